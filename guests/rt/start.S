@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+// Entry point: stack, BSS, exception vectors, main(), power off.
+#include "mips.h"
+
+    .set noreorder
+    .section .text.start, "ax"
+    .globl _start
+    .ent _start
+_start:
+    la      $sp, _stack_top
+    move    $fp, $zero
+
+    // Zero .bss (linker script aligns both ends to 4 bytes).
+    la      $t0, __bss_start
+    la      $t1, __bss_end
+1:  beq     $t0, $t1, 2f
+    nop
+    sw      $zero, 0($t0)
+    b       1b
+    addiu   $t0, $t0, 4
+2:
+    // Exceptions: EBase = 0x80000000, then copy the vector stubs there.
+    li      $t0, 0x80000000
+    mtc0    $t0, $15, 1
+    ehb
+    jal     rt_install_vectors
+    nop
+
+    // Kernel mode, interrupts off, normal (RAM) vectors: clear BEV/EXL/ERL/KSU/IE/IM.
+    mfc0    $t0, $12
+    li      $t1, ~(ST_BEV | ST_ERL | ST_EXL | ST_KSU_MASK | ST_IE | 0xff00)
+    and     $t0, $t0, $t1
+    mtc0    $t0, $12
+    mtc0    $zero, $13       // Cause.IV = 0: interrupts use the general vector
+    ehb
+
+    jal     main
+    nop
+    jal     rt_exit
+    move    $a0, $v0
+3:  b       3b
+    nop
+    .end _start

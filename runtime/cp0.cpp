@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+// CP0 register file of the 24Kc-like core: reset values, readable/writable bit masks, RDHWR.
+// Values follow MIPS32 Vol. III chapter 9 and the 24K datasheet; docs/runtime.md lists them with reasons.
+#include "runtime/runtime.h"
+
+namespace strobe::runtime {
+
+namespace {
+constexpr uint32_t kStatusWritable = 0x1058FF1Fu;  // CU0, BEV, SR, NMI, IM7..0, KSU, ERL, EXL, IE (no CU1: no FPU)
+constexpr uint32_t kCauseWritable = cause::IV | (3u << 8);  // IV and the two software interrupt bits
+constexpr uint32_t kEntryLoWritable = 0x03FFFFFFu;          // PFN (32-bit physical addresses), C, D, V, G
+constexpr uint32_t kEntryHiWritable = 0xFFFFE0FFu;          // VPN2 and an 8-bit ASID
+constexpr uint32_t kContextWritable = 0xFF800000u;          // PTEBase; BadVPN2 is loaded by hardware
+constexpr uint32_t kPageMaskWritable = 0x1FFFE000u;
+constexpr uint32_t kEBaseWritable = 0x3FFFF000u;  // bits 31:30 read 10; WG and CPUNum are not writable
+constexpr uint32_t kIntCtlReset = 0xE0000000u;    // IPTI = 7: the timer interrupt is Cause.IP7
+constexpr uint32_t kConfig3Ulri = 1u << 13;       // UserLocal register implemented
+
+unsigned IndexBits(const CpuState& c) {
+  unsigned bits = 0;
+  while ((1u << bits) < c.tlb->size()) ++bits;
+  return bits;
+}
+
+void RefreshIp(CpuState& c) {
+  uint32_t ip = static_cast<uint32_t>(c.hw_irq & 0x3F) << 10;
+  if (c.cp0.cause & cause::TI) ip |= 1u << 15;  // IntCtl.IPTI = 7
+  c.cp0.cause = (c.cp0.cause & ~(0xFCu << 8)) | ip;
+  c.exit_request |= exitreq::kIrqCheck;
+}
+
+void RecomputeTimer(CpuState& c) {
+  uint32_t delta = c.cp0.compare - ReadCount(c);
+  uint64_t ticks = delta == 0 ? (1ull << 32) : delta;
+  c.timer_deadline = ((c.cycles >> 1) + ticks) << 1;
+}
+}  // namespace
+
+uint32_t ReadCount(const CpuState& c) { return static_cast<uint32_t>(c.cycles >> 1) + c.cp0.count_bias; }
+
+void ResetCpu(CpuState& c, const CpuConfig& cfg) {
+  for (auto& r : c.gpr) r = 0;
+  c.hi = c.lo = 0;
+  c.ll_bit = false;
+  c.cp0 = Cp0{};
+  c.cp0.status = st::BEV;  // as a boot loader leaves it: kernel mode, BEV=1, interrupts off
+  c.cp0.prid = cfg.prid;
+  c.cp0.ebase = 0x80000000u;
+  c.cp0.intctl = kIntCtlReset;
+  c.cp0.config0 = 0x80000482u;  // M, AR=1 (release 2), MT=1 (standard TLB), K0=2
+  c.cp0.config1 = 0x80190C82u | ((cfg.tlb_entries - 1) << 25);  // caches 64x16Bx2, EJTAG, no FPU/WR/CA
+  c.cp0.config2 = 0x80000000u;
+  c.cp0.config3 = kConfig3Ulri;
+  c.cp0.wired = 0;
+  c.hw_irq = 0;
+  c.exit_request = 0;
+  c.exc = PendingException{};
+  c.soft_tlb->FlushAll();
+  for (unsigned i = 0; i < c.tlb->size(); ++i) c.tlb->at(i) = TlbEntry{};
+  c.asid_key = 0;
+  c.erl_mapped = false;
+  RecomputeTimer(c);
+  UpdateMode(c);
+}
+
+void UpdateMode(CpuState& c) {
+  bool erl = (c.cp0.status & st::ERL) != 0;
+  if (erl != c.erl_mapped) {  // ERL=1 makes kuseg unmapped for the kernel: cached translations differ
+    c.soft_tlb->FlushAll();
+    c.erl_mapped = erl;
+  }
+  c.stlb = c.soft_tlb->Table(InUserMode(c));
+  c.exit_request |= exitreq::kIrqCheck;
+}
+
+uint32_t ReadCp0(CpuState& c, unsigned reg, unsigned sel) {
+  const Cp0& r = c.cp0;
+  switch (reg * 8 + sel) {
+    case 0 * 8: return r.index;
+    case 1 * 8: {  // Random: counts down through [Wired, size-1]; derived from the virtual clock
+      unsigned size = c.tlb->size();
+      if (r.wired >= size) return size - 1;
+      return size - 1 - static_cast<uint32_t>(c.cycles % (size - r.wired));
+    }
+    case 2 * 8: return r.entrylo0;
+    case 3 * 8: return r.entrylo1;
+    case 4 * 8: return r.context;
+    case 4 * 8 + 2: return r.userlocal;
+    case 5 * 8: return r.pagemask;
+    case 6 * 8: return r.wired;
+    case 7 * 8: return r.hwrena;
+    case 8 * 8: return r.badvaddr;
+    case 9 * 8: return ReadCount(c);
+    case 10 * 8: return r.entryhi;
+    case 11 * 8: return r.compare;
+    case 12 * 8: return r.status;
+    case 12 * 8 + 1: return r.intctl;
+    case 12 * 8 + 2: return r.srsctl;
+    case 13 * 8: return r.cause;
+    case 14 * 8: return r.epc;
+    case 15 * 8: return r.prid;
+    case 15 * 8 + 1: return r.ebase;
+    case 16 * 8: return r.config0;
+    case 16 * 8 + 1: return r.config1;
+    case 16 * 8 + 2: return r.config2;
+    case 16 * 8 + 3: return r.config3;
+    case 16 * 8 + 7: return r.config7;
+    case 17 * 8: return r.lladdr;
+    case 18 * 8: return r.watchlo;
+    case 19 * 8: return r.watchhi;
+    case 26 * 8: return r.errctl;
+    case 28 * 8: return r.taglo;
+    case 28 * 8 + 1: return r.datalo;
+    case 30 * 8: return r.errorepc;
+    default: return 0;  // unimplemented registers read as zero
+  }
+}
+
+void WriteCp0(CpuState& c, unsigned reg, unsigned sel, uint32_t v) {
+  Cp0& r = c.cp0;
+  switch (reg * 8 + sel) {
+    case 0 * 8: r.index = (r.index & 0x80000000u) | (v & ((1u << IndexBits(c)) - 1)); break;
+    case 2 * 8: r.entrylo0 = v & kEntryLoWritable; break;
+    case 3 * 8: r.entrylo1 = v & kEntryLoWritable; break;
+    case 4 * 8: r.context = (r.context & ~kContextWritable) | (v & kContextWritable); break;
+    case 4 * 8 + 2: r.userlocal = v; break;
+    case 5 * 8: r.pagemask = v & kPageMaskWritable; break;
+    case 6 * 8: r.wired = v & ((1u << IndexBits(c)) - 1); break;
+    case 7 * 8: r.hwrena = v & (0xFu | (1u << 29)); break;
+    case 9 * 8:
+      r.count_bias = v - static_cast<uint32_t>(c.cycles >> 1);
+      RecomputeTimer(c);
+      break;
+    case 10 * 8:
+      r.entryhi = v & kEntryHiWritable;
+      c.asid_key = static_cast<uint64_t>(r.entryhi & 0xFF) << 32;
+      break;
+    case 11 * 8:  // any Compare write acknowledges the timer interrupt
+      r.compare = v;
+      r.cause &= ~cause::TI;
+      RecomputeTimer(c);
+      RefreshIp(c);
+      break;
+    case 12 * 8:
+      r.status = (r.status & ~kStatusWritable) | (v & kStatusWritable);
+      UpdateMode(c);
+      break;
+    case 12 * 8 + 1: r.intctl = kIntCtlReset | (v & (0x1Fu << 5)); break;  // only VS is writable
+    case 13 * 8:
+      r.cause = (r.cause & ~kCauseWritable) | (v & kCauseWritable);
+      c.exit_request |= exitreq::kIrqCheck;
+      break;
+    case 14 * 8: r.epc = v; break;
+    case 15 * 8 + 1: r.ebase = 0x80000000u | (v & kEBaseWritable); break;
+    case 16 * 8: r.config0 = (r.config0 & ~7u) | (v & 7u); break;  // K0
+    case 18 * 8: r.watchlo = v & ~4u; break;  // no watch hardware behind it (Config1.WR=0)
+    case 19 * 8: r.watchhi = v & 0x40FF0FF8u; break;
+    case 28 * 8: r.taglo = v; break;
+    case 28 * 8 + 1: r.datalo = v; break;
+    case 30 * 8: r.errorepc = v; break;
+    default: break;  // read-only or unimplemented: writes are ignored
+  }
+}
+
+bool ReadHwr(CpuState& c, unsigned reg, uint32_t* value) {
+  bool user = InUserMode(c);
+  if (reg > 3 && reg != 29) return false;
+  if (reg == 29 && !(c.cp0.config3 & kConfig3Ulri)) return false;
+  if (user && !(c.cp0.status & st::CU0) && !(c.cp0.hwrena & (1u << reg))) return false;
+  switch (reg) {
+    case 0: *value = c.cp0.ebase & 0x3FF; break;  // CPUNum
+    case 1: *value = 16; break;                   // SYNCI_Step: the I-cache line size in Config1
+    case 2: *value = ReadCount(c); break;         // CC
+    case 3: *value = 2; break;                    // CCRes: Count ticks every second cycle
+    default: *value = c.cp0.userlocal; break;     // 29: UserLocal
+  }
+  return true;
+}
+
+// Timer and interrupt helpers live beside the registers they derive from.
+void UpdateTimer(CpuState& c) {
+  if (c.cycles < c.timer_deadline) return;
+  c.cp0.cause |= cause::TI;
+  RecomputeTimer(c);
+  RefreshIp(c);
+}
+
+uint64_t NextTimerCycles(const CpuState& c) { return c.timer_deadline; }
+
+void SetHardwareIrqs(CpuState& c, uint8_t lines) {
+  if (lines == c.hw_irq) return;
+  c.hw_irq = lines;
+  RefreshIp(c);
+}
+
+bool InterruptPending(const CpuState& c) {
+  const uint32_t s = c.cp0.status;
+  if ((s & (st::IE | st::EXL | st::ERL)) != st::IE) return false;
+  return (c.cp0.cause & s & st::IM_MASK) != 0;
+}
+
+}  // namespace strobe::runtime

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// The guest vCPU state: the one description that the interpreter, the runtime and (later) the JIT share.
+// Offsets that generated code depends on are static_asserted at the bottom of this file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace strobe::runtime {
+
+class SoftTlb;
+struct SoftTlbEntry;
+class GuestTlb;
+class Bus;
+class CodePages;
+
+// MIPS32 exception codes (Cause.ExcCode), MIPS32 Vol. III table 9.31.
+enum class ExcCode : uint8_t {
+  Int = 0,
+  Mod = 1,
+  TLBL = 2,
+  TLBS = 3,
+  AdEL = 4,
+  AdES = 5,
+  IBE = 6,
+  DBE = 7,
+  Sys = 8,
+  Bp = 9,
+  RI = 10,
+  CpU = 11,
+  Ov = 12,
+  Tr = 13,
+};
+
+// An exception that an instruction handler has detected but not yet delivered: the dispatcher knows the
+// faulting PC and whether it sat in a delay slot, so it finishes the job (runtime::DeliverException).
+struct PendingException {
+  ExcCode code = ExcCode::Int;
+  bool tlb_refill = false;   // TLBL/TLBS from a missing entry (refill vector when EXL=0)
+  bool has_badvaddr = false;  // AdEL/AdES/TLB exceptions load BadVAddr
+  uint8_t coprocessor = 0;    // Cause.CE for CpU
+  uint32_t badvaddr = 0;
+};
+
+// Coprocessor 0 as the 24Kc-like core exposes it. Count is not stored: it is derived from the virtual clock.
+struct Cp0 {
+  uint32_t index = 0;
+  uint32_t random = 0;
+  uint32_t entrylo0 = 0;
+  uint32_t entrylo1 = 0;
+  uint32_t context = 0;
+  uint32_t pagemask = 0;
+  uint32_t wired = 0;
+  uint32_t hwrena = 0;
+  uint32_t badvaddr = 0;
+  uint32_t entryhi = 0;
+  uint32_t compare = 0;
+  uint32_t status = 0;
+  uint32_t intctl = 0;
+  uint32_t srsctl = 0;
+  uint32_t cause = 0;
+  uint32_t epc = 0;
+  uint32_t prid = 0;
+  uint32_t ebase = 0;
+  uint32_t config0 = 0;
+  uint32_t config1 = 0;
+  uint32_t config2 = 0;
+  uint32_t config3 = 0;
+  uint32_t config7 = 0;
+  uint32_t lladdr = 0;
+  uint32_t watchlo = 0;
+  uint32_t watchhi = 0;
+  uint32_t errorepc = 0;
+  uint32_t taglo = 0;
+  uint32_t datalo = 0;
+  uint32_t userlocal = 0;
+  uint32_t errctl = 0;
+  uint32_t count_bias = 0;  // Count = (cycles >> 1) + count_bias; a guest write to Count moves the bias
+};
+
+// Status and Cause bits used across the runtime.
+namespace st {
+inline constexpr uint32_t IE = 1u << 0;
+inline constexpr uint32_t EXL = 1u << 1;
+inline constexpr uint32_t ERL = 1u << 2;
+inline constexpr uint32_t KSU_SHIFT = 3;
+inline constexpr uint32_t KSU_MASK = 3u << 3;
+inline constexpr uint32_t IM_MASK = 0xFFu << 8;
+inline constexpr uint32_t BEV = 1u << 22;
+inline constexpr uint32_t CU0 = 1u << 28;
+}  // namespace st
+namespace cause {
+inline constexpr uint32_t BD = 1u << 31;
+inline constexpr uint32_t TI = 1u << 30;
+inline constexpr uint32_t CE_SHIFT = 28;
+inline constexpr uint32_t IV = 1u << 23;
+inline constexpr uint32_t IP_MASK = 0xFFu << 8;
+inline constexpr uint32_t EXC_SHIFT = 2;
+}  // namespace cause
+
+// Why the dispatcher must leave the fast block loop at the next block boundary.
+namespace exitreq {
+inline constexpr uint32_t kCodeChanged = 1u << 0;  // a store hit a page holding decoded code
+inline constexpr uint32_t kIrqCheck = 1u << 1;     // an interrupt may have become deliverable
+inline constexpr uint32_t kStop = 1u << 2;         // power-off, reset or a fatal error
+inline constexpr uint32_t kWait = 1u << 3;         // WAIT executed: idle until an interrupt
+}  // namespace exitreq
+
+struct CpuState {
+  uint32_t gpr[32] = {};
+  uint32_t hi = 0;
+  uint32_t lo = 0;
+  uint32_t pc = 0;  // PC of the next instruction to run (valid between blocks)
+  uint32_t exit_request = 0;
+
+  // Soft TLB probe state, kept current by the runtime on mode and ASID changes.
+  SoftTlbEntry* stlb = nullptr;  // table for the current privilege mode
+  uint64_t asid_key = 0;         // current ASID << 32, or'ed into every soft TLB key
+
+  uint64_t cycles = 0;  // virtual clock: one per retired instruction (plus idle skips)
+  uint64_t retired = 0;  // instructions retired (statistics)
+
+  // Delay-slot machinery: a branch handler records its outcome here, the dispatcher applies it after the slot.
+  uint32_t branch_target = 0;
+  bool branch_taken = false;
+  bool ll_bit = false;
+  bool erl_mapped = false;  // kernel soft TLB entries for kuseg were filled with ERL=0 (see UpdateMode)
+  uint8_t hw_irq = 0;       // board interrupt lines HW0..HW5
+  uint64_t timer_deadline = 0;  // cycles at which Count next equals Compare
+
+  PendingException exc;
+  Cp0 cp0;
+
+  // Owned elsewhere; the runtime reaches them through these pointers.
+  SoftTlb* soft_tlb = nullptr;
+  GuestTlb* tlb = nullptr;
+  Bus* bus = nullptr;
+  CodePages* code_pages = nullptr;
+};
+
+// The JIT will address these fields directly from generated code.
+static_assert(offsetof(CpuState, gpr) == 0);
+static_assert(offsetof(CpuState, hi) == 128);
+static_assert(offsetof(CpuState, lo) == 132);
+static_assert(offsetof(CpuState, pc) == 136);
+static_assert(offsetof(CpuState, exit_request) == 140);
+static_assert(offsetof(CpuState, stlb) == 144);
+static_assert(offsetof(CpuState, asid_key) == 152);
+static_assert(offsetof(CpuState, cycles) == 160);
+
+inline bool InUserMode(const CpuState& c) {
+  return (c.cp0.status & (st::EXL | st::ERL | st::KSU_MASK)) == (2u << st::KSU_SHIFT);
+}
+
+}  // namespace strobe::runtime

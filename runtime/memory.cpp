@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// Soft TLB slow paths: segment rules, the guest TLB walk, the pmap, device dispatch and soft TLB fills.
+#include <cstring>
+
+#include "runtime/runtime.h"
+
+namespace strobe::runtime {
+
+namespace {
+constexpr uint32_t kKseg0 = 0x80000000u;
+constexpr uint32_t kKseg1 = 0xA0000000u;
+constexpr uint32_t kKseg2 = 0xC0000000u;
+
+// Make e describe (asid, page of va) -> host page; tags of another page or address space are dropped.
+SoftTlbEntry& EntryFor(CpuState& c, uint32_t va, uint8_t* host_page, uint32_t paddr) {
+  SoftTlbEntry& e = c.stlb[SoftTlb::IndexOf(va)];
+  uint64_t key = c.asid_key | (va & kPageMask);
+  if (e.read != key && e.write != key && e.fetch != key) e = SoftTlbEntry{};
+  e.addend = reinterpret_cast<uintptr_t>(host_page) - (va & kPageMask);
+  e.paddr = paddr & kPageMask;
+  return e;
+}
+}  // namespace
+
+bool Translate(CpuState& c, uint32_t va, Access access, Translation* out) {
+  const bool store = access == Access::kWrite;
+  const ExcCode tlb_code = store ? ExcCode::TLBS : ExcCode::TLBL;
+  if (va >= kKseg0) {
+    if (InUserMode(c)) return RaiseAddress(c, store ? ExcCode::AdES : ExcCode::AdEL, va);
+    if (va < kKseg2) {  // kseg0 (cached) and kseg1 (uncached) are unmapped windows onto the low 512 MiB
+      *out = {va & 0x1FFFFFFFu, true};
+      return true;
+    }
+  } else if (c.cp0.status & st::ERL) {  // error level: kuseg is an unmapped, uncached identity window
+    *out = {va, true};
+    return true;
+  }
+  int i = c.tlb->Find(va, static_cast<uint8_t>(c.cp0.entryhi & 0xFF));
+  if (i < 0) return RaiseAddress(c, tlb_code, va, /*refill=*/true);
+  const TlbEntry& e = c.tlb->at(static_cast<unsigned>(i));
+  const uint32_t page_size = ((e.pagemask >> 1) | 0xFFFu) + 1;
+  const uint32_t lo = e.entrylo[(va & page_size) ? 1 : 0];
+  if (!(lo & 2)) return RaiseAddress(c, tlb_code, va);  // V=0: TLB invalid
+  if (store && !(lo & 4)) return RaiseAddress(c, ExcCode::Mod, va);
+  const uint32_t page_base = ((lo >> 6) << 12) & ~(page_size - 1);
+  *out = {page_base | (va & (page_size - 1)), (lo & 4) != 0};
+  return true;
+}
+
+bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
+  if (va & (size - 1)) return RaiseAddress(c, ExcCode::AdEL, va);
+  Translation t;
+  if (!Translate(c, va, Access::kRead, &t)) return false;
+  RamPage page = c.bus->LookupRam(t.paddr);
+  if (!page.host) {
+    if (!c.bus->IoRead(t.paddr, size, value)) return Raise(c, ExcCode::DBE);
+    return true;
+  }
+  SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
+  e.read = c.asid_key | (va & kPageMask);
+  uint32_t v = 0;
+  std::memcpy(&v, page.host + (va & ~kPageMask), size);
+  *value = v;
+  return true;
+}
+
+bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
+  if (va & (size - 1)) return RaiseAddress(c, ExcCode::AdES, va);
+  Translation t;
+  if (!Translate(c, va, Access::kWrite, &t)) return false;
+  RamPage page = c.bus->LookupRam(t.paddr);
+  if (!page.host) {
+    if (!c.bus->IoWrite(t.paddr, size, value)) return Raise(c, ExcCode::DBE);
+    return true;
+  }
+  bool keep_slow = false;
+  if (c.code_pages->IsCode(t.paddr)) {
+    if (c.code_pages->Overlaps(t.paddr, size)) {  // the store rewrites decoded code: drop the page's code
+      c.code_pages->Clear(t.paddr);
+      if (c.code_pages->observer) c.code_pages->observer->InvalidateCodePage(t.paddr & kPageMask);
+      c.exit_request |= exitreq::kCodeChanged;
+    } else {
+      keep_slow = true;  // data beside code: write it, but keep checking this page's stores
+    }
+  }
+  if (page.shared) {  // copy-on-write: this VM gets its own copy; every cached mapping of the old one goes
+    uint8_t* own = c.bus->RamPageForWrite(t.paddr);
+    c.soft_tlb->FlushPhys(t.paddr & kPageMask);
+    page.host = own;
+  }
+  SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
+  e.read = c.asid_key | (va & kPageMask);
+  if (!keep_slow) e.write = e.read;
+  std::memcpy(page.host + (va & ~kPageMask), &value, size);
+  return true;
+}
+
+bool TranslateFetch(CpuState& c, uint32_t va, uint32_t* paddr, const uint8_t** host) {
+  if (va & 3) return RaiseAddress(c, ExcCode::AdEL, va);
+  SoftTlbEntry& hit = c.stlb[SoftTlb::IndexOf(va)];
+  if (hit.fetch == (c.asid_key | (va & kPageMask))) {
+    *paddr = hit.paddr | (va & ~kPageMask);
+    *host = reinterpret_cast<const uint8_t*>(va + hit.addend);
+    return true;
+  }
+  Translation t;
+  if (!Translate(c, va, Access::kFetch, &t)) return false;
+  RamPage page = c.bus->LookupRam(t.paddr);
+  if (!page.host) return Raise(c, ExcCode::IBE);
+  SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
+  e.fetch = c.asid_key | (va & kPageMask);
+  *paddr = t.paddr;
+  *host = page.host + (va & ~kPageMask);
+  return true;
+}
+
+}  // namespace strobe::runtime

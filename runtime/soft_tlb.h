@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// The virtual-to-machine soft TLB: a direct-mapped host-side cache that turns a guest virtual address into a
+// host pointer in a handful of host instructions. One table per privilege mode. Tags carry the ASID in their
+// upper half, so an ASID change (a guest context switch) needs no flush: entries of other address spaces
+// simply stop matching until the guest switches back.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "runtime/cpu_state.h"
+
+namespace strobe::runtime {
+
+inline constexpr uint32_t kPageBits = 12;
+inline constexpr uint32_t kPageSize = 1u << kPageBits;
+inline constexpr uint32_t kPageMask = ~(kPageSize - 1);
+inline constexpr uint64_t kInvalidTag = ~0ull;  // never equal to a key: keys have ASID < 256 in bits 32-39
+
+struct SoftTlbEntry {
+  uint64_t read = kInvalidTag;   // (asid << 32) | virtual page, when reads may take the fast path
+  uint64_t write = kInvalidTag;  // likewise for writes: left invalid for code, copy-on-write and clean pages
+  uint64_t fetch = kInvalidTag;  // likewise for instruction fetch
+  uintptr_t addend = 0;          // host address = guest virtual address + addend
+  uint32_t paddr = 0;            // guest-physical page, for the code cache and reverse invalidation
+  uint32_t pad = 0;
+};
+static_assert(sizeof(SoftTlbEntry) == 40);
+
+enum class Access : uint8_t { kRead, kWrite, kFetch };
+
+class SoftTlb {
+ public:
+  static constexpr uint32_t kBits = 10;
+  static constexpr uint32_t kEntries = 1u << kBits;
+
+  SoftTlb() { FlushAll(); }
+
+  SoftTlbEntry* Table(bool user) { return user ? user_ : kernel_; }
+
+  static uint32_t IndexOf(uint32_t va) { return (va >> kPageBits) & (kEntries - 1); }
+
+  void FlushAll() {
+    for (auto* t : {kernel_, user_})
+      for (uint32_t i = 0; i < kEntries; ++i) t[i] = SoftTlbEntry{};
+  }
+
+  // Drop every entry that caches a translation for virtual pages [va_begin, va_end), any ASID.
+  void FlushRange(uint32_t va_begin, uint32_t va_end) {
+    uint32_t first = va_begin >> kPageBits;
+    uint32_t pages = ((va_end - 1) >> kPageBits) - first + 1;
+    if (pages >= kEntries) return FlushAll();
+    for (uint32_t i = 0; i < pages; ++i) {
+      uint32_t va = (first + i) << kPageBits;
+      for (auto* t : {kernel_, user_}) {
+        SoftTlbEntry& e = t[IndexOf(va)];
+        if (static_cast<uint32_t>(e.read) == va || static_cast<uint32_t>(e.write) == va ||
+            static_cast<uint32_t>(e.fetch) == va)
+          e = SoftTlbEntry{};
+      }
+    }
+  }
+
+  // Drop every translation to one guest-physical page (its machine page changed: copy-on-write broken).
+  void FlushPhys(uint32_t paddr_page) {
+    for (auto* t : {kernel_, user_})
+      for (uint32_t i = 0; i < kEntries; ++i)
+        if (t[i].paddr == paddr_page) t[i] = SoftTlbEntry{};
+  }
+
+  // Revoke fast writes to one guest-physical page (it now holds decoded code, or became shared).
+  void RevokeWrites(uint32_t paddr_page) {
+    for (auto* t : {kernel_, user_})
+      for (uint32_t i = 0; i < kEntries; ++i)
+        if (t[i].write != kInvalidTag && t[i].paddr == paddr_page) t[i].write = kInvalidTag;
+  }
+
+ private:
+  SoftTlbEntry kernel_[kEntries];
+  SoftTlbEntry user_[kEntries];
+};
+
+// The key a probe compares against a tag. Folding the low address bits in makes a misaligned access miss
+// (and take the slow path, which raises the address error) at no extra cost.
+template <unsigned kSize>
+inline uint64_t ProbeKey(const CpuState& c, uint32_t va) {
+  return c.asid_key | (va & (kPageMask | (kSize - 1)));
+}
+
+}  // namespace strobe::runtime

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// strobe: the command-line front end. `strobe run` boots a guest; see RunUsage() for the options.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tools/strobe/demo_guest.h"
+#include "tools/strobe/options.h"
+#include "vmm/monitor.h"
+#include "vmm/vm.h"
+
+namespace {
+
+using namespace strobe;
+
+constexpr int kExitError = 1, kExitUsage = 2, kExitHalted = 3, kExitTimeout = 4, kExitLimit = 5;
+
+const char* kUsage =
+    "usage: strobe <command> [options]\n"
+    "commands:\n"
+    "  run      boot a guest (strobe run --help for the options)\n"
+    "  help     show this text\n";
+
+void WriteConsole(uint8_t byte) {
+  // Unbuffered: the guest's output must appear as it is produced, also when stdout is a pipe.
+  while (write(STDOUT_FILENO, &byte, 1) < 0 && errno == EINTR) {
+  }
+}
+
+int Run(const std::vector<std::string>& args) {
+  tools::RunOptions opts;
+  std::string error;
+  if (!tools::ParseRunOptions(args, &opts, &error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  if (opts.help) {
+    std::fputs(tools::RunUsage(), stdout);
+    return 0;
+  }
+  if (opts.vm.kernel.empty()) {
+    std::vector<uint8_t> demo(tools::kDemoGuest, tools::kDemoGuest + tools::kDemoGuestSize);
+    if (!vmm::ParseElf(demo, &opts.vm.image, &error)) {
+      std::fprintf(stderr, "strobe: bundled demo guest: %s\n", error.c_str());
+      return kExitError;
+    }
+  }
+
+  vmm::Monitor monitor;
+  vmm::Vm vm(monitor, opts.vm, WriteConsole);
+  if (!vm.Boot(&error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitError;
+  }
+  // Host keyboard -> UART. The thread blocks in read(); it ends with the process.
+  std::thread([&vm] {
+    uint8_t buf[256];
+    for (;;) {
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        return;
+      }
+      for (ssize_t i = 0; i < n; ++i) vm.ConsoleInput(buf[i]);
+    }
+  }).detach();
+
+  const auto t0 = std::chrono::steady_clock::now();
+  vmm::VmExit exit = vm.Run();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (opts.stats) {
+    const auto& c = vm.cpu();
+    const auto& s = vm.interpreter().stats();
+    std::fprintf(stderr,
+                 "strobe: %s after %.3f s: %llu instructions (%.1f MIPS), %llu blocks built, %llu invalidated\n",
+                 vmm::ToString(exit), secs, static_cast<unsigned long long>(c.retired), c.retired / secs / 1e6,
+                 static_cast<unsigned long long>(s.blocks_built),
+                 static_cast<unsigned long long>(s.blocks_invalidated));
+  }
+  switch (exit) {
+    case vmm::VmExit::kPowerOff:
+    case vmm::VmExit::kReset: return 0;
+    case vmm::VmExit::kHalted: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitHalted;
+    case vmm::VmExit::kTimeout: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitTimeout;
+    case vmm::VmExit::kInstructionLimit:
+      std::fprintf(stderr, "strobe: stopped at the instruction limit\n");
+      return kExitLimit;
+    case vmm::VmExit::kError: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitError;
+  }
+  return kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? kExitUsage : 0;
+  }
+  if (args[0] == "run") return Run(std::vector<std::string>(args.begin() + 1, args.end()));
+  std::fprintf(stderr, "strobe: unknown command '%s'\n%s", args[0].c_str(), kUsage);
+  return kExitUsage;
+}

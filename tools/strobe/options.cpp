@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+#include "tools/strobe/options.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace strobe::tools {
+
+namespace {
+// QEMU's size syntax for -m: a number of MiB, or a number with a K/M/G suffix.
+bool ParseRamSize(const std::string& s, uint64_t* bytes) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(s.c_str(), &end, 10);
+  if (errno || end == s.c_str() || s[0] == '-') return false;
+  std::string suffix(end);
+  uint64_t unit;
+  if (suffix.empty() || suffix == "M" || suffix == "m" || suffix == "MB" || suffix == "MiB") unit = 1ull << 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GB" || suffix == "GiB") unit = 1ull << 30;
+  else if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB") unit = 1ull << 10;
+  else return false;
+  if (n > (1ull << 40) / unit) return false;
+  *bytes = n * unit;
+  return true;
+}
+
+bool ParseNumber(const std::string& s, double* out) {
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno || end == s.c_str() || *end || v < 0) return false;
+  *out = v;
+  return true;
+}
+}  // namespace
+
+const char* RunUsage() {
+  return "usage: strobe run [options]\n"
+         "Runs a MIPS32r2 little-endian guest on an emulated Malta board. Without -kernel the bundled demo\n"
+         "guest runs.\n"
+         "\n"
+         "QEMU-compatible options:\n"
+         "  -M, -machine malta   board (only malta)\n"
+         "  -m SIZE              RAM in MiB, or with a K/M/G suffix (default 256, range 2M-256M)\n"
+         "  -kernel FILE         ELF32 MIPS little-endian image to boot\n"
+         "  -initrd FILE         initial RAM disk, announced with rd_start/rd_size\n"
+         "  -append STRING       kernel command line\n"
+         "  -nographic           console on stdin/stdout (always the case)\n"
+         "  -no-reboot           exit (status 0) when the guest resets the board\n"
+         "  -cpu 24Kc            CPU model (only 24Kc)\n"
+         "  -serial stdio|mon:stdio, -display none, -vga none, -net none, -smp 1   accepted for compatibility\n"
+         "\n"
+         "Strobe options:\n"
+         "  --engine interp|jit|tiered   execution engine (only interp exists so far)\n"
+         "  --tlb-entries N      guest TLB size, 1-64 (default 16)\n"
+         "  --warp-idle          WAIT jumps virtual time to the next timer event instead of sleeping\n"
+         "  --timeout SECONDS    stop a guest that runs longer (exit status 4)\n"
+         "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
+         "  --stats              print execution statistics on stderr at exit\n"
+         "\n"
+         "Exit status: 0 power-off (or reset with -no-reboot), 1 error, 2 usage, 3 guest halted,\n"
+         "4 timeout, 5 instruction limit.\n";
+}
+
+bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std::string* error) {
+  RunOptions o;
+  auto value = [&](size_t& i, std::string* v) {
+    if (i + 1 >= args.size()) {
+      *error = "option " + args[i] + " needs a value";
+      return false;
+    }
+    *v = args[++i];
+    return true;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string v;
+    if (a == "-h" || a == "-help" || a == "--help") {
+      o.help = true;
+    } else if (a == "-M" || a == "-machine") {
+      if (!value(i, &v)) return false;
+      if (v.substr(0, v.find(',')) != "malta") {
+        *error = "unsupported machine '" + v + "' (only malta)";
+        return false;
+      }
+    } else if (a == "-m") {
+      if (!value(i, &v)) return false;
+      uint64_t bytes;
+      std::string size = v.rfind("size=", 0) == 0 ? v.substr(5) : v;
+      if (!ParseRamSize(size.substr(0, size.find(',')), &bytes)) {
+        *error = "bad RAM size '" + v + "'";
+        return false;
+      }
+      if (bytes < vmm::kMinRamBytes || bytes > vmm::kMaxRamBytes) {
+        *error = "RAM size " + v + " is out of range (2 MiB to 256 MiB on Malta)";
+        return false;
+      }
+      o.vm.ram_bytes = static_cast<uint32_t>(bytes & ~0xFFFull);
+    } else if (a == "-kernel") {
+      if (!value(i, &o.vm.kernel)) return false;
+    } else if (a == "-initrd") {
+      if (!value(i, &o.vm.initrd)) return false;
+    } else if (a == "-append") {
+      if (!value(i, &o.vm.append)) return false;
+    } else if (a == "-nographic") {
+    } else if (a == "-no-reboot") {
+      o.vm.no_reboot = true;
+    } else if (a == "-cpu") {
+      if (!value(i, &v)) return false;
+      if (v != "24Kc") {
+        *error = "unsupported CPU model '" + v + "' (only 24Kc)";
+        return false;
+      }
+    } else if (a == "-serial") {
+      if (!value(i, &v)) return false;
+      if (v != "stdio" && v != "mon:stdio") {
+        *error = "unsupported -serial '" + v + "' (the console is always stdio)";
+        return false;
+      }
+    } else if (a == "-display" || a == "-vga" || a == "-net") {
+      if (!value(i, &v)) return false;
+      if (v != "none") {
+        *error = "unsupported " + a + " '" + v + "' (only none)";
+        return false;
+      }
+    } else if (a == "-smp") {
+      if (!value(i, &v)) return false;
+      if (v != "1") {
+        *error = "unsupported -smp '" + v + "' (one CPU)";
+        return false;
+      }
+    } else if (a == "--engine") {
+      if (!value(i, &v)) return false;
+      if (v == "interp") {
+        o.vm.engine = vmm::Engine::kInterp;
+      } else if (v == "jit" || v == "tiered") {
+        *error = "engine '" + v + "' is not available yet (only interp)";
+        return false;
+      } else {
+        *error = "unknown engine '" + v + "' (interp, jit or tiered)";
+        return false;
+      }
+    } else if (a == "--tlb-entries") {
+      if (!value(i, &v)) return false;
+      double n;
+      if (!ParseNumber(v, &n) || n < 1 || n > 64 || n != static_cast<unsigned>(n)) {
+        *error = "bad --tlb-entries '" + v + "' (1 to 64)";
+        return false;
+      }
+      o.vm.tlb_entries = static_cast<unsigned>(n);
+    } else if (a == "--warp-idle") {
+      o.vm.warp_idle = true;
+    } else if (a == "--timeout") {
+      if (!value(i, &v)) return false;
+      if (!ParseNumber(v, &o.vm.timeout_seconds) || o.vm.timeout_seconds <= 0) {
+        *error = "bad --timeout '" + v + "' (seconds > 0)";
+        return false;
+      }
+    } else if (a == "--max-instructions") {
+      if (!value(i, &v)) return false;
+      double n;
+      if (!ParseNumber(v, &n) || n < 1) {
+        *error = "bad --max-instructions '" + v + "'";
+        return false;
+      }
+      o.vm.max_instructions = static_cast<uint64_t>(n);
+    } else if (a == "--stats") {
+      o.stats = true;
+    } else {
+      *error = "unknown option '" + a + "' (see strobe run --help)";
+      return false;
+    }
+  }
+  *out = std::move(o);
+  return true;
+}
+
+}  // namespace strobe::tools

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// Tier 0: the pre-decoded interpreter. Guest code is decoded once into blocks (cached by guest-physical
+// address, invalidated by stores to their page) and run by a switch over mips32.inc's handlers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "translator/mips/decoder.h"
+
+namespace strobe::interp {
+
+// How a block ends.
+enum class Terminator : uint8_t {
+  kFallThrough,  // page end or length limit: continue at the next word
+  kEndsBlock,    // last op may change translation state or the PC (ERET, MTC0, SYSCALL, ...)
+  kBranch,       // last two ops are a branch and its delay slot
+  kBranchSplit,  // last op is a branch whose delay slot lies on the next page
+};
+
+struct Block {
+  uint32_t paddr = 0;  // guest-physical address of the first instruction
+  uint16_t size = 0;   // instructions, including a terminator and delay slot
+  uint16_t body = 0;   // instructions executed by the straight-line loop
+  Terminator term = Terminator::kFallThrough;
+  bool dead = false;
+  uint64_t exec_count = 0;
+  // Successors in the same page, found on earlier runs (page offset + 1; 0 = empty).
+  Block* succ[2] = {nullptr, nullptr};
+  uint32_t succ_off[2] = {0, 0};
+  std::vector<mips::DecodedInsn> ops;
+};
+
+struct InterpStats {
+  uint64_t blocks_built = 0;
+  uint64_t blocks_invalidated = 0;
+  uint64_t lookups = 0;
+};
+
+class Interpreter final : public runtime::CodeObserver {
+ public:
+  explicit Interpreter(runtime::CpuState& cpu);
+  ~Interpreter() override;
+
+  // Run until c.cycles reaches cycle_limit or an exit is requested (c.exit_request != 0).
+  void Run(uint64_t cycle_limit);
+
+  void InvalidateCodePage(uint32_t paddr_page) override;
+  void FlushAll();
+
+  const InterpStats& stats() const { return stats_; }
+  // Blocks by guest-physical address, for the dump tool and tests.
+  const std::unordered_map<uint32_t, std::unique_ptr<Block>>& blocks() const { return blocks_; }
+
+  static constexpr unsigned kMaxBlockInsns = 128;
+
+ private:
+  Block* Lookup(uint32_t vpc);
+  Block* Build(uint32_t vpc, uint32_t paddr, const uint8_t* host);
+  void Execute(Block* b, uint32_t vpc, bool* may_chain);
+  void RunDelaySlotOnNextPage(uint32_t branch_pc);
+  void FreeZombies();
+
+  runtime::CpuState& c_;
+  std::unordered_map<uint32_t, std::unique_ptr<Block>> blocks_;
+  std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  std::vector<std::unique_ptr<Block>> zombies_;
+  static constexpr unsigned kFastBits = 12;
+  Block* fast_[1u << kFastBits] = {};
+  InterpStats stats_;
+};
+
+}  // namespace strobe::interp

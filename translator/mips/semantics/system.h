@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// System control: CP0 moves, TLB operations, ERET/WAIT, exceptions and traps, RDHWR, and the absent
+// coprocessors. The privileged semantics live in runtime/; these handlers check access and call it.
+#pragma once
+
+#include "translator/mips/semantics/common.h"
+
+namespace strobe::mips::sem {
+
+#define STROBE_REQUIRE_CP0(c) \
+  if (!Cp0Usable(c)) return runtime::RaiseCpU(c, 0)
+
+// MFC0 rt, rd, sel
+STROBE_SEM MFC0(CpuState& c, const DecodedInsn& d, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  SetGpr(c, d.rt, runtime::ReadCp0(c, d.rd, d.sel()));
+  return true;
+}
+// MTC0 rt, rd, sel
+STROBE_SEM MTC0(CpuState& c, const DecodedInsn& d, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  runtime::WriteCp0(c, d.rd, d.sel(), Gpr(c, d.rt));
+  return true;
+}
+// DI rt: rt = Status; Status.IE = 0
+STROBE_SEM DI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  uint32_t s = c.cp0.status;
+  runtime::WriteCp0(c, 12, 0, s & ~runtime::st::IE);
+  SetGpr(c, d.rt, s);
+  return true;
+}
+// EI rt: rt = Status; Status.IE = 1
+STROBE_SEM EI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  uint32_t s = c.cp0.status;
+  runtime::WriteCp0(c, 12, 0, s | runtime::st::IE);
+  SetGpr(c, d.rt, s);
+  return true;
+}
+// RDPGPR rd, rt: one shadow register set, so the previous set is the current one
+STROBE_SEM RDPGPR(CpuState& c, const DecodedInsn& d, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  SetGpr(c, d.rd, Gpr(c, d.rt));
+  return true;
+}
+// WRPGPR rd, rt
+STROBE_SEM WRPGPR(CpuState& c, const DecodedInsn& d, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  SetGpr(c, d.rd, Gpr(c, d.rt));
+  return true;
+}
+// TLBR
+STROBE_SEM TLBR(CpuState& c, const DecodedInsn&, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  runtime::Tlbr(c);
+  return true;
+}
+// TLBWI
+STROBE_SEM TLBWI(CpuState& c, const DecodedInsn&, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  runtime::Tlbwi(c);
+  return true;
+}
+// TLBWR
+STROBE_SEM TLBWR(CpuState& c, const DecodedInsn&, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  runtime::Tlbwr(c);
+  return true;
+}
+// TLBP
+STROBE_SEM TLBP(CpuState& c, const DecodedInsn&, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  runtime::Tlbp(c);
+  return true;
+}
+// ERET: no delay slot; the next PC comes from EPC or ErrorEPC
+STROBE_SEM ERET(CpuState& c, const DecodedInsn&, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  runtime::Eret(c);
+  return true;
+}
+// WAIT: the dispatcher idles the vCPU until an interrupt is pending; EPC will be the next instruction
+STROBE_SEM WAIT(CpuState& c, const DecodedInsn&, uint32_t) {
+  STROBE_REQUIRE_CP0(c);
+  c.exit_request |= runtime::exitreq::kWait;
+  return true;
+}
+#undef STROBE_REQUIRE_CP0
+
+// SYSCALL code
+STROBE_SEM SYSCALL(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::Raise(c, ExcCode::Sys); }
+// BREAK code
+STROBE_SEM BREAK(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::Raise(c, ExcCode::Bp); }
+
+namespace detail {
+inline bool Trap(CpuState& c, bool cond) { return cond ? runtime::Raise(c, ExcCode::Tr) : true; }
+inline int32_t Signed(uint32_t v) { return static_cast<int32_t>(v); }
+}  // namespace detail
+
+// TGE rs, rt
+STROBE_SEM TGE(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= detail::Signed(Gpr(c, d.rt))); }
+// TGEU rs, rt
+STROBE_SEM TGEU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) >= Gpr(c, d.rt)); }
+// TLT rs, rt
+STROBE_SEM TLT(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < detail::Signed(Gpr(c, d.rt))); }
+// TLTU rs, rt
+STROBE_SEM TLTU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) < Gpr(c, d.rt)); }
+// TEQ rs, rt
+STROBE_SEM TEQ(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) == Gpr(c, d.rt)); }
+// TNE rs, rt
+STROBE_SEM TNE(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) != Gpr(c, d.rt)); }
+// TGEI rs, immediate
+STROBE_SEM TGEI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= d.simm()); }
+// TGEIU rs, immediate: sign-extended immediate compared unsigned
+STROBE_SEM TGEIU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) >= static_cast<uint32_t>(d.simm())); }
+// TLTI rs, immediate
+STROBE_SEM TLTI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < d.simm()); }
+// TLTIU rs, immediate
+STROBE_SEM TLTIU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) < static_cast<uint32_t>(d.simm())); }
+// TEQI rs, immediate
+STROBE_SEM TEQI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) == d.simm()); }
+// TNEI rs, immediate
+STROBE_SEM TNEI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) != d.simm()); }
+
+// RDHWR rt, rd: Reserved Instruction when the register is not enabled for user mode (the kernel emulates)
+STROBE_SEM RDHWR(CpuState& c, const DecodedInsn& d, uint32_t) {
+  uint32_t v;
+  if (!runtime::ReadHwr(c, d.rd, &v)) return runtime::Raise(c, ExcCode::RI);
+  SetGpr(c, d.rt, v);
+  return true;
+}
+
+// No FPU (Config1.FP = 0) and no COP2: Coprocessor Unusable with Cause.CE naming the unit.
+STROBE_SEM COP1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
+STROBE_SEM COP1X(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
+STROBE_SEM MOVCI(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
+STROBE_SEM LWC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
+STROBE_SEM LDC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
+STROBE_SEM SWC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
+STROBE_SEM SDC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
+STROBE_SEM COP2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
+STROBE_SEM LWC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
+STROBE_SEM LDC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
+STROBE_SEM SWC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
+STROBE_SEM SDC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
+
+// Encodings that match no table row
+STROBE_SEM kInvalid(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::Raise(c, ExcCode::RI); }
+
+}  // namespace strobe::mips::sem

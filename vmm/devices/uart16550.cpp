@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/devices/uart16550.h"
+
+namespace strobe::vmm {
+
+namespace {
+constexpr uint8_t kIerRx = 1, kIerThre = 2;
+constexpr uint8_t kLcrDlab = 0x80;
+constexpr uint8_t kLsrDr = 0x01, kLsrThre = 0x20, kLsrTemt = 0x40;
+constexpr uint8_t kIirNone = 0x01, kIirThre = 0x02, kIirRx = 0x04;
+constexpr uint8_t kFcrEnable = 0x01;
+constexpr uint8_t kMsrIdle = 0xB0;  // DCD, DSR and CTS asserted: a terminal is always there
+}  // namespace
+
+void Uart16550::PushInput(uint8_t byte) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rx_.push_back(byte);
+}
+
+bool Uart16550::HasInput() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !rx_.empty();
+}
+
+uint8_t Uart16550::Lsr() const {
+  // The transmitter is always idle: a THR write reaches the host at once.
+  return static_cast<uint8_t>(kLsrThre | kLsrTemt | (rx_.empty() ? 0 : kLsrDr));
+}
+
+uint8_t Uart16550::Iir() const {
+  uint8_t fifo_bits = (fcr_ & kFcrEnable) ? 0xC0 : 0x00;
+  if ((ier_ & kIerRx) && !rx_.empty()) return fifo_bits | kIirRx;
+  if ((ier_ & kIerThre) && thre_pending_) return fifo_bits | kIirThre;
+  return fifo_bits | kIirNone;
+}
+
+bool Uart16550::IrqLevel() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return (Iir() & 0x0F) != kIirNone;
+}
+
+uint32_t Uart16550::Read(uint32_t offset, unsigned) {
+  std::lock_guard<std::mutex> lock(mu_);
+  switch (offset) {
+    case 0:
+      if (lcr_ & kLcrDlab) return dll_;
+      if (!rx_.empty()) {
+        uint8_t b = rx_.front();
+        rx_.pop_front();
+        return b;
+      }
+      return 0;
+    case 1: return (lcr_ & kLcrDlab) ? dlm_ : ier_;
+    case 2: {
+      uint8_t iir = Iir();
+      if ((iir & 0x0F) == kIirThre) thre_pending_ = false;  // reading IIR acknowledges THR empty
+      return iir;
+    }
+    case 3: return lcr_;
+    case 4: return mcr_;
+    case 5: return Lsr();
+    case 6: return kMsrIdle;
+    case 7: return scr_;
+    default: return 0xFF;
+  }
+}
+
+void Uart16550::Write(uint32_t offset, unsigned, uint32_t value) {
+  uint8_t v = static_cast<uint8_t>(value);
+  bool emit = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    switch (offset) {
+      case 0:
+        if (lcr_ & kLcrDlab) {
+          dll_ = v;
+        } else {
+          emit = true;
+          thre_pending_ = true;  // sent at once, so the holding register is empty again
+        }
+        break;
+      case 1:
+        if (lcr_ & kLcrDlab) {
+          dlm_ = v;
+        } else {
+          // Enabling the THRE interrupt while THR is empty raises it at once (the driver tests this).
+          if ((v & kIerThre) && !(ier_ & kIerThre)) thre_pending_ = true;
+          ier_ = v & 0x0F;
+        }
+        break;
+      case 2: fcr_ = v & 0xC9; if (v & 0x02) rx_.clear(); break;
+      case 3: lcr_ = v; break;
+      case 4: mcr_ = v & 0x1F; break;
+      case 7: scr_ = v; break;
+      default: break;
+    }
+  }
+  if (emit) sink_(v);
+}
+
+}  // namespace strobe::vmm

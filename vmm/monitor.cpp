@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/monitor.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+namespace strobe::vmm {
+
+Monitor::Monitor(size_t max_bytes) {
+  capacity_ = max_bytes >> 12;
+  void* p = mmap(nullptr, capacity_ << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED) {
+    capacity_ = 0;
+    return;
+  }
+  base_ = static_cast<uint8_t*>(p);
+  refs_.assign(capacity_, 0);
+}
+
+Monitor::~Monitor() {
+  if (base_) munmap(base_, capacity_ << 12);
+}
+
+uint8_t* Monitor::AllocPages(size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (count == 1 && !free_.empty()) {
+    uint8_t* p = free_.back();
+    free_.pop_back();
+    refs_[FrameOf(p)] = 1;
+    ++in_use_;
+    return p;  // zeroed by Release
+  }
+  if (!base_ || capacity_ - bump_ < count) return nullptr;
+  uint8_t* p = base_ + (bump_ << 12);
+  for (size_t i = 0; i < count; ++i) refs_[bump_ + i] = 1;
+  bump_ += count;
+  in_use_ += count;
+  return p;  // fresh anonymous memory reads as zero and is committed on first touch
+}
+
+void Monitor::Retain(uint8_t* page) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++refs_[FrameOf(page)];
+}
+
+void Monitor::Release(uint8_t* page) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint32_t& r = refs_[FrameOf(page)];
+  if (r == 0 || --r != 0) return;
+  madvise(page, 4096, MADV_DONTNEED);  // gives the memory back; the page reads as zero when reused
+  free_.push_back(page);
+  --in_use_;
+}
+
+unsigned Monitor::RefCount(const uint8_t* page) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refs_[FrameOf(page)];
+}
+
+}  // namespace strobe::vmm

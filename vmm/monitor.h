@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+// The monitor owns machine memory: one pool of 4 KiB machine pages that every VM's pmap points into.
+// Pages carry reference counts so that VMs can share identical pages copy-on-write (see pmap.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+namespace strobe::vmm {
+
+class Monitor {
+ public:
+  // max_bytes bounds the machine memory all VMs together may use (address space is reserved, not committed).
+  explicit Monitor(size_t max_bytes = size_t{4} << 30);
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Allocates count zeroed, contiguous machine pages, or nullptr when the pool is exhausted.
+  uint8_t* AllocPages(size_t count);
+  // Drops one reference to a page; the page returns to the pool when none are left.
+  void Release(uint8_t* page);
+  void Retain(uint8_t* page);
+  unsigned RefCount(const uint8_t* page) const;
+
+  size_t pages_in_use() const { return in_use_; }
+  size_t capacity_pages() const { return capacity_; }
+
+ private:
+  size_t FrameOf(const uint8_t* page) const { return static_cast<size_t>(page - base_) >> 12; }
+
+  uint8_t* base_ = nullptr;
+  size_t capacity_ = 0;  // pages
+  size_t bump_ = 0;      // first never-used page
+  size_t in_use_ = 0;
+  std::vector<uint32_t> refs_;
+  std::vector<uint8_t*> free_;
+  mutable std::mutex mu_;
+};
+
+}  // namespace strobe::vmm

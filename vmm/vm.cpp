@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/vm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+namespace strobe::vmm {
+
+namespace {
+// Boot-loader argument block (YAMON layout, as the Malta kernel reads it in fw/lib/cmdline.c):
+// a table of kseg0 string pointers at physical 0x2000 shared by argv (from entry 0) and envp (from entry 2).
+constexpr uint32_t kArgTable = 0x2000;
+constexpr uint32_t kArgStrings = 0x2040;
+constexpr uint32_t kArgEnd = 0x4000;
+constexpr uint32_t kInitrdGap = 128u << 10;
+constexpr uint64_t kSliceCycles = 1u << 20;  // how often host-side events are polled
+constexpr uint32_t kKseg0 = 0x80000000u;
+
+uint32_t RoundUp(uint32_t v, uint32_t a) { return (v + a - 1) & ~(a - 1); }
+std::string Hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+}  // namespace
+
+const char* ToString(VmExit e) {
+  switch (e) {
+    case VmExit::kPowerOff: return "power-off";
+    case VmExit::kReset: return "reset";
+    case VmExit::kHalted: return "halted";
+    case VmExit::kTimeout: return "timeout";
+    case VmExit::kInstructionLimit: return "instruction limit";
+    case VmExit::kError: return "error";
+  }
+  return "?";
+}
+
+Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console) : monitor_(monitor), config_(std::move(config)) {
+  pmap_ = std::make_unique<Pmap>(monitor_, config_.ram_bytes);
+  board_ = std::make_unique<MaltaBoard>(*pmap_, power_, std::move(console));
+  runtime::CpuConfig cpu_config;
+  cpu_config.tlb_entries = config_.tlb_entries;
+  ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, board_.get(), 0x20000000u >> runtime::kPageBits);
+  pmap_->set_soft_tlb(&ctx_->soft_tlb);
+  power_.on_request = [this] { ctx_->cpu.exit_request |= runtime::exitreq::kStop; };
+  interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu);
+}
+
+Vm::~Vm() = default;
+
+bool Vm::FailWith(std::string msg) {
+  error_ = std::move(msg);
+  return false;
+}
+
+bool Vm::WriteGuest(uint32_t paddr, const void* data, size_t size) {
+  const uint8_t* src = static_cast<const uint8_t*>(data);
+  while (size > 0) {
+    uint8_t* page = pmap_->PageForWrite(paddr);
+    if (!page) return false;
+    size_t in_page = std::min<size_t>(size, runtime::kPageSize - (paddr & ~runtime::kPageMask));
+    std::memcpy(page + (paddr & ~runtime::kPageMask), src, in_page);
+    paddr += static_cast<uint32_t>(in_page);
+    src += in_page;
+    size -= in_page;
+  }
+  return true;
+}
+
+bool Vm::LoadImage(const ElfImage& image, uint32_t* image_end, std::string* error) {
+  *image_end = 0;
+  for (const ElfSegment& s : image.segments) {
+    uint64_t end = static_cast<uint64_t>(s.paddr) + s.memsz;
+    if (end > config_.ram_bytes) {
+      *error = "segment " + Hex(s.vaddr) + "-" + Hex(static_cast<uint32_t>(s.vaddr + s.memsz)) + " does not fit in " +
+               std::to_string(config_.ram_bytes >> 20) + " MiB of RAM";
+      return false;
+    }
+    std::vector<uint8_t> zeros(s.memsz - s.data.size(), 0);
+    WriteGuest(s.paddr, s.data.data(), s.data.size());
+    WriteGuest(s.paddr + static_cast<uint32_t>(s.data.size()), zeros.data(), zeros.size());
+    *image_end = std::max(*image_end, static_cast<uint32_t>(end));
+  }
+  return true;
+}
+
+void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
+  const std::string ram = std::to_string(std::min(config_.ram_bytes, kMaxRamBytes));
+  // argv[0] is ignored by the kernel; argv[1] is the command line. envp is YAMON's name/value list.
+  const std::string strings[] = {"strobe", cmdline, "memsize", ram, "ememsize", ram, "modetty0", "38400n8r"};
+  uint32_t table = kArgTable, str = kArgStrings;
+  for (const std::string& s : strings) {
+    uint32_t ptr = kKseg0 | str;
+    WriteGuest(table, &ptr, 4);
+    WriteGuest(str, s.c_str(), s.size() + 1);
+    table += 4;
+    str = RoundUp(str + static_cast<uint32_t>(s.size()) + 1, 4);
+  }
+  uint32_t null = 0;
+  WriteGuest(table, &null, 4);
+
+  runtime::CpuState& c = ctx_->cpu;
+  c.gpr[4] = 2;                       // a0: argc
+  c.gpr[5] = kKseg0 | kArgTable;      // a1: argv
+  c.gpr[6] = kKseg0 | (kArgTable + 8);  // a2: envp
+  c.gpr[7] = std::min(config_.ram_bytes, kMaxRamBytes);  // a3: memory size
+  c.gpr[29] = kKseg0 | 0x1FC0;       // sp, as YAMON leaves it
+  c.gpr[25] = entry;                 // t9: PIC entry convention
+  c.pc = entry;
+}
+
+bool Vm::Boot(std::string* error) {
+  if (!pmap_->ok()) return FailWith(*error = "out of machine memory for " + std::to_string(config_.ram_bytes >> 20) + " MiB of guest RAM");
+  ElfImage loaded;
+  const ElfImage* image = &config_.image;
+  if (!config_.kernel.empty()) {
+    if (!LoadElfFile(config_.kernel, &loaded, error)) return FailWith(*error);
+    image = &loaded;
+  }
+  if (image->segments.empty()) return FailWith(*error = "no kernel image to boot");
+  runtime::ResetCpu(ctx_->cpu, ctx_->config);
+  interp_->FlushAll();
+  uint32_t image_end;
+  if (!LoadImage(*image, &image_end, error)) return FailWith(*error);
+  if (image_end > kArgTable && std::any_of(image->segments.begin(), image->segments.end(), [](const ElfSegment& s) {
+        return s.paddr < kArgEnd;
+      }))
+    return FailWith(*error = "the image overlaps the boot argument block at physical 0x2000-0x4000");
+
+  std::string cmdline = config_.append;
+  if (!config_.initrd.empty()) {
+    std::vector<uint8_t> rd;
+    if (!ReadFile(config_.initrd, &rd, error)) return FailWith(*error);
+    uint64_t need = static_cast<uint64_t>(rd.size()) + kInitrdGap;
+    uint32_t ram = std::min(config_.ram_bytes, kMaxRamBytes);
+    uint32_t start = need < ram ? RoundUp(static_cast<uint32_t>(ram - need), 64u << 10) : 0;
+    if (need >= ram || start < image_end)
+      return FailWith(*error = config_.initrd + ": initrd of " + std::to_string(rd.size()) +
+                               " bytes does not fit in RAM beside the kernel");
+    WriteGuest(start, rd.data(), rd.size());
+    char prefix[64];
+    std::snprintf(prefix, sizeof prefix, "rd_start=0x%08x rd_size=%zu", kKseg0 | start, rd.size());
+    cmdline = cmdline.empty() ? prefix : std::string(prefix) + " " + cmdline;
+  }
+  if (cmdline.size() >= kArgEnd - kArgStrings - 64)
+    return FailWith(*error = "kernel command line too long (" + std::to_string(cmdline.size()) + " bytes)");
+  SetupBootArguments(cmdline, image->entry);
+  return true;
+}
+
+void Vm::ConsoleInput(uint8_t byte) {
+  board_->uart().PushInput(byte);
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  wake_ = true;
+  wake_cv_.notify_one();
+}
+
+// WAIT with nothing pending: let virtual time pass until the timer can fire (or host input arrives).
+// false when no interrupt can ever end the wait: the guest has halted.
+bool Vm::Idle() {
+  runtime::CpuState& c = ctx_->cpu;
+  const uint32_t s = c.cp0.status;
+  if (!(s & runtime::st::IE) || !(s & runtime::st::IM_MASK)) return false;
+  const bool timer_wakes = (s & (1u << 15)) != 0;  // IM7: the Count/Compare interrupt
+  const uint64_t target = timer_wakes ? c.timer_deadline : c.cycles + kSliceCycles;
+  if (config_.warp_idle && timer_wakes) {
+    c.cycles = std::max(c.cycles, target);
+    return true;
+  }
+  const double seconds = std::min(0.05, static_cast<double>(target - c.cycles) / kCyclesPerSecond);
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    std::unique_lock<std::mutex> lock(wake_mu_);
+    wake_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return wake_; });
+    wake_ = false;
+  }
+  const double slept = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.cycles = std::min(target, c.cycles + static_cast<uint64_t>(slept * kCyclesPerSecond) + 1);
+  return true;
+}
+
+VmExit Vm::Run() {
+  runtime::CpuState& c = ctx_->cpu;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    runtime::UpdateTimer(c);
+    runtime::SetHardwareIrqs(c, board_->IrqLines());
+
+    switch (power_.request.exchange(PowerRequest::kNone)) {
+      case PowerRequest::kPowerOff: return VmExit::kPowerOff;
+      case PowerRequest::kReset: {
+        if (config_.no_reboot) return VmExit::kReset;
+        std::string err;
+        if (!Boot(&err)) return VmExit::kError;
+        continue;
+      }
+      case PowerRequest::kNone: break;
+    }
+    if (config_.timeout_seconds > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > config_.timeout_seconds) {
+      error_ = "guest did not finish within " + std::to_string(static_cast<int>(config_.timeout_seconds)) + " s";
+      return VmExit::kTimeout;
+    }
+    if (config_.max_instructions && c.retired >= config_.max_instructions) return VmExit::kInstructionLimit;
+    if ((c.cp0.status & runtime::st::BEV) && (c.pc & 0xFFF00000u) == 0xBFC00000u) {
+      error_ = "guest took an exception while Status.BEV=1 (Cause " + Hex(c.cp0.cause) + ", EPC " + Hex(c.cp0.epc) +
+               ", BadVAddr " + Hex(c.cp0.badvaddr) + "): there is no boot firmware to handle it";
+      return VmExit::kError;
+    }
+
+    const bool waiting = (c.exit_request & runtime::exitreq::kWait) != 0;
+    c.exit_request = 0;
+    if (runtime::InterruptPending(c)) {
+      c.exc = runtime::PendingException{runtime::ExcCode::Int, false, false, 0, 0};
+      runtime::DeliverException(c, c.pc, false);
+    } else if (waiting) {
+      if (!Idle()) {
+        error_ = "guest halted: WAIT with every interrupt masked at PC " + Hex(c.pc - 4);
+        return VmExit::kHalted;
+      }
+      c.exit_request |= runtime::exitreq::kWait;  // still waiting until an interrupt is taken
+      continue;
+    }
+
+    uint64_t limit = std::min(c.timer_deadline, c.cycles + kSliceCycles);
+    if (config_.max_instructions) limit = std::min(limit, c.cycles + (config_.max_instructions - c.retired));
+    interp_->Run(std::max(limit, c.cycles + 1));
+  }
+}
+
+}  // namespace strobe::vmm

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// One virtual machine: a Malta board, its pmap into the monitor's machine memory, one vCPU and the engine
+// that runs it. The run loop owns virtual time: the timer, idling in WAIT, power requests and time limits.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "runtime/runtime.h"
+#include "translator/interp/interpreter.h"
+#include "vmm/devices/power.h"
+#include "vmm/elf_loader.h"
+#include "vmm/malta.h"
+#include "vmm/monitor.h"
+#include "vmm/pmap.h"
+
+namespace strobe::vmm {
+
+enum class Engine { kInterp, kJit, kTiered };
+
+struct VmConfig {
+  uint32_t ram_bytes = 256u << 20;
+  std::string kernel;  // path of an ELF, or empty when `image` is given
+  ElfImage image;      // used when kernel is empty
+  std::string initrd;
+  std::string append;
+  bool no_reboot = false;
+  bool warp_idle = false;       // WAIT jumps virtual time to the next timer event instead of sleeping
+  double timeout_seconds = 0;   // 0: none
+  uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
+  unsigned tlb_entries = 16;
+  Engine engine = Engine::kInterp;
+};
+
+enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError };
+const char* ToString(VmExit e);
+
+inline constexpr uint32_t kMinRamBytes = 2u << 20;
+inline constexpr uint32_t kMaxRamBytes = 256u << 20;  // the Malta low-memory window
+inline constexpr double kCyclesPerSecond = 200e6;      // nominal clock: Count runs at half of it
+
+class Vm {
+ public:
+  using ConsoleSink = std::function<void(uint8_t)>;
+  Vm(Monitor& monitor, VmConfig config, ConsoleSink console);
+  ~Vm();
+
+  // Loads the kernel (and initrd) and puts the CPU in the state a YAMON-style boot loader leaves.
+  bool Boot(std::string* error);
+  VmExit Run();
+  const std::string& error() const { return error_; }
+
+  // Console input from the host (thread-safe): queued in the UART, and wakes an idle vCPU.
+  void ConsoleInput(uint8_t byte);
+
+  runtime::CpuState& cpu() { return ctx_->cpu; }
+  MaltaBoard& board() { return *board_; }
+  Pmap& pmap() { return *pmap_; }
+  interp::Interpreter& interpreter() { return *interp_; }
+  const VmConfig& config() const { return config_; }
+  // Stop Run() once this many instructions have retired in total (0: no limit).
+  void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
+
+ private:
+  bool LoadImage(const ElfImage& image, uint32_t* image_end, std::string* error);
+  bool WriteGuest(uint32_t paddr, const void* data, size_t size);
+  void SetupBootArguments(const std::string& cmdline, uint32_t entry);
+  bool Idle();
+  bool FailWith(std::string msg);
+
+  Monitor& monitor_;
+  VmConfig config_;
+  PowerControl power_;
+  std::unique_ptr<Pmap> pmap_;
+  std::unique_ptr<MaltaBoard> board_;
+  std::unique_ptr<runtime::VcpuContext> ctx_;
+  std::unique_ptr<interp::Interpreter> interp_;
+  std::string error_;
+
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool wake_ = false;
+};
+
+}  // namespace strobe::vmm
