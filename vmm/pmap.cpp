@@ -38,7 +38,7 @@ uint8_t* Pmap::PageForWrite(uint32_t paddr) {
 
 bool Pmap::ShareWith(Pmap& other, uint32_t paddr) {
   uint32_t p = paddr >> runtime::kPageBits;
-  if (p >= pages_.size() || p >= other.pages_.size()) return false;
+  if (&monitor_ != &other.monitor_ || p >= pages_.size() || p >= other.pages_.size()) return false;
   Entry& mine = pages_[p];
   Entry& theirs = other.pages_[p];
   if (mine.machine == theirs.machine) return false;

@@ -20,7 +20,10 @@ inline constexpr uint32_t kWaitWord = 0x42000020;  // WAIT: with Status.IE=0 it 
 
 class TestMachine {
  public:
-  explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16) : monitor_(size_t{1} << 30) {
+  // VMs that share pages must share a monitor: pass one in; otherwise the machine has its own.
+  explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16, vmm::Monitor* monitor = nullptr)
+      : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
+        monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
     cfg.ram_bytes = ram_bytes;
     cfg.tlb_entries = tlb_entries;
@@ -75,7 +78,8 @@ class TestMachine {
   }
 
  private:
-  vmm::Monitor monitor_;
+  std::unique_ptr<vmm::Monitor> own_monitor_;
+  vmm::Monitor& monitor_;
   std::unique_ptr<vmm::Vm> vm_;
   std::string console_;
   bool booted_ = false;

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Wall-clock comparison of the guest programs under Strobe, under QEMU (when qemu-system-mipsel is installed)
+# and as native host builds (build/guests/native/<name>, where a twin exists). Every figure is the best of
+# RUNS runs of the whole process (start-up included); the ratios compare figures from this one run.
+#
+# usage: bench/compare_qemu.sh [--runs N] [--timeout SECONDS] [BUILD_DIR [GUEST...]]
+#   BUILD_DIR  CMake build directory with strobe and guests/ (default: build beside this script's parent)
+#   GUEST      guest names (default: alu_loop memrand calls checksum sort hash)
+# Output: a table on stdout, BUILD_DIR/bench/results/compare.csv, and compare.png beside it when python3
+# has matplotlib. Exit status 1 when a guest did not print "<name>: done" under some runner.
+set -euo pipefail
+export LC_ALL=C  # '.' as the decimal separator in EPOCHREALTIME and awk
+
+runs=3
+limit=120
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --timeout) limit=$2; shift 2 ;;
+    -h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --*) echo "compare_qemu.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
+src_root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src_root/build}
+[ $# -gt 0 ] && shift
+guests=("$@")
+[ ${#guests[@]} -gt 0 ] || guests=(alu_loop memrand calls checksum sort hash)
+
+strobe=$build/strobe
+gdir=$build/guests
+if [ ! -x "$strobe" ]; then
+  echo "compare_qemu.sh: $strobe not found: build first (ninja -C $build strobe guests)" >&2
+  exit 2
+fi
+qemu=$(command -v qemu-system-mipsel || true)
+results=$build/bench/results
+mkdir -p "$results"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run_once NAME OUTFILE CMD...: runs CMD once; ELAPSED = wall seconds. Fails unless it prints "NAME: done".
+run_once() {
+  local name=$1 out=$2
+  shift 2
+  local t0=$EPOCHREALTIME rc=0
+  timeout "$limit" "$@" </dev/null >"$out" 2>"$out.err" || rc=$?
+  local t1=$EPOCHREALTIME
+  ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  [ "$rc" -eq 0 ] && tr -d '\r' <"$out" | grep -qx "$name: done"
+}
+
+# best_of NAME OUTFILE CMD...: BEST = the smallest wall time of $runs runs, or empty when a run failed.
+best_of() {
+  local name=$1 out=$2
+  shift 2
+  BEST=
+  for ((i = 0; i < runs; i++)); do
+    if ! run_once "$name" "$out" "$@"; then
+      echo "  $name: FAILED: $*" >&2
+      tail -n 3 "$out" "$out.err" >&2 || true
+      BEST=
+      return 1
+    fi
+    if [ -z "$BEST" ] || awk -v a="$ELAPSED" -v b="$BEST" 'BEGIN { exit !(a < b) }'; then BEST=$ELAPSED; fi
+  done
+}
+
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b }' || true; }
+
+echo "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); best of $runs runs, wall seconds"
+[ -n "$qemu" ] && echo "qemu: $("$qemu" --version | head -n 1)" || echo "qemu: qemu-system-mipsel not installed: QEMU columns stay empty"
+
+csv=$results/compare.csv
+echo "guest,guest_insns,native_s,strobe_s,qemu_s,strobe_over_qemu,strobe_over_native,strobe_wall_mips" >"$csv"
+status=0
+rows=()
+for g in "${guests[@]}"; do
+  elf=$gdir/$g.elf
+  if [ ! -f "$elf" ]; then
+    echo "  $g: $elf not found (build the 'guests' target)" >&2
+    status=1
+    continue
+  fi
+  native_s= strobe_s= qemu_s= insns=
+
+  if best_of "$g" "$tmp/$g.strobe" "$strobe" run -kernel "$elf" -nographic -no-reboot --stats; then
+    strobe_s=$BEST
+    insns=$(sed -n 's/.* \([0-9][0-9]*\) instructions .*/\1/p' "$tmp/$g.strobe.err" | tail -n 1)
+  else
+    status=1
+  fi
+  if [ -n "$qemu" ]; then
+    if best_of "$g" "$tmp/$g.qemu" "$qemu" -M malta -m 256 -nographic -no-reboot -net none -vga none -kernel "$elf"; then
+      qemu_s=$BEST
+    else
+      status=1
+    fi
+  fi
+  if [ -x "$gdir/native/$g" ]; then
+    if best_of "$g" "$tmp/$g.native" "$gdir/native/$g"; then native_s=$BEST; else status=1; fi
+  fi
+
+  sq=$(ratio "$strobe_s" "$qemu_s")
+  sn=$(ratio "$strobe_s" "$native_s")
+  mips=
+  [ -n "$insns" ] && [ -n "$strobe_s" ] && mips=$(awk -v n="$insns" -v t="$strobe_s" 'BEGIN { printf "%.0f", n / t / 1e6 }')
+  echo "$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips" >>"$csv"
+  rows+=("$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips")
+done
+
+echo
+printf '%-10s %12s %9s %9s %9s %13s %15s %12s\n' guest guest_insns native_s strobe_s qemu_s strobe/qemu strobe/native strobe_MIPS
+for r in "${rows[@]}"; do
+  IFS=, read -r g n ns ss qs sq sn mips <<<"$r"
+  printf '%-10s %12s %9s %9s %9s %13s %15s %12s\n' "$g" "${n:--}" "${ns:--}" "${ss:--}" "${qs:--}" "${sq:--}" "${sn:--}" \
+    "${mips:--}"
+done
+echo
+echo "strobe/qemu > 1: Strobe is slower than QEMU. Times include process start-up; strobe_MIPS = guest_insns / strobe_s."
+echo "csv: $csv"
+
+if python3 -c 'import matplotlib' 2>/dev/null; then
+  python3 - "$csv" "$results/compare.png" <<'EOF'
+import csv
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+rows = list(csv.DictReader(open(sys.argv[1])))
+names = [r["guest"] for r in rows]
+series = [("native", "native_s"), ("strobe", "strobe_s"), ("qemu", "qemu_s")]
+fig, (ax_t, ax_r) = plt.subplots(1, 2, figsize=(12, 4.5))
+width = 0.8 / len(series)
+for k, (label, col) in enumerate(series):
+    xs = [i + (k - 1) * width for i, r in enumerate(rows) if r[col]]
+    ys = [float(r[col]) for r in rows if r[col]]
+    if ys:
+        ax_t.bar(xs, ys, width, label=label)
+ax_t.set_yscale("log")
+ax_t.set_ylabel("wall seconds (best of runs, log)")
+ax_t.set_xticks(range(len(names)), names)
+ax_t.legend()
+ax_t.set_title("Wall time per guest")
+for k, (label, col) in enumerate([("strobe / qemu", "strobe_over_qemu"), ("strobe / native", "strobe_over_native")]):
+    xs = [i + (k - 0.5) * 0.4 for i, r in enumerate(rows) if r[col]]
+    ys = [float(r[col]) for r in rows if r[col]]
+    if ys:
+        ax_r.bar(xs, ys, 0.4, label=label)
+ax_r.axhline(1.0, color="black", linewidth=0.8)
+ax_r.set_yscale("log")
+ax_r.set_ylabel("time ratio (log; > 1: Strobe slower)")
+ax_r.set_xticks(range(len(names)), names)
+ax_r.legend()
+ax_r.set_title("Strobe time relative to QEMU and native")
+fig.tight_layout()
+fig.savefig(sys.argv[2], dpi=100)
+print("chart: " + sys.argv[2])
+EOF
+else
+  echo "chart: skipped (python3 with matplotlib not available)"
+fi
+exit $status

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+// strobe_bench: Google Benchmark suite for the interpreter tier.
+//  - Guest/<name>: boots a fresh VM on a guest ELF from STROBE_GUEST_DIR and runs it to power-off. Counters:
+//    guest_insns (instructions retired per run), guest_MIPS (rate over the timed part), blocks_built.
+//    Only Vm::Run() is timed; building the VM and loading the image are not.
+//  - Decode/*: mips::Decode throughput over a table of words.
+//  - SoftTlb/*: runtime::Load<uint32_t> through a filled soft TLB entry (hit) and through the slow path
+//  (miss).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "runtime/memory.h"
+#include "runtime/runtime.h"
+#include "translator/mips/decoder.h"
+#include "vmm/elf_loader.h"
+#include "vmm/monitor.h"
+#include "vmm/vm.h"
+
+#ifndef STROBE_GUEST_DIR
+#error "STROBE_GUEST_DIR must name the directory with the guest ELFs"
+#endif
+
+namespace {
+
+using namespace strobe;
+
+constexpr double kGuestTimeoutSeconds = 60;  // a hung guest fails the benchmark instead of the suite
+
+std::string GuestPath(const char* name) {
+  return std::string(STROBE_GUEST_DIR) + "/" + name + ".elf";
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Whole guests
+
+void BM_Guest(benchmark::State& state, const char* name) {
+  vmm::VmConfig cfg;
+  std::string error;
+  if (!vmm::LoadElfFile(GuestPath(name), &cfg.image, &error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  cfg.no_reboot = true;  // the runtime's power_off() falls back to a board reset
+  cfg.timeout_seconds = kGuestTimeoutSeconds;
+  const std::string done_line = std::string(name) + ": done";
+
+  vmm::Monitor monitor;
+  uint64_t retired = 0, blocks = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::string console;
+    auto vm = std::make_unique<vmm::Vm>(monitor, cfg,
+                                        [&console](uint8_t b) { console.push_back(static_cast<char>(b)); });
+    if (!vm->Boot(&error)) {
+      state.SkipWithError(("boot: " + error).c_str());
+      state.ResumeTiming();
+      break;
+    }
+    state.ResumeTiming();
+
+    const vmm::VmExit exit = vm->Run();
+
+    state.PauseTiming();
+    const bool finished = exit == vmm::VmExit::kPowerOff || exit == vmm::VmExit::kReset;
+    if (!finished || console.find(done_line) == std::string::npos) {
+      error = std::string(name) + ": " + vmm::ToString(exit) + " without '" + done_line + "' " + vm->error() +
+              "; console: " + console.substr(0, 200);
+      state.SkipWithError(error.c_str());
+      state.ResumeTiming();
+      break;
+    }
+    retired += vm->cpu().retired;
+    blocks += vm->interpreter().stats().blocks_built;
+    vm.reset();
+    state.ResumeTiming();
+  }
+  state.counters["guest_insns"] =
+      benchmark::Counter(static_cast<double>(retired), benchmark::Counter::kAvgIterations);
+  state.counters["guest_MIPS"] =
+      benchmark::Counter(static_cast<double>(retired) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["blocks_built"] =
+      benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kAvgIterations);
+}
+
+// Each run takes 0.1-0.6 s here, so a fixed small iteration count keeps the whole suite well under a minute.
+#define STROBE_GUEST_BENCHMARK(name)       \
+  BENCHMARK_CAPTURE(BM_Guest, name, #name) \
+      ->Name("Guest/" #name)               \
+      ->Iterations(3)                      \
+      ->UseRealTime()                      \
+      ->Unit(benchmark::kMillisecond)
+
+STROBE_GUEST_BENCHMARK(alu_loop);
+STROBE_GUEST_BENCHMARK(memrand);
+STROBE_GUEST_BENCHMARK(calls);
+STROBE_GUEST_BENCHMARK(checksum);
+STROBE_GUEST_BENCHMARK(sort);
+STROBE_GUEST_BENCHMARK(hash);
+
+// ---------------------------------------------------------------------------------------------------------
+// Decoder
+
+void RunDecode(benchmark::State& state, const std::vector<uint32_t>& words) {
+  for (auto _ : state) {
+    for (uint32_t w : words) {
+      mips::DecodedInsn d = mips::Decode(w);
+      benchmark::DoNotOptimize(d);
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(words.size()));
+}
+
+// Every row of the encoding table, each with several random fillings of its free fields, shuffled.
+void BM_DecodeTable(benchmark::State& state) {
+  std::mt19937 rng(12345);
+  std::vector<uint32_t> words;
+  for (int copy = 0; copy < 16; ++copy)
+    for (const mips::Encoding& e : mips::kEncodings)
+      words.push_back(e.match | (static_cast<uint32_t>(rng()) & ~e.mask));
+  std::shuffle(words.begin(), words.end(), rng);
+  RunDecode(state, words);
+}
+BENCHMARK(BM_DecodeTable)->Name("Decode/table_rows");
+
+// The loadable words of a real guest (code plus some data): a realistic instruction mix.
+void BM_DecodeGuestImage(benchmark::State& state) {
+  vmm::ElfImage image;
+  std::string error;
+  if (!vmm::LoadElfFile(GuestPath("hash"), &image, &error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  std::vector<uint32_t> words;
+  for (const vmm::ElfSegment& s : image.segments)
+    for (size_t i = 0; i + 4 <= s.data.size(); i += 4)
+      words.push_back(static_cast<uint32_t>(s.data[i]) | static_cast<uint32_t>(s.data[i + 1]) << 8 |
+                      static_cast<uint32_t>(s.data[i + 2]) << 16 |
+                      static_cast<uint32_t>(s.data[i + 3]) << 24);
+  RunDecode(state, words);
+}
+BENCHMARK(BM_DecodeGuestImage)->Name("Decode/guest_image");
+
+// ---------------------------------------------------------------------------------------------------------
+// Soft TLB
+
+// A booted VM with a one-word placeholder image; the CPU is in kernel mode, so kseg0 is reachable.
+struct SmallVm {
+  SmallVm() : monitor(size_t{1} << 30) {
+    vmm::VmConfig cfg;
+    cfg.ram_bytes = 32u << 20;
+    vmm::ElfSegment seg;
+    seg.vaddr = 0x80100000u;
+    seg.paddr = 0x00100000u;
+    seg.memsz = 4;
+    seg.data = {0x00, 0x00, 0x00, 0x00};
+    cfg.image.entry = seg.vaddr;
+    cfg.image.segments.push_back(seg);
+    vm = std::make_unique<vmm::Vm>(monitor, cfg, [](uint8_t) {});
+    booted = vm->Boot(&error);
+  }
+  vmm::Monitor monitor;
+  std::unique_ptr<vmm::Vm> vm;
+  std::string error;
+  bool booted = false;
+};
+
+// 256 loads per iteration, all within one page whose soft TLB entry is filled beforehand.
+void BM_SoftTlbLoadHit(benchmark::State& state) {
+  SmallVm m;
+  if (!m.booted) {
+    state.SkipWithError(m.error.c_str());
+    return;
+  }
+  runtime::CpuState& c = m.vm->cpu();
+  constexpr uint32_t kVa = 0x80400000u;
+  uint32_t v = 0;
+  runtime::Load<uint32_t>(c, kVa, &v);  // the slow path fills the entry
+  if (c.stlb[runtime::SoftTlb::IndexOf(kVa)].read != runtime::ProbeKey<4>(c, kVa)) {
+    state.SkipWithError("the soft TLB entry was not filled by the first load");
+    return;
+  }
+  uint32_t sum = 0;
+  for (auto _ : state) {
+    for (uint32_t off = 0; off < runtime::kPageSize; off += 16) {
+      uint32_t va = kVa + off;
+      benchmark::DoNotOptimize(va);  // keep the probe in the loop rather than hoisted out of it
+      runtime::Load<uint32_t>(c, va, &v);
+      sum += v;
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * (runtime::kPageSize / 16));
+}
+BENCHMARK(BM_SoftTlbLoadHit)->Name("SoftTlb/load_hit");
+
+// Loads that cycle through twice as many pages as the soft TLB has entries: every one takes the slow path
+// (segment check, pmap lookup, entry refill).
+void BM_SoftTlbLoadMiss(benchmark::State& state) {
+  SmallVm m;
+  if (!m.booted) {
+    state.SkipWithError(m.error.c_str());
+    return;
+  }
+  runtime::CpuState& c = m.vm->cpu();
+  constexpr uint32_t kBase = 0x80400000u;
+  constexpr uint32_t kPages = 2 * runtime::SoftTlb::kEntries;
+  uint32_t v = 0, sum = 0;
+  for (auto _ : state) {
+    for (uint32_t p = 0; p < kPages; ++p) {
+      if (!runtime::Load<uint32_t>(c, kBase + p * runtime::kPageSize, &v)) {
+        state.SkipWithError("load faulted");
+        return;
+      }
+      sum += v;
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kPages);
+}
+BENCHMARK(BM_SoftTlbLoadMiss)->Name("SoftTlb/load_miss");
+
+}  // namespace
+
+BENCHMARK_MAIN();

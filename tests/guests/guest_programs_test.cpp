@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// The guest programs under `strobe run`, checked against their own self-checks and, for the compute
+// workloads, against the same C code compiled for the host (the native run is the oracle).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "tests/support/elf_builder.h"
+#include "tests/support/process.h"
+#include "translator/mips/encoder.h"
+
+namespace strobe::test {
+namespace {
+
+uint32_t E(mips::Opcode op, mips::Fields f) { return mips::Encode(op, f); }
+
+std::string Guest(const std::string& name) { return std::string(STROBE_GUEST_DIR) + "/" + name + ".elf"; }
+
+ProcessResult Strobe(std::vector<std::string> args, const std::string& input = "", double timeout = 120) {
+  args.insert(args.begin(), {STROBE_BINARY, "run"});
+  return RunProcess(args, input, timeout);
+}
+
+std::string WithoutCr(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), '\r'), s.end());
+  return s;
+}
+
+std::string TempFile(const std::string& name, const std::string& contents) {
+  std::string path = ::testing::TempDir() + "strobe_" + name;
+  std::ofstream(path, std::ios::binary) << contents;
+  return path;
+}
+
+// Runs a self-checking guest and expects "<name>: N passed, 0 failed" with N > 0 and no FAIL line.
+void ExpectSelfCheckPasses(const std::string& name, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"-kernel", Guest(name), "-nographic", "-no-reboot"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  ProcessResult r = Strobe(args);
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string out = WithoutCr(r.out);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(name + ": ([0-9]+) passed, ([0-9]+) failed"))) << out;
+  EXPECT_GT(std::stoi(m[1]), 0);
+  EXPECT_EQ(m[2], "0") << out;
+  EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
+  EXPECT_NE(out.find("exit 0\n"), std::string::npos);
+}
+
+TEST(GuestPrograms, DemoGuestIsTheDefault) {
+  ProcessResult r = Strobe({"-nographic"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // the demo powers off
+  EXPECT_EQ(WithoutCr(r.out), "Hello from Strobe guest\nexit 0\n");
+}
+
+TEST(GuestPrograms, IsaSelfCheck) { ExpectSelfCheckPasses("isa_selfcheck"); }
+TEST(GuestPrograms, UserModeTlbAndExceptions) { ExpectSelfCheckPasses("usermode"); }
+TEST(GuestPrograms, UserModeWithALargerTlb) { ExpectSelfCheckPasses("usermode", {"--tlb-entries", "64"}); }
+TEST(GuestPrograms, UserModeWithTinyTlbAndWiredEntries) {
+  ExpectSelfCheckPasses("usermode", {"--tlb-entries", "8", "-m", "32"});
+}
+
+class Workload : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Workload, MatchesTheNativeBuild) {
+  const std::string name = GetParam();
+  ProcessResult native = RunProcess({std::string(STROBE_GUEST_DIR) + "/native/" + name});
+  ASSERT_EQ(native.exit_code, 0) << "native twin missing or failing: " << native.err;
+  ProcessResult r = Strobe({"-kernel", Guest(name), "-nographic", "-no-reboot"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string out = WithoutCr(r.out);
+  ASSERT_GE(out.size(), 7u);
+  EXPECT_EQ(out.substr(out.size() - 7), "exit 0\n");
+  EXPECT_EQ(out.substr(0, out.size() - 7), native.out);
+}
+
+INSTANTIATE_TEST_SUITE_P(Guests, Workload, ::testing::Values("checksum", "sort", "hash"));
+
+// A guest that prints one character and then resets the board through the FPGA's SOFTRES register.
+std::string ResettingGuest() {
+  using mips::Opcode;
+  const uint32_t words[] = {
+      E(Opcode::LUI, {.rt = 8, .imm = 0xB800}),          // $8 = kseg1 base of the ISA I/O window
+      E(Opcode::ORI, {.rs = 0, .rt = 9, .imm = 'R'}),    //
+      E(Opcode::SB, {.rs = 8, .rt = 9, .imm = 0x3F8}),   // COM1 THR
+      E(Opcode::LUI, {.rt = 10, .imm = 0xBF00}),         //
+      E(Opcode::ORI, {.rs = 0, .rt = 11, .imm = 0x42}),  //
+      E(Opcode::SW, {.rs = 10, .rt = 11, .imm = 0x500}),  // SOFTRES = 0x42
+      E(Opcode::BEQ, {.rs = 0, .rt = 0, .imm = 0xFFFF}),  // spin (never reached)
+      0};
+  ElfSpec spec;
+  std::vector<uint8_t> bytes(reinterpret_cast<const uint8_t*>(words),
+                             reinterpret_cast<const uint8_t*>(words) + sizeof words);
+  spec.segments = {{0x80100000u, static_cast<uint32_t>(bytes.size()), bytes}};
+  std::vector<uint8_t> elf = BuildElf(spec);
+  return TempFile("reset.elf", std::string(elf.begin(), elf.end()));
+}
+
+TEST(GuestPrograms, ResetEndsTheRunWithNoReboot) {
+  ProcessResult r = Strobe({"-kernel", ResettingGuest(), "-no-reboot"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "R");
+}
+
+TEST(GuestPrograms, ResetWithoutNoRebootRestartsTheGuest) {
+  ProcessResult r = Strobe({"-kernel", ResettingGuest(), "--max-instructions", "200"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;  // stopped by the limit, after several boots
+  EXPECT_GE(r.out.size(), 3u);
+  EXPECT_EQ(r.out.find_first_not_of('R'), std::string::npos) << r.out;
+}
+
+// --- Bad input: one clear line on stderr, a non-zero status, never a crash ---
+
+void ExpectCleanFailure(const ProcessResult& r, const std::string& needle, int code = 1) {
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.signal, 0) << "crashed: " << r.err;
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_EQ(r.err.rfind("strobe: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(CommandLine, MissingKernel) {
+  ExpectCleanFailure(Strobe({"-kernel", "/nonexistent/vmlinuz"}), "No such file");
+}
+
+TEST(CommandLine, NotAnElf) {
+  ExpectCleanFailure(Strobe({"-kernel", TempFile("text", "just some text, not a kernel\n")}), "not an ELF");
+}
+
+TEST(CommandLine, HostExecutableIsTheWrongArchitecture) {
+  ExpectCleanFailure(Strobe({"-kernel", "/bin/true"}), "64-bit");
+}
+
+TEST(CommandLine, TruncatedElf) {
+  std::ifstream f(Guest("hello"), std::ios::binary);
+  std::string elf((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_GT(elf.size(), 200u);
+  ExpectCleanFailure(Strobe({"-kernel", TempFile("truncated", elf.substr(0, 120))}), "outside the file");
+}
+
+TEST(CommandLine, ImageLargerThanRam) {
+  ElfSpec spec;
+  spec.entry = 0x80300000u;
+  spec.segments = {{0x80300000u, 0x1000, {0x20, 0x00, 0x00, 0x42}}};  // 3 MiB up: beyond -m 2
+  std::vector<uint8_t> elf = BuildElf(spec);
+  const std::string path = TempFile("high.elf", std::string(elf.begin(), elf.end()));
+  ExpectCleanFailure(Strobe({"-kernel", path, "-m", "2"}), "does not fit in 2 MiB");
+  EXPECT_EQ(Strobe({"-kernel", path, "-m", "4"}).exit_code, 3);  // fits: runs and halts in its WAIT
+}
+
+TEST(CommandLine, RamOutOfRangeAndUnknownOptions) {
+  ExpectCleanFailure(Strobe({"-m", "1"}), "out of range", 2);
+  ExpectCleanFailure(Strobe({"-m", "4G"}), "out of range", 2);
+  ExpectCleanFailure(Strobe({"--bogus"}), "unknown option", 2);
+  ExpectCleanFailure(Strobe({"--engine", "jit"}), "not available yet", 2);
+  ExpectCleanFailure(Strobe({"-M", "virt"}), "unsupported machine", 2);
+}
+
+TEST(CommandLine, MissingInitrd) {
+  ExpectCleanFailure(Strobe({"-initrd", "/nonexistent/initrd.gz"}), "/nonexistent/initrd.gz");
+}
+
+TEST(CommandLine, UnknownCommand) {
+  ProcessResult r = RunProcess({STROBE_BINARY, "frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command"), std::string::npos);
+}
+
+TEST(CommandLine, HelpListsTheOptions) {
+  ProcessResult r = Strobe({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("-kernel FILE"), std::string::npos);
+  EXPECT_NE(r.out.find("--engine"), std::string::npos);
+}
+
+TEST(CommandLine, TimeoutStopsARunawayGuest) {
+  // The usermode guest, limited to far too little time: the run must end with status 4 and a message.
+  ProcessResult r = Strobe({"-kernel", Guest("sort"), "--timeout", "0.05"});
+  if (r.exit_code == 0) GTEST_SKIP() << "the guest finished within 50 ms";
+  ExpectCleanFailure(r, "did not finish", 4);
+}
+
+}  // namespace
+}  // namespace strobe::test

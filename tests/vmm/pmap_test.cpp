@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Machine memory, the pmap and copy-on-write sharing between VMs.
+#include "vmm/pmap.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_machine.h"
+
+namespace strobe::test {
+namespace {
+using mips::Opcode;
+
+TEST(Monitor, AllocatesReleasesAndReusesPages) {
+  vmm::Monitor m(size_t{16} << 20);
+  uint8_t* a = m.AllocPages(4);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(m.pages_in_use(), 4u);
+  a[0] = 0x5A;
+  m.Retain(a);
+  EXPECT_EQ(m.RefCount(a), 2u);
+  m.Release(a);
+  EXPECT_EQ(m.pages_in_use(), 4u);
+  m.Release(a);
+  EXPECT_EQ(m.pages_in_use(), 3u);
+  uint8_t* b = m.AllocPages(1);
+  EXPECT_EQ(b, a);      // the freed page is reused...
+  EXPECT_EQ(b[0], 0);   // ...and reads as zero
+  EXPECT_EQ(m.AllocPages(size_t{1} << 30), nullptr);  // larger than the pool: refused, not a crash
+}
+
+TEST(Pmap, PagesOfDifferentMonitorsAreNeverShared) {
+  vmm::Monitor m1(size_t{8} << 20), m2(size_t{8} << 20);
+  vmm::Pmap a(m1, 1u << 20), b(m2, 1u << 20);
+  EXPECT_EQ(vmm::MergeIdenticalPages(a, b), 0u);
+  EXPECT_FALSE(a.Lookup(0).shared);
+}
+
+TEST(Pmap, TooLargeForThePoolIsNotOk) {
+  vmm::Monitor m(size_t{1} << 20);
+  vmm::Pmap p(m, 2u << 20);
+  EXPECT_FALSE(p.ok());
+}
+
+TEST(Pmap, SharedPagesAreCopiedOnWrite) {
+  vmm::Monitor m(size_t{64} << 20);
+  vmm::Pmap a(m, 1u << 20), b(m, 1u << 20);
+  ASSERT_TRUE(a.ok() && b.ok());
+  a.PageForWrite(0x3000)[8] = 7;
+  b.PageForWrite(0x3000)[8] = 7;
+  b.PageForWrite(0x4000)[0] = 1;  // differs from a's zero page: not merged
+  const size_t before = m.pages_in_use();
+  size_t saved = vmm::MergeIdenticalPages(a, b);
+  EXPECT_EQ(saved, 255u);  // every page but 0x4000
+  EXPECT_EQ(m.pages_in_use(), before - saved);
+  EXPECT_EQ(a.Lookup(0x3000).host, b.Lookup(0x3000).host);
+  EXPECT_TRUE(a.Lookup(0x3000).shared);
+  EXPECT_NE(a.Lookup(0x4000).host, b.Lookup(0x4000).host);
+
+  uint8_t* own = a.PageForWrite(0x3000);
+  own[8] = 9;
+  EXPECT_NE(own, b.Lookup(0x3000).host);
+  EXPECT_EQ(b.Lookup(0x3000).host[8], 7);  // the other VM still sees the old contents
+  EXPECT_FALSE(a.Lookup(0x3000).shared);
+  EXPECT_EQ(m.pages_in_use(), before - saved + 1);
+}
+
+// Guest stores into a shared page go through the soft TLB's write slow path, which breaks the share.
+TEST(Pmap, GuestStoreBreaksSharingAndOtherVmKeepsItsData) {
+  vmm::Monitor monitor(size_t{256} << 20);
+  TestMachine a(16u << 20, 16, &monitor), b(16u << 20, 16, &monitor);
+  ASSERT_TRUE(a.booted() && b.booted());
+  a.Write32(0x8000, 0x11111111);
+  b.Write32(0x8000, 0x11111111);
+  // Code: lw $2 from kseg0 0x80008000 (0x80010000 - 0x8000); sw $3 there; lw $4 back; wait.
+  const std::vector<uint32_t> code = {
+      E(Opcode::LUI, {.rt = 1, .imm = 0x8001}),       E(Opcode::LW, {.rs = 1, .rt = 2, .imm = 0x8000}),
+      E(Opcode::ORI, {.rs = 0, .rt = 3, .imm = 0x2222}), E(Opcode::SW, {.rs = 1, .rt = 3, .imm = 0x8000}),
+      E(Opcode::LW, {.rs = 1, .rt = 4, .imm = 0x8000}), kWaitWord};
+  a.LoadCode(0x1000, code);
+  b.LoadCode(0x1000, code);
+  // Run A once so its soft TLB caches the page, then share, then run again: the cached fast write path
+  // must be gone.
+  ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);
+  a.Write32(0x8000, 0x11111111);
+  ASSERT_GT(vmm::MergeIdenticalPages(a.vm().pmap(), b.vm().pmap()), 0u);
+  ASSERT_TRUE(a.vm().pmap().Lookup(0x8000).shared);
+  ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);
+  EXPECT_EQ(a.cpu().gpr[2], 0x11111111u);
+  EXPECT_EQ(a.cpu().gpr[4], 0x2222u);
+  EXPECT_FALSE(a.vm().pmap().Lookup(0x8000).shared);
+  EXPECT_EQ(b.Read32(0x8000), 0x11111111u);
+}
+
+}  // namespace
+}  // namespace strobe::test
