@@ -49,7 +49,7 @@ run_once() {
   timeout "$limit" "$@" </dev/null >"$out" 2>"$out.err" || rc=$?
   local t1=$EPOCHREALTIME
   ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-  [ "$rc" -eq 0 ] && tr -d '\r' <"$out" | grep -qx "$name: done"
+  [ "$rc" -eq 0 ] && tr -d '\r' <"$out" | grep -x "$name: done" >/dev/null
 }
 
 # best_of NAME OUTFILE CMD...: BEST = the smallest wall time of $runs runs, or empty when a run failed.
@@ -59,7 +59,7 @@ best_of() {
   BEST=
   for ((i = 0; i < runs; i++)); do
     if ! run_once "$name" "$out" "$@"; then
-      echo "  $name: FAILED: $*" >&2
+      echo "  $name: FAILED (non-zero exit, timeout, or no \"$name: done\" line): $*" >&2
       tail -n 3 "$out" "$out.err" >&2 || true
       BEST=
       return 1

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // CP0 register file of the 24Kc-like core: reset values, readable/writable bit masks, RDHWR.
-// Values follow MIPS32 Vol. III chapter 9 and the 24K datasheet; docs/runtime.md lists them with reasons.
+// Values follow MIPS32 Vol. III chapter 9 and the 24K datasheet; runtime/README.md lists them with reasons.
 #include "runtime/runtime.h"
 
 namespace strobe::runtime {

@@ -14,7 +14,7 @@
 
 namespace strobe::runtime {
 
-// Static properties of the modelled core (24Kc-like; see docs/runtime.md for the values and why).
+// Static properties of the modelled core (24Kc-like; see runtime/README.md for the values and why).
 struct CpuConfig {
   unsigned tlb_entries = 16;  // 1..64
   uint32_t prid = 0x00019300;
