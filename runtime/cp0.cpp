@@ -48,7 +48,7 @@ void ResetCpu(CpuState& c, const CpuConfig& cfg) {
   c.cp0.ebase = 0x80000000u;
   c.cp0.intctl = kIntCtlReset;
   c.cp0.config0 = 0x80000482u;  // M, AR=1 (release 2), MT=1 (standard TLB), K0=2
-  c.cp0.config1 = 0x80190C82u | ((cfg.tlb_entries - 1) << 25);  // caches 64x16Bx2, EJTAG, no FPU/WR/CA
+  c.cp0.config1 = 0x80190C80u | ((cfg.tlb_entries - 1) << 25);  // caches 64x16Bx2; no FPU, WR, CA or EJTAG
   c.cp0.config2 = 0x80000000u;
   c.cp0.config3 = kConfig3Ulri;
   c.cp0.wired = 0;

@@ -18,7 +18,8 @@ namespace strobe::mips::test {
 
 // Fixed by default so the suite is deterministic; STROBE_DECODER_SEED=<n> replays or explores another seed.
 inline uint32_t TestSeed(uint32_t fallback) {
-  if (const char* env = std::getenv("STROBE_DECODER_SEED")) return static_cast<uint32_t>(std::strtoul(env, nullptr, 0));
+  if (const char* env = std::getenv("STROBE_DECODER_SEED"))
+    return static_cast<uint32_t>(std::strtoul(env, nullptr, 0));
   return fallback;
 }
 
@@ -35,8 +36,8 @@ struct LetterRange {
   bool must_be_whole;  // the letter, when present, covers its whole range
 };
 inline constexpr LetterRange kLetterRanges[] = {
-    {'s', 21, 25, true}, {'t', 16, 20, true}, {'d', 11, 15, true}, {'a', 6, 10, true},  {'m', 11, 15, true},
-    {'l', 6, 10, true},  {'o', 16, 20, true}, {'i', 0, 15, true},  {'j', 0, 25, true},  {'c', 0, 25, false},
+    {'s', 21, 25, true}, {'t', 16, 20, true}, {'d', 11, 15, true}, {'a', 6, 10, true}, {'m', 11, 15, true},
+    {'l', 6, 10, true},  {'o', 16, 20, true}, {'i', 0, 15, true},  {'j', 0, 25, true}, {'c', 0, 25, false},
 };
 
 inline const LetterRange* RangeOf(char letter) {
@@ -58,7 +59,9 @@ inline int LetterCount(const Encoding& e, char letter) {
   for (char ch : e.pattern) n += (ch == letter);
   return n;
 }
-inline bool Has(const Encoding& e, char letter) { return LetterCount(e, letter) > 0; }
+inline bool Has(const Encoding& e, char letter) {
+  return LetterCount(e, letter) > 0;
+}
 
 inline uint32_t Random(std::mt19937& rng, int bits) {
   return bits >= 32 ? static_cast<uint32_t>(rng()) : static_cast<uint32_t>(rng()) & ((1u << bits) - 1);
