@@ -15,7 +15,9 @@ constexpr uint16_t kEmMips = 8;
 constexpr uint32_t kPtLoad = 1;
 constexpr uint32_t kKseg0 = 0x80000000u, kKseg2 = 0xC0000000u;
 
-uint16_t U16(const std::vector<uint8_t>& b, size_t off) { return static_cast<uint16_t>(b[off] | (b[off + 1] << 8)); }
+uint16_t U16(const std::vector<uint8_t>& b, size_t off) {
+  return static_cast<uint16_t>(b[off] | (b[off + 1] << 8));
+}
 uint32_t U32(const std::vector<uint8_t>& b, size_t off) {
   return static_cast<uint32_t>(b[off]) | (static_cast<uint32_t>(b[off + 1]) << 8) |
          (static_cast<uint32_t>(b[off + 2]) << 16) | (static_cast<uint32_t>(b[off + 3]) << 24);
@@ -32,11 +34,20 @@ std::string Hex(uint32_t v) {
 }  // namespace
 
 bool ParseElf(const std::vector<uint8_t>& b, ElfImage* out, std::string* error) {
-  if (b.size() < 52 || std::memcmp(b.data(), "\x7f" "ELF", 4) != 0) return Fail(error, "not an ELF file");
-  if (b[4] != 1) return Fail(error, b[4] == 2 ? "64-bit ELF; a MIPS32 (ELFCLASS32) image is needed" : "bad ELF class");
-  if (b[5] != 1) return Fail(error, b[5] == 2 ? "big-endian ELF; Strobe runs little-endian MIPS (mipsel)" : "bad ELF data encoding");
-  if (U16(b, 18) != kEmMips) return Fail(error, "ELF machine " + std::to_string(U16(b, 18)) + " is not MIPS (8)");
-  if (U16(b, 16) != kEtExec) return Fail(error, "ELF type " + std::to_string(U16(b, 16)) + " is not an executable (ET_EXEC)");
+  if (b.size() < 52 || std::memcmp(b.data(),
+                                   "\x7f"
+                                   "ELF",
+                                   4) != 0)
+    return Fail(error, "not an ELF file");
+  if (b[4] != 1)
+    return Fail(error, b[4] == 2 ? "64-bit ELF; a MIPS32 (ELFCLASS32) image is needed" : "bad ELF class");
+  if (b[5] != 1)
+    return Fail(error, b[5] == 2 ? "big-endian ELF; Strobe runs little-endian MIPS (mipsel)"
+                                 : "bad ELF data encoding");
+  if (U16(b, 18) != kEmMips)
+    return Fail(error, "ELF machine " + std::to_string(U16(b, 18)) + " is not MIPS (8)");
+  if (U16(b, 16) != kEtExec)
+    return Fail(error, "ELF type " + std::to_string(U16(b, 16)) + " is not an executable (ET_EXEC)");
   const uint32_t entry = U32(b, 24), phoff = U32(b, 28);
   const uint16_t phentsize = U16(b, 42), phnum = U16(b, 44);
   if (phnum == 0) return Fail(error, "ELF has no program headers");
@@ -51,7 +62,8 @@ bool ParseElf(const std::vector<uint8_t>& b, ElfImage* out, std::string* error) 
   for (uint16_t i = 0; i < phnum; ++i) {
     size_t ph = phoff + static_cast<size_t>(i) * phentsize;
     if (U32(b, ph) != kPtLoad) continue;
-    const uint32_t offset = U32(b, ph + 4), vaddr = U32(b, ph + 8), filesz = U32(b, ph + 16), memsz = U32(b, ph + 20);
+    const uint32_t offset = U32(b, ph + 4), vaddr = U32(b, ph + 8), filesz = U32(b, ph + 16),
+                   memsz = U32(b, ph + 20);
     if (memsz == 0) continue;
     if (filesz > memsz) return Fail(error, "ELF segment at " + Hex(vaddr) + " has filesz > memsz");
     if (offset > b.size() || filesz > b.size() - offset)

@@ -5,14 +5,54 @@ namespace strobe::vmm {
 
 namespace {
 constexpr uint32_t kEmptySlotEnd = 0x20000000u;  // the 512 MiB the CPU reaches through kseg0/kseg1
-uint32_t AllOnes(unsigned size) { return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; }
+uint32_t AllOnes(unsigned size) {
+  return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+}
 }  // namespace
 
-MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, Uart16550::Sink console)
-    : pmap_(pmap), uart_(std::move(console)), fpga_(power), pm_(power) {
+namespace {
+constexpr unsigned kPitIrq = 0, kCom1Irq = 4;
+constexpr unsigned kPiix4Slot = 10;
+}  // namespace
+
+MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uart16550::Sink console)
+    : pmap_(pmap),
+      uart_(std::move(console)),
+      fpga_(power),
+      pm_(power),
+      pit_(clock,
+           [this] {
+             pic_.SetIrq(kPitIrq, true);  // the 8259 latches the edge; drop the line again
+             pic_.SetIrq(kPitIrq, false);
+           }),
+      rtc_(clock, std::time(nullptr)),
+      gt_(pci_, [this] { return pic_.Acknowledge(); }),
+      pm_function_([this](uint32_t base) { RelocatePm(base); }) {
+  mmio_.push_back({Gt64120::kBase, Gt64120::kSize, &gt_});
   mmio_.push_back({MaltaFpga::kBase, MaltaFpga::kSize, &fpga_});
+  ports_.push_back({0x20, 2, &pic_, 0x00});
+  ports_.push_back({0xA0, 2, &pic_, 0x80});
+  ports_.push_back({0x40, 4, &pit_});
+  ports_.push_back({0x70, 2, &rtc_});
   ports_.push_back({kCom1Port, 8, &uart_});
-  ports_.push_back({Piix4Pm::kDefaultPort, Piix4Pm::kPorts, &pm_});
+  ports_.push_back({pm_function_.io_base(), Piix4Pm::kPorts, &pm_});
+  pci_.Attach(0, 0, &gt_function_);
+  pci_.Attach(kPiix4Slot, 0, &isa_function_);
+  pci_.Attach(kPiix4Slot, 3, &pm_function_);
+}
+
+void MaltaBoard::RelocatePm(uint32_t io_base) {
+  for (auto it = ports_.begin(); it != ports_.end(); ++it)
+    if (it->device == &pm_) {
+      ports_.erase(it);
+      break;
+    }
+  if (io_base) ports_.push_back({io_base, Piix4Pm::kPorts, &pm_});
+}
+
+uint8_t MaltaBoard::IrqLines() {
+  pic_.SetIrq(kCom1Irq, uart_.IrqLevel());
+  return pic_.Output() ? 1 : 0;  // HW0
 }
 
 const MaltaBoard::Window* MaltaBoard::Find(const std::vector<Window>& list, uint32_t addr) const {
@@ -24,11 +64,14 @@ const MaltaBoard::Window* MaltaBoard::Find(const std::vector<Window>& list, uint
 bool MaltaBoard::IoRead(uint32_t paddr, unsigned size, uint32_t* value) {
   if (paddr - kIoBase < kIoSize) {
     const Window* w = Find(ports_, paddr - kIoBase);
-    *value = w ? w->device->Read(paddr - kIoBase - w->base, size) : AllOnes(size);  // no device: all ones
+    *value =
+        w ? w->device->Read(paddr - kIoBase - w->base + w->bias, size) : AllOnes(size);  // none: all ones
+    if (w && on_io_) on_io_();
     return true;
   }
   if (const Window* w = Find(mmio_, paddr)) {
-    *value = w->device->Read(paddr - w->base, size);
+    *value = w->device->Read(paddr - w->base + w->bias, size);
+    if (on_io_) on_io_();
     return true;
   }
   if (paddr - kBootRomBase < kBootRomSize) {
@@ -45,11 +88,15 @@ bool MaltaBoard::IoRead(uint32_t paddr, unsigned size, uint32_t* value) {
 
 bool MaltaBoard::IoWrite(uint32_t paddr, unsigned size, uint32_t value) {
   if (paddr - kIoBase < kIoSize) {
-    if (const Window* w = Find(ports_, paddr - kIoBase)) w->device->Write(paddr - kIoBase - w->base, size, value);
+    if (const Window* w = Find(ports_, paddr - kIoBase)) {
+      w->device->Write(paddr - kIoBase - w->base + w->bias, size, value);
+      if (on_io_) on_io_();
+    }
     return true;
   }
   if (const Window* w = Find(mmio_, paddr)) {
-    w->device->Write(paddr - w->base, size, value);
+    w->device->Write(paddr - w->base + w->bias, size, value);
+    if (on_io_) on_io_();
     return true;
   }
   return paddr < kEmptySlotEnd;

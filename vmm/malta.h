@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The Malta board's physical address map (as far as the foundation needs it): RAM through the pmap, the
-// PCI I/O window at 0x18000000 with the ISA devices behind it, the FPGA registers, and the boot ROM's
-// board revision word. Everything else below 512 MiB reads as zero like an empty slot; above that (only
-// reachable through the TLB) nothing answers and the CPU sees a bus error.
+// The Malta board (MIPS Malta user's manual; what Linux needs of it is in vmm/README.md): RAM through the
+// pmap, the GT-64120 system controller with PCI bus 0 (PIIX4 functions 0 and 3), the PCI I/O window at
+// 0x18000000 with the PIIX4's ISA devices behind it (i8259 pair, i8254, MC146818 RTC, power management)
+// and the COM1 16550, the FPGA registers, and the boot ROM's board revision word. Everything else below
+// 512 MiB reads as zero like an empty slot; above that (only reachable through the TLB) nothing answers and
+// the CPU sees a bus error.
+//
+// Interrupts: ISA IRQs go to the i8259 pair, whose INT output is the CPU's HW0 (Cause.IP2); COM1 is IRQ 4,
+// the PIT IRQ 0. The CPU timer (IP7) is the runtime's.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +15,15 @@
 #include <vector>
 
 #include "runtime/bus.h"
+#include "vmm/clock.h"
 #include "vmm/device.h"
+#include "vmm/devices/gt64120.h"
+#include "vmm/devices/i8254.h"
+#include "vmm/devices/i8259.h"
 #include "vmm/devices/malta_fpga.h"
+#include "vmm/devices/mc146818.h"
+#include "vmm/devices/pci.h"
+#include "vmm/devices/piix4.h"
 #include "vmm/devices/piix4_pm.h"
 #include "vmm/devices/power.h"
 #include "vmm/devices/uart16550.h"
@@ -29,7 +41,7 @@ class MaltaBoard final : public runtime::Bus {
   static constexpr uint32_t kRevision = 0x00000420u;  // Malta with a CoreLV card: GT-64120 controller
   static constexpr uint32_t kCom1Port = 0x3F8;
 
-  MaltaBoard(Pmap& pmap, PowerControl& power, Uart16550::Sink console);
+  MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uart16550::Sink console);
 
   runtime::RamPage LookupRam(uint32_t paddr) override { return pmap_.Lookup(paddr); }
   uint8_t* RamPageForWrite(uint32_t paddr) override { return pmap_.PageForWrite(paddr); }
@@ -38,21 +50,39 @@ class MaltaBoard final : public runtime::Bus {
 
   Uart16550& uart() { return uart_; }
   MaltaFpga& fpga() { return fpga_; }
-  // Levels of the CPU's hardware interrupt inputs HW0..HW5 (the interrupt controllers come with the full
-  // board; until then no device line reaches the CPU).
-  uint8_t IrqLines() const { return 0; }
+  I8259Pair& pic() { return pic_; }
+  Mc146818& rtc() { return rtc_; }
+
+  // Levels of the CPU's hardware interrupt inputs HW0..HW5, after bringing device lines up to date.
+  uint8_t IrqLines();
+  // Let timed devices act on the current virtual time; the cycle of the next device event.
+  void Tick() { pit_.Tick(); }
+  uint64_t NextEventCycles() const { return pit_.NextEventCycles(); }
+  // Called after every device access, so the CPU re-evaluates its interrupt lines promptly.
+  void set_on_io(std::function<void()> f) { on_io_ = std::move(f); }
 
  private:
   struct Window {
     uint32_t base, size;
     Device* device;
+    uint32_t bias = 0;  // added to the offset (one device behind several port ranges)
   };
   const Window* Find(const std::vector<Window>& list, uint32_t addr) const;
+  void RelocatePm(uint32_t io_base);
 
   Pmap& pmap_;
   Uart16550 uart_;
   MaltaFpga fpga_;
   Piix4Pm pm_;
+  I8259Pair pic_;
+  I8254 pit_;
+  Mc146818 rtc_;
+  PciBus pci_;
+  Gt64120 gt_;
+  Gt64120PciFunction gt_function_;
+  Piix4Isa isa_function_;
+  Piix4PmFunction pm_function_;
+  std::function<void()> on_io_;
   std::vector<Window> mmio_;   // physical address windows
   std::vector<Window> ports_;  // I/O port ranges behind kIoBase
 };

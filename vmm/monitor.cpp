@@ -9,8 +9,8 @@ namespace strobe::vmm {
 
 Monitor::Monitor(size_t max_bytes) {
   capacity_ = max_bytes >> 12;
-  void* p = mmap(nullptr, capacity_ << 12, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void* p = mmap(nullptr, capacity_ << 12, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     capacity_ = 0;
     return;

@@ -18,7 +18,9 @@ constexpr uint32_t kInitrdGap = 128u << 10;
 constexpr uint64_t kSliceCycles = 1u << 20;  // how often host-side events are polled
 constexpr uint32_t kKseg0 = 0x80000000u;
 
-uint32_t RoundUp(uint32_t v, uint32_t a) { return (v + a - 1) & ~(a - 1); }
+uint32_t RoundUp(uint32_t v, uint32_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
 std::string Hex(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08x", v);
@@ -38,12 +40,16 @@ const char* ToString(VmExit e) {
   return "?";
 }
 
-Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console) : monitor_(monitor), config_(std::move(config)) {
+Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
+    : monitor_(monitor), config_(std::move(config)) {
   pmap_ = std::make_unique<Pmap>(monitor_, config_.ram_bytes);
-  board_ = std::make_unique<MaltaBoard>(*pmap_, power_, std::move(console));
   runtime::CpuConfig cpu_config;
   cpu_config.tlb_entries = config_.tlb_entries;
-  ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, board_.get(), 0x20000000u >> runtime::kPageBits);
+  ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, nullptr, 0x20000000u >> runtime::kPageBits);
+  clock_ = std::make_unique<VirtualClock>(ctx_->cpu);
+  board_ = std::make_unique<MaltaBoard>(*pmap_, power_, *clock_, std::move(console));
+  ctx_->cpu.bus = board_.get();
+  board_->set_on_io([this] { ctx_->cpu.exit_request |= runtime::exitreq::kIrqCheck; });
   pmap_->set_soft_tlb(&ctx_->soft_tlb);
   power_.on_request = [this] { ctx_->cpu.exit_request |= runtime::exitreq::kStop; };
   interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu);
@@ -75,8 +81,8 @@ bool Vm::LoadImage(const ElfImage& image, uint32_t* image_end, std::string* erro
   for (const ElfSegment& s : image.segments) {
     uint64_t end = static_cast<uint64_t>(s.paddr) + s.memsz;
     if (end > config_.ram_bytes) {
-      *error = "segment " + Hex(s.vaddr) + "-" + Hex(static_cast<uint32_t>(s.vaddr + s.memsz)) + " does not fit in " +
-               std::to_string(config_.ram_bytes >> 20) + " MiB of RAM";
+      *error = "segment " + Hex(s.vaddr) + "-" + Hex(static_cast<uint32_t>(s.vaddr + s.memsz)) +
+               " does not fit in " + std::to_string(config_.ram_bytes >> 20) + " MiB of RAM";
       return false;
     }
     std::vector<uint8_t> zeros(s.memsz - s.data.size(), 0);
@@ -103,17 +109,19 @@ void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
   WriteGuest(table, &null, 4);
 
   runtime::CpuState& c = ctx_->cpu;
-  c.gpr[4] = 2;                       // a0: argc
-  c.gpr[5] = kKseg0 | kArgTable;      // a1: argv
-  c.gpr[6] = kKseg0 | (kArgTable + 8);  // a2: envp
+  c.gpr[4] = 2;                                          // a0: argc
+  c.gpr[5] = kKseg0 | kArgTable;                         // a1: argv
+  c.gpr[6] = kKseg0 | (kArgTable + 8);                   // a2: envp
   c.gpr[7] = std::min(config_.ram_bytes, kMaxRamBytes);  // a3: memory size
-  c.gpr[29] = kKseg0 | 0x1FC0;       // sp, as YAMON leaves it
-  c.gpr[25] = entry;                 // t9: PIC entry convention
+  c.gpr[29] = kKseg0 | 0x1FC0;                           // sp, as YAMON leaves it
+  c.gpr[25] = entry;                                     // t9: PIC entry convention
   c.pc = entry;
 }
 
 bool Vm::Boot(std::string* error) {
-  if (!pmap_->ok()) return FailWith(*error = "out of machine memory for " + std::to_string(config_.ram_bytes >> 20) + " MiB of guest RAM");
+  if (!pmap_->ok())
+    return FailWith(*error = "out of machine memory for " + std::to_string(config_.ram_bytes >> 20) +
+                             " MiB of guest RAM");
   ElfImage loaded;
   const ElfImage* image = &config_.image;
   if (!config_.kernel.empty()) {
@@ -125,9 +133,8 @@ bool Vm::Boot(std::string* error) {
   interp_->FlushAll();
   uint32_t image_end;
   if (!LoadImage(*image, &image_end, error)) return FailWith(*error);
-  if (image_end > kArgTable && std::any_of(image->segments.begin(), image->segments.end(), [](const ElfSegment& s) {
-        return s.paddr < kArgEnd;
-      }))
+  if (image_end > kArgTable && std::any_of(image->segments.begin(), image->segments.end(),
+                                           [](const ElfSegment& s) { return s.paddr < kArgEnd; }))
     return FailWith(*error = "the image overlaps the boot argument block at physical 0x2000-0x4000");
 
   std::string cmdline = config_.append;
@@ -164,10 +171,13 @@ bool Vm::Idle() {
   runtime::CpuState& c = ctx_->cpu;
   const uint32_t s = c.cp0.status;
   if (!(s & runtime::st::IE) || !(s & runtime::st::IM_MASK)) return false;
-  const bool timer_wakes = (s & (1u << 15)) != 0;  // IM7: the Count/Compare interrupt
-  const uint64_t target = timer_wakes ? c.timer_deadline : c.cycles + kSliceCycles;
-  if (config_.warp_idle && timer_wakes) {
-    c.cycles = std::max(c.cycles, target);
+  const bool timer_wakes = (s & (1u << 15)) != 0;   // IM7: the Count/Compare interrupt
+  const bool devices_wake = (s & (1u << 10)) != 0;  // IM2: the i8259 (PIT, UART, ...)
+  uint64_t event = timer_wakes ? c.timer_deadline : UINT64_MAX;
+  if (devices_wake) event = std::min(event, board_->NextEventCycles());
+  const uint64_t target = std::min(event, c.cycles + kSliceCycles);
+  if (config_.warp_idle && event != UINT64_MAX) {
+    c.cycles = std::max(c.cycles, event);
     return true;
   }
   const double seconds = std::min(0.05, static_cast<double>(target - c.cycles) / kCyclesPerSecond);
@@ -187,6 +197,7 @@ VmExit Vm::Run() {
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
     runtime::UpdateTimer(c);
+    board_->Tick();
     runtime::SetHardwareIrqs(c, board_->IrqLines());
 
     switch (power_.request.exchange(PowerRequest::kNone)) {
@@ -200,14 +211,17 @@ VmExit Vm::Run() {
       case PowerRequest::kNone: break;
     }
     if (config_.timeout_seconds > 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > config_.timeout_seconds) {
-      error_ = "guest did not finish within " + std::to_string(static_cast<int>(config_.timeout_seconds)) + " s";
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+            config_.timeout_seconds) {
+      error_ =
+          "guest did not finish within " + std::to_string(static_cast<int>(config_.timeout_seconds)) + " s";
       return VmExit::kTimeout;
     }
     if (config_.max_instructions && c.retired >= config_.max_instructions) return VmExit::kInstructionLimit;
     if ((c.cp0.status & runtime::st::BEV) && (c.pc & 0xFFF00000u) == 0xBFC00000u) {
-      error_ = "guest took an exception while Status.BEV=1 (Cause " + Hex(c.cp0.cause) + ", EPC " + Hex(c.cp0.epc) +
-               ", BadVAddr " + Hex(c.cp0.badvaddr) + "): there is no boot firmware to handle it";
+      error_ = "guest took an exception while Status.BEV=1 (Cause " + Hex(c.cp0.cause) + ", EPC " +
+               Hex(c.cp0.epc) + ", BadVAddr " + Hex(c.cp0.badvaddr) +
+               "): there is no boot firmware to handle it";
       return VmExit::kError;
     }
 
@@ -225,7 +239,7 @@ VmExit Vm::Run() {
       continue;
     }
 
-    uint64_t limit = std::min(c.timer_deadline, c.cycles + kSliceCycles);
+    uint64_t limit = std::min({c.timer_deadline, board_->NextEventCycles(), c.cycles + kSliceCycles});
     if (config_.max_instructions) limit = std::min(limit, c.cycles + (config_.max_instructions - c.retired));
     interp_->Run(std::max(limit, c.cycles + 1));
   }

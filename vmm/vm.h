@@ -12,6 +12,7 @@
 
 #include "runtime/runtime.h"
 #include "translator/interp/interpreter.h"
+#include "vmm/clock.h"
 #include "vmm/devices/power.h"
 #include "vmm/elf_loader.h"
 #include "vmm/malta.h"
@@ -29,8 +30,8 @@ struct VmConfig {
   std::string initrd;
   std::string append;
   bool no_reboot = false;
-  bool warp_idle = false;       // WAIT jumps virtual time to the next timer event instead of sleeping
-  double timeout_seconds = 0;   // 0: none
+  bool warp_idle = false;         // WAIT jumps virtual time to the next timer event instead of sleeping
+  double timeout_seconds = 0;     // 0: none
   uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
   unsigned tlb_entries = 16;
   Engine engine = Engine::kInterp;
@@ -41,7 +42,6 @@ const char* ToString(VmExit e);
 
 inline constexpr uint32_t kMinRamBytes = 2u << 20;
 inline constexpr uint32_t kMaxRamBytes = 256u << 20;  // the Malta low-memory window
-inline constexpr double kCyclesPerSecond = 200e6;      // nominal clock: Count runs at half of it
 
 class Vm {
  public:
@@ -76,8 +76,9 @@ class Vm {
   VmConfig config_;
   PowerControl power_;
   std::unique_ptr<Pmap> pmap_;
-  std::unique_ptr<MaltaBoard> board_;
   std::unique_ptr<runtime::VcpuContext> ctx_;
+  std::unique_ptr<VirtualClock> clock_;
+  std::unique_ptr<MaltaBoard> board_;
   std::unique_ptr<interp::Interpreter> interp_;
   std::string error_;
 

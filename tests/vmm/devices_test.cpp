@@ -15,8 +15,10 @@ struct Board {
   vmm::Monitor monitor{size_t{64} << 20};
   vmm::Pmap pmap{monitor, 4u << 20};
   vmm::PowerControl power;
+  runtime::CpuState cpu;
+  vmm::VirtualClock clock{cpu};
   std::string out;
-  vmm::MaltaBoard board{pmap, power, [this](uint8_t b) { out.push_back(static_cast<char>(b)); }};
+  vmm::MaltaBoard board{pmap, power, clock, [this](uint8_t b) { out.push_back(static_cast<char>(b)); }};
   uint32_t Read(uint32_t pa, unsigned size = 4) {
     uint32_t v = 0xDEADBEEF;
     EXPECT_TRUE(board.IoRead(pa, size, &v));

@@ -88,7 +88,10 @@ void Uart16550::Write(uint32_t offset, unsigned, uint32_t value) {
           ier_ = v & 0x0F;
         }
         break;
-      case 2: fcr_ = v & 0xC9; if (v & 0x02) rx_.clear(); break;
+      case 2:
+        fcr_ = v & 0xC9;
+        if (v & 0x02) rx_.clear();
+        break;
       case 3: lcr_ = v; break;
       case 4: mcr_ = v & 0x1F; break;
       case 7: scr_ = v; break;

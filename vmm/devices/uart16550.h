@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A 16550A UART as the Linux 8250 driver and early console use it: transmit is instantaneous, received bytes
 // wait in a 16-byte-deep FIFO (deeper here: host input is never dropped), interrupts per IER with the
-// 16550's priority order. Register map: RBR/THR, IER, IIR/FCR, LCR, MCR, LSR, MSR, SCR (DLAB selects DLL/DLM).
+// 16550's priority order. Register map: RBR/THR, IER, IIR/FCR, LCR, MCR, LSR, MSR, SCR (DLAB selects
+// DLL/DLM).
 #pragma once
 
 #include <cstdint>
