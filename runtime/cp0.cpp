@@ -6,7 +6,7 @@
 namespace strobe::runtime {
 
 namespace {
-constexpr uint32_t kStatusWritable = 0x1058FF1Fu;  // CU0, BEV, SR, NMI, IM7..0, KSU, ERL, EXL, IE (no CU1: no FPU)
+constexpr uint32_t kStatusWritable = 0x1040FF1Fu;  // CU0, BEV, IM7..0, KSU, ERL, EXL, IE (no CU1: no FPU)
 constexpr uint32_t kCauseWritable = cause::IV | (3u << 8);  // IV and the two software interrupt bits
 constexpr uint32_t kEntryLoWritable = 0x03FFFFFFu;          // PFN (32-bit physical addresses), C, D, V, G
 constexpr uint32_t kEntryHiWritable = 0xFFFFE0FFu;          // VPN2 and an 8-bit ASID

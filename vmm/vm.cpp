@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 namespace strobe::vmm {
 
@@ -95,8 +96,17 @@ bool Vm::LoadImage(const ElfImage& image, uint32_t* image_end, std::string* erro
 
 void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
   const std::string ram = std::to_string(std::min(config_.ram_bytes, kMaxRamBytes));
+  // Seed for the guest's RNG (Linux's rngseed), so early boot does not wait to gather entropy.
+  std::random_device rd;
+  std::string seed;
+  for (int i = 0; i < 32; ++i) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(rd() & 0xFF));
+    seed += hex;
+  }
   // argv[0] is ignored by the kernel; argv[1] is the command line. envp is YAMON's name/value list.
-  const std::string strings[] = {"strobe", cmdline, "memsize", ram, "ememsize", ram, "modetty0", "38400n8r"};
+  const std::string strings[] = {"strobe",   cmdline,    "memsize", ram,  "ememsize",
+                                 ram,        "modetty0", "38400n8r", "rngseed", seed};
   uint32_t table = kArgTable, str = kArgStrings;
   for (const std::string& s : strings) {
     uint32_t ptr = kKseg0 | str;
@@ -170,7 +180,9 @@ void Vm::ConsoleInput(uint8_t byte) {
 bool Vm::Idle() {
   runtime::CpuState& c = ctx_->cpu;
   const uint32_t s = c.cp0.status;
-  if (!(s & runtime::st::IE) || !(s & runtime::st::IM_MASK)) return false;
+  // Only an interrupt that could be taken ends a WAIT: EXL or ERL mask them all, as does IE=0.
+  if ((s & (runtime::st::IE | runtime::st::EXL | runtime::st::ERL)) != runtime::st::IE || !(s & runtime::st::IM_MASK))
+    return false;
   const bool timer_wakes = (s & (1u << 15)) != 0;   // IM7: the Count/Compare interrupt
   const bool devices_wake = (s & (1u << 10)) != 0;  // IM2: the i8259 (PIT, UART, ...)
   uint64_t event = timer_wakes ? c.timer_deadline : UINT64_MAX;
