@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Fetches Debian bookworm's mipsel Malta kernel and static busybox, and builds a gzip cpio initramfs.
+# Output (default .cache/linux/ in the repository, ignored by git):
+#   vmlinuz          the kernel (linux-image-4kc-malta's vmlinuz)
+#   initramfs.cpio.gz busybox + guests/linux/init
+# Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
+# Usage: guests/linux/fetch.sh [OUTPUT_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:-$top/.cache/linux}
+mkdir -p "$out/debs"
+cd "$out"
+
+say() { echo "guests/linux: $*" >&2; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if ! ls debs/linux-image-*-4kc-malta_*_mipsel.deb >/dev/null 2>&1 || ! ls debs/busybox-static_*_mipsel.deb >/dev/null 2>&1; then
+  if ! dpkg --print-foreign-architectures | grep -qx mipsel; then
+    say "adding the mipsel foreign architecture (package lists only; nothing mipsel is installed)"
+    $SUDO dpkg --add-architecture mipsel
+    $SUDO apt-get update -q >&2
+  fi
+  kpkg=$(apt-cache depends linux-image-4kc-malta:mipsel 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[^:]*\).*/\1/p' | head -n 1)
+  if [ -z "$kpkg" ]; then
+    $SUDO apt-get update -q >&2
+    kpkg=$(apt-cache depends linux-image-4kc-malta:mipsel | sed -n 's/.*Depends: \(linux-image-[^:]*\).*/\1/p' | head -n 1)
+  fi
+  [ -n "$kpkg" ] || { say "cannot find Debian's linux-image-4kc-malta for mipsel"; exit 1; }
+  say "downloading $kpkg and busybox-static (mipsel)"
+  (cd debs && apt-get download -q "$kpkg:mipsel" busybox-static:mipsel 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2)
+fi
+
+kdeb=$(ls debs/linux-image-*-4kc-malta_*_mipsel.deb | head -n 1)
+bdeb=$(ls debs/busybox-static_*_mipsel.deb | head -n 1)
+
+if [ ! -s vmlinuz ] || [ "$kdeb" -nt vmlinuz ]; then
+  say "extracting the kernel from $(basename "$kdeb")"
+  rm -rf kernel && mkdir kernel
+  dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C kernel --wildcards './boot/vmlinuz-*'
+  cp kernel/boot/vmlinuz-* vmlinuz.tmp && mv vmlinuz.tmp vmlinuz
+  rm -rf kernel
+fi
+
+stamp=$(sha256sum "$bdeb" "$here/init" "$here/fetch.sh" | sha256sum | cut -c1-16)
+if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$stamp" ]; then
+  say "building initramfs.cpio.gz"
+  rm -rf root && mkdir -p root/bin root/sbin root/usr/bin root/usr/sbin root/proc root/sys root/dev root/tmp root/root root/etc
+  dpkg-deb --fsys-tarfile "$bdeb" | tar -x -C root ./bin/busybox
+  cp "$here/init" root/init
+  chmod 755 root/init root/bin/busybox
+  ln -s busybox root/bin/sh
+  echo "root:x:0:0:root:/root:/bin/sh" > root/etc/passwd
+  (cd root && find . | LC_ALL=C sort | cpio --quiet -o -H newc --owner=0:0 | gzip -9 > ../initramfs.cpio.gz.tmp)
+  mv initramfs.cpio.gz.tmp initramfs.cpio.gz
+  echo "$stamp" > initramfs.stamp
+  rm -rf root
+fi
+say "ready: $out/vmlinuz $out/initramfs.cpio.gz"
