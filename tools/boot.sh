@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Sets up, builds and boots the default guest (the README's first command). Extra arguments go to
-# `strobe run`, e.g. tools/boot.sh -kernel my.elf.
+# Sets up, builds and boots the default guest: Debian's Linux 6.1 Malta kernel with a busybox initramfs, to
+# a shell on this terminal (the README's first command). `poweroff` ends the run; Ctrl-A x quits.
+# Extra arguments go to `strobe run` (e.g. --engine interp, -m 128, --stats).
+# BOOT_DEMO=1 boots the bundled bare-metal demo instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-deps.sh >&2
 BUILD=${BUILD:-build}
 cmake -S . -B "$BUILD" -G Ninja >&2
 cmake --build "$BUILD" -j"${JOBS:-2}" --target strobe >&2
-exec "$BUILD/strobe" run -nographic "$@"
+if [ -n "${BOOT_DEMO:-}" ]; then
+  exec "$BUILD/strobe" run -nographic "$@"
+fi
+bash guests/linux/fetch.sh
+exec "$BUILD/strobe" run -M malta -m 256 -kernel .cache/linux/vmlinuz -initrd .cache/linux/initramfs.cpio.gz \
+  -append "console=ttyS0" -nographic "$@"

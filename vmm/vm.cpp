@@ -37,6 +37,8 @@ const char* ToString(VmExit e) {
     case VmExit::kTimeout: return "timeout";
     case VmExit::kInstructionLimit: return "instruction limit";
     case VmExit::kError: return "error";
+    case VmExit::kPanic: return "guest panic";
+    case VmExit::kQuit: return "quit";
   }
   return "?";
 }
@@ -48,7 +50,11 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   cpu_config.tlb_entries = config_.tlb_entries;
   ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, nullptr, 0x20000000u >> runtime::kPageBits);
   clock_ = std::make_unique<VirtualClock>(ctx_->cpu);
-  board_ = std::make_unique<MaltaBoard>(*pmap_, power_, *clock_, std::move(console));
+  board_ =
+      std::make_unique<MaltaBoard>(*pmap_, power_, *clock_, [this, sink = std::move(console)](uint8_t b) {
+        sink(b);
+        WatchConsole(b);
+      });
   ctx_->cpu.bus = board_.get();
   board_->set_on_io([this] { ctx_->cpu.exit_request |= runtime::exitreq::kIrqCheck; });
   pmap_->set_soft_tlb(&ctx_->soft_tlb);
@@ -105,8 +111,8 @@ void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
     seed += hex;
   }
   // argv[0] is ignored by the kernel; argv[1] is the command line. envp is YAMON's name/value list.
-  const std::string strings[] = {"strobe",   cmdline,    "memsize", ram,  "ememsize",
-                                 ram,        "modetty0", "38400n8r", "rngseed", seed};
+  const std::string strings[] = {"strobe", cmdline,    "memsize",  ram,       "ememsize",
+                                 ram,      "modetty0", "38400n8r", "rngseed", seed};
   uint32_t table = kArgTable, str = kArgStrings;
   for (const std::string& s : strings) {
     uint32_t ptr = kKseg0 | str;
@@ -141,6 +147,8 @@ bool Vm::Boot(std::string* error) {
   if (image->segments.empty()) return FailWith(*error = "no kernel image to boot");
   runtime::ResetCpu(ctx_->cpu, ctx_->config);
   interp_->FlushAll();
+  panic_seen_at_ = 0;
+  console_line_.clear();
   uint32_t image_end;
   if (!LoadImage(*image, &image_end, error)) return FailWith(*error);
   if (image_end > kArgTable && std::any_of(image->segments.begin(), image->segments.end(),
@@ -168,6 +176,33 @@ bool Vm::Boot(std::string* error) {
   return true;
 }
 
+namespace {
+constexpr const char* kPanicMarker = "Kernel panic - not syncing";
+constexpr uint64_t kPanicGraceCycles = 40'000'000;  // 0.2 s of virtual time for the rest of the report
+}  // namespace
+
+void Vm::WatchConsole(uint8_t byte) {
+  if (byte != '\n') {
+    if (console_line_.size() < 512) console_line_.push_back(static_cast<char>(byte));
+    return;
+  }
+  if (!panic_seen_at_ && console_line_.find(kPanicMarker) != std::string::npos) {
+    panic_seen_at_ = ctx_->cpu.cycles;
+    size_t at = console_line_.find(kPanicMarker);
+    std::string what = console_line_.substr(at);
+    while (!what.empty() && (what.back() == '\r' || what.back() == ' ')) what.pop_back();
+    error_ = "guest kernel panic: " + what;
+  }
+  console_line_.clear();
+}
+
+void Vm::RequestQuit() {
+  quit_.store(true);
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  wake_ = true;
+  wake_cv_.notify_one();
+}
+
 void Vm::ConsoleInput(uint8_t byte) {
   board_->uart().PushInput(byte);
   std::lock_guard<std::mutex> lock(wake_mu_);
@@ -181,7 +216,8 @@ bool Vm::Idle() {
   runtime::CpuState& c = ctx_->cpu;
   const uint32_t s = c.cp0.status;
   // Only an interrupt that could be taken ends a WAIT: EXL or ERL mask them all, as does IE=0.
-  if ((s & (runtime::st::IE | runtime::st::EXL | runtime::st::ERL)) != runtime::st::IE || !(s & runtime::st::IM_MASK))
+  if ((s & (runtime::st::IE | runtime::st::EXL | runtime::st::ERL)) != runtime::st::IE ||
+      !(s & runtime::st::IM_MASK))
     return false;
   const bool timer_wakes = (s & (1u << 15)) != 0;   // IM7: the Count/Compare interrupt
   const bool devices_wake = (s & (1u << 10)) != 0;  // IM2: the i8259 (PIT, UART, ...)
@@ -196,7 +232,7 @@ bool Vm::Idle() {
   const auto t0 = std::chrono::steady_clock::now();
   {
     std::unique_lock<std::mutex> lock(wake_mu_);
-    wake_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return wake_; });
+    wake_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return wake_ || quit_.load(); });
     wake_ = false;
   }
   const double slept = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -230,6 +266,8 @@ VmExit Vm::Run() {
       return VmExit::kTimeout;
     }
     if (config_.max_instructions && c.retired >= config_.max_instructions) return VmExit::kInstructionLimit;
+    if (quit_.load()) return VmExit::kQuit;
+    if (panic_seen_at_ && c.cycles - panic_seen_at_ > kPanicGraceCycles) return VmExit::kPanic;
     if ((c.cp0.status & runtime::st::BEV) && (c.pc & 0xFFF00000u) == 0xBFC00000u) {
       error_ = "guest took an exception while Status.BEV=1 (Cause " + Hex(c.cp0.cause) + ", EPC " +
                Hex(c.cp0.epc) + ", BadVAddr " + Hex(c.cp0.badvaddr) +

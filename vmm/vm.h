@@ -3,6 +3,7 @@
 // that runs it. The run loop owns virtual time: the timer, idling in WAIT, power requests and time limits.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -37,7 +38,7 @@ struct VmConfig {
   Engine engine = Engine::kInterp;
 };
 
-enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError };
+enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };
 const char* ToString(VmExit e);
 
 inline constexpr uint32_t kMinRamBytes = 2u << 20;
@@ -56,6 +57,8 @@ class Vm {
 
   // Console input from the host (thread-safe): queued in the UART, and wakes an idle vCPU.
   void ConsoleInput(uint8_t byte);
+  // Ends Run() at the next slice boundary with VmExit::kQuit (thread-safe; the console's Ctrl-A x).
+  void RequestQuit();
 
   runtime::CpuState& cpu() { return ctx_->cpu; }
   MaltaBoard& board() { return *board_; }
@@ -71,6 +74,7 @@ class Vm {
   void SetupBootArguments(const std::string& cmdline, uint32_t entry);
   bool Idle();
   bool FailWith(std::string msg);
+  void WatchConsole(uint8_t byte);
 
   Monitor& monitor_;
   VmConfig config_;
@@ -85,6 +89,11 @@ class Vm {
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool wake_ = false;
+  std::atomic<bool> quit_{false};
+
+  // Guest panic detection: Linux's panic() prints this line and then spins forever.
+  std::string console_line_;
+  uint64_t panic_seen_at_ = 0;  // cycle the panic line completed (0: none)
 };
 
 }  // namespace strobe::vmm

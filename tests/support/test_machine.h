@@ -21,7 +21,8 @@ inline constexpr uint32_t kWaitWord = 0x42000020;  // WAIT: with Status.IE=0 it 
 class TestMachine {
  public:
   // VMs that share pages must share a monitor: pass one in; otherwise the machine has its own.
-  explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16, vmm::Monitor* monitor = nullptr)
+  explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16,
+                       vmm::Monitor* monitor = nullptr)
       : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
         monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
@@ -36,7 +37,8 @@ class TestMachine {
     seg.data = {0x20, 0x00, 0x00, 0x42};
     cfg.image.entry = 0x80100000u;
     cfg.image.segments.push_back(seg);
-    vm_ = std::make_unique<vmm::Vm>(monitor_, cfg, [this](uint8_t b) { console_.push_back(static_cast<char>(b)); });
+    vm_ = std::make_unique<vmm::Vm>(monitor_, cfg,
+                                    [this](uint8_t b) { console_.push_back(static_cast<char>(b)); });
     std::string err;
     booted_ = vm_->Boot(&err);
     // Tests want a clean exception setup: BEV=0, vectors at EBase=0x80000000.
@@ -86,6 +88,8 @@ class TestMachine {
 };
 
 // Encoding shorthand for tests: E(Opcode::ADDU, {.rs = 1, .rt = 2, .rd = 3}).
-inline uint32_t E(mips::Opcode op, mips::Fields f) { return mips::Encode(op, f); }
+inline uint32_t E(mips::Opcode op, mips::Fields f) {
+  return mips::Encode(op, f);
+}
 
 }  // namespace strobe::test

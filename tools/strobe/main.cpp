@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "tools/strobe/console.h"
 #include "tools/strobe/demo_guest.h"
 #include "tools/strobe/options.h"
 #include "vmm/monitor.h"
@@ -18,7 +19,8 @@ namespace {
 
 using namespace strobe;
 
-constexpr int kExitError = 1, kExitUsage = 2, kExitHalted = 3, kExitTimeout = 4, kExitLimit = 5;
+constexpr int kExitError = 1, kExitUsage = 2, kExitHalted = 3, kExitTimeout = 4, kExitLimit = 5,
+              kExitPanic = 6;
 
 const char* kUsage =
     "usage: strobe <command> [options]\n"
@@ -57,29 +59,20 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;
   }
-  // Host keyboard -> UART. The thread blocks in read(); it ends with the process.
-  std::thread([&vm] {
-    uint8_t buf[256];
-    for (;;) {
-      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        return;
-      }
-      for (ssize_t i = 0; i < n; ++i) vm.ConsoleInput(buf[i]);
-    }
-  }).detach();
+  tools::HostConsole::Start(vm);
 
   const auto t0 = std::chrono::steady_clock::now();
   vmm::VmExit exit = vm.Run();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  tools::HostConsole::Restore();
   if (opts.stats) {
     const auto& c = vm.cpu();
     const auto& s = vm.interpreter().stats();
     std::fprintf(stderr,
-                 "strobe: %s after %.3f s: %llu instructions (%.1f MIPS), %llu blocks built, %llu invalidated\n",
-                 vmm::ToString(exit), secs, static_cast<unsigned long long>(c.retired), c.retired / secs / 1e6,
-                 static_cast<unsigned long long>(s.blocks_built),
+                 "strobe: %s after %.3f s at pc %08x: %llu instructions (%.1f MIPS), %llu blocks built, %llu "
+                 "invalidated\n",
+                 vmm::ToString(exit), secs, c.pc, static_cast<unsigned long long>(c.retired),
+                 c.retired / secs / 1e6, static_cast<unsigned long long>(s.blocks_built),
                  static_cast<unsigned long long>(s.blocks_invalidated));
   }
   switch (exit) {
@@ -91,6 +84,8 @@ int Run(const std::vector<std::string>& args) {
       std::fprintf(stderr, "strobe: stopped at the instruction limit\n");
       return kExitLimit;
     case vmm::VmExit::kError: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitError;
+    case vmm::VmExit::kPanic: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitPanic;
+    case vmm::VmExit::kQuit: return 0;
   }
   return kExitError;
 }

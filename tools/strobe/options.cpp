@@ -16,10 +16,14 @@ bool ParseRamSize(const std::string& s, uint64_t* bytes) {
   if (errno || end == s.c_str() || s[0] == '-') return false;
   std::string suffix(end);
   uint64_t unit;
-  if (suffix.empty() || suffix == "M" || suffix == "m" || suffix == "MB" || suffix == "MiB") unit = 1ull << 20;
-  else if (suffix == "G" || suffix == "g" || suffix == "GB" || suffix == "GiB") unit = 1ull << 30;
-  else if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB") unit = 1ull << 10;
-  else return false;
+  if (suffix.empty() || suffix == "M" || suffix == "m" || suffix == "MB" || suffix == "MiB")
+    unit = 1ull << 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GB" || suffix == "GiB")
+    unit = 1ull << 30;
+  else if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB")
+    unit = 1ull << 10;
+  else
+    return false;
   if (n > (1ull << 40) / unit) return false;
   *bytes = n * unit;
   return true;
@@ -49,7 +53,8 @@ const char* RunUsage() {
          "  -nographic           console on stdin/stdout (always the case)\n"
          "  -no-reboot           exit (status 0) when the guest resets the board\n"
          "  -cpu 24Kc            CPU model (only 24Kc)\n"
-         "  -serial stdio|mon:stdio, -display none, -vga none, -net none, -smp 1   accepted for compatibility\n"
+         "  -serial stdio|mon:stdio, -display none, -vga none, -net none, -smp 1   accepted for "
+         "compatibility\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (only interp exists so far)\n"
@@ -59,8 +64,10 @@ const char* RunUsage() {
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
          "\n"
-         "Exit status: 0 power-off (or reset with -no-reboot), 1 error, 2 usage, 3 guest halted,\n"
-         "4 timeout, 5 instruction limit.\n";
+         "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h lists the keys.\n"
+         "Exit status: 0 power-off (or reset with -no-reboot, or Ctrl-A x), 1 error, 2 usage, 3 guest "
+         "halted,\n"
+         "4 timeout, 5 instruction limit, 6 guest kernel panic.\n";
 }
 
 bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std::string* error) {

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+// Debian's own Linux 6.1 Malta kernel and busybox under Strobe, driven through the serial console as a
+// person would: the oracle is the real kernel and userland (and the host's sha256sum).
+// The images come from guests/linux/fetch.sh (tools/test.sh runs it); STROBE_LINUX_DIR overrides where.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "tests/support/console_session.h"
+#include "tests/support/process.h"
+
+namespace strobe::test {
+namespace {
+
+constexpr double kBootTimeout = 240;  // seconds; an interpreter boot takes about 10 on this machine
+constexpr const char* kPrompt = "strobe:~# ";
+
+std::string LinuxDir() {
+  const char* env = std::getenv("STROBE_LINUX_DIR");
+  return env ? env : STROBE_LINUX_DIR;
+}
+
+bool HaveImages() {
+  return std::ifstream(LinuxDir() + "/vmlinuz").good() &&
+         std::ifstream(LinuxDir() + "/initramfs.cpio.gz").good();
+}
+
+std::vector<std::string> BootArgs(std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {STROBE_BINARY, "run",
+                                "-M",          "malta",
+                                "-m",          "256",
+                                "-kernel",     LinuxDir() + "/vmlinuz",
+                                "-initrd",     LinuxDir() + "/initramfs.cpio.gz",
+                                "-append",     "console=ttyS0",
+                                "-nographic",  "--timeout",
+                                "600"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// Runs one shell command and returns what it printed. The shell echoes the command line (re-drawn with
+// escape sequences when it is wider than the terminal), so everything up to the first newline is dropped.
+std::string Shell(ConsoleSession& s, const std::string& cmd, double timeout = 120) {
+  s.Send(cmd + "\n");
+  EXPECT_TRUE(s.Expect("\n", 30)) << "no echo for: " << cmd;
+  size_t mark = s.cursor();
+  EXPECT_TRUE(s.Expect(kPrompt, timeout)) << "no prompt after: " << cmd << "\n" << s.output().substr(mark);
+  std::string out = s.Since(mark);
+  out.erase(std::remove(out.begin(), out.end(), '\r'), out.end());
+  if (out.size() >= std::string(kPrompt).size()) out.resize(out.size() - std::string(kPrompt).size());
+  return out;
+}
+
+class LinuxBoot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveImages()) {
+      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
+      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
+    }
+  }
+};
+
+TEST_F(LinuxBoot, BootsToAShellRunsCommandsAndPowersOff) {
+  ConsoleSession s(BootArgs());
+  ASSERT_TRUE(s.Expect("Linux version 6.1", kBootTimeout)) << s.output();
+  ASSERT_TRUE(s.Expect("CPU0 revision is: 00019300 (MIPS 24Kc)", 60)) << s.output();
+  ASSERT_TRUE(s.Expect("serial8250", kBootTimeout)) << s.output();
+  ASSERT_TRUE(s.Expect("Run /init as init process", kBootTimeout)) << s.output();
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+
+  std::string uname = Shell(s, "uname -a");
+  EXPECT_NE(uname.find("Linux"), std::string::npos) << uname;
+  EXPECT_NE(uname.find("6.1.0"), std::string::npos) << uname;
+  EXPECT_NE(uname.find("mips"), std::string::npos) << uname;
+
+  std::string cpuinfo = Shell(s, "cat /proc/cpuinfo");
+  EXPECT_NE(cpuinfo.find("system type\t\t: MIPS Malta"), std::string::npos) << cpuinfo;
+  EXPECT_NE(cpuinfo.find("cpu model\t\t: MIPS 24Kc"), std::string::npos) << cpuinfo;
+  EXPECT_NE(cpuinfo.find("tlb_entries\t\t: 16"), std::string::npos) << cpuinfo;
+
+  EXPECT_EQ(Shell(s, "echo one two three | tr ' ' '\\n' | sort -r | head -n 2"), "two\nthree\n");
+
+  // fork/exec in a loop, from a script file.
+  Shell(s,
+        "printf 'i=0\\nwhile [ $i -lt 40 ]; do i=$(expr $i + 1); done\\necho loop done $i\\n' > /tmp/t.sh");
+  EXPECT_EQ(Shell(s, "sh /tmp/t.sh"), "loop done 40\n");
+
+  // A generated file's SHA-256 against the host's answer for the same bytes.
+  ProcessResult host = RunProcess({"/bin/sh", "-c", "seq 1 30000 | sha256sum"});
+  ASSERT_EQ(host.exit_code, 0);
+  std::string guest = Shell(s, "seq 1 30000 > /tmp/f && sha256sum /tmp/f");
+  EXPECT_EQ(guest.substr(0, 64), host.out.substr(0, 64)) << guest;
+
+  s.Send("poweroff -f\n");
+  EXPECT_TRUE(s.Expect("reboot: Power down", 60)) << s.output();
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+}
+
+TEST_F(LinuxBoot, TruncatedKernelIsRefusedClearly) {
+  std::ifstream in(LinuxDir() + "/vmlinuz", std::ios::binary);
+  std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string path = ::testing::TempDir() + "strobe_truncated_vmlinuz";
+  std::ofstream(path, std::ios::binary) << image.substr(0, image.size() / 2);
+  ProcessResult r = RunProcess({STROBE_BINARY, "run", "-kernel", path, "--timeout", "60"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("outside the file"), std::string::npos) << r.err;
+}
+
+TEST_F(LinuxBoot, KernelThatCannotMountRootEndsWithAPanicReport) {
+  // No initramfs and a root device that does not exist: the kernel panics; Strobe reports it and stops.
+  ProcessResult r = RunProcess({STROBE_BINARY, "run", "-kernel", LinuxDir() + "/vmlinuz", "-append",
+                                "console=ttyS0 root=/dev/sda1", "--timeout", "300"},
+                               "", kBootTimeout);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_NE(r.err.find("guest kernel panic: Kernel panic - not syncing: VFS: Unable to mount root fs"),
+            std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace strobe::test
