@@ -36,7 +36,9 @@ void RecomputeTimer(CpuState& c) {
 }
 }  // namespace
 
-uint32_t ReadCount(const CpuState& c) { return static_cast<uint32_t>(c.cycles >> 1) + c.cp0.count_bias; }
+uint32_t ReadCount(const CpuState& c) {
+  return static_cast<uint32_t>(c.cycles >> 1) + c.cp0.count_bias;
+}
 
 void ResetCpu(CpuState& c, const CpuConfig& cfg) {
   for (auto& r : c.gpr) r = 0;
@@ -71,6 +73,7 @@ void UpdateMode(CpuState& c) {
   }
   c.stlb = c.soft_tlb->Table(InUserMode(c));
   c.exit_request |= exitreq::kIrqCheck;
+  ++c.chain_epoch;  // chained jumps were resolved for the previous mode
 }
 
 uint32_t ReadCp0(CpuState& c, unsigned reg, unsigned sel) {
@@ -132,6 +135,7 @@ void WriteCp0(CpuState& c, unsigned reg, unsigned sel, uint32_t v) {
       RecomputeTimer(c);
       break;
     case 10 * 8:
+      if ((v & 0xFF) != (r.entryhi & 0xFF)) ++c.chain_epoch;  // another address space: re-resolve chains
       r.entryhi = v & kEntryHiWritable;
       c.asid_key = static_cast<uint64_t>(r.entryhi & 0xFF) << 32;
       break;
@@ -185,7 +189,9 @@ void UpdateTimer(CpuState& c) {
   RefreshIp(c);
 }
 
-uint64_t NextTimerCycles(const CpuState& c) { return c.timer_deadline; }
+uint64_t NextTimerCycles(const CpuState& c) {
+  return c.timer_deadline;
+}
 
 void SetHardwareIrqs(CpuState& c, uint8_t lines) {
   if (lines == c.hw_irq) return;

@@ -36,7 +36,7 @@ enum class ExcCode : uint8_t {
 // faulting PC and whether it sat in a delay slot, so it finishes the job (runtime::DeliverException).
 struct PendingException {
   ExcCode code = ExcCode::Int;
-  bool tlb_refill = false;   // TLBL/TLBS from a missing entry (refill vector when EXL=0)
+  bool tlb_refill = false;    // TLBL/TLBS from a missing entry (refill vector when EXL=0)
   bool has_badvaddr = false;  // AdEL/AdES/TLB exceptions load BadVAddr
   uint8_t coprocessor = 0;    // Cause.CE for CpU
   uint32_t badvaddr = 0;
@@ -117,15 +117,20 @@ struct CpuState {
   SoftTlbEntry* stlb = nullptr;  // table for the current privilege mode
   uint64_t asid_key = 0;         // current ASID << 32, or'ed into every soft TLB key
 
-  uint64_t cycles = 0;  // virtual clock: one per retired instruction (plus idle skips)
+  uint64_t cycles = 0;   // virtual clock: one per retired instruction (plus idle skips)
   uint64_t retired = 0;  // instructions retired (statistics)
+  // Translated code chains to other translated code through per-exit caches that are valid only while
+  // this epoch is unchanged: it moves on every change of mode, ASID, TLB contents or installed code.
+  uint64_t chain_epoch = 1;
+  void* jit_ctx = nullptr;  // the interpreter, for translated code's chain lookups
 
-  // Delay-slot machinery: a branch handler records its outcome here, the dispatcher applies it after the slot.
+  // Delay-slot machinery: a branch handler records its outcome here, the dispatcher applies it after the
+  // slot.
   uint32_t branch_target = 0;
   bool branch_taken = false;
   bool ll_bit = false;
-  bool erl_mapped = false;  // kernel soft TLB entries for kuseg were filled with ERL=0 (see UpdateMode)
-  uint8_t hw_irq = 0;       // board interrupt lines HW0..HW5
+  bool erl_mapped = false;      // kernel soft TLB entries for kuseg were filled with ERL=0 (see UpdateMode)
+  uint8_t hw_irq = 0;           // board interrupt lines HW0..HW5
   uint64_t timer_deadline = 0;  // cycles at which Count next equals Compare
 
   PendingException exc;
@@ -147,6 +152,8 @@ static_assert(offsetof(CpuState, exit_request) == 140);
 static_assert(offsetof(CpuState, stlb) == 144);
 static_assert(offsetof(CpuState, asid_key) == 152);
 static_assert(offsetof(CpuState, cycles) == 160);
+static_assert(offsetof(CpuState, retired) == 168);
+static_assert(offsetof(CpuState, chain_epoch) == 176);
 
 inline bool InUserMode(const CpuState& c) {
   return (c.cp0.status & (st::EXL | st::ERL | st::KSU_MASK)) == (2u << st::KSU_SHIFT);

@@ -33,9 +33,7 @@ class CodePages {
     return p < bits_.size() && (bits_[p].w[0] | bits_[p].w[1]) != 0;
   }
   // Does [paddr, paddr + size) touch a code granule? (size <= 4, so it spans at most two granules.)
-  bool Overlaps(uint32_t paddr, unsigned size) const {
-    return Test(paddr) || Test(paddr + size - 1);
-  }
+  bool Overlaps(uint32_t paddr, unsigned size) const { return Test(paddr) || Test(paddr + size - 1); }
   // The code cache calls this for the bytes it decodes: later writes to the page take the slow path.
   void Mark(uint32_t paddr, uint32_t bytes, SoftTlb& stlb) {
     uint32_t p = paddr >> kPageBits;

@@ -8,7 +8,9 @@ namespace strobe::runtime {
 
 namespace {
 // Bits of a VPN2 compared for an entry: the VPN2 bits above the page-pair size.
-uint32_t Vpn2CompareMask(uint32_t pagemask) { return ~(pagemask | 0x1FFFu); }
+uint32_t Vpn2CompareMask(uint32_t pagemask) {
+  return ~(pagemask | 0x1FFFu);
+}
 
 void FlushEntry(CpuState& c, const TlbEntry& e) {
   uint32_t begin, end;
@@ -18,6 +20,7 @@ void FlushEntry(CpuState& c, const TlbEntry& e) {
 
 void WriteEntry(CpuState& c, unsigned index) {
   TlbEntry& e = c.tlb->at(index);
+  ++c.chain_epoch;   // a mapping changed: chained jumps must be resolved again
   FlushEntry(c, e);  // whatever the old entry let the soft TLB cache is gone
   e.pagemask = c.cp0.pagemask & 0x1FFFE000u;
   e.entryhi = c.cp0.entryhi & ~(e.pagemask | 0x1F00u);  // VPN2 below the page size is not stored
@@ -54,9 +57,13 @@ void Tlbr(CpuState& c) {
   WriteCp0(c, 10, 0, e.entryhi);  // through WriteCp0 so the ASID key follows
 }
 
-void Tlbwi(CpuState& c) { WriteEntry(c, (c.cp0.index & 0x3F) % c.tlb->size()); }
+void Tlbwi(CpuState& c) {
+  WriteEntry(c, (c.cp0.index & 0x3F) % c.tlb->size());
+}
 
-void Tlbwr(CpuState& c) { WriteEntry(c, ReadCp0(c, 1, 0)); }
+void Tlbwr(CpuState& c) {
+  WriteEntry(c, ReadCp0(c, 1, 0));
+}
 
 // TLBP: probe for EntryHi's VPN2/ASID; Index gets the match or P (bit 31) on a miss.
 void Tlbp(CpuState& c) {

@@ -60,6 +60,15 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   pmap_->set_soft_tlb(&ctx_->soft_tlb);
   power_.on_request = [this] { ctx_->cpu.exit_request |= runtime::exitreq::kStop; };
   interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu);
+  if (config_.engine != Engine::kInterp) {
+    jit::TierOptions t;
+    t.eager = config_.engine == Engine::kJit;
+    t.threshold = config_.jit_threshold;
+    t.compile.opt_level = config_.jit_opt_level;
+    t.compile.keep_listings = config_.jit_listings;
+    tier_ = std::make_unique<jit::Tier>(t);
+    interp_->AttachTier(tier_.get());
+  }
 }
 
 Vm::~Vm() = default;

@@ -13,6 +13,7 @@
 
 #include "runtime/runtime.h"
 #include "translator/interp/interpreter.h"
+#include "translator/jit/tier.h"
 #include "vmm/clock.h"
 #include "vmm/devices/power.h"
 #include "vmm/elf_loader.h"
@@ -35,7 +36,10 @@ struct VmConfig {
   double timeout_seconds = 0;     // 0: none
   uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
   unsigned tlb_entries = 16;
-  Engine engine = Engine::kInterp;
+  Engine engine = Engine::kTiered;
+  uint64_t jit_threshold = 256;  // tiered: executions before a block's page is compiled
+  unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)
+  bool jit_listings = false;     // keep IR and host code sizes for strobe dump
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };
@@ -64,6 +68,7 @@ class Vm {
   MaltaBoard& board() { return *board_; }
   Pmap& pmap() { return *pmap_; }
   interp::Interpreter& interpreter() { return *interp_; }
+  jit::Tier* tier() { return tier_.get(); }
   const VmConfig& config() const { return config_; }
   // Stop Run() once this many instructions have retired in total (0: no limit).
   void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
@@ -83,6 +88,7 @@ class Vm {
   std::unique_ptr<runtime::VcpuContext> ctx_;
   std::unique_ptr<VirtualClock> clock_;
   std::unique_ptr<MaltaBoard> board_;
+  std::unique_ptr<jit::Tier> tier_;  // before interp_: the interpreter's blocks point into its code
   std::unique_ptr<interp::Interpreter> interp_;
   std::string error_;
 

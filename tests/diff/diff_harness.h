@@ -43,6 +43,7 @@ struct Outcome {
   bool finished = false;  // reached the final WAIT or stopped at an exception; false: the harness failed
   int exc = -1;
   uint32_t exc_pc = 0;  // the faulting instruction itself (a delay slot's own address, not the branch's)
+  uint64_t regions_installed = 0;  // translated regions Strobe ran (engines with a tier)
   std::string error;
 };
 
@@ -142,9 +143,10 @@ inline Outcome RunUnicorn(const Program& p, const GuestState& init) {
 
 // runs > 1 runs the program again from the same initial state in the same VM: the later runs take the
 // interpreter's cached and chained blocks instead of decoding afresh. The last run's outcome is returned.
-inline Outcome RunStrobe(const Program& p, const GuestState& init, unsigned runs = 1) {
+inline Outcome RunStrobe(const Program& p, const GuestState& init, unsigned runs = 1,
+                         vmm::Engine engine = vmm::Engine::kInterp) {
   Outcome out;
-  TestMachine m;
+  TestMachine m(16u << 20, 16, nullptr, engine);
   if (!m.booted()) {
     out.error = "TestMachine did not boot";
     return out;
@@ -165,6 +167,7 @@ inline Outcome RunStrobe(const Program& p, const GuestState& init, unsigned runs
     runtime::UpdateMode(c);
     e = m.Run(p.start, 100000);
   }
+  if (m.vm().tier()) out.regions_installed = m.vm().tier()->stats().regions_installed;
   for (int r = 0; r < 32; ++r) out.state.gpr[r] = c.gpr[r];
   out.state.hi = c.hi;
   out.state.lo = c.lo;

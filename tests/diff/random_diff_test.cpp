@@ -47,19 +47,22 @@ SequenceOptions OptionsFor(uint64_t seed) {
 }
 
 struct RunStats {
+  uint64_t regions_installed = 0;
   std::map<Opcode, unsigned> generated;
   unsigned sequences = 0, finished_normally = 0;
   std::map<int, unsigned> exceptions;
 };
 
 // Builds, runs and compares one sequence; returns false (after reporting) on a difference.
-bool CheckOne(uint64_t seed, RunStats* stats) {
+bool CheckOne(uint64_t seed, RunStats* stats, vmm::Engine engine = vmm::Engine::kInterp) {
   SequenceGenerator gen(seed, OptionsFor(seed));
   GuestState init = gen.InitialState();
   Program prog = gen.Generate();
-  Outcome strobe = RunStrobe(prog, init, (seed >> 1) % 2 ? 2 : 1);  // half: the second, cached run counts
+  Outcome strobe =
+      RunStrobe(prog, init, (seed >> 1) % 2 ? 2 : 1, engine);  // half: the second, cached run counts
   Outcome uc = RunUnicorn(prog, init);
   if (stats) {
+    stats->regions_installed += strobe.regions_installed;
     ++stats->sequences;
     for (uint32_t w : prog.words) ++stats->generated[mips::Decode(w).op];
     if (uc.exc < 0) {
@@ -72,7 +75,8 @@ bool CheckOne(uint64_t seed, RunStats* stats) {
   if (diff.empty()) return true;
   std::string regs;
   for (int r = 0; r < 32; ++r) regs += " $" + std::to_string(r) + "=" + Hex(init.gpr[r]);
-  ADD_FAILURE() << "sequence seed " << seed << " (STROBE_DIFF_SEED=" << seed << " reproduces it), "
+  ADD_FAILURE() << (engine == vmm::Engine::kJit ? "[jit engine] " : "[interp engine] ") << "sequence seed "
+                << seed << " (STROBE_DIFF_SEED=" << seed << " reproduces it), "
                 << (ExceptionMode(seed) ? "exception mode" : "no-exception mode") << "\n"
                 << diff << "initial state:" << regs << " HI=" << Hex(init.hi) << " LO=" << Hex(init.lo)
                 << "\n"
@@ -151,6 +155,23 @@ TEST(DiffRandom, SequencesMatchUnicorn) {
   if (!from_env) {
     EXPECT_EQ(covered, std::size(kAllowed)) << "rows never generated:" << missing;
   }
+}
+
+// The same sequences through the LLVM translation tier (the jit engine compiles every block before it
+// runs): translated code must match Unicorn exactly as the interpreter does. A third of the count keeps the
+// compile time in bounds.
+TEST(DiffRandom, JitSequencesMatchUnicorn) {
+  uint64_t base = kDefaultSeed + 7777;
+  const bool from_env = SeedFromEnvironment(&base);
+  SCOPED_TRACE("base seed " + std::to_string(base) + (from_env ? " (STROBE_DIFF_SEED)" : " (default)"));
+  const unsigned count = from_env ? 1 : kSequences / 3;
+  RunStats stats;
+  unsigned failures = 0;
+  for (unsigned i = 0; i < count && failures < 5; ++i)
+    if (!CheckOne(SequenceSeed(base, i), &stats, vmm::Engine::kJit)) ++failures;
+  std::printf("[diff] jit engine: %u sequences, %llu translated regions\n", stats.sequences,
+              static_cast<unsigned long long>(stats.regions_installed));
+  EXPECT_GE(stats.regions_installed, stats.sequences) << "the jit engine must translate every sequence";
 }
 
 }  // namespace

@@ -13,9 +13,13 @@
 namespace strobe::test {
 namespace {
 
-uint32_t E(mips::Opcode op, mips::Fields f) { return mips::Encode(op, f); }
+uint32_t E(mips::Opcode op, mips::Fields f) {
+  return mips::Encode(op, f);
+}
 
-std::string Guest(const std::string& name) { return std::string(STROBE_GUEST_DIR) + "/" + name + ".elf"; }
+std::string Guest(const std::string& name) {
+  return std::string(STROBE_GUEST_DIR) + "/" + name + ".elf";
+}
 
 ProcessResult Strobe(std::vector<std::string> args, const std::string& input = "", double timeout = 120) {
   args.insert(args.begin(), {STROBE_BINARY, "run"});
@@ -55,20 +59,37 @@ TEST(GuestPrograms, DemoGuestIsTheDefault) {
   EXPECT_EQ(WithoutCr(r.out), "Hello from Strobe guest\nexit 0\n");
 }
 
-TEST(GuestPrograms, IsaSelfCheck) { ExpectSelfCheckPasses("isa_selfcheck"); }
-TEST(GuestPrograms, UserModeTlbAndExceptions) { ExpectSelfCheckPasses("usermode"); }
-TEST(GuestPrograms, UserModeWithALargerTlb) { ExpectSelfCheckPasses("usermode", {"--tlb-entries", "64"}); }
+TEST(GuestPrograms, IsaSelfCheck) {
+  ExpectSelfCheckPasses("isa_selfcheck");
+}
+TEST(GuestPrograms, UserModeTlbAndExceptions) {
+  ExpectSelfCheckPasses("usermode");
+}
+
+// The same self-checks with every engine: translated code must give the interpreter's results.
+class SelfCheckEngine : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+TEST_P(SelfCheckEngine, Passes) {
+  ExpectSelfCheckPasses(std::get<0>(GetParam()),
+                        {"--engine", std::get<1>(GetParam()), "--jit-threshold", "2"});
+}
+INSTANTIATE_TEST_SUITE_P(Engines, SelfCheckEngine,
+                         ::testing::Combine(::testing::Values("isa_selfcheck", "usermode"),
+                                            ::testing::Values("interp", "jit", "tiered")));
+TEST(GuestPrograms, UserModeWithALargerTlb) {
+  ExpectSelfCheckPasses("usermode", {"--tlb-entries", "64"});
+}
 TEST(GuestPrograms, UserModeWithTinyTlbAndWiredEntries) {
   ExpectSelfCheckPasses("usermode", {"--tlb-entries", "8", "-m", "32"});
 }
 
-class Workload : public ::testing::TestWithParam<std::string> {};
+class Workload : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(Workload, MatchesTheNativeBuild) {
-  const std::string name = GetParam();
+  const std::string name = std::get<0>(GetParam());
   ProcessResult native = RunProcess({std::string(STROBE_GUEST_DIR) + "/native/" + name});
   ASSERT_EQ(native.exit_code, 0) << "native twin missing or failing: " << native.err;
-  ProcessResult r = Strobe({"-kernel", Guest(name), "-nographic", "-no-reboot"});
+  ProcessResult r =
+      Strobe({"-kernel", Guest(name), "-nographic", "-no-reboot", "--engine", std::get<1>(GetParam())});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string out = WithoutCr(r.out);
   ASSERT_GE(out.size(), 7u);
@@ -76,17 +97,20 @@ TEST_P(Workload, MatchesTheNativeBuild) {
   EXPECT_EQ(out.substr(0, out.size() - 7), native.out);
 }
 
-INSTANTIATE_TEST_SUITE_P(Guests, Workload, ::testing::Values("checksum", "sort", "hash"));
+INSTANTIATE_TEST_SUITE_P(Guests, Workload,
+                         ::testing::Combine(::testing::Values("checksum", "sort", "hash", "alu_loop",
+                                                              "memrand", "calls"),
+                                            ::testing::Values("interp", "jit", "tiered")));
 
 // A guest that prints one character and then resets the board through the FPGA's SOFTRES register.
 std::string ResettingGuest() {
   using mips::Opcode;
   const uint32_t words[] = {
-      E(Opcode::LUI, {.rt = 8, .imm = 0xB800}),          // $8 = kseg1 base of the ISA I/O window
-      E(Opcode::ORI, {.rs = 0, .rt = 9, .imm = 'R'}),    //
-      E(Opcode::SB, {.rs = 8, .rt = 9, .imm = 0x3F8}),   // COM1 THR
-      E(Opcode::LUI, {.rt = 10, .imm = 0xBF00}),         //
-      E(Opcode::ORI, {.rs = 0, .rt = 11, .imm = 0x42}),  //
+      E(Opcode::LUI, {.rt = 8, .imm = 0xB800}),           // $8 = kseg1 base of the ISA I/O window
+      E(Opcode::ORI, {.rs = 0, .rt = 9, .imm = 'R'}),     //
+      E(Opcode::SB, {.rs = 8, .rt = 9, .imm = 0x3F8}),    // COM1 THR
+      E(Opcode::LUI, {.rt = 10, .imm = 0xBF00}),          //
+      E(Opcode::ORI, {.rs = 0, .rt = 11, .imm = 0x42}),   //
       E(Opcode::SW, {.rs = 10, .rt = 11, .imm = 0x500}),  // SOFTRES = 0x42
       E(Opcode::BEQ, {.rs = 0, .rt = 0, .imm = 0xFFFF}),  // spin (never reached)
       0};
@@ -155,7 +179,7 @@ TEST(CommandLine, RamOutOfRangeAndUnknownOptions) {
   ExpectCleanFailure(Strobe({"-m", "1"}), "out of range", 2);
   ExpectCleanFailure(Strobe({"-m", "4G"}), "out of range", 2);
   ExpectCleanFailure(Strobe({"--bogus"}), "unknown option", 2);
-  ExpectCleanFailure(Strobe({"--engine", "jit"}), "not available yet", 2);
+  ExpectCleanFailure(Strobe({"--engine", "turbo"}), "unknown engine", 2);
   ExpectCleanFailure(Strobe({"-M", "virt"}), "unsupported machine", 2);
 }
 

@@ -21,14 +21,16 @@ inline constexpr uint32_t kWaitWord = 0x42000020;  // WAIT: with Status.IE=0 it 
 class TestMachine {
  public:
   // VMs that share pages must share a monitor: pass one in; otherwise the machine has its own.
+  // Unit tests run the reference interpreter unless they ask for an engine with translation.
   explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16,
-                       vmm::Monitor* monitor = nullptr)
+                       vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp)
       : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
         monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
     cfg.ram_bytes = ram_bytes;
     cfg.tlb_entries = tlb_entries;
     cfg.warp_idle = true;
+    cfg.engine = engine;
     // A placeholder image at 0x80100000 so Boot() can run; tests overwrite memory and registers afterwards.
     vmm::ElfSegment seg;
     seg.vaddr = 0x80100000u;

@@ -37,7 +37,9 @@ TEST(RunOptions, Defaults) {
   EXPECT_EQ(o.vm.ram_bytes, 256u << 20);
   EXPECT_TRUE(o.vm.kernel.empty());
   EXPECT_FALSE(o.vm.no_reboot);
-  EXPECT_EQ(o.vm.engine, vmm::Engine::kInterp);
+  EXPECT_EQ(o.vm.engine, vmm::Engine::kTiered);
+  EXPECT_EQ(o.vm.jit_threshold, 256u);
+  EXPECT_EQ(o.vm.jit_opt_level, 0u);
   EXPECT_EQ(o.vm.tlb_entries, 16u);
 }
 
@@ -57,8 +59,10 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"--frobnicate"}).find("unknown option"), std::string::npos);
   EXPECT_NE(Error({"-M", "pc"}).find("unsupported machine"), std::string::npos);
   EXPECT_NE(Error({"-cpu", "R4000"}).find("unsupported CPU"), std::string::npos);
-  EXPECT_NE(Error({"--engine", "jit"}).find("not available yet"), std::string::npos);
-  EXPECT_NE(Error({"--engine", "tiered"}).find("not available yet"), std::string::npos);
+  EXPECT_NE(Error({"--jit-opt", "3"}).find("--jit-opt"), std::string::npos);
+  EXPECT_NE(Error({"--jit-threshold", "0"}).find("--jit-threshold"), std::string::npos);
+  EXPECT_NE(Error({"--dump-blocks", "hot:0"}).find("--dump-blocks"), std::string::npos);
+  EXPECT_NE(Error({"--dump-blocks", "sideways"}).find("--dump-blocks"), std::string::npos);
   EXPECT_NE(Error({"--engine", "turbo"}).find("unknown engine"), std::string::npos);
   EXPECT_NE(Error({"--tlb-entries", "65"}).find("--tlb-entries"), std::string::npos);
   EXPECT_NE(Error({"--tlb-entries", "1.5"}).find("--tlb-entries"), std::string::npos);
@@ -67,6 +71,10 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
 }
 
 TEST(RunOptions, StrobeOptions) {
+  EXPECT_EQ(Parse({"--engine", "jit"}).vm.engine, vmm::Engine::kJit);
+  EXPECT_EQ(Parse({"--engine", "tiered", "--jit-threshold", "10", "--jit-opt", "2"}).vm.jit_threshold, 10u);
+  EXPECT_TRUE(Parse({"--dump-blocks", "hot:5"}).vm.jit_listings);
+  EXPECT_EQ(Parse({"--dump-blocks", "0x80100000"}).dump_blocks, "0x80100000");
   auto o = Parse({"--engine", "interp", "--tlb-entries", "64", "--warp-idle", "--timeout", "2.5", "--stats",
                   "--max-instructions", "1000"});
   EXPECT_EQ(o.vm.tlb_entries, 64u);

@@ -11,6 +11,7 @@
 
 #include "tools/strobe/console.h"
 #include "tools/strobe/demo_guest.h"
+#include "tools/strobe/dump.h"
 #include "tools/strobe/options.h"
 #include "vmm/monitor.h"
 #include "vmm/vm.h"
@@ -18,6 +19,7 @@
 namespace {
 
 using namespace strobe;
+using tools::DumpRegions;
 
 constexpr int kExitError = 1, kExitUsage = 2, kExitHalted = 3, kExitTimeout = 4, kExitLimit = 5,
               kExitPanic = 6;
@@ -26,6 +28,8 @@ const char* kUsage =
     "usage: strobe <command> [options]\n"
     "commands:\n"
     "  run      boot a guest (strobe run --help for the options)\n"
+    "  dump     run a guest, then dump its translated code: strobe dump [run options] [SELECTION]\n"
+    "           (SELECTION: all, hot:N or an address; default hot:10)\n"
     "  help     show this text\n";
 
 void WriteConsole(uint8_t byte) {
@@ -75,17 +79,45 @@ int Run(const std::vector<std::string>& args) {
                  c.retired / secs / 1e6, static_cast<unsigned long long>(s.blocks_built),
                  static_cast<unsigned long long>(s.blocks_invalidated));
   }
+  if (!opts.dump_blocks.empty()) DumpRegions(vm, opts.dump_blocks, stdout);
+  if (opts.stats && vm.tier()) {
+    const auto& t = vm.tier()->stats();
+    const auto e = vm.tier()->engine_stats();
+    std::fprintf(stderr,
+                 "strobe: tier 1: %llu regions compiled in %llu modules, %.1f ms compiling (%.2f ms/region), "
+                 "%llu installed, %llu dropped, %llu stale, %llu failed\n",
+                 static_cast<unsigned long long>(e.regions), static_cast<unsigned long long>(e.modules),
+                 e.compile_ms, e.regions ? e.compile_ms / static_cast<double>(e.regions) : 0.0,
+                 static_cast<unsigned long long>(t.regions_installed),
+                 static_cast<unsigned long long>(t.regions_dropped),
+                 static_cast<unsigned long long>(t.stale_results), static_cast<unsigned long long>(t.failed));
+  }
+  // The process ends here without tearing the VM down: a background compile may still be running, and
+  // the OS reclaims everything at once (the terminal was restored above).
+  auto finish = [](int code) {
+    std::fflush(nullptr);
+    std::_Exit(code);
+    return code;
+  };
   switch (exit) {
     case vmm::VmExit::kPowerOff:
-    case vmm::VmExit::kReset: return 0;
-    case vmm::VmExit::kHalted: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitHalted;
-    case vmm::VmExit::kTimeout: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitTimeout;
+    case vmm::VmExit::kReset: return finish(0);
+    case vmm::VmExit::kHalted:
+      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
+      return finish(kExitHalted);
+    case vmm::VmExit::kTimeout:
+      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
+      return finish(kExitTimeout);
     case vmm::VmExit::kInstructionLimit:
       std::fprintf(stderr, "strobe: stopped at the instruction limit\n");
-      return kExitLimit;
-    case vmm::VmExit::kError: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitError;
-    case vmm::VmExit::kPanic: std::fprintf(stderr, "strobe: %s\n", vm.error().c_str()); return kExitPanic;
-    case vmm::VmExit::kQuit: return 0;
+      return finish(kExitLimit);
+    case vmm::VmExit::kError:
+      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
+      return finish(kExitError);
+    case vmm::VmExit::kPanic:
+      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
+      return finish(kExitPanic);
+    case vmm::VmExit::kQuit: return finish(0);
   }
   return kExitError;
 }
@@ -99,6 +131,21 @@ int main(int argc, char** argv) {
     return args.empty() ? kExitUsage : 0;
   }
   if (args[0] == "run") return Run(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (args[0] == "dump") {
+    // strobe dump [run options] [SELECTION]: a run with --dump-blocks.
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    std::string selection = "hot:10";
+    if (!rest.empty() && rest.back()[0] != '-' && tools::ValidDumpSelection(rest.back()) &&
+        (rest.size() < 2 || rest[rest.size() - 2][0] != '-' || rest[rest.size() - 2] == "-nographic" ||
+         rest[rest.size() - 2] == "-no-reboot" || rest[rest.size() - 2] == "--stats" ||
+         rest[rest.size() - 2] == "--warp-idle")) {
+      selection = rest.back();
+      rest.pop_back();
+    }
+    rest.push_back("--dump-blocks");
+    rest.push_back(selection);
+    return Run(rest);
+  }
   std::fprintf(stderr, "strobe: unknown command '%s'\n%s", args[0].c_str(), kUsage);
   return kExitUsage;
 }

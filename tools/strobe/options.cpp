@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "tools/strobe/options.h"
 
+#include "tools/strobe/dump.h"
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -57,12 +59,17 @@ const char* RunUsage() {
          "compatibility\n"
          "\n"
          "Strobe options:\n"
-         "  --engine interp|jit|tiered   execution engine (only interp exists so far)\n"
+         "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
+         "                       by LLVM in the background; jit: compile all code before it runs)\n"
+         "  --jit-threshold N    tiered: block executions before its page is compiled (default 256)\n"
+         "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
          "  --tlb-entries N      guest TLB size, 1-64 (default 16)\n"
          "  --warp-idle          WAIT jumps virtual time to the next timer event instead of sleeping\n"
          "  --timeout SECONDS    stop a guest that runs longer (exit status 4)\n"
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
+         "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
+         "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
          "\n"
          "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h lists the keys.\n"
          "Exit status: 0 power-off (or reset with -no-reboot, or Ctrl-A x), 1 error, 2 usage, 3 guest "
@@ -141,13 +148,29 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!value(i, &v)) return false;
       if (v == "interp") {
         o.vm.engine = vmm::Engine::kInterp;
-      } else if (v == "jit" || v == "tiered") {
-        *error = "engine '" + v + "' is not available yet (only interp)";
-        return false;
+      } else if (v == "jit") {
+        o.vm.engine = vmm::Engine::kJit;
+      } else if (v == "tiered") {
+        o.vm.engine = vmm::Engine::kTiered;
       } else {
         *error = "unknown engine '" + v + "' (interp, jit or tiered)";
         return false;
       }
+    } else if (a == "--jit-threshold") {
+      if (!value(i, &v)) return false;
+      double n;
+      if (!ParseNumber(v, &n) || n < 1 || n != static_cast<uint64_t>(n)) {
+        *error = "bad --jit-threshold '" + v + "' (a count >= 1)";
+        return false;
+      }
+      o.vm.jit_threshold = static_cast<uint64_t>(n);
+    } else if (a == "--jit-opt") {
+      if (!value(i, &v)) return false;
+      if (v != "0" && v != "1" && v != "2") {
+        *error = "bad --jit-opt '" + v + "' (0, 1 or 2)";
+        return false;
+      }
+      o.vm.jit_opt_level = static_cast<unsigned>(v[0] - '0');
     } else if (a == "--tlb-entries") {
       if (!value(i, &v)) return false;
       double n;
@@ -174,6 +197,14 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       o.vm.max_instructions = static_cast<uint64_t>(n);
     } else if (a == "--stats") {
       o.stats = true;
+    } else if (a == "--dump-blocks") {
+      if (!value(i, &v)) return false;
+      if (!ValidDumpSelection(v)) {
+        *error = "bad --dump-blocks '" + v + "' (all, hot:N or an address)";
+        return false;
+      }
+      o.dump_blocks = v;
+      o.vm.jit_listings = true;
     } else {
       *error = "unknown option '" + a + "' (see strobe run --help)";
       return false;

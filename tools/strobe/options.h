@@ -14,6 +14,7 @@ struct RunOptions {
   vmm::VmConfig vm;
   bool stats = false;
   bool help = false;
+  std::string dump_blocks;  // --dump-blocks SELECTION: dump translated regions at the end of the run
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "translator/interp/interpreter.h"
 
+#include "translator/interp/step.h"
+#include "translator/jit/tier.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -22,7 +25,8 @@ namespace {
 inline __attribute__((always_inline)) bool Step(CpuState& c, const DecodedInsn& d, uint32_t pc) {
   switch (d.op) {
 #define INSN(name, pattern, flags) \
-  case Opcode::name: return mips::sem::name(c, d, pc);
+  case Opcode::name:               \
+    return mips::sem::name(c, d, pc);
 #include "translator/mips/mips32.inc"
 #undef INSN
     case Opcode::kInvalid:
@@ -43,7 +47,19 @@ uint32_t ReadWord(const uint8_t* p) {
 
 }  // namespace
 
-Interpreter::Interpreter(CpuState& cpu) : c_(cpu) { c_.code_pages->observer = this; }
+bool StepOne(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return StepOutOfLine(c, d, pc);
+}
+
+Interpreter::Interpreter(CpuState& cpu) : c_(cpu) {
+  c_.code_pages->observer = this;
+  c_.jit_ctx = this;
+}
+
+jit::NativeFn Interpreter::NativeAt(uint32_t paddr) const {
+  auto it = blocks_.find(paddr);
+  return it == blocks_.end() ? nullptr : it->second->native;
+}
 
 Interpreter::~Interpreter() {
   if (c_.code_pages->observer == this) c_.code_pages->observer = nullptr;
@@ -84,7 +100,26 @@ Block* Interpreter::Build(uint32_t vpc, uint32_t paddr, const uint8_t* host) {
   by_page_[paddr & runtime::kPageMask].push_back(b);
   blocks_.emplace(paddr, std::move(blk));
   ++stats_.blocks_built;
+  if (tier_) b->native = tier_->EntryFor(paddr, &b->native_region);
   return b;
+}
+
+Block* Interpreter::BlockAt(uint32_t paddr) {
+  auto it = blocks_.find(paddr);
+  if (it != blocks_.end()) return it->second.get();
+  runtime::RamPage page = c_.bus->LookupRam(paddr);
+  if (!page.host || (paddr & 3)) return nullptr;
+  return Build(0, paddr, page.host + (paddr & ~runtime::kPageMask));
+}
+
+void Interpreter::RefreshNative(uint32_t page) {
+  ++c_.chain_epoch;
+  auto it = by_page_.find(page);
+  if (it == by_page_.end()) return;
+  for (Block* b : it->second) {
+    b->native_region = nullptr;
+    b->native = tier_ ? tier_->EntryFor(b->paddr, &b->native_region) : nullptr;
+  }
 }
 
 Block* Interpreter::Lookup(uint32_t vpc) {
@@ -179,6 +214,7 @@ void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
 }
 
 void Interpreter::Run(uint64_t cycle_limit) {
+  if (tier_) tier_->Poll(*this);
   Block* next = nullptr;
   while (c_.cycles < cycle_limit && !c_.exit_request) {
     const uint32_t vpc = c_.pc;
@@ -187,6 +223,15 @@ void Interpreter::Run(uint64_t cycle_limit) {
     if (!b) {
       b = Lookup(vpc);
       if (!b) continue;  // the fetch faulted; c_.pc is the handler now
+    }
+    if (tier_) {
+      if (!b->native && tier_->options().eager) tier_->CompileNow(*this, *b);
+      if (b->native) {
+        ++b->exec_count;
+        b->native(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit);
+        continue;
+      }
+      if (b->exec_count + 1 == tier_->options().threshold) tier_->NoteHot(*this, *b);
     }
     bool may_chain;
     Execute(b, vpc, &may_chain);
@@ -209,9 +254,12 @@ void Interpreter::Run(uint64_t cycle_limit) {
     }
   }
   FreeZombies();
+  if (tier_) tier_->EndSlice();
 }
 
 void Interpreter::InvalidateCodePage(uint32_t paddr_page) {
+  ++c_.chain_epoch;
+  if (tier_) tier_->InvalidatePage(paddr_page);
   auto it = by_page_.find(paddr_page);
   if (it == by_page_.end()) return;
   for (Block* b : it->second) {
@@ -235,6 +283,8 @@ void Interpreter::FlushAll() {
   }
 }
 
-void Interpreter::FreeZombies() { zombies_.clear(); }
+void Interpreter::FreeZombies() {
+  zombies_.clear();
+}
 
 }  // namespace strobe::interp

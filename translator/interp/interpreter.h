@@ -9,7 +9,13 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "translator/jit/region.h"
 #include "translator/mips/decoder.h"
+
+namespace strobe::jit {
+class Tier;
+struct CompiledRegion;
+}  // namespace strobe::jit
 
 namespace strobe::interp {
 
@@ -32,6 +38,9 @@ struct Block {
   Block* succ[2] = {nullptr, nullptr};
   uint32_t succ_off[2] = {0, 0};
   std::vector<mips::DecodedInsn> ops;
+  // Translated code for this block's start (tier 1), or null.
+  jit::NativeFn native = nullptr;
+  jit::CompiledRegion* native_region = nullptr;
 };
 
 struct InterpStats {
@@ -51,7 +60,22 @@ class Interpreter final : public runtime::CodeObserver {
   void InvalidateCodePage(uint32_t paddr_page) override;
   void FlushAll();
 
+  // Tier 1: with a tier attached, hot code (or all code, for the eager jit engine) runs translated.
+  void AttachTier(jit::Tier* tier) { tier_ = tier; }
+  jit::Tier* tier() { return tier_; }
+  // The block starting at a guest-physical address (decoded now if needed; null if not RAM).
+  Block* BlockAt(uint32_t paddr);
+  // The translated entry of the block at paddr, if it is decoded and translated.
+  jit::NativeFn NativeAt(uint32_t paddr) const;
+  // Point the blocks of a page at their translated entries (after a region was installed or dropped).
+  void RefreshNative(uint32_t page);
+
   const InterpStats& stats() const { return stats_; }
+  // The blocks decoded from one guest-physical page (null if none).
+  const std::vector<Block*>* BlocksInPage(uint32_t page) const {
+    auto it = by_page_.find(page);
+    return it == by_page_.end() ? nullptr : &it->second;
+  }
   // Blocks by guest-physical address, for the dump tool and tests.
   const std::unordered_map<uint32_t, std::unique_ptr<Block>>& blocks() const { return blocks_; }
 
@@ -71,6 +95,7 @@ class Interpreter final : public runtime::CodeObserver {
   static constexpr unsigned kFastBits = 12;
   Block* fast_[1u << kFastBits] = {};
   InterpStats stats_;
+  jit::Tier* tier_ = nullptr;
 };
 
 }  // namespace strobe::interp

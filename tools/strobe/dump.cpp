@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+#include "tools/strobe/dump.h"
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace strobe::tools {
+
+namespace {
+bool ParseAddress(const std::string& s, uint32_t* out) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+  if (end == s.c_str() || *end || v > 0xFFFFFFFFull) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+void Disassemble(cs_arch arch, cs_mode mode, const uint8_t* code, size_t size, uint64_t address,
+                 std::FILE* out) {
+  csh h;
+  if (cs_open(arch, mode, &h) != CS_ERR_OK) {
+    std::fprintf(out, "    (capstone unavailable)\n");
+    return;
+  }
+  cs_insn* insn;
+  size_t n = cs_disasm(h, code, size, address, 0, &insn);
+  for (size_t i = 0; i < n; ++i)
+    std::fprintf(out, "    %08llx  %-8s %s\n", static_cast<unsigned long long>(insn[i].address),
+                 insn[i].mnemonic, insn[i].op_str);
+  if (n) cs_free(insn, n);
+  cs_close(&h);
+}
+}  // namespace
+
+bool ValidDumpSelection(const std::string& s) {
+  uint32_t a;
+  if (s == "all") return true;
+  if (s.rfind("hot:", 0) == 0) return std::atoi(s.c_str() + 4) > 0;
+  return ParseAddress(s, &a);
+}
+
+void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
+  if (!vm.tier()) {
+    std::fprintf(out, "no translated code: the interp engine translates nothing\n");
+    return;
+  }
+  auto regions = vm.tier()->Installed();
+  std::sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) {
+    uint64_t ea = 0, eb = 0;
+    (void)ea;
+    (void)eb;
+    return a->exec_count > b->exec_count;
+  });
+  // Execution counts: entries of the region's blocks from the dispatcher.
+  for (auto& cr : regions) {
+    cr->exec_count = 0;
+    for (const auto& rb : cr->region->blocks) {
+      auto it = vm.interpreter().blocks().find(cr->region->page | rb.offset);
+      if (it != vm.interpreter().blocks().end() && it->second->native_region == cr.get())
+        cr->exec_count += it->second->exec_count;
+    }
+  }
+  std::stable_sort(regions.begin(), regions.end(),
+                   [](const auto& a, const auto& b) { return a->exec_count > b->exec_count; });
+  size_t limit = regions.size();
+  uint32_t addr = 0;
+  bool by_addr = false;
+  if (selection.rfind("hot:", 0) == 0)
+    limit = std::min<size_t>(limit, std::strtoul(selection.c_str() + 4, nullptr, 10));
+  if (selection != "all" && selection.rfind("hot:", 0) != 0) by_addr = ParseAddress(selection, &addr);
+  if (by_addr) addr &= 0x1FFFFFFFu;
+
+  size_t shown = 0;
+  for (const auto& cr : regions) {
+    if (shown >= limit) break;
+    const jit::Region& r = *cr->region;
+    if (by_addr && (addr & ~0xFFFu) != r.page) continue;
+    ++shown;
+    size_t insns = 0;
+    for (const auto& rb : r.blocks) insns += rb.ops.size();
+    std::fprintf(out,
+                 "=== region %s: page 0x%08x, %zu blocks, %zu guest instructions, entered %llu times, "
+                 "compiled in %.2f ms, %llu bytes of host code\n",
+                 cr->name.c_str(), r.page, r.blocks.size(), insns,
+                 static_cast<unsigned long long>(cr->exec_count), cr->compile_ms,
+                 static_cast<unsigned long long>(cr->host_size));
+    std::fprintf(out, "--- guest code (MIPS32, at guest-physical addresses)\n");
+    for (const auto& rb : r.blocks) {
+      std::vector<uint8_t> bytes(rb.ops.size() * 4);
+      for (size_t i = 0; i < rb.ops.size(); ++i) std::memcpy(&bytes[4 * i], &rb.ops[i].raw, 4);
+      std::fprintf(out, "  block 0x%08x:\n", r.page | rb.offset);
+      Disassemble(CS_ARCH_MIPS, static_cast<cs_mode>(CS_MODE_MIPS32 | CS_MODE_LITTLE_ENDIAN), bytes.data(),
+                  bytes.size(), r.page | rb.offset, out);
+    }
+    std::fprintf(out, "--- LLVM IR before optimisation\n%s",
+                 cr->ir_before.empty() ? "  (not kept)\n" : cr->ir_before.c_str());
+    std::fprintf(out, "--- LLVM IR after optimisation\n%s",
+                 cr->ir_after.empty() ? "  (not kept)\n" : cr->ir_after.c_str());
+    std::fprintf(out, "--- host code (x86-64)\n");
+    if (cr->host_size)
+      Disassemble(CS_ARCH_X86, CS_MODE_64, reinterpret_cast<const uint8_t*>(cr->fn), cr->host_size,
+                  reinterpret_cast<uint64_t>(cr->fn), out);
+    else
+      std::fprintf(out, "  (size unknown)\n");
+  }
+  if (shown == 0) std::fprintf(out, "no translated region matches '%s'\n", selection.c_str());
+}
+
+}  // namespace strobe::tools

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+#include "translator/jit/engine.h"
+
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectTransformLayer.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Object/ELFObjectFile.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/Utils/Mem2Reg.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "translator/llvm/lifter.h"
+
+namespace strobe::jit {
+
+namespace {
+std::once_flag g_llvm_init;
+
+std::string Print(const llvm::Function& f) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  f.print(os);
+  return s;
+}
+
+void Optimize(llvm::Module& m, unsigned level) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb;
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  if (level == 0) {  // registers out of memory and nothing else
+    llvm::FunctionPassManager fpm;
+    fpm.addPass(llvm::PromotePass());
+    llvm::ModulePassManager mpm;
+    mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+    mpm.run(m, mam);
+    return;
+  }
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level >= 2 ? llvm::OptimizationLevel::O2
+                                                                            : llvm::OptimizationLevel::O1);
+  mpm.run(m, mam);
+}
+}  // namespace
+
+struct Engine::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::mutex mu;  // LLJIT use and the symbol-size table
+  std::map<std::string, uint64_t> symbol_sizes;
+  uint64_t next_id = 0;
+  EngineStats stats;
+};
+
+Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_unique<Impl>()) {
+  std::call_once(g_llvm_init, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (jtmb) {
+    jtmb->setCodeGenOptLevel(options_.opt_level >= 2   ? llvm::CodeGenOptLevel::Default
+                             : options_.opt_level == 1 ? llvm::CodeGenOptLevel::Less
+                                                       : llvm::CodeGenOptLevel::None);
+    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+    if (jit) {
+      impl_->jit = std::move(*jit);
+    } else {
+      llvm::consumeError(jit.takeError());
+    }
+  } else {
+    llvm::consumeError(jtmb.takeError());
+  }
+  if (impl_->jit && options_.keep_listings) {
+    Impl* impl = impl_.get();
+    impl_->jit->getObjTransformLayer().setTransform(
+        [impl](
+            std::unique_ptr<llvm::MemoryBuffer> buf) -> llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> {
+          auto obj = llvm::object::ObjectFile::createObjectFile(buf->getMemBufferRef());
+          if (!obj) {
+            llvm::consumeError(obj.takeError());
+            return std::move(buf);
+          }
+          for (const llvm::object::SymbolRef& sym : (*obj)->symbols()) {
+            auto name = sym.getName();
+            if (!name) {
+              llvm::consumeError(name.takeError());
+              continue;
+            }
+            if (auto* elf = llvm::dyn_cast<llvm::object::ELFObjectFileBase>(obj->get())) {
+              (void)elf;
+              impl->symbol_sizes[name->str()] = llvm::object::ELFSymbolRef(sym).getSize();
+            }
+          }
+          return std::move(buf);
+        });
+  }
+  worker_ = std::thread([this] { BackgroundLoop(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stop_ = true;
+    queue_.clear();  // nobody will run what is still queued
+  }
+  queue_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::unique_ptr<Region>> regions) {
+  std::vector<std::shared_ptr<CompiledRegion>> out;
+  if (!impl_->jit) {
+    for (auto& r : regions) {
+      out.push_back(std::make_shared<CompiledRegion>());
+      out.back()->region = std::move(r);
+    }
+    return out;
+  }
+  out.resize(regions.size());
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const auto t0 = std::chrono::steady_clock::now();
+
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>("strobe_" + std::to_string(impl_->next_id), *ctx);
+  mod->setDataLayout(impl_->jit->getDataLayout());
+  mod->setTargetTriple(impl_->jit->getTargetTriple().str());
+
+  std::vector<std::string> names(regions.size());
+  std::vector<std::string> before(regions.size());
+  for (size_t i = 0; i < regions.size(); ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "region_%08x_%llu", regions[i]->page,
+                  static_cast<unsigned long long>(impl_->next_id++));
+    llvm::Function* f = LiftRegion(*regions[i], *mod, name);
+    if (llvm::verifyFunction(*f, &llvm::errs())) {  // a lifter bug: leave this region to the interpreter
+      f->eraseFromParent();
+      continue;
+    }
+    names[i] = name;
+    if (options_.keep_listings) before[i] = Print(*f);
+  }
+  Optimize(*mod, options_.opt_level);
+  std::vector<std::string> after(regions.size());
+  if (options_.keep_listings)
+    for (size_t i = 0; i < regions.size(); ++i)
+      if (!names[i].empty()) after[i] = Print(*mod->getFunction(names[i]));
+
+  llvm::orc::ResourceTrackerSP tracker = impl_->jit->getMainJITDylib().createResourceTracker();
+  if (auto err =
+          impl_->jit->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
+    llvm::consumeError(std::move(err));
+    for (size_t i = 0; i < regions.size(); ++i) {
+      out[i] = std::make_shared<CompiledRegion>();
+      out[i]->region = std::move(regions[i]);
+    }
+    return out;
+  }
+  // Freed when the last region of this module is dropped (its page was overwritten or the VM ended).
+  Impl* impl = impl_.get();
+  std::shared_ptr<void> handle(nullptr, [impl, tracker](void*) {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    llvm::consumeError(tracker->remove());
+  });
+
+  size_t compiled = 0;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    auto cr = std::make_shared<CompiledRegion>();
+    out[i] = cr;
+    if (names[i].empty()) {  // fn stays null: the caller leaves this code to the interpreter
+      cr->region = std::move(regions[i]);
+      continue;
+    }
+    auto sym = impl_->jit->lookup(names[i]);  // the first lookup compiles the whole module
+    if (!sym) {
+      llvm::consumeError(sym.takeError());
+      cr->region = std::move(regions[i]);
+      continue;
+    }
+    cr->fn = sym->toPtr<NativeFn>();
+    cr->name = names[i];
+    cr->region = std::move(regions[i]);
+    cr->ir_before = std::move(before[i]);
+    cr->ir_after = std::move(after[i]);
+    cr->module_handle = handle;
+    if (options_.keep_listings) cr->host_size = impl_->symbol_sizes[names[i]];
+    ++compiled;
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  for (auto& cr : out)
+    if (cr->fn) cr->compile_ms = ms / static_cast<double>(compiled);
+  impl_->stats.regions += compiled;
+  impl_->stats.modules += 1;
+  impl_->stats.compile_ms += ms;
+  return out;
+}
+
+void Engine::Submit(std::unique_ptr<Region> region) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queue_.push_back(std::move(region));
+  }
+  queue_cv_.notify_one();
+}
+
+std::vector<std::shared_ptr<CompiledRegion>> Engine::TakeFinished() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return std::move(finished_);
+}
+
+size_t Engine::Pending() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return queue_.size() + in_flight_;
+}
+
+EngineStats Engine::stats() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->stats;
+}
+
+void Engine::BackgroundLoop() {
+  for (;;) {
+    std::vector<std::unique_ptr<Region>> batch;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      in_flight_ = batch.size();
+    }
+    auto done = Compile(std::move(batch));
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    for (auto& cr : done)
+      if (cr) finished_.push_back(std::move(cr));
+    in_flight_ = 0;
+  }
+}
+
+}  // namespace strobe::jit

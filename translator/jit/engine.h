@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// The LLVM tier's compiler: regions are lifted to IR, optimised with a lean pipeline and compiled by ORC
+// LLJIT, several to a module so LLVM's fixed per-module cost is shared. Compilation runs on a background
+// thread (tiered) or on the caller's (jit engine, tests); execution never waits for the background thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "translator/jit/region.h"
+
+namespace strobe::jit {
+
+struct CompileOptions {
+  unsigned opt_level = 0;      // 0: mem2reg + fast codegen, 1: O1 + codegen "less", 2: O2 + default codegen
+  bool keep_listings = false;  // keep IR before/after optimisation and host code size, for strobe dump
+  unsigned max_batch = 16;     // regions per module
+};
+
+struct CompiledRegion {
+  std::unique_ptr<Region> region;
+  NativeFn fn = nullptr;
+  std::string name;
+  double compile_ms = 0;  // this region's share of its module's compile time
+  std::string ir_before, ir_after;
+  uint64_t host_size = 0;
+  uint64_t exec_count = 0;              // entries from the dispatcher (kept by the tier)
+  std::shared_ptr<void> module_handle;  // keeps the module's code alive
+};
+
+struct EngineStats {
+  uint64_t regions = 0;
+  uint64_t modules = 0;
+  double compile_ms = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(CompileOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Compiles now, on this thread. One result per region, in order; fn is null where it could not be compiled.
+  std::vector<std::shared_ptr<CompiledRegion>> Compile(std::vector<std::unique_ptr<Region>> regions);
+
+  // Background compilation: Submit never blocks on LLVM; TakeFinished returns what is ready.
+  void Submit(std::unique_ptr<Region> region);
+  std::vector<std::shared_ptr<CompiledRegion>> TakeFinished();
+  size_t Pending();
+
+  EngineStats stats();
+  const CompileOptions& options() const { return options_; }
+
+ private:
+  struct Impl;
+  void BackgroundLoop();
+
+  CompileOptions options_;
+  std::unique_ptr<Impl> impl_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<Region>> queue_;
+  std::vector<std::shared_ptr<CompiledRegion>> finished_;
+  size_t in_flight_ = 0;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace strobe::jit

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#include "translator/jit/helpers.h"
+
+#include "runtime/memory.h"
+#include "translator/interp/interpreter.h"
+#include "translator/interp/step.h"
+#include "translator/jit/region.h"
+
+namespace strobe::jit {
+
+extern "C" bool strobe_jit_load(runtime::CpuState* c, uint32_t va, uint32_t size_and_sign, uint32_t* out,
+                                uint32_t pc, uint32_t in_delay_slot) {
+  const uint32_t size = size_and_sign & 7;
+  uint32_t v;
+  if (!runtime::LoadSlow(*c, va, size, &v)) {
+    runtime::DeliverException(*c, pc, in_delay_slot != 0);
+    return false;
+  }
+  if (size_and_sign & 8) {  // sign-extend
+    v = size == 1 ? static_cast<uint32_t>(static_cast<int8_t>(v))
+                  : static_cast<uint32_t>(static_cast<int16_t>(v));
+  }
+  *out = v;
+  return true;
+}
+
+extern "C" bool strobe_jit_store(runtime::CpuState* c, uint32_t va, uint32_t size, uint32_t value,
+                                 uint32_t pc, uint32_t in_delay_slot) {
+  if (!runtime::StoreSlow(*c, va, size, value)) {
+    runtime::DeliverException(*c, pc, in_delay_slot != 0);
+    return false;
+  }
+  return true;
+}
+
+extern "C" bool strobe_jit_step(runtime::CpuState* c, const mips::DecodedInsn* insn, uint32_t pc,
+                                uint32_t in_delay_slot) {
+  if (interp::StepOne(*c, *insn, pc)) return true;
+  runtime::DeliverException(*c, pc, in_delay_slot != 0);
+  return false;
+}
+
+extern "C" void strobe_jit_raise(runtime::CpuState* c, uint32_t code, uint32_t pc, uint32_t in_delay_slot) {
+  runtime::Raise(*c, static_cast<runtime::ExcCode>(code));
+  runtime::DeliverException(*c, pc, in_delay_slot != 0);
+}
+
+}  // namespace strobe::jit
+
+namespace strobe::jit {
+
+extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t target) {
+  uint32_t paddr;
+  const uint8_t* host;
+  runtime::PendingException saved = c->exc;
+  if (!runtime::TranslateFetch(*c, target, &paddr, &host)) {  // not mapped: the dispatcher raises the fault
+    c->exc = saved;
+    return nullptr;
+  }
+  auto* in = static_cast<interp::Interpreter*>(c->jit_ctx);
+  NativeFn fn = in ? in->NativeAt(paddr) : nullptr;
+  if (!fn) return nullptr;
+  auto* s = static_cast<ChainSite*>(site);
+  s->epoch = c->chain_epoch;
+  s->vpc = target;
+  s->fn = reinterpret_cast<void*>(fn);
+  return s->fn;
+}
+
+}  // namespace strobe::jit

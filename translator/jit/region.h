@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+// A region: the unit of translation. The decoded blocks of one guest-physical page that are reachable from
+// a hot block through direct branches and fall-throughs, compiled into one host function with one entry
+// per block, so loops inside the page run without leaving translated code.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "translator/mips/decoder.h"
+
+namespace strobe::jit {
+
+enum class BlockEnd : uint8_t { kFallThrough, kEndsBlock, kBranch, kBranchSplit };
+
+struct RegionBlock {
+  uint32_t offset = 0;  // byte offset of the first instruction in the page
+  BlockEnd end = BlockEnd::kFallThrough;
+  std::vector<mips::DecodedInsn> ops;  // body, then the terminator (and delay slot for kBranch)
+};
+
+// One exit's chaining cache: where it last went and the translated code there, valid for one epoch.
+struct ChainSite {
+  uint64_t epoch = 0;
+  uint32_t vpc = 0;
+  uint32_t pad = 0;
+  void* fn = nullptr;
+};
+
+struct Region {
+  uint32_t page = 0;        // guest-physical page address
+  uint64_t generation = 0;  // the page's code generation when the region was formed (stale if it changed)
+  std::vector<RegionBlock> blocks;
+  std::deque<ChainSite> sites;  // filled by the lifter; addresses are embedded in the code
+};
+
+// Translated code: fn(cpu, virtual page base, entry offset, cycle limit). It runs until it leaves the
+// region, an exception is delivered, an exit is requested or the cycle limit passes, and leaves c->pc set.
+using NativeFn = void (*)(void* cpu, uint32_t vbase, uint32_t entry_offset, uint64_t cycle_limit);
+
+}  // namespace strobe::jit

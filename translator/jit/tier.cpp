@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+#include "translator/jit/tier.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "runtime/soft_tlb.h"
+#include "translator/interp/interpreter.h"
+
+namespace strobe::jit {
+
+namespace {
+BlockEnd EndOf(interp::Terminator t) {
+  switch (t) {
+    case interp::Terminator::kFallThrough: return BlockEnd::kFallThrough;
+    case interp::Terminator::kEndsBlock: return BlockEnd::kEndsBlock;
+    case interp::Terminator::kBranch: return BlockEnd::kBranch;
+    case interp::Terminator::kBranchSplit: return BlockEnd::kBranchSplit;
+  }
+  return BlockEnd::kEndsBlock;
+}
+
+bool HasStaticTarget(mips::Opcode op) {
+  switch (op) {
+    case mips::Opcode::J:
+    case mips::Opcode::JAL:
+    case mips::Opcode::JR:
+    case mips::Opcode::JALR: return false;
+    default: return true;
+  }
+}
+}  // namespace
+
+Tier::Tier(TierOptions options) : options_(options), engine_(options.compile) {}
+Tier::~Tier() = default;
+
+// The region of a page reachable from a root block through fall-throughs and direct branches, plus the
+// page's other hot blocks. Blocks whose delay slot lies on the next page stay with the interpreter.
+std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset) {
+  auto region = std::make_unique<Region>();
+  region->page = page;
+  region->generation = generation_[page];
+  std::vector<uint32_t> work = {root_offset};
+  std::unordered_set<uint32_t> seen;
+  unsigned insns = 0;
+  while (!work.empty() && region->blocks.size() < options_.max_blocks && insns < options_.max_insns) {
+    uint32_t off = work.front();
+    work.erase(work.begin());
+    if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
+    interp::Block* b = in.BlockAt(page | off);
+    if (!b || b->term == interp::Terminator::kBranchSplit) continue;
+    RegionBlock rb;
+    rb.offset = off;
+    rb.end = EndOf(b->term);
+    rb.ops = b->ops;
+    insns += static_cast<unsigned>(rb.ops.size());
+    const uint32_t next = off + 4 * static_cast<uint32_t>(rb.ops.size());
+    if (rb.end == BlockEnd::kFallThrough) work.push_back(next);
+    if (rb.end == BlockEnd::kBranch) {
+      const mips::DecodedInsn& br = rb.ops[rb.ops.size() - 2];
+      work.push_back(next);  // not taken, or where a call returns to
+      if (HasStaticTarget(br.op)) {
+        int64_t target = static_cast<int64_t>(next) - 4 + (static_cast<int64_t>(br.simm()) << 2);
+        if (target >= 0 && target < static_cast<int64_t>(runtime::kPageSize))
+          work.push_back(static_cast<uint32_t>(target));
+      }
+    }
+    region->blocks.push_back(std::move(rb));
+  }
+  if (region->blocks.empty()) return nullptr;
+  return region;
+}
+
+void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) {
+  const uint32_t page = cr->region->page;
+  if (cr->region->generation != generation_[page]) {  // the page was written while we compiled
+    ++stats_.stale_results;
+    return;
+  }
+  if (!cr->fn) {
+    ++stats_.failed;
+    for (const RegionBlock& rb : cr->region->blocks) failed_.insert(page | rb.offset);
+    return;
+  }
+  installed_[page].push_back(std::move(cr));
+  ++stats_.regions_installed;
+  in.RefreshNative(page);
+}
+
+void Tier::NoteHot(interp::Interpreter& in, const interp::Block& b) {
+  const uint32_t page = b.paddr & runtime::kPageMask;
+  if (pending_.count(b.paddr) || failed_.count(b.paddr) || EntryFor(b.paddr, nullptr)) return;
+  std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
+  if (!r) return;
+  for (const RegionBlock& rb : r->blocks) pending_.insert(page | rb.offset);
+  engine_.Submit(std::move(r));
+}
+
+void Tier::CompileNow(interp::Interpreter& in, const interp::Block& b) {
+  const uint32_t page = b.paddr & runtime::kPageMask;
+  if (failed_.count(b.paddr)) return;
+  std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
+  if (!r) {
+    failed_.insert(b.paddr);
+    return;
+  }
+  std::vector<std::unique_ptr<Region>> batch;
+  batch.push_back(std::move(r));
+  auto done = engine_.Compile(std::move(batch));
+  Install(in, std::move(done[0]));
+  if (!EntryFor(b.paddr, nullptr)) failed_.insert(b.paddr);  // e.g. its delay slot is on the next page
+}
+
+void Tier::Poll(interp::Interpreter& in) {
+  for (auto& cr : engine_.TakeFinished()) {
+    for (const RegionBlock& rb : cr->region->blocks) pending_.erase(cr->region->page | rb.offset);
+    Install(in, std::move(cr));
+  }
+}
+
+void Tier::Drain(interp::Interpreter& in) {
+  while (engine_.Pending() > 0) std::this_thread::yield();
+  Poll(in);
+}
+
+void Tier::InvalidatePage(uint32_t page) {
+  ++generation_[page];
+  auto it = installed_.find(page);
+  if (it != installed_.end()) {
+    for (auto& cr : it->second) {
+      zombies_.push_back(std::move(cr));  // may be on the stack right now: freed after the slice
+      ++stats_.regions_dropped;
+    }
+    installed_.erase(it);
+  }
+  // New code may be written there: give the page's blocks another chance later.
+  for (auto f = failed_.begin(); f != failed_.end();)
+    f = ((*f & runtime::kPageMask) == page) ? failed_.erase(f) : std::next(f);
+}
+
+NativeFn Tier::EntryFor(uint32_t paddr, CompiledRegion** region) const {
+  auto it = installed_.find(paddr & runtime::kPageMask);
+  if (it == installed_.end()) return nullptr;
+  const uint32_t off = paddr & ~runtime::kPageMask;
+  for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {  // the newest region first
+    for (const RegionBlock& rb : (*r)->region->blocks) {
+      if (rb.offset == off) {
+        if (region) *region = r->get();
+        return (*r)->fn;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<CompiledRegion>> Tier::Installed() const {
+  std::vector<std::shared_ptr<CompiledRegion>> out;
+  for (const auto& [page, list] : installed_) out.insert(out.end(), list.begin(), list.end());
+  return out;
+}
+
+}  // namespace strobe::jit

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// Tier policy between the interpreter and the LLVM engine. Tiered: blocks that run `threshold` times make
+// their page's hot code a region, compiled in the background and installed when ready. Eager (the jit
+// engine): a block's region is compiled before the block first runs. Regions are dropped exactly when their
+// page's code is invalidated; code that may be running is freed only after the current slice.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "translator/jit/engine.h"
+
+namespace strobe::interp {
+class Interpreter;
+struct Block;
+}  // namespace strobe::interp
+
+namespace strobe::jit {
+
+struct TierOptions {
+  bool eager = false;        // compile before first execution (the jit engine)
+  uint64_t threshold = 256;  // executions that make a block hot (tiered)
+  unsigned max_blocks = 64;  // region size limits: LLVM's time grows faster than linearly with them
+  unsigned max_insns = 512;
+  CompileOptions compile;
+};
+
+struct TierStats {
+  uint64_t regions_installed = 0;
+  uint64_t regions_dropped = 0;
+  uint64_t stale_results = 0;
+  uint64_t failed = 0;
+  uint64_t native_entries = 0;
+};
+
+class Tier {
+ public:
+  explicit Tier(TierOptions options);
+  ~Tier();
+
+  const TierOptions& options() const { return options_; }
+
+  // Interpreter hooks.
+  void NoteHot(interp::Interpreter& in, const interp::Block& b);
+  void CompileNow(interp::Interpreter& in, const interp::Block& b);
+  void Poll(interp::Interpreter& in);  // install finished background compiles
+  void InvalidatePage(uint32_t page);
+  void EndSlice() { zombies_.clear(); }
+  // Native entry for a block start, if an installed region covers it.
+  NativeFn EntryFor(uint32_t paddr, CompiledRegion** region) const;
+
+  const TierStats& stats() const { return stats_; }
+  EngineStats engine_stats() { return engine_.stats(); }
+  // Installed regions, for strobe dump.
+  std::vector<std::shared_ptr<CompiledRegion>> Installed() const;
+  // Wait until background compiles are done (tests, benchmarks).
+  void Drain(interp::Interpreter& in);
+
+ private:
+  std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
+  void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
+
+  TierOptions options_;
+  Engine engine_;
+  // By page: each region covers what is reachable from its root; a page may need several.
+  std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
+  std::unordered_map<uint32_t, uint64_t> generation_;  // by page
+  std::unordered_set<uint32_t> pending_;               // blocks being compiled
+  std::unordered_set<uint32_t> failed_;                // block addresses not to retry
+  std::vector<std::shared_ptr<CompiledRegion>> zombies_;
+  TierStats stats_;
+};
+
+}  // namespace strobe::jit

@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: MIT
+#include "translator/llvm/lifter.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
+
+#include <cstddef>
+#include <map>
+
+#include "runtime/cpu_state.h"
+#include "runtime/soft_tlb.h"
+#include "translator/jit/helpers.h"
+
+namespace strobe::jit {
+
+namespace {
+
+using mips::DecodedInsn;
+using mips::Opcode;
+using runtime::CpuState;
+
+constexpr uint64_t kOffPc = offsetof(CpuState, pc);
+constexpr uint64_t kOffExitRequest = offsetof(CpuState, exit_request);
+constexpr uint64_t kOffStlb = offsetof(CpuState, stlb);
+constexpr uint64_t kOffAsidKey = offsetof(CpuState, asid_key);
+constexpr uint64_t kOffCycles = offsetof(CpuState, cycles);
+constexpr uint64_t kOffRetired = offsetof(CpuState, retired);
+constexpr uint64_t kOffChainEpoch = offsetof(CpuState, chain_epoch);
+constexpr uint64_t kOffHi = offsetof(CpuState, hi);
+constexpr uint64_t kOffLo = offsetof(CpuState, lo);
+constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
+constexpr uint64_t kOffTagRead = offsetof(runtime::SoftTlbEntry, read);
+constexpr uint64_t kOffTagWrite = offsetof(runtime::SoftTlbEntry, write);
+constexpr uint64_t kOffAddend = offsetof(runtime::SoftTlbEntry, addend);
+
+class Lifter {
+ public:
+  Lifter(const Region& region, llvm::Module& m, const std::string& name)
+      : region_(region), ctx_(m.getContext()), m_(m), b_(ctx_) {
+    i1_ = b_.getInt1Ty();
+    i8_ = b_.getInt8Ty();
+    i16_ = b_.getInt16Ty();
+    i32_ = b_.getInt32Ty();
+    i64_ = b_.getInt64Ty();
+    ptr_ = b_.getPtrTy();
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i64_}, false);
+    fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    fn_->addParamAttr(0, llvm::Attribute::NoAlias);
+    cpu_ = fn_->getArg(0);
+    vbase_ = fn_->getArg(1);
+    limit_ = fn_->getArg(3);
+  }
+
+  llvm::Function* Lift() {
+    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+    b_.SetInsertPoint(entry);
+    dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
+    out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
+    cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
+    stlb_ = b_.CreateLoad(ptr_, Field(kOffStlb), "stlb");
+    asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
+
+    exit_bb_ = llvm::BasicBlock::Create(ctx_, "exit", fn_);
+    fault_bb_ = llvm::BasicBlock::Create(ctx_, "exit_pc_set", fn_);
+    ret_bb_ = llvm::BasicBlock::Create(ctx_, "ret", fn_);
+    dispatch_bb_ = llvm::BasicBlock::Create(ctx_, "dispatch", fn_);
+    switch_bb_ = llvm::BasicBlock::Create(ctx_, "switch", fn_);
+    for (const RegionBlock& blk : region_.blocks)
+      block_bb_[blk.offset] = llvm::BasicBlock::Create(ctx_, "b" + std::to_string(blk.offset), fn_);
+
+    // Entry: jump to the block the caller asked for.
+    b_.CreateStore(b_.CreateAdd(vbase_, fn_->getArg(2)), dyn_);
+    b_.CreateBr(switch_bb_);
+
+    EmitExit();
+    EmitDispatch();
+    for (const RegionBlock& blk : region_.blocks) EmitBlock(blk);
+    return fn_;
+  }
+
+ private:
+  // --- state access ---
+  llvm::Value* Field(uint64_t off) { return b_.CreateConstInBoundsGEP1_64(i8_, cpu_, off); }
+  // Guest registers live in the state. The state pointer is noalias (guest memory and the soft TLB never
+  // overlap it), so LLVM keeps values in host registers between accesses, forwards stores to loads and
+  // promotes loop-carried registers where no runtime call intervenes; exits and runtime calls need no
+  // flush because the state is always current.
+  llvm::Value* Gpr(unsigned r) {
+    return r == 0 ? b_.getInt32(0) : static_cast<llvm::Value*>(b_.CreateLoad(i32_, Field(4 * r)));
+  }
+  void SetGpr(unsigned r, llvm::Value* v) {
+    if (r != 0) b_.CreateStore(v, Field(4 * r));
+  }
+  llvm::Value* Hi() { return b_.CreateLoad(i32_, Field(kOffHi)); }
+  llvm::Value* Lo() { return b_.CreateLoad(i32_, Field(kOffLo)); }
+  void SetHi(llvm::Value* v) { b_.CreateStore(v, Field(kOffHi)); }
+  void SetLo(llvm::Value* v) { b_.CreateStore(v, Field(kOffLo)); }
+  llvm::Value* Cycles() { return b_.CreateLoad(i64_, Field(kOffCycles)); }
+  llvm::Value* Pc(uint32_t off) { return b_.CreateAdd(vbase_, b_.getInt32(off)); }
+
+  // --- control flow ---
+  void ExitWith(llvm::Value* pc) {
+    exit_pc_->addIncoming(pc, b_.GetInsertBlock());
+    b_.CreateBr(exit_bb_);
+  }
+  // The runtime delivered an exception (or an instruction set the PC itself): c->pc is already right.
+  void ExitAfterException() { b_.CreateBr(fault_bb_); }
+
+  void EmitExit() {
+    b_.SetInsertPoint(exit_bb_);
+    exit_pc_ = b_.CreatePHI(i32_, 8, "next_pc");
+    b_.CreateStore(exit_pc_, Field(kOffPc));
+    b_.CreateBr(ret_bb_);
+    b_.SetInsertPoint(fault_bb_);
+    b_.CreateBr(ret_bb_);
+    b_.SetInsertPoint(ret_bb_);
+    AccountRetired();
+    b_.CreateRetVoid();
+  }
+
+  // Leaves the region for target: straight into the translated code there when the slice allows it and an
+  // exit cache (or the runtime's lookup) knows the target, through the dispatcher otherwise. The jump is a
+  // musttail call, so chains of any length use no stack.
+  void LeaveTo(llvm::Value* target) {
+    auto* chain = llvm::BasicBlock::Create(ctx_, "chain", fn_);
+    auto* out = llvm::BasicBlock::Create(ctx_, "chain_out", fn_);
+    b_.CreateCondBr(MustLeave(), out, chain);
+    b_.SetInsertPoint(out);
+    ExitWith(target);
+
+    b_.SetInsertPoint(chain);
+    ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
+    llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
+    llvm::Value* epoch_ok = b_.CreateICmpEQ(
+        b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))),
+        b_.CreateLoad(i64_, Field(kOffChainEpoch)));
+    llvm::Value* vpc_ok = b_.CreateICmpEQ(
+        b_.CreateLoad(i32_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, vpc))), target);
+    auto* hit = llvm::BasicBlock::Create(ctx_, "chain_hit", fn_);
+    auto* miss = llvm::BasicBlock::Create(ctx_, "chain_miss", fn_);
+    auto* go = llvm::BasicBlock::Create(ctx_, "chain_go", fn_);
+    auto* none = llvm::BasicBlock::Create(ctx_, "chain_none", fn_);
+    b_.CreateCondBr(b_.CreateAnd(epoch_ok, vpc_ok), hit, miss);
+    b_.SetInsertPoint(hit);
+    llvm::Value* cached =
+        b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
+    b_.CreateBr(go);
+    b_.SetInsertPoint(miss);
+    auto* link_ty = llvm::FunctionType::get(ptr_, {ptr_, ptr_, i32_}, false);
+    llvm::Value* linked =
+        b_.CreateCall(link_ty, Callee(reinterpret_cast<void*>(&strobe_jit_link)), {cpu_, sp, target});
+    b_.CreateCondBr(
+        b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
+        none);
+    b_.SetInsertPoint(none);
+    ExitWith(target);
+
+    b_.SetInsertPoint(go);
+    llvm::PHINode* fn = b_.CreatePHI(ptr_, 2);
+    fn->addIncoming(cached, hit);
+    fn->addIncoming(linked, miss);
+    AccountRetired();
+    auto* call = b_.CreateCall(fn_->getFunctionType(), fn,
+                               {cpu_, b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)),
+                                b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), limit_});
+    call->setTailCallKind(llvm::CallInst::TCK_MustTail);
+    b_.CreateRetVoid();
+  }
+
+  void AccountRetired() {
+    llvm::Value* ran = b_.CreateSub(b_.CreateLoad(i64_, Field(kOffCycles)), cycles_at_entry_);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
+  }
+
+  // Leaves when the slice is over or the runtime asked for an exit; used on every edge between blocks.
+  llvm::Value* MustLeave() {
+    llvm::Value* over = b_.CreateICmpUGE(Cycles(), limit_);
+    llvm::Value* req = b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0));
+    return b_.CreateOr(over, req);
+  }
+
+  void EmitDispatch() {
+    // dispatch: a computed target; leave if the slice is over, stay if it is a block of this region.
+    b_.SetInsertPoint(dispatch_bb_);
+    llvm::Value* t = b_.CreateLoad(i32_, dyn_);
+    auto* leave = llvm::BasicBlock::Create(ctx_, "dispatch_leave", fn_);
+    auto* stay = llvm::BasicBlock::Create(ctx_, "dispatch_stay", fn_);
+    b_.CreateCondBr(MustLeave(), leave, stay);
+    b_.SetInsertPoint(leave);
+    ExitWith(t);
+    b_.SetInsertPoint(stay);
+    b_.CreateBr(switch_bb_);
+
+    b_.SetInsertPoint(switch_bb_);
+    llvm::Value* target = b_.CreateLoad(i32_, dyn_);
+    auto* same_page = llvm::BasicBlock::Create(ctx_, "same_page", fn_);
+    auto* other = llvm::BasicBlock::Create(ctx_, "other_page", fn_);
+    b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)), vbase_), same_page,
+                    other);
+    b_.SetInsertPoint(other);
+    LeaveTo(target);
+    b_.SetInsertPoint(same_page);
+    auto* unknown = llvm::BasicBlock::Create(ctx_, "not_a_block", fn_);
+    auto* sw = b_.CreateSwitch(b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), unknown,
+                               static_cast<unsigned>(block_bb_.size()));
+    for (auto& [off, bb] : block_bb_) sw->addCase(b_.getInt32(off), bb);
+    b_.SetInsertPoint(unknown);
+    LeaveTo(target);
+  }
+
+  void JumpDynamic(llvm::Value* target) {
+    b_.CreateStore(target, dyn_);
+    b_.CreateBr(dispatch_bb_);
+  }
+
+  // A jump to a page offset known at translation time (it may lie outside the page).
+  void JumpStatic(int64_t off) {
+    llvm::Value* pc = b_.CreateAdd(vbase_, b_.getInt32(static_cast<uint32_t>(off)));
+    if (off < 0 || off >= static_cast<int64_t>(runtime::kPageSize) ||
+        !block_bb_.count(static_cast<uint32_t>(off))) {
+      LeaveTo(pc);
+      return;
+    }
+    auto* leave = llvm::BasicBlock::Create(ctx_, "leave", fn_);
+    b_.CreateCondBr(MustLeave(), leave, block_bb_[static_cast<uint32_t>(off)]);
+    b_.SetInsertPoint(leave);
+    ExitWith(pc);
+  }
+
+  // --- helpers into the runtime ---
+  llvm::Value* Callee(void* fn) {
+    return b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(fn)), ptr_);
+  }
+
+  void Raise(runtime::ExcCode code, uint32_t off, bool ds) {
+    auto* ty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i32_}, false);
+    b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_raise)),
+                  {cpu_, b_.getInt32(static_cast<uint32_t>(code)), Pc(off), b_.getInt32(ds)});
+    ExitAfterException();
+  }
+  // if (cond) raise code; continue in a fresh block otherwise.
+  void RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, bool ds) {
+    auto* fault = llvm::BasicBlock::Create(ctx_, "fault", fn_);
+    auto* cont = llvm::BasicBlock::Create(ctx_, "cont", fn_);
+    b_.CreateCondBr(cond, fault, cont);
+    b_.SetInsertPoint(fault);
+    Raise(code, off, ds);
+    b_.SetInsertPoint(cont);
+  }
+
+  // Runs d through the interpreter's handler. Returns false if control cannot continue (it exited).
+  bool Step(const DecodedInsn& d, uint32_t off, bool ds) {
+    auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
+    llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
+    llvm::Value* ok = b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_step)),
+                                    {cpu_, insn, Pc(off), b_.getInt32(ds)});
+    auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
+    auto* cont = llvm::BasicBlock::Create(ctx_, "step_ok", fn_);
+    b_.CreateCondBr(ok, cont, fault);
+    b_.SetInsertPoint(fault);
+    ExitAfterException();
+    b_.SetInsertPoint(cont);
+    return true;
+  }
+
+  // --- memory: the soft TLB probe inline, the runtime on a miss ---
+  llvm::Value* TlbEntry(llvm::Value* va) {
+    llvm::Value* idx =
+        b_.CreateAnd(b_.CreateLShr(va, runtime::kPageBits), b_.getInt32(runtime::SoftTlb::kEntries - 1));
+    return b_.CreateInBoundsGEP(i8_, stlb_, b_.CreateMul(b_.CreateZExt(idx, i64_), b_.getInt64(kEntrySize)));
+  }
+  llvm::Value* ProbeHit(llvm::Value* entry, llvm::Value* va, unsigned size, uint64_t tag_off) {
+    llvm::Value* tag = b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, tag_off));
+    llvm::Value* masked = b_.CreateAnd(va, b_.getInt32(runtime::kPageMask | (size - 1)));
+    llvm::Value* key = b_.CreateOr(asid_key_, b_.CreateZExt(masked, i64_));
+    return b_.CreateICmpEQ(tag, key);
+  }
+  llvm::Value* HostPtr(llvm::Value* entry, llvm::Value* va) {
+    llvm::Value* addend = b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, kOffAddend));
+    return b_.CreateIntToPtr(b_.CreateAdd(b_.CreateZExt(va, i64_), addend), ptr_);
+  }
+  llvm::Type* IntOf(unsigned size) { return size == 1 ? i8_ : size == 2 ? i16_ : i32_; }
+
+  llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds) {
+    llvm::Value* entry = TlbEntry(va);
+    auto* fast = llvm::BasicBlock::Create(ctx_, "ld_hit", fn_);
+    auto* slow = llvm::BasicBlock::Create(ctx_, "ld_miss", fn_);
+    auto* slow_ok = llvm::BasicBlock::Create(ctx_, "ld_miss_ok", fn_);
+    auto* fault = llvm::BasicBlock::Create(ctx_, "ld_fault", fn_);
+    auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
+    b_.CreateCondBr(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
+
+    b_.SetInsertPoint(fast);
+    llvm::Value* raw = b_.CreateAlignedLoad(IntOf(size), HostPtr(entry, va), llvm::MaybeAlign(size));
+    llvm::Value* v_fast = size == 4 ? raw : sign ? b_.CreateSExt(raw, i32_) : b_.CreateZExt(raw, i32_);
+    b_.CreateBr(join);
+
+    b_.SetInsertPoint(slow);
+    auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
+    llvm::Value* ok =
+        b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_load)),
+                      {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)});
+    b_.CreateCondBr(ok, slow_ok, fault);
+    b_.SetInsertPoint(fault);
+    ExitAfterException();
+    b_.SetInsertPoint(slow_ok);
+    llvm::Value* v_slow = b_.CreateLoad(i32_, out_);
+    b_.CreateBr(join);
+
+    b_.SetInsertPoint(join);
+    llvm::PHINode* v = b_.CreatePHI(i32_, 2);
+    v->addIncoming(v_fast, fast);
+    v->addIncoming(v_slow, slow_ok);
+    return v;
+  }
+
+  void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds) {
+    llvm::Value* entry = TlbEntry(va);
+    auto* fast = llvm::BasicBlock::Create(ctx_, "st_hit", fn_);
+    auto* slow = llvm::BasicBlock::Create(ctx_, "st_miss", fn_);
+    auto* fault = llvm::BasicBlock::Create(ctx_, "st_fault", fn_);
+    auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
+    b_.CreateCondBr(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
+
+    b_.SetInsertPoint(fast);
+    b_.CreateAlignedStore(size == 4 ? value : b_.CreateTrunc(value, IntOf(size)), HostPtr(entry, va),
+                          llvm::MaybeAlign(size));
+    b_.CreateBr(join);
+
+    b_.SetInsertPoint(slow);
+    auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
+    llvm::Value* ok = b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_store)),
+                                    {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)});
+    b_.CreateCondBr(ok, join, fault);
+    b_.SetInsertPoint(fault);
+    ExitAfterException();
+    b_.SetInsertPoint(join);
+  }
+
+  llvm::Value* Ea(const DecodedInsn& d) {
+    return b_.CreateAdd(Gpr(d.rs), b_.getInt32(static_cast<uint32_t>(d.simm())));
+  }
+
+  // --- instructions ---
+  llvm::Value* Imm(uint32_t v) { return b_.getInt32(v); }
+  llvm::Value* Bool32(llvm::Value* i1) { return b_.CreateZExt(i1, i32_); }
+  llvm::Value* HiLo() {
+    return b_.CreateOr(b_.CreateShl(b_.CreateZExt(Hi(), i64_), 32), b_.CreateZExt(Lo(), i64_));
+  }
+  void SetHiLo(llvm::Value* v64) {
+    SetHi(b_.CreateTrunc(b_.CreateLShr(v64, 32), i32_));
+    SetLo(b_.CreateTrunc(v64, i32_));
+  }
+  llvm::Value* Product(const DecodedInsn& d, bool sign) {
+    auto ext = [&](llvm::Value* v) { return sign ? b_.CreateSExt(v, i64_) : b_.CreateZExt(v, i64_); };
+    return b_.CreateMul(ext(Gpr(d.rs)), ext(Gpr(d.rt)));
+  }
+  llvm::Value* Rotr(llvm::Value* x, llvm::Value* n) {
+    llvm::Function* fshr = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::fshr, {i32_});
+    return b_.CreateCall(fshr, {x, x, n});
+  }
+  llvm::Value* Clz(llvm::Value* x) {
+    llvm::Function* ctlz = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::ctlz, {i32_});
+    return b_.CreateCall(ctlz, {x, b_.getFalse()});
+  }
+  llvm::Value* Overflows(llvm::Value* a, llvm::Value* b, llvm::Value* r, bool sub) {
+    llvm::Value* t = sub ? b_.CreateAnd(b_.CreateXor(a, b), b_.CreateXor(a, r))
+                         : b_.CreateAnd(b_.CreateXor(a, r), b_.CreateXor(b, r));
+    return b_.CreateICmpSLT(t, Imm(0));
+  }
+  void Trap(llvm::Value* cond, uint32_t off, bool ds) { RaiseIf(cond, runtime::ExcCode::Tr, off, ds); }
+
+  // Emits one non-branch instruction. Returns false if control left the function.
+  bool EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
+    llvm::Value* rs = nullptr;
+    auto S = [&]() { return rs ? rs : (rs = Gpr(d.rs)); };
+    auto T = [&]() { return Gpr(d.rt); };
+    const uint32_t simm = static_cast<uint32_t>(d.simm());
+    switch (d.op) {
+      case Opcode::SLL: SetGpr(d.rd, b_.CreateShl(T(), d.sa)); return true;
+      case Opcode::SRL: SetGpr(d.rd, b_.CreateLShr(T(), d.sa)); return true;
+      case Opcode::SRA: SetGpr(d.rd, b_.CreateAShr(T(), d.sa)); return true;
+      case Opcode::ROTR: SetGpr(d.rd, Rotr(T(), Imm(d.sa))); return true;
+      case Opcode::SLLV: SetGpr(d.rd, b_.CreateShl(T(), b_.CreateAnd(S(), 31))); return true;
+      case Opcode::SRLV: SetGpr(d.rd, b_.CreateLShr(T(), b_.CreateAnd(S(), 31))); return true;
+      case Opcode::SRAV: SetGpr(d.rd, b_.CreateAShr(T(), b_.CreateAnd(S(), 31))); return true;
+      case Opcode::ROTRV: SetGpr(d.rd, Rotr(T(), b_.CreateAnd(S(), 31))); return true;
+      case Opcode::MOVZ:
+        SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpEQ(T(), Imm(0)), S(), Gpr(d.rd)));
+        return true;
+      case Opcode::MOVN:
+        SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpNE(T(), Imm(0)), S(), Gpr(d.rd)));
+        return true;
+      case Opcode::ADD:
+      case Opcode::SUB:
+      case Opcode::ADDI: {
+        bool sub = d.op == Opcode::SUB;
+        llvm::Value* a = S();
+        llvm::Value* bv = d.op == Opcode::ADDI ? Imm(simm) : T();
+        llvm::Value* r = sub ? b_.CreateSub(a, bv) : b_.CreateAdd(a, bv);
+        RaiseIf(Overflows(a, bv, r, sub), runtime::ExcCode::Ov, off, ds);
+        SetGpr(d.op == Opcode::ADDI ? d.rt : d.rd, r);
+        return true;
+      }
+      case Opcode::ADDU: SetGpr(d.rd, b_.CreateAdd(S(), T())); return true;
+      case Opcode::SUBU: SetGpr(d.rd, b_.CreateSub(S(), T())); return true;
+      case Opcode::AND: SetGpr(d.rd, b_.CreateAnd(S(), T())); return true;
+      case Opcode::OR: SetGpr(d.rd, b_.CreateOr(S(), T())); return true;
+      case Opcode::XOR: SetGpr(d.rd, b_.CreateXor(S(), T())); return true;
+      case Opcode::NOR: SetGpr(d.rd, b_.CreateNot(b_.CreateOr(S(), T()))); return true;
+      case Opcode::SLT: SetGpr(d.rd, Bool32(b_.CreateICmpSLT(S(), T()))); return true;
+      case Opcode::SLTU: SetGpr(d.rd, Bool32(b_.CreateICmpULT(S(), T()))); return true;
+      case Opcode::ADDIU: SetGpr(d.rt, b_.CreateAdd(S(), Imm(simm))); return true;
+      case Opcode::SLTI: SetGpr(d.rt, Bool32(b_.CreateICmpSLT(S(), Imm(simm)))); return true;
+      case Opcode::SLTIU: SetGpr(d.rt, Bool32(b_.CreateICmpULT(S(), Imm(simm)))); return true;
+      case Opcode::ANDI: SetGpr(d.rt, b_.CreateAnd(S(), Imm(d.uimm()))); return true;
+      case Opcode::ORI: SetGpr(d.rt, b_.CreateOr(S(), Imm(d.uimm()))); return true;
+      case Opcode::XORI: SetGpr(d.rt, b_.CreateXor(S(), Imm(d.uimm()))); return true;
+      case Opcode::LUI: SetGpr(d.rt, Imm(d.uimm() << 16)); return true;
+      case Opcode::CLZ: SetGpr(d.rd, Clz(S())); return true;
+      case Opcode::CLO: SetGpr(d.rd, Clz(b_.CreateNot(S()))); return true;
+      case Opcode::EXT: {
+        uint64_t mask = (1ull << (d.rd + 1u)) - 1;
+        SetGpr(d.rt, b_.CreateAnd(b_.CreateLShr(S(), d.sa), Imm(static_cast<uint32_t>(mask))));
+        return true;
+      }
+      case Opcode::INS: {
+        if (d.rd < d.sa) return true;  // UNPREDICTABLE: the interpreter leaves rt alone too
+        uint32_t mask = static_cast<uint32_t>(((1ull << (d.rd - d.sa + 1)) - 1) << d.sa);
+        SetGpr(d.rt,
+               b_.CreateOr(b_.CreateAnd(T(), Imm(~mask)), b_.CreateAnd(b_.CreateShl(S(), d.sa), Imm(mask))));
+        return true;
+      }
+      case Opcode::WSBH: {
+        llvm::Value* v = T();
+        SetGpr(d.rd, b_.CreateOr(b_.CreateShl(b_.CreateAnd(v, Imm(0x00FF00FF)), 8),
+                                 b_.CreateAnd(b_.CreateLShr(v, 8), Imm(0x00FF00FF))));
+        return true;
+      }
+      case Opcode::SEB: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i8_), i32_)); return true;
+      case Opcode::SEH: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i16_), i32_)); return true;
+      case Opcode::MUL: SetGpr(d.rd, b_.CreateMul(S(), T())); return true;
+      case Opcode::MULT: SetHiLo(Product(d, true)); return true;
+      case Opcode::MULTU: SetHiLo(Product(d, false)); return true;
+      case Opcode::MADD: SetHiLo(b_.CreateAdd(HiLo(), Product(d, true))); return true;
+      case Opcode::MADDU: SetHiLo(b_.CreateAdd(HiLo(), Product(d, false))); return true;
+      case Opcode::MSUB: SetHiLo(b_.CreateSub(HiLo(), Product(d, true))); return true;
+      case Opcode::MSUBU: SetHiLo(b_.CreateSub(HiLo(), Product(d, false))); return true;
+      case Opcode::DIV: {  // a zero or INT_MIN/-1 divisor acts as one (see semantics/muldiv.h)
+        llvm::Value* a = S();
+        llvm::Value* bv = T();
+        llvm::Value* bad =
+            b_.CreateOr(b_.CreateICmpEQ(bv, Imm(0)),
+                        b_.CreateAnd(b_.CreateICmpEQ(a, Imm(0x80000000u)), b_.CreateICmpEQ(bv, Imm(~0u))));
+        llvm::Value* div = b_.CreateSelect(bad, Imm(1), bv);
+        SetLo(b_.CreateSDiv(a, div));
+        SetHi(b_.CreateSRem(a, div));
+        return true;
+      }
+      case Opcode::DIVU: {
+        llvm::Value* a = S();
+        llvm::Value* bv = T();
+        llvm::Value* div = b_.CreateSelect(b_.CreateICmpEQ(bv, Imm(0)), Imm(1), bv);
+        SetLo(b_.CreateUDiv(a, div));
+        SetHi(b_.CreateURem(a, div));
+        return true;
+      }
+      case Opcode::MFHI: SetGpr(d.rd, Hi()); return true;
+      case Opcode::MFLO: SetGpr(d.rd, Lo()); return true;
+      case Opcode::MTHI: SetHi(S()); return true;
+      case Opcode::MTLO: SetLo(S()); return true;
+      case Opcode::LB: SetGpr(d.rt, Load(Ea(d), 1, true, off, ds)); return true;
+      case Opcode::LBU: SetGpr(d.rt, Load(Ea(d), 1, false, off, ds)); return true;
+      case Opcode::LH: SetGpr(d.rt, Load(Ea(d), 2, true, off, ds)); return true;
+      case Opcode::LHU: SetGpr(d.rt, Load(Ea(d), 2, false, off, ds)); return true;
+      case Opcode::LW: SetGpr(d.rt, Load(Ea(d), 4, false, off, ds)); return true;
+      case Opcode::SB: Store(Ea(d), T(), 1, off, ds); return true;
+      case Opcode::SH: Store(Ea(d), T(), 2, off, ds); return true;
+      case Opcode::SW: Store(Ea(d), T(), 4, off, ds); return true;
+      case Opcode::SYNC:
+      case Opcode::PREF:
+      case Opcode::SYNCI: return true;
+      case Opcode::TGE: Trap(b_.CreateICmpSGE(S(), T()), off, ds); return true;
+      case Opcode::TGEU: Trap(b_.CreateICmpUGE(S(), T()), off, ds); return true;
+      case Opcode::TLT: Trap(b_.CreateICmpSLT(S(), T()), off, ds); return true;
+      case Opcode::TLTU: Trap(b_.CreateICmpULT(S(), T()), off, ds); return true;
+      case Opcode::TEQ: Trap(b_.CreateICmpEQ(S(), T()), off, ds); return true;
+      case Opcode::TNE: Trap(b_.CreateICmpNE(S(), T()), off, ds); return true;
+      case Opcode::TGEI: Trap(b_.CreateICmpSGE(S(), Imm(simm)), off, ds); return true;
+      case Opcode::TGEIU: Trap(b_.CreateICmpUGE(S(), Imm(simm)), off, ds); return true;
+      case Opcode::TLTI: Trap(b_.CreateICmpSLT(S(), Imm(simm)), off, ds); return true;
+      case Opcode::TLTIU: Trap(b_.CreateICmpULT(S(), Imm(simm)), off, ds); return true;
+      case Opcode::TEQI: Trap(b_.CreateICmpEQ(S(), Imm(simm)), off, ds); return true;
+      case Opcode::TNEI: Trap(b_.CreateICmpNE(S(), Imm(simm)), off, ds); return true;
+      default: return Step(d, off, ds);  // privileged, rare or complex: the interpreter's handler
+    }
+  }
+
+  // --- branches ---
+  struct BranchOutcome {
+    llvm::Value* taken = nullptr;  // i1
+    int64_t static_target = 0;     // page offset, when dynamic_target is null
+    llvm::Value* dynamic_target = nullptr;
+  };
+
+  BranchOutcome EmitBranch(const DecodedInsn& d, uint32_t off) {
+    BranchOutcome o;
+    o.static_target = static_cast<int64_t>(off) + 4 + (static_cast<int64_t>(d.simm()) << 2);
+    auto sgpr = [&](unsigned r) { return Gpr(r); };
+    switch (d.op) {
+      case Opcode::BEQ:
+      case Opcode::BEQL: o.taken = b_.CreateICmpEQ(sgpr(d.rs), sgpr(d.rt)); break;
+      case Opcode::BNE:
+      case Opcode::BNEL: o.taken = b_.CreateICmpNE(sgpr(d.rs), sgpr(d.rt)); break;
+      case Opcode::BLEZ:
+      case Opcode::BLEZL: o.taken = b_.CreateICmpSLE(sgpr(d.rs), Imm(0)); break;
+      case Opcode::BGTZ:
+      case Opcode::BGTZL: o.taken = b_.CreateICmpSGT(sgpr(d.rs), Imm(0)); break;
+      case Opcode::BLTZ:
+      case Opcode::BLTZL: o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0)); break;
+      case Opcode::BGEZ:
+      case Opcode::BGEZL: o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0)); break;
+      case Opcode::BLTZAL:
+      case Opcode::BLTZALL:
+        o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0));
+        SetGpr(31, Pc(off + 8));
+        break;
+      case Opcode::BGEZAL:
+      case Opcode::BGEZALL:
+        o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0));
+        SetGpr(31, Pc(off + 8));
+        break;
+      case Opcode::J:
+      case Opcode::JAL:
+        o.taken = b_.getTrue();
+        o.dynamic_target = b_.CreateOr(b_.CreateAnd(Pc(off + 4), Imm(0xF0000000u)), Imm(d.target26() << 2));
+        if (d.op == Opcode::JAL) SetGpr(31, Pc(off + 8));
+        break;
+      case Opcode::JR:
+        o.taken = b_.getTrue();
+        o.dynamic_target = Gpr(d.rs);
+        break;
+      case Opcode::JALR:
+        o.taken = b_.getTrue();
+        o.dynamic_target = Gpr(d.rs);  // read before the link is written
+        SetGpr(d.rd, Pc(off + 8));
+        break;
+      default: break;
+    }
+    return o;
+  }
+
+  void GoTaken(const BranchOutcome& o) {
+    if (o.dynamic_target) {
+      JumpDynamic(o.dynamic_target);
+    } else {
+      JumpStatic(o.static_target);
+    }
+  }
+
+  void EmitBlock(const RegionBlock& blk) {
+    b_.SetInsertPoint(block_bb_[blk.offset]);
+    b_.CreateStore(b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())), Field(kOffCycles));
+    size_t body = blk.ops.size();
+    if (blk.end == BlockEnd::kBranch) body -= 2;
+    if (blk.end == BlockEnd::kEndsBlock) body -= 1;
+    uint32_t off = blk.offset;
+    for (size_t i = 0; i < body; ++i, off += 4) {
+      if (!EmitOp(blk.ops[i], off, false)) return;
+    }
+    switch (blk.end) {
+      case BlockEnd::kFallThrough: JumpStatic(off); return;
+      case BlockEnd::kBranchSplit: ExitWith(Pc(off)); return;  // never formed into regions
+      case BlockEnd::kEndsBlock: {
+        b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
+        auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
+        llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&blk.ops[body])), ptr_);
+        b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_step)),
+                      {cpu_, insn, Pc(off), b_.getInt32(0)});
+        ExitAfterException();  // whatever happened, the PC to continue at is in the state
+        return;
+      }
+      case BlockEnd::kBranch: {
+        const DecodedInsn& br = blk.ops[body];
+        const DecodedInsn& slot = blk.ops[body + 1];
+        BranchOutcome o = EmitBranch(br, off);
+        if (br.flags & mips::kLikely) {  // the slot runs only when the branch is taken
+          auto* taken = llvm::BasicBlock::Create(ctx_, "likely_taken", fn_);
+          auto* not_taken = llvm::BasicBlock::Create(ctx_, "likely_not_taken", fn_);
+          b_.CreateCondBr(o.taken, taken, not_taken);
+          b_.SetInsertPoint(not_taken);
+          JumpStatic(static_cast<int64_t>(off) + 8);
+          b_.SetInsertPoint(taken);
+          if (!EmitOp(slot, off + 4, true)) return;
+          if (slot.flags & mips::kEndsBlock) {
+            ExitWith(o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target)));
+            return;
+          }
+          GoTaken(o);
+          return;
+        }
+        if (!EmitOp(slot, off + 4, true)) return;
+        if (slot.flags & mips::kEndsBlock) {  // e.g. MTC0 in a delay slot: no chaining past it
+          llvm::Value* t = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
+          ExitWith(b_.CreateSelect(o.taken, t, Pc(off + 8)));
+          return;
+        }
+        if (o.dynamic_target) {
+          JumpDynamic(o.dynamic_target);
+          return;
+        }
+        auto* taken = llvm::BasicBlock::Create(ctx_, "taken", fn_);
+        auto* not_taken = llvm::BasicBlock::Create(ctx_, "not_taken", fn_);
+        b_.CreateCondBr(o.taken, taken, not_taken);
+        b_.SetInsertPoint(taken);
+        JumpStatic(o.static_target);
+        b_.SetInsertPoint(not_taken);
+        JumpStatic(static_cast<int64_t>(off) + 8);
+        return;
+      }
+    }
+  }
+
+  const Region& region_;
+  llvm::LLVMContext& ctx_;
+  llvm::Module& m_;
+  llvm::IRBuilder<> b_;
+  llvm::Type *i1_, *i8_, *i16_, *i32_, *i64_, *ptr_;
+  llvm::Function* fn_;
+  llvm::Value *cpu_, *vbase_, *limit_;
+  llvm::AllocaInst *dyn_, *out_;
+  llvm::Value *cycles_at_entry_, *stlb_, *asid_key_;
+  llvm::BasicBlock *exit_bb_, *fault_bb_, *ret_bb_, *dispatch_bb_, *switch_bb_;
+  llvm::PHINode* exit_pc_ = nullptr;
+  std::map<uint32_t, llvm::BasicBlock*> block_bb_;
+};
+
+}  // namespace
+
+llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name) {
+  return Lifter(region, module, name).Lift();
+}
+
+}  // namespace strobe::jit

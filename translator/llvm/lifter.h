@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// Lifting a region of MIPS code to LLVM IR. Guest registers live in allocas for the whole function (SSA
+// values after mem2reg), written back at exits and around calls into the runtime that observe them.
+// Simple instructions become IR; loads and stores probe the soft TLB inline and call the runtime on a miss;
+// everything else calls the interpreter's own handler (strobe_jit_step), so its semantics exist once.
+#pragma once
+
+#include <string>
+
+#include "translator/jit/region.h"
+
+namespace llvm {
+class Function;
+class LLVMContext;
+class Module;
+}  // namespace llvm
+
+namespace strobe::jit {
+
+// Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit).
+llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name);
+
+}  // namespace strobe::jit
