@@ -59,8 +59,21 @@ void Optimize(llvm::Module& m, unsigned level) {
 struct Engine::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::mutex mu;  // LLJIT use and the symbol-size table
+  // Code whose last region was dropped. The vCPU thread only queues it here (it must never wait for the
+  // compiler thread, which holds mu for a whole batch); the compiler removes it between batches.
+  std::mutex doomed_mu;
+  std::vector<llvm::orc::ResourceTrackerSP> doomed;
+  void RemoveDoomed() {  // with mu held
+    std::vector<llvm::orc::ResourceTrackerSP> list;
+    {
+      std::lock_guard<std::mutex> lock(doomed_mu);
+      list.swap(doomed);
+    }
+    for (auto& t : list) llvm::consumeError(t->remove());
+  }
   std::map<std::string, uint64_t> symbol_sizes;
   uint64_t next_id = 0;
+  std::mutex stats_mu;  // stats are read by the vCPU thread, which must not wait for a compile
   EngineStats stats;
 };
 
@@ -131,6 +144,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
   }
   out.resize(regions.size());
   std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->RemoveDoomed();
   const auto t0 = std::chrono::steady_clock::now();
 
   auto ctx = std::make_unique<llvm::LLVMContext>();
@@ -171,8 +185,8 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
   // Freed when the last region of this module is dropped (its page was overwritten or the VM ended).
   Impl* impl = impl_.get();
   std::shared_ptr<void> handle(nullptr, [impl, tracker](void*) {
-    std::lock_guard<std::mutex> lock(impl->mu);
-    llvm::consumeError(tracker->remove());
+    std::lock_guard<std::mutex> lock(impl->doomed_mu);
+    impl->doomed.push_back(tracker);
   });
 
   size_t compiled = 0;
@@ -201,6 +215,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   for (auto& cr : out)
     if (cr->fn) cr->compile_ms = ms / static_cast<double>(compiled);
+  std::lock_guard<std::mutex> stats_lock(impl_->stats_mu);
   impl_->stats.regions += compiled;
   impl_->stats.modules += 1;
   impl_->stats.compile_ms += ms;
@@ -226,7 +241,7 @@ size_t Engine::Pending() {
 }
 
 EngineStats Engine::stats() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::lock_guard<std::mutex> lock(impl_->stats_mu);
   return impl_->stats;
 }
 

@@ -33,6 +33,9 @@ struct Region {
   uint64_t generation = 0;  // the page's code generation when the region was formed (stale if it changed)
   std::vector<RegionBlock> blocks;
   std::deque<ChainSite> sites;  // filled by the lifter; addresses are embedded in the code
+  unsigned opt_level = 0;       // the tier it was compiled for
+  uint64_t entries = 0;         // entries into the translated code (counted by the code itself)
+  bool reoptimizing = false;    // already sent to the second tier
 };
 
 // Translated code: fn(cpu, virtual page base, entry offset, cycle limit). It runs until it leaves the

@@ -31,7 +31,14 @@ bool HasStaticTarget(mips::Opcode op) {
 }
 }  // namespace
 
-Tier::Tier(TierOptions options) : options_(options), engine_(options.compile) {}
+Tier::Tier(TierOptions options) : options_(options), engine_(options.compile) {
+  if (options_.optimize_after && options_.optimize_level > options_.compile.opt_level && !options_.eager) {
+    CompileOptions o = options_.compile;
+    o.opt_level = options_.optimize_level;
+    o.max_batch = 4;
+    optimizer_ = std::make_unique<Engine>(o);
+  }
+}
 Tier::~Tier() = default;
 
 // The region of a page reachable from a root block through fall-throughs and direct branches, plus the
@@ -82,7 +89,19 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
     for (const RegionBlock& rb : cr->region->blocks) failed_.insert(page | rb.offset);
     return;
   }
-  installed_[page].push_back(std::move(cr));
+  auto& list = installed_[page];
+  if (cr->region->opt_level > 0) {  // a re-optimized region replaces its first-tier original
+    const uint32_t root = cr->region->blocks.front().offset;
+    for (auto it = list.begin(); it != list.end();) {
+      if ((*it)->region->opt_level < cr->region->opt_level && (*it)->region->blocks.front().offset == root) {
+        zombies_.push_back(std::move(*it));  // may be running: freed after the slice
+        it = list.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  list.push_back(std::move(cr));
   ++stats_.regions_installed;
   in.RefreshNative(page);
 }
@@ -115,6 +134,25 @@ void Tier::Poll(interp::Interpreter& in) {
   for (auto& cr : engine_.TakeFinished()) {
     for (const RegionBlock& rb : cr->region->blocks) pending_.erase(cr->region->page | rb.offset);
     Install(in, std::move(cr));
+  }
+  if (!optimizer_) return;
+  for (auto& cr : optimizer_->TakeFinished()) Install(in, std::move(cr));
+  // Every few slices, send regions that became busy to the optimizing compiler (once each).
+  if (++polls_ % 16) return;
+  for (auto& [page, list] : installed_) {
+    for (auto& cr : list) {
+      Region& r = *cr->region;
+      if (r.opt_level >= options_.optimize_level || r.entries < options_.optimize_after || r.reoptimizing)
+        continue;
+      auto again = std::make_unique<Region>();
+      again->page = r.page;
+      again->generation = r.generation;
+      again->blocks = r.blocks;
+      again->opt_level = options_.optimize_level;
+      r.reoptimizing = true;
+      ++stats_.reoptimized;
+      optimizer_->Submit(std::move(again));
+    }
   }
 }
 

@@ -26,6 +26,9 @@ struct TierOptions {
   unsigned max_blocks = 64;  // region size limits: LLVM's time grows faster than linearly with them
   unsigned max_insns = 512;
   CompileOptions compile;
+  // Second tier: regions entered this often are compiled again with optimize_level (0: never).
+  uint64_t optimize_after = 20000;
+  unsigned optimize_level = 1;
 };
 
 struct TierStats {
@@ -34,6 +37,7 @@ struct TierStats {
   uint64_t stale_results = 0;
   uint64_t failed = 0;
   uint64_t native_entries = 0;
+  uint64_t reoptimized = 0;
 };
 
 class Tier {
@@ -54,6 +58,7 @@ class Tier {
 
   const TierStats& stats() const { return stats_; }
   EngineStats engine_stats() { return engine_.stats(); }
+  EngineStats optimizer_stats() { return optimizer_ ? optimizer_->stats() : EngineStats{}; }
   // Installed regions, for strobe dump.
   std::vector<std::shared_ptr<CompiledRegion>> Installed() const;
   // Wait until background compiles are done (tests, benchmarks).
@@ -65,6 +70,8 @@ class Tier {
 
   TierOptions options_;
   Engine engine_;
+  std::unique_ptr<Engine> optimizer_;  // the second tier's compiler (its own thread and codegen level)
+  uint64_t polls_ = 0;
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page

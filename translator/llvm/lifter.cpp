@@ -56,6 +56,9 @@ class Lifter {
   llvm::Function* Lift() {
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
     b_.SetInsertPoint(entry);
+    // Count entries (from the dispatcher and from chained jumps): the tier recompiles busy regions.
+    llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&region_.entries)), ptr_);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
     dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
     out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
     cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
