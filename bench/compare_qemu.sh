@@ -7,8 +7,8 @@
 # usage: bench/compare_qemu.sh [--runs N] [--timeout SECONDS] [BUILD_DIR [GUEST...]]
 #   BUILD_DIR  CMake build directory with strobe and guests/ (default: build beside this script's parent)
 #   GUEST      guest names (default: alu_loop memrand calls checksum sort hash)
-# Output: a table on stdout, BUILD_DIR/bench/results/compare.csv, and compare.png beside it when python3
-# has matplotlib. Exit status 1 when a guest did not print "<name>: done" under some runner.
+# Output: a table on stdout, BUILD_DIR/bench/results/compare.csv, and compare.png beside it (Debian's
+# python3-matplotlib, which tools/setup-deps.sh installs). Exit status 1 when a guest did not print "<name>: done" under some runner.
 set -euo pipefail
 export LC_ALL=C  # '.' as the decimal separator in EPOCHREALTIME and awk
 
@@ -74,7 +74,7 @@ echo "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); best o
 [ -n "$qemu" ] && echo "qemu: $("$qemu" --version | head -n 1)" || echo "qemu: qemu-system-mipsel not installed: QEMU columns stay empty"
 
 csv=$results/compare.csv
-echo "guest,guest_insns,native_s,strobe_s,qemu_s,strobe_over_qemu,strobe_over_native,strobe_wall_mips" >"$csv"
+echo "guest,guest_insns,native_s,strobe_s,qemu_s,strobe_over_qemu,strobe_over_native,strobe_wall_mips,interp_s,interp_over_strobe" >"$csv"
 status=0
 rows=()
 for g in "${guests[@]}"; do
@@ -84,8 +84,14 @@ for g in "${guests[@]}"; do
     status=1
     continue
   fi
-  native_s= strobe_s= qemu_s= insns=
+  native_s= strobe_s= qemu_s= insns= interp_s=
 
+  # strobe_s: the default engine (tiered); interp_s: the interpreter alone, for the tier speed-up.
+  if best_of "$g" "$tmp/$g.interp" "$strobe" run -kernel "$elf" -nographic -no-reboot --engine interp; then
+    interp_s=$BEST
+  else
+    status=1
+  fi
   if best_of "$g" "$tmp/$g.strobe" "$strobe" run -kernel "$elf" -nographic -no-reboot --stats; then
     strobe_s=$BEST
     insns=$(sed -n 's/.* \([0-9][0-9]*\) instructions .*/\1/p' "$tmp/$g.strobe.err" | tail -n 1)
@@ -107,23 +113,31 @@ for g in "${guests[@]}"; do
   sn=$(ratio "$strobe_s" "$native_s")
   mips=
   [ -n "$insns" ] && [ -n "$strobe_s" ] && mips=$(awk -v n="$insns" -v t="$strobe_s" 'BEGIN { printf "%.0f", n / t / 1e6 }')
-  echo "$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips" >>"$csv"
-  rows+=("$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips")
+  si=$(ratio "$interp_s" "$strobe_s")
+  echo "$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips,$interp_s,$si" >>"$csv"
+  rows+=("$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips,$interp_s,$si")
 done
 
 echo
-printf '%-10s %12s %9s %9s %9s %13s %15s %12s\n' guest guest_insns native_s strobe_s qemu_s strobe/qemu strobe/native strobe_MIPS
+printf '%-10s %12s %9s %9s %9s %9s %13s %15s %14s %12s\n' guest guest_insns native_s interp_s strobe_s qemu_s \
+  strobe/qemu strobe/native interp/strobe strobe_MIPS
 for r in "${rows[@]}"; do
-  IFS=, read -r g n ns ss qs sq sn mips <<<"$r"
-  printf '%-10s %12s %9s %9s %9s %13s %15s %12s\n' "$g" "${n:--}" "${ns:--}" "${ss:--}" "${qs:--}" "${sq:--}" "${sn:--}" \
-    "${mips:--}"
+  IFS=, read -r g n ns ss qs sq sn mips is si <<<"$r"
+  printf '%-10s %12s %9s %9s %9s %9s %13s %15s %14s %12s\n' "$g" "${n:--}" "${ns:--}" "${is:--}" "${ss:--}" "${qs:--}" \
+    "${sq:--}" "${sn:--}" "${si:--}" "${mips:--}"
 done
 echo
+echo "strobe = the default tiered engine; interp/strobe = its speed-up over the interpreter alone."
 echo "strobe/qemu > 1: Strobe is slower than QEMU. Times include process start-up; strobe_MIPS = guest_insns / strobe_s."
 echo "csv: $csv"
 
-if python3 -c 'import matplotlib' 2>/dev/null; then
-  python3 - "$csv" "$results/compare.png" <<'EOF'
+# Debian's python3-matplotlib lives under /usr/bin/python3 (a python3 earlier in PATH may lack it).
+py=
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import matplotlib' 2>/dev/null; then py=$p; break; fi
+done
+if [ -n "$py" ]; then
+  "$py" - "$csv" "$results/compare.png" <<'EOF'
 import csv
 import sys
 
@@ -134,11 +148,11 @@ import matplotlib.pyplot as plt
 
 rows = list(csv.DictReader(open(sys.argv[1])))
 names = [r["guest"] for r in rows]
-series = [("native", "native_s"), ("strobe", "strobe_s"), ("qemu", "qemu_s")]
+series = [("native", "native_s"), ("strobe interp", "interp_s"), ("strobe tiered", "strobe_s"), ("qemu", "qemu_s")]
 fig, (ax_t, ax_r) = plt.subplots(1, 2, figsize=(12, 4.5))
 width = 0.8 / len(series)
 for k, (label, col) in enumerate(series):
-    xs = [i + (k - 1) * width for i, r in enumerate(rows) if r[col]]
+    xs = [i + (k - 1.5) * width for i, r in enumerate(rows) if r[col]]
     ys = [float(r[col]) for r in rows if r[col]]
     if ys:
         ax_t.bar(xs, ys, width, label=label)

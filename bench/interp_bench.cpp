@@ -11,6 +11,10 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -41,8 +45,13 @@ std::string GuestPath(const char* name) {
 // ---------------------------------------------------------------------------------------------------------
 // Whole guests
 
-void BM_Guest(benchmark::State& state, const char* name) {
+// Wall time of each guest under the interpreter, measured first in the same run: the other engines report
+// their speed-up against it.
+std::map<std::string, double> g_interp_seconds;
+
+void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
   vmm::VmConfig cfg;
+  cfg.engine = engine;
   std::string error;
   if (!vmm::LoadElfFile(GuestPath(name), &cfg.image, &error)) {
     state.SkipWithError(error.c_str());
@@ -53,7 +62,8 @@ void BM_Guest(benchmark::State& state, const char* name) {
   const std::string done_line = std::string(name) + ": done";
 
   vmm::Monitor monitor;
-  uint64_t retired = 0, blocks = 0;
+  uint64_t retired = 0, blocks = 0, regions = 0;
+  double compile_ms = 0, seconds = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::string console;
@@ -66,7 +76,9 @@ void BM_Guest(benchmark::State& state, const char* name) {
     }
     state.ResumeTiming();
 
+    const auto t0 = std::chrono::steady_clock::now();
     const vmm::VmExit exit = vm->Run();
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     state.PauseTiming();
     const bool finished = exit == vmm::VmExit::kPowerOff || exit == vmm::VmExit::kReset;
@@ -79,6 +91,11 @@ void BM_Guest(benchmark::State& state, const char* name) {
     }
     retired += vm->cpu().retired;
     blocks += vm->interpreter().stats().blocks_built;
+    if (vm->tier()) {
+      const auto e = vm->tier()->engine_stats();
+      regions += e.regions;
+      compile_ms += e.compile_ms;
+    }
     vm.reset();
     state.ResumeTiming();
   }
@@ -88,11 +105,35 @@ void BM_Guest(benchmark::State& state, const char* name) {
       benchmark::Counter(static_cast<double>(retired) / 1e6, benchmark::Counter::kIsRate);
   state.counters["blocks_built"] =
       benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kAvgIterations);
+  const double per_run = seconds / static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  if (engine == vmm::Engine::kInterp) {
+    g_interp_seconds[name] = per_run;
+  } else {
+    state.counters["regions"] = benchmark::Counter(static_cast<double>(regions), benchmark::Counter::kAvgIterations);
+    state.counters["ms_per_region"] = regions ? compile_ms / static_cast<double>(regions) : 0.0;
+    if (g_interp_seconds.count(name) && per_run > 0)
+      state.counters["speedup_vs_interp"] = g_interp_seconds[name] / per_run;
+  }
 }
 
 // Each run takes 0.1-0.6 s here, so a fixed small iteration count keeps the whole suite well under a minute.
-#define STROBE_GUEST_BENCHMARK(name) \
-  BENCHMARK_CAPTURE(BM_Guest, name, #name)->Name("Guest/" #name)->Iterations(3)->Unit(benchmark::kMillisecond)
+// Wall time (UseRealTime): the tiered engine compiles on a second thread, which CPU time would not show.
+#define STROBE_GUEST_BENCHMARK(name)                                                                    \
+  BENCHMARK_CAPTURE(BM_Guest, name##_interp, #name, vmm::Engine::kInterp)                              \
+      ->Name("Guest/" #name "/interp")                                                                   \
+      ->Iterations(3)                                                                                    \
+      ->UseRealTime()                                                                                    \
+      ->Unit(benchmark::kMillisecond);                                                                   \
+  BENCHMARK_CAPTURE(BM_Guest, name##_jit, #name, vmm::Engine::kJit)                                    \
+      ->Name("Guest/" #name "/jit")                                                                      \
+      ->Iterations(3)                                                                                    \
+      ->UseRealTime()                                                                                    \
+      ->Unit(benchmark::kMillisecond);                                                                   \
+  BENCHMARK_CAPTURE(BM_Guest, name##_tiered, #name, vmm::Engine::kTiered)                              \
+      ->Name("Guest/" #name "/tiered")                                                                   \
+      ->Iterations(3)                                                                                    \
+      ->UseRealTime()                                                                                    \
+      ->Unit(benchmark::kMillisecond)
 
 STROBE_GUEST_BENCHMARK(alu_loop);
 STROBE_GUEST_BENCHMARK(memrand);

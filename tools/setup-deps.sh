@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   llvm-19-dev clang-19 lld-19 libzstd-dev zlib1g-dev libedit-dev libxml2-dev libffi-dev
   libcapstone-dev libgtest-dev libgmock-dev libbenchmark-dev libunicorn-dev
-  qemu-system-mips python3 clang-format cpio gzip xz-utils
+  qemu-system-mips python3 python3-matplotlib clang-format cpio gzip xz-utils
 )
 
 missing=()

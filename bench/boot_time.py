@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Times the Linux boot (start -> shell prompt -> poweroff -> exit) under Strobe's engines and under
+qemu-system-mipsel on the same kernel and initramfs, in one run, and prints the ratios.
+
+usage: bench/boot_time.py [--runs N] [--engines interp,tiered] [BUILD_DIR]
+The kernel and initramfs come from guests/linux/fetch.sh (.cache/linux). Best of N runs per runner.
+"""
+import argparse
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+
+PROMPT = b"strobe:~# "
+
+
+def boot_once(cmd, timeout):
+    """Returns (seconds to 'Linux version', to the prompt, to process exit) or None on failure."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    buf = b""
+    marks = {}
+    sent = False
+    while True:
+        if time.monotonic() - t0 > timeout:
+            p.kill()
+            p.wait()
+            return None
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if not r:
+            if p.poll() is not None:
+                break
+            continue
+        data = os.read(p.stdout.fileno(), 65536)
+        if not data:
+            break
+        buf += data
+        if b"Linux version" in buf and "version" not in marks:
+            marks["version"] = time.monotonic() - t0
+        if PROMPT in buf and not sent:
+            marks["prompt"] = time.monotonic() - t0
+            p.stdin.write(b"poweroff -f\n")
+            p.stdin.flush()
+            sent = True
+    rc = p.wait()
+    end = time.monotonic() - t0
+    if rc != 0 or "prompt" not in marks:
+        sys.stderr.write("boot failed (exit %d): %s\n" % (rc, buf[-400:].decode(errors="replace")))
+        return None
+    return marks.get("version", 0.0), marks["prompt"], end
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--engines", default="interp,tiered")
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("build", nargs="?", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    args = ap.parse_args()
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+    kernel = os.path.join(top, ".cache/linux/vmlinuz")
+    initrd = os.path.join(top, ".cache/linux/initramfs.cpio.gz")
+    if not (os.path.exists(kernel) and os.path.exists(initrd)):
+        sys.exit("no kernel/initramfs: run guests/linux/fetch.sh first")
+    common = ["-M", "malta", "-m", "256", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
+              "-nographic"]
+    runners = [("strobe " + e, [os.path.join(args.build, "strobe"), "run"] + common + ["--engine", e])
+               for e in args.engines.split(",")]
+    qemu = shutil.which("qemu-system-mipsel")
+    if qemu:
+        runners.append(("qemu", [qemu] + common + ["-no-reboot", "-net", "none", "-vga", "none"]))
+    print("host: %d CPUs, load average %s; best of %d runs, wall seconds" %
+          (os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3]), args.runs))
+    best = {}
+    for name, cmd in runners:
+        results = [r for r in (boot_once(cmd, args.timeout) for _ in range(args.runs)) if r]
+        if not results:
+            print("%-16s FAILED" % name)
+            continue
+        best[name] = min(results, key=lambda r: r[2])
+    print("%-16s %14s %12s %14s" % ("runner", "Linux version", "shell", "powered off"))
+    for name, (v, p, e) in best.items():
+        print("%-16s %14.2f %12.2f %14.2f" % (name, v, p, e))
+    if "qemu" in best:
+        q = best["qemu"][2]
+        for name, (_, _, e) in best.items():
+            if name != "qemu":
+                print("%s / qemu (start to power-off): %.2f" % (name, e / q))
+    return 0 if len(best) == len(runners) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
