@@ -16,7 +16,7 @@ namespace strobe::runtime {
 
 // Static properties of the modelled core (24Kc-like; see runtime/README.md for the values and why).
 struct CpuConfig {
-  unsigned tlb_entries = 16;  // 1..64
+  unsigned tlb_entries = 64;  // 1..64; 64 measured best for the Linux boot (vmm/README.md)
   uint32_t prid = 0x00019300;
 };
 

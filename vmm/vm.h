@@ -35,7 +35,7 @@ struct VmConfig {
   bool warp_idle = false;         // WAIT jumps virtual time to the next timer event instead of sleeping
   double timeout_seconds = 0;     // 0: none
   uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
-  unsigned tlb_entries = 16;
+  unsigned tlb_entries = 64;  // measured best for the Linux boot (vmm/README.md)
   Engine engine = Engine::kTiered;
   uint64_t jit_threshold = 256;  // tiered: executions before a block's page is compiled
   unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)

@@ -40,7 +40,7 @@ TEST(RunOptions, Defaults) {
   EXPECT_EQ(o.vm.engine, vmm::Engine::kTiered);
   EXPECT_EQ(o.vm.jit_threshold, 256u);
   EXPECT_EQ(o.vm.jit_opt_level, 0u);
-  EXPECT_EQ(o.vm.tlb_entries, 16u);
+  EXPECT_EQ(o.vm.tlb_entries, 64u);
 }
 
 TEST(RunOptions, RamSizeSyntax) {

@@ -63,7 +63,7 @@ const char* RunUsage() {
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
          "  --jit-threshold N    tiered: block executions before its page is compiled (default 256)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
-         "  --tlb-entries N      guest TLB size, 1-64 (default 16)\n"
+         "  --tlb-entries N      guest TLB size, 1-64 (default 64)\n"
          "  --warp-idle          WAIT jumps virtual time to the next timer event instead of sleeping\n"
          "  --timeout SECONDS    stop a guest that runs longer (exit status 4)\n"
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"

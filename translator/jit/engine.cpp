@@ -13,6 +13,10 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Mem2Reg.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -246,6 +250,8 @@ EngineStats Engine::stats() {
 }
 
 void Engine::BackgroundLoop() {
+  // A lower priority keeps the vCPU thread running when compilers outnumber the free cores.
+  if (options_.nice) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.nice);
   for (;;) {
     std::vector<std::unique_ptr<Region>> batch;
     {

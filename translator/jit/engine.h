@@ -21,6 +21,7 @@ struct CompileOptions {
   unsigned opt_level = 0;      // 0: mem2reg + fast codegen, 1: O1 + codegen "less", 2: O2 + default codegen
   bool keep_listings = false;  // keep IR before/after optimisation and host code size, for strobe dump
   unsigned max_batch = 16;     // regions per module
+  int nice = 0;                // scheduling priority of the compiler thread (the vCPU thread has 0)
 };
 
 struct CompiledRegion {

@@ -36,6 +36,7 @@ Tier::Tier(TierOptions options) : options_(options), engine_(options.compile) {
     CompileOptions o = options_.compile;
     o.opt_level = options_.optimize_level;
     o.max_batch = 4;
+    o.nice = 19;  // only when the first tier's compiler and the vCPU leave a core free
     optimizer_ = std::make_unique<Engine>(o);
   }
 }
@@ -108,10 +109,13 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
 
 void Tier::NoteHot(interp::Interpreter& in, const interp::Block& b) {
   const uint32_t page = b.paddr & runtime::kPageMask;
-  if (pending_.count(b.paddr) || failed_.count(b.paddr) || EntryFor(b.paddr, nullptr)) return;
+  auto p = pending_.find(b.paddr);
+  if ((p != pending_.end() && p->second == generation_[page]) || failed_.count(b.paddr) ||
+      EntryFor(b.paddr, nullptr))
+    return;
   std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
   if (!r) return;
-  for (const RegionBlock& rb : r->blocks) pending_.insert(page | rb.offset);
+  for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
   engine_.Submit(std::move(r));
 }
 
@@ -132,7 +136,10 @@ void Tier::CompileNow(interp::Interpreter& in, const interp::Block& b) {
 
 void Tier::Poll(interp::Interpreter& in) {
   for (auto& cr : engine_.TakeFinished()) {
-    for (const RegionBlock& rb : cr->region->blocks) pending_.erase(cr->region->page | rb.offset);
+    for (const RegionBlock& rb : cr->region->blocks) {
+      auto p = pending_.find(cr->region->page | rb.offset);
+      if (p != pending_.end() && p->second == cr->region->generation) pending_.erase(p);
+    }
     Install(in, std::move(cr));
   }
   if (!optimizer_) return;

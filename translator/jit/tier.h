@@ -36,7 +36,6 @@ struct TierStats {
   uint64_t regions_dropped = 0;
   uint64_t stale_results = 0;
   uint64_t failed = 0;
-  uint64_t native_entries = 0;
   uint64_t reoptimized = 0;
 };
 
@@ -75,8 +74,10 @@ class Tier {
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page
-  std::unordered_set<uint32_t> pending_;               // blocks being compiled
-  std::unordered_set<uint32_t> failed_;                // block addresses not to retry
+  // Blocks being compiled, with their page's code generation when queued: a block rebuilt after the page
+  // was rewritten is not held back by the stale compile of its predecessor.
+  std::unordered_map<uint32_t, uint64_t> pending_;
+  std::unordered_set<uint32_t> failed_;  // block addresses not to retry
   std::vector<std::shared_ptr<CompiledRegion>> zombies_;
   TierStats stats_;
 };

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+// Differential checks between the engines: instruction sequences (ALU, multiply/divide, loads and stores
+// of every width including the unaligned and linked forms, every kind of branch, calls across pages) run
+// as the body of a loop, several times over, under the interpreter, the eager jit engine and the tiered
+// engine; the full register file, HI/LO, PC, the CP0 registers exceptions write and a data buffer must be
+// identical, and the translating engines must really have run translated code.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/jit/jit_support.h"
+
+namespace strobe::test::jt {
+namespace {
+
+constexpr int32_t kIterations = 300;  // per run: past the tiered threshold
+constexpr int kRuns = 4;              // the tiered engine installs after the first run's slice
+constexpr unsigned kDataWords = 160;  // what the memory body reaches
+
+uint32_t R3(Opcode op, uint32_t rd, uint32_t rs, uint32_t rt) {
+  return E(op, {.rs = rs, .rt = rt, .rd = rd});
+}
+uint32_t Imm(Opcode op, uint32_t rt, uint32_t rs, uint32_t imm) {
+  return E(op, {.rs = rs, .rt = rt, .imm = imm & 0xFFFF});
+}
+uint32_t Shift(Opcode op, uint32_t rd, uint32_t rt, uint32_t sa) {
+  return E(op, {.rt = rt, .rd = rd, .sa = sa});
+}
+uint32_t Mem(Opcode op, uint32_t rt, int32_t off, uint32_t base) {
+  return Imm(op, rt, base, static_cast<uint32_t>(off));
+}
+uint32_t HiLo(Opcode op, uint32_t rs, uint32_t rt) {
+  return E(op, {.rs = rs, .rt = rt});
+}
+
+// t9 counts the iterations; the body must not touch t9, a0 (the data buffer) or k0/k1.
+// 0: addiu t9, zero, n; 1: body...; addiu t9, t9, -1; bne t9, zero, 1; nop; wait
+Asm Looped(const Asm& body) {
+  Asm a;
+  a << Addiu(t9, zero, kIterations) << body << Addiu(t9, t9, -1);
+  const int32_t back = -static_cast<int32_t>(a.words().size());  // to word 1, relative to the slot
+  a << Bne(t9, zero, back) << Nop() << kWaitWord;
+  return a;
+}
+
+Asm AluBody() {
+  return Asm{R3(Opcode::ADDU, t0, s0, s1),
+             R3(Opcode::SUBU, t1, s2, t0),
+             Shift(Opcode::SLL, t2, t1, 7),
+             Shift(Opcode::SRL, t3, t1, 13),
+             Shift(Opcode::SRA, t4, s7, 5),
+             Shift(Opcode::ROTR, t5, t1, 11),
+             R3(Opcode::SLLV, t6, t1, s3),
+             R3(Opcode::SRLV, t7, t2, s3),
+             R3(Opcode::SRAV, t8, t3, s4),
+             R3(Opcode::ROTRV, v0, t4, s5),
+             R3(Opcode::AND, s0, t0, t2),
+             R3(Opcode::OR, s1, t3, t5),
+             R3(Opcode::XOR, s2, s2, t6),
+             R3(Opcode::NOR, s3, t7, t8),
+             R3(Opcode::SLT, v1, t1, t2),
+             R3(Opcode::SLTU, a1, t1, t2),
+             Imm(Opcode::SLTI, a2, s2, 0x8123),
+             Imm(Opcode::SLTIU, a3, s2, 0x7123),
+             Imm(Opcode::ANDI, t0, s3, 0xF0F0),
+             Imm(Opcode::ORI, t1, s4, 0x1357),
+             Imm(Opcode::XORI, t2, s5, 0xBEEF),
+             E(Opcode::CLZ, {.rs = t3, .rt = t3, .rd = t3}),
+             E(Opcode::CLO, {.rs = s2, .rt = t4, .rd = t4}),
+             E(Opcode::EXT, {.rs = s1, .rt = t5, .rd = 11, .sa = 5}),
+             E(Opcode::INS, {.rs = t0, .rt = s6, .rd = 20, .sa = 9}),
+             E(Opcode::WSBH, {.rt = s6, .rd = t6}),
+             E(Opcode::SEB, {.rt = t6, .rd = t7}),
+             E(Opcode::SEH, {.rt = t1, .rd = t8}),
+             R3(Opcode::MOVZ, s4, t7, a1),
+             R3(Opcode::MOVN, s5, t8, v1),
+             Lui(gp, 0x9E37),
+             R3(Opcode::ADDU, s7, s7, gp),
+             R3(Opcode::XOR, s7, s7, t2),
+             R3(Opcode::ADDU, s6, s6, s7),
+             R3(Opcode::ADDU, s0, s0, t0),
+             R3(Opcode::XOR, s1, s1, t5),
+             R3(Opcode::ADDU, s2, s2, a2),
+             R3(Opcode::ADDU, s3, s3, a3),
+             R3(Opcode::ADDU, s4, s4, t4),
+             Addiu(s5, s5, 0x2345)};
+}
+
+Asm MulDivBody() {
+  return Asm{HiLo(Opcode::MULT, s0, s1),     R3(Opcode::MFHI, t0, 0, 0),
+             R3(Opcode::MFLO, t1, 0, 0),     HiLo(Opcode::MULTU, s2, s3),
+             HiLo(Opcode::MADD, t0, s4),     HiLo(Opcode::MADDU, t1, s5),
+             HiLo(Opcode::MSUB, s6, t0),     HiLo(Opcode::MSUBU, s7, t1),
+             R3(Opcode::MFHI, t2, 0, 0),     R3(Opcode::MFLO, t3, 0, 0),
+             R3(Opcode::MUL, t4, s0, s3),    HiLo(Opcode::DIV, s1, s2),  // s2 is zero on some iterations
+             R3(Opcode::MFHI, t5, 0, 0),     R3(Opcode::MFLO, t6, 0, 0),
+             HiLo(Opcode::DIV, s4, s5),  // s4 = INT_MIN, s5 = -1 at first
+             R3(Opcode::MFLO, t7, 0, 0),     HiLo(Opcode::DIVU, s3, t4),
+             R3(Opcode::MFHI, t8, 0, 0),     HiLo(Opcode::MTHI, t2, 0),
+             HiLo(Opcode::MTLO, t7, 0),      HiLo(Opcode::MADD, t8, t3),
+             R3(Opcode::ADDU, s0, s0, t2),   R3(Opcode::XOR, s1, s1, t3),
+             Imm(Opcode::ANDI, s2, t4, 0x3), R3(Opcode::ADDU, s3, s3, t5),
+             R3(Opcode::XOR, s6, s6, t6),    R3(Opcode::ADDU, s7, s7, t8),
+             Addiu(s4, s4, 0x321),           Addiu(s5, s5, -7)};
+}
+
+// Loads and stores over the data buffer at a0; s0 walks through it (masked to stay inside).
+Asm MemoryBody() {
+  return Asm{Imm(Opcode::ANDI, t0, s0, 0xFC),
+             R3(Opcode::ADDU, t0, t0, a0),
+             Mem(Opcode::LB, t1, 1, t0),
+             Mem(Opcode::LBU, t2, 2, t0),
+             Mem(Opcode::LH, t3, 2, t0),
+             Mem(Opcode::LHU, t4, 0, t0),
+             Mem(Opcode::LW, t5, 4, t0),
+             R3(Opcode::ADDU, s1, s1, t1),
+             R3(Opcode::XOR, s2, s2, t2),
+             R3(Opcode::ADDU, s3, s3, t3),
+             R3(Opcode::XOR, s4, s4, t4),
+             R3(Opcode::ADDU, s5, s5, t5),
+             Mem(Opcode::SB, s5, 3, t0),
+             Mem(Opcode::SH, s4, 0x100, t0),
+             Mem(Opcode::SW, s1, 0x104, t0),
+             Imm(Opcode::ORI, t6, zero, 0x1234),
+             Mem(Opcode::LWL, t6, 0x105, t0),
+             Mem(Opcode::LWR, t6, 0x102, t0),
+             R3(Opcode::ADDU, s6, s6, t6),
+             Mem(Opcode::SWL, s6, 0x1, t0),
+             Mem(Opcode::SWR, s3, 0x10E, t0),
+             Mem(Opcode::LL, t7, 8, t0),
+             Addiu(t7, t7, 5),
+             Mem(Opcode::SC, t7, 8, t0),
+             R3(Opcode::ADDU, s7, s7, t7),
+             Addiu(s0, s0, 0x1C)};
+}
+
+// Every conditional branch kind (likely and linking forms too) and a call to a function on another page.
+// Each branch skips one `addiu v0, v0, k` when taken; s1 alternates sign, s2 counts.
+Asm BranchBody(uint32_t fn) {
+  Asm a;
+  auto skip = [&](uint32_t branch, int32_t k) {
+    a << branch << Addiu(v1, v1, 1) << Addiu(v0, v0, k);  // slot, then the skipped word
+  };
+  a << Addiu(s2, s2, 1) << Imm(Opcode::ANDI, t0, s2, 3) << Addiu(s1, t0, -2);  // s1 in -2..1
+  skip(Imm(Opcode::BEQ, t0, zero, 1), 1);
+  skip(Imm(Opcode::BNE, t0, zero, 1), 2);
+  skip(E(Opcode::BLEZ, {.rs = s1, .imm = 1}), 4);
+  skip(E(Opcode::BGTZ, {.rs = s1, .imm = 1}), 8);
+  skip(E(Opcode::BLTZ, {.rs = s1, .imm = 1}), 16);
+  skip(E(Opcode::BGEZ, {.rs = s1, .imm = 1}), 32);
+  skip(Imm(Opcode::BEQL, t0, zero, 1), 64);
+  skip(Imm(Opcode::BNEL, t0, zero, 1), 128);
+  skip(E(Opcode::BLEZL, {.rs = s1, .imm = 1}), 256);
+  skip(E(Opcode::BGTZL, {.rs = s1, .imm = 1}), 512);
+  skip(E(Opcode::BLTZL, {.rs = s1, .imm = 1}), 1024);
+  skip(E(Opcode::BGEZL, {.rs = s1, .imm = 1}), 2048);
+  skip(E(Opcode::BLTZAL, {.rs = s1, .imm = 1}), 4096);
+  a << R3(Opcode::ADDU, s3, s3, ra);
+  skip(E(Opcode::BGEZAL, {.rs = s1, .imm = 1}), 8192);
+  a << R3(Opcode::XOR, s4, s4, ra);
+  a << E(Opcode::JAL, {.target = (fn >> 2) & 0x3FFFFFF}) << Addiu(a1, s2, 0);
+  a << R3(Opcode::ADDU, s5, s5, v0);
+  return a;
+}
+
+// The called function (on another page): a little checksum, returned through JR with work in the slot.
+Asm Function() {
+  return Asm{Shift(Opcode::SLL, t1, a1, 3), R3(Opcode::XOR, s6, s6, t1),
+             E(Opcode::JALR, {.rs = ra, .rd = t2}), Addiu(s7, s7, 3)};
+}
+
+// FNV-1a over 256 bytes of the buffer, then stored back; an inner loop.
+Asm FnvBody() {
+  Asm a;
+  a.Li(t0, 0x811C9DC5).Li(t3, 0x01000193);
+  a << Addiu(t1, a0, 0) << Addiu(t2, a0, 256);
+  // inner: lbu t4, 0(t1); xor t0, t0, t4; mul t0, t0, t3; addiu t1, t1, 1; bne t1, t2, inner; nop
+  a << Mem(Opcode::LBU, t4, 0, t1) << R3(Opcode::XOR, t0, t0, t4) << R3(Opcode::MUL, t0, t0, t3)
+    << Addiu(t1, t1, 1) << Bne(t1, t2, -5) << Nop();
+  a << R3(Opcode::ADDU, s0, s0, t0) << Shift(Opcode::SRL, t5, s0, 2) << Imm(Opcode::ANDI, t5, t5, 0xFC)
+    << R3(Opcode::ADDU, t5, t5, a0) << Mem(Opcode::SW, s0, 0, t5);
+  return a;
+}
+
+struct Program {
+  std::string name;
+  Asm code;
+  uint32_t fn_pa = 0;  // where Function() goes, if used
+};
+
+void Seed(TestMachine& m) {
+  runtime::CpuState& c = m.cpu();
+  uint32_t x = 0x12345678;
+  for (unsigned r = 1; r < 32; ++r) {
+    x = x * 1664525u + 1013904223u;
+    c.gpr[r] = x;
+  }
+  c.gpr[s2] = 0;  // DIV by zero on the first iteration of the muldiv body
+  c.gpr[s4] = 0x80000000u;
+  c.gpr[s5] = 0xFFFFFFFFu;
+  c.gpr[a0] = kData;
+  c.hi = 0xCAFEF00D;
+  c.lo = 0x0BADBEEF;
+  for (unsigned i = 0; i < kDataWords; ++i) {
+    x = x * 1664525u + 1013904223u;
+    m.Write32(kDataPa + 4 * i, x);
+  }
+}
+
+struct Outcome {
+  ArchState state;
+  uint64_t installed = 0;
+  bool code_translated = false;
+};
+
+Outcome RunProgram(Engine e, const Program& p) {
+  auto mp = NewMachine(e);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.LoadCode(kCodePa, p.code.words());
+  if (p.fn_pa) m.LoadCode(p.fn_pa, Function().words());
+  Seed(m);
+  for (int run = 0; run < kRuns; ++run) {
+    EXPECT_EQ(m.Run(kCode, 10'000'000), vmm::VmExit::kHalted) << EngineName(e) << " run " << run;
+    EXPECT_EQ(m.cpu().pc, kCode + p.code.size_bytes()) << EngineName(e) << ": an exception was taken";
+    Drain(m);
+  }
+  Outcome o;
+  o.state = Snapshot(m, kDataPa, kDataWords);
+  o.installed = Installed(m);
+  o.code_translated = NativeOf(m, kCodePa) != nullptr;
+  return o;
+}
+
+class Differential : public ::testing::TestWithParam<int> {};
+
+std::vector<Program> Programs() {
+  const uint32_t fn_pa = kCodePa + 0x2000;
+  return {
+      {"alu", Looped(AluBody())},
+      {"muldiv", Looped(MulDivBody())},
+      {"memory", Looped(MemoryBody())},
+      {"branches", Looped(BranchBody(kKseg0 | fn_pa)), fn_pa},
+      {"fnv", Looped(FnvBody())},
+      {"mixed", Looped(Asm() << AluBody() << MemoryBody() << MulDivBody() << BranchBody(kKseg0 | fn_pa)),
+       fn_pa},
+  };
+}
+
+TEST_P(Differential, AllEnginesAgree) {
+  const Program p = Programs()[static_cast<size_t>(GetParam())];
+  SCOPED_TRACE(p.name);
+  Outcome ref = RunProgram(Engine::kInterp, p);
+  for (Engine e : {Engine::kJit, Engine::kTiered}) {
+    Outcome o = RunProgram(e, p);
+    ExpectSameState(ref.state, o.state, EngineName(e));
+    EXPECT_GT(o.installed, 0u) << EngineName(e) << ": nothing was translated";
+    if (e == Engine::kJit) EXPECT_TRUE(o.code_translated) << "the program's entry block should be translated";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Programs, Differential, ::testing::Range(0, 6),
+                         [](const ::testing::TestParamInfo<int>& i) {
+                           return Programs()[static_cast<size_t>(i.param)].name;
+                         });
+
+}  // namespace
+}  // namespace strobe::test::jt

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// Helpers of the translation-tier tests: engine names, a snapshot of the architecturally visible state
+// (GPRs, HI/LO, PC and the CP0 registers exceptions write) and a data buffer, comparisons between
+// engines, and probes that show translated code really ran (tier statistics, the blocks' native entries).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/insn/insn_helpers.h"
+
+namespace strobe::test::jt {
+
+using vmm::Engine;
+
+inline const char* EngineName(Engine e) {
+  switch (e) {
+    case Engine::kInterp: return "interp";
+    case Engine::kJit: return "jit";
+    case Engine::kTiered: return "tiered";
+  }
+  return "?";
+}
+
+inline std::unique_ptr<TestMachine> NewMachine(Engine e) {
+  auto m = std::make_unique<TestMachine>(16u << 20, 16, nullptr, e);
+  EXPECT_TRUE(m->booted());
+  return m;
+}
+
+// Everything a guest can observe after a run (Count/Random aside: they follow the virtual clock).
+struct ArchState {
+  uint32_t gpr[32] = {};
+  uint32_t hi = 0, lo = 0, pc = 0;
+  uint32_t epc = 0, cause = 0, badvaddr = 0, status = 0, entryhi = 0, context = 0;
+  std::vector<uint32_t> data;  // words of a data buffer
+};
+
+inline ArchState Snapshot(TestMachine& m, uint32_t data_pa = kDataPa, unsigned data_words = 0) {
+  ArchState s;
+  const runtime::CpuState& c = m.cpu();
+  for (unsigned i = 0; i < 32; ++i) s.gpr[i] = c.gpr[i];
+  s.hi = c.hi;
+  s.lo = c.lo;
+  s.pc = c.pc;
+  s.epc = c.cp0.epc;
+  s.cause = c.cp0.cause;
+  s.badvaddr = c.cp0.badvaddr;
+  s.status = c.cp0.status;
+  s.entryhi = c.cp0.entryhi;
+  s.context = c.cp0.context;
+  for (unsigned i = 0; i < data_words; ++i) s.data.push_back(m.Read32(data_pa + 4 * i));
+  return s;
+}
+
+// Compares two snapshots field by field, naming the engines in failure messages.
+inline void ExpectSameState(const ArchState& want, const ArchState& got, const std::string& what) {
+  SCOPED_TRACE(what);
+  for (unsigned i = 0; i < 32; ++i) EXPECT_EQ(want.gpr[i], got.gpr[i]) << "GPR " << i;
+  EXPECT_EQ(want.hi, got.hi) << "HI";
+  EXPECT_EQ(want.lo, got.lo) << "LO";
+  EXPECT_EQ(want.pc, got.pc) << "PC";
+  EXPECT_EQ(want.epc, got.epc) << "EPC";
+  EXPECT_EQ(want.cause, got.cause) << "Cause";
+  EXPECT_EQ(want.badvaddr, got.badvaddr) << "BadVAddr";
+  EXPECT_EQ(want.status, got.status) << "Status";
+  EXPECT_EQ(want.entryhi, got.entryhi) << "EntryHi";
+  EXPECT_EQ(want.context, got.context) << "Context";
+  ASSERT_EQ(want.data.size(), got.data.size());
+  for (size_t i = 0; i < want.data.size(); ++i) EXPECT_EQ(want.data[i], got.data[i]) << "data word " << i;
+}
+
+inline const strobe::jit::TierStats& Stats(TestMachine& m) {
+  return m.vm().tier()->stats();
+}
+
+// Did any translated code get installed / entered?
+inline uint64_t Installed(TestMachine& m) {
+  return m.vm().tier() ? Stats(m).regions_installed : 0;
+}
+
+// The translated entry of the decoded block starting at a guest-physical address (null if none).
+inline strobe::jit::NativeFn NativeOf(TestMachine& m, uint32_t paddr) {
+  const auto& blocks = m.vm().interpreter().blocks();
+  auto it = blocks.find(paddr);
+  return it == blocks.end() ? nullptr : it->second->native;
+}
+
+// How often the decoded block at paddr was entered (by the interpreter or, translated, by the dispatcher).
+inline uint64_t ExecCount(TestMachine& m, uint32_t paddr) {
+  const auto& blocks = m.vm().interpreter().blocks();
+  auto it = blocks.find(paddr);
+  return it == blocks.end() ? 0 : it->second->exec_count;
+}
+
+// Waits for background compiles and installs them (a no-op for the interpreter and the eager engine).
+inline void Drain(TestMachine& m) {
+  if (m.vm().tier()) m.vm().tier()->Drain(m.vm().interpreter());
+}
+
+// Runs from pc; on the tiered engine the run is repeated (after draining the compiler) until code at
+// `hot_pa` has a translated entry or `tries` runs have passed. `before_each` restores inputs.
+inline vmm::VmExit RunUntilTranslated(TestMachine& m, uint32_t pc, uint32_t hot_pa,
+                                      const std::function<void()>& before_each, int tries = 8,
+                                      uint64_t max_insns = 10'000'000) {
+  vmm::VmExit e = vmm::VmExit::kError;
+  for (int i = 0; i < tries; ++i) {
+    if (before_each) before_each();
+    e = m.Run(pc, max_insns);
+    Drain(m);
+    if (NativeOf(m, hot_pa)) break;
+  }
+  return e;
+}
+
+}  // namespace strobe::test::jt
