@@ -37,7 +37,7 @@ struct VmConfig {
   uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
   unsigned tlb_entries = 64;  // measured best for the Linux boot (vmm/README.md)
   Engine engine = Engine::kTiered;
-  uint64_t jit_threshold = 256;  // tiered: executions before a block's page is compiled
+  uint64_t jit_threshold = 8000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
   unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)
   bool jit_listings = false;     // keep IR and host code sizes for strobe dump
 };

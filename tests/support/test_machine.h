@@ -31,6 +31,7 @@ class TestMachine {
     cfg.tlb_entries = tlb_entries;
     cfg.warp_idle = true;
     cfg.engine = engine;
+    cfg.jit_threshold = 256;  // tests make code hot with short loops
     // A placeholder image at 0x80100000 so Boot() can run; tests overwrite memory and registers afterwards.
     vmm::ElfSegment seg;
     seg.vaddr = 0x80100000u;

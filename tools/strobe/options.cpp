@@ -61,7 +61,7 @@ const char* RunUsage() {
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
-         "  --jit-threshold N    tiered: block executions before its page is compiled (default 256)\n"
+         "  --jit-threshold N    tiered: block executions before its region is compiled (default 8000)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
          "  --tlb-entries N      guest TLB size, 1-64 (default 64)\n"
          "  --warp-idle          WAIT jumps virtual time to the next timer event instead of sleeping\n"
