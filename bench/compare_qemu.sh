@@ -6,7 +6,7 @@
 #
 # usage: bench/compare_qemu.sh [--runs N] [--timeout SECONDS] [BUILD_DIR [GUEST...]]
 #   BUILD_DIR  CMake build directory with strobe and guests/ (default: build beside this script's parent)
-#   GUEST      guest names (default: alu_loop memrand calls checksum sort hash)
+#   GUEST      guest names (default: alu_loop memrand calls compress tlbmiss checksum sort hash)
 # Output: a table on stdout, BUILD_DIR/bench/results/compare.csv, and compare.png beside it (Debian's
 # python3-matplotlib, which tools/setup-deps.sh installs). Exit status 1 when a guest did not print "<name>: done" under some runner.
 set -euo pipefail
@@ -27,7 +27,7 @@ src_root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src_root/build}
 [ $# -gt 0 ] && shift
 guests=("$@")
-[ ${#guests[@]} -gt 0 ] || guests=(alu_loop memrand calls checksum sort hash)
+[ ${#guests[@]} -gt 0 ] || guests=(alu_loop memrand calls compress tlbmiss checksum sort hash)
 
 strobe=$build/strobe
 gdir=$build/guests

@@ -138,6 +138,8 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
 STROBE_GUEST_BENCHMARK(alu_loop);
 STROBE_GUEST_BENCHMARK(memrand);
 STROBE_GUEST_BENCHMARK(calls);
+STROBE_GUEST_BENCHMARK(compress);
+STROBE_GUEST_BENCHMARK(tlbmiss);
 STROBE_GUEST_BENCHMARK(checksum);
 STROBE_GUEST_BENCHMARK(sort);
 STROBE_GUEST_BENCHMARK(hash);

@@ -62,8 +62,10 @@ class LinuxBoot : public ::testing::Test {
   }
 };
 
-TEST_F(LinuxBoot, BootsToAShellRunsCommandsAndPowersOff) {
-  ConsoleSession s(BootArgs());
+class LinuxBootEngine : public LinuxBoot, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(LinuxBootEngine, BootsToAShellRunsCommandsAndPowersOff) {
+  ConsoleSession s(BootArgs({"--engine", GetParam()}));
   ASSERT_TRUE(s.Expect("Linux version 6.1", kBootTimeout)) << s.output();
   ASSERT_TRUE(s.Expect("CPU0 revision is: 00019300 (MIPS 24Kc)", 60)) << s.output();
   ASSERT_TRUE(s.Expect("serial8250", kBootTimeout)) << s.output();
@@ -97,6 +99,8 @@ TEST_F(LinuxBoot, BootsToAShellRunsCommandsAndPowersOff) {
   EXPECT_TRUE(s.Expect("reboot: Power down", 60)) << s.output();
   EXPECT_EQ(s.Wait(60), 0) << s.output();
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, LinuxBootEngine, ::testing::Values("tiered", "interp"));
 
 TEST_F(LinuxBoot, TruncatedKernelIsRefusedClearly) {
   std::ifstream in(LinuxDir() + "/vmlinuz", std::ios::binary);

@@ -48,23 +48,10 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
     return;
   }
   auto regions = vm.tier()->Installed();
-  std::sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) {
-    uint64_t ea = 0, eb = 0;
-    (void)ea;
-    (void)eb;
-    return a->exec_count > b->exec_count;
-  });
-  // Execution counts: entries of the region's blocks from the dispatcher.
-  for (auto& cr : regions) {
-    cr->exec_count = 0;
-    for (const auto& rb : cr->region->blocks) {
-      auto it = vm.interpreter().blocks().find(cr->region->page | rb.offset);
-      if (it != vm.interpreter().blocks().end() && it->second->native_region == cr.get())
-        cr->exec_count += it->second->exec_count;
-    }
-  }
-  std::stable_sort(regions.begin(), regions.end(),
-                   [](const auto& a, const auto& b) { return a->exec_count > b->exec_count; });
+  // Execution counts: entries into each region (from the dispatcher and from chained jumps), counted by the
+  // translated code itself.
+  for (auto& cr : regions) cr->exec_count = cr->region->entries;
+  std::stable_sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) { return a->exec_count > b->exec_count; });
   size_t limit = regions.size();
   uint32_t addr = 0;
   bool by_addr = false;
