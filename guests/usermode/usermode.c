@@ -29,8 +29,8 @@ struct pte_pair {
 #define SYS_REPORT 5
 
 extern const uint8_t user_code_begin[], user_code_end[];
-int user_run(uint32_t pc, uint32_t asid);
-_Noreturn void user_exit_to_kernel(int code);
+uint32_t user_run(uint32_t pc, uint32_t asid, uint32_t status_bits);
+_Noreturn void user_exit_to_kernel(uint32_t value);
 
 volatile uint32_t refill_count;   // incremented by refill.S
 static volatile uint32_t ticks, n_tlbl, n_tlbs, n_mod, n_adel, n_syscall, n_user_exc;
@@ -144,7 +144,7 @@ static void do_syscall(struct frame *f)
     f->epc += 4;
     switch (f->r[2]) {
     case SYS_WRITE: user_write(a0); break;
-    case SYS_EXIT: user_exit_to_kernel((int)a0);
+    case SYS_EXIT: user_exit_to_kernel(a0);
     case SYS_TICKS: f->r[2] = ticks; break;
     case SYS_ASID:
         mtc0(CP0_ENTRYHI, 0, (mfc0(CP0_ENTRYHI, 0) & ~0xffu) | (a0 & 0xff));
@@ -155,7 +155,7 @@ static void do_syscall(struct frame *f)
         break;
     default:
         printf("bad syscall %u\n", f->r[2]);
-        user_exit_to_kernel(-1);
+        user_exit_to_kernel((uint32_t)-1);
     }
 }
 
@@ -176,7 +176,7 @@ static void fix_tlb(struct frame *f, uint32_t code)
         p->lo[odd] |= ENTRYLO_V;
     } else {
         printf("user fault: unmapped va=0x%08x epc=0x%08x code=%u\n", f->badvaddr, f->epc, code);
-        user_exit_to_kernel(-2);
+        user_exit_to_kernel((uint32_t)-2);
     }
     tlb_update(f->badvaddr);
 }
@@ -213,7 +213,7 @@ void mips_exception(struct frame *f)
         break;
     default:
         printf("unexpected user exception code=%u epc=0x%08x\n", code, f->epc);
-        user_exit_to_kernel(-3);
+        user_exit_to_kernel((uint32_t)-3);
     }
 }
 
@@ -255,7 +255,7 @@ int main(void)
     check("wired", mfc0(CP0_WIRED, 0), 2);
 
     mtc0(CP0_COMPARE, 0, mfc0(CP0_COUNT, 0) + TIMER_INTERVAL);
-    int rc = user_run(USER_CODE, 1);
+    int rc = (int)user_run(USER_CODE, 1, ST_IE | ST_IM7);  // the timer interrupts user code
     mtc0(CP0_COMPARE, 0, mfc0(CP0_COUNT, 0) - 1);   // ack; IM7 is off again
 
     printf("events: refill=%u tlbl=%u tlbs=%u mod=%u adel=%u syscall=%u timer=%u user_exc=%u\n",

@@ -24,7 +24,7 @@ struct refill_state {
 volatile struct refill_state tlbmiss_refill_state;
 
 extern const uint8_t user_code_begin[], user_code_end[], refill_begin[], refill_end[];
-uint32_t user_run(uint32_t pc, uint32_t asid);
+uint32_t user_run(uint32_t pc, uint32_t asid, uint32_t status_bits);
 _Noreturn void user_exit_to_kernel(uint32_t value);
 
 static uint32_t next_frame = FRAME_POOL;
@@ -119,7 +119,7 @@ int main(void)
     tlbmiss_refill_state.top = ntlb - 1;
     copy_words(0x80000000u, refill_begin, refill_end);
 
-    uint32_t sum = user_run(USER_CODE, 0);
+    uint32_t sum = user_run(USER_CODE, 0, 0);  // interrupts stay off in user mode
     uint32_t refills = tlbmiss_refill_state.count;
 
     uint32_t want_sum = total * (PASSES / 2048);
