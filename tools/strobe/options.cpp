@@ -63,6 +63,7 @@ const char* RunUsage() {
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
          "  --jit-threshold N    tiered: block executions before its region is compiled (default 8000)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
+         "  --jit-reoptimize N   tiered: region entries before it is recompiled at O1 (default 2000; 0: never)\n"
          "  --tlb-entries N      guest TLB size, 1-64 (default 64)\n"
          "  --warp-idle          WAIT jumps virtual time to the next timer event instead of sleeping\n"
          "  --timeout SECONDS    stop a guest that runs longer (exit status 4)\n"
@@ -164,6 +165,14 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         return false;
       }
       o.vm.jit_threshold = static_cast<uint64_t>(n);
+    } else if (a == "--jit-reoptimize") {
+      if (!value(i, &v)) return false;
+      double n;
+      if (!ParseNumber(v, &n) || n != static_cast<uint64_t>(n)) {
+        *error = "bad --jit-reoptimize '" + v + "' (a count; 0 turns the second tier off)";
+        return false;
+      }
+      o.vm.jit_reoptimize_after = static_cast<uint64_t>(n);
     } else if (a == "--jit-opt") {
       if (!value(i, &v)) return false;
       if (v != "0" && v != "1" && v != "2") {

@@ -27,7 +27,7 @@ struct TierOptions {
   unsigned max_insns = 512;
   CompileOptions compile;
   // Second tier: regions entered this often are compiled again with optimize_level (0: never).
-  uint64_t optimize_after = 20000;
+  uint64_t optimize_after = 2000;
   unsigned optimize_level = 1;
 };
 
