@@ -109,7 +109,8 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
   if (engine == vmm::Engine::kInterp) {
     g_interp_seconds[name] = per_run;
   } else {
-    state.counters["regions"] = benchmark::Counter(static_cast<double>(regions), benchmark::Counter::kAvgIterations);
+    state.counters["regions"] =
+        benchmark::Counter(static_cast<double>(regions), benchmark::Counter::kAvgIterations);
     state.counters["ms_per_region"] = regions ? compile_ms / static_cast<double>(regions) : 0.0;
     if (g_interp_seconds.count(name) && per_run > 0)
       state.counters["speedup_vs_interp"] = g_interp_seconds[name] / per_run;
@@ -118,21 +119,21 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
 
 // Each run takes 0.1-0.6 s here, so a fixed small iteration count keeps the whole suite well under a minute.
 // Wall time (UseRealTime): the tiered engine compiles on a second thread, which CPU time would not show.
-#define STROBE_GUEST_BENCHMARK(name)                                                                    \
-  BENCHMARK_CAPTURE(BM_Guest, name##_interp, #name, vmm::Engine::kInterp)                              \
-      ->Name("Guest/" #name "/interp")                                                                   \
-      ->Iterations(3)                                                                                    \
-      ->UseRealTime()                                                                                    \
-      ->Unit(benchmark::kMillisecond);                                                                   \
-  BENCHMARK_CAPTURE(BM_Guest, name##_jit, #name, vmm::Engine::kJit)                                    \
-      ->Name("Guest/" #name "/jit")                                                                      \
-      ->Iterations(3)                                                                                    \
-      ->UseRealTime()                                                                                    \
-      ->Unit(benchmark::kMillisecond);                                                                   \
-  BENCHMARK_CAPTURE(BM_Guest, name##_tiered, #name, vmm::Engine::kTiered)                              \
-      ->Name("Guest/" #name "/tiered")                                                                   \
-      ->Iterations(3)                                                                                    \
-      ->UseRealTime()                                                                                    \
+#define STROBE_GUEST_BENCHMARK(name)                                      \
+  BENCHMARK_CAPTURE(BM_Guest, name##_interp, #name, vmm::Engine::kInterp) \
+      ->Name("Guest/" #name "/interp")                                    \
+      ->Iterations(3)                                                     \
+      ->UseRealTime()                                                     \
+      ->Unit(benchmark::kMillisecond);                                    \
+  BENCHMARK_CAPTURE(BM_Guest, name##_jit, #name, vmm::Engine::kJit)       \
+      ->Name("Guest/" #name "/jit")                                       \
+      ->Iterations(3)                                                     \
+      ->UseRealTime()                                                     \
+      ->Unit(benchmark::kMillisecond);                                    \
+  BENCHMARK_CAPTURE(BM_Guest, name##_tiered, #name, vmm::Engine::kTiered) \
+      ->Name("Guest/" #name "/tiered")                                    \
+      ->Iterations(3)                                                     \
+      ->UseRealTime()                                                     \
       ->Unit(benchmark::kMillisecond)
 
 STROBE_GUEST_BENCHMARK(alu_loop);

@@ -35,12 +35,14 @@ struct VmConfig {
   bool warp_idle = false;         // WAIT jumps virtual time to the next timer event instead of sleeping
   double timeout_seconds = 0;     // 0: none
   uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
-  unsigned tlb_entries = 64;  // measured best for the Linux boot (vmm/README.md)
+  unsigned tlb_entries = 64;      // measured best for the Linux boot (vmm/README.md)
   Engine engine = Engine::kTiered;
-  uint64_t jit_threshold = 8000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
-  uint64_t jit_reoptimize_after = 2000;  // second tier: region entries before it is recompiled at O1 (0: never)
-  unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)
-  bool jit_listings = false;     // keep IR and host code sizes for strobe dump
+  uint64_t jit_threshold =
+      8000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
+  uint64_t jit_reoptimize_after =
+      2000;                    // second tier: region entries before it is recompiled at O1 (0: never)
+  unsigned jit_opt_level = 0;  // measured best for boot and short workloads (translator/README.md)
+  bool jit_listings = false;   // keep IR and host code sizes for strobe dump
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };

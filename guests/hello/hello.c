@@ -2,8 +2,7 @@
 // Smallest guest: one line on the console, then power off via rt_exit(0).
 #include "rt.h"
 
-int main(void)
-{
-    uart_puts("Hello from Strobe guest\n");
-    return 0;
+int main(void) {
+  uart_puts("Hello from Strobe guest\n");
+  return 0;
 }

@@ -4,68 +4,62 @@
 #include "workload.h"
 
 #define TOTAL_BYTES (4u << 20)
-#define CHUNK       (64u << 10)
+#define CHUNK (64u << 10)
 
 static uint32_t crc_table[256];
 static uint8_t buf[CHUNK];
 
-static void crc32_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
+static void crc32_init(void) {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    crc_table[i] = c;
+  }
 }
 
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, uint32_t n)
-{
-    crc = ~crc;
-    while (n--)
-        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
+static uint32_t crc32_update(uint32_t crc, const uint8_t* p, uint32_t n) {
+  crc = ~crc;
+  while (n--) crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+  return ~crc;
 }
 
-static uint32_t adler32_update(uint32_t adler, const uint8_t *p, uint32_t n)
-{
-    uint32_t a = adler & 0xffff, b = adler >> 16;
-    while (n) {
-        // 5552 is the largest block for which b cannot overflow 32 bits.
-        uint32_t block = n < 5552 ? n : 5552;
-        n -= block;
-        while (block--) {
-            a += *p++;
-            b += a;
-        }
-        a %= 65521;
-        b %= 65521;
+static uint32_t adler32_update(uint32_t adler, const uint8_t* p, uint32_t n) {
+  uint32_t a = adler & 0xffff, b = adler >> 16;
+  while (n) {
+    // 5552 is the largest block for which b cannot overflow 32 bits.
+    uint32_t block = n < 5552 ? n : 5552;
+    n -= block;
+    while (block--) {
+      a += *p++;
+      b += a;
     }
-    return (b << 16) | a;
+    a %= 65521;
+    b %= 65521;
+  }
+  return (b << 16) | a;
 }
 
-int workload_main(void)
-{
-    crc32_init();
-    // Known-answer check: CRC-32("123456789") = 0xcbf43926, Adler-32 = 0x091e01de.
-    static const uint8_t kat[] = "123456789";
-    uint32_t kc = crc32_update(0, kat, 9), ka = adler32_update(1, kat, 9);
-    wl_printf("kat crc32=%08x adler32=%08x\n", kc, ka);
+int workload_main(void) {
+  crc32_init();
+  // Known-answer check: CRC-32("123456789") = 0xcbf43926, Adler-32 = 0x091e01de.
+  static const uint8_t kat[] = "123456789";
+  uint32_t kc = crc32_update(0, kat, 9), ka = adler32_update(1, kat, 9);
+  wl_printf("kat crc32=%08x adler32=%08x\n", kc, ka);
 
-    uint32_t seed = 0x12345678u, crc = 0, adler = 1, sum = 0;
-    for (uint32_t done = 0; done < TOTAL_BYTES; done += CHUNK) {
-        for (uint32_t i = 0; i < CHUNK; i += 4) {
-            uint32_t r = wl_rand(&seed);
-            buf[i] = (uint8_t)r;
-            buf[i + 1] = (uint8_t)(r >> 8);
-            buf[i + 2] = (uint8_t)(r >> 16);
-            buf[i + 3] = (uint8_t)(r >> 24);
-            sum += r;
-        }
-        crc = crc32_update(crc, buf, CHUNK);
-        adler = adler32_update(adler, buf, CHUNK);
+  uint32_t seed = 0x12345678u, crc = 0, adler = 1, sum = 0;
+  for (uint32_t done = 0; done < TOTAL_BYTES; done += CHUNK) {
+    for (uint32_t i = 0; i < CHUNK; i += 4) {
+      uint32_t r = wl_rand(&seed);
+      buf[i] = (uint8_t)r;
+      buf[i + 1] = (uint8_t)(r >> 8);
+      buf[i + 2] = (uint8_t)(r >> 16);
+      buf[i + 3] = (uint8_t)(r >> 24);
+      sum += r;
     }
-    wl_printf("bytes=%u crc32=%08x adler32=%08x sum=%08x\n", TOTAL_BYTES, crc, adler, sum);
-    wl_printf("checksum: done\n");
-    return (kc == 0xcbf43926u && ka == 0x091e01deu) ? 0 : 1;
+    crc = crc32_update(crc, buf, CHUNK);
+    adler = adler32_update(adler, buf, CHUNK);
+  }
+  wl_printf("bytes=%u crc32=%08x adler32=%08x sum=%08x\n", TOTAL_BYTES, crc, adler, sum);
+  wl_printf("checksum: done\n");
+  return (kc == 0xcbf43926u && ka == 0x091e01deu) ? 0 : 1;
 }

@@ -6,10 +6,10 @@
 #define TOTAL_BYTES (1u << 20)
 
 struct sha256 {
-    uint32_t h[8];
-    uint8_t block[64];
-    uint32_t used;       // bytes in block
-    uint32_t total_lo;   // message length in bytes (fits 32 bits here)
+  uint32_t h[8];
+  uint8_t block[64];
+  uint32_t used;      // bytes in block
+  uint32_t total_lo;  // message length in bytes (fits 32 bits here)
 };
 
 static const uint32_t K[64] = {
@@ -23,96 +23,99 @@ static const uint32_t K[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static inline uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-static void sha256_block(uint32_t h[8], const uint8_t *p)
-{
-    uint32_t w[64];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        hh = g; g = f; f = e; e = d + t1;
-        d = c; c = b; b = a; a = t1 + t2;
-    }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
-    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+static inline uint32_t ror(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
 }
 
-static void sha256_init(struct sha256 *s)
-{
-    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    for (int i = 0; i < 8; i++)
-        s->h[i] = iv[i];
+static void sha256_block(uint32_t h[8], const uint8_t* p) {
+  uint32_t w[64];
+  for (int i = 0; i < 16; i++)
+    w[i] =
+        (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+  for (int i = 16; i < 64; i++) {
+    uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+  for (int i = 0; i < 64; i++) {
+    uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+    uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += hh;
+}
+
+static void sha256_init(struct sha256* s) {
+  static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  for (int i = 0; i < 8; i++) s->h[i] = iv[i];
+  s->used = 0;
+  s->total_lo = 0;
+}
+
+static void sha256_byte(struct sha256* s, uint8_t byte) {
+  s->block[s->used++] = byte;
+  s->total_lo++;
+  if (s->used == 64) {
+    sha256_block(s->h, s->block);
     s->used = 0;
-    s->total_lo = 0;
+  }
 }
 
-static void sha256_byte(struct sha256 *s, uint8_t byte)
-{
-    s->block[s->used++] = byte;
-    s->total_lo++;
-    if (s->used == 64) {
-        sha256_block(s->h, s->block);
-        s->used = 0;
+static void sha256_final(struct sha256* s) {
+  uint32_t bits_lo = s->total_lo << 3, bits_hi = s->total_lo >> 29;
+  uint32_t len = s->total_lo;
+  sha256_byte(s, 0x80);
+  while (s->used != 56) sha256_byte(s, 0);
+  for (int i = 3; i >= 0; i--) sha256_byte(s, (uint8_t)(bits_hi >> (8 * i)));
+  for (int i = 3; i >= 0; i--) sha256_byte(s, (uint8_t)(bits_lo >> (8 * i)));
+  s->total_lo = len;
+}
+
+static void print_digest(const char* label, const uint32_t h[8]) {
+  wl_printf("%s=", label);
+  for (int i = 0; i < 8; i++) wl_printf("%08x", h[i]);
+  wl_printf("\n");
+}
+
+int workload_main(void) {
+  struct sha256 s;
+  sha256_init(&s);
+  sha256_byte(&s, 'a');
+  sha256_byte(&s, 'b');
+  sha256_byte(&s, 'c');
+  sha256_final(&s);
+  print_digest("sha256(abc)", s.h);
+  int ok = s.h[0] == 0xba7816bfu && s.h[7] == 0xf20015adu;
+
+  uint32_t seed = 0x9E3779B9u, fnv = 2166136261u;
+  sha256_init(&s);
+  for (uint32_t i = 0; i < TOTAL_BYTES; i += 4) {
+    uint32_t r = wl_rand(&seed);
+    for (int k = 0; k < 4; k++) {
+      uint8_t byte = (uint8_t)(r >> (8 * k));
+      sha256_byte(&s, byte);
+      fnv = (fnv ^ byte) * 16777619u;
     }
-}
-
-static void sha256_final(struct sha256 *s)
-{
-    uint32_t bits_lo = s->total_lo << 3, bits_hi = s->total_lo >> 29;
-    uint32_t len = s->total_lo;
-    sha256_byte(s, 0x80);
-    while (s->used != 56)
-        sha256_byte(s, 0);
-    for (int i = 3; i >= 0; i--)
-        sha256_byte(s, (uint8_t)(bits_hi >> (8 * i)));
-    for (int i = 3; i >= 0; i--)
-        sha256_byte(s, (uint8_t)(bits_lo >> (8 * i)));
-    s->total_lo = len;
-}
-
-static void print_digest(const char *label, const uint32_t h[8])
-{
-    wl_printf("%s=", label);
-    for (int i = 0; i < 8; i++)
-        wl_printf("%08x", h[i]);
-    wl_printf("\n");
-}
-
-int workload_main(void)
-{
-    struct sha256 s;
-    sha256_init(&s);
-    sha256_byte(&s, 'a');
-    sha256_byte(&s, 'b');
-    sha256_byte(&s, 'c');
-    sha256_final(&s);
-    print_digest("sha256(abc)", s.h);
-    int ok = s.h[0] == 0xba7816bfu && s.h[7] == 0xf20015adu;
-
-    uint32_t seed = 0x9E3779B9u, fnv = 2166136261u;
-    sha256_init(&s);
-    for (uint32_t i = 0; i < TOTAL_BYTES; i += 4) {
-        uint32_t r = wl_rand(&seed);
-        for (int k = 0; k < 4; k++) {
-            uint8_t byte = (uint8_t)(r >> (8 * k));
-            sha256_byte(&s, byte);
-            fnv = (fnv ^ byte) * 16777619u;
-        }
-    }
-    sha256_final(&s);
-    wl_printf("bytes=%u fnv1a=%08x\n", TOTAL_BYTES, fnv);
-    print_digest("sha256", s.h);
-    wl_printf("hash: done\n");
-    return ok ? 0 : 1;
+  }
+  sha256_final(&s);
+  wl_printf("bytes=%u fnv1a=%08x\n", TOTAL_BYTES, fnv);
+  print_digest("sha256", s.h);
+  wl_printf("hash: done\n");
+  return ok ? 0 : 1;
 }

@@ -3,15 +3,13 @@
 #include "rt.h"
 #include "workload.h"
 
-void wl_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
+void wl_printf(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
 }
 
-int main(void)
-{
-    return workload_main();
+int main(void) {
+  return workload_main();
 }

@@ -8,19 +8,18 @@
 #include <stdint.h>
 
 // printf subset available on both sides: %u %d %x %08x %s.
-void wl_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void wl_printf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Runs the workload, prints its result lines; returns 0 on success.
 int workload_main(void);
 
 // xorshift32: deterministic data without libc.
-static inline uint32_t wl_rand(uint32_t *state)
-{
-    uint32_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *state = x;
+static inline uint32_t wl_rand(uint32_t* state) {
+  uint32_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return *state = x;
 }
 
 #endif

@@ -255,7 +255,9 @@ TEST_P(Differential, AllEnginesAgree) {
     Outcome o = RunProgram(e, p);
     ExpectSameState(ref.state, o.state, EngineName(e));
     EXPECT_GT(o.installed, 0u) << EngineName(e) << ": nothing was translated";
-    if (e == Engine::kJit) EXPECT_TRUE(o.code_translated) << "the program's entry block should be translated";
+    if (e == Engine::kJit) {
+      EXPECT_TRUE(o.code_translated) << "the program's entry block should be translated";
+    }
   }
 }
 

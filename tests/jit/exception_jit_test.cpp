@@ -41,7 +41,9 @@ ArchState RunAll(const Setup& setup, uint32_t check_pa, uint64_t max_insns = 1'0
     Result r = RunOn(e, setup, check_pa, max_insns);
     EXPECT_EQ(r.exit, ref.exit) << EngineName(e);
     ExpectSameState(ref.state, r.state, EngineName(e));
-    if (e == Engine::kJit) EXPECT_TRUE(r.translated) << "the faulting code should have run translated";
+    if (e == Engine::kJit) {
+      EXPECT_TRUE(r.translated) << "the faulting code should have run translated";
+    }
   }
   return ref.state;
 }

@@ -53,7 +53,7 @@ TEST(Uart16550, DetectionSequenceOfTheLinuxDriver) {
   EXPECT_EQ(b.Read(kCom1 + 1, 1), 0u);
   b.board.IoWrite(kCom1 + 1, 1, 0x0F);
   EXPECT_EQ(b.Read(kCom1 + 1, 1), 0x0Fu);
-  b.board.IoWrite(kCom1 + 2, 1, 0x01);             // FIFO enable
+  b.board.IoWrite(kCom1 + 2, 1, 0x01);            // FIFO enable
   EXPECT_EQ(b.Read(kCom1 + 2, 1) & 0xC0, 0xC0u);  // 16550A: FIFOs reported enabled
   b.board.IoWrite(kCom1 + 2, 1, 0x21);
   EXPECT_EQ(b.Read(kCom1 + 2, 1) & 0x20, 0u);  // no 64-byte FIFO
@@ -99,9 +99,9 @@ TEST(MaltaBoard, AddressMap) {
   EXPECT_EQ(b.Read(0x1FC00010, 2), 0x0420u);
   EXPECT_EQ(b.Read(vmm::MaltaBoard::kIoBase + 0x60, 1), 0xFFu);  // no i8042: all ones
   EXPECT_EQ(b.Read(vmm::MaltaBoard::kIoBase + 0x2F8, 4), 0xFFFFFFFFu);
-  EXPECT_EQ(b.Read(0x1E000000), 0u);          // empty slot reads zero
-  EXPECT_EQ(b.Read(0x1F000210), 0u);          // FPGA jumpers: 33 MHz PCI clock
-  EXPECT_EQ(b.Read(0x1F000208), 0x10u);       // FPGA status: little-endian
+  EXPECT_EQ(b.Read(0x1E000000), 0u);               // empty slot reads zero
+  EXPECT_EQ(b.Read(0x1F000210), 0u);               // FPGA jumpers: 33 MHz PCI clock
+  EXPECT_EQ(b.Read(0x1F000208), 0x10u);            // FPGA status: little-endian
   EXPECT_TRUE(b.board.IoWrite(0x1E000000, 4, 1));  // ignored, no fault
   uint32_t v;
   EXPECT_FALSE(b.board.IoRead(0x20000000, 4, &v));  // beyond 512 MiB nothing answers: bus error

@@ -22,9 +22,10 @@ std::string Error(std::vector<std::string> args) {
 }
 
 TEST(RunOptions, QemuCommandLineWorksUnchanged) {
-  auto o = Parse({"-M", "malta", "-m", "128", "-kernel", "vmlinuz", "-initrd", "initrd.gz", "-append",
-                  "console=ttyS0 rdinit=/init", "-nographic", "-no-reboot", "-serial", "mon:stdio", "-net", "none",
-                  "-vga", "none", "-cpu", "24Kc"});
+  auto o = Parse({"-M",         "malta",      "-m",        "128",       "-kernel",
+                  "vmlinuz",    "-initrd",    "initrd.gz", "-append",   "console=ttyS0 rdinit=/init",
+                  "-nographic", "-no-reboot", "-serial",   "mon:stdio", "-net",
+                  "none",       "-vga",       "none",      "-cpu",      "24Kc"});
   EXPECT_EQ(o.vm.ram_bytes, 128u << 20);
   EXPECT_EQ(o.vm.kernel, "vmlinuz");
   EXPECT_EQ(o.vm.initrd, "initrd.gz");

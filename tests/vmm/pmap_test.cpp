@@ -23,8 +23,8 @@ TEST(Monitor, AllocatesReleasesAndReusesPages) {
   m.Release(a);
   EXPECT_EQ(m.pages_in_use(), 3u);
   uint8_t* b = m.AllocPages(1);
-  EXPECT_EQ(b, a);      // the freed page is reused...
-  EXPECT_EQ(b[0], 0);   // ...and reads as zero
+  EXPECT_EQ(b, a);                                    // the freed page is reused...
+  EXPECT_EQ(b[0], 0);                                 // ...and reads as zero
   EXPECT_EQ(m.AllocPages(size_t{1} << 30), nullptr);  // larger than the pool: refused, not a crash
 }
 
@@ -73,9 +73,9 @@ TEST(Pmap, GuestStoreBreaksSharingAndOtherVmKeepsItsData) {
   b.Write32(0x8000, 0x11111111);
   // Code: lw $2 from kseg0 0x80008000 (0x80010000 - 0x8000); sw $3 there; lw $4 back; wait.
   const std::vector<uint32_t> code = {
-      E(Opcode::LUI, {.rt = 1, .imm = 0x8001}),       E(Opcode::LW, {.rs = 1, .rt = 2, .imm = 0x8000}),
+      E(Opcode::LUI, {.rt = 1, .imm = 0x8001}),          E(Opcode::LW, {.rs = 1, .rt = 2, .imm = 0x8000}),
       E(Opcode::ORI, {.rs = 0, .rt = 3, .imm = 0x2222}), E(Opcode::SW, {.rs = 1, .rt = 3, .imm = 0x8000}),
-      E(Opcode::LW, {.rs = 1, .rt = 4, .imm = 0x8000}), kWaitWord};
+      E(Opcode::LW, {.rs = 1, .rt = 4, .imm = 0x8000}),  kWaitWord};
   a.LoadCode(0x1000, code);
   b.LoadCode(0x1000, code);
   // Run A once so its soft TLB caches the page, then share, then run again: the cached fast write path

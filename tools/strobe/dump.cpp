@@ -51,7 +51,8 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
   // Execution counts: entries into each region (from the dispatcher and from chained jumps), counted by the
   // translated code itself.
   for (auto& cr : regions) cr->exec_count = cr->region->entries;
-  std::stable_sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) { return a->exec_count > b->exec_count; });
+  std::stable_sort(regions.begin(), regions.end(),
+                   [](const auto& a, const auto& b) { return a->exec_count > b->exec_count; });
   size_t limit = regions.size();
   uint32_t addr = 0;
   bool by_addr = false;

@@ -108,7 +108,7 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
           auto obj = llvm::object::ObjectFile::createObjectFile(buf->getMemBufferRef());
           if (!obj) {
             llvm::consumeError(obj.takeError());
-            return std::move(buf);
+            return buf;
           }
           for (const llvm::object::SymbolRef& sym : (*obj)->symbols()) {
             auto name = sym.getName();
@@ -121,7 +121,7 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
               impl->symbol_sizes[name->str()] = llvm::object::ELFSymbolRef(sym).getSize();
             }
           }
-          return std::move(buf);
+          return buf;
         });
   }
   worker_ = std::thread([this] { BackgroundLoop(); });

@@ -21,9 +21,9 @@ struct Block;
 namespace strobe::jit {
 
 struct TierOptions {
-  bool eager = false;        // compile before first execution (the jit engine)
+  bool eager = false;         // compile before first execution (the jit engine)
   uint64_t threshold = 8000;  // executions that make a block hot (tiered)
-  unsigned max_blocks = 64;  // region size limits: LLVM's time grows faster than linearly with them
+  unsigned max_blocks = 64;   // region size limits: LLVM's time grows faster than linearly with them
   unsigned max_insns = 512;
   CompileOptions compile;
   // Second tier: regions entered this often are compiled again with optimize_level (0: never).

@@ -50,7 +50,9 @@ DecodedInsn Decode(uint32_t word) {
   return d;
 }
 
-const Encoding& EncodingOf(Opcode op) { return kEncodings[static_cast<size_t>(op)]; }
+const Encoding& EncodingOf(Opcode op) {
+  return kEncodings[static_cast<size_t>(op)];
+}
 
 std::string_view NameOf(Opcode op) {
   if (op == Opcode::kInvalid) return "(reserved)";

@@ -59,9 +59,13 @@ consteval uint32_t PatternBits(std::string_view p, bool want_mask) {
 }  // namespace detail
 
 inline constexpr std::array<Encoding, kNumOpcodes> kEncodings = {{
-#define INSN(name, pattern, flags)                                                                  \
-  Encoding{Opcode::name, #name, pattern, detail::PatternBits(pattern, true),                        \
-           detail::PatternBits(pattern, false), static_cast<uint16_t>(flags)},
+#define INSN(name, pattern, flags)              \
+  Encoding{Opcode::name,                        \
+           #name,                               \
+           pattern,                             \
+           detail::PatternBits(pattern, true),  \
+           detail::PatternBits(pattern, false), \
+           static_cast<uint16_t>(flags)},
 #include "translator/mips/mips32.inc"
 #undef INSN
 }};

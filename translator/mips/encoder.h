@@ -11,10 +11,10 @@ namespace strobe::mips {
 
 struct Fields {
   uint32_t rs = 0, rt = 0, rd = 0, sa = 0;  // also msb ('m' = rd position) and lsb ('l' = sa position)
-  uint32_t imm = 0;                          // 16-bit immediate ('i')
-  uint32_t target = 0;                       // 26-bit jump target ('j')
-  uint32_t code = 0;                         // 'c' bits (code, stype, hint, sel), filled low bits first
-  uint32_t op = 0;                           // 'o' bits (CACHE/PREF operation)
+  uint32_t imm = 0;                         // 16-bit immediate ('i')
+  uint32_t target = 0;                      // 26-bit jump target ('j')
+  uint32_t code = 0;                        // 'c' bits (code, stype, hint, sel), filled low bits first
+  uint32_t op = 0;                          // 'o' bits (CACHE/PREF operation)
 };
 
 constexpr uint32_t Encode(const Encoding& e, const Fields& f) {
@@ -34,8 +34,10 @@ constexpr uint32_t Encode(const Encoding& e, const Fields& f) {
       switch (ch) {
         case 's': v = f.rs; break;
         case 't': v = f.rt; break;
-        case 'd': case 'm': v = f.rd; break;
-        case 'a': case 'l': v = f.sa; break;
+        case 'd':
+        case 'm': v = f.rd; break;
+        case 'a':
+        case 'l': v = f.sa; break;
         case 'i': v = f.imm; break;
         case 'j': v = f.target; break;
         case 'c': v = f.code; break;
@@ -49,6 +51,8 @@ constexpr uint32_t Encode(const Encoding& e, const Fields& f) {
   return word;
 }
 
-constexpr uint32_t Encode(Opcode op, const Fields& f) { return Encode(kEncodings[static_cast<size_t>(op)], f); }
+constexpr uint32_t Encode(Opcode op, const Fields& f) {
+  return Encode(kEncodings[static_cast<size_t>(op)], f);
+}
 
 }  // namespace strobe::mips

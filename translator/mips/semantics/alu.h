@@ -7,16 +7,28 @@
 namespace strobe::mips::sem {
 
 namespace detail {
-inline uint32_t Rotr(uint32_t x, unsigned n) { return n ? (x >> n) | (x << (32 - n)) : x; }
-inline bool AddOverflows(uint32_t a, uint32_t b, uint32_t sum) { return ((a ^ sum) & (b ^ sum)) >> 31; }
-inline bool SubOverflows(uint32_t a, uint32_t b, uint32_t diff) { return ((a ^ b) & (a ^ diff)) >> 31; }
+inline uint32_t Rotr(uint32_t x, unsigned n) {
+  return n ? (x >> n) | (x << (32 - n)) : x;
+}
+inline bool AddOverflows(uint32_t a, uint32_t b, uint32_t sum) {
+  return ((a ^ sum) & (b ^ sum)) >> 31;
+}
+inline bool SubOverflows(uint32_t a, uint32_t b, uint32_t diff) {
+  return ((a ^ b) & (a ^ diff)) >> 31;
+}
 }  // namespace detail
 
 // --- Shifts ---
 // SLL rd, rt, sa
-STROBE_SEM SLL(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rt) << d.sa); return true; }
+STROBE_SEM SLL(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rt) << d.sa);
+  return true;
+}
 // SRL rd, rt, sa
-STROBE_SEM SRL(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rt) >> d.sa); return true; }
+STROBE_SEM SRL(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rt) >> d.sa);
+  return true;
+}
 // ROTR rd, rt, sa (release 2)
 STROBE_SEM ROTR(CpuState& c, const DecodedInsn& d, uint32_t) {
   SetGpr(c, d.rd, detail::Rotr(Gpr(c, d.rt), d.sa));
@@ -57,7 +69,10 @@ STROBE_SEM ADD(CpuState& c, const DecodedInsn& d, uint32_t) {
   return true;
 }
 // ADDU rd, rs, rt
-STROBE_SEM ADDU(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rs) + Gpr(c, d.rt)); return true; }
+STROBE_SEM ADDU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rs) + Gpr(c, d.rt));
+  return true;
+}
 // SUB rd, rs, rt
 STROBE_SEM SUB(CpuState& c, const DecodedInsn& d, uint32_t) {
   uint32_t a = Gpr(c, d.rs), b = Gpr(c, d.rt), r = a - b;
@@ -66,22 +81,40 @@ STROBE_SEM SUB(CpuState& c, const DecodedInsn& d, uint32_t) {
   return true;
 }
 // SUBU rd, rs, rt
-STROBE_SEM SUBU(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rs) - Gpr(c, d.rt)); return true; }
+STROBE_SEM SUBU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rs) - Gpr(c, d.rt));
+  return true;
+}
 // AND rd, rs, rt
-STROBE_SEM AND(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rs) & Gpr(c, d.rt)); return true; }
+STROBE_SEM AND(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rs) & Gpr(c, d.rt));
+  return true;
+}
 // OR rd, rs, rt
-STROBE_SEM OR(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rs) | Gpr(c, d.rt)); return true; }
+STROBE_SEM OR(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rs) | Gpr(c, d.rt));
+  return true;
+}
 // XOR rd, rs, rt
-STROBE_SEM XOR(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rs) ^ Gpr(c, d.rt)); return true; }
+STROBE_SEM XOR(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rs) ^ Gpr(c, d.rt));
+  return true;
+}
 // NOR rd, rs, rt
-STROBE_SEM NOR(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, ~(Gpr(c, d.rs) | Gpr(c, d.rt))); return true; }
+STROBE_SEM NOR(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, ~(Gpr(c, d.rs) | Gpr(c, d.rt)));
+  return true;
+}
 // SLT rd, rs, rt
 STROBE_SEM SLT(CpuState& c, const DecodedInsn& d, uint32_t) {
   SetGpr(c, d.rd, static_cast<int32_t>(Gpr(c, d.rs)) < static_cast<int32_t>(Gpr(c, d.rt)));
   return true;
 }
 // SLTU rd, rs, rt
-STROBE_SEM SLTU(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, Gpr(c, d.rs) < Gpr(c, d.rt)); return true; }
+STROBE_SEM SLTU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, Gpr(c, d.rs) < Gpr(c, d.rt));
+  return true;
+}
 // MOVZ rd, rs, rt
 STROBE_SEM MOVZ(CpuState& c, const DecodedInsn& d, uint32_t) {
   if (Gpr(c, d.rt) == 0) SetGpr(c, d.rd, Gpr(c, d.rs));
@@ -102,7 +135,10 @@ STROBE_SEM ADDI(CpuState& c, const DecodedInsn& d, uint32_t) {
   return true;
 }
 // ADDIU rt, rs, immediate
-STROBE_SEM ADDIU(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rt, Gpr(c, d.rs) + d.simm()); return true; }
+STROBE_SEM ADDIU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rt, Gpr(c, d.rs) + d.simm());
+  return true;
+}
 // SLTI rt, rs, immediate
 STROBE_SEM SLTI(CpuState& c, const DecodedInsn& d, uint32_t) {
   SetGpr(c, d.rt, static_cast<int32_t>(Gpr(c, d.rs)) < d.simm());
@@ -114,13 +150,25 @@ STROBE_SEM SLTIU(CpuState& c, const DecodedInsn& d, uint32_t) {
   return true;
 }
 // ANDI rt, rs, immediate (zero-extended)
-STROBE_SEM ANDI(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rt, Gpr(c, d.rs) & d.uimm()); return true; }
+STROBE_SEM ANDI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rt, Gpr(c, d.rs) & d.uimm());
+  return true;
+}
 // ORI rt, rs, immediate
-STROBE_SEM ORI(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rt, Gpr(c, d.rs) | d.uimm()); return true; }
+STROBE_SEM ORI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rt, Gpr(c, d.rs) | d.uimm());
+  return true;
+}
 // XORI rt, rs, immediate
-STROBE_SEM XORI(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rt, Gpr(c, d.rs) ^ d.uimm()); return true; }
+STROBE_SEM XORI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rt, Gpr(c, d.rs) ^ d.uimm());
+  return true;
+}
 // LUI rt, immediate
-STROBE_SEM LUI(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rt, d.uimm() << 16); return true; }
+STROBE_SEM LUI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rt, d.uimm() << 16);
+  return true;
+}
 
 // --- Counting, bit fields, byte shuffles ---
 // CLZ rd, rs

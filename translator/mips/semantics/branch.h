@@ -14,33 +14,59 @@ inline bool Branch(CpuState& c, bool taken, uint32_t pc, const DecodedInsn& d) {
   c.branch_target = pc + 4 + (static_cast<uint32_t>(d.simm()) << 2);
   return true;
 }
-inline int32_t S(const CpuState& c, unsigned r) { return static_cast<int32_t>(c.gpr[r]); }
+inline int32_t S(const CpuState& c, unsigned r) {
+  return static_cast<int32_t>(c.gpr[r]);
+}
 }  // namespace detail
 
 // BEQ rs, rt, offset
-STROBE_SEM BEQ(CpuState& c, const DecodedInsn& d, uint32_t pc) { return detail::Branch(c, Gpr(c, d.rs) == Gpr(c, d.rt), pc, d); }
+STROBE_SEM BEQ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return detail::Branch(c, Gpr(c, d.rs) == Gpr(c, d.rt), pc, d);
+}
 // BNE rs, rt, offset
-STROBE_SEM BNE(CpuState& c, const DecodedInsn& d, uint32_t pc) { return detail::Branch(c, Gpr(c, d.rs) != Gpr(c, d.rt), pc, d); }
+STROBE_SEM BNE(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return detail::Branch(c, Gpr(c, d.rs) != Gpr(c, d.rt), pc, d);
+}
 // BLEZ rs, offset
-STROBE_SEM BLEZ(CpuState& c, const DecodedInsn& d, uint32_t pc) { return detail::Branch(c, detail::S(c, d.rs) <= 0, pc, d); }
+STROBE_SEM BLEZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return detail::Branch(c, detail::S(c, d.rs) <= 0, pc, d);
+}
 // BGTZ rs, offset
-STROBE_SEM BGTZ(CpuState& c, const DecodedInsn& d, uint32_t pc) { return detail::Branch(c, detail::S(c, d.rs) > 0, pc, d); }
+STROBE_SEM BGTZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return detail::Branch(c, detail::S(c, d.rs) > 0, pc, d);
+}
 // BLTZ rs, offset
-STROBE_SEM BLTZ(CpuState& c, const DecodedInsn& d, uint32_t pc) { return detail::Branch(c, detail::S(c, d.rs) < 0, pc, d); }
+STROBE_SEM BLTZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return detail::Branch(c, detail::S(c, d.rs) < 0, pc, d);
+}
 // BGEZ rs, offset
-STROBE_SEM BGEZ(CpuState& c, const DecodedInsn& d, uint32_t pc) { return detail::Branch(c, detail::S(c, d.rs) >= 0, pc, d); }
+STROBE_SEM BGEZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return detail::Branch(c, detail::S(c, d.rs) >= 0, pc, d);
+}
 // BEQL rs, rt, offset
-STROBE_SEM BEQL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BEQ(c, d, pc); }
+STROBE_SEM BEQL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BEQ(c, d, pc);
+}
 // BNEL rs, rt, offset
-STROBE_SEM BNEL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BNE(c, d, pc); }
+STROBE_SEM BNEL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BNE(c, d, pc);
+}
 // BLEZL rs, offset
-STROBE_SEM BLEZL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BLEZ(c, d, pc); }
+STROBE_SEM BLEZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BLEZ(c, d, pc);
+}
 // BGTZL rs, offset
-STROBE_SEM BGTZL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BGTZ(c, d, pc); }
+STROBE_SEM BGTZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BGTZ(c, d, pc);
+}
 // BLTZL rs, offset
-STROBE_SEM BLTZL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BLTZ(c, d, pc); }
+STROBE_SEM BLTZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BLTZ(c, d, pc);
+}
 // BGEZL rs, offset
-STROBE_SEM BGEZL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BGEZ(c, d, pc); }
+STROBE_SEM BGEZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BGEZ(c, d, pc);
+}
 // BLTZAL rs, offset: links whether or not the branch is taken
 STROBE_SEM BLTZAL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
   bool taken = detail::S(c, d.rs) < 0;
@@ -54,9 +80,13 @@ STROBE_SEM BGEZAL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
   return detail::Branch(c, taken, pc, d);
 }
 // BLTZALL rs, offset
-STROBE_SEM BLTZALL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BLTZAL(c, d, pc); }
+STROBE_SEM BLTZALL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BLTZAL(c, d, pc);
+}
 // BGEZALL rs, offset
-STROBE_SEM BGEZALL(CpuState& c, const DecodedInsn& d, uint32_t pc) { return BGEZAL(c, d, pc); }
+STROBE_SEM BGEZALL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  return BGEZAL(c, d, pc);
+}
 
 // J target: the region is that of the delay slot
 STROBE_SEM J(CpuState& c, const DecodedInsn& d, uint32_t pc) {

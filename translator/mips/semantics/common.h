@@ -18,7 +18,9 @@ using runtime::CpuState;
 using runtime::ExcCode;
 
 // $zero is handled here and only here: writes land and are then undone.
-inline uint32_t Gpr(const CpuState& c, unsigned r) { return c.gpr[r]; }
+inline uint32_t Gpr(const CpuState& c, unsigned r) {
+  return c.gpr[r];
+}
 inline void SetGpr(CpuState& c, unsigned r, uint32_t v) {
   c.gpr[r] = v;
   c.gpr[0] = 0;

@@ -8,7 +8,9 @@
 namespace strobe::mips::sem {
 
 namespace detail {
-inline uint32_t Ea(const CpuState& c, const DecodedInsn& d) { return c.gpr[d.rs] + static_cast<uint32_t>(d.simm()); }
+inline uint32_t Ea(const CpuState& c, const DecodedInsn& d) {
+  return c.gpr[d.rs] + static_cast<uint32_t>(d.simm());
+}
 
 template <typename T>
 inline bool LoadInto(CpuState& c, const DecodedInsn& d) {
@@ -27,21 +29,37 @@ inline bool LoadAlignedWord(CpuState& c, uint32_t ea, uint32_t* w) {
 }  // namespace detail
 
 // LB rt, offset(base)
-STROBE_SEM LB(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::LoadInto<int8_t>(c, d); }
+STROBE_SEM LB(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::LoadInto<int8_t>(c, d);
+}
 // LBU rt, offset(base)
-STROBE_SEM LBU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::LoadInto<uint8_t>(c, d); }
+STROBE_SEM LBU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::LoadInto<uint8_t>(c, d);
+}
 // LH rt, offset(base)
-STROBE_SEM LH(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::LoadInto<int16_t>(c, d); }
+STROBE_SEM LH(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::LoadInto<int16_t>(c, d);
+}
 // LHU rt, offset(base)
-STROBE_SEM LHU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::LoadInto<uint16_t>(c, d); }
+STROBE_SEM LHU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::LoadInto<uint16_t>(c, d);
+}
 // LW rt, offset(base)
-STROBE_SEM LW(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::LoadInto<uint32_t>(c, d); }
+STROBE_SEM LW(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::LoadInto<uint32_t>(c, d);
+}
 // SB rt, offset(base)
-STROBE_SEM SB(CpuState& c, const DecodedInsn& d, uint32_t) { return runtime::Store<uint8_t>(c, detail::Ea(c, d), c.gpr[d.rt]); }
+STROBE_SEM SB(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return runtime::Store<uint8_t>(c, detail::Ea(c, d), c.gpr[d.rt]);
+}
 // SH rt, offset(base)
-STROBE_SEM SH(CpuState& c, const DecodedInsn& d, uint32_t) { return runtime::Store<uint16_t>(c, detail::Ea(c, d), c.gpr[d.rt]); }
+STROBE_SEM SH(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return runtime::Store<uint16_t>(c, detail::Ea(c, d), c.gpr[d.rt]);
+}
 // SW rt, offset(base)
-STROBE_SEM SW(CpuState& c, const DecodedInsn& d, uint32_t) { return runtime::Store<uint32_t>(c, detail::Ea(c, d), c.gpr[d.rt]); }
+STROBE_SEM SW(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return runtime::Store<uint32_t>(c, detail::Ea(c, d), c.gpr[d.rt]);
+}
 
 // LWL rt, offset(base): the most significant bytes of rt from the bytes at and below ea
 STROBE_SEM LWL(CpuState& c, const DecodedInsn& d, uint32_t) {
@@ -101,11 +119,17 @@ STROBE_SEM SC(CpuState& c, const DecodedInsn& d, uint32_t) {
 }
 
 // PREF hint, offset(base): a hint; never faults
-STROBE_SEM PREF(CpuState&, const DecodedInsn&, uint32_t) { return true; }
+STROBE_SEM PREF(CpuState&, const DecodedInsn&, uint32_t) {
+  return true;
+}
 // SYNC stype: the single vCPU sees its accesses in order
-STROBE_SEM SYNC(CpuState&, const DecodedInsn&, uint32_t) { return true; }
+STROBE_SEM SYNC(CpuState&, const DecodedInsn&, uint32_t) {
+  return true;
+}
 // SYNCI offset(base): instruction fetch is kept coherent with stores, so there is nothing to do
-STROBE_SEM SYNCI(CpuState&, const DecodedInsn&, uint32_t) { return true; }
+STROBE_SEM SYNCI(CpuState&, const DecodedInsn&, uint32_t) {
+  return true;
+}
 // CACHE op, offset(base): privileged; no cache is modelled
 STROBE_SEM CACHE(CpuState& c, const DecodedInsn&, uint32_t) {
   if (!Cp0Usable(c)) return runtime::RaiseCpU(c, 0);

@@ -7,7 +7,9 @@
 namespace strobe::mips::sem {
 
 namespace detail {
-inline uint64_t HiLo(const CpuState& c) { return (static_cast<uint64_t>(c.hi) << 32) | c.lo; }
+inline uint64_t HiLo(const CpuState& c) {
+  return (static_cast<uint64_t>(c.hi) << 32) | c.lo;
+}
 inline void SetHiLo(CpuState& c, uint64_t v) {
   c.hi = static_cast<uint32_t>(v >> 32);
   c.lo = static_cast<uint32_t>(v);
@@ -73,12 +75,24 @@ STROBE_SEM DIVU(CpuState& c, const DecodedInsn& d, uint32_t) {
   return true;
 }
 // MFHI rd
-STROBE_SEM MFHI(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, c.hi); return true; }
+STROBE_SEM MFHI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, c.hi);
+  return true;
+}
 // MFLO rd
-STROBE_SEM MFLO(CpuState& c, const DecodedInsn& d, uint32_t) { SetGpr(c, d.rd, c.lo); return true; }
+STROBE_SEM MFLO(CpuState& c, const DecodedInsn& d, uint32_t) {
+  SetGpr(c, d.rd, c.lo);
+  return true;
+}
 // MTHI rs
-STROBE_SEM MTHI(CpuState& c, const DecodedInsn& d, uint32_t) { c.hi = Gpr(c, d.rs); return true; }
+STROBE_SEM MTHI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  c.hi = Gpr(c, d.rs);
+  return true;
+}
 // MTLO rs
-STROBE_SEM MTLO(CpuState& c, const DecodedInsn& d, uint32_t) { c.lo = Gpr(c, d.rs); return true; }
+STROBE_SEM MTLO(CpuState& c, const DecodedInsn& d, uint32_t) {
+  c.lo = Gpr(c, d.rs);
+  return true;
+}
 
 }  // namespace strobe::mips::sem

@@ -89,39 +89,71 @@ STROBE_SEM WAIT(CpuState& c, const DecodedInsn&, uint32_t) {
 #undef STROBE_REQUIRE_CP0
 
 // SYSCALL code
-STROBE_SEM SYSCALL(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::Raise(c, ExcCode::Sys); }
+STROBE_SEM SYSCALL(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::Raise(c, ExcCode::Sys);
+}
 // BREAK code
-STROBE_SEM BREAK(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::Raise(c, ExcCode::Bp); }
+STROBE_SEM BREAK(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::Raise(c, ExcCode::Bp);
+}
 
 namespace detail {
-inline bool Trap(CpuState& c, bool cond) { return cond ? runtime::Raise(c, ExcCode::Tr) : true; }
-inline int32_t Signed(uint32_t v) { return static_cast<int32_t>(v); }
+inline bool Trap(CpuState& c, bool cond) {
+  return cond ? runtime::Raise(c, ExcCode::Tr) : true;
+}
+inline int32_t Signed(uint32_t v) {
+  return static_cast<int32_t>(v);
+}
 }  // namespace detail
 
 // TGE rs, rt
-STROBE_SEM TGE(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= detail::Signed(Gpr(c, d.rt))); }
+STROBE_SEM TGE(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= detail::Signed(Gpr(c, d.rt)));
+}
 // TGEU rs, rt
-STROBE_SEM TGEU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) >= Gpr(c, d.rt)); }
+STROBE_SEM TGEU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, Gpr(c, d.rs) >= Gpr(c, d.rt));
+}
 // TLT rs, rt
-STROBE_SEM TLT(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < detail::Signed(Gpr(c, d.rt))); }
+STROBE_SEM TLT(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < detail::Signed(Gpr(c, d.rt)));
+}
 // TLTU rs, rt
-STROBE_SEM TLTU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) < Gpr(c, d.rt)); }
+STROBE_SEM TLTU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, Gpr(c, d.rs) < Gpr(c, d.rt));
+}
 // TEQ rs, rt
-STROBE_SEM TEQ(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) == Gpr(c, d.rt)); }
+STROBE_SEM TEQ(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, Gpr(c, d.rs) == Gpr(c, d.rt));
+}
 // TNE rs, rt
-STROBE_SEM TNE(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) != Gpr(c, d.rt)); }
+STROBE_SEM TNE(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, Gpr(c, d.rs) != Gpr(c, d.rt));
+}
 // TGEI rs, immediate
-STROBE_SEM TGEI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= d.simm()); }
+STROBE_SEM TGEI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= d.simm());
+}
 // TGEIU rs, immediate: sign-extended immediate compared unsigned
-STROBE_SEM TGEIU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) >= static_cast<uint32_t>(d.simm())); }
+STROBE_SEM TGEIU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, Gpr(c, d.rs) >= static_cast<uint32_t>(d.simm()));
+}
 // TLTI rs, immediate
-STROBE_SEM TLTI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < d.simm()); }
+STROBE_SEM TLTI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < d.simm());
+}
 // TLTIU rs, immediate
-STROBE_SEM TLTIU(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, Gpr(c, d.rs) < static_cast<uint32_t>(d.simm())); }
+STROBE_SEM TLTIU(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, Gpr(c, d.rs) < static_cast<uint32_t>(d.simm()));
+}
 // TEQI rs, immediate
-STROBE_SEM TEQI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) == d.simm()); }
+STROBE_SEM TEQI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) == d.simm());
+}
 // TNEI rs, immediate
-STROBE_SEM TNEI(CpuState& c, const DecodedInsn& d, uint32_t) { return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) != d.simm()); }
+STROBE_SEM TNEI(CpuState& c, const DecodedInsn& d, uint32_t) {
+  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) != d.simm());
+}
 
 // RDHWR rt, rd: Reserved Instruction when the register is not enabled for user mode (the kernel emulates)
 STROBE_SEM RDHWR(CpuState& c, const DecodedInsn& d, uint32_t) {
@@ -132,20 +164,46 @@ STROBE_SEM RDHWR(CpuState& c, const DecodedInsn& d, uint32_t) {
 }
 
 // No FPU (Config1.FP = 0) and no COP2: Coprocessor Unusable with Cause.CE naming the unit.
-STROBE_SEM COP1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
-STROBE_SEM COP1X(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
-STROBE_SEM MOVCI(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
-STROBE_SEM LWC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
-STROBE_SEM LDC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
-STROBE_SEM SWC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
-STROBE_SEM SDC1(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 1); }
-STROBE_SEM COP2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
-STROBE_SEM LWC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
-STROBE_SEM LDC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
-STROBE_SEM SWC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
-STROBE_SEM SDC2(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::RaiseCpU(c, 2); }
+STROBE_SEM COP1(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 1);
+}
+STROBE_SEM COP1X(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 1);
+}
+STROBE_SEM MOVCI(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 1);
+}
+STROBE_SEM LWC1(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 1);
+}
+STROBE_SEM LDC1(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 1);
+}
+STROBE_SEM SWC1(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 1);
+}
+STROBE_SEM SDC1(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 1);
+}
+STROBE_SEM COP2(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 2);
+}
+STROBE_SEM LWC2(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 2);
+}
+STROBE_SEM LDC2(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 2);
+}
+STROBE_SEM SWC2(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 2);
+}
+STROBE_SEM SDC2(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::RaiseCpU(c, 2);
+}
 
 // Encodings that match no table row
-STROBE_SEM kInvalid(CpuState& c, const DecodedInsn&, uint32_t) { return runtime::Raise(c, ExcCode::RI); }
+STROBE_SEM kInvalid(CpuState& c, const DecodedInsn&, uint32_t) {
+  return runtime::Raise(c, ExcCode::RI);
+}
 
 }  // namespace strobe::mips::sem
