@@ -207,5 +207,41 @@ TEST(CommandLine, TimeoutStopsARunawayGuest) {
   ExpectCleanFailure(r, "did not finish", 4);
 }
 
+TEST(CommandLine, CtrlAXQuitsLikeQemu) {
+  // Ctrl-A x on the console ends the run at once with status 0; Ctrl-A Ctrl-A would pass a Ctrl-A through.
+  ProcessResult r = Strobe({"-kernel", Guest("sort"), "-nographic"}, std::string("abc\x01x"), 60);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("terminated (Ctrl-A x)"), std::string::npos) << r.err;
+  EXPECT_EQ(WithoutCr(r.out).find("sort: done"), std::string::npos);  // it did not run to the end
+}
+
+TEST(Dump, ShowsGuestCodeIrBeforeAndAfterAndHostCode) {
+  ProcessResult r = RunProcess({STROBE_BINARY, "dump", "-kernel", Guest("hash"), "-no-reboot", "hot:1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string& o = r.out;
+  const size_t region = o.find("=== region region_");
+  ASSERT_NE(region, std::string::npos) << o.substr(0, 2000);
+  EXPECT_NE(o.find("guest instructions, entered"), std::string::npos);
+  EXPECT_NE(o.find("compiled in"), std::string::npos);
+  const size_t guest = o.find("--- guest code", region);
+  const size_t before = o.find("--- LLVM IR before optimisation", region);
+  const size_t after = o.find("--- LLVM IR after optimisation", region);
+  const size_t host = o.find("--- host code (x86-64)", region);
+  ASSERT_TRUE(guest < before && before < after && after < host && host != std::string::npos);
+  EXPECT_NE(o.substr(guest, before - guest).find("lw "), std::string::npos);  // MIPS disassembly
+  EXPECT_NE(o.substr(before, after - before).find("define void @region_"), std::string::npos);
+  EXPECT_NE(o.substr(after, host - after).find("define void @region_"), std::string::npos);
+  EXPECT_NE(o.substr(host).find("ret"), std::string::npos);        // x86-64 disassembly
+  EXPECT_EQ(o.find("=== region", region + 1), std::string::npos);  // hot:1 shows one region
+}
+
+TEST(Dump, InterpreterHasNothingToDumpAndBadSelectionsAreRefused) {
+  ProcessResult r =
+      Strobe({"-kernel", Guest("hello"), "-no-reboot", "--engine", "interp", "--dump-blocks", "all"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("no translated code"), std::string::npos) << r.out;
+  ExpectCleanFailure(Strobe({"--dump-blocks", "hot:zero"}), "--dump-blocks", 2);
+}
+
 }  // namespace
 }  // namespace strobe::test

@@ -62,6 +62,7 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"-cpu", "R4000"}).find("unsupported CPU"), std::string::npos);
   EXPECT_NE(Error({"--jit-opt", "3"}).find("--jit-opt"), std::string::npos);
   EXPECT_NE(Error({"--jit-threshold", "0"}).find("--jit-threshold"), std::string::npos);
+  EXPECT_NE(Error({"--jit-reoptimize", "-1"}).find("--jit-reoptimize"), std::string::npos);
   EXPECT_NE(Error({"--dump-blocks", "hot:0"}).find("--dump-blocks"), std::string::npos);
   EXPECT_NE(Error({"--dump-blocks", "sideways"}).find("--dump-blocks"), std::string::npos);
   EXPECT_NE(Error({"--engine", "turbo"}).find("unknown engine"), std::string::npos);
@@ -75,6 +76,8 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({"--engine", "jit"}).vm.engine, vmm::Engine::kJit);
   EXPECT_EQ(Parse({"--engine", "tiered", "--jit-threshold", "10", "--jit-opt", "2"}).vm.jit_threshold, 10u);
   EXPECT_TRUE(Parse({"--dump-blocks", "hot:5"}).vm.jit_listings);
+  EXPECT_EQ(Parse({"--jit-reoptimize", "0"}).vm.jit_reoptimize_after, 0u);
+  EXPECT_EQ(Parse({}).vm.jit_reoptimize_after, 2000u);
   EXPECT_EQ(Parse({"--dump-blocks", "0x80100000"}).dump_blocks, "0x80100000");
   auto o = Parse({"--engine", "interp", "--tlb-entries", "64", "--warp-idle", "--timeout", "2.5", "--stats",
                   "--max-instructions", "1000"});
