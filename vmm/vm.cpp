@@ -66,6 +66,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     t.threshold = config_.jit_threshold;
     t.compile.opt_level = config_.jit_opt_level;
     t.compile.keep_listings = config_.jit_listings;
+    t.compile.perf_map = config_.jit_perf_map;
     t.optimize_after = config_.jit_reoptimize_after;
     tier_ = std::make_unique<jit::Tier>(t);
     interp_->AttachTier(tier_.get());

@@ -43,6 +43,7 @@ struct VmConfig {
       2000;                    // second tier: region entries before it is recompiled at O1 (0: never)
   unsigned jit_opt_level = 0;  // measured best for boot and short workloads (translator/README.md)
   bool jit_listings = false;   // keep IR and host code sizes for strobe dump
+  std::string jit_perf_map;    // write a perf map of translated code to this file (empty: off)
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };

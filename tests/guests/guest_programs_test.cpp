@@ -235,6 +235,30 @@ TEST(Dump, ShowsGuestCodeIrBeforeAndAfterAndHostCode) {
   EXPECT_EQ(o.find("=== region", region + 1), std::string::npos);  // hot:1 shows one region
 }
 
+TEST(Dump, PerfMapNamesTranslatedRegions) {
+  // strobe writes /tmp/perf-<its pid>.map: find the one this run created by its region names.
+  ProcessResult r =
+      Strobe({"-kernel", Guest("calls"), "-no-reboot", "--engine", "jit", "--perf-map", "--stats"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The child's pid is not known here; the newest map mentioning a region is ours.
+  ProcessResult ls = RunProcess({"/bin/sh", "-c", "ls -t /tmp/perf-*.map | head -n 1"});
+  std::string path = ls.out.substr(0, ls.out.find('\n'));
+  std::ifstream f(path);
+  std::string line;
+  size_t lines = 0;
+  while (std::getline(f, line)) {
+    ++lines;
+    unsigned long long addr = 0, size = 0;
+    char name[128] = {};
+    ASSERT_EQ(std::sscanf(line.c_str(), "%llx %llx %127s", &addr, &size, name), 3) << line;
+    EXPECT_NE(addr, 0u);
+    EXPECT_GT(size, 0u);
+    EXPECT_EQ(std::string(name).rfind("strobe:region_", 0), 0u) << line;
+  }
+  EXPECT_GT(lines, 0u) << path;
+  std::remove(path.c_str());
+}
+
 TEST(Dump, InterpreterHasNothingToDumpAndBadSelectionsAreRefused) {
   ProcessResult r =
       Strobe({"-kernel", Guest("hello"), "-no-reboot", "--engine", "interp", "--dump-blocks", "all"});

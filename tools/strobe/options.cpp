@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <unistd.h>
+
 namespace strobe::tools {
 
 namespace {
@@ -70,6 +72,7 @@ const char* RunUsage() {
          "  --timeout SECONDS    stop a guest that runs longer (exit status 4)\n"
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
+         "  --perf-map           write /tmp/perf-PID.map so that Linux perf names translated regions\n"
          "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
          "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
          "\n"
@@ -207,6 +210,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       o.vm.max_instructions = static_cast<uint64_t>(n);
     } else if (a == "--stats") {
       o.stats = true;
+    } else if (a == "--perf-map") {
+      o.vm.jit_perf_map = "/tmp/perf-" + std::to_string(getpid()) + ".map";
     } else if (a == "--dump-blocks") {
       if (!value(i, &v)) return false;
       if (!ValidDumpSelection(v)) {

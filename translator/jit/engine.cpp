@@ -100,7 +100,7 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
   } else {
     llvm::consumeError(jtmb.takeError());
   }
-  if (impl_->jit && options_.keep_listings) {
+  if (impl_->jit && (options_.keep_listings || !options_.perf_map.empty())) {
     Impl* impl = impl_.get();
     impl_->jit->getObjTransformLayer().setTransform(
         [impl](
@@ -213,7 +213,15 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
     cr->ir_before = std::move(before[i]);
     cr->ir_after = std::move(after[i]);
     cr->module_handle = handle;
-    if (options_.keep_listings) cr->host_size = impl_->symbol_sizes[names[i]];
+    if (options_.keep_listings || !options_.perf_map.empty()) cr->host_size = impl_->symbol_sizes[names[i]];
+    if (!options_.perf_map.empty()) {
+      if (std::FILE* f = std::fopen(options_.perf_map.c_str(), "a")) {
+        std::fprintf(f, "%llx %llx strobe:%s\n",
+                     static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(cr->fn)),
+                     static_cast<unsigned long long>(cr->host_size), names[i].c_str());
+        std::fclose(f);
+      }
+    }
     ++compiled;
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -22,6 +22,9 @@ struct CompileOptions {
   bool keep_listings = false;  // keep IR before/after optimisation and host code size, for strobe dump
   unsigned max_batch = 16;     // regions per module
   int nice = 0;                // scheduling priority of the compiler thread (the vCPU thread has 0)
+  // Append "address size name" lines for every compiled region to this file (Linux perf's
+  // /tmp/perf-PID.map convention, so `perf report` names translated code). Empty: off.
+  std::string perf_map;
 };
 
 struct CompiledRegion {
