@@ -70,10 +70,12 @@ void UpdateMode(CpuState& c) {
   if (erl != c.erl_mapped) {  // ERL=1 makes kuseg unmapped for the kernel: cached translations differ
     c.soft_tlb->FlushAll();
     c.erl_mapped = erl;
+    ++c.chain_epoch;  // and so do chained jumps resolved under the other ERL
   }
+  // Chained jumps also record the soft TLB table (mode) they were resolved in, so a plain mode change
+  // (every exception and ERET) needs no new epoch.
   c.stlb = c.soft_tlb->Table(InUserMode(c));
   c.exit_request |= exitreq::kIrqCheck;
-  ++c.chain_epoch;  // chained jumps were resolved for the previous mode
 }
 
 uint32_t ReadCp0(CpuState& c, unsigned reg, unsigned sel) {

@@ -120,7 +120,8 @@ struct CpuState {
   uint64_t cycles = 0;   // virtual clock: one per retired instruction (plus idle skips)
   uint64_t retired = 0;  // instructions retired (statistics)
   // Translated code chains to other translated code through per-exit caches that are valid only while
-  // this epoch is unchanged: it moves on every change of mode, ASID, TLB contents or installed code.
+  // this epoch is unchanged: it moves on every change of ASID, ERL, TLB contents or installed code (the
+  // caches also record the privilege mode they were resolved in).
   uint64_t chain_epoch = 1;
   void* jit_ctx = nullptr;  // the interpreter, for translated code's chain lookups
 

@@ -64,6 +64,7 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
   s->epoch = c->chain_epoch;
   s->vpc = target;
   s->fn = reinterpret_cast<void*>(fn);
+  s->table = c->stlb;
   return s->fn;
 }
 

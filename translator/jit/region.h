@@ -26,6 +26,7 @@ struct ChainSite {
   uint32_t vpc = 0;
   uint32_t pad = 0;
   void* fn = nullptr;
+  const void* table = nullptr;  // the soft TLB table (privilege mode) the target was resolved in
 };
 
 struct Region {

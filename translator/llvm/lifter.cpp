@@ -145,7 +145,11 @@ class Lifter {
     auto* miss = llvm::BasicBlock::Create(ctx_, "chain_miss", fn_);
     auto* go = llvm::BasicBlock::Create(ctx_, "chain_go", fn_);
     auto* none = llvm::BasicBlock::Create(ctx_, "chain_none", fn_);
-    b_.CreateCondBr(b_.CreateAnd(epoch_ok, vpc_ok), hit, miss);
+    // Same privilege mode as when the target was resolved (user mode cannot reach kseg0, and kuseg maps
+    // differently): compare the soft TLB table the vCPU uses now.
+    llvm::Value* mode_ok = b_.CreateICmpEQ(
+        b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, table))), stlb_);
+    b_.CreateCondBr(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), mode_ok), hit, miss);
     b_.SetInsertPoint(hit);
     llvm::Value* cached =
         b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
