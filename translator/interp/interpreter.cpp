@@ -65,8 +65,7 @@ Interpreter::~Interpreter() {
   if (c_.code_pages->observer == this) c_.code_pages->observer = nullptr;
 }
 
-Block* Interpreter::Build(uint32_t vpc, uint32_t paddr, const uint8_t* host) {
-  (void)vpc;
+Block* Interpreter::Build(uint32_t paddr, const uint8_t* host) {
   auto blk = std::make_unique<Block>();
   Block* b = blk.get();
   b->paddr = paddr;
@@ -109,7 +108,7 @@ Block* Interpreter::BlockAt(uint32_t paddr) {
   if (it != blocks_.end()) return it->second.get();
   runtime::RamPage page = c_.bus->LookupRam(paddr);
   if (!page.host || (paddr & 3)) return nullptr;
-  return Build(0, paddr, page.host + (paddr & ~runtime::kPageMask));
+  return Build(paddr, page.host + (paddr & ~runtime::kPageMask));
 }
 
 void Interpreter::RefreshNative(uint32_t page) {
@@ -135,7 +134,7 @@ Block* Interpreter::Lookup(uint32_t vpc) {
   Block*& slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)];
   if (slot && slot->paddr == paddr) return slot;
   auto it = blocks_.find(paddr);
-  Block* b = it != blocks_.end() ? it->second.get() : Build(vpc, paddr, host);
+  Block* b = it != blocks_.end() ? it->second.get() : Build(paddr, host);
   slot = b;
   return b;
 }

@@ -83,7 +83,7 @@ class Interpreter final : public runtime::CodeObserver {
 
  private:
   Block* Lookup(uint32_t vpc);
-  Block* Build(uint32_t vpc, uint32_t paddr, const uint8_t* host);
+  Block* Build(uint32_t paddr, const uint8_t* host);
   void Execute(Block* b, uint32_t vpc, bool* may_chain);
   void RunDelaySlotOnNextPage(uint32_t branch_pc);
   void FreeZombies();

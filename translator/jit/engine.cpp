@@ -110,16 +110,15 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
             llvm::consumeError(obj.takeError());
             return buf;
           }
+          if (!llvm::isa<llvm::object::ELFObjectFileBase>(obj->get()))
+            return buf;  // sizes come from ELF symbols
           for (const llvm::object::SymbolRef& sym : (*obj)->symbols()) {
             auto name = sym.getName();
             if (!name) {
               llvm::consumeError(name.takeError());
               continue;
             }
-            if (auto* elf = llvm::dyn_cast<llvm::object::ELFObjectFileBase>(obj->get())) {
-              (void)elf;
-              impl->symbol_sizes[name->str()] = llvm::object::ELFSymbolRef(sym).getSize();
-            }
+            impl->symbol_sizes[name->str()] = llvm::object::ELFSymbolRef(sym).getSize();
           }
           return buf;
         });

@@ -34,7 +34,6 @@ struct CompiledRegion {
   double compile_ms = 0;  // this region's share of its module's compile time
   std::string ir_before, ir_after;
   uint64_t host_size = 0;
-  uint64_t exec_count = 0;              // entries from the dispatcher (kept by the tier)
   std::shared_ptr<void> module_handle;  // keeps the module's code alive
 };
 
