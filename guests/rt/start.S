@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Entry point: stack, BSS, exception vectors, main(), power off.
+// Entry point: stack, BSS, exception vectors, main(argc, argv), power off.
 #include "mips.h"
 
     .set noreorder
@@ -7,6 +7,8 @@
     .globl _start
     .ent _start
 _start:
+    move    $s0, $a0         // YAMON's argc and argv (argv[1]: the -append command line), for main
+    move    $s1, $a1
     la      $sp, _stack_top
     move    $fp, $zero
 
@@ -34,8 +36,9 @@ _start:
     mtc0    $zero, $13       // Cause.IV = 0: interrupts use the general vector
     ehb
 
+    move    $a0, $s0
     jal     main
-    nop
+    move    $a1, $s1
     jal     rt_exit
     move    $a0, $v0
 3:  b       3b

@@ -4,12 +4,13 @@
 #include "workload.h"
 
 void wl_printf(const char* fmt, ...) {
+  if (wl_quiet) return;
   va_list ap;
   va_start(ap, fmt);
   vprintf(fmt, ap);
   va_end(ap);
 }
 
-int main(void) {
-  return workload_main();
+int main(int argc, char** argv) {
+  return wl_run(argc > 1 ? argv[1] : 0);
 }

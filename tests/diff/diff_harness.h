@@ -144,9 +144,9 @@ inline Outcome RunUnicorn(const Program& p, const GuestState& init) {
 // runs > 1 runs the program again from the same initial state in the same VM: the later runs take the
 // interpreter's cached and chained blocks instead of decoding afresh. The last run's outcome is returned.
 inline Outcome RunStrobe(const Program& p, const GuestState& init, unsigned runs = 1,
-                         vmm::Engine engine = vmm::Engine::kInterp) {
+                         vmm::Engine engine = vmm::Engine::kInterp, unsigned jit_opt_level = 0) {
   Outcome out;
-  TestMachine m(16u << 20, 16, nullptr, engine);
+  TestMachine m(16u << 20, 16, nullptr, engine, jit_opt_level);
   if (!m.booted()) {
     out.error = "TestMachine did not boot";
     return out;

@@ -213,8 +213,8 @@ struct Outcome {
   bool code_translated = false;
 };
 
-Outcome RunProgram(Engine e, const Program& p) {
-  auto mp = NewMachine(e);
+Outcome RunProgram(Engine e, const Program& p, unsigned jit_opt_level = 0) {
+  auto mp = NewMachine(e, jit_opt_level);
   TestMachine& m = *mp;
   InstallHaltHandlers(m);
   m.LoadCode(kCodePa, p.code.words());
@@ -259,6 +259,10 @@ TEST_P(Differential, AllEnginesAgree) {
       EXPECT_TRUE(o.code_translated) << "the program's entry block should be translated";
     }
   }
+  // The optimising tiers' code shape (promoted registers), compiled eagerly.
+  Outcome o = RunProgram(Engine::kJit, p, 1);
+  ExpectSameState(ref.state, o.state, "jit O1");
+  EXPECT_TRUE(o.code_translated) << "jit O1: the program's entry block should be translated";
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, Differential, ::testing::Range(0, 6),

@@ -37,11 +37,11 @@ Result RunOn(Engine e, const Setup& setup, uint32_t check_pa, uint64_t max_insns
 ArchState RunAll(const Setup& setup, uint32_t check_pa, uint64_t max_insns = 1'000'000) {
   Result ref = RunOn(Engine::kInterp, setup, check_pa, max_insns);
   EXPECT_EQ(ref.exit, vmm::VmExit::kHalted);
-  for (Engine e : {Engine::kJit, Engine::kTiered}) {
+  for (Engine e : {Engine::kJit, kJitO1, Engine::kTiered}) {
     Result r = RunOn(e, setup, check_pa, max_insns);
     EXPECT_EQ(r.exit, ref.exit) << EngineName(e);
     ExpectSameState(ref.state, r.state, EngineName(e));
-    if (e == Engine::kJit) {
+    if (IsJit(e)) {
       EXPECT_TRUE(r.translated) << "the faulting code should have run translated";
     }
   }

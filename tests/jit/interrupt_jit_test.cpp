@@ -85,15 +85,18 @@ Asm TightLoop() {
 TEST(InterruptJit, TimerTicksInsideLongTranslatedLoop) {
   constexpr uint32_t kLoopPa = kCodePa + 0x100, kIterations = 3'000'000;
   const uint32_t loop = kKseg0 | kLoopPa;
-  TickRun jit = RunTicks(Engine::kJit, kLoopPa, TightLoop(), kIterations);
-  // 4 instructions an iteration, Count at half the cycle rate: 6M ticks of Count, one interrupt per 5000.
-  CheckTicks(jit, loop, loop + 16, kIterations, 1000);
-  EXPECT_GT(jit.loop_entries, 1000u) << "the translated loop is re-entered after every interrupt";
-  // Same arithmetic as the interpreter (the sums do not depend on where the interrupts land).
   TickRun ref = RunTicks(Engine::kInterp, kLoopPa, TightLoop(), kIterations);
-  EXPECT_EQ(jit.state.gpr[s4], ref.state.gpr[s4]);
-  EXPECT_EQ(jit.state.gpr[s6], ref.state.gpr[s6]);
-  EXPECT_EQ(jit.state.gpr[s0], ref.state.gpr[s0]);
+  for (Engine e : {Engine::kJit, kJitO1}) {
+    SCOPED_TRACE(EngineName(e));
+    TickRun jit = RunTicks(e, kLoopPa, TightLoop(), kIterations);
+    // 4 instructions an iteration, Count at half the cycle rate: 6M ticks of Count, one interrupt per 5000.
+    CheckTicks(jit, loop, loop + 16, kIterations, 1000);
+    EXPECT_GT(jit.loop_entries, 1000u) << "the translated loop is re-entered after every interrupt";
+    // Same arithmetic as the interpreter (the sums do not depend on where the interrupts land).
+    EXPECT_EQ(jit.state.gpr[s4], ref.state.gpr[s4]);
+    EXPECT_EQ(jit.state.gpr[s6], ref.state.gpr[s6]);
+    EXPECT_EQ(jit.state.gpr[s0], ref.state.gpr[s0]);
+  }
 }
 
 // The loop body straddles a page boundary, so the two halves are separate regions that chain into each

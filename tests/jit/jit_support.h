@@ -18,7 +18,15 @@ namespace strobe::test::jt {
 
 using vmm::Engine;
 
+// Not an engine of its own: the jit engine compiling with the optimising tiers' code shape (--jit-opt 1:
+// guest registers, HI/LO and the cycle count promoted to SSA values). NewMachine understands it.
+inline constexpr Engine kJitO1 = static_cast<Engine>(0x71);
+inline bool IsJit(Engine e) {
+  return e == Engine::kJit || e == kJitO1;
+}
+
 inline const char* EngineName(Engine e) {
+  if (e == kJitO1) return "jit_O1";
   switch (e) {
     case Engine::kInterp: return "interp";
     case Engine::kJit: return "jit";
@@ -27,8 +35,12 @@ inline const char* EngineName(Engine e) {
   return "?";
 }
 
-inline std::unique_ptr<TestMachine> NewMachine(Engine e) {
-  auto m = std::make_unique<TestMachine>(16u << 20, 16, nullptr, e);
+inline std::unique_ptr<TestMachine> NewMachine(Engine e, unsigned jit_opt_level = 0) {
+  if (e == kJitO1) {
+    e = Engine::kJit;
+    jit_opt_level = 1;
+  }
+  auto m = std::make_unique<TestMachine>(16u << 20, 16, nullptr, e, jit_opt_level);
   EXPECT_TRUE(m->booted());
   return m;
 }

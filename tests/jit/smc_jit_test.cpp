@@ -166,7 +166,7 @@ TEST_P(SmcJit, PatchAheadInSameRegion) {
   PatchAhead(GetParam(), true);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, SmcJit, ::testing::Values(Engine::kJit, Engine::kTiered),
+INSTANTIATE_TEST_SUITE_P(Engines, SmcJit, ::testing::Values(Engine::kJit, kJitO1, Engine::kTiered),
                          [](const ::testing::TestParamInfo<Engine>& i) { return EngineName(i.param); });
 
 // Tiered: the loop becomes hot (its region is queued for the background compiler), and code on another

@@ -97,13 +97,13 @@ TEST_P(TlbJit, AsidSwitchBetweenUserModeRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, TlbJit, ::testing::Values(Engine::kJit, Engine::kTiered),
+INSTANTIATE_TEST_SUITE_P(Engines, TlbJit, ::testing::Values(Engine::kJit, kJitO1, Engine::kTiered),
                          [](const ::testing::TestParamInfo<Engine>& i) { return EngineName(i.param); });
 
 // Runs kernel code at kCode under every engine; the others must match the interpreter exactly.
 ArchState RunAllEngines(const std::function<void(TestMachine&)>& setup, const Asm& caller) {
   ArchState ref;
-  for (Engine e : {Engine::kInterp, Engine::kJit, Engine::kTiered}) {
+  for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1, Engine::kTiered}) {
     auto m = NewMachine(e);
     InstallHaltHandlers(*m);
     LoadMappedPages(*m, MappedCall);
@@ -124,7 +124,7 @@ ArchState RunAllEngines(const std::function<void(TestMachine&)>& setup, const As
     }
     ExpectSameState(ref, s, EngineName(e));
     EXPECT_GT(Installed(*m), 0u) << EngineName(e);
-    if (e == Engine::kJit) {
+    if (IsJit(e)) {
       EXPECT_NE(NativeOf(*m, kP1), nullptr);
       EXPECT_NE(NativeOf(*m, kP2), nullptr);
     }

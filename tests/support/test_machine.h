@@ -22,8 +22,10 @@ class TestMachine {
  public:
   // VMs that share pages must share a monitor: pass one in; otherwise the machine has its own.
   // Unit tests run the reference interpreter unless they ask for an engine with translation.
+  // jit_opt_level >= 1 compiles with the optimising tiers' code shape (guest registers promoted to SSA).
   explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16,
-                       vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp)
+                       vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp,
+                       unsigned jit_opt_level = 0)
       : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
         monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
@@ -32,6 +34,7 @@ class TestMachine {
     cfg.warp_idle = true;
     cfg.engine = engine;
     cfg.jit_threshold = 256;  // tests make code hot with short loops
+    cfg.jit_opt_level = jit_opt_level;
     // A placeholder image at 0x80100000 so Boot() can run; tests overwrite memory and registers afterwards.
     vmm::ElfSegment seg;
     seg.vaddr = 0x80100000u;

@@ -103,6 +103,11 @@ Block* Interpreter::Build(uint32_t paddr, const uint8_t* host) {
   return b;
 }
 
+Block* Interpreter::FindBlock(uint32_t paddr) const {
+  auto it = blocks_.find(paddr);
+  return it == blocks_.end() ? nullptr : it->second.get();
+}
+
 Block* Interpreter::BlockAt(uint32_t paddr) {
   auto it = blocks_.find(paddr);
   if (it != blocks_.end()) return it->second.get();

@@ -65,6 +65,8 @@ class Interpreter final : public runtime::CodeObserver {
   jit::Tier* tier() { return tier_; }
   // The block starting at a guest-physical address (decoded now if needed; null if not RAM).
   Block* BlockAt(uint32_t paddr);
+  // The block at paddr if it was built already (it has run, or a region former asked for it), else null.
+  Block* FindBlock(uint32_t paddr) const;
   // The translated entry of the block at paddr, if it is decoded and translated.
   jit::NativeFn NativeAt(uint32_t paddr) const;
   // Point the blocks of a page at their translated entries (after a region was installed or dropped).

@@ -21,7 +21,8 @@ struct CompileOptions {
   unsigned opt_level = 0;      // 0: mem2reg + fast codegen, 1: O1 + codegen "less", 2: O2 + default codegen
   bool keep_listings = false;  // keep IR before/after optimisation and host code size, for strobe dump
   unsigned max_batch = 16;     // regions per module
-  int nice = 0;                // scheduling priority of the compiler thread (the vCPU thread has 0)
+  bool count_back_edges = false;  // see LiftOptions (set for a first tier with a second one behind it)
+  int nice = 0;                   // scheduling priority of the compiler thread (the vCPU thread has 0)
   // Append "address size name" lines for every compiled region to this file (Linux perf's
   // /tmp/perf-PID.map convention, so `perf report` names translated code). Empty: off.
   std::string perf_map;

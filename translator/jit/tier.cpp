@@ -31,19 +31,30 @@ bool HasStaticTarget(mips::Opcode op) {
 }
 }  // namespace
 
-Tier::Tier(TierOptions options) : options_(options), engine_(options.compile) {
+namespace {
+CompileOptions FirstTier(const TierOptions& o) {
+  CompileOptions c = o.compile;
+  c.count_back_edges = o.optimize_after != 0 && !o.eager;
+  return c;
+}
+}  // namespace
+
+Tier::Tier(TierOptions options) : options_(options), engine_(FirstTier(options)) {
   if (options_.optimize_after && options_.optimize_level > options_.compile.opt_level && !options_.eager) {
     CompileOptions o = options_.compile;
     o.opt_level = options_.optimize_level;
     o.max_batch = 4;
+    o.count_back_edges = false;
     o.nice = 19;  // only when the first tier's compiler and the vCPU leave a core free
     optimizer_ = std::make_unique<Engine>(o);
   }
 }
 Tier::~Tier() = default;
 
-// The region of a page reachable from a root block through fall-throughs and direct branches, plus the
-// page's other hot blocks. Blocks whose delay slot lies on the next page stay with the interpreter.
+// The region of a page reachable from a root block through fall-throughs and direct branches. Tiered, it
+// keeps to the code that has run often enough to matter (a block at least 1/kColdFraction as busy as the
+// root); cold paths leave the region and earn their own region if they become hot. The jit engine takes
+// everything reachable. Blocks whose delay slot lies on the next page stay with the interpreter.
 std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset) {
   auto region = std::make_unique<Region>();
   region->page = page;
@@ -51,12 +62,21 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
   std::vector<uint32_t> work = {root_offset};
   std::unordered_set<uint32_t> seen;
   unsigned insns = 0;
+  uint64_t root_count = 1;
+  constexpr uint64_t kColdFraction = 32;
   while (!work.empty() && region->blocks.size() < options_.max_blocks && insns < options_.max_insns) {
     uint32_t off = work.front();
     work.erase(work.begin());
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
-    interp::Block* b = in.BlockAt(page | off);
+    interp::Block* b = options_.eager ? in.BlockAt(page | off) : in.FindBlock(page | off);
     if (!b || b->term == interp::Terminator::kBranchSplit) continue;
+    if (!options_.eager) {
+      if (region->blocks.empty()) {
+        root_count = std::max<uint64_t>(b->exec_count, 1);
+      } else if (b->exec_count * kColdFraction < root_count) {
+        continue;
+      }
+    }
     RegionBlock rb;
     rb.offset = off;
     rb.end = EndOf(b->term);

@@ -5,6 +5,7 @@
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 
@@ -36,8 +37,8 @@ constexpr uint64_t kOffAddend = offsetof(runtime::SoftTlbEntry, addend);
 
 class Lifter {
  public:
-  Lifter(const Region& region, llvm::Module& m, const std::string& name)
-      : region_(region), ctx_(m.getContext()), m_(m), b_(ctx_) {
+  Lifter(const Region& region, llvm::Module& m, const std::string& name, const LiftOptions& options)
+      : region_(region), options_(options), ctx_(m.getContext()), m_(m), b_(ctx_) {
     i1_ = b_.getInt1Ty();
     i8_ = b_.getInt8Ty();
     i16_ = b_.getInt16Ty();
@@ -55,10 +56,10 @@ class Lifter {
 
   llvm::Function* Lift() {
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+    entry_bb_ = entry;
     b_.SetInsertPoint(entry);
     // Count entries (from the dispatcher and from chained jumps): the tier recompiles busy regions.
-    llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&region_.entries)), ptr_);
-    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
+    CountEntry();
     dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
     out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
     cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
@@ -80,30 +81,109 @@ class Lifter {
     EmitExit();
     EmitDispatch();
     for (const RegionBlock& blk : region_.blocks) EmitBlock(blk);
+    if (options_.promote) PlaceSyncs();
     return fn_;
   }
 
  private:
   // --- state access ---
   llvm::Value* Field(uint64_t off) { return b_.CreateConstInBoundsGEP1_64(i8_, cpu_, off); }
-  // Guest registers live in the state. The state pointer is noalias (guest memory and the soft TLB never
-  // overlap it), so LLVM keeps values in host registers between accesses, forwards stores to loads and
-  // promotes loop-carried registers where no runtime call intervenes; exits and runtime calls need no
-  // flush because the state is always current.
-  llvm::Value* Gpr(unsigned r) {
-    return r == 0 ? b_.getInt32(0) : static_cast<llvm::Value*>(b_.CreateLoad(i32_, Field(4 * r)));
+
+  // Two ways to hold guest state. Memory mode: registers, HI/LO and the cycle count live in the vCPU
+  // state (noalias), read and written in place, so exits and runtime calls need no flush; this suits the
+  // first tier, whose fast register allocator would spill promoted values at every block boundary anyway.
+  // Promote mode (optimising tiers): each one the region touches is an alloca, loaded at entry and an SSA
+  // value after mem2reg, so a hot loop keeps its guest registers in host registers. Values are written
+  // back (synced) before every exit and before calls that observe them, and reloaded after calls that may
+  // change them; sync points are recorded while lifting and filled in at the end (PlaceSyncs), once the
+  // set of values the region writes is known.
+  enum Var : unsigned { kVarHi = 32, kVarLo = 33, kVarCycles = 34, kVarCount = 35 };
+  enum class SyncSet { kAll, kCycles };
+  static uint64_t VarOffset(unsigned v) {
+    return v < 32 ? 4 * v : v == kVarHi ? kOffHi : v == kVarLo ? kOffLo : kOffCycles;
   }
+  llvm::Type* VarType(unsigned v) { return v == kVarCycles ? i64_ : i32_; }
+  llvm::AllocaInst* VarSlot(unsigned v) {
+    if (!slots_[v]) {
+      llvm::IRBuilder<> eb(entry_bb_->getTerminator());
+      slots_[v] = eb.CreateAlloca(VarType(v));
+      eb.CreateStore(eb.CreateLoad(VarType(v), eb.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v))),
+                     slots_[v]);
+    }
+    return slots_[v];
+  }
+  llvm::Value* Read(unsigned v) {
+    if (!options_.promote) return b_.CreateLoad(VarType(v), Field(VarOffset(v)));
+    return b_.CreateLoad(VarType(v), VarSlot(v));
+  }
+  void Write(unsigned v, llvm::Value* x) {
+    if (!options_.promote) {
+      b_.CreateStore(x, Field(VarOffset(v)));
+      return;
+    }
+    written_[v] = true;
+    b_.CreateStore(x, VarSlot(v));
+  }
+  // Write-back before the next instruction the builder emits / reload after `after`.
+  void SyncOut(SyncSet set) {
+    if (options_.promote) sync_out_.push_back({b_.GetInsertBlock(), b_.GetInsertBlock()->size(), set});
+  }
+  void SyncIn(llvm::Instruction* after, SyncSet set) {
+    if (options_.promote) sync_in_.push_back({after, set});
+  }
+  void PlaceSyncs() {
+    // Positions are recorded as (block, index) because the instruction after a sync point may not exist
+    // yet while lifting; fill in from the highest index down so earlier positions stay valid.
+    std::sort(sync_out_.begin(), sync_out_.end(), [](const OutPoint& a, const OutPoint& b) {
+      return a.bb != b.bb ? a.bb < b.bb : a.index > b.index;
+    });
+    for (const OutPoint& p : sync_out_) {
+      auto it = p.bb->begin();
+      std::advance(it, p.index);
+      llvm::IRBuilder<> ib(p.bb, it);
+      for (unsigned v = 1; v < kVarCount; ++v) {
+        if (!slots_[v] || !written_[v] || (p.set == SyncSet::kCycles && v != kVarCycles)) continue;
+        ib.CreateStore(ib.CreateLoad(VarType(v), slots_[v]),
+                       ib.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v)));
+      }
+    }
+    for (const InPoint& p : sync_in_) {
+      llvm::IRBuilder<> ib(p.after->getNextNode());
+      for (unsigned v = 1; v < kVarCount; ++v) {
+        if (!slots_[v] || (p.set == SyncSet::kCycles && v != kVarCycles)) continue;
+        ib.CreateStore(ib.CreateLoad(VarType(v), ib.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v))),
+                       slots_[v]);
+      }
+    }
+  }
+
+  llvm::Value* Gpr(unsigned r) { return r == 0 ? b_.getInt32(0) : Read(r); }
   void SetGpr(unsigned r, llvm::Value* v) {
-    if (r != 0) b_.CreateStore(v, Field(4 * r));
+    if (r != 0) Write(r, v);
   }
-  llvm::Value* Hi() { return b_.CreateLoad(i32_, Field(kOffHi)); }
-  llvm::Value* Lo() { return b_.CreateLoad(i32_, Field(kOffLo)); }
-  void SetHi(llvm::Value* v) { b_.CreateStore(v, Field(kOffHi)); }
-  void SetLo(llvm::Value* v) { b_.CreateStore(v, Field(kOffLo)); }
-  llvm::Value* Cycles() { return b_.CreateLoad(i64_, Field(kOffCycles)); }
+  llvm::Value* Hi() { return Read(kVarHi); }
+  llvm::Value* Lo() { return Read(kVarLo); }
+  void SetHi(llvm::Value* v) { Write(kVarHi, v); }
+  void SetLo(llvm::Value* v) { Write(kVarLo, v); }
+  llvm::Value* Cycles() { return Read(kVarCycles); }
   llvm::Value* Pc(uint32_t off) { return b_.CreateAdd(vbase_, b_.getInt32(off)); }
+  // A runtime call that may read or change the cycle count (device time, exceptions) / any guest state.
+  llvm::CallInst* CallRuntime(llvm::FunctionType* ty, void* fn, llvm::ArrayRef<llvm::Value*> args,
+                              SyncSet set) {
+    SyncOut(set);
+    llvm::CallInst* call = b_.CreateCall(ty, Callee(fn), args);
+    SyncIn(call, set);
+    return call;
+  }
+
+  void CountEntry() {
+    llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&region_.entries)), ptr_);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
+  }
 
   // --- control flow ---
+  // Every way out of the function passes one of three shared blocks (exit, exit after an exception, and
+  // chaining in promote mode), which sync the state, so an exit costs a branch and the IR stays small.
   void ExitWith(llvm::Value* pc) {
     exit_pc_->addIncoming(pc, b_.GetInsertBlock());
     b_.CreateBr(exit_bb_);
@@ -114,28 +194,49 @@ class Lifter {
   void EmitExit() {
     b_.SetInsertPoint(exit_bb_);
     exit_pc_ = b_.CreatePHI(i32_, 8, "next_pc");
+    SyncOut(SyncSet::kAll);
     b_.CreateStore(exit_pc_, Field(kOffPc));
     b_.CreateBr(ret_bb_);
     b_.SetInsertPoint(fault_bb_);
+    SyncOut(SyncSet::kAll);
     b_.CreateBr(ret_bb_);
     b_.SetInsertPoint(ret_bb_);
     AccountRetired();
     b_.CreateRetVoid();
+    if (!options_.promote) return;
+    // Promote mode: one chaining block for the whole region, entered with the target and its exit cache,
+    // so the write-back of promoted values exists once.
+    leave_bb_ = llvm::BasicBlock::Create(ctx_, "leave_region", fn_);
+    b_.SetInsertPoint(leave_bb_);
+    leave_target_ = b_.CreatePHI(i32_, 8, "leave_target");
+    leave_site_ = b_.CreatePHI(ptr_, 8, "leave_site");
+    EmitChain(leave_target_, leave_site_);
   }
 
   // Leaves the region for target: straight into the translated code there when the slice allows it and an
   // exit cache (or the runtime's lookup) knows the target, through the dispatcher otherwise. The jump is a
   // musttail call, so chains of any length use no stack.
   void LeaveTo(llvm::Value* target) {
+    ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
+    llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
+    if (options_.promote) {
+      leave_target_->addIncoming(target, b_.GetInsertBlock());
+      leave_site_->addIncoming(sp, b_.GetInsertBlock());
+      b_.CreateBr(leave_bb_);
+      return;
+    }
+    EmitChain(target, sp);
+  }
+
+  void EmitChain(llvm::Value* target, llvm::Value* sp) {
     auto* chain = llvm::BasicBlock::Create(ctx_, "chain", fn_);
     auto* out = llvm::BasicBlock::Create(ctx_, "chain_out", fn_);
+    SyncOut(SyncSet::kAll);  // every way on leaves the function
     b_.CreateCondBr(MustLeave(), out, chain);
     b_.SetInsertPoint(out);
     ExitWith(target);
 
     b_.SetInsertPoint(chain);
-    ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
-    llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
     llvm::Value* epoch_ok = b_.CreateICmpEQ(
         b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))),
         b_.CreateLoad(i64_, Field(kOffChainEpoch)));
@@ -176,6 +277,7 @@ class Lifter {
     b_.CreateRetVoid();
   }
 
+  // On the way out, with the state synced: the cycle count in memory is current.
   void AccountRetired() {
     llvm::Value* ran = b_.CreateSub(b_.CreateLoad(i64_, Field(kOffCycles)), cycles_at_entry_);
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
@@ -222,7 +324,9 @@ class Lifter {
     b_.CreateBr(dispatch_bb_);
   }
 
-  // A jump to a page offset known at translation time (it may lie outside the page).
+  // A jump to a page offset known at translation time (it may lie outside the page). The slice limit and
+  // exit requests are checked on back-edges, so the latency of an interrupt is bounded by one pass through
+  // the region.
   void JumpStatic(int64_t off) {
     llvm::Value* pc = b_.CreateAdd(vbase_, b_.getInt32(static_cast<uint32_t>(off)));
     if (off < 0 || off >= static_cast<int64_t>(runtime::kPageSize) ||
@@ -230,8 +334,14 @@ class Lifter {
       LeaveTo(pc);
       return;
     }
+    llvm::BasicBlock* dest = block_bb_[static_cast<uint32_t>(off)];
+    if (off > cur_block_) {  // forward: every cycle in the region passes a back-edge or the dispatcher
+      b_.CreateBr(dest);
+      return;
+    }
+    if (options_.count_back_edges) CountEntry();
     auto* leave = llvm::BasicBlock::Create(ctx_, "leave", fn_);
-    b_.CreateCondBr(MustLeave(), leave, block_bb_[static_cast<uint32_t>(off)]);
+    b_.CreateCondBr(MustLeave(), leave, dest);
     b_.SetInsertPoint(leave);
     ExitWith(pc);
   }
@@ -243,8 +353,8 @@ class Lifter {
 
   void Raise(runtime::ExcCode code, uint32_t off, bool ds) {
     auto* ty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i32_}, false);
-    b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_raise)),
-                  {cpu_, b_.getInt32(static_cast<uint32_t>(code)), Pc(off), b_.getInt32(ds)});
+    CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_raise),
+                {cpu_, b_.getInt32(static_cast<uint32_t>(code)), Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
     ExitAfterException();
   }
   // if (cond) raise code; continue in a fresh block otherwise.
@@ -261,8 +371,8 @@ class Lifter {
   bool Step(const DecodedInsn& d, uint32_t off, bool ds) {
     auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
     llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
-    llvm::Value* ok = b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_step)),
-                                    {cpu_, insn, Pc(off), b_.getInt32(ds)});
+    llvm::Value* ok = CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step),
+                                  {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
     auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
     auto* cont = llvm::BasicBlock::Create(ctx_, "step_ok", fn_);
     b_.CreateCondBr(ok, cont, fault);
@@ -306,9 +416,9 @@ class Lifter {
 
     b_.SetInsertPoint(slow);
     auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
-    llvm::Value* ok =
-        b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_load)),
-                      {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)});
+    llvm::Value* ok = CallRuntime(
+        ty, reinterpret_cast<void*>(&strobe_jit_load),
+        {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
     b_.CreateCondBr(ok, slow_ok, fault);
     b_.SetInsertPoint(fault);
     ExitAfterException();
@@ -338,11 +448,20 @@ class Lifter {
 
     b_.SetInsertPoint(slow);
     auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
-    llvm::Value* ok = b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_store)),
-                                    {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)});
-    b_.CreateCondBr(ok, join, fault);
+    llvm::Value* ok =
+        CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_store),
+                    {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
+    auto* done = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
+    b_.CreateCondBr(ok, done, fault);
     b_.SetInsertPoint(fault);
     ExitAfterException();
+    // A store that took the slow path may have rewritten translated code or raised an interrupt line: the
+    // runtime then asks for an exit, taken at the next instruction boundary.
+    b_.SetInsertPoint(done);
+    auto* stop = llvm::BasicBlock::Create(ctx_, "st_exit", fn_);
+    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, join);
+    b_.SetInsertPoint(stop);
+    ExitWith(ds ? slot_next_pc_ : Pc(off + 4));
     b_.SetInsertPoint(join);
   }
 
@@ -568,8 +687,9 @@ class Lifter {
   }
 
   void EmitBlock(const RegionBlock& blk) {
+    cur_block_ = blk.offset;
     b_.SetInsertPoint(block_bb_[blk.offset]);
-    b_.CreateStore(b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())), Field(kOffCycles));
+    Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
     size_t body = blk.ops.size();
     if (blk.end == BlockEnd::kBranch) body -= 2;
     if (blk.end == BlockEnd::kEndsBlock) body -= 1;
@@ -584,8 +704,8 @@ class Lifter {
         b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
         auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
         llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&blk.ops[body])), ptr_);
-        b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_step)),
-                      {cpu_, insn, Pc(off), b_.getInt32(0)});
+        CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(0)},
+                    SyncSet::kAll);
         ExitAfterException();  // whatever happened, the PC to continue at is in the state
         return;
       }
@@ -600,6 +720,7 @@ class Lifter {
           b_.SetInsertPoint(not_taken);
           JumpStatic(static_cast<int64_t>(off) + 8);
           b_.SetInsertPoint(taken);
+          slot_next_pc_ = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
           if (!EmitOp(slot, off + 4, true)) return;
           if (slot.flags & mips::kEndsBlock) {
             ExitWith(o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target)));
@@ -608,6 +729,9 @@ class Lifter {
           GoTaken(o);
           return;
         }
+        slot_next_pc_ = b_.CreateSelect(
+            o.taken, o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target)),
+            Pc(off + 8));
         if (!EmitOp(slot, off + 4, true)) return;
         if (slot.flags & mips::kEndsBlock) {  // e.g. MTC0 in a delay slot: no chaining past it
           llvm::Value* t = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
@@ -631,6 +755,7 @@ class Lifter {
   }
 
   const Region& region_;
+  const LiftOptions options_;
   llvm::LLVMContext& ctx_;
   llvm::Module& m_;
   llvm::IRBuilder<> b_;
@@ -641,13 +766,33 @@ class Lifter {
   llvm::Value *cycles_at_entry_, *stlb_, *asid_key_;
   llvm::BasicBlock *exit_bb_, *fault_bb_, *ret_bb_, *dispatch_bb_, *switch_bb_;
   llvm::PHINode* exit_pc_ = nullptr;
+  llvm::BasicBlock* leave_bb_ = nullptr;
+  llvm::PHINode *leave_target_ = nullptr, *leave_site_ = nullptr;
   std::map<uint32_t, llvm::BasicBlock*> block_bb_;
+  llvm::BasicBlock* entry_bb_ = nullptr;
+  int64_t cur_block_ = 0;                // page offset of the block being lifted
+  llvm::Value* slot_next_pc_ = nullptr;  // while lifting a delay slot: where the branch goes
+  // Promote mode.
+  llvm::AllocaInst* slots_[kVarCount] = {};
+  bool written_[kVarCount] = {};
+  struct OutPoint {
+    llvm::BasicBlock* bb;
+    size_t index;  // sync before the instruction at this position in bb
+    SyncSet set;
+  };
+  struct InPoint {
+    llvm::Instruction* after;
+    SyncSet set;
+  };
+  std::vector<OutPoint> sync_out_;
+  std::vector<InPoint> sync_in_;
 };
 
 }  // namespace
 
-llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name) {
-  return Lifter(region, module, name).Lift();
+llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name,
+                           const LiftOptions& options) {
+  return Lifter(region, module, name, options).Lift();
 }
 
 }  // namespace strobe::jit

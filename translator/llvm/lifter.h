@@ -17,7 +17,17 @@ class Module;
 
 namespace strobe::jit {
 
+struct LiftOptions {
+  // Guest registers, HI/LO and the cycle count as SSA values inside the region (for optimising tiers;
+  // see Lifter) instead of accesses to the vCPU state in memory.
+  bool promote = false;
+  // Count loop back-edges in Region::entries too, so a loop that never leaves its region still earns a
+  // second-tier compile.
+  bool count_back_edges = false;
+};
+
 // Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit).
-llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name);
+llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name,
+                           const LiftOptions& options);
 
 }  // namespace strobe::jit
