@@ -71,6 +71,16 @@ class Interpreter final : public runtime::CodeObserver {
   jit::NativeFn NativeAt(uint32_t paddr) const;
   // Point the blocks of a page at their translated entries (after a region was installed or dropped).
   void RefreshNative(uint32_t page);
+  // Indirect-jump cache for translated code (strobe_jit_link): virtual target -> translated entry, valid
+  // while the chain epoch and the privilege mode's soft TLB table are the ones it was filled under. It
+  // serves the exits whose own one-entry cache misses, e.g. returns to many call sites.
+  struct JumpEntry {
+    uint64_t epoch = 0;
+    const void* table = nullptr;
+    jit::NativeFn fn = nullptr;
+    uint32_t vpc = 1;  // never a jump target that translates
+  };
+  JumpEntry& JumpSlot(uint32_t vpc) { return jump_[(vpc >> 2) & (kJumpEntries - 1)]; }
 
   const InterpStats& stats() const { return stats_; }
   // The blocks decoded from one guest-physical page (null if none).
@@ -96,6 +106,8 @@ class Interpreter final : public runtime::CodeObserver {
   std::vector<std::unique_ptr<Block>> zombies_;
   static constexpr unsigned kFastBits = 12;
   Block* fast_[1u << kFastBits] = {};
+  static constexpr unsigned kJumpEntries = 1u << 12;
+  JumpEntry jump_[kJumpEntries];
   InterpStats stats_;
   jit::Tier* tier_ = nullptr;
 };

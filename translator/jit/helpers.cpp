@@ -50,21 +50,26 @@ extern "C" void strobe_jit_raise(runtime::CpuState* c, uint32_t code, uint32_t p
 namespace strobe::jit {
 
 extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t target) {
-  uint32_t paddr;
-  const uint8_t* host;
-  runtime::PendingException saved = c->exc;
-  if (!runtime::TranslateFetch(*c, target, &paddr, &host)) {  // not mapped: the dispatcher raises the fault
-    c->exc = saved;
-    return nullptr;
-  }
   auto* in = static_cast<interp::Interpreter*>(c->jit_ctx);
-  NativeFn fn = in ? in->NativeAt(paddr) : nullptr;
-  if (!fn) return nullptr;
+  if (!in) return nullptr;
   auto* s = static_cast<ChainSite*>(site);
-  s->epoch = c->chain_epoch;
+  interp::Interpreter::JumpEntry& e = in->JumpSlot(target);
+  if (e.vpc != target || e.epoch != c->chain_epoch || e.table != c->stlb) {
+    uint32_t paddr;
+    const uint8_t* host;
+    runtime::PendingException saved = c->exc;
+    if (!runtime::TranslateFetch(*c, target, &paddr, &host)) {  // not mapped: the dispatcher raises the fault
+      c->exc = saved;
+      return nullptr;
+    }
+    NativeFn fn = in->NativeAt(paddr);
+    if (!fn) return nullptr;
+    e = {c->chain_epoch, c->stlb, fn, target};
+  }
+  s->epoch = e.epoch;
   s->vpc = target;
-  s->fn = reinterpret_cast<void*>(fn);
-  s->table = c->stlb;
+  s->fn = reinterpret_cast<void*>(e.fn);
+  s->table = e.table;
   return s->fn;
 }
 

@@ -300,6 +300,7 @@ class Lifter {
     b_.SetInsertPoint(leave);
     ExitWith(t);
     b_.SetInsertPoint(stay);
+    if (options_.count_back_edges) CountEntry();  // e.g. a recursive call: a loop through the switch
     b_.CreateBr(switch_bb_);
 
     b_.SetInsertPoint(switch_bb_);
@@ -455,13 +456,67 @@ class Lifter {
     b_.CreateCondBr(ok, done, fault);
     b_.SetInsertPoint(fault);
     ExitAfterException();
-    // A store that took the slow path may have rewritten translated code or raised an interrupt line: the
-    // runtime then asks for an exit, taken at the next instruction boundary.
     b_.SetInsertPoint(done);
+    ExitIfRequested(off, ds);
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+  }
+
+  // After a store that took the slow path: it may have rewritten translated code or raised an interrupt
+  // line, and the runtime then asks for an exit, taken at the next instruction boundary.
+  void ExitIfRequested(uint32_t off, bool ds) {
     auto* stop = llvm::BasicBlock::Create(ctx_, "st_exit", fn_);
-    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, join);
+    auto* cont = llvm::BasicBlock::Create(ctx_, "st_go_on", fn_);
+    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, cont);
     b_.SetInsertPoint(stop);
     ExitWith(ds ? slot_next_pc_ : Pc(off + 4));
+    b_.SetInsertPoint(cont);
+  }
+
+  // LWL/LWR/SWL/SWR (little-endian): the aligned word around ea is read or merged in host memory when the
+  // soft TLB maps it; otherwise (a miss, a fault, a code page) the interpreter's handler does it all.
+  void PartialWord(const DecodedInsn& d, uint32_t off, bool ds) {
+    const bool store = d.op == Opcode::SWL || d.op == Opcode::SWR;
+    llvm::Value* ea = Ea(d);
+    llvm::Value* aligned = b_.CreateAnd(ea, Imm(~3u));
+    llvm::Value* entry = TlbEntry(aligned);
+    auto* fast = llvm::BasicBlock::Create(ctx_, "pw_hit", fn_);
+    auto* slow = llvm::BasicBlock::Create(ctx_, "pw_miss", fn_);
+    auto* join = llvm::BasicBlock::Create(ctx_, "pw_join", fn_);
+    b_.CreateCondBr(ProbeHit(entry, aligned, 4, store ? kOffTagWrite : kOffTagRead), fast, slow);
+
+    b_.SetInsertPoint(fast);
+    llvm::Value* p = HostPtr(entry, aligned);
+    llvm::Value* w = b_.CreateAlignedLoad(i32_, p, llvm::MaybeAlign(4));
+    llvm::Value* rt = Gpr(d.rt);
+    llvm::Value* sh = b_.CreateShl(b_.CreateAnd(ea, Imm(3)), 3);  // 8 * (ea & 3)
+    llvm::Value* rsh = b_.CreateSub(Imm(24), sh);
+    switch (d.op) {
+      case Opcode::LWL:  // bytes ea..aligned start become rt's most significant bytes
+        SetGpr(d.rt,
+               b_.CreateOr(b_.CreateShl(w, rsh), b_.CreateAnd(rt, b_.CreateLShr(Imm(0x00FFFFFFu), sh))));
+        break;
+      case Opcode::LWR:  // bytes ea..aligned end become rt's least significant bytes
+        SetGpr(d.rt, b_.CreateOr(b_.CreateLShr(w, sh),
+                                 b_.CreateAnd(rt, b_.CreateNot(b_.CreateLShr(Imm(~0u), sh)))));
+        break;
+      case Opcode::SWL:
+        b_.CreateAlignedStore(
+            b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateLShr(Imm(~0u), rsh))), b_.CreateLShr(rt, rsh)),
+            p, llvm::MaybeAlign(4));
+        break;
+      default:  // SWR
+        b_.CreateAlignedStore(
+            b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateShl(Imm(~0u), sh))), b_.CreateShl(rt, sh)), p,
+            llvm::MaybeAlign(4));
+        break;
+    }
+    b_.CreateBr(join);
+
+    b_.SetInsertPoint(slow);
+    Step(d, off, ds);
+    if (store) ExitIfRequested(off, ds);
+    b_.CreateBr(join);
     b_.SetInsertPoint(join);
   }
 
@@ -605,6 +660,10 @@ class Lifter {
       case Opcode::SB: Store(Ea(d), T(), 1, off, ds); return true;
       case Opcode::SH: Store(Ea(d), T(), 2, off, ds); return true;
       case Opcode::SW: Store(Ea(d), T(), 4, off, ds); return true;
+      case Opcode::LWL:
+      case Opcode::LWR:
+      case Opcode::SWL:
+      case Opcode::SWR: PartialWord(d, off, ds); return true;
       case Opcode::SYNC:
       case Opcode::PREF:
       case Opcode::SYNCI: return true;
