@@ -3,7 +3,8 @@
 """Times the Linux boot (start -> shell prompt -> poweroff -> exit) under Strobe's engines and under
 qemu-system-mipsel on the same kernel and initramfs, in one run, and prints the ratios.
 
-usage: bench/boot_time.py [--runs N] [--engines interp,tiered] [BUILD_DIR]
+usage: bench/boot_time.py [--runs N] [--engines interp,tiered] [--variant 'LABEL:ARGS']... [--no-qemu] [BUILD_DIR]
+A variant is one more Strobe runner with extra options, e.g. --variant 'reopt500:--jit-reoptimize 500'.
 The kernel and initramfs come from guests/linux/fetch.sh (.cache/linux). The runners take turns, round after
 round, so that a slow spell of this shared machine hits all of them; best and median of N runs per runner.
 """
@@ -59,6 +60,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--engines", default="interp,tiered")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--variant", action="append", default=[], help="LABEL:EXTRA STROBE OPTIONS")
+    ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("build", nargs="?", default=os.path.join(os.path.dirname(__file__), "..", "build"))
     args = ap.parse_args()
     top = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -70,7 +73,10 @@ def main():
               "-nographic"]
     runners = [("strobe " + e, [os.path.join(args.build, "strobe"), "run"] + common + ["--engine", e])
                for e in args.engines.split(",")]
-    qemu = shutil.which("qemu-system-mipsel")
+    for v in args.variant:
+        label, _, extra = v.partition(":")
+        runners.append(("strobe " + label, [os.path.join(args.build, "strobe"), "run"] + common + extra.split()))
+    qemu = None if args.no_qemu else shutil.which("qemu-system-mipsel")
     if qemu:
         runners.append(("qemu", [qemu] + common + ["-no-reboot", "-net", "none", "-vga", "none"]))
     print("host: %d CPUs, load average %s; best of %d runs, wall seconds" %

@@ -38,7 +38,7 @@ struct VmConfig {
   unsigned tlb_entries = 64;      // measured best for the Linux boot (vmm/README.md)
   Engine engine = Engine::kTiered;
   uint64_t jit_threshold =
-      8000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
+      1000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
   uint64_t jit_reoptimize_after =
       2000;                    // second tier: region entries before it is recompiled at O1 (0: never)
   unsigned jit_opt_level = 0;  // measured best for boot and short workloads (translator/README.md)

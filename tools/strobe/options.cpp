@@ -63,7 +63,7 @@ const char* RunUsage() {
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
-         "  --jit-threshold N    tiered: block executions before its region is compiled (default 8000)\n"
+         "  --jit-threshold N    tiered: block executions before its region is compiled (default 1000)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
          "  --jit-reoptimize N   tiered: region entries before it is recompiled at O1 (default 2000; 0: "
          "never)\n"

@@ -53,7 +53,9 @@ Tier::~Tier() = default;
 
 // The region of a page reachable from a root block through fall-throughs and direct branches. Tiered, it
 // keeps to the code that has run often enough to matter (a block at least 1/kColdFraction as busy as the
-// root); cold paths leave the region and earn their own region if they become hot. The jit engine takes
+// root) and is not translated or queued already; cold paths leave the region and earn their own region if
+// they become hot. So a page's hot code is split into disjoint regions: a function with more hot blocks
+// than one region holds is compiled once, not once per hot entry point. The jit engine takes
 // everything reachable. Blocks whose delay slot lies on the next page stay with the interpreter.
 std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset) {
   auto region = std::make_unique<Region>();
@@ -73,7 +75,7 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
     if (!options_.eager) {
       if (region->blocks.empty()) {
         root_count = std::max<uint64_t>(b->exec_count, 1);
-      } else if (b->exec_count * kColdFraction < root_count) {
+      } else if (b->exec_count * kColdFraction < root_count || Covered(page | off)) {
         continue;
       }
     }
@@ -97,6 +99,15 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
   }
   if (region->blocks.empty()) return nullptr;
   return region;
+}
+
+bool Tier::Covered(uint32_t paddr) const {
+  auto p = pending_.find(paddr);
+  if (p != pending_.end()) {
+    auto g = generation_.find(paddr & runtime::kPageMask);
+    if (p->second == (g == generation_.end() ? 0 : g->second)) return true;
+  }
+  return EntryFor(paddr, nullptr) != nullptr;
 }
 
 void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) {

@@ -22,7 +22,7 @@ namespace strobe::jit {
 
 struct TierOptions {
   bool eager = false;         // compile before first execution (the jit engine)
-  uint64_t threshold = 8000;  // executions that make a block hot (tiered)
+  uint64_t threshold = 1000;  // executions that make a block hot (tiered)
   unsigned max_blocks = 64;   // region size limits: LLVM's time grows faster than linearly with them
   unsigned max_insns = 512;
   CompileOptions compile;
@@ -66,6 +66,7 @@ class Tier {
  private:
   std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
+  bool Covered(uint32_t paddr) const;  // translated, or queued for translation
 
   TierOptions options_;
   Engine engine_;
