@@ -31,7 +31,7 @@ enum class Access : uint8_t { kRead, kWrite, kFetch };
 
 class SoftTlb {
  public:
-  static constexpr uint32_t kBits = 10;
+  static constexpr uint32_t kBits = 12;
   static constexpr uint32_t kEntries = 1u << kBits;
 
   SoftTlb() { FlushAll(); }
