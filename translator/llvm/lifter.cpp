@@ -71,12 +71,12 @@ class Lifter {
     ret_bb_ = llvm::BasicBlock::Create(ctx_, "ret", fn_);
     dispatch_bb_ = llvm::BasicBlock::Create(ctx_, "dispatch", fn_);
     switch_bb_ = llvm::BasicBlock::Create(ctx_, "switch", fn_);
+    entry_switch_bb_ = llvm::BasicBlock::Create(ctx_, "entry_switch", fn_);
     for (const RegionBlock& blk : region_.blocks)
       block_bb_[blk.offset] = llvm::BasicBlock::Create(ctx_, "b" + std::to_string(blk.offset), fn_);
 
     // Entry: jump to the block the caller asked for.
-    b_.CreateStore(b_.CreateAdd(vbase_, fn_->getArg(2)), dyn_);
-    b_.CreateBr(switch_bb_);
+    b_.CreateBr(entry_switch_bb_);
 
     EmitExit();
     EmitDispatch();
@@ -304,7 +304,15 @@ class Lifter {
     b_.CreateBr(switch_bb_);
 
     b_.SetInsertPoint(switch_bb_);
-    llvm::Value* target = b_.CreateLoad(i32_, dyn_);
+    EmitSwitch(b_.CreateLoad(i32_, dyn_));
+    // The function's entry has a switch of its own, so the entry block is not the preheader of the loop
+    // through the dispatcher (LLVM would hoist everything invariant in the region into it, and every entry
+    // would pay for it).
+    b_.SetInsertPoint(entry_switch_bb_);
+    EmitSwitch(b_.CreateAdd(vbase_, fn_->getArg(2)));
+  }
+
+  void EmitSwitch(llvm::Value* target) {
     auto* same_page = llvm::BasicBlock::Create(ctx_, "same_page", fn_);
     auto* other = llvm::BasicBlock::Create(ctx_, "other_page", fn_);
     b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)), vbase_), same_page,
@@ -823,7 +831,7 @@ class Lifter {
   llvm::Value *cpu_, *vbase_, *limit_;
   llvm::AllocaInst *dyn_, *out_;
   llvm::Value *cycles_at_entry_, *stlb_, *asid_key_;
-  llvm::BasicBlock *exit_bb_, *fault_bb_, *ret_bb_, *dispatch_bb_, *switch_bb_;
+  llvm::BasicBlock *exit_bb_, *fault_bb_, *ret_bb_, *dispatch_bb_, *switch_bb_, *entry_switch_bb_;
   llvm::PHINode* exit_pc_ = nullptr;
   llvm::BasicBlock* leave_bb_ = nullptr;
   llvm::PHINode *leave_target_ = nullptr, *leave_site_ = nullptr;
