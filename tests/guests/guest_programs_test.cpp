@@ -229,8 +229,8 @@ TEST(Dump, ShowsGuestCodeIrBeforeAndAfterAndHostCode) {
   const size_t host = o.find("--- host code (x86-64)", region);
   ASSERT_TRUE(guest < before && before < after && after < host && host != std::string::npos);
   EXPECT_NE(o.substr(guest, before - guest).find("lw "), std::string::npos);  // MIPS disassembly
-  EXPECT_NE(o.substr(before, after - before).find("define void @region_"), std::string::npos);
-  EXPECT_NE(o.substr(after, host - after).find("define void @region_"), std::string::npos);
+  EXPECT_NE(o.substr(before, after - before).find("define ghccc void @region_"), std::string::npos);
+  EXPECT_NE(o.substr(after, host - after).find("define ghccc void @region_"), std::string::npos);
   EXPECT_NE(o.substr(host).find("ret"), std::string::npos);        // x86-64 disassembly
   EXPECT_EQ(o.find("=== region", region + 1), std::string::npos);  // hot:1 shows one region
 }

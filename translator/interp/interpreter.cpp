@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "translator/interp/interpreter.h"
 
+#include "translator/jit/helpers.h"
+
 #include "translator/interp/step.h"
 #include "translator/jit/tier.h"
 
@@ -232,7 +234,8 @@ void Interpreter::Run(uint64_t cycle_limit) {
       if (!b->native && tier_->options().eager) tier_->CompileNow(*this, *b);
       if (b->native) {
         ++b->exec_count;
-        b->native(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit);
+        jit::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,
+                              reinterpret_cast<void*>(b->native));
         continue;
       }
       if (b->exec_count + 1 == tier_->options().threshold) tier_->NoteHot(*this, *b);

@@ -48,6 +48,7 @@ class Lifter {
     auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i64_}, false);
     fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
     fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    fn_->setCallingConv(llvm::CallingConv::GHC);  // entered through strobe_jit_enter
     fn_->addParamAttr(0, llvm::Attribute::NoAlias);
     cpu_ = fn_->getArg(0);
     vbase_ = fn_->getArg(1);
@@ -273,6 +274,7 @@ class Lifter {
     auto* call = b_.CreateCall(fn_->getFunctionType(), fn,
                                {cpu_, b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)),
                                 b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), limit_});
+    call->setCallingConv(llvm::CallingConv::GHC);
     call->setTailCallKind(llvm::CallInst::TCK_MustTail);
     b_.CreateRetVoid();
   }
