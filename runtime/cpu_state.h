@@ -124,6 +124,9 @@ struct CpuState {
   // caches also record the privilege mode they were resolved in).
   uint64_t chain_epoch = 1;
   void* jit_ctx = nullptr;  // the interpreter, for translated code's chain lookups
+  // Moves only when installed code changes: caches of jumps to kseg0/kseg1 (unmapped, so no TLB write or
+  // ASID change can move them) check this one, and survive the kernel's TLB refills.
+  uint64_t code_epoch = 1;
 
   // Delay-slot machinery: a branch handler records its outcome here, the dispatcher applies it after the
   // slot.
@@ -155,6 +158,12 @@ static_assert(offsetof(CpuState, asid_key) == 152);
 static_assert(offsetof(CpuState, cycles) == 160);
 static_assert(offsetof(CpuState, retired) == 168);
 static_assert(offsetof(CpuState, chain_epoch) == 176);
+static_assert(offsetof(CpuState, code_epoch) == 192);
+
+// The epoch a cached jump to target depends on: kseg0/kseg1 targets are unmapped.
+inline uint64_t ChainEpochFor(const CpuState& c, uint32_t target) {
+  return target - 0x80000000u < 0x40000000u ? c.code_epoch : c.chain_epoch;
+}
 
 inline bool InUserMode(const CpuState& c) {
   return (c.cp0.status & (st::EXL | st::ERL | st::KSU_MASK)) == (2u << st::KSU_SHIFT);

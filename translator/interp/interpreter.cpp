@@ -120,6 +120,7 @@ Block* Interpreter::BlockAt(uint32_t paddr) {
 
 void Interpreter::RefreshNative(uint32_t page) {
   ++c_.chain_epoch;
+  ++c_.code_epoch;
   auto it = by_page_.find(page);
   if (it == by_page_.end()) return;
   for (Block* b : it->second) {
@@ -266,6 +267,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
 
 void Interpreter::InvalidateCodePage(uint32_t paddr_page) {
   ++c_.chain_epoch;
+  ++c_.code_epoch;
   if (tier_) tier_->InvalidatePage(paddr_page);
   auto it = by_page_.find(paddr_page);
   if (it == by_page_.end()) return;

@@ -54,7 +54,8 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
   if (!in) return nullptr;
   auto* s = static_cast<ChainSite*>(site);
   interp::Interpreter::JumpEntry& e = in->JumpSlot(target);
-  if (e.vpc != target || e.epoch != c->chain_epoch || e.table != c->stlb) {
+  const uint64_t epoch = runtime::ChainEpochFor(*c, target);
+  if (e.vpc != target || e.epoch != epoch || e.table != c->stlb) {
     uint32_t paddr;
     const uint8_t* host;
     runtime::PendingException saved = c->exc;
@@ -64,7 +65,7 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
     }
     NativeFn fn = in->NativeAt(paddr);
     if (!fn) return nullptr;
-    e = {c->chain_epoch, c->stlb, fn, target};
+    e = {epoch, c->stlb, fn, target};
   }
   s->epoch = e.epoch;
   s->vpc = target;

@@ -28,6 +28,7 @@ constexpr uint64_t kOffAsidKey = offsetof(CpuState, asid_key);
 constexpr uint64_t kOffCycles = offsetof(CpuState, cycles);
 constexpr uint64_t kOffRetired = offsetof(CpuState, retired);
 constexpr uint64_t kOffChainEpoch = offsetof(CpuState, chain_epoch);
+constexpr uint64_t kOffCodeEpoch = offsetof(CpuState, code_epoch);
 constexpr uint64_t kOffHi = offsetof(CpuState, hi);
 constexpr uint64_t kOffLo = offsetof(CpuState, lo);
 constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
@@ -238,9 +239,12 @@ class Lifter {
     ExitWith(target);
 
     b_.SetInsertPoint(chain);
+    // runtime::ChainEpochFor: jumps into kseg0/kseg1 survive TLB writes and ASID changes.
+    llvm::Value* unmapped = b_.CreateICmpULT(b_.CreateSub(target, Imm(0x80000000u)), Imm(0x40000000u));
+    llvm::Value* epoch =
+        b_.CreateLoad(i64_, b_.CreateSelect(unmapped, Field(kOffCodeEpoch), Field(kOffChainEpoch)));
     llvm::Value* epoch_ok = b_.CreateICmpEQ(
-        b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))),
-        b_.CreateLoad(i64_, Field(kOffChainEpoch)));
+        b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))), epoch);
     llvm::Value* vpc_ok = b_.CreateICmpEQ(
         b_.CreateLoad(i32_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, vpc))), target);
     auto* hit = llvm::BasicBlock::Create(ctx_, "chain_hit", fn_);
