@@ -127,6 +127,10 @@ struct CpuState {
   // Moves only when installed code changes: caches of jumps to kseg0/kseg1 (unmapped, so no TLB write or
   // ASID change can move them) check this one, and survive the kernel's TLB refills.
   uint64_t code_epoch = 1;
+  // The soft TLB's kseg0/kseg1 tables (host page by guest-physical page; see SoftTlb), or an all-empty
+  // table in user mode, where those segments raise address errors.
+  const uintptr_t* unmapped_read = nullptr;
+  const uintptr_t* unmapped_write = nullptr;
 
   // Delay-slot machinery: a branch handler records its outcome here, the dispatcher applies it after the
   // slot.
@@ -159,6 +163,8 @@ static_assert(offsetof(CpuState, cycles) == 160);
 static_assert(offsetof(CpuState, retired) == 168);
 static_assert(offsetof(CpuState, chain_epoch) == 176);
 static_assert(offsetof(CpuState, code_epoch) == 192);
+static_assert(offsetof(CpuState, unmapped_read) == 200);
+static_assert(offsetof(CpuState, unmapped_write) == 208);
 
 // The epoch a cached jump to target depends on: kseg0/kseg1 targets are unmapped.
 inline uint64_t ChainEpochFor(const CpuState& c, uint32_t target) {

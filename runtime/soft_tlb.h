@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "runtime/cpu_state.h"
 
@@ -34,15 +35,42 @@ class SoftTlb {
   static constexpr uint32_t kBits = 12;
   static constexpr uint32_t kEntries = 1u << kBits;
 
-  SoftTlb() { FlushAll(); }
+  // kseg0/kseg1 are fixed windows onto guest-physical 0-512 MiB: for them a table indexed by physical
+  // page (the inline pmap path) holds the host page, so kernel accesses there need no tag compare and
+  // never miss for conflicts. Filled by the slow paths like the soft TLB; a write entry is left empty for
+  // code, copy-on-write and I/O pages.
+  static constexpr uint32_t kUnmappedPages = (512u << 20) >> kPageBits;
+
+  SoftTlb()
+      : unmapped_read_(new uintptr_t[kUnmappedPages]()), unmapped_write_(new uintptr_t[kUnmappedPages]()) {
+    FlushAll();
+  }
 
   SoftTlbEntry* Table(bool user) { return user ? user_ : kernel_; }
+  const uintptr_t* UnmappedRead() const { return unmapped_read_.get(); }
+  const uintptr_t* UnmappedWrite() const { return unmapped_write_.get(); }
+
+  // After a load (keeps a write entry for the same page) or a store (`writable`: later stores may bypass
+  // the slow path).
+  void FillUnmapped(uint32_t paddr_page, uint8_t* host_page, bool store, bool writable) {
+    if (paddr_page >= (512u << 20)) return;
+    const uint32_t i = paddr_page >> kPageBits;
+    const auto host = reinterpret_cast<uintptr_t>(host_page);
+    unmapped_read_[i] = host;
+    if (store) {
+      unmapped_write_[i] = writable ? host : 0;
+    } else if (unmapped_write_[i] != host) {
+      unmapped_write_[i] = 0;
+    }
+  }
 
   static uint32_t IndexOf(uint32_t va) { return (va >> kPageBits) & (kEntries - 1); }
 
   void FlushAll() {
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i) t[i] = SoftTlbEntry{};
+    std::memset(unmapped_read_.get(), 0, kUnmappedPages * sizeof(uintptr_t));
+    std::memset(unmapped_write_.get(), 0, kUnmappedPages * sizeof(uintptr_t));
   }
 
   // Drop every entry that caches a translation for virtual pages [va_begin, va_end), any ASID.
@@ -63,6 +91,8 @@ class SoftTlb {
 
   // Drop every translation to one guest-physical page (its machine page changed: copy-on-write broken).
   void FlushPhys(uint32_t paddr_page) {
+    if (paddr_page < (512u << 20))
+      unmapped_read_[paddr_page >> kPageBits] = unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i)
         if (t[i].paddr == paddr_page) t[i] = SoftTlbEntry{};
@@ -70,6 +100,7 @@ class SoftTlb {
 
   // Revoke fast writes to one guest-physical page (it now holds decoded code, or became shared).
   void RevokeWrites(uint32_t paddr_page) {
+    if (paddr_page < (512u << 20)) unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i)
         if (t[i].write != kInvalidTag && t[i].paddr == paddr_page) t[i].write = kInvalidTag;
@@ -78,6 +109,7 @@ class SoftTlb {
  private:
   SoftTlbEntry kernel_[kEntries];
   SoftTlbEntry user_[kEntries];
+  std::unique_ptr<uintptr_t[]> unmapped_read_, unmapped_write_;
 };
 
 // The key a probe compares against a tag. Folding the low address bits in makes a misaligned access miss

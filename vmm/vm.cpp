@@ -67,6 +67,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     t.compile.opt_level = config_.jit_opt_level;
     t.compile.keep_listings = config_.jit_listings;
     t.compile.perf_map = config_.jit_perf_map;
+    t.compile.inline_kseg = config_.jit_inline_kseg;
     t.optimize_after = config_.jit_reoptimize_after;
     tier_ = std::make_unique<jit::Tier>(t);
     interp_->AttachTier(tier_.get());

@@ -40,10 +40,11 @@ struct VmConfig {
   uint64_t jit_threshold =
       1000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
   uint64_t jit_reoptimize_after =
-      2000;                    // second tier: region entries before it is recompiled at O1 (0: never)
-  unsigned jit_opt_level = 0;  // measured best for boot and short workloads (translator/README.md)
-  bool jit_listings = false;   // keep IR and host code sizes for strobe dump
-  std::string jit_perf_map;    // write a perf map of translated code to this file (empty: off)
+      2000;                      // second tier: region entries before it is recompiled at O1 (0: never)
+  unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)
+  bool jit_listings = false;     // keep IR and host code sizes for strobe dump
+  bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
+  std::string jit_perf_map;      // write a perf map of translated code to this file (empty: off)
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };

@@ -22,7 +22,8 @@ class TestMachine {
  public:
   // VMs that share pages must share a monitor: pass one in; otherwise the machine has its own.
   // Unit tests run the reference interpreter unless they ask for an engine with translation.
-  // jit_opt_level >= 1 compiles with the optimising tiers' code shape (guest registers promoted to SSA).
+  // jit_opt_level >= 1 compiles with the optimising tiers' code shape (guest registers promoted to SSA)
+  // and the inline kseg0/kseg1 path.
   explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16,
                        vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp,
                        unsigned jit_opt_level = 0)
@@ -35,6 +36,7 @@ class TestMachine {
     cfg.engine = engine;
     cfg.jit_threshold = 256;  // tests make code hot with short loops
     cfg.jit_opt_level = jit_opt_level;
+    cfg.jit_inline_kseg = jit_opt_level >= 1;  // the O1-shaped tests cover the inline kseg0/kseg1 path too
     // A placeholder image at 0x80100000 so Boot() can run; tests overwrite memory and registers afterwards.
     vmm::ElfSegment seg;
     seg.vaddr = 0x80100000u;

@@ -22,6 +22,7 @@ struct CompileOptions {
   bool keep_listings = false;  // keep IR before/after optimisation and host code size, for strobe dump
   unsigned max_batch = 16;     // regions per module
   bool count_back_edges = false;  // see LiftOptions (set for a first tier with a second one behind it)
+  bool inline_kseg = false;       // LiftOptions::unmapped_path
   int nice = 0;                   // scheduling priority of the compiler thread (the vCPU thread has 0)
   // Append "address size name" lines for every compiled region to this file (Linux perf's
   // /tmp/perf-PID.map convention, so `perf report` names translated code). Empty: off.

@@ -29,6 +29,8 @@ constexpr uint64_t kOffCycles = offsetof(CpuState, cycles);
 constexpr uint64_t kOffRetired = offsetof(CpuState, retired);
 constexpr uint64_t kOffChainEpoch = offsetof(CpuState, chain_epoch);
 constexpr uint64_t kOffCodeEpoch = offsetof(CpuState, code_epoch);
+constexpr uint64_t kOffUnmappedRead = offsetof(CpuState, unmapped_read);
+constexpr uint64_t kOffUnmappedWrite = offsetof(CpuState, unmapped_write);
 constexpr uint64_t kOffHi = offsetof(CpuState, hi);
 constexpr uint64_t kOffLo = offsetof(CpuState, lo);
 constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
@@ -67,6 +69,8 @@ class Lifter {
     cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
     stlb_ = b_.CreateLoad(ptr_, Field(kOffStlb), "stlb");
     asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
+    unmapped_read_ = b_.CreateLoad(ptr_, Field(kOffUnmappedRead), "unmapped_read");
+    unmapped_write_ = b_.CreateLoad(ptr_, Field(kOffUnmappedWrite), "unmapped_write");
 
     exit_bb_ = llvm::BasicBlock::Create(ctx_, "exit", fn_);
     fault_bb_ = llvm::BasicBlock::Create(ctx_, "exit_pc_set", fn_);
@@ -415,6 +419,30 @@ class Lifter {
   }
   llvm::Type* IntOf(unsigned size) { return size == 1 ? i8_ : size == 2 ? i16_ : i32_; }
 
+  // The inline pmap path, tried when the soft TLB misses: an aligned kseg0/kseg1 address indexes the
+  // unmapped-segment table by guest-physical page. Branches to `hit` with the host address, or to `miss`.
+  llvm::Value* UnmappedProbe(llvm::Value* va, unsigned size, llvm::Value* table, llvm::BasicBlock* hit,
+                             llvm::BasicBlock* miss) {
+    if (!options_.unmapped_path) {
+      b_.CreateBr(miss);
+      return llvm::PoisonValue::get(ptr_);
+    }
+    auto* probe = llvm::BasicBlock::Create(ctx_, "kseg_probe", fn_);
+    llvm::Value* in_window = b_.CreateICmpULT(b_.CreateSub(va, Imm(0x80000000u)), Imm(0x40000000u));
+    llvm::Value* ok = size == 1
+                          ? in_window
+                          : b_.CreateAnd(in_window, b_.CreateICmpEQ(b_.CreateAnd(va, Imm(size - 1)), Imm(0)));
+    b_.CreateCondBr(ok, probe, miss);
+    b_.SetInsertPoint(probe);
+    llvm::Value* page =
+        b_.CreateZExt(b_.CreateLShr(b_.CreateAnd(va, Imm(0x1FFFFFFFu)), runtime::kPageBits), i64_);
+    llvm::Value* host = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, table, page));
+    llvm::Value* addr = b_.CreateIntToPtr(
+        b_.CreateAdd(host, b_.CreateZExt(b_.CreateAnd(va, Imm(~runtime::kPageMask)), i64_)), ptr_);
+    b_.CreateCondBr(b_.CreateICmpNE(host, b_.getInt64(0)), hit, miss);
+    return addr;
+  }
+
   llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds) {
     llvm::Value* entry = TlbEntry(va);
     auto* fast = llvm::BasicBlock::Create(ctx_, "ld_hit", fn_);
@@ -430,6 +458,15 @@ class Lifter {
     b_.CreateBr(join);
 
     b_.SetInsertPoint(slow);
+    auto* kseg = llvm::BasicBlock::Create(ctx_, "ld_kseg", fn_);
+    auto* call = llvm::BasicBlock::Create(ctx_, "ld_call", fn_);
+    llvm::Value* kaddr = UnmappedProbe(va, size, unmapped_read_, kseg, call);
+    b_.SetInsertPoint(kseg);
+    llvm::Value* kraw = b_.CreateAlignedLoad(IntOf(size), kaddr, llvm::MaybeAlign(size));
+    llvm::Value* v_kseg = size == 4 ? kraw : sign ? b_.CreateSExt(kraw, i32_) : b_.CreateZExt(kraw, i32_);
+    b_.CreateBr(join);
+
+    b_.SetInsertPoint(call);
     auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
     llvm::Value* ok = CallRuntime(
         ty, reinterpret_cast<void*>(&strobe_jit_load),
@@ -442,8 +479,9 @@ class Lifter {
     b_.CreateBr(join);
 
     b_.SetInsertPoint(join);
-    llvm::PHINode* v = b_.CreatePHI(i32_, 2);
+    llvm::PHINode* v = b_.CreatePHI(i32_, 3);
     v->addIncoming(v_fast, fast);
+    v->addIncoming(v_kseg, kseg);
     v->addIncoming(v_slow, slow_ok);
     return v;
   }
@@ -462,6 +500,15 @@ class Lifter {
     b_.CreateBr(join);
 
     b_.SetInsertPoint(slow);
+    auto* kseg = llvm::BasicBlock::Create(ctx_, "st_kseg", fn_);
+    auto* call = llvm::BasicBlock::Create(ctx_, "st_call", fn_);
+    llvm::Value* kaddr = UnmappedProbe(va, size, unmapped_write_, kseg, call);
+    b_.SetInsertPoint(kseg);
+    b_.CreateAlignedStore(size == 4 ? value : b_.CreateTrunc(value, IntOf(size)), kaddr,
+                          llvm::MaybeAlign(size));
+    b_.CreateBr(join);
+
+    b_.SetInsertPoint(call);
     auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
     llvm::Value* ok =
         CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_store),
@@ -836,7 +883,7 @@ class Lifter {
   llvm::Function* fn_;
   llvm::Value *cpu_, *vbase_, *limit_;
   llvm::AllocaInst *dyn_, *out_;
-  llvm::Value *cycles_at_entry_, *stlb_, *asid_key_;
+  llvm::Value *cycles_at_entry_, *stlb_, *asid_key_, *unmapped_read_, *unmapped_write_;
   llvm::BasicBlock *exit_bb_, *fault_bb_, *ret_bb_, *dispatch_bb_, *switch_bb_, *entry_switch_bb_;
   llvm::PHINode* exit_pc_ = nullptr;
   llvm::BasicBlock* leave_bb_ = nullptr;

@@ -24,6 +24,10 @@ struct LiftOptions {
   // Count loop back-edges in Region::entries too, so a loop that never leaves its region still earns a
   // second-tier compile.
   bool count_back_edges = false;
+  // On a soft TLB miss, try the kseg0/kseg1 table inline before calling the runtime (see SoftTlb). It adds
+  // IR to every memory access; measured, the boot is slower with it (translator/README.md), so it is off
+  // unless asked for (--jit-inline-kseg).
+  bool unmapped_path = false;
 };
 
 // Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit).
