@@ -76,6 +76,9 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
 
 }  // namespace strobe::jit
 
+#if !defined(__x86_64__)
+#error "strobe_jit_enter is written for x86-64 hosts (the translation tier emits x86-64 code)"
+#endif
 // GHC convention on x86-64 (LLVM's X86CallingConv.td): integer arguments in R13, RBP, R12, RBX, ...; i32
 // arguments are widened to 64 bits. Stack: 8 mod 16 at the call, as for the C ABI.
 asm(R"(
