@@ -244,7 +244,11 @@ void Engine::Submit(std::unique_ptr<Region> region) {
 }
 
 std::vector<std::shared_ptr<CompiledRegion>> Engine::TakeFinished() {
+  // The vCPU polls at every return to the dispatcher (every exception, in TLB-refill-heavy code): skip the
+  // lock when nothing is there.
+  if (!has_finished_.load(std::memory_order_acquire)) return {};
   std::lock_guard<std::mutex> lock(queue_mu_);
+  has_finished_.store(false, std::memory_order_relaxed);
   return std::move(finished_);
 }
 
@@ -277,6 +281,7 @@ void Engine::BackgroundLoop() {
     std::lock_guard<std::mutex> lock(queue_mu_);
     for (auto& cr : done)
       if (cr) finished_.push_back(std::move(cr));
+    has_finished_.store(!finished_.empty(), std::memory_order_release);
     in_flight_ = 0;
   }
 }

@@ -4,6 +4,7 @@
 // thread (tiered) or on the caller's (jit engine, tests); execution never waits for the background thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -73,6 +74,7 @@ class Engine {
   std::condition_variable queue_cv_;
   std::deque<std::unique_ptr<Region>> queue_;
   std::vector<std::shared_ptr<CompiledRegion>> finished_;
+  std::atomic<bool> has_finished_{false};  // finished_ is not empty (read without the lock)
   size_t in_flight_ = 0;
   bool stop_ = false;
   std::thread worker_;

@@ -15,27 +15,26 @@ constexpr uint8_t kMsrIdle = 0xB0;  // DCD, DSR and CTS asserted: a terminal is 
 void Uart16550::PushInput(uint8_t byte) {
   std::lock_guard<std::mutex> lock(mu_);
   rx_.push_back(byte);
+  rx_ready_.store(true, std::memory_order_release);
 }
 
 bool Uart16550::HasInput() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return !rx_.empty();
+  return rx_ready_.load(std::memory_order_acquire);
 }
 
 uint8_t Uart16550::Lsr() const {
   // The transmitter is always idle: a THR write reaches the host at once.
-  return static_cast<uint8_t>(kLsrThre | kLsrTemt | (rx_.empty() ? 0 : kLsrDr));
+  return static_cast<uint8_t>(kLsrThre | kLsrTemt | (HasInput() ? kLsrDr : 0));
 }
 
 uint8_t Uart16550::Iir() const {
   uint8_t fifo_bits = (fcr_ & kFcrEnable) ? 0xC0 : 0x00;
-  if ((ier_ & kIerRx) && !rx_.empty()) return fifo_bits | kIirRx;
+  if ((ier_ & kIerRx) && HasInput()) return fifo_bits | kIirRx;
   if ((ier_ & kIerThre) && thre_pending_) return fifo_bits | kIirThre;
   return fifo_bits | kIirNone;
 }
 
-bool Uart16550::IrqLevel() const {
-  std::lock_guard<std::mutex> lock(mu_);
+bool Uart16550::IrqLevel() const {  // vCPU thread: only rx_ready_ is shared with the host side
   return (Iir() & 0x0F) != kIirNone;
 }
 
@@ -47,6 +46,7 @@ uint32_t Uart16550::Read(uint32_t offset, unsigned) {
       if (!rx_.empty()) {
         uint8_t b = rx_.front();
         rx_.pop_front();
+        rx_ready_.store(!rx_.empty(), std::memory_order_release);
         return b;
       }
       return 0;
@@ -90,7 +90,10 @@ void Uart16550::Write(uint32_t offset, unsigned, uint32_t value) {
         break;
       case 2:
         fcr_ = v & 0xC9;
-        if (v & 0x02) rx_.clear();
+        if (v & 0x02) {
+          rx_.clear();
+          rx_ready_.store(false, std::memory_order_release);
+        }
         break;
       case 3: lcr_ = v; break;
       case 4: mcr_ = v & 0x1F; break;

@@ -5,6 +5,7 @@
 // DLL/DLM).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -35,6 +36,7 @@ class Uart16550 final : public Device {
   Sink sink_;
   mutable std::mutex mu_;
   std::deque<uint8_t> rx_;
+  std::atomic<bool> rx_ready_{false};  // rx_ is not empty; polled by the vCPU without taking mu_
   uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, fcr_ = 0, dll_ = 0, dlm_ = 0;
   bool thre_pending_ = false;  // THR-empty interrupt armed and not yet acknowledged
 };
