@@ -166,9 +166,14 @@ static_assert(offsetof(CpuState, code_epoch) == 192);
 static_assert(offsetof(CpuState, unmapped_read) == 200);
 static_assert(offsetof(CpuState, unmapped_write) == 208);
 
-// The epoch a cached jump to target depends on: kseg0/kseg1 targets are unmapped.
+// kseg0/kseg1: fixed, unmapped windows onto guest-physical 0-512 MiB (kernel mode only).
+inline bool InUnmappedSegment(uint32_t va) {
+  return va - 0x80000000u < 0x40000000u;
+}
+
+// The epoch a cached jump to target depends on: jumps into unmapped segments ignore the TLB and the ASID.
 inline uint64_t ChainEpochFor(const CpuState& c, uint32_t target) {
-  return target - 0x80000000u < 0x40000000u ? c.code_epoch : c.chain_epoch;
+  return InUnmappedSegment(target) ? c.code_epoch : c.chain_epoch;
 }
 
 inline bool InUserMode(const CpuState& c) {

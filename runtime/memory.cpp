@@ -58,7 +58,7 @@ bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
   }
   SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
   e.read = c.asid_key | (va & kPageMask);
-  if (va - kKseg0 < kKseg2 - kKseg0) c.soft_tlb->FillUnmapped(t.paddr & kPageMask, page.host, false, false);
+  if (InUnmappedSegment(va)) c.soft_tlb->FillUnmapped(t.paddr & kPageMask, page.host, false, false);
   uint32_t v = 0;
   std::memcpy(&v, page.host + (va & ~kPageMask), size);
   *value = v;
@@ -92,7 +92,7 @@ bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
   SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
   e.read = c.asid_key | (va & kPageMask);
   if (!keep_slow) e.write = e.read;
-  if (va - kKseg0 < kKseg2 - kKseg0)  // keeps a read entry made by a load
+  if (InUnmappedSegment(va))  // keeps a read entry made by a load
     c.soft_tlb->FillUnmapped(t.paddr & kPageMask, page.host, true, !keep_slow);
   std::memcpy(page.host + (va & ~kPageMask), &value, size);
   return true;

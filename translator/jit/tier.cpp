@@ -29,9 +29,7 @@ bool HasStaticTarget(mips::Opcode op) {
     default: return true;
   }
 }
-}  // namespace
 
-namespace {
 CompileOptions FirstTier(const TierOptions& o) {
   CompileOptions c = o.compile;
   c.count_back_edges = o.optimize_after != 0 && !o.eager;
