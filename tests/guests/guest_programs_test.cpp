@@ -97,6 +97,29 @@ TEST_P(Workload, MatchesTheNativeBuild) {
   EXPECT_EQ(out.substr(0, out.size() - 7), native.out);
 }
 
+// scale=N (from -append for the guest, argv for the native twin) runs the workload N times and prints only
+// the last run: the output stays the native one, and the guest retires about N times the instructions.
+TEST(GuestPrograms, WorkloadScaleRunsItSeveralTimesAndPrintsOnce) {
+  auto retired = [](const std::string& err) {
+    const size_t at = err.find(" instructions");
+    EXPECT_NE(at, std::string::npos) << err;
+    size_t begin = err.rfind(' ', at - 1);
+    return std::stoull(err.substr(begin + 1, at - begin - 1));
+  };
+  ProcessResult native = RunProcess({std::string(STROBE_GUEST_DIR) + "/native/calls", "scale=3"});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  ProcessResult one = Strobe({"-kernel", Guest("calls"), "-nographic", "-no-reboot", "--stats"});
+  ProcessResult three =
+      Strobe({"-kernel", Guest("calls"), "-nographic", "-no-reboot", "--stats", "-append", "scale=3"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  EXPECT_EQ(WithoutCr(three.out), WithoutCr(one.out));
+  EXPECT_EQ(WithoutCr(three.out), native.out + "exit 0\n");
+  const double ratio = static_cast<double>(retired(three.err)) / static_cast<double>(retired(one.err));
+  EXPECT_GT(ratio, 2.9);
+  EXPECT_LT(ratio, 3.1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Guests, Workload,
                          ::testing::Combine(::testing::Values("checksum", "sort", "hash", "alu_loop",
                                                               "memrand", "calls"),

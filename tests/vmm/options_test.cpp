@@ -78,6 +78,8 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_TRUE(Parse({"--dump-blocks", "hot:5"}).vm.jit_listings);
   EXPECT_EQ(Parse({"--jit-reoptimize", "0"}).vm.jit_reoptimize_after, 0u);
   EXPECT_EQ(Parse({}).vm.jit_reoptimize_after, 2000u);
+  EXPECT_TRUE(Parse({"--jit-inline-kseg"}).vm.jit_inline_kseg);
+  EXPECT_FALSE(Parse({}).vm.jit_inline_kseg);
   EXPECT_EQ(Parse({"--dump-blocks", "0x80100000"}).dump_blocks, "0x80100000");
   auto o = Parse({"--engine", "interp", "--tlb-entries", "64", "--warp-idle", "--timeout", "2.5", "--stats",
                   "--max-instructions", "1000"});

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Region formation under the tiered engine: a region keeps to code that has run (a block 1/32 as busy as
+// the root at least), and a page's regions are disjoint, so a block is compiled once.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/jit/jit_support.h"
+
+namespace strobe::test::jt {
+namespace {
+
+// L (0x00): addiu v0, v0, 1; beq t3, t4, C; addiu t3, t3, -1; bne t3, zero, L; nop; wait
+// C (0x18): addiu v1, v1, 1 (never runs: t4 is never reached); b L; nop
+Asm LoopWithColdPath() {
+  return Asm{Addiu(v0, v0, 1),
+             Beq(t3, t4, 4),
+             Addiu(t3, t3, -1),
+             Bne(t3, zero, -4),
+             Nop(),
+             kWaitWord,
+             Addiu(v1, v1, 1),
+             Beq(zero, zero, -8),
+             Nop()};
+}
+
+TEST(RegionJit, TieredRegionsLeaveColdBlocksOutAndDoNotOverlap) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.LoadCode(kCodePa, LoopWithColdPath().words());
+  ASSERT_EQ(RunUntilTranslated(m, kCode, kCodePa,
+                               [&] {
+                                 m.cpu().gpr[t3] = 3000;
+                                 m.cpu().gpr[t4] = 0x7FFFFFFF;
+                               }),
+            vmm::VmExit::kHalted);
+  ASSERT_NE(NativeOf(m, kCodePa), nullptr);
+  // Then code elsewhere in the page that jumps into the loop becomes hot (E at +0x40: addiu s0, s0, 1;
+  // b L; nop): its region must not take the loop's blocks again.
+  m.LoadCode(kCodePa + 0x40, {Addiu(s0, s0, 1), Beq(zero, zero, -18), Nop()});
+  for (int i = 0; i < 400; ++i) {
+    m.cpu().gpr[t3] = 3;
+    ASSERT_EQ(m.Run(kCode + 0x40), vmm::VmExit::kHalted);
+  }
+  Drain(m);
+  ASSERT_NE(NativeOf(m, kCodePa + 0x40), nullptr) << "the jump into the loop should be translated too";
+  std::multiset<uint32_t> blocks;
+  for (const auto& cr : m.vm().tier()->Installed()) {
+    if (cr->region->page != kCodePa || cr->region->opt_level != 0) continue;
+    for (const auto& rb : cr->region->blocks) blocks.insert(rb.offset);
+  }
+  EXPECT_EQ(blocks.count(0x18), 0u) << "the never-executed block must stay out of the region";
+  EXPECT_EQ(blocks.count(0x00), 1u) << "the loop head is in exactly one first-tier region";
+  for (uint32_t off : blocks) EXPECT_EQ(blocks.count(off), 1u) << "block at +" << off << " is in two regions";
+  // The translated loop still computes what the interpreter does.
+  m.cpu().gpr[v0] = 0;
+  m.cpu().gpr[t3] = 500;
+  ASSERT_EQ(m.Run(kCode), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().gpr[v0], 500u);
+  EXPECT_EQ(m.cpu().gpr[v1], 0u);
+}
+
+}  // namespace
+}  // namespace strobe::test::jt
