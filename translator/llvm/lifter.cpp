@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <map>
 
 #include "runtime/cpu_state.h"
@@ -419,15 +420,25 @@ class Lifter {
   }
   llvm::Type* IntOf(unsigned size) { return size == 1 ? i8_ : size == 2 ? i16_ : i32_; }
 
-  // The inline pmap path, tried when the soft TLB misses: an aligned kseg0/kseg1 address indexes the
-  // unmapped-segment table by guest-physical page. Branches to `hit` with the host address, or to `miss`.
-  llvm::Value* UnmappedProbe(llvm::Value* va, unsigned size, llvm::Value* table, llvm::BasicBlock* hit,
-                             llvm::BasicBlock* miss) {
-    if (!options_.unmapped_path) {
-      b_.CreateBr(miss);
-      return llvm::PoisonValue::get(ptr_);
-    }
+  // Guest memory access at a host address.
+  llvm::Value* LoadHost(llvm::Value* p, unsigned size, bool sign) {
+    llvm::Value* raw = b_.CreateAlignedLoad(IntOf(size), p, llvm::MaybeAlign(size));
+    return size == 4 ? raw : sign ? b_.CreateSExt(raw, i32_) : b_.CreateZExt(raw, i32_);
+  }
+  void StoreHost(llvm::Value* p, llvm::Value* value, unsigned size) {
+    b_.CreateAlignedStore(size == 4 ? value : b_.CreateTrunc(value, IntOf(size)), p, llvm::MaybeAlign(size));
+  }
+
+  // The inline pmap path (LiftOptions::unmapped_path), tried when the soft TLB misses: an aligned
+  // kseg0/kseg1 address indexes the unmapped-segment table by guest-physical page. On a hit `access` gets
+  // the host address and control goes to join; the builder is left on the miss path. Returns the hit block,
+  // or null (and emits nothing) when the path is off.
+  llvm::BasicBlock* UnmappedPath(llvm::Value* va, unsigned size, llvm::Value* table, llvm::BasicBlock* join,
+                                 const std::function<void(llvm::Value*)>& access) {
+    if (!options_.unmapped_path) return nullptr;
     auto* probe = llvm::BasicBlock::Create(ctx_, "kseg_probe", fn_);
+    auto* hit = llvm::BasicBlock::Create(ctx_, "kseg_hit", fn_);
+    auto* miss = llvm::BasicBlock::Create(ctx_, "kseg_miss", fn_);
     llvm::Value* in_window = b_.CreateICmpULT(b_.CreateSub(va, Imm(0x80000000u)), Imm(0x40000000u));
     llvm::Value* ok = size == 1
                           ? in_window
@@ -437,10 +448,13 @@ class Lifter {
     llvm::Value* page =
         b_.CreateZExt(b_.CreateLShr(b_.CreateAnd(va, Imm(0x1FFFFFFFu)), runtime::kPageBits), i64_);
     llvm::Value* host = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, table, page));
-    llvm::Value* addr = b_.CreateIntToPtr(
-        b_.CreateAdd(host, b_.CreateZExt(b_.CreateAnd(va, Imm(~runtime::kPageMask)), i64_)), ptr_);
     b_.CreateCondBr(b_.CreateICmpNE(host, b_.getInt64(0)), hit, miss);
-    return addr;
+    b_.SetInsertPoint(hit);
+    access(b_.CreateIntToPtr(
+        b_.CreateAdd(host, b_.CreateZExt(b_.CreateAnd(va, Imm(~runtime::kPageMask)), i64_)), ptr_));
+    b_.CreateBr(join);
+    b_.SetInsertPoint(miss);
+    return hit;
   }
 
   llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds) {
@@ -453,20 +467,13 @@ class Lifter {
     b_.CreateCondBr(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
 
     b_.SetInsertPoint(fast);
-    llvm::Value* raw = b_.CreateAlignedLoad(IntOf(size), HostPtr(entry, va), llvm::MaybeAlign(size));
-    llvm::Value* v_fast = size == 4 ? raw : sign ? b_.CreateSExt(raw, i32_) : b_.CreateZExt(raw, i32_);
+    llvm::Value* v_fast = LoadHost(HostPtr(entry, va), size, sign);
     b_.CreateBr(join);
 
     b_.SetInsertPoint(slow);
-    auto* kseg = llvm::BasicBlock::Create(ctx_, "ld_kseg", fn_);
-    auto* call = llvm::BasicBlock::Create(ctx_, "ld_call", fn_);
-    llvm::Value* kaddr = UnmappedProbe(va, size, unmapped_read_, kseg, call);
-    b_.SetInsertPoint(kseg);
-    llvm::Value* kraw = b_.CreateAlignedLoad(IntOf(size), kaddr, llvm::MaybeAlign(size));
-    llvm::Value* v_kseg = size == 4 ? kraw : sign ? b_.CreateSExt(kraw, i32_) : b_.CreateZExt(kraw, i32_);
-    b_.CreateBr(join);
-
-    b_.SetInsertPoint(call);
+    llvm::Value* v_kseg = nullptr;
+    llvm::BasicBlock* kseg = UnmappedPath(va, size, unmapped_read_, join,
+                                          [&](llvm::Value* p) { v_kseg = LoadHost(p, size, sign); });
     auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
     llvm::Value* ok = CallRuntime(
         ty, reinterpret_cast<void*>(&strobe_jit_load),
@@ -481,7 +488,7 @@ class Lifter {
     b_.SetInsertPoint(join);
     llvm::PHINode* v = b_.CreatePHI(i32_, 3);
     v->addIncoming(v_fast, fast);
-    v->addIncoming(v_kseg, kseg);
+    if (kseg) v->addIncoming(v_kseg, kseg);
     v->addIncoming(v_slow, slow_ok);
     return v;
   }
@@ -495,20 +502,11 @@ class Lifter {
     b_.CreateCondBr(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
 
     b_.SetInsertPoint(fast);
-    b_.CreateAlignedStore(size == 4 ? value : b_.CreateTrunc(value, IntOf(size)), HostPtr(entry, va),
-                          llvm::MaybeAlign(size));
+    StoreHost(HostPtr(entry, va), value, size);
     b_.CreateBr(join);
 
     b_.SetInsertPoint(slow);
-    auto* kseg = llvm::BasicBlock::Create(ctx_, "st_kseg", fn_);
-    auto* call = llvm::BasicBlock::Create(ctx_, "st_call", fn_);
-    llvm::Value* kaddr = UnmappedProbe(va, size, unmapped_write_, kseg, call);
-    b_.SetInsertPoint(kseg);
-    b_.CreateAlignedStore(size == 4 ? value : b_.CreateTrunc(value, IntOf(size)), kaddr,
-                          llvm::MaybeAlign(size));
-    b_.CreateBr(join);
-
-    b_.SetInsertPoint(call);
+    UnmappedPath(va, size, unmapped_write_, join, [&](llvm::Value* p) { StoreHost(p, value, size); });
     auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
     llvm::Value* ok =
         CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_store),
