@@ -59,8 +59,8 @@ Interpreter::Interpreter(CpuState& cpu) : c_(cpu) {
 }
 
 jit::NativeFn Interpreter::NativeAt(uint32_t paddr) const {
-  auto it = blocks_.find(paddr);
-  return it == blocks_.end() ? nullptr : it->second->native;
+  const Block* b = FindBlock(paddr);
+  return b ? b->native : nullptr;
 }
 
 Interpreter::~Interpreter() {
@@ -111,8 +111,7 @@ Block* Interpreter::FindBlock(uint32_t paddr) const {
 }
 
 Block* Interpreter::BlockAt(uint32_t paddr) {
-  auto it = blocks_.find(paddr);
-  if (it != blocks_.end()) return it->second.get();
+  if (Block* b = FindBlock(paddr)) return b;
   runtime::RamPage page = c_.bus->LookupRam(paddr);
   if (!page.host || (paddr & 3)) return nullptr;
   return Build(paddr, page.host + (paddr & ~runtime::kPageMask));

@@ -138,10 +138,7 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
 
 void Tier::NoteHot(interp::Interpreter& in, const interp::Block& b) {
   const uint32_t page = b.paddr & runtime::kPageMask;
-  auto p = pending_.find(b.paddr);
-  if ((p != pending_.end() && p->second == generation_[page]) || failed_.count(b.paddr) ||
-      EntryFor(b.paddr, nullptr))
-    return;
+  if (Covered(b.paddr) || failed_.count(b.paddr)) return;
   std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
   if (!r) return;
   for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
