@@ -74,10 +74,11 @@ void UpdateMode(CpuState& c) {
   }
   // Chained jumps also record the soft TLB table (mode) they were resolved in, so a plain mode change
   // (every exception and ERET) needs no new epoch.
-  c.stlb = c.soft_tlb->Table(InUserMode(c));
+  const bool user = InUserMode(c);
+  c.stlb = c.soft_tlb->Table(user);
   static const uintptr_t kNoPages[SoftTlb::kUnmappedPages] = {};
-  c.unmapped_read = InUserMode(c) ? kNoPages : c.soft_tlb->UnmappedRead();
-  c.unmapped_write = InUserMode(c) ? kNoPages : c.soft_tlb->UnmappedWrite();
+  c.unmapped_read = user ? kNoPages : c.soft_tlb->UnmappedRead();
+  c.unmapped_write = user ? kNoPages : c.soft_tlb->UnmappedWrite();
   c.exit_request |= exitreq::kIrqCheck;
 }
 

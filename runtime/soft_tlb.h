@@ -39,7 +39,8 @@ class SoftTlb {
   // page (the inline pmap path) holds the host page, so kernel accesses there need no tag compare and
   // never miss for conflicts. Filled by the slow paths like the soft TLB; a write entry is left empty for
   // code, copy-on-write and I/O pages.
-  static constexpr uint32_t kUnmappedPages = (512u << 20) >> kPageBits;
+  static constexpr uint32_t kUnmappedBytes = 512u << 20;
+  static constexpr uint32_t kUnmappedPages = kUnmappedBytes >> kPageBits;
 
   SoftTlb()
       : unmapped_read_(new uintptr_t[kUnmappedPages]()), unmapped_write_(new uintptr_t[kUnmappedPages]()) {
@@ -53,7 +54,7 @@ class SoftTlb {
   // After a load (keeps a write entry for the same page) or a store (`writable`: later stores may bypass
   // the slow path).
   void FillUnmapped(uint32_t paddr_page, uint8_t* host_page, bool store, bool writable) {
-    if (paddr_page >= (512u << 20)) return;
+    if (paddr_page >= kUnmappedBytes) return;
     const uint32_t i = paddr_page >> kPageBits;
     const auto host = reinterpret_cast<uintptr_t>(host_page);
     unmapped_read_[i] = host;
@@ -91,7 +92,7 @@ class SoftTlb {
 
   // Drop every translation to one guest-physical page (its machine page changed: copy-on-write broken).
   void FlushPhys(uint32_t paddr_page) {
-    if (paddr_page < (512u << 20))
+    if (paddr_page < kUnmappedBytes)
       unmapped_read_[paddr_page >> kPageBits] = unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i)
@@ -100,7 +101,7 @@ class SoftTlb {
 
   // Revoke fast writes to one guest-physical page (it now holds decoded code, or became shared).
   void RevokeWrites(uint32_t paddr_page) {
-    if (paddr_page < (512u << 20)) unmapped_write_[paddr_page >> kPageBits] = 0;
+    if (paddr_page < kUnmappedBytes) unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i)
         if (t[i].write != kInvalidTag && t[i].paddr == paddr_page) t[i].write = kInvalidTag;
