@@ -134,6 +134,22 @@ TEST_P(SmcJit, RepeatedSelfPatching) {
   EXPECT_EQ(m.cpu().gpr[v0], 40u * 41u / 2u);
 }
 
+// The same with the patching store in the branch's delay slot: the exit the store requests must continue
+// where the branch goes (the loop head while it loops), not at the word after the slot.
+TEST_P(SmcJit, SelfPatchingStoreInDelaySlot) {
+  auto mp = NewMachine(GetParam());
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.cpu().gpr[t0] = kCode + 8;
+  m.cpu().gpr[t2] = Addiu(v0, v0, 1);
+  m.cpu().gpr[t3] = 40;
+  Asm code{Nop(),         Nop(),    Addiu(v0, v0, 1), Addiu(t2, t2, 1), Addiu(t3, t3, -1), Bne(t3, zero, -4),
+           Sw(t2, 0, t0), kWaitWord};
+  ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().pc, kCode + code.size_bytes());
+  EXPECT_EQ(m.cpu().gpr[v0], 40u * 41u / 2u);
+}
+
 // A store that patches an instruction further on in the running region. Without SYNCI the first run may
 // see either word; the next runs must see the new one. With `branch`, a taken branch (a block boundary)
 // lies between the store and the patched word; without, both are in one straight-line block.

@@ -528,7 +528,7 @@ class Lifter {
     auto* cont = llvm::BasicBlock::Create(ctx_, "st_go_on", fn_);
     b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, cont);
     b_.SetInsertPoint(stop);
-    ExitWith(ds ? slot_next_pc_ : Pc(off + 4));
+    ExitWith(ds ? SlotNextPc() : Pc(off + 4));
     b_.SetInsertPoint(cont);
   }
 
@@ -796,6 +796,13 @@ class Lifter {
     return o;
   }
 
+  // Where execution continues after the delay slot being lifted (the slot's branch is slot_).
+  llvm::Value* SlotNextPc() {
+    const BranchOutcome& o = *slot_.branch;
+    llvm::Value* taken = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
+    return slot_.likely ? taken : b_.CreateSelect(o.taken, taken, Pc(slot_.branch_off + 8));
+  }
+
   void GoTaken(const BranchOutcome& o) {
     if (o.dynamic_target) {
       JumpDynamic(o.dynamic_target);
@@ -838,22 +845,19 @@ class Lifter {
           b_.SetInsertPoint(not_taken);
           JumpStatic(static_cast<int64_t>(off) + 8);
           b_.SetInsertPoint(taken);
-          slot_next_pc_ = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
+          slot_ = {&o, off, true};
           if (!EmitOp(slot, off + 4, true)) return;
           if (slot.flags & mips::kEndsBlock) {
-            ExitWith(o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target)));
+            ExitWith(SlotNextPc());
             return;
           }
           GoTaken(o);
           return;
         }
-        slot_next_pc_ = b_.CreateSelect(
-            o.taken, o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target)),
-            Pc(off + 8));
+        slot_ = {&o, off, false};
         if (!EmitOp(slot, off + 4, true)) return;
         if (slot.flags & mips::kEndsBlock) {  // e.g. MTC0 in a delay slot: no chaining past it
-          llvm::Value* t = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
-          ExitWith(b_.CreateSelect(o.taken, t, Pc(off + 8)));
+          ExitWith(SlotNextPc());
           return;
         }
         if (o.dynamic_target) {
@@ -888,8 +892,12 @@ class Lifter {
   llvm::PHINode *leave_target_ = nullptr, *leave_site_ = nullptr;
   std::map<uint32_t, llvm::BasicBlock*> block_bb_;
   llvm::BasicBlock* entry_bb_ = nullptr;
-  int64_t cur_block_ = 0;                // page offset of the block being lifted
-  llvm::Value* slot_next_pc_ = nullptr;  // while lifting a delay slot: where the branch goes
+  int64_t cur_block_ = 0;  // page offset of the block being lifted
+  struct SlotContext {
+    const BranchOutcome* branch = nullptr;
+    uint32_t branch_off = 0;
+    bool likely = false;  // the slot runs only on the taken path
+  } slot_;                // while lifting a delay slot: its branch
   // Promote mode.
   llvm::AllocaInst* slots_[kVarCount] = {};
   bool written_[kVarCount] = {};
