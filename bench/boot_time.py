@@ -3,8 +3,10 @@
 """Times the Linux boot (start -> shell prompt -> poweroff -> exit) under Strobe's engines and under
 qemu-system-mipsel on the same kernel and initramfs, in one run, and prints the ratios.
 
-usage: bench/boot_time.py [--runs N] [--engines interp,tiered] [--variant 'LABEL:ARGS']... [--no-qemu] [BUILD_DIR]
-A variant is one more Strobe runner with extra options, e.g. --variant 'reopt500:--jit-reoptimize 500'.
+usage: bench/boot_time.py [--runs N] [--engines interp,tiered] [--variant 'LABEL:ARGS']...
+                          [--binary 'LABEL:PATH']... [--no-qemu] [BUILD_DIR]
+A variant is one more Strobe runner with extra options, e.g. --variant 'reopt500:--jit-reoptimize 500'; a
+binary is one more runner with another strobe executable (default engine), e.g. a build of the previous commit.
 The kernel and initramfs come from guests/linux/fetch.sh (.cache/linux). The runners take turns, round after
 round, so that a slow spell of this shared machine hits all of them; best and median of N runs per runner.
 """
@@ -61,6 +63,7 @@ def main():
     ap.add_argument("--engines", default="interp,tiered")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--variant", action="append", default=[], help="LABEL:EXTRA STROBE OPTIONS")
+    ap.add_argument("--binary", action="append", default=[], help="LABEL:PATH OF ANOTHER STROBE")
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("build", nargs="?", default=os.path.join(os.path.dirname(__file__), "..", "build"))
     args = ap.parse_args()
@@ -76,6 +79,11 @@ def main():
     for v in args.variant:
         label, _, extra = v.partition(":")
         runners.append(("strobe " + label, [os.path.join(args.build, "strobe"), "run"] + common + extra.split()))
+    for b in args.binary:
+        label, _, path = b.partition(":")
+        if not os.access(path, os.X_OK):
+            sys.exit("--binary %s: %s is not an executable" % (label, path))
+        runners.append(("strobe " + label, [path, "run"] + common))
     qemu = None if args.no_qemu else shutil.which("qemu-system-mipsel")
     if qemu:
         runners.append(("qemu", [qemu] + common + ["-no-reboot", "-net", "none", "-vga", "none"]))

@@ -258,6 +258,20 @@ TEST(Dump, ShowsGuestCodeIrBeforeAndAfterAndHostCode) {
   EXPECT_EQ(o.find("=== region", region + 1), std::string::npos);  // hot:1 shows one region
 }
 
+TEST(Dump, SelectionFollowsAnyRunOption) {
+  // The selection is the last word whatever run option precedes it; "-append all" stays a command line.
+  ProcessResult r = RunProcess(
+      {STROBE_BINARY, "dump", "-kernel", Guest("hash"), "-no-reboot", "--jit-inline-kseg", "hot:1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t region = r.out.find("=== region region_");
+  ASSERT_NE(region, std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("=== region", region + 1), std::string::npos);  // hot:1, not the default hot:10
+  ProcessResult a =
+      RunProcess({STROBE_BINARY, "dump", "-kernel", Guest("hash"), "-no-reboot", "-append", "all"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_NE(a.out.find("=== region region_"), std::string::npos);
+}
+
 TEST(Dump, PerfMapNamesTranslatedRegions) {
   // strobe writes /tmp/perf-<its pid>.map: find the one this run created by its region names.
   ProcessResult r =

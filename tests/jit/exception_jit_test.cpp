@@ -146,6 +146,45 @@ TEST(ExceptionJit, MisalignedLoadAndStoreMidRegion) {
 }
 
 // Faults in the delay slot of each kind of branch: EPC = the branch, Cause.BD = 1, links written.
+// Two accesses through one base register in one block: the second reuses the first one's page only
+// when it is the same page and aligned, so a second access that is misaligned, or crosses into a page
+// whose TLB entry is invalid, must still raise its exception with its own EPC and BadVAddr.
+TEST(ExceptionJit, SecondAccessThroughSameBaseFaults) {
+  constexpr uint32_t kEven = 0x00600000u;  // a TLB pair: the even page valid, the odd one invalid
+  struct Case {
+    const char* text;
+    uint32_t first, second, base, exc, badvaddr;
+  } cases[] = {
+      {"lw then misaligned lw", Lw(t4, 0, a0), Lw(t5, 2, a0), kData, 4, kData + 2},
+      {"sw then misaligned sh", Sw(s2, 0, a0), E(Opcode::SH, {.rs = a0, .rt = s2, .imm = 5}), kData, 5,
+       kData + 5},
+      {"lw then lw on the invalid page", Lw(t4, 0, a0), Lw(t5, 4, a0), kEven + 0xFFC, 2, kEven + 0x1000},
+      {"sw then sw on the invalid page", Sw(s2, 0, a0), Sw(s2, 8, a0), kEven + 0xFFC, 3, kEven + 0x1004},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.text);
+    // The first access runs once in a block of its own, so the soft TLB holds its page when the pair runs.
+    Asm fault{k.first, Beq(zero, zero, 1), Nop(), k.first, k.second};
+    uint32_t off = 0;
+    Asm code = Around(fault, 30, &off);
+    ArchState s = RunAll(
+        [&](TestMachine& m) {
+          m.cpu().gpr[a0] = k.base;
+          m.cpu().gpr[t5] = 0x5555;
+          m.Write32(kDataPa, 0x11223344);
+          WriteTlb(m, 0, kEven, EntryLo(kDataPa + 0x4000, true, true),
+                   EntryLo(kDataPa + 0x5000, true, false));
+          m.LoadCode(kCodePa, code.words());
+        },
+        kCodePa);
+    EXPECT_EQ(Exc(s), k.exc);
+    EXPECT_EQ(s.epc, kCode + off + 16) << "the second access faults";
+    EXPECT_EQ(s.badvaddr, k.badvaddr);
+    EXPECT_EQ(s.gpr[t5], 0x5555u);
+    EXPECT_EQ(s.gpr[v0], 0u);
+  }
+}
+
 TEST(ExceptionJit, FaultInDelaySlot) {
   const uint32_t bad_lw = Lw(t5, 2, a0);  // AdEL
   struct Case {

@@ -130,4 +130,16 @@ inline vmm::VmExit RunUntilTranslated(TestMachine& m, uint32_t pc, uint32_t hot_
   return e;
 }
 
+// A loop of 40 passes that patches its own `addiu v0, v0, 1` (the word at kCode + 8) to add one more each
+// pass, so v0 ends at 40 * 41 / 2 when every patch is seen: `other` runs just before `store`, which writes
+// t2 (the next encoding) over the word. The caller points the store's base register at the word.
+inline constexpr uint32_t kSelfPatchedSum = 40u * 41u / 2u;
+inline Asm SelfPatchingLoop(TestMachine& m, uint32_t other, uint32_t store) {
+  m.cpu().gpr[t2] = Addiu(v0, v0, 1);
+  m.cpu().gpr[t3] = 40;
+  return Asm{Nop(), Nop(),    Addiu(v0, v0, 1),  Addiu(t2, t2, 1),
+             other, store,    Addiu(t3, t3, -1), Bne(t3, zero, -6),
+             Nop(), kWaitWord};
+}
+
 }  // namespace strobe::test::jt

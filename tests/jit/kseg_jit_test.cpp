@@ -74,13 +74,8 @@ TEST(KsegJit, StoreIntoCodeBehindEvictedSlotDropsCode) {
     TestMachine& m = *mp;
     m.cpu().gpr[t0] = kCode + 8;
     m.cpu().gpr[t1] = kCode + kAlias;
-    m.cpu().gpr[t2] = Addiu(v0, v0, 1);
-    m.cpu().gpr[t3] = 40;
-    Asm code{Nop(),         Nop(),         Addiu(v0, v0, 1),  Addiu(t2, t2, 1),
-             Lw(t4, 0, t1), Sw(t2, 0, t0), Addiu(t3, t3, -1), Bne(t3, zero, -6),
-             Nop(),         kWaitWord};
-    ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted);
-    EXPECT_EQ(m.cpu().gpr[v0], 40u * 41u / 2u);
+    ASSERT_EQ(RunCode(m, SelfPatchingLoop(m, Lw(t4, 0, t1), Sw(t2, 0, t0))), vmm::VmExit::kHalted);
+    EXPECT_EQ(m.cpu().gpr[v0], kSelfPatchedSum);
   }
 }
 

@@ -134,6 +134,21 @@ TEST_P(SmcJit, RepeatedSelfPatching) {
   EXPECT_EQ(m.cpu().gpr[v0], 40u * 41u / 2u);
 }
 
+// The patching store follows a store through the same base register to the page below the code: the
+// optimising tiers reuse a page found by an earlier access of the block only when the page matches, so the
+// second store must still meet the code page's missing write entry and drop the loop.
+TEST_P(SmcJit, SelfPatchingStoreAfterStoreToOtherPage) {
+  auto mp = NewMachine(GetParam());
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.cpu().gpr[t0] = kCode - 8;  // 0(t0): the data page below; 16(t0): the word at kCode + 8
+  Asm code = SelfPatchingLoop(m, Sw(t3, 0, t0), Sw(t2, 16, t0));
+  ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().pc, kCode + code.size_bytes());
+  EXPECT_EQ(m.cpu().gpr[v0], kSelfPatchedSum);
+  EXPECT_EQ(m.Read32(kCodePa - 8), 1u);
+}
+
 // The same with the patching store in the branch's delay slot: the exit the store requests must continue
 // where the branch goes (the loop head while it loops), not at the word after the slot.
 TEST_P(SmcJit, SelfPatchingStoreInDelaySlot) {

@@ -92,7 +92,8 @@ int Run(const std::vector<std::string>& args) {
                  static_cast<unsigned long long>(t.regions_dropped),
                  static_cast<unsigned long long>(t.stale_results), static_cast<unsigned long long>(t.failed));
     const auto o = vm.tier()->optimizer_stats();
-    std::fprintf(stderr, "strobe: tier 2: %llu regions sent, %llu compiled in %llu modules, %.1f ms compiling\n",
+    std::fprintf(stderr,
+                 "strobe: tier 2: %llu regions sent, %llu compiled in %llu modules, %.1f ms compiling\n",
                  static_cast<unsigned long long>(t.reoptimized), static_cast<unsigned long long>(o.regions),
                  static_cast<unsigned long long>(o.modules), o.compile_ms);
   }
@@ -139,12 +140,16 @@ int main(int argc, char** argv) {
     // strobe dump [run options] [SELECTION]: a run with --dump-blocks.
     std::vector<std::string> rest(args.begin() + 1, args.end());
     std::string selection = "hot:10";
-    if (!rest.empty() && rest.back()[0] != '-' && tools::ValidDumpSelection(rest.back()) &&
-        (rest.size() < 2 || rest[rest.size() - 2][0] != '-' || rest[rest.size() - 2] == "-nographic" ||
-         rest[rest.size() - 2] == "-no-reboot" || rest[rest.size() - 2] == "--stats" ||
-         rest[rest.size() - 2] == "--warp-idle")) {
-      selection = rest.back();
-      rest.pop_back();
+    // The last argument is the selection when it names one and the arguments before it parse as run
+    // options on their own (so "-append all" keeps "all" as the command line).
+    if (!rest.empty() && rest.back()[0] != '-' && tools::ValidDumpSelection(rest.back())) {
+      std::vector<std::string> before(rest.begin(), rest.end() - 1);
+      tools::RunOptions probe;
+      std::string ignored;
+      if (tools::ParseRunOptions(before, &probe, &ignored)) {
+        selection = rest.back();
+        rest.pop_back();
+      }
     }
     rest.push_back("--dump-blocks");
     rest.push_back(selection);

@@ -161,9 +161,9 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
     char name[64];
     std::snprintf(name, sizeof name, "region_%08x_%llu", regions[i]->page,
                   static_cast<unsigned long long>(impl_->next_id++));
-    llvm::Function* f =
-        LiftRegion(*regions[i], *mod, name,
-                   LiftOptions{options_.opt_level >= 1, options_.count_back_edges, options_.inline_kseg});
+    llvm::Function* f = LiftRegion(*regions[i], *mod, name,
+                                   LiftOptions{options_.opt_level >= 1, options_.count_back_edges,
+                                               options_.inline_kseg, options_.opt_level >= 1});
     if (llvm::verifyFunction(*f, &llvm::errs())) {  // a lifter bug: leave this region to the interpreter
       f->eraseFromParent();
       continue;

@@ -3,6 +3,7 @@
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 
 #include <algorithm>
@@ -239,7 +240,7 @@ class Lifter {
     auto* chain = llvm::BasicBlock::Create(ctx_, "chain", fn_);
     auto* out = llvm::BasicBlock::Create(ctx_, "chain_out", fn_);
     SyncOut(SyncSet::kAll);  // every way on leaves the function
-    b_.CreateCondBr(MustLeave(), out, chain);
+    Unlikely(MustLeave(), out, chain);
     b_.SetInsertPoint(out);
     ExitWith(target);
 
@@ -260,7 +261,7 @@ class Lifter {
     // differently): compare the soft TLB table the vCPU uses now.
     llvm::Value* mode_ok = b_.CreateICmpEQ(
         b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, table))), stlb_);
-    b_.CreateCondBr(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), mode_ok), hit, miss);
+    Likely(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), mode_ok), hit, miss);
     b_.SetInsertPoint(hit);
     llvm::Value* cached =
         b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
@@ -269,9 +270,8 @@ class Lifter {
     auto* link_ty = llvm::FunctionType::get(ptr_, {ptr_, ptr_, i32_}, false);
     llvm::Value* linked =
         b_.CreateCall(link_ty, Callee(reinterpret_cast<void*>(&strobe_jit_link)), {cpu_, sp, target});
-    b_.CreateCondBr(
-        b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
-        none);
+    Likely(b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
+           none);
     b_.SetInsertPoint(none);
     ExitWith(target);
 
@@ -294,6 +294,15 @@ class Lifter {
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
   }
 
+  // Conditional branches with a known bias (slow paths, faults, leaving the region): the weights let
+  // LLVM lay the rare side out of line and keep registers for the common one.
+  void Likely(llvm::Value* cond, llvm::BasicBlock* usual, llvm::BasicBlock* rare) {
+    b_.CreateCondBr(cond, usual, rare, llvm::MDBuilder(ctx_).createLikelyBranchWeights());
+  }
+  void Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBlock* usual) {
+    b_.CreateCondBr(cond, rare, usual, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
+  }
+
   // Leaves when the slice is over or the runtime asked for an exit; used on every edge between blocks.
   llvm::Value* MustLeave() {
     llvm::Value* over = b_.CreateICmpUGE(Cycles(), limit_);
@@ -307,7 +316,7 @@ class Lifter {
     llvm::Value* t = b_.CreateLoad(i32_, dyn_);
     auto* leave = llvm::BasicBlock::Create(ctx_, "dispatch_leave", fn_);
     auto* stay = llvm::BasicBlock::Create(ctx_, "dispatch_stay", fn_);
-    b_.CreateCondBr(MustLeave(), leave, stay);
+    Unlikely(MustLeave(), leave, stay);
     b_.SetInsertPoint(leave);
     ExitWith(t);
     b_.SetInsertPoint(stay);
@@ -361,7 +370,7 @@ class Lifter {
     }
     if (options_.count_back_edges) CountEntry();
     auto* leave = llvm::BasicBlock::Create(ctx_, "leave", fn_);
-    b_.CreateCondBr(MustLeave(), leave, dest);
+    Unlikely(MustLeave(), leave, dest);
     b_.SetInsertPoint(leave);
     ExitWith(pc);
   }
@@ -381,7 +390,7 @@ class Lifter {
   void RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, bool ds) {
     auto* fault = llvm::BasicBlock::Create(ctx_, "fault", fn_);
     auto* cont = llvm::BasicBlock::Create(ctx_, "cont", fn_);
-    b_.CreateCondBr(cond, fault, cont);
+    Unlikely(cond, fault, cont);
     b_.SetInsertPoint(fault);
     Raise(code, off, ds);
     b_.SetInsertPoint(cont);
@@ -395,7 +404,8 @@ class Lifter {
                                   {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
     auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
     auto* cont = llvm::BasicBlock::Create(ctx_, "step_ok", fn_);
-    b_.CreateCondBr(ok, cont, fault);
+    hints_.clear();  // the handler may have changed the TLB or the mode
+    Likely(ok, cont, fault);
     b_.SetInsertPoint(fault);
     ExitAfterException();
     b_.SetInsertPoint(cont);
@@ -414,8 +424,10 @@ class Lifter {
     llvm::Value* key = b_.CreateOr(asid_key_, b_.CreateZExt(masked, i64_));
     return b_.CreateICmpEQ(tag, key);
   }
-  llvm::Value* HostPtr(llvm::Value* entry, llvm::Value* va) {
-    llvm::Value* addend = b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, kOffAddend));
+  llvm::Value* Addend(llvm::Value* entry) {
+    return b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, kOffAddend));
+  }
+  llvm::Value* HostPtr(llvm::Value* addend, llvm::Value* va) {
     return b_.CreateIntToPtr(b_.CreateAdd(b_.CreateZExt(va, i64_), addend), ptr_);
   }
   llvm::Type* IntOf(unsigned size) { return size == 1 ? i8_ : size == 2 ? i16_ : i32_; }
@@ -457,17 +469,71 @@ class Lifter {
     return hit;
   }
 
-  llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds) {
+  // A page an earlier access of the block reached through the soft TLB: `page` is its virtual page
+  // (kNoPage after a slow path) and `addend` its host addend. Accesses through the same base register
+  // compare their page with it before probing (LiftOptions::reuse_pages).
+  struct PageHint {
+    llvm::Value* page;
+    llvm::Value* addend;
+  };
+  static constexpr uint32_t kNoPage = 1;  // no masked address equals it: those have bit 0 clear
+  std::map<std::pair<unsigned, bool>, PageHint> hints_;  // (base register, store)
+
+  // Emits the reuse test for an access at va through `base`: on a match, `access` runs on the host address
+  // and control goes to join; the builder is left where the probe starts. Returns the match block or null.
+  llvm::BasicBlock* ReusePage(int base, bool store, llvm::Value* va, unsigned size, llvm::BasicBlock* join,
+                              const std::function<void(llvm::Value*)>& access, PageHint* hint) {
+    if (!options_.reuse_pages || base < 0) return nullptr;
+    auto it = hints_.find({static_cast<unsigned>(base), store});
+    if (it == hints_.end()) return nullptr;
+    *hint = it->second;
+    auto* same = llvm::BasicBlock::Create(ctx_, store ? "st_same_page" : "ld_same_page", fn_);
+    auto* probe = llvm::BasicBlock::Create(ctx_, store ? "st_probe" : "ld_probe", fn_);
+    Likely(b_.CreateICmpEQ(b_.CreateAnd(va, Imm(runtime::kPageMask | (size - 1))), hint->page), same, probe);
+    b_.SetInsertPoint(same);
+    access(b_.CreateIntToPtr(b_.CreateAdd(b_.CreateZExt(va, i64_), hint->addend), ptr_));
+    b_.CreateBr(join);
+    b_.SetInsertPoint(probe);
+    return same;
+  }
+  // At the join of an access: what the next access through `base` may reuse.
+  void NotePage(int base, bool store, const PageHint& fast_hint, llvm::BasicBlock* fast,
+                llvm::BasicBlock* same, const PageHint& old) {
+    if (!options_.reuse_pages || base < 0) return;
+    llvm::PHINode* page = b_.CreatePHI(i32_, 4);
+    llvm::PHINode* addend = b_.CreatePHI(i64_, 4);
+    for (llvm::BasicBlock* pred : llvm::predecessors(b_.GetInsertBlock())) {
+      if (page->getBasicBlockIndex(pred) >= 0) continue;
+      if (pred == fast) {
+        page->addIncoming(fast_hint.page, pred);
+        addend->addIncoming(fast_hint.addend, pred);
+      } else if (pred == same) {
+        page->addIncoming(old.page, pred);
+        addend->addIncoming(old.addend, pred);
+      } else {
+        page->addIncoming(Imm(kNoPage), pred);
+        addend->addIncoming(b_.getInt64(0), pred);
+      }
+    }
+    hints_[{static_cast<unsigned>(base), store}] = {page, addend};
+  }
+
+  llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base = -1) {
+    auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
+    PageHint old{};
+    llvm::Value* v_same = nullptr;
+    llvm::BasicBlock* same = ReusePage(
+        base, false, va, size, join, [&](llvm::Value* p) { v_same = LoadHost(p, size, sign); }, &old);
     llvm::Value* entry = TlbEntry(va);
     auto* fast = llvm::BasicBlock::Create(ctx_, "ld_hit", fn_);
     auto* slow = llvm::BasicBlock::Create(ctx_, "ld_miss", fn_);
     auto* slow_ok = llvm::BasicBlock::Create(ctx_, "ld_miss_ok", fn_);
     auto* fault = llvm::BasicBlock::Create(ctx_, "ld_fault", fn_);
-    auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
-    b_.CreateCondBr(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
+    Likely(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
 
     b_.SetInsertPoint(fast);
-    llvm::Value* v_fast = LoadHost(HostPtr(entry, va), size, sign);
+    PageHint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+    llvm::Value* v_fast = LoadHost(HostPtr(hit.addend, va), size, sign);
     b_.CreateBr(join);
 
     b_.SetInsertPoint(slow);
@@ -478,7 +544,7 @@ class Lifter {
     llvm::Value* ok = CallRuntime(
         ty, reinterpret_cast<void*>(&strobe_jit_load),
         {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
-    b_.CreateCondBr(ok, slow_ok, fault);
+    Likely(ok, slow_ok, fault);
     b_.SetInsertPoint(fault);
     ExitAfterException();
     b_.SetInsertPoint(slow_ok);
@@ -486,23 +552,29 @@ class Lifter {
     b_.CreateBr(join);
 
     b_.SetInsertPoint(join);
-    llvm::PHINode* v = b_.CreatePHI(i32_, 3);
+    llvm::PHINode* v = b_.CreatePHI(i32_, 4);
     v->addIncoming(v_fast, fast);
+    if (same) v->addIncoming(v_same, same);
     if (kseg) v->addIncoming(v_kseg, kseg);
     v->addIncoming(v_slow, slow_ok);
+    NotePage(base, false, hit, fast, same, old);
     return v;
   }
 
-  void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds) {
+  void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base = -1) {
+    auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
+    PageHint old{};
+    llvm::BasicBlock* same = ReusePage(
+        base, true, va, size, join, [&](llvm::Value* p) { StoreHost(p, value, size); }, &old);
     llvm::Value* entry = TlbEntry(va);
     auto* fast = llvm::BasicBlock::Create(ctx_, "st_hit", fn_);
     auto* slow = llvm::BasicBlock::Create(ctx_, "st_miss", fn_);
     auto* fault = llvm::BasicBlock::Create(ctx_, "st_fault", fn_);
-    auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
-    b_.CreateCondBr(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
+    Likely(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
 
     b_.SetInsertPoint(fast);
-    StoreHost(HostPtr(entry, va), value, size);
+    PageHint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+    StoreHost(HostPtr(hit.addend, va), value, size);
     b_.CreateBr(join);
 
     b_.SetInsertPoint(slow);
@@ -512,13 +584,14 @@ class Lifter {
         CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_store),
                     {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
     auto* done = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
-    b_.CreateCondBr(ok, done, fault);
+    Likely(ok, done, fault);
     b_.SetInsertPoint(fault);
     ExitAfterException();
     b_.SetInsertPoint(done);
     ExitIfRequested(off, ds);
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
+    NotePage(base, true, hit, fast, same, old);
   }
 
   // After a store that took the slow path: it may have rewritten translated code or raised an interrupt
@@ -526,7 +599,7 @@ class Lifter {
   void ExitIfRequested(uint32_t off, bool ds) {
     auto* stop = llvm::BasicBlock::Create(ctx_, "st_exit", fn_);
     auto* cont = llvm::BasicBlock::Create(ctx_, "st_go_on", fn_);
-    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, cont);
+    Unlikely(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, cont);
     b_.SetInsertPoint(stop);
     ExitWith(ds ? SlotNextPc() : Pc(off + 4));
     b_.SetInsertPoint(cont);
@@ -542,10 +615,10 @@ class Lifter {
     auto* fast = llvm::BasicBlock::Create(ctx_, "pw_hit", fn_);
     auto* slow = llvm::BasicBlock::Create(ctx_, "pw_miss", fn_);
     auto* join = llvm::BasicBlock::Create(ctx_, "pw_join", fn_);
-    b_.CreateCondBr(ProbeHit(entry, aligned, 4, store ? kOffTagWrite : kOffTagRead), fast, slow);
+    Likely(ProbeHit(entry, aligned, 4, store ? kOffTagWrite : kOffTagRead), fast, slow);
 
     b_.SetInsertPoint(fast);
-    llvm::Value* p = HostPtr(entry, aligned);
+    llvm::Value* p = HostPtr(Addend(entry), aligned);
     llvm::Value* w = b_.CreateAlignedLoad(i32_, p, llvm::MaybeAlign(4));
     llvm::Value* rt = Gpr(d.rt);
     llvm::Value* sh = b_.CreateShl(b_.CreateAnd(ea, Imm(3)), 3);  // 8 * (ea & 3)
@@ -711,14 +784,14 @@ class Lifter {
       case Opcode::MFLO: SetGpr(d.rd, Lo()); return true;
       case Opcode::MTHI: SetHi(S()); return true;
       case Opcode::MTLO: SetLo(S()); return true;
-      case Opcode::LB: SetGpr(d.rt, Load(Ea(d), 1, true, off, ds)); return true;
-      case Opcode::LBU: SetGpr(d.rt, Load(Ea(d), 1, false, off, ds)); return true;
-      case Opcode::LH: SetGpr(d.rt, Load(Ea(d), 2, true, off, ds)); return true;
-      case Opcode::LHU: SetGpr(d.rt, Load(Ea(d), 2, false, off, ds)); return true;
-      case Opcode::LW: SetGpr(d.rt, Load(Ea(d), 4, false, off, ds)); return true;
-      case Opcode::SB: Store(Ea(d), T(), 1, off, ds); return true;
-      case Opcode::SH: Store(Ea(d), T(), 2, off, ds); return true;
-      case Opcode::SW: Store(Ea(d), T(), 4, off, ds); return true;
+      case Opcode::LB: SetGpr(d.rt, Load(Ea(d), 1, true, off, ds, d.rs)); return true;
+      case Opcode::LBU: SetGpr(d.rt, Load(Ea(d), 1, false, off, ds, d.rs)); return true;
+      case Opcode::LH: SetGpr(d.rt, Load(Ea(d), 2, true, off, ds, d.rs)); return true;
+      case Opcode::LHU: SetGpr(d.rt, Load(Ea(d), 2, false, off, ds, d.rs)); return true;
+      case Opcode::LW: SetGpr(d.rt, Load(Ea(d), 4, false, off, ds, d.rs)); return true;
+      case Opcode::SB: Store(Ea(d), T(), 1, off, ds, d.rs); return true;
+      case Opcode::SH: Store(Ea(d), T(), 2, off, ds, d.rs); return true;
+      case Opcode::SW: Store(Ea(d), T(), 4, off, ds, d.rs); return true;
       case Opcode::LWL:
       case Opcode::LWR:
       case Opcode::SWL:
@@ -814,6 +887,7 @@ class Lifter {
   void EmitBlock(const RegionBlock& blk) {
     cur_block_ = blk.offset;
     b_.SetInsertPoint(block_bb_[blk.offset]);
+    hints_.clear();  // hint values are defined in the block that made them
     Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
     size_t body = blk.ops.size();
     if (blk.end == BlockEnd::kBranch) body -= 2;

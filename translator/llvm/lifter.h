@@ -28,6 +28,9 @@ struct LiftOptions {
   // IR to every memory access; measured, the boot is slower with it (translator/README.md), so it is off
   // unless asked for (--jit-inline-kseg).
   bool unmapped_path = false;
+  // Within a block, an access through the same base register as an earlier one of the same kind (load or
+  // store) first compares its page with that access's page and reuses its host addend, skipping the probe.
+  bool reuse_pages = false;
 };
 
 // Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit).
