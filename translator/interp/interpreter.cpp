@@ -117,7 +117,7 @@ Block* Interpreter::BlockAt(uint32_t paddr) {
   return Build(paddr, page.host + (paddr & ~runtime::kPageMask));
 }
 
-void Interpreter::RefreshNative(uint32_t page) {
+void Interpreter::RefreshNative(uint32_t page, bool rewarm) {
   ++c_.chain_epoch;
   ++c_.code_epoch;
   auto it = by_page_.find(page);
@@ -125,6 +125,7 @@ void Interpreter::RefreshNative(uint32_t page) {
   for (Block* b : it->second) {
     b->native_region = nullptr;
     b->native = tier_ ? tier_->EntryFor(b->paddr, &b->native_region) : nullptr;
+    if (rewarm && !b->native) b->exec_count = 0;  // lost its code: may cross the threshold again
   }
 }
 
@@ -267,7 +268,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
 void Interpreter::InvalidateCodePage(uint32_t paddr_page) {
   ++c_.chain_epoch;
   ++c_.code_epoch;
-  if (tier_) tier_->InvalidatePage(paddr_page);
+  if (tier_) tier_->InvalidatePage(*this, paddr_page);
   auto it = by_page_.find(paddr_page);
   if (it == by_page_.end()) return;
   for (Block* b : it->second) {

@@ -70,7 +70,8 @@ class Interpreter final : public runtime::CodeObserver {
   // The translated entry of the block at paddr, if it is decoded and translated.
   jit::NativeFn NativeAt(uint32_t paddr) const;
   // Point the blocks of a page at their translated entries (after a region was installed or dropped).
-  void RefreshNative(uint32_t page);
+  // `rewarm`: blocks left without translated code count their executions from zero again.
+  void RefreshNative(uint32_t page, bool rewarm = false);
   // Indirect-jump cache for translated code (strobe_jit_link): virtual target -> translated entry, valid
   // while the chain epoch and the privilege mode's soft TLB table are the ones it was filled under. It
   // serves the exits whose own one-entry cache misses, e.g. returns to many call sites.

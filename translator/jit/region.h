@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include "translator/mips/decoder.h"
@@ -15,7 +16,9 @@ namespace strobe::jit {
 enum class BlockEnd : uint8_t { kFallThrough, kEndsBlock, kBranch, kBranchSplit };
 
 struct RegionBlock {
-  uint32_t offset = 0;  // byte offset of the first instruction in the page
+  // Byte offset of the first instruction from the region's page, modulo 2^32: 0-4095 in the page; outside
+  // it for blocks a second-tier region takes from other pages (Region::other_pages).
+  uint32_t offset = 0;
   BlockEnd end = BlockEnd::kFallThrough;
   std::vector<mips::DecodedInsn> ops;  // body, then the terminator (and delay slot for kBranch)
 };
@@ -37,7 +40,21 @@ struct Region {
   unsigned opt_level = 0;       // the tier it was compiled for
   uint64_t entries = 0;         // entries into the translated code (counted by the code itself)
   bool reoptimizing = false;    // already sent to the second tier
+  // Pages other than `page` whose blocks the region holds, with their code generations when it was formed.
+  // Only second-tier regions reach into other pages (calls and jumps between kernel pages), and their code
+  // follows those blocks only where the virtual page base is in kseg0/kseg1, so that virtual and physical
+  // addresses run in step; elsewhere control leaves the region at the page's edge as before.
+  std::vector<std::pair<uint32_t, uint64_t>> other_pages;
+  bool SpansPages() const { return !other_pages.empty(); }
 };
+
+// The target of a J/JAL at offset `off` of a region of guest-physical page `page`, as an offset from the
+// page (modulo 2^32), for code running in kseg0/kseg1: the jump keeps bits 31:28 of its delay slot's
+// virtual address, which are the segment's base plus bit 28 of the physical address.
+inline uint32_t SpanJumpTarget(uint32_t page, uint32_t off, const mips::DecodedInsn& d) {
+  const uint32_t slot = page + off + 4;
+  return ((slot & 0x10000000u) | (d.target26() << 2)) - page;
+}
 
 // Translated code: fn(cpu, virtual page base, entry offset, cycle limit). It runs until it leaves the
 // region, an exception is delivered, an exit is requested or the cycle limit passes, and leaves c->pc set.

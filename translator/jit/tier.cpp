@@ -30,6 +30,21 @@ bool HasStaticTarget(mips::Opcode op) {
   }
 }
 
+// Where control can go from a block, as offsets from the region's page (modulo 2^32): the fall-through
+// or the return point after a call, the target of a branch, and with `jumps` the target of a J/JAL.
+void Successors(const RegionBlock& rb, uint32_t page, bool jumps, std::vector<uint32_t>* out) {
+  const uint32_t next = rb.offset + 4 * static_cast<uint32_t>(rb.ops.size());
+  if (rb.end == BlockEnd::kFallThrough) out->push_back(next);
+  if (rb.end != BlockEnd::kBranch) return;
+  const mips::DecodedInsn& br = rb.ops[rb.ops.size() - 2];
+  out->push_back(next);  // not taken, or where a call returns to
+  if (HasStaticTarget(br.op)) {
+    out->push_back(next - 4 + (static_cast<uint32_t>(br.simm()) << 2));
+  } else if (jumps && (br.op == mips::Opcode::J || br.op == mips::Opcode::JAL)) {
+    out->push_back(SpanJumpTarget(page, next - 8, br));
+  }
+}
+
 CompileOptions FirstTier(const TierOptions& o) {
   CompileOptions c = o.compile;
   c.count_back_edges = o.optimize_after != 0 && !o.eager;
@@ -82,21 +97,57 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
     rb.end = EndOf(b->term);
     rb.ops = b->ops;
     insns += static_cast<unsigned>(rb.ops.size());
-    const uint32_t next = off + 4 * static_cast<uint32_t>(rb.ops.size());
-    if (rb.end == BlockEnd::kFallThrough) work.push_back(next);
-    if (rb.end == BlockEnd::kBranch) {
-      const mips::DecodedInsn& br = rb.ops[rb.ops.size() - 2];
-      work.push_back(next);  // not taken, or where a call returns to
-      if (HasStaticTarget(br.op)) {
-        int64_t target = static_cast<int64_t>(next) - 4 + (static_cast<int64_t>(br.simm()) << 2);
-        if (target >= 0 && target < static_cast<int64_t>(runtime::kPageSize))
-          work.push_back(static_cast<uint32_t>(target));
-      }
-    }
+    Successors(rb, page, false, &work);  // those off the page are dropped above
     region->blocks.push_back(std::move(rb));
   }
   if (region->blocks.empty()) return nullptr;
   return region;
+}
+
+// Second tier: the region grows into hot code on other pages that its blocks reach by fall-through,
+// branch or J/JAL (a call into a function of another page, and the function's own calls), up to the size
+// limits. Only for kseg0/kseg1 code, where a page's neighbours in physical memory are its neighbours in
+// virtual memory; the lifter guards those paths with that test (Region::other_pages). In-page blocks the
+// region left out stay out (they were cold, or are another region's).
+void Tier::Span(interp::Interpreter& in, Region& r) {
+  const interp::Block* root = in.FindBlock(r.page | r.blocks.front().offset);
+  if (!root) return;
+  const uint64_t root_count = std::max<uint64_t>(root->exec_count, 1);  // eager: takes what it reaches
+  // Stricter than Form: code on other pages joins when it runs at least a quarter as often as the root (a
+  // call made on every pass), and at most kSpanInsns instructions of it, because LLVM's time grows faster
+  // than the region and the first tier runs until the second one is ready.
+  constexpr uint64_t kColdFraction = 4;
+  constexpr unsigned kSpanInsns = 128;
+  constexpr uint32_t kUnmappedBytes = 512u << 20;  // what kseg0/kseg1 reach
+  unsigned insns = 0, spanned = 0;
+  std::unordered_set<uint32_t> seen;
+  std::vector<uint32_t> work;
+  for (const RegionBlock& rb : r.blocks) {
+    seen.insert(rb.offset);
+    insns += static_cast<unsigned>(rb.ops.size());
+    Successors(rb, r.page, true, &work);
+  }
+  while (!work.empty() && r.blocks.size() < options_.max_blocks && insns < options_.max_insns &&
+         spanned < kSpanInsns) {
+    const uint32_t off = work.front();
+    work.erase(work.begin());
+    const uint32_t paddr = r.page + off;
+    if (off < runtime::kPageSize || paddr >= kUnmappedBytes || !seen.insert(off).second) continue;
+    interp::Block* b = options_.eager ? in.BlockAt(paddr) : in.FindBlock(paddr);
+    if (!b || b->term == interp::Terminator::kBranchSplit) continue;
+    if (!options_.eager && b->exec_count * kColdFraction < root_count) continue;
+    RegionBlock rb;
+    rb.offset = off;
+    rb.end = EndOf(b->term);
+    rb.ops = b->ops;
+    insns += static_cast<unsigned>(rb.ops.size());
+    spanned += static_cast<unsigned>(rb.ops.size());
+    const uint32_t page = paddr & runtime::kPageMask;
+    if (std::none_of(r.other_pages.begin(), r.other_pages.end(), [&](auto& p) { return p.first == page; }))
+      r.other_pages.emplace_back(page, generation_[page]);
+    Successors(rb, r.page, true, &work);
+    r.blocks.push_back(std::move(rb));
+  }
 }
 
 bool Tier::Covered(uint32_t paddr) const {
@@ -110,15 +161,19 @@ bool Tier::Covered(uint32_t paddr) const {
 
 void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) {
   const uint32_t page = cr->region->page;
-  if (cr->region->generation != generation_[page]) {  // the page was written while we compiled
+  bool stale = cr->region->generation != generation_[page];  // the page was written while we compiled
+  for (const auto& [other, generation] : cr->region->other_pages) stale |= generation != generation_[other];
+  if (stale) {
     ++stats_.stale_results;
     return;
   }
   if (!cr->fn) {
     ++stats_.failed;
-    for (const RegionBlock& rb : cr->region->blocks) failed_.insert(page | rb.offset);
+    for (const RegionBlock& rb : cr->region->blocks)
+      if (rb.offset < runtime::kPageSize) failed_.insert(page | rb.offset);
     return;
   }
+  for (const auto& [other, generation] : cr->region->other_pages) spanned_by_[other].insert(page);
   auto& list = installed_[page];
   if (cr->region->opt_level > 0) {  // a re-optimized region replaces its first-tier original
     const uint32_t root = cr->region->blocks.front().offset;
@@ -153,6 +208,8 @@ void Tier::CompileNow(interp::Interpreter& in, const interp::Block& b) {
     failed_.insert(b.paddr);
     return;
   }
+  // The jit engine at an optimising level compiles in the second tier's shape, spanning pages too.
+  if (options_.span_pages && options_.compile.opt_level >= 1) Span(in, *r);
   std::vector<std::unique_ptr<Region>> batch;
   batch.push_back(std::move(r));
   auto done = engine_.Compile(std::move(batch));
@@ -182,6 +239,7 @@ void Tier::Poll(interp::Interpreter& in) {
       again->generation = r.generation;
       again->blocks = r.blocks;
       again->opt_level = options_.optimize_level;
+      if (options_.span_pages) Span(in, *again);
       r.reoptimizing = true;
       ++stats_.reoptimized;
       optimizer_->Submit(std::move(again));
@@ -194,8 +252,30 @@ void Tier::Drain(interp::Interpreter& in) {
   Poll(in);
 }
 
-void Tier::InvalidatePage(uint32_t page) {
+void Tier::InvalidatePage(interp::Interpreter& in, uint32_t page) {
   ++generation_[page];
+  auto spanned = spanned_by_.find(page);
+  if (spanned != spanned_by_.end()) {
+    std::unordered_set<uint32_t> holders = std::move(spanned->second);
+    spanned_by_.erase(spanned);
+    for (uint32_t holder : holders) {
+      auto it = installed_.find(holder);
+      if (it == installed_.end()) continue;
+      bool dropped = false;
+      for (auto r = it->second.begin(); r != it->second.end();) {
+        const auto& pages = (*r)->region->other_pages;
+        if (std::any_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; })) {
+          zombies_.push_back(std::move(*r));
+          r = it->second.erase(r);
+          ++stats_.regions_dropped;
+          dropped = true;
+        } else {
+          ++r;
+        }
+      }
+      if (dropped) in.RefreshNative(holder, /*rewarm=*/true);
+    }
+  }
   auto it = installed_.find(page);
   if (it != installed_.end()) {
     for (auto& cr : it->second) {

@@ -29,6 +29,8 @@ struct TierOptions {
   // Second tier: regions entered this often are compiled again with optimize_level (0: never).
   uint64_t optimize_after = 2000;
   unsigned optimize_level = 1;
+  // The second tier follows hot calls and jumps into other pages of kseg0/kseg1 code (Region::other_pages).
+  bool span_pages = true;
 };
 
 struct TierStats {
@@ -50,7 +52,8 @@ class Tier {
   void NoteHot(interp::Interpreter& in, const interp::Block& b);
   void CompileNow(interp::Interpreter& in, const interp::Block& b);
   void Poll(interp::Interpreter& in);  // install finished background compiles
-  void InvalidatePage(uint32_t page);
+  // The page's code changed: its regions go, and so do regions of other pages that hold its blocks.
+  void InvalidatePage(interp::Interpreter& in, uint32_t page);
   void EndSlice() { zombies_.clear(); }
   // Native entry for a block start, if an installed region covers it.
   NativeFn EntryFor(uint32_t paddr, CompiledRegion** region) const;
@@ -65,6 +68,7 @@ class Tier {
 
  private:
   std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
+  void Span(interp::Interpreter& in, Region& r);
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
 
@@ -75,6 +79,8 @@ class Tier {
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page
+  // Page -> pages with installed regions holding some of its blocks (entries may be stale).
+  std::unordered_map<uint32_t, std::unordered_set<uint32_t>> spanned_by_;
   // Blocks being compiled, with their page's code generation when queued: a block rebuilt after the page
   // was rewritten is not held back by the stale compile of its predecessor.
   std::unordered_map<uint32_t, uint64_t> pending_;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "runtime/cpu_state.h"
 #include "runtime/soft_tlb.h"
@@ -73,6 +74,10 @@ class Lifter {
     asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
     unmapped_read_ = b_.CreateLoad(ptr_, Field(kOffUnmappedRead), "unmapped_read");
     unmapped_write_ = b_.CreateLoad(ptr_, Field(kOffUnmappedWrite), "unmapped_write");
+    // A region with blocks from other pages follows them only where virtual and physical pages run in step
+    // (Region::other_pages): the page base is in kseg0/kseg1.
+    if (region_.SpansPages())
+      span_ok_ = b_.CreateICmpULT(b_.CreateSub(vbase_, Imm(0x80000000u)), Imm(0x40000000u), "span_ok");
 
     exit_bb_ = llvm::BasicBlock::Create(ctx_, "exit", fn_);
     fault_bb_ = llvm::BasicBlock::Create(ctx_, "exit_pc_set", fn_);
@@ -333,16 +338,16 @@ class Lifter {
   }
 
   void EmitSwitch(llvm::Value* target) {
-    auto* same_page = llvm::BasicBlock::Create(ctx_, "same_page", fn_);
+    auto* known = llvm::BasicBlock::Create(ctx_, "known_page", fn_);
     auto* other = llvm::BasicBlock::Create(ctx_, "other_page", fn_);
-    b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)), vbase_), same_page,
-                    other);
+    llvm::Value* delta = b_.CreateSub(target, vbase_);
+    llvm::Value* in_page = b_.CreateICmpULT(delta, Imm(runtime::kPageSize));
+    b_.CreateCondBr(span_ok_ ? b_.CreateOr(in_page, span_ok_) : in_page, known, other);
     b_.SetInsertPoint(other);
     LeaveTo(target);
-    b_.SetInsertPoint(same_page);
+    b_.SetInsertPoint(known);
     auto* unknown = llvm::BasicBlock::Create(ctx_, "not_a_block", fn_);
-    auto* sw = b_.CreateSwitch(b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), unknown,
-                               static_cast<unsigned>(block_bb_.size()));
+    auto* sw = b_.CreateSwitch(delta, unknown, static_cast<unsigned>(block_bb_.size()));
     for (auto& [off, bb] : block_bb_) sw->addCase(b_.getInt32(off), bb);
     b_.SetInsertPoint(unknown);
     LeaveTo(target);
@@ -358,12 +363,20 @@ class Lifter {
   // the region.
   void JumpStatic(int64_t off) {
     llvm::Value* pc = b_.CreateAdd(vbase_, b_.getInt32(static_cast<uint32_t>(off)));
-    if (off < 0 || off >= static_cast<int64_t>(runtime::kPageSize) ||
-        !block_bb_.count(static_cast<uint32_t>(off))) {
+    auto it = block_bb_.find(static_cast<uint32_t>(off));
+    if (it == block_bb_.end()) {
       LeaveTo(pc);
       return;
     }
-    llvm::BasicBlock* dest = block_bb_[static_cast<uint32_t>(off)];
+    if (off < 0 || off >= static_cast<int64_t>(runtime::kPageSize)) {  // into another page of the region
+      auto* go = llvm::BasicBlock::Create(ctx_, "span", fn_);
+      auto* out = llvm::BasicBlock::Create(ctx_, "span_leave", fn_);
+      Likely(span_ok_, go, out);
+      b_.SetInsertPoint(out);
+      LeaveTo(pc);
+      b_.SetInsertPoint(go);
+    }
+    llvm::BasicBlock* dest = it->second;
     if (off > cur_block_) {  // forward: every cycle in the region passes a back-edge or the dispatcher
       b_.CreateBr(dest);
       return;
@@ -658,6 +671,7 @@ class Lifter {
 
   // --- instructions ---
   llvm::Value* Imm(uint32_t v) { return b_.getInt32(v); }
+  static int64_t Signed(uint32_t off) { return static_cast<int32_t>(off); }  // offsets below the page
   llvm::Value* Bool32(llvm::Value* i1) { return b_.CreateZExt(i1, i32_); }
   llvm::Value* HiLo() {
     return b_.CreateOr(b_.CreateShl(b_.CreateZExt(Hi(), i64_), 32), b_.CreateZExt(Lo(), i64_));
@@ -820,11 +834,14 @@ class Lifter {
     llvm::Value* taken = nullptr;  // i1
     int64_t static_target = 0;     // page offset, when dynamic_target is null
     llvm::Value* dynamic_target = nullptr;
+    // J/JAL in a region that spans pages: the target's offset when a block of the region starts there (in
+    // kseg0/kseg1, where the region then runs, vbase + offset is the jump's target).
+    std::optional<int64_t> span_target;
   };
 
   BranchOutcome EmitBranch(const DecodedInsn& d, uint32_t off) {
     BranchOutcome o;
-    o.static_target = static_cast<int64_t>(off) + 4 + (static_cast<int64_t>(d.simm()) << 2);
+    o.static_target = Signed(off) + 4 + (static_cast<int64_t>(d.simm()) << 2);
     auto sgpr = [&](unsigned r) { return Gpr(r); };
     switch (d.op) {
       case Opcode::BEQ:
@@ -854,6 +871,10 @@ class Lifter {
         o.taken = b_.getTrue();
         o.dynamic_target = b_.CreateOr(b_.CreateAnd(Pc(off + 4), Imm(0xF0000000u)), Imm(d.target26() << 2));
         if (d.op == Opcode::JAL) SetGpr(31, Pc(off + 8));
+        if (region_.SpansPages()) {
+          const uint32_t t = SpanJumpTarget(region_.page, off, d);
+          if (block_bb_.count(t)) o.span_target = Signed(t);
+        }
         break;
       case Opcode::JR:
         o.taken = b_.getTrue();
@@ -878,14 +899,27 @@ class Lifter {
 
   void GoTaken(const BranchOutcome& o) {
     if (o.dynamic_target) {
-      JumpDynamic(o.dynamic_target);
+      GoDynamic(o);
     } else {
       JumpStatic(o.static_target);
     }
   }
+  void GoDynamic(const BranchOutcome& o) {
+    if (!o.span_target) {
+      JumpDynamic(o.dynamic_target);
+      return;
+    }
+    auto* direct = llvm::BasicBlock::Create(ctx_, "span_jump", fn_);
+    auto* computed = llvm::BasicBlock::Create(ctx_, "computed_jump", fn_);
+    Likely(span_ok_, direct, computed);
+    b_.SetInsertPoint(computed);
+    JumpDynamic(o.dynamic_target);
+    b_.SetInsertPoint(direct);
+    JumpStatic(*o.span_target);
+  }
 
   void EmitBlock(const RegionBlock& blk) {
-    cur_block_ = blk.offset;
+    cur_block_ = Signed(blk.offset);
     b_.SetInsertPoint(block_bb_[blk.offset]);
     hints_.clear();  // hint values are defined in the block that made them
     Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
@@ -897,7 +931,7 @@ class Lifter {
       if (!EmitOp(blk.ops[i], off, false)) return;
     }
     switch (blk.end) {
-      case BlockEnd::kFallThrough: JumpStatic(off); return;
+      case BlockEnd::kFallThrough: JumpStatic(Signed(off)); return;
       case BlockEnd::kBranchSplit: ExitWith(Pc(off)); return;  // never formed into regions
       case BlockEnd::kEndsBlock: {
         b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
@@ -917,7 +951,7 @@ class Lifter {
           auto* not_taken = llvm::BasicBlock::Create(ctx_, "likely_not_taken", fn_);
           b_.CreateCondBr(o.taken, taken, not_taken);
           b_.SetInsertPoint(not_taken);
-          JumpStatic(static_cast<int64_t>(off) + 8);
+          JumpStatic(Signed(off) + 8);
           b_.SetInsertPoint(taken);
           slot_ = {&o, off, true};
           if (!EmitOp(slot, off + 4, true)) return;
@@ -935,7 +969,7 @@ class Lifter {
           return;
         }
         if (o.dynamic_target) {
-          JumpDynamic(o.dynamic_target);
+          GoDynamic(o);
           return;
         }
         auto* taken = llvm::BasicBlock::Create(ctx_, "taken", fn_);
@@ -944,7 +978,7 @@ class Lifter {
         b_.SetInsertPoint(taken);
         JumpStatic(o.static_target);
         b_.SetInsertPoint(not_taken);
-        JumpStatic(static_cast<int64_t>(off) + 8);
+        JumpStatic(Signed(off) + 8);
         return;
       }
     }
@@ -966,7 +1000,8 @@ class Lifter {
   llvm::PHINode *leave_target_ = nullptr, *leave_site_ = nullptr;
   std::map<uint32_t, llvm::BasicBlock*> block_bb_;
   llvm::BasicBlock* entry_bb_ = nullptr;
-  int64_t cur_block_ = 0;  // page offset of the block being lifted
+  int64_t cur_block_ = 0;           // page offset of the block being lifted
+  llvm::Value* span_ok_ = nullptr;  // i1: the region may follow its blocks on other pages (SpansPages)
   struct SlotContext {
     const BranchOutcome* branch = nullptr;
     uint32_t branch_off = 0;
