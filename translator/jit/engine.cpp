@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -159,7 +160,8 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
   std::vector<std::string> before(regions.size());
   for (size_t i = 0; i < regions.size(); ++i) {
     char name[64];
-    std::snprintf(name, sizeof name, "region_%08x_%llu", regions[i]->page,
+    // Each engine numbers its own regions: the level keeps the tiers' names apart (in perf, in dumps).
+    std::snprintf(name, sizeof name, "region_%08x_O%u_%llu", regions[i]->page, options_.opt_level,
                   static_cast<unsigned long long>(impl_->next_id++));
     llvm::Function* f = LiftRegion(*regions[i], *mod, name,
                                    LiftOptions{options_.opt_level >= 1, options_.count_back_edges,
@@ -271,6 +273,10 @@ void Engine::BackgroundLoop() {
       std::unique_lock<std::mutex> lock(queue_mu_);
       queue_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
       if (stop_) return;
+      // The busiest regions first (Region::entries: what the first tier counted before it asked for this
+      // compile); FIFO among equals, so the first tier's zero counts keep their order.
+      std::stable_sort(queue_.begin(), queue_.end(),
+                       [](const auto& a, const auto& b) { return a->entries > b->entries; });
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();

@@ -227,23 +227,30 @@ void Tier::Poll(interp::Interpreter& in) {
   }
   if (!optimizer_) return;
   for (auto& cr : optimizer_->TakeFinished()) Install(in, std::move(cr));
-  // Every few slices, send regions that became busy to the optimizing compiler (once each).
+  // Every few slices, send regions that became busy to the optimizing compiler (once each), the busiest
+  // first: the second tier's queue is long at start-up, and the hottest loop should not wait behind it.
   if (++polls_ % 16) return;
+  std::vector<Region*> busy;
   for (auto& [page, list] : installed_) {
     for (auto& cr : list) {
       Region& r = *cr->region;
-      if (r.opt_level >= options_.optimize_level || r.entries < options_.optimize_after || r.reoptimizing)
-        continue;
-      auto again = std::make_unique<Region>();
-      again->page = r.page;
-      again->generation = r.generation;
-      again->blocks = r.blocks;
-      again->opt_level = options_.optimize_level;
-      if (options_.span_pages) Span(in, *again);
-      r.reoptimizing = true;
-      ++stats_.reoptimized;
-      optimizer_->Submit(std::move(again));
+      if (r.opt_level < options_.optimize_level && r.entries >= options_.optimize_after && !r.reoptimizing)
+        busy.push_back(&r);
     }
+  }
+  std::sort(busy.begin(), busy.end(),
+            [](const Region* a, const Region* b) { return a->entries > b->entries; });
+  for (Region* r : busy) {
+    auto again = std::make_unique<Region>();
+    again->page = r->page;
+    again->generation = r->generation;
+    again->blocks = r->blocks;
+    again->opt_level = options_.optimize_level;
+    again->entries = r->entries;  // its priority in the queue; the count goes on from there
+    if (options_.span_pages) Span(in, *again);
+    r->reoptimizing = true;
+    ++stats_.reoptimized;
+    optimizer_->Submit(std::move(again));
   }
 }
 
