@@ -58,7 +58,7 @@ void ResetCpu(CpuState& c, const CpuConfig& cfg) {
   c.exit_request = 0;
   c.exc = PendingException{};
   c.soft_tlb->FlushAll();
-  for (unsigned i = 0; i < c.tlb->size(); ++i) c.tlb->at(i) = TlbEntry{};
+  for (unsigned i = 0; i < c.tlb->size(); ++i) c.tlb->Set(i, TlbEntry{});
   c.asid_key = 0;
   c.erl_mapped = false;
   RecomputeTimer(c);
@@ -79,7 +79,11 @@ void UpdateMode(CpuState& c) {
   static const uintptr_t kNoPages[SoftTlb::kUnmappedPages] = {};
   c.unmapped_read = user ? kNoPages : c.soft_tlb->UnmappedRead();
   c.unmapped_write = user ? kNoPages : c.soft_tlb->UnmappedWrite();
-  c.exit_request |= exitreq::kIrqCheck;
+  // Status changed (IE, EXL, ERL, IM): the monitor must look at interrupts again only if one is now
+  // deliverable. Cause.IP is current (a change of the lines or the timer requests a check of its own), so
+  // an exception or ERET with nothing pending runs on without a trip through the monitor's loop. With
+  // BEV=1 it still goes there: an exception to the boot vectors means the guest is lost (Vm::Run says so).
+  if (InterruptPending(c) || (c.cp0.status & st::BEV)) c.exit_request |= exitreq::kIrqCheck;
 }
 
 uint32_t ReadCp0(CpuState& c, unsigned reg, unsigned sel) {

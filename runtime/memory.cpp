@@ -47,6 +47,32 @@ bool Translate(CpuState& c, uint32_t va, Access access, Translation* out) {
   return true;
 }
 
+namespace {
+// 1, 2 or 4 bytes of host RAM (little-endian, as the guest): each size is one move, where a memcpy of a
+// variable size would be a library call on every slow-path access.
+uint32_t ReadRam(const uint8_t* p, unsigned size) {
+  if (size == 1) return *p;
+  if (size == 2) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return h;
+  }
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+void WriteRam(uint8_t* p, unsigned size, uint32_t v) {
+  if (size == 1) {
+    *p = static_cast<uint8_t>(v);
+  } else if (size == 2) {
+    const auto h = static_cast<uint16_t>(v);
+    std::memcpy(p, &h, 2);
+  } else {
+    std::memcpy(p, &v, 4);
+  }
+}
+}  // namespace
+
 bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
   if (va & (size - 1)) return RaiseAddress(c, ExcCode::AdEL, va);
   Translation t;
@@ -59,9 +85,7 @@ bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
   SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
   e.read = c.asid_key | (va & kPageMask);
   if (InUnmappedSegment(va)) c.soft_tlb->FillUnmapped(t.paddr & kPageMask, page.host, false, false);
-  uint32_t v = 0;
-  std::memcpy(&v, page.host + (va & ~kPageMask), size);
-  *value = v;
+  *value = ReadRam(page.host + (va & ~kPageMask), size);
   return true;
 }
 
@@ -94,7 +118,7 @@ bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
   if (!keep_slow) e.write = e.read;
   if (InUnmappedSegment(va))  // keeps a read entry made by a load
     c.soft_tlb->FillUnmapped(t.paddr & kPageMask, page.host, true, !keep_slow);
-  std::memcpy(page.host + (va & ~kPageMask), &value, size);
+  WriteRam(page.host + (va & ~kPageMask), size, value);
   return true;
 }
 

@@ -19,20 +19,29 @@ void FlushEntry(CpuState& c, const TlbEntry& e) {
 }
 
 void WriteEntry(CpuState& c, unsigned index) {
-  TlbEntry& e = c.tlb->at(index);
-  ++c.chain_epoch;   // a mapping changed: chained jumps must be resolved again
-  FlushEntry(c, e);  // whatever the old entry let the soft TLB cache is gone
+  ++c.chain_epoch;                  // a mapping changed: chained jumps must be resolved again
+  FlushEntry(c, c.tlb->at(index));  // whatever the old entry let the soft TLB cache is gone
+  TlbEntry e;
   e.pagemask = c.cp0.pagemask & 0x1FFFE000u;
   e.entryhi = c.cp0.entryhi & ~(e.pagemask | 0x1F00u);  // VPN2 below the page size is not stored
   e.entrylo[0] = c.cp0.entrylo0;
   e.entrylo[1] = c.cp0.entrylo1;
   e.global = (c.cp0.entrylo0 & c.cp0.entrylo1 & 1) != 0;
+  c.tlb->Set(index, e);
   FlushEntry(c, e);  // and so is any soft entry the new mapping overrides (a 4 KiB fill under a big page)
 }
 }  // namespace
 
+void GuestTlb::Set(unsigned i, const TlbEntry& e) {
+  const uint64_t bit = uint64_t{1} << i;
+  SetOf(entries_[i]) &= ~bit;
+  entries_[i] = e;
+  SetOf(entries_[i]) |= bit;
+}
+
 int GuestTlb::Find(uint32_t va, uint8_t asid) const {
-  for (unsigned i = 0; i < entries_.size(); ++i) {
+  for (uint64_t candidates = buckets_[BucketOf(va)] | big_; candidates; candidates &= candidates - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(candidates));
     const TlbEntry& e = entries_[i];
     if (((e.entryhi ^ va) & Vpn2CompareMask(e.pagemask)) == 0 && (e.global || (e.entryhi & 0xFF) == asid))
       return static_cast<int>(i);
@@ -67,16 +76,13 @@ void Tlbwr(CpuState& c) {
 
 // TLBP: probe for EntryHi's VPN2/ASID; Index gets the match or P (bit 31) on a miss.
 void Tlbp(CpuState& c) {
-  uint32_t hi = c.cp0.entryhi;
-  for (unsigned i = 0; i < c.tlb->size(); ++i) {
-    const TlbEntry& e = c.tlb->at(i);
-    if (((e.entryhi ^ hi) & Vpn2CompareMask(e.pagemask)) == 0 &&
-        (e.global || (e.entryhi & 0xFF) == (hi & 0xFF))) {
-      c.cp0.index = i;
-      return;
-    }
+  const uint32_t hi = c.cp0.entryhi;
+  const int i = c.tlb->Find(hi, static_cast<uint8_t>(hi & 0xFF));
+  if (i >= 0) {
+    c.cp0.index = static_cast<uint32_t>(i);
+  } else {
+    c.cp0.index |= 0x80000000u;
   }
-  c.cp0.index |= 0x80000000u;
 }
 
 // ERET: return from exception or error level; clears the LL bit so an interrupted ll/sc pair fails.

@@ -3,6 +3,7 @@
 // All architectural translation rules live here and in tlb.cpp.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -17,19 +18,36 @@ struct TlbEntry {
 
 class GuestTlb {
  public:
-  explicit GuestTlb(unsigned entries) : entries_(entries) {}
-  unsigned size() const { return static_cast<unsigned>(entries_.size()); }
-  TlbEntry& at(unsigned i) { return entries_[i]; }
-  const TlbEntry& at(unsigned i) const { return entries_[i]; }
+  static constexpr unsigned kMaxEntries = 64;  // Config1.MMUSize: 6 bits
 
-  // Index of the entry mapping va for asid, or -1.
+  // 1..kMaxEntries entries (other counts are clamped: the command line rejects them).
+  explicit GuestTlb(unsigned entries) : entries_(std::clamp(entries, 1u, kMaxEntries)) {
+    entries = size();
+    for (unsigned i = 0; i < entries; ++i) SetOf(entries_[i]) |= uint64_t{1} << i;
+  }
+  unsigned size() const { return static_cast<unsigned>(entries_.size()); }
+  const TlbEntry& at(unsigned i) const { return entries_[i]; }
+  // Every write goes through here, so the lookup index stays right.
+  void Set(unsigned i, const TlbEntry& e);
+
+  // Index of the entry mapping va for asid, or -1; the lowest index when several match (UNPREDICTABLE in
+  // the architecture: every engine sees the same choice).
   int Find(uint32_t va, uint8_t asid) const;
 
   // Virtual range [begin, end) covered by entry i (both halves), for soft TLB invalidation.
   static void Range(const TlbEntry& e, uint32_t* begin, uint32_t* end);
 
  private:
+  // The lookup index: entries with 4 KiB pages (PageMask 0) sit in a bucket chosen by their VPN2, as one bit
+  // each of a 64-bit set; entries with bigger pages are candidates for every address. A lookup checks only
+  // its bucket's entries and the big ones, in index order, instead of all 64.
+  static constexpr unsigned kBuckets = 256;
+  static unsigned BucketOf(uint32_t va) { return ((va >> 13) ^ (va >> 21)) & (kBuckets - 1); }
+  uint64_t& SetOf(const TlbEntry& e) { return e.pagemask ? big_ : buckets_[BucketOf(e.entryhi)]; }
+
   std::vector<TlbEntry> entries_;
+  uint64_t buckets_[kBuckets] = {};
+  uint64_t big_ = 0;
 };
 
 }  // namespace strobe::runtime
