@@ -137,5 +137,33 @@ TEST(SpanJit, UserMappingDoesNotFollowTheSpan) {
   }
 }
 
+// A J inside the page lands at a known offset from the page base only in kseg0/kseg1; through a user mapping
+// at another virtual page the same word jumps to (PC & 0xF0000000) | target, here an unmapped address.
+TEST(SpanJit, InPageJumpUnderUserMappingUsesItsArchitecturalTarget) {
+  constexpr uint32_t kUserPage = 0x00400000u;
+  const Asm code{E(Opcode::J, {.target = ((kCode + 16) >> 2) & 0x3FFFFFF}),
+                 Nop(),
+                 Addiu(v0, v0, 1),
+                 kWaitWord,
+                 Addiu(v1, v1, 7),
+                 kWaitWord};
+  auto run = [&](Engine e) {
+    auto m = NewMachine(e);
+    InstallHaltHandlers(*m);
+    m->LoadCode(kCodePa, code.words());
+    EXPECT_EQ(m->Run(kCode, 1000), vmm::VmExit::kHalted);  // kseg0: translated (jit engines) and run
+    EXPECT_EQ(m->cpu().gpr[v1], 7u);
+    WriteTlb(*m, 0, kUserPage, EntryLo(kCodePa, true, true), EntryLo(kCodePa + 0x1000, true, true));
+    EnterUserMode(*m);
+    m->cpu().gpr[v1] = 0;
+    EXPECT_EQ(m->Run(kUserPage, 1000), vmm::VmExit::kHalted);
+    return Snapshot(*m);
+  };
+  const ArchState want = run(Engine::kInterp);
+  EXPECT_EQ(want.epc, (kCode + 16) & 0x0FFFFFFFu) << "the fetch at the J's target misses the TLB";
+  EXPECT_EQ(want.gpr[v1], 0u);
+  for (Engine e : {Engine::kJit, kJitO1}) ExpectSameState(want, run(e), EngineName(e));
+}
+
 }  // namespace
 }  // namespace strobe::test::jt

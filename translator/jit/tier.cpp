@@ -97,7 +97,7 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
     rb.end = EndOf(b->term);
     rb.ops = b->ops;
     insns += static_cast<unsigned>(rb.ops.size());
-    Successors(rb, page, false, &work);  // those off the page are dropped above
+    Successors(rb, page, true, &work);  // those off the page are dropped above
     region->blocks.push_back(std::move(rb));
   }
   if (region->blocks.empty()) return nullptr;

@@ -74,10 +74,9 @@ class Lifter {
     asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
     unmapped_read_ = b_.CreateLoad(ptr_, Field(kOffUnmappedRead), "unmapped_read");
     unmapped_write_ = b_.CreateLoad(ptr_, Field(kOffUnmappedWrite), "unmapped_write");
-    // A region with blocks from other pages follows them only where virtual and physical pages run in step
-    // (Region::other_pages): the page base is in kseg0/kseg1.
-    if (region_.SpansPages())
-      span_ok_ = b_.CreateICmpULT(b_.CreateSub(vbase_, Imm(0x80000000u)), Imm(0x40000000u), "span_ok");
+    // Where virtual and physical pages run in step (the page base is in kseg0/kseg1), a J/JAL target is a
+    // known offset from vbase, and a region may follow its blocks on other pages (Region::other_pages).
+    span_ok_ = b_.CreateICmpULT(b_.CreateSub(vbase_, Imm(0x80000000u)), Imm(0x40000000u), "span_ok");
 
     exit_bb_ = llvm::BasicBlock::Create(ctx_, "exit", fn_);
     fault_bb_ = llvm::BasicBlock::Create(ctx_, "exit_pc_set", fn_);
@@ -342,7 +341,7 @@ class Lifter {
     auto* other = llvm::BasicBlock::Create(ctx_, "other_page", fn_);
     llvm::Value* delta = b_.CreateSub(target, vbase_);
     llvm::Value* in_page = b_.CreateICmpULT(delta, Imm(runtime::kPageSize));
-    b_.CreateCondBr(span_ok_ ? b_.CreateOr(in_page, span_ok_) : in_page, known, other);
+    b_.CreateCondBr(region_.SpansPages() ? b_.CreateOr(in_page, span_ok_) : in_page, known, other);
     b_.SetInsertPoint(other);
     LeaveTo(target);
     b_.SetInsertPoint(known);
@@ -834,8 +833,8 @@ class Lifter {
     llvm::Value* taken = nullptr;  // i1
     int64_t static_target = 0;     // page offset, when dynamic_target is null
     llvm::Value* dynamic_target = nullptr;
-    // J/JAL in a region that spans pages: the target's offset when a block of the region starts there (in
-    // kseg0/kseg1, where the region then runs, vbase + offset is the jump's target).
+    // J/JAL: the target's offset when a block of the region starts there (in kseg0/kseg1, vbase + offset
+    // is the jump's target; elsewhere it is computed).
     std::optional<int64_t> span_target;
   };
 
@@ -871,10 +870,8 @@ class Lifter {
         o.taken = b_.getTrue();
         o.dynamic_target = b_.CreateOr(b_.CreateAnd(Pc(off + 4), Imm(0xF0000000u)), Imm(d.target26() << 2));
         if (d.op == Opcode::JAL) SetGpr(31, Pc(off + 8));
-        if (region_.SpansPages()) {
-          const uint32_t t = SpanJumpTarget(region_.page, off, d);
-          if (block_bb_.count(t)) o.span_target = Signed(t);
-        }
+        if (const uint32_t t = SpanJumpTarget(region_.page, off, d); block_bb_.count(t))
+          o.span_target = Signed(t);
         break;
       case Opcode::JR:
         o.taken = b_.getTrue();
@@ -1001,7 +998,7 @@ class Lifter {
   std::map<uint32_t, llvm::BasicBlock*> block_bb_;
   llvm::BasicBlock* entry_bb_ = nullptr;
   int64_t cur_block_ = 0;           // page offset of the block being lifted
-  llvm::Value* span_ok_ = nullptr;  // i1: the region may follow its blocks on other pages (SpansPages)
+  llvm::Value* span_ok_ = nullptr;  // i1: vbase is in kseg0/kseg1 (static J/JAL targets, other pages)
   struct SlotContext {
     const BranchOutcome* branch = nullptr;
     uint32_t branch_off = 0;
