@@ -56,7 +56,7 @@ Tier::Tier(TierOptions options) : options_(options), engine_(FirstTier(options))
   if (options_.optimize_after && options_.optimize_level > options_.compile.opt_level && !options_.eager) {
     CompileOptions o = options_.compile;
     o.opt_level = options_.optimize_level;
-    o.max_batch = 4;
+    o.max_batch = 1;  // one region a module: with the queue ordered by heat, the hottest is never held up
     o.count_back_edges = false;
     o.nice = 19;  // only when the first tier's compiler and the vCPU leave a core free
     optimizer_ = std::make_unique<Engine>(o);
