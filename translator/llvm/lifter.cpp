@@ -171,7 +171,9 @@ class Lifter {
 
   llvm::Value* Gpr(unsigned r) { return r == 0 ? b_.getInt32(0) : Read(r); }
   void SetGpr(unsigned r, llvm::Value* v) {
-    if (r != 0) Write(r, v);
+    if (r == 0) return;
+    Write(r, v);
+    ++gpr_version_[r];  // a page hint made through r no longer describes where r points
   }
   llvm::Value* Hi() { return Read(kVarHi); }
   llvm::Value* Lo() { return Read(kVarLo); }
@@ -487,9 +489,11 @@ class Lifter {
   struct PageHint {
     llvm::Value* page;
     llvm::Value* addend;
+    uint32_t version = 0;  // of the base register when the hint was made (gpr_version_)
   };
   static constexpr uint32_t kNoPage = 1;  // no masked address equals it: those have bit 0 clear
   std::map<std::pair<unsigned, bool>, PageHint> hints_;  // (base register, store)
+  uint32_t gpr_version_[32] = {};                        // bumped by every write of the register
 
   // Emits the reuse test for an access at va through `base`: on a match, `access` runs on the host address
   // and control goes to join; the builder is left where the probe starts. Returns the match block or null.
@@ -497,7 +501,10 @@ class Lifter {
                               const std::function<void(llvm::Value*)>& access, PageHint* hint) {
     if (!options_.reuse_pages || base < 0) return nullptr;
     auto it = hints_.find({static_cast<unsigned>(base), store});
-    if (it == hints_.end()) return nullptr;
+    // Only while the base register still holds the value the hint was made with (or that value moved by
+    // an ADDIU to itself, see EmitOp): a register loaded with another pointer would rarely match, and the
+    // probe it then needs would sit on the out-of-line path.
+    if (it == hints_.end() || it->second.version != gpr_version_[base]) return nullptr;
     *hint = it->second;
     auto* same = llvm::BasicBlock::Create(ctx_, store ? "st_same_page" : "ld_same_page", fn_);
     auto* probe = llvm::BasicBlock::Create(ctx_, store ? "st_probe" : "ld_probe", fn_);
@@ -527,7 +534,7 @@ class Lifter {
         addend->addIncoming(b_.getInt64(0), pred);
       }
     }
-    hints_[{static_cast<unsigned>(base), store}] = {page, addend};
+    hints_[{static_cast<unsigned>(base), store}] = {page, addend, gpr_version_[base]};
   }
 
   llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base = -1) {
@@ -738,7 +745,12 @@ class Lifter {
       case Opcode::NOR: SetGpr(d.rd, b_.CreateNot(b_.CreateOr(S(), T()))); return true;
       case Opcode::SLT: SetGpr(d.rd, Bool32(b_.CreateICmpSLT(S(), T()))); return true;
       case Opcode::SLTU: SetGpr(d.rd, Bool32(b_.CreateICmpULT(S(), T()))); return true;
-      case Opcode::ADDIU: SetGpr(d.rt, b_.CreateAdd(S(), Imm(simm))); return true;
+      case Opcode::ADDIU: {  // a pointer stepped by a constant: page hints through it still apply
+        const uint32_t version = gpr_version_[d.rt];
+        SetGpr(d.rt, b_.CreateAdd(S(), Imm(simm)));
+        if (d.rt == d.rs) gpr_version_[d.rt] = version;
+        return true;
+      }
       case Opcode::SLTI: SetGpr(d.rt, Bool32(b_.CreateICmpSLT(S(), Imm(simm)))); return true;
       case Opcode::SLTIU: SetGpr(d.rt, Bool32(b_.CreateICmpULT(S(), Imm(simm)))); return true;
       case Opcode::ANDI: SetGpr(d.rt, b_.CreateAnd(S(), Imm(d.uimm()))); return true;
