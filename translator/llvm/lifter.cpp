@@ -515,6 +515,23 @@ class Lifter {
     b_.SetInsertPoint(probe);
     return same;
   }
+  // At the join of a store: a store's slow path may have given a page a new machine page (copy-on-write
+  // broken, for its own page and every alias of it), so after it no earlier hint holds; the fast paths
+  // change nothing.
+  void ForgetHintsAfterSlowStore(llvm::BasicBlock* fast, llvm::BasicBlock* same) {
+    for (auto& [key, hint] : hints_) {
+      llvm::PHINode* page = b_.CreatePHI(i32_, 4);
+      llvm::PHINode* addend = b_.CreatePHI(i64_, 4);
+      for (llvm::BasicBlock* pred : llvm::predecessors(b_.GetInsertBlock())) {
+        if (page->getBasicBlockIndex(pred) >= 0) continue;
+        const bool kept = pred == fast || pred == same;
+        page->addIncoming(kept ? hint.page : Imm(kNoPage), pred);
+        addend->addIncoming(kept ? hint.addend : b_.getInt64(0), pred);
+      }
+      hint.page = page;
+      hint.addend = addend;
+    }
+  }
   // At the join of an access: what the next access through `base` may reuse.
   void NotePage(int base, bool store, const PageHint& fast_hint, llvm::BasicBlock* fast,
                 llvm::BasicBlock* same, const PageHint& old) {
@@ -610,6 +627,7 @@ class Lifter {
     ExitIfRequested(off, ds);
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
+    ForgetHintsAfterSlowStore(fast, same);
     NotePage(base, true, hit, fast, same, old);
   }
 
