@@ -17,7 +17,7 @@ SoftTlbEntry& EntryFor(CpuState& c, uint32_t va, uint8_t* host_page, uint32_t pa
   uint64_t key = c.asid_key | (va & kPageMask);
   if (e.read != key && e.write != key && e.fetch != key) e = SoftTlbEntry{};
   e.addend = reinterpret_cast<uintptr_t>(host_page) - (va & kPageMask);
-  e.paddr = paddr & kPageMask;
+  c.soft_tlb->PaddrOf(e) = paddr & kPageMask;
   return e;
 }
 }  // namespace
@@ -126,7 +126,7 @@ bool TranslateFetch(CpuState& c, uint32_t va, uint32_t* paddr, const uint8_t** h
   if (va & 3) return RaiseAddress(c, ExcCode::AdEL, va);
   SoftTlbEntry& hit = c.stlb[SoftTlb::IndexOf(va)];
   if (hit.fetch == (c.asid_key | (va & kPageMask))) {
-    *paddr = hit.paddr | (va & ~kPageMask);
+    *paddr = c.soft_tlb->PaddrOf(hit) | (va & ~kPageMask);
     *host = reinterpret_cast<const uint8_t*>(va + hit.addend);
     return true;
   }

@@ -23,10 +23,10 @@ struct SoftTlbEntry {
   uint64_t write = kInvalidTag;  // likewise for writes: left invalid for code, copy-on-write and clean pages
   uint64_t fetch = kInvalidTag;  // likewise for instruction fetch
   uintptr_t addend = 0;          // host address = guest virtual address + addend
-  uint32_t paddr = 0;            // guest-physical page, for the code cache and reverse invalidation
-  uint32_t pad = 0;
 };
-static_assert(sizeof(SoftTlbEntry) == 40);
+// 32 bytes, so translated code indexes the table with a shift and a mask. The guest-physical page of each
+// entry (for fetches and reverse invalidation) sits in a parallel array (SoftTlb::PaddrOf).
+static_assert(sizeof(SoftTlbEntry) == 32);
 
 enum class Access : uint8_t { kRead, kWrite, kFetch };
 
@@ -48,6 +48,11 @@ class SoftTlb {
   }
 
   SoftTlbEntry* Table(bool user) { return user ? user_ : kernel_; }
+  // The guest-physical page an entry of either table translates to (valid while one of its tags is).
+  uint32_t& PaddrOf(const SoftTlbEntry& e) {
+    const bool user = &e >= user_ && &e < user_ + kEntries;
+    return (user ? user_paddr_ : kernel_paddr_)[&e - (user ? user_ : kernel_)];
+  }
   const uintptr_t* UnmappedRead() const { return unmapped_read_.get(); }
   const uintptr_t* UnmappedWrite() const { return unmapped_write_.get(); }
 
@@ -96,7 +101,7 @@ class SoftTlb {
       unmapped_read_[paddr_page >> kPageBits] = unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i)
-        if (t[i].paddr == paddr_page) t[i] = SoftTlbEntry{};
+        if (PaddrOf(t[i]) == paddr_page) t[i] = SoftTlbEntry{};
   }
 
   // Revoke fast writes to one guest-physical page (it now holds decoded code, or became shared).
@@ -104,12 +109,14 @@ class SoftTlb {
     if (paddr_page < kUnmappedBytes) unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i)
-        if (t[i].write != kInvalidTag && t[i].paddr == paddr_page) t[i].write = kInvalidTag;
+        if (t[i].write != kInvalidTag && PaddrOf(t[i]) == paddr_page) t[i].write = kInvalidTag;
   }
 
  private:
   SoftTlbEntry kernel_[kEntries];
   SoftTlbEntry user_[kEntries];
+  uint32_t kernel_paddr_[kEntries] = {};
+  uint32_t user_paddr_[kEntries] = {};
   std::unique_ptr<uintptr_t[]> unmapped_read_, unmapped_write_;
 };
 
