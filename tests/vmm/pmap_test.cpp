@@ -103,5 +103,48 @@ TEST(Pmap, GuestStoreBreaksSharingAndOtherVmKeepsItsData) {
   }
 }
 
+// The same inside a loop: translated loops keep the page each load reached on the previous pass, and the
+// store's slow path on the first pass (breaking the share) must make the next pass look again.
+TEST(Pmap, StoreInLoopBreaksSharingForTheLoadsAfterIt) {
+  struct Config {
+    vmm::Engine engine;
+    unsigned opt;
+  } configs[] = {{vmm::Engine::kInterp, 0}, {vmm::Engine::kJit, 0}, {vmm::Engine::kJit, 1}};
+  for (const Config& k : configs) {
+    SCOPED_TRACE(::testing::Message() << "engine " << static_cast<int>(k.engine) << " opt " << k.opt);
+    vmm::Monitor monitor(size_t{256} << 20);
+    TestMachine a(16u << 20, 16, &monitor, k.engine, k.opt), b(16u << 20, 16, &monitor);
+    ASSERT_TRUE(a.booted() && b.booted());
+    // lui $1, 0x8001; ori $3, $0, 0x2222; addiu $5, $0, 10; b loop; nop (so every pass runs in the loop's
+    // own block); loop: lw $2, -0x8000($1); addu $4, $4, $2; sw $3, -0x8000($1); addiu $5, $5, -1;
+    // bne $5, $0, loop; nop; wait
+    const std::vector<uint32_t> code = {E(Opcode::LUI, {.rt = 1, .imm = 0x8001}),
+                                        E(Opcode::ORI, {.rs = 0, .rt = 3, .imm = 0x2222}),
+                                        E(Opcode::ADDIU, {.rs = 0, .rt = 5, .imm = 10}),
+                                        E(Opcode::BEQ, {.rs = 0, .rt = 0, .imm = 1}),
+                                        0u,  // nop
+                                        E(Opcode::LW, {.rs = 1, .rt = 2, .imm = 0x8000}),
+                                        E(Opcode::ADDU, {.rs = 4, .rt = 2, .rd = 4}),
+                                        E(Opcode::SW, {.rs = 1, .rt = 3, .imm = 0x8000}),
+                                        E(Opcode::ADDIU, {.rs = 5, .rt = 5, .imm = 0xFFFF}),
+                                        E(Opcode::BNE, {.rs = 5, .rt = 0, .imm = 0xFFFB}),
+                                        0u,  // nop
+                                        kWaitWord};
+    a.LoadCode(0x1000, code);
+    b.LoadCode(0x1000, code);
+    a.Write32(0x8000, 0x1111);
+    b.Write32(0x8000, 0x1111);
+    ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);  // translates the loop (jit engines)
+    a.Write32(0x8000, 0x1111);
+    ASSERT_GT(vmm::MergeIdenticalPages(a.vm().pmap(), b.vm().pmap()), 0u);
+    a.LoadCode(0x2000, {code[0], E(Opcode::LW, {.rs = 1, .rt = 6, .imm = 0x8000}), kWaitWord});
+    ASSERT_EQ(a.Run(0x80002000), vmm::VmExit::kHalted);  // the soft TLB holds the shared page for reads
+    a.cpu().gpr[4] = 0;
+    ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);
+    EXPECT_EQ(a.cpu().gpr[4], 0x1111u + 9 * 0x2222u) << "passes 2-10 read the VM's own copy";
+    EXPECT_EQ(b.Read32(0x8000), 0x1111u);
+  }
+}
+
 }  // namespace
 }  // namespace strobe::test

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "runtime/cpu_state.h"
 #include "runtime/soft_tlb.h"
@@ -69,6 +70,8 @@ class Lifter {
     CountEntry();
     dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
     out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
+    hint_gen_ = b_.CreateAlloca(i64_, nullptr, "hint_gen");
+    b_.CreateStore(b_.getInt64(0), hint_gen_);
     cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
     stlb_ = b_.CreateLoad(ptr_, Field(kOffStlb), "stlb");
     asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
@@ -86,6 +89,15 @@ class Lifter {
     entry_switch_bb_ = llvm::BasicBlock::Create(ctx_, "entry_switch", fn_);
     for (const RegionBlock& blk : region_.blocks)
       block_bb_[blk.offset] = llvm::BasicBlock::Create(ctx_, "b" + std::to_string(blk.offset), fn_);
+    for (const RegionBlock& blk : region_.blocks) {  // loop heads: targets of backward branches
+      if (blk.end != BlockEnd::kBranch) continue;
+      const DecodedInsn& br = blk.ops[blk.ops.size() - 2];
+      if (br.op == Opcode::J || br.op == Opcode::JAL || br.op == Opcode::JR || br.op == Opcode::JALR)
+        continue;
+      const int64_t at = Signed(blk.offset) + 4 * static_cast<int64_t>(blk.ops.size() - 2);
+      const int64_t target = at + 4 + (static_cast<int64_t>(br.simm()) << 2);
+      if (target == Signed(blk.offset)) loop_heads_.insert(target);
+    }
 
     // Entry: jump to the block the caller asked for.
     b_.CreateBr(entry_switch_bb_);
@@ -423,6 +435,7 @@ class Lifter {
     b_.SetInsertPoint(fault);
     ExitAfterException();
     b_.SetInsertPoint(cont);
+    ForgetSites();
     return true;
   }
 
@@ -491,29 +504,75 @@ class Lifter {
     llvm::Value* addend;
     uint32_t version = 0;  // of the base register when the hint was made (gpr_version_)
   };
+  // Per access site (promote mode): the key (page | generation) and addend of the page the instruction
+  // reached through the soft TLB last time, see Site().
+  struct SiteSlot {
+    llvm::AllocaInst* key;
+    llvm::AllocaInst* addend;
+  };
   static constexpr uint32_t kNoPage = 1;  // no masked address equals it: those have bit 0 clear
   std::map<std::pair<unsigned, bool>, PageHint> hints_;  // (base register, store)
   uint32_t gpr_version_[32] = {};                        // bumped by every write of the register
+  std::map<uint32_t, SiteSlot> sites_;                   // by the access's page offset
+  std::set<int64_t> loop_heads_;  // blocks a branch of the region reaches from the same or a later block
+  uint32_t site_ = 0;             // the access being lifted
+  llvm::AllocaInst* hint_gen_ = nullptr;  // i64: generation << 32 (ForgetSites)
 
   // Emits the reuse test for an access at va through `base`: on a match, `access` runs on the host address
   // and control goes to join; the builder is left where the probe starts. Returns the match block or null.
   llvm::BasicBlock* ReusePage(int base, bool store, llvm::Value* va, unsigned size, llvm::BasicBlock* join,
                               const std::function<void(llvm::Value*)>& access, PageHint* hint) {
     if (!options_.reuse_pages || base < 0) return nullptr;
-    auto it = hints_.find({static_cast<unsigned>(base), store});
-    // Only while the base register still holds the value the hint was made with (or that value moved by
-    // an ADDIU to itself, see EmitOp): a register loaded with another pointer would rarely match, and the
-    // probe it then needs would sit on the out-of-line path.
-    if (it == hints_.end() || it->second.version != gpr_version_[base]) return nullptr;
-    *hint = it->second;
     auto* same = llvm::BasicBlock::Create(ctx_, store ? "st_same_page" : "ld_same_page", fn_);
     auto* probe = llvm::BasicBlock::Create(ctx_, store ? "st_probe" : "ld_probe", fn_);
-    Likely(b_.CreateICmpEQ(b_.CreateAnd(va, Imm(runtime::kPageMask | (size - 1))), hint->page), same, probe);
-    b_.SetInsertPoint(same);
+    llvm::Value* masked = b_.CreateAnd(va, Imm(runtime::kPageMask | (size - 1)));
+    auto it = hints_.find({static_cast<unsigned>(base), store});
+    // A block hint only while the base register still holds the value the hint was made with (or that
+    // value moved by an ADDIU to itself, see EmitOp): a register loaded with another pointer would rarely
+    // match, and the probe it then needs would sit on the out-of-line path.
+    if (it != hints_.end() && it->second.version == gpr_version_[base]) {
+      *hint = it->second;
+      Likely(b_.CreateICmpEQ(masked, hint->page), same, probe);
+      b_.SetInsertPoint(same);
+    } else if (!loop_heads_.count(cur_block_)) {
+      same->eraseFromParent();
+      probe->eraseFromParent();
+      return nullptr;
+    } else {  // at the head of a loop: the page this instruction reached on the last pass
+      const SiteSlot& slot = Site(site_);
+      llvm::Value* key = b_.CreateOr(b_.CreateZExt(masked, i64_), b_.CreateLoad(i64_, hint_gen_));
+      b_.CreateCondBr(b_.CreateICmpEQ(key, b_.CreateLoad(i64_, slot.key)), same,
+                      probe);  // random access misses
+      b_.SetInsertPoint(same);
+      *hint = {b_.CreateAnd(va, Imm(runtime::kPageMask)), b_.CreateLoad(i64_, slot.addend),
+               gpr_version_[base]};
+    }
     access(b_.CreateIntToPtr(b_.CreateAdd(b_.CreateZExt(va, i64_), hint->addend), ptr_));
     b_.CreateBr(join);
     b_.SetInsertPoint(probe);
     return same;
+  }
+  // A site's slot: a generation in the key's upper half moves on whenever a mapping may have changed (a
+  // store's slow path, a call into the interpreter's handlers), so one add forgets every site at once;
+  // loops keep their pages from one pass to the next.
+  const SiteSlot& Site(uint32_t off) {
+    auto it = sites_.find(off);
+    if (it != sites_.end()) return it->second;
+    llvm::IRBuilder<> eb(entry_bb_->getTerminator());
+    SiteSlot slot{eb.CreateAlloca(i64_), eb.CreateAlloca(i64_)};
+    eb.CreateStore(eb.getInt64(~uint64_t{0}), slot.key);  // matches no key: those have bit 0 clear
+    eb.CreateStore(eb.getInt64(0), slot.addend);
+    return sites_.emplace(off, slot).first->second;
+  }
+  void RememberSite(const PageHint& hit) {
+    if (!options_.reuse_pages || !loop_heads_.count(cur_block_)) return;
+    const SiteSlot& slot = Site(site_);
+    b_.CreateStore(b_.CreateOr(b_.CreateZExt(hit.page, i64_), b_.CreateLoad(i64_, hint_gen_)), slot.key);
+    b_.CreateStore(hit.addend, slot.addend);
+  }
+  void ForgetSites() {
+    if (!options_.reuse_pages) return;
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, hint_gen_), b_.getInt64(uint64_t{1} << 32)), hint_gen_);
   }
   // At the join of a store: a store's slow path may have given a page a new machine page (copy-on-write
   // broken, for its own page and every alias of it), so after it no earlier hint holds; the fast paths
@@ -555,6 +614,7 @@ class Lifter {
   }
 
   llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base = -1) {
+    site_ = off;
     auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
     PageHint old{};
     llvm::Value* v_same = nullptr;
@@ -569,6 +629,7 @@ class Lifter {
 
     b_.SetInsertPoint(fast);
     PageHint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+    RememberSite(hit);
     llvm::Value* v_fast = LoadHost(HostPtr(hit.addend, va), size, sign);
     b_.CreateBr(join);
 
@@ -598,6 +659,7 @@ class Lifter {
   }
 
   void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base = -1) {
+    site_ = off;
     auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
     PageHint old{};
     llvm::BasicBlock* same = ReusePage(
@@ -610,6 +672,7 @@ class Lifter {
 
     b_.SetInsertPoint(fast);
     PageHint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+    RememberSite(hit);
     StoreHost(HostPtr(hit.addend, va), value, size);
     b_.CreateBr(join);
 
@@ -624,6 +687,7 @@ class Lifter {
     b_.SetInsertPoint(fault);
     ExitAfterException();
     b_.SetInsertPoint(done);
+    ForgetSites();
     ExitIfRequested(off, ds);
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
