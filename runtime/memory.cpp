@@ -91,6 +91,12 @@ bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
 
 bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
   if (va & (size - 1)) return RaiseAddress(c, ExcCode::AdES, va);
+  const SoftTlb::BesideCode& bc = c.soft_tlb->beside_code;
+  if (bc.key == (c.asid_key | (va & kPageMask)) && bc.table == c.stlb &&
+      !c.code_pages->Overlaps(bc.paddr | (va & ~kPageMask), size)) {
+    WriteRam(bc.host + (va & ~kPageMask), size, value);  // data beside code, as last time
+    return true;
+  }
   Translation t;
   if (!Translate(c, va, Access::kWrite, &t)) return false;
   RamPage page = c.bus->LookupRam(t.paddr);
@@ -118,6 +124,7 @@ bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
   if (!keep_slow) e.write = e.read;
   if (InUnmappedSegment(va))  // keeps a read entry made by a load
     c.soft_tlb->FillUnmapped(t.paddr & kPageMask, page.host, true, !keep_slow);
+  if (keep_slow) c.soft_tlb->beside_code = {e.read, c.stlb, page.host, t.paddr & kPageMask};
   WriteRam(page.host + (va & ~kPageMask), size, value);
   return true;
 }

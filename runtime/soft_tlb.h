@@ -72,7 +72,19 @@ class SoftTlb {
 
   static uint32_t IndexOf(uint32_t va) { return (va >> kPageBits) & (kEntries - 1); }
 
+  // The last page whose stores take the slow path only because it also holds decoded code ("data beside
+  // code"): a private RAM page, so a store that misses the code granules may be written straight to `host`
+  // (StoreSlow). Every flush and revocation below forgets it.
+  struct BesideCode {
+    uint64_t key = kInvalidTag;  // as a tag: ASID key | virtual page
+    const SoftTlbEntry* table = nullptr;
+    uint8_t* host = nullptr;
+    uint32_t paddr = 0;
+  };
+  BesideCode beside_code;
+
   void FlushAll() {
+    beside_code = {};
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i) t[i] = SoftTlbEntry{};
     std::memset(unmapped_read_.get(), 0, kUnmappedPages * sizeof(uintptr_t));
@@ -81,6 +93,7 @@ class SoftTlb {
 
   // Drop every entry that caches a translation for virtual pages [va_begin, va_end), any ASID.
   void FlushRange(uint32_t va_begin, uint32_t va_end) {
+    beside_code = {};
     uint32_t first = va_begin >> kPageBits;
     uint32_t pages = ((va_end - 1) >> kPageBits) - first + 1;
     if (pages >= kEntries) return FlushAll();
@@ -97,6 +110,7 @@ class SoftTlb {
 
   // Drop every translation to one guest-physical page (its machine page changed: copy-on-write broken).
   void FlushPhys(uint32_t paddr_page) {
+    beside_code = {};
     if (paddr_page < kUnmappedBytes)
       unmapped_read_[paddr_page >> kPageBits] = unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
@@ -106,6 +120,7 @@ class SoftTlb {
 
   // Revoke fast writes to one guest-physical page (it now holds decoded code, or became shared).
   void RevokeWrites(uint32_t paddr_page) {
+    beside_code = {};
     if (paddr_page < kUnmappedBytes) unmapped_write_[paddr_page >> kPageBits] = 0;
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i)

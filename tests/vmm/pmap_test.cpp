@@ -146,5 +146,30 @@ TEST(Pmap, StoreInLoopBreaksSharingForTheLoadsAfterIt) {
   }
 }
 
+// A page holding code and data keeps its stores on the slow path, which remembers the page to write data
+// beside the code quickly (SoftTlb::BesideCode). Once the page is shared with another VM, that shortcut
+// must be gone: the next store breaks the share instead of writing the other VM's memory.
+TEST(Pmap, StoreBesideCodeAfterSharingBreaksTheShare) {
+  vmm::Monitor monitor(size_t{256} << 20);
+  TestMachine a(16u << 20, 16, &monitor), b(16u << 20, 16, &monitor);
+  ASSERT_TRUE(a.booted() && b.booted());
+  // lui $1, 0x8000; sw $3, 0x1800($1); wait   (code at 0x1000, data at 0x1800: one page)
+  const std::vector<uint32_t> code = {E(Opcode::LUI, {.rt = 1, .imm = 0x8000}),
+                                      E(Opcode::SW, {.rs = 1, .rt = 3, .imm = 0x1800}), kWaitWord};
+  a.LoadCode(0x1000, code);
+  b.LoadCode(0x1000, code);
+  a.cpu().gpr[3] = 0x1111;
+  ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);  // decodes the page; the store writes beside the code
+  ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);  // and again, through the remembered page
+  b.Write32(0x1800, 0x1111);
+  ASSERT_GT(vmm::MergeIdenticalPages(a.vm().pmap(), b.vm().pmap()), 0u);
+  ASSERT_TRUE(a.vm().pmap().Lookup(0x1000).shared);
+  a.cpu().gpr[3] = 0x2222;
+  ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);
+  EXPECT_EQ(a.Read32(0x1800), 0x2222u);
+  EXPECT_EQ(b.Read32(0x1800), 0x1111u) << "the store went into the shared page";
+  EXPECT_FALSE(a.vm().pmap().Lookup(0x1000).shared);
+}
+
 }  // namespace
 }  // namespace strobe::test
