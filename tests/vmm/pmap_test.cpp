@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "tests/support/test_machine.h"
 
 namespace strobe::test {
@@ -64,10 +66,9 @@ TEST(Pmap, SharedPagesAreCopiedOnWrite) {
   EXPECT_EQ(m.pages_in_use(), before - saved + 1);
 }
 
-// Guest stores into a shared page go through the soft TLB's write slow path, which breaks the share; the
-// load after the store must see the VM's own copy. Under every engine: translated code must not keep using
-// the shared page it found for the first load (the optimising tiers reuse pages between accesses).
-TEST(Pmap, GuestStoreBreaksSharingAndOtherVmKeepsItsData) {
+// Runs body on two VMs sharing one monitor: VM a under the interpreter, then the jit engine at O0 and at O1
+// (whose code reuses pages between accesses); VM b always interpreted.
+void OnEachEngine(const std::function<void(TestMachine& a, TestMachine& b)>& body) {
   struct Config {
     vmm::Engine engine;
     unsigned opt;
@@ -77,6 +78,15 @@ TEST(Pmap, GuestStoreBreaksSharingAndOtherVmKeepsItsData) {
     vmm::Monitor monitor(size_t{256} << 20);
     TestMachine a(16u << 20, 16, &monitor, k.engine, k.opt), b(16u << 20, 16, &monitor);
     ASSERT_TRUE(a.booted() && b.booted());
+    body(a, b);
+  }
+}
+
+// Guest stores into a shared page go through the soft TLB's write slow path, which breaks the share; the
+// load after the store must see the VM's own copy. Under every engine: translated code must not keep using
+// the shared page it found for the first load (the optimising tiers reuse pages between accesses).
+TEST(Pmap, GuestStoreBreaksSharingAndOtherVmKeepsItsData) {
+  OnEachEngine([](TestMachine& a, TestMachine& b) {
     a.Write32(0x8000, 0x11111111);
     b.Write32(0x8000, 0x11111111);
     // Code: lw $2 from kseg0 0x80008000 (0x80010000 - 0x8000); sw $3 there; lw $4 back; wait.
@@ -100,21 +110,13 @@ TEST(Pmap, GuestStoreBreaksSharingAndOtherVmKeepsItsData) {
     EXPECT_EQ(a.cpu().gpr[4], 0x2222u);
     EXPECT_FALSE(a.vm().pmap().Lookup(0x8000).shared);
     EXPECT_EQ(b.Read32(0x8000), 0x11111111u);
-  }
+  });
 }
 
 // The same inside a loop: translated loops keep the page each load reached on the previous pass, and the
 // store's slow path on the first pass (breaking the share) must make the next pass look again.
 TEST(Pmap, StoreInLoopBreaksSharingForTheLoadsAfterIt) {
-  struct Config {
-    vmm::Engine engine;
-    unsigned opt;
-  } configs[] = {{vmm::Engine::kInterp, 0}, {vmm::Engine::kJit, 0}, {vmm::Engine::kJit, 1}};
-  for (const Config& k : configs) {
-    SCOPED_TRACE(::testing::Message() << "engine " << static_cast<int>(k.engine) << " opt " << k.opt);
-    vmm::Monitor monitor(size_t{256} << 20);
-    TestMachine a(16u << 20, 16, &monitor, k.engine, k.opt), b(16u << 20, 16, &monitor);
-    ASSERT_TRUE(a.booted() && b.booted());
+  OnEachEngine([](TestMachine& a, TestMachine& b) {
     // lui $1, 0x8001; ori $3, $0, 0x2222; addiu $5, $0, 10; b loop; nop (so every pass runs in the loop's
     // own block); loop: lw $2, -0x8000($1); addu $4, $4, $2; sw $3, -0x8000($1); addiu $5, $5, -1;
     // bne $5, $0, loop; nop; wait
@@ -143,7 +145,7 @@ TEST(Pmap, StoreInLoopBreaksSharingForTheLoadsAfterIt) {
     ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);
     EXPECT_EQ(a.cpu().gpr[4], 0x1111u + 9 * 0x2222u) << "passes 2-10 read the VM's own copy";
     EXPECT_EQ(b.Read32(0x8000), 0x1111u);
-  }
+  });
 }
 
 // A page holding code and data keeps its stores on the slow path, which remembers the page to write data
