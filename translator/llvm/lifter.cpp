@@ -16,6 +16,7 @@
 #include "runtime/cpu_state.h"
 #include "runtime/soft_tlb.h"
 #include "translator/jit/helpers.h"
+#include "translator/llvm/page_reuse.h"
 
 namespace strobe::jit {
 
@@ -70,8 +71,7 @@ class Lifter {
     CountEntry();
     dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
     out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
-    hint_gen_ = b_.CreateAlloca(i64_, nullptr, "hint_gen");
-    b_.CreateStore(b_.getInt64(0), hint_gen_);
+    reuse_.Begin(fn_, entry);
     cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
     stlb_ = b_.CreateLoad(ptr_, Field(kOffStlb), "stlb");
     asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
@@ -89,14 +89,14 @@ class Lifter {
     entry_switch_bb_ = llvm::BasicBlock::Create(ctx_, "entry_switch", fn_);
     for (const RegionBlock& blk : region_.blocks)
       block_bb_[blk.offset] = llvm::BasicBlock::Create(ctx_, "b" + std::to_string(blk.offset), fn_);
-    for (const RegionBlock& blk : region_.blocks) {  // loop heads: targets of backward branches
+    for (const RegionBlock& blk : region_.blocks) {  // blocks whose branch goes back to their own start
       if (blk.end != BlockEnd::kBranch) continue;
       const DecodedInsn& br = blk.ops[blk.ops.size() - 2];
       if (br.op == Opcode::J || br.op == Opcode::JAL || br.op == Opcode::JR || br.op == Opcode::JALR)
         continue;
       const int64_t at = Signed(blk.offset) + 4 * static_cast<int64_t>(blk.ops.size() - 2);
       const int64_t target = at + 4 + (static_cast<int64_t>(br.simm()) << 2);
-      if (target == Signed(blk.offset)) loop_heads_.insert(target);
+      if (target == Signed(blk.offset)) reuse_.AddSelfLoop(target);
     }
 
     // Entry: jump to the block the caller asked for.
@@ -185,7 +185,7 @@ class Lifter {
   void SetGpr(unsigned r, llvm::Value* v) {
     if (r == 0) return;
     Write(r, v);
-    ++gpr_version_[r];  // a page hint made through r no longer describes where r points
+    reuse_.Wrote(r);
   }
   llvm::Value* Hi() { return Read(kVarHi); }
   llvm::Value* Lo() { return Read(kVarLo); }
@@ -430,12 +430,11 @@ class Lifter {
                                   {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
     auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
     auto* cont = llvm::BasicBlock::Create(ctx_, "step_ok", fn_);
-    hints_.clear();  // the handler may have changed the TLB or the mode
     Likely(ok, cont, fault);
     b_.SetInsertPoint(fault);
     ExitAfterException();
     b_.SetInsertPoint(cont);
-    ForgetSites();
+    reuse_.ForgetAll();  // the handler may have changed the TLB or the mode
     return true;
   }
 
@@ -496,129 +495,12 @@ class Lifter {
     return hit;
   }
 
-  // A page an earlier access of the block reached through the soft TLB: `page` is its virtual page
-  // (kNoPage after a slow path) and `addend` its host addend. Accesses through the same base register
-  // compare their page with it before probing (LiftOptions::reuse_pages).
-  struct PageHint {
-    llvm::Value* page;
-    llvm::Value* addend;
-    uint32_t version = 0;  // of the base register when the hint was made (gpr_version_)
-  };
-  // Per access site (promote mode): the key (page | generation) and addend of the page the instruction
-  // reached through the soft TLB last time, see Site().
-  struct SiteSlot {
-    llvm::AllocaInst* key;
-    llvm::AllocaInst* addend;
-  };
-  static constexpr uint32_t kNoPage = 1;  // no masked address equals it: those have bit 0 clear
-  std::map<std::pair<unsigned, bool>, PageHint> hints_;  // (base register, store)
-  uint32_t gpr_version_[32] = {};                        // bumped by every write of the register
-  std::map<uint32_t, SiteSlot> sites_;                   // by the access's page offset
-  std::set<int64_t> loop_heads_;  // blocks a branch of the region reaches from the same or a later block
-  uint32_t site_ = 0;             // the access being lifted
-  llvm::AllocaInst* hint_gen_ = nullptr;  // i64: generation << 32 (ForgetSites)
-
-  // Emits the reuse test for an access at va through `base`: on a match, `access` runs on the host address
-  // and control goes to join; the builder is left where the probe starts. Returns the match block or null.
-  llvm::BasicBlock* ReusePage(int base, bool store, llvm::Value* va, unsigned size, llvm::BasicBlock* join,
-                              const std::function<void(llvm::Value*)>& access, PageHint* hint) {
-    if (!options_.reuse_pages || base < 0) return nullptr;
-    auto* same = llvm::BasicBlock::Create(ctx_, store ? "st_same_page" : "ld_same_page", fn_);
-    auto* probe = llvm::BasicBlock::Create(ctx_, store ? "st_probe" : "ld_probe", fn_);
-    llvm::Value* masked = b_.CreateAnd(va, Imm(runtime::kPageMask | (size - 1)));
-    auto it = hints_.find({static_cast<unsigned>(base), store});
-    // A block hint only while the base register still holds the value the hint was made with (or that
-    // value moved by an ADDIU to itself, see EmitOp): a register loaded with another pointer would rarely
-    // match, and the probe it then needs would sit on the out-of-line path.
-    if (it != hints_.end() && it->second.version == gpr_version_[base]) {
-      *hint = it->second;
-      Likely(b_.CreateICmpEQ(masked, hint->page), same, probe);
-      b_.SetInsertPoint(same);
-    } else if (!loop_heads_.count(cur_block_)) {
-      same->eraseFromParent();
-      probe->eraseFromParent();
-      return nullptr;
-    } else {  // at the head of a loop: the page this instruction reached on the last pass
-      const SiteSlot& slot = Site(site_);
-      llvm::Value* key = b_.CreateOr(b_.CreateZExt(masked, i64_), b_.CreateLoad(i64_, hint_gen_));
-      b_.CreateCondBr(b_.CreateICmpEQ(key, b_.CreateLoad(i64_, slot.key)), same,
-                      probe);  // random access misses
-      b_.SetInsertPoint(same);
-      *hint = {b_.CreateAnd(va, Imm(runtime::kPageMask)), b_.CreateLoad(i64_, slot.addend),
-               gpr_version_[base]};
-    }
-    access(b_.CreateIntToPtr(b_.CreateAdd(b_.CreateZExt(va, i64_), hint->addend), ptr_));
-    b_.CreateBr(join);
-    b_.SetInsertPoint(probe);
-    return same;
-  }
-  // A site's slot: a generation in the key's upper half moves on whenever a mapping may have changed (a
-  // store's slow path, a call into the interpreter's handlers), so one add forgets every site at once;
-  // loops keep their pages from one pass to the next.
-  const SiteSlot& Site(uint32_t off) {
-    auto it = sites_.find(off);
-    if (it != sites_.end()) return it->second;
-    llvm::IRBuilder<> eb(entry_bb_->getTerminator());
-    SiteSlot slot{eb.CreateAlloca(i64_), eb.CreateAlloca(i64_)};
-    eb.CreateStore(eb.getInt64(~uint64_t{0}), slot.key);  // matches no key: those have bit 0 clear
-    eb.CreateStore(eb.getInt64(0), slot.addend);
-    return sites_.emplace(off, slot).first->second;
-  }
-  void RememberSite(const PageHint& hit) {
-    if (!options_.reuse_pages || !loop_heads_.count(cur_block_)) return;
-    const SiteSlot& slot = Site(site_);
-    b_.CreateStore(b_.CreateOr(b_.CreateZExt(hit.page, i64_), b_.CreateLoad(i64_, hint_gen_)), slot.key);
-    b_.CreateStore(hit.addend, slot.addend);
-  }
-  void ForgetSites() {
-    if (!options_.reuse_pages) return;
-    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, hint_gen_), b_.getInt64(uint64_t{1} << 32)), hint_gen_);
-  }
-  // At the join of a store: a store's slow path may have given a page a new machine page (copy-on-write
-  // broken, for its own page and every alias of it), so after it no earlier hint holds; the fast paths
-  // change nothing.
-  void ForgetHintsAfterSlowStore(llvm::BasicBlock* fast, llvm::BasicBlock* same) {
-    for (auto& [key, hint] : hints_) {
-      llvm::PHINode* page = b_.CreatePHI(i32_, 4);
-      llvm::PHINode* addend = b_.CreatePHI(i64_, 4);
-      for (llvm::BasicBlock* pred : llvm::predecessors(b_.GetInsertBlock())) {
-        if (page->getBasicBlockIndex(pred) >= 0) continue;
-        const bool kept = pred == fast || pred == same;
-        page->addIncoming(kept ? hint.page : Imm(kNoPage), pred);
-        addend->addIncoming(kept ? hint.addend : b_.getInt64(0), pred);
-      }
-      hint.page = page;
-      hint.addend = addend;
-    }
-  }
-  // At the join of an access: what the next access through `base` may reuse.
-  void NotePage(int base, bool store, const PageHint& fast_hint, llvm::BasicBlock* fast,
-                llvm::BasicBlock* same, const PageHint& old) {
-    if (!options_.reuse_pages || base < 0) return;
-    llvm::PHINode* page = b_.CreatePHI(i32_, 4);
-    llvm::PHINode* addend = b_.CreatePHI(i64_, 4);
-    for (llvm::BasicBlock* pred : llvm::predecessors(b_.GetInsertBlock())) {
-      if (page->getBasicBlockIndex(pred) >= 0) continue;
-      if (pred == fast) {
-        page->addIncoming(fast_hint.page, pred);
-        addend->addIncoming(fast_hint.addend, pred);
-      } else if (pred == same) {
-        page->addIncoming(old.page, pred);
-        addend->addIncoming(old.addend, pred);
-      } else {
-        page->addIncoming(Imm(kNoPage), pred);
-        addend->addIncoming(b_.getInt64(0), pred);
-      }
-    }
-    hints_[{static_cast<unsigned>(base), store}] = {page, addend, gpr_version_[base]};
-  }
-
   llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base = -1) {
-    site_ = off;
+    reuse_.StartAccess(off);
     auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
-    PageHint old{};
+    PageReuse::Hint old;
     llvm::Value* v_same = nullptr;
-    llvm::BasicBlock* same = ReusePage(
+    llvm::BasicBlock* same = reuse_.Try(
         base, false, va, size, join, [&](llvm::Value* p) { v_same = LoadHost(p, size, sign); }, &old);
     llvm::Value* entry = TlbEntry(va);
     auto* fast = llvm::BasicBlock::Create(ctx_, "ld_hit", fn_);
@@ -628,8 +510,8 @@ class Lifter {
     Likely(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
 
     b_.SetInsertPoint(fast);
-    PageHint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
-    RememberSite(hit);
+    PageReuse::Hint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+    reuse_.Remember(hit);
     llvm::Value* v_fast = LoadHost(HostPtr(hit.addend, va), size, sign);
     b_.CreateBr(join);
 
@@ -654,15 +536,15 @@ class Lifter {
     if (same) v->addIncoming(v_same, same);
     if (kseg) v->addIncoming(v_kseg, kseg);
     v->addIncoming(v_slow, slow_ok);
-    NotePage(base, false, hit, fast, same, old);
+    reuse_.Join(base, false, hit, fast, same, old);
     return v;
   }
 
   void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base = -1) {
-    site_ = off;
+    reuse_.StartAccess(off);
     auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
-    PageHint old{};
-    llvm::BasicBlock* same = ReusePage(
+    PageReuse::Hint old;
+    llvm::BasicBlock* same = reuse_.Try(
         base, true, va, size, join, [&](llvm::Value* p) { StoreHost(p, value, size); }, &old);
     llvm::Value* entry = TlbEntry(va);
     auto* fast = llvm::BasicBlock::Create(ctx_, "st_hit", fn_);
@@ -671,8 +553,8 @@ class Lifter {
     Likely(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
 
     b_.SetInsertPoint(fast);
-    PageHint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
-    RememberSite(hit);
+    PageReuse::Hint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+    reuse_.Remember(hit);
     StoreHost(HostPtr(hit.addend, va), value, size);
     b_.CreateBr(join);
 
@@ -687,12 +569,11 @@ class Lifter {
     b_.SetInsertPoint(fault);
     ExitAfterException();
     b_.SetInsertPoint(done);
-    ForgetSites();
+    reuse_.ForgetSites();
     ExitIfRequested(off, ds);
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
-    ForgetHintsAfterSlowStore(fast, same);
-    NotePage(base, true, hit, fast, same, old);
+    reuse_.Join(base, true, hit, fast, same, old);
   }
 
   // After a store that took the slow path: it may have rewritten translated code or raised an interrupt
@@ -828,9 +709,9 @@ class Lifter {
       case Opcode::SLT: SetGpr(d.rd, Bool32(b_.CreateICmpSLT(S(), T()))); return true;
       case Opcode::SLTU: SetGpr(d.rd, Bool32(b_.CreateICmpULT(S(), T()))); return true;
       case Opcode::ADDIU: {  // a pointer stepped by a constant: page hints through it still apply
-        const uint32_t version = gpr_version_[d.rt];
+        const uint32_t version = reuse_.Version(d.rt);
         SetGpr(d.rt, b_.CreateAdd(S(), Imm(simm)));
-        if (d.rt == d.rs) gpr_version_[d.rt] = version;
+        if (d.rt == d.rs) reuse_.SetVersion(d.rt, version);
         return true;
       }
       case Opcode::SLTI: SetGpr(d.rt, Bool32(b_.CreateICmpSLT(S(), Imm(simm)))); return true;
@@ -1012,7 +893,7 @@ class Lifter {
   void EmitBlock(const RegionBlock& blk) {
     cur_block_ = Signed(blk.offset);
     b_.SetInsertPoint(block_bb_[blk.offset]);
-    hints_.clear();  // hint values are defined in the block that made them
+    reuse_.StartBlock(cur_block_);
     Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
     size_t body = blk.ops.size();
     if (blk.end == BlockEnd::kBranch) body -= 2;
@@ -1080,6 +961,7 @@ class Lifter {
   llvm::LLVMContext& ctx_;
   llvm::Module& m_;
   llvm::IRBuilder<> b_;
+  PageReuse reuse_{b_, options_.reuse_pages};
   llvm::Type *i1_, *i8_, *i16_, *i32_, *i64_, *ptr_;
   llvm::Function* fn_;
   llvm::Value *cpu_, *vbase_, *limit_;
