@@ -134,12 +134,21 @@ inline vmm::VmExit RunUntilTranslated(TestMachine& m, uint32_t pc, uint32_t hot_
 // pass, so v0 ends at 40 * 41 / 2 when every patch is seen: `other` runs just before `store`, which writes
 // t2 (the next encoding) over the word. The caller points the store's base register at the word.
 inline constexpr uint32_t kSelfPatchedSum = 40u * 41u / 2u;
-inline Asm SelfPatchingLoop(TestMachine& m, uint32_t other, uint32_t store) {
+inline void SetUpSelfPatching(TestMachine& m) {  // t2: the first encoding; t3: the passes
   m.cpu().gpr[t2] = Addiu(v0, v0, 1);
   m.cpu().gpr[t3] = 40;
+}
+inline Asm SelfPatchingLoop(TestMachine& m, uint32_t other, uint32_t store) {
+  SetUpSelfPatching(m);
   return Asm{Nop(), Nop(),    Addiu(v0, v0, 1),  Addiu(t2, t2, 1),
              other, store,    Addiu(t3, t3, -1), Bne(t3, zero, -6),
              Nop(), kWaitWord};
+}
+// Runs a self-patching loop (above, or a variant) to its end and checks that it saw every patch.
+inline void ExpectSelfPatchedSum(TestMachine& m, const Asm& code) {
+  ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().pc, kCode + code.size_bytes());
+  EXPECT_EQ(m.cpu().gpr[v0], kSelfPatchedSum);
 }
 
 }  // namespace strobe::test::jt

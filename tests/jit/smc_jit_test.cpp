@@ -111,27 +111,13 @@ TEST_P(SmcJit, LoopPatchesItselfWhileTranslated) {
 }
 
 // Every iteration rewrites the increment (1, 2, 3, ...): under the eager engine each iteration runs a
-// freshly translated region. 0: nop; 1: nop; 2: addiu v0, v0, k; 3: addiu t2, t2, 1; 4: sw t2, 0(t0);
-// 5: addiu t3, t3, -1; 6: bne t3, zero, 2; 7: nop; 8: wait
+// freshly translated region.
 TEST_P(SmcJit, RepeatedSelfPatching) {
   auto mp = NewMachine(GetParam());
   TestMachine& m = *mp;
   InstallHaltHandlers(m);
   m.cpu().gpr[t0] = kCode + 8;
-  m.cpu().gpr[t2] = Addiu(v0, v0, 1);
-  m.cpu().gpr[t3] = 40;
-  Asm code{Nop(),
-           Nop(),
-           Addiu(v0, v0, 1),
-           Addiu(t2, t2, 1),
-           Sw(t2, 0, t0),
-           Addiu(t3, t3, -1),
-           Bne(t3, zero, -5),
-           Nop(),
-           kWaitWord};
-  ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted);
-  EXPECT_EQ(m.cpu().pc, kCode + code.size_bytes());
-  EXPECT_EQ(m.cpu().gpr[v0], 40u * 41u / 2u);
+  ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Nop(), Sw(t2, 0, t0)));
 }
 
 // The patching store follows a store through the same base register to the page below the code: the
@@ -142,10 +128,7 @@ TEST_P(SmcJit, SelfPatchingStoreAfterStoreToOtherPage) {
   TestMachine& m = *mp;
   InstallHaltHandlers(m);
   m.cpu().gpr[t0] = kCode - 8;  // 0(t0): the data page below; 16(t0): the word at kCode + 8
-  Asm code = SelfPatchingLoop(m, Sw(t3, 0, t0), Sw(t2, 16, t0));
-  ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted);
-  EXPECT_EQ(m.cpu().pc, kCode + code.size_bytes());
-  EXPECT_EQ(m.cpu().gpr[v0], kSelfPatchedSum);
+  ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Sw(t3, 0, t0), Sw(t2, 16, t0)));
   EXPECT_EQ(m.Read32(kCodePa - 8), 1u);
 }
 
@@ -156,13 +139,9 @@ TEST_P(SmcJit, SelfPatchingStoreInDelaySlot) {
   TestMachine& m = *mp;
   InstallHaltHandlers(m);
   m.cpu().gpr[t0] = kCode + 8;
-  m.cpu().gpr[t2] = Addiu(v0, v0, 1);
-  m.cpu().gpr[t3] = 40;
-  Asm code{Nop(),         Nop(),    Addiu(v0, v0, 1), Addiu(t2, t2, 1), Addiu(t3, t3, -1), Bne(t3, zero, -4),
-           Sw(t2, 0, t0), kWaitWord};
-  ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted);
-  EXPECT_EQ(m.cpu().pc, kCode + code.size_bytes());
-  EXPECT_EQ(m.cpu().gpr[v0], 40u * 41u / 2u);
+  SetUpSelfPatching(m);
+  ExpectSelfPatchedSum(m, Asm{Nop(), Nop(), Addiu(v0, v0, 1), Addiu(t2, t2, 1), Addiu(t3, t3, -1),
+                              Bne(t3, zero, -4), Sw(t2, 0, t0), kWaitWord});
 }
 
 // A store that patches an instruction further on in the running region. Without SYNCI the first run may
