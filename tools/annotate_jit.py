@@ -13,6 +13,7 @@ instruction prefixed with its sample count; runs of cold code longer than 2*K+1 
 """
 import argparse
 import collections
+import os
 import re
 import sys
 
@@ -46,6 +47,9 @@ def main():
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--context", type=int, default=3)
     args = ap.parse_args()
+    for path in (args.dump, args.ips):
+        if not os.path.isfile(path):
+            sys.exit("annotate_jit.py: no such file: " + path)
 
     samples = collections.Counter()
     total = 0
