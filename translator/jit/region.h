@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,22 @@ struct Region {
   std::vector<std::pair<uint32_t, uint64_t>> other_pages;
   bool SpansPages() const { return !other_pages.empty(); }
 };
+
+// Where a block's PC-relative branch (not J/JAL/JR/JALR) goes when taken, as an offset from the region's
+// page modulo 2^32; nothing for blocks without one.
+inline std::optional<uint32_t> BranchTarget(const RegionBlock& rb) {
+  if (rb.end != BlockEnd::kBranch) return std::nullopt;
+  const mips::DecodedInsn& br = rb.ops[rb.ops.size() - 2];
+  switch (br.op) {
+    case mips::Opcode::J:
+    case mips::Opcode::JAL:
+    case mips::Opcode::JR:
+    case mips::Opcode::JALR: return std::nullopt;
+    default: break;
+  }
+  const uint32_t slot = rb.offset + 4 * static_cast<uint32_t>(rb.ops.size() - 1);
+  return slot + (static_cast<uint32_t>(br.simm()) << 2);
+}
 
 // The target of a J/JAL at offset `off` of a region of guest-physical page `page`, as an offset from the
 // page (modulo 2^32), for code running in kseg0/kseg1: the jump keeps bits 31:28 of its delay slot's

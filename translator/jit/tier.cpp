@@ -20,27 +20,17 @@ BlockEnd EndOf(interp::Terminator t) {
   return BlockEnd::kEndsBlock;
 }
 
-bool HasStaticTarget(mips::Opcode op) {
-  switch (op) {
-    case mips::Opcode::J:
-    case mips::Opcode::JAL:
-    case mips::Opcode::JR:
-    case mips::Opcode::JALR: return false;
-    default: return true;
-  }
-}
-
 // Where control can go from a block, as offsets from the region's page (modulo 2^32): the fall-through
-// or the return point after a call, the target of a branch, and with `jumps` the target of a J/JAL.
-void Successors(const RegionBlock& rb, uint32_t page, bool jumps, std::vector<uint32_t>* out) {
+// or the return point after a call, and the target of a branch or a J/JAL.
+void Successors(const RegionBlock& rb, uint32_t page, std::vector<uint32_t>* out) {
   const uint32_t next = rb.offset + 4 * static_cast<uint32_t>(rb.ops.size());
   if (rb.end == BlockEnd::kFallThrough) out->push_back(next);
   if (rb.end != BlockEnd::kBranch) return;
   const mips::DecodedInsn& br = rb.ops[rb.ops.size() - 2];
   out->push_back(next);  // not taken, or where a call returns to
-  if (HasStaticTarget(br.op)) {
-    out->push_back(next - 4 + (static_cast<uint32_t>(br.simm()) << 2));
-  } else if (jumps && (br.op == mips::Opcode::J || br.op == mips::Opcode::JAL)) {
+  if (std::optional<uint32_t> target = BranchTarget(rb)) {
+    out->push_back(*target);
+  } else if (br.op == mips::Opcode::J || br.op == mips::Opcode::JAL) {
     out->push_back(SpanJumpTarget(page, next - 8, br));
   }
 }
@@ -97,7 +87,7 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
     rb.end = EndOf(b->term);
     rb.ops = b->ops;
     insns += static_cast<unsigned>(rb.ops.size());
-    Successors(rb, page, true, &work);  // those off the page are dropped above
+    Successors(rb, page, &work);  // those off the page are dropped above
     region->blocks.push_back(std::move(rb));
   }
   if (region->blocks.empty()) return nullptr;
@@ -125,7 +115,7 @@ void Tier::Span(interp::Interpreter& in, Region& r) {
   for (const RegionBlock& rb : r.blocks) {
     seen.insert(rb.offset);
     insns += static_cast<unsigned>(rb.ops.size());
-    Successors(rb, r.page, true, &work);
+    Successors(rb, r.page, &work);
   }
   while (!work.empty() && r.blocks.size() < options_.max_blocks && insns < options_.max_insns &&
          spanned < kSpanInsns) {
@@ -145,7 +135,7 @@ void Tier::Span(interp::Interpreter& in, Region& r) {
     const uint32_t page = paddr & runtime::kPageMask;
     if (std::none_of(r.other_pages.begin(), r.other_pages.end(), [&](auto& p) { return p.first == page; }))
       r.other_pages.emplace_back(page, generation_[page]);
-    Successors(rb, r.page, true, &work);
+    Successors(rb, r.page, &work);
     r.blocks.push_back(std::move(rb));
   }
 }

@@ -79,7 +79,7 @@ class Lifter {
     unmapped_write_ = b_.CreateLoad(ptr_, Field(kOffUnmappedWrite), "unmapped_write");
     // Where virtual and physical pages run in step (the page base is in kseg0/kseg1), a J/JAL target is a
     // known offset from vbase, and a region may follow its blocks on other pages (Region::other_pages).
-    span_ok_ = b_.CreateICmpULT(b_.CreateSub(vbase_, Imm(0x80000000u)), Imm(0x40000000u), "span_ok");
+    span_ok_ = InUnmappedSegment(vbase_);
 
     exit_bb_ = llvm::BasicBlock::Create(ctx_, "exit", fn_);
     fault_bb_ = llvm::BasicBlock::Create(ctx_, "exit_pc_set", fn_);
@@ -89,15 +89,8 @@ class Lifter {
     entry_switch_bb_ = llvm::BasicBlock::Create(ctx_, "entry_switch", fn_);
     for (const RegionBlock& blk : region_.blocks)
       block_bb_[blk.offset] = llvm::BasicBlock::Create(ctx_, "b" + std::to_string(blk.offset), fn_);
-    for (const RegionBlock& blk : region_.blocks) {  // blocks whose branch goes back to their own start
-      if (blk.end != BlockEnd::kBranch) continue;
-      const DecodedInsn& br = blk.ops[blk.ops.size() - 2];
-      if (br.op == Opcode::J || br.op == Opcode::JAL || br.op == Opcode::JR || br.op == Opcode::JALR)
-        continue;
-      const int64_t at = Signed(blk.offset) + 4 * static_cast<int64_t>(blk.ops.size() - 2);
-      const int64_t target = at + 4 + (static_cast<int64_t>(br.simm()) << 2);
-      if (target == Signed(blk.offset)) reuse_.AddSelfLoop(target);
-    }
+    for (const RegionBlock& blk : region_.blocks)  // blocks whose branch goes back to their own start
+      if (BranchTarget(blk) == blk.offset) reuse_.AddSelfLoop(Signed(blk.offset));
 
     // Entry: jump to the block the caller asked for.
     b_.CreateBr(entry_switch_bb_);
@@ -264,9 +257,8 @@ class Lifter {
 
     b_.SetInsertPoint(chain);
     // runtime::ChainEpochFor: jumps into kseg0/kseg1 survive TLB writes and ASID changes.
-    llvm::Value* unmapped = b_.CreateICmpULT(b_.CreateSub(target, Imm(0x80000000u)), Imm(0x40000000u));
-    llvm::Value* epoch =
-        b_.CreateLoad(i64_, b_.CreateSelect(unmapped, Field(kOffCodeEpoch), Field(kOffChainEpoch)));
+    llvm::Value* epoch = b_.CreateLoad(
+        i64_, b_.CreateSelect(InUnmappedSegment(target), Field(kOffCodeEpoch), Field(kOffChainEpoch)));
     llvm::Value* epoch_ok = b_.CreateICmpEQ(
         b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))), epoch);
     llvm::Value* vpc_ok = b_.CreateICmpEQ(
@@ -477,7 +469,7 @@ class Lifter {
     auto* probe = llvm::BasicBlock::Create(ctx_, "kseg_probe", fn_);
     auto* hit = llvm::BasicBlock::Create(ctx_, "kseg_hit", fn_);
     auto* miss = llvm::BasicBlock::Create(ctx_, "kseg_miss", fn_);
-    llvm::Value* in_window = b_.CreateICmpULT(b_.CreateSub(va, Imm(0x80000000u)), Imm(0x40000000u));
+    llvm::Value* in_window = InUnmappedSegment(va);
     llvm::Value* ok = size == 1
                           ? in_window
                           : b_.CreateAnd(in_window, b_.CreateICmpEQ(b_.CreateAnd(va, Imm(size - 1)), Imm(0)));
@@ -641,6 +633,10 @@ class Lifter {
   // --- instructions ---
   llvm::Value* Imm(uint32_t v) { return b_.getInt32(v); }
   static int64_t Signed(uint32_t off) { return static_cast<int32_t>(off); }  // offsets below the page
+  // runtime::InUnmappedSegment in IR: is the address in kseg0/kseg1?
+  llvm::Value* InUnmappedSegment(llvm::Value* va) {
+    return b_.CreateICmpULT(b_.CreateSub(va, Imm(0x80000000u)), Imm(0x40000000u));
+  }
   llvm::Value* Bool32(llvm::Value* i1) { return b_.CreateZExt(i1, i32_); }
   llvm::Value* HiLo() {
     return b_.CreateOr(b_.CreateShl(b_.CreateZExt(Hi(), i64_), 32), b_.CreateZExt(Lo(), i64_));
