@@ -22,8 +22,7 @@ class GuestTlb {
 
   // 1..kMaxEntries entries (other counts are clamped: the command line rejects them).
   explicit GuestTlb(unsigned entries) : entries_(std::clamp(entries, 1u, kMaxEntries)) {
-    entries = size();
-    for (unsigned i = 0; i < entries; ++i) SetOf(entries_[i]) |= uint64_t{1} << i;
+    for (unsigned i = 0; i < size(); ++i) SetOf(entries_[i]) |= uint64_t{1} << i;
   }
   unsigned size() const { return static_cast<unsigned>(entries_.size()); }
   const TlbEntry& at(unsigned i) const { return entries_[i]; }

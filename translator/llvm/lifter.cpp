@@ -304,10 +304,9 @@ class Lifter {
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
   }
 
-  // Conditional branches with a known bias (slow paths, faults, leaving the region): the weights let
-  // LLVM lay the rare side out of line and keep registers for the common one.
+  // Conditional branches with a known bias (see BranchLikely).
   void Likely(llvm::Value* cond, llvm::BasicBlock* usual, llvm::BasicBlock* rare) {
-    b_.CreateCondBr(cond, usual, rare, llvm::MDBuilder(ctx_).createLikelyBranchWeights());
+    BranchLikely(b_, cond, usual, rare);
   }
   void Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBlock* usual) {
     b_.CreateCondBr(cond, rare, usual, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());

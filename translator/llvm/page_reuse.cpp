@@ -26,8 +26,8 @@ void PageReuse::ForgetAll() {
   ForgetSites();
 }
 
-void PageReuse::Likely(llvm::Value* cond, llvm::BasicBlock* usual, llvm::BasicBlock* rare) {
-  b_.CreateCondBr(cond, usual, rare, llvm::MDBuilder(b_.getContext()).createLikelyBranchWeights());
+void BranchLikely(llvm::IRBuilder<>& b, llvm::Value* cond, llvm::BasicBlock* usual, llvm::BasicBlock* rare) {
+  b.CreateCondBr(cond, usual, rare, llvm::MDBuilder(b.getContext()).createLikelyBranchWeights());
 }
 
 const PageReuse::Slot& PageReuse::SlotOf(uint32_t site) {
@@ -54,7 +54,7 @@ llvm::BasicBlock* PageReuse::Try(int base, bool store, llvm::Value* va, unsigned
   llvm::Value* masked = b_.CreateAnd(va, b_.getInt32(runtime::kPageMask | (size - 1)));
   if (block_hint) {
     *hint = it->second;
-    Likely(b_.CreateICmpEQ(masked, hint->page), same, probe);
+    BranchLikely(b_, b_.CreateICmpEQ(masked, hint->page), same, probe);
     b_.SetInsertPoint(same);
   } else {  // the page this instruction reached on the loop's last pass; random accesses miss: no weights
     const Slot& slot = SlotOf(site_);

@@ -21,6 +21,10 @@
 
 namespace strobe::jit {
 
+// A conditional branch that is usually taken (slow paths, faults and exits are the rare side): the weights
+// let LLVM lay the rare side out of line and keep registers for the common one.
+void BranchLikely(llvm::IRBuilder<>& b, llvm::Value* cond, llvm::BasicBlock* usual, llvm::BasicBlock* rare);
+
 class PageReuse {
  public:
   // A page reached through the soft TLB: its virtual page (kNoPage when unknown) and host addend.
@@ -69,7 +73,6 @@ class PageReuse {
   const Slot& SlotOf(uint32_t site);
   llvm::PHINode* Merge(llvm::Type* ty, llvm::Value* known, llvm::Value* unknown, llvm::BasicBlock* a,
                        llvm::BasicBlock* b);
-  void Likely(llvm::Value* cond, llvm::BasicBlock* usual, llvm::BasicBlock* rare);
 
   llvm::IRBuilder<>& b_;
   const bool enabled_;
