@@ -117,6 +117,68 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
   }
 }
 
+// Warm/<name>/<engine>: the speed of translated code once it is warm, without the compile time of the first
+// pass. Each iteration runs the guest at scale=1 and at scale=kWarmScale (each in a fresh VM) and reports
+// the marginal wall time of one more pass, (T_scale - T_1) / (scale - 1): what a long-running program pays
+// per unit of work after start-up. The jit engine's figure is also given as a ratio to the tiered one
+// (jit_vs_tiered), measured just before it in the same run: the engine that translates everything must be
+// at least as fast as the tiered one once both are warm.
+constexpr uint32_t kWarmScale = 6;
+std::map<std::string, double> g_warm_tiered_seconds;
+
+double RunGuestOnce(const char* name, vmm::Engine engine, uint32_t scale, std::string* error) {
+  vmm::VmConfig cfg;
+  cfg.engine = engine;
+  if (!vmm::LoadElfFile(GuestPath(name), &cfg.image, error)) return -1;
+  cfg.no_reboot = true;
+  cfg.timeout_seconds = kGuestTimeoutSeconds;
+  cfg.append = "scale=" + std::to_string(scale);
+  vmm::Monitor monitor;
+  std::string console;
+  vmm::Vm vm(monitor, cfg, [&console](uint8_t b) { console.push_back(static_cast<char>(b)); });
+  if (!vm.Boot(error)) return -1;
+  const auto t0 = std::chrono::steady_clock::now();
+  const vmm::VmExit exit = vm.Run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if ((exit != vmm::VmExit::kPowerOff && exit != vmm::VmExit::kReset) ||
+      console.find(std::string(name) + ": done") == std::string::npos) {
+    *error = std::string(name) + ": " + vmm::ToString(exit) + " " + vm.error();
+    return -1;
+  }
+  return seconds;
+}
+
+void BM_Warm(benchmark::State& state, const char* name, vmm::Engine engine) {
+  double marginal = 0;
+  std::string error;
+  for (auto _ : state) {
+    const double one = RunGuestOnce(name, engine, 1, &error);
+    const double many = one < 0 ? -1 : RunGuestOnce(name, engine, kWarmScale, &error);
+    if (many < 0) {
+      state.SkipWithError(error.c_str());
+      break;
+    }
+    marginal += (many - one) / (kWarmScale - 1);
+  }
+  const double per_pass = marginal / static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["warm_ms_per_pass"] = per_pass * 1e3;
+  if (engine == vmm::Engine::kTiered) g_warm_tiered_seconds[name] = per_pass;
+  if (engine == vmm::Engine::kJit && g_warm_tiered_seconds.count(name) && g_warm_tiered_seconds[name] > 0)
+    state.counters["jit_vs_tiered"] = per_pass / g_warm_tiered_seconds[name];
+}
+
+#define STROBE_WARM_BENCHMARK(name)                                      \
+  BENCHMARK_CAPTURE(BM_Warm, name##_tiered, #name, vmm::Engine::kTiered) \
+      ->Name("Warm/" #name "/tiered")                                    \
+      ->Iterations(2)                                                    \
+      ->UseRealTime()                                                    \
+      ->Unit(benchmark::kMillisecond);                                   \
+  BENCHMARK_CAPTURE(BM_Warm, name##_jit, #name, vmm::Engine::kJit)       \
+      ->Name("Warm/" #name "/jit")                                       \
+      ->Iterations(2)                                                    \
+      ->UseRealTime()                                                    \
+      ->Unit(benchmark::kMillisecond)
+
 // Each run takes 0.1-0.6 s here, so a fixed small iteration count keeps the whole suite well under a minute.
 // Wall time (UseRealTime): the tiered engine compiles on a second thread, which CPU time would not show.
 #define STROBE_GUEST_BENCHMARK(name)                                      \
@@ -140,10 +202,19 @@ STROBE_GUEST_BENCHMARK(alu_loop);
 STROBE_GUEST_BENCHMARK(memrand);
 STROBE_GUEST_BENCHMARK(calls);
 STROBE_GUEST_BENCHMARK(compress);
+STROBE_GUEST_BENCHMARK(codegen);
 STROBE_GUEST_BENCHMARK(tlbmiss);
 STROBE_GUEST_BENCHMARK(checksum);
 STROBE_GUEST_BENCHMARK(sort);
 STROBE_GUEST_BENCHMARK(hash);
+STROBE_WARM_BENCHMARK(alu_loop);
+STROBE_WARM_BENCHMARK(memrand);
+STROBE_WARM_BENCHMARK(calls);
+STROBE_WARM_BENCHMARK(compress);
+STROBE_WARM_BENCHMARK(checksum);
+STROBE_WARM_BENCHMARK(sort);
+STROBE_WARM_BENCHMARK(hash);
+STROBE_WARM_BENCHMARK(codegen);
 
 // ---------------------------------------------------------------------------------------------------------
 // Decoder

@@ -122,7 +122,7 @@ TEST(GuestPrograms, WorkloadScaleRunsItSeveralTimesAndPrintsOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Guests, Workload,
                          ::testing::Combine(::testing::Values("checksum", "sort", "hash", "alu_loop",
-                                                              "memrand", "calls"),
+                                                              "memrand", "calls", "compress", "codegen"),
                                             ::testing::Values("interp", "jit", "tiered")));
 
 // A guest that prints one character and then resets the board through the FPGA's SOFTRES register.

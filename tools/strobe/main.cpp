@@ -92,10 +92,12 @@ int Run(const std::vector<std::string>& args) {
                  static_cast<unsigned long long>(t.regions_dropped),
                  static_cast<unsigned long long>(t.stale_results), static_cast<unsigned long long>(t.failed));
     const auto o = vm.tier()->optimizer_stats();
-    std::fprintf(stderr,
-                 "strobe: tier 2: %llu regions sent, %llu compiled in %llu modules, %.1f ms compiling\n",
-                 static_cast<unsigned long long>(t.reoptimized), static_cast<unsigned long long>(o.regions),
-                 static_cast<unsigned long long>(o.modules), o.compile_ms);
+    std::fprintf(
+        stderr,
+        "strobe: tier 2: %llu regions sent, %llu left the queue cold, %llu compiled in %llu modules, "
+        "%.1f ms compiling\n",
+        static_cast<unsigned long long>(t.reoptimized), static_cast<unsigned long long>(t.reoptimize_pruned),
+        static_cast<unsigned long long>(o.regions), static_cast<unsigned long long>(o.modules), o.compile_ms);
   }
   // The process ends here without tearing the VM down: a background compile may still be running, and
   // the OS reclaims everything at once (the terminal was restored above).

@@ -232,7 +232,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
       if (!b) continue;  // the fetch faulted; c_.pc is the handler now
     }
     if (tier_) {
-      if (!b->native && tier_->options().eager) tier_->CompileNow(*this, *b);
+      if (!b->native && tier_->WantsEager(b->paddr)) tier_->CompileNow(*this, *b);
       if (b->native) {
         ++b->exec_count;
         jit::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,
@@ -290,6 +290,7 @@ void Interpreter::FlushAll() {
     InvalidateCodePage(p);
     c_.code_pages->Clear(p);
   }
+  if (tier_) tier_->ForgetRewrites();  // a reboot reloading the image is not code rewriting itself
 }
 
 void Interpreter::FreeZombies() {

@@ -254,6 +254,19 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::TakeFinished() {
   return std::move(finished_);
 }
 
+void Engine::Prune(const std::function<bool(Region&)>& keep) {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  std::erase_if(queue_, [&](const std::unique_ptr<Region>& r) { return !keep(*r); });
+}
+
+void Engine::Hold(bool held) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    held_ = held;
+  }
+  queue_cv_.notify_all();
+}
+
 size_t Engine::Pending() {
   std::lock_guard<std::mutex> lock(queue_mu_);
   return queue_.size() + in_flight_;
@@ -271,7 +284,7 @@ void Engine::BackgroundLoop() {
     std::vector<std::unique_ptr<Region>> batch;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      queue_cv_.wait(lock, [this] { return stop_ || (!held_ && !queue_.empty()); });
       if (stop_) return;
       // The busiest regions first (Region::entries: what the first tier counted before it asked for this
       // compile); FIFO among equals, so the first tier's zero counts keep their order.

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,6 +61,11 @@ class Engine {
   void Submit(std::unique_ptr<Region> region);
   std::vector<std::shared_ptr<CompiledRegion>> TakeFinished();
   size_t Pending();
+  // Drops queued regions for which keep() is false; keep() may change a region's priority (entries).
+  // Runs under the queue's lock, so it must be quick.
+  void Prune(const std::function<bool(Region&)>& keep);
+  // While held, queued regions wait (tests that need the queue to stay put).
+  void Hold(bool held);
 
   EngineStats stats();
   const CompileOptions& options() const { return options_; }
@@ -77,6 +83,7 @@ class Engine {
   std::atomic<bool> has_finished_{false};  // finished_ is not empty (read without the lock)
   size_t in_flight_ = 0;
   bool stop_ = false;
+  bool held_ = false;
   std::thread worker_;
 };
 

@@ -41,6 +41,10 @@ struct Region {
   unsigned opt_level = 0;       // the tier it was compiled for
   uint64_t entries = 0;         // entries into the translated code (counted by the code itself)
   bool reoptimizing = false;    // already sent to the second tier
+  // Entries when it last lost its place in the second tier's queue (it had cooled down): it is sent again
+  // only after optimize_after more. In a queued second-tier copy: the source's entries at the last check.
+  uint64_t reopt_base = 0;
+  const Region* source = nullptr;  // a queued second-tier copy: the installed first-tier region it replaces
   // Pages other than `page` whose blocks the region holds, with their code generations when it was formed.
   // Only second-tier regions reach into other pages (calls and jumps between kernel pages), and their code
   // follows those blocks only where the virtual page base is in kseg0/kseg1, so that virtual and physical

@@ -2,6 +2,7 @@
 #include "translator/jit/tier.h"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "runtime/soft_tlb.h"
@@ -35,15 +36,19 @@ void Successors(const RegionBlock& rb, uint32_t page, std::vector<uint32_t>* out
   }
 }
 
+bool HasSecondTier(const TierOptions& o) {
+  return o.optimize_after != 0 && o.optimize_level > o.compile.opt_level;
+}
+
 CompileOptions FirstTier(const TierOptions& o) {
   CompileOptions c = o.compile;
-  c.count_back_edges = o.optimize_after != 0 && !o.eager;
+  c.count_back_edges = HasSecondTier(o);
   return c;
 }
 }  // namespace
 
 Tier::Tier(TierOptions options) : options_(options), engine_(FirstTier(options)) {
-  if (options_.optimize_after && options_.optimize_level > options_.compile.opt_level && !options_.eager) {
+  if (HasSecondTier(options_)) {
     CompileOptions o = options_.compile;
     o.opt_level = options_.optimize_level;
     o.max_batch = 1;  // one region a module: with the queue ordered by heat, the hottest is never held up
@@ -58,8 +63,10 @@ Tier::~Tier() = default;
 // keeps to the code that has run often enough to matter (a block at least 1/kColdFraction as busy as the
 // root) and is not translated or queued already; cold paths leave the region and earn their own region if
 // they become hot. So a page's hot code is split into disjoint regions: a function with more hot blocks
-// than one region holds is compiled once, not once per hot entry point. The jit engine takes
-// everything reachable. Blocks whose delay slot lies on the next page stay with the interpreter.
+// than one region holds is compiled once, not once per hot entry point. The jit engine takes everything
+// reachable that no region holds yet (disjoint as well: measured, overlapping eager regions compiled the
+// boot's code about six times over). Blocks whose delay slot lies on the next page stay with the
+// interpreter.
 std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset) {
   auto region = std::make_unique<Region>();
   region->page = page;
@@ -75,12 +82,10 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
     interp::Block* b = options_.eager ? in.BlockAt(page | off) : in.FindBlock(page | off);
     if (!b || b->term == interp::Terminator::kBranchSplit) continue;
-    if (!options_.eager) {
-      if (region->blocks.empty()) {
-        root_count = std::max<uint64_t>(b->exec_count, 1);
-      } else if (b->exec_count * kColdFraction < root_count || Covered(page | off)) {
-        continue;
-      }
+    if (region->blocks.empty()) {
+      root_count = std::max<uint64_t>(b->exec_count, 1);
+    } else if (Covered(page | off) || (!options_.eager && b->exec_count * kColdFraction < root_count)) {
+      continue;
     }
     RegionBlock rb;
     rb.offset = off;
@@ -190,9 +195,14 @@ void Tier::NoteHot(interp::Interpreter& in, const interp::Block& b) {
   engine_.Submit(std::move(r));
 }
 
+bool Tier::WantsEager(uint32_t paddr) const {
+  if (!options_.eager || failed_.count(paddr)) return false;
+  auto it = rewrites_.find(paddr & runtime::kPageMask);
+  return it == rewrites_.end() || it->second < kVolatileRewrites;
+}
+
 void Tier::CompileNow(interp::Interpreter& in, const interp::Block& b) {
   const uint32_t page = b.paddr & runtime::kPageMask;
-  if (failed_.count(b.paddr)) return;
   std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
   if (!r) {
     failed_.insert(b.paddr);
@@ -220,11 +230,13 @@ void Tier::Poll(interp::Interpreter& in) {
   // Every few slices, send regions that became busy to the optimizing compiler (once each), the busiest
   // first: the second tier's queue is long at start-up, and the hottest loop should not wait behind it.
   if (++polls_ % 16) return;
+  PruneSecondTier();
   std::vector<Region*> busy;
   for (auto& [page, list] : installed_) {
     for (auto& cr : list) {
       Region& r = *cr->region;
-      if (r.opt_level < options_.optimize_level && r.entries >= options_.optimize_after && !r.reoptimizing)
+      if (r.opt_level < options_.optimize_level && r.entries - r.reopt_base >= options_.optimize_after &&
+          !r.reoptimizing)
         busy.push_back(&r);
     }
   }
@@ -236,7 +248,9 @@ void Tier::Poll(interp::Interpreter& in) {
     again->generation = r->generation;
     again->blocks = r->blocks;
     again->opt_level = options_.optimize_level;
-    again->entries = r->entries;  // its priority in the queue; the count goes on from there
+    again->entries = r->entries - r->reopt_base;  // its priority in the queue
+    again->reopt_base = r->entries;
+    again->source = r;
     if (options_.span_pages) Span(in, *again);
     r->reoptimizing = true;
     ++stats_.reoptimized;
@@ -244,8 +258,40 @@ void Tier::Poll(interp::Interpreter& in) {
   }
 }
 
-void Tier::Drain(interp::Interpreter& in) {
-  while (engine_.Pending() > 0) std::this_thread::yield();
+// The second tier's queue keeps only regions that are still busy. At start-up it fills with code that ran
+// hot once (the boot's decompressor, initcalls) faster than a low-priority thread can compile it; left
+// alone it went on compiling for 90 s after the boot, 65-70% of a core while the guest sat idle. So every
+// prune interval (250 ms) a queued region stays only if the code it replaces was entered optimize_after /
+// kStillBusyDivisor times since the last look (that count becomes its priority); the others leave the
+// queue, and their source is sent again once it earns another optimize_after entries.
+void Tier::PruneSecondTier() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_prune_ < prune_interval_) return;
+  last_prune_ = now;
+  const uint64_t still_busy = std::max<uint64_t>(options_.optimize_after / kStillBusyDivisor, 1);
+  optimizer_->Prune([&](Region& again) {
+    Region* source = nullptr;
+    auto it = installed_.find(again.page);
+    if (it != installed_.end())
+      for (auto& cr : it->second)
+        if (cr->region.get() == again.source) source = cr->region.get();
+    if (!source) return false;  // dropped meanwhile: the result would be stale
+    const uint64_t recent = source->entries - again.reopt_base;
+    if (recent < still_busy) {
+      source->reoptimizing = false;
+      source->reopt_base = source->entries;
+      ++stats_.reoptimize_pruned;
+      return false;
+    }
+    again.entries = recent;
+    again.reopt_base = source->entries;
+    return true;
+  });
+}
+
+void Tier::Drain(interp::Interpreter& in, bool second_tier) {
+  while (engine_.Pending() > 0 || (second_tier && optimizer_ && optimizer_->Pending() > 0))
+    std::this_thread::yield();
   Poll(in);
 }
 
@@ -275,6 +321,7 @@ void Tier::InvalidatePage(interp::Interpreter& in, uint32_t page) {
   }
   auto it = installed_.find(page);
   if (it != installed_.end()) {
+    ++rewrites_[page];
     for (auto& cr : it->second) {
       zombies_.push_back(std::move(cr));  // may be on the stack right now: freed after the slice
       ++stats_.regions_dropped;

@@ -5,6 +5,7 @@
 // page's code is invalidated; code that may be running is freed only after the current slice.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -39,6 +40,7 @@ struct TierStats {
   uint64_t stale_results = 0;
   uint64_t failed = 0;
   uint64_t reoptimized = 0;
+  uint64_t reoptimize_pruned = 0;  // left the second tier's queue because they had cooled down
 };
 
 class Tier {
@@ -50,7 +52,13 @@ class Tier {
 
   // Interpreter hooks.
   void NoteHot(interp::Interpreter& in, const interp::Block& b);
+  // The jit engine: whether a block without translated code is compiled before it runs. Not on a page whose
+  // translated code was dropped kVolatileRewrites times (code written again and again, e.g. a guest's own
+  // code generator): recompiling it at every rewrite cost 50x the interpreter's time, so such a page
+  // falls back to the tiered policy (interpreted until a block gets hot).
+  bool WantsEager(uint32_t paddr) const;
   void CompileNow(interp::Interpreter& in, const interp::Block& b);
+  void ForgetRewrites() { rewrites_.clear(); }
   void Poll(interp::Interpreter& in);  // install finished background compiles
   // The page's code changed: its regions go, and so do regions of other pages that hold its blocks.
   void InvalidatePage(interp::Interpreter& in, uint32_t page);
@@ -63,19 +71,28 @@ class Tier {
   EngineStats optimizer_stats() { return optimizer_ ? optimizer_->stats() : EngineStats{}; }
   // Installed regions, for strobe dump.
   std::vector<std::shared_ptr<CompiledRegion>> Installed() const;
-  // Wait until background compiles are done (tests, benchmarks).
-  void Drain(interp::Interpreter& in);
+  // Wait until background compiles are done (tests, benchmarks); with second_tier, the second tier's too.
+  void Drain(interp::Interpreter& in, bool second_tier = false);
+  // Tests: keep the second tier's queue from being compiled, and how often it is pruned.
+  void HoldSecondTier(bool held) {
+    if (optimizer_) optimizer_->Hold(held);
+  }
+  void set_prune_interval(std::chrono::milliseconds interval) { prune_interval_ = interval; }
 
  private:
   std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
   void Span(interp::Interpreter& in, Region& r);
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
+  void PruneSecondTier();
 
   TierOptions options_;
   Engine engine_;
   std::unique_ptr<Engine> optimizer_;  // the second tier's compiler (its own thread and codegen level)
   uint64_t polls_ = 0;
+  std::chrono::milliseconds prune_interval_{250};
+  static constexpr uint64_t kStillBusyDivisor = 4;  // still busy: optimize_after / 4 entries an interval
+  std::chrono::steady_clock::time_point last_prune_{};
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page
@@ -85,6 +102,8 @@ class Tier {
   // was rewritten is not held back by the stale compile of its predecessor.
   std::unordered_map<uint32_t, uint64_t> pending_;
   std::unordered_set<uint32_t> failed_;  // block addresses not to retry
+  static constexpr unsigned kVolatileRewrites = 4;
+  std::unordered_map<uint32_t, unsigned> rewrites_;  // by page: invalidations that dropped translated code
   std::vector<std::shared_ptr<CompiledRegion>> zombies_;
   TierStats stats_;
 };

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// The tier's policies about what is worth compiling: the jit engine stops recompiling a page whose code is
+// rewritten again and again (it falls back to the tiered policy for that page), and the second tier's queue
+// lets go of regions that stopped running before their turn came.
+#include <gtest/gtest.h>
+
+#include "tests/jit/jit_support.h"
+
+namespace strobe::test::jt {
+namespace {
+
+uint64_t RegionsCompiled(TestMachine& m) {
+  return m.vm().tier()->engine_stats().regions;
+}
+
+// The self-patching loop rewrites its own increment on each of its 40 passes. Compiling before every run,
+// the jit engine compiled the page's region 40 times; it must stop after a few rewrites and interpret the
+// page (with the same results).
+TEST(TierPolicy, JitStopsRecompilingAPageThatKeepsBeingRewritten) {
+  auto mp = NewMachine(Engine::kJit);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.cpu().gpr[t0] = kCode + 8;
+  ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Nop(), Sw(t2, 0, t0)));
+  EXPECT_GE(Stats(m).regions_dropped, 3u) << "the first rewrites still drop translated code";
+  EXPECT_LE(RegionsCompiled(m), 8u) << "recompiled at every rewrite";
+}
+
+// A page that fell back to the tiered policy is compiled before it runs again after a reboot: reloading
+// the image is not the guest rewriting its code.
+TEST(TierPolicy, JitCompilesEagerlyAgainAfterAFlush) {
+  auto mp = NewMachine(Engine::kJit);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.cpu().gpr[t0] = kCode + 8;
+  ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Nop(), Sw(t2, 0, t0)));
+  ASSERT_FALSE(m.vm().tier()->WantsEager(kCodePa));
+
+  m.vm().interpreter().FlushAll();
+  EXPECT_TRUE(m.vm().tier()->WantsEager(kCodePa));
+  ASSERT_EQ(RunCode(m, Asm{Addiu(v0, zero, 7), Nop(), kWaitWord}), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().gpr[v0], 7u);
+  EXPECT_NE(NativeOf(m, kCodePa), nullptr) << "not compiled before it ran";
+}
+
+// L: addiu v0, v0, 1; addiu t3, t3, -1; bne t3, zero, L; nop; wait
+Asm CountLoop() {
+  return Asm{Addiu(v0, v0, 1), Addiu(t3, t3, -1), Bne(t3, zero, -3), Nop(), kWaitWord};
+}
+
+// Runs the loop at code_pa `runs` times, 20,000 passes each (one Interpreter::Run slice or more per run,
+// so the tier polls at least once per run).
+void RunLoops(TestMachine& m, uint32_t code_pa, int runs) {
+  for (int i = 0; i < runs; ++i) {
+    m.cpu().gpr[t3] = 20000;
+    ASSERT_EQ(m.Run(kKseg0 | code_pa, 10'000'000), vmm::VmExit::kHalted);
+    m.vm().tier()->Drain(m.vm().interpreter());
+  }
+}
+
+// Two loops become busy enough for the second tier while it is held; then only loop B keeps running. At
+// the next prune loop A's queued recompile leaves the queue (it cooled down) and B's stays.
+TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  jit::Tier& tier = *m.vm().tier();
+  tier.HoldSecondTier(true);
+  tier.set_prune_interval(std::chrono::milliseconds(0));
+  constexpr uint32_t kLoopA = kCodePa, kLoopB = kCodePa + 0x2000;
+  m.LoadCode(kLoopA, CountLoop().words());
+  m.LoadCode(kLoopB, CountLoop().words());
+
+  RunLoops(m, kLoopA, 40);
+  RunLoops(m, kLoopB, 40);
+  ASSERT_NE(NativeOf(m, kLoopA), nullptr);
+  ASSERT_NE(NativeOf(m, kLoopB), nullptr);
+  const uint64_t sent = Stats(m).reoptimized;
+  ASSERT_GE(sent, 2u) << "both loops should have been sent to the second tier";
+
+  RunLoops(m, kLoopB, 40);  // only B runs now; the tier polls (and prunes) many times meanwhile
+  EXPECT_EQ(Stats(m).reoptimize_pruned, 1u) << "loop A's recompile should have left the queue, B's not";
+  EXPECT_EQ(Stats(m).reoptimized, sent) << "nothing new became busy";
+
+  tier.HoldSecondTier(false);
+  tier.Drain(m.vm().interpreter(), /*second_tier=*/true);
+  EXPECT_EQ(m.vm().tier()->optimizer_stats().regions, 1u) << "only B's region should be recompiled";
+}
+
+}  // namespace
+}  // namespace strobe::test::jt
