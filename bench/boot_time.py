@@ -9,6 +9,7 @@ A variant is one more Strobe runner with extra options, e.g. --variant 'reopt500
 binary is one more runner with another strobe executable (default engine), e.g. a build of the previous commit.
 The kernel and initramfs come from guests/linux/fetch.sh (.cache/linux). The runners take turns, round after
 round, so that a slow spell of this shared machine hits all of them; best and median of N runs per runner.
+STROBE_BENCH_QUICK=1 (tools/readme-examples.sh sets it) makes the default one run.
 """
 import argparse
 import os
@@ -59,7 +60,7 @@ def boot_once(cmd, timeout):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=1 if os.environ.get("STROBE_BENCH_QUICK") else 3)
     ap.add_argument("--engines", default="interp,tiered")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--variant", action="append", default=[], help="LABEL:EXTRA STROBE OPTIONS")

@@ -4,25 +4,30 @@
 # and as native host builds (build/guests/native/<name>, where a twin exists). Every figure is the best of
 # RUNS runs of the whole process (start-up included); the ratios compare figures from this one run.
 #
-# usage: bench/compare_qemu.sh [--runs N] [--scale N] [--timeout SECONDS] [BUILD_DIR [GUEST...]]
+# usage: bench/compare_qemu.sh [--runs N] [--scale N] [--timeout SECONDS] [--out DIR] [BUILD_DIR [GUEST...]]
 #   --scale N  each workload runs N times in one process (command line "scale=N"; default 10), so that
 #              start-up (about 0.03 s for QEMU, 0.01 s for Strobe) stays small against the work
+#   --out DIR  where the results go (default: bench/results/ in this tree, ignored by git)
 #   BUILD_DIR  CMake build directory with strobe and guests/ (default: build beside this script's parent)
 #   GUEST      guest names (default: alu_loop memrand calls compress tlbmiss checksum sort hash)
-# Output: a table on stdout, BUILD_DIR/bench/results/compare.csv, and compare.png beside it (Debian's
-# python3-matplotlib, which tools/setup-deps.sh installs). Exit status 1 when a guest did not print "<name>: done" under some runner.
+# Output: a table on stdout, DIR/compare.csv, and compare.png beside it (Debian's python3-matplotlib, which
+# tools/setup-deps.sh installs). Exit status 1 when a guest did not print "<name>: done" under some runner.
+# STROBE_BENCH_QUICK=1 (tools/readme-examples.sh sets it) makes the defaults one run at scale 1.
 set -euo pipefail
 export LC_ALL=C  # '.' as the decimal separator in EPOCHREALTIME and awk
 
 runs=3
 scale=10
 limit=300
+out=
+if [ -n "${STROBE_BENCH_QUICK:-}" ]; then runs=1 scale=1; fi
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --scale) scale=$2; shift 2 ;;
     --timeout) limit=$2; shift 2 ;;
-    -h | --help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --out) out=$2; shift 2 ;;
+    -h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) echo "compare_qemu.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -40,8 +45,9 @@ if [ ! -x "$strobe" ]; then
   exit 2
 fi
 qemu=$(command -v qemu-system-mipsel || true)
-results=$build/bench/results
-mkdir -p "$results"
+results=${out:-$src_root/bench/results}
+mkdir -p "$results" || { echo "compare_qemu.sh: cannot create $results" >&2; exit 2; }
+results=$(cd "$results" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian bookworm packages Strobe needs to build, test and benchmark.
 # Idempotent: it does nothing but a quick check when everything is present.
+# ipxe-qemu and seabios hold the option ROMs (efi-pcnet.rom, vgabios-cirrus.bin) of the NIC and VGA card that
+# QEMU's Malta has by default; without them a plain `qemu-system-mipsel -M malta ...` stops with "failed to
+# find romfile" (qemu-system-mips only recommends them, and this script installs no recommends).
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   llvm-19-dev clang-19 lld-19 libzstd-dev zlib1g-dev libedit-dev libxml2-dev libffi-dev
   libcapstone-dev libgtest-dev libgmock-dev libbenchmark-dev libunicorn-dev
-  qemu-system-mips python3 python3-matplotlib clang-format cpio gzip xz-utils
+  qemu-system-mips ipxe-qemu seabios python3 python3-matplotlib clang-format cpio gzip xz-utils
 )
 
 missing=()

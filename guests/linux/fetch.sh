@@ -3,7 +3,7 @@
 # Fetches Debian bookworm's mipsel Malta kernel and static busybox, and builds a gzip cpio initramfs.
 # Output (default .cache/linux/ in the repository, ignored by git):
 #   vmlinuz          the kernel (linux-image-4kc-malta's vmlinuz)
-#   initramfs.cpio.gz busybox + guests/linux/init
+#   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -44,13 +44,18 @@ if [ ! -s vmlinuz ] || [ "$kdeb" -nt vmlinuz ]; then
   rm -rf kernel
 fi
 
-stamp=$(sha256sum "$bdeb" "$here/init" "$here/fetch.sh" | sha256sum | cut -c1-16)
+# Every file that goes into the image (names included) and this script decide whether to rebuild.
+rootfs_files=$(cd "$here" && find rootfs -type f | LC_ALL=C sort)
+stamp=$( (sha256sum "$bdeb" "$here/fetch.sh" && cd "$here" && sha256sum $rootfs_files) | sha256sum | cut -c1-16)
 if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$stamp" ]; then
   say "building initramfs.cpio.gz"
   rm -rf root && mkdir -p root/bin root/sbin root/usr/bin root/usr/sbin root/proc root/sys root/dev root/tmp root/root root/etc
   dpkg-deb --fsys-tarfile "$bdeb" | tar -x -C root ./bin/busybox
-  cp "$here/init" root/init
-  chmod 755 root/init root/bin/busybox
+  cp -R "$here/rootfs/." root/
+  chmod 755 root/bin/busybox root/etc/init.d/*
+  chmod 644 root/etc/inittab root/etc/profile
+  # The kernel runs /init; busybox named init is busybox init, which reads /etc/inittab.
+  ln -s bin/busybox root/init
   ln -s busybox root/bin/sh
   echo "root:x:0:0:root:/root:/bin/sh" > root/etc/passwd
   (cd root && find . | LC_ALL=C sort | cpio --quiet -o -H newc --owner=0:0 | gzip -9 > ../initramfs.cpio.gz.tmp)

@@ -4,6 +4,8 @@
 // The images come from guests/linux/fetch.sh (tools/test.sh runs it); STROBE_LINUX_DIR overrides where.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
@@ -52,6 +54,35 @@ std::string Shell(ConsoleSession& s, const std::string& cmd, double timeout = 12
   return out;
 }
 
+// The first byte of `out` a terminal would not show as text: anything but printable ASCII, tab, CR and LF,
+// except complete CSI escape sequences (ESC '[' parameter bytes 0x30-0x3F, intermediate bytes 0x20-0x2F, a
+// final byte 0x40-0x7E), which busybox's line editor sends (ESC[6n asks for the cursor position). npos when
+// there is none. A boot's console must be plain text: no raw bytes of the 8250 driver's loopback probe.
+size_t FirstNonTextByte(const std::string& out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(out[i]);
+    if ((c >= 0x20 && c <= 0x7E) || c == '\t' || c == '\r' || c == '\n') continue;
+    if (c != 0x1B || i + 1 >= out.size() || out[i + 1] != '[') return i;
+    size_t j = i + 2;
+    while (j < out.size() && out[j] >= 0x30 && out[j] <= 0x3F) ++j;
+    while (j < out.size() && out[j] >= 0x20 && out[j] <= 0x2F) ++j;
+    if (j >= out.size() || out[j] < 0x40 || out[j] > 0x7E) return i;
+    i = j;
+  }
+  return std::string::npos;
+}
+
+std::string Around(const std::string& out, size_t at) {
+  size_t from = at > 200 ? at - 200 : 0;
+  std::string hex;
+  char buf[8];
+  for (size_t i = at; i < std::min(out.size(), at + 16); ++i) {
+    std::snprintf(buf, sizeof buf, " %02x", static_cast<unsigned char>(out[i]));
+    hex += buf;
+  }
+  return "byte " + std::to_string(at) + ":" + hex + " after: " + out.substr(from, at - from);
+}
+
 class LinuxBoot : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -95,12 +126,43 @@ TEST_P(LinuxBootEngine, BootsToAShellRunsCommandsAndPowersOff) {
   std::string guest = Shell(s, "seq 1 30000 > /tmp/f && sha256sum /tmp/f");
   EXPECT_EQ(guest.substr(0, 64), host.out.substr(0, 64)) << guest;
 
-  s.Send("poweroff -f\n");
+  // busybox init (PID 1) takes the request: shutdown actions, every process killed, then power-off.
+  s.Send("poweroff\n");
+  EXPECT_TRUE(s.Expect("The system is going down NOW!", 60)) << s.output();
+  EXPECT_TRUE(s.Expect("Requesting system poweroff", 60)) << s.output();
   EXPECT_TRUE(s.Expect("reboot: Power down", 60)) << s.output();
   EXPECT_EQ(s.Wait(60), 0) << s.output();
+
+  size_t bad = FirstNonTextByte(s.output());
+  EXPECT_EQ(bad, std::string::npos) << Around(s.output(), bad);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, LinuxBootEngine, ::testing::Values("tiered", "interp"));
+
+TEST_F(LinuxBoot, ShellExitGetsANewShellAndRebootEndsANoRebootRun) {
+  ConsoleSession s(BootArgs({"-no-reboot"}));
+  ASSERT_TRUE(s.Expect("Strobe: busybox", kBootTimeout)) << s.output();
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  EXPECT_EQ(Shell(s, "echo $$ > /tmp/first; tty"), "/dev/ttyS0\n");
+  // init respawns the console shell: a new one (another PID), with a controlling terminal again.
+  s.Send("exit\n");
+  ASSERT_TRUE(s.Expect(kPrompt, 60)) << s.output();
+  EXPECT_EQ(Shell(s, "[ $$ != $(cat /tmp/first) ] && tty"), "/dev/ttyS0\n");
+  s.Send("reboot\n");
+  EXPECT_TRUE(s.Expect("Requesting system reboot", 60)) << s.output();
+  EXPECT_TRUE(s.Expect("reboot: Restarting system", 60)) << s.output();
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+}
+
+TEST_F(LinuxBoot, CtrlAltDelRebootsThroughInit) {
+  // The kernel turns Ctrl-Alt-Del into SIGINT for init (busybox init asks for that); inittab's ctrlaltdel
+  // entry reboots, which ends a -no-reboot run with status 0.
+  ConsoleSession s(BootArgs({"-no-reboot"}));
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  s.Send("kill -INT 1\n");
+  EXPECT_TRUE(s.Expect("reboot: Restarting system", 60)) << s.output();
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+}
 
 TEST_F(LinuxBoot, TruncatedKernelIsRefusedClearly) {
   std::ifstream in(LinuxDir() + "/vmlinuz", std::ios::binary);
