@@ -149,6 +149,11 @@ struct CpuState {
   GuestTlb* tlb = nullptr;
   Bus* bus = nullptr;
   CodePages* code_pages = nullptr;
+
+  // Called after every exception or interrupt is delivered (-d int), or null: one predictable branch per
+  // exception when off. from_pc: where it was raised; old_epc: EPC before delivery.
+  void (*exception_hook)(void* ctx, const CpuState& c, uint32_t from_pc, uint32_t old_epc) = nullptr;
+  void* exception_hook_ctx = nullptr;
 };
 
 // The JIT will address these fields directly from generated code.

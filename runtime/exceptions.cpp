@@ -9,6 +9,7 @@ void DeliverException(CpuState& c, uint32_t pc, bool in_delay_slot) {
   const PendingException& e = c.exc;
   Cp0& r = c.cp0;
   const bool was_exl = (r.status & st::EXL) != 0;
+  const uint32_t old_epc = r.epc;
 
   if (!was_exl) {  // with EXL already set, EPC and BD keep describing the first exception
     r.epc = in_delay_slot ? pc - 4 : pc;
@@ -41,6 +42,8 @@ void DeliverException(CpuState& c, uint32_t pc, bool in_delay_slot) {
   r.status |= st::EXL;
   c.pc = base + offset;
   UpdateMode(c);
+  if (c.exception_hook) [[unlikely]]
+    c.exception_hook(c.exception_hook_ctx, c, pc, old_epc);
 }
 
 }  // namespace strobe::runtime

@@ -15,7 +15,8 @@ constexpr unsigned kPitIrq = 0, kCom1Irq = 4;
 constexpr unsigned kPiix4Slot = 10;
 }  // namespace
 
-MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uart16550::Sink console)
+MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uart16550::Sink console,
+                       std::time_t rtc_start)
     : pmap_(pmap),
       uart_(std::move(console)),
       fpga_(power),
@@ -25,7 +26,7 @@ MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uar
              pic_.SetIrq(kPitIrq, true);  // the 8259 latches the edge; drop the line again
              pic_.SetIrq(kPitIrq, false);
            }),
-      rtc_(clock, std::time(nullptr)),
+      rtc_(clock, rtc_start),
       gt_(pci_, [this] { return pic_.Acknowledge(); }),
       pm_function_([this](uint32_t base) { RelocatePm(base); }) {
   mmio_.push_back({Gt64120::kBase, Gt64120::kSize, &gt_});

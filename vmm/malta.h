@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <vector>
 
@@ -41,10 +42,21 @@ class MaltaBoard final : public runtime::Bus {
   static constexpr uint32_t kRevision = 0x00000420u;  // Malta with a CoreLV card: GT-64120 controller
   static constexpr uint32_t kCom1Port = 0x3F8;
 
-  MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uart16550::Sink console);
+  // rtc_start: what the RTC shows at virtual time 0, in seconds since the epoch.
+  MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uart16550::Sink console,
+             std::time_t rtc_start = std::time(nullptr));
 
-  runtime::RamPage LookupRam(uint32_t paddr) override { return pmap_.Lookup(paddr); }
-  uint8_t* RamPageForWrite(uint32_t paddr) override { return pmap_.PageForWrite(paddr); }
+  // RAM is indexed by physical address; physical 256-512 MiB is the I/O window, never RAM (with more than
+  // 256 MiB the RAM offsets there are not reachable; beyond 512 MiB they are, as in QEMU).
+  runtime::RamPage LookupRam(uint32_t paddr) override {
+    return InIoHole(paddr) ? runtime::RamPage{} : pmap_.Lookup(paddr);
+  }
+  uint8_t* RamPageForWrite(uint32_t paddr) override {
+    return InIoHole(paddr) ? nullptr : pmap_.PageForWrite(paddr);
+  }
+  static bool InIoHole(uint32_t paddr) { return paddr - kLowRamEnd < kIoHoleSize; }
+  static constexpr uint32_t kLowRamEnd = 0x10000000u;
+  static constexpr uint32_t kIoHoleSize = 0x10000000u;
   bool IoRead(uint32_t paddr, unsigned size, uint32_t* value) override;
   bool IoWrite(uint32_t paddr, unsigned size, uint32_t value) override;
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <random>
 
 namespace strobe::vmm {
@@ -48,13 +49,25 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   pmap_ = std::make_unique<Pmap>(monitor_, config_.ram_bytes);
   runtime::CpuConfig cpu_config;
   cpu_config.tlb_entries = config_.tlb_entries;
-  ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, nullptr, 0x20000000u >> runtime::kPageBits);
+  // Code is tracked for every physical page that can hold RAM: the 512 MiB kseg0/kseg1 window, and beyond
+  // it the RAM above 512 MiB (same addresses as its offsets).
+  const uint32_t phys_pages = std::max(0x20000000u, config_.ram_bytes) >> runtime::kPageBits;
+  ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, nullptr, phys_pages);
   clock_ = std::make_unique<VirtualClock>(ctx_->cpu);
-  board_ =
-      std::make_unique<MaltaBoard>(*pmap_, power_, *clock_, [this, sink = std::move(console)](uint8_t b) {
+  std::time_t rtc_start =
+      config_.rtc_start >= 0 ? static_cast<std::time_t>(config_.rtc_start) : std::time(nullptr);
+  if (config_.rtc_localtime && config_.rtc_start < 0) {  // the RTC's fields show local time, as QEMU's
+    std::tm local;
+    localtime_r(&rtc_start, &local);
+    rtc_start += local.tm_gmtoff;
+  }
+  board_ = std::make_unique<MaltaBoard>(
+      *pmap_, power_, *clock_,
+      [this, sink = std::move(console)](uint8_t b) {
         sink(b);
         WatchConsole(b);
-      });
+      },
+      rtc_start);
   ctx_->cpu.bus = board_.get();
   board_->set_on_io([this] { ctx_->cpu.exit_request |= runtime::exitreq::kIrqCheck; });
   pmap_->set_soft_tlb(&ctx_->soft_tlb);
@@ -97,23 +110,35 @@ bool Vm::WriteGuest(uint32_t paddr, const void* data, size_t size) {
 
 bool Vm::LoadImage(const ElfImage& image, uint32_t* image_end, std::string* error) {
   *image_end = 0;
+  // Segments go to physical addresses below 512 MiB, where RAM is the low part (at most 256 MiB). QEMU
+  // silently drops bytes aimed at addresses without RAM; a segment the guest would never see is an error
+  // here instead.
+  const uint32_t low_ram = std::min(config_.ram_bytes, kLowRamBytes);
   for (const ElfSegment& s : image.segments) {
     uint64_t end = static_cast<uint64_t>(s.paddr) + s.memsz;
-    if (end > config_.ram_bytes) {
+    if (end > low_ram) {
       *error = "segment " + Hex(s.vaddr) + "-" + Hex(static_cast<uint32_t>(s.vaddr + s.memsz)) +
-               " does not fit in " + std::to_string(config_.ram_bytes >> 20) + " MiB of RAM";
+               " (physical " + Hex(s.paddr) + ") does not fit in " + std::to_string(low_ram >> 20) +
+               " MiB of RAM";
       return false;
     }
-    std::vector<uint8_t> zeros(s.memsz - s.data.size(), 0);
-    WriteGuest(s.paddr, s.data.data(), s.data.size());
-    WriteGuest(s.paddr + static_cast<uint32_t>(s.data.size()), zeros.data(), zeros.size());
     *image_end = std::max(*image_end, static_cast<uint32_t>(end));
   }
+  // Zero-filled tails first, then file bytes: a tail that lies under another segment's bytes yields to them.
+  for (const ElfSegment& s : image.segments) {
+    std::vector<uint8_t> zeros(s.memsz - s.data.size(), 0);
+    WriteGuest(s.paddr + static_cast<uint32_t>(s.data.size()), zeros.data(), zeros.size());
+  }
+  for (const ElfSegment& s : image.segments) WriteGuest(s.paddr, s.data.data(), s.data.size());
   return true;
 }
 
 void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
-  const std::string ram = std::to_string(std::min(config_.ram_bytes, kMaxRamBytes));
+  // As QEMU's Malta boot loader: memsize is the RAM at physical 0 (at most 256 MiB), ememsize all of it.
+  // Debian's 32-bit Malta kernel uses only memsize (no highmem), under QEMU too.
+  const uint32_t low_ram = std::min(config_.ram_bytes, kLowRamBytes);
+  const std::string ram = std::to_string(low_ram);
+  const std::string eram = std::to_string(config_.ram_bytes);
   // Seed for the guest's RNG (Linux's rngseed), so early boot does not wait to gather entropy.
   std::random_device rd;
   std::string seed;
@@ -124,7 +149,7 @@ void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
   }
   // argv[0] is ignored by the kernel; argv[1] is the command line. envp is YAMON's name/value list.
   const std::string strings[] = {"strobe", cmdline,    "memsize",  ram,       "ememsize",
-                                 ram,      "modetty0", "38400n8r", "rngseed", seed};
+                                 eram,     "modetty0", "38400n8r", "rngseed", seed};
   uint32_t table = kArgTable, str = kArgStrings;
   for (const std::string& s : strings) {
     uint32_t ptr = kKseg0 | str;
@@ -137,12 +162,12 @@ void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
   WriteGuest(table, &null, 4);
 
   runtime::CpuState& c = ctx_->cpu;
-  c.gpr[4] = 2;                                          // a0: argc
-  c.gpr[5] = kKseg0 | kArgTable;                         // a1: argv
-  c.gpr[6] = kKseg0 | (kArgTable + 8);                   // a2: envp
-  c.gpr[7] = std::min(config_.ram_bytes, kMaxRamBytes);  // a3: memory size
-  c.gpr[29] = kKseg0 | 0x1FC0;                           // sp, as YAMON leaves it
-  c.gpr[25] = entry;                                     // t9: PIC entry convention
+  c.gpr[4] = 2;                         // a0: argc
+  c.gpr[5] = kKseg0 | kArgTable;        // a1: argv
+  c.gpr[6] = kKseg0 | (kArgTable + 8);  // a2: envp
+  c.gpr[7] = low_ram;                   // a3: memory size
+  c.gpr[29] = kKseg0 | 0x1FC0;          // sp, as YAMON leaves it
+  c.gpr[25] = entry;                    // t9: PIC entry convention
   c.pc = entry;
 }
 
@@ -162,17 +187,20 @@ bool Vm::Boot(std::string* error) {
   panic_seen_at_ = 0;
   console_line_.clear();
   uint32_t image_end;
-  if (!LoadImage(*image, &image_end, error)) return FailWith(*error);
-  if (image_end > kArgTable && std::any_of(image->segments.begin(), image->segments.end(),
-                                           [](const ElfSegment& s) { return s.paddr < kArgEnd; }))
+  if (!LoadImage(*image, &image_end, error))
+    return FailWith(*error = (config_.kernel.empty() ? "" : config_.kernel + ": ") + *error);
+  if (std::any_of(image->segments.begin(), image->segments.end(),
+                  [](const ElfSegment& s) { return s.paddr < kArgEnd && s.paddr + s.memsz > kArgTable; }))
     return FailWith(*error = "the image overlaps the boot argument block at physical 0x2000-0x4000");
 
   std::string cmdline = config_.append;
+  std::vector<uint8_t> rd;
   if (!config_.initrd.empty()) {
-    std::vector<uint8_t> rd;
-    if (!ReadFile(config_.initrd, &rd, error)) return FailWith(*error);
+    if (!ReadHostFile(config_.initrd, kMaxGuestFileBytes, &rd, error)) return FailWith(*error);
+  }
+  if (!rd.empty()) {  // QEMU ignores an empty initrd: no rd_start/rd_size either
     uint64_t need = static_cast<uint64_t>(rd.size()) + kInitrdGap;
-    uint32_t ram = std::min(config_.ram_bytes, kMaxRamBytes);
+    uint32_t ram = std::min(config_.ram_bytes, kLowRamBytes);
     uint32_t start = need < ram ? RoundUp(static_cast<uint32_t>(ram - need), 64u << 10) : 0;
     if (need >= ram || start < image_end)
       return FailWith(*error = config_.initrd + ": initrd of " + std::to_string(rd.size()) +
@@ -213,6 +241,11 @@ void Vm::RequestQuit() {
   std::lock_guard<std::mutex> lock(wake_mu_);
   wake_ = true;
   wake_cv_.notify_one();
+}
+
+void Vm::WaitForQuit() {
+  std::unique_lock<std::mutex> lock(wake_mu_);
+  wake_cv_.wait(lock, [this] { return quit_.load(); });
 }
 
 void Vm::ConsoleInput(uint8_t byte) {

@@ -32,6 +32,9 @@ struct VmConfig {
   std::string initrd;
   std::string append;
   bool no_reboot = false;
+  // -rtc base=: the RTC starts at the host's time in UTC (default), in local time, or at a given time.
+  bool rtc_localtime = false;
+  int64_t rtc_start = -1;         // seconds since the epoch, shown as UTC by the RTC (-1: the host's time)
   bool warp_idle = false;         // WAIT jumps virtual time to the next timer event instead of sleeping
   double timeout_seconds = 0;     // 0: none
   uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
@@ -51,7 +54,12 @@ enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kEr
 const char* ToString(VmExit e);
 
 inline constexpr uint32_t kMinRamBytes = 2u << 20;
-inline constexpr uint32_t kMaxRamBytes = 256u << 20;  // the Malta low-memory window
+// QEMU's Malta takes up to 2 GiB. The first 256 MiB are at physical 0 (below the I/O window at 256 MiB,
+// reachable through kseg0/kseg1); RAM beyond 512 MiB also appears at physical 512 MiB and up, as in QEMU
+// (only through the TLB). The boot loader announces memsize = the low part and ememsize = all of it.
+inline constexpr uint32_t kMaxRamBytes = 2048u << 20;
+inline constexpr uint32_t kLowRamBytes = 256u << 20;
+static_assert(kMaxRamBytes == kMaxGuestFileBytes);
 
 class Vm {
  public:
@@ -68,6 +76,8 @@ class Vm {
   void ConsoleInput(uint8_t byte);
   // Ends Run() at the next slice boundary with VmExit::kQuit (thread-safe; the console's Ctrl-A x).
   void RequestQuit();
+  // Blocks until RequestQuit() (-no-shutdown: the VM is stopped after a power-off, the process stays).
+  void WaitForQuit();
 
   runtime::CpuState& cpu() { return ctx_->cpu; }
   MaltaBoard& board() { return *board_; }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct ElfSpec {
     uint32_t vaddr;
     uint32_t memsz;
     std::vector<uint8_t> bytes;
+    std::optional<uint32_t> paddr = std::nullopt;  // p_paddr; the vaddr when not given
   };
   std::vector<Segment> segments = {{0x80100000u, 8, {0x20, 0x00, 0x00, 0x42, 0, 0, 0, 0}}};
 };
@@ -52,7 +54,7 @@ inline std::vector<uint8_t> BuildElf(const ElfSpec& s) {
     put32(ph, 1);  // PT_LOAD
     put32(ph + 4, static_cast<uint32_t>(b.size()));
     put32(ph + 8, seg.vaddr);
-    put32(ph + 12, seg.vaddr);
+    put32(ph + 12, seg.paddr.value_or(seg.vaddr));
     put32(ph + 16, static_cast<uint32_t>(seg.bytes.size()));
     put32(ph + 20, seg.memsz);
     put32(ph + 24, 7);

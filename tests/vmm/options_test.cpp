@@ -49,7 +49,9 @@ TEST(RunOptions, RamSizeSyntax) {
   EXPECT_EQ(Parse({"-m", "size=32M"}).vm.ram_bytes, 32u << 20);
   EXPECT_EQ(Parse({"-m", "4096K"}).vm.ram_bytes, 4u << 20);
   EXPECT_NE(Error({"-m", "1"}).find("out of range"), std::string::npos);
-  EXPECT_NE(Error({"-m", "1G"}).find("out of range"), std::string::npos);
+  EXPECT_EQ(Parse({"-m", "2G"}).vm.ram_bytes, 2048u << 20);  // QEMU's Malta maximum
+  EXPECT_EQ(Parse({"-m", "512"}).vm.ram_bytes, 512u << 20);
+  EXPECT_NE(Error({"-m", "2049M"}).find("out of range (2 MiB to 2 GiB"), std::string::npos);
   EXPECT_NE(Error({"-m", "lots"}).find("bad RAM size"), std::string::npos);
   EXPECT_NE(Error({"-m", "-5"}).find("bad RAM size"), std::string::npos);
   EXPECT_NE(Error({"-m", "99999999999999999999"}).find("bad RAM size"), std::string::npos);
@@ -60,6 +62,7 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"--frobnicate"}).find("unknown option"), std::string::npos);
   EXPECT_NE(Error({"-M", "pc"}).find("unsupported machine"), std::string::npos);
   EXPECT_NE(Error({"-cpu", "R4000"}).find("unsupported CPU"), std::string::npos);
+  EXPECT_NE(Error({"-cpu", "R4000"}).find("available: 24Kc"), std::string::npos);
   EXPECT_NE(Error({"--jit-opt", "3"}).find("--jit-opt"), std::string::npos);
   EXPECT_NE(Error({"--jit-threshold", "0"}).find("--jit-threshold"), std::string::npos);
   EXPECT_NE(Error({"--jit-reoptimize", "-1"}).find("--jit-reoptimize"), std::string::npos);
@@ -88,6 +91,103 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_DOUBLE_EQ(o.vm.timeout_seconds, 2.5);
   EXPECT_TRUE(o.stats);
   EXPECT_EQ(o.vm.max_instructions, 1000u);
+}
+
+TEST(RunOptions, QemuCommonOptionsAreAccepted) {
+  auto o = Parse({"-nodefaults", "-serial",
+                  "mon:stdio",   "-no-shutdown",
+                  "-name",       "guest1,process=strobe-g1",
+                  "-boot",       "order=c",
+                  "-L",          "/usr/share/qemu",
+                  "-accel",      "tcg,thread=single,tb-size=64",
+                  "-echr",       "0x14",
+                  "-monitor",    "none",
+                  "-nic",        "none",
+                  "-smp",        "cpus=1",
+                  "-display",    "none"});
+  EXPECT_EQ(o.serial.kind, tools::CharDevSpec::Kind::kStdio);  // -serial wins over -nodefaults
+  EXPECT_TRUE(o.no_shutdown);
+  EXPECT_EQ(o.process_name, "strobe-g1");
+  EXPECT_EQ(o.escape_char, 0x14);
+  EXPECT_EQ(Parse({"-echr", "20"}).escape_char, 20);
+  EXPECT_EQ(Parse({}).escape_char, 1);                                             // Ctrl-A
+  EXPECT_EQ(Parse({"-nodefaults"}).serial.kind, tools::CharDevSpec::Kind::kNull);  // no console, as QEMU
+  EXPECT_TRUE(Parse({"--nographic"}).info.empty());                                // QEMU's --option spelling
+}
+
+TEST(RunOptions, SerialAndChardevBackends) {
+  EXPECT_EQ(Parse({}).serial.kind, tools::CharDevSpec::Kind::kStdio);
+  EXPECT_EQ(Parse({"-serial", "null"}).serial.kind, tools::CharDevSpec::Kind::kNull);
+  EXPECT_EQ(Parse({"-serial", "pty"}).serial.kind, tools::CharDevSpec::Kind::kPty);
+  auto f = Parse({"-serial", "file:/tmp/out.log"}).serial;
+  EXPECT_EQ(f.kind, tools::CharDevSpec::Kind::kFile);
+  EXPECT_EQ(f.path, "/tmp/out.log");
+  auto u = Parse({"-serial", "unix:/tmp/s.sock,server,nowait"}).serial;
+  EXPECT_EQ(u.kind, tools::CharDevSpec::Kind::kUnix);
+  EXPECT_EQ(u.path, "/tmp/s.sock");
+  EXPECT_TRUE(u.server);
+  EXPECT_FALSE(u.wait);
+  auto c = Parse({"-chardev", "socket,id=con,path=/tmp/c.sock,server=on,wait=off", "-serial", "chardev:con"})
+               .serial;
+  EXPECT_EQ(c.kind, tools::CharDevSpec::Kind::kUnix);
+  EXPECT_TRUE(c.server);
+  EXPECT_FALSE(c.wait);
+  EXPECT_EQ(c.label, "serial0");
+  auto cf = Parse({"-chardev", "file,id=log,path=/tmp/f", "-serial", "chardev:log"}).serial;
+  EXPECT_EQ(cf.kind, tools::CharDevSpec::Kind::kFile);
+  EXPECT_EQ(cf.path, "/tmp/f");
+  EXPECT_NE(Error({"-serial", "chardev:nope"}).find("no -chardev with id 'nope'"), std::string::npos);
+  EXPECT_NE(Error({"-serial", "tcp:localhost:4444"}).find("unsupported -serial"), std::string::npos);
+  EXPECT_NE(Error({"-chardev", "file,path=/tmp/f"}).find("needs id=ID"), std::string::npos);
+  EXPECT_NE(Error({"-chardev", "vc,id=x"}).find("unsupported -chardev type"), std::string::npos);
+  EXPECT_NE(Error({"-serial", "null", "-serial", "stdio"}).find("only one serial port"), std::string::npos);
+}
+
+TEST(RunOptions, RtcBases) {
+  auto o = Parse({"-rtc", "base=2006-06-17T16:01:21,clock=vm,driftfix=slew"});
+  EXPECT_EQ(o.vm.rtc_start, 1150560081);  // UTC, as QEMU takes the date
+  EXPECT_EQ(Parse({"-rtc", "base=2006-06-17"}).vm.rtc_start, 1150502400);
+  EXPECT_TRUE(Parse({"-rtc", "base=localtime"}).vm.rtc_localtime);
+  auto u = Parse({"-rtc", "base=utc,clock=host"});
+  EXPECT_FALSE(u.vm.rtc_localtime);
+  EXPECT_EQ(u.vm.rtc_start, -1);
+  EXPECT_NE(Error({"-rtc", "base=yesterday"}).find("invalid date"), std::string::npos);
+  EXPECT_NE(Error({"-rtc", "clock=wall"}).find("clock=wall"), std::string::npos);
+  EXPECT_NE(Error({"-rtc", "speed=2"}).find("unknown option"), std::string::npos);
+}
+
+TEST(RunOptions, LogItemsAndInfoRequests) {
+  auto o = Parse({"-d", "in_asm,int", "-D", "/tmp/log"});
+  EXPECT_TRUE(o.trace.in_asm);
+  EXPECT_TRUE(o.trace.interrupts);
+  EXPECT_FALSE(o.trace.exec);
+  EXPECT_EQ(o.trace.logfile, "/tmp/log");
+  EXPECT_EQ(o.vm.engine, vmm::Engine::kTiered);
+  EXPECT_EQ(Parse({"-d", "exec"}).vm.engine, vmm::Engine::kInterp);  // the exec trace needs the interpreter
+  EXPECT_NE(Parse({"-d", "help"}).info.find("in_asm"), std::string::npos);
+  EXPECT_NE(Error({"-d", "cpu"}).find("not available in Strobe"), std::string::npos);
+  EXPECT_NE(Error({"-d", "bogus"}).find("unknown log item 'bogus'"), std::string::npos);
+  EXPECT_NE(Parse({"-M", "help"}).info.find("malta"), std::string::npos);
+  EXPECT_NE(Parse({"-machine", "help"}).info.find("MIPS Malta"), std::string::npos);
+  EXPECT_NE(Parse({"-cpu", "help"}).info.find("24Kc"), std::string::npos);
+  EXPECT_NE(Parse({"-version"}).info.find("Strobe emulator version"), std::string::npos);
+}
+
+TEST(RunOptions, MissingFeaturesNameTheirIssue) {
+  EXPECT_NE(Error({"-cpu", "24Kf"}).find("issue 10"), std::string::npos);
+  for (const char* o : {"-hda", "-hdb", "-hdc", "-hdd", "-drive", "-cdrom", "-device"})
+    EXPECT_NE(Error({o, "x"}).find("issue 11"), std::string::npos) << o;
+  EXPECT_NE(Error({"-snapshot"}).find("issue 11"), std::string::npos);
+  for (const char* o : {"-nic", "-netdev", "-net"})
+    EXPECT_NE(Error({o, "user"}).find("issue 12"), std::string::npos) << o;
+  for (const char* o : {"-monitor", "-qmp", "-gdb", "-loadvm"})
+    EXPECT_NE(Error({o, "stdio"}).find("issue 15"), std::string::npos) << o;
+  EXPECT_NE(Error({"-s"}).find("issue 15"), std::string::npos);
+  EXPECT_NE(Error({"-S"}).find("issue 15"), std::string::npos);
+  EXPECT_NE(Error({"-accel", "kvm"}).find("only tcg"), std::string::npos);
+  EXPECT_NE(Error({"-smp", "4"}).find("one CPU"), std::string::npos);
+  EXPECT_NE(Error({"-echr", "x"}).find("bad -echr"), std::string::npos);
+  EXPECT_NE(Error({"-name", "a,colour=red"}).find("-name"), std::string::npos);
 }
 
 }  // namespace

@@ -7,14 +7,17 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 
 namespace strobe::tools {
 
 namespace {
-constexpr uint8_t kEscape = 0x01;  // Ctrl-A
+uint8_t g_escape = 0x01;  // Ctrl-A unless -echr
+bool g_to_guest = true;
 termios g_saved;
 std::atomic<bool> g_raw{false};
 
@@ -37,7 +40,17 @@ void OnFatalSignal(int sig) {
   raise(sig);
 }
 
+// "C-a" for Ctrl-A, as QEMU names the escape key.
+std::string KeyName(uint8_t key) {
+  if (key >= 1 && key <= 26) return std::string("C-") + static_cast<char>('a' + key - 1);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%02x", key);
+  return buf;
+}
+
 void InputLoop(vmm::Vm* vm) {
+  const uint8_t kEscape = g_escape;
+  const std::string key = KeyName(kEscape);
   bool escape = false;
   uint8_t buf[256];
   for (;;) {
@@ -52,7 +65,7 @@ void InputLoop(vmm::Vm* vm) {
         if (b == kEscape) {
           escape = true;
         } else {
-          vm->ConsoleInput(b);
+          if (g_to_guest) vm->ConsoleInput(b);
         }
         continue;
       }
@@ -60,13 +73,19 @@ void InputLoop(vmm::Vm* vm) {
       switch (b) {
         case 'x':
         case 'X':
-          WriteAll("\r\nstrobe: terminated (Ctrl-A x)\r\n");
+          WriteAll(("\r\nstrobe: terminated (" + (kEscape == 0x01 ? std::string("Ctrl-A") : key) + " x)\r\n")
+                       .c_str());
           vm->RequestQuit();
           return;
-        case kEscape: vm->ConsoleInput(kEscape); break;
         case 'h':
-        case '?': WriteAll("\r\nC-a x    exit\r\nC-a C-a  send C-a\r\nC-a h    this help\r\n"); break;
-        default: break;  // unknown escapes are dropped, as in QEMU
+        case '?':
+          WriteAll(("\r\n" + key + " x    exit\r\n" + key + " " + key + "  send " + key + "\r\n" + key +
+                    " h    this help\r\n")
+                       .c_str());
+          break;
+        default:
+          if (b == kEscape && g_to_guest) vm->ConsoleInput(kEscape);
+          break;  // unknown escapes are dropped, as in QEMU
       }
     }
   }
@@ -77,7 +96,9 @@ void HostConsole::Restore() {
   if (g_raw.exchange(false)) tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved);
 }
 
-void HostConsole::Start(vmm::Vm& vm) {
+void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest) {
+  g_escape = escape;
+  g_to_guest = to_guest;
   if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &g_saved) == 0) {
     termios raw = g_saved;
     cfmakeraw(&raw);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The host side of the guest console: stdin feeds the UART, stdout shows its output. On a terminal, stdin
 // is put in raw mode for the run (every key reaches the guest, Ctrl-C included) and restored on exit and on
-// fatal signals. As in QEMU, Ctrl-A is an escape: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h
-// lists the keys. Piped stdin works the same way, without the terminal handling.
+// fatal signals. As in QEMU, Ctrl-A (or the -echr key) is an escape: Ctrl-A x quits, Ctrl-A Ctrl-A sends
+// Ctrl-A, Ctrl-A h lists the keys. Piped stdin works the same way, without the terminal handling.
 #pragma once
 
 #include "vmm/vm.h"
@@ -11,8 +11,9 @@ namespace strobe::tools {
 
 class HostConsole {
  public:
-  // Starts the input thread and, on a terminal, raw mode.
-  static void Start(vmm::Vm& vm);
+  // Starts the input thread and, on a terminal, raw mode. escape: the escape key (-echr). to_guest: stdin
+  // is the guest's serial console (else only the escape keys are read from it, as QEMU's stdio monitor mux).
+  static void Start(vmm::Vm& vm, uint8_t escape = 0x01, bool to_guest = true);
   // Restores the terminal (idempotent; also runs at exit and on SIGTERM/SIGHUP/SIGQUIT).
   static void Restore();
 };

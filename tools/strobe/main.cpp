@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // strobe: the command-line front end. `strobe run` boots a guest; see RunUsage() for the options.
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "tools/strobe/demo_guest.h"
 #include "tools/strobe/dump.h"
 #include "tools/strobe/options.h"
+#include "tools/strobe/trace.h"
 #include "vmm/monitor.h"
 #include "vmm/vm.h"
 
@@ -32,11 +34,7 @@ const char* kUsage =
     "           (SELECTION: all, hot:N or an address; default hot:10)\n"
     "  help     show this text\n";
 
-void WriteConsole(uint8_t byte) {
-  // Unbuffered: the guest's output must appear as it is produced, also when stdout is a pipe.
-  while (write(STDOUT_FILENO, &byte, 1) < 0 && errno == EINTR) {
-  }
-}
+tools::CharBackend g_serial;  // COM1's host end; lives as long as the process
 
 int Run(const std::vector<std::string>& args) {
   tools::RunOptions opts;
@@ -49,6 +47,11 @@ int Run(const std::vector<std::string>& args) {
     std::fputs(tools::RunUsage(), stdout);
     return 0;
   }
+  if (!opts.info.empty()) {  // -version, -M help, -cpu help, -d help
+    std::fputs(opts.info.c_str(), stdout);
+    return 0;
+  }
+  if (!opts.process_name.empty()) prctl(PR_SET_NAME, opts.process_name.c_str(), 0, 0, 0);
   if (opts.vm.kernel.empty()) {
     std::vector<uint8_t> demo(tools::kDemoGuest, tools::kDemoGuest + tools::kDemoGuestSize);
     if (!vmm::ParseElf(demo, &opts.vm.image, &error)) {
@@ -58,15 +61,28 @@ int Run(const std::vector<std::string>& args) {
   }
 
   vmm::Monitor monitor;
-  vmm::Vm vm(monitor, opts.vm, WriteConsole);
-  if (!vm.Boot(&error)) {
+  vmm::Vm vm(monitor, opts.vm, [](uint8_t b) { g_serial.Write(b); });
+  if (!vm.Boot(&error) || !tools::StartTracing(opts.trace, vm, &error)) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;
   }
-  tools::HostConsole::Start(vm);
+  // The backend opens after the files are checked, so that bad input fails before a socket waits.
+  if (!g_serial.Open(opts.serial, &error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitError;
+  }
+  g_serial.StartInput([&vm](uint8_t b) { vm.ConsoleInput(b); });
+  tools::HostConsole::Start(vm, opts.escape_char, g_serial.is_stdio());
 
   const auto t0 = std::chrono::steady_clock::now();
   vmm::VmExit exit = vm.Run();
+  if (exit == vmm::VmExit::kPowerOff && opts.no_shutdown) {
+    // QEMU's -no-shutdown: the guest is off but the process stays until the user quits.
+    std::fprintf(stderr,
+                 "strobe: guest powered off; the VM is stopped (-no-shutdown): the escape key + x quits\n");
+    vm.WaitForQuit();
+    exit = vmm::VmExit::kQuit;
+  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   tools::HostConsole::Restore();
   if (opts.stats) {

@@ -2,6 +2,7 @@
 #include "tools/strobe/options.h"
 
 #include "tools/strobe/dump.h"
+#include "tools/strobe/trace.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -48,17 +49,34 @@ const char* RunUsage() {
          "Runs a MIPS32r2 little-endian guest on an emulated Malta board. Without -kernel the bundled demo\n"
          "guest runs.\n"
          "\n"
-         "QEMU-compatible options:\n"
-         "  -M, -machine malta   board (only malta)\n"
-         "  -m SIZE              RAM in MiB, or with a K/M/G suffix (default 256, range 2M-256M)\n"
-         "  -kernel FILE         ELF32 MIPS little-endian image to boot\n"
+         "QEMU-compatible options (a qemu-system-mipsel -M malta command line works unchanged):\n"
+         "  -M, -machine malta   board (only malta; -M help lists it)\n"
+         "  -m SIZE              RAM in MiB, or with a K/M/G suffix (default 256, range 2M-2G). As in QEMU,\n"
+         "                       the first 256 MiB are at physical 0 (memsize), all of it is ememsize;\n"
+         "                       host memory is used only for the guest pages that are touched\n"
+         "  -kernel FILE         ELF32 MIPS little-endian image to boot (segments placed as QEMU does)\n"
          "  -initrd FILE         initial RAM disk, announced with rd_start/rd_size\n"
          "  -append STRING       kernel command line\n"
+         "  -cpu 24Kc            CPU model (24Kf, with an FPU, comes with issue 10; -cpu help)\n"
          "  -nographic           console on stdin/stdout (always the case)\n"
          "  -no-reboot           exit (status 0) when the guest resets the board\n"
-         "  -cpu 24Kc            CPU model (only 24Kc)\n"
-         "  -serial stdio|mon:stdio, -display none, -vga none, -net none, -smp 1   accepted for "
-         "compatibility\n"
+         "  -no-shutdown         on guest power-off stop the VM but keep running; the escape key + x quits\n"
+         "  -serial DEV          COM1: stdio (default), mon:stdio, null, pty, file:PATH,\n"
+         "                       unix:PATH[,server][,nowait], chardev:ID\n"
+         "  -chardev TYPE,id=ID[,path=P][,server=on][,wait=off]   null, stdio, pty, file, socket\n"
+         "  -nodefaults          no default devices: without -serial the guest console goes nowhere\n"
+         "  -echr N              console escape key code (default 1, Ctrl-A)\n"
+         "  -rtc base=utc|localtime|DATE[,clock=host|rt|vm][,driftfix=none|slew]   RTC start time\n"
+         "                       (the RTC always runs on Strobe's virtual clock)\n"
+         "  -d ITEMS, -D FILE    log in_asm, int, exec (-d help) to stderr or FILE; exec runs the\n"
+         "                       interpreter alone; in_asm shows blocks as the interpreter decodes them\n"
+         "  -accel tcg[,...]     accepted (Strobe translates; kvm and others are refused)\n"
+         "  -name NAME[,process=P]   process=P sets the process name\n"
+         "  -boot ..., -L DIR    accepted, no effect (Malta boots -kernel directly; no firmware files)\n"
+         "  -display none, -vga none, -net/-nic none, -monitor none, -smp 1   accepted\n"
+         "  -version             print the version\n"
+         "  Not yet: disks (-hda, -drive, -cdrom, -snapshot, -device: issue 11), networks (-nic, -netdev:\n"
+         "  issue 12), -monitor, -qmp, -s, -S, -gdb, -loadvm (issue 15), FPU (-cpu 24Kf: issue 10).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -78,14 +96,22 @@ const char* RunUsage() {
          "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
          "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
          "\n"
-         "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h lists the keys.\n"
+         "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h lists the keys (-echr changes\n"
+         "Ctrl-A). With another -serial, stdin still takes these keys.\n"
          "Exit status: 0 power-off (or reset with -no-reboot, or Ctrl-A x), 1 error, 2 usage, 3 guest "
          "halted,\n"
          "4 timeout, 5 instruction limit, 6 guest kernel panic.\n";
 }
 
+std::string VersionText() {
+  return "Strobe emulator version " STROBE_VERSION
+         " (a drop-in for qemu-system-mipsel -M malta; MIPS32r2 little-endian)\n";
+}
+
 bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std::string* error) {
   RunOptions o;
+  CharDevs chardevs;
+  bool serial_given = false, nodefaults = false, trace_help = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
       *error = "option " + args[i] + " needs a value";
@@ -95,16 +121,32 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     return true;
   };
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
+    // QEMU accepts --option for -option; Strobe's own options are the double-dash ones it knows.
+    std::string a = args[i];
+    if (a.size() > 2 && a[0] == '-' && a[1] == '-' && a != "--help" &&
+        (a.rfind("--jit", 0) != 0 && a != "--engine" && a != "--tlb-entries" && a != "--warp-idle" &&
+         a != "--timeout" && a != "--max-instructions" && a != "--stats" && a != "--perf-map" &&
+         a != "--dump-blocks"))
+      a = a.substr(1);
     std::string v;
+    bool takes_value = false;
+    const std::string refusal =
+        qemu::Unsupported(a, i + 1 < args.size() ? args[i + 1] : std::string(), &takes_value);
+    if (!refusal.empty()) {
+      *error = refusal;
+      return false;
+    }
+    if (takes_value) {  // accepted "none" forms of -monitor/-net/-nic/-netdev
+      if (!value(i, &v)) return false;
+      continue;
+    }
     if (a == "-h" || a == "-help" || a == "--help") {
       o.help = true;
+    } else if (a == "-version") {
+      o.info = VersionText();
     } else if (a == "-M" || a == "-machine") {
       if (!value(i, &v)) return false;
-      if (v.substr(0, v.find(',')) != "malta") {
-        *error = "unsupported machine '" + v + "' (only malta)";
-        return false;
-      }
+      if (!qemu::ParseMachine(v, &o.info, error)) return false;
     } else if (a == "-m") {
       if (!value(i, &v)) return false;
       uint64_t bytes;
@@ -114,7 +156,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         return false;
       }
       if (bytes < vmm::kMinRamBytes || bytes > vmm::kMaxRamBytes) {
-        *error = "RAM size " + v + " is out of range (2 MiB to 256 MiB on Malta)";
+        *error = "RAM size " + v + " is out of range (2 MiB to 2 GiB on Malta)";
         return false;
       }
       o.vm.ram_bytes = static_cast<uint32_t>(bytes & ~0xFFFull);
@@ -127,30 +169,53 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     } else if (a == "-nographic") {
     } else if (a == "-no-reboot") {
       o.vm.no_reboot = true;
+    } else if (a == "-no-shutdown") {
+      o.no_shutdown = true;
+    } else if (a == "-nodefaults") {
+      nodefaults = true;
     } else if (a == "-cpu") {
       if (!value(i, &v)) return false;
-      if (v != "24Kc") {
-        *error = "unsupported CPU model '" + v + "' (only 24Kc)";
-        return false;
-      }
+      if (!qemu::ParseCpu(v, &o.info, error)) return false;
     } else if (a == "-serial") {
       if (!value(i, &v)) return false;
-      if (v != "stdio" && v != "mon:stdio") {
-        *error = "unsupported -serial '" + v + "' (the console is always stdio)";
+      if (serial_given) {
+        *error = "-serial " + v + ": only one serial port (COM1) is emulated";
         return false;
       }
-    } else if (a == "-display" || a == "-vga" || a == "-net") {
+      if (!ParseSerial(v, chardevs, &o.serial, error)) return false;
+      serial_given = true;
+    } else if (a == "-chardev") {
+      if (!value(i, &v)) return false;
+      if (!ParseChardev(v, &chardevs, error)) return false;
+    } else if (a == "-echr") {
+      if (!value(i, &v)) return false;
+      if (!qemu::ParseEchr(v, &o.escape_char, error)) return false;
+    } else if (a == "-rtc") {
+      if (!value(i, &v)) return false;
+      if (!qemu::ParseRtc(v, &o.vm, error)) return false;
+    } else if (a == "-accel") {
+      if (!value(i, &v)) return false;
+      if (!qemu::ParseAccel(v, error)) return false;
+    } else if (a == "-name") {
+      if (!value(i, &v)) return false;
+      if (!qemu::ParseName(v, &o.process_name, error)) return false;
+    } else if (a == "-boot" || a == "-L") {
+      if (!value(i, &v)) return false;  // Malta boots -kernel directly and needs no firmware files
+    } else if (a == "-d") {
+      if (!value(i, &v)) return false;
+      if (!ParseTraceItems(v, &o.trace, &trace_help, error)) return false;
+      if (trace_help) o.info = TraceHelp();
+    } else if (a == "-D") {
+      if (!value(i, &o.trace.logfile)) return false;
+    } else if (a == "-display" || a == "-vga") {
       if (!value(i, &v)) return false;
       if (v != "none") {
-        *error = "unsupported " + a + " '" + v + "' (only none)";
+        *error = "unsupported " + a + " '" + v + "' (only none: Strobe has no display)";
         return false;
       }
     } else if (a == "-smp") {
       if (!value(i, &v)) return false;
-      if (v != "1") {
-        *error = "unsupported -smp '" + v + "' (one CPU)";
-        return false;
-      }
+      if (!qemu::ParseSmp(v, error)) return false;
     } else if (a == "--engine") {
       if (!value(i, &v)) return false;
       if (v == "interp") {
@@ -225,10 +290,12 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       o.dump_blocks = v;
       o.vm.jit_listings = true;
     } else {
-      *error = "unknown option '" + a + "' (see strobe run --help)";
+      *error = "unknown option '" + args[i] + "' (see strobe run --help)";
       return false;
     }
   }
+  if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
+  if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   *out = std::move(o);
   return true;
 }

@@ -3,9 +3,12 @@
 // Strobe's own (double-dash) options.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "tools/strobe/chardev.h"
+#include "tools/strobe/trace.h"
 #include "vmm/vm.h"
 
 namespace strobe::tools {
@@ -14,11 +17,31 @@ struct RunOptions {
   vmm::VmConfig vm;
   bool stats = false;
   bool help = false;
-  std::string dump_blocks;  // --dump-blocks SELECTION: dump translated regions at the end of the run
+  std::string info;            // -version, -M help, -cpu help, -d help: print this on stdout and exit 0
+  std::string dump_blocks;     // --dump-blocks SELECTION: dump translated regions at the end of the run
+  CharDevSpec serial;          // COM1's host end (stdio unless -serial, or null with -nodefaults)
+  uint8_t escape_char = 0x01;  // -echr: the console escape key (Ctrl-A, as QEMU)
+  bool no_shutdown = false;    // -no-shutdown: a guest power-off stops the VM; the escape key + x quits
+  std::string process_name;    // -name ...,process=NAME
+  TraceOptions trace;          // -d, -D
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.
 bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std::string* error);
 const char* RunUsage();
+std::string VersionText();
+
+// QEMU options handled outside the main parser (qemu_options.cpp). Each returns false with *error set.
+namespace qemu {
+// Options Strobe does not have yet: the line that says so and which issue brings them ("" if not one).
+std::string Unsupported(const std::string& option, const std::string& value, bool* takes_value);
+bool ParseRtc(const std::string& value, vmm::VmConfig* vm, std::string* error);
+bool ParseAccel(const std::string& value, std::string* error);
+bool ParseCpu(const std::string& value, std::string* info, std::string* error);
+bool ParseMachine(const std::string& value, std::string* info, std::string* error);
+bool ParseName(const std::string& value, std::string* process_name, std::string* error);
+bool ParseEchr(const std::string& value, uint8_t* out, std::string* error);
+bool ParseSmp(const std::string& value, std::string* error);
+}  // namespace qemu
 
 }  // namespace strobe::tools

@@ -142,7 +142,14 @@ Block* Interpreter::Lookup(uint32_t vpc) {
   Block*& slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)];
   if (slot && slot->paddr == paddr) return slot;
   auto it = blocks_.find(paddr);
-  Block* b = it != blocks_.end() ? it->second.get() : Build(paddr, host);
+  Block* b;
+  if (it != blocks_.end()) {
+    b = it->second.get();
+  } else {
+    b = Build(paddr, host);
+    if (trace_.block_built) [[unlikely]]
+      trace_.block_built(vpc, host, static_cast<uint32_t>(b->ops.size() * 4));
+  }
   slot = b;
   return b;
 }
@@ -231,6 +238,8 @@ void Interpreter::Run(uint64_t cycle_limit) {
       b = Lookup(vpc);
       if (!b) continue;  // the fetch faulted; c_.pc is the handler now
     }
+    if (trace_exec_) [[unlikely]]
+      trace_.block_exec(vpc, b->paddr);
     if (tier_) {
       if (!b->native && tier_->WantsEager(b->paddr)) tier_->CompileNow(*this, *b);
       if (b->native) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -83,6 +84,18 @@ class Interpreter final : public runtime::CodeObserver {
   };
   JumpEntry& JumpSlot(uint32_t vpc) { return jump_[(vpc >> 2) & (kJumpEntries - 1)]; }
 
+  // Tracing (-d in_asm, -d exec): called for each block as it is decoded for a guest virtual PC, and
+  // before each block the interpreter runs (translated code that chains to other translated code does not
+  // come back here, so an exec trace wants the interpreter alone). Empty functions: off.
+  struct TraceHooks {
+    std::function<void(uint32_t vpc, const uint8_t* host, uint32_t bytes)> block_built;
+    std::function<void(uint32_t vpc, uint32_t paddr)> block_exec;
+  };
+  void SetTraceHooks(TraceHooks hooks) {
+    trace_ = std::move(hooks);
+    trace_exec_ = static_cast<bool>(trace_.block_exec);
+  }
+
   const InterpStats& stats() const { return stats_; }
   // The blocks decoded from one guest-physical page (null if none).
   const std::vector<Block*>* BlocksInPage(uint32_t page) const {
@@ -111,6 +124,8 @@ class Interpreter final : public runtime::CodeObserver {
   JumpEntry jump_[kJumpEntries];
   InterpStats stats_;
   jit::Tier* tier_ = nullptr;
+  TraceHooks trace_;
+  bool trace_exec_ = false;
 };
 
 }  // namespace strobe::interp

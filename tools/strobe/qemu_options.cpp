@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// QEMU options beyond the basics: the ones Strobe refuses (naming the issue that brings them), -rtc,
+// -accel, -cpu, -M, -name, -echr, -smp.
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+
+#include "tools/strobe/options.h"
+
+namespace strobe::tools::qemu {
+
+namespace {
+struct Refusal {
+  const char* option;
+  bool takes_value;
+  const char* what;  // the missing feature and its issue
+};
+// Issue numbers are the project's: 11 disks, 12 network, 15 debugging/monitor/snapshots.
+constexpr Refusal kRefusals[] = {
+    {"-monitor", true, "the QEMU monitor comes with issue 15 (only -monitor none is accepted)"},
+    {"-qmp", true, "QMP comes with issue 15"},
+    {"-mon", true, "the QEMU monitor comes with issue 15"},
+    {"-s", false, "the gdb stub comes with issue 15"},
+    {"-S", false, "starting stopped (for a debugger or monitor) comes with issue 15"},
+    {"-gdb", true, "the gdb stub comes with issue 15"},
+    {"-loadvm", true, "snapshots come with issue 15"},
+    {"-hda", true, "disks come with issue 11"},
+    {"-hdb", true, "disks come with issue 11"},
+    {"-hdc", true, "disks come with issue 11"},
+    {"-hdd", true, "disks come with issue 11"},
+    {"-drive", true, "disks come with issue 11"},
+    {"-cdrom", true, "disks come with issue 11"},
+    {"-snapshot", false, "disks (and their snapshot mode) come with issue 11"},
+    {"-device", true, "extra devices come with issue 11"},
+    {"-blockdev", true, "disks come with issue 11"},
+    {"-enable-kvm", false, "Strobe is its own accelerator (binary translation); only -accel tcg is accepted"},
+};
+
+bool Fail(std::string* error, std::string msg) {
+  *error = std::move(msg);
+  return false;
+}
+}  // namespace
+
+std::string Unsupported(const std::string& option, const std::string& value, bool* takes_value) {
+  for (const Refusal& r : kRefusals)
+    if (option == r.option) {
+      *takes_value = r.takes_value;
+      if (option == "-monitor" && value == "none") return "";
+      return option + (r.takes_value ? " " + value : "") + ": not supported yet: " + r.what;
+    }
+  if (option == "-nic" || option == "-netdev" || option == "-net") {
+    *takes_value = true;
+    if (value == "none") return "";
+    return option + " " + value + ": not supported yet: networking comes with issue 12 (only none)";
+  }
+  *takes_value = false;
+  return "";
+}
+
+bool ParseRtc(const std::string& value, vmm::VmConfig* vm, std::string* error) {
+  size_t start = 0;
+  for (;;) {
+    const size_t at = value.find(',', start);
+    const std::string part = value.substr(start, at - start);
+    const size_t eq = part.find('=');
+    const std::string key = part.substr(0, eq), val = eq == std::string::npos ? "" : part.substr(eq + 1);
+    if (key == "base") {
+      if (val == "utc") {
+        vm->rtc_localtime = false;
+        vm->rtc_start = -1;
+      } else if (val == "localtime") {
+        vm->rtc_localtime = true;
+        vm->rtc_start = -1;
+      } else {
+        // QEMU's DATE forms: 2006-06-17T16:01:21 or 2006-06-17, taken as UTC.
+        std::tm tm{};
+        const char* end = strptime(val.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!end || *end) {
+          tm = std::tm{};
+          end = strptime(val.c_str(), "%Y-%m-%d", &tm);
+        }
+        if (!end || *end)
+          return Fail(error, "-rtc base=" + val + ": invalid date (utc, localtime, YYYY-MM-DD[THH:MM:SS])");
+        vm->rtc_start = static_cast<int64_t>(timegm(&tm));
+        vm->rtc_localtime = false;
+      }
+    } else if (key == "clock") {
+      // Strobe's RTC always runs on its virtual clock, which follows the host's while the guest idles.
+      if (val != "host" && val != "rt" && val != "vm")
+        return Fail(error, "-rtc clock=" + val + ": invalid (host, rt or vm)");
+    } else if (key == "driftfix") {
+      if (val != "none" && val != "slew")
+        return Fail(error, "-rtc driftfix=" + val + ": invalid (none or slew)");
+    } else {
+      return Fail(error, "-rtc: unknown option '" + part + "' (base=, clock=, driftfix=)");
+    }
+    if (at == std::string::npos) return true;
+    start = at + 1;
+  }
+}
+
+bool ParseAccel(const std::string& value, std::string* error) {
+  const std::string name = value.substr(0, value.find(','));
+  if (name != "tcg")
+    return Fail(error, "-accel " + name +
+                           ": not available; Strobe is its own accelerator (binary translation), only tcg is "
+                           "accepted");
+  size_t start = value.find(',');
+  while (start != std::string::npos) {
+    const size_t at = value.find(',', start + 1);
+    const std::string part = value.substr(start + 1, at - start - 1);
+    const std::string key = part.substr(0, part.find('='));
+    if (key != "thread" && key != "tb-size" && key != "split-wx" && key != "one-insn-per-tb")
+      return Fail(error, "-accel tcg: unknown option '" + part + "'");
+    start = at;
+  }
+  return true;  // the tcg options tune QEMU's translator; Strobe's has its own (--engine, --jit-*)
+}
+
+bool ParseCpu(const std::string& value, std::string* info, std::string* error) {
+  const std::string model = value.substr(0, value.find(','));
+  if (model == "help" || model == "?") {
+    *info =
+        "Available CPUs:\n  24Kc       MIPS32r2, no FPU (the default)\n"
+        "QEMU's 24Kf (with an FPU) comes with issue 10.\n";
+    return true;
+  }
+  if (model == "24Kc") return true;
+  if (model == "24Kf")
+    return Fail(error, "-cpu 24Kf: not supported yet: the FPU comes with issue 10 (available: 24Kc)");
+  return Fail(error, "unsupported CPU model '" + value + "' (available: 24Kc; -cpu help lists them)");
+}
+
+bool ParseMachine(const std::string& value, std::string* info, std::string* error) {
+  const std::string name = value.substr(0, value.find(','));
+  if (name == "help" || name == "?") {
+    *info = "Supported machines are:\nmalta                MIPS Malta Core LV (default)\n";
+    return true;
+  }
+  if (name == "malta") return true;
+  return Fail(error, "unsupported machine '" + value + "' (only malta; -M help lists them)");
+}
+
+bool ParseName(const std::string& value, std::string* process_name, std::string* error) {
+  size_t start = 0;
+  bool first = true;
+  for (;;) {
+    const size_t at = value.find(',', start);
+    const std::string part = value.substr(start, at - start);
+    if (part.rfind("process=", 0) == 0) {
+      *process_name = part.substr(8);
+    } else if (part.rfind("guest=", 0) == 0 || part.rfind("debug-threads=", 0) == 0) {
+      // the guest's name (QEMU shows it in window titles and the monitor); thread names: nothing to do
+    } else if (!first || part.find('=') != std::string::npos) {
+      return Fail(error, "-name: unknown option '" + part + "' (NAME, guest=, process=, debug-threads=)");
+    }
+    first = false;
+    if (at == std::string::npos) return true;
+    start = at + 1;
+  }
+}
+
+bool ParseEchr(const std::string& value, uint8_t* out, std::string* error) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(value.c_str(), &end, 0);  // decimal or 0x.. hex, as QEMU
+  if (errno || end == value.c_str() || *end || v < 0 || v > 255)
+    return Fail(error, "bad -echr '" + value + "' (a key code 0-255, e.g. 20 or 0x14 for Ctrl-T)");
+  *out = static_cast<uint8_t>(v);
+  return true;
+}
+
+bool ParseSmp(const std::string& value, std::string* error) {
+  // -smp N or -smp cpus=N,...: every count given must be 1.
+  size_t start = 0;
+  for (;;) {
+    const size_t at = value.find(',', start);
+    const std::string part = value.substr(start, at - start);
+    const std::string n = part.substr(part.find('=') == std::string::npos ? 0 : part.find('=') + 1);
+    if (n != "1") return Fail(error, "unsupported -smp '" + value + "' (one CPU: SMP is not emulated)");
+    if (at == std::string::npos) return true;
+    start = at + 1;
+  }
+}
+
+}  // namespace strobe::tools::qemu

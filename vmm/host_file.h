@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// Reading a host file named on the command line (-kernel, -initrd, and later disks): the one helper every
+// file option goes through, so that directories, devices, FIFOs, unreadable and oversized files are all
+// refused the same way, with one line naming the file, before anything large is read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace strobe::vmm {
+
+// The largest guest RAM (QEMU's Malta takes up to 2 GiB): a kernel or initrd larger than this can never fit,
+// so it is refused before it is read.
+inline constexpr uint64_t kMaxGuestFileBytes = uint64_t{2} << 30;
+
+// Reads the whole of a regular file of at most max_bytes. false with *error set ("PATH: what is wrong",
+// one line) otherwise. Never throws, and never reads a file that is too large.
+bool ReadHostFile(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* out, std::string* error);
+
+// "3.0 GiB", "12.5 MiB", "512 bytes": sizes in messages.
+std::string HumanSize(uint64_t bytes);
+
+}  // namespace strobe::vmm
