@@ -11,9 +11,7 @@
 #   - every example gets STROBE_README_TIMEOUT seconds (default 1800) and ends with status 0 to pass;
 #   - stdin stays open (Strobe keeps running at the end of its input, as QEMU does); when the output shows
 #     the Linux guest's prompt "strobe:~# ", the script types `poweroff`, which ends the run with status 0;
-#   - STROBE_BENCH_QUICK=1 is set: bench/compare_qemu.sh and bench/boot_time.py then default to one short run;
-#   - placeholder file names the README uses for the reader's own files (vmlinuz, initrd.gz) stand for the
-#     Debian kernel and initramfs that tools/boot.sh fetched (.cache/linux).
+#   - STROBE_BENCH_QUICK=1 is set: bench/compare_qemu.sh and bench/boot_time.py then default to one short run.
 # Each example's output goes to a log; the last lines are shown when it fails.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +22,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --list) list=1; shift ;;
     --skip) [ $# -ge 2 ] || { echo "readme-examples: --skip needs a command" >&2; exit 2; }; skips+=("$2"); shift 2 ;;
-    -h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "readme-examples: unknown option $1" >&2; exit 2 ;;
     *) readme=$1; shift ;;
   esac
@@ -96,12 +94,8 @@ for ex in "${examples[@]}"; do
       continue 2
     fi
   done
-  cmd=$ex
-  # Placeholders for the reader's own kernel and initrd: the Debian ones boot.sh fetched.
-  cmd=$(sed -E 's#(^| )vmlinuz( |$)#\1.cache/linux/vmlinuz\2#g; s#(^| )initrd\.gz( |$)#\1.cache/linux/initramfs.cpio.gz\2#g' <<<"$cmd")
-  [ "$cmd" != "$ex" ] && echo "readme-examples: [$n] (placeholders: $cmd)"
   t0=$EPOCHREALTIME
-  if run_example "$n" "$cmd"; then
+  if run_example "$n" "$ex"; then
     echo "readme-examples: [$n] ok ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s): $ex"
   else
     echo "readme-examples: [$n] FAILED: $ex"
