@@ -123,7 +123,7 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
 // per unit of work after start-up. The jit engine's figure is also given as a ratio to the tiered one
 // (jit_vs_tiered), measured just before it in the same run: the engine that translates everything must be
 // at least as fast as the tiered one once both are warm.
-constexpr uint32_t kWarmScale = 6;
+constexpr uint32_t kWarmScale = 11;
 std::map<std::string, double> g_warm_tiered_seconds;
 
 double RunGuestOnce(const char* name, vmm::Engine engine, uint32_t scale, std::string* error) {
@@ -170,12 +170,12 @@ void BM_Warm(benchmark::State& state, const char* name, vmm::Engine engine) {
 #define STROBE_WARM_BENCHMARK(name)                                      \
   BENCHMARK_CAPTURE(BM_Warm, name##_tiered, #name, vmm::Engine::kTiered) \
       ->Name("Warm/" #name "/tiered")                                    \
-      ->Iterations(2)                                                    \
+      ->Iterations(3)                                                    \
       ->UseRealTime()                                                    \
       ->Unit(benchmark::kMillisecond);                                   \
   BENCHMARK_CAPTURE(BM_Warm, name##_jit, #name, vmm::Engine::kJit)       \
       ->Name("Warm/" #name "/jit")                                       \
-      ->Iterations(2)                                                    \
+      ->Iterations(3)                                                    \
       ->UseRealTime()                                                    \
       ->Unit(benchmark::kMillisecond)
 

@@ -87,5 +87,33 @@ TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
   EXPECT_EQ(m.vm().tier()->optimizer_stats().regions, 1u) << "only B's region should be recompiled";
 }
 
+// The jit engine's second tier re-forms a busy region from its busiest block (its first-tier regions hold
+// whatever was reachable from the first block that ran) and drops every first-tier region holding one of
+// the new region's blocks: otherwise the first-tier region keeps running its own copy of the loop through
+// its internal branch. Here the first-tier region starts at a prologue the loop never returns to.
+TEST(TierPolicy, JitSecondTierTakesOverTheHotLoop) {
+  auto mp = NewMachine(Engine::kJit);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  // prologue: addiu t0, zero, 0; nop; L: addiu v0, v0, 1; addiu t3, t3, -1; bne t3, zero, L; nop; wait
+  m.LoadCode(kCodePa, {Addiu(t0, zero, 0), Nop(), Addiu(v0, v0, 1), Addiu(t3, t3, -1), Bne(t3, zero, -3),
+                       Nop(), kWaitWord});
+  for (int i = 0; i < 40; ++i) {
+    m.cpu().gpr[t3] = 20000;
+    ASSERT_EQ(m.Run(kCode, 10'000'000), vmm::VmExit::kHalted);
+    m.vm().tier()->Drain(m.vm().interpreter(), /*second_tier=*/true);
+  }
+  const auto& blocks = m.vm().interpreter().blocks();
+  auto loop = blocks.find(kCodePa + 8);
+  ASSERT_NE(loop, blocks.end());
+  ASSERT_NE(loop->second->native_region, nullptr);
+  EXPECT_EQ(loop->second->native_region->region->opt_level, 1u) << "the loop should run optimised code";
+  for (const auto& cr : m.vm().tier()->Installed()) {
+    if (cr->region->opt_level > 0 || cr->region->page != kCodePa) continue;
+    for (const jit::RegionBlock& rb : cr->region->blocks)
+      EXPECT_NE(rb.offset, 8u) << "a first-tier region still holds the hot loop: " << cr->name;
+  }
+}
+
 }  // namespace
 }  // namespace strobe::test::jt

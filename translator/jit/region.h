@@ -22,6 +22,9 @@ struct RegionBlock {
   uint32_t offset = 0;
   BlockEnd end = BlockEnd::kFallThrough;
   std::vector<mips::DecodedInsn> ops;  // body, then the terminator (and delay slot for kBranch)
+  // Where the code counts this block's executions, or null. The jit engine's first tier counts them (its
+  // blocks never run interpreted, so this is its only profile) for the second tier to keep to hot code.
+  uint64_t* counter = nullptr;
 };
 
 // One exit's chaining cache: where it last went and the translated code there, valid for one epoch.

@@ -91,6 +91,7 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
     rb.offset = off;
     rb.end = EndOf(b->term);
     rb.ops = b->ops;
+    if (options_.eager && optimizer_) rb.counter = &b->exec_count;  // the second tier's profile
     insns += static_cast<unsigned>(rb.ops.size());
     Successors(rb, page, &work);  // those off the page are dropped above
     region->blocks.push_back(std::move(rb));
@@ -104,10 +105,11 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
 // limits. Only for kseg0/kseg1 code, where a page's neighbours in physical memory are its neighbours in
 // virtual memory; the lifter guards those paths with that test (Region::other_pages). In-page blocks the
 // region left out stay out (they were cold, or are another region's).
-void Tier::Span(interp::Interpreter& in, Region& r) {
-  const interp::Block* root = in.FindBlock(r.page | r.blocks.front().offset);
-  if (!root) return;
-  const uint64_t root_count = std::max<uint64_t>(root->exec_count, 1);  // eager: takes what it reaches
+void Tier::Span(interp::Interpreter& in, Region& r, bool take_all) {
+  uint64_t root_count = 1;  // the busiest block's count (take_all: everything reachable)
+  for (const RegionBlock& rb : r.blocks)
+    if (const interp::Block* b = in.FindBlock(r.page + rb.offset))
+      root_count = std::max(root_count, b->exec_count);
   // Stricter than Form: code on other pages joins when it runs at least a quarter as often as the root (a
   // call made on every pass), and at most kSpanInsns instructions of it, because LLVM's time grows faster
   // than the region and the first tier runs until the second one is ready.
@@ -128,9 +130,9 @@ void Tier::Span(interp::Interpreter& in, Region& r) {
     work.erase(work.begin());
     const uint32_t paddr = r.page + off;
     if (off < runtime::kPageSize || paddr >= kUnmappedBytes || !seen.insert(off).second) continue;
-    interp::Block* b = options_.eager ? in.BlockAt(paddr) : in.FindBlock(paddr);
+    interp::Block* b = take_all ? in.BlockAt(paddr) : in.FindBlock(paddr);
     if (!b || b->term == interp::Terminator::kBranchSplit) continue;
-    if (!options_.eager && b->exec_count * kColdFraction < root_count) continue;
+    if (!take_all && b->exec_count * kColdFraction < root_count) continue;
     RegionBlock rb;
     rb.offset = off;
     rb.end = EndOf(b->term);
@@ -143,6 +145,51 @@ void Tier::Span(interp::Interpreter& in, Region& r) {
     Successors(rb, r.page, &work);
     r.blocks.push_back(std::move(rb));
   }
+}
+
+// The blocks the second tier recompiles for a busy first-tier region. A tiered region holds hot code only
+// (Form: rooted at the block that got hot, hot successors only) and goes whole. The jit engine's regions
+// hold whatever was reachable from the first block that ran, so a hot loop is often split between two of
+// them and bounces from one to the other on every pass (compress: 57 M region entries against 3 M tiered).
+// Their code counts each block's executions instead, and the second tier re-forms the region as the tiered
+// engine would have: from the busiest block, through successors on the page that ran at least
+// 1/kColdFraction as often, whichever first-tier region holds them and no optimised region does. Nothing when
+// only cold blocks are left unoptimised.
+std::vector<RegionBlock> Tier::SecondTierBlocks(interp::Interpreter& in, const Region& r) const {
+  if (!r.blocks.front().counter) return r.blocks;
+  auto optimised = [&](uint32_t paddr) {
+    CompiledRegion* holder = nullptr;
+    return EntryFor(paddr, &holder) && holder->region->opt_level >= options_.optimize_level;
+  };
+  constexpr uint64_t kColdFraction = 32;
+  const RegionBlock* busiest = nullptr;
+  uint64_t hottest = 0;
+  for (const RegionBlock& rb : r.blocks) {
+    hottest = std::max(hottest, *rb.counter);
+    if (!optimised(r.page | rb.offset) && (!busiest || *rb.counter > *busiest->counter)) busiest = &rb;
+  }
+  if (!busiest || *busiest->counter * kColdFraction < hottest) return {};
+  const uint64_t root_count = std::max<uint64_t>(*busiest->counter, 1);
+  std::vector<RegionBlock> out;
+  std::vector<uint32_t> work = {busiest->offset};
+  std::unordered_set<uint32_t> seen;
+  unsigned insns = 0;
+  while (!work.empty() && out.size() < options_.max_blocks && insns < options_.max_insns) {
+    const uint32_t off = work.front();
+    work.erase(work.begin());
+    if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
+    const interp::Block* b = in.FindBlock(r.page | off);
+    if (!b || b->term == interp::Terminator::kBranchSplit) continue;
+    if (!out.empty() && (b->exec_count * kColdFraction < root_count || optimised(r.page | off))) continue;
+    RegionBlock rb;
+    rb.offset = off;
+    rb.end = EndOf(b->term);
+    rb.ops = b->ops;
+    insns += static_cast<unsigned>(rb.ops.size());
+    Successors(rb, r.page, &work);
+    out.push_back(std::move(rb));
+  }
+  return out;
 }
 
 bool Tier::Covered(uint32_t paddr) const {
@@ -170,10 +217,23 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
   }
   for (const auto& [other, generation] : cr->region->other_pages) spanned_by_[other].insert(page);
   auto& list = installed_[page];
-  if (cr->region->opt_level > 0) {  // a re-optimized region replaces its first-tier original
+  if (cr->region->opt_level > 0) {
+    // A re-optimised region replaces its first-tier original (same root). The jit engine's second tier
+    // re-forms regions (SecondTierBlocks), so it replaces every first-tier region holding one of its blocks:
+    // left installed, such a region kept running its own copy of the hot loop through its internal
+    // branches (hash: its hottest block ran 15 M times in first-tier code beside an optimised copy). Their
+    // other, colder blocks are compiled again when they next run.
     const uint32_t root = cr->region->blocks.front().offset;
+    std::unordered_set<uint32_t> offsets;
+    for (const RegionBlock& rb : cr->region->blocks) offsets.insert(rb.offset);
+    auto replaced = [&](const Region& old) {
+      if (old.opt_level >= cr->region->opt_level) return false;
+      if (!options_.eager) return old.blocks.front().offset == root;
+      return std::any_of(old.blocks.begin(), old.blocks.end(),
+                         [&](const RegionBlock& rb) { return offsets.count(rb.offset) != 0; });
+    };
     for (auto it = list.begin(); it != list.end();) {
-      if ((*it)->region->opt_level < cr->region->opt_level && (*it)->region->blocks.front().offset == root) {
+      if (replaced(*(*it)->region)) {
         zombies_.push_back(std::move(*it));  // may be running: freed after the slice
         it = list.erase(it);
       } else {
@@ -209,7 +269,7 @@ void Tier::CompileNow(interp::Interpreter& in, const interp::Block& b) {
     return;
   }
   // The jit engine at an optimising level compiles in the second tier's shape, spanning pages too.
-  if (options_.span_pages && options_.compile.opt_level >= 1) Span(in, *r);
+  if (options_.span_pages && options_.compile.opt_level >= 1) Span(in, *r, /*take_all=*/true);
   std::vector<std::unique_ptr<Region>> batch;
   batch.push_back(std::move(r));
   auto done = engine_.Compile(std::move(batch));
@@ -243,16 +303,21 @@ void Tier::Poll(interp::Interpreter& in) {
   std::sort(busy.begin(), busy.end(),
             [](const Region* a, const Region* b) { return a->entries > b->entries; });
   for (Region* r : busy) {
+    r->reoptimizing = true;
     auto again = std::make_unique<Region>();
     again->page = r->page;
     again->generation = r->generation;
-    again->blocks = r->blocks;
+    again->blocks = SecondTierBlocks(in, *r);
+    if (again->blocks.empty()) {  // its hot code is optimised: look again after optimize_after entries
+      r->reoptimizing = false;
+      r->reopt_base = r->entries;
+      continue;
+    }
     again->opt_level = options_.optimize_level;
     again->entries = r->entries - r->reopt_base;  // its priority in the queue
     again->reopt_base = r->entries;
     again->source = r;
-    if (options_.span_pages) Span(in, *again);
-    r->reoptimizing = true;
+    if (options_.span_pages) Span(in, *again, /*take_all=*/false);
     ++stats_.reoptimized;
     optimizer_->Submit(std::move(again));
   }

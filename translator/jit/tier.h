@@ -81,7 +81,8 @@ class Tier {
 
  private:
   std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
-  void Span(interp::Interpreter& in, Region& r);
+  void Span(interp::Interpreter& in, Region& r, bool take_all);
+  std::vector<RegionBlock> SecondTierBlocks(interp::Interpreter& in, const Region& r) const;
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
   void PruneSecondTier();

@@ -195,8 +195,9 @@ class Lifter {
     return call;
   }
 
-  void CountEntry() {
-    llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&region_.entries)), ptr_);
+  void CountEntry() { Increment(&region_.entries); }
+  void Increment(const uint64_t* count) {
+    llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(count)), ptr_);
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
   }
 
@@ -889,6 +890,7 @@ class Lifter {
     cur_block_ = Signed(blk.offset);
     b_.SetInsertPoint(block_bb_[blk.offset]);
     reuse_.StartBlock(cur_block_);
+    if (blk.counter) Increment(blk.counter);
     Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
     size_t body = blk.ops.size();
     if (blk.end == BlockEnd::kBranch) body -= 2;
