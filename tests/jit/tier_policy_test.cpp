@@ -59,14 +59,16 @@ void RunLoops(TestMachine& m, uint32_t code_pa, int runs) {
 }
 
 // Two loops become busy enough for the second tier while it is held; then only loop B keeps running. At
-// the next prune loop A's queued recompile leaves the queue (it cooled down) and B's stays.
+// the next prune loop A's queued recompile leaves the queue (it cooled down) and B's stays. The test
+// prunes by hand (the automatic interval is an hour), with a bar of 10,000 instructions an interval.
 TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
   auto mp = NewMachine(Engine::kTiered);
   TestMachine& m = *mp;
   InstallHaltHandlers(m);
   jit::Tier& tier = *m.vm().tier();
   tier.HoldSecondTier(true);
-  tier.set_prune_interval(std::chrono::milliseconds(0));
+  tier.set_prune_interval(std::chrono::hours(1));
+  tier.set_busy_insns(10'000);
   constexpr uint32_t kLoopA = kCodePa, kLoopB = kCodePa + 0x2000;
   m.LoadCode(kLoopA, CountLoop().words());
   m.LoadCode(kLoopB, CountLoop().words());
@@ -78,7 +80,10 @@ TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
   const uint64_t sent = Stats(m).reoptimized;
   ASSERT_GE(sent, 2u) << "both loops should have been sent to the second tier";
 
-  RunLoops(m, kLoopB, 40);  // only B runs now; the tier polls (and prunes) many times meanwhile
+  tier.PruneSecondTierNow();  // both ran since they were queued: both stay
+  EXPECT_EQ(Stats(m).reoptimize_pruned, 0u);
+  RunLoops(m, kLoopB, 40);  // only B runs now
+  tier.PruneSecondTierNow();
   EXPECT_EQ(Stats(m).reoptimize_pruned, 1u) << "loop A's recompile should have left the queue, B's not";
   EXPECT_EQ(Stats(m).reoptimized, sent) << "nothing new became busy";
 

@@ -289,14 +289,19 @@ void Tier::Poll(interp::Interpreter& in) {
   for (auto& cr : optimizer_->TakeFinished()) Install(in, std::move(cr));
   // Every few slices, send regions that became busy to the optimizing compiler (once each), the busiest
   // first: the second tier's queue is long at start-up, and the hottest loop should not wait behind it.
-  if (++polls_ % 16) return;
   PruneSecondTier();
+  if (++polls_ % 16) return;
+  // Busy: optimize_after entries in all, and entered at the still-busy rate since the last scan, so that
+  // code an idle guest runs now and then (timer ticks) does not crawl over the bar and get compiled.
+  const uint64_t min_recent = StillBusy(&last_scan_);
   std::vector<Region*> busy;
   for (auto& [page, list] : installed_) {
     for (auto& cr : list) {
       Region& r = *cr->region;
+      const uint64_t recent = r.entries - r.scan_base;
+      r.scan_base = r.entries;
       if (r.opt_level < options_.optimize_level && r.entries - r.reopt_base >= options_.optimize_after &&
-          !r.reoptimizing)
+          Work(r, recent) >= min_recent && !r.reoptimizing)
         busy.push_back(&r);
     }
   }
@@ -326,14 +331,30 @@ void Tier::Poll(interp::Interpreter& in) {
 // The second tier's queue keeps only regions that are still busy. At start-up it fills with code that ran
 // hot once (the boot's decompressor, initcalls) faster than a low-priority thread can compile it; left
 // alone it went on compiling for 90 s after the boot, 65-70% of a core while the guest sat idle. So every
-// prune interval (250 ms) a queued region stays only if the code it replaces was entered optimize_after /
-// kStillBusyDivisor times since the last look (that count becomes its priority); the others leave the
-// queue, and their source is sent again once it earns another optimize_after entries.
-void Tier::PruneSecondTier() {
+// prune interval (250 ms) a queued region stays only if the code it replaces ran busy_insns_ guest
+// instructions an interval since the last look (estimated from its entries; the entry count becomes its
+// priority); the others leave the queue, and their source is sent again once it is busy again. The bar is
+// a rate of work, not a count of entries: an idle guest's timer tick enters some kernel regions a few
+// thousand times a second, and an O1 compile of one (0.2-0.8 s of CPU for a large region) would take
+// minutes to pay back; and a look seconds after the last one must not count the boot's entries as recent.
+uint64_t Tier::Work(const Region& r, uint64_t entries) {
+  size_t insns = 0;
+  for (const RegionBlock& rb : r.blocks) insns += rb.ops.size();
+  return entries * std::max<uint64_t>(insns / std::max<size_t>(r.blocks.size(), 1), 1);
+}
+
+uint64_t Tier::StillBusy(std::chrono::steady_clock::time_point* since) const {
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_prune_ < prune_interval_) return;
-  last_prune_ = now;
-  const uint64_t still_busy = std::max<uint64_t>(options_.optimize_after / kStillBusyDivisor, 1);
+  const double intervals = prune_interval_.count() > 0 ? std::chrono::duration<double>(now - *since) /
+                                                             std::chrono::duration<double>(prune_interval_)
+                                                       : 1.0;
+  *since = now;
+  return std::max<uint64_t>(static_cast<uint64_t>(static_cast<double>(busy_insns_) * intervals), 1);
+}
+
+void Tier::PruneSecondTier(bool now) {
+  if (!optimizer_ || (!now && std::chrono::steady_clock::now() - last_prune_ < prune_interval_)) return;
+  const uint64_t still_busy = now ? busy_insns_ : StillBusy(&last_prune_);
   optimizer_->Prune([&](Region& again) {
     Region* source = nullptr;
     auto it = installed_.find(again.page);
@@ -342,7 +363,7 @@ void Tier::PruneSecondTier() {
         if (cr->region.get() == again.source) source = cr->region.get();
     if (!source) return false;  // dropped meanwhile: the result would be stale
     const uint64_t recent = source->entries - again.reopt_base;
-    if (recent < still_busy) {
+    if (Work(*source, recent) < still_busy) {
       source->reoptimizing = false;
       source->reopt_base = source->entries;
       ++stats_.reoptimize_pruned;

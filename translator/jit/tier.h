@@ -78,6 +78,9 @@ class Tier {
     if (optimizer_) optimizer_->Hold(held);
   }
   void set_prune_interval(std::chrono::milliseconds interval) { prune_interval_ = interval; }
+  void set_busy_insns(uint64_t per_interval) { busy_insns_ = per_interval; }
+  // Prune the second tier's queue now, as if one interval had passed since the last prune.
+  void PruneSecondTierNow() { PruneSecondTier(/*now=*/true); }
 
  private:
   std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
@@ -85,15 +88,20 @@ class Tier {
   std::vector<RegionBlock> SecondTierBlocks(interp::Interpreter& in, const Region& r) const;
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
-  void PruneSecondTier();
+  void PruneSecondTier(bool now = false);
 
   TierOptions options_;
   Engine engine_;
   std::unique_ptr<Engine> optimizer_;  // the second tier's compiler (its own thread and codegen level)
   uint64_t polls_ = 0;
   std::chrono::milliseconds prune_interval_{250};
-  static constexpr uint64_t kStillBusyDivisor = 4;  // still busy: optimize_after / 4 entries an interval
-  std::chrono::steady_clock::time_point last_prune_{};
+  uint64_t busy_insns_ = 1'000'000;  // still busy: guest instructions a prune interval (4 M a second)
+  std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();
+  // Guest instructions a region must have run since *since to count as still busy, and *since = now.
+  uint64_t StillBusy(std::chrono::steady_clock::time_point* since) const;
+  // Guest instructions that many entries into a region ran, about (its instructions per block).
+  static uint64_t Work(const Region& r, uint64_t entries);
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page
