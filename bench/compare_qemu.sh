@@ -9,7 +9,7 @@
 #              start-up (about 0.03 s for QEMU, 0.01 s for Strobe) stays small against the work
 #   --out DIR  where the results go (default: bench/results/ in this tree, ignored by git)
 #   BUILD_DIR  CMake build directory with strobe and guests/ (default: build beside this script's parent)
-#   GUEST      guest names (default: alu_loop memrand calls compress tlbmiss checksum sort hash)
+#   GUEST      guest names (default: alu_loop memrand calls compress codegen tlbmiss checksum sort hash)
 # Output: a table on stdout, DIR/compare.csv, and compare.png beside it (Debian's python3-matplotlib, which
 # tools/setup-deps.sh installs). Exit status 1 when a guest did not print "<name>: done" under some runner.
 # STROBE_BENCH_QUICK=1 (tools/readme-examples.sh sets it) makes the defaults one run at scale 1.
@@ -36,7 +36,7 @@ src_root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src_root/build}
 [ $# -gt 0 ] && shift
 guests=("$@")
-[ ${#guests[@]} -gt 0 ] || guests=(alu_loop memrand calls compress tlbmiss checksum sort hash)
+[ ${#guests[@]} -gt 0 ] || guests=(alu_loop memrand calls compress codegen tlbmiss checksum sort hash)
 
 strobe=$build/strobe
 gdir=$build/guests
@@ -51,30 +51,45 @@ results=$(cd "$results" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# run_once NAME OUTFILE CMD...: runs CMD once; ELAPSED = wall seconds. Fails unless it prints "NAME: done".
+# children_cpu VAR: VAR = user + system CPU seconds of this shell's waited-for children so far (bash's
+# `times`, run in this shell: in a $(...) subshell it would see only the subshell's children).
+children_cpu() {
+  times >"$tmp/times"
+  printf -v "$1" '%s' "$(tail -n 1 "$tmp/times" |
+    awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); s += p[1] * 60 + p[2] } printf "%.3f", s }')"
+}
+
+# run_once NAME OUTFILE CMD...: runs CMD once; ELAPSED = wall seconds, CPU = its CPU seconds (all threads:
+# what a host running several VMs per core pays). Fails unless it prints "NAME: done".
 run_once() {
   local name=$1 out=$2
   shift 2
-  local t0=$EPOCHREALTIME rc=0
+  local t0=$EPOCHREALTIME c0 c1 rc=0
+  children_cpu c0
   timeout "$limit" "$@" </dev/null >"$out" 2>"$out.err" || rc=$?
   local t1=$EPOCHREALTIME
+  children_cpu c1
   ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  CPU=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')
   [ "$rc" -eq 0 ] && tr -d '\r' <"$out" | grep -x "$name: done" >/dev/null
 }
 
-# best_of NAME OUTFILE CMD...: BEST = the smallest wall time of $runs runs, or empty when a run failed.
+# best_of NAME OUTFILE CMD...: BEST = the smallest wall time of $runs runs and BEST_CPU that run's CPU time,
+# or empty when a run failed.
 best_of() {
   local name=$1 out=$2
   shift 2
-  BEST=
+  BEST= BEST_CPU=
   for ((i = 0; i < runs; i++)); do
     if ! run_once "$name" "$out" "$@"; then
       echo "  $name: FAILED (non-zero exit, timeout, or no \"$name: done\" line): $*" >&2
       tail -n 3 "$out" "$out.err" >&2 || true
-      BEST=
+      BEST= BEST_CPU=
       return 1
     fi
-    if [ -z "$BEST" ] || awk -v a="$ELAPSED" -v b="$BEST" 'BEGIN { exit !(a < b) }'; then BEST=$ELAPSED; fi
+    if [ -z "$BEST" ] || awk -v a="$ELAPSED" -v b="$BEST" 'BEGIN { exit !(a < b) }'; then
+      BEST=$ELAPSED BEST_CPU=$CPU
+    fi
   done
 }
 
@@ -84,7 +99,7 @@ echo "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); best o
 [ -n "$qemu" ] && echo "qemu: $("$qemu" --version | head -n 1)" || echo "qemu: qemu-system-mipsel not installed: QEMU columns stay empty"
 
 csv=$results/compare.csv
-echo "guest,guest_insns,native_s,strobe_s,qemu_s,strobe_over_qemu,strobe_over_native,strobe_wall_mips,interp_s,interp_over_strobe" >"$csv"
+echo "guest,guest_insns,native_s,strobe_s,qemu_s,strobe_over_qemu,strobe_over_native,strobe_wall_mips,interp_s,interp_over_strobe,strobe_cpu_s,qemu_cpu_s,strobe_cpu_over_qemu" >"$csv"
 status=0
 rows=()
 for g in "${guests[@]}"; do
@@ -94,7 +109,7 @@ for g in "${guests[@]}"; do
     status=1
     continue
   fi
-  native_s= strobe_s= qemu_s= insns= interp_s=
+  native_s= strobe_s= qemu_s= insns= interp_s= strobe_cpu= qemu_cpu=
 
   # strobe_s: the default engine (tiered); interp_s: the interpreter alone, for the tier speed-up.
   if best_of "$g" "$tmp/$g.interp" "$strobe" run -kernel "$elf" -append "scale=$scale" -nographic -no-reboot --engine interp; then
@@ -103,14 +118,14 @@ for g in "${guests[@]}"; do
     status=1
   fi
   if best_of "$g" "$tmp/$g.strobe" "$strobe" run -kernel "$elf" -append "scale=$scale" -nographic -no-reboot --stats; then
-    strobe_s=$BEST
+    strobe_s=$BEST strobe_cpu=$BEST_CPU
     insns=$(sed -n 's/.* \([0-9][0-9]*\) instructions .*/\1/p' "$tmp/$g.strobe.err" | tail -n 1)
   else
     status=1
   fi
   if [ -n "$qemu" ]; then
     if best_of "$g" "$tmp/$g.qemu" "$qemu" -M malta -m 256 -nographic -no-reboot -net none -vga none -kernel "$elf" -append "scale=$scale"; then
-      qemu_s=$BEST
+      qemu_s=$BEST qemu_cpu=$BEST_CPU
     else
       status=1
     fi
@@ -124,21 +139,23 @@ for g in "${guests[@]}"; do
   mips=
   [ -n "$insns" ] && [ -n "$strobe_s" ] && mips=$(awk -v n="$insns" -v t="$strobe_s" 'BEGIN { printf "%.0f", n / t / 1e6 }')
   si=$(ratio "$interp_s" "$strobe_s")
-  echo "$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips,$interp_s,$si" >>"$csv"
-  rows+=("$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips,$interp_s,$si")
+  cq=$(ratio "$strobe_cpu" "$qemu_cpu")
+  echo "$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips,$interp_s,$si,$strobe_cpu,$qemu_cpu,$cq" >>"$csv"
+  rows+=("$g,$insns,$native_s,$strobe_s,$qemu_s,$sq,$sn,$mips,$interp_s,$si,$strobe_cpu,$qemu_cpu,$cq")
 done
 
 echo
-printf '%-10s %12s %9s %9s %9s %9s %13s %15s %14s %12s\n' guest guest_insns native_s interp_s strobe_s qemu_s \
-  strobe/qemu strobe/native interp/strobe strobe_MIPS
+printf '%-10s %12s %9s %9s %9s %9s %12s %10s %8s %9s %12s %12s\n' guest guest_insns native_s interp_s strobe_s qemu_s \
+  strobe/qemu strobe_cpu qemu_cpu cpu_ratio strobe/native interp/strobe
 for r in "${rows[@]}"; do
-  IFS=, read -r g n ns ss qs sq sn mips is si <<<"$r"
-  printf '%-10s %12s %9s %9s %9s %9s %13s %15s %14s %12s\n' "$g" "${n:--}" "${ns:--}" "${is:--}" "${ss:--}" "${qs:--}" \
-    "${sq:--}" "${sn:--}" "${si:--}" "${mips:--}"
+  IFS=, read -r g n ns ss qs sq sn mips is si sc qc cq <<<"$r"
+  printf '%-10s %12s %9s %9s %9s %9s %12s %10s %8s %9s %12s %12s\n' "$g" "${n:--}" "${ns:--}" "${is:--}" "${ss:--}" \
+    "${qs:--}" "${sq:--}" "${sc:--}" "${qc:--}" "${cq:--}" "${sn:--}" "${si:--}"
 done
 echo
 echo "strobe = the default tiered engine; interp/strobe = its speed-up over the interpreter alone."
-echo "strobe/qemu > 1: Strobe is slower than QEMU. Times include process start-up; strobe_MIPS = guest_insns / strobe_s."
+echo "strobe/qemu > 1: Strobe is slower than QEMU (wall). strobe_cpu, qemu_cpu: CPU seconds (user + system, all"
+echo "threads) of the best-wall run; cpu_ratio = strobe_cpu / qemu_cpu. Times include process start-up."
 echo "csv: $csv"
 
 # Debian's python3-matplotlib lives under /usr/bin/python3 (a python3 earlier in PATH may lack it).
