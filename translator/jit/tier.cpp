@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "runtime/soft_tlb.h"
@@ -71,33 +72,45 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
   auto region = std::make_unique<Region>();
   region->page = page;
   region->generation = generation_[page];
+  uint64_t root_count = 1;
+  constexpr uint64_t kColdFraction = 32;
+  region->blocks = Grow(in, page, root_offset, options_.eager, [&](const interp::Block& b, bool root) {
+    if (root) {
+      root_count = std::max<uint64_t>(b.exec_count, 1);
+      return true;
+    }
+    return !Covered(b.paddr) && (options_.eager || b.exec_count * kColdFraction >= root_count);
+  });
+  if (region->blocks.empty()) return nullptr;
+  if (options_.eager && optimizer_)  // the second tier's profile (SecondTierBlocks)
+    for (RegionBlock& rb : region->blocks) rb.counter = &in.FindBlock(page | rb.offset)->exec_count;
+  return region;
+}
+
+// The blocks of a page reachable from root_offset through fall-throughs and direct branches that accept()
+// takes (it is told which block is the root), up to the size limits; build: decode blocks that have not run
+// yet (the jit engine). Blocks whose delay slot lies on the next page stay with the interpreter.
+std::vector<RegionBlock> Tier::Grow(interp::Interpreter& in, uint32_t page, uint32_t root_offset, bool build,
+                                    const std::function<bool(const interp::Block&, bool)>& accept) const {
+  std::vector<RegionBlock> out;
   std::vector<uint32_t> work = {root_offset};
   std::unordered_set<uint32_t> seen;
   unsigned insns = 0;
-  uint64_t root_count = 1;
-  constexpr uint64_t kColdFraction = 32;
-  while (!work.empty() && region->blocks.size() < options_.max_blocks && insns < options_.max_insns) {
-    uint32_t off = work.front();
+  while (!work.empty() && out.size() < options_.max_blocks && insns < options_.max_insns) {
+    const uint32_t off = work.front();
     work.erase(work.begin());
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
-    interp::Block* b = options_.eager ? in.BlockAt(page | off) : in.FindBlock(page | off);
-    if (!b || b->term == interp::Terminator::kBranchSplit) continue;
-    if (region->blocks.empty()) {
-      root_count = std::max<uint64_t>(b->exec_count, 1);
-    } else if (Covered(page | off) || (!options_.eager && b->exec_count * kColdFraction < root_count)) {
-      continue;
-    }
+    const interp::Block* b = build ? in.BlockAt(page | off) : in.FindBlock(page | off);
+    if (!b || b->term == interp::Terminator::kBranchSplit || !accept(*b, out.empty())) continue;
     RegionBlock rb;
     rb.offset = off;
     rb.end = EndOf(b->term);
     rb.ops = b->ops;
-    if (options_.eager && optimizer_) rb.counter = &b->exec_count;  // the second tier's profile
     insns += static_cast<unsigned>(rb.ops.size());
     Successors(rb, page, &work);  // those off the page are dropped above
-    region->blocks.push_back(std::move(rb));
+    out.push_back(std::move(rb));
   }
-  if (region->blocks.empty()) return nullptr;
-  return region;
+  return out;
 }
 
 // Second tier: the region grows into hot code on other pages that its blocks reach by fall-through,
@@ -170,26 +183,9 @@ std::vector<RegionBlock> Tier::SecondTierBlocks(interp::Interpreter& in, const R
   }
   if (!busiest || *busiest->counter * kColdFraction < hottest) return {};
   const uint64_t root_count = std::max<uint64_t>(*busiest->counter, 1);
-  std::vector<RegionBlock> out;
-  std::vector<uint32_t> work = {busiest->offset};
-  std::unordered_set<uint32_t> seen;
-  unsigned insns = 0;
-  while (!work.empty() && out.size() < options_.max_blocks && insns < options_.max_insns) {
-    const uint32_t off = work.front();
-    work.erase(work.begin());
-    if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
-    const interp::Block* b = in.FindBlock(r.page | off);
-    if (!b || b->term == interp::Terminator::kBranchSplit) continue;
-    if (!out.empty() && (b->exec_count * kColdFraction < root_count || optimised(r.page | off))) continue;
-    RegionBlock rb;
-    rb.offset = off;
-    rb.end = EndOf(b->term);
-    rb.ops = b->ops;
-    insns += static_cast<unsigned>(rb.ops.size());
-    Successors(rb, r.page, &work);
-    out.push_back(std::move(rb));
-  }
-  return out;
+  return Grow(in, r.page, busiest->offset, /*build=*/false, [&](const interp::Block& b, bool root) {
+    return root || (b.exec_count * kColdFraction >= root_count && !optimised(b.paddr));
+  });
 }
 
 bool Tier::Covered(uint32_t paddr) const {

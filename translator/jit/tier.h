@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
@@ -84,6 +85,8 @@ class Tier {
 
  private:
   std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
+  std::vector<RegionBlock> Grow(interp::Interpreter& in, uint32_t page, uint32_t root_offset, bool build,
+                                const std::function<bool(const interp::Block&, bool)>& accept) const;
   void Span(interp::Interpreter& in, Region& r, bool take_all);
   std::vector<RegionBlock> SecondTierBlocks(interp::Interpreter& in, const Region& r) const;
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
