@@ -16,12 +16,18 @@ uint64_t RegionsCompiled(TestMachine& m) {
 // The self-patching loop rewrites its own increment on each of its 40 passes. Compiling before every run,
 // the jit engine compiled the page's region 40 times; it must stop after a few rewrites and interpret the
 // page (with the same results).
-TEST(TierPolicy, JitStopsRecompilingAPageThatKeepsBeingRewritten) {
+std::unique_ptr<TestMachine> SelfPatchedUnderJit() {
   auto mp = NewMachine(Engine::kJit);
   TestMachine& m = *mp;
   InstallHaltHandlers(m);
   m.cpu().gpr[t0] = kCode + 8;
   ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Nop(), Sw(t2, 0, t0)));
+  return mp;
+}
+
+TEST(TierPolicy, JitStopsRecompilingAPageThatKeepsBeingRewritten) {
+  auto mp = SelfPatchedUnderJit();
+  TestMachine& m = *mp;
   EXPECT_GE(Stats(m).regions_dropped, 3u) << "the first rewrites still drop translated code";
   EXPECT_LE(RegionsCompiled(m), 8u) << "recompiled at every rewrite";
 }
@@ -29,11 +35,8 @@ TEST(TierPolicy, JitStopsRecompilingAPageThatKeepsBeingRewritten) {
 // A page that fell back to the tiered policy is compiled before it runs again after a reboot: reloading
 // the image is not the guest rewriting its code.
 TEST(TierPolicy, JitCompilesEagerlyAgainAfterAFlush) {
-  auto mp = NewMachine(Engine::kJit);
+  auto mp = SelfPatchedUnderJit();
   TestMachine& m = *mp;
-  InstallHaltHandlers(m);
-  m.cpu().gpr[t0] = kCode + 8;
-  ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Nop(), Sw(t2, 0, t0)));
   ASSERT_FALSE(m.vm().tier()->WantsEager(kCodePa));
 
   m.vm().interpreter().FlushAll();

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "tests/support/cli_expect.h"
 #include "tests/support/elf_builder.h"
 #include "tests/support/process.h"
 #include "vmm/vm.h"
@@ -42,16 +43,6 @@ std::string TempPath(const std::string& name) {
 std::string ReadAll(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-// One line on stderr, starting "strobe: ", containing `needle`, and the given status; no crash, no hang.
-void ExpectOneLineFailure(const ProcessResult& r, const std::string& needle, int code = 1) {
-  EXPECT_FALSE(r.timed_out);
-  EXPECT_EQ(r.signal, 0) << "crashed: " << r.err;
-  EXPECT_EQ(r.exit_code, code) << r.err;
-  EXPECT_EQ(r.err.rfind("strobe: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 // --- Item 1: every file option refuses what is not a readable regular file of sane size ---
