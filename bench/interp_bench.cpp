@@ -126,6 +126,7 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
 // everything must be at least as fast as the tiered one once both are warm.
 constexpr double kWarmSeconds = 2.0;
 std::map<std::string, double> g_warm_tiered_seconds;
+std::map<std::string, uint32_t> g_warm_scale;
 
 double RunGuestOnce(const char* name, vmm::Engine engine, uint32_t scale, std::string* error) {
   vmm::VmConfig cfg;
@@ -152,7 +153,9 @@ double RunGuestOnce(const char* name, vmm::Engine engine, uint32_t scale, std::s
 void BM_Warm(benchmark::State& state, const char* name, vmm::Engine engine) {
   double marginal = 0;
   std::string error;
-  uint32_t scale = 0;
+  // The tiered run picks the scale and the jit run uses the same one, so both measure the same work.
+  uint32_t& scale = g_warm_scale[name];
+  if (engine == vmm::Engine::kTiered) scale = 0;
   for (auto _ : state) {
     const double one = RunGuestOnce(name, engine, 1, &error);
     if (!scale && one > 0) scale = static_cast<uint32_t>(std::clamp(kWarmSeconds / one, 11.0, 400.0));
