@@ -38,6 +38,7 @@ constexpr uint64_t kOffUnmappedRead = offsetof(CpuState, unmapped_read);
 constexpr uint64_t kOffUnmappedWrite = offsetof(CpuState, unmapped_write);
 constexpr uint64_t kOffHi = offsetof(CpuState, hi);
 constexpr uint64_t kOffLo = offsetof(CpuState, lo);
+constexpr uint64_t kOffBranchTaken = offsetof(CpuState, branch_taken);
 constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
 constexpr uint64_t kOffTagRead = offsetof(runtime::SoftTlbEntry, read);
 constexpr uint64_t kOffTagWrite = offsetof(runtime::SoftTlbEntry, write);
@@ -852,6 +853,13 @@ class Lifter {
         o.taken = b_.getTrue();
         o.dynamic_target = Gpr(d.rs);  // read before the link is written
         SetGpr(d.rd, Pc(off + 8));
+        break;
+      case Opcode::BC1F:
+      case Opcode::BC1T:
+      case Opcode::BC1FL:
+      case Opcode::BC1TL:  // the handler checks CU1 (and may raise) and records the outcome
+        Step(d, off, false);
+        o.taken = b_.CreateTrunc(b_.CreateLoad(i8_, Field(kOffBranchTaken)), i1_);
         break;
       default: break;
     }
