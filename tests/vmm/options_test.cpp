@@ -174,9 +174,9 @@ TEST(RunOptions, LogItemsAndInfoRequests) {
   EXPECT_NE(Parse({"-version"}).info.find("Strobe emulator version"), std::string::npos);
 }
 
-// -cpu picks the model: 24Kc (no FPU) stays the default until the 24Kf has passed the Linux checks.
+// -cpu picks the model; the 24Kf is the default, as on QEMU's Malta.
 TEST(RunOptions, CpuSelectsTheModel) {
-  EXPECT_EQ(Parse({}).vm.cpu_model, runtime::CpuModel::k24Kc);
+  EXPECT_EQ(Parse({}).vm.cpu_model, runtime::CpuModel::k24Kf);
   EXPECT_EQ(Parse({"-cpu", "24Kf"}).vm.cpu_model, runtime::CpuModel::k24Kf);
   EXPECT_EQ(Parse({"-cpu", "24Kc"}).vm.cpu_model, runtime::CpuModel::k24Kc);
 }

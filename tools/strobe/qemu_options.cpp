@@ -122,8 +122,9 @@ bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* i
   const std::string name = value.substr(0, value.find(','));
   if (name == "help" || name == "?") {
     *info =
-        "Available CPUs:\n  24Kc       MIPS32r2, no FPU (the default; the kernel emulates floating point)\n"
-        "  24Kf       MIPS32r2 with a 64-bit FPU (single, double, word and long formats)\n";
+        "Available CPUs:\n  24Kf       MIPS32r2 with a 64-bit FPU (single, double, word and long formats; "
+        "the default)\n"
+        "  24Kc       MIPS32r2, no FPU (the kernel emulates floating point)\n";
     return true;
   }
   if (name == "24Kc") {
