@@ -6,7 +6,14 @@
 namespace strobe::runtime {
 
 namespace {
-constexpr uint32_t kStatusWritable = 0x1040FF1Fu;  // CU0, BEV, IM7..0, KSU, ERL, EXL, IE (no CU1: no FPU)
+// Status: the 24Kc's writable bits are Cp0::status_writable's default. With the 24Kf's FPU also CU1 and FR,
+// as in QEMU's 24Kf (Status_rw_bitmask 0x3678FF1F against the 24Kc's 0x1278FF1F: the two differ in exactly
+// these bits).
+constexpr uint32_t kStatusFpuWritable = st::CU1 | st::FR;
+constexpr uint32_t kConfig1Fp = 1u << 0;
+// FIR of QEMU's 24Kf: F64, L, W, D, S and ProcessorID 0x93 with revision 0. A real 24Kf also reports its
+// revision in bits 7:0 and no 3D or PS (as here); software tests only the format bits and F64.
+constexpr uint32_t kFir24Kf = (1u << 22) | (1u << 21) | (1u << 20) | (1u << 17) | (1u << 16) | (0x93u << 8);
 constexpr uint32_t kCauseWritable = cause::IV | (3u << 8);  // IV and the two software interrupt bits
 constexpr uint32_t kEntryLoWritable = 0x03FFFFFFu;          // PFN (32-bit physical addresses), C, D, V, G
 constexpr uint32_t kEntryHiWritable = 0xFFFFE0FFu;          // VPN2 and an 8-bit ASID
@@ -50,7 +57,13 @@ void ResetCpu(CpuState& c, const CpuConfig& cfg) {
   c.cp0.ebase = 0x80000000u;
   c.cp0.intctl = kIntCtlReset;
   c.cp0.config0 = 0x80000482u;  // M, AR=1 (release 2), MT=1 (standard TLB), K0=2
-  c.cp0.config1 = 0x80190C80u | ((cfg.tlb_entries - 1) << 25);  // caches 64x16Bx2; no FPU, WR, CA or EJTAG
+  c.cp0.config1 = 0x80190C80u | ((cfg.tlb_entries - 1) << 25);  // caches 64x16Bx2; no WR, CA or EJTAG
+  c.fpu = FpuState{};
+  if (cfg.HasFpu()) {
+    c.cp0.config1 |= kConfig1Fp;
+    c.cp0.status_writable |= kStatusFpuWritable;
+    c.fpu.fir = kFir24Kf;
+  }
   c.cp0.config2 = 0x80000000u;
   c.cp0.config3 = kConfig3Ulri;
   c.cp0.wired = 0;
@@ -156,7 +169,7 @@ void WriteCp0(CpuState& c, unsigned reg, unsigned sel, uint32_t v) {
       RefreshIp(c);
       break;
     case 12 * 8:
-      r.status = (r.status & ~kStatusWritable) | (v & kStatusWritable);
+      r.status = (r.status & ~r.status_writable) | (v & r.status_writable);
       UpdateMode(c);
       break;
     case 12 * 8 + 1: r.intctl = kIntCtlReset | (v & (0x1Fu << 5)); break;  // only VS is writable

@@ -30,6 +30,7 @@ enum class ExcCode : uint8_t {
   CpU = 11,
   Ov = 12,
   Tr = 13,
+  FPE = 15,  // Floating-Point exception: FCSR.Cause & (Enables | E)
 };
 
 // An exception that an instruction handler has detected but not yet delivered: the dispatcher knows the
@@ -75,6 +76,9 @@ struct Cp0 {
   uint32_t datalo = 0;
   uint32_t userlocal = 0;
   uint32_t errctl = 0;
+  // Status bits software may change: CU0, BEV, IM7..0, KSU, ERL, EXL, IE; ResetCpu adds CU1 and FR when the
+  // model has an FPU.
+  uint32_t status_writable = 0x1040FF1Fu;
   uint32_t count_bias = 0;  // Count = (cycles >> 1) + count_bias; a guest write to Count moves the bias
 };
 
@@ -88,6 +92,8 @@ inline constexpr uint32_t KSU_MASK = 3u << 3;
 inline constexpr uint32_t IM_MASK = 0xFFu << 8;
 inline constexpr uint32_t BEV = 1u << 22;
 inline constexpr uint32_t CU0 = 1u << 28;
+inline constexpr uint32_t CU1 = 1u << 29;
+inline constexpr uint32_t FR = 1u << 26;  // 64-bit FPU registers (the 24Kf's FPU is 64-bit: FIR.F64)
 }  // namespace st
 namespace cause {
 inline constexpr uint32_t BD = 1u << 31;
@@ -97,6 +103,15 @@ inline constexpr uint32_t IV = 1u << 23;
 inline constexpr uint32_t IP_MASK = 0xFFu << 8;
 inline constexpr uint32_t EXC_SHIFT = 2;
 }  // namespace cause
+
+// Coprocessor 1 (the FPU, MIPS32 Vol. I-A ch. 6). fpr[i] is 64 bits wide whatever Status.FR says; with
+// FR=0 a double lives in the low words of an even/odd pair (fpr[n & ~1] low, fpr[n | 1] high), so the
+// kernel can switch FR without the state changing shape. fir is FCR0 (read-only, from the CPU model).
+struct FpuState {
+  uint64_t fpr[32] = {};
+  uint32_t fcsr = 0;  // FCR31
+  uint32_t fir = 0;   // FCR0; 0 when the model has no FPU
+};
 
 // Why the dispatcher must leave the fast block loop at the next block boundary.
 namespace exitreq {
@@ -131,6 +146,8 @@ struct CpuState {
   // table in user mode, where those segments raise address errors.
   const uintptr_t* unmapped_read = nullptr;
   const uintptr_t* unmapped_write = nullptr;
+
+  FpuState fpu;
 
   // Delay-slot machinery: a branch handler records its outcome here, the dispatcher applies it after the
   // slot.
@@ -170,6 +187,10 @@ static_assert(offsetof(CpuState, chain_epoch) == 176);
 static_assert(offsetof(CpuState, code_epoch) == 192);
 static_assert(offsetof(CpuState, unmapped_read) == 200);
 static_assert(offsetof(CpuState, unmapped_write) == 208);
+static_assert(offsetof(CpuState, fpu) == 216);
+static_assert(offsetof(CpuState, fpu.fpr) == 216);
+static_assert(offsetof(CpuState, fpu.fcsr) == 472);
+static_assert(offsetof(CpuState, fpu.fir) == 476);
 
 // kseg0/kseg1: fixed, unmapped windows onto guest-physical 0-512 MiB (kernel mode only).
 inline bool InUnmappedSegment(uint32_t va) {

@@ -14,10 +14,16 @@
 
 namespace strobe::runtime {
 
-// Static properties of the modelled core (24Kc-like; see runtime/README.md for the values and why).
+// The CPU models -cpu selects. Both are QEMU's: the same PRId (the kernel calls both "MIPS 24Kc"), and
+// the 24Kf adds a 64-bit FPU (Config1.FP, FIR, Status.CU1/FR writable). runtime/README.md has the values.
+enum class CpuModel : uint8_t { k24Kc, k24Kf };
+
+// Static properties of the modelled core (see runtime/README.md for the values and why).
 struct CpuConfig {
   unsigned tlb_entries = 64;  // 1..64; 64 measured best for the Linux boot (vmm/README.md)
+  CpuModel model = CpuModel::k24Kc;
   uint32_t prid = 0x00019300;
+  bool HasFpu() const { return model == CpuModel::k24Kf; }
 };
 
 // Which parts of guest-physical memory hold decoded/translated code, in 32-byte granules. A page with any

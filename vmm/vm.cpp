@@ -49,6 +49,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   pmap_ = std::make_unique<Pmap>(monitor_, config_.ram_bytes);
   runtime::CpuConfig cpu_config;
   cpu_config.tlb_entries = config_.tlb_entries;
+  cpu_config.model = config_.cpu_model;
   // Code is tracked for every physical page that can hold RAM: the 512 MiB kseg0/kseg1 window, and beyond
   // it the RAM above 512 MiB (same addresses as its offsets).
   const uint32_t phys_pages = std::max(0x20000000u, config_.ram_bytes) >> runtime::kPageBits;

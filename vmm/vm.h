@@ -39,6 +39,7 @@ struct VmConfig {
   double timeout_seconds = 0;     // 0: none
   uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
   unsigned tlb_entries = 64;      // measured best for the Linux boot (vmm/README.md)
+  runtime::CpuModel cpu_model = runtime::CpuModel::k24Kf;  // -cpu: the 24Kf, as QEMU's Malta
   Engine engine = Engine::kTiered;
   uint64_t jit_threshold =
       1000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)

@@ -103,15 +103,9 @@ struct CapstoneExclusion {
 inline constexpr CapstoneExclusion kCapstoneExclusions[] = {
     {Opcode::RDPGPR, "Capstone 4.0.2 lacks RDPGPR (shadow register sets): every encoding is <invalid>"},
     {Opcode::WRPGPR, "Capstone 4.0.2 lacks WRPGPR (shadow register sets): every encoding is <invalid>"},
-    {Opcode::COP1,
-     "umbrella row for the whole COP1 opcode (always CpU here); Capstone decodes a scattered subset "
-     "as FPU ops (add.s, bc1t, mfc1) and MSA branches (bz.v, bnz.w)"},
     {Opcode::COP2,
      "umbrella row for the whole COP2 opcode (always CpU here); Capstone decodes only "
      "mfc2/bc2* and rejects the implementation-defined rest"},
-    {Opcode::COP1X,
-     "umbrella row for the whole COP1X opcode (always CpU here); Capstone decodes lwxc1/madd.s/"
-     "bc3* and rejects the rest"},
 };
 
 // Rows Capstone checks only for some field values; the generators keep to them.
@@ -180,11 +174,22 @@ inline constexpr CapstoneAlias kCapstoneAliases[] = {
      "hint bit 10 set is the Release 2 hazard-barrier form JALR.HB"},
     {Opcode::JALR, "jr", [](const DecodedInsn& d) { return d.rd == 0 && d.sa == 0; }, 0x00200009,
      "jalr $zero, rs links into $zero: Capstone prints the equivalent JR"},
-    {Opcode::MOVCI, "movf", [](const DecodedInsn& d) { return (d.rt & 1) == 0; }, 0x00000001,
-     "MOVCI is the manual's opcode-map name; tf=0 is MOVF"},
-    {Opcode::MOVCI, "movt", [](const DecodedInsn& d) { return (d.rt & 1) == 1; }, 0x00210801,
-     "MOVCI is the manual's opcode-map name; tf=1 is MOVT"},
 };
+
+// FPU rows (kCop1) against Capstone 4.0.2's MIPS32 mode, which models a 32-bit (FR=0) MIPS32 FPU without
+// the Release 2 and MIPS IV additions: it rejects D-format operands in odd registers, the L format,
+// MFHC1/MTHC1, the indexed loads/stores, PREFX, RECIP/RSQRT, the multiply-adds and compares into condition
+// codes other than 0 (among others); and it reads COP1X words whose fr field (bits 25:21) is 01000 as the
+// MIPS I BC3F/BC3T branches. Such words are explained; every FPU word Capstone does decode otherwise must
+// carry the row's mnemonic (MnemonicsMatchRowNames, RandomWordsAgreeOrAreExplained).
+inline std::string_view CapstoneFpuGap(const DecodedInsn& d, bool capstone_valid, std::string_view mnemonic) {
+  if (!(d.flags & kCop1)) return {};
+  if (!capstone_valid)
+    return "Capstone 4.0.2's MIPS32 mode lacks this FPU encoding (FR=0 FPU, no R2/MIPS IV additions)";
+  if ((d.raw >> 26) == 0b010011 && d.rs == 0b01000 && mnemonic.starts_with("bc3"))
+    return "Capstone 4.0.2 reads COP1X with fr = 01000 as the MIPS I BC3F/BC3T branches";
+  return {};
+}
 
 inline const CapstoneExclusion* ExclusionFor(Opcode op) {
   for (const CapstoneExclusion& x : kCapstoneExclusions)

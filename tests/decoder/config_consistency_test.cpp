@@ -28,7 +28,8 @@ TEST(DecoderConfig, AdvertisedIsaMatchesTheTable) {
        {Opcode::ROTR, Opcode::ROTRV, Opcode::EXT, Opcode::INS, Opcode::WSBH, Opcode::SEB, Opcode::SEH,
         Opcode::RDHWR, Opcode::DI, Opcode::EI, Opcode::RDPGPR, Opcode::WRPGPR, Opcode::SYNCI})
     EXPECT_EQ(Decode(EncodingOf(op).match).op, op) << NameOf(op);
-  // No FPU: every COP1-space row exists only to raise Coprocessor Unusable.
+  // The default 24Kc has no FPU (Config1.FP=0): its COP1-space rows raise Coprocessor Unusable because
+  // Status.CU1 cannot be set (FpuAdvertisedOnlyOnThe24Kf). Every one of them is flagged as an FPU row.
   EXPECT_EQ(cp0.config1 & kConfig1Fp, 0u);
   for (const Encoding& e : kEncodings) {
     const uint32_t major = e.match >> 26;
@@ -45,6 +46,20 @@ TEST(DecoderConfig, AdvertisedIsaMatchesTheTable) {
   if (cp0.config3 & kConfig3Ulri) {
     EXPECT_EQ(Decode(0x7C03E83B).op, Opcode::RDHWR);
   }
+}
+
+// The 24Kf advertises its FPU (Config1.FP, a non-zero FIR) and lets software set CU1; the 24Kc does neither.
+TEST(DecoderConfig, FpuAdvertisedOnlyOnThe24Kf) {
+  for (runtime::CpuModel model : {runtime::CpuModel::k24Kc, runtime::CpuModel::k24Kf}) {
+    strobe::test::TestMachine m(16u << 20, 16, nullptr, vmm::Engine::kInterp, 0, model);
+    ASSERT_TRUE(m.booted());
+    const bool fpu = model == runtime::CpuModel::k24Kf;
+    EXPECT_EQ((m.cpu().cp0.config1 & kConfig1Fp) != 0, fpu);
+    EXPECT_EQ(m.cpu().fpu.fir != 0, fpu);
+    runtime::WriteCp0(m.cpu(), 12, 0, 1u << 29);
+    EXPECT_EQ((m.cpu().cp0.status >> 29) & 1, fpu ? 1u : 0u);
+  }
+  EXPECT_EQ(Decode(0x46020800).op, Opcode::ADD_S);  // add.s $f0, $f1, $f2
 }
 
 // EJTAG: with Config1.EP set, SDBBP must raise a Debug Breakpoint and DERET must exist; the table has

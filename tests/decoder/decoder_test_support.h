@@ -106,9 +106,10 @@ inline std::string Hex(uint32_t word) {
   return buf;
 }
 
+// A row name as Capstone spells the mnemonic: lower case, and the FPU rows' '_' back to the manual's '.'.
 inline std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (char& ch : out) ch = ch == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return out;
 }
 

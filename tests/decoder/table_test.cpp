@@ -67,9 +67,9 @@ TEST(DecoderTable, NamesAreUniqueManualMnemonics) {
     EXPECT_TRUE(seen.insert(e.name).second) << "duplicate name " << e.name;
     ASSERT_FALSE(e.name.empty());
     EXPECT_TRUE(std::isupper(static_cast<unsigned char>(e.name[0]))) << e.name;
-    for (char ch : e.name)
+    for (char ch : e.name)  // '_' stands for the manual's '.' (ADD_S is ADD.S)
       EXPECT_TRUE(std::isupper(static_cast<unsigned char>(ch)) ||
-                  std::isdigit(static_cast<unsigned char>(ch)))
+                  std::isdigit(static_cast<unsigned char>(ch)) || ch == '_')
           << e.name;
   }
 }
@@ -133,15 +133,20 @@ TEST(DecoderTable, FlagsAreConsistent) {
       bool register_jump = major == 0 && (Funct(e.match) == 8 || Funct(e.match) == 9) && Has(e, 's');
       EXPECT_TRUE(Has(e, 'i') || Has(e, 'j') || register_jump);
     }
-    // A data access has a base register and a 16-bit offset, and belongs to the integer unit.
+    // A data access has a base register and a 16-bit offset (or, for the COP1X indexed forms, an index
+    // register) and is never a branch.
     if (f & kMemory) {
-      EXPECT_TRUE(Has(e, 's') && Has(e, 'i'));
-      EXPECT_FALSE(f & (kCop1 | kCop2 | kBranch));
+      EXPECT_TRUE(Has(e, 's') && (Has(e, 'i') || (major == 0b010011 && Has(e, 't'))));
+      EXPECT_FALSE(f & (kCop2 | kBranch));
     }
     EXPECT_FALSE((f & kCop1) && (f & kCop2));
-    // Absent coprocessors raise Coprocessor Unusable before anything else happens.
-    if (f & (kCop1 | kCop2)) {
+    // The absent coprocessor 2 raises Coprocessor Unusable before anything else happens; FPU rows may be
+    // branches (BC1x) and data accesses (LWC1 ...), never privileged or block-ending.
+    if (f & kCop2) {
       EXPECT_FALSE(f & (kBranch | kMemory | kPrivileged | kEndsBlock));
+    }
+    if (f & kCop1) {
+      EXPECT_FALSE(f & (kPrivileged | kEndsBlock));
     }
     // Opcode-space membership: COP0 is privileged, the COP1/COP2 spaces and their loads/stores are flagged.
     if (major == 0b010000 || e.op == Opcode::CACHE) {
@@ -168,11 +173,15 @@ TEST(DecoderTable, FlagsAreConsistent) {
 }
 
 // MD00086 MOVF/MOVT: "SPECIAL rs cc 0 tf rd 00000 MOVCI": bit 17 is a fixed zero like every other fixed
-// zero the table spells out (compare SRLV/ROTRV), and Capstone rejects words with it set.
+// zero the table spells out (compare SRLV/ROTRV), and Capstone rejects words with it set; so in the
+// .fmt forms and the BC1x branches (nd/tf in bits 17:16).
 TEST(DecoderTable, MovciFixesReservedBit17) {
-  const Encoding& e = EncodingOf(Opcode::MOVCI);
-  EXPECT_NE(e.mask & (1u << 17), 0u);
-  EXPECT_EQ(e.match & (1u << 17), 0u);
+  for (Opcode op : {Opcode::MOVF, Opcode::MOVT, Opcode::MOVF_S, Opcode::MOVT_D}) {
+    const Encoding& e = EncodingOf(op);
+    EXPECT_NE(e.mask & (1u << 17), 0u) << e.name;
+    EXPECT_EQ(e.match & (1u << 17), 0u) << e.name;
+    EXPECT_EQ((e.match >> 16) & 1, op == Opcode::MOVT || op == Opcode::MOVT_D ? 1u : 0u) << e.name;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -227,7 +236,7 @@ TEST(DecoderRoundTrip, EveryRowDecodesBackWithItsFields) {
         EXPECT_EQ(d.target26(), f.target);
       }
       // 'c' bits are filled low bits first; where they end the word (sel, hint-free codes) they read back.
-      if (code_bits && (e.mask & ((1u << code_bits) - 1)) == 0) {
+      if (code_bits && Bits(e).substr(32 - code_bits) == std::string(code_bits, 'c')) {
         EXPECT_EQ(word & ((1u << code_bits) - 1), f.code);
       }
       if (e.op == Opcode::MFC0 || e.op == Opcode::MTC0) {

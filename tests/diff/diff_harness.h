@@ -68,6 +68,7 @@ inline int ExcFromUnicorn(uint32_t intno) {
     case 20: return static_cast<int>(runtime::ExcCode::RI);
     case 21: return static_cast<int>(runtime::ExcCode::Ov);
     case 22: return static_cast<int>(runtime::ExcCode::Tr);
+    case 23: return static_cast<int>(runtime::ExcCode::FPE);
     default: return 100 + static_cast<int>(intno);  // unmapped: never equal to a Strobe code
   }
 }
@@ -100,11 +101,20 @@ inline void OnInterrupt(uc_engine* uc, uint32_t intno, void* user) {
 }
 }  // namespace detail
 
-inline Outcome RunUnicorn(const Program& p, const GuestState& init) {
+// The CPU model both engines run: Strobe's default (24Kc-like, no FPU) against Unicorn's default core, or
+// the 24Kf on both sides for the FPU sequences.
+enum class Model { kDefault, k24Kf };
+
+inline Outcome RunUnicorn(const Program& p, const GuestState& init, Model model = Model::kDefault) {
   Outcome out;
   uc_engine* uc = nullptr;
   if (uc_open(UC_ARCH_MIPS, static_cast<uc_mode>(UC_MODE_MIPS32 | UC_MODE_LITTLE_ENDIAN), &uc) != UC_ERR_OK) {
     out.error = "uc_open failed";
+    return out;
+  }
+  if (model == Model::k24Kf && uc_ctl_set_cpu_model(uc, UC_CPU_MIPS32_24KF) != UC_ERR_OK) {
+    out.error = "Unicorn has no 24Kf model";
+    uc_close(uc);
     return out;
   }
   uc_mem_map(uc, kCodeVaddr, kCodeBytes, UC_PROT_ALL);
@@ -144,9 +154,11 @@ inline Outcome RunUnicorn(const Program& p, const GuestState& init) {
 // runs > 1 runs the program again from the same initial state in the same VM: the later runs take the
 // interpreter's cached and chained blocks instead of decoding afresh. The last run's outcome is returned.
 inline Outcome RunStrobe(const Program& p, const GuestState& init, unsigned runs = 1,
-                         vmm::Engine engine = vmm::Engine::kInterp, unsigned jit_opt_level = 0) {
+                         vmm::Engine engine = vmm::Engine::kInterp, unsigned jit_opt_level = 0,
+                         Model model = Model::kDefault) {
   Outcome out;
-  TestMachine m(16u << 20, 16, nullptr, engine, jit_opt_level);
+  TestMachine m(16u << 20, 16, nullptr, engine, jit_opt_level,
+                model == Model::k24Kf ? runtime::CpuModel::k24Kf : runtime::CpuModel::k24Kc);
   if (!m.booted()) {
     out.error = "TestMachine did not boot";
     return out;

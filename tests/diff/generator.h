@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Seeded random code sequences drawn from mips32.inc's rows (mips::kEncodings) for the Unicorn differential
-// tests. Each row of the table is either allowed (kAllowed: how its fields are drawn) or denied (kDenied: why
-// it stays out of the random mix); DiffCoverage.EveryRowIsAllowedOrDenied keeps the two lists complete.
+// tests. Each integer row of the table is either allowed (kAllowed: how its fields are drawn) or denied
+// (kDenied: why it stays out of the random mix); the FPU rows (kCop1) have their own generator with the same
+// two lists (fpu_generator.h). DiffCoverage.EveryRowIsAllowedOrDenied keeps the lists complete.
 #pragma once
 
 #include <algorithm>
@@ -96,7 +97,6 @@ struct DeniedRow {
 };
 
 inline constexpr DeniedRow kDenied[] = {
-  {Opcode::MOVCI, "reads FP condition codes: Strobe has no FPU (CpU), Unicorn's default 74Kf has one with CU1 set"},
   {Opcode::MFC0, "CP0 contents are configuration-specific (PRId, Config*, Count ...): 24Kc-like vs Unicorn's 74Kf"},
   {Opcode::MTC0, "changes privileged state (Status, EBase, TLB registers) that the harness relies on"},
   {Opcode::RDPGPR, "shadow register sets: Strobe has one set, Unicorn's SRSCtl differs; not user-visible ISA"},
@@ -109,13 +109,7 @@ inline constexpr DeniedRow kDenied[] = {
   {Opcode::TLBP, "TLB state, as TLBR"},
   {Opcode::ERET, "returns to EPC/ErrorEPC with no delay slot: the harness does not set up an exception frame"},
   {Opcode::WAIT, "the harness's own halt instruction (Strobe halts on it, Unicorn stops at it)"},
-  {Opcode::COP1, "no FPU in Strobe (CpU); Unicorn's 74Kf implements it"},
-  {Opcode::COP1X, "no FPU in Strobe (CpU); Unicorn's 74Kf implements it"},
   {Opcode::COP2, "Unicorn raises Reserved Instruction, not the architectural Coprocessor Unusable (CU2=0)"},
-  {Opcode::LWC1, "FPU load: no FPU in Strobe; Unicorn's 74Kf implements it"},
-  {Opcode::LDC1, "FPU load: no FPU in Strobe; Unicorn's 74Kf implements it"},
-  {Opcode::SWC1, "FPU store: no FPU in Strobe; Unicorn's 74Kf implements it"},
-  {Opcode::SDC1, "FPU store: no FPU in Strobe; Unicorn's 74Kf implements it"},
   {Opcode::LWC2, "COP2 access: Unicorn raises RI instead of Coprocessor Unusable, as COP2"},
   {Opcode::LDC2, "COP2 access, as LWC2"},
   {Opcode::SWC2, "COP2 access, as LWC2"},

@@ -112,9 +112,15 @@ TEST(System, AbsentCoprocessorsRaiseCpU) {
   ExpectException("swc1", E(Opcode::SWC1, {}), 11, 1);
   ExpectException("ldc1", E(Opcode::LDC1, {}), 11, 1);
   ExpectException("sdc1 $f2, 8(a0)", E(Opcode::SDC1, {.rs = a0, .rt = 2, .imm = 8}), 11, 1, {{a0, kData}});
-  ExpectException("movf v0, a0, $fcc0 (movci)", E(Opcode::MOVCI, {.rs = a0, .rd = v0}), 11, 1);
-  ExpectException("movt v0, a0, $fcc0 (movci)", E(Opcode::MOVCI, {.rs = a0, .rd = v0, .code = 1}), 11, 1);
-  ExpectException("cop1x", E(Opcode::COP1X, {}), 11, 1);
+  ExpectException("movf v0, a0, $fcc0", E(Opcode::MOVF, {.rs = a0, .rd = v0}), 11, 1);
+  ExpectException("movt v0, a0, $fcc0", E(Opcode::MOVT, {.rs = a0, .rd = v0}), 11, 1);
+  ExpectException("cop1x (lwxc1 $f0, zero(zero))", E(Opcode::LWXC1, {}), 11, 1);
+  ExpectException("bc1t (a branch: CpU before anything)", E(Opcode::BC1T, {.imm = 4}), 11, 1);
+  // Encodings the 24Kf's FPU lacks (paired single, MIPS-3D) and reserved COP1/COP1X words: without a
+  // usable FPU they raise CpU like the rest of the space, so the kernel's emulator sees them.
+  ExpectException("add.ps", 0x46C00000, 11, 1);
+  ExpectException("bc1any2f (MIPS-3D)", 0x45200001, 11, 1);
+  ExpectException("COP1X funct 111111", 0x4C00003F, 11, 1);
   ExpectException("cop2", 0x48000000, 11, 2);
   ExpectException("lwc2", E(Opcode::LWC2, {}), 11, 2);
   ExpectException("swc2", E(Opcode::SWC2, {}), 11, 2);

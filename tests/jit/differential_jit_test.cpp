@@ -182,10 +182,62 @@ Asm FnvBody() {
   return a;
 }
 
+// FP arithmetic, conversions, compares and a BC1F inside the loop (on a 24Kf, FR=1, FCSR from s6): the
+// values stream through f2 (a running sum fed by s0), results reach GPRs by MFC1/CFC1 and memory by SDC1.
+// Division by a zero that comes round, square roots of negatives and overflowing conversions give the
+// default NaNs, Invalid and the conversion sentinel along the way.
+uint32_t Fp(Opcode op, uint32_t fd, uint32_t fs, uint32_t ft = 0) {
+  return E(op, {.rt = ft, .rd = fs, .sa = fd});
+}
+Asm FpuPrologue(uint32_t fcsr) {
+  Asm a;
+  a.Li(t0, (1u << 29) | (1u << 26));
+  a << Mtc0(t0, kCp0Status);
+  a.Li(t1, fcsr);
+  a << E(Opcode::CTC1, {.rt = t1, .rd = 31}) << E(Opcode::MTC1, {.rt = s1, .rd = 0})
+    << Fp(Opcode::CVT_D_W, 2, 0) << Fp(Opcode::CVT_S_W, 3, 0);
+  return a;
+}
+Asm FpuBody() {
+  return Asm{R3(Opcode::ADDU, s0, s0, s1),
+             Shift(Opcode::SRA, t0, s0, 9),
+             E(Opcode::MTC1, {.rt = t0, .rd = 4}),
+             Fp(Opcode::CVT_D_W, 6, 4),
+             Fp(Opcode::MUL_D, 8, 6, 2),
+             Fp(Opcode::DIV_D, 10, 8, 6),
+             Fp(Opcode::ADD_D, 2, 2, 10),
+             Fp(Opcode::SQRT_D, 12, 8),
+             E(Opcode::C_OLT_D, {.rt = 8, .rd = 12, .code = 1}),
+             E(Opcode::BC1F, {.imm = 2, .code = 1}),
+             Fp(Opcode::ADD_S, 3, 3, 4),
+             Fp(Opcode::MUL_S, 14, 3, 3),
+             E(Opcode::MADD_D, {.rs = 2, .rt = 6, .rd = 8, .sa = 16}),
+             Fp(Opcode::CVT_W_D, 18, 16),
+             E(Opcode::MFC1, {.rt = t1, .rd = 18}),
+             R3(Opcode::ADDU, s2, s2, t1),
+             Fp(Opcode::TRUNC_W_S, 20, 14),
+             E(Opcode::MFC1, {.rt = t2, .rd = 20}),
+             R3(Opcode::XOR, s3, s3, t2),
+             Fp(Opcode::CVT_S_D, 22, 12),
+             E(Opcode::MOVT_D, {.rd = 16, .sa = 24, .code = 1}),
+             E(Opcode::MOVZ_S, {.rt = t2, .rd = 22, .sa = 26}),
+             E(Opcode::CFC1, {.rt = t3, .rd = 31}),
+             R3(Opcode::ADDU, s4, s4, t3),
+             Imm(Opcode::ANDI, t4, s0, 0x78),
+             R3(Opcode::ADDU, t4, t4, a0),
+             Mem(Opcode::SDC1, 2, 0, t4),
+             Mem(Opcode::SWC1, 22, 128, t4),
+             E(Opcode::MFHC1, {.rt = t5, .rd = 24}),
+             Mem(Opcode::LWC1, 28, 4, t4),
+             E(Opcode::MFC1, {.rt = t6, .rd = 26}),
+             E(Opcode::MFC1, {.rt = t7, .rd = 28})};
+}
+
 struct Program {
   std::string name;
   Asm code;
   uint32_t fn_pa = 0;  // where Function() goes, if used
+  bool fpu = false;    // runs on a 24Kf
 };
 
 void Seed(TestMachine& m) {
@@ -214,7 +266,7 @@ struct Outcome {
 };
 
 Outcome RunProgram(Engine e, const Program& p, unsigned jit_opt_level = 0) {
-  auto mp = NewMachine(e, jit_opt_level);
+  auto mp = NewMachine(e, jit_opt_level, p.fpu ? runtime::CpuModel::k24Kf : runtime::CpuModel::k24Kc);
   TestMachine& m = *mp;
   InstallHaltHandlers(m);
   m.LoadCode(kCodePa, p.code.words());
@@ -244,6 +296,8 @@ std::vector<Program> Programs() {
       {"fnv", Looped(FnvBody())},
       {"mixed", Looped(Asm() << AluBody() << MemoryBody() << MulDivBody() << BranchBody(kKseg0 | fn_pa)),
        fn_pa},
+      {"fpu", Asm() << FpuPrologue(0) << Looped(FpuBody()), 0, true},
+      {"fpu_round_down_fs", Asm() << FpuPrologue(3 | (1u << 24)) << Looped(FpuBody()), 0, true},
   };
 }
 
@@ -265,7 +319,7 @@ TEST_P(Differential, AllEnginesAgree) {
   EXPECT_TRUE(o.code_translated) << "jit O1: the program's entry block should be translated";
 }
 
-INSTANTIATE_TEST_SUITE_P(Programs, Differential, ::testing::Range(0, 6),
+INSTANTIATE_TEST_SUITE_P(Programs, Differential, ::testing::Range(0, 8),
                          [](const ::testing::TestParamInfo<int>& i) {
                            return Programs()[static_cast<size_t>(i.param)].name;
                          });

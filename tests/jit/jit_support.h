@@ -35,12 +35,13 @@ inline const char* EngineName(Engine e) {
   return "?";
 }
 
-inline std::unique_ptr<TestMachine> NewMachine(Engine e, unsigned jit_opt_level = 0) {
+inline std::unique_ptr<TestMachine> NewMachine(Engine e, unsigned jit_opt_level = 0,
+                                               runtime::CpuModel model = runtime::CpuModel::k24Kc) {
   if (e == kJitO1) {
     e = Engine::kJit;
     jit_opt_level = 1;
   }
-  auto m = std::make_unique<TestMachine>(16u << 20, 16, nullptr, e, jit_opt_level);
+  auto m = std::make_unique<TestMachine>(16u << 20, 16, nullptr, e, jit_opt_level, model);
   EXPECT_TRUE(m->booted());
   return m;
 }

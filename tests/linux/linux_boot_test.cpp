@@ -164,6 +164,44 @@ TEST_F(LinuxBoot, CtrlAltDelRebootsThroughInit) {
   EXPECT_EQ(s.Wait(60), 0) << s.output();
 }
 
+// The same floating-point programs under -cpu 24Kc (every FP instruction trapped and run by the kernel's
+// emulator) and -cpu 24Kf (the FPU, with lazy context switching between processes): identical output.
+// The awk sum is the check; the background jobs make several processes own FP state at once.
+std::vector<std::string> FpOutputs(const std::string& cpu, std::string* cpuinfo, std::string* boot) {
+  ConsoleSession s(BootArgs({"-cpu", cpu}));
+  EXPECT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  *boot = s.output();
+  *cpuinfo = Shell(s, "cat /proc/cpuinfo");
+  std::vector<std::string> out;
+  out.push_back(Shell(s, "awk 'BEGIN{x=0; for(i=0;i<100000;i++) x+=i*0.5; print x}'"));
+  out.push_back(Shell(s, "awk 'BEGIN{printf \"%.17g %.17g %.9g %d\\n\", 1/3, sqrt(2), exp(1), int(-7.5)}'"));
+  out.push_back(
+      Shell(s,
+            "for k in 1 2 3 4; do awk -v k=$k 'BEGIN{s=0; for(i=1;i<=20000;i++) s+=k/i; "
+            "printf \"%d %.15g\\n\", k, s}' > /tmp/fp$k & done; wait; cat /tmp/fp1 /tmp/fp2 /tmp/fp3 "
+            "/tmp/fp4",
+            300));
+  out.push_back(Shell(s, "seq 0.5 0.25 3 | sort -gr | head -n 3"));
+  s.Send("poweroff\n");
+  EXPECT_EQ(s.Wait(120), 0) << s.output();
+  return out;
+}
+
+TEST_F(LinuxBoot, FloatingPointAgreesBetween24Kcand24Kf) {
+  std::string info_c, info_f, boot_c, boot_f;
+  std::vector<std::string> c = FpOutputs("24Kc", &info_c, &boot_c);
+  std::vector<std::string> f = FpOutputs("24Kf", &info_f, &boot_f);
+  EXPECT_EQ(c, f);
+  EXPECT_EQ(f[0], "2499975000\n");  // as qemu-system-mipsel -cpu 24Kf prints it
+  // As under qemu-system-mipsel -cpu 24Kf: the kernel names both models "MIPS 24Kc" and finds the FPU.
+  EXPECT_NE(boot_f.find("FPU revision is: 00739300"), std::string::npos) << boot_f;
+  EXPECT_EQ(boot_c.find("FPU revision is"), std::string::npos);
+  EXPECT_NE(info_f.find("cpu model\t\t: MIPS 24Kc V0.0  FPU V0.0"), std::string::npos) << info_f;
+  EXPECT_NE(info_f.find("nan_legacy"), std::string::npos) << info_f;
+  EXPECT_NE(info_f.find("fpu 32fpr"), std::string::npos) << info_f;
+  EXPECT_EQ(info_f.find("nan_2008"), std::string::npos) << info_f;
+}
+
 TEST_F(LinuxBoot, TruncatedKernelIsRefusedClearly) {
   std::ifstream in(LinuxDir() + "/vmlinuz", std::ios::binary);
   std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

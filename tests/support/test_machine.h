@@ -26,12 +26,13 @@ class TestMachine {
   // and the inline kseg0/kseg1 path.
   explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16,
                        vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp,
-                       unsigned jit_opt_level = 0)
+                       unsigned jit_opt_level = 0, runtime::CpuModel cpu_model = runtime::CpuModel::k24Kc)
       : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
         monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
     cfg.ram_bytes = ram_bytes;
     cfg.tlb_entries = tlb_entries;
+    cfg.cpu_model = cpu_model;
     cfg.warp_idle = true;
     cfg.engine = engine;
     cfg.jit_threshold = 256;  // tests make code hot with short loops

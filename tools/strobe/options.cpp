@@ -57,7 +57,8 @@ const char* RunUsage() {
          "  -kernel FILE         ELF32 MIPS little-endian image to boot (segments placed as QEMU does)\n"
          "  -initrd FILE         initial RAM disk, announced with rd_start/rd_size\n"
          "  -append STRING       kernel command line\n"
-         "  -cpu 24Kc            CPU model (24Kf, with an FPU, comes with issue 10; -cpu help)\n"
+         "  -cpu 24Kf|24Kc       CPU model: 24Kf (with an FPU, the default as on QEMU's Malta) or 24Kc (no "
+         "FPU)\n"
          "  -nographic           console on stdin/stdout (always the case)\n"
          "  -no-reboot           exit (status 0) when the guest resets the board\n"
          "  -no-shutdown         on guest power-off stop the VM but keep running; the escape key + x quits\n"
@@ -76,7 +77,7 @@ const char* RunUsage() {
          "  -display none, -vga none, -net/-nic none, -monitor none, -smp 1   accepted\n"
          "  -version             print the version\n"
          "  Not yet: disks (-hda, -drive, -cdrom, -snapshot, -device: issue 11), networks (-nic, -netdev:\n"
-         "  issue 12), -monitor, -qmp, -s, -S, -gdb, -loadvm (issue 15), FPU (-cpu 24Kf: issue 10).\n"
+         "  issue 12), -monitor, -qmp, -s, -S, -gdb, -loadvm (issue 15).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -175,7 +176,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       nodefaults = true;
     } else if (a == "-cpu") {
       if (!value(i, &v)) return false;
-      if (!qemu::ParseCpu(v, &o.info, error)) return false;
+      if (!qemu::ParseCpu(v, &o.vm.cpu_model, &o.info, error)) return false;
     } else if (a == "-serial") {
       if (!value(i, &v)) return false;
       if (serial_given) {

@@ -37,7 +37,7 @@ namespace qemu {
 std::string Unsupported(const std::string& option, const std::string& value, bool* takes_value);
 bool ParseRtc(const std::string& value, vmm::VmConfig* vm, std::string* error);
 bool ParseAccel(const std::string& value, std::string* error);
-bool ParseCpu(const std::string& value, std::string* info, std::string* error);
+bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* info, std::string* error);
 bool ParseMachine(const std::string& value, std::string* info, std::string* error);
 bool ParseName(const std::string& value, std::string* process_name, std::string* error);
 bool ParseEchr(const std::string& value, uint8_t* out, std::string* error);

@@ -118,18 +118,24 @@ bool ParseAccel(const std::string& value, std::string* error) {
   return true;  // the tcg options tune QEMU's translator; Strobe's has its own (--engine, --jit-*)
 }
 
-bool ParseCpu(const std::string& value, std::string* info, std::string* error) {
-  const std::string model = value.substr(0, value.find(','));
-  if (model == "help" || model == "?") {
+bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* info, std::string* error) {
+  const std::string name = value.substr(0, value.find(','));
+  if (name == "help" || name == "?") {
     *info =
-        "Available CPUs:\n  24Kc       MIPS32r2, no FPU (the default)\n"
-        "QEMU's 24Kf (with an FPU) comes with issue 10.\n";
+        "Available CPUs:\n  24Kf       MIPS32r2 with a 64-bit FPU (single, double, word and long formats; "
+        "the default)\n"
+        "  24Kc       MIPS32r2, no FPU (the kernel emulates floating point)\n";
     return true;
   }
-  if (model == "24Kc") return true;
-  if (model == "24Kf")
-    return Fail(error, "-cpu 24Kf: not supported yet: the FPU comes with issue 10 (available: 24Kc)");
-  return Fail(error, "unsupported CPU model '" + value + "' (available: 24Kc; -cpu help lists them)");
+  if (name == "24Kc") {
+    *model = runtime::CpuModel::k24Kc;
+    return true;
+  }
+  if (name == "24Kf") {
+    *model = runtime::CpuModel::k24Kf;
+    return true;
+  }
+  return Fail(error, "unsupported CPU model '" + value + "' (available: 24Kc, 24Kf; -cpu help lists them)");
 }
 
 bool ParseMachine(const std::string& value, std::string* info, std::string* error) {

@@ -26,7 +26,9 @@ const char* ExceptionName(unsigned code) {
                                        "reserved instruction",
                                        "coprocessor unusable",
                                        "overflow",
-                                       "trap"};
+                                       "trap",
+                                       "reserved 14",
+                                       "floating point"};
   return code < sizeof kNames / sizeof kNames[0] ? kNames[code] : "unknown";
 }
 

@@ -11,6 +11,8 @@
 
 #include "translator/mips/semantics/alu.h"
 #include "translator/mips/semantics/branch.h"
+#include "translator/mips/semantics/fpu_arith.h"
+#include "translator/mips/semantics/fpu_move.h"
 #include "translator/mips/semantics/memory.h"
 #include "translator/mips/semantics/muldiv.h"
 #include "translator/mips/semantics/system.h"
@@ -198,7 +200,11 @@ void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
       *may_chain = false;
       return;
     case Terminator::kBranch: {
-      StepOutOfLine(c_, ops[body], pc);  // branches never fault
+      if (!StepOutOfLine(c_, ops[body], pc)) [[unlikely]] {  // only BC1x faults: FPU unusable
+        runtime::DeliverException(c_, pc, false);
+        *may_chain = false;
+        return;
+      }
       const bool taken = c_.branch_taken;
       const uint32_t target = c_.branch_target;
       if (!taken && (ops[body].flags & mips::kLikely)) {  // nullified delay slot
@@ -216,8 +222,11 @@ void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
       return;
     }
     case Terminator::kBranchSplit:
-      StepOutOfLine(c_, ops[body], pc);
       *may_chain = false;
+      if (!StepOutOfLine(c_, ops[body], pc)) {
+        runtime::DeliverException(c_, pc, false);
+        return;
+      }
       if (!c_.branch_taken && (ops[body].flags & mips::kLikely)) {
         c_.pc = pc + 8;
         return;

@@ -38,6 +38,9 @@ constexpr uint64_t kOffUnmappedRead = offsetof(CpuState, unmapped_read);
 constexpr uint64_t kOffUnmappedWrite = offsetof(CpuState, unmapped_write);
 constexpr uint64_t kOffHi = offsetof(CpuState, hi);
 constexpr uint64_t kOffLo = offsetof(CpuState, lo);
+constexpr uint64_t kOffBranchTaken = offsetof(CpuState, branch_taken);
+constexpr uint64_t kOffStatus = offsetof(CpuState, cp0.status);
+constexpr uint64_t kOffFpr = offsetof(CpuState, fpu.fpr);
 constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
 constexpr uint64_t kOffTagRead = offsetof(runtime::SoftTlbEntry, read);
 constexpr uint64_t kOffTagWrite = offsetof(runtime::SoftTlbEntry, write);
@@ -430,6 +433,36 @@ class Lifter {
     return true;
   }
 
+  // --- the FPU's word moves ---
+  // MFC1, MTC1, MOV.S, LWC1 and SWC1 move the low word of an FPR, which is the same word whatever Status.FR
+  // says (see semantics/fpu_core.h: Word/SetWord), so they are plain loads and stores of that word once
+  // Status.CU1 is known to be set. Without CU1 the handler runs instead and raises Coprocessor Unusable.
+  llvm::Value* FprWord(unsigned r) { return Field(kOffFpr + 8 * r); }  // little-endian: the low half
+  void RequireFpu(const DecodedInsn& d, uint32_t off, bool ds) {
+    llvm::Value* status = b_.CreateLoad(i32_, Field(kOffStatus));
+    llvm::Value* unusable = b_.CreateICmpEQ(b_.CreateAnd(status, Imm(runtime::st::CU1)), Imm(0));
+    auto* fault = llvm::BasicBlock::Create(ctx_, "fpu_unusable", fn_);
+    auto* cont = llvm::BasicBlock::Create(ctx_, "fpu_usable", fn_);
+    Unlikely(unusable, fault, cont);
+    b_.SetInsertPoint(fault);
+    auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
+    llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
+    CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(ds)},
+                SyncSet::kAll);
+    ExitAfterException();
+    b_.SetInsertPoint(cont);
+  }
+  void FpuWordMove(const DecodedInsn& d, uint32_t off, bool ds) {
+    RequireFpu(d, off, ds);
+    switch (d.op) {
+      case Opcode::MFC1: SetGpr(d.rt, b_.CreateLoad(i32_, FprWord(d.rd))); break;
+      case Opcode::MTC1: b_.CreateStore(Gpr(d.rt), FprWord(d.rd)); break;
+      case Opcode::MOV_S: b_.CreateStore(b_.CreateLoad(i32_, FprWord(d.rd)), FprWord(d.sa)); break;
+      case Opcode::LWC1: b_.CreateStore(Load(Ea(d), 4, false, off, ds, d.rs), FprWord(d.rt)); break;
+      default: Store(Ea(d), b_.CreateLoad(i32_, FprWord(d.rt)), 4, off, ds, d.rs); break;  // SWC1
+    }
+  }
+
   // --- memory: the soft TLB probe inline, the runtime on a miss ---
   llvm::Value* TlbEntry(llvm::Value* va) {
     llvm::Value* idx =
@@ -795,7 +828,12 @@ class Lifter {
       case Opcode::TLTIU: Trap(b_.CreateICmpULT(S(), Imm(simm)), off, ds); return true;
       case Opcode::TEQI: Trap(b_.CreateICmpEQ(S(), Imm(simm)), off, ds); return true;
       case Opcode::TNEI: Trap(b_.CreateICmpNE(S(), Imm(simm)), off, ds); return true;
-      default: return Step(d, off, ds);  // privileged, rare or complex: the interpreter's handler
+      case Opcode::MFC1:
+      case Opcode::MTC1:
+      case Opcode::MOV_S:
+      case Opcode::LWC1:
+      case Opcode::SWC1: FpuWordMove(d, off, ds); return true;
+      default: return Step(d, off, ds);  // privileged, rare, complex or FP arithmetic: the handler
     }
   }
 
@@ -852,6 +890,13 @@ class Lifter {
         o.taken = b_.getTrue();
         o.dynamic_target = Gpr(d.rs);  // read before the link is written
         SetGpr(d.rd, Pc(off + 8));
+        break;
+      case Opcode::BC1F:
+      case Opcode::BC1T:
+      case Opcode::BC1FL:
+      case Opcode::BC1TL:  // the handler checks CU1 (and may raise) and records the outcome
+        Step(d, off, false);
+        o.taken = b_.CreateTrunc(b_.CreateLoad(i8_, Field(kOffBranchTaken)), i1_);
         break;
       default: break;
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // System control: CP0 moves, TLB operations, ERET/WAIT, exceptions and traps, RDHWR, and the absent
-// coprocessors. The privileged semantics live in runtime/; these handlers check access and call it.
+// coprocessor 2. The privileged semantics live in runtime/; these handlers check access and call it.
 #pragma once
 
 #include "translator/mips/semantics/common.h"
@@ -163,28 +163,7 @@ STROBE_SEM RDHWR(CpuState& c, const DecodedInsn& d, uint32_t) {
   return true;
 }
 
-// No FPU (Config1.FP = 0) and no COP2: Coprocessor Unusable with Cause.CE naming the unit.
-STROBE_SEM COP1(CpuState& c, const DecodedInsn&, uint32_t) {
-  return runtime::RaiseCpU(c, 1);
-}
-STROBE_SEM COP1X(CpuState& c, const DecodedInsn&, uint32_t) {
-  return runtime::RaiseCpU(c, 1);
-}
-STROBE_SEM MOVCI(CpuState& c, const DecodedInsn&, uint32_t) {
-  return runtime::RaiseCpU(c, 1);
-}
-STROBE_SEM LWC1(CpuState& c, const DecodedInsn&, uint32_t) {
-  return runtime::RaiseCpU(c, 1);
-}
-STROBE_SEM LDC1(CpuState& c, const DecodedInsn&, uint32_t) {
-  return runtime::RaiseCpU(c, 1);
-}
-STROBE_SEM SWC1(CpuState& c, const DecodedInsn&, uint32_t) {
-  return runtime::RaiseCpU(c, 1);
-}
-STROBE_SEM SDC1(CpuState& c, const DecodedInsn&, uint32_t) {
-  return runtime::RaiseCpU(c, 1);
-}
+// No COP2: Coprocessor Unusable with Cause.CE naming the unit.
 STROBE_SEM COP2(CpuState& c, const DecodedInsn&, uint32_t) {
   return runtime::RaiseCpU(c, 2);
 }
@@ -201,8 +180,12 @@ STROBE_SEM SDC2(CpuState& c, const DecodedInsn&, uint32_t) {
   return runtime::RaiseCpU(c, 2);
 }
 
-// Encodings that match no table row
-STROBE_SEM kInvalid(CpuState& c, const DecodedInsn&, uint32_t) {
+// Encodings that match no table row. In the COP1 and COP1X spaces (paired single, MIPS-3D, reserved
+// formats) the FPU's usability is checked first, as QEMU and the hardware do: with CU1=0, and always on a
+// 24Kc, they raise Coprocessor Unusable and the kernel's emulator decides.
+STROBE_SEM kInvalid(CpuState& c, const DecodedInsn& d, uint32_t) {
+  const uint32_t major = d.raw >> 26;
+  if ((major == 0x11 || major == 0x13) && !(c.cp0.status & runtime::st::CU1)) return runtime::RaiseCpU(c, 1);
   return runtime::Raise(c, ExcCode::RI);
 }
 
