@@ -191,13 +191,8 @@ class FpuSequenceGenerator {
   FpuSequenceGenerator(uint64_t seed, FpuSequenceOptions opt) : rng_(seed), opt_(opt) {}
 
   GuestState InitialState() {
-    GuestState s;
-    for (int r = 1; r < 32; ++r) s.gpr[r] = rng_.Value();
-    // Integers for CVT.x.W/L and MTC1: the same edge values, often.
-    s.gpr[kBaseReg] = kBasePtr;
-    s.hi = rng_.Value();
-    s.lo = rng_.Value();
-    for (auto& b : s.data) b = static_cast<uint8_t>(rng_.Bits());
+    // Integers for CVT.x.W/L and MTC1: the same edge values, often (Rng::Value).
+    GuestState s = RandomIntegerState(rng_);
     for (unsigned r = 0; r < 32; ++r) {
       uint64_t v = WithoutQuietNaNPayloads(FprValue());
       if (opt_.nan_free) v = WithoutNaNs(v);

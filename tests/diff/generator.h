@@ -169,6 +169,18 @@ inline const mips::Encoding& Row(Opcode op) {
   return mips::kEncodings[static_cast<size_t>(op)];
 }
 
+// Random GPRs, HI/LO and data buffer, with the memory base register pointing at the buffer: the starting
+// state of every random sequence (the FPU generator adds FPRs and the FCSR on top).
+inline GuestState RandomIntegerState(Rng& rng) {
+  GuestState s;
+  for (int r = 1; r < 32; ++r) s.gpr[r] = rng.Value();
+  s.gpr[kBaseReg] = kBasePtr;
+  s.hi = rng.Value();
+  s.lo = rng.Value();
+  for (auto& b : s.data) b = static_cast<uint8_t>(rng.Bits());
+  return s;
+}
+
 class SequenceGenerator {
  public:
   SequenceGenerator(uint64_t seed, SequenceOptions opt) : rng_(seed), opt_(opt) {
@@ -180,15 +192,7 @@ class SequenceGenerator {
 
   Rng& rng() { return rng_; }
 
-  GuestState InitialState() {
-    GuestState s;
-    for (int r = 1; r < 32; ++r) s.gpr[r] = rng_.Value();
-    s.gpr[kBaseReg] = kBasePtr;
-    s.hi = rng_.Value();
-    s.lo = rng_.Value();
-    for (auto& b : s.data) b = static_cast<uint8_t>(rng_.Bits());
-    return s;
-  }
+  GuestState InitialState() { return RandomIntegerState(rng_); }
 
   Program Generate() {
     items_.clear();
