@@ -250,7 +250,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
     if (trace_exec_) [[unlikely]]
       trace_.block_exec(vpc, b->paddr);
     if (tier_) {
-      if (!b->native && tier_->WantsEager(b->paddr)) tier_->CompileNow(*this, *b);
+      if (!b->native && tier_->options().eager && tier_->WantsEager(b->paddr)) tier_->CompileNow(*this, *b);
       if (b->native) {
         ++b->exec_count;
         jit::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,

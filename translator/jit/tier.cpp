@@ -285,8 +285,8 @@ void Tier::Poll(interp::Interpreter& in) {
   for (auto& cr : optimizer_->TakeFinished()) Install(in, std::move(cr));
   // Every few slices, send regions that became busy to the optimizing compiler (once each), the busiest
   // first: the second tier's queue is long at start-up, and the hottest loop should not wait behind it.
-  PruneSecondTier();
   if (++polls_ % 16) return;
+  PruneSecondTier();  // its bar scales with the time since the last prune, so rare polls are fine
   // Busy: optimize_after entries in all, and entered at the still-busy rate since the last scan, so that
   // code an idle guest runs now and then (timer ticks) does not crawl over the bar and get compiled.
   const uint64_t min_recent = StillBusy(&last_scan_);
