@@ -296,8 +296,8 @@ void Tier::Poll(interp::Interpreter& in) {
       Region& r = *cr->region;
       const uint64_t recent = r.entries - r.scan_base;
       r.scan_base = r.entries;
-      if (r.opt_level < options_.optimize_level && r.entries - r.reopt_base >= options_.optimize_after &&
-          Work(r, recent) >= min_recent && !r.reoptimizing)
+      if (r.opt_level < options_.optimize_level && !r.reoptimizing &&
+          r.entries - r.reopt_base >= options_.optimize_after && Work(r, recent) >= min_recent)
         busy.push_back(&r);
     }
   }
