@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -98,22 +99,34 @@ int Run(const std::vector<std::string>& args) {
   if (!opts.dump_blocks.empty()) DumpRegions(vm, opts.dump_blocks, stdout);
   if (opts.stats && vm.tier()) {
     const auto& t = vm.tier()->stats();
+    // Where each tier's compile time went, and what it cost per guest instruction compiled.
+    auto split = [](const jit::EngineStats& e) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "%.1f ms compiling (lift %.0f, IR passes %.0f, codegen %.0f; %llu guest "
+                    "instructions, %.1f us each)",
+                    e.compile_ms, e.lift_ms, e.opt_ms, e.codegen_ms,
+                    static_cast<unsigned long long>(e.guest_insns),
+                    e.guest_insns ? 1000.0 * e.compile_ms / static_cast<double>(e.guest_insns) : 0.0);
+      return std::string(buf);
+    };
     const auto e = vm.tier()->engine_stats();
-    std::fprintf(stderr,
-                 "strobe: tier 1: %llu regions compiled in %llu modules, %.1f ms compiling (%.2f ms/region), "
-                 "%llu installed, %llu dropped, %llu stale, %llu failed\n",
-                 static_cast<unsigned long long>(e.regions), static_cast<unsigned long long>(e.modules),
-                 e.compile_ms, e.regions ? e.compile_ms / static_cast<double>(e.regions) : 0.0,
-                 static_cast<unsigned long long>(t.regions_installed),
-                 static_cast<unsigned long long>(t.regions_dropped),
-                 static_cast<unsigned long long>(t.stale_results), static_cast<unsigned long long>(t.failed));
+    std::fprintf(
+        stderr,
+        "strobe: tier 1: %llu regions compiled in %llu modules, %s; %llu installed, %llu dropped, %llu "
+        "stale, %llu failed\n",
+        static_cast<unsigned long long>(e.regions), static_cast<unsigned long long>(e.modules),
+        split(e).c_str(), static_cast<unsigned long long>(t.regions_installed),
+        static_cast<unsigned long long>(t.regions_dropped), static_cast<unsigned long long>(t.stale_results),
+        static_cast<unsigned long long>(t.failed));
     const auto o = vm.tier()->optimizer_stats();
     std::fprintf(
         stderr,
-        "strobe: tier 2: %llu regions sent, %llu left the queue cold, %llu compiled in %llu modules, "
-        "%.1f ms compiling\n",
+        "strobe: tier 2: %llu regions sent, %llu left the queue cold, %llu compiled in %llu modules, %s\n",
         static_cast<unsigned long long>(t.reoptimized), static_cast<unsigned long long>(t.reoptimize_pruned),
-        static_cast<unsigned long long>(o.regions), static_cast<unsigned long long>(o.modules), o.compile_ms);
+        static_cast<unsigned long long>(o.regions), static_cast<unsigned long long>(o.modules),
+        split(o).c_str());
+    if (std::getenv("STROBE_LLVM_ARGS")) jit::PrintLlvmTimers();
   }
   // The process ends here without tearing the VM down: a background compile may still be running, and
   // the OS reclaims everything at once (the terminal was restored above).

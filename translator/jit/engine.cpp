@@ -9,12 +9,16 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Object/ELFObjectFile.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/Timer.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Mem2Reg.h>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +38,14 @@ std::string Print(const llvm::Function& f) {
   llvm::raw_string_ostream os(s);
   f.print(os);
   return s;
+}
+
+// CPU time of the calling thread, in ms: what a compile costs the host. (Its wall time also counts the
+// time the thread, which runs at a low priority, waited for a core.)
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return 1e3 * static_cast<double>(ts.tv_sec) + 1e-6 * static_cast<double>(ts.tv_nsec);
 }
 
 void Optimize(llvm::Module& m, unsigned level) {
@@ -86,9 +98,16 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
   std::call_once(g_llvm_init, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // For developers: LLVM's own options, e.g. STROBE_LLVM_ARGS="-time-passes" (reported by --stats).
+    const char* argv0[] = {"strobe"};
+    llvm::cl::ParseCommandLineOptions(1, argv0, "", nullptr, "STROBE_LLVM_ARGS");
   });
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (jtmb) {
+    // No AVX-512 in translated code: it gains nothing from it, and with AVX512BW the code generator runs
+    // its mask-register domain reassignment over every function, which took half of the second tier's
+    // code-generation time on the Linux kernel's regions.
+    jtmb->getFeatures().AddFeature("avx512f", false);
     jtmb->setCodeGenOptLevel(options_.opt_level >= 2   ? llvm::CodeGenOptLevel::Default
                              : options_.opt_level == 1 ? llvm::CodeGenOptLevel::Less
                                                        : llvm::CodeGenOptLevel::None);
@@ -149,7 +168,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
   out.resize(regions.size());
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->RemoveDoomed();
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = ThreadCpuMs();
 
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>("strobe_" + std::to_string(impl_->next_id), *ctx);
@@ -158,6 +177,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
 
   std::vector<std::string> names(regions.size());
   std::vector<std::string> before(regions.size());
+  uint64_t guest_insns = 0;
   for (size_t i = 0; i < regions.size(); ++i) {
     char name[64];
     // Each engine numbers its own regions: the level keeps the tiers' names apart (in perf, in dumps).
@@ -171,9 +191,12 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
       continue;
     }
     names[i] = name;
+    for (const RegionBlock& b : regions[i]->blocks) guest_insns += b.ops.size();
     if (options_.keep_listings) before[i] = Print(*f);
   }
+  const double t_lifted = ThreadCpuMs();
   Optimize(*mod, options_.opt_level);
+  const double t_optimized = ThreadCpuMs();
   std::vector<std::string> after(regions.size());
   if (options_.keep_listings)
     for (size_t i = 0; i < regions.size(); ++i)
@@ -227,13 +250,19 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
     }
     ++compiled;
   }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const double t_end = ThreadCpuMs();
+  auto ms = [](double from, double to) { return to - from; };
+  const double total = ms(t0, t_end);
   for (auto& cr : out)
-    if (cr->fn) cr->compile_ms = ms / static_cast<double>(compiled);
+    if (cr->fn) cr->compile_ms = total / static_cast<double>(compiled);
   std::lock_guard<std::mutex> stats_lock(impl_->stats_mu);
   impl_->stats.regions += compiled;
   impl_->stats.modules += 1;
-  impl_->stats.compile_ms += ms;
+  impl_->stats.compile_ms += total;
+  impl_->stats.lift_ms += ms(t0, t_lifted);
+  impl_->stats.opt_ms += ms(t_lifted, t_optimized);
+  impl_->stats.codegen_ms += ms(t_optimized, t_end);
+  impl_->stats.guest_insns += guest_insns;
   return out;
 }
 
@@ -272,6 +301,10 @@ size_t Engine::Pending() {
   return queue_.size() + in_flight_;
 }
 
+void PrintLlvmTimers() {
+  llvm::TimerGroup::printAll(llvm::errs());
+}
+
 EngineStats Engine::stats() {
   std::lock_guard<std::mutex> lock(impl_->stats_mu);
   return impl_->stats;
@@ -280,6 +313,10 @@ EngineStats Engine::stats() {
 void Engine::BackgroundLoop() {
   // A lower priority keeps the vCPU thread running when compilers outnumber the free cores.
   if (options_.nice) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.nice);
+  // Named per tier, for top -H, perf --sort comm and gdb.
+  char thread_name[16];
+  std::snprintf(thread_name, sizeof thread_name, "strobe-llvm-O%u", options_.opt_level);
+  pthread_setname_np(pthread_self(), thread_name);
   for (;;) {
     std::vector<std::unique_ptr<Region>> batch;
     {

@@ -35,7 +35,7 @@ struct CompiledRegion {
   std::unique_ptr<Region> region;
   NativeFn fn = nullptr;
   std::string name;
-  double compile_ms = 0;  // this region's share of its module's compile time
+  double compile_ms = 0;  // this region's share of its module's compile time (CPU time)
   std::string ir_before, ir_after;
   uint64_t host_size = 0;
   std::shared_ptr<void> module_handle;  // keeps the module's code alive
@@ -44,8 +44,16 @@ struct CompiledRegion {
 struct EngineStats {
   uint64_t regions = 0;
   uint64_t modules = 0;
-  double compile_ms = 0;
+  double compile_ms = 0;  // all of it, CPU time of the compiler thread; the parts below add up to it
+  double lift_ms = 0;     // guest code to LLVM IR (and the verifier)
+  double opt_ms = 0;      // the IR passes
+  double codegen_ms = 0;  // instruction selection to linked host code
+  uint64_t guest_insns =
+      0;  // guest instructions in the compiled regions (a block in two regions counts twice)
 };
+
+// LLVM's timer reports (collected when STROBE_LLVM_ARGS holds -time-passes), on stderr.
+void PrintLlvmTimers();
 
 class Engine {
  public:
