@@ -108,6 +108,8 @@ Block* Interpreter::Build(uint32_t paddr, const uint8_t* host) {
 }
 
 Block* Interpreter::FindBlock(uint32_t paddr) const {
+  // The dispatcher's direct-mapped cache first: the JIT's link helper asks here on every chain miss.
+  if (Block* slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; slot && slot->paddr == paddr) return slot;
   auto it = blocks_.find(paddr);
   return it == blocks_.end() ? nullptr : it->second.get();
 }
