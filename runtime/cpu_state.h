@@ -121,6 +121,21 @@ inline constexpr uint32_t kStop = 1u << 2;         // power-off, reset or a fata
 inline constexpr uint32_t kWait = 1u << 3;         // WAIT executed: idle until an interrupt
 }  // namespace exitreq
 
+// The epochs behind CpuState::chain_epoch, one per ASID, so that a process's chained jumps survive the
+// time slices of other processes; and a filter of the mapped pages those jumps go to, so that a TLB write
+// that evicts an unrelated entry (most of them: the kernel's refill handler uses TLBWR) keeps them.
+struct ChainEpochs {
+  uint64_t last = 1;        // the last epoch handed out: every epoch is new
+  uint64_t generation = 0;  // moves whenever every ASID's chained jumps must be resolved again
+  struct PerAsid {
+    uint64_t epoch = 0;
+    uint64_t generation = ~uint64_t{0};  // stale until first used
+  };
+  PerAsid asid[256];
+  static constexpr unsigned kFilterBits = 4096;  // by VPN2 (an even/odd page pair), modulo 4096
+  uint64_t targets[kFilterBits / 64] = {};
+};
+
 struct CpuState {
   uint32_t gpr[32] = {};
   uint32_t hi = 0;
@@ -135,8 +150,9 @@ struct CpuState {
   uint64_t cycles = 0;   // virtual clock: one per retired instruction (plus idle skips)
   uint64_t retired = 0;  // instructions retired (statistics)
   // Translated code chains to other translated code through per-exit caches that are valid only while
-  // this epoch is unchanged: it moves on every change of ASID, ERL, TLB contents or installed code (the
-  // caches also record the privilege mode they were resolved in).
+  // this epoch is unchanged (the caches also record the privilege mode they were resolved in). It is the
+  // current ASID's epoch (see ChainEpochs): an ASID change switches to that ASID's own epoch, and a change
+  // of ERL, of installed code, or of a TLB entry that mapped a chained-to page moves every ASID's.
   uint64_t chain_epoch = 1;
   void* jit_ctx = nullptr;  // the interpreter, for translated code's chain lookups
   // Moves only when installed code changes: caches of jumps to kseg0/kseg1 (unmapped, so no TLB write or
@@ -171,6 +187,8 @@ struct CpuState {
   // exception when off. from_pc: where it was raised; old_epc: EPC before delivery.
   void (*exception_hook)(void* ctx, const CpuState& c, uint32_t from_pc, uint32_t old_epc) = nullptr;
   void* exception_hook_ctx = nullptr;
+
+  ChainEpochs chains;
 };
 
 // The JIT will address these fields directly from generated code.
@@ -200,6 +218,39 @@ inline bool InUnmappedSegment(uint32_t va) {
 // The epoch a cached jump to target depends on: jumps into unmapped segments ignore the TLB and the ASID.
 inline uint64_t ChainEpochFor(const CpuState& c, uint32_t target) {
   return InUnmappedSegment(target) ? c.code_epoch : c.chain_epoch;
+}
+
+// Every cached jump into a mapped segment, under every ASID, must be resolved again.
+inline void InvalidateMappedChains(CpuState& c) {
+  ChainEpochs& e = c.chains;
+  ++e.generation;
+  c.chain_epoch = ++e.last;
+  e.asid[c.cp0.entryhi & 0xFF] = {c.chain_epoch, e.generation};
+  for (uint64_t& w : e.targets) w = 0;
+}
+
+// EntryHi's ASID became asid: its own epoch, still valid unless every ASID's was invalidated since.
+inline void SwitchChainAsid(CpuState& c, unsigned asid) {
+  ChainEpochs& e = c.chains;
+  ChainEpochs::PerAsid& a = e.asid[asid & 0xFF];
+  if (a.generation != e.generation) a = {++e.last, e.generation};
+  c.chain_epoch = a.epoch;
+}
+
+// A jump to this mapped address is being cached (chain site or jump cache).
+inline void NoteChainTarget(CpuState& c, uint32_t va) {
+  const uint32_t bit = (va >> 13) % ChainEpochs::kFilterBits;
+  c.chains.targets[bit / 64] |= uint64_t{1} << (bit % 64);
+}
+
+// Whether a cached jump may go into [begin, end] (virtual, whole page pairs).
+inline bool ChainTargetsIn(const CpuState& c, uint32_t begin, uint32_t end) {
+  if (((end - begin) >> 13) >= ChainEpochs::kFilterBits) return true;
+  for (uint32_t vpn2 = begin >> 13;; ++vpn2) {
+    const uint32_t bit = vpn2 % ChainEpochs::kFilterBits;
+    if (c.chains.targets[bit / 64] & (uint64_t{1} << (bit % 64))) return true;
+    if (vpn2 == end >> 13) return false;
+  }
 }
 
 inline bool InUserMode(const CpuState& c) {

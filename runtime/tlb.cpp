@@ -19,8 +19,15 @@ void FlushEntry(CpuState& c, const TlbEntry& e) {
 }
 
 void WriteEntry(CpuState& c, unsigned index) {
-  ++c.chain_epoch;                  // a mapping changed: chained jumps must be resolved again
-  FlushEntry(c, c.tlb->at(index));  // whatever the old entry let the soft TLB cache is gone
+  const TlbEntry& old = c.tlb->at(index);
+  // Chained jumps resolved through the old mapping must be resolved again. A new mapping cannot change
+  // where a cached jump goes: that target was reached through a mapping, which is still in place.
+  if ((old.entrylo[0] | old.entrylo[1]) & 2) {  // V: it could have translated something
+    uint32_t begin, end;
+    GuestTlb::Range(old, &begin, &end);
+    if (ChainTargetsIn(c, begin, end)) InvalidateMappedChains(c);
+  }
+  FlushEntry(c, old);  // whatever the old entry let the soft TLB cache is gone
   TlbEntry e;
   e.pagemask = c.cp0.pagemask & 0x1FFFE000u;
   e.entryhi = c.cp0.entryhi & ~(e.pagemask | 0x1F00u);  // VPN2 below the page size is not stored

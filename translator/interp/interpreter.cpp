@@ -121,9 +121,11 @@ Block* Interpreter::BlockAt(uint32_t paddr) {
   return Build(paddr, page.host + (paddr & ~runtime::kPageMask));
 }
 
-void Interpreter::RefreshNative(uint32_t page, bool rewarm) {
-  ++c_.chain_epoch;
-  ++c_.code_epoch;
+void Interpreter::RefreshNative(uint32_t page, bool rewarm, bool retire) {
+  if (retire) {
+    runtime::InvalidateMappedChains(c_);
+    ++c_.code_epoch;
+  }
   auto it = by_page_.find(page);
   if (it == by_page_.end()) return;
   for (Block* b : it->second) {
@@ -286,7 +288,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
 }
 
 void Interpreter::InvalidateCodePage(uint32_t paddr_page) {
-  ++c_.chain_epoch;
+  runtime::InvalidateMappedChains(c_);
   ++c_.code_epoch;
   if (tier_) tier_->InvalidatePage(*this, paddr_page);
   auto it = by_page_.find(paddr_page);

@@ -71,8 +71,10 @@ class Interpreter final : public runtime::CodeObserver {
   // The translated entry of the block at paddr, if it is decoded and translated.
   jit::NativeFn NativeAt(uint32_t paddr) const;
   // Point the blocks of a page at their translated entries (after a region was installed or dropped).
-  // `rewarm`: blocks left without translated code count their executions from zero again.
-  void RefreshNative(uint32_t page, bool rewarm = false);
+  // `rewarm`: blocks left without translated code count their executions from zero again. `retire`: code
+  // that chained jumps or the jump cache may point at was retired (or better code should replace it there),
+  // so every cached jump is resolved again; a first-tier install that replaced nothing leaves them be.
+  void RefreshNative(uint32_t page, bool rewarm = false, bool retire = true);
   // Indirect-jump cache for translated code (strobe_jit_link): virtual target -> translated entry, valid
   // while the chain epoch and the privilege mode's soft TLB table are the ones it was filled under. It
   // serves the exits whose own one-entry cache misses, e.g. returns to many call sites.

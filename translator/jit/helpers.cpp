@@ -65,6 +65,7 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
     }
     NativeFn fn = in->NativeAt(paddr);
     if (!fn) return nullptr;
+    if (!runtime::InUnmappedSegment(target)) runtime::NoteChainTarget(*c, target);
     e = {epoch, c->stlb, fn, target};
   }
   s->epoch = e.epoch;

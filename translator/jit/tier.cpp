@@ -213,6 +213,9 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
   }
   for (const auto& [other, generation] : cr->region->other_pages) spanned_by_[other].insert(page);
   auto& list = installed_[page];
+  // Cached jumps (chain sites, the jump cache) hold entries into installed code. They stay valid unless
+  // code is retired below; a second-tier install re-resolves them anyway, so that they reach the faster code.
+  bool retire = cr->region->opt_level > 0;
   if (cr->region->opt_level > 0) {
     // A re-optimised region replaces its first-tier original (same root). The jit engine's second tier
     // re-forms regions (SecondTierBlocks), so it replaces every first-tier region holding one of its blocks:
@@ -239,7 +242,7 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
   }
   list.push_back(std::move(cr));
   ++stats_.regions_installed;
-  in.RefreshNative(page);
+  in.RefreshNative(page, /*rewarm=*/false, retire);
 }
 
 void Tier::NoteHot(interp::Interpreter& in, const interp::Block& b) {
