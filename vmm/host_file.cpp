@@ -11,8 +11,7 @@
 
 namespace strobe::vmm {
 
-namespace {
-const char* KindOf(mode_t mode) {
+const char* FileKindOf(uint32_t mode) {
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
@@ -21,6 +20,7 @@ const char* KindOf(mode_t mode) {
   return "not a regular file";
 }
 
+namespace {
 bool Fail(std::string* error, const std::string& path, const std::string& what) {
   *error = path + ": " + what;
   return false;
@@ -60,7 +60,7 @@ bool ReadHostFile(const std::string& path, uint64_t max_bytes, std::vector<uint8
   if (fd.get() < 0) return Fail(error, path, std::strerror(errno));
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Fail(error, path, std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return Fail(error, path, std::string(KindOf(st.st_mode)) + ", not a file");
+  if (!S_ISREG(st.st_mode)) return Fail(error, path, std::string(FileKindOf(st.st_mode)) + ", not a file");
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size > max_bytes)
     return Fail(error, path,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Reading a host file named on the command line (-kernel, -initrd, and later disks): the one helper every
-// file option goes through, so that directories, devices, FIFOs, unreadable and oversized files are all
-// refused the same way, with one line naming the file, before anything large is read.
+// Reading a host file named on the command line (-kernel, -initrd): the one helper these file options go
+// through, so that directories, devices, FIFOs, unreadable and oversized files are all refused the same way,
+// with one line naming the file, before anything large is read. Disk images are opened, not read, by
+// vmm/block/raw_image.h, whose messages follow the same form ("PATH: what is wrong", FileKindOf).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,10 @@ inline constexpr uint64_t kMaxGuestFileBytes = uint64_t{2} << 30;
 // Reads the whole of a regular file of at most max_bytes. false with *error set ("PATH: what is wrong",
 // one line) otherwise. Never throws, and never reads a file that is too large.
 bool ReadHostFile(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>* out, std::string* error);
+
+// What a path that is not a regular file is, for messages: "a directory", "a character device", "a block
+// device", "a FIFO", "a socket" (st_mode from stat).
+const char* FileKindOf(uint32_t st_mode);
 
 // "3.0 GiB", "12.5 MiB", "512 bytes": sizes in messages.
 std::string HumanSize(uint64_t bytes);

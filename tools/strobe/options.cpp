@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "tools/strobe/options.h"
 
+#include "tools/strobe/drive_options.h"
 #include "tools/strobe/dump.h"
 #include "tools/strobe/trace.h"
 
@@ -76,8 +77,15 @@ const char* RunUsage() {
          "  -boot ..., -L DIR    accepted, no effect (Malta boots -kernel directly; no firmware files)\n"
          "  -display none, -vga none, -net/-nic none, -monitor none, -smp 1   accepted\n"
          "  -version             print the version\n"
-         "  Not yet: disks (-hda, -drive, -cdrom, -snapshot, -device: issue 11), networks (-nic, -netdev:\n"
-         "  issue 12), -monitor, -qmp, -s, -S, -gdb, -loadvm (issue 15).\n"
+         "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE   raw disk images on IDE index 0-3 (-cdrom: 2, read-only)\n"
+         "  -drive file=F[,format=raw][,if=ide|virtio|none][,index=N][,media=disk|cdrom][,readonly=on]\n"
+         "         [,cache=writeback|writethrough|none|directsync|unsafe][,snapshot=on][,id=ID]   a disk\n"
+         "  -device virtio-blk-pci,drive=ID[,serial=S]   a virtio disk for an -drive if=none,id=ID\n"
+         "  -snapshot            writes to disks go to a temporary overlay; the images are not changed\n"
+         "  (disks are parsed and their images checked; the disk controllers, PIIX4 IDE and virtio-blk,\n"
+         "  come with issue 11, until then a VM with a disk does not start)\n"
+         "  Not yet: -blockdev (issue 11), networks (-nic, -netdev: issue 12), -monitor, -qmp, -s, -S,\n"
+         "  -gdb, -loadvm (issue 15).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -112,6 +120,7 @@ std::string VersionText() {
 bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std::string* error) {
   RunOptions o;
   CharDevs chardevs;
+  DriveRequests disks;
   bool serial_given = false, nodefaults = false, trace_help = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
@@ -202,6 +211,17 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!qemu::ParseName(v, &o.process_name, error)) return false;
     } else if (a == "-boot" || a == "-L") {
       if (!value(i, &v)) return false;  // Malta boots -kernel directly and needs no firmware files
+    } else if (a == "-hda" || a == "-hdb" || a == "-hdc" || a == "-hdd" || a == "-cdrom") {
+      if (!value(i, &v)) return false;
+      AddLegacyDrive(a, v, &disks);
+    } else if (a == "-drive") {
+      if (!value(i, &v)) return false;
+      if (!ParseDrive(v, &disks, error)) return false;
+    } else if (a == "-device") {
+      if (!value(i, &v)) return false;
+      if (!ParseDevice(v, &disks, &o.info, error)) return false;
+    } else if (a == "-snapshot") {
+      disks.snapshot = o.snapshot = true;
     } else if (a == "-d") {
       if (!value(i, &v)) return false;
       if (!ParseTraceItems(v, &o.trace, &trace_help, error)) return false;
@@ -295,6 +315,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       return false;
     }
   }
+  if (!ResolveDrives(disks, &o.drives, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   *out = std::move(o);

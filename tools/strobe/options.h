@@ -9,6 +9,7 @@
 
 #include "tools/strobe/chardev.h"
 #include "tools/strobe/trace.h"
+#include "vmm/block/drive.h"
 #include "vmm/vm.h"
 
 namespace strobe::tools {
@@ -24,6 +25,10 @@ struct RunOptions {
   bool no_shutdown = false;    // -no-shutdown: a guest power-off stops the VM; the escape key + x quits
   std::string process_name;    // -name ...,process=NAME
   TraceOptions trace;          // -d, -D
+  // -hda..-hdd, -cdrom, -drive, -device virtio-blk-pci, -snapshot: resolved as QEMU does
+  // (drive_options.h), in command-line order. Their images are opened by OpenDrives, not by the parser.
+  std::vector<vmm::block::DriveConfig> drives;
+  bool snapshot = false;  // -snapshot (already applied to the drives)
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.

@@ -15,7 +15,8 @@ struct Refusal {
   bool takes_value;
   const char* what;  // the missing feature and its issue
 };
-// Issue numbers are the project's: 11 disks, 12 network, 15 debugging/monitor/snapshots.
+// Issue numbers are the project's: 11 disks, 12 network, 15 debugging/monitor/snapshots. The disk options
+// themselves are parsed in drive_options.cpp.
 constexpr Refusal kRefusals[] = {
     {"-monitor", true, "the QEMU monitor comes with issue 15 (only -monitor none is accepted)"},
     {"-qmp", true, "QMP comes with issue 15"},
@@ -24,15 +25,7 @@ constexpr Refusal kRefusals[] = {
     {"-S", false, "starting stopped (for a debugger or monitor) comes with issue 15"},
     {"-gdb", true, "the gdb stub comes with issue 15"},
     {"-loadvm", true, "snapshots come with issue 15"},
-    {"-hda", true, "disks come with issue 11"},
-    {"-hdb", true, "disks come with issue 11"},
-    {"-hdc", true, "disks come with issue 11"},
-    {"-hdd", true, "disks come with issue 11"},
-    {"-drive", true, "disks come with issue 11"},
-    {"-cdrom", true, "disks come with issue 11"},
-    {"-snapshot", false, "disks (and their snapshot mode) come with issue 11"},
-    {"-device", true, "extra devices come with issue 11"},
-    {"-blockdev", true, "disks come with issue 11"},
+    {"-blockdev", true, "-blockdev comes with issue 11 (-drive is there)"},
     {"-enable-kvm", false, "Strobe is its own accelerator (binary translation); only -accel tcg is accepted"},
 };
 

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+// -hda/-hdb/-hdc/-hdd, -cdrom, -drive, -device virtio-blk-pci, -snapshot: see drive_options.h.
+#include "tools/strobe/drive_options.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
+#include "vmm/block/image_format.h"
+
+namespace strobe::tools {
+
+namespace {
+
+using vmm::block::CacheMode;
+using vmm::block::DriveConfig;
+using vmm::block::Interface;
+using vmm::block::Media;
+
+// Malta's PIIX4: two IDE channels of two drives each.
+constexpr int kIdeBuses = 2, kIdeUnits = 2;
+
+bool Fail(std::string* error, std::string msg) {
+  *error = std::move(msg);
+  return false;
+}
+
+// QEMU's KEY=VALUE,... syntax: a doubled comma is a comma inside the value; empty parts are skipped.
+std::vector<std::string> SplitOptions(const std::string& value) {
+  std::vector<std::string> parts;
+  std::string part;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != ',') {
+      part += value[i];
+    } else if (i + 1 < value.size() && value[i + 1] == ',') {
+      part += ',';
+      ++i;
+    } else {
+      if (!part.empty()) parts.push_back(part);
+      part.clear();
+    }
+  }
+  if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+// on/off and QEMU's other spellings.
+bool ParseBool(const std::string& v, bool* out) {
+  if (v == "on" || v == "yes" || v == "true" || v == "y") {
+    *out = true;
+  } else if (v == "off" || v == "no" || v == "false" || v == "n") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ParseCount(const std::string& v, int* out) {
+  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return false;
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (errno || *end || n > 1000000) return false;
+  *out = static_cast<int>(n);
+  return true;
+}
+
+// QEMU's identifiers: letters, digits, '-', '.', '_', starting with a letter.
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return false;
+  return true;
+}
+
+const char* InterfaceName(Interface i) {
+  switch (i) {
+    case Interface::kIde: return "ide";
+    case Interface::kVirtio: return "virtio";
+    case Interface::kNone: return "none";
+  }
+  return "?";
+}
+
+bool IsNetworkDevice(const std::string& name) {
+  for (const char* n : {"e1000", "e1000e", "pcnet", "rtl8139", "ne2k_pci", "virtio-net-pci", "virtio-net",
+                        "i82551", "i82557b", "i82559er", "vmxnet3", "usb-net"})
+    if (name == n) return true;
+  return false;
+}
+
+}  // namespace
+
+void AddLegacyDrive(const std::string& option, const std::string& file, DriveRequests* requests) {
+  DriveRequests::Drive d;
+  d.config.option = option + " " + file;
+  d.config.file = file;
+  if (option == "-cdrom") {
+    d.index = 2;
+    d.config.media = Media::kCdrom;
+  } else {
+    d.index = option.back() - 'a';  // -hda 0 .. -hdd 3
+  }
+  requests->drives.push_back(std::move(d));
+}
+
+bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* error) {
+  DriveRequests::Drive d;
+  DriveConfig& c = d.config;
+  c.option = "-drive " + value;
+  const std::string& o = c.option;
+  for (const std::string& part : SplitOptions(value)) {
+    const size_t eq = part.find('=');
+    const std::string key = part.substr(0, eq);
+    const bool bare = eq == std::string::npos;
+    const std::string v = bare ? "on" : part.substr(eq + 1);  // a bare key is a boolean set to on
+    auto bad = [&](const std::string& what) { return Fail(error, o + ": " + what); };
+    if (bare && key != "readonly" && key != "snapshot")
+      return bad("unknown key '" + key + "' (did you mean file=" + key + "?)");
+    if (key == "file") {
+      c.file = v;
+    } else if (key == "format") {
+      if (v == "raw") {
+        c.format_raw = true;
+      } else if (vmm::block::IsKnownOtherFormat(v)) {
+        return bad("format=" + v +
+                   " is not supported: " + vmm::block::ConvertAdvice(v, c.file.empty() ? "IMAGE" : c.file));
+      } else {
+        return bad("unknown format '" + v + "' (raw)");
+      }
+    } else if (key == "if") {
+      d.interface_given = true;
+      if (v == "ide") {
+        c.interface = Interface::kIde;
+      } else if (v == "virtio") {
+        c.interface = Interface::kVirtio;
+      } else if (v == "none") {
+        c.interface = Interface::kNone;
+      } else if (v == "scsi" || v == "floppy" || v == "pflash" || v == "mtd" || v == "sd" || v == "xen") {
+        return bad("if=" + v + " is not available on Malta (ide, virtio or none)");
+      } else {
+        return bad("unsupported bus type '" + v + "' (ide, virtio or none)");
+      }
+    } else if (key == "index" || key == "bus" || key == "unit") {
+      int n;
+      if (!ParseCount(v, &n)) return bad("'" + key + "' expects a number, not '" + v + "'");
+      (key == "index" ? d.index : key == "bus" ? d.bus : d.unit) = n;
+    } else if (key == "media") {
+      if (v == "disk") {
+        c.media = Media::kDisk;
+      } else if (v == "cdrom") {
+        c.media = Media::kCdrom;
+      } else {
+        return bad("'" + v + "' invalid media (disk or cdrom)");
+      }
+    } else if (key == "readonly" || key == "snapshot") {
+      bool on;
+      if (!ParseBool(v, &on)) return bad("'" + key + "' expects on or off, not '" + v + "'");
+      if (key == "readonly") {
+        c.read_only = on;
+      } else {
+        c.snapshot = on;
+        d.snapshot_given = true;
+      }
+    } else if (key == "cache") {
+      if (v == "writeback") {
+        c.cache = CacheMode::kWriteback;
+      } else if (v == "writethrough") {
+        c.cache = CacheMode::kWritethrough;
+      } else if (v == "none" || v == "off") {
+        c.cache = CacheMode::kNone;
+      } else if (v == "directsync") {
+        c.cache = CacheMode::kDirectSync;
+      } else if (v == "unsafe") {
+        c.cache = CacheMode::kUnsafe;
+      } else {
+        return bad("invalid cache option '" + v + "' (writeback, writethrough, none, directsync or unsafe)");
+      }
+    } else if (key == "id") {
+      if (!IsIdentifier(v))
+        return bad("id '" + v +
+                   "' is not an identifier (letters, digits, '-', '.', '_', starting with a letter)");
+      c.id = v;
+      d.id_given = true;
+    } else if (key == "aio") {
+      // Strobe always uses its own I/O thread per drive.
+      if (v != "threads" && v != "native" && v != "io_uring")
+        return bad("invalid aio option '" + v + "' (threads, native or io_uring)");
+    } else {
+      return bad("unknown key '" + key +
+                 "' (file, format, if, index, bus, unit, media, readonly, cache, snapshot, id, aio)");
+    }
+  }
+  requests->drives.push_back(std::move(d));
+  return true;
+}
+
+bool ParseDevice(const std::string& value, DriveRequests* requests, std::string* info, std::string* error) {
+  const std::vector<std::string> parts = SplitOptions(value);
+  const std::string o = "-device " + value;
+  std::string driver;
+  size_t first = 0;
+  if (!parts.empty() && parts[0].find('=') == std::string::npos) {
+    driver = parts[0];
+    first = 1;
+  }
+  DriveRequests::Device dev;
+  dev.option = o;
+  for (size_t i = first; i < parts.size(); ++i) {
+    const size_t eq = parts[i].find('=');
+    const std::string key = parts[i].substr(0, eq);
+    const std::string v = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
+    if (key == "driver") {
+      driver = v;
+    } else if (key == "drive") {
+      dev.drive = v;
+    } else if (key == "id") {
+      dev.id = v;
+    } else if (key == "serial") {
+      dev.serial = v;
+    } else if (driver == "virtio-blk-pci" || driver == "virtio-blk") {
+      return Fail(error, o + ": unknown property '" + key + "' of virtio-blk-pci (drive, id, serial)");
+    }
+  }
+  if (driver == "help" || driver == "?") {
+    *info =
+        "Devices Strobe adds with -device (the board's own are always there):\n"
+        "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\", desc \"Virtio block device\" "
+        "(drive=ID of an -drive if=none,id=ID; id=, serial=)\n";
+    return true;
+  }
+  if (driver != "virtio-blk-pci" && driver != "virtio-blk") {
+    if (IsNetworkDevice(driver))
+      return Fail(error, o + ": not supported yet: networking comes with issue 12");
+    if (driver.rfind("ide-", 0) == 0 || driver.rfind("scsi-", 0) == 0)
+      return Fail(error, o + ": not supported: attach disks with -drive if=ide (or -hda, -cdrom) or "
+                             "if=virtio");
+    return Fail(error,
+                o + ": '" + driver + "' is not a valid device model name (-device help lists Strobe's)");
+  }
+  if (!dev.id.empty() && !IsIdentifier(dev.id))
+    return Fail(error, o + ": id '" + dev.id + "' is not an identifier");
+  if (dev.drive.empty())
+    return Fail(error, o + ": drive property not set (drive=ID of an -drive if=none,id=ID)");
+  requests->devices.push_back(std::move(dev));
+  return true;
+}
+
+bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out, std::string* error) {
+  std::vector<DriveConfig> drives;
+  for (const DriveRequests::Drive& d : requests.drives) {
+    DriveConfig c = d.config;
+    const std::string& o = c.option;
+    auto bad = [&](const std::string& what) { return Fail(error, o + ": " + what); };
+    // QEMU's -snapshot: snapshot=on for every drive that does not say otherwise.
+    if (!d.snapshot_given) c.snapshot = requests.snapshot;
+    if (c.media == Media::kCdrom) c.read_only = true;
+    if (c.read_only) c.snapshot = false;  // nothing is written, so nothing to keep apart
+    if (c.interface == Interface::kIde && c.media == Media::kDisk && c.read_only)
+      return bad(
+          "an IDE hard disk cannot be read-only (QEMU's ide-hd refuses it too): use media=cdrom, "
+          "if=virtio, or -snapshot");
+    // Numbering, as QEMU: index = bus * units per bus + unit; without either, the next free place.
+    const int per_bus = c.interface == Interface::kIde ? kIdeUnits : 0;
+    if (d.index >= 0 && (d.bus >= 0 || d.unit >= 0)) return bad("index cannot be used with bus and unit");
+    int bus = d.bus >= 0 ? d.bus : 0, unit = d.unit;
+    if (d.index >= 0) {
+      bus = per_bus ? d.index / per_bus : 0;
+      unit = per_bus ? d.index % per_bus : d.index;
+    }
+    auto taken = [&](int b, int u) {
+      for (const DriveConfig& e : drives)
+        if (e.interface == c.interface && e.bus == b && e.unit == u) return true;
+      return false;
+    };
+    if (unit < 0) {
+      unit = 0;
+      while (taken(bus, unit)) {
+        if (++unit == per_bus) {  // per_bus 0: one long bus
+          unit = 0;
+          ++bus;
+        }
+      }
+    }
+    if (per_bus && unit >= per_bus)
+      return bad("unit " + std::to_string(unit) + " too big (max is " + std::to_string(per_bus - 1) + ")");
+    if (c.interface == Interface::kIde && bus >= kIdeBuses)
+      return bad("Malta has no if=ide,bus=" + std::to_string(bus) + ",unit=" + std::to_string(unit) +
+                 " (IDE index 0-3: bus 0-1, unit 0-1)");
+    if (taken(bus, unit))
+      return bad("drive with bus=" + std::to_string(bus) + ", unit=" + std::to_string(unit) +
+                 " (index=" + std::to_string(per_bus ? bus * per_bus + unit : unit) + ") exists");
+    c.bus = bus;
+    c.unit = unit;
+    if (!d.id_given) {
+      const std::string media =
+          c.interface == Interface::kIde ? (c.media == Media::kCdrom ? "-cd" : "-hd") : "";
+      c.id = std::string(InterfaceName(c.interface)) + (per_bus ? std::to_string(bus) : "") + media +
+             std::to_string(unit);
+    }
+    for (const DriveConfig& e : drives)
+      if (e.id == c.id) return bad("Duplicate ID '" + c.id + "' for drive");
+    drives.push_back(std::move(c));
+  }
+  // -device virtio-blk-pci,drive=ID takes an if=none drive; QEMU creates these devices before the ones
+  // if=virtio adds, which decides their PCI slots.
+  int virtio_order = 0;
+  for (const DriveRequests::Device& dev : requests.devices) {
+    DriveConfig* found = nullptr;
+    for (DriveConfig& c : drives)
+      if (c.id == dev.drive) found = &c;
+    if (!found) return Fail(error, dev.option + ": no -drive has id=" + dev.drive);
+    if (found->virtio_order >= 0)
+      return Fail(error, dev.option + ": Drive '" + dev.drive + "' is already in use by another device");
+    if (found->interface != Interface::kNone)
+      return Fail(error, dev.option + ": Drive '" + dev.drive +
+                             "' is already in use because it has been automatically connected to another "
+                             "device (did you need 'if=none' in the drive options?)");
+    found->interface = Interface::kVirtio;
+    found->virtio_order = virtio_order++;
+    found->device_id = dev.id;
+    found->serial = dev.serial;
+  }
+  for (DriveConfig& c : drives)
+    if (c.interface == Interface::kVirtio && c.virtio_order < 0) c.virtio_order = virtio_order++;
+  // Only a drive no device uses may be empty (QEMU: "Device needs media, but drive is empty").
+  for (const DriveConfig& c : drives)
+    if (c.file.empty() && c.media == Media::kDisk && c.interface != Interface::kNone)
+      return Fail(error, c.option + ": a disk needs an image (file=)");
+  *out = std::move(drives);
+  return true;
+}
+
+bool OpenDrives(const std::vector<DriveConfig>& drives,
+                std::vector<std::unique_ptr<vmm::block::BlockBackend>>* backends, std::string* error) {
+  backends->clear();
+  for (const DriveConfig& c : drives) {
+    std::unique_ptr<vmm::block::BlockBackend> backend;
+    if (!vmm::block::OpenDrive(c, &backend, error)) return false;
+    backends->push_back(std::move(backend));
+  }
+  return true;
+}
+
+}  // namespace strobe::tools

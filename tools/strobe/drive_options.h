@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// The disk options, with QEMU's spelling and rules: -hda/-hdb/-hdc/-hdd FILE (IDE index 0-3), -cdrom FILE
+// (IDE index 2, a read-only CD-ROM), -drive KEY=VALUE,... (",," is a comma inside a value), -device
+// virtio-blk-pci,drive=ID (for an if=none drive) and -snapshot. They are gathered in command-line order
+// while the options are read, then resolved as QEMU does once all are known: -snapshot applies to every
+// drive without snapshot=, drives are numbered (the next free index when none is given), conflicts and
+// unknown drive ids are refused, default ids are given (ide0-hd0, ide1-cd0, virtio0, none0). Every refusal
+// is one line starting with the option as given.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vmm/block/drive.h"
+
+namespace strobe::tools {
+
+struct DriveRequests {
+  struct Drive {
+    vmm::block::DriveConfig config;  // what the option said; bus/unit/id are settled by ResolveDrives
+    bool interface_given = false;
+    int index = -1, bus = -1, unit = -1;  // -1: not given
+    bool snapshot_given = false;
+    bool id_given = false;
+  };
+  struct Device {
+    std::string option;  // "-device virtio-blk-pci,drive=d0"
+    std::string drive, id, serial;
+  };
+  std::vector<Drive> drives;
+  std::vector<Device> devices;
+  bool snapshot = false;  // -snapshot
+};
+
+// -hda FILE and the like (option: "-hda", "-hdb", "-hdc", "-hdd" or "-cdrom"): the file name is taken as
+// it is, commas included.
+void AddLegacyDrive(const std::string& option, const std::string& file, DriveRequests* requests);
+// -drive VALUE. false with *error set (one line) on an unknown key or value.
+bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* error);
+// -device VALUE: virtio-blk-pci (alias virtio-blk) with drive=, id=, serial=; "help" sets *info.
+bool ParseDevice(const std::string& value, DriveRequests* requests, std::string* info, std::string* error);
+// Once every option is read: the drives as the guest will see them, in command-line order.
+bool ResolveDrives(const DriveRequests& requests, std::vector<vmm::block::DriveConfig>* out,
+                   std::string* error);
+
+// Opens the drives' images (vmm/block/drive.h): one backend per drive, in the same order (null for a drive
+// with no image). The first bad one ends it with *error set ("PATH: what is wrong").
+bool OpenDrives(const std::vector<vmm::block::DriveConfig>& drives,
+                std::vector<std::unique_ptr<vmm::block::BlockBackend>>* backends, std::string* error);
+
+}  // namespace strobe::tools

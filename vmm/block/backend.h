@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// The host side of a virtual disk: what the IDE and virtio-blk device models read and write. A backend is a
+// byte-addressed store of a fixed size (whole 512-byte sectors). Every call returns 0 or an errno value and
+// never throws; the device turns a non-zero result into the guest's I/O error. Calls may block on the host
+// disk: the device makes them through a BlockQueue (block_queue.h), never on the vCPU thread.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace strobe::vmm::block {
+
+inline constexpr uint64_t kSectorSize = 512;
+
+class BlockBackend {
+ public:
+  virtual ~BlockBackend() = default;
+
+  // Bytes, a non-zero multiple of kSectorSize; fixed for the backend's lifetime.
+  virtual uint64_t size() const = 0;
+  // Writes fail with EROFS (readonly=on, media=cdrom).
+  virtual bool read_only() const = 0;
+  // The host file, for messages.
+  virtual const std::string& path() const = 0;
+
+  // [offset, offset + length) must lie within size() (EINVAL otherwise); any alignment. Thread-safe.
+  virtual int Read(uint64_t offset, void* buffer, size_t length) = 0;
+  virtual int Write(uint64_t offset, const void* buffer, size_t length) = 0;
+  // Everything written so far reaches stable storage (fdatasync) before it returns.
+  virtual int Flush() = 0;
+
+  // Scatter lists: the segments are consecutive bytes of the disk starting at offset. The defaults call
+  // Read/Write once per segment; the raw image uses preadv/pwritev.
+  virtual int ReadV(uint64_t offset, const iovec* segments, int count);
+  virtual int WriteV(uint64_t offset, const iovec* segments, int count);
+
+ protected:
+  // 0 when [offset, offset + length) lies within size(), EINVAL otherwise (also on overflow).
+  int CheckRange(uint64_t offset, uint64_t length) const;
+};
+
+// The total length of a scatter list.
+uint64_t SegmentsLength(const iovec* segments, int count);
+
+}  // namespace strobe::vmm::block

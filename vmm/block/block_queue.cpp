@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/block/block_queue.h"
+
+#include <pthread.h>
+
+#include <cerrno>
+
+namespace strobe::vmm::block {
+
+void CompletionList::SetNotifier(std::function<void()> notify) {
+  std::lock_guard<std::mutex> lock(mu_);
+  notify_ = std::move(notify);
+}
+
+void CompletionList::Post(std::function<void()> callback) {
+  std::function<void()> notify;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool was_empty = items_.empty();
+    items_.push_back(std::move(callback));
+    pending_.store(true, std::memory_order_release);
+    if (was_empty) notify = notify_;
+  }
+  if (notify) notify();
+}
+
+size_t CompletionList::RunCompletions() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(items_);
+    pending_.store(false, std::memory_order_release);
+  }
+  for (auto& callback : batch) callback();
+  return batch.size();
+}
+
+BlockQueue::BlockQueue(BlockBackend& backend, CompletionList& completions, const std::string& name)
+    : backend_(backend), completions_(completions) {
+  worker_ = std::thread([this] { Worker(); });
+  pthread_setname_np(worker_.native_handle(), name.substr(0, 15).c_str());
+}
+
+BlockQueue::~BlockQueue() {
+  Drain();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_one();
+  worker_.join();
+}
+
+void BlockQueue::Submit(BlockRequest request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(request));
+    in_flight_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  work_cv_.notify_one();
+}
+
+int BlockQueue::Drain() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_cv_.wait(lock, [this] { return in_flight_.load(std::memory_order_acquire) == 0; });
+  }
+  return backend_.Flush();
+}
+
+void BlockQueue::Worker() {
+  for (;;) {
+    BlockRequest r;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_, and nothing left
+      r = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    int err = 0;
+    const int count = static_cast<int>(r.segments.size());
+    switch (r.op) {
+      case BlockRequest::Op::kRead: err = backend_.ReadV(r.offset, r.segments.data(), count); break;
+      case BlockRequest::Op::kWrite: err = backend_.WriteV(r.offset, r.segments.data(), count); break;
+      case BlockRequest::Op::kFlush: err = backend_.Flush(); break;
+    }
+    // The completion is posted before the request stops counting as in flight, so that after Drain()
+    // every completion is in the list.
+    if (r.done) completions_.Post([done = std::move(r.done), err] { done(err); });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+}  // namespace strobe::vmm::block

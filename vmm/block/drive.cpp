@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/block/drive.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "vmm/block/image_format.h"
+#include "vmm/block/raw_image.h"
+#include "vmm/block/snapshot_overlay.h"
+
+namespace strobe::vmm::block {
+
+namespace {
+// Refuses writes that would give a probed raw image another format's header.
+class ProbedWriteGuard final : public BlockBackend {
+ public:
+  explicit ProbedWriteGuard(std::unique_ptr<BlockBackend> inner) : inner_(std::move(inner)) {}
+  uint64_t size() const override { return inner_->size(); }
+  bool read_only() const override { return inner_->read_only(); }
+  const std::string& path() const override { return inner_->path(); }
+  int Read(uint64_t offset, void* buffer, size_t length) override {
+    return inner_->Read(offset, buffer, length);
+  }
+  int ReadV(uint64_t offset, const iovec* segments, int count) override {
+    return inner_->ReadV(offset, segments, count);
+  }
+  int Flush() override { return inner_->Flush(); }
+  int Write(uint64_t offset, const void* buffer, size_t length) override {
+    const iovec one{const_cast<void*>(buffer), length};
+    return WriteV(offset, &one, 1);
+  }
+  int WriteV(uint64_t offset, const iovec* segments, int count) override {
+    if (offset < kProbeBytes) {
+      if (int err = CheckRange(offset, SegmentsLength(segments, count))) return err;
+      // The first bytes as they would be after the write.
+      uint8_t head[kProbeBytes];
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(size(), kProbeBytes));
+      if (int err = inner_->Read(0, head, n)) return err;
+      uint64_t at = offset;
+      for (int i = 0; i < count && at < n; ++i) {
+        const size_t take = static_cast<size_t>(std::min<uint64_t>(segments[i].iov_len, n - at));
+        std::memcpy(head + at, segments[i].iov_base, take);
+        at += segments[i].iov_len;
+      }
+      if (ProbeFormat(head, n)) return EPERM;
+    }
+    return inner_->WriteV(offset, segments, count);
+  }
+
+ private:
+  std::unique_ptr<BlockBackend> inner_;
+};
+}  // namespace
+
+bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std::string* error) {
+  out->reset();
+  if (drive.file.empty()) {
+    if (drive.media == Media::kCdrom || drive.interface == Interface::kNone) return true;  // no medium
+    *error = drive.option + ": a disk needs an image (file=)";
+    return false;
+  }
+  RawOpenOptions options;
+  options.read_only = drive.read_only || drive.snapshot;
+  options.probe = !drive.format_raw;
+  options.write_through = !drive.write_cache();
+  options.ignore_flush = drive.cache == CacheMode::kUnsafe;
+  std::unique_ptr<BlockBackend> backend = RawImage::Open(drive.file, options, error);
+  if (!backend) return false;
+  if (drive.snapshot && !drive.read_only) {
+    backend = SnapshotOverlay::Create(std::move(backend), error);
+    if (!backend) return false;
+  }
+  if (options.probe && !backend->read_only())
+    backend = std::make_unique<ProbedWriteGuard>(std::move(backend));
+  *out = std::move(backend);
+  return true;
+}
+
+}  // namespace strobe::vmm::block

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/block/raw_image.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "vmm/block/image_format.h"
+#include "vmm/host_file.h"
+
+namespace strobe::vmm::block {
+
+namespace {
+
+// QEMU's lock bytes (see raw_image.h).
+constexpr off_t kPermBase = 100, kDenyBase = 200;
+constexpr int kConsistentRead = 0, kWritePerm = 1;
+
+// 0 on success, the errno of F_OFD_SETLK otherwise.
+int LockByte(int fd, off_t byte) {
+  struct flock fl {};
+  fl.l_type = F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = byte;
+  fl.l_len = 1;
+  return fcntl(fd, F_OFD_SETLK, &fl) == 0 ? 0 : errno;
+}
+
+// Whether another open file description holds a lock on the byte (ours never conflict with us).
+bool LockedElsewhere(int fd, off_t byte) {
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = byte;
+  fl.l_len = 1;
+  if (fcntl(fd, F_OFD_GETLK, &fl) != 0) return false;
+  return fl.l_type != F_UNLCK;
+}
+
+// Takes the image's locks. false with *error set when another user's locks conflict. On a file system
+// without OFD locks (EINVAL, ENOLCK, ENOTSUP) the image is used unlocked, as QEMU's locking=auto does.
+bool LockImage(int fd, bool writable, const std::string& path, std::string* error) {
+  std::vector<off_t> take = {kPermBase + kConsistentRead, kDenyBase + kWritePerm};
+  std::vector<off_t> conflicts = {kDenyBase + kConsistentRead, kPermBase + kWritePerm};
+  if (writable) {
+    take.push_back(kPermBase + kWritePerm);
+    conflicts.push_back(kDenyBase + kWritePerm);
+  }
+  const std::string locked = path + ": the image is locked by another process (is another VM using it?)";
+  for (off_t byte : take) {
+    const int err = LockByte(fd, byte);
+    if (err == EINVAL || err == ENOLCK || err == ENOTSUP || err == EOPNOTSUPP) return true;
+    if (err == EAGAIN || err == EACCES) {  // someone holds a write lock on our byte
+      *error = locked;
+      return false;
+    }
+    if (err) {
+      *error = path + ": cannot lock the image: " + std::strerror(err);
+      return false;
+    }
+  }
+  for (off_t byte : conflicts)
+    if (LockedElsewhere(fd, byte)) {
+      *error = locked;
+      return false;
+    }
+  return true;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+std::nullptr_t Fail(std::string* error, const std::string& path, const std::string& what) {
+  *error = path + ": " + what;
+  return nullptr;
+}
+
+// Copies a scatter list so that a short transfer can advance through it.
+class SegmentCursor {
+ public:
+  SegmentCursor(const iovec* segments, int count) : segs_(segments, segments + count) {}
+  bool done() const { return first_ == segs_.size(); }
+  const iovec* data() const { return segs_.data() + first_; }
+  int count() const { return static_cast<int>(std::min<size_t>(segs_.size() - first_, IOV_MAX)); }
+  void Advance(size_t bytes) {
+    while (bytes > 0 && first_ < segs_.size()) {
+      iovec& s = segs_[first_];
+      const size_t n = std::min(bytes, s.iov_len);
+      s.iov_base = static_cast<char*>(s.iov_base) + n;
+      s.iov_len -= n;
+      bytes -= n;
+      if (s.iov_len == 0) ++first_;
+    }
+    while (first_ < segs_.size() && segs_[first_].iov_len == 0) ++first_;
+  }
+
+ private:
+  std::vector<iovec> segs_;
+  size_t first_ = 0;
+};
+
+}  // namespace
+
+int ReadFull(int fd, uint64_t offset, void* buffer, size_t length) {
+  char* p = static_cast<char*>(buffer);
+  while (length > 0) {
+    const ssize_t n = pread(fd, p, length, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;  // the file ended early (it shrank under us)
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    length -= static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+int WriteFull(int fd, uint64_t offset, const void* buffer, size_t length) {
+  const char* p = static_cast<const char*>(buffer);
+  while (length > 0) {
+    const ssize_t n = pwrite(fd, p, length, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    length -= static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+int ReadFullV(int fd, uint64_t offset, const iovec* segments, int count) {
+  SegmentCursor cursor(segments, count);
+  cursor.Advance(0);
+  while (!cursor.done()) {
+    const ssize_t n = preadv(fd, cursor.data(), cursor.count(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    offset += static_cast<uint64_t>(n);
+    cursor.Advance(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+int WriteFullV(int fd, uint64_t offset, const iovec* segments, int count) {
+  SegmentCursor cursor(segments, count);
+  cursor.Advance(0);
+  while (!cursor.done()) {
+    const ssize_t n = pwritev(fd, cursor.data(), cursor.count(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    offset += static_cast<uint64_t>(n);
+    cursor.Advance(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenOptions& options,
+                                         std::string* error) {
+  if (path.empty()) return Fail(error, "(empty file name)", "no such file");
+  // Read-only first, without blocking (a FIFO must not wait for a writer), to say what the path is.
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) return Fail(error, path, std::strerror(errno));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Fail(error, path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+    return Fail(error, path, std::string(FileKindOf(st.st_mode)) + ", not a disk image");
+  if (!options.read_only) {
+    const int rw = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (rw < 0) {
+      const int err = errno;
+      if (err == EACCES || err == EROFS || err == EPERM)
+        return Fail(error, path,
+                    std::string("the file is read-only (") + std::strerror(err) +
+                        "): use -snapshot, or readonly=on (with if=virtio or media=cdrom)");
+      return Fail(error, path, std::strerror(err));
+    }
+    fd.reset(rw);
+  } else {
+    fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (S_ISBLK(st.st_mode) && ioctl(fd.get(), BLKGETSIZE64, &size) != 0)
+    return Fail(error, path, std::string("cannot read the block device's size: ") + std::strerror(errno));
+  if (size == 0) return Fail(error, path, "empty file (a disk image holds at least one 512-byte sector)");
+  if (size % kSectorSize != 0)
+    return Fail(error, path,
+                "size of " + std::to_string(size) +
+                    " bytes is not a whole number of 512-byte sectors (truncate -s %512 pads it)");
+  if (options.probe) {
+    uint8_t head[kProbeBytes];
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(size, sizeof head));
+    if (int err = ReadFull(fd.get(), 0, head, n))
+      return Fail(error, path, std::string("read error: ") + std::strerror(err));
+    if (const char* format = ProbeFormat(head, n))
+      return Fail(error, path,
+                  std::string("a ") + format + " image, not a raw one; " + ConvertAdvice(format, path) +
+                      " (or give format=raw to use its bytes as they are)");
+  }
+  if (!LockImage(fd.get(), !options.read_only, path, error)) return nullptr;
+  return std::unique_ptr<RawImage>(new RawImage(path, fd.release(), size, options));
+}
+
+RawImage::~RawImage() {
+  close(fd_);
+}
+
+int RawImage::Read(uint64_t offset, void* buffer, size_t length) {
+  if (int err = CheckRange(offset, length)) return err;
+  return ReadFull(fd_, offset, buffer, length);
+}
+
+int RawImage::Write(uint64_t offset, const void* buffer, size_t length) {
+  if (options_.read_only) return EROFS;
+  if (int err = CheckRange(offset, length)) return err;
+  if (int err = WriteFull(fd_, offset, buffer, length)) return err;
+  return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+int RawImage::ReadV(uint64_t offset, const iovec* segments, int count) {
+  if (int err = CheckRange(offset, SegmentsLength(segments, count))) return err;
+  return ReadFullV(fd_, offset, segments, count);
+}
+
+int RawImage::WriteV(uint64_t offset, const iovec* segments, int count) {
+  if (options_.read_only) return EROFS;
+  if (int err = CheckRange(offset, SegmentsLength(segments, count))) return err;
+  if (int err = WriteFullV(fd_, offset, segments, count)) return err;
+  return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+int RawImage::Flush() {
+  if (options_.read_only || options_.ignore_flush) return 0;
+  while (fdatasync(fd_) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+
+}  // namespace strobe::vmm::block

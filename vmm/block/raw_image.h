@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// A raw disk image: a regular host file (or a block device) whose bytes are the disk's, read and written in
+// place with pread/pwrite. Opening checks everything a disk option can get wrong and says so in one line
+// ("PATH: what is wrong", as vmm/host_file.h): missing, unreadable, a directory or another non-file, empty,
+// not whole sectors, read-only without readonly=on, an image in another format (when probing), or in use by
+// another VM.
+//
+// Locking follows QEMU's protocol, so that Strobe and QEMU processes exclude each other too: shared OFD
+// locks on single bytes, 100 + p for each permission p the user holds and 200 + p for each it denies others
+// (p: 0 consistent read, 1 write). A writable image holds read and write and denies write; a read-only one
+// (readonly=on, media=cdrom, the base of a -snapshot) holds read and denies write. So readers share an image
+// with readers, and a writer excludes everyone: the second process refuses ("... is locked by another
+// process"), whichever of the two writes. OFD locks belong to the open file description, so two opens in one
+// process conflict as two processes do.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "vmm/block/backend.h"
+
+namespace strobe::vmm::block {
+
+struct RawOpenOptions {
+  bool read_only = false;      // O_RDONLY and a shared lock; writes fail with EROFS
+  bool probe = true;           // no format= given: refuse an image in another format (image_format.h)
+  bool write_through = false;  // cache=writethrough/directsync: every write is followed by fdatasync
+  bool ignore_flush = false;   // cache=unsafe: Flush does nothing
+};
+
+class RawImage final : public BlockBackend {
+ public:
+  // nullptr with *error set (one line) when the file cannot be used as a disk.
+  static std::unique_ptr<RawImage> Open(const std::string& path, const RawOpenOptions& options,
+                                        std::string* error);
+  ~RawImage() override;  // closes the file, which drops its locks
+  RawImage(const RawImage&) = delete;
+  RawImage& operator=(const RawImage&) = delete;
+
+  uint64_t size() const override { return size_; }
+  bool read_only() const override { return options_.read_only; }
+  const std::string& path() const override { return path_; }
+  int Read(uint64_t offset, void* buffer, size_t length) override;
+  int Write(uint64_t offset, const void* buffer, size_t length) override;
+  int Flush() override;
+  int ReadV(uint64_t offset, const iovec* segments, int count) override;
+  int WriteV(uint64_t offset, const iovec* segments, int count) override;
+
+  // Whether the image was probed (no format= given) and found raw.
+  bool probed() const { return options_.probe; }
+
+ private:
+  RawImage(std::string path, int fd, uint64_t size, const RawOpenOptions& options)
+      : path_(std::move(path)), fd_(fd), size_(size), options_(options) {}
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+  RawOpenOptions options_;
+};
+
+// pread/pwrite of every byte: short transfers continue, EINTR retries, an early end of file is EIO.
+// 0 or an errno value. Shared with the snapshot overlay's store.
+int ReadFull(int fd, uint64_t offset, void* buffer, size_t length);
+int WriteFull(int fd, uint64_t offset, const void* buffer, size_t length);
+// The same for scatter lists (preadv/pwritev, at most IOV_MAX segments per call).
+int ReadFullV(int fd, uint64_t offset, const iovec* segments, int count);
+int WriteFullV(int fd, uint64_t offset, const iovec* segments, int count);
+
+}  // namespace strobe::vmm::block
