@@ -9,7 +9,9 @@
 #              start-up (about 0.03 s for QEMU, 0.01 s for Strobe) stays small against the work
 #   --out DIR  where the results go (default: bench/results/ in this tree, ignored by git)
 #   BUILD_DIR  CMake build directory with strobe and guests/ (default: build beside this script's parent)
-#   GUEST      guest names (default: alu_loop memrand calls compress codegen tlbmiss checksum sort hash)
+#   GUEST      guest names (default: alu_loop memrand calls compress codegen tlbmiss checksum sort hash fpmath)
+# Strobe and QEMU both run the 24Kf (-cpu 24Kf, each one's Malta default, passed explicitly): the CPU with an
+# FPU, which the hard-float guest fpmath needs.
 # Output: a table on stdout, DIR/compare.csv, and compare.png beside it (Debian's python3-matplotlib, which
 # tools/setup-deps.sh installs). Exit status 1 when a guest did not print "<name>: done" under some runner.
 # STROBE_BENCH_QUICK=1 (tools/readme-examples.sh sets it) makes the defaults one run at scale 1.
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --scale) scale=$2; shift 2 ;;
     --timeout) limit=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) echo "compare_qemu.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -36,7 +38,7 @@ src_root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src_root/build}
 [ $# -gt 0 ] && shift
 guests=("$@")
-[ ${#guests[@]} -gt 0 ] || guests=(alu_loop memrand calls compress codegen tlbmiss checksum sort hash)
+[ ${#guests[@]} -gt 0 ] || guests=(alu_loop memrand calls compress codegen tlbmiss checksum sort hash fpmath)
 
 strobe=$build/strobe
 gdir=$build/guests
@@ -112,19 +114,19 @@ for g in "${guests[@]}"; do
   native_s= strobe_s= qemu_s= insns= interp_s= strobe_cpu= qemu_cpu=
 
   # strobe_s: the default engine (tiered); interp_s: the interpreter alone, for the tier speed-up.
-  if best_of "$g" "$tmp/$g.interp" "$strobe" run -kernel "$elf" -append "scale=$scale" -nographic -no-reboot --engine interp; then
+  if best_of "$g" "$tmp/$g.interp" "$strobe" run -cpu 24Kf -kernel "$elf" -append "scale=$scale" -nographic -no-reboot --engine interp; then
     interp_s=$BEST
   else
     status=1
   fi
-  if best_of "$g" "$tmp/$g.strobe" "$strobe" run -kernel "$elf" -append "scale=$scale" -nographic -no-reboot --stats; then
+  if best_of "$g" "$tmp/$g.strobe" "$strobe" run -cpu 24Kf -kernel "$elf" -append "scale=$scale" -nographic -no-reboot --stats; then
     strobe_s=$BEST strobe_cpu=$BEST_CPU
     insns=$(sed -n 's/.* \([0-9][0-9]*\) instructions .*/\1/p' "$tmp/$g.strobe.err" | tail -n 1)
   else
     status=1
   fi
   if [ -n "$qemu" ]; then
-    if best_of "$g" "$tmp/$g.qemu" "$qemu" -M malta -m 256 -nographic -no-reboot -net none -vga none -kernel "$elf" -append "scale=$scale"; then
+    if best_of "$g" "$tmp/$g.qemu" "$qemu" -M malta -cpu 24Kf -m 256 -nographic -no-reboot -net none -vga none -kernel "$elf" -append "scale=$scale"; then
       qemu_s=$BEST qemu_cpu=$BEST_CPU
     else
       status=1

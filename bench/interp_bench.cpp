@@ -214,6 +214,7 @@ STROBE_GUEST_BENCHMARK(tlbmiss);
 STROBE_GUEST_BENCHMARK(checksum);
 STROBE_GUEST_BENCHMARK(sort);
 STROBE_GUEST_BENCHMARK(hash);
+STROBE_GUEST_BENCHMARK(fpmath);
 STROBE_WARM_BENCHMARK(alu_loop);
 STROBE_WARM_BENCHMARK(memrand);
 STROBE_WARM_BENCHMARK(calls);
@@ -222,6 +223,7 @@ STROBE_WARM_BENCHMARK(checksum);
 STROBE_WARM_BENCHMARK(sort);
 STROBE_WARM_BENCHMARK(hash);
 STROBE_WARM_BENCHMARK(codegen);
+STROBE_WARM_BENCHMARK(fpmath);
 
 // ---------------------------------------------------------------------------------------------------------
 // Decoder

@@ -8,7 +8,7 @@ build=${1:-build}
 emu=${2:-qemu}
 dir=$build/guests
 status=0
-for w in checksum sort hash; do
+for w in checksum sort hash fpmath; do
     [ -x "$dir/native/$w" ] || { echo "missing $dir/native/$w (build the 'guests' target)"; exit 2; }
     "$dir/native/$w" > "$dir/$w.native.txt"
     if [ "$emu" = qemu ]; then

@@ -28,6 +28,7 @@
 #define ST_KSU_MASK 0x00000018u
 #define ST_IM7 0x00008000u
 #define ST_BEV 0x00400000u
+#define ST_FR 0x04000000u
 #define ST_CU1 0x20000000u
 
 #define CAUSE_BD 0x80000000u

@@ -32,9 +32,21 @@ _start:
     mfc0    $t0, $12
     li      $t1, ~(ST_BEV | ST_ERL | ST_EXL | ST_KSU_MASK | ST_IE | 0xff00)
     and     $t0, $t0, $t1
+#ifdef __mips_hard_float
+    // Programs built -mhard-float -mfp32 (and this copy of the runtime with them): coprocessor 1 usable
+    // (CU1), 32-bit FPU registers in even/odd pairs (FR = 0). On a CPU without an FPU (24Kc) CU1 stays 0
+    // and the first FPU instruction, the ctc1 below, takes a Coprocessor Unusable exception.
+    li      $t1, ~ST_FR
+    and     $t0, $t0, $t1
+    li      $t1, ST_CU1
+    or      $t0, $t0, $t1
+#endif
     mtc0    $t0, $12
     mtc0    $zero, $13       // Cause.IV = 0: interrupts use the general vector
     ehb
+#ifdef __mips_hard_float
+    ctc1    $zero, $31       // FCSR: round to nearest, no exception enabled, flags clear, no flush to zero
+#endif
 
     move    $a0, $s0
     jal     main

@@ -123,8 +123,26 @@ TEST(GuestPrograms, WorkloadScaleRunsItSeveralTimesAndPrintsOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Guests, Workload,
                          ::testing::Combine(::testing::Values("checksum", "sort", "hash", "alu_loop",
-                                                              "memrand", "calls", "compress", "codegen"),
+                                                              "memrand", "calls", "compress", "codegen",
+                                                              "fpmath"),
                                             ::testing::Values("interp", "jit", "tiered")));
+
+// The hard-float guest on the 24Kc, which has no FPU: Status.CU1 does not stick, so the runtime's first FPU
+// instruction (start.S sets FCSR before main) takes a Coprocessor Unusable exception for coprocessor 1, which
+// the default handler reports before powering off. QEMU's 24Kc prints the same line.
+TEST(GuestPrograms, HardFloatGuestOnThe24KcStopsAtCoprocessorUnusable) {
+  ProcessResult r = Strobe({"-kernel", Guest("fpmath"), "-nographic", "-no-reboot", "-cpu", "24Kc"}, "", 30);
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // the guest powers off after its report
+  const std::string out = WithoutCr(r.out);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(out, m, std::regex("unhandled exception CpU \\(11\\) vec=1 cause=0x([0-9a-f]{8})")))
+      << out;
+  EXPECT_EQ((std::stoul(m[1], nullptr, 16) >> 28) & 3, 1u) << out;  // Cause.CE: coprocessor 1
+  EXPECT_NE(out.find("exit 139\n"), std::string::npos) << out;      // 128 + ExcCode 11
+  EXPECT_EQ(out.find("fpmath: done"), std::string::npos) << out;
+}
 
 // A guest that prints one character and then resets the board through the FPGA's SOFTRES register.
 std::string ResettingGuest() {
