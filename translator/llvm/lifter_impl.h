@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/cpu_state.h"
@@ -43,6 +44,7 @@ constexpr uint64_t kOffLo = offsetof(CpuState, lo);
 constexpr uint64_t kOffBranchTaken = offsetof(CpuState, branch_taken);
 constexpr uint64_t kOffStatus = offsetof(CpuState, cp0.status);
 constexpr uint64_t kOffFpr = offsetof(CpuState, fpu.fpr);
+constexpr uint64_t kOffFcsr = offsetof(CpuState, fpu.fcsr);
 constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
 constexpr uint64_t kOffTagRead = offsetof(runtime::SoftTlbEntry, read);
 constexpr uint64_t kOffTagWrite = offsetof(runtime::SoftTlbEntry, write);
@@ -168,9 +170,25 @@ class Lifter {
   // === lifter_fpu.cpp ===
   bool EmitFpu(const DecodedInsn& d, uint32_t off, bool ds);
   llvm::Value* FpuBranchTaken(const DecodedInsn& d, uint32_t off);
+  // --- guest FPU state ---
   llvm::Value* FprWord(unsigned r) { return Field(kOffFpr + 8 * r); }  // little-endian: the low half
-  void RequireFpu(const DecodedInsn& d, uint32_t off, bool ds);
+  std::pair<llvm::Value*, llvm::Value*> FprDwordWords(unsigned r, llvm::Value* fr, bool pairs_checked);
+  llvm::Value* ReadFpr(unsigned r, bool wide, llvm::Value* fr);
+  void WriteFpr(unsigned r, bool wide, llvm::Value* fr, llvm::Value* v);
+  llvm::Value* FpuStatus();
+  llvm::Value* FpuFr();
+  llvm::Value* FpuUnusable();
+  void RequireFpu(const DecodedInsn& d, uint32_t off, bool ds, llvm::Value* also = nullptr);
+  // --- moves, loads and stores ---
   void FpuWordMove(const DecodedInsn& d, uint32_t off, bool ds);
+  void FpuMove(const DecodedInsn& d, uint32_t off, bool ds);
+  void FpuDwordAccess(const DecodedInsn& d, uint32_t off, bool ds);
+  // --- computation: host arithmetic where it is the handler's result, the handler otherwise ---
+  void FpuCompute(const DecodedInsn& d, uint32_t off, bool ds);
+  void FpuCompare(const DecodedInsn& d, uint32_t off, bool ds);
+  void FpuHandler(const DecodedInsn& d, uint32_t off, bool ds, bool memory);
+  void FpuFastOrHandler(const DecodedInsn& d, uint32_t off, bool ds, llvm::Value* slow,
+                        const std::function<void()>& fast);
 
   // --- state ---
   const Region& region_;
@@ -197,6 +215,12 @@ class Lifter {
     uint32_t branch_off = 0;
     bool likely = false;  // the slot runs only on the taken path
   } slot_;                // while lifting a delay slot: its branch
+  struct FpuBlockState {  // what the FPU instructions of the guest block being lifted know (lifter_fpu.cpp)
+    int64_t block = 0;
+    llvm::Value* status = nullptr;  // Status, loaded at the block's first FP instruction
+    llvm::Value* fr = nullptr;      // i1: Status.FR
+    bool usable = false;            // CU1 was found set
+  } fpu_;
   // Promote mode.
   llvm::AllocaInst* slots_[kVarCount] = {};
   bool written_[kVarCount] = {};
