@@ -189,9 +189,9 @@ Asm FnvBody() {
 uint32_t Fp(Opcode op, uint32_t fd, uint32_t fs, uint32_t ft = 0) {
   return E(op, {.rt = ft, .rd = fs, .sa = fd});
 }
-Asm FpuPrologue(uint32_t fcsr) {
+Asm FpuPrologue(uint32_t fcsr, bool fr = true) {
   Asm a;
-  a.Li(t0, (1u << 29) | (1u << 26));
+  a.Li(t0, (1u << 29) | (fr ? 1u << 26 : 0));
   a << Mtc0(t0, kCp0Status);
   a.Li(t1, fcsr);
   a << E(Opcode::CTC1, {.rt = t1, .rd = 31}) << E(Opcode::MTC1, {.rt = s1, .rd = 0})
@@ -231,6 +231,36 @@ Asm FpuBody() {
              Mem(Opcode::LWC1, 28, 4, t4),
              E(Opcode::MFC1, {.rt = t6, .rd = 26}),
              E(Opcode::MFC1, {.rt = t7, .rd = 28})};
+}
+
+// FP loads and stores of every width and addressing mode over the buffer (plain, indexed; through one base
+// register, so the optimising tiers reuse its page), with arithmetic between them, in a loop that is one
+// block: FP values go from memory to memory and, through MFC1/MFHC1/CFC1, into GPRs. Even registers, so it
+// runs with FR=0 and FR=1.
+Asm FpuMemoryBody() {
+  return Asm{Imm(Opcode::ANDI, t0, s0, 0x78),
+             R3(Opcode::ADDU, t0, t0, a0),
+             Mem(Opcode::LDC1, 2, 0, t0),
+             Mem(Opcode::LDC1, 4, 8, t0),
+             Fp(Opcode::ADD_D, 6, 2, 4),
+             Mem(Opcode::SDC1, 6, 256, t0),
+             Mem(Opcode::LWC1, 8, 4, t0),
+             Mem(Opcode::SWC1, 8, 260, t0),
+             Addiu(t1, zero, 16),
+             E(Opcode::LDXC1, {.rs = t0, .rt = t1, .sa = 10}),
+             Fp(Opcode::MUL_D, 12, 10, 6),
+             E(Opcode::SDXC1, {.rs = t0, .rt = t1, .rd = 12}),
+             E(Opcode::LWXC1, {.rs = t0, .rt = t1, .sa = 14}),
+             Fp(Opcode::SUB_S, 16, 14, 8),
+             E(Opcode::SWXC1, {.rs = t0, .rt = t1, .rd = 16}),
+             Mem(Opcode::SDC1, 12, 264, t0),
+             E(Opcode::MFC1, {.rt = t2, .rd = 12}),
+             R3(Opcode::ADDU, s1, s1, t2),
+             E(Opcode::MFHC1, {.rt = t3, .rd = 12}),
+             R3(Opcode::XOR, s2, s2, t3),
+             E(Opcode::CFC1, {.rt = t4, .rd = 31}),
+             R3(Opcode::ADDU, s3, s3, t4),
+             Addiu(s0, s0, 0x18)};
 }
 
 struct Program {
@@ -298,6 +328,8 @@ std::vector<Program> Programs() {
        fn_pa},
       {"fpu", Asm() << FpuPrologue(0) << Looped(FpuBody()), 0, true},
       {"fpu_round_down_fs", Asm() << FpuPrologue(3 | (1u << 24)) << Looped(FpuBody()), 0, true},
+      {"fpu_memory", Asm() << FpuPrologue(0) << Looped(FpuMemoryBody()), 0, true},
+      {"fpu_memory_fr0", Asm() << FpuPrologue(0, false) << Looped(FpuMemoryBody()), 0, true},
   };
 }
 
@@ -319,7 +351,7 @@ TEST_P(Differential, AllEnginesAgree) {
   EXPECT_TRUE(o.code_translated) << "jit O1: the program's entry block should be translated";
 }
 
-INSTANTIATE_TEST_SUITE_P(Programs, Differential, ::testing::Range(0, 8),
+INSTANTIATE_TEST_SUITE_P(Programs, Differential, ::testing::Range(0, static_cast<int>(Programs().size())),
                          [](const ::testing::TestParamInfo<int>& i) {
                            return Programs()[static_cast<size_t>(i.param)].name;
                          });

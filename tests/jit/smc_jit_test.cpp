@@ -120,6 +120,21 @@ TEST_P(SmcJit, RepeatedSelfPatching) {
   ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Nop(), Sw(t2, 0, t0)));
 }
 
+// The same with SDC1 (a 24Kf, FR=0): the lifter's inline doubleword store meets the code page's missing
+// write entry too and leaves the store to the handler, which drops the loop. The double's high word is
+// the loop's next instruction, written back unchanged.
+TEST_P(SmcJit, SelfPatchingDoublewordStore) {
+  auto mp = NewMachine(GetParam(), 0, runtime::CpuModel::k24Kf);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.cpu().cp0.status = runtime::st::CU1;
+  runtime::UpdateMode(m.cpu());
+  m.cpu().fpu.fpr[1] = Addiu(t2, t2, 1);  // the pair's high word: the word at kCode + 12
+  m.cpu().gpr[t0] = kCode + 8;
+  ExpectSelfPatchedSum(
+      m, SelfPatchingLoop(m, E(Opcode::MTC1, {.rt = t2, .rd = 0}), E(Opcode::SDC1, {.rs = t0, .rt = 0})));
+}
+
 // The patching store follows a store through the same base register to the page below the code: the
 // optimising tiers reuse a page found by an earlier access of the block only when the page matches, so the
 // second store must still meet the code page's missing write entry and drop the loop.

@@ -1,1048 +1,704 @@
 // SPDX-License-Identifier: MIT
 #include "translator/llvm/lifter.h"
 
-#include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
-#include <llvm/IR/Module.h>
 
 #include <algorithm>
-#include <cstddef>
-#include <functional>
-#include <map>
-#include <optional>
-#include <set>
 
-#include "runtime/cpu_state.h"
-#include "runtime/soft_tlb.h"
 #include "translator/jit/helpers.h"
-#include "translator/llvm/page_reuse.h"
+#include "translator/llvm/lifter_impl.h"
 
 namespace strobe::jit {
 
-namespace {
+namespace detail {
 
-using mips::DecodedInsn;
-using mips::Opcode;
-using runtime::CpuState;
+Lifter::Lifter(const Region& region, llvm::Module& m, const std::string& name, const LiftOptions& options)
+    : region_(region), options_(options), ctx_(m.getContext()), m_(m), b_(ctx_) {
+  i1_ = b_.getInt1Ty();
+  i8_ = b_.getInt8Ty();
+  i16_ = b_.getInt16Ty();
+  i32_ = b_.getInt32Ty();
+  i64_ = b_.getInt64Ty();
+  ptr_ = b_.getPtrTy();
+  auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i64_}, false);
+  fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+  fn_->addFnAttr(llvm::Attribute::NoUnwind);
+  fn_->setCallingConv(llvm::CallingConv::GHC);  // entered through strobe_jit_enter
+  fn_->addParamAttr(0, llvm::Attribute::NoAlias);
+  cpu_ = fn_->getArg(0);
+  vbase_ = fn_->getArg(1);
+  limit_ = fn_->getArg(3);
+}
 
-constexpr uint64_t kOffPc = offsetof(CpuState, pc);
-constexpr uint64_t kOffExitRequest = offsetof(CpuState, exit_request);
-constexpr uint64_t kOffStlb = offsetof(CpuState, stlb);
-constexpr uint64_t kOffAsidKey = offsetof(CpuState, asid_key);
-constexpr uint64_t kOffCycles = offsetof(CpuState, cycles);
-constexpr uint64_t kOffRetired = offsetof(CpuState, retired);
-constexpr uint64_t kOffChainEpoch = offsetof(CpuState, chain_epoch);
-constexpr uint64_t kOffCodeEpoch = offsetof(CpuState, code_epoch);
-constexpr uint64_t kOffUnmappedRead = offsetof(CpuState, unmapped_read);
-constexpr uint64_t kOffUnmappedWrite = offsetof(CpuState, unmapped_write);
-constexpr uint64_t kOffHi = offsetof(CpuState, hi);
-constexpr uint64_t kOffLo = offsetof(CpuState, lo);
-constexpr uint64_t kOffBranchTaken = offsetof(CpuState, branch_taken);
-constexpr uint64_t kOffStatus = offsetof(CpuState, cp0.status);
-constexpr uint64_t kOffFpr = offsetof(CpuState, fpu.fpr);
-constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
-constexpr uint64_t kOffTagRead = offsetof(runtime::SoftTlbEntry, read);
-constexpr uint64_t kOffTagWrite = offsetof(runtime::SoftTlbEntry, write);
-constexpr uint64_t kOffAddend = offsetof(runtime::SoftTlbEntry, addend);
+llvm::Function* Lifter::Lift() {
+  auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+  entry_bb_ = entry;
+  b_.SetInsertPoint(entry);
+  // Count entries (from the dispatcher and from chained jumps): the tier recompiles busy regions.
+  CountEntry();
+  dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
+  out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
+  reuse_.Begin(fn_, entry);
+  cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
+  stlb_ = b_.CreateLoad(ptr_, Field(kOffStlb), "stlb");
+  asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
+  unmapped_read_ = b_.CreateLoad(ptr_, Field(kOffUnmappedRead), "unmapped_read");
+  unmapped_write_ = b_.CreateLoad(ptr_, Field(kOffUnmappedWrite), "unmapped_write");
+  // Where virtual and physical pages run in step (the page base is in kseg0/kseg1), a J/JAL target is a
+  // known offset from vbase, and a region may follow its blocks on other pages (Region::other_pages).
+  span_ok_ = InUnmappedSegment(vbase_);
 
-class Lifter {
- public:
-  Lifter(const Region& region, llvm::Module& m, const std::string& name, const LiftOptions& options)
-      : region_(region), options_(options), ctx_(m.getContext()), m_(m), b_(ctx_) {
-    i1_ = b_.getInt1Ty();
-    i8_ = b_.getInt8Ty();
-    i16_ = b_.getInt16Ty();
-    i32_ = b_.getInt32Ty();
-    i64_ = b_.getInt64Ty();
-    ptr_ = b_.getPtrTy();
-    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i64_}, false);
-    fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
-    fn_->addFnAttr(llvm::Attribute::NoUnwind);
-    fn_->setCallingConv(llvm::CallingConv::GHC);  // entered through strobe_jit_enter
-    fn_->addParamAttr(0, llvm::Attribute::NoAlias);
-    cpu_ = fn_->getArg(0);
-    vbase_ = fn_->getArg(1);
-    limit_ = fn_->getArg(3);
+  exit_bb_ = llvm::BasicBlock::Create(ctx_, "exit", fn_);
+  fault_bb_ = llvm::BasicBlock::Create(ctx_, "exit_pc_set", fn_);
+  ret_bb_ = llvm::BasicBlock::Create(ctx_, "ret", fn_);
+  dispatch_bb_ = llvm::BasicBlock::Create(ctx_, "dispatch", fn_);
+  switch_bb_ = llvm::BasicBlock::Create(ctx_, "switch", fn_);
+  entry_switch_bb_ = llvm::BasicBlock::Create(ctx_, "entry_switch", fn_);
+  for (const RegionBlock& blk : region_.blocks)
+    block_bb_[blk.offset] = llvm::BasicBlock::Create(ctx_, "b" + std::to_string(blk.offset), fn_);
+  for (const RegionBlock& blk : region_.blocks)  // blocks whose branch goes back to their own start
+    if (BranchTarget(blk) == blk.offset) reuse_.AddSelfLoop(Signed(blk.offset));
+
+  // Entry: jump to the block the caller asked for.
+  b_.CreateBr(entry_switch_bb_);
+
+  EmitExit();
+  EmitDispatch();
+  for (const RegionBlock& blk : region_.blocks) EmitBlock(blk);
+  if (options_.promote) PlaceSyncs();
+  return fn_;
+}
+
+// --- state access ---
+uint64_t Lifter::VarOffset(unsigned v) {
+  return v < 32 ? 4 * v : v == kVarHi ? kOffHi : v == kVarLo ? kOffLo : kOffCycles;
+}
+
+llvm::AllocaInst* Lifter::VarSlot(unsigned v) {
+  if (!slots_[v]) {
+    llvm::IRBuilder<> eb(entry_bb_->getTerminator());
+    slots_[v] = eb.CreateAlloca(VarType(v));
+    eb.CreateStore(eb.CreateLoad(VarType(v), eb.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v))),
+                   slots_[v]);
   }
+  return slots_[v];
+}
 
-  llvm::Function* Lift() {
-    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
-    entry_bb_ = entry;
-    b_.SetInsertPoint(entry);
-    // Count entries (from the dispatcher and from chained jumps): the tier recompiles busy regions.
-    CountEntry();
-    dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
-    out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
-    reuse_.Begin(fn_, entry);
-    cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
-    stlb_ = b_.CreateLoad(ptr_, Field(kOffStlb), "stlb");
-    asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
-    unmapped_read_ = b_.CreateLoad(ptr_, Field(kOffUnmappedRead), "unmapped_read");
-    unmapped_write_ = b_.CreateLoad(ptr_, Field(kOffUnmappedWrite), "unmapped_write");
-    // Where virtual and physical pages run in step (the page base is in kseg0/kseg1), a J/JAL target is a
-    // known offset from vbase, and a region may follow its blocks on other pages (Region::other_pages).
-    span_ok_ = InUnmappedSegment(vbase_);
+llvm::Value* Lifter::Read(unsigned v) {
+  if (!options_.promote) return b_.CreateLoad(VarType(v), Field(VarOffset(v)));
+  return b_.CreateLoad(VarType(v), VarSlot(v));
+}
 
-    exit_bb_ = llvm::BasicBlock::Create(ctx_, "exit", fn_);
-    fault_bb_ = llvm::BasicBlock::Create(ctx_, "exit_pc_set", fn_);
-    ret_bb_ = llvm::BasicBlock::Create(ctx_, "ret", fn_);
-    dispatch_bb_ = llvm::BasicBlock::Create(ctx_, "dispatch", fn_);
-    switch_bb_ = llvm::BasicBlock::Create(ctx_, "switch", fn_);
-    entry_switch_bb_ = llvm::BasicBlock::Create(ctx_, "entry_switch", fn_);
-    for (const RegionBlock& blk : region_.blocks)
-      block_bb_[blk.offset] = llvm::BasicBlock::Create(ctx_, "b" + std::to_string(blk.offset), fn_);
-    for (const RegionBlock& blk : region_.blocks)  // blocks whose branch goes back to their own start
-      if (BranchTarget(blk) == blk.offset) reuse_.AddSelfLoop(Signed(blk.offset));
-
-    // Entry: jump to the block the caller asked for.
-    b_.CreateBr(entry_switch_bb_);
-
-    EmitExit();
-    EmitDispatch();
-    for (const RegionBlock& blk : region_.blocks) EmitBlock(blk);
-    if (options_.promote) PlaceSyncs();
-    return fn_;
+void Lifter::Write(unsigned v, llvm::Value* x) {
+  if (!options_.promote) {
+    b_.CreateStore(x, Field(VarOffset(v)));
+    return;
   }
+  written_[v] = true;
+  b_.CreateStore(x, VarSlot(v));
+}
 
- private:
-  // --- state access ---
-  llvm::Value* Field(uint64_t off) { return b_.CreateConstInBoundsGEP1_64(i8_, cpu_, off); }
+void Lifter::SyncOut(SyncSet set) {
+  if (options_.promote) sync_out_.push_back({b_.GetInsertBlock(), b_.GetInsertBlock()->size(), set});
+}
 
-  // Two ways to hold guest state. Memory mode: registers, HI/LO and the cycle count live in the vCPU
-  // state (noalias), read and written in place, so exits and runtime calls need no flush; this suits the
-  // first tier, whose fast register allocator would spill promoted values at every block boundary anyway.
-  // Promote mode (optimising tiers): each one the region touches is an alloca, loaded at entry and an SSA
-  // value after mem2reg, so a hot loop keeps its guest registers in host registers. Values are written
-  // back (synced) before every exit and before calls that observe them, and reloaded after calls that may
-  // change them; sync points are recorded while lifting and filled in at the end (PlaceSyncs), once the
-  // set of values the region writes is known.
-  enum Var : unsigned { kVarHi = 32, kVarLo = 33, kVarCycles = 34, kVarCount = 35 };
-  enum class SyncSet { kAll, kCycles };
-  static uint64_t VarOffset(unsigned v) {
-    return v < 32 ? 4 * v : v == kVarHi ? kOffHi : v == kVarLo ? kOffLo : kOffCycles;
+void Lifter::SyncIn(llvm::Instruction* after, SyncSet set) {
+  if (options_.promote) sync_in_.push_back({after, set});
+}
+
+void Lifter::PlaceSyncs() {
+  // Positions are recorded as (block, index) because the instruction after a sync point may not exist
+  // yet while lifting; fill in from the highest index down so earlier positions stay valid.
+  std::sort(sync_out_.begin(), sync_out_.end(), [](const OutPoint& a, const OutPoint& b) {
+    return a.bb != b.bb ? a.bb < b.bb : a.index > b.index;
+  });
+  for (const OutPoint& p : sync_out_) {
+    auto it = p.bb->begin();
+    std::advance(it, p.index);
+    llvm::IRBuilder<> ib(p.bb, it);
+    for (unsigned v = 1; v < kVarCount; ++v) {
+      if (!slots_[v] || !written_[v] || (p.set == SyncSet::kCycles && v != kVarCycles)) continue;
+      ib.CreateStore(ib.CreateLoad(VarType(v), slots_[v]),
+                     ib.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v)));
+    }
   }
-  llvm::Type* VarType(unsigned v) { return v == kVarCycles ? i64_ : i32_; }
-  llvm::AllocaInst* VarSlot(unsigned v) {
-    if (!slots_[v]) {
-      llvm::IRBuilder<> eb(entry_bb_->getTerminator());
-      slots_[v] = eb.CreateAlloca(VarType(v));
-      eb.CreateStore(eb.CreateLoad(VarType(v), eb.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v))),
+  for (const InPoint& p : sync_in_) {
+    llvm::IRBuilder<> ib(p.after->getNextNode());
+    for (unsigned v = 1; v < kVarCount; ++v) {
+      if (!slots_[v] || (p.set == SyncSet::kCycles && v != kVarCycles)) continue;
+      ib.CreateStore(ib.CreateLoad(VarType(v), ib.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v))),
                      slots_[v]);
     }
-    return slots_[v];
   }
-  llvm::Value* Read(unsigned v) {
-    if (!options_.promote) return b_.CreateLoad(VarType(v), Field(VarOffset(v)));
-    return b_.CreateLoad(VarType(v), VarSlot(v));
-  }
-  void Write(unsigned v, llvm::Value* x) {
-    if (!options_.promote) {
-      b_.CreateStore(x, Field(VarOffset(v)));
-      return;
-    }
-    written_[v] = true;
-    b_.CreateStore(x, VarSlot(v));
-  }
-  // Write-back before the next instruction the builder emits / reload after `after`.
-  void SyncOut(SyncSet set) {
-    if (options_.promote) sync_out_.push_back({b_.GetInsertBlock(), b_.GetInsertBlock()->size(), set});
-  }
-  void SyncIn(llvm::Instruction* after, SyncSet set) {
-    if (options_.promote) sync_in_.push_back({after, set});
-  }
-  void PlaceSyncs() {
-    // Positions are recorded as (block, index) because the instruction after a sync point may not exist
-    // yet while lifting; fill in from the highest index down so earlier positions stay valid.
-    std::sort(sync_out_.begin(), sync_out_.end(), [](const OutPoint& a, const OutPoint& b) {
-      return a.bb != b.bb ? a.bb < b.bb : a.index > b.index;
-    });
-    for (const OutPoint& p : sync_out_) {
-      auto it = p.bb->begin();
-      std::advance(it, p.index);
-      llvm::IRBuilder<> ib(p.bb, it);
-      for (unsigned v = 1; v < kVarCount; ++v) {
-        if (!slots_[v] || !written_[v] || (p.set == SyncSet::kCycles && v != kVarCycles)) continue;
-        ib.CreateStore(ib.CreateLoad(VarType(v), slots_[v]),
-                       ib.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v)));
-      }
-    }
-    for (const InPoint& p : sync_in_) {
-      llvm::IRBuilder<> ib(p.after->getNextNode());
-      for (unsigned v = 1; v < kVarCount; ++v) {
-        if (!slots_[v] || (p.set == SyncSet::kCycles && v != kVarCycles)) continue;
-        ib.CreateStore(ib.CreateLoad(VarType(v), ib.CreateConstInBoundsGEP1_64(i8_, cpu_, VarOffset(v))),
-                       slots_[v]);
-      }
-    }
-  }
+}
 
-  llvm::Value* Gpr(unsigned r) { return r == 0 ? b_.getInt32(0) : Read(r); }
-  void SetGpr(unsigned r, llvm::Value* v) {
-    if (r == 0) return;
-    Write(r, v);
-    reuse_.Wrote(r);
-  }
-  llvm::Value* Hi() { return Read(kVarHi); }
-  llvm::Value* Lo() { return Read(kVarLo); }
-  void SetHi(llvm::Value* v) { Write(kVarHi, v); }
-  void SetLo(llvm::Value* v) { Write(kVarLo, v); }
-  llvm::Value* Cycles() { return Read(kVarCycles); }
-  llvm::Value* Pc(uint32_t off) { return b_.CreateAdd(vbase_, b_.getInt32(off)); }
-  // A runtime call that may read or change the cycle count (device time, exceptions) / any guest state.
-  llvm::CallInst* CallRuntime(llvm::FunctionType* ty, void* fn, llvm::ArrayRef<llvm::Value*> args,
-                              SyncSet set) {
-    SyncOut(set);
-    llvm::CallInst* call = b_.CreateCall(ty, Callee(fn), args);
-    SyncIn(call, set);
-    return call;
-  }
+void Lifter::SetGpr(unsigned r, llvm::Value* v) {
+  if (r == 0) return;
+  Write(r, v);
+  reuse_.Wrote(r);
+}
 
-  void CountEntry() { Increment(&region_.entries); }
-  void Increment(const uint64_t* count) {
-    llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(count)), ptr_);
-    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
-  }
+llvm::CallInst* Lifter::CallRuntime(llvm::FunctionType* ty, void* fn, llvm::ArrayRef<llvm::Value*> args,
+                                    SyncSet set) {
+  SyncOut(set);
+  llvm::CallInst* call = b_.CreateCall(ty, Callee(fn), args);
+  SyncIn(call, set);
+  return call;
+}
 
-  // --- control flow ---
-  // Every way out of the function passes one of three shared blocks (exit, exit after an exception, and
-  // chaining in promote mode), which sync the state, so an exit costs a branch and the IR stays small.
-  void ExitWith(llvm::Value* pc) {
-    exit_pc_->addIncoming(pc, b_.GetInsertBlock());
-    b_.CreateBr(exit_bb_);
-  }
-  // The runtime delivered an exception (or an instruction set the PC itself): c->pc is already right.
-  void ExitAfterException() { b_.CreateBr(fault_bb_); }
+void Lifter::Increment(const uint64_t* count) {
+  llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(count)), ptr_);
+  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
+}
 
-  void EmitExit() {
-    b_.SetInsertPoint(exit_bb_);
-    exit_pc_ = b_.CreatePHI(i32_, 8, "next_pc");
-    SyncOut(SyncSet::kAll);
-    b_.CreateStore(exit_pc_, Field(kOffPc));
-    b_.CreateBr(ret_bb_);
-    b_.SetInsertPoint(fault_bb_);
-    SyncOut(SyncSet::kAll);
-    b_.CreateBr(ret_bb_);
-    b_.SetInsertPoint(ret_bb_);
-    AccountRetired();
-    b_.CreateRetVoid();
-    if (!options_.promote) return;
-    // Promote mode: one chaining block for the whole region, entered with the target and its exit cache,
-    // so the write-back of promoted values exists once.
-    leave_bb_ = llvm::BasicBlock::Create(ctx_, "leave_region", fn_);
-    b_.SetInsertPoint(leave_bb_);
-    leave_target_ = b_.CreatePHI(i32_, 8, "leave_target");
-    leave_site_ = b_.CreatePHI(ptr_, 8, "leave_site");
-    EmitChain(leave_target_, leave_site_);
-  }
+// --- control flow ---
+// Every way out of the function passes one of three shared blocks (exit, exit after an exception, and
+// chaining in promote mode), which sync the state, so an exit costs a branch and the IR stays small.
+void Lifter::ExitWith(llvm::Value* pc) {
+  exit_pc_->addIncoming(pc, b_.GetInsertBlock());
+  b_.CreateBr(exit_bb_);
+}
 
-  // Leaves the region for target: straight into the translated code there when the slice allows it and an
-  // exit cache (or the runtime's lookup) knows the target, through the dispatcher otherwise. The jump is a
-  // musttail call, so chains of any length use no stack.
-  void LeaveTo(llvm::Value* target) {
-    ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
-    llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
-    if (options_.promote) {
-      leave_target_->addIncoming(target, b_.GetInsertBlock());
-      leave_site_->addIncoming(sp, b_.GetInsertBlock());
-      b_.CreateBr(leave_bb_);
-      return;
-    }
-    EmitChain(target, sp);
-  }
+void Lifter::EmitExit() {
+  b_.SetInsertPoint(exit_bb_);
+  exit_pc_ = b_.CreatePHI(i32_, 8, "next_pc");
+  SyncOut(SyncSet::kAll);
+  b_.CreateStore(exit_pc_, Field(kOffPc));
+  b_.CreateBr(ret_bb_);
+  b_.SetInsertPoint(fault_bb_);
+  SyncOut(SyncSet::kAll);
+  b_.CreateBr(ret_bb_);
+  b_.SetInsertPoint(ret_bb_);
+  AccountRetired();
+  b_.CreateRetVoid();
+  if (!options_.promote) return;
+  // Promote mode: one chaining block for the whole region, entered with the target and its exit cache,
+  // so the write-back of promoted values exists once.
+  leave_bb_ = llvm::BasicBlock::Create(ctx_, "leave_region", fn_);
+  b_.SetInsertPoint(leave_bb_);
+  leave_target_ = b_.CreatePHI(i32_, 8, "leave_target");
+  leave_site_ = b_.CreatePHI(ptr_, 8, "leave_site");
+  EmitChain(leave_target_, leave_site_);
+}
 
-  void EmitChain(llvm::Value* target, llvm::Value* sp) {
-    auto* chain = llvm::BasicBlock::Create(ctx_, "chain", fn_);
-    auto* out = llvm::BasicBlock::Create(ctx_, "chain_out", fn_);
-    SyncOut(SyncSet::kAll);  // every way on leaves the function
-    Unlikely(MustLeave(), out, chain);
+// Leaves the region for target: straight into the translated code there when the slice allows it and an
+// exit cache (or the runtime's lookup) knows the target, through the dispatcher otherwise. The jump is a
+// musttail call, so chains of any length use no stack.
+void Lifter::LeaveTo(llvm::Value* target) {
+  ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
+  llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
+  if (options_.promote) {
+    leave_target_->addIncoming(target, b_.GetInsertBlock());
+    leave_site_->addIncoming(sp, b_.GetInsertBlock());
+    b_.CreateBr(leave_bb_);
+    return;
+  }
+  EmitChain(target, sp);
+}
+
+void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
+  auto* chain = llvm::BasicBlock::Create(ctx_, "chain", fn_);
+  auto* out = llvm::BasicBlock::Create(ctx_, "chain_out", fn_);
+  SyncOut(SyncSet::kAll);  // every way on leaves the function
+  Unlikely(MustLeave(), out, chain);
+  b_.SetInsertPoint(out);
+  ExitWith(target);
+
+  b_.SetInsertPoint(chain);
+  // runtime::ChainEpochFor: jumps into kseg0/kseg1 survive TLB writes and ASID changes.
+  llvm::Value* epoch = b_.CreateLoad(
+      i64_, b_.CreateSelect(InUnmappedSegment(target), Field(kOffCodeEpoch), Field(kOffChainEpoch)));
+  llvm::Value* epoch_ok = b_.CreateICmpEQ(
+      b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))), epoch);
+  llvm::Value* vpc_ok = b_.CreateICmpEQ(
+      b_.CreateLoad(i32_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, vpc))), target);
+  auto* hit = llvm::BasicBlock::Create(ctx_, "chain_hit", fn_);
+  auto* miss = llvm::BasicBlock::Create(ctx_, "chain_miss", fn_);
+  auto* go = llvm::BasicBlock::Create(ctx_, "chain_go", fn_);
+  auto* none = llvm::BasicBlock::Create(ctx_, "chain_none", fn_);
+  // Same privilege mode as when the target was resolved (user mode cannot reach kseg0, and kuseg maps
+  // differently): compare the soft TLB table the vCPU uses now.
+  llvm::Value* mode_ok = b_.CreateICmpEQ(
+      b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, table))), stlb_);
+  Likely(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), mode_ok), hit, miss);
+  b_.SetInsertPoint(hit);
+  llvm::Value* cached = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
+  b_.CreateBr(go);
+  b_.SetInsertPoint(miss);
+  auto* link_ty = llvm::FunctionType::get(ptr_, {ptr_, ptr_, i32_}, false);
+  llvm::Value* linked =
+      b_.CreateCall(link_ty, Callee(reinterpret_cast<void*>(&strobe_jit_link)), {cpu_, sp, target});
+  Likely(b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
+         none);
+  b_.SetInsertPoint(none);
+  ExitWith(target);
+
+  b_.SetInsertPoint(go);
+  llvm::PHINode* fn = b_.CreatePHI(ptr_, 2);
+  fn->addIncoming(cached, hit);
+  fn->addIncoming(linked, miss);
+  AccountRetired();
+  auto* call = b_.CreateCall(fn_->getFunctionType(), fn,
+                             {cpu_, b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)),
+                              b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), limit_});
+  call->setCallingConv(llvm::CallingConv::GHC);
+  call->setTailCallKind(llvm::CallInst::TCK_MustTail);
+  b_.CreateRetVoid();
+}
+
+// On the way out, with the state synced: the cycle count in memory is current.
+void Lifter::AccountRetired() {
+  llvm::Value* ran = b_.CreateSub(b_.CreateLoad(i64_, Field(kOffCycles)), cycles_at_entry_);
+  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
+}
+
+void Lifter::Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBlock* usual) {
+  b_.CreateCondBr(cond, rare, usual, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
+}
+
+// Leaves when the slice is over or the runtime asked for an exit; used on every edge between blocks.
+llvm::Value* Lifter::MustLeave() {
+  llvm::Value* over = b_.CreateICmpUGE(Cycles(), limit_);
+  llvm::Value* req = b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0));
+  return b_.CreateOr(over, req);
+}
+
+void Lifter::EmitDispatch() {
+  // dispatch: a computed target; leave if the slice is over, stay if it is a block of this region.
+  b_.SetInsertPoint(dispatch_bb_);
+  llvm::Value* t = b_.CreateLoad(i32_, dyn_);
+  auto* leave = llvm::BasicBlock::Create(ctx_, "dispatch_leave", fn_);
+  auto* stay = llvm::BasicBlock::Create(ctx_, "dispatch_stay", fn_);
+  Unlikely(MustLeave(), leave, stay);
+  b_.SetInsertPoint(leave);
+  ExitWith(t);
+  b_.SetInsertPoint(stay);
+  if (options_.count_back_edges) CountEntry();  // e.g. a recursive call: a loop through the switch
+  b_.CreateBr(switch_bb_);
+
+  b_.SetInsertPoint(switch_bb_);
+  EmitSwitch(b_.CreateLoad(i32_, dyn_));
+  // The function's entry has a switch of its own, so the entry block is not the preheader of the loop
+  // through the dispatcher (LLVM would hoist everything invariant in the region into it, and every entry
+  // would pay for it).
+  b_.SetInsertPoint(entry_switch_bb_);
+  EmitSwitch(b_.CreateAdd(vbase_, fn_->getArg(2)));
+}
+
+void Lifter::EmitSwitch(llvm::Value* target) {
+  auto* known = llvm::BasicBlock::Create(ctx_, "known_page", fn_);
+  auto* other = llvm::BasicBlock::Create(ctx_, "other_page", fn_);
+  llvm::Value* delta = b_.CreateSub(target, vbase_);
+  llvm::Value* in_page = b_.CreateICmpULT(delta, Imm(runtime::kPageSize));
+  b_.CreateCondBr(region_.SpansPages() ? b_.CreateOr(in_page, span_ok_) : in_page, known, other);
+  b_.SetInsertPoint(other);
+  LeaveTo(target);
+  b_.SetInsertPoint(known);
+  auto* unknown = llvm::BasicBlock::Create(ctx_, "not_a_block", fn_);
+  auto* sw = b_.CreateSwitch(delta, unknown, static_cast<unsigned>(block_bb_.size()));
+  for (auto& [off, bb] : block_bb_) sw->addCase(b_.getInt32(off), bb);
+  b_.SetInsertPoint(unknown);
+  LeaveTo(target);
+}
+
+void Lifter::JumpDynamic(llvm::Value* target) {
+  b_.CreateStore(target, dyn_);
+  b_.CreateBr(dispatch_bb_);
+}
+
+// A jump to a page offset known at translation time (it may lie outside the page). The slice limit and
+// exit requests are checked on back-edges, so the latency of an interrupt is bounded by one pass through
+// the region.
+void Lifter::JumpStatic(int64_t off) {
+  llvm::Value* pc = b_.CreateAdd(vbase_, b_.getInt32(static_cast<uint32_t>(off)));
+  auto it = block_bb_.find(static_cast<uint32_t>(off));
+  if (it == block_bb_.end()) {
+    LeaveTo(pc);
+    return;
+  }
+  if (off < 0 || off >= static_cast<int64_t>(runtime::kPageSize)) {  // into another page of the region
+    auto* go = llvm::BasicBlock::Create(ctx_, "span", fn_);
+    auto* out = llvm::BasicBlock::Create(ctx_, "span_leave", fn_);
+    Likely(span_ok_, go, out);
     b_.SetInsertPoint(out);
-    ExitWith(target);
-
-    b_.SetInsertPoint(chain);
-    // runtime::ChainEpochFor: jumps into kseg0/kseg1 survive TLB writes and ASID changes.
-    llvm::Value* epoch = b_.CreateLoad(
-        i64_, b_.CreateSelect(InUnmappedSegment(target), Field(kOffCodeEpoch), Field(kOffChainEpoch)));
-    llvm::Value* epoch_ok = b_.CreateICmpEQ(
-        b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))), epoch);
-    llvm::Value* vpc_ok = b_.CreateICmpEQ(
-        b_.CreateLoad(i32_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, vpc))), target);
-    auto* hit = llvm::BasicBlock::Create(ctx_, "chain_hit", fn_);
-    auto* miss = llvm::BasicBlock::Create(ctx_, "chain_miss", fn_);
-    auto* go = llvm::BasicBlock::Create(ctx_, "chain_go", fn_);
-    auto* none = llvm::BasicBlock::Create(ctx_, "chain_none", fn_);
-    // Same privilege mode as when the target was resolved (user mode cannot reach kseg0, and kuseg maps
-    // differently): compare the soft TLB table the vCPU uses now.
-    llvm::Value* mode_ok = b_.CreateICmpEQ(
-        b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, table))), stlb_);
-    Likely(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), mode_ok), hit, miss);
-    b_.SetInsertPoint(hit);
-    llvm::Value* cached =
-        b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
-    b_.CreateBr(go);
-    b_.SetInsertPoint(miss);
-    auto* link_ty = llvm::FunctionType::get(ptr_, {ptr_, ptr_, i32_}, false);
-    llvm::Value* linked =
-        b_.CreateCall(link_ty, Callee(reinterpret_cast<void*>(&strobe_jit_link)), {cpu_, sp, target});
-    Likely(b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
-           none);
-    b_.SetInsertPoint(none);
-    ExitWith(target);
-
+    LeaveTo(pc);
     b_.SetInsertPoint(go);
-    llvm::PHINode* fn = b_.CreatePHI(ptr_, 2);
-    fn->addIncoming(cached, hit);
-    fn->addIncoming(linked, miss);
-    AccountRetired();
-    auto* call = b_.CreateCall(fn_->getFunctionType(), fn,
-                               {cpu_, b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)),
-                                b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), limit_});
-    call->setCallingConv(llvm::CallingConv::GHC);
-    call->setTailCallKind(llvm::CallInst::TCK_MustTail);
-    b_.CreateRetVoid();
   }
-
-  // On the way out, with the state synced: the cycle count in memory is current.
-  void AccountRetired() {
-    llvm::Value* ran = b_.CreateSub(b_.CreateLoad(i64_, Field(kOffCycles)), cycles_at_entry_);
-    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
+  llvm::BasicBlock* dest = it->second;
+  if (off > cur_block_) {  // forward: every cycle in the region passes a back-edge or the dispatcher
+    b_.CreateBr(dest);
+    return;
   }
+  if (options_.count_back_edges) CountEntry();
+  auto* leave = llvm::BasicBlock::Create(ctx_, "leave", fn_);
+  Unlikely(MustLeave(), leave, dest);
+  b_.SetInsertPoint(leave);
+  ExitWith(pc);
+}
 
-  // Conditional branches with a known bias (see BranchLikely).
-  void Likely(llvm::Value* cond, llvm::BasicBlock* usual, llvm::BasicBlock* rare) {
-    BranchLikely(b_, cond, usual, rare);
-  }
-  void Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBlock* usual) {
-    b_.CreateCondBr(cond, rare, usual, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
-  }
+// --- helpers into the runtime ---
+void Lifter::Raise(runtime::ExcCode code, uint32_t off, bool ds) {
+  auto* ty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i32_}, false);
+  CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_raise),
+              {cpu_, b_.getInt32(static_cast<uint32_t>(code)), Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
+  ExitAfterException();
+}
 
-  // Leaves when the slice is over or the runtime asked for an exit; used on every edge between blocks.
-  llvm::Value* MustLeave() {
-    llvm::Value* over = b_.CreateICmpUGE(Cycles(), limit_);
-    llvm::Value* req = b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0));
-    return b_.CreateOr(over, req);
-  }
+// if (cond) raise code; continue in a fresh block otherwise.
+void Lifter::RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, bool ds) {
+  auto* fault = llvm::BasicBlock::Create(ctx_, "fault", fn_);
+  auto* cont = llvm::BasicBlock::Create(ctx_, "cont", fn_);
+  Unlikely(cond, fault, cont);
+  b_.SetInsertPoint(fault);
+  Raise(code, off, ds);
+  b_.SetInsertPoint(cont);
+}
 
-  void EmitDispatch() {
-    // dispatch: a computed target; leave if the slice is over, stay if it is a block of this region.
-    b_.SetInsertPoint(dispatch_bb_);
-    llvm::Value* t = b_.CreateLoad(i32_, dyn_);
-    auto* leave = llvm::BasicBlock::Create(ctx_, "dispatch_leave", fn_);
-    auto* stay = llvm::BasicBlock::Create(ctx_, "dispatch_stay", fn_);
-    Unlikely(MustLeave(), leave, stay);
-    b_.SetInsertPoint(leave);
-    ExitWith(t);
-    b_.SetInsertPoint(stay);
-    if (options_.count_back_edges) CountEntry();  // e.g. a recursive call: a loop through the switch
-    b_.CreateBr(switch_bb_);
+// Runs d through the interpreter's handler. Returns false if control cannot continue (it exited).
+bool Lifter::Step(const DecodedInsn& d, uint32_t off, bool ds) {
+  auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
+  llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
+  llvm::Value* ok = CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step),
+                                {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
+  auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
+  auto* cont = llvm::BasicBlock::Create(ctx_, "step_ok", fn_);
+  Likely(ok, cont, fault);
+  b_.SetInsertPoint(fault);
+  ExitAfterException();
+  b_.SetInsertPoint(cont);
+  reuse_.ForgetAll();  // the handler may have changed the TLB or the mode
+  return true;
+}
 
-    b_.SetInsertPoint(switch_bb_);
-    EmitSwitch(b_.CreateLoad(i32_, dyn_));
-    // The function's entry has a switch of its own, so the entry block is not the preheader of the loop
-    // through the dispatcher (LLVM would hoist everything invariant in the region into it, and every entry
-    // would pay for it).
-    b_.SetInsertPoint(entry_switch_bb_);
-    EmitSwitch(b_.CreateAdd(vbase_, fn_->getArg(2)));
-  }
+// --- instructions ---
+// runtime::InUnmappedSegment in IR: is the address in kseg0/kseg1?
+llvm::Value* Lifter::InUnmappedSegment(llvm::Value* va) {
+  return b_.CreateICmpULT(b_.CreateSub(va, Imm(0x80000000u)), Imm(0x40000000u));
+}
 
-  void EmitSwitch(llvm::Value* target) {
-    auto* known = llvm::BasicBlock::Create(ctx_, "known_page", fn_);
-    auto* other = llvm::BasicBlock::Create(ctx_, "other_page", fn_);
-    llvm::Value* delta = b_.CreateSub(target, vbase_);
-    llvm::Value* in_page = b_.CreateICmpULT(delta, Imm(runtime::kPageSize));
-    b_.CreateCondBr(region_.SpansPages() ? b_.CreateOr(in_page, span_ok_) : in_page, known, other);
-    b_.SetInsertPoint(other);
-    LeaveTo(target);
-    b_.SetInsertPoint(known);
-    auto* unknown = llvm::BasicBlock::Create(ctx_, "not_a_block", fn_);
-    auto* sw = b_.CreateSwitch(delta, unknown, static_cast<unsigned>(block_bb_.size()));
-    for (auto& [off, bb] : block_bb_) sw->addCase(b_.getInt32(off), bb);
-    b_.SetInsertPoint(unknown);
-    LeaveTo(target);
-  }
+llvm::Value* Lifter::HiLo() {
+  return b_.CreateOr(b_.CreateShl(b_.CreateZExt(Hi(), i64_), 32), b_.CreateZExt(Lo(), i64_));
+}
 
-  void JumpDynamic(llvm::Value* target) {
-    b_.CreateStore(target, dyn_);
-    b_.CreateBr(dispatch_bb_);
-  }
+void Lifter::SetHiLo(llvm::Value* v64) {
+  SetHi(b_.CreateTrunc(b_.CreateLShr(v64, 32), i32_));
+  SetLo(b_.CreateTrunc(v64, i32_));
+}
 
-  // A jump to a page offset known at translation time (it may lie outside the page). The slice limit and
-  // exit requests are checked on back-edges, so the latency of an interrupt is bounded by one pass through
-  // the region.
-  void JumpStatic(int64_t off) {
-    llvm::Value* pc = b_.CreateAdd(vbase_, b_.getInt32(static_cast<uint32_t>(off)));
-    auto it = block_bb_.find(static_cast<uint32_t>(off));
-    if (it == block_bb_.end()) {
-      LeaveTo(pc);
-      return;
+llvm::Value* Lifter::Product(const DecodedInsn& d, bool sign) {
+  auto ext = [&](llvm::Value* v) { return sign ? b_.CreateSExt(v, i64_) : b_.CreateZExt(v, i64_); };
+  return b_.CreateMul(ext(Gpr(d.rs)), ext(Gpr(d.rt)));
+}
+
+llvm::Value* Lifter::Rotr(llvm::Value* x, llvm::Value* n) {
+  llvm::Function* fshr = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::fshr, {i32_});
+  return b_.CreateCall(fshr, {x, x, n});
+}
+
+llvm::Value* Lifter::Clz(llvm::Value* x) {
+  llvm::Function* ctlz = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::ctlz, {i32_});
+  return b_.CreateCall(ctlz, {x, b_.getFalse()});
+}
+
+llvm::Value* Lifter::Overflows(llvm::Value* a, llvm::Value* b, llvm::Value* r, bool sub) {
+  llvm::Value* t = sub ? b_.CreateAnd(b_.CreateXor(a, b), b_.CreateXor(a, r))
+                       : b_.CreateAnd(b_.CreateXor(a, r), b_.CreateXor(b, r));
+  return b_.CreateICmpSLT(t, Imm(0));
+}
+
+// Emits one non-branch instruction. Returns false if control left the function.
+bool Lifter::EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
+  llvm::Value* rs = nullptr;
+  auto S = [&]() { return rs ? rs : (rs = Gpr(d.rs)); };
+  auto T = [&]() { return Gpr(d.rt); };
+  const uint32_t simm = static_cast<uint32_t>(d.simm());
+  switch (d.op) {
+    case Opcode::SLL: SetGpr(d.rd, b_.CreateShl(T(), d.sa)); return true;
+    case Opcode::SRL: SetGpr(d.rd, b_.CreateLShr(T(), d.sa)); return true;
+    case Opcode::SRA: SetGpr(d.rd, b_.CreateAShr(T(), d.sa)); return true;
+    case Opcode::ROTR: SetGpr(d.rd, Rotr(T(), Imm(d.sa))); return true;
+    case Opcode::SLLV: SetGpr(d.rd, b_.CreateShl(T(), b_.CreateAnd(S(), 31))); return true;
+    case Opcode::SRLV: SetGpr(d.rd, b_.CreateLShr(T(), b_.CreateAnd(S(), 31))); return true;
+    case Opcode::SRAV: SetGpr(d.rd, b_.CreateAShr(T(), b_.CreateAnd(S(), 31))); return true;
+    case Opcode::ROTRV: SetGpr(d.rd, Rotr(T(), b_.CreateAnd(S(), 31))); return true;
+    case Opcode::MOVZ:
+      SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpEQ(T(), Imm(0)), S(), Gpr(d.rd)));
+      return true;
+    case Opcode::MOVN:
+      SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpNE(T(), Imm(0)), S(), Gpr(d.rd)));
+      return true;
+    case Opcode::ADD:
+    case Opcode::SUB:
+    case Opcode::ADDI: {
+      bool sub = d.op == Opcode::SUB;
+      llvm::Value* a = S();
+      llvm::Value* bv = d.op == Opcode::ADDI ? Imm(simm) : T();
+      llvm::Value* r = sub ? b_.CreateSub(a, bv) : b_.CreateAdd(a, bv);
+      RaiseIf(Overflows(a, bv, r, sub), runtime::ExcCode::Ov, off, ds);
+      SetGpr(d.op == Opcode::ADDI ? d.rt : d.rd, r);
+      return true;
     }
-    if (off < 0 || off >= static_cast<int64_t>(runtime::kPageSize)) {  // into another page of the region
-      auto* go = llvm::BasicBlock::Create(ctx_, "span", fn_);
-      auto* out = llvm::BasicBlock::Create(ctx_, "span_leave", fn_);
-      Likely(span_ok_, go, out);
-      b_.SetInsertPoint(out);
-      LeaveTo(pc);
-      b_.SetInsertPoint(go);
+    case Opcode::ADDU: SetGpr(d.rd, b_.CreateAdd(S(), T())); return true;
+    case Opcode::SUBU: SetGpr(d.rd, b_.CreateSub(S(), T())); return true;
+    case Opcode::AND: SetGpr(d.rd, b_.CreateAnd(S(), T())); return true;
+    case Opcode::OR: SetGpr(d.rd, b_.CreateOr(S(), T())); return true;
+    case Opcode::XOR: SetGpr(d.rd, b_.CreateXor(S(), T())); return true;
+    case Opcode::NOR: SetGpr(d.rd, b_.CreateNot(b_.CreateOr(S(), T()))); return true;
+    case Opcode::SLT: SetGpr(d.rd, Bool32(b_.CreateICmpSLT(S(), T()))); return true;
+    case Opcode::SLTU: SetGpr(d.rd, Bool32(b_.CreateICmpULT(S(), T()))); return true;
+    case Opcode::ADDIU: {  // a pointer stepped by a constant: page hints through it still apply
+      const uint32_t version = reuse_.Version(d.rt);
+      SetGpr(d.rt, b_.CreateAdd(S(), Imm(simm)));
+      if (d.rt == d.rs) reuse_.SetVersion(d.rt, version);
+      return true;
     }
-    llvm::BasicBlock* dest = it->second;
-    if (off > cur_block_) {  // forward: every cycle in the region passes a back-edge or the dispatcher
-      b_.CreateBr(dest);
-      return;
+    case Opcode::SLTI: SetGpr(d.rt, Bool32(b_.CreateICmpSLT(S(), Imm(simm)))); return true;
+    case Opcode::SLTIU: SetGpr(d.rt, Bool32(b_.CreateICmpULT(S(), Imm(simm)))); return true;
+    case Opcode::ANDI: SetGpr(d.rt, b_.CreateAnd(S(), Imm(d.uimm()))); return true;
+    case Opcode::ORI: SetGpr(d.rt, b_.CreateOr(S(), Imm(d.uimm()))); return true;
+    case Opcode::XORI: SetGpr(d.rt, b_.CreateXor(S(), Imm(d.uimm()))); return true;
+    case Opcode::LUI: SetGpr(d.rt, Imm(d.uimm() << 16)); return true;
+    case Opcode::CLZ: SetGpr(d.rd, Clz(S())); return true;
+    case Opcode::CLO: SetGpr(d.rd, Clz(b_.CreateNot(S()))); return true;
+    case Opcode::EXT: {
+      uint64_t mask = (1ull << (d.rd + 1u)) - 1;
+      SetGpr(d.rt, b_.CreateAnd(b_.CreateLShr(S(), d.sa), Imm(static_cast<uint32_t>(mask))));
+      return true;
     }
-    if (options_.count_back_edges) CountEntry();
-    auto* leave = llvm::BasicBlock::Create(ctx_, "leave", fn_);
-    Unlikely(MustLeave(), leave, dest);
-    b_.SetInsertPoint(leave);
-    ExitWith(pc);
-  }
-
-  // --- helpers into the runtime ---
-  llvm::Value* Callee(void* fn) {
-    return b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(fn)), ptr_);
-  }
-
-  void Raise(runtime::ExcCode code, uint32_t off, bool ds) {
-    auto* ty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i32_}, false);
-    CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_raise),
-                {cpu_, b_.getInt32(static_cast<uint32_t>(code)), Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
-    ExitAfterException();
-  }
-  // if (cond) raise code; continue in a fresh block otherwise.
-  void RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, bool ds) {
-    auto* fault = llvm::BasicBlock::Create(ctx_, "fault", fn_);
-    auto* cont = llvm::BasicBlock::Create(ctx_, "cont", fn_);
-    Unlikely(cond, fault, cont);
-    b_.SetInsertPoint(fault);
-    Raise(code, off, ds);
-    b_.SetInsertPoint(cont);
-  }
-
-  // Runs d through the interpreter's handler. Returns false if control cannot continue (it exited).
-  bool Step(const DecodedInsn& d, uint32_t off, bool ds) {
-    auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
-    llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
-    llvm::Value* ok = CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step),
-                                  {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
-    auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
-    auto* cont = llvm::BasicBlock::Create(ctx_, "step_ok", fn_);
-    Likely(ok, cont, fault);
-    b_.SetInsertPoint(fault);
-    ExitAfterException();
-    b_.SetInsertPoint(cont);
-    reuse_.ForgetAll();  // the handler may have changed the TLB or the mode
-    return true;
-  }
-
-  // --- the FPU's word moves ---
-  // MFC1, MTC1, MOV.S, LWC1 and SWC1 move the low word of an FPR, which is the same word whatever Status.FR
-  // says (see semantics/fpu_core.h: Word/SetWord), so they are plain loads and stores of that word once
-  // Status.CU1 is known to be set. Without CU1 the handler runs instead and raises Coprocessor Unusable.
-  llvm::Value* FprWord(unsigned r) { return Field(kOffFpr + 8 * r); }  // little-endian: the low half
-  void RequireFpu(const DecodedInsn& d, uint32_t off, bool ds) {
-    llvm::Value* status = b_.CreateLoad(i32_, Field(kOffStatus));
-    llvm::Value* unusable = b_.CreateICmpEQ(b_.CreateAnd(status, Imm(runtime::st::CU1)), Imm(0));
-    auto* fault = llvm::BasicBlock::Create(ctx_, "fpu_unusable", fn_);
-    auto* cont = llvm::BasicBlock::Create(ctx_, "fpu_usable", fn_);
-    Unlikely(unusable, fault, cont);
-    b_.SetInsertPoint(fault);
-    auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
-    llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
-    CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(ds)},
-                SyncSet::kAll);
-    ExitAfterException();
-    b_.SetInsertPoint(cont);
-  }
-  void FpuWordMove(const DecodedInsn& d, uint32_t off, bool ds) {
-    RequireFpu(d, off, ds);
-    switch (d.op) {
-      case Opcode::MFC1: SetGpr(d.rt, b_.CreateLoad(i32_, FprWord(d.rd))); break;
-      case Opcode::MTC1: b_.CreateStore(Gpr(d.rt), FprWord(d.rd)); break;
-      case Opcode::MOV_S: b_.CreateStore(b_.CreateLoad(i32_, FprWord(d.rd)), FprWord(d.sa)); break;
-      case Opcode::LWC1: b_.CreateStore(Load(Ea(d), 4, false, off, ds, d.rs), FprWord(d.rt)); break;
-      default: Store(Ea(d), b_.CreateLoad(i32_, FprWord(d.rt)), 4, off, ds, d.rs); break;  // SWC1
+    case Opcode::INS: {
+      if (d.rd < d.sa) return true;  // UNPREDICTABLE: the interpreter leaves rt alone too
+      uint32_t mask = static_cast<uint32_t>(((1ull << (d.rd - d.sa + 1)) - 1) << d.sa);
+      SetGpr(d.rt,
+             b_.CreateOr(b_.CreateAnd(T(), Imm(~mask)), b_.CreateAnd(b_.CreateShl(S(), d.sa), Imm(mask))));
+      return true;
     }
-  }
-
-  // --- memory: the soft TLB probe inline, the runtime on a miss ---
-  llvm::Value* TlbEntry(llvm::Value* va) {
-    llvm::Value* idx =
-        b_.CreateAnd(b_.CreateLShr(va, runtime::kPageBits), b_.getInt32(runtime::SoftTlb::kEntries - 1));
-    return b_.CreateInBoundsGEP(i8_, stlb_, b_.CreateMul(b_.CreateZExt(idx, i64_), b_.getInt64(kEntrySize)));
-  }
-  llvm::Value* ProbeHit(llvm::Value* entry, llvm::Value* va, unsigned size, uint64_t tag_off) {
-    llvm::Value* tag = b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, tag_off));
-    llvm::Value* masked = b_.CreateAnd(va, b_.getInt32(runtime::kPageMask | (size - 1)));
-    llvm::Value* key = b_.CreateOr(asid_key_, b_.CreateZExt(masked, i64_));
-    return b_.CreateICmpEQ(tag, key);
-  }
-  llvm::Value* Addend(llvm::Value* entry) {
-    return b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, kOffAddend));
-  }
-  llvm::Value* HostPtr(llvm::Value* addend, llvm::Value* va) {
-    return b_.CreateIntToPtr(b_.CreateAdd(b_.CreateZExt(va, i64_), addend), ptr_);
-  }
-  llvm::Type* IntOf(unsigned size) { return size == 1 ? i8_ : size == 2 ? i16_ : i32_; }
-
-  // Guest memory access at a host address.
-  llvm::Value* LoadHost(llvm::Value* p, unsigned size, bool sign) {
-    llvm::Value* raw = b_.CreateAlignedLoad(IntOf(size), p, llvm::MaybeAlign(size));
-    return size == 4 ? raw : sign ? b_.CreateSExt(raw, i32_) : b_.CreateZExt(raw, i32_);
-  }
-  void StoreHost(llvm::Value* p, llvm::Value* value, unsigned size) {
-    b_.CreateAlignedStore(size == 4 ? value : b_.CreateTrunc(value, IntOf(size)), p, llvm::MaybeAlign(size));
-  }
-
-  // The inline pmap path (LiftOptions::unmapped_path), tried when the soft TLB misses: an aligned
-  // kseg0/kseg1 address indexes the unmapped-segment table by guest-physical page. On a hit `access` gets
-  // the host address and control goes to join; the builder is left on the miss path. Returns the hit block,
-  // or null (and emits nothing) when the path is off.
-  llvm::BasicBlock* UnmappedPath(llvm::Value* va, unsigned size, llvm::Value* table, llvm::BasicBlock* join,
-                                 const std::function<void(llvm::Value*)>& access) {
-    if (!options_.unmapped_path) return nullptr;
-    auto* probe = llvm::BasicBlock::Create(ctx_, "kseg_probe", fn_);
-    auto* hit = llvm::BasicBlock::Create(ctx_, "kseg_hit", fn_);
-    auto* miss = llvm::BasicBlock::Create(ctx_, "kseg_miss", fn_);
-    llvm::Value* in_window = InUnmappedSegment(va);
-    llvm::Value* ok = size == 1
-                          ? in_window
-                          : b_.CreateAnd(in_window, b_.CreateICmpEQ(b_.CreateAnd(va, Imm(size - 1)), Imm(0)));
-    b_.CreateCondBr(ok, probe, miss);
-    b_.SetInsertPoint(probe);
-    llvm::Value* page =
-        b_.CreateZExt(b_.CreateLShr(b_.CreateAnd(va, Imm(0x1FFFFFFFu)), runtime::kPageBits), i64_);
-    llvm::Value* host = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, table, page));
-    b_.CreateCondBr(b_.CreateICmpNE(host, b_.getInt64(0)), hit, miss);
-    b_.SetInsertPoint(hit);
-    access(b_.CreateIntToPtr(
-        b_.CreateAdd(host, b_.CreateZExt(b_.CreateAnd(va, Imm(~runtime::kPageMask)), i64_)), ptr_));
-    b_.CreateBr(join);
-    b_.SetInsertPoint(miss);
-    return hit;
-  }
-
-  llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base = -1) {
-    reuse_.StartAccess(off);
-    auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
-    PageReuse::Hint old;
-    llvm::Value* v_same = nullptr;
-    llvm::BasicBlock* same = reuse_.Try(
-        base, false, va, size, join, [&](llvm::Value* p) { v_same = LoadHost(p, size, sign); }, &old);
-    llvm::Value* entry = TlbEntry(va);
-    auto* fast = llvm::BasicBlock::Create(ctx_, "ld_hit", fn_);
-    auto* slow = llvm::BasicBlock::Create(ctx_, "ld_miss", fn_);
-    auto* slow_ok = llvm::BasicBlock::Create(ctx_, "ld_miss_ok", fn_);
-    auto* fault = llvm::BasicBlock::Create(ctx_, "ld_fault", fn_);
-    Likely(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
-
-    b_.SetInsertPoint(fast);
-    PageReuse::Hint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
-    reuse_.Remember(hit);
-    llvm::Value* v_fast = LoadHost(HostPtr(hit.addend, va), size, sign);
-    b_.CreateBr(join);
-
-    b_.SetInsertPoint(slow);
-    llvm::Value* v_kseg = nullptr;
-    llvm::BasicBlock* kseg = UnmappedPath(va, size, unmapped_read_, join,
-                                          [&](llvm::Value* p) { v_kseg = LoadHost(p, size, sign); });
-    auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
-    llvm::Value* ok = CallRuntime(
-        ty, reinterpret_cast<void*>(&strobe_jit_load),
-        {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
-    Likely(ok, slow_ok, fault);
-    b_.SetInsertPoint(fault);
-    ExitAfterException();
-    b_.SetInsertPoint(slow_ok);
-    llvm::Value* v_slow = b_.CreateLoad(i32_, out_);
-    b_.CreateBr(join);
-
-    b_.SetInsertPoint(join);
-    llvm::PHINode* v = b_.CreatePHI(i32_, 4);
-    v->addIncoming(v_fast, fast);
-    if (same) v->addIncoming(v_same, same);
-    if (kseg) v->addIncoming(v_kseg, kseg);
-    v->addIncoming(v_slow, slow_ok);
-    reuse_.Join(base, false, hit, fast, same, old);
-    return v;
-  }
-
-  void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base = -1) {
-    reuse_.StartAccess(off);
-    auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
-    PageReuse::Hint old;
-    llvm::BasicBlock* same = reuse_.Try(
-        base, true, va, size, join, [&](llvm::Value* p) { StoreHost(p, value, size); }, &old);
-    llvm::Value* entry = TlbEntry(va);
-    auto* fast = llvm::BasicBlock::Create(ctx_, "st_hit", fn_);
-    auto* slow = llvm::BasicBlock::Create(ctx_, "st_miss", fn_);
-    auto* fault = llvm::BasicBlock::Create(ctx_, "st_fault", fn_);
-    Likely(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
-
-    b_.SetInsertPoint(fast);
-    PageReuse::Hint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
-    reuse_.Remember(hit);
-    StoreHost(HostPtr(hit.addend, va), value, size);
-    b_.CreateBr(join);
-
-    b_.SetInsertPoint(slow);
-    UnmappedPath(va, size, unmapped_write_, join, [&](llvm::Value* p) { StoreHost(p, value, size); });
-    auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
-    llvm::Value* ok =
-        CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_store),
-                    {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
-    auto* done = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
-    Likely(ok, done, fault);
-    b_.SetInsertPoint(fault);
-    ExitAfterException();
-    b_.SetInsertPoint(done);
-    reuse_.ForgetSites();
-    ExitIfRequested(off, ds);
-    b_.CreateBr(join);
-    b_.SetInsertPoint(join);
-    reuse_.Join(base, true, hit, fast, same, old);
-  }
-
-  // After a store that took the slow path: it may have rewritten translated code or raised an interrupt
-  // line, and the runtime then asks for an exit, taken at the next instruction boundary.
-  void ExitIfRequested(uint32_t off, bool ds) {
-    auto* stop = llvm::BasicBlock::Create(ctx_, "st_exit", fn_);
-    auto* cont = llvm::BasicBlock::Create(ctx_, "st_go_on", fn_);
-    Unlikely(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, cont);
-    b_.SetInsertPoint(stop);
-    ExitWith(ds ? SlotNextPc() : Pc(off + 4));
-    b_.SetInsertPoint(cont);
-  }
-
-  // LWL/LWR/SWL/SWR (little-endian): the aligned word around ea is read or merged in host memory when the
-  // soft TLB maps it; otherwise (a miss, a fault, a code page) the interpreter's handler does it all.
-  void PartialWord(const DecodedInsn& d, uint32_t off, bool ds) {
-    const bool store = d.op == Opcode::SWL || d.op == Opcode::SWR;
-    llvm::Value* ea = Ea(d);
-    llvm::Value* aligned = b_.CreateAnd(ea, Imm(~3u));
-    llvm::Value* entry = TlbEntry(aligned);
-    auto* fast = llvm::BasicBlock::Create(ctx_, "pw_hit", fn_);
-    auto* slow = llvm::BasicBlock::Create(ctx_, "pw_miss", fn_);
-    auto* join = llvm::BasicBlock::Create(ctx_, "pw_join", fn_);
-    Likely(ProbeHit(entry, aligned, 4, store ? kOffTagWrite : kOffTagRead), fast, slow);
-
-    b_.SetInsertPoint(fast);
-    llvm::Value* p = HostPtr(Addend(entry), aligned);
-    llvm::Value* w = b_.CreateAlignedLoad(i32_, p, llvm::MaybeAlign(4));
-    llvm::Value* rt = Gpr(d.rt);
-    llvm::Value* sh = b_.CreateShl(b_.CreateAnd(ea, Imm(3)), 3);  // 8 * (ea & 3)
-    llvm::Value* rsh = b_.CreateSub(Imm(24), sh);
-    switch (d.op) {
-      case Opcode::LWL:  // bytes ea..aligned start become rt's most significant bytes
-        SetGpr(d.rt,
-               b_.CreateOr(b_.CreateShl(w, rsh), b_.CreateAnd(rt, b_.CreateLShr(Imm(0x00FFFFFFu), sh))));
-        break;
-      case Opcode::LWR:  // bytes ea..aligned end become rt's least significant bytes
-        SetGpr(d.rt, b_.CreateOr(b_.CreateLShr(w, sh),
-                                 b_.CreateAnd(rt, b_.CreateNot(b_.CreateLShr(Imm(~0u), sh)))));
-        break;
-      case Opcode::SWL:
-        b_.CreateAlignedStore(
-            b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateLShr(Imm(~0u), rsh))), b_.CreateLShr(rt, rsh)),
-            p, llvm::MaybeAlign(4));
-        break;
-      default:  // SWR
-        b_.CreateAlignedStore(
-            b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateShl(Imm(~0u), sh))), b_.CreateShl(rt, sh)), p,
-            llvm::MaybeAlign(4));
-        break;
+    case Opcode::WSBH: {
+      llvm::Value* v = T();
+      SetGpr(d.rd, b_.CreateOr(b_.CreateShl(b_.CreateAnd(v, Imm(0x00FF00FF)), 8),
+                               b_.CreateAnd(b_.CreateLShr(v, 8), Imm(0x00FF00FF))));
+      return true;
     }
-    b_.CreateBr(join);
-
-    b_.SetInsertPoint(slow);
-    Step(d, off, ds);
-    if (store) ExitIfRequested(off, ds);
-    b_.CreateBr(join);
-    b_.SetInsertPoint(join);
-  }
-
-  llvm::Value* Ea(const DecodedInsn& d) {
-    return b_.CreateAdd(Gpr(d.rs), b_.getInt32(static_cast<uint32_t>(d.simm())));
-  }
-
-  // --- instructions ---
-  llvm::Value* Imm(uint32_t v) { return b_.getInt32(v); }
-  static int64_t Signed(uint32_t off) { return static_cast<int32_t>(off); }  // offsets below the page
-  // runtime::InUnmappedSegment in IR: is the address in kseg0/kseg1?
-  llvm::Value* InUnmappedSegment(llvm::Value* va) {
-    return b_.CreateICmpULT(b_.CreateSub(va, Imm(0x80000000u)), Imm(0x40000000u));
-  }
-  llvm::Value* Bool32(llvm::Value* i1) { return b_.CreateZExt(i1, i32_); }
-  llvm::Value* HiLo() {
-    return b_.CreateOr(b_.CreateShl(b_.CreateZExt(Hi(), i64_), 32), b_.CreateZExt(Lo(), i64_));
-  }
-  void SetHiLo(llvm::Value* v64) {
-    SetHi(b_.CreateTrunc(b_.CreateLShr(v64, 32), i32_));
-    SetLo(b_.CreateTrunc(v64, i32_));
-  }
-  llvm::Value* Product(const DecodedInsn& d, bool sign) {
-    auto ext = [&](llvm::Value* v) { return sign ? b_.CreateSExt(v, i64_) : b_.CreateZExt(v, i64_); };
-    return b_.CreateMul(ext(Gpr(d.rs)), ext(Gpr(d.rt)));
-  }
-  llvm::Value* Rotr(llvm::Value* x, llvm::Value* n) {
-    llvm::Function* fshr = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::fshr, {i32_});
-    return b_.CreateCall(fshr, {x, x, n});
-  }
-  llvm::Value* Clz(llvm::Value* x) {
-    llvm::Function* ctlz = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::ctlz, {i32_});
-    return b_.CreateCall(ctlz, {x, b_.getFalse()});
-  }
-  llvm::Value* Overflows(llvm::Value* a, llvm::Value* b, llvm::Value* r, bool sub) {
-    llvm::Value* t = sub ? b_.CreateAnd(b_.CreateXor(a, b), b_.CreateXor(a, r))
-                         : b_.CreateAnd(b_.CreateXor(a, r), b_.CreateXor(b, r));
-    return b_.CreateICmpSLT(t, Imm(0));
-  }
-  void Trap(llvm::Value* cond, uint32_t off, bool ds) { RaiseIf(cond, runtime::ExcCode::Tr, off, ds); }
-
-  // Emits one non-branch instruction. Returns false if control left the function.
-  bool EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
-    llvm::Value* rs = nullptr;
-    auto S = [&]() { return rs ? rs : (rs = Gpr(d.rs)); };
-    auto T = [&]() { return Gpr(d.rt); };
-    const uint32_t simm = static_cast<uint32_t>(d.simm());
-    switch (d.op) {
-      case Opcode::SLL: SetGpr(d.rd, b_.CreateShl(T(), d.sa)); return true;
-      case Opcode::SRL: SetGpr(d.rd, b_.CreateLShr(T(), d.sa)); return true;
-      case Opcode::SRA: SetGpr(d.rd, b_.CreateAShr(T(), d.sa)); return true;
-      case Opcode::ROTR: SetGpr(d.rd, Rotr(T(), Imm(d.sa))); return true;
-      case Opcode::SLLV: SetGpr(d.rd, b_.CreateShl(T(), b_.CreateAnd(S(), 31))); return true;
-      case Opcode::SRLV: SetGpr(d.rd, b_.CreateLShr(T(), b_.CreateAnd(S(), 31))); return true;
-      case Opcode::SRAV: SetGpr(d.rd, b_.CreateAShr(T(), b_.CreateAnd(S(), 31))); return true;
-      case Opcode::ROTRV: SetGpr(d.rd, Rotr(T(), b_.CreateAnd(S(), 31))); return true;
-      case Opcode::MOVZ:
-        SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpEQ(T(), Imm(0)), S(), Gpr(d.rd)));
-        return true;
-      case Opcode::MOVN:
-        SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpNE(T(), Imm(0)), S(), Gpr(d.rd)));
-        return true;
-      case Opcode::ADD:
-      case Opcode::SUB:
-      case Opcode::ADDI: {
-        bool sub = d.op == Opcode::SUB;
-        llvm::Value* a = S();
-        llvm::Value* bv = d.op == Opcode::ADDI ? Imm(simm) : T();
-        llvm::Value* r = sub ? b_.CreateSub(a, bv) : b_.CreateAdd(a, bv);
-        RaiseIf(Overflows(a, bv, r, sub), runtime::ExcCode::Ov, off, ds);
-        SetGpr(d.op == Opcode::ADDI ? d.rt : d.rd, r);
-        return true;
-      }
-      case Opcode::ADDU: SetGpr(d.rd, b_.CreateAdd(S(), T())); return true;
-      case Opcode::SUBU: SetGpr(d.rd, b_.CreateSub(S(), T())); return true;
-      case Opcode::AND: SetGpr(d.rd, b_.CreateAnd(S(), T())); return true;
-      case Opcode::OR: SetGpr(d.rd, b_.CreateOr(S(), T())); return true;
-      case Opcode::XOR: SetGpr(d.rd, b_.CreateXor(S(), T())); return true;
-      case Opcode::NOR: SetGpr(d.rd, b_.CreateNot(b_.CreateOr(S(), T()))); return true;
-      case Opcode::SLT: SetGpr(d.rd, Bool32(b_.CreateICmpSLT(S(), T()))); return true;
-      case Opcode::SLTU: SetGpr(d.rd, Bool32(b_.CreateICmpULT(S(), T()))); return true;
-      case Opcode::ADDIU: {  // a pointer stepped by a constant: page hints through it still apply
-        const uint32_t version = reuse_.Version(d.rt);
-        SetGpr(d.rt, b_.CreateAdd(S(), Imm(simm)));
-        if (d.rt == d.rs) reuse_.SetVersion(d.rt, version);
-        return true;
-      }
-      case Opcode::SLTI: SetGpr(d.rt, Bool32(b_.CreateICmpSLT(S(), Imm(simm)))); return true;
-      case Opcode::SLTIU: SetGpr(d.rt, Bool32(b_.CreateICmpULT(S(), Imm(simm)))); return true;
-      case Opcode::ANDI: SetGpr(d.rt, b_.CreateAnd(S(), Imm(d.uimm()))); return true;
-      case Opcode::ORI: SetGpr(d.rt, b_.CreateOr(S(), Imm(d.uimm()))); return true;
-      case Opcode::XORI: SetGpr(d.rt, b_.CreateXor(S(), Imm(d.uimm()))); return true;
-      case Opcode::LUI: SetGpr(d.rt, Imm(d.uimm() << 16)); return true;
-      case Opcode::CLZ: SetGpr(d.rd, Clz(S())); return true;
-      case Opcode::CLO: SetGpr(d.rd, Clz(b_.CreateNot(S()))); return true;
-      case Opcode::EXT: {
-        uint64_t mask = (1ull << (d.rd + 1u)) - 1;
-        SetGpr(d.rt, b_.CreateAnd(b_.CreateLShr(S(), d.sa), Imm(static_cast<uint32_t>(mask))));
-        return true;
-      }
-      case Opcode::INS: {
-        if (d.rd < d.sa) return true;  // UNPREDICTABLE: the interpreter leaves rt alone too
-        uint32_t mask = static_cast<uint32_t>(((1ull << (d.rd - d.sa + 1)) - 1) << d.sa);
-        SetGpr(d.rt,
-               b_.CreateOr(b_.CreateAnd(T(), Imm(~mask)), b_.CreateAnd(b_.CreateShl(S(), d.sa), Imm(mask))));
-        return true;
-      }
-      case Opcode::WSBH: {
-        llvm::Value* v = T();
-        SetGpr(d.rd, b_.CreateOr(b_.CreateShl(b_.CreateAnd(v, Imm(0x00FF00FF)), 8),
-                                 b_.CreateAnd(b_.CreateLShr(v, 8), Imm(0x00FF00FF))));
-        return true;
-      }
-      case Opcode::SEB: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i8_), i32_)); return true;
-      case Opcode::SEH: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i16_), i32_)); return true;
-      case Opcode::MUL: SetGpr(d.rd, b_.CreateMul(S(), T())); return true;
-      case Opcode::MULT: SetHiLo(Product(d, true)); return true;
-      case Opcode::MULTU: SetHiLo(Product(d, false)); return true;
-      case Opcode::MADD: SetHiLo(b_.CreateAdd(HiLo(), Product(d, true))); return true;
-      case Opcode::MADDU: SetHiLo(b_.CreateAdd(HiLo(), Product(d, false))); return true;
-      case Opcode::MSUB: SetHiLo(b_.CreateSub(HiLo(), Product(d, true))); return true;
-      case Opcode::MSUBU: SetHiLo(b_.CreateSub(HiLo(), Product(d, false))); return true;
-      case Opcode::DIV: {  // a zero or INT_MIN/-1 divisor acts as one (see semantics/muldiv.h)
-        llvm::Value* a = S();
-        llvm::Value* bv = T();
-        llvm::Value* bad =
-            b_.CreateOr(b_.CreateICmpEQ(bv, Imm(0)),
-                        b_.CreateAnd(b_.CreateICmpEQ(a, Imm(0x80000000u)), b_.CreateICmpEQ(bv, Imm(~0u))));
-        llvm::Value* div = b_.CreateSelect(bad, Imm(1), bv);
-        SetLo(b_.CreateSDiv(a, div));
-        SetHi(b_.CreateSRem(a, div));
-        return true;
-      }
-      case Opcode::DIVU: {
-        llvm::Value* a = S();
-        llvm::Value* bv = T();
-        llvm::Value* div = b_.CreateSelect(b_.CreateICmpEQ(bv, Imm(0)), Imm(1), bv);
-        SetLo(b_.CreateUDiv(a, div));
-        SetHi(b_.CreateURem(a, div));
-        return true;
-      }
-      case Opcode::MFHI: SetGpr(d.rd, Hi()); return true;
-      case Opcode::MFLO: SetGpr(d.rd, Lo()); return true;
-      case Opcode::MTHI: SetHi(S()); return true;
-      case Opcode::MTLO: SetLo(S()); return true;
-      case Opcode::LB: SetGpr(d.rt, Load(Ea(d), 1, true, off, ds, d.rs)); return true;
-      case Opcode::LBU: SetGpr(d.rt, Load(Ea(d), 1, false, off, ds, d.rs)); return true;
-      case Opcode::LH: SetGpr(d.rt, Load(Ea(d), 2, true, off, ds, d.rs)); return true;
-      case Opcode::LHU: SetGpr(d.rt, Load(Ea(d), 2, false, off, ds, d.rs)); return true;
-      case Opcode::LW: SetGpr(d.rt, Load(Ea(d), 4, false, off, ds, d.rs)); return true;
-      case Opcode::SB: Store(Ea(d), T(), 1, off, ds, d.rs); return true;
-      case Opcode::SH: Store(Ea(d), T(), 2, off, ds, d.rs); return true;
-      case Opcode::SW: Store(Ea(d), T(), 4, off, ds, d.rs); return true;
-      case Opcode::LWL:
-      case Opcode::LWR:
-      case Opcode::SWL:
-      case Opcode::SWR: PartialWord(d, off, ds); return true;
-      case Opcode::SYNC:
-      case Opcode::PREF:
-      case Opcode::SYNCI: return true;
-      case Opcode::TGE: Trap(b_.CreateICmpSGE(S(), T()), off, ds); return true;
-      case Opcode::TGEU: Trap(b_.CreateICmpUGE(S(), T()), off, ds); return true;
-      case Opcode::TLT: Trap(b_.CreateICmpSLT(S(), T()), off, ds); return true;
-      case Opcode::TLTU: Trap(b_.CreateICmpULT(S(), T()), off, ds); return true;
-      case Opcode::TEQ: Trap(b_.CreateICmpEQ(S(), T()), off, ds); return true;
-      case Opcode::TNE: Trap(b_.CreateICmpNE(S(), T()), off, ds); return true;
-      case Opcode::TGEI: Trap(b_.CreateICmpSGE(S(), Imm(simm)), off, ds); return true;
-      case Opcode::TGEIU: Trap(b_.CreateICmpUGE(S(), Imm(simm)), off, ds); return true;
-      case Opcode::TLTI: Trap(b_.CreateICmpSLT(S(), Imm(simm)), off, ds); return true;
-      case Opcode::TLTIU: Trap(b_.CreateICmpULT(S(), Imm(simm)), off, ds); return true;
-      case Opcode::TEQI: Trap(b_.CreateICmpEQ(S(), Imm(simm)), off, ds); return true;
-      case Opcode::TNEI: Trap(b_.CreateICmpNE(S(), Imm(simm)), off, ds); return true;
-      case Opcode::MFC1:
-      case Opcode::MTC1:
-      case Opcode::MOV_S:
-      case Opcode::LWC1:
-      case Opcode::SWC1: FpuWordMove(d, off, ds); return true;
-      default: return Step(d, off, ds);  // privileged, rare, complex or FP arithmetic: the handler
+    case Opcode::SEB: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i8_), i32_)); return true;
+    case Opcode::SEH: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i16_), i32_)); return true;
+    case Opcode::MUL: SetGpr(d.rd, b_.CreateMul(S(), T())); return true;
+    case Opcode::MULT: SetHiLo(Product(d, true)); return true;
+    case Opcode::MULTU: SetHiLo(Product(d, false)); return true;
+    case Opcode::MADD: SetHiLo(b_.CreateAdd(HiLo(), Product(d, true))); return true;
+    case Opcode::MADDU: SetHiLo(b_.CreateAdd(HiLo(), Product(d, false))); return true;
+    case Opcode::MSUB: SetHiLo(b_.CreateSub(HiLo(), Product(d, true))); return true;
+    case Opcode::MSUBU: SetHiLo(b_.CreateSub(HiLo(), Product(d, false))); return true;
+    case Opcode::DIV: {  // a zero or INT_MIN/-1 divisor acts as one (see semantics/muldiv.h)
+      llvm::Value* a = S();
+      llvm::Value* bv = T();
+      llvm::Value* bad =
+          b_.CreateOr(b_.CreateICmpEQ(bv, Imm(0)),
+                      b_.CreateAnd(b_.CreateICmpEQ(a, Imm(0x80000000u)), b_.CreateICmpEQ(bv, Imm(~0u))));
+      llvm::Value* div = b_.CreateSelect(bad, Imm(1), bv);
+      SetLo(b_.CreateSDiv(a, div));
+      SetHi(b_.CreateSRem(a, div));
+      return true;
     }
-  }
-
-  // --- branches ---
-  struct BranchOutcome {
-    llvm::Value* taken = nullptr;  // i1
-    int64_t static_target = 0;     // page offset, when dynamic_target is null
-    llvm::Value* dynamic_target = nullptr;
-    // J/JAL: the target's offset when a block of the region starts there (in kseg0/kseg1, vbase + offset
-    // is the jump's target; elsewhere it is computed).
-    std::optional<int64_t> span_target;
-  };
-
-  BranchOutcome EmitBranch(const DecodedInsn& d, uint32_t off) {
-    BranchOutcome o;
-    o.static_target = Signed(off) + 4 + (static_cast<int64_t>(d.simm()) << 2);
-    auto sgpr = [&](unsigned r) { return Gpr(r); };
-    switch (d.op) {
-      case Opcode::BEQ:
-      case Opcode::BEQL: o.taken = b_.CreateICmpEQ(sgpr(d.rs), sgpr(d.rt)); break;
-      case Opcode::BNE:
-      case Opcode::BNEL: o.taken = b_.CreateICmpNE(sgpr(d.rs), sgpr(d.rt)); break;
-      case Opcode::BLEZ:
-      case Opcode::BLEZL: o.taken = b_.CreateICmpSLE(sgpr(d.rs), Imm(0)); break;
-      case Opcode::BGTZ:
-      case Opcode::BGTZL: o.taken = b_.CreateICmpSGT(sgpr(d.rs), Imm(0)); break;
-      case Opcode::BLTZ:
-      case Opcode::BLTZL: o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0)); break;
-      case Opcode::BGEZ:
-      case Opcode::BGEZL: o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0)); break;
-      case Opcode::BLTZAL:
-      case Opcode::BLTZALL:
-        o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0));
-        SetGpr(31, Pc(off + 8));
-        break;
-      case Opcode::BGEZAL:
-      case Opcode::BGEZALL:
-        o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0));
-        SetGpr(31, Pc(off + 8));
-        break;
-      case Opcode::J:
-      case Opcode::JAL:
-        o.taken = b_.getTrue();
-        o.dynamic_target = b_.CreateOr(b_.CreateAnd(Pc(off + 4), Imm(0xF0000000u)), Imm(d.target26() << 2));
-        if (d.op == Opcode::JAL) SetGpr(31, Pc(off + 8));
-        if (const uint32_t t = SpanJumpTarget(region_.page, off, d); block_bb_.count(t))
-          o.span_target = Signed(t);
-        break;
-      case Opcode::JR:
-        o.taken = b_.getTrue();
-        o.dynamic_target = Gpr(d.rs);
-        break;
-      case Opcode::JALR:
-        o.taken = b_.getTrue();
-        o.dynamic_target = Gpr(d.rs);  // read before the link is written
-        SetGpr(d.rd, Pc(off + 8));
-        break;
-      case Opcode::BC1F:
-      case Opcode::BC1T:
-      case Opcode::BC1FL:
-      case Opcode::BC1TL:  // the handler checks CU1 (and may raise) and records the outcome
-        Step(d, off, false);
-        o.taken = b_.CreateTrunc(b_.CreateLoad(i8_, Field(kOffBranchTaken)), i1_);
-        break;
-      default: break;
+    case Opcode::DIVU: {
+      llvm::Value* a = S();
+      llvm::Value* bv = T();
+      llvm::Value* div = b_.CreateSelect(b_.CreateICmpEQ(bv, Imm(0)), Imm(1), bv);
+      SetLo(b_.CreateUDiv(a, div));
+      SetHi(b_.CreateURem(a, div));
+      return true;
     }
-    return o;
+    case Opcode::MFHI: SetGpr(d.rd, Hi()); return true;
+    case Opcode::MFLO: SetGpr(d.rd, Lo()); return true;
+    case Opcode::MTHI: SetHi(S()); return true;
+    case Opcode::MTLO: SetLo(S()); return true;
+    case Opcode::LB: SetGpr(d.rt, Load(Ea(d), 1, true, off, ds, d.rs)); return true;
+    case Opcode::LBU: SetGpr(d.rt, Load(Ea(d), 1, false, off, ds, d.rs)); return true;
+    case Opcode::LH: SetGpr(d.rt, Load(Ea(d), 2, true, off, ds, d.rs)); return true;
+    case Opcode::LHU: SetGpr(d.rt, Load(Ea(d), 2, false, off, ds, d.rs)); return true;
+    case Opcode::LW: SetGpr(d.rt, Load(Ea(d), 4, false, off, ds, d.rs)); return true;
+    case Opcode::SB: Store(Ea(d), T(), 1, off, ds, d.rs); return true;
+    case Opcode::SH: Store(Ea(d), T(), 2, off, ds, d.rs); return true;
+    case Opcode::SW: Store(Ea(d), T(), 4, off, ds, d.rs); return true;
+    case Opcode::LWL:
+    case Opcode::LWR:
+    case Opcode::SWL:
+    case Opcode::SWR: PartialWord(d, off, ds); return true;
+    case Opcode::SYNC:
+    case Opcode::PREF:
+    case Opcode::SYNCI: return true;
+    case Opcode::TGE: Trap(b_.CreateICmpSGE(S(), T()), off, ds); return true;
+    case Opcode::TGEU: Trap(b_.CreateICmpUGE(S(), T()), off, ds); return true;
+    case Opcode::TLT: Trap(b_.CreateICmpSLT(S(), T()), off, ds); return true;
+    case Opcode::TLTU: Trap(b_.CreateICmpULT(S(), T()), off, ds); return true;
+    case Opcode::TEQ: Trap(b_.CreateICmpEQ(S(), T()), off, ds); return true;
+    case Opcode::TNE: Trap(b_.CreateICmpNE(S(), T()), off, ds); return true;
+    case Opcode::TGEI: Trap(b_.CreateICmpSGE(S(), Imm(simm)), off, ds); return true;
+    case Opcode::TGEIU: Trap(b_.CreateICmpUGE(S(), Imm(simm)), off, ds); return true;
+    case Opcode::TLTI: Trap(b_.CreateICmpSLT(S(), Imm(simm)), off, ds); return true;
+    case Opcode::TLTIU: Trap(b_.CreateICmpULT(S(), Imm(simm)), off, ds); return true;
+    case Opcode::TEQI: Trap(b_.CreateICmpEQ(S(), Imm(simm)), off, ds); return true;
+    case Opcode::TNEI: Trap(b_.CreateICmpNE(S(), Imm(simm)), off, ds); return true;
+    default:
+      if (d.flags & mips::kCop1) return EmitFpu(d, off, ds);  // lifter_fpu.cpp
+      return Step(d, off, ds);                                // privileged, rare or complex: the handler
   }
+}
 
-  // Where execution continues after the delay slot being lifted (the slot's branch is slot_).
-  llvm::Value* SlotNextPc() {
-    const BranchOutcome& o = *slot_.branch;
-    llvm::Value* taken = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
-    return slot_.likely ? taken : b_.CreateSelect(o.taken, taken, Pc(slot_.branch_off + 8));
+// --- branches ---
+Lifter::BranchOutcome Lifter::EmitBranch(const DecodedInsn& d, uint32_t off) {
+  BranchOutcome o;
+  o.static_target = Signed(off) + 4 + (static_cast<int64_t>(d.simm()) << 2);
+  auto sgpr = [&](unsigned r) { return Gpr(r); };
+  switch (d.op) {
+    case Opcode::BEQ:
+    case Opcode::BEQL: o.taken = b_.CreateICmpEQ(sgpr(d.rs), sgpr(d.rt)); break;
+    case Opcode::BNE:
+    case Opcode::BNEL: o.taken = b_.CreateICmpNE(sgpr(d.rs), sgpr(d.rt)); break;
+    case Opcode::BLEZ:
+    case Opcode::BLEZL: o.taken = b_.CreateICmpSLE(sgpr(d.rs), Imm(0)); break;
+    case Opcode::BGTZ:
+    case Opcode::BGTZL: o.taken = b_.CreateICmpSGT(sgpr(d.rs), Imm(0)); break;
+    case Opcode::BLTZ:
+    case Opcode::BLTZL: o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0)); break;
+    case Opcode::BGEZ:
+    case Opcode::BGEZL: o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0)); break;
+    case Opcode::BLTZAL:
+    case Opcode::BLTZALL:
+      o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0));
+      SetGpr(31, Pc(off + 8));
+      break;
+    case Opcode::BGEZAL:
+    case Opcode::BGEZALL:
+      o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0));
+      SetGpr(31, Pc(off + 8));
+      break;
+    case Opcode::J:
+    case Opcode::JAL:
+      o.taken = b_.getTrue();
+      o.dynamic_target = b_.CreateOr(b_.CreateAnd(Pc(off + 4), Imm(0xF0000000u)), Imm(d.target26() << 2));
+      if (d.op == Opcode::JAL) SetGpr(31, Pc(off + 8));
+      if (const uint32_t t = SpanJumpTarget(region_.page, off, d); block_bb_.count(t))
+        o.span_target = Signed(t);
+      break;
+    case Opcode::JR:
+      o.taken = b_.getTrue();
+      o.dynamic_target = Gpr(d.rs);
+      break;
+    case Opcode::JALR:
+      o.taken = b_.getTrue();
+      o.dynamic_target = Gpr(d.rs);  // read before the link is written
+      SetGpr(d.rd, Pc(off + 8));
+      break;
+    case Opcode::BC1F:
+    case Opcode::BC1T:
+    case Opcode::BC1FL:
+    case Opcode::BC1TL: o.taken = FpuBranchTaken(d, off); break;
+    default: break;
   }
+  return o;
+}
 
-  void GoTaken(const BranchOutcome& o) {
-    if (o.dynamic_target) {
-      GoDynamic(o);
-    } else {
-      JumpStatic(o.static_target);
-    }
+// Where execution continues after the delay slot being lifted (the slot's branch is slot_).
+llvm::Value* Lifter::SlotNextPc() {
+  const BranchOutcome& o = *slot_.branch;
+  llvm::Value* taken = o.dynamic_target ? o.dynamic_target : Pc(static_cast<uint32_t>(o.static_target));
+  return slot_.likely ? taken : b_.CreateSelect(o.taken, taken, Pc(slot_.branch_off + 8));
+}
+
+void Lifter::GoTaken(const BranchOutcome& o) {
+  if (o.dynamic_target) {
+    GoDynamic(o);
+  } else {
+    JumpStatic(o.static_target);
   }
-  void GoDynamic(const BranchOutcome& o) {
-    if (!o.span_target) {
-      JumpDynamic(o.dynamic_target);
-      return;
-    }
-    auto* direct = llvm::BasicBlock::Create(ctx_, "span_jump", fn_);
-    auto* computed = llvm::BasicBlock::Create(ctx_, "computed_jump", fn_);
-    Likely(span_ok_, direct, computed);
-    b_.SetInsertPoint(computed);
+}
+
+void Lifter::GoDynamic(const BranchOutcome& o) {
+  if (!o.span_target) {
     JumpDynamic(o.dynamic_target);
-    b_.SetInsertPoint(direct);
-    JumpStatic(*o.span_target);
+    return;
   }
+  auto* direct = llvm::BasicBlock::Create(ctx_, "span_jump", fn_);
+  auto* computed = llvm::BasicBlock::Create(ctx_, "computed_jump", fn_);
+  Likely(span_ok_, direct, computed);
+  b_.SetInsertPoint(computed);
+  JumpDynamic(o.dynamic_target);
+  b_.SetInsertPoint(direct);
+  JumpStatic(*o.span_target);
+}
 
-  void EmitBlock(const RegionBlock& blk) {
-    cur_block_ = Signed(blk.offset);
-    b_.SetInsertPoint(block_bb_[blk.offset]);
-    reuse_.StartBlock(cur_block_);
-    if (blk.counter) Increment(blk.counter);
-    Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
-    size_t body = blk.ops.size();
-    if (blk.end == BlockEnd::kBranch) body -= 2;
-    if (blk.end == BlockEnd::kEndsBlock) body -= 1;
-    uint32_t off = blk.offset;
-    for (size_t i = 0; i < body; ++i, off += 4) {
-      if (!EmitOp(blk.ops[i], off, false)) return;
+void Lifter::EmitBlock(const RegionBlock& blk) {
+  cur_block_ = Signed(blk.offset);
+  b_.SetInsertPoint(block_bb_[blk.offset]);
+  reuse_.StartBlock(cur_block_);
+  if (blk.counter) Increment(blk.counter);
+  Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
+  size_t body = blk.ops.size();
+  if (blk.end == BlockEnd::kBranch) body -= 2;
+  if (blk.end == BlockEnd::kEndsBlock) body -= 1;
+  uint32_t off = blk.offset;
+  for (size_t i = 0; i < body; ++i, off += 4) {
+    if (!EmitOp(blk.ops[i], off, false)) return;
+  }
+  switch (blk.end) {
+    case BlockEnd::kFallThrough: JumpStatic(Signed(off)); return;
+    case BlockEnd::kBranchSplit: ExitWith(Pc(off)); return;  // never formed into regions
+    case BlockEnd::kEndsBlock: {
+      b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
+      auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
+      llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&blk.ops[body])), ptr_);
+      CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(0)},
+                  SyncSet::kAll);
+      ExitAfterException();  // whatever happened, the PC to continue at is in the state
+      return;
     }
-    switch (blk.end) {
-      case BlockEnd::kFallThrough: JumpStatic(Signed(off)); return;
-      case BlockEnd::kBranchSplit: ExitWith(Pc(off)); return;  // never formed into regions
-      case BlockEnd::kEndsBlock: {
-        b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
-        auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
-        llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&blk.ops[body])), ptr_);
-        CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(0)},
-                    SyncSet::kAll);
-        ExitAfterException();  // whatever happened, the PC to continue at is in the state
-        return;
-      }
-      case BlockEnd::kBranch: {
-        const DecodedInsn& br = blk.ops[body];
-        const DecodedInsn& slot = blk.ops[body + 1];
-        BranchOutcome o = EmitBranch(br, off);
-        if (br.flags & mips::kLikely) {  // the slot runs only when the branch is taken
-          auto* taken = llvm::BasicBlock::Create(ctx_, "likely_taken", fn_);
-          auto* not_taken = llvm::BasicBlock::Create(ctx_, "likely_not_taken", fn_);
-          b_.CreateCondBr(o.taken, taken, not_taken);
-          b_.SetInsertPoint(not_taken);
-          JumpStatic(Signed(off) + 8);
-          b_.SetInsertPoint(taken);
-          slot_ = {&o, off, true};
-          if (!EmitOp(slot, off + 4, true)) return;
-          if (slot.flags & mips::kEndsBlock) {
-            ExitWith(SlotNextPc());
-            return;
-          }
-          GoTaken(o);
-          return;
-        }
-        slot_ = {&o, off, false};
+    case BlockEnd::kBranch: {
+      const DecodedInsn& br = blk.ops[body];
+      const DecodedInsn& slot = blk.ops[body + 1];
+      BranchOutcome o = EmitBranch(br, off);
+      if (br.flags & mips::kLikely) {  // the slot runs only when the branch is taken
+        auto* taken = llvm::BasicBlock::Create(ctx_, "likely_taken", fn_);
+        auto* not_taken = llvm::BasicBlock::Create(ctx_, "likely_not_taken", fn_);
+        b_.CreateCondBr(o.taken, taken, not_taken);
+        b_.SetInsertPoint(not_taken);
+        JumpStatic(Signed(off) + 8);
+        b_.SetInsertPoint(taken);
+        slot_ = {&o, off, true};
         if (!EmitOp(slot, off + 4, true)) return;
-        if (slot.flags & mips::kEndsBlock) {  // e.g. MTC0 in a delay slot: no chaining past it
+        if (slot.flags & mips::kEndsBlock) {
           ExitWith(SlotNextPc());
           return;
         }
-        if (o.dynamic_target) {
-          GoDynamic(o);
-          return;
-        }
-        auto* taken = llvm::BasicBlock::Create(ctx_, "taken", fn_);
-        auto* not_taken = llvm::BasicBlock::Create(ctx_, "not_taken", fn_);
-        b_.CreateCondBr(o.taken, taken, not_taken);
-        b_.SetInsertPoint(taken);
-        JumpStatic(o.static_target);
-        b_.SetInsertPoint(not_taken);
-        JumpStatic(Signed(off) + 8);
+        GoTaken(o);
         return;
       }
+      slot_ = {&o, off, false};
+      if (!EmitOp(slot, off + 4, true)) return;
+      if (slot.flags & mips::kEndsBlock) {  // e.g. MTC0 in a delay slot: no chaining past it
+        ExitWith(SlotNextPc());
+        return;
+      }
+      if (o.dynamic_target) {
+        GoDynamic(o);
+        return;
+      }
+      auto* taken = llvm::BasicBlock::Create(ctx_, "taken", fn_);
+      auto* not_taken = llvm::BasicBlock::Create(ctx_, "not_taken", fn_);
+      b_.CreateCondBr(o.taken, taken, not_taken);
+      b_.SetInsertPoint(taken);
+      JumpStatic(o.static_target);
+      b_.SetInsertPoint(not_taken);
+      JumpStatic(Signed(off) + 8);
+      return;
     }
   }
+}
 
-  const Region& region_;
-  const LiftOptions options_;
-  llvm::LLVMContext& ctx_;
-  llvm::Module& m_;
-  llvm::IRBuilder<> b_;
-  PageReuse reuse_{b_, options_.reuse_pages};
-  llvm::Type *i1_, *i8_, *i16_, *i32_, *i64_, *ptr_;
-  llvm::Function* fn_;
-  llvm::Value *cpu_, *vbase_, *limit_;
-  llvm::AllocaInst *dyn_, *out_;
-  llvm::Value *cycles_at_entry_, *stlb_, *asid_key_, *unmapped_read_, *unmapped_write_;
-  llvm::BasicBlock *exit_bb_, *fault_bb_, *ret_bb_, *dispatch_bb_, *switch_bb_, *entry_switch_bb_;
-  llvm::PHINode* exit_pc_ = nullptr;
-  llvm::BasicBlock* leave_bb_ = nullptr;
-  llvm::PHINode *leave_target_ = nullptr, *leave_site_ = nullptr;
-  std::map<uint32_t, llvm::BasicBlock*> block_bb_;
-  llvm::BasicBlock* entry_bb_ = nullptr;
-  int64_t cur_block_ = 0;           // page offset of the block being lifted
-  llvm::Value* span_ok_ = nullptr;  // i1: vbase is in kseg0/kseg1 (static J/JAL targets, other pages)
-  struct SlotContext {
-    const BranchOutcome* branch = nullptr;
-    uint32_t branch_off = 0;
-    bool likely = false;  // the slot runs only on the taken path
-  } slot_;                // while lifting a delay slot: its branch
-  // Promote mode.
-  llvm::AllocaInst* slots_[kVarCount] = {};
-  bool written_[kVarCount] = {};
-  struct OutPoint {
-    llvm::BasicBlock* bb;
-    size_t index;  // sync before the instruction at this position in bb
-    SyncSet set;
-  };
-  struct InPoint {
-    llvm::Instruction* after;
-    SyncSet set;
-  };
-  std::vector<OutPoint> sync_out_;
-  std::vector<InPoint> sync_in_;
-};
-
-}  // namespace
+}  // namespace detail
 
 llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name,
                            const LiftOptions& options) {
-  return Lifter(region, module, name, options).Lift();
+  return detail::Lifter(region, module, name, options).Lift();
 }
 
 }  // namespace strobe::jit

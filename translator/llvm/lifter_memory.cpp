@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// Guest memory access in lifted code: the soft TLB probe inline, the runtime on a miss (see lifter_impl.h).
+#include "translator/jit/helpers.h"
+#include "translator/llvm/lifter_impl.h"
+
+namespace strobe::jit::detail {
+
+llvm::Value* Lifter::TlbEntry(llvm::Value* va) {
+  llvm::Value* idx =
+      b_.CreateAnd(b_.CreateLShr(va, runtime::kPageBits), b_.getInt32(runtime::SoftTlb::kEntries - 1));
+  return b_.CreateInBoundsGEP(i8_, stlb_, b_.CreateMul(b_.CreateZExt(idx, i64_), b_.getInt64(kEntrySize)));
+}
+
+llvm::Value* Lifter::ProbeHit(llvm::Value* entry, llvm::Value* va, unsigned size, uint64_t tag_off) {
+  llvm::Value* tag = b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, tag_off));
+  llvm::Value* masked = b_.CreateAnd(va, b_.getInt32(runtime::kPageMask | (size - 1)));
+  llvm::Value* key = b_.CreateOr(asid_key_, b_.CreateZExt(masked, i64_));
+  return b_.CreateICmpEQ(tag, key);
+}
+
+llvm::Value* Lifter::Addend(llvm::Value* entry) {
+  return b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, entry, kOffAddend));
+}
+
+llvm::Value* Lifter::HostPtr(llvm::Value* addend, llvm::Value* va) {
+  return b_.CreateIntToPtr(b_.CreateAdd(b_.CreateZExt(va, i64_), addend), ptr_);
+}
+
+// Guest memory access at a host address.
+llvm::Value* Lifter::LoadHost(llvm::Value* p, unsigned size, bool sign) {
+  llvm::Value* raw = b_.CreateAlignedLoad(IntOf(size), p, llvm::MaybeAlign(size));
+  return size == 4 ? raw : sign ? b_.CreateSExt(raw, i32_) : b_.CreateZExt(raw, i32_);
+}
+
+void Lifter::StoreHost(llvm::Value* p, llvm::Value* value, unsigned size) {
+  b_.CreateAlignedStore(size == 4 ? value : b_.CreateTrunc(value, IntOf(size)), p, llvm::MaybeAlign(size));
+}
+
+// The inline pmap path (LiftOptions::unmapped_path), tried when the soft TLB misses: an aligned
+// kseg0/kseg1 address indexes the unmapped-segment table by guest-physical page. On a hit `access` gets
+// the host address and control goes to join; the builder is left on the miss path. Returns the hit block,
+// or null (and emits nothing) when the path is off.
+llvm::BasicBlock* Lifter::UnmappedPath(llvm::Value* va, unsigned size, llvm::Value* table,
+                                       llvm::BasicBlock* join,
+                                       const std::function<void(llvm::Value*)>& access) {
+  if (!options_.unmapped_path) return nullptr;
+  auto* probe = llvm::BasicBlock::Create(ctx_, "kseg_probe", fn_);
+  auto* hit = llvm::BasicBlock::Create(ctx_, "kseg_hit", fn_);
+  auto* miss = llvm::BasicBlock::Create(ctx_, "kseg_miss", fn_);
+  llvm::Value* in_window = InUnmappedSegment(va);
+  llvm::Value* ok = size == 1
+                        ? in_window
+                        : b_.CreateAnd(in_window, b_.CreateICmpEQ(b_.CreateAnd(va, Imm(size - 1)), Imm(0)));
+  b_.CreateCondBr(ok, probe, miss);
+  b_.SetInsertPoint(probe);
+  llvm::Value* page =
+      b_.CreateZExt(b_.CreateLShr(b_.CreateAnd(va, Imm(0x1FFFFFFFu)), runtime::kPageBits), i64_);
+  llvm::Value* host = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, table, page));
+  b_.CreateCondBr(b_.CreateICmpNE(host, b_.getInt64(0)), hit, miss);
+  b_.SetInsertPoint(hit);
+  access(b_.CreateIntToPtr(
+      b_.CreateAdd(host, b_.CreateZExt(b_.CreateAnd(va, Imm(~runtime::kPageMask)), i64_)), ptr_));
+  b_.CreateBr(join);
+  b_.SetInsertPoint(miss);
+  return hit;
+}
+
+llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base) {
+  reuse_.StartAccess(off);
+  auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
+  PageReuse::Hint old;
+  llvm::Value* v_same = nullptr;
+  llvm::BasicBlock* same = reuse_.Try(
+      base, false, va, size, join, [&](llvm::Value* p) { v_same = LoadHost(p, size, sign); }, &old);
+  llvm::Value* entry = TlbEntry(va);
+  auto* fast = llvm::BasicBlock::Create(ctx_, "ld_hit", fn_);
+  auto* slow = llvm::BasicBlock::Create(ctx_, "ld_miss", fn_);
+  auto* slow_ok = llvm::BasicBlock::Create(ctx_, "ld_miss_ok", fn_);
+  auto* fault = llvm::BasicBlock::Create(ctx_, "ld_fault", fn_);
+  Likely(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
+
+  b_.SetInsertPoint(fast);
+  PageReuse::Hint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+  reuse_.Remember(hit);
+  llvm::Value* v_fast = LoadHost(HostPtr(hit.addend, va), size, sign);
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(slow);
+  llvm::Value* v_kseg = nullptr;
+  llvm::BasicBlock* kseg =
+      UnmappedPath(va, size, unmapped_read_, join, [&](llvm::Value* p) { v_kseg = LoadHost(p, size, sign); });
+  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
+  llvm::Value* ok = CallRuntime(
+      ty, reinterpret_cast<void*>(&strobe_jit_load),
+      {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
+  Likely(ok, slow_ok, fault);
+  b_.SetInsertPoint(fault);
+  ExitAfterException();
+  b_.SetInsertPoint(slow_ok);
+  llvm::Value* v_slow = b_.CreateLoad(i32_, out_);
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(join);
+  llvm::PHINode* v = b_.CreatePHI(i32_, 4);
+  v->addIncoming(v_fast, fast);
+  if (same) v->addIncoming(v_same, same);
+  if (kseg) v->addIncoming(v_kseg, kseg);
+  v->addIncoming(v_slow, slow_ok);
+  reuse_.Join(base, false, hit, fast, same, old);
+  return v;
+}
+
+void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base) {
+  reuse_.StartAccess(off);
+  auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
+  PageReuse::Hint old;
+  llvm::BasicBlock* same = reuse_.Try(
+      base, true, va, size, join, [&](llvm::Value* p) { StoreHost(p, value, size); }, &old);
+  llvm::Value* entry = TlbEntry(va);
+  auto* fast = llvm::BasicBlock::Create(ctx_, "st_hit", fn_);
+  auto* slow = llvm::BasicBlock::Create(ctx_, "st_miss", fn_);
+  auto* fault = llvm::BasicBlock::Create(ctx_, "st_fault", fn_);
+  Likely(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
+
+  b_.SetInsertPoint(fast);
+  PageReuse::Hint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
+  reuse_.Remember(hit);
+  StoreHost(HostPtr(hit.addend, va), value, size);
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(slow);
+  UnmappedPath(va, size, unmapped_write_, join, [&](llvm::Value* p) { StoreHost(p, value, size); });
+  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
+  llvm::Value* ok =
+      CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_store),
+                  {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
+  auto* done = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
+  Likely(ok, done, fault);
+  b_.SetInsertPoint(fault);
+  ExitAfterException();
+  b_.SetInsertPoint(done);
+  reuse_.ForgetSites();
+  ExitIfRequested(off, ds);
+  b_.CreateBr(join);
+  b_.SetInsertPoint(join);
+  reuse_.Join(base, true, hit, fast, same, old);
+}
+
+// After a store that took the slow path: it may have rewritten translated code or raised an interrupt
+// line, and the runtime then asks for an exit, taken at the next instruction boundary.
+void Lifter::ExitIfRequested(uint32_t off, bool ds) {
+  auto* stop = llvm::BasicBlock::Create(ctx_, "st_exit", fn_);
+  auto* cont = llvm::BasicBlock::Create(ctx_, "st_go_on", fn_);
+  Unlikely(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, cont);
+  b_.SetInsertPoint(stop);
+  ExitWith(ds ? SlotNextPc() : Pc(off + 4));
+  b_.SetInsertPoint(cont);
+}
+
+// LWL/LWR/SWL/SWR (little-endian): the aligned word around ea is read or merged in host memory when the
+// soft TLB maps it; otherwise (a miss, a fault, a code page) the interpreter's handler does it all.
+void Lifter::PartialWord(const DecodedInsn& d, uint32_t off, bool ds) {
+  const bool store = d.op == Opcode::SWL || d.op == Opcode::SWR;
+  llvm::Value* ea = Ea(d);
+  llvm::Value* aligned = b_.CreateAnd(ea, Imm(~3u));
+  llvm::Value* entry = TlbEntry(aligned);
+  auto* fast = llvm::BasicBlock::Create(ctx_, "pw_hit", fn_);
+  auto* slow = llvm::BasicBlock::Create(ctx_, "pw_miss", fn_);
+  auto* join = llvm::BasicBlock::Create(ctx_, "pw_join", fn_);
+  Likely(ProbeHit(entry, aligned, 4, store ? kOffTagWrite : kOffTagRead), fast, slow);
+
+  b_.SetInsertPoint(fast);
+  llvm::Value* p = HostPtr(Addend(entry), aligned);
+  llvm::Value* w = b_.CreateAlignedLoad(i32_, p, llvm::MaybeAlign(4));
+  llvm::Value* rt = Gpr(d.rt);
+  llvm::Value* sh = b_.CreateShl(b_.CreateAnd(ea, Imm(3)), 3);  // 8 * (ea & 3)
+  llvm::Value* rsh = b_.CreateSub(Imm(24), sh);
+  switch (d.op) {
+    case Opcode::LWL:  // bytes ea..aligned start become rt's most significant bytes
+      SetGpr(d.rt, b_.CreateOr(b_.CreateShl(w, rsh), b_.CreateAnd(rt, b_.CreateLShr(Imm(0x00FFFFFFu), sh))));
+      break;
+    case Opcode::LWR:  // bytes ea..aligned end become rt's least significant bytes
+      SetGpr(d.rt,
+             b_.CreateOr(b_.CreateLShr(w, sh), b_.CreateAnd(rt, b_.CreateNot(b_.CreateLShr(Imm(~0u), sh)))));
+      break;
+    case Opcode::SWL:
+      b_.CreateAlignedStore(
+          b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateLShr(Imm(~0u), rsh))), b_.CreateLShr(rt, rsh)), p,
+          llvm::MaybeAlign(4));
+      break;
+    default:  // SWR
+      b_.CreateAlignedStore(
+          b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateShl(Imm(~0u), sh))), b_.CreateShl(rt, sh)), p,
+          llvm::MaybeAlign(4));
+      break;
+  }
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(slow);
+  Step(d, off, ds);
+  if (store) ExitIfRequested(off, ds);
+  b_.CreateBr(join);
+  b_.SetInsertPoint(join);
+}
+
+llvm::Value* Lifter::Ea(const DecodedInsn& d) {
+  return b_.CreateAdd(Gpr(d.rs), b_.getInt32(static_cast<uint32_t>(d.simm())));
+}
+
+}  // namespace strobe::jit::detail
