@@ -96,6 +96,7 @@ TEST_F(LinuxDisk, ReadsAndWritesRawExt4AndSnapshotDisksOnBothChannels) {
       << boot_log_;
   EXPECT_NE(boot_log_.find("[sda] 8192 512-byte logical blocks"), std::string::npos) << boot_log_;
 
+  EXPECT_EQ(Shell(*s, "cat /sys/class/ata_device/dev1.0/xfer_mode"), "XFER_UDMA_2\n");  // UDMA/33
   // The whole disk as the host wrote it (DMA reads through the page cache).
   EXPECT_EQ(Shell(*s, "sha256sum /dev/sda").substr(0, 64), Sha256(raw));
   // A write at 400 KiB, flushed; read back from the disk once the page cache is dropped.
@@ -136,9 +137,11 @@ TEST_F(LinuxDisk, SnapshotOptionKeepsTheImageAndSigtermFlushesTheOthers) {
   WriteFile(base, RandomBytes(2u << 20, 3));
   WriteFile(work, std::string(2u << 20, '\0'));
   const std::string base_sha = Sha256(base);
-  // -snapshot for every drive but the one that says snapshot=off.
-  auto s =
-      Boot({"-snapshot", "-hda", base, "-drive", "file=" + work + ",format=raw,if=ide,index=1,snapshot=off"});
+  // -snapshot for every drive but the one that says snapshot=off; libata.dma=0: PIO (READ/WRITE MULTIPLE)
+  // this time, where the other test's guest uses DMA.
+  auto s = Boot({"-append", "console=ttyS0 libata.dma=0", "-snapshot", "-hda", base, "-drive",
+                 "file=" + work + ",format=raw,if=ide,index=1,snapshot=off"});
+  EXPECT_EQ(Shell(*s, "cat /sys/class/ata_device/dev1.0/xfer_mode"), "XFER_PIO_4\n");
   Shell(*s, "yes BASE|head -c 4096|dd of=/dev/sda bs=4k seek=5 conv=fsync");
   Shell(*s, "yes WORK|head -c 4096|dd of=/dev/sdb bs=4k seek=7 conv=fsync");
   Shell(*s, "echo 3 > /proc/sys/vm/drop_caches");
