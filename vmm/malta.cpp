@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/malta.h"
 
+#include <algorithm>
+
 namespace strobe::vmm {
 
 namespace {
@@ -28,7 +30,8 @@ MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uar
            }),
       rtc_(clock, rtc_start),
       gt_(pci_, [this] { return pic_.Acknowledge(); }),
-      pm_function_([this](uint32_t base) { RelocatePm(base); }) {
+      pm_function_([this](uint32_t base) { RelocatePm(base); }),
+      ide_([this](unsigned irq, bool level) { pic_.SetIrq(irq, level); }, [this] { RemapIde(); }) {
   mmio_.push_back({Gt64120::kBase, Gt64120::kSize, &gt_});
   mmio_.push_back({MaltaFpga::kBase, MaltaFpga::kSize, &fpga_});
   ports_.push_back({0x20, 2, &pic_, 0x00});
@@ -39,7 +42,15 @@ MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uar
   ports_.push_back({pm_function_.io_base(), Piix4Pm::kPorts, &pm_});
   pci_.Attach(0, 0, &gt_function_);
   pci_.Attach(kPiix4Slot, 0, &isa_function_);
+  pci_.Attach(kPiix4Slot, 1, &ide_);
   pci_.Attach(kPiix4Slot, 3, &pm_function_);
+}
+
+void MaltaBoard::RemapIde() {
+  ports_.erase(
+      std::remove_if(ports_.begin(), ports_.end(), [this](const Window& w) { return w.device == &ide_; }),
+      ports_.end());
+  for (const Piix4Ide::PortRange& r : ide_.Decode()) ports_.push_back({r.port, r.count, &ide_, r.offset});
 }
 
 void MaltaBoard::RelocatePm(uint32_t io_base) {

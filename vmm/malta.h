@@ -7,7 +7,8 @@
 // the CPU sees a bus error.
 //
 // Interrupts: ISA IRQs go to the i8259 pair, whose INT output is the CPU's HW0 (Cause.IP2); COM1 is IRQ 4,
-// the PIT IRQ 0. The CPU timer (IP7) is the runtime's.
+// the PIT IRQ 0, the IDE channels (PIIX4 function 1, always present as on QEMU's Malta) IRQ 14 and 15. The
+// CPU timer (IP7) is the runtime's.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include "vmm/devices/mc146818.h"
 #include "vmm/devices/pci.h"
 #include "vmm/devices/piix4.h"
+#include "vmm/devices/piix4_ide.h"
 #include "vmm/devices/piix4_pm.h"
 #include "vmm/devices/power.h"
 #include "vmm/devices/uart16550.h"
@@ -64,6 +66,7 @@ class MaltaBoard final : public runtime::Bus {
   MaltaFpga& fpga() { return fpga_; }
   I8259Pair& pic() { return pic_; }
   Mc146818& rtc() { return rtc_; }
+  Piix4Ide& ide() { return ide_; }
 
   // Levels of the CPU's hardware interrupt inputs HW0..HW5, after bringing device lines up to date.
   uint8_t IrqLines();
@@ -81,6 +84,7 @@ class MaltaBoard final : public runtime::Bus {
   };
   const Window* Find(const std::vector<Window>& list, uint32_t addr) const;
   void RelocatePm(uint32_t io_base);
+  void RemapIde();  // the IDE function's decode changed (command, BAR4, IDETIM)
 
   Pmap& pmap_;
   Uart16550 uart_;
@@ -94,6 +98,7 @@ class MaltaBoard final : public runtime::Bus {
   Gt64120PciFunction gt_function_;
   Piix4Isa isa_function_;
   Piix4PmFunction pm_function_;
+  Piix4Ide ide_;
   std::function<void()> on_io_;
   std::vector<Window> mmio_;   // physical address windows
   std::vector<Window> ports_;  // I/O port ranges behind kIoBase

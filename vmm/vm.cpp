@@ -86,6 +86,36 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     tier_ = std::make_unique<jit::Tier>(t);
     interp_->AttachTier(tier_.get());
   }
+  dma_ = std::make_unique<GuestMemory>(*board_, ctx_->cpu);
+  board_->ide().set_memory(dma_.get());
+  completions_.SetNotifier([this] { Wake(); });
+  for (const IdeDisk& disk : config_.ide_disks) {
+    disk_queues_.push_back(std::make_unique<block::BlockQueue>(*disk.backend, completions_,
+                                                               "strobe-ide" + std::to_string(disk.index)));
+    board_->ide().Attach(disk.index,
+                         {disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
+  }
+}
+
+void Vm::Wake() {
+  std::lock_guard<std::mutex> lock(wake_mu_);
+  wake_ = true;
+  wake_cv_.notify_one();
+}
+
+bool Vm::DisksBusy() const {
+  for (const auto& q : disk_queues_)
+    if (q->in_flight() > 0) return true;
+  return completions_.HasCompletions();
+}
+
+int Vm::DrainDisks() {
+  int first = 0;
+  for (auto& q : disk_queues_) {
+    const int err = q->Drain();
+    if (err && !first) first = err;
+  }
+  return first;
 }
 
 Vm::~Vm() = default;
@@ -185,6 +215,7 @@ bool Vm::Boot(std::string* error) {
   if (image->segments.empty()) return FailWith(*error = "no kernel image to boot");
   runtime::ResetCpu(ctx_->cpu, ctx_->config);
   interp_->FlushAll();
+  board_->ide().Reset();  // a reboot forgets commands in flight (their completions are dropped)
   panic_seen_at_ = 0;
   console_line_.clear();
   uint32_t image_end;
@@ -270,7 +301,9 @@ bool Vm::Idle() {
   uint64_t event = timer_wakes ? c.timer_deadline : UINT64_MAX;
   if (devices_wake) event = std::min(event, board_->NextEventCycles());
   const uint64_t target = std::min(event, c.cycles + kSliceCycles);
-  if (config_.warp_idle && event != UINT64_MAX) {
+  // While the disk works, virtual time follows host time: warping past the driver's timeouts would fail
+  // a request the host has not finished yet.
+  if (config_.warp_idle && event != UINT64_MAX && !DisksBusy()) {
     c.cycles = std::max(c.cycles, event);
     return true;
   }
@@ -287,9 +320,18 @@ bool Vm::Idle() {
 }
 
 VmExit Vm::Run() {
+  const VmExit exit = RunLoop();
+  // Every write the guest saw complete, and every one still in flight, reaches the image file.
+  const int err = DrainDisks();
+  if (err && error_.empty()) error_ = std::string("flushing the disks: ") + std::strerror(err);
+  return exit;
+}
+
+VmExit Vm::RunLoop() {
   runtime::CpuState& c = ctx_->cpu;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
+    if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
     runtime::UpdateTimer(c);
     board_->Tick();
     runtime::SetHardwareIrqs(c, board_->IrqLines());

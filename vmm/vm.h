@@ -10,13 +10,17 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "runtime/runtime.h"
 #include "translator/interp/interpreter.h"
 #include "translator/jit/tier.h"
+#include "vmm/block/backend.h"
+#include "vmm/block/block_queue.h"
 #include "vmm/clock.h"
 #include "vmm/devices/power.h"
 #include "vmm/elf_loader.h"
+#include "vmm/guest_memory.h"
 #include "vmm/malta.h"
 #include "vmm/monitor.h"
 #include "vmm/pmap.h"
@@ -24,6 +28,14 @@
 namespace strobe::vmm {
 
 enum class Engine { kInterp, kJit, kTiered };
+
+// A disk on the PIIX4 IDE controller. The backend belongs to the caller and must outlive the VM.
+struct IdeDisk {
+  block::BlockBackend* backend = nullptr;
+  unsigned index = 0;  // 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave
+  std::string serial;  // IDENTIFY's serial number
+  bool write_cache = true;
+};
 
 struct VmConfig {
   uint32_t ram_bytes = 256u << 20;
@@ -49,6 +61,7 @@ struct VmConfig {
   bool jit_listings = false;     // keep IR and host code sizes for strobe dump
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
   std::string jit_perf_map;      // write a perf map of translated code to this file (empty: off)
+  std::vector<IdeDisk> ide_disks;
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };
@@ -70,6 +83,8 @@ class Vm {
 
   // Loads the kernel (and initrd) and puts the CPU in the state a YAMON-style boot loader leaves.
   bool Boot(std::string* error);
+  // Runs until the guest powers off, halts, or the run is ended; then every disk request still in flight
+  // is finished and the disks are flushed (fdatasync), whatever the reason for the end.
   VmExit Run();
   const std::string& error() const { return error_; }
 
@@ -85,6 +100,12 @@ class Vm {
   Pmap& pmap() { return *pmap_; }
   interp::Interpreter& interpreter() { return *interp_; }
   jit::Tier* tier() { return tier_.get(); }
+  // The one path for device DMA into guest RAM (copy-on-write, code invalidation, soft TLBs).
+  GuestMemory& guest_memory() { return *dma_; }
+  // Runs the disk completions posted so far (the run loop does this between slices; tests call it).
+  size_t RunCompletions() { return completions_.RunCompletions(); }
+  // Waits until every submitted disk request has executed, then flushes the disks; 0 or the first errno.
+  int DrainDisks();
   const VmConfig& config() const { return config_; }
   // Stop Run() once this many instructions have retired in total (0: no limit).
   void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
@@ -93,7 +114,10 @@ class Vm {
   bool LoadImage(const ElfImage& image, uint32_t* image_end, std::string* error);
   bool WriteGuest(uint32_t paddr, const void* data, size_t size);
   void SetupBootArguments(const std::string& cmdline, uint32_t entry);
+  VmExit RunLoop();
   bool Idle();
+  bool DisksBusy() const;
+  void Wake();
   bool FailWith(std::string msg);
   void WatchConsole(uint8_t byte);
 
@@ -106,6 +130,10 @@ class Vm {
   std::unique_ptr<MaltaBoard> board_;
   std::unique_ptr<jit::Tier> tier_;  // before interp_: the interpreter's blocks point into its code
   std::unique_ptr<interp::Interpreter> interp_;
+  std::unique_ptr<GuestMemory> dma_;
+  // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).
+  block::CompletionList completions_;
+  std::vector<std::unique_ptr<block::BlockQueue>> disk_queues_;
   std::string error_;
 
   std::mutex wake_mu_;

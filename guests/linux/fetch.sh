@@ -4,6 +4,8 @@
 # Output (default .cache/linux/ in the repository, ignored by git):
 #   vmlinuz          the kernel (linux-image-4kc-malta's vmlinuz)
 #   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
+#                    + the kernel's modules for IDE disks and ext4 (ata_piix, ext4 and what they need; libata,
+#                    scsi_mod and sd_mod are built in), with a modules.dep for busybox modprobe
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -44,13 +46,52 @@ if [ ! -s vmlinuz ] || [ "$kdeb" -nt vmlinuz ]; then
   rm -rf kernel
 fi
 
+# Copies the named modules of the kernel package, and every module they depend on (the depends= field of
+# each module's .modinfo), into ROOT/lib/modules/VERSION with a modules.dep for busybox modprobe. The
+# package has no modules.dep (depmod makes it at install time). Soft dependencies (ext4 and jbd2 want the
+# crc32c hash) are not followed: name such modules too.
+add_modules() {
+  local root=$1; shift
+  local listing tmp queue name path deps dep line
+  tmp=$(mktemp -d)
+  listing=$(dpkg-deb --fsys-tarfile "$kdeb" | tar -t | grep '^\./lib/modules/[^/]*/kernel/.*\.ko$')
+  local base=${listing%%/kernel/*}
+  local version=${base##*/}
+  local -A seen=()
+  local -a files=()
+  queue=("$@")
+  while [ ${#queue[@]} -gt 0 ]; do
+    name=${queue[0]}; queue=("${queue[@]:1}")
+    [ -n "${seen[$name]:-}" ] && continue
+    seen[$name]=1
+    # Module names use '_' where file names may use '-'.
+    path=$(printf '%s\n' "$listing" | grep -E "/$(printf '%s' "$name" | sed 's/[-_]/[-_]/g')\.ko$" | head -n 1)
+    [ -n "$path" ] || { say "module $name is not in $(basename "$kdeb")"; exit 1; }
+    files+=("$path")
+    queue+=($(dpkg-deb --fsys-tarfile "$kdeb" | tar -xO "$path" | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '))
+  done
+  dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp" "${files[@]}"
+  mkdir -p "$root/lib/modules/$version"
+  (cd "$tmp/lib/modules/$version" && cp --parents -R kernel "$root/lib/modules/$version/")
+  : > "$root/lib/modules/$version/modules.dep"
+  for path in "${files[@]}"; do
+    line="${path#$base/}:"
+    for dep in $(tr '\0' '\n' < "$tmp/$path" | sed -n 's/^depends=//p' | tr ',' ' '); do
+      line="$line $(printf '%s\n' "${files[@]}" | grep -E "/$(printf '%s' "$dep" | sed 's/[-_]/[-_]/g')\.ko$" | head -n 1 | sed "s|^$base/||")"
+    done
+    echo "$line" >> "$root/lib/modules/$version/modules.dep"
+  done
+  rm -rf "$tmp"
+}
+
 # Every file that goes into the image (names included) and this script decide whether to rebuild.
 rootfs_files=$(cd "$here" && find rootfs -type f | LC_ALL=C sort)
-stamp=$( (sha256sum "$bdeb" "$here/fetch.sh" && cd "$here" && sha256sum $rootfs_files) | sha256sum | cut -c1-16)
+stamp=$( (sha256sum "$bdeb" "$kdeb" "$here/fetch.sh" && cd "$here" && sha256sum $rootfs_files) | sha256sum | cut -c1-16)
 if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$stamp" ]; then
   say "building initramfs.cpio.gz"
   rm -rf root && mkdir -p root/bin root/sbin root/usr/bin root/usr/sbin root/proc root/sys root/dev root/tmp root/root root/etc
   dpkg-deb --fsys-tarfile "$bdeb" | tar -x -C root ./bin/busybox
+  add_modules "$PWD/root" ata_piix ext4 crc32c_generic
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
   chmod 644 root/etc/inittab root/etc/profile

@@ -9,50 +9,12 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "tests/linux/linux_session.h"
 #include "tests/support/console_session.h"
 #include "tests/support/process.h"
 
 namespace strobe::test {
 namespace {
-
-constexpr double kBootTimeout = 240;  // seconds; an interpreter boot takes about 10 on this machine
-constexpr const char* kPrompt = "strobe:~# ";
-
-std::string LinuxDir() {
-  const char* env = std::getenv("STROBE_LINUX_DIR");
-  return env ? env : STROBE_LINUX_DIR;
-}
-
-bool HaveImages() {
-  return std::ifstream(LinuxDir() + "/vmlinuz").good() &&
-         std::ifstream(LinuxDir() + "/initramfs.cpio.gz").good();
-}
-
-std::vector<std::string> BootArgs(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {STROBE_BINARY, "run",
-                                "-M",          "malta",
-                                "-m",          "256",
-                                "-kernel",     LinuxDir() + "/vmlinuz",
-                                "-initrd",     LinuxDir() + "/initramfs.cpio.gz",
-                                "-append",     "console=ttyS0",
-                                "-nographic",  "--timeout",
-                                "600"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
-
-// Runs one shell command and returns what it printed. The shell echoes the command line (re-drawn with
-// escape sequences when it is wider than the terminal), so everything up to the first newline is dropped.
-std::string Shell(ConsoleSession& s, const std::string& cmd, double timeout = 120) {
-  s.Send(cmd + "\n");
-  EXPECT_TRUE(s.Expect("\n", 30)) << "no echo for: " << cmd;
-  size_t mark = s.cursor();
-  EXPECT_TRUE(s.Expect(kPrompt, timeout)) << "no prompt after: " << cmd << "\n" << s.output().substr(mark);
-  std::string out = s.Since(mark);
-  out.erase(std::remove(out.begin(), out.end(), '\r'), out.end());
-  if (out.size() >= std::string(kPrompt).size()) out.resize(out.size() - std::string(kPrompt).size());
-  return out;
-}
 
 // The first byte of `out` a terminal would not show as text: anything but printable ASCII, tab, CR and LF,
 // except complete CSI escape sequences (ESC '[' parameter bytes 0x30-0x3F, intermediate bytes 0x20-0x2F, a

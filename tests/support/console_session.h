@@ -61,6 +61,10 @@ class ConsoleSession {
     }
   }
   void Send(const std::string& text) { (void)!write(to_, text.data(), text.size()); }
+  // Sends a signal to the program (SIGTERM: as a service manager stops it).
+  void Signal(int sig) {
+    if (pid_ > 0 && !exited_) kill(pid_, sig);
+  }
   void CloseInput() {
     close(to_);
     to_ = -1;

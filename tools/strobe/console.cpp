@@ -106,7 +106,7 @@ void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest) {
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0) {
       g_raw = true;
       std::atexit(Restore);
-      for (int sig : {SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS}) signal(sig, OnFatalSignal);
+      for (int sig : {SIGQUIT, SIGABRT, SIGSEGV, SIGBUS}) signal(sig, OnFatalSignal);
     }
   }
   std::thread(InputLoop, &vm).detach();  // blocks in read(); ends with the process

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // strobe: the command-line front end. `strobe run` boots a guest; see RunUsage() for the options.
+#include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -59,16 +60,26 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;
   }
-  // Issue 11: the one place that refuses a drive the guest would see. The disk controllers' work replaces
-  // it by attaching `disks` to the board (an if=none drive no device uses needs no controller).
-  for (const vmm::block::DriveConfig& d : opts.drives)
-    if (d.interface != vmm::block::Interface::kNone) {
-      std::fprintf(stderr,
-                   "strobe: %s: not supported yet: the disk controllers (PIIX4 IDE, virtio-blk) come with "
-                   "issue 11\n",
+  // The IDE disks go to the PIIX4's controller (-hda..-hdd, -drive if=ide). virtio-blk and the ATAPI
+  // CD-ROM are refused here, in one place, until they exist (an if=none drive no device uses needs none).
+  for (size_t i = 0; i < opts.drives.size(); ++i) {
+    const vmm::block::DriveConfig& d = opts.drives[i];
+    if (d.interface == vmm::block::Interface::kVirtio) {
+      std::fprintf(stderr, "strobe: %s: not supported yet: virtio-blk comes with issue 11 (use if=ide)\n",
                    d.option.c_str());
       return kExitUsage;
     }
+    if (d.interface != vmm::block::Interface::kIde) continue;
+    if (d.media == vmm::block::Media::kCdrom) {
+      std::fprintf(stderr, "strobe: %s: not supported yet: the ATAPI CD-ROM comes with issue 11\n",
+                   d.option.c_str());
+      return kExitUsage;
+    }
+    char serial[16];
+    std::snprintf(serial, sizeof serial, "SB%05d", d.ide_index() + 1);
+    opts.vm.ide_disks.push_back({disks[i].get(), static_cast<unsigned>(d.ide_index()),
+                                 d.serial.empty() ? serial : d.serial, d.write_cache()});
+  }
   if (!opts.process_name.empty()) prctl(PR_SET_NAME, opts.process_name.c_str(), 0, 0, 0);
   if (opts.vm.kernel.empty()) {
     std::vector<uint8_t> demo(tools::kDemoGuest, tools::kDemoGuest + tools::kDemoGuestSize);
@@ -78,8 +89,23 @@ int Run(const std::vector<std::string>& args) {
     }
   }
 
+  // SIGINT, SIGTERM and SIGHUP end the run as Ctrl-A x does (so the disks are flushed on the way out):
+  // blocked here, before the VM's threads exist, and taken by one thread with sigwait.
+  sigset_t quit_signals;
+  sigemptyset(&quit_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&quit_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &quit_signals, nullptr);
+
   vmm::Monitor monitor;
   vmm::Vm vm(monitor, opts.vm, [](uint8_t b) { g_serial.Write(b); });
+  std::thread([&vm, quit_signals] {
+    int sig = 0;
+    if (sigwait(&quit_signals, &sig) != 0) return;
+    char line[64];
+    std::snprintf(line, sizeof line, "\r\nstrobe: terminating on signal %d\r\n", sig);
+    [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, line, std::strlen(line));
+    vm.RequestQuit();
+  }).detach();
   if (!vm.Boot(&error) || !tools::StartTracing(opts.trace, vm, &error)) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;

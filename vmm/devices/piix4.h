@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The PIIX4's PCI functions (Intel 82371AB datasheet): function 0, the PCI-to-ISA bridge (multi-function,
 // PIRQ routing), and function 3, power management, whose PMBA/PMREGMISC registers place and enable the
-// power-management I/O block (Piix4Pm). Functions 1 (IDE) and 2 (USB) are absent.
+// power-management I/O block (Piix4Pm). Function 1 (IDE) is Piix4Ide (piix4_ide.h); function 2 (USB) is
+// absent.
 #pragma once
 
 #include <functional>

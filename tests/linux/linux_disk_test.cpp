@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// Debian's kernel on IDE disks (PIIX4, ata_piix loaded from the initramfs): the guest reads raw images the
+// host made and writes them with dd and ext4, and the host checks the files after the run (sha256sum,
+// e2fsck, debugfs). Each test is one boot that combines several checks.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/linux/linux_session.h"
+#include "tests/support/console_session.h"
+#include "tests/support/process.h"
+
+namespace strobe::test {
+namespace {
+
+constexpr const char* kSbinPath = "PATH=/usr/sbin:/sbin:/usr/bin:/bin";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Pseudo-random bytes from a seed: the disk's known content.
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+std::string Sha256(const std::string& path) {
+  ProcessResult r = RunProcess({"/usr/bin/sha256sum", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, 64);
+}
+
+// What `yes WORD | head -c n` prints.
+std::string Yes(const std::string& word, size_t n) {
+  std::string s;
+  while (s.size() < n) s += word + "\n";
+  return s.substr(0, n);
+}
+
+class LinuxDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveImages()) {
+      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
+      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
+    }
+    dir_ = ::testing::TempDir() + "strobe_disk_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    RunProcess({"/bin/rm", "-rf", dir_});
+    ASSERT_EQ(RunProcess({"/bin/mkdir", "-p", dir_ + "/files"}).exit_code, 0);
+  }
+  void TearDown() override { RunProcess({"/bin/rm", "-rf", dir_}); }
+
+  // Boots with the given disk options and waits for the shell; the disks are probed by then (rcS loads
+  // ata_piix, whose modprobe returns after the scan).
+  std::unique_ptr<ConsoleSession> Boot(std::vector<std::string> disks) {
+    auto s = std::make_unique<ConsoleSession>(BootArgs(disks));
+    EXPECT_TRUE(s->Expect(kPrompt, kBootTimeout)) << s->output();
+    boot_log_ = s->output();
+    Shell(*s, "dmesg -n 1");  // kernel messages (ext4 mounts, drop_caches) stay off the commands' output
+    return s;
+  }
+
+  std::string dir_;
+  std::string boot_log_;
+};
+
+TEST_F(LinuxDisk, ReadsAndWritesRawExt4AndSnapshotDisksOnBothChannels) {
+  const std::string raw = dir_ + "/raw.img", ext4 = dir_ + "/ext4.img", snap = dir_ + "/snap.img";
+  const std::string raw_data = RandomBytes(4u << 20, 1);
+  WriteFile(raw, raw_data);
+  WriteFile(snap, RandomBytes(1u << 20, 2));
+  const std::string snap_sha = Sha256(snap);
+  WriteFile(dir_ + "/files/hello.txt", "hello from the host\n");
+  ProcessResult mk =
+      RunProcess({"/bin/sh", "-c",
+                  std::string(kSbinPath) + "; mke2fs -q -F -t ext4 -d " + dir_ + "/files " + ext4 + " 16M"});
+  ASSERT_EQ(mk.exit_code, 0) << mk.err;
+
+  // -hda, -hdb (primary master and slave) and a snapshot=on disk as secondary slave (/dev/sdc).
+  auto s =
+      Boot({"-hda", raw, "-hdb", ext4, "-drive", "file=" + snap + ",format=raw,if=ide,index=3,snapshot=on"});
+  EXPECT_NE(boot_log_.find("ata1.00: ATA-7: STROBE HARDDISK, 1.0, max UDMA/100"), std::string::npos)
+      << boot_log_;
+  EXPECT_NE(boot_log_.find("[sda] 8192 512-byte logical blocks"), std::string::npos) << boot_log_;
+
+  EXPECT_EQ(Shell(*s, "cat /sys/class/ata_device/dev1.0/xfer_mode"), "XFER_UDMA_2\n");  // UDMA/33
+  // The whole disk as the host wrote it (DMA reads through the page cache).
+  EXPECT_EQ(Shell(*s, "sha256sum /dev/sda").substr(0, 64), Sha256(raw));
+  // A write at 400 KiB, flushed; read back from the disk once the page cache is dropped.
+  const std::string pattern = Yes("STROBE-IDE", 8192);
+  Shell(*s, "yes STROBE-IDE|head -c 8192|dd of=/dev/sda bs=4k seek=100 conv=fsync");
+  std::string expected = raw_data;
+  expected.replace(100 * 4096, pattern.size(), pattern);
+  WriteFile(dir_ + "/expected.img", expected);
+  EXPECT_EQ(Shell(*s, "echo 3 > /proc/sys/vm/drop_caches; sha256sum /dev/sda").substr(0, 64),
+            Sha256(dir_ + "/expected.img"));
+
+  // ext4 made on the host: a file read, one written, unmounted.
+  EXPECT_EQ(Shell(*s, "mkdir -p /mnt && mount -t ext4 /dev/sdb /mnt && cat /mnt/hello.txt"),
+            "hello from the host\n");
+  EXPECT_EQ(Shell(*s, "seq 1 20000 > /mnt/seq.txt && umount /mnt && echo unmounted"), "unmounted\n");
+
+  // The snapshot disk takes the write, and shows it back, but its file is never touched.
+  Shell(*s, "yes SNAP|head -c 4096|dd of=/dev/sdc bs=4k seek=3 conv=fsync");
+  Shell(*s, "echo 3 > /proc/sys/vm/drop_caches");
+  EXPECT_EQ(Shell(*s, "dd if=/dev/sdc bs=4k skip=3 count=1 2>/dev/null|head -c10"), "SNAP\nSNAP\n");
+
+  s->Send("poweroff\n");
+  EXPECT_TRUE(s->Expect("reboot: Power down", 60)) << s->output();
+  EXPECT_EQ(s->Wait(60), 0) << s->output();
+
+  EXPECT_TRUE(ReadFile(raw) == expected) << "the raw image does not hold exactly the guest's write";
+  EXPECT_EQ(Sha256(snap), snap_sha);
+  ProcessResult fsck = RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; e2fsck -fn " + ext4});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  ProcessResult cat =
+      RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; debugfs -R 'cat /seq.txt' " + ext4});
+  ProcessResult seq = RunProcess({"/usr/bin/seq", "1", "20000"});
+  EXPECT_TRUE(cat.out == seq.out) << cat.err << cat.out.substr(0, 200);
+}
+
+TEST_F(LinuxDisk, SnapshotOptionKeepsTheImageAndSigtermFlushesTheOthers) {
+  const std::string base = dir_ + "/base.img", work = dir_ + "/work.img";
+  WriteFile(base, RandomBytes(2u << 20, 3));
+  WriteFile(work, std::string(2u << 20, '\0'));
+  const std::string base_sha = Sha256(base);
+  // -snapshot for every drive but the one that says snapshot=off; libata.dma=0: PIO (READ/WRITE MULTIPLE)
+  // this time, where the other test's guest uses DMA.
+  auto s = Boot({"-append", "console=ttyS0 libata.dma=0", "-snapshot", "-hda", base, "-drive",
+                 "file=" + work + ",format=raw,if=ide,index=1,snapshot=off"});
+  EXPECT_EQ(Shell(*s, "cat /sys/class/ata_device/dev1.0/xfer_mode"), "XFER_PIO_4\n");
+  Shell(*s, "yes BASE|head -c 4096|dd of=/dev/sda bs=4k seek=5 conv=fsync");
+  Shell(*s, "yes WORK|head -c 4096|dd of=/dev/sdb bs=4k seek=7 conv=fsync");
+  Shell(*s, "echo 3 > /proc/sys/vm/drop_caches");
+  EXPECT_EQ(Shell(*s, "dd if=/dev/sda bs=4k skip=5 count=1 2>/dev/null|head -c10"), "BASE\nBASE\n");
+  // SIGTERM ends the run as Ctrl-A x does, with status 0, after the disks are flushed.
+  s->Signal(SIGTERM);
+  EXPECT_EQ(s->Wait(60), 0) << s->output();
+  EXPECT_NE(s->output().find("strobe: terminating on signal 15"), std::string::npos) << s->output();
+  EXPECT_EQ(Sha256(base), base_sha);
+  const std::string w = ReadFile(work);
+  ASSERT_EQ(w.size(), 2u << 20);
+  EXPECT_EQ(w.substr(7 * 4096, 4096), Yes("WORK", 4096));
+  EXPECT_EQ(w.substr(0, 7 * 4096), std::string(7 * 4096, '\0'));
+}
+
+}  // namespace
+}  // namespace strobe::test
