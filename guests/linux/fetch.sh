@@ -5,7 +5,8 @@
 #   vmlinuz          the kernel (linux-image-4kc-malta's vmlinuz)
 #   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
 #                    + the kernel's modules for IDE disks and ext4 (ata_piix, ext4 and what they need; libata,
-#                    scsi_mod and sd_mod are built in), with a modules.dep for busybox modprobe
+#                    scsi_mod and sd_mod are built in), with a modules.dep and modules.alias for busybox
+#                    modprobe
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -47,9 +48,10 @@ if [ ! -s vmlinuz ] || [ "$kdeb" -nt vmlinuz ]; then
 fi
 
 # Copies the named modules of the kernel package, and every module they depend on (the depends= field of
-# each module's .modinfo), into ROOT/lib/modules/VERSION with a modules.dep for busybox modprobe. The
-# package has no modules.dep (depmod makes it at install time). Soft dependencies (ext4 and jbd2 want the
-# crc32c hash) are not followed: name such modules too.
+# each module's .modinfo), into ROOT/lib/modules/VERSION with the modules.dep and modules.alias that depmod
+# would make at install time (the package has neither), for busybox modprobe: the kernel's requests by
+# alias (fs-ext4 when ext4 is mounted, crypto-crc32c for its checksums) then load the module. Soft
+# dependencies are not followed: name such modules too.
 add_modules() {
   local root=$1; shift
   local listing tmp queue name path deps dep line
@@ -74,7 +76,10 @@ add_modules() {
   mkdir -p "$root/lib/modules/$version"
   (cd "$tmp/lib/modules/$version" && cp --parents -R kernel "$root/lib/modules/$version/")
   : > "$root/lib/modules/$version/modules.dep"
+  : > "$root/lib/modules/$version/modules.alias"
   for path in "${files[@]}"; do
+    name=$(basename "$path" .ko | tr - _)
+    tr '\0' '\n' < "$tmp/$path" | sed -n "s/^alias=\(.*\)/alias \1 $name/p" >> "$root/lib/modules/$version/modules.alias"
     line="${path#$base/}:"
     for dep in $(tr '\0' '\n' < "$tmp/$path" | sed -n 's/^depends=//p' | tr ',' ' '); do
       line="$line $(printf '%s\n' "${files[@]}" | grep -E "/$(printf '%s' "$dep" | sed 's/[-_]/[-_]/g')\.ko$" | head -n 1 | sed "s|^$base/||")"
@@ -94,7 +99,7 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   add_modules "$PWD/root" ata_piix ext4 crc32c_generic
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
-  chmod 644 root/etc/inittab root/etc/profile
+  chmod 644 root/etc/inittab root/etc/profile root/etc/filesystems
   # The kernel runs /init; busybox named init is busybox init, which reads /etc/inittab.
   ln -s bin/busybox root/init
   ln -s busybox root/bin/sh
