@@ -4,6 +4,7 @@
 // e2fsck, debugfs). Each test is one boot that combines several checks.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <random>
@@ -56,8 +57,9 @@ class LinuxDisk : public ::testing::Test {
       if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
       FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
     }
+    // Unique to the test and the process: another checkout's test run may use the same temporary folder.
     dir_ = ::testing::TempDir() + "strobe_disk_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + std::to_string(getpid());
     RunProcess({"/bin/rm", "-rf", dir_});
     ASSERT_EQ(RunProcess({"/bin/mkdir", "-p", dir_ + "/files"}).exit_code, 0);
   }
