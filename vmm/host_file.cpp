@@ -20,25 +20,17 @@ const char* FileKindOf(uint32_t mode) {
   return "not a regular file";
 }
 
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) close(fd_);
+  fd_ = fd;
+}
+
 namespace {
 bool Fail(std::string* error, const std::string& path, const std::string& what) {
   *error = path + ": " + what;
   return false;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 }  // namespace
 
 std::string HumanSize(uint64_t bytes) {
@@ -56,7 +48,7 @@ bool ReadHostFile(const std::string& path, uint64_t max_bytes, std::vector<uint8
                   std::string* error) {
   if (path.empty()) return Fail(error, "(empty file name)", "no such file");
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below like any non-file.
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return Fail(error, path, std::strerror(errno));
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Fail(error, path, std::strerror(errno));

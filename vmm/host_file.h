@@ -7,9 +7,25 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace strobe::vmm {
+
+// An owned file descriptor: closed when it goes out of scope unless released.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(-1); }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd);
+
+ private:
+  int fd_;
+};
 
 // The largest guest RAM (QEMU's Malta takes up to 2 GiB): a kernel or initrd larger than this can never fit,
 // so it is refused before it is read.

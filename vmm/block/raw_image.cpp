@@ -76,25 +76,6 @@ bool LockImage(int fd, bool writable, const std::string& path, std::string* erro
   return true;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
 std::nullptr_t Fail(std::string* error, const std::string& path, const std::string& what) {
   *error = path + ": " + what;
   return nullptr;
@@ -158,11 +139,13 @@ int WriteFull(int fd, uint64_t offset, const void* buffer, size_t length) {
   return 0;
 }
 
-int ReadFullV(int fd, uint64_t offset, const iovec* segments, int count) {
+// preadv or pwritev until the whole scatter list is done (short transfers and EINTR continue).
+template <typename Transfer>
+int TransferFullV(Transfer transfer, int fd, uint64_t offset, const iovec* segments, int count) {
   SegmentCursor cursor(segments, count);
   cursor.Advance(0);
   while (!cursor.done()) {
-    const ssize_t n = preadv(fd, cursor.data(), cursor.count(), static_cast<off_t>(offset));
+    const ssize_t n = transfer(fd, cursor.data(), cursor.count(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno;
@@ -174,27 +157,19 @@ int ReadFullV(int fd, uint64_t offset, const iovec* segments, int count) {
   return 0;
 }
 
+int ReadFullV(int fd, uint64_t offset, const iovec* segments, int count) {
+  return TransferFullV(preadv, fd, offset, segments, count);
+}
+
 int WriteFullV(int fd, uint64_t offset, const iovec* segments, int count) {
-  SegmentCursor cursor(segments, count);
-  cursor.Advance(0);
-  while (!cursor.done()) {
-    const ssize_t n = pwritev(fd, cursor.data(), cursor.count(), static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return EIO;
-    offset += static_cast<uint64_t>(n);
-    cursor.Advance(static_cast<size_t>(n));
-  }
-  return 0;
+  return TransferFullV(pwritev, fd, offset, segments, count);
 }
 
 std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenOptions& options,
                                          std::string* error) {
   if (path.empty()) return Fail(error, "(empty file name)", "no such file");
   // Read-only first, without blocking (a FIFO must not wait for a writer), to say what the path is.
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return Fail(error, path, std::strerror(errno));
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Fail(error, path, std::strerror(errno));
