@@ -95,6 +95,20 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     board_->ide().Attach(disk.index,
                          {disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
   }
+  for (const VirtioDisk& disk : config_.virtio_disks) {
+    const int slot = board_->FreePciSlot();
+    if (slot < 0) break;  // Boot refuses the configuration
+    char location[32];
+    std::snprintf(location, sizeof location, "virtio-blk 00:%02x.0", slot);
+    disk_queues_.push_back(std::make_unique<block::BlockQueue>(
+        *disk.backend, completions_, "strobe-vblk" + std::to_string(virtio_.size())));
+    Virtio v;
+    v.blk = std::make_unique<VirtioBlk>(
+        VirtioBlkConfig{disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
+    v.pci = std::make_unique<VirtioPci>(v.blk.get(), dma_.get(), location);
+    board_->AttachPci(static_cast<unsigned>(slot), v.pci.get());
+    virtio_.push_back(std::move(v));
+  }
 }
 
 void Vm::Wake() {
@@ -215,7 +229,11 @@ bool Vm::Boot(std::string* error) {
   if (image->segments.empty()) return FailWith(*error = "no kernel image to boot");
   runtime::ResetCpu(ctx_->cpu, ctx_->config);
   interp_->FlushAll();
+  if (virtio_.size() != config_.virtio_disks.size())
+    return FailWith(*error = "too many PCI devices: the Malta's bus has room for " +
+                             std::to_string(MaltaBoard::kLastSlot - MaltaBoard::kFirstFreeSlot + 1));
   board_->ide().Reset();  // a reboot forgets commands in flight (their completions are dropped)
+  for (Virtio& v : virtio_) v.pci->Reset();
   panic_seen_at_ = 0;
   console_line_.clear();
   uint32_t image_end;

@@ -19,6 +19,8 @@
 #include "vmm/block/block_queue.h"
 #include "vmm/clock.h"
 #include "vmm/devices/power.h"
+#include "vmm/devices/virtio_blk.h"
+#include "vmm/devices/virtio_pci.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_memory.h"
 #include "vmm/malta.h"
@@ -34,6 +36,13 @@ struct IdeDisk {
   block::BlockBackend* backend = nullptr;
   unsigned index = 0;  // 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave
   std::string serial;  // IDENTIFY's serial number
+  bool write_cache = true;
+};
+
+// A virtio-blk disk (PCI, legacy virtio). The backend belongs to the caller and must outlive the VM.
+struct VirtioDisk {
+  block::BlockBackend* backend = nullptr;
+  std::string serial;  // GET_ID (empty: none, as QEMU's default)
   bool write_cache = true;
 };
 
@@ -62,6 +71,8 @@ struct VmConfig {
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
   std::string jit_perf_map;      // write a perf map of translated code to this file (empty: off)
   std::vector<IdeDisk> ide_disks;
+  // In the order QEMU creates the devices: each takes the next free PCI slot from 18 (00:12.0) up.
+  std::vector<VirtioDisk> virtio_disks;
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };
@@ -107,6 +118,9 @@ class Vm {
   // Waits until every submitted disk request has executed, then flushes the disks; 0 or the first errno.
   int DrainDisks();
   const VmConfig& config() const { return config_; }
+  // The virtio-blk disks, in config order (transport and device).
+  VirtioPci& virtio_pci(size_t i) { return *virtio_[i].pci; }
+  VirtioBlk& virtio_blk(size_t i) { return *virtio_[i].blk; }
   // Stop Run() once this many instructions have retired in total (0: no limit).
   void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
 
@@ -134,6 +148,11 @@ class Vm {
   // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).
   block::CompletionList completions_;
   std::vector<std::unique_ptr<block::BlockQueue>> disk_queues_;
+  struct Virtio {
+    std::unique_ptr<VirtioBlk> blk;
+    std::unique_ptr<VirtioPci> pci;
+  };
+  std::vector<Virtio> virtio_;  // after the queues: destroyed before them
   std::string error_;
 
   std::mutex wake_mu_;

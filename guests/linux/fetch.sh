@@ -4,9 +4,9 @@
 # Output (default .cache/linux/ in the repository, ignored by git):
 #   vmlinuz          the kernel (linux-image-4kc-malta's vmlinuz)
 #   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
-#                    + the kernel's modules for IDE disks and ext4 (ata_piix, ext4 and what they need; libata,
-#                    scsi_mod and sd_mod are built in), with a modules.dep and modules.alias for busybox
-#                    modprobe
+#                    + the kernel's modules for IDE and virtio disks and ext4 (ata_piix, virtio_pci,
+#                    virtio_blk, ext4 and what they need; libata, scsi_mod and sd_mod are built in), with a
+#                    modules.dep and modules.alias for busybox modprobe
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -96,7 +96,9 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   say "building initramfs.cpio.gz"
   rm -rf root && mkdir -p root/bin root/sbin root/usr/bin root/usr/sbin root/proc root/sys root/dev root/tmp root/root root/etc
   dpkg-deb --fsys-tarfile "$bdeb" | tar -x -C root ./bin/busybox
-  add_modules "$PWD/root" ata_piix ext4 crc32c_generic
+  # virtio-blk: the PCI transport (its legacy and modern halves) and the disk driver.
+  virtio_blk_modules="virtio virtio_ring virtio_pci virtio_pci_legacy_dev virtio_pci_modern_dev virtio_blk"
+  add_modules "$PWD/root" ata_piix ext4 crc32c_generic $virtio_blk_modules
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
   chmod 644 root/etc/inittab root/etc/profile root/etc/filesystems

@@ -324,6 +324,14 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
   }
   for (DriveConfig& c : drives)
     if (c.interface == Interface::kVirtio && c.virtio_order < 0) c.virtio_order = virtio_order++;
+  // QEMU's Malta places them from slot 18 (0x12) to 31.
+  constexpr int kVirtioSlots = 14;
+  if (virtio_order > kVirtioSlots) {
+    for (const DriveConfig& c : drives)
+      if (c.virtio_order == kVirtioSlots)
+        return Fail(error, c.option + ": no free PCI slot (the Malta's bus takes " +
+                               std::to_string(kVirtioSlots) + " virtio disks, slots 0x12-0x1f)");
+  }
   // Only a drive no device uses may be empty (QEMU: "Device needs media, but drive is empty").
   for (const DriveConfig& c : drives)
     if (c.file.empty() && c.media == Media::kDisk && c.interface != Interface::kNone)

@@ -4,12 +4,14 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tools/strobe/console.h"
@@ -60,14 +62,15 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;
   }
-  // The IDE disks go to the PIIX4's controller (-hda..-hdd, -drive if=ide). virtio-blk and the ATAPI
-  // CD-ROM are refused here, in one place, until they exist (an if=none drive no device uses needs none).
+  // The IDE disks go to the PIIX4's controller (-hda..-hdd, -drive if=ide); virtio-blk disks to PCI slots
+  // in the order QEMU creates them (-device virtio-blk-pci ones first, then if=virtio). The ATAPI CD-ROM
+  // is refused here until it exists (an if=none drive no device uses needs nothing).
+  std::vector<std::pair<int, vmm::VirtioDisk>> virtio;
   for (size_t i = 0; i < opts.drives.size(); ++i) {
     const vmm::block::DriveConfig& d = opts.drives[i];
     if (d.interface == vmm::block::Interface::kVirtio) {
-      std::fprintf(stderr, "strobe: %s: not supported yet: virtio-blk comes with issue 11 (use if=ide)\n",
-                   d.option.c_str());
-      return kExitUsage;
+      virtio.push_back({d.virtio_order, {disks[i].get(), d.serial, d.write_cache()}});
+      continue;
     }
     if (d.interface != vmm::block::Interface::kIde) continue;
     if (d.media == vmm::block::Media::kCdrom) {
@@ -80,6 +83,8 @@ int Run(const std::vector<std::string>& args) {
     opts.vm.ide_disks.push_back({disks[i].get(), static_cast<unsigned>(d.ide_index()),
                                  d.serial.empty() ? serial : d.serial, d.write_cache()});
   }
+  std::sort(virtio.begin(), virtio.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [order, disk] : virtio) opts.vm.virtio_disks.push_back(disk);
   if (!opts.process_name.empty()) prctl(PR_SET_NAME, opts.process_name.c_str(), 0, 0, 0);
   if (opts.vm.kernel.empty()) {
     std::vector<uint8_t> demo(tools::kDemoGuest, tools::kDemoGuest + tools::kDemoGuestSize);

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/devices/virtio_blk.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace strobe::vmm {
+
+namespace {
+// Feature bits (5.2.3).
+constexpr uint32_t kFSizeMax = 1u << 1, kFSegMax = 1u << 2, kFRo = 1u << 5, kFBlkSize = 1u << 6,
+                   kFFlush = 1u << 9, kFConfigWce = 1u << 11;
+// Request types and status values (5.2.6).
+constexpr uint32_t kTIn = 0, kTOut = 1, kTFlush = 4, kTGetId = 8;
+constexpr uint32_t kTBarrier = 0x80000000u;  // legacy: a barrier flag some drivers set; ignored as QEMU does
+constexpr uint8_t kSOk = 0, kSIoErr = 1, kSUnsupp = 2;
+constexpr uint32_t kHeaderBytes = 16, kIdBytes = 20;
+constexpr unsigned kMaxMergeSegments = 512;  // below IOV_MAX
+// Configuration offsets.
+constexpr uint32_t kCfgCapacity = 0x00, kCfgSizeMax = 0x08, kCfgSegMax = 0x0C, kCfgBlkSize = 0x14,
+                   kCfgWriteback = 0x20;
+}  // namespace
+
+VirtioBlk::VirtioBlk(const VirtioBlkConfig& config) : config_(config), wce_(config.write_cache) {}
+
+uint32_t VirtioBlk::features() const {
+  uint32_t f = kFSizeMax | kFSegMax | kFBlkSize | kFFlush | kFConfigWce;
+  if (config_.backend->read_only()) f |= kFRo;
+  return f;
+}
+
+void VirtioBlk::FeaturesAccepted(uint32_t features) {
+  accepted_ = features;
+}
+
+uint8_t VirtioBlk::ReadConfigByte(uint32_t offset) {
+  auto byte = [offset](uint64_t value, uint32_t base) {
+    return static_cast<uint8_t>(value >> (8 * (offset - base)));
+  };
+  if (offset < kCfgSizeMax) return byte(config_.backend->size() / block::kSectorSize, kCfgCapacity);
+  if (offset < kCfgSegMax) return byte(kSizeMax, kCfgSizeMax);
+  if (offset < kCfgSegMax + 4) return byte(kSegMax, kCfgSegMax);
+  if (offset >= kCfgBlkSize && offset < kCfgBlkSize + 4) return byte(block::kSectorSize, kCfgBlkSize);
+  if (offset == kCfgWriteback) return wce_ ? 1 : 0;
+  return 0;  // geometry, topology, num_queues, discard and write-zeroes limits: not offered
+}
+
+void VirtioBlk::WriteConfigByte(uint32_t offset, uint8_t value) {
+  if (offset == kCfgWriteback && (accepted_ & kFConfigWce)) wce_ = value != 0;
+}
+
+void VirtioBlk::Reset() {
+  ++generation_;
+  accepted_ = 0;
+  wce_ = config_.write_cache;
+}
+
+bool VirtioBlk::Parse(const VirtqChain& chain, Request* req, std::string* error) const {
+  if (chain.readable < kHeaderBytes) {
+    *error = "a virtio-blk request without its 16-byte header";
+    return false;
+  }
+  if (chain.writable < 1) {
+    *error = "a virtio-blk request without a status byte";
+    return false;
+  }
+  req->head = chain.head;
+  // The header is the first 16 readable bytes, wherever the buffers split them; the readable bytes after
+  // it are write data. The status is the last writable byte; the writable bytes before it are read data.
+  uint8_t header[kHeaderBytes];
+  uint32_t got = 0;
+  uint64_t writable_left = chain.writable - 1;
+  std::vector<Segment> out_data, in_data;
+  for (const VirtqBuffer& b : chain.buffers) {
+    if (!b.device_writable) {
+      const uint32_t n = std::min(b.len, kHeaderBytes - got);
+      if (n) transport_->memory().Read(b.addr, header + got, n);
+      got += n;
+      if (n < b.len) out_data.push_back({b.addr + n, b.len - n});
+      continue;
+    }
+    const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(b.len, writable_left));
+    if (n) in_data.push_back({b.addr, n});
+    writable_left -= n;
+    if (n < b.len) req->status_addr = b.addr + n;  // the status byte ends the chain
+  }
+  std::memcpy(&req->type, header, 4);
+  std::memcpy(&req->sector, header + 8, 8);
+  req->type &= ~kTBarrier;
+  if (req->type == kTOut) {
+    req->data = std::move(out_data);
+    req->data_len = chain.readable - kHeaderBytes;
+  } else {
+    req->data = std::move(in_data);
+    req->data_len = chain.writable - 1;
+  }
+  return true;
+}
+
+void VirtioBlk::QueueNotify(unsigned q) {
+  Virtqueue& vq = transport_->queue(q);
+  std::vector<Request> batch;
+  for (;;) {
+    VirtqChain chain;
+    std::string error;
+    const Virtqueue::Pop pop = vq.Next(&chain, &error);
+    if (pop == Virtqueue::Pop::kEmpty) break;
+    Request req;
+    if (pop == Virtqueue::Pop::kBroken || !Parse(chain, &req, &error)) {
+      transport_->DeviceError(error);
+      return;  // the requests taken so far are dropped with the device
+    }
+    ++guest_requests_;
+    batch.push_back(std::move(req));
+  }
+
+  // Answer what needs no disk, and group reads and writes that continue each other.
+  std::vector<Request> group;
+  uint64_t group_bytes = 0;
+  auto flush_group = [&] {
+    if (!group.empty()) SubmitGroup(std::move(group));
+    group.clear();
+    group_bytes = 0;
+  };
+  const uint64_t sectors = config_.backend->size() / block::kSectorSize;
+  for (Request& req : batch) {
+    switch (req.type) {
+      case kTIn:
+      case kTOut: {
+        const uint64_t n = req.data_len / block::kSectorSize;
+        if (req.data_len % block::kSectorSize || req.data_len > kMaxRequestBytes || req.sector > sectors ||
+            n > sectors - req.sector) {
+          flush_group();
+          Finish(req, kSIoErr, 0);
+          break;
+        }
+        if (!group.empty()) {
+          const Request& last = group.back();
+          const bool follows =
+              last.type == req.type && last.sector + last.data_len / block::kSectorSize == req.sector;
+          if (!follows || group_bytes + req.data_len > kMaxMergeBytes || group.size() >= kMaxMergeSegments)
+            flush_group();
+        }
+        group_bytes += req.data_len;
+        group.push_back(std::move(req));
+        break;
+      }
+      case kTFlush:
+        flush_group();
+        SubmitFlush(std::move(req));
+        break;
+      case kTGetId: {
+        flush_group();
+        uint8_t id[kIdBytes] = {};
+        std::memcpy(id, config_.serial.data(), std::min<size_t>(config_.serial.size(), kIdBytes));
+        uint32_t done = 0;
+        for (const Segment& s : req.data) {
+          if (done == kIdBytes) break;
+          const uint32_t n = std::min(s.len, kIdBytes - done);
+          transport_->memory().Write(s.addr, id + done, n);
+          done += n;
+        }
+        Finish(req, kSOk, done);
+        break;
+      }
+      default:
+        flush_group();
+        Finish(req, kSUnsupp, 0);
+        break;
+    }
+  }
+  flush_group();
+  transport_->QueueUsed(q);
+}
+
+void VirtioBlk::Finish(Request& req, uint8_t status, uint32_t written) {
+  transport_->memory().Write(req.status_addr, &status, 1);
+  transport_->queue(0).Push(req.head, written + 1);
+}
+
+void VirtioBlk::SubmitGroup(std::vector<Request> group) {
+  const bool is_write = group.front().type == kTOut;
+  block::BlockRequest request;
+  request.op = is_write ? block::BlockRequest::Op::kWrite : block::BlockRequest::Op::kRead;
+  request.offset = group.front().sector * block::kSectorSize;
+  for (Request& r : group) {
+    r.bounce = std::make_shared<std::vector<uint8_t>>(r.data_len);
+    if (is_write) {  // gather now: the data as the guest handed it over
+      size_t off = 0;
+      for (const Segment& s : r.data) {
+        transport_->memory().Read(s.addr, r.bounce->data() + off, s.len);
+        off += s.len;
+      }
+    }
+    if (r.data_len) request.segments.push_back({r.bounce->data(), r.data_len});
+  }
+  ++host_requests_;
+  auto shared = std::make_shared<std::vector<Request>>(std::move(group));
+  const uint64_t generation = generation_;
+  auto finish = [this, shared, generation, is_write](int err) {
+    if (generation_ != generation) return;  // the device was reset meanwhile
+    for (Request& r : *shared) {
+      uint32_t written = 0;
+      if (!err && !is_write) {
+        size_t off = 0;
+        for (const Segment& s : r.data) {
+          transport_->memory().Write(s.addr, r.bounce->data() + off, s.len);
+          off += s.len;
+        }
+        written = static_cast<uint32_t>(r.data_len);
+      }
+      Finish(r, err ? kSIoErr : kSOk, written);
+    }
+    transport_->QueueUsed(0);
+  };
+  if (is_write && WriteThrough()) {
+    // The data reaches stable storage before the guest sees the write complete.
+    auto first_error = std::make_shared<int>(0);
+    request.done = [first_error](int err) { *first_error = err; };
+    config_.queue->Submit(std::move(request));
+    block::BlockRequest flush;
+    flush.op = block::BlockRequest::Op::kFlush;
+    flush.done = [first_error, finish](int err) { finish(*first_error ? *first_error : err); };
+    config_.queue->Submit(std::move(flush));
+    return;
+  }
+  request.done = std::move(finish);
+  config_.queue->Submit(std::move(request));
+}
+
+void VirtioBlk::SubmitFlush(Request req) {
+  block::BlockRequest flush;
+  flush.op = block::BlockRequest::Op::kFlush;
+  const uint64_t generation = generation_;
+  auto shared = std::make_shared<Request>(std::move(req));
+  flush.done = [this, shared, generation](int err) {
+    if (generation_ != generation) return;
+    Finish(*shared, err ? kSIoErr : kSOk, 0);
+    transport_->QueueUsed(0);
+  };
+  ++host_requests_;
+  config_.queue->Submit(std::move(flush));
+}
+
+}  // namespace strobe::vmm

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+// Virtio over PCI, the legacy interface (Virtual I/O Device (VIRTIO) Version 1.1, 4.1.4.8 "Legacy
+// Interfaces: A Note on PCI Device Layout", and virtio 0.9.5 appendix "PCI Discovery"), as QEMU presents a
+// transitional device by default: vendor 1af4, device 0x1000 + type - 1 (0x1001 for a block device),
+// revision 0, subsystem vendor 1af4 and subsystem device = the virtio device type, INTA, and BAR0 an I/O
+// block of pow2ceil(0x14 + device config) ports:
+//   0x00 host features (32, RO)   0x04 guest features (32)   0x08 queue address (32, page number)
+//   0x0C queue size (16, RO)      0x0E queue select (16)      0x10 queue notify (16)
+//   0x12 device status (8)        0x13 ISR status (8, reading clears it and lowers INTx)
+//   0x14... the device-specific configuration (no MSI-X: QEMU's Malta has none either)
+// Rings use the legacy layout (virtqueue.h), in guest byte order (little-endian here). Writing status 0
+// resets the device. The modern interface (capabilities, BAR4) is not offered, so the Linux driver takes
+// the legacy path (virtio_pci_legacy_dev). A malformed ring stops the device (status NEEDS_RESET, as QEMU's
+// virtio_error does) until the driver resets it; the host is never at risk.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vmm/device.h"
+#include "vmm/devices/pci.h"
+#include "vmm/devices/virtqueue.h"
+#include "vmm/guest_memory.h"
+
+namespace strobe::vmm {
+
+class VirtioPci;
+
+// Feature bits the transport handles (6 "Reserved Feature Bits").
+namespace virtio {
+inline constexpr uint32_t kFAnyLayout = 1u << 27;
+inline constexpr uint32_t kFIndirectDesc = 1u << 28;
+inline constexpr uint32_t kFEventIdx = 1u << 29;
+// Device status bits (2.1).
+inline constexpr uint8_t kStatusAcknowledge = 1, kStatusDriver = 2, kStatusDriverOk = 4,
+                         kStatusFeaturesOk = 8, kStatusNeedsReset = 0x40, kStatusFailed = 0x80;
+}  // namespace virtio
+
+// A virtio device type (block, network, ...) behind a transport.
+class VirtioDevice {
+ public:
+  virtual ~VirtioDevice() = default;
+  virtual uint16_t type() const = 0;       // 5 "Device Types": 1 network, 2 block
+  virtual uint32_t pci_class() const = 0;  // the PCI class code QEMU gives it
+  virtual uint32_t features() const = 0;   // the device's own feature bits (0-23)
+  virtual void FeaturesAccepted(uint32_t features) {}
+  virtual unsigned queue_count() const = 0;
+  virtual uint16_t queue_size(unsigned q) const = 0;
+  virtual uint32_t config_size() const = 0;  // bytes of device configuration
+  virtual uint8_t ReadConfigByte(uint32_t offset) = 0;
+  virtual void WriteConfigByte(uint32_t offset, uint8_t value) {}
+  // The driver notified queue q: take what it made available.
+  virtual void QueueNotify(unsigned q) = 0;
+  // Device reset (status 0, or the board's reset): forget requests in flight.
+  virtual void Reset() = 0;
+
+  void Bind(VirtioPci* transport) { transport_ = transport; }
+
+ protected:
+  VirtioPci* transport_ = nullptr;
+};
+
+class VirtioPci final : public PciFunction, public Device {
+ public:
+  static constexpr uint32_t kConfigOffset = 0x14;
+  // The device and the memory must outlive the transport. `location` names the device in messages
+  // ("virtio-blk 00:13.0").
+  VirtioPci(VirtioDevice* device, GuestMemory* memory, std::string location);
+
+  uint32_t Read(uint32_t offset, unsigned size) override;
+  void Write(uint32_t offset, unsigned size, uint32_t value) override;
+  // A hardware reset (the board's): as the driver writing status 0.
+  void Reset();
+
+  // For the device:
+  Virtqueue& queue(unsigned q) { return queues_[q]; }
+  GuestMemory& memory() { return *memory_; }
+  uint32_t guest_features() const { return guest_features_; }
+  // Entries were pushed to queue q's used ring: interrupt if the driver wants one.
+  void QueueUsed(unsigned q);
+  // The driver broke the protocol (a malformed ring or request): the device stops until reset.
+  void DeviceError(const std::string& what);
+  bool broken() const { return broken_; }
+  uint8_t status() const { return status_; }
+  uint8_t isr() const { return isr_; }
+
+ private:
+  uint32_t host_features() const;
+  uint32_t RegisterByte(uint32_t offset) const;  // the common registers, no side effects
+  void WriteRegister(uint32_t offset, unsigned size, uint32_t value);
+  void DeviceReset();
+
+  VirtioDevice* device_;
+  GuestMemory* memory_;
+  std::string location_;
+  std::vector<Virtqueue> queues_;
+  uint32_t guest_features_ = 0;
+  uint16_t queue_select_ = 0;
+  uint8_t status_ = 0, isr_ = 0;
+  bool broken_ = false;
+  bool reported_ = false;  // the first driver error is printed, later ones are not
+};
+
+}  // namespace strobe::vmm
