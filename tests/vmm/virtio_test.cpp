@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+// Virtqueues, the legacy virtio-pci transport and virtio-blk against a fake guest memory (a flat RAM behind
+// GuestMemory) and an in-memory disk: the test plays the driver, laying out rings and requests the way
+// Linux's virtio_ring and virtio_blk do, and checks what the device leaves in memory, on the disk and on
+// its interrupt line. Malformed rings must stop the device, never the host.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "vmm/block/block_queue.h"
+#include "vmm/devices/virtio_blk.h"
+#include "vmm/devices/virtio_pci.h"
+#include "vmm/devices/virtqueue.h"
+#include "vmm/guest_memory.h"
+
+namespace strobe::test {
+namespace {
+
+using vmm::VirtioPci;
+using vmm::Virtqueue;
+
+constexpr uint32_t kRamBytes = 1u << 20;
+
+// 1 MiB of guest RAM at physical 0; nothing else answers.
+class FlatRam final : public runtime::Bus {
+ public:
+  runtime::RamPage LookupRam(uint32_t paddr) override {
+    if (paddr >= bytes.size()) return {};
+    return {bytes.data() + (paddr & ~0xFFFu), false};
+  }
+  uint8_t* RamPageForWrite(uint32_t paddr) override { return LookupRam(paddr).host; }
+  bool IoRead(uint32_t, unsigned, uint32_t*) override { return false; }
+  bool IoWrite(uint32_t, unsigned, uint32_t) override { return false; }
+  std::vector<uint8_t> bytes = std::vector<uint8_t>(kRamBytes);
+};
+
+struct FakeGuest {
+  FakeGuest() { cpu.code_pages = &code; }
+  FlatRam ram;
+  runtime::CodePages code{kRamBytes >> 12};
+  runtime::CpuState cpu;
+  vmm::GuestMemory memory{ram, cpu};
+  template <typename T>
+  void Put(uint32_t addr, T v) {
+    std::memcpy(&ram.bytes[addr], &v, sizeof v);
+  }
+  template <typename T>
+  T Get(uint32_t addr) const {
+    T v;
+    std::memcpy(&v, &ram.bytes[addr], sizeof v);
+    return v;
+  }
+};
+
+// The driver's half of a split ring (legacy layout at page `pfn`).
+class Driver {
+ public:
+  static constexpr uint16_t kWrite = 2, kNext = 1, kIndirect = 4;
+  struct Buf {
+    uint32_t addr, len;
+    bool write;
+  };
+  Driver(FakeGuest& g, uint32_t pfn, uint16_t size)
+      : g_(g),
+        desc_(pfn << 12),
+        avail_(desc_ + 16u * size),
+        used_((avail_ + 6 + 2u * size + 4095) & ~4095u),
+        size_(size) {}
+
+  void Desc(uint32_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next) {
+    const uint32_t at = table + 16 * i;
+    g_.Put(at, addr);
+    g_.Put(at + 8, len);
+    g_.Put(at + 12, flags);
+    g_.Put(at + 14, next);
+  }
+  // A chain of direct descriptors; returns its head.
+  uint16_t Chain(const std::vector<Buf>& bufs) {
+    const uint16_t head = next_free_;
+    for (size_t i = 0; i < bufs.size(); ++i) {
+      const uint16_t me = next_free_++ % size_;
+      const bool more = i + 1 < bufs.size();
+      Desc(desc_, me, bufs[i].addr, bufs[i].len, (bufs[i].write ? kWrite : 0) | (more ? kNext : 0),
+           more ? next_free_ % size_ : 0);
+    }
+    Offer(head % size_);
+    return head % size_;
+  }
+  // One descriptor pointing at an indirect table at `table`.
+  uint16_t Indirect(uint32_t table, const std::vector<Buf>& bufs) {
+    for (size_t i = 0; i < bufs.size(); ++i) {
+      const bool more = i + 1 < bufs.size();
+      Desc(table, static_cast<unsigned>(i), bufs[i].addr, bufs[i].len,
+           (bufs[i].write ? kWrite : 0) | (more ? kNext : 0), more ? static_cast<uint16_t>(i + 1) : 0);
+    }
+    const uint16_t head = next_free_++ % size_;
+    Desc(desc_, head, table, static_cast<uint32_t>(16 * bufs.size()), kIndirect, 0);
+    Offer(head);
+    return head;
+  }
+  void Offer(uint16_t head) {
+    g_.Put<uint16_t>(avail_ + 4 + 2 * (avail_idx_ % size_), head);
+    g_.Put<uint16_t>(avail_ + 2, ++avail_idx_);
+  }
+  uint16_t used_idx() const { return g_.Get<uint16_t>(used_ + 2); }
+  uint32_t used_id(unsigned n) const { return g_.Get<uint32_t>(used_ + 4 + 8 * (n % size_)); }
+  uint32_t used_len(unsigned n) const { return g_.Get<uint32_t>(used_ + 8 + 8 * (n % size_)); }
+  void set_used_event(uint16_t v) { g_.Put<uint16_t>(avail_ + 4 + 2 * size_, v); }
+  uint16_t avail_event() const { return g_.Get<uint16_t>(used_ + 4 + 8 * size_); }
+  void set_avail_flags(uint16_t f) { g_.Put<uint16_t>(avail_, f); }
+  uint32_t desc() const { return desc_; }
+
+ private:
+  FakeGuest& g_;
+  uint32_t desc_, avail_, used_;
+  uint16_t size_;
+  uint16_t next_free_ = 0, avail_idx_ = 0;
+};
+
+// --- Virtqueue alone ---
+
+struct VirtqueueTest : ::testing::Test {
+  FakeGuest g;
+  Virtqueue q{&g.memory, 16};
+  Driver d{g, 0x10, 16};
+  void SetUp() override { q.SetLegacy(0x10, 16); }
+  Virtqueue::Pop Next(vmm::VirtqChain* c) { return q.Next(c, &error); }
+  std::string error;
+};
+
+TEST_F(VirtqueueTest, ChainsComeOutInOrderWithTheirBuffers) {
+  vmm::VirtqChain c;
+  EXPECT_EQ(Next(&c), Virtqueue::Pop::kEmpty);
+  d.Chain({{0x1000, 16, false}, {0x2000, 512, true}, {0x3000, 1, true}});
+  d.Chain({{0x4000, 8, false}});
+  ASSERT_EQ(Next(&c), Virtqueue::Pop::kChain) << error;
+  EXPECT_EQ(c.head, 0);
+  ASSERT_EQ(c.buffers.size(), 3u);
+  EXPECT_EQ(c.buffers[1].addr, 0x2000u);
+  EXPECT_TRUE(c.buffers[1].device_writable);
+  EXPECT_EQ(c.readable, 16u);
+  EXPECT_EQ(c.writable, 513u);
+  ASSERT_EQ(Next(&c), Virtqueue::Pop::kChain);
+  EXPECT_EQ(c.head, 3);
+  EXPECT_EQ(Next(&c), Virtqueue::Pop::kEmpty);
+
+  ASSERT_TRUE(q.Push(0, 513));
+  ASSERT_TRUE(q.Push(3, 0));
+  EXPECT_EQ(d.used_idx(), 2);
+  EXPECT_EQ(d.used_id(0), 0u);
+  EXPECT_EQ(d.used_len(0), 513u);
+  EXPECT_EQ(d.used_id(1), 3u);
+  EXPECT_TRUE(q.NeedInterrupt());
+  EXPECT_FALSE(q.NeedInterrupt());  // nothing new since
+}
+
+TEST_F(VirtqueueTest, IndirectTablesOnlyWhenNegotiated) {
+  vmm::VirtqChain c;
+  d.Indirect(0x8000, {{0x1000, 16, false}, {0x2000, 4096, true}, {0x3000, 1, true}});
+  EXPECT_EQ(Next(&c), Virtqueue::Pop::kBroken);
+  EXPECT_NE(error.find("INDIRECT_DESC"), std::string::npos) << error;
+  q.set_indirect(true);
+  ASSERT_EQ(Next(&c), Virtqueue::Pop::kChain) << error;
+  ASSERT_EQ(c.buffers.size(), 3u);
+  EXPECT_EQ(c.writable, 4097u);
+}
+
+TEST_F(VirtqueueTest, MalformedChainsAreReportedNotFollowed) {
+  q.set_indirect(true);
+  struct Case {
+    const char* what;
+    std::function<void()> make;
+    const char* expect;
+  };
+  const uint32_t t = d.desc();
+  std::vector<Case> cases = {
+      {"loop", [&] { d.Desc(t, 0, 0x1000, 4, Driver::kNext, 1), d.Desc(t, 1, 0x1000, 4, Driver::kNext, 0); },
+       "loop"},
+      {"next out of range", [&] { d.Desc(t, 0, 0x1000, 4, Driver::kNext, 99); }, "out of range"},
+      {"outside RAM", [&] { d.Desc(t, 0, kRamBytes - 8, 16, 0, 0); }, "outside RAM"},
+      {"above 4 GiB", [&] { d.Desc(t, 0, uint64_t{1} << 32, 16, 0, 0); }, "outside RAM"},
+      {"readable after writable",
+       [&] { d.Desc(t, 0, 0x1000, 4, Driver::kWrite | Driver::kNext, 1), d.Desc(t, 1, 0x1000, 4, 0, 0); },
+       "readable buffer after"},
+      {"nested indirect",
+       [&] {
+         d.Desc(t, 0, 0x8000, 16, Driver::kIndirect, 0), d.Desc(0x8000, 0, 0x9000, 16, Driver::kIndirect, 0);
+       },
+       "nested"},
+      {"indirect with next", [&] { d.Desc(t, 0, 0x8000, 16, Driver::kIndirect | Driver::kNext, 1); }, "NEXT"},
+      {"indirect odd size", [&] { d.Desc(t, 0, 0x8000, 17, Driver::kIndirect, 0); }, "indirect table"},
+      {"indirect loop",
+       [&] {
+         d.Desc(t, 0, 0x8000, 32, Driver::kIndirect, 0);
+         d.Desc(0x8000, 0, 0x1000, 4, Driver::kNext, 1), d.Desc(0x8000, 1, 0x1000, 4, Driver::kNext, 0);
+       },
+       "loop"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.what);
+    Virtqueue fresh(&g.memory, 16);
+    fresh.SetLegacy(0x10, 16);
+    fresh.set_indirect(true);
+    std::memset(&g.ram.bytes[t], 0, 16 * 16);
+    k.make();
+    g.Put<uint16_t>(t + 16 * 16 + 4, 0);  // avail ring[0] = descriptor 0
+    g.Put<uint16_t>(t + 16 * 16 + 2, 1);  // avail idx
+    vmm::VirtqChain c;
+    error.clear();
+    EXPECT_EQ(fresh.Next(&c, &error), Virtqueue::Pop::kBroken);
+    EXPECT_NE(error.find(k.expect), std::string::npos) << error;
+  }
+  // An available index that runs more than a ring ahead.
+  Virtqueue fresh(&g.memory, 16);
+  fresh.SetLegacy(0x10, 16);
+  g.Put<uint16_t>(t + 16 * 16 + 2, 40);
+  vmm::VirtqChain c;
+  EXPECT_EQ(fresh.Next(&c, &error), Virtqueue::Pop::kBroken);
+  // A ring placed beyond RAM.
+  Virtqueue outside(&g.memory, 16);
+  outside.SetLegacy(kRamBytes >> 12, 16);
+  EXPECT_EQ(outside.Next(&c, &error), Virtqueue::Pop::kBroken);
+}
+
+TEST_F(VirtqueueTest, EventIdxDecidesInterruptsAndAsksForNotifies) {
+  q.set_event_idx(true);
+  vmm::VirtqChain c;
+  for (int i = 0; i < 3; ++i) d.Chain({{0x1000, 4, true}});
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Next(&c), Virtqueue::Pop::kChain);
+  EXPECT_EQ(Next(&c), Virtqueue::Pop::kEmpty);
+  EXPECT_EQ(d.avail_event(), 3);  // notify me when entry 3 is made available
+  d.set_used_event(1);            // the driver wants an interrupt once the used index passes 1
+  q.Push(0, 4);
+  EXPECT_FALSE(q.NeedInterrupt());  // used idx 1: event 1 not passed yet
+  q.Push(1, 4);
+  EXPECT_TRUE(q.NeedInterrupt());  // 2: passed
+  q.Push(2, 4);
+  EXPECT_FALSE(q.NeedInterrupt());  // the driver has not moved used_event
+
+  // Without EVENT_IDX: the avail ring's NO_INTERRUPT flag.
+  Virtqueue plain(&g.memory, 16);
+  plain.SetLegacy(0x10, 16);
+  d.set_avail_flags(1);
+  plain.Push(0, 0);
+  EXPECT_FALSE(plain.NeedInterrupt());
+  d.set_avail_flags(0);
+  plain.Push(0, 0);
+  EXPECT_TRUE(plain.NeedInterrupt());
+}
+
+// --- virtio-blk through the legacy PCI registers ---
+
+// An in-memory disk that counts the host requests it serves.
+class CountingDisk final : public vmm::block::BlockBackend {
+ public:
+  explicit CountingDisk(size_t bytes, bool read_only = false) : data(bytes), read_only_(read_only) {
+    std::mt19937 rng(5);
+    for (auto& b : data) b = static_cast<uint8_t>(rng());
+  }
+  uint64_t size() const override { return data.size(); }
+  bool read_only() const override { return read_only_; }
+  const std::string& path() const override { return name_; }
+  int Read(uint64_t offset, void* buffer, size_t length) override {
+    if (int err = CheckRange(offset, length)) return err;
+    std::memcpy(buffer, data.data() + offset, length);
+    return 0;
+  }
+  int Write(uint64_t offset, const void* buffer, size_t length) override {
+    if (read_only_) return EROFS;
+    if (int err = CheckRange(offset, length)) return err;
+    std::memcpy(data.data() + offset, buffer, length);
+    return 0;
+  }
+  int Flush() override {
+    std::lock_guard<std::mutex> lock(mu);
+    log += 'f';
+    return 0;
+  }
+  int ReadV(uint64_t offset, const iovec* segments, int count) override {
+    Note('r', count);
+    return BlockBackend::ReadV(offset, segments, count);
+  }
+  int WriteV(uint64_t offset, const iovec* segments, int count) override {
+    Note('w', count);
+    return BlockBackend::WriteV(offset, segments, count);
+  }
+  void Note(char op, int segments) {
+    std::lock_guard<std::mutex> lock(mu);
+    log += op + std::to_string(segments);
+  }
+  std::vector<uint8_t> data;
+  std::mutex mu;
+  std::string log;  // r<segments>, w<segments>, f
+
+ private:
+  std::string name_ = "counting";
+  bool read_only_;
+};
+
+constexpr uint32_t kHostFeatures = 0x00, kGuestFeatures = 0x04, kQueuePfn = 0x08, kQueueSize = 0x0C,
+                   kQueueSel = 0x0E, kNotify = 0x10, kStatus = 0x12, kIsr = 0x13, kCfg = 0x14;
+constexpr uint32_t kRingPfn = 0x10;
+
+struct VirtioBlkTest : ::testing::Test {
+  explicit VirtioBlkTest(bool read_only = false, bool write_cache = true)
+      : disk(1u << 20, read_only),
+        queue(disk, completions),
+        blk({&disk, &queue, "STROBE-VIRTIO-SERIAL-TOO-LONG", write_cache}),
+        pci(&blk, &g.memory, "virtio-blk test"),
+        d(g, kRingPfn, vmm::VirtioBlk::kQueueSize) {}
+  // What Linux's legacy probe does: reset, ACKNOWLEDGE|DRIVER, features, the queue, DRIVER_OK.
+  void Start(uint32_t features) {
+    pci.Write(kStatus, 1, 0);
+    pci.Write(kStatus, 1, 3);
+    pci.Write(kGuestFeatures, 4, pci.Read(kHostFeatures, 4) & features);
+    pci.Write(kQueueSel, 2, 0);
+    ASSERT_EQ(pci.Read(kQueueSize, 2), vmm::VirtioBlk::kQueueSize);
+    pci.Write(kQueuePfn, 4, kRingPfn);
+    pci.Write(kStatus, 1, 7);
+  }
+  // A request: header at 0x20000 + 32 * n, status byte at 0x21000 + n, data buffers as given.
+  uint16_t Request(unsigned n, uint32_t type, uint64_t sector, std::vector<Driver::Buf> data) {
+    const uint32_t header = 0x20000 + 32 * n, status = 0x21000 + n;
+    g.Put<uint32_t>(header, type);
+    g.Put<uint32_t>(header + 4, 0);
+    g.Put<uint64_t>(header + 8, sector);
+    g.Put<uint8_t>(status, 0xAA);
+    std::vector<Driver::Buf> bufs = {{header, 16, false}};
+    bufs.insert(bufs.end(), data.begin(), data.end());
+    bufs.push_back({status, 1, true});
+    return d.Chain(bufs);
+  }
+  uint8_t Status(unsigned n) { return g.Get<uint8_t>(0x21000 + n); }
+  void Notify() { pci.Write(kNotify, 2, 0); }
+  // Waits for the worker, then runs the completions here (the vCPU thread's job).
+  void Complete() {
+    while (queue.in_flight()) std::this_thread::yield();
+    completions.RunCompletions();
+  }
+  uint32_t Config32(uint32_t off) { return pci.Read(kCfg + off, 4); }
+
+  FakeGuest g;
+  CountingDisk disk;
+  vmm::block::CompletionList completions;
+  vmm::block::BlockQueue queue;
+  vmm::VirtioBlk blk;
+  VirtioPci pci;
+  Driver d;
+};
+
+TEST_F(VirtioBlkTest, PciIdentityAndConfiguration) {
+  EXPECT_EQ(pci.ReadConfig(0x00), 0x10011AF4u);     // transitional virtio-blk
+  EXPECT_EQ(pci.ReadConfig(0x08), 0x01000000u);     // class 0x010000, revision 0 (the legacy ABI)
+  EXPECT_EQ(pci.ReadConfig(0x2C), 0x00021AF4u);     // subsystem: virtio device type 2
+  EXPECT_EQ(pci.ReadConfig(0x3C) >> 8 & 0xFF, 1u);  // INTA
+  pci.WriteConfig(0x10, 0xFFFFFFFFu);
+  EXPECT_EQ(pci.ReadConfig(0x10), 0x0000FF81u);  // 128 I/O ports, as QEMU's
+  const uint32_t f = pci.Read(kHostFeatures, 4);
+  EXPECT_EQ(f & ((1u << 2) | (1u << 6) | (1u << 9) | (1u << 11) | (1u << 28) | (1u << 29)),
+            (1u << 2) | (1u << 6) | (1u << 9) | (1u << 11) | (1u << 28) | (1u << 29));
+  EXPECT_EQ(f & (1u << 5), 0u);                                            // not read-only
+  EXPECT_EQ(Config32(0) | uint64_t{Config32(4)} << 32, (1u << 20) / 512);  // capacity in sectors
+  EXPECT_EQ(Config32(0x08), vmm::VirtioBlk::kSizeMax);
+  EXPECT_EQ(Config32(0x0C), 254u);             // seg_max
+  EXPECT_EQ(Config32(0x14), 512u);             // blk_size
+  EXPECT_EQ(pci.Read(kCfg + 0x20, 1), 1u);     // writeback
+  EXPECT_EQ(pci.Read(kCfg + 0x01, 1), 0x08u);  // byte reads, as the legacy driver does them: 2048 = 0x800
+}
+
+TEST_F(VirtioBlkTest, ReadsWritesFlushAndGetIdComplete) {
+  Start(~0u);
+  // Read sectors 4-11 into two buffers.
+  Request(0, 0, 4, {{0x30000, 1024, true}, {0x31000, 3072, true}});
+  Notify();
+  EXPECT_EQ(Status(0), 0xAA);  // not before the completion runs
+  Complete();
+  EXPECT_EQ(Status(0), 0);
+  EXPECT_EQ(std::memcmp(&g.ram.bytes[0x30000], &disk.data[4 * 512], 1024), 0);
+  EXPECT_EQ(std::memcmp(&g.ram.bytes[0x31000], &disk.data[6 * 512], 3072), 0);
+  EXPECT_EQ(d.used_idx(), 1);
+  EXPECT_EQ(d.used_len(0), 4097u);
+  EXPECT_TRUE(pci.intx_asserted());
+  EXPECT_EQ(pci.Read(kIsr, 1), 1u);  // queue interrupt; reading it lowers the line
+  EXPECT_FALSE(pci.intx_asserted());
+  EXPECT_EQ(pci.Read(kIsr, 1), 0u);
+
+  // Write sector 100 from a buffer whose first 16 bytes are the header (ANY_LAYOUT-style split).
+  for (unsigned i = 0; i < 512; ++i) g.ram.bytes[0x40010 + i] = static_cast<uint8_t>(i * 7);
+  g.Put<uint32_t>(0x40000, 1);
+  g.Put<uint32_t>(0x40004, 0);
+  g.Put<uint64_t>(0x40008, 100);
+  d.Chain({{0x40000, 16 + 512, false}, {0x21005, 1, true}});
+  Request(1, 4, 0, {});                     // flush
+  Request(2, 8, 0, {{0x50000, 20, true}});  // GET_ID
+  Request(3, 99, 0, {});                    // unknown type
+  Notify();
+  Complete();
+  EXPECT_EQ(g.Get<uint8_t>(0x21005), 0);
+  EXPECT_EQ(std::memcmp(&disk.data[100 * 512], &g.ram.bytes[0x40010], 512), 0);
+  EXPECT_EQ(Status(1), 0);
+  EXPECT_EQ(Status(2), 0);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(&g.ram.bytes[0x50000]), 20), "STROBE-VIRTIO-SERIAL");
+  EXPECT_EQ(Status(3), 2);  // UNSUPP
+  EXPECT_EQ(d.used_idx(), 5);
+  EXPECT_NE(disk.log.find("w1f"), std::string::npos) << disk.log;  // the write, then the guest's flush
+}
+
+TEST_F(VirtioBlkTest, AdjacentRequestsOfOneNotifyAreMergedAndOthersStayApart) {
+  Start(~0u);
+  // Four 4 KiB reads of sectors 0-31 (as readahead sends them), then one far away, then a write.
+  for (unsigned i = 0; i < 4; ++i) Request(i, 0, 8 * i, {{0x60000 + 0x1000 * i, 4096, true}});
+  Request(4, 0, 1000, {{0x70000, 512, true}});
+  for (unsigned i = 0; i < 512; ++i) g.ram.bytes[0x71000 + i] = 0x5A;
+  Request(5, 1, 1001, {{0x71000, 512, false}});
+  Notify();
+  Complete();
+  EXPECT_EQ(disk.log, "r4r1w1");  // one host read of 4 segments, then the others
+  EXPECT_EQ(blk.guest_requests(), 6u);
+  EXPECT_EQ(blk.host_requests(), 3u);
+  for (unsigned i = 0; i < 6; ++i) EXPECT_EQ(Status(i), 0) << i;
+  EXPECT_EQ(std::memcmp(&g.ram.bytes[0x60000], disk.data.data(), 16384), 0);
+  EXPECT_EQ(disk.data[1001 * 512], 0x5A);
+  EXPECT_EQ(d.used_idx(), 6);
+}
+
+TEST_F(VirtioBlkTest, BadRangesFailWithIoErrorAndTheDeviceGoesOn) {
+  Start(~0u);
+  Request(0, 0, 2047, {{0x30000, 1024, true}});  // runs past the end (2048 sectors)
+  Request(1, 0, ~uint64_t{0}, {{0x30000, 512, true}});
+  Request(2, 0, 0, {{0x30000, 100, true}});     // not whole sectors
+  Request(3, 0, 2047, {{0x30000, 512, true}});  // the last sector: fine
+  Notify();
+  Complete();
+  EXPECT_EQ(Status(0), 1);
+  EXPECT_EQ(Status(1), 1);
+  EXPECT_EQ(Status(2), 1);
+  EXPECT_EQ(Status(3), 0);
+  EXPECT_FALSE(pci.broken());
+}
+
+TEST_F(VirtioBlkTest, AMalformedRequestStopsTheDeviceUntilReset) {
+  Start(~0u);
+  g.Put<uint32_t>(0x20000, 0);
+  d.Chain({{0x20000, 16, false}, {0x30000, 512, true}});  // well formed (511 data bytes: IOERR)
+  d.Chain({{0x20000, 8, false}});                         // a header cut short, no status byte
+  Notify();
+  EXPECT_TRUE(pci.broken());
+  EXPECT_TRUE(pci.status() & vmm::virtio::kStatusNeedsReset);
+  const uint16_t used = d.used_idx();
+  Request(9, 0, 0, {{0x30000, 512, true}});
+  Notify();  // ignored while broken
+  Complete();
+  EXPECT_EQ(Status(9), 0xAA);
+  EXPECT_EQ(d.used_idx(), used);
+  pci.Write(kStatus, 1, 0);  // reset
+  EXPECT_FALSE(pci.broken());
+  EXPECT_EQ(pci.Read(kStatus, 1), 0u);
+  EXPECT_EQ(pci.Read(kQueuePfn, 4), 0u);
+}
+
+TEST_F(VirtioBlkTest, ResetDropsCompletionsOfRequestsInFlight) {
+  Start(~0u);
+  Request(0, 0, 0, {{0x30000, 4096, true}});
+  Notify();
+  pci.Write(kStatus, 1, 0);
+  Complete();
+  EXPECT_EQ(Status(0), 0xAA);
+  EXPECT_FALSE(pci.intx_asserted());
+}
+
+TEST_F(VirtioBlkTest, IndirectDescriptorsAsLinuxUsesThem) {
+  Start(~0u);
+  g.Put<uint32_t>(0x20000, 0);
+  g.Put<uint64_t>(0x20008, 10);
+  d.Indirect(0x9000,
+             {{0x20000, 16, false}, {0x30000, 2048, true}, {0x31000, 2048, true}, {0x21000, 1, true}});
+  Notify();
+  Complete();
+  EXPECT_EQ(Status(0), 0);
+  EXPECT_EQ(std::memcmp(&g.ram.bytes[0x30000], &disk.data[10 * 512], 2048), 0);
+  EXPECT_EQ(std::memcmp(&g.ram.bytes[0x31000], &disk.data[14 * 512], 2048), 0);
+}
+
+TEST_F(VirtioBlkTest, TurningTheWriteCacheOffFlushesEveryWrite) {
+  Start(~0u);
+  pci.Write(kCfg + 0x20, 1, 0);  // writeback = 0 (CONFIG_WCE negotiated)
+  EXPECT_FALSE(blk.guest_write_cache());
+  Request(0, 1, 0, {{0x30000, 512, false}});
+  Notify();
+  Complete();
+  EXPECT_EQ(Status(0), 0);
+  EXPECT_EQ(disk.log, "w1f");  // the flush comes before the completion
+}
+
+TEST_F(VirtioBlkTest, ADriverWithoutFlushGetsWriteThrough) {
+  Start(0);
+  Request(0, 1, 0, {{0x30000, 512, false}});
+  Notify();
+  Complete();
+  EXPECT_EQ(Status(0), 0);
+  EXPECT_EQ(disk.log, "w1f");
+}
+
+struct VirtioBlkReadOnlyTest : VirtioBlkTest {
+  VirtioBlkReadOnlyTest() : VirtioBlkTest(true, true) {}
+};
+
+TEST_F(VirtioBlkReadOnlyTest, ReadOnlyDrivesSayRoAndFailWrites) {
+  EXPECT_NE(pci.Read(kHostFeatures, 4) & (1u << 5), 0u);
+  Start(~0u);
+  Request(0, 1, 0, {{0x30000, 512, false}});
+  Notify();
+  Complete();
+  EXPECT_EQ(Status(0), 1);
+}
+
+}  // namespace
+}  // namespace strobe::test
