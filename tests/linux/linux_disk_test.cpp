@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Debian's kernel on IDE disks (PIIX4, ata_piix loaded from the initramfs): the guest reads raw images the
 // host made and writes them with dd and ext4, and the host checks the files after the run (sha256sum,
-// e2fsck, debugfs). Each test is one boot that combines several checks.
+// e2fsck, debugfs); -snapshot and SIGTERM with virtio disks too. Each test is one boot that combines several
+// checks. The virtio disks' own test is linux_virtio_test.cpp.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,73 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/linux/linux_disk.h"
 #include "tests/linux/linux_session.h"
 #include "tests/support/console_session.h"
 #include "tests/support/process.h"
 
 namespace strobe::test {
 namespace {
-
-constexpr const char* kSbinPath = "PATH=/usr/sbin:/sbin:/usr/bin:/bin";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Pseudo-random bytes from a seed: the disk's known content.
-std::string RandomBytes(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
-void WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-std::string Sha256(const std::string& path) {
-  ProcessResult r = RunProcess({"/usr/bin/sha256sum", path});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return r.out.substr(0, 64);
-}
-
-// What `yes WORD | head -c n` prints.
-std::string Yes(const std::string& word, size_t n) {
-  std::string s;
-  while (s.size() < n) s += word + "\n";
-  return s.substr(0, n);
-}
-
-class LinuxDisk : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!HaveImages()) {
-      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
-      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
-    }
-    // Unique to the test and the process: another checkout's test run may use the same temporary folder.
-    dir_ = ::testing::TempDir() + "strobe_disk_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + std::to_string(getpid());
-    RunProcess({"/bin/rm", "-rf", dir_});
-    ASSERT_EQ(RunProcess({"/bin/mkdir", "-p", dir_ + "/files"}).exit_code, 0);
-  }
-  void TearDown() override { RunProcess({"/bin/rm", "-rf", dir_}); }
-
-  // Boots with the given disk options and waits for the shell; the disks are probed by then (rcS loads
-  // ata_piix, whose modprobe returns after the scan).
-  std::unique_ptr<ConsoleSession> Boot(std::vector<std::string> disks) {
-    auto s = std::make_unique<ConsoleSession>(BootArgs(disks));
-    EXPECT_TRUE(s->Expect(kPrompt, kBootTimeout)) << s->output();
-    boot_log_ = s->output();
-    Shell(*s, "dmesg -n 1");  // kernel messages (ext4 mounts, drop_caches) stay off the commands' output
-    return s;
-  }
-
-  std::string dir_;
-  std::string boot_log_;
-};
 
 TEST_F(LinuxDisk, ReadsAndWritesRawExt4AndSnapshotDisksOnBothChannels) {
   const std::string raw = dir_ + "/raw.img", ext4 = dir_ + "/ext4.img", snap = dir_ + "/snap.img";
@@ -153,19 +94,28 @@ TEST_F(LinuxDisk, ReadsAndWritesRawExt4AndSnapshotDisksOnBothChannels) {
 }
 
 TEST_F(LinuxDisk, SnapshotOptionKeepsTheImageAndSigtermFlushesTheOthers) {
-  const std::string base = dir_ + "/base.img", work = dir_ + "/work.img";
+  const std::string base = dir_ + "/base.img", work = dir_ + "/work.img", vbase = dir_ + "/vbase.img",
+                    vwork = dir_ + "/vwork.img";
   WriteFile(base, RandomBytes(2u << 20, 3));
   WriteFile(work, std::string(2u << 20, '\0'));
-  const std::string base_sha = Sha256(base);
-  // -snapshot for every drive but the one that says snapshot=off; libata.dma=0: PIO (READ/WRITE MULTIPLE)
-  // this time, where the other test's guest uses DMA.
+  WriteFile(vbase, RandomBytes(1u << 20, 4));
+  WriteFile(vwork, std::string(1u << 20, '\0'));
+  const std::string base_sha = Sha256(base), vbase_sha = Sha256(vbase);
+  // -snapshot for every drive but the ones that say snapshot=off (an IDE and a virtio disk of each kind);
+  // libata.dma=0: PIO (READ/WRITE MULTIPLE) this time, where the other test's guest uses DMA.
   auto s = Boot({"-append", "console=ttyS0 libata.dma=0", "-snapshot", "-hda", base, "-drive",
-                 "file=" + work + ",format=raw,if=ide,index=1,snapshot=off"});
+                 "file=" + work + ",format=raw,if=ide,index=1,snapshot=off", "-drive",
+                 "file=" + vbase + ",format=raw,if=virtio", "-drive",
+                 "file=" + vwork + ",format=raw,if=virtio,snapshot=off"});
   EXPECT_EQ(Shell(*s, "cat /sys/class/ata_device/dev1.0/xfer_mode"), "XFER_PIO_4\n");
   Shell(*s, "yes BASE|head -c 4096|dd of=/dev/sda bs=4k seek=5 conv=fsync");
   Shell(*s, "yes WORK|head -c 4096|dd of=/dev/sdb bs=4k seek=7 conv=fsync");
+  Shell(*s, "yes VBASE|head -c 4096|dd of=/dev/vda bs=4k seek=2 conv=fsync");
+  // Written and not flushed by the guest: SIGTERM's drain and flush must still put it in the file.
+  Shell(*s, "yes VWORK|head -c 8192|dd of=/dev/vdb bs=4k seek=9 oflag=direct");
   Shell(*s, "echo 3 > /proc/sys/vm/drop_caches");
   EXPECT_EQ(Shell(*s, "dd if=/dev/sda bs=4k skip=5 count=1 2>/dev/null|head -c10"), "BASE\nBASE\n");
+  EXPECT_EQ(Shell(*s, "dd if=/dev/vda bs=4k skip=2 count=1 2>/dev/null|head -c12"), "VBASE\nVBASE\n");
   // SIGTERM ends the run as Ctrl-A x does, with status 0, after the disks are flushed.
   s->Signal(SIGTERM);
   EXPECT_EQ(s->Wait(60), 0) << s->output();
@@ -175,6 +125,11 @@ TEST_F(LinuxDisk, SnapshotOptionKeepsTheImageAndSigtermFlushesTheOthers) {
   ASSERT_EQ(w.size(), 2u << 20);
   EXPECT_EQ(w.substr(7 * 4096, 4096), Yes("WORK", 4096));
   EXPECT_EQ(w.substr(0, 7 * 4096), std::string(7 * 4096, '\0'));
+  EXPECT_EQ(Sha256(vbase), vbase_sha);
+  const std::string v = ReadFile(vwork);
+  ASSERT_EQ(v.size(), 1u << 20);
+  EXPECT_EQ(v.substr(9 * 4096, 8192), Yes("VWORK", 8192));
+  EXPECT_EQ(v.substr(0, 9 * 4096), std::string(9 * 4096, '\0'));
 }
 
 }  // namespace

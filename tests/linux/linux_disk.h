@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// What the Linux disk tests share (IDE: linux_disk_test.cpp, virtio: linux_virtio_test.cpp): images with
+// known contents made on the host, their checks, and a fixture that boots with disk options and a scratch
+// folder of its own.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/linux/linux_session.h"
+#include "tests/support/console_session.h"
+#include "tests/support/process.h"
+
+namespace strobe::test {
+
+inline constexpr const char* kSbinPath = "PATH=/usr/sbin:/sbin:/usr/bin:/bin";
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Pseudo-random bytes from a seed: the disk's known content.
+inline std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+inline void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+inline std::string Sha256(const std::string& path) {
+  ProcessResult r = RunProcess({"/usr/bin/sha256sum", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, 64);
+}
+
+// What `yes WORD | head -c n` prints.
+inline std::string Yes(const std::string& word, size_t n) {
+  std::string s;
+  while (s.size() < n) s += word + "\n";
+  return s.substr(0, n);
+}
+
+class LinuxDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveImages()) {
+      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
+      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
+    }
+    // Unique to the test and the process: another checkout's test run may use the same temporary folder.
+    dir_ = ::testing::TempDir() + "strobe_disk_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + std::to_string(getpid());
+    RunProcess({"/bin/rm", "-rf", dir_});
+    ASSERT_EQ(RunProcess({"/bin/mkdir", "-p", dir_ + "/files"}).exit_code, 0);
+  }
+  void TearDown() override { RunProcess({"/bin/rm", "-rf", dir_}); }
+
+  // Boots with the given disk options and waits for the shell; the disks are probed by then (rcS loads
+  // ata_piix, virtio_blk and virtio_pci, whose modprobes return after the scans).
+  std::unique_ptr<ConsoleSession> Boot(std::vector<std::string> disks) {
+    auto s = std::make_unique<ConsoleSession>(BootArgs(disks));
+    EXPECT_TRUE(s->Expect(kPrompt, kBootTimeout)) << s->output();
+    boot_log_ = s->output();
+    Shell(*s, "dmesg -n 1");  // kernel messages (ext4 mounts, drop_caches) stay off the commands' output
+    return s;
+  }
+
+  std::string dir_;
+  std::string boot_log_;
+};
+
+}  // namespace strobe::test
