@@ -190,6 +190,14 @@ TEST(DriveOptions, DeviceMistakes) {
   EXPECT_EQ(Error({"-drive", "file=a,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0", "-device",
                    "virtio-blk-pci,drive=d0"}),
             "-device virtio-blk-pci,drive=d0: Drive 'd0' is already in use by another device");
+  std::vector<std::string> fifteen;
+  for (int i = 0; i < 15; ++i)
+    fifteen.insert(fifteen.end(), {"-drive", "file=v" + std::to_string(i) + ",if=virtio"});
+  EXPECT_EQ(
+      Error(fifteen),
+      "-drive file=v14,if=virtio: no free PCI slot (the Malta's bus takes 14 virtio disks, slots 0x12-0x1f)");
+  fifteen.resize(28);
+  EXPECT_EQ(Drives(fifteen).size(), 14u);
   EXPECT_EQ(Error({"-device", "virtio-blk-pci"}),
             "-device virtio-blk-pci: drive property not set (drive=ID of an -drive if=none,id=ID)");
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=d0,num-queues=4"}),
