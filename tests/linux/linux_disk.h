@@ -77,6 +77,35 @@ class LinuxDisk : public ::testing::Test {
     return s;
   }
 
+  // An ext4 image of `size` (mke2fs syntax) made on the host from the files in dir_/files.
+  void MakeExt4(const std::string& image, const std::string& size) {
+    ProcessResult mk = RunProcess(
+        {"/bin/sh", "-c",
+         std::string(kSbinPath) + "; mke2fs -q -F -t ext4 -d " + dir_ + "/files " + image + " " + size});
+    ASSERT_EQ(mk.exit_code, 0) << mk.err;
+  }
+  // 8 KiB of `yes WORD` written at 400 KiB of /dev/DEV and flushed; *expected (the disk's content) gets
+  // them too, and the guest, its page cache dropped, reads the whole disk back as *expected.
+  void WriteAndReread(ConsoleSession& s, const std::string& dev, const std::string& word,
+                      std::string* expected) {
+    const std::string pattern = Yes(word, 8192);
+    Shell(s, "yes " + word + "|head -c 8192|dd of=/dev/" + dev + " bs=4k seek=100 conv=fsync");
+    expected->replace(100 * 4096, pattern.size(), pattern);
+    WriteFile(dir_ + "/expected.img", *expected);
+    EXPECT_EQ(Shell(s, "echo 3 > /proc/sys/vm/drop_caches; sha256sum /dev/" + dev).substr(0, 64),
+              Sha256(dir_ + "/expected.img"));
+  }
+  // After the run, on the host: the guest's ext4 image is clean (e2fsck -fn) and its /seq.txt holds
+  // `seq 1 20000`.
+  void CheckExt4(const std::string& image) {
+    ProcessResult fsck = RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; e2fsck -fn " + image});
+    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+    ProcessResult cat =
+        RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; debugfs -R 'cat /seq.txt' " + image});
+    ProcessResult seq = RunProcess({"/usr/bin/seq", "1", "20000"});
+    EXPECT_TRUE(cat.out == seq.out) << cat.err << cat.out.substr(0, 200);
+  }
+
   std::string dir_;
   std::string boot_log_;
 };

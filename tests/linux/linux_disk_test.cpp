@@ -27,10 +27,8 @@ TEST_F(LinuxDisk, ReadsAndWritesRawExt4AndSnapshotDisksOnBothChannels) {
   WriteFile(snap, RandomBytes(1u << 20, 2));
   const std::string snap_sha = Sha256(snap);
   WriteFile(dir_ + "/files/hello.txt", "hello from the host\n");
-  ProcessResult mk =
-      RunProcess({"/bin/sh", "-c",
-                  std::string(kSbinPath) + "; mke2fs -q -F -t ext4 -d " + dir_ + "/files " + ext4 + " 16M"});
-  ASSERT_EQ(mk.exit_code, 0) << mk.err;
+  MakeExt4(ext4, "16M");
+  if (HasFatalFailure()) return;
 
   // -hda, -hdb (primary master and slave) and a snapshot=on disk as secondary slave (/dev/sdc).
   auto s =
@@ -43,13 +41,8 @@ TEST_F(LinuxDisk, ReadsAndWritesRawExt4AndSnapshotDisksOnBothChannels) {
   // The whole disk as the host wrote it (DMA reads through the page cache).
   EXPECT_EQ(Shell(*s, "sha256sum /dev/sda").substr(0, 64), Sha256(raw));
   // A write at 400 KiB, flushed; read back from the disk once the page cache is dropped.
-  const std::string pattern = Yes("STROBE-IDE", 8192);
-  Shell(*s, "yes STROBE-IDE|head -c 8192|dd of=/dev/sda bs=4k seek=100 conv=fsync");
   std::string expected = raw_data;
-  expected.replace(100 * 4096, pattern.size(), pattern);
-  WriteFile(dir_ + "/expected.img", expected);
-  EXPECT_EQ(Shell(*s, "echo 3 > /proc/sys/vm/drop_caches; sha256sum /dev/sda").substr(0, 64),
-            Sha256(dir_ + "/expected.img"));
+  WriteAndReread(*s, "sda", "STROBE-IDE", &expected);
 
   // A large sequential write (1 MiB of random bytes at 2 MiB, in 64 KiB requests) and small writes at
   // scattered sectors (each a read-modify-write of its page in the guest).
@@ -85,12 +78,7 @@ TEST_F(LinuxDisk, ReadsAndWritesRawExt4AndSnapshotDisksOnBothChannels) {
   written.replace(2u << 20, 1u << 20, expected.substr(2u << 20, 1u << 20));
   EXPECT_TRUE(written == expected) << "the raw image does not hold exactly the guest's writes";
   EXPECT_EQ(Sha256(snap), snap_sha);
-  ProcessResult fsck = RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; e2fsck -fn " + ext4});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-  ProcessResult cat =
-      RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; debugfs -R 'cat /seq.txt' " + ext4});
-  ProcessResult seq = RunProcess({"/usr/bin/seq", "1", "20000"});
-  EXPECT_TRUE(cat.out == seq.out) << cat.err << cat.out.substr(0, 200);
+  CheckExt4(ext4);
 }
 
 TEST_F(LinuxDisk, SnapshotOptionKeepsTheImageAndSigtermFlushesTheOthers) {

@@ -28,10 +28,8 @@ TEST_F(LinuxVirtio, DisksOnPciSlotsReadWriteExt4SnapshotAndIdeAtOnce) {
   WriteFile(ide, RandomBytes(2u << 20, 13));
   const std::string snap_sha = Sha256(snap), ide_sha = Sha256(ide);
   WriteFile(dir_ + "/files/hello.txt", "hello from the host\n");
-  ProcessResult mk =
-      RunProcess({"/bin/sh", "-c",
-                  std::string(kSbinPath) + "; mke2fs -q -F -t ext4 -d " + dir_ + "/files " + ext4 + " 16M"});
-  ASSERT_EQ(mk.exit_code, 0) << mk.err;
+  MakeExt4(ext4, "16M");
+  if (HasFatalFailure()) return;
 
   // QEMU creates the -device disk first (slot 0x12, vda), then the if=virtio ones in order (0x13 vdb,
   // 0x14 vdc); the IDE disk is sda.
@@ -55,12 +53,7 @@ TEST_F(LinuxVirtio, DisksOnPciSlotsReadWriteExt4SnapshotAndIdeAtOnce) {
 
   // A write at 400 KiB, flushed; read back from the disk once the page cache is dropped.
   std::string expected = raw_data;
-  const std::string pattern = Yes("STROBE-VIRTIO", 8192);
-  Shell(*s, "yes STROBE-VIRTIO|head -c 8192|dd of=/dev/vdb bs=4k seek=100 conv=fsync");
-  expected.replace(100 * 4096, pattern.size(), pattern);
-  WriteFile(dir_ + "/expected.img", expected);
-  EXPECT_EQ(Shell(*s, "echo 3 > /proc/sys/vm/drop_caches; sha256sum /dev/vdb").substr(0, 64),
-            Sha256(dir_ + "/expected.img"));
+  WriteAndReread(*s, "vdb", "STROBE-VIRTIO", &expected);
 
   // Large sequential: 2 MiB of random bytes at 1 MiB in 256 KiB writes. Then scattered direct writes of
   // several sizes taken from the same bytes (O_DIRECT: each is one request of that size), and direct reads.
@@ -117,12 +110,7 @@ TEST_F(LinuxVirtio, DisksOnPciSlotsReadWriteExt4SnapshotAndIdeAtOnce) {
   }
   EXPECT_EQ(random_reads, host_reads);
   EXPECT_EQ(Sha256(snap), snap_sha);
-  ProcessResult fsck = RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; e2fsck -fn " + ext4});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-  ProcessResult cat =
-      RunProcess({"/bin/sh", "-c", std::string(kSbinPath) + "; debugfs -R 'cat /seq.txt' " + ext4});
-  ProcessResult seq = RunProcess({"/usr/bin/seq", "1", "20000"});
-  EXPECT_TRUE(cat.out == seq.out) << cat.err << cat.out.substr(0, 200);
+  CheckExt4(ext4);
   ProcessResult big_in_fs =
       RunProcess({"/bin/sh", "-c",
                   std::string(kSbinPath) + "; debugfs -R 'cat /big' " + ext4 + " 2>/dev/null|sha256sum"});

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "tests/vmm/test_board.h"
 #include "vmm/devices/piix4_pm.h"
 #include "vmm/devices/uart16550.h"
 #include "vmm/malta.h"
@@ -11,20 +12,7 @@
 namespace strobe::test {
 namespace {
 
-struct Board {
-  vmm::Monitor monitor{size_t{64} << 20};
-  vmm::Pmap pmap{monitor, 4u << 20};
-  vmm::PowerControl power;
-  runtime::CpuState cpu;
-  vmm::VirtualClock clock{cpu};
-  std::string out;
-  vmm::MaltaBoard board{pmap, power, clock, [this](uint8_t b) { out.push_back(static_cast<char>(b)); }};
-  uint32_t Read(uint32_t pa, unsigned size = 4) {
-    uint32_t v = 0xDEADBEEF;
-    EXPECT_TRUE(board.IoRead(pa, size, &v));
-    return v;
-  }
-};
+using Board = TestBoard;
 
 constexpr uint32_t kCom1 = vmm::MaltaBoard::kIoBase + 0x3F8;
 

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "tests/vmm/test_board.h"
 #include "vmm/malta.h"
 
 namespace strobe::test {
@@ -40,18 +41,7 @@ class TestFunction final : public vmm::PciFunction {
   Probe io{0xA0000000u}, mem{0xB0000000u};
 };
 
-struct Board {
-  vmm::Monitor monitor{size_t{64} << 20};
-  vmm::Pmap pmap{monitor, 4u << 20};
-  vmm::PowerControl power;
-  runtime::CpuState cpu;
-  vmm::VirtualClock clock{cpu};
-  MaltaBoard board{pmap, power, clock, [](uint8_t) {}};
-  uint32_t Read(uint32_t pa, unsigned size = 4) {
-    uint32_t v = 0xDEADBEEF;
-    EXPECT_TRUE(board.IoRead(pa, size, &v));
-    return v;
-  }
+struct Board : TestBoard {
   uint32_t In(uint32_t port) { return Read(MaltaBoard::kIoBase + port); }
   // The i8259 pair as Linux programs it: vectors 0-15, cascade on IRQ 2, nothing masked.
   void InitPic() {
@@ -67,6 +57,13 @@ struct Board {
       board.IoWrite(io + port, 1, v);
   }
   vmm::PciFunction& Isa() { return *board.pci().Find(0, 10, 0); }
+  // INTA cycle, then non-specific EOIs to both chips (Linux's order); the IRQ acknowledged.
+  unsigned AckAndEoi() {
+    const unsigned irq = board.pic().Acknowledge();
+    board.IoWrite(MaltaBoard::kIoBase + 0xA0, 1, 0x20);
+    board.IoWrite(MaltaBoard::kIoBase + 0x20, 1, 0x20);
+    return irq;
+  }
 };
 
 TEST(Pci, BarSizingReportsSizeAndType) {
@@ -163,9 +160,7 @@ TEST(Pci, IntxReachesTheI8259ThroughPirqRouting) {
   f.Irq(true);
   EXPECT_EQ(f.ReadConfig(0x04) >> 16 & 0x08, 0x08u);  // status: interrupt pending
   EXPECT_EQ(b.board.IrqLines(), 1u);
-  EXPECT_EQ(b.board.pic().Acknowledge(), 10u);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0xA0, 1, 0x20);  // EOI both
-  b.board.IoWrite(MaltaBoard::kIoBase + 0x20, 1, 0x20);
+  EXPECT_EQ(b.AckAndEoi(), 10u);
   f.Irq(false);
   EXPECT_EQ(f.ReadConfig(0x04) >> 16 & 0x08, 0u);
 
@@ -175,17 +170,13 @@ TEST(Pci, IntxReachesTheI8259ThroughPirqRouting) {
   EXPECT_EQ(b.board.IrqLines(), 0u);
   f.WriteConfig(0x04, 0);
   EXPECT_EQ(b.board.IrqLines(), 1u);
-  EXPECT_EQ(b.board.pic().Acknowledge(), 10u);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0xA0, 1, 0x20);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0x20, 1, 0x20);
+  EXPECT_EQ(b.AckAndEoi(), 10u);
   f.Irq(false);
 
   // Re-routed to IRQ 11, then disabled (bit 7).
   b.Isa().WriteConfig(0x60, 0x0A0A0A0B);
   f.Irq(true);
-  EXPECT_EQ(b.board.pic().Acknowledge(), 11u);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0xA0, 1, 0x20);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0x20, 1, 0x20);
+  EXPECT_EQ(b.AckAndEoi(), 11u);
   f.Irq(false);
   b.Isa().WriteConfig(0x60, 0x0A0A0A8A);
   f.Irq(true);
@@ -203,16 +194,12 @@ TEST(Pci, SharedLinesAreWiredOr) {
   c.Irq(true);
   EXPECT_TRUE(bus.PirqLevel(0));
   EXPECT_TRUE(bus.PirqLevel(1));
-  EXPECT_EQ(b.board.pic().Acknowledge(), 10u);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0xA0, 1, 0x20);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0x20, 1, 0x20);
+  EXPECT_EQ(b.AckAndEoi(), 10u);
   a.Irq(false);  // IRQ 10 stays high while the other device asserts it: no new edge
   EXPECT_EQ(b.board.IrqLines(), 0u);
   c.Irq(false);
   a.Irq(true);  // low, then high again: a new request
-  EXPECT_EQ(b.board.pic().Acknowledge(), 10u);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0xA0, 1, 0x20);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0x20, 1, 0x20);
+  EXPECT_EQ(b.AckAndEoi(), 10u);
   a.Irq(false);
 
   // Two functions on one PIRQ line: slot 18 INTB and slot 19 INTA are both PIRQB.
@@ -227,9 +214,7 @@ TEST(Pci, SharedLinesAreWiredOr) {
   EXPECT_TRUE(bus.PirqLevel(1));  // e still holds PIRQB
   e.Irq(false);
   EXPECT_FALSE(bus.PirqLevel(1));
-  EXPECT_EQ(b.board.pic().Acknowledge(), 10u);  // the request c raised
-  b.board.IoWrite(MaltaBoard::kIoBase + 0xA0, 1, 0x20);
-  b.board.IoWrite(MaltaBoard::kIoBase + 0x20, 1, 0x20);
+  EXPECT_EQ(b.AckAndEoi(), 10u);  // the request c raised
   d.Irq(true);
   EXPECT_EQ(b.board.pic().Acknowledge(), 11u);
 }

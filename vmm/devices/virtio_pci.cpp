@@ -9,7 +9,7 @@ namespace {
 // Legacy register offsets (4.1.4.8).
 constexpr uint32_t kHostFeatures = 0x00, kGuestFeatures = 0x04, kQueuePfn = 0x08, kQueueSize = 0x0C,
                    kQueueSelect = 0x0E, kQueueNotify = 0x10, kStatus = 0x12, kIsr = 0x13;
-constexpr uint8_t kIsrQueue = 1;
+constexpr uint8_t kIsrQueue = 1, kIsrConfig = 2;
 constexpr uint16_t kVendor = 0x1AF4;
 
 uint32_t BarSize(uint32_t bytes) {
@@ -120,6 +120,11 @@ void VirtioPci::WriteRegister(uint32_t offset, unsigned size, uint32_t value) {
 void VirtioPci::QueueUsed(unsigned q) {
   if (!queues_[q].NeedInterrupt()) return;
   isr_ |= kIsrQueue;
+  SetIntx(true);
+}
+
+void VirtioPci::ConfigChanged() {
+  isr_ |= kIsrConfig;
   SetIntx(true);
 }
 

@@ -80,6 +80,8 @@ class VirtioPci final : public PciFunction, public Device {
   uint32_t guest_features() const { return guest_features_; }
   // Entries were pushed to queue q's used ring: interrupt if the driver wants one.
   void QueueUsed(unsigned q);
+  // The device configuration changed (capacity, link status): ISR bit 1 and an interrupt.
+  void ConfigChanged();
   // The driver broke the protocol (a malformed ring or request): the device stops until reset.
   void DeviceError(const std::string& what);
   bool broken() const { return broken_; }
