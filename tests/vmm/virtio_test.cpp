@@ -507,6 +507,40 @@ TEST_F(VirtioBlkTest, ADriverWithoutFlushGetsWriteThrough) {
   EXPECT_EQ(disk.log, "w1f");
 }
 
+// Garbage rings: random descriptor tables, available rings and headers must never hurt the host. Each
+// round either completes requests or stops the device, which a reset brings back.
+TEST_F(VirtioBlkTest, RandomRingsNeverCrashTheHost) {
+  std::mt19937 rng(2026);
+  unsigned broken = 0;
+  for (int round = 0; round < 300; ++round) {
+    Start(~0u);
+    const uint32_t ring = kRingPfn << 12;
+    for (uint32_t i = 0; i < 0x3000; i += 4) g.Put<uint32_t>(ring + i, rng());
+    for (uint32_t i = 0; i < 64; ++i) {  // descriptors that point somewhere plausible, or anywhere
+      const uint32_t at = ring + 16 * (rng() % vmm::VirtioBlk::kQueueSize);
+      g.Put<uint64_t>(at, rng() % 2 ? rng() % kRamBytes : rng());
+      g.Put<uint32_t>(at + 8, rng() % 3 ? rng() % 8192 : rng());
+      g.Put<uint16_t>(at + 12, static_cast<uint16_t>(rng() % 8));
+      g.Put<uint16_t>(at + 14, static_cast<uint16_t>(rng() % 300));
+    }
+    g.Put<uint16_t>(ring + 0x1000 + 2, static_cast<uint16_t>(rng() % 300));  // avail idx
+    Notify();
+    Complete();
+    broken += pci.broken();
+  }
+  EXPECT_GT(broken, 0u);
+  Start(~0u);  // a reset device works again
+  Driver fresh(g, kRingPfn, vmm::VirtioBlk::kQueueSize);
+  std::memset(&g.ram.bytes[kRingPfn << 12], 0, 0x3000);
+  g.Put<uint32_t>(0x20000, 0);
+  g.Put<uint64_t>(0x20008, 0);
+  fresh.Chain({{0x20000, 16, false}, {0x30000, 512, true}, {0x21000, 1, true}});
+  Notify();
+  Complete();
+  EXPECT_EQ(g.Get<uint8_t>(0x21000), 0);
+  EXPECT_EQ(std::memcmp(&g.ram.bytes[0x30000], disk.data.data(), 512), 0);
+}
+
 struct VirtioBlkReadOnlyTest : VirtioBlkTest {
   VirtioBlkReadOnlyTest() : VirtioBlkTest(true, true) {}
 };
