@@ -90,12 +90,14 @@ TEST_F(LinuxDisk, SnapshotOptionKeepsTheImageAndSigtermFlushesTheOthers) {
   WriteFile(vwork, std::string(1u << 20, '\0'));
   const std::string base_sha = Sha256(base), vbase_sha = Sha256(vbase);
   // -snapshot for every drive but the ones that say snapshot=off (an IDE and a virtio disk of each kind);
-  // libata.dma=0: PIO (READ/WRITE MULTIPLE) this time, where the other test's guest uses DMA.
-  auto s = Boot({"-append", "console=ttyS0 libata.dma=0", "-snapshot", "-hda", base, "-drive",
-                 "file=" + work + ",format=raw,if=ide,index=1,snapshot=off", "-drive",
+  // libata.dma=0: PIO (READ/WRITE MULTIPLE) this time, where the other test's guest uses DMA; the virtio
+  // disks through the legacy interface (VERSION_1 off), where linux_virtio_test's use the modern one.
+  auto s = Boot({"-append", "console=ttyS0 libata.dma=0 virtio_pci.force_legacy=1", "-snapshot", "-hda", base,
+                 "-drive", "file=" + work + ",format=raw,if=ide,index=1,snapshot=off", "-drive",
                  "file=" + vbase + ",format=raw,if=virtio", "-drive",
                  "file=" + vwork + ",format=raw,if=virtio,snapshot=off"});
   EXPECT_EQ(Shell(*s, "cat /sys/class/ata_device/dev1.0/xfer_mode"), "XFER_PIO_4\n");
+  EXPECT_EQ(Shell(*s, "cut -c33 /sys/bus/virtio/devices/virtio0/features"), "0\n");
   Shell(*s, "yes BASE|head -c 4096|dd of=/dev/sda bs=4k seek=5 conv=fsync");
   Shell(*s, "yes WORK|head -c 4096|dd of=/dev/sdb bs=4k seek=7 conv=fsync");
   Shell(*s, "yes VBASE|head -c 4096|dd of=/dev/vda bs=4k seek=2 conv=fsync");

@@ -42,8 +42,12 @@ TEST_F(LinuxVirtio, DisksOnPciSlotsReadWriteExt4SnapshotAndIdeAtOnce) {
   EXPECT_NE(boot_log_.find("virtio_blk virtio1: [vdb] 8192 512-byte logical blocks"), std::string::npos);
   EXPECT_EQ(Shell(*s, "P=/sys/bus/pci/devices/0000:00; cat $P:1[234].0/device $P:1[234].0/irq"),
             "0x1001\n0x1001\n0x1001\n10\n10\n11\n");  // slot 20's INTA is PIRQC: IRQ 11
-  EXPECT_EQ(Shell(*s, "head -c 6 $P:13.0/resource"),
-            "0x0000");  // BAR0 in I/O space
+  // BAR0 (legacy) in I/O space, BAR4 (modern) in the GT-64120's PCI memory window; the driver took the
+  // modern interface (VERSION_1, feature bit 32, is on).
+  EXPECT_EQ(Shell(*s, "head -c 6 $P:13.0/resource; sed -n 5p $P:13.0/resource|cut -c1-12"),
+            "0x00000x0000000010\n");
+  EXPECT_EQ(Shell(*s, "cut -c33 /sys/bus/virtio/devices/virtio1/features"), "1\n");
+  EXPECT_NE(boot_log_.find("virtio-pci 0000:00:13.0: enabling device (0000 -> 0003)"), std::string::npos);
   EXPECT_EQ(Shell(*s, "cat /sys/block/vda/serial; echo"), "STROBE-VD0\n");
   EXPECT_EQ(Shell(*s, "Q=/sys/block/vdb/queue; cat $Q/max_segments $Q/logical_block_size"), "254\n512\n");
 

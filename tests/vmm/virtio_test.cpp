@@ -359,6 +359,7 @@ TEST_F(VirtioBlkTest, PciIdentityAndConfiguration) {
   EXPECT_EQ(pci.ReadConfig(0x08), 0x01000000u);     // class 0x010000, revision 0 (the legacy ABI)
   EXPECT_EQ(pci.ReadConfig(0x2C), 0x00021AF4u);     // subsystem: virtio device type 2
   EXPECT_EQ(pci.ReadConfig(0x3C) >> 8 & 0xFF, 1u);  // INTA
+  EXPECT_EQ(pci.ReadConfig(0x04), 0x00100000u);     // command 0; status: capabilities (the modern ones)
   pci.WriteConfig(0x10, 0xFFFFFFFFu);
   EXPECT_EQ(pci.ReadConfig(0x10), 0x0000FF81u);  // 128 I/O ports, as QEMU's
   const uint32_t f = pci.Read(kHostFeatures, 4);
@@ -505,6 +506,81 @@ TEST_F(VirtioBlkTest, ADriverWithoutFlushGetsWriteThrough) {
   Complete();
   EXPECT_EQ(Status(0), 0);
   EXPECT_EQ(disk.log, "w1f");
+}
+
+// The modern interface through BAR4, as Linux's virtio_pci_modern_dev drives it.
+TEST_F(VirtioBlkTest, ModernInterfaceThroughTheCapabilitiesAndBar4) {
+  EXPECT_EQ(pci.ReadConfig(0x04) >> 16 & 0x10, 0x10u);  // a capability list
+  pci.WriteConfig(0x20, 0xFFFFFFFFu);
+  pci.WriteConfig(0x24, 0xFFFFFFFFu);
+  EXPECT_EQ(pci.ReadConfig(0x20), 0xFFFFC00Cu);  // 16 KiB, 64-bit, prefetchable
+  EXPECT_EQ(pci.ReadConfig(0x24), 0xFFFFFFFFu);
+  pci.WriteConfig(0x20, 0x10084000u);
+  pci.WriteConfig(0x24, 0);
+  pci.WriteConfig(0x04, 0x0002);  // memory space on
+  vmm::Device* bar4 = nullptr;
+  for (const vmm::PciWindow& w : pci.Windows())
+    if (w.space == vmm::PciSpace::kMemory && w.base == 0x10084000u && w.size == 0x4000) bar4 = w.device;
+  ASSERT_NE(bar4, nullptr);
+  pci.WriteConfig(0x24, 1);  // above 4 GiB: out of the CPU's reach
+  EXPECT_TRUE(pci.Windows().empty());
+  pci.WriteConfig(0x24, 0);
+
+  // The capabilities: common, ISR, device, notify (with its multiplier), all in BAR4.
+  std::vector<std::pair<uint32_t, uint32_t>> found;  // (type, offset)
+  for (uint32_t at = pci.ReadConfig(0x34) & 0xFF; at; at = pci.ReadConfig(at) >> 8 & 0xFF) {
+    const uint32_t head = pci.ReadConfig(at);
+    ASSERT_EQ(head & 0xFF, 0x09u);                 // vendor-specific
+    EXPECT_EQ(pci.ReadConfig(at + 4) & 0xFF, 4u);  // BAR4
+    found.push_back({head >> 24, pci.ReadConfig(at + 8)});
+    if (head >> 24 == 2) EXPECT_EQ(pci.ReadConfig(at + 16), 4u);
+  }
+  EXPECT_EQ(found,
+            (std::vector<std::pair<uint32_t, uint32_t>>{{1, 0}, {3, 0x1000}, {4, 0x2000}, {2, 0x3000}}));
+
+  // Features by select; VERSION_1 is bit 32.
+  bar4->Write(0x00, 4, 1);
+  EXPECT_EQ(bar4->Read(0x04, 4), 1u);
+  bar4->Write(0x00, 4, 0);
+  EXPECT_EQ(bar4->Read(0x04, 4) & (1u << 27), 0u);  // no legacy ANY_LAYOUT on the modern side
+  bar4->Write(0x14, 1, 0);
+  bar4->Write(0x14, 1, 3);
+  bar4->Write(0x08, 4, 0);
+  bar4->Write(0x0C, 4, 1u << 9);  // FLUSH, but no VERSION_1: FEATURES_OK does not stick
+  bar4->Write(0x14, 1, 0x0B);
+  EXPECT_EQ(bar4->Read(0x14, 1) & 0x08, 0u);
+  bar4->Write(0x08, 4, 1);
+  bar4->Write(0x0C, 4, 1);
+  bar4->Write(0x14, 1, 0x0B);
+  EXPECT_EQ(bar4->Read(0x14, 1) & 0x08, 0x08u);
+  EXPECT_EQ(bar4->Read(0x12, 2), 1u);       // one queue
+  EXPECT_EQ(bar4->Read(0x10, 2), 0xFFFFu);  // no MSI-X vector
+  bar4->Write(0x16, 2, 0);
+  EXPECT_EQ(bar4->Read(0x18, 2), 256u);
+  EXPECT_EQ(bar4->Read(0x1E, 2), 0u);  // notify offset
+  // The same ring layout as the legacy one, given part by part (64-bit fields in two halves).
+  const uint32_t desc = kRingPfn << 12, avail = desc + 16 * 256, used = (avail + 6 + 2 * 256 + 4095) & ~4095u;
+  for (auto [off, v] : {std::pair{0x20u, desc}, {0x28u, avail}, {0x30u, used}}) {
+    bar4->Write(off, 4, v);
+    bar4->Write(off + 4, 4, 0);
+  }
+  EXPECT_EQ(bar4->Read(0x28, 4), avail);
+  bar4->Write(0x1C, 2, 1);
+  EXPECT_EQ(bar4->Read(0x1C, 2), 1u);
+  bar4->Write(0x14, 1, 0x0F);               // DRIVER_OK
+  EXPECT_EQ(bar4->Read(0x2000, 4), 2048u);  // capacity, in the device region
+
+  Request(0, 0, 16, {{0x30000, 4096, true}});
+  bar4->Write(0x3000, 2, 0);  // notify queue 0
+  Complete();
+  EXPECT_EQ(Status(0), 0);
+  EXPECT_EQ(std::memcmp(&g.ram.bytes[0x30000], &disk.data[16 * 512], 4096), 0);
+  EXPECT_TRUE(pci.intx_asserted());
+  EXPECT_EQ(bar4->Read(0x1000, 1), 1u);  // ISR, cleared by the read
+  EXPECT_FALSE(pci.intx_asserted());
+  bar4->Write(0x14, 1, 0);  // reset through the modern side
+  EXPECT_EQ(bar4->Read(0x1C, 2), 0u);
+  EXPECT_EQ(pci.Read(kStatus, 1), 0u);
 }
 
 // Garbage rings: random descriptor tables, available rings and headers must never hurt the host. Each

@@ -57,8 +57,18 @@ void PciFunction::DeclareBar(unsigned index, PciSpace space, uint32_t size, Devi
   for (unsigned i = 0; i < 4; ++i) Writable(static_cast<uint8_t>(reg + i), (writable >> (8 * i)) & 0xFF);
 }
 
+void PciFunction::DeclareMemory64Bar(unsigned index, uint32_t size, Device* device, uint32_t offset) {
+  assert(index < 5);
+  DeclareBar(index, PciSpace::kMemory, size, device, offset);
+  bars_[index].wide = true;
+  const uint8_t reg = static_cast<uint8_t>(kBar0 + 4 * index);
+  Set32(reg, 0x0000000Cu);                                                             // 64-bit, prefetchable
+  for (unsigned i = 0; i < 4; ++i) Writable(static_cast<uint8_t>(reg + 4 + i), 0xFF);  // the upper half
+}
+
 uint32_t PciFunction::BarBase(unsigned index) const {
   const uint32_t v = ReadConfig(static_cast<uint8_t>(kBar0 + 4 * index));
+  if (bars_[index].wide && ReadConfig(static_cast<uint8_t>(kBar0 + 4 * index + 4)) != 0) return 0;
   return bars_[index].space == PciSpace::kIo ? (v & 0xFFFCu) : (v & 0xFFFFFFF0u);
 }
 

@@ -3,7 +3,7 @@
 // masks, and bus 0 with functions by device/function number. Absent functions read all ones.
 //
 // Two things a function owns and the board only wires up generically:
-//   - Base address registers (6.2.5.1): a function declares a BAR (I/O or 32-bit memory, a power-of-two
+//   - Base address registers (6.2.5.1): a function declares a BAR (I/O, 32- or 64-bit memory, a power-of-two
 //     size, the Device that answers); sizing writes work through the write mask, and Windows() reports
 //     what decodes now: BARs whose space is enabled in the command register (bit 0 I/O, bit 1 memory) and
 //     that have a base, plus any fixed ranges the function decodes outside its BARs (FixedWindows: the
@@ -61,6 +61,10 @@ class PciFunction {
   // I/O, 16 for memory). I/O BARs decode 16 address bits, as the PIIX4's do. The BAR reads 0 (unassigned)
   // until the OS places it. Accesses reach `device` at offset (address - base) + `offset`.
   void DeclareBar(unsigned index, PciSpace space, uint32_t size, Device* device, uint32_t offset = 0);
+  // A 64-bit prefetchable memory BAR in `index` and `index + 1` (the upper half); it decodes only while the
+  // upper half is 0, where a 32-bit CPU can reach it.
+  void DeclareMemory64Bar(unsigned index, uint32_t size, Device* device, uint32_t offset = 0);
+  // The BAR's base, or 0 when unassigned or out of the CPU's reach.
   uint32_t BarBase(unsigned index) const;
   // Ranges decoded outside the BARs (legacy ports, chipset blocks); called by Windows().
   virtual void FixedWindows(std::vector<PciWindow>* out) {}
@@ -93,6 +97,7 @@ class PciFunction {
     uint32_t size = 0;  // 0: no BAR here
     Device* device = nullptr;
     uint32_t offset = 0;
+    bool wide = false;  // 64-bit: the next BAR is the upper half
   };
   void IntxChanged();
 

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: MIT
-// Virtio over PCI, the legacy interface (Virtual I/O Device (VIRTIO) Version 1.1, 4.1.4.8 "Legacy
-// Interfaces: A Note on PCI Device Layout", and virtio 0.9.5 appendix "PCI Discovery"), as QEMU presents a
-// transitional device by default: vendor 1af4, device 0x1000 + type - 1 (0x1001 for a block device),
-// revision 0, subsystem vendor 1af4 and subsystem device = the virtio device type, INTA, and BAR0 an I/O
-// block of pow2ceil(0x14 + device config) ports:
+// Virtio over PCI (Virtual I/O Device (VIRTIO) Version 1.1, 4.1), as QEMU presents a transitional device by
+// default: vendor 1af4, device 0x1000 + type - 1 (0x1001 for a block device), revision 0, subsystem vendor
+// 1af4 and subsystem device = the virtio device type, INTA, and both interfaces.
+//
+// The legacy interface (4.1.4.8 "Legacy Interfaces: A Note on PCI Device Layout", and virtio 0.9.5
+// appendix "PCI Discovery"): BAR0, an I/O block of pow2ceil(0x14 + device config) ports:
 //   0x00 host features (32, RO)   0x04 guest features (32)   0x08 queue address (32, page number)
 //   0x0C queue size (16, RO)      0x0E queue select (16)      0x10 queue notify (16)
 //   0x12 device status (8)        0x13 ISR status (8, reading clears it and lowers INTx)
 //   0x14... the device-specific configuration (no MSI-X: QEMU's Malta has none either)
-// Rings use the legacy layout (virtqueue.h), in guest byte order (little-endian here). Writing status 0
-// resets the device. The modern interface (capabilities, BAR4) is not offered, so the Linux driver takes
-// the legacy path (virtio_pci_legacy_dev). A malformed ring stops the device (status NEEDS_RESET, as QEMU's
-// virtio_error does) until the driver resets it; the host is never at risk.
+// Rings use the legacy layout (virtqueue.h), in guest byte order (little-endian here).
+//
+// The modern interface (4.1.4): vendor-specific capabilities (cap_vndr 9) in configuration space name four
+// regions of BAR4, a 64-bit prefetchable 16 KiB memory BAR, laid out as QEMU does: common configuration at
+// 0x0000 (feature words by select, VIRTIO_F_VERSION_1 offered, FEATURES_OK checked; per queue size, enable,
+// notify offset, and the 64-bit addresses of the three ring parts), ISR at 0x1000, the device configuration
+// at 0x2000, notifications at 0x3000 (queue n at 4 * n). MSI-X vectors read back NO_VECTOR. Linux's
+// virtio_pci takes this interface when it finds the capabilities (virtio_pci.force_legacy=1 makes it use the
+// legacy one). Both share the device state; writing status 0 through either resets the device. A malformed
+// ring stops the device (status NEEDS_RESET, as QEMU's virtio_error does) until the driver resets it; the
+// host is never at risk.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +41,7 @@ namespace virtio {
 inline constexpr uint32_t kFAnyLayout = 1u << 27;
 inline constexpr uint32_t kFIndirectDesc = 1u << 28;
 inline constexpr uint32_t kFEventIdx = 1u << 29;
+inline constexpr uint64_t kFVersion1 = uint64_t{1} << 32;
 // Device status bits (2.1).
 inline constexpr uint8_t kStatusAcknowledge = 1, kStatusDriver = 2, kStatusDriverOk = 4,
                          kStatusFeaturesOk = 8, kStatusNeedsReset = 0x40, kStatusFailed = 0x80;
@@ -65,6 +74,9 @@ class VirtioDevice {
 class VirtioPci final : public PciFunction, public Device {
  public:
   static constexpr uint32_t kConfigOffset = 0x14;
+  // BAR4's regions (the modern interface).
+  static constexpr uint32_t kCommonCfg = 0x0000, kIsrCfg = 0x1000, kDeviceCfg = 0x2000, kNotifyCfg = 0x3000,
+                            kModernBarSize = 0x4000, kNotifyMultiplier = 4;
   // The device and the memory must outlive the transport. `location` names the device in messages
   // ("virtio-blk 00:13.0").
   VirtioPci(VirtioDevice* device, GuestMemory* memory, std::string location);
@@ -89,12 +101,46 @@ class VirtioPci final : public PciFunction, public Device {
   uint8_t isr() const { return isr_; }
 
  private:
-  uint32_t host_features() const;
-  uint32_t RegisterByte(uint32_t offset) const;  // the common registers, no side effects
+  // BAR4 forwards here.
+  class ModernBar final : public Device {
+   public:
+    explicit ModernBar(VirtioPci* t) : t_(t) {}
+    uint32_t Read(uint32_t offset, unsigned size) override { return t_->ModernRead(offset, size); }
+    void Write(uint32_t offset, unsigned size, uint32_t value) override {
+      t_->ModernWrite(offset, size, value);
+    }
+
+   private:
+    VirtioPci* t_;
+  };
+  // The modern interface's per-queue registers; the queue runs once the driver enables it.
+  struct QueueSetup {
+    uint16_t size = 0;
+    uint64_t desc = 0, driver = 0, device = 0;
+    bool enabled = false;
+  };
+
+  uint64_t host_features(bool modern) const;
+  uint32_t RegisterByte(uint32_t offset) const;  // the legacy registers, no side effects
   void WriteRegister(uint32_t offset, unsigned size, uint32_t value);
+  uint32_t ModernRead(uint32_t offset, unsigned size);
+  void ModernWrite(uint32_t offset, unsigned size, uint32_t value);
+  uint32_t CommonByte(uint32_t offset) const;
+  void WriteCommon(uint32_t offset, uint32_t value);
+  void WriteStatus(uint8_t value);
+  void Accept(uint64_t features);  // what the driver negotiated reaches the queues and the device
+  uint32_t ReadIsr();
+  uint32_t ReadDeviceConfig(uint32_t offset, unsigned size);
+  void WriteDeviceConfig(uint32_t offset, unsigned size, uint32_t value);
+  void Notify(unsigned q);
+  void AddCapabilities();
   void DeviceReset();
 
   VirtioDevice* device_;
+  ModernBar modern_{this};
+  std::vector<QueueSetup> setup_;
+  uint32_t device_feature_select_ = 0, driver_feature_select_ = 0;
+  uint64_t driver_features_ = 0;  // as the modern driver writes them, before FEATURES_OK
   GuestMemory* memory_;
   std::string location_;
   std::vector<Virtqueue> queues_;
