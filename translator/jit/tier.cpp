@@ -240,6 +240,7 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
       }
     }
   }
+  cr->region->ops_per_block = static_cast<uint32_t>(Work(*cr->region, 1));
   list.push_back(std::move(cr));
   ++stats_.regions_installed;
   in.RefreshNative(page, /*rewarm=*/false, retire);
@@ -290,6 +291,8 @@ void Tier::Poll(interp::Interpreter& in) {
   // first: the second tier's queue is long at start-up, and the hottest loop should not wait behind it.
   if (++polls_ % 16) return;
   PruneSecondTier();  // its bar scales with the time since the last prune, so rare polls are fine
+  const auto scan_start = std::chrono::steady_clock::now();
+  if (scan_start < next_scan_) return;
   // Busy: optimize_after entries in all, and entered at the still-busy rate since the last scan, so that
   // code an idle guest runs now and then (timer ticks) does not crawl over the bar and get compiled.
   const uint64_t min_recent = StillBusy(&last_scan_);
@@ -304,6 +307,7 @@ void Tier::Poll(interp::Interpreter& in) {
         busy.push_back(&r);
     }
   }
+  next_scan_ = scan_start + kScanSpacing * (std::chrono::steady_clock::now() - scan_start);
   std::sort(busy.begin(), busy.end(),
             [](const Region* a, const Region* b) { return a->entries > b->entries; });
   for (Region* r : busy) {
@@ -337,6 +341,7 @@ void Tier::Poll(interp::Interpreter& in) {
 // thousand times a second, and an O1 compile of one (0.2-0.8 s of CPU for a large region) would take
 // minutes to pay back; and a look seconds after the last one must not count the boot's entries as recent.
 uint64_t Tier::Work(const Region& r, uint64_t entries) {
+  if (r.ops_per_block) return entries * r.ops_per_block;
   size_t insns = 0;
   for (const RegionBlock& rb : r.blocks) insns += rb.ops.size();
   return entries * std::max<uint64_t>(insns / std::max<size_t>(r.blocks.size(), 1), 1);
