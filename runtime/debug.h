@@ -30,8 +30,7 @@ class DebugState {
   // marked once set (removing a breakpoint needs no code to be rebuilt); `true`: a new offset was marked,
   // so the caller must drop the code that spans it.
   bool AddBreakpoint(uint32_t va) {
-    if (std::find(breakpoints_.begin(), breakpoints_.end(), va) == breakpoints_.end())
-      breakpoints_.push_back(va);
+    breakpoints_.push_back(va);  // once per insertion: gdb may insert one address twice, and remove it twice
     const bool fresh = !SplitsAt(va) || !SplitsAt(va - 4);
     Mark(va);
     Mark(va - 4);
