@@ -386,7 +386,7 @@ VmExit Vm::RunLoop() {
   runtime::CpuState& c = ctx_->cpu;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
-    if (debug_ && !ServeDebugger()) return VmExit::kQuit;  // gdb's kill: as Ctrl-A x
+    if (debug_ && !ServeDebugger()) return VmExit::kQuit;              // gdb's kill: as Ctrl-A x
     if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
     runtime::UpdateTimer(c);
     board_->Tick();

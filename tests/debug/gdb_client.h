@@ -38,8 +38,9 @@ inline bool HaveGdb() {
 
 // gdb-multiarch -batch with these commands (the architecture first), and its combined output.
 inline ProcessResult RunGdb(const std::vector<std::string>& commands, double timeout_s = 60) {
-  std::vector<std::string> argv = {"/usr/bin/gdb-multiarch", "-batch", "-nx", "-ex",
-                                   "set architecture mips:isa32r2", "-ex", "set endian little"};
+  std::vector<std::string> argv = {
+      "/usr/bin/gdb-multiarch", "-batch", "-nx", "-ex", "set architecture mips:isa32r2", "-ex",
+      "set endian little"};
   for (const std::string& c : commands) {
     argv.push_back("-ex");
     argv.push_back(c);

@@ -37,12 +37,14 @@ struct GuestFacts {
 
 GuestFacts ReadFacts() {
   GuestFacts f;
-  ProcessResult r = RunGdb({"file " + kGuest, "x/80i (int)main", "print/x (int)gdb_bump", "x/4xw (int)gdb_bump"});
+  ProcessResult r =
+      RunGdb({"file " + kGuest, "x/80i (int)main", "print/x (int)gdb_bump", "x/4xw (int)gdb_bump"});
   std::smatch m;
   if (std::regex_search(r.out, m, std::regex(R"((0x[0-9a-f]+) <main\+\d+>:\s+jal\s+0x[0-9a-f]+ <gdb_bump>)")))
     f.jal = m[1];
   if (std::regex_search(r.out, m, std::regex(R"(\$1 = (0x[0-9a-f]+))"))) f.bump = m[1];
-  if (std::regex_search(r.out, m, std::regex(R"(<gdb_bump>:\s+(0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+))")))
+  if (std::regex_search(
+          r.out, m, std::regex(R"(<gdb_bump>:\s+(0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+))")))
     f.bump_words = m[1];
   return f;
 }
@@ -69,20 +71,20 @@ TEST_P(GdbGuest, BreakStepWatchDetach) {
   const std::string& o = g.out;
   EXPECT_EQ(s.exit_code, 0) << s.err;
   EXPECT_NE(s.out.find("gdb_target 2115348112"), std::string::npos) << s.out;  // ran on to the end
-  EXPECT_NE(o.find("$1 = 0x80100000"), std::string::npos) << o;  // the ELF's entry
+  EXPECT_NE(o.find("$1 = 0x80100000"), std::string::npos) << o;                // the ELF's entry
   EXPECT_NE(o.find("Breakpoint 1, " + f.bump + " in gdb_bump"), std::string::npos) << o;
   EXPECT_NE(o.find("$2 = 1\n"), std::string::npos) << o;  // first call
   EXPECT_NE(o.find("$3 = 2\n"), std::string::npos) << o;  // second call
-  EXPECT_TRUE(std::regex_search(o, std::regex(R"(sr\s+lo\s+hi\s+bad\s+cause\s+pc\s*\n\s+(?:[0-9a-f]{8} ){5})" +
-                                              f.bump.substr(2))))
+  EXPECT_TRUE(std::regex_search(
+      o, std::regex(R"(sr\s+lo\s+hi\s+bad\s+cause\s+pc\s*\n\s+(?:[0-9a-f]{8} ){5})" + f.bump.substr(2))))
       << o;
   EXPECT_NE(o.find("<gdb_bump>:\t" + std::regex_replace(f.bump_words, std::regex("\\s+"), "\t")),
             std::string::npos)
       << "memory read through the stub differs from the ELF (" << f.bump_words << ")\n"
       << o;
   EXPECT_NE(o.find("$4 = " + f.bump + "\n"), std::string::npos) << o;  // stepped into the call
-  EXPECT_NE(o.find("$5 = 0x8\n"), std::string::npos) << o;            // ra = jal + 8
-  EXPECT_NE(o.find("$6 = 1\n"), std::string::npos) << o;              // the delay slot ran
+  EXPECT_NE(o.find("$5 = 0x8\n"), std::string::npos) << o;             // ra = jal + 8
+  EXPECT_NE(o.find("$6 = 1\n"), std::string::npos) << o;               // the delay slot ran
   EXPECT_NE(o.find("Hardware watchpoint 3: gdb_counter"), std::string::npos) << o;
   EXPECT_TRUE(std::regex_search(o, std::regex(R"(Old value = \d+\nNew value = \d+)"))) << o;
   // The stub stops after the store (WatchpointsFromRawClient checks that); gdb, which treats MIPS
@@ -100,7 +102,8 @@ TEST(GdbStub, WatchpointsFromRawClient) {
   if (!HaveGdb()) GTEST_SKIP() << "gdb-multiarch is not installed (it reads the symbols)";
   ProcessResult r = RunGdb({"file " + kGuest, "print/x (int)&gdb_counter", "print/x (int)&gdb_snapshot"});
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(\$1 = 0x([0-9a-f]+)\n\$2 = 0x([0-9a-f]+))"))) << r.out;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(\$1 = 0x([0-9a-f]+)\n\$2 = 0x([0-9a-f]+))")))
+      << r.out;
   const std::string counter = m[1], snapshot = m[2];
   for (const char* engine : {"interp", "jit", "tiered"}) {
     SCOPED_TRACE(engine);
@@ -156,7 +159,8 @@ TEST(GdbStub, InterruptAndStepFromRawClient) {
   for (const char* engine : {"interp", "jit", "tiered"}) {
     SCOPED_TRACE(engine);
     const int port = FreePort();
-    auto strobe = StartStrobe({"--engine", engine, "-append", "spin", "-gdb", "tcp::" + std::to_string(port)});
+    auto strobe =
+        StartStrobe({"--engine", engine, "-append", "spin", "-gdb", "tcp::" + std::to_string(port)});
     RawGdbClient c;
     ASSERT_TRUE(c.Connect(port));
     EXPECT_EQ(c.Ask("?"), "T05thread:01;");  // connecting stopped the VM
@@ -195,9 +199,9 @@ TEST(GdbStub, MalformedPacketsNeverHurt) {
     EXPECT_EQ(c.Ask("?"), "T05thread:01;");
     EXPECT_EQ(c.Ask("m80100000,zz"), "E22");
     EXPECT_EQ(c.Ask("Z0,80100001,4"), "E22");
-    EXPECT_EQ(c.Ask("mffff0000,4"), "E14");      // kseg2, no TLB entry: no fault in the guest
-    EXPECT_EQ(c.Ask("m1f000000,4"), "E14");      // useg: unmapped, or the FPGA with ERL=1
-    EXPECT_EQ(c.Ask("mbf000500,4"), "E14");      // kseg1 onto the FPGA's registers: I/O is not read
+    EXPECT_EQ(c.Ask("mffff0000,4"), "E14");  // kseg2, no TLB entry: no fault in the guest
+    EXPECT_EQ(c.Ask("m1f000000,4"), "E14");  // useg: unmapped, or the FPGA with ERL=1
+    EXPECT_EQ(c.Ask("mbf000500,4"), "E14");  // kseg1 onto the FPGA's registers: I/O is not read
     EXPECT_EQ(c.Ask("p5a"), "E22");
     EXPECT_EQ(c.Ask("QStartNoAckMode"), "OK");
     EXPECT_EQ(c.Ask("m80100000,4").size(), 8u);

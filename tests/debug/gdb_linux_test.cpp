@@ -74,11 +74,11 @@ TEST(GdbLinux, BreakAtTheJumpIntoTheKernel) {
   auto strobe = std::async(std::launch::async, [port] {
     return RunProcess(BootArgs({"-S", "-gdb", "tcp::" + std::to_string(port)}), "", 120);
   });
-  const ProcessResult g = RunGdb({"target remote :" + std::to_string(port), "print/x $pc",
-                                  "break *" + Hex(jump), "continue", "print/x $pc", "print/x $t9", "stepi",
-                                  "print $pc == $t9", "print/x $ra - " + Hex(jump), "stepi", "stepi",
-                                  "info registers", "x/2xw $pc", "kill"},
-                                 120);
+  const ProcessResult g =
+      RunGdb({"target remote :" + std::to_string(port), "print/x $pc", "break *" + Hex(jump), "continue",
+              "print/x $pc", "print/x $t9", "stepi", "print $pc == $t9", "print/x $ra - " + Hex(jump),
+              "stepi", "stepi", "info registers", "x/2xw $pc", "kill"},
+             120);
   const ProcessResult s = strobe.get();
   const std::string& o = g.out;
   EXPECT_EQ(s.exit_code, 0) << s.err;

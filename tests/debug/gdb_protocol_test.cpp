@@ -55,7 +55,9 @@ TEST(GdbFraming, EncodeEscapesAndChecksums) {
   EXPECT_EQ(EncodePacket("OK"), "$OK#9a");
   EXPECT_EQ(EncodePacket(""), "$#00");
   const std::string e = EncodePacket("a#b");
-  EXPECT_EQ(e.substr(0, 5), "$a}\x03" "b");
+  EXPECT_EQ(e.substr(0, 5),
+            "$a}\x03"
+            "b");
   PacketDecoder d;  // what we send, gdb reads back (its escapes stay in the raw payload)
   EXPECT_EQ(FeedAll(d, e), std::vector<Event>{Event::kPacket});
   std::vector<uint8_t> raw;

@@ -99,8 +99,7 @@ int Run(const std::vector<std::string>& args) {
 
   // The gdb stub listens before the guest boots, so a port in use fails at once.
   static vmm::gdb::GdbServer gdb_server;  // outlives the VM: the process ends with _Exit
-  if (opts.gdb_port >= 0 &&
-      !gdb_server.Listen(opts.gdb_host, static_cast<uint16_t>(opts.gdb_port), &error)) {
+  if (opts.gdb_port >= 0 && !gdb_server.Listen(opts.gdb_host, static_cast<uint16_t>(opts.gdb_port), &error)) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;
   }

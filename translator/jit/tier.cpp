@@ -101,7 +101,8 @@ std::vector<RegionBlock> Tier::Grow(interp::Interpreter& in, uint32_t page, uint
     work.erase(work.begin());
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
     const interp::Block* b = build ? in.BlockAt(page | off) : in.FindBlock(page | off);
-    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(b->paddr) || !accept(*b, out.empty()))
+    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(b->paddr) ||
+        !accept(*b, out.empty()))
       continue;
     RegionBlock rb;
     rb.offset = off;

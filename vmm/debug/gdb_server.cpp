@@ -138,8 +138,8 @@ StopEvent ToStopEvent(const DebugEvent& why, const VmTarget& target, uint32_t pc
       e.kind = StopEvent::Kind::kWatch;
       e.watch_addr = why.watch.addr;
       e.watch_type = why.watch.kinds == (runtime::kWatchRead | runtime::kWatchWrite) ? BreakType::kAccess
-                     : why.watch.kinds == runtime::kWatchRead                     ? BreakType::kRead
-                                                                                  : BreakType::kWrite;
+                     : why.watch.kinds == runtime::kWatchRead                        ? BreakType::kRead
+                                                                                     : BreakType::kWrite;
       break;
     default: e.kind = StopEvent::Kind::kTrap; break;
   }
@@ -161,7 +161,8 @@ DebugResume GdbServer::Stopped(const DebugEvent& why) {
       std::unique_lock<std::mutex> lock(mu_);
       // -S: the VM waits for its debugger. Otherwise a stop with nobody connected (a hang-up raced with
       // it) resumes at once.
-      if (incoming_.empty() && !session_ && why.kind != DebugEvent::Kind::kStart) return DebugResume::kContinue;
+      if (incoming_.empty() && !session_ && why.kind != DebugEvent::Kind::kStart)
+        return DebugResume::kContinue;
       cv_.wait(lock, [this] { return !incoming_.empty(); });
       in = std::move(incoming_.front());
       incoming_.pop_front();

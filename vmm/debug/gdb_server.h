@@ -62,7 +62,7 @@ class GdbServer final : public DebugAgent {
   std::condition_variable cv_;
   std::deque<Incoming> incoming_;
   int conn_fd_ = -1;
-  uint64_t current_ = 0;   // the connection the session belongs to (vCPU thread)
+  uint64_t current_ = 0;        // the connection the session belongs to (vCPU thread)
   bool awaiting_stop_ = false;  // gdb resumed the VM and waits for a stop reply
   bool killed_ = false;
   std::string last_sent_;  // for a NAK's retransmission

@@ -37,18 +37,16 @@ bool ParseAddrLen(std::string_view args, uint32_t* addr, uint32_t* len, char sep
 std::string GdbSession::StopReply(const StopEvent& e) const {
   char buf[64];
   switch (e.kind) {
-    case StopEvent::Kind::kExited:
-      std::snprintf(buf, sizeof buf, "W%02x", e.exit_status & 0xFF);
-      return buf;
+    case StopEvent::Kind::kExited: std::snprintf(buf, sizeof buf, "W%02x", e.exit_status & 0xFF); return buf;
     case StopEvent::Kind::kInterrupt: return "T02thread:01;";  // SIGINT
     case StopEvent::Kind::kBreakpoint:
       if (e.hardware && hwbreak_) return "T05hwbreak:;thread:01;";
       if (!e.hardware && swbreak_) return "T05swbreak:;thread:01;";
       return "T05thread:01;";
     case StopEvent::Kind::kWatch: {
-      const char* kind = e.watch_type == BreakType::kRead ? "rwatch"
+      const char* kind = e.watch_type == BreakType::kRead     ? "rwatch"
                          : e.watch_type == BreakType::kAccess ? "awatch"
-                                                               : "watch";
+                                                              : "watch";
       std::snprintf(buf, sizeof buf, "T05thread:01;%s:%x;", kind, e.watch_addr);
       return buf;
     }
@@ -132,7 +130,8 @@ std::string GdbSession::Query(std::string_view p) {
   if (p == "qC") return "QC01";
   if (p == "qfThreadInfo") return "m01";
   if (p == "qsThreadInfo") return "l";
-  if (StartsWith(p, "qThreadExtraInfo")) return HexBytes(reinterpret_cast<const uint8_t*>("CPU#0 [running]"), 15);
+  if (StartsWith(p, "qThreadExtraInfo"))
+    return HexBytes(reinterpret_cast<const uint8_t*>("CPU#0 [running]"), 15);
   if (p == "qSymbol::") return "OK";
   return "";  // qOffsets, qTStatus, qXfer, ...: unsupported, gdb falls back
 }

@@ -14,7 +14,8 @@
 namespace strobe::vmm::gdb {
 
 // Register numbers in gdb's raw layout for mips:isa32r2 without a target description (mips-tdep.c; QEMU's
-// target/mips/gdbstub.c): 0-31 the GPRs, then sr, lo, hi, bad, cause, pc, 32 FPRs, fsr, fir, and fp (always 0).
+// target/mips/gdbstub.c): 0-31 the GPRs, then sr, lo, hi, bad, cause, pc, 32 FPRs, fsr, fir, and fp (always
+// 0).
 namespace reg {
 inline constexpr unsigned kStatus = 32, kLo = 33, kHi = 34, kBadVAddr = 35, kCause = 36, kPc = 37, kFpr0 = 38,
                           kFcsr = 70, kFir = 71, kFramePointer = 72, kPrid = 89;

@@ -59,7 +59,7 @@ bool VmTarget::WriteRegister(unsigned n, uint32_t value) {
     case reg::kHi: c.hi = value; break;
     case reg::kBadVAddr: c.cp0.badvaddr = value; break;
     case reg::kCause: runtime::WriteCp0(c, 13, 0, value); break;  // IP1:0, IV, WP as software may
-    case reg::kPc: c.pc = value & ~1u; break;                      // bit 0 would be MIPS16: not here
+    case reg::kPc: c.pc = value & ~1u; break;                     // bit 0 would be MIPS16: not here
     case reg::kFcsr:
       if (fpu) c.fpu.fcsr = (value & kFcsrWritable) | (c.fpu.fcsr & ~kFcsrWritable);
       break;
