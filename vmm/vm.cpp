@@ -270,6 +270,7 @@ void Vm::WatchConsole(uint8_t byte) {
 
 void Vm::RequestQuit() {
   quit_.store(true);
+  if (DebugAgent* agent = debug_.load()) agent->QuitRequested();  // the VM may be stopped, waiting for gdb
   std::lock_guard<std::mutex> lock(wake_mu_);
   wake_ = true;
   wake_cv_.notify_one();
@@ -364,7 +365,7 @@ bool Vm::ServeDebugger() {
   d.stop = runtime::DebugStopKind::kNone;
   debug_start_ = debug_stepped_ = false;
   c.exit_request &= ~runtime::exitreq::kDebug;
-  switch (debug_->Stopped(why)) {
+  switch (debug_.load()->Stopped(why)) {
     case DebugResume::kKill: return false;
     case DebugResume::kStep: debug_step_ = true; break;
     case DebugResume::kContinue: break;
@@ -375,7 +376,7 @@ bool Vm::ServeDebugger() {
 
 VmExit Vm::Run() {
   VmExit exit = RunLoop();
-  if (debug_) debug_->Ended(exit);
+  if (DebugAgent* agent = debug_.load()) agent->Ended(exit);
   // Every write the guest saw complete, and every one still in flight, reaches the image file.
   const int err = DrainDisks();
   if (err && error_.empty()) error_ = std::string("flushing the disks: ") + std::strerror(err);

@@ -91,6 +91,8 @@ class DebugAgent {
   virtual DebugResume Stopped(const DebugEvent& why) = 0;
   // Run() is ending for this reason (power-off, an error, ...): tell the debugger.
   virtual void Ended(VmExit exit) = 0;
+  // Any thread: the run is to end (Ctrl-A x, a signal). A Stopped() that waits returns kKill.
+  virtual void QuitRequested() = 0;
 };
 
 class Vm {
@@ -167,7 +169,7 @@ class Vm {
   std::atomic<bool> quit_{false};
 
   // Debugging (vmm/debug): the agent, a stop it asked for from another thread, and a single step to run.
-  DebugAgent* debug_ = nullptr;
+  std::atomic<DebugAgent*> debug_{nullptr};  // set before Run; RequestQuit reads it from any thread
   runtime::DebugState debug_state_;
   std::atomic<int> debug_request_{0};  // 0 none, 1 interrupt, 2 attach
   bool debug_start_ = false;

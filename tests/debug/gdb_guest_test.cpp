@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/debug/gdb_client.h"
+#include "tests/support/console_session.h"
 #include "tests/support/process.h"
 
 namespace strobe::test {
@@ -219,6 +220,16 @@ TEST(GdbStub, MalformedPacketsNeverHurt) {
   }
   const ProcessResult s = strobe.get();
   EXPECT_EQ(s.exit_code, 0) << s.err;
+}
+
+// -S with no debugger ever coming: Ctrl-A x or a signal still ends the run.
+TEST(GdbStub, QuitWhileWaitingForGdb) {
+  ConsoleSession s({STROBE_BINARY, "run", "-kernel", kGuest, "-nographic", "-S", "-gdb",
+                    "tcp::" + std::to_string(FreePort())});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  s.Signal(SIGTERM);
+  EXPECT_EQ(s.Wait(10), 0) << s.output();
+  EXPECT_EQ(s.output().find("gdb_target"), std::string::npos);
 }
 
 TEST(GdbStub, PortInUseIsOneLine) {

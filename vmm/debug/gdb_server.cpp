@@ -163,7 +163,8 @@ DebugResume GdbServer::Stopped(const DebugEvent& why) {
       // it) resumes at once.
       if (incoming_.empty() && !session_ && why.kind != DebugEvent::Kind::kStart)
         return DebugResume::kContinue;
-      cv_.wait(lock, [this] { return !incoming_.empty(); });
+      cv_.wait(lock, [this] { return !incoming_.empty() || quit_; });
+      if (quit_) return DebugResume::kKill;  // Ended() tells gdb
       in = std::move(incoming_.front());
       incoming_.pop_front();
     }
@@ -214,6 +215,12 @@ DebugResume GdbServer::Stopped(const DebugEvent& why) {
         return DebugResume::kKill;
     }
   }
+}
+
+void GdbServer::QuitRequested() {
+  std::lock_guard<std::mutex> lock(mu_);
+  quit_ = true;
+  cv_.notify_all();
 }
 
 void GdbServer::Ended(VmExit exit) {

@@ -37,6 +37,7 @@ class GdbServer final : public DebugAgent {
 
   DebugResume Stopped(const DebugEvent& why) override;
   void Ended(VmExit exit) override;
+  void QuitRequested() override;
 
  private:
   struct Incoming {
@@ -58,10 +59,11 @@ class GdbServer final : public DebugAgent {
   uint16_t port_ = 0;
   std::thread thread_;
 
-  std::mutex mu_;  // guards incoming_, conn_fd_
+  std::mutex mu_;  // guards incoming_, conn_fd_, quit_
   std::condition_variable cv_;
   std::deque<Incoming> incoming_;
   int conn_fd_ = -1;
+  bool quit_ = false;           // Ctrl-A x or a signal: a stopped VM ends too
   uint64_t current_ = 0;        // the connection the session belongs to (vCPU thread)
   bool awaiting_stop_ = false;  // gdb resumed the VM and waits for a stop reply
   bool killed_ = false;

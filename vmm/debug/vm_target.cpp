@@ -80,28 +80,30 @@ bool VmTarget::Translate(uint32_t va, uint32_t* paddr) {
   return ok;
 }
 
-size_t VmTarget::ReadMemory(uint32_t addr, uint8_t* out, size_t size) {
+// Page by page (each may translate elsewhere), until a page cannot be reached: the bytes done.
+template <typename Access>
+size_t VmTarget::ByPage(uint32_t addr, size_t size, Access access) {
   size_t done = 0;
   while (done < size) {
     const uint32_t va = addr + static_cast<uint32_t>(done);
     const size_t n = std::min<size_t>(size - done, runtime::kPageSize - (va & ~runtime::kPageMask));
     uint32_t paddr;
-    if (!Translate(va, &paddr) || !vm_.guest_memory().Read(paddr, out + done, n)) break;
+    if (!Translate(va, &paddr) || !access(paddr, done, n)) break;
     done += n;
   }
   return done;
 }
 
+size_t VmTarget::ReadMemory(uint32_t addr, uint8_t* out, size_t size) {
+  return ByPage(addr, size, [&](uint32_t paddr, size_t at, size_t n) {
+    return vm_.guest_memory().Read(paddr, out + at, n);  // RAM only: a device read may have side effects
+  });
+}
+
 size_t VmTarget::WriteMemory(uint32_t addr, const uint8_t* data, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    const uint32_t va = addr + static_cast<uint32_t>(done);
-    const size_t n = std::min<size_t>(size - done, runtime::kPageSize - (va & ~runtime::kPageMask));
-    uint32_t paddr;
-    if (!Translate(va, &paddr) || !vm_.guest_memory().Write(paddr, data + done, n)) break;
-    done += n;
-  }
-  return done;
+  return ByPage(addr, size, [&](uint32_t paddr, size_t at, size_t n) {
+    return vm_.guest_memory().Write(paddr, data + at, n);  // as a guest store: code dropped, COW broken
+  });
 }
 
 bool VmTarget::InsertPoint(BreakType type, uint32_t addr, uint32_t len) {

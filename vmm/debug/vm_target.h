@@ -33,6 +33,8 @@ class VmTarget final : public DebugTarget {
   // The guest-physical address of va, as a load by the CPU in its current mode would see it; false where
   // it would fault. Nothing in the guest changes.
   bool Translate(uint32_t va, uint32_t* paddr);
+  template <typename Access>
+  size_t ByPage(uint32_t addr, size_t size, Access access);
 
   Vm& vm_;
   std::set<uint32_t> hardware_;  // breakpoints set with Z1 (the same mechanism as Z0 for Strobe)
