@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,6 +69,8 @@ void GdbServer::Serve() {
     }
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const timeval send_limit{10, 0};  // a client that stops reading our replies is dropped, not waited for
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
     {
       std::lock_guard<std::mutex> lock(mu_);
       conn_fd_ = fd;
@@ -77,6 +80,7 @@ void GdbServer::Serve() {
     vm_->RequestDebugStop(/*attach=*/true);  // as QEMU: a debugger connecting stops the VM
     ReadConnection(fd, id);
     {
+      std::lock_guard<std::mutex> sending(send_mu_);  // not while a reply is being written to it
       std::lock_guard<std::mutex> lock(mu_);
       if (conn_fd_ == fd) conn_fd_ = -1;
       close(fd);
@@ -109,13 +113,21 @@ void GdbServer::ReadConnection(int fd, uint64_t id) {
 }
 
 void GdbServer::Send(const std::string& bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (conn_fd_ < 0) return;
+  std::lock_guard<std::mutex> sending(send_mu_);  // the fd stays open meanwhile (Serve closes it under it)
+  int fd;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fd = conn_fd_;
+  }
+  if (fd < 0) return;
   size_t off = 0;
   while (off < bytes.size()) {
-    const ssize_t n = send(conn_fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    const ssize_t n = send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the reader sees the hang-up
+    if (n <= 0) {  // gone, or not reading for 10 s: hang up (the server thread sees it and closes)
+      shutdown(fd, SHUT_RDWR);
+      return;
+    }
     off += static_cast<size_t>(n);
   }
 }

@@ -59,7 +59,8 @@ class GdbServer final : public DebugAgent {
   uint16_t port_ = 0;
   std::thread thread_;
 
-  std::mutex mu_;  // guards incoming_, conn_fd_, quit_
+  std::mutex send_mu_;  // held while a reply is written, so the connection is not closed under it
+  std::mutex mu_;       // guards incoming_, conn_fd_, quit_
   std::condition_variable cv_;
   std::deque<Incoming> incoming_;
   int conn_fd_ = -1;
