@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <random>
 #include <regex>
 #include <string>
 #include <vector>
@@ -219,6 +220,27 @@ TEST(GdbStub, MalformedPacketsNeverHurt) {
     again.SendPacket("k");
   }
   const ProcessResult s = strobe.get();
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+}
+
+// Seeded random bytes (with many `$`, `#` and `}`) from a client: the stub answers or hangs up, and the
+// VM goes on to a clean end.
+TEST(GdbStub, RandomBytesNeverCrash) {
+  const int port = FreePort();
+  auto strobe = StartStrobe({"-S", "-gdb", "tcp::" + std::to_string(port)});
+  {
+    RawGdbClient c;
+    ASSERT_TRUE(c.Connect(port));
+    std::mt19937 rng(20261202);
+    const char specials[] = "$#}*+-\x03";
+    std::string noise;
+    for (int i = 0; i < 65536; ++i)
+      noise.push_back(rng() % 4 == 0 ? specials[rng() % (sizeof specials - 1)] : static_cast<char>(rng()));
+    c.SendRaw(noise);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }  // hang up: the VM runs on to its power-off (or a random `k` ended it)
+  const ProcessResult s = strobe.get();
+  EXPECT_EQ(s.signal, 0);
   EXPECT_EQ(s.exit_code, 0) << s.err;
 }
 
