@@ -101,7 +101,9 @@ std::vector<RegionBlock> Tier::Grow(interp::Interpreter& in, uint32_t page, uint
     work.erase(work.begin());
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
     const interp::Block* b = build ? in.BlockAt(page | off) : in.FindBlock(page | off);
-    if (!b || b->term == interp::Terminator::kBranchSplit || !accept(*b, out.empty())) continue;
+    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(b->paddr) ||
+        !accept(*b, out.empty()))
+      continue;
     RegionBlock rb;
     rb.offset = off;
     rb.end = EndOf(b->term);
@@ -144,7 +146,7 @@ void Tier::Span(interp::Interpreter& in, Region& r, bool take_all) {
     const uint32_t paddr = r.page + off;
     if (off < runtime::kPageSize || paddr >= kUnmappedBytes || !seen.insert(off).second) continue;
     interp::Block* b = take_all ? in.BlockAt(paddr) : in.FindBlock(paddr);
-    if (!b || b->term == interp::Terminator::kBranchSplit) continue;
+    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(paddr)) continue;
     if (!take_all && b->exec_count * kColdFraction < root_count) continue;
     RegionBlock rb;
     rb.offset = off;
@@ -201,6 +203,8 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
   const uint32_t page = cr->region->page;
   bool stale = cr->region->generation != generation_[page];  // the page was written while we compiled
   for (const auto& [other, generation] : cr->region->other_pages) stale |= generation != generation_[other];
+  // A debugger marked a breakpoint offset while this compiled: that block must stay with the dispatcher.
+  for (const RegionBlock& rb : cr->region->blocks) stale |= in.Breakable(page + rb.offset);
   if (stale) {
     ++stats_.stale_results;
     return;
