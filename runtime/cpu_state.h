@@ -13,6 +13,7 @@ struct SoftTlbEntry;
 class GuestTlb;
 class Bus;
 class CodePages;
+class DebugState;
 
 // MIPS32 exception codes (Cause.ExcCode), MIPS32 Vol. III table 9.31.
 enum class ExcCode : uint8_t {
@@ -31,6 +32,9 @@ enum class ExcCode : uint8_t {
   Ov = 12,
   Tr = 13,
   FPE = 15,  // Floating-Point exception: FCSR.Cause & (Enables | E)
+  // Not architectural: an access reached a debugger's watchpoint and was abandoned before it happened.
+  // DeliverException delivers nothing; the run loop stops the VM at that instruction (runtime/debug.h).
+  DebugStop = 0x1F,
 };
 
 // An exception that an instruction handler has detected but not yet delivered: the dispatcher knows the
@@ -119,6 +123,7 @@ inline constexpr uint32_t kCodeChanged = 1u << 0;  // a store hit a page holding
 inline constexpr uint32_t kIrqCheck = 1u << 1;     // an interrupt may have become deliverable
 inline constexpr uint32_t kStop = 1u << 2;         // power-off, reset or a fatal error
 inline constexpr uint32_t kWait = 1u << 3;         // WAIT executed: idle until an interrupt
+inline constexpr uint32_t kDebug = 1u << 4;        // a breakpoint or watchpoint stopped the VM (debug.h)
 }  // namespace exitreq
 
 // The epochs behind CpuState::chain_epoch, one per ASID, so that a process's chained jumps survive the
@@ -189,6 +194,9 @@ struct CpuState {
   void* exception_hook_ctx = nullptr;
 
   ChainEpochs chains;
+
+  // The debugger's breakpoints and watchpoints (runtime/debug.h), or null when none is attached.
+  DebugState* debug = nullptr;
 };
 
 // The JIT will address these fields directly from generated code.

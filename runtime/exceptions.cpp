@@ -7,6 +7,11 @@ namespace strobe::runtime {
 
 void DeliverException(CpuState& c, uint32_t pc, bool in_delay_slot) {
   const PendingException& e = c.exc;
+  if (e.code == ExcCode::DebugStop) [[unlikely]] {  // a watchpoint: stop before the access, nothing happens
+    c.pc = in_delay_slot ? pc - 4 : pc;             // a branch and its slot are one step (debug.h)
+    c.exit_request |= exitreq::kDebug;
+    return;
+  }
   Cp0& r = c.cp0;
   const bool was_exl = (r.status & st::EXL) != 0;
   const uint32_t old_epc = r.epc;

@@ -2,6 +2,7 @@
 // Soft TLB slow paths: segment rules, the guest TLB walk, the pmap, device dispatch and soft TLB fills.
 #include <cstring>
 
+#include "runtime/debug.h"
 #include "runtime/runtime.h"
 
 namespace strobe::runtime {
@@ -77,9 +78,15 @@ bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
   if (va & (size - 1)) return RaiseAddress(c, ExcCode::AdEL, va);
   Translation t;
   if (!Translate(c, va, Access::kRead, &t)) return false;
+  const bool watched = c.debug && c.debug->WatchesPage(va);  // no fast tag: every access comes here
+  if (watched && c.debug->CheckAccess(va, size, /*write=*/false)) return Raise(c, ExcCode::DebugStop);
   RamPage page = c.bus->LookupRam(t.paddr);
   if (!page.host) {
     if (!c.bus->IoRead(t.paddr, size, value)) return Raise(c, ExcCode::DBE);
+    return true;
+  }
+  if (watched) {
+    *value = ReadRam(page.host + (va & ~kPageMask), size);
     return true;
   }
   SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
@@ -91,14 +98,16 @@ bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
 
 bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
   if (va & (size - 1)) return RaiseAddress(c, ExcCode::AdES, va);
+  const bool watched = c.debug && c.debug->WatchesPage(va);  // no fast tag: every access comes here
   const SoftTlb::BesideCode& bc = c.soft_tlb->beside_code;
-  if (bc.key == (c.asid_key | (va & kPageMask)) && bc.table == c.stlb &&
+  if (!watched && bc.key == (c.asid_key | (va & kPageMask)) && bc.table == c.stlb &&
       !c.code_pages->Overlaps(bc.paddr | (va & ~kPageMask), size)) {
     WriteRam(bc.host + (va & ~kPageMask), size, value);  // data beside code, as last time
     return true;
   }
   Translation t;
   if (!Translate(c, va, Access::kWrite, &t)) return false;
+  if (watched && c.debug->CheckAccess(va, size, /*write=*/true)) return Raise(c, ExcCode::DebugStop);
   RamPage page = c.bus->LookupRam(t.paddr);
   if (!page.host) {
     if (!c.bus->IoWrite(t.paddr, size, value)) return Raise(c, ExcCode::DBE);
@@ -118,6 +127,10 @@ bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
     uint8_t* own = c.bus->RamPageForWrite(t.paddr);
     c.soft_tlb->FlushPhys(t.paddr & kPageMask);
     page.host = own;
+  }
+  if (watched) {
+    WriteRam(page.host + (va & ~kPageMask), size, value);
+    return true;
   }
   SoftTlbEntry& e = EntryFor(c, va, page.host, t.paddr);
   e.read = c.asid_key | (va & kPageMask);

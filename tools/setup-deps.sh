@@ -6,6 +6,7 @@
 # QEMU's Malta has by default; without them a plain `qemu-system-mipsel -M malta ...` stops with "failed to
 # find romfile" (qemu-system-mips only recommends them, and this script installs no recommends).
 # e2fsprogs (mke2fs, e2fsck, debugfs) makes and checks the ext4 disk images of the IDE tests.
+# gdb-multiarch drives the gdb stub's tests (tests/debug) and the README's gdb example.
 set -euo pipefail
 
 PACKAGES=(
@@ -13,7 +14,7 @@ PACKAGES=(
   llvm-19-dev clang-19 lld-19 libzstd-dev zlib1g-dev libedit-dev libxml2-dev libffi-dev
   libcapstone-dev libgtest-dev libgmock-dev libbenchmark-dev libunicorn-dev
   qemu-system-mips ipxe-qemu seabios python3 python3-matplotlib clang-format cpio gzip xz-utils
-  e2fsprogs
+  e2fsprogs gdb-multiarch
 )
 
 missing=()

@@ -288,6 +288,7 @@ void Vm::WatchConsole(uint8_t byte) {
 
 void Vm::RequestQuit() {
   quit_.store(true);
+  if (DebugAgent* agent = debug_.load()) agent->QuitRequested();  // the VM may be stopped, waiting for gdb
   std::lock_guard<std::mutex> lock(wake_mu_);
   wake_ = true;
   wake_cv_.notify_one();
@@ -337,8 +338,63 @@ bool Vm::Idle() {
   return true;
 }
 
+void Vm::AttachDebugger(DebugAgent* agent, bool start_stopped) {
+  debug_ = agent;
+  debug_start_ = start_stopped;
+  ctx_->cpu.debug = &debug_state_;
+}
+
+void Vm::RequestDebugStop(bool attach) {
+  int none = 0;
+  debug_request_.compare_exchange_strong(none, attach ? 2 : 1);
+  Wake();
+}
+
+// Between slices: if the VM stopped for the debugger (a breakpoint, a watchpoint, a finished step, Ctrl-C,
+// -S), let it serve the debugger until it resumes.
+bool Vm::ServeDebugger() {
+  runtime::CpuState& c = ctx_->cpu;
+  runtime::DebugState& d = debug_state_;
+  DebugEvent why;
+  if (d.stop == runtime::DebugStopKind::kWatchBefore) {
+    // The access was abandoned before it happened: run that one instruction now, recording the hit, so
+    // that the debugger sees the stop after it, as QEMU reports watchpoints.
+    d.stop = runtime::DebugStopKind::kNone;
+    d.record_only = true;
+    interp_->StepInstruction();
+    d.record_only = false;
+    debug_stepped_ = true;
+  }
+  if (d.stop == runtime::DebugStopKind::kWatch) {
+    why.kind = DebugEvent::Kind::kWatch;
+    why.watch = d.hit;
+    why.watch_write = d.hit_write;
+  } else if (d.stop == runtime::DebugStopKind::kBreakpoint) {
+    why.kind = DebugEvent::Kind::kBreakpoint;
+  } else if (debug_stepped_) {
+    why.kind = DebugEvent::Kind::kStep;
+  } else if (debug_start_) {
+    why.kind = DebugEvent::Kind::kStart;
+  } else if (const int r = debug_request_.exchange(0); r != 0) {
+    why.kind = r == 2 ? DebugEvent::Kind::kAttach : DebugEvent::Kind::kInterrupt;
+  } else {
+    return true;
+  }
+  d.stop = runtime::DebugStopKind::kNone;
+  debug_start_ = debug_stepped_ = false;
+  c.exit_request &= ~runtime::exitreq::kDebug;
+  switch (debug_.load()->Stopped(why)) {
+    case DebugResume::kKill: return false;
+    case DebugResume::kStep: debug_step_ = true; break;
+    case DebugResume::kContinue: break;
+  }
+  debug_request_.store(0);  // a Ctrl-C that raced with the stop is answered by it
+  return true;
+}
+
 VmExit Vm::Run() {
-  const VmExit exit = RunLoop();
+  VmExit exit = RunLoop();
+  if (DebugAgent* agent = debug_.load()) agent->Ended(exit);
   // Every write the guest saw complete, and every one still in flight, reaches the image file.
   const int err = DrainDisks();
   if (err && error_.empty()) error_ = std::string("flushing the disks: ") + std::strerror(err);
@@ -349,6 +405,7 @@ VmExit Vm::RunLoop() {
   runtime::CpuState& c = ctx_->cpu;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
+    if (debug_ && !ServeDebugger()) return VmExit::kQuit;              // gdb's kill: as Ctrl-A x
     if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
     runtime::UpdateTimer(c);
     board_->Tick();
@@ -383,6 +440,14 @@ VmExit Vm::RunLoop() {
 
     const bool waiting = (c.exit_request & runtime::exitreq::kWait) != 0;
     c.exit_request = 0;
+    if (debug_step_) {  // one instruction for the debugger, taking no interrupt (QEMU's default)
+      debug_step_ = false;
+      debug_state_.record_only = true;
+      interp_->StepInstruction();
+      debug_state_.record_only = false;
+      debug_stepped_ = true;
+      continue;
+    }
     if (runtime::InterruptPending(c)) {
       c.exc = runtime::PendingException{runtime::ExcCode::Int, false, false, 0, 0};
       runtime::DeliverException(c, c.pc, false);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/debug.h"
 #include "runtime/runtime.h"
 #include "translator/interp/interpreter.h"
 #include "translator/jit/tier.h"
@@ -86,6 +87,25 @@ inline constexpr uint32_t kMaxRamBytes = 2048u << 20;
 inline constexpr uint32_t kLowRamBytes = 256u << 20;
 static_assert(kMaxRamBytes == kMaxGuestFileBytes);
 
+// A debugger's side of the run loop (vmm/debug/gdb_server.h). The run loop calls it on the vCPU thread.
+struct DebugEvent {
+  enum class Kind : uint8_t { kStart, kAttach, kBreakpoint, kWatch, kStep, kInterrupt };
+  Kind kind = Kind::kStart;
+  runtime::Watchpoint watch;  // kWatch: the watchpoint hit
+  bool watch_write = false;   // kWatch: the access was a store
+};
+enum class DebugResume : uint8_t { kContinue, kStep, kKill };
+class DebugAgent {
+ public:
+  virtual ~DebugAgent() = default;
+  // The VM stopped: serve the debugger (the VM's state may be read and changed) until it resumes it.
+  virtual DebugResume Stopped(const DebugEvent& why) = 0;
+  // Run() is ending for this reason (power-off, an error, ...): tell the debugger.
+  virtual void Ended(VmExit exit) = 0;
+  // Any thread: the run is to end (Ctrl-A x, a signal). A Stopped() that waits returns kKill.
+  virtual void QuitRequested() = 0;
+};
+
 class Vm {
  public:
   using ConsoleSink = std::function<void(uint8_t)>;
@@ -121,6 +141,12 @@ class Vm {
   // The virtio-blk disks, in config order (transport and device).
   VirtioPci& virtio_pci(size_t i) { return *virtio_[i].pci; }
   VirtioBlk& virtio_blk(size_t i) { return *virtio_[i].blk; }
+  // A debugger (before Run). start_stopped: -S, the VM waits for it before the first instruction.
+  void AttachDebugger(DebugAgent* agent, bool start_stopped);
+  // Stops the running VM for the debugger at the next slice boundary (thread-safe: gdb's Ctrl-C, or a new
+  // connection). `attach`: report it as an attach rather than an interrupt.
+  void RequestDebugStop(bool attach = false);
+  runtime::DebugState& debug_state() { return debug_state_; }
   // Stop Run() once this many instructions have retired in total (0: no limit).
   void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
 
@@ -129,6 +155,7 @@ class Vm {
   bool WriteGuest(uint32_t paddr, const void* data, size_t size);
   void SetupBootArguments(const std::string& cmdline, uint32_t entry);
   VmExit RunLoop();
+  bool ServeDebugger();  // false: the debugger killed the VM
   bool Idle();
   bool DisksBusy() const;
   void Wake();
@@ -159,6 +186,14 @@ class Vm {
   std::condition_variable wake_cv_;
   bool wake_ = false;
   std::atomic<bool> quit_{false};
+
+  // Debugging (vmm/debug): the agent, a stop it asked for from another thread, and a single step to run.
+  std::atomic<DebugAgent*> debug_{nullptr};  // set before Run; RequestQuit reads it from any thread
+  runtime::DebugState debug_state_;
+  std::atomic<int> debug_request_{0};  // 0 none, 1 interrupt, 2 attach
+  bool debug_start_ = false;
+  bool debug_step_ = false;  // the debugger asked for one instruction
+  bool debug_stepped_ = false;
 
   // Guest panic detection: Linux's panic() prints this line and then spins forever.
   std::string console_line_;

@@ -212,7 +212,8 @@ TEST(QemuOptions, InfoRequestsPrintAndExitZero) {
   ExpectOneLineFailure(Strobe({"-cpu", "24Kx"}), "available: 24Kc, 24Kf", 2);
   ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=disk.img"}), "issue 11", 2);
   ExpectOneLineFailure(Strobe({"-netdev", "user,id=n0"}), "issue 12", 2);
-  ExpectOneLineFailure(Strobe({"-gdb", "tcp::1234"}), "issue 15", 2);
+  ExpectOneLineFailure(Strobe({"-gdb", "unix:/tmp/gdb.sock"}), "only tcp", 2);
+  ExpectOneLineFailure(Strobe({"-S"}), "needs -s or -gdb", 2);
 }
 
 TEST(QemuOptions, TwoGibibytesOfRamCostOnlyWhatTheGuestTouches) {

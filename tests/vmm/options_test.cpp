@@ -181,14 +181,34 @@ TEST(RunOptions, CpuSelectsTheModel) {
   EXPECT_EQ(Parse({"-cpu", "24Kc"}).vm.cpu_model, runtime::CpuModel::k24Kc);
 }
 
+TEST(RunOptions, GdbStub) {
+  tools::RunOptions o = Parse({"-s", "-S"});
+  EXPECT_EQ(o.gdb_port, 1234);
+  EXPECT_EQ(o.gdb_host, "");
+  EXPECT_TRUE(o.start_stopped);
+  o = Parse({"-gdb", "tcp::4321"});
+  EXPECT_EQ(o.gdb_port, 4321);
+  EXPECT_FALSE(o.start_stopped);
+  o = Parse({"-gdb", "tcp:0.0.0.0:4000,server,nowait"});
+  EXPECT_EQ(o.gdb_host, "0.0.0.0");
+  EXPECT_EQ(o.gdb_port, 4000);
+  EXPECT_EQ(Parse({"-gdb", "5555"}).gdb_port, 5555);  // QEMU: a bare number is tcp::NUMBER
+  EXPECT_EQ(Parse({"-s", "-gdb", "none"}).gdb_port, -1);
+  EXPECT_NE(Error({"-gdb", "unix:/tmp/g"}).find("only tcp"), std::string::npos);
+  EXPECT_NE(Error({"-gdb", "tcp::0"}).find("bad port"), std::string::npos);
+  EXPECT_NE(Error({"-gdb", "tcp::70000"}).find("bad port"), std::string::npos);
+  EXPECT_NE(Error({"-gdb", "tcp:1234"}).find("tcp:[HOST]:PORT"), std::string::npos);
+  EXPECT_NE(Error({"-gdb"}).find("needs a value"), std::string::npos);
+}
+
 TEST(RunOptions, MissingFeaturesNameTheirIssue) {
   EXPECT_NE(Error({"-blockdev", "driver=file,filename=x"}).find("issue 11"), std::string::npos);
   for (const char* o : {"-nic", "-netdev", "-net"})
     EXPECT_NE(Error({o, "user"}).find("issue 12"), std::string::npos) << o;
-  for (const char* o : {"-monitor", "-qmp", "-gdb", "-loadvm"})
+  for (const char* o : {"-monitor", "-qmp", "-loadvm"})
     EXPECT_NE(Error({o, "stdio"}).find("issue 15"), std::string::npos) << o;
-  EXPECT_NE(Error({"-s"}).find("issue 15"), std::string::npos);
-  EXPECT_NE(Error({"-S"}).find("issue 15"), std::string::npos);
+  // -S waits for a debugger or the monitor's cont: with no monitor yet, it needs -s or -gdb.
+  EXPECT_NE(Error({"-S"}).find("needs -s or -gdb"), std::string::npos);
   EXPECT_NE(Error({"-accel", "kvm"}).find("only tcg"), std::string::npos);
   EXPECT_NE(Error({"-smp", "4"}).find("one CPU"), std::string::npos);
   EXPECT_NE(Error({"-echr", "x"}).find("bad -echr"), std::string::npos);

@@ -20,6 +20,7 @@
 #include "tools/strobe/dump.h"
 #include "tools/strobe/options.h"
 #include "tools/strobe/trace.h"
+#include "vmm/debug/gdb_server.h"
 #include "vmm/monitor.h"
 #include "vmm/vm.h"
 
@@ -101,6 +102,13 @@ int Run(const std::vector<std::string>& args) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&quit_signals, sig);
   pthread_sigmask(SIG_BLOCK, &quit_signals, nullptr);
 
+  // The gdb stub listens before the guest boots, so a port in use fails at once.
+  static vmm::gdb::GdbServer gdb_server;  // outlives the VM: the process ends with _Exit
+  if (opts.gdb_port >= 0 && !gdb_server.Listen(opts.gdb_host, static_cast<uint16_t>(opts.gdb_port), &error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitError;
+  }
+
   vmm::Monitor monitor;
   vmm::Vm vm(monitor, opts.vm, [](uint8_t b) { g_serial.Write(b); });
   std::thread([&vm, quit_signals] {
@@ -121,6 +129,7 @@ int Run(const std::vector<std::string>& args) {
     return kExitError;
   }
   g_serial.StartInput([&vm](uint8_t b) { vm.ConsoleInput(b); });
+  if (opts.gdb_port >= 0) gdb_server.Start(vm, opts.start_stopped);
   tools::HostConsole::Start(vm, opts.escape_char, g_serial.is_stdio());
 
   const auto t0 = std::chrono::steady_clock::now();

@@ -84,8 +84,11 @@ const char* RunUsage() {
          "  -snapshot            writes to disks go to a temporary overlay; the images are not changed\n"
          "  (IDE disks are on the PIIX4's controller, virtio-blk disks on PCI slots 00:12.0 and up;\n"
          "  the ATAPI CD-ROM comes with issue 11)\n"
-         "  Not yet: -blockdev (issue 11), networks (-nic, -netdev: issue 12), -monitor, -qmp, -s, -S,\n"
-         "  -gdb, -loadvm (issue 15).\n"
+         "  -gdb tcp:[HOST]:PORT   gdb stub on PORT (HOST default 127.0.0.1); -s is -gdb tcp::1234\n"
+         "  -S                   start stopped before the first instruction until gdb continues (needs\n"
+         "                       -s or -gdb: there is no monitor yet)\n"
+         "  Not yet: -blockdev (issue 11), networks (-nic, -netdev: issue 12), -monitor, -qmp, -loadvm\n"
+         "  (issue 15).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -234,6 +237,14 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         *error = "unsupported " + a + " '" + v + "' (only none: Strobe has no display)";
         return false;
       }
+    } else if (a == "-s") {
+      o.gdb_host.clear();
+      o.gdb_port = 1234;
+    } else if (a == "-gdb") {
+      if (!value(i, &v)) return false;
+      if (!qemu::ParseGdb(v, &o.gdb_host, &o.gdb_port, error)) return false;
+    } else if (a == "-S") {
+      o.start_stopped = true;
     } else if (a == "-smp") {
       if (!value(i, &v)) return false;
       if (!qemu::ParseSmp(v, error)) return false;
@@ -316,6 +327,10 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     }
   }
   if (!ResolveDrives(disks, &o.drives, error)) return false;
+  if (o.start_stopped && o.gdb_port < 0) {
+    *error = "-S needs -s or -gdb: only gdb can start a stopped VM (the monitor's cont comes with issue 15)";
+    return false;
+  }
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   *out = std::move(o);

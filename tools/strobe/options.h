@@ -29,6 +29,10 @@ struct RunOptions {
   // (drive_options.h), in command-line order. Their images are opened by OpenDrives, not by the parser.
   std::vector<vmm::block::DriveConfig> drives;
   bool snapshot = false;  // -snapshot (already applied to the drives)
+  // The gdb stub: -gdb tcp:[HOST]:PORT or -s (tcp::1234); port -1: none. -S: start stopped for it.
+  std::string gdb_host;  // empty: 127.0.0.1
+  int gdb_port = -1;
+  bool start_stopped = false;
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.
@@ -41,6 +45,7 @@ namespace qemu {
 // Options Strobe does not have yet: the line that says so and which issue brings them ("" if not one).
 std::string Unsupported(const std::string& option, const std::string& value, bool* takes_value);
 bool ParseRtc(const std::string& value, vmm::VmConfig* vm, std::string* error);
+bool ParseGdb(const std::string& value, std::string* host, int* port, std::string* error);
 bool ParseAccel(const std::string& value, std::string* error);
 bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* info, std::string* error);
 bool ParseMachine(const std::string& value, std::string* info, std::string* error);

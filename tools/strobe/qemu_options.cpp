@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // QEMU options beyond the basics: the ones Strobe refuses (naming the issue that brings them), -rtc,
-// -accel, -cpu, -M, -name, -echr, -smp.
+// -accel, -cpu, -M, -name, -echr, -smp, -gdb.
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -21,9 +21,6 @@ constexpr Refusal kRefusals[] = {
     {"-monitor", true, "the QEMU monitor comes with issue 15 (only -monitor none is accepted)"},
     {"-qmp", true, "QMP comes with issue 15"},
     {"-mon", true, "the QEMU monitor comes with issue 15"},
-    {"-s", false, "the gdb stub comes with issue 15"},
-    {"-S", false, "starting stopped (for a debugger or monitor) comes with issue 15"},
-    {"-gdb", true, "the gdb stub comes with issue 15"},
     {"-loadvm", true, "snapshots come with issue 15"},
     {"-blockdev", true, "-blockdev comes with issue 11 (-drive is there)"},
     {"-enable-kvm", false, "Strobe is its own accelerator (binary translation); only -accel tcg is accepted"},
@@ -49,6 +46,34 @@ std::string Unsupported(const std::string& option, const std::string& value, boo
   }
   *takes_value = false;
   return "";
+}
+
+bool ParseGdb(const std::string& value, std::string* host, int* port, std::string* error) {
+  // QEMU's -gdb takes a character device: tcp:[HOST]:PORT[,options], a bare port number, or none.
+  if (value == "none") {
+    *port = -1;
+    return true;
+  }
+  std::string spec = value.substr(0, value.find(','));
+  std::string port_text;
+  if (!spec.empty() && spec.find_first_not_of("0123456789") == std::string::npos) {
+    host->clear();
+    port_text = spec;
+  } else if (spec.rfind("tcp:", 0) == 0) {
+    const std::string rest = spec.substr(4);
+    const size_t colon = rest.rfind(':');
+    if (colon == std::string::npos) return Fail(error, "-gdb " + value + ": expected tcp:[HOST]:PORT");
+    *host = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+  } else {
+    return Fail(error, "-gdb " + value + ": only tcp:[HOST]:PORT (or a port number) is supported");
+  }
+  char* end = nullptr;
+  const long p = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end || p < 1 || p > 65535)
+    return Fail(error, "-gdb " + value + ": bad port '" + port_text + "' (1-65535)");
+  *port = static_cast<int>(p);
+  return true;
 }
 
 bool ParseRtc(const std::string& value, vmm::VmConfig* vm, std::string* error) {

@@ -3,6 +3,8 @@
 
 #include "translator/jit/helpers.h"
 
+#include "runtime/debug.h"
+
 #include "translator/interp/step.h"
 #include "translator/jit/tier.h"
 
@@ -76,7 +78,11 @@ Block* Interpreter::Build(uint32_t paddr, const uint8_t* host) {
   const uint32_t room = (runtime::kPageSize - (paddr & ~runtime::kPageMask)) / 4;
   const uint32_t limit = std::min(room, kMaxBlockInsns);
   b->term = Terminator::kFallThrough;
+  const runtime::DebugState* debug = c_.debug;
   for (uint32_t i = 0; i < limit; ++i) {
+    // A debugger's breakpoint offsets start blocks, so the dispatcher sees every breakpoint address.
+    if (i > 0 && debug && debug->SplitsAt(paddr + 4 * i)) [[unlikely]]
+      break;
     DecodedInsn d = mips::Decode(ReadWord(host + 4 * i));
     b->ops.push_back(d);
     if (d.flags & mips::kBranch) {
@@ -251,10 +257,16 @@ void Interpreter::Run(uint64_t cycle_limit) {
       b = Lookup(vpc);
       if (!b) continue;  // the fetch faulted; c_.pc is the handler now
     }
+    if (c_.debug && c_.debug->BreaksAt(vpc, (b->ops[0].flags & mips::kBranch) != 0)) [[unlikely]] {
+      c_.debug->stop = runtime::DebugStopKind::kBreakpoint;  // stop before the block runs
+      c_.exit_request |= runtime::exitreq::kDebug;
+      break;
+    }
     if (trace_exec_) [[unlikely]]
       trace_.block_exec(vpc, b->paddr);
     if (tier_) {
-      if (!b->native && tier_->options().eager && tier_->WantsEager(b->paddr)) tier_->CompileNow(*this, *b);
+      if (!b->native && tier_->options().eager && tier_->WantsEager(b->paddr) && !Breakable(b->paddr))
+        tier_->CompileNow(*this, *b);
       if (b->native) {
         ++b->exec_count;
         jit::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,
@@ -303,6 +315,57 @@ void Interpreter::InvalidateCodePage(uint32_t paddr_page) {
     ++stats_.blocks_invalidated;
   }
   by_page_.erase(it);
+}
+
+bool Interpreter::Breakable(uint32_t paddr) const {
+  return c_.debug && c_.debug->SplitsAt(paddr);
+}
+
+void Interpreter::DropCodeSpanning(uint32_t offset) {
+  offset &= ~runtime::kPageMask;
+  std::vector<uint32_t> pages;
+  for (const auto& [page, list] : by_page_)
+    for (const Block* b : list) {
+      const uint32_t start = b->paddr & ~runtime::kPageMask;
+      if (offset >= start && offset < start + 4u * b->size) {
+        pages.push_back(page);
+        break;
+      }
+    }
+  for (uint32_t p : pages) {
+    InvalidateCodePage(p);
+    c_.code_pages->Clear(p);
+  }
+}
+
+void Interpreter::StepInstruction() {
+  const uint32_t vpc = c_.pc;
+  uint32_t paddr;
+  const uint8_t* host;
+  c_.cycles += 1;
+  c_.retired += 1;
+  if (!runtime::TranslateFetch(c_, vpc, &paddr, &host)) {
+    runtime::DeliverException(c_, vpc, false);
+    return;
+  }
+  const DecodedInsn d = mips::Decode(ReadWord(host));
+  if (!(d.flags & mips::kBranch)) {
+    c_.pc = vpc + 4;  // ERET and exceptions overwrite it
+    if (!StepOutOfLine(c_, d, vpc)) runtime::DeliverException(c_, vpc, false);
+    return;
+  }
+  // A branch and its delay slot are one step, as on QEMU (and as gdb expects of a MIPS stub).
+  if (!StepOutOfLine(c_, d, vpc)) {
+    runtime::DeliverException(c_, vpc, false);
+    return;
+  }
+  if (!c_.branch_taken && (d.flags & mips::kLikely)) {  // nullified delay slot
+    c_.pc = vpc + 8;
+    return;
+  }
+  c_.cycles += 1;
+  c_.retired += 1;
+  RunDelaySlotOnNextPage(vpc);  // fetches and runs the slot on its own, wherever it lies
 }
 
 void Interpreter::FlushAll() {

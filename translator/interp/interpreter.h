@@ -61,6 +61,17 @@ class Interpreter final : public runtime::CodeObserver {
   void InvalidateCodePage(uint32_t paddr_page) override;
   void FlushAll();
 
+  // Debugger support (runtime/debug.h, with CpuState::debug set): drop the decoded and translated code of
+  // every page with a block that spans or starts at this page offset (a breakpoint offset was added, so
+  // blocks are rebuilt ending before it and translated regions no longer hold it).
+  void DropCodeSpanning(uint32_t offset);
+  // Execute exactly one instruction at c.pc through the handlers, a branch with its delay slot, delivering
+  // an exception if it faults (c.pc is then the vector). No interrupt is taken (QEMU's default for gdb
+  // single steps).
+  void StepInstruction();
+  // Whether a block starting here must stay with the interpreter (a debugger's breakpoint offset).
+  bool Breakable(uint32_t paddr) const;
+
   // Tier 1: with a tier attached, hot code (or all code, for the eager jit engine) runs translated.
   void AttachTier(jit::Tier* tier) { tier_ = tier; }
   jit::Tier* tier() { return tier_; }

@@ -48,6 +48,7 @@ struct Region {
   // only after optimize_after more. In a queued second-tier copy: the source's entries at the last check.
   uint64_t reopt_base = 0;
   uint64_t scan_base = 0;          // entries at the tier's last scan for busy regions
+  uint32_t ops_per_block = 0;      // mean instructions per block, set when installed (0: not yet known)
   const Region* source = nullptr;  // a queued second-tier copy: the installed first-tier region it replaces
   // Pages other than `page` whose blocks the region holds, with their code generations when it was formed.
   // Only second-tier regions reach into other pages (calls and jumps between kernel pages), and their code

@@ -101,7 +101,9 @@ std::vector<RegionBlock> Tier::Grow(interp::Interpreter& in, uint32_t page, uint
     work.erase(work.begin());
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
     const interp::Block* b = build ? in.BlockAt(page | off) : in.FindBlock(page | off);
-    if (!b || b->term == interp::Terminator::kBranchSplit || !accept(*b, out.empty())) continue;
+    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(b->paddr) ||
+        !accept(*b, out.empty()))
+      continue;
     RegionBlock rb;
     rb.offset = off;
     rb.end = EndOf(b->term);
@@ -144,7 +146,7 @@ void Tier::Span(interp::Interpreter& in, Region& r, bool take_all) {
     const uint32_t paddr = r.page + off;
     if (off < runtime::kPageSize || paddr >= kUnmappedBytes || !seen.insert(off).second) continue;
     interp::Block* b = take_all ? in.BlockAt(paddr) : in.FindBlock(paddr);
-    if (!b || b->term == interp::Terminator::kBranchSplit) continue;
+    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(paddr)) continue;
     if (!take_all && b->exec_count * kColdFraction < root_count) continue;
     RegionBlock rb;
     rb.offset = off;
@@ -201,6 +203,8 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
   const uint32_t page = cr->region->page;
   bool stale = cr->region->generation != generation_[page];  // the page was written while we compiled
   for (const auto& [other, generation] : cr->region->other_pages) stale |= generation != generation_[other];
+  // A debugger marked a breakpoint offset while this compiled: that block must stay with the dispatcher.
+  for (const RegionBlock& rb : cr->region->blocks) stale |= in.Breakable(page + rb.offset);
   if (stale) {
     ++stats_.stale_results;
     return;
@@ -240,6 +244,7 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
       }
     }
   }
+  cr->region->ops_per_block = static_cast<uint32_t>(Work(*cr->region, 1));
   list.push_back(std::move(cr));
   ++stats_.regions_installed;
   in.RefreshNative(page, /*rewarm=*/false, retire);
@@ -290,6 +295,8 @@ void Tier::Poll(interp::Interpreter& in) {
   // first: the second tier's queue is long at start-up, and the hottest loop should not wait behind it.
   if (++polls_ % 16) return;
   PruneSecondTier();  // its bar scales with the time since the last prune, so rare polls are fine
+  const auto scan_start = std::chrono::steady_clock::now();
+  if (scan_start < next_scan_) return;
   // Busy: optimize_after entries in all, and entered at the still-busy rate since the last scan, so that
   // code an idle guest runs now and then (timer ticks) does not crawl over the bar and get compiled.
   const uint64_t min_recent = StillBusy(&last_scan_);
@@ -304,6 +311,7 @@ void Tier::Poll(interp::Interpreter& in) {
         busy.push_back(&r);
     }
   }
+  next_scan_ = scan_start + kScanSpacing * (std::chrono::steady_clock::now() - scan_start);
   std::sort(busy.begin(), busy.end(),
             [](const Region* a, const Region* b) { return a->entries > b->entries; });
   for (Region* r : busy) {
@@ -337,6 +345,7 @@ void Tier::Poll(interp::Interpreter& in) {
 // thousand times a second, and an O1 compile of one (0.2-0.8 s of CPU for a large region) would take
 // minutes to pay back; and a look seconds after the last one must not count the boot's entries as recent.
 uint64_t Tier::Work(const Region& r, uint64_t entries) {
+  if (r.ops_per_block) return entries * r.ops_per_block;
   size_t insns = 0;
   for (const RegionBlock& rb : r.blocks) insns += rb.ops.size();
   return entries * std::max<uint64_t>(insns / std::max<size_t>(r.blocks.size(), 1), 1);

@@ -101,6 +101,10 @@ class Tier {
   uint64_t busy_insns_ = 1'000'000;  // still busy: guest instructions a prune interval (4 M a second)
   std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();
+  // The scan for busy regions visits every installed region: with a whole Debian system translated that
+  // is tens of thousands, so the next scan waits kScanSpacing times as long as the last one took.
+  std::chrono::steady_clock::time_point next_scan_{};
+  static constexpr int kScanSpacing = 25;
   // Guest instructions a region must have run since *since to count as still busy, and *since = now.
   uint64_t StillBusy(std::chrono::steady_clock::time_point* since) const;
   // Guest instructions that many entries into a region ran, about (its instructions per block).
