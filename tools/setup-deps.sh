@@ -13,7 +13,7 @@ PACKAGES=(
   llvm-19-dev clang-19 lld-19 libzstd-dev zlib1g-dev libedit-dev libxml2-dev libffi-dev
   libcapstone-dev libgtest-dev libgmock-dev libbenchmark-dev libunicorn-dev
   qemu-system-mips ipxe-qemu seabios python3 python3-matplotlib clang-format cpio gzip xz-utils
-  e2fsprogs
+  e2fsprogs libslirp-dev tcpdump
 )
 
 missing=()

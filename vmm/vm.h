@@ -3,6 +3,7 @@
 // that runs it. The run loop owns virtual time: the timer, idling in WAIT, power requests and time limits.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +24,8 @@
 #include "vmm/guest_memory.h"
 #include "vmm/malta.h"
 #include "vmm/monitor.h"
+#include "vmm/net/backend.h"
+#include "vmm/net/pcap.h"
 #include "vmm/pmap.h"
 
 namespace strobe::vmm {
@@ -35,6 +38,15 @@ struct IdeDisk {
   unsigned index = 0;  // 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave
   std::string serial;  // IDENTIFY's serial number
   bool write_cache = true;
+};
+
+// A network card. The backend (and the capture) belong to the caller and must outlive the VM.
+enum class NicModel { kPcnet, kVirtio };
+struct NicConfig {
+  NicModel model = NicModel::kPcnet;
+  std::array<uint8_t, 6> mac{};
+  net::NetBackend* backend = nullptr;  // null: not connected (the NIC's frames go nowhere)
+  net::PcapWriter* pcap = nullptr;     // -object filter-dump / --pcap (null: none)
 };
 
 struct VmConfig {
@@ -62,6 +74,7 @@ struct VmConfig {
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
   std::string jit_perf_map;      // write a perf map of translated code to this file (empty: off)
   std::vector<IdeDisk> ide_disks;
+  std::vector<NicConfig> nics;
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };

@@ -6,7 +6,7 @@
 #   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
 #                    + the kernel's modules for IDE disks and ext4 (ata_piix, ext4 and what they need; libata,
 #                    scsi_mod and sd_mod are built in), with a modules.dep and modules.alias for busybox
-#                    modprobe
+#                    modprobe; pcnet32 for the network card, and udhcpc's default.script
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -96,9 +96,12 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   say "building initramfs.cpio.gz"
   rm -rf root && mkdir -p root/bin root/sbin root/usr/bin root/usr/sbin root/proc root/sys root/dev root/tmp root/root root/etc
   dpkg-deb --fsys-tarfile "$bdeb" | tar -x -C root ./bin/busybox
-  add_modules "$PWD/root" ata_piix ext4 crc32c_generic
+  # The NIC of QEMU's Malta (AMD PCnet-PCI II, 00:0b.0) and the PHY helper it links against.
+  net_modules="pcnet32 mii"
+  add_modules "$PWD/root" ata_piix ext4 crc32c_generic $net_modules
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
+  chmod 755 root/usr/share/udhcpc/default.script
   chmod 644 root/etc/inittab root/etc/profile root/etc/filesystems
   # The kernel runs /init; busybox named init is busybox init, which reads /etc/inittab.
   ln -s bin/busybox root/init

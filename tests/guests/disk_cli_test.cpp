@@ -158,7 +158,7 @@ TEST(DiskCli, BadOptionsAreUsageErrors) {
   ExpectOneLineFailure(Strobe({"-hda", disk.path, "-drive", f + ",index=0"}),
                        "drive with bus=0, unit=0 (index=0) exists", 2);
   ExpectOneLineFailure(Strobe({"-device", "virtio-blk-pci,drive=nope"}), "no -drive has id=nope", 2);
-  ExpectOneLineFailure(Strobe({"-device", "e1000"}), "issue 12", 2);
+  ExpectOneLineFailure(Strobe({"-device", "e1000"}), "NIC model 'e1000' is not emulated", 2);
   ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=x"}), "issue 11", 2);
 }
 

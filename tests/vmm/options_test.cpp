@@ -183,8 +183,6 @@ TEST(RunOptions, CpuSelectsTheModel) {
 
 TEST(RunOptions, MissingFeaturesNameTheirIssue) {
   EXPECT_NE(Error({"-blockdev", "driver=file,filename=x"}).find("issue 11"), std::string::npos);
-  for (const char* o : {"-nic", "-netdev", "-net"})
-    EXPECT_NE(Error({o, "user"}).find("issue 12"), std::string::npos) << o;
   for (const char* o : {"-monitor", "-qmp", "-gdb", "-loadvm"})
     EXPECT_NE(Error({o, "stdio"}).find("issue 15"), std::string::npos) << o;
   EXPECT_NE(Error({"-s"}).find("issue 15"), std::string::npos);

@@ -75,7 +75,7 @@ const char* RunUsage() {
          "  -accel tcg[,...]     accepted (Strobe translates; kvm and others are refused)\n"
          "  -name NAME[,process=P]   process=P sets the process name\n"
          "  -boot ..., -L DIR    accepted, no effect (Malta boots -kernel directly; no firmware files)\n"
-         "  -display none, -vga none, -net/-nic none, -monitor none, -smp 1   accepted\n"
+         "  -display none, -vga none, -monitor none, -smp 1   accepted\n"
          "  -version             print the version\n"
          "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE   raw disk images on IDE index 0-3 (-cdrom: 2, read-only)\n"
          "  -drive file=F[,format=raw][,if=ide|virtio|none][,index=N][,media=disk|cdrom][,readonly=on]\n"
@@ -83,7 +83,13 @@ const char* RunUsage() {
          "  -device virtio-blk-pci,drive=ID[,serial=S]   a virtio disk for an -drive if=none,id=ID\n"
          "  -snapshot            writes to disks go to a temporary overlay; the images are not changed\n"
          "  (IDE disks are on the PIIX4's controller; virtio-blk and the ATAPI CD-ROM come with issue 11)\n"
-         "  Not yet: -blockdev (issue 11), networks (-nic, -netdev: issue 12), -monitor, -qmp, -s, -S,\n"
+         "  -nic user[,model=pcnet][,mac=M][,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT][,restrict=on]\n"
+         "                       a NIC on user-mode networking (10.0.2.0/24, DHCP 10.0.2.15, gateway and\n"
+         "                       host 10.0.2.2, DNS 10.0.2.3); the default is one pcnet NIC so; -nic none\n"
+         "  -netdev user,id=ID[,...] with -device pcnet,netdev=ID[,mac=M]; -net nic[,model=,macaddr=]\n"
+         "                       with -net user[,...]; -net none\n"
+         "  -object filter-dump,id=F,netdev=ID,file=PATH   capture a netdev's frames (pcap)\n"
+         "  Not yet: -blockdev (issue 11), -monitor, -qmp, -s, -S,\n"
          "  -gdb, -loadvm (issue 15).\n"
          "\n"
          "Strobe options:\n"
@@ -101,6 +107,7 @@ const char* RunUsage() {
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
          "  --perf-map           write /tmp/perf-PID.map so that Linux perf names translated regions\n"
+         "  --pcap FILE          capture the first NIC's frames to FILE (pcap, as tcpdump -r reads)\n"
          "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
          "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
          "\n"
@@ -120,6 +127,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   RunOptions o;
   CharDevs chardevs;
   DriveRequests disks;
+  NetOptions net;
   bool serial_given = false, nodefaults = false, trace_help = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
@@ -135,7 +143,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     if (a.size() > 2 && a[0] == '-' && a[1] == '-' && a != "--help" &&
         (a.rfind("--jit", 0) != 0 && a != "--engine" && a != "--tlb-entries" && a != "--warp-idle" &&
          a != "--timeout" && a != "--max-instructions" && a != "--stats" && a != "--perf-map" &&
-         a != "--dump-blocks"))
+         a != "--dump-blocks" && a != "--pcap"))
       a = a.substr(1);
     std::string v;
     bool takes_value = false;
@@ -145,7 +153,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       *error = refusal;
       return false;
     }
-    if (takes_value) {  // accepted "none" forms of -monitor/-net/-nic/-netdev
+    if (takes_value) {  // accepted "none" form of -monitor
       if (!value(i, &v)) return false;
       continue;
     }
@@ -218,7 +226,26 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!ParseDrive(v, &disks, error)) return false;
     } else if (a == "-device") {
       if (!value(i, &v)) return false;
-      if (!ParseDevice(v, &disks, &o.info, error)) return false;
+      if (IsNicDevice(v)) {
+        if (!net.AddDevice(v, error)) return false;
+      } else if (!ParseDevice(v, &disks, &o.info, error)) {
+        return false;
+      }
+    } else if (a == "-nic") {
+      if (!value(i, &v)) return false;
+      if (!net.AddNic(v, &o.info, error)) return false;
+    } else if (a == "-net") {
+      if (!value(i, &v)) return false;
+      if (!net.AddNet(v, &o.info, error)) return false;
+    } else if (a == "-netdev") {
+      if (!value(i, &v)) return false;
+      if (!net.AddNetdev(v, error)) return false;
+    } else if (a == "-object") {
+      if (!value(i, &v)) return false;
+      if (!net.AddObject(v, error)) return false;
+    } else if (a == "--pcap") {
+      if (!value(i, &v)) return false;
+      net.SetPcap(v);
     } else if (a == "-snapshot") {
       disks.snapshot = o.snapshot = true;
     } else if (a == "-d") {
@@ -315,6 +342,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     }
   }
   if (!ResolveDrives(disks, &o.drives, error)) return false;
+  if (!net.Resolve(nodefaults, &o.network, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   *out = std::move(o);

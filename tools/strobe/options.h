@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/strobe/chardev.h"
+#include "tools/strobe/net_options.h"
 #include "tools/strobe/trace.h"
 #include "vmm/block/drive.h"
 #include "vmm/vm.h"
@@ -29,6 +30,9 @@ struct RunOptions {
   // (drive_options.h), in command-line order. Their images are opened by OpenDrives, not by the parser.
   std::vector<vmm::block::DriveConfig> drives;
   bool snapshot = false;  // -snapshot (already applied to the drives)
+  // -nic, -net, -netdev, -device pcnet|virtio-net-pci, -object filter-dump, --pcap (net_options.h); the
+  // backends are created by OpenNetwork, not by the parser.
+  NetworkConfig network;
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.
