@@ -101,7 +101,7 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   add_modules "$PWD/root" ata_piix ext4 crc32c_generic $net_modules
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
-  chmod 755 root/usr/share/udhcpc/default.script
+  chmod 755 root/etc/udhcpc/default.script  # where Debian's busybox udhcpc looks for it
   chmod 644 root/etc/inittab root/etc/profile root/etc/filesystems
   # The kernel runs /init; busybox named init is busybox init, which reads /etc/inittab.
   ln -s bin/busybox root/init
