@@ -30,8 +30,9 @@ MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uar
            }),
       rtc_(clock, rtc_start),
       gt_(pci_, [this] { return pic_.Acknowledge(); }),
-      pm_function_([this](uint32_t base) { RelocatePm(base); }),
-      ide_([this](unsigned irq, bool level) { pic_.SetIrq(irq, level); }, [this] { RemapIde(); }) {
+      isa_function_([this](unsigned irq, bool level) { pic_.SetIrq(irq, level); }),
+      pm_function_(&pm_),
+      ide_([this](unsigned irq, bool level) { pic_.SetIrq(irq, level); }) {
   mmio_.push_back({Gt64120::kBase, Gt64120::kSize, &gt_});
   mmio_.push_back({MaltaFpga::kBase, MaltaFpga::kSize, &fpga_});
   ports_.push_back({0x20, 2, &pic_, 0x00});
@@ -39,27 +40,50 @@ MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uar
   ports_.push_back({0x40, 4, &pit_});
   ports_.push_back({0x70, 2, &rtc_});
   ports_.push_back({kCom1Port, 8, &uart_});
-  ports_.push_back({pm_function_.io_base(), Piix4Pm::kPorts, &pm_});
+  pci_.set_on_decode_change([this] { RemapPci(); });
+  pci_.set_irq_routing(PciSlotToPirq,
+                       [this](unsigned pirq, bool level) { isa_function_.SetPirq(pirq, level); });
   pci_.Attach(0, 0, &gt_function_);
   pci_.Attach(kPiix4Slot, 0, &isa_function_);
   pci_.Attach(kPiix4Slot, 1, &ide_);
   pci_.Attach(kPiix4Slot, 3, &pm_function_);
 }
 
-void MaltaBoard::RemapIde() {
-  ports_.erase(
-      std::remove_if(ports_.begin(), ports_.end(), [this](const Window& w) { return w.device == &ide_; }),
-      ports_.end());
-  for (const Piix4Ide::PortRange& r : ide_.Decode()) ports_.push_back({r.port, r.count, &ide_, r.offset});
+unsigned MaltaBoard::PciSlotToPirq(unsigned slot, unsigned pin) {
+  const unsigned intx = pin - 1;  // INTA = 0
+  switch (slot) {
+    case 10: return 3;  // PIIX4 (USB)
+    case 11: return 1;  // the on-board AMD 79C973 NIC
+    case 12: return 2;  // the on-board audio
+    case 18:
+    case 19:
+    case 20:
+    case 21: return (slot - 18 + intx) & 3;  // the four PCI slots, rotated
+    default: return intx & 3;                // not wired by the board: the pin as it is
+  }
 }
 
-void MaltaBoard::RelocatePm(uint32_t io_base) {
-  for (auto it = ports_.begin(); it != ports_.end(); ++it)
-    if (it->device == &pm_) {
-      ports_.erase(it);
-      break;
+int MaltaBoard::FreePciSlot() const {
+  for (unsigned slot = kFirstFreeSlot; slot <= kLastSlot; ++slot)
+    if (!pci_.SlotUsed(slot)) return static_cast<int>(slot);
+  return -1;
+}
+
+bool MaltaBoard::InPciMemory(uint32_t paddr) {
+  // The GT-64120's PCI memory windows as the firmware programs them (gt64120.cpp; Linux keeps them).
+  return (paddr >= 0x10000000u && paddr < 0x18000000u) || (paddr >= 0x18200000u && paddr < 0x1BE00000u);
+}
+
+void MaltaBoard::RemapPci() {
+  pci_ports_.clear();
+  pci_mmio_.clear();
+  for (const PciWindow& w : pci_.Windows()) {
+    if (w.space == PciSpace::kIo) {
+      if (w.base < kIoSize) pci_ports_.push_back({w.base, w.size, w.device, w.offset});
+    } else if (InPciMemory(w.base) && InPciMemory(w.base + w.size - 1)) {
+      pci_mmio_.push_back({w.base, w.size, w.device, w.offset});
     }
-  if (io_base) ports_.push_back({io_base, Piix4Pm::kPorts, &pm_});
+  }
 }
 
 uint8_t MaltaBoard::IrqLines() {
@@ -67,7 +91,7 @@ uint8_t MaltaBoard::IrqLines() {
   return pic_.Output() ? 1 : 0;  // HW0
 }
 
-const MaltaBoard::Window* MaltaBoard::Find(const std::vector<Window>& list, uint32_t addr) const {
+const MaltaBoard::Window* MaltaBoard::Find(const std::vector<Window>& list, uint32_t addr) {
   for (const Window& w : list)
     if (addr - w.base < w.size) return &w;
   return nullptr;
@@ -75,13 +99,13 @@ const MaltaBoard::Window* MaltaBoard::Find(const std::vector<Window>& list, uint
 
 bool MaltaBoard::IoRead(uint32_t paddr, unsigned size, uint32_t* value) {
   if (paddr - kIoBase < kIoSize) {
-    const Window* w = Find(ports_, paddr - kIoBase);
+    const Window* w = FindPort(paddr - kIoBase);
     *value =
         w ? w->device->Read(paddr - kIoBase - w->base + w->bias, size) : AllOnes(size);  // none: all ones
     if (w && on_io_) on_io_();
     return true;
   }
-  if (const Window* w = Find(mmio_, paddr)) {
+  if (const Window* w = FindMmio(paddr)) {
     *value = w->device->Read(paddr - w->base + w->bias, size);
     if (on_io_) on_io_();
     return true;
@@ -100,13 +124,13 @@ bool MaltaBoard::IoRead(uint32_t paddr, unsigned size, uint32_t* value) {
 
 bool MaltaBoard::IoWrite(uint32_t paddr, unsigned size, uint32_t value) {
   if (paddr - kIoBase < kIoSize) {
-    if (const Window* w = Find(ports_, paddr - kIoBase)) {
+    if (const Window* w = FindPort(paddr - kIoBase)) {
       w->device->Write(paddr - kIoBase - w->base + w->bias, size, value);
       if (on_io_) on_io_();
     }
     return true;
   }
-  if (const Window* w = Find(mmio_, paddr)) {
+  if (const Window* w = FindMmio(paddr)) {
     w->device->Write(paddr - w->base + w->bias, size, value);
     if (on_io_) on_io_();
     return true;

@@ -7,8 +7,14 @@
 // the CPU sees a bus error.
 //
 // Interrupts: ISA IRQs go to the i8259 pair, whose INT output is the CPU's HW0 (Cause.IP2); COM1 is IRQ 4,
-// the PIT IRQ 0, the IDE channels (PIIX4 function 1, always present as on QEMU's Malta) IRQ 14 and 15. The
-// CPU timer (IP7) is the runtime's.
+// the PIT IRQ 0, the IDE channels (PIIX4 function 1, always present as on QEMU's Malta) IRQ 14 and 15. PCI
+// functions' INTx pins reach PIRQA-D by the Malta's wiring (slot and pin, as QEMU's board has it) and the
+// PIIX4 routes those to ISA IRQs (PIRQRC; the firmware's 10, 10, 11, 11). The CPU timer (IP7) is the
+// runtime's.
+//
+// PCI windows are mapped generically: whenever a function's decode changes, the board asks the bus for every
+// window again (I/O ports behind kIoBase; memory BARs at the same CPU physical address, which is how the
+// GT-64120's PCI memory windows are programmed: 0x10000000-0x17FFFFFF and 0x18200000-0x1BDFFFFF).
 #pragma once
 
 #include <cstdint>
@@ -67,6 +73,17 @@ class MaltaBoard final : public runtime::Bus {
   I8259Pair& pic() { return pic_; }
   Mc146818& rtc() { return rtc_; }
   Piix4Ide& ide() { return ide_; }
+  PciBus& pci() { return pci_; }
+
+  // Add-on PCI devices (virtio, NICs): QEMU's Malta places devices without an address at the first free
+  // slot from 18 (0x12) up, in the order they are created; slot 11 is the on-board NIC's. Before the guest
+  // runs; the function must outlive the board.
+  static constexpr unsigned kFirstFreeSlot = 18, kLastSlot = 31;
+  void AttachPci(unsigned slot, PciFunction* f) { pci_.Attach(slot, 0, f); }
+  // The slot the next device without an address gets, or -1 when the bus is full.
+  int FreePciSlot() const;
+  // Malta's wiring of a slot's INTx pin (1-4) to PIRQA-D (0-3).
+  static unsigned PciSlotToPirq(unsigned slot, unsigned pin);
 
   // Levels of the CPU's hardware interrupt inputs HW0..HW5, after bringing device lines up to date.
   uint8_t IrqLines();
@@ -82,9 +99,18 @@ class MaltaBoard final : public runtime::Bus {
     Device* device;
     uint32_t bias = 0;  // added to the offset (one device behind several port ranges)
   };
-  const Window* Find(const std::vector<Window>& list, uint32_t addr) const;
-  void RelocatePm(uint32_t io_base);
-  void RemapIde();  // the IDE function's decode changed (command, BAR4, IDETIM)
+  static const Window* Find(const std::vector<Window>& list, uint32_t addr);
+  // The board's fixed ranges first, then what PCI functions decode.
+  const Window* FindPort(uint32_t port) const {
+    const Window* w = Find(ports_, port);
+    return w ? w : Find(pci_ports_, port);
+  }
+  const Window* FindMmio(uint32_t paddr) const {
+    const Window* w = Find(mmio_, paddr);
+    return w ? w : Find(pci_mmio_, paddr);
+  }
+  void RemapPci();  // some PCI function's decode changed
+  static bool InPciMemory(uint32_t paddr);
 
   Pmap& pmap_;
   Uart16550 uart_;
@@ -100,8 +126,10 @@ class MaltaBoard final : public runtime::Bus {
   Piix4PmFunction pm_function_;
   Piix4Ide ide_;
   std::function<void()> on_io_;
-  std::vector<Window> mmio_;   // physical address windows
-  std::vector<Window> ports_;  // I/O port ranges behind kIoBase
+  std::vector<Window> mmio_;      // physical address windows
+  std::vector<Window> ports_;     // I/O port ranges behind kIoBase
+  std::vector<Window> pci_mmio_;  // what the PCI functions decode now (RemapPci)
+  std::vector<Window> pci_ports_;
 };
 
 }  // namespace strobe::vmm

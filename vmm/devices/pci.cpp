@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/pci.h"
 
+#include <cassert>
+
 namespace strobe::vmm {
+
+namespace {
+constexpr uint8_t kCommand = 0x04, kStatus = 0x06, kBar0 = 0x10, kBarEnd = 0x28;
+constexpr uint16_t kIoEnable = 1u << 0, kMemoryEnable = 1u << 1;
+constexpr uint16_t kStatusInterrupt = 1u << 3;
+}  // namespace
 
 PciFunction::PciFunction(uint16_t vendor, uint16_t device, uint8_t revision, uint32_t class_code,
                          uint8_t header_type) {
@@ -13,7 +21,7 @@ PciFunction::PciFunction(uint16_t vendor, uint16_t device, uint8_t revision, uin
   Set8(0x0B, (class_code >> 16) & 0xFF);
   Set8(0x0E, header_type);
   Writable(0x04, 0x47);  // command: I/O, memory, bus master, parity, SERR (status stays read-only)
-  Writable(0x05, 0x01);
+  Writable(0x05, 0x05);  // SERR enable, interrupt disable
   Writable(0x0C, 0xFF);  // cache line size
   Writable(0x0D, 0xFF);  // latency timer
   Writable(0x3C, 0xFF);  // interrupt line
@@ -32,7 +40,95 @@ void PciFunction::WriteConfig(uint8_t reg, uint32_t value, uint8_t byte_enables)
     uint8_t m = wmask_[reg + i];
     space_[reg + i] = static_cast<uint8_t>((space_[reg + i] & ~m) | ((value >> (8 * i)) & m));
   }
+  if (reg == kCommand) IntxChanged();  // interrupt disable may have changed
+  if (reg == kCommand || (reg >= kBar0 && reg < kBarEnd)) DecodeChanged();
   ConfigWritten(reg);
+}
+
+void PciFunction::DeclareBar(unsigned index, PciSpace space, uint32_t size, Device* device, uint32_t offset) {
+  assert(index < 6 && size && (size & (size - 1)) == 0);
+  assert(space == PciSpace::kIo ? size >= 4 && size <= 0x10000 : size >= 16);
+  bars_[index] = {space, size, device, offset};
+  const uint8_t reg = static_cast<uint8_t>(kBar0 + 4 * index);
+  // Address bits at and above the size are writable; the type bits below read as fixed.
+  const uint32_t type = space == PciSpace::kIo ? 0x1u : 0x0u;
+  const uint32_t writable = ~(size - 1) & (space == PciSpace::kIo ? 0xFFFCu : 0xFFFFFFF0u);
+  Set32(reg, type);
+  for (unsigned i = 0; i < 4; ++i) Writable(static_cast<uint8_t>(reg + i), (writable >> (8 * i)) & 0xFF);
+}
+
+uint32_t PciFunction::BarBase(unsigned index) const {
+  const uint32_t v = ReadConfig(static_cast<uint8_t>(kBar0 + 4 * index));
+  return bars_[index].space == PciSpace::kIo ? (v & 0xFFFCu) : (v & 0xFFFFFFF0u);
+}
+
+std::vector<PciWindow> PciFunction::Windows() {
+  std::vector<PciWindow> out;
+  const uint16_t command = Get16(kCommand);
+  for (unsigned i = 0; i < 6; ++i) {
+    const Bar& b = bars_[i];
+    if (!b.size) continue;
+    if (!(command & (b.space == PciSpace::kIo ? kIoEnable : kMemoryEnable))) continue;
+    const uint32_t base = BarBase(i);
+    if (base == 0) continue;  // unassigned
+    out.push_back({b.space, base, b.size, b.device, b.offset});
+  }
+  FixedWindows(&out);
+  return out;
+}
+
+void PciFunction::DecodeChanged() {
+  if (bus_) bus_->DecodeChanged();
+}
+
+void PciFunction::SetIntx(bool level) {
+  if (intx_ == level) return;
+  intx_ = level;
+  IntxChanged();
+}
+
+void PciFunction::IntxChanged() {
+  const bool asserted = intx_asserted();
+  const uint16_t status = Get16(kStatus);
+  Set16(kStatus, asserted ? (status | kStatusInterrupt) : (status & ~kStatusInterrupt));
+  if (bus_) bus_->IntxChanged(*this);
+}
+
+void PciBus::Attach(unsigned device, unsigned function, PciFunction* f) {
+  functions_[(device << 3) | function] = f;
+  f->bus_ = this;
+  f->devfn_ = (device << 3) | function;
+  DecodeChanged();
+}
+
+bool PciBus::SlotUsed(unsigned device) const {
+  auto it = functions_.lower_bound(device << 3);
+  return it != functions_.end() && (it->first >> 3) == device;
+}
+
+std::vector<PciWindow> PciBus::Windows() {
+  std::vector<PciWindow> out;
+  for (const auto& [devfn, f] : functions_) {
+    std::vector<PciWindow> w = f->Windows();
+    out.insert(out.end(), w.begin(), w.end());
+  }
+  return out;
+}
+
+bool PciBus::PirqLevel(unsigned pirq) const {
+  if (!map_irq_) return false;
+  for (const auto& [devfn, f] : functions_) {
+    const uint8_t pin = f->interrupt_pin();
+    if (pin >= 1 && pin <= 4 && f->intx_asserted() && map_irq_(devfn >> 3, pin) == pirq) return true;
+  }
+  return false;
+}
+
+void PciBus::IntxChanged(const PciFunction& f) {
+  const uint8_t pin = f.interrupt_pin();
+  if (!map_irq_ || !set_pirq_ || pin < 1 || pin > 4) return;
+  const unsigned pirq = map_irq_(f.devfn_ >> 3, pin);
+  set_pirq_(pirq, PirqLevel(pirq));
 }
 
 }  // namespace strobe::vmm

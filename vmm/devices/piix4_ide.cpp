@@ -7,7 +7,7 @@
 namespace strobe::vmm {
 
 namespace {
-constexpr uint8_t kCommand = 0x04, kBmiba = 0x20, kIdetim = 0x40;
+constexpr uint8_t kCommand = 0x04, kIdetim = 0x40;
 constexpr uint32_t kCommandPort[2] = {0x1F0, 0x170}, kControlPort[2] = {0x3F6, 0x376};
 constexpr uint32_t kBusMasterOffset = 0x20;
 // Bus-master command and status bits (SFF-8038i).
@@ -20,17 +20,14 @@ Piix4Ide::Channel::Channel(Piix4Ide* ide, unsigned index)
     : ata([ide, index](bool level) { ide->IrqChanged(index, level); },
           [ide, index] { ide->StartTransfer(index); }) {}
 
-Piix4Ide::Piix4Ide(SetIrq set_irq, Remap remap)
+Piix4Ide::Piix4Ide(SetIrq set_irq)
     : PciFunction(0x8086, 0x7111, 0x00, 0x010180, 0x00),
       set_irq_(std::move(set_irq)),
-      remap_(std::move(remap)),
       channels_{{this, 0}, {this, 1}} {
   Set16(0x06, 0x0280);  // status: fast back-to-back capable, medium DEVSEL timing
   Set16(0x2C, 0x1AF4);  // subsystem vendor and device: QEMU's, as the guest finds them under QEMU
   Set16(0x2E, 0x1100);
-  Set32(kBmiba, 0x00000001);  // BAR4: 16 I/O ports, unassigned until the OS places them
-  Writable(kBmiba, 0xF0);
-  Writable(kBmiba + 1, 0xFF);
+  DeclareBar(4, PciSpace::kIo, 16, this, kBusMasterOffset);  // unassigned until the OS places it
   WritableRange(0x40, 0xFF);  // IDETIM, SIDETIM, UDMACTL, UDMATIM and the rest: storage, as on QEMU
 }
 
@@ -45,21 +42,17 @@ void Piix4Ide::Reset() {
 }
 
 void Piix4Ide::ConfigWritten(uint8_t reg) {
-  if (reg == kCommand || reg == kBmiba || reg == kIdetim) remap_();
+  if (reg == kIdetim) DecodeChanged();  // the command register and BAR4 are the base class's
 }
 
-std::vector<Piix4Ide::PortRange> Piix4Ide::Decode() const {
-  std::vector<PortRange> ranges;
-  if (!(ReadConfig(kCommand) & 1)) return ranges;  // I/O space disabled
+void Piix4Ide::FixedWindows(std::vector<PciWindow>* out) {
+  if (!(ReadConfig(kCommand) & 1)) return;  // I/O space disabled
   const uint32_t idetim = ReadConfig(kIdetim);
   for (unsigned ch = 0; ch < 2; ++ch) {
     if (!((idetim >> (16 * ch)) & 0x8000)) continue;  // IDE decode enable
-    ranges.push_back({kCommandPort[ch], 8, 0x10 * ch});
-    ranges.push_back({kControlPort[ch], 1, 0x10 * ch + 8});
+    out->push_back({PciSpace::kIo, kCommandPort[ch], 8, this, 0x10 * ch});
+    out->push_back({PciSpace::kIo, kControlPort[ch], 1, this, 0x10 * ch + 8});
   }
-  const uint32_t base = ReadConfig(kBmiba) & 0xFFF0u;
-  if (base) ranges.push_back({base, 16, kBusMasterOffset});
-  return ranges;
 }
 
 uint32_t Piix4Ide::Read(uint32_t offset, unsigned size) {

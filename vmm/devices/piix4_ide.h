@@ -25,8 +25,7 @@ namespace strobe::vmm {
 class Piix4Ide final : public PciFunction, public Device {
  public:
   using SetIrq = std::function<void(unsigned isa_irq, bool level)>;
-  using Remap = std::function<void()>;  // the decode changed: the board asks for the port ranges again
-  Piix4Ide(SetIrq set_irq, Remap remap);
+  explicit Piix4Ide(SetIrq set_irq);
 
   // Disks (before the guest runs): index 0-3 = primary master/slave, secondary master/slave.
   void Attach(unsigned index, const AtaDriveConfig& config) {
@@ -37,15 +36,10 @@ class Piix4Ide final : public PciFunction, public Device {
   // A hardware reset of both channels and the bus masters (the board's reset).
   void Reset();
 
-  // I/O port ranges to decode now: (port, count, offset of the range's first port in Read/Write).
-  struct PortRange {
-    uint32_t port, count, offset;
-  };
-  std::vector<PortRange> Decode() const;
   static constexpr unsigned kIrq[2] = {14, 15};
 
-  // The ranges Decode() lists, by offset: 0x00-0x07 primary command block, 0x08 primary control, 0x10-0x17
-  // and 0x18 the secondary's, 0x20-0x2F the bus-master registers.
+  // The ranges Windows() lists, by offset: 0x00-0x07 primary command block, 0x08 primary control,
+  // 0x10-0x17 and 0x18 the secondary's, 0x20-0x2F the bus-master registers (BAR4).
   uint32_t Read(uint32_t offset, unsigned size) override;
   void Write(uint32_t offset, unsigned size, uint32_t value) override;
 
@@ -54,6 +48,7 @@ class Piix4Ide final : public PciFunction, public Device {
 
  protected:
   void ConfigWritten(uint8_t reg) override;
+  void FixedWindows(std::vector<PciWindow>* out) override;  // the legacy ports
 
  private:
   struct Channel {
@@ -69,7 +64,6 @@ class Piix4Ide final : public PciFunction, public Device {
   void StartTransfer(unsigned channel);  // the engine runs and the device waits for it
 
   SetIrq set_irq_;
-  Remap remap_;
   GuestMemory* memory_ = nullptr;
   Channel channels_[2];
 };
