@@ -11,6 +11,7 @@
 namespace strobe::vmm {
 
 namespace {
+constexpr unsigned kOnboardNicSlot = 11;  // 00:0b.0, QEMU's Malta's AMD NIC
 // Boot-loader argument block (YAMON layout, as the Malta kernel reads it in fw/lib/cmdline.c):
 // a table of kseg0 string pointers at physical 0x2000 shared by argv (from entry 0) and envp (from entry 2).
 constexpr uint32_t kArgTable = 0x2000;
@@ -95,12 +96,32 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     board_->ide().Attach(disk.index,
                          {disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
   }
+  // NICs: the first at 00:0b.0, QEMU's on-board slot (INTA to PIRQB), the others at the first free slots
+  // from 18 up, as QEMU's Malta places NICs without an address. Each has its own port to its backend.
+  for (size_t i = 0; i < config_.nics.size(); ++i) {
+    const NicConfig& n = config_.nics[i];
+    net::NetPort* port = nullptr;
+    if (n.backend) {
+      net_ports_.push_back(std::make_unique<net::NetPort>(*n.backend, completions_, n.pcap));
+      port = net_ports_.back().get();
+    }
+    nics_.push_back(std::make_unique<PcnetPci>(n.mac, *dma_, port));
+    const int slot = i == 0 ? kOnboardNicSlot : board_->FreePciSlot();
+    if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), nics_.back().get());
+    if (port) port->Start(&nics_.back()->chip());
+  }
 }
 
 void Vm::Wake() {
   std::lock_guard<std::mutex> lock(wake_mu_);
   wake_ = true;
   wake_cv_.notify_one();
+}
+
+bool Vm::NetworkBusy() const {
+  for (const auto& p : net_ports_)
+    if (p->Busy()) return true;
+  return false;
 }
 
 bool Vm::DisksBusy() const {
@@ -216,6 +237,7 @@ bool Vm::Boot(std::string* error) {
   runtime::ResetCpu(ctx_->cpu, ctx_->config);
   interp_->FlushAll();
   board_->ide().Reset();  // a reboot forgets commands in flight (their completions are dropped)
+  for (auto& nic : nics_) nic->Reset();
   panic_seen_at_ = 0;
   console_line_.clear();
   uint32_t image_end;
@@ -302,8 +324,9 @@ bool Vm::Idle() {
   if (devices_wake) event = std::min(event, board_->NextEventCycles());
   const uint64_t target = std::min(event, c.cycles + kSliceCycles);
   // While the disk works, virtual time follows host time: warping past the driver's timeouts would fail
-  // a request the host has not finished yet.
-  if (config_.warp_idle && event != UINT64_MAX && !DisksBusy()) {
+  // a request the host has not finished yet. The same while frames wait for the NIC or the network moved
+  // a frame in the last 100 ms: a reply on its way must not find the guest's TCP timers already expired.
+  if (config_.warp_idle && event != UINT64_MAX && !DisksBusy() && !NetworkBusy()) {
     c.cycles = std::max(c.cycles, event);
     return true;
   }
@@ -321,6 +344,7 @@ bool Vm::Idle() {
 
 VmExit Vm::Run() {
   const VmExit exit = RunLoop();
+  for (auto& port : net_ports_) port->Stop();  // nothing more from the network once the guest is gone
   // Every write the guest saw complete, and every one still in flight, reaches the image file.
   const int err = DrainDisks();
   if (err && error_.empty()) error_ = std::string("flushing the disks: ") + std::strerror(err);
@@ -332,6 +356,8 @@ VmExit Vm::RunLoop() {
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
     if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
+    for (auto& port : net_ports_)  // frames held for want of a receive buffer: the driver may have given one
+      if (port->HasPending()) port->Deliver();
     runtime::UpdateTimer(c);
     board_->Tick();
     runtime::SetHardwareIrqs(c, board_->IrqLines());

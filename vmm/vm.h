@@ -19,12 +19,14 @@
 #include "vmm/block/backend.h"
 #include "vmm/block/block_queue.h"
 #include "vmm/clock.h"
+#include "vmm/devices/pcnet_pci.h"
 #include "vmm/devices/power.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_memory.h"
 #include "vmm/malta.h"
 #include "vmm/monitor.h"
 #include "vmm/net/backend.h"
+#include "vmm/net/net_port.h"
 #include "vmm/net/pcap.h"
 #include "vmm/pmap.h"
 
@@ -115,6 +117,9 @@ class Vm {
   jit::Tier* tier() { return tier_.get(); }
   // The one path for device DMA into guest RAM (copy-on-write, code invalidation, soft TLBs).
   GuestMemory& guest_memory() { return *dma_; }
+  // The NICs, in VmConfig::nics order (tests).
+  PcnetPci& nic(size_t index) { return *nics_[index]; }
+  size_t nic_count() const { return nics_.size(); }
   // Runs the disk completions posted so far (the run loop does this between slices; tests call it).
   size_t RunCompletions() { return completions_.RunCompletions(); }
   // Waits until every submitted disk request has executed, then flushes the disks; 0 or the first errno.
@@ -130,6 +135,7 @@ class Vm {
   VmExit RunLoop();
   bool Idle();
   bool DisksBusy() const;
+  bool NetworkBusy() const;
   void Wake();
   bool FailWith(std::string msg);
   void WatchConsole(uint8_t byte);
@@ -147,6 +153,10 @@ class Vm {
   // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).
   block::CompletionList completions_;
   std::vector<std::unique_ptr<block::BlockQueue>> disk_queues_;
+  // Network: the NICs and their ports (a port's backend thread posts to completions_: the ports go after
+  // the list, so they are destroyed, and their threads stopped, first).
+  std::vector<std::unique_ptr<PcnetPci>> nics_;
+  std::vector<std::unique_ptr<net::NetPort>> net_ports_;
   std::string error_;
 
   std::mutex wake_mu_;
