@@ -231,7 +231,9 @@ bool ParseDevice(const std::string& value, DriveRequests* requests, std::string*
     *info =
         "Devices Strobe adds with -device (the board's own are always there):\n"
         "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\", desc \"Virtio block device\" "
-        "(drive=ID of an -drive if=none,id=ID; id=, serial=)\n";
+        "(drive=ID of an -drive if=none,id=ID; id=, serial=)\n"
+        "name \"pcnet\", bus PCI, desc \"AMD PCnet-PCI II Ethernet\" (netdev=ID of an -netdev user,id=ID; "
+        "mac=, id=)\n";
     return true;
   }
   if (driver != "virtio-blk-pci" && driver != "virtio-blk") {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "tools/strobe/drive_options.h"
 
@@ -53,6 +54,12 @@ bool IsKnownOtherNic(const std::string& name) {
                         "usb-net", "e1000-82544gc", "e1000-82545em", "tulip"})
     if (name == n) return true;
   return false;
+}
+
+// KEY=VALUE (a bare KEY has an empty value).
+std::pair<std::string, std::string> KeyValue(const std::string& part) {
+  const size_t eq = part.find('=');
+  return {part.substr(0, eq), eq == std::string::npos ? "" : part.substr(eq + 1)};
 }
 
 }  // namespace
@@ -105,6 +112,26 @@ bool ParseHostForward(const std::string& rule, vmm::net::HostForward* out, std::
   return true;
 }
 
+namespace {
+// A NIC's own keys in -nic and -net nic: model= and the MAC (mac= or macaddr=). 1: taken (or model=help,
+// then *help is set), 0: not one of them, -1: bad value (*error set).
+int NicKey(const std::string& option, const std::string& mac_key, const std::string& key,
+           const std::string& v, NicRequest* nic, bool* help, std::string* error) {
+  if (key == "model") {
+    if (v == "help" || v == "?") return *help = true, 1;
+    if (!ModelFromName(v, &nic->model))
+      return Fail(error, option + ": unsupported NIC model '" + v + "' (pcnet or virtio-net-pci)"), -1;
+    return 1;
+  }
+  if (key == mac_key) {
+    if (!ParseMac(v, &nic->mac)) return Fail(error, option + ": bad MAC address '" + v + "'"), -1;
+    nic->mac_given = true;
+    return 1;
+  }
+  return 0;
+}
+}  // namespace
+
 bool IsNicDevice(const std::string& device_value) {
   const std::vector<std::string> parts = SplitOptions(device_value);
   std::string driver = parts.empty() ? "" : parts[0];
@@ -120,9 +147,7 @@ bool NetOptions::ParseUser(const std::string& option, const std::vector<std::str
   n.option = option;
   auto bad = [&](const std::string& what) { return Fail(error, option + ": " + what); };
   for (size_t i = first; i < parts.size(); ++i) {
-    const size_t eq = parts[i].find('=');
-    const std::string key = parts[i].substr(0, eq);
-    const std::string v = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
+    const auto [key, v] = KeyValue(parts[i]);
     if (key == "id") {
       n.id = v;
     } else if (key == "hostfwd") {
@@ -193,21 +218,11 @@ bool NetOptions::AddNic(const std::string& value, std::string* info, std::string
   }
   NicRequest nic;
   nic.option = option;
+  bool help = false;
   for (size_t i = 1; i < parts.size(); ++i) {
-    const size_t eq = parts[i].find('=');
-    const std::string key = parts[i].substr(0, eq);
-    const std::string v = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
-    if (key == "model") {
-      if (v == "help" || v == "?") {
-        *info = kModelHelp;
-        return true;
-      }
-      if (!ModelFromName(v, &nic.model))
-        return Fail(error, option + ": unsupported NIC model '" + v + "' (pcnet or virtio-net-pci)");
-    } else if (key == "mac") {
-      if (!ParseMac(v, &nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
-      nic.mac_given = true;
-    }
+    const auto [key, v] = KeyValue(parts[i]);
+    if (NicKey(option, "mac", key, v, &nic, &help, error) < 0) return false;
+    if (help) return *info = kModelHelp, true;
   }
   if (type != "user") {
     if (type == "tap" || type == "bridge" || type == "socket" || type == "stream" || type == "dgram" ||
@@ -237,21 +252,14 @@ bool NetOptions::AddNet(const std::string& value, std::string* info, std::string
     NicRequest nic;
     nic.option = option;
     std::string netdev;
+    bool help = false;
     for (size_t i = 1; i < parts.size(); ++i) {
-      const size_t eq = parts[i].find('=');
-      const std::string key = parts[i].substr(0, eq);
-      const std::string v = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
-      if (key == "model") {
-        if (v == "help" || v == "?") {
-          *info = kModelHelp;
-          return true;
-        }
-        if (!ModelFromName(v, &nic.model))
-          return Fail(error, option + ": unsupported NIC model '" + v + "' (pcnet or virtio-net-pci)");
-      } else if (key == "macaddr") {
-        if (!ParseMac(v, &nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
-        nic.mac_given = true;
-      } else if (key == "netdev") {
+      const auto [key, v] = KeyValue(parts[i]);
+      const int taken = NicKey(option, "macaddr", key, v, &nic, &help, error);
+      if (taken < 0) return false;
+      if (help) return *info = kModelHelp, true;
+      if (taken) continue;
+      if (key == "netdev") {
         netdev = v;
       } else if (key != "id" && key != "name") {
         return Fail(error, option + ": invalid parameter '" + key + "' (model, macaddr, netdev, id, name)");
@@ -307,9 +315,7 @@ bool NetOptions::AddDevice(const std::string& value, std::string* error) {
     first = 1;
   }
   for (size_t i = first; i < parts.size(); ++i) {
-    const size_t eq = parts[i].find('=');
-    const std::string key = parts[i].substr(0, eq);
-    const std::string v = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
+    const auto [key, v] = KeyValue(parts[i]);
     if (key == "driver") {
       driver = v;
     } else if (key == "netdev") {
@@ -335,9 +341,7 @@ bool NetOptions::AddObject(const std::string& value, std::string* error) {
   Dump dump;
   dump.option = option;
   for (size_t i = 1; i < parts.size(); ++i) {
-    const size_t eq = parts[i].find('=');
-    const std::string key = parts[i].substr(0, eq);
-    const std::string v = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
+    const auto [key, v] = KeyValue(parts[i]);
     if (key == "qom-type") {
       type = v;
     } else if (key == "netdev") {
