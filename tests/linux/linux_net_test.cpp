@@ -2,7 +2,8 @@
 // Debian's kernel on the PCnet NIC (pcnet32, loaded from the initramfs) with user-mode networking: DHCP,
 // HTTP from a server this test runs on the host's loopback (the guest reaches it as 10.0.2.2), a hostfwd'ed
 // TCP port into busybox httpd in the guest, a UDP exchange, 1,000 short connections without leaks in
-// Strobe, a pcap capture tcpdump reads, and -nic none. One boot carries the networked checks.
+// Strobe, a pcap capture (-object filter-dump) tcpdump reads, and -nic none. One boot carries the networked
+// checks.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -228,7 +229,8 @@ TEST_F(LinuxNet, PcnetDhcpHttpHostfwdUdpAndAThousandConnections) {
   const uint16_t fwd = FreePort(SOCK_STREAM);
   const std::string pcap = ::testing::TempDir() + "strobe_net_" + std::to_string(getpid()) + ".pcap";
   ConsoleSession s(
-      BootArgs({"-nic", "user,model=pcnet,hostfwd=tcp::" + std::to_string(fwd) + "-:8080", "--pcap", pcap}));
+      BootArgs({"-netdev", "user,id=n0,hostfwd=tcp::" + std::to_string(fwd) + "-:8080", "-device",
+                "pcnet,netdev=n0", "-object", "filter-dump,id=f0,netdev=n0,file=" + pcap}));
   ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
   EXPECT_NE(s.output().find("pcnet32: PCnet/PCI II 79C970A at"), std::string::npos);
   EXPECT_NE(s.output().find("52:54:00:12:34:56 assigned IRQ 10"), std::string::npos);
