@@ -36,53 +36,52 @@ def listener():
     return s
 
 
-def sink(sock, expected, stop):
-    """Accepts connections; reads `expected` bytes from each, then closes it (busybox nc then exits)."""
+def serve(sock, handle, stop):
+    """Accepts connections until stop is set; handle(conn) serves each, then it is closed."""
     sock.settimeout(0.5)
     while not stop.is_set():
         try:
             c, _ = sock.accept()
         except socket.timeout:
             continue
-        got = 0
         c.settimeout(120)
         try:
-            while got < expected:
-                d = c.recv(1 << 16)
-                if not d:
-                    break
-                got += len(d)
+            handle(c)
         except OSError:
             pass
         c.close()
 
 
-def source(sock, body_bytes, stop):
+def sink(expected):
+    """Reads `expected` bytes, then the connection closes (busybox nc then exits)."""
+    def handle(c):
+        got = 0
+        while got < expected:
+            d = c.recv(1 << 16)
+            if not d:
+                break
+            got += len(d)
+    return handle
+
+
+def source(body_bytes):
     """A minimal HTTP/1.0 server: every request gets body_bytes of zeros."""
     chunk = b"\0" * (1 << 16)
-    sock.settimeout(0.5)
-    while not stop.is_set():
-        try:
-            c, _ = sock.accept()
-        except socket.timeout:
-            continue
-        c.settimeout(120)
-        try:
-            req = b""
-            while b"\r\n\r\n" not in req:
-                d = c.recv(4096)
-                if not d:
-                    break
-                req += d
-            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % body_bytes)
-            left = body_bytes
-            while left > 0:
-                n = min(left, len(chunk))
-                c.sendall(chunk[:n])
-                left -= n
-        except OSError:
-            pass
-        c.close()
+
+    def handle(c):
+        req = b""
+        while b"\r\n\r\n" not in req:
+            d = c.recv(4096)
+            if not d:
+                break
+            req += d
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % body_bytes)
+        left = body_bytes
+        while left > 0:
+            n = min(left, len(chunk))
+            c.sendall(chunk[:n])
+            left -= n
+    return handle
 
 
 def main():
@@ -114,8 +113,8 @@ def main():
     nbytes = args.mb << 20
     stop = threading.Event()
     sink_sock, source_sock = listener(), listener()
-    threads = [threading.Thread(target=sink, args=(sink_sock, nbytes, stop), daemon=True),
-               threading.Thread(target=source, args=(source_sock, nbytes, stop), daemon=True)]
+    threads = [threading.Thread(target=serve, args=(sink_sock, sink(nbytes), stop), daemon=True),
+               threading.Thread(target=serve, args=(source_sock, source(nbytes), stop), daemon=True)]
     for t in threads:
         t.start()
     sink_port, source_port = sink_sock.getsockname()[1], source_sock.getsockname()[1]
