@@ -30,9 +30,10 @@ class NetBackend {
   virtual void Stop() = 0;
   // A frame from the guest (vCPU thread). Never blocks: the frame is queued for the backend's thread.
   virtual void Send(const uint8_t* frame, size_t length) = 0;
-  // Whether the backend moved a frame in either direction within the last `window_ms` milliseconds of
-  // host time (the run loop does not warp virtual time past a live conversation).
-  virtual bool RecentlyActive(int window_ms) const = 0;
+  // Whether the link is in use: a frame moved in either direction within the last `window_ms` milliseconds
+  // of host time, or a flow to the host is open (a reply may come at any time). The run loop does not
+  // warp virtual time then.
+  virtual bool Active(int window_ms) const = 0;
 };
 
 }  // namespace strobe::vmm::net

@@ -55,8 +55,9 @@ class NetPort {
   void Deliver();
   // Cheap: frames are waiting for the NIC.
   bool HasPending() const { return pending_.load(std::memory_order_acquire); }
-  // Frames waiting, or traffic within the last 100 ms of host time: virtual time should not warp.
-  bool Busy() const { return HasPending() || backend_.RecentlyActive(100); }
+  // Frames waiting, traffic within the last 100 ms of host time, or a flow to the host open: virtual time
+  // should not warp.
+  bool Busy() const { return HasPending() || backend_.Active(100); }
   uint64_t dropped() const { return dropped_.load(); }
 
  private:

@@ -118,6 +118,7 @@ std::unique_ptr<SlirpBackend> SlirpBackend::Create(const SlirpOptions& options, 
       return nullptr;
     }
   }
+  b->listeners_ = static_cast<int>(options.forwards.size());
   return b;
 }
 
@@ -150,8 +151,9 @@ void SlirpBackend::MarkActive() {
   last_active_ns_.store(NowNs(), std::memory_order_relaxed);
 }
 
-bool SlirpBackend::RecentlyActive(int window_ms) const {
-  return NowNs() - last_active_ns_.load(std::memory_order_relaxed) < int64_t{window_ms} * 1'000'000;
+bool SlirpBackend::Active(int window_ms) const {
+  return open_flows_.load(std::memory_order_relaxed) > 0 ||
+         NowNs() - last_active_ns_.load(std::memory_order_relaxed) < int64_t{window_ms} * 1'000'000;
 }
 
 void SlirpBackend::Send(const uint8_t* frame, size_t length) {
@@ -199,6 +201,8 @@ void SlirpBackend::Loop() {
     polls.push_back({wake_fd_, POLLIN, 0});
     polls_ = &polls;
     slirp_pollfds_fill(slirp_, &timeout, &SlirpBackend::AddPoll, this);
+    // Every socket slirp polls is a hostfwd listener or a flow (TCP connection, UDP association) to the host.
+    open_flows_.store(static_cast<int>(polls.size()) - 1 - listeners_, std::memory_order_relaxed);
     const int n = poll(polls.data(), polls.size(), static_cast<int>(timeout));
     if (n > 0 && (polls[0].revents & POLLIN)) {
       uint64_t count;

@@ -59,7 +59,7 @@ class SlirpBackend final : public NetBackend {
   void Start(Receiver receiver) override;
   void Stop() override;
   void Send(const uint8_t* frame, size_t length) override;
-  bool RecentlyActive(int window_ms) const override;
+  bool Active(int window_ms) const override;
 
   // Frames dropped because the queue to the network thread was full (the guest outran the host).
   uint64_t dropped() const { return dropped_.load(); }
@@ -90,6 +90,8 @@ class SlirpBackend final : public NetBackend {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> last_active_ns_{0};
+  std::atomic<int> open_flows_{0};  // sockets slirp polls beyond the hostfwd listeners
+  int listeners_ = 0;
   std::atomic<uint64_t> dropped_{0};
 
   std::mutex tx_mu_;
