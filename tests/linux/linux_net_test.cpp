@@ -57,7 +57,8 @@ int Listen(int type, uint16_t* port) {
   return s;
 }
 
-// HTTP/1.0 on 127.0.0.1: GET /file gives `file`, anything else "ok\n". Runs until destroyed.
+// HTTP/1.0 on 127.0.0.1: GET /file gives `file`, anything else "ok\n" (/slow 3 s late). Runs until
+// destroyed.
 class HttpServer {
  public:
   explicit HttpServer(std::string file) : file_(std::move(file)) {
@@ -88,6 +89,8 @@ class HttpServer {
         if (n <= 0) break;
         req.append(buf, static_cast<size_t>(n));
       }
+      // /slow answers after 3 s of host time: under --warp-idle the guest must wait for it, not time out.
+      if (req.rfind("GET /slow ", 0) == 0) std::this_thread::sleep_for(std::chrono::seconds(3));
       const std::string body = req.rfind("GET /file ", 0) == 0 ? file_ : "ok\n";
       const std::string head =
           "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
@@ -249,6 +252,14 @@ TEST_F(LinuxNet, PcnetDhcpHttpHostfwdUdpAndAThousandConnections) {
       s, "wget -q -O /tmp/f http://10.0.2.2:" + std::to_string(http.port()) + "/file && sha256sum /tmp/f",
       120);
   EXPECT_NE(got.find(Sha256Of(file) + "  /tmp/f"), std::string::npos) << got;
+
+  // A slow host: the guest idles in WAIT for 3 s with a connection open (wget gives up after 900 s of the
+  // guest's time, which warping past the open connection would reach at once; busybox's wget -T crashes).
+  const std::string slow = Shell(s,
+                                 "date +%s; wget -q -O - http://10.0.2.2:" + std::to_string(http.port()) +
+                                     "/slow; echo status=$?; date +%s",
+                                 60);
+  EXPECT_NE(slow.find("ok\nstatus=0"), std::string::npos) << slow;
 
   // A host port forwarded to busybox httpd in the guest.
   Shell(s, "mkdir -p /www && echo guest-page-$((6*7)) > /www/index.html && httpd -p 8080 -h /www");
