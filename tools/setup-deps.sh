@@ -14,7 +14,7 @@ PACKAGES=(
   llvm-19-dev clang-19 lld-19 libzstd-dev zlib1g-dev libedit-dev libxml2-dev libffi-dev
   libcapstone-dev libgtest-dev libgmock-dev libbenchmark-dev libunicorn-dev
   qemu-system-mips ipxe-qemu seabios python3 python3-matplotlib clang-format cpio gzip xz-utils
-  e2fsprogs gdb-multiarch
+  e2fsprogs gdb-multiarch libslirp-dev tcpdump
 )
 
 missing=()

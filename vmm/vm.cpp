@@ -11,6 +11,7 @@
 namespace strobe::vmm {
 
 namespace {
+constexpr unsigned kOnboardNicSlot = 11;  // 00:0b.0, QEMU's Malta's AMD NIC
 // Boot-loader argument block (YAMON layout, as the Malta kernel reads it in fw/lib/cmdline.c):
 // a table of kseg0 string pointers at physical 0x2000 shared by argv (from entry 0) and envp (from entry 2).
 constexpr uint32_t kArgTable = 0x2000;
@@ -109,12 +110,32 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     board_->AttachPci(static_cast<unsigned>(slot), v.pci.get());
     virtio_.push_back(std::move(v));
   }
+  // NICs: the first at 00:0b.0, QEMU's on-board slot (INTA to PIRQB), the others at the first free slots
+  // from 18 up, as QEMU's Malta places NICs without an address. Each has its own port to its backend.
+  for (size_t i = 0; i < config_.nics.size(); ++i) {
+    const NicConfig& n = config_.nics[i];
+    net::NetPort* port = nullptr;
+    if (n.backend) {
+      net_ports_.push_back(std::make_unique<net::NetPort>(*n.backend, completions_, n.pcap));
+      port = net_ports_.back().get();
+    }
+    nics_.push_back(std::make_unique<PcnetPci>(n.mac, *dma_, port));
+    const int slot = i == 0 ? kOnboardNicSlot : board_->FreePciSlot();
+    if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), nics_.back().get());
+    if (port) port->Start(&nics_.back()->chip());
+  }
 }
 
 void Vm::Wake() {
   std::lock_guard<std::mutex> lock(wake_mu_);
   wake_ = true;
   wake_cv_.notify_one();
+}
+
+bool Vm::NetworkBusy() const {
+  for (const auto& p : net_ports_)
+    if (p->Busy()) return true;
+  return false;
 }
 
 bool Vm::DisksBusy() const {
@@ -234,6 +255,7 @@ bool Vm::Boot(std::string* error) {
                              std::to_string(MaltaBoard::kLastSlot - MaltaBoard::kFirstFreeSlot + 1));
   board_->ide().Reset();  // a reboot forgets commands in flight (their completions are dropped)
   for (Virtio& v : virtio_) v.pci->Reset();
+  for (auto& nic : nics_) nic->Reset();
   panic_seen_at_ = 0;
   console_line_.clear();
   uint32_t image_end;
@@ -321,8 +343,9 @@ bool Vm::Idle() {
   if (devices_wake) event = std::min(event, board_->NextEventCycles());
   const uint64_t target = std::min(event, c.cycles + kSliceCycles);
   // While the disk works, virtual time follows host time: warping past the driver's timeouts would fail
-  // a request the host has not finished yet.
-  if (config_.warp_idle && event != UINT64_MAX && !DisksBusy()) {
+  // a request the host has not finished yet. The same while frames wait for the NIC or the network moved
+  // a frame in the last 100 ms: a reply on its way must not find the guest's TCP timers already expired.
+  if (config_.warp_idle && event != UINT64_MAX && !DisksBusy() && !NetworkBusy()) {
     c.cycles = std::max(c.cycles, event);
     return true;
   }
@@ -393,7 +416,8 @@ bool Vm::ServeDebugger() {
 }
 
 VmExit Vm::Run() {
-  VmExit exit = RunLoop();
+  const VmExit exit = RunLoop();
+  for (auto& port : net_ports_) port->Stop();  // nothing more from the network once the guest is gone
   if (DebugAgent* agent = debug_.load()) agent->Ended(exit);
   // Every write the guest saw complete, and every one still in flight, reaches the image file.
   const int err = DrainDisks();
@@ -407,6 +431,8 @@ VmExit Vm::RunLoop() {
   for (;;) {
     if (debug_ && !ServeDebugger()) return VmExit::kQuit;              // gdb's kill: as Ctrl-A x
     if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
+    for (auto& port : net_ports_)  // frames held for want of a receive buffer: the driver may have given one
+      if (port->HasPending()) port->Deliver();
     runtime::UpdateTimer(c);
     board_->Tick();
     runtime::SetHardwareIrqs(c, board_->IrqLines());

@@ -3,6 +3,7 @@
 // that runs it. The run loop owns virtual time: the timer, idling in WAIT, power requests and time limits.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "vmm/block/backend.h"
 #include "vmm/block/block_queue.h"
 #include "vmm/clock.h"
+#include "vmm/devices/pcnet_pci.h"
 #include "vmm/devices/power.h"
 #include "vmm/devices/virtio_blk.h"
 #include "vmm/devices/virtio_pci.h"
@@ -26,6 +28,9 @@
 #include "vmm/guest_memory.h"
 #include "vmm/malta.h"
 #include "vmm/monitor.h"
+#include "vmm/net/backend.h"
+#include "vmm/net/net_port.h"
+#include "vmm/net/pcap.h"
 #include "vmm/pmap.h"
 
 namespace strobe::vmm {
@@ -45,6 +50,15 @@ struct VirtioDisk {
   block::BlockBackend* backend = nullptr;
   std::string serial;  // GET_ID (empty: none, as QEMU's default)
   bool write_cache = true;
+};
+
+// A network card. The backend (and the capture) belong to the caller and must outlive the VM.
+enum class NicModel { kPcnet, kVirtio };
+struct NicConfig {
+  NicModel model = NicModel::kPcnet;
+  std::array<uint8_t, 6> mac{};
+  net::NetBackend* backend = nullptr;  // null: not connected (the NIC's frames go nowhere)
+  net::PcapWriter* pcap = nullptr;     // -object filter-dump / --pcap (null: none)
 };
 
 struct VmConfig {
@@ -74,6 +88,7 @@ struct VmConfig {
   std::vector<IdeDisk> ide_disks;
   // In the order QEMU creates the devices: each takes the next free PCI slot from 18 (00:12.0) up.
   std::vector<VirtioDisk> virtio_disks;
+  std::vector<NicConfig> nics;
 };
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };
@@ -133,6 +148,9 @@ class Vm {
   jit::Tier* tier() { return tier_.get(); }
   // The one path for device DMA into guest RAM (copy-on-write, code invalidation, soft TLBs).
   GuestMemory& guest_memory() { return *dma_; }
+  // The NICs, in VmConfig::nics order (tests).
+  PcnetPci& nic(size_t index) { return *nics_[index]; }
+  size_t nic_count() const { return nics_.size(); }
   // Runs the disk completions posted so far (the run loop does this between slices; tests call it).
   size_t RunCompletions() { return completions_.RunCompletions(); }
   // Waits until every submitted disk request has executed, then flushes the disks; 0 or the first errno.
@@ -158,6 +176,7 @@ class Vm {
   bool ServeDebugger();  // false: the debugger killed the VM
   bool Idle();
   bool DisksBusy() const;
+  bool NetworkBusy() const;
   void Wake();
   bool FailWith(std::string msg);
   void WatchConsole(uint8_t byte);
@@ -180,6 +199,10 @@ class Vm {
     std::unique_ptr<VirtioPci> pci;
   };
   std::vector<Virtio> virtio_;  // after the queues: destroyed before them
+  // Network: the NICs and their ports (a port's backend thread posts to completions_: the ports go after
+  // the list, so they are destroyed, and their threads stopped, first).
+  std::vector<std::unique_ptr<PcnetPci>> nics_;
+  std::vector<std::unique_ptr<net::NetPort>> net_ports_;
   std::string error_;
 
   std::mutex wake_mu_;

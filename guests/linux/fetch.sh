@@ -6,7 +6,8 @@
 #   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
 #                    + the kernel's modules for IDE and virtio disks and ext4 (ata_piix, virtio_pci,
 #                    virtio_blk, ext4 and what they need; libata, scsi_mod and sd_mod are built in), with a
-#                    modules.dep and modules.alias for busybox modprobe
+#                    modules.dep and modules.alias for busybox modprobe; pcnet32 for the network card, and
+#                    udhcpc's default.script
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -98,9 +99,12 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   dpkg-deb --fsys-tarfile "$bdeb" | tar -x -C root ./bin/busybox
   # virtio-blk: the PCI transport (its legacy and modern halves) and the disk driver.
   virtio_blk_modules="virtio virtio_ring virtio_pci virtio_pci_legacy_dev virtio_pci_modern_dev virtio_blk"
-  add_modules "$PWD/root" ata_piix ext4 crc32c_generic $virtio_blk_modules
+  # The NIC of QEMU's Malta (AMD PCnet-PCI II, 00:0b.0) and the PHY helper it links against.
+  net_modules="pcnet32 mii"
+  add_modules "$PWD/root" ata_piix ext4 crc32c_generic $virtio_blk_modules $net_modules
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
+  chmod 755 root/etc/udhcpc/default.script  # where Debian's busybox udhcpc looks for it
   chmod 644 root/etc/inittab root/etc/profile root/etc/filesystems
   # The kernel runs /init; busybox named init is busybox init, which reads /etc/inittab.
   ln -s bin/busybox root/init

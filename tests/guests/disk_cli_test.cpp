@@ -166,7 +166,7 @@ TEST(DiskCli, BadOptionsAreUsageErrors) {
   std::vector<std::string> fifteen;
   for (int i = 0; i < 15; ++i) fifteen.insert(fifteen.end(), {"-drive", f + ",if=virtio,readonly=on"});
   ExpectOneLineFailure(Strobe(fifteen), "no free PCI slot", 2);
-  ExpectOneLineFailure(Strobe({"-device", "e1000"}), "issue 12", 2);
+  ExpectOneLineFailure(Strobe({"-device", "e1000"}), "NIC model 'e1000' is not emulated", 2);
   ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=x"}), "issue 11", 2);
 }
 

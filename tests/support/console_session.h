@@ -60,6 +60,7 @@ class ConsoleSession {
       if (left.count() <= 0 || !ReadSome(static_cast<int>(left.count()))) return false;
     }
   }
+  pid_t pid() const { return pid_; }
   void Send(const std::string& text) { (void)!write(to_, text.data(), text.size()); }
   // Sends a signal to the program (SIGTERM: as a service manager stops it).
   void Signal(int sig) {

@@ -204,7 +204,7 @@ TEST(DriveOptions, DeviceMistakes) {
             "-device virtio-blk-pci,drive=d0,num-queues=4: unknown property 'num-queues' of virtio-blk-pci "
             "(drive, id, serial)");
   EXPECT_EQ(Error({"-device", "e1000,netdev=n0"}),
-            "-device e1000,netdev=n0: not supported yet: networking comes with issue 12");
+            "-device e1000,netdev=n0: NIC model 'e1000' is not emulated (pcnet or virtio-net-pci)");
   EXPECT_NE(Error({"-device", "ide-hd,drive=d0"}).find("attach disks with -drive if=ide"), std::string::npos);
   EXPECT_NE(Error({"-device", "sb16"}).find("'sb16' is not a valid device model name"), std::string::npos);
   tools::RunOptions o;

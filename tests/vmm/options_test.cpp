@@ -203,8 +203,6 @@ TEST(RunOptions, GdbStub) {
 
 TEST(RunOptions, MissingFeaturesNameTheirIssue) {
   EXPECT_NE(Error({"-blockdev", "driver=file,filename=x"}).find("issue 11"), std::string::npos);
-  for (const char* o : {"-nic", "-netdev", "-net"})
-    EXPECT_NE(Error({o, "user"}).find("issue 12"), std::string::npos) << o;
   for (const char* o : {"-monitor", "-qmp", "-loadvm"})
     EXPECT_NE(Error({o, "stdio"}).find("issue 15"), std::string::npos) << o;
   // -S waits for a debugger or the monitor's cont: with no monitor yet, it needs -s or -gdb.

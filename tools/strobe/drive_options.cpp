@@ -25,6 +25,8 @@ bool Fail(std::string* error, std::string msg) {
   return false;
 }
 
+}  // namespace
+
 // QEMU's KEY=VALUE,... syntax: a doubled comma is a comma inside the value; empty parts are skipped.
 std::vector<std::string> SplitOptions(const std::string& value) {
   std::vector<std::string> parts;
@@ -43,6 +45,8 @@ std::vector<std::string> SplitOptions(const std::string& value) {
   if (!part.empty()) parts.push_back(part);
   return parts;
 }
+
+namespace {
 
 // on/off and QEMU's other spellings.
 bool ParseBool(const std::string& v, bool* out) {
@@ -227,12 +231,14 @@ bool ParseDevice(const std::string& value, DriveRequests* requests, std::string*
     *info =
         "Devices Strobe adds with -device (the board's own are always there):\n"
         "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\", desc \"Virtio block device\" "
-        "(drive=ID of an -drive if=none,id=ID; id=, serial=)\n";
+        "(drive=ID of an -drive if=none,id=ID; id=, serial=)\n"
+        "name \"pcnet\", bus PCI, desc \"AMD PCnet-PCI II Ethernet\" (netdev=ID of an -netdev user,id=ID; "
+        "mac=, id=)\n";
     return true;
   }
   if (driver != "virtio-blk-pci" && driver != "virtio-blk") {
     if (IsNetworkDevice(driver))
-      return Fail(error, o + ": not supported yet: networking comes with issue 12");
+      return Fail(error, o + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
     if (driver.rfind("ide-", 0) == 0 || driver.rfind("scsi-", 0) == 0)
       return Fail(error, o + ": not supported: attach disks with -drive if=ide (or -hda, -cdrom) or "
                              "if=virtio");

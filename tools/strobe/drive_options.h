@@ -33,6 +33,9 @@ struct DriveRequests {
   bool snapshot = false;  // -snapshot
 };
 
+// QEMU's KEY=VALUE,... syntax: a doubled comma is a comma inside the value; empty parts are skipped.
+std::vector<std::string> SplitOptions(const std::string& value);
+
 // -hda FILE and the like (option: "-hda", "-hdb", "-hdc", "-hdd" or "-cdrom"): the file name is taken as
 // it is, commas included.
 void AddLegacyDrive(const std::string& option, const std::string& file, DriveRequests* requests);

@@ -86,6 +86,15 @@ int Run(const std::vector<std::string>& args) {
   }
   std::sort(virtio.begin(), virtio.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [order, disk] : virtio) opts.vm.virtio_disks.push_back(disk);
+  // The network: user-mode backends (every hostfwd port is bound here: one in use ends the run now) and
+  // capture files; the NICs join them when the VM is built.
+  std::vector<std::unique_ptr<vmm::net::NetBackend>> net_backends;
+  std::vector<std::unique_ptr<vmm::net::PcapWriter>> net_captures;
+  if (!tools::OpenNetwork(opts.network, &net_backends, &net_captures, &opts.vm, &error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitError;
+  }
+  signal(SIGPIPE, SIG_IGN);  // a host socket closed under slirp is an error return, not a signal
   if (!opts.process_name.empty()) prctl(PR_SET_NAME, opts.process_name.c_str(), 0, 0, 0);
   if (opts.vm.kernel.empty()) {
     std::vector<uint8_t> demo(tools::kDemoGuest, tools::kDemoGuest + tools::kDemoGuestSize);

@@ -75,7 +75,7 @@ const char* RunUsage() {
          "  -accel tcg[,...]     accepted (Strobe translates; kvm and others are refused)\n"
          "  -name NAME[,process=P]   process=P sets the process name\n"
          "  -boot ..., -L DIR    accepted, no effect (Malta boots -kernel directly; no firmware files)\n"
-         "  -display none, -vga none, -net/-nic none, -monitor none, -smp 1   accepted\n"
+         "  -display none, -vga none, -monitor none, -smp 1   accepted\n"
          "  -version             print the version\n"
          "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE   raw disk images on IDE index 0-3 (-cdrom: 2, read-only)\n"
          "  -drive file=F[,format=raw][,if=ide|virtio|none][,index=N][,media=disk|cdrom][,readonly=on]\n"
@@ -84,11 +84,16 @@ const char* RunUsage() {
          "  -snapshot            writes to disks go to a temporary overlay; the images are not changed\n"
          "  (IDE disks are on the PIIX4's controller, virtio-blk disks on PCI slots 00:12.0 and up;\n"
          "  the ATAPI CD-ROM comes with issue 11)\n"
+         "  -nic user[,model=pcnet][,mac=M][,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT][,restrict=on]\n"
+         "                       a NIC on user-mode networking (10.0.2.0/24, DHCP 10.0.2.15, gateway and\n"
+         "                       host 10.0.2.2, DNS 10.0.2.3); the default is one pcnet NIC so; -nic none\n"
+         "  -netdev user,id=ID[,...] with -device pcnet,netdev=ID[,mac=M]; -net nic[,model=,macaddr=]\n"
+         "                       with -net user[,...]; -net none\n"
+         "  -object filter-dump,id=F,netdev=ID,file=PATH   capture a netdev's frames (pcap)\n"
          "  -gdb tcp:[HOST]:PORT   gdb stub on PORT (HOST default 127.0.0.1); -s is -gdb tcp::1234\n"
          "  -S                   start stopped before the first instruction until gdb continues (needs\n"
          "                       -s or -gdb: there is no monitor yet)\n"
-         "  Not yet: -blockdev (issue 11), networks (-nic, -netdev: issue 12), -monitor, -qmp, -loadvm\n"
-         "  (issue 15).\n"
+         "  Not yet: -blockdev (issue 11), -monitor, -qmp, -loadvm (issue 15).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -105,6 +110,7 @@ const char* RunUsage() {
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
          "  --perf-map           write /tmp/perf-PID.map so that Linux perf names translated regions\n"
+         "  --pcap FILE          capture the first NIC's frames to FILE (pcap, as tcpdump -r reads)\n"
          "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
          "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
          "\n"
@@ -124,6 +130,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   RunOptions o;
   CharDevs chardevs;
   DriveRequests disks;
+  NetOptions net;
   bool serial_given = false, nodefaults = false, trace_help = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
@@ -139,7 +146,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     if (a.size() > 2 && a[0] == '-' && a[1] == '-' && a != "--help" &&
         (a.rfind("--jit", 0) != 0 && a != "--engine" && a != "--tlb-entries" && a != "--warp-idle" &&
          a != "--timeout" && a != "--max-instructions" && a != "--stats" && a != "--perf-map" &&
-         a != "--dump-blocks"))
+         a != "--dump-blocks" && a != "--pcap"))
       a = a.substr(1);
     std::string v;
     bool takes_value = false;
@@ -149,7 +156,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       *error = refusal;
       return false;
     }
-    if (takes_value) {  // accepted "none" forms of -monitor/-net/-nic/-netdev
+    if (takes_value) {  // accepted "none" form of -monitor
       if (!value(i, &v)) return false;
       continue;
     }
@@ -222,7 +229,26 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!ParseDrive(v, &disks, error)) return false;
     } else if (a == "-device") {
       if (!value(i, &v)) return false;
-      if (!ParseDevice(v, &disks, &o.info, error)) return false;
+      if (IsNicDevice(v)) {
+        if (!net.AddDevice(v, error)) return false;
+      } else if (!ParseDevice(v, &disks, &o.info, error)) {
+        return false;
+      }
+    } else if (a == "-nic") {
+      if (!value(i, &v)) return false;
+      if (!net.AddNic(v, &o.info, error)) return false;
+    } else if (a == "-net") {
+      if (!value(i, &v)) return false;
+      if (!net.AddNet(v, &o.info, error)) return false;
+    } else if (a == "-netdev") {
+      if (!value(i, &v)) return false;
+      if (!net.AddNetdev(v, error)) return false;
+    } else if (a == "-object") {
+      if (!value(i, &v)) return false;
+      if (!net.AddObject(v, error)) return false;
+    } else if (a == "--pcap") {
+      if (!value(i, &v)) return false;
+      net.SetPcap(v);
     } else if (a == "-snapshot") {
       disks.snapshot = o.snapshot = true;
     } else if (a == "-d") {
@@ -331,6 +357,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     *error = "-S needs -s or -gdb: only gdb can start a stopped VM (the monitor's cont comes with issue 15)";
     return false;
   }
+  if (!net.Resolve(nodefaults, &o.network, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   *out = std::move(o);

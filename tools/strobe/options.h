@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/strobe/chardev.h"
+#include "tools/strobe/net_options.h"
 #include "tools/strobe/trace.h"
 #include "vmm/block/drive.h"
 #include "vmm/vm.h"
@@ -33,6 +34,9 @@ struct RunOptions {
   std::string gdb_host;  // empty: 127.0.0.1
   int gdb_port = -1;
   bool start_stopped = false;
+  // -nic, -net, -netdev, -device pcnet|virtio-net-pci, -object filter-dump, --pcap (net_options.h); the
+  // backends are created by OpenNetwork, not by the parser.
+  NetworkConfig network;
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.

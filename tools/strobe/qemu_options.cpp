@@ -15,7 +15,7 @@ struct Refusal {
   bool takes_value;
   const char* what;  // the missing feature and its issue
 };
-// Issue numbers are the project's: 11 disks, 12 network, 15 debugging/monitor/snapshots. The disk options
+// Issue numbers are the project's: 11 disks, 15 debugging/monitor/snapshots. The disk options
 // themselves are parsed in drive_options.cpp.
 constexpr Refusal kRefusals[] = {
     {"-monitor", true, "the QEMU monitor comes with issue 15 (only -monitor none is accepted)"},
@@ -39,11 +39,6 @@ std::string Unsupported(const std::string& option, const std::string& value, boo
       if (option == "-monitor" && value == "none") return "";
       return option + (r.takes_value ? " " + value : "") + ": not supported yet: " + r.what;
     }
-  if (option == "-nic" || option == "-netdev" || option == "-net") {
-    *takes_value = true;
-    if (value == "none") return "";
-    return option + " " + value + ": not supported yet: networking comes with issue 12 (only none)";
-  }
   *takes_value = false;
   return "";
 }

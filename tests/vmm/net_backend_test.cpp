@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// The host side of the network without a guest: libslirp on its network thread answering an ARP request
+// for the gateway, frames reaching a NIC only through the VM's CompletionList (and waking it), hostfwd
+// bind errors, and pcap files as tcpdump reads them.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "vmm/net/net_port.h"
+#include "vmm/net/pcap.h"
+#include "vmm/net/slirp_backend.h"
+
+namespace strobe::vmm::net {
+namespace {
+
+constexpr uint8_t kGuestMac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+// who-has 10.0.2.2 tell 10.0.2.15
+Frame ArpRequest() {
+  Frame f(42, 0);
+  std::memset(f.data(), 0xFF, 6);
+  std::memcpy(f.data() + 6, kGuestMac, 6);
+  f[12] = 0x08, f[13] = 0x06;                     // ARP
+  f[14] = 0, f[15] = 1, f[16] = 0x08, f[17] = 0;  // Ethernet, IPv4
+  f[18] = 6, f[19] = 4, f[20] = 0, f[21] = 1;     // sizes, request
+  std::memcpy(f.data() + 22, kGuestMac, 6);
+  const uint8_t sender[4] = {10, 0, 2, 15}, target[4] = {10, 0, 2, 2};
+  std::memcpy(f.data() + 28, sender, 4);
+  std::memcpy(f.data() + 38, target, 4);
+  return f;
+}
+
+bool IsArpReplyFromGateway(const Frame& f) {
+  return f.size() >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 2 && f[28] == 10 && f[29] == 0 &&
+         f[30] == 2 && f[31] == 2 && std::memcmp(f.data(), kGuestMac, 6) == 0;
+}
+
+class CollectingNic : public NicFrontend {
+ public:
+  bool CanReceive() override { return accept; }
+  void Receive(const uint8_t* frame, size_t length) override { frames.emplace_back(frame, frame + length); }
+  bool accept = true;
+  std::vector<Frame> frames;
+};
+
+TEST(SlirpBackend, AnswersArpForTheGatewayThroughTheCompletionList) {
+  std::string error;
+  auto backend = SlirpBackend::Create(SlirpOptions(), &error);
+  ASSERT_TRUE(backend) << error;
+  block::CompletionList completions;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool woken = false;
+  completions.SetNotifier([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    woken = true;
+    cv.notify_one();
+  });
+  CollectingNic nic;
+  NetPort port(*backend, completions);
+  port.Start(&nic);
+  const Frame arp = ArpRequest();
+  port.Transmit(arp.data(), arp.size());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return woken; })) << "no frame came back";
+  }
+  // Nothing reaches the NIC until the owner of the VM runs the completions.
+  EXPECT_TRUE(nic.frames.empty());
+  EXPECT_TRUE(port.HasPending());
+  EXPECT_TRUE(port.Busy());
+  completions.RunCompletions();
+  ASSERT_FALSE(nic.frames.empty());
+  EXPECT_TRUE(IsArpReplyFromGateway(nic.frames[0]));
+  EXPECT_FALSE(port.HasPending());
+
+  // A NIC without a buffer keeps the frame queued until it has one.
+  nic.frames.clear();
+  nic.accept = false;
+  woken = false;
+  port.Transmit(arp.data(), arp.size());
+  for (int i = 0; i < 500 && !port.HasPending(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  completions.RunCompletions();
+  EXPECT_TRUE(nic.frames.empty());
+  EXPECT_TRUE(port.HasPending());
+  nic.accept = true;
+  port.Deliver();
+  ASSERT_EQ(nic.frames.size(), 1u);
+  EXPECT_TRUE(IsArpReplyFromGateway(nic.frames[0]));
+}
+
+TEST(SlirpBackend, HostForwardOnAPortInUseIsOneLine) {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(s, 1), 0);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  const uint16_t port = ntohs(a.sin_port);
+
+  SlirpOptions o;
+  HostForward f;
+  inet_pton(AF_INET, "127.0.0.1", &f.host_addr);
+  f.host_port = port;
+  f.guest_port = 22;
+  f.text = "tcp::" + std::to_string(port) + "-:22";
+  o.forwards.push_back(f);
+  std::string error;
+  EXPECT_FALSE(SlirpBackend::Create(o, &error));
+  EXPECT_NE(error.find("could not set up host forwarding rule 'tcp::" + std::to_string(port) + "-:22'"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos);
+  close(s);
+  // Free again: the same rule works.
+  auto b = SlirpBackend::Create(o, &error);
+  EXPECT_TRUE(b) << error;
+}
+
+TEST(PcapWriter, TcpdumpReadsTheFile) {
+  char path[] = "/tmp/strobe-pcap-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::string error;
+  {
+    auto w = PcapWriter::Open(path, &error);
+    ASSERT_TRUE(w) << error;
+    const Frame arp = ArpRequest();
+    w->Write(arp.data(), arp.size());
+    w->Write(arp.data(), arp.size());
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(bytes.size(), 24u + 2 * (16 + 42));
+  uint32_t magic, linktype, caplen;
+  std::memcpy(&magic, bytes.data(), 4);
+  std::memcpy(&linktype, bytes.data() + 20, 4);
+  std::memcpy(&caplen, bytes.data() + 24 + 8, 4);
+  EXPECT_EQ(magic, 0xa1b2c3d4u);
+  EXPECT_EQ(linktype, 1u);
+  EXPECT_EQ(caplen, 42u);
+  if (access("/usr/bin/tcpdump", X_OK) == 0 || access("/usr/sbin/tcpdump", X_OK) == 0) {
+    const std::string cmd = std::string("tcpdump -n -r ") + path + " 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_TRUE(p);
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    EXPECT_EQ(pclose(p), 0);
+    EXPECT_NE(out.find("Request who-has 10.0.2.2 tell 10.0.2.15"), std::string::npos) << out;
+  }
+  EXPECT_FALSE(PcapWriter::Open("/nonexistent-dir/x.pcap", &error));
+  EXPECT_NE(error.find("/nonexistent-dir/x.pcap: "), std::string::npos);
+  unlink(path);
+}
+
+}  // namespace
+}  // namespace strobe::vmm::net

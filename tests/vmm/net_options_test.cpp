@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// The network options as the parser resolves them (no backend is created here): QEMU's -nic, -net and
+// -netdev/-device spellings, the default NIC, MAC numbering, hostfwd rules, captures, and one line for
+// each thing that is wrong.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include "tools/strobe/options.h"
+
+namespace strobe::test {
+namespace {
+
+using tools::NetworkConfig;
+using vmm::NicModel;
+
+NetworkConfig Net(std::vector<std::string> args) {
+  tools::RunOptions o;
+  std::string err;
+  EXPECT_TRUE(tools::ParseRunOptions(args, &o, &err)) << err;
+  return o.network;
+}
+
+std::string Error(std::vector<std::string> args) {
+  tools::RunOptions o;
+  std::string err;
+  EXPECT_FALSE(tools::ParseRunOptions(args, &o, &err));
+  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  return err;
+}
+
+std::string Dotted(in_addr a) {
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+std::array<uint8_t, 6> Mac(uint8_t last) {
+  return {0x52, 0x54, 0x00, 0x12, 0x34, last};
+}
+
+TEST(NetOptions, DefaultIsOnePcnetOnUserNetworking) {
+  NetworkConfig n = Net({});
+  ASSERT_EQ(n.nics.size(), 1u);
+  ASSERT_EQ(n.netdevs.size(), 1u);
+  EXPECT_EQ(n.nics[0].model, NicModel::kPcnet);
+  EXPECT_EQ(n.nics[0].netdev, 0);
+  EXPECT_EQ(n.nics[0].mac, Mac(0x56));
+  const auto& s = n.netdevs[0].slirp;
+  EXPECT_EQ(Dotted(s.network), "10.0.2.0");
+  EXPECT_EQ(Dotted(s.netmask), "255.255.255.0");
+  EXPECT_EQ(Dotted(s.host), "10.0.2.2");
+  EXPECT_EQ(Dotted(s.dns), "10.0.2.3");
+  EXPECT_EQ(Dotted(s.dhcp_start), "10.0.2.15");
+  EXPECT_FALSE(s.restricted);
+  // -nodefaults, -nic none and -net none: no NIC at all.
+  EXPECT_TRUE(Net({"-nodefaults"}).nics.empty());
+  EXPECT_TRUE(Net({"-nic", "none"}).nics.empty());
+  EXPECT_TRUE(Net({"-net", "none"}).nics.empty());
+  EXPECT_TRUE(Net({"-nic", "none"}).netdevs.empty());
+}
+
+TEST(NetOptions, NicUserWithForwardsAndMac) {
+  NetworkConfig n = Net({"-nic",
+                         "user,model=pcnet,mac=52:54:00:aa:bb:cc,hostfwd=tcp::2222-:22,"
+                         "hostfwd=udp:0.0.0.0:5353-10.0.2.20:53,restrict=on"});
+  ASSERT_EQ(n.nics.size(), 1u);
+  EXPECT_EQ(n.nics[0].mac, (std::array<uint8_t, 6>{0x52, 0x54, 0x00, 0xAA, 0xBB, 0xCC}));
+  const auto& s = n.netdevs[0].slirp;
+  EXPECT_TRUE(s.restricted);
+  ASSERT_EQ(s.forwards.size(), 2u);
+  EXPECT_FALSE(s.forwards[0].udp);
+  EXPECT_EQ(Dotted(s.forwards[0].host_addr), "127.0.0.1");  // the host side is loopback unless given
+  EXPECT_EQ(s.forwards[0].host_port, 2222);
+  EXPECT_EQ(s.forwards[0].guest_addr.s_addr, 0u);  // the guest's DHCP address
+  EXPECT_EQ(s.forwards[0].guest_port, 22);
+  EXPECT_TRUE(s.forwards[1].udp);
+  EXPECT_EQ(Dotted(s.forwards[1].host_addr), "0.0.0.0");
+  EXPECT_EQ(Dotted(s.forwards[1].guest_addr), "10.0.2.20");
+  EXPECT_EQ(s.forwards[1].guest_port, 53);
+}
+
+TEST(NetOptions, MacsCountUpAsQemus) {
+  NetworkConfig n = Net({"-nic", "user", "-nic", "user,mac=52:54:00:00:00:01", "-nic", "user"});
+  ASSERT_EQ(n.nics.size(), 3u);
+  EXPECT_EQ(n.nics[0].mac, Mac(0x56));
+  EXPECT_EQ(n.nics[2].mac, Mac(0x57));  // only NICs without mac= take a number
+  EXPECT_EQ(n.netdevs.size(), 3u);
+}
+
+TEST(NetOptions, NetdevWithDevice) {
+  NetworkConfig n =
+      Net({"-netdev", "user,id=n0,hostfwd=tcp::8080-:80", "-device", "pcnet,netdev=n0,mac=52:54:00:12:34:99",
+           "-object", "filter-dump,id=f0,netdev=n0,file=/tmp/x.pcap"});
+  ASSERT_EQ(n.nics.size(), 1u);
+  EXPECT_EQ(n.nics[0].netdev, 0);
+  EXPECT_EQ(n.nics[0].mac, Mac(0x99));
+  EXPECT_EQ(n.netdevs[0].id, "n0");
+  EXPECT_EQ(n.pcap[0], "/tmp/x.pcap");
+  EXPECT_EQ(Net({"-netdev", "user,id=a", "-device", "driver=pcnet,netdev=a"}).nics.size(), 1u);
+  // A -netdev alone adds no NIC (and no default one).
+  EXPECT_TRUE(Net({"-netdev", "user,id=n0"}).nics.empty());
+  EXPECT_EQ(Net({"--pcap", "/tmp/y.pcap"}).pcap[0], "/tmp/y.pcap");
+}
+
+TEST(NetOptions, NetNicAndNetUserShareHubZero) {
+  NetworkConfig n =
+      Net({"-net", "nic,model=pcnet,macaddr=52:54:00:12:34:60", "-net", "user,hostfwd=tcp::2200-:22"});
+  ASSERT_EQ(n.nics.size(), 1u);
+  EXPECT_EQ(n.nics[0].netdev, 0);
+  EXPECT_EQ(n.nics[0].mac, Mac(0x60));
+  EXPECT_EQ(n.netdevs[0].slirp.forwards.size(), 1u);
+  NetworkConfig alone = Net({"-net", "nic"});
+  ASSERT_EQ(alone.nics.size(), 1u);
+  EXPECT_EQ(alone.nics[0].netdev, -1);  // QEMU: hub 0 not connected to a host network
+  EXPECT_EQ(Net({"-netdev", "user,id=u", "-net", "nic,netdev=u"}).nics[0].netdev, 0);
+}
+
+TEST(NetOptions, UserNetworkAddresses) {
+  const auto& s = Net({"-nic", "user,net=192.168.76.0/24"}).netdevs[0].slirp;
+  EXPECT_EQ(Dotted(s.host), "192.168.76.2");
+  EXPECT_EQ(Dotted(s.dns), "192.168.76.3");
+  EXPECT_EQ(Dotted(s.dhcp_start), "192.168.76.15");
+  const auto& t = Net({"-nic", "user,host=10.0.2.5,dns=10.0.2.6,dhcpstart=10.0.2.100"}).netdevs[0].slirp;
+  EXPECT_EQ(Dotted(t.host), "10.0.2.5");
+  EXPECT_EQ(Dotted(t.dns), "10.0.2.6");
+  EXPECT_EQ(Dotted(t.dhcp_start), "10.0.2.100");
+}
+
+TEST(NetOptions, ModelHelp) {
+  tools::RunOptions o;
+  std::string err;
+  ASSERT_TRUE(tools::ParseRunOptions({"-nic", "user,model=help"}, &o, &err)) << err;
+  EXPECT_NE(o.info.find("pcnet"), std::string::npos);
+  EXPECT_NE(o.info.find("virtio-net-pci"), std::string::npos);
+}
+
+TEST(NetOptions, BadInputIsOneLine) {
+  EXPECT_EQ(Error({"-nic", "user,model=e1000"}),
+            "-nic user,model=e1000: unsupported NIC model 'e1000' (pcnet or virtio-net-pci)");
+  EXPECT_EQ(Error({"-nic", "tap"}), "-nic tap: network backend 'tap' is not supported (user or none)");
+  EXPECT_EQ(Error({"-nic", "wire"}), "-nic wire: unknown network backend 'wire' (user or none)");
+  EXPECT_EQ(
+      Error({"-nic", "user,hostfwd=tcp::22x-:22"}),
+      "-nic user,hostfwd=tcp::22x-:22: invalid host forwarding rule 'tcp::22x-:22' (bad host port '22x')");
+  EXPECT_NE(Error({"-nic", "user,hostfwd=sctp::1-:2"}).find("bad protocol name 'sctp'"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,hostfwd=tcp::2222:22"}).find("missing '-'"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,hostfwd=tcp:1.2.3:2222-:22"}).find("bad host address '1.2.3'"),
+            std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,hostfwd=tcp::2222-:0"}).find("bad guest port '0'"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,hostfwd=tcp::2222-:70000"}).find("bad guest port"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,mac=01:54:00:12:34:56"}).find("bad MAC address"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,mac=52:54:00:12:34"}).find("bad MAC address"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,restrict=maybe"}).find("restrict=maybe"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "user,smb=/tmp"}).find("invalid parameter 'smb'"), std::string::npos);
+  EXPECT_EQ(Error({"-netdev", "user"}), "-netdev user: parameter 'id' is missing");
+  EXPECT_EQ(Error({"-netdev", "user,id=a", "-netdev", "user,id=a"}),
+            "-netdev user,id=a: duplicate ID 'a' for netdev");
+  EXPECT_EQ(Error({"-device", "pcnet,netdev=zz"}), "-device pcnet,netdev=zz: netdev 'zz' not found");
+  EXPECT_EQ(Error({"-netdev", "user,id=a", "-device", "pcnet,netdev=a", "-device", "pcnet,netdev=a"}),
+            "-device pcnet,netdev=a: netdev 'a' is already in use by another NIC");
+  EXPECT_NE(Error({"-device", "pcnet,speed=10"}).find("unknown property 'speed'"), std::string::npos);
+  EXPECT_NE(Error({"-net", "bridge"}).find("'bridge' is not supported"), std::string::npos);
+  EXPECT_NE(Error({"-object", "memory-backend-ram,id=m"}).find("only filter-dump"), std::string::npos);
+  EXPECT_NE(Error({"-object", "filter-dump,id=f,netdev=n9,file=x"}).find("netdev 'n9' not found"),
+            std::string::npos);
+  EXPECT_NE(Error({"-object", "filter-dump,id=f,netdev=n0"}).find("'file' is missing"), std::string::npos);
+  EXPECT_NE(Error({"-nic", "none", "--pcap", "x.pcap"}).find("no network to capture"), std::string::npos);
+}
+
+TEST(NetOptions, HostForwardRules) {
+  vmm::net::HostForward f;
+  std::string why;
+  ASSERT_TRUE(tools::ParseHostForward("::2222-:22", &f, &why)) << why;  // an empty protocol is tcp
+  EXPECT_FALSE(f.udp);
+  ASSERT_TRUE(tools::ParseHostForward("udp:127.0.0.1:0-10.0.2.15:7", &f, &why)) << why;  // any free port
+  EXPECT_TRUE(f.udp);
+  EXPECT_EQ(f.host_port, 0);
+  EXPECT_FALSE(tools::ParseHostForward("tcp", &f, &why));
+  EXPECT_FALSE(tools::ParseHostForward("tcp::2222-22", &f, &why));
+  EXPECT_NE(why.find("missing ':'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace strobe::test

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+#include "tools/strobe/net_options.h"
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "tools/strobe/drive_options.h"
+
+namespace strobe::tools {
+namespace {
+
+bool Fail(std::string* error, std::string msg) {
+  *error = std::move(msg);
+  return false;
+}
+
+bool OnOff(const std::string& v, bool* out) {
+  if (v == "on" || v == "yes" || v == "true" || v == "y") return *out = true, true;
+  if (v == "off" || v == "no" || v == "false" || v == "n") return *out = false, true;
+  return false;
+}
+
+bool ParseAddr(const std::string& s, in_addr* out) {
+  return inet_pton(AF_INET, s.c_str(), out) == 1;
+}
+
+bool ParsePort(const std::string& s, uint16_t* out, bool allow_zero) {
+  if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  const long n = std::strtol(s.c_str(), nullptr, 10);
+  if (n > 65535 || (n == 0 && !allow_zero)) return false;
+  *out = static_cast<uint16_t>(n);
+  return true;
+}
+
+// QEMU's model names for the NICs Strobe has, and the other ones it knows of.
+bool ModelFromName(const std::string& name, vmm::NicModel* out) {
+  if (name == "pcnet") return *out = vmm::NicModel::kPcnet, true;
+  if (name == "virtio-net-pci" || name == "virtio" || name == "virtio-net")
+    return *out = vmm::NicModel::kVirtio, true;
+  return false;
+}
+
+constexpr const char* kModelHelp =
+    "Available NIC models:\n"
+    "pcnet\n"
+    "virtio-net-pci\n";
+
+bool IsKnownOtherNic(const std::string& name) {
+  for (const char* n : {"e1000", "e1000e", "rtl8139", "ne2k_pci", "i82551", "i82557b", "i82559er", "vmxnet3",
+                        "usb-net", "e1000-82544gc", "e1000-82545em", "tulip"})
+    if (name == n) return true;
+  return false;
+}
+
+// KEY=VALUE (a bare KEY has an empty value).
+std::pair<std::string, std::string> KeyValue(const std::string& part) {
+  const size_t eq = part.find('=');
+  return {part.substr(0, eq), eq == std::string::npos ? "" : part.substr(eq + 1)};
+}
+
+}  // namespace
+
+bool ParseMac(const std::string& text, std::array<uint8_t, 6>* out) {
+  if (text.size() != 17) return false;
+  for (int i = 0; i < 6; ++i) {
+    const std::string byte = text.substr(3 * i, 2);
+    if (byte.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) return false;
+    if (i < 5 && text[3 * i + 2] != ':' && text[3 * i + 2] != '-') return false;
+    (*out)[i] = static_cast<uint8_t>(std::strtoul(byte.c_str(), nullptr, 16));
+  }
+  return ((*out)[0] & 1) == 0;  // a NIC's own address cannot be multicast
+}
+
+bool ParseHostForward(const std::string& rule, vmm::net::HostForward* out, std::string* why) {
+  vmm::net::HostForward f;
+  f.text = rule;
+  // protocol ':' hostaddr ':' hostport '-' guestaddr ':' guestport
+  const size_t c1 = rule.find(':');
+  if (c1 == std::string::npos) return Fail(why, "missing ':' after the protocol");
+  const std::string proto = rule.substr(0, c1);
+  if (proto == "tcp" || proto.empty()) {
+    f.udp = false;
+  } else if (proto == "udp") {
+    f.udp = true;
+  } else {
+    return Fail(why, "bad protocol name '" + proto + "' (tcp or udp)");
+  }
+  const size_t c2 = rule.find(':', c1 + 1);
+  if (c2 == std::string::npos) return Fail(why, "missing ':' between the host address and port");
+  const std::string haddr = rule.substr(c1 + 1, c2 - c1 - 1);
+  const size_t dash = rule.find('-', c2 + 1);
+  if (dash == std::string::npos) return Fail(why, "missing '-' between the host and guest sides");
+  const std::string hport = rule.substr(c2 + 1, dash - c2 - 1);
+  const size_t c3 = rule.find(':', dash + 1);
+  if (c3 == std::string::npos) return Fail(why, "missing ':' between the guest address and port");
+  const std::string gaddr = rule.substr(dash + 1, c3 - dash - 1);
+  const std::string gport = rule.substr(c3 + 1);
+  if (haddr.empty()) {
+    inet_pton(AF_INET, "127.0.0.1", &f.host_addr);  // loopback unless an address is given
+  } else if (!ParseAddr(haddr, &f.host_addr)) {
+    return Fail(why, "bad host address '" + haddr + "'");
+  }
+  if (!ParsePort(hport, &f.host_port, true)) return Fail(why, "bad host port '" + hport + "'");
+  if (!gaddr.empty() && !ParseAddr(gaddr, &f.guest_addr))
+    return Fail(why, "bad guest address '" + gaddr + "'");
+  if (!ParsePort(gport, &f.guest_port, false)) return Fail(why, "bad guest port '" + gport + "'");
+  *out = f;
+  return true;
+}
+
+namespace {
+// A NIC's own keys in -nic and -net nic: model= and the MAC (mac= or macaddr=). 1: taken (or model=help,
+// then *help is set), 0: not one of them, -1: bad value (*error set).
+int NicKey(const std::string& option, const std::string& mac_key, const std::string& key,
+           const std::string& v, NicRequest* nic, bool* help, std::string* error) {
+  if (key == "model") {
+    if (v == "help" || v == "?") return *help = true, 1;
+    if (!ModelFromName(v, &nic->model))
+      return Fail(error, option + ": unsupported NIC model '" + v + "' (pcnet or virtio-net-pci)"), -1;
+    return 1;
+  }
+  if (key == mac_key) {
+    if (!ParseMac(v, &nic->mac)) return Fail(error, option + ": bad MAC address '" + v + "'"), -1;
+    nic->mac_given = true;
+    return 1;
+  }
+  return 0;
+}
+}  // namespace
+
+bool IsNicDevice(const std::string& device_value) {
+  const std::vector<std::string> parts = SplitOptions(device_value);
+  std::string driver = parts.empty() ? "" : parts[0];
+  for (const std::string& p : parts)
+    if (p.rfind("driver=", 0) == 0) driver = p.substr(7);
+  vmm::NicModel m;
+  return ModelFromName(driver, &m) || IsKnownOtherNic(driver);
+}
+
+bool NetOptions::ParseUser(const std::string& option, const std::vector<std::string>& parts, size_t first,
+                           NetdevConfig* out, std::string* error) {
+  NetdevConfig n;
+  n.option = option;
+  auto bad = [&](const std::string& what) { return Fail(error, option + ": " + what); };
+  for (size_t i = first; i < parts.size(); ++i) {
+    const auto [key, v] = KeyValue(parts[i]);
+    if (key == "id") {
+      n.id = v;
+    } else if (key == "hostfwd") {
+      vmm::net::HostForward f;
+      std::string why;
+      if (!ParseHostForward(v, &f, &why))
+        return bad("invalid host forwarding rule '" + v + "' (" + why + ")");
+      n.slirp.forwards.push_back(f);
+    } else if (key == "restrict" || key == "restricted") {
+      if (!OnOff(v.empty() ? "on" : v, &n.slirp.restricted)) return bad("restrict=" + v + ": on or off");
+    } else if (key == "hostname") {
+      n.slirp.hostname = v;
+    } else if (key == "net") {
+      const size_t slash = v.find('/');
+      in_addr addr;
+      if (!ParseAddr(v.substr(0, slash), &addr)) return bad("bad net '" + v + "'");
+      unsigned prefix = 24;
+      if (slash != std::string::npos) {
+        const std::string p = v.substr(slash + 1);
+        in_addr mask;
+        if (ParseAddr(p, &mask)) {
+          prefix = static_cast<unsigned>(__builtin_popcount(ntohl(mask.s_addr)));
+        } else if (p.empty() || p.size() > 2 || p.find_first_not_of("0123456789") != std::string::npos ||
+                   std::atoi(p.c_str()) < 8 || std::atoi(p.c_str()) > 30) {
+          return bad("bad net '" + v + "' (a prefix of 8 to 30 bits)");
+        } else {
+          prefix = static_cast<unsigned>(std::atoi(p.c_str()));
+        }
+      }
+      const uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+      const uint32_t base = ntohl(addr.s_addr) & mask;
+      n.slirp.network.s_addr = htonl(base);
+      n.slirp.netmask.s_addr = htonl(mask);
+      n.slirp.host.s_addr = htonl(base | 2);  // QEMU's derived addresses
+      n.slirp.dns.s_addr = htonl(base | 3);
+      n.slirp.dhcp_start.s_addr = htonl(base | 15);
+    } else if (key == "host" || key == "dhcpstart" || key == "dns") {
+      in_addr a;
+      if (!ParseAddr(v, &a)) return bad("bad " + key + " address '" + v + "'");
+      (key == "host" ? n.slirp.host : key == "dns" ? n.slirp.dns : n.slirp.dhcp_start) = a;
+    } else if (key == "ipv4") {
+      bool on;
+      if (!OnOff(v, &on) || !on) return bad("ipv4=" + v + ": only ipv4=on (slirp's IPv4 is always there)");
+    } else if (key == "ipv6") {
+      bool on;
+      if (!OnOff(v, &on)) return bad("ipv6=" + v + ": on or off");
+    } else if (key == "model" || key == "mac" || key == "macaddr") {
+      continue;  // the NIC's part of -nic/-net (read by the caller)
+    } else {
+      return bad("invalid parameter '" + key +
+                 "' for user-mode networking (id, hostfwd, restrict, hostname, "
+                 "net, host, dhcpstart, dns, ipv4, ipv6)");
+    }
+  }
+  *out = n;
+  return true;
+}
+
+bool NetOptions::AddNic(const std::string& value, std::string* info, std::string* error) {
+  const std::string option = "-nic " + value;
+  const std::vector<std::string> parts = SplitOptions(value);
+  any_ = true;
+  if (parts.empty()) return Fail(error, option + ": a backend type is needed (user or none)");
+  const std::string type = parts[0];
+  if (type == "none") {
+    none_ = true;
+    return true;
+  }
+  NicRequest nic;
+  nic.option = option;
+  bool help = false;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const auto [key, v] = KeyValue(parts[i]);
+    if (NicKey(option, "mac", key, v, &nic, &help, error) < 0) return false;
+    if (help) return *info = kModelHelp, true;
+  }
+  if (type != "user") {
+    if (type == "tap" || type == "bridge" || type == "socket" || type == "stream" || type == "dgram" ||
+        type == "vde" || type == "l2tpv3" || type == "vhost-user" || type == "vhost-vdpa" ||
+        type == "hubport")
+      return Fail(error, option + ": network backend '" + type + "' is not supported (user or none)");
+    return Fail(error, option + ": unknown network backend '" + type + "' (user or none)");
+  }
+  NetdevConfig n;
+  if (!ParseUser(option, parts, 1, &n, error)) return false;
+  netdevs_.push_back(n);
+  nic.netdev = static_cast<int>(netdevs_.size() - 1);
+  nics_.push_back(nic);
+  return true;
+}
+
+bool NetOptions::AddNet(const std::string& value, std::string* info, std::string* error) {
+  const std::string option = "-net " + value;
+  const std::vector<std::string> parts = SplitOptions(value);
+  any_ = true;
+  const std::string type = parts.empty() ? "" : parts[0];
+  if (type == "none") {
+    none_ = true;
+    return true;
+  }
+  if (type == "nic") {
+    NicRequest nic;
+    nic.option = option;
+    std::string netdev;
+    bool help = false;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      const auto [key, v] = KeyValue(parts[i]);
+      const int taken = NicKey(option, "macaddr", key, v, &nic, &help, error);
+      if (taken < 0) return false;
+      if (help) return *info = kModelHelp, true;
+      if (taken) continue;
+      if (key == "netdev") {
+        netdev = v;
+      } else if (key != "id" && key != "name") {
+        return Fail(error, option + ": invalid parameter '" + key + "' (model, macaddr, netdev, id, name)");
+      }
+    }
+    if (!netdev.empty()) {  // joined to a -netdev like a -device NIC
+      devices_.push_back(Device{option, netdev, nic});
+      return true;
+    }
+    net_nics_.push_back(nics_.size());
+    nics_.push_back(nic);
+    return true;
+  }
+  if (type == "user") {
+    NetdevConfig n;
+    if (!ParseUser(option, parts, 1, &n, error)) return false;
+    netdevs_.push_back(n);
+    net_users_.push_back(static_cast<int>(netdevs_.size() - 1));
+    return true;
+  }
+  if (type.empty()) return Fail(error, option + ": a type is needed (nic, user or none)");
+  return Fail(error, option + ": network backend '" + type + "' is not supported (nic, user or none)");
+}
+
+bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
+  const std::string option = "-netdev " + value;
+  const std::vector<std::string> parts = SplitOptions(value);
+  any_ = true;
+  const std::string type = parts.empty() ? "" : parts[0];
+  if (type != "user") {
+    if (type.empty()) return Fail(error, option + ": a backend type is needed (user)");
+    return Fail(error, option + ": network backend '" + type + "' is not supported (user)");
+  }
+  NetdevConfig n;
+  if (!ParseUser(option, parts, 1, &n, error)) return false;
+  if (n.id.empty()) return Fail(error, option + ": parameter 'id' is missing");
+  for (const NetdevConfig& o : netdevs_)
+    if (o.id == n.id) return Fail(error, option + ": duplicate ID '" + n.id + "' for netdev");
+  netdevs_.push_back(n);
+  return true;
+}
+
+bool NetOptions::AddDevice(const std::string& value, std::string* error) {
+  const std::string option = "-device " + value;
+  const std::vector<std::string> parts = SplitOptions(value);
+  Device d;
+  d.option = option;
+  d.nic.option = option;
+  std::string driver;
+  size_t first = 0;
+  if (!parts.empty() && parts[0].find('=') == std::string::npos) {
+    driver = parts[0];
+    first = 1;
+  }
+  for (size_t i = first; i < parts.size(); ++i) {
+    const auto [key, v] = KeyValue(parts[i]);
+    if (key == "driver") {
+      driver = v;
+    } else if (key == "netdev") {
+      d.netdev = v;
+    } else if (key == "mac") {
+      if (!ParseMac(v, &d.nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
+      d.nic.mac_given = true;
+    } else if (key != "id" && key != "bus" && key != "addr" && key != "romfile") {
+      return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id)");
+    }
+  }
+  if (!ModelFromName(driver, &d.nic.model))
+    return Fail(error, option + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
+  any_ = true;
+  devices_.push_back(d);
+  return true;
+}
+
+bool NetOptions::AddObject(const std::string& value, std::string* error) {
+  const std::string option = "-object " + value;
+  const std::vector<std::string> parts = SplitOptions(value);
+  std::string type = parts.empty() ? "" : parts[0];
+  Dump dump;
+  dump.option = option;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const auto [key, v] = KeyValue(parts[i]);
+    if (key == "qom-type") {
+      type = v;
+    } else if (key == "netdev") {
+      dump.netdev = v;
+    } else if (key == "file") {
+      dump.file = v;
+    } else if (key != "id" && key != "maxlen" && key != "queue" && key != "status") {
+      if (type == "filter-dump")
+        return Fail(error, option + ": unknown property '" + key + "' (id, netdev, file, maxlen)");
+    }
+  }
+  if (type != "filter-dump")
+    return Fail(error, option + ": object type '" + type + "' is not supported (only filter-dump)");
+  if (dump.netdev.empty()) return Fail(error, option + ": parameter 'netdev' is missing");
+  if (dump.file.empty()) return Fail(error, option + ": parameter 'file' is missing");
+  dumps_.push_back(dump);
+  return true;
+}
+
+bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error) {
+  NetworkConfig c;
+  if (none_ || (!any_ && nodefaults)) {
+    if (!dumps_.empty()) return Fail(error, dumps_[0].option + ": no network to capture (-nic none)");
+    if (!pcap_all_.empty()) return Fail(error, "--pcap " + pcap_all_ + ": no network to capture (-nic none)");
+    *out = c;
+    return true;
+  }
+  c.netdevs = netdevs_;
+  c.nics = nics_;
+  if (!any_) {  // QEMU's default: one pcnet on user-mode networking
+    c.netdevs.push_back(NetdevConfig{"default NIC", "", {}});
+    NicRequest nic;
+    nic.option = "default NIC";
+    nic.netdev = 0;
+    c.nics.push_back(nic);
+  }
+  // -net nic and -net user share QEMU's hub 0: one NIC and one user network are joined.
+  if (net_nics_.size() > 1 || net_users_.size() > 1)
+    return Fail(error,
+                c.nics[net_nics_.size() > 1 ? net_nics_[1] : 0].option +
+                    ": only one -net nic and one -net user (hub 0) are supported; use -nic or -netdev");
+  if (!net_nics_.empty() && !net_users_.empty()) c.nics[net_nics_[0]].netdev = net_users_[0];
+  if (!net_nics_.empty() && net_users_.empty())
+    std::fprintf(stderr, "strobe: warning: hub 0 is not connected to host network\n");
+  // -device NICs (and -net nic,netdev=) name a -netdev each, at most one NIC per netdev.
+  std::vector<bool> used(c.netdevs.size(), false);
+  for (const NicRequest& n : c.nics)
+    if (n.netdev >= 0) used[n.netdev] = true;
+  for (const Device& d : devices_) {
+    NicRequest nic = d.nic;
+    if (d.netdev.empty()) {
+      nic.netdev = -1;
+    } else {
+      int found = -1;
+      for (size_t i = 0; i < c.netdevs.size(); ++i)
+        if (!c.netdevs[i].id.empty() && c.netdevs[i].id == d.netdev) found = static_cast<int>(i);
+      if (found < 0) return Fail(error, d.option + ": netdev '" + d.netdev + "' not found");
+      if (used[found])
+        return Fail(error, d.option + ": netdev '" + d.netdev + "' is already in use by another NIC");
+      used[found] = true;
+      nic.netdev = found;
+    }
+    c.nics.push_back(nic);
+  }
+  // MAC addresses: 52:54:00:12:34:56, then :57, ... for NICs without one (QEMU's rule).
+  uint8_t next = 0x56;
+  for (NicRequest& n : c.nics)
+    if (!n.mac_given) n.mac = {0x52, 0x54, 0x00, 0x12, 0x34, next++};
+  c.pcap.assign(c.netdevs.size(), "");
+  for (const Dump& d : dumps_) {
+    int found = -1;
+    for (size_t i = 0; i < c.netdevs.size(); ++i)
+      if (!c.netdevs[i].id.empty() && c.netdevs[i].id == d.netdev) found = static_cast<int>(i);
+    if (found < 0) return Fail(error, d.option + ": netdev '" + d.netdev + "' not found");
+    c.pcap[found] = d.file;
+  }
+  if (!pcap_all_.empty()) {
+    if (c.nics.empty() || c.nics[0].netdev < 0)
+      return Fail(error, "--pcap " + pcap_all_ + ": the first NIC has no network to capture");
+    c.pcap[c.nics[0].netdev] = pcap_all_;
+  }
+  *out = c;
+  return true;
+}
+
+bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::net::NetBackend>>* backends,
+                 std::vector<std::unique_ptr<vmm::net::PcapWriter>>* captures, vmm::VmConfig* vm,
+                 std::string* error) {
+  std::vector<vmm::net::NetBackend*> by_netdev(config.netdevs.size(), nullptr);
+  std::vector<vmm::net::PcapWriter*> pcap_by_netdev(config.netdevs.size(), nullptr);
+  for (size_t i = 0; i < config.netdevs.size(); ++i) {
+    bool connected = false;
+    for (const NicRequest& n : config.nics) connected |= n.netdev == static_cast<int>(i);
+    if (!connected) continue;  // QEMU warns; nothing would use it
+    std::string why;
+    auto b = vmm::net::SlirpBackend::Create(config.netdevs[i].slirp, &why);
+    if (!b) return Fail(error, config.netdevs[i].option + ": " + why);
+    by_netdev[i] = b.get();
+    backends->push_back(std::move(b));
+    if (!config.pcap[i].empty()) {
+      auto w = vmm::net::PcapWriter::Open(config.pcap[i], &why);
+      if (!w) return Fail(error, why);
+      pcap_by_netdev[i] = w.get();
+      captures->push_back(std::move(w));
+    }
+  }
+  for (const NicRequest& n : config.nics) {
+    if (n.model == vmm::NicModel::kVirtio)
+      return Fail(error, n.option +
+                             ": virtio-net-pci is not available yet (it needs the virtio transport); "
+                             "use model=pcnet");
+    vmm::NicConfig nic;
+    nic.model = n.model;
+    nic.mac = n.mac;
+    if (n.netdev >= 0) {
+      nic.backend = by_netdev[n.netdev];
+      nic.pcap = pcap_by_netdev[n.netdev];
+    }
+    vm->nics.push_back(nic);
+  }
+  return true;
+}
+
+}  // namespace strobe::tools

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// The network options, with QEMU's spelling and rules: -nic, -net nic / -net user, -netdev user with
+// -device pcnet|virtio-net-pci,netdev=ID, the "none" forms, -object filter-dump and Strobe's --pcap. They
+// are gathered in command-line order and resolved once all are known (QEMU's default of one pcnet NIC on
+// user-mode networking when no network option and no -nodefaults is given; MAC addresses 52:54:00:12:34:56
+// and up for NICs without mac=). Every refusal is one line starting with the option as given.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vmm/net/backend.h"
+#include "vmm/net/pcap.h"
+#include "vmm/net/slirp_backend.h"
+#include "vmm/vm.h"
+
+namespace strobe::tools {
+
+// One user-mode network (a -netdev user, a -nic user or a -net user).
+struct NetdevConfig {
+  std::string option;  // as given, for messages
+  std::string id;
+  vmm::net::SlirpOptions slirp;
+};
+
+struct NicRequest {
+  std::string option;
+  vmm::NicModel model = vmm::NicModel::kPcnet;
+  bool mac_given = false;
+  std::array<uint8_t, 6> mac{};
+  int netdev = -1;  // index into NetworkConfig::netdevs; -1: not connected (frames go nowhere)
+};
+
+struct NetworkConfig {
+  std::vector<NetdevConfig> netdevs;
+  std::vector<NicRequest> nics;   // MACs settled
+  std::vector<std::string> pcap;  // per netdev: the capture file ("" none)
+};
+
+class NetOptions {
+ public:
+  // -nic VALUE, -net VALUE, -netdev VALUE. false with *error on bad input; *info for model=help.
+  bool AddNic(const std::string& value, std::string* info, std::string* error);
+  bool AddNet(const std::string& value, std::string* info, std::string* error);
+  bool AddNetdev(const std::string& value, std::string* error);
+  // -device VALUE naming a NIC model (IsNicDevice).
+  bool AddDevice(const std::string& value, std::string* error);
+  // -object filter-dump,id=ID,netdev=ID,file=PATH[,maxlen=N].
+  bool AddObject(const std::string& value, std::string* error);
+  // --pcap FILE: capture the first NIC's link.
+  void SetPcap(const std::string& file) { pcap_all_ = file; }
+  // Settles the configuration; nodefaults: -nodefaults (no default NIC).
+  bool Resolve(bool nodefaults, NetworkConfig* out, std::string* error);
+
+ private:
+  struct Device {
+    std::string option, netdev;
+    NicRequest nic;
+  };
+  struct Dump {
+    std::string option, netdev, file;
+  };
+  bool ParseUser(const std::string& option, const std::vector<std::string>& parts, size_t first,
+                 NetdevConfig* out, std::string* error);
+  std::vector<NetdevConfig> netdevs_;
+  std::vector<NicRequest> nics_;  // -nic and -net nic, in order
+  std::vector<Device> devices_;
+  std::vector<Dump> dumps_;
+  std::vector<int> net_users_;    // indexes of -net user netdevs
+  std::vector<size_t> net_nics_;  // indexes in nics_ of -net nic
+  std::string pcap_all_;
+  bool none_ = false;  // -nic none / -net none
+  bool any_ = false;   // some network option was given
+};
+
+// Whether a -device driver name is a NIC model (so -device goes to NetOptions::AddDevice).
+bool IsNicDevice(const std::string& device_value);
+
+// Parses hostfwd's [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport. false with *why.
+bool ParseHostForward(const std::string& rule, vmm::net::HostForward* out, std::string* why);
+// 52:54:00:12:34:56. false when malformed or a multicast address.
+bool ParseMac(const std::string& text, std::array<uint8_t, 6>* out);
+
+// Creates the backends (binding every hostfwd port) and capture files, and fills vm->nics. The backends
+// and writers belong to the caller and must outlive the VM.
+bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::net::NetBackend>>* backends,
+                 std::vector<std::unique_ptr<vmm::net::PcapWriter>>* captures, vmm::VmConfig* vm,
+                 std::string* error);
+
+}  // namespace strobe::tools

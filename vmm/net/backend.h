@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// The host side of a virtual network link: a NetBackend takes the guest's Ethernet frames to the outside
+// world and hands frames from it back. Backends run on their own thread; a NIC model never talks to one
+// directly but through a NetPort (net_port.h), which keeps everything the device sees on the vCPU thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace strobe::vmm::net {
+
+using Frame = std::vector<uint8_t>;
+
+// Frames of at most this many bytes cross a link (an Ethernet frame without its FCS, with a VLAN tag, and
+// room for a guest that sends more than the MTU allows: slirp's MRU is 1500 + headers).
+inline constexpr size_t kMaxFrameBytes = 16384;
+
+class NetBackend {
+ public:
+  // Called on the backend's thread for every frame bound for the guest; it must be quick and never block.
+  using Receiver = std::function<void(Frame)>;
+
+  virtual ~NetBackend() = default;
+  // Starts the backend's thread; frames for the guest go to `receiver` from then on. Call once.
+  virtual void Start(Receiver receiver) = 0;
+  // Stops the thread (nothing is delivered afterwards). Idempotent; the destructor calls it.
+  virtual void Stop() = 0;
+  // A frame from the guest (vCPU thread). Never blocks: the frame is queued for the backend's thread.
+  virtual void Send(const uint8_t* frame, size_t length) = 0;
+  // Whether the link is in use: a frame moved in either direction within the last `window_ms` milliseconds
+  // of host time, or a flow to the host is open (a reply may come at any time). The run loop does not
+  // warp virtual time then.
+  virtual bool Active(int window_ms) const = 0;
+};
+
+}  // namespace strobe::vmm::net

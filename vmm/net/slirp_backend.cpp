@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/net/slirp_backend.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <slirp/libslirp.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace strobe::vmm::net {
+namespace {
+
+constexpr size_t kMaxQueuedTx = 1024;  // guest frames waiting for the network thread
+
+in_addr Addr(const char* dotted) {
+  in_addr a{};
+  inet_pton(AF_INET, dotted, &a);
+  return a;
+}
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+int ToPollEvents(int slirp_events) {
+  int e = 0;
+  if (slirp_events & SLIRP_POLL_IN) e |= POLLIN;
+  if (slirp_events & SLIRP_POLL_OUT) e |= POLLOUT;
+  if (slirp_events & SLIRP_POLL_PRI) e |= POLLPRI;
+  if (slirp_events & SLIRP_POLL_ERR) e |= POLLERR;
+  if (slirp_events & SLIRP_POLL_HUP) e |= POLLHUP;
+  return e;
+}
+
+int FromPollEvents(short revents) {
+  int e = 0;
+  if (revents & POLLIN) e |= SLIRP_POLL_IN;
+  if (revents & POLLOUT) e |= SLIRP_POLL_OUT;
+  if (revents & POLLPRI) e |= SLIRP_POLL_PRI;
+  if (revents & POLLERR) e |= SLIRP_POLL_ERR;
+  if (revents & (POLLHUP | POLLNVAL)) e |= SLIRP_POLL_HUP;
+  return e;
+}
+
+std::string Dotted(in_addr a) {
+  char buf[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+struct SlirpBackend::Timer {
+  void (*cb)(void*);
+  void* cb_opaque;
+  int64_t expire_ms = -1;  // -1: not armed
+};
+
+SlirpOptions::SlirpOptions()
+    : network(Addr("10.0.2.0")),
+      netmask(Addr("255.255.255.0")),
+      host(Addr("10.0.2.2")),
+      dhcp_start(Addr("10.0.2.15")),
+      dns(Addr("10.0.2.3")) {}
+
+std::unique_ptr<SlirpBackend> SlirpBackend::Create(const SlirpOptions& options, std::string* error) {
+  std::unique_ptr<SlirpBackend> b(new SlirpBackend());
+  b->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (b->wake_fd_ < 0) {
+    *error = std::string("network: eventfd: ") + std::strerror(errno);
+    return nullptr;
+  }
+  static const SlirpCb callbacks = [] {
+    SlirpCb cb{};
+    cb.send_packet = &SlirpBackend::SendPacket;
+    cb.guest_error = &SlirpBackend::GuestError;
+    cb.clock_get_ns = &SlirpBackend::ClockNs;
+    cb.timer_new = &SlirpBackend::TimerNew;
+    cb.timer_free = &SlirpBackend::TimerFree;
+    cb.timer_mod = &SlirpBackend::TimerMod;
+    cb.register_poll_fd = &SlirpBackend::RegisterPollFd;
+    cb.unregister_poll_fd = &SlirpBackend::UnregisterPollFd;
+    cb.notify = &SlirpBackend::Notify;
+    return cb;
+  }();
+  SlirpConfig cfg{};
+  cfg.version = 1;
+  cfg.restricted = options.restricted ? 1 : 0;
+  cfg.in_enabled = true;
+  cfg.vnetwork = options.network;
+  cfg.vnetmask = options.netmask;
+  cfg.vhost = options.host;
+  cfg.in6_enabled = false;
+  cfg.vhostname = options.hostname.empty() ? nullptr : options.hostname.c_str();
+  cfg.vdhcp_start = options.dhcp_start;
+  cfg.vnameserver = options.dns;
+  b->slirp_ = slirp_new(&cfg, &callbacks, b.get());
+  if (!b->slirp_) {
+    *error = "network: could not initialise user-mode networking (libslirp)";
+    return nullptr;
+  }
+  for (const HostForward& f : options.forwards) {
+    in_addr guest = f.guest_addr.s_addr ? f.guest_addr : options.dhcp_start;
+    errno = 0;
+    if (slirp_add_hostfwd(b->slirp_, f.udp, f.host_addr, f.host_port, guest, f.guest_port) < 0) {
+      const int err = errno;
+      *error = "could not set up host forwarding rule '" + f.text + "': cannot listen on " +
+               Dotted(f.host_addr) + ":" + std::to_string(f.host_port) + (f.udp ? "/udp" : "/tcp") +
+               (err ? std::string(" (") + std::strerror(err) + ")" : "");
+      return nullptr;
+    }
+  }
+  b->listeners_ = static_cast<int>(options.forwards.size());
+  return b;
+}
+
+SlirpBackend::~SlirpBackend() {
+  Stop();
+  if (slirp_) slirp_cleanup(slirp_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void SlirpBackend::Start(Receiver receiver) {
+  receiver_ = std::move(receiver);
+  thread_ = std::thread([this] { Loop(); });
+  pthread_setname_np(thread_.native_handle(), "strobe-net");
+}
+
+void SlirpBackend::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true);
+  Wake();
+  thread_.join();
+}
+
+void SlirpBackend::Wake() {
+  const uint64_t one = 1;
+  ssize_t n = write(wake_fd_, &one, sizeof one);
+  (void)n;  // EAGAIN: the counter is already non-zero, the thread will wake
+}
+
+void SlirpBackend::MarkActive() {
+  last_active_ns_.store(NowNs(), std::memory_order_relaxed);
+}
+
+bool SlirpBackend::Active(int window_ms) const {
+  return open_flows_.load(std::memory_order_relaxed) > 0 ||
+         NowNs() - last_active_ns_.load(std::memory_order_relaxed) < int64_t{window_ms} * 1'000'000;
+}
+
+void SlirpBackend::Send(const uint8_t* frame, size_t length) {
+  MarkActive();
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(tx_mu_);
+    if (tx_.size() >= kMaxQueuedTx) {
+      dropped_.fetch_add(1);
+      return;
+    }
+    was_empty = tx_.empty();
+    tx_.emplace_back(frame, frame + length);
+  }
+  if (was_empty) Wake();
+}
+
+void SlirpBackend::Loop() {
+  std::vector<::pollfd> polls;
+  std::deque<Frame> batch;
+  while (!stop_.load()) {
+    {
+      std::lock_guard<std::mutex> lock(tx_mu_);
+      batch.swap(tx_);
+    }
+    for (const Frame& f : batch) slirp_input(slirp_, f.data(), static_cast<int>(f.size()));
+    batch.clear();
+
+    // Timers due now run; the earliest armed one bounds the sleep.
+    const int64_t now_ms = NowNs() / 1'000'000;
+    uint32_t timeout = 1000;
+    for (size_t i = 0; i < timers_.size(); ++i) {
+      Timer& t = *timers_[i];
+      if (t.expire_ms < 0) continue;
+      if (t.expire_ms <= now_ms) {
+        t.expire_ms = -1;
+        t.cb(t.cb_opaque);  // may create, free or re-arm timers
+        timeout = 0;
+        break;
+      }
+      timeout = std::min<uint32_t>(timeout, static_cast<uint32_t>(t.expire_ms - now_ms));
+    }
+
+    polls.clear();
+    polls.push_back({wake_fd_, POLLIN, 0});
+    polls_ = &polls;
+    slirp_pollfds_fill(slirp_, &timeout, &SlirpBackend::AddPoll, this);
+    // Every socket slirp polls is a hostfwd listener or a flow (TCP connection, UDP association) to the host.
+    open_flows_.store(static_cast<int>(polls.size()) - 1 - listeners_, std::memory_order_relaxed);
+    const int n = poll(polls.data(), polls.size(), static_cast<int>(timeout));
+    if (n > 0 && (polls[0].revents & POLLIN)) {
+      uint64_t count;
+      ssize_t r = read(wake_fd_, &count, sizeof count);
+      (void)r;
+    }
+    slirp_pollfds_poll(slirp_, n < 0 ? 1 : 0, &SlirpBackend::GetRevents, this);
+    polls_ = nullptr;
+  }
+}
+
+int SlirpBackend::AddPoll(int fd, int events, void* opaque) {
+  auto* self = static_cast<SlirpBackend*>(opaque);
+  self->polls_->push_back({fd, static_cast<short>(ToPollEvents(events)), 0});
+  return static_cast<int>(self->polls_->size() - 1);
+}
+
+int SlirpBackend::GetRevents(int idx, void* opaque) {
+  auto* self = static_cast<SlirpBackend*>(opaque);
+  if (idx < 0 || static_cast<size_t>(idx) >= self->polls_->size()) return 0;
+  return FromPollEvents((*self->polls_)[idx].revents);
+}
+
+ssize_t SlirpBackend::SendPacket(const void* buf, size_t len, void* opaque) {
+  auto* self = static_cast<SlirpBackend*>(opaque);
+  self->MarkActive();
+  if (self->receiver_ && len <= kMaxFrameBytes) {
+    const auto* p = static_cast<const uint8_t*>(buf);
+    self->receiver_(Frame(p, p + len));
+  }
+  return static_cast<ssize_t>(len);
+}
+
+void SlirpBackend::GuestError(const char*, void*) {}  // a malformed guest packet: slirp drops it
+
+int64_t SlirpBackend::ClockNs(void*) {
+  return NowNs();
+}
+
+void* SlirpBackend::TimerNew(void (*cb)(void*), void* cb_opaque, void* opaque) {
+  auto* self = static_cast<SlirpBackend*>(opaque);
+  self->timers_.push_back(std::make_unique<Timer>(Timer{cb, cb_opaque, -1}));
+  return self->timers_.back().get();
+}
+
+void SlirpBackend::TimerFree(void* timer, void* opaque) {
+  auto* self = static_cast<SlirpBackend*>(opaque);
+  auto& v = self->timers_;
+  v.erase(std::remove_if(v.begin(), v.end(), [timer](const auto& t) { return t.get() == timer; }), v.end());
+}
+
+void SlirpBackend::TimerMod(void* timer, int64_t expire_ms, void* opaque) {
+  static_cast<Timer*>(timer)->expire_ms = expire_ms;
+  static_cast<SlirpBackend*>(opaque)->Wake();
+}
+
+void SlirpBackend::RegisterPollFd(int, void*) {}    // every round polls what slirp_pollfds_fill lists
+void SlirpBackend::UnregisterPollFd(int, void*) {}  // (no persistent poll set to keep up to date)
+
+void SlirpBackend::Notify(void* opaque) {
+  static_cast<SlirpBackend*>(opaque)->Wake();
+}
+
+}  // namespace strobe::vmm::net
