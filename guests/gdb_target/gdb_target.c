@@ -4,7 +4,7 @@
 // tight loop that never ends (gdb's Ctrl-C).
 #include "rt.h"
 
-volatile uint32_t gdb_counter;  // written by gdb_bump on every call
+volatile uint32_t gdb_counter;   // written by gdb_bump on every call
 volatile uint32_t gdb_snapshot;  // read once, near the end
 
 __attribute__((noinline)) uint32_t gdb_bump(uint32_t v) {
