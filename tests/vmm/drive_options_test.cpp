@@ -3,7 +3,7 @@
 // virtio-blk devices, and one line for each thing that is wrong.
 #include <gtest/gtest.h>
 
-#include "tools/strobe/options.h"
+#include "tests/vmm/parse_run_options.h"
 
 namespace strobe::test {
 namespace {
@@ -14,18 +14,7 @@ using vmm::block::Interface;
 using vmm::block::Media;
 
 std::vector<DriveConfig> Drives(std::vector<std::string> args) {
-  tools::RunOptions o;
-  std::string err;
-  EXPECT_TRUE(tools::ParseRunOptions(args, &o, &err)) << err;
-  return o.drives;
-}
-
-std::string Error(std::vector<std::string> args) {
-  tools::RunOptions o;
-  std::string err;
-  EXPECT_FALSE(tools::ParseRunOptions(args, &o, &err));
-  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
-  return err;
+  return Parse(std::move(args)).drives;
 }
 
 TEST(DriveOptions, HdaToHddAndCdromAreIdeIndexZeroToThree) {

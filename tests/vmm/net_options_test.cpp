@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
-#include "tools/strobe/options.h"
+#include "tests/vmm/parse_run_options.h"
 
 namespace strobe::test {
 namespace {
@@ -14,18 +14,7 @@ using tools::NetworkConfig;
 using vmm::NicModel;
 
 NetworkConfig Net(std::vector<std::string> args) {
-  tools::RunOptions o;
-  std::string err;
-  EXPECT_TRUE(tools::ParseRunOptions(args, &o, &err)) << err;
-  return o.network;
-}
-
-std::string Error(std::vector<std::string> args) {
-  tools::RunOptions o;
-  std::string err;
-  EXPECT_FALSE(tools::ParseRunOptions(args, &o, &err));
-  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
-  return err;
+  return Parse(std::move(args)).network;
 }
 
 std::string Dotted(in_addr a) {

@@ -1,25 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "tools/strobe/options.h"
+#include "tests/vmm/parse_run_options.h"
 
 #include <gtest/gtest.h>
 
 namespace strobe::test {
 namespace {
-
-tools::RunOptions Parse(std::vector<std::string> args) {
-  tools::RunOptions o;
-  std::string err;
-  EXPECT_TRUE(tools::ParseRunOptions(args, &o, &err)) << err;
-  return o;
-}
-
-std::string Error(std::vector<std::string> args) {
-  tools::RunOptions o;
-  std::string err;
-  EXPECT_FALSE(tools::ParseRunOptions(args, &o, &err));
-  EXPECT_EQ(err.find('\n'), std::string::npos);  // one line
-  return err;
-}
 
 TEST(RunOptions, QemuCommandLineWorksUnchanged) {
   auto o = Parse({"-M",         "malta",      "-m",        "128",       "-kernel",
