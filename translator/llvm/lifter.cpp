@@ -172,9 +172,10 @@ void Lifter::EmitExit() {
   b_.SetInsertPoint(ret_bb_);
   AccountRetired();
   b_.CreateRetVoid();
-  if (!options_.promote) return;
-  // Promote mode: one chaining block for the whole region, entered with the target and its exit cache,
-  // so the write-back of promoted values exists once.
+  // One chaining block for the whole region, entered with the target and its exit cache: in promote mode
+  // the write-back of promoted values exists once; at O0 the musttail call, which the fast instruction
+  // selector leaves to SelectionDAG (it lowers no tail calls and not the GHC convention), is selected once
+  // per region instead of once per exit.
   leave_bb_ = llvm::BasicBlock::Create(ctx_, "leave_region", fn_);
   b_.SetInsertPoint(leave_bb_);
   leave_target_ = b_.CreatePHI(i32_, 8, "leave_target");
@@ -188,7 +189,7 @@ void Lifter::EmitExit() {
 void Lifter::LeaveTo(llvm::Value* target) {
   ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
   llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
-  if (options_.promote) {
+  if (leave_bb_) {
     leave_target_->addIncoming(target, b_.GetInsertBlock());
     leave_site_->addIncoming(sp, b_.GetInsertBlock());
     b_.CreateBr(leave_bb_);
@@ -391,9 +392,12 @@ llvm::Value* Lifter::Product(const DecodedInsn& d, bool sign) {
   return b_.CreateMul(ext(Gpr(d.rs)), ext(Gpr(d.rt)));
 }
 
+// n in 0..31. Shifts rather than llvm.fshr: the first tier's fast instruction selector lowers no funnel
+// shift and hands each one to SelectionDAG; the optimising tiers fold the pattern back into a rotate.
+// (32 - n) & 31 keeps n = 0 defined: x | x.
 llvm::Value* Lifter::Rotr(llvm::Value* x, llvm::Value* n) {
-  llvm::Function* fshr = llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::fshr, {i32_});
-  return b_.CreateCall(fshr, {x, x, n});
+  return b_.CreateOr(b_.CreateLShr(x, n),
+                     b_.CreateShl(x, b_.CreateAnd(b_.CreateSub(b_.getInt32(32), n), 31)));
 }
 
 llvm::Value* Lifter::Clz(llvm::Value* x) {
