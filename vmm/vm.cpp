@@ -79,6 +79,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     jit::TierOptions t;
     t.eager = config_.engine == Engine::kJit;
     t.threshold = config_.jit_threshold;
+    t.cooling_shift = config_.jit_cooling_shift;
     t.compile.opt_level = config_.jit_opt_level;
     t.compile.keep_listings = config_.jit_listings;
     t.compile.perf_map = config_.jit_perf_map;

@@ -95,6 +95,35 @@ TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
   EXPECT_EQ(m.vm().tier()->optimizer_stats().regions, 1u) << "only B's region should be recompiled";
 }
 
+// Cooling (--jit-cooling): a block that runs once in every few thousand instructions is never compiled,
+// however often it runs in all; a loop that runs its threshold's worth of times within one cooling period is.
+// Without cooling the cold block is compiled once its lifetime count reaches the threshold (the control: the
+// same run must tell the two policies apart).
+bool ColdBlockCompiled(unsigned cooling_shift) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.vm().tier()->set_cooling_shift(cooling_shift);
+  constexpr uint32_t kCold = kCodePa, kBusy = kCodePa + 0x2000;
+  m.LoadCode(kCold, {Addiu(v0, v0, 1), kWaitWord});
+  m.LoadCode(kBusy, CountLoop().words());
+  const uint64_t threshold = m.vm().tier()->options().threshold;
+  for (uint64_t i = 0; i < 2 * threshold; ++i) {
+    EXPECT_EQ(m.Run(kKseg0 | kCold), vmm::VmExit::kHalted);
+    m.cpu().gpr[t3] = 3000;  // 9,000 instructions: more than two cooling periods of 4,096
+    EXPECT_EQ(m.Run(kKseg0 | kBusy), vmm::VmExit::kHalted);
+    m.vm().tier()->Drain(m.vm().interpreter());
+  }
+  EXPECT_EQ(m.cpu().gpr[v0], 2 * threshold + 2 * threshold * 3000);
+  EXPECT_NE(NativeOf(m, kBusy), nullptr) << "the busy loop should be compiled under either policy";
+  return NativeOf(m, kCold) != nullptr;
+}
+
+TEST(TierPolicy, CoolingKeepsRarelyRunCodeInterpreted) {
+  EXPECT_FALSE(ColdBlockCompiled(12)) << "compiled although it never ran more than twice in a period";
+  EXPECT_TRUE(ColdBlockCompiled(0)) << "without cooling its lifetime count should make it hot";
+}
+
 // The jit engine's second tier re-forms a busy region from its busiest block (its first-tier regions hold
 // whatever was reachable from the first block that ran) and drops every first-tier region holding one of
 // the new region's blocks: otherwise the first-tier region keeps running its own copy of the loop through

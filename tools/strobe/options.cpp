@@ -99,6 +99,8 @@ const char* RunUsage() {
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
          "  --jit-threshold N    tiered: block executions before its region is compiled (default 1000)\n"
+         "  --jit-cooling N      tiered: the executions counted toward the threshold halve every N guest\n"
+         "                       instructions, rounded up to a power of two (0: never)\n"
          "  --jit-inline-kseg    translated code looks kseg0/kseg1 up in a physical page table inline\n"
          "                       when the soft TLB misses (off: measured slower on the boot)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
@@ -294,6 +296,16 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         return false;
       }
       o.vm.jit_threshold = static_cast<uint64_t>(n);
+    } else if (a == "--jit-cooling") {
+      if (!value(i, &v)) return false;
+      double n;
+      if (!ParseNumber(v, &n) || n < 0 || n > 1e18 || n != static_cast<uint64_t>(n)) {
+        *error = "bad --jit-cooling '" + v + "' (guest instructions per halving; 0: never)";
+        return false;
+      }
+      unsigned shift = 0;
+      while (n > 0 && (uint64_t{1} << shift) < static_cast<uint64_t>(n)) ++shift;
+      o.vm.jit_cooling_shift = n > 0 ? std::max(shift, 1u) : 0;
     } else if (a == "--jit-reoptimize") {
       if (!value(i, &v)) return false;
       double n;

@@ -137,7 +137,7 @@ void Interpreter::RefreshNative(uint32_t page, bool rewarm, bool retire) {
   for (Block* b : it->second) {
     b->native_region = nullptr;
     b->native = tier_ ? tier_->EntryFor(b->paddr, &b->native_region) : nullptr;
-    if (rewarm && !b->native) b->exec_count = 0;  // lost its code: may cross the threshold again
+    if (rewarm && !b->native) b->exec_count = b->heat = 0;  // lost its code: may get hot again
   }
 }
 
@@ -246,6 +246,25 @@ void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
   }
 }
 
+namespace {
+
+// One more execution of an interpreted block: whether its heat reaches the threshold now. Heat halves every
+// 2^cooling_shift retired instructions (lazily, when the block runs), so only code that runs often in a
+// short span gets compiled: code run once per fork+exec stays interpreted, where it costs less than LLVM.
+inline bool Warm(Block& b, const jit::TierOptions& o, uint64_t retired) {
+  if (o.cooling_shift) {
+    const auto epoch = static_cast<uint32_t>(retired >> o.cooling_shift);
+    if (epoch != b.heat_epoch) [[unlikely]] {
+      const uint32_t periods = epoch - b.heat_epoch;
+      b.heat = periods >= 32 ? 0 : b.heat >> periods;
+      b.heat_epoch = epoch;
+    }
+  }
+  return ++b.heat == o.threshold;
+}
+
+}  // namespace
+
 void Interpreter::Run(uint64_t cycle_limit) {
   if (tier_) tier_->Poll(*this);
   Block* next = nullptr;
@@ -273,7 +292,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
                               reinterpret_cast<void*>(b->native));
         continue;
       }
-      if (b->exec_count + 1 == tier_->options().threshold) tier_->NoteHot(*this, *b);
+      if (Warm(*b, tier_->options(), c_.retired)) tier_->NoteHot(*this, *b);
     }
     bool may_chain;
     Execute(b, vpc, &may_chain);

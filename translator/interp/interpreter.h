@@ -35,6 +35,10 @@ struct Block {
   Terminator term = Terminator::kFallThrough;
   bool dead = false;
   uint64_t exec_count = 0;
+  // Hotness for the tiered policy: executions, halved every Tier's cooling period of retired guest
+  // instructions (heat_epoch is the period it was last brought up to date in).
+  uint32_t heat = 0;
+  uint32_t heat_epoch = 0;
   // Successors in the same page, found on earlier runs (page offset + 1; 0 = empty).
   Block* succ[2] = {nullptr, nullptr};
   uint32_t succ_off[2] = {0, 0};

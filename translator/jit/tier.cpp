@@ -252,6 +252,8 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
 
 void Tier::NoteHot(interp::Interpreter& in, const interp::Block& b) {
   const uint32_t page = b.paddr & runtime::kPageMask;
+  // Covered also holds while a compile of the page's current code is pending (heat that cooled and crossed
+  // the threshold again meanwhile sends nothing twice).
   if (Covered(b.paddr) || failed_.count(b.paddr)) return;
   std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
   if (!r) return;

@@ -25,7 +25,10 @@ namespace strobe::jit {
 struct TierOptions {
   bool eager = false;         // compile before first execution (the jit engine)
   uint64_t threshold = 1000;  // executions that make a block hot (tiered)
-  unsigned max_blocks = 64;   // region size limits: LLVM's time grows faster than linearly with them
+  // Tiered: a block's count of executions halves every 2^cooling_shift retired guest instructions (0: never),
+  // so a block must run `threshold` times in about that span to be compiled.
+  unsigned cooling_shift = 0;
+  unsigned max_blocks = 64;  // region size limits: LLVM's time grows faster than linearly with them
   unsigned max_insns = 512;
   CompileOptions compile;
   // Second tier: regions entered this often are compiled again with optimize_level (0: never).
@@ -80,6 +83,7 @@ class Tier {
   }
   void set_prune_interval(std::chrono::milliseconds interval) { prune_interval_ = interval; }
   void set_busy_insns(uint64_t per_interval) { busy_insns_ = per_interval; }
+  void set_cooling_shift(unsigned shift) { options_.cooling_shift = shift; }
   // Prune the second tier's queue now, as if one interval had passed since the last prune.
   void PruneSecondTierNow() { PruneSecondTier(/*now=*/true); }
 
