@@ -51,6 +51,8 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"--jit-opt", "3"}).find("--jit-opt"), std::string::npos);
   EXPECT_NE(Error({"--jit-threshold", "0"}).find("--jit-threshold"), std::string::npos);
   EXPECT_NE(Error({"--jit-reoptimize", "-1"}).find("--jit-reoptimize"), std::string::npos);
+  EXPECT_NE(Error({"--jit-cooling", "-1"}).find("--jit-cooling"), std::string::npos);
+  EXPECT_NE(Error({"--jit-cooling", "soon"}).find("--jit-cooling"), std::string::npos);
   EXPECT_NE(Error({"--dump-blocks", "hot:0"}).find("--dump-blocks"), std::string::npos);
   EXPECT_NE(Error({"--dump-blocks", "sideways"}).find("--dump-blocks"), std::string::npos);
   EXPECT_NE(Error({"--engine", "turbo"}).find("unknown engine"), std::string::npos);
@@ -65,6 +67,11 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({"--engine", "tiered", "--jit-threshold", "10", "--jit-opt", "2"}).vm.jit_threshold, 10u);
   EXPECT_TRUE(Parse({"--dump-blocks", "hot:5"}).vm.jit_listings);
   EXPECT_EQ(Parse({"--jit-reoptimize", "0"}).vm.jit_reoptimize_after, 0u);
+  EXPECT_EQ(Parse({}).vm.jit_cooling_shift, 26u);
+  EXPECT_EQ(Parse({"--jit-cooling", "0"}).vm.jit_cooling_shift, 0u);
+  EXPECT_EQ(Parse({"--jit-cooling", "1000000"}).vm.jit_cooling_shift, 20u);  // rounded up: 2^20
+  EXPECT_EQ(Parse({"--jit-cooling", "1048576"}).vm.jit_cooling_shift, 20u);
+  EXPECT_EQ(Parse({"--jit-cooling", "1"}).vm.jit_cooling_shift, 1u);
   EXPECT_EQ(Parse({}).vm.jit_reoptimize_after, 2000u);
   EXPECT_TRUE(Parse({"--jit-inline-kseg"}).vm.jit_inline_kseg);
   EXPECT_FALSE(Parse({}).vm.jit_inline_kseg);

@@ -100,7 +100,7 @@ const char* RunUsage() {
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
          "  --jit-threshold N    tiered: block executions before its region is compiled (default 1000)\n"
          "  --jit-cooling N      tiered: the executions counted toward the threshold halve every N guest\n"
-         "                       instructions, rounded up to a power of two (0: never)\n"
+         "                       instructions, rounded up to a power of two (default 67108864; 0: never)\n"
          "  --jit-inline-kseg    translated code looks kseg0/kseg1 up in a physical page table inline\n"
          "                       when the soft TLB misses (off: measured slower on the boot)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
