@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_machine.h"
 #include "tests/vmm/virtio_driver.h"
 #include "vmm/block/block_queue.h"
 #include "vmm/devices/virtio_net.h"
@@ -414,13 +415,7 @@ TEST(VirtioNetBoard, SlotsFollowOneCreationOrderForDisksAndNics) {
   vmm::Monitor monitor{size_t{64} << 20};
   vmm::VmConfig cfg;
   cfg.ram_bytes = 16u << 20;
-  vmm::ElfSegment wait;  // a WAIT at the entry: Boot needs an image
-  wait.vaddr = 0x80100000u;
-  wait.paddr = 0x00100000u;
-  wait.memsz = 4;
-  wait.data = {0x20, 0x00, 0x00, 0x42};
-  cfg.image.entry = wait.vaddr;
-  cfg.image.segments.push_back(wait);
+  cfg.image = WaitImage();                                 // Boot needs an image
   cfg.virtio_disks.push_back({&disk, "", true, 2 << 16});  // -drive if=virtio: after every -device
   cfg.virtio_disks.push_back({&disk, "", true, 1 << 16});  // the first -device
   vmm::NicConfig onboard, vnet, board_vnet;
