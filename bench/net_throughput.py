@@ -2,18 +2,20 @@
 # SPDX-License-Identifier: MIT
 """Network throughput: TCP guest->host and host->guest, MB/s, under Strobe and QEMU on the same command line.
 
-usage: bench/net_throughput.py [--runs N] [--mb N] [--no-qemu] [--timeout S] [BUILD_DIR]
+usage: bench/net_throughput.py [--runs N] [--mb N] [--model pcnet|virtio-net-pci] [--no-qemu] [--timeout S]
+                               [BUILD_DIR]
 Each round boots Strobe, then qemu-system-mipsel, with the same options (-M malta -cpu 24Kf -m 256 -kernel
--initrd -append console=ttyS0 -nic user,model=pcnet), so a slow spell of this shared machine hits both.
+-initrd -append console=ttyS0 -nic user,model=MODEL; the PCnet by default), so a slow spell of this shared
+machine hits both.
 In the guest: `udhcpc -i eth0`, then
   guest->host: dd of N MiB of zeros piped into busybox nc to a sink on the host's 127.0.0.1 (10.0.2.2 for
                the guest), which counts the bytes and closes when all have come;
   host->guest: busybox wget of an N MiB body from an HTTP server on the host's loopback, to /dev/null.
-Wall time runs from typing the command to its end marker (bench/linux/run.py's Guest); MB/s = N MiB / time.
+Wall time runs from typing the command to its end marker (bench/linux/linux_guest.py's Guest); MB/s = N MiB
+/ time.
 STROBE_BENCH_QUICK=1 (tools/readme-examples.sh) makes it one round of 2 MiB. Prints a table of medians.
 """
 import argparse
-import importlib.util
 import os
 import shutil
 import socket
@@ -22,10 +24,8 @@ import sys
 import threading
 import time
 
-here = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location("linux_run", os.path.join(here, "linux", "run.py"))
-linux_run = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(linux_run)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "linux"))
+from linux_guest import DEFAULT_BUILD, Guest, vmm_args  # noqa: E402
 
 
 def listener():
@@ -89,22 +89,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1 if quick else 3)
     ap.add_argument("--mb", type=int, default=2 if quick else 32, help="MiB per transfer")
+    ap.add_argument("--model", default="pcnet", choices=["pcnet", "virtio-net-pci"],
+                    help="the NIC both VMMs get (default pcnet)")
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per boot and its transfers")
-    ap.add_argument("build", nargs="?", default=os.path.join(here, "..", "build"))
+    ap.add_argument("build", nargs="?", default=DEFAULT_BUILD)
     args = ap.parse_args()
     if args.runs < 1 or args.mb < 1:
         sys.exit("net_throughput.py: --runs and --mb must be at least 1")
-    top = os.path.abspath(os.path.join(here, ".."))
-    kernel = os.path.join(top, ".cache/linux/vmlinuz")
-    initrd = os.path.join(top, ".cache/linux/initramfs.cpio.gz")
-    if not (os.path.exists(kernel) and os.path.exists(initrd)):
-        sys.exit("net_throughput.py: no kernel/initramfs: run guests/linux/fetch.sh first")
-    strobe = os.path.join(args.build, "strobe")
-    if not os.access(strobe, os.X_OK):
-        sys.exit("net_throughput.py: %s not found: build first (ninja -C %s strobe)" % (strobe, args.build))
-    common = ["-M", "malta", "-cpu", "24Kf", "-m", "256", "-kernel", kernel, "-initrd", initrd,
-              "-append", "console=ttyS0", "-nographic", "-no-reboot", "-nic", "user,model=pcnet"]
+    strobe, common = vmm_args("net_throughput.py", args.build)
+    common += ["-nic", "user,model=" + args.model]
     runners = [("strobe", [strobe, "run"] + common)]
     qemu = None if args.no_qemu else shutil.which("qemu-system-mipsel")
     if qemu:
@@ -124,15 +118,15 @@ def main():
         ("host->guest", "wget -q -O /dev/null http://10.0.2.2:%d/data && echo got" % source_port),
     ]
     load = " ".join(open("/proc/loadavg").read().split()[:3])
-    print("host: %d CPUs, load average %s; %s; %d round(s), %d MiB per transfer" %
-          (os.cpu_count(), load, time.strftime("%Y-%m-%d %H:%M"), args.runs, args.mb))
+    print("host: %d CPUs, load average %s; %s; %d round(s), %d MiB per transfer, NIC %s" %
+          (os.cpu_count(), load, time.strftime("%Y-%m-%d %H:%M"), args.runs, args.mb, args.model))
     results = {}  # (runner, test) -> [MB/s]
     failed = False
     for rnd in range(args.runs):
         for label, cmd in runners:
             g = None
             try:
-                g = linux_run.Guest(cmd, args.timeout)
+                g = Guest(cmd, args.timeout)
                 g.run("udhcpc -i eth0 -n -q >/dev/null 2>&1 && echo up")
                 for name, command in tests:
                     wall, _, check = g.run(command)

@@ -97,34 +97,88 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     board_->ide().Attach(disk.index,
                          {disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
   }
-  for (const VirtioDisk& disk : config_.virtio_disks) {
-    const int slot = board_->FreePciSlot();
-    if (slot < 0) break;  // Boot refuses the configuration
-    char location[32];
-    std::snprintf(location, sizeof location, "virtio-blk 00:%02x.0", slot);
-    disk_queues_.push_back(std::make_unique<block::BlockQueue>(
-        *disk.backend, completions_, "strobe-vblk" + std::to_string(virtio_.size())));
-    Virtio v;
-    v.blk = std::make_unique<VirtioBlk>(
-        VirtioBlkConfig{disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
-    v.pci = std::make_unique<VirtioPci>(v.blk.get(), dma_.get(), location);
-    board_->AttachPci(static_cast<unsigned>(slot), v.pci.get());
-    virtio_.push_back(std::move(v));
-  }
-  // NICs: the first at 00:0b.0, QEMU's on-board slot (INTA to PIRQB), the others at the first free slots
-  // from 18 up, as QEMU's Malta places NICs without an address. Each has its own port to its backend.
+  // The on-board NIC first (QEMU creates it with the board), then the add-on devices in creation order.
+  virtio_.resize(config_.virtio_disks.size());
+  nics_.resize(config_.nics.size());
+  struct AddOn {
+    int order;
+    bool nic;
+    size_t index;
+  };
+  std::vector<AddOn> add_ons;
+  for (size_t i = 0; i < config_.virtio_disks.size(); ++i)
+    add_ons.push_back({config_.virtio_disks[i].pci_order, false, i});
+  bool onboard_taken = false;
   for (size_t i = 0; i < config_.nics.size(); ++i) {
-    const NicConfig& n = config_.nics[i];
-    net::NetPort* port = nullptr;
-    if (n.backend) {
-      net_ports_.push_back(std::make_unique<net::NetPort>(*n.backend, completions_, n.pcap));
-      port = net_ports_.back().get();
+    if (config_.nics[i].onboard && config_.nics[i].model == NicModel::kPcnet && !onboard_taken) {
+      onboard_taken = true;
+      AddNic(i, kOnboardNicSlot);
+    } else {
+      add_ons.push_back({config_.nics[i].pci_order, true, i});
     }
-    nics_.push_back(std::make_unique<PcnetPci>(n.mac, *dma_, port));
-    const int slot = i == 0 ? kOnboardNicSlot : board_->FreePciSlot();
-    if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), nics_.back().get());
-    if (port) port->Start(&nics_.back()->chip());
   }
+  std::stable_sort(add_ons.begin(), add_ons.end(), [](const AddOn& a, const AddOn& b) {
+    return a.order != b.order ? a.order < b.order : (!a.nic && b.nic);
+  });
+  for (const AddOn& a : add_ons) {
+    const int slot = board_->FreePciSlot();
+    pci_full_ |= slot < 0;
+    if (a.nic) {
+      AddNic(a.index, slot);
+    } else {
+      AddVirtioDisk(a.index, slot);
+    }
+  }
+}
+
+void Vm::AddVirtioDisk(size_t i, int slot) {
+  const VirtioDisk& disk = config_.virtio_disks[i];
+  char location[32];
+  std::snprintf(location, sizeof location, "virtio-blk 00:%02x.0", slot);
+  disk_queues_.push_back(
+      std::make_unique<block::BlockQueue>(*disk.backend, completions_, "strobe-vblk" + std::to_string(i)));
+  Virtio& v = virtio_[i];
+  v.blk = std::make_unique<VirtioBlk>(
+      VirtioBlkConfig{disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
+  v.pci = std::make_unique<VirtioPci>(v.blk.get(), dma_.get(), location);
+  v.slot = slot;
+  if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), v.pci.get());
+}
+
+// Each NIC has its own port to its backend; the port hands it frames on the vCPU thread.
+void Vm::AddNic(size_t i, int slot) {
+  const NicConfig& n = config_.nics[i];
+  net::NetPort* port = nullptr;
+  if (n.backend) {
+    net_ports_.push_back(std::make_unique<net::NetPort>(*n.backend, completions_, n.pcap));
+    port = net_ports_.back().get();
+  }
+  Nic& nic = nics_[i];
+  nic.slot = slot;
+  PciFunction* function;
+  net::NicFrontend* frontend;
+  if (n.model == NicModel::kVirtio) {
+    char location[32];
+    std::snprintf(location, sizeof location, "virtio-net 00:%02x.0", slot);
+    nic.virtio = std::make_unique<VirtioNet>(n.mac);
+    nic.virtio_pci = std::make_unique<VirtioPci>(nic.virtio.get(), dma_.get(), location);
+    if (port) {
+      nic.virtio->set_transmit(
+          [port](const uint8_t* frame, size_t length) { port->Transmit(frame, length); });
+      // The driver posted receive buffers: frames held for want of them go in now.
+      nic.virtio->set_rx_ready([port] {
+        if (port->HasPending()) port->Deliver();
+      });
+    }
+    function = nic.virtio_pci.get();
+    frontend = nic.virtio.get();
+  } else {
+    nic.pcnet = std::make_unique<PcnetPci>(n.mac, *dma_, port);
+    function = nic.pcnet.get();
+    frontend = &nic.pcnet->chip();
+  }
+  if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), function);
+  if (port) port->Start(frontend);
 }
 
 void Vm::Wake() {
@@ -251,12 +305,16 @@ bool Vm::Boot(std::string* error) {
   if (image->segments.empty()) return FailWith(*error = "no kernel image to boot");
   runtime::ResetCpu(ctx_->cpu, ctx_->config);
   interp_->FlushAll();
-  if (virtio_.size() != config_.virtio_disks.size())
+  if (pci_full_)
     return FailWith(*error = "too many PCI devices: the Malta's bus has room for " +
-                             std::to_string(MaltaBoard::kLastSlot - MaltaBoard::kFirstFreeSlot + 1));
+                             std::to_string(MaltaBoard::kLastSlot - MaltaBoard::kFirstFreeSlot + 1) +
+                             " virtio disks and add-on NICs (slots 0x12-0x1f)");
   board_->ide().Reset();  // a reboot forgets commands in flight (their completions are dropped)
   for (Virtio& v : virtio_) v.pci->Reset();
-  for (auto& nic : nics_) nic->Reset();
+  for (Nic& nic : nics_) {
+    if (nic.pcnet) nic.pcnet->Reset();
+    if (nic.virtio_pci) nic.virtio_pci->Reset();
+  }
   panic_seen_at_ = 0;
   console_line_.clear();
   uint32_t image_end;

@@ -23,6 +23,7 @@
 #include "vmm/devices/pcnet_pci.h"
 #include "vmm/devices/power.h"
 #include "vmm/devices/virtio_blk.h"
+#include "vmm/devices/virtio_net.h"
 #include "vmm/devices/virtio_pci.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_memory.h"
@@ -45,11 +46,16 @@ struct IdeDisk {
   bool write_cache = true;
 };
 
+// Add-on PCI devices (virtio disks, NICs other than the on-board one) take the free slots from 18 (00:12.0)
+// up in the order QEMU creates them: ascending pci_order, and on a tie disks before NICs, each in its
+// vector's order (tools/strobe numbers them from the command line: drive_options.h, pci_order).
+
 // A virtio-blk disk (PCI, legacy virtio). The backend belongs to the caller and must outlive the VM.
 struct VirtioDisk {
   block::BlockBackend* backend = nullptr;
   std::string serial;  // GET_ID (empty: none, as QEMU's default)
   bool write_cache = true;
+  int pci_order = 0;
 };
 
 // A network card. The backend (and the capture) belong to the caller and must outlive the VM.
@@ -59,6 +65,8 @@ struct NicConfig {
   std::array<uint8_t, 6> mac{};
   net::NetBackend* backend = nullptr;  // null: not connected (the NIC's frames go nowhere)
   net::PcapWriter* pcap = nullptr;     // -object filter-dump / --pcap (null: none)
+  bool onboard = false;                // the Malta's own PCnet at 00:0b.0 (a pcnet; the first one only)
+  int pci_order = 0;
 };
 
 struct VmConfig {
@@ -89,7 +97,6 @@ struct VmConfig {
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
   std::string jit_perf_map;      // write a perf map of translated code to this file (empty: off)
   std::vector<IdeDisk> ide_disks;
-  // In the order QEMU creates the devices: each takes the next free PCI slot from 18 (00:12.0) up.
   std::vector<VirtioDisk> virtio_disks;
   std::vector<NicConfig> nics;
 };
@@ -151,9 +158,14 @@ class Vm {
   jit::Tier* tier() { return tier_.get(); }
   // The one path for device DMA into guest RAM (copy-on-write, code invalidation, soft TLBs).
   GuestMemory& guest_memory() { return *dma_; }
-  // The NICs, in VmConfig::nics order (tests).
-  PcnetPci& nic(size_t index) { return *nics_[index]; }
+  // The NICs, in VmConfig::nics order (tests): a PCnet's function, or a virtio-net device and its
+  // transport (null for the other model).
   size_t nic_count() const { return nics_.size(); }
+  PcnetPci* pcnet(size_t index) { return nics_[index].pcnet.get(); }
+  VirtioNet* virtio_net(size_t index) { return nics_[index].virtio.get(); }
+  // The PCI slot a NIC or a virtio disk sits in (-1: none, the bus was full).
+  int nic_slot(size_t index) const { return nics_[index].slot; }
+  int virtio_disk_slot(size_t index) const { return virtio_[index].slot; }
   // Runs the disk completions posted so far (the run loop does this between slices; tests call it).
   size_t RunCompletions() { return completions_.RunCompletions(); }
   // Waits until every submitted disk request has executed, then flushes the disks; 0 or the first errno.
@@ -200,12 +212,24 @@ class Vm {
   struct Virtio {
     std::unique_ptr<VirtioBlk> blk;
     std::unique_ptr<VirtioPci> pci;
+    int slot = -1;
   };
   std::vector<Virtio> virtio_;  // after the queues: destroyed before them
   // Network: the NICs and their ports (a port's backend thread posts to completions_: the ports go after
   // the list, so they are destroyed, and their threads stopped, first).
-  std::vector<std::unique_ptr<PcnetPci>> nics_;
+  struct Nic {
+    std::unique_ptr<PcnetPci> pcnet;
+    std::unique_ptr<VirtioNet> virtio;
+    std::unique_ptr<VirtioPci> virtio_pci;
+    int slot = -1;
+  };
+  // Build config_.virtio_disks[i] / config_.nics[i] into virtio_[i] / nics_[i], in the given slot (-1:
+  // the bus is full).
+  void AddVirtioDisk(size_t i, int slot);
+  void AddNic(size_t i, int slot);
+  std::vector<Nic> nics_;
   std::vector<std::unique_ptr<net::NetPort>> net_ports_;
+  bool pci_full_ = false;  // a device found no free slot: Boot refuses the configuration
   std::string error_;
 
   std::mutex wake_mu_;

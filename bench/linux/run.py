@@ -17,14 +17,12 @@ and DIR/linux.png (Debian's python3-matplotlib); DIR defaults to bench/results/.
 import argparse
 import csv
 import os
-import select
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 
-PROMPT = b"strobe:~# "
+from linux_guest import DEFAULT_BUILD, TOP, Guest, cpu_seconds, vmm_args
 
 # (name, what it exercises, command with {n} for its size, default n). Each command's output ends in one
 # check line. The commands run in busybox sh; /tmp is a tmpfs mounted by the set-up below.
@@ -49,75 +47,6 @@ SETUP = "mkdir -p /tmp && mount -t tmpfs tmpfs /tmp && seq 1 {n} > /tmp/nums && 
 SETUP_N = 400000
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of a running process (all its threads), from /proc."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Guest:
-    """One VMM process booted to the busybox prompt, driven through its serial console."""
-
-    def __init__(self, cmd, timeout):
-        self.timeout = timeout
-        self.t0 = time.monotonic()
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.buf = b""
-        self.wait_for(PROMPT, 0)
-        self.boot = time.monotonic() - self.t0
-
-    def wait_for(self, needle, start):
-        """Reads output until needle appears at or after offset start; returns its offset."""
-        while True:
-            i = self.buf.find(needle, start)
-            if i >= 0:
-                return i
-            left = self.t0 + self.timeout - time.monotonic()
-            if left <= 0:
-                raise RuntimeError("timed out waiting for %r; last output:\n%s" %
-                                   (needle, self.buf[-600:].decode(errors="replace")))
-            r, _, _ = select.select([self.p.stdout], [], [], min(left, 1.0))
-            if r:
-                data = os.read(self.p.stdout.fileno(), 65536)
-                if not data:
-                    raise RuntimeError("the VMM exited (status %s); last output:\n%s" %
-                                       (self.p.wait(), self.buf[-600:].decode(errors="replace")))
-                self.buf += data
-
-    def run(self, command):
-        """Types command; returns (wall seconds, CPU seconds, the check line it printed)."""
-        start = len(self.buf)
-        # The echo of the typed line shows @@E""ND@@; only the command's own output shows @@END@@.
-        line = "%s; echo @@E\"\"ND@@ $?\n" % command
-        c0, w0 = cpu_seconds(self.p.pid), time.monotonic()
-        self.p.stdin.write(line.encode())
-        self.p.stdin.flush()
-        end = self.wait_for(b"@@END@@", start + len(line))
-        wall, cpu = time.monotonic() - w0, cpu_seconds(self.p.pid) - c0
-        self.wait_for(PROMPT, end)
-        out = self.buf[start:end].decode(errors="replace").replace("\r", "").split("\n")
-        status = self.buf[end:].split(b"\n", 1)[0].decode(errors="replace").split()
-        lines = [l for l in out[1:] if l.strip()]  # out[0] is the echo of the command
-        if len(status) < 2 or status[1] != "0":
-            raise RuntimeError("%r failed: %s" % (command, " | ".join(lines[-5:])))
-        return wall, cpu, (lines[-1].strip() if lines else "")
-
-    def poweroff(self):
-        self.p.stdin.write(b"poweroff -f\n")
-        self.p.stdin.flush()
-        try:
-            self.p.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
-
-
 def main():
     quick = bool(os.environ.get("STROBE_BENCH_QUICK"))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -130,7 +59,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=900, help="seconds per boot and its workloads")
     ap.add_argument("--out", default="")
     ap.add_argument("--list", action="store_true")
-    ap.add_argument("build", nargs="?", default=os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+    ap.add_argument("build", nargs="?", default=DEFAULT_BUILD)
     args = ap.parse_args()
     if args.list:
         for name, what, cmd, n in WORKLOADS:
@@ -142,16 +71,7 @@ def main():
         sys.exit("run.py: unknown workload(s) %s (--list shows them)" % ", ".join(sorted(unknown)))
     if args.runs < 1 or args.scale <= 0:
         sys.exit("run.py: --runs must be at least 1 and --scale positive")
-    top = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-    kernel = os.path.join(top, ".cache/linux/vmlinuz")
-    initrd = os.path.join(top, ".cache/linux/initramfs.cpio.gz")
-    if not (os.path.exists(kernel) and os.path.exists(initrd)):
-        sys.exit("run.py: no kernel/initramfs: run guests/linux/fetch.sh first")
-    strobe = os.path.join(args.build, "strobe")
-    if not os.access(strobe, os.X_OK):
-        sys.exit("run.py: %s not found: build first (ninja -C %s strobe)" % (strobe, args.build))
-    common = ["-M", "malta", "-cpu", "24Kf", "-m", "256", "-kernel", kernel, "-initrd", initrd,
-              "-append", "console=ttyS0", "-nographic", "-no-reboot"]
+    strobe, common = vmm_args("run.py", args.build)
     runners = [("strobe " + e, [strobe, "run"] + common + ["--engine", e]) for e in args.engines.split(",")]
     for v in args.variant:
         label, _, extra = v.partition(":")
@@ -160,7 +80,7 @@ def main():
     if qemu:
         runners.append(("qemu", [qemu] + common + ["-net", "none", "-vga", "none"]))
     size = lambda n: max(1, int(round(n * args.scale)))
-    results_dir = os.path.abspath(args.out or os.path.join(top, "bench", "results"))
+    results_dir = os.path.abspath(args.out or os.path.join(TOP, "bench", "results"))
     os.makedirs(results_dir, exist_ok=True)
     load = " ".join(open("/proc/loadavg").read().split()[:3])
     print("host: %d CPUs, load average %s; %s; %d round(s), scale %g" %

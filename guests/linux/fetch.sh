@@ -6,8 +6,8 @@
 #   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
 #                    + the kernel's modules for IDE and virtio disks and ext4 (ata_piix, virtio_pci,
 #                    virtio_blk, ext4 and what they need; libata, scsi_mod and sd_mod are built in), with a
-#                    modules.dep and modules.alias for busybox modprobe; pcnet32 for the network card, and
-#                    udhcpc's default.script
+#                    modules.dep and modules.alias for busybox modprobe; pcnet32 and virtio_net for the
+#                    network cards, and udhcpc's default.script
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -78,13 +78,32 @@ add_modules() {
   (cd "$tmp/lib/modules/$version" && cp --parents -R kernel "$root/lib/modules/$version/")
   : > "$root/lib/modules/$version/modules.dep"
   : > "$root/lib/modules/$version/modules.alias"
+  local -A rel=() needs=()
   for path in "${files[@]}"; do
     name=$(basename "$path" .ko | tr - _)
     tr '\0' '\n' < "$tmp/$path" | sed -n "s/^alias=\(.*\)/alias \1 $name/p" >> "$root/lib/modules/$version/modules.alias"
-    line="${path#$base/}:"
-    for dep in $(tr '\0' '\n' < "$tmp/$path" | sed -n 's/^depends=//p' | tr ',' ' '); do
-      line="$line $(printf '%s\n' "${files[@]}" | grep -E "/$(printf '%s' "$dep" | sed 's/[-_]/[-_]/g')\.ko$" | head -n 1 | sed "s|^$base/||")"
+    rel[$name]=${path#$base/}
+    needs[$name]=$(tr '\0' '\n' < "$tmp/$path" | sed -n 's/^depends=//p' | tr ',-' ' _')
+  done
+  # As depmod writes it: every module a module needs, directly or not, each before the ones it needs
+  # (busybox modprobe loads the list from its end and does not look further).
+  local -A visited
+  local -a order
+  visit() {
+    local n
+    for n in ${needs[$1]}; do
+      [ -n "${visited[$n]:-}" ] && continue
+      visited[$n]=1
+      visit "$n"
+      order+=("$n")
     done
+  }
+  for path in "${files[@]}"; do
+    name=$(basename "$path" .ko | tr - _)
+    visited=() order=()
+    visit "$name"
+    line="${rel[$name]}:"
+    for ((i = ${#order[@]} - 1; i >= 0; i--)); do line="$line ${rel[${order[i]}]}"; done
     echo "$line" >> "$root/lib/modules/$version/modules.dep"
   done
   rm -rf "$tmp"
@@ -99,8 +118,9 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   dpkg-deb --fsys-tarfile "$bdeb" | tar -x -C root ./bin/busybox
   # virtio-blk: the PCI transport (its legacy and modern halves) and the disk driver.
   virtio_blk_modules="virtio virtio_ring virtio_pci virtio_pci_legacy_dev virtio_pci_modern_dev virtio_blk"
-  # The NIC of QEMU's Malta (AMD PCnet-PCI II, 00:0b.0) and the PHY helper it links against.
-  net_modules="pcnet32 mii"
+  # The NIC of QEMU's Malta (AMD PCnet-PCI II, 00:0b.0) and the PHY helper it links against; virtio-net
+  # (virtio_net needs net_failover, which needs failover: both follow from its depends=).
+  net_modules="pcnet32 mii virtio_net"
   add_modules "$PWD/root" ata_piix ext4 crc32c_generic $virtio_blk_modules $net_modules
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*

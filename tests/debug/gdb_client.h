@@ -14,23 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "tests/support/process.h"
 #include "vmm/debug/gdb_protocol.h"
 
 namespace strobe::test {
-
-// A port nothing listens on right now (the kernel's choice for an ephemeral bind).
-inline int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 inline bool HaveGdb() {
   return access("/usr/bin/gdb-multiarch", X_OK) == 0;

@@ -24,23 +24,11 @@
 
 #include "tests/linux/linux_session.h"
 #include "tests/support/console_session.h"
+#include "tests/support/free_port.h"
 #include "tests/support/process.h"
 
 namespace strobe::test {
 namespace {
-
-// A free port on 127.0.0.1 (bound and released: another process could take it in between, rarely).
-uint16_t FreePort(int type) {
-  const int s = socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
 
 int Listen(int type, uint16_t* port) {
   const int s = socket(AF_INET, type, 0);
@@ -317,6 +305,68 @@ TEST_F(LinuxNet, PcnetDhcpHttpHostfwdUdpAndAThousandConnections) {
       << dump.out.substr(0, 2000);
   EXPECT_NE(dump.out.find("10.0.2.15.8080"), std::string::npos);
   unlink(pcap.c_str());
+}
+
+// virtio-net (virtio_net, loaded from the initramfs) as -nic user,model=virtio-net-pci, beside a -device
+// pcnet on a second user network (10.0.3.0/24, so that each interface has its own route): QEMU's slots
+// (the virtio board NIC at 00:12.0, the pcnet add-on at 00:13.0: only a pcnet -nic is the on-board one),
+// DHCP, a 300 KiB download with its sha256 and a forwarded port into the guest on each; then the same
+// virtio NIC through the legacy interface (virtio_pci reloaded with force_legacy=1). One boot.
+TEST_F(LinuxNet, VirtioNetDhcpHttpHostfwdBesideAPcnetModernAndLegacy) {
+  std::mt19937 rng(13);
+  std::string file(300 * 1024, '\0');
+  for (char& c : file) c = static_cast<char>(rng());
+  const std::string sha = Sha256Of(file);
+  HttpServer http(file);
+  const uint16_t fwd_virtio = FreePort(), fwd_pcnet = FreePort();
+  ConsoleSession s(
+      BootArgs({"-nic", "user,model=virtio-net-pci,hostfwd=tcp::" + std::to_string(fwd_virtio) + "-:8080",
+                "-netdev", "user,id=p0,net=10.0.3.0/24,hostfwd=tcp::" + std::to_string(fwd_pcnet) + "-:8080",
+                "-device", "pcnet,netdev=p0", "--warp-idle"}));
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  Shell(s, "dmesg -n 1; P=/sys/bus/pci/devices/0000:00; N=/sys/class/net");
+  EXPECT_EQ(Shell(s, "cat $P:12.0/device $P:12.0/irq $P:13.0/device $P:13.0/irq"),
+            "0x1000\n10\n0x2000\n10\n");
+  // eth0 is the virtio NIC (its driver loads first) with QEMU's first MAC; it took the modern interface
+  // (VERSION_1, bit 32) and mergeable receive buffers (bit 15), and sees the link up.
+  EXPECT_EQ(Shell(s, "basename $(readlink $N/eth0/device/driver); cat $N/eth0/address"),
+            "virtio_net\n52:54:00:12:34:56\n");
+  EXPECT_EQ(Shell(s, "cut -c6,16,17,33 $N/eth0/device/features"), "1111\n");
+  EXPECT_EQ(Shell(s, "cat $N/eth1/address"), "52:54:00:12:34:57\n");
+
+  auto check_virtio = [&](const std::string& how) {
+    const std::string lease = Shell(s, "udhcpc -i eth0 -n -q 2>&1", 60);
+    EXPECT_NE(lease.find("lease of 10.0.2.15 obtained from 10.0.2.2"), std::string::npos) << how << lease;
+    EXPECT_EQ(Shell(s, "cat $N/eth0/carrier"), "1\n") << how;  // VIRTIO_NET_S_LINK_UP
+    const std::string got = Shell(
+        s, "wget -q -O /tmp/f http://10.0.2.2:" + std::to_string(http.port()) + "/file && sha256sum /tmp/f",
+        120);
+    EXPECT_NE(got.find(sha + "  /tmp/f"), std::string::npos) << how << got;
+    const std::string page = HttpGet(fwd_virtio);
+    EXPECT_NE(page.find("guest-page-42"), std::string::npos) << how << page;
+  };
+  Shell(s, "mkdir -p /www && echo guest-page-$((6*7)) > /www/index.html && httpd -p 8080 -h /www");
+  check_virtio("modern: ");
+
+  // The pcnet beside it, on its own network.
+  const std::string lease = Shell(s, "udhcpc -i eth1 -n -q 2>&1", 60);
+  EXPECT_NE(lease.find("lease of 10.0.3.15 obtained from 10.0.3.2"), std::string::npos) << lease;
+  const std::string page = HttpGet(fwd_pcnet);
+  EXPECT_NE(page.find("guest-page-42"), std::string::npos) << page;
+  const std::string got = Shell(
+      s, "wget -q -O /tmp/g http://10.0.3.2:" + std::to_string(http.port()) + "/file && sha256sum /tmp/g",
+      120);
+  EXPECT_NE(got.find(sha + "  /tmp/g"), std::string::npos) << got;
+
+  // The legacy interface: the transport's driver again, told to use it; the device is reset and probed
+  // anew (eth0 again, without VERSION_1).
+  Shell(s, "ifconfig eth0 down; rmmod virtio_pci; modprobe virtio_pci force_legacy=1");
+  EXPECT_EQ(Shell(s, "cut -c16,33 $N/eth0/device/features"), "10\n");
+  check_virtio("legacy: ");
+
+  s.Send("poweroff\n");
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+  EXPECT_EQ(s.output().find("broke the virtio protocol"), std::string::npos) << s.output();
 }
 
 TEST_F(LinuxNet, NicNoneHasNoCard) {

@@ -18,6 +18,20 @@ namespace strobe::test {
 
 inline constexpr uint32_t kWaitWord = 0x42000020;  // WAIT: with Status.IE=0 it halts the test VM
 
+// A placeholder image, one WAIT at 0x80100000, so that Vm::Boot() can run; tests overwrite memory and
+// registers afterwards, or never run the CPU.
+inline vmm::ElfImage WaitImage() {
+  vmm::ElfImage image;
+  vmm::ElfSegment seg;
+  seg.vaddr = 0x80100000u;
+  seg.paddr = 0x00100000u;
+  seg.memsz = 4;
+  seg.data = {0x20, 0x00, 0x00, 0x42};
+  image.entry = seg.vaddr;
+  image.segments.push_back(seg);
+  return image;
+}
+
 class TestMachine {
  public:
   // VMs that share pages must share a monitor: pass one in; otherwise the machine has its own.
@@ -38,14 +52,7 @@ class TestMachine {
     cfg.jit_threshold = 256;  // tests make code hot with short loops
     cfg.jit_opt_level = jit_opt_level;
     cfg.jit_inline_kseg = jit_opt_level >= 1;  // the O1-shaped tests cover the inline kseg0/kseg1 path too
-    // A placeholder image at 0x80100000 so Boot() can run; tests overwrite memory and registers afterwards.
-    vmm::ElfSegment seg;
-    seg.vaddr = 0x80100000u;
-    seg.paddr = 0x00100000u;
-    seg.memsz = 4;
-    seg.data = {0x20, 0x00, 0x00, 0x42};
-    cfg.image.entry = 0x80100000u;
-    cfg.image.segments.push_back(seg);
+    cfg.image = WaitImage();
     vm_ = std::make_unique<vmm::Vm>(monitor_, cfg,
                                     [this](uint8_t b) { console_.push_back(static_cast<char>(b)); });
     std::string err;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/vmm/parse_run_options.h"
+#include "tools/strobe/drive_options.h"
 
 namespace strobe::test {
 namespace {
@@ -52,7 +53,7 @@ TEST(DriveOptions, DriveKeys) {
   EXPECT_EQ(d[0].cache, CacheMode::kWritethrough);
   EXPECT_FALSE(d[0].write_cache());
   EXPECT_EQ(d[0].id, "root");
-  EXPECT_EQ(d[0].virtio_order, 0);
+  EXPECT_EQ(d[0].virtio_order, tools::pci_order::kIfVirtio);  // the first disk if=virtio adds
   EXPECT_EQ(d[1].ide_index(), 3);
   EXPECT_EQ(d[1].id, "ide1-cd1");
   EXPECT_TRUE(d[1].read_only);
@@ -162,11 +163,10 @@ TEST(DriveOptions, VirtioBlkDevicesTakeIfNoneDrives) {
   ASSERT_EQ(d.size(), 3u);
   // QEMU creates the -device ones first, then those if=virtio adds: that is their PCI order.
   EXPECT_EQ(d[1].interface, Interface::kVirtio);
-  EXPECT_EQ(d[1].virtio_order, 0);
+  EXPECT_LT(d[1].virtio_order, d[2].virtio_order);
   EXPECT_EQ(d[1].device_id, "vd1");
   EXPECT_EQ(d[1].serial, "SN1");
-  EXPECT_EQ(d[2].virtio_order, 1);
-  EXPECT_EQ(d[0].virtio_order, 2);
+  EXPECT_LT(d[2].virtio_order, d[0].virtio_order);
   EXPECT_EQ(d[0].interface, Interface::kVirtio);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_machine.h"
 #include "vmm/block/raw_image.h"
 #include "vmm/malta.h"
 #include "vmm/monitor.h"
@@ -43,13 +44,7 @@ class Ide : public ::testing::Test {
 
     VmConfig cfg;
     cfg.ram_bytes = 16u << 20;
-    ElfSegment seg;
-    seg.vaddr = 0x80100000u;
-    seg.paddr = 0x00100000u;
-    seg.memsz = 4;
-    seg.data = {0x20, 0x00, 0x00, 0x42};
-    cfg.image.entry = seg.vaddr;
-    cfg.image.segments.push_back(seg);
+    cfg.image = test::WaitImage();
     cfg.ide_disks.push_back({disk_.get(), 0, "SB00001", true});
     vm_ = std::make_unique<Vm>(monitor_, cfg, [](uint8_t) {});
     ASSERT_TRUE(vm_->Boot(&error)) << error;

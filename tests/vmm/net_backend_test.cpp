@@ -47,7 +47,7 @@ bool IsArpReplyFromGateway(const Frame& f) {
 
 class CollectingNic : public NicFrontend {
  public:
-  bool CanReceive() override { return accept; }
+  bool CanReceive(size_t) override { return accept; }
   void Receive(const uint8_t* frame, size_t length) override { frames.emplace_back(frame, frame + length); }
   bool accept = true;
   std::vector<Frame> frames;

@@ -115,6 +115,56 @@ TEST(NetOptions, UserNetworkAddresses) {
   EXPECT_EQ(Dotted(t.dhcp_start), "10.0.2.100");
 }
 
+TEST(NetOptions, VirtioNetInEverySpelling) {
+  for (const char* model : {"virtio-net-pci", "virtio", "virtio-net"}) {
+    NetworkConfig n = Net({"-nic", std::string("user,model=") + model});
+    ASSERT_EQ(n.nics.size(), 1u) << model;
+    EXPECT_EQ(n.nics[0].model, NicModel::kVirtio);
+    EXPECT_FALSE(n.nics[0].onboard);  // only a pcnet is the Malta's on-board NIC at 00:0b.0
+  }
+  NetworkConfig d =
+      Net({"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:77"});
+  ASSERT_EQ(d.nics.size(), 1u);
+  EXPECT_EQ(d.nics[0].model, NicModel::kVirtio);
+  EXPECT_EQ(d.nics[0].mac, Mac(0x77));
+  EXPECT_EQ(d.nics[0].netdev, 0);
+  EXPECT_EQ(Net({"-net", "nic,model=virtio", "-net", "user"}).nics[0].model, NicModel::kVirtio);
+}
+
+// QEMU's creation order decides the PCI slots: the board's NICs, then every -device (disks and NICs in
+// command-line order), then the disks -drive if=virtio adds. QEMU's reference (qemu-pci-devices.txt):
+// "-drive if=virtio -netdev user,id=n0 -device virtio-net-pci,netdev=n0 -nic user,model=pcnet" gives
+// the pcnet 00:0b.0, virtio-net 00:12.0 and the disk 00:13.0.
+TEST(NetOptions, VirtioDisksAndNicsShareOneCreationOrder) {
+  tools::RunOptions o = Parse({"-drive", "file=d2.img,format=raw,if=virtio", "-netdev", "user,id=n0",
+                               "-device", "virtio-net-pci,netdev=n0", "-nic", "user,model=pcnet"});
+  ASSERT_EQ(o.network.nics.size(), 2u);
+  const auto& pcnet = o.network.nics[0];  // the board's NICs come first
+  const auto& vnet = o.network.nics[1];
+  EXPECT_EQ(pcnet.model, NicModel::kPcnet);
+  EXPECT_TRUE(pcnet.onboard);
+  EXPECT_EQ(pcnet.mac, Mac(0x56));
+  EXPECT_EQ(vnet.mac, Mac(0x57));
+  ASSERT_EQ(o.drives.size(), 1u);
+  EXPECT_LT(vnet.pci_order, o.drives[0].virtio_order);
+
+  // -device disks and NICs interleave as given; if=virtio disks follow them all.
+  tools::RunOptions m =
+      Parse({"-drive", "file=a,if=virtio", "-netdev", "user,id=n1", "-drive", "file=b,if=none,id=d1",
+             "-device", "virtio-blk-pci,drive=d1", "-device", "virtio-net-pci,netdev=n1", "-netdev",
+             "user,id=n2", "-device", "pcnet,netdev=n2", "-nic", "user,model=virtio"});
+  ASSERT_EQ(m.network.nics.size(), 3u);
+  const int board_virtio = m.network.nics[0].pci_order, device_virtio = m.network.nics[1].pci_order,
+            device_pcnet = m.network.nics[2].pci_order;
+  EXPECT_FALSE(m.network.nics[0].onboard);
+  EXPECT_FALSE(m.network.nics[2].onboard);  // a -device pcnet is an add-on card, as in QEMU
+  const int disk_device = m.drives[1].virtio_order, disk_if_virtio = m.drives[0].virtio_order;
+  EXPECT_LT(board_virtio, disk_device);
+  EXPECT_LT(disk_device, device_virtio);
+  EXPECT_LT(device_virtio, device_pcnet);
+  EXPECT_LT(device_pcnet, disk_if_virtio);
+}
+
 TEST(NetOptions, ModelHelp) {
   tools::RunOptions o;
   std::string err;

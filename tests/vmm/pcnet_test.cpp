@@ -204,7 +204,7 @@ TEST_F(PcnetTest, ReceiveChainsBuffersWithFcs) {
   RxDesc(0, kBuffers, 64);
   RxDesc(1, kBuffers + 0x800, 64);
   RxDesc(2, kBuffers + 0x1000, 1536);
-  ASSERT_TRUE(nic.CanReceive());
+  ASSERT_TRUE(nic.CanReceive(60));
   const auto f = Frame(kMac.data(), 150, 0x77);
   nic.Receive(f.data(), f.size());
   EXPECT_EQ(RxStatus(0) & 0x8300, 0x0200) << "given back, STP";
@@ -240,7 +240,7 @@ TEST_F(PcnetTest, ReceiveMissAndOverflow) {
   const auto f = Frame(kMac.data(), 200);
   nic.Receive(f.data(), f.size());  // does not fit: the next descriptor is the host's
   EXPECT_EQ(RxStatus(0) & 0x5700, 0x5600 & 0x5700) << "ERR OFLO BUFF STP";
-  EXPECT_FALSE(nic.CanReceive());
+  EXPECT_FALSE(nic.CanReceive(60));
   nic.Receive(f.data(), f.size());  // no buffer at all
   EXPECT_TRUE(Csr(0) & 0x1000) << "MISS";
   EXPECT_TRUE(Csr(0) & 0x8000) << "ERR";
@@ -300,7 +300,7 @@ TEST_F(PcnetTest, StopClearsEverything) {
   Open();
   Csr(0, 0x0004);
   EXPECT_EQ(Csr(0), 0x0004);
-  EXPECT_FALSE(nic.CanReceive());
+  EXPECT_FALSE(nic.CanReceive(60));
   const auto f = Frame(kMac.data(), 64);
   nic.Receive(f.data(), f.size());
   EXPECT_EQ(RxStatus(0) & 0x8000, 0x8000);

@@ -2,6 +2,7 @@
 // -hda/-hdb/-hdc/-hdd, -cdrom, -drive, -device virtio-blk-pci, -snapshot: see drive_options.h.
 #include "tools/strobe/drive_options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -200,7 +201,8 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
   return true;
 }
 
-bool ParseDevice(const std::string& value, DriveRequests* requests, std::string* info, std::string* error) {
+bool ParseDevice(const std::string& value, int place, DriveRequests* requests, std::string* info,
+                 std::string* error) {
   const std::vector<std::string> parts = SplitOptions(value);
   const std::string o = "-device " + value;
   std::string driver;
@@ -211,6 +213,7 @@ bool ParseDevice(const std::string& value, DriveRequests* requests, std::string*
   }
   DriveRequests::Device dev;
   dev.option = o;
+  dev.order = pci_order::kDevice + place;
   for (size_t i = first; i < parts.size(); ++i) {
     const size_t eq = parts[i].find('=');
     const std::string key = parts[i].substr(0, eq);
@@ -233,7 +236,10 @@ bool ParseDevice(const std::string& value, DriveRequests* requests, std::string*
         "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\", desc \"Virtio block device\" "
         "(drive=ID of an -drive if=none,id=ID; id=, serial=)\n"
         "name \"pcnet\", bus PCI, desc \"AMD PCnet-PCI II Ethernet\" (netdev=ID of an -netdev user,id=ID; "
-        "mac=, id=)\n";
+        "mac=, id=)\n"
+        "name \"virtio-net-pci\", bus PCI, alias \"virtio-net\", desc \"Virtio network device\" (netdev=ID "
+        "of "
+        "an -netdev user,id=ID; mac=, id=)\n";
     return true;
   }
   if (driver != "virtio-blk-pci" && driver != "virtio-blk") {
@@ -311,7 +317,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
   }
   // -device virtio-blk-pci,drive=ID takes an if=none drive; QEMU creates these devices before the ones
   // if=virtio adds, which decides their PCI slots.
-  int virtio_order = 0;
+  int virtio_disks = 0;
   for (const DriveRequests::Device& dev : requests.devices) {
     DriveConfig* found = nullptr;
     for (DriveConfig& c : drives)
@@ -324,19 +330,24 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
                              "' is already in use because it has been automatically connected to another "
                              "device (did you need 'if=none' in the drive options?)");
     found->interface = Interface::kVirtio;
-    found->virtio_order = virtio_order++;
+    found->virtio_order = dev.order;
+    ++virtio_disks;
     found->device_id = dev.id;
     found->serial = dev.serial;
   }
   for (DriveConfig& c : drives)
-    if (c.interface == Interface::kVirtio && c.virtio_order < 0) c.virtio_order = virtio_order++;
-  // QEMU's Malta places them from slot 18 (0x12) to 31.
+    if (c.interface == Interface::kVirtio && c.virtio_order < 0)
+      c.virtio_order = pci_order::kIfVirtio + virtio_disks++;
+  // QEMU's Malta places them from slot 18 (0x12) to 31 (the NICs there are counted when the VM is built).
   constexpr int kVirtioSlots = 14;
-  if (virtio_order > kVirtioSlots) {
+  if (virtio_disks > kVirtioSlots) {
+    std::vector<const DriveConfig*> order;
     for (const DriveConfig& c : drives)
-      if (c.virtio_order == kVirtioSlots)
-        return Fail(error, c.option + ": no free PCI slot (the Malta's bus takes " +
-                               std::to_string(kVirtioSlots) + " virtio disks, slots 0x12-0x1f)");
+      if (c.interface == Interface::kVirtio) order.push_back(&c);
+    std::sort(order.begin(), order.end(),
+              [](const DriveConfig* a, const DriveConfig* b) { return a->virtio_order < b->virtio_order; });
+    return Fail(error, order[kVirtioSlots]->option + ": no free PCI slot (the Malta's bus takes " +
+                           std::to_string(kVirtioSlots) + " virtio disks, slots 0x12-0x1f)");
   }
   // Only a drive no device uses may be empty (QEMU: "Device needs media, but drive is empty").
   for (const DriveConfig& c : drives)

@@ -16,6 +16,13 @@
 
 namespace strobe::tools {
 
+// QEMU's creation order of add-on PCI devices, which decides their slots (vmm/vm.h, pci_order): the
+// board's NICs (-nic, -net nic, the default NIC) first, then every -device (disks and NICs alike) in
+// command-line order, then the devices -drive if=virtio adds, in command-line order.
+namespace pci_order {
+inline constexpr int kBoardNic = 0, kDevice = 1 << 16, kIfVirtio = 2 << 16;
+}
+
 struct DriveRequests {
   struct Drive {
     vmm::block::DriveConfig config;  // what the option said; bus/unit/id are settled by ResolveDrives
@@ -27,6 +34,7 @@ struct DriveRequests {
   struct Device {
     std::string option;  // "-device virtio-blk-pci,drive=d0"
     std::string drive, id, serial;
+    int order = pci_order::kDevice;  // pci_order::kDevice + its place among the -device options
   };
   std::vector<Drive> drives;
   std::vector<Device> devices;
@@ -41,8 +49,10 @@ std::vector<std::string> SplitOptions(const std::string& value);
 void AddLegacyDrive(const std::string& option, const std::string& file, DriveRequests* requests);
 // -drive VALUE. false with *error set (one line) on an unknown key or value.
 bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* error);
-// -device VALUE: virtio-blk-pci (alias virtio-blk) with drive=, id=, serial=; "help" sets *info.
-bool ParseDevice(const std::string& value, DriveRequests* requests, std::string* info, std::string* error);
+// -device VALUE: virtio-blk-pci (alias virtio-blk) with drive=, id=, serial=; "help" sets *info. `place`:
+// how many -device options came before it (NICs included).
+bool ParseDevice(const std::string& value, int place, DriveRequests* requests, std::string* info,
+                 std::string* error);
 // Once every option is read: the drives as the guest will see them, in command-line order.
 bool ResolveDrives(const DriveRequests& requests, std::vector<vmm::block::DriveConfig>* out,
                    std::string* error);

@@ -64,13 +64,13 @@ int Run(const std::vector<std::string>& args) {
     return kExitError;
   }
   // The IDE disks go to the PIIX4's controller (-hda..-hdd, -drive if=ide); virtio-blk disks to PCI slots
-  // in the order QEMU creates them (-device virtio-blk-pci ones first, then if=virtio). The ATAPI CD-ROM
+  // in the order QEMU creates them (-device ones first, NICs among them, then if=virtio). The ATAPI CD-ROM
   // is refused here until it exists (an if=none drive no device uses needs nothing).
   std::vector<std::pair<int, vmm::VirtioDisk>> virtio;
   for (size_t i = 0; i < opts.drives.size(); ++i) {
     const vmm::block::DriveConfig& d = opts.drives[i];
     if (d.interface == vmm::block::Interface::kVirtio) {
-      virtio.push_back({d.virtio_order, {disks[i].get(), d.serial, d.write_cache()}});
+      virtio.push_back({d.virtio_order, {disks[i].get(), d.serial, d.write_cache(), d.virtio_order}});
       continue;
     }
     if (d.interface != vmm::block::Interface::kIde) continue;

@@ -265,8 +265,9 @@ bool NetOptions::AddNet(const std::string& value, std::string* info, std::string
         return Fail(error, option + ": invalid parameter '" + key + "' (model, macaddr, netdev, id, name)");
       }
     }
-    if (!netdev.empty()) {  // joined to a -netdev like a -device NIC
-      devices_.push_back(Device{option, netdev, nic});
+    if (!netdev.empty()) {  // joined to a -netdev like a -device NIC, but created with the board
+      nic.netdev_id = netdev;
+      nics_.push_back(nic);
       return true;
     }
     net_nics_.push_back(nics_.size());
@@ -302,12 +303,12 @@ bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
   return true;
 }
 
-bool NetOptions::AddDevice(const std::string& value, std::string* error) {
+bool NetOptions::AddDevice(const std::string& value, int place, std::string* error) {
   const std::string option = "-device " + value;
   const std::vector<std::string> parts = SplitOptions(value);
-  Device d;
-  d.option = option;
-  d.nic.option = option;
+  NicRequest nic;
+  nic.option = option;
+  nic.pci_order = pci_order::kDevice + place;
   std::string driver;
   size_t first = 0;
   if (!parts.empty() && parts[0].find('=') == std::string::npos) {
@@ -319,18 +320,18 @@ bool NetOptions::AddDevice(const std::string& value, std::string* error) {
     if (key == "driver") {
       driver = v;
     } else if (key == "netdev") {
-      d.netdev = v;
+      nic.netdev_id = v;
     } else if (key == "mac") {
-      if (!ParseMac(v, &d.nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
-      d.nic.mac_given = true;
+      if (!ParseMac(v, &nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
+      nic.mac_given = true;
     } else if (key != "id" && key != "bus" && key != "addr" && key != "romfile") {
       return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id)");
     }
   }
-  if (!ModelFromName(driver, &d.nic.model))
+  if (!ModelFromName(driver, &nic.model))
     return Fail(error, option + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
   any_ = true;
-  devices_.push_back(d);
+  devices_.push_back(nic);
   return true;
 }
 
@@ -386,25 +387,26 @@ bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error
   if (!net_nics_.empty() && !net_users_.empty()) c.nics[net_nics_[0]].netdev = net_users_[0];
   if (!net_nics_.empty() && net_users_.empty())
     std::fprintf(stderr, "strobe: warning: hub 0 is not connected to host network\n");
+  // The board's NICs come first in QEMU's creation order; the first, if a pcnet, is the on-board one.
+  for (size_t i = 0; i < c.nics.size(); ++i) {
+    c.nics[i].pci_order = pci_order::kBoardNic + static_cast<int>(i);
+    c.nics[i].onboard = i == 0 && c.nics[i].model == vmm::NicModel::kPcnet;
+  }
+  c.nics.insert(c.nics.end(), devices_.begin(), devices_.end());
   // -device NICs (and -net nic,netdev=) name a -netdev each, at most one NIC per netdev.
   std::vector<bool> used(c.netdevs.size(), false);
   for (const NicRequest& n : c.nics)
     if (n.netdev >= 0) used[n.netdev] = true;
-  for (const Device& d : devices_) {
-    NicRequest nic = d.nic;
-    if (d.netdev.empty()) {
-      nic.netdev = -1;
-    } else {
-      int found = -1;
-      for (size_t i = 0; i < c.netdevs.size(); ++i)
-        if (!c.netdevs[i].id.empty() && c.netdevs[i].id == d.netdev) found = static_cast<int>(i);
-      if (found < 0) return Fail(error, d.option + ": netdev '" + d.netdev + "' not found");
-      if (used[found])
-        return Fail(error, d.option + ": netdev '" + d.netdev + "' is already in use by another NIC");
-      used[found] = true;
-      nic.netdev = found;
-    }
-    c.nics.push_back(nic);
+  for (NicRequest& nic : c.nics) {
+    if (nic.netdev_id.empty()) continue;
+    int found = -1;
+    for (size_t i = 0; i < c.netdevs.size(); ++i)
+      if (!c.netdevs[i].id.empty() && c.netdevs[i].id == nic.netdev_id) found = static_cast<int>(i);
+    if (found < 0) return Fail(error, nic.option + ": netdev '" + nic.netdev_id + "' not found");
+    if (used[found])
+      return Fail(error, nic.option + ": netdev '" + nic.netdev_id + "' is already in use by another NIC");
+    used[found] = true;
+    nic.netdev = found;
   }
   // MAC addresses: 52:54:00:12:34:56, then :57, ... for NICs without one (QEMU's rule).
   uint8_t next = 0x56;
@@ -449,13 +451,11 @@ bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::n
     }
   }
   for (const NicRequest& n : config.nics) {
-    if (n.model == vmm::NicModel::kVirtio)
-      return Fail(error, n.option +
-                             ": virtio-net-pci is not available yet (it needs the virtio transport); "
-                             "use model=pcnet");
     vmm::NicConfig nic;
     nic.model = n.model;
     nic.mac = n.mac;
+    nic.onboard = n.onboard;
+    nic.pci_order = n.pci_order;
     if (n.netdev >= 0) {
       nic.backend = by_netdev[n.netdev];
       nic.pcap = pcap_by_netdev[n.netdev];

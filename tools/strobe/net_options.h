@@ -31,7 +31,13 @@ struct NicRequest {
   vmm::NicModel model = vmm::NicModel::kPcnet;
   bool mac_given = false;
   std::array<uint8_t, 6> mac{};
-  int netdev = -1;  // index into NetworkConfig::netdevs; -1: not connected (frames go nowhere)
+  int netdev = -1;        // index into NetworkConfig::netdevs; -1: not connected (frames go nowhere)
+  std::string netdev_id;  // -device ...,netdev=ID or -net nic,netdev=ID: joined to it by Resolve
+  // QEMU's creation order (drive_options.h, pci_order): the board's NICs (-nic, -net nic, the default)
+  // first, then the -device ones with the other -device options. The first board NIC, if a pcnet, is the
+  // Malta's on-board one at 00:0b.0.
+  int pci_order = 0;
+  bool onboard = false;
 };
 
 struct NetworkConfig {
@@ -46,8 +52,8 @@ class NetOptions {
   bool AddNic(const std::string& value, std::string* info, std::string* error);
   bool AddNet(const std::string& value, std::string* info, std::string* error);
   bool AddNetdev(const std::string& value, std::string* error);
-  // -device VALUE naming a NIC model (IsNicDevice).
-  bool AddDevice(const std::string& value, std::string* error);
+  // -device VALUE naming a NIC model (IsNicDevice); `place`: how many -device options came before it.
+  bool AddDevice(const std::string& value, int place, std::string* error);
   // -object filter-dump,id=ID,netdev=ID,file=PATH[,maxlen=N].
   bool AddObject(const std::string& value, std::string* error);
   // --pcap FILE: capture the first NIC's link.
@@ -56,18 +62,14 @@ class NetOptions {
   bool Resolve(bool nodefaults, NetworkConfig* out, std::string* error);
 
  private:
-  struct Device {
-    std::string option, netdev;
-    NicRequest nic;
-  };
   struct Dump {
     std::string option, netdev, file;
   };
   bool ParseUser(const std::string& option, const std::vector<std::string>& parts, size_t first,
                  NetdevConfig* out, std::string* error);
   std::vector<NetdevConfig> netdevs_;
-  std::vector<NicRequest> nics_;  // -nic and -net nic, in order
-  std::vector<Device> devices_;
+  std::vector<NicRequest> nics_;     // -nic and -net nic, in order
+  std::vector<NicRequest> devices_;  // -device NICs, in order
   std::vector<Dump> dumps_;
   std::vector<int> net_users_;    // indexes of -net user netdevs
   std::vector<size_t> net_nics_;  // indexes in nics_ of -net nic

@@ -84,11 +84,11 @@ const char* RunUsage() {
          "  -snapshot            writes to disks go to a temporary overlay; the images are not changed\n"
          "  (IDE disks are on the PIIX4's controller, virtio-blk disks on PCI slots 00:12.0 and up;\n"
          "  the ATAPI CD-ROM comes with issue 11)\n"
-         "  -nic user[,model=pcnet][,mac=M][,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT][,restrict=on]\n"
-         "                       a NIC on user-mode networking (10.0.2.0/24, DHCP 10.0.2.15, gateway and\n"
+         "  -nic user[,model=pcnet|virtio-net-pci][,mac=M][,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]\n"
+         "       [,restrict=on]  a NIC on user-mode networking (10.0.2.0/24, DHCP 10.0.2.15, gateway and\n"
          "                       host 10.0.2.2, DNS 10.0.2.3); the default is one pcnet NIC so; -nic none\n"
-         "  -netdev user,id=ID[,...] with -device pcnet,netdev=ID[,mac=M]; -net nic[,model=,macaddr=]\n"
-         "                       with -net user[,...]; -net none\n"
+         "  -netdev user,id=ID[,...] with -device pcnet|virtio-net-pci,netdev=ID[,mac=M];\n"
+         "                       -net nic[,model=,macaddr=] with -net user[,...]; -net none\n"
          "  -object filter-dump,id=F,netdev=ID,file=PATH   capture a netdev's frames (pcap)\n"
          "  -gdb tcp:[HOST]:PORT   gdb stub on PORT (HOST default 127.0.0.1); -s is -gdb tcp::1234\n"
          "  -S                   start stopped before the first instruction until gdb continues (needs\n"
@@ -133,6 +133,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   CharDevs chardevs;
   DriveRequests disks;
   NetOptions net;
+  int devices = 0;  // -device options so far
   bool serial_given = false, nodefaults = false, trace_help = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
@@ -232,10 +233,11 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     } else if (a == "-device") {
       if (!value(i, &v)) return false;
       if (IsNicDevice(v)) {
-        if (!net.AddDevice(v, error)) return false;
-      } else if (!ParseDevice(v, &disks, &o.info, error)) {
+        if (!net.AddDevice(v, devices, error)) return false;
+      } else if (!ParseDevice(v, devices, &disks, &o.info, error)) {
         return false;
       }
+      ++devices;  // disks and NICs share QEMU's creation order (drive_options.h, pci_order)
     } else if (a == "-nic") {
       if (!value(i, &v)) return false;
       if (!net.AddNic(v, &o.info, error)) return false;

@@ -31,7 +31,7 @@ struct DriveConfig {
   bool snapshot = false;  // writes go to a temporary overlay (snapshot=on, -snapshot; never when read-only)
   std::string id;         // id=, or QEMU's default name: ide0-hd0, ide1-cd0, virtio0, none0
   std::string serial;     // serial= (IDENTIFY's serial number, virtio-blk's GET_ID); empty: the default
-  int virtio_order = -1;  // virtio-blk: the order QEMU creates the devices in (-device ones first)
+  int virtio_order = -1;  // virtio-blk: its place in QEMU's creation order (tools/strobe pci_order; -1 none)
   std::string device_id;  // -device virtio-blk-pci,id=ID
 
   int ide_index() const { return bus * 2 + unit; }  // -hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3

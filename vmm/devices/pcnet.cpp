@@ -450,7 +450,7 @@ bool Pcnet::AddressMatches(const uint8_t* frame) const {
   return false;
 }
 
-bool Pcnet::CanReceive() {
+bool Pcnet::CanReceive(size_t) {
   if (!(csr_[0] & kRxon) || stopped() || suspended() || !rdra_) return false;
   Descriptor d;
   return LoadDescriptor(RxDescAddr(rx_index_), true, &d) && (d.status & kOwn);

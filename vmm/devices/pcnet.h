@@ -56,7 +56,7 @@ class Pcnet final : public Device, public net::NicFrontend {
   bool irq() const { return irq_; }
 
   // net::NicFrontend
-  bool CanReceive() override;
+  bool CanReceive(size_t length) override;  // a descriptor is owned (frames chain over several)
   void Receive(const uint8_t* frame, size_t length) override;
 
   // For tests and statistics.

@@ -30,8 +30,8 @@ uint32_t VirtioBlk::features() const {
   return f;
 }
 
-void VirtioBlk::FeaturesAccepted(uint32_t features) {
-  accepted_ = features;
+void VirtioBlk::FeaturesAccepted(uint64_t features) {
+  accepted_ = static_cast<uint32_t>(features);
 }
 
 uint8_t VirtioBlk::ReadConfigByte(uint32_t offset) {

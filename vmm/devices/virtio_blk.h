@@ -48,7 +48,7 @@ class VirtioBlk final : public VirtioDevice {
   uint16_t type() const override { return 2; }
   uint32_t pci_class() const override { return 0x010000; }  // mass storage, SCSI: as QEMU
   uint32_t features() const override;
-  void FeaturesAccepted(uint32_t features) override;
+  void FeaturesAccepted(uint64_t features) override;
   unsigned queue_count() const override { return 1; }
   uint16_t queue_size(unsigned) const override { return kQueueSize; }
   uint32_t config_size() const override { return 0x3C; }

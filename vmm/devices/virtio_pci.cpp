@@ -141,7 +141,7 @@ void VirtioPci::Accept(uint64_t features) {
     q.set_indirect(features & virtio::kFIndirectDesc);
     q.set_event_idx(features & virtio::kFEventIdx);
   }
-  device_->FeaturesAccepted(guest_features_);
+  device_->FeaturesAccepted(features);
 }
 
 void VirtioPci::WriteStatus(uint8_t v) {

@@ -54,7 +54,8 @@ class VirtioDevice {
   virtual uint16_t type() const = 0;       // 5 "Device Types": 1 network, 2 block
   virtual uint32_t pci_class() const = 0;  // the PCI class code QEMU gives it
   virtual uint32_t features() const = 0;   // the device's own feature bits (0-23)
-  virtual void FeaturesAccepted(uint32_t features) {}
+  // What the driver negotiated, transport bits included (VERSION_1 is bit 32).
+  virtual void FeaturesAccepted(uint64_t features) {}
   virtual unsigned queue_count() const = 0;
   virtual uint16_t queue_size(unsigned q) const = 0;
   virtual uint32_t config_size() const = 0;  // bytes of device configuration
@@ -89,7 +90,7 @@ class VirtioPci final : public PciFunction, public Device {
   // For the device:
   Virtqueue& queue(unsigned q) { return queues_[q]; }
   GuestMemory& memory() { return *memory_; }
-  uint32_t guest_features() const { return guest_features_; }
+  uint32_t guest_features() const { return guest_features_; }  // bits 0-31
   // Entries were pushed to queue q's used ring: interrupt if the driver wants one.
   void QueueUsed(unsigned q);
   // The device configuration changed (capacity, link status): ISR bit 1 and an interrupt.

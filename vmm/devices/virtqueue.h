@@ -53,6 +53,9 @@ class Virtqueue {
   // The next available chain. kBroken: the ring or the chain is malformed (*error says how); the queue is
   // then left as it was.
   Pop Next(VirtqChain* chain, std::string* error);
+  // Gives back the last `chains` chains Next returned that were not pushed: Next returns them again (a
+  // device that took receive buffers for a frame they cannot hold).
+  void Rewind(uint16_t chains) { last_avail_ = static_cast<uint16_t>(last_avail_ - chains); }
   // A chain is done: `written` bytes went to its device-writable buffers. Returns false when the used
   // ring is not in RAM.
   bool Push(uint16_t head, uint32_t written);

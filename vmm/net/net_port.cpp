@@ -46,7 +46,7 @@ void NetPort::Deliver() {
         return;
       }
       // The vCPU thread is the only consumer: the front stays put while the lock is released.
-      if (rx_.size() <= kHoldFrames && !nic_->CanReceive()) return;
+      if (rx_.size() <= kHoldFrames && !nic_->CanReceive(rx_.front().size())) return;
       frame = std::move(rx_.front());
       rx_.pop_front();
     }

@@ -27,8 +27,8 @@ namespace strobe::vmm::net {
 class NicFrontend {
  public:
   virtual ~NicFrontend() = default;
-  // Whether a frame delivered now would find a receive buffer.
-  virtual bool CanReceive() = 0;
+  // Whether a frame of `length` bytes delivered now would find receive buffers.
+  virtual bool CanReceive(size_t length) = 0;
   // One frame without FCS. The NIC stores it or drops it as the hardware would.
   virtual void Receive(const uint8_t* frame, size_t length) = 0;
 };
