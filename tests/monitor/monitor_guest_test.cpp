@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/debug/gdb_client.h"
@@ -39,12 +40,17 @@ size_t ConsoleGrowth(ConsoleSession& console, double seconds) {
   return console.output().size() - before;
 }
 
+// Waits for the guest's ticks, then connects to the monitor's socket.
+void WaitAndConnect(ConsoleSession& console, MonitorClient& client, const std::string& sock) {
+  ASSERT_TRUE(console.Expect("tick 3\r\n", 20)) << console.output();
+  ASSERT_TRUE(client.ConnectUnix(sock));
+}
+
 TEST(MonitorGuest, HmpOverUnixSocket) {
   const std::string sock = SocketPath("hmp");
   ConsoleSession console(StrobeArgs({"-monitor", "unix:" + sock + ",server,nowait"}));
-  ASSERT_TRUE(console.Expect("tick 3\r\n", 20)) << console.output();
   MonitorClient mon;
-  ASSERT_TRUE(mon.ConnectUnix(sock));
+  ASSERT_NO_FATAL_FAILURE(WaitAndConnect(console, mon, sock));
   const std::string banner = mon.ReadUntil("(qemu) ");
   EXPECT_NE(banner.find("monitor - type 'help' for more information\r\n"), std::string::npos) << banner;
   EXPECT_EQ(mon.Command("info status"), "VM status: running\r\n");
@@ -132,12 +138,36 @@ TEST(MonitorGuest, CtrlACSwitchesTheConsoleToTheMonitor) {
   EXPECT_EQ(console.Wait(20), 0);
 }
 
+TEST(MonitorGuest, HmpOnStdioWithTheConsoleInAFile) {
+  const std::string ticks = "/tmp/strobe-mon-" + std::to_string(getpid()) + "-ticks.txt";
+  ConsoleSession s(StrobeArgs({"-serial", "file:" + ticks, "-monitor", "stdio"}));
+  ASSERT_TRUE(s.Expect("(qemu) ", 20)) << s.output();
+  s.Send("info status\n");
+  EXPECT_TRUE(s.Expect("VM status: running\r\n(qemu) ", 20)) << s.output();
+  s.Send("x /1xw 0x" + [] {
+    char b[16];
+    std::snprintf(b, sizeof b, "%08x", ElfSymbol(kGuest, "gdb_magic"));
+    return std::string(b);
+  }() + "\n");
+  EXPECT_TRUE(s.Expect(": 0x5742524f\r\n(qemu) ", 20)) << s.output();
+  // The guest's console goes to the file meanwhile.
+  auto file = [&] {
+    std::ifstream f(ticks);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  for (int i = 0; i < 200 && file().find("tick 3") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_NE(file().find("tick 3"), std::string::npos);
+  s.Send("quit\n");
+  EXPECT_EQ(s.Wait(20), 0);
+  unlink(ticks.c_str());
+}
+
 TEST(MonitorGuest, QmpOverUnixSocket) {
   const std::string sock = SocketPath("qmp");
   ConsoleSession console(StrobeArgs({"-qmp", "unix:" + sock + ",server=on,wait=off"}));
-  ASSERT_TRUE(console.Expect("tick 3\r\n", 20)) << console.output();
   MonitorClient qmp;
-  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  ASSERT_NO_FATAL_FAILURE(WaitAndConnect(console, qmp, sock));
   const std::string greeting = qmp.Line();
   EXPECT_EQ(greeting.rfind("{\"QMP\": {\"version\": {\"qemu\": ", 0), 0u) << greeting;
   EXPECT_NE(greeting.find("\"capabilities\": []"), std::string::npos);

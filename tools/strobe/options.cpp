@@ -142,7 +142,7 @@ const char* RunUsage() {
          "Console: Ctrl-A x quits, Ctrl-A c switches between console and monitor, Ctrl-A Ctrl-A sends\n"
          "Ctrl-A, Ctrl-A h lists the keys (-echr changes Ctrl-A). With another -serial, stdin still takes\n"
          "these keys.\n"
-         "Exit status: 0 power-off (or reset with -no-reboot, or Ctrl-A x), 1 error, 2 usage, 3 guest "
+         "Exit status: 0 power-off (or reset with -no-reboot, Ctrl-A x or quit), 1 error, 2 usage, 3 guest "
          "halted,\n"
          "4 timeout, 5 instruction limit, 6 guest kernel panic.\n";
 }

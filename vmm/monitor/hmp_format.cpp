@@ -175,6 +175,7 @@ bool ParseDumpArgs(const std::string& args, const RegisterLookup& reg, DumpForma
         case 'h': f.size = 2, size_given = true; break;
         case 'w': f.size = 4, size_given = true; break;
         case 'g': f.size = 8, size_given = true; break;
+        case 'i': *error = "format 'i' (disassembly) is not supported by Strobe's monitor yet"; return false;
         default: *error = std::string("invalid char in format: '") + *p + "'"; return false;
       }
     }
