@@ -53,6 +53,11 @@ class FakeMachine final : public vmm::mon::MachineControl {
   size_t ReadPhysical(uint64_t addr, uint8_t* out, size_t size) override {
     return Read(addr, 0x1000u, out, size);
   }
+  bool Disassemble(uint32_t, uint32_t word, std::string* text) override {
+    if (word != 0x160f0801) return false;
+    *text = "insn\tone";
+    return true;
+  }
   std::string JitInfo() override { return "jit info\n"; }
   std::string MemoryInfo() override { return "memory info\n"; }
 

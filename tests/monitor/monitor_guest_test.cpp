@@ -81,6 +81,12 @@ TEST(MonitorGuest, HmpOverUnixSocket) {
   std::snprintf(want, sizeof want, "%08x: 'O' 'R' 'B' 'W'\r\n", magic);
   EXPECT_EQ(mon.Command(cmd), want);
   EXPECT_EQ(mon.Command("xp /1xw 0x40000000"), "0000000040000000: Cannot access memory\r\n");
+  // x/i: QEMU's layout, binutils' syntax (through Capstone).
+  const std::string insns = mon.Command("x /3i $pc");
+  EXPECT_TRUE(
+      std::regex_search(insns, std::regex("^0x" + m[1].str() + ":  [a-z.]+\t.*\r\n0x[0-9a-f]{8}:  [a-z]")))
+      << insns;
+  EXPECT_EQ(insns.find('$'), std::string::npos) << insns;
 
   EXPECT_NE(mon.Command("info tlb").find("entries valid"), std::string::npos);
   EXPECT_NE(mon.Command("info jit").find("instructions"), std::string::npos);
@@ -93,6 +99,7 @@ TEST(MonitorGuest, HmpOverUnixSocket) {
 
   mon.Send("quit\n");
   EXPECT_EQ(console.Wait(20), 0) << console.output();
+  EXPECT_NE(access(sock.c_str(), F_OK), 0) << "the socket file outlived the process";
 }
 
 TEST(MonitorGuest, HmpOverTcpAndStartPaused) {

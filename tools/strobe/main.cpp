@@ -126,6 +126,7 @@ int Run(const std::vector<std::string>& args) {
   // The monitors (-monitor, -qmp, Ctrl-A c) listen before the guest boots too.
   vmm::mon::VmControl control(vm, monitor);
   vmm::mon::MonitorServer monitors(control);
+  control.set_disassembler(tools::DisassembleForMonitor);
   control.set_event_sink(
       [&monitors](const std::string& name, const vmm::mon::Json* data) { monitors.Broadcast(name, data); });
   bool stdio_monitor = false;

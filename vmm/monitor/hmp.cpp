@@ -182,11 +182,16 @@ std::string HmpSession::Dump(const std::string& args, bool physical, const std::
   };
   if (!ParseDumpArgs(args, lookup, &fmt, &addr, &error))
     return error + "\nTry \"help " + command + "\" for more information\n";
-  return FormatMemoryDump(fmt, addr, physical, [&](uint64_t a, uint8_t* out, size_t n) -> size_t {
+  const MemoryReader read = [&](uint64_t a, uint8_t* out, size_t n) -> size_t {
     if (physical) return machine_.ReadPhysical(a, out, n);
     if (a > 0xFFFFFFFFu) return 0;
     return machine_.ReadVirtual(static_cast<uint32_t>(a), out, n);
-  });
+  };
+  if (fmt.format == 'i')
+    return FormatDisassembly(fmt.count, addr, read, [&](uint32_t a, uint32_t word, std::string* text) {
+      return machine_.Disassemble(a, word, text);
+    });
+  return FormatMemoryDump(fmt, addr, physical, read);
 }
 
 }  // namespace strobe::vmm::mon

@@ -170,12 +170,12 @@ bool ParseDumpArgs(const std::string& args, const RegisterLookup& reg, DumpForma
         case 'x':
         case 'd':
         case 'u':
-        case 'c': f.format = *p; break;
+        case 'c':
+        case 'i': f.format = *p; break;
         case 'b': f.size = 1, size_given = true; break;
         case 'h': f.size = 2, size_given = true; break;
         case 'w': f.size = 4, size_given = true; break;
         case 'g': f.size = 8, size_given = true; break;
-        case 'i': *error = "format 'i' (disassembly) is not supported by Strobe's monitor yet"; return false;
         default: *error = std::string("invalid char in format: '") + *p + "'"; return false;
       }
     }
@@ -198,6 +198,24 @@ bool ParseDumpArgs(const std::string& args, const RegisterLookup& reg, DumpForma
   *fmt = f;
   *addr = v;
   return true;
+}
+
+std::string FormatDisassembly(unsigned count, uint64_t addr, const MemoryReader& read,
+                              const WordDisassembler& disassemble) {
+  std::string out;
+  for (unsigned i = 0; i < std::min(count, 16384u); ++i, addr += 4) {
+    uint8_t b[4];
+    if (read(addr, b, 4) < 4) {
+      Append(&out, "0x%08" PRIx64 ":  Address 0x%08" PRIx64 " is out of bounds.\n", addr, addr);
+      break;
+    }
+    const uint32_t word = b[0] | b[1] << 8 | b[2] << 16 | uint32_t{b[3]} << 24;
+    std::string text;
+    if (!disassemble || !disassemble(static_cast<uint32_t>(addr), word, &text))
+      Append(&text, ".word\t0x%08x", word);  // as binutils prints what it cannot decode
+    Append(&out, "0x%08" PRIx64 ":  %s\n", addr, text.c_str());
+  }
+  return out;
 }
 
 std::string FormatMemoryDump(const DumpFormat& fmt, uint64_t addr, bool physical, const MemoryReader& read) {

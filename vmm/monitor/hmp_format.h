@@ -35,8 +35,14 @@ bool LookupRegister(const CpuSnapshot& cpu, const std::string& name, uint64_t* v
 
 // Reads `size` bytes at `addr` into out; returns how many could be read.
 using MemoryReader = std::function<size_t(uint64_t addr, uint8_t* out, size_t size)>;
+// One instruction word's text ("move\ts0,a0"), false when it cannot be disassembled.
+using WordDisassembler = std::function<bool(uint32_t addr, uint32_t word, std::string* text)>;
 // QEMU's memory_dump: 16 bytes a line (8 for byte sizes), the address as %08x (virtual) or %016x
 // (physical), " Cannot access memory" where a line cannot be read. Dumps of more than 64 KiB are cut.
 std::string FormatMemoryDump(const DumpFormat& fmt, uint64_t addr, bool physical, const MemoryReader& read);
+// /i: `count` instructions from addr, "0x%08x:  text" a line as QEMU; memory that cannot be read ends the
+// listing with QEMU's (binutils') "Address 0x... is out of bounds." At most 16,384 instructions.
+std::string FormatDisassembly(unsigned count, uint64_t addr, const MemoryReader& read,
+                              const WordDisassembler& disassemble);
 
 }  // namespace strobe::vmm::mon

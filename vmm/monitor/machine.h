@@ -59,6 +59,8 @@ class MachineControl {
   // (RAM only) reads: the bytes read, fewer where the memory cannot be reached.
   virtual size_t ReadVirtual(uint32_t addr, uint8_t* out, size_t size) = 0;
   virtual size_t ReadPhysical(uint64_t addr, uint8_t* out, size_t size) = 0;
+  // One instruction word as QEMU's monitor prints it ("move\ts0,a0"); false without a disassembler.
+  virtual bool Disassemble(uint32_t addr, uint32_t word, std::string* text) = 0;
   // Strobe's own `info jit` and `info memory` text (lines ending in '\n').
   virtual std::string JitInfo() = 0;
   virtual std::string MemoryInfo() = 0;

@@ -103,6 +103,12 @@ bool ParseMonitorSpec(const std::string& value, bool qmp, MonitorSpec* out, std:
 MonitorServer::~MonitorServer() {
   for (auto& e : endpoints_)
     if (e->listen_fd >= 0) shutdown(e->listen_fd, SHUT_RDWR);
+  RemoveSocketFiles();
+}
+
+void MonitorServer::RemoveSocketFiles() {
+  for (auto& e : endpoints_)
+    if (e->spec.transport == MonitorSpec::Transport::kUnix && e->listen_fd >= 0) unlink(e->spec.path.c_str());
 }
 
 bool MonitorServer::Listen(const MonitorSpec& spec, std::string* error) {
@@ -257,6 +263,7 @@ void MonitorServer::Broadcast(const std::string& name, const Json* data) {
 void MonitorServer::Close() {
   std::lock_guard<std::mutex> lock(exec_mu_);
   closing_ = true;
+  RemoveSocketFiles();  // as QEMU, the socket goes with the process
 }
 
 }  // namespace strobe::vmm::mon

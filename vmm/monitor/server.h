@@ -43,7 +43,8 @@ class MonitorServer {
   void Broadcast(const std::string& name, const Json* data);
   // The port a tcp endpoint got (tests use port 0 and ask).
   uint16_t port(size_t endpoint) const { return endpoints_[endpoint]->port; }
-  // Waits for the commands being run to finish writing their replies (before the process ends).
+  // Waits for the commands being run to finish writing their replies (before the process ends) and
+  // removes the unix sockets' files.
   void Close();
 
  private:
@@ -64,6 +65,7 @@ class MonitorServer {
   void Serve(Endpoint* e);
   void Converse(Endpoint* e, int in_fd, int out_fd);
   std::shared_ptr<Client> MakeClient(const MonitorSpec& spec, int out_fd);
+  void RemoveSocketFiles();
 
   MachineControl& machine_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;

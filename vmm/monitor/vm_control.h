@@ -25,6 +25,9 @@ class VmControl final : public MachineControl {
   using EventSink = std::function<void(const std::string& name, const Json* data)>;
   VmControl(Vm& vm, const Monitor& monitor) : vm_(vm), monitor_(monitor), target_(vm) {}
   void set_event_sink(EventSink sink) { events_ = std::move(sink); }
+  // x/i and xp/i: the front end's disassembler (vmm has none of its own).
+  using Disassembler = std::function<bool(uint32_t addr, uint32_t word, std::string* text)>;
+  void set_disassembler(Disassembler d) { disassembler_ = std::move(d); }
   // How long a command waits for the vCPU before it gives up (the gdb stub may hold the VM).
   static constexpr double kAnswerSeconds = 5;
 
@@ -38,6 +41,9 @@ class VmControl final : public MachineControl {
   bool Tlb(std::vector<runtime::TlbEntry>* out) override;
   size_t ReadVirtual(uint32_t addr, uint8_t* out, size_t size) override;
   size_t ReadPhysical(uint64_t addr, uint8_t* out, size_t size) override;
+  bool Disassemble(uint32_t addr, uint32_t word, std::string* text) override {
+    return disassembler_ && disassembler_(addr, word, text);
+  }
   std::string JitInfo() override;
   std::string MemoryInfo() override;
 
@@ -56,6 +62,7 @@ class VmControl final : public MachineControl {
   const Monitor& monitor_;
   gdb::VmTarget target_;  // used on the vCPU thread only (inside Call)
   EventSink events_;
+  Disassembler disassembler_;
   std::mutex mu_;  // one command at a time from all monitors
   bool quit_sent_ = false;
   std::atomic<bool> prelaunch_{false};
