@@ -30,6 +30,7 @@ bool VmControl::Call(std::function<void()> fn) {
   auto job = std::make_shared<Job>();
   job->fn = std::move(fn);
   if (vm_.finished()) {
+    std::lock_guard<std::mutex> frozen(frozen_mu_);  // the monitors' threads, one at a time
     job->fn();
     return true;
   }
@@ -47,6 +48,7 @@ bool VmControl::Call(std::function<void()> fn) {
       job->state = 1;  // taken here: the vCPU will skip it
       lock.unlock();
       if (!gone) return false;
+      std::lock_guard<std::mutex> frozen(frozen_mu_);
       job->fn();  // the run has ended: the state is frozen, read it here
       return true;
     }

@@ -63,7 +63,8 @@ class VmControl final : public MachineControl {
   gdb::VmTarget target_;  // used on the vCPU thread only (inside Call)
   EventSink events_;
   Disassembler disassembler_;
-  std::mutex mu_;  // one command at a time from all monitors
+  std::mutex mu_;         // one state change at a time from all monitors
+  std::mutex frozen_mu_;  // Call's work once the run has ended, when no vCPU thread serialises it
   bool quit_sent_ = false;
   std::atomic<bool> prelaunch_{false};
 };
