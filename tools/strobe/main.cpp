@@ -167,7 +167,8 @@ int Run(const std::vector<std::string>& args) {
   if (exit == vmm::VmExit::kPowerOff && opts.no_shutdown) {
     // QEMU's -no-shutdown: the guest is off but the process stays until the user quits.
     std::fprintf(stderr,
-                 "strobe: guest powered off; the VM is stopped (-no-shutdown): the escape key + x quits\n");
+                 "strobe: guest powered off; the VM is stopped (-no-shutdown): the escape key + x, or the "
+                 "monitor's quit, quits\n");
     vm.WaitForQuit();
     exit = vmm::VmExit::kQuit;
   }
