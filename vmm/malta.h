@@ -69,6 +69,7 @@ class MaltaBoard final : public runtime::Bus {
   bool IoWrite(uint32_t paddr, unsigned size, uint32_t value) override;
 
   Uart16550& uart() { return uart_; }
+  Piix4Pm& pm() { return pm_; }
   MaltaFpga& fpga() { return fpga_; }
   I8259Pair& pic() { return pic_; }
   Mc146818& rtc() { return rtc_; }

@@ -63,4 +63,16 @@ size_t MergeIdenticalPages(Pmap& a, Pmap& b) {
   return saved;
 }
 
+size_t Pmap::mapped_pages() const {
+  size_t n = 0;
+  for (const Entry& e : pages_) n += e.machine != nullptr;
+  return n;
+}
+
+size_t Pmap::shared_pages() const {
+  size_t n = 0;
+  for (const Entry& e : pages_) n += e.machine != nullptr && e.shared;
+  return n;
+}
+
 }  // namespace strobe::vmm

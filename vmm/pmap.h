@@ -35,6 +35,10 @@ class Pmap {
   // for the guest not to notice; MergeIdenticalPages checks that). Returns true if a page was freed.
   bool ShareWith(Pmap& other, uint32_t paddr);
 
+  // Guest-physical pages backed by a machine page, and how many of those are shared (info memory).
+  size_t mapped_pages() const;
+  size_t shared_pages() const;
+
   // The soft TLB that caches this VM's translations, told when a page's machine address or sharing changes.
   void set_soft_tlb(runtime::SoftTlb* stlb) { stlb_ = stlb; }
 

@@ -465,7 +465,10 @@ bool Vm::ServeDebugger() {
   d.stop = runtime::DebugStopKind::kNone;
   debug_start_ = debug_stepped_ = false;
   c.exit_request &= ~runtime::exitreq::kDebug;
-  switch (debug_.load()->Stopped(why)) {
+  in_debugger_.store(true);
+  const DebugResume resume = debug_.load()->Stopped(why);
+  in_debugger_.store(false);
+  switch (resume) {
     case DebugResume::kKill: return false;
     case DebugResume::kStep: debug_step_ = true; break;
     case DebugResume::kContinue: break;
@@ -481,7 +484,13 @@ VmExit Vm::Run() {
   // Every write the guest saw complete, and every one still in flight, reaches the image file.
   const int err = DrainDisks();
   if (err && error_.empty()) error_ = std::string("flushing the disks: ") + std::strerror(err);
+  finished_.store(true);
   return exit;
+}
+
+void Vm::SetPaused(bool paused) {
+  paused_.store(paused);
+  Wake();
 }
 
 VmExit Vm::RunLoop() {
@@ -515,6 +524,12 @@ VmExit Vm::RunLoop() {
     }
     if (config_.max_instructions && c.retired >= config_.max_instructions) return VmExit::kInstructionLimit;
     if (quit_.load()) return VmExit::kQuit;
+    if (paused_.load()) {  // the monitor's stop: wait for cont, posted work, a power request or quit
+      std::unique_lock<std::mutex> lock(wake_mu_);
+      wake_cv_.wait(lock, [this] { return wake_ || quit_.load() || !paused_.load(); });
+      wake_ = false;
+      continue;
+    }
     if (panic_seen_at_ && c.cycles - panic_seen_at_ > kPanicGraceCycles) return VmExit::kPanic;
     if ((c.cp0.status & runtime::st::BEV) && (c.pc & 0xFFF00000u) == 0xBFC00000u) {
       error_ = "guest took an exception while Status.BEV=1 (Cause " + Hex(c.cp0.cause) + ", EPC " +

@@ -180,6 +180,20 @@ class Vm {
   // connection). `attach`: report it as an attach rather than an interrupt.
   void RequestDebugStop(bool attach = false);
   runtime::DebugState& debug_state() { return debug_state_; }
+
+  // --- the monitor (vmm/monitor): any thread ---
+  // Runs fn on the vCPU thread between slices (also while paused or waiting in WAIT), in order.
+  void RunOnVcpu(std::function<void()> fn) { completions_.Post(std::move(fn)); }
+  // QEMU's stop/cont: paused, the run loop runs no instruction (virtual time stands still) and serves
+  // only posted work, power requests and quit until resumed.
+  void SetPaused(bool paused);
+  bool paused() const { return paused_.load(); }
+  // The gdb stub holds the VM stopped (DebugAgent::Stopped is running).
+  bool held_by_debugger() const { return in_debugger_.load(); }
+  // Run() has returned: the vCPU thread no longer touches the VM.
+  bool finished() const { return finished_.load(); }
+  // The board resets as when the guest writes SOFTRES (the monitor's system_reset; vCPU thread).
+  void ResetBoard() { power_.Raise(PowerRequest::kReset); }
   // Stop Run() once this many instructions have retired in total (0: no limit).
   void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
 
@@ -236,6 +250,9 @@ class Vm {
   std::condition_variable wake_cv_;
   bool wake_ = false;
   std::atomic<bool> quit_{false};
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> in_debugger_{false};
+  std::atomic<bool> finished_{false};
 
   // Debugging (vmm/debug): the agent, a stop it asked for from another thread, and a single step to run.
   std::atomic<DebugAgent*> debug_{nullptr};  // set before Run; RequestQuit reads it from any thread

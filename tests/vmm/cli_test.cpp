@@ -213,7 +213,7 @@ TEST(QemuOptions, InfoRequestsPrintAndExitZero) {
   ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=disk.img"}), "issue 11", 2);
   ExpectOneLineFailure(Strobe({"-netdev", "tap,id=n0"}), "network backend 'tap' is not supported", 2);
   ExpectOneLineFailure(Strobe({"-gdb", "unix:/tmp/gdb.sock"}), "only tcp", 2);
-  ExpectOneLineFailure(Strobe({"-S"}), "needs -s or -gdb", 2);
+  ExpectOneLineFailure(Strobe({"-S"}), "needs -s, -gdb, -monitor or -qmp", 2);
 }
 
 TEST(QemuOptions, TwoGibibytesOfRamCostOnlyWhatTheGuestTouches) {

@@ -10,14 +10,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
+
+#include "vmm/monitor/terminal.h"
 
 namespace strobe::tools {
 
 namespace {
 uint8_t g_escape = 0x01;  // Ctrl-A unless -echr
 bool g_to_guest = true;
+vmm::mon::MachineControl* g_monitor = nullptr;
 termios g_saved;
 std::atomic<bool> g_raw{false};
 
@@ -48,10 +52,25 @@ std::string KeyName(uint8_t key) {
   return buf;
 }
 
+void WriteOut(const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t w = write(STDOUT_FILENO, s.data() + off, s.size() - off);
+    if (w <= 0) {
+      if (w < 0 && errno == EINTR) continue;
+      return;
+    }
+    off += static_cast<size_t>(w);
+  }
+}
+
 void InputLoop(vmm::Vm* vm) {
   const uint8_t kEscape = g_escape;
   const std::string key = KeyName(kEscape);
   bool escape = false;
+  // Ctrl-A c: the monitor has the keyboard (the guest's output still shows, as on QEMU's mux).
+  std::unique_ptr<vmm::mon::HmpTerminal> monitor;
+  bool monitor_focus = false;
   uint8_t buf[256];
   for (;;) {
     ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
@@ -64,6 +83,9 @@ void InputLoop(vmm::Vm* vm) {
       if (!escape) {
         if (b == kEscape) {
           escape = true;
+        } else if (monitor_focus) {
+          const char c = static_cast<char>(b);
+          monitor->Feed(&c, 1);
         } else {
           if (g_to_guest) vm->ConsoleInput(b);
         }
@@ -79,9 +101,22 @@ void InputLoop(vmm::Vm* vm) {
           return;
         case 'h':
         case '?':
-          WriteAll(("\r\n" + key + " x    exit\r\n" + key + " " + key + "  send " + key + "\r\n" + key +
-                    " h    this help\r\n")
+          WriteAll(("\r\n" + key + " h    print this help\r\n" + key + " x    exit emulator\r\n" +
+                    (g_monitor ? key + " c    switch between console and monitor\r\n" : "") + key + " " +
+                    key + "  sends " + key + "\r\n")
                        .c_str());
+          break;
+        case 'c':
+          if (!g_monitor) break;
+          monitor_focus = !monitor_focus;
+          if (monitor_focus && !monitor) {
+            monitor = std::make_unique<vmm::mon::HmpTerminal>(*g_monitor, WriteOut, /*echo=*/true);
+            WriteOut("\r\n");
+            monitor->Open();
+          } else if (monitor_focus) {
+            WriteOut("\r\n");
+            monitor->Prompt();
+          }
           break;
         default:
           if (b == kEscape && g_to_guest) vm->ConsoleInput(kEscape);
@@ -96,9 +131,10 @@ void HostConsole::Restore() {
   if (g_raw.exchange(false)) tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved);
 }
 
-void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest) {
+void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest, vmm::mon::MachineControl* monitor) {
   g_escape = escape;
   g_to_guest = to_guest;
+  g_monitor = monitor;
   if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &g_saved) == 0) {
     termios raw = g_saved;
     cfmakeraw(&raw);

@@ -5,6 +5,7 @@
 // Ctrl-A, Ctrl-A h lists the keys. Piped stdin works the same way, without the terminal handling.
 #pragma once
 
+#include "vmm/monitor/machine.h"
 #include "vmm/vm.h"
 
 namespace strobe::tools {
@@ -13,7 +14,9 @@ class HostConsole {
  public:
   // Starts the input thread and, on a terminal, raw mode. escape: the escape key (-echr). to_guest: stdin
   // is the guest's serial console (else only the escape keys are read from it, as QEMU's stdio monitor mux).
-  static void Start(vmm::Vm& vm, uint8_t escape = 0x01, bool to_guest = true);
+  // monitor: what Ctrl-A c's monitor drives (null: Ctrl-A c does nothing).
+  static void Start(vmm::Vm& vm, uint8_t escape = 0x01, bool to_guest = true,
+                    vmm::mon::MachineControl* monitor = nullptr);
   // Restores the terminal (idempotent; also runs at exit and on SIGTERM/SIGHUP/SIGQUIT).
   static void Restore();
 };

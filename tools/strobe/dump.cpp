@@ -35,6 +35,28 @@ void Disassemble(cs_arch arch, cs_mode mode, const uint8_t* code, size_t size, u
 }
 }  // namespace
 
+bool DisassembleForMonitor(uint32_t addr, uint32_t word, std::string* text) {
+  csh h;
+  if (cs_open(CS_ARCH_MIPS, static_cast<cs_mode>(CS_MODE_MIPS32 | CS_MODE_LITTLE_ENDIAN), &h) != CS_ERR_OK)
+    return false;
+  uint8_t code[4] = {static_cast<uint8_t>(word), static_cast<uint8_t>(word >> 8),
+                     static_cast<uint8_t>(word >> 16), static_cast<uint8_t>(word >> 24)};
+  cs_insn* insn;
+  const size_t n = cs_disasm(h, code, sizeof code, addr, 1, &insn);
+  if (n == 1) {
+    *text = insn[0].mnemonic;
+    std::string ops;
+    for (const char* p = insn[0].op_str; *p; ++p) {
+      if (*p == '$' || (*p == ' ' && p > insn[0].op_str && p[-1] == ',')) continue;
+      ops += *p;
+    }
+    if (!ops.empty()) *text += "\t" + ops;
+    cs_free(insn, n);
+  }
+  cs_close(&h);
+  return n == 1;
+}
+
 bool ValidDumpSelection(const std::string& s) {
   uint32_t a;
   if (s == "all") return true;

@@ -15,5 +15,8 @@ namespace strobe::tools {
 // address (the regions containing it).
 bool ValidDumpSelection(const std::string& selection);
 void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out);
+// One MIPS32 little-endian instruction as QEMU's monitor prints it (binutils' style: "lui\tsp,0x8011",
+// registers without '$'), through Capstone; false when it does not decode. For the monitor's x/i.
+bool DisassembleForMonitor(uint32_t addr, uint32_t word, std::string* text);
 
 }  // namespace strobe::tools

@@ -22,7 +22,10 @@
 #include "tools/strobe/trace.h"
 #include "vmm/debug/gdb_server.h"
 #include "vmm/monitor.h"
+#include "vmm/monitor/server.h"
+#include "vmm/monitor/vm_control.h"
 #include "vmm/vm.h"
+#include "vmm/vm_stats.h"
 
 namespace {
 
@@ -120,6 +123,20 @@ int Run(const std::vector<std::string>& args) {
 
   vmm::Monitor monitor;
   vmm::Vm vm(monitor, opts.vm, [](uint8_t b) { g_serial.Write(b); });
+  // The monitors (-monitor, -qmp, Ctrl-A c) listen before the guest boots too.
+  vmm::mon::VmControl control(vm, monitor);
+  vmm::mon::MonitorServer monitors(control);
+  control.set_disassembler(tools::DisassembleForMonitor);
+  control.set_event_sink(
+      [&monitors](const std::string& name, const vmm::mon::Json* data) { monitors.Broadcast(name, data); });
+  bool stdio_monitor = false;
+  for (const vmm::mon::MonitorSpec& spec : opts.monitors) {
+    if (!monitors.Listen(spec, &error)) {
+      std::fprintf(stderr, "strobe: %s\n", error.c_str());
+      return kExitError;
+    }
+    stdio_monitor = stdio_monitor || spec.transport == vmm::mon::MonitorSpec::Transport::kStdio;
+  }
   std::thread([&vm, quit_signals] {
     int sig = 0;
     if (sigwait(&quit_signals, &sig) != 0) return;
@@ -139,59 +156,33 @@ int Run(const std::vector<std::string>& args) {
   }
   g_serial.StartInput([&vm](uint8_t b) { vm.ConsoleInput(b); });
   if (opts.gdb_port >= 0) gdb_server.Start(vm, opts.start_stopped);
-  tools::HostConsole::Start(vm, opts.escape_char, g_serial.is_stdio());
+  if (opts.start_stopped && opts.gdb_port < 0) control.StartPaused();  // -S: until the monitor's cont
+  monitors.Start();
+  // With -monitor stdio, stdin is the monitor's (the console is elsewhere): no escape keys on it.
+  if (!stdio_monitor) tools::HostConsole::Start(vm, opts.escape_char, g_serial.is_stdio(), &control);
 
   const auto t0 = std::chrono::steady_clock::now();
   vmm::VmExit exit = vm.Run();
+  control.Ended(exit);  // QMP's SHUTDOWN event
   if (exit == vmm::VmExit::kPowerOff && opts.no_shutdown) {
     // QEMU's -no-shutdown: the guest is off but the process stays until the user quits.
     std::fprintf(stderr,
-                 "strobe: guest powered off; the VM is stopped (-no-shutdown): the escape key + x quits\n");
+                 "strobe: guest powered off; the VM is stopped (-no-shutdown): the escape key + x, or the "
+                 "monitor's quit, quits\n");
     vm.WaitForQuit();
     exit = vmm::VmExit::kQuit;
   }
+  monitors.Close();  // a command that ended the run has written its reply
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   tools::HostConsole::Restore();
   if (opts.stats) {
     const auto& c = vm.cpu();
-    const auto& s = vm.interpreter().stats();
-    std::fprintf(stderr,
-                 "strobe: %s after %.3f s at pc %08x: %llu instructions (%.1f MIPS), %llu blocks built, %llu "
-                 "invalidated\n",
-                 vmm::ToString(exit), secs, c.pc, static_cast<unsigned long long>(c.retired),
-                 c.retired / secs / 1e6, static_cast<unsigned long long>(s.blocks_built),
-                 static_cast<unsigned long long>(s.blocks_invalidated));
+    std::fprintf(stderr, "strobe: %s after %.3f s at pc %08x: %s\n", vmm::ToString(exit), secs, c.pc,
+                 vmm::ExecutionStats(vm, secs).c_str());
   }
   if (!opts.dump_blocks.empty()) DumpRegions(vm, opts.dump_blocks, stdout);
   if (opts.stats && vm.tier()) {
-    const auto& t = vm.tier()->stats();
-    // Where each tier's compile time went, and what it cost per guest instruction compiled.
-    auto split = [](const jit::EngineStats& e) {
-      char buf[200];
-      std::snprintf(buf, sizeof buf,
-                    "%.1f ms compiling (lift %.0f, IR passes %.0f, codegen %.0f; %llu guest "
-                    "instructions, %.1f us each)",
-                    e.compile_ms, e.lift_ms, e.opt_ms, e.codegen_ms,
-                    static_cast<unsigned long long>(e.guest_insns),
-                    e.guest_insns ? 1000.0 * e.compile_ms / static_cast<double>(e.guest_insns) : 0.0);
-      return std::string(buf);
-    };
-    const auto e = vm.tier()->engine_stats();
-    std::fprintf(
-        stderr,
-        "strobe: tier 1: %llu regions compiled in %llu modules, %s; %llu installed, %llu dropped, %llu "
-        "stale, %llu failed\n",
-        static_cast<unsigned long long>(e.regions), static_cast<unsigned long long>(e.modules),
-        split(e).c_str(), static_cast<unsigned long long>(t.regions_installed),
-        static_cast<unsigned long long>(t.regions_dropped), static_cast<unsigned long long>(t.stale_results),
-        static_cast<unsigned long long>(t.failed));
-    const auto o = vm.tier()->optimizer_stats();
-    std::fprintf(
-        stderr,
-        "strobe: tier 2: %llu regions sent, %llu left the queue cold, %llu compiled in %llu modules, %s\n",
-        static_cast<unsigned long long>(t.reoptimized), static_cast<unsigned long long>(t.reoptimize_pruned),
-        static_cast<unsigned long long>(o.regions), static_cast<unsigned long long>(o.modules),
-        split(o).c_str());
+    for (const std::string& line : vmm::JitStats(vm)) std::fprintf(stderr, "strobe: %s\n", line.c_str());
     if (std::getenv("STROBE_LLVM_ARGS")) jit::PrintLlvmTimers();
   }
   // The process ends here without tearing the VM down: a background compile may still be running, and

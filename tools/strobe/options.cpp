@@ -35,6 +35,26 @@ bool ParseRamSize(const std::string& s, uint64_t* bytes) {
   return true;
 }
 
+// One user of stdio at a time: the serial console (the default) or one monitor, as QEMU's "cannot use
+// stdio by multiple character devices".
+bool CheckMonitorsStdio(const RunOptions& o, std::string* error) {
+  bool stdio_taken = o.serial.kind == CharDevSpec::Kind::kStdio;
+  for (const vmm::mon::MonitorSpec& m : o.monitors) {
+    if (m.transport != vmm::mon::MonitorSpec::Transport::kStdio) continue;
+    if (stdio_taken) {
+      *error =
+          m.text + ": stdio is already used (" +
+          (o.serial.kind == CharDevSpec::Kind::kStdio ? "by the serial console: move it with -serial, or use "
+                                                        "Ctrl-A c on the console for a monitor"
+                                                      : "by another monitor") +
+          ")";
+      return false;
+    }
+    stdio_taken = true;
+  }
+  return true;
+}
+
 bool ParseNumber(const std::string& s, double* out) {
   char* end = nullptr;
   errno = 0;
@@ -75,7 +95,7 @@ const char* RunUsage() {
          "  -accel tcg[,...]     accepted (Strobe translates; kvm and others are refused)\n"
          "  -name NAME[,process=P]   process=P sets the process name\n"
          "  -boot ..., -L DIR    accepted, no effect (Malta boots -kernel directly; no firmware files)\n"
-         "  -display none, -vga none, -monitor none, -smp 1   accepted\n"
+         "  -display none, -vga none, -smp 1   accepted\n"
          "  -version             print the version\n"
          "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE   raw disk images on IDE index 0-3 (-cdrom: 2, read-only)\n"
          "  -drive file=F[,format=raw][,if=ide|virtio|none][,index=N][,media=disk|cdrom][,readonly=on]\n"
@@ -91,9 +111,14 @@ const char* RunUsage() {
          "                       -net nic[,model=,macaddr=] with -net user[,...]; -net none\n"
          "  -object filter-dump,id=F,netdev=ID,file=PATH   capture a netdev's frames (pcap)\n"
          "  -gdb tcp:[HOST]:PORT   gdb stub on PORT (HOST default 127.0.0.1); -s is -gdb tcp::1234\n"
-         "  -S                   start stopped before the first instruction until gdb continues (needs\n"
-         "                       -s or -gdb: there is no monitor yet)\n"
-         "  Not yet: -blockdev (issue 11), -monitor, -qmp, -loadvm (issue 15).\n"
+         "  -S                   start stopped before the first instruction until gdb or the monitor\n"
+         "                       continues (needs -s, -gdb, -monitor or -qmp)\n"
+         "  -monitor DEV, -qmp DEV   QEMU's monitor (HMP) or QMP on stdio, unix:PATH,server[,nowait] or\n"
+         "                       tcp:[HOST]:PORT,server[,nowait] (HOST default 127.0.0.1; without nowait "
+         "the\n"
+         "                       guest starts once a client connects); none: no monitor. Ctrl-A c on the\n"
+         "                       console switches to a monitor too\n"
+         "  Not yet: -blockdev (issue 11), -loadvm and snapshots (issue 15).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -116,9 +141,10 @@ const char* RunUsage() {
          "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
          "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
          "\n"
-         "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h lists the keys (-echr changes\n"
-         "Ctrl-A). With another -serial, stdin still takes these keys.\n"
-         "Exit status: 0 power-off (or reset with -no-reboot, or Ctrl-A x), 1 error, 2 usage, 3 guest "
+         "Console: Ctrl-A x quits, Ctrl-A c switches between console and monitor, Ctrl-A Ctrl-A sends\n"
+         "Ctrl-A, Ctrl-A h lists the keys (-echr changes Ctrl-A). With another -serial, stdin still takes\n"
+         "these keys.\n"
+         "Exit status: 0 power-off (or reset with -no-reboot, Ctrl-A x or quit), 1 error, 2 usage, 3 guest "
          "halted,\n"
          "4 timeout, 5 instruction limit, 6 guest kernel panic.\n";
 }
@@ -158,10 +184,6 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     if (!refusal.empty()) {
       *error = refusal;
       return false;
-    }
-    if (takes_value) {  // accepted "none" form of -monitor
-      if (!value(i, &v)) return false;
-      continue;
     }
     if (a == "-h" || a == "-help" || a == "--help") {
       o.help = true;
@@ -275,6 +297,14 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!qemu::ParseGdb(v, &o.gdb_host, &o.gdb_port, error)) return false;
     } else if (a == "-S") {
       o.start_stopped = true;
+    } else if (a == "-monitor" || a == "-qmp") {
+      if (!value(i, &v)) return false;
+      vmm::mon::MonitorSpec spec;
+      if (vmm::mon::ParseMonitorSpec(v, a == "-qmp", &spec, error)) {
+        o.monitors.push_back(spec);
+      } else if (!error->empty()) {
+        return false;
+      }
     } else if (a == "-smp") {
       if (!value(i, &v)) return false;
       if (!qemu::ParseSmp(v, error)) return false;
@@ -367,12 +397,13 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     }
   }
   if (!ResolveDrives(disks, &o.drives, error)) return false;
-  if (o.start_stopped && o.gdb_port < 0) {
-    *error = "-S needs -s or -gdb: only gdb can start a stopped VM (the monitor's cont comes with issue 15)";
+  if (o.start_stopped && o.gdb_port < 0 && o.monitors.empty()) {
+    *error = "-S needs -s, -gdb, -monitor or -qmp: something must continue the stopped VM";
     return false;
   }
   if (!net.Resolve(nodefaults, &o.network, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
+  if (!CheckMonitorsStdio(o, error)) return false;
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   *out = std::move(o);
   return true;

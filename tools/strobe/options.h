@@ -11,6 +11,7 @@
 #include "tools/strobe/net_options.h"
 #include "tools/strobe/trace.h"
 #include "vmm/block/drive.h"
+#include "vmm/monitor/server.h"
 #include "vmm/vm.h"
 
 namespace strobe::tools {
@@ -33,7 +34,9 @@ struct RunOptions {
   // The gdb stub: -gdb tcp:[HOST]:PORT or -s (tcp::1234); port -1: none. -S: start stopped for it.
   std::string gdb_host;  // empty: 127.0.0.1
   int gdb_port = -1;
-  bool start_stopped = false;
+  bool start_stopped = false;  // -S: for gdb, else paused until the monitor's cont
+  // -monitor and -qmp (vmm/monitor/server.h), in command-line order; -monitor none adds nothing.
+  std::vector<vmm::mon::MonitorSpec> monitors;
   // -nic, -net, -netdev, -device pcnet|virtio-net-pci, -object filter-dump, --pcap (net_options.h); the
   // backends are created by OpenNetwork, not by the parser.
   NetworkConfig network;

@@ -18,9 +18,7 @@ struct Refusal {
 // Issue numbers are the project's: 11 disks, 15 debugging/monitor/snapshots. The disk options
 // themselves are parsed in drive_options.cpp.
 constexpr Refusal kRefusals[] = {
-    {"-monitor", true, "the QEMU monitor comes with issue 15 (only -monitor none is accepted)"},
-    {"-qmp", true, "QMP comes with issue 15"},
-    {"-mon", true, "the QEMU monitor comes with issue 15"},
+    {"-mon", true, "use -monitor or -qmp (stdio, unix:PATH,server,nowait, tcp:[HOST]:PORT,server,nowait)"},
     {"-loadvm", true, "snapshots come with issue 15"},
     {"-blockdev", true, "-blockdev comes with issue 11 (-drive is there)"},
     {"-enable-kvm", false, "Strobe is its own accelerator (binary translation); only -accel tcg is accepted"},
@@ -36,7 +34,6 @@ std::string Unsupported(const std::string& option, const std::string& value, boo
   for (const Refusal& r : kRefusals)
     if (option == r.option) {
       *takes_value = r.takes_value;
-      if (option == "-monitor" && value == "none") return "";
       return option + (r.takes_value ? " " + value : "") + ": not supported yet: " + r.what;
     }
   *takes_value = false;

@@ -20,6 +20,11 @@ class Piix4Pm final : public Device {
 
   uint32_t Read(uint32_t offset, unsigned size) override;
   void Write(uint32_t offset, unsigned size, uint32_t value) override;
+  // The power button (the monitor's system_powerdown): PWRBTN_STS (PMSTS bit 8) is set, as QEMU's PIIX4
+  // does. The SCI is not wired on Strobe's Malta, and Linux's Malta kernel has no ACPI to look at it, so
+  // the guest sees nothing, as under QEMU.
+  void PressPowerButton() { pmsts_ |= kPwrbtnSts; }
+  static constexpr uint16_t kPwrbtnSts = 1u << 8;
 
  private:
   PowerControl& power_;

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// A MachineControl for the HMP and QMP unit tests: a run state, counted actions, a register snapshot and
+// a little memory (virtual at 0x80001000, physical at 0x1000: the same 64 bytes).
+#pragma once
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "vmm/monitor/machine.h"
+
+namespace strobe::test {
+
+class FakeMachine final : public vmm::mon::MachineControl {
+ public:
+  FakeMachine() {
+    for (unsigned i = 0; i < sizeof mem; ++i) mem[i] = static_cast<uint8_t>(i * 7 + 1);
+    cpu.pc = 0x80001234;
+    for (unsigned i = 0; i < 32; ++i) cpu.gpr[i] = i == 0 ? 0 : 0x1000u * i + i;
+    cpu.hi = 0xAAAA5555;
+    cpu.lo = 0x12345678;
+    cpu.status = 0x10000004;
+    cpu.cause = 0x00800020;
+    cpu.epc = 0x80000180;
+    cpu.config[0] = 0x80008483;
+    cpu.config[1] = 0x9EE3519E;
+    cpu.config[2] = 0x80000000;
+    cpu.config[3] = 0x00002020;
+  }
+  vmm::mon::RunState state() override { return run_state; }
+  void Stop() override {
+    ++stops;
+    run_state = vmm::mon::RunState::kPaused;
+  }
+  void Cont() override {
+    ++conts;
+    run_state = vmm::mon::RunState::kRunning;
+  }
+  void PowerDown() override { ++powerdowns; }
+  void Reset() override { ++resets; }
+  void Quit() override { ++quits; }
+  bool Registers(vmm::mon::CpuSnapshot* out) override {
+    *out = cpu;
+    return answers;
+  }
+  bool Tlb(std::vector<runtime::TlbEntry>* out) override {
+    *out = tlb;
+    return answers;
+  }
+  size_t ReadVirtual(uint32_t addr, uint8_t* out, size_t size) override {
+    return Read(addr, 0x80001000u, out, size);
+  }
+  size_t ReadPhysical(uint64_t addr, uint8_t* out, size_t size) override {
+    return Read(addr, 0x1000u, out, size);
+  }
+  bool Disassemble(uint32_t, uint32_t word, std::string* text) override {
+    if (word != 0x160f0801) return false;
+    *text = "insn\tone";
+    return true;
+  }
+  std::string JitInfo() override { return "jit info\n"; }
+  std::string MemoryInfo() override { return "memory info\n"; }
+
+  vmm::mon::RunState run_state = vmm::mon::RunState::kRunning;
+  int stops = 0, conts = 0, powerdowns = 0, resets = 0, quits = 0;
+  bool answers = true;
+  vmm::mon::CpuSnapshot cpu;
+  std::vector<runtime::TlbEntry> tlb;
+  uint8_t mem[64];
+
+ private:
+  size_t Read(uint64_t addr, uint64_t base, uint8_t* out, size_t size) {
+    if (addr < base || addr >= base + sizeof mem) return 0;
+    const size_t n = std::min<size_t>(size, base + sizeof mem - addr);
+    std::memcpy(out, mem + (addr - base), n);
+    return n;
+  }
+};
+
+}  // namespace strobe::test

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+// The human monitor against a fake machine: QEMU 7.2's messages and formats (checked against
+// qemu-system-mipsel -M malta -monitor stdio), the x/xp format letters, info registers' layout, bad input.
+#include <gtest/gtest.h>
+
+#include "tests/monitor/fake_machine.h"
+#include "vmm/monitor/hmp.h"
+#include "vmm/monitor/terminal.h"
+
+namespace strobe::test {
+namespace {
+
+using vmm::mon::HmpSession;
+
+TEST(Hmp, StatusStopContAndActions) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  EXPECT_EQ(hmp.Execute("info status"), "VM status: running\n");
+  EXPECT_EQ(hmp.Execute("stop"), "");
+  EXPECT_EQ(m.stops, 1);
+  EXPECT_EQ(hmp.Execute("info status"), "VM status: paused\n");
+  EXPECT_EQ(hmp.Execute("c"), "");  // cont's alias
+  EXPECT_EQ(m.conts, 1);
+  EXPECT_EQ(hmp.Execute("  s  "), "");  // stop's alias, blanks around
+  EXPECT_EQ(m.stops, 2);
+  hmp.Execute("cont");
+  hmp.Execute("system_powerdown");
+  hmp.Execute("system_reset");
+  EXPECT_EQ(m.powerdowns, 1);
+  EXPECT_EQ(m.resets, 1);
+  m.run_state = vmm::mon::RunState::kPrelaunch;
+  EXPECT_EQ(hmp.Execute("info status"), "VM status: paused (prelaunch)\n");
+  m.run_state = vmm::mon::RunState::kShutdown;
+  EXPECT_EQ(hmp.Execute("info status"), "VM status: paused (shutdown)\n");
+  EXPECT_EQ(m.quits, 0);
+  EXPECT_EQ(hmp.Execute("q"), "");
+  EXPECT_EQ(m.quits, 1);
+}
+
+TEST(Hmp, UnknownCommandsAndHelp) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  EXPECT_EQ(hmp.Execute("foo"), "unknown command: 'foo'\n");
+  EXPECT_EQ(hmp.Execute("info foo"), "unknown command: 'info foo'\n");
+  EXPECT_EQ(hmp.Execute(""), "");
+  EXPECT_EQ(hmp.Execute("   "), "");
+  EXPECT_EQ(hmp.Execute("help cont"), "cont|c  -- resume emulation\n");
+  EXPECT_EQ(hmp.Execute("help x"), "x /fmt addr -- virtual memory dump starting at 'addr'\n");
+  const std::string help = hmp.Execute("help");
+  for (const char* line : {"quit|q  -- quit the emulator\n", "stop|s  -- stop emulation\n",
+                           "system_powerdown  -- send system power down event\n",
+                           "info [subcommand] -- show various information about the system state\n",
+                           "xp /fmt addr -- physical memory dump starting at 'addr'\n"})
+    EXPECT_NE(help.find(line), std::string::npos) << line;
+  EXPECT_EQ(hmp.Execute("?"), help);
+  EXPECT_NE(hmp.Execute("info").find("info status  -- show the current VM status (running|paused)\n"),
+            std::string::npos);
+  EXPECT_EQ(hmp.Execute("info jit"), "jit info\n");
+  EXPECT_EQ(hmp.Execute("info memory"), "memory info\n");
+}
+
+TEST(Hmp, SnapshotsSayTheyAreNotThere) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  for (const char* c : {"savevm a", "loadvm a", "info snapshots"}) {
+    const std::string out = hmp.Execute(c);
+    EXPECT_NE(out.find("not implemented yet"), std::string::npos) << c;
+    EXPECT_NE(out.find("issue 15"), std::string::npos) << c;
+  }
+}
+
+TEST(Hmp, InfoRegistersHasQemusLayout) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  const std::string r = hmp.Execute("info registers");
+  EXPECT_EQ(r.substr(0, 7), "\nCPU#0\n");
+  EXPECT_NE(r.find("pc=0x80001234 HI=0xaaaa5555 LO=0x12345678 ds 0010 00000000 0\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("GPR00: r0 00000000 at 00001001 v0 00002002 v1 00003003\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("GPR28: gp 0001c01c sp 0001d01d s8 0001e01e ra 0001f01f\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("CP0 Status  0x10000004 Cause   0x00800020 EPC    0x80000180\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("    Config0 0x80008483 Config1 0x9ee3519e LLAddr 0x0000000000000000\n"),
+            std::string::npos);
+  EXPECT_NE(r.find("    Config4 0x00000000 Config5 0x00000000\n"), std::string::npos);
+  EXPECT_EQ(r.find("CP1 FCR0"), std::string::npos);  // no FPU model
+  m.cpu.fir = 0x00739300;
+  m.cpu.status |= 1u << 29;  // CU1: QEMU then dumps the FPU
+  m.cpu.fpr[0] = 0x678be73d;
+  m.cpu.fpr[1] = 0x3f8ab9e2;
+  const std::string f = hmp.Execute("info registers");
+  EXPECT_NE(f.find("CP1 FCR0 0x00739300  FCR31 0x00000000  SR.FR 0  fp_status 0x00\n"), std::string::npos)
+      << f;
+  // QEMU's line for these bits (qemu-system-mipsel 7.2, fpmath guest).
+  EXPECT_NE(
+      f.find(" f0: w:678be73d d:3f8ab9e2678be73d fd:  4.57868e+18 fs:  1.73722e+09 psu:  1.06606e+09\n"),
+      std::string::npos)
+      << f;
+  EXPECT_NE(f.find("f30: "), std::string::npos);
+  m.answers = false;
+  EXPECT_NE(hmp.Execute("info registers").find("Error"), std::string::npos);
+}
+
+TEST(Hmp, InfoTlbListsValidEntries) {
+  FakeMachine m;
+  runtime::TlbEntry e;
+  e.entryhi = 0x00402000 | 0x05;
+  e.entrylo[0] = (0x1234u << 6) | 0x1E;  // C3 D V
+  e.entrylo[1] = (0x1235u << 6) | 0x1A;  // C3 V
+  m.tlb = {runtime::TlbEntry{}, e};
+  HmpSession hmp(m);
+  const std::string t = hmp.Execute("info tlb");
+  EXPECT_NE(t.find("TLB[01] VA 00402000-00403fff ASID 05   size 4K\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("        00402000 -> 001234000 VD C3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("        00403000 -> 001235000 V- C3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("1 of 2 entries valid\n"), std::string::npos) << t;
+}
+
+TEST(Hmp, MemoryDumpsInQemusFormats) {
+  FakeMachine m;  // bytes 01 08 0f 16 1d 24 2b 32 39 40 47 4e 55 5c 63 6a ...
+  HmpSession hmp(m);
+  // QEMU 7.2's output for each (the same bytes through qemu-system-mipsel -monitor stdio).
+  const std::pair<const char*, const char*> cases[] = {
+      {"x /4xw 0x80001000", "80001000: 0x160f0801 0x322b241d 0x4e474039 0x6a635c55\n"},
+      {"xp /2xw 0x1000", "0000000000001000: 0x160f0801 0x322b241d\n"},
+      {"x 0x80001000", "80001000: 0x160f0801\n"},  // default /1xw
+      {"x/2xh 0x80001000", "80001000: 0x0801 0x160f\n"},
+      {"x /3ub 0x80001000", "80001000:   1   8  15\n"},
+      {"x /1dw 0x80001000", "80001000:  370083841\n"},
+      {"x /2o 0x80001000", "80001000: 02603604001 06212622035\n"},
+      {"x /1xg 0x80001000", "80001000: 0x322b241d160f0801\n"},
+      {"x /3c 0x80001008", "80001008: '9' '@' 'G'\n"},
+      {"x /2c 0x80001000", "80001000: '\\x01' '\\x08'\n"},
+      // 16 bytes a line (8 for bytes), each line with its address.
+      {"x /5xw 0x80001000", "80001000: 0x160f0801 0x322b241d 0x4e474039 0x6a635c55\n80001010: 0x867f7871\n"},
+      {"x /9xb 0x80001000", "80001000: 0x01 0x08 0x0f 0x16 0x1d 0x24 0x2b 0x32\n80001008: 0x39\n"},
+  };
+  for (const auto& [command, output] : cases) EXPECT_EQ(hmp.Execute(command), output) << command;
+  // /i: QEMU's layout; a word the disassembler does not know is a .word; unreadable memory ends it.
+  EXPECT_EQ(hmp.Execute("x /2i 0x80001000"), "0x80001000:  insn\tone\n0x80001004:  .word\t0x322b241d\n");
+  EXPECT_EQ(hmp.Execute("xp /1i 0x1000"), "0x00001000:  insn\tone\n");
+  EXPECT_EQ(hmp.Execute("x /3i 0x8000103c"),
+            "0x8000103c:  .word\t0xbab3aca5\n0x80001040:  Address 0x80001040 is out of bounds.\n");
+  // $registers and sums in the address.
+  m.cpu.gpr[29] = 0x80001000;
+  EXPECT_EQ(hmp.Execute("x /1xw $sp+4"), "80001004: 0x322b241d\n");
+  // What cannot be read says so, as QEMU.
+  EXPECT_EQ(hmp.Execute("x /2xw 0x00400000"), "00400000: Cannot access memory\n");
+  EXPECT_EQ(hmp.Execute("xp /2xw 0x40000000"), "0000000040000000: Cannot access memory\n");
+  EXPECT_EQ(hmp.Execute("x /8xw 0x80001038"), "80001038: Cannot access memory\n");  // runs off the end
+}
+
+TEST(Hmp, BadDumpArgumentsGetQemusMessages) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  EXPECT_EQ(hmp.Execute("x"), "unexpected end of expression\nTry \"help x\" for more information\n");
+  EXPECT_EQ(hmp.Execute("x /z 0x80001000"),
+            "invalid char in format: 'z'\nTry \"help x\" for more information\n");
+  EXPECT_EQ(hmp.Execute("xp /4xw"), "unexpected end of expression\nTry \"help xp\" for more information\n");
+  EXPECT_NE(hmp.Execute("x /4xw $nosuch").find("unknown register"), std::string::npos);
+  EXPECT_NE(hmp.Execute("x /4xw 0x10 * 2").find("Try \"help x\""), std::string::npos);
+  EXPECT_NE(hmp.Execute("x /4xw 99999999999999999999999").find("Try"), std::string::npos);
+  // A huge count is cut at 64 KiB of output, and an unreadable range ends at once.
+  EXPECT_EQ(hmp.Execute("x /4294967295xg 0x90000000"),
+            "90000000: Cannot access memory\n(dump cut at 64 KiB)\n");
+}
+
+TEST(HmpTerminal, LinesPromptsAndGarbage) {
+  FakeMachine m;
+  std::string out;
+  vmm::mon::HmpTerminal term(m, [&](const std::string& s) { out += s; });
+  term.Open();
+  EXPECT_NE(out.find("monitor - type 'help' for more information\r\n(qemu) "), std::string::npos) << out;
+  out.clear();
+  const std::string in = "info st";
+  term.Feed(in.data(), in.size());
+  EXPECT_EQ(out, "");  // nothing until the line ends
+  term.Feed("atus\r\n", 6);
+  EXPECT_EQ(out, "VM status: running\r\n(qemu) ");
+  out.clear();
+  // Control characters and NULs are dropped; an over-long line is refused whole, and the next one works.
+  const std::string junk =
+      std::string("\x01\x02\0foo", 6) + "\n" + std::string(100000, 'a') + "\ninfo status\n";
+  term.Feed(junk.data(), junk.size());
+  EXPECT_NE(out.find("unknown command: 'foo'\r\n(qemu) "), std::string::npos) << out;
+  EXPECT_NE(out.find("longer than 4096 bytes"), std::string::npos);
+  EXPECT_NE(out.find("VM status: running\r\n(qemu) "), std::string::npos);
+}
+
+TEST(HmpTerminal, EchoAndBackspaceForTheConsole) {
+  FakeMachine m;
+  std::string out;
+  vmm::mon::HmpTerminal term(
+      m, [&](const std::string& s) { out += s; }, /*echo=*/true);
+  term.Feed("stpx\x7f\x7fop\r", 9);
+  EXPECT_EQ(m.stops, 1);
+  EXPECT_EQ(out, "stpx\b \b\b \bop\r\n(qemu) ");
+}
+
+}  // namespace
+}  // namespace strobe::test

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// The monitor while Debian's kernel runs a shell: QMP's human-monitor-command for info registers (a PC in
+// the kernel), info tlb (the kernel's entries), x of the kernel's first words; stop and cont with the
+// shell answering afterwards; system_powerdown (the PIIX4's power button: Linux's Malta kernel has no
+// ACPI, so nothing happens, as under QEMU) and quit.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "tests/linux/linux_session.h"
+#include "tests/monitor/monitor_client.h"
+
+namespace strobe::test {
+namespace {
+
+std::string Hmp(MonitorClient& qmp, const std::string& line) {
+  qmp.Send("{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"" + line + "\"}}\n");
+  for (;;) {
+    const std::string l = qmp.Line();
+    if (l.empty() || l.find("\"event\"") == std::string::npos) return l;
+  }
+}
+
+TEST(MonitorLinux, QmpWhileTheShellRuns) {
+  if (!HaveImages()) GTEST_SKIP() << "no Linux images (guests/linux/fetch.sh)";
+  const std::string sock = "/tmp/strobe-mon-" + std::to_string(getpid()) + "-linux.sock";
+  ConsoleSession s(BootArgs({"-qmp", "unix:" + sock + ",server,nowait"}));
+  MonitorClient qmp;
+  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  qmp.Line();
+  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
+  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+
+  qmp.Send("{\"execute\": \"stop\"}\n");
+  EXPECT_NE(qmp.Line().find("STOP"), std::string::npos);
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  const std::string regs = Hmp(qmp, "info registers");
+  EXPECT_TRUE(std::regex_search(regs, std::regex(R"(pc=0x8[0-9a-f]{7} HI=)"))) << regs;
+  const std::string tlb = Hmp(qmp, "info tlb");
+  EXPECT_TRUE(std::regex_search(tlb, std::regex(R"(([1-9][0-9]*) of 64 entries valid)"))) << tlb;
+  // The kernel is linked at 0x80100000: the same word through kseg0 and physically.
+  const std::string v = Hmp(qmp, "x /1xw 0x80100000"), p = Hmp(qmp, "xp /1xw 0x100000");
+  std::smatch mv, mp;
+  ASSERT_TRUE(std::regex_search(v, mv, std::regex(R"(80100000: (0x[0-9a-f]{8}))"))) << v;
+  ASSERT_TRUE(std::regex_search(p, mp, std::regex(R"(0000000000100000: (0x[0-9a-f]{8}))"))) << p;
+  EXPECT_EQ(mv[1], mp[1]);
+  qmp.Send("{\"execute\": \"cont\"}\n");
+  EXPECT_NE(qmp.Line().find("RESUME"), std::string::npos);
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  EXPECT_NE(Shell(s, "echo after-$((40+2))").find("after-42"), std::string::npos);
+
+  qmp.Send("{\"execute\": \"system_powerdown\"}\n");
+  EXPECT_NE(qmp.Line().find("POWERDOWN"), std::string::npos);
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  EXPECT_NE(Shell(s, "echo still-$((1+1))").find("still-2"), std::string::npos);
+  qmp.Send("{\"execute\": \"quit\"}\n");
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  EXPECT_EQ(s.Wait(30), 0);
+}
+
+}  // namespace
+}  // namespace strobe::test

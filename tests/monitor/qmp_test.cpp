@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+// QMP and its JSON against a fake machine: the greeting, negotiation, replies with their id, QEMU 7.2's
+// error classes and messages (checked against qemu-system-mipsel -qmp), the stream splitter, and
+// malformed, huge and hostile input.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "tests/monitor/fake_machine.h"
+#include "vmm/monitor/json.h"
+#include "vmm/monitor/qmp.h"
+#include "vmm/monitor/terminal.h"
+
+namespace strobe::test {
+namespace {
+
+using vmm::mon::Json;
+using vmm::mon::JsonStream;
+using vmm::mon::ParseJson;
+using vmm::mon::QmpSession;
+
+std::string Roundtrip(const std::string& text) {
+  Json v;
+  std::string error;
+  if (!ParseJson(text, &v, &error)) return "error: " + error;
+  return v.Dump();
+}
+
+TEST(Json, ParsesAndEmitsWithQemusSpacing) {
+  EXPECT_EQ(Roundtrip(R"( {"a":1,"b":[true,false,null],"c":{"d":"x"}} )"),
+            R"({"a": 1, "b": [true, false, null], "c": {"d": "x"}})");
+  EXPECT_EQ(Roundtrip(R"("\u00e9\ud83d\ude00\n\"\\\/")"), "\"\xc3\xa9\xf0\x9f\x98\x80\\n\\\"\\\\/\"");
+  EXPECT_EQ(Roundtrip("-1.5e3"), "-1500");
+  EXPECT_EQ(Roundtrip("0.25"), "0.25");
+  EXPECT_EQ(Roundtrip("[]"), "[]");
+  EXPECT_EQ(Json(std::string("\x01")).Dump(), "\"\\u0001\"");
+}
+
+TEST(Json, RefusesWhatIsNotJson) {
+  for (const char* bad :
+       {"",      "{",       "}",         "{\"a\"}",     "{\"a\":}",    "{\"a\":1,}",  "[1,]",
+        "[1 2]", "tru",     "nul",       "01",          "1.",          "-",           "1e",
+        "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "{\"a\":1} x", "\"a\tb\"",
+        "{1:2}", "'a'",     "[1]]"})
+    EXPECT_EQ(Roundtrip(bad).rfind("error: ", 0), 0u) << bad;
+  // Deep nesting is refused, not recursed into until the stack ends.
+  EXPECT_NE(Roundtrip(std::string(100000, '[') + std::string(100000, ']')).find("nested too deeply"),
+            std::string::npos);
+  EXPECT_EQ(Roundtrip(std::string(60, '[') + std::string(60, ']')).size(), 120u);
+}
+
+TEST(Json, RandomBytesNeverCrash) {
+  std::mt19937 rng(15);
+  const std::string alphabet = "{}[]\":,\\ tfnule0123456789.-+Ex\x01\xff";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 40, ' ');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    Json v;
+    std::string error;
+    if (ParseJson(s, &v, &error)) {
+      std::string again;
+      EXPECT_TRUE(ParseJson(v.Dump(), &v, &again)) << s;  // what parses, dumps to something that parses
+    }
+  }
+}
+
+TEST(JsonStream, SplitsObjectsAcrossReadsAndLines) {
+  JsonStream stream;
+  std::vector<std::string> texts;
+  const std::string in = "{\"execute\":\n \"stop\"}{\"a\":\"}{\"}  [1,[2]]\r\n\"str\"\n42\n";
+  for (char c : in) stream.Feed(&c, 1, &texts);  // one byte at a time
+  ASSERT_EQ(texts.size(), 5u);
+  EXPECT_EQ(texts[0], "{\"execute\":\n \"stop\"}");
+  EXPECT_EQ(texts[1], "{\"a\":\"}{\"}");  // braces inside strings do not count
+  EXPECT_EQ(texts[2], "[1,[2]]");
+  EXPECT_EQ(texts[3], "\"str\"\n");
+  EXPECT_EQ(texts[4], "42\n");
+  // An endless object is dropped once it passes the limit, reported as one empty text.
+  texts.clear();
+  const std::string big = "{\"a\":\"" + std::string(JsonStream::kMaxText + 10, 'x') + "\"}";
+  stream.Feed(big.data(), big.size(), &texts);
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_EQ(texts[0], "");
+  texts.clear();
+  stream.Feed("{}", 2, &texts);  // and the stream goes on
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_EQ(texts[0], "{}");
+}
+
+TEST(Qmp, GreetingNegotiationAndQueryStatus) {
+  FakeMachine m;
+  QmpSession qmp(m);
+  const std::string greeting = qmp.Greeting();
+  EXPECT_EQ(greeting.rfind("{\"QMP\": {\"version\": {\"qemu\": {\"micro\": ", 0), 0u) << greeting;
+  EXPECT_NE(greeting.find("\"package\": \"Strobe "), std::string::npos);
+  EXPECT_NE(greeting.find("\"capabilities\": []}}"), std::string::npos);
+  // Nothing before qmp_capabilities, as QEMU.
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"query-status"})"),
+      R"({"error": {"class": "CommandNotFound", "desc": "Expecting capabilities negotiation with 'qmp_capabilities'"}})");
+  EXPECT_EQ(m.stops, 0);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"stop"})").find("CommandNotFound") != std::string::npos, true);
+  EXPECT_EQ(m.stops, 0);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"qmp_capabilities","id":7})"), R"({"return": {}, "id": 7})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"qmp_capabilities"})"),
+      R"({"error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-status","id":"a"})"),
+            R"({"return": {"status": "running", "singlestep": false, "running": true}, "id": "a"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"stop"})"), R"({"return": {}})");
+  EXPECT_EQ(m.stops, 1);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-status"})"),
+            R"({"return": {"status": "paused", "singlestep": false, "running": false}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"cont","id":{"x":[1]}})"), R"({"return": {}, "id": {"x": [1]}})");
+  EXPECT_EQ(m.conts, 1);
+  qmp.Handle(R"({"execute":"system_powerdown"})");
+  qmp.Handle(R"({"execute":"system_reset"})");
+  EXPECT_EQ(m.powerdowns, 1);
+  EXPECT_EQ(m.resets, 1);
+  EXPECT_FALSE(qmp.quit_pending());
+  EXPECT_EQ(qmp.Handle(R"({"execute":"quit"})"), R"({"return": {}})");
+  EXPECT_TRUE(qmp.quit_pending());
+  EXPECT_EQ(m.quits, 0);  // the caller quits once the reply is out
+}
+
+TEST(Qmp, HumanMonitorCommand) {
+  FakeMachine m;
+  QmpSession qmp(m);
+  qmp.Handle(R"({"execute":"qmp_capabilities"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"human-monitor-command","arguments":{"command-line":"info status"}})"),
+            R"({"return": "VM status: running\r\n"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"human-monitor-command","arguments":{"command-line":"foo"},"id":3})"),
+            R"({"return": "unknown command: 'foo'\r\n", "id": 3})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"human-monitor-command","arguments":{"command-line":"x /1xw 0x80001000"}})"),
+      R"({"return": "80001000: 0x160f0801\r\n"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"human-monitor-command"})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'command-line' is missing"}})");
+  EXPECT_NE(qmp.Handle(R"({"execute":"human-monitor-command","arguments":{"command-line":5}})")
+                .find("GenericError"),
+            std::string::npos);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"human-monitor-command","arguments":{"command-line":"quit"}})"),
+            R"({"return": ""})");
+  EXPECT_TRUE(qmp.quit_pending());
+}
+
+TEST(Qmp, MalformedInputGetsQemusErrors) {
+  FakeMachine m;
+  QmpSession qmp(m);
+  qmp.Handle(R"({"execute":"qmp_capabilities"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute": })")
+                .rfind(R"({"error": {"class": "GenericError", "desc": "JSON parse error, )", 0),
+            0u);
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"nosuch","id":1})"),
+      R"({"id": 1, "error": {"class": "CommandNotFound", "desc": "The command nosuch has not been found"}})");
+  EXPECT_EQ(qmp.Handle(R"({"foo":1})"),
+            R"({"error": {"class": "GenericError", "desc": "QMP input member 'foo' is unexpected"}})");
+  EXPECT_EQ(qmp.Handle("[1]"),
+            R"({"error": {"class": "GenericError", "desc": "QMP input must be a JSON object"}})");
+  EXPECT_EQ(qmp.Handle("\"str\"\n"),
+            R"({"error": {"class": "GenericError", "desc": "QMP input must be a JSON object"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":1})"),
+            R"({"error": {"class": "GenericError", "desc": "QMP input member 'execute' must be a string"}})");
+  EXPECT_EQ(qmp.Handle(R"({"id":2})"),
+            R"({"id": 2, "error": {"class": "GenericError", "desc": "QMP input lacks member 'execute'"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"stop","arguments":{"x":1}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"stop","arguments":[]})"),
+      R"({"error": {"class": "GenericError", "desc": "QMP input member 'arguments' must be an object"}})");
+  EXPECT_EQ(m.stops, 0);
+  EXPECT_NE(qmp.Handle("").find("input too large"), std::string::npos);
+  // Still serving after all that.
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-status"})").rfind("{\"return\": {\"status\": \"running\"", 0),
+            0u);
+}
+
+TEST(QmpTerminal, RepliesPerTextAndQuitsAfterTheReply) {
+  FakeMachine m;
+  std::string out;
+  vmm::mon::QmpTerminal term(m, [&](const std::string& s) {
+    EXPECT_EQ(m.quits, 0);  // every reply is written before the machine is told to quit
+    out += s;
+  });
+  term.Open();
+  EXPECT_EQ(out.back(), '\n');
+  out.clear();
+  const std::string in =
+      "{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-status\"}\n{\"execute\":\"quit\"}";
+  term.Feed(in.data(), in.size());
+  EXPECT_EQ(out,
+            "{\"return\": {}}\r\n{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": "
+            "true}}\r\n{\"return\": {}}\r\n");
+  EXPECT_EQ(m.quits, 1);
+}
+
+TEST(QmpEvent, HasATimestamp) {
+  Json data = Json::Object();
+  data.Set("guest", false);
+  const std::string e = vmm::mon::QmpEvent("SHUTDOWN", &data);
+  EXPECT_EQ(e.rfind("{\"timestamp\": {\"seconds\": ", 0), 0u) << e;
+  EXPECT_NE(e.find("\"microseconds\": "), std::string::npos);
+  EXPECT_NE(e.find("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false}}"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace strobe::test

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/monitor/hmp.h"
+
+#include <utility>
+#include <vector>
+
+namespace strobe::vmm::mon {
+
+namespace {
+struct Command {
+  const char* names;  // "cont|c": the name and its aliases, as QEMU's help shows them
+  const char* params;
+  const char* help;
+};
+// In QEMU's help order (alphabetical), QEMU's own words.
+constexpr Command kCommands[] = {
+    {"cont|c", "", "resume emulation"},
+    {"help|?", "[cmd]", "show the help"},
+    {"info", "[subcommand]", "show various information about the system state"},
+    {"loadvm", "tag", "restore a VM snapshot from its tag"},
+    {"quit|q", "", "quit the emulator"},
+    {"savevm", "tag", "save a VM snapshot. If no tag is provided, a new snapshot is created"},
+    {"stop|s", "", "stop emulation"},
+    {"system_powerdown", "", "send system power down event"},
+    {"system_reset", "", "reset the system"},
+    {"x", "/fmt addr", "virtual memory dump starting at 'addr'"},
+    {"xp", "/fmt addr", "physical memory dump starting at 'addr'"},
+};
+constexpr Command kInfo[] = {
+    {"jit", "", "show dynamic compiler info"},
+    {"memory", "", "show machine memory: pages in use and shared (Strobe)"},
+    {"registers", "", "show the cpu registers"},
+    {"snapshots", "", "show the currently saved VM snapshots"},
+    {"status", "", "show the current VM status (running|paused)"},
+    {"tlb", "", "show the guest TLB entries (Strobe)"},
+    {"version", "", "show the version of Strobe"},
+};
+constexpr const char* kNoSnapshots = "snapshots are not implemented yet in Strobe (issue 15)\n";
+
+std::string HelpLine(const char* prefix, const Command& c) {
+  return std::string(prefix) + c.names + " " + c.params + " -- " + c.help + "\n";
+}
+
+// Whether `word` names command c (its name or an alias).
+bool Names(const Command& c, const std::string& word) {
+  const std::string names = c.names;
+  size_t start = 0;
+  for (;;) {
+    const size_t bar = names.find('|', start);
+    if (names.compare(start, bar == std::string::npos ? std::string::npos : bar - start, word) == 0 &&
+        (bar == std::string::npos ? names.size() - start : bar - start) == word.size())
+      return true;
+    if (bar == std::string::npos) return false;
+    start = bar + 1;
+  }
+}
+
+// Splits off the first word; *rest is what follows it, without leading blanks.
+std::string FirstWord(const std::string& line, std::string* rest) {
+  size_t b = line.find_first_not_of(" \t");
+  if (b == std::string::npos) {
+    rest->clear();
+    return "";
+  }
+  size_t e = line.find_first_of(" \t", b);
+  // "x/4xw addr": the format may follow the command with no space.
+  const size_t slash = line.find('/', b);
+  if (slash != std::string::npos && (e == std::string::npos || slash < e)) e = slash;
+  std::string word = line.substr(b, e == std::string::npos ? std::string::npos : e - b);
+  const size_t r = e == std::string::npos ? std::string::npos : line.find_first_not_of(" \t", e);
+  *rest = r == std::string::npos ? "" : line.substr(r);
+  return word;
+}
+
+}  // namespace
+
+std::string CrLf(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (const char c : text) {
+    if (c == '\n') out += '\r';
+    out += c;
+  }
+  return out;
+}
+
+std::string HmpBanner() {
+  return "Strobe " STROBE_VERSION " monitor - type 'help' for more information\n";
+}
+
+std::string HmpSession::Execute(const std::string& raw) {
+  std::string line = raw;
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  std::string rest;
+  const std::string cmd = FirstWord(line, &rest);
+  if (cmd.empty()) return "";
+  const Command* found = nullptr;
+  for (const Command& c : kCommands)
+    if (Names(c, cmd)) found = &c;
+  if (!found) return "unknown command: '" + cmd + "'\n";
+  const std::string name = std::string(found->names).substr(0, std::string(found->names).find('|'));
+  if (name == "help") {
+    std::string out;
+    std::string sub;
+    const std::string what = FirstWord(rest, &sub);
+    if (what == "info") {
+      for (const Command& c : kInfo) out += HelpLine("info ", c);
+      return out;
+    }
+    for (const Command& c : kCommands)
+      if (what.empty() || Names(c, what)) out += HelpLine("", c);
+    return out.empty() ? "unknown command: '" + what + "'\n" : out;
+  }
+  if (name == "info") return Info(rest, line);
+  if (name == "cont") {
+    machine_.Cont();
+    return "";
+  }
+  if (name == "stop") {
+    machine_.Stop();
+    return "";
+  }
+  if (name == "system_powerdown") {
+    machine_.PowerDown();
+    return "";
+  }
+  if (name == "system_reset") {
+    machine_.Reset();
+    return "";
+  }
+  if (name == "quit") {
+    machine_.Quit();
+    return "";
+  }
+  if (name == "savevm" || name == "loadvm") return std::string("Error: ") + kNoSnapshots;
+  if (name == "x" || name == "xp") return Dump(rest, name == "xp", name);
+  return "unknown command: '" + cmd + "'\n";
+}
+
+std::string HmpSession::Info(const std::string& args, const std::string& line) {
+  std::string rest;
+  const std::string what = FirstWord(args, &rest);
+  if (what.empty()) {
+    std::string out;
+    for (const Command& c : kInfo) out += HelpLine("info ", c);
+    return out;
+  }
+  if (what == "status") {
+    const RunState s = machine_.state();
+    if (s == RunState::kRunning) return "VM status: running\n";
+    if (s == RunState::kPaused) return "VM status: paused\n";
+    return std::string("VM status: paused (") + RunStateName(s) + ")\n";
+  }
+  if (what == "registers") {
+    CpuSnapshot cpu;
+    if (!machine_.Registers(&cpu)) return "Error: the vCPU did not answer (held by the gdb stub?)\n";
+    return FormatRegisters(cpu);
+  }
+  if (what == "tlb") {
+    std::vector<runtime::TlbEntry> tlb;
+    if (!machine_.Tlb(&tlb)) return "Error: the vCPU did not answer (held by the gdb stub?)\n";
+    return FormatTlb(tlb);
+  }
+  if (what == "jit") return machine_.JitInfo();
+  if (what == "memory") return machine_.MemoryInfo();
+  if (what == "snapshots") return kNoSnapshots;
+  if (what == "version") return STROBE_VERSION "\n";
+  std::string trimmed = line.substr(line.find_first_not_of(" \t"));
+  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.pop_back();
+  return "unknown command: '" + trimmed + "'\n";
+}
+
+std::string HmpSession::Dump(const std::string& args, bool physical, const std::string& command) {
+  DumpFormat fmt;
+  uint64_t addr = 0;
+  std::string error;
+  CpuSnapshot cpu;
+  bool have_cpu = false;
+  auto lookup = [&](const std::string& name, uint64_t* value) {
+    if (!have_cpu) have_cpu = machine_.Registers(&cpu);
+    return have_cpu && LookupRegister(cpu, name, value);
+  };
+  if (!ParseDumpArgs(args, lookup, &fmt, &addr, &error))
+    return error + "\nTry \"help " + command + "\" for more information\n";
+  const MemoryReader read = [&](uint64_t a, uint8_t* out, size_t n) -> size_t {
+    if (physical) return machine_.ReadPhysical(a, out, n);
+    if (a > 0xFFFFFFFFu) return 0;
+    return machine_.ReadVirtual(static_cast<uint32_t>(a), out, n);
+  };
+  if (fmt.format == 'i')
+    return FormatDisassembly(fmt.count, addr, read, [&](uint32_t a, uint32_t word, std::string* text) {
+      return machine_.Disassemble(a, word, text);
+    });
+  return FormatMemoryDump(fmt, addr, physical, read);
+}
+
+}  // namespace strobe::vmm::mon

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// What the monitor (HMP and QMP) asks of the machine, from its own threads: run state, stop and continue,
+// power and reset, and copies of the guest's state taken while the vCPU is between slices. VmControl
+// (vm_control.h) implements it over a Vm; tests implement it with a fake.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/tlb.h"
+
+namespace strobe::vmm::mon {
+
+// The registers `info registers` shows, copied on the vCPU thread.
+struct CpuSnapshot {
+  uint32_t pc = 0, hi = 0, lo = 0;
+  uint32_t gpr[32] = {};
+  uint32_t status = 0, cause = 0, epc = 0, badvaddr = 0, entryhi = 0;
+  uint32_t config[4] = {};  // Config0..3 (Strobe has no Config4/5: they read 0)
+  uint32_t lladdr = 0;
+  uint32_t branch_target = 0;
+  bool branch_taken = false;
+  bool fr = false;             // Status.FR
+  uint32_t fir = 0, fcsr = 0;  // FIR is 0 without an FPU (24Kc)
+  uint64_t fpr[32] = {};
+};
+
+// QEMU's run states that Strobe has: prelaunch is -S before the first cont.
+enum class RunState : uint8_t { kRunning, kPaused, kPrelaunch, kDebug, kShutdown };
+
+// QEMU's names: "running", "paused", "prelaunch", "debug", "shutdown".
+inline const char* RunStateName(RunState s) {
+  switch (s) {
+    case RunState::kRunning: return "running";
+    case RunState::kPaused: return "paused";
+    case RunState::kPrelaunch: return "prelaunch";
+    case RunState::kDebug: return "debug";
+    case RunState::kShutdown: return "shutdown";
+  }
+  return "paused";
+}
+
+class MachineControl {
+ public:
+  virtual ~MachineControl() = default;
+  virtual RunState state() = 0;
+  // Stop returns once the vCPU is between slices and will run no further instruction until Cont.
+  virtual void Stop() = 0;
+  virtual void Cont() = 0;
+  virtual void PowerDown() = 0;  // the power button (ACPI's PWRBTN on the PIIX4)
+  virtual void Reset() = 0;      // the board resets, as the guest writing SOFTRES
+  virtual void Quit() = 0;       // the process ends, status 0
+  // Copies taken on the vCPU thread; false when the machine did not answer (held by the gdb stub).
+  virtual bool Registers(CpuSnapshot* out) = 0;
+  virtual bool Tlb(std::vector<runtime::TlbEntry>* out) = 0;
+  // Guest-virtual (through the current mode's segments and TLB, without side effects) or guest-physical
+  // (RAM only) reads: the bytes read, fewer where the memory cannot be reached.
+  virtual size_t ReadVirtual(uint32_t addr, uint8_t* out, size_t size) = 0;
+  virtual size_t ReadPhysical(uint64_t addr, uint8_t* out, size_t size) = 0;
+  // One instruction word as QEMU's monitor prints it ("move\ts0,a0"); false without a disassembler.
+  virtual bool Disassemble(uint32_t addr, uint32_t word, std::string* text) = 0;
+  // Strobe's own `info jit` and `info memory` text (lines ending in '\n').
+  virtual std::string JitInfo() = 0;
+  virtual std::string MemoryInfo() = 0;
+};
+
+}  // namespace strobe::vmm::mon

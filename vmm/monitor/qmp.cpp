@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/monitor/qmp.h"
+
+#include <sys/time.h>
+
+#include <cstdio>
+
+namespace strobe::vmm::mon {
+
+void JsonStream::Feed(const char* data, size_t size, std::vector<std::string>* texts) {
+  auto emit = [&] {
+    if (overflow_) {
+      texts->push_back("");
+    } else {
+      texts->push_back(buf_);
+    }
+    buf_.clear();
+    depth_ = 0;
+    in_string_ = escape_ = overflow_ = false;
+  };
+  for (size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    const bool blank = c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    if (depth_ == 0 && !in_string_ && blank && buf_.empty() && !overflow_) continue;
+    if (!overflow_ && buf_.size() < kMaxText) {
+      buf_.push_back(c);
+    } else if (!overflow_) {  // too long: dropped, its end still found by the depth count
+      overflow_ = true;
+      std::string().swap(buf_);
+    }
+    if (in_string_) {
+      if (escape_) {
+        escape_ = false;
+      } else if (c == '\\') {
+        escape_ = true;
+      } else if (c == '"') {
+        in_string_ = false;
+      } else if (c == '\n' && depth_ == 0) {
+        emit();  // a broken top-level string ends with its line
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string_ = true;
+    } else if (c == '{' || c == '[') {
+      ++depth_;
+    } else if (c == '}' || c == ']') {
+      if (--depth_ <= 0) emit();
+    } else if (c == '\n' && depth_ == 0) {
+      emit();  // a top-level scalar or garbage: one line at a time
+    }
+  }
+}
+
+std::string QmpEvent(const std::string& name, const Json* data) {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  Json ts = Json::Object();
+  ts.Set("seconds", static_cast<int64_t>(tv.tv_sec)).Set("microseconds", static_cast<int64_t>(tv.tv_usec));
+  Json e = Json::Object();
+  e.Set("timestamp", std::move(ts)).Set("event", name);
+  if (data) e.Set("data", *data);
+  return e.Dump();
+}
+
+namespace {
+constexpr const char* kCommands[] = {
+    "qmp_capabilities", "query-status", "query-version", "query-commands",       "stop", "cont",
+    "system_powerdown", "system_reset", "quit",          "human-monitor-command"};
+
+Json Version() {
+  int major = 0, minor = 0, micro = 0;
+  std::sscanf(STROBE_VERSION, "%d.%d.%d", &major, &minor, &micro);
+  Json v = Json::Object();
+  v.Set("micro", micro).Set("minor", minor).Set("major", major);
+  Json out = Json::Object();
+  out.Set("qemu", std::move(v)).Set("package", "Strobe " STROBE_VERSION);
+  return out;
+}
+
+std::string ErrorReply(const Json* id, const std::string& cls, const std::string& desc) {
+  Json err = Json::Object();
+  err.Set("class", cls).Set("desc", desc);
+  Json r = Json::Object();
+  if (id) r.Set("id", *id);  // QEMU puts the id first in an error, last in a return
+  r.Set("error", std::move(err));
+  return r.Dump();
+}
+
+// Every argument must be one the command takes.
+bool CheckArgs(const Json& args, std::initializer_list<const char*> allowed, std::string* error) {
+  for (const auto& [key, value] : args.members()) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || key == a;
+    if (!ok) {
+      *error = "Parameter '" + key + "' is unexpected";
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+std::string QmpSession::Greeting() const {
+  Json qmp = Json::Object();
+  qmp.Set("version", Version()).Set("capabilities", Json::Array());
+  Json g = Json::Object();
+  g.Set("QMP", std::move(qmp));
+  return g.Dump();
+}
+
+std::string QmpSession::Handle(const std::string& text) {
+  if (text.empty()) return ErrorReply(nullptr, "GenericError", "JSON parse error, input too large");
+  Json in;
+  std::string parse_error;
+  if (!ParseJson(text, &in, &parse_error))
+    return ErrorReply(nullptr, "GenericError", "JSON parse error, " + parse_error);
+  if (!in.is_object()) return ErrorReply(nullptr, "GenericError", "QMP input must be a JSON object");
+  const Json* id = in.Find("id");
+  for (const auto& [key, value] : in.members())
+    if (key != "execute" && key != "arguments" && key != "id")
+      return ErrorReply(id, "GenericError", "QMP input member '" + key + "' is unexpected");
+  const Json* execute = in.Find("execute");
+  if (!execute) return ErrorReply(id, "GenericError", "QMP input lacks member 'execute'");
+  if (!execute->is_string())
+    return ErrorReply(id, "GenericError", "QMP input member 'execute' must be a string");
+  const Json* arguments = in.Find("arguments");
+  if (arguments && !arguments->is_object())
+    return ErrorReply(id, "GenericError", "QMP input member 'arguments' must be an object");
+  const std::string& command = execute->str();
+  if (!negotiated_ && command != "qmp_capabilities")
+    return ErrorReply(id, "CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'");
+  std::string error_class, error;
+  Json result = Json::Object();
+  Execute(command, arguments ? *arguments : Json::Object(), &error_class, &error, &result);
+  if (!error_class.empty()) return ErrorReply(id, error_class, error);
+  Json r = Json::Object();
+  r.Set("return", std::move(result));
+  if (id) r.Set("id", *id);
+  return r.Dump();
+}
+
+void QmpSession::Execute(const std::string& command, const Json& args, std::string* error_class,
+                         std::string* error, Json* result) {
+  bool known = false;
+  for (const char* c : kCommands) known = known || command == c;
+  if (!known) {
+    *error_class = "CommandNotFound";
+    *error = "The command " + command + " has not been found";
+    return;
+  }
+  if (command == "qmp_capabilities") {
+    if (negotiated_) {
+      *error_class = "CommandNotFound";
+      *error = "Capabilities negotiation is already complete, command ignored";
+      return;
+    }
+    if (!CheckArgs(args, {"enable"}, error)) {
+      *error_class = "GenericError";
+      return;
+    }
+    negotiated_ = true;
+    return;
+  }
+  if (command == "human-monitor-command") {
+    if (!CheckArgs(args, {"command-line", "cpu-index"}, error)) {
+      *error_class = "GenericError";
+      return;
+    }
+    const Json* line = args.Find("command-line");
+    if (!line || !line->is_string()) {
+      *error_class = "GenericError";
+      *error = line ? "Invalid parameter type for 'command-line', expected: string"
+                    : "Parameter 'command-line' is missing";
+      return;
+    }
+    const std::string& text = line->str();
+    const size_t b = text.find_first_not_of(" \t");
+    const std::string first = b == std::string::npos ? "" : text.substr(b, text.find_first_of(" \t", b) - b);
+    if (first == "quit" || first == "q") {  // the reply goes out first, as for the quit command
+      quit_pending_ = true;
+      *result = Json("");
+      return;
+    }
+    *result = Json(CrLf(hmp_.Execute(text)));  // QEMU's monitor output ends its lines with \r\n
+    return;
+  }
+  if (!CheckArgs(args, {}, error)) {
+    *error_class = "GenericError";
+    return;
+  }
+  if (command == "query-status") {
+    const RunState s = machine_.state();
+    const char* name = RunStateName(s);
+    result->Set("status", name).Set("singlestep", false).Set("running", s == RunState::kRunning);
+  } else if (command == "query-version") {
+    *result = Version();
+  } else if (command == "query-commands") {
+    *result = Json::Array();
+    for (const char* c : kCommands) {
+      Json entry = Json::Object();
+      entry.Set("name", c);
+      result->Push(std::move(entry));
+    }
+  } else if (command == "stop") {
+    machine_.Stop();
+  } else if (command == "cont") {
+    machine_.Cont();
+  } else if (command == "system_powerdown") {
+    machine_.PowerDown();
+  } else if (command == "system_reset") {
+    machine_.Reset();
+  } else if (command == "quit") {
+    quit_pending_ = true;
+  }
+}
+
+}  // namespace strobe::vmm::mon

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/vm_stats.h"
+
+#include <cstdio>
+
+namespace strobe::vmm {
+
+namespace {
+std::string Format(const char* fmt, auto... args) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, fmt, args...);
+  return buf;
+}
+using ull = unsigned long long;
+
+// Where a tier's compile time went, and what it cost per guest instruction compiled.
+std::string Split(const jit::EngineStats& e) {
+  return Format(
+      "%.1f ms compiling (lift %.0f, IR passes %.0f, codegen %.0f; %llu guest instructions, %.1f us each)",
+      e.compile_ms, e.lift_ms, e.opt_ms, e.codegen_ms, static_cast<ull>(e.guest_insns),
+      e.guest_insns ? 1000.0 * e.compile_ms / static_cast<double>(e.guest_insns) : 0.0);
+}
+}  // namespace
+
+std::string ExecutionStats(Vm& vm, double seconds) {
+  const auto& c = vm.cpu();
+  const auto& s = vm.interpreter().stats();
+  const std::string rate =
+      seconds > 0 ? Format(" (%.1f MIPS)", static_cast<double>(c.retired) / seconds / 1e6) : "";
+  return Format("%llu instructions%s, %llu blocks built, %llu invalidated", static_cast<ull>(c.retired),
+                rate.c_str(), static_cast<ull>(s.blocks_built), static_cast<ull>(s.blocks_invalidated));
+}
+
+std::vector<std::string> JitStats(Vm& vm) {
+  if (!vm.tier()) return {};
+  const auto& t = vm.tier()->stats();
+  const auto e = vm.tier()->engine_stats();
+  const auto o = vm.tier()->optimizer_stats();
+  return {
+      Format("tier 1: %llu regions compiled in %llu modules, %s; %llu installed, %llu dropped, %llu stale, "
+             "%llu failed",
+             static_cast<ull>(e.regions), static_cast<ull>(e.modules), Split(e).c_str(),
+             static_cast<ull>(t.regions_installed), static_cast<ull>(t.regions_dropped),
+             static_cast<ull>(t.stale_results), static_cast<ull>(t.failed)),
+      Format("tier 2: %llu regions sent, %llu left the queue cold, %llu compiled in %llu modules, %s",
+             static_cast<ull>(t.reoptimized), static_cast<ull>(t.reoptimize_pruned),
+             static_cast<ull>(o.regions), static_cast<ull>(o.modules), Split(o).c_str()),
+  };
+}
+
+std::vector<std::string> MemoryStats(Vm& vm, const Monitor& monitor) {
+  const size_t ram_pages = vm.pmap().ram_bytes() >> 12;
+  return {
+      Format("guest RAM: %zu pages of 4 KiB (%zu MiB), %zu mapped to machine pages (host memory is taken on "
+             "first touch), %zu of them shared copy-on-write",
+             ram_pages, ram_pages >> 8, vm.pmap().mapped_pages(), vm.pmap().shared_pages()),
+      Format("machine memory: %zu pages in use of %zu (%zu MiB of %zu MiB), all VMs", monitor.pages_in_use(),
+             monitor.capacity_pages(), monitor.pages_in_use() >> 8, monitor.capacity_pages() >> 8),
+  };
+}
+
+}  // namespace strobe::vmm
