@@ -185,17 +185,14 @@ void Lifter::EmitExit() {
 
 // Leaves the region for target: straight into the translated code there when the slice allows it and an
 // exit cache (or the runtime's lookup) knows the target, through the dispatcher otherwise. The jump is a
-// musttail call, so chains of any length use no stack.
+// musttail call, so chains of any length use no stack. Every exit goes through the region's one chaining
+// block (EmitExit made it, before any block was lifted).
 void Lifter::LeaveTo(llvm::Value* target) {
   ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
   llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
-  if (leave_bb_) {
-    leave_target_->addIncoming(target, b_.GetInsertBlock());
-    leave_site_->addIncoming(sp, b_.GetInsertBlock());
-    b_.CreateBr(leave_bb_);
-    return;
-  }
-  EmitChain(target, sp);
+  leave_target_->addIncoming(target, b_.GetInsertBlock());
+  leave_site_->addIncoming(sp, b_.GetInsertBlock());
+  b_.CreateBr(leave_bb_);
 }
 
 void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
