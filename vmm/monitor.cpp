@@ -54,6 +54,16 @@ void Monitor::Release(uint8_t* page) {
   --in_use_;
 }
 
+void Monitor::Residency(std::vector<unsigned char>* resident) const {
+  size_t used;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    used = bump_;
+  }
+  resident->assign(used, 0);
+  if (used && mincore(base_, used << 12, resident->data()) != 0) resident->assign(used, 1);
+}
+
 unsigned Monitor::RefCount(const uint8_t* page) const {
   std::lock_guard<std::mutex> lock(mu_);
   return refs_[FrameOf(page)];

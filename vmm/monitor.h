@@ -26,6 +26,10 @@ class Monitor {
   unsigned RefCount(const uint8_t* page) const;
 
   size_t pages_in_use() const { return in_use_; }
+  // Which machine pages the host has memory behind (mincore over the pool's used part): resident[frame]
+  // is nonzero for a resident page. Pages never touched (or given back) take no host memory.
+  void Residency(std::vector<unsigned char>* resident) const;
+  size_t FrameIndex(const uint8_t* page) const { return FrameOf(page); }
   size_t capacity_pages() const { return capacity_; }
 
  private:

@@ -36,19 +36,35 @@ uint8_t* Pmap::PageForWrite(uint32_t paddr) {
   return e.machine;
 }
 
-bool Pmap::ShareWith(Pmap& other, uint32_t paddr) {
-  uint32_t p = paddr >> runtime::kPageBits;
-  if (&monitor_ != &other.monitor_ || p >= pages_.size() || p >= other.pages_.size()) return false;
+bool Pmap::ShareWith(uint32_t paddr, Pmap& other, uint32_t other_paddr) {
+  const uint32_t q = other_paddr >> runtime::kPageBits;
+  if (&monitor_ != &other.monitor_ || q >= other.pages_.size()) return false;
+  Entry& theirs = other.pages_[q];
+  if (!theirs.machine) return false;
+  uint8_t* machine = theirs.machine;
+  if (!ShareMachinePage(paddr, machine)) return false;
+  other.MarkShared(other_paddr);  // theirs is shared now too
+  return true;
+}
+
+void Pmap::MarkShared(uint32_t paddr) {
+  const uint32_t p = paddr >> runtime::kPageBits;
+  if (p >= pages_.size() || !pages_[p].machine) return;
+  pages_[p].shared = true;
+  if (stlb_) stlb_->RevokeWrites(paddr & runtime::kPageMask);
+}
+
+bool Pmap::ShareMachinePage(uint32_t paddr, uint8_t* machine) {
+  const uint32_t p = paddr >> runtime::kPageBits;
+  if (p >= pages_.size() || !machine) return false;
   Entry& mine = pages_[p];
-  Entry& theirs = other.pages_[p];
-  if (mine.machine == theirs.machine) return false;
-  monitor_.Retain(theirs.machine);
-  monitor_.Release(mine.machine);
-  mine.machine = theirs.machine;
-  mine.shared = theirs.shared = true;
-  // Neither VM may keep a fast write path (or a stale host address) to the page.
+  if (mine.machine == machine) return false;
+  monitor_.Retain(machine);
+  if (mine.machine) monitor_.Release(mine.machine);
+  mine.machine = machine;
+  mine.shared = true;
+  // This VM may keep neither a fast write path nor the old page's host address.
   if (stlb_) stlb_->FlushPhys(paddr & runtime::kPageMask);
-  if (other.stlb_) other.stlb_->RevokeWrites(paddr & runtime::kPageMask);
   return true;
 }
 

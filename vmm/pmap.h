@@ -33,7 +33,17 @@ class Pmap {
 
   // Makes this VM's page at paddr share other's machine page copy-on-write (their contents must be equal
   // for the guest not to notice; MergeIdenticalPages checks that). Returns true if a page was freed.
-  bool ShareWith(Pmap& other, uint32_t paddr);
+  bool ShareWith(Pmap& other, uint32_t paddr) { return ShareWith(paddr, other, paddr); }
+  // The same between any two pages: this VM's page at paddr takes other's page at other_paddr (other may
+  // be this pmap). Neither VM may be running meanwhile (vmm/page_sharing.h parks them).
+  bool ShareWith(uint32_t paddr, Pmap& other, uint32_t other_paddr);
+  // This VM's page at paddr takes `machine`, a page of the monitor with the same contents that the caller
+  // holds a reference to (the page sharer's zero page), copy-on-write. True if a page was freed.
+  bool ShareMachinePage(uint32_t paddr, uint8_t* machine);
+
+  // Marks the page at paddr shared (its machine page has another reference now): no fast write path to it
+  // remains, and the next store copies it.
+  void MarkShared(uint32_t paddr);
 
   // Guest-physical pages backed by a machine page, and how many of those are shared (info memory).
   size_t mapped_pages() const;

@@ -45,6 +45,19 @@ const char* ToString(VmExit e) {
   return "?";
 }
 
+jit::TierOptions TierOptionsFor(const VmConfig& config) {
+  jit::TierOptions t;
+  t.eager = config.engine == Engine::kJit;
+  t.threshold = config.jit_threshold;
+  t.cooling_shift = config.jit_cooling_shift;
+  t.compile.opt_level = config.jit_opt_level;
+  t.compile.keep_listings = config.jit_listings;
+  t.compile.perf_map = config.jit_perf_map;
+  t.compile.inline_kseg = config.jit_inline_kseg;
+  t.optimize_after = config.jit_reoptimize_after;
+  return t;
+}
+
 Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     : monitor_(monitor), config_(std::move(config)) {
   pmap_ = std::make_unique<Pmap>(monitor_, config_.ram_bytes);
@@ -76,16 +89,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   power_.on_request = [this] { ctx_->cpu.exit_request |= runtime::exitreq::kStop; };
   interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu);
   if (config_.engine != Engine::kInterp) {
-    jit::TierOptions t;
-    t.eager = config_.engine == Engine::kJit;
-    t.threshold = config_.jit_threshold;
-    t.cooling_shift = config_.jit_cooling_shift;
-    t.compile.opt_level = config_.jit_opt_level;
-    t.compile.keep_listings = config_.jit_listings;
-    t.compile.perf_map = config_.jit_perf_map;
-    t.compile.inline_kseg = config_.jit_inline_kseg;
-    t.optimize_after = config_.jit_reoptimize_after;
-    tier_ = std::make_unique<jit::Tier>(t);
+    tier_ = std::make_unique<jit::Tier>(TierOptionsFor(config_), config_.compile_service);
     interp_->AttachTier(tier_.get());
   }
   dma_ = std::make_unique<GuestMemory>(*board_, ctx_->cpu);

@@ -99,7 +99,13 @@ struct VmConfig {
   std::vector<IdeDisk> ide_disks;
   std::vector<VirtioDisk> virtio_disks;
   std::vector<NicConfig> nics;
+  // The LLVM compilers, shared with the other VMs of the process (null: the VM's tier brings its own).
+  // Made with CompileService::Create(TierOptionsFor(config)) from a config with the same jit settings.
+  std::shared_ptr<jit::CompileService> compile_service;
 };
+
+// The translation tier's policy for a VM with this configuration (engine and --jit-* settings).
+jit::TierOptions TierOptionsFor(const VmConfig& config);
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };
 const char* ToString(VmExit e);

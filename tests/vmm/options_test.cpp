@@ -206,3 +206,32 @@ TEST(RunOptions, MissingFeaturesNameTheirIssue) {
 
 }  // namespace
 }  // namespace strobe::test
+
+namespace strobe::test {
+namespace {
+
+TEST(RunOptions, SeveralVms) {
+  tools::RunOptions o =
+      Parse({"--vms", "4", "--vm", "-kernel k -m 128", "--vm", "-kernel j", "--console-dir", "/tmp/c",
+             "--page-sharing", "off", "--share-rate", "1000", "--stats-json", "s.json"});
+  EXPECT_EQ(o.vm_copies, 4u);
+  ASSERT_EQ(o.extra_vms.size(), 2u);
+  EXPECT_EQ(o.extra_vms[0], "-kernel k -m 128");
+  EXPECT_EQ(o.console_dir, "/tmp/c");
+  EXPECT_EQ(o.page_sharing, 0);
+  EXPECT_EQ(o.share_rate, 1000u);
+  EXPECT_EQ(o.stats_json, "s.json");
+  EXPECT_EQ(Parse({}).page_sharing, -1) << "default: on with several VMs, off with one";
+  EXPECT_EQ(Parse({"--page-sharing", "on"}).page_sharing, 1);
+  EXPECT_NE(Error({"--vms", "65"}).find("bad --vms '65' (1-64)"), std::string::npos);
+  EXPECT_NE(Error({"--vms", "-1"}).find("bad --vms"), std::string::npos);
+  EXPECT_NE(Error({"--vms", "2x"}).find("bad --vms"), std::string::npos);
+  EXPECT_NE(Error({"--share-rate", "0"}).find("bad --share-rate"), std::string::npos);
+  EXPECT_NE(Error({"--console-dir", ""}).find("--console-dir needs a folder"), std::string::npos);
+  EXPECT_NE(Error({"--vms", "60", "--vm", "a", "--vm", "b", "--vm", "c", "--vm", "d", "--vm", "e"})
+                .find("too many VMs: at most 64"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace strobe::test

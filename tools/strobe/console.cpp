@@ -22,6 +22,7 @@ namespace {
 uint8_t g_escape = 0x01;  // Ctrl-A unless -echr
 bool g_to_guest = true;
 vmm::mon::MachineControl* g_monitor = nullptr;
+std::function<void()> g_quit;  // Ctrl-A x
 termios g_saved;
 std::atomic<bool> g_raw{false};
 
@@ -97,7 +98,11 @@ void InputLoop(vmm::Vm* vm) {
         case 'X':
           WriteAll(("\r\nstrobe: terminated (" + (kEscape == 0x01 ? std::string("Ctrl-A") : key) + " x)\r\n")
                        .c_str());
-          vm->RequestQuit();
+          if (g_quit) {
+            g_quit();
+          } else {
+            vm->RequestQuit();
+          }
           return;
         case 'h':
         case '?':
@@ -131,8 +136,10 @@ void HostConsole::Restore() {
   if (g_raw.exchange(false)) tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved);
 }
 
-void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest, vmm::mon::MachineControl* monitor) {
+void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest, vmm::mon::MachineControl* monitor,
+                        std::function<void()> quit) {
   g_escape = escape;
+  g_quit = std::move(quit);
   g_to_guest = to_guest;
   g_monitor = monitor;
   if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &g_saved) == 0) {

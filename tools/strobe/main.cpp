@@ -16,10 +16,11 @@
 
 #include "tools/strobe/console.h"
 #include "tools/strobe/demo_guest.h"
-#include "tools/strobe/drive_options.h"
 #include "tools/strobe/dump.h"
+#include "tools/strobe/multi_vm.h"
 #include "tools/strobe/options.h"
 #include "tools/strobe/trace.h"
+#include "tools/strobe/vm_setup.h"
 #include "vmm/debug/gdb_server.h"
 #include "vmm/monitor.h"
 #include "vmm/monitor/server.h"
@@ -32,8 +33,7 @@ namespace {
 using namespace strobe;
 using tools::DumpRegions;
 
-constexpr int kExitError = 1, kExitUsage = 2, kExitHalted = 3, kExitTimeout = 4, kExitLimit = 5,
-              kExitPanic = 6;
+constexpr int kExitError = tools::kExitError, kExitUsage = tools::kExitUsage;
 
 const char* kUsage =
     "usage: strobe <command> [options]\n"
@@ -60,42 +60,12 @@ int Run(const std::vector<std::string>& args) {
     std::fputs(opts.info.c_str(), stdout);
     return 0;
   }
-  // The disks' images are opened and locked first, as QEMU does; they stay open until the process ends.
-  std::vector<std::unique_ptr<vmm::block::BlockBackend>> disks;
-  if (!tools::OpenDrives(opts.drives, &disks, &error)) {
+  // Several VMs in one process (--vms, --vm): tools/strobe/multi_vm.cpp.
+  if (opts.vm_copies > 1 || !opts.extra_vms.empty()) return tools::RunSeveralVms(opts);
+  tools::VmHostResources host;
+  if (const int status = tools::PrepareVmHost(&opts, &host, &error)) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
-    return kExitError;
-  }
-  // The IDE disks go to the PIIX4's controller (-hda..-hdd, -drive if=ide); virtio-blk disks to PCI slots
-  // in the order QEMU creates them (-device ones first, NICs among them, then if=virtio). The ATAPI CD-ROM
-  // is refused here until it exists (an if=none drive no device uses needs nothing).
-  std::vector<std::pair<int, vmm::VirtioDisk>> virtio;
-  for (size_t i = 0; i < opts.drives.size(); ++i) {
-    const vmm::block::DriveConfig& d = opts.drives[i];
-    if (d.interface == vmm::block::Interface::kVirtio) {
-      virtio.push_back({d.virtio_order, {disks[i].get(), d.serial, d.write_cache(), d.virtio_order}});
-      continue;
-    }
-    if (d.interface != vmm::block::Interface::kIde) continue;
-    if (d.media == vmm::block::Media::kCdrom) {
-      std::fprintf(stderr, "strobe: %s: not supported yet: the ATAPI CD-ROM comes with issue 11\n",
-                   d.option.c_str());
-      return kExitUsage;
-    }
-    char serial[16];
-    std::snprintf(serial, sizeof serial, "SB%05d", d.ide_index() + 1);
-    opts.vm.ide_disks.push_back({disks[i].get(), static_cast<unsigned>(d.ide_index()),
-                                 d.serial.empty() ? serial : d.serial, d.write_cache()});
-  }
-  std::sort(virtio.begin(), virtio.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [order, disk] : virtio) opts.vm.virtio_disks.push_back(disk);
-  // The network: user-mode backends (every hostfwd port is bound here: one in use ends the run now) and
-  // capture files; the NICs join them when the VM is built.
-  std::vector<std::unique_ptr<vmm::net::NetBackend>> net_backends;
-  std::vector<std::unique_ptr<vmm::net::PcapWriter>> net_captures;
-  if (!tools::OpenNetwork(opts.network, &net_backends, &net_captures, &opts.vm, &error)) {
-    std::fprintf(stderr, "strobe: %s\n", error.c_str());
-    return kExitError;
+    return status == 2 ? kExitUsage : kExitError;
   }
   signal(SIGPIPE, SIG_IGN);  // a host socket closed under slirp is an error return, not a signal
   if (!opts.process_name.empty()) prctl(PR_SET_NAME, opts.process_name.c_str(), 0, 0, 0);
@@ -192,27 +162,9 @@ int Run(const std::vector<std::string>& args) {
     std::_Exit(code);
     return code;
   };
-  switch (exit) {
-    case vmm::VmExit::kPowerOff:
-    case vmm::VmExit::kReset: return finish(0);
-    case vmm::VmExit::kHalted:
-      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
-      return finish(kExitHalted);
-    case vmm::VmExit::kTimeout:
-      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
-      return finish(kExitTimeout);
-    case vmm::VmExit::kInstructionLimit:
-      std::fprintf(stderr, "strobe: stopped at the instruction limit\n");
-      return finish(kExitLimit);
-    case vmm::VmExit::kError:
-      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
-      return finish(kExitError);
-    case vmm::VmExit::kPanic:
-      std::fprintf(stderr, "strobe: %s\n", vm.error().c_str());
-      return finish(kExitPanic);
-    case vmm::VmExit::kQuit: return finish(0);
-  }
-  return kExitError;
+  if (exit != vmm::VmExit::kPowerOff && exit != vmm::VmExit::kReset && exit != vmm::VmExit::kQuit)
+    std::fprintf(stderr, "strobe: %s\n", tools::EndMessage(exit, vm.error()).c_str());
+  return finish(tools::ExitStatus(exit));
 }
 
 }  // namespace

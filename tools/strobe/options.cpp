@@ -55,6 +55,15 @@ bool CheckMonitorsStdio(const RunOptions& o, std::string* error) {
   return true;
 }
 
+constexpr unsigned kMaxVms = 64;
+
+// A decimal count without sign or suffix.
+bool ParseUint(const std::string& s, uint64_t* out) {
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  *out = std::strtoull(s.c_str(), nullptr, 10);
+  return true;
+}
+
 bool ParseNumber(const std::string& s, double* out) {
   char* end = nullptr;
   errno = 0;
@@ -141,12 +150,27 @@ const char* RunUsage() {
          "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
          "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
          "\n"
+         "Several VMs in one process (each on its own thread, sharing the LLVM compilers and, "
+         "copy-on-write,\n"
+         "identical memory pages):\n"
+         "  --vms N              boot N VMs (1-64) from the options above\n"
+         "  --vm 'OPTIONS'       one more VM with its own QEMU-style options (repeatable), e.g.\n"
+         "                       --vm '-kernel K -initrd I -m 128'; whole-run options are refused there\n"
+         "  --console-dir DIR    VM i's console goes to DIR/vm<i>.log (without it VM 0 has the terminal and\n"
+         "                       the others write vm<i>.log in the current folder)\n"
+         "  --page-sharing on|off   merge identical pages of the VMs (default on with several VMs): at "
+         "boot,\n"
+         "                       then by a background scanner\n"
+         "  --share-rate N       pages the scanner hashes a second (default 32768)\n"
+         "  --stats-json FILE    with --stats: the statistics as JSON too\n"
+         "\n"
          "Console: Ctrl-A x quits, Ctrl-A c switches between console and monitor, Ctrl-A Ctrl-A sends\n"
          "Ctrl-A, Ctrl-A h lists the keys (-echr changes Ctrl-A). With another -serial, stdin still takes\n"
          "these keys.\n"
          "Exit status: 0 power-off (or reset with -no-reboot, Ctrl-A x or quit), 1 error, 2 usage, 3 guest "
          "halted,\n"
-         "4 timeout, 5 instruction limit, 6 guest kernel panic.\n";
+         "4 timeout, 5 instruction limit, 6 guest kernel panic. With several VMs: 0 when every VM ended so,\n"
+         "else the status of the first VM that did not.\n";
 }
 
 std::string VersionText() {
@@ -175,7 +199,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     if (a.size() > 2 && a[0] == '-' && a[1] == '-' && a != "--help" &&
         (a.rfind("--jit", 0) != 0 && a != "--engine" && a != "--tlb-entries" && a != "--warp-idle" &&
          a != "--timeout" && a != "--max-instructions" && a != "--stats" && a != "--perf-map" &&
-         a != "--dump-blocks" && a != "--pcap"))
+         a != "--dump-blocks" && a != "--pcap" && a != "--vms" && a != "--vm" && a != "--console-dir" &&
+         a != "--page-sharing" && a != "--share-rate" && a != "--stats-json"))
       a = a.substr(1);
     std::string v;
     bool takes_value = false;
@@ -383,6 +408,40 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       o.vm.jit_inline_kseg = true;
     } else if (a == "--perf-map") {
       o.vm.jit_perf_map = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+    } else if (a == "--vms") {
+      if (!value(i, &v)) return false;
+      uint64_t n = 0;
+      if (!ParseUint(v, &n) || n < 1 || n > kMaxVms) {
+        *error = "bad --vms '" + v + "' (1-" + std::to_string(kMaxVms) + ")";
+        return false;
+      }
+      o.vm_copies = static_cast<unsigned>(n);
+    } else if (a == "--vm") {
+      if (!value(i, &v)) return false;
+      o.extra_vms.push_back(v);
+    } else if (a == "--console-dir") {
+      if (!value(i, &v)) return false;
+      if (v.empty()) {
+        *error = "--console-dir needs a folder";
+        return false;
+      }
+      o.console_dir = v;
+    } else if (a == "--page-sharing") {
+      if (!value(i, &v)) return false;
+      if (v != "on" && v != "off") {
+        *error = "bad --page-sharing '" + v + "' (on or off)";
+        return false;
+      }
+      o.page_sharing = v == "on";
+    } else if (a == "--share-rate") {
+      if (!value(i, &v)) return false;
+      if (!ParseUint(v, &o.share_rate) || o.share_rate == 0 || o.share_rate > (uint64_t{1} << 30)) {
+        *error = "bad --share-rate '" + v + "' (pages a second, 1-1073741824)";
+        return false;
+      }
+    } else if (a == "--stats-json") {
+      if (!value(i, &v)) return false;
+      o.stats_json = v;
     } else if (a == "--dump-blocks") {
       if (!value(i, &v)) return false;
       if (!ValidDumpSelection(v)) {
@@ -404,6 +463,10 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   if (!net.Resolve(nodefaults, &o.network, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
   if (!CheckMonitorsStdio(o, error)) return false;
+  if (o.vm_copies + o.extra_vms.size() > kMaxVms) {
+    *error = "too many VMs: at most " + std::to_string(kMaxVms) + " in one process";
+    return false;
+  }
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   *out = std::move(o);
   return true;

@@ -40,6 +40,15 @@ struct RunOptions {
   // -nic, -net, -netdev, -device pcnet|virtio-net-pci, -object filter-dump, --pcap (net_options.h); the
   // backends are created by OpenNetwork, not by the parser.
   NetworkConfig network;
+
+  // Several VMs (tools/strobe/multi_vm.h): --vms N boots N VMs from these options; each --vm 'OPTIONS'
+  // adds one more with its own QEMU-style options (process-wide options are refused there).
+  unsigned vm_copies = 1;
+  std::vector<std::string> extra_vms;
+  std::string console_dir;  // --console-dir: every VM's console goes to DIR/vm<i>.log
+  int page_sharing = -1;    // --page-sharing on|off (-1: on with several VMs, off with one)
+  uint64_t share_rate = 0;  // --share-rate PAGES: pages the scanner hashes a second (0: the default)
+  std::string stats_json;   // --stats-json FILE: the statistics as JSON
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.

@@ -94,6 +94,26 @@ struct Engine::Impl {
   EngineStats stats;
 };
 
+struct Engine::Client {
+  std::vector<std::shared_ptr<CompiledRegion>> finished;  // under queue_mu_
+  std::atomic<bool> has_finished{false};                  // finished is not empty (read without the lock)
+  size_t in_flight = 0;                                   // under queue_mu_
+  bool removed = false;                                   // under queue_mu_
+  EngineStats stats;                                      // under Impl::stats_mu
+};
+
+namespace {
+void Add(EngineStats* to, const EngineStats& s) {
+  to->regions += s.regions;
+  to->modules += s.modules;
+  to->compile_ms += s.compile_ms;
+  to->lift_ms += s.lift_ms;
+  to->opt_ms += s.opt_ms;
+  to->codegen_ms += s.codegen_ms;
+  to->guest_insns += s.guest_insns;
+}
+}  // namespace
+
 Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_unique<Impl>()) {
   std::call_once(g_llvm_init, [] {
     llvm::InitializeNativeTarget();
@@ -156,7 +176,36 @@ Engine::~Engine() {
   if (worker_.joinable()) worker_.join();
 }
 
-std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::unique_ptr<Region>> regions) {
+Engine::Client* Engine::AddClient() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  clients_.push_back(std::make_unique<Client>());
+  return clients_.back().get();
+}
+
+// The client's record stays until the engine goes (a batch in flight still points at it); it is small.
+void Engine::RemoveClient(Client* client) {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  client->removed = true;
+  std::erase_if(queue_, [client](const Job& j) { return j.client == client; });
+  client->finished.clear();
+  client->has_finished.store(false, std::memory_order_relaxed);
+}
+
+size_t Engine::clients() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  size_t n = 0;
+  for (const auto& c : clients_) n += !c->removed;
+  return n;
+}
+
+std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::unique_ptr<Region>> regions,
+                                                             Client* client) {
+  std::vector<Client*> owners(regions.size(), client);
+  return CompileFor(std::move(regions), owners);
+}
+
+std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std::unique_ptr<Region>> regions,
+                                                                const std::vector<Client*>& owners) {
   std::vector<std::shared_ptr<CompiledRegion>> out;
   if (!impl_->jit) {
     for (auto& r : regions) {
@@ -255,37 +304,61 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
   const double total = ms(t0, t_end);
   for (auto& cr : out)
     if (cr->fn) cr->compile_ms = total / static_cast<double>(compiled);
+  EngineStats batch;
+  batch.regions = compiled;
+  batch.modules = 1;
+  batch.compile_ms = total;
+  batch.lift_ms = ms(t0, t_lifted);
+  batch.opt_ms = ms(t_lifted, t_optimized);
+  batch.codegen_ms = ms(t_optimized, t_end);
+  batch.guest_insns = guest_insns;
   std::lock_guard<std::mutex> stats_lock(impl_->stats_mu);
-  impl_->stats.regions += compiled;
-  impl_->stats.modules += 1;
-  impl_->stats.compile_ms += total;
-  impl_->stats.lift_ms += ms(t0, t_lifted);
-  impl_->stats.opt_ms += ms(t_lifted, t_optimized);
-  impl_->stats.codegen_ms += ms(t_optimized, t_end);
-  impl_->stats.guest_insns += guest_insns;
+  Add(&impl_->stats, batch);
+  // Each client's share: its compiled regions' part of the batch (the module counts once for each).
+  std::vector<Client*> seen;
+  for (Client* c : owners) {
+    if (!c || std::find(seen.begin(), seen.end(), c) != seen.end()) continue;
+    seen.push_back(c);
+    uint64_t mine = 0, insns = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (owners[i] != c || !out[i]->fn) continue;
+      ++mine;
+      for (const RegionBlock& b : out[i]->region->blocks) insns += b.ops.size();
+    }
+    const double share = compiled ? static_cast<double>(mine) / static_cast<double>(compiled) : 0.0;
+    EngineStats part;
+    part.regions = mine;
+    part.modules = 1;
+    part.compile_ms = total * share;
+    part.lift_ms = batch.lift_ms * share;
+    part.opt_ms = batch.opt_ms * share;
+    part.codegen_ms = batch.codegen_ms * share;
+    part.guest_insns = insns;
+    Add(&c->stats, part);
+  }
   return out;
 }
 
-void Engine::Submit(std::unique_ptr<Region> region) {
+void Engine::Submit(Client* client, std::unique_ptr<Region> region) {
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    queue_.push_back(std::move(region));
+    queue_.push_back({client, std::move(region)});
   }
   queue_cv_.notify_one();
 }
 
-std::vector<std::shared_ptr<CompiledRegion>> Engine::TakeFinished() {
+std::vector<std::shared_ptr<CompiledRegion>> Engine::TakeFinished(Client* client) {
   // The vCPU polls at every return to the dispatcher (every exception, in TLB-refill-heavy code): skip the
   // lock when nothing is there.
-  if (!has_finished_.load(std::memory_order_acquire)) return {};
+  if (!client->has_finished.load(std::memory_order_acquire)) return {};
   std::lock_guard<std::mutex> lock(queue_mu_);
-  has_finished_.store(false, std::memory_order_relaxed);
-  return std::move(finished_);
+  client->has_finished.store(false, std::memory_order_relaxed);
+  return std::move(client->finished);
 }
 
-void Engine::Prune(const std::function<bool(Region&)>& keep) {
+void Engine::Prune(Client* client, const std::function<bool(Region&)>& keep) {
   std::lock_guard<std::mutex> lock(queue_mu_);
-  std::erase_if(queue_, [&](const std::unique_ptr<Region>& r) { return !keep(*r); });
+  std::erase_if(queue_, [&](const Job& j) { return j.client == client && !keep(*j.region); });
 }
 
 void Engine::Hold(bool held) {
@@ -296,9 +369,22 @@ void Engine::Hold(bool held) {
   queue_cv_.notify_all();
 }
 
-size_t Engine::Pending() {
+size_t Engine::Pending(Client* client) {
   std::lock_guard<std::mutex> lock(queue_mu_);
-  return queue_.size() + in_flight_;
+  size_t n = client->in_flight;
+  for (const Job& j : queue_) n += j.client == client;
+  return n;
+}
+
+EngineClient::EngineClient(std::shared_ptr<Engine> engine)
+    : engine_(std::move(engine)), client_(engine_->AddClient()) {}
+
+EngineClient::~EngineClient() {
+  engine_->RemoveClient(client_);
+}
+
+std::vector<std::shared_ptr<CompiledRegion>> EngineClient::TakeFinished() {
+  return engine_->TakeFinished(client_);
 }
 
 void PrintLlvmTimers() {
@@ -310,6 +396,11 @@ EngineStats Engine::stats() {
   return impl_->stats;
 }
 
+EngineStats Engine::stats(Client* client) {
+  std::lock_guard<std::mutex> lock(impl_->stats_mu);
+  return client->stats;
+}
+
 void Engine::BackgroundLoop() {
   // A lower priority keeps the vCPU thread running when compilers outnumber the free cores.
   if (options_.nice) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.nice);
@@ -319,26 +410,32 @@ void Engine::BackgroundLoop() {
   pthread_setname_np(pthread_self(), thread_name);
   for (;;) {
     std::vector<std::unique_ptr<Region>> batch;
+    std::vector<Client*> owners;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
       queue_cv_.wait(lock, [this] { return stop_ || (!held_ && !queue_.empty()); });
       if (stop_) return;
       // The busiest regions first (Region::entries: what the first tier counted before it asked for this
-      // compile); FIFO among equals, so the first tier's zero counts keep their order.
+      // compile); FIFO among equals, so the first tier's zero counts keep their order (and the clients'
+      // requests interleave in the order they came).
       std::stable_sort(queue_.begin(), queue_.end(),
-                       [](const auto& a, const auto& b) { return a->entries > b->entries; });
+                       [](const Job& a, const Job& b) { return a.region->entries > b.region->entries; });
       while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
+        owners.push_back(queue_.front().client);
+        batch.push_back(std::move(queue_.front().region));
+        ++queue_.front().client->in_flight;
         queue_.pop_front();
       }
-      in_flight_ = batch.size();
     }
-    auto done = Compile(std::move(batch));
+    auto done = CompileFor(std::move(batch), owners);
     std::lock_guard<std::mutex> lock(queue_mu_);
-    for (auto& cr : done)
-      if (cr) finished_.push_back(std::move(cr));
-    has_finished_.store(!finished_.empty(), std::memory_order_release);
-    in_flight_ = 0;
+    for (size_t i = 0; i < done.size(); ++i) {
+      Client* c = owners[i];
+      --c->in_flight;
+      if (!done[i] || c->removed) continue;  // its tier is gone: the code is freed with the result
+      c->finished.push_back(std::move(done[i]));
+      c->has_finished.store(true, std::memory_order_release);
+    }
   }
 }
 

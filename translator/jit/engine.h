@@ -55,6 +55,9 @@ struct EngineStats {
 // LLVM's timer reports (collected when STROBE_LLVM_ARGS holds -time-passes), on stderr.
 void PrintLlvmTimers();
 
+// One LLVM compiler (an ORC LLJIT and its background thread) shared by any number of clients: each VM's
+// tier is one. Regions are queued per client and their results go back to the client that sent them, so
+// several VMs share one fixed set of compiler threads instead of bringing two each (issue 14).
 class Engine {
  public:
   explicit Engine(CompileOptions options);
@@ -62,37 +65,75 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Compiles now, on this thread. One result per region, in order; fn is null where it could not be compiled.
-  std::vector<std::shared_ptr<CompiledRegion>> Compile(std::vector<std::unique_ptr<Region>> regions);
+  // Compiles now, on this thread (for `client`, whose stats count it, or for nobody). One result per
+  // region, in order; fn is null where it could not be compiled.
+  struct Client;
+  std::vector<std::shared_ptr<CompiledRegion>> Compile(std::vector<std::unique_ptr<Region>> regions,
+                                                       Client* client = nullptr);
 
-  // Background compilation: Submit never blocks on LLVM; TakeFinished returns what is ready.
-  void Submit(std::unique_ptr<Region> region);
-  std::vector<std::shared_ptr<CompiledRegion>> TakeFinished();
-  size_t Pending();
-  // Drops queued regions for which keep() is false; keep() may change a region's priority (entries).
-  // Runs under the queue's lock, so it must be quick.
-  void Prune(const std::function<bool(Region&)>& keep);
+  // Background compilation for one client: Submit never blocks on LLVM; TakeFinished returns what is ready.
+  Client* AddClient();
+  // Forgets the client: its queued regions are dropped, and results of a batch still compiling are
+  // discarded when it ends (never installed: the code is freed).
+  void RemoveClient(Client* client);
+  void Submit(Client* client, std::unique_ptr<Region> region);
+  std::vector<std::shared_ptr<CompiledRegion>> TakeFinished(Client* client);
+  size_t Pending(Client* client);
+  // Drops the client's queued regions for which keep() is false; keep() may change a region's priority
+  // (entries). Runs under the queue's lock, so it must be quick.
+  void Prune(Client* client, const std::function<bool(Region&)>& keep);
   // While held, queued regions wait (tests that need the queue to stay put).
   void Hold(bool held);
 
-  EngineStats stats();
+  EngineStats stats();                // every client's compiles
+  EngineStats stats(Client* client);  // one client's (a batch's time is shared out by its regions)
+  size_t clients();
   const CompileOptions& options() const { return options_; }
 
  private:
   struct Impl;
+  struct Job {
+    Client* client;
+    std::unique_ptr<Region> region;
+  };
   void BackgroundLoop();
+  std::vector<std::shared_ptr<CompiledRegion>> CompileFor(std::vector<std::unique_ptr<Region>> regions,
+                                                          const std::vector<Client*>& owners);
 
   CompileOptions options_;
   std::unique_ptr<Impl> impl_;
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<std::unique_ptr<Region>> queue_;
-  std::vector<std::shared_ptr<CompiledRegion>> finished_;
-  std::atomic<bool> has_finished_{false};  // finished_ is not empty (read without the lock)
-  size_t in_flight_ = 0;
+  std::deque<Job> queue_;
+  std::vector<std::unique_ptr<Client>> clients_;
   bool stop_ = false;
   bool held_ = false;
   std::thread worker_;
+};
+
+// A client's handle on a shared engine (what a tier holds): the engine's calls for that client.
+class EngineClient {
+ public:
+  explicit EngineClient(std::shared_ptr<Engine> engine);
+  ~EngineClient();
+  EngineClient(const EngineClient&) = delete;
+  EngineClient& operator=(const EngineClient&) = delete;
+
+  std::vector<std::shared_ptr<CompiledRegion>> Compile(std::vector<std::unique_ptr<Region>> regions) {
+    return engine_->Compile(std::move(regions), client_);
+  }
+  void Submit(std::unique_ptr<Region> region) { engine_->Submit(client_, std::move(region)); }
+  std::vector<std::shared_ptr<CompiledRegion>> TakeFinished();
+  size_t Pending() { return engine_->Pending(client_); }
+  void Prune(const std::function<bool(Region&)>& keep) { engine_->Prune(client_, keep); }
+  void Hold(bool held) { engine_->Hold(held); }
+  EngineStats stats() { return engine_->stats(client_); }
+  const CompileOptions& options() const { return engine_->options(); }
+  Engine& engine() { return *engine_; }
+
+ private:
+  std::shared_ptr<Engine> engine_;
+  Engine::Client* client_;
 };
 
 }  // namespace strobe::jit

@@ -48,15 +48,26 @@ CompileOptions FirstTier(const TierOptions& o) {
 }
 }  // namespace
 
-Tier::Tier(TierOptions options) : options_(options), engine_(FirstTier(options)) {
-  if (HasSecondTier(options_)) {
-    CompileOptions o = options_.compile;
-    o.opt_level = options_.optimize_level;
+std::shared_ptr<CompileService> CompileService::Create(const TierOptions& options) {
+  auto s = std::make_shared<CompileService>();
+  s->first = std::make_shared<Engine>(FirstTier(options));
+  if (HasSecondTier(options)) {
+    CompileOptions o = options.compile;
+    o.opt_level = options.optimize_level;
     o.max_batch = 1;  // one region a module: with the queue ordered by heat, the hottest is never held up
     o.count_back_edges = false;
     o.nice = 19;  // only when the first tier's compiler and the vCPU leave a core free
-    optimizer_ = std::make_unique<Engine>(o);
+    s->second = std::make_shared<Engine>(o);
   }
+  return s;
+}
+
+Tier::Tier(TierOptions options, std::shared_ptr<CompileService> service)
+    : options_(options),
+      service_(service ? std::move(service) : CompileService::Create(options)),
+      engine_(service_->first) {
+  if (service_->second && HasSecondTier(options_))
+    optimizer_ = std::make_unique<EngineClient>(service_->second);
 }
 Tier::~Tier() = default;
 

@@ -38,6 +38,15 @@ struct TierOptions {
   bool span_pages = true;
 };
 
+// The compilers a tier uses, which every tier of a process may share: with several VMs, one set of LLVM
+// threads (one per tier level) serves them all.
+struct CompileService {
+  std::shared_ptr<Engine> first;   // the first tier's compiler
+  std::shared_ptr<Engine> second;  // the second tier's (null: none)
+  // The compilers for tiers with these options (a tier given a service must have the same options).
+  static std::shared_ptr<CompileService> Create(const TierOptions& options);
+};
+
 struct TierStats {
   uint64_t regions_installed = 0;
   uint64_t regions_dropped = 0;
@@ -49,7 +58,8 @@ struct TierStats {
 
 class Tier {
  public:
-  explicit Tier(TierOptions options);
+  // service: the compilers to use, shared with other tiers (null: the tier's own).
+  explicit Tier(TierOptions options, std::shared_ptr<CompileService> service = nullptr);
   ~Tier();
 
   const TierOptions& options() const { return options_; }
@@ -98,8 +108,9 @@ class Tier {
   void PruneSecondTier(bool now = false);
 
   TierOptions options_;
-  Engine engine_;
-  std::unique_ptr<Engine> optimizer_;  // the second tier's compiler (its own thread and codegen level)
+  std::shared_ptr<CompileService> service_;
+  EngineClient engine_;
+  std::unique_ptr<EngineClient> optimizer_;  // the second tier's compiler (its own thread and codegen level)
   uint64_t polls_ = 0;
   std::chrono::milliseconds prune_interval_{250};
   uint64_t busy_insns_ = 1'000'000;  // still busy: guest instructions a prune interval (4 M a second)

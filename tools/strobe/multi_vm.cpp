@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+#include "tools/strobe/multi_vm.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tools/strobe/chardev.h"
+#include "tools/strobe/console.h"
+#include "tools/strobe/vm_setup.h"
+#include "vmm/monitor.h"
+#include "vmm/monitor/json.h"
+#include "vmm/page_sharing.h"
+#include "vmm/vm_stats.h"
+
+namespace strobe::tools {
+
+int ExitStatus(vmm::VmExit exit) {
+  switch (exit) {
+    case vmm::VmExit::kPowerOff:
+    case vmm::VmExit::kReset:
+    case vmm::VmExit::kQuit: return 0;
+    case vmm::VmExit::kHalted: return kExitHalted;
+    case vmm::VmExit::kTimeout: return kExitTimeout;
+    case vmm::VmExit::kInstructionLimit: return kExitLimit;
+    case vmm::VmExit::kError: return kExitError;
+    case vmm::VmExit::kPanic: return kExitPanic;
+  }
+  return kExitError;
+}
+
+std::string EndMessage(vmm::VmExit exit, const std::string& error) {
+  if (exit == vmm::VmExit::kInstructionLimit) return "stopped at the instruction limit";
+  if (!error.empty()) return error;
+  return vmm::ToString(exit);
+}
+
+namespace {
+
+constexpr uint64_t kDefaultShareRate = 32768;  // pages a second: 128 MiB/s of hashing, ~2% of a core
+
+// Splits an option string into words as a shell splits simple ones: blanks separate, '...' and "..."
+// quote, a backslash escapes the next character.
+bool SplitWords(const std::string& s, std::vector<std::string>* out, std::string* error) {
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quote) {
+      if (c == quote) {
+        quote = 0;
+      } else if (c == '\\' && quote == '"' && i + 1 < s.size()) {
+        word += s[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < s.size()) {
+      word += s[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) out->push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote) {
+    *error = std::string("unterminated ") + quote + " quote";
+    return false;
+  }
+  if (in_word) out->push_back(word);
+  return true;
+}
+
+// Options that belong to the whole run, not to one VM: the compilers are shared (so are their settings),
+// and the terminal, statistics and the VM set are the process's.
+bool WholeRunOption(const std::string& word) {
+  static const char* const kWords[] = {"--engine",
+                                       "--jit-threshold",
+                                       "--jit-cooling",
+                                       "--jit-reoptimize",
+                                       "--jit-opt",
+                                       "--jit-inline-kseg",
+                                       "--perf-map",
+                                       "--stats",
+                                       "--stats-json",
+                                       "--dump-blocks",
+                                       "--vms",
+                                       "--vm",
+                                       "--console-dir",
+                                       "--page-sharing",
+                                       "--share-rate",
+                                       "-serial",
+                                       "-chardev",
+                                       "-monitor",
+                                       "-qmp",
+                                       "-s",
+                                       "-S",
+                                       "-gdb",
+                                       "-echr",
+                                       "-no-shutdown",
+                                       "-name",
+                                       "-d",
+                                       "-D",
+                                       "-nographic",
+                                       "-display",
+                                       "-daemonize"};
+  std::string w = word;
+  if (w.size() > 2 && w[0] == '-' && w[1] == '-' && w.rfind("--jit", 0) != 0 &&
+      std::none_of(std::begin(kWords), std::end(kWords), [&](const char* k) { return w == k; }))
+    w = w.substr(1);  // QEMU's --option spelling
+  return std::any_of(std::begin(kWords), std::end(kWords), [&](const char* k) { return w == k; });
+}
+
+// What several VMs cannot have yet, each with the line that says so.
+std::string UnsupportedWithSeveral(const RunOptions& o) {
+  if (o.gdb_port >= 0) return "-s/-gdb: the gdb stub serves one VM (one port per VM comes with issue 15)";
+  if (!o.monitors.empty()) return "-monitor/-qmp: the monitor drives one VM; not with several VMs yet";
+  if (o.start_stopped) return "-S: not with several VMs";
+  if (!o.dump_blocks.empty()) return "--dump-blocks: not with several VMs";
+  if (o.no_shutdown) return "-no-shutdown: not with several VMs";
+  if (o.trace.any()) return "-d: tracing follows one VM; not with several VMs";
+  return "";
+}
+
+struct VmSlot {
+  RunOptions opts;
+  VmHostResources host;
+  CharBackend console;
+  std::string console_name;  // where its console goes, for the start line
+  std::unique_ptr<vmm::Vm> vm;
+  vmm::VmExit exit = vmm::VmExit::kError;
+  double seconds = 0;
+};
+
+std::mutex g_report_mu;
+void Report(const char* fmt, const std::string& a, const std::string& b = "") {
+  std::lock_guard<std::mutex> lock(g_report_mu);
+  std::fprintf(stderr, fmt, a.c_str(), b.c_str());
+  std::fflush(stderr);
+}
+
+// The VMs' options: opts itself vm_copies times, then each --vm string parsed on its own, with the
+// whole-run settings (engine, compilers) taken from opts.
+bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* slots, std::string* error) {
+  for (unsigned i = 0; i < opts.vm_copies; ++i) {
+    slots->push_back(std::make_unique<VmSlot>());
+    slots->back()->opts = opts;
+  }
+  for (const std::string& text : opts.extra_vms) {
+    const std::string where = "--vm '" + text + "'";
+    std::vector<std::string> words;
+    if (!SplitWords(text, &words, error)) {
+      *error = where + ": " + *error;
+      return false;
+    }
+    for (const std::string& w : words)
+      if (WholeRunOption(w)) {
+        *error = where + ": " + w + " applies to the whole run: give it outside --vm";
+        return false;
+      }
+    auto slot = std::make_unique<VmSlot>();
+    if (!ParseRunOptions(words, &slot->opts, error)) {
+      *error = where + ": " + *error;
+      return false;
+    }
+    if (slot->opts.help || !slot->opts.info.empty()) {
+      *error = where + ": no VM options there";
+      return false;
+    }
+    vmm::VmConfig& c = slot->opts.vm;
+    const vmm::VmConfig& m = opts.vm;
+    c.engine = m.engine;
+    c.jit_threshold = m.jit_threshold;
+    c.jit_cooling_shift = m.jit_cooling_shift;
+    c.jit_reoptimize_after = m.jit_reoptimize_after;
+    c.jit_opt_level = m.jit_opt_level;
+    c.jit_listings = m.jit_listings;
+    c.jit_inline_kseg = m.jit_inline_kseg;
+    c.jit_perf_map = m.jit_perf_map;
+    if (c.timeout_seconds == 0) c.timeout_seconds = m.timeout_seconds;
+    if (c.max_instructions == 0) c.max_instructions = m.max_instructions;
+    slots->push_back(std::move(slot));
+  }
+  return true;
+}
+
+vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryReport& memory,
+                         const vmm::SharingStats& sharing, jit::CompileService* compilers) {
+  using vmm::mon::Json;
+  auto count = [](uint64_t v) { return Json(static_cast<int64_t>(v)); };
+  Json root = Json::Object();
+  Json vms = Json::Array();
+  for (size_t i = 0; i < slots.size(); ++i) {
+    VmSlot& s = *slots[i];
+    Json v = Json::Object();
+    v.Set("vm", static_cast<int>(i));
+    v.Set("end", vmm::ToString(s.exit));
+    v.Set("seconds", s.seconds);
+    v.Set("instructions", count(s.vm->cpu().retired));
+    v.Set("guest_pages_touched", count(memory.vms[i].touched));
+    v.Set("guest_pages_shared", count(memory.vms[i].shared));
+    if (s.vm->tier()) {
+      v.Set("tier1_regions", count(s.vm->tier()->engine_stats().regions));
+      v.Set("tier1_compile_ms", s.vm->tier()->engine_stats().compile_ms);
+      v.Set("tier2_regions", count(s.vm->tier()->optimizer_stats().regions));
+      v.Set("tier2_compile_ms", s.vm->tier()->optimizer_stats().compile_ms);
+    }
+    vms.Push(std::move(v));
+  }
+  root.Set("vms", std::move(vms));
+  Json total = Json::Object();
+  total.Set("guest_pages_touched", count(memory.touched()));
+  total.Set("machine_pages", count(memory.machine_pages));
+  total.Set("pages_saved", count(memory.saved()));
+  total.Set("bytes_saved", count(static_cast<uint64_t>(memory.saved()) << 12));
+  total.Set("scanner_sweeps", count(sharing.sweeps));
+  total.Set("pages_hashed", count(sharing.pages_hashed));
+  total.Set("pages_merged", count(sharing.merged));
+  total.Set("zero_pages_merged", count(sharing.zero_merged));
+  total.Set("merges_abandoned", count(sharing.changed));
+  total.Set("merge_batches", count(sharing.batches));
+  if (compilers) {
+    const jit::EngineStats a = compilers->first->stats();
+    total.Set("compiler_threads", compilers->second ? 2 : 1);
+    total.Set("tier1_regions", count(a.regions));
+    total.Set("tier1_compile_ms", a.compile_ms);
+    if (compilers->second) {
+      const jit::EngineStats b = compilers->second->stats();
+      total.Set("tier2_regions", count(b.regions));
+      total.Set("tier2_compile_ms", b.compile_ms);
+    }
+  }
+  root.Set("total", std::move(total));
+  return root;
+}
+
+void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryReport& memory,
+                const vmm::SharingStats& sharing, jit::CompileService* compilers) {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    VmSlot& s = *slots[i];
+    std::fprintf(stderr, "strobe: vm%zu: %s after %.3f s: %s\n", i, vmm::ToString(s.exit), s.seconds,
+                 vmm::ExecutionStats(*s.vm, s.seconds).c_str());
+    for (const std::string& line : vmm::JitStats(*s.vm))
+      std::fprintf(stderr, "strobe: vm%zu: %s\n", i, line.c_str());
+    std::fprintf(stderr,
+                 "strobe: vm%zu: memory: %zu guest pages touched, %zu of them on shared machine pages\n", i,
+                 memory.vms[i].touched, memory.vms[i].shared);
+  }
+  std::fprintf(stderr,
+               "strobe: all VMs: %zu guest pages touched on %zu machine pages: %zu pages (%zu MiB) saved by "
+               "sharing\n",
+               memory.touched(), memory.machine_pages, memory.saved(), memory.saved() >> 8);
+  std::fprintf(
+      stderr,
+      "strobe: page sharing: %llu sweeps, %llu pages hashed, %llu merged (%llu onto the zero page), "
+      "%llu abandoned (changed), in %llu batches\n",
+      static_cast<unsigned long long>(sharing.sweeps), static_cast<unsigned long long>(sharing.pages_hashed),
+      static_cast<unsigned long long>(sharing.merged), static_cast<unsigned long long>(sharing.zero_merged),
+      static_cast<unsigned long long>(sharing.changed), static_cast<unsigned long long>(sharing.batches));
+  if (compilers) {
+    const jit::EngineStats a = compilers->first->stats();
+    std::fprintf(stderr, "strobe: compilers (shared by all VMs): tier 1 %llu regions, %.0f ms",
+                 static_cast<unsigned long long>(a.regions), a.compile_ms);
+    if (compilers->second) {
+      const jit::EngineStats b = compilers->second->stats();
+      std::fprintf(stderr, "; tier 2 %llu regions, %.0f ms", static_cast<unsigned long long>(b.regions),
+                   b.compile_ms);
+    }
+    std::fprintf(stderr, "\n");
+  }
+}
+
+}  // namespace
+
+int RunSeveralVms(RunOptions& opts) {
+  std::string error;
+  if (const std::string no = UnsupportedWithSeveral(opts); !no.empty()) {
+    std::fprintf(stderr, "strobe: %s\n", no.c_str());
+    return kExitUsage;
+  }
+  std::vector<std::unique_ptr<VmSlot>> slots;
+  if (!BuildSlots(opts, &slots, &error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  const size_t n = slots.size();
+  // Each VM's disks and networks (a writable image given to two VMs is refused by its lock; a hostfwd
+  // port by its bind).
+  for (size_t i = 0; i < n; ++i) {
+    if (const int status = PrepareVmHost(&slots[i]->opts, &slots[i]->host, &error)) {
+      std::fprintf(stderr, "strobe: vm%zu: %s\n", i, error.c_str());
+      return status == 2 ? kExitUsage : kExitError;
+    }
+  }
+  signal(SIGPIPE, SIG_IGN);
+  if (!opts.process_name.empty()) pthread_setname_np(pthread_self(), opts.process_name.substr(0, 15).c_str());
+
+  // One pool of machine pages for all VMs (address space only: memory is taken as pages are touched).
+  size_t ram = 0;
+  for (auto& s : slots) ram += s->opts.vm.ram_bytes;
+  static vmm::Monitor monitor(std::max(size_t{4} << 30, ram + (size_t{64} << 20)));  // outlives the threads
+  // One set of compiler threads for every VM.
+  std::shared_ptr<jit::CompileService> compilers;
+  if (opts.vm.engine != vmm::Engine::kInterp)
+    compilers = jit::CompileService::Create(vmm::TierOptionsFor(slots[0]->opts.vm));
+
+  // Consoles: VM 0 keeps the terminal (or its -serial) unless --console-dir sends every console to a file.
+  const std::string dir = opts.console_dir.empty() ? "." : opts.console_dir;
+  if (!opts.console_dir.empty() && mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "strobe: --console-dir %s: %s\n", dir.c_str(), std::strerror(errno));
+    return kExitError;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    VmSlot& s = *slots[i];
+    CharDevSpec spec = opts.serial;
+    if (i > 0 || !opts.console_dir.empty()) {
+      spec = CharDevSpec{};
+      spec.kind = CharDevSpec::Kind::kFile;
+      spec.path = dir + "/vm" + std::to_string(i) + ".log";
+    }
+    s.console_name = spec.kind == CharDevSpec::Kind::kFile ? spec.path : "the terminal";
+    if (!s.console.Open(spec, &error)) {
+      std::fprintf(stderr, "strobe: vm%zu: console: %s\n", i, error.c_str());
+      return kExitError;
+    }
+    if (s.opts.vm.kernel.empty()) {
+      std::fprintf(stderr, "strobe: vm%zu: several VMs need -kernel (the bundled demo guest runs alone)\n",
+                   i);
+      return kExitUsage;
+    }
+    s.opts.vm.compile_service = compilers;
+    CharBackend* console = &s.console;
+    s.vm = std::make_unique<vmm::Vm>(monitor, s.opts.vm, [console](uint8_t b) { console->Write(b); });
+  }
+
+  std::vector<vmm::Vm*> vms;
+  for (auto& s : slots) vms.push_back(s->vm.get());
+  const bool sharing = opts.page_sharing != 0;
+  vmm::PageSharer sharer(monitor, vms);
+  // Boot one after another; each boot's pages that equal an earlier VM's (the same kernel and initrd)
+  // are shared before any of them runs.
+  for (size_t i = 0; i < n; ++i) {
+    if (!vms[i]->Boot(&error)) {
+      std::fprintf(stderr, "strobe: vm%zu: %s\n", i, error.c_str());
+      return kExitError;
+    }
+    if (sharing) sharer.MergeStopped();
+  }
+
+  // SIGINT, SIGTERM and SIGHUP end every VM, as Ctrl-A x does.
+  sigset_t quit_signals;
+  sigemptyset(&quit_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&quit_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &quit_signals, nullptr);
+  auto quit_all = [vms] {
+    for (vmm::Vm* vm : vms) vm->RequestQuit();
+  };
+  std::thread([quit_all, quit_signals] {
+    int sig = 0;
+    if (sigwait(&quit_signals, &sig) != 0) return;
+    char line[64];
+    std::snprintf(line, sizeof line, "\r\nstrobe: terminating on signal %d\r\n", sig);
+    [[maybe_unused]] const ssize_t w = write(STDERR_FILENO, line, std::strlen(line));
+    quit_all();
+  }).detach();
+
+  {
+    std::string where;
+    for (size_t i = 0; i < n; ++i)
+      where += (i ? ", " : "") + std::string("vm") + std::to_string(i) + " -> " + slots[i]->console_name;
+    std::fprintf(stderr, "strobe: %zu VMs, each on its own thread; consoles: %s\n", n, where.c_str());
+  }
+  const bool terminal_vm = opts.console_dir.empty() && slots[0]->console.is_stdio();
+  HostConsole::Start(*vms[0], opts.escape_char, terminal_vm, nullptr, quit_all);
+  slots[0]->console.StartInput([vm = vms[0]](uint8_t b) { vm->ConsoleInput(b); });
+
+  if (sharing) sharer.Start(opts.share_rate ? opts.share_rate : kDefaultShareRate);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&slots, i] {
+      char name[16];
+      std::snprintf(name, sizeof name, "strobe-vm%zu", i);
+      pthread_setname_np(pthread_self(), name);
+      VmSlot& s = *slots[i];
+      const auto t0 = std::chrono::steady_clock::now();
+      s.exit = s.vm->Run();
+      s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      char head[64];
+      std::snprintf(head, sizeof head, "vm%zu", i);
+      // Each VM's end on its own line, as it happens: the others run on.
+      const bool failed = ExitStatus(s.exit) != 0;
+      Report(failed ? "strobe: %s: %s\n" : "strobe: %s ended: %s\n", head,
+             failed ? std::string(vmm::ToString(s.exit)) + ": " + EndMessage(s.exit, s.vm->error())
+                    : EndMessage(s.exit, s.vm->error()));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  sharer.Stop();
+  HostConsole::Restore();
+
+  int status = 0;
+  for (auto& s : slots)
+    if (!status) status = ExitStatus(s->exit);
+  if (opts.stats || !opts.stats_json.empty()) {
+    const vmm::MemoryReport memory = vmm::ReportMemory(monitor, vms);
+    const vmm::SharingStats shared = sharer.stats();
+    if (opts.stats) PrintStats(slots, memory, shared, compilers.get());
+    if (!opts.stats_json.empty()) {
+      std::FILE* f = std::fopen(opts.stats_json.c_str(), "w");
+      if (!f) {
+        std::fprintf(stderr, "strobe: --stats-json %s: %s\n", opts.stats_json.c_str(), std::strerror(errno));
+        if (!status) status = kExitError;
+      } else {
+        std::fprintf(f, "%s\n", StatsJson(slots, memory, shared, compilers.get()).Dump().c_str());
+        std::fclose(f);
+      }
+    }
+  }
+  // As with one VM: no teardown (a compile may still run); the OS reclaims everything at once.
+  std::fflush(nullptr);
+  std::_Exit(status);
+}
+
+}  // namespace strobe::tools
