@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "tests/linux/linux_session.h"
+#include "tests/support/console_session.h"
 #include "tests/support/elf_builder.h"
 #include "tests/support/process.h"
 #include "vmm/monitor/json.h"
@@ -109,6 +111,35 @@ TEST_F(LinuxMultiVm, AVmThatFailsEndsAloneWhileTheOthersFinish) {
   EXPECT_NE(Read("vm0.log").find("reboot: Power down"), std::string::npos) << "vm0 finished its boot";
 }
 
+// Two VMs on one in-process switch (-netdev hubport,hubid=0): VM 0, on the terminal, pings VM 1 and
+// fetches a page from its web server; no frame leaves the process. Ctrl-A x then ends both.
+TEST_F(LinuxMultiVm, TwoVmsTalkThroughTheMonitorsSwitch) {
+  const std::string kernel = LinuxDir() + "/vmlinuz", initrd = LinuxDir() + "/initramfs.cpio.gz";
+  const std::string nic = " -netdev hubport,id=sw,hubid=0 -device pcnet,netdev=sw";
+  ConsoleSession s({STROBE_BINARY, "run", "-kernel", kernel, "-initrd", initrd, "-append",
+                    "console=ttyS0 strobe.ip=10.0.9.1", "-netdev", "hubport,id=sw,hubid=0", "-device",
+                    "pcnet,netdev=sw", "-nographic", "--console-dir", dir_, "--timeout", "600", "--vm",
+                    "-kernel " + kernel + " -initrd " + initrd +
+                        " -append 'console=ttyS0 strobe.ip=10.0.9.2 strobe.httpd'" + nic});
+  // VM 0's console is in vm0.log (--console-dir); stdin still feeds it.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(static_cast<int>(kBootTimeout));
+  auto wait_log = [&](int vm, const std::string& text) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Read("vm" + std::to_string(vm) + ".log").find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_log(0, "strobe:~# ")) << Read("vm0.log");
+  ASSERT_TRUE(wait_log(1, "strobe:~# ")) << Read("vm1.log");
+  s.Send("ping -c 3 10.0.9.2 > /tmp/p; wget -qO- http://10.0.9.2/ > /tmp/w; cat /tmp/p /tmp/w\n");
+  EXPECT_TRUE(wait_log(0, "3 packets transmitted, 3 packets received")) << Read("vm0.log");
+  EXPECT_TRUE(wait_log(0, "hello from vm 10.0.9.2")) << Read("vm0.log");
+  s.Send("\x01x");  // Ctrl-A x: ends every VM
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+}
+
 TEST_F(LinuxMultiVm, WholeRunOptionsAndBadVmStringsAreRefused) {
   const std::string kernel = LinuxDir() + "/vmlinuz";
   struct Case {
@@ -123,6 +154,8 @@ TEST_F(LinuxMultiVm, WholeRunOptionsAndBadVmStringsAreRefused) {
       {{"--vms", "0"}, "bad --vms '0'"},
       {{"--vms", "2", "--page-sharing", "maybe"}, "bad --page-sharing"},
       {{"--vm", "-m 1G", "--vms", "64"}, "too many VMs"},
+      {{"-netdev", "hubport,id=x"}, "parameter 'hubid' is missing"},
+      {{"-netdev", "hubport,id=x,hubid=z"}, "bad hubid 'z'"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {STROBE_BINARY, "run", "-kernel", kernel};

@@ -200,6 +200,11 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     if (c.max_instructions == 0) c.max_instructions = m.max_instructions;
     slots->push_back(std::move(slot));
   }
+  // NICs without mac= get QEMU's addresses in each VM; on a shared switch they must differ: VM i's are
+  // 52:54:00:12:3(4+i):xx (its fifth byte moves on by i).
+  for (size_t i = 1; i < slots->size(); ++i)
+    for (NicRequest& nic : (*slots)[i]->opts.network.nics)
+      if (!nic.mac_given) nic.mac[4] = static_cast<uint8_t>(nic.mac[4] + i);
   return true;
 }
 
@@ -389,8 +394,9 @@ int RunSeveralVms(RunOptions& opts) {
       where += (i ? ", " : "") + std::string("vm") + std::to_string(i) + " -> " + slots[i]->console_name;
     std::fprintf(stderr, "strobe: %zu VMs, each on its own thread; consoles: %s\n", n, where.c_str());
   }
-  const bool terminal_vm = opts.console_dir.empty() && slots[0]->console.is_stdio();
-  HostConsole::Start(*vms[0], opts.escape_char, terminal_vm, nullptr, quit_all);
+  // stdin feeds VM 0 (also when its console output goes to --console-dir), unless -serial moved it.
+  const bool stdin_to_vm0 = opts.serial.kind == CharDevSpec::Kind::kStdio;
+  HostConsole::Start(*vms[0], opts.escape_char, stdin_to_vm0, nullptr, quit_all);
   slots[0]->console.StartInput([vm = vms[0]](uint8_t b) { vm->ConsoleInput(b); });
 
   if (sharing) sharer.Start(opts.share_rate ? opts.share_rate : kDefaultShareRate);

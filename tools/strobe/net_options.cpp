@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "tools/strobe/drive_options.h"
+#include "vmm/net/hub.h"
 
 namespace strobe::tools {
 namespace {
@@ -290,12 +291,30 @@ bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
   const std::vector<std::string> parts = SplitOptions(value);
   any_ = true;
   const std::string type = parts.empty() ? "" : parts[0];
-  if (type != "user") {
-    if (type.empty()) return Fail(error, option + ": a backend type is needed (user)");
-    return Fail(error, option + ": network backend '" + type + "' is not supported (user)");
+  if (type != "user" && type != "hubport") {
+    if (type.empty()) return Fail(error, option + ": a backend type is needed (user or hubport)");
+    return Fail(error, option + ": network backend '" + type + "' is not supported (user or hubport)");
   }
   NetdevConfig n;
-  if (!ParseUser(option, parts, 1, &n, error)) return false;
+  if (type == "hubport") {
+    n.option = option;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      const auto [key, v] = KeyValue(parts[i]);
+      uint16_t hub;
+      if (key == "id") {
+        n.id = v;
+      } else if (key == "hubid" && ParsePort(v, &hub, /*allow_zero=*/true)) {
+        n.hub = hub;
+      } else if (key == "hubid") {
+        return Fail(error, option + ": bad hubid '" + v + "' (0-65535)");
+      } else {
+        return Fail(error, option + ": invalid parameter '" + key + "' for hubport (id, hubid)");
+      }
+    }
+    if (n.hub < 0) return Fail(error, option + ": parameter 'hubid' is missing");
+  } else if (!ParseUser(option, parts, 1, &n, error)) {
+    return false;
+  }
   if (n.id.empty()) return Fail(error, option + ": parameter 'id' is missing");
   for (const NetdevConfig& o : netdevs_)
     if (o.id == n.id) return Fail(error, option + ": duplicate ID '" + n.id + "' for netdev");
@@ -439,7 +458,12 @@ bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::n
     for (const NicRequest& n : config.nics) connected |= n.netdev == static_cast<int>(i);
     if (!connected) continue;  // QEMU warns; nothing would use it
     std::string why;
-    auto b = vmm::net::SlirpBackend::Create(config.netdevs[i].slirp, &why);
+    std::unique_ptr<vmm::net::NetBackend> b;
+    if (config.netdevs[i].hub >= 0) {
+      b = vmm::net::Hub::Get(config.netdevs[i].hub).AddPort();
+    } else {
+      b = vmm::net::SlirpBackend::Create(config.netdevs[i].slirp, &why);
+    }
     if (!b) return Fail(error, config.netdevs[i].option + ": " + why);
     by_netdev[i] = b.get();
     backends->push_back(std::move(b));

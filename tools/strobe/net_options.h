@@ -19,11 +19,13 @@
 
 namespace strobe::tools {
 
-// One user-mode network (a -netdev user, a -nic user or a -net user).
+// One user-mode network (a -netdev user, a -nic user or a -net user), or a port of an in-process switch
+// (-netdev hubport,id=ID,hubid=N: vmm/net/hub.h; NICs of every VM in the process on hub N are joined).
 struct NetdevConfig {
   std::string option;  // as given, for messages
   std::string id;
   vmm::net::SlirpOptions slirp;
+  int hub = -1;  // hubport: the hub's id (-1: user-mode networking)
 };
 
 struct NicRequest {
