@@ -89,8 +89,8 @@ MemoryReport ReportMemory(Monitor& monitor, const std::vector<Vm*>& vms) {
 PageSharer::PageSharer(Monitor& monitor, std::vector<Vm*> vms) : monitor_(monitor), vms_(std::move(vms)) {
   zero_ = monitor_.AllocPages(1);  // fresh or given back: reads as zero, and nobody ever writes it
   if (zero_) zero_hash_ = HashPage(zero_);
-  last_hash_.resize(vms_.size());
-  for (size_t i = 0; i < vms_.size(); ++i) last_hash_[i].assign(vms_[i]->pmap().ram_bytes() / kPage, 0);
+  last_.resize(vms_.size());
+  for (size_t i = 0; i < vms_.size(); ++i) last_[i].assign(vms_[i]->pmap().ram_bytes() / kPage, Seen{});
 }
 
 PageSharer::~PageSharer() {
@@ -122,8 +122,7 @@ uint64_t PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>
       monitor_.Residency(&resident_);
       break;  // one sweep a pass at most: "stable" means unchanged between two passes
     }
-    Vm* vm = vms_[cursor_vm_];
-    Pmap& pmap = vm->pmap();
+    Pmap& pmap = vms_[cursor_vm_]->pmap();
     const uint32_t pages = pmap.ram_bytes() / kPage;
     // An ended VM's memory is scanned too: it stays until the whole run ends (its steps are the sharer's).
     if (cursor_page_ >= pages) {
@@ -138,13 +137,20 @@ uint64_t PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>
     const size_t frame = monitor_.FrameIndex(p.host);
     // Not resident (never touched, or given back): it takes no host memory, and reading it would not help.
     if (frame >= resident_.size() || !(resident_[frame] & 1)) continue;
-    ++hashed;
-    const uint64_t h = HashPage(p.host);
-    uint64_t& last = last_hash_[cursor_vm_][index];
-    // A page shared already cannot change under us: it is always a stable target. An unshared page must
-    // have kept its contents since the last sweep, so that pages the guest keeps writing are left alone.
-    const bool stable = p.shared || !stable_only || last == h;
-    last = h;
+    // A page shared already cannot change under us (every writer copies it first): it is always a stable
+    // target, and its hash from the last sweep still holds when it is on the same machine page, so that
+    // a sweep over VMs whose memory is mostly shared reads little. An unshared page must have kept its
+    // contents since the last sweep, so that pages the guest keeps writing are left alone.
+    Seen& last = last_[cursor_vm_][index];
+    uint64_t h;
+    if (p.shared && last.machine == p.host && last.hash) {
+      h = last.hash;
+    } else {
+      h = HashPage(p.host);
+      ++hashed;
+    }
+    const bool stable = p.shared || !stable_only || last.hash == h;
+    last = {h, p.host};
     if (!stable) continue;
     const Page here{cursor_vm_, pa, p.host};
     if (h == zero_hash_) {

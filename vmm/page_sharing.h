@@ -38,7 +38,7 @@ class Vm;
 
 struct SharingStats {
   uint64_t sweeps = 0;        // full passes over every VM's resident pages
-  uint64_t pages_hashed = 0;  //
+  uint64_t pages_hashed = 0;  // pages read and hashed (a shared page unchanged since the last sweep is not)
   uint64_t merged = 0;        // pages mapped onto another page with the same contents
   uint64_t zero_merged = 0;   // ... of them onto the zero page
   uint64_t changed = 0;       // candidates whose contents changed before the merge (not merged)
@@ -113,10 +113,14 @@ class PageSharer {
   uint8_t* zero_ = nullptr;  // the monitor's zero page, held by the sharer
   uint64_t zero_hash_ = 0;
 
-  // The sweep in progress: where it is, each page's hash at the last sweep (0: none), and the stable pages
-  // seen so far by contents.
+  // The sweep in progress: where it is, each page's hash and machine page at the last sweep (hash 0:
+  // none), and the stable pages seen so far by contents.
   uint32_t cursor_vm_ = 0, cursor_page_ = 0;
-  std::vector<std::vector<uint64_t>> last_hash_;
+  struct Seen {
+    uint64_t hash = 0;
+    const uint8_t* machine = nullptr;
+  };
+  std::vector<std::vector<Seen>> last_;
   std::unordered_multimap<uint64_t, Page> seen_;
   std::vector<unsigned char> resident_;
 
