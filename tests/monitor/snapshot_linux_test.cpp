@@ -15,13 +15,18 @@
 namespace strobe::test {
 namespace {
 
-constexpr const char* kCommand =
-    "echo X=$X; X=changed; echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/sda bs=512 count=1 2>/dev/null | "
-    "md5sum; printf Z | dd of=/dev/sda bs=1 seek=100 conv=notrunc 2>/dev/null; sync; "
-    "echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/sda bs=512 count=1 2>/dev/null | md5sum";
+std::string Command(const std::string& dev) {
+  return "echo X=$X; X=changed; echo 3 > /proc/sys/vm/drop_caches; dd if=" + dev +
+         " bs=512 count=1 2>/dev/null | md5sum; printf Z | dd of=" + dev +
+         " bs=1 seek=100 conv=notrunc 2>/dev/null; sync; echo 3 > /proc/sys/vm/drop_caches; dd if=" + dev +
+         " bs=512 count=1 2>/dev/null | md5sum";
+}
 
-TEST(SnapshotLinux, LoadvmRepeatsACommandExactly) {
+// The disk on `interface` (the guest's `dev`), with these NIC options.
+void LoadvmRepeatsACommand(const std::string& interface, const std::string& dev,
+                           const std::vector<std::string>& nic) {
   if (!HaveImages()) GTEST_SKIP() << "no Linux images (guests/linux/fetch.sh)";
+  const std::string kCommand = Command(dev);
   const std::string tag = std::to_string(getpid());
   const std::string dir = "/tmp/strobe-snaps-" + tag, disk = "/tmp/strobe-snapdisk-" + tag + ".img";
   {
@@ -29,8 +34,9 @@ TEST(SnapshotLinux, LoadvmRepeatsACommandExactly) {
     std::string block(1 << 20, 'a');
     img.write(block.data(), static_cast<std::streamsize>(block.size()));
   }
-  const std::vector<std::string> machine = {"-drive", "file=" + disk + ",format=raw,if=ide", "-snapshot",
-                                            "--snapshot-dir", dir};
+  std::vector<std::string> machine = {"-drive", "file=" + disk + ",format=raw,if=" + interface, "-snapshot",
+                                      "--snapshot-dir", dir};
+  machine.insert(machine.end(), nic.begin(), nic.end());
   const std::string sock = "/tmp/strobe-snap-" + tag + ".sock";
   std::vector<std::string> args = machine;
   args.insert(args.end(), {"-qmp", "unix:" + sock + ",server,nowait"});
@@ -73,6 +79,16 @@ TEST(SnapshotLinux, LoadvmRepeatsACommandExactly) {
   EXPECT_EQ(s.Wait(30), 0);
   unlink(disk.c_str());
   rmdir(dir.c_str());
+}
+
+// IDE and the on-board PCnet (QEMU's default NIC).
+TEST(SnapshotLinux, IdeAndPcnet) {
+  LoadvmRepeatsACommand("ide", "/dev/sda", {});
+}
+
+// virtio-blk and virtio-net: the transports, their queues and the devices' state.
+TEST(SnapshotLinux, VirtioDiskAndNic) {
+  LoadvmRepeatsACommand("virtio", "/dev/vda", {"-nic", "user,model=virtio-net-pci"});
 }
 
 }  // namespace
