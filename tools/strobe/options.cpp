@@ -203,8 +203,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         (a.rfind("--jit", 0) != 0 && a != "--engine" && a != "--tlb-entries" && a != "--warp-idle" &&
          a != "--timeout" && a != "--max-instructions" && a != "--stats" && a != "--perf-map" &&
          a != "--dump-blocks" && a != "--pcap" && a != "--vms" && a != "--vm" && a != "--console-dir" &&
-         a != "--page-sharing" && a != "--share-rate" && a != "--stats-json" &&
-         a != "--snapshot-dir"))
+         a != "--page-sharing" && a != "--share-rate" && a != "--stats-json" && a != "--snapshot-dir"))
       a = a.substr(1);
     std::string v;
     bool takes_value = false;

@@ -20,7 +20,7 @@ constexpr Command kCommands[] = {
     {"info", "[subcommand]", "show various information about the system state"},
     {"loadvm", "tag", "restore a VM snapshot from its tag"},
     {"quit|q", "", "quit the emulator"},
-    {"savevm", "tag", "save a VM snapshot. If no tag is provided, a new snapshot is created"},
+    {"savevm", "tag", "save a VM snapshot under its tag (Strobe needs the tag)"},
     {"stop|s", "", "stop emulation"},
     {"system_powerdown", "", "send system power down event"},
     {"system_reset", "", "reset the system"},

@@ -158,7 +158,7 @@ void VmState::Ram(Vm& vm, StateIo& io) {
   for (uint32_t p = 0; p < pages; ++p) {
     const uint8_t* want = image[p] ? image[p] : kZeroPage;
     const uint8_t* host = pmap.Lookup(p << runtime::kPageBits).host;
-    if (host && std::memcmp(host, want, runtime::kPageSize) == 0) continue;
+    if (host ? std::memcmp(host, want, runtime::kPageSize) == 0 : want == kZeroPage) continue;
     uint8_t* page = pmap.PageForWrite(p << runtime::kPageBits);
     if (!page) return io.Fail("out of machine memory while restoring RAM");
     std::memcpy(page, want, runtime::kPageSize);
