@@ -2,6 +2,7 @@
 #include "vmm/malta.h"
 
 #include <algorithm>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -136,6 +137,17 @@ bool MaltaBoard::IoWrite(uint32_t paddr, unsigned size, uint32_t value) {
     return true;
   }
   return paddr < kEmptySlotEnd;
+}
+
+void MaltaBoard::State(StateIo& io) {
+  io.Section("uart", [this](StateIo& s) { uart_.State(s); });
+  io.Section("fpga", [this](StateIo& s) { fpga_.State(s); });
+  io.Section("piix4-pm", [this](StateIo& s) { pm_.State(s); });
+  io.Section("i8259", [this](StateIo& s) { pic_.State(s); });
+  io.Section("i8254", [this](StateIo& s) { pit_.State(s); });
+  io.Section("mc146818", [this](StateIo& s) { rtc_.State(s); });
+  io.Section("gt64120", [this](StateIo& s) { gt_.State(s); });
+  io.Section("pci", [this](StateIo& s) { pci_.State(s); });
 }
 
 }  // namespace strobe::vmm

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "runtime/bus.h"
@@ -39,6 +40,8 @@
 #include "vmm/pmap.h"
 
 namespace strobe::vmm {
+
+class StateIo;
 
 class MaltaBoard final : public runtime::Bus {
  public:
@@ -91,6 +94,11 @@ class MaltaBoard final : public runtime::Bus {
   // Let timed devices act on the current virtual time; the cycle of the next device event.
   void Tick() { pit_.Tick(); }
   uint64_t NextEventCycles() const { return pit_.NextEventCycles(); }
+  // Snapshots: every device of the board and every PCI function, add-on ones included (a load maps the
+  // PCI windows again); the first PCI function without snapshot support, or "".
+  void State(StateIo& io);
+  std::string Unsnapshottable() const { return pci_.Unsnapshottable(); }
+  std::vector<std::string> PciNames() const { return pci_.Names(); }
   // Called after every device access, so the CPU re-evaluates its interrupt lines promptly.
   void set_on_io(std::function<void()> f) { on_io_ = std::move(f); }
 

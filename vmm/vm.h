@@ -204,6 +204,7 @@ class Vm {
   void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
 
  private:
+  friend class VmState;  // snapshots (vmm/snapshot/vm_state.h) read and restore the whole VM
   bool LoadImage(const ElfImage& image, uint32_t* image_end, std::string* error);
   bool WriteGuest(uint32_t paddr, const void* data, size_t size);
   void SetupBootArguments(const std::string& cmdline, uint32_t entry);

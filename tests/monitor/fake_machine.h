@@ -11,7 +11,7 @@
 
 namespace strobe::test {
 
-class FakeMachine final : public vmm::mon::MachineControl {
+class FakeMachine : public vmm::mon::MachineControl {
  public:
   FakeMachine() {
     for (unsigned i = 0; i < sizeof mem; ++i) mem[i] = static_cast<uint8_t>(i * 7 + 1);

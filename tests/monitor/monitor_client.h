@@ -123,4 +123,13 @@ inline uint32_t ElfSymbol(const std::string& path, const std::string& name) {
   return 0;
 }
 
+// Runs an HMP command through QMP's human-monitor-command and returns the reply line (events skipped).
+inline std::string Hmp(MonitorClient& qmp, const std::string& line) {
+  qmp.Send("{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"" + line + "\"}}\n");
+  for (;;) {
+    const std::string l = qmp.Line();
+    if (l.empty() || l.find("\"event\"") == std::string::npos) return l;
+  }
+}
+
 }  // namespace strobe::test

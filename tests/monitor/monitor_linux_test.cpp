@@ -13,14 +13,6 @@
 namespace strobe::test {
 namespace {
 
-std::string Hmp(MonitorClient& qmp, const std::string& line) {
-  qmp.Send("{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"" + line + "\"}}\n");
-  for (;;) {
-    const std::string l = qmp.Line();
-    if (l.empty() || l.find("\"event\"") == std::string::npos) return l;
-  }
-}
-
 TEST(MonitorLinux, QmpWhileTheShellRuns) {
   if (!HaveImages()) GTEST_SKIP() << "no Linux images (guests/linux/fetch.sh)";
   const std::string sock = "/tmp/strobe-mon-" + std::to_string(getpid()) + "-linux.sock";

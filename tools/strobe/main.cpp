@@ -25,6 +25,7 @@
 #include "vmm/monitor.h"
 #include "vmm/monitor/server.h"
 #include "vmm/monitor/vm_control.h"
+#include "vmm/snapshot/snapshot_store.h"
 #include "vmm/vm.h"
 #include "vmm/vm_stats.h"
 
@@ -97,6 +98,9 @@ int Run(const std::vector<std::string>& args) {
   vmm::mon::VmControl control(vm, monitor);
   vmm::mon::MonitorServer monitors(control);
   control.set_disassembler(tools::DisassembleForMonitor);
+  vmm::SnapshotStore snapshots(opts.snapshot_dir.empty() ? vmm::SnapshotStore::DefaultDir()
+                                                         : opts.snapshot_dir);
+  control.set_snapshots(&snapshots);
   control.set_event_sink(
       [&monitors](const std::string& name, const vmm::mon::Json* data) { monitors.Broadcast(name, data); });
   bool stdio_monitor = false;
@@ -115,7 +119,8 @@ int Run(const std::vector<std::string>& args) {
     [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, line, std::strlen(line));
     vm.RequestQuit();
   }).detach();
-  if (!vm.Boot(&error) || !tools::StartTracing(opts.trace, vm, &error)) {
+  if (!vm.Boot(&error) || (!opts.loadvm.empty() && !snapshots.Load(vm, opts.loadvm, &error)) ||
+      !tools::StartTracing(opts.trace, vm, &error)) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;
   }

@@ -135,6 +135,7 @@ std::string UnsupportedWithSeveral(const RunOptions& o) {
   if (o.gdb_port >= 0) return "-s/-gdb: the gdb stub serves one VM (one port per VM comes with issue 15)";
   if (!o.monitors.empty()) return "-monitor/-qmp: the monitor drives one VM; not with several VMs yet";
   if (o.start_stopped) return "-S: not with several VMs";
+  if (!o.loadvm.empty()) return "-loadvm: a snapshot is of one VM; not with several VMs yet";
   if (!o.dump_blocks.empty()) return "--dump-blocks: not with several VMs";
   if (o.no_shutdown) return "-no-shutdown: not with several VMs";
   if (o.trace.any()) return "-d: tracing follows one VM; not with several VMs";

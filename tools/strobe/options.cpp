@@ -127,7 +127,8 @@ const char* RunUsage() {
          "the\n"
          "                       guest starts once a client connects); none: no monitor. Ctrl-A c on the\n"
          "                       console switches to a monitor too\n"
-         "  Not yet: -blockdev (issue 11), -loadvm and snapshots (issue 15).\n"
+         "  -loadvm NAME         start from the snapshot NAME (the monitor's savevm makes them)\n"
+         "  Not yet: -blockdev (issue 11).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -146,6 +147,8 @@ const char* RunUsage() {
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
          "  --perf-map           write /tmp/perf-PID.map so that Linux perf names translated regions\n"
+         "  --snapshot-dir DIR   where savevm/loadvm keep snapshot files (default\n"
+         "                       $XDG_DATA_HOME/strobe/snapshots, else ~/.local/share/strobe/snapshots)\n"
          "  --pcap FILE          capture the first NIC's frames to FILE (pcap, as tcpdump -r reads)\n"
          "  --dump-blocks SEL    at exit, dump translated regions: all, hot:N or an address (guest\n"
          "                       disassembly, LLVM IR before/after optimisation, host code, counts, times)\n"
@@ -200,7 +203,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         (a.rfind("--jit", 0) != 0 && a != "--engine" && a != "--tlb-entries" && a != "--warp-idle" &&
          a != "--timeout" && a != "--max-instructions" && a != "--stats" && a != "--perf-map" &&
          a != "--dump-blocks" && a != "--pcap" && a != "--vms" && a != "--vm" && a != "--console-dir" &&
-         a != "--page-sharing" && a != "--share-rate" && a != "--stats-json"))
+         a != "--page-sharing" && a != "--share-rate" && a != "--stats-json" && a != "--snapshot-dir"))
       a = a.substr(1);
     std::string v;
     bool takes_value = false;
@@ -300,6 +303,10 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     } else if (a == "--pcap") {
       if (!value(i, &v)) return false;
       net.SetPcap(v);
+    } else if (a == "-loadvm") {
+      if (!value(i, &o.loadvm)) return false;
+    } else if (a == "--snapshot-dir") {
+      if (!value(i, &o.snapshot_dir)) return false;
     } else if (a == "-snapshot") {
       disks.snapshot = o.snapshot = true;
     } else if (a == "-d") {

@@ -49,6 +49,10 @@ struct RunOptions {
   int page_sharing = -1;    // --page-sharing on|off (-1: on with several VMs, off with one)
   uint64_t share_rate = 0;  // --share-rate PAGES: pages the scanner hashes a second (0: the default)
   std::string stats_json;   // --stats-json FILE: the statistics as JSON
+  // Snapshots: -loadvm NAME starts from that snapshot; --snapshot-dir DIR is where savevm/loadvm keep
+  // their files (empty: vmm::SnapshotStore::DefaultDir()).
+  std::string loadvm;
+  std::string snapshot_dir;
 };
 
 // Parses the arguments after `run`. false with *error set (one line, no trailing newline) on bad input.

@@ -11,6 +11,10 @@
 #include <cstdint>
 #include <string>
 
+namespace strobe::vmm {
+class StateIo;
+}
+
 namespace strobe::vmm::block {
 
 inline constexpr uint64_t kSectorSize = 512;
@@ -31,6 +35,15 @@ class BlockBackend {
   virtual int Write(uint64_t offset, const void* buffer, size_t length) = 0;
   // Everything written so far reaches stable storage (fdatasync) before it returns.
   virtual int Flush() = 0;
+
+  // Snapshots (vmm/snapshot): whether a VM snapshot can bring this disk back to the moment it was taken.
+  // kFixed: nothing can change it (read-only); kOverlay: the guest's writes live in a store the backend
+  // saves and restores (State; -snapshot); kWritable: written in place, which no snapshot file can undo.
+  enum class SnapshotKind : uint8_t { kFixed, kOverlay, kWritable };
+  virtual SnapshotKind snapshot_kind() const {
+    return read_only() ? SnapshotKind::kFixed : SnapshotKind::kWritable;
+  }
+  virtual void State(StateIo& io) {}
 
   // Scatter lists: the segments are consecutive bytes of the disk starting at offset. The defaults call
   // Read/Write once per segment; the raw image uses preadv/pwritev.

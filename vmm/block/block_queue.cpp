@@ -31,7 +31,11 @@ size_t CompletionList::RunCompletions() {
     batch.swap(items_);
     pending_.store(false, std::memory_order_release);
   }
-  for (auto& callback : batch) callback();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    remaining_in_batch_ = batch.size() - i - 1;
+    batch[i]();
+  }
+  remaining_in_batch_ = 0;
   return batch.size();
 }
 

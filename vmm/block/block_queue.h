@@ -53,6 +53,9 @@ class CompletionList {
   // Runs the posted callbacks in the order they were posted, on the calling thread; returns how many ran.
   // Callbacks may submit new requests.
   size_t RunCompletions();
+  // Inside a callback that RunCompletions runs: how many of its batch are still to run after it (a
+  // snapshot waits until none are, so that it sees every finished request's effect).
+  size_t RemainingInBatch() const { return remaining_in_batch_; }
   void Post(std::function<void()> callback);
 
  private:
@@ -60,6 +63,7 @@ class CompletionList {
   std::vector<std::function<void()>> items_;
   std::atomic<bool> pending_{false};
   std::function<void()> notify_;
+  size_t remaining_in_batch_ = 0;  // the running thread's only
 };
 
 struct BlockRequest {

@@ -26,6 +26,8 @@ class ProbedWriteGuard final : public BlockBackend {
     return inner_->ReadV(offset, segments, count);
   }
   int Flush() override { return inner_->Flush(); }
+  SnapshotKind snapshot_kind() const override { return inner_->snapshot_kind(); }
+  void State(StateIo& io) override { inner_->State(io); }
   int Write(uint64_t offset, const void* buffer, size_t length) override {
     const iovec one{const_cast<void*>(buffer), length};
     return WriteV(offset, &one, 1);

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "vmm/block/raw_image.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm::block {
 
@@ -130,6 +131,41 @@ int SnapshotOverlay::Write(uint64_t offset, const void* buffer, size_t length) {
     pos = piece_end;
   }
   return 0;
+}
+
+void SnapshotOverlay::State(StateIo& io) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t words = bitmap_.size();
+  io.Field(words);
+  if (!io.Check(words == bitmap_.size(), "another disk size")) return;
+  std::vector<uint64_t> bitmap = bitmap_;
+  io.Raw(bitmap.data(), bitmap.size() * 8);
+  // The stored clusters' bytes, in order; read whole before anything changes, so a bad file leaves the
+  // overlay as it was.
+  std::vector<uint8_t> data;
+  const uint64_t clusters = (size() + kClusterSize - 1) / kClusterSize;
+  for (uint64_t c = 0; c < clusters && io.ok(); ++c) {
+    if (!((bitmap[c / 64] >> (c % 64)) & 1)) continue;
+    const size_t n = static_cast<size_t>(ClusterEnd(c) - c * kClusterSize);
+    const size_t at = data.size();
+    data.resize(at + n);
+    if (!io.loading() && ReadFull(store_fd_, c * kClusterSize, data.data() + at, n) != 0)
+      return io.Fail(path() + ": cannot read the -snapshot overlay");
+    io.Raw(data.data() + at, n);
+    if (!io.loading()) data.clear();
+  }
+  if (!io.loading() || !io.ok()) return;
+  const uint64_t tail = clusters % 64;
+  if (!io.Check(tail == 0 || bitmap.back() >> tail == 0, "overlay bitmap out of range")) return;
+  size_t at = 0;
+  for (uint64_t c = 0; c < clusters; ++c) {
+    if (!((bitmap[c / 64] >> (c % 64)) & 1)) continue;
+    const size_t n = static_cast<size_t>(ClusterEnd(c) - c * kClusterSize);
+    if (WriteFull(store_fd_, c * kClusterSize, data.data() + at, n) != 0)
+      return io.Fail(path() + ": cannot write the -snapshot overlay");
+    at += n;
+  }
+  bitmap_ = std::move(bitmap);
 }
 
 }  // namespace strobe::vmm::block

@@ -35,6 +35,10 @@ class SnapshotOverlay final : public BlockBackend {
   int Read(uint64_t offset, void* buffer, size_t length) override;
   int Write(uint64_t offset, const void* buffer, size_t length) override;
   int Flush() override { return 0; }
+  // A VM snapshot holds the clusters written so far; loading one puts back exactly those (the image
+  // itself never changes, so a cluster the snapshot lacks reads from it again).
+  SnapshotKind snapshot_kind() const override { return SnapshotKind::kOverlay; }
+  void State(StateIo& io) override;
 
   // Clusters the store holds (tests, statistics).
   uint64_t stored_clusters() const;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -575,6 +576,61 @@ void AtaChannel::TransferDma(std::shared_ptr<std::vector<uint8_t>> buffer,
 void AtaChannel::AbortDma() {
   Drive& d = selected();
   if (d.phase == Phase::kDmaWait) Abort(d, kAbrt);
+}
+
+void AtaChannel::State(StateIo& io) {
+  for (Drive& d : drives_) {
+    bool present = d.present;
+    uint64_t sectors = d.sectors;
+    io.Field(present);
+    io.Field(sectors);
+    if (!io.Check(present == d.present && sectors == d.sectors, "another IDE disk")) return;
+    if (!present) continue;
+    TaskFile& t = d.tf;
+    for (uint8_t* r : {&t.feature, &t.nsect, &t.lbal, &t.lbam, &t.lbah, &t.hob_feature, &t.hob_nsect,
+                       &t.hob_lbal, &t.hob_lbam, &t.hob_lbah, &t.device, &d.status, &d.error})
+      io.Field(*r);
+    AtaIdentity& id = d.identity;
+    io.Field(id.sectors);
+    io.String(id.serial, 64);
+    io.String(id.firmware, 64);
+    io.String(id.model, 64);
+    io.Field(id.multiple);
+    io.Field(id.write_cache);
+    io.Field(id.look_ahead);
+    io.Field(id.cylinders);
+    io.Field(id.heads);
+    io.Field(id.sectors_per_track);
+    io.Field(id.pio_mode);
+    io.Field(id.mwdma_mode);
+    io.Field(id.udma_mode);
+    io.Field(id.master);
+    // The disks were drained first: no command waits for the host (kBusy, kDmaRun) in a snapshot.
+    if (!io.loading() && (d.phase == Phase::kBusy || d.phase == Phase::kDmaRun))
+      return io.Fail("an IDE command is still in flight");
+    io.Enum(d.phase, static_cast<unsigned>(Phase::kDmaWait));
+    bool has_buffer = d.buffer != nullptr;
+    io.Field(has_buffer);
+    std::vector<uint8_t> buffer = has_buffer && !io.loading() ? *d.buffer : std::vector<uint8_t>{};
+    io.Bytes(buffer, 512 * (ata::kMaxMultiple + 1));
+    uint64_t pos = d.pos;
+    io.Field(pos);
+    io.Field(d.lba);
+    io.Field(d.remaining);
+    io.Field(d.block);
+    io.Field(d.block_now);
+    io.Field(d.dma_to_memory);
+    io.Field(d.dma_sectors);
+    if (!io.loading()) continue;
+    if (!io.Check((!has_buffer || pos <= buffer.size()) && d.block <= 256 && id.multiple <= ata::kMaxMultiple,
+                  "IDE transfer state out of range"))
+      return;
+    d.pos = static_cast<size_t>(pos);
+    d.buffer = has_buffer ? std::make_shared<std::vector<uint8_t>>(std::move(buffer)) : nullptr;
+    ++d.generation;
+  }
+  io.Field(devctl_);
+  io.Field(intrq_);
 }
 
 }  // namespace strobe::vmm

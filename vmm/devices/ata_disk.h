@@ -22,6 +22,10 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
+class StateIo;
+
 struct AtaDriveConfig {
   block::BlockBackend* backend = nullptr;  // null: no device at this position
   block::BlockQueue* queue = nullptr;      // the backend's worker
@@ -83,6 +87,9 @@ class AtaChannel {
   void TransferDma(std::shared_ptr<std::vector<uint8_t>> buffer, std::function<void(int err)> finished);
   // The bus master could not move the data (a master abort on a bad address): the command ends with ABRT.
   void AbortDma();
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   enum class Phase { kIdle, kBusy, kPioIn, kPioOut, kDmaWait, kDmaRun };

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/gt64120.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -100,6 +101,10 @@ Gt64120PciFunction::Gt64120PciFunction() : PciFunction(0x11AB, 0x4620, 0x10, 0x0
   Set32(0x20, 0x14000000);
   Set32(0x24, 0x14000001);
   Set8(0x3D, 1);
+}
+
+void Gt64120::State(StateIo& io) {
+  io.Field(regs_);
 }
 
 }  // namespace strobe::vmm

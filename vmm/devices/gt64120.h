@@ -15,6 +15,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class Gt64120 final : public Device {
  public:
   static constexpr uint32_t kBase = 0x1BE00000u;
@@ -24,6 +26,9 @@ class Gt64120 final : public Device {
 
   uint32_t Read(uint32_t offset, unsigned size) override;
   void Write(uint32_t offset, unsigned size, uint32_t value) override;
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   uint32_t ConfigRead();
@@ -38,6 +43,7 @@ class Gt64120 final : public Device {
 class Gt64120PciFunction final : public PciFunction {
  public:
   Gt64120PciFunction();
+  bool Snapshottable() const override { return true; }
 };
 
 }  // namespace strobe::vmm

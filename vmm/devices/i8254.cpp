@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/i8254.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -101,6 +102,22 @@ void I8254::Write(uint32_t offset, unsigned, uint32_t value) {
       ch.low_byte_next = !ch.low_byte_next;
       break;
   }
+}
+
+void I8254::State(StateIo& io) {
+  for (Channel& ch : ch_) {
+    io.Field(ch.mode);
+    io.Field(ch.access);
+    io.Field(ch.reload);
+    io.Field(ch.low_byte_next);
+    io.Field(ch.latched);
+    io.Field(ch.latch);
+    io.Field(ch.latch_low_next);
+    io.Field(ch.start);
+    io.Check(ch.mode <= 5 && ch.access <= 3, "8254 mode out of range");
+  }
+  io.Field(armed_);
+  io.Field(next_fire_);
 }
 
 }  // namespace strobe::vmm

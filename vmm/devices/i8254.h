@@ -13,6 +13,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class I8254 final : public Device {
  public:
   static constexpr double kHz = 1193182.0;
@@ -25,6 +27,9 @@ class I8254 final : public Device {
   // Fire channel 0's interrupt if its time has come; the cycle of its next interrupt (or UINT64_MAX).
   void Tick();
   uint64_t NextEventCycles() const { return armed_ ? next_fire_ : UINT64_MAX; }
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   struct Channel {

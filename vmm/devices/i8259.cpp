@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/i8259.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -128,6 +129,25 @@ void I8259Pair::Write(uint32_t offset, unsigned, uint32_t value) {
   I8259Chip& chip = offset & 0x80 ? slave_ : master_;
   chip.Write(offset & 1, static_cast<uint8_t>(value));
   UpdateCascade();
+}
+
+void I8259Chip::State(StateIo& io) {
+  io.Field(irr_);
+  io.Field(isr_);
+  io.Field(imr_);
+  io.Field(lines_);
+  io.Field(icw2_);
+  io.Field(init_step_);
+  io.Check(init_step_ >= 0 && init_step_ <= 3, "8259 initialisation step out of range");
+  io.Field(icw4_needed_);
+  io.Field(single_);
+  io.Field(read_isr_);
+  io.Field(auto_eoi_);
+}
+
+void I8259Pair::State(StateIo& io) {
+  master_.State(io);
+  slave_.State(io);
 }
 
 }  // namespace strobe::vmm

@@ -10,6 +10,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class I8259Chip {
  public:
   void Write(bool data_port, uint8_t v);
@@ -21,6 +23,9 @@ class I8259Chip {
   // INTA: the highest pending request moves to in-service; returns its line or -1 (spurious).
   int Acknowledge();
   uint8_t vector_base() const { return icw2_ & 0xF8; }
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   int HighestPending() const;
@@ -43,6 +48,9 @@ class I8259Pair final : public Device {
   bool Output() const { return master_.Output(); }
   // The vector an interrupt acknowledge returns (IRQ number with Linux's programming).
   uint8_t Acknowledge();
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   void UpdateCascade();

@@ -2,6 +2,7 @@
 #include "vmm/devices/malta_fpga.h"
 
 #include <cstdio>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -38,6 +39,13 @@ void MaltaFpga::Write(uint32_t offset, unsigned, uint32_t value) {
     case kBrkRes: brkres_ = value; break;
     default: break;
   }
+}
+
+void MaltaFpga::State(StateIo& io) {
+  io.Field(ledbar_);
+  io.Field(brkres_);
+  io.Raw(display_, 8);
+  display_[8] = '\0';
 }
 
 }  // namespace strobe::vmm

@@ -11,6 +11,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class MaltaFpga final : public Device {
  public:
   static constexpr uint32_t kBase = 0x1F000000u;
@@ -23,6 +25,9 @@ class MaltaFpga final : public Device {
   uint32_t ledbar() const { return ledbar_; }
   // The 8-character ASCII display, as the guest last wrote it.
   const char* display() const { return display_; }
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   PowerControl& power_;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/mc146818.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -125,6 +126,18 @@ void Mc146818::Write(uint32_t offset, unsigned, uint32_t value) {
   } else {
     WriteRegister(index_, static_cast<uint8_t>(value));
   }
+}
+
+void Mc146818::State(StateIo& io) {
+  int64_t base = base_;
+  io.Field(base);  // the wall time at virtual cycle 0: the restored guest's clock goes on from the snapshot
+  base_ = static_cast<std::time_t>(base);
+  io.Field(set_offset_);
+  io.Field(index_);
+  io.Field(ram_);
+  io.Field(last_poll_cycles_);
+  io.Field(same_polls_);
+  io.Field(last_uip_);
 }
 
 }  // namespace strobe::vmm

@@ -12,6 +12,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class Mc146818 final : public Device {
  public:
   Mc146818(VirtualClock& clock, std::time_t start_time);
@@ -21,6 +23,9 @@ class Mc146818 final : public Device {
 
   // Virtual seconds since the epoch, as the clock shows now.
   std::time_t Now() const;
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   uint8_t ReadRegister(uint8_t index);

@@ -2,6 +2,7 @@
 #include "vmm/devices/pci.h"
 
 #include <cassert>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -139,6 +140,45 @@ void PciBus::IntxChanged(const PciFunction& f) {
   if (!map_irq_ || !set_pirq_ || pin < 1 || pin > 4) return;
   const unsigned pirq = map_irq_(f.devfn_ >> 3, pin);
   set_pirq_(pirq, PirqLevel(pirq));
+}
+
+void PciFunction::State(StateIo& io) {
+  // The identity must be the function the snapshot was taken of (the header's configuration says so too).
+  uint8_t space[256];
+  std::memcpy(space, space_, sizeof space);
+  io.Field(space);
+  io.Field(intx_);
+  if (!io.loading() || !io.Check(std::memcmp(space, space_, 4) == 0, "another PCI device in this slot"))
+    return;
+  std::memcpy(space_, space, sizeof space);
+}
+
+std::string PciBus::Unsnapshottable() const {
+  for (const auto& [devfn, f] : functions_)
+    if (!f->Snapshottable()) return PciName(devfn, *f);
+  return "";
+}
+
+std::vector<std::string> PciBus::Names() const {
+  std::vector<std::string> out;
+  for (const auto& [devfn, f] : functions_) out.push_back(PciName(devfn, *f));
+  return out;
+}
+
+std::string PciBus::PciName(unsigned devfn, const PciFunction& f) {
+  char name[48];
+  std::snprintf(name, sizeof name, "PCI 00:%02x.%u (%04x:%04x)", devfn >> 3, devfn & 7, f.vendor_id(),
+                f.device_id());
+  return name;
+}
+
+void PciBus::State(StateIo& io) {
+  uint32_t count = static_cast<uint32_t>(functions_.size());
+  io.Field(count);
+  if (!io.Check(count == functions_.size(), "another set of PCI devices")) return;
+  for (const auto& [devfn, f] : functions_)
+    io.Section(PciName(devfn, *f), [f = f](StateIo& s) { f->State(s); });
+  if (io.loading() && io.ok()) DecodeChanged();  // the board maps every window again
 }
 
 }  // namespace strobe::vmm

@@ -20,11 +20,14 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "vmm/device.h"
 
 namespace strobe::vmm {
+
+class StateIo;
 
 enum class PciSpace { kIo, kMemory };
 
@@ -53,6 +56,15 @@ class PciFunction {
   // command register's interrupt disable).
   uint8_t interrupt_pin() const { return space_[0x3D]; }
   bool intx_asserted() const { return intx_ && !(Get16(0x04) & kInterruptDisable); }
+
+  // Snapshots (vmm/snapshot): a function opts in by overriding Snapshottable, so that one added later
+  // without thinking about its state makes savevm refuse (naming it) rather than save it half. State
+  // covers the configuration space and the INTx level; an override adds the device's own state after
+  // calling PciFunction::State. The board maps the windows again after a load.
+  virtual bool Snapshottable() const { return false; }
+  virtual void State(StateIo& io);
+  uint16_t vendor_id() const { return Get16(0x00); }
+  uint16_t device_id() const { return Get16(0x02); }
 
  protected:
   static constexpr uint16_t kInterruptDisable = 1u << 10;
@@ -132,6 +144,12 @@ class PciBus {
     map_irq_ = std::move(map);
     set_pirq_ = std::move(set);
   }
+  // Snapshots: every function's state, in device/function order (the windows are mapped again after a
+  // load); the name of the first function without snapshot support, or "".
+  void State(StateIo& io);
+  std::string Unsnapshottable() const;
+  std::vector<std::string> Names() const;  // PciName of every function, in order
+  static std::string PciName(unsigned devfn, const PciFunction& f);
   // The wired-OR level of a PIRQ line: whether any function routed to it asserts INTx.
   bool PirqLevel(unsigned pirq) const;
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 namespace {
@@ -587,6 +588,25 @@ void Pcnet::TransmitRing() {
   csr_[0] &= ~kTdmd;
   in_transmit_ = false;
   UpdateIrq();
+}
+
+void Pcnet::State(StateIo& io) {
+  io.Raw(prom_.data(), prom_.size());
+  io.Field(csr_);
+  io.Field(bcr_);
+  uint32_t rap = rap_, rx_len = rx_len_, tx_len = tx_len_, rx_index = rx_index_, tx_index = tx_index_;
+  for (uint32_t* v : {&rap, &rdra_, &tdra_, &rx_len, &tx_len, &rx_index, &tx_index}) io.Field(*v);
+  io.Field(irq_);
+  io.Bytes(tx_frame_, 1u << 16);
+  if (!io.Check(rap < 128 && rx_len >= 1 && tx_len >= 1 && rx_len <= 65535 && tx_len <= 65535 &&
+                    rx_index < rx_len && tx_index < tx_len,
+                "PCnet ring state out of range"))
+    return;
+  rap_ = rap;
+  rx_len_ = rx_len;
+  tx_len_ = tx_len;
+  rx_index_ = rx_index;
+  tx_index_ = tx_index;
 }
 
 }  // namespace strobe::vmm

@@ -29,6 +29,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class Pcnet final : public Device, public net::NicFrontend {
  public:
   static constexpr uint32_t kWindowBytes = 0x20;  // the I/O BAR and the memory BAR
@@ -63,6 +65,9 @@ class Pcnet final : public Device, public net::NicFrontend {
   uint16_t csr(unsigned index) const { return csr_[index & 127]; }
   uint16_t bcr(unsigned index) const { return bcr_[index & 31]; }
   bool dword_io() const { return (bcr_[18] & 0x0080) != 0; }
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   struct Descriptor {     // a receive or transmit descriptor, whatever its software style

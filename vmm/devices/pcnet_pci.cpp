@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/pcnet_pci.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -24,6 +25,11 @@ bool PcnetPci::Dma::Read(uint32_t paddr, void* out, size_t length) {
 
 bool PcnetPci::Dma::Write(uint32_t paddr, const void* data, size_t length) {
   return function_.bus_master() && memory_.Write(paddr, data, length);
+}
+
+void PcnetPci::State(StateIo& io) {
+  PciFunction::State(io);
+  chip_.State(io);
 }
 
 }  // namespace strobe::vmm

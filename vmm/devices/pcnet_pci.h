@@ -15,6 +15,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class PcnetPci final : public PciFunction {
  public:
   // memory and port must outlive the function.
@@ -23,6 +25,10 @@ class PcnetPci final : public PciFunction {
   // PCI reset: the chip's H_RESET; the configuration space keeps what the OS wrote (the board's reset
   // re-runs the whole boot anyway).
   void Reset() { chip_.HardReset(); }
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  bool Snapshottable() const override { return true; }
+  void State(StateIo& io) override;
 
  private:
   class Dma final : public Pcnet::Memory {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/piix4.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -77,6 +78,12 @@ void Piix4PmFunction::ConfigWritten(uint8_t reg) {
 void Piix4PmFunction::FixedWindows(std::vector<PciWindow>* out) {
   // PMIOSE (PMREGMISC bit 0) enables the block, independent of the command register.
   if (const uint32_t base = io_base()) out->push_back({PciSpace::kIo, base, Piix4Pm::kPorts, pm_});
+}
+
+void Piix4Isa::State(StateIo& io) {
+  PciFunction::State(io);
+  io.Field(pirq_levels_);
+  io.Field(driven_);
 }
 
 }  // namespace strobe::vmm

@@ -14,6 +14,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class Piix4Isa final : public PciFunction {
  public:
   using SetIsaIrq = std::function<void(unsigned isa_irq, bool level)>;
@@ -24,6 +26,10 @@ class Piix4Isa final : public PciFunction {
   void SetPirq(unsigned pirq, bool level);
   // The ISA IRQ a PIRQ goes to, or -1 when its routing is disabled (or names a reserved IRQ).
   int PirqRoute(unsigned pirq) const;
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  bool Snapshottable() const override { return true; }
+  void State(StateIo& io) override;
 
  protected:
   void ConfigWritten(uint8_t reg) override;
@@ -40,6 +46,7 @@ class Piix4PmFunction final : public PciFunction {
  public:
   // pm: the register block the PMBA window reaches.
   explicit Piix4PmFunction(Piix4Pm* pm);
+  bool Snapshottable() const override { return true; }
   uint32_t io_base() const;
 
  protected:

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -205,6 +206,17 @@ void Piix4Ide::StartTransfer(unsigned ch) {
         }
         if (!table_left) now.bm_status &= static_cast<uint8_t>(~kActive);  // table used up: the engine idles
       });
+}
+
+void Piix4Ide::State(StateIo& io) {
+  PciFunction::State(io);
+  for (Channel& c : channels_) {
+    io.Field(c.bm_command);
+    io.Field(c.bm_status);
+    io.Field(c.prd_address);
+    if (io.loading()) ++c.bm_generation;  // nothing of the other timeline may complete here
+    c.ata.State(io);
+  }
 }
 
 }  // namespace strobe::vmm

@@ -22,6 +22,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class Piix4Ide final : public PciFunction, public Device {
  public:
   using SetIrq = std::function<void(unsigned isa_irq, bool level)>;
@@ -45,6 +47,10 @@ class Piix4Ide final : public PciFunction, public Device {
 
   AtaChannel& channel(unsigned i) { return channels_[i].ata; }
   uint8_t bm_status(unsigned i) const { return channels_[i].bm_status; }
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  bool Snapshottable() const override { return true; }
+  void State(StateIo& io) override;
 
  protected:
   void ConfigWritten(uint8_t reg) override;

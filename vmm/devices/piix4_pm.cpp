@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/piix4_pm.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -33,6 +34,12 @@ void Piix4Pm::Write(uint32_t offset, unsigned size, uint32_t value) {
       break;
     default: break;
   }
+}
+
+void Piix4Pm::State(StateIo& io) {
+  io.Field(pmsts_);
+  io.Field(pmen_);
+  io.Field(pmcntrl_);
 }
 
 }  // namespace strobe::vmm

@@ -12,6 +12,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class Piix4Pm final : public Device {
  public:
   static constexpr uint32_t kDefaultPort = 0x1000;
@@ -25,6 +27,9 @@ class Piix4Pm final : public Device {
   // the guest sees nothing, as under QEMU.
   void PressPowerButton() { pmsts_ |= kPwrbtnSts; }
   static constexpr uint16_t kPwrbtnSts = 1u << 8;
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   PowerControl& power_;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/uart16550.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -153,6 +154,29 @@ void Uart16550::Write(uint32_t offset, unsigned, uint32_t value) {
     }
   }
   if (emit) sink_(v);
+}
+
+void Uart16550::State(StateIo& io) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (std::deque<uint8_t>* q : {&rx_, &held_}) {
+    std::vector<uint8_t> bytes(q->begin(), q->end());
+    io.Bytes(bytes, 1u << 20);
+    if (io.loading()) q->assign(bytes.begin(), bytes.end());
+  }
+  uint8_t mcr = mcr_.load();
+  io.Field(mcr);
+  io.Field(ier_);
+  io.Field(lcr_);
+  io.Field(scr_);
+  io.Field(fcr_);
+  io.Field(dll_);
+  io.Field(dlm_);
+  io.Field(overrun_);
+  io.Field(thre_pending_);
+  if (io.loading()) {
+    mcr_.store(mcr);
+    rx_ready_.store(!rx_.empty());
+  }
 }
 
 }  // namespace strobe::vmm

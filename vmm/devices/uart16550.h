@@ -16,6 +16,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class Uart16550 final : public Device {
  public:
   using Sink = std::function<void(uint8_t)>;
@@ -30,6 +32,9 @@ class Uart16550 final : public Device {
   bool HasInput() const;
   // Level of the interrupt output (IIR reports something pending).
   bool IrqLevel() const;
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   bool Loopback() const;

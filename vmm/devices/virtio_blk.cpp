@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -241,6 +242,14 @@ void VirtioBlk::SubmitFlush(Request req) {
   };
   ++host_requests_;
   config_.queue->Submit(std::move(flush));
+}
+
+void VirtioBlk::State(StateIo& io) {
+  io.Field(accepted_);
+  io.Field(wce_);
+  io.Field(host_requests_);
+  io.Field(guest_requests_);
+  if (io.loading()) ++generation_;  // nothing of the other timeline may complete here
 }
 
 }  // namespace strobe::vmm

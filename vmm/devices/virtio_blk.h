@@ -56,6 +56,8 @@ class VirtioBlk final : public VirtioDevice {
   void WriteConfigByte(uint32_t offset, uint8_t value) override;
   void QueueNotify(unsigned q) override;
   void Reset() override;
+  bool Snapshottable() const override { return true; }
+  void State(StateIo& io) override;
 
   // Host requests submitted so far (merging makes this smaller than the guest's request count).
   uint64_t host_requests() const { return host_requests_; }

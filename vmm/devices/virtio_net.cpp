@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "vmm/net/backend.h"
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -185,6 +186,17 @@ void VirtioNet::QueueNotify(unsigned q) {
     pushed = true;
   }
   if (pushed) transport_->QueueUsed(kTxQueue);
+}
+
+void VirtioNet::State(StateIo& io) {
+  io.Raw(mac_.data(), mac_.size());
+  io.Field(accepted_);
+  uint64_t header = header_;
+  io.Field(header);
+  io.Field(rx_dropped_);
+  io.Field(tx_dropped_);
+  if (io.Check(header == kLegacyHeader || header == kMergeableHeader, "virtio-net header size"))
+    header_ = static_cast<size_t>(header);
 }
 
 }  // namespace strobe::vmm

@@ -57,6 +57,8 @@ class VirtioNet final : public VirtioDevice, public net::NicFrontend {
   void WriteConfigByte(uint32_t offset, uint8_t value) override;
   void QueueNotify(unsigned q) override;
   void Reset() override;
+  bool Snapshottable() const override { return true; }
+  void State(StateIo& io) override;
 
   // net::NicFrontend
   bool CanReceive(size_t length) override;

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <iterator>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -322,6 +323,28 @@ void VirtioPci::DeviceReset() {
 
 void VirtioPci::Reset() {
   DeviceReset();
+}
+
+void VirtioPci::State(StateIo& io) {
+  PciFunction::State(io);
+  for (QueueSetup& q : setup_) {
+    io.Field(q.size);
+    io.Field(q.desc);
+    io.Field(q.driver);
+    io.Field(q.device);
+    io.Field(q.enabled);
+  }
+  io.Field(device_feature_select_);
+  io.Field(driver_feature_select_);
+  io.Field(driver_features_);
+  io.Field(guest_features_);
+  io.Field(queue_select_);
+  io.Field(status_);
+  io.Field(isr_);
+  io.Field(broken_);
+  io.Field(reported_);
+  for (Virtqueue& q : queues_) q.State(io);
+  io.Section("device", [this](StateIo& s) { device_->State(s); });
 }
 
 }  // namespace strobe::vmm

@@ -34,6 +34,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 class VirtioPci;
 
 // Feature bits the transport handles (6 "Reserved Feature Bits").
@@ -67,6 +69,10 @@ class VirtioDevice {
   virtual void Reset() = 0;
 
   void Bind(VirtioPci* transport) { transport_ = transport; }
+  // Snapshots: a device type opts in (see PciFunction::Snapshottable); State saves what the transport
+  // does not (negotiated features, configuration the driver wrote). Requests in flight were drained first.
+  virtual bool Snapshottable() const { return false; }
+  virtual void State(StateIo& io) {}
 
  protected:
   VirtioPci* transport_ = nullptr;
@@ -86,6 +92,8 @@ class VirtioPci final : public PciFunction, public Device {
   void Write(uint32_t offset, unsigned size, uint32_t value) override;
   // A hardware reset (the board's): as the driver writing status 0.
   void Reset();
+  bool Snapshottable() const override { return device_->Snapshottable(); }
+  void State(StateIo& io) override;
 
   // For the device:
   Virtqueue& queue(unsigned q) { return queues_[q]; }

@@ -2,6 +2,7 @@
 #include "vmm/devices/virtqueue.h"
 
 #include <cstring>
+#include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
@@ -190,6 +191,20 @@ bool Virtqueue::NeedInterrupt() {
   uint16_t flags;
   if (!Read16(avail_, &flags)) return true;
   return !(flags & kAvailNoInterrupt);
+}
+
+void Virtqueue::State(StateIo& io) {
+  io.Field(size_);
+  io.Field(pfn_);
+  io.Field(desc_);
+  io.Field(avail_);
+  io.Field(used_);
+  io.Field(last_avail_);
+  io.Field(used_idx_);
+  io.Field(signalled_);
+  io.Field(indirect_);
+  io.Field(event_idx_);
+  io.Check(size_ <= max_size_, "virtqueue size out of range");
 }
 
 }  // namespace strobe::vmm

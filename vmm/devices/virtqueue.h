@@ -17,6 +17,8 @@
 
 namespace strobe::vmm {
 
+class StateIo;
+
 struct VirtqBuffer {
   uint32_t addr = 0, len = 0;
   bool device_writable = false;
@@ -64,6 +66,9 @@ class Virtqueue {
   bool NeedInterrupt();
   // Buffers the driver made available and the device has not taken.
   bool HasAvailable();
+
+  // Snapshots: the state in one function for both directions (vmm/state_io.h).
+  void State(StateIo& io);
 
  private:
   struct Desc {

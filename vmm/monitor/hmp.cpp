@@ -15,11 +15,12 @@ struct Command {
 // In QEMU's help order (alphabetical), QEMU's own words.
 constexpr Command kCommands[] = {
     {"cont|c", "", "resume emulation"},
+    {"delvm", "tag", "delete a VM snapshot from its tag"},
     {"help|?", "[cmd]", "show the help"},
     {"info", "[subcommand]", "show various information about the system state"},
     {"loadvm", "tag", "restore a VM snapshot from its tag"},
     {"quit|q", "", "quit the emulator"},
-    {"savevm", "tag", "save a VM snapshot. If no tag is provided, a new snapshot is created"},
+    {"savevm", "tag", "save a VM snapshot under its tag (Strobe needs the tag)"},
     {"stop|s", "", "stop emulation"},
     {"system_powerdown", "", "send system power down event"},
     {"system_reset", "", "reset the system"},
@@ -35,7 +36,6 @@ constexpr Command kInfo[] = {
     {"tlb", "", "show the guest TLB entries (Strobe)"},
     {"version", "", "show the version of Strobe"},
 };
-constexpr const char* kNoSnapshots = "snapshots are not implemented yet in Strobe (issue 15)\n";
 
 std::string HelpLine(const char* prefix, const Command& c) {
   return std::string(prefix) + c.names + " " + c.params + " -- " + c.help + "\n";
@@ -132,7 +132,17 @@ std::string HmpSession::Execute(const std::string& raw) {
     machine_.Quit();
     return "";
   }
-  if (name == "savevm" || name == "loadvm") return std::string("Error: ") + kNoSnapshots;
+  if (name == "savevm" || name == "loadvm" || name == "delvm") {
+    std::string more;
+    const std::string tag = FirstWord(rest, &more);
+    // QEMU's savevm without a tag invents one; Strobe's snapshots are files named by their tag.
+    if (tag.empty()) return "Error: " + name + " needs a snapshot name (tag)\n";
+    if (!more.empty()) return "Error: too many arguments to " + name + "\n";
+    const std::string error = name == "savevm"   ? machine_.SaveSnapshot(tag)
+                              : name == "loadvm" ? machine_.LoadSnapshot(tag)
+                                                 : machine_.DeleteSnapshot(tag);
+    return error.empty() ? "" : "Error: " + error + "\n";
+  }
   if (name == "x" || name == "xp") return Dump(rest, name == "xp", name);
   return "unknown command: '" + cmd + "'\n";
 }
@@ -163,7 +173,7 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
   }
   if (what == "jit") return machine_.JitInfo();
   if (what == "memory") return machine_.MemoryInfo();
-  if (what == "snapshots") return kNoSnapshots;
+  if (what == "snapshots") return machine_.SnapshotTable();
   if (what == "version") return STROBE_VERSION "\n";
   std::string trimmed = line.substr(line.find_first_not_of(" \t"));
   while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.pop_back();

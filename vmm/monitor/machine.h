@@ -64,6 +64,13 @@ class MachineControl {
   // Strobe's own `info jit` and `info memory` text (lines ending in '\n').
   virtual std::string JitInfo() = 0;
   virtual std::string MemoryInfo() = 0;
+  // Snapshots (savevm, loadvm, delvm; vmm/snapshot): "" on success, else one line saying why not.
+  // SnapshotTable is `info snapshots`.
+  virtual std::string SaveSnapshot(const std::string& name) { return kNoSnapshotSupport; }
+  virtual std::string LoadSnapshot(const std::string& name) { return kNoSnapshotSupport; }
+  virtual std::string DeleteSnapshot(const std::string& name) { return kNoSnapshotSupport; }
+  virtual std::string SnapshotTable() { return std::string(kNoSnapshotSupport) + "\n"; }
+  static constexpr const char* kNoSnapshotSupport = "this machine has no snapshot store";
 };
 
 }  // namespace strobe::vmm::mon

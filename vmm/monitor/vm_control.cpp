@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 
+#include "vmm/snapshot/vm_state.h"
 #include "vmm/vm_stats.h"
 
 namespace strobe::vmm::mon {
@@ -199,6 +200,56 @@ std::string VmControl::MemoryInfo() {
     for (const std::string& l : MemoryStats(vm_, monitor_)) out += l + "\n";
   });
   return out;
+}
+
+// QEMU stops the VM for savevm and loadvm and resumes it afterwards; so does this. Requests still in flight
+// finish first (their completions run between attempts), so the state holds no half-done I/O.
+std::string VmControl::CallQuiet(const std::function<std::string()>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool was_paused = vm_.paused();
+  if (!was_paused) vm_.SetPaused(true);
+  std::string result = "the disks did not settle";
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    bool done = false;
+    if (!Call([&] {
+          if (!VmState::Quiet(vm_)) return;
+          result = fn();
+          done = true;
+        })) {
+      result = "the vCPU did not answer (held by the gdb stub?)";
+      break;
+    }
+    if (done) break;
+  }
+  if (!was_paused) vm_.SetPaused(false);
+  return result;
+}
+
+std::string VmControl::SaveSnapshot(const std::string& name) {
+  if (!snapshots_) return kNoSnapshotSupport;
+  return CallQuiet([&] {
+    std::string error;
+    return snapshots_->Save(vm_, name, &error) ? std::string() : error;
+  });
+}
+
+std::string VmControl::LoadSnapshot(const std::string& name) {
+  if (!snapshots_) return kNoSnapshotSupport;
+  return CallQuiet([&] {
+    std::string error;
+    return snapshots_->Load(vm_, name, &error) ? std::string() : error;
+  });
+}
+
+std::string VmControl::DeleteSnapshot(const std::string& name) {
+  if (!snapshots_) return kNoSnapshotSupport;
+  std::string error;
+  return snapshots_->Delete(name, &error) ? std::string() : error;
+}
+
+std::string VmControl::SnapshotTable() {
+  if (!snapshots_) return std::string(kNoSnapshotSupport) + "\n";
+  return FormatSnapshotTable(snapshots_->List());
 }
 
 }  // namespace strobe::vmm::mon

@@ -16,6 +16,7 @@
 #include "vmm/monitor.h"
 #include "vmm/monitor/json.h"
 #include "vmm/monitor/machine.h"
+#include "vmm/snapshot/snapshot_store.h"
 #include "vmm/vm.h"
 
 namespace strobe::vmm::mon {
@@ -46,6 +47,12 @@ class VmControl final : public MachineControl {
   }
   std::string JitInfo() override;
   std::string MemoryInfo() override;
+  std::string SaveSnapshot(const std::string& name) override;
+  std::string LoadSnapshot(const std::string& name) override;
+  std::string DeleteSnapshot(const std::string& name) override;
+  std::string SnapshotTable() override;
+  // Where savevm and loadvm keep their files (before the monitors start; null: no snapshots).
+  void set_snapshots(SnapshotStore* store) { snapshots_ = store; }
 
   // -S without gdb: the VM starts paused (QEMU's prelaunch state) until cont.
   void StartPaused();
@@ -56,6 +63,8 @@ class VmControl final : public MachineControl {
   // Runs fn on the vCPU thread and waits for it; once the run has ended, on this thread (the VM's state
   // no longer changes). false when the vCPU did not take it within kAnswerSeconds (fn then never runs).
   bool Call(std::function<void()> fn);
+  // Runs fn on the vCPU thread once the disks are quiet, with the VM held still meanwhile.
+  std::string CallQuiet(const std::function<std::string()>& fn);
   void Emit(const std::string& name, const Json* data = nullptr);
 
   Vm& vm_;
@@ -63,6 +72,7 @@ class VmControl final : public MachineControl {
   gdb::VmTarget target_;  // used on the vCPU thread only (inside Call)
   EventSink events_;
   Disassembler disassembler_;
+  SnapshotStore* snapshots_ = nullptr;
   std::mutex mu_;         // one state change at a time from all monitors
   std::mutex frozen_mu_;  // Call's work once the run has ended, when no vCPU thread serialises it
   bool quit_sent_ = false;

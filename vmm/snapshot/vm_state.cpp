@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/snapshot/vm_state.h"
+
+#include <cstring>
+
+namespace strobe::vmm {
+
+namespace {
+using block::BlockBackend;
+constexpr uint32_t kEndOfPages = 0xFFFFFFFFu;
+const uint8_t kZeroPage[runtime::kPageSize] = {};
+
+// A field added to these must be added to the snapshot (and the format version raised).
+static_assert(sizeof(runtime::Cp0) == 33 * sizeof(uint32_t));
+static_assert(sizeof(runtime::FpuState) == 32 * 8 + 8);
+
+void CpuFields(runtime::CpuState& c, StateIo& io) {
+  io.Field(c.gpr);
+  io.Field(c.hi);
+  io.Field(c.lo);
+  io.Field(c.pc);
+  io.Field(c.cycles);  // the virtual clock: Count, the timers and the RTC follow it
+  io.Field(c.retired);
+  io.Field(c.fpu.fpr);
+  io.Field(c.fpu.fcsr);
+  io.Field(c.fpu.fir);
+  io.Field(c.branch_target);
+  io.Field(c.branch_taken);
+  io.Field(c.ll_bit);
+  io.Field(c.hw_irq);
+  io.Field(c.timer_deadline);
+  io.Raw(&c.cp0, sizeof c.cp0);  // Count is cycles / 2 + count_bias, so it needs nothing more
+  // Between slices only WAIT's idling survives in exit_request; the rest is re-derived after a load.
+  bool waiting = (c.exit_request & runtime::exitreq::kWait) != 0;
+  io.Field(waiting);
+  if (io.loading()) c.exit_request = waiting ? runtime::exitreq::kWait : 0;
+}
+
+void TlbFields(runtime::GuestTlb& tlb, StateIo& io) {
+  uint32_t size = tlb.size();
+  io.Field(size);
+  if (!io.Check(size == tlb.size(), "another TLB size")) return;
+  for (unsigned i = 0; i < size; ++i) {
+    runtime::TlbEntry e = tlb.at(i);
+    io.Field(e.pagemask);
+    io.Field(e.entryhi);
+    io.Field(e.entrylo);
+    io.Field(e.global);
+    if (io.loading() && io.ok()) tlb.Set(i, e);
+  }
+}
+
+const char* KindName(BlockBackend::SnapshotKind k) {
+  switch (k) {
+    case BlockBackend::SnapshotKind::kFixed: return "read-only";
+    case BlockBackend::SnapshotKind::kOverlay: return "-snapshot";
+    case BlockBackend::SnapshotKind::kWritable: return "writable";
+  }
+  return "?";
+}
+
+// The VM's disks with their names, IDE first.
+std::vector<std::pair<std::string, BlockBackend*>> DiskList(const VmConfig& config) {
+  std::vector<std::pair<std::string, BlockBackend*>> out;
+  for (const IdeDisk& d : config.ide_disks) out.push_back({"ide" + std::to_string(d.index), d.backend});
+  for (size_t i = 0; i < config.virtio_disks.size(); ++i)
+    out.push_back({"virtio" + std::to_string(i), config.virtio_disks[i].backend});
+  return out;
+}
+}  // namespace
+
+std::string VmState::Refusal(Vm& vm) {
+  const std::string device = vm.board().Unsnapshottable();
+  if (!device.empty()) return "device " + device + " does not support snapshots";
+  for (const auto& [name, backend] : DiskList(vm.config()))
+    if (backend->snapshot_kind() == BlockBackend::SnapshotKind::kWritable)
+      return "disk " + name + " (" + backend->path() +
+             ") is written in place, which a snapshot cannot restore: use -snapshot or readonly=on";
+  return "";
+}
+
+std::string VmState::Configuration(Vm& vm) {
+  const VmConfig& c = vm.config();
+  std::string out = "ram=" + std::to_string(c.ram_bytes) + "\n";
+  out += std::string("cpu=") + (c.cpu_model == runtime::CpuModel::k24Kf ? "24Kf" : "24Kc") + "\n";
+  out += "tlb=" + std::to_string(vm.ctx_->tlb.size()) + "\n";
+  for (const std::string& f : vm.board().PciNames()) out += f + "=present\n";
+  for (const auto& [name, backend] : DiskList(c))
+    out +=
+        name + "=" + std::to_string(backend->size()) + " bytes, " + KindName(backend->snapshot_kind()) + "\n";
+  return out;
+}
+
+bool VmState::Quiet(Vm& vm) {
+  vm.DrainDisks();
+  for (const auto& q : vm.disk_queues_)
+    if (q->in_flight() > 0) return false;
+  return !vm.completions_.HasCompletions() && vm.completions_.RemainingInBatch() == 0;
+}
+
+void VmState::Settle(Vm& vm) {
+  while (!Quiet(vm)) vm.completions_.RunCompletions();
+}
+
+void VmState::Machine(Vm& vm, StateIo& io) {
+  io.Section("cpu", [&vm](StateIo& s) { CpuFields(vm.ctx_->cpu, s); });
+  io.Section("tlb", [&vm](StateIo& s) { TlbFields(vm.ctx_->tlb, s); });
+  io.Section("board", [&vm](StateIo& s) { vm.board_->State(s); });
+  io.Section("vm", [&vm](StateIo& s) {
+    s.Field(vm.panic_seen_at_);
+    s.String(vm.console_line_, 512);
+  });
+}
+
+void VmState::Disks(Vm& vm, StateIo& io) {
+  for (const auto& [name, backend] : DiskList(vm.config())) {
+    BlockBackend* b = backend;
+    io.Section(name, [b](StateIo& s) {
+      BlockBackend::SnapshotKind kind = b->snapshot_kind();
+      s.Enum(kind, 2);
+      if (!s.Check(kind == b->snapshot_kind(), "another kind of disk")) return;
+      if (kind == BlockBackend::SnapshotKind::kOverlay) b->State(s);
+    });
+  }
+}
+
+// Pages in order, each as its index and its bytes; pages of zeros are left out.
+void VmState::Ram(Vm& vm, StateIo& io) {
+  Pmap& pmap = *vm.pmap_;
+  const uint32_t pages = pmap.ram_bytes() >> runtime::kPageBits;
+  uint32_t count = pages;
+  io.Field(count);
+  if (!io.Check(count == pages, "another RAM size")) return;
+  if (!io.loading()) {
+    for (uint32_t p = 0; p < pages; ++p) {
+      const uint8_t* host = pmap.Lookup(p << runtime::kPageBits).host;
+      if (!host || std::memcmp(host, kZeroPage, runtime::kPageSize) == 0) continue;
+      io.Field(p);
+      io.Raw(const_cast<uint8_t*>(host), runtime::kPageSize);
+    }
+    uint32_t end = kEndOfPages;
+    io.Field(end);
+    return;
+  }
+  // First the whole part is checked (indices ascending and in range, every page whole), so that a bad
+  // file changes nothing; then each page that differs is written (a page shared copy-on-write with
+  // another VM that already holds the same bytes stays shared).
+  std::vector<const uint8_t*> image(pages, nullptr);  // null: a page of zeros
+  for (uint64_t next = 0;;) {
+    uint32_t p = 0;
+    io.Field(p);
+    if (!io.ok() || p == kEndOfPages) break;
+    if (!io.Check(p >= next && p < pages, "RAM pages out of order or out of range")) return;
+    image[p] = io.View(runtime::kPageSize);
+    next = uint64_t{p} + 1;
+  }
+  if (!io.ok()) return;
+  for (uint32_t p = 0; p < pages; ++p) {
+    const uint8_t* want = image[p] ? image[p] : kZeroPage;
+    const uint8_t* host = pmap.Lookup(p << runtime::kPageBits).host;
+    if (host ? std::memcmp(host, want, runtime::kPageSize) == 0 : want == kZeroPage) continue;
+    uint8_t* page = pmap.PageForWrite(p << runtime::kPageBits);
+    if (!page) return io.Fail("out of machine memory while restoring RAM");
+    std::memcpy(page, want, runtime::kPageSize);
+  }
+}
+
+void VmState::Save(Vm& vm, StateIo& io) {
+  io.Section("machine", [&vm](StateIo& s) { Machine(vm, s); });
+  io.Section("disks", [&vm](StateIo& s) { Disks(vm, s); });
+  io.Section("ram", [&vm](StateIo& s) { Ram(vm, s); });
+}
+
+bool VmState::Load(Vm& vm, StateIo& io, std::string* error) {
+  // The machine's state as it is now, to put back if the file's turns out to be malformed (the disk
+  // and RAM parts check themselves whole before they change anything).
+  StateIo backup;
+  Machine(vm, backup);
+  io.Section("machine", [&vm](StateIo& s) { Machine(vm, s); });
+  io.Section("disks", [&vm](StateIo& s) { Disks(vm, s); });
+  io.Section("ram", [&vm](StateIo& s) { Ram(vm, s); });
+  if (io.ok() && io.remaining() != 0) io.Fail(std::to_string(io.remaining()) + " bytes left over");
+  if (!io.ok()) {
+    *error = io.error();
+    StateIo restore(backup.buffer().data(), backup.buffer().size());
+    Machine(vm, restore);
+  }
+  AfterLoad(vm);
+  return io.ok();
+}
+
+// Nothing cached from before the load may run or translate: decoded blocks and translated code go (as at
+// a reboot), the soft TLB and every chained jump are forgotten, and the mode-derived state is rebuilt.
+void VmState::AfterLoad(Vm& vm) {
+  runtime::CpuState& c = vm.ctx_->cpu;
+  vm.interp_->FlushAll();
+  c.soft_tlb->FlushAll();
+  c.erl_mapped = (c.cp0.status & runtime::st::ERL) != 0;
+  c.asid_key = static_cast<uint64_t>(c.cp0.entryhi & 0xFF) << 32;
+  runtime::InvalidateMappedChains(c);
+  ++c.code_epoch;
+  c.exc = runtime::PendingException{};
+  runtime::UpdateMode(c);
+  c.exit_request |= runtime::exitreq::kIrqCheck;
+}
+
+}  // namespace strobe::vmm
