@@ -152,5 +152,42 @@ TEST(TierPolicy, JitSecondTierTakesOverTheHotLoop) {
   }
 }
 
+// A first-tier region of the jit engine holds whatever was reachable from the first block that ran, here two
+// loops one after the other. When it gets busy, the second tier must form a region for each hot loop at
+// once, as the tiered engine would have: it used to form one from the busiest block only, so the second
+// loop ran first-tier code until the region's remainder was compiled again and got busy on its own (sort:
+// passes later).
+TEST(TierPolicy, JitSecondTierOptimisesEveryHotLoopOfARegionAtOnce) {
+  auto mp = NewMachine(Engine::kJit);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  // addiu t3, zero, 20000; A: addiu v0, v0, 1; addiu t3, t3, -1; bne t3, zero, A; nop
+  // addiu t4, zero, 10000; B: addiu v1, v1, 1; addiu t4, t4, -1; bne t4, zero, B; nop; wait
+  m.LoadCode(kCodePa, {Addiu(t3, zero, 20000), Addiu(v0, v0, 1), Addiu(t3, t3, -1), Bne(t3, zero, -3), Nop(),
+                       Addiu(t4, zero, 10000), Addiu(v1, v1, 1), Addiu(t4, t4, -1), Bne(t4, zero, -3), Nop(),
+                       kWaitWord});
+  constexpr uint32_t kLoopA = kCodePa + 4, kLoopB = kCodePa + 0x18;
+  auto opt_level = [&](uint32_t paddr) {
+    const auto& blocks = m.vm().interpreter().blocks();
+    auto it = blocks.find(paddr);
+    return it == blocks.end() || !it->second->native_region
+               ? -1
+               : static_cast<int>(it->second->native_region->region->opt_level);
+  };
+  int runs = 0;
+  while (runs < 40 && opt_level(kLoopA) < 1 && opt_level(kLoopB) < 1) {
+    ASSERT_EQ(m.Run(kCode, 10'000'000), vmm::VmExit::kHalted);
+    m.vm().tier()->Drain(m.vm().interpreter(), /*second_tier=*/true);
+    ++runs;
+  }
+  EXPECT_EQ(m.cpu().gpr[v0], 20000u * runs);
+  EXPECT_EQ(m.cpu().gpr[v1], 10000u * runs);
+  ASSERT_EQ(opt_level(kLoopA), 1) << "the busiest loop should run optimised code";
+  EXPECT_EQ(opt_level(kLoopB), 1) << "the second loop was left in first-tier code";
+  EXPECT_NE(m.vm().interpreter().blocks().at(kLoopA)->native_region,
+            m.vm().interpreter().blocks().at(kLoopB)->native_region)
+      << "each hot loop should be a region of its own, as under the tiered engine";
+}
+
 }  // namespace
 }  // namespace strobe::test::jt

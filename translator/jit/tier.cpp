@@ -93,7 +93,7 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
     return !Covered(b.paddr) && (options_.eager || b.exec_count * kColdFraction >= root_count);
   });
   if (region->blocks.empty()) return nullptr;
-  if (options_.eager && optimizer_)  // the second tier's profile (SecondTierBlocks)
+  if (options_.eager && optimizer_)  // the second tier's profile (SecondTierRegions)
     for (RegionBlock& rb : region->blocks) rb.counter = &in.FindBlock(page | rb.offset)->exec_count;
   return region;
 }
@@ -173,32 +173,55 @@ void Tier::Span(interp::Interpreter& in, Region& r, bool take_all) {
   }
 }
 
-// The blocks the second tier recompiles for a busy first-tier region. A tiered region holds hot code only
+// The regions the second tier compiles for a busy first-tier region. A tiered region holds hot code only
 // (Form: rooted at the block that got hot, hot successors only) and goes whole. The jit engine's regions
-// hold whatever was reachable from the first block that ran, so a hot loop is often split between two of
+// hold whatever was reachable from the first block that ran, often several loops of a page (sort: quicksort's
+// partition loops and their callers in one 37-block region), so a hot loop is often split between two of
 // them and bounces from one to the other on every pass (compress: 57 M region entries against 3 M tiered).
-// Their code counts each block's executions instead, and the second tier re-forms the region as the tiered
-// engine would have: from the busiest block, through successors on the page that ran at least
-// 1/kColdFraction as often, whichever first-tier region holds them and no optimised region does. Nothing when
-// only cold blocks are left unoptimised.
-std::vector<RegionBlock> Tier::SecondTierBlocks(interp::Interpreter& in, const Region& r) const {
-  if (!r.blocks.front().counter) return r.blocks;
-  auto optimised = [&](uint32_t paddr) {
+// Their code counts each block's executions instead, and the second tier re-forms all of the region's hot
+// code at once, as the tiered engine would have formed it: from the busiest block through successors on the
+// page that ran at least 1/kColdFraction as often, then from the busiest block left, and so on, taking blocks
+// whichever first-tier region holds them and that no optimised or queued second-tier region holds. Re-forming
+// only the busiest loop left the others in first-tier code until the region's remainder had been compiled
+// again and had become busy on its own, passes later (sort: quicksort's partition loop got optimised code in
+// the third pass instead of the first). Nothing when only cold blocks are left unoptimised.
+std::vector<std::vector<RegionBlock>> Tier::SecondTierRegions(interp::Interpreter& in,
+                                                              const Region& r) const {
+  if (!r.blocks.front().counter) return {r.blocks};
+  auto taken = [&](uint32_t paddr) {
+    if (queued_.count(paddr)) return true;
     CompiledRegion* holder = nullptr;
     return EntryFor(paddr, &holder) && holder->region->opt_level >= options_.optimize_level;
   };
   constexpr uint64_t kColdFraction = 32;
-  const RegionBlock* busiest = nullptr;
   uint64_t hottest = 0;
+  std::vector<const RegionBlock*> roots;
   for (const RegionBlock& rb : r.blocks) {
     hottest = std::max(hottest, *rb.counter);
-    if (!optimised(r.page | rb.offset) && (!busiest || *rb.counter > *busiest->counter)) busiest = &rb;
+    if (!taken(r.page | rb.offset)) roots.push_back(&rb);
   }
-  if (!busiest || *busiest->counter * kColdFraction < hottest) return {};
-  const uint64_t root_count = std::max<uint64_t>(*busiest->counter, 1);
-  return Grow(in, r.page, busiest->offset, /*build=*/false, [&](const interp::Block& b, bool root) {
-    return root || (b.exec_count * kColdFraction >= root_count && !optimised(b.paddr));
-  });
+  std::stable_sort(roots.begin(), roots.end(),
+                   [](const RegionBlock* a, const RegionBlock* b) { return *a->counter > *b->counter; });
+  std::vector<std::vector<RegionBlock>> out;
+  std::unordered_set<uint32_t> formed;  // blocks of the regions formed here
+  for (const RegionBlock* root : roots) {
+    if (*root->counter * kColdFraction < hottest) break;  // the rest is cold
+    if (formed.count(root->offset)) continue;
+    const uint64_t root_count = std::max<uint64_t>(*root->counter, 1);
+    std::vector<RegionBlock> blocks =
+        Grow(in, r.page, root->offset, /*build=*/false, [&](const interp::Block& b, bool is_root) {
+          return is_root || (b.exec_count * kColdFraction >= root_count && !taken(b.paddr) &&
+                             !formed.count(b.paddr & ~runtime::kPageMask));
+        });
+    for (const RegionBlock& rb : blocks) formed.insert(rb.offset);
+    if (!blocks.empty()) out.push_back(std::move(blocks));
+  }
+  return out;
+}
+
+void Tier::Unqueue(const Region& r) {
+  for (const RegionBlock& rb : r.blocks)
+    if (rb.offset < runtime::kPageSize) queued_.erase(r.page | rb.offset);
 }
 
 bool Tier::Covered(uint32_t paddr) const {
@@ -212,6 +235,7 @@ bool Tier::Covered(uint32_t paddr) const {
 
 void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) {
   const uint32_t page = cr->region->page;
+  if (cr->region->opt_level > 0) Unqueue(*cr->region);
   bool stale = cr->region->generation != generation_[page];  // the page was written while we compiled
   for (const auto& [other, generation] : cr->region->other_pages) stale |= generation != generation_[other];
   // A debugger marked a breakpoint offset while this compiled: that block must stay with the dispatcher.
@@ -233,7 +257,7 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
   bool retire = cr->region->opt_level > 0;
   if (cr->region->opt_level > 0) {
     // A re-optimised region replaces its first-tier original (same root). The jit engine's second tier
-    // re-forms regions (SecondTierBlocks), so it replaces every first-tier region holding one of its blocks:
+    // re-forms regions (SecondTierRegions), so it replaces every first-tier region holding one of its blocks:
     // left installed, such a region kept running its own copy of the hot loop through its internal
     // branches (hash: its hottest block ran 15 M times in first-tier code beside an optimised copy). Their
     // other, colder blocks are compiled again when they next run.
@@ -328,23 +352,26 @@ void Tier::Poll(interp::Interpreter& in) {
   std::sort(busy.begin(), busy.end(),
             [](const Region* a, const Region* b) { return a->entries > b->entries; });
   for (Region* r : busy) {
-    r->reoptimizing = true;
-    auto again = std::make_unique<Region>();
-    again->page = r->page;
-    again->generation = r->generation;
-    again->blocks = SecondTierBlocks(in, *r);
-    if (again->blocks.empty()) {  // its hot code is optimised: look again after optimize_after entries
-      r->reoptimizing = false;
+    std::vector<std::vector<RegionBlock>> regions = SecondTierRegions(in, *r);
+    if (regions.empty()) {  // its hot code is optimised: look again after optimize_after entries
       r->reopt_base = r->entries;
       continue;
     }
-    again->opt_level = options_.optimize_level;
-    again->entries = r->entries - r->reopt_base;  // its priority in the queue
-    again->reopt_base = r->entries;
-    again->source = r;
-    if (options_.span_pages) Span(in, *again, /*take_all=*/false);
-    ++stats_.reoptimized;
-    optimizer_->Submit(std::move(again));
+    r->reoptimizing = true;
+    for (std::vector<RegionBlock>& blocks : regions) {
+      auto again = std::make_unique<Region>();
+      again->page = r->page;
+      again->generation = r->generation;
+      again->blocks = std::move(blocks);
+      for (const RegionBlock& rb : again->blocks) queued_.insert(r->page | rb.offset);
+      again->opt_level = options_.optimize_level;
+      again->entries = r->entries - r->reopt_base;  // its priority in the queue
+      again->reopt_base = r->entries;
+      again->source = r;
+      if (options_.span_pages) Span(in, *again, /*take_all=*/false);
+      ++stats_.reoptimized;
+      optimizer_->Submit(std::move(again));
+    }
   }
 }
 
@@ -382,12 +409,20 @@ void Tier::PruneSecondTier(bool now) {
     if (it != installed_.end())
       for (auto& cr : it->second)
         if (cr->region.get() == again.source) source = cr->region.get();
-    if (!source) return false;  // dropped meanwhile: the result would be stale
+    if (source && source->entries < again.reopt_base) source = nullptr;  // a new region where it was
+    if (!source) {
+      // Gone: its page was written (the result would be stale), or a region formed from it at the same
+      // time replaced it (the jit engine's SecondTierRegions), which leaves this one as busy as it was.
+      const bool stale = again.generation != generation_[again.page];
+      if (stale) Unqueue(again);
+      return !stale;
+    }
     const uint64_t recent = source->entries - again.reopt_base;
     if (Work(*source, recent) < still_busy) {
       source->reoptimizing = false;
       source->reopt_base = source->entries;
       ++stats_.reoptimize_pruned;
+      Unqueue(again);
       return false;
     }
     again.entries = recent;

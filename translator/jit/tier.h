@@ -102,9 +102,10 @@ class Tier {
   std::vector<RegionBlock> Grow(interp::Interpreter& in, uint32_t page, uint32_t root_offset, bool build,
                                 const std::function<bool(const interp::Block&, bool)>& accept) const;
   void Span(interp::Interpreter& in, Region& r, bool take_all);
-  std::vector<RegionBlock> SecondTierBlocks(interp::Interpreter& in, const Region& r) const;
+  std::vector<std::vector<RegionBlock>> SecondTierRegions(interp::Interpreter& in, const Region& r) const;
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
+  void Unqueue(const Region& r);       // a second-tier region left the queue: its blocks leave queued_
   void PruneSecondTier(bool now = false);
 
   TierOptions options_;
@@ -133,6 +134,9 @@ class Tier {
   // was rewritten is not held back by the stale compile of its predecessor.
   std::unordered_map<uint32_t, uint64_t> pending_;
   std::unordered_set<uint32_t> failed_;  // block addresses not to retry
+  // Blocks of the page held by regions in the second tier's queue (the jit engine forms no second one for
+  // them meanwhile).
+  std::unordered_set<uint32_t> queued_;
   static constexpr unsigned kVolatileRewrites = 4;
   std::unordered_map<uint32_t, unsigned> rewrites_;  // by page: invalidations that dropped translated code
   std::vector<std::shared_ptr<CompiledRegion>> zombies_;
