@@ -76,6 +76,7 @@ def main():
     if not args.no_qemu and not qemu:
         sys.exit("multi_vm.py: qemu-system-mipsel not found (tools/setup-deps.sh installs it), or --no-qemu")
     os.makedirs(args.results, exist_ok=True)
+    load_before = open("/proc/loadavg").read().split()[0]
     runs = {}  # (runner, n) -> list of (wall, cpu, rss)
     timeout = 900
     for rnd in range(args.rounds):
@@ -98,8 +99,8 @@ def main():
         vals = sorted(r[k] for r in runs.get((name, n), []))
         return vals[len(vals) // 2] if vals else float("nan")
 
-    lines = ["machine: %s; load before: %s; %s" % (
-        os.uname().nodename, open("/proc/loadavg").read().split()[0], time.strftime("%Y-%m-%d %H:%M"))]
+    lines = ["machine: %s; load average before the run: %s; %s" % (
+        os.uname().nodename, load_before, time.strftime("%Y-%m-%d %H:%M"))]
     lines.append("%4s | %-30s | %-30s | %s" % ("VMs", "Strobe wall / CPU / RSS", "QEMU wall / CPU / RSS",
                                                 "Strobe/QEMU wall, CPU, RSS | Strobe N/1 CPU, RSS"))
     for n in counts:
