@@ -174,30 +174,6 @@ uint64_t PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>
   return hashed;
 }
 
-void PageSharer::Apply(const std::vector<Merge>& merges) {
-  uint64_t merged = 0, zero = 0, changed = 0;
-  for (const Merge& m : merges) {
-    Pmap& from = vms_[m.from.vm]->pmap();
-    const runtime::RamPage now = from.Lookup(m.from.paddr);
-    bool ok = now.host == m.from.machine;
-    if (ok && m.onto.vm == kZero) {
-      ok = std::memcmp(now.host, zero_, kPage) == 0 && from.ShareMachinePage(m.from.paddr, zero_);
-      zero += ok;
-    } else if (ok) {
-      Pmap& onto = vms_[m.onto.vm]->pmap();
-      const runtime::RamPage target = onto.Lookup(m.onto.paddr);
-      ok = target.host == m.onto.machine && std::memcmp(now.host, target.host, kPage) == 0 &&
-           from.ShareWith(m.from.paddr, onto, m.onto.paddr);
-    }
-    merged += ok;
-    changed += !ok;
-  }
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  stats_.merged += merged;
-  stats_.zero_merged += zero;
-  stats_.changed += changed;
-}
-
 size_t PageSharer::MergeStopped() {
   if (!ok()) return 0;
   std::lock_guard<std::mutex> lock(mu_);
@@ -210,7 +186,10 @@ size_t PageSharer::MergeStopped() {
   monitor_.Residency(&resident_);
   std::vector<Merge> merges;
   Sweep(UINT64_MAX, /*stable_only=*/false, &merges);
-  Apply(merges);
+  // The same two steps as for running VMs, all on this thread: no VM runs.
+  std::shared_ptr<Batch> batch = MakeBatch(std::move(merges));
+  for (uint32_t vm : batch->target_vms) HoldTargets(*batch, vm);
+  for (uint32_t vm : batch->source_vms) MergeSources(*batch, vm);
   {
     std::lock_guard<std::mutex> stats_lock(stats_mu_);
     --stats_.sweeps;  // not one of the scanner's
@@ -282,7 +261,7 @@ void PageSharer::MergeSources(Batch& batch, uint32_t vm) {
   stats_.changed += changed;
 }
 
-void PageSharer::Send(std::vector<Merge> merges) {
+std::shared_ptr<PageSharer::Batch> PageSharer::MakeBatch(std::vector<Merge> merges) {
   auto batch = std::make_shared<Batch>();
   batch->merges = std::move(merges);
   batch->held.assign(batch->merges.size(), 0);
@@ -295,6 +274,11 @@ void PageSharer::Send(std::vector<Merge> merges) {
   }
   batch->targets_left = static_cast<int>(batch->target_vms.size());
   batch->sources_left = static_cast<int>(batch->source_vms.size());
+  return batch;
+}
+
+void PageSharer::Send(std::vector<Merge> merges) {
+  std::shared_ptr<Batch> batch = MakeBatch(std::move(merges));
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.batches;

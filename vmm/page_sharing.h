@@ -96,11 +96,10 @@ class PageSharer {
 
   // Hashes up to budget pages from the sweep's cursor; candidates go to `merges`.
   uint64_t Sweep(uint64_t budget, bool stable_only, std::vector<Merge>* merges);
-  // Applies the merges whose pages still hold the same machine pages and equal contents, on this thread
-  // (no VM may be running).
-  void Apply(const std::vector<Merge>& merges);
-  // Sends a batch of merges to the VMs' threads (the two steps above).
+  // A batch of merges: which VMs hold targets (step 1) and which have sources (step 2).
   struct Batch;
+  std::shared_ptr<Batch> MakeBatch(std::vector<Merge> merges);
+  // Sends a batch of merges to the VMs' threads (the two steps above).
   void Send(std::vector<Merge> merges);
   void HoldTargets(Batch& batch, uint32_t vm);   // step 1, on VM vm's thread
   void MergeSources(Batch& batch, uint32_t vm);  // step 2
