@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Virtual time as devices see it: derived from the vCPU's cycle counter (one cycle per retired instruction,
-// plus idle time), at a nominal 200 MHz. Devices may skip time forward when the guest only busy-waits for
-// it (the RTC calibration loop), which costs the guest nothing it could observe and the host no time.
+// plus idle time), at a nominal 200 MHz, or at 10^9 / 2^N cycles a second under -icount shift=N (each
+// instruction is then 2^N ns of virtual time, as on QEMU). Devices may skip time forward when the guest
+// only busy-waits for it (the RTC calibration loop), which costs the guest nothing it could observe and the
+// host no time.
 #pragma once
 
 #include <cstdint>
@@ -14,15 +16,21 @@ inline constexpr double kCyclesPerSecond = 200e6;  // nominal clock: Count runs 
 
 class VirtualClock {
  public:
-  explicit VirtualClock(runtime::CpuState& cpu) : cpu_(cpu) {}
+  explicit VirtualClock(runtime::CpuState& cpu, double hz = kCyclesPerSecond) : cpu_(cpu), hz_(hz) {}
   uint64_t cycles() const { return cpu_.cycles; }
   void SkipTo(uint64_t cycles) {
     if (cycles > cpu_.cycles) cpu_.cycles = cycles;
   }
-  static uint64_t FromSeconds(double s) { return static_cast<uint64_t>(s * kCyclesPerSecond); }
+  // Cycles in a second of virtual time.
+  double hz() const { return hz_; }
+  uint64_t FromSeconds(double s) const { return static_cast<uint64_t>(s * hz_); }
+  double Seconds(uint64_t cycles) const { return static_cast<double>(cycles) / hz_; }
+  // -icount shift=N: 2^N ns of virtual time per instruction.
+  static double HzForShift(unsigned shift) { return 1e9 / static_cast<double>(uint64_t{1} << shift); }
 
  private:
   runtime::CpuState& cpu_;
+  double hz_;
 };
 
 }  // namespace strobe::vmm

@@ -68,10 +68,16 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   // it the RAM above 512 MiB (same addresses as its offsets).
   const uint32_t phys_pages = std::max(0x20000000u, config_.ram_bytes) >> runtime::kPageBits;
   ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, nullptr, phys_pages);
-  clock_ = std::make_unique<VirtualClock>(ctx_->cpu);
-  std::time_t rtc_start =
-      config_.rtc_start >= 0 ? static_cast<std::time_t>(config_.rtc_start) : std::time(nullptr);
-  if (config_.rtc_localtime && config_.rtc_start < 0) {  // the RTC's fields show local time, as QEMU's
+  if (config_.icount_shift >= 0) config_.engine = Engine::kInterp;  // exact instruction counts
+  clock_ = std::make_unique<VirtualClock>(ctx_->cpu, config_.icount_shift >= 0
+                                                         ? VirtualClock::HzForShift(config_.icount_shift)
+                                                         : kCyclesPerSecond);
+  const bool deterministic = config_.deterministic();
+  std::time_t rtc_start = config_.rtc_start >= 0 ? static_cast<std::time_t>(config_.rtc_start)
+                          : deterministic        ? static_cast<std::time_t>(kFixedEpoch)
+                                                 : std::time(nullptr);
+  // The RTC's fields show local time, as QEMU's (not in the deterministic mode: the host's zone).
+  if (config_.rtc_localtime && config_.rtc_start < 0 && !deterministic) {
     std::tm local;
     localtime_r(&rtc_start, &local);
     rtc_start += local.tm_gmtoff;
@@ -98,6 +104,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   for (const IdeDisk& disk : config_.ide_disks) {
     disk_queues_.push_back(std::make_unique<block::BlockQueue>(*disk.backend, completions_,
                                                                "strobe-ide" + std::to_string(disk.index)));
+    MakeDeterministic(*disk_queues_.back());
     board_->ide().Attach(disk.index,
                          {disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
   }
@@ -135,12 +142,22 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   }
 }
 
+// The deterministic mode: the disk's requests execute when the guest makes them and complete
+// kDiskLatencySeconds of virtual time later, however long the host took.
+void Vm::MakeDeterministic(block::BlockQueue& queue) {
+  if (!config_.deterministic()) return;
+  queue.SetInline([this](std::function<void()> done) {
+    timed_.Post(ctx_->cpu.cycles + clock_->FromSeconds(kDiskLatencySeconds), std::move(done));
+  });
+}
+
 void Vm::AddVirtioDisk(size_t i, int slot) {
   const VirtioDisk& disk = config_.virtio_disks[i];
   char location[32];
   std::snprintf(location, sizeof location, "virtio-blk 00:%02x.0", slot);
   disk_queues_.push_back(
       std::make_unique<block::BlockQueue>(*disk.backend, completions_, "strobe-vblk" + std::to_string(i)));
+  MakeDeterministic(*disk_queues_.back());
   Virtio& v = virtio_[i];
   v.blk = std::make_unique<VirtioBlk>(
       VirtioBlkConfig{disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
@@ -264,12 +281,15 @@ void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
   const uint32_t low_ram = std::min(config_.ram_bytes, kLowRamBytes);
   const std::string ram = std::to_string(low_ram);
   const std::string eram = std::to_string(config_.ram_bytes);
-  // Seed for the guest's RNG (Linux's rngseed), so early boot does not wait to gather entropy.
+  // Seed for the guest's RNG (Linux's rngseed), so early boot does not wait to gather entropy; the same
+  // every time in the deterministic mode.
   std::random_device rd;
+  std::mt19937 fixed(0x5EED);
   std::string seed;
   for (int i = 0; i < 32; ++i) {
     char hex[3];
-    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned>(rd() & 0xFF));
+    const unsigned r = config_.deterministic() ? fixed() : rd();
+    std::snprintf(hex, sizeof hex, "%02x", r & 0xFF);
     seed += hex;
   }
   // argv[0] is ignored by the kernel; argv[1] is the command line. envp is YAMON's name/value list.
@@ -404,7 +424,23 @@ bool Vm::Idle() {
   const bool devices_wake = (s & (1u << 10)) != 0;  // IM2: the i8259 (PIT, UART, ...)
   uint64_t event = timer_wakes ? c.timer_deadline : UINT64_MAX;
   if (devices_wake) event = std::min(event, board_->NextEventCycles());
+  event = std::min(event, timed_.next_due());  // a disk completion (the deterministic mode)
   const uint64_t target = std::min(event, c.cycles + kSliceCycles);
+  if (config_.deterministic()) {
+    // No host time: to the next event, unless the network is in use (frames from outside are input,
+    // like the console's, so virtual time follows host time while they move). With no event at all only
+    // host input can end the wait: the clock stands still meanwhile.
+    if (event != UINT64_MAX && !NetworkBusy()) {
+      c.cycles = std::max(c.cycles, event);
+      return true;
+    }
+    if (event == UINT64_MAX) {
+      std::unique_lock<std::mutex> lock(wake_mu_);
+      wake_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return wake_ || quit_.load(); });
+      wake_ = false;
+      return true;
+    }
+  }
   // While the disk works, virtual time follows host time: warping past the driver's timeouts would fail
   // a request the host has not finished yet. The same while frames wait for the NIC or the network moved
   // a frame in the last 100 ms: a reply on its way must not find the guest's TCP timers already expired.
@@ -412,7 +448,7 @@ bool Vm::Idle() {
     c.cycles = std::max(c.cycles, event);
     return true;
   }
-  const double seconds = std::min(0.05, static_cast<double>(target - c.cycles) / kCyclesPerSecond);
+  const double seconds = std::min(0.05, clock_->Seconds(target - c.cycles));
   const auto t0 = std::chrono::steady_clock::now();
   {
     std::unique_lock<std::mutex> lock(wake_mu_);
@@ -420,7 +456,7 @@ bool Vm::Idle() {
     wake_ = false;
   }
   const double slept = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  c.cycles = std::min(target, c.cycles + static_cast<uint64_t>(slept * kCyclesPerSecond) + 1);
+  c.cycles = std::min(target, c.cycles + clock_->FromSeconds(slept) + 1);
   return true;
 }
 
@@ -503,6 +539,7 @@ VmExit Vm::RunLoop() {
   for (;;) {
     if (debug_ && !ServeDebugger()) return VmExit::kQuit;              // gdb's kill: as Ctrl-A x
     if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
+    if (!timed_.empty()) timed_.RunDue(c.cycles);                      // the same, at their virtual time
     for (auto& port : net_ports_)  // frames held for want of a receive buffer: the driver may have given one
       if (port->HasPending()) port->Deliver();
     runtime::UpdateTimer(c);
@@ -564,7 +601,8 @@ VmExit Vm::RunLoop() {
       continue;
     }
 
-    uint64_t limit = std::min({c.timer_deadline, board_->NextEventCycles(), c.cycles + kSliceCycles});
+    uint64_t limit =
+        std::min({c.timer_deadline, board_->NextEventCycles(), timed_.next_due(), c.cycles + kSliceCycles});
     if (config_.max_instructions) limit = std::min(limit, c.cycles + (config_.max_instructions - c.retired));
     interp_->Run(std::max(limit, c.cycles + 1));
   }

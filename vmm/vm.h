@@ -33,6 +33,7 @@
 #include "vmm/net/net_port.h"
 #include "vmm/net/pcap.h"
 #include "vmm/pmap.h"
+#include "vmm/timed_events.h"
 
 namespace strobe::vmm {
 
@@ -78,11 +79,20 @@ struct VmConfig {
   bool no_reboot = false;
   // -rtc base=: the RTC starts at the host's time in UTC (default), in local time, or at a given time.
   bool rtc_localtime = false;
-  int64_t rtc_start = -1;         // seconds since the epoch, shown as UTC by the RTC (-1: the host's time)
-  bool warp_idle = false;         // WAIT jumps virtual time to the next timer event instead of sleeping
-  double timeout_seconds = 0;     // 0: none
-  uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
-  unsigned tlb_entries = 64;      // measured best for the Linux boot (vmm/README.md)
+  int64_t rtc_start = -1;  // seconds since the epoch, shown as UTC by the RTC (-1: the host's time)
+  bool warp_idle = false;  // WAIT jumps virtual time to the next timer event instead of sleeping
+  // -icount shift=N (QEMU's spelling; -1: off): each instruction is 2^N ns of virtual time (the clock runs
+  // at 10^9 / 2^N cycles a second instead of 200 MHz), the interpreter runs every instruction (the engine
+  // is taken as kInterp), and disk requests complete a fixed virtual time after the guest made them.
+  int icount_shift = -1;
+  // -icount ...,sleep=off: WAIT jumps to the next event (never host time), which makes the run
+  // deterministic (deterministic()): the RTC starts at rtc_start or at kFixedEpoch, Linux's boot-loader
+  // seed (rngseed) is fixed. sleep=on (QEMU's default): idle virtual time follows host time.
+  bool icount_sleep = true;
+  bool deterministic() const { return icount_shift >= 0 && !icount_sleep; }
+  double timeout_seconds = 0;                              // 0: none
+  uint64_t max_instructions = 0;                           // 0: none (tests and benchmarks)
+  unsigned tlb_entries = 64;                               // measured best for the Linux boot (vmm/README.md)
   runtime::CpuModel cpu_model = runtime::CpuModel::k24Kf;  // -cpu: the 24Kf, as QEMU's Malta
   Engine engine = Engine::kTiered;
   uint64_t jit_threshold =
@@ -106,6 +116,11 @@ struct VmConfig {
 
 // The translation tier's policy for a VM with this configuration (engine and --jit-* settings).
 jit::TierOptions TierOptionsFor(const VmConfig& config);
+
+// The RTC's start in the deterministic mode without -rtc base=DATE: 2000-01-01T00:00:00 UTC.
+inline constexpr int64_t kFixedEpoch = 946684800;
+// The deterministic mode: a disk request completes this long (virtual time) after the guest made it.
+inline constexpr double kDiskLatencySeconds = 100e-6;
 
 enum class VmExit { kPowerOff, kReset, kHalted, kTimeout, kInstructionLimit, kError, kPanic, kQuit };
 const char* ToString(VmExit e);
@@ -229,6 +244,7 @@ class Vm {
   std::unique_ptr<GuestMemory> dma_;
   // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).
   block::CompletionList completions_;
+  TimedEvents timed_;  // the deterministic mode's disk completions, at their virtual times
   std::vector<std::unique_ptr<block::BlockQueue>> disk_queues_;
   struct Virtio {
     std::unique_ptr<VirtioBlk> blk;
@@ -248,6 +264,7 @@ class Vm {
   // the bus is full).
   void AddVirtioDisk(size_t i, int slot);
   void AddNic(size_t i, int slot);
+  void MakeDeterministic(block::BlockQueue& queue);
   std::vector<Nic> nics_;
   std::vector<std::unique_ptr<net::NetPort>> net_ports_;
   bool pci_full_ = false;  // a device found no free slot: Boot refuses the configuration

@@ -99,6 +99,10 @@ const char* RunUsage() {
          "  -echr N              console escape key code (default 1, Ctrl-A)\n"
          "  -rtc base=utc|localtime|DATE[,clock=host|rt|vm][,driftfix=none|slew]   RTC start time\n"
          "                       (the RTC always runs on Strobe's virtual clock)\n"
+         "  -icount [shift=]N[,sleep=on|off][,align=off]   each instruction is 2^N ns of virtual time\n"
+         "                       (N 0-10; the interpreter runs, disk requests complete at fixed virtual\n"
+         "                       times); sleep=off: idle time jumps to the next event, so runs without\n"
+         "                       console input are identical (RTC from -rtc base=DATE or 2000-01-01)\n"
          "  -d ITEMS, -D FILE    log in_asm, int, exec (-d help) to stderr or FILE; exec runs the\n"
          "                       interpreter alone; in_asm shows blocks as the interpreter decodes them\n"
          "  -accel tcg[,...]     accepted (Strobe translates; kvm and others are refused)\n"
@@ -181,6 +185,27 @@ std::string VersionText() {
          " (a drop-in for qemu-system-mipsel -M malta; MIPS32r2 little-endian)\n";
 }
 
+namespace {
+// -icount counts instructions exactly: only the interpreter does (translated code checks the budget on
+// back-edges, and when a background compile finishes depends on the host). sleep=off takes no host time,
+// so the RTC cannot start at the host's clock.
+bool CheckIcount(vmm::VmConfig& vm, bool engine_given, bool rtc_host, std::string* error) {
+  if (vm.icount_shift < 0) return true;
+  if (engine_given && vm.engine != vmm::Engine::kInterp) {
+    *error = "-icount needs --engine interp: the translated engines do not stop at exact instruction counts";
+    return false;
+  }
+  if (rtc_host && !vm.icount_sleep) {
+    *error =
+        "-icount sleep=off reads no host time: give -rtc base=DATE, or no -rtc (the RTC then starts at "
+        "2000-01-01T00:00:00)";
+    return false;
+  }
+  vm.engine = vmm::Engine::kInterp;
+  return true;
+}
+}  // namespace
+
 bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std::string* error) {
   RunOptions o;
   CharDevs chardevs;
@@ -188,6 +213,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   NetOptions net;
   int devices = 0;  // -device options so far
   bool serial_given = false, nodefaults = false, trace_help = false;
+  bool engine_given = false, rtc_host = false;  // for -icount's checks
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
       *error = "option " + args[i] + " needs a value";
@@ -266,6 +292,10 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     } else if (a == "-rtc") {
       if (!value(i, &v)) return false;
       if (!qemu::ParseRtc(v, &o.vm, error)) return false;
+      if (v.find("base=") != std::string::npos) rtc_host = o.vm.rtc_start < 0;  // base=utc or localtime
+    } else if (a == "-icount") {
+      if (!value(i, &v)) return false;
+      if (!qemu::ParseIcount(v, &o.vm, error)) return false;
     } else if (a == "-accel") {
       if (!value(i, &v)) return false;
       if (!qemu::ParseAccel(v, error)) return false;
@@ -342,6 +372,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!qemu::ParseSmp(v, error)) return false;
     } else if (a == "--engine") {
       if (!value(i, &v)) return false;
+      engine_given = true;
       if (v == "interp") {
         o.vm.engine = vmm::Engine::kInterp;
       } else if (v == "jit") {
@@ -475,6 +506,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     return false;
   }
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
+  if (!CheckIcount(o.vm, engine_given, rtc_host, error)) return false;
   *out = std::move(o);
   return true;
 }

@@ -65,6 +65,7 @@ namespace qemu {
 // Options Strobe does not have yet: the line that says so and which issue brings them ("" if not one).
 std::string Unsupported(const std::string& option, const std::string& value, bool* takes_value);
 bool ParseRtc(const std::string& value, vmm::VmConfig* vm, std::string* error);
+bool ParseIcount(const std::string& value, vmm::VmConfig* vm, std::string* error);
 bool ParseGdb(const std::string& value, std::string* host, int* port, std::string* error);
 bool ParseAccel(const std::string& value, std::string* error);
 bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* info, std::string* error);

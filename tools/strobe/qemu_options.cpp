@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // QEMU options beyond the basics: the ones Strobe refuses (naming the issue that brings them), -rtc,
-// -accel, -cpu, -M, -name, -echr, -smp, -gdb.
+// -icount, -accel, -cpu, -M, -name, -echr, -smp, -gdb.
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -107,6 +107,54 @@ bool ParseRtc(const std::string& value, vmm::VmConfig* vm, std::string* error) {
     if (at == std::string::npos) return true;
     start = at + 1;
   }
+}
+
+bool ParseIcount(const std::string& value, vmm::VmConfig* vm, std::string* error) {
+  // QEMU's -icount [shift=]N|auto[,align=on|off][,sleep=on|off][,rr=...]: what counts instructions exactly
+  // is accepted, what adapts to the host or records is refused.
+  int shift = -1;
+  bool sleep = true;
+  size_t start = 0;
+  for (bool first = true;; first = false) {
+    const size_t at = value.find(',', start);
+    const std::string part = value.substr(start, at - start);
+    const size_t eq = part.find('=');
+    const std::string key = eq == std::string::npos ? (first ? "shift" : part) : part.substr(0, eq);
+    const std::string val = eq == std::string::npos ? (first ? part : "") : part.substr(eq + 1);
+    if (key == "shift") {
+      if (val == "auto")
+        return Fail(error,
+                    "-icount shift=auto: not supported: it adapts virtual time to the host's speed; give "
+                    "shift=N (0-10)");
+      char* end = nullptr;
+      const long n = std::strtol(val.c_str(), &end, 10);
+      if (val.empty() || *end || n < 0 || n > 10)
+        return Fail(error,
+                    "-icount shift=" + val + ": invalid (0-10: 2^N ns of virtual time per instruction)");
+      shift = static_cast<int>(n);
+    } else if (key == "sleep" || key == "align") {
+      if (val != "on" && val != "off")
+        return Fail(error, "-icount " + key + "=" + val + ": invalid (on or off)");
+      if (key == "sleep") sleep = val == "on";
+      if (key == "align" && val == "on")
+        return Fail(error,
+                    "-icount align=on: not supported: it slows the guest to the host's time; use "
+                    "sleep=on or sleep=off");
+    } else if (key == "rr" || key == "rrfile" || key == "rrsnapshot") {
+      return Fail(error, "-icount " + key +
+                             "=: record/replay is not supported (shift=N,sleep=off makes runs "
+                             "without console input identical)");
+    } else {
+      return Fail(error, "-icount: unknown option '" + part + "' (shift=, sleep=, align=)");
+    }
+    if (at == std::string::npos) break;
+    start = at + 1;
+  }
+  if (shift < 0)
+    return Fail(error, "-icount " + value + ": give shift=N (0-10; QEMU ignores -icount without it)");
+  vm->icount_shift = shift;
+  vm->icount_sleep = sleep;
+  return true;
 }
 
 bool ParseAccel(const std::string& value, std::string* error) {

@@ -56,6 +56,11 @@ BlockQueue::~BlockQueue() {
 }
 
 void BlockQueue::Submit(BlockRequest request) {
+  if (inline_post_) {
+    const int err = Execute(request);
+    if (request.done) inline_post_([done = std::move(request.done), err] { done(err); });
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(request));
@@ -72,6 +77,16 @@ int BlockQueue::Drain() {
   return backend_.Flush();
 }
 
+int BlockQueue::Execute(BlockRequest& r) {
+  const int count = static_cast<int>(r.segments.size());
+  switch (r.op) {
+    case BlockRequest::Op::kRead: return backend_.ReadV(r.offset, r.segments.data(), count);
+    case BlockRequest::Op::kWrite: return backend_.WriteV(r.offset, r.segments.data(), count);
+    case BlockRequest::Op::kFlush: return backend_.Flush();
+  }
+  return 0;
+}
+
 void BlockQueue::Worker() {
   for (;;) {
     BlockRequest r;
@@ -82,13 +97,7 @@ void BlockQueue::Worker() {
       r = std::move(queue_.front());
       queue_.pop_front();
     }
-    int err = 0;
-    const int count = static_cast<int>(r.segments.size());
-    switch (r.op) {
-      case BlockRequest::Op::kRead: err = backend_.ReadV(r.offset, r.segments.data(), count); break;
-      case BlockRequest::Op::kWrite: err = backend_.WriteV(r.offset, r.segments.data(), count); break;
-      case BlockRequest::Op::kFlush: err = backend_.Flush(); break;
-    }
+    const int err = Execute(r);
     // The completion is posted before the request stops counting as in flight, so that after Drain()
     // every completion is in the list.
     if (r.done) completions_.Post([done = std::move(r.done), err] { done(err); });

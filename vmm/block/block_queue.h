@@ -86,6 +86,11 @@ class BlockQueue {
 
   // Queues a request for the worker; never blocks on the disk. Any thread (the vCPU's).
   void Submit(BlockRequest request);
+  // The deterministic mode (-icount ...,sleep=off): from now on Submit executes each request on the
+  // calling thread (the vCPU waits for the host's disk, which the guest cannot see) and hands its
+  // completion to `post` instead of the CompletionList; the VM runs it at a virtual time fixed by the
+  // request (vmm/timed_events.h). Call before the first Submit.
+  void SetInline(std::function<void(std::function<void()>)> post) { inline_post_ = std::move(post); }
   // Returns when every request submitted before the call has executed (its completion is posted), after
   // a final Flush of the backend (fdatasync; nothing for a snapshot overlay or cache=unsafe). 0 or the
   // flush's errno.
@@ -96,6 +101,7 @@ class BlockQueue {
 
  private:
   void Worker();
+  int Execute(BlockRequest& r);
 
   BlockBackend& backend_;
   CompletionList& completions_;
@@ -106,6 +112,7 @@ class BlockQueue {
   std::atomic<size_t> in_flight_{0};
   bool stop_ = false;
   std::thread worker_;
+  std::function<void(std::function<void()>)> inline_post_;  // set: requests run in Submit
 };
 
 }  // namespace strobe::vmm::block

@@ -6,12 +6,12 @@ namespace strobe::vmm {
 
 uint64_t I8254::Period(const Channel& ch) const {
   uint32_t count = ch.reload ? ch.reload : 0x10000;
-  return static_cast<uint64_t>(count * (kCyclesPerSecond / kHz));
+  return static_cast<uint64_t>(count * (clock_.hz() / kHz));
 }
 
 uint16_t I8254::CurrentCount(const Channel& ch) const {
   uint32_t count = ch.reload ? ch.reload : 0x10000;
-  uint64_t ticks = static_cast<uint64_t>((clock_.cycles() - ch.start) * (kHz / kCyclesPerSecond));
+  uint64_t ticks = static_cast<uint64_t>((clock_.cycles() - ch.start) * (kHz / clock_.hz()));
   if (ch.mode == 0) return static_cast<uint16_t>(ticks >= count ? 0 : count - ticks);
   return static_cast<uint16_t>(count - ticks % count);
 }

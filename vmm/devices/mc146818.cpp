@@ -21,7 +21,7 @@ Mc146818::Mc146818(VirtualClock& clock, std::time_t start_time) : clock_(clock),
 }
 
 std::time_t Mc146818::Now() const {
-  return base_ + set_offset_ + static_cast<std::time_t>(clock_.cycles() / kCyclesPerSecond);
+  return base_ + set_offset_ + static_cast<std::time_t>(clock_.Seconds(clock_.cycles()));
 }
 
 uint8_t Mc146818::Encode(int v) const {
@@ -47,17 +47,17 @@ void Mc146818::SkipIdlePolling(bool uip) {
   last_poll_cycles_ = now;
   if (same_polls_ < kPollsBeforeSkip) return;
   same_polls_ = 0;
-  const double t = now / kCyclesPerSecond;
+  const double t = clock_.Seconds(now);
   const double second_start = static_cast<double>(static_cast<uint64_t>(t));
   const double edge = uip ? second_start + 1.0 : second_start + 1.0 - kUipWindow;
-  const uint64_t target = VirtualClock::FromSeconds(edge) - 64;
+  const uint64_t target = clock_.FromSeconds(edge) - 64;
   clock_.SkipTo(target);
   last_poll_cycles_ = clock_.cycles();
 }
 
 uint8_t Mc146818::ReadRegister(uint8_t index) {
   if (index == kRegA) {
-    const double t = clock_.cycles() / kCyclesPerSecond;
+    const double t = clock_.Seconds(clock_.cycles());
     const bool uip =
         !(ram_[kRegB] & kBSet) && (t - static_cast<double>(static_cast<uint64_t>(t))) >= 1.0 - kUipWindow;
     SkipIdlePolling(uip);

@@ -84,6 +84,8 @@ std::string VmState::Configuration(Vm& vm) {
   std::string out = "ram=" + std::to_string(c.ram_bytes) + "\n";
   out += std::string("cpu=") + (c.cpu_model == runtime::CpuModel::k24Kf ? "24Kf" : "24Kc") + "\n";
   out += "tlb=" + std::to_string(vm.ctx_->tlb.size()) + "\n";
+  // The clock's rate (-icount shift=N): the guest calibrated its timers against it.
+  if (c.icount_shift >= 0) out += "icount=shift " + std::to_string(c.icount_shift) + "\n";
   for (const std::string& f : vm.board().PciNames()) out += f + "=present\n";
   for (const auto& [name, backend] : DiskList(c))
     out +=
@@ -92,6 +94,8 @@ std::string VmState::Configuration(Vm& vm) {
 }
 
 bool VmState::Quiet(Vm& vm) {
+  // The deterministic mode's disk completions cannot wait in a snapshot: they run now, before their time.
+  if (vm.timed_.RunAll() > 0) return false;
   vm.DrainDisks();
   for (const auto& q : vm.disk_queues_)
     if (q->in_flight() > 0) return false;
