@@ -94,6 +94,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   pmap_->set_soft_tlb(&ctx_->soft_tlb);
   power_.on_request = [this] { ctx_->cpu.exit_request |= runtime::exitreq::kStop; };
   interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu);
+  interp_->SetExactBudget(config_.icount_shift >= 0);
   if (config_.engine != Engine::kInterp) {
     tier_ = std::make_unique<jit::Tier>(TierOptionsFor(config_), config_.compile_service);
     interp_->AttachTier(tier_.get());

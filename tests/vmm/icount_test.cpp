@@ -145,14 +145,14 @@ struct GuestRun {
   std::string out;
   std::string instructions;
 };
-GuestRun RunGuest(const std::string& guest, const std::vector<std::string>& extra) {
+GuestRun RunGuest(const std::string& guest, const std::vector<std::string>& extra, int status = 0) {
   std::vector<std::string> args = {
       STROBE_BINARY, "run",        "-kernel", std::string(STROBE_GUEST_DIR) + "/" + guest + ".elf",
       "-nographic",  "-no-reboot", "--stats", "--timeout",
       "50"};
   args.insert(args.end(), extra.begin(), extra.end());
   ProcessResult r = RunProcess(args, "", 55);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, status) << r.err;
   GuestRun g{r.out, InstructionCount(r.err)};
   EXPECT_FALSE(g.instructions.empty()) << r.err;
   return g;
@@ -168,6 +168,20 @@ TEST(Icount, BareMetalGuestsRunTheSameWayTwice) {
       EXPECT_EQ(a.out, b.out) << guest << " " << mode;
       EXPECT_EQ(a.instructions, b.instructions) << guest << " " << mode;
     }
+  }
+}
+
+// The budget is exact under -icount: a slice ends at its limit, not at the next block boundary, so an
+// instruction limit (like a timer) is met at the instruction itself.
+TEST(Icount, SlicesEndAtTheExactInstruction) {
+  for (const uint64_t n : {1000003ull, 2500001ull}) {
+    const std::string count =
+        RunGuest("usermode", {"-icount", "0,sleep=off", "--max-instructions", std::to_string(n)}, 5)
+            .instructions;
+    // n itself, or n + 1 when a branch and its delay slot straddle it (they are one step).
+    const uint64_t ran = std::stoull(count.empty() ? "0" : count);
+    EXPECT_GE(ran, n);
+    EXPECT_LE(ran, n + 1);
   }
 }
 

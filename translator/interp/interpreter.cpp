@@ -283,6 +283,10 @@ void Interpreter::Run(uint64_t cycle_limit) {
     }
     if (trace_exec_) [[unlikely]]
       trace_.block_exec(vpc, b->paddr);
+    if (exact_budget_ && c_.cycles + b->size > cycle_limit) [[unlikely]] {
+      while (c_.cycles < cycle_limit && !c_.exit_request) StepInstruction();
+      break;
+    }
     if (tier_) {
       if (!b->native && tier_->options().eager && tier_->WantsEager(b->paddr) && !Breakable(b->paddr))
         tier_->CompileNow(*this, *b);

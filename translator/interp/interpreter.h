@@ -59,8 +59,13 @@ class Interpreter final : public runtime::CodeObserver {
   explicit Interpreter(runtime::CpuState& cpu);
   ~Interpreter() override;
 
-  // Run until c.cycles reaches cycle_limit or an exit is requested (c.exit_request != 0).
+  // Run until c.cycles reaches cycle_limit or an exit is requested (c.exit_request != 0). A slice ends at
+  // the first block boundary at or after the limit, unless the budget is exact.
   void Run(uint64_t cycle_limit);
+  // Exact budget (-icount): a block that would run past the limit is stepped one instruction at a time
+  // up to it, so a slice ends at the limit itself (one past it when a branch and its delay slot straddle
+  // it) and an interrupt due at an instruction count is taken there.
+  void SetExactBudget(bool exact) { exact_budget_ = exact; }
 
   void InvalidateCodePage(uint32_t paddr_page) override;
   void FlushAll();
@@ -143,6 +148,7 @@ class Interpreter final : public runtime::CodeObserver {
   jit::Tier* tier_ = nullptr;
   TraceHooks trace_;
   bool trace_exec_ = false;
+  bool exact_budget_ = false;
 };
 
 }  // namespace strobe::interp
