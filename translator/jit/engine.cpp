@@ -232,9 +232,10 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
     // Each engine numbers its own regions: the level keeps the tiers' names apart (in perf, in dumps).
     std::snprintf(name, sizeof name, "region_%08x_O%u_%llu", regions[i]->page, options_.opt_level,
                   static_cast<unsigned long long>(impl_->next_id++));
-    llvm::Function* f = LiftRegion(*regions[i], *mod, name,
-                                   LiftOptions{options_.opt_level >= 1, options_.count_back_edges,
-                                               options_.inline_kseg, options_.opt_level >= 1});
+    llvm::Function* f =
+        LiftRegion(*regions[i], *mod, name,
+                   LiftOptions{options_.opt_level >= 1, options_.count_back_edges, options_.inline_kseg,
+                               options_.opt_level >= 1, options_.opt_level == 0});
     if (llvm::verifyFunction(*f, &llvm::errs())) {  // a lifter bug: leave this region to the interpreter
       f->eraseFromParent();
       continue;

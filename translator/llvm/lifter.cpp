@@ -279,9 +279,16 @@ void Lifter::EmitDispatch() {
   EmitSwitch(b_.CreateLoad(i32_, dyn_));
   // The function's entry has a switch of its own, so the entry block is not the preheader of the loop
   // through the dispatcher (LLVM would hoist everything invariant in the region into it, and every entry
-  // would pay for it).
+  // would pay for it). Unoptimised code hoists nothing: there the entry shares the dispatcher's compare
+  // tree, which halves the code the tree costs.
   b_.SetInsertPoint(entry_switch_bb_);
-  EmitSwitch(b_.CreateAdd(vbase_, fn_->getArg(2)));
+  llvm::Value* entry_pc = b_.CreateAdd(vbase_, fn_->getArg(2));
+  if (options_.compare_tree && !options_.promote) {
+    b_.CreateStore(entry_pc, dyn_);
+    b_.CreateBr(switch_bb_);
+  } else {
+    EmitSwitch(entry_pc);
+  }
 }
 
 void Lifter::EmitSwitch(llvm::Value* target) {
@@ -294,10 +301,39 @@ void Lifter::EmitSwitch(llvm::Value* target) {
   LeaveTo(target);
   b_.SetInsertPoint(known);
   auto* unknown = llvm::BasicBlock::Create(ctx_, "not_a_block", fn_);
-  auto* sw = b_.CreateSwitch(delta, unknown, static_cast<unsigned>(block_bb_.size()));
-  for (auto& [off, bb] : block_bb_) sw->addCase(b_.getInt32(off), bb);
+  if (options_.compare_tree) {
+    const CaseList cases(block_bb_.begin(), block_bb_.end());  // sorted by offset
+    EmitCompareTree(delta, cases, 0, cases.size(), unknown);
+  } else {
+    auto* sw = b_.CreateSwitch(delta, unknown, static_cast<unsigned>(block_bb_.size()));
+    for (auto& [off, bb] : block_bb_) sw->addCase(b_.getInt32(off), bb);
+  }
   b_.SetInsertPoint(unknown);
   LeaveTo(target);
+}
+
+// Emits, at the insertion point, a search of cases[lo, hi) for delta: halves split on an unsigned
+// less-than until at most kLinear cases are left, which are compared one by one; no match goes to unknown.
+void Lifter::EmitCompareTree(llvm::Value* delta, const CaseList& cases, size_t lo, size_t hi,
+                             llvm::BasicBlock* unknown) {
+  constexpr size_t kLinear = 3;
+  if (hi - lo <= kLinear) {
+    for (size_t i = lo; i < hi; ++i) {
+      auto* next = i + 1 < hi ? llvm::BasicBlock::Create(ctx_, "case_next", fn_) : unknown;
+      b_.CreateCondBr(b_.CreateICmpEQ(delta, b_.getInt32(cases[i].first)), cases[i].second, next);
+      if (next != unknown) b_.SetInsertPoint(next);
+    }
+    if (lo == hi) b_.CreateBr(unknown);
+    return;
+  }
+  const size_t mid = lo + (hi - lo) / 2;
+  auto* below = llvm::BasicBlock::Create(ctx_, "case_below", fn_);
+  auto* above = llvm::BasicBlock::Create(ctx_, "case_above", fn_);
+  b_.CreateCondBr(b_.CreateICmpULT(delta, b_.getInt32(cases[mid].first)), below, above);
+  b_.SetInsertPoint(below);
+  EmitCompareTree(delta, cases, lo, mid, unknown);
+  b_.SetInsertPoint(above);
+  EmitCompareTree(delta, cases, mid, hi, unknown);
 }
 
 void Lifter::JumpDynamic(llvm::Value* target) {

@@ -31,6 +31,10 @@ struct LiftOptions {
   // Within a block, an access through the same base register as an earlier one of the same kind (load or
   // store) first compares its page with that access's page and reuses its host addend, skipping the probe.
   bool reuse_pages = false;
+  // Lower the region's entry and dispatch switches as a balanced tree of compares. Without optimisation
+  // LLVM lowers a switch as one compare per case, so a region of 100 blocks would pay up to 100 compares
+  // at every entry and every computed jump; the tree pays about log2(blocks).
+  bool compare_tree = false;
 };
 
 // Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit).

@@ -111,6 +111,9 @@ class Lifter {
   llvm::Value* MustLeave();
   void EmitDispatch();
   void EmitSwitch(llvm::Value* target);
+  using CaseList = std::vector<std::pair<uint32_t, llvm::BasicBlock*>>;
+  void EmitCompareTree(llvm::Value* delta, const CaseList& cases, size_t lo, size_t hi,
+                       llvm::BasicBlock* unknown);
   void JumpDynamic(llvm::Value* target);
   void JumpStatic(int64_t off);
 
