@@ -16,6 +16,8 @@ int workload_main(void);
 // Both mains take the command line "scale=N" (the guest's from -append): the workload runs N times with
 // output only from the last run, so the output does not depend on N and benchmarks can run long enough
 // for start-up costs not to matter.
+// With the word "marks" on the command line, each quiet run is followed by a line "pass K", so that a
+// benchmark can time the passes one by one (strobe_bench's Warm/).
 // wl_run parses the command line, runs the workload and returns its status; wl_printf prints nothing
 // while wl_quiet is set.
 uint32_t wl_parse_scale(const char* cmdline);

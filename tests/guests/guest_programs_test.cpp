@@ -121,6 +121,20 @@ TEST(GuestPrograms, WorkloadScaleRunsItSeveralTimesAndPrintsOnce) {
   EXPECT_LT(ratio, 3.1);
 }
 
+// With "marks" (Warm/ in strobe_bench times passes by it) each quiet run is followed by "pass K"; a word
+// that only starts with "marks" does not count.
+TEST(GuestPrograms, WorkloadMarksEachQuietPass) {
+  ProcessResult native = RunProcess({std::string(STROBE_GUEST_DIR) + "/native/calls", "scale=3"});
+  ProcessResult marked = Strobe(
+      {"-kernel", Guest("calls"), "-nographic", "-no-reboot", "-append", "console=ttyS0 scale=3 marks"});
+  ProcessResult unmarked =
+      Strobe({"-kernel", Guest("calls"), "-nographic", "-no-reboot", "-append", "marksman scale=3"});
+  ASSERT_EQ(marked.exit_code, 0) << marked.err;
+  ASSERT_EQ(unmarked.exit_code, 0) << unmarked.err;
+  EXPECT_EQ(WithoutCr(marked.out), "pass 1\npass 2\n" + native.out + "exit 0\n");
+  EXPECT_EQ(WithoutCr(unmarked.out), native.out + "exit 0\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Guests, Workload,
                          ::testing::Combine(::testing::Values("checksum", "sort", "hash", "alu_loop",
                                                               "memrand", "calls", "compress", "codegen",
