@@ -436,9 +436,7 @@ bool Vm::Idle() {
       return true;
     }
     if (event == UINT64_MAX) {
-      std::unique_lock<std::mutex> lock(wake_mu_);
-      wake_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return wake_ || quit_.load(); });
-      wake_ = false;
+      WaitForWake(0.05);
       return true;
     }
   }
@@ -449,16 +447,18 @@ bool Vm::Idle() {
     c.cycles = std::max(c.cycles, event);
     return true;
   }
-  const double seconds = std::min(0.05, clock_->Seconds(target - c.cycles));
-  const auto t0 = std::chrono::steady_clock::now();
-  {
-    std::unique_lock<std::mutex> lock(wake_mu_);
-    wake_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return wake_ || quit_.load(); });
-    wake_ = false;
-  }
-  const double slept = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double slept = WaitForWake(std::min(0.05, clock_->Seconds(target - c.cycles)));
   c.cycles = std::min(target, c.cycles + clock_->FromSeconds(slept) + 1);
   return true;
+}
+
+// Sleeps up to `seconds` of host time or until input, a device or quit wakes the vCPU; the seconds slept.
+double Vm::WaitForWake(double seconds) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(wake_mu_);
+  wake_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return wake_ || quit_.load(); });
+  wake_ = false;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void Vm::AttachDebugger(DebugAgent* agent, bool start_stopped) {

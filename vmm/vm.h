@@ -226,6 +226,7 @@ class Vm {
   VmExit RunLoop();
   bool ServeDebugger();  // false: the debugger killed the VM
   bool Idle();
+  double WaitForWake(double seconds);
   bool DisksBusy() const;
   bool NetworkBusy() const;
   void Wake();
