@@ -46,6 +46,14 @@ TEST(NetOptions, DefaultIsOnePcnetOnUserNetworking) {
   EXPECT_TRUE(Net({"-nic", "none"}).nics.empty());
   EXPECT_TRUE(Net({"-net", "none"}).nics.empty());
   EXPECT_TRUE(Net({"-nic", "none"}).netdevs.empty());
+  // As on QEMU 7.2 (`info network`), none only keeps the default NIC away: NICs given beside it stay,
+  // before or after it.
+  EXPECT_EQ(Net({"-nic", "none", "-netdev", "user,id=n", "-device", "pcnet,netdev=n"}).nics.size(), 1u);
+  EXPECT_EQ(Net({"-nic", "none", "-nic", "user,model=pcnet"}).nics.size(), 1u);
+  EXPECT_EQ(Net({"-nic", "user,model=pcnet", "-nic", "none"}).nics.size(), 1u);
+  const auto virtio = Net({"-net", "none", "-nic", "user,model=virtio-net-pci"});
+  ASSERT_EQ(virtio.nics.size(), 1u);
+  EXPECT_EQ(virtio.nics[0].model, vmm::NicModel::kVirtio);
 }
 
 TEST(NetOptions, NicUserWithForwardsAndMac) {

@@ -213,10 +213,7 @@ bool NetOptions::AddNic(const std::string& value, std::string* info, std::string
   any_ = true;
   if (parts.empty()) return Fail(error, option + ": a backend type is needed (user or none)");
   const std::string type = parts[0];
-  if (type == "none") {
-    none_ = true;
-    return true;
-  }
+  if (type == "none") return true;  // as in QEMU: no default NIC, and no NIC of its own
   NicRequest nic;
   nic.option = option;
   bool help = false;
@@ -245,10 +242,7 @@ bool NetOptions::AddNet(const std::string& value, std::string* info, std::string
   const std::vector<std::string> parts = SplitOptions(value);
   any_ = true;
   const std::string type = parts.empty() ? "" : parts[0];
-  if (type == "none") {
-    none_ = true;
-    return true;
-  }
+  if (type == "none") return true;  // as in QEMU: no default NIC, and no NIC of its own
   if (type == "nic") {
     NicRequest nic;
     nic.option = option;
@@ -383,9 +377,11 @@ bool NetOptions::AddObject(const std::string& value, std::string* error) {
 
 bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error) {
   NetworkConfig c;
-  if (none_ || (!any_ && nodefaults)) {
-    if (!dumps_.empty()) return Fail(error, dumps_[0].option + ": no network to capture (-nic none)");
-    if (!pcap_all_.empty()) return Fail(error, "--pcap " + pcap_all_ + ": no network to capture (-nic none)");
+  // -nic none / -net none only keep the default NIC away: NICs and netdevs given beside them stay.
+  const bool nothing_given = netdevs_.empty() && nics_.empty() && devices_.empty();
+  if (any_ ? nothing_given : nodefaults) {
+    if (!dumps_.empty()) return Fail(error, dumps_[0].option + ": no network to capture (no NIC)");
+    if (!pcap_all_.empty()) return Fail(error, "--pcap " + pcap_all_ + ": no network to capture (no NIC)");
     *out = c;
     return true;
   }

@@ -76,8 +76,7 @@ class NetOptions {
   std::vector<int> net_users_;    // indexes of -net user netdevs
   std::vector<size_t> net_nics_;  // indexes in nics_ of -net nic
   std::string pcap_all_;
-  bool none_ = false;  // -nic none / -net none
-  bool any_ = false;   // some network option was given
+  bool any_ = false;  // some network option was given
 };
 
 // Whether a -device driver name is a NIC model (so -device goes to NetOptions::AddDevice).
