@@ -45,15 +45,7 @@ std::string Around(const std::string& out, size_t at) {
   return "byte " + std::to_string(at) + ":" + hex + " after: " + out.substr(from, at - from);
 }
 
-class LinuxBoot : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!HaveImages()) {
-      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
-      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
-    }
-  }
-};
+class LinuxBoot : public LinuxTest {};
 
 class LinuxBootEngine : public LinuxBoot, public ::testing::WithParamInterface<std::string> {};
 

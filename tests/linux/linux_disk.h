@@ -52,13 +52,11 @@ inline std::string Yes(const std::string& word, size_t n) {
   return s.substr(0, n);
 }
 
-class LinuxDisk : public ::testing::Test {
+class LinuxDisk : public LinuxTest {
  protected:
   void SetUp() override {
-    if (!HaveImages()) {
-      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
-      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
-    }
+    LinuxTest::SetUp();
+    if (Unready()) return;
     // Unique to the test and the process: another checkout's test run may use the same temporary folder.
     dir_ = ::testing::TempDir() + "strobe_disk_" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + std::to_string(getpid());

@@ -17,11 +17,9 @@
 namespace strobe::test {
 namespace {
 
-TEST(LinuxIcount, TwoBootsArePrintAndCountIdentical) {
-  if (!HaveImages()) {
-    if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
-    FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
-  }
+class LinuxIcount : public LinuxTest {};
+
+TEST_F(LinuxIcount, TwoBootsArePrintAndCountIdentical) {
   const std::string image = ::testing::TempDir() + "strobe_icount_disk.img";
   {
     std::ofstream f(image, std::ios::binary | std::ios::trunc);

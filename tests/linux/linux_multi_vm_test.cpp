@@ -18,13 +18,11 @@
 namespace strobe::test {
 namespace {
 
-class LinuxMultiVm : public ::testing::Test {
+class LinuxMultiVm : public LinuxTest {
  protected:
   void SetUp() override {
-    if (!HaveImages()) {
-      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
-      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
-    }
+    LinuxTest::SetUp();
+    if (Unready()) return;
     dir_ = ::testing::TempDir() + "strobe_multi_" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::system(("rm -rf '" + dir_ + "' && mkdir -p '" + dir_ + "'").c_str());

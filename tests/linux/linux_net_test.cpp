@@ -201,15 +201,7 @@ std::string Sha256Of(const std::string& data) {
   return r.out.substr(0, 64);
 }
 
-class LinuxNet : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!HaveImages()) {
-      if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
-      FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
-    }
-  }
-};
+class LinuxNet : public LinuxTest {};
 
 TEST_F(LinuxNet, PcnetDhcpHttpHostfwdUdpAndAThousandConnections) {
   std::mt19937 rng(12);

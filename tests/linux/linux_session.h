@@ -28,6 +28,19 @@ inline bool HaveImages() {
          std::ifstream(LinuxDir() + "/initramfs.cpio.gz").good();
 }
 
+// The Linux tests' fixture: without Debian's kernel and initramfs a test fails (tools/test.sh fetches
+// them), unless STROBE_SKIP_LINUX asks for a skip. A fixture with a SetUp of its own calls this one first
+// and returns if it skipped or failed.
+class LinuxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (HaveImages()) return;
+    if (std::getenv("STROBE_SKIP_LINUX")) GTEST_SKIP() << "STROBE_SKIP_LINUX is set";
+    FAIL() << "no kernel/initramfs in " << LinuxDir() << ": run guests/linux/fetch.sh (tools/test.sh does)";
+  }
+  bool Unready() const { return IsSkipped() || HasFatalFailure(); }
+};
+
 inline std::vector<std::string> BootArgs(std::vector<std::string> extra = {}) {
   std::vector<std::string> a = {STROBE_BINARY, "run",
                                 "-M",          "malta",
