@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "runtime/segments.h"
+
 namespace strobe::runtime {
 
 class SoftTlb;
@@ -217,11 +219,6 @@ static_assert(offsetof(CpuState, fpu) == 216);
 static_assert(offsetof(CpuState, fpu.fpr) == 216);
 static_assert(offsetof(CpuState, fpu.fcsr) == 472);
 static_assert(offsetof(CpuState, fpu.fir) == 476);
-
-// kseg0/kseg1: fixed, unmapped windows onto guest-physical 0-512 MiB (kernel mode only).
-inline bool InUnmappedSegment(uint32_t va) {
-  return va - 0x80000000u < 0x40000000u;
-}
 
 // The epoch a cached jump to target depends on: jumps into unmapped segments ignore the TLB and the ASID.
 inline uint64_t ChainEpochFor(const CpuState& c, uint32_t target) {

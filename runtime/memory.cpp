@@ -4,14 +4,11 @@
 
 #include "runtime/debug.h"
 #include "runtime/runtime.h"
+#include "runtime/segments.h"
 
 namespace strobe::runtime {
 
 namespace {
-constexpr uint32_t kKseg0 = 0x80000000u;
-constexpr uint32_t kKseg1 = 0xA0000000u;
-constexpr uint32_t kKseg2 = 0xC0000000u;
-
 // Make e describe (asid, page of va) -> host page; tags of another page or address space are dropped.
 SoftTlbEntry& EntryFor(CpuState& c, uint32_t va, uint8_t* host_page, uint32_t paddr) {
   SoftTlbEntry& e = c.stlb[SoftTlb::IndexOf(va)];
@@ -29,7 +26,7 @@ bool Translate(CpuState& c, uint32_t va, Access access, Translation* out) {
   if (va >= kKseg0) {
     if (InUserMode(c)) return RaiseAddress(c, store ? ExcCode::AdES : ExcCode::AdEL, va);
     if (va < kKseg2) {  // kseg0 (cached) and kseg1 (uncached) are unmapped windows onto the low 512 MiB
-      *out = {va & 0x1FFFFFFFu, true};
+      *out = {UnmappedToPhysical(va), true};
       return true;
     }
   } else if (c.cp0.status & st::ERL) {  // error level: kuseg is an unmapped, uncached identity window

@@ -6,16 +6,17 @@
 #include <cstdio>
 #include <cstring>
 
+#include "runtime/segments.h"
+
 namespace strobe::vmm {
 
 namespace {
 constexpr uint16_t kEmMips = 8;
 constexpr uint32_t kPtLoad = 1;
-constexpr uint32_t kKseg0 = 0x80000000u;
 // QEMU's Malta loader turns every p_paddr into a physical address with this mask (its kseg0-to-physical
 // translation), whichever segment the address lies in: lld's read-only segment of ELF headers at
 // 0x00010000 lands at physical 0x10000, a kseg2 address 0xC0100000 at 0x00100000.
-constexpr uint32_t kPhysMask = 0x1FFFFFFFu;
+constexpr uint32_t kPhysMask = runtime::kUnmappedMask;
 
 uint16_t U16(const std::vector<uint8_t>& b, size_t off) {
   return static_cast<uint16_t>(b[off] | (b[off + 1] << 8));
@@ -59,7 +60,7 @@ bool ParseElf(const std::vector<uint8_t>& b, ElfImage* out, std::string* error) 
   // QEMU takes an entry point below kseg0 for a KVM trap-and-emulate kernel and switches the CPU to that
   // guest memory map (useg unmapped); Strobe has no such mode. kseg2/kseg3 entries are loaded and run as in
   // QEMU (they fault at once: nothing is mapped there at boot).
-  if (entry < kKseg0)
+  if (entry < runtime::kKseg0)
     return Fail(error,
                 "ELF entry point " + Hex(entry) +
                     " is in useg: a KVM trap-and-emulate kernel, which Strobe does not run (link it at "

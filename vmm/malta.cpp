@@ -2,12 +2,14 @@
 #include "vmm/malta.h"
 
 #include <algorithm>
+
+#include "runtime/segments.h"
 #include "vmm/state_io.h"
 
 namespace strobe::vmm {
 
 namespace {
-constexpr uint32_t kEmptySlotEnd = 0x20000000u;  // the 512 MiB the CPU reaches through kseg0/kseg1
+constexpr uint32_t kEmptySlotEnd = runtime::kUnmappedWindow;  // what the CPU reaches through kseg0/kseg1
 uint32_t AllOnes(unsigned size) {
   return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
 }

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <random>
 
+#include "runtime/segments.h"
+
 namespace strobe::vmm {
 
 namespace {
@@ -19,7 +21,6 @@ constexpr uint32_t kArgStrings = 0x2040;
 constexpr uint32_t kArgEnd = 0x4000;
 constexpr uint32_t kInitrdGap = 128u << 10;
 constexpr uint64_t kSliceCycles = 1u << 20;  // how often host-side events are polled
-constexpr uint32_t kKseg0 = 0x80000000u;
 
 uint32_t RoundUp(uint32_t v, uint32_t a) {
   return (v + a - 1) & ~(a - 1);
@@ -66,7 +67,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   cpu_config.model = config_.cpu_model;
   // Code is tracked for every physical page that can hold RAM: the 512 MiB kseg0/kseg1 window, and beyond
   // it the RAM above 512 MiB (same addresses as its offsets).
-  const uint32_t phys_pages = std::max(0x20000000u, config_.ram_bytes) >> runtime::kPageBits;
+  const uint32_t phys_pages = std::max(runtime::kUnmappedWindow, config_.ram_bytes) >> runtime::kPageBits;
   ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, nullptr, phys_pages);
   if (config_.icount_shift >= 0) config_.engine = Engine::kInterp;  // exact instruction counts
   clock_ = std::make_unique<VirtualClock>(ctx_->cpu, config_.icount_shift >= 0
@@ -298,7 +299,7 @@ void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
                                  eram,     "modetty0", "38400n8r", "rngseed", seed};
   uint32_t table = kArgTable, str = kArgStrings;
   for (const std::string& s : strings) {
-    uint32_t ptr = kKseg0 | str;
+    uint32_t ptr = runtime::kKseg0 | str;
     WriteGuest(table, &ptr, 4);
     WriteGuest(str, s.c_str(), s.size() + 1);
     table += 4;
@@ -308,12 +309,12 @@ void Vm::SetupBootArguments(const std::string& cmdline, uint32_t entry) {
   WriteGuest(table, &null, 4);
 
   runtime::CpuState& c = ctx_->cpu;
-  c.gpr[4] = 2;                         // a0: argc
-  c.gpr[5] = kKseg0 | kArgTable;        // a1: argv
-  c.gpr[6] = kKseg0 | (kArgTable + 8);  // a2: envp
-  c.gpr[7] = low_ram;                   // a3: memory size
-  c.gpr[29] = kKseg0 | 0x1FC0;          // sp, as YAMON leaves it
-  c.gpr[25] = entry;                    // t9: PIC entry convention
+  c.gpr[4] = 2;                                  // a0: argc
+  c.gpr[5] = runtime::kKseg0 | kArgTable;        // a1: argv
+  c.gpr[6] = runtime::kKseg0 | (kArgTable + 8);  // a2: envp
+  c.gpr[7] = low_ram;                            // a3: memory size
+  c.gpr[29] = runtime::kKseg0 | 0x1FC0;          // sp, as YAMON leaves it
+  c.gpr[25] = entry;                             // t9: PIC entry convention
   c.pc = entry;
 }
 
@@ -363,7 +364,7 @@ bool Vm::Boot(std::string* error) {
                                " bytes does not fit in RAM beside the kernel");
     WriteGuest(start, rd.data(), rd.size());
     char prefix[64];
-    std::snprintf(prefix, sizeof prefix, "rd_start=0x%08x rd_size=%zu", kKseg0 | start, rd.size());
+    std::snprintf(prefix, sizeof prefix, "rd_start=0x%08x rd_size=%zu", runtime::kKseg0 | start, rd.size());
     cmdline = cmdline.empty() ? prefix : std::string(prefix) + " " + cmdline;
   }
   if (cmdline.size() >= kArgEnd - kArgStrings - 64)

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/segments.h"
+
 namespace strobe::tools {
 
 namespace {
@@ -80,7 +82,7 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
   if (selection.rfind("hot:", 0) == 0)
     limit = std::min<size_t>(limit, std::strtoul(selection.c_str() + 4, nullptr, 10));
   if (selection != "all" && selection.rfind("hot:", 0) != 0) by_addr = ParseAddress(selection, &addr);
-  if (by_addr) addr &= 0x1FFFFFFFu;
+  if (by_addr) addr = runtime::UnmappedToPhysical(addr);
 
   size_t shown = 0;
   for (const auto& cr : regions) {

@@ -408,7 +408,7 @@ bool Lifter::Step(const DecodedInsn& d, uint32_t off, bool ds) {
 // --- instructions ---
 // runtime::InUnmappedSegment in IR: is the address in kseg0/kseg1?
 llvm::Value* Lifter::InUnmappedSegment(llvm::Value* va) {
-  return b_.CreateICmpULT(b_.CreateSub(va, Imm(0x80000000u)), Imm(0x40000000u));
+  return b_.CreateICmpULT(b_.CreateSub(va, Imm(runtime::kKseg0)), Imm(2 * runtime::kUnmappedWindow));
 }
 
 llvm::Value* Lifter::HiLo() {

@@ -54,7 +54,7 @@ llvm::BasicBlock* Lifter::UnmappedPath(llvm::Value* va, unsigned size, llvm::Val
   b_.CreateCondBr(ok, probe, miss);
   b_.SetInsertPoint(probe);
   llvm::Value* page =
-      b_.CreateZExt(b_.CreateLShr(b_.CreateAnd(va, Imm(0x1FFFFFFFu)), runtime::kPageBits), i64_);
+      b_.CreateZExt(b_.CreateLShr(b_.CreateAnd(va, Imm(runtime::kUnmappedMask)), runtime::kPageBits), i64_);
   llvm::Value* host = b_.CreateLoad(i64_, b_.CreateInBoundsGEP(i64_, table, page));
   b_.CreateCondBr(b_.CreateICmpNE(host, b_.getInt64(0)), hit, miss);
   b_.SetInsertPoint(hit);
