@@ -508,7 +508,9 @@ bool Vm::ServeDebugger() {
   debug_start_ = debug_stepped_ = false;
   c.exit_request &= ~runtime::exitreq::kDebug;
   in_debugger_.store(true);
+  const auto held_from = std::chrono::steady_clock::now();
   const DebugResume resume = debug_.load()->Stopped(why);
+  stopped_time_ += std::chrono::steady_clock::now() - held_from;  // --timeout counts running time only
   in_debugger_.store(false);
   switch (resume) {
     case DebugResume::kKill: return false;
@@ -559,7 +561,7 @@ VmExit Vm::RunLoop() {
       case PowerRequest::kNone: break;
     }
     if (config_.timeout_seconds > 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start - stopped_time_).count() >
             config_.timeout_seconds) {
       error_ =
           "guest did not finish within " + std::to_string(static_cast<int>(config_.timeout_seconds)) + " s";
@@ -568,9 +570,11 @@ VmExit Vm::RunLoop() {
     if (config_.max_instructions && c.retired >= config_.max_instructions) return VmExit::kInstructionLimit;
     if (quit_.load()) return VmExit::kQuit;
     if (paused_.load()) {  // the monitor's stop: wait for cont, posted work, a power request or quit
+      const auto paused_from = std::chrono::steady_clock::now();
       std::unique_lock<std::mutex> lock(wake_mu_);
       wake_cv_.wait(lock, [this] { return wake_ || quit_.load() || !paused_.load(); });
       wake_ = false;
+      stopped_time_ += std::chrono::steady_clock::now() - paused_from;
       continue;
     }
     if (panic_seen_at_ && c.cycles - panic_seen_at_ > kPanicGraceCycles) return VmExit::kPanic;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -90,9 +91,9 @@ struct VmConfig {
   // seed (rngseed) is fixed. sleep=on (QEMU's default): idle virtual time follows host time.
   bool icount_sleep = true;
   bool deterministic() const { return icount_shift >= 0 && !icount_sleep; }
-  double timeout_seconds = 0;                              // 0: none
-  uint64_t max_instructions = 0;                           // 0: none (tests and benchmarks)
-  unsigned tlb_entries = 64;                               // measured best for the Linux boot (vmm/README.md)
+  double timeout_seconds = 0;     // 0: none; host time running (not held by gdb, not paused by the monitor)
+  uint64_t max_instructions = 0;  // 0: none (tests and benchmarks)
+  unsigned tlb_entries = 64;      // measured best for the Linux boot (vmm/README.md)
   runtime::CpuModel cpu_model = runtime::CpuModel::k24Kf;  // -cpu: the 24Kf, as QEMU's Malta
   Engine engine = Engine::kTiered;
   uint64_t jit_threshold =
@@ -286,6 +287,8 @@ class Vm {
   bool debug_start_ = false;
   bool debug_step_ = false;  // the debugger asked for one instruction
   bool debug_stepped_ = false;
+  // Host time the VM spent held by the debugger or paused by the monitor: --timeout does not count it.
+  std::chrono::steady_clock::duration stopped_time_{};
 
   // Guest panic detection: Linux's panic() prints this line and then spins forever.
   std::string console_line_;

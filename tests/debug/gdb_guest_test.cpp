@@ -78,7 +78,8 @@ TEST_P(GdbGuest, BreakStepWatchDetach) {
   EXPECT_NE(o.find("$2 = 1\n"), std::string::npos) << o;  // first call
   EXPECT_NE(o.find("$3 = 2\n"), std::string::npos) << o;  // second call
   EXPECT_TRUE(std::regex_search(
-      o, std::regex(R"(sr\s+lo\s+hi\s+bad\s+cause\s+pc\s*\n\s+(?:[0-9a-f]{8} ){5})" + f.bump.substr(2))))
+      o, std::regex(R"(status\s+lo\s+hi\s+badvaddr\s+cause\s+pc\s*\n\s+(?:[0-9a-f]{8} ){5})" +
+                    f.bump.substr(2))))
       << o;
   EXPECT_NE(o.find("<gdb_bump>:\t" + std::regex_replace(f.bump_words, std::regex("\\s+"), "\t")),
             std::string::npos)
@@ -98,6 +99,32 @@ TEST_P(GdbGuest, BreakStepWatchDetach) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, GdbGuest, ::testing::Values("interp", "jit", "tiered"));
+
+// gdb reads the stub's target description (qXfer:features:read:target.xml) and uses it: its register
+// names (status, badvaddr, fcsr, fir: without it gdb says sr, bad, fsr), the FPU as floats, stepi and
+// $pc, all through the `g` packet the description lays out.
+TEST(GdbStub, TargetDescriptionInUse) {
+  if (!HaveGdb()) GTEST_SKIP() << "gdb-multiarch is not installed (tools/setup-deps.sh)";
+  const std::string port = std::to_string(FreePort());
+  auto strobe = StartStrobe({"-S", "-gdb", "tcp::" + port});
+  ProcessResult g = RunGdb({"file " + kGuest, "target remote :" + port, "info registers", "stepi", "p/x $pc",
+                            "set $f2 = 1.5", "p $f2", "p/x $f2", "info float", "p/x $fir",
+                            "info registers status", "detach"});
+  const ProcessResult s = strobe.get();
+  const std::string& o = g.out;
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_TRUE(std::regex_search(o, std::regex(R"(status\s+lo\s+hi\s+badvaddr\s+cause\s+pc\s*\n)"))) << o;
+  EXPECT_TRUE(std::regex_search(o, std::regex(R"(fcsr\s+fir\s*\n\s+[0-9a-f]{8} [0-9a-f]{8})"))) << o;
+  EXPECT_NE(o.find("$1 = 0x80100004\n"), std::string::npos) << o;  // one instruction past the entry
+  EXPECT_NE(o.find("$2 = 1.5\n"), std::string::npos) << o;
+  EXPECT_NE(o.find("$3 = 0x3fc00000\n"), std::string::npos) << o;
+  EXPECT_NE(o.find("fpu type: double-precision"), std::string::npos) << o;
+  EXPECT_TRUE(std::regex_search(o, std::regex(R"(f2:\s+0x3fc00000 flt: 1\.5)"))) << o;
+  EXPECT_TRUE(std::regex_search(o, std::regex(R"(\$4 = 0x[0-9a-f]+\n)"))) << o;
+  EXPECT_NE(o.find("status: 0x"), std::string::npos) << o;
+  EXPECT_EQ(o.find("too long"), std::string::npos) << o;  // "Remote 'g' packet reply is too long"
+  EXPECT_NE(s.out.find("gdb_target 2115348112"), std::string::npos) << s.out;  // ran on after detach
+}
 
 // Watchpoints as the stub reports them: after the access, with the watchpoint's address, in every engine.
 TEST(GdbStub, WatchpointsFromRawClient) {
@@ -242,6 +269,26 @@ TEST(GdbStub, RandomBytesNeverCrash) {
   const ProcessResult s = strobe.get();
   EXPECT_EQ(s.signal, 0);
   EXPECT_EQ(s.exit_code, 0) << s.err;
+}
+
+// --timeout counts the time the guest runs: held stopped by the stub (-S, then after a step) for longer
+// than the timeout, it still runs to its end once continued.
+TEST(GdbStub, TimeoutDoesNotCountTimeHeldStopped) {
+  const int port = FreePort();
+  auto strobe =
+      StartStrobe({"--engine", "interp", "-S", "--timeout", "2", "-gdb", "tcp::" + std::to_string(port)});
+  RawGdbClient c;
+  ASSERT_TRUE(c.Connect(port));
+  EXPECT_EQ(c.Ask("?"), "T05thread:01;");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  c.SendPacket("s");
+  EXPECT_EQ(c.ReadPacket(5), "T05thread:01;");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // 3 s held in all
+  c.SendPacket("c");
+  EXPECT_EQ(c.ReadPacket(20), "W00");  // powered off, not timed out (W04)
+  const ProcessResult s = strobe.get();
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("gdb_target 2115348112"), std::string::npos) << s.out;
 }
 
 // -S with no debugger ever coming: Ctrl-A x or a signal still ends the run.

@@ -3,6 +3,7 @@
 // target: packets, checksums, escapes, and every command's reply, including malformed ones.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -148,11 +149,82 @@ TEST(GdbSession, QueriesAndHandshake) {
   EXPECT_EQ(Send(s, "Hg0").text, "OK");
   EXPECT_EQ(Send(s, "vCont?").text, "vCont;c;C;s;S");
   // Unknown packets get the empty reply, never an error or a crash.
-  for (const char* p : {"vMustReplyEmpty", "qOffsets", "qXfer:features:read:target.xml:0,fff", "!", "\x01"}) {
+  for (const char* p : {"vMustReplyEmpty", "qOffsets", "qXfer:auxv:read::0,fff", "!", "\x01"}) {
     const Reply r = Send(s, p);
     EXPECT_TRUE(r.has_reply);
     EXPECT_EQ(r.text, "") << p;
   }
+}
+
+// qXfer:features:read:target.xml:OFFSET,LENGTH in pieces, put together as gdb does.
+std::string ReadTargetXml(GdbSession& s, uint32_t chunk) {
+  std::string xml;
+  for (int i = 0; i < 10000; ++i) {
+    char p[96];
+    std::snprintf(p, sizeof p, "qXfer:features:read:target.xml:%zx,%x", xml.size(), chunk);
+    const std::string r = Send(s, p).text;
+    if (r.empty() || (r[0] != 'm' && r[0] != 'l')) return "bad reply " + r;
+    xml += r.substr(1);
+    if (r[0] == 'l') return xml;
+  }
+  return "no end";
+}
+
+TEST(GdbSession, TargetDescription) {
+  FakeTarget t;
+  GdbSession s(t);
+  EXPECT_NE(Send(s, "qSupported:xmlRegisters=i386").text.find("qXfer:features:read+"), std::string::npos);
+  // Without the description, QEMU's 73 words.
+  EXPECT_EQ(Send(s, "g").text.size(), 8u * reg::kInG);
+  const std::string xml = ReadTargetXml(s, 0x3ff);
+  EXPECT_EQ(xml, ReadTargetXml(s, 7));  // any piece size gives the same text
+  EXPECT_EQ(xml.rfind("<?xml version=\"1.0\"?>", 0), 0u) << xml;
+  EXPECT_NE(xml.find("<architecture>mips:isa32r2</architecture>"), std::string::npos);
+  for (const char* f : {"org.gnu.gdb.mips.cpu", "org.gnu.gdb.mips.cp0", "org.gnu.gdb.mips.fpu"})
+    EXPECT_NE(xml.find(std::string("<feature name=\"") + f + "\">"), std::string::npos) << f;
+  // Every register of the g packet up to fir, by the number it has there, 32 bits each; nothing else.
+  std::map<unsigned, std::string> regs;
+  for (size_t at = xml.find("<reg "); at != std::string::npos; at = xml.find("<reg ", at + 1)) {
+    const std::string r = xml.substr(at, xml.find("/>", at) - at);
+    const size_t name = r.find("name=\"") + 6, num = r.find("regnum=\"") + 8;
+    EXPECT_NE(r.find("bitsize=\"32\""), std::string::npos) << r;
+    regs[std::stoul(r.substr(num))] = r.substr(name, r.find('"', name) - name);
+  }
+  ASSERT_EQ(regs.size(), reg::kFir + 1u);
+  EXPECT_EQ(regs.rbegin()->first, reg::kFir);
+  EXPECT_EQ(regs[0], "r0");
+  EXPECT_EQ(regs[31], "r31");
+  EXPECT_EQ(regs[reg::kStatus], "status");
+  EXPECT_EQ(regs[reg::kLo], "lo");
+  EXPECT_EQ(regs[reg::kHi], "hi");
+  EXPECT_EQ(regs[reg::kBadVAddr], "badvaddr");
+  EXPECT_EQ(regs[reg::kCause], "cause");
+  EXPECT_EQ(regs[reg::kPc], "pc");
+  EXPECT_EQ(regs[reg::kFpr0], "f0");
+  EXPECT_EQ(regs[reg::kFpr0 + 31], "f31");
+  EXPECT_EQ(regs[reg::kFcsr], "fcsr");
+  EXPECT_EQ(regs[reg::kFir], "fir");
+  // With the description in use, `g` holds exactly its registers (gdb refuses a longer reply).
+  const std::string g = Send(s, "g").text;
+  ASSERT_EQ(g.size(), 8u * (reg::kFir + 1));
+  EXPECT_EQ(g.substr(8 * reg::kFir, 8), HexWordLe(0x1000 + reg::kFir));
+  // The end exactly: the empty last part; bad annexes, offsets and lengths: errors, never a crash.
+  char at_end[96];
+  std::snprintf(at_end, sizeof at_end, "qXfer:features:read:target.xml:%zx,10", xml.size());
+  EXPECT_EQ(Send(s, at_end).text, "l");
+  std::snprintf(at_end, sizeof at_end, "qXfer:features:read:target.xml:%zx,10", xml.size() + 1);
+  EXPECT_EQ(Send(s, at_end).text, "E01");
+  EXPECT_EQ(Send(s, "qXfer:features:read:target.xml:ffffffff,ffffffff").text, "E01");
+  EXPECT_EQ(Send(s, "qXfer:features:read:target.xml:0,ffffffff").text.substr(1), xml);  // clamped
+  for (const char* p : {"qXfer:features:read:mips-cpu.xml:0,100", "qXfer:features:read::0,100",
+                        "qXfer:features:read:target.xml", "qXfer:features:read:target.xml:",
+                        "qXfer:features:read:target.xml:0", "qXfer:features:read:target.xml:0,",
+                        "qXfer:features:read:target.xml:zz,10", "qXfer:features:read:target.xml:0,0",
+                        "qXfer:features:read:target.xml:123456789,10", "qXfer:features:read:"})
+    EXPECT_EQ(Send(s, p).text, "E00") << p;
+  // A new connection's session starts without it.
+  GdbSession fresh(t);
+  EXPECT_EQ(Send(fresh, "g").text.size(), 8u * reg::kInG);
 }
 
 TEST(GdbSession, Registers) {

@@ -186,10 +186,12 @@ TEST(Hmp, BadDumpArgumentsGetQemusMessages) {
             "90000000: Cannot access memory\n(dump cut at 64 KiB)\n");
 }
 
+// -monitor stdio (a cooked terminal echoes by itself): lines as they come, \r\n one line end.
 TEST(HmpTerminal, LinesPromptsAndGarbage) {
   FakeMachine m;
   std::string out;
-  vmm::mon::HmpTerminal term(m, [&](const std::string& s) { out += s; });
+  vmm::mon::HmpTerminal term(
+      m, [&](const std::string& s) { out += s; }, /*editor=*/false);
   term.Open();
   EXPECT_NE(out.find("monitor - type 'help' for more information\r\n(qemu) "), std::string::npos) << out;
   out.clear();
@@ -208,14 +210,74 @@ TEST(HmpTerminal, LinesPromptsAndGarbage) {
   EXPECT_NE(out.find("VM status: running\r\n(qemu) "), std::string::npos);
 }
 
-TEST(HmpTerminal, EchoAndBackspaceForTheConsole) {
+// The bytes below are what QEMU 7.2's monitor sent back on a unix socket for the same input
+// (qemu-system-mipsel -M malta -monitor unix:...,server,nowait -S).
+std::string EditorRun(FakeMachine& m, const std::string& in) {
+  std::string out;
+  vmm::mon::HmpTerminal term(m, [&](const std::string& s) { out += s; });
+  term.Feed(in.data(), in.size());
+  return out;
+}
+
+TEST(HmpTerminal, EchoesAsQemuOnASocket) {
   FakeMachine m;
   std::string out;
-  vmm::mon::HmpTerminal term(
-      m, [&](const std::string& s) { out += s; }, /*echo=*/true);
-  term.Feed("stpx\x7f\x7fop\r", 9);
+  vmm::mon::HmpTerminal term(m, [&](const std::string& s) { out += s; });
+  term.Open();
+  EXPECT_NE(out.find(" monitor - type 'help' for more information\r\n(qemu) "), std::string::npos) << out;
+  out.clear();
+  // Each byte redraws the line; \r and \n each end one (the \n an empty line: a bare prompt).
+  term.Feed("stop\r\n", 6);
+  EXPECT_EQ(out,
+            "s\x1b[K\x1b[Dst\x1b[K\x1b[D\x1b[Dsto\x1b[K\x1b[D\x1b[D\x1b[Dstop\x1b[K\r\n(qemu) \r\n(qemu) ");
   EXPECT_EQ(m.stops, 1);
-  EXPECT_EQ(out, "stpx\b \b\b \bop\r\n(qemu) ");
+  out.clear();
+  term.Feed("bogus\n", 6);
+  EXPECT_EQ(out,
+            "b\x1b[K\x1b[Dbo\x1b[K\x1b[D\x1b[Dbog\x1b[K\x1b[D\x1b[D\x1b[Dbogu\x1b[K\x1b[D\x1b[D\x1b[D\x1b["
+            "Dbogus\x1b[K"
+            "\r\nunknown command: 'bogus'\r\n(qemu) ");
+}
+
+TEST(HmpTerminal, EditingKeysAsQemu) {
+  FakeMachine m;
+  // Backspace, then typing on.
+  EXPECT_EQ(
+      EditorRun(m, "sta\x7f\x7fop"),
+      "s\x1b[K\x1b[Dst\x1b[K\x1b[D\x1b[Dsta\x1b[K\x1b[D\x1b[D\x1b[Dst\x1b[K\x1b[D\x1b[Ds\x1b[K\x1b[Dso\x1b[K"
+      "\x1b[D\x1b[Dsop\x1b[K");
+  // Left twice and an insertion; right, Home, End; Ctrl-A and Ctrl-E do nothing; Ctrl-W takes the word.
+  EXPECT_EQ(EditorRun(m, "sop\x1b[D\x1b[Dt\x1b[C\x1b[C\x1b[H\x1b[F\x01\x05\x17\n"),
+            "s\x1b[K\x1b[Dso\x1b[K\x1b[D\x1b[Dsop\x1b[K\x1b[D\x1b[D\x1b[Dstop\x1b[K\x1b[D\x1b[D"
+            "\x1b[C\x1b[C\x1b[D\x1b[D\x1b[D\x1b[D\x1b[C\x1b[C\x1b[C\x1b[C"
+            "\x1b[D\x1b[D\x1b[D\x1b[D\x1b[K\r\n(qemu) ");
+  EXPECT_EQ(m.stops, 0);
+  // Delete, Home, Ctrl-D, Backspace; Ctrl-C, Ctrl-G and Ctrl-U are ignored.
+  EXPECT_EQ(EditorRun(m, "ab\x1b[D\x1b[3~\x1b[1~\x04x\x08\x03\x07q\x15"),
+            "a\x1b[K\x1b[Dab\x1b[K\x1b[D\x1b[Da\x1b[K\x1b[D\x1b[Kx\x1b[K\x1b[D\x1b[Kq\x1b[K");
+}
+
+TEST(HmpTerminal, HistoryAsQemu) {
+  FakeMachine m;
+  std::string out;
+  vmm::mon::HmpTerminal term(m, [&](const std::string& s) { out += s; });
+  term.Feed("stop\r", 5);
+  out.clear();
+  term.Feed("\x1b[A", 3);  // up: the last line
+  EXPECT_EQ(out, "stop\x1b[K");
+  out.clear();
+  term.Feed("\x1b[A\x1b[B\x1b[B", 9);  // no older line; down: the empty line; no newer one
+  EXPECT_EQ(out, "\x1b[D\x1b[D\x1b[D\x1b[D\x1b[K");
+  term.Feed("\x10\r", 2);  // Ctrl-P and Enter run it again
+  EXPECT_EQ(m.stops, 2);
+}
+
+TEST(HmpTerminal, QuitPrintsNoPrompt) {
+  FakeMachine m;
+  // As QEMU: the echo and its line end, then nothing; what follows quit is not run.
+  EXPECT_EQ(EditorRun(m, "q\rstop\r"), "q\x1b[K\r\n");
+  EXPECT_EQ(m.quits, 1);
+  EXPECT_EQ(m.stops, 0);
 }
 
 }  // namespace

@@ -70,11 +70,14 @@ class MonitorClient {
       buf_.append(tmp, static_cast<size_t>(n));
     }
   }
-  // HMP: one command, its output up to the next prompt (the prompt left out).
+  // HMP: one command, its output up to the next prompt (the prompt left out, and the monitor's echo of
+  // the line, which ends at the first \r\n).
   std::string Command(const std::string& line) {
     Send(line + "\n");
     std::string out = ReadUntil("(qemu) ");
-    return out.size() >= 7 ? out.substr(0, out.size() - 7) : out;
+    out = out.size() >= 7 ? out.substr(0, out.size() - 7) : out;
+    const size_t echo_end = out.find("\r\n");
+    return echo_end == std::string::npos ? out : out.substr(echo_end + 2);
   }
   // QMP: one line of JSON in, the next line out (an event or the reply).
   std::string Line() {

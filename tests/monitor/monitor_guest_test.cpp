@@ -55,7 +55,10 @@ TEST(MonitorGuest, HmpOverUnixSocket) {
   EXPECT_NE(banner.find("monitor - type 'help' for more information\r\n"), std::string::npos) << banner;
   EXPECT_EQ(mon.Command("info status"), "VM status: running\r\n");
 
-  EXPECT_EQ(mon.Command("stop"), "");
+  // The echo, byte for byte as QEMU 7.2 sends it on a socket (each byte redraws the line).
+  mon.Send("stop\r");
+  EXPECT_EQ(mon.ReadUntil("(qemu) "),
+            "s\x1b[K\x1b[Dst\x1b[K\x1b[D\x1b[Dsto\x1b[K\x1b[D\x1b[D\x1b[Dstop\x1b[K\r\n(qemu) ");
   EXPECT_EQ(mon.Command("info status"), "VM status: paused\r\n");
   ConsoleGrowth(console, 0.2);  // what was already in the pipe
   EXPECT_EQ(ConsoleGrowth(console, 0.5), 0u) << "the console advanced while the VM was stopped";
@@ -210,12 +213,30 @@ TEST(MonitorGuest, QmpOverUnixSocket) {
   EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
   EXPECT_GT(ConsoleGrowth(console, 0.5), 0u);
 
-  qmp.Send("{\"execute\": \"quit\"}\n");
-  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  // QEMU 7.2's order: the SHUTDOWN event, then quit's reply.
+  qmp.Send("{\"execute\": \"quit\", \"id\": 9}\n");
   EXPECT_NE(
       qmp.Line().find("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}"),
       std::string::npos);
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}, \"id\": 9}");
   EXPECT_EQ(console.Wait(20), 0);
+}
+
+// --timeout counts the time the guest runs: paused by -S (prelaunch) for longer than the timeout, it
+// still runs to its end after cont.
+TEST(MonitorGuest, TimeoutDoesNotCountTimePaused) {
+  const std::string sock = SocketPath("timeout");
+  ConsoleSession console({STROBE_BINARY, "run", "-kernel", kGuest, "-nographic", "--engine", "interp", "-S",
+                          "--timeout", "2", "-qmp", "unix:" + sock + ",server,nowait"});
+  MonitorClient qmp;
+  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  qmp.Line();
+  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  qmp.Send("{\"execute\": \"cont\"}\n");
+  EXPECT_EQ(console.Wait(20), 0) << console.output();
+  EXPECT_NE(console.output().find("gdb_target 2115348112"), std::string::npos) << console.output();
 }
 
 TEST(MonitorGuest, GuestPowerOffSendsShutdown) {

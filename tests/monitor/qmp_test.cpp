@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <vector>
 
 #include "tests/monitor/fake_machine.h"
 #include "vmm/monitor/json.h"
@@ -176,23 +177,44 @@ TEST(Qmp, MalformedInputGetsQemusErrors) {
             0u);
 }
 
-TEST(QmpTerminal, RepliesPerTextAndQuitsAfterTheReply) {
+TEST(QmpTerminal, RepliesPerTextAndQuitsBeforeTheReply) {
   FakeMachine m;
   std::string out;
+  std::vector<int> quits_at_write;
   vmm::mon::QmpTerminal term(m, [&](const std::string& s) {
-    EXPECT_EQ(m.quits, 0);  // every reply is written before the machine is told to quit
+    quits_at_write.push_back(m.quits);
     out += s;
   });
   term.Open();
   EXPECT_EQ(out.back(), '\n');
   out.clear();
+  quits_at_write.clear();
   const std::string in =
-      "{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-status\"}\n{\"execute\":\"quit\"}";
+      "{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-status\"}\n{\"execute\":\"quit\"}"
+      "{\"execute\":\"query-status\"}";
   term.Feed(in.data(), in.size());
+  // Nothing after quit is answered.
   EXPECT_EQ(out,
             "{\"return\": {}}\r\n{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": "
             "true}}\r\n{\"return\": {}}\r\n");
   EXPECT_EQ(m.quits, 1);
+  // QEMU 7.2 sends the SHUTDOWN event (MachineControl::Quit emits it) before quit's reply: the machine
+  // was told to quit before the third reply was written, not before the first two.
+  EXPECT_EQ(quits_at_write, (std::vector<int>{0, 0, 1}));
+  // The same for HMP's quit through human-monitor-command (QEMU's reply is "").
+  FakeMachine m2;
+  std::vector<int> at2;
+  std::string out2;
+  vmm::mon::QmpTerminal term2(m2, [&](const std::string& s) {
+    at2.push_back(m2.quits);
+    out2 += s;
+  });
+  const std::string in2 =
+      "{\"execute\":\"qmp_capabilities\"}"
+      "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"quit\"}}";
+  term2.Feed(in2.data(), in2.size());
+  EXPECT_EQ(out2, "{\"return\": {}}\r\n{\"return\": \"\"}\r\n");
+  EXPECT_EQ(at2, (std::vector<int>{0, 1}));
 }
 
 TEST(QmpEvent, HasATimestamp) {

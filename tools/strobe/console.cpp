@@ -115,7 +115,7 @@ void InputLoop(vmm::Vm* vm) {
           if (!g_monitor) break;
           monitor_focus = !monitor_focus;
           if (monitor_focus && !monitor) {
-            monitor = std::make_unique<vmm::mon::HmpTerminal>(*g_monitor, WriteOut, /*echo=*/true);
+            monitor = std::make_unique<vmm::mon::HmpTerminal>(*g_monitor, WriteOut, /*editor=*/true);
             WriteOut("\r\n");
             monitor->Open();
           } else if (monitor_focus) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/debug/gdb_stub.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
 #include "vmm/debug/gdb_protocol.h"
+#include "vmm/debug/target_xml.h"
 
 namespace strobe::vmm::gdb {
 
@@ -57,7 +59,10 @@ std::string GdbSession::StopReply(const StopEvent& e) const {
 
 std::string GdbSession::ReadRegisters() {
   std::string out;
-  for (unsigned n = 0; n < reg::kInG; ++n) {
+  // With the target description in use, gdb expects exactly its registers (up to fir): a longer reply
+  // is an error to it. Without, QEMU's 73 words.
+  const unsigned count = described_ ? reg::kFir + 1 : reg::kInG;
+  for (unsigned n = 0; n < count; ++n) {
     uint32_t v = 0;
     target_.ReadRegister(n, &v);
     out += HexWordLe(v);
@@ -117,11 +122,23 @@ std::string GdbSession::Query(std::string_view p) {
   if (StartsWith(p, "qSupported")) {
     swbreak_ = p.find("swbreak+") != std::string_view::npos;
     hwbreak_ = p.find("hwbreak+") != std::string_view::npos;
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "PacketSize=%zx;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+",
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "PacketSize=%zx;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+;qXfer:features:read+",
                   kPacketSize);
     return buf;
   }
+  if (StartsWith(p, "qXfer:features:read:")) {  // qXfer:features:read:ANNEX:OFFSET,LENGTH
+    const std::string_view rest = p.substr(20);
+    const size_t colon = rest.find(':');
+    uint32_t offset, length;
+    if (colon == std::string_view::npos || !ParseAddrLen(rest.substr(colon + 1), &offset, &length))
+      return "E00";
+    // A reply holds at most a packet's worth, less its type letter and the escapes EncodePacket adds.
+    length = std::min<uint32_t>(length, kPacketSize / 2);
+    return ReadFeatures(rest.substr(0, colon), offset, length, &described_);
+  }
+  if (StartsWith(p, "qXfer:")) return "";  // other objects: unsupported
   if (p == "QStartNoAckMode") {
     no_ack_ = true;
     return "OK";

@@ -19,7 +19,8 @@ namespace strobe::vmm::gdb {
 namespace reg {
 inline constexpr unsigned kStatus = 32, kLo = 33, kHi = 34, kBadVAddr = 35, kCause = 36, kPc = 37, kFpr0 = 38,
                           kFcsr = 70, kFir = 71, kFramePointer = 72, kPrid = 89;
-inline constexpr unsigned kInG = 73;   // registers in a `g` reply, as QEMU sends (0-72)
+inline constexpr unsigned kInG = 73;   // registers in a `g` reply, as QEMU sends (0-72); 72 (0-71) once
+                                       // gdb has read the target description (target_xml.h)
 inline constexpr unsigned kLast = 89;  // the highest number `p` answers (73-88 are embedded ones: 0)
 }  // namespace reg
 
@@ -80,6 +81,7 @@ class GdbSession {
   bool no_ack_ = false;
   bool swbreak_ = false;  // gdb said swbreak+ / hwbreak+ in qSupported
   bool hwbreak_ = false;
+  bool described_ = false;  // gdb read the target description (target_xml.h)
 };
 
 }  // namespace strobe::vmm::gdb

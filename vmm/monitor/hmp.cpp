@@ -129,6 +129,7 @@ std::string HmpSession::Execute(const std::string& raw) {
     return "";
   }
   if (name == "quit") {
+    quit_requested_ = true;
     machine_.Quit();
     return "";
   }

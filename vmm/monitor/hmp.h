@@ -24,12 +24,15 @@ class HmpSession {
   // Runs one line (without its newline) and returns the output, lines ending in '\n'. An empty line
   // prints nothing. `quit` asks the machine to quit (the process then ends).
   std::string Execute(const std::string& line);
+  // `quit` ran (the terminal then prints nothing more, as QEMU).
+  bool quit_requested() const { return quit_requested_; }
 
  private:
   std::string Info(const std::string& what, const std::string& line);
   std::string Dump(const std::string& args, bool physical, const std::string& command);
 
   MachineControl& machine_;
+  bool quit_requested_ = false;
 };
 
 }  // namespace strobe::vmm::mon

@@ -39,10 +39,11 @@ class QmpSession {
   explicit QmpSession(MachineControl& machine) : machine_(machine), hmp_(machine) {}
   std::string Greeting() const;
   // One JSON text (from JsonStream; "" for an over-long one): the reply, without a newline. Commands that
-  // end the process (quit) ask the machine only after the caller has written the reply: see quit_pending.
+  // end the process (quit) leave asking the machine to the caller: see quit_pending.
   std::string Handle(const std::string& text);
   bool negotiated() const { return negotiated_; }
-  // `quit` was accepted: write the reply, then call MachineControl::Quit.
+  // `quit` was accepted: call MachineControl::Quit (which sends the SHUTDOWN event), then write the
+  // reply, in QEMU 7.2's order, and make sure the process lives until the reply is written.
   bool quit_pending() const { return quit_pending_; }
 
  private:

@@ -186,7 +186,9 @@ std::shared_ptr<MonitorServer::Client> MonitorServer::MakeClient(const MonitorSp
     client->qmp = qmp.get();
     client->terminal = std::move(qmp);
   } else {
-    client->terminal = std::make_unique<HmpTerminal>(machine_, write);
+    // QEMU's line editor and echo on a socket; a cooked stdin echoes by itself.
+    const bool editor = spec.transport != MonitorSpec::Transport::kStdio;
+    client->terminal = std::make_unique<HmpTerminal>(machine_, write, editor);
   }
   return client;
 }

@@ -14,41 +14,47 @@ void HmpTerminal::Open() {
   Prompt();
 }
 
+void HmpTerminal::RunLine(const std::string& line, bool too_long) {
+  if (quit_) return;
+  const std::string out =
+      too_long ? "Error: command line longer than " + std::to_string(kMaxLine) + " bytes, ignored\n"
+               : hmp_.Execute(line);
+  if (hmp_.quit_requested()) {  // as QEMU: nothing more, not even a prompt; the process is ending
+    quit_ = true;
+    return;
+  }
+  Print(out);
+  Prompt();
+}
+
 void HmpTerminal::Feed(const char* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
+  for (size_t i = 0; i < size && !quit_; ++i) {
     const char c = data[i];
+    if (editor_) {
+      std::string display, line;
+      bool too_long = false;
+      const bool done = editor_->Feed(c, &display, &line, &too_long);
+      if (!display.empty()) write_(display);
+      if (done) RunLine(line, too_long);
+      continue;
+    }
     if (c == '\n' && last_cr_) {  // \r\n: the \r ended the line already
       last_cr_ = false;
       continue;
     }
     last_cr_ = c == '\r';
     if (c == '\r' || c == '\n') {
-      if (echo_) write_("\r\n");
-      std::string out;
-      if (too_long_)
-        out = "Error: command line longer than " + std::to_string(kMaxLine) + " bytes, ignored\n";
-      else
-        out = hmp_.Execute(line_);
+      RunLine(line_, too_long_);
       line_.clear();
       too_long_ = false;
-      Print(out);
-      Prompt();
       continue;
     }
-    if (echo_ && (c == 0x7F || c == 0x08)) {  // backspace on a raw terminal
-      if (!line_.empty()) {
-        line_.pop_back();
-        write_("\b \b");
-      }
-      continue;
-    }
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') continue;  // other control keys: ignored
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') continue;  // control keys: ignored
     if (line_.size() >= kMaxLine) {
       too_long_ = true;
       continue;
     }
     line_.push_back(c);
-    if (echo_) write_(std::string(1, c));
   }
 }
 
@@ -60,11 +66,15 @@ void QmpTerminal::Feed(const char* data, size_t size) {
   std::vector<std::string> texts;
   stream_.Feed(data, size, &texts);
   for (const std::string& text : texts) {
-    write_(qmp_.Handle(text) + "\r\n");
+    const std::string reply = qmp_.Handle(text) + "\r\n";
     if (qmp_.quit_pending()) {
+      // QEMU 7.2 sends the SHUTDOWN event (Quit emits it) before quit's reply. The process ends only
+      // after this returns: the server holds its command lock until then (MonitorServer::Close).
       machine_.Quit();
+      write_(reply);
       return;
     }
+    write_(reply);
   }
 }
 
