@@ -60,9 +60,13 @@ class FakeMachine : public vmm::mon::MachineControl {
   }
   std::string JitInfo() override { return "jit info\n"; }
   std::string MemoryInfo() override { return "memory info\n"; }
+  void Event(const std::string& name, const vmm::mon::Json* data) override {
+    events.push_back(name + (data ? " " + data->Dump() : ""));
+  }
 
   vmm::mon::RunState run_state = vmm::mon::RunState::kRunning;
   int stops = 0, conts = 0, powerdowns = 0, resets = 0, quits = 0;
+  std::vector<std::string> events;  // from Event: "NAME {data}"
   bool answers = true;
   vmm::mon::CpuSnapshot cpu;
   std::vector<runtime::TlbEntry> tlb;
@@ -75,6 +79,24 @@ class FakeMachine : public vmm::mon::MachineControl {
     std::memcpy(out, mem + (addr - base), n);
     return n;
   }
+};
+
+// With a snapshot store that records the calls: saves and deletes succeed, loads fail.
+struct SnapshotMachine : FakeMachine {
+  std::vector<std::string> calls;
+  std::string SaveSnapshot(const std::string& name) override {
+    calls.push_back("save " + name);
+    return "";
+  }
+  std::string LoadSnapshot(const std::string& name) override {
+    calls.push_back("load " + name);
+    return "Snapshot '" + name + "' does not exist";
+  }
+  std::string DeleteSnapshot(const std::string& name) override {
+    calls.push_back("del " + name);
+    return "";
+  }
+  std::string SnapshotTable() override { return "There is no snapshot available.\n"; }
 };
 
 }  // namespace strobe::test

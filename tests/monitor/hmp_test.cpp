@@ -60,23 +60,6 @@ TEST(Hmp, UnknownCommandsAndHelp) {
 }
 
 // The snapshot commands reach the machine with their tag; its error comes back as QEMU's "Error: " line.
-struct SnapshotMachine : FakeMachine {
-  std::vector<std::string> calls;
-  std::string SaveSnapshot(const std::string& name) override {
-    calls.push_back("save " + name);
-    return "";
-  }
-  std::string LoadSnapshot(const std::string& name) override {
-    calls.push_back("load " + name);
-    return "Snapshot '" + name + "' does not exist";
-  }
-  std::string DeleteSnapshot(const std::string& name) override {
-    calls.push_back("del " + name);
-    return "";
-  }
-  std::string SnapshotTable() override { return "There is no snapshot available.\n"; }
-};
-
 TEST(Hmp, SnapshotCommandsReachTheMachine) {
   SnapshotMachine m;
   HmpSession hmp(m);

@@ -222,6 +222,73 @@ TEST(MonitorGuest, QmpOverUnixSocket) {
   EXPECT_EQ(console.Wait(20), 0);
 }
 
+// QMP's job-based snapshot commands against the binary: snapshot-save, the file in --snapshot-dir,
+// snapshot-load, snapshot-delete, each as a job whose end follows the reply; query-jobs; job-dismiss.
+TEST(MonitorGuest, QmpSnapshotJobs) {
+  const std::string sock = SocketPath("jobs");
+  const std::string dir = "/tmp/strobe-mon-" + std::to_string(getpid()) + "-snapshots";
+  ConsoleSession console(
+      StrobeArgs({"-S", "-qmp", "unix:" + sock + ",server,nowait", "--snapshot-dir", dir}));
+  MonitorClient qmp;
+  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  qmp.Line();
+  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  auto status = [&](const std::string& line) {
+    const std::regex r(
+        R"re("event": "JOB_STATUS_CHANGE", "data": \{"status": "([a-z]+)", "id": "([a-z0-9]+)"\})re");
+    std::smatch m;
+    return std::regex_search(line, m, r) ? m[2].str() + " " + m[1].str() : "not a job event: " + line;
+  };
+  auto job = [&](const std::string& command, const std::string& id, const std::string& args) {
+    qmp.Send("{\"execute\": \"" + command + "\", \"arguments\": {\"job-id\": \"" + id + "\", " + args +
+             "}}\n");
+    std::vector<std::string> got;
+    got.push_back(status(qmp.Line()));
+    got.push_back(status(qmp.Line()));
+    got.push_back(qmp.Line());
+    for (;;) {
+      got.push_back(status(qmp.Line()));
+      if (got.back() == id + " concluded" || got.back().rfind("not a job", 0) == 0) return got;
+    }
+  };
+  const std::vector<std::string> ok = {"created", "running", "{\"return\": {}}",
+                                       "waiting", "pending", "concluded"};
+  auto expect = [](const std::string& id, const std::vector<std::string>& statuses) {
+    std::vector<std::string> out;
+    for (const std::string& s : statuses) out.push_back(s[0] == '{' ? s : id + " " + s);
+    return out;
+  };
+  EXPECT_EQ(job("snapshot-save", "s1", R"("tag": "t1", "vmstate": "disk0", "devices": [])"),
+            expect("s1", ok));
+  EXPECT_EQ(access((dir + "/t1.strobesnap").c_str(), F_OK), 0) << "no snapshot file";
+  EXPECT_EQ(job("snapshot-load", "l1", R"("tag": "t1", "vmstate": "disk0", "devices": [])"),
+            expect("l1", ok));
+  EXPECT_EQ(job("snapshot-load", "l2", R"("tag": "nosuch", "vmstate": "disk0", "devices": [])"),
+            expect("l2", {"created", "running", "{\"return\": {}}", "aborting", "concluded"}));
+  EXPECT_EQ(job("snapshot-delete", "d1", R"("tag": "t1", "devices": [])"), expect("d1", ok));
+  EXPECT_NE(access((dir + "/t1.strobesnap").c_str(), F_OK), 0) << "the snapshot file outlived delete";
+  qmp.Send("{\"execute\": \"query-jobs\"}\n");
+  const std::string jobs = qmp.Line();
+  EXPECT_EQ(
+      jobs.rfind("{\"return\": [{\"current-progress\": 1, \"status\": \"concluded\", \"total-progress\": 1, "
+                 "\"type\": \"snapshot-delete\", \"id\": \"d1\"}, ",
+                 0),
+      0u)
+      << jobs;
+  EXPECT_NE(jobs.find("\"id\": \"l2\", \"error\": \""), std::string::npos) << jobs;
+  qmp.Send("{\"execute\": \"job-dismiss\", \"arguments\": {\"id\": \"s1\"}}\n");
+  EXPECT_EQ(status(qmp.Line()), "s1 null");
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  qmp.Send("{\"execute\": \"cont\"}\n");
+  EXPECT_NE(qmp.Line().find("RESUME"), std::string::npos);
+  EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
+  EXPECT_TRUE(console.Expect("tick 3\r\n", 20)) << console.output();
+  qmp.Send("{\"execute\": \"quit\"}\n");
+  EXPECT_EQ(console.Wait(20), 0);
+  rmdir(dir.c_str());
+}
+
 // --timeout counts the time the guest runs: paused by -S (prelaunch) for longer than the timeout, it
 // still runs to its end after cont.
 TEST(MonitorGuest, TimeoutDoesNotCountTimePaused) {

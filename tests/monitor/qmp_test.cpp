@@ -217,6 +217,102 @@ TEST(QmpTerminal, RepliesPerTextAndQuitsBeforeTheReply) {
   EXPECT_EQ(at2, (std::vector<int>{0, 1}));
 }
 
+// snapshot-save/-load/-delete as QEMU 7.2's jobs: created and running before the reply, the end after
+// it; concluded jobs stay (with their error) until job-dismiss; QEMU's argument errors.
+TEST(QmpTerminal, SnapshotJobs) {
+  SnapshotMachine m;
+  const std::string save =
+      R"({"execute":"snapshot-save","arguments":{"job-id":"j1","tag":"t1","vmstate":"disk0","devices":["disk0"]}})";
+  // Replies and events in the order they left (events reach the clients through the machine, as
+  // VmControl's sink does).
+  std::vector<std::string> order;
+  vmm::mon::QmpTerminal ordered(m, [&](const std::string& s) {
+    order.insert(order.end(), m.events.begin(), m.events.end());
+    m.events.clear();
+    order.push_back("reply " + s.substr(0, s.size() - 2));
+  });
+  const std::string neg = "{\"execute\":\"qmp_capabilities\"}";
+  ordered.Feed(neg.data(), neg.size());
+  order.clear();
+  ordered.Feed(save.data(), save.size());
+  order.insert(order.end(), m.events.begin(), m.events.end());
+  m.events.clear();
+  auto change = [](const char* status, const char* id) {
+    return std::string("JOB_STATUS_CHANGE {\"status\": \"") + status + "\", \"id\": \"" + id + "\"}";
+  };
+  EXPECT_EQ(order, (std::vector<std::string>{change("created", "j1"), change("running", "j1"),
+                                             "reply {\"return\": {}}", change("waiting", "j1"),
+                                             change("pending", "j1"), change("concluded", "j1")}));
+  EXPECT_EQ(m.calls, std::vector<std::string>{"save t1"});
+  // A load that fails: aborting, concluded, and the error in query-jobs.
+  order.clear();
+  const std::string load =
+      R"({"execute":"snapshot-load","arguments":{"job-id":"j2","tag":"t2","vmstate":"disk0","devices":[]}})";
+  ordered.Feed(load.data(), load.size());
+  order.insert(order.end(), m.events.begin(), m.events.end());
+  m.events.clear();
+  EXPECT_EQ(order, (std::vector<std::string>{change("created", "j2"), change("running", "j2"),
+                                             "reply {\"return\": {}}", change("aborting", "j2"),
+                                             change("concluded", "j2")}));
+  order.clear();
+  const std::string query = R"({"execute":"query-jobs"})";
+  ordered.Feed(query.data(), query.size());
+  EXPECT_EQ(order,
+            (std::vector<std::string>{
+                R"(reply {"return": [{"current-progress": 1, "status": "concluded", "total-progress": 1, )"
+                R"("type": "snapshot-load", "id": "j2", "error": "Snapshot 't2' does not exist"}, )"
+                R"({"current-progress": 1, "status": "concluded", "total-progress": 1, "type": )"
+                R"("snapshot-save", "id": "j1"}]})"}));
+  // Ids stay taken until job-dismiss, which sends "null" before its reply.
+  order.clear();
+  ordered.Feed(save.data(), save.size());
+  EXPECT_EQ(order,
+            (std::vector<std::string>{
+                R"(reply {"error": {"class": "GenericError", "desc": "Job ID 'j1' already in use"}})"}));
+  order.clear();
+  const std::string dismiss = R"({"execute":"job-dismiss","arguments":{"id":"j1"}})";
+  ordered.Feed(dismiss.data(), dismiss.size());
+  EXPECT_EQ(order, (std::vector<std::string>{change("null", "j1"), "reply {\"return\": {}}"}));
+  order.clear();
+  ordered.Feed(dismiss.data(), dismiss.size());
+  EXPECT_EQ(
+      order,
+      (std::vector<std::string>{R"(reply {"error": {"class": "GenericError", "desc": "Job not found"}})"}));
+  // snapshot-delete takes no vmstate.
+  order.clear();
+  const std::string del =
+      R"({"execute":"snapshot-delete","arguments":{"job-id":"j3","tag":"t1","devices":["d"]}})";
+  ordered.Feed(del.data(), del.size());
+  order.insert(order.end(), m.events.begin(), m.events.end());
+  m.events.clear();
+  EXPECT_EQ(order.size(), 6u);  // created, running, the reply, waiting, pending, concluded
+  EXPECT_EQ(m.calls, (std::vector<std::string>{"save t1", "load t2", "del t1"}));
+  // QEMU's argument errors; no job is made.
+  vmm::mon::QmpSession qmp(m);
+  qmp.Handle("{\"execute\":\"qmp_capabilities\"}");
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"tag":"t","vmstate":"v","devices":[]})", "Parameter 'job-id' is missing"},
+      {R"({"job-id":"x","tag":5,"vmstate":"v","devices":[]})",
+       "Invalid parameter type for 'tag', expected: string"},
+      {R"({"job-id":"x","tag":"t","devices":[]})", "Parameter 'vmstate' is missing"},
+      {R"({"job-id":"x","tag":"t","vmstate":"v"})", "Parameter 'devices' is missing"},
+      {R"({"job-id":"x","tag":"t","vmstate":"v","devices":"d"})",
+       "Invalid parameter type for 'devices', expected: array"},
+      {R"({"job-id":"x","tag":"t","vmstate":"v","devices":[1]})",
+       "Invalid parameter type for 'devices[0]', expected: string"},
+      {R"({"job-id":"x","tag":"t","vmstate":"v","devices":[],"bogus":1})", "Parameter 'bogus' is unexpected"},
+  };
+  for (const auto& [args, desc] : bad)
+    EXPECT_EQ(qmp.Handle(std::string(R"({"execute":"snapshot-save","arguments":)") + args + "}"),
+              std::string(R"({"error": {"class": "GenericError", "desc": ")") + desc + "\"}}")
+        << args;
+  EXPECT_EQ(qmp.Handle(R"({"execute":"job-dismiss","arguments":{}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'id' is missing"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-jobs","arguments":{"x":1}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}})");
+  EXPECT_EQ(m.calls.size(), 3u);
+}
+
 TEST(QmpEvent, HasATimestamp) {
   Json data = Json::Object();
   data.Set("guest", false);

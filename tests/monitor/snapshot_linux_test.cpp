@@ -75,6 +75,7 @@ void LoadvmRepeatsACommand(const std::string& interface, const std::string& dev,
   EXPECT_EQ(Hmp(qmp, "delvm at-shell"), "{\"return\": \"\"}");
   EXPECT_NE(Hmp(qmp, "info snapshots").find("There is no snapshot available."), std::string::npos);
   qmp.Send("{\"execute\": \"quit\"}\n");
+  EXPECT_NE(qmp.Line().find("\"event\": \"SHUTDOWN\""), std::string::npos);  // first, as QEMU 7.2
   EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
   EXPECT_EQ(s.Wait(30), 0);
   unlink(disk.c_str());

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "runtime/tlb.h"
+#include "vmm/monitor/jobs.h"
+#include "vmm/monitor/json.h"
 
 namespace strobe::vmm::mon {
 
@@ -71,6 +73,13 @@ class MachineControl {
   virtual std::string DeleteSnapshot(const std::string& name) { return kNoSnapshotSupport; }
   virtual std::string SnapshotTable() { return std::string(kNoSnapshotSupport) + "\n"; }
   static constexpr const char* kNoSnapshotSupport = "this machine has no snapshot store";
+  // Events the protocol code raises itself (JOB_STATUS_CHANGE), for every QMP client.
+  virtual void Event(const std::string& name, const Json* data) {}
+  // The machine's jobs (QMP's snapshot-save/-load/-delete), shared by every QMP client.
+  JobList& jobs() { return jobs_; }
+
+ private:
+  JobList jobs_;
 };
 
 }  // namespace strobe::vmm::mon

@@ -64,9 +64,11 @@ std::string QmpEvent(const std::string& name, const Json* data) {
 }
 
 namespace {
-constexpr const char* kCommands[] = {
-    "qmp_capabilities", "query-status", "query-version", "query-commands",       "stop", "cont",
-    "system_powerdown", "system_reset", "quit",          "human-monitor-command"};
+constexpr const char* kCommands[] = {"qmp_capabilities",      "query-status",  "query-version",
+                                     "query-commands",        "stop",          "cont",
+                                     "system_powerdown",      "system_reset",  "quit",
+                                     "human-monitor-command", "snapshot-save", "snapshot-load",
+                                     "snapshot-delete",       "query-jobs",    "job-dismiss"};
 
 Json Version() {
   int major = 0, minor = 0, micro = 0;
@@ -85,6 +87,18 @@ std::string ErrorReply(const Json* id, const std::string& cls, const std::string
   if (id) r.Set("id", *id);  // QEMU puts the id first in an error, last in a return
   r.Set("error", std::move(err));
   return r.Dump();
+}
+
+// A required string argument, with QEMU's messages when it is missing or of another type.
+const Json* StringArg(const Json& args, const std::string& name, std::string* error) {
+  const Json* v = args.Find(name);
+  if (!v) {
+    *error = "Parameter '" + name + "' is missing";
+  } else if (!v->is_string()) {
+    *error = "Invalid parameter type for '" + name + "', expected: string";
+    v = nullptr;
+  }
+  return v;
 }
 
 // Every argument must be one the command takes.
@@ -185,11 +199,24 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     *result = Json(CrLf(hmp_.Execute(text)));  // QEMU's monitor output ends its lines with \r\n
     return;
   }
+  if (command == "snapshot-save" || command == "snapshot-load" || command == "snapshot-delete") {
+    *error = StartSnapshotJob(command, args);
+    if (!error->empty()) *error_class = "GenericError";
+    return;
+  }
+  if (command == "job-dismiss") {
+    const Json* id = StringArg(args, "id", error);
+    if (!id || !CheckArgs(args, {"id"}, error) || !machine_.jobs().Dismiss(id->str(), Events(), error))
+      *error_class = "GenericError";
+    return;
+  }
   if (!CheckArgs(args, {}, error)) {
     *error_class = "GenericError";
     return;
   }
-  if (command == "query-status") {
+  if (command == "query-jobs") {
+    *result = machine_.jobs().Query();
+  } else if (command == "query-status") {
     const RunState s = machine_.state();
     const char* name = RunStateName(s);
     result->Set("status", name).Set("singlestep", false).Set("running", s == RunState::kRunning);
@@ -212,6 +239,50 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     machine_.Reset();
   } else if (command == "quit") {
     quit_pending_ = true;
+  }
+}
+
+}  // namespace strobe::vmm::mon
+
+namespace strobe::vmm::mon {
+
+JobList::EventSink QmpSession::Events() {
+  return [this](const std::string& name, const Json* data) { machine_.Event(name, data); };
+}
+
+std::string QmpSession::StartSnapshotJob(const std::string& command, const Json& args) {
+  // QEMU's arguments, checked in its order: job-id, tag, vmstate (not for delete), devices. Strobe's
+  // snapshot is the whole VM in one file: vmstate and devices (QEMU's block nodes) are checked for their
+  // types only.
+  const bool del = command == "snapshot-delete";
+  std::string error;
+  const Json* id = StringArg(args, "job-id", &error);
+  const Json* tag = id ? StringArg(args, "tag", &error) : nullptr;
+  if (!tag || (!del && !StringArg(args, "vmstate", &error))) return error;
+  const Json* devices = args.Find("devices");
+  if (!devices) return "Parameter 'devices' is missing";
+  if (devices->type() != Json::Type::kArray) return "Invalid parameter type for 'devices', expected: array";
+  for (size_t i = 0; i < devices->items().size(); ++i)
+    if (!devices->items()[i].is_string())
+      return "Invalid parameter type for 'devices[" + std::to_string(i) + "]', expected: string";
+  if (!CheckArgs(args,
+                 del ? std::initializer_list<const char*>{"job-id", "tag", "devices"}
+                     : std::initializer_list<const char*>{"job-id", "tag", "vmstate", "devices"},
+                 &error))
+    return error;
+  if (!machine_.jobs().Start(id->str(), command, Events(), &error)) return error;
+  pending_.push_back({id->str(), command, tag->str()});
+  return "";
+}
+
+void QmpSession::RunPendingJob() {
+  std::vector<PendingJob> jobs;
+  jobs.swap(pending_);
+  for (const PendingJob& j : jobs) {
+    const std::string error = j.command == "snapshot-save"   ? machine_.SaveSnapshot(j.tag)
+                              : j.command == "snapshot-load" ? machine_.LoadSnapshot(j.tag)
+                                                             : machine_.DeleteSnapshot(j.tag);
+    machine_.jobs().Finish(j.id, error, Events());
   }
 }
 

@@ -4,7 +4,8 @@
 // qmp_capabilities and for unknown commands; GenericError for malformed JSON, a non-object, unexpected or
 // missing members and parameters), and events with a timestamp. Commands: qmp_capabilities,
 // query-status, query-version, query-commands, stop, cont, system_powerdown, system_reset, quit,
-// human-monitor-command (one HMP line, its output as a string). Independent of the transport.
+// human-monitor-command (one HMP line, its output as a string), and the job-based snapshot-save,
+// snapshot-load, snapshot-delete with query-jobs and job-dismiss (jobs.h). Independent of the transport.
 #pragma once
 
 #include <string>
@@ -45,15 +46,25 @@ class QmpSession {
   // `quit` was accepted: call MachineControl::Quit (which sends the SHUTDOWN event), then write the
   // reply, in QEMU 7.2's order, and make sure the process lives until the reply is written.
   bool quit_pending() const { return quit_pending_; }
+  // A snapshot job was started by the last command: its work runs here, after the caller has written
+  // that command's reply (QEMU's order: created, running, the reply, then the job's end).
+  void RunPendingJob();
 
  private:
   void Execute(const std::string& command, const Json& args, std::string* error_class, std::string* error,
                Json* result);
+  JobList::EventSink Events();
+  // snapshot-save/-load/-delete: checks the arguments and starts the job ("" or the error).
+  std::string StartSnapshotJob(const std::string& command, const Json& args);
 
   MachineControl& machine_;
   HmpSession hmp_;
   bool negotiated_ = false;
   bool quit_pending_ = false;
+  struct PendingJob {
+    std::string id, command, tag;
+  };
+  std::vector<PendingJob> pending_;  // at most one: started, not yet run
 };
 
 }  // namespace strobe::vmm::mon

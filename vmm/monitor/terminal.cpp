@@ -75,6 +75,7 @@ void QmpTerminal::Feed(const char* data, size_t size) {
       return;
     }
     write_(reply);
+    qmp_.RunPendingJob();  // a snapshot job ends after its command's reply, as QEMU's
   }
 }
 

@@ -51,6 +51,7 @@ class VmControl final : public MachineControl {
   std::string LoadSnapshot(const std::string& name) override;
   std::string DeleteSnapshot(const std::string& name) override;
   std::string SnapshotTable() override;
+  void Event(const std::string& name, const Json* data) override { Emit(name, data); }
   // Where savevm and loadvm keep their files (before the monitors start; null: no snapshots).
   void set_snapshots(SnapshotStore* store) { snapshots_ = store; }
 
