@@ -284,8 +284,24 @@ TEST(MonitorGuest, QmpSnapshotJobs) {
   EXPECT_NE(qmp.Line().find("RESUME"), std::string::npos);
   EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
   EXPECT_TRUE(console.Expect("tick 3\r\n", 20)) << console.output();
+  // Running, the save stops and resumes the VM before the reply, with QEMU's STOP and RESUME events.
+  qmp.Send(
+      "{\"execute\": \"snapshot-save\", \"arguments\": {\"job-id\": \"s2\", \"tag\": \"t2\", \"vmstate\": "
+      "\"d\", "
+      "\"devices\": []}}\n");
+  std::vector<std::string> got;
+  for (int i = 0; i < 8; ++i) {
+    const std::string l = qmp.Line();
+    got.push_back(l.find("JOB_STATUS") != std::string::npos              ? status(l)
+                  : l.find("\"event\": \"STOP\"") != std::string::npos   ? "STOP"
+                  : l.find("\"event\": \"RESUME\"") != std::string::npos ? "RESUME"
+                                                                         : l);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"s2 created", "s2 running", "STOP", "RESUME", "{\"return\": {}}",
+                                           "s2 waiting", "s2 pending", "s2 concluded"}));
   qmp.Send("{\"execute\": \"quit\"}\n");
   EXPECT_EQ(console.Wait(20), 0);
+  unlink((dir + "/t2.strobesnap").c_str());
   rmdir(dir.c_str());
 }
 

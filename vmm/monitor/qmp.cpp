@@ -271,19 +271,18 @@ std::string QmpSession::StartSnapshotJob(const std::string& command, const Json&
                  &error))
     return error;
   if (!machine_.jobs().Start(id->str(), command, Events(), &error)) return error;
-  pending_.push_back({id->str(), command, tag->str()});
+  // As QEMU's: the work (with its STOP and RESUME events) before the reply, the job's end after it.
+  const std::string& name = tag->str();
+  pending_.push_back({id->str(), command == "snapshot-save"   ? machine_.SaveSnapshot(name)
+                                 : command == "snapshot-load" ? machine_.LoadSnapshot(name)
+                                                              : machine_.DeleteSnapshot(name)});
   return "";
 }
 
 void QmpSession::RunPendingJob() {
   std::vector<PendingJob> jobs;
   jobs.swap(pending_);
-  for (const PendingJob& j : jobs) {
-    const std::string error = j.command == "snapshot-save"   ? machine_.SaveSnapshot(j.tag)
-                              : j.command == "snapshot-load" ? machine_.LoadSnapshot(j.tag)
-                                                             : machine_.DeleteSnapshot(j.tag);
-    machine_.jobs().Finish(j.id, error, Events());
-  }
+  for (const PendingJob& j : jobs) machine_.jobs().Finish(j.id, j.error, Events());
 }
 
 }  // namespace strobe::vmm::mon

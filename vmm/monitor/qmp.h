@@ -46,8 +46,9 @@ class QmpSession {
   // `quit` was accepted: call MachineControl::Quit (which sends the SHUTDOWN event), then write the
   // reply, in QEMU 7.2's order, and make sure the process lives until the reply is written.
   bool quit_pending() const { return quit_pending_; }
-  // A snapshot job was started by the last command: its work runs here, after the caller has written
-  // that command's reply (QEMU's order: created, running, the reply, then the job's end).
+  // A snapshot job was run by the last command: its end (waiting, pending, concluded, or aborting,
+  // concluded) is announced here, after the caller has written that command's reply (QEMU's order:
+  // created, running, the work's STOP and RESUME, the reply, then the job's end).
   void RunPendingJob();
 
  private:
@@ -62,9 +63,9 @@ class QmpSession {
   bool negotiated_ = false;
   bool quit_pending_ = false;
   struct PendingJob {
-    std::string id, command, tag;
+    std::string id, error;
   };
-  std::vector<PendingJob> pending_;  // at most one: started, not yet run
+  std::vector<PendingJob> pending_;  // at most one: its work done, its end not yet announced
 };
 
 }  // namespace strobe::vmm::mon

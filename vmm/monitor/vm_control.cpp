@@ -202,12 +202,16 @@ std::string VmControl::MemoryInfo() {
   return out;
 }
 
-// QEMU stops the VM for savevm and loadvm and resumes it afterwards; so does this. Requests still in flight
-// finish first (their completions run between attempts), so the state holds no half-done I/O.
+// QEMU stops the VM for savevm and loadvm and resumes it afterwards, with its STOP and RESUME events; so
+// does this. Requests still in flight finish first (their completions run between attempts), so the state
+// holds no half-done I/O.
 std::string VmControl::CallQuiet(const std::function<std::string()>& fn) {
   std::lock_guard<std::mutex> lock(mu_);
-  const bool was_paused = vm_.paused();
-  if (!was_paused) vm_.SetPaused(true);
+  const bool was_paused = vm_.paused() || vm_.finished();
+  if (!was_paused) {
+    vm_.SetPaused(true);
+    Emit("STOP");
+  }
   std::string result = "the disks did not settle";
   for (int attempt = 0; attempt < 1000; ++attempt) {
     bool done = false;
@@ -221,7 +225,10 @@ std::string VmControl::CallQuiet(const std::function<std::string()>& fn) {
     }
     if (done) break;
   }
-  if (!was_paused) vm_.SetPaused(false);
+  if (!was_paused) {
+    Emit("RESUME");
+    vm_.SetPaused(false);
+  }
   return result;
 }
 
