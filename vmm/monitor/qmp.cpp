@@ -242,10 +242,6 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
   }
 }
 
-}  // namespace strobe::vmm::mon
-
-namespace strobe::vmm::mon {
-
 JobList::EventSink QmpSession::Events() {
   return [this](const std::string& name, const Json* data) { machine_.Event(name, data); };
 }
