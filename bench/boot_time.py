@@ -3,8 +3,12 @@
 """Times the Linux boot (start -> shell prompt -> poweroff -> exit) under Strobe's engines and under
 qemu-system-mipsel on the same kernel and initramfs, in one run, and prints the ratios.
 
-usage: bench/boot_time.py [--runs N] [--engines interp,tiered] [--variant 'LABEL:ARGS']...
-                          [--binary 'LABEL:PATH']... [--idle SECONDS] [--no-qemu] [BUILD_DIR]
+usage: bench/boot_time.py [--runs N] [--engines interp,tiered] [--warm-engines tiered]
+                          [--variant 'LABEL:ARGS']... [--binary 'LABEL:PATH']... [--idle SECONDS] [--no-qemu]
+                          [BUILD_DIR]
+The engines boot cold (--code-cache off: everything compiled in the run); each warm engine boots with a code
+cache that an untimed boot before the rounds filled (a folder of its own under /tmp, removed at the end):
+the boot as a user sees it from the second time on.
 A variant is one more Strobe runner with extra options, e.g. --variant 'reopt500:--jit-reoptimize 500'; a
 binary is one more runner with another strobe executable (default engine), e.g. a build of the previous commit.
 The kernel and initramfs come from guests/linux/fetch.sh (.cache/linux). The runners take turns, round after
@@ -18,6 +22,7 @@ import argparse
 import os
 import select
 import shutil
+import tempfile
 import subprocess
 import sys
 import time
@@ -79,6 +84,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1 if os.environ.get("STROBE_BENCH_QUICK") else 3)
     ap.add_argument("--engines", default="interp,tiered")
+    ap.add_argument("--warm-engines", default="tiered", help="engines also timed with a warm code cache")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--variant", action="append", default=[], help="LABEL:EXTRA STROBE OPTIONS")
     ap.add_argument("--binary", action="append", default=[], help="LABEL:PATH OF ANOTHER STROBE")
@@ -93,8 +99,14 @@ def main():
         sys.exit("no kernel/initramfs: run guests/linux/fetch.sh first")
     common = ["-M", "malta", "-m", "256", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
               "-nographic"]
-    runners = [("strobe " + e, [os.path.join(args.build, "strobe"), "run"] + common + ["--engine", e])
-               for e in args.engines.split(",")]
+    runners = [("strobe " + e, [os.path.join(args.build, "strobe"), "run"] + common +
+                ["--engine", e, "--code-cache", "off"]) for e in args.engines.split(",") if e]
+    warm_dirs = []
+    for e in [e for e in args.warm_engines.split(",") if e]:
+        d = tempfile.mkdtemp(prefix="strobe-boot-cache-")
+        warm_dirs.append(d)
+        runners.append(("strobe %s warm" % e, [os.path.join(args.build, "strobe"), "run"] + common +
+                        ["--engine", e, "--code-cache", d]))
     for v in args.variant:
         label, _, extra = v.partition(":")
         runners.append(("strobe " + label, [os.path.join(args.build, "strobe"), "run"] + common + extra.split()))
@@ -109,6 +121,9 @@ def main():
     print("host: %d CPUs, load average %s; best of %d runs, wall seconds" %
           (os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3]), args.runs))
     results = {name: [] for name, _ in runners}
+    for name, cmd in runners:  # fill the warm runners' caches (untimed)
+        if name.endswith(" warm") and not boot_once(cmd, args.timeout):
+            print("%s: the boot that fills the code cache failed" % name)
     for _ in range(args.runs):
         for name, cmd in runners:
             r = boot_once(cmd, args.timeout + args.idle, args.idle)
@@ -118,22 +133,22 @@ def main():
     median = {}
     for name, rs in results.items():
         if not rs:
-            print("%-16s FAILED" % name)
+            print("%-20s FAILED" % name)
             continue
         rs.sort(key=lambda r: r[2])
         best[name] = rs[0]
         median[name] = rs[len(rs) // 2]
-    print("%-16s %14s %8s %12s %11s %11s %11s" %
+    print("%-20s %14s %8s %12s %11s %11s %11s" %
           ("runner", "Linux version", "shell", "powered off", "median off", "CPU (best)", "CPU median"))
     for name, (v, p, e, cpu, _) in best.items():
         cpus = sorted(r[3] for r in results[name])
-        print("%-16s %14.2f %8.2f %12.2f %11.2f %11.2f %11.2f" %
+        print("%-20s %14.2f %8.2f %12.2f %11.2f %11.2f %11.2f" %
               (name, v, p, e, median[name][2], cpu, cpus[len(cpus) // 2]))
     if args.idle > 0:
         for name, rs in results.items():
             idle = sorted(r[4] for r in rs if r[4] is not None)
             if idle:
-                print("%-16s idle at the prompt for %.0f s: %.1f%% of a core (median of %d)" %
+                print("%-20s idle at the prompt for %.0f s: %.1f%% of a core (median of %d)" %
                       (name, args.idle, 100 * idle[len(idle) // 2], len(idle)))
     if "qemu" in best:
         q_cpu = sorted(r[3] for r in results["qemu"])
@@ -143,6 +158,8 @@ def main():
                 print("%s / qemu, start to power-off: wall best %.2f, median %.2f; CPU best %.2f, median %.2f" %
                       (name, best[name][2] / best["qemu"][2], median[name][2] / median["qemu"][2],
                        cpus[0] / q_cpu[0], cpus[len(cpus) // 2] / q_cpu[len(q_cpu) // 2]))
+    for d in warm_dirs:
+        shutil.rmtree(d, ignore_errors=True)
     return 0 if len(best) == len(runners) else 1
 
 

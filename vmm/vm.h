@@ -107,6 +107,9 @@ struct VmConfig {
   bool jit_listings = false;     // keep IR and host code sizes for strobe dump
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
   std::string jit_perf_map;      // write a perf map of translated code to this file (empty: off)
+  // The persistent code cache's folder (translator/jit/persistent_cache.h; empty: off). The CLI's default
+  // is jit::DefaultCodeCacheDir(); tests and benchmarks leave it off unless they test it.
+  std::string jit_code_cache_dir;
   std::vector<IdeDisk> ide_disks;
   std::vector<VirtioDisk> virtio_disks;
   std::vector<NicConfig> nics;

@@ -20,6 +20,23 @@ std::string Split(const jit::EngineStats& e) {
       e.compile_ms, e.lift_ms, e.opt_ms, e.codegen_ms, static_cast<ull>(e.guest_insns),
       e.guest_insns ? 1000.0 * e.compile_ms / static_cast<double>(e.guest_insns) : 0.0);
 }
+
+std::string CodeCacheStats(Vm& vm) {
+  const std::string& dir = vm.config().jit_code_cache_dir;
+  if (dir.empty()) return "code cache: off";
+  const std::string error = vm.tier()->code_cache_error();
+  if (!error.empty()) return "code cache: off (" + error + ")";
+  const jit::PersistentCacheStats c = vm.tier()->code_cache_stats();
+  const auto e = vm.tier()->engine_stats();
+  const auto o = vm.tier()->optimizer_stats();
+  return Format(
+      "code cache %s: %llu regions loaded (tier 1 %llu, tier 2 %llu), %llu compiled, %llu stored, %llu "
+      "rejected, %llu objects evicted; %.1f KiB read, %.1f KiB written",
+      dir.c_str(), static_cast<ull>(c.hits), static_cast<ull>(e.cache_hits), static_cast<ull>(o.cache_hits),
+      static_cast<ull>(c.misses), static_cast<ull>(c.stored), static_cast<ull>(c.rejected),
+      static_cast<ull>(c.evicted), static_cast<double>(c.bytes_read) / 1024.0,
+      static_cast<double>(c.bytes_written) / 1024.0);
+}
 }  // namespace
 
 std::string ExecutionStats(Vm& vm, double seconds) {
@@ -37,14 +54,17 @@ std::vector<std::string> JitStats(Vm& vm) {
   const auto e = vm.tier()->engine_stats();
   const auto o = vm.tier()->optimizer_stats();
   return {
-      Format("tier 1: %llu regions compiled in %llu modules, %s; %llu installed, %llu dropped, %llu stale, "
-             "%llu failed",
-             static_cast<ull>(e.regions), static_cast<ull>(e.modules), Split(e).c_str(),
-             static_cast<ull>(t.regions_installed), static_cast<ull>(t.regions_dropped),
+      Format("tier 1: %llu regions compiled in %llu modules (%llu more reused code this process had), %s; "
+             "%llu installed, %llu dropped, %llu stale, %llu failed",
+             static_cast<ull>(e.regions), static_cast<ull>(e.modules), static_cast<ull>(e.reused),
+             Split(e).c_str(), static_cast<ull>(t.regions_installed), static_cast<ull>(t.regions_dropped),
              static_cast<ull>(t.stale_results), static_cast<ull>(t.failed)),
-      Format("tier 2: %llu regions sent, %llu left the queue cold, %llu compiled in %llu modules, %s",
+      Format("tier 2: %llu regions sent, %llu left the queue cold, %llu compiled in %llu modules (%llu more "
+             "reused code this process had), %s",
              static_cast<ull>(t.reoptimized), static_cast<ull>(t.reoptimize_pruned),
-             static_cast<ull>(o.regions), static_cast<ull>(o.modules), Split(o).c_str()),
+             static_cast<ull>(o.regions), static_cast<ull>(o.modules), static_cast<ull>(o.reused),
+             Split(o).c_str()),
+      CodeCacheStats(vm),
   };
 }
 

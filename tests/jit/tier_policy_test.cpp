@@ -143,8 +143,11 @@ TEST(TierPolicy, JitSecondTierTakesOverTheHotLoop) {
   const auto& blocks = m.vm().interpreter().blocks();
   auto loop = blocks.find(kCodePa + 8);
   ASSERT_NE(loop, blocks.end());
-  ASSERT_NE(loop->second->native_region, nullptr);
-  EXPECT_EQ(loop->second->native_region->region->opt_level, 1u) << "the loop should run optimised code";
+  ASSERT_NE(loop->second->native, nullptr);
+  const jit::CompiledRegion* holder = m.vm().tier()->InstalledAt(kCodePa + 8);
+  ASSERT_NE(holder, nullptr);
+  EXPECT_EQ(loop->second->native_frame, &holder->region->frame) << "the block enters another region's code";
+  EXPECT_EQ(holder->region->opt_level, 1u) << "the loop should run optimised code";
   for (const auto& cr : m.vm().tier()->Installed()) {
     if (cr->region->opt_level > 0 || cr->region->page != kCodePa) continue;
     for (const jit::RegionBlock& rb : cr->region->blocks)
@@ -170,9 +173,9 @@ TEST(TierPolicy, JitSecondTierOptimisesEveryHotLoopOfARegionAtOnce) {
   auto opt_level = [&](uint32_t paddr) {
     const auto& blocks = m.vm().interpreter().blocks();
     auto it = blocks.find(paddr);
-    return it == blocks.end() || !it->second->native_region
-               ? -1
-               : static_cast<int>(it->second->native_region->region->opt_level);
+    const jit::CompiledRegion* holder = m.vm().tier()->InstalledAt(paddr);
+    return it == blocks.end() || !it->second->native || !holder ? -1
+                                                                : static_cast<int>(holder->region->opt_level);
   };
   int runs = 0;
   while (runs < 40 && opt_level(kLoopA) < 1 && opt_level(kLoopB) < 1) {
@@ -184,8 +187,8 @@ TEST(TierPolicy, JitSecondTierOptimisesEveryHotLoopOfARegionAtOnce) {
   EXPECT_EQ(m.cpu().gpr[v1], 10000u * runs);
   ASSERT_EQ(opt_level(kLoopA), 1) << "the busiest loop should run optimised code";
   EXPECT_EQ(opt_level(kLoopB), 1) << "the second loop was left in first-tier code";
-  EXPECT_NE(m.vm().interpreter().blocks().at(kLoopA)->native_region,
-            m.vm().interpreter().blocks().at(kLoopB)->native_region)
+  EXPECT_NE(m.vm().interpreter().blocks().at(kLoopA)->native_frame,
+            m.vm().interpreter().blocks().at(kLoopB)->native_frame)
       << "each hot loop should be a region of its own, as under the tiered engine";
 }
 

@@ -74,8 +74,9 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
   auto regions = vm.tier()->Installed();
   // Execution counts: entries into each region (from the dispatcher and from chained jumps), counted by the
   // translated code itself.
-  std::stable_sort(regions.begin(), regions.end(),
-                   [](const auto& a, const auto& b) { return a->region->entries > b->region->entries; });
+  std::stable_sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) {
+    return a->region->frame.entries > b->region->frame.entries;
+  });
   size_t limit = regions.size();
   uint32_t addr = 0;
   bool by_addr = false;
@@ -95,8 +96,9 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
     std::fprintf(out,
                  "=== region %s: page 0x%08x, %zu blocks, %zu guest instructions, entered %llu times, "
                  "compiled in %.2f ms, %llu bytes of host code\n",
-                 cr->name.c_str(), r.page, r.blocks.size(), insns, static_cast<unsigned long long>(r.entries),
-                 cr->compile_ms, static_cast<unsigned long long>(cr->host_size));
+                 cr->name.c_str(), r.page, r.blocks.size(), insns,
+                 static_cast<unsigned long long>(r.frame.entries), cr->compile_ms,
+                 static_cast<unsigned long long>(cr->host_size));
     std::fprintf(out, "--- guest code (MIPS32, at guest-physical addresses)\n");
     for (const auto& rb : r.blocks) {
       std::vector<uint8_t> bytes(rb.ops.size() * 4);

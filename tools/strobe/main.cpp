@@ -124,6 +124,8 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
     return kExitError;
   }
+  if (vm.tier() && !vm.tier()->code_cache_error().empty())  // the run goes on, compiling everything
+    std::fprintf(stderr, "strobe: warning: code cache off: %s\n", vm.tier()->code_cache_error().c_str());
   // The backend opens after the files are checked, so that bad input fails before a socket waits.
   if (!g_serial.Open(opts.serial, &error)) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());

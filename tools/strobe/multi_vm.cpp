@@ -197,6 +197,7 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     c.jit_listings = m.jit_listings;
     c.jit_inline_kseg = m.jit_inline_kseg;
     c.jit_perf_map = m.jit_perf_map;
+    c.jit_code_cache_dir = m.jit_code_cache_dir;
     if (c.timeout_seconds == 0) c.timeout_seconds = m.timeout_seconds;
     if (c.max_instructions == 0) c.max_instructions = m.max_instructions;
     slots->push_back(std::move(slot));
@@ -248,10 +249,14 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
     const jit::EngineStats a = compilers->first->stats();
     total.Set("compiler_threads", compilers->second ? 2 : 1);
     total.Set("tier1_regions", count(a.regions));
+    total.Set("tier1_reused", count(a.reused));
+    total.Set("tier1_cache_loaded", count(a.cache_hits));
     total.Set("tier1_compile_ms", a.compile_ms);
     if (compilers->second) {
       const jit::EngineStats b = compilers->second->stats();
       total.Set("tier2_regions", count(b.regions));
+      total.Set("tier2_reused", count(b.reused));
+      total.Set("tier2_cache_loaded", count(b.cache_hits));
       total.Set("tier2_compile_ms", b.compile_ms);
     }
   }
@@ -284,11 +289,16 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
       static_cast<unsigned long long>(sharing.changed), static_cast<unsigned long long>(sharing.batches));
   if (compilers) {
     const jit::EngineStats a = compilers->first->stats();
-    std::fprintf(stderr, "strobe: compilers (shared by all VMs): tier 1 %llu regions, %.0f ms",
-                 static_cast<unsigned long long>(a.regions), a.compile_ms);
+    using ull = unsigned long long;
+    std::fprintf(stderr,
+                 "strobe: compilers (shared by all VMs): tier 1 %llu regions compiled, %llu reused, %llu "
+                 "from the code cache, %.0f ms",
+                 static_cast<ull>(a.regions), static_cast<ull>(a.reused), static_cast<ull>(a.cache_hits),
+                 a.compile_ms);
     if (compilers->second) {
       const jit::EngineStats b = compilers->second->stats();
-      std::fprintf(stderr, "; tier 2 %llu regions, %.0f ms", static_cast<unsigned long long>(b.regions),
+      std::fprintf(stderr, "; tier 2 %llu compiled, %llu reused, %llu from the code cache, %.0f ms",
+                   static_cast<ull>(b.regions), static_cast<ull>(b.reused), static_cast<ull>(b.cache_hits),
                    b.compile_ms);
     }
     std::fprintf(stderr, "\n");
@@ -371,6 +381,8 @@ int RunSeveralVms(RunOptions& opts) {
     }
     if (sharing) sharer.MergeStopped();
   }
+  if (vms[0]->tier() && !vms[0]->tier()->code_cache_error().empty())  // the run goes on, compiling all
+    std::fprintf(stderr, "strobe: warning: code cache off: %s\n", vms[0]->tier()->code_cache_error().c_str());
 
   // SIGINT, SIGTERM and SIGHUP end every VM, as Ctrl-A x does.
   sigset_t quit_signals;

@@ -4,10 +4,12 @@
 #include "tools/strobe/drive_options.h"
 #include "tools/strobe/dump.h"
 #include "tools/strobe/trace.h"
+#include "translator/jit/persistent_cache.h"
 
 #include <cerrno>
 #include <cstdlib>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace strobe::tools {
@@ -152,6 +154,8 @@ const char* RunUsage() {
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
          "  --perf-map           write /tmp/perf-PID.map so that Linux perf names translated regions\n"
+         "  --code-cache DIR|off keep compiled code in DIR and reuse it in later runs (default\n"
+         "                       $XDG_CACHE_HOME/strobe, else ~/.cache/strobe)\n"
          "  --snapshot-dir DIR   where savevm/loadvm keep snapshot files (default\n"
          "                       $XDG_DATA_HOME/strobe/snapshots, else ~/.local/share/strobe/snapshots)\n"
          "  --pcap FILE          capture the first NIC's frames to FILE (pcap, as tcpdump -r reads)\n"
@@ -215,6 +219,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   int devices = 0;  // -device options so far
   bool serial_given = false, nodefaults = false, trace_help = false;
   bool engine_given = false, rtc_host = false;  // for -icount's checks
+  bool code_cache_given = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
       *error = "option " + args[i] + " needs a value";
@@ -230,7 +235,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         (a.rfind("--jit", 0) != 0 && a != "--engine" && a != "--tlb-entries" && a != "--warp-idle" &&
          a != "--timeout" && a != "--max-instructions" && a != "--stats" && a != "--perf-map" &&
          a != "--dump-blocks" && a != "--pcap" && a != "--vms" && a != "--vm" && a != "--console-dir" &&
-         a != "--page-sharing" && a != "--share-rate" && a != "--stats-json" && a != "--snapshot-dir"))
+         a != "--page-sharing" && a != "--share-rate" && a != "--stats-json" && a != "--snapshot-dir" &&
+         a != "--code-cache"))
       a = a.substr(1);
     std::string v;
     bool takes_value = false;
@@ -338,6 +344,15 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!value(i, &o.loadvm)) return false;
     } else if (a == "--snapshot-dir") {
       if (!value(i, &o.snapshot_dir)) return false;
+    } else if (a == "--code-cache") {
+      if (!value(i, &v)) return false;
+      struct stat st {};
+      if (v.empty() || (v != "off" && stat(v.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))) {
+        *error = "bad --code-cache '" + v + "' (a folder, or off)";
+        return false;
+      }
+      o.vm.jit_code_cache_dir = v == "off" ? std::string() : v;
+      code_cache_given = true;
     } else if (a == "-snapshot") {
       disks.snapshot = o.snapshot = true;
     } else if (a == "-d") {
@@ -508,6 +523,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   }
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
   if (!CheckIcount(o.vm, engine_given, rtc_host, error)) return false;
+  if (!code_cache_given) o.vm.jit_code_cache_dir = jit::DefaultCodeCacheDir();  // on unless told otherwise
   *out = std::move(o);
   return true;
 }

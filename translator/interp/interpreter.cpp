@@ -62,9 +62,11 @@ Interpreter::Interpreter(CpuState& cpu) : c_(cpu) {
   c_.jit_ctx = this;
 }
 
-jit::NativeFn Interpreter::NativeAt(uint32_t paddr) const {
+jit::NativeFn Interpreter::NativeAt(uint32_t paddr, void** frame) const {
   const Block* b = FindBlock(paddr);
-  return b ? b->native : nullptr;
+  if (!b) return nullptr;
+  *frame = b->native_frame;
+  return b->native;
 }
 
 Interpreter::~Interpreter() {
@@ -109,7 +111,7 @@ Block* Interpreter::Build(uint32_t paddr, const uint8_t* host) {
   by_page_[paddr & runtime::kPageMask].push_back(b);
   blocks_.emplace(paddr, std::move(blk));
   ++stats_.blocks_built;
-  if (tier_) b->native = tier_->EntryFor(paddr, &b->native_region);
+  if (tier_) b->native = tier_->EntryFor(paddr, &b->native_frame);
   return b;
 }
 
@@ -135,8 +137,8 @@ void Interpreter::RefreshNative(uint32_t page, bool rewarm, bool retire) {
   auto it = by_page_.find(page);
   if (it == by_page_.end()) return;
   for (Block* b : it->second) {
-    b->native_region = nullptr;
-    b->native = tier_ ? tier_->EntryFor(b->paddr, &b->native_region) : nullptr;
+    b->native_frame = nullptr;
+    b->native = tier_ ? tier_->EntryFor(b->paddr, &b->native_frame) : nullptr;
     if (rewarm && !b->native) b->exec_count = b->heat = 0;  // lost its code: may get hot again
   }
 }
@@ -293,7 +295,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
       if (b->native) {
         ++b->exec_count;
         jit::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,
-                              reinterpret_cast<void*>(b->native));
+                              reinterpret_cast<void*>(b->native), b->native_frame);
         continue;
       }
       if (Warm(*b, tier_->options(), c_.retired)) tier_->NoteHot(*this, *b);

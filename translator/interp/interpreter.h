@@ -45,7 +45,7 @@ struct Block {
   std::vector<mips::DecodedInsn> ops;
   // Translated code for this block's start (tier 1), or null.
   jit::NativeFn native = nullptr;
-  jit::CompiledRegion* native_region = nullptr;
+  void* native_frame = nullptr;  // the RegionFrame that code runs with
 };
 
 struct InterpStats {
@@ -89,7 +89,7 @@ class Interpreter final : public runtime::CodeObserver {
   // The block at paddr if it was built already (it has run, or a region former asked for it), else null.
   Block* FindBlock(uint32_t paddr) const;
   // The translated entry of the block at paddr, if it is decoded and translated.
-  jit::NativeFn NativeAt(uint32_t paddr) const;
+  jit::NativeFn NativeAt(uint32_t paddr, void** frame) const;  // and the frame it runs with
   // Point the blocks of a page at their translated entries (after a region was installed or dropped).
   // `rewarm`: blocks left without translated code count their executions from zero again. `retire`: code
   // that chained jumps or the jump cache may point at was retired (or better code should replace it there),
@@ -102,6 +102,7 @@ class Interpreter final : public runtime::CodeObserver {
     uint64_t epoch = 0;
     const void* table = nullptr;
     jit::NativeFn fn = nullptr;
+    void* frame = nullptr;
     uint32_t vpc = 1;  // never a jump target that translates
   };
   JumpEntry& JumpSlot(uint32_t vpc) { return jump_[(vpc >> 2) & (kJumpEntries - 1)]; }

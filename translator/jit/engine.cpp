@@ -15,6 +15,9 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Mem2Reg.h>
 
+#include <elf.h>
+#include <link.h>
+#include <llvm/Config/llvm-config.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -24,14 +27,65 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
+#include <unordered_map>
 
+#include "translator/jit/helpers.h"
 #include "translator/llvm/lifter.h"
 
 namespace strobe::jit {
 
 namespace {
 std::once_flag g_llvm_init;
+
+// The running program's GNU build ID (the linker's hash of it), as hex; without one, a hash of the
+// executable's bytes. Code compiled by another build of Strobe may rely on other decoder tables, offsets
+// or runtime behaviour, so the persistent cache keys by it.
+std::string BuildId() {
+  static const std::string id = [] {
+    std::string found;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t, void* out) -> int {
+          for (int i = 0; i < info->dlpi_phnum; ++i) {
+            const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+            if (ph.p_type != PT_NOTE) continue;
+            const auto* p = reinterpret_cast<const uint8_t*>(info->dlpi_addr + ph.p_vaddr);
+            const uint8_t* end = p + ph.p_memsz;
+            while (p + sizeof(ElfW(Nhdr)) <= end) {
+              const auto* n = reinterpret_cast<const ElfW(Nhdr)*>(p);
+              const uint8_t* name = p + sizeof(ElfW(Nhdr));
+              const uint8_t* desc = name + ((n->n_namesz + 3) & ~3u);
+              if (desc + n->n_descsz > end) break;
+              if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+                static const char kHex[] = "0123456789abcdef";
+                auto* s = static_cast<std::string*>(out);
+                for (uint32_t k = 0; k < n->n_descsz; ++k) {
+                  s->push_back(kHex[desc[k] >> 4]);
+                  s->push_back(kHex[desc[k] & 15]);
+                }
+                return 1;
+              }
+              p = desc + ((n->n_descsz + 3) & ~3u);
+            }
+          }
+          return 1;  // the first object is the program itself: look no further
+        },
+        &found);
+    if (!found.empty()) return found;
+    std::FILE* f = std::fopen("/proc/self/exe", "rb");
+    std::string bytes;
+    if (f) {
+      char buf[1 << 16];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.append(buf, n);
+      std::fclose(f);
+    }
+    return "exe-" + Sha256Hex(bytes);
+  }();
+  return id;
+}
 
 std::string Print(const llvm::Function& f) {
   std::string s;
@@ -76,20 +130,66 @@ void Optimize(llvm::Module& m, unsigned level) {
 struct Engine::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::mutex mu;  // LLJIT use and the symbol-size table
+  // The runtime's entry points (helpers.h) by name: every module's code links against them.
+  llvm::orc::JITDylib* runtime = nullptr;
+  // Each module's code lives in a JITDylib of its own, so function names only need to be unique within
+  // one object (objects loaded from the code cache were named by other runs).
+  uint64_t next_dylib = 0;
+  llvm::Expected<llvm::orc::JITDylib&> NewDylib() {
+    auto jd = jit->createJITDylib("strobe_code_" + std::to_string(next_dylib++));
+    if (jd) jd->addToLinkOrder(*runtime);
+    return jd;
+  }
   // Code whose last region was dropped. The vCPU thread only queues it here (it must never wait for the
   // compiler thread, which holds mu for a whole batch); the compiler removes it between batches.
   std::mutex doomed_mu;
-  std::vector<llvm::orc::ResourceTrackerSP> doomed;
+  std::vector<llvm::orc::JITDylib*> doomed;
   void RemoveDoomed() {  // with mu held
-    std::vector<llvm::orc::ResourceTrackerSP> list;
+    std::vector<llvm::orc::JITDylib*> list;
     {
       std::lock_guard<std::mutex> lock(doomed_mu);
       list.swap(doomed);
     }
-    for (auto& t : list) llvm::consumeError(t->remove());
+    for (llvm::orc::JITDylib* jd : list) llvm::consumeError(jit->getExecutionSession().removeJITDylib(*jd));
+    if (list.empty()) return;
+    // What no region uses any more is forgotten, so the tables stay the size of the live code.
+    std::erase_if(loaded, [](const auto& l) { return l.second.handle.expired(); });
+    std::erase_if(known, [this](const auto& k) { return !loaded.count(k.second.object); });
+  }
+  // The handle that keeps a module's code alive: its last owner queues the dylib for removal.
+  std::shared_ptr<void> Handle(llvm::orc::JITDylib* jd) {
+    return std::shared_ptr<void>(nullptr, [this, jd](void*) {
+      std::lock_guard<std::mutex> lock(doomed_mu);
+      doomed.push_back(jd);
+    });
   }
   std::map<std::string, uint64_t> symbol_sizes;
   uint64_t next_id = 0;
+  // The persistent code cache (null: none), what the code depends on besides the region (LiftKey), and the
+  // cached objects loaded so far (with the handle that keeps each alive while a region uses it).
+  std::unique_ptr<PersistentCache> cache;
+  std::string cache_error;
+  std::string config;
+  struct Loaded {
+    llvm::orc::JITDylib* dylib;
+    std::weak_ptr<void> handle;
+  };
+  std::map<std::string, Loaded> loaded;  // by object name (cached objects) or "module N" (compiled here)
+  // Code this process has, by LiftKey: a region with the same code (another VM's, or the same program
+  // again in other pages) runs it with a frame of its own instead of being compiled again.
+  struct Known {
+    std::string object;
+    std::string symbol;
+    uint32_t site_count;
+  };
+  std::unordered_map<std::string, Known> known;
+  std::string object;  // the last object the linker was given (ObjTransformLayer), for the cache
+  std::shared_ptr<CompiledRegion> FromCache(const std::string& key, const std::string& lift_key,
+                                            std::unique_ptr<Region>& region);
+  std::shared_ptr<CompiledRegion> FromMemory(const std::string& lift_key, std::unique_ptr<Region>& region);
+  std::shared_ptr<CompiledRegion> Adopt(llvm::orc::JITDylib& dylib, std::shared_ptr<void> handle,
+                                        const std::string& symbol, uint32_t site_count,
+                                        std::unique_ptr<Region>& region);
   std::mutex stats_mu;  // stats are read by the vCPU thread, which must not wait for a compile
   EngineStats stats;
 };
@@ -111,6 +211,8 @@ void Add(EngineStats* to, const EngineStats& s) {
   to->opt_ms += s.opt_ms;
   to->codegen_ms += s.codegen_ms;
   to->guest_insns += s.guest_insns;
+  to->cache_hits += s.cache_hits;
+  to->reused += s.reused;
 }
 }  // namespace
 
@@ -131,20 +233,44 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
     jtmb->setCodeGenOptLevel(options_.opt_level >= 2   ? llvm::CodeGenOptLevel::Default
                              : options_.opt_level == 1 ? llvm::CodeGenOptLevel::Less
                                                        : llvm::CodeGenOptLevel::None);
+    // What compiled code depends on besides the region itself: the persistent cache's key holds it.
+    const char* llvm_args = std::getenv("STROBE_LLVM_ARGS");
+    impl_->config = "strobe-code-1|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
+                    jtmb->getFeatures().getString() + "|O" + std::to_string(options_.opt_level) +
+                    (options_.count_back_edges ? "|back-edges" : "") + (options_.inline_kseg ? "|kseg" : "") +
+                    "|" + (llvm_args ? llvm_args : "") + "|";
     auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
     if (jit) {
       impl_->jit = std::move(*jit);
+      llvm::orc::SymbolMap symbols;
+      for (const RuntimeSymbol& s : RuntimeSymbols())
+        symbols[impl_->jit->mangleAndIntern(s.name)] = {
+            llvm::orc::ExecutorAddr::fromPtr(s.address),
+            llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+      impl_->runtime = &impl_->jit->getExecutionSession().createBareJITDylib("strobe_runtime");
+      if (auto err = impl_->runtime->define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+        llvm::consumeError(std::move(err));
+        impl_->jit.reset();
+      }
     } else {
       llvm::consumeError(jit.takeError());
     }
   } else {
     llvm::consumeError(jtmb.takeError());
   }
-  if (impl_->jit && (options_.keep_listings || !options_.perf_map.empty())) {
+  if (impl_->jit && !options_.code_cache_dir.empty()) {
+    impl_->cache = std::make_unique<PersistentCache>(options_.code_cache_dir, options_.code_cache_max_bytes);
+    if (!impl_->cache->ok()) {
+      impl_->cache_error = impl_->cache->error();
+      impl_->cache.reset();
+    }
+  }
+  if (impl_->jit && (options_.keep_listings || !options_.perf_map.empty() || impl_->cache)) {
     Impl* impl = impl_.get();
     impl_->jit->getObjTransformLayer().setTransform(
         [impl](
             std::unique_ptr<llvm::MemoryBuffer> buf) -> llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> {
+          if (impl->cache) impl->object = buf->getBuffer().str();
           auto obj = llvm::object::ObjectFile::createObjectFile(buf->getMemBufferRef());
           if (!obj) {
             llvm::consumeError(obj.takeError());
@@ -204,6 +330,76 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::un
   return CompileFor(std::move(regions), owners);
 }
 
+// Code already linked into this process for a region: the region gets a frame of its own for it.
+std::shared_ptr<CompiledRegion> Engine::Impl::Adopt(llvm::orc::JITDylib& dylib, std::shared_ptr<void> handle,
+                                                    const std::string& symbol, uint32_t site_count,
+                                                    std::unique_ptr<Region>& region) {
+  auto sym = jit->lookup(dylib, symbol);  // the first lookup in a loaded object links it
+  if (!sym) {
+    llvm::consumeError(sym.takeError());
+    return nullptr;
+  }
+  auto cr = std::make_shared<CompiledRegion>();
+  cr->fn = sym->toPtr<NativeFn>();
+  cr->name = symbol;
+  cr->module_handle = std::move(handle);
+  cr->region = std::move(region);
+  cr->region->site_count = site_count;
+  cr->region->BindFrame();
+  return cr;
+}
+
+std::shared_ptr<CompiledRegion> Engine::Impl::FromMemory(const std::string& lift_key,
+                                                         std::unique_ptr<Region>& region) {
+  auto k = known.find(lift_key);
+  if (k == known.end()) return nullptr;
+  auto it = loaded.find(k->second.object);
+  std::shared_ptr<void> handle;
+  // (A handle owns no pointer, only its deleter: whether it is alive is its use count, not its value.)
+  if (it == loaded.end() || !(handle = it->second.handle.lock()).use_count()) {
+    known.erase(k);  // its code was freed
+    return nullptr;
+  }
+  auto cr = Adopt(*it->second.dylib, std::move(handle), k->second.symbol, k->second.site_count, region);
+  if (cr) cr->reused = true;
+  return cr;
+}
+
+// A region's code from the persistent cache: its object is linked (once per process, while some region
+// uses it) and the region gets a frame for it. Null when the cache has nothing usable.
+std::shared_ptr<CompiledRegion> Engine::Impl::FromCache(const std::string& key, const std::string& lift_key,
+                                                        std::unique_ptr<Region>& region) {
+  std::optional<PersistentCache::Entry> e = cache->Find(key);
+  if (!e) return nullptr;
+  std::shared_ptr<void> handle;
+  llvm::orc::JITDylib* dylib = nullptr;
+  if (auto it = loaded.find(e->object);
+      it != loaded.end() && (handle = it->second.handle.lock()).use_count()) {
+    dylib = it->second.dylib;
+  } else {
+    std::optional<std::string> bytes = cache->ReadObject(e->object);
+    if (!bytes) return nullptr;
+    auto jd = NewDylib();
+    if (!jd) {
+      llvm::consumeError(jd.takeError());
+      return nullptr;
+    }
+    dylib = &*jd;
+    handle = Handle(dylib);  // from here on, dropping the handle removes the dylib
+    if (auto err = jit->addObjectFile(*dylib, llvm::MemoryBuffer::getMemBufferCopy(*bytes, e->object))) {
+      llvm::consumeError(std::move(err));
+      return nullptr;
+    }
+    loaded[e->object] = {dylib, handle};
+  }
+  auto cr = Adopt(*dylib, std::move(handle), e->symbol, e->site_count, region);
+  if (cr) {
+    cr->from_cache = true;
+    known[lift_key] = {e->object, e->symbol, e->site_count};
+  }
+  return cr;
+}
+
 std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std::unique_ptr<Region>> regions,
                                                                 const std::vector<Client*>& owners) {
   std::vector<std::shared_ptr<CompiledRegion>> out;
@@ -219,6 +415,46 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   impl_->RemoveDoomed();
   const double t0 = ThreadCpuMs();
 
+  auto note_perf_map = [this](const CompiledRegion& cr) {
+    if (options_.perf_map.empty()) return;
+    if (std::FILE* f = std::fopen(options_.perf_map.c_str(), "a")) {
+      std::fprintf(f, "%llx %llx strobe:%s\n",
+                   static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(cr.fn)),
+                   static_cast<unsigned long long>(cr.host_size), cr.name.c_str());
+      std::fclose(f);
+    }
+  };
+  // Code this process already has (compiled for another VM, or for the same code in other pages), then
+  // the persistent cache: a region found in either needs no compiling. (Listings want the IR, so with them
+  // everything is compiled; it is still stored.)
+  std::vector<std::string> lift_keys(regions.size()), keys(regions.size());
+  uint64_t hits = 0, reused = 0;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    lift_keys[i] = LiftKey(*regions[i]);
+    if (options_.keep_listings) continue;
+    out[i] = impl_->FromMemory(lift_keys[i], regions[i]);
+    if (out[i]) {
+      ++reused;
+      continue;
+    }
+    if (!impl_->cache) continue;
+    keys[i] = impl_->config + lift_keys[i];
+    out[i] = impl_->FromCache(keys[i], lift_keys[i], regions[i]);
+    if (out[i]) {
+      impl_->cache->CountHit();
+      ++hits;
+      if (!options_.perf_map.empty()) out[i]->host_size = impl_->symbol_sizes[out[i]->name];
+      note_perf_map(*out[i]);
+    } else {
+      impl_->cache->CountMiss();
+    }
+  }
+  if (options_.keep_listings && impl_->cache)
+    for (size_t i = 0; i < regions.size(); ++i) keys[i] = impl_->config + lift_keys[i];
+  const double t_cache = ThreadCpuMs();
+  const bool any_to_compile =
+      std::any_of(out.begin(), out.end(), [](const std::shared_ptr<CompiledRegion>& cr) { return !cr; });
+
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>("strobe_" + std::to_string(impl_->next_id), *ctx);
   mod->setDataLayout(impl_->jit->getDataLayout());
@@ -228,6 +464,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   std::vector<std::string> before(regions.size());
   uint64_t guest_insns = 0;
   for (size_t i = 0; i < regions.size(); ++i) {
+    if (out[i]) continue;  // from the cache
     char name[64];
     // Each engine numbers its own regions: the level keeps the tiers' names apart (in perf, in dumps).
     std::snprintf(name, sizeof name, "region_%08x_O%u_%llu", regions[i]->page, options_.opt_level,
@@ -245,39 +482,44 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
     if (options_.keep_listings) before[i] = Print(*f);
   }
   const double t_lifted = ThreadCpuMs();
-  Optimize(*mod, options_.opt_level);
+  if (any_to_compile) Optimize(*mod, options_.opt_level);
   const double t_optimized = ThreadCpuMs();
   std::vector<std::string> after(regions.size());
   if (options_.keep_listings)
     for (size_t i = 0; i < regions.size(); ++i)
       if (!names[i].empty()) after[i] = Print(*mod->getFunction(names[i]));
 
-  llvm::orc::ResourceTrackerSP tracker = impl_->jit->getMainJITDylib().createResourceTracker();
-  if (auto err =
-          impl_->jit->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))) {
-    llvm::consumeError(std::move(err));
-    for (size_t i = 0; i < regions.size(); ++i) {
-      out[i] = std::make_shared<CompiledRegion>();
-      out[i]->region = std::move(regions[i]);
+  std::shared_ptr<void> handle;
+  llvm::orc::JITDylib* dylib = nullptr;
+  const std::string module_id = "module " + std::to_string(impl_->next_dylib);
+  if (any_to_compile) {
+    auto jd = impl_->NewDylib();
+    llvm::Error added =
+        jd ? impl_->jit->addIRModule(*jd, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx)))
+           : jd.takeError();
+    if (added) {
+      llvm::consumeError(std::move(added));
+      names.assign(regions.size(), std::string());  // nothing compiled: left to the interpreter
+    } else {
+      dylib = &*jd;
+      // Freed when the last region of this module is dropped (its page was overwritten or the VM ended).
+      handle = impl_->Handle(dylib);
+      impl_->loaded[module_id] = {dylib, handle};
     }
-    return out;
   }
-  // Freed when the last region of this module is dropped (its page was overwritten or the VM ended).
-  Impl* impl = impl_.get();
-  std::shared_ptr<void> handle(nullptr, [impl, tracker](void*) {
-    std::lock_guard<std::mutex> lock(impl->doomed_mu);
-    impl->doomed.push_back(tracker);
-  });
 
+  impl_->object.clear();
   size_t compiled = 0;
+  std::vector<PersistentCache::Stored> to_store;
   for (size_t i = 0; i < regions.size(); ++i) {
+    if (out[i]) continue;
     auto cr = std::make_shared<CompiledRegion>();
     out[i] = cr;
     if (names[i].empty()) {  // fn stays null: the caller leaves this code to the interpreter
       cr->region = std::move(regions[i]);
       continue;
     }
-    auto sym = impl_->jit->lookup(names[i]);  // the first lookup compiles the whole module
+    auto sym = impl_->jit->lookup(*dylib, names[i]);  // the first lookup compiles the whole module
     if (!sym) {
       llvm::consumeError(sym.takeError());
       cr->region = std::move(regions[i]);
@@ -286,55 +528,66 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
     cr->fn = sym->toPtr<NativeFn>();
     cr->name = names[i];
     cr->region = std::move(regions[i]);
+    cr->region->BindFrame();
     cr->ir_before = std::move(before[i]);
     cr->ir_after = std::move(after[i]);
     cr->module_handle = handle;
     if (options_.keep_listings || !options_.perf_map.empty()) cr->host_size = impl_->symbol_sizes[names[i]];
-    if (!options_.perf_map.empty()) {
-      if (std::FILE* f = std::fopen(options_.perf_map.c_str(), "a")) {
-        std::fprintf(f, "%llx %llx strobe:%s\n",
-                     static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(cr->fn)),
-                     static_cast<unsigned long long>(cr->host_size), names[i].c_str());
-        std::fclose(f);
-      }
-    }
+    note_perf_map(*cr);
+    if (impl_->cache) to_store.push_back({std::move(keys[i]), names[i], cr->region->site_count});
+    impl_->known[lift_keys[i]] = {module_id, names[i], cr->region->site_count};
     ++compiled;
   }
+  // The object the module became (captured as the linker took it), for later runs.
+  if (impl_->cache && !to_store.empty() && !impl_->object.empty())
+    impl_->cache->Store(impl_->object, to_store);
+  impl_->object.clear();
   const double t_end = ThreadCpuMs();
   auto ms = [](double from, double to) { return to - from; };
   const double total = ms(t0, t_end);
-  for (auto& cr : out)
-    if (cr->fn) cr->compile_ms = total / static_cast<double>(compiled);
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i]->fn && !out[i]->from_cache && !out[i]->reused)
+      out[i]->compile_ms = (t_end - t_cache) / static_cast<double>(compiled);
   EngineStats batch;
   batch.regions = compiled;
-  batch.modules = 1;
+  batch.modules = compiled ? 1 : 0;
   batch.compile_ms = total;
-  batch.lift_ms = ms(t0, t_lifted);
+  batch.lift_ms = ms(t0, t_lifted);  // with the cache's lookups and loads
   batch.opt_ms = ms(t_lifted, t_optimized);
   batch.codegen_ms = ms(t_optimized, t_end);
   batch.guest_insns = guest_insns;
+  batch.cache_hits = hits;
+  batch.reused = reused;
   std::lock_guard<std::mutex> stats_lock(impl_->stats_mu);
   Add(&impl_->stats, batch);
-  // Each client's share: its compiled regions' part of the batch (the module counts once for each).
+  // Each client's share: its regions' part of the batch (the module counts once for each).
   std::vector<Client*> seen;
+  const size_t done = compiled + hits + reused;
   for (Client* c : owners) {
     if (!c || std::find(seen.begin(), seen.end(), c) != seen.end()) continue;
     seen.push_back(c);
-    uint64_t mine = 0, insns = 0;
+    uint64_t mine = 0, mine_cached = 0, mine_reused = 0, insns = 0;
     for (size_t i = 0; i < out.size(); ++i) {
       if (owners[i] != c || !out[i]->fn) continue;
+      if (out[i]->from_cache || out[i]->reused) {
+        ++(out[i]->reused ? mine_reused : mine_cached);
+        continue;
+      }
       ++mine;
       for (const RegionBlock& b : out[i]->region->blocks) insns += b.ops.size();
     }
-    const double share = compiled ? static_cast<double>(mine) / static_cast<double>(compiled) : 0.0;
+    const double share =
+        done ? static_cast<double>(mine + mine_cached + mine_reused) / static_cast<double>(done) : 0.0;
     EngineStats part;
     part.regions = mine;
-    part.modules = 1;
+    part.modules = mine ? 1 : 0;
     part.compile_ms = total * share;
     part.lift_ms = batch.lift_ms * share;
     part.opt_ms = batch.opt_ms * share;
     part.codegen_ms = batch.codegen_ms * share;
     part.guest_insns = insns;
+    part.cache_hits = mine_cached;
+    part.reused = mine_reused;
     Add(&c->stats, part);
   }
   return out;
@@ -397,6 +650,15 @@ EngineStats Engine::stats() {
   return impl_->stats;
 }
 
+std::optional<PersistentCacheStats> Engine::code_cache_stats() {
+  if (!impl_->cache) return std::nullopt;
+  return impl_->cache->stats();
+}
+
+std::string Engine::code_cache_error() const {
+  return impl_->cache_error;
+}
+
 EngineStats Engine::stats(Client* client) {
   std::lock_guard<std::mutex> lock(impl_->stats_mu);
   return client->stats;
@@ -419,8 +681,9 @@ void Engine::BackgroundLoop() {
       // The busiest regions first (Region::entries: what the first tier counted before it asked for this
       // compile); FIFO among equals, so the first tier's zero counts keep their order (and the clients'
       // requests interleave in the order they came).
-      std::stable_sort(queue_.begin(), queue_.end(),
-                       [](const Job& a, const Job& b) { return a.region->entries > b.region->entries; });
+      std::stable_sort(queue_.begin(), queue_.end(), [](const Job& a, const Job& b) {
+        return a.region->frame.entries > b.region->frame.entries;
+      });
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         owners.push_back(queue_.front().client);
         batch.push_back(std::move(queue_.front().region));

@@ -11,10 +11,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "translator/jit/persistent_cache.h"
 #include "translator/jit/region.h"
 
 namespace strobe::jit {
@@ -29,6 +31,10 @@ struct CompileOptions {
   // Append "address size name" lines for every compiled region to this file (Linux perf's
   // /tmp/perf-PID.map convention, so `perf report` names translated code). Empty: off.
   std::string perf_map;
+  // The persistent code cache's folder (persistent_cache.h); empty: none. Regions found there are loaded
+  // instead of compiled, and compiled ones are stored there.
+  std::string code_cache_dir;
+  uint64_t code_cache_max_bytes = uint64_t{1} << 30;
 };
 
 struct CompiledRegion {
@@ -39,6 +45,8 @@ struct CompiledRegion {
   std::string ir_before, ir_after;
   uint64_t host_size = 0;
   std::shared_ptr<void> module_handle;  // keeps the module's code alive
+  bool from_cache = false;              // loaded from the persistent code cache, not compiled
+  bool reused = false;  // code this process had already (another region with the same code), not compiled
 };
 
 struct EngineStats {
@@ -50,6 +58,8 @@ struct EngineStats {
   double codegen_ms = 0;  // instruction selection to linked host code
   uint64_t guest_insns =
       0;  // guest instructions in the compiled regions (a block in two regions counts twice)
+  uint64_t cache_hits = 0;  // regions loaded from the persistent code cache (not in `regions`)
+  uint64_t reused = 0;      // regions given code compiled earlier in this process (not in `regions`)
 };
 
 // LLVM's timer reports (collected when STROBE_LLVM_ARGS holds -time-passes), on stderr.
@@ -87,6 +97,10 @@ class Engine {
 
   EngineStats stats();                // every client's compiles
   EngineStats stats(Client* client);  // one client's (a batch's time is shared out by its regions)
+  // The persistent code cache's counts, if the engine has one (null otherwise); its error, if it could
+  // not be used (then the engine compiles everything, as without one).
+  std::optional<PersistentCacheStats> code_cache_stats();
+  std::string code_cache_error() const;
   size_t clients();
   const CompileOptions& options() const { return options_; }
 

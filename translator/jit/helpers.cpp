@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "translator/jit/helpers.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "runtime/memory.h"
 #include "translator/interp/interpreter.h"
 #include "translator/interp/step.h"
@@ -63,16 +66,36 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
       c->exc = saved;
       return nullptr;
     }
-    NativeFn fn = in->NativeAt(paddr);
+    void* frame = nullptr;
+    NativeFn fn = in->NativeAt(paddr, &frame);
     if (!fn) return nullptr;
     if (!runtime::InUnmappedSegment(target)) runtime::NoteChainTarget(*c, target);
-    e = {epoch, c->stlb, fn, target};
+    e = {epoch, c->stlb, fn, frame, target};
   }
   s->epoch = e.epoch;
   s->vpc = target;
   s->fn = reinterpret_cast<void*>(e.fn);
+  s->frame = e.frame;
   s->table = e.table;
   return s->fn;
+}
+
+const std::vector<RuntimeSymbol>& RuntimeSymbols() {
+  static const std::vector<RuntimeSymbol> symbols = {
+      {"strobe_jit_load", reinterpret_cast<void*>(&strobe_jit_load)},
+      {"strobe_jit_store", reinterpret_cast<void*>(&strobe_jit_store)},
+      {"strobe_jit_step", reinterpret_cast<void*>(&strobe_jit_step)},
+      {"strobe_jit_link", reinterpret_cast<void*>(&strobe_jit_link)},
+      {"strobe_jit_raise", reinterpret_cast<void*>(&strobe_jit_raise)},
+  };
+  return symbols;
+}
+
+const char* RuntimeSymbolName(const void* address) {
+  for (const RuntimeSymbol& s : RuntimeSymbols())
+    if (s.address == address) return s.name;
+  std::fprintf(stderr, "strobe: internal error: translated code calls an unnamed runtime function\n");
+  std::abort();
 }
 
 }  // namespace strobe::jit
@@ -80,7 +103,7 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
 #if !defined(__x86_64__)
 #error "strobe_jit_enter is written for x86-64 hosts (the translation tier emits x86-64 code)"
 #endif
-// GHC convention on x86-64 (LLVM's X86CallingConv.td): integer arguments in R13, RBP, R12, RBX, ...; i32
+// GHC convention on x86-64 (LLVM's X86CallingConv.td): integer arguments in R13, RBP, R12, RBX, R14, ...; i32
 // arguments are widened to 64 bits. Stack: 8 mod 16 at the call, as for the C ABI.
 asm(R"(
     .text
@@ -98,6 +121,7 @@ strobe_jit_enter:
     mov %esi, %ebp
     mov %edx, %r12d
     mov %rcx, %rbx
+    mov %r9, %r14
     call *%r8
     add $8, %rsp
     pop %r15

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -27,23 +27,46 @@ struct RegionBlock {
   uint64_t* counter = nullptr;
 };
 
-// One exit's chaining cache: where it last went and the translated code there, valid for one epoch.
+// One exit's chaining cache: where it last went and the translated code there (its entry and the frame it
+// runs with), valid for one epoch.
 struct ChainSite {
   uint64_t epoch = 0;
   uint32_t vpc = 0;
   uint32_t pad = 0;
   void* fn = nullptr;
+  void* frame = nullptr;
   const void* table = nullptr;  // the soft TLB table (privilege mode) the target was resolved in
+};
+
+// What translated code reaches through its frame argument. Compiled code holds no address of this process
+// (the runtime's entry points are linker symbols, decoded instructions are constants in the object), so one
+// compiled function can run for any number of regions with the same code: each brings its own frame. That
+// is what lets compiled code be stored on disk and loaded by a later run, or serve several VMs.
+struct RegionFrame {
+  uint64_t entries = 0;                 // entries into the code, counted by the code itself
+  ChainSite* sites = nullptr;           // one per exit that may chain (Region::site_count)
+  uint64_t* const* counters = nullptr;  // per block, where it counts its executions (RegionBlock::counter)
 };
 
 struct Region {
   uint32_t page = 0;        // guest-physical page address
   uint64_t generation = 0;  // the page's code generation when the region was formed (stale if it changed)
   std::vector<RegionBlock> blocks;
-  std::deque<ChainSite> sites;  // filled by the lifter; addresses are embedded in the code
-  unsigned opt_level = 0;       // the tier it was compiled for
-  uint64_t entries = 0;         // entries into the translated code (counted by the code itself)
-  bool reoptimizing = false;    // already sent to the second tier
+  unsigned opt_level = 0;  // the tier it was compiled for
+  // The translated code's data: frame.entries counts entries (in a queued second-tier copy, its priority).
+  RegionFrame frame;
+  uint32_t site_count = 0;  // chain sites the code uses, known once lifted (or read from the code cache)
+  std::unique_ptr<ChainSite[]> site_store;
+  std::vector<uint64_t*> counter_store;
+  // Allocates the frame's chain sites and counter table for code with site_count sites.
+  void BindFrame() {
+    site_store = std::make_unique<ChainSite[]>(site_count ? site_count : 1);
+    frame.sites = site_store.get();
+    counter_store.clear();
+    for (const RegionBlock& rb : blocks) counter_store.push_back(rb.counter);
+    frame.counters = counter_store.data();
+  }
+  bool reoptimizing = false;  // already sent to the second tier
   // Entries when it last lost its place in the second tier's queue (it had cooled down): it is sent again
   // only after optimize_after more. In a queued second-tier copy: the source's entries at the last check.
   uint64_t reopt_base = 0;
@@ -82,8 +105,10 @@ inline uint32_t SpanJumpTarget(uint32_t page, uint32_t off, const mips::DecodedI
   return ((slot & 0x10000000u) | (d.target26() << 2)) - page;
 }
 
-// Translated code: fn(cpu, virtual page base, entry offset, cycle limit). It runs until it leaves the
+// Translated code: fn(cpu, virtual page base, entry offset, cycle limit, frame). It runs until it leaves the
 // region, an exception is delivered, an exit is requested or the cycle limit passes, and leaves c->pc set.
-using NativeFn = void (*)(void* cpu, uint32_t vbase, uint32_t entry_offset, uint64_t cycle_limit);
+// The frame is the region's RegionFrame.
+using NativeFn = void (*)(void* cpu, uint32_t vbase, uint32_t entry_offset, uint64_t cycle_limit,
+                          void* frame);
 
 }  // namespace strobe::jit

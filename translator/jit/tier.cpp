@@ -190,8 +190,8 @@ std::vector<std::vector<RegionBlock>> Tier::SecondTierRegions(interp::Interprete
   if (!r.blocks.front().counter) return {r.blocks};
   auto taken = [&](uint32_t paddr) {
     if (queued_.count(paddr)) return true;
-    CompiledRegion* holder = nullptr;
-    return EntryFor(paddr, &holder) && holder->region->opt_level >= options_.optimize_level;
+    const CompiledRegion* holder = InstalledAt(paddr);
+    return holder && holder->region->opt_level >= options_.optimize_level;
   };
   constexpr uint64_t kColdFraction = 32;
   uint64_t hottest = 0;
@@ -341,20 +341,20 @@ void Tier::Poll(interp::Interpreter& in) {
   for (auto& [page, list] : installed_) {
     for (auto& cr : list) {
       Region& r = *cr->region;
-      const uint64_t recent = r.entries - r.scan_base;
-      r.scan_base = r.entries;
+      const uint64_t recent = r.frame.entries - r.scan_base;
+      r.scan_base = r.frame.entries;
       if (r.opt_level < options_.optimize_level && !r.reoptimizing &&
-          r.entries - r.reopt_base >= options_.optimize_after && Work(r, recent) >= min_recent)
+          r.frame.entries - r.reopt_base >= options_.optimize_after && Work(r, recent) >= min_recent)
         busy.push_back(&r);
     }
   }
   next_scan_ = scan_start + kScanSpacing * (std::chrono::steady_clock::now() - scan_start);
   std::sort(busy.begin(), busy.end(),
-            [](const Region* a, const Region* b) { return a->entries > b->entries; });
+            [](const Region* a, const Region* b) { return a->frame.entries > b->frame.entries; });
   for (Region* r : busy) {
     std::vector<std::vector<RegionBlock>> regions = SecondTierRegions(in, *r);
     if (regions.empty()) {  // its hot code is optimised: look again after optimize_after entries
-      r->reopt_base = r->entries;
+      r->reopt_base = r->frame.entries;
       continue;
     }
     r->reoptimizing = true;
@@ -365,8 +365,8 @@ void Tier::Poll(interp::Interpreter& in) {
       again->blocks = std::move(blocks);
       for (const RegionBlock& rb : again->blocks) queued_.insert(r->page | rb.offset);
       again->opt_level = options_.optimize_level;
-      again->entries = r->entries - r->reopt_base;  // its priority in the queue
-      again->reopt_base = r->entries;
+      again->frame.entries = r->frame.entries - r->reopt_base;  // its priority in the queue
+      again->reopt_base = r->frame.entries;
       again->source = r;
       if (options_.span_pages) Span(in, *again, /*take_all=*/false);
       ++stats_.reoptimized;
@@ -409,7 +409,7 @@ void Tier::PruneSecondTier(bool now) {
     if (it != installed_.end())
       for (auto& cr : it->second)
         if (cr->region.get() == again.source) source = cr->region.get();
-    if (source && source->entries < again.reopt_base) source = nullptr;  // a new region where it was
+    if (source && source->frame.entries < again.reopt_base) source = nullptr;  // a new region where it was
     if (!source) {
       // Gone: its page was written (the result would be stale), or a region formed from it at the same
       // time replaced it (the jit engine's SecondTierRegions), which leaves this one as busy as it was.
@@ -417,16 +417,16 @@ void Tier::PruneSecondTier(bool now) {
       if (stale) Unqueue(again);
       return !stale;
     }
-    const uint64_t recent = source->entries - again.reopt_base;
+    const uint64_t recent = source->frame.entries - again.reopt_base;
     if (Work(*source, recent) < still_busy) {
       source->reoptimizing = false;
-      source->reopt_base = source->entries;
+      source->reopt_base = source->frame.entries;
       ++stats_.reoptimize_pruned;
       Unqueue(again);
       return false;
     }
-    again.entries = recent;
-    again.reopt_base = source->entries;
+    again.frame.entries = recent;
+    again.reopt_base = source->frame.entries;
     return true;
   });
 }
@@ -475,19 +475,37 @@ void Tier::InvalidatePage(interp::Interpreter& in, uint32_t page) {
     f = ((*f & runtime::kPageMask) == page) ? failed_.erase(f) : std::next(f);
 }
 
-NativeFn Tier::EntryFor(uint32_t paddr, CompiledRegion** region) const {
+PersistentCacheStats Tier::code_cache_stats() {
+  PersistentCacheStats sum = engine_.engine().code_cache_stats().value_or(PersistentCacheStats{});
+  if (optimizer_) {
+    if (auto o = optimizer_->engine().code_cache_stats()) {
+      sum.hits += o->hits;
+      sum.misses += o->misses;
+      sum.stored += o->stored;
+      sum.rejected += o->rejected;
+      sum.bytes_read += o->bytes_read;
+      sum.bytes_written += o->bytes_written;
+      sum.evicted += o->evicted;
+    }
+  }
+  return sum;
+}
+
+const CompiledRegion* Tier::InstalledAt(uint32_t paddr) const {
   auto it = installed_.find(paddr & runtime::kPageMask);
   if (it == installed_.end()) return nullptr;
   const uint32_t off = paddr & ~runtime::kPageMask;
-  for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {  // the newest region first
-    for (const RegionBlock& rb : (*r)->region->blocks) {
-      if (rb.offset == off) {
-        if (region) *region = r->get();
-        return (*r)->fn;
-      }
-    }
-  }
+  for (auto r = it->second.rbegin(); r != it->second.rend(); ++r)  // the newest region first
+    for (const RegionBlock& rb : (*r)->region->blocks)
+      if (rb.offset == off) return r->get();
   return nullptr;
+}
+
+NativeFn Tier::EntryFor(uint32_t paddr, void** frame) const {
+  const CompiledRegion* cr = InstalledAt(paddr);
+  if (!cr) return nullptr;
+  if (frame) *frame = &cr->region->frame;
+  return cr->fn;
 }
 
 std::vector<std::shared_ptr<CompiledRegion>> Tier::Installed() const {

@@ -77,12 +77,19 @@ class Tier {
   // The page's code changed: its regions go, and so do regions of other pages that hold its blocks.
   void InvalidatePage(interp::Interpreter& in, uint32_t page);
   void EndSlice() { zombies_.clear(); }
-  // Native entry for a block start, if an installed region covers it.
-  NativeFn EntryFor(uint32_t paddr, CompiledRegion** region) const;
+  // Native entry for a block start, if an installed region covers it, and (if frame is not null) the
+  // frame it runs with.
+  NativeFn EntryFor(uint32_t paddr, void** frame) const;
+  // The installed region whose code a block start enters (the newest one holding it), or null.
+  const CompiledRegion* InstalledAt(uint32_t paddr) const;
 
   const TierStats& stats() const { return stats_; }
   EngineStats engine_stats() { return engine_.stats(); }
   EngineStats optimizer_stats() { return optimizer_ ? optimizer_->stats() : EngineStats{}; }
+  // The persistent code cache of both tiers' compilers (shared by every tier using them), and why it is
+  // off if it could not be used.
+  PersistentCacheStats code_cache_stats();
+  std::string code_cache_error() { return engine_.engine().code_cache_error(); }
   // Installed regions, for strobe dump.
   std::vector<std::shared_ptr<CompiledRegion>> Installed() const;
   // Wait until background compiles are done (tests, benchmarks); with second_tier, the second tier's too.

@@ -5,6 +5,9 @@
 #include <llvm/IR/MDBuilder.h>
 
 #include <algorithm>
+#include <cstring>
+#include <set>
+#include <type_traits>
 
 #include "translator/jit/helpers.h"
 #include "translator/llvm/lifter_impl.h"
@@ -21,14 +24,42 @@ Lifter::Lifter(const Region& region, llvm::Module& m, const std::string& name, c
   i32_ = b_.getInt32Ty();
   i64_ = b_.getInt64Ty();
   ptr_ = b_.getPtrTy();
-  auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i64_}, false);
+  auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i64_, ptr_}, false);
   fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
   fn_->addFnAttr(llvm::Attribute::NoUnwind);
   fn_->setCallingConv(llvm::CallingConv::GHC);  // entered through strobe_jit_enter
   fn_->addParamAttr(0, llvm::Attribute::NoAlias);
+  fn_->addParamAttr(4, llvm::Attribute::NoAlias);
   cpu_ = fn_->getArg(0);
   vbase_ = fn_->getArg(1);
   limit_ = fn_->getArg(3);
+  frame_ = fn_->getArg(4);
+}
+
+// The frame's tables do not change while the code runs: loaded once, and LLVM may keep them in registers.
+llvm::Value* Lifter::FrameTable(uint64_t off, const char* name) {
+  llvm::LoadInst* p = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, frame_, off), name);
+  p->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(ctx_, {}));
+  return p;
+}
+
+// A decoded instruction the code passes to a handler: a constant in the object, so the code embeds no
+// address of this process (identical instructions share one constant).
+llvm::Value* Lifter::InsnRef(const DecodedInsn& d) {
+  static_assert(std::is_trivially_copyable_v<DecodedInsn>);
+  uint8_t bytes[sizeof(DecodedInsn)];
+  std::memcpy(bytes, &d, sizeof d);
+  auto* init = llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<uint8_t>(bytes, sizeof bytes));
+  auto* g = new llvm::GlobalVariable(m_, init->getType(), /*isConstant=*/true,
+                                     llvm::GlobalValue::PrivateLinkage, init, "insn");
+  g->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  g->setAlignment(llvm::Align(alignof(DecodedInsn)));
+  return g;
+}
+
+// A runtime entry point by its symbol name (helpers.h), which the engine's linker resolves.
+llvm::Value* Lifter::Callee(llvm::FunctionType* ty, void* fn) {
+  return m_.getOrInsertFunction(RuntimeSymbolName(fn), ty).getCallee();
 }
 
 llvm::Function* Lifter::Lift() {
@@ -37,6 +68,8 @@ llvm::Function* Lifter::Lift() {
   b_.SetInsertPoint(entry);
   // Count entries (from the dispatcher and from chained jumps): the tier recompiles busy regions.
   CountEntry();
+  sites_ = FrameTable(offsetof(RegionFrame, sites), "sites");
+  counters_ = FrameTable(offsetof(RegionFrame, counters), "counters");
   dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
   out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
   reuse_.Begin(fn_, entry);
@@ -142,13 +175,16 @@ void Lifter::SetGpr(unsigned r, llvm::Value* v) {
 llvm::CallInst* Lifter::CallRuntime(llvm::FunctionType* ty, void* fn, llvm::ArrayRef<llvm::Value*> args,
                                     SyncSet set) {
   SyncOut(set);
-  llvm::CallInst* call = b_.CreateCall(ty, Callee(fn), args);
+  llvm::CallInst* call = b_.CreateCall(ty, Callee(ty, fn), args);
   SyncIn(call, set);
   return call;
 }
 
-void Lifter::Increment(const uint64_t* count) {
-  llvm::Value* counter = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(count)), ptr_);
+void Lifter::CountEntry() {
+  Increment(b_.CreateConstInBoundsGEP1_64(i8_, frame_, offsetof(RegionFrame, entries)));
+}
+
+void Lifter::Increment(llvm::Value* counter) {
   b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
 }
 
@@ -188,8 +224,7 @@ void Lifter::EmitExit() {
 // musttail call, so chains of any length use no stack. Every exit goes through the region's one chaining
 // block (EmitExit made it, before any block was lifted).
 void Lifter::LeaveTo(llvm::Value* target) {
-  ChainSite& site = const_cast<Region&>(region_).sites.emplace_back();
-  llvm::Value* sp = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&site)), ptr_);
+  llvm::Value* sp = b_.CreateConstInBoundsGEP1_64(i8_, sites_, sizeof(ChainSite) * site_count_++);
   leave_target_->addIncoming(target, b_.GetInsertBlock());
   leave_site_->addIncoming(sp, b_.GetInsertBlock());
   b_.CreateBr(leave_bb_);
@@ -226,7 +261,7 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
   b_.SetInsertPoint(miss);
   auto* link_ty = llvm::FunctionType::get(ptr_, {ptr_, ptr_, i32_}, false);
   llvm::Value* linked =
-      b_.CreateCall(link_ty, Callee(reinterpret_cast<void*>(&strobe_jit_link)), {cpu_, sp, target});
+      b_.CreateCall(link_ty, Callee(link_ty, reinterpret_cast<void*>(&strobe_jit_link)), {cpu_, sp, target});
   Likely(b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
          none);
   b_.SetInsertPoint(none);
@@ -236,10 +271,12 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
   llvm::PHINode* fn = b_.CreatePHI(ptr_, 2);
   fn->addIncoming(cached, hit);
   fn->addIncoming(linked, miss);
+  llvm::Value* frame =
+      b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, frame)));
   AccountRetired();
   auto* call = b_.CreateCall(fn_->getFunctionType(), fn,
                              {cpu_, b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)),
-                              b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), limit_});
+                              b_.CreateAnd(target, b_.getInt32(~runtime::kPageMask)), limit_, frame});
   call->setCallingConv(llvm::CallingConv::GHC);
   call->setTailCallKind(llvm::CallInst::TCK_MustTail);
   b_.CreateRetVoid();
@@ -392,7 +429,7 @@ void Lifter::RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, boo
 // Runs d through the interpreter's handler. Returns false if control cannot continue (it exited).
 bool Lifter::Step(const DecodedInsn& d, uint32_t off, bool ds) {
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
-  llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
+  llvm::Value* insn = InsnRef(d);
   llvm::Value* ok = CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step),
                                 {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
   auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
@@ -668,7 +705,10 @@ void Lifter::EmitBlock(const RegionBlock& blk) {
   cur_block_ = Signed(blk.offset);
   b_.SetInsertPoint(block_bb_[blk.offset]);
   reuse_.StartBlock(cur_block_);
-  if (blk.counter) Increment(blk.counter);
+  if (blk.counter) {  // the frame's counter table has the block's counter at the block's index
+    const uint64_t index = static_cast<uint64_t>(&blk - region_.blocks.data());
+    Increment(b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(ptr_, counters_, index)));
+  }
   Write(kVarCycles, b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())));
   size_t body = blk.ops.size();
   if (blk.end == BlockEnd::kBranch) body -= 2;
@@ -683,7 +723,7 @@ void Lifter::EmitBlock(const RegionBlock& blk) {
     case BlockEnd::kEndsBlock: {
       b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
       auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
-      llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&blk.ops[body])), ptr_);
+      llvm::Value* insn = InsnRef(blk.ops[body]);
       CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(0)},
                   SyncSet::kAll);
       ExitAfterException();  // whatever happened, the PC to continue at is in the state
@@ -733,9 +773,41 @@ void Lifter::EmitBlock(const RegionBlock& blk) {
 
 }  // namespace detail
 
-llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name,
+std::string LiftKey(const Region& region) {
+  static_assert(std::has_unique_object_representations_v<mips::DecodedInsn>,
+                "instructions are keyed by bytes");
+  std::string k;
+  auto put = [&k](const void* p, size_t n) { k.append(static_cast<const char*>(p), n); };
+  auto put32 = [&put](uint32_t v) { put(&v, sizeof v); };
+  put32(static_cast<uint32_t>(region.blocks.size()));
+  put32(region.SpansPages());  // EmitSwitch
+  std::set<uint32_t> offsets;
+  for (const RegionBlock& b : region.blocks) offsets.insert(b.offset);
+  for (const RegionBlock& b : region.blocks) {
+    put32(b.offset);
+    put32(static_cast<uint32_t>(b.end) | (b.counter ? 0x100u : 0u));
+    put32(static_cast<uint32_t>(b.ops.size()));
+    put(b.ops.data(), b.ops.size() * sizeof(mips::DecodedInsn));
+    // The one use of the region's physical page (EmitBranch): whether a J/JAL lands on a block of the
+    // region. Its outcome is the key, not the page, so code in other physical pages still matches.
+    if (b.end == BlockEnd::kBranch && b.ops.size() >= 2) {
+      const mips::DecodedInsn& d = b.ops[b.ops.size() - 2];
+      if (d.op == mips::Opcode::J || d.op == mips::Opcode::JAL) {
+        const uint32_t off = b.offset + 4 * static_cast<uint32_t>(b.ops.size() - 2);
+        const uint32_t t = SpanJumpTarget(region.page, off, d);
+        put32(offsets.count(t) ? t : ~uint32_t{0});
+      }
+    }
+  }
+  return k;
+}
+
+llvm::Function* LiftRegion(Region& region, llvm::Module& module, const std::string& name,
                            const LiftOptions& options) {
-  return detail::Lifter(region, module, name, options).Lift();
+  detail::Lifter lifter(region, module, name, options);
+  llvm::Function* f = lifter.Lift();
+  region.site_count = lifter.site_count();
+  return f;
 }
 
 }  // namespace strobe::jit

@@ -37,8 +37,15 @@ struct LiftOptions {
   bool compare_tree = false;
 };
 
-// Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit).
-llvm::Function* LiftRegion(const Region& region, llvm::Module& module, const std::string& name,
+// Everything of the region that its lifted code depends on, as bytes (the persistent code cache's key,
+// with the compile options): the blocks' offsets, ends, counters and decoded instructions, and what the
+// lifter derives from the region's physical page. Not the addresses themselves.
+std::string LiftKey(const Region& region);
+
+// Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit, ptr frame),
+// and sets region.site_count. The code refers to the runtime's entry points by symbol name (helpers.h) and
+// to nothing else of this process: the frame brings the region's data (RegionFrame).
+llvm::Function* LiftRegion(Region& region, llvm::Module& module, const std::string& name,
                            const LiftOptions& options);
 
 }  // namespace strobe::jit

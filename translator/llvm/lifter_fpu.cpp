@@ -298,7 +298,7 @@ void Lifter::RequireFpu(const DecodedInsn& d, uint32_t off, bool ds, llvm::Value
   Unlikely(unusable, fault, cont);
   b_.SetInsertPoint(fault);
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
-  llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
+  llvm::Value* insn = InsnRef(d);
   CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(ds)},
               SyncSet::kAll);
   ExitAfterException();
@@ -441,7 +441,7 @@ void Lifter::FpuDwordAccess(const DecodedInsn& d, uint32_t off, bool ds) {
 // around the loads' and stores' runtime calls.
 void Lifter::FpuHandler(const DecodedInsn& d, uint32_t off, bool ds, bool memory) {
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
-  llvm::Value* insn = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&d)), ptr_);
+  llvm::Value* insn = InsnRef(d);
   if (memory) {
     SyncOut(SyncSet::kCycles);
     const bool indexed = d.op == Opcode::LDXC1 || d.op == Opcode::SDXC1;
@@ -450,7 +450,7 @@ void Lifter::FpuHandler(const DecodedInsn& d, uint32_t off, bool ds, bool memory
         if (r != 0) b_.CreateStore(Gpr(r), Field(VarOffset(r)));
     }
   }
-  llvm::CallInst* ok = b_.CreateCall(ty, Callee(reinterpret_cast<void*>(&strobe_jit_step)),
+  llvm::CallInst* ok = b_.CreateCall(ty, Callee(ty, reinterpret_cast<void*>(&strobe_jit_step)),
                                      {cpu_, insn, Pc(off), b_.getInt32(ds)});
   if (memory) SyncIn(ok, SyncSet::kCycles);
   auto* fault = llvm::BasicBlock::Create(ctx_, "fp_fault", fn_);

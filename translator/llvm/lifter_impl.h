@@ -54,6 +54,7 @@ class Lifter {
  public:
   Lifter(const Region& region, llvm::Module& m, const std::string& name, const LiftOptions& options);
   llvm::Function* Lift();
+  uint32_t site_count() const { return site_count_; }  // chain sites the code uses (Region::site_count)
 
  private:
   // === lifter.cpp ===
@@ -92,8 +93,10 @@ class Lifter {
   llvm::CallInst* CallRuntime(llvm::FunctionType* ty, void* fn, llvm::ArrayRef<llvm::Value*> args,
                               SyncSet set);
 
-  void CountEntry() { Increment(&region_.entries); }
-  void Increment(const uint64_t* count);
+  void CountEntry();
+  void Increment(llvm::Value* counter);  // a u64 in memory
+  llvm::Value* FrameTable(uint64_t off, const char* name);
+  llvm::Value* InsnRef(const DecodedInsn& d);
 
   // --- control flow ---
   void ExitWith(llvm::Value* pc);
@@ -118,9 +121,7 @@ class Lifter {
   void JumpStatic(int64_t off);
 
   // --- helpers into the runtime ---
-  llvm::Value* Callee(void* fn) {
-    return b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(fn)), ptr_);
-  }
+  llvm::Value* Callee(llvm::FunctionType* ty, void* fn);
   void Raise(runtime::ExcCode code, uint32_t off, bool ds);
   void RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, bool ds);
   bool Step(const DecodedInsn& d, uint32_t off, bool ds);
@@ -202,7 +203,9 @@ class Lifter {
   PageReuse reuse_{b_, options_.reuse_pages};
   llvm::Type *i1_, *i8_, *i16_, *i32_, *i64_, *ptr_;
   llvm::Function* fn_;
-  llvm::Value *cpu_, *vbase_, *limit_;
+  llvm::Value *cpu_, *vbase_, *limit_, *frame_;
+  llvm::Value *sites_ = nullptr, *counters_ = nullptr;  // the frame's tables
+  uint32_t site_count_ = 0;
   llvm::AllocaInst *dyn_, *out_;
   llvm::Value *cycles_at_entry_, *stlb_, *asid_key_, *unmapped_read_, *unmapped_write_;
   llvm::BasicBlock *exit_bb_, *fault_bb_, *ret_bb_, *dispatch_bb_, *switch_bb_, *entry_switch_bb_;

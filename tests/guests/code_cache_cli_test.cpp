@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+// `strobe run --code-cache`: a second run of a guest loads the code the first one compiled and prints the
+// same; damaged cache files are refused and recompiled; two runs may fill one folder at once; off (and a
+// bad folder) as the user would try them. The counts come from --stats' "code cache" line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/support/process.h"
+
+namespace strobe::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Guest(const std::string& name) {
+  return std::string(STROBE_GUEST_DIR) + "/" + name + ".elf";
+}
+
+std::string FreshDir(const std::string& name) {
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("strobe_ccli_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+struct CacheLine {
+  uint64_t loaded = 0, compiled = 0, stored = 0, rejected = 0;
+};
+
+// The --stats line: "code cache DIR: L regions loaded (...), C compiled, S stored, R rejected, ...".
+CacheLine ParseCacheLine(const std::string& err) {
+  std::smatch m;
+  CacheLine c;
+  EXPECT_TRUE(
+      std::regex_search(err, m,
+                        std::regex("code cache .*: ([0-9]+) regions loaded \\(.*\\), ([0-9]+) compiled, "
+                                   "([0-9]+) stored, ([0-9]+) rejected")))
+      << err;
+  if (m.size() == 5) c = {std::stoull(m[1]), std::stoull(m[2]), std::stoull(m[3]), std::stoull(m[4])};
+  return c;
+}
+
+ProcessResult RunHash(const std::string& cache, const std::string& engine = "jit") {
+  return RunProcess({STROBE_BINARY, "run", "-kernel", Guest("hash"), "-nographic", "-no-reboot", "--engine",
+                     engine, "--code-cache", cache, "--stats"},
+                    "", 120);
+}
+
+TEST(CodeCacheCli, ASecondRunLoadsWhatTheFirstCompiledAndPrintsTheSame) {
+  const std::string dir = FreshDir("second");
+  ProcessResult first = RunHash(dir);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const CacheLine a = ParseCacheLine(first.err);
+  EXPECT_EQ(a.loaded, 0u);
+  EXPECT_GT(a.compiled, 0u);
+  EXPECT_GT(a.stored, 0u);
+  ProcessResult second = RunHash(dir);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);
+  const CacheLine b = ParseCacheLine(second.err);
+  EXPECT_GT(b.loaded, 0u);
+  // Region shapes follow the run (a background second tier), so a few may differ; most must be reused.
+  EXPECT_LT(b.compiled * 4, a.compiled) << "the second run compiled " << b.compiled << " of " << a.compiled;
+  EXPECT_EQ(b.rejected, 0u);
+}
+
+TEST(CodeCacheCli, DamagedFilesAreRefusedAndTheRunIsUnchanged) {
+  const std::string dir = FreshDir("damaged");
+  ProcessResult first = RunHash(dir);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  size_t damaged = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(dir) / "objects")) {
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(e.path()) / 2));
+    f.put('\x5a');  // likely a change; the checksum catches any
+    f.seekp(static_cast<std::streamoff>(fs::file_size(e.path()) / 2 + 1));
+    f.put('\xa5');
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0u);
+  ProcessResult second = RunHash(dir);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);
+  const CacheLine b = ParseCacheLine(second.err);
+  EXPECT_EQ(b.loaded, 0u) << "code from a damaged object ran";
+  EXPECT_GT(b.rejected, 0u);
+  EXPECT_GT(b.compiled, 0u);
+}
+
+TEST(CodeCacheCli, TwoRunsFillOneFolderAtOnce) {
+  const std::string dir = FreshDir("together");
+  ProcessResult r[2];
+  std::thread t0([&] { r[0] = RunHash(dir); });
+  std::thread t1([&] { r[1] = RunHash(dir, "tiered"); });
+  t0.join();
+  t1.join();
+  ASSERT_EQ(r[0].exit_code, 0) << r[0].err;
+  ASSERT_EQ(r[1].exit_code, 0) << r[1].err;
+  EXPECT_EQ(r[0].out, r[1].out);
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << "left behind: " << e.path();
+  ProcessResult third = RunHash(dir);
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_EQ(third.out, r[0].out);
+  const CacheLine c = ParseCacheLine(third.err);
+  EXPECT_GT(c.loaded, 0u);
+  EXPECT_EQ(c.rejected, 0u) << "a file was torn by the concurrent writers";
+}
+
+TEST(CodeCacheCli, OnByDefaultUnderXdgCacheHomeAndOffWritesNothing) {
+  const std::string home = FreshDir("xdg");
+  fs::create_directories(home);
+  const std::vector<std::string> run = {"/usr/bin/env", "XDG_CACHE_HOME=" + home,
+                                        STROBE_BINARY,  "run",
+                                        "-kernel",      Guest("hash"),
+                                        "-nographic",   "-no-reboot",
+                                        "--engine",     "jit"};
+  std::vector<std::string> off = run;
+  off.insert(off.end(), {"--code-cache", "off", "--stats"});
+  ProcessResult r = RunProcess(off, "", 120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("code cache: off"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(home)) << "--code-cache off wrote to " << home;
+  ProcessResult d = RunProcess(run, "", 120);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  ASSERT_TRUE(fs::is_directory(fs::path(home) / "strobe" / "objects"));
+  EXPECT_FALSE(fs::is_empty(fs::path(home) / "strobe" / "objects"));
+}
+
+TEST(CodeCacheCli, AFileOrNothingForTheFolderIsAUsageError) {
+  const std::string file = FreshDir("notadir");
+  std::ofstream(file) << "x";
+  ProcessResult r = RunProcess({STROBE_BINARY, "run", "-kernel", Guest("hash"), "--code-cache", file});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad --code-cache"), std::string::npos) << r.err;
+  ProcessResult m = RunProcess({STROBE_BINARY, "run", "-kernel", Guest("hash"), "--code-cache"});
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find("--code-cache needs a value"), std::string::npos) << m.err;
+}
+
+}  // namespace
+}  // namespace strobe::test

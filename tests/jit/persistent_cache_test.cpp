@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+// The persistent code cache (translator/jit/persistent_cache.h): its files and their checks, and the
+// engine's use of it: a region compiled by one engine (one run) is loaded, not compiled, by another engine
+// with the same folder, whatever physical page the code is in now; a changed instruction misses.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/jit/jit_support.h"
+#include "translator/jit/engine.h"
+#include "translator/jit/persistent_cache.h"
+
+namespace strobe::test::jt {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string FreshDir(const std::string& name) {
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("strobe_pcache_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+std::vector<fs::path> FilesIn(const std::string& dir) {
+  std::vector<fs::path> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+  return out;
+}
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+void WriteAll(const fs::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+TEST(PersistentCache, StoredEntriesAreFoundWithTheirObject) {
+  const std::string dir = FreshDir("store");
+  jit::PersistentCache c(dir, 1 << 20);
+  ASSERT_TRUE(c.ok()) << c.error();
+  c.Store("object bytes", {{"key one", "fn_a", 3}, {"key two", "fn_b", 0}});
+  auto a = c.Find("key one");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->symbol, "fn_a");
+  EXPECT_EQ(a->site_count, 3u);
+  auto b = c.Find("key two");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->object, a->object) << "one object holds both regions";
+  EXPECT_EQ(c.ReadObject(a->object), std::optional<std::string>("object bytes"));
+  EXPECT_FALSE(c.Find("key three"));
+  EXPECT_EQ(c.stats().stored, 2u);
+  EXPECT_EQ(c.stats().rejected, 0u);
+}
+
+TEST(PersistentCache, ADamagedEntryOrObjectIsRejectedAndRemoved) {
+  const std::string dir = FreshDir("damage");
+  jit::PersistentCache c(dir, 1 << 20);
+  c.Store("some compiled code", {{"key", "fn", 1}});
+  auto e = c.Find("key");
+  ASSERT_TRUE(e);
+  // A flipped bit in the object: refused, never handed to the linker.
+  const fs::path object = fs::path(dir) / "objects" / e->object;
+  std::string bytes = ReadAll(object);
+  bytes[bytes.size() / 2] ^= 0x10;
+  WriteAll(object, bytes);
+  EXPECT_FALSE(c.ReadObject(e->object));
+  EXPECT_FALSE(fs::exists(object)) << "a damaged object stays in the way of the next run";
+  // A truncated entry.
+  const std::vector<fs::path> entries = FilesIn(dir + "/index");
+  ASSERT_EQ(entries.size(), 1u);
+  const std::string entry = ReadAll(entries[0]);
+  WriteAll(entries[0], entry.substr(0, entry.size() - 5));
+  EXPECT_FALSE(c.Find("key"));
+  EXPECT_FALSE(fs::exists(entries[0]));
+  EXPECT_EQ(c.stats().rejected, 2u);
+}
+
+TEST(PersistentCache, AnEntryForAnotherKeyUnderTheSameNameIsAMiss) {
+  const std::string dir = FreshDir("collide");
+  jit::PersistentCache c(dir, 1 << 20);
+  c.Store("code", {{"key A", "fn", 0}});
+  const fs::path a = FilesIn(dir + "/index").at(0);
+  // As if key B hashed to key A's file name: the full key stored in the entry tells them apart.
+  const fs::path b = fs::path(dir) / "index" / (jit::Sha256Hex("key B") + ".idx");
+  fs::copy_file(a, b);
+  EXPECT_FALSE(c.Find("key B"));
+  EXPECT_TRUE(c.Find("key A"));
+  EXPECT_EQ(c.stats().rejected, 0u) << "an intact entry of another key is not damage";
+}
+
+TEST(PersistentCache, TrimRemovesTheLeastRecentlyUsedFiles) {
+  const std::string dir = FreshDir("trim");
+  const std::string big(4000, 'x');
+  {
+    jit::PersistentCache c(dir, 1 << 20);
+    c.Store(big + "1", {{"k1", "f", 0}});
+    c.Store(big + "2", {{"k2", "f", 0}});
+    c.Store(big + "3", {{"k3", "f", 0}});
+  }
+  // k1's files are the oldest, k3's the newest.
+  const auto now = fs::file_time_type::clock::now();
+  for (int k = 1; k <= 3; ++k) {
+    const auto when = now - std::chrono::seconds(100 * (4 - k));
+    const std::string n = std::to_string(k);
+    fs::last_write_time(fs::path(dir) / "objects" / (jit::Sha256Hex(big + n) + ".o"), when);
+    fs::last_write_time(fs::path(dir) / "index" / (jit::Sha256Hex("k" + n) + ".idx"), when);
+  }
+  jit::PersistentCache c(dir, 10000);  // three objects of 4 KB do not fit: trimmed on start
+  EXPECT_FALSE(c.Find("k1") && c.ReadObject(c.Find("k1")->object)) << "the least recently used stayed";
+  auto k3 = c.Find("k3");
+  ASSERT_TRUE(k3) << "the most recently used went";
+  EXPECT_TRUE(c.ReadObject(k3->object));
+  EXPECT_GE(c.stats().evicted, 1u);
+}
+
+TEST(PersistentCache, AFileWhereTheFolderShouldBeIsAnError) {
+  const std::string path = FreshDir("file");
+  WriteAll(path, "not a folder");
+  jit::PersistentCache c(path, 1 << 20);
+  EXPECT_FALSE(c.ok());
+  EXPECT_NE(c.error().find(path), std::string::npos) << c.error();
+}
+
+// One block: addiu v0, v0, `step`; addiu v1, v1, 2; jr ra; nop.
+std::unique_ptr<jit::Region> SmallRegion(uint32_t page, int16_t step) {
+  auto r = std::make_unique<jit::Region>();
+  r->page = page;
+  jit::RegionBlock b;
+  b.offset = 0x40;
+  b.end = jit::BlockEnd::kBranch;
+  for (uint32_t w : {Addiu(v0, v0, step), Addiu(v1, v1, 2), Jr(ra), Nop()}) b.ops.push_back(mips::Decode(w));
+  r->blocks.push_back(std::move(b));
+  return r;
+}
+
+std::shared_ptr<jit::CompiledRegion> CompileOne(jit::Engine& e, std::unique_ptr<jit::Region> r) {
+  std::vector<std::unique_ptr<jit::Region>> batch;
+  batch.push_back(std::move(r));
+  return e.Compile(std::move(batch)).at(0);
+}
+
+TEST(PersistentCache, AnotherEngineLoadsWhatOneCompiledWhereverTheCodeIs) {
+  const std::string dir = FreshDir("engine");
+  jit::CompileOptions o;
+  o.code_cache_dir = dir;
+  uint32_t sites = 0;
+  {
+    jit::Engine first(o);
+    auto cr = CompileOne(first, SmallRegion(0x00123000, 1));
+    ASSERT_NE(cr->fn, nullptr);
+    EXPECT_FALSE(cr->from_cache);
+    sites = cr->region->site_count;
+    EXPECT_GT(sites, 0u) << "the JR leaves through a chain site";
+    ASSERT_TRUE(first.code_cache_stats());
+    EXPECT_EQ(first.code_cache_stats()->stored, 1u);
+  }
+  jit::Engine second(o);  // a new LLJIT: as a later run of Strobe
+  auto hit = CompileOne(second, SmallRegion(0x0ABCD000, 1));
+  ASSERT_NE(hit->fn, nullptr);
+  EXPECT_TRUE(hit->from_cache) << "the same code in another physical page should hit";
+  EXPECT_EQ(hit->region->site_count, sites);
+  EXPECT_EQ(hit->region->frame.sites, hit->region->site_store.get());
+  auto changed = CompileOne(second, SmallRegion(0x00123000, 5));
+  ASSERT_NE(changed->fn, nullptr);
+  EXPECT_FALSE(changed->from_cache) << "a changed instruction must miss";
+  EXPECT_EQ(second.stats().cache_hits, 1u);
+  EXPECT_EQ(second.stats().regions, 1u);
+
+  // Another optimisation level is other code: it misses too.
+  jit::CompileOptions o1 = o;
+  o1.opt_level = 1;
+  jit::Engine third(o1);
+  EXPECT_FALSE(CompileOne(third, SmallRegion(0x00123000, 1))->from_cache);
+}
+
+TEST(PersistentCache, ListingsCompileEvenWhenTheCacheHasTheCode) {
+  const std::string dir = FreshDir("listings");
+  jit::CompileOptions o;
+  o.code_cache_dir = dir;
+  {
+    jit::Engine e(o);
+    CompileOne(e, SmallRegion(0x1000, 1));
+  }
+  o.keep_listings = true;
+  jit::Engine e(o);
+  auto cr = CompileOne(e, SmallRegion(0x1000, 1));
+  EXPECT_FALSE(cr->from_cache);
+  EXPECT_NE(cr->ir_before.find("define ghccc void @region_"), std::string::npos);
+}
+
+TEST(PersistentCache, NoFolderNoFiles) {
+  jit::CompileOptions o;  // code_cache_dir empty: off
+  jit::Engine e(o);
+  EXPECT_FALSE(e.code_cache_stats());
+  EXPECT_NE(CompileOne(e, SmallRegion(0x1000, 1))->fn, nullptr);
+}
+
+}  // namespace
+}  // namespace strobe::test::jt

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// The persistent code cache: compiled regions kept on disk and reused by later runs (and by other Strobe
+// processes) whose guest code is the same. Translated code holds no address of the process that compiled
+// it (RegionFrame, helpers.h), so an object file compiled by one run links into another.
+//
+// On disk, under one folder:
+//   objects/<sha256 of the object>.o   one compiled module (several regions), with a checksum;
+//   index/<sha256 of the key>.idx      one region: its full key, the object holding its code, the
+//                                      function's name and its chain-site count, with a checksum.
+// The key (Key below) is everything the code depends on: the region's decoded instructions and block
+// structure as the lifter reads them, and a configuration string (Strobe's build, LLVM's version, the host
+// CPU and its features, the compile options). It holds no guest address, so a kernel loaded elsewhere
+// (KASLR) or a program in other physical pages still hits. Files are written to a temporary name and
+// renamed, so several processes may share the folder; a file that fails its checksum, or an index entry
+// whose key differs from the one looked up, is a miss (and is removed), never run. The folder is bounded:
+// when it grows past its limit the least recently used objects are removed.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strobe::jit {
+
+struct PersistentCacheStats {
+  uint64_t hits = 0;           // regions whose code came from the cache
+  uint64_t misses = 0;         // regions looked up and compiled
+  uint64_t stored = 0;         // regions written to the cache
+  uint64_t rejected = 0;       // entries or objects that failed their checks (removed)
+  uint64_t bytes_read = 0;     // object bytes loaded
+  uint64_t bytes_written = 0;  // object and index bytes written
+  uint64_t evicted = 0;        // objects removed to keep the folder under its limit
+};
+
+class PersistentCache {
+ public:
+  // dir is created if needed. ok() is false (and error() says why) when it cannot be used.
+  PersistentCache(std::string dir, uint64_t max_bytes);
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const std::string& dir() const { return dir_; }
+
+  struct Entry {
+    std::string object;  // the object's file name under objects/
+    std::string symbol;  // the region's function in it
+    uint32_t site_count = 0;
+  };
+  // The entry stored under this key, if it is intact and its object exists.
+  std::optional<Entry> Find(const std::string& key);
+  // The object file's contents (the ELF object), if it is intact; a damaged one is removed.
+  std::optional<std::string> ReadObject(const std::string& object);
+  // Stores one compiled object and the entries of the regions it holds: (key, symbol, site count).
+  struct Stored {
+    std::string key;
+    std::string symbol;
+    uint32_t site_count = 0;
+  };
+  void Store(const std::string& object_bytes, const std::vector<Stored>& regions);
+  void CountMiss() { Bump(&PersistentCacheStats::misses, 1); }
+  void CountHit() { Bump(&PersistentCacheStats::hits, 1); }
+
+  PersistentCacheStats stats();
+
+  // The least recently used files go until the folder's objects and entries take at most
+  // max_bytes * 3/4 (it is trimmed on start and when it passes max_bytes).
+  void Trim();
+
+ private:
+  void Bump(uint64_t PersistentCacheStats::*field, uint64_t n);
+  bool WriteAtomically(const std::string& path, const std::string& bytes);
+  std::string dir_;
+  uint64_t max_bytes_;
+  std::string error_;
+  std::mutex mu_;
+  PersistentCacheStats stats_;
+  uint64_t approx_bytes_ = 0;  // the folder's size, as of the last trim plus what this process wrote
+  uint64_t tmp_counter_ = 0;
+};
+
+// $XDG_CACHE_HOME/strobe, else ~/.cache/strobe: where the command line's cache is unless told otherwise.
+std::string DefaultCodeCacheDir();
+
+// A hex SHA-256 of bytes (file names).
+std::string Sha256Hex(const std::string& bytes);
+
+}  // namespace strobe::jit
