@@ -81,7 +81,9 @@ def main():
     timeout = 900
     for rnd in range(args.rounds):
         for n in counts:
-            runners = [("strobe", [[strobe, "run"] + common + ["--vms", str(n), "--console-dir", None]])]
+            # Cold: no code cache, so that each count compiles afresh and only the VMs share code.
+            runners = [("strobe", [[strobe, "run"] + common +
+                                   ["--code-cache", "off", "--vms", str(n), "--console-dir", None]])]
             if not args.no_qemu:
                 runners.append(("qemu", [[qemu] + common for _ in range(n)]))
             for name, cmds in runners:

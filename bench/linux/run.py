@@ -72,7 +72,9 @@ def main():
     if args.runs < 1 or args.scale <= 0:
         sys.exit("run.py: --runs must be at least 1 and --scale positive")
     strobe, common = vmm_args("run.py", args.build)
-    runners = [("strobe " + e, [strobe, "run"] + common + ["--engine", e]) for e in args.engines.split(",")]
+    # Cold (--code-cache off): every run compiles what it runs; a variant may add a warm cache.
+    runners = [("strobe " + e, [strobe, "run"] + common + ["--engine", e, "--code-cache", "off"])
+               for e in args.engines.split(",")]
     for v in args.variant:
         label, _, extra = v.partition(":")
         runners.append(("strobe " + label, [strobe, "run"] + common + extra.split()))

@@ -12,6 +12,7 @@
 #include "tests/jit/jit_support.h"
 #include "translator/jit/engine.h"
 #include "translator/jit/persistent_cache.h"
+#include "translator/llvm/lifter.h"
 
 namespace strobe::test::jt {
 namespace {
@@ -178,6 +179,64 @@ TEST(PersistentCache, AnotherEngineLoadsWhatOneCompiledWhereverTheCodeIs) {
   o1.opt_level = 1;
   jit::Engine third(o1);
   EXPECT_FALSE(CompileOne(third, SmallRegion(0x00123000, 1))->from_cache);
+}
+
+TEST(PersistentCache, LiftKeysParseBackToTheirBlocks) {
+  auto r = SmallRegion(0x00123000, 3);
+  jit::RegionBlock j;  // a J that lands on the first block, and its delay slot
+  j.offset = 0x100;
+  j.end = jit::BlockEnd::kBranch;
+  for (uint32_t w :
+       {Addiu(v0, v0, 1), mips::Encode(mips::Opcode::J, {.target = (0x00123040u >> 2) & 0x03FFFFFF}), Nop()})
+    j.ops.push_back(mips::Decode(w));
+  r->blocks.push_back(j);
+  std::vector<jit::RegionBlock> back;
+  ASSERT_TRUE(jit::ParseLiftKey(jit::LiftKey(*r), &back));
+  ASSERT_EQ(back.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back[i].offset, r->blocks[i].offset);
+    EXPECT_EQ(back[i].end, r->blocks[i].end);
+    ASSERT_EQ(back[i].ops.size(), r->blocks[i].ops.size());
+    for (size_t k = 0; k < back[i].ops.size(); ++k) EXPECT_EQ(back[i].ops[k].raw, r->blocks[i].ops[k].raw);
+  }
+  const std::string key = jit::LiftKey(*r);
+  EXPECT_FALSE(jit::ParseLiftKey(key.substr(0, key.size() - 1), &back)) << "a truncated key parsed";
+  EXPECT_FALSE(jit::ParseLiftKey(key + "x", &back)) << "a key with trailing bytes parsed";
+}
+
+// A second-tier region is its source's blocks (its core) and blocks spanned in from other pages, chosen by
+// how busy they were: a later run finds the shapes compiled for the same core and can take one.
+TEST(PersistentCache, ShapesAreFoundByTheirCore) {
+  const std::string dir = FreshDir("shapes");
+  jit::CompileOptions o;
+  o.code_cache_dir = dir;
+  auto spanned = SmallRegion(0x00200000, 1);
+  jit::RegionBlock other;  // on the next page
+  other.offset = 0x1010;
+  other.end = jit::BlockEnd::kBranch;
+  for (uint32_t w : {Addiu(a0, a0, 4), Jr(ra), Nop()}) other.ops.push_back(mips::Decode(w));
+  spanned->blocks.push_back(other);
+  spanned->core_blocks = 1;
+  spanned->other_pages = {{0x00201000, 0}};
+  {
+    jit::Engine e(o);
+    ASSERT_NE(CompileOne(e, std::move(spanned))->fn, nullptr);
+  }
+  jit::Engine e(o);
+  auto core = SmallRegion(0x00300000, 1);  // the same core in another page
+  core->core_blocks = 1;
+  auto shapes = e.CachedShapes(*core);
+  ASSERT_EQ(shapes.size(), 1u);
+  ASSERT_EQ(shapes[0].size(), 2u);
+  EXPECT_EQ(shapes[0][1].offset, 0x1010u);
+  EXPECT_EQ(shapes[0][1].ops.at(0).raw, Addiu(a0, a0, 4));
+  // Taking it: the region's key is the stored one, so its code is loaded.
+  core->blocks = shapes[0];
+  core->other_pages = {{0x00301000, 0}};
+  EXPECT_TRUE(CompileOne(e, std::move(core))->from_cache);
+  auto different = SmallRegion(0x00300000, 2);  // another core: nothing
+  different->core_blocks = 1;
+  EXPECT_TRUE(e.CachedShapes(*different).empty());
 }
 
 TEST(PersistentCache, ListingsCompileEvenWhenTheCacheHasTheCode) {

@@ -43,6 +43,19 @@ std::once_flag g_llvm_init;
 // The running program's GNU build ID (the linker's hash of it), as hex; without one, a hash of the
 // executable's bytes. Code compiled by another build of Strobe may rely on other decoder tables, offsets
 // or runtime behaviour, so the persistent cache keys by it.
+// The key a second-tier region is filed under by its core (Region::core_blocks), with the configuration.
+std::string CoreKey(const std::string& config, const Region& r) {
+  Region core;
+  core.page = r.page;
+  core.blocks.assign(r.blocks.begin(), r.blocks.begin() + std::min<size_t>(r.core_blocks, r.blocks.size()));
+  return config + "core|" + LiftKey(core);
+}
+
+bool SameBlock(const RegionBlock& a, const RegionBlock& b) {
+  return a.offset == b.offset && a.end == b.end && a.ops.size() == b.ops.size() &&
+         std::memcmp(a.ops.data(), b.ops.data(), a.ops.size() * sizeof(mips::DecodedInsn)) == 0;
+}
+
 std::string BuildId() {
   static const std::string id = [] {
     std::string found;
@@ -534,7 +547,11 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
     cr->module_handle = handle;
     if (options_.keep_listings || !options_.perf_map.empty()) cr->host_size = impl_->symbol_sizes[names[i]];
     note_perf_map(*cr);
-    if (impl_->cache) to_store.push_back({std::move(keys[i]), names[i], cr->region->site_count});
+    if (impl_->cache) {
+      const Region& r = *cr->region;
+      to_store.push_back({std::move(keys[i]), names[i], r.site_count,
+                          r.core_blocks && r.core_blocks < r.blocks.size() ? CoreKey(impl_->config, r) : ""});
+    }
     impl_->known[lift_keys[i]] = {module_id, names[i], cr->region->site_count};
     ++compiled;
   }
@@ -653,6 +670,23 @@ EngineStats Engine::stats() {
 std::optional<PersistentCacheStats> Engine::code_cache_stats() {
   if (!impl_->cache) return std::nullopt;
   return impl_->cache->stats();
+}
+
+std::vector<std::vector<RegionBlock>> Engine::CachedShapes(const Region& core) {
+  std::vector<std::vector<RegionBlock>> out;
+  if (!impl_->cache || !core.core_blocks) return out;
+  const std::string& config = impl_->config;
+  for (auto& [key, entry] : impl_->cache->FindByCore(CoreKey(config, core), 8)) {
+    std::vector<RegionBlock> blocks;
+    if (key.compare(0, config.size(), config) != 0 ||
+        !ParseLiftKey(std::string_view(key).substr(config.size()), &blocks) ||
+        blocks.size() <= core.core_blocks)
+      continue;
+    bool same = true;
+    for (size_t i = 0; i < core.core_blocks && same; ++i) same = SameBlock(blocks[i], core.blocks[i]);
+    if (same) out.push_back(std::move(blocks));
+  }
+  return out;
 }
 
 std::string Engine::code_cache_error() const {

@@ -100,6 +100,10 @@ class Engine {
   // The persistent code cache's counts, if the engine has one (null otherwise); its error, if it could
   // not be used (then the engine compiles everything, as without one).
   std::optional<PersistentCacheStats> code_cache_stats();
+  // Shapes of second-tier regions with this core (a region whose blocks are its core: Region::core_blocks)
+  // that the code cache holds code for: the core's blocks followed by the blocks spanned in from other
+  // pages when they were compiled. The caller checks those blocks against guest memory before using one.
+  std::vector<std::vector<RegionBlock>> CachedShapes(const Region& core);
   std::string code_cache_error() const;
   size_t clients();
   const CompileOptions& options() const { return options_; }

@@ -118,7 +118,7 @@ std::string DefaultCodeCacheDir() {
 PersistentCache::PersistentCache(std::string dir, uint64_t max_bytes)
     : dir_(std::move(dir)), max_bytes_(max_bytes) {
   std::error_code ec;
-  for (const char* sub : {"objects", "index"}) {
+  for (const char* sub : {"objects", "index", "cores"}) {
     fs::create_directories(fs::path(dir_) / sub, ec);
     if (ec || !fs::is_directory(fs::path(dir_) / sub)) {
       error_ = "cannot use " + (fs::path(dir_) / sub).string() + " as a code cache folder" +
@@ -139,27 +139,52 @@ PersistentCacheStats PersistentCache::stats() {
   return stats_;
 }
 
-std::optional<PersistentCache::Entry> PersistentCache::Find(const std::string& key) {
-  const std::string path = (fs::path(dir_) / "index" / (Sha256Hex(key) + ".idx")).string();
+bool PersistentCache::ReadEntry(const std::string& path, std::string* key, Entry* e) {
   std::optional<std::string> file = ReadFile(path);
-  if (!file) return std::nullopt;
+  if (!file) return false;
   std::optional<std::string> body = Unseal(kIndexMagic, *file);
-  Entry e;
-  std::string stored_key;
   if (body) {
     Reader r{*body};
-    if (!r.Bytes(&stored_key) || !r.Bytes(&e.object) || !r.Bytes(&e.symbol) || !r.U32(&e.site_count) ||
-        r.at != body->size() || e.object.find('/') != std::string::npos || e.object.empty())
+    if (!r.Bytes(key) || !r.Bytes(&e->object) || !r.Bytes(&e->symbol) || !r.U32(&e->site_count) ||
+        r.at != body->size() || e->object.find('/') != std::string::npos || e->object.empty())
       body.reset();
   }
   if (!body) {  // damaged: never trusted, and out of the way of the next writer
     unlink(path.c_str());
     Bump(&PersistentCacheStats::rejected, 1);
-    return std::nullopt;
+    return false;
   }
+  return true;
+}
+
+std::optional<PersistentCache::Entry> PersistentCache::Find(const std::string& key) {
+  const std::string path = (fs::path(dir_) / "index" / (Sha256Hex(key) + ".idx")).string();
+  Entry e;
+  std::string stored_key;
+  if (!ReadEntry(path, &stored_key, &e)) return std::nullopt;
   if (stored_key != key) return std::nullopt;     // another key with the same hash: a miss, left alone
   utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used: the last to be evicted
   return e;
+}
+
+std::vector<std::pair<std::string, PersistentCache::Entry>> PersistentCache::FindByCore(
+    const std::string& core, size_t max) {
+  std::vector<std::pair<std::string, Entry>> out;
+  std::error_code ec;
+  const fs::path dir = fs::path(dir_) / "cores" / Sha256Hex(core);
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator() && out.size() < max;
+       it.increment(ec)) {
+    const std::string index = (fs::path(dir_) / "index" / (it->path().filename().string() + ".idx")).string();
+    std::string key;
+    Entry e;
+    if (ReadEntry(index, &key, &e)) {
+      out.emplace_back(std::move(key), std::move(e));
+    } else {
+      std::error_code e2;
+      fs::remove(it->path(), e2);  // its entry went (evicted or damaged)
+    }
+  }
+  return out;
 }
 
 std::optional<std::string> PersistentCache::ReadObject(const std::string& object) {
@@ -217,6 +242,13 @@ void PersistentCache::Store(const std::string& object_bytes, const std::vector<S
     if (WriteAtomically((fs::path(dir_) / "index" / (Sha256Hex(r.key) + ".idx")).string(), entry)) {
       written += entry.size();
       ++stored;
+      if (!r.core.empty()) {  // an empty file: the entry's name under its core
+        std::error_code ec;
+        const fs::path core = fs::path(dir_) / "cores" / Sha256Hex(r.core);
+        fs::create_directories(core, ec);
+        const int fd = open((core / Sha256Hex(r.key)).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
+      }
     }
   }
   bool trim;
@@ -268,6 +300,19 @@ void PersistentCache::Trim() {
         total -= std::min(total, f.bytes);
         evicted += f.path.extension() == ".o";
       }
+    }
+  }
+  if (evicted) {  // names under cores whose entries went, and cores left empty
+    for (auto c = fs::directory_iterator(fs::path(dir_) / "cores", ec); !ec && c != fs::directory_iterator();
+         c.increment(ec)) {
+      std::error_code e2;
+      for (auto l = fs::directory_iterator(c->path(), e2); !e2 && l != fs::directory_iterator();
+           l.increment(e2)) {
+        std::error_code e3;
+        if (!fs::exists(fs::path(dir_) / "index" / (l->path().filename().string() + ".idx"), e3))
+          fs::remove(l->path(), e3);
+      }
+      fs::remove(c->path(), e2);  // only if empty
     }
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -6,7 +6,9 @@
 // On disk, under one folder:
 //   objects/<sha256 of the object>.o   one compiled module (several regions), with a checksum;
 //   index/<sha256 of the key>.idx      one region: its full key, the object holding its code, the
-//                                      function's name and its chain-site count, with a checksum.
+//                                      function's name and its chain-site count, with a checksum;
+//   cores/<sha256 of a core>/<sha256 of the key>   (empty) the regions stored with that core
+//                                      (Region::core_blocks): the shapes a later run may reuse.
 // The key (Key below) is everything the code depends on: the region's decoded instructions and block
 // structure as the lifter reads them, and a configuration string (Strobe's build, LLVM's version, the host
 // CPU and its features, the compile options). It holds no guest address, so a kernel loaded elsewhere
@@ -56,7 +58,10 @@ class PersistentCache {
     std::string key;
     std::string symbol;
     uint32_t site_count = 0;
+    std::string core;  // filed under this core too (empty: no)
   };
+  // The keys (and entries) of regions stored with this core, at most `max`.
+  std::vector<std::pair<std::string, Entry>> FindByCore(const std::string& core, size_t max);
   void Store(const std::string& object_bytes, const std::vector<Stored>& regions);
   void CountMiss() { Bump(&PersistentCacheStats::misses, 1); }
   void CountHit() { Bump(&PersistentCacheStats::hits, 1); }
@@ -69,6 +74,8 @@ class PersistentCache {
 
  private:
   void Bump(uint64_t PersistentCacheStats::*field, uint64_t n);
+  // Reads the entry at path: its stored key and fields; a damaged one is removed and counted.
+  bool ReadEntry(const std::string& path, std::string* key, Entry* e);
   bool WriteAtomically(const std::string& path, const std::string& bytes);
   std::string dir_;
   uint64_t max_bytes_;

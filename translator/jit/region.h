@@ -56,6 +56,10 @@ struct Region {
   // The translated code's data: frame.entries counts entries (in a queued second-tier copy, its priority).
   RegionFrame frame;
   uint32_t site_count = 0;  // chain sites the code uses, known once lifted (or read from the code cache)
+  // A second-tier region: its first core_blocks blocks are its source's, the rest were spanned in from
+  // other pages by how busy they were. The code cache files the region under its core too, so that a later
+  // run can take the same shape if that code is there (Engine::CachedShapes). 0: not such a region.
+  uint32_t core_blocks = 0;
   std::unique_ptr<ChainSite[]> site_store;
   std::vector<uint64_t*> counter_store;
   // Allocates the frame's chain sites and counter table for code with site_count sites.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -171,6 +172,33 @@ void Tier::Span(interp::Interpreter& in, Region& r, bool take_all) {
     Successors(rb, r.page, &work);
     r.blocks.push_back(std::move(rb));
   }
+}
+
+bool Tier::TakeCachedShape(interp::Interpreter& in, Region& r) {
+  if (!optimizer_ || !r.core_blocks) return false;
+  constexpr uint32_t kUnmappedBytes = 512u << 20;  // what kseg0/kseg1 reach (Span)
+  for (std::vector<RegionBlock>& shape : optimizer_->engine().CachedShapes(r)) {
+    std::vector<std::pair<uint32_t, uint64_t>> pages;
+    bool fits = true;
+    for (size_t i = r.core_blocks; i < shape.size() && fits; ++i) {
+      const RegionBlock& rb = shape[i];
+      const uint32_t paddr = r.page + rb.offset;
+      const interp::Block* b =
+          rb.offset >= runtime::kPageSize && paddr < kUnmappedBytes ? in.FindBlock(paddr) : nullptr;
+      fits = b && b->term != interp::Terminator::kBranchSplit && !in.Breakable(paddr) &&
+             EndOf(b->term) == rb.end && b->ops.size() == rb.ops.size() &&
+             std::memcmp(b->ops.data(), rb.ops.data(), rb.ops.size() * sizeof(mips::DecodedInsn)) == 0;
+      const uint32_t page = paddr & runtime::kPageMask;
+      if (fits && std::none_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; }))
+        pages.emplace_back(page, generation_[page]);
+    }
+    if (!fits) continue;
+    r.blocks = std::move(shape);
+    r.other_pages = std::move(pages);
+    ++stats_.cached_shapes;
+    return true;
+  }
+  return false;
 }
 
 // The regions the second tier compiles for a busy first-tier region. A tiered region holds hot code only
@@ -368,7 +396,11 @@ void Tier::Poll(interp::Interpreter& in) {
       again->frame.entries = r->frame.entries - r->reopt_base;  // its priority in the queue
       again->reopt_base = r->frame.entries;
       again->source = r;
-      if (options_.span_pages) Span(in, *again, /*take_all=*/false);
+      // Without counters (the tiered engine) the region's shape depends only on its blocks and on what it
+      // spans, which follows how busy other pages are: a shape an earlier run compiled is taken if it fits.
+      if (again->blocks.front().counter == nullptr)
+        again->core_blocks = static_cast<uint32_t>(again->blocks.size());
+      if (options_.span_pages && !TakeCachedShape(in, *again)) Span(in, *again, /*take_all=*/false);
       ++stats_.reoptimized;
       optimizer_->Submit(std::move(again));
     }

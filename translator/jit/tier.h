@@ -54,6 +54,7 @@ struct TierStats {
   uint64_t failed = 0;
   uint64_t reoptimized = 0;
   uint64_t reoptimize_pruned = 0;  // left the second tier's queue because they had cooled down
+  uint64_t cached_shapes = 0;      // second-tier regions shaped as an earlier run's (TakeCachedShape)
 };
 
 class Tier {
@@ -109,6 +110,9 @@ class Tier {
   std::vector<RegionBlock> Grow(interp::Interpreter& in, uint32_t page, uint32_t root_offset, bool build,
                                 const std::function<bool(const interp::Block&, bool)>& accept) const;
   void Span(interp::Interpreter& in, Region& r, bool take_all);
+  // A second-tier region takes a shape the code cache has code for (Engine::CachedShapes) if that shape's
+  // spanned blocks are the guest's code now; false: none fits, Span it.
+  bool TakeCachedShape(interp::Interpreter& in, Region& r);
   std::vector<std::vector<RegionBlock>> SecondTierRegions(interp::Interpreter& in, const Region& r) const;
   void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation

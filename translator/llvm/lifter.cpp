@@ -802,6 +802,35 @@ std::string LiftKey(const Region& region) {
   return k;
 }
 
+bool ParseLiftKey(std::string_view key, std::vector<RegionBlock>* blocks) {
+  size_t at = 0;
+  auto get = [&](void* p, size_t n) {
+    if (key.size() - at < n) return false;
+    std::memcpy(p, key.data() + at, n);
+    at += n;
+    return true;
+  };
+  uint32_t count, spans;
+  if (!get(&count, 4) || !get(&spans, 4) || count > 4096) return false;
+  blocks->clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    RegionBlock b;
+    uint32_t end, ops;
+    if (!get(&b.offset, 4) || !get(&end, 4) || !get(&ops, 4) || (end & 0xFF) > 3 || ops > 4096) return false;
+    b.end = static_cast<BlockEnd>(end & 0xFF);
+    if (end & 0x100) return false;  // counters point into a run's interpreter: such shapes are not reused
+    b.ops.resize(ops);
+    if (!get(b.ops.data(), ops * sizeof(mips::DecodedInsn))) return false;
+    if (b.end == BlockEnd::kBranch && ops >= 2) {
+      const mips::Opcode op = b.ops[ops - 2].op;
+      uint32_t target;
+      if ((op == mips::Opcode::J || op == mips::Opcode::JAL) && !get(&target, 4)) return false;
+    }
+    blocks->push_back(std::move(b));
+  }
+  return at == key.size();
+}
+
 llvm::Function* LiftRegion(Region& region, llvm::Module& module, const std::string& name,
                            const LiftOptions& options) {
   detail::Lifter lifter(region, module, name, options);

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "translator/jit/region.h"
 
@@ -41,6 +43,9 @@ struct LiftOptions {
 // with the compile options): the blocks' offsets, ends, counters and decoded instructions, and what the
 // lifter derives from the region's physical page. Not the addresses themselves.
 std::string LiftKey(const Region& region);
+// The blocks a LiftKey was made from (without counters: a key whose blocks had them gives false, as does a
+// malformed one).
+bool ParseLiftKey(std::string_view key, std::vector<RegionBlock>* blocks);
 
 // Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit, ptr frame),
 // and sets region.site_count. The code refers to the runtime's entry points by symbol name (helpers.h) and
