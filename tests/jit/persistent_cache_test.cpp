@@ -239,6 +239,35 @@ TEST(PersistentCache, ShapesAreFoundByTheirCore) {
   EXPECT_TRUE(e.CachedShapes(*different).empty());
 }
 
+// Without any cache folder: a region whose code the engine compiled already (another VM's, or the same code
+// in other pages) is given that code and a frame of its own, and so is a copy in the same batch.
+TEST(PersistentCache, TheSameCodeIsCompiledOncePerProcess) {
+  jit::Engine e(jit::CompileOptions{});
+  std::vector<std::unique_ptr<jit::Region>> batch;
+  batch.push_back(SmallRegion(0x00100000, 7));
+  batch.push_back(SmallRegion(0x00200000, 7));
+  batch.push_back(SmallRegion(0x00300000, 8));
+  auto done = e.Compile(std::move(batch));
+  ASSERT_EQ(done.size(), 3u);
+  for (const auto& cr : done) ASSERT_NE(cr->fn, nullptr);
+  EXPECT_FALSE(done[0]->reused);
+  EXPECT_TRUE(done[1]->reused) << "a copy in the same batch was compiled again";
+  EXPECT_EQ(done[1]->fn, done[0]->fn);
+  EXPECT_NE(&done[1]->region->frame, &done[0]->region->frame) << "each region needs its own frame";
+  EXPECT_NE(done[1]->region->frame.sites, done[0]->region->frame.sites);
+  EXPECT_FALSE(done[2]->reused);
+  auto later = CompileOne(e, SmallRegion(0x00400000, 8));
+  EXPECT_TRUE(later->reused);
+  EXPECT_EQ(later->fn, done[2]->fn);
+  EXPECT_EQ(e.stats().regions, 2u);
+  EXPECT_EQ(e.stats().reused, 2u);
+  // Once every region using it is gone, the code is freed and the next one is compiled again.
+  done.clear();
+  later.reset();
+  CompileOne(e, SmallRegion(0x00500000, 9));  // a batch, which frees what was dropped
+  EXPECT_FALSE(CompileOne(e, SmallRegion(0x00600000, 7))->reused);
+}
+
 TEST(PersistentCache, ListingsCompileEvenWhenTheCacheHasTheCode) {
   const std::string dir = FreshDir("listings");
   jit::CompileOptions o;

@@ -26,10 +26,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
 #include "translator/jit/helpers.h"
@@ -440,11 +442,20 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   // Code this process already has (compiled for another VM, or for the same code in other pages), then
   // the persistent cache: a region found in either needs no compiling. (Listings want the IR, so with them
   // everything is compiled; it is still stored.)
+  // A region with the same code as an earlier one of the batch (two VMs asked at once) waits for that
+  // one's code: dup[i] is its index.
   std::vector<std::string> lift_keys(regions.size()), keys(regions.size());
+  std::vector<size_t> dup(regions.size(), SIZE_MAX);
+  std::unordered_map<std::string_view, size_t> first;
   uint64_t hits = 0, reused = 0;
   for (size_t i = 0; i < regions.size(); ++i) {
     lift_keys[i] = LiftKey(*regions[i]);
     if (options_.keep_listings) continue;
+    if (auto f = first.find(lift_keys[i]); f != first.end()) {
+      dup[i] = f->second;
+      continue;
+    }
+    first.emplace(lift_keys[i], i);
     out[i] = impl_->FromMemory(lift_keys[i], regions[i]);
     if (out[i]) {
       ++reused;
@@ -465,8 +476,8 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   if (options_.keep_listings && impl_->cache)
     for (size_t i = 0; i < regions.size(); ++i) keys[i] = impl_->config + lift_keys[i];
   const double t_cache = ThreadCpuMs();
-  const bool any_to_compile =
-      std::any_of(out.begin(), out.end(), [](const std::shared_ptr<CompiledRegion>& cr) { return !cr; });
+  bool any_to_compile = false;
+  for (size_t i = 0; i < regions.size(); ++i) any_to_compile |= !out[i] && dup[i] == SIZE_MAX;
 
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>("strobe_" + std::to_string(impl_->next_id), *ctx);
@@ -477,7 +488,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   std::vector<std::string> before(regions.size());
   uint64_t guest_insns = 0;
   for (size_t i = 0; i < regions.size(); ++i) {
-    if (out[i]) continue;  // from the cache
+    if (out[i] || dup[i] != SIZE_MAX) continue;  // from memory or the cache, or a copy of another
     char name[64];
     // Each engine numbers its own regions: the level keeps the tiers' names apart (in perf, in dumps).
     std::snprintf(name, sizeof name, "region_%08x_O%u_%llu", regions[i]->page, options_.opt_level,
@@ -525,7 +536,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   size_t compiled = 0;
   std::vector<PersistentCache::Stored> to_store;
   for (size_t i = 0; i < regions.size(); ++i) {
-    if (out[i]) continue;
+    if (out[i] || dup[i] != SIZE_MAX) continue;
     auto cr = std::make_shared<CompiledRegion>();
     out[i] = cr;
     if (names[i].empty()) {  // fn stays null: the caller leaves this code to the interpreter
@@ -554,6 +565,16 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
     }
     impl_->known[lift_keys[i]] = {module_id, names[i], cr->region->site_count};
     ++compiled;
+  }
+  for (size_t i = 0; i < regions.size(); ++i) {  // copies take the code compiled (or found) for the first
+    if (dup[i] == SIZE_MAX) continue;
+    if (out[dup[i]]->fn) out[i] = impl_->FromMemory(lift_keys[i], regions[i]);
+    if (out[i]) {
+      ++reused;
+      continue;
+    }
+    out[i] = std::make_shared<CompiledRegion>();  // not compiled: left to the interpreter
+    out[i]->region = std::move(regions[i]);
   }
   // The object the module became (captured as the linker took it), for later runs.
   if (impl_->cache && !to_store.empty() && !impl_->object.empty())
