@@ -18,6 +18,9 @@
 namespace strobe::test {
 namespace {
 
+// Without Debian's kernel and initramfs these fail (LinuxTest), rather than pass unseen.
+class GdbLinux : public LinuxTest {};
+
 // The ELF32 little-endian kernel image: its entry point, and the word at a virtual address.
 struct KernelImage {
   std::vector<uint8_t> bytes;
@@ -58,8 +61,7 @@ std::string Hex(uint32_t v) {
 // decompressor through `jalr t9`, then jumps to the decompressed kernel through a second `jalr t9`. A
 // breakpoint on that second jump (found in the image's bytes) stops once the kernel is decompressed; a
 // stepi then lands on the kernel's own entry, with the delay slot done.
-TEST(GdbLinux, BreakAtTheJumpIntoTheKernel) {
-  if (!HaveImages()) GTEST_SKIP() << "no Linux images (bash guests/linux/fetch.sh)";
+TEST_F(GdbLinux, BreakAtTheJumpIntoTheKernel) {
   if (!HaveGdb()) GTEST_SKIP() << "gdb-multiarch is not installed (tools/setup-deps.sh)";
   const KernelImage k = LoadKernel();
   uint32_t jump = 0;
@@ -92,8 +94,7 @@ TEST(GdbLinux, BreakAtTheJumpIntoTheKernel) {
   EXPECT_EQ(s.out.find("Linux version"), std::string::npos);  // killed before the kernel printed
 }
 
-TEST(GdbLinux, InterruptInWaitAndResumeAfterBoot) {
-  if (!HaveImages()) GTEST_SKIP() << "no Linux images (bash guests/linux/fetch.sh)";
+TEST_F(GdbLinux, InterruptInWaitAndResumeAfterBoot) {
   const int port = FreePort();
   ConsoleSession s(BootArgs({"-gdb", "tcp::" + std::to_string(port)}));
   ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
