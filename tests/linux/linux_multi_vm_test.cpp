@@ -150,6 +150,7 @@ TEST_F(LinuxMultiVm, WholeRunOptionsAndBadVmStringsAreRefused) {
       {{"--vms", "2", "-s"}, "-s/-gdb: the gdb stub serves one VM"},
       {{"--vms", "2", "-monitor", "stdio", "-serial", "null"}, "the monitor drives one VM"},
       {{"--vm", "-kernel " + kernel + " --jit-opt 1"}, "--jit-opt applies to the whole run"},
+      {{"--vm", "-kernel " + kernel + " --code-cache off"}, "--code-cache applies to the whole run"},
       {{"--vm", "-kernel '" + kernel}, "unterminated ' quote"},
       {{"--vm", "-kernel /nonexistent"}, "vm1"},
       {{"--vms", "0"}, "bad --vms '0'"},

@@ -100,6 +100,7 @@ bool WholeRunOption(const std::string& word) {
                                        "--jit-opt",
                                        "--jit-inline-kseg",
                                        "--perf-map",
+                                       "--code-cache",
                                        "--stats",
                                        "--stats-json",
                                        "--dump-blocks",
