@@ -54,8 +54,7 @@ std::string CoreKey(const std::string& config, const Region& r) {
 }
 
 bool SameBlock(const RegionBlock& a, const RegionBlock& b) {
-  return a.offset == b.offset && a.end == b.end && a.ops.size() == b.ops.size() &&
-         std::memcmp(a.ops.data(), b.ops.data(), a.ops.size() * sizeof(mips::DecodedInsn)) == 0;
+  return a.offset == b.offset && a.end == b.end && SameOps(a.ops, b.ops);
 }
 
 std::string BuildId() {
@@ -202,6 +201,8 @@ struct Engine::Impl {
   std::shared_ptr<CompiledRegion> FromCache(const std::string& key, const std::string& lift_key,
                                             std::unique_ptr<Region>& region);
   std::shared_ptr<CompiledRegion> FromMemory(const std::string& lift_key, std::unique_ptr<Region>& region);
+  // The dylib holding an object's code while some region keeps it alive (and a handle on it), else null.
+  llvm::orc::JITDylib* Linked(const std::string& object, std::shared_ptr<void>* handle);
   std::shared_ptr<CompiledRegion> Adopt(llvm::orc::JITDylib& dylib, std::shared_ptr<void> handle,
                                         const std::string& symbol, uint32_t site_count,
                                         std::unique_ptr<Region>& region);
@@ -364,18 +365,25 @@ std::shared_ptr<CompiledRegion> Engine::Impl::Adopt(llvm::orc::JITDylib& dylib, 
   return cr;
 }
 
+llvm::orc::JITDylib* Engine::Impl::Linked(const std::string& object, std::shared_ptr<void>* handle) {
+  auto it = loaded.find(object);
+  if (it == loaded.end()) return nullptr;
+  // (A handle owns no pointer, only its deleter: whether it is alive is its use count, not its value.)
+  *handle = it->second.handle.lock();
+  return handle->use_count() ? it->second.dylib : nullptr;
+}
+
 std::shared_ptr<CompiledRegion> Engine::Impl::FromMemory(const std::string& lift_key,
                                                          std::unique_ptr<Region>& region) {
   auto k = known.find(lift_key);
   if (k == known.end()) return nullptr;
-  auto it = loaded.find(k->second.object);
   std::shared_ptr<void> handle;
-  // (A handle owns no pointer, only its deleter: whether it is alive is its use count, not its value.)
-  if (it == loaded.end() || !(handle = it->second.handle.lock()).use_count()) {
+  llvm::orc::JITDylib* dylib = Linked(k->second.object, &handle);
+  if (!dylib) {
     known.erase(k);  // its code was freed
     return nullptr;
   }
-  auto cr = Adopt(*it->second.dylib, std::move(handle), k->second.symbol, k->second.site_count, region);
+  auto cr = Adopt(*dylib, std::move(handle), k->second.symbol, k->second.site_count, region);
   if (cr) cr->reused = true;
   return cr;
 }
@@ -387,11 +395,8 @@ std::shared_ptr<CompiledRegion> Engine::Impl::FromCache(const std::string& key, 
   std::optional<PersistentCache::Entry> e = cache->Find(key);
   if (!e) return nullptr;
   std::shared_ptr<void> handle;
-  llvm::orc::JITDylib* dylib = nullptr;
-  if (auto it = loaded.find(e->object);
-      it != loaded.end() && (handle = it->second.handle.lock()).use_count()) {
-    dylib = it->second.dylib;
-  } else {
+  llvm::orc::JITDylib* dylib = Linked(e->object, &handle);
+  if (!dylib) {
     std::optional<std::string> bytes = cache->ReadObject(e->object);
     if (!bytes) return nullptr;
     auto jd = NewDylib();

@@ -34,6 +34,16 @@ struct PersistentCacheStats {
   uint64_t bytes_read = 0;     // object bytes loaded
   uint64_t bytes_written = 0;  // object and index bytes written
   uint64_t evicted = 0;        // objects removed to keep the folder under its limit
+  PersistentCacheStats& operator+=(const PersistentCacheStats& o) {
+    hits += o.hits;
+    misses += o.misses;
+    stored += o.stored;
+    rejected += o.rejected;
+    bytes_read += o.bytes_read;
+    bytes_written += o.bytes_written;
+    evicted += o.evicted;
+    return *this;
+  }
 };
 
 class PersistentCache {

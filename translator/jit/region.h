@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -84,6 +85,11 @@ struct Region {
   std::vector<std::pair<uint32_t, uint64_t>> other_pages;
   bool SpansPages() const { return !other_pages.empty(); }
 };
+
+// Whether two decoded instruction sequences are the same code (every field, as LiftKey keys them).
+inline bool SameOps(const std::vector<mips::DecodedInsn>& a, const std::vector<mips::DecodedInsn>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(mips::DecodedInsn)) == 0;
+}
 
 // Where a block's PC-relative branch (not J/JAL/JR/JALR) goes when taken, as an offset from the region's
 // page modulo 2^32; nothing for blocks without one.

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -186,8 +185,7 @@ bool Tier::TakeCachedShape(interp::Interpreter& in, Region& r) {
       const interp::Block* b =
           rb.offset >= runtime::kPageSize && paddr < kUnmappedBytes ? in.FindBlock(paddr) : nullptr;
       fits = b && b->term != interp::Terminator::kBranchSplit && !in.Breakable(paddr) &&
-             EndOf(b->term) == rb.end && b->ops.size() == rb.ops.size() &&
-             std::memcmp(b->ops.data(), rb.ops.data(), rb.ops.size() * sizeof(mips::DecodedInsn)) == 0;
+             EndOf(b->term) == rb.end && SameOps(b->ops, rb.ops);
       const uint32_t page = paddr & runtime::kPageMask;
       if (fits && std::none_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; }))
         pages.emplace_back(page, generation_[page]);
@@ -509,17 +507,7 @@ void Tier::InvalidatePage(interp::Interpreter& in, uint32_t page) {
 
 PersistentCacheStats Tier::code_cache_stats() {
   PersistentCacheStats sum = engine_.engine().code_cache_stats().value_or(PersistentCacheStats{});
-  if (optimizer_) {
-    if (auto o = optimizer_->engine().code_cache_stats()) {
-      sum.hits += o->hits;
-      sum.misses += o->misses;
-      sum.stored += o->stored;
-      sum.rejected += o->rejected;
-      sum.bytes_read += o->bytes_read;
-      sum.bytes_written += o->bytes_written;
-      sum.evicted += o->evicted;
-    }
-  }
+  if (optimizer_) sum += optimizer_->engine().code_cache_stats().value_or(PersistentCacheStats{});
   return sum;
 }
 
