@@ -131,6 +131,18 @@ TEST(CodeCacheCli, OnByDefaultUnderXdgCacheHomeAndOffWritesNothing) {
   EXPECT_FALSE(fs::is_empty(fs::path(home) / "strobe" / "objects"));
 }
 
+TEST(CodeCacheCli, AnUnusableDefaultFolderIsAWarningAndTheRunGoesOn) {
+  // /proc takes no new folders: the default ~/.cache/strobe cannot be made there.
+  ProcessResult r = RunProcess({"/usr/bin/env", "-u", "XDG_CACHE_HOME", "HOME=/proc", STROBE_BINARY, "run",
+                                "-kernel", Guest("hash"), "-nographic", "-no-reboot", "--stats"},
+                               "", 120);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("hash: done"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("strobe: warning: code cache off: cannot use /proc/.cache/strobe"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("code cache: off (cannot use"), std::string::npos) << r.err;
+}
+
 TEST(CodeCacheCli, AFileOrNothingForTheFolderIsAUsageError) {
   const std::string file = FreshDir("notadir");
   std::ofstream(file) << "x";
