@@ -464,9 +464,13 @@ double Vm::WaitForWake(double seconds) {
 }
 
 void Vm::AttachDebugger(DebugAgent* agent, bool start_stopped) {
-  debug_ = agent;
   debug_start_ = start_stopped;
   ctx_->cpu.debug = &debug_state_;
+  debug_.store(agent);
+  // A quit (a signal) that came before the agent was attached did not reach it: pass it on, or -S would
+  // wait for a debugger that never comes. RequestQuit stores quit_ before it loads debug_, and this loads
+  // quit_ after it stores debug_, so one of the two always tells the agent.
+  if (quit_.load()) agent->QuitRequested();
 }
 
 void Vm::RequestDebugStop(bool attach) {

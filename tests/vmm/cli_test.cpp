@@ -273,5 +273,31 @@ TEST(QemuOptions, BootArgumentsForMoreThan256MiB) {
   EXPECT_EQ(vm1.board().LookupRam(0x40000000u).host, nullptr);
 }
 
+// A quit (Ctrl-A x, a signal) that comes before a debugger agent is attached still reaches it: with -S the
+// agent waits for gdb, and only the quit ends that wait. (CI once saw strobe -S hang on an early SIGTERM.)
+TEST(VmDebugAgent, QuitBeforeAttachReachesTheAgent) {
+  struct Agent : vmm::DebugAgent {
+    bool quit = false;
+    int stops = 0;
+    vmm::DebugResume Stopped(const vmm::DebugEvent&) override {
+      ++stops;
+      return vmm::DebugResume::kKill;  // what a waiting agent answers once it has seen the quit
+    }
+    void Ended(vmm::VmExit) override {}
+    void QuitRequested() override { quit = true; }
+  };
+  vmm::Monitor monitor;
+  vmm::VmConfig config;
+  std::string err;
+  ASSERT_TRUE(vmm::ParseElf(BuildElf(ElfSpec{}), &config.image, &err)) << err;
+  vmm::Vm vm(monitor, config, [](uint8_t) {});
+  ASSERT_TRUE(vm.Boot(&err)) << err;
+  vm.RequestQuit();
+  Agent agent;
+  vm.AttachDebugger(&agent, /*start_stopped=*/true);
+  EXPECT_TRUE(agent.quit);
+  EXPECT_EQ(vm.Run(), vmm::VmExit::kQuit);
+}
+
 }  // namespace
 }  // namespace strobe::test
