@@ -18,8 +18,18 @@ class VirtualClock {
  public:
   explicit VirtualClock(runtime::CpuState& cpu, double hz = kCyclesPerSecond) : cpu_(cpu), hz_(hz) {}
   uint64_t cycles() const { return cpu_.cycles; }
+  // A device that sees the guest poll idly asks for virtual time to jump ahead. The jump is made between
+  // slices (ApplySkip), not during the device access: translated code counts the instructions it retires
+  // by how far the clock moved while it ran, so a jump inside it would count as instructions; between
+  // slices every engine makes it at the same instruction.
   void SkipTo(uint64_t cycles) {
-    if (cycles > cpu_.cycles) cpu_.cycles = cycles;
+    if (cycles <= cpu_.cycles || cycles <= pending_skip_) return;
+    pending_skip_ = cycles;
+    cpu_.exit_request |= runtime::exitreq::kIrqCheck;  // end the slice at the next block boundary
+  }
+  void ApplySkip() {
+    if (pending_skip_ > cpu_.cycles) cpu_.cycles = pending_skip_;
+    pending_skip_ = 0;
   }
   // Cycles in a second of virtual time.
   double hz() const { return hz_; }
@@ -31,6 +41,7 @@ class VirtualClock {
  private:
   runtime::CpuState& cpu_;
   double hz_;
+  uint64_t pending_skip_ = 0;
 };
 
 }  // namespace strobe::vmm

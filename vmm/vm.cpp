@@ -55,6 +55,7 @@ jit::TierOptions TierOptionsFor(const VmConfig& config) {
   t.compile.keep_listings = config.jit_listings;
   t.compile.perf_map = config.jit_perf_map;
   t.compile.inline_kseg = config.jit_inline_kseg;
+  t.compile.exact_budget = config.icount_shift >= 0;
   t.compile.code_cache_dir = config.jit_code_cache_dir;
   t.optimize_after = config.jit_reoptimize_after;
   return t;
@@ -70,7 +71,6 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   // it the RAM above 512 MiB (same addresses as its offsets).
   const uint32_t phys_pages = std::max(runtime::kUnmappedWindow, config_.ram_bytes) >> runtime::kPageBits;
   ctx_ = std::make_unique<runtime::VcpuContext>(cpu_config, nullptr, phys_pages);
-  if (config_.icount_shift >= 0) config_.engine = Engine::kInterp;  // exact instruction counts
   clock_ = std::make_unique<VirtualClock>(ctx_->cpu, config_.icount_shift >= 0
                                                          ? VirtualClock::HzForShift(config_.icount_shift)
                                                          : kCyclesPerSecond);
@@ -546,6 +546,7 @@ VmExit Vm::RunLoop() {
   runtime::CpuState& c = ctx_->cpu;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
+    clock_->ApplySkip();                                               // an idle poll seen in the slice
     if (debug_ && !ServeDebugger()) return VmExit::kQuit;              // gdb's kill: as Ctrl-A x
     if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
     if (!timed_.empty()) timed_.RunDue(c.cycles);                      // the same, at their virtual time

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The deterministic mode (-icount shift=0,sleep=off) with Debian's kernel: two boots to power-off
-// (strobe.poweroff), side by side so that the host treats them differently, print the same bytes on the
-// console and retire the same number of instructions. Each has an IDE and a virtio disk, whose partition
-// tables the kernel reads during the boot (completions at fixed virtual times), and no -rtc: the RTC starts
-// at 2000-01-01.
+// (strobe.poweroff), side by side so that the host treats them differently, one interpreted and one
+// tiered (translated code compiled in the background, whenever the host gets to it), print the same bytes
+// on the console and retire the same number of instructions. Each has an IDE and a virtio disk, whose
+// partition tables the kernel reads during the boot (completions at fixed virtual times), and no -rtc: the
+// RTC starts at 2000-01-01.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,7 +20,7 @@ namespace {
 
 class LinuxIcount : public LinuxTest {};
 
-TEST_F(LinuxIcount, TwoBootsArePrintAndCountIdentical) {
+TEST_F(LinuxIcount, InterpretedAndTieredBootsArePrintAndCountIdentical) {
   const std::string image = ::testing::TempDir() + "strobe_icount_disk.img";
   {
     std::ofstream f(image, std::ios::binary | std::ios::trunc);
@@ -51,8 +52,11 @@ TEST_F(LinuxIcount, TwoBootsArePrintAndCountIdentical) {
                                          "--stats",
                                          "--timeout",
                                          "280"};
-  auto first = std::async(std::launch::async, [&] { return RunProcess(args, "", 290); });
-  const ProcessResult b = RunProcess(args, "", 290);
+  std::vector<std::string> interp = args, tiered = args;
+  interp.insert(interp.end(), {"--engine", "interp"});
+  tiered.insert(tiered.end(), {"--engine", "tiered", "--code-cache", "off"});
+  auto first = std::async(std::launch::async, [&] { return RunProcess(interp, "", 290); });
+  const ProcessResult b = RunProcess(tiered, "", 290);
   const ProcessResult a = first.get();
   ASSERT_EQ(a.exit_code, 0) << a.err << a.out;
   ASSERT_EQ(b.exit_code, 0) << b.err << b.out;

@@ -337,8 +337,12 @@ int RunSeveralVms(RunOptions& opts) {
   static vmm::Monitor monitor(std::max(size_t{4} << 30, ram + (size_t{64} << 20)));  // outlives the threads
   // One set of compiler threads for every VM.
   std::shared_ptr<jit::CompileService> compilers;
-  if (opts.vm.engine != vmm::Engine::kInterp)
-    compilers = jit::CompileService::Create(vmm::TierOptionsFor(slots[0]->opts.vm));
+  if (opts.vm.engine != vmm::Engine::kInterp) {
+    jit::TierOptions tier = vmm::TierOptionsFor(slots[0]->opts.vm);
+    // Code that keeps exact budgets is right for every VM; code that does not is wrong under -icount.
+    for (auto& s : slots) tier.compile.exact_budget |= s->opts.vm.icount_shift >= 0;
+    compilers = jit::CompileService::Create(tier);
+  }
 
   // Consoles: VM 0 keeps the terminal (or its -serial) unless --console-dir sends every console to a file.
   const std::string dir = opts.console_dir.empty() ? "." : opts.console_dir;

@@ -191,22 +191,17 @@ std::string VersionText() {
 }
 
 namespace {
-// -icount counts instructions exactly: only the interpreter does (translated code checks the budget on
-// back-edges, and when a background compile finishes depends on the host). sleep=off takes no host time,
-// so the RTC cannot start at the host's clock.
-bool CheckIcount(vmm::VmConfig& vm, bool engine_given, bool rtc_host, std::string* error) {
+// -icount runs in every engine: translated code then keeps exact slice budgets (LiftOptions::exact_budget),
+// so where interrupts are taken does not depend on which code is translated when. sleep=off takes no host
+// time, so the RTC cannot start at the host's clock.
+bool CheckIcount(const vmm::VmConfig& vm, bool rtc_host, std::string* error) {
   if (vm.icount_shift < 0) return true;
-  if (engine_given && vm.engine != vmm::Engine::kInterp) {
-    *error = "-icount needs --engine interp: the translated engines do not stop at exact instruction counts";
-    return false;
-  }
   if (rtc_host && !vm.icount_sleep) {
     *error =
         "-icount sleep=off reads no host time: give -rtc base=DATE, or no -rtc (the RTC then starts at "
         "2000-01-01T00:00:00)";
     return false;
   }
-  vm.engine = vmm::Engine::kInterp;
   return true;
 }
 }  // namespace
@@ -218,7 +213,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   NetOptions net;
   int devices = 0;  // -device options so far
   bool serial_given = false, nodefaults = false, trace_help = false;
-  bool engine_given = false, rtc_host = false;  // for -icount's checks
+  bool rtc_host = false;  // for -icount's check
   bool code_cache_given = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
@@ -388,7 +383,6 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!qemu::ParseSmp(v, error)) return false;
     } else if (a == "--engine") {
       if (!value(i, &v)) return false;
-      engine_given = true;
       if (v == "interp") {
         o.vm.engine = vmm::Engine::kInterp;
       } else if (v == "jit") {
@@ -522,7 +516,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     return false;
   }
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
-  if (!CheckIcount(o.vm, engine_given, rtc_host, error)) return false;
+  if (!CheckIcount(o.vm, rtc_host, error)) return false;
   if (!code_cache_given) o.vm.jit_code_cache_dir = jit::DefaultCodeCacheDir();  // on unless told otherwise
   *out = std::move(o);
   return true;

@@ -254,7 +254,7 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
     impl_->config = "strobe-code-1|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
                     jtmb->getFeatures().getString() + "|O" + std::to_string(options_.opt_level) +
                     (options_.count_back_edges ? "|back-edges" : "") + (options_.inline_kseg ? "|kseg" : "") +
-                    "|" + (llvm_args ? llvm_args : "") + "|";
+                    (options_.exact_budget ? "|exact" : "") + "|" + (llvm_args ? llvm_args : "") + "|";
     auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
     if (jit) {
       impl_->jit = std::move(*jit);
@@ -501,7 +501,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
     llvm::Function* f =
         LiftRegion(*regions[i], *mod, name,
                    LiftOptions{options_.opt_level >= 1, options_.count_back_edges, options_.inline_kseg,
-                               options_.opt_level >= 1, options_.opt_level == 0});
+                               options_.opt_level >= 1, options_.opt_level == 0, options_.exact_budget});
     if (llvm::verifyFunction(*f, &llvm::errs())) {  // a lifter bug: leave this region to the interpreter
       f->eraseFromParent();
       continue;

@@ -703,7 +703,18 @@ void Lifter::GoDynamic(const BranchOutcome& o) {
 
 void Lifter::EmitBlock(const RegionBlock& blk) {
   cur_block_ = Signed(blk.offset);
+  cur_block_end_ = blk.offset + 4 * static_cast<uint32_t>(blk.ops.size());
   b_.SetInsertPoint(block_bb_[blk.offset]);
+  if (options_.exact_budget) {  // before anything of the block runs or is counted
+    auto* run = llvm::BasicBlock::Create(ctx_, "fits", fn_);
+    auto* leave = llvm::BasicBlock::Create(ctx_, "budget_leave", fn_);
+    llvm::Value* over = b_.CreateICmpUGT(b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())), limit_);
+    llvm::Value* req = b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0));
+    Unlikely(b_.CreateOr(over, req), leave, run);
+    b_.SetInsertPoint(leave);
+    ExitWith(Pc(blk.offset));
+    b_.SetInsertPoint(run);
+  }
   reuse_.StartBlock(cur_block_);
   if (blk.counter) {  // the frame's counter table has the block's counter at the block's index
     const uint64_t index = static_cast<uint64_t>(&blk - region_.blocks.data());

@@ -37,6 +37,11 @@ struct LiftOptions {
   // LLVM lowers a switch as one compare per case, so a region of 100 blocks would pay up to 100 compares
   // at every entry and every computed jump; the tree pays about log2(blocks).
   bool compare_tree = false;
+  // Exact slice budgets (-icount): every block first checks that it fits in what is left of the slice and
+  // that no exit is requested, and leaves for the interpreter otherwise, which steps up to the limit one
+  // instruction at a time. So slices end, and interrupts are taken, at the instruction counts at which the
+  // interpreter alone would take them, whichever blocks are translated when.
+  bool exact_budget = false;
 };
 
 // Everything of the region that its lifted code depends on, as bytes (the persistent code cache's key,

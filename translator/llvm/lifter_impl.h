@@ -215,6 +215,7 @@ class Lifter {
   std::map<uint32_t, llvm::BasicBlock*> block_bb_;
   llvm::BasicBlock* entry_bb_ = nullptr;
   int64_t cur_block_ = 0;           // page offset of the block being lifted
+  uint32_t cur_block_end_ = 0;      // and the offset just past its last instruction (its delay slot)
   llvm::Value* span_ok_ = nullptr;  // i1: vbase is in kseg0/kseg1 (static J/JAL targets, other pages)
   struct SlotContext {
     const BranchOutcome* branch = nullptr;

@@ -147,12 +147,19 @@ void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t 
 }
 
 // After a store that took the slow path: it may have rewritten translated code or raised an interrupt
-// line, and the runtime then asks for an exit, taken at the next instruction boundary.
+// line, and the runtime then asks for an exit, taken at the next instruction boundary. The block's start
+// counted all of its instructions, so the ones it leaves to the interpreter are taken off the count again.
+// With exact budgets (-icount) the block runs to its end instead, as the interpreter runs it (its decoded
+// copy, even when the store rewrote it; a dropped region is freed only after the slice): the next block's
+// start sees the request and leaves, so interrupts are taken where the interpreter takes them.
 void Lifter::ExitIfRequested(uint32_t off, bool ds) {
+  if (options_.exact_budget) return;
   auto* stop = llvm::BasicBlock::Create(ctx_, "st_exit", fn_);
   auto* cont = llvm::BasicBlock::Create(ctx_, "st_go_on", fn_);
   Unlikely(b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0)), stop, cont);
   b_.SetInsertPoint(stop);
+  const uint32_t left = ds ? 0 : (cur_block_end_ - (off + 4)) / 4;
+  if (left) Write(kVarCycles, b_.CreateSub(Cycles(), b_.getInt64(left)));
   ExitWith(ds ? SlotNextPc() : Pc(off + 4));
   b_.SetInsertPoint(cont);
 }

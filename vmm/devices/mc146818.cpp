@@ -51,8 +51,8 @@ void Mc146818::SkipIdlePolling(bool uip) {
   const double second_start = static_cast<double>(static_cast<uint64_t>(t));
   const double edge = uip ? second_start + 1.0 : second_start + 1.0 - kUipWindow;
   const uint64_t target = clock_.FromSeconds(edge) - 64;
-  clock_.SkipTo(target);
-  last_poll_cycles_ = clock_.cycles();
+  clock_.SkipTo(target);  // at the slice's end: the guest's next poll sees it
+  last_poll_cycles_ = target;
 }
 
 uint8_t Mc146818::ReadRegister(uint8_t index) {
