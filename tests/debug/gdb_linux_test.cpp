@@ -3,8 +3,11 @@
 // where the kernel stops): -S stops at the ELF's entry point, a breakpoint on the jump into the
 // decompressed kernel is hit and stepped; after the boot, Ctrl-C stops a guest idling in WAIT, a
 // breakpoint in the idle loop is hit when the shell wakes, and the guest carries on once resumed or
-// detached.
+// detached. In user code: a breakpoint on busybox's entry point (read from the initramfs' ELF) stops the
+// process the shell execs, with its registers and memory as the kernel set them up, and the command
+// finishes once gdb detaches.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <future>
@@ -21,8 +24,9 @@ namespace {
 // Without Debian's kernel and initramfs these fail (LinuxTest), rather than pass unseen.
 class GdbLinux : public LinuxTest {};
 
-// The ELF32 little-endian kernel image: its entry point, and the word at a virtual address.
-struct KernelImage {
+// An ELF32 little-endian executable (the kernel image, busybox): its entry point, and the word at a virtual
+// address.
+struct ElfFile {
   std::vector<uint8_t> bytes;
   uint32_t U32(size_t off) const {
     return off + 4 <= bytes.size() ? bytes[off] | bytes[off + 1] << 8 | bytes[off + 2] << 16 |
@@ -44,11 +48,32 @@ struct KernelImage {
   }
 };
 
-KernelImage LoadKernel() {
+ElfFile LoadKernel() {
   std::ifstream f(LinuxDir() + "/vmlinuz", std::ios::binary);
-  KernelImage k;
+  ElfFile k;
   k.bytes.assign(std::istreambuf_iterator<char>(f), {});
   return k;
+}
+
+// /bin/busybox as the guest has it: from the initramfs, a gzip'd cpio archive in the "newc" format (each
+// member: a 110-byte header of hex fields, the name, the data, each padded to 4 bytes).
+ElfFile LoadBusybox() {
+  const ProcessResult r = RunProcess({"/bin/gzip", "-dc", LinuxDir() + "/initramfs.cpio.gz"}, "", 60);
+  const std::string& a = r.out;
+  auto field = [&a](size_t at, int i) { return std::stoul(a.substr(at + 6 + 8 * i, 8), nullptr, 16); };
+  auto pad = [](size_t n) { return (n + 3) & ~size_t{3}; };
+  ElfFile busybox;
+  for (size_t at = 0; at + 110 <= a.size() && a.compare(at, 6, "070701") == 0;) {
+    const size_t size = field(at, 6), name_size = field(at, 11);
+    const std::string name = a.substr(at + 110, name_size ? name_size - 1 : 0);
+    const size_t data = pad(at + 110 + name_size);
+    if (name == "./bin/busybox" || name == "bin/busybox") {
+      busybox.bytes.assign(a.begin() + static_cast<long>(data), a.begin() + static_cast<long>(data + size));
+      break;
+    }
+    at = pad(data + size);
+  }
+  return busybox;
 }
 
 std::string Hex(uint32_t v) {
@@ -63,7 +88,7 @@ std::string Hex(uint32_t v) {
 // stepi then lands on the kernel's own entry, with the delay slot done.
 TEST_F(GdbLinux, BreakAtTheJumpIntoTheKernel) {
   if (!HaveGdb()) GTEST_SKIP() << "gdb-multiarch is not installed (tools/setup-deps.sh)";
-  const KernelImage k = LoadKernel();
+  const ElfFile k = LoadKernel();
   uint32_t jump = 0;
   int seen = 0;
   for (uint32_t va = k.Entry(), w; va < k.Entry() + 0x400 && k.Word(va, &w); va += 4)
@@ -140,6 +165,63 @@ TEST_F(GdbLinux, InterruptInWaitAndResumeAfterBoot) {
   EXPECT_EQ(c.ReadPacket(5), "OK");
   EXPECT_TRUE(c.Closed(5));  // detach hangs up and the guest runs on
   EXPECT_NE(Shell(s, "echo detached-$((6*7))").find("detached-42"), std::string::npos);
+  s.Send("poweroff\n");
+  EXPECT_EQ(s.Wait(60), 0);
+}
+
+// A software breakpoint in user code: busybox's entry point (a static, non-PIE executable: the address is
+// the ELF's) is where every process the shell execs starts. gdb attaches at the prompt, which stops the
+// VM; the command typed then waits in the console until gdb continues with the breakpoint inserted, so the
+// exec of /bin/busybox (a path: the shell runs no applet of its own for it) is the first to reach it.
+TEST_F(GdbLinux, UserBreakpointAtBusyboxsEntry) {
+  if (!HaveGdb()) GTEST_SKIP() << "gdb-multiarch is not installed (tools/setup-deps.sh)";
+  const ElfFile busybox = LoadBusybox();
+  const uint32_t entry = busybox.Entry();
+  uint32_t word = 0;
+  ASSERT_TRUE(busybox.Word(entry, &word)) << "no /bin/busybox with its entry in the initramfs";
+  ASSERT_LT(entry, 0x80000000u);  // user space (kuseg)
+  const int port = FreePort();
+  ConsoleSession s(BootArgs({"-gdb", "tcp::" + std::to_string(port)}));
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  Shell(s, "dmesg -n 1");
+
+  const std::string attached = ::testing::TempDir() + "strobe_gdb_attached_" + std::to_string(getpid());
+  unlink(attached.c_str());
+  auto gdb = std::async(std::launch::async, [&] {
+    return RunGdb(
+        {"target remote :" + std::to_string(port), "shell touch " + attached, "break *" + Hex(entry),
+         "continue", "print/x $pc", "x/xw $pc", "print ($sr >> 3) & 3", "print/x $sp", "x/dw $sp",
+         "x/s *(char **)($sp + 4)", "x/s *(char **)($sp + 8)", "delete", "detach"},
+        120);
+  });
+  // gdb has stopped the VM: what is typed now runs only once it continues.
+  struct stat st;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (stat(attached.c_str(), &st) != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(stat(attached.c_str(), &st), 0) << "gdb did not attach";
+  unlink(attached.c_str());
+  s.Send("/bin/busybox echo user-breakpoint-$((6*7))\n");
+  const ProcessResult g = gdb.get();
+  const std::string& o = g.out;
+  EXPECT_FALSE(g.timed_out) << o;
+  EXPECT_NE(o.find("Breakpoint 1, " + Hex(entry)), std::string::npos) << o;
+  // The instruction there is the file's (through the process's TLB mapping), in user mode (KSU = 2).
+  char pc[32], at_pc[64];
+  std::snprintf(pc, sizeof pc, "$1 = 0x%x\n", entry);
+  std::snprintf(at_pc, sizeof at_pc, "0x%x:\t0x%08x", entry, word);
+  EXPECT_NE(o.find(pc), std::string::npos) << o;
+  EXPECT_NE(o.find(at_pc), std::string::npos) << o;
+  EXPECT_NE(o.find("$2 = 2\n"), std::string::npos) << o;
+  // The new process's stack, as the kernel laid it out: argc, then argv.
+  EXPECT_TRUE(std::regex_search(o, std::regex(R"(\$3 = 0x7f[0-9a-f]{6}\n)"))) << o;
+  EXPECT_TRUE(std::regex_search(o, std::regex(R"(0x7f[0-9a-f]{6}:\t3\n)"))) << o;
+  EXPECT_NE(o.find("\"/bin/busybox\"\n"), std::string::npos) << o;
+  EXPECT_NE(o.find("\"echo\"\n"), std::string::npos) << o;
+  EXPECT_NE(o.find("detached"), std::string::npos) << o;
+  // The command finishes once gdb is gone.
+  EXPECT_TRUE(s.Expect("user-breakpoint-42", 30)) << s.output();
+  EXPECT_TRUE(s.Expect(kPrompt, 30));
   s.Send("poweroff\n");
   EXPECT_EQ(s.Wait(60), 0);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The host side of the network without a guest: libslirp on its network thread answering an ARP request
 // for the gateway, frames reaching a NIC only through the VM's CompletionList (and waking it), hostfwd
-// bind errors, and pcap files as tcpdump reads them.
+// bind errors, libslirp's state for snapshots (DHCP leases and the IP ID carried into another stack,
+// damaged states refused without effect), and pcap files as tcpdump reads them.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -98,6 +99,128 @@ TEST(SlirpBackend, AnswersArpForTheGatewayThroughTheCompletionList) {
   port.Deliver();
   ASSERT_EQ(nic.frames.size(), 1u);
   EXPECT_TRUE(IsArpReplyFromGateway(nic.frames[0]));
+}
+
+// A DHCPDISCOVER from `mac` (broadcast, no address requested), as busybox's udhcpc sends it.
+Frame DhcpDiscover(const uint8_t (&mac)[6], uint32_t xid) {
+  constexpr size_t kIp = 14, kUdp = kIp + 20, kBootp = kUdp + 8, kBootpBytes = 236 + 312;
+  Frame f(kBootp + kBootpBytes, 0);
+  std::memset(f.data(), 0xFF, 6);
+  std::memcpy(f.data() + 6, mac, 6);
+  f[12] = 0x08, f[13] = 0x00;
+  const uint16_t ip_len = 20 + 8 + kBootpBytes, udp_len = 8 + kBootpBytes;
+  const uint8_t ip[20] = {
+      0x45, 0,  uint8_t(ip_len >> 8), uint8_t(ip_len), 0, 0, 0, 0, 64, 17, 0, 0, 0, 0, 0, 0, 255, 255,
+      255,  255};
+  std::memcpy(f.data() + kIp, ip, 20);
+  uint32_t sum = 0;  // the header's checksum (slirp checks it; a UDP checksum of 0 is none)
+  for (size_t i = 0; i < 20; i += 2) sum += (f[kIp + i] << 8) | f[kIp + i + 1];
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  f[kIp + 10] = static_cast<uint8_t>(~sum >> 8), f[kIp + 11] = static_cast<uint8_t>(~sum);
+  f[kUdp + 1] = 68, f[kUdp + 3] = 67;
+  f[kUdp + 4] = static_cast<uint8_t>(udp_len >> 8), f[kUdp + 5] = static_cast<uint8_t>(udp_len);
+  f[kBootp] = 1, f[kBootp + 1] = 1, f[kBootp + 2] = 6;  // BOOTREQUEST, Ethernet
+  std::memcpy(f.data() + kBootp + 4, &xid, 4);
+  std::memcpy(f.data() + kBootp + 28, mac, 6);  // chaddr: slirp's leases are by it
+  const uint8_t options[] = {99, 130, 83, 99, 53, 1, 1 /* DHCPDISCOVER */, 255};
+  std::memcpy(f.data() + kBootp + 236, options, sizeof options);
+  return f;
+}
+
+// A backend on its thread with a NIC that collects what it sends; one DHCP exchange at a time.
+class DhcpClient {
+ public:
+  explicit DhcpClient(NetBackend& backend) : port_(backend, completions_) {
+    completions_.SetNotifier([this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      woken_ = true;
+      cv_.notify_one();
+    });
+    port_.Start(&nic_);
+  }
+
+  struct Offer {
+    int last_octet = -1;  // of the offered address (-1: no offer came)
+    uint16_t ip_id = 0;   // the IP header's identification, from slirp's counter
+  };
+  Offer Discover(const uint8_t (&mac)[6]) {
+    const uint32_t xid = ++xid_;
+    const Frame f = DhcpDiscover(mac, xid);
+    port_.Transmit(f.data(), f.size());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      completions_.RunCompletions();
+      for (const Frame& r : nic_.frames) {
+        // UDP to port 68, BOOTREPLY with our transaction id.
+        if (r.size() < 42 + 236 || r[12] != 0x08 || r[13] != 0 || r[23] != 17 || r[37] != 68 || r[42] != 2 ||
+            std::memcmp(r.data() + 46, &xid, 4) != 0)
+          continue;
+        Offer o;
+        o.last_octet = r[42 + 16 + 3];
+        o.ip_id = static_cast<uint16_t>((r[18] << 8) | r[19]);
+        nic_.frames.clear();
+        return o;
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!cv_.wait_until(lock, deadline, [this] { return woken_; })) return {};
+      woken_ = false;
+    }
+  }
+
+ private:
+  block::CompletionList completions_;
+  CollectingNic nic_;
+  NetPort port_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  uint32_t xid_ = 0x5eed0000;
+};
+
+// libslirp's state (slirp_state_save) holds the DHCP leases, by MAC address, and the IP ID counter: a
+// stack that loads it offers each MAC the address it had and goes on counting. The stacks run on their
+// threads meanwhile, as in a running VM.
+TEST(SlirpBackend, StateCarriesTheDhcpLeasesAndTheIpId) {
+  constexpr uint8_t kFirst[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
+                    kSecond[6] = {0x52, 0x54, 0, 0, 0, 0x99};
+  std::string error;
+  auto a = SlirpBackend::Create(SlirpOptions(), &error);
+  ASSERT_TRUE(a) << error;
+  DhcpClient on_a(*a);
+  EXPECT_EQ(on_a.Discover(kFirst).last_octet, 15);
+  const DhcpClient::Offer second = on_a.Discover(kSecond);
+  ASSERT_EQ(second.last_octet, 16);
+  EXPECT_EQ(a->SnapshotKind(), "user");
+  const uint32_t version = a->StateVersion();
+  EXPECT_GE(version, 4u);  // libslirp 4.7's
+  const std::vector<uint8_t> state = a->SaveState();
+  ASSERT_FALSE(state.empty());
+
+  auto b = SlirpBackend::Create(SlirpOptions(), &error);
+  ASSERT_TRUE(b) << error;
+  DhcpClient on_b(*b);
+  EXPECT_EQ(b->CheckState(version, state), "");
+  b->LoadState(version, state);
+  const DhcpClient::Offer again = on_b.Discover(kSecond);
+  EXPECT_EQ(again.last_octet, 16);  // a stack without the state offers the first free one, .15
+  EXPECT_EQ(again.ip_id, static_cast<uint16_t>(second.ip_id + 1));
+
+  // Refused, and nothing changes: another version, a state cut short or with bytes beyond it, one with
+  // guestfwd connections.
+  const std::string older = b->CheckState(version + 1, state);
+  EXPECT_NE(older.find("the user-mode network's state is of version " + std::to_string(version + 1)),
+            std::string::npos)
+      << older;
+  std::vector<uint8_t> cut(state.begin(), state.end() - 1), longer = state, guestfwd = state;
+  longer.push_back(0);
+  guestfwd[0] = 42;
+  EXPECT_EQ(b->CheckState(version, cut), "the user-mode network's state is malformed: it ends early");
+  EXPECT_EQ(b->CheckState(version, longer),
+            "the user-mode network's state is malformed: it is 1 bytes longer than libslirp reads");
+  EXPECT_NE(b->CheckState(version, guestfwd).find("guestfwd"), std::string::npos);
+  EXPECT_EQ(b->CheckState(version, {}), "the user-mode network's state is malformed: it ends early");
+  EXPECT_EQ(on_b.Discover(kFirst).last_octet, 15);
+  EXPECT_EQ(on_b.Discover(kSecond).last_octet, 16);
 }
 
 TEST(SlirpBackend, HostForwardOnAPortInUseIsOneLine) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The snapshot file format and its refusals: a file that is truncated anywhere, has a flipped byte, is of
 // another version or of another machine is refused in one line and leaves the VM as it was; a VM with a
-// device that cannot be saved, or a disk written in place, refuses savevm naming it.
+// device that cannot be saved, or a disk written in place, refuses savevm naming it. The NICs' network
+// backends: their state saved and loaded only once the whole snapshot has been read, another kind of
+// network refused, libslirp's state through a running VM.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <iterator>
 
 #include "tests/support/test_machine.h"
+#include "vmm/net/slirp_backend.h"
 #include "vmm/snapshot/snapshot_store.h"
 #include "vmm/snapshot/vm_state.h"
 
@@ -246,6 +249,130 @@ TEST(SnapshotStore, RefusesAWritableRawDisk) {
   EXPECT_EQ(error,
             "cannot save the VM: disk ide0 (disk.img) is written in place, which a snapshot cannot restore: "
             "use -snapshot or readonly=on");
+}
+
+}  // namespace
+}  // namespace strobe::test
+
+namespace strobe::test {
+namespace {
+
+// A network backend whose state the test sees: what a snapshot took from it and what it loaded.
+class StatefulBackend final : public vmm::net::NetBackend {
+ public:
+  explicit StatefulBackend(std::string kind = "fake") : kind_(std::move(kind)) {}
+  void Start(Receiver) override {}
+  void Stop() override {}
+  void Send(const uint8_t*, size_t) override {}
+  bool Active(int) const override { return false; }
+  std::string SnapshotKind() const override { return kind_; }
+  uint32_t StateVersion() const override { return 7; }
+  std::vector<uint8_t> SaveState() override { return state; }
+  std::string CheckState(uint32_t version, const std::vector<uint8_t>& s) override {
+    return version == 7 && s.size() == 3 ? "" : "a bad fake state";
+  }
+  void LoadState(uint32_t, const std::vector<uint8_t>& s) override {
+    state = s;
+    ++loads;
+  }
+  std::vector<uint8_t> state = std::vector<uint8_t>(3, 7);
+  int loads = 0;
+
+ private:
+  std::string kind_;
+};
+
+// A small VM with one PCnet (the on-board one) on `backend` (null: not connected).
+class NicVm {
+ public:
+  explicit NicVm(vmm::net::NetBackend* backend) : monitor_(size_t{1} << 30) {
+    vmm::VmConfig cfg;
+    cfg.ram_bytes = 16u << 20;
+    cfg.image = WaitImage();
+    vmm::NicConfig nic;
+    nic.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    nic.backend = backend;
+    nic.onboard = true;
+    cfg.nics.push_back(nic);
+    vm_ = std::make_unique<vmm::Vm>(monitor_, cfg, [](uint8_t) {});
+    std::string error;
+    EXPECT_TRUE(vm_->Boot(&error)) << error;
+  }
+  vmm::Vm& vm() { return *vm_; }
+
+ private:
+  vmm::Monitor monitor_;
+  std::unique_ptr<vmm::Vm> vm_;
+};
+
+TEST(SnapshotNetwork, BackendStateIsLoadedOnlyFromAWholeSnapshot) {
+  const std::string dir = TempDir();
+  vmm::SnapshotStore store(dir);
+  StatefulBackend backend;
+  NicVm m(&backend);
+  std::string error;
+  ASSERT_TRUE(store.Save(m.vm(), "s", &error)) << error;
+  backend.state.assign(3, 9);
+  ASSERT_TRUE(store.Load(m.vm(), "s", &error)) << error;
+  EXPECT_EQ(backend.state, std::vector<uint8_t>(3, 7));
+  EXPECT_EQ(backend.loads, 1);
+
+  // RAM comes after the network in the stream: cut short there, the backend is not touched.
+  vmm::StateIo good;
+  vmm::VmState::Save(m.vm(), good);
+  ASSERT_TRUE(good.ok()) << good.error();
+  vmm::StateIo cut(good.buffer().data(), good.buffer().size() - 1);
+  EXPECT_FALSE(vmm::VmState::Load(m.vm(), cut, &error));
+  EXPECT_EQ(backend.loads, 1);
+
+  // A state the backend refuses is refused whole, with its reason.
+  backend.state.assign(2, 7);
+  ASSERT_TRUE(store.Save(m.vm(), "s", &error)) << error;
+  EXPECT_FALSE(store.Load(m.vm(), "s", &error));
+  EXPECT_NE(
+      error.find(
+          "the snapshot's state is malformed ('network': 'nic0': a bad fake state); the VM is unchanged"),
+      std::string::npos)
+      << error;
+  EXPECT_EQ(backend.loads, 1);
+  std::remove(store.PathOf("s").c_str());
+  rmdir(dir.c_str());
+}
+
+TEST(SnapshotNetwork, RefusesAnotherNetwork) {
+  const std::string dir = TempDir();
+  vmm::SnapshotStore store(dir);
+  StatefulBackend fake, other("other");
+  NicVm saved(&fake), with_other(&other), unconnected(nullptr);
+  std::string error;
+  ASSERT_TRUE(store.Save(saved.vm(), "s", &error)) << error;
+  EXPECT_FALSE(store.Load(with_other.vm(), "s", &error));
+  EXPECT_EQ(error, "snapshot 's' is of another machine: nic0 is pcnet on fake there, pcnet on other here");
+  EXPECT_FALSE(store.Load(unconnected.vm(), "s", &error));
+  EXPECT_EQ(error,
+            "snapshot 's' is of another machine: nic0 is pcnet on fake there, pcnet, not connected here");
+  TestMachine no_nic(16u << 20);
+  EXPECT_FALSE(store.Load(no_nic.vm(), "s", &error));
+  EXPECT_NE(error.find("PCI 00:0b.0 (1022:2000) is present there, absent here"), std::string::npos) << error;
+  EXPECT_EQ(other.loads + fake.loads, 0);
+  std::remove(store.PathOf("s").c_str());
+  rmdir(dir.c_str());
+}
+
+// libslirp's own state through a VM whose network thread runs: saved, and loaded into another VM.
+TEST(SnapshotNetwork, UserNetworkOfARunningVm) {
+  const std::string dir = TempDir();
+  vmm::SnapshotStore store(dir);
+  std::string error;
+  auto a = vmm::net::SlirpBackend::Create(vmm::net::SlirpOptions(), &error);
+  auto b = vmm::net::SlirpBackend::Create(vmm::net::SlirpOptions(), &error);
+  ASSERT_TRUE(a && b) << error;
+  NicVm first(a.get()), second(b.get());
+  ASSERT_TRUE(store.Save(first.vm(), "s", &error)) << error;
+  EXPECT_TRUE(store.Load(second.vm(), "s", &error)) << error;
+  EXPECT_TRUE(store.Load(first.vm(), "s", &error)) << error;
+  std::remove(store.PathOf("s").c_str());
+  rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -267,6 +267,7 @@ class FakeBackend final : public vmm::net::NetBackend {
   void Stop() override {}
   void Send(const uint8_t* frame, size_t length) override { sent.emplace_back(frame, frame + length); }
   bool Active(int) const override { return false; }
+  std::string SnapshotKind() const override { return "fake"; }
   void FromHost(const std::vector<uint8_t>& f) { receiver_(f); }
   std::vector<std::vector<uint8_t>> sent;
 

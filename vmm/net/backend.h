@@ -34,6 +34,21 @@ class NetBackend {
   // of host time, or a flow to the host is open (a reply may come at any time). The run loop does not
   // warp virtual time then.
   virtual bool Active(int window_ms) const = 0;
+
+  // Snapshots (vmm/snapshot/vm_state.h), on the vCPU thread with the VM stopped. The kind of backend, which
+  // a snapshot's configuration records ("user", "hubport"): a snapshot loads only where each NIC has the
+  // same kind it had.
+  virtual std::string SnapshotKind() const = 0;
+  // The backend's own state as bytes and the version of their format (a backend without any: none, 0).
+  virtual uint32_t StateVersion() const { return 0; }
+  virtual std::vector<uint8_t> SaveState() { return {}; }
+  // Whether LoadState would take this state ("" when it would, else one line saying why not); changes
+  // nothing, so that a snapshot is checked whole before any of it is applied.
+  virtual std::string CheckState(uint32_t version, const std::vector<uint8_t>& state) {
+    return version == 0 && state.empty() ? "" : "this network backend has no state to load";
+  }
+  // Puts a state that CheckState accepted in place of the backend's own.
+  virtual void LoadState(uint32_t, const std::vector<uint8_t>&) {}
 };
 
 }  // namespace strobe::vmm::net

@@ -49,6 +49,8 @@ class HubPort : public NetBackend {
   void Stop() override;
   void Send(const uint8_t* frame, size_t length) override;
   bool Active(int window_ms) const override;
+  // A switch port has no state of its own (the hub's learnt addresses are relearnt from the next frames).
+  std::string SnapshotKind() const override { return "hubport"; }
 
  private:
   friend class Hub;

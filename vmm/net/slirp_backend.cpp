@@ -56,6 +56,44 @@ std::string Dotted(in_addr a) {
   return buf;
 }
 
+ssize_t AppendState(const void* buf, size_t len, void* opaque) {
+  auto* out = static_cast<std::vector<uint8_t>*>(opaque);
+  const auto* p = static_cast<const uint8_t*>(buf);
+  out->insert(out->end(), p, p + len);
+  return static_cast<ssize_t>(len);
+}
+
+// libslirp's reads of a saved state. It does not check what its reads return (a short read leaves zeros),
+// so the reader keeps count.
+struct StateReader {
+  const std::vector<uint8_t>& bytes;
+  size_t at = 0;
+  bool short_read = false;
+};
+
+ssize_t ReadState(void* buf, size_t len, void* opaque) {
+  auto* r = static_cast<StateReader*>(opaque);
+  const size_t n = std::min(len, r->bytes.size() - r->at);
+  std::memcpy(buf, r->bytes.data() + r->at, n);
+  if (n < len) {
+    std::memset(static_cast<uint8_t*>(buf) + n, 0, len - n);
+    r->short_read = true;
+  }
+  r->at += n;
+  return static_cast<ssize_t>(n);
+}
+
+// "" when the state read back whole, else why not.
+std::string LoadInto(Slirp* slirp, uint32_t version, const std::vector<uint8_t>& state) {
+  StateReader r{state};
+  const int ret = slirp_state_load(slirp, static_cast<int>(version), &ReadState, &r);
+  if (ret < 0) return "libslirp refused it (error " + std::to_string(ret) + ")";
+  if (r.short_read) return "it ends early";
+  if (r.at != state.size())
+    return "it is " + std::to_string(state.size() - r.at) + " bytes longer than libslirp reads";
+  return "";
+}
+
 }  // namespace
 
 struct SlirpBackend::Timer {
@@ -73,6 +111,7 @@ SlirpOptions::SlirpOptions()
 
 std::unique_ptr<SlirpBackend> SlirpBackend::Create(const SlirpOptions& options, std::string* error) {
   std::unique_ptr<SlirpBackend> b(new SlirpBackend());
+  b->options_ = options;
   b->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (b->wake_fd_ < 0) {
     *error = std::string("network: eventfd: ") + std::strerror(errno);
@@ -171,10 +210,63 @@ void SlirpBackend::Send(const uint8_t* frame, size_t length) {
   if (was_empty) Wake();
 }
 
+void SlirpBackend::OnNetworkThread(const std::function<void()>& fn) {
+  // Before Start and after Stop nothing else touches slirp. (Stop and this are both the VM owner's calls,
+  // never at the same time.)
+  if (!thread_.joinable()) return fn();
+  std::unique_lock<std::mutex> lock(task_mu_);
+  task_cv_.wait(lock, [this] { return task_ == nullptr; });
+  task_ = &fn;
+  Wake();
+  task_cv_.wait(lock, [this, &fn] { return task_ != &fn; });
+}
+
+void SlirpBackend::RunTask() {
+  std::lock_guard<std::mutex> lock(task_mu_);
+  if (!task_) return;
+  (*task_)();
+  task_ = nullptr;
+  task_cv_.notify_all();
+}
+
+uint32_t SlirpBackend::StateVersion() const {
+  return static_cast<uint32_t>(slirp_state_version());
+}
+
+std::vector<uint8_t> SlirpBackend::SaveState() {
+  std::vector<uint8_t> out;
+  OnNetworkThread([&] { slirp_state_save(slirp_, &AppendState, &out); });
+  return out;
+}
+
+std::string SlirpBackend::CheckState(uint32_t version, const std::vector<uint8_t>& state) {
+  const uint32_t here = StateVersion();
+  if (version == 0 || version > here)
+    return "the user-mode network's state is of version " + std::to_string(version) + ", libslirp " +
+           slirp_version_string() + " reads versions 1 to " + std::to_string(here);
+  // The state begins with the guestfwd connections, ended by a 0 byte. Strobe has no guestfwd rules, and
+  // libslirp would take a garbled connection's buffer sizes as they come.
+  if (!state.empty() && state[0] != 0)
+    return "the user-mode network's state holds guestfwd connections, which Strobe does not have";
+  // A stack of its own, not started: loading into it touches nothing of this one.
+  SlirpOptions scratch_options = options_;
+  scratch_options.forwards.clear();
+  std::string error;
+  const std::unique_ptr<SlirpBackend> scratch = Create(scratch_options, &error);
+  if (!scratch) return error;
+  const std::string why = LoadInto(scratch->slirp_, version, state);
+  return why.empty() ? "" : "the user-mode network's state is malformed: " + why;
+}
+
+void SlirpBackend::LoadState(uint32_t version, const std::vector<uint8_t>& state) {
+  OnNetworkThread([&] { LoadInto(slirp_, version, state); });
+}
+
 void SlirpBackend::Loop() {
   std::vector<::pollfd> polls;
   std::deque<Frame> batch;
   while (!stop_.load()) {
+    RunTask();
     {
       std::lock_guard<std::mutex> lock(tx_mu_);
       batch.swap(tx_);

@@ -8,14 +8,23 @@
 // polls slirp's sockets, runs its timers, feeds it the guest's frames (queued by Send, which wakes the
 // thread through an eventfd) and hands frames for the guest to the receiver. Before Start (while
 // hostfwd rules are set up and bind errors are reported) the creating thread owns it.
+//
+// Snapshots hold what libslirp saves (slirp_state_save, as QEMU's -netdev user does): the DHCP server's
+// leases (which MAC has which address), the IP identification counter and guestfwd connections (Strobe has
+// no guestfwd). The guest's TCP and UDP flows and the hostfwd listeners are host sockets, which libslirp
+// does not save: after a load the guest's connections to the host are gone, as after a cable pull. The
+// state is taken and put back on the network thread, between two poll rounds, so slirp runs nothing
+// meanwhile.
 #pragma once
 
 #include <netinet/in.h>
 #include <poll.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,6 +69,13 @@ class SlirpBackend final : public NetBackend {
   void Stop() override;
   void Send(const uint8_t* frame, size_t length) override;
   bool Active(int window_ms) const override;
+  std::string SnapshotKind() const override { return "user"; }
+  uint32_t StateVersion() const override;
+  std::vector<uint8_t> SaveState() override;
+  // Loads the state into a scratch stack first (same network, no hostfwd): libslirp reads a short or
+  // garbled stream without noticing, so a state is taken only when it reads back whole.
+  std::string CheckState(uint32_t version, const std::vector<uint8_t>& state) override;
+  void LoadState(uint32_t version, const std::vector<uint8_t>& state) override;
 
   // Frames dropped because the queue to the network thread was full (the guest outran the host).
   uint64_t dropped() const { return dropped_.load(); }
@@ -71,6 +87,9 @@ class SlirpBackend final : public NetBackend {
   void Loop();
   void Wake();
   void MarkActive();
+  // Runs fn on the network thread between two poll rounds and waits for it (before Start: here).
+  void OnNetworkThread(const std::function<void()>& fn);
+  void RunTask();  // the network thread: the task OnNetworkThread handed over, if any
   // libslirp's callbacks (network thread, or the creating thread before Start).
   static ssize_t SendPacket(const void* buf, size_t len, void* opaque);
   static void GuestError(const char* msg, void* opaque);
@@ -85,7 +104,8 @@ class SlirpBackend final : public NetBackend {
   static int GetRevents(int idx, void* opaque);
 
   Slirp* slirp_ = nullptr;
-  int wake_fd_ = -1;  // eventfd: Send and Stop wake the network thread
+  SlirpOptions options_;  // as created (CheckState's scratch stack)
+  int wake_fd_ = -1;      // eventfd: Send and Stop wake the network thread
   Receiver receiver_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
@@ -96,6 +116,10 @@ class SlirpBackend final : public NetBackend {
 
   std::mutex tx_mu_;
   std::deque<Frame> tx_;  // guest frames waiting for the network thread
+
+  std::mutex task_mu_;  // OnNetworkThread: one task at a time, handed to the loop
+  std::condition_variable task_cv_;
+  const std::function<void()>* task_ = nullptr;
 
   std::vector<std::unique_ptr<Timer>> timers_;  // network thread
   std::vector<::pollfd>* polls_ = nullptr;      // during one poll round

@@ -14,7 +14,8 @@
 
 namespace strobe::vmm {
 
-inline constexpr uint32_t kSnapshotFormat = 1;
+// 2: the state holds each NIC's network backend (its kind and libslirp's state).
+inline constexpr uint32_t kSnapshotFormat = 2;
 inline constexpr size_t kSnapshotHeaderBytes = 32;
 
 struct SnapshotInfo {

@@ -8,6 +8,7 @@ namespace strobe::vmm {
 namespace {
 using block::BlockBackend;
 constexpr uint32_t kEndOfPages = 0xFFFFFFFFu;
+constexpr size_t kMaxNetState = 16u << 20;  // libslirp's is ~130 bytes, more with guestfwd connections
 const uint8_t kZeroPage[runtime::kPageSize] = {};
 
 // A field added to these must be added to the snapshot (and the format version raised).
@@ -90,6 +91,13 @@ std::string VmState::Configuration(Vm& vm) {
   for (const auto& [name, backend] : DiskList(c))
     out +=
         name + "=" + std::to_string(backend->size()) + " bytes, " + KindName(backend->snapshot_kind()) + "\n";
+  // The PCI lines show the NICs' devices; these add what each is connected to, whose state the snapshot
+  // holds (a user network's DHCP leases mean nothing to a hub port).
+  for (size_t i = 0; i < c.nics.size(); ++i) {
+    const NicConfig& n = c.nics[i];
+    out += "nic" + std::to_string(i) + "=" + (n.model == NicModel::kVirtio ? "virtio-net" : "pcnet") +
+           (n.backend ? " on " + n.backend->SnapshotKind() : ", not connected") + "\n";
+  }
   return out;
 }
 
@@ -124,6 +132,28 @@ void VmState::Disks(Vm& vm, StateIo& io) {
       s.Enum(kind, 2);
       if (!s.Check(kind == b->snapshot_kind(), "another kind of disk")) return;
       if (kind == BlockBackend::SnapshotKind::kOverlay) b->State(s);
+    });
+  }
+}
+
+void VmState::Network(Vm& vm, StateIo& io, std::vector<std::function<void()>>* apply) {
+  const std::vector<NicConfig>& nics = vm.config().nics;
+  for (size_t i = 0; i < nics.size(); ++i) {
+    net::NetBackend* b = nics[i].backend;
+    io.Section("nic" + std::to_string(i), [b, apply](StateIo& s) {
+      const std::string here = b ? b->SnapshotKind() : "";
+      std::string kind = here;
+      s.String(kind, 64);
+      if (!s.Check(kind == here, "another kind of network") || !b) return;
+      uint32_t version = b->StateVersion();
+      std::vector<uint8_t> state;
+      if (!s.loading()) state = b->SaveState();
+      s.Field(version);
+      s.Bytes(state, kMaxNetState);
+      if (!s.loading() || !s.ok()) return;
+      const std::string why = b->CheckState(version, state);
+      if (!s.Check(why.empty(), why)) return;
+      apply->push_back([b, version, state] { b->LoadState(version, state); });
     });
   }
 }
@@ -172,6 +202,7 @@ void VmState::Ram(Vm& vm, StateIo& io) {
 void VmState::Save(Vm& vm, StateIo& io) {
   io.Section("machine", [&vm](StateIo& s) { Machine(vm, s); });
   io.Section("disks", [&vm](StateIo& s) { Disks(vm, s); });
+  io.Section("network", [&vm](StateIo& s) { Network(vm, s, nullptr); });
   io.Section("ram", [&vm](StateIo& s) { Ram(vm, s); });
 }
 
@@ -182,12 +213,16 @@ bool VmState::Load(Vm& vm, StateIo& io, std::string* error) {
   Machine(vm, backup);
   io.Section("machine", [&vm](StateIo& s) { Machine(vm, s); });
   io.Section("disks", [&vm](StateIo& s) { Disks(vm, s); });
+  std::vector<std::function<void()>> network;
+  io.Section("network", [&vm, &network](StateIo& s) { Network(vm, s, &network); });
   io.Section("ram", [&vm](StateIo& s) { Ram(vm, s); });
   if (io.ok() && io.remaining() != 0) io.Fail(std::to_string(io.remaining()) + " bytes left over");
   if (!io.ok()) {
     *error = io.error();
     StateIo restore(backup.buffer().data(), backup.buffer().size());
     Machine(vm, restore);
+  } else {
+    for (const auto& load : network) load();
   }
   AfterLoad(vm);
   return io.ok();

@@ -2,12 +2,15 @@
 // The whole VM as one stream of state (vmm/state_io.h), for snapshots: the vCPU (GPRs, HI/LO, PC, the
 // delay-slot state, FPU registers and FCSR, every CP0 register the runtime keeps, Count as its bias to the
 // virtual clock, the pending timer), the guest TLB, the virtual clock, every device of the board and every
-// PCI function, the disks that can be restored (-snapshot overlays), and RAM through the pmap (pages that
+// PCI function, the disks that can be restored (-snapshot overlays), each NIC's network backend (its kind,
+// and for -netdev user libslirp's own state: vmm/net/slirp_backend.h), and RAM through the pmap (pages that
 // are all zero are left out). Everything runs on the vCPU thread between slices (or before Run), with the
 // disks quiet (Quiet): no request in flight, no completion waiting to run.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "vmm/state_io.h"
 #include "vmm/vm.h"
@@ -20,7 +23,8 @@ class VmState {
   // written in place (a raw image that is neither read-only nor under -snapshot). One line.
   static std::string Refusal(Vm& vm);
   // What a snapshot must be loaded into: RAM size, CPU model, TLB size, the PCI functions in each slot,
-  // the disks (size and kind). One "key=value" line each.
+  // the disks (size and kind), the NICs (model and the kind of network behind each). One "key=value" line
+  // each.
   static std::string Configuration(Vm& vm);
   // The disks are quiet: every submitted request has executed and its completion has run. Waits for
   // the disks' workers (Drain); false when completions are still to run (the caller lets them run and
@@ -39,6 +43,9 @@ class VmState {
  private:
   static void Machine(Vm& vm, StateIo& io);  // CPU, TLB, board, the VM's own state
   static void Disks(Vm& vm, StateIo& io);
+  // Loading, each backend's state is checked as it is read and its load kept in *apply, to run once the
+  // whole snapshot has been read (a backend cannot put its previous state back).
+  static void Network(Vm& vm, StateIo& io, std::vector<std::function<void()>>* apply);
   static void Ram(Vm& vm, StateIo& io);
   static void AfterLoad(Vm& vm);
 };
