@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "runtime/bus.h"
@@ -53,6 +54,17 @@ class CodePages {
   void Clear(uint32_t paddr) {
     uint32_t p = paddr >> kPageBits;
     if (p < bits_.size()) bits_[p] = Granules{};
+  }
+  // Whether two contents of the page at paddr agree on every granule decoded as code (what was decoded
+  // from the one is still right for the other).
+  bool SameCode(uint32_t paddr, const uint8_t* a, const uint8_t* b) const {
+    uint32_t p = paddr >> kPageBits;
+    if (p >= bits_.size()) return true;
+    constexpr uint32_t kGranule = 1u << kGranuleBits;
+    for (uint32_t g = 0; g < (kPageSize >> kGranuleBits); ++g)
+      if (((bits_[p].w[g >> 6] >> (g & 63)) & 1) && std::memcmp(a + g * kGranule, b + g * kGranule, kGranule))
+        return false;
+    return true;
   }
   CodeObserver* observer = nullptr;
 

@@ -181,5 +181,41 @@ TEST(SnapshotExact, TlbmissTiered) {
   CheckExact("tlbmiss", vmm::Engine::kTiered, vmm::Engine::kJit, 2'000'000);
 }
 
+// Translations survive a load: code on pages the load leaves as they were is kept, interpreted and
+// translated, so the restored guest runs translated code at once. fpmath writes no code: going back to
+// a snapshot taken in the same run drops no region and decodes no block again, and the guest then
+// runs to the same end as the first time.
+TEST(SnapshotExact, TranslationsSurviveALoad) {
+  char dir[] = "/tmp/strobe-exact-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  vmm::SnapshotStore store(dir);
+  Machine m("fpmath", vmm::Engine::kJit);
+  std::string error;
+  ASSERT_TRUE(m.vm->Boot(&error)) << error;
+  m.vm->SetInstructionLimit(2'000'000);
+  ASSERT_EQ(m.vm->Run(), vmm::VmExit::kInstructionLimit);
+  vmm::VmState::Settle(*m.vm);
+  ASSERT_TRUE(store.Save(*m.vm, "mid", &error)) << error;
+  const size_t mark = m.console.size();
+  m.vm->SetInstructionLimit(0);
+  ASSERT_EQ(m.vm->Run(), vmm::VmExit::kPowerOff) << m.vm->error();
+  const std::string first_output = m.console.substr(mark);
+
+  const jit::TierStats before = m.vm->tier()->stats();
+  const uint64_t built = m.vm->interpreter().stats().blocks_built;
+  const uint64_t invalidated = m.vm->interpreter().stats().blocks_invalidated;
+  ASSERT_GT(before.regions_installed, 10u);
+  ASSERT_TRUE(store.Load(*m.vm, "mid", &error)) << error;
+  EXPECT_EQ(m.vm->tier()->stats().regions_dropped, before.regions_dropped);
+  EXPECT_EQ(m.vm->interpreter().stats().blocks_invalidated, invalidated);
+  m.console.resize(mark);
+  EXPECT_EQ(m.vm->Run(), vmm::VmExit::kPowerOff) << m.vm->error();
+  EXPECT_EQ(m.console.substr(mark), first_output);
+  EXPECT_EQ(m.vm->tier()->stats().regions_installed, before.regions_installed);  // nothing compiled again
+  EXPECT_EQ(m.vm->interpreter().stats().blocks_built, built);
+  std::remove(store.PathOf("mid").c_str());
+  rmdir(dir);
+}
+
 }  // namespace
 }  // namespace strobe::test

@@ -159,7 +159,7 @@ void VmState::Network(Vm& vm, StateIo& io, std::vector<std::function<void()>>* a
 }
 
 // Pages in order, each as its index and its bytes; pages of zeros are left out.
-void VmState::Ram(Vm& vm, StateIo& io) {
+void VmState::Ram(Vm& vm, StateIo& io, std::vector<uint32_t>* changed) {
   Pmap& pmap = *vm.pmap_;
   const uint32_t pages = pmap.ram_bytes() >> runtime::kPageBits;
   uint32_t count = pages;
@@ -189,13 +189,20 @@ void VmState::Ram(Vm& vm, StateIo& io) {
     next = uint64_t{p} + 1;
   }
   if (!io.ok()) return;
+  const runtime::CodePages& code = *vm.ctx_->cpu.code_pages;
   for (uint32_t p = 0; p < pages; ++p) {
+    const uint32_t paddr = p << runtime::kPageBits;
     const uint8_t* want = image[p] ? image[p] : kZeroPage;
-    const uint8_t* host = pmap.Lookup(p << runtime::kPageBits).host;
+    const uint8_t* host = pmap.Lookup(paddr).host;
     if (host ? std::memcmp(host, want, runtime::kPageSize) == 0 : want == kZeroPage) continue;
-    uint8_t* page = pmap.PageForWrite(p << runtime::kPageBits);
+    // Code decoded from this page is wrong from now on only if the bytes it was decoded from change (a
+    // page may hold code and data both).
+    const bool code_changes = code.IsCode(paddr) ? !code.SameCode(paddr, host ? host : kZeroPage, want)
+                                                 : vm.interp_->BlocksInPage(paddr) != nullptr;
+    uint8_t* page = pmap.PageForWrite(paddr);
     if (!page) return io.Fail("out of machine memory while restoring RAM");
     std::memcpy(page, want, runtime::kPageSize);
+    if (code_changes) changed->push_back(paddr);
   }
 }
 
@@ -203,7 +210,7 @@ void VmState::Save(Vm& vm, StateIo& io) {
   io.Section("machine", [&vm](StateIo& s) { Machine(vm, s); });
   io.Section("disks", [&vm](StateIo& s) { Disks(vm, s); });
   io.Section("network", [&vm](StateIo& s) { Network(vm, s, nullptr); });
-  io.Section("ram", [&vm](StateIo& s) { Ram(vm, s); });
+  io.Section("ram", [&vm](StateIo& s) { Ram(vm, s, nullptr); });
 }
 
 bool VmState::Load(Vm& vm, StateIo& io, std::string* error) {
@@ -215,7 +222,8 @@ bool VmState::Load(Vm& vm, StateIo& io, std::string* error) {
   io.Section("disks", [&vm](StateIo& s) { Disks(vm, s); });
   std::vector<std::function<void()>> network;
   io.Section("network", [&vm, &network](StateIo& s) { Network(vm, s, &network); });
-  io.Section("ram", [&vm](StateIo& s) { Ram(vm, s); });
+  std::vector<uint32_t> changed;  // the RAM pages whose code the load rewrote
+  io.Section("ram", [&vm, &changed](StateIo& s) { Ram(vm, s, &changed); });
   if (io.ok() && io.remaining() != 0) io.Fail(std::to_string(io.remaining()) + " bytes left over");
   if (!io.ok()) {
     *error = io.error();
@@ -224,15 +232,27 @@ bool VmState::Load(Vm& vm, StateIo& io, std::string* error) {
   } else {
     for (const auto& load : network) load();
   }
-  AfterLoad(vm);
+  AfterLoad(vm, io.ok() ? &changed : nullptr);
   return io.ok();
 }
 
-// Nothing cached from before the load may run or translate: decoded blocks and translated code go (as at
-// a reboot), the soft TLB and every chained jump are forgotten, and the mode-derived state is rebuilt.
-void VmState::AfterLoad(Vm& vm) {
+// Nothing cached from before the load that the load changed may run or translate: decoded blocks and
+// translated code of the pages whose code bytes the load rewrote go (of every page, without a list), the
+// soft TLB and every chained jump are forgotten, and the mode-derived state is rebuilt. Code whose bytes
+// the load left as they were stays, interpreted and translated: it is keyed by physical address and was
+// decoded from those very bytes, so a restored VM runs translated code at once (going back to a snapshot
+// of the same run drops only code the guest rewrote since).
+void VmState::AfterLoad(Vm& vm, const std::vector<uint32_t>* changed) {
   runtime::CpuState& c = vm.ctx_->cpu;
-  vm.interp_->FlushAll();
+  if (changed) {
+    for (uint32_t paddr : *changed) {
+      vm.interp_->InvalidateCodePage(paddr);
+      c.code_pages->Clear(paddr);
+    }
+    if (vm.tier_) vm.tier_->ForgetRewrites();  // not the guest rewriting its code
+  } else {
+    vm.interp_->FlushAll();
+  }
   c.soft_tlb->FlushAll();
   c.erl_mapped = (c.cp0.status & runtime::st::ERL) != 0;
   c.asid_key = static_cast<uint64_t>(c.cp0.entryhi & 0xFF) << 32;

@@ -46,8 +46,10 @@ class VmState {
   // Loading, each backend's state is checked as it is read and its load kept in *apply, to run once the
   // whole snapshot has been read (a backend cannot put its previous state back).
   static void Network(Vm& vm, StateIo& io, std::vector<std::function<void()>>* apply);
-  static void Ram(Vm& vm, StateIo& io);
-  static void AfterLoad(Vm& vm);
+  // Loading, *changed gets the guest-physical address of each page whose code (the bytes decoded from it)
+  // the load rewrote.
+  static void Ram(Vm& vm, StateIo& io, std::vector<uint32_t>* changed);
+  static void AfterLoad(Vm& vm, const std::vector<uint32_t>* changed);
 };
 
 }  // namespace strobe::vmm
