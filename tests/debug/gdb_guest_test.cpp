@@ -7,8 +7,11 @@
 // reads (an int32_t register) is sign-extended, so gdb does not recognise its own breakpoint and resumes;
 // `break *(int)gdb_bump` compares equal. The same happens under QEMU.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <random>
 #include <regex>
 #include <string>
@@ -299,6 +302,45 @@ TEST(GdbStub, QuitWhileWaitingForGdb) {
   s.Signal(SIGTERM);
   EXPECT_EQ(s.Wait(10), 0) << s.output();
   EXPECT_EQ(s.output().find("gdb_target"), std::string::npos);
+}
+
+// Several VMs, a gdb port each: -gdb outside --vm gives VM 0 its port, a --vm's own -gdb its VM
+// another. Both start stopped (-S); each stub serves its own VM (the PCs differ after one VM is stepped),
+// and each VM runs to its power-off once its debugger continues it, the other still held.
+TEST(GdbStub, OnePortPerVm) {
+  const int port0 = FreePort(), port1 = FreePort();
+  char dir[] = "/tmp/strobe-gdbvms-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  auto strobe = StartStrobe({"-S", "-gdb", "tcp::" + std::to_string(port0), "--console-dir", dir, "--vm",
+                             "-kernel " + kGuest + " -gdb tcp::" + std::to_string(port1) + " -S"});
+  RawGdbClient a, b;
+  ASSERT_TRUE(a.Connect(port0));
+  ASSERT_TRUE(b.Connect(port1));
+  EXPECT_EQ(a.Ask("?"), "T05thread:01;");
+  EXPECT_EQ(b.Ask("?"), "T05thread:01;");
+  EXPECT_EQ(RegisterFromG(a.Ask("g"), 37), 0x80100000u);  // both before their first instruction
+  EXPECT_EQ(RegisterFromG(b.Ask("g"), 37), 0x80100000u);
+  b.SendPacket("s");
+  EXPECT_EQ(b.ReadPacket(5), "T05thread:01;");
+  EXPECT_NE(RegisterFromG(b.Ask("g"), 37), 0x80100000u);
+  EXPECT_EQ(RegisterFromG(a.Ask("g"), 37), 0x80100000u);  // the other VM did not move
+  b.SendPacket("c");
+  EXPECT_EQ(b.ReadPacket(20), "W00");  // VM 1 powered off while VM 0 is held
+  a.SendPacket("c");
+  EXPECT_EQ(a.ReadPacket(20), "W00");
+  const ProcessResult s = strobe.get();
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.err.find("gdb: vm0 -> port " + std::to_string(port0) + " (stopped), vm1 -> port " +
+                       std::to_string(port1) + " (stopped)"),
+            std::string::npos)
+      << s.err;
+  for (const char* log : {"/vm0.log", "/vm1.log"}) {
+    std::ifstream f(std::string(dir) + log);
+    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("gdb_target 2115348112"), std::string::npos) << log << ": " << text;
+    std::remove((std::string(dir) + log).c_str());
+  }
+  rmdir(dir);
 }
 
 TEST(GdbStub, PortInUseIsOneLine) {

@@ -147,7 +147,7 @@ TEST_F(LinuxMultiVm, WholeRunOptionsAndBadVmStringsAreRefused) {
     std::vector<std::string> args;
     std::string message;
   } cases[] = {
-      {{"--vms", "2", "-s"}, "-s/-gdb: the gdb stub serves one VM"},
+      {{"--vms", "2", "-gdb", "tcp::65535"}, "-gdb: vm1 would need port 65536"},  // VM i: PORT + i
       {{"--vms", "2", "-monitor", "stdio", "-serial", "null"}, "the monitor drives one VM"},
       {{"--vm", "-kernel " + kernel + " --jit-opt 1"}, "--jit-opt applies to the whole run"},
       {{"--vm", "-kernel " + kernel + " --code-cache off"}, "--code-cache applies to the whole run"},

@@ -20,6 +20,7 @@
 #include "tools/strobe/chardev.h"
 #include "tools/strobe/console.h"
 #include "tools/strobe/vm_setup.h"
+#include "vmm/debug/gdb_server.h"
 #include "vmm/monitor.h"
 #include "vmm/monitor/json.h"
 #include "vmm/page_sharing.h"
@@ -93,37 +94,13 @@ bool SplitWords(const std::string& s, std::vector<std::string>* out, std::string
 // Options that belong to the whole run, not to one VM: the compilers are shared (so are their settings),
 // and the terminal, statistics and the VM set are the process's.
 bool WholeRunOption(const std::string& word) {
-  static const char* const kWords[] = {"--engine",
-                                       "--jit-threshold",
-                                       "--jit-cooling",
-                                       "--jit-reoptimize",
-                                       "--jit-opt",
-                                       "--jit-inline-kseg",
-                                       "--perf-map",
-                                       "--code-cache",
-                                       "--stats",
-                                       "--stats-json",
-                                       "--dump-blocks",
-                                       "--vms",
-                                       "--vm",
-                                       "--console-dir",
-                                       "--page-sharing",
-                                       "--share-rate",
-                                       "-serial",
-                                       "-chardev",
-                                       "-monitor",
-                                       "-qmp",
-                                       "-s",
-                                       "-S",
-                                       "-gdb",
-                                       "-echr",
-                                       "-no-shutdown",
-                                       "-name",
-                                       "-d",
-                                       "-D",
-                                       "-nographic",
-                                       "-display",
-                                       "-daemonize"};
+  static const char* const kWords[] = {"--engine",  "--jit-threshold",   "--jit-cooling",  "--jit-reoptimize",
+                                       "--jit-opt", "--jit-inline-kseg", "--perf-map",     "--code-cache",
+                                       "--stats",   "--stats-json",      "--dump-blocks",  "--vms",
+                                       "--vm",      "--console-dir",     "--page-sharing", "--share-rate",
+                                       "-serial",   "-chardev",          "-monitor",       "-qmp",
+                                       "-echr",     "-no-shutdown",      "-name",          "-d",
+                                       "-D",        "-nographic",        "-display",       "-daemonize"};
   std::string w = word;
   if (w.size() > 2 && w[0] == '-' && w[1] == '-' && w.rfind("--jit", 0) != 0 &&
       std::none_of(std::begin(kWords), std::end(kWords), [&](const char* k) { return w == k; }))
@@ -133,9 +110,7 @@ bool WholeRunOption(const std::string& word) {
 
 // What several VMs cannot have yet, each with the line that says so.
 std::string UnsupportedWithSeveral(const RunOptions& o) {
-  if (o.gdb_port >= 0) return "-s/-gdb: the gdb stub serves one VM (one port per VM comes with issue 15)";
   if (!o.monitors.empty()) return "-monitor/-qmp: the monitor drives one VM; not with several VMs yet";
-  if (o.start_stopped) return "-S: not with several VMs";
   if (!o.loadvm.empty()) return "-loadvm: a snapshot is of one VM; not with several VMs yet";
   if (!o.dump_blocks.empty()) return "--dump-blocks: not with several VMs";
   if (o.no_shutdown) return "-no-shutdown: not with several VMs";
@@ -163,9 +138,18 @@ void Report(const char* fmt, const std::string& a, const std::string& b = "") {
 // The VMs' options: opts itself vm_copies times, then each --vm string parsed on its own, with the
 // whole-run settings (engine, compilers) taken from opts.
 bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* slots, std::string* error) {
+  // A gdb port per VM: -s/-gdb outside --vm give VM i the port base + i; a --vm's own -s/-gdb give that
+  // VM its own port (and -S there stops that VM alone).
+  auto gdb_port = [&opts](size_t i, int own, std::string* error) {
+    if (own >= 0 || opts.gdb_port < 0) return own;
+    const int port = opts.gdb_port + static_cast<int>(i);
+    if (port > 65535) *error = "-gdb: vm" + std::to_string(i) + " would need port " + std::to_string(port);
+    return port;
+  };
   for (unsigned i = 0; i < opts.vm_copies; ++i) {
     slots->push_back(std::make_unique<VmSlot>());
     slots->back()->opts = opts;
+    slots->back()->opts.gdb_port = gdb_port(i, -1, error);
   }
   for (const std::string& text : opts.extra_vms) {
     const std::string where = "--vm '" + text + "'";
@@ -201,8 +185,12 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     c.jit_code_cache_dir = m.jit_code_cache_dir;
     if (c.timeout_seconds == 0) c.timeout_seconds = m.timeout_seconds;
     if (c.max_instructions == 0) c.max_instructions = m.max_instructions;
+    if (slot->opts.gdb_port < 0) slot->opts.gdb_host = opts.gdb_host;
+    slot->opts.gdb_port = gdb_port(slots->size(), slot->opts.gdb_port, error);
+    slot->opts.start_stopped = slot->opts.start_stopped || opts.start_stopped;
     slots->push_back(std::move(slot));
   }
+  if (!error->empty()) return false;
   // NICs without mac= get QEMU's addresses in each VM; on a shared switch they must differ: VM i's are
   // 52:54:00:12:3(4+i):xx (its fifth byte moves on by i).
   for (size_t i = 1; i < slots->size(); ++i)
@@ -328,6 +316,18 @@ int RunSeveralVms(RunOptions& opts) {
       return status == 2 ? kExitUsage : kExitError;
     }
   }
+  // Each VM's gdb stub listens before anything boots, so that a port in use fails first. (The process
+  // ends with _Exit: a server's thread, blocked in accept, is never torn down under it.)
+  std::vector<std::unique_ptr<vmm::gdb::GdbServer>> gdb(n);
+  for (size_t i = 0; i < n; ++i) {
+    const RunOptions& o = slots[i]->opts;
+    if (o.gdb_port < 0) continue;
+    gdb[i] = std::make_unique<vmm::gdb::GdbServer>();
+    if (!gdb[i]->Listen(o.gdb_host, static_cast<uint16_t>(o.gdb_port), &error)) {
+      std::fprintf(stderr, "strobe: vm%zu: %s\n", i, error.c_str());
+      return kExitError;
+    }
+  }
   signal(SIGPIPE, SIG_IGN);
   if (!opts.process_name.empty()) pthread_setname_np(pthread_self(), opts.process_name.substr(0, 15).c_str());
 
@@ -407,11 +407,18 @@ int RunSeveralVms(RunOptions& opts) {
   }).detach();
 
   {
-    std::string where;
-    for (size_t i = 0; i < n; ++i)
+    std::string where, ports;
+    for (size_t i = 0; i < n; ++i) {
       where += (i ? ", " : "") + std::string("vm") + std::to_string(i) + " -> " + slots[i]->console_name;
-    std::fprintf(stderr, "strobe: %zu VMs, each on its own thread; consoles: %s\n", n, where.c_str());
+      if (gdb[i])
+        ports += (ports.empty() ? "; gdb: vm" : ", vm") + std::to_string(i) + " -> port " +
+                 std::to_string(gdb[i]->port()) + (slots[i]->opts.start_stopped ? " (stopped)" : "");
+    }
+    std::fprintf(stderr, "strobe: %zu VMs, each on its own thread; consoles: %s%s\n", n, where.c_str(),
+                 ports.c_str());
   }
+  for (size_t i = 0; i < n; ++i)
+    if (gdb[i]) gdb[i]->Start(*vms[i], slots[i]->opts.start_stopped);
   // stdin feeds VM 0 (also when its console output goes to --console-dir), unless -serial moved it.
   const bool stdin_to_vm0 = opts.serial.kind == CharDevSpec::Kind::kStdio;
   HostConsole::Start(*vms[0], opts.escape_char, stdin_to_vm0, nullptr, quit_all);
