@@ -292,9 +292,11 @@ void Lifter::Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBloc
   b_.CreateCondBr(cond, rare, usual, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
 }
 
-// Leaves when the slice is over or the runtime asked for an exit; used on every edge between blocks.
-llvm::Value* Lifter::MustLeave() {
-  llvm::Value* over = b_.CreateICmpUGE(Cycles(), limit_);
+// Leaves when the slice is over or the runtime asked for an exit; used on every edge between blocks. With
+// `fit` (exact budgets), also when a block of that many instructions would run past the slice's end.
+llvm::Value* Lifter::MustLeave(uint64_t fit) {
+  llvm::Value* over = fit ? b_.CreateICmpUGT(b_.CreateAdd(Cycles(), b_.getInt64(fit)), limit_)
+                          : b_.CreateICmpUGE(Cycles(), limit_);
   llvm::Value* req = b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0));
   return b_.CreateOr(over, req);
 }
@@ -708,9 +710,7 @@ void Lifter::EmitBlock(const RegionBlock& blk) {
   if (options_.exact_budget) {  // before anything of the block runs or is counted
     auto* run = llvm::BasicBlock::Create(ctx_, "fits", fn_);
     auto* leave = llvm::BasicBlock::Create(ctx_, "budget_leave", fn_);
-    llvm::Value* over = b_.CreateICmpUGT(b_.CreateAdd(Cycles(), b_.getInt64(blk.ops.size())), limit_);
-    llvm::Value* req = b_.CreateICmpNE(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0));
-    Unlikely(b_.CreateOr(over, req), leave, run);
+    Unlikely(MustLeave(blk.ops.size()), leave, run);
     b_.SetInsertPoint(leave);
     ExitWith(Pc(blk.offset));
     b_.SetInsertPoint(run);

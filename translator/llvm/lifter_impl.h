@@ -111,7 +111,7 @@ class Lifter {
     BranchLikely(b_, cond, usual, rare);
   }
   void Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBlock* usual);
-  llvm::Value* MustLeave();
+  llvm::Value* MustLeave(uint64_t fit = 0);
   void EmitDispatch();
   void EmitSwitch(llvm::Value* target);
   using CaseList = std::vector<std::pair<uint32_t, llvm::BasicBlock*>>;
