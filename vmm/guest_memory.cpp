@@ -5,6 +5,9 @@
 #include <cstring>
 
 #include "runtime/runtime.h"
+#include "vmm/block/backend.h"
+#include "vmm/disk_pages.h"
+#include "vmm/pmap.h"
 
 namespace strobe::vmm {
 
@@ -39,21 +42,54 @@ bool GuestMemory::Read(uint32_t paddr, void* out, size_t length) const {
   return true;
 }
 
+void GuestMemory::DropCode(uint32_t page) {
+  runtime::CodePages& code = *cpu_.code_pages;
+  if (!code.IsCode(page)) return;
+  // As a store over decoded code (runtime/memory.cpp): the page's blocks and regions go, and the vCPU
+  // leaves any block it may be in before running more of it. A DMA transfer covers whole sectors, so the
+  // page is dropped whichever of its granules the bytes touch.
+  code.Clear(page);
+  if (code.observer) code.observer->InvalidateCodePage(page);
+  cpu_.exit_request |= runtime::exitreq::kCodeChanged;
+}
+
+bool GuestMemory::WriteFromDisk(uint32_t paddr, const uint8_t* data, size_t length,
+                                const block::BlockBackend& disk, uint64_t disk_offset) {
+  if (!disk_pages_ || !pmap_) return Write(paddr, data, length);
+  if (!IsRam(paddr, length)) return false;
+  while (length > 0) {
+    const size_t n = InPage(paddr, length);
+    block::BlockOrigin origin;
+    if (n == runtime::kPageSize && disk.Origin(disk_offset, &origin)) {
+      if (uint8_t* shared = disk_pages_->Acquire(origin, data)) {
+        const uint32_t page = paddr & runtime::kPageMask;
+        DropCode(page);
+        // The pmap tells the soft TLB: no cached host address or fast write path to the old page remains.
+        if (pmap_->ShareMachinePage(page, shared)) ++disk_pages_mapped_;
+        disk_pages_->monitor().Release(shared);
+        data += n;
+        paddr += static_cast<uint32_t>(n);
+        disk_offset += n;
+        length -= n;
+        continue;
+      }
+    }
+    if (!Write(paddr, data, n)) return false;
+    data += n;
+    paddr += static_cast<uint32_t>(n);
+    disk_offset += n;
+    length -= n;
+  }
+  return true;
+}
+
 bool GuestMemory::Write(uint32_t paddr, const void* data, size_t length) {
   if (!IsRam(paddr, length)) return false;
   const auto* src = static_cast<const uint8_t*>(data);
   while (length > 0) {
     const size_t n = InPage(paddr, length);
     const uint32_t page = paddr & runtime::kPageMask;
-    runtime::CodePages& code = *cpu_.code_pages;
-    if (code.IsCode(page)) {
-      // As a store over decoded code (runtime/memory.cpp): the page's blocks and regions go, and the vCPU
-      // leaves any block it may be in before running more of it. A DMA transfer covers whole sectors, so
-      // the page is dropped whichever of its granules the bytes touch.
-      code.Clear(page);
-      if (code.observer) code.observer->InvalidateCodePage(page);
-      cpu_.exit_request |= runtime::exitreq::kCodeChanged;
-    }
+    DropCode(page);
     runtime::RamPage ram = bus_.LookupRam(paddr);
     uint8_t* host = ram.host;
     if (ram.shared) {  // copy-on-write: this VM gets its own copy; cached mappings of the old one go

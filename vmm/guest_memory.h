@@ -14,6 +14,11 @@
 #include "runtime/cpu_state.h"
 
 namespace strobe::vmm {
+namespace block {
+class BlockBackend;
+}
+class DiskPageCache;
+class Pmap;
 
 class GuestMemory {
  public:
@@ -27,9 +32,29 @@ class GuestMemory {
   // Copies into guest RAM as a guest store would. false (and nothing written) when some byte is not RAM.
   bool Write(uint32_t paddr, const void* data, size_t length);
 
+  // Disk sharing between VMs (vmm/disk_pages.h): from now on WriteFromDisk maps blocks onto the cache's
+  // pages in this VM's pmap. Off (every disk read copied) until called.
+  void EnableDiskSharing(Pmap* pmap, DiskPageCache* cache) {
+    pmap_ = pmap;
+    disk_pages_ = cache;
+  }
+  // A disk read landing in guest RAM: the data are the disk's bytes from disk_offset on. As Write, except
+  // that a whole, aligned guest page receiving a 4 KiB block that `disk` says comes unchanged from a file
+  // nobody writes takes the disk cache's machine page for that block, copy-on-write, instead of a copy.
+  bool WriteFromDisk(uint32_t paddr, const uint8_t* data, size_t length, const block::BlockBackend& disk,
+                     uint64_t disk_offset);
+  // Guest pages that WriteFromDisk mapped onto shared disk pages.
+  uint64_t disk_pages_mapped() const { return disk_pages_mapped_; }
+
  private:
+  // Decoded or translated code on the page goes, as after a guest store to it.
+  void DropCode(uint32_t page);
+
   runtime::Bus& bus_;
   runtime::CpuState& cpu_;
+  Pmap* pmap_ = nullptr;
+  DiskPageCache* disk_pages_ = nullptr;
+  uint64_t disk_pages_mapped_ = 0;
 };
 
 }  // namespace strobe::vmm

@@ -104,9 +104,17 @@ PageSharer::~PageSharer() {
   }
 }
 
+void PageSharer::ShareDisks(size_t max_pages) {
+  if (disk_pages_) return;
+  disk_pages_ = std::make_unique<DiskPageCache>(monitor_, max_pages);
+  for (Vm* vm : vms_) vm->guest_memory().EnableDiskSharing(&vm->pmap(), disk_pages_.get());
+}
+
 SharingStats PageSharer::stats() {
   std::lock_guard<std::mutex> lock(stats_mu_);
-  return stats_;
+  SharingStats s = stats_;
+  if (disk_pages_) s.disk = disk_pages_->stats();
+  return s;
 }
 
 uint64_t PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>* merges) {

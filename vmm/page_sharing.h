@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "vmm/disk_pages.h"
 #include "vmm/monitor.h"
 
 namespace strobe::vmm {
@@ -43,6 +44,7 @@ struct SharingStats {
   uint64_t zero_merged = 0;   // ... of them onto the zero page
   uint64_t changed = 0;       // candidates whose contents changed before the merge (not merged)
   uint64_t batches = 0;       // merge batches sent to the VMs' threads
+  DiskPageStats disk;         // disk sharing (ShareDisks)
 };
 
 // Memory of a set of VMs, counted in resident pages (what the host really holds for guest RAM).
@@ -80,6 +82,11 @@ class PageSharer {
   void ScanOnce(uint64_t budget);
   // No merge batch is in progress (tests: the VMs have run the steps of the last one).
   bool Idle();
+
+  // Disk sharing (vmm/disk_pages.h, Disco's DMA interception): from now on every VM's disk reads of
+  // blocks nobody can write land on one machine page per block, shared copy-on-write by all the VMs that
+  // read it. Call before the VMs run. max_pages bounds the pages the cache keeps.
+  void ShareDisks(size_t max_pages);
 
   SharingStats stats();
 
@@ -134,6 +141,7 @@ class PageSharer {
   std::condition_variable stop_cv_;
   bool stop_ = false;
   std::thread thread_;
+  std::unique_ptr<DiskPageCache> disk_pages_;
 };
 
 }  // namespace strobe::vmm

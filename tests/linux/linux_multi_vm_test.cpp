@@ -112,6 +112,83 @@ TEST_F(LinuxMultiVm, AVmThatFailsEndsAloneWhileTheOthersFinish) {
   EXPECT_NE(Read("vm0.log").find("reboot: Power down"), std::string::npos) << "vm0 finished its boot";
 }
 
+// Disk sharing (Disco's DMA interception): blocks that VMs read by DMA from one image nobody can write land
+// in one machine page for all of them, and a write copies. VM 1 reads the whole image (readonly=on) at boot
+// and prints its sha256; then VM 0, on the terminal, has the same image twice: vda with -snapshot, vdb
+// read-only. Its reads of both map VM 1's pages; its write to vda copies the page it writes, so vdb (and
+// the page VM 1 had) still hold the image's bytes, while vda reads back what was written.
+TEST_F(LinuxMultiVm, DiskBlocksReadByDmaShareOneMachinePageAndAWriteCopies) {
+  const std::string kernel = LinuxDir() + "/vmlinuz", initrd = LinuxDir() + "/initramfs.cpio.gz";
+  const std::string image = dir_ + "/disk.img", written = dir_ + "/written.img";
+  // 8 MiB of random blocks; `written` is the image as VM 0's write leaves vda: 16 zero blocks from 12 KiB.
+  ASSERT_EQ(
+      std::system(("head -c 8M /dev/urandom > '" + image + "' && cp '" + image + "' '" + written +
+                   "' && dd if=/dev/zero of='" + written + "' bs=4k count=16 seek=3 conv=notrunc status=none")
+                      .c_str()),
+      0);
+  auto sha = [&](const std::string& file) {
+    ProcessResult r = RunProcess({"/usr/bin/sha256sum", file}, "", 30);
+    return r.out.substr(0, 64);
+  };
+  const std::string original = sha(image), changed = sha(written);
+  ASSERT_EQ(original.size(), 64u);
+  ASSERT_NE(original, changed);
+  ConsoleSession s({STROBE_BINARY,
+                    "run",
+                    "-kernel",
+                    kernel,
+                    "-initrd",
+                    initrd,
+                    "-append",
+                    "console=ttyS0",
+                    "-drive",
+                    "file=" + image + ",format=raw,if=virtio,snapshot=on",
+                    "-drive",
+                    "file=" + image + ",format=raw,if=virtio,readonly=on",
+                    "-nographic",
+                    "--console-dir",
+                    dir_,
+                    "--stats",
+                    "--stats-json",
+                    dir_ + "/stats.json",
+                    "--timeout",
+                    "600",
+                    "--vm",
+                    "-kernel " + kernel + " -initrd " + initrd + " -drive file=" + image +
+                        ",format=raw,if=virtio,readonly=on -append 'console=ttyS0 strobe.sha256=/dev/vda "
+                        "strobe.poweroff'"});
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(static_cast<int>(2 * kBootTimeout));
+  auto wait_log = [&](int vm, const std::string& text) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Read("vm" + std::to_string(vm) + ".log").find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_log(1, "strobe.sha256: " + original + "  /dev/vda")) << Read("vm1.log");
+  ASSERT_TRUE(wait_log(0, "strobe:~# ")) << Read("vm0.log");
+  s.Send(
+      "sha256sum /dev/vda; dd if=/dev/zero of=/dev/vda bs=4k count=16 seek=3 conv=notrunc; sync; "
+      "sha256sum /dev/vdb; echo 3 > /proc/sys/vm/drop_caches; sha256sum /dev/vda /dev/vdb; echo DO\"\"NE\n");
+  ASSERT_TRUE(wait_log(0, "DONE")) << Read("vm0.log");
+  const std::string log = Read("vm0.log");
+  EXPECT_EQ(Count(log, original + "  /dev/vda"), 1u) << log;
+  EXPECT_EQ(Count(log, original + "  /dev/vdb"), 2u) << "the write copied the page it changed: " << log;
+  EXPECT_EQ(Count(log, changed + "  /dev/vda"), 1u) << log;
+  s.Send("poweroff -f\n");
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+  vmm::mon::Json stats;
+  std::string error;
+  ASSERT_TRUE(vmm::mon::ParseJson(Read("stats.json"), &stats, &error)) << error;
+  const vmm::mon::Json* total = stats.Find("total");
+  ASSERT_TRUE(total);
+  // 2,048 blocks: each read after VM 1's finds its pages (vda and vdb, then both again but the 16 written).
+  EXPECT_EQ(Number(*total, "disk_blocks_cached"), 2048) << Read("stats.json");
+  EXPECT_GE(Number(*total, "disk_blocks_shared"), 3 * 2048) << Read("stats.json");
+  EXPECT_NE(s.output().find("strobe: disk sharing: "), std::string::npos) << s.output();
+}
+
 // Two VMs on one in-process switch (-netdev hubport,hubid=0): VM 0, on the terminal, pings VM 1 and
 // fetches a page from its web server; no frame leaves the process. Ctrl-A x then ends both.
 TEST_F(LinuxMultiVm, TwoVmsTalkThroughTheMonitorsSwitch) {

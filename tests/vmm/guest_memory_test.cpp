@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "tests/support/test_machine.h"
+#include "vmm/block/backend.h"
+#include "vmm/disk_pages.h"
 
 namespace strobe::test {
 namespace {
@@ -54,6 +59,102 @@ TEST(GuestMemory, DmaBreaksCopyOnWriteSharing) {
   EXPECT_EQ(b.Read32(0x8000), 0x11111111u);
   ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);
   EXPECT_EQ(a.cpu().gpr[2], 0x22222222u);
+}
+
+// A disk whose blocks all come from one unwritable file (as a read-only image says), except those listed.
+class FixedDisk final : public vmm::block::BlockBackend {
+ public:
+  uint64_t size() const override { return 1u << 20; }
+  bool read_only() const override { return true; }
+  const std::string& path() const override { return path_; }
+  int Read(uint64_t, void*, size_t) override { return EIO; }
+  int Write(uint64_t, const void*, size_t) override { return EROFS; }
+  int Flush() override { return 0; }
+  bool Origin(uint64_t offset, vmm::block::BlockOrigin* origin) const override {
+    if (offset == written) return false;
+    *origin = {1, 2, offset};
+    return true;
+  }
+  uint64_t written = ~uint64_t{0};
+
+ private:
+  std::string path_ = "fixed";
+};
+
+// Disk sharing: two VMs reading the same block into whole pages get one machine page; code on the page
+// the DMA replaces is dropped; a guest store copies the page; a part page, or a block the disk says was
+// written, is copied as usual.
+TEST(GuestMemory, DiskReadsOfOneBlockShareOneMachinePageUntilWritten) {
+  vmm::Monitor monitor(size_t{128} << 20);
+  TestMachine a(16u << 20, 16, &monitor, vmm::Engine::kJit), b(16u << 20, 16, &monitor);
+  ASSERT_TRUE(a.booted() && b.booted());
+  vmm::DiskPageCache cache(monitor, 64);
+  a.vm().guest_memory().EnableDiskSharing(&a.vm().pmap(), &cache);
+  b.vm().guest_memory().EnableDiskSharing(&b.vm().pmap(), &cache);
+  FixedDisk disk;
+  // The block is the code `ori $2, $0, 2; wait` followed by zeros.
+  std::vector<uint8_t> block(8192);
+  const std::vector<uint32_t> code = SetV0(2);
+  std::memcpy(block.data() + 4096, code.data(), code.size() * 4);
+  a.LoadCode(0x1000, SetV0(1));
+  ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);  // translated
+  EXPECT_EQ(a.cpu().gpr[2], 1u);
+  // Two blocks from disk offset 0 land at 0x0 and 0x1000 (the second is the code); B reads the second too.
+  ASSERT_TRUE(a.vm().guest_memory().WriteFromDisk(0x0, block.data(), 8192, disk, 0));
+  ASSERT_TRUE(b.vm().guest_memory().WriteFromDisk(0x5000, block.data() + 4096, 4096, disk, 4096));
+  EXPECT_EQ(cache.stats().inserts, 2u);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  EXPECT_EQ(a.vm().pmap().Lookup(0x1000).host, b.vm().pmap().Lookup(0x5000).host);
+  EXPECT_TRUE(a.vm().pmap().Lookup(0x1000).shared);
+  ASSERT_EQ(a.Run(0x80001000), vmm::VmExit::kHalted);  // the old translation went with the old page
+  EXPECT_EQ(a.cpu().gpr[2], 2u);
+  // A's store copies; B still sees the block.
+  a.Write32(0x1008, 0xdeadbeef);
+  EXPECT_NE(a.vm().pmap().Lookup(0x1000).host, b.vm().pmap().Lookup(0x5000).host);
+  EXPECT_EQ(b.Read32(0x5008), 0u);
+  EXPECT_EQ(b.Read32(0x5000), code[0]);
+  // Not a whole page, or a block written since: copied, not shared.
+  ASSERT_TRUE(b.vm().guest_memory().WriteFromDisk(0x7000, block.data() + 4096, 512, disk, 4096));
+  EXPECT_FALSE(b.vm().pmap().Lookup(0x7000).shared);
+  disk.written = 4096;
+  ASSERT_TRUE(b.vm().guest_memory().WriteFromDisk(0x8000, block.data() + 4096, 4096, disk, 4096));
+  EXPECT_FALSE(b.vm().pmap().Lookup(0x8000).shared);
+  EXPECT_EQ(b.Read32(0x8000), code[0]);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  // Other bytes for a cached origin replace the entry; VMs that map the old page keep it.
+  disk.written = ~uint64_t{0};
+  std::vector<uint8_t> other(4096, 0x5A);
+  ASSERT_TRUE(a.vm().guest_memory().WriteFromDisk(0x9000, other.data(), 4096, disk, 4096));
+  EXPECT_EQ(cache.stats().mismatches, 1u);
+  EXPECT_EQ(a.Read32(0x9000), 0x5A5A5A5Au);
+  EXPECT_EQ(b.Read32(0x5000), code[0]);
+}
+
+// The cache keeps at most its bound: blocks no VM maps any more go first; when every entry is mapped,
+// reads are copied instead.
+TEST(GuestMemory, TheDiskPageCacheEvictsUnmappedBlocksAndThenCopies) {
+  vmm::Monitor monitor(size_t{128} << 20);
+  TestMachine a(16u << 20, 16, &monitor);
+  ASSERT_TRUE(a.booted());
+  vmm::DiskPageCache cache(monitor, 8);
+  a.vm().guest_memory().EnableDiskSharing(&a.vm().pmap(), &cache);
+  FixedDisk disk;
+  std::vector<uint8_t> block(4096, 1);
+  for (uint32_t i = 0; i < 8; ++i)
+    ASSERT_TRUE(a.vm().guest_memory().WriteFromDisk(0x10000 + i * 4096, block.data(), 4096, disk, i * 4096));
+  EXPECT_EQ(cache.stats().pages, 8u);
+  // All 8 are mapped: a ninth block is copied.
+  ASSERT_TRUE(a.vm().guest_memory().WriteFromDisk(0x20000, block.data(), 4096, disk, 8 * 4096));
+  EXPECT_EQ(cache.stats().refused, 1u);
+  EXPECT_FALSE(a.vm().pmap().Lookup(0x20000).shared);
+  // The guest overwrites its copies of the first four: those entries are unmapped and can go.
+  for (uint32_t i = 0; i < 4; ++i) a.Write32(0x10000 + i * 4096, 7);
+  ASSERT_TRUE(a.vm().guest_memory().WriteFromDisk(0x21000, block.data(), 4096, disk, 9 * 4096));
+  EXPECT_TRUE(a.vm().pmap().Lookup(0x21000).shared);
+  EXPECT_GE(cache.stats().evictions, 1u);
+  EXPECT_LE(cache.stats().pages, 8u);
+  EXPECT_EQ(a.Read32(0x14000), 0x01010101u);  // the mapped ones stayed
+  EXPECT_TRUE(a.vm().pmap().Lookup(0x14000).shared);
 }
 
 TEST(GuestMemory, OnlyRamIsReachable) {

@@ -51,6 +51,9 @@ std::string EndMessage(vmm::VmExit exit, const std::string& error) {
 namespace {
 
 constexpr uint64_t kDefaultShareRate = 32768;  // pages a second: 128 MiB/s of hashing, ~2% of a core
+// Disk sharing caches at most this many blocks (128 MiB): those VMs map, and those kept for VMs that read
+// them later. When it is full, blocks no VM maps any more go first; reads beyond that are copied.
+constexpr size_t kDiskPageCachePages = 32768;
 
 // Splits an option string into words as a shell splits simple ones: blanks separate, '...' and "..."
 // quote, a backslash escapes the next character.
@@ -234,6 +237,9 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
   total.Set("zero_pages_merged", count(sharing.zero_merged));
   total.Set("merges_abandoned", count(sharing.changed));
   total.Set("merge_batches", count(sharing.batches));
+  total.Set("disk_blocks_shared", count(sharing.disk.hits));
+  total.Set("disk_pages_cached", count(sharing.disk.pages));
+  total.Set("disk_blocks_cached", count(sharing.disk.inserts));
   if (compilers) {
     const jit::EngineStats a = compilers->first->stats();
     total.Set("compiler_threads", compilers->second ? 2 : 1);
@@ -276,6 +282,14 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
       static_cast<unsigned long long>(sharing.sweeps), static_cast<unsigned long long>(sharing.pages_hashed),
       static_cast<unsigned long long>(sharing.merged), static_cast<unsigned long long>(sharing.zero_merged),
       static_cast<unsigned long long>(sharing.changed), static_cast<unsigned long long>(sharing.batches));
+  if (sharing.disk.inserts || sharing.disk.refused)
+    std::fprintf(stderr,
+                 "strobe: disk sharing: %llu blocks read onto shared pages, %llu of them already there from "
+                 "another read; %zu pages cached, %llu evicted, %llu reads copied (cache full)\n",
+                 static_cast<unsigned long long>(sharing.disk.inserts + sharing.disk.hits),
+                 static_cast<unsigned long long>(sharing.disk.hits), sharing.disk.pages,
+                 static_cast<unsigned long long>(sharing.disk.evictions),
+                 static_cast<unsigned long long>(sharing.disk.refused));
   if (compilers) {
     const jit::EngineStats a = compilers->first->stats();
     using ull = unsigned long long;
@@ -377,6 +391,7 @@ int RunSeveralVms(RunOptions& opts) {
   for (auto& s : slots) vms.push_back(s->vm.get());
   const bool sharing = opts.page_sharing != 0;
   vmm::PageSharer sharer(monitor, vms);
+  if (sharing) sharer.ShareDisks(kDiskPageCachePages);
   // Boot one after another; each boot's pages that equal an earlier VM's (the same kernel and initrd)
   // are shared before any of them runs.
   for (size_t i = 0; i < n; ++i) {

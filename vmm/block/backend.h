@@ -19,6 +19,16 @@ namespace strobe::vmm::block {
 
 inline constexpr uint64_t kSectorSize = 512;
 
+// Where a disk's bytes come from when nobody can change them: a host file (device and inode numbers) held
+// read-only, and the byte offset in it. Disks of several VMs that read the same file give the same origins,
+// which is what lets their DMA land in one shared machine page (vmm/disk_pages.h).
+struct BlockOrigin {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t offset = 0;
+  bool operator==(const BlockOrigin&) const = default;
+};
+
 class BlockBackend {
  public:
   virtual ~BlockBackend() = default;
@@ -44,6 +54,12 @@ class BlockBackend {
     return read_only() ? SnapshotKind::kFixed : SnapshotKind::kWritable;
   }
   virtual void State(StateIo& io) {}
+
+  // Whether the 4 KiB at offset (a multiple of 4 KiB, within size()) read now come unchanged from a file
+  // that neither this process nor any other may write (a read-only image under its shared lock, or the
+  // base of a -snapshot disk where the guest has not written); *origin says which. Thread-safe. Only a
+  // hint for sharing: whoever shares still compares the bytes.
+  virtual bool Origin(uint64_t offset, BlockOrigin* origin) const { return false; }
 
   // Scatter lists: the segments are consecutive bytes of the disk starting at offset. The defaults call
   // Read/Write once per segment; the raw image uses preadv/pwritev.

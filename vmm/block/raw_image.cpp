@@ -208,7 +208,8 @@ std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenO
                       " (or give format=raw to use its bytes as they are)");
   }
   if (!LockImage(fd.get(), !options.read_only, path, error)) return nullptr;
-  return std::unique_ptr<RawImage>(new RawImage(path, fd.release(), size, options));
+  return std::unique_ptr<RawImage>(new RawImage(
+      path, fd.release(), size, options, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)));
 }
 
 RawImage::~RawImage() {
@@ -237,6 +238,12 @@ int RawImage::WriteV(uint64_t offset, const iovec* segments, int count) {
   if (int err = CheckRange(offset, SegmentsLength(segments, count))) return err;
   if (int err = WriteFullV(fd_, offset, segments, count)) return err;
   return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+bool RawImage::Origin(uint64_t offset, BlockOrigin* origin) const {
+  if (!options_.read_only || offset % 4096 != 0 || offset + 4096 > size_) return false;
+  *origin = {device_, inode_, offset};
+  return true;
 }
 
 int RawImage::Flush() {

@@ -45,17 +45,21 @@ class RawImage final : public BlockBackend {
   int Flush() override;
   int ReadV(uint64_t offset, const iovec* segments, int count) override;
   int WriteV(uint64_t offset, const iovec* segments, int count) override;
+  // A read-only image: its own device, inode and the offset (its lock keeps writers out, Strobe's or QEMU's).
+  bool Origin(uint64_t offset, BlockOrigin* origin) const override;
 
   // Whether the image was probed (no format= given) and found raw.
   bool probed() const { return options_.probe; }
 
  private:
-  RawImage(std::string path, int fd, uint64_t size, const RawOpenOptions& options)
-      : path_(std::move(path)), fd_(fd), size_(size), options_(options) {}
+  RawImage(std::string path, int fd, uint64_t size, const RawOpenOptions& options, uint64_t device,
+           uint64_t inode)
+      : path_(std::move(path)), fd_(fd), size_(size), options_(options), device_(device), inode_(inode) {}
   std::string path_;
   int fd_;
   uint64_t size_;
   RawOpenOptions options_;
+  uint64_t device_, inode_;  // the file's st_dev and st_ino
 };
 
 // pread/pwrite of every byte: short transfers continue, EINTR retries, an early end of file is EIO.

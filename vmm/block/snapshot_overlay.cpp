@@ -72,6 +72,15 @@ uint64_t SnapshotOverlay::stored_clusters() const {
   return n;
 }
 
+bool SnapshotOverlay::Origin(uint64_t offset, BlockOrigin* origin) const {
+  if (offset % kClusterSize != 0 || offset + kClusterSize > size()) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Stored(offset / kClusterSize)) return false;
+  }
+  return base_->Origin(offset, origin);
+}
+
 int SnapshotOverlay::Read(uint64_t offset, void* buffer, size_t length) {
   if (int err = CheckRange(offset, length)) return err;
   std::lock_guard<std::mutex> lock(mu_);

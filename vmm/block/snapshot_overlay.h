@@ -39,6 +39,8 @@ class SnapshotOverlay final : public BlockBackend {
   // itself never changes, so a cluster the snapshot lacks reads from it again).
   SnapshotKind snapshot_kind() const override { return SnapshotKind::kOverlay; }
   void State(StateIo& io) override;
+  // The base image's origin, for a cluster the guest has not written.
+  bool Origin(uint64_t offset, BlockOrigin* origin) const override;
 
   // Clusters the store holds (tests, statistics).
   uint64_t stored_clusters() const;

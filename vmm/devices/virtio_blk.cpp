@@ -206,7 +206,8 @@ void VirtioBlk::SubmitGroup(std::vector<Request> group) {
       if (!err && !is_write) {
         size_t off = 0;
         for (const Segment& s : r.data) {
-          transport_->memory().Write(s.addr, r.bounce->data() + off, s.len);
+          transport_->memory().WriteFromDisk(s.addr, r.bounce->data() + off, s.len, *config_.backend,
+                                             r.sector * block::kSectorSize + off);
           off += s.len;
         }
         written = static_cast<uint32_t>(r.data_len);
