@@ -218,6 +218,44 @@ TEST_F(LinuxMultiVm, TwoVmsTalkThroughTheMonitorsSwitch) {
   EXPECT_EQ(s.Wait(60), 0) << s.output();
 }
 
+// The terminal shows vm0 and takes its keys; Ctrl-A n moves it to vm1, where a command typed runs in vm1
+// alone (its answer on the terminal and in vm1's log), and on again (wrapping) back to vm0.
+TEST_F(LinuxMultiVm, CtrlANMovesTheTerminalsOutputAndKeysToTheNextVm) {
+  const std::string kernel = LinuxDir() + "/vmlinuz", initrd = LinuxDir() + "/initramfs.cpio.gz";
+  ConsoleSession s({STROBE_BINARY, "run", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
+                    "-nographic", "--console-dir", dir_, "--timeout", "600", "--vm",
+                    "-kernel " + kernel + " -initrd " + initrd + " -append 'console=ttyS0 marker=second'"});
+  ASSERT_TRUE(s.Expect("the terminal shows vm0", 30)) << s.output();
+  ASSERT_TRUE(s.Expect("strobe:~# ", kBootTimeout)) << s.output();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(static_cast<int>(kBootTimeout));
+  auto wait_log = [&](int vm, const std::string& text) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Read("vm" + std::to_string(vm) + ".log").find(text) != std::string::npos) return true;
+      s.Expect("never printed", 0.2);  // keeps the terminal's pipe drained
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_log(1, "strobe:~# ")) << Read("vm1.log");
+  s.Send("\x01n");
+  ASSERT_TRUE(s.Expect("[strobe: console -> vm1]\r\n", 10)) << s.output();
+  const size_t mark = s.cursor();
+  s.Send("cat /proc/cmdline; echo answer-$((6*7))\n");
+  ASSERT_TRUE(s.Expect("answer-42", 60)) << s.output().substr(mark);
+  EXPECT_NE(s.Since(mark).find("marker=second"), std::string::npos) << s.Since(mark);
+  EXPECT_TRUE(wait_log(1, "answer-42")) << Read("vm1.log");
+  s.Send("\x01n");
+  ASSERT_TRUE(s.Expect("[strobe: console -> vm0]\r\n", 10)) << s.output();
+  s.Send("echo back-$((1+1))\n");
+  EXPECT_TRUE(s.Expect("back-2", 60)) << s.output();
+  EXPECT_TRUE(wait_log(0, "back-2")) << Read("vm0.log");
+  // Each log has its own VM's session only.
+  EXPECT_EQ(Read("vm0.log").find("answer-"), std::string::npos) << "vm1's command reached vm0";
+  EXPECT_EQ(Read("vm1.log").find("back-"), std::string::npos) << "vm0's command reached vm1";
+  s.Send("\x01x");
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+}
+
 TEST_F(LinuxMultiVm, WholeRunOptionsAndBadVmStringsAreRefused) {
   const std::string kernel = LinuxDir() + "/vmlinuz";
   struct Case {
@@ -225,7 +263,7 @@ TEST_F(LinuxMultiVm, WholeRunOptionsAndBadVmStringsAreRefused) {
     std::string message;
   } cases[] = {
       {{"--vms", "2", "-gdb", "tcp::65535"}, "-gdb: vm1 would need port 65536"},  // VM i: PORT + i
-      {{"--vms", "2", "-monitor", "stdio", "-serial", "null"}, "the monitor drives one VM"},
+      {{"--vms", "2", "-monitor", "stdio", "-serial", "null"}, "several VMs share the terminal"},
       {{"--vm", "-kernel " + kernel + " --jit-opt 1"}, "--jit-opt applies to the whole run"},
       {{"--vm", "-kernel " + kernel + " --code-cache off"}, "--code-cache applies to the whole run"},
       {{"--vm", "-kernel '" + kernel}, "unterminated ' quote"},

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "vmm/monitor/terminal.h"
 
@@ -21,6 +22,8 @@ namespace strobe::tools {
 namespace {
 uint8_t g_escape = 0x01;  // Ctrl-A unless -echr
 bool g_to_guest = true;
+std::vector<vmm::Vm*> g_vms;   // the terminal's VM: g_vms[g_mux->current()], or g_vms[0]
+TerminalMux* g_mux = nullptr;  // several VMs
 vmm::mon::MachineControl* g_monitor = nullptr;
 std::function<void()> g_quit;  // Ctrl-A x
 termios g_saved;
@@ -53,19 +56,28 @@ std::string KeyName(uint8_t key) {
   return buf;
 }
 
-void WriteOut(const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t w = write(STDOUT_FILENO, s.data() + off, s.size() - off);
+void WriteStdout(const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t w = write(STDOUT_FILENO, p, size);
     if (w <= 0) {
       if (w < 0 && errno == EINTR) continue;
       return;
     }
-    off += static_cast<size_t>(w);
+    p += w;
+    size -= static_cast<size_t>(w);
   }
 }
 
-void InputLoop(vmm::Vm* vm) {
+void WriteOut(const std::string& s) {
+  WriteStdout(s.data(), s.size());
+}
+
+vmm::Vm* TerminalVm() {
+  return g_mux ? g_vms[g_mux->current()] : g_vms[0];
+}
+
+void InputLoop() {
   const uint8_t kEscape = g_escape;
   const std::string key = KeyName(kEscape);
   bool escape = false;
@@ -88,7 +100,7 @@ void InputLoop(vmm::Vm* vm) {
           const char c = static_cast<char>(b);
           monitor->Feed(&c, 1);
         } else {
-          if (g_to_guest) vm->ConsoleInput(b);
+          if (g_to_guest) TerminalVm()->ConsoleInput(b);
         }
         continue;
       }
@@ -101,19 +113,33 @@ void InputLoop(vmm::Vm* vm) {
           if (g_quit) {
             g_quit();
           } else {
-            vm->RequestQuit();
+            TerminalVm()->RequestQuit();
           }
           return;
         case 'h':
         case '?':
           WriteAll(("\r\n" + key + " h    print this help\r\n" + key + " x    exit emulator\r\n" +
-                    (g_monitor ? key + " c    switch between console and monitor\r\n" : "") + key + " " +
-                    key + "  sends " + key + "\r\n")
+                    (g_monitor ? key + " c    switch between console and monitor\r\n" : "") +
+                    (g_mux ? key + " n    switch the terminal to the next VM\r\n" : "") + key + " " + key +
+                    "  sends " + key + "\r\n")
                        .c_str());
+          break;
+        case 'n':
+          if (!g_mux) break;
+          g_mux->Next();
+          if (!monitor_focus) break;
+          if (monitor && monitor->quit()) monitor.reset();  // the quit ended that VM, not this monitor
+          if (monitor) {
+            monitor->Prompt();
+          } else {
+            monitor = std::make_unique<vmm::mon::HmpTerminal>(*g_monitor, WriteOut, /*editor=*/true);
+            monitor->Open();
+          }
           break;
         case 'c':
           if (!g_monitor) break;
           monitor_focus = !monitor_focus;
+          if (monitor && monitor->quit() && g_mux) monitor.reset();  // the other VMs' monitor goes on
           if (monitor_focus && !monitor) {
             monitor = std::make_unique<vmm::mon::HmpTerminal>(*g_monitor, WriteOut, /*editor=*/true);
             WriteOut("\r\n");
@@ -124,7 +150,7 @@ void InputLoop(vmm::Vm* vm) {
           }
           break;
         default:
-          if (b == kEscape && g_to_guest) vm->ConsoleInput(kEscape);
+          if (b == kEscape && g_to_guest) TerminalVm()->ConsoleInput(kEscape);
           break;  // unknown escapes are dropped, as in QEMU
       }
     }
@@ -132,12 +158,34 @@ void InputLoop(vmm::Vm* vm) {
 }
 }  // namespace
 
+void TerminalMux::Output(size_t vm, uint8_t byte) {
+  if (vm != current_.load()) return;  // the others never wait for the terminal
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (vm == current_.load()) WriteStdout(&byte, 1);  // not after a switch's line that moved it away
+}
+
+size_t TerminalMux::Next() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  const size_t next = (current_.load() + 1) % vms_;
+  current_.store(next);
+  const std::string line = "\r\n[strobe: console -> vm" + std::to_string(next) + "]\r\n";
+  WriteStdout(line.data(), line.size());
+  return next;
+}
+
 void HostConsole::Restore() {
   if (g_raw.exchange(false)) tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved);
 }
 
 void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest, vmm::mon::MachineControl* monitor,
                         std::function<void()> quit) {
+  StartShared({&vm}, nullptr, escape, to_guest, monitor, std::move(quit));
+}
+
+void HostConsole::StartShared(std::vector<vmm::Vm*> vms, TerminalMux* mux, uint8_t escape, bool to_guest,
+                              vmm::mon::MachineControl* monitor, std::function<void()> quit) {
+  g_vms = std::move(vms);
+  g_mux = mux;
   g_escape = escape;
   g_quit = std::move(quit);
   g_to_guest = to_guest;
@@ -152,7 +200,7 @@ void HostConsole::Start(vmm::Vm& vm, uint8_t escape, bool to_guest, vmm::mon::Ma
       for (int sig : {SIGQUIT, SIGABRT, SIGSEGV, SIGBUS}) signal(sig, OnFatalSignal);
     }
   }
-  std::thread(InputLoop, &vm).detach();  // blocks in read(); ends with the process
+  std::thread(InputLoop).detach();  // blocks in read(); ends with the process
 }
 
 }  // namespace strobe::tools

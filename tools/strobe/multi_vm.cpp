@@ -19,10 +19,12 @@
 
 #include "tools/strobe/chardev.h"
 #include "tools/strobe/console.h"
+#include "tools/strobe/multi_vm_monitors.h"
 #include "tools/strobe/vm_setup.h"
 #include "vmm/debug/gdb_server.h"
 #include "vmm/monitor.h"
 #include "vmm/monitor/json.h"
+#include "vmm/monitor/selected_machine.h"
 #include "vmm/page_sharing.h"
 #include "vmm/vm_stats.h"
 
@@ -95,15 +97,35 @@ bool SplitWords(const std::string& s, std::vector<std::string>* out, std::string
 }
 
 // Options that belong to the whole run, not to one VM: the compilers are shared (so are their settings),
-// and the terminal, statistics and the VM set are the process's.
+// and the terminal, statistics, snapshot folder and the VM set are the process's.
 bool WholeRunOption(const std::string& word) {
-  static const char* const kWords[] = {"--engine",  "--jit-threshold",   "--jit-cooling",  "--jit-reoptimize",
-                                       "--jit-opt", "--jit-inline-kseg", "--perf-map",     "--code-cache",
-                                       "--stats",   "--stats-json",      "--dump-blocks",  "--vms",
-                                       "--vm",      "--console-dir",     "--page-sharing", "--share-rate",
-                                       "-serial",   "-chardev",          "-monitor",       "-qmp",
-                                       "-echr",     "-no-shutdown",      "-name",          "-d",
-                                       "-D",        "-nographic",        "-display",       "-daemonize"};
+  static const char* const kWords[] = {"--engine",
+                                       "--jit-threshold",
+                                       "--jit-cooling",
+                                       "--jit-reoptimize",
+                                       "--jit-opt",
+                                       "--jit-inline-kseg",
+                                       "--perf-map",
+                                       "--code-cache",
+                                       "--stats",
+                                       "--stats-json",
+                                       "--dump-blocks",
+                                       "--vms",
+                                       "--vm",
+                                       "--console-dir",
+                                       "--page-sharing",
+                                       "--share-rate",
+                                       "--snapshot-dir",
+                                       "-serial",
+                                       "-chardev",
+                                       "-echr",
+                                       "-no-shutdown",
+                                       "-name",
+                                       "-d",
+                                       "-D",
+                                       "-nographic",
+                                       "-display",
+                                       "-daemonize"};
   std::string w = word;
   if (w.size() > 2 && w[0] == '-' && w[1] == '-' && w.rfind("--jit", 0) != 0 &&
       std::none_of(std::begin(kWords), std::end(kWords), [&](const char* k) { return w == k; }))
@@ -111,10 +133,16 @@ bool WholeRunOption(const std::string& word) {
   return std::any_of(std::begin(kWords), std::end(kWords), [&](const char* k) { return w == k; });
 }
 
+// The terminal is shared by the VMs (TerminalMux): its monitor is the console's Ctrl-A c, which follows
+// Ctrl-A n; a monitor reading stdin would take those keys away.
+constexpr const char* kNoStdioMonitor =
+    ": several VMs share the terminal: its monitor is Ctrl-A c, which follows Ctrl-A n; give the VMs a "
+    "socket monitor (unix:PATH,server,nowait or tcp::PORT,server,nowait)";
+
 // What several VMs cannot have yet, each with the line that says so.
 std::string UnsupportedWithSeveral(const RunOptions& o) {
-  if (!o.monitors.empty()) return "-monitor/-qmp: the monitor drives one VM; not with several VMs yet";
-  if (!o.loadvm.empty()) return "-loadvm: a snapshot is of one VM; not with several VMs yet";
+  for (const vmm::mon::MonitorSpec& m : o.monitors)
+    if (m.transport == vmm::mon::MonitorSpec::Transport::kStdio) return m.text + kNoStdioMonitor;
   if (!o.dump_blocks.empty()) return "--dump-blocks: not with several VMs";
   if (o.no_shutdown) return "-no-shutdown: not with several VMs";
   if (o.trace.any()) return "-d: tracing follows one VM; not with several VMs";
@@ -141,6 +169,18 @@ void Report(const char* fmt, const std::string& a, const std::string& b = "") {
 // The VMs' options: opts itself vm_copies times, then each --vm string parsed on its own, with the
 // whole-run settings (engine, compilers) taken from opts.
 bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* slots, std::string* error) {
+  // Monitors: -monitor/-qmp outside --vm give each VM an endpoint of its own (multi_vm_monitors.h); a
+  // --vm's own -monitor/-qmp are that VM's only ones.
+  auto monitors = [&opts](size_t i, std::vector<vmm::mon::MonitorSpec> own, std::string* error) {
+    for (vmm::mon::MonitorSpec& spec : own) spec.text = "vm" + std::to_string(i) + ": " + spec.text;
+    if (!own.empty()) return own;
+    for (const vmm::mon::MonitorSpec& spec : opts.monitors) {
+      vmm::mon::MonitorSpec s;
+      if (!MonitorSpecForVm(spec, i, &s, error)) break;
+      own.push_back(s);
+    }
+    return own;
+  };
   // A gdb port per VM: -s/-gdb outside --vm give VM i the port base + i; a --vm's own -s/-gdb give that
   // VM its own port (and -S there stops that VM alone).
   auto gdb_port = [&opts](size_t i, int own, std::string* error) {
@@ -153,6 +193,7 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     slots->push_back(std::make_unique<VmSlot>());
     slots->back()->opts = opts;
     slots->back()->opts.gdb_port = gdb_port(i, -1, error);
+    slots->back()->opts.monitors = monitors(i, {}, error);
   }
   for (const std::string& text : opts.extra_vms) {
     const std::string where = "--vm '" + text + "'";
@@ -161,11 +202,16 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
       *error = where + ": " + *error;
       return false;
     }
-    for (const std::string& w : words)
-      if (WholeRunOption(w)) {
-        *error = where + ": " + w + " applies to the whole run: give it outside --vm";
+    for (size_t w = 0; w < words.size(); ++w) {
+      if (WholeRunOption(words[w])) {
+        *error = where + ": " + words[w] + " applies to the whole run: give it outside --vm";
         return false;
       }
+      if ((words[w] == "-monitor" || words[w] == "-qmp") && w + 1 < words.size() && words[w + 1] == "stdio") {
+        *error = where + ": " + words[w] + " stdio" + kNoStdioMonitor;
+        return false;
+      }
+    }
     auto slot = std::make_unique<VmSlot>();
     if (!ParseRunOptions(words, &slot->opts, error)) {
       *error = where + ": " + *error;
@@ -191,6 +237,8 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     if (slot->opts.gdb_port < 0) slot->opts.gdb_host = opts.gdb_host;
     slot->opts.gdb_port = gdb_port(slots->size(), slot->opts.gdb_port, error);
     slot->opts.start_stopped = slot->opts.start_stopped || opts.start_stopped;
+    slot->opts.monitors = monitors(slots->size(), slot->opts.monitors, error);
+    if (slot->opts.loadvm.empty()) slot->opts.loadvm = opts.loadvm;  // a --vm's own -loadvm, else the run's
     slots->push_back(std::move(slot));
   }
   if (!error->empty()) return false;
@@ -311,6 +359,12 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
 }  // namespace
 
 int RunSeveralVms(RunOptions& opts) {
+  // SIGINT, SIGTERM and SIGHUP end every VM, as Ctrl-A x does: blocked before any thread exists (the
+  // compilers', the networks'), so that only the thread below takes them.
+  sigset_t quit_signals;
+  sigemptyset(&quit_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&quit_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &quit_signals, nullptr);
   std::string error;
   if (const std::string no = UnsupportedWithSeveral(opts); !no.empty()) {
     std::fprintf(stderr, "strobe: %s\n", no.c_str());
@@ -358,7 +412,12 @@ int RunSeveralVms(RunOptions& opts) {
     compilers = jit::CompileService::Create(tier);
   }
 
-  // Consoles: VM 0 keeps the terminal (or its -serial) unless --console-dir sends every console to a file.
+  // Consoles: each VM's goes whole to DIR/vm<i>.log (DIR: --console-dir, else the current folder). The
+  // terminal, when it is the console (-serial stdio, the default), shows one VM at a time: VM 0 first,
+  // then the one Ctrl-A n moves it to. Another -serial takes VM 0's console instead (without
+  // --console-dir), and the terminal shows none.
+  const bool on_terminal = opts.serial.kind == CharDevSpec::Kind::kStdio;
+  static TerminalMux mux(n);  // outlives the threads
   const std::string dir = opts.console_dir.empty() ? "." : opts.console_dir;
   if (!opts.console_dir.empty() && mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
     std::fprintf(stderr, "strobe: --console-dir %s: %s\n", dir.c_str(), std::strerror(errno));
@@ -367,12 +426,12 @@ int RunSeveralVms(RunOptions& opts) {
   for (size_t i = 0; i < n; ++i) {
     VmSlot& s = *slots[i];
     CharDevSpec spec = opts.serial;
-    if (i > 0 || !opts.console_dir.empty()) {
+    if (i > 0 || !opts.console_dir.empty() || on_terminal) {
       spec = CharDevSpec{};
       spec.kind = CharDevSpec::Kind::kFile;
       spec.path = dir + "/vm" + std::to_string(i) + ".log";
     }
-    s.console_name = spec.kind == CharDevSpec::Kind::kFile ? spec.path : "the terminal";
+    s.console_name = spec.kind == CharDevSpec::Kind::kFile ? spec.path : "-serial";
     if (!s.console.Open(spec, &error)) {
       std::fprintf(stderr, "strobe: vm%zu: console: %s\n", i, error.c_str());
       return kExitError;
@@ -384,7 +443,22 @@ int RunSeveralVms(RunOptions& opts) {
     }
     s.opts.vm.compile_service = compilers;
     CharBackend* console = &s.console;
-    s.vm = std::make_unique<vmm::Vm>(monitor, s.opts.vm, [console](uint8_t b) { console->Write(b); });
+    s.vm = std::make_unique<vmm::Vm>(monitor, s.opts.vm, [console, i, on_terminal](uint8_t b) {
+      console->Write(b);
+      if (on_terminal) mux.Output(i, b);
+    });
+  }
+  // Each VM's monitors listen before anything boots too; one snapshot folder for all
+  // (SnapshotStore::Save keeps one VM from replacing another's snapshot).
+  static vmm::SnapshotStore snapshots(opts.snapshot_dir.empty() ? vmm::SnapshotStore::DefaultDir()
+                                                                : opts.snapshot_dir);
+  std::vector<std::unique_ptr<VmMonitors>> monitors(n);
+  for (size_t i = 0; i < n; ++i) {
+    monitors[i] = std::make_unique<VmMonitors>(*slots[i]->vm, monitor, snapshots, i);
+    if (!monitors[i]->Listen(slots[i]->opts.monitors, &error)) {
+      std::fprintf(stderr, "strobe: %s\n", error.c_str());
+      return kExitError;
+    }
   }
 
   std::vector<vmm::Vm*> vms;
@@ -395,7 +469,10 @@ int RunSeveralVms(RunOptions& opts) {
   // Boot one after another; each boot's pages that equal an earlier VM's (the same kernel and initrd)
   // are shared before any of them runs.
   for (size_t i = 0; i < n; ++i) {
-    if (!vms[i]->Boot(&error)) {
+    // -loadvm (the run's, or a --vm's own): N VMs loading one snapshot hold the same pages, which
+    // MergeStopped then keeps once.
+    const std::string& loadvm = slots[i]->opts.loadvm;
+    if (!vms[i]->Boot(&error) || (!loadvm.empty() && !snapshots.Load(*vms[i], loadvm, &error))) {
       std::fprintf(stderr, "strobe: vm%zu: %s\n", i, error.c_str());
       return kExitError;
     }
@@ -404,11 +481,6 @@ int RunSeveralVms(RunOptions& opts) {
   if (vms[0]->tier() && !vms[0]->tier()->code_cache_error().empty())  // the run goes on, compiling all
     std::fprintf(stderr, "strobe: warning: code cache off: %s\n", vms[0]->tier()->code_cache_error().c_str());
 
-  // SIGINT, SIGTERM and SIGHUP end every VM, as Ctrl-A x does.
-  sigset_t quit_signals;
-  sigemptyset(&quit_signals);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&quit_signals, sig);
-  pthread_sigmask(SIG_BLOCK, &quit_signals, nullptr);
   auto quit_all = [vms] {
     for (vmm::Vm* vm : vms) vm->RequestQuit();
   };
@@ -422,34 +494,48 @@ int RunSeveralVms(RunOptions& opts) {
   }).detach();
 
   {
-    std::string where, ports;
+    std::string where, ports, mons;
     for (size_t i = 0; i < n; ++i) {
-      where += (i ? ", " : "") + std::string("vm") + std::to_string(i) + " -> " + slots[i]->console_name;
+      const std::string vm = "vm" + std::to_string(i);
+      where += (i ? ", " : "") + vm + " -> " + slots[i]->console_name;
       if (gdb[i])
-        ports += (ports.empty() ? "; gdb: vm" : ", vm") + std::to_string(i) + " -> port " +
-                 std::to_string(gdb[i]->port()) + (slots[i]->opts.start_stopped ? " (stopped)" : "");
+        ports += (ports.empty() ? "; gdb: " : ", ") + vm + " -> port " + std::to_string(gdb[i]->port()) +
+                 (slots[i]->opts.start_stopped ? " (stopped)" : "");
+      if (const std::string m = monitors[i]->Where(); !m.empty())
+        mons += (mons.empty() ? "; monitors: " : ", ") + vm + " -> " + m +
+                (slots[i]->opts.start_stopped && !gdb[i] ? " (stopped)" : "");
     }
-    std::fprintf(stderr, "strobe: %zu VMs, each on its own thread; consoles: %s%s\n", n, where.c_str(),
-                 ports.c_str());
+    const std::string key = opts.escape_char == 0x01 ? "Ctrl-A" : "the escape key +";
+    const std::string terminal =
+        on_terminal ? "; the terminal shows vm0 (" + key + " n: the next VM, " + key + " c: its monitor)"
+                    : "; the terminal's monitor (" + key + " c) drives vm0 (" + key + " n: the next VM)";
+    std::fprintf(stderr, "strobe: %zu VMs, each on its own thread; consoles: %s%s%s%s\n", n, where.c_str(),
+                 terminal.c_str(), ports.c_str(), mons.c_str());
   }
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     if (gdb[i]) gdb[i]->Start(*vms[i], slots[i]->opts.start_stopped);
-  // stdin feeds VM 0 (also when its console output goes to --console-dir), unless -serial moved it.
-  const bool stdin_to_vm0 = opts.serial.kind == CharDevSpec::Kind::kStdio;
-  HostConsole::Start(*vms[0], opts.escape_char, stdin_to_vm0, nullptr, quit_all);
-  slots[0]->console.StartInput([vm = vms[0]](uint8_t b) { vm->ConsoleInput(b); });
+    if (slots[i]->opts.start_stopped && !gdb[i]) monitors[i]->control().StartPaused();  // until its cont
+  }
+  // The terminal's keys go to the VM it shows (unless -serial moved the console off it); its monitor
+  // (Ctrl-A c) drives that VM.
+  vmm::mon::SelectedMachine terminal_monitor(
+      [&monitors]() -> vmm::mon::MachineControl& { return monitors[mux.current()]->control(); });
+  HostConsole::StartShared(vms, &mux, opts.escape_char, on_terminal, &terminal_monitor, quit_all);
+  if (!on_terminal) slots[0]->console.StartInput([vm = vms[0]](uint8_t b) { vm->ConsoleInput(b); });
 
   if (sharing) sharer.Start(opts.share_rate ? opts.share_rate : kDefaultShareRate);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < n; ++i) {
-    threads.emplace_back([&slots, i] {
+    threads.emplace_back([&slots, &monitors, i] {
       char name[16];
       std::snprintf(name, sizeof name, "strobe-vm%zu", i);
       pthread_setname_np(pthread_self(), name);
       VmSlot& s = *slots[i];
+      monitors[i]->Start();  // an endpoint without nowait: this VM waits for its client
       const auto t0 = std::chrono::steady_clock::now();
       s.exit = s.vm->Run();
       s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      monitors[i]->Ended(s.exit);  // its monitors end with it, as a QEMU process's do
       char head[64];
       std::snprintf(head, sizeof head, "vm%zu", i);
       // Each VM's end on its own line, as it happens: the others run on.

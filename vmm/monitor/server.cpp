@@ -123,6 +123,9 @@ bool MonitorServer::Listen(const MonitorSpec& spec, std::string* error) {
     }
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
+    if (spec.path.size() >= sizeof addr.sun_path)
+      return Fail(error, spec.text + ": socket path longer than " + std::to_string(sizeof addr.sun_path - 1) +
+                             " bytes");
     std::memcpy(addr.sun_path, spec.path.c_str(), spec.path.size());
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4) != 0) {
@@ -264,8 +267,16 @@ void MonitorServer::Broadcast(const std::string& name, const Json* data) {
 
 void MonitorServer::Close() {
   std::lock_guard<std::mutex> lock(exec_mu_);
+  if (closing_) return;
   closing_ = true;
   RemoveSocketFiles();  // as QEMU, the socket goes with the process
+  // The clients see the end as when QEMU's process ends (with several VMs the process may go on), and
+  // no one can connect any more.
+  for (auto& e : endpoints_)
+    if (e->listen_fd >= 0) shutdown(e->listen_fd, SHUT_RDWR);
+  std::lock_guard<std::mutex> clients(clients_mu_);
+  for (const auto& c : clients_)
+    if (c->fd != STDOUT_FILENO) shutdown(c->fd, SHUT_RDWR);
 }
 
 }  // namespace strobe::vmm::mon

@@ -41,10 +41,12 @@ class MonitorServer {
   void Start();
   // Sends an event to every QMP client that negotiated capabilities (any thread).
   void Broadcast(const std::string& name, const Json* data);
-  // The port a tcp endpoint got (tests use port 0 and ask).
+  // The endpoints, and the port a tcp endpoint got (tests use port 0 and ask).
+  size_t endpoints() const { return endpoints_.size(); }
+  const MonitorSpec& spec(size_t endpoint) const { return endpoints_[endpoint]->spec; }
   uint16_t port(size_t endpoint) const { return endpoints_[endpoint]->port; }
-  // Waits for the commands being run to finish writing their replies (before the process ends) and
-  // removes the unix sockets' files.
+  // Waits for the commands being run to finish writing their replies (the VM's run has ended), removes
+  // the unix sockets' files, stops listening and disconnects the socket clients.
   void Close();
 
  private:

@@ -39,6 +39,8 @@ class HmpTerminal final : public Terminal {
   void Open() override;
   void Feed(const char* data, size_t size) override;
   void Prompt() { write_(kPrompt); }
+  // `quit` ran: the terminal reads nothing more.
+  bool quit() const { return quit_; }
 
  private:
   void Print(const std::string& text);  // \n becomes \r\n

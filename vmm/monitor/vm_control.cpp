@@ -236,7 +236,7 @@ std::string VmControl::SaveSnapshot(const std::string& name) {
   if (!snapshots_) return kNoSnapshotSupport;
   return CallQuiet([&] {
     std::string error;
-    return snapshots_->Save(vm_, name, &error) ? std::string() : error;
+    return snapshots_->Save(vm_, name, &error, saver_) ? std::string() : error;
   });
 }
 

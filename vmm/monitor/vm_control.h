@@ -52,8 +52,12 @@ class VmControl final : public MachineControl {
   std::string DeleteSnapshot(const std::string& name) override;
   std::string SnapshotTable() override;
   void Event(const std::string& name, const Json* data) override { Emit(name, data); }
-  // Where savevm and loadvm keep their files (before the monitors start; null: no snapshots).
-  void set_snapshots(SnapshotStore* store) { snapshots_ = store; }
+  // Where savevm and loadvm keep their files (before the monitors start; null: no snapshots). saver: the
+  // VM's index when several VMs share the store (-1: the only VM; SnapshotStore::Save).
+  void set_snapshots(SnapshotStore* store, int saver = -1) {
+    snapshots_ = store;
+    saver_ = saver;
+  }
 
   // -S without gdb: the VM starts paused (QEMU's prelaunch state) until cont.
   void StartPaused();
@@ -74,6 +78,7 @@ class VmControl final : public MachineControl {
   EventSink events_;
   Disassembler disassembler_;
   SnapshotStore* snapshots_ = nullptr;
+  int saver_ = -1;
   std::mutex mu_;         // one state change at a time from all monitors
   std::mutex frozen_mu_;  // Call's work once the run has ended, when no vCPU thread serialises it
   bool quit_sent_ = false;

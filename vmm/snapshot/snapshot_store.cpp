@@ -98,7 +98,29 @@ bool SnapshotStore::ValidName(const std::string& name, std::string* error) {
   return ok;
 }
 
-bool SnapshotStore::Save(Vm& vm, const std::string& name, std::string* error) {
+bool SnapshotStore::Save(Vm& vm, const std::string& name, std::string* error, int saver) {
+  if (saver < 0) return SaveFile(vm, name, error);
+  if (!ValidName(name, error)) return false;
+  bool claimed = false;
+  {
+    std::lock_guard<std::mutex> lock(savers_mu_);
+    auto [it, fresh] = savers_.emplace(name, saver);
+    if (!fresh && it->second != saver) {
+      *error = "snapshot '" + name + "' was saved by vm" + std::to_string(it->second) +
+               " of this run: give this VM's snapshot another name (or delvm it first)";
+      return false;
+    }
+    claimed = fresh;
+  }
+  if (SaveFile(vm, name, error)) return true;
+  if (claimed) {
+    std::lock_guard<std::mutex> lock(savers_mu_);
+    savers_.erase(name);
+  }
+  return false;
+}
+
+bool SnapshotStore::SaveFile(Vm& vm, const std::string& name, std::string* error) {
   if (!ValidName(name, error)) return false;
   if (const std::string why = VmState::Refusal(vm); !why.empty()) {
     *error = "cannot save the VM: " + why;
@@ -166,6 +188,8 @@ bool SnapshotStore::Delete(const std::string& name, std::string* error) {
                              : "cannot delete " + path + ": " + std::strerror(errno);
     return false;
   }
+  std::lock_guard<std::mutex> lock(savers_mu_);
+  savers_.erase(name);
   return true;
 }
 

@@ -2,6 +2,7 @@
 #include "vmm/snapshot/vm_state.h"
 
 #include <cstring>
+#include <vector>
 
 namespace strobe::vmm {
 
@@ -165,10 +166,19 @@ void VmState::Ram(Vm& vm, StateIo& io, std::vector<uint32_t>* changed) {
   uint32_t count = pages;
   io.Field(count);
   if (!io.Check(count == pages, "another RAM size")) return;
+  // A machine page the host has no memory behind reads as zeros; reading it to find that out would map
+  // the host's zero page behind it, which counts as touched (--stats) and, with several VMs, makes the
+  // page sharer merge every page of RAM after a load.
+  std::vector<unsigned char> resident;
+  vm.monitor_.Residency(&resident);
+  auto unbacked = [&](const uint8_t* host) {
+    const size_t frame = vm.monitor_.FrameIndex(host);
+    return frame >= resident.size() || !resident[frame];
+  };
   if (!io.loading()) {
     for (uint32_t p = 0; p < pages; ++p) {
       const uint8_t* host = pmap.Lookup(p << runtime::kPageBits).host;
-      if (!host || std::memcmp(host, kZeroPage, runtime::kPageSize) == 0) continue;
+      if (!host || unbacked(host) || std::memcmp(host, kZeroPage, runtime::kPageSize) == 0) continue;
       io.Field(p);
       io.Raw(const_cast<uint8_t*>(host), runtime::kPageSize);
     }
@@ -194,7 +204,8 @@ void VmState::Ram(Vm& vm, StateIo& io, std::vector<uint32_t>* changed) {
     const uint32_t paddr = p << runtime::kPageBits;
     const uint8_t* want = image[p] ? image[p] : kZeroPage;
     const uint8_t* host = pmap.Lookup(paddr).host;
-    if (host ? std::memcmp(host, want, runtime::kPageSize) == 0 : want == kZeroPage) continue;
+    if (want == kZeroPage && (!host || unbacked(host))) continue;
+    if (host && std::memcmp(host, want, runtime::kPageSize) == 0) continue;
     // Code decoded from this page is wrong from now on only if the bytes it was decoded from change (a
     // page may hold code and data both).
     const bool code_changes = code.IsCode(paddr) ? !code.SameCode(paddr, host ? host : kZeroPage, want)
