@@ -385,6 +385,15 @@ TEST_F(Atapi, DeviceResetEndsATransferInTheMiddle) {
 TEST_F(Atapi, ATransferInProgressSurvivesASnapshot) {
   Packet({0x1E, 0, 0, 0, 1});  // lock the tray: the drive's own state
   ExpectGood();
+  {  // between two commands, after a reply (its state must be a valid one)
+    EXPECT_EQ(Reply({0x25}, 8).size(), 8u);
+    StateIo idle;
+    vm_->board().ide().State(idle);
+    std::unique_ptr<Vm> other = MakeVm();
+    StateIo in(idle.buffer().data(), idle.buffer().size());
+    other->board().ide().State(in);
+    ASSERT_TRUE(in.ok()) << in.error();
+  }
   Packet({0x28, 0, 0, 0, 0, 2, 0, 0, 2}, 2048);
   Settle();
   ASSERT_EQ(ByteCount(), 2048u);

@@ -136,10 +136,17 @@ void AtaChannel::Attach(unsigned unit, const AtaDriveConfig& config) {
   Reset();
 }
 
-void AtaChannel::ResetDrive(Drive& d) {
-  ++d.generation;
+void AtaChannel::EndTransfer(Drive& d) {
   d.phase = Phase::kIdle;
   d.buffer.reset();
+  d.packet_reply.clear();
+  d.packet_from_disc = false;
+  d.packet_offset = d.packet_left = 0;
+}
+
+void AtaChannel::ResetDrive(Drive& d) {
+  ++d.generation;
+  EndTransfer(d);
   d.tf = TaskFile{};
   d.tf.nsect = 1;  // the ATA signature: sector count 1, LBA 0x000001 (LBA mid/high 0: a disk)
   d.tf.lbal = 1;
@@ -195,8 +202,7 @@ void AtaChannel::WriteDeviceControl(uint8_t value) {
   if ((value & kSrst) && !was_reset) {  // SRST asserted: both devices busy until it is released
     for (Drive& d : drives_) {
       ++d.generation;
-      d.phase = Phase::kIdle;
-      d.buffer.reset();
+      EndTransfer(d);
       if (d.present) d.status = kBsy;
     }
     intrq_ = false;
@@ -281,15 +287,13 @@ void AtaChannel::WriteData(Drive& d, unsigned size, uint32_t value) {
 }
 
 void AtaChannel::Complete(Drive& d) {
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
+  EndTransfer(d);
   d.status = kDrdy | kDsc;
   RaiseIrq();
 }
 
 void AtaChannel::Abort(Drive& d, uint8_t error) {
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
+  EndTransfer(d);
   d.error = error;
   d.status = kDrdy | kDsc | kErr;
   RaiseIrq();
@@ -337,8 +341,7 @@ bool AtaChannel::Range(Drive& d, bool lba48, uint64_t* lba, uint32_t* count) {
 
 void AtaChannel::Execute(Drive& d, uint8_t command) {
   d.error = 0;
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
+  EndTransfer(d);
   intrq_ = false;  // writing the command register clears a pending interrupt
   UpdateIrq();
   if (d.cdrom) return ExecutePacketDevice(d, command);

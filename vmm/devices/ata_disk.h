@@ -145,7 +145,8 @@ class AtaChannel {
   const Drive& selected() const { return drives_[(drives_[0].tf.device >> 4) & 1]; }
   unsigned selected_unit() const { return (drives_[0].tf.device >> 4) & 1; }
   bool any_present() const { return drives_[0].present || drives_[1].present; }
-  void ResetDrive(Drive& d);  // the signature and status after a reset
+  void ResetDrive(Drive& d);   // the signature and status after a reset
+  void EndTransfer(Drive& d);  // idle: no data block, no packet command's data left
   void UpdateIrq();
   void RaiseIrq();
 

@@ -103,9 +103,7 @@ void AtaChannel::ExecutePacketDevice(Drive& d, uint8_t command) {
 // signature is set, Status is 0 and there is no interrupt.
 void AtaChannel::DeviceReset(Drive& d) {
   ++d.generation;  // a read of the disc still in flight completes into nothing
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
-  d.packet_reply.clear();
+  EndTransfer(d);
   d.atapi.Reset(false);
   SetPacketSignature(d);
   d.error = 0x01;
@@ -196,9 +194,7 @@ void AtaChannel::ShowPacketBlock(Drive& d, std::shared_ptr<std::vector<uint8_t>>
 }
 
 void AtaChannel::PacketDone(Drive& d) {
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
-  d.packet_reply.clear();
+  EndTransfer(d);
   d.error = 0;
   d.status = kDrdy | kDsc;
   d.tf.nsect = static_cast<uint8_t>((d.tf.nsect & ~kReasonMask) | kIo | kCoD);
@@ -206,9 +202,7 @@ void AtaChannel::PacketDone(Drive& d) {
 }
 
 void AtaChannel::PacketFailed(Drive& d) {
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
-  d.packet_reply.clear();
+  EndTransfer(d);
   d.error = static_cast<uint8_t>(d.atapi.sense_key() << 4);
   d.status = kDrdy | kErr;
   d.tf.nsect = static_cast<uint8_t>((d.tf.nsect & ~kReasonMask) | kIo | kCoD);
