@@ -5,7 +5,8 @@
 // disk overlay all came back). A second Strobe started with -loadvm continues from the same point, and
 // info snapshots / delvm show and remove the file. The user-mode network comes back too: before the save
 // the NIC took a second MAC address and a second DHCP lease (10.0.2.16); after either load the DHCP server
-// still has that MAC on .16 (libslirp's state: a fresh one would offer .15) and the gateway answers.
+// still has that MAC on .16 (libslirp's state: a fresh one would offer .15) and the gateway answers. With
+// a CD-ROM drive, the disc reads the same after either load.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -107,6 +108,47 @@ TEST_F(SnapshotLinux, IdeAndPcnet) {
 // virtio-blk and virtio-net: the transports, their queues and the devices' state.
 TEST_F(SnapshotLinux, VirtioDiskAndNic) {
   LoadvmRepeatsACommand("virtio", "/dev/vda", {"-nic", "user,model=virtio-net-pci"});
+}
+
+// The ATAPI CD-ROM drive: after loadvm, and in a second process started with -loadvm, the guest reads the
+// whole disc again (its page cache dropped, so the reads go to the drive) and the shell's memory is back.
+TEST_F(SnapshotLinux, CdromDriveReadsTheDiscAfterALoad) {
+  const std::string tag = std::to_string(getpid());
+  const std::string dir = "/tmp/strobe-snaps-cd-" + tag, iso = "/tmp/strobe-snapcd-" + tag + ".iso";
+  std::string disc(600 * 1024, '\0');
+  for (size_t i = 0; i < disc.size(); ++i) disc[i] = static_cast<char>((i * 131) >> 7);
+  std::ofstream(iso, std::ios::binary).write(disc.data(), static_cast<std::streamsize>(disc.size()));
+  const std::string kRead = "echo X=$X; X=changed; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/sr0";
+  std::vector<std::string> machine = {"-cdrom", iso, "-nic", "none", "--snapshot-dir", dir};
+  const std::string sock = "/tmp/strobe-snapcd-" + tag + ".sock";
+  std::vector<std::string> args = machine;
+  args.insert(args.end(), {"-qmp", "unix:" + sock + ",server,nowait"});
+  ConsoleSession s(BootArgs(args));
+  MonitorClient qmp;
+  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  qmp.Line();
+  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
+  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  ASSERT_NE(Shell(s, "dmesg -n 1; X=saved-state; echo ready").find("ready"), std::string::npos);
+  ASSERT_EQ(Hmp(qmp, "savevm with-cd"), "{\"return\": \"\"}");
+  const std::string first = Shell(s, kRead);
+  EXPECT_NE(first.find("X=saved-state"), std::string::npos) << first;
+  EXPECT_NE(first.find("  /dev/sr0"), std::string::npos) << first;
+  ASSERT_EQ(Hmp(qmp, "loadvm with-cd"), "{\"return\": \"\"}");
+  EXPECT_EQ(Shell(s, kRead), first);
+  std::vector<std::string> again = machine;
+  again.insert(again.end(), {"-loadvm", "with-cd"});
+  ConsoleSession t(BootArgs(again));
+  EXPECT_EQ(Shell(t, kRead), first);
+  t.Send("poweroff -f\n");
+  EXPECT_EQ(t.Wait(60), 0);
+  EXPECT_EQ(Hmp(qmp, "delvm with-cd"), "{\"return\": \"\"}");
+  qmp.Send("{\"execute\": \"quit\"}\n");
+  qmp.Line();
+  EXPECT_EQ(s.Wait(30), 0);
+  unlink(iso.c_str());
+  rmdir(dir.c_str());
 }
 
 }  // namespace
