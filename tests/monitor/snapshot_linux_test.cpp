@@ -34,6 +34,23 @@ constexpr const char* kLease = "L() { udhcpc -i eth0 -n -q 2>&1 | grep -o 'lease
 constexpr const char* kNetCommand = "L; ping -c 1 -W 5 10.0.2.2 | grep -o '1 packets received'";
 constexpr const char* kNetAfterLoad = "lease of 10.0.2.16\n1 packets received\n";
 
+// `machine` with a QMP socket at `sock`.
+std::vector<std::string> WithQmp(std::vector<std::string> machine, const std::string& sock) {
+  machine.insert(machine.end(), {"-qmp", "unix:" + sock + ",server,nowait"});
+  return machine;
+}
+
+// The QMP client connects and negotiates, the guest reaches the shell, and the shell's X is saved-state.
+void ReachShell(ConsoleSession& s, MonitorClient& qmp, const std::string& sock) {
+  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  qmp.Line();
+  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
+  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  // Kernel messages carry timestamps, and idle time follows the host: keep them off the console.
+  ASSERT_NE(Shell(s, "dmesg -n 1; X=saved-state; echo ready").find("ready"), std::string::npos);
+}
+
 // The disk on `interface` (the guest's `dev`), with these NIC options.
 void LoadvmRepeatsACommand(const std::string& interface, const std::string& dev,
                            const std::vector<std::string>& nic) {
@@ -49,17 +66,9 @@ void LoadvmRepeatsACommand(const std::string& interface, const std::string& dev,
                                       "--snapshot-dir", dir};
   machine.insert(machine.end(), nic.begin(), nic.end());
   const std::string sock = "/tmp/strobe-snap-" + tag + ".sock";
-  std::vector<std::string> args = machine;
-  args.insert(args.end(), {"-qmp", "unix:" + sock + ",server,nowait"});
-  ConsoleSession s(BootArgs(args));
+  ConsoleSession s(BootArgs(WithQmp(machine, sock)));
   MonitorClient qmp;
-  ASSERT_TRUE(qmp.ConnectUnix(sock));
-  qmp.Line();
-  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
-  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
-  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
-  // Kernel messages carry timestamps, and idle time follows the host: keep them off the console.
-  ASSERT_NE(Shell(s, "dmesg -n 1; X=saved-state; echo ready").find("ready"), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(ReachShell(s, qmp, sock));
   // Two leases: the NIC's own MAC on .15, then another on .16.
   Shell(s, kLease);
   EXPECT_EQ(Shell(s, "L", 60), "lease of 10.0.2.15\n");
@@ -121,16 +130,9 @@ TEST_F(SnapshotLinux, CdromDriveReadsTheDiscAfterALoad) {
   const std::string kRead = "echo X=$X; X=changed; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/sr0";
   std::vector<std::string> machine = {"-cdrom", iso, "-nic", "none", "--snapshot-dir", dir};
   const std::string sock = "/tmp/strobe-snapcd-" + tag + ".sock";
-  std::vector<std::string> args = machine;
-  args.insert(args.end(), {"-qmp", "unix:" + sock + ",server,nowait"});
-  ConsoleSession s(BootArgs(args));
+  ConsoleSession s(BootArgs(WithQmp(machine, sock)));
   MonitorClient qmp;
-  ASSERT_TRUE(qmp.ConnectUnix(sock));
-  qmp.Line();
-  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
-  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
-  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
-  ASSERT_NE(Shell(s, "dmesg -n 1; X=saved-state; echo ready").find("ready"), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(ReachShell(s, qmp, sock));
   ASSERT_EQ(Hmp(qmp, "savevm with-cd"), "{\"return\": \"\"}");
   const std::string first = Shell(s, kRead);
   EXPECT_NE(first.find("X=saved-state"), std::string::npos) << first;

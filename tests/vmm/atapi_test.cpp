@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/test_machine.h"
+#include "tests/vmm/ide_machine.h"
 #include "vmm/block/raw_image.h"
 #include "vmm/malta.h"
 #include "vmm/monitor.h"
@@ -23,14 +23,13 @@
 namespace strobe::vmm {
 namespace {
 
-constexpr uint32_t kIo = MaltaBoard::kIoBase;
-constexpr uint32_t kBase = 0x1F0, kControl = 0x3F6, kBusMaster = 0xC000;
+constexpr uint32_t kBase = 0x1F0, kControl = 0x3F6;
 constexpr uint32_t kBlocks = 20;
 constexpr uint32_t kTail = 700;  // bytes past the last whole block: not part of the disc
 
 using Cdb = std::vector<uint8_t>;
 
-class Atapi : public ::testing::Test {
+class Atapi : public IdeMachine {
  protected:
   void SetUp() override { Start(true); }
   void TearDown() override {
@@ -62,34 +61,7 @@ class Atapi : public ::testing::Test {
     vm_ = MakeVm();
     ASSERT_TRUE(vm_);
   }
-  std::unique_ptr<Vm> MakeVm() {
-    VmConfig cfg;
-    cfg.ram_bytes = 16u << 20;
-    cfg.image = test::WaitImage();
-    cfg.ide_disks.push_back({disc_.get(), 0, "SB00001", true, true});
-    auto vm = std::make_unique<Vm>(monitor_, cfg, [](uint8_t) {});
-    std::string error;
-    EXPECT_TRUE(vm->Boot(&error)) << error;
-    // Linux at enumeration: IDE decode enable, BAR4, I/O space and bus mastering.
-    Piix4Ide& ide = vm->board().ide();
-    ide.WriteConfig(0x40, 0x80008000u);
-    ide.WriteConfig(0x20, kBusMaster | 1);
-    ide.WriteConfig(0x04, 0x0005);
-    return vm;
-  }
-
-  uint32_t In(uint32_t port, unsigned size = 1) {
-    uint32_t v = 0;
-    EXPECT_TRUE(vm_->board().IoRead(kIo + port, size, &v));
-    return v;
-  }
-  void Out(uint32_t port, uint32_t v, unsigned size = 1) {
-    EXPECT_TRUE(vm_->board().IoWrite(kIo + port, size, v));
-  }
-  void Settle() {
-    vm_->DrainDisks();
-    vm_->RunCompletions();
-  }
+  std::unique_ptr<Vm> MakeVm() { return IdeMachine::MakeVm({{disc_.get(), 0, "SB00001", true, true}}); }
   bool Irq() { return vm_->board().ide().channel(0).irq_level(); }
   uint8_t Status() { return static_cast<uint8_t>(In(kBase + 7)); }
   uint8_t Reason() { return static_cast<uint8_t>(In(kBase + 2) & 7); }  // CoD bit 0, IO bit 1
@@ -155,23 +127,10 @@ class Atapi : public ::testing::Test {
   std::vector<uint8_t> Disc(uint32_t lba, uint32_t blocks) {
     return std::vector<uint8_t>(image_.begin() + lba * 2048, image_.begin() + (lba + blocks) * 2048);
   }
-  void PutPrd(uint32_t at, std::vector<std::pair<uint32_t, uint32_t>> entries) {
-    for (size_t i = 0; i < entries.size(); ++i) {
-      uint32_t e[2] = {entries[i].first, entries[i].second | (i + 1 == entries.size() ? 0x80000000u : 0)};
-      ASSERT_TRUE(vm_->guest_memory().Write(at + 8 * static_cast<uint32_t>(i), e, sizeof e));
-    }
-  }
-  std::vector<uint8_t> Ram(uint32_t paddr, size_t n) {
-    std::vector<uint8_t> b(n);
-    EXPECT_TRUE(vm_->guest_memory().Read(paddr, b.data(), n));
-    return b;
-  }
 
-  Monitor monitor_{size_t{256} << 20};
   std::string path_;
   std::vector<uint8_t> image_;
   std::unique_ptr<block::BlockBackend> disc_;
-  std::unique_ptr<Vm> vm_;
 };
 
 TEST_F(Atapi, ResetGivesThePacketSignatureAndIdentifyDeviceAborts) {
