@@ -105,11 +105,14 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   board_->ide().set_memory(dma_.get());
   completions_.SetNotifier([this] { Wake(); });
   for (const IdeDisk& disk : config_.ide_disks) {
-    disk_queues_.push_back(std::make_unique<block::BlockQueue>(*disk.backend, completions_,
-                                                               "strobe-ide" + std::to_string(disk.index)));
-    MakeDeterministic(*disk_queues_.back());
-    board_->ide().Attach(disk.index,
-                         {disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
+    block::BlockQueue* queue = nullptr;  // a CD-ROM drive without a disc reads nothing
+    if (disk.backend) {
+      disk_queues_.push_back(std::make_unique<block::BlockQueue>(*disk.backend, completions_,
+                                                                 "strobe-ide" + std::to_string(disk.index)));
+      MakeDeterministic(*disk_queues_.back());
+      queue = disk_queues_.back().get();
+    }
+    board_->ide().Attach(disk.index, {disk.backend, queue, disk.cdrom, disk.serial, disk.write_cache});
   }
   // The on-board NIC first (QEMU creates it with the board), then the add-on devices in creation order.
   virtio_.resize(config_.virtio_disks.size());

@@ -40,12 +40,14 @@ namespace strobe::vmm {
 
 enum class Engine { kInterp, kJit, kTiered };
 
-// A disk on the PIIX4 IDE controller. The backend belongs to the caller and must outlive the VM.
+// A disk or an ATAPI CD-ROM drive on the PIIX4 IDE controller. The backend belongs to the caller and must
+// outlive the VM.
 struct IdeDisk {
-  block::BlockBackend* backend = nullptr;
+  block::BlockBackend* backend = nullptr;  // null only for a CD-ROM drive with no disc
   unsigned index = 0;  // 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave
   std::string serial;  // IDENTIFY's serial number
   bool write_cache = true;
+  bool cdrom = false;  // an ATAPI CD/DVD-ROM drive (the backend read-only), as QEMU's ide-cd
 };
 
 // Add-on PCI devices (virtio disks, NICs other than the on-board one) take the free slots from 18 (00:12.0)

@@ -6,7 +6,8 @@
 #   initramfs.cpio.gz busybox as /init (busybox init) + the files under guests/linux/rootfs/ (inittab, ...)
 #                    + the kernel's modules for IDE and virtio disks and ext4 (ata_piix, virtio_pci,
 #                    virtio_blk, ext4 and what they need; libata, scsi_mod and sd_mod are built in), with a
-#                    modules.dep and modules.alias for busybox modprobe; pcnet32 and virtio_net for the
+#                    modules.dep and modules.alias for busybox modprobe; sr_mod (with cdrom) and isofs for
+#                    the ATAPI CD-ROM drive and its ISO 9660 disc; pcnet32 and virtio_net for the
 #                    network cards, and udhcpc's default.script
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
@@ -121,7 +122,10 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   # The NIC of QEMU's Malta (AMD PCnet-PCI II, 00:0b.0) and the PHY helper it links against; virtio-net
   # (virtio_net needs net_failover, which needs failover: both follow from its depends=).
   net_modules="pcnet32 mii virtio_net"
-  add_modules "$PWD/root" ata_piix ext4 crc32c_generic $virtio_blk_modules $net_modules
+  # The ATAPI CD-ROM drive (/dev/sr0: sr_mod and the cdrom layer it needs) and ISO 9660 (isofs, loaded by
+  # its fs-iso9660 alias when a disc is mounted).
+  cdrom_modules="sr_mod isofs"
+  add_modules "$PWD/root" ata_piix ext4 crc32c_generic $virtio_blk_modules $net_modules $cdrom_modules
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
   chmod 755 root/etc/udhcpc/default.script  # where Debian's busybox udhcpc looks for it

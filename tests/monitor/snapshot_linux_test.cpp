@@ -5,7 +5,8 @@
 // disk overlay all came back). A second Strobe started with -loadvm continues from the same point, and
 // info snapshots / delvm show and remove the file. The user-mode network comes back too: before the save
 // the NIC took a second MAC address and a second DHCP lease (10.0.2.16); after either load the DHCP server
-// still has that MAC on .16 (libslirp's state: a fresh one would offer .15) and the gateway answers.
+// still has that MAC on .16 (libslirp's state: a fresh one would offer .15) and the gateway answers. With
+// a CD-ROM drive, the disc reads the same after either load.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -33,6 +34,23 @@ constexpr const char* kLease = "L() { udhcpc -i eth0 -n -q 2>&1 | grep -o 'lease
 constexpr const char* kNetCommand = "L; ping -c 1 -W 5 10.0.2.2 | grep -o '1 packets received'";
 constexpr const char* kNetAfterLoad = "lease of 10.0.2.16\n1 packets received\n";
 
+// `machine` with a QMP socket at `sock`.
+std::vector<std::string> WithQmp(std::vector<std::string> machine, const std::string& sock) {
+  machine.insert(machine.end(), {"-qmp", "unix:" + sock + ",server,nowait"});
+  return machine;
+}
+
+// The QMP client connects and negotiates, the guest reaches the shell, and the shell's X is saved-state.
+void ReachShell(ConsoleSession& s, MonitorClient& qmp, const std::string& sock) {
+  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  qmp.Line();
+  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
+  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
+  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
+  // Kernel messages carry timestamps, and idle time follows the host: keep them off the console.
+  ASSERT_NE(Shell(s, "dmesg -n 1; X=saved-state; echo ready").find("ready"), std::string::npos);
+}
+
 // The disk on `interface` (the guest's `dev`), with these NIC options.
 void LoadvmRepeatsACommand(const std::string& interface, const std::string& dev,
                            const std::vector<std::string>& nic) {
@@ -48,17 +66,9 @@ void LoadvmRepeatsACommand(const std::string& interface, const std::string& dev,
                                       "--snapshot-dir", dir};
   machine.insert(machine.end(), nic.begin(), nic.end());
   const std::string sock = "/tmp/strobe-snap-" + tag + ".sock";
-  std::vector<std::string> args = machine;
-  args.insert(args.end(), {"-qmp", "unix:" + sock + ",server,nowait"});
-  ConsoleSession s(BootArgs(args));
+  ConsoleSession s(BootArgs(WithQmp(machine, sock)));
   MonitorClient qmp;
-  ASSERT_TRUE(qmp.ConnectUnix(sock));
-  qmp.Line();
-  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
-  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
-  ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
-  // Kernel messages carry timestamps, and idle time follows the host: keep them off the console.
-  ASSERT_NE(Shell(s, "dmesg -n 1; X=saved-state; echo ready").find("ready"), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(ReachShell(s, qmp, sock));
   // Two leases: the NIC's own MAC on .15, then another on .16.
   Shell(s, kLease);
   EXPECT_EQ(Shell(s, "L", 60), "lease of 10.0.2.15\n");
@@ -107,6 +117,40 @@ TEST_F(SnapshotLinux, IdeAndPcnet) {
 // virtio-blk and virtio-net: the transports, their queues and the devices' state.
 TEST_F(SnapshotLinux, VirtioDiskAndNic) {
   LoadvmRepeatsACommand("virtio", "/dev/vda", {"-nic", "user,model=virtio-net-pci"});
+}
+
+// The ATAPI CD-ROM drive: after loadvm, and in a second process started with -loadvm, the guest reads the
+// whole disc again (its page cache dropped, so the reads go to the drive) and the shell's memory is back.
+TEST_F(SnapshotLinux, CdromDriveReadsTheDiscAfterALoad) {
+  const std::string tag = std::to_string(getpid());
+  const std::string dir = "/tmp/strobe-snaps-cd-" + tag, iso = "/tmp/strobe-snapcd-" + tag + ".iso";
+  std::string disc(600 * 1024, '\0');
+  for (size_t i = 0; i < disc.size(); ++i) disc[i] = static_cast<char>((i * 131) >> 7);
+  std::ofstream(iso, std::ios::binary).write(disc.data(), static_cast<std::streamsize>(disc.size()));
+  const std::string kRead = "echo X=$X; X=changed; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/sr0";
+  std::vector<std::string> machine = {"-cdrom", iso, "-nic", "none", "--snapshot-dir", dir};
+  const std::string sock = "/tmp/strobe-snapcd-" + tag + ".sock";
+  ConsoleSession s(BootArgs(WithQmp(machine, sock)));
+  MonitorClient qmp;
+  ASSERT_NO_FATAL_FAILURE(ReachShell(s, qmp, sock));
+  ASSERT_EQ(Hmp(qmp, "savevm with-cd"), "{\"return\": \"\"}");
+  const std::string first = Shell(s, kRead);
+  EXPECT_NE(first.find("X=saved-state"), std::string::npos) << first;
+  EXPECT_NE(first.find("  /dev/sr0"), std::string::npos) << first;
+  ASSERT_EQ(Hmp(qmp, "loadvm with-cd"), "{\"return\": \"\"}");
+  EXPECT_EQ(Shell(s, kRead), first);
+  std::vector<std::string> again = machine;
+  again.insert(again.end(), {"-loadvm", "with-cd"});
+  ConsoleSession t(BootArgs(again));
+  EXPECT_EQ(Shell(t, kRead), first);
+  t.Send("poweroff -f\n");
+  EXPECT_EQ(t.Wait(60), 0);
+  EXPECT_EQ(Hmp(qmp, "delvm with-cd"), "{\"return\": \"\"}");
+  qmp.Send("{\"execute\": \"quit\"}\n");
+  qmp.Line();
+  EXPECT_EQ(s.Wait(30), 0);
+  unlink(iso.c_str());
+  rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -489,6 +489,23 @@ TEST(OpenDrive, CdromsAndReadonlyDrivesAreReadOnlyAndNeverOverlaid) {
   EXPECT_EQ(disk, nullptr);  // no disc in the drive
 }
 
+TEST(OpenDrive, ACdromDiscIsItsWhole2048ByteBlocks) {
+  // QEMU's CD drive: the image need not be whole sectors, and a partial block at the end is not on the disc.
+  TempImage file("odd.iso", Pattern(2048 * 3 + 1000));
+  DriveConfig cd;
+  cd.file = file.path;
+  cd.media = Media::kCdrom;
+  cd.read_only = true;
+  std::unique_ptr<BlockBackend> disc;
+  std::string error;
+  ASSERT_TRUE(OpenDrive(cd, &disc, &error)) << error;
+  EXPECT_EQ(disc->size(), 2048u * 3);
+  TempImage small("small.iso", Pattern(2000));
+  cd.file = small.path;
+  EXPECT_FALSE(OpenDrive(cd, &disc, &error));
+  EXPECT_EQ(error, small.path + ": size of 2000 bytes is less than one 2048-byte CD-ROM block");
+}
+
 // --- BlockQueue and CompletionList ---
 
 // A backend in memory that records what it was asked, optionally held back by a gate.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/support/test_machine.h"
+#include "tests/vmm/ide_machine.h"
 #include "vmm/block/raw_image.h"
 #include "vmm/malta.h"
 #include "vmm/monitor.h"
@@ -20,11 +21,10 @@
 namespace strobe::vmm {
 namespace {
 
-constexpr uint32_t kIo = MaltaBoard::kIoBase;
-constexpr uint32_t kPrimary = 0x1F0, kSecondary = 0x170, kBusMaster = 0xC000;
+constexpr uint32_t kPrimary = 0x1F0, kSecondary = 0x170;
 constexpr uint32_t kSectors = 64;
 
-class Ide : public ::testing::Test {
+class Ide : public IdeMachine {
  protected:
   void SetUp() override {
     char path[] = "/tmp/strobe-ide-test-XXXXXX";
@@ -42,18 +42,8 @@ class Ide : public ::testing::Test {
     disk_ = block::RawImage::Open(path_, options, &error);
     ASSERT_TRUE(disk_) << error;
 
-    VmConfig cfg;
-    cfg.ram_bytes = 16u << 20;
-    cfg.image = test::WaitImage();
-    cfg.ide_disks.push_back({disk_.get(), 0, "SB00001", true});
-    vm_ = std::make_unique<Vm>(monitor_, cfg, [](uint8_t) {});
-    ASSERT_TRUE(vm_->Boot(&error)) << error;
-    // What Linux does at enumeration: the Malta fixup's IDE decode enable, BAR4, then the driver's
-    // pci_enable_device (I/O space) and bus mastering.
-    Piix4Ide& ide = vm_->board().ide();
-    ide.WriteConfig(0x40, 0x80008000u);
-    ide.WriteConfig(0x20, kBusMaster | 1);
-    ide.WriteConfig(0x04, 0x0005);
+    vm_ = MakeVm({{disk_.get(), 0, "SB00001", true}});
+    ASSERT_TRUE(vm_);
   }
   void TearDown() override {
     vm_.reset();
@@ -61,19 +51,6 @@ class Ide : public ::testing::Test {
     if (!path_.empty()) unlink(path_.c_str());
   }
 
-  uint32_t In(uint32_t port, unsigned size = 1) {
-    uint32_t v = 0;
-    EXPECT_TRUE(vm_->board().IoRead(kIo + port, size, &v));
-    return v;
-  }
-  void Out(uint32_t port, uint32_t v, unsigned size = 1) {
-    EXPECT_TRUE(vm_->board().IoWrite(kIo + port, size, v));
-  }
-  // The disk worker finishes everything submitted; its completions run as the run loop would run them.
-  void Settle() {
-    vm_->DrainDisks();
-    vm_->RunCompletions();
-  }
   // LBA28 task file for the master of the primary channel, then the command.
   void Command(uint8_t cmd, uint32_t lba = 0, uint8_t count = 0, uint32_t base = kPrimary) {
     Out(base + 6, 0xE0 | ((lba >> 24) & 0x0F));
@@ -100,23 +77,9 @@ class Ide : public ::testing::Test {
     return b;
   }
   bool Irq14() { return vm_->board().ide().channel(0).irq_level(); }
-  std::vector<uint8_t> Ram(uint32_t paddr, size_t n) {
-    std::vector<uint8_t> b(n);
-    EXPECT_TRUE(vm_->guest_memory().Read(paddr, b.data(), n));
-    return b;
-  }
-  void PutPrd(uint32_t at, std::vector<std::pair<uint32_t, uint32_t>> entries) {
-    for (size_t i = 0; i < entries.size(); ++i) {
-      uint32_t e[2] = {entries[i].first, entries[i].second | (i + 1 == entries.size() ? 0x80000000u : 0)};
-      ASSERT_TRUE(vm_->guest_memory().Write(at + 8 * static_cast<uint32_t>(i), e, sizeof e));
-    }
-  }
-
-  Monitor monitor_{size_t{256} << 20};
   std::string path_;
   std::vector<uint8_t> image_;
   std::unique_ptr<block::BlockBackend> disk_;
-  std::unique_ptr<Vm> vm_;
 };
 
 TEST_F(Ide, PciFunctionIsQemusPiix4Ide) {

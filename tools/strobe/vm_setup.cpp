@@ -12,9 +12,9 @@ namespace strobe::tools {
 int PrepareVmHost(RunOptions* opts, VmHostResources* resources, std::string* error) {
   // The disks' images are opened and locked first, as QEMU does; they stay open until the process ends.
   if (!OpenDrives(opts->drives, &resources->disks, error)) return 1;
-  // The IDE disks go to the PIIX4's controller (-hda..-hdd, -drive if=ide); virtio-blk disks to PCI slots
-  // in the order QEMU creates them (-device ones first, NICs among them, then if=virtio). The ATAPI CD-ROM
-  // is refused here until it exists (an if=none drive no device uses needs nothing).
+  // The IDE disks and CD-ROM drives go to the PIIX4's controller (-hda..-hdd, -cdrom, -drive if=ide);
+  // virtio-blk disks to PCI slots in the order QEMU creates them (-device ones first, NICs among them, then
+  // if=virtio). An if=none drive no device uses needs nothing.
   std::vector<std::pair<int, vmm::VirtioDisk>> virtio;
   for (size_t i = 0; i < opts->drives.size(); ++i) {
     const vmm::block::DriveConfig& d = opts->drives[i];
@@ -24,14 +24,11 @@ int PrepareVmHost(RunOptions* opts, VmHostResources* resources, std::string* err
       continue;
     }
     if (d.interface != vmm::block::Interface::kIde) continue;
-    if (d.media == vmm::block::Media::kCdrom) {
-      *error = d.option + ": not supported yet: the ATAPI CD-ROM comes with issue 11";
-      return 2;
-    }
     char serial[16];
     std::snprintf(serial, sizeof serial, "SB%05d", d.ide_index() + 1);
     opts->vm.ide_disks.push_back({backend, static_cast<unsigned>(d.ide_index()),
-                                  d.serial.empty() ? serial : d.serial, d.write_cache()});
+                                  d.serial.empty() ? serial : d.serial, d.write_cache(),
+                                  d.media == vmm::block::Media::kCdrom});
   }
   std::stable_sort(virtio.begin(), virtio.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -67,6 +67,7 @@ bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std
   options.probe = !drive.format_raw;
   options.write_through = !drive.write_cache();
   options.ignore_flush = drive.cache == CacheMode::kUnsafe;
+  options.cdrom = drive.media == Media::kCdrom && drive.interface == Interface::kIde;
   std::unique_ptr<BlockBackend> backend = RawImage::Open(drive.file, options, error);
   if (!backend) return false;
   if (drive.snapshot && !drive.read_only) {

@@ -193,7 +193,13 @@ std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenO
   if (S_ISBLK(st.st_mode) && ioctl(fd.get(), BLKGETSIZE64, &size) != 0)
     return Fail(error, path, std::string("cannot read the block device's size: ") + std::strerror(errno));
   if (size == 0) return Fail(error, path, "empty file (a disk image holds at least one 512-byte sector)");
-  if (size % kSectorSize != 0)
+  if (options.cdrom) {
+    constexpr uint64_t kCdBlock = 2048;
+    if (size < kCdBlock)
+      return Fail(error, path,
+                  "size of " + std::to_string(size) + " bytes is less than one 2048-byte CD-ROM block");
+    size -= size % kCdBlock;
+  } else if (size % kSectorSize != 0)
     return Fail(error, path,
                 "size of " + std::to_string(size) +
                     " bytes is not a whole number of 512-byte sectors (truncate -s %512 pads it)");

@@ -26,6 +26,9 @@ struct RawOpenOptions {
   bool probe = true;           // no format= given: refuse an image in another format (image_format.h)
   bool write_through = false;  // cache=writethrough/directsync: every write is followed by fdatasync
   bool ignore_flush = false;   // cache=unsafe: Flush does nothing
+  // A CD/DVD image (media=cdrom): its whole 2048-byte blocks are the disc, so the size need not be whole
+  // sectors; a partial block at the end is left out, and an image without one whole block is refused.
+  bool cdrom = false;
 };
 
 class RawImage final : public BlockBackend {

@@ -11,20 +11,26 @@ using namespace ata;
 using block::BlockRequest;
 using block::kSectorSize;
 
-namespace {
-
-// ATA strings: two characters per word, the first in the high byte, padded with spaces.
-void PutString(std::vector<uint8_t>& b, unsigned word, unsigned words, const std::string& s) {
+void ata::PutString(std::vector<uint8_t>& b, unsigned word, unsigned words, const std::string& s) {
   for (unsigned i = 0; i < 2 * words; ++i) {
     const char c = i < s.size() ? s[i] : ' ';
     b[2 * word + (i ^ 1)] = static_cast<uint8_t>(c);
   }
 }
 
-void Put16(std::vector<uint8_t>& b, unsigned word, uint16_t v) {
+void ata::Put16(std::vector<uint8_t>& b, unsigned word, uint16_t v) {
   b[2 * word] = static_cast<uint8_t>(v);
   b[2 * word + 1] = static_cast<uint8_t>(v >> 8);
 }
+
+void ata::PutIntegrity(std::vector<uint8_t>& b) {
+  b[510] = 0xA5;
+  uint8_t sum = 0;
+  for (unsigned i = 0; i < 511; ++i) sum = static_cast<uint8_t>(sum + b[i]);
+  b[511] = static_cast<uint8_t>(-sum);
+}
+
+namespace {
 
 enum Command : uint8_t {
   kNop = 0x00,
@@ -109,11 +115,7 @@ std::vector<uint8_t> BuildIdentify(const AtaIdentity& id) {
   // Hardware reset result: passed diagnostics, set by jumper, 80-conductor cable detected.
   Put16(b, 93, id.master ? 0x600B : 0x6300);
   for (unsigned i = 0; i < 4; ++i) Put16(b, 100 + i, static_cast<uint16_t>(id.sectors >> (16 * i)));
-  // Integrity word: signature A5h, then the checksum that makes all 512 bytes sum to zero.
-  b[510] = 0xA5;
-  uint8_t sum = 0;
-  for (unsigned i = 0; i < 511; ++i) sum = static_cast<uint8_t>(sum + b[i]);
-  b[511] = static_cast<uint8_t>(-sum);
+  PutIntegrity(b);
   return b;
 }
 
@@ -124,21 +126,37 @@ AtaChannel::AtaChannel(IrqLine irq, DmaRequest dma_request)
 
 void AtaChannel::Attach(unsigned unit, const AtaDriveConfig& config) {
   Drive& d = drives_[unit];
-  d.present = config.backend != nullptr && config.queue != nullptr;
+  // A CD-ROM drive is there with or without a disc; a disk needs its image.
+  d.present = config.cdrom || (config.backend != nullptr && config.queue != nullptr);
+  d.cdrom = config.cdrom;
   d.config = config;
-  d.sectors = d.present ? config.backend->size() / kSectorSize : 0;
+  const bool has_data = config.backend != nullptr && config.queue != nullptr;
+  d.sectors = has_data ? config.backend->size() / kSectorSize : 0;
+  d.atapi.Insert(has_data ? config.backend->size() : 0, config.serial);
   Reset();
+}
+
+void AtaChannel::EndTransfer(Drive& d) {
+  d.phase = Phase::kIdle;
+  d.buffer.reset();
+  d.packet_reply.clear();
+  d.packet_from_disc = false;
+  d.packet_offset = d.packet_left = 0;
 }
 
 void AtaChannel::ResetDrive(Drive& d) {
   ++d.generation;
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
+  EndTransfer(d);
   d.tf = TaskFile{};
   d.tf.nsect = 1;  // the ATA signature: sector count 1, LBA 0x000001 (LBA mid/high 0: a disk)
   d.tf.lbal = 1;
   d.error = 0x01;  // diagnostics passed (device 0: and device 1 passed or is absent)
   d.status = d.present ? (kDrdy | kDsc) : 0;
+  if (d.cdrom) {  // the packet signature; a packet device does not set DRDY after a reset (ATA/ATAPI-7 9.1)
+    SetPacketSignature(d);
+    d.status = 0;
+    d.atapi.Reset(false);
+  }
 }
 
 void AtaChannel::Reset() {
@@ -152,10 +170,14 @@ void AtaChannel::Reset() {
     id.sectors = d.sectors;
     id.serial = d.config.serial;
     id.firmware = "1.0";
-    id.model = "STROBE HARDDISK";
+    id.model = d.cdrom ? AtapiCdrom::kModel : "STROBE HARDDISK";
     id.write_cache = d.config.write_cache;
     id.cylinders = static_cast<uint16_t>(std::min<uint64_t>(d.sectors / (16 * 63), 16383));
     id.master = unit == 0;
+    if (d.cdrom) {  // power-on: ready, as QEMU's drive reads until the first reset
+      d.status = kDrdy | kDsc;
+      d.atapi.Reset(true);
+    }
   }
   UpdateIrq();
 }
@@ -180,8 +202,7 @@ void AtaChannel::WriteDeviceControl(uint8_t value) {
   if ((value & kSrst) && !was_reset) {  // SRST asserted: both devices busy until it is released
     for (Drive& d : drives_) {
       ++d.generation;
-      d.phase = Phase::kIdle;
-      d.buffer.reset();
+      EndTransfer(d);
       if (d.present) d.status = kBsy;
     }
     intrq_ = false;
@@ -218,8 +239,10 @@ void AtaChannel::WriteRegister(unsigned reg, unsigned size, uint32_t value) {
   const auto v = static_cast<uint8_t>(value);
   if (reg == 7) {
     Drive& d = selected();
-    // A command to an absent device goes nowhere; one written while the device is busy is ignored.
-    if (d.present && !(d.status & kBsy) && !(devctl_ & kSrst)) Execute(d, v);
+    // A command to an absent device goes nowhere; one written while the device is busy is ignored, except
+    // DEVICE RESET to a packet device (its way out of a stuck command).
+    const bool reset = d.cdrom && v == 0x08;
+    if (d.present && (!(d.status & kBsy) || reset) && !(devctl_ & kSrst)) Execute(d, v);
     return;
   }
   devctl_ &= static_cast<uint8_t>(~kHob);  // a command block write clears HOB
@@ -237,13 +260,15 @@ void AtaChannel::WriteRegister(unsigned reg, unsigned size, uint32_t value) {
 }
 
 uint32_t AtaChannel::ReadData(Drive& d, unsigned size) {
-  if (d.phase != Phase::kPioIn || !d.buffer) return 0;
+  if ((d.phase != Phase::kPioIn && d.phase != Phase::kPacketIn) || !d.buffer) return 0;
   uint32_t v = 0;
   const std::vector<uint8_t>& b = *d.buffer;
   for (unsigned i = 0; i < size && d.pos < b.size(); ++i) v |= static_cast<uint32_t>(b[d.pos++]) << (8 * i);
   if (d.pos >= b.size()) {  // the block is read: the next one, or the end of the command (no interrupt)
     d.buffer.reset();
-    if (d.remaining > 0) {
+    if (d.phase == Phase::kPacketIn) {  // a packet command's next block, or its end (with an interrupt)
+      NextPacketBlock(d);
+    } else if (d.remaining > 0) {
       NextPioInBlock(d);
     } else {
       d.phase = Phase::kIdle;
@@ -254,22 +279,21 @@ uint32_t AtaChannel::ReadData(Drive& d, unsigned size) {
 }
 
 void AtaChannel::WriteData(Drive& d, unsigned size, uint32_t value) {
-  if (d.phase != Phase::kPioOut || !d.buffer) return;
+  if ((d.phase != Phase::kPioOut && d.phase != Phase::kPacket) || !d.buffer) return;
   std::vector<uint8_t>& b = *d.buffer;
   for (unsigned i = 0; i < size && d.pos < b.size(); ++i) b[d.pos++] = static_cast<uint8_t>(value >> (8 * i));
-  if (d.pos >= b.size()) WritePioBlock(d);
+  if (d.pos < b.size()) return;
+  d.phase == Phase::kPacket ? RunPacket(d) : WritePioBlock(d);
 }
 
 void AtaChannel::Complete(Drive& d) {
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
+  EndTransfer(d);
   d.status = kDrdy | kDsc;
   RaiseIrq();
 }
 
 void AtaChannel::Abort(Drive& d, uint8_t error) {
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
+  EndTransfer(d);
   d.error = error;
   d.status = kDrdy | kDsc | kErr;
   RaiseIrq();
@@ -317,10 +341,10 @@ bool AtaChannel::Range(Drive& d, bool lba48, uint64_t* lba, uint32_t* count) {
 
 void AtaChannel::Execute(Drive& d, uint8_t command) {
   d.error = 0;
-  d.phase = Phase::kIdle;
-  d.buffer.reset();
+  EndTransfer(d);
   intrq_ = false;  // writing the command register clears a pending interrupt
   UpdateIrq();
+  if (d.cdrom) return ExecutePacketDevice(d, command);
   uint64_t lba = 0;
   uint32_t count = 0;
   const unsigned multiple = d.identity.multiple;
@@ -529,6 +553,7 @@ void AtaChannel::Flush(Drive& d) {
 void AtaChannel::StartDma(Drive& d, uint64_t lba, uint32_t count, bool to_memory) {
   d.lba = lba;
   d.dma_sectors = count;
+  d.dma_bytes = count * static_cast<uint32_t>(kSectorSize);
   d.dma_to_memory = to_memory;
   d.phase = Phase::kDmaWait;
   d.status = kBsy | kDrdy | kDsc;
@@ -544,13 +569,14 @@ bool AtaChannel::dma_to_memory() const {
 }
 
 uint32_t AtaChannel::dma_bytes() const {
-  return selected().dma_sectors * static_cast<uint32_t>(kSectorSize);
+  return selected().dma_bytes;
 }
 
 void AtaChannel::TransferDma(std::shared_ptr<std::vector<uint8_t>> buffer,
                              std::function<void(int)> finished) {
   Drive& d = selected();
   if (d.phase != Phase::kDmaWait) return;
+  if (d.cdrom) return TransferPacketDma(d, std::move(buffer), std::move(finished));
   d.phase = Phase::kDmaRun;
   const uint64_t offset = d.lba * kSectorSize;
   const size_t bytes = static_cast<size_t>(d.dma_sectors) * kSectorSize;
@@ -582,9 +608,12 @@ void AtaChannel::State(StateIo& io) {
   for (Drive& d : drives_) {
     bool present = d.present;
     uint64_t sectors = d.sectors;
+    bool cdrom = d.cdrom;
     io.Field(present);
     io.Field(sectors);
-    if (!io.Check(present == d.present && sectors == d.sectors, "another IDE disk")) return;
+    io.Field(cdrom);
+    if (!io.Check(present == d.present && sectors == d.sectors && cdrom == d.cdrom, "another IDE disk"))
+      return;
     if (!present) continue;
     TaskFile& t = d.tf;
     for (uint8_t* r : {&t.feature, &t.nsect, &t.lbal, &t.lbam, &t.lbah, &t.hob_feature, &t.hob_nsect,
@@ -608,11 +637,13 @@ void AtaChannel::State(StateIo& io) {
     // The disks were drained first: no command waits for the host (kBusy, kDmaRun) in a snapshot.
     if (!io.loading() && (d.phase == Phase::kBusy || d.phase == Phase::kDmaRun))
       return io.Fail("an IDE command is still in flight");
-    io.Enum(d.phase, static_cast<unsigned>(Phase::kDmaWait));
+    io.Enum(d.phase, static_cast<unsigned>(Phase::kPacketIn));
+    if (io.loading() && (d.phase == Phase::kBusy || d.phase == Phase::kDmaRun))
+      return io.Fail("an IDE command is still in flight");
     bool has_buffer = d.buffer != nullptr;
     io.Field(has_buffer);
     std::vector<uint8_t> buffer = has_buffer && !io.loading() ? *d.buffer : std::vector<uint8_t>{};
-    io.Bytes(buffer, 512 * (ata::kMaxMultiple + 1));
+    io.Bytes(buffer, kMaxBlockBytes);
     uint64_t pos = d.pos;
     io.Field(pos);
     io.Field(d.lba);
@@ -621,8 +652,13 @@ void AtaChannel::State(StateIo& io) {
     io.Field(d.block_now);
     io.Field(d.dma_to_memory);
     io.Field(d.dma_sectors);
+    io.Field(d.dma_bytes);
+    if (d.cdrom) PacketState(d, io);
     if (!io.loading()) continue;
-    if (!io.Check((!has_buffer || pos <= buffer.size()) && d.block <= 256 && id.multiple <= ata::kMaxMultiple,
+    const bool packet_phase = d.phase == Phase::kPacket || d.phase == Phase::kPacketIn;
+    if (!io.Check((!has_buffer || pos <= buffer.size()) && d.block <= 256 &&
+                      id.multiple <= ata::kMaxMultiple && (d.cdrom || !packet_phase) &&
+                      (d.phase != Phase::kPacket || buffer.size() == 12),
                   "IDE transfer state out of range"))
       return;
     d.pos = static_cast<size_t>(pos);

@@ -5,6 +5,9 @@
 // a command that needs the disk keeps BSY set until the queue's completion runs (drained by the VM's run
 // loop), which is what a real disk does while its heads move.
 //
+// A device is a disk or an ATAPI CD/DVD-ROM drive (`AtaDriveConfig::cdrom`): the packet device's ATA
+// commands and the PACKET protocol are in ata_packet.cpp, the command set it runs in atapi_cdrom.h.
+//
 // Both devices latch every write to the command block (each keeps its own copy); reads come from the
 // selected one. As on QEMU's IDE bus: with no device on the channel every register reads 0, and a device
 // that is absent while the other is present reads 0 in Status and Error, so libata's probe (ata_devchk,
@@ -19,16 +22,16 @@
 
 #include "vmm/block/backend.h"
 #include "vmm/block/block_queue.h"
+#include "vmm/devices/atapi_cdrom.h"
 
 namespace strobe::vmm {
 
 class StateIo;
 
-class StateIo;
-
 struct AtaDriveConfig {
-  block::BlockBackend* backend = nullptr;  // null: no device at this position
+  block::BlockBackend* backend = nullptr;  // null: no device at this position (a CD-ROM: no disc)
   block::BlockQueue* queue = nullptr;      // the backend's worker
+  bool cdrom = false;                      // an ATAPI CD/DVD-ROM drive (read-only, 2048-byte blocks)
   std::string serial;                      // IDENTIFY words 10-19 (20 characters at most)
   bool write_cache = true;  // the volatile write cache is on at power-on (SET FEATURES 02h/82h)
 };
@@ -41,6 +44,11 @@ inline constexpr uint8_t kUnc = 0x40, kIdnf = 0x10, kAbrt = 0x04;
 // Device control register bits.
 inline constexpr uint8_t kNien = 0x02, kSrst = 0x04, kHob = 0x80;
 inline constexpr unsigned kMaxMultiple = 16;  // sectors per DRQ block for READ/WRITE MULTIPLE
+// IDENTIFY data: a word, an ATA string (two characters per word, the first in the high byte, space-padded),
+// and the integrity word (signature A5h and the checksum that makes the 512 bytes sum to zero).
+void Put16(std::vector<uint8_t>& b, unsigned word, uint16_t v);
+void PutString(std::vector<uint8_t>& b, unsigned word, unsigned words, const std::string& s);
+void PutIntegrity(std::vector<uint8_t>& b);
 }  // namespace ata
 
 // The 512-byte IDENTIFY DEVICE block of a disk of `sectors` sectors with the given settings.
@@ -54,6 +62,8 @@ struct AtaIdentity {
   bool master = true;                                 // device 0 or 1 (word 93)
 };
 std::vector<uint8_t> BuildIdentify(const AtaIdentity& id);
+// The 512-byte IDENTIFY PACKET DEVICE block of a CD/DVD-ROM drive (ata_packet.cpp).
+std::vector<uint8_t> BuildPacketIdentify(const AtaIdentity& id);
 
 class AtaChannel {
  public:
@@ -92,7 +102,9 @@ class AtaChannel {
   void State(StateIo& io);
 
  private:
-  enum class Phase { kIdle, kBusy, kPioIn, kPioOut, kDmaWait, kDmaRun };
+  // kPacket: a packet device waits for the 12-byte command packet; kPacketIn: it shows one DRQ block of a
+  // packet command's data.
+  enum class Phase { kIdle, kBusy, kPioIn, kPioOut, kDmaWait, kDmaRun, kPacket, kPacketIn };
   struct TaskFile {
     uint8_t feature = 0, nsect = 0, lbal = 0, lbam = 0, lbah = 0;
     uint8_t hob_feature = 0, hob_nsect = 0, hob_lbal = 0, hob_lbam = 0, hob_lbah = 0;
@@ -114,14 +126,27 @@ class AtaChannel {
     uint32_t block_now = 0;  // sectors in the current block
     bool dma_to_memory = false;
     uint32_t dma_sectors = 0;
+    uint32_t dma_bytes = 0;   // the DMA transfer's size
     uint64_t generation = 0;  // bumped by a reset: completions of older requests are dropped
+    // A packet device (ata_packet.cpp): its command set and a packet command's data phase.
+    bool cdrom = false;
+    AtapiCdrom atapi;
+    bool packet_dma = false;        // the PACKET command asked for DMA (Features bit 0)
+    uint32_t packet_limit = 0;      // bytes per DRQ block: the byte count limit (LBA mid/high)
+    bool packet_from_disc = false;  // the data are the disc's bytes from packet_offset, else packet_reply's
+    uint64_t packet_offset = 0;     // the next byte to send (of the disc, or of packet_reply)
+    uint64_t packet_left = 0;       // bytes not yet sent
+    std::vector<uint8_t> packet_reply;
   };
+
+  static constexpr size_t kMaxBlockBytes = 65536;  // the largest PIO block (a packet device's)
 
   Drive& selected() { return drives_[(drives_[0].tf.device >> 4) & 1]; }
   const Drive& selected() const { return drives_[(drives_[0].tf.device >> 4) & 1]; }
   unsigned selected_unit() const { return (drives_[0].tf.device >> 4) & 1; }
   bool any_present() const { return drives_[0].present || drives_[1].present; }
-  void ResetDrive(Drive& d);  // the signature and status after a reset
+  void ResetDrive(Drive& d);   // the signature and status after a reset
+  void EndTransfer(Drive& d);  // idle: no data block, no packet command's data left
   void UpdateIrq();
   void RaiseIrq();
 
@@ -148,6 +173,22 @@ class AtaChannel {
 
   uint32_t ReadData(Drive& d, unsigned size);
   void WriteData(Drive& d, unsigned size, uint32_t value);
+
+  // ata_packet.cpp: a packet device's ATA commands and the PACKET protocol (ATA/ATAPI-7 volume 2, 11.8 and
+  // 11.9: the command packet, then PIO data-in blocks under the byte count limit or DMA, the interrupt
+  // reason in the Sector Count register).
+  void ExecutePacketDevice(Drive& d, uint8_t command);
+  void SetPacketSignature(Drive& d);
+  void DeviceReset(Drive& d);
+  void StartPacket(Drive& d);
+  void RunPacket(Drive& d);
+  void NextPacketBlock(Drive& d);
+  void ShowPacketBlock(Drive& d, std::shared_ptr<std::vector<uint8_t>> block);
+  void PacketDone(Drive& d);
+  void PacketFailed(Drive& d);
+  void TransferPacketDma(Drive& d, std::shared_ptr<std::vector<uint8_t>> buffer,
+                         std::function<void(int)> finished);
+  void PacketState(Drive& d, StateIo& io);
 
   IrqLine irq_;
   DmaRequest dma_request_;

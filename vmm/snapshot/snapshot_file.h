@@ -15,7 +15,9 @@
 namespace strobe::vmm {
 
 // 2: the state holds each NIC's network backend (its kind and libslirp's state).
-inline constexpr uint32_t kSnapshotFormat = 2;
+// 3: each IDE device says whether it is a CD-ROM drive; a CD-ROM drive's state (its sense data, tray and
+// the packet command in transfer) follows.
+inline constexpr uint32_t kSnapshotFormat = 3;
 inline constexpr size_t kSnapshotHeaderBytes = 32;
 
 struct SnapshotInfo {

@@ -61,10 +61,11 @@ const char* KindName(BlockBackend::SnapshotKind k) {
   return "?";
 }
 
-// The VM's disks with their names, IDE first.
+// The VM's disks (and CD-ROM discs) with their names, IDE first; a CD-ROM drive with no disc has none.
 std::vector<std::pair<std::string, BlockBackend*>> DiskList(const VmConfig& config) {
   std::vector<std::pair<std::string, BlockBackend*>> out;
-  for (const IdeDisk& d : config.ide_disks) out.push_back({"ide" + std::to_string(d.index), d.backend});
+  for (const IdeDisk& d : config.ide_disks)
+    if (d.backend) out.push_back({"ide" + std::to_string(d.index), d.backend});
   for (size_t i = 0; i < config.virtio_disks.size(); ++i)
     out.push_back({"virtio" + std::to_string(i), config.virtio_disks[i].backend});
   return out;
@@ -92,6 +93,10 @@ std::string VmState::Configuration(Vm& vm) {
   for (const auto& [name, backend] : DiskList(c))
     out +=
         name + "=" + std::to_string(backend->size()) + " bytes, " + KindName(backend->snapshot_kind()) + "\n";
+  // Which IDE drives are CD-ROM drives (the guest knows its sr0 from its sda), and the empty ones.
+  for (const IdeDisk& d : c.ide_disks)
+    if (d.cdrom)
+      out += "ide" + std::to_string(d.index) + ".media=cdrom" + (d.backend ? "" : ", no disc") + "\n";
   // The PCI lines show the NICs' devices; these add what each is connected to, whose state the snapshot
   // holds (a user network's DHCP leases mean nothing to a hub port).
   for (size_t i = 0; i < c.nics.size(); ++i) {
