@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/monitor.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -62,6 +64,31 @@ void Monitor::Residency(std::vector<unsigned char>* resident) const {
   }
   resident->assign(used, 0);
   if (used && mincore(base_, used << 12, resident->data()) != 0) resident->assign(used, 1);
+}
+
+void Monitor::Backing(std::vector<unsigned char>* backed) const {
+  size_t used;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    used = bump_;
+  }
+  backed->assign(used, 1);
+  const int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::vector<uint64_t> entries(used);
+  const off_t at = static_cast<off_t>(reinterpret_cast<uintptr_t>(base_) / 4096 * sizeof(uint64_t));
+  const size_t bytes = used * sizeof(uint64_t);
+  size_t done = 0;
+  while (done < bytes) {
+    const ssize_t n = pread(fd, reinterpret_cast<char*>(entries.data()) + done, bytes - done,
+                            at + static_cast<off_t>(done));
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (done < bytes) return;
+  constexpr uint64_t kPresent = uint64_t{1} << 63, kSwapped = uint64_t{1} << 62;
+  for (size_t i = 0; i < used; ++i) (*backed)[i] = (entries[i] & (kPresent | kSwapped)) != 0;
 }
 
 unsigned Monitor::RefCount(const uint8_t* page) const {

@@ -29,6 +29,10 @@ class Monitor {
   // Which machine pages the host has memory behind (mincore over the pool's used part): resident[frame]
   // is nonzero for a resident page. Pages never touched (or given back) take no host memory.
   void Residency(std::vector<unsigned char>* resident) const;
+  // Which machine pages have memory behind them at all, in RAM or in swap (/proc/self/pagemap): backed
+  // [frame] is zero only for a page that was never written since the pool handed it out (or since it was
+  // given back), which reads as zeros. Where the pagemap cannot be read, every page counts as backed.
+  void Backing(std::vector<unsigned char>* backed) const;
   size_t FrameIndex(const uint8_t* page) const { return FrameOf(page); }
   size_t capacity_pages() const { return capacity_; }
 

@@ -171,14 +171,14 @@ void VmState::Ram(Vm& vm, StateIo& io, std::vector<uint32_t>* changed) {
   uint32_t count = pages;
   io.Field(count);
   if (!io.Check(count == pages, "another RAM size")) return;
-  // A machine page the host has no memory behind reads as zeros; reading it to find that out would map
-  // the host's zero page behind it, which counts as touched (--stats) and, with several VMs, makes the
-  // page sharer merge every page of RAM after a load.
-  std::vector<unsigned char> resident;
-  vm.monitor_.Residency(&resident);
+  // A machine page the host has no memory behind (neither in RAM nor in swap) reads as zeros; reading it
+  // to find that out would map the host's zero page behind it, which counts as touched (--stats) and, with
+  // several VMs, makes the page sharer merge every page of RAM after a load.
+  std::vector<unsigned char> backed;
+  vm.monitor_.Backing(&backed);
   auto unbacked = [&](const uint8_t* host) {
     const size_t frame = vm.monitor_.FrameIndex(host);
-    return frame >= resident.size() || !resident[frame];
+    return frame < backed.size() && !backed[frame];
   };
   if (!io.loading()) {
     for (uint32_t p = 0; p < pages; ++p) {
