@@ -572,6 +572,20 @@ uint32_t AtaChannel::dma_bytes() const {
   return selected().dma_bytes;
 }
 
+bool AtaChannel::DmaReadSource(const block::BlockBackend** disk, uint64_t* offset) const {
+  const Drive& d = selected();
+  if (d.phase != Phase::kDmaWait || !d.config.backend) return false;
+  if (d.cdrom) {
+    if (!d.packet_from_disc) return false;
+    *offset = d.packet_offset;
+  } else {
+    if (!d.dma_to_memory) return false;
+    *offset = d.lba * kSectorSize;
+  }
+  *disk = d.config.backend;
+  return true;
+}
+
 void AtaChannel::TransferDma(std::shared_ptr<std::vector<uint8_t>> buffer,
                              std::function<void(int)> finished) {
   Drive& d = selected();

@@ -90,6 +90,9 @@ class AtaChannel {
   bool dma_waiting() const;
   bool dma_to_memory() const;
   uint32_t dma_bytes() const;
+  // For a DMA that waits to read from the medium into memory: the backend and the byte of it the data
+  // start at (disk sharing between VMs maps such blocks: GuestMemory::WriteFromDisk). false otherwise.
+  bool DmaReadSource(const block::BlockBackend** disk, uint64_t* offset) const;
   // The bus master has gathered the data (for a write to the disk, `buffer` holds it) or has room for it
   // (for a read, the device fills `buffer`): the device does the disk I/O, then calls finished(0 or an
   // errno) on the vCPU thread (for a read the data is in `buffer` then) and ends the command (status,

@@ -193,19 +193,25 @@ void Piix4Ide::StartTransfer(unsigned ch) {
     }
   }
   const uint64_t generation = c.bm_generation;
-  c.ata.TransferDma(
-      buffer, [this, ch, generation, segments = std::move(segments), buffer, to_memory, table_left](int err) {
-        Channel& now = channels_[ch];
-        if (now.bm_generation != generation) return;  // the driver stopped the engine meanwhile
-        if (!err && to_memory) {
-          size_t off = 0;
-          for (const Segment& s : segments) {
-            memory_->Write(s.address, buffer->data() + off, s.length);
-            off += s.length;
-          }
-        }
-        if (!table_left) now.bm_status &= static_cast<uint8_t>(~kActive);  // table used up: the engine idles
-      });
+  const block::BlockBackend* disk = nullptr;  // a read from the medium: where its bytes start
+  uint64_t disk_offset = 0;
+  if (to_memory && !c.ata.DmaReadSource(&disk, &disk_offset)) disk = nullptr;
+  c.ata.TransferDma(buffer, [this, ch, generation, segments = std::move(segments), buffer, to_memory,
+                             table_left, disk, disk_offset](int err) {
+    Channel& now = channels_[ch];
+    if (now.bm_generation != generation) return;  // the driver stopped the engine meanwhile
+    if (!err && to_memory) {
+      size_t off = 0;
+      for (const Segment& s : segments) {
+        if (disk)
+          memory_->WriteFromDisk(s.address, buffer->data() + off, s.length, *disk, disk_offset + off);
+        else
+          memory_->Write(s.address, buffer->data() + off, s.length);
+        off += s.length;
+      }
+    }
+    if (!table_left) now.bm_status &= static_cast<uint8_t>(~kActive);  // table used up: the engine idles
+  });
 }
 
 void Piix4Ide::State(StateIo& io) {
