@@ -15,7 +15,8 @@
 # (root, no password). The kernel and initramfs are copied out of the image, so that later boots are
 #   build/strobe run -kernel .cache/debian/vmlinuz -initrd .cache/debian/initrd.img \
 #     -hda .cache/debian/debian.img -append "root=/dev/sda1 console=ttyS0" -nographic
-# exactly as with QEMU. Output in .cache/debian/ (ignored by git). The image is rebuilt only when this
+# exactly as with QEMU. STROBE_STAGE2_ARGS adds options to stage 2's strobe command line (for example
+# "-monitor tcp::4444,server,nowait" to look into it while it runs). Output in .cache/debian/ (ignored by git). The image is rebuilt only when this
 # script, guests/debian/ or the suite change (or with --rebuild); Debian's archive moving on does not.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,7 +93,7 @@ stage1() {
 # Stage 2 (guest) inside Strobe on disk image $1. Console to stage2.log, progress on stderr.
 stage2() {
   local img=$1 log=stage2.log
-  "$top/build/strobe" run -M malta -m 256 -kernel "$linux/vmlinuz" -initrd stage2.cpio.gz -nographic -no-reboot \
+  "$top/build/strobe" run ${STROBE_STAGE2_ARGS:-} -M malta -m 256 -kernel "$linux/vmlinuz" -initrd stage2.cpio.gz -nographic -no-reboot \
     -append "console=ttyS0 rdinit=/stage2 panic=1" -drive "file=$img,format=raw,if=ide,index=0" \
     < /dev/null > "$log" 2>&1 &
   local pid=$! shown=0

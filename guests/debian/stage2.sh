@@ -20,6 +20,8 @@ mount -t devtmpfs devtmpfs /mnt/dev || fail "cannot mount /dev in the target"
 # like paging), so a swap file gives it room (removed again at the end).
 dd if=/dev/zero of=/mnt/swapfile bs=1M count=512 2>/dev/null && chmod 600 /mnt/swapfile &&
   mkswap /mnt/swapfile >/dev/null && swapon /mnt/swapfile || fail "cannot set up the swap file"
+# What runs, every two minutes (the second stage takes an hour or more).
+(while sleep 120; do echo "stage2: busiest:"; top -b -n 1 | sed -n '4,12p'; done) &
 echo "stage2: debootstrap --second-stage"
 # debootstrap mounts /proc and /sys in the target itself.
 chroot /mnt /debootstrap/debootstrap --second-stage || {
