@@ -53,28 +53,27 @@ void GuestMemory::DropCode(uint32_t page) {
   cpu_.exit_request |= runtime::exitreq::kCodeChanged;
 }
 
+bool GuestMemory::MapDiskBlock(uint32_t page, const uint8_t* data, const block::BlockBackend& disk,
+                               uint64_t disk_offset) {
+  block::BlockOrigin origin;
+  if (!disk.Origin(disk_offset, &origin)) return false;
+  uint8_t* shared = disk_pages_->Acquire(origin, data);
+  if (!shared) return false;
+  DropCode(page);
+  // The pmap tells the soft TLB: no cached host address or fast write path to the old page remains.
+  if (pmap_->ShareMachinePage(page, shared)) ++disk_pages_mapped_;
+  disk_pages_->monitor().Release(shared);  // the pmap holds its own reference now
+  return true;
+}
+
 bool GuestMemory::WriteFromDisk(uint32_t paddr, const uint8_t* data, size_t length,
                                 const block::BlockBackend& disk, uint64_t disk_offset) {
   if (!disk_pages_ || !pmap_) return Write(paddr, data, length);
   if (!IsRam(paddr, length)) return false;
   while (length > 0) {
     const size_t n = InPage(paddr, length);
-    block::BlockOrigin origin;
-    if (n == runtime::kPageSize && disk.Origin(disk_offset, &origin)) {
-      if (uint8_t* shared = disk_pages_->Acquire(origin, data)) {
-        const uint32_t page = paddr & runtime::kPageMask;
-        DropCode(page);
-        // The pmap tells the soft TLB: no cached host address or fast write path to the old page remains.
-        if (pmap_->ShareMachinePage(page, shared)) ++disk_pages_mapped_;
-        disk_pages_->monitor().Release(shared);
-        data += n;
-        paddr += static_cast<uint32_t>(n);
-        disk_offset += n;
-        length -= n;
-        continue;
-      }
-    }
-    if (!Write(paddr, data, n)) return false;
+    const bool mapped = n == runtime::kPageSize && MapDiskBlock(paddr, data, disk, disk_offset);
+    if (!mapped && !Write(paddr, data, n)) return false;
     data += n;
     paddr += static_cast<uint32_t>(n);
     disk_offset += n;

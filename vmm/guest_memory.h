@@ -49,6 +49,10 @@ class GuestMemory {
  private:
   // Decoded or translated code on the page goes, as after a guest store to it.
   void DropCode(uint32_t page);
+  // Maps the whole page at `page` onto the disk cache's page for the block the data are, if the disk says
+  // where that block comes from and the cache has (or takes) a page for it. false: copy instead.
+  bool MapDiskBlock(uint32_t page, const uint8_t* data, const block::BlockBackend& disk,
+                    uint64_t disk_offset);
 
   runtime::Bus& bus_;
   runtime::CpuState& cpu_;
