@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <vector>
 
 #include "tests/support/test_machine.h"
 
@@ -28,6 +29,25 @@ TEST(Monitor, AllocatesReleasesAndReusesPages) {
   EXPECT_EQ(b, a);                                    // the freed page is reused...
   EXPECT_EQ(b[0], 0);                                 // ...and reads as zero
   EXPECT_EQ(m.AllocPages(size_t{1} << 30), nullptr);  // larger than the pool: refused, not a crash
+}
+
+// Backing tells pages with memory behind them (in RAM or swap: they may hold data) from pages never
+// written or given back (they read as zeros, and snapshots skip them without reading them).
+TEST(Monitor, BackingIsWhatWasWrittenAndNotGivenBack) {
+  vmm::Monitor m(size_t{16} << 20);
+  uint8_t* pages = m.AllocPages(3);
+  ASSERT_NE(pages, nullptr);
+  pages[4096] = 1;  // the second page is written; the first and third are not
+  std::vector<unsigned char> backed;
+  m.Backing(&backed);
+  const size_t first = m.FrameIndex(pages);
+  ASSERT_GE(backed.size(), first + 3);
+  EXPECT_FALSE(backed[first]);
+  EXPECT_TRUE(backed[first + 1]);
+  EXPECT_FALSE(backed[first + 2]);
+  m.Release(pages + 4096);  // given back to the host
+  m.Backing(&backed);
+  EXPECT_FALSE(backed[first + 1]);
 }
 
 TEST(Pmap, PagesOfDifferentMonitorsAreNeverShared) {
