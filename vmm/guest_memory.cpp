@@ -61,7 +61,7 @@ bool GuestMemory::MapDiskBlock(uint32_t page, const uint8_t* data, const block::
   if (!shared) return false;
   DropCode(page);
   // The pmap tells the soft TLB: no cached host address or fast write path to the old page remains.
-  if (pmap_->ShareMachinePage(page, shared)) ++disk_pages_mapped_;
+  pmap_->ShareMachinePage(page, shared);
   disk_pages_->monitor().Release(shared);  // the pmap holds its own reference now
   return true;
 }

@@ -43,8 +43,6 @@ class GuestMemory {
   // nobody writes takes the disk cache's machine page for that block, copy-on-write, instead of a copy.
   bool WriteFromDisk(uint32_t paddr, const uint8_t* data, size_t length, const block::BlockBackend& disk,
                      uint64_t disk_offset);
-  // Guest pages that WriteFromDisk mapped onto shared disk pages.
-  uint64_t disk_pages_mapped() const { return disk_pages_mapped_; }
 
  private:
   // Decoded or translated code on the page goes, as after a guest store to it.
@@ -58,7 +56,6 @@ class GuestMemory {
   runtime::CpuState& cpu_;
   Pmap* pmap_ = nullptr;
   DiskPageCache* disk_pages_ = nullptr;
-  uint64_t disk_pages_mapped_ = 0;
 };
 
 }  // namespace strobe::vmm
