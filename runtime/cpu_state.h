@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The guest vCPU state: the one description that the interpreter, the runtime and (later) the JIT share.
+// The guest vCPU state: the one description that the interpreter, the runtime and translated code share.
 // Offsets that generated code depends on are static_asserted at the bottom of this file.
 #pragma once
 
@@ -161,7 +161,7 @@ struct CpuState {
   // current ASID's epoch (see ChainEpochs): an ASID change switches to that ASID's own epoch, and a change
   // of ERL, of installed code, or of a TLB entry that mapped a chained-to page moves every ASID's.
   uint64_t chain_epoch = 1;
-  void* jit_ctx = nullptr;  // the interpreter, for translated code's chain lookups
+  void* code_cache = nullptr;  // the translator's CodeCache, for translated code's chain lookups
   // Moves only when installed code changes: caches of jumps to kseg0/kseg1 (unmapped, so no TLB write or
   // ASID change can move them) check this one, and survive the kernel's TLB refills.
   uint64_t code_epoch = 1;
@@ -201,7 +201,8 @@ struct CpuState {
   DebugState* debug = nullptr;
 };
 
-// The JIT will address these fields directly from generated code.
+// Translated code addresses these fields at fixed offsets (translator/llvm/lifter_impl.h takes them with
+// offsetof); these asserts pin the layout, so that moving a field is a deliberate change.
 static_assert(offsetof(CpuState, gpr) == 0);
 static_assert(offsetof(CpuState, hi) == 128);
 static_assert(offsetof(CpuState, lo) == 132);

@@ -95,11 +95,12 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   board_->set_on_io([this] { ctx_->cpu.exit_request |= runtime::exitreq::kIrqCheck; });
   pmap_->set_soft_tlb(&ctx_->soft_tlb);
   power_.on_request = [this] { ctx_->cpu.exit_request |= runtime::exitreq::kStop; };
-  interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu);
+  code_ = std::make_unique<code::CodeCache>(ctx_->cpu);
+  interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu, *code_);
   interp_->SetExactBudget(config_.icount_shift >= 0);
   if (config_.engine != Engine::kInterp) {
-    tier_ = std::make_unique<jit::Tier>(TierOptionsFor(config_), config_.compile_service);
-    interp_->AttachTier(tier_.get());
+    tier_ = std::make_unique<jit::Tier>(*code_, TierOptionsFor(config_), config_.compile_service);
+    interp_->AttachTranslator(tier_.get());
   }
   dma_ = std::make_unique<GuestMemory>(*board_, ctx_->cpu);
   board_->ide().set_memory(dma_.get());
@@ -334,7 +335,7 @@ bool Vm::Boot(std::string* error) {
   }
   if (image->segments.empty()) return FailWith(*error = "no kernel image to boot");
   runtime::ResetCpu(ctx_->cpu, ctx_->config);
-  interp_->FlushAll();
+  code_->FlushAll();
   if (pci_full_)
     return FailWith(*error = "too many PCI devices: the Malta's bus has room for " +
                              std::to_string(MaltaBoard::kLastSlot - MaltaBoard::kFirstFreeSlot + 1) +

@@ -16,6 +16,7 @@
 
 #include "runtime/debug.h"
 #include "runtime/runtime.h"
+#include "translator/code/code_cache.h"
 #include "translator/interp/interpreter.h"
 #include "translator/jit/tier.h"
 #include "vmm/block/backend.h"
@@ -182,6 +183,7 @@ class Vm {
   MaltaBoard& board() { return *board_; }
   Pmap& pmap() { return *pmap_; }
   interp::Interpreter& interpreter() { return *interp_; }
+  code::CodeCache& code_cache() { return *code_; }
   jit::Tier* tier() { return tier_.get(); }
   // The one path for device DMA into guest RAM (copy-on-write, code invalidation, soft TLBs).
   GuestMemory& guest_memory() { return *dma_; }
@@ -246,7 +248,9 @@ class Vm {
   std::unique_ptr<runtime::VcpuContext> ctx_;
   std::unique_ptr<VirtualClock> clock_;
   std::unique_ptr<MaltaBoard> board_;
-  std::unique_ptr<jit::Tier> tier_;  // before interp_: the interpreter's blocks point into its code
+  // Decoded and translated code; the tier drops its regions from it when it goes.
+  std::unique_ptr<code::CodeCache> code_;
+  std::unique_ptr<jit::Tier> tier_;
   std::unique_ptr<interp::Interpreter> interp_;
   std::unique_ptr<GuestMemory> dma_;
   // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).

@@ -14,7 +14,7 @@ std::string Format(const char* fmt, auto... args) {
 using ull = unsigned long long;
 
 // Where a tier's compile time went, and what it cost per guest instruction compiled.
-std::string Split(const jit::EngineStats& e) {
+std::string Split(const jit::CompilerStats& e) {
   return Format(
       "%.1f ms compiling (lift %.0f, IR passes %.0f, codegen %.0f; %llu guest instructions, %.1f us each)",
       e.compile_ms, e.lift_ms, e.opt_ms, e.codegen_ms, static_cast<ull>(e.guest_insns),
@@ -41,7 +41,7 @@ std::string CodeCacheStats(Vm& vm) {
 
 std::string ExecutionStats(Vm& vm, double seconds) {
   const auto& c = vm.cpu();
-  const auto& s = vm.interpreter().stats();
+  const auto& s = vm.code_cache().stats();
   const std::string rate =
       seconds > 0 ? Format(" (%.1f MIPS)", static_cast<double>(c.retired) / seconds / 1e6) : "";
   return Format("%llu instructions%s, %llu blocks built, %llu invalidated", static_cast<ull>(c.retired),

@@ -10,7 +10,7 @@ namespace strobe::test {
 namespace {
 
 uint64_t Invalidated(TestMachine& m) {
-  return m.vm().interpreter().stats().blocks_invalidated;
+  return m.vm().code_cache().stats().blocks_invalidated;
 }
 
 // word 0: T: addiu v0, v0, 1      <- patched to `addiu v0, v0, 100` on the first pass

@@ -88,7 +88,7 @@ inline void ExpectSameState(const ArchState& want, const ArchState& got, const s
   for (size_t i = 0; i < want.data.size(); ++i) EXPECT_EQ(want.data[i], got.data[i]) << "data word " << i;
 }
 
-inline const strobe::jit::TierStats& Stats(TestMachine& m) {
+inline strobe::jit::TierStats Stats(TestMachine& m) {
   return m.vm().tier()->stats();
 }
 
@@ -98,22 +98,22 @@ inline uint64_t Installed(TestMachine& m) {
 }
 
 // The translated entry of the decoded block starting at a guest-physical address (null if none).
-inline strobe::jit::NativeFn NativeOf(TestMachine& m, uint32_t paddr) {
-  const auto& blocks = m.vm().interpreter().blocks();
+inline strobe::code::NativeFn NativeOf(TestMachine& m, uint32_t paddr) {
+  const auto& blocks = m.vm().code_cache().blocks();
   auto it = blocks.find(paddr);
   return it == blocks.end() ? nullptr : it->second->native;
 }
 
 // How often the decoded block at paddr was entered (by the interpreter or, translated, by the dispatcher).
 inline uint64_t ExecCount(TestMachine& m, uint32_t paddr) {
-  const auto& blocks = m.vm().interpreter().blocks();
+  const auto& blocks = m.vm().code_cache().blocks();
   auto it = blocks.find(paddr);
   return it == blocks.end() ? 0 : it->second->exec_count;
 }
 
 // Waits for background compiles and installs them (a no-op for the interpreter and the eager engine).
 inline void Drain(TestMachine& m) {
-  if (m.vm().tier()) m.vm().tier()->Drain(m.vm().interpreter());
+  if (m.vm().tier()) m.vm().tier()->Drain();
 }
 
 // Runs from pc; on the tiered engine the run is repeated (after draining the compiler) until code at

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "tests/jit/jit_support.h"
-#include "translator/jit/engine.h"
+#include "translator/jit/compiler.h"
 #include "translator/jit/persistent_cache.h"
 #include "translator/llvm/lifter.h"
 
@@ -130,19 +130,19 @@ TEST(PersistentCache, AFileWhereTheFolderShouldBeIsAnError) {
 }
 
 // One block: addiu v0, v0, `step`; addiu v1, v1, 2; jr ra; nop.
-std::unique_ptr<jit::Region> SmallRegion(uint32_t page, int16_t step) {
-  auto r = std::make_unique<jit::Region>();
+std::unique_ptr<code::Region> SmallRegion(uint32_t page, int16_t step) {
+  auto r = std::make_unique<code::Region>();
   r->page = page;
-  jit::RegionBlock b;
+  code::RegionBlock b;
   b.offset = 0x40;
-  b.end = jit::BlockEnd::kBranch;
+  b.end = code::BlockEnd::kBranch;
   for (uint32_t w : {Addiu(v0, v0, step), Addiu(v1, v1, 2), Jr(ra), Nop()}) b.ops.push_back(mips::Decode(w));
   r->blocks.push_back(std::move(b));
   return r;
 }
 
-std::shared_ptr<jit::CompiledRegion> CompileOne(jit::Engine& e, std::unique_ptr<jit::Region> r) {
-  std::vector<std::unique_ptr<jit::Region>> batch;
+std::shared_ptr<code::CompiledRegion> CompileOne(jit::Compiler& e, std::unique_ptr<code::Region> r) {
+  std::vector<std::unique_ptr<code::Region>> batch;
   batch.push_back(std::move(r));
   return e.Compile(std::move(batch)).at(0);
 }
@@ -153,7 +153,7 @@ TEST(PersistentCache, AnotherEngineLoadsWhatOneCompiledWhereverTheCodeIs) {
   o.code_cache_dir = dir;
   uint32_t sites = 0;
   {
-    jit::Engine first(o);
+    jit::Compiler first(o);
     auto cr = CompileOne(first, SmallRegion(0x00123000, 1));
     ASSERT_NE(cr->fn, nullptr);
     EXPECT_FALSE(cr->from_cache);
@@ -162,7 +162,7 @@ TEST(PersistentCache, AnotherEngineLoadsWhatOneCompiledWhereverTheCodeIs) {
     ASSERT_TRUE(first.code_cache_stats());
     EXPECT_EQ(first.code_cache_stats()->stored, 1u);
   }
-  jit::Engine second(o);  // a new LLJIT: as a later run of Strobe
+  jit::Compiler second(o);  // a new LLJIT: as a later run of Strobe
   auto hit = CompileOne(second, SmallRegion(0x0ABCD000, 1));
   ASSERT_NE(hit->fn, nullptr);
   EXPECT_TRUE(hit->from_cache) << "the same code in another physical page should hit";
@@ -177,20 +177,20 @@ TEST(PersistentCache, AnotherEngineLoadsWhatOneCompiledWhereverTheCodeIs) {
   // Another optimisation level is other code: it misses too.
   jit::CompileOptions o1 = o;
   o1.opt_level = 1;
-  jit::Engine third(o1);
+  jit::Compiler third(o1);
   EXPECT_FALSE(CompileOne(third, SmallRegion(0x00123000, 1))->from_cache);
 }
 
 TEST(PersistentCache, LiftKeysParseBackToTheirBlocks) {
   auto r = SmallRegion(0x00123000, 3);
-  jit::RegionBlock j;  // a J that lands on the first block, and its delay slot
+  code::RegionBlock j;  // a J that lands on the first block, and its delay slot
   j.offset = 0x100;
-  j.end = jit::BlockEnd::kBranch;
+  j.end = code::BlockEnd::kBranch;
   for (uint32_t w :
        {Addiu(v0, v0, 1), mips::Encode(mips::Opcode::J, {.target = (0x00123040u >> 2) & 0x03FFFFFF}), Nop()})
     j.ops.push_back(mips::Decode(w));
   r->blocks.push_back(j);
-  std::vector<jit::RegionBlock> back;
+  std::vector<code::RegionBlock> back;
   ASSERT_TRUE(jit::ParseLiftKey(jit::LiftKey(*r), &back));
   ASSERT_EQ(back.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
@@ -211,18 +211,18 @@ TEST(PersistentCache, ShapesAreFoundByTheirCore) {
   jit::CompileOptions o;
   o.code_cache_dir = dir;
   auto spanned = SmallRegion(0x00200000, 1);
-  jit::RegionBlock other;  // on the next page
+  code::RegionBlock other;  // on the next page
   other.offset = 0x1010;
-  other.end = jit::BlockEnd::kBranch;
+  other.end = code::BlockEnd::kBranch;
   for (uint32_t w : {Addiu(a0, a0, 4), Jr(ra), Nop()}) other.ops.push_back(mips::Decode(w));
   spanned->blocks.push_back(other);
   spanned->core_blocks = 1;
   spanned->other_pages = {{0x00201000, 0}};
   {
-    jit::Engine e(o);
+    jit::Compiler e(o);
     ASSERT_NE(CompileOne(e, std::move(spanned))->fn, nullptr);
   }
-  jit::Engine e(o);
+  jit::Compiler e(o);
   auto core = SmallRegion(0x00300000, 1);  // the same core in another page
   core->core_blocks = 1;
   auto shapes = e.CachedShapes(*core);
@@ -242,8 +242,8 @@ TEST(PersistentCache, ShapesAreFoundByTheirCore) {
 // Without any cache folder: a region whose code the engine compiled already (another VM's, or the same code
 // in other pages) is given that code and a frame of its own, and so is a copy in the same batch.
 TEST(PersistentCache, TheSameCodeIsCompiledOncePerProcess) {
-  jit::Engine e(jit::CompileOptions{});
-  std::vector<std::unique_ptr<jit::Region>> batch;
+  jit::Compiler e(jit::CompileOptions{});
+  std::vector<std::unique_ptr<code::Region>> batch;
   batch.push_back(SmallRegion(0x00100000, 7));
   batch.push_back(SmallRegion(0x00200000, 7));
   batch.push_back(SmallRegion(0x00300000, 8));
@@ -273,11 +273,11 @@ TEST(PersistentCache, ListingsCompileEvenWhenTheCacheHasTheCode) {
   jit::CompileOptions o;
   o.code_cache_dir = dir;
   {
-    jit::Engine e(o);
+    jit::Compiler e(o);
     CompileOne(e, SmallRegion(0x1000, 1));
   }
   o.keep_listings = true;
-  jit::Engine e(o);
+  jit::Compiler e(o);
   auto cr = CompileOne(e, SmallRegion(0x1000, 1));
   EXPECT_FALSE(cr->from_cache);
   EXPECT_NE(cr->ir_before.find("define ghccc void @region_"), std::string::npos);
@@ -285,7 +285,7 @@ TEST(PersistentCache, ListingsCompileEvenWhenTheCacheHasTheCode) {
 
 TEST(PersistentCache, NoFolderNoFiles) {
   jit::CompileOptions o;  // code_cache_dir empty: off
-  jit::Engine e(o);
+  jit::Compiler e(o);
   EXPECT_FALSE(e.code_cache_stats());
   EXPECT_NE(CompileOne(e, SmallRegion(0x1000, 1))->fn, nullptr);
 }

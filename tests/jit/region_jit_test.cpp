@@ -46,7 +46,7 @@ TEST(RegionJit, TieredRegionsLeaveColdBlocksOutAndDoNotOverlap) {
   Drain(m);
   ASSERT_NE(NativeOf(m, kCodePa + 0x40), nullptr) << "the jump into the loop should be translated too";
   std::multiset<uint32_t> blocks;
-  for (const auto& cr : m.vm().tier()->Installed()) {
+  for (const auto& cr : m.vm().code_cache().Installed()) {
     if (cr->region->page != kCodePa || cr->region->opt_level != 0) continue;
     for (const auto& rb : cr->region->blocks) blocks.insert(rb.offset);
   }

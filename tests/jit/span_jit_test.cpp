@@ -31,7 +31,7 @@ Asm Callee(uint32_t first) {
 
 bool HasSpanningRegion(TestMachine& m) {
   if (!m.vm().tier()) return false;
-  for (const auto& cr : m.vm().tier()->Installed())
+  for (const auto& cr : m.vm().code_cache().Installed())
     if (cr->region->page == kCodePa && cr->region->SpansPages()) return true;
   return false;
 }

@@ -39,7 +39,7 @@ TEST(TierPolicy, JitCompilesEagerlyAgainAfterAFlush) {
   TestMachine& m = *mp;
   ASSERT_FALSE(m.vm().tier()->WantsEager(kCodePa));
 
-  m.vm().interpreter().FlushAll();
+  m.vm().code_cache().FlushAll();
   EXPECT_TRUE(m.vm().tier()->WantsEager(kCodePa));
   ASSERT_EQ(RunCode(m, Asm{Addiu(v0, zero, 7), Nop(), kWaitWord}), vmm::VmExit::kHalted);
   EXPECT_EQ(m.cpu().gpr[v0], 7u);
@@ -57,7 +57,7 @@ void RunLoops(TestMachine& m, uint32_t code_pa, int runs) {
   for (int i = 0; i < runs; ++i) {
     m.cpu().gpr[t3] = 20000;
     ASSERT_EQ(m.Run(kKseg0 | code_pa, 10'000'000), vmm::VmExit::kHalted);
-    m.vm().tier()->Drain(m.vm().interpreter());
+    m.vm().tier()->Drain();
   }
 }
 
@@ -91,7 +91,7 @@ TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
   EXPECT_EQ(Stats(m).reoptimized, sent) << "nothing new became busy";
 
   tier.HoldSecondTier(false);
-  tier.Drain(m.vm().interpreter(), /*second_tier=*/true);
+  tier.Drain(/*second_tier=*/true);
   EXPECT_EQ(m.vm().tier()->optimizer_stats().regions, 1u) << "only B's region should be recompiled";
 }
 
@@ -112,7 +112,7 @@ bool ColdBlockCompiled(unsigned cooling_shift) {
     EXPECT_EQ(m.Run(kKseg0 | kCold), vmm::VmExit::kHalted);
     m.cpu().gpr[t3] = 3000;  // 9,000 instructions: more than two cooling periods of 4,096
     EXPECT_EQ(m.Run(kKseg0 | kBusy), vmm::VmExit::kHalted);
-    m.vm().tier()->Drain(m.vm().interpreter());
+    m.vm().tier()->Drain();
   }
   EXPECT_EQ(m.cpu().gpr[v0], 2 * threshold + 2 * threshold * 3000);
   EXPECT_NE(NativeOf(m, kBusy), nullptr) << "the busy loop should be compiled under either policy";
@@ -138,19 +138,19 @@ TEST(TierPolicy, JitSecondTierTakesOverTheHotLoop) {
   for (int i = 0; i < 40; ++i) {
     m.cpu().gpr[t3] = 20000;
     ASSERT_EQ(m.Run(kCode, 10'000'000), vmm::VmExit::kHalted);
-    m.vm().tier()->Drain(m.vm().interpreter(), /*second_tier=*/true);
+    m.vm().tier()->Drain(/*second_tier=*/true);
   }
-  const auto& blocks = m.vm().interpreter().blocks();
+  const auto& blocks = m.vm().code_cache().blocks();
   auto loop = blocks.find(kCodePa + 8);
   ASSERT_NE(loop, blocks.end());
   ASSERT_NE(loop->second->native, nullptr);
-  const jit::CompiledRegion* holder = m.vm().tier()->InstalledAt(kCodePa + 8);
+  const code::CompiledRegion* holder = m.vm().code_cache().InstalledAt(kCodePa + 8);
   ASSERT_NE(holder, nullptr);
   EXPECT_EQ(loop->second->native_frame, &holder->region->frame) << "the block enters another region's code";
   EXPECT_EQ(holder->region->opt_level, 1u) << "the loop should run optimised code";
-  for (const auto& cr : m.vm().tier()->Installed()) {
+  for (const auto& cr : m.vm().code_cache().Installed()) {
     if (cr->region->opt_level > 0 || cr->region->page != kCodePa) continue;
-    for (const jit::RegionBlock& rb : cr->region->blocks)
+    for (const code::RegionBlock& rb : cr->region->blocks)
       EXPECT_NE(rb.offset, 8u) << "a first-tier region still holds the hot loop: " << cr->name;
   }
 }
@@ -171,24 +171,24 @@ TEST(TierPolicy, JitSecondTierOptimisesEveryHotLoopOfARegionAtOnce) {
                        kWaitWord});
   constexpr uint32_t kLoopA = kCodePa + 4, kLoopB = kCodePa + 0x18;
   auto opt_level = [&](uint32_t paddr) {
-    const auto& blocks = m.vm().interpreter().blocks();
+    const auto& blocks = m.vm().code_cache().blocks();
     auto it = blocks.find(paddr);
-    const jit::CompiledRegion* holder = m.vm().tier()->InstalledAt(paddr);
+    const code::CompiledRegion* holder = m.vm().code_cache().InstalledAt(paddr);
     return it == blocks.end() || !it->second->native || !holder ? -1
                                                                 : static_cast<int>(holder->region->opt_level);
   };
   int runs = 0;
   while (runs < 40 && opt_level(kLoopA) < 1 && opt_level(kLoopB) < 1) {
     ASSERT_EQ(m.Run(kCode, 10'000'000), vmm::VmExit::kHalted);
-    m.vm().tier()->Drain(m.vm().interpreter(), /*second_tier=*/true);
+    m.vm().tier()->Drain(/*second_tier=*/true);
     ++runs;
   }
   EXPECT_EQ(m.cpu().gpr[v0], 20000u * runs);
   EXPECT_EQ(m.cpu().gpr[v1], 10000u * runs);
   ASSERT_EQ(opt_level(kLoopA), 1) << "the busiest loop should run optimised code";
   EXPECT_EQ(opt_level(kLoopB), 1) << "the second loop was left in first-tier code";
-  EXPECT_NE(m.vm().interpreter().blocks().at(kLoopA)->native_frame,
-            m.vm().interpreter().blocks().at(kLoopB)->native_frame)
+  EXPECT_NE(m.vm().code_cache().blocks().at(kLoopA)->native_frame,
+            m.vm().code_cache().blocks().at(kLoopB)->native_frame)
       << "each hot loop should be a region of its own, as under the tiered engine";
 }
 

@@ -202,17 +202,17 @@ TEST(SnapshotExact, TranslationsSurviveALoad) {
   const std::string first_output = m.console.substr(mark);
 
   const jit::TierStats before = m.vm->tier()->stats();
-  const uint64_t built = m.vm->interpreter().stats().blocks_built;
-  const uint64_t invalidated = m.vm->interpreter().stats().blocks_invalidated;
+  const uint64_t built = m.vm->code_cache().stats().blocks_built;
+  const uint64_t invalidated = m.vm->code_cache().stats().blocks_invalidated;
   ASSERT_GT(before.regions_installed, 10u);
   ASSERT_TRUE(store.Load(*m.vm, "mid", &error)) << error;
   EXPECT_EQ(m.vm->tier()->stats().regions_dropped, before.regions_dropped);
-  EXPECT_EQ(m.vm->interpreter().stats().blocks_invalidated, invalidated);
+  EXPECT_EQ(m.vm->code_cache().stats().blocks_invalidated, invalidated);
   m.console.resize(mark);
   EXPECT_EQ(m.vm->Run(), vmm::VmExit::kPowerOff) << m.vm->error();
   EXPECT_EQ(m.console.substr(mark), first_output);
   EXPECT_EQ(m.vm->tier()->stats().regions_installed, before.regions_installed);  // nothing compiled again
-  EXPECT_EQ(m.vm->interpreter().stats().blocks_built, built);
+  EXPECT_EQ(m.vm->code_cache().stats().blocks_built, built);
   std::remove(store.PathOf("mid").c_str());
   rmdir(dir);
 }

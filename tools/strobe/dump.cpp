@@ -71,7 +71,7 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
     std::fprintf(out, "no translated code: the interp engine translates nothing\n");
     return;
   }
-  auto regions = vm.tier()->Installed();
+  auto regions = vm.code_cache().Installed();
   // Execution counts: entries into each region (from the dispatcher and from chained jumps), counted by the
   // translated code itself.
   std::stable_sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) {
@@ -88,7 +88,7 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
   size_t shown = 0;
   for (const auto& cr : regions) {
     if (shown >= limit) break;
-    const jit::Region& r = *cr->region;
+    const code::Region& r = *cr->region;
     if (by_addr && (addr & ~0xFFFu) != r.page) continue;
     ++shown;
     size_t insns = 0;

@@ -289,14 +289,14 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
   total.Set("disk_pages_cached", count(sharing.disk.pages));
   total.Set("disk_blocks_cached", count(sharing.disk.inserts));
   if (compilers) {
-    const jit::EngineStats a = compilers->first->stats();
+    const jit::CompilerStats a = compilers->first->stats();
     total.Set("compiler_threads", compilers->second ? 2 : 1);
     total.Set("tier1_regions", count(a.regions));
     total.Set("tier1_reused", count(a.reused));
     total.Set("tier1_cache_loaded", count(a.cache_hits));
     total.Set("tier1_compile_ms", a.compile_ms);
     if (compilers->second) {
-      const jit::EngineStats b = compilers->second->stats();
+      const jit::CompilerStats b = compilers->second->stats();
       total.Set("tier2_regions", count(b.regions));
       total.Set("tier2_reused", count(b.reused));
       total.Set("tier2_cache_loaded", count(b.cache_hits));
@@ -339,7 +339,7 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
                  static_cast<unsigned long long>(sharing.disk.evictions),
                  static_cast<unsigned long long>(sharing.disk.refused));
   if (compilers) {
-    const jit::EngineStats a = compilers->first->stats();
+    const jit::CompilerStats a = compilers->first->stats();
     using ull = unsigned long long;
     std::fprintf(stderr,
                  "strobe: compilers (shared by all VMs): tier 1 %llu regions compiled, %llu reused, %llu "
@@ -347,7 +347,7 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
                  static_cast<ull>(a.regions), static_cast<ull>(a.reused), static_cast<ull>(a.cache_hits),
                  a.compile_ms);
     if (compilers->second) {
-      const jit::EngineStats b = compilers->second->stats();
+      const jit::CompilerStats b = compilers->second->stats();
       std::fprintf(stderr, "; tier 2 %llu compiled, %llu reused, %llu from the code cache, %.0f ms",
                    static_cast<ull>(b.regions), static_cast<ull>(b.reused), static_cast<ull>(b.cache_hits),
                    b.compile_ms);

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "translator/interp/interpreter.h"
 
-#include "translator/jit/helpers.h"
-
 #include "runtime/debug.h"
-
+#include "translator/code/abi.h"
 #include "translator/interp/step.h"
-#include "translator/jit/tier.h"
 
 #include <algorithm>
 #include <cstring>
@@ -28,11 +25,14 @@ using runtime::CpuState;
 namespace {
 
 // One dispatch over the encoding table; every case is the handler named after the instruction.
+// Handlers written over an emitter (semantics/common.h) run with Exec; the others take the state, which Exec
+// converts to.
 inline __attribute__((always_inline)) bool Step(CpuState& c, const DecodedInsn& d, uint32_t pc) {
+  mips::sem::Exec e{c};
   switch (d.op) {
 #define INSN(name, pattern, flags) \
   case Opcode::name:               \
-    return mips::sem::name(c, d, pc);
+    return mips::sem::name(e, d, pc);
 #include "translator/mips/mips32.inc"
 #undef INSN
     case Opcode::kInvalid:
@@ -57,94 +57,9 @@ bool StepOne(CpuState& c, const DecodedInsn& d, uint32_t pc) {
   return StepOutOfLine(c, d, pc);
 }
 
-Interpreter::Interpreter(CpuState& cpu) : c_(cpu) {
-  c_.code_pages->observer = this;
-  c_.jit_ctx = this;
-}
-
-jit::NativeFn Interpreter::NativeAt(uint32_t paddr, void** frame) const {
-  const Block* b = FindBlock(paddr);
-  if (!b) return nullptr;
-  *frame = b->native_frame;
-  return b->native;
-}
-
-Interpreter::~Interpreter() {
-  if (c_.code_pages->observer == this) c_.code_pages->observer = nullptr;
-}
-
-Block* Interpreter::Build(uint32_t paddr, const uint8_t* host) {
-  auto blk = std::make_unique<Block>();
-  Block* b = blk.get();
-  b->paddr = paddr;
-  const uint32_t room = (runtime::kPageSize - (paddr & ~runtime::kPageMask)) / 4;
-  const uint32_t limit = std::min(room, kMaxBlockInsns);
-  b->term = Terminator::kFallThrough;
-  const runtime::DebugState* debug = c_.debug;
-  for (uint32_t i = 0; i < limit; ++i) {
-    // A debugger's breakpoint offsets start blocks, so the dispatcher sees every breakpoint address.
-    if (i > 0 && debug && debug->SplitsAt(paddr + 4 * i)) [[unlikely]]
-      break;
-    DecodedInsn d = mips::Decode(ReadWord(host + 4 * i));
-    b->ops.push_back(d);
-    if (d.flags & mips::kBranch) {
-      if (i + 1 < room) {
-        b->ops.push_back(mips::Decode(ReadWord(host + 4 * (i + 1))));
-        b->term = Terminator::kBranch;
-      } else {
-        b->term = Terminator::kBranchSplit;
-      }
-      break;
-    }
-    if ((d.flags & mips::kEndsBlock) || d.op == Opcode::kInvalid) {
-      b->term = Terminator::kEndsBlock;
-      break;
-    }
-  }
-  b->size = static_cast<uint16_t>(b->ops.size());
-  c_.code_pages->Mark(paddr, 4u * b->size, *c_.soft_tlb);
-  switch (b->term) {
-    case Terminator::kFallThrough: b->body = b->size; break;
-    case Terminator::kBranch: b->body = b->size - 2; break;
-    default: b->body = b->size - 1; break;
-  }
-  by_page_[paddr & runtime::kPageMask].push_back(b);
-  blocks_.emplace(paddr, std::move(blk));
-  ++stats_.blocks_built;
-  if (tier_) b->native = tier_->EntryFor(paddr, &b->native_frame);
-  return b;
-}
-
-Block* Interpreter::FindBlock(uint32_t paddr) const {
-  // The dispatcher's direct-mapped cache first: the JIT's link helper asks here on every chain miss.
-  if (Block* slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; slot && slot->paddr == paddr) return slot;
-  auto it = blocks_.find(paddr);
-  return it == blocks_.end() ? nullptr : it->second.get();
-}
-
-Block* Interpreter::BlockAt(uint32_t paddr) {
-  if (Block* b = FindBlock(paddr)) return b;
-  runtime::RamPage page = c_.bus->LookupRam(paddr);
-  if (!page.host || (paddr & 3)) return nullptr;
-  return Build(paddr, page.host + (paddr & ~runtime::kPageMask));
-}
-
-void Interpreter::RefreshNative(uint32_t page, bool rewarm, bool retire) {
-  if (retire) {
-    runtime::InvalidateMappedChains(c_);
-    ++c_.code_epoch;
-  }
-  auto it = by_page_.find(page);
-  if (it == by_page_.end()) return;
-  for (Block* b : it->second) {
-    b->native_frame = nullptr;
-    b->native = tier_ ? tier_->EntryFor(b->paddr, &b->native_frame) : nullptr;
-    if (rewarm && !b->native) b->exec_count = b->heat = 0;  // lost its code: may get hot again
-  }
-}
+Interpreter::Interpreter(CpuState& cpu, code::CodeCache& cache) : c_(cpu), cache_(cache) {}
 
 Block* Interpreter::Lookup(uint32_t vpc) {
-  ++stats_.lookups;
   uint32_t paddr;
   const uint8_t* host;
   if (!runtime::TranslateFetch(c_, vpc, &paddr, &host)) {
@@ -153,18 +68,10 @@ Block* Interpreter::Lookup(uint32_t vpc) {
     c_.exit_request |= runtime::exitreq::kIrqCheck;
     return nullptr;
   }
-  Block*& slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)];
-  if (slot && slot->paddr == paddr) return slot;
-  auto it = blocks_.find(paddr);
-  Block* b;
-  if (it != blocks_.end()) {
-    b = it->second.get();
-  } else {
-    b = Build(paddr, host);
-    if (trace_.block_built) [[unlikely]]
-      trace_.block_built(vpc, host, static_cast<uint32_t>(b->ops.size() * 4));
-  }
-  slot = b;
+  bool built;
+  Block* b = cache_.Lookup(paddr, host, &built);
+  if (built && trace_.block_built) [[unlikely]]
+    trace_.block_built(vpc, host, static_cast<uint32_t>(b->ops.size() * 4));
   return b;
 }
 
@@ -201,17 +108,17 @@ void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
     }
   }
   const uint32_t pc = vpc + 4 * body;
-  switch (b->term) {
-    case Terminator::kFallThrough:
+  switch (b->end) {
+    case code::BlockEnd::kFallThrough:
       c_.pc = pc;
       *may_chain = true;
       return;
-    case Terminator::kEndsBlock:
+    case code::BlockEnd::kEndsBlock:
       c_.pc = pc + 4;  // ERET and exceptions overwrite it
       if (!StepOutOfLine(c_, ops[body], pc)) runtime::DeliverException(c_, pc, false);
       *may_chain = false;
       return;
-    case Terminator::kBranch: {
+    case code::BlockEnd::kBranch: {
       if (!StepOutOfLine(c_, ops[body], pc)) [[unlikely]] {  // only BC1x faults: FPU unusable
         runtime::DeliverException(c_, pc, false);
         *may_chain = false;
@@ -233,7 +140,7 @@ void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
       *may_chain = !(ops[body + 1].flags & mips::kEndsBlock);
       return;
     }
-    case Terminator::kBranchSplit:
+    case code::BlockEnd::kBranchSplit:
       *may_chain = false;
       if (!StepOutOfLine(c_, ops[body], pc)) {
         runtime::DeliverException(c_, pc, false);
@@ -253,7 +160,7 @@ namespace {
 // One more execution of an interpreted block: whether its heat reaches the threshold now. Heat halves every
 // 2^cooling_shift retired instructions (lazily, when the block runs), so only code that runs often in a
 // short span gets compiled: code run once per fork+exec stays interpreted, where it costs less than LLVM.
-inline bool Warm(Block& b, const jit::TierOptions& o, uint64_t retired) {
+inline bool Warm(Block& b, const Translator::Hotness& o, uint64_t retired) {
   if (o.cooling_shift) {
     const auto epoch = static_cast<uint32_t>(retired >> o.cooling_shift);
     if (epoch != b.heat_epoch) [[unlikely]] {
@@ -268,7 +175,11 @@ inline bool Warm(Block& b, const jit::TierOptions& o, uint64_t retired) {
 }  // namespace
 
 void Interpreter::Run(uint64_t cycle_limit) {
-  if (tier_) tier_->Poll(*this);
+  Translator::Hotness hot;
+  if (translator_) {
+    translator_->StartSlice();
+    hot = translator_->hotness();
+  }
   Block* next = nullptr;
   while (c_.cycles < cycle_limit && !c_.exit_request) {
     const uint32_t vpc = c_.pc;
@@ -289,16 +200,16 @@ void Interpreter::Run(uint64_t cycle_limit) {
       while (c_.cycles < cycle_limit && !c_.exit_request) StepInstruction();
       break;
     }
-    if (tier_) {
-      if (!b->native && tier_->options().eager && tier_->WantsEager(b->paddr) && !Breakable(b->paddr))
-        tier_->CompileNow(*this, *b);
+    if (translator_) {
+      if (!b->native && hot.eager && translator_->WantsEager(b->paddr) && !cache_.Breakable(b->paddr))
+        translator_->CompileNow(*b);
       if (b->native) {
         ++b->exec_count;
-        jit::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,
-                              reinterpret_cast<void*>(b->native), b->native_frame);
+        code::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,
+                               reinterpret_cast<void*>(b->native), b->native_frame);
         continue;
       }
-      if (Warm(*b, tier_->options(), c_.retired)) tier_->NoteHot(*this, *b);
+      if (Warm(*b, hot, c_.retired)) translator_->NoteHot(*b);
     }
     bool may_chain;
     Execute(b, vpc, &may_chain);
@@ -320,47 +231,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
       }
     }
   }
-  FreeZombies();
-  if (tier_) tier_->EndSlice();
-}
-
-void Interpreter::InvalidateCodePage(uint32_t paddr_page) {
-  runtime::InvalidateMappedChains(c_);
-  ++c_.code_epoch;
-  if (tier_) tier_->InvalidatePage(*this, paddr_page);
-  auto it = by_page_.find(paddr_page);
-  if (it == by_page_.end()) return;
-  for (Block* b : it->second) {
-    b->dead = true;
-    Block*& slot = fast_[(b->paddr >> 2) & ((1u << kFastBits) - 1)];
-    if (slot == b) slot = nullptr;
-    auto bi = blocks_.find(b->paddr);
-    zombies_.push_back(std::move(bi->second));  // may be running right now: freed after the slice
-    blocks_.erase(bi);
-    ++stats_.blocks_invalidated;
-  }
-  by_page_.erase(it);
-}
-
-bool Interpreter::Breakable(uint32_t paddr) const {
-  return c_.debug && c_.debug->SplitsAt(paddr);
-}
-
-void Interpreter::DropCodeSpanning(uint32_t offset) {
-  offset &= ~runtime::kPageMask;
-  std::vector<uint32_t> pages;
-  for (const auto& [page, list] : by_page_)
-    for (const Block* b : list) {
-      const uint32_t start = b->paddr & ~runtime::kPageMask;
-      if (offset >= start && offset < start + 4u * b->size) {
-        pages.push_back(page);
-        break;
-      }
-    }
-  for (uint32_t p : pages) {
-    InvalidateCodePage(p);
-    c_.code_pages->Clear(p);
-  }
+  cache_.EndSlice();
 }
 
 void Interpreter::StepInstruction() {
@@ -391,20 +262,6 @@ void Interpreter::StepInstruction() {
   c_.cycles += 1;
   c_.retired += 1;
   RunDelaySlotOnNextPage(vpc);  // fetches and runs the slot on its own, wherever it lies
-}
-
-void Interpreter::FlushAll() {
-  std::vector<uint32_t> pages;
-  for (auto& [page, list] : by_page_) pages.push_back(page);
-  for (uint32_t p : pages) {
-    InvalidateCodePage(p);
-    c_.code_pages->Clear(p);
-  }
-  if (tier_) tier_->ForgetRewrites();  // a reboot reloading the image is not code rewriting itself
-}
-
-void Interpreter::FreeZombies() {
-  zombies_.clear();
 }
 
 }  // namespace strobe::interp

@@ -27,11 +27,6 @@ bool strobe_jit_step(runtime::CpuState* c, const mips::DecodedInsn* insn, uint32
 void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t target);
 // Delivers the exception recorded in c->exc for the instruction at pc.
 void strobe_jit_raise(runtime::CpuState* c, uint32_t code, uint32_t pc, uint32_t in_delay_slot);
-// Calls translated code from C++. Region functions use LLVM's GHC calling convention (arguments in
-// registers, no callee-saved registers), so a chain of regions pays no prologue or epilogue for saving
-// registers; this trampoline saves the C ABI's callee-saved registers once, for the whole chain.
-void strobe_jit_enter(void* cpu, uint32_t vbase, uint32_t entry_offset, uint64_t cycle_limit, void* fn,
-                      void* frame);
 }
 
 // The entry points above that translated code calls, by the symbol names it calls them by: the engine
@@ -41,6 +36,5 @@ struct RuntimeSymbol {
   void* address;
 };
 const std::vector<RuntimeSymbol>& RuntimeSymbols();
-const char* RuntimeSymbolName(const void* address);  // aborts for an address that is not one of them
 
 }  // namespace strobe::jit

@@ -7,21 +7,10 @@
 #include <thread>
 
 #include "runtime/soft_tlb.h"
-#include "translator/interp/interpreter.h"
 
 namespace strobe::jit {
 
 namespace {
-BlockEnd EndOf(interp::Terminator t) {
-  switch (t) {
-    case interp::Terminator::kFallThrough: return BlockEnd::kFallThrough;
-    case interp::Terminator::kEndsBlock: return BlockEnd::kEndsBlock;
-    case interp::Terminator::kBranch: return BlockEnd::kBranch;
-    case interp::Terminator::kBranchSplit: return BlockEnd::kBranchSplit;
-  }
-  return BlockEnd::kEndsBlock;
-}
-
 // Where control can go from a block, as offsets from the region's page (modulo 2^32): the fall-through
 // or the return point after a call, and the target of a branch or a J/JAL.
 void Successors(const RegionBlock& rb, uint32_t page, std::vector<uint32_t>* out) {
@@ -50,26 +39,39 @@ CompileOptions FirstTier(const TierOptions& o) {
 
 std::shared_ptr<CompileService> CompileService::Create(const TierOptions& options) {
   auto s = std::make_shared<CompileService>();
-  s->first = std::make_shared<Engine>(FirstTier(options));
+  s->first = std::make_shared<Compiler>(FirstTier(options));
   if (HasSecondTier(options)) {
     CompileOptions o = options.compile;
     o.opt_level = options.optimize_level;
     o.max_batch = 1;  // one region a module: with the queue ordered by heat, the hottest is never held up
     o.count_back_edges = false;
     o.nice = 19;  // only when the first tier's compiler and the vCPU leave a core free
-    s->second = std::make_shared<Engine>(o);
+    s->second = std::make_shared<Compiler>(o);
   }
   return s;
 }
 
-Tier::Tier(TierOptions options, std::shared_ptr<CompileService> service)
-    : options_(options),
+Tier::Tier(code::CodeCache& cache, TierOptions options, std::shared_ptr<CompileService> service)
+    : cache_(cache),
+      options_(options),
       service_(service ? std::move(service) : CompileService::Create(options)),
       engine_(service_->first) {
   if (service_->second && HasSecondTier(options_))
-    optimizer_ = std::make_unique<EngineClient>(service_->second);
+    optimizer_ = std::make_unique<CompilerClient>(service_->second);
+  cache_.set_listener(this);
 }
-Tier::~Tier() = default;
+
+Tier::~Tier() {
+  cache_.set_listener(nullptr);
+  cache_.DropRegions();  // their code belongs to this tier's compilers
+}
+
+TierStats Tier::stats() const {
+  TierStats s = stats_;
+  s.regions_installed = cache_.stats().regions_installed;
+  s.regions_dropped = cache_.stats().regions_dropped;
+  return s;
+}
 
 // The region of a page reachable from a root block through fall-throughs and direct branches. Tiered, it
 // keeps to the code that has run often enough to matter (a block at least 1/kColdFraction as busy as the
@@ -79,13 +81,13 @@ Tier::~Tier() = default;
 // reachable that no region holds yet (disjoint as well: measured, overlapping eager regions compiled the
 // boot's code about six times over). Blocks whose delay slot lies on the next page stay with the
 // interpreter.
-std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset) {
+std::unique_ptr<Region> Tier::Form(uint32_t page, uint32_t root_offset) {
   auto region = std::make_unique<Region>();
   region->page = page;
-  region->generation = generation_[page];
+  region->generation = cache_.Generation(page);
   uint64_t root_count = 1;
   constexpr uint64_t kColdFraction = 32;
-  region->blocks = Grow(in, page, root_offset, options_.eager, [&](const interp::Block& b, bool root) {
+  region->blocks = Grow(page, root_offset, options_.eager, [&](const code::Block& b, bool root) {
     if (root) {
       root_count = std::max<uint64_t>(b.exec_count, 1);
       return true;
@@ -94,15 +96,15 @@ std::unique_ptr<Region> Tier::Form(interp::Interpreter& in, uint32_t page, uint3
   });
   if (region->blocks.empty()) return nullptr;
   if (options_.eager && optimizer_)  // the second tier's profile (SecondTierRegions)
-    for (RegionBlock& rb : region->blocks) rb.counter = &in.FindBlock(page | rb.offset)->exec_count;
+    for (RegionBlock& rb : region->blocks) rb.counter = &cache_.Find(page | rb.offset)->exec_count;
   return region;
 }
 
 // The blocks of a page reachable from root_offset through fall-throughs and direct branches that accept()
 // takes (it is told which block is the root), up to the size limits; build: decode blocks that have not run
 // yet (the jit engine). Blocks whose delay slot lies on the next page stay with the interpreter.
-std::vector<RegionBlock> Tier::Grow(interp::Interpreter& in, uint32_t page, uint32_t root_offset, bool build,
-                                    const std::function<bool(const interp::Block&, bool)>& accept) const {
+std::vector<RegionBlock> Tier::Grow(uint32_t page, uint32_t root_offset, bool build,
+                                    const std::function<bool(const code::Block&, bool)>& accept) const {
   std::vector<RegionBlock> out;
   std::vector<uint32_t> work = {root_offset};
   std::unordered_set<uint32_t> seen;
@@ -111,13 +113,12 @@ std::vector<RegionBlock> Tier::Grow(interp::Interpreter& in, uint32_t page, uint
     const uint32_t off = work.front();
     work.erase(work.begin());
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
-    const interp::Block* b = build ? in.BlockAt(page | off) : in.FindBlock(page | off);
-    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(b->paddr) ||
-        !accept(*b, out.empty()))
+    const code::Block* b = build ? cache_.At(page | off) : cache_.Find(page | off);
+    if (!b || b->end == BlockEnd::kBranchSplit || cache_.Breakable(b->paddr) || !accept(*b, out.empty()))
       continue;
     RegionBlock rb;
     rb.offset = off;
-    rb.end = EndOf(b->term);
+    rb.end = b->end;
     rb.ops = b->ops;
     insns += static_cast<unsigned>(rb.ops.size());
     Successors(rb, page, &work);  // those off the page are dropped above
@@ -131,10 +132,10 @@ std::vector<RegionBlock> Tier::Grow(interp::Interpreter& in, uint32_t page, uint
 // limits. Only for kseg0/kseg1 code, where a page's neighbours in physical memory are its neighbours in
 // virtual memory; the lifter guards those paths with that test (Region::other_pages). In-page blocks the
 // region left out stay out (they were cold, or are another region's).
-void Tier::Span(interp::Interpreter& in, Region& r, bool take_all) {
+void Tier::Span(Region& r, bool take_all) {
   uint64_t root_count = 1;  // the busiest block's count (take_all: everything reachable)
   for (const RegionBlock& rb : r.blocks)
-    if (const interp::Block* b = in.FindBlock(r.page + rb.offset))
+    if (const code::Block* b = cache_.Find(r.page + rb.offset))
       root_count = std::max(root_count, b->exec_count);
   // Stricter than Form: code on other pages joins when it runs at least a quarter as often as the root (a
   // call made on every pass), and at most kSpanInsns instructions of it, because LLVM's time grows faster
@@ -156,24 +157,24 @@ void Tier::Span(interp::Interpreter& in, Region& r, bool take_all) {
     work.erase(work.begin());
     const uint32_t paddr = r.page + off;
     if (off < runtime::kPageSize || paddr >= kUnmappedBytes || !seen.insert(off).second) continue;
-    interp::Block* b = take_all ? in.BlockAt(paddr) : in.FindBlock(paddr);
-    if (!b || b->term == interp::Terminator::kBranchSplit || in.Breakable(paddr)) continue;
+    code::Block* b = take_all ? cache_.At(paddr) : cache_.Find(paddr);
+    if (!b || b->end == BlockEnd::kBranchSplit || cache_.Breakable(paddr)) continue;
     if (!take_all && b->exec_count * kColdFraction < root_count) continue;
     RegionBlock rb;
     rb.offset = off;
-    rb.end = EndOf(b->term);
+    rb.end = b->end;
     rb.ops = b->ops;
     insns += static_cast<unsigned>(rb.ops.size());
     spanned += static_cast<unsigned>(rb.ops.size());
     const uint32_t page = paddr & runtime::kPageMask;
     if (std::none_of(r.other_pages.begin(), r.other_pages.end(), [&](auto& p) { return p.first == page; }))
-      r.other_pages.emplace_back(page, generation_[page]);
+      r.other_pages.emplace_back(page, cache_.Generation(page));
     Successors(rb, r.page, &work);
     r.blocks.push_back(std::move(rb));
   }
 }
 
-bool Tier::TakeCachedShape(interp::Interpreter& in, Region& r) {
+bool Tier::TakeCachedShape(Region& r) {
   if (!optimizer_ || !r.core_blocks) return false;
   constexpr uint32_t kUnmappedBytes = 512u << 20;  // what kseg0/kseg1 reach (Span)
   for (std::vector<RegionBlock>& shape : optimizer_->engine().CachedShapes(r)) {
@@ -182,13 +183,13 @@ bool Tier::TakeCachedShape(interp::Interpreter& in, Region& r) {
     for (size_t i = r.core_blocks; i < shape.size() && fits; ++i) {
       const RegionBlock& rb = shape[i];
       const uint32_t paddr = r.page + rb.offset;
-      const interp::Block* b =
-          rb.offset >= runtime::kPageSize && paddr < kUnmappedBytes ? in.FindBlock(paddr) : nullptr;
-      fits = b && b->term != interp::Terminator::kBranchSplit && !in.Breakable(paddr) &&
-             EndOf(b->term) == rb.end && SameOps(b->ops, rb.ops);
+      const code::Block* b =
+          rb.offset >= runtime::kPageSize && paddr < kUnmappedBytes ? cache_.Find(paddr) : nullptr;
+      fits = b && b->end != BlockEnd::kBranchSplit && !cache_.Breakable(paddr) && b->end == rb.end &&
+             SameOps(b->ops, rb.ops);
       const uint32_t page = paddr & runtime::kPageMask;
       if (fits && std::none_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; }))
-        pages.emplace_back(page, generation_[page]);
+        pages.emplace_back(page, cache_.Generation(page));
     }
     if (!fits) continue;
     r.blocks = std::move(shape);
@@ -211,12 +212,11 @@ bool Tier::TakeCachedShape(interp::Interpreter& in, Region& r) {
 // only the busiest loop left the others in first-tier code until the region's remainder had been compiled
 // again and had become busy on its own, passes later (sort: quicksort's partition loop got optimised code in
 // the third pass instead of the first). Nothing when only cold blocks are left unoptimised.
-std::vector<std::vector<RegionBlock>> Tier::SecondTierRegions(interp::Interpreter& in,
-                                                              const Region& r) const {
+std::vector<std::vector<RegionBlock>> Tier::SecondTierRegions(const Region& r) const {
   if (!r.blocks.front().counter) return {r.blocks};
   auto taken = [&](uint32_t paddr) {
     if (queued_.count(paddr)) return true;
-    const CompiledRegion* holder = InstalledAt(paddr);
+    const CompiledRegion* holder = cache_.InstalledAt(paddr);
     return holder && holder->region->opt_level >= options_.optimize_level;
   };
   constexpr uint64_t kColdFraction = 32;
@@ -235,7 +235,7 @@ std::vector<std::vector<RegionBlock>> Tier::SecondTierRegions(interp::Interprete
     if (formed.count(root->offset)) continue;
     const uint64_t root_count = std::max<uint64_t>(*root->counter, 1);
     std::vector<RegionBlock> blocks =
-        Grow(in, r.page, root->offset, /*build=*/false, [&](const interp::Block& b, bool is_root) {
+        Grow(r.page, root->offset, /*build=*/false, [&](const code::Block& b, bool is_root) {
           return is_root || (b.exec_count * kColdFraction >= root_count && !taken(b.paddr) &&
                              !formed.count(b.paddr & ~runtime::kPageMask));
         });
@@ -253,19 +253,19 @@ void Tier::Unqueue(const Region& r) {
 bool Tier::Covered(uint32_t paddr) const {
   auto p = pending_.find(paddr);
   if (p != pending_.end()) {
-    auto g = generation_.find(paddr & runtime::kPageMask);
-    if (p->second == (g == generation_.end() ? 0 : g->second)) return true;
+    if (p->second == cache_.Generation(paddr & runtime::kPageMask)) return true;
   }
-  return EntryFor(paddr, nullptr) != nullptr;
+  return cache_.EntryFor(paddr, nullptr) != nullptr;
 }
 
-void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) {
+void Tier::Install(std::shared_ptr<CompiledRegion> cr) {
   const uint32_t page = cr->region->page;
   if (cr->region->opt_level > 0) Unqueue(*cr->region);
-  bool stale = cr->region->generation != generation_[page];  // the page was written while we compiled
-  for (const auto& [other, generation] : cr->region->other_pages) stale |= generation != generation_[other];
+  bool stale = cr->region->generation != cache_.Generation(page);  // the page was written while we compiled
+  for (const auto& [other, generation] : cr->region->other_pages)
+    stale |= generation != cache_.Generation(other);
   // A debugger marked a breakpoint offset while this compiled: that block must stay with the dispatcher.
-  for (const RegionBlock& rb : cr->region->blocks) stale |= in.Breakable(page + rb.offset);
+  for (const RegionBlock& rb : cr->region->blocks) stale |= cache_.Breakable(page + rb.offset);
   if (stale) {
     ++stats_.stale_results;
     return;
@@ -276,47 +276,37 @@ void Tier::Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr) 
       if (rb.offset < runtime::kPageSize) failed_.insert(page | rb.offset);
     return;
   }
-  for (const auto& [other, generation] : cr->region->other_pages) spanned_by_[other].insert(page);
-  auto& list = installed_[page];
   // Cached jumps (chain sites, the jump cache) hold entries into installed code. They stay valid unless
   // code is retired below; a second-tier install re-resolves them anyway, so that they reach the faster code.
-  bool retire = cr->region->opt_level > 0;
+  const bool retire = cr->region->opt_level > 0;
+  std::function<bool(const Region&)> replaced;
   if (cr->region->opt_level > 0) {
     // A re-optimised region replaces its first-tier original (same root). The jit engine's second tier
     // re-forms regions (SecondTierRegions), so it replaces every first-tier region holding one of its blocks:
     // left installed, such a region kept running its own copy of the hot loop through its internal
     // branches (hash: its hottest block ran 15 M times in first-tier code beside an optimised copy). Their
     // other, colder blocks are compiled again when they next run.
+    const unsigned level = cr->region->opt_level;
     const uint32_t root = cr->region->blocks.front().offset;
     std::unordered_set<uint32_t> offsets;
     for (const RegionBlock& rb : cr->region->blocks) offsets.insert(rb.offset);
-    auto replaced = [&](const Region& old) {
-      if (old.opt_level >= cr->region->opt_level) return false;
+    replaced = [this, level, root, offsets = std::move(offsets)](const Region& old) {
+      if (old.opt_level >= level) return false;
       if (!options_.eager) return old.blocks.front().offset == root;
       return std::any_of(old.blocks.begin(), old.blocks.end(),
                          [&](const RegionBlock& rb) { return offsets.count(rb.offset) != 0; });
     };
-    for (auto it = list.begin(); it != list.end();) {
-      if (replaced(*(*it)->region)) {
-        zombies_.push_back(std::move(*it));  // may be running: freed after the slice
-        it = list.erase(it);
-      } else {
-        ++it;
-      }
-    }
   }
   cr->region->ops_per_block = static_cast<uint32_t>(Work(*cr->region, 1));
-  list.push_back(std::move(cr));
-  ++stats_.regions_installed;
-  in.RefreshNative(page, /*rewarm=*/false, retire);
+  cache_.Install(std::move(cr), replaced, retire);
 }
 
-void Tier::NoteHot(interp::Interpreter& in, const interp::Block& b) {
+void Tier::NoteHot(const code::Block& b) {
   const uint32_t page = b.paddr & runtime::kPageMask;
   // Covered also holds while a compile of the page's current code is pending (heat that cooled and crossed
   // the threshold again meanwhile sends nothing twice).
   if (Covered(b.paddr) || failed_.count(b.paddr)) return;
-  std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
+  std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask);
   if (!r) return;
   for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
   engine_.Submit(std::move(r));
@@ -328,32 +318,32 @@ bool Tier::WantsEager(uint32_t paddr) const {
   return it == rewrites_.end() || it->second < kVolatileRewrites;
 }
 
-void Tier::CompileNow(interp::Interpreter& in, const interp::Block& b) {
+void Tier::CompileNow(const code::Block& b) {
   const uint32_t page = b.paddr & runtime::kPageMask;
-  std::unique_ptr<Region> r = Form(in, page, b.paddr & ~runtime::kPageMask);
+  std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask);
   if (!r) {
     failed_.insert(b.paddr);
     return;
   }
   // The jit engine at an optimising level compiles in the second tier's shape, spanning pages too.
-  if (options_.span_pages && options_.compile.opt_level >= 1) Span(in, *r, /*take_all=*/true);
+  if (options_.span_pages && options_.compile.opt_level >= 1) Span(*r, /*take_all=*/true);
   std::vector<std::unique_ptr<Region>> batch;
   batch.push_back(std::move(r));
   auto done = engine_.Compile(std::move(batch));
-  Install(in, std::move(done[0]));
-  if (!EntryFor(b.paddr, nullptr)) failed_.insert(b.paddr);  // e.g. its delay slot is on the next page
+  Install(std::move(done[0]));
+  if (!cache_.EntryFor(b.paddr, nullptr)) failed_.insert(b.paddr);  // e.g. its delay slot is on the next page
 }
 
-void Tier::Poll(interp::Interpreter& in) {
+void Tier::Poll() {
   for (auto& cr : engine_.TakeFinished()) {
     for (const RegionBlock& rb : cr->region->blocks) {
       auto p = pending_.find(cr->region->page | rb.offset);
       if (p != pending_.end() && p->second == cr->region->generation) pending_.erase(p);
     }
-    Install(in, std::move(cr));
+    Install(std::move(cr));
   }
   if (!optimizer_) return;
-  for (auto& cr : optimizer_->TakeFinished()) Install(in, std::move(cr));
+  for (auto& cr : optimizer_->TakeFinished()) Install(std::move(cr));
   // Every few slices, send regions that became busy to the optimizing compiler (once each), the busiest
   // first: the second tier's queue is long at start-up, and the hottest loop should not wait behind it.
   if (++polls_ % 16) return;
@@ -364,21 +354,18 @@ void Tier::Poll(interp::Interpreter& in) {
   // code an idle guest runs now and then (timer ticks) does not crawl over the bar and get compiled.
   const uint64_t min_recent = StillBusy(&last_scan_);
   std::vector<Region*> busy;
-  for (auto& [page, list] : installed_) {
-    for (auto& cr : list) {
-      Region& r = *cr->region;
-      const uint64_t recent = r.frame.entries - r.scan_base;
-      r.scan_base = r.frame.entries;
-      if (r.opt_level < options_.optimize_level && !r.reoptimizing &&
-          r.frame.entries - r.reopt_base >= options_.optimize_after && Work(r, recent) >= min_recent)
-        busy.push_back(&r);
-    }
-  }
+  cache_.ForEachRegion([&](Region& r) {
+    const uint64_t recent = r.frame.entries - r.scan_base;
+    r.scan_base = r.frame.entries;
+    if (r.opt_level < options_.optimize_level && !r.reoptimizing &&
+        r.frame.entries - r.reopt_base >= options_.optimize_after && Work(r, recent) >= min_recent)
+      busy.push_back(&r);
+  });
   next_scan_ = scan_start + kScanSpacing * (std::chrono::steady_clock::now() - scan_start);
   std::sort(busy.begin(), busy.end(),
             [](const Region* a, const Region* b) { return a->frame.entries > b->frame.entries; });
   for (Region* r : busy) {
-    std::vector<std::vector<RegionBlock>> regions = SecondTierRegions(in, *r);
+    std::vector<std::vector<RegionBlock>> regions = SecondTierRegions(*r);
     if (regions.empty()) {  // its hot code is optimised: look again after optimize_after entries
       r->reopt_base = r->frame.entries;
       continue;
@@ -398,7 +385,7 @@ void Tier::Poll(interp::Interpreter& in) {
       // spans, which follows how busy other pages are: a shape an earlier run compiled is taken if it fits.
       if (again->blocks.front().counter == nullptr)
         again->core_blocks = static_cast<uint32_t>(again->blocks.size());
-      if (options_.span_pages && !TakeCachedShape(in, *again)) Span(in, *again, /*take_all=*/false);
+      if (options_.span_pages && !TakeCachedShape(*again)) Span(*again, /*take_all=*/false);
       ++stats_.reoptimized;
       optimizer_->Submit(std::move(again));
     }
@@ -435,15 +422,14 @@ void Tier::PruneSecondTier(bool now) {
   const uint64_t still_busy = now ? busy_insns_ : StillBusy(&last_prune_);
   optimizer_->Prune([&](Region& again) {
     Region* source = nullptr;
-    auto it = installed_.find(again.page);
-    if (it != installed_.end())
-      for (auto& cr : it->second)
+    if (const auto* list = cache_.RegionsInPage(again.page))
+      for (auto& cr : *list)
         if (cr->region.get() == again.source) source = cr->region.get();
     if (source && source->frame.entries < again.reopt_base) source = nullptr;  // a new region where it was
     if (!source) {
       // Gone: its page was written (the result would be stale), or a region formed from it at the same
       // time replaced it (the jit engine's SecondTierRegions), which leaves this one as busy as it was.
-      const bool stale = again.generation != generation_[again.page];
+      const bool stale = again.generation != cache_.Generation(again.page);
       if (stale) Unqueue(again);
       return !stale;
     }
@@ -461,45 +447,14 @@ void Tier::PruneSecondTier(bool now) {
   });
 }
 
-void Tier::Drain(interp::Interpreter& in, bool second_tier) {
+void Tier::Drain(bool second_tier) {
   while (engine_.Pending() > 0 || (second_tier && optimizer_ && optimizer_->Pending() > 0))
     std::this_thread::yield();
-  Poll(in);
+  Poll();
 }
 
-void Tier::InvalidatePage(interp::Interpreter& in, uint32_t page) {
-  ++generation_[page];
-  auto spanned = spanned_by_.find(page);
-  if (spanned != spanned_by_.end()) {
-    std::unordered_set<uint32_t> holders = std::move(spanned->second);
-    spanned_by_.erase(spanned);
-    for (uint32_t holder : holders) {
-      auto it = installed_.find(holder);
-      if (it == installed_.end()) continue;
-      bool dropped = false;
-      for (auto r = it->second.begin(); r != it->second.end();) {
-        const auto& pages = (*r)->region->other_pages;
-        if (std::any_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; })) {
-          zombies_.push_back(std::move(*r));
-          r = it->second.erase(r);
-          ++stats_.regions_dropped;
-          dropped = true;
-        } else {
-          ++r;
-        }
-      }
-      if (dropped) in.RefreshNative(holder, /*rewarm=*/true);
-    }
-  }
-  auto it = installed_.find(page);
-  if (it != installed_.end()) {
-    ++rewrites_[page];
-    for (auto& cr : it->second) {
-      zombies_.push_back(std::move(cr));  // may be on the stack right now: freed after the slice
-      ++stats_.regions_dropped;
-    }
-    installed_.erase(it);
-  }
+void Tier::CodeDropped(uint32_t page, bool had_regions) {
+  if (had_regions) ++rewrites_[page];
   // New code may be written there: give the page's blocks another chance later.
   for (auto f = failed_.begin(); f != failed_.end();)
     f = ((*f & runtime::kPageMask) == page) ? failed_.erase(f) : std::next(f);
@@ -509,29 +464,6 @@ PersistentCacheStats Tier::code_cache_stats() {
   PersistentCacheStats sum = engine_.engine().code_cache_stats().value_or(PersistentCacheStats{});
   if (optimizer_) sum += optimizer_->engine().code_cache_stats().value_or(PersistentCacheStats{});
   return sum;
-}
-
-const CompiledRegion* Tier::InstalledAt(uint32_t paddr) const {
-  auto it = installed_.find(paddr & runtime::kPageMask);
-  if (it == installed_.end()) return nullptr;
-  const uint32_t off = paddr & ~runtime::kPageMask;
-  for (auto r = it->second.rbegin(); r != it->second.rend(); ++r)  // the newest region first
-    for (const RegionBlock& rb : (*r)->region->blocks)
-      if (rb.offset == off) return r->get();
-  return nullptr;
-}
-
-NativeFn Tier::EntryFor(uint32_t paddr, void** frame) const {
-  const CompiledRegion* cr = InstalledAt(paddr);
-  if (!cr) return nullptr;
-  if (frame) *frame = &cr->region->frame;
-  return cr->fn;
-}
-
-std::vector<std::shared_ptr<CompiledRegion>> Tier::Installed() const {
-  std::vector<std::shared_ptr<CompiledRegion>> out;
-  for (const auto& [page, list] : installed_) out.insert(out.end(), list.begin(), list.end());
-  return out;
 }
 
 }  // namespace strobe::jit

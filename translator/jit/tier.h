@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tier policy between the interpreter and the LLVM engine. Tiered: blocks that run `threshold` times make
+// Tier policy between the interpreter and the LLVM compiler. Tiered: blocks that run `threshold` times make
 // their page's hot code a region, compiled in the background and installed when ready. Eager (the jit
 // engine): a block's region is compiled before the block first runs. Regions are dropped exactly when their
 // page's code is invalidated; code that may be running is freed only after the current slice.
@@ -13,12 +13,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "translator/jit/engine.h"
-
-namespace strobe::interp {
-class Interpreter;
-struct Block;
-}  // namespace strobe::interp
+#include "translator/code/code_cache.h"
+#include "translator/interp/interpreter.h"
+#include "translator/jit/compiler.h"
 
 namespace strobe::jit {
 
@@ -41,14 +38,14 @@ struct TierOptions {
 // The compilers a tier uses, which every tier of a process may share: with several VMs, one set of LLVM
 // threads (one per tier level) serves them all.
 struct CompileService {
-  std::shared_ptr<Engine> first;   // the first tier's compiler
-  std::shared_ptr<Engine> second;  // the second tier's (null: none)
+  std::shared_ptr<Compiler> first;   // the first tier's compiler
+  std::shared_ptr<Compiler> second;  // the second tier's (null: none)
   // The compilers for tiers with these options (a tier given a service must have the same options).
   static std::shared_ptr<CompileService> Create(const TierOptions& options);
 };
 
 struct TierStats {
-  uint64_t regions_installed = 0;
+  uint64_t regions_installed = 0;  // the code cache's counts (CodeCacheStats)
   uint64_t regions_dropped = 0;
   uint64_t stale_results = 0;
   uint64_t failed = 0;
@@ -57,44 +54,42 @@ struct TierStats {
   uint64_t cached_shapes = 0;      // second-tier regions shaped as an earlier run's (TakeCachedShape)
 };
 
-class Tier {
+// The translation tier of one vCPU: it forms regions from the code cache's blocks, has them compiled (or
+// found in the persistent cache) and installs the code in the code cache. The interpreter drives it
+// (interp::Translator); the code cache tells it when code goes (CodeCache::Listener).
+class Tier final : public interp::Translator, public code::CodeCache::Listener {
  public:
   // service: the compilers to use, shared with other tiers (null: the tier's own).
-  explicit Tier(TierOptions options, std::shared_ptr<CompileService> service = nullptr);
-  ~Tier();
+  Tier(code::CodeCache& cache, TierOptions options, std::shared_ptr<CompileService> service = nullptr);
+  ~Tier() override;
 
   const TierOptions& options() const { return options_; }
 
-  // Interpreter hooks.
-  void NoteHot(interp::Interpreter& in, const interp::Block& b);
+  // interp::Translator.
+  Hotness hotness() const override { return {options_.eager, options_.threshold, options_.cooling_shift}; }
+  void StartSlice() override { Poll(); }
+  void NoteHot(const code::Block& b) override;
   // The jit engine: whether a block without translated code is compiled before it runs. Not on a page whose
   // translated code was dropped kVolatileRewrites times (code written again and again, e.g. a guest's own
   // code generator): recompiling it at every rewrite cost 50x the interpreter's time, so such a page
   // falls back to the tiered policy (interpreted until a block gets hot).
-  bool WantsEager(uint32_t paddr) const;
-  void CompileNow(interp::Interpreter& in, const interp::Block& b);
-  void ForgetRewrites() { rewrites_.clear(); }
-  void Poll(interp::Interpreter& in);  // install finished background compiles
-  // The page's code changed: its regions go, and so do regions of other pages that hold its blocks.
-  void InvalidatePage(interp::Interpreter& in, uint32_t page);
-  void EndSlice() { zombies_.clear(); }
-  // Native entry for a block start, if an installed region covers it, and (if frame is not null) the
-  // frame it runs with.
-  NativeFn EntryFor(uint32_t paddr, void** frame) const;
-  // The installed region whose code a block start enters (the newest one holding it), or null.
-  const CompiledRegion* InstalledAt(uint32_t paddr) const;
+  bool WantsEager(uint32_t paddr) const override;
+  void CompileNow(const code::Block& b) override;
 
-  const TierStats& stats() const { return stats_; }
-  EngineStats engine_stats() { return engine_.stats(); }
-  EngineStats optimizer_stats() { return optimizer_ ? optimizer_->stats() : EngineStats{}; }
+  // code::CodeCache::Listener.
+  void CodeDropped(uint32_t page, bool had_regions) override;
+  void Flushed() override { ForgetRewrites(); }
+  void ForgetRewrites() { rewrites_.clear(); }
+
+  TierStats stats() const;
+  CompilerStats engine_stats() { return engine_.stats(); }
+  CompilerStats optimizer_stats() { return optimizer_ ? optimizer_->stats() : CompilerStats{}; }
   // The persistent code cache of both tiers' compilers (shared by every tier using them), and why it is
   // off if it could not be used.
   PersistentCacheStats code_cache_stats();
   std::string code_cache_error() { return engine_.engine().code_cache_error(); }
-  // Installed regions, for strobe dump.
-  std::vector<std::shared_ptr<CompiledRegion>> Installed() const;
   // Wait until background compiles are done (tests, benchmarks); with second_tier, the second tier's too.
-  void Drain(interp::Interpreter& in, bool second_tier = false);
+  void Drain(bool second_tier = false);
   // Tests: keep the second tier's queue from being compiled, and how often it is pruned.
   void HoldSecondTier(bool held) {
     if (optimizer_) optimizer_->Hold(held);
@@ -106,23 +101,26 @@ class Tier {
   void PruneSecondTierNow() { PruneSecondTier(/*now=*/true); }
 
  private:
-  std::unique_ptr<Region> Form(interp::Interpreter& in, uint32_t page, uint32_t root_offset);
-  std::vector<RegionBlock> Grow(interp::Interpreter& in, uint32_t page, uint32_t root_offset, bool build,
-                                const std::function<bool(const interp::Block&, bool)>& accept) const;
-  void Span(interp::Interpreter& in, Region& r, bool take_all);
-  // A second-tier region takes a shape the code cache has code for (Engine::CachedShapes) if that shape's
+  void Poll();  // install finished background compiles, send busy regions to the second tier
+  std::unique_ptr<Region> Form(uint32_t page, uint32_t root_offset);
+  std::vector<RegionBlock> Grow(uint32_t page, uint32_t root_offset, bool build,
+                                const std::function<bool(const code::Block&, bool)>& accept) const;
+  void Span(Region& r, bool take_all);
+  // A second-tier region takes a shape the code cache has code for (Compiler::CachedShapes) if that shape's
   // spanned blocks are the guest's code now; false: none fits, Span it.
-  bool TakeCachedShape(interp::Interpreter& in, Region& r);
-  std::vector<std::vector<RegionBlock>> SecondTierRegions(interp::Interpreter& in, const Region& r) const;
-  void Install(interp::Interpreter& in, std::shared_ptr<CompiledRegion> cr);
+  bool TakeCachedShape(Region& r);
+  std::vector<std::vector<RegionBlock>> SecondTierRegions(const Region& r) const;
+  void Install(std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
   void Unqueue(const Region& r);       // a second-tier region left the queue: its blocks leave queued_
   void PruneSecondTier(bool now = false);
 
+  code::CodeCache& cache_;
   TierOptions options_;
   std::shared_ptr<CompileService> service_;
-  EngineClient engine_;
-  std::unique_ptr<EngineClient> optimizer_;  // the second tier's compiler (its own thread and codegen level)
+  CompilerClient engine_;
+  std::unique_ptr<CompilerClient>
+      optimizer_;  // the second tier's compiler (its own thread and codegen level)
   uint64_t polls_ = 0;
   std::chrono::milliseconds prune_interval_{250};
   uint64_t busy_insns_ = 1'000'000;  // still busy: guest instructions a prune interval (4 M a second)
@@ -136,11 +134,6 @@ class Tier {
   uint64_t StillBusy(std::chrono::steady_clock::time_point* since) const;
   // Guest instructions that many entries into a region ran, about (its instructions per block).
   static uint64_t Work(const Region& r, uint64_t entries);
-  // By page: each region covers what is reachable from its root; a page may need several.
-  std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
-  std::unordered_map<uint32_t, uint64_t> generation_;  // by page
-  // Page -> pages with installed regions holding some of its blocks (entries may be stale).
-  std::unordered_map<uint32_t, std::unordered_set<uint32_t>> spanned_by_;
   // Blocks being compiled, with their page's code generation when queued: a block rebuilt after the page
   // was rewritten is not held back by the stale compile of its predecessor.
   std::unordered_map<uint32_t, uint64_t> pending_;
@@ -150,7 +143,6 @@ class Tier {
   std::unordered_set<uint32_t> queued_;
   static constexpr unsigned kVolatileRewrites = 4;
   std::unordered_map<uint32_t, unsigned> rewrites_;  // by page: invalidations that dropped translated code
-  std::vector<std::shared_ptr<CompiledRegion>> zombies_;
   TierStats stats_;
 };
 

@@ -9,8 +9,16 @@
 #include <set>
 #include <type_traits>
 
-#include "translator/jit/helpers.h"
+#include "translator/code/abi.h"
 #include "translator/llvm/lifter_impl.h"
+#include "translator/llvm/lifter_ops.h"
+#include "translator/mips/semantics/alu.h"
+#include "translator/mips/semantics/branch.h"
+#include "translator/mips/semantics/fpu_arith.h"
+#include "translator/mips/semantics/fpu_move.h"
+#include "translator/mips/semantics/memory.h"
+#include "translator/mips/semantics/muldiv.h"
+#include "translator/mips/semantics/system.h"
 
 namespace strobe::jit {
 
@@ -57,9 +65,9 @@ llvm::Value* Lifter::InsnRef(const DecodedInsn& d) {
   return g;
 }
 
-// A runtime entry point by its symbol name (helpers.h), which the engine's linker resolves.
-llvm::Value* Lifter::Callee(llvm::FunctionType* ty, void* fn) {
-  return m_.getOrInsertFunction(RuntimeSymbolName(fn), ty).getCallee();
+// A runtime entry point by its symbol name (code/abi.h), which the engine's linker resolves.
+llvm::Value* Lifter::Callee(llvm::FunctionType* ty, const char* name) {
+  return m_.getOrInsertFunction(name, ty).getCallee();
 }
 
 llvm::Function* Lifter::Lift() {
@@ -172,7 +180,7 @@ void Lifter::SetGpr(unsigned r, llvm::Value* v) {
   reuse_.Wrote(r);
 }
 
-llvm::CallInst* Lifter::CallRuntime(llvm::FunctionType* ty, void* fn, llvm::ArrayRef<llvm::Value*> args,
+llvm::CallInst* Lifter::CallRuntime(llvm::FunctionType* ty, const char* fn, llvm::ArrayRef<llvm::Value*> args,
                                     SyncSet set) {
   SyncOut(set);
   llvm::CallInst* call = b_.CreateCall(ty, Callee(ty, fn), args);
@@ -260,8 +268,7 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
   b_.CreateBr(go);
   b_.SetInsertPoint(miss);
   auto* link_ty = llvm::FunctionType::get(ptr_, {ptr_, ptr_, i32_}, false);
-  llvm::Value* linked =
-      b_.CreateCall(link_ty, Callee(link_ty, reinterpret_cast<void*>(&strobe_jit_link)), {cpu_, sp, target});
+  llvm::Value* linked = b_.CreateCall(link_ty, Callee(link_ty, code::kLinkSymbol), {cpu_, sp, target});
   Likely(b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
          none);
   b_.SetInsertPoint(none);
@@ -413,7 +420,7 @@ void Lifter::JumpStatic(int64_t off) {
 // --- helpers into the runtime ---
 void Lifter::Raise(runtime::ExcCode code, uint32_t off, bool ds) {
   auto* ty = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, i32_, i32_}, false);
-  CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_raise),
+  CallRuntime(ty, code::kRaiseSymbol,
               {cpu_, b_.getInt32(static_cast<uint32_t>(code)), Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
   ExitAfterException();
 }
@@ -432,8 +439,7 @@ void Lifter::RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, boo
 bool Lifter::Step(const DecodedInsn& d, uint32_t off, bool ds) {
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
   llvm::Value* insn = InsnRef(d);
-  llvm::Value* ok = CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step),
-                                {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
+  llvm::Value* ok = CallRuntime(ty, code::kStepSymbol, {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
   auto* fault = llvm::BasicBlock::Create(ctx_, "step_fault", fn_);
   auto* cont = llvm::BasicBlock::Create(ctx_, "step_ok", fn_);
   Likely(ok, cont, fault);
@@ -459,11 +465,6 @@ void Lifter::SetHiLo(llvm::Value* v64) {
   SetLo(b_.CreateTrunc(v64, i32_));
 }
 
-llvm::Value* Lifter::Product(const DecodedInsn& d, bool sign) {
-  auto ext = [&](llvm::Value* v) { return sign ? b_.CreateSExt(v, i64_) : b_.CreateZExt(v, i64_); };
-  return b_.CreateMul(ext(Gpr(d.rs)), ext(Gpr(d.rt)));
-}
-
 // n in 0..31. Shifts rather than llvm.fshr: the first tier's fast instruction selector lowers no funnel
 // shift and hands each one to SelectionDAG; the optimising tiers fold the pattern back into a rotate.
 // (32 - n) & 31 keeps n = 0 defined: x | x.
@@ -477,143 +478,62 @@ llvm::Value* Lifter::Clz(llvm::Value* x) {
   return b_.CreateCall(ctlz, {x, b_.getFalse()});
 }
 
-llvm::Value* Lifter::Overflows(llvm::Value* a, llvm::Value* b, llvm::Value* r, bool sub) {
-  llvm::Value* t = sub ? b_.CreateAnd(b_.CreateXor(a, b), b_.CreateXor(a, r))
-                       : b_.CreateAnd(b_.CreateXor(a, r), b_.CreateXor(b, r));
-  return b_.CreateICmpSLT(t, Imm(0));
+namespace {
+
+// Which instructions have a handler written over an emitter (mips/semantics/common.h), by whether the
+// handler can be called with E: the others take the CpuState, which the lifter's emitter is not.
+template <class E>
+struct WrittenOnce {
+#define INSN(name, pattern, flags)                                     \
+  static constexpr bool name = requires(E & e, const DecodedInsn& d) { \
+    mips::sem::name(e, d, typename E::Pc{});                           \
+  };
+#include "translator/mips/mips32.inc"
+#undef INSN
+};
+
+template <class E>
+bool RunWrittenOnce(E& e, const DecodedInsn& d, bool* shared) {
+  *shared = true;
+  switch (d.op) {
+#define INSN(name, pattern, flags)                                                      \
+  case Opcode::name:                                                                    \
+    if constexpr (WrittenOnce<E>::name) return mips::sem::name(e, d, typename E::Pc{}); \
+    break;
+#include "translator/mips/mips32.inc"
+#undef INSN
+    default: break;
+  }
+  *shared = false;
+  return true;
+}
+
+}  // namespace
+
+bool Lifter::EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* shared) {
+  Ops ops(*this, off, ds);
+  RunWrittenOnce(ops, d, shared);
+  return true;  // a raise leaves through its own block; emission goes on
 }
 
 // Emits one non-branch instruction. Returns false if control left the function.
 bool Lifter::EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
-  llvm::Value* rs = nullptr;
-  auto S = [&]() { return rs ? rs : (rs = Gpr(d.rs)); };
-  auto T = [&]() { return Gpr(d.rt); };
-  const uint32_t simm = static_cast<uint32_t>(d.simm());
+  bool shared;
+  EmitShared(d, off, ds, &shared);
+  if (shared) return true;
   switch (d.op) {
-    case Opcode::SLL: SetGpr(d.rd, b_.CreateShl(T(), d.sa)); return true;
-    case Opcode::SRL: SetGpr(d.rd, b_.CreateLShr(T(), d.sa)); return true;
-    case Opcode::SRA: SetGpr(d.rd, b_.CreateAShr(T(), d.sa)); return true;
-    case Opcode::ROTR: SetGpr(d.rd, Rotr(T(), Imm(d.sa))); return true;
-    case Opcode::SLLV: SetGpr(d.rd, b_.CreateShl(T(), b_.CreateAnd(S(), 31))); return true;
-    case Opcode::SRLV: SetGpr(d.rd, b_.CreateLShr(T(), b_.CreateAnd(S(), 31))); return true;
-    case Opcode::SRAV: SetGpr(d.rd, b_.CreateAShr(T(), b_.CreateAnd(S(), 31))); return true;
-    case Opcode::ROTRV: SetGpr(d.rd, Rotr(T(), b_.CreateAnd(S(), 31))); return true;
-    case Opcode::MOVZ:
-      SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpEQ(T(), Imm(0)), S(), Gpr(d.rd)));
-      return true;
-    case Opcode::MOVN:
-      SetGpr(d.rd, b_.CreateSelect(b_.CreateICmpNE(T(), Imm(0)), S(), Gpr(d.rd)));
-      return true;
-    case Opcode::ADD:
-    case Opcode::SUB:
-    case Opcode::ADDI: {
-      bool sub = d.op == Opcode::SUB;
-      llvm::Value* a = S();
-      llvm::Value* bv = d.op == Opcode::ADDI ? Imm(simm) : T();
-      llvm::Value* r = sub ? b_.CreateSub(a, bv) : b_.CreateAdd(a, bv);
-      RaiseIf(Overflows(a, bv, r, sub), runtime::ExcCode::Ov, off, ds);
-      SetGpr(d.op == Opcode::ADDI ? d.rt : d.rd, r);
-      return true;
-    }
-    case Opcode::ADDU: SetGpr(d.rd, b_.CreateAdd(S(), T())); return true;
-    case Opcode::SUBU: SetGpr(d.rd, b_.CreateSub(S(), T())); return true;
-    case Opcode::AND: SetGpr(d.rd, b_.CreateAnd(S(), T())); return true;
-    case Opcode::OR: SetGpr(d.rd, b_.CreateOr(S(), T())); return true;
-    case Opcode::XOR: SetGpr(d.rd, b_.CreateXor(S(), T())); return true;
-    case Opcode::NOR: SetGpr(d.rd, b_.CreateNot(b_.CreateOr(S(), T()))); return true;
-    case Opcode::SLT: SetGpr(d.rd, Bool32(b_.CreateICmpSLT(S(), T()))); return true;
-    case Opcode::SLTU: SetGpr(d.rd, Bool32(b_.CreateICmpULT(S(), T()))); return true;
-    case Opcode::ADDIU: {  // a pointer stepped by a constant: page hints through it still apply
-      const uint32_t version = reuse_.Version(d.rt);
-      SetGpr(d.rt, b_.CreateAdd(S(), Imm(simm)));
-      if (d.rt == d.rs) reuse_.SetVersion(d.rt, version);
-      return true;
-    }
-    case Opcode::SLTI: SetGpr(d.rt, Bool32(b_.CreateICmpSLT(S(), Imm(simm)))); return true;
-    case Opcode::SLTIU: SetGpr(d.rt, Bool32(b_.CreateICmpULT(S(), Imm(simm)))); return true;
-    case Opcode::ANDI: SetGpr(d.rt, b_.CreateAnd(S(), Imm(d.uimm()))); return true;
-    case Opcode::ORI: SetGpr(d.rt, b_.CreateOr(S(), Imm(d.uimm()))); return true;
-    case Opcode::XORI: SetGpr(d.rt, b_.CreateXor(S(), Imm(d.uimm()))); return true;
-    case Opcode::LUI: SetGpr(d.rt, Imm(d.uimm() << 16)); return true;
-    case Opcode::CLZ: SetGpr(d.rd, Clz(S())); return true;
-    case Opcode::CLO: SetGpr(d.rd, Clz(b_.CreateNot(S()))); return true;
-    case Opcode::EXT: {
-      uint64_t mask = (1ull << (d.rd + 1u)) - 1;
-      SetGpr(d.rt, b_.CreateAnd(b_.CreateLShr(S(), d.sa), Imm(static_cast<uint32_t>(mask))));
-      return true;
-    }
-    case Opcode::INS: {
-      if (d.rd < d.sa) return true;  // UNPREDICTABLE: the interpreter leaves rt alone too
-      uint32_t mask = static_cast<uint32_t>(((1ull << (d.rd - d.sa + 1)) - 1) << d.sa);
-      SetGpr(d.rt,
-             b_.CreateOr(b_.CreateAnd(T(), Imm(~mask)), b_.CreateAnd(b_.CreateShl(S(), d.sa), Imm(mask))));
-      return true;
-    }
-    case Opcode::WSBH: {
-      llvm::Value* v = T();
-      SetGpr(d.rd, b_.CreateOr(b_.CreateShl(b_.CreateAnd(v, Imm(0x00FF00FF)), 8),
-                               b_.CreateAnd(b_.CreateLShr(v, 8), Imm(0x00FF00FF))));
-      return true;
-    }
-    case Opcode::SEB: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i8_), i32_)); return true;
-    case Opcode::SEH: SetGpr(d.rd, b_.CreateSExt(b_.CreateTrunc(T(), i16_), i32_)); return true;
-    case Opcode::MUL: SetGpr(d.rd, b_.CreateMul(S(), T())); return true;
-    case Opcode::MULT: SetHiLo(Product(d, true)); return true;
-    case Opcode::MULTU: SetHiLo(Product(d, false)); return true;
-    case Opcode::MADD: SetHiLo(b_.CreateAdd(HiLo(), Product(d, true))); return true;
-    case Opcode::MADDU: SetHiLo(b_.CreateAdd(HiLo(), Product(d, false))); return true;
-    case Opcode::MSUB: SetHiLo(b_.CreateSub(HiLo(), Product(d, true))); return true;
-    case Opcode::MSUBU: SetHiLo(b_.CreateSub(HiLo(), Product(d, false))); return true;
-    case Opcode::DIV: {  // a zero or INT_MIN/-1 divisor acts as one (see semantics/muldiv.h)
-      llvm::Value* a = S();
-      llvm::Value* bv = T();
-      llvm::Value* bad =
-          b_.CreateOr(b_.CreateICmpEQ(bv, Imm(0)),
-                      b_.CreateAnd(b_.CreateICmpEQ(a, Imm(0x80000000u)), b_.CreateICmpEQ(bv, Imm(~0u))));
-      llvm::Value* div = b_.CreateSelect(bad, Imm(1), bv);
-      SetLo(b_.CreateSDiv(a, div));
-      SetHi(b_.CreateSRem(a, div));
-      return true;
-    }
-    case Opcode::DIVU: {
-      llvm::Value* a = S();
-      llvm::Value* bv = T();
-      llvm::Value* div = b_.CreateSelect(b_.CreateICmpEQ(bv, Imm(0)), Imm(1), bv);
-      SetLo(b_.CreateUDiv(a, div));
-      SetHi(b_.CreateURem(a, div));
-      return true;
-    }
-    case Opcode::MFHI: SetGpr(d.rd, Hi()); return true;
-    case Opcode::MFLO: SetGpr(d.rd, Lo()); return true;
-    case Opcode::MTHI: SetHi(S()); return true;
-    case Opcode::MTLO: SetLo(S()); return true;
     case Opcode::LB: SetGpr(d.rt, Load(Ea(d), 1, true, off, ds, d.rs)); return true;
     case Opcode::LBU: SetGpr(d.rt, Load(Ea(d), 1, false, off, ds, d.rs)); return true;
     case Opcode::LH: SetGpr(d.rt, Load(Ea(d), 2, true, off, ds, d.rs)); return true;
     case Opcode::LHU: SetGpr(d.rt, Load(Ea(d), 2, false, off, ds, d.rs)); return true;
     case Opcode::LW: SetGpr(d.rt, Load(Ea(d), 4, false, off, ds, d.rs)); return true;
-    case Opcode::SB: Store(Ea(d), T(), 1, off, ds, d.rs); return true;
-    case Opcode::SH: Store(Ea(d), T(), 2, off, ds, d.rs); return true;
-    case Opcode::SW: Store(Ea(d), T(), 4, off, ds, d.rs); return true;
+    case Opcode::SB: Store(Ea(d), Gpr(d.rt), 1, off, ds, d.rs); return true;
+    case Opcode::SH: Store(Ea(d), Gpr(d.rt), 2, off, ds, d.rs); return true;
+    case Opcode::SW: Store(Ea(d), Gpr(d.rt), 4, off, ds, d.rs); return true;
     case Opcode::LWL:
     case Opcode::LWR:
     case Opcode::SWL:
     case Opcode::SWR: PartialWord(d, off, ds); return true;
-    case Opcode::SYNC:
-    case Opcode::PREF:
-    case Opcode::SYNCI: return true;
-    case Opcode::TGE: Trap(b_.CreateICmpSGE(S(), T()), off, ds); return true;
-    case Opcode::TGEU: Trap(b_.CreateICmpUGE(S(), T()), off, ds); return true;
-    case Opcode::TLT: Trap(b_.CreateICmpSLT(S(), T()), off, ds); return true;
-    case Opcode::TLTU: Trap(b_.CreateICmpULT(S(), T()), off, ds); return true;
-    case Opcode::TEQ: Trap(b_.CreateICmpEQ(S(), T()), off, ds); return true;
-    case Opcode::TNE: Trap(b_.CreateICmpNE(S(), T()), off, ds); return true;
-    case Opcode::TGEI: Trap(b_.CreateICmpSGE(S(), Imm(simm)), off, ds); return true;
-    case Opcode::TGEIU: Trap(b_.CreateICmpUGE(S(), Imm(simm)), off, ds); return true;
-    case Opcode::TLTI: Trap(b_.CreateICmpSLT(S(), Imm(simm)), off, ds); return true;
-    case Opcode::TLTIU: Trap(b_.CreateICmpULT(S(), Imm(simm)), off, ds); return true;
-    case Opcode::TEQI: Trap(b_.CreateICmpEQ(S(), Imm(simm)), off, ds); return true;
-    case Opcode::TNEI: Trap(b_.CreateICmpNE(S(), Imm(simm)), off, ds); return true;
     default:
       if (d.flags & mips::kCop1) return EmitFpu(d, off, ds);  // lifter_fpu.cpp
       return Step(d, off, ds);                                // privileged, rare or complex: the handler
@@ -735,8 +655,7 @@ void Lifter::EmitBlock(const RegionBlock& blk) {
       b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
       auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
       llvm::Value* insn = InsnRef(blk.ops[body]);
-      CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(0)},
-                  SyncSet::kAll);
+      CallRuntime(ty, code::kStepSymbol, {cpu_, insn, Pc(off), b_.getInt32(0)}, SyncSet::kAll);
       ExitAfterException();  // whatever happened, the PC to continue at is in the state
       return;
     }

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "translator/jit/region.h"
+#include "translator/code/region.h"
 
 namespace llvm {
 class Function;
@@ -18,6 +18,14 @@ class Module;
 }  // namespace llvm
 
 namespace strobe::jit {
+
+using code::BlockEnd;
+using code::ChainSite;
+using code::NativeFn;
+using code::Region;
+using code::RegionBlock;
+using code::RegionFrame;
+using code::SpanJumpTarget;
 
 struct LiftOptions {
   // Guest registers, HI/LO and the cycle count as SSA values inside the region (for optimising tiers;
@@ -53,7 +61,7 @@ std::string LiftKey(const Region& region);
 bool ParseLiftKey(std::string_view key, std::vector<RegionBlock>* blocks);
 
 // Emits `name` into module: void name(ptr cpu, i32 vbase, i32 entry_offset, i64 cycle_limit, ptr frame),
-// and sets region.site_count. The code refers to the runtime's entry points by symbol name (helpers.h) and
+// and sets region.site_count. The code refers to the runtime's entry points by symbol name (code/abi.h) and
 // to nothing else of this process: the frame brings the region's data (RegionFrame).
 llvm::Function* LiftRegion(Region& region, llvm::Module& module, const std::string& name,
                            const LiftOptions& options);

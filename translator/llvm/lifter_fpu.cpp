@@ -31,7 +31,7 @@
 
 #include <cmath>
 
-#include "translator/jit/helpers.h"
+#include "translator/code/abi.h"
 // For the FCSR layout and the condition code bits. (Its Env::Exceptions draws GCC's -Wextra warning about
 // an enumerator against 0 in a conditional, as in the interpreter; harmless.)
 #pragma GCC diagnostic push
@@ -299,8 +299,7 @@ void Lifter::RequireFpu(const DecodedInsn& d, uint32_t off, bool ds, llvm::Value
   b_.SetInsertPoint(fault);
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
   llvm::Value* insn = InsnRef(d);
-  CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_step), {cpu_, insn, Pc(off), b_.getInt32(ds)},
-              SyncSet::kAll);
+  CallRuntime(ty, code::kStepSymbol, {cpu_, insn, Pc(off), b_.getInt32(ds)}, SyncSet::kAll);
   ExitAfterException();
   b_.SetInsertPoint(cont);
 }
@@ -450,8 +449,8 @@ void Lifter::FpuHandler(const DecodedInsn& d, uint32_t off, bool ds, bool memory
         if (r != 0) b_.CreateStore(Gpr(r), Field(VarOffset(r)));
     }
   }
-  llvm::CallInst* ok = b_.CreateCall(ty, Callee(ty, reinterpret_cast<void*>(&strobe_jit_step)),
-                                     {cpu_, insn, Pc(off), b_.getInt32(ds)});
+  llvm::CallInst* ok =
+      b_.CreateCall(ty, Callee(ty, code::kStepSymbol), {cpu_, insn, Pc(off), b_.getInt32(ds)});
   if (memory) SyncIn(ok, SyncSet::kCycles);
   auto* fault = llvm::BasicBlock::Create(ctx_, "fp_fault", fn_);
   auto* cont = llvm::BasicBlock::Create(ctx_, "fp_handled", fn_);

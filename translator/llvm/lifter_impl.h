@@ -19,7 +19,7 @@
 
 #include "runtime/cpu_state.h"
 #include "runtime/soft_tlb.h"
-#include "translator/jit/region.h"
+#include "translator/code/region.h"
 #include "translator/llvm/lifter.h"
 #include "translator/llvm/page_reuse.h"
 
@@ -90,7 +90,7 @@ class Lifter {
   llvm::Value* Cycles() { return Read(kVarCycles); }
   llvm::Value* Pc(uint32_t off) { return b_.CreateAdd(vbase_, b_.getInt32(off)); }
   // A runtime call that may read or change the cycle count (device time, exceptions) / any guest state.
-  llvm::CallInst* CallRuntime(llvm::FunctionType* ty, void* fn, llvm::ArrayRef<llvm::Value*> args,
+  llvm::CallInst* CallRuntime(llvm::FunctionType* ty, const char* fn, llvm::ArrayRef<llvm::Value*> args,
                               SyncSet set);
 
   void CountEntry();
@@ -121,7 +121,7 @@ class Lifter {
   void JumpStatic(int64_t off);
 
   // --- helpers into the runtime ---
-  llvm::Value* Callee(llvm::FunctionType* ty, void* fn);
+  llvm::Value* Callee(llvm::FunctionType* ty, const char* name);  // code/abi.h
   void Raise(runtime::ExcCode code, uint32_t off, bool ds);
   void RaiseIf(llvm::Value* cond, runtime::ExcCode code, uint32_t off, bool ds);
   bool Step(const DecodedInsn& d, uint32_t off, bool ds);
@@ -133,11 +133,12 @@ class Lifter {
   llvm::Value* Bool32(llvm::Value* i1) { return b_.CreateZExt(i1, i32_); }
   llvm::Value* HiLo();
   void SetHiLo(llvm::Value* v64);
-  llvm::Value* Product(const DecodedInsn& d, bool sign);
   llvm::Value* Rotr(llvm::Value* x, llvm::Value* n);
   llvm::Value* Clz(llvm::Value* x);
-  llvm::Value* Overflows(llvm::Value* a, llvm::Value* b, llvm::Value* r, bool sub);
-  void Trap(llvm::Value* cond, uint32_t off, bool ds) { RaiseIf(cond, runtime::ExcCode::Tr, off, ds); }
+  // The handlers written once over an emitter (mips/semantics/common.h) emit IR through Ops
+  // (lifter_ops.h); EmitShared runs the one for d if it is written so (*shared), else does nothing.
+  class Ops;
+  bool EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* shared);
   bool EmitOp(const DecodedInsn& d, uint32_t off, bool ds);
 
   // --- branches ---

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Guest memory access in lifted code: the soft TLB probe inline, the runtime on a miss (see lifter_impl.h).
-#include "translator/jit/helpers.h"
+#include "translator/code/abi.h"
 #include "translator/llvm/lifter_impl.h"
 
 namespace strobe::jit::detail {
@@ -91,8 +91,8 @@ llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t of
       UnmappedPath(va, size, unmapped_read_, join, [&](llvm::Value* p) { v_kseg = LoadHost(p, size, sign); });
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
   llvm::Value* ok = CallRuntime(
-      ty, reinterpret_cast<void*>(&strobe_jit_load),
-      {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
+      ty, code::kLoadSymbol, {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)},
+      SyncSet::kCycles);
   Likely(ok, slow_ok, fault);
   b_.SetInsertPoint(fault);
   ExitAfterException();
@@ -132,8 +132,8 @@ void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t 
   UnmappedPath(va, size, unmapped_write_, join, [&](llvm::Value* p) { StoreHost(p, value, size); });
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
   llvm::Value* ok =
-      CallRuntime(ty, reinterpret_cast<void*>(&strobe_jit_store),
-                  {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
+      CallRuntime(ty, code::kStoreSymbol, {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)},
+                  SyncSet::kCycles);
   auto* done = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
   Likely(ok, done, fault);
   b_.SetInsertPoint(fault);

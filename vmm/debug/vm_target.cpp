@@ -114,8 +114,8 @@ bool VmTarget::InsertPoint(BreakType type, uint32_t addr, uint32_t len) {
       // A new breakpoint offset: code built across it (blocks, translated regions) is dropped, so the
       // engines rebuild it with a block boundary there (runtime/debug.h).
       if (d.AddBreakpoint(addr)) {
-        vm_.interpreter().DropCodeSpanning(addr);
-        vm_.interpreter().DropCodeSpanning(addr - 4);
+        vm_.code_cache().DropCodeSpanning(addr);
+        vm_.code_cache().DropCodeSpanning(addr - 4);
       }
       if (type == BreakType::kHardware) {
         hardware_.insert(addr);

@@ -214,7 +214,7 @@ void VmState::Ram(Vm& vm, StateIo& io, std::vector<uint32_t>* changed) {
     // Code decoded from this page is wrong from now on only if the bytes it was decoded from change (a
     // page may hold code and data both).
     const bool code_changes = code.IsCode(paddr) ? !code.SameCode(paddr, host ? host : kZeroPage, want)
-                                                 : vm.interp_->BlocksInPage(paddr) != nullptr;
+                                                 : vm.code_->BlocksInPage(paddr) != nullptr;
     uint8_t* page = pmap.PageForWrite(paddr);
     if (!page) return io.Fail("out of machine memory while restoring RAM");
     std::memcpy(page, want, runtime::kPageSize);
@@ -262,12 +262,12 @@ void VmState::AfterLoad(Vm& vm, const std::vector<uint32_t>* changed) {
   runtime::CpuState& c = vm.ctx_->cpu;
   if (changed) {
     for (uint32_t paddr : *changed) {
-      vm.interp_->InvalidateCodePage(paddr);
+      vm.code_->InvalidateCodePage(paddr);
       c.code_pages->Clear(paddr);
     }
     if (vm.tier_) vm.tier_->ForgetRewrites();  // not the guest rewriting its code
   } else {
-    vm.interp_->FlushAll();
+    vm.code_->FlushAll();
   }
   c.soft_tlb->FlushAll();
   c.erl_mapped = (c.cp0.status & runtime::st::ERL) != 0;

@@ -1,7 +1,23 @@
 // SPDX-License-Identifier: MIT
-// Shared helpers of the instruction semantics. Every handler has the signature
+// Shared helpers of the instruction semantics. A handler has one of two signatures:
 //   bool NAME(CpuState& c, const DecodedInsn& d, uint32_t pc)
-// and returns false after recording an exception in c.exc (runtime::Raise*), true otherwise.
+//   template <class E> bool NAME(E& e, const DecodedInsn& d, typename E::Pc pc)
+// and returns false after recording an exception (runtime::Raise*), true otherwise.
+//
+// The second kind is written over an *emitter* and is the only definition of the instruction for every
+// engine: the interpreter runs it with Exec (below: values are the guest's numbers, computed now), and the
+// lifter instantiates it with its IR emitter (llvm/lifter_ops.h: values are llvm::Value*, the same
+// operations emitted as code), wherever the handler exists in this form. The vocabulary an emitter offers:
+//   Gpr(r) SetGpr(r, v) Hi() Lo() SetHi(v) SetLo(v) HiLo() SetHiLo(w)       guest state
+//   Imm(u32)                                                               a constant
+//   Add Sub Mul And Or Xor Shl Lshr Ashr Rotr SDiv SRem UDiv URem (v, v)   32-bit arithmetic
+//   Not Clz SExt8 SExt16 (v)
+//   Eq Ne Slt Ult Sge Uge (v, v) -> b;  AnyOf AllOf (b, b);  Bool32(b) -> v;  Select(b, v, v)
+//   Wide(v, is_signed) -> w;  Add64 Sub64 Mul64 (w, w)                     64-bit HI/LO arithmetic
+//   RaiseIf(b, code): raise `code` when b holds; true when it certainly was raised (the interpreter),
+//     false when the emitter went on under the not-raised condition (the lifter)
+// Shift amounts are 0..31. A handler over an emitter must not compute with pc: the lifter has no host
+// value for it (its Pc is an empty type), which makes such use a compile error rather than a wrong result.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +27,9 @@
 #include "translator/mips/decoder.h"
 
 #define STROBE_SEM inline __attribute__((always_inline)) bool
+#define STROBE_SEM_E \
+  template <class E> \
+  STROBE_SEM  // a handler over an emitter
 
 namespace strobe::mips::sem {
 
@@ -25,6 +44,75 @@ inline void SetGpr(CpuState& c, unsigned r, uint32_t v) {
   c.gpr[r] = v;
   c.gpr[0] = 0;
 }
+
+// The interpreter's emitter: every operation is done now, on the guest's values. It converts to the
+// CpuState, so the interpreter calls every handler, of either signature, with one.
+struct Exec {
+  using Pc = uint32_t;
+  CpuState& c;
+
+  operator CpuState&() const { return c; }
+
+  uint32_t Gpr(unsigned r) const { return c.gpr[r]; }
+  void SetGpr(unsigned r, uint32_t v) { sem::SetGpr(c, r, v); }
+  uint32_t Hi() const { return c.hi; }
+  uint32_t Lo() const { return c.lo; }
+  void SetHi(uint32_t v) { c.hi = v; }
+  void SetLo(uint32_t v) { c.lo = v; }
+  uint64_t HiLo() const { return (static_cast<uint64_t>(c.hi) << 32) | c.lo; }
+  void SetHiLo(uint64_t v) {
+    c.hi = static_cast<uint32_t>(v >> 32);
+    c.lo = static_cast<uint32_t>(v);
+  }
+
+  static uint32_t Imm(uint32_t v) { return v; }
+  static uint32_t Add(uint32_t a, uint32_t b) { return a + b; }
+  static uint32_t Sub(uint32_t a, uint32_t b) { return a - b; }
+  static uint32_t Mul(uint32_t a, uint32_t b) { return a * b; }
+  static uint32_t And(uint32_t a, uint32_t b) { return a & b; }
+  static uint32_t Or(uint32_t a, uint32_t b) { return a | b; }
+  static uint32_t Xor(uint32_t a, uint32_t b) { return a ^ b; }
+  static uint32_t Not(uint32_t a) { return ~a; }
+  static uint32_t Shl(uint32_t a, uint32_t n) { return a << n; }
+  static uint32_t Lshr(uint32_t a, uint32_t n) { return a >> n; }
+  static uint32_t Ashr(uint32_t a, uint32_t n) { return static_cast<uint32_t>(static_cast<int32_t>(a) >> n); }
+  static uint32_t Rotr(uint32_t a, uint32_t n) { return n ? (a >> n) | (a << (32 - n)) : a; }
+  static uint32_t SDiv(uint32_t a, uint32_t b) {
+    return static_cast<uint32_t>(static_cast<int32_t>(a) / static_cast<int32_t>(b));
+  }
+  static uint32_t SRem(uint32_t a, uint32_t b) {
+    return static_cast<uint32_t>(static_cast<int32_t>(a) % static_cast<int32_t>(b));
+  }
+  static uint32_t UDiv(uint32_t a, uint32_t b) { return a / b; }
+  static uint32_t URem(uint32_t a, uint32_t b) { return a % b; }
+  static uint32_t Clz(uint32_t a) { return a ? static_cast<uint32_t>(__builtin_clz(a)) : 32; }
+  static uint32_t SExt8(uint32_t a) { return static_cast<uint32_t>(static_cast<int8_t>(a)); }
+  static uint32_t SExt16(uint32_t a) { return static_cast<uint32_t>(static_cast<int16_t>(a)); }
+
+  static bool Eq(uint32_t a, uint32_t b) { return a == b; }
+  static bool Ne(uint32_t a, uint32_t b) { return a != b; }
+  static bool Slt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a) < static_cast<int32_t>(b); }
+  static bool Ult(uint32_t a, uint32_t b) { return a < b; }
+  static bool Sge(uint32_t a, uint32_t b) { return static_cast<int32_t>(a) >= static_cast<int32_t>(b); }
+  static bool Uge(uint32_t a, uint32_t b) { return a >= b; }
+  static bool AnyOf(bool a, bool b) { return a || b; }
+  static bool AllOf(bool a, bool b) { return a && b; }
+  static uint32_t Bool32(bool b) { return b; }
+  static uint32_t Select(bool b, uint32_t t, uint32_t f) { return b ? t : f; }
+
+  static uint64_t Wide(uint32_t v, bool is_signed) {
+    return is_signed ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))) : v;
+  }
+  static uint64_t Add64(uint64_t a, uint64_t b) { return a + b; }
+  static uint64_t Sub64(uint64_t a, uint64_t b) { return a - b; }
+  static uint64_t Mul64(uint64_t a, uint64_t b) { return a * b; }
+
+  bool RaiseIf(bool cond, ExcCode code) {
+    if (!cond) return false;
+    runtime::Raise(c, code);
+    return true;
+  }
+};
 
 inline bool Cp0Usable(const CpuState& c) {
   return !runtime::InUserMode(c) || (c.cp0.status & runtime::st::CU0) != 0;

@@ -119,15 +119,15 @@ STROBE_SEM SC(CpuState& c, const DecodedInsn& d, uint32_t) {
 }
 
 // PREF hint, offset(base): a hint; never faults
-STROBE_SEM PREF(CpuState&, const DecodedInsn&, uint32_t) {
+STROBE_SEM_E PREF(E&, const DecodedInsn&, typename E::Pc) {
   return true;
 }
 // SYNC stype: the single vCPU sees its accesses in order
-STROBE_SEM SYNC(CpuState&, const DecodedInsn&, uint32_t) {
+STROBE_SEM_E SYNC(E&, const DecodedInsn&, typename E::Pc) {
   return true;
 }
 // SYNCI offset(base): instruction fetch is kept coherent with stores, so there is nothing to do
-STROBE_SEM SYNCI(CpuState&, const DecodedInsn&, uint32_t) {
+STROBE_SEM_E SYNCI(E&, const DecodedInsn&, typename E::Pc) {
   return true;
 }
 // CACHE op, offset(base): privileged; no cache is modelled

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Multiply, divide and HI/LO accumulator instructions (MIPS32 Vol. II).
+// Multiply, divide and HI/LO accumulator instructions (MIPS32 Vol. II). Written once over an emitter
+// (common.h): the interpreter runs these, the lifter emits them as IR.
 #pragma once
 
 #include "translator/mips/semantics/common.h"
@@ -7,91 +8,93 @@
 namespace strobe::mips::sem {
 
 namespace detail {
-inline uint64_t HiLo(const CpuState& c) {
-  return (static_cast<uint64_t>(c.hi) << 32) | c.lo;
-}
-inline void SetHiLo(CpuState& c, uint64_t v) {
-  c.hi = static_cast<uint32_t>(v >> 32);
-  c.lo = static_cast<uint32_t>(v);
-}
-inline int64_t SProduct(const CpuState& c, const DecodedInsn& d) {
-  return static_cast<int64_t>(static_cast<int32_t>(c.gpr[d.rs])) * static_cast<int32_t>(c.gpr[d.rt]);
-}
-inline uint64_t UProduct(const CpuState& c, const DecodedInsn& d) {
-  return static_cast<uint64_t>(c.gpr[d.rs]) * c.gpr[d.rt];
+// The 64-bit product of rs and rt, signed or unsigned.
+template <class E>
+auto Product(E& e, const DecodedInsn& d, bool is_signed) {
+  auto a = e.Wide(e.Gpr(d.rs), is_signed);
+  return e.Mul64(a, e.Wide(e.Gpr(d.rt), is_signed));
 }
 }  // namespace detail
 
 // MUL rd, rs, rt (release 1+): HI and LO are left as they were
-STROBE_SEM MUL(CpuState& c, const DecodedInsn& d, uint32_t) {
-  SetGpr(c, d.rd, static_cast<uint32_t>(detail::SProduct(c, d)));
+STROBE_SEM_E MUL(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  e.SetGpr(d.rd, e.Mul(a, e.Gpr(d.rt)));
   return true;
 }
 // MULT rs, rt
-STROBE_SEM MULT(CpuState& c, const DecodedInsn& d, uint32_t) {
-  detail::SetHiLo(c, static_cast<uint64_t>(detail::SProduct(c, d)));
+STROBE_SEM_E MULT(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.SetHiLo(detail::Product(e, d, true));
   return true;
 }
 // MULTU rs, rt
-STROBE_SEM MULTU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  detail::SetHiLo(c, detail::UProduct(c, d));
+STROBE_SEM_E MULTU(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.SetHiLo(detail::Product(e, d, false));
   return true;
 }
 // MADD rs, rt
-STROBE_SEM MADD(CpuState& c, const DecodedInsn& d, uint32_t) {
-  detail::SetHiLo(c, detail::HiLo(c) + static_cast<uint64_t>(detail::SProduct(c, d)));
+STROBE_SEM_E MADD(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto acc = e.HiLo();
+  e.SetHiLo(e.Add64(acc, detail::Product(e, d, true)));
   return true;
 }
 // MADDU rs, rt
-STROBE_SEM MADDU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  detail::SetHiLo(c, detail::HiLo(c) + detail::UProduct(c, d));
+STROBE_SEM_E MADDU(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto acc = e.HiLo();
+  e.SetHiLo(e.Add64(acc, detail::Product(e, d, false)));
   return true;
 }
 // MSUB rs, rt
-STROBE_SEM MSUB(CpuState& c, const DecodedInsn& d, uint32_t) {
-  detail::SetHiLo(c, detail::HiLo(c) - static_cast<uint64_t>(detail::SProduct(c, d)));
+STROBE_SEM_E MSUB(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto acc = e.HiLo();
+  e.SetHiLo(e.Sub64(acc, detail::Product(e, d, true)));
   return true;
 }
 // MSUBU rs, rt
-STROBE_SEM MSUBU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  detail::SetHiLo(c, detail::HiLo(c) - detail::UProduct(c, d));
+STROBE_SEM_E MSUBU(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto acc = e.HiLo();
+  e.SetHiLo(e.Sub64(acc, detail::Product(e, d, false)));
   return true;
 }
 // DIV rs, rt. Division by zero is UNPREDICTABLE and must not trap; like the 24K-class cores modelled by our
 // oracles, a zero (or INT_MIN / -1) divisor behaves as a divisor of one: LO = rs, HI = 0.
-STROBE_SEM DIV(CpuState& c, const DecodedInsn& d, uint32_t) {
-  int32_t a = static_cast<int32_t>(Gpr(c, d.rs)), b = static_cast<int32_t>(Gpr(c, d.rt));
-  if (b == 0 || (a == INT32_MIN && b == -1)) b = 1;
-  c.lo = static_cast<uint32_t>(a / b);
-  c.hi = static_cast<uint32_t>(a % b);
+STROBE_SEM_E DIV(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  auto b = e.Gpr(d.rt);
+  auto by_zero = e.Eq(b, e.Imm(0));
+  auto bad = e.AnyOf(by_zero, e.AllOf(e.Eq(a, e.Imm(0x80000000u)), e.Eq(b, e.Imm(~0u))));
+  auto div = e.Select(bad, e.Imm(1), b);
+  e.SetLo(e.SDiv(a, div));
+  e.SetHi(e.SRem(a, div));
   return true;
 }
 // DIVU rs, rt
-STROBE_SEM DIVU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  uint32_t a = Gpr(c, d.rs), b = Gpr(c, d.rt);
-  if (b == 0) b = 1;
-  c.lo = a / b;
-  c.hi = a % b;
+STROBE_SEM_E DIVU(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  auto b = e.Gpr(d.rt);
+  auto div = e.Select(e.Eq(b, e.Imm(0)), e.Imm(1), b);
+  e.SetLo(e.UDiv(a, div));
+  e.SetHi(e.URem(a, div));
   return true;
 }
 // MFHI rd
-STROBE_SEM MFHI(CpuState& c, const DecodedInsn& d, uint32_t) {
-  SetGpr(c, d.rd, c.hi);
+STROBE_SEM_E MFHI(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.SetGpr(d.rd, e.Hi());
   return true;
 }
 // MFLO rd
-STROBE_SEM MFLO(CpuState& c, const DecodedInsn& d, uint32_t) {
-  SetGpr(c, d.rd, c.lo);
+STROBE_SEM_E MFLO(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.SetGpr(d.rd, e.Lo());
   return true;
 }
 // MTHI rs
-STROBE_SEM MTHI(CpuState& c, const DecodedInsn& d, uint32_t) {
-  c.hi = Gpr(c, d.rs);
+STROBE_SEM_E MTHI(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.SetHi(e.Gpr(d.rs));
   return true;
 }
 // MTLO rs
-STROBE_SEM MTLO(CpuState& c, const DecodedInsn& d, uint32_t) {
-  c.lo = Gpr(c, d.rs);
+STROBE_SEM_E MTLO(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.SetLo(e.Gpr(d.rs));
   return true;
 }
 

@@ -97,62 +97,71 @@ STROBE_SEM BREAK(CpuState& c, const DecodedInsn&, uint32_t) {
   return runtime::Raise(c, ExcCode::Bp);
 }
 
+// --- Traps: Trap exception when the condition holds ---
 namespace detail {
-inline bool Trap(CpuState& c, bool cond) {
-  return cond ? runtime::Raise(c, ExcCode::Tr) : true;
+template <class E, class B>
+bool Trap(E& e, B cond) {
+  return !e.RaiseIf(cond, ExcCode::Tr);
 }
-inline int32_t Signed(uint32_t v) {
-  return static_cast<int32_t>(v);
+template <class E>
+auto SImm(E& e, const DecodedInsn& d) {  // the sign-extended immediate
+  return e.Imm(static_cast<uint32_t>(d.simm()));
 }
 }  // namespace detail
 
 // TGE rs, rt
-STROBE_SEM TGE(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= detail::Signed(Gpr(c, d.rt)));
+STROBE_SEM_E TGE(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  return detail::Trap(e, e.Sge(a, e.Gpr(d.rt)));
 }
 // TGEU rs, rt
-STROBE_SEM TGEU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, Gpr(c, d.rs) >= Gpr(c, d.rt));
+STROBE_SEM_E TGEU(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  return detail::Trap(e, e.Uge(a, e.Gpr(d.rt)));
 }
 // TLT rs, rt
-STROBE_SEM TLT(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < detail::Signed(Gpr(c, d.rt)));
+STROBE_SEM_E TLT(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  return detail::Trap(e, e.Slt(a, e.Gpr(d.rt)));
 }
 // TLTU rs, rt
-STROBE_SEM TLTU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, Gpr(c, d.rs) < Gpr(c, d.rt));
+STROBE_SEM_E TLTU(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  return detail::Trap(e, e.Ult(a, e.Gpr(d.rt)));
 }
 // TEQ rs, rt
-STROBE_SEM TEQ(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, Gpr(c, d.rs) == Gpr(c, d.rt));
+STROBE_SEM_E TEQ(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  return detail::Trap(e, e.Eq(a, e.Gpr(d.rt)));
 }
 // TNE rs, rt
-STROBE_SEM TNE(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, Gpr(c, d.rs) != Gpr(c, d.rt));
+STROBE_SEM_E TNE(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  return detail::Trap(e, e.Ne(a, e.Gpr(d.rt)));
 }
 // TGEI rs, immediate
-STROBE_SEM TGEI(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) >= d.simm());
+STROBE_SEM_E TGEI(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::Trap(e, e.Sge(e.Gpr(d.rs), detail::SImm(e, d)));
 }
 // TGEIU rs, immediate: sign-extended immediate compared unsigned
-STROBE_SEM TGEIU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, Gpr(c, d.rs) >= static_cast<uint32_t>(d.simm()));
+STROBE_SEM_E TGEIU(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::Trap(e, e.Uge(e.Gpr(d.rs), detail::SImm(e, d)));
 }
 // TLTI rs, immediate
-STROBE_SEM TLTI(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) < d.simm());
+STROBE_SEM_E TLTI(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::Trap(e, e.Slt(e.Gpr(d.rs), detail::SImm(e, d)));
 }
 // TLTIU rs, immediate
-STROBE_SEM TLTIU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, Gpr(c, d.rs) < static_cast<uint32_t>(d.simm()));
+STROBE_SEM_E TLTIU(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::Trap(e, e.Ult(e.Gpr(d.rs), detail::SImm(e, d)));
 }
 // TEQI rs, immediate
-STROBE_SEM TEQI(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) == d.simm());
+STROBE_SEM_E TEQI(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::Trap(e, e.Eq(e.Gpr(d.rs), detail::SImm(e, d)));
 }
 // TNEI rs, immediate
-STROBE_SEM TNEI(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::Trap(c, detail::Signed(Gpr(c, d.rs)) != d.simm());
+STROBE_SEM_E TNEI(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::Trap(e, e.Ne(e.Gpr(d.rs), detail::SImm(e, d)));
 }
 
 // RDHWR rt, rd: Reserved Instruction when the register is not enabled for user mode (the kernel emulates)

@@ -90,7 +90,7 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
       break;
     }
     retired += vm->cpu().retired;
-    blocks += vm->interpreter().stats().blocks_built;
+    blocks += vm->code_cache().stats().blocks_built;
     if (vm->tier()) {
       const auto e = vm->tier()->engine_stats();
       regions += e.regions;

@@ -8,14 +8,21 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "translator/mips/decoder.h"
 
-namespace strobe::jit {
+namespace strobe::code {
 
-enum class BlockEnd : uint8_t { kFallThrough, kEndsBlock, kBranch, kBranchSplit };
+// How a decoded block ends.
+enum class BlockEnd : uint8_t {
+  kFallThrough,  // page end or length limit: continue at the next word
+  kEndsBlock,    // last op may change translation state or the PC (ERET, MTC0, SYSCALL, ...)
+  kBranch,       // last two ops are a branch and its delay slot
+  kBranchSplit,  // last op is a branch whose delay slot lies on the next page
+};
 
 struct RegionBlock {
   // Byte offset of the first instruction from the region's page, modulo 2^32: 0-4095 in the page; outside
@@ -59,7 +66,7 @@ struct Region {
   uint32_t site_count = 0;  // chain sites the code uses, known once lifted (or read from the code cache)
   // A second-tier region: its first core_blocks blocks are its source's, the rest were spanned in from
   // other pages by how busy they were. The code cache files the region under its core too, so that a later
-  // run can take the same shape if that code is there (Engine::CachedShapes). 0: not such a region.
+  // run can take the same shape if that code is there (Compiler::CachedShapes). 0: not such a region.
   uint32_t core_blocks = 0;
   std::unique_ptr<ChainSite[]> site_store;
   std::vector<uint64_t*> counter_store;
@@ -121,4 +128,17 @@ inline uint32_t SpanJumpTarget(uint32_t page, uint32_t off, const mips::DecodedI
 using NativeFn = void (*)(void* cpu, uint32_t vbase, uint32_t entry_offset, uint64_t cycle_limit,
                           void* frame);
 
-}  // namespace strobe::jit
+// A region with its translated code, as a compiler hands it over and the code cache keeps it installed.
+struct CompiledRegion {
+  std::unique_ptr<Region> region;
+  NativeFn fn = nullptr;
+  std::string name;
+  double compile_ms = 0;  // this region's share of its module's compile time (CPU time)
+  std::string ir_before, ir_after;
+  uint64_t host_size = 0;
+  std::shared_ptr<void> module_handle;  // keeps the module's code alive
+  bool from_cache = false;              // loaded from the persistent code cache, not compiled
+  bool reused = false;  // code this process had already (another region with the same code), not compiled
+};
+
+}  // namespace strobe::code

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "translator/jit/engine.h"
+#include "translator/jit/compiler.h"
 
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ObjectTransformLayer.h>
@@ -141,7 +141,7 @@ void Optimize(llvm::Module& m, unsigned level) {
 }
 }  // namespace
 
-struct Engine::Impl {
+struct Compiler::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::mutex mu;  // LLJIT use and the symbol-size table
   // The runtime's entry points (helpers.h) by name: every module's code links against them.
@@ -207,19 +207,19 @@ struct Engine::Impl {
                                         const std::string& symbol, uint32_t site_count,
                                         std::unique_ptr<Region>& region);
   std::mutex stats_mu;  // stats are read by the vCPU thread, which must not wait for a compile
-  EngineStats stats;
+  CompilerStats stats;
 };
 
-struct Engine::Client {
+struct Compiler::Client {
   std::vector<std::shared_ptr<CompiledRegion>> finished;  // under queue_mu_
   std::atomic<bool> has_finished{false};                  // finished is not empty (read without the lock)
   size_t in_flight = 0;                                   // under queue_mu_
   bool removed = false;                                   // under queue_mu_
-  EngineStats stats;                                      // under Impl::stats_mu
+  CompilerStats stats;                                    // under Impl::stats_mu
 };
 
 namespace {
-void Add(EngineStats* to, const EngineStats& s) {
+void Add(CompilerStats* to, const CompilerStats& s) {
   to->regions += s.regions;
   to->modules += s.modules;
   to->compile_ms += s.compile_ms;
@@ -232,7 +232,7 @@ void Add(EngineStats* to, const EngineStats& s) {
 }
 }  // namespace
 
-Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_unique<Impl>()) {
+Compiler::Compiler(CompileOptions options) : options_(options), impl_(std::make_unique<Impl>()) {
   std::call_once(g_llvm_init, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -308,7 +308,7 @@ Engine::Engine(CompileOptions options) : options_(options), impl_(std::make_uniq
   worker_ = std::thread([this] { BackgroundLoop(); });
 }
 
-Engine::~Engine() {
+Compiler::~Compiler() {
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     stop_ = true;
@@ -318,14 +318,14 @@ Engine::~Engine() {
   if (worker_.joinable()) worker_.join();
 }
 
-Engine::Client* Engine::AddClient() {
+Compiler::Client* Compiler::AddClient() {
   std::lock_guard<std::mutex> lock(queue_mu_);
   clients_.push_back(std::make_unique<Client>());
   return clients_.back().get();
 }
 
 // The client's record stays until the engine goes (a batch in flight still points at it); it is small.
-void Engine::RemoveClient(Client* client) {
+void Compiler::RemoveClient(Client* client) {
   std::lock_guard<std::mutex> lock(queue_mu_);
   client->removed = true;
   std::erase_if(queue_, [client](const Job& j) { return j.client == client; });
@@ -333,23 +333,23 @@ void Engine::RemoveClient(Client* client) {
   client->has_finished.store(false, std::memory_order_relaxed);
 }
 
-size_t Engine::clients() {
+size_t Compiler::clients() {
   std::lock_guard<std::mutex> lock(queue_mu_);
   size_t n = 0;
   for (const auto& c : clients_) n += !c->removed;
   return n;
 }
 
-std::vector<std::shared_ptr<CompiledRegion>> Engine::Compile(std::vector<std::unique_ptr<Region>> regions,
-                                                             Client* client) {
+std::vector<std::shared_ptr<CompiledRegion>> Compiler::Compile(std::vector<std::unique_ptr<Region>> regions,
+                                                               Client* client) {
   std::vector<Client*> owners(regions.size(), client);
   return CompileFor(std::move(regions), owners);
 }
 
 // Code already linked into this process for a region: the region gets a frame of its own for it.
-std::shared_ptr<CompiledRegion> Engine::Impl::Adopt(llvm::orc::JITDylib& dylib, std::shared_ptr<void> handle,
-                                                    const std::string& symbol, uint32_t site_count,
-                                                    std::unique_ptr<Region>& region) {
+std::shared_ptr<CompiledRegion> Compiler::Impl::Adopt(llvm::orc::JITDylib& dylib,
+                                                      std::shared_ptr<void> handle, const std::string& symbol,
+                                                      uint32_t site_count, std::unique_ptr<Region>& region) {
   auto sym = jit->lookup(dylib, symbol);  // the first lookup in a loaded object links it
   if (!sym) {
     llvm::consumeError(sym.takeError());
@@ -365,7 +365,7 @@ std::shared_ptr<CompiledRegion> Engine::Impl::Adopt(llvm::orc::JITDylib& dylib, 
   return cr;
 }
 
-llvm::orc::JITDylib* Engine::Impl::Linked(const std::string& object, std::shared_ptr<void>* handle) {
+llvm::orc::JITDylib* Compiler::Impl::Linked(const std::string& object, std::shared_ptr<void>* handle) {
   auto it = loaded.find(object);
   if (it == loaded.end()) return nullptr;
   // (A handle owns no pointer, only its deleter: whether it is alive is its use count, not its value.)
@@ -373,8 +373,8 @@ llvm::orc::JITDylib* Engine::Impl::Linked(const std::string& object, std::shared
   return handle->use_count() ? it->second.dylib : nullptr;
 }
 
-std::shared_ptr<CompiledRegion> Engine::Impl::FromMemory(const std::string& lift_key,
-                                                         std::unique_ptr<Region>& region) {
+std::shared_ptr<CompiledRegion> Compiler::Impl::FromMemory(const std::string& lift_key,
+                                                           std::unique_ptr<Region>& region) {
   auto k = known.find(lift_key);
   if (k == known.end()) return nullptr;
   std::shared_ptr<void> handle;
@@ -390,8 +390,8 @@ std::shared_ptr<CompiledRegion> Engine::Impl::FromMemory(const std::string& lift
 
 // A region's code from the persistent cache: its object is linked (once per process, while some region
 // uses it) and the region gets a frame for it. Null when the cache has nothing usable.
-std::shared_ptr<CompiledRegion> Engine::Impl::FromCache(const std::string& key, const std::string& lift_key,
-                                                        std::unique_ptr<Region>& region) {
+std::shared_ptr<CompiledRegion> Compiler::Impl::FromCache(const std::string& key, const std::string& lift_key,
+                                                          std::unique_ptr<Region>& region) {
   std::optional<PersistentCache::Entry> e = cache->Find(key);
   if (!e) return nullptr;
   std::shared_ptr<void> handle;
@@ -420,8 +420,8 @@ std::shared_ptr<CompiledRegion> Engine::Impl::FromCache(const std::string& key, 
   return cr;
 }
 
-std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std::unique_ptr<Region>> regions,
-                                                                const std::vector<Client*>& owners) {
+std::vector<std::shared_ptr<CompiledRegion>> Compiler::CompileFor(
+    std::vector<std::unique_ptr<Region>> regions, const std::vector<Client*>& owners) {
   std::vector<std::shared_ptr<CompiledRegion>> out;
   if (!impl_->jit) {
     for (auto& r : regions) {
@@ -591,7 +591,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   for (size_t i = 0; i < out.size(); ++i)
     if (out[i]->fn && !out[i]->from_cache && !out[i]->reused)
       out[i]->compile_ms = (t_end - t_cache) / static_cast<double>(compiled);
-  EngineStats batch;
+  CompilerStats batch;
   batch.regions = compiled;
   batch.modules = compiled ? 1 : 0;
   batch.compile_ms = total;
@@ -621,7 +621,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
     }
     const double share =
         done ? static_cast<double>(mine + mine_cached + mine_reused) / static_cast<double>(done) : 0.0;
-    EngineStats part;
+    CompilerStats part;
     part.regions = mine;
     part.modules = mine ? 1 : 0;
     part.compile_ms = total * share;
@@ -636,7 +636,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::CompileFor(std::vector<std:
   return out;
 }
 
-void Engine::Submit(Client* client, std::unique_ptr<Region> region) {
+void Compiler::Submit(Client* client, std::unique_ptr<Region> region) {
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     queue_.push_back({client, std::move(region)});
@@ -644,7 +644,7 @@ void Engine::Submit(Client* client, std::unique_ptr<Region> region) {
   queue_cv_.notify_one();
 }
 
-std::vector<std::shared_ptr<CompiledRegion>> Engine::TakeFinished(Client* client) {
+std::vector<std::shared_ptr<CompiledRegion>> Compiler::TakeFinished(Client* client) {
   // The vCPU polls at every return to the dispatcher (every exception, in TLB-refill-heavy code): skip the
   // lock when nothing is there.
   if (!client->has_finished.load(std::memory_order_acquire)) return {};
@@ -653,12 +653,12 @@ std::vector<std::shared_ptr<CompiledRegion>> Engine::TakeFinished(Client* client
   return std::move(client->finished);
 }
 
-void Engine::Prune(Client* client, const std::function<bool(Region&)>& keep) {
+void Compiler::Prune(Client* client, const std::function<bool(Region&)>& keep) {
   std::lock_guard<std::mutex> lock(queue_mu_);
   std::erase_if(queue_, [&](const Job& j) { return j.client == client && !keep(*j.region); });
 }
 
-void Engine::Hold(bool held) {
+void Compiler::Hold(bool held) {
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     held_ = held;
@@ -666,21 +666,21 @@ void Engine::Hold(bool held) {
   queue_cv_.notify_all();
 }
 
-size_t Engine::Pending(Client* client) {
+size_t Compiler::Pending(Client* client) {
   std::lock_guard<std::mutex> lock(queue_mu_);
   size_t n = client->in_flight;
   for (const Job& j : queue_) n += j.client == client;
   return n;
 }
 
-EngineClient::EngineClient(std::shared_ptr<Engine> engine)
+CompilerClient::CompilerClient(std::shared_ptr<Compiler> engine)
     : engine_(std::move(engine)), client_(engine_->AddClient()) {}
 
-EngineClient::~EngineClient() {
+CompilerClient::~CompilerClient() {
   engine_->RemoveClient(client_);
 }
 
-std::vector<std::shared_ptr<CompiledRegion>> EngineClient::TakeFinished() {
+std::vector<std::shared_ptr<CompiledRegion>> CompilerClient::TakeFinished() {
   return engine_->TakeFinished(client_);
 }
 
@@ -688,17 +688,17 @@ void PrintLlvmTimers() {
   llvm::TimerGroup::printAll(llvm::errs());
 }
 
-EngineStats Engine::stats() {
+CompilerStats Compiler::stats() {
   std::lock_guard<std::mutex> lock(impl_->stats_mu);
   return impl_->stats;
 }
 
-std::optional<PersistentCacheStats> Engine::code_cache_stats() {
+std::optional<PersistentCacheStats> Compiler::code_cache_stats() {
   if (!impl_->cache) return std::nullopt;
   return impl_->cache->stats();
 }
 
-std::vector<std::vector<RegionBlock>> Engine::CachedShapes(const Region& core) {
+std::vector<std::vector<RegionBlock>> Compiler::CachedShapes(const Region& core) {
   std::vector<std::vector<RegionBlock>> out;
   if (!impl_->cache || !core.core_blocks) return out;
   const std::string& config = impl_->config;
@@ -715,16 +715,16 @@ std::vector<std::vector<RegionBlock>> Engine::CachedShapes(const Region& core) {
   return out;
 }
 
-std::string Engine::code_cache_error() const {
+std::string Compiler::code_cache_error() const {
   return impl_->cache_error;
 }
 
-EngineStats Engine::stats(Client* client) {
+CompilerStats Compiler::stats(Client* client) {
   std::lock_guard<std::mutex> lock(impl_->stats_mu);
   return client->stats;
 }
 
-void Engine::BackgroundLoop() {
+void Compiler::BackgroundLoop() {
   // A lower priority keeps the vCPU thread running when compilers outnumber the free cores.
   if (options_.nice) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.nice);
   // Named per tier, for top -H, perf --sort comm and gdb.

@@ -16,10 +16,19 @@
 #include <thread>
 #include <vector>
 
+#include "translator/code/region.h"
 #include "translator/jit/persistent_cache.h"
-#include "translator/jit/region.h"
 
 namespace strobe::jit {
+
+using code::BlockEnd;
+using code::BranchTarget;
+using code::CompiledRegion;
+using code::NativeFn;
+using code::Region;
+using code::RegionBlock;
+using code::SameOps;
+using code::SpanJumpTarget;
 
 struct CompileOptions {
   unsigned opt_level = 0;      // 0: mem2reg + fast codegen, 1: O1 + codegen "less", 2: O2 + default codegen
@@ -38,19 +47,7 @@ struct CompileOptions {
   uint64_t code_cache_max_bytes = uint64_t{1} << 30;
 };
 
-struct CompiledRegion {
-  std::unique_ptr<Region> region;
-  NativeFn fn = nullptr;
-  std::string name;
-  double compile_ms = 0;  // this region's share of its module's compile time (CPU time)
-  std::string ir_before, ir_after;
-  uint64_t host_size = 0;
-  std::shared_ptr<void> module_handle;  // keeps the module's code alive
-  bool from_cache = false;              // loaded from the persistent code cache, not compiled
-  bool reused = false;  // code this process had already (another region with the same code), not compiled
-};
-
-struct EngineStats {
+struct CompilerStats {
   uint64_t regions = 0;
   uint64_t modules = 0;
   double compile_ms = 0;  // all of it, CPU time of the compiler thread; the parts below add up to it
@@ -69,12 +66,12 @@ void PrintLlvmTimers();
 // One LLVM compiler (an ORC LLJIT and its background thread) shared by any number of clients: each VM's
 // tier is one. Regions are queued per client and their results go back to the client that sent them, so
 // several VMs share one fixed set of compiler threads instead of bringing two each (issue 14).
-class Engine {
+class Compiler {
  public:
-  explicit Engine(CompileOptions options);
-  ~Engine();
-  Engine(const Engine&) = delete;
-  Engine& operator=(const Engine&) = delete;
+  explicit Compiler(CompileOptions options);
+  ~Compiler();
+  Compiler(const Compiler&) = delete;
+  Compiler& operator=(const Compiler&) = delete;
 
   // Compiles now, on this thread (for `client`, whose stats count it, or for nobody). One result per
   // region, in order; fn is null where it could not be compiled.
@@ -96,8 +93,8 @@ class Engine {
   // While held, queued regions wait (tests that need the queue to stay put).
   void Hold(bool held);
 
-  EngineStats stats();                // every client's compiles
-  EngineStats stats(Client* client);  // one client's (a batch's time is shared out by its regions)
+  CompilerStats stats();                // every client's compiles
+  CompilerStats stats(Client* client);  // one client's (a batch's time is shared out by its regions)
   // The persistent code cache's counts, if the engine has one (null otherwise); its error, if it could
   // not be used (then the engine compiles everything, as without one).
   std::optional<PersistentCacheStats> code_cache_stats();
@@ -131,12 +128,12 @@ class Engine {
 };
 
 // A client's handle on a shared engine (what a tier holds): the engine's calls for that client.
-class EngineClient {
+class CompilerClient {
  public:
-  explicit EngineClient(std::shared_ptr<Engine> engine);
-  ~EngineClient();
-  EngineClient(const EngineClient&) = delete;
-  EngineClient& operator=(const EngineClient&) = delete;
+  explicit CompilerClient(std::shared_ptr<Compiler> engine);
+  ~CompilerClient();
+  CompilerClient(const CompilerClient&) = delete;
+  CompilerClient& operator=(const CompilerClient&) = delete;
 
   std::vector<std::shared_ptr<CompiledRegion>> Compile(std::vector<std::unique_ptr<Region>> regions) {
     return engine_->Compile(std::move(regions), client_);
@@ -146,13 +143,13 @@ class EngineClient {
   size_t Pending() { return engine_->Pending(client_); }
   void Prune(const std::function<bool(Region&)>& keep) { engine_->Prune(client_, keep); }
   void Hold(bool held) { engine_->Hold(held); }
-  EngineStats stats() { return engine_->stats(client_); }
+  CompilerStats stats() { return engine_->stats(client_); }
   const CompileOptions& options() const { return engine_->options(); }
-  Engine& engine() { return *engine_; }
+  Compiler& engine() { return *engine_; }
 
  private:
-  std::shared_ptr<Engine> engine_;
-  Engine::Client* client_;
+  std::shared_ptr<Compiler> engine_;
+  Compiler::Client* client_;
 };
 
 }  // namespace strobe::jit

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+#include "translator/code/code_cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/debug.h"
+
+namespace strobe::code {
+
+using mips::DecodedInsn;
+using mips::Opcode;
+
+namespace {
+uint32_t ReadWord(const uint8_t* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;  // the host is little-endian, like the guest
+}
+}  // namespace
+
+CodeCache::CodeCache(runtime::CpuState& cpu) : c_(cpu) {
+  c_.code_pages->observer = this;
+  c_.code_cache = this;
+}
+
+CodeCache::~CodeCache() {
+  if (c_.code_pages->observer == this) c_.code_pages->observer = nullptr;
+  if (c_.code_cache == this) c_.code_cache = nullptr;
+}
+
+Block* CodeCache::Build(uint32_t paddr, const uint8_t* host) {
+  auto blk = std::make_unique<Block>();
+  Block* b = blk.get();
+  b->paddr = paddr;
+  const uint32_t room = (runtime::kPageSize - (paddr & ~runtime::kPageMask)) / 4;
+  const uint32_t limit = std::min(room, kMaxBlockInsns);
+  b->end = BlockEnd::kFallThrough;
+  const runtime::DebugState* debug = c_.debug;
+  for (uint32_t i = 0; i < limit; ++i) {
+    // A debugger's breakpoint offsets start blocks, so the dispatcher sees every breakpoint address.
+    if (i > 0 && debug && debug->SplitsAt(paddr + 4 * i)) [[unlikely]]
+      break;
+    DecodedInsn d = mips::Decode(ReadWord(host + 4 * i));
+    b->ops.push_back(d);
+    if (d.flags & mips::kBranch) {
+      if (i + 1 < room) {
+        b->ops.push_back(mips::Decode(ReadWord(host + 4 * (i + 1))));
+        b->end = BlockEnd::kBranch;
+      } else {
+        b->end = BlockEnd::kBranchSplit;
+      }
+      break;
+    }
+    if ((d.flags & mips::kEndsBlock) || d.op == Opcode::kInvalid) {
+      b->end = BlockEnd::kEndsBlock;
+      break;
+    }
+  }
+  b->size = static_cast<uint16_t>(b->ops.size());
+  c_.code_pages->Mark(paddr, 4u * b->size, *c_.soft_tlb);
+  switch (b->end) {
+    case BlockEnd::kFallThrough: b->body = b->size; break;
+    case BlockEnd::kBranch: b->body = b->size - 2; break;
+    default: b->body = b->size - 1; break;
+  }
+  by_page_[paddr & runtime::kPageMask].push_back(b);
+  blocks_.emplace(paddr, std::move(blk));
+  ++stats_.blocks_built;
+  b->native = EntryFor(paddr, &b->native_frame);
+  return b;
+}
+
+Block* CodeCache::Find(uint32_t paddr) const {
+  // The interpreter's direct-mapped table first: the link helper asks here on every chain miss.
+  if (Block* slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; slot && slot->paddr == paddr) return slot;
+  auto it = blocks_.find(paddr);
+  return it == blocks_.end() ? nullptr : it->second.get();
+}
+
+Block* CodeCache::At(uint32_t paddr) {
+  if (Block* b = Find(paddr)) return b;
+  runtime::RamPage page = c_.bus->LookupRam(paddr);
+  if (!page.host || (paddr & 3)) return nullptr;
+  return Build(paddr, page.host + (paddr & ~runtime::kPageMask));
+}
+
+Block* CodeCache::Lookup(uint32_t paddr, const uint8_t* host, bool* built) {
+  ++stats_.lookups;
+  *built = false;
+  Block*& slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)];
+  if (slot && slot->paddr == paddr) return slot;
+  auto it = blocks_.find(paddr);
+  if (it != blocks_.end()) {
+    slot = it->second.get();
+  } else {
+    slot = Build(paddr, host);
+    *built = true;
+  }
+  return slot;
+}
+
+bool CodeCache::Breakable(uint32_t paddr) const {
+  return c_.debug && c_.debug->SplitsAt(paddr);
+}
+
+void CodeCache::RetireChains() {
+  runtime::InvalidateMappedChains(c_);
+  ++c_.code_epoch;
+}
+
+void CodeCache::RefreshNative(uint32_t page, bool rewarm, bool retire) {
+  if (retire) RetireChains();
+  auto it = by_page_.find(page);
+  if (it == by_page_.end()) return;
+  for (Block* b : it->second) {
+    b->native_frame = nullptr;
+    b->native = EntryFor(b->paddr, &b->native_frame);
+    if (rewarm && !b->native) b->exec_count = b->heat = 0;  // lost its code: may get hot again
+  }
+}
+
+void CodeCache::Install(std::shared_ptr<CompiledRegion> cr,
+                        const std::function<bool(const Region&)>& replaces, bool retire) {
+  const uint32_t page = cr->region->page;
+  for (const auto& [other, generation] : cr->region->other_pages) spanned_by_[other].insert(page);
+  auto& list = installed_[page];
+  if (replaces) {
+    for (auto it = list.begin(); it != list.end();) {
+      if (replaces(*(*it)->region)) {
+        zombie_regions_.push_back(std::move(*it));  // may be running: freed after the slice
+        it = list.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  list.push_back(std::move(cr));
+  ++stats_.regions_installed;
+  RefreshNative(page, /*rewarm=*/false, retire);
+}
+
+const CompiledRegion* CodeCache::InstalledAt(uint32_t paddr) const {
+  auto it = installed_.find(paddr & runtime::kPageMask);
+  if (it == installed_.end()) return nullptr;
+  const uint32_t off = paddr & ~runtime::kPageMask;
+  for (auto r = it->second.rbegin(); r != it->second.rend(); ++r)  // the newest region first
+    for (const RegionBlock& rb : (*r)->region->blocks)
+      if (rb.offset == off) return r->get();
+  return nullptr;
+}
+
+NativeFn CodeCache::EntryFor(uint32_t paddr, void** frame) const {
+  const CompiledRegion* cr = InstalledAt(paddr);
+  if (!cr) return nullptr;
+  if (frame) *frame = &cr->region->frame;
+  return cr->fn;
+}
+
+NativeFn CodeCache::NativeAt(uint32_t paddr, void** frame) const {
+  const Block* b = Find(paddr);
+  if (!b) return nullptr;
+  *frame = b->native_frame;
+  return b->native;
+}
+
+std::vector<std::shared_ptr<CompiledRegion>> CodeCache::Installed() const {
+  std::vector<std::shared_ptr<CompiledRegion>> out;
+  for (const auto& [page, list] : installed_) out.insert(out.end(), list.begin(), list.end());
+  return out;
+}
+
+void CodeCache::ForEachRegion(const std::function<void(Region&)>& f) {
+  for (auto& [page, list] : installed_)
+    for (auto& cr : list) f(*cr->region);
+}
+
+void CodeCache::DropRegions() {
+  std::vector<uint32_t> pages;
+  for (const auto& [page, list] : installed_) pages.push_back(page);
+  installed_.clear();
+  spanned_by_.clear();
+  zombie_regions_.clear();
+  RetireChains();
+  for (uint32_t page : pages) RefreshNative(page, /*rewarm=*/true, /*retire=*/false);
+  for (JumpEntry& e : jump_) e = JumpEntry{};
+}
+
+void CodeCache::InvalidateCodePage(uint32_t paddr_page) {
+  const uint32_t page = paddr_page;
+  RetireChains();
+  ++generation_[page];
+  // Regions of other pages that hold blocks of this one go; their pages' blocks earn new code.
+  auto spanned = spanned_by_.find(page);
+  if (spanned != spanned_by_.end()) {
+    std::unordered_set<uint32_t> holders = std::move(spanned->second);
+    spanned_by_.erase(spanned);
+    for (uint32_t holder : holders) {
+      auto it = installed_.find(holder);
+      if (it == installed_.end()) continue;
+      bool dropped = false;
+      for (auto r = it->second.begin(); r != it->second.end();) {
+        const auto& pages = (*r)->region->other_pages;
+        if (std::any_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; })) {
+          zombie_regions_.push_back(std::move(*r));
+          r = it->second.erase(r);
+          ++stats_.regions_dropped;
+          dropped = true;
+        } else {
+          ++r;
+        }
+      }
+      if (dropped) RefreshNative(holder, /*rewarm=*/true, /*retire=*/false);
+    }
+  }
+  bool had_regions = false;
+  auto regions = installed_.find(page);
+  if (regions != installed_.end()) {
+    had_regions = true;
+    for (auto& cr : regions->second) {
+      zombie_regions_.push_back(std::move(cr));  // may be on the stack right now: freed after the slice
+      ++stats_.regions_dropped;
+    }
+    installed_.erase(regions);
+  }
+  if (listener_) listener_->CodeDropped(page, had_regions);
+  auto it = by_page_.find(page);
+  if (it == by_page_.end()) return;
+  for (Block* b : it->second) {
+    b->dead = true;
+    Block*& slot = fast_[(b->paddr >> 2) & ((1u << kFastBits) - 1)];
+    if (slot == b) slot = nullptr;
+    auto bi = blocks_.find(b->paddr);
+    zombie_blocks_.push_back(std::move(bi->second));  // may be running right now: freed after the slice
+    blocks_.erase(bi);
+    ++stats_.blocks_invalidated;
+  }
+  by_page_.erase(it);
+}
+
+void CodeCache::DropCodeSpanning(uint32_t offset) {
+  offset &= ~runtime::kPageMask;
+  std::vector<uint32_t> pages;
+  for (const auto& [page, list] : by_page_)
+    for (const Block* b : list) {
+      const uint32_t start = b->paddr & ~runtime::kPageMask;
+      if (offset >= start && offset < start + 4u * b->size) {
+        pages.push_back(page);
+        break;
+      }
+    }
+  for (uint32_t p : pages) {
+    InvalidateCodePage(p);
+    c_.code_pages->Clear(p);
+  }
+}
+
+void CodeCache::FlushAll() {
+  std::vector<uint32_t> pages;
+  for (auto& [page, list] : by_page_) pages.push_back(page);
+  for (uint32_t p : pages) {
+    InvalidateCodePage(p);
+    c_.code_pages->Clear(p);
+  }
+  if (listener_) listener_->Flushed();
+}
+
+}  // namespace strobe::code

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// The code cache: all the code one vCPU runs, decoded and translated, and the rules for when it goes. It
+// owns the decoded blocks (by guest-physical address and by page), the translated regions installed for
+// them, each block's translated entry, the jump cache that translated code's chained jumps consult, and
+// the invalidation of all of that when a page's code changes. The interpreter and the translation tier are
+// its clients: the interpreter looks blocks up and runs them; the tier forms regions from blocks, compiles
+// them and installs the code here. Neither calls the other to keep code consistent.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "translator/code/region.h"
+#include "translator/mips/decoder.h"
+
+namespace strobe::code {
+
+// A decoded block: at most kMaxBlockInsns instructions of one 4 KiB page, ending at a branch and its delay
+// slot, at an instruction that may change translation state, or at the page end.
+struct Block {
+  uint32_t paddr = 0;  // guest-physical address of the first instruction
+  uint16_t size = 0;   // instructions, including a terminator and delay slot
+  uint16_t body = 0;   // instructions executed by the interpreter's straight-line loop
+  BlockEnd end = BlockEnd::kFallThrough;
+  bool dead = false;
+  uint64_t exec_count = 0;
+  // Hotness for the tiered policy: executions, halved every cooling period of retired guest instructions
+  // (heat_epoch is the period it was last brought up to date in).
+  uint32_t heat = 0;
+  uint32_t heat_epoch = 0;
+  // Successors in the same page, found on earlier runs (page offset + 1; 0 = empty).
+  Block* succ[2] = {nullptr, nullptr};
+  uint32_t succ_off[2] = {0, 0};
+  std::vector<mips::DecodedInsn> ops;
+  // Translated code for this block's start, or null, and the RegionFrame it runs with.
+  NativeFn native = nullptr;
+  void* native_frame = nullptr;
+};
+
+struct CodeCacheStats {
+  uint64_t blocks_built = 0;
+  uint64_t blocks_invalidated = 0;
+  uint64_t lookups = 0;
+  uint64_t regions_installed = 0;
+  uint64_t regions_dropped = 0;
+};
+
+class CodeCache final : public runtime::CodeObserver {
+ public:
+  static constexpr unsigned kMaxBlockInsns = 128;
+
+  // Told when a page's code goes, so that policy kept beside the code (a tier's failed compiles, its count
+  // of rewrites) goes with it.
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // The page's code was dropped; had_regions: translated regions of the page went with it.
+    virtual void CodeDropped(uint32_t page, bool had_regions) = 0;
+    // Everything was dropped (a reboot reloading the image, not code rewriting itself).
+    virtual void Flushed() = 0;
+  };
+
+  // Becomes the CPU's code observer (stores to code come here) and its code_cache (translated code's
+  // chain lookups).
+  explicit CodeCache(runtime::CpuState& cpu);
+  ~CodeCache() override;
+  void set_listener(Listener* listener) { listener_ = listener; }
+
+  // --- Blocks ---
+  // The block at paddr if it was built already (it has run, or a region former asked for it), else null.
+  Block* Find(uint32_t paddr) const;
+  // The block starting at paddr, decoded now if needed; null if paddr is not word-aligned RAM.
+  Block* At(uint32_t paddr);
+  // The interpreter's lookup: the block at paddr, whose word is at host; *built: it was decoded now.
+  Block* Lookup(uint32_t paddr, const uint8_t* host, bool* built);
+  // The blocks decoded from one guest-physical page (null if none).
+  const std::vector<Block*>* BlocksInPage(uint32_t page) const {
+    auto it = by_page_.find(page);
+    return it == by_page_.end() ? nullptr : &it->second;
+  }
+  // Blocks by guest-physical address, for the dump tool and tests.
+  const std::unordered_map<uint32_t, std::unique_ptr<Block>>& blocks() const { return blocks_; }
+  // Whether a block starting here must stay with the interpreter (a debugger's breakpoint offset).
+  bool Breakable(uint32_t paddr) const;
+
+  // --- Translated code ---
+  // Moves on each time the page's code is dropped: code compiled from an older generation is stale.
+  uint64_t Generation(uint32_t page) const {
+    auto it = generation_.find(page);
+    return it == generation_.end() ? 0 : it->second;
+  }
+  // Installs a region's code: regions of its page for which `replaces` says so go (after the slice), and
+  // the page's blocks take their entries from the newest region holding them. `retire`: code that chained
+  // jumps or the jump cache may point at was retired, or better code should replace it there, so every
+  // cached jump is resolved again; a first-tier install that replaced nothing leaves them be.
+  void Install(std::shared_ptr<CompiledRegion> cr, const std::function<bool(const Region&)>& replaces,
+               bool retire);
+  // The installed region whose code a block start enters (the newest one holding it), or null.
+  const CompiledRegion* InstalledAt(uint32_t paddr) const;
+  // Its entry for that block start, and (if frame is not null) the frame it runs with.
+  NativeFn EntryFor(uint32_t paddr, void** frame) const;
+  // The translated entry of the decoded block at paddr, and its frame (null if none).
+  NativeFn NativeAt(uint32_t paddr, void** frame) const;
+  // The regions installed for one page (null if none), and all of them.
+  const std::vector<std::shared_ptr<CompiledRegion>>* RegionsInPage(uint32_t page) const {
+    auto it = installed_.find(page);
+    return it == installed_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::shared_ptr<CompiledRegion>> Installed() const;
+  void ForEachRegion(const std::function<void(Region&)>& f);
+  // Drops every installed region (their compiler is going away); the blocks stay, interpreted.
+  void DropRegions();
+
+  // --- Invalidation ---
+  // A page's code changed (a store to a code granule, DMA, a snapshot load): its blocks, its regions and
+  // regions of other pages holding its blocks go; code that may be running is freed after the slice.
+  void InvalidateCodePage(uint32_t paddr_page) override;
+  void FlushAll();
+  // Debugger support (runtime/debug.h): drop the code of every page with a block that spans or starts at
+  // this page offset (a breakpoint offset was added, so blocks are rebuilt ending before it and translated
+  // regions no longer hold it).
+  void DropCodeSpanning(uint32_t offset);
+  // The vCPU left the code it ran in this slice: what was dropped meanwhile is freed.
+  void EndSlice() {
+    zombie_blocks_.clear();
+    zombie_regions_.clear();
+  }
+
+  // --- The jump cache ---
+  // Translated code's indirect jumps (strobe_jit_link): virtual target -> translated entry, valid while
+  // the chain epoch and the privilege mode's soft TLB table are the ones it was filled under. It serves the
+  // exits whose own one-entry cache misses, e.g. returns to many call sites.
+  struct JumpEntry {
+    uint64_t epoch = 0;
+    const void* table = nullptr;
+    NativeFn fn = nullptr;
+    void* frame = nullptr;
+    uint32_t vpc = 1;  // never a jump target that translates
+  };
+  JumpEntry& JumpSlot(uint32_t vpc) { return jump_[(vpc >> 2) & (kJumpEntries - 1)]; }
+
+  const CodeCacheStats& stats() const { return stats_; }
+
+ private:
+  Block* Build(uint32_t paddr, const uint8_t* host);
+  // Point the blocks of a page at their translated entries (after a region was installed or dropped).
+  // `rewarm`: blocks left without translated code count their executions from zero again.
+  void RefreshNative(uint32_t page, bool rewarm, bool retire);
+  void RetireChains();
+
+  runtime::CpuState& c_;
+  Listener* listener_ = nullptr;
+  std::unordered_map<uint32_t, std::unique_ptr<Block>> blocks_;
+  std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  static constexpr unsigned kFastBits = 12;
+  Block* fast_[1u << kFastBits] = {};
+  // By page: each region covers what is reachable from its root; a page may need several.
+  std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
+  std::unordered_map<uint32_t, uint64_t> generation_;  // by page
+  // Page -> pages with installed regions holding some of its blocks (entries may be stale).
+  std::unordered_map<uint32_t, std::unordered_set<uint32_t>> spanned_by_;
+  std::vector<std::unique_ptr<Block>> zombie_blocks_;
+  std::vector<std::shared_ptr<CompiledRegion>> zombie_regions_;
+  static constexpr unsigned kJumpEntries = 1u << 12;
+  JumpEntry jump_[kJumpEntries];
+  CodeCacheStats stats_;
+};
+
+}  // namespace strobe::code

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+// The lifter as an emitter for the handlers written once (mips/semantics/common.h): the same handler the
+// interpreter runs on numbers is instantiated here with llvm::Value*, and emits the operations as IR. Only
+// lifter.cpp includes this (it is part of the Lifter class).
+#pragma once
+
+#include "translator/llvm/lifter_impl.h"
+
+namespace strobe::jit::detail {
+
+class Lifter::Ops {
+ public:
+  struct Pc {};  // lifted code has no host pc: a handler over an emitter must not compute with one
+
+  Ops(Lifter& l, uint32_t off, bool ds) : l_(l), b_(l.b_), off_(off), ds_(ds) {}
+
+  llvm::Value* Gpr(unsigned r) {
+    llvm::Value* v = l_.Gpr(r);
+    if (reads_ < kReads) read_[reads_++] = {v, r};
+    return v;
+  }
+  // A register stepped by a constant (ADDIU sp, sp, -32) keeps the page hints made through it: an access
+  // through it still compares its page with the hint's before using it.
+  void SetGpr(unsigned r, llvm::Value* v) {
+    const bool stepped = v == stepped_value_ && r == stepped_reg_;
+    const uint32_t version = l_.reuse_.Version(r);
+    l_.SetGpr(r, v);
+    if (stepped) l_.reuse_.SetVersion(r, version);
+  }
+  llvm::Value* Hi() { return l_.Hi(); }
+  llvm::Value* Lo() { return l_.Lo(); }
+  void SetHi(llvm::Value* v) { l_.SetHi(v); }
+  void SetLo(llvm::Value* v) { l_.SetLo(v); }
+  llvm::Value* HiLo() { return l_.HiLo(); }
+  void SetHiLo(llvm::Value* w) { l_.SetHiLo(w); }
+
+  llvm::Value* Imm(uint32_t v) { return b_.getInt32(v); }
+  llvm::Value* Add(llvm::Value* a, llvm::Value* b) {
+    llvm::Value* sum = b_.CreateAdd(a, b);
+    if (llvm::isa<llvm::ConstantInt>(b))
+      for (unsigned i = 0; i < reads_; ++i)
+        if (read_[i].value == a) {
+          stepped_value_ = sum;
+          stepped_reg_ = read_[i].reg;
+        }
+    return sum;
+  }
+  llvm::Value* Sub(llvm::Value* a, llvm::Value* b) { return b_.CreateSub(a, b); }
+  llvm::Value* Mul(llvm::Value* a, llvm::Value* b) { return b_.CreateMul(a, b); }
+  llvm::Value* And(llvm::Value* a, llvm::Value* b) { return b_.CreateAnd(a, b); }
+  llvm::Value* Or(llvm::Value* a, llvm::Value* b) { return b_.CreateOr(a, b); }
+  llvm::Value* Xor(llvm::Value* a, llvm::Value* b) { return b_.CreateXor(a, b); }
+  llvm::Value* Not(llvm::Value* a) { return b_.CreateNot(a); }
+  llvm::Value* Shl(llvm::Value* a, llvm::Value* n) { return b_.CreateShl(a, n); }
+  llvm::Value* Lshr(llvm::Value* a, llvm::Value* n) { return b_.CreateLShr(a, n); }
+  llvm::Value* Ashr(llvm::Value* a, llvm::Value* n) { return b_.CreateAShr(a, n); }
+  llvm::Value* Rotr(llvm::Value* a, llvm::Value* n) { return l_.Rotr(a, n); }
+  llvm::Value* SDiv(llvm::Value* a, llvm::Value* b) { return b_.CreateSDiv(a, b); }
+  llvm::Value* SRem(llvm::Value* a, llvm::Value* b) { return b_.CreateSRem(a, b); }
+  llvm::Value* UDiv(llvm::Value* a, llvm::Value* b) { return b_.CreateUDiv(a, b); }
+  llvm::Value* URem(llvm::Value* a, llvm::Value* b) { return b_.CreateURem(a, b); }
+  llvm::Value* Clz(llvm::Value* a) { return l_.Clz(a); }
+  llvm::Value* SExt8(llvm::Value* a) { return b_.CreateSExt(b_.CreateTrunc(a, l_.i8_), l_.i32_); }
+  llvm::Value* SExt16(llvm::Value* a) { return b_.CreateSExt(b_.CreateTrunc(a, l_.i16_), l_.i32_); }
+
+  llvm::Value* Eq(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpEQ(a, b); }
+  llvm::Value* Ne(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpNE(a, b); }
+  llvm::Value* Slt(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpSLT(a, b); }
+  llvm::Value* Ult(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpULT(a, b); }
+  llvm::Value* Sge(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpSGE(a, b); }
+  llvm::Value* Uge(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpUGE(a, b); }
+  llvm::Value* AnyOf(llvm::Value* a, llvm::Value* b) { return b_.CreateOr(a, b); }
+  llvm::Value* AllOf(llvm::Value* a, llvm::Value* b) { return b_.CreateAnd(a, b); }
+  llvm::Value* Bool32(llvm::Value* b) { return l_.Bool32(b); }
+  llvm::Value* Select(llvm::Value* c, llvm::Value* t, llvm::Value* f) { return b_.CreateSelect(c, t, f); }
+
+  llvm::Value* Wide(llvm::Value* v, bool is_signed) {
+    return is_signed ? b_.CreateSExt(v, l_.i64_) : b_.CreateZExt(v, l_.i64_);
+  }
+  llvm::Value* Add64(llvm::Value* a, llvm::Value* b) { return b_.CreateAdd(a, b); }
+  llvm::Value* Sub64(llvm::Value* a, llvm::Value* b) { return b_.CreateSub(a, b); }
+  llvm::Value* Mul64(llvm::Value* a, llvm::Value* b) { return b_.CreateMul(a, b); }
+
+  // The exception's path leaves the region; emission goes on where it was not raised.
+  bool RaiseIf(llvm::Value* cond, runtime::ExcCode code) {
+    l_.RaiseIf(cond, code, off_, ds_);
+    return false;
+  }
+
+ private:
+  Lifter& l_;
+  llvm::IRBuilder<>& b_;
+  uint32_t off_;
+  bool ds_;
+  struct Read {
+    llvm::Value* value;
+    unsigned reg;
+  };
+  static constexpr unsigned kReads = 4;
+  Read read_[kReads] = {};
+  unsigned reads_ = 0;
+  llvm::Value* stepped_value_ = nullptr;
+  unsigned stepped_reg_ = 0;
+};
+
+}  // namespace strobe::jit::detail
