@@ -28,7 +28,7 @@ namespace {
 // Handlers written over an emitter (semantics/common.h) run with Exec; the others take the state, which Exec
 // converts to.
 inline __attribute__((always_inline)) bool Step(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  mips::sem::Exec e{c};
+  mips::sem::Exec e{c, pc};
   switch (d.op) {
 #define INSN(name, pattern, flags) \
   case Opcode::name:               \

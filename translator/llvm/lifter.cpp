@@ -511,6 +511,10 @@ bool RunWrittenOnce(E& e, const DecodedInsn& d, bool* shared) {
 }  // namespace
 
 bool Lifter::EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* shared) {
+  if (d.flags & mips::kBranch) {  // a branch where no branch is lifted (a delay slot's): the handler runs it
+    *shared = false;
+    return true;
+  }
   Ops ops(*this, off, ds);
   RunWrittenOnce(ops, d, shared);
   return true;  // a raise leaves through its own block; emission goes on
@@ -544,53 +548,17 @@ bool Lifter::EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
 Lifter::BranchOutcome Lifter::EmitBranch(const DecodedInsn& d, uint32_t off) {
   BranchOutcome o;
   o.static_target = Signed(off) + 4 + (static_cast<int64_t>(d.simm()) << 2);
-  auto sgpr = [&](unsigned r) { return Gpr(r); };
-  switch (d.op) {
-    case Opcode::BEQ:
-    case Opcode::BEQL: o.taken = b_.CreateICmpEQ(sgpr(d.rs), sgpr(d.rt)); break;
-    case Opcode::BNE:
-    case Opcode::BNEL: o.taken = b_.CreateICmpNE(sgpr(d.rs), sgpr(d.rt)); break;
-    case Opcode::BLEZ:
-    case Opcode::BLEZL: o.taken = b_.CreateICmpSLE(sgpr(d.rs), Imm(0)); break;
-    case Opcode::BGTZ:
-    case Opcode::BGTZL: o.taken = b_.CreateICmpSGT(sgpr(d.rs), Imm(0)); break;
-    case Opcode::BLTZ:
-    case Opcode::BLTZL: o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0)); break;
-    case Opcode::BGEZ:
-    case Opcode::BGEZL: o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0)); break;
-    case Opcode::BLTZAL:
-    case Opcode::BLTZALL:
-      o.taken = b_.CreateICmpSLT(sgpr(d.rs), Imm(0));
-      SetGpr(31, Pc(off + 8));
-      break;
-    case Opcode::BGEZAL:
-    case Opcode::BGEZALL:
-      o.taken = b_.CreateICmpSGE(sgpr(d.rs), Imm(0));
-      SetGpr(31, Pc(off + 8));
-      break;
-    case Opcode::J:
-    case Opcode::JAL:
-      o.taken = b_.getTrue();
-      o.dynamic_target = b_.CreateOr(b_.CreateAnd(Pc(off + 4), Imm(0xF0000000u)), Imm(d.target26() << 2));
-      if (d.op == Opcode::JAL) SetGpr(31, Pc(off + 8));
-      if (const uint32_t t = SpanJumpTarget(region_.page, off, d); block_bb_.count(t))
-        o.span_target = Signed(t);
-      break;
-    case Opcode::JR:
-      o.taken = b_.getTrue();
-      o.dynamic_target = Gpr(d.rs);
-      break;
-    case Opcode::JALR:
-      o.taken = b_.getTrue();
-      o.dynamic_target = Gpr(d.rs);  // read before the link is written
-      SetGpr(d.rd, Pc(off + 8));
-      break;
-    case Opcode::BC1F:
-    case Opcode::BC1T:
-    case Opcode::BC1FL:
-    case Opcode::BC1TL: o.taken = FpuBranchTaken(d, off); break;
-    default: break;
+  if (d.flags & mips::kCop1) {  // BC1F/BC1T and their likely forms test the FPU's condition codes
+    o.taken = FpuBranchTaken(d, off);
+    return o;
   }
+  Ops ops(*this, off, false, &o);
+  bool shared;
+  RunWrittenOnce(ops, d, &shared);  // semantics/branch.h
+  // A J/JAL that lands on a block of the region branches there directly (in kseg0/kseg1).
+  if (d.op == Opcode::J || d.op == Opcode::JAL)
+    if (const uint32_t t = SpanJumpTarget(region_.page, off, d); block_bb_.count(t))
+      o.span_target = Signed(t);
   return o;
 }
 

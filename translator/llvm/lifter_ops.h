@@ -12,7 +12,9 @@ class Lifter::Ops {
  public:
   struct Pc {};  // lifted code has no host pc: a handler over an emitter must not compute with one
 
-  Ops(Lifter& l, uint32_t off, bool ds) : l_(l), b_(l.b_), off_(off), ds_(ds) {}
+  // outcome: where a branch's handler records its decision (null for other instructions).
+  Ops(Lifter& l, uint32_t off, bool ds, BranchOutcome* outcome = nullptr)
+      : l_(l), b_(l.b_), off_(off), ds_(ds), outcome_(outcome) {}
 
   llvm::Value* Gpr(unsigned r) {
     llvm::Value* v = l_.Gpr(r);
@@ -67,6 +69,8 @@ class Lifter::Ops {
   llvm::Value* Ne(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpNE(a, b); }
   llvm::Value* Slt(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpSLT(a, b); }
   llvm::Value* Ult(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpULT(a, b); }
+  llvm::Value* Sle(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpSLE(a, b); }
+  llvm::Value* Sgt(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpSGT(a, b); }
   llvm::Value* Sge(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpSGE(a, b); }
   llvm::Value* Uge(llvm::Value* a, llvm::Value* b) { return b_.CreateICmpUGE(a, b); }
   llvm::Value* AnyOf(llvm::Value* a, llvm::Value* b) { return b_.CreateOr(a, b); }
@@ -81,6 +85,21 @@ class Lifter::Ops {
   llvm::Value* Sub64(llvm::Value* a, llvm::Value* b) { return b_.CreateSub(a, b); }
   llvm::Value* Mul64(llvm::Value* a, llvm::Value* b) { return b_.CreateMul(a, b); }
 
+  llvm::Value* Address(uint32_t delta) { return l_.Pc(off_ + delta); }
+  // A branch's decision, for the lifter's exits: a PC-relative target is an offset known now.
+  void Branch(llvm::Value* taken, int32_t disp) {
+    outcome_->taken = taken;
+    outcome_->static_target = Signed(off_) + 4 + disp;
+  }
+  void JumpWithin(uint32_t low28) {
+    outcome_->taken = b_.getTrue();
+    outcome_->dynamic_target = b_.CreateOr(b_.CreateAnd(l_.Pc(off_ + 4), Imm(0xF0000000u)), Imm(low28));
+  }
+  void JumpTo(llvm::Value* target) {
+    outcome_->taken = b_.getTrue();
+    outcome_->dynamic_target = target;
+  }
+
   // The exception's path leaves the region; emission goes on where it was not raised.
   bool RaiseIf(llvm::Value* cond, runtime::ExcCode code) {
     l_.RaiseIf(cond, code, off_, ds_);
@@ -92,6 +111,7 @@ class Lifter::Ops {
   llvm::IRBuilder<>& b_;
   uint32_t off_;
   bool ds_;
+  BranchOutcome* outcome_;
   struct Read {
     llvm::Value* value;
     unsigned reg;

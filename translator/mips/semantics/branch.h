@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Branches and jumps. Each handler records its outcome in c.branch_taken / c.branch_target and writes its
-// link register; the dispatcher runs the delay slot (or nullifies it, for the likely forms) and then
-// applies the outcome. Operands are read before the slot runs, as the architecture requires.
+// Branches and jumps, written once over an emitter (common.h). Each handler records its outcome (e.Branch,
+// e.JumpWithin, e.JumpTo) and writes its link register; the interpreter's dispatcher runs the delay slot
+// (or nullifies it, for the likely forms) and then applies the outcome, and the lifter emits the same
+// decision as IR. Operands are read before the slot runs, as the architecture requires.
 #pragma once
 
 #include "translator/mips/semantics/common.h"
@@ -9,108 +10,112 @@
 namespace strobe::mips::sem {
 
 namespace detail {
-inline bool Branch(CpuState& c, bool taken, uint32_t pc, const DecodedInsn& d) {
-  c.branch_taken = taken;
-  c.branch_target = pc + 4 + (static_cast<uint32_t>(d.simm()) << 2);
-  return true;
-}
-inline int32_t S(const CpuState& c, unsigned r) {
-  return static_cast<int32_t>(c.gpr[r]);
+// The PC-relative displacement from the delay slot.
+inline int32_t Displacement(const DecodedInsn& d) {
+  return static_cast<int32_t>(static_cast<uint32_t>(d.simm()) << 2);
 }
 }  // namespace detail
 
 // BEQ rs, rt, offset
-STROBE_SEM BEQ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return detail::Branch(c, Gpr(c, d.rs) == Gpr(c, d.rt), pc, d);
+STROBE_SEM_E BEQ(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  e.Branch(e.Eq(a, e.Gpr(d.rt)), detail::Displacement(d));
+  return true;
 }
 // BNE rs, rt, offset
-STROBE_SEM BNE(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return detail::Branch(c, Gpr(c, d.rs) != Gpr(c, d.rt), pc, d);
+STROBE_SEM_E BNE(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto a = e.Gpr(d.rs);
+  e.Branch(e.Ne(a, e.Gpr(d.rt)), detail::Displacement(d));
+  return true;
 }
 // BLEZ rs, offset
-STROBE_SEM BLEZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return detail::Branch(c, detail::S(c, d.rs) <= 0, pc, d);
+STROBE_SEM_E BLEZ(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.Branch(e.Sle(e.Gpr(d.rs), e.Imm(0)), detail::Displacement(d));
+  return true;
 }
 // BGTZ rs, offset
-STROBE_SEM BGTZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return detail::Branch(c, detail::S(c, d.rs) > 0, pc, d);
+STROBE_SEM_E BGTZ(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.Branch(e.Sgt(e.Gpr(d.rs), e.Imm(0)), detail::Displacement(d));
+  return true;
 }
 // BLTZ rs, offset
-STROBE_SEM BLTZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return detail::Branch(c, detail::S(c, d.rs) < 0, pc, d);
+STROBE_SEM_E BLTZ(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.Branch(e.Slt(e.Gpr(d.rs), e.Imm(0)), detail::Displacement(d));
+  return true;
 }
 // BGEZ rs, offset
-STROBE_SEM BGEZ(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return detail::Branch(c, detail::S(c, d.rs) >= 0, pc, d);
+STROBE_SEM_E BGEZ(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.Branch(e.Sge(e.Gpr(d.rs), e.Imm(0)), detail::Displacement(d));
+  return true;
 }
 // BEQL rs, rt, offset
-STROBE_SEM BEQL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BEQ(c, d, pc);
+STROBE_SEM_E BEQL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BEQ(e, d, pc);
 }
 // BNEL rs, rt, offset
-STROBE_SEM BNEL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BNE(c, d, pc);
+STROBE_SEM_E BNEL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BNE(e, d, pc);
 }
 // BLEZL rs, offset
-STROBE_SEM BLEZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BLEZ(c, d, pc);
+STROBE_SEM_E BLEZL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BLEZ(e, d, pc);
 }
 // BGTZL rs, offset
-STROBE_SEM BGTZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BGTZ(c, d, pc);
+STROBE_SEM_E BGTZL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BGTZ(e, d, pc);
 }
 // BLTZL rs, offset
-STROBE_SEM BLTZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BLTZ(c, d, pc);
+STROBE_SEM_E BLTZL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BLTZ(e, d, pc);
 }
 // BGEZL rs, offset
-STROBE_SEM BGEZL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BGEZ(c, d, pc);
+STROBE_SEM_E BGEZL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BGEZ(e, d, pc);
 }
 // BLTZAL rs, offset: links whether or not the branch is taken
-STROBE_SEM BLTZAL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  bool taken = detail::S(c, d.rs) < 0;
-  SetGpr(c, 31, pc + 8);
-  return detail::Branch(c, taken, pc, d);
+STROBE_SEM_E BLTZAL(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto taken = e.Slt(e.Gpr(d.rs), e.Imm(0));
+  e.SetGpr(31, e.Address(8));
+  e.Branch(taken, detail::Displacement(d));
+  return true;
 }
 // BGEZAL rs, offset (BAL is BGEZAL $zero)
-STROBE_SEM BGEZAL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  bool taken = detail::S(c, d.rs) >= 0;
-  SetGpr(c, 31, pc + 8);
-  return detail::Branch(c, taken, pc, d);
+STROBE_SEM_E BGEZAL(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto taken = e.Sge(e.Gpr(d.rs), e.Imm(0));
+  e.SetGpr(31, e.Address(8));
+  e.Branch(taken, detail::Displacement(d));
+  return true;
 }
 // BLTZALL rs, offset
-STROBE_SEM BLTZALL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BLTZAL(c, d, pc);
+STROBE_SEM_E BLTZALL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BLTZAL(e, d, pc);
 }
 // BGEZALL rs, offset
-STROBE_SEM BGEZALL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  return BGEZAL(c, d, pc);
+STROBE_SEM_E BGEZALL(E& e, const DecodedInsn& d, typename E::Pc pc) {
+  return BGEZAL(e, d, pc);
 }
 
-// J target: the region is that of the delay slot
-STROBE_SEM J(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  c.branch_taken = true;
-  c.branch_target = ((pc + 4) & 0xF0000000u) | (d.target26() << 2);
+// J target: the 256 MiB region is that of the delay slot
+STROBE_SEM_E J(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.JumpWithin(d.target26() << 2);
   return true;
 }
 // JAL target
-STROBE_SEM JAL(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  SetGpr(c, 31, pc + 8);
-  return J(c, d, pc);
+STROBE_SEM_E JAL(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.SetGpr(31, e.Address(8));
+  e.JumpWithin(d.target26() << 2);
+  return true;
 }
 // JR rs (and JR.HB: hazard barriers need nothing here)
-STROBE_SEM JR(CpuState& c, const DecodedInsn& d, uint32_t) {
-  c.branch_taken = true;
-  c.branch_target = Gpr(c, d.rs);
+STROBE_SEM_E JR(E& e, const DecodedInsn& d, typename E::Pc) {
+  e.JumpTo(e.Gpr(d.rs));
   return true;
 }
 // JALR rd, rs: the target is read before the link is written
-STROBE_SEM JALR(CpuState& c, const DecodedInsn& d, uint32_t pc) {
-  uint32_t target = Gpr(c, d.rs);
-  SetGpr(c, d.rd, pc + 8);
-  c.branch_taken = true;
-  c.branch_target = target;
+STROBE_SEM_E JALR(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto target = e.Gpr(d.rs);
+  e.SetGpr(d.rd, e.Address(8));
+  e.JumpTo(target);
   return true;
 }
 

@@ -12,10 +12,13 @@
 //   Imm(u32)                                                               a constant
 //   Add Sub Mul And Or Xor Shl Lshr Ashr Rotr SDiv SRem UDiv URem (v, v)   32-bit arithmetic
 //   Not Clz SExt8 SExt16 (v)
-//   Eq Ne Slt Ult Sge Uge (v, v) -> b;  AnyOf AllOf (b, b);  Bool32(b) -> v;  Select(b, v, v)
+//   Eq Ne Slt Sle Sgt Sge Ult Uge (v, v) -> b;  AnyOf AllOf (b, b);  Bool32(b) -> v;  Select(b, v, v)
 //   Wide(v, is_signed) -> w;  Add64 Sub64 Mul64 (w, w)                     64-bit HI/LO arithmetic
 //   RaiseIf(b, code): raise `code` when b holds; true when it certainly was raised (the interpreter),
 //     false when the emitter went on under the not-raised condition (the lifter)
+//   Address(delta) -> v: the guest address of this instruction plus delta (a link address)
+//   Branch(b, disp): taken when b holds, to the delay slot's address + disp;  JumpWithin(low28): to low28 in
+//     the delay slot's 256 MiB region;  JumpTo(v): to v. The outcome is applied after the delay slot.
 // Shift amounts are 0..31. A handler over an emitter must not compute with pc: the lifter has no host
 // value for it (its Pc is an empty type), which makes such use a compile error rather than a wrong result.
 #pragma once
@@ -50,6 +53,7 @@ inline void SetGpr(CpuState& c, unsigned r, uint32_t v) {
 struct Exec {
   using Pc = uint32_t;
   CpuState& c;
+  uint32_t pc;  // the instruction's guest virtual address
 
   operator CpuState&() const { return c; }
 
@@ -93,6 +97,8 @@ struct Exec {
   static bool Ne(uint32_t a, uint32_t b) { return a != b; }
   static bool Slt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a) < static_cast<int32_t>(b); }
   static bool Ult(uint32_t a, uint32_t b) { return a < b; }
+  static bool Sle(uint32_t a, uint32_t b) { return static_cast<int32_t>(a) <= static_cast<int32_t>(b); }
+  static bool Sgt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a) > static_cast<int32_t>(b); }
   static bool Sge(uint32_t a, uint32_t b) { return static_cast<int32_t>(a) >= static_cast<int32_t>(b); }
   static bool Uge(uint32_t a, uint32_t b) { return a >= b; }
   static bool AnyOf(bool a, bool b) { return a || b; }
@@ -106,6 +112,20 @@ struct Exec {
   static uint64_t Add64(uint64_t a, uint64_t b) { return a + b; }
   static uint64_t Sub64(uint64_t a, uint64_t b) { return a - b; }
   static uint64_t Mul64(uint64_t a, uint64_t b) { return a * b; }
+
+  uint32_t Address(uint32_t delta) const { return pc + delta; }
+  void Branch(bool taken, int32_t disp) {
+    c.branch_taken = taken;
+    c.branch_target = pc + 4 + static_cast<uint32_t>(disp);
+  }
+  void JumpWithin(uint32_t low28) {
+    c.branch_taken = true;
+    c.branch_target = ((pc + 4) & 0xF0000000u) | low28;
+  }
+  void JumpTo(uint32_t target) {
+    c.branch_taken = true;
+    c.branch_target = target;
+  }
 
   bool RaiseIf(bool cond, ExcCode code) {
     if (!cond) return false;
