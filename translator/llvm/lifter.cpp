@@ -526,14 +526,6 @@ bool Lifter::EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
   EmitShared(d, off, ds, &shared);
   if (shared) return true;
   switch (d.op) {
-    case Opcode::LB: SetGpr(d.rt, Load(Ea(d), 1, true, off, ds, d.rs)); return true;
-    case Opcode::LBU: SetGpr(d.rt, Load(Ea(d), 1, false, off, ds, d.rs)); return true;
-    case Opcode::LH: SetGpr(d.rt, Load(Ea(d), 2, true, off, ds, d.rs)); return true;
-    case Opcode::LHU: SetGpr(d.rt, Load(Ea(d), 2, false, off, ds, d.rs)); return true;
-    case Opcode::LW: SetGpr(d.rt, Load(Ea(d), 4, false, off, ds, d.rs)); return true;
-    case Opcode::SB: Store(Ea(d), Gpr(d.rt), 1, off, ds, d.rs); return true;
-    case Opcode::SH: Store(Ea(d), Gpr(d.rt), 2, off, ds, d.rs); return true;
-    case Opcode::SW: Store(Ea(d), Gpr(d.rt), 4, off, ds, d.rs); return true;
     case Opcode::LWL:
     case Opcode::LWR:
     case Opcode::SWL:

@@ -4,6 +4,8 @@
 // lifter.cpp includes this (it is part of the Lifter class).
 #pragma once
 
+#include <type_traits>
+
 #include "translator/llvm/lifter_impl.h"
 
 namespace strobe::jit::detail {
@@ -11,6 +13,7 @@ namespace strobe::jit::detail {
 class Lifter::Ops {
  public:
   struct Pc {};  // lifted code has no host pc: a handler over an emitter must not compute with one
+  using Value = llvm::Value*;
 
   // outcome: where a branch's handler records its decision (null for other instructions).
   Ops(Lifter& l, uint32_t off, bool ds, BranchOutcome* outcome = nullptr)
@@ -84,6 +87,18 @@ class Lifter::Ops {
   llvm::Value* Add64(llvm::Value* a, llvm::Value* b) { return b_.CreateAdd(a, b); }
   llvm::Value* Sub64(llvm::Value* a, llvm::Value* b) { return b_.CreateSub(a, b); }
   llvm::Value* Mul64(llvm::Value* a, llvm::Value* b) { return b_.CreateMul(a, b); }
+
+  // Soft TLB probe inline, the runtime on a miss (lifter_memory.cpp); a fault leaves the region.
+  template <typename T>
+  bool Load(llvm::Value* ea, unsigned base, llvm::Value** v) {
+    *v = l_.Load(ea, sizeof(T), std::is_signed_v<T>, off_, ds_, static_cast<int>(base));
+    return true;
+  }
+  template <typename T>
+  bool Store(llvm::Value* ea, llvm::Value* v, unsigned base) {
+    l_.Store(ea, v, sizeof(T), off_, ds_, static_cast<int>(base));
+    return true;
+  }
 
   llvm::Value* Address(uint32_t delta) { return l_.Pc(off_ + delta); }
   // A branch's decision, for the lifter's exits: a PC-relative target is an offset known now.

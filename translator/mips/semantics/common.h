@@ -16,6 +16,8 @@
 //   Wide(v, is_signed) -> w;  Add64 Sub64 Mul64 (w, w)                     64-bit HI/LO arithmetic
 //   RaiseIf(b, code): raise `code` when b holds; true when it certainly was raised (the interpreter),
 //     false when the emitter went on under the not-raised condition (the lifter)
+//   Load<T>(ea, base, &v), Store<T>(ea, v, base): a T-sized access (T's signedness extends a load); false
+//     when it faulted (the interpreter); base is the register ea was formed from (the lifter's page hints)
 //   Address(delta) -> v: the guest address of this instruction plus delta (a link address)
 //   Branch(b, disp): taken when b holds, to the delay slot's address + disp;  JumpWithin(low28): to low28 in
 //     the delay slot's 256 MiB region;  JumpTo(v): to v. The outcome is applied after the delay slot.
@@ -52,6 +54,7 @@ inline void SetGpr(CpuState& c, unsigned r, uint32_t v) {
 // CpuState, so the interpreter calls every handler, of either signature, with one.
 struct Exec {
   using Pc = uint32_t;
+  using Value = uint32_t;
   CpuState& c;
   uint32_t pc;  // the instruction's guest virtual address
 
@@ -112,6 +115,15 @@ struct Exec {
   static uint64_t Add64(uint64_t a, uint64_t b) { return a + b; }
   static uint64_t Sub64(uint64_t a, uint64_t b) { return a - b; }
   static uint64_t Mul64(uint64_t a, uint64_t b) { return a * b; }
+
+  template <typename T>
+  bool Load(uint32_t ea, unsigned /*base*/, uint32_t* v) {
+    return runtime::Load<T>(c, ea, v);
+  }
+  template <typename T>
+  bool Store(uint32_t ea, uint32_t v, unsigned /*base*/) {
+    return runtime::Store<T>(c, ea, v);
+  }
 
   uint32_t Address(uint32_t delta) const { return pc + delta; }
   void Branch(bool taken, int32_t disp) {

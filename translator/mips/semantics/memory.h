@@ -12,14 +12,6 @@ inline uint32_t Ea(const CpuState& c, const DecodedInsn& d) {
   return c.gpr[d.rs] + static_cast<uint32_t>(d.simm());
 }
 
-template <typename T>
-inline bool LoadInto(CpuState& c, const DecodedInsn& d) {
-  uint32_t v;
-  if (!runtime::Load<T>(c, Ea(c, d), &v)) return false;
-  SetGpr(c, d.rt, v);
-  return true;
-}
-
 // The aligned word around ea, for LWL/LWR. A fault reports the instruction's own address in BadVAddr.
 inline bool LoadAlignedWord(CpuState& c, uint32_t ea, uint32_t* w) {
   if (runtime::Load<uint32_t>(c, ea & ~3u, w)) return true;
@@ -28,37 +20,57 @@ inline bool LoadAlignedWord(CpuState& c, uint32_t ea, uint32_t* w) {
 }
 }  // namespace detail
 
+// --- Loads and stores, written once over an emitter (common.h) ---
+namespace detail {
+template <class E>
+auto EaOf(E& e, const DecodedInsn& d) {  // base + sign-extended offset
+  return e.Add(e.Gpr(d.rs), e.Imm(static_cast<uint32_t>(d.simm())));
+}
+template <typename T, class E>
+bool LoadInto(E& e, const DecodedInsn& d) {
+  typename E::Value v;
+  if (!e.template Load<T>(EaOf(e, d), d.rs, &v)) return false;
+  e.SetGpr(d.rt, v);
+  return true;
+}
+template <typename T, class E>
+bool StoreFrom(E& e, const DecodedInsn& d) {
+  auto ea = EaOf(e, d);
+  return e.template Store<T>(ea, e.Gpr(d.rt), d.rs);
+}
+}  // namespace detail
+
 // LB rt, offset(base)
-STROBE_SEM LB(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::LoadInto<int8_t>(c, d);
+STROBE_SEM_E LB(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::LoadInto<int8_t>(e, d);
 }
 // LBU rt, offset(base)
-STROBE_SEM LBU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::LoadInto<uint8_t>(c, d);
+STROBE_SEM_E LBU(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::LoadInto<uint8_t>(e, d);
 }
 // LH rt, offset(base)
-STROBE_SEM LH(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::LoadInto<int16_t>(c, d);
+STROBE_SEM_E LH(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::LoadInto<int16_t>(e, d);
 }
 // LHU rt, offset(base)
-STROBE_SEM LHU(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::LoadInto<uint16_t>(c, d);
+STROBE_SEM_E LHU(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::LoadInto<uint16_t>(e, d);
 }
 // LW rt, offset(base)
-STROBE_SEM LW(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return detail::LoadInto<uint32_t>(c, d);
+STROBE_SEM_E LW(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::LoadInto<uint32_t>(e, d);
 }
 // SB rt, offset(base)
-STROBE_SEM SB(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return runtime::Store<uint8_t>(c, detail::Ea(c, d), c.gpr[d.rt]);
+STROBE_SEM_E SB(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::StoreFrom<uint8_t>(e, d);
 }
 // SH rt, offset(base)
-STROBE_SEM SH(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return runtime::Store<uint16_t>(c, detail::Ea(c, d), c.gpr[d.rt]);
+STROBE_SEM_E SH(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::StoreFrom<uint16_t>(e, d);
 }
 // SW rt, offset(base)
-STROBE_SEM SW(CpuState& c, const DecodedInsn& d, uint32_t) {
-  return runtime::Store<uint32_t>(c, detail::Ea(c, d), c.gpr[d.rt]);
+STROBE_SEM_E SW(E& e, const DecodedInsn& d, typename E::Pc) {
+  return detail::StoreFrom<uint32_t>(e, d);
 }
 
 // LWL rt, offset(base): the most significant bytes of rt from the bytes at and below ea
