@@ -31,7 +31,7 @@ unsigned IndexBits(const CpuState& c) {
 
 void RefreshIp(CpuState& c) {
   uint32_t ip = static_cast<uint32_t>(c.hw_irq & 0x3F) << 10;
-  if (c.cp0.cause & cause::TI) ip |= 1u << 15;  // IntCtl.IPTI = 7
+  if (c.cp0.cause & cause::TI) ip |= TimerInterruptMask(c);
   c.cp0.cause = (c.cp0.cause & ~(0xFCu << 8)) | ip;
   c.exit_request |= exitreq::kIrqCheck;
 }
@@ -215,6 +215,10 @@ void UpdateTimer(CpuState& c) {
 
 uint64_t NextTimerCycles(const CpuState& c) {
   return c.timer_deadline;
+}
+
+uint32_t TimerInterruptMask(const CpuState& c) {
+  return 1u << (8 + (c.cp0.intctl >> 29));  // IntCtl.IPTI (bits 31:29) is the Cause.IP bit it drives
 }
 
 void SetHardwareIrqs(CpuState& c, uint8_t lines) {

@@ -128,6 +128,8 @@ void DeliverException(CpuState& c, uint32_t pc, bool in_delay_slot);
 bool InterruptPending(const CpuState& c);
 // Hardware interrupt lines HW0..HW5 (Cause.IP2..IP7), driven by the board.
 void SetHardwareIrqs(CpuState& c, uint8_t lines);
+// The Status.IM / Cause.IP bit of the timer interrupt (IntCtl.IPTI names the line).
+uint32_t TimerInterruptMask(const CpuState& c);
 // Timer: bring Cause.TI up to date with the virtual clock and tell when it can next change.
 void UpdateTimer(CpuState& c);
 uint64_t NextTimerCycles(const CpuState& c);

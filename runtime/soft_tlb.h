@@ -39,7 +39,7 @@ class SoftTlb {
   // page (the inline pmap path) holds the host page, so kernel accesses there need no tag compare and
   // never miss for conflicts. Filled by the slow paths like the soft TLB; a write entry is left empty for
   // code, copy-on-write and I/O pages.
-  static constexpr uint32_t kUnmappedBytes = 512u << 20;
+  static constexpr uint32_t kUnmappedBytes = kUnmappedWindow;
   static constexpr uint32_t kUnmappedPages = kUnmappedBytes >> kPageBits;
 
   SoftTlb()

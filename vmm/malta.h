@@ -91,6 +91,9 @@ class MaltaBoard final : public runtime::Bus {
 
   // Levels of the CPU's hardware interrupt inputs HW0..HW5, after bringing device lines up to date.
   uint8_t IrqLines();
+  // The Status.IM bits of the inputs the board's devices drive (the i8259's INT on HW0, Cause.IP2): a WAIT
+  // with none of them enabled is not ended by a device event.
+  static constexpr uint32_t kDeviceInterruptMask = 1u << 10;
   // Let timed devices act on the current virtual time; the cycle of the next device event.
   void Tick() { pit_.Tick(); }
   uint64_t NextEventCycles() const { return pit_.NextEventCycles(); }

@@ -427,8 +427,8 @@ bool Vm::Idle() {
   if ((s & (runtime::st::IE | runtime::st::EXL | runtime::st::ERL)) != runtime::st::IE ||
       !(s & runtime::st::IM_MASK))
     return false;
-  const bool timer_wakes = (s & (1u << 15)) != 0;   // IM7: the Count/Compare interrupt
-  const bool devices_wake = (s & (1u << 10)) != 0;  // IM2: the i8259 (PIT, UART, ...)
+  const bool timer_wakes = (s & runtime::TimerInterruptMask(c)) != 0;     // Count/Compare
+  const bool devices_wake = (s & MaltaBoard::kDeviceInterruptMask) != 0;  // the i8259 (PIT, UART, ...)
   uint64_t event = timer_wakes ? c.timer_deadline : UINT64_MAX;
   if (devices_wake) event = std::min(event, board_->NextEventCycles());
   event = std::min(event, timed_.next_due());  // a disk completion (the deterministic mode)

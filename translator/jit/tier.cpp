@@ -142,7 +142,7 @@ void Tier::Span(Region& r, bool take_all) {
   // than the region and the first tier runs until the second one is ready.
   constexpr uint64_t kColdFraction = 4;
   constexpr unsigned kSpanInsns = 128;
-  constexpr uint32_t kUnmappedBytes = 512u << 20;  // what kseg0/kseg1 reach
+  constexpr uint32_t kUnmappedBytes = runtime::kUnmappedWindow;  // what kseg0/kseg1 reach
   unsigned insns = 0, spanned = 0;
   std::unordered_set<uint32_t> seen;
   std::vector<uint32_t> work;
@@ -176,7 +176,7 @@ void Tier::Span(Region& r, bool take_all) {
 
 bool Tier::TakeCachedShape(Region& r) {
   if (!optimizer_ || !r.core_blocks) return false;
-  constexpr uint32_t kUnmappedBytes = 512u << 20;  // what kseg0/kseg1 reach (Span)
+  constexpr uint32_t kUnmappedBytes = runtime::kUnmappedWindow;  // what kseg0/kseg1 reach (Span)
   for (std::vector<RegionBlock>& shape : optimizer_->engine().CachedShapes(r)) {
     std::vector<std::pair<uint32_t, uint64_t>> pages;
     bool fits = true;
