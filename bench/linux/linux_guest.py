@@ -39,12 +39,15 @@ def cpu_seconds(pid):
 class Guest:
     """One VMM process booted to the busybox prompt, driven through its serial console."""
 
-    def __init__(self, cmd, timeout):
+    def __init__(self, cmd, timeout, ready=PROMPT, cwd=None):
+        """Starts cmd (in cwd) and waits until its console shows `ready` (None: does not wait)."""
         self.timeout = timeout
         self.t0 = time.monotonic()
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.p = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
         self.buf = b""
-        self.wait_for(PROMPT, 0)
+        if ready is not None:
+            self.wait_for(ready, 0)
         self.boot = time.monotonic() - self.t0
 
     def wait_for(self, needle, start):
