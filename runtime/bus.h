@@ -16,7 +16,9 @@ class Bus {
  public:
   virtual ~Bus() = default;
   virtual RamPage LookupRam(uint32_t paddr) = 0;
-  // Breaks copy-on-write sharing when needed and returns the page the VM now owns alone.
+  // Breaks copy-on-write sharing when needed and returns the page the VM now owns alone. When it breaks
+  // sharing it also drops every soft TLB mapping of the old page (vmm::Pmap::PageForWrite does), so that
+  // no cached host address of the shared page survives; callers need not flush again.
   virtual uint8_t* RamPageForWrite(uint32_t paddr) = 0;
   // Device or unbacked accesses. false means a bus error (nothing answers at this address).
   virtual bool IoRead(uint32_t paddr, unsigned size, uint32_t* value) = 0;

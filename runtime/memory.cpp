@@ -35,13 +35,10 @@ bool Translate(CpuState& c, uint32_t va, Access access, Translation* out) {
   }
   int i = c.tlb->Find(va, static_cast<uint8_t>(c.cp0.entryhi & 0xFF));
   if (i < 0) return RaiseAddress(c, tlb_code, va, /*refill=*/true);
-  const TlbEntry& e = c.tlb->at(static_cast<unsigned>(i));
-  const uint32_t page_size = ((e.pagemask >> 1) | 0xFFFu) + 1;
-  const uint32_t lo = e.entrylo[(va & page_size) ? 1 : 0];
-  if (!(lo & 2)) return RaiseAddress(c, tlb_code, va);  // V=0: TLB invalid
-  if (store && !(lo & 4)) return RaiseAddress(c, ExcCode::Mod, va);
-  const uint32_t page_base = ((lo >> 6) << 12) & ~(page_size - 1);
-  *out = {page_base | (va & (page_size - 1)), (lo & 4) != 0};
+  const TlbMapping m = MapThrough(c.tlb->at(static_cast<unsigned>(i)), va);
+  if (!m.valid) return RaiseAddress(c, tlb_code, va);  // V=0: TLB invalid
+  if (store && !m.dirty) return RaiseAddress(c, ExcCode::Mod, va);
+  *out = {m.paddr, m.dirty};
   return true;
 }
 
@@ -120,10 +117,9 @@ bool StoreSlow(CpuState& c, uint32_t va, unsigned size, uint32_t value) {
       keep_slow = true;  // data beside code: write it, but keep checking this page's stores
     }
   }
-  if (page.shared) {  // copy-on-write: this VM gets its own copy; every cached mapping of the old one goes
-    uint8_t* own = c.bus->RamPageForWrite(t.paddr);
-    c.soft_tlb->FlushPhys(t.paddr & kPageMask);
-    page.host = own;
+  if (page.shared) {  // copy-on-write: this VM gets its own copy (the bus drops the old one's mappings)
+    page.host = c.bus->RamPageForWrite(t.paddr);
+    if (!page.host) return Raise(c, ExcCode::DBE);  // no machine memory left for the copy
   }
   if (watched) {
     WriteRam(page.host + (va & ~kPageMask), size, value);

@@ -16,6 +16,20 @@ struct TlbEntry {
   bool global = false;
 };
 
+// What an entry maps va to: the half (EntryLo0 or 1) that covers va by the entry's page size, its V and D
+// bits, and va's physical address through it (meaningful when valid).
+struct TlbMapping {
+  bool valid = false;
+  bool dirty = false;  // D: stores allowed
+  uint32_t paddr = 0;
+};
+inline TlbMapping MapThrough(const TlbEntry& e, uint32_t va) {
+  const uint32_t page_size = ((e.pagemask >> 1) | 0xFFFu) + 1;
+  const uint32_t lo = e.entrylo[(va & page_size) ? 1 : 0];
+  const uint32_t page_base = ((lo >> 6) << 12) & ~(page_size - 1);  // PFN (bits 25:6) << 12
+  return {(lo & 2) != 0, (lo & 4) != 0, page_base | (va & (page_size - 1))};
+}
+
 class GuestTlb {
  public:
   static constexpr unsigned kMaxEntries = 64;  // Config1.MMUSize: 6 bits

@@ -91,10 +91,9 @@ bool GuestMemory::Write(uint32_t paddr, const void* data, size_t length) {
     DropCode(page);
     runtime::RamPage ram = bus_.LookupRam(paddr);
     uint8_t* host = ram.host;
-    if (ram.shared) {  // copy-on-write: this VM gets its own copy; cached mappings of the old one go
+    if (ram.shared) {  // copy-on-write: this VM gets its own copy (the bus drops the old one's mappings)
       host = bus_.RamPageForWrite(paddr);
       if (!host) return false;
-      cpu_.soft_tlb->FlushPhys(page);
     }
     std::memcpy(host + (paddr & ~runtime::kPageMask), src, n);
     src += n;
