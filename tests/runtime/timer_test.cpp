@@ -18,6 +18,14 @@ Asm ArmTimer(int ticks) {
   return Asm{Mfc0(t0, kCp0Count), Addiu(t0, t0, ticks), Mtc0(t0, kCp0Compare)};
 }
 
+// The timer's Status.IM / Cause.IP bit is the one IntCtl.IPTI names (7 on the 24K: IP7), which is also
+// the bit Vm::Idle waits on.
+TEST(Timer, InterruptMaskFollowsIntCtlIpti) {
+  TestMachine m;
+  EXPECT_EQ(m.cpu().cp0.intctl >> 29, 7u);
+  EXPECT_EQ(runtime::TimerInterruptMask(m.cpu()), kIp7);
+}
+
 // Enabled timer: delivered at +0x180 as an interrupt (ExcCode 0) with IP7 and TI set and EXL set.
 TEST(Timer, CountCompareInterruptIsDelivered) {
   TestMachine m;

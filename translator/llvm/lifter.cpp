@@ -511,6 +511,12 @@ bool RunWrittenOnce(E& e, const DecodedInsn& d, bool* shared) {
 }  // namespace
 
 bool Lifter::EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* shared) {
+  // Rows of each kind that must come from the handlers (a handler that lost its emitter form would fall
+  // back to strobe_jit_step: still right, but a call per instruction).
+  static_assert(WrittenOnce<Ops>::ADDU && WrittenOnce<Ops>::DIV && WrittenOnce<Ops>::TEQ &&
+                WrittenOnce<Ops>::LW && WrittenOnce<Ops>::SW && WrittenOnce<Ops>::BEQ &&
+                WrittenOnce<Ops>::JALR);
+  static_assert(!WrittenOnce<Ops>::SYSCALL && !WrittenOnce<Ops>::LWL);
   if (d.flags & mips::kBranch) {  // a branch where no branch is lifted (a delay slot's): the handler runs it
     *shared = false;
     return true;
