@@ -23,16 +23,17 @@ from linux_guest import Guest, cpu_seconds  # noqa: E402  (the console driver th
 
 
 def mark(g, what):
+    """Prints the wall and CPU time so far; once the VMM has exited, its last CPU time sampled."""
+    try:
+        g.cpu = cpu_seconds(g.p.pid)
+    except OSError:
+        pass
     print("login_check: %-28s %6.1f s wall, %6.1f s CPU" % (what, time.monotonic() - g.t0, g.cpu), flush=True)
 
 
 def send(g, text):
     g.p.stdin.write(text.encode())
     g.p.stdin.flush()
-    try:
-        g.cpu = cpu_seconds(g.p.pid)
-    except OSError:
-        pass
 
 
 def main():
@@ -55,10 +56,9 @@ def main():
     c.cpu = 0.0
     try:
         i = c.wait_for(b"login:", 0)
-        send(c, "root\n")  # samples the CPU time too
         mark(c, "login prompt")
+        send(c, "root\n")
         i = c.wait_for(b"# ", i)
-        send(c, "")
         mark(c, "root shell")
         # The check line is built by the shell, so the echo of the typed command does not match it.
         send(c, "cat /etc/debian_version; uname -r; dpkg -l | grep -c ^ii; systemctl is-system-running; "
@@ -67,7 +67,6 @@ def main():
         text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", c.buf[i:j].decode(errors="replace").replace("\r", ""))
         out = [l.strip() for l in text.split("\n")][1:]  # [0] is the echo of the command
         out = [l for l in out if l]
-        send(c, "")
         mark(c, "commands")
         print("login_check: " + " | ".join(out))
         send(c, "poweroff\n")

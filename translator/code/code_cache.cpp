@@ -73,7 +73,7 @@ Block* CodeCache::Build(uint32_t paddr, const uint8_t* host) {
 
 Block* CodeCache::Find(uint32_t paddr) const {
   // The interpreter's direct-mapped table first: the link helper asks here on every chain miss.
-  if (Block* slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; slot && slot->paddr == paddr) return slot;
+  if (Block* slot = FastSlot(paddr); slot && slot->paddr == paddr) return slot;
   auto it = blocks_.find(paddr);
   return it == blocks_.end() ? nullptr : it->second.get();
 }
@@ -88,15 +88,11 @@ Block* CodeCache::At(uint32_t paddr) {
 Block* CodeCache::Lookup(uint32_t paddr, const uint8_t* host, bool* built) {
   ++stats_.lookups;
   *built = false;
-  Block*& slot = fast_[(paddr >> 2) & ((1u << kFastBits) - 1)];
+  Block*& slot = FastSlot(paddr);
   if (slot && slot->paddr == paddr) return slot;
   auto it = blocks_.find(paddr);
-  if (it != blocks_.end()) {
-    slot = it->second.get();
-  } else {
-    slot = Build(paddr, host);
-    *built = true;
-  }
+  *built = it == blocks_.end();
+  slot = *built ? Build(paddr, host) : it->second.get();
   return slot;
 }
 
@@ -186,8 +182,7 @@ void CodeCache::DropRegions() {
   for (JumpEntry& e : jump_) e = JumpEntry{};
 }
 
-void CodeCache::InvalidateCodePage(uint32_t paddr_page) {
-  const uint32_t page = paddr_page;
+void CodeCache::InvalidateCodePage(uint32_t page) {
   RetireChains();
   ++generation_[page];
   // Regions of other pages that hold blocks of this one go; their pages' blocks earn new code.
@@ -227,8 +222,7 @@ void CodeCache::InvalidateCodePage(uint32_t paddr_page) {
   auto it = by_page_.find(page);
   if (it == by_page_.end()) return;
   for (Block* b : it->second) {
-    b->dead = true;
-    Block*& slot = fast_[(b->paddr >> 2) & ((1u << kFastBits) - 1)];
+    Block*& slot = FastSlot(b->paddr);
     if (slot == b) slot = nullptr;
     auto bi = blocks_.find(b->paddr);
     zombie_blocks_.push_back(std::move(bi->second));  // may be running right now: freed after the slice

@@ -27,7 +27,6 @@ struct Block {
   uint16_t size = 0;   // instructions, including a terminator and delay slot
   uint16_t body = 0;   // instructions executed by the interpreter's straight-line loop
   BlockEnd end = BlockEnd::kFallThrough;
-  bool dead = false;
   uint64_t exec_count = 0;
   // Hotness for the tiered policy: executions, halved every cooling period of retired guest instructions
   // (heat_epoch is the period it was last brought up to date in).
@@ -119,7 +118,7 @@ class CodeCache final : public runtime::CodeObserver {
   // --- Invalidation ---
   // A page's code changed (a store to a code granule, DMA, a snapshot load): its blocks, its regions and
   // regions of other pages holding its blocks go; code that may be running is freed after the slice.
-  void InvalidateCodePage(uint32_t paddr_page) override;
+  void InvalidateCodePage(uint32_t page) override;
   void FlushAll();
   // Debugger support (runtime/debug.h): drop the code of every page with a block that spans or starts at
   // this page offset (a breakpoint offset was added, so blocks are rebuilt ending before it and translated
@@ -157,8 +156,11 @@ class CodeCache final : public runtime::CodeObserver {
   Listener* listener_ = nullptr;
   std::unordered_map<uint32_t, std::unique_ptr<Block>> blocks_;
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  // The interpreter's direct-mapped lookup table in front of blocks_.
   static constexpr unsigned kFastBits = 12;
   Block* fast_[1u << kFastBits] = {};
+  Block*& FastSlot(uint32_t paddr) { return fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; }
+  Block* FastSlot(uint32_t paddr) const { return fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; }
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page

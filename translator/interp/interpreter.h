@@ -5,9 +5,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
-#include <unordered_map>
-#include <vector>
 
 #include "runtime/runtime.h"
 #include "translator/code/code_cache.h"

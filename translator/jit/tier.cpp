@@ -142,7 +142,6 @@ void Tier::Span(Region& r, bool take_all) {
   // than the region and the first tier runs until the second one is ready.
   constexpr uint64_t kColdFraction = 4;
   constexpr unsigned kSpanInsns = 128;
-  constexpr uint32_t kUnmappedBytes = runtime::kUnmappedWindow;  // what kseg0/kseg1 reach
   unsigned insns = 0, spanned = 0;
   std::unordered_set<uint32_t> seen;
   std::vector<uint32_t> work;
@@ -156,7 +155,7 @@ void Tier::Span(Region& r, bool take_all) {
     const uint32_t off = work.front();
     work.erase(work.begin());
     const uint32_t paddr = r.page + off;
-    if (off < runtime::kPageSize || paddr >= kUnmappedBytes || !seen.insert(off).second) continue;
+    if (off < runtime::kPageSize || paddr >= runtime::kUnmappedWindow || !seen.insert(off).second) continue;
     code::Block* b = take_all ? cache_.At(paddr) : cache_.Find(paddr);
     if (!b || b->end == BlockEnd::kBranchSplit || cache_.Breakable(paddr)) continue;
     if (!take_all && b->exec_count * kColdFraction < root_count) continue;
@@ -176,7 +175,6 @@ void Tier::Span(Region& r, bool take_all) {
 
 bool Tier::TakeCachedShape(Region& r) {
   if (!optimizer_ || !r.core_blocks) return false;
-  constexpr uint32_t kUnmappedBytes = runtime::kUnmappedWindow;  // what kseg0/kseg1 reach (Span)
   for (std::vector<RegionBlock>& shape : optimizer_->engine().CachedShapes(r)) {
     std::vector<std::pair<uint32_t, uint64_t>> pages;
     bool fits = true;
@@ -184,7 +182,7 @@ bool Tier::TakeCachedShape(Region& r) {
       const RegionBlock& rb = shape[i];
       const uint32_t paddr = r.page + rb.offset;
       const code::Block* b =
-          rb.offset >= runtime::kPageSize && paddr < kUnmappedBytes ? cache_.Find(paddr) : nullptr;
+          rb.offset >= runtime::kPageSize && paddr < runtime::kUnmappedWindow ? cache_.Find(paddr) : nullptr;
       fits = b && b->end != BlockEnd::kBranchSplit && !cache_.Breakable(paddr) && b->end == rb.end &&
              SameOps(b->ops, rb.ops);
       const uint32_t page = paddr & runtime::kPageMask;
