@@ -145,6 +145,50 @@ TEST(ExceptionJit, MisalignedLoadAndStoreMidRegion) {
   }
 }
 
+// LWL/LWR/SWL/SWR fault with BadVAddr = their own effective address (not its aligned word's), and a
+// faulting SWL/SWR writes no byte. The pair at kPiece: the even page valid but clean (D=0: stores raise TLB
+// Modified), the odd page invalid.
+TEST(ExceptionJit, WordPiecesFaultAtTheirOwnAddress) {
+  constexpr uint32_t kPiece = 0x00700000u;
+  struct Case {
+    const char* text;
+    Opcode op;
+    uint32_t offset, base, exc;
+  } cases[] = {
+      {"lwl +1 on the invalid page", Opcode::LWL, 1, kPiece + 0x1000, 2},
+      {"lwr +2 on the invalid page", Opcode::LWR, 2, kPiece + 0x1000, 2},
+      {"lwl +3 unmapped", Opcode::LWL, 3, kUnmapped, 2},
+      {"swl +3 on the clean page", Opcode::SWL, 3, kPiece, 1},
+      {"swl +1 on the clean page", Opcode::SWL, 1, kPiece, 1},
+      {"swr +1 on the clean page", Opcode::SWR, 1, kPiece, 1},
+      {"swr +2 on the invalid page", Opcode::SWR, 2, kPiece + 0x1000, 3},
+      {"swl +2 unmapped", Opcode::SWL, 2, kUnmapped, 3},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.text);
+    // A load through the same base first (on the clean page it succeeds), then the piece.
+    Asm fault{E(k.op, {.rs = a0, .rt = t5, .imm = k.offset})};
+    if (k.base == kPiece) fault = Asm{Lw(t4, 0, a0), E(k.op, {.rs = a0, .rt = t5, .imm = k.offset})};
+    uint32_t off = 0;
+    Asm code = Around(fault, 30, &off);
+    ArchState s = RunAll(
+        [&](TestMachine& m) {
+          m.cpu().gpr[a0] = k.base;
+          m.cpu().gpr[t5] = 0x5555AAAA;
+          m.Write32(kDataPa, 0x11223344);
+          WriteTlb(m, 0, kPiece, EntryLo(kDataPa, false, true), EntryLo(kDataPa + 0x1000, true, false));
+          m.LoadCode(kCodePa, code.words());
+        },
+        kCodePa);
+    EXPECT_EQ(Exc(s), k.exc);
+    EXPECT_EQ(s.epc, kCode + off + (k.base == kPiece ? 4 : 0));
+    EXPECT_EQ(s.badvaddr, k.base + k.offset);
+    EXPECT_EQ(s.gpr[t5], 0x5555AAAAu) << "a faulting LWL/LWR leaves rt";
+    EXPECT_EQ(s.data[0], 0x11223344u) << "a faulting SWL/SWR writes no byte";
+    EXPECT_EQ(s.gpr[v0], 0u);
+  }
+}
+
 // Faults in the delay slot of each kind of branch: EPC = the branch, Cause.BD = 1, links written.
 // Two accesses through one base register in one block: the second reuses the first one's page only
 // when it is the same page and aligned, so a second access that is misaligned, or crosses into a page

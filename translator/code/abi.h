@@ -10,11 +10,16 @@
 namespace strobe::code {
 
 // The runtime entry points, by the names translated code calls them by.
-inline constexpr const char kLoadSymbol[] = "strobe_jit_load";    // a load's soft TLB slow path
-inline constexpr const char kStoreSymbol[] = "strobe_jit_store";  // a store's
-inline constexpr const char kStepSymbol[] = "strobe_jit_step";    // one instruction by its handler
-inline constexpr const char kLinkSymbol[] = "strobe_jit_link";    // resolve a chained jump
-inline constexpr const char kRaiseSymbol[] = "strobe_jit_raise";  // deliver an exception
+inline constexpr const char kLoadSymbol[] = "strobe_jit_load";             // a load's soft TLB slow path
+inline constexpr const char kStoreSymbol[] = "strobe_jit_store";           // a store's
+inline constexpr const char kStorePartSymbol[] = "strobe_jit_store_part";  // an SWL/SWR's
+inline constexpr const char kStepSymbol[] = "strobe_jit_step";             // one instruction by its handler
+inline constexpr const char kLinkSymbol[] = "strobe_jit_link";             // resolve a chained jump
+inline constexpr const char kRaiseSymbol[] = "strobe_jit_raise";           // deliver an exception
+
+// The load entry's second argument: the access size in bytes, with these flags.
+inline constexpr uint32_t kLoadSigned = 8;       // sign-extend the value
+inline constexpr uint32_t kLoadWordAround = 16;  // LWL/LWR: the aligned word holding byte va (size 4)
 
 extern "C" {
 // Calls translated code (a NativeFn) from C++. Region functions use LLVM's GHC calling convention

@@ -5,18 +5,21 @@
 #include "translator/code/abi.h"
 #include "translator/code/code_cache.h"
 #include "translator/interp/step.h"
+#include "translator/mips/semantics/common.h"
 
 namespace strobe::jit {
 
-extern "C" bool strobe_jit_load(runtime::CpuState* c, uint32_t va, uint32_t size_and_sign, uint32_t* out,
+extern "C" bool strobe_jit_load(runtime::CpuState* c, uint32_t va, uint32_t size_and_flags, uint32_t* out,
                                 uint32_t pc, uint32_t in_delay_slot) {
-  const uint32_t size = size_and_sign & 7;
+  const uint32_t size = size_and_flags & 7;
   uint32_t v;
-  if (!runtime::LoadSlow(*c, va, size, &v)) {
+  const bool ok = (size_and_flags & code::kLoadWordAround) ? mips::sem::Exec{*c, pc}.LoadWordAround(va, 0, &v)
+                                                           : runtime::LoadSlow(*c, va, size, &v);
+  if (!ok) {
     runtime::DeliverException(*c, pc, in_delay_slot != 0);
     return false;
   }
-  if (size_and_sign & 8) {  // sign-extend
+  if (size_and_flags & code::kLoadSigned) {
     v = size == 1 ? static_cast<uint32_t>(static_cast<int8_t>(v))
                   : static_cast<uint32_t>(static_cast<int16_t>(v));
   }
@@ -27,6 +30,15 @@ extern "C" bool strobe_jit_load(runtime::CpuState* c, uint32_t va, uint32_t size
 extern "C" bool strobe_jit_store(runtime::CpuState* c, uint32_t va, uint32_t size, uint32_t value,
                                  uint32_t pc, uint32_t in_delay_slot) {
   if (!runtime::StoreSlow(*c, va, size, value)) {
+    runtime::DeliverException(*c, pc, in_delay_slot != 0);
+    return false;
+  }
+  return true;
+}
+
+extern "C" bool strobe_jit_store_part(runtime::CpuState* c, uint32_t va, uint32_t data, uint32_t mask,
+                                      uint32_t pc, uint32_t in_delay_slot) {
+  if (!mips::sem::Exec{*c, pc}.StoreWordPart(va, data, mask, 0)) {
     runtime::DeliverException(*c, pc, in_delay_slot != 0);
     return false;
   }
@@ -81,6 +93,7 @@ const std::vector<RuntimeSymbol>& RuntimeSymbols() {
   static const std::vector<RuntimeSymbol> symbols = {
       {code::kLoadSymbol, reinterpret_cast<void*>(&strobe_jit_load)},
       {code::kStoreSymbol, reinterpret_cast<void*>(&strobe_jit_store)},
+      {code::kStorePartSymbol, reinterpret_cast<void*>(&strobe_jit_store_part)},
       {code::kStepSymbol, reinterpret_cast<void*>(&strobe_jit_step)},
       {code::kLinkSymbol, reinterpret_cast<void*>(&strobe_jit_link)},
       {code::kRaiseSymbol, reinterpret_cast<void*>(&strobe_jit_raise)},

@@ -14,10 +14,15 @@ namespace strobe::jit {
 
 extern "C" {
 // Loads: false when an exception was delivered (c->pc is its vector). *out is zero- or sign-extended.
-bool strobe_jit_load(runtime::CpuState* c, uint32_t va, uint32_t size_and_sign, uint32_t* out, uint32_t pc,
+// size_and_flags: the size with code::kLoadSigned / code::kLoadWordAround.
+bool strobe_jit_load(runtime::CpuState* c, uint32_t va, uint32_t size_and_flags, uint32_t* out, uint32_t pc,
                      uint32_t in_delay_slot);
 bool strobe_jit_store(runtime::CpuState* c, uint32_t va, uint32_t size, uint32_t value, uint32_t pc,
                       uint32_t in_delay_slot);
+// An SWL/SWR's store (sem::Exec::StoreWordPart): data's bytes where mask's are set, into the aligned word
+// holding byte va.
+bool strobe_jit_store_part(runtime::CpuState* c, uint32_t va, uint32_t data, uint32_t mask, uint32_t pc,
+                           uint32_t in_delay_slot);
 // Runs one instruction with the interpreter's handler (GPRs must be in *c). false: exception delivered.
 bool strobe_jit_step(runtime::CpuState* c, const mips::DecodedInsn* insn, uint32_t pc,
                      uint32_t in_delay_slot);

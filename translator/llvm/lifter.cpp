@@ -515,8 +515,8 @@ bool Lifter::EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* share
   // back to strobe_jit_step: still right, but a call per instruction).
   static_assert(WrittenOnce<Ops>::ADDU && WrittenOnce<Ops>::DIV && WrittenOnce<Ops>::TEQ &&
                 WrittenOnce<Ops>::LW && WrittenOnce<Ops>::SW && WrittenOnce<Ops>::BEQ &&
-                WrittenOnce<Ops>::JALR);
-  static_assert(!WrittenOnce<Ops>::SYSCALL && !WrittenOnce<Ops>::LWL);
+                WrittenOnce<Ops>::JALR && WrittenOnce<Ops>::LWL && WrittenOnce<Ops>::SWR);
+  static_assert(!WrittenOnce<Ops>::SYSCALL);
   if (d.flags & mips::kBranch) {  // a branch where no branch is lifted (a delay slot's): the handler runs it
     *shared = false;
     return true;
@@ -531,15 +531,8 @@ bool Lifter::EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
   bool shared;
   EmitShared(d, off, ds, &shared);
   if (shared) return true;
-  switch (d.op) {
-    case Opcode::LWL:
-    case Opcode::LWR:
-    case Opcode::SWL:
-    case Opcode::SWR: PartialWord(d, off, ds); return true;
-    default:
-      if (d.flags & mips::kCop1) return EmitFpu(d, off, ds);  // lifter_fpu.cpp
-      return Step(d, off, ds);                                // privileged, rare or complex: the handler
-  }
+  if (d.flags & mips::kCop1) return EmitFpu(d, off, ds);  // lifter_fpu.cpp
+  return Step(d, off, ds);                                // privileged, rare or complex: the handler
 }
 
 // --- branches ---

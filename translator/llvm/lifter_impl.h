@@ -166,10 +166,13 @@ class Lifter {
   void StoreHost(llvm::Value* p, llvm::Value* value, unsigned size);
   llvm::BasicBlock* UnmappedPath(llvm::Value* va, unsigned size, llvm::Value* table, llvm::BasicBlock* join,
                                  const std::function<void(llvm::Value*)>& access);
-  llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base = -1);
-  void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base = -1);
+  // word_around: an LWL/LWR's ea, whose aligned word va is (the runtime is given ea: a fault reports it).
+  llvm::Value* Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base = -1,
+                    llvm::Value* word_around = nullptr);
+  // mask: an SWL/SWR; va is its ea, and value's bytes where mask's are set go into ea's aligned word.
+  void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base = -1,
+             llvm::Value* mask = nullptr);
   void ExitIfRequested(uint32_t off, bool ds);
-  void PartialWord(const DecodedInsn& d, uint32_t off, bool ds);
   llvm::Value* Ea(const DecodedInsn& d);
 
   // === lifter_fpu.cpp ===

@@ -65,7 +65,8 @@ llvm::BasicBlock* Lifter::UnmappedPath(llvm::Value* va, unsigned size, llvm::Val
   return hit;
 }
 
-llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base) {
+llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base,
+                          llvm::Value* word_around) {
   reuse_.StartAccess(off);
   auto* join = llvm::BasicBlock::Create(ctx_, "ld_join", fn_);
   PageReuse::Hint old;
@@ -90,8 +91,10 @@ llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t of
   llvm::BasicBlock* kseg =
       UnmappedPath(va, size, unmapped_read_, join, [&](llvm::Value* p) { v_kseg = LoadHost(p, size, sign); });
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
+  const uint32_t flags = (sign ? code::kLoadSigned : 0) | (word_around ? code::kLoadWordAround : 0);
   llvm::Value* ok = CallRuntime(
-      ty, code::kLoadSymbol, {cpu_, va, b_.getInt32(size | (sign ? 8 : 0)), out_, Pc(off), b_.getInt32(ds)},
+      ty, code::kLoadSymbol,
+      {cpu_, word_around ? word_around : va, b_.getInt32(size | flags), out_, Pc(off), b_.getInt32(ds)},
       SyncSet::kCycles);
   Likely(ok, slow_ok, fault);
   b_.SetInsertPoint(fault);
@@ -110,12 +113,20 @@ llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t of
   return v;
 }
 
-void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base) {
+void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base,
+                   llvm::Value* mask) {
+  llvm::Value* ea = va;
+  if (mask) va = b_.CreateAnd(ea, Imm(~3u));  // a word part: its aligned word is what is probed
+  // The host-side access: a plain store, or a word part merged into the word there.
+  const auto access = [&](llvm::Value* p) {
+    if (!mask) return StoreHost(p, value, size);
+    llvm::Value* w = b_.CreateAlignedLoad(i32_, p, llvm::MaybeAlign(4));
+    b_.CreateAlignedStore(b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(mask)), value), p, llvm::MaybeAlign(4));
+  };
   reuse_.StartAccess(off);
   auto* join = llvm::BasicBlock::Create(ctx_, "st_join", fn_);
   PageReuse::Hint old;
-  llvm::BasicBlock* same = reuse_.Try(
-      base, true, va, size, join, [&](llvm::Value* p) { StoreHost(p, value, size); }, &old);
+  llvm::BasicBlock* same = reuse_.Try(base, true, va, size, join, access, &old);
   llvm::Value* entry = TlbEntry(va);
   auto* fast = llvm::BasicBlock::Create(ctx_, "st_hit", fn_);
   auto* slow = llvm::BasicBlock::Create(ctx_, "st_miss", fn_);
@@ -125,15 +136,17 @@ void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t 
   b_.SetInsertPoint(fast);
   PageReuse::Hint hit{b_.CreateAnd(va, Imm(runtime::kPageMask)), Addend(entry)};
   reuse_.Remember(hit);
-  StoreHost(HostPtr(hit.addend, va), value, size);
+  access(HostPtr(hit.addend, va));
   b_.CreateBr(join);
 
   b_.SetInsertPoint(slow);
-  UnmappedPath(va, size, unmapped_write_, join, [&](llvm::Value* p) { StoreHost(p, value, size); });
+  UnmappedPath(va, size, unmapped_write_, join, access);
   auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
   llvm::Value* ok =
-      CallRuntime(ty, code::kStoreSymbol, {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)},
-                  SyncSet::kCycles);
+      mask ? CallRuntime(ty, code::kStorePartSymbol, {cpu_, ea, value, mask, Pc(off), b_.getInt32(ds)},
+                         SyncSet::kCycles)
+           : CallRuntime(ty, code::kStoreSymbol,
+                         {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
   auto* done = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
   Likely(ok, done, fault);
   b_.SetInsertPoint(fault);
@@ -162,52 +175,6 @@ void Lifter::ExitIfRequested(uint32_t off, bool ds) {
   if (left) Write(kVarCycles, b_.CreateSub(Cycles(), b_.getInt64(left)));
   ExitWith(ds ? SlotNextPc() : Pc(off + 4));
   b_.SetInsertPoint(cont);
-}
-
-// LWL/LWR/SWL/SWR (little-endian): the aligned word around ea is read or merged in host memory when the
-// soft TLB maps it; otherwise (a miss, a fault, a code page) the interpreter's handler does it all.
-void Lifter::PartialWord(const DecodedInsn& d, uint32_t off, bool ds) {
-  const bool store = d.op == Opcode::SWL || d.op == Opcode::SWR;
-  llvm::Value* ea = Ea(d);
-  llvm::Value* aligned = b_.CreateAnd(ea, Imm(~3u));
-  llvm::Value* entry = TlbEntry(aligned);
-  auto* fast = llvm::BasicBlock::Create(ctx_, "pw_hit", fn_);
-  auto* slow = llvm::BasicBlock::Create(ctx_, "pw_miss", fn_);
-  auto* join = llvm::BasicBlock::Create(ctx_, "pw_join", fn_);
-  Likely(ProbeHit(entry, aligned, 4, store ? kOffTagWrite : kOffTagRead), fast, slow);
-
-  b_.SetInsertPoint(fast);
-  llvm::Value* p = HostPtr(Addend(entry), aligned);
-  llvm::Value* w = b_.CreateAlignedLoad(i32_, p, llvm::MaybeAlign(4));
-  llvm::Value* rt = Gpr(d.rt);
-  llvm::Value* sh = b_.CreateShl(b_.CreateAnd(ea, Imm(3)), 3);  // 8 * (ea & 3)
-  llvm::Value* rsh = b_.CreateSub(Imm(24), sh);
-  switch (d.op) {
-    case Opcode::LWL:  // bytes ea..aligned start become rt's most significant bytes
-      SetGpr(d.rt, b_.CreateOr(b_.CreateShl(w, rsh), b_.CreateAnd(rt, b_.CreateLShr(Imm(0x00FFFFFFu), sh))));
-      break;
-    case Opcode::LWR:  // bytes ea..aligned end become rt's least significant bytes
-      SetGpr(d.rt,
-             b_.CreateOr(b_.CreateLShr(w, sh), b_.CreateAnd(rt, b_.CreateNot(b_.CreateLShr(Imm(~0u), sh)))));
-      break;
-    case Opcode::SWL:
-      b_.CreateAlignedStore(
-          b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateLShr(Imm(~0u), rsh))), b_.CreateLShr(rt, rsh)), p,
-          llvm::MaybeAlign(4));
-      break;
-    default:  // SWR
-      b_.CreateAlignedStore(
-          b_.CreateOr(b_.CreateAnd(w, b_.CreateNot(b_.CreateShl(Imm(~0u), sh))), b_.CreateShl(rt, sh)), p,
-          llvm::MaybeAlign(4));
-      break;
-  }
-  b_.CreateBr(join);
-
-  b_.SetInsertPoint(slow);
-  Step(d, off, ds);
-  if (store) ExitIfRequested(off, ds);
-  b_.CreateBr(join);
-  b_.SetInsertPoint(join);
 }
 
 llvm::Value* Lifter::Ea(const DecodedInsn& d) {

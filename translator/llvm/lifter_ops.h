@@ -100,6 +100,15 @@ class Lifter::Ops {
     return true;
   }
 
+  bool LoadWordAround(llvm::Value* ea, unsigned base, llvm::Value** w) {
+    *w = l_.Load(b_.CreateAnd(ea, Imm(~3u)), 4, false, off_, ds_, static_cast<int>(base), ea);
+    return true;
+  }
+  bool StoreWordPart(llvm::Value* ea, llvm::Value* data, llvm::Value* mask, unsigned base) {
+    l_.Store(ea, data, 4, off_, ds_, static_cast<int>(base), mask);
+    return true;
+  }
+
   llvm::Value* Address(uint32_t delta) { return l_.Pc(off_ + delta); }
   // A branch's decision, for the lifter's exits: a PC-relative target is an offset known now.
   void Branch(llvm::Value* taken, int32_t disp) {

@@ -18,6 +18,10 @@
 //     false when the emitter went on under the not-raised condition (the lifter)
 //   Load<T>(ea, base, &v), Store<T>(ea, v, base): a T-sized access (T's signedness extends a load); false
 //     when it faulted (the interpreter); base is the register ea was formed from (the lifter's page hints)
+//   LoadWordAround(ea, base, &w): the aligned word holding byte ea (LWL/LWR); a fault reports ea itself
+//   StoreWordPart(ea, data, mask, base): into the aligned word holding byte ea, data's bytes where mask's
+//     are 0xFF (SWL/SWR; data is zero outside mask, and mask covers ea's byte); a fault reports ea and
+//     then nothing was written
 //   Address(delta) -> v: the guest address of this instruction plus delta (a link address)
 //   Branch(b, disp): taken when b holds, to the delay slot's address + disp;  JumpWithin(low28): to low28 in
 //     the delay slot's 256 MiB region;  JumpTo(v): to v. The outcome is applied after the delay slot.
@@ -123,6 +127,22 @@ struct Exec {
   template <typename T>
   bool Store(uint32_t ea, uint32_t v, unsigned /*base*/) {
     return runtime::Store<T>(c, ea, v);
+  }
+
+  bool LoadWordAround(uint32_t ea, unsigned /*base*/, uint32_t* w) {
+    if (runtime::Load<uint32_t>(c, ea & ~3u, w)) return true;
+    if (c.exc.has_badvaddr) c.exc.badvaddr = ea;
+    return false;
+  }
+  // Byte by byte, from ea's byte outwards to the end of the mask: the first store is the one at ea, so a
+  // fault (the word lies in one page: only the first can fault) is a store fault at ea before any byte.
+  bool StoreWordPart(uint32_t ea, uint32_t data, uint32_t mask, unsigned /*base*/) {
+    const auto selected = [mask](unsigned i) { return i < 4 && ((mask >> (8 * i)) & 0xFFu) != 0; };
+    const unsigned first = ea & 3;
+    const bool down = !selected(first + 1);
+    for (unsigned i = first; selected(i); down ? --i : ++i)
+      if (!runtime::Store<uint8_t>(c, (ea & ~3u) + i, data >> (8 * i))) return false;
+    return true;
   }
 
   uint32_t Address(uint32_t delta) const { return pc + delta; }

@@ -11,13 +11,6 @@ namespace detail {
 inline uint32_t Ea(const CpuState& c, const DecodedInsn& d) {
   return c.gpr[d.rs] + static_cast<uint32_t>(d.simm());
 }
-
-// The aligned word around ea, for LWL/LWR. A fault reports the instruction's own address in BadVAddr.
-inline bool LoadAlignedWord(CpuState& c, uint32_t ea, uint32_t* w) {
-  if (runtime::Load<uint32_t>(c, ea & ~3u, w)) return true;
-  if (c.exc.has_badvaddr) c.exc.badvaddr = ea;
-  return false;
-}
 }  // namespace detail
 
 // --- Loads and stores, written once over an emitter (common.h) ---
@@ -73,38 +66,42 @@ STROBE_SEM_E SW(E& e, const DecodedInsn& d, typename E::Pc) {
   return detail::StoreFrom<uint32_t>(e, d);
 }
 
-// LWL rt, offset(base): the most significant bytes of rt from the bytes at and below ea
-STROBE_SEM LWL(CpuState& c, const DecodedInsn& d, uint32_t) {
-  uint32_t ea = detail::Ea(c, d), w;
-  if (!detail::LoadAlignedWord(c, ea, &w)) return false;
-  unsigned shift = 8 * (3 - (ea & 3));
-  uint32_t keep = shift ? (0xFFFFFFFFu >> (32 - shift)) : 0;
-  SetGpr(c, d.rt, (w << shift) | (c.gpr[d.rt] & keep));
+// The unaligned word pieces (little-endian). sh = 8 * (ea & 3) is where ea's byte sits in its aligned word.
+namespace detail {
+template <class E>
+auto ByteShift(E& e, typename E::Value ea) {
+  return e.Shl(e.And(ea, e.Imm(3)), e.Imm(3));
+}
+}  // namespace detail
+// LWL rt, offset(base): the bytes from ea down to the aligned word's start become rt's most significant bytes
+STROBE_SEM_E LWL(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto ea = detail::EaOf(e, d);
+  typename E::Value w;
+  if (!e.LoadWordAround(ea, d.rs, &w)) return false;
+  auto sh = detail::ByteShift(e, ea);
+  e.SetGpr(d.rt, e.Or(e.Shl(w, e.Sub(e.Imm(24), sh)), e.And(e.Gpr(d.rt), e.Lshr(e.Imm(0x00FFFFFFu), sh))));
   return true;
 }
-// LWR rt, offset(base): the least significant bytes of rt from the bytes at and above ea
-STROBE_SEM LWR(CpuState& c, const DecodedInsn& d, uint32_t) {
-  uint32_t ea = detail::Ea(c, d), w;
-  if (!detail::LoadAlignedWord(c, ea, &w)) return false;
-  unsigned shift = 8 * (ea & 3);
-  uint32_t keep = shift ? ~(0xFFFFFFFFu >> shift) : 0;
-  SetGpr(c, d.rt, (w >> shift) | (c.gpr[d.rt] & keep));
+// LWR rt, offset(base): the bytes from ea up to the aligned word's end become rt's least significant bytes
+STROBE_SEM_E LWR(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto ea = detail::EaOf(e, d);
+  typename E::Value w;
+  if (!e.LoadWordAround(ea, d.rs, &w)) return false;
+  auto sh = detail::ByteShift(e, ea);
+  e.SetGpr(d.rt, e.Or(e.Lshr(w, sh), e.And(e.Gpr(d.rt), e.Not(e.Lshr(e.Imm(~0u), sh)))));
   return true;
 }
-// SWL rt, offset(base): bytes ea down to the aligned word's start get rt's most significant bytes.
-// Stored byte by byte from ea downwards, so a fault is a store fault at ea and nothing was written.
-STROBE_SEM SWL(CpuState& c, const DecodedInsn& d, uint32_t) {
-  uint32_t ea = detail::Ea(c, d), v = c.gpr[d.rt];
-  for (unsigned i = 0; i <= (ea & 3); ++i)
-    if (!runtime::Store<uint8_t>(c, ea - i, v >> (24 - 8 * i))) return false;
-  return true;
+// SWL rt, offset(base): the bytes from ea down to the aligned word's start get rt's most significant bytes
+STROBE_SEM_E SWL(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto ea = detail::EaOf(e, d);
+  auto rsh = e.Sub(e.Imm(24), detail::ByteShift(e, ea));
+  return e.StoreWordPart(ea, e.Lshr(e.Gpr(d.rt), rsh), e.Lshr(e.Imm(~0u), rsh), d.rs);
 }
-// SWR rt, offset(base): bytes ea up to the aligned word's end get rt's least significant bytes
-STROBE_SEM SWR(CpuState& c, const DecodedInsn& d, uint32_t) {
-  uint32_t ea = detail::Ea(c, d), v = c.gpr[d.rt];
-  for (unsigned i = 0; i < 4 - (ea & 3); ++i)
-    if (!runtime::Store<uint8_t>(c, ea + i, v >> (8 * i))) return false;
-  return true;
+// SWR rt, offset(base): the bytes from ea up to the aligned word's end get rt's least significant bytes
+STROBE_SEM_E SWR(E& e, const DecodedInsn& d, typename E::Pc) {
+  auto ea = detail::EaOf(e, d);
+  auto sh = detail::ByteShift(e, ea);
+  return e.StoreWordPart(ea, e.Shl(e.Gpr(d.rt), sh), e.Shl(e.Imm(~0u), sh), d.rs);
 }
 
 // LL rt, offset(base): sets the LL bit and LLAddr (the physical address >> 4)
