@@ -22,7 +22,7 @@ void WriteEntry(CpuState& c, unsigned index) {
   const TlbEntry& old = c.tlb->at(index);
   // Chained jumps resolved through the old mapping must be resolved again. A new mapping cannot change
   // where a cached jump goes: that target was reached through a mapping, which is still in place.
-  if ((old.entrylo[0] | old.entrylo[1]) & 2) {  // V: it could have translated something
+  if (AnyHalfValid(old)) {  // it could have translated something
     uint32_t begin, end;
     GuestTlb::Range(old, &begin, &end);
     if (ChainTargetsIn(c, begin, end)) InvalidateMappedChains(c);
@@ -33,7 +33,7 @@ void WriteEntry(CpuState& c, unsigned index) {
   e.entryhi = c.cp0.entryhi & ~(e.pagemask | 0x1F00u);  // VPN2 below the page size is not stored
   e.entrylo[0] = c.cp0.entrylo0;
   e.entrylo[1] = c.cp0.entrylo1;
-  e.global = (c.cp0.entrylo0 & c.cp0.entrylo1 & 1) != 0;
+  e.global = DecodeEntryLo(c.cp0.entrylo0).global && DecodeEntryLo(c.cp0.entrylo1).global;
   c.tlb->Set(index, e);
   FlushEntry(c, e);  // and so is any soft entry the new mapping overrides (a 4 KiB fill under a big page)
 }

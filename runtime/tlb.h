@@ -16,6 +16,27 @@ struct TlbEntry {
   bool global = false;
 };
 
+// The fields of one EntryLo (MIPS32 Vol. III, 9.6): PFN (bits 25:6) as the physical address of a 4 KiB
+// frame, C (5:3), D (2), V (1), G (0).
+struct EntryLoFields {
+  uint32_t frame_pa = 0;
+  unsigned cache = 0;  // C: the cacheability attribute
+  bool dirty = false;  // D: stores allowed
+  bool valid = false;  // V
+  bool global = false;
+};
+inline EntryLoFields DecodeEntryLo(uint32_t lo) {
+  return {((lo >> 6) & 0xFFFFFu) << 12, (lo >> 3) & 7u, (lo & 4) != 0, (lo & 2) != 0, (lo & 1) != 0};
+}
+// Whether either half of the entry is valid (it can translate something).
+inline bool AnyHalfValid(const TlbEntry& e) {
+  return DecodeEntryLo(e.entrylo[0]).valid || DecodeEntryLo(e.entrylo[1]).valid;
+}
+// The size of the page each half maps, by PageMask (4 KiB .. 256 MiB).
+inline uint32_t HalfPageSize(const TlbEntry& e) {
+  return ((e.pagemask >> 1) | 0xFFFu) + 1;
+}
+
 // What an entry maps va to: the half (EntryLo0 or 1) that covers va by the entry's page size, its V and D
 // bits, and va's physical address through it (meaningful when valid).
 struct TlbMapping {
@@ -24,10 +45,9 @@ struct TlbMapping {
   uint32_t paddr = 0;
 };
 inline TlbMapping MapThrough(const TlbEntry& e, uint32_t va) {
-  const uint32_t page_size = ((e.pagemask >> 1) | 0xFFFu) + 1;
-  const uint32_t lo = e.entrylo[(va & page_size) ? 1 : 0];
-  const uint32_t page_base = ((lo >> 6) << 12) & ~(page_size - 1);  // PFN (bits 25:6) << 12
-  return {(lo & 2) != 0, (lo & 4) != 0, page_base | (va & (page_size - 1))};
+  const uint32_t page_size = HalfPageSize(e);
+  const EntryLoFields lo = DecodeEntryLo(e.entrylo[(va & page_size) ? 1 : 0]);
+  return {lo.valid, lo.dirty, (lo.frame_pa & ~(page_size - 1)) | (va & (page_size - 1))};
 }
 
 class GuestTlb {

@@ -98,17 +98,16 @@ std::string FormatTlb(const std::vector<runtime::TlbEntry>& tlb) {
   unsigned shown = 0;
   for (size_t i = 0; i < tlb.size(); ++i) {
     const runtime::TlbEntry& e = tlb[i];
-    if (!((e.entrylo[0] | e.entrylo[1]) & 2)) continue;  // neither half valid
-    const uint32_t mask = e.pagemask | 0x1FFFu;          // the pair's span - 1
-    const uint32_t half = (mask + 1) >> 1;
+    if (!runtime::AnyHalfValid(e)) continue;
+    const uint32_t half = runtime::HalfPageSize(e);
+    const uint32_t mask = 2 * half - 1;  // the pair's span - 1
     const uint32_t vpn = e.entryhi & ~mask;
     Append(&out, "TLB[%02zu] VA %08x-%08x ASID %02x%s size %uK\n", i, vpn, vpn + mask, e.entryhi & 0xFF,
            e.global ? " G" : "  ", half >> 10);
     for (unsigned h = 0; h < 2; ++h) {
-      const uint32_t lo = e.entrylo[h];
-      const uint64_t pa = (uint64_t{lo >> 6} & 0xFFFFFu) << 12;
-      Append(&out, "        %08x -> %09" PRIx64 " %c%c C%u\n", vpn + h * half, pa, (lo & 2) ? 'V' : '-',
-             (lo & 4) ? 'D' : '-', (lo >> 3) & 7);
+      const runtime::EntryLoFields lo = runtime::DecodeEntryLo(e.entrylo[h]);
+      Append(&out, "        %08x -> %09" PRIx64 " %c%c C%u\n", vpn + h * half, uint64_t{lo.frame_pa},
+             lo.valid ? 'V' : '-', lo.dirty ? 'D' : '-', lo.cache);
     }
     ++shown;
   }
