@@ -191,6 +191,11 @@ class Vm {
   // transport (null for the other model).
   size_t nic_count() const { return nics_.size(); }
   PcnetPci* pcnet(size_t index) { return nics_[index].pcnet.get(); }
+  // The station address NIC `index` takes frames for now (net::NicFrontend::StationAddress).
+  std::array<uint8_t, 6> nic_address(size_t index) {
+    return nics_[index].pcnet ? nics_[index].pcnet->chip().StationAddress()
+                              : nics_[index].virtio->StationAddress();
+  }
   VirtioNet* virtio_net(size_t index) { return nics_[index].virtio.get(); }
   // The PCI slot a NIC or a virtio disk sits in (-1: none, the bus was full).
   int nic_slot(size_t index) const { return nics_[index].slot; }

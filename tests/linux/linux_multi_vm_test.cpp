@@ -220,6 +220,7 @@ TEST_F(LinuxMultiVm, TwoVmsTalkThroughTheMonitorsSwitch) {
   EXPECT_TRUE(wait_log(0, "hello from vm 10.0.9.2")) << Read("vm0.log");
   s.Send("\x01x");  // Ctrl-A x: ends every VM
   EXPECT_EQ(s.Wait(60), 0) << s.output();
+  EXPECT_EQ(s.output().find("have one MAC address"), std::string::npos) << "each VM has its own";
 }
 
 // The terminal shows vm0 and takes its keys; Ctrl-A n moves it to vm1, where a command typed runs in vm1

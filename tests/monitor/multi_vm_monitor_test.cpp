@@ -246,14 +246,16 @@ bool TicksInOrder(const std::string& text, unsigned* count) {
 }
 
 // -loadvm outside --vm starts every VM from the snapshot: two copies go on from where one VM was saved,
-// alike, on the same machine pages; a --vm whose machine differs is refused, naming it.
+// alike, on the same machine pages; a --vm whose machine differs is refused, naming it. The copies' NICs,
+// on one switch, keep the snapshot's MAC address: a warning says so and how to tell them apart.
 TEST(MultiVmMonitor, LoadvmStartsEveryVmFromOneSnapshotOnSharedPages) {
   const std::string dir = Scratch("clone");
   const std::string sock = dir + "/hmp.sock", first = dir + "/first.txt";
   {
     ConsoleSession one({STROBE_BINARY, "run", "-kernel", kGuest, "-append", "tick", "-nographic", "-serial",
                         "file:" + first, "-monitor", "unix:" + sock + ",server,nowait", "--snapshot-dir",
-                        dir + "/snapshots", "--timeout", "60"});
+                        dir + "/snapshots", "--timeout", "60", "-netdev", "hubport,id=sw,hubid=0", "-device",
+                        "pcnet,netdev=sw"});
     MonitorClient m;
     ASSERT_TRUE(m.ConnectUnix(sock));
     m.ReadUntil("(qemu) ");
@@ -264,7 +266,8 @@ TEST(MultiVmMonitor, LoadvmStartsEveryVmFromOneSnapshotOnSharedPages) {
     ASSERT_EQ(one.Wait(20), 0) << one.output();
   }
   const std::string before = ReadFile(first);  // everything the VM printed up to the snapshot
-  ConsoleSession s(TwoVms(dir, {"-loadvm", "clone", "--stats", "--stats-json", dir + "/stats.json"}));
+  ConsoleSession s(TwoVms(dir, {"-loadvm", "clone", "--stats", "--stats-json", dir + "/stats.json", "-netdev",
+                                "hubport,id=sw,hubid=0", "-device", "pcnet,netdev=sw"}));
   const std::string log0 = dir + "/vm0.log", log1 = dir + "/vm1.log";
   unsigned count = 0;
   ASSERT_TRUE(TicksInOrder(before, &count));
@@ -272,6 +275,14 @@ TEST(MultiVmMonitor, LoadvmStartsEveryVmFromOneSnapshotOnSharedPages) {
   ASSERT_TRUE(WaitForText(s, log0, later) && WaitForText(s, log1, later)) << s.output();
   s.Signal(SIGTERM);  // ends every VM, as Ctrl-A x
   ASSERT_EQ(s.Wait(30), 0) << s.output();
+  EXPECT_NE(s.output().find("strobe: warning: vm0 and vm1 have one MAC address, 52:54:00:12:34:56, on hub 0 "
+                            "(both started from snapshot 'clone', which holds the address)"),
+            std::string::npos)
+      << s.output();
+  EXPECT_NE(
+      s.output().find("e.g. in vm1: ip link set eth0 down; ip link set eth0 address 52:54:00:12:35:56;"),
+      std::string::npos)
+      << s.output();
   const std::string after0 = ReadFile(log0), after1 = ReadFile(log1);
   EXPECT_EQ(after0.rfind("tick 0\r\n", 0), std::string::npos) << "vm0 booted afresh instead of loading";
   unsigned total = 0;
@@ -298,10 +309,12 @@ TEST(MultiVmMonitor, LoadvmStartsEveryVmFromOneSnapshotOnSharedPages) {
         << ReadFile(dir + "/stats.json");
 
   // Another machine (less RAM) in a --vm: refused in one line naming the VM.
-  ProcessResult r = RunProcess(
-      {STROBE_BINARY, "run", "-kernel", kGuest, "-append", "tick", "-nographic", "--snapshot-dir",
-       dir + "/snapshots", "--console-dir", dir, "-loadvm", "clone", "--vm", "-kernel " + kGuest + " -m 64"},
-      "", 30);
+  ProcessResult r =
+      RunProcess({STROBE_BINARY, "run", "-kernel", kGuest, "-append", "tick", "-nographic", "--snapshot-dir",
+                  dir + "/snapshots", "--console-dir", dir, "-loadvm", "clone", "-netdev",
+                  "hubport,id=sw,hubid=0", "-device", "pcnet,netdev=sw", "--vm",
+                  "-kernel " + kGuest + " -m 64 -netdev hubport,id=sw,hubid=0 -device pcnet,netdev=sw"},
+                 "", 30);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("strobe: vm1: snapshot 'clone' is of another machine: ram is "), std::string::npos)
       << r.err;

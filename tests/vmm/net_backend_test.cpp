@@ -50,6 +50,11 @@ class CollectingNic : public NicFrontend {
  public:
   bool CanReceive(size_t) override { return accept; }
   void Receive(const uint8_t* frame, size_t length) override { frames.emplace_back(frame, frame + length); }
+  std::array<uint8_t, 6> StationAddress() override {
+    std::array<uint8_t, 6> a;
+    std::memcpy(a.data(), kGuestMac, 6);
+    return a;
+  }
   bool accept = true;
   std::vector<Frame> frames;
 };

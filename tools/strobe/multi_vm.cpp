@@ -266,8 +266,8 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
     v.Set("guest_pages_touched", count(memory.vms[i].touched));
     v.Set("guest_pages_shared", count(memory.vms[i].shared));
     if (s.vm->tier()) {
-      v.Set("tier1_regions", count(s.vm->tier()->engine_stats().regions));
-      v.Set("tier1_compile_ms", s.vm->tier()->engine_stats().compile_ms);
+      v.Set("tier1_regions", count(s.vm->tier()->compiler_stats().regions));
+      v.Set("tier1_compile_ms", s.vm->tier()->compiler_stats().compile_ms);
       v.Set("tier2_regions", count(s.vm->tier()->optimizer_stats().regions));
       v.Set("tier2_compile_ms", s.vm->tier()->optimizer_stats().compile_ms);
     }
@@ -354,6 +354,44 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
     }
     std::fprintf(stderr, "\n");
   }
+}
+
+// NICs of different VMs on one switch with one station address cannot tell their frames apart. VMs started
+// from one snapshot get there: the snapshot holds its NICs' addresses, as QEMU's does (and the guest's own
+// network settings with them). Said once per pair, with what makes them differ.
+void WarnOfSharedAddresses(const std::vector<std::unique_ptr<VmSlot>>& slots,
+                           const std::vector<vmm::Vm*>& vms) {
+  struct Port {
+    size_t vm;
+    int hub;
+    std::array<uint8_t, 6> address;
+  };
+  std::vector<Port> ports;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const NetworkConfig& net = slots[i]->opts.network;
+    for (size_t k = 0; k < net.nics.size() && k < vms[i]->nic_count(); ++k)
+      if (net.nics[k].netdev >= 0 && net.netdevs[net.nics[k].netdev].hub >= 0)
+        ports.push_back({i, net.netdevs[net.nics[k].netdev].hub, vms[i]->nic_address(k)});
+  }
+  for (size_t a = 0; a < ports.size(); ++a)
+    for (size_t b = a + 1; b < ports.size(); ++b) {
+      const Port &p = ports[a], &q = ports[b];
+      if (p.vm == q.vm || p.hub != q.hub || p.address != q.address) continue;
+      const std::array<uint8_t, 6>& m = p.address;
+      const std::string& snap = slots[p.vm]->opts.loadvm;
+      const std::string why = !snap.empty() && snap == slots[q.vm]->opts.loadvm
+                                  ? "both started from snapshot '" + snap + "', which holds the address"
+                                  : "both configured with it";
+      // The address --vms would have given the second one (its fifth byte moved on by its index).
+      const unsigned fifth = (m[4] + q.vm) & 0xFFu;
+      std::fprintf(
+          stderr,
+          "strobe: warning: vm%zu and vm%zu have one MAC address, %02x:%02x:%02x:%02x:%02x:%02x, on hub "
+          "%d (%s): they cannot reach each other until one guest takes another, e.g. in vm%zu: ip link "
+          "set eth0 down; ip link set eth0 address %02x:%02x:%02x:%02x:%02x:%02x; ip link set eth0 up\n",
+          p.vm, q.vm, m[0], m[1], m[2], m[3], m[4], m[5], p.hub, why.c_str(), q.vm, m[0], m[1], m[2], m[3],
+          fifth, m[5]);
+    }
 }
 
 }  // namespace
@@ -478,6 +516,7 @@ int RunSeveralVms(RunOptions& opts) {
     }
     if (sharing) sharer.MergeStopped();
   }
+  WarnOfSharedAddresses(slots, vms);
   if (vms[0]->tier() && !vms[0]->tier()->code_cache_error().empty())  // the run goes on, compiling all
     std::fprintf(stderr, "strobe: warning: code cache off: %s\n", vms[0]->tier()->code_cache_error().c_str());
 

@@ -451,6 +451,12 @@ bool Pcnet::AddressMatches(const uint8_t* frame) const {
   return false;
 }
 
+std::array<uint8_t, 6> Pcnet::StationAddress() {
+  std::array<uint8_t, 6> a;
+  for (int i = 0; i < 3; ++i) PutLe16(&a[2 * i], csr_[12 + i]);
+  return a;
+}
+
 bool Pcnet::CanReceive(size_t) {
   if (!(csr_[0] & kRxon) || stopped() || suspended() || !rdra_) return false;
   Descriptor d;

@@ -60,6 +60,7 @@ class Pcnet final : public Device, public net::NicFrontend {
   // net::NicFrontend
   bool CanReceive(size_t length) override;  // a descriptor is owned (frames chain over several)
   void Receive(const uint8_t* frame, size_t length) override;
+  std::array<uint8_t, 6> StationAddress() override;  // PADR (CSR12-14)
 
   // For tests and statistics.
   uint16_t csr(unsigned index) const { return csr_[index & 127]; }

@@ -63,6 +63,7 @@ class VirtioNet final : public VirtioDevice, public net::NicFrontend {
   // net::NicFrontend
   bool CanReceive(size_t length) override;
   void Receive(const uint8_t* frame, size_t length) override;
+  std::array<uint8_t, 6> StationAddress() override { return mac_; }
 
   size_t header_bytes() const { return header_; }
   // Frames dropped on receive (device not ready, no buffer, too large) and on transmit (too large).

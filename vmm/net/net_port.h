@@ -11,6 +11,7 @@
 // chip would, e.g. the PCnet's MISS); beyond kMaxQueuedFrames new frames are dropped on arrival.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +32,9 @@ class NicFrontend {
   virtual bool CanReceive(size_t length) = 0;
   // One frame without FCS. The NIC stores it or drops it as the hardware would.
   virtual void Receive(const uint8_t* frame, size_t length) = 0;
+  // The station address the NIC takes unicast frames for now: what the guest programmed (after a snapshot's
+  // load, the snapshot's).
+  virtual std::array<uint8_t, 6> StationAddress() = 0;
 };
 
 class NetPort {
