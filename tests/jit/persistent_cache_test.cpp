@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The persistent code cache (translator/jit/persistent_cache.h): its files and their checks, and the
-// engine's use of it: a region compiled by one engine (one run) is loaded, not compiled, by another engine
+// compiler's use of it: a region compiled by one jit::Compiler (one run) is loaded, not compiled, by another
 // with the same folder, whatever physical page the code is in now; a changed instruction misses.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -121,6 +121,55 @@ TEST(PersistentCache, TrimRemovesTheLeastRecentlyUsedFiles) {
   EXPECT_GE(c.stats().evicted, 1u);
 }
 
+// The folder's size comes from its usage file: the stores add to it, a trim sets it to what it counted, and
+// opening a folder reads it instead of walking the files (a folder the file says is small is not trimmed on
+// start, whatever lies in it; one it says is too big is counted and trimmed; one without the file is
+// counted).
+uint64_t BytesIn(const std::string& dir) {
+  uint64_t total = 0;
+  for (const char* sub : {"objects", "index"})
+    for (const auto& e : fs::directory_iterator(fs::path(dir) / sub)) total += e.file_size();
+  return total;
+}
+
+TEST(PersistentCache, TheFoldersSizeIsReadFromItsUsageFile) {
+  const std::string dir = FreshDir("usage");
+  const std::string big(4000, 'x');
+  {
+    jit::PersistentCache c(dir, 1 << 20);
+    EXPECT_EQ(c.RecordedBytes(), std::optional<uint64_t>(0)) << "a new folder is counted: empty";
+    c.Store(big + "1", {{"k1", "f", 0}});
+    c.Store(big + "2", {{"k2", "f", 0}});
+  }
+  const uint64_t stored = BytesIn(dir);
+  EXPECT_EQ(ReadAll(fs::path(dir) / "usage"), std::to_string(stored) + "\n");
+
+  // The file says 100 bytes: a 10,000-byte limit is not passed, so nothing is walked or removed.
+  WriteAll(fs::path(dir) / "usage", "100\n");
+  {
+    jit::PersistentCache c(dir, 10000);
+    EXPECT_EQ(c.RecordedBytes(), std::optional<uint64_t>(100));
+    EXPECT_TRUE(c.Find("k1") && c.ReadObject(c.Find("k1")->object));
+    EXPECT_EQ(c.stats().evicted, 0u);
+  }
+  // It says more than the limit: the folder is counted (about 8,300 bytes), trimmed to 3/4 of the limit,
+  // and the count recorded.
+  WriteAll(fs::path(dir) / "usage", "20000\n");
+  {
+    jit::PersistentCache c(dir, 8000);
+    EXPECT_GE(c.stats().evicted, 1u);
+    EXPECT_LE(BytesIn(dir), 6000u);
+    EXPECT_EQ(c.RecordedBytes(), std::optional<uint64_t>(BytesIn(dir)));
+  }
+  // No file (a folder from before it, or damaged): counted on open.
+  for (const char* text : {"", "12x\n"}) {
+    WriteAll(fs::path(dir) / "usage", text);
+    if (!*text) fs::remove(fs::path(dir) / "usage");
+    jit::PersistentCache c(dir, 1 << 20);
+    EXPECT_EQ(c.RecordedBytes(), std::optional<uint64_t>(BytesIn(dir))) << "usage was '" << text << "'";
+  }
+}
+
 TEST(PersistentCache, AFileWhereTheFolderShouldBeIsAnError) {
   const std::string path = FreshDir("file");
   WriteAll(path, "not a folder");
@@ -147,8 +196,8 @@ std::shared_ptr<code::CompiledRegion> CompileOne(jit::Compiler& e, std::unique_p
   return e.Compile(std::move(batch)).at(0);
 }
 
-TEST(PersistentCache, AnotherEngineLoadsWhatOneCompiledWhereverTheCodeIs) {
-  const std::string dir = FreshDir("engine");
+TEST(PersistentCache, AnotherCompilerLoadsWhatOneCompiledWhereverTheCodeIs) {
+  const std::string dir = FreshDir("compiler");
   jit::CompileOptions o;
   o.code_cache_dir = dir;
   uint32_t sites = 0;
@@ -239,7 +288,7 @@ TEST(PersistentCache, ShapesAreFoundByTheirCore) {
   EXPECT_TRUE(e.CachedShapes(*different).empty());
 }
 
-// Without any cache folder: a region whose code the engine compiled already (another VM's, or the same code
+// Without any cache folder: a region whose code the compiler compiled already (another VM's, or the same code
 // in other pages) is given that code and a frame of its own, and so is a copy in the same batch.
 TEST(PersistentCache, TheSameCodeIsCompiledOncePerProcess) {
   jit::Compiler e(jit::CompileOptions{});

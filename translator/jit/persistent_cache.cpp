@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <llvm/ADT/ArrayRef.h>
 #include <llvm/Support/SHA256.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -126,7 +129,51 @@ PersistentCache::PersistentCache(std::string dir, uint64_t max_bytes)
       return;
     }
   }
-  Trim();
+  const std::optional<uint64_t> recorded = RecordedBytes();
+  if (!recorded || *recorded > max_bytes_) {
+    Trim();  // counts the folder (and records it)
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    approx_bytes_ = *recorded;
+  }
+}
+
+namespace {
+std::optional<uint64_t> ParseUsage(const char* text, ssize_t n) {
+  if (n <= 0) return std::nullopt;
+  uint64_t v = 0;
+  for (ssize_t i = 0; i < n && text[i] != '\n'; ++i) {
+    if (text[i] < '0' || text[i] > '9' || v > (UINT64_MAX - 9) / 10) return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  return v;
+}
+}  // namespace
+
+std::optional<uint64_t> PersistentCache::RecordedBytes() {
+  const int fd = open((fs::path(dir_) / "usage").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char text[32];
+  flock(fd, LOCK_SH);
+  const ssize_t n = pread(fd, text, sizeof text, 0);
+  flock(fd, LOCK_UN);
+  close(fd);
+  return ParseUsage(text, n);
+}
+
+std::optional<uint64_t> PersistentCache::UpdateUsage(uint64_t add, const uint64_t* set) {
+  const int fd = open((fs::path(dir_) / "usage").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return std::nullopt;
+  flock(fd, LOCK_EX);
+  char text[32];
+  const std::optional<uint64_t> old = ParseUsage(text, pread(fd, text, sizeof text, 0));
+  // A missing or damaged figure counts as the folder's size as this process knows it.
+  const uint64_t now = set ? *set : old.value_or(approx_bytes_) + add;
+  const int len = std::snprintf(text, sizeof text, "%llu\n", static_cast<unsigned long long>(now));
+  const bool ok = ftruncate(fd, 0) == 0 && pwrite(fd, text, static_cast<size_t>(len), 0) == len;
+  flock(fd, LOCK_UN);
+  close(fd);
+  return ok ? std::optional<uint64_t>(now) : std::nullopt;
 }
 
 void PersistentCache::Bump(uint64_t PersistentCacheStats::*field, uint64_t n) {
@@ -256,7 +303,9 @@ void PersistentCache::Store(const std::string& object_bytes, const std::vector<S
     std::lock_guard<std::mutex> lock(mu_);
     stats_.bytes_written += written;
     stats_.stored += stored;
-    approx_bytes_ += written;
+    // Every process's stores count (the usage file); without it, this process's own.
+    const std::optional<uint64_t> total = UpdateUsage(written);
+    approx_bytes_ = total ? *total : approx_bytes_ + written;
     trim = approx_bytes_ > max_bytes_;
   }
   if (trim) Trim();
@@ -317,6 +366,7 @@ void PersistentCache::Trim() {
   }
   std::lock_guard<std::mutex> lock(mu_);
   approx_bytes_ = total;
+  UpdateUsage(0, &total);
   stats_.evicted += evicted;
 }
 

@@ -8,14 +8,15 @@
 //   index/<sha256 of the key>.idx      one region: its full key, the object holding its code, the
 //                                      function's name and its chain-site count, with a checksum;
 //   cores/<sha256 of a core>/<sha256 of the key>   (empty) the regions stored with that core
-//                                      (Region::core_blocks): the shapes a later run may reuse.
+//                                      (Region::core_blocks): the shapes a later run may reuse;
+//   usage                              the folder's size in bytes, as a decimal line (RecordedBytes).
 // The key (Key below) is everything the code depends on: the region's decoded instructions and block
 // structure as the lifter reads them, and a configuration string (Strobe's build, LLVM's version, the host
 // CPU and its features, the compile options). It holds no guest address, so a kernel loaded elsewhere
 // (KASLR) or a program in other physical pages still hits. Files are written to a temporary name and
 // renamed, so several processes may share the folder; a file that fails its checksum, or an index entry
 // whose key differs from the one looked up, is a miss (and is removed), never run. The folder is bounded:
-// when it grows past its limit the least recently used objects are removed.
+// when it grows past its limit (by its usage file) the least recently used objects are removed.
 #pragma once
 
 #include <cstdint>
@@ -79,20 +80,28 @@ class PersistentCache {
   PersistentCacheStats stats();
 
   // The least recently used files go until the folder's objects and entries take at most
-  // max_bytes * 3/4 (it is trimmed on start and when it passes max_bytes).
+  // max_bytes * 3/4 (it is trimmed when it passes max_bytes: at start, or after a store).
   void Trim();
+  // The folder's size as its usage file says: the bytes counted at the last trim plus the bytes every
+  // process stored since (nullopt: no usage file yet). Walking a full folder (150,000 files) on every
+  // start cost 1.5 s of each run; reading this costs one small read. It overestimates after entries
+  // were removed as damaged or stale, which only brings the next trim closer.
+  std::optional<uint64_t> RecordedBytes();
 
  private:
   void Bump(uint64_t PersistentCacheStats::*field, uint64_t n);
   // Reads the entry at path: its stored key and fields; a damaged one is removed and counted.
   bool ReadEntry(const std::string& path, std::string* key, Entry* e);
   bool WriteAtomically(const std::string& path, const std::string& bytes);
+  // Adds `add` bytes to the usage file (or sets it to *set), under an flock shared by every process using
+  // the folder; returns the new figure (nullopt if the file cannot be used).
+  std::optional<uint64_t> UpdateUsage(uint64_t add, const uint64_t* set = nullptr);
   std::string dir_;
   uint64_t max_bytes_;
   std::string error_;
   std::mutex mu_;
   PersistentCacheStats stats_;
-  uint64_t approx_bytes_ = 0;  // the folder's size, as of the last trim plus what this process wrote
+  uint64_t approx_bytes_ = 0;  // the folder's size: the usage file's figure, or this process's count
   uint64_t tmp_counter_ = 0;
 };
 
