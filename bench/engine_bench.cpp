@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-// strobe_bench: Google Benchmark suite for the interpreter tier.
+// strobe_bench: Google Benchmark suite for every engine (interp, jit, tiered), the decoder and the soft TLB.
 //  - Guest/<name>: boots a fresh VM on a guest ELF from STROBE_GUEST_DIR and runs it to power-off. Counters:
 //    guest_insns (instructions retired per run), guest_MIPS (rate over the CPU time of the timed part),
 //    blocks_built. Only Vm::Run() is timed; building the VM and loading the image are not. The vCPU runs on
 //    the benchmark thread, so its CPU time is the emulation cost, and is less disturbed than wall time when
 //    other work shares the machine (the wall time is reported too).
+//  - Warm/<name>: translated code once warm, jit against tiered, pass by pass in one run (below).
 //  - Decode/*: mips::Decode throughput over a table of words.
 //  - SoftTlb/*: runtime::Load<uint32_t> through a filled soft TLB entry (hit), and through the slow
 //    path (miss).
@@ -92,7 +93,7 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
     retired += vm->cpu().retired;
     blocks += vm->code_cache().stats().blocks_built;
     if (vm->tier()) {
-      const auto e = vm->tier()->engine_stats();
+      const auto e = vm->tier()->compiler_stats();
       regions += e.regions;
       compile_ms += e.compile_ms;
     }

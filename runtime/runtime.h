@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The VMM runtime: what guest execution calls. CP0 and TLB operations, exception delivery, interrupts, the
-// soft TLB's slow paths. The interpreter calls these directly; translated code will call the same functions,
-// so each piece of privileged semantics exists once.
+// soft TLB's slow paths. The interpreter calls these directly; translated code calls the same functions
+// (through translator/jit/helpers.*), so each piece of privileged semantics exists once.
 #pragma once
 
 #include <cstdint>

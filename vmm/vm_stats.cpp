@@ -27,7 +27,7 @@ std::string CodeCacheStats(Vm& vm) {
   const std::string error = vm.tier()->code_cache_error();
   if (!error.empty()) return "code cache: off (" + error + ")";
   const jit::PersistentCacheStats c = vm.tier()->code_cache_stats();
-  const auto e = vm.tier()->engine_stats();
+  const auto e = vm.tier()->compiler_stats();
   const auto o = vm.tier()->optimizer_stats();
   return Format(
       "code cache %s: %llu regions loaded (tier 1 %llu, tier 2 %llu), %llu compiled, %llu stored, %llu "
@@ -51,7 +51,7 @@ std::string ExecutionStats(Vm& vm, double seconds) {
 std::vector<std::string> JitStats(Vm& vm) {
   if (!vm.tier()) return {};
   const auto& t = vm.tier()->stats();
-  const auto e = vm.tier()->engine_stats();
+  const auto e = vm.tier()->compiler_stats();
   const auto o = vm.tier()->optimizer_stats();
   return {
       Format("tier 1: %llu regions compiled in %llu modules (%llu more reused code this process had), %s; "

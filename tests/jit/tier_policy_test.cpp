@@ -10,7 +10,7 @@ namespace strobe::test::jt {
 namespace {
 
 uint64_t RegionsCompiled(TestMachine& m) {
-  return m.vm().tier()->engine_stats().regions;
+  return m.vm().tier()->compiler_stats().regions;
 }
 
 // The self-patching loop rewrites its own increment on each of its 40 passes. Compiling before every run,

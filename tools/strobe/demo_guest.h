@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The bundled demo guest (guests/hello), embedded at build time by tools/embed.cmake.
+// The bundled demo guest (guests/hello), embedded at build time by tools/strobe/embed.cmake.
 #pragma once
 
 #include <cstddef>

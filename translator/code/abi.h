@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The interface between translated code and the rest of Strobe. Translated code calls the runtime's entry
-// points by these symbol names (the engine's linker resolves them to jit/helpers.cpp, where their
+// points by these symbol names (the compiler's linker resolves them to jit/helpers.cpp, where their
 // signatures and meaning are), so it holds no address of the process that compiled it; and it is entered
 // through one trampoline.
 #pragma once

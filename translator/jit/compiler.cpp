@@ -324,7 +324,7 @@ Compiler::Client* Compiler::AddClient() {
   return clients_.back().get();
 }
 
-// The client's record stays until the engine goes (a batch in flight still points at it); it is small.
+// The client's record stays until the compiler goes (a batch in flight still points at it); it is small.
 void Compiler::RemoveClient(Client* client) {
   std::lock_guard<std::mutex> lock(queue_mu_);
   client->removed = true;
@@ -495,7 +495,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Compiler::CompileFor(
   for (size_t i = 0; i < regions.size(); ++i) {
     if (out[i] || dup[i] != SIZE_MAX) continue;  // from memory or the cache, or a copy of another
     char name[64];
-    // Each engine numbers its own regions: the level keeps the tiers' names apart (in perf, in dumps).
+    // Each compiler numbers its own regions: the level keeps the tiers' names apart (in perf, in dumps).
     std::snprintf(name, sizeof name, "region_%08x_O%u_%llu", regions[i]->page, options_.opt_level,
                   static_cast<unsigned long long>(impl_->next_id++));
     llvm::Function* f =
@@ -673,15 +673,15 @@ size_t Compiler::Pending(Client* client) {
   return n;
 }
 
-CompilerClient::CompilerClient(std::shared_ptr<Compiler> engine)
-    : engine_(std::move(engine)), client_(engine_->AddClient()) {}
+CompilerClient::CompilerClient(std::shared_ptr<Compiler> compiler)
+    : compiler_(std::move(compiler)), client_(compiler_->AddClient()) {}
 
 CompilerClient::~CompilerClient() {
-  engine_->RemoveClient(client_);
+  compiler_->RemoveClient(client_);
 }
 
 std::vector<std::shared_ptr<CompiledRegion>> CompilerClient::TakeFinished() {
-  return engine_->TakeFinished(client_);
+  return compiler_->TakeFinished(client_);
 }
 
 void PrintLlvmTimers() {

@@ -95,8 +95,8 @@ class Compiler {
 
   CompilerStats stats();                // every client's compiles
   CompilerStats stats(Client* client);  // one client's (a batch's time is shared out by its regions)
-  // The persistent code cache's counts, if the engine has one (null otherwise); its error, if it could
-  // not be used (then the engine compiles everything, as without one).
+  // The persistent code cache's counts, if the compiler has one (null otherwise); its error, if it could
+  // not be used (then the compiler compiles everything, as without one).
   std::optional<PersistentCacheStats> code_cache_stats();
   // Shapes of second-tier regions with this core (a region whose blocks are its core: Region::core_blocks)
   // that the code cache holds code for: the core's blocks followed by the blocks spanned in from other
@@ -127,28 +127,28 @@ class Compiler {
   std::thread worker_;
 };
 
-// A client's handle on a shared engine (what a tier holds): the engine's calls for that client.
+// A client's handle on a shared compiler (what a tier holds): the compiler's calls for that client.
 class CompilerClient {
  public:
-  explicit CompilerClient(std::shared_ptr<Compiler> engine);
+  explicit CompilerClient(std::shared_ptr<Compiler> compiler);
   ~CompilerClient();
   CompilerClient(const CompilerClient&) = delete;
   CompilerClient& operator=(const CompilerClient&) = delete;
 
   std::vector<std::shared_ptr<CompiledRegion>> Compile(std::vector<std::unique_ptr<Region>> regions) {
-    return engine_->Compile(std::move(regions), client_);
+    return compiler_->Compile(std::move(regions), client_);
   }
-  void Submit(std::unique_ptr<Region> region) { engine_->Submit(client_, std::move(region)); }
+  void Submit(std::unique_ptr<Region> region) { compiler_->Submit(client_, std::move(region)); }
   std::vector<std::shared_ptr<CompiledRegion>> TakeFinished();
-  size_t Pending() { return engine_->Pending(client_); }
-  void Prune(const std::function<bool(Region&)>& keep) { engine_->Prune(client_, keep); }
-  void Hold(bool held) { engine_->Hold(held); }
-  CompilerStats stats() { return engine_->stats(client_); }
-  const CompileOptions& options() const { return engine_->options(); }
-  Compiler& engine() { return *engine_; }
+  size_t Pending() { return compiler_->Pending(client_); }
+  void Prune(const std::function<bool(Region&)>& keep) { compiler_->Prune(client_, keep); }
+  void Hold(bool held) { compiler_->Hold(held); }
+  CompilerStats stats() { return compiler_->stats(client_); }
+  const CompileOptions& options() const { return compiler_->options(); }
+  Compiler& compiler() { return *compiler_; }
 
  private:
-  std::shared_ptr<Compiler> engine_;
+  std::shared_ptr<Compiler> compiler_;
   Compiler::Client* client_;
 };
 

@@ -34,7 +34,7 @@ void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t target);
 void strobe_jit_raise(runtime::CpuState* c, uint32_t code, uint32_t pc, uint32_t in_delay_slot);
 }
 
-// The entry points above that translated code calls, by the symbol names it calls them by: the engine
+// The entry points above that translated code calls, by the symbol names it calls them by: the compiler
 // defines these names for its linker, so compiled code holds no address of this process.
 struct RuntimeSymbol {
   const char* name;

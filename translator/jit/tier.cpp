@@ -55,7 +55,7 @@ Tier::Tier(code::CodeCache& cache, TierOptions options, std::shared_ptr<CompileS
     : cache_(cache),
       options_(options),
       service_(service ? std::move(service) : CompileService::Create(options)),
-      engine_(service_->first) {
+      compiler_(service_->first) {
   if (service_->second && HasSecondTier(options_))
     optimizer_ = std::make_unique<CompilerClient>(service_->second);
   cache_.set_listener(this);
@@ -175,7 +175,7 @@ void Tier::Span(Region& r, bool take_all) {
 
 bool Tier::TakeCachedShape(Region& r) {
   if (!optimizer_ || !r.core_blocks) return false;
-  for (std::vector<RegionBlock>& shape : optimizer_->engine().CachedShapes(r)) {
+  for (std::vector<RegionBlock>& shape : optimizer_->compiler().CachedShapes(r)) {
     std::vector<std::pair<uint32_t, uint64_t>> pages;
     bool fits = true;
     for (size_t i = r.core_blocks; i < shape.size() && fits; ++i) {
@@ -307,7 +307,7 @@ void Tier::NoteHot(const code::Block& b) {
   std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask);
   if (!r) return;
   for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
-  engine_.Submit(std::move(r));
+  compiler_.Submit(std::move(r));
 }
 
 bool Tier::WantsEager(uint32_t paddr) const {
@@ -327,13 +327,13 @@ void Tier::CompileNow(const code::Block& b) {
   if (options_.span_pages && options_.compile.opt_level >= 1) Span(*r, /*take_all=*/true);
   std::vector<std::unique_ptr<Region>> batch;
   batch.push_back(std::move(r));
-  auto done = engine_.Compile(std::move(batch));
+  auto done = compiler_.Compile(std::move(batch));
   Install(std::move(done[0]));
   if (!cache_.EntryFor(b.paddr, nullptr)) failed_.insert(b.paddr);  // e.g. its delay slot is on the next page
 }
 
 void Tier::Poll() {
-  for (auto& cr : engine_.TakeFinished()) {
+  for (auto& cr : compiler_.TakeFinished()) {
     for (const RegionBlock& rb : cr->region->blocks) {
       auto p = pending_.find(cr->region->page | rb.offset);
       if (p != pending_.end() && p->second == cr->region->generation) pending_.erase(p);
@@ -446,7 +446,7 @@ void Tier::PruneSecondTier(bool now) {
 }
 
 void Tier::Drain(bool second_tier) {
-  while (engine_.Pending() > 0 || (second_tier && optimizer_ && optimizer_->Pending() > 0))
+  while (compiler_.Pending() > 0 || (second_tier && optimizer_ && optimizer_->Pending() > 0))
     std::this_thread::yield();
   Poll();
 }
@@ -459,8 +459,8 @@ void Tier::CodeDropped(uint32_t page, bool had_regions) {
 }
 
 PersistentCacheStats Tier::code_cache_stats() {
-  PersistentCacheStats sum = engine_.engine().code_cache_stats().value_or(PersistentCacheStats{});
-  if (optimizer_) sum += optimizer_->engine().code_cache_stats().value_or(PersistentCacheStats{});
+  PersistentCacheStats sum = compiler_.compiler().code_cache_stats().value_or(PersistentCacheStats{});
+  if (optimizer_) sum += optimizer_->compiler().code_cache_stats().value_or(PersistentCacheStats{});
   return sum;
 }
 

@@ -82,12 +82,12 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   void ForgetRewrites() { rewrites_.clear(); }
 
   TierStats stats() const;
-  CompilerStats engine_stats() { return engine_.stats(); }
+  CompilerStats compiler_stats() { return compiler_.stats(); }
   CompilerStats optimizer_stats() { return optimizer_ ? optimizer_->stats() : CompilerStats{}; }
   // The persistent code cache of both tiers' compilers (shared by every tier using them), and why it is
   // off if it could not be used.
   PersistentCacheStats code_cache_stats();
-  std::string code_cache_error() { return engine_.engine().code_cache_error(); }
+  std::string code_cache_error() { return compiler_.compiler().code_cache_error(); }
   // Wait until background compiles are done (tests, benchmarks); with second_tier, the second tier's too.
   void Drain(bool second_tier = false);
   // Tests: keep the second tier's queue from being compiled, and how often it is pruned.
@@ -118,7 +118,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   code::CodeCache& cache_;
   TierOptions options_;
   std::shared_ptr<CompileService> service_;
-  CompilerClient engine_;
+  CompilerClient compiler_;
   std::unique_ptr<CompilerClient>
       optimizer_;  // the second tier's compiler (its own thread and codegen level)
   uint64_t polls_ = 0;
