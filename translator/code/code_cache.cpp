@@ -85,15 +85,11 @@ Block* CodeCache::At(uint32_t paddr) {
   return Build(paddr, page.host + (paddr & ~runtime::kPageMask));
 }
 
-Block* CodeCache::Lookup(uint32_t paddr, const uint8_t* host, bool* built) {
-  ++stats_.lookups;
-  *built = false;
-  Block*& slot = FastSlot(paddr);
-  if (slot && slot->paddr == paddr) return slot;
+Block* CodeCache::LookupSlow(uint32_t paddr, const uint8_t* host, bool* built, Block** slot) {
   auto it = blocks_.find(paddr);
   *built = it == blocks_.end();
-  slot = *built ? Build(paddr, host) : it->second.get();
-  return slot;
+  *slot = *built ? Build(paddr, host) : it->second.get();
+  return *slot;
 }
 
 bool CodeCache::Breakable(uint32_t paddr) const {

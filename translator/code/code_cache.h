@@ -75,8 +75,16 @@ class CodeCache final : public runtime::CodeObserver {
   Block* Find(uint32_t paddr) const;
   // The block starting at paddr, decoded now if needed; null if paddr is not word-aligned RAM.
   Block* At(uint32_t paddr);
-  // The interpreter's lookup: the block at paddr, whose word is at host; *built: it was decoded now.
-  Block* Lookup(uint32_t paddr, const uint8_t* host, bool* built);
+  // The interpreter's lookup: the block at paddr, whose word is at host; *built: it was decoded now. Every
+  // dispatch asks it: the direct-mapped slot is tried inline, the map and the decoder out of line.
+  Block* Lookup(uint32_t paddr, const uint8_t* host, bool* built) {
+    ++stats_.lookups;
+    *built = false;
+    Block*& slot = FastSlot(paddr);
+    if (slot && slot->paddr == paddr) [[likely]]
+      return slot;
+    return LookupSlow(paddr, host, built, &slot);
+  }
   // The blocks decoded from one guest-physical page (null if none).
   const std::vector<Block*>* BlocksInPage(uint32_t page) const {
     auto it = by_page_.find(page);
@@ -160,6 +168,7 @@ class CodeCache final : public runtime::CodeObserver {
   static constexpr unsigned kFastBits = 12;
   Block* fast_[1u << kFastBits] = {};
   Block*& FastSlot(uint32_t paddr) { return fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; }
+  Block* LookupSlow(uint32_t paddr, const uint8_t* host, bool* built, Block** slot);
   Block* FastSlot(uint32_t paddr) const { return fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; }
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
