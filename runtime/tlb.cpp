@@ -57,7 +57,7 @@ int GuestTlb::Find(uint32_t va, uint8_t asid) const {
 }
 
 void GuestTlb::Range(const TlbEntry& e, uint32_t* begin, uint32_t* end) {
-  uint32_t span = (e.pagemask | 0x1FFFu) + 1;  // both halves of the pair
+  const uint32_t span = 2 * HalfPageSize(e);  // both halves of the pair
   *begin = e.entryhi & Vpn2CompareMask(e.pagemask);
   *end = *begin + span;  // wraps to 0 for the top pair: FlushRange treats end as exclusive modulo 2^32
 }

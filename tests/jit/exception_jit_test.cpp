@@ -166,9 +166,11 @@ TEST(ExceptionJit, WordPiecesFaultAtTheirOwnAddress) {
   };
   for (const Case& k : cases) {
     SCOPED_TRACE(k.text);
-    // A load through the same base first (on the clean page it succeeds), then the piece.
-    Asm fault{E(k.op, {.rs = a0, .rt = t5, .imm = k.offset})};
-    if (k.base == kPiece) fault = Asm{Lw(t4, 0, a0), E(k.op, {.rs = a0, .rt = t5, .imm = k.offset})};
+    // On the clean page a load through the same base goes first (it succeeds), then the piece.
+    const bool load_first = k.base == kPiece;
+    Asm fault;
+    if (load_first) fault << Lw(t4, 0, a0);
+    fault << E(k.op, {.rs = a0, .rt = t5, .imm = k.offset});
     uint32_t off = 0;
     Asm code = Around(fault, 30, &off);
     ArchState s = RunAll(
@@ -181,7 +183,7 @@ TEST(ExceptionJit, WordPiecesFaultAtTheirOwnAddress) {
         },
         kCodePa);
     EXPECT_EQ(Exc(s), k.exc);
-    EXPECT_EQ(s.epc, kCode + off + (k.base == kPiece ? 4 : 0));
+    EXPECT_EQ(s.epc, kCode + off + (load_first ? 4 : 0));
     EXPECT_EQ(s.badvaddr, k.base + k.offset);
     EXPECT_EQ(s.gpr[t5], 0x5555AAAAu) << "a faulting LWL/LWR leaves rt";
     EXPECT_EQ(s.data[0], 0x11223344u) << "a faulting SWL/SWR writes no byte";
@@ -189,7 +191,6 @@ TEST(ExceptionJit, WordPiecesFaultAtTheirOwnAddress) {
   }
 }
 
-// Faults in the delay slot of each kind of branch: EPC = the branch, Cause.BD = 1, links written.
 // Two accesses through one base register in one block: the second reuses the first one's page only
 // when it is the same page and aligned, so a second access that is misaligned, or crosses into a page
 // whose TLB entry is invalid, must still raise its exception with its own EPC and BadVAddr.
@@ -229,6 +230,7 @@ TEST(ExceptionJit, SecondAccessThroughSameBaseFaults) {
   }
 }
 
+// Faults in the delay slot of each kind of branch: EPC = the branch, Cause.BD = 1, links written.
 TEST(ExceptionJit, FaultInDelaySlot) {
   const uint32_t bad_lw = Lw(t5, 2, a0);  // AdEL
   struct Case {
