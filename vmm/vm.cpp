@@ -115,6 +115,10 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     }
     board_->ide().Attach(disk.index, {disk.backend, queue, disk.cdrom, disk.serial, disk.write_cache});
   }
+  for (unsigned ch = 0; ch < 2; ++ch)
+    board_->ide().channel(ch).set_on_tray_moved([this, ch](unsigned unit, bool open) {
+      if (on_tray_moved_) on_tray_moved_(ch * 2 + unit, open);
+    });
   // The on-board NIC first (QEMU creates it with the board), then the add-on devices in creation order.
   virtio_.resize(config_.virtio_disks.size());
   nics_.resize(config_.nics.size());

@@ -49,6 +49,7 @@ struct IdeDisk {
   std::string serial;  // IDENTIFY's serial number
   bool write_cache = true;
   bool cdrom = false;  // an ATAPI CD/DVD-ROM drive (the backend read-only), as QEMU's ide-cd
+  std::string id;      // the drive's name for the monitor (QEMU's: ide1-cd0, or -drive id=)
 };
 
 // Add-on PCI devices (virtio disks, NICs other than the on-board one) take the free slots from 18 (00:12.0)
@@ -61,6 +62,7 @@ struct VirtioDisk {
   std::string serial;  // GET_ID (empty: none, as QEMU's default)
   bool write_cache = true;
   int pci_order = 0;
+  std::string id;  // the drive's name for the monitor (QEMU's: virtio0, or -drive id=)
 };
 
 // A network card. The backend (and the capture) belong to the caller and must outlive the VM.
@@ -231,6 +233,21 @@ class Vm {
   // Stop Run() once this many instructions have retired in total (0: no limit).
   void SetInstructionLimit(uint64_t retired_total) { config_.max_instructions = retired_total; }
 
+  // --- removable media (vm_media.cpp): the monitor's eject and change, on the vCPU thread ---
+  // The host's hand on the tray of the CD-ROM drive at IDE index `ide_index` (AtaChannel::HostOpenTray and
+  // the rest). OpenTray: false when the guest holds the tray locked and `force` is not given (the drive
+  // then posts an eject request). ChangeDisc puts `disc` (null: none) in the open tray; the VM owns it from
+  // then on and serves it with its own I/O worker, and config().ide_disks shows it. The old disc's worker
+  // and image go once the reads in flight on them are done.
+  bool OpenTray(unsigned ide_index, bool force);
+  void ChangeDisc(unsigned ide_index, std::unique_ptr<block::BlockBackend> disc);
+  void CloseTray(unsigned ide_index);
+  // Called on the vCPU thread whenever a CD-ROM drive's tray opens or closes (the guest's command or the
+  // host's hand).
+  void set_on_tray_moved(std::function<void(unsigned ide_index, bool open)> f) {
+    on_tray_moved_ = std::move(f);
+  }
+
  private:
   friend class VmState;  // snapshots (vmm/snapshot/vm_state.h) read and restore the whole VM
   bool LoadImage(const ElfImage& image, uint32_t* image_end, std::string* error);
@@ -261,7 +278,15 @@ class Vm {
   // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).
   block::CompletionList completions_;
   TimedEvents timed_;  // the deterministic mode's disk completions, at their virtual times
+  // Discs the monitor put in CD-ROM drives (before the queues that read them: destroyed after them), and
+  // the queues of discs taken out that still had reads in flight (they leave disk_queues_ when those are
+  // done).
+  std::vector<std::unique_ptr<block::BlockBackend>> host_discs_;
   std::vector<std::unique_ptr<block::BlockQueue>> disk_queues_;
+  std::vector<block::BlockQueue*> retired_queues_;
+  std::function<void(unsigned ide_index, bool open)> on_tray_moved_;
+  IdeDisk* FindIdeDisk(unsigned ide_index);
+  void DropIdleDiscs();
   struct Virtio {
     std::unique_ptr<VirtioBlk> blk;
     std::unique_ptr<VirtioPci> pci;

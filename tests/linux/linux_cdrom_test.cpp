@@ -3,7 +3,9 @@
 // loaded by rcS from the SCSI device's modalias, isofs on mount): an ISO 9660 image made on the host with
 // xorriso is /dev/sr0, read-only, of the image's size; a file on it has the host's sha256. Alone (-cdrom)
 // under the default engine with DMA, beside a hard disk (index 0 and 2) with an empty drive as the
-// secondary slave under the interpreter with PIO (libata.dma=0).
+// secondary slave under the interpreter with PIO (libata.dma=0). The host changes the disc through QMP and
+// HMP while the guest runs (QEMU 7.2's commands, errors and DEVICE_TRAY_MOVED events): the guest's lock,
+// forced changes, eject, and the guest closing the tray itself.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "tests/linux/linux_disk.h"
 #include "tests/linux/linux_session.h"
+#include "tests/monitor/monitor_client.h"
 #include "tests/support/console_session.h"
 #include "tests/support/process.h"
 
@@ -87,6 +90,128 @@ TEST_F(LinuxCdrom, BesideAHardDiskWithAnEmptyDriveUnderTheInterpreterWithPio) {
   // The empty drive (secondary slave) is sr1, with no medium, as QEMU's.
   EXPECT_EQ(Shell(*s, "blockdev --getsize64 /dev/sr1 2>&1"),
             "blockdev: can't open '/dev/sr1': No medium found\n");
+  PowerOff(*s);
+}
+
+// A small ISO 9660 disc with one file, `name`.txt holding `text`, and `pad` random bytes beside it (so that
+// discs differ in size).
+std::string MakeDisc(const std::string& dir, const std::string& name, const std::string& text, size_t pad) {
+  const std::string files = dir + "/" + name;
+  EXPECT_EQ(RunProcess({"/bin/mkdir", "-p", files}).exit_code, 0);
+  WriteFile(files + "/" + name + ".txt", text);
+  WriteFile(files + "/pad.bin", RandomBytes(pad, static_cast<unsigned>(pad)));
+  const std::string iso = dir + "/" + name + ".iso";
+  ProcessResult mk =
+      RunProcess({"/bin/sh", "-c", "xorriso -as mkisofs -quiet -R -V " + name + " -o " + iso + " " + files});
+  EXPECT_EQ(mk.exit_code, 0) << mk.err;
+  return iso;
+}
+
+// The next QMP line that is not an event (events before it are appended to *events).
+std::string Reply(MonitorClient& qmp, std::vector<std::string>* events) {
+  for (;;) {
+    const std::string l = qmp.Line();
+    if (l.empty() || l.find("\"event\"") == std::string::npos) return l;
+    events->push_back(l);
+  }
+}
+
+std::string TrayEvent(bool open) {
+  return std::string(
+             "\"event\": \"DEVICE_TRAY_MOVED\", \"data\": {\"device\": \"ide1-cd0\", \"tray-open\": ") +
+         (open ? "true" : "false") + ", \"id\": \"/machine/piix4-ide/ide.1/unit.0\"}}";
+}
+
+TEST_F(LinuxCdrom, TheHostChangesTheDiscWhileTheGuestRuns) {
+  const std::string a = MakeDisc(dir_, "a", "hello from disc a\n", 100000);
+  const std::string b = MakeDisc(dir_, "b", "hello from disc b\n", 300000);
+  if (HasFatalFailure()) return;
+  const std::string sock = dir_ + "/qmp.sock";
+  auto s = Boot({"-cdrom", a, "-qmp", "unix:" + sock + ",server,nowait"});
+  MonitorClient qmp;
+  ASSERT_TRUE(qmp.ConnectUnix(sock));
+  qmp.Line();
+  qmp.Send("{\"execute\": \"qmp_capabilities\"}\n");
+  ASSERT_EQ(qmp.Line(), "{\"return\": {}}");
+  std::vector<std::string> events;
+  auto hmp = [&](const std::string& line) {  // the reply; the events before it go to `events`
+    qmp.Send("{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"" + line +
+             "\"}}\n");
+    return Reply(qmp, &events);
+  };
+
+  // Mounted, the disc is locked: eject and change refuse (and post an eject request); forced, change works.
+  EXPECT_EQ(Shell(*s, "mkdir -p /mnt && mount -t iso9660 /dev/sr0 /mnt && cat /mnt/a.txt"),
+            "hello from disc a\n");
+  qmp.Send("{\"execute\": \"query-block\"}\n");
+  const std::string blocks = Reply(qmp, &events);
+  EXPECT_NE(blocks.find("\"device\": \"ide1-cd0\", \"locked\": true, \"removable\": true"), std::string::npos)
+      << blocks;
+  EXPECT_NE(blocks.find("\"filename\": \"" + a + "\""), std::string::npos) << blocks;
+  const std::string locked =
+      "Device 'ide1-cd0' is locked and force was not specified, wait for tray to open and try again";
+  qmp.Send("{\"execute\": \"eject\", \"arguments\": {\"device\": \"ide1-cd0\"}}\n");
+  EXPECT_EQ(Reply(qmp, &events), "{\"error\": {\"class\": \"GenericError\", \"desc\": \"" + locked + "\"}}");
+  EXPECT_EQ(hmp("change ide1-cd0 " + b), "{\"return\": \"Error: " + locked + "\\r\\n\"}");
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(Shell(*s, "cat /mnt/a.txt"), "hello from disc a\n");
+  qmp.Send(
+      "{\"execute\": \"blockdev-change-medium\", \"arguments\": {\"device\": \"ide1-cd0\", \"filename\": \"" +
+      b + "\", \"format\": \"raw\", \"force\": true}}\n");
+  EXPECT_EQ(Reply(qmp, &events), "{\"return\": {}}");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_NE(events[0].find(TrayEvent(true)), std::string::npos) << events[0];
+  EXPECT_NE(events[1].find(TrayEvent(false)), std::string::npos) << events[1];
+  events.clear();
+  Shell(*s, "umount /mnt 2>/dev/null");
+  EXPECT_EQ(Shell(*s, "blockdev --getsize64 /dev/sr0"), std::to_string(ReadFile(b).size()) + "\n");
+  EXPECT_EQ(Shell(*s, "sha256sum /dev/sr0").substr(0, 64), Sha256(b));
+  EXPECT_EQ(Shell(*s, "mount -t iso9660 /dev/sr0 /mnt && cat /mnt/b.txt && umount /mnt"),
+            "hello from disc b\n");
+
+  // Unlocked: HMP's eject opens the tray and takes the disc; the guest finds no medium.
+  EXPECT_EQ(hmp("eject ide1-cd0"), "{\"return\": \"\"}");
+  EXPECT_EQ(hmp("info block ide1-cd0"),
+            "{\"return\": \"ide1-cd0: [not inserted]\\r\\n    Attached to:      "
+            "/machine/piix4-ide/ide.1/unit.0\\r\\n"
+            "    Removable device: not locked, tray open\\r\\n\"}");
+  EXPECT_EQ(Shell(*s, "blockdev --getsize64 /dev/sr0 2>&1"),
+            "blockdev: can't open '/dev/sr0': No medium found\n");
+  // Bad input: one line each, nothing changes.
+  EXPECT_EQ(hmp("change ide1-cd0 " + dir_ + "/none.iso"),
+            "{\"return\": \"Error: " + dir_ + "/none.iso: No such file or directory\\r\\n\"}");
+  EXPECT_EQ(hmp("change ide1-cd0 " + dir_),
+            "{\"return\": \"Error: " + dir_ + ": a directory, not a disk image\\r\\n\"}");
+  EXPECT_EQ(hmp("eject nosuch"), "{\"return\": \"Error: Device 'nosuch' not found\\r\\n\"}");
+  qmp.Send("{\"execute\": \"eject\", \"arguments\": {}}\n");
+  EXPECT_EQ(
+      Reply(qmp, &events),
+      "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Need exactly one of 'device' and 'id'\"}}");
+  // HMP's change puts disc a back and closes the tray. (Linux refuses the first read after a change it
+  // has not polled for, under QEMU too: blockdev's open takes that first look.)
+  EXPECT_EQ(hmp("change ide1-cd0 " + a + " raw"), "{\"return\": \"\"}");
+  EXPECT_EQ(Shell(*s, "blockdev --getsize64 /dev/sr0"), std::to_string(ReadFile(a).size()) + "\n");
+  EXPECT_EQ(Shell(*s, "sha256sum /dev/sr0").substr(0, 64), Sha256(a));
+  // The events since the eject: its opening; Linux closing the tray when blockdev opened the drive (its
+  // autoclose, as under QEMU); change's opening and closing.
+  ASSERT_EQ(events.size(), 4u);
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_NE(events[i].find(TrayEvent(i % 2 == 0)), std::string::npos) << events[i];
+  events.clear();
+
+  // The host opens the tray (by the drive's qdev path); the guest's next open closes it again (Linux's
+  // autoclose: its own START STOP UNIT, whose movement the host sees as well) and reads the same disc.
+  qmp.Send(
+      "{\"execute\": \"blockdev-open-tray\", \"arguments\": {\"id\": "
+      "\"/machine/piix4-ide/ide.1/unit.0\"}}\n");
+  EXPECT_EQ(Reply(qmp, &events), "{\"return\": {}}");
+  EXPECT_EQ(Shell(*s, "blockdev --getsize64 /dev/sr0"), std::to_string(ReadFile(a).size()) + "\n");
+  qmp.Send("{\"execute\": \"query-block\"}\n");
+  EXPECT_NE(Reply(qmp, &events).find("\"tray_open\": false"), std::string::npos);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_NE(events[0].find(TrayEvent(true)), std::string::npos) << events[0];
+  EXPECT_NE(events[1].find(TrayEvent(false)), std::string::npos) << events[1];
+  EXPECT_EQ(Shell(*s, "cat /dev/sr0 | sha256sum").substr(0, 64), Sha256(a));
   PowerOff(*s);
 }
 

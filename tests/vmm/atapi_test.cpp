@@ -62,6 +62,26 @@ class Atapi : public IdeMachine {
     ASSERT_TRUE(vm_);
   }
   std::unique_ptr<Vm> MakeVm() { return IdeMachine::MakeVm({{disc_.get(), 0, "SB00001", true, true}}); }
+  // Another disc image of `blocks` blocks of bytes from `seed`, for the host to put in the drive.
+  std::unique_ptr<block::BlockBackend> OtherDisc(uint32_t blocks, unsigned seed,
+                                                 std::vector<uint8_t>* bytes) {
+    char path[] = "/tmp/strobe-atapi-disc-XXXXXX";
+    const int fd = mkstemp(path);
+    EXPECT_GE(fd, 0);
+    std::mt19937 rng(seed);
+    bytes->resize(blocks * 2048);
+    for (auto& b : *bytes) b = static_cast<uint8_t>(rng());
+    EXPECT_EQ(write(fd, bytes->data(), bytes->size()), static_cast<ssize_t>(bytes->size()));
+    close(fd);
+    block::RawOpenOptions options;
+    options.read_only = true;
+    options.cdrom = true;
+    std::string error;
+    std::unique_ptr<block::BlockBackend> disc = block::RawImage::Open(path, options, &error);
+    unlink(path);  // the open file stays readable
+    EXPECT_TRUE(disc) << error;
+    return disc;
+  }
   bool Irq() { return vm_->board().ide().channel(0).irq_level(); }
   uint8_t Status() { return static_cast<uint8_t>(In(kBase + 7)); }
   uint8_t Reason() { return static_cast<uint8_t>(In(kBase + 2) & 7); }  // CoD bit 0, IO bit 1
@@ -382,6 +402,138 @@ TEST_F(Atapi, ATransferInProgressSurvivesASnapshot) {
   ExpectCheck(5, 0x53, 0x02);
 }
 
+// The host changes the disc (the monitor's change): the tray opens, the new disc goes in, the tray closes.
+// The guest then sees NOT READY, UNIT ATTENTION, and the new disc; GET EVENT STATUS NOTIFICATION reports
+// new media once; commands that may run under a unit attention still do.
+TEST_F(Atapi, AHostChangeIsReportedAsNotReadyThenUnitAttention) {
+  std::vector<std::pair<unsigned, bool>> moved;
+  vm_->set_on_tray_moved([&](unsigned index, bool open) { moved.push_back({index, open}); });
+  EXPECT_EQ(Reply({0x25}, 8)[3], kBlocks - 1);
+  ASSERT_TRUE(vm_->OpenTray(0, false));
+  Packet({0x00});
+  ExpectCheck(2, 0x3A, 0x02);  // tray open
+  std::vector<uint8_t> event = Reply({0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8}, 8);
+  EXPECT_EQ(event[4], 0);     // no event while the tray is open
+  EXPECT_EQ(event[5], 0x01);  // tray open, no medium reachable
+  std::vector<uint8_t> bytes;
+  vm_->ChangeDisc(0, OtherDisc(7, 3, &bytes));
+  vm_->CloseTray(0);
+  EXPECT_EQ(moved, (std::vector<std::pair<unsigned, bool>>{{0, true}, {0, false}}));
+  EXPECT_EQ(vm_->config().ide_disks[0].backend->size(), 7u * 2048);
+  EXPECT_EQ(Reply({0x12, 0, 0, 0, 36}, 36)[0], 0x05);  // INQUIRY runs under a pending change
+  event = Reply({0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8}, 8);
+  EXPECT_EQ(event[4], 2);     // new media, once
+  EXPECT_EQ(event[5], 0x02);  // present, tray closed
+  EXPECT_EQ(Reply({0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8}, 8)[4], 0);
+  Packet({0x25});
+  ExpectCheck(2, 0x3A, 0);  // the old disc went away ...
+  Packet({0x00});
+  ExpectCheck(6, 0x28, 0);  // ... and a new one came
+  Packet({0x00});
+  ExpectGood();
+  EXPECT_EQ(Reply({0x25}, 8)[3], 6);
+  Packet({0x28, 0, 0, 0, 0, 5, 0, 0, 2});
+  EXPECT_EQ(Block(4096), std::vector<uint8_t>(bytes.begin() + 5 * 2048, bytes.end()));
+  ExpectGood();
+}
+
+// A unit attention stays until REQUEST SENSE has reported it: another command gets it again.
+TEST_F(Atapi, AUnitAttentionRepeatsUntilReported) {
+  ASSERT_TRUE(vm_->OpenTray(0, false));
+  vm_->CloseTray(0);  // the same disc, but the guest cannot know
+  Packet({0x00});
+  ExpectCheck(2, 0x3A, 0);
+  Packet({0x00});
+  Settle();
+  EXPECT_EQ(Status(), 0x41);
+  EXPECT_EQ(In(kBase + 1), 0x60u);  // UNIT ATTENTION
+  Packet({0x25});                   // not reported yet: again
+  ExpectCheck(6, 0x28, 0);          // (now REQUEST SENSE reports it)
+  EXPECT_EQ(Reply({0x25}, 8)[3], kBlocks - 1);
+}
+
+// The guest holds the tray locked (a mounted disc): the host's open only posts an eject request, which
+// the guest sees as an event; forced, it opens, and the lock is gone.
+TEST_F(Atapi, ALockedTrayOnlyGetsAnEjectRequestUnlessForced) {
+  std::vector<std::pair<unsigned, bool>> moved;
+  vm_->set_on_tray_moved([&](unsigned index, bool open) { moved.push_back({index, open}); });
+  Packet({0x1E, 0, 0, 0, 1});
+  ExpectGood();
+  EXPECT_FALSE(vm_->OpenTray(0, false));
+  EXPECT_FALSE(vm_->board().ide().channel(0).tray_open(0));
+  EXPECT_TRUE(moved.empty());
+  std::vector<uint8_t> event = Reply({0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8}, 8);
+  EXPECT_EQ(event[4], 1);  // eject request
+  EXPECT_EQ(event[5], 0x02);
+  Packet({0x00});
+  ExpectGood();  // nothing changed for the guest
+  EXPECT_TRUE(vm_->OpenTray(0, true));
+  EXPECT_TRUE(vm_->board().ide().channel(0).tray_open(0));
+  EXPECT_FALSE(vm_->board().ide().channel(0).tray_locked(0));
+  EXPECT_EQ(moved, (std::vector<std::pair<unsigned, bool>>{{0, true}}));
+  vm_->ChangeDisc(0, nullptr);
+  Packet({0x1B, 0, 0, 0, 0x03});  // the guest closes the tray on no disc
+  ExpectGood();
+  EXPECT_EQ(moved.back(), (std::pair<unsigned, bool>{0, false}));
+  Packet({0x00});
+  ExpectCheck(2, 0x3A, 0);
+  EXPECT_EQ(vm_->config().ide_disks[0].backend, nullptr);
+}
+
+// The tray opens under a PIO read that has blocks left: the block in the drive's buffer still goes to the
+// guest, the next one is not read from whatever disc is there now.
+TEST_F(Atapi, AReadEndsWhenTheHostOpensTheTrayUnderIt) {
+  Packet({0x28, 0, 0, 0, 0, 2, 0, 0, 3}, 2048);
+  Settle();
+  ASSERT_EQ(ByteCount(), 2048u);
+  std::vector<uint8_t> got;
+  for (int i = 0; i < 256; ++i) {
+    const uint32_t w = In(kBase, 4);
+    for (int k = 0; k < 4; ++k) got.push_back(static_cast<uint8_t>(w >> (8 * k)));
+  }
+  ASSERT_TRUE(vm_->OpenTray(0, false));
+  std::vector<uint8_t> bytes;
+  vm_->ChangeDisc(0, OtherDisc(kBlocks, 4, &bytes));
+  vm_->CloseTray(0);
+  for (int i = 0; i < 256; ++i) {
+    const uint32_t w = In(kBase, 4);
+    for (int k = 0; k < 4; ++k) got.push_back(static_cast<uint8_t>(w >> (8 * k)));
+  }
+  EXPECT_EQ(got, Disc(2, 1));
+  ExpectCheck(2, 0x3A, 0);  // the command ends with the change's first report
+  Packet({0x00});
+  ExpectCheck(6, 0x28, 0);
+  // By DMA: the tray opened between the command and the engine's start.
+  PutPrd(0x10000, {{0x20000, 2048}});
+  Out(kBusMaster + 4, 0x10000, 4);
+  Out(kBusMaster, 0x08);
+  Packet({0x28, 0, 0, 0, 0, 1, 0, 0, 1}, 0, true);
+  ASSERT_TRUE(vm_->OpenTray(0, false));
+  Out(kBusMaster, 0x09);
+  ExpectCheck(2, 0x3A, 0x02);
+  EXPECT_NE(Ram(0x20000, 2048), std::vector<uint8_t>(bytes.begin() + 2048, bytes.begin() + 4096));
+}
+
+// The change in progress is the drive's state: a snapshot taken between the two reports holds the rest.
+TEST_F(Atapi, APendingChangeSurvivesASnapshot) {
+  ASSERT_TRUE(vm_->OpenTray(0, false));
+  vm_->CloseTray(0);
+  Packet({0x00});
+  ExpectCheck(2, 0x3A, 0);
+  StateIo out;
+  vm_->board().ide().State(out);
+  ASSERT_TRUE(out.ok()) << out.error();
+  std::unique_ptr<Vm> copy = MakeVm();
+  StateIo in(out.buffer().data(), out.buffer().size());
+  copy->board().ide().State(in);
+  ASSERT_TRUE(in.ok()) << in.error();
+  vm_ = std::move(copy);
+  Packet({0x00});
+  ExpectCheck(6, 0x28, 0);
+  Packet({0x00});
+  ExpectGood();
+}
+
 class AtapiEmpty : public Atapi {
  protected:
   void SetUp() override { Start(false); }
@@ -399,6 +551,23 @@ TEST_F(AtapiEmpty, ADriveWithoutADiscIsNotReady) {
   EXPECT_EQ(Reply({0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8}, 8)[5], 0x00);  // no medium, tray closed
   std::vector<uint8_t> conf = Reply({0x46, 0, 0, 0, 0, 0, 0, 0, 32}, 20);
   EXPECT_EQ(conf[6] << 8 | conf[7], 0);  // no current profile
+}
+
+// A disc the host puts in an empty drive: the drive had no disc to lose, so the guest sees the same two
+// reports, then the disc.
+TEST_F(AtapiEmpty, TheHostPutsADiscInAnEmptyDrive) {
+  ASSERT_TRUE(vm_->OpenTray(0, false));
+  std::vector<uint8_t> bytes;
+  vm_->ChangeDisc(0, OtherDisc(3, 9, &bytes));
+  vm_->CloseTray(0);
+  Packet({0x00});
+  ExpectCheck(2, 0x3A, 0);
+  Packet({0x00});
+  ExpectCheck(6, 0x28, 0);
+  EXPECT_EQ(Reply({0x25}, 8)[3], 2);
+  Packet({0x28, 0, 0, 0, 0, 0, 0, 0, 3});
+  EXPECT_EQ(Block(6144), bytes);
+  ExpectGood();
 }
 
 }  // namespace

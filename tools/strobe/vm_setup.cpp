@@ -20,7 +20,7 @@ int PrepareVmHost(RunOptions* opts, VmHostResources* resources, std::string* err
     const vmm::block::DriveConfig& d = opts->drives[i];
     vmm::block::BlockBackend* backend = resources->disks[i].get();
     if (d.interface == vmm::block::Interface::kVirtio) {
-      virtio.push_back({d.virtio_order, {backend, d.serial, d.write_cache(), d.virtio_order}});
+      virtio.push_back({d.virtio_order, {backend, d.serial, d.write_cache(), d.virtio_order, d.id}});
       continue;
     }
     if (d.interface != vmm::block::Interface::kIde) continue;
@@ -28,7 +28,7 @@ int PrepareVmHost(RunOptions* opts, VmHostResources* resources, std::string* err
     std::snprintf(serial, sizeof serial, "SB%05d", d.ide_index() + 1);
     opts->vm.ide_disks.push_back({backend, static_cast<unsigned>(d.ide_index()),
                                   d.serial.empty() ? serial : d.serial, d.write_cache(),
-                                  d.media == vmm::block::Media::kCdrom});
+                                  d.media == vmm::block::Media::kCdrom, d.id});
   }
   std::stable_sort(virtio.begin(), virtio.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -74,6 +74,22 @@ class AtaChannel {
   // Before the guest runs. unit 0 master, 1 slave.
   void Attach(unsigned unit, const AtaDriveConfig& config);
   bool HasDevice(unsigned unit) const { return drives_[unit].present; }
+  bool IsCdrom(unsigned unit) const { return drives_[unit].cdrom; }
+
+  // A CD-ROM drive's tray under the host's hand (AtapiCdrom's HostOpenTray, HostChangeDisc, HostCloseTray),
+  // on the vCPU thread. HostChangeDisc puts `backend`, served by `queue`, in the open tray (null: takes the
+  // disc out). The tray opening ends a packet command that still had to read the disc: what it read before
+  // reaches the guest, the rest ends in a check condition. Reads in flight complete from the old disc's
+  // queue, which the caller keeps alive until its in_flight() is 0.
+  bool HostOpenTray(unsigned unit, bool force);
+  void HostChangeDisc(unsigned unit, block::BlockBackend* backend, block::BlockQueue* queue);
+  void HostCloseTray(unsigned unit);
+  bool tray_open(unsigned unit) const { return drives_[unit].atapi.tray_open(); }
+  bool tray_locked(unsigned unit) const { return drives_[unit].atapi.locked(); }
+  // Called whenever a CD-ROM drive's tray opens or closes, by the guest's command or the host's hand (the
+  // monitor's DEVICE_TRAY_MOVED event).
+  using TrayMoved = std::function<void(unsigned unit, bool open)>;
+  void set_on_tray_moved(TrayMoved f) { on_tray_moved_ = std::move(f); }
 
   // The command block (register 0 data, 1 error/features, 2 sector count, 3-5 LBA, 6 device, 7
   // status/command) and the control block (alternate status / device control).
@@ -140,6 +156,8 @@ class AtaChannel {
     uint64_t packet_offset = 0;     // the next byte to send (of the disc, or of packet_reply)
     uint64_t packet_left = 0;       // bytes not yet sent
     std::vector<uint8_t> packet_reply;
+    uint64_t disc_epoch = 0;    // bumped whenever the host opens the tray: the disc may not be the same
+    uint64_t packet_epoch = 0;  // disc_epoch when the packet command began reading the disc
   };
 
   static constexpr size_t kMaxBlockBytes = 65536;  // the largest PIO block (a packet device's)
@@ -192,9 +210,14 @@ class AtaChannel {
   void TransferPacketDma(Drive& d, std::shared_ptr<std::vector<uint8_t>> buffer,
                          std::function<void(int)> finished);
   void PacketState(Drive& d, StateIo& io);
+  // A packet command reading the disc whose tray the host opened since it began: it ends (for DMA, the
+  // bus master's `finished` gets EIO first) with the check condition of a disc that went away.
+  bool DiscGoneFrom(Drive& d);
+  void ReportTray(unsigned unit, bool was_open);
 
   IrqLine irq_;
   DmaRequest dma_request_;
+  TrayMoved on_tray_moved_;
   Drive drives_[2];
   uint8_t devctl_ = 0;
   bool intrq_ = false;

@@ -15,6 +15,7 @@
 // The disc is read through the drive's BlockQueue (BSY meanwhile), one DRQ block or one DMA transfer at a
 // time.
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "vmm/devices/ata_disk.h"
@@ -120,12 +121,51 @@ void AtaChannel::StartPacket(Drive& d) {
   d.status = kDrdy | kDsc | kDrq;
 }
 
+bool AtaChannel::HostOpenTray(unsigned unit, bool force) {
+  Drive& d = drives_[unit];
+  const bool was_open = d.atapi.tray_open();
+  if (!d.atapi.HostOpenTray(force)) return false;
+  if (!was_open) ++d.disc_epoch;
+  ReportTray(unit, was_open);
+  return true;
+}
+
+void AtaChannel::HostChangeDisc(unsigned unit, block::BlockBackend* backend, block::BlockQueue* queue) {
+  Drive& d = drives_[unit];
+  d.config.backend = backend;
+  d.config.queue = backend ? queue : nullptr;
+  d.sectors = backend && queue ? backend->size() / block::kSectorSize : 0;
+  d.identity.sectors = d.sectors;
+  d.atapi.HostChangeDisc(backend && queue ? backend->size() : 0);
+}
+
+void AtaChannel::HostCloseTray(unsigned unit) {
+  Drive& d = drives_[unit];
+  const bool was_open = d.atapi.tray_open();
+  d.atapi.HostCloseTray();
+  ReportTray(unit, was_open);
+}
+
+void AtaChannel::ReportTray(unsigned unit, bool was_open) {
+  const bool open = drives_[unit].atapi.tray_open();
+  if (open != was_open && on_tray_moved_) on_tray_moved_(unit, open);
+}
+
+bool AtaChannel::DiscGoneFrom(Drive& d) {
+  if (!d.packet_from_disc || d.packet_epoch == d.disc_epoch) return false;
+  d.atapi.DiscGone();
+  PacketFailed(d);
+  return true;
+}
+
 void AtaChannel::RunPacket(Drive& d) {
   uint8_t cdb[kPacketSize];
   std::memcpy(cdb, d.buffer->data(), kPacketSize);
   d.buffer.reset();
   uint32_t limit = static_cast<uint32_t>(d.tf.lbah) << 8 | d.tf.lbam;
+  const bool was_open = d.atapi.tray_open();
   AtapiOutcome o = d.atapi.Execute(cdb, d.packet_dma || limit != 0);
+  ReportTray(static_cast<unsigned>(&d - drives_), was_open);
   switch (o.kind) {
     case Kind::kGood: return PacketDone(d);
     case Kind::kCheckCondition: return PacketFailed(d);
@@ -139,6 +179,7 @@ void AtaChannel::RunPacket(Drive& d) {
       break;
     case Kind::kRead:
       d.packet_from_disc = true;
+      d.packet_epoch = d.disc_epoch;
       d.packet_offset = uint64_t{o.lba} * scsi::kCdBlock;
       d.packet_left = uint64_t{o.blocks} * scsi::kCdBlock;
       break;
@@ -155,6 +196,7 @@ void AtaChannel::RunPacket(Drive& d) {
 
 void AtaChannel::NextPacketBlock(Drive& d) {
   if (d.packet_left == 0) return PacketDone(d);
+  if (DiscGoneFrom(d)) return;
   // The whole rest if it fits under the limit; otherwise the limit made even (at least 2 bytes).
   const uint32_t n = d.packet_left <= d.packet_limit ? static_cast<uint32_t>(d.packet_left)
                                                      : std::max<uint32_t>(d.packet_limit & ~1u, 2);
@@ -217,6 +259,11 @@ void AtaChannel::TransferPacketDma(Drive& d, std::shared_ptr<std::vector<uint8_t
     finished(0);
     return PacketDone(d);
   }
+  if (d.packet_epoch != d.disc_epoch) {
+    finished(EIO);
+    DiscGoneFrom(d);
+    return;
+  }
   buffer->resize(d.dma_bytes);
   BlockRequest r;
   r.op = BlockRequest::Op::kRead;
@@ -241,6 +288,10 @@ void AtaChannel::PacketState(Drive& d, StateIo& io) {
   io.Field(d.packet_offset);
   io.Field(d.packet_left);
   io.Bytes(d.packet_reply, kMaxBlockBytes);
+  // Whether the host opened the tray since the command began reading (the epochs are this process's).
+  bool disc_gone = d.packet_epoch != d.disc_epoch;
+  io.Field(disc_gone);
+  if (io.loading()) d.packet_epoch = d.disc_epoch - (disc_gone ? 1 : 0);
   if (!io.loading()) return;
   const uint64_t end =
       d.packet_from_disc ? uint64_t{d.atapi.blocks()} * scsi::kCdBlock : d.packet_reply.size();

@@ -34,8 +34,9 @@ enum Opcode : uint8_t {
 };
 
 // What the drive checks before a command runs (MMC-5 4.1.8: which commands need a medium; ATA8-ACS 7.21.5:
-// which transfer data, so that a byte count limit of 0 under PIO aborts them).
-constexpr unsigned kKnown = 1, kNeedsMedium = 2, kTransfers = 4;
+// which transfer data, so that a byte count limit of 0 under PIO aborts them; SPC-3 5.9.7 and QEMU's ide-cd:
+// which run while a unit attention is pending).
+constexpr unsigned kKnown = 1, kNeedsMedium = 2, kTransfers = 4, kAllowsAttention = 8;
 
 unsigned Flags(uint8_t op) {
   switch (op) {
@@ -53,7 +54,7 @@ unsigned Flags(uint8_t op) {
     case kRequestSense:
     case kInquiry:
     case kGetConfiguration:
-    case kGetEventStatusNotification:
+    case kGetEventStatusNotification: return kKnown | kTransfers | kAllowsAttention;
     case kModeSense10:
     case kMechanismStatus: return kKnown | kTransfers;
     default: return 0;
@@ -116,9 +117,53 @@ AtapiOutcome AtapiCdrom::Reply(std::vector<uint8_t> data, uint32_t allocation) {
   return o;
 }
 
+bool AtapiCdrom::HostOpenTray(bool force) {
+  if (tray_open_) return true;
+  if (locked_) {
+    eject_request_event_ = true;
+    if (!force) return false;
+    locked_ = false;
+  }
+  tray_open_ = true;
+  MovedByHost();
+  return true;
+}
+
+void AtapiCdrom::HostCloseTray() {
+  if (!tray_open_) return;
+  tray_open_ = false;
+  MovedByHost();
+}
+
+void AtapiCdrom::MovedByHost() {
+  change_ = Change::kGone;
+  new_media_event_ = true;
+  eject_request_event_ = false;
+}
+
+AtapiOutcome AtapiCdrom::ReportChange() {
+  if (change_ == Change::kGone) {
+    change_ = Change::kAttention;
+    return Check(kNotReady, kAscMediumNotPresent);
+  }
+  change_ = Change::kNone;
+  return Check(kUnitAttention, kAscMediumMayHaveChanged);
+}
+
+AtapiOutcome AtapiCdrom::DiscGone() {
+  if (change_ != Change::kNone && medium_ready()) return ReportChange();
+  return Check(kNotReady, kAscMediumNotPresent, tray_open_ ? 0x02 : 0x00);
+}
+
 AtapiOutcome AtapiCdrom::Execute(const uint8_t* cdb, bool can_transfer) {
   const uint8_t op = cdb[0];
   const unsigned flags = Flags(op);
+  if (!(flags & kAllowsAttention)) {
+    // A unit attention stays until REQUEST SENSE has reported it; a disc the host changed is reported
+    // before anything else the command could say.
+    if (sense_key_ == kUnitAttention) return Check(sense_key_, asc_, ascq_);
+    if (change_ != Change::kNone && medium_ready()) return ReportChange();
+  }
   if (!(flags & kKnown)) return Check(kIllegalRequest, kAscInvalidOpcode);
   if ((flags & kNeedsMedium) && !medium_ready())
     return Check(kNotReady, kAscMediumNotPresent, tray_open_ ? 0x02 : 0x00);
@@ -313,8 +358,9 @@ AtapiOutcome AtapiCdrom::GetConfiguration(const uint8_t* cdb) {
   return Reply(std::move(b), Be16(cdb + 7));
 }
 
-// GET EVENT STATUS NOTIFICATION (MMC-5 6.8), polled only: the media class (no events: the disc never
-// changes under the guest, except through its own tray commands; the status says open tray or present).
+// GET EVENT STATUS NOTIFICATION (MMC-5 6.8), polled only: the media class. Its events are the host's: new
+// media after the host moved the tray, an eject request when the host asked to open a locked tray; each is
+// reported once, and only while the tray is closed (as QEMU's drive). The status says open tray or present.
 AtapiOutcome AtapiCdrom::GetEventStatusNotification(const uint8_t* cdb) {
   if (!(cdb[1] & 0x01)) return Check(kIllegalRequest, kAscInvalidField);
   constexpr uint8_t kMediaClass = 4;
@@ -322,7 +368,15 @@ AtapiOutcome AtapiCdrom::GetEventStatusNotification(const uint8_t* cdb) {
   if (cdb[4] & (1 << kMediaClass)) {
     b[2] = kMediaClass;
     const uint8_t media = (tray_open_ ? 0x01 : 0) | (medium_ready() ? 0x02 : 0);
-    b.insert(b.end(), {0x00, media, 0, 0});  // no change
+    uint8_t event = 0;  // no change
+    if (!tray_open_ && new_media_event_) {
+      event = 2;
+      new_media_event_ = false;
+    } else if (!tray_open_ && eject_request_event_) {
+      event = 1;
+      eject_request_event_ = false;
+    }
+    b.insert(b.end(), {event, media, 0, 0});
     PutBe16(&b[0], 6);
   }
   return Reply(std::move(b), Be16(cdb + 7));
@@ -396,6 +450,9 @@ void AtapiCdrom::State(StateIo& io) {
   io.Field(sense_key_);
   io.Field(asc_);
   io.Field(ascq_);
+  io.Enum(change_, static_cast<unsigned>(Change::kAttention));
+  io.Field(new_media_event_);
+  io.Field(eject_request_event_);
 }
 
 }  // namespace strobe::vmm

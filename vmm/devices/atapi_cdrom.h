@@ -12,6 +12,16 @@
 // NOTIFICATION (polled, media class), READ DISC INFORMATION, MODE SENSE(10) (pages 01h, 0Eh, 2Ah, 3Fh),
 // MECHANISM STATUS, SET CD SPEED. Anything else ends in CHECK CONDITION with ILLEGAL REQUEST / INVALID
 // COMMAND OPERATION CODE (05/20/00), as QEMU's drive answers it.
+//
+// Media change from the host (the monitor's eject and change, QEMU's blockdev-open-tray, -close-tray and
+// -change-medium): the host opens the tray (unless the guest locked it: then the drive posts an eject
+// request, an event the guest's GET EVENT STATUS NOTIFICATION sees, and opens only when forced), takes the
+// disc out or puts another in, and closes the tray. After the tray moved under the host's hand, the next
+// command that is not INQUIRY, REQUEST SENSE, GET CONFIGURATION or GET EVENT STATUS NOTIFICATION ends in
+// NOT READY / MEDIUM NOT PRESENT (02/3A/00), the one after it in UNIT ATTENTION / NOT READY TO READY CHANGE,
+// MEDIUM MAY HAVE CHANGED (06/28/00): so a guest that never polls for events still learns that its disc
+// left and another came, and drops what it cached of the old one (as QEMU's ide-cd reports it). A unit
+// attention stays until REQUEST SENSE has reported it.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +38,8 @@ inline constexpr uint8_t kNoSense = 0x0, kNotReady = 0x2, kMediumError = 0x3, kI
                          kUnitAttention = 0x6;
 // Additional sense codes (ASC; the qualifier is 0 unless noted).
 inline constexpr uint8_t kAscUnrecoveredRead = 0x11, kAscInvalidOpcode = 0x20, kAscLbaOutOfRange = 0x21,
-                         kAscInvalidField = 0x24, kAscSavingNotSupported = 0x39, kAscMediumNotPresent = 0x3A,
+                         kAscInvalidField = 0x24, kAscMediumMayHaveChanged = 0x28,
+                         kAscSavingNotSupported = 0x39, kAscMediumNotPresent = 0x3A,
                          kAscRemovalPrevented = 0x53;            // ASCQ 02h
 inline constexpr uint32_t kCdBlock = 2048;                       // bytes per block of the disc
 inline constexpr uint64_t kCdMaxBytes = 80ull * 60 * 75 * 2048;  // a disc larger than this is a DVD
@@ -63,6 +74,20 @@ class AtapiCdrom {
   }
   uint32_t blocks() const { return blocks_; }
   bool medium_ready() const { return blocks_ > 0 && !tray_open_; }
+  bool tray_open() const { return tray_open_; }
+  bool locked() const { return locked_; }
+
+  // The host's hand on the tray. HostOpenTray: false when the guest holds the lock and `force` is not
+  // given; the drive then only posts an eject request for the guest (with `force` it also drops the lock
+  // and opens). Opening an open tray does nothing. HostChangeDisc puts a disc of `bytes` bytes in an open
+  // tray (0: takes the disc out). HostCloseTray closes an open tray. A tray the host moved starts the
+  // NOT READY, UNIT ATTENTION sequence above and a new-media event.
+  bool HostOpenTray(bool force);
+  void HostChangeDisc(uint64_t bytes) { blocks_ = static_cast<uint32_t>(bytes / scsi::kCdBlock); }
+  void HostCloseTray();
+  // The disc a packet command was reading went away under it: the command ends with the check condition
+  // the next command would have had (NOT READY / MEDIUM NOT PRESENT when none is pending).
+  AtapiOutcome DiscGone();
 
   // A reset: no sense pending. A power-on or hardware reset (`power_on`: the board's reset) also unlocks
   // the tray (MMC-5 4.1.4); SRST and DEVICE RESET leave the lock. None of them closes an open tray.
@@ -76,11 +101,13 @@ class AtapiCdrom {
   // The sense key of the last CHECK CONDITION, for the ATA Error register's upper nibble.
   uint8_t sense_key() const { return sense_key_; }
 
-  // Snapshots: the sense data and the tray.
+  // Snapshots: the sense data, the tray, the media change sequence and events.
   void State(StateIo& io);
 
  private:
   AtapiOutcome Check(uint8_t key, uint8_t asc, uint8_t ascq = 0);
+  void MovedByHost();
+  AtapiOutcome ReportChange();  // the next step of the NOT READY, UNIT ATTENTION sequence
   AtapiOutcome Reply(std::vector<uint8_t> data, uint32_t allocation);
   AtapiOutcome Good();
 
@@ -105,6 +132,11 @@ class AtapiCdrom {
   std::string serial_;
   bool tray_open_ = false, locked_ = false;
   uint8_t sense_key_ = 0, asc_ = 0, ascq_ = 0;
+  // The host moved the tray: the next gated command reports NOT READY (kGone), the one after that UNIT
+  // ATTENTION (kAttention).
+  enum class Change : uint8_t { kNone, kGone, kAttention };
+  Change change_ = Change::kNone;
+  bool new_media_event_ = false, eject_request_event_ = false;  // GET EVENT STATUS NOTIFICATION's media class
 };
 
 }  // namespace strobe::vmm

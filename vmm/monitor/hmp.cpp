@@ -14,8 +14,11 @@ struct Command {
 };
 // In QEMU's help order (alphabetical), QEMU's own words.
 constexpr Command kCommands[] = {
+    {"change", "device [-f] filename [format [read-only-mode]]",
+     "change a removable medium, optional format, use -f to force the operation"},
     {"cont|c", "", "resume emulation"},
     {"delvm", "tag", "delete a VM snapshot from its tag"},
+    {"eject", "[-f] device", "eject a removable medium (use -f to force it)"},
     {"help|?", "[cmd]", "show the help"},
     {"info", "[subcommand]", "show various information about the system state"},
     {"loadvm", "tag", "restore a VM snapshot from its tag"},
@@ -28,6 +31,7 @@ constexpr Command kCommands[] = {
     {"xp", "/fmt addr", "physical memory dump starting at 'addr'"},
 };
 constexpr Command kInfo[] = {
+    {"block", "[device]", "show info of one block device or all block devices"},
     {"jit", "", "show dynamic compiler info"},
     {"memory", "", "show machine memory: pages in use and shared (Strobe)"},
     {"registers", "", "show the cpu registers"},
@@ -145,7 +149,49 @@ std::string HmpSession::Execute(const std::string& raw) {
     return error.empty() ? "" : "Error: " + error + "\n";
   }
   if (name == "x" || name == "xp") return Dump(rest, name == "xp", name);
+  if (name == "eject" || name == "change") return Media(name, rest);
   return "unknown command: '" + cmd + "'\n";
+}
+
+// eject [-f] device; change device [-f] filename [format [read-only-mode]] (QEMU's argument order).
+std::string HmpSession::Media(const std::string& name, const std::string& args) {
+  std::vector<std::string> words;  // split at blanks only: file names have slashes
+  for (size_t b = args.find_first_not_of(" \t"); b != std::string::npos;
+       b = args.find_first_not_of(" \t", b)) {
+    const size_t e = args.find_first_of(" \t", b);
+    words.push_back(args.substr(b, e == std::string::npos ? std::string::npos : e - b));
+    b = e;
+  }
+  MediaCommand c;
+  size_t at = 0;
+  auto flag = [&] {
+    if (at < words.size() && words[at] == "-f") {
+      c.force = true;
+      ++at;
+    }
+  };
+  if (name == "eject") {
+    c.op = MediaCommand::Op::kEject;
+    flag();
+    if (at >= words.size()) return "Error: Parameter 'device' is missing\n";
+    c.device = words[at++];
+  } else {
+    c.op = MediaCommand::Op::kChange;
+    if (at >= words.size()) return "Error: Parameter 'device' is missing\n";
+    c.device = words[at++];
+    flag();
+    if (at >= words.size()) return "Error: Parameter 'filename' is missing\n";
+    c.file = words[at++];
+    if (at < words.size()) c.format = words[at++];
+    if (at < words.size()) {
+      const std::string& mode = words[at++];
+      if (mode != "retain" && mode != "read-only" && mode != "read-write")
+        return "Error: Parameter 'read-only-mode' does not accept value '" + mode + "'\n";
+    }
+  }
+  if (at < words.size()) return "Error: too many arguments to " + name + "\n";
+  const MediaError e = machine_.Media(c);
+  return e.ok() ? "" : "Error: " + e.desc + "\n";
 }
 
 std::string HmpSession::Info(const std::string& args, const std::string& line) {
@@ -171,6 +217,12 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
     std::vector<runtime::TlbEntry> tlb;
     if (!machine_.Tlb(&tlb)) return "Error: the vCPU did not answer (held by the gdb stub?)\n";
     return FormatTlb(tlb);
+  }
+  if (what == "block") {
+    const std::string name = rest.substr(0, rest.find_first_of(" \t"));
+    std::vector<BlockDevice> blocks = machine_.Blocks();
+    if (!name.empty()) std::erase_if(blocks, [&](const BlockDevice& b) { return b.device != name; });
+    return FormatBlocks(blocks);
   }
   if (what == "jit") return machine_.JitInfo();
   if (what == "memory") return machine_.MemoryInfo();

@@ -278,4 +278,24 @@ std::string FormatMemoryDump(const DumpFormat& fmt, uint64_t addr, bool physical
   return out;
 }
 
+std::string FormatBlocks(const std::vector<BlockDevice>& blocks) {
+  std::string out;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const BlockDevice& b = blocks[i];
+    if (i > 0) out += "\n";
+    if (b.inserted) {
+      out += b.device + ": " + b.file + (b.read_only ? " (raw, read-only)\n" : " (raw)\n");
+    } else {
+      out += b.device + ": [not inserted]\n";
+    }
+    out += "    Attached to:      " + b.qdev + "\n";
+    if (b.removable)
+      out += std::string("    Removable device: ") + (b.locked ? "locked" : "not locked") +
+             (b.tray_open ? ", tray open\n" : ", tray closed\n");
+    if (b.inserted)
+      out += std::string("    Cache mode:       ") + (b.write_cache ? "writeback\n" : "writethrough\n");
+  }
+  return out;
+}
+
 }  // namespace strobe::vmm::mon

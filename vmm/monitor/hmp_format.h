@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The human monitor's output formats, as QEMU 7.2 prints them for a MIPS32 little-endian guest:
 // `info registers` (mips_cpu_dump_state's layout, with the FPU when Status.CU1 is set), the `x`/`xp`
-// memory dumps with their /FMT (count, format o/x/d/u/c, size b/h/w/g), and Strobe's own `info tlb`.
+// memory dumps with their /FMT (count, format o/x/d/u/c, size b/h/w/g), `info block`, and Strobe's own
+// `info tlb`.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,8 @@
 namespace strobe::vmm::mon {
 
 std::string FormatRegisters(const CpuSnapshot& cpu);
+// `info block`: each device as QEMU prints it (without QEMU's automatic node names), an empty line between.
+std::string FormatBlocks(const std::vector<BlockDevice>& blocks);
 std::string FormatTlb(const std::vector<runtime::TlbEntry>& tlb);
 
 // A parsed /FMT: QEMU's defaults are count 1, format 'x', size 4 (and 1 for 'c').

@@ -44,6 +44,35 @@ inline const char* RunStateName(RunState s) {
   return "paused";
 }
 
+// One block device as `info block` and query-block show it.
+struct BlockDevice {
+  std::string device;  // the drive's name: ide1-cd0, virtio0, or -drive id=
+  std::string qdev;    // the device it is attached to (QMP's "qdev"; the id= of the media commands)
+  bool removable = false;
+  bool locked = false, tray_open = false;  // removable devices only
+  bool inserted = false;                   // a medium is in (always, for a disk)
+  std::string file;                        // the image, when inserted
+  bool read_only = false;
+  bool write_cache = true;  // the cache mode's write-back (QEMU's "Cache mode: writeback")
+  uint64_t size = 0;        // bytes
+};
+
+// QEMU's media commands: eject, blockdev-open-tray, blockdev-close-tray, blockdev-change-medium (and HMP's
+// eject and change). The device is named by its drive (`device`) or by its qdev path (`qdev`): exactly one.
+struct MediaCommand {
+  enum class Op : uint8_t { kEject, kOpenTray, kCloseTray, kChange };
+  Op op = Op::kEject;
+  std::string device, qdev;
+  bool force = false;        // open a tray the guest locked
+  std::string file, format;  // kChange: the new medium's image and format ("" probes; raw)
+};
+
+// A media command's failure: QEMU's error class (GenericError or DeviceNotFound) and its one line.
+struct MediaError {
+  std::string error_class, desc;
+  bool ok() const { return desc.empty(); }
+};
+
 class MachineControl {
  public:
   virtual ~MachineControl() = default;
@@ -73,6 +102,13 @@ class MachineControl {
   virtual std::string DeleteSnapshot(const std::string& name) { return kNoSnapshotSupport; }
   virtual std::string SnapshotTable() { return std::string(kNoSnapshotSupport) + "\n"; }
   static constexpr const char* kNoSnapshotSupport = "this machine has no snapshot store";
+  // Block devices and removable media (info block, query-block; eject, change and the tray commands).
+  // A media command's tray movements come as DEVICE_TRAY_MOVED events, before it returns.
+  virtual std::vector<BlockDevice> Blocks() { return {}; }
+  virtual MediaError Media(const MediaCommand& command) {
+    const std::string& name = command.device.empty() ? command.qdev : command.device;
+    return {"DeviceNotFound", "Device '" + name + "' not found"};
+  }
   // Events the protocol code raises itself (JOB_STATUS_CHANGE), for every QMP client.
   virtual void Event(const std::string& name, const Json* data) {}
   // The machine's jobs (QMP's snapshot-save/-load/-delete), shared by every QMP client.

@@ -64,11 +64,26 @@ std::string QmpEvent(const std::string& name, const Json* data) {
 }
 
 namespace {
-constexpr const char* kCommands[] = {"qmp_capabilities",      "query-status",  "query-version",
-                                     "query-commands",        "stop",          "cont",
-                                     "system_powerdown",      "system_reset",  "quit",
-                                     "human-monitor-command", "snapshot-save", "snapshot-load",
-                                     "snapshot-delete",       "query-jobs",    "job-dismiss"};
+constexpr const char* kCommands[] = {"qmp_capabilities",
+                                     "query-status",
+                                     "query-version",
+                                     "query-commands",
+                                     "stop",
+                                     "cont",
+                                     "system_powerdown",
+                                     "system_reset",
+                                     "quit",
+                                     "human-monitor-command",
+                                     "snapshot-save",
+                                     "snapshot-load",
+                                     "snapshot-delete",
+                                     "query-jobs",
+                                     "job-dismiss",
+                                     "query-block",
+                                     "eject",
+                                     "blockdev-open-tray",
+                                     "blockdev-close-tray",
+                                     "blockdev-change-medium"};
 
 Json Version() {
   int major = 0, minor = 0, micro = 0;
@@ -99,6 +114,53 @@ const Json* StringArg(const Json& args, const std::string& name, std::string* er
     v = nullptr;
   }
   return v;
+}
+
+// An optional argument of type string or boolean: false (with QEMU's message) when it has another type.
+bool OptionalString(const Json& args, const std::string& name, std::string* out, std::string* error) {
+  const Json* v = args.Find(name);
+  if (!v) return true;
+  if (!v->is_string()) {
+    *error = "Invalid parameter type for '" + name + "', expected: string";
+    return false;
+  }
+  *out = v->str();
+  return true;
+}
+bool OptionalBool(const Json& args, const std::string& name, bool* out, std::string* error) {
+  const Json* v = args.Find(name);
+  if (!v) return true;
+  if (v->type() != Json::Type::kBool) {
+    *error = "Invalid parameter type for '" + name + "', expected: boolean";
+    return false;
+  }
+  *out = v->boolean();
+  return true;
+}
+
+// query-block's entry for one device: QEMU's members that mean something here, in QEMU's order.
+Json BlockJson(const BlockDevice& b) {
+  Json j = Json::Object();
+  j.Set("io-status", "ok").Set("device", b.device).Set("locked", b.locked).Set("removable", b.removable);
+  if (b.inserted) {
+    Json image = Json::Object();
+    image.Set("virtual-size", static_cast<int64_t>(b.size)).Set("filename", b.file).Set("format", "raw");
+    Json cache = Json::Object();
+    cache.Set("no-flush", false).Set("direct", false).Set("writeback", b.write_cache);
+    Json in = Json::Object();
+    in.Set("image", std::move(image))
+        .Set("ro", b.read_only)
+        .Set("backing_file_depth", 0)
+        .Set("drv", "raw")
+        .Set("encrypted", false)
+        .Set("cache", std::move(cache))
+        .Set("file", b.file);
+    j.Set("inserted", std::move(in));
+  }
+  j.Set("qdev", b.qdev);
+  if (b.removable) j.Set("tray_open", b.tray_open);
+  j.Set("type", "unknown");
+  return j;
 }
 
 // Every argument must be one the command takes.
@@ -204,6 +266,13 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     if (!error->empty()) *error_class = "GenericError";
     return;
   }
+  if (command == "eject" || command == "blockdev-open-tray" || command == "blockdev-close-tray" ||
+      command == "blockdev-change-medium") {
+    const MediaError e = RunMedia(command, args);
+    *error_class = e.error_class;
+    *error = e.desc;
+    return;
+  }
   if (command == "job-dismiss") {
     const Json* id = StringArg(args, "id", error);
     if (!id || !CheckArgs(args, {"id"}, error) || !machine_.jobs().Dismiss(id->str(), Events(), error))
@@ -214,7 +283,10 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     *error_class = "GenericError";
     return;
   }
-  if (command == "query-jobs") {
+  if (command == "query-block") {
+    *result = Json::Array();
+    for (const BlockDevice& b : machine_.Blocks()) result->Push(BlockJson(b));
+  } else if (command == "query-jobs") {
     *result = machine_.jobs().Query();
   } else if (command == "query-status") {
     const RunState s = machine_.state();
@@ -240,6 +312,40 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
   } else if (command == "quit") {
     quit_pending_ = true;
   }
+}
+
+// The media commands: QEMU's schema checks (types, required and unexpected members), then exactly one of
+// device and id, then the machine.
+MediaError QmpSession::RunMedia(const std::string& command, const Json& args) {
+  MediaCommand c;
+  std::string error, mode;
+  const bool change = command == "blockdev-change-medium", close = command == "blockdev-close-tray";
+  bool ok = OptionalString(args, "device", &c.device, &error) && OptionalString(args, "id", &c.qdev, &error);
+  if (ok && change) {
+    const Json* file = StringArg(args, "filename", &error);
+    ok = file && OptionalString(args, "format", &c.format, &error) &&
+         OptionalString(args, "read-only-mode", &mode, &error);
+    if (file) c.file = file->str();
+    if (ok && args.Find("read-only-mode") && mode != "retain" && mode != "read-only" &&
+        mode != "read-write") {
+      error = "Parameter 'read-only-mode' does not accept value '" + mode + "'";
+      ok = false;
+    }
+  }
+  if (ok && !close) ok = OptionalBool(args, "force", &c.force, &error);
+  if (ok) {
+    ok = change  ? CheckArgs(args, {"device", "id", "filename", "format", "read-only-mode", "force"}, &error)
+         : close ? CheckArgs(args, {"device", "id"}, &error)
+                 : CheckArgs(args, {"device", "id", "force"}, &error);
+  }
+  if (!ok) return {"GenericError", error};
+  if ((args.Find("device") == nullptr) == (args.Find("id") == nullptr))
+    return {"GenericError", "Need exactly one of 'device' and 'id'"};
+  c.op = change                            ? MediaCommand::Op::kChange
+         : close                           ? MediaCommand::Op::kCloseTray
+         : command == "blockdev-open-tray" ? MediaCommand::Op::kOpenTray
+                                           : MediaCommand::Op::kEject;
+  return machine_.Media(c);
 }
 
 JobList::EventSink QmpSession::Events() {

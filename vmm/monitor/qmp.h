@@ -5,7 +5,9 @@
 // missing members and parameters), and events with a timestamp. Commands: qmp_capabilities,
 // query-status, query-version, query-commands, stop, cont, system_powerdown, system_reset, quit,
 // human-monitor-command (one HMP line, its output as a string), and the job-based snapshot-save,
-// snapshot-load, snapshot-delete with query-jobs and job-dismiss (jobs.h). Independent of the transport.
+// snapshot-load, snapshot-delete with query-jobs and job-dismiss (jobs.h), and the block devices:
+// query-block, eject, blockdev-open-tray, blockdev-close-tray, blockdev-change-medium. Independent of the
+// transport.
 #pragma once
 
 #include <string>
@@ -57,6 +59,8 @@ class QmpSession {
   JobList::EventSink Events();
   // snapshot-save/-load/-delete: checks the arguments and starts the job ("" or the error).
   std::string StartSnapshotJob(const std::string& command, const Json& args);
+  // eject, blockdev-open-tray, blockdev-close-tray, blockdev-change-medium.
+  MediaError RunMedia(const std::string& command, const Json& args);
 
   MachineControl& machine_;
   HmpSession hmp_;

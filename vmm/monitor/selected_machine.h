@@ -40,6 +40,8 @@ class SelectedMachine final : public MachineControl {
   std::string LoadSnapshot(const std::string& name) override { return pick_().LoadSnapshot(name); }
   std::string DeleteSnapshot(const std::string& name) override { return pick_().DeleteSnapshot(name); }
   std::string SnapshotTable() override { return pick_().SnapshotTable(); }
+  std::vector<BlockDevice> Blocks() override { return pick_().Blocks(); }
+  MediaError Media(const MediaCommand& command) override { return pick_().Media(command); }
   void Event(const std::string& name, const Json* data) override { pick_().Event(name, data); }
 
  private:

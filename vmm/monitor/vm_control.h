@@ -24,7 +24,7 @@ namespace strobe::vmm::mon {
 class VmControl final : public MachineControl {
  public:
   using EventSink = std::function<void(const std::string& name, const Json* data)>;
-  VmControl(Vm& vm, const Monitor& monitor) : vm_(vm), monitor_(monitor), target_(vm) {}
+  VmControl(Vm& vm, const Monitor& monitor) : vm_(vm), monitor_(monitor), target_(vm) { WatchTrays(); }
   void set_event_sink(EventSink sink) { events_ = std::move(sink); }
   // x/i and xp/i: the front end's disassembler (vmm has none of its own).
   using Disassembler = std::function<bool(uint32_t addr, uint32_t word, std::string* text)>;
@@ -51,6 +51,9 @@ class VmControl final : public MachineControl {
   std::string LoadSnapshot(const std::string& name) override;
   std::string DeleteSnapshot(const std::string& name) override;
   std::string SnapshotTable() override;
+  // vm_control_media.cpp: the block devices and the CD-ROM drives' media.
+  std::vector<BlockDevice> Blocks() override;
+  MediaError Media(const MediaCommand& command) override;
   void Event(const std::string& name, const Json* data) override { Emit(name, data); }
   // Where savevm and loadvm keep their files (before the monitors start; null: no snapshots). saver: the
   // VM's index when several VMs share the store (-1: the only VM; SnapshotStore::Save).
@@ -71,6 +74,8 @@ class VmControl final : public MachineControl {
   // Runs fn on the vCPU thread once the disks are quiet, with the VM held still meanwhile.
   std::string CallQuiet(const std::function<std::string()>& fn);
   void Emit(const std::string& name, const Json* data = nullptr);
+  // DEVICE_TRAY_MOVED for every tray movement of the VM's CD-ROM drives.
+  void WatchTrays();
 
   Vm& vm_;
   const Monitor& monitor_;

@@ -17,7 +17,9 @@ namespace strobe::vmm {
 // 2: the state holds each NIC's network backend (its kind and libslirp's state).
 // 3: each IDE device says whether it is a CD-ROM drive; a CD-ROM drive's state (its sense data, tray and
 // the packet command in transfer) follows.
-inline constexpr uint32_t kSnapshotFormat = 3;
+// 4: a CD-ROM drive's state holds the host's media change (the NOT READY, UNIT ATTENTION sequence, the
+// media events) and whether the disc changed under a packet command.
+inline constexpr uint32_t kSnapshotFormat = 4;
 inline constexpr size_t kSnapshotHeaderBytes = 32;
 
 struct SnapshotInfo {
