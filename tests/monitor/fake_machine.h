@@ -99,4 +99,41 @@ struct SnapshotMachine : FakeMachine {
   std::string SnapshotTable() override { return "There is no snapshot available.\n"; }
 };
 
+// With one CD-ROM drive (ide1-cd0, a disc in, closed) and one disk (virtio0): records the media commands
+// as "op device|qdev force file format" and fails those on "locked-cd" as a locked tray does.
+struct MediaMachine : FakeMachine {
+  std::vector<std::string> calls;
+  std::vector<vmm::mon::BlockDevice> Blocks() override {
+    vmm::mon::BlockDevice cd;
+    cd.device = "ide1-cd0";
+    cd.qdev = "/machine/piix4-ide/ide.1/unit.0";
+    cd.removable = true;
+    cd.inserted = true;
+    cd.file = "/discs/a.iso";
+    cd.read_only = true;
+    cd.size = 2048 * 300;
+    vmm::mon::BlockDevice disk;
+    disk.device = "virtio0";
+    disk.qdev = "/machine/pci/00:12.0/virtio-blk";
+    disk.inserted = true;
+    disk.file = "/disks/root.img";
+    disk.write_cache = false;
+    disk.size = 1 << 20;
+    vmm::mon::BlockDevice empty;
+    empty.device = "ide1-cd1";
+    empty.qdev = "/machine/piix4-ide/ide.1/unit.1";
+    empty.removable = true;
+    empty.tray_open = true;
+    return {cd, disk, empty};
+  }
+  vmm::mon::MediaError Media(const vmm::mon::MediaCommand& c) override {
+    static const char* kOps[] = {"eject", "open", "close", "change"};
+    calls.push_back(std::string(kOps[static_cast<int>(c.op)]) + " " + (c.device.empty() ? c.qdev : c.device) +
+                    (c.force ? " force" : "") + (c.file.empty() ? "" : " " + c.file) +
+                    (c.format.empty() ? "" : " " + c.format));
+    if (c.device == "locked-cd") return {"GenericError", "Device 'locked-cd' is locked"};
+    return {};
+  }
+};
+
 }  // namespace strobe::test

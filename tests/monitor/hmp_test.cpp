@@ -37,6 +37,48 @@ TEST(Hmp, StatusStopContAndActions) {
   EXPECT_EQ(m.quits, 1);
 }
 
+// eject [-f] device and change device [-f] filename [format [read-only-mode]], as QEMU parses them (the
+// -f of change after the device), with QEMU's messages for what is missing; info block's layout.
+TEST(Hmp, MediaCommandsAndInfoBlock) {
+  MediaMachine m;
+  HmpSession hmp(m);
+  EXPECT_EQ(hmp.Execute("eject ide1-cd0"), "");
+  EXPECT_EQ(hmp.Execute("eject -f ide1-cd0"), "");
+  EXPECT_EQ(hmp.Execute("change ide1-cd0 /discs/b.iso"), "");
+  EXPECT_EQ(hmp.Execute("change ide1-cd0 -f /discs/b.iso raw read-only"), "");
+  EXPECT_EQ(m.calls, (std::vector<std::string>{"eject ide1-cd0", "eject ide1-cd0 force",
+                                               "change ide1-cd0 /discs/b.iso",
+                                               "change ide1-cd0 force /discs/b.iso raw"}));
+  EXPECT_EQ(hmp.Execute("eject locked-cd"), "Error: Device 'locked-cd' is locked\n");
+  EXPECT_EQ(hmp.Execute("change ide1-cd0"),
+            "change: filename expected\nTry \"help change\" for more information\n");
+  EXPECT_EQ(hmp.Execute("eject"),
+            "eject: block device name expected\nTry \"help eject\" for more information\n");
+  EXPECT_EQ(hmp.Execute("change ide1-cd0 /discs/b.iso raw bogus"), "Error: invalid parameter value: bogus\n");
+  EXPECT_EQ(m.calls.size(), 5u);  // the refusals above never reached the machine
+  EXPECT_EQ(hmp.Execute("help eject"),
+            "eject [-f] device -- eject a removable medium (use -f to force it)\n");
+  EXPECT_EQ(hmp.Execute("info block ide1-cd0"),
+            "ide1-cd0: /discs/a.iso (raw, read-only)\n"
+            "    Attached to:      /machine/piix4-ide/ide.1/unit.0\n"
+            "    Removable device: not locked, tray closed\n"
+            "    Cache mode:       writeback\n");
+  EXPECT_EQ(hmp.Execute("info block -v"),
+            "ide1-cd0: /discs/a.iso (raw, read-only)\n"
+            "    Attached to:      /machine/piix4-ide/ide.1/unit.0\n"
+            "    Removable device: not locked, tray closed\n"
+            "    Cache mode:       writeback\n"
+            "\n"
+            "virtio0: /disks/root.img (raw)\n"
+            "    Attached to:      /machine/pci/00:12.0/virtio-blk\n"
+            "    Cache mode:       writethrough\n"
+            "\n"
+            "ide1-cd1: [not inserted]\n"
+            "    Attached to:      /machine/piix4-ide/ide.1/unit.1\n"
+            "    Removable device: not locked, tray open\n");
+  EXPECT_EQ(hmp.Execute("info block nosuch"), "");
+}
+
 TEST(Hmp, UnknownCommandsAndHelp) {
   FakeMachine m;
   HmpSession hmp(m);

@@ -145,6 +145,61 @@ TEST(Qmp, HumanMonitorCommand) {
   EXPECT_TRUE(qmp.quit_pending());
 }
 
+// The media commands' schema (types, required and unexpected members, device or id) before the machine;
+// query-block's members.
+TEST(Qmp, MediaCommandsAndQueryBlock) {
+  MediaMachine m;
+  QmpSession qmp(m);
+  qmp.Handle(R"({"execute":"qmp_capabilities"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"eject","arguments":{"device":"ide1-cd0","force":true}})"),
+            R"({"return": {}})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"blockdev-open-tray","arguments":{"id":"/machine/piix4-ide/ide.1/unit.0"}})"),
+      R"({"return": {}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"blockdev-close-tray","arguments":{"device":"ide1-cd0"}})"),
+            R"({"return": {}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"blockdev-change-medium","arguments":{"device":"ide1-cd0",)"
+                       R"("filename":"/discs/b.iso","format":"raw","read-only-mode":"retain"}})"),
+            R"({"return": {}})");
+  EXPECT_EQ(m.calls, (std::vector<std::string>{"eject ide1-cd0 force", "open /machine/piix4-ide/ide.1/unit.0",
+                                               "close ide1-cd0", "change ide1-cd0 /discs/b.iso raw"}));
+  const std::string need =
+      R"({"error": {"class": "GenericError", "desc": "Need exactly one of 'device' and 'id'"}})";
+  EXPECT_EQ(qmp.Handle(R"({"execute":"eject","arguments":{}})"), need);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"eject","arguments":{"device":"a","id":"b"}})"), need);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"blockdev-change-medium","arguments":{"device":"ide1-cd0"}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'filename' is missing"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"blockdev-change-medium","arguments":{"filename":"/x.iso"}})"), need);
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"blockdev-change-medium","arguments":{"device":"ide1-cd0",)"
+                 R"("filename":"/x.iso","read-only-mode":"bogus"}})"),
+      R"({"error": {"class": "GenericError", "desc": "Parameter 'read-only-mode' does not accept value 'bogus'"}})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"eject","arguments":{"device":"ide1-cd0","force":"yes"}})"),
+      R"({"error": {"class": "GenericError", "desc": "Invalid parameter type for 'force', expected: boolean"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"blockdev-close-tray","arguments":{"device":"ide1-cd0","force":true}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'force' is unexpected"}})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"eject","arguments":{"device":7}})"),
+      R"({"error": {"class": "GenericError", "desc": "Invalid parameter type for 'device', expected: string"}})");
+  EXPECT_EQ(m.calls.size(), 4u);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"eject","arguments":{"device":"locked-cd"}})"),
+            R"({"error": {"class": "GenericError", "desc": "Device 'locked-cd' is locked"}})");
+  const std::string blocks = qmp.Handle(R"({"execute":"query-block"})");
+  const std::string head =
+      R"({"return": [{"io-status": "ok", "device": "ide1-cd0", "locked": false, "removable": true, "inserted": )"
+      R"({"image": {"virtual-size": 614400, "filename": "/discs/a.iso", "format": "raw"}, "ro": true, "backing_f)";
+  EXPECT_EQ(blocks.substr(0, head.size()), head);
+  EXPECT_NE(
+      blocks.find(R"("qdev": "/machine/piix4-ide/ide.1/unit.0", "tray_open": false, "type": "unknown"})"),
+      std::string::npos);
+  EXPECT_NE(
+      blocks.find(R"({"io-status": "ok", "device": "ide1-cd1", "locked": false, "removable": true, "qdev": )"
+                  R"("/machine/piix4-ide/ide.1/unit.1", "tray_open": true, "type": "unknown"})"),
+      std::string::npos);
+  EXPECT_NE(blocks.find(R"("removable": false, "inserted")"), std::string::npos);  // the disk: no tray
+}
+
 TEST(Qmp, MalformedInputGetsQemusErrors) {
   FakeMachine m;
   QmpSession qmp(m);

@@ -42,7 +42,7 @@ class Ide : public IdeMachine {
     disk_ = block::RawImage::Open(path_, options, &error);
     ASSERT_TRUE(disk_) << error;
 
-    vm_ = MakeVm({{disk_.get(), 0, "SB00001", true}});
+    vm_ = MakeVm({{disk_.get(), 0, "SB00001", true, false, "ide0-hd0"}});
     ASSERT_TRUE(vm_);
   }
   void TearDown() override {

@@ -240,7 +240,7 @@ TEST(SnapshotStore, RefusesAWritableRawDisk) {
   vmm::VmConfig cfg;
   cfg.ram_bytes = 16u << 20;
   cfg.image = WaitImage();
-  cfg.ide_disks.push_back({&disk, 0, "", true});
+  cfg.ide_disks.push_back({&disk, 0, "", true, false, "ide0-hd0"});
   vmm::Vm vm(monitor, cfg, [](uint8_t) {});
   std::string error;
   ASSERT_TRUE(vm.Boot(&error)) << error;

@@ -59,6 +59,11 @@ bool Names(const Command& c, const std::string& word) {
   }
 }
 
+// QEMU's message for a missing argument of a command.
+std::string Expected(const std::string& command, const std::string& what) {
+  return command + ": " + what + " expected\nTry \"help " + command + "\" for more information\n";
+}
+
 // Splits off the first word; *rest is what follows it, without leading blanks.
 std::string FirstWord(const std::string& line, std::string* rest) {
   size_t b = line.find_first_not_of(" \t");
@@ -173,20 +178,20 @@ std::string HmpSession::Media(const std::string& name, const std::string& args) 
   if (name == "eject") {
     c.op = MediaCommand::Op::kEject;
     flag();
-    if (at >= words.size()) return "Error: Parameter 'device' is missing\n";
+    if (at >= words.size()) return Expected(name, "block device name");
     c.device = words[at++];
   } else {
     c.op = MediaCommand::Op::kChange;
-    if (at >= words.size()) return "Error: Parameter 'device' is missing\n";
+    if (at >= words.size()) return Expected(name, "block device name");
     c.device = words[at++];
     flag();
-    if (at >= words.size()) return "Error: Parameter 'filename' is missing\n";
+    if (at >= words.size()) return Expected(name, "filename");
     c.file = words[at++];
     if (at < words.size()) c.format = words[at++];
     if (at < words.size()) {
       const std::string& mode = words[at++];
       if (mode != "retain" && mode != "read-only" && mode != "read-write")
-        return "Error: Parameter 'read-only-mode' does not accept value '" + mode + "'\n";
+        return "Error: invalid parameter value: " + mode + "\n";
     }
   }
   if (at < words.size()) return "Error: too many arguments to " + name + "\n";
@@ -219,7 +224,14 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
     return FormatTlb(tlb);
   }
   if (what == "block") {
-    const std::string name = rest.substr(0, rest.find_first_of(" \t"));
+    std::string name;  // -n and -v (QEMU's node and image details) change nothing here
+    for (size_t b = rest.find_first_not_of(" \t"); b != std::string::npos && name.empty();
+         b = rest.find_first_not_of(" \t", b)) {
+      const size_t e = rest.find_first_of(" \t", b);
+      const std::string word = rest.substr(b, e == std::string::npos ? std::string::npos : e - b);
+      if (word[0] != '-') name = word;
+      b = e;
+    }
     std::vector<BlockDevice> blocks = machine_.Blocks();
     if (!name.empty()) std::erase_if(blocks, [&](const BlockDevice& b) { return b.device != name; });
     return FormatBlocks(blocks);
