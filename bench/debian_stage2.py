@@ -5,14 +5,18 @@ the ~160 packages of a bookworm base system with a kernel and its initramfs: tho
 shell scripts, file I/O on an ext4 disk) under Strobe and under qemu-system-mipsel -cpu 24Kf, from the same
 inputs, in one interleaved run.
 
-usage: bench/debian_stage2.py [--runs N] [--no-qemu] [--timeout SECONDS] [BUILD_DIR]
+usage: bench/debian_stage2.py [--runs N] [--no-qemu] [--side-by-side] [--timeout SECONDS] [BUILD_DIR]
 The inputs come from `tools/debian.sh --prepare` (stage 1 on the host: the disk image after
 `debootstrap --foreign` and Strobe's initramfs with guests/debian/stage2.sh): each run boots a fresh sparse
 copy of that disk, with the same kernel, initramfs and command line under both VMMs, and ends when the guest
 powers off after `stage2: done`. Wall time and CPU time (user + system of the VMM process, all threads) per
-run, and the ratios to QEMU of the medians. A run takes tens of minutes under either VMM.
+run, and the ratios to QEMU of the medians. A run takes tens of minutes under either VMM; --side-by-side
+runs the VMMs of a round at the same time instead of one after the other, each pinned to its own host CPU
+(taskset), which halves the time on a 2-CPU machine: each VMM then has one CPU for all its threads (Strobe's
+compiler thread shares it with its vCPU), as when a host runs one VM per core.
 """
 import argparse
+import concurrent.futures
 import os
 import shutil
 import statistics
@@ -54,6 +58,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--timeout", type=int, default=7200)
+    ap.add_argument("--side-by-side", action="store_true")
     args = ap.parse_args()
     strobe = os.path.join(args.build, "strobe")
     if not os.access(strobe, os.X_OK):
@@ -70,19 +75,38 @@ def main():
         runners.append(("qemu", lambda d: ["qemu-system-mipsel", "-cpu", "24Kf", "-nic", "none"] + common +
                         ["-drive", "file=%s,format=raw,if=ide,index=0" % d]))
     load = os.getloadavg()
-    print("debian_stage2: %s, %d CPUs, load %.2f %.2f %.2f, %d run(s)" %
-          (time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(), load[0], load[1], load[2], args.runs))
+    print("debian_stage2: %s, %d CPUs, load %.2f %.2f %.2f, %d run(s)%s" %
+          (time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(), load[0], load[1], load[2], args.runs,
+           ", side by side, one CPU each" if args.side_by_side else ""))
+    if args.side_by_side and not shutil.which("taskset"):
+        sys.exit("debian_stage2: --side-by-side needs taskset (util-linux)")
     results = {name: [] for name, _ in runners}
     work = tempfile.mkdtemp(prefix="strobe-stage2-", dir=os.path.dirname(disk))
     try:
         for r in range(args.runs):
-            for name, cmd in runners:
-                copy = os.path.join(work, "%s-%d.img" % (name, r))
-                subprocess.run(["cp", "--sparse=always", disk, copy], check=True)
-                wall, cpu = run_once(cmd(copy), copy, args.timeout)
-                os.unlink(copy)
-                results[name].append((wall, cpu))
+            copies = {}
+            for name, _ in runners:
+                copies[name] = os.path.join(work, "%s-%d.img" % (name, r))
+                subprocess.run(["cp", "--sparse=always", disk, copies[name]], check=True)
+
+            def one(i, name, cmd):
+                c = cmd(copies[name])
+                if args.side_by_side:
+                    c = ["taskset", "-c", str(i % os.cpu_count())] + c
+                wall, cpu = run_once(c, copies[name], args.timeout)
                 print("  run %d %-7s wall %8.1f s  cpu %8.1f s" % (r + 1, name, wall, cpu), flush=True)
+                return wall, cpu
+
+            if args.side_by_side:
+                with concurrent.futures.ThreadPoolExecutor(len(runners)) as pool:
+                    futures = {name: pool.submit(one, i, name, cmd) for i, (name, cmd) in enumerate(runners)}
+                    for name, f in futures.items():
+                        results[name].append(f.result())
+            else:
+                for i, (name, cmd) in enumerate(runners):
+                    results[name].append(one(i, name, cmd))
+            for copy in copies.values():
+                os.unlink(copy)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("%-8s %12s %12s %10s %10s" % ("runner", "wall_s", "cpu_s", "wall/qemu", "cpu/qemu"))
