@@ -61,7 +61,9 @@ class Atapi : public IdeMachine {
     vm_ = MakeVm();
     ASSERT_TRUE(vm_);
   }
-  std::unique_ptr<Vm> MakeVm() { return IdeMachine::MakeVm({{disc_.get(), 0, "SB00001", true, true, "ide0-cd0"}}); }
+  std::unique_ptr<Vm> MakeVm() {
+    return IdeMachine::MakeVm({{disc_.get(), 0, "SB00001", true, true, "ide0-cd0"}});
+  }
   // Another disc image of `blocks` blocks of bytes from `seed`, for the host to put in the drive.
   std::unique_ptr<block::BlockBackend> OtherDisc(uint32_t blocks, unsigned seed,
                                                  std::vector<uint8_t>* bytes) {

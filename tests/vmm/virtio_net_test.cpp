@@ -416,7 +416,7 @@ TEST(VirtioNetBoard, SlotsFollowOneCreationOrderForDisksAndNics) {
   vmm::Monitor monitor{size_t{64} << 20};
   vmm::VmConfig cfg;
   cfg.ram_bytes = 16u << 20;
-  cfg.image = WaitImage();                                 // Boot needs an image
+  cfg.image = WaitImage();                                            // Boot needs an image
   cfg.virtio_disks.push_back({&disk, "", true, 2 << 16, "virtio0"});  // -drive if=virtio: after every -device
   cfg.virtio_disks.push_back({&disk, "", true, 1 << 16, "virtio1"});  // the first -device
   vmm::NicConfig onboard, vnet, board_vnet;
