@@ -59,6 +59,18 @@ bool Names(const Command& c, const std::string& word) {
   }
 }
 
+// The words of an argument string, split at blanks only (file names have slashes, which FirstWord splits at).
+std::vector<std::string> Words(const std::string& args) {
+  std::vector<std::string> words;
+  for (size_t b = args.find_first_not_of(" \t"); b != std::string::npos;
+       b = args.find_first_not_of(" \t", b)) {
+    const size_t e = args.find_first_of(" \t", b);
+    words.push_back(args.substr(b, e == std::string::npos ? std::string::npos : e - b));
+    b = e;
+  }
+  return words;
+}
+
 // QEMU's message for a missing argument of a command.
 std::string Expected(const std::string& command, const std::string& what) {
   return command + ": " + what + " expected\nTry \"help " + command + "\" for more information\n";
@@ -160,13 +172,7 @@ std::string HmpSession::Execute(const std::string& raw) {
 
 // eject [-f] device; change device [-f] filename [format [read-only-mode]] (QEMU's argument order).
 std::string HmpSession::Media(const std::string& name, const std::string& args) {
-  std::vector<std::string> words;  // split at blanks only: file names have slashes
-  for (size_t b = args.find_first_not_of(" \t"); b != std::string::npos;
-       b = args.find_first_not_of(" \t", b)) {
-    const size_t e = args.find_first_of(" \t", b);
-    words.push_back(args.substr(b, e == std::string::npos ? std::string::npos : e - b));
-    b = e;
-  }
+  const std::vector<std::string> words = Words(args);
   MediaCommand c;
   size_t at = 0;
   auto flag = [&] {
@@ -225,13 +231,8 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
   }
   if (what == "block") {
     std::string name;  // -n and -v (QEMU's node and image details) change nothing here
-    for (size_t b = rest.find_first_not_of(" \t"); b != std::string::npos && name.empty();
-         b = rest.find_first_not_of(" \t", b)) {
-      const size_t e = rest.find_first_of(" \t", b);
-      const std::string word = rest.substr(b, e == std::string::npos ? std::string::npos : e - b);
-      if (word[0] != '-') name = word;
-      b = e;
-    }
+    for (const std::string& word : Words(rest))
+      if (name.empty() && word[0] != '-') name = word;
     std::vector<BlockDevice> blocks = machine_.Blocks();
     if (!name.empty()) std::erase_if(blocks, [&](const BlockDevice& b) { return b.device != name; });
     return FormatBlocks(blocks);
