@@ -84,6 +84,17 @@ class Atapi : public IdeMachine {
     EXPECT_TRUE(disc) << error;
     return disc;
   }
+  // The IDE controller's state (snapshot) goes to a new VM with the same drive, which replaces vm_.
+  void MoveToNewVm() {
+    StateIo out;
+    vm_->board().ide().State(out);
+    ASSERT_TRUE(out.ok()) << out.error();
+    std::unique_ptr<Vm> copy = MakeVm();
+    StateIo in(out.buffer().data(), out.buffer().size());
+    copy->board().ide().State(in);
+    ASSERT_TRUE(in.ok()) << in.error();
+    vm_ = std::move(copy);
+  }
   bool Irq() { return vm_->board().ide().channel(0).irq_level(); }
   uint8_t Status() { return static_cast<uint8_t>(In(kBase + 7)); }
   uint8_t Reason() { return static_cast<uint8_t>(In(kBase + 2) & 7); }  // CoD bit 0, IO bit 1
@@ -386,15 +397,9 @@ TEST_F(Atapi, ATransferInProgressSurvivesASnapshot) {
     }
   };
   take(256);  // half of the first block
-  StateIo out;
-  vm_->board().ide().State(out);
-  ASSERT_TRUE(out.ok()) << out.error();
   // A second VM with the same drive takes the state and goes on where the first stopped.
-  std::unique_ptr<Vm> copy = MakeVm();
-  StateIo in(out.buffer().data(), out.buffer().size());
-  copy->board().ide().State(in);
-  ASSERT_TRUE(in.ok()) << in.error();
-  vm_ = std::move(copy);
+  MoveToNewVm();
+  if (HasFatalFailure()) return;
   take(256);
   std::vector<uint8_t> second = Block(2048);
   got.insert(got.end(), second.begin(), second.end());
@@ -522,14 +527,8 @@ TEST_F(Atapi, APendingChangeSurvivesASnapshot) {
   vm_->CloseTray(0);
   Packet({0x00});
   ExpectCheck(2, 0x3A, 0);
-  StateIo out;
-  vm_->board().ide().State(out);
-  ASSERT_TRUE(out.ok()) << out.error();
-  std::unique_ptr<Vm> copy = MakeVm();
-  StateIo in(out.buffer().data(), out.buffer().size());
-  copy->board().ide().State(in);
-  ASSERT_TRUE(in.ok()) << in.error();
-  vm_ = std::move(copy);
+  MoveToNewVm();
+  if (HasFatalFailure()) return;
   Packet({0x00});
   ExpectCheck(6, 0x28, 0);
   Packet({0x00});
