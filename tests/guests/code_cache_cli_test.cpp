@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 #include <thread>
+#include <vector>
 
 #include "tests/support/process.h"
 
@@ -44,27 +45,49 @@ CacheLine ParseCacheLine(const std::string& err) {
   return c;
 }
 
-ProcessResult RunHash(const std::string& cache, const std::string& engine = "jit") {
-  return RunProcess({STROBE_BINARY, "run", "-kernel", Guest("hash"), "-nographic", "-no-reboot", "--engine",
-                     engine, "--code-cache", cache, "--stats"},
-                    "", 120);
+ProcessResult RunHash(const std::string& cache, const std::string& engine = "jit",
+                      const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{STROBE_BINARY,  "run",        "-kernel",  Guest("hash"),
+                                "-nographic",   "-no-reboot", "--engine", engine,
+                                "--code-cache", cache,        "--stats"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return RunProcess(args, "", 120);
 }
 
+// Without the second tier the regions jit forms depend only on the guest, so a second run must find every
+// one of them in the cache and compile nothing.
 TEST(CodeCacheCli, ASecondRunLoadsWhatTheFirstCompiledAndPrintsTheSame) {
   const std::string dir = FreshDir("second");
-  ProcessResult first = RunHash(dir);
+  const std::vector<std::string> one_tier{"--jit-reoptimize", "0"};
+  ProcessResult first = RunHash(dir, "jit", one_tier);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const CacheLine a = ParseCacheLine(first.err);
   EXPECT_EQ(a.loaded, 0u);
   EXPECT_GT(a.compiled, 0u);
+  EXPECT_EQ(a.stored, a.compiled);
+  ProcessResult second = RunHash(dir, "jit", one_tier);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);
+  const CacheLine b = ParseCacheLine(second.err);
+  EXPECT_EQ(b.loaded, a.stored);
+  EXPECT_EQ(b.compiled, 0u);
+  EXPECT_EQ(b.rejected, 0u);
+}
+
+// With the second tier on, region shapes follow the timing of the background compiler (a loaded CI machine
+// forms others than a quiet one), so only "most came from the cache" holds.
+TEST(CodeCacheCli, WithTheSecondTierMostOfASecondRunComesFromTheCache) {
+  const std::string dir = FreshDir("second_t2");
+  ProcessResult first = RunHash(dir);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const CacheLine a = ParseCacheLine(first.err);
   EXPECT_GT(a.stored, 0u);
   ProcessResult second = RunHash(dir);
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(second.out, first.out);
   const CacheLine b = ParseCacheLine(second.err);
-  EXPECT_GT(b.loaded, 0u);
-  // Region shapes follow the run (a background second tier), so a few may differ; most must be reused.
-  EXPECT_LT(b.compiled * 4, a.compiled) << "the second run compiled " << b.compiled << " of " << a.compiled;
+  EXPECT_GT(b.loaded, b.compiled);
+  EXPECT_LT(b.compiled, a.compiled);
   EXPECT_EQ(b.rejected, 0u);
 }
 
