@@ -74,7 +74,6 @@ void ResetCpu(CpuState& c, const CpuConfig& cfg) {
   for (unsigned i = 0; i < c.tlb->size(); ++i) c.tlb->Set(i, TlbEntry{});
   c.asid_key = 0;
   c.erl_mapped = false;
-  InvalidateMappedChains(c);
   RecomputeTimer(c);
   UpdateMode(c);
 }
@@ -83,8 +82,7 @@ void UpdateMode(CpuState& c) {
   bool erl = (c.cp0.status & st::ERL) != 0;
   if (erl != c.erl_mapped) {  // ERL=1 makes kuseg unmapped for the kernel: cached translations differ
     c.soft_tlb->FlushAll();
-    c.erl_mapped = erl;
-    InvalidateMappedChains(c);  // and so do chained jumps resolved under the other ERL
+    c.erl_mapped = erl;  // cached jumps into kuseg go with the soft TLB entries they were checked against
   }
   // Chained jumps also record the soft TLB table (mode) they were resolved in, so a plain mode change
   // (every exception and ERET) needs no new epoch.
@@ -159,7 +157,6 @@ void WriteCp0(CpuState& c, unsigned reg, unsigned sel, uint32_t v) {
       RecomputeTimer(c);
       break;
     case 10 * 8:
-      if ((v & 0xFF) != (r.entryhi & 0xFF)) SwitchChainAsid(c, v & 0xFF);  // another address space's chains
       r.entryhi = v & kEntryHiWritable;
       c.asid_key = static_cast<uint64_t>(r.entryhi & 0xFF) << 32;
       break;

@@ -128,21 +128,6 @@ inline constexpr uint32_t kWait = 1u << 3;         // WAIT executed: idle until 
 inline constexpr uint32_t kDebug = 1u << 4;        // a breakpoint or watchpoint stopped the VM (debug.h)
 }  // namespace exitreq
 
-// The epochs behind CpuState::chain_epoch, one per ASID, so that a process's chained jumps survive the
-// time slices of other processes; and a filter of the mapped pages those jumps go to, so that a TLB write
-// that evicts an unrelated entry (most of them: the kernel's refill handler uses TLBWR) keeps them.
-struct ChainEpochs {
-  uint64_t last = 1;        // the last epoch handed out: every epoch is new
-  uint64_t generation = 0;  // moves whenever every ASID's chained jumps must be resolved again
-  struct PerAsid {
-    uint64_t epoch = 0;
-    uint64_t generation = ~uint64_t{0};  // stale until first used
-  };
-  PerAsid asid[256];
-  static constexpr unsigned kFilterBits = 4096;  // by VPN2 (an even/odd page pair), modulo 4096
-  uint64_t targets[kFilterBits / 64] = {};
-};
-
 struct CpuState {
   uint32_t gpr[32] = {};
   uint32_t hi = 0;
@@ -154,16 +139,16 @@ struct CpuState {
   SoftTlbEntry* stlb = nullptr;  // table for the current privilege mode
   uint64_t asid_key = 0;         // current ASID << 32, or'ed into every soft TLB key
 
-  uint64_t cycles = 0;   // virtual clock: one per retired instruction (plus idle skips)
-  uint64_t retired = 0;  // instructions retired (statistics)
-  // Translated code chains to other translated code through per-exit caches that are valid only while
-  // this epoch is unchanged (the caches also record the privilege mode they were resolved in). It is the
-  // current ASID's epoch (see ChainEpochs): an ASID change switches to that ASID's own epoch, and a change
-  // of ERL, of installed code, or of a TLB entry that mapped a chained-to page moves every ASID's.
-  uint64_t chain_epoch = 1;
+  uint64_t cycles = 0;         // virtual clock: one per retired instruction (plus idle skips)
+  uint64_t retired = 0;        // instructions retired (statistics)
   void* code_cache = nullptr;  // the translator's CodeCache, for translated code's chain lookups
-  // Moves only when installed code changes: caches of jumps to kseg0/kseg1 (unmapped, so no TLB write or
-  // ASID change can move them) check this one, and survive the kernel's TLB refills.
+  // Translated code chains to other translated code through per-exit caches (code::ChainSite). A cache
+  // holds code that was installed when it was filled, so it is valid while this epoch, which moves when
+  // installed code is retired, is unchanged. For a target in a mapped segment it also needs the soft TLB
+  // of the current mode and ASID to map the target to the same host page as then (one probe, as a load
+  // does): so cached jumps survive ASID switches and TLB writes that leave their pages mapped, and a new
+  // process running the same library code at the same address uses the jumps the last one cached. For
+  // kseg0/kseg1 targets the cache records the privilege mode it was resolved in.
   uint64_t code_epoch = 1;
   // The soft TLB's kseg0/kseg1 tables (host page by guest-physical page; see SoftTlb), or an all-empty
   // table in user mode, where those segments raise address errors.
@@ -195,8 +180,6 @@ struct CpuState {
   void (*exception_hook)(void* ctx, const CpuState& c, uint32_t from_pc, uint32_t old_epc) = nullptr;
   void* exception_hook_ctx = nullptr;
 
-  ChainEpochs chains;
-
   // The debugger's breakpoints and watchpoints (runtime/debug.h), or null when none is attached.
   DebugState* debug = nullptr;
 };
@@ -212,52 +195,14 @@ static_assert(offsetof(CpuState, stlb) == 144);
 static_assert(offsetof(CpuState, asid_key) == 152);
 static_assert(offsetof(CpuState, cycles) == 160);
 static_assert(offsetof(CpuState, retired) == 168);
-static_assert(offsetof(CpuState, chain_epoch) == 176);
-static_assert(offsetof(CpuState, code_epoch) == 192);
-static_assert(offsetof(CpuState, unmapped_read) == 200);
-static_assert(offsetof(CpuState, unmapped_write) == 208);
-static_assert(offsetof(CpuState, fpu) == 216);
-static_assert(offsetof(CpuState, fpu.fpr) == 216);
-static_assert(offsetof(CpuState, fpu.fcsr) == 472);
-static_assert(offsetof(CpuState, fpu.fir) == 476);
-
-// The epoch a cached jump to target depends on: jumps into unmapped segments ignore the TLB and the ASID.
-inline uint64_t ChainEpochFor(const CpuState& c, uint32_t target) {
-  return InUnmappedSegment(target) ? c.code_epoch : c.chain_epoch;
-}
-
-// Every cached jump into a mapped segment, under every ASID, must be resolved again.
-inline void InvalidateMappedChains(CpuState& c) {
-  ChainEpochs& e = c.chains;
-  ++e.generation;
-  c.chain_epoch = ++e.last;
-  e.asid[c.cp0.entryhi & 0xFF] = {c.chain_epoch, e.generation};
-  for (uint64_t& w : e.targets) w = 0;
-}
-
-// EntryHi's ASID became asid: its own epoch, still valid unless every ASID's was invalidated since.
-inline void SwitchChainAsid(CpuState& c, unsigned asid) {
-  ChainEpochs& e = c.chains;
-  ChainEpochs::PerAsid& a = e.asid[asid & 0xFF];
-  if (a.generation != e.generation) a = {++e.last, e.generation};
-  c.chain_epoch = a.epoch;
-}
-
-// A jump to this mapped address is being cached (chain site or jump cache).
-inline void NoteChainTarget(CpuState& c, uint32_t va) {
-  const uint32_t bit = (va >> 13) % ChainEpochs::kFilterBits;
-  c.chains.targets[bit / 64] |= uint64_t{1} << (bit % 64);
-}
-
-// Whether a cached jump may go into [begin, end] (virtual, whole page pairs).
-inline bool ChainTargetsIn(const CpuState& c, uint32_t begin, uint32_t end) {
-  if (((end - begin) >> 13) >= ChainEpochs::kFilterBits) return true;
-  for (uint32_t vpn2 = begin >> 13;; ++vpn2) {
-    const uint32_t bit = vpn2 % ChainEpochs::kFilterBits;
-    if (c.chains.targets[bit / 64] & (uint64_t{1} << (bit % 64))) return true;
-    if (vpn2 == end >> 13) return false;
-  }
-}
+static_assert(offsetof(CpuState, code_cache) == 176);
+static_assert(offsetof(CpuState, code_epoch) == 184);
+static_assert(offsetof(CpuState, unmapped_read) == 192);
+static_assert(offsetof(CpuState, unmapped_write) == 200);
+static_assert(offsetof(CpuState, fpu) == 208);
+static_assert(offsetof(CpuState, fpu.fpr) == 208);
+static_assert(offsetof(CpuState, fpu.fcsr) == 464);
+static_assert(offsetof(CpuState, fpu.fir) == 468);
 
 inline bool InUserMode(const CpuState& c) {
   return (c.cp0.status & (st::EXL | st::ERL | st::KSU_MASK)) == (2u << st::KSU_SHIFT);

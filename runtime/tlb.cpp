@@ -20,14 +20,9 @@ void FlushEntry(CpuState& c, const TlbEntry& e) {
 
 void WriteEntry(CpuState& c, unsigned index) {
   const TlbEntry& old = c.tlb->at(index);
-  // Chained jumps resolved through the old mapping must be resolved again. A new mapping cannot change
-  // where a cached jump goes: that target was reached through a mapping, which is still in place.
-  if (AnyHalfValid(old)) {  // it could have translated something
-    uint32_t begin, end;
-    GuestTlb::Range(old, &begin, &end);
-    if (ChainTargetsIn(c, begin, end)) InvalidateMappedChains(c);
-  }
-  FlushEntry(c, old);  // whatever the old entry let the soft TLB cache is gone
+  // Whatever the old entry let the soft TLB cache is gone, and with it every cached jump (ChainSite) into
+  // its pages: they are checked against the soft TLB.
+  FlushEntry(c, old);
   TlbEntry e;
   e.pagemask = c.cp0.pagemask & 0x1FFFE000u;
   e.entryhi = c.cp0.entryhi & ~(e.pagemask | 0x1F00u);  // VPN2 below the page size is not stored

@@ -48,6 +48,12 @@ std::string ExecutionStats(Vm& vm, double seconds) {
                 rate.c_str(), static_cast<ull>(s.blocks_built), static_cast<ull>(s.blocks_invalidated));
 }
 
+static std::string ChainStats(Vm& vm) {
+  const auto& s = vm.code_cache().stats();
+  return Format("chained jumps: %llu resolved by the runtime, %llu of them past the jump cache",
+                static_cast<ull>(s.links), static_cast<ull>(s.link_resolves));
+}
+
 std::vector<std::string> JitStats(Vm& vm) {
   if (!vm.tier()) return {};
   const auto& t = vm.tier()->stats();
@@ -65,6 +71,7 @@ std::vector<std::string> JitStats(Vm& vm) {
              static_cast<ull>(t.reoptimize_pruned), static_cast<ull>(o.regions), static_cast<ull>(o.modules),
              static_cast<ull>(o.reused), Split(o).c_str()),
       CodeCacheStats(vm),
+      ChainStats(vm),
   };
 }
 

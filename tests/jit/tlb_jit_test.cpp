@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // TLB and ASID changes between executions of translated code. Regions are keyed by guest-physical page
-// and entered at a virtual page; chained jumps cache their virtual target's translated entry per
-// CpuState::chain_epoch. After a remap of the virtual code page (or its data page), or a switch of
-// EntryHi.ASID to an address space that maps it elsewhere, the new mapping's code and data must be used.
+// and entered at a virtual page; chained jumps cache their virtual target's translated entry, valid while
+// the soft TLB maps the target to the same page (code::ChainSite). After a remap of the virtual code page
+// (or its data page), or a switch of EntryHi.ASID to an address space that maps it elsewhere, the new
+// mapping's code and data must be used; an address space that maps it to the same page keeps the jumps.
 #include <gtest/gtest.h>
 
 #include "tests/jit/jit_support.h"
@@ -196,6 +197,51 @@ TEST(TlbJitChain, GlobalToPerAsidRewrite) {
       },
       caller);
   EXPECT_EQ(s.gpr[v0], 300u * 11 + 300u * 1020);
+}
+
+// Jump-cache misses (strobe_jit_link's resolutions past its jump cache) in a run of the jit engine where
+// kernel code calls a subroutine at kVa and one at kVb, 200 times, and after each pair of calls the guest
+// rewrites (TLBWI) the entry that maps kVb, or, with `unrelated`, an entry mapping a page no jump goes to.
+uint64_t ResolutionsAroundTlbWrites(bool unrelated, uint32_t* sum) {
+  constexpr uint32_t kVb = 0x00600000u, kP3 = 0x00060000u;
+  Asm caller;
+  caller << Addiu(t3, zero, 200) << E(Opcode::JALR, {.rs = t9, .rd = ra}) << Nop()
+         << E(Opcode::JALR, {.rs = t8, .rd = ra}) << Nop() << Mtc0(s4, kCp0EntryHi) << E(Opcode::TLBWI, {})
+         << Addiu(t3, t3, -1) << Bne(t3, zero, -8) << Nop() << kWaitWord;
+  auto m = NewMachine(Engine::kJit);
+  InstallHaltHandlers(*m);
+  LoadMappedPages(*m, MappedCall);
+  m->LoadCode(kP3, MappedCall(100).words());
+  m->LoadCode(kCodePa, caller.words());
+  WriteTlb(*m, 0, kVa, EntryLo(kP1, true, true), EntryLo(kD1, true, true));
+  WriteTlb(*m, 1, kVb, EntryLo(kP3, true, true), EntryLo(kD1, true, true));
+  // Each TLBWI writes EntryHi from s4 with the EntryLo pair set here: entry 1 with kVb's own mapping again
+  // (the old entry goes, the same pages come back), or entry 2 at an address nothing jumps to.
+  runtime::WriteCp0(m->cpu(), kCp0Index, 0, unrelated ? 2 : 1);
+  runtime::WriteCp0(m->cpu(), kCp0EntryLo0, 0, EntryLo(kP3, true, true));
+  runtime::WriteCp0(m->cpu(), kCp0EntryLo1, 0, EntryLo(kD1, true, true));
+  m->cpu().gpr[s4] = unrelated ? 0x00a00000u : kVb;
+  m->cpu().gpr[v0] = 0;
+  m->cpu().gpr[a1] = kVaData;
+  m->cpu().gpr[t9] = kVa;
+  m->cpu().gpr[t8] = kVb;
+  EXPECT_EQ(m->Run(kCode, 10'000'000), vmm::VmExit::kHalted);
+  *sum = m->cpu().gpr[v0];
+  return m->vm().code_cache().stats().link_resolves;
+}
+
+// A cached jump depends on its own page's mapping only: a TLB write that replaces the entry for kVb makes
+// the jumps to kVb resolve again (about once per write), not the jumps to kVa; a write of an entry no jump
+// goes through makes none resolve again.
+TEST(TlbJitChain, ATlbWriteResolvesOnlyTheJumpsIntoItsPages) {
+  uint32_t sum_kvb = 0, sum_unrelated = 0;
+  const uint64_t kvb = ResolutionsAroundTlbWrites(false, &sum_kvb);
+  const uint64_t unrelated = ResolutionsAroundTlbWrites(true, &sum_unrelated);
+  EXPECT_EQ(sum_kvb, 200u * (11 + 110));
+  EXPECT_EQ(sum_unrelated, 200u * (11 + 110));
+  EXPECT_LE(unrelated, 10u);
+  EXPECT_GE(kvb, 200u);
+  EXPECT_LE(kvb, 200u + 10u) << "the jumps to kVa were resolved again too";
 }
 
 }  // namespace

@@ -47,6 +47,8 @@ struct CodeCacheStats {
   uint64_t lookups = 0;
   uint64_t regions_installed = 0;
   uint64_t regions_dropped = 0;
+  uint64_t links = 0;          // exits whose own cache missed (strobe_jit_link)
+  uint64_t link_resolves = 0;  // of them, the jump cache missed too: the soft TLB and the blocks were asked
 };
 
 class CodeCache final : public runtime::CodeObserver {
@@ -139,19 +141,22 @@ class CodeCache final : public runtime::CodeObserver {
   }
 
   // --- The jump cache ---
-  // Translated code's indirect jumps (strobe_jit_link): virtual target -> translated entry, valid while
-  // the chain epoch and the privilege mode's soft TLB table are the ones it was filled under. It serves the
-  // exits whose own one-entry cache misses, e.g. returns to many call sites.
+  // Translated code's indirect jumps (strobe_jit_link): virtual target -> translated entry, valid under the
+  // same rules as a chain site (ChainSite). It serves the exits whose own one-entry cache misses, e.g.
+  // returns to many call sites.
   struct JumpEntry {
-    uint64_t epoch = 0;
+    uint64_t code_epoch = 0;
+    uint64_t addend = 0;
     const void* table = nullptr;
     NativeFn fn = nullptr;
     void* frame = nullptr;
-    uint32_t vpc = 1;  // never a jump target that translates
+    uint32_t vpc = 1;    // never a jump target that translates
+    uint32_t paddr = 0;  // where vpc led: while the code is the same, fn is still the code there
   };
-  JumpEntry& JumpSlot(uint32_t vpc) { return jump_[(vpc >> 2) & (kJumpEntries - 1)]; }
+  JumpEntry& JumpSlot(uint32_t vpc) { return jump_[SlotOf(vpc, kJumpBits)]; }
 
   const CodeCacheStats& stats() const { return stats_; }
+  CodeCacheStats& mutable_stats() { return stats_; }
 
  private:
   Block* Build(uint32_t paddr, const uint8_t* host);
@@ -164,12 +169,16 @@ class CodeCache final : public runtime::CodeObserver {
   Listener* listener_ = nullptr;
   std::unordered_map<uint32_t, std::unique_ptr<Block>> blocks_;
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+  // A direct-mapped slot for a word address: a multiplicative hash, so that blocks at the same offset of
+  // many pages (every process's entry points, the kernel's page-aligned handlers) do not share a slot,
+  // as they did when the slot was the address's low bits.
+  static uint32_t SlotOf(uint32_t addr, unsigned bits) { return ((addr >> 2) * 0x9E3779B1u) >> (32 - bits); }
   // The interpreter's direct-mapped lookup table in front of blocks_.
-  static constexpr unsigned kFastBits = 12;
+  static constexpr unsigned kFastBits = 15;
   Block* fast_[1u << kFastBits] = {};
-  Block*& FastSlot(uint32_t paddr) { return fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; }
+  Block*& FastSlot(uint32_t paddr) { return fast_[SlotOf(paddr, kFastBits)]; }
   Block* LookupSlow(uint32_t paddr, const uint8_t* host, bool* built, Block** slot);
-  Block* FastSlot(uint32_t paddr) const { return fast_[(paddr >> 2) & ((1u << kFastBits) - 1)]; }
+  Block* FastSlot(uint32_t paddr) const { return fast_[SlotOf(paddr, kFastBits)]; }
   // By page: each region covers what is reachable from its root; a page may need several.
   std::unordered_map<uint32_t, std::vector<std::shared_ptr<CompiledRegion>>> installed_;
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page
@@ -177,7 +186,8 @@ class CodeCache final : public runtime::CodeObserver {
   std::unordered_map<uint32_t, std::unordered_set<uint32_t>> spanned_by_;
   std::vector<std::unique_ptr<Block>> zombie_blocks_;
   std::vector<std::shared_ptr<CompiledRegion>> zombie_regions_;
-  static constexpr unsigned kJumpEntries = 1u << 12;
+  static constexpr unsigned kJumpBits = 12;
+  static constexpr unsigned kJumpEntries = 1u << kJumpBits;
   JumpEntry jump_[kJumpEntries];
   CodeCacheStats stats_;
 };

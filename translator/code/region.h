@@ -36,9 +36,12 @@ struct RegionBlock {
 };
 
 // One exit's chaining cache: where it last went and the translated code there (its entry and the frame it
-// runs with), valid for one epoch.
+// runs with). Valid while the installed code is the same (CpuState::code_epoch) and, for a mapped target,
+// while the soft TLB maps the target to the same host page (addend) for the current mode and ASID; for a
+// kseg0/kseg1 target, in the same privilege mode (table).
 struct ChainSite {
-  uint64_t epoch = 0;
+  uint64_t code_epoch = 0;  // never 0 in the CPU: an unused site does not match
+  uint64_t addend = 0;      // the soft TLB entry's addend for a mapped target when it was resolved
   uint32_t vpc = 0;
   uint32_t pad = 0;
   void* fn = nullptr;

@@ -251,7 +251,7 @@ Compiler::Compiler(CompileOptions options) : options_(options), impl_(std::make_
                                                        : llvm::CodeGenOptLevel::None);
     // What compiled code depends on besides the region itself: the persistent cache's key holds it.
     const char* llvm_args = std::getenv("STROBE_LLVM_ARGS");
-    impl_->config = "strobe-code-1|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
+    impl_->config = "strobe-code-2|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
                     jtmb->getFeatures().getString() + "|O" + std::to_string(options_.opt_level) +
                     (options_.count_back_edges ? "|back-edges" : "") + (options_.inline_kseg ? "|kseg" : "") +
                     (options_.exact_budget ? "|exact" : "") + "|" + (llvm_args ? llvm_args : "") + "|";

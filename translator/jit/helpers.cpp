@@ -66,8 +66,14 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
   if (!cache) return nullptr;
   auto* s = static_cast<code::ChainSite*>(site);
   code::CodeCache::JumpEntry& e = cache->JumpSlot(target);
-  const uint64_t epoch = runtime::ChainEpochFor(*c, target);
-  if (e.vpc != target || e.epoch != epoch || e.table != c->stlb) {
+  code::CodeCacheStats& stats = cache->mutable_stats();
+  ++stats.links;
+  const bool unmapped = runtime::InUnmappedSegment(target);
+  const runtime::SoftTlbEntry& tlb = c->stlb[runtime::SoftTlb::IndexOf(target)];
+  const bool mapped_same =
+      tlb.fetch == (c->asid_key | (target & runtime::kPageMask)) && tlb.addend == e.addend;
+  if (e.vpc != target || e.code_epoch != c->code_epoch || (unmapped ? e.table != c->stlb : !mapped_same)) {
+    ++stats.link_resolves;
     uint32_t paddr;
     const uint8_t* host;
     runtime::PendingException saved = c->exc;
@@ -75,13 +81,22 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
       c->exc = saved;
       return nullptr;
     }
-    void* frame = nullptr;
-    code::NativeFn fn = cache->NativeAt(paddr, &frame);
-    if (!fn) return nullptr;
-    if (!runtime::InUnmappedSegment(target)) runtime::NoteChainTarget(*c, target);
-    e = {epoch, c->stlb, fn, frame, target};
+    if (e.vpc != target || e.paddr != paddr || e.code_epoch != c->code_epoch || !e.fn) {
+      void* frame = nullptr;
+      code::NativeFn fn = cache->NativeAt(paddr, &frame);
+      if (!fn) return nullptr;
+      e.fn = fn;
+      e.frame = frame;
+    }
+    e.code_epoch = c->code_epoch;
+    // TranslateFetch left the fetch entry in the soft TLB (a mapped target): its addend identifies the page.
+    e.addend = unmapped ? 0 : tlb.addend;
+    e.table = c->stlb;
+    e.vpc = target;
+    e.paddr = paddr;
   }
-  s->epoch = e.epoch;
+  s->code_epoch = e.code_epoch;
+  s->addend = e.addend;
   s->vpc = target;
   s->fn = reinterpret_cast<void*>(e.fn);
   s->frame = e.frame;

@@ -247,22 +247,25 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
   ExitWith(target);
 
   b_.SetInsertPoint(chain);
-  // runtime::ChainEpochFor: jumps into kseg0/kseg1 survive TLB writes and ASID changes.
-  llvm::Value* epoch = b_.CreateLoad(
-      i64_, b_.CreateSelect(InUnmappedSegment(target), Field(kOffCodeEpoch), Field(kOffChainEpoch)));
-  llvm::Value* epoch_ok = b_.CreateICmpEQ(
-      b_.CreateLoad(i64_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, epoch))), epoch);
-  llvm::Value* vpc_ok = b_.CreateICmpEQ(
-      b_.CreateLoad(i32_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, vpc))), target);
+  // The rules of ChainSite: the same installed code, and for a mapped target the soft TLB (this mode's
+  // table, this ASID) still mapping it to the page it was resolved to; for kseg0/kseg1, the same mode.
+  auto site_field = [&](llvm::Type* ty, size_t off) {
+    return b_.CreateLoad(ty, b_.CreateConstInBoundsGEP1_64(i8_, sp, off));
+  };
+  llvm::Value* epoch_ok = b_.CreateICmpEQ(site_field(i64_, offsetof(ChainSite, code_epoch)),
+                                          b_.CreateLoad(i64_, Field(kOffCodeEpoch)));
+  llvm::Value* vpc_ok = b_.CreateICmpEQ(site_field(i32_, offsetof(ChainSite, vpc)), target);
   auto* hit = llvm::BasicBlock::Create(ctx_, "chain_hit", fn_);
   auto* miss = llvm::BasicBlock::Create(ctx_, "chain_miss", fn_);
   auto* go = llvm::BasicBlock::Create(ctx_, "chain_go", fn_);
   auto* none = llvm::BasicBlock::Create(ctx_, "chain_none", fn_);
-  // Same privilege mode as when the target was resolved (user mode cannot reach kseg0, and kuseg maps
-  // differently): compare the soft TLB table the vCPU uses now.
-  llvm::Value* mode_ok = b_.CreateICmpEQ(
-      b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, table))), stlb_);
-  Likely(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), mode_ok), hit, miss);
+  llvm::Value* entry = TlbEntry(target);
+  llvm::Value* mapped_ok =
+      b_.CreateAnd(ProbeHit(entry, target, 4, kOffTagFetch),
+                   b_.CreateICmpEQ(Addend(entry), site_field(i64_, offsetof(ChainSite, addend))));
+  llvm::Value* mode_ok = b_.CreateICmpEQ(site_field(ptr_, offsetof(ChainSite, table)), stlb_);
+  llvm::Value* where_ok = b_.CreateSelect(InUnmappedSegment(target), mode_ok, mapped_ok);
+  Likely(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), where_ok), hit, miss);
   b_.SetInsertPoint(hit);
   llvm::Value* cached = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
   b_.CreateBr(go);

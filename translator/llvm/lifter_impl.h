@@ -35,7 +35,6 @@ constexpr uint64_t kOffStlb = offsetof(CpuState, stlb);
 constexpr uint64_t kOffAsidKey = offsetof(CpuState, asid_key);
 constexpr uint64_t kOffCycles = offsetof(CpuState, cycles);
 constexpr uint64_t kOffRetired = offsetof(CpuState, retired);
-constexpr uint64_t kOffChainEpoch = offsetof(CpuState, chain_epoch);
 constexpr uint64_t kOffCodeEpoch = offsetof(CpuState, code_epoch);
 constexpr uint64_t kOffUnmappedRead = offsetof(CpuState, unmapped_read);
 constexpr uint64_t kOffUnmappedWrite = offsetof(CpuState, unmapped_write);
@@ -48,6 +47,7 @@ constexpr uint64_t kOffFcsr = offsetof(CpuState, fpu.fcsr);
 constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
 constexpr uint64_t kOffTagRead = offsetof(runtime::SoftTlbEntry, read);
 constexpr uint64_t kOffTagWrite = offsetof(runtime::SoftTlbEntry, write);
+constexpr uint64_t kOffTagFetch = offsetof(runtime::SoftTlbEntry, fetch);
 constexpr uint64_t kOffAddend = offsetof(runtime::SoftTlbEntry, addend);
 
 class Lifter {

@@ -272,8 +272,7 @@ void VmState::AfterLoad(Vm& vm, const std::vector<uint32_t>* changed) {
   c.soft_tlb->FlushAll();
   c.erl_mapped = (c.cp0.status & runtime::st::ERL) != 0;
   c.asid_key = static_cast<uint64_t>(c.cp0.entryhi & 0xFF) << 32;
-  runtime::InvalidateMappedChains(c);
-  ++c.code_epoch;
+  ++c.code_epoch;  // cached jumps between translated regions are resolved again
   c.exc = runtime::PendingException{};
   runtime::UpdateMode(c);
   c.exit_request |= runtime::exitreq::kIrqCheck;
