@@ -244,5 +244,32 @@ TEST(TlbJitChain, ATlbWriteResolvesOnlyTheJumpsIntoItsPages) {
   EXPECT_LE(kvb, 200u + 10u) << "the jumps to kVa were resolved again too";
 }
 
+// Two call sites in one region, each always calling its own subroutine in another page (as MIPS PIC code
+// calls every function: a JALR of its own): each site keeps its target, so the runtime resolves next to
+// nothing. One chain site shared by the region's computed jumps resolved both calls every time.
+TEST(TlbJitChain, EachComputedJumpHasItsOwnChainSite) {
+  constexpr uint32_t kVb = 0x00600000u, kP3 = 0x00060000u;
+  Asm caller;
+  caller << Addiu(t3, zero, 200) << E(Opcode::JALR, {.rs = t9, .rd = ra}) << Nop()
+         << E(Opcode::JALR, {.rs = t8, .rd = ra}) << Nop() << Addiu(t3, t3, -1) << Bne(t3, zero, -6) << Nop()
+         << kWaitWord;
+  for (Engine e : {Engine::kJit, kJitO1}) {
+    auto m = NewMachine(e);
+    InstallHaltHandlers(*m);
+    LoadMappedPages(*m, MappedCall);
+    m->LoadCode(kP3, MappedCall(100).words());
+    m->LoadCode(kCodePa, caller.words());
+    WriteTlb(*m, 0, kVa, EntryLo(kP1, true, true), EntryLo(kD1, true, true));
+    WriteTlb(*m, 1, kVb, EntryLo(kP3, true, true), EntryLo(kD1, true, true));
+    m->cpu().gpr[v0] = 0;
+    m->cpu().gpr[a1] = kVaData;
+    m->cpu().gpr[t9] = kVa;
+    m->cpu().gpr[t8] = kVb;
+    EXPECT_EQ(m->Run(kCode, 10'000'000), vmm::VmExit::kHalted) << EngineName(e);
+    EXPECT_EQ(m->cpu().gpr[v0], 200u * (11 + 110)) << EngineName(e);
+    EXPECT_LE(m->vm().code_cache().stats().links, 20u) << EngineName(e);
+  }
+}
+
 }  // namespace
 }  // namespace strobe::test::jt

@@ -385,7 +385,18 @@ void Lifter::EmitCompareTree(llvm::Value* delta, const CaseList& cases, size_t l
   EmitCompareTree(delta, cases, mid, hi, unknown);
 }
 
+// A computed jump (JR, JALR, or J/JAL outside kseg0/kseg1): within the region's page through the
+// dispatcher; elsewhere out through a chain site of this instruction's own. Shared by every computed jump of
+// the region, as the dispatcher's exit is, one site thrashed between them all (each MIPS PIC call is a JALR
+// of its own callee; returns go to their callers); per instruction most of them see one target.
 void Lifter::JumpDynamic(llvm::Value* target) {
+  llvm::Value* in_page = b_.CreateICmpULT(b_.CreateSub(target, vbase_), Imm(runtime::kPageSize));
+  auto* stay = llvm::BasicBlock::Create(ctx_, "dyn_stay", fn_);
+  auto* out = llvm::BasicBlock::Create(ctx_, "dyn_out", fn_);
+  b_.CreateCondBr(region_.SpansPages() ? b_.CreateOr(in_page, span_ok_) : in_page, stay, out);
+  b_.SetInsertPoint(out);
+  LeaveTo(target);
+  b_.SetInsertPoint(stay);
   b_.CreateStore(target, dyn_);
   b_.CreateBr(dispatch_bb_);
 }
