@@ -107,7 +107,9 @@ struct VmConfig {
   // translator/README.md
   unsigned jit_cooling_shift = 26;
   uint64_t jit_reoptimize_after =
-      2000;                      // second tier: region entries before it is recompiled at O1 (0: never)
+      2000;  // second tier: region entries before it is recompiled at O1 (0: never)
+  // second tier: guest instructions a second a region's code must run to be (and stay) queued for it
+  uint64_t jit_busy_rate = 4'000'000;
   unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)
   bool jit_listings = false;     // keep IR and host code sizes for strobe dump
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)

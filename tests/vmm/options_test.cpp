@@ -59,6 +59,8 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"--tlb-entries", "65"}).find("--tlb-entries"), std::string::npos);
   EXPECT_NE(Error({"--tlb-entries", "1.5"}).find("--tlb-entries"), std::string::npos);
   EXPECT_NE(Error({"--timeout", "0"}).find("--timeout"), std::string::npos);
+  EXPECT_NE(Error({"--jit-busy", "0"}).find("--jit-busy"), std::string::npos);
+  EXPECT_NE(Error({"--jit-busy", "fast"}).find("--jit-busy"), std::string::npos);
   EXPECT_NE(Error({"-smp", "2"}).find("-smp"), std::string::npos);
 }
 
@@ -67,12 +69,14 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({"--engine", "tiered", "--jit-threshold", "10", "--jit-opt", "2"}).vm.jit_threshold, 10u);
   EXPECT_TRUE(Parse({"--dump-blocks", "hot:5"}).vm.jit_listings);
   EXPECT_EQ(Parse({"--jit-reoptimize", "0"}).vm.jit_reoptimize_after, 0u);
+  EXPECT_EQ(Parse({"--jit-busy", "1000000"}).vm.jit_busy_rate, 1'000'000u);
   EXPECT_EQ(Parse({}).vm.jit_cooling_shift, 26u);
   EXPECT_EQ(Parse({"--jit-cooling", "0"}).vm.jit_cooling_shift, 0u);
   EXPECT_EQ(Parse({"--jit-cooling", "1000000"}).vm.jit_cooling_shift, 20u);  // rounded up: 2^20
   EXPECT_EQ(Parse({"--jit-cooling", "1048576"}).vm.jit_cooling_shift, 20u);
   EXPECT_EQ(Parse({"--jit-cooling", "1"}).vm.jit_cooling_shift, 1u);
   EXPECT_EQ(Parse({}).vm.jit_reoptimize_after, 2000u);
+  EXPECT_EQ(Parse({}).vm.jit_busy_rate, 4'000'000u);
   EXPECT_TRUE(Parse({"--jit-inline-kseg"}).vm.jit_inline_kseg);
   EXPECT_FALSE(Parse({}).vm.jit_inline_kseg);
   EXPECT_EQ(Parse({"--dump-blocks", "0x80100000"}).dump_blocks, "0x80100000");

@@ -103,6 +103,7 @@ bool WholeRunOption(const std::string& word) {
                                        "--jit-threshold",
                                        "--jit-cooling",
                                        "--jit-reoptimize",
+                                       "--jit-busy",
                                        "--jit-opt",
                                        "--jit-inline-kseg",
                                        "--perf-map",
@@ -227,6 +228,7 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     c.jit_threshold = m.jit_threshold;
     c.jit_cooling_shift = m.jit_cooling_shift;
     c.jit_reoptimize_after = m.jit_reoptimize_after;
+    c.jit_busy_rate = m.jit_busy_rate;
     c.jit_opt_level = m.jit_opt_level;
     c.jit_listings = m.jit_listings;
     c.jit_inline_kseg = m.jit_inline_kseg;

@@ -147,6 +147,8 @@ const char* RunUsage() {
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
          "  --jit-reoptimize N   tiered: region entries before it is recompiled at O1 (default 2000; 0: "
          "never)\n"
+         "  --jit-busy N         the second tier takes a region whose code runs N guest instructions a\n"
+         "                       second (default 4000000)\n"
          "  --tlb-entries N      guest TLB size, 1-64 (default 64)\n"
          "  --warp-idle          WAIT jumps virtual time to the next timer event instead of sleeping\n"
          "  --timeout SECONDS    stop a guest that runs longer (exit status 4; time held stopped by gdb\n"
@@ -420,6 +422,14 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         return false;
       }
       o.vm.jit_reoptimize_after = static_cast<uint64_t>(n);
+    } else if (a == "--jit-busy") {
+      if (!value(i, &v)) return false;
+      double n;
+      if (!ParseNumber(v, &n) || n < 1 || n != static_cast<uint64_t>(n)) {
+        *error = "bad --jit-busy '" + v + "' (guest instructions a second, at least 1)";
+        return false;
+      }
+      o.vm.jit_busy_rate = static_cast<uint64_t>(n);
     } else if (a == "--jit-opt") {
       if (!value(i, &v)) return false;
       if (v != "0" && v != "1" && v != "2") {

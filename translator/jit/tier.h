@@ -96,6 +96,10 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   }
   void set_prune_interval(std::chrono::milliseconds interval) { prune_interval_ = interval; }
   void set_busy_insns(uint64_t per_interval) { busy_insns_ = per_interval; }
+  // The same bar as guest instructions a second (the prune interval is a quarter of one by default).
+  void set_busy_rate(uint64_t per_second) {
+    busy_insns_ = std::max<uint64_t>(per_second * static_cast<uint64_t>(prune_interval_.count()) / 1000, 1);
+  }
   void set_cooling_shift(unsigned shift) { options_.cooling_shift = shift; }
   // Prune the second tier's queue now, as if one interval had passed since the last prune.
   void PruneSecondTierNow() { PruneSecondTier(/*now=*/true); }
