@@ -226,6 +226,18 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     *v = args[++i];
     return true;
   };
+  // A whole number of at least `min` after option args[i]; `what` explains the value in the error.
+  auto count = [&](size_t& i, uint64_t min, const char* what, uint64_t* out) {
+    std::string v;
+    if (!value(i, &v)) return false;
+    double n;
+    if (!ParseNumber(v, &n) || n < static_cast<double>(min) || n > 1e18 || n != static_cast<uint64_t>(n)) {
+      *error = "bad " + args[i - 1] + " '" + v + "' (" + what + ")";
+      return false;
+    }
+    *out = static_cast<uint64_t>(n);
+    return true;
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     // QEMU accepts --option for -option; Strobe's own options are the double-dash ones it knows.
     std::string a = args[i];
@@ -397,13 +409,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         return false;
       }
     } else if (a == "--jit-threshold") {
-      if (!value(i, &v)) return false;
-      double n;
-      if (!ParseNumber(v, &n) || n < 1 || n != static_cast<uint64_t>(n)) {
-        *error = "bad --jit-threshold '" + v + "' (a count >= 1)";
-        return false;
-      }
-      o.vm.jit_threshold = static_cast<uint64_t>(n);
+      if (!count(i, 1, "a count >= 1", &o.vm.jit_threshold)) return false;
     } else if (a == "--jit-cooling") {
       if (!value(i, &v)) return false;
       double n;
@@ -415,21 +421,9 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       while (n > 0 && (uint64_t{1} << shift) < static_cast<uint64_t>(n)) ++shift;
       o.vm.jit_cooling_shift = n > 0 ? std::max(shift, 1u) : 0;
     } else if (a == "--jit-reoptimize") {
-      if (!value(i, &v)) return false;
-      double n;
-      if (!ParseNumber(v, &n) || n != static_cast<uint64_t>(n)) {
-        *error = "bad --jit-reoptimize '" + v + "' (a count; 0 turns the second tier off)";
-        return false;
-      }
-      o.vm.jit_reoptimize_after = static_cast<uint64_t>(n);
+      if (!count(i, 0, "a count; 0 turns the second tier off", &o.vm.jit_reoptimize_after)) return false;
     } else if (a == "--jit-busy") {
-      if (!value(i, &v)) return false;
-      double n;
-      if (!ParseNumber(v, &n) || n < 1 || n != static_cast<uint64_t>(n)) {
-        *error = "bad --jit-busy '" + v + "' (guest instructions a second, at least 1)";
-        return false;
-      }
-      o.vm.jit_busy_rate = static_cast<uint64_t>(n);
+      if (!count(i, 1, "guest instructions a second, at least 1", &o.vm.jit_busy_rate)) return false;
     } else if (a == "--jit-opt") {
       if (!value(i, &v)) return false;
       if (v != "0" && v != "1" && v != "2") {
