@@ -199,32 +199,40 @@ TEST(TlbJitChain, GlobalToPerAsidRewrite) {
   EXPECT_EQ(s.gpr[v0], 300u * 11 + 300u * 1020);
 }
 
-// Jump-cache misses (strobe_jit_link's resolutions past its jump cache) in a run of the jit engine where
-// kernel code calls a subroutine at kVa and one at kVb, 200 times, and after each pair of calls the guest
-// rewrites (TLBWI) the entry that maps kVb, or, with `unrelated`, an entry mapping a page no jump goes to.
-uint64_t ResolutionsAroundTlbWrites(bool unrelated, uint32_t* sum) {
-  constexpr uint32_t kVb = 0x00600000u, kP3 = 0x00060000u;
-  Asm caller;
-  caller << Addiu(t3, zero, 200) << E(Opcode::JALR, {.rs = t9, .rd = ra}) << Nop()
-         << E(Opcode::JALR, {.rs = t8, .rd = ra}) << Nop() << Mtc0(s4, kCp0EntryHi) << E(Opcode::TLBWI, {})
-         << Addiu(t3, t3, -1) << Bne(t3, zero, -8) << Nop() << kWaitWord;
-  auto m = NewMachine(Engine::kJit);
+constexpr uint32_t kVb = 0x00600000u, kP3 = 0x00060000u;
+
+// A machine whose kernel code at kCode (`caller`) can call two subroutines through t9 and t8: at kVa (adds
+// its data word, 10, and 1) and at kVb (adds 10 and 100), each mapped by a TLB entry of its own (0 and 1).
+std::unique_ptr<TestMachine> TwoCalleeMachine(Engine e, const Asm& caller) {
+  auto m = NewMachine(e);
   InstallHaltHandlers(*m);
   LoadMappedPages(*m, MappedCall);
   m->LoadCode(kP3, MappedCall(100).words());
   m->LoadCode(kCodePa, caller.words());
   WriteTlb(*m, 0, kVa, EntryLo(kP1, true, true), EntryLo(kD1, true, true));
   WriteTlb(*m, 1, kVb, EntryLo(kP3, true, true), EntryLo(kD1, true, true));
+  m->cpu().gpr[v0] = 0;
+  m->cpu().gpr[a1] = kVaData;
+  m->cpu().gpr[t9] = kVa;
+  m->cpu().gpr[t8] = kVb;
+  return m;
+}
+
+// Jump-cache misses (strobe_jit_link's resolutions past its jump cache) in a run of the jit engine where
+// kernel code calls the subroutines at kVa and kVb, 200 times, and after each pair of calls the guest
+// rewrites (TLBWI) the entry that maps kVb, or, with `unrelated`, an entry mapping a page no jump goes to.
+uint64_t ResolutionsAroundTlbWrites(bool unrelated, uint32_t* sum) {
+  Asm caller;
+  caller << Addiu(t3, zero, 200) << E(Opcode::JALR, {.rs = t9, .rd = ra}) << Nop()
+         << E(Opcode::JALR, {.rs = t8, .rd = ra}) << Nop() << Mtc0(s4, kCp0EntryHi) << E(Opcode::TLBWI, {})
+         << Addiu(t3, t3, -1) << Bne(t3, zero, -8) << Nop() << kWaitWord;
+  auto m = TwoCalleeMachine(Engine::kJit, caller);
   // Each TLBWI writes EntryHi from s4 with the EntryLo pair set here: entry 1 with kVb's own mapping again
   // (the old entry goes, the same pages come back), or entry 2 at an address nothing jumps to.
   runtime::WriteCp0(m->cpu(), kCp0Index, 0, unrelated ? 2 : 1);
   runtime::WriteCp0(m->cpu(), kCp0EntryLo0, 0, EntryLo(kP3, true, true));
   runtime::WriteCp0(m->cpu(), kCp0EntryLo1, 0, EntryLo(kD1, true, true));
   m->cpu().gpr[s4] = unrelated ? 0x00a00000u : kVb;
-  m->cpu().gpr[v0] = 0;
-  m->cpu().gpr[a1] = kVaData;
-  m->cpu().gpr[t9] = kVa;
-  m->cpu().gpr[t8] = kVb;
   EXPECT_EQ(m->Run(kCode, 10'000'000), vmm::VmExit::kHalted);
   *sum = m->cpu().gpr[v0];
   return m->vm().code_cache().stats().link_resolves;
@@ -248,23 +256,12 @@ TEST(TlbJitChain, ATlbWriteResolvesOnlyTheJumpsIntoItsPages) {
 // calls every function: a JALR of its own): each site keeps its target, so the runtime resolves next to
 // nothing. One chain site shared by the region's computed jumps resolved both calls every time.
 TEST(TlbJitChain, EachComputedJumpHasItsOwnChainSite) {
-  constexpr uint32_t kVb = 0x00600000u, kP3 = 0x00060000u;
   Asm caller;
   caller << Addiu(t3, zero, 200) << E(Opcode::JALR, {.rs = t9, .rd = ra}) << Nop()
          << E(Opcode::JALR, {.rs = t8, .rd = ra}) << Nop() << Addiu(t3, t3, -1) << Bne(t3, zero, -6) << Nop()
          << kWaitWord;
   for (Engine e : {Engine::kJit, kJitO1}) {
-    auto m = NewMachine(e);
-    InstallHaltHandlers(*m);
-    LoadMappedPages(*m, MappedCall);
-    m->LoadCode(kP3, MappedCall(100).words());
-    m->LoadCode(kCodePa, caller.words());
-    WriteTlb(*m, 0, kVa, EntryLo(kP1, true, true), EntryLo(kD1, true, true));
-    WriteTlb(*m, 1, kVb, EntryLo(kP3, true, true), EntryLo(kD1, true, true));
-    m->cpu().gpr[v0] = 0;
-    m->cpu().gpr[a1] = kVaData;
-    m->cpu().gpr[t9] = kVa;
-    m->cpu().gpr[t8] = kVb;
+    auto m = TwoCalleeMachine(e, caller);
     EXPECT_EQ(m->Run(kCode, 10'000'000), vmm::VmExit::kHalted) << EngineName(e);
     EXPECT_EQ(m->cpu().gpr[v0], 200u * (11 + 110)) << EngineName(e);
     EXPECT_LE(m->vm().code_cache().stats().links, 20u) << EngineName(e);
