@@ -58,6 +58,7 @@ jit::TierOptions TierOptionsFor(const VmConfig& config) {
   t.compile.exact_budget = config.icount_shift >= 0;
   t.compile.code_cache_dir = config.jit_code_cache_dir;
   t.optimize_after = config.jit_reoptimize_after;
+  t.busy_rate = config.jit_busy_rate;
   return t;
 }
 
@@ -100,7 +101,6 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   interp_->SetExactBudget(config_.icount_shift >= 0);
   if (config_.engine != Engine::kInterp) {
     tier_ = std::make_unique<jit::Tier>(*code_, TierOptionsFor(config_), config_.compile_service);
-    tier_->set_busy_rate(config_.jit_busy_rate);
     interp_->AttachTranslator(tier_.get());
   }
   dma_ = std::make_unique<GuestMemory>(*board_, ctx_->cpu);

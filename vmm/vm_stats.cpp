@@ -37,6 +37,13 @@ std::string CodeCacheStats(Vm& vm) {
       static_cast<ull>(c.evicted), static_cast<double>(c.bytes_read) / 1024.0,
       static_cast<double>(c.bytes_written) / 1024.0);
 }
+
+std::string ChainStats(Vm& vm) {
+  const auto& s = vm.code_cache().stats();
+  return Format("chained jumps: %llu resolved by the runtime, %llu of them past the jump cache",
+                static_cast<ull>(s.links), static_cast<ull>(s.link_resolves));
+}
+
 }  // namespace
 
 std::string ExecutionStats(Vm& vm, double seconds) {
@@ -46,12 +53,6 @@ std::string ExecutionStats(Vm& vm, double seconds) {
       seconds > 0 ? Format(" (%.1f MIPS)", static_cast<double>(c.retired) / seconds / 1e6) : "";
   return Format("%llu instructions%s, %llu blocks built, %llu invalidated", static_cast<ull>(c.retired),
                 rate.c_str(), static_cast<ull>(s.blocks_built), static_cast<ull>(s.blocks_invalidated));
-}
-
-static std::string ChainStats(Vm& vm) {
-  const auto& s = vm.code_cache().stats();
-  return Format("chained jumps: %llu resolved by the runtime, %llu of them past the jump cache",
-                static_cast<ull>(s.links), static_cast<ull>(s.link_resolves));
 }
 
 std::vector<std::string> JitStats(Vm& vm) {

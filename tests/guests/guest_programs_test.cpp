@@ -247,6 +247,23 @@ TEST(CommandLine, HelpListsTheOptions) {
   EXPECT_NE(r.out.find("--engine"), std::string::npos);
 }
 
+// --jit-busy reaches the tier: hash's hot loop runs far over the default bar (regions are sent to the second
+// tier) and under a bar of 10^12 guest instructions a second (none is).
+TEST(CommandLine, JitBusySetsTheSecondTiersBar) {
+  auto sent = [](const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"-kernel",      Guest("hash"), "-nographic", "-no-reboot",
+                                  "--code-cache", "off",         "--stats"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = Strobe(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.err, m, std::regex("tier 2: ([0-9]+) regions sent"))) << r.err;
+    return m.size() == 2 ? std::stoull(m[1]) : 0ull;
+  };
+  EXPECT_GT(sent({}), 0u);
+  EXPECT_EQ(sent({"--jit-busy", "1000000000000"}), 0u);
+}
+
 TEST(CommandLine, TimeoutStopsARunawayGuest) {
   // The usermode guest, limited to far too little time: the run must end with status 4 and a message.
   ProcessResult r = Strobe({"-kernel", Guest("sort"), "--timeout", "0.05"});

@@ -179,10 +179,7 @@ void CodeCache::DropRegions() {
 
 void CodeCache::InvalidateCodePage(uint32_t page) {
   ++generation_[page];
-  // Cached jumps (chain sites, the jump cache) lead only into translated code: they must be resolved again
-  // only if some went. A page that only the interpreter ran (most pages a process image or the page
-  // cache gives back) leaves them alone.
-  bool retired = false;
+  bool code_went = false;  // translated code went: cached jumps into it are retired below
   // Regions of other pages that hold blocks of this one go; their pages' blocks earn new code.
   auto spanned = spanned_by_.find(page);
   if (spanned != spanned_by_.end()) {
@@ -195,8 +192,6 @@ void CodeCache::InvalidateCodePage(uint32_t page) {
       for (auto r = it->second.begin(); r != it->second.end();) {
         const auto& pages = (*r)->region->other_pages;
         if (std::any_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; })) {
-          if (!retired) RetireChains();
-          retired = true;
           zombie_regions_.push_back(std::move(*r));
           r = it->second.erase(r);
           ++stats_.regions_dropped;
@@ -206,19 +201,23 @@ void CodeCache::InvalidateCodePage(uint32_t page) {
         }
       }
       if (dropped) RefreshNative(holder, /*rewarm=*/true, /*retire=*/false);
+      code_went |= dropped;
     }
   }
   bool had_regions = false;
   auto regions = installed_.find(page);
   if (regions != installed_.end()) {
     had_regions = true;
-    if (!retired) RetireChains();
     for (auto& cr : regions->second) {
       zombie_regions_.push_back(std::move(cr));  // may be on the stack right now: freed after the slice
       ++stats_.regions_dropped;
     }
     installed_.erase(regions);
   }
+  // Cached jumps (chain sites, the jump cache) lead only into translated code: they are resolved again only
+  // if some went. A page that only the interpreter ran (most pages a process image or the page cache gives
+  // back) leaves them alone.
+  if (code_went || had_regions) RetireChains();
   if (listener_) listener_->CodeDropped(page, had_regions);
   auto it = by_page_.find(page);
   if (it == by_page_.end()) return;

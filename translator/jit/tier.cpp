@@ -55,7 +55,9 @@ Tier::Tier(code::CodeCache& cache, TierOptions options, std::shared_ptr<CompileS
     : cache_(cache),
       options_(options),
       service_(service ? std::move(service) : CompileService::Create(options)),
-      compiler_(service_->first) {
+      compiler_(service_->first),
+      busy_insns_(
+          std::max<uint64_t>(options.busy_rate * static_cast<uint64_t>(prune_interval_.count()) / 1000, 1)) {
   if (service_->second && HasSecondTier(options_))
     optimizer_ = std::make_unique<CompilerClient>(service_->second);
   cache_.set_listener(this);

@@ -31,6 +31,8 @@ struct TierOptions {
   // Second tier: regions entered this often are compiled again with optimize_level (0: never).
   uint64_t optimize_after = 2000;
   unsigned optimize_level = 1;
+  // Second tier: guest instructions a second a region's code must run to be (and stay) queued for it.
+  uint64_t busy_rate = 4'000'000;
   // The second tier follows hot calls and jumps into other pages of kseg0/kseg1 code (Region::other_pages).
   bool span_pages = true;
 };
@@ -96,10 +98,6 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   }
   void set_prune_interval(std::chrono::milliseconds interval) { prune_interval_ = interval; }
   void set_busy_insns(uint64_t per_interval) { busy_insns_ = per_interval; }
-  // The same bar as guest instructions a second (the prune interval is a quarter of one by default).
-  void set_busy_rate(uint64_t per_second) {
-    busy_insns_ = std::max<uint64_t>(per_second * static_cast<uint64_t>(prune_interval_.count()) / 1000, 1);
-  }
   void set_cooling_shift(unsigned shift) { options_.cooling_shift = shift; }
   // Prune the second tier's queue now, as if one interval had passed since the last prune.
   void PruneSecondTierNow() { PruneSecondTier(/*now=*/true); }
@@ -127,7 +125,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
       optimizer_;  // the second tier's compiler (its own thread and codegen level)
   uint64_t polls_ = 0;
   std::chrono::milliseconds prune_interval_{250};
-  uint64_t busy_insns_ = 1'000'000;  // still busy: guest instructions a prune interval (4 M a second)
+  uint64_t busy_insns_;  // still busy: guest instructions a prune interval (TierOptions::busy_rate)
   std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();
   // The scan for busy regions visits every installed region: with a whole Debian system translated that

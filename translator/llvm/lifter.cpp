@@ -340,12 +340,18 @@ void Lifter::EmitDispatch() {
   }
 }
 
+// Whether a target `delta` bytes past the page base may be a block of this region: in its page, or, for a
+// region spanning pages, anywhere while the page base is in kseg0/kseg1.
+llvm::Value* Lifter::InRegionPages(llvm::Value* delta) {
+  llvm::Value* in_page = b_.CreateICmpULT(delta, Imm(runtime::kPageSize));
+  return region_.SpansPages() ? b_.CreateOr(in_page, span_ok_) : in_page;
+}
+
 void Lifter::EmitSwitch(llvm::Value* target) {
   auto* known = llvm::BasicBlock::Create(ctx_, "known_page", fn_);
   auto* other = llvm::BasicBlock::Create(ctx_, "other_page", fn_);
   llvm::Value* delta = b_.CreateSub(target, vbase_);
-  llvm::Value* in_page = b_.CreateICmpULT(delta, Imm(runtime::kPageSize));
-  b_.CreateCondBr(region_.SpansPages() ? b_.CreateOr(in_page, span_ok_) : in_page, known, other);
+  b_.CreateCondBr(InRegionPages(delta), known, other);
   b_.SetInsertPoint(other);
   LeaveTo(target);
   b_.SetInsertPoint(known);
@@ -390,10 +396,9 @@ void Lifter::EmitCompareTree(llvm::Value* delta, const CaseList& cases, size_t l
 // the region, as the dispatcher's exit is, one site thrashed between them all (each MIPS PIC call is a JALR
 // of its own callee; returns go to their callers); per instruction most of them see one target.
 void Lifter::JumpDynamic(llvm::Value* target) {
-  llvm::Value* in_page = b_.CreateICmpULT(b_.CreateSub(target, vbase_), Imm(runtime::kPageSize));
   auto* stay = llvm::BasicBlock::Create(ctx_, "dyn_stay", fn_);
   auto* out = llvm::BasicBlock::Create(ctx_, "dyn_out", fn_);
-  b_.CreateCondBr(region_.SpansPages() ? b_.CreateOr(in_page, span_ok_) : in_page, stay, out);
+  b_.CreateCondBr(InRegionPages(b_.CreateSub(target, vbase_)), stay, out);
   b_.SetInsertPoint(out);
   LeaveTo(target);
   b_.SetInsertPoint(stay);

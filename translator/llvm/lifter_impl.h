@@ -114,6 +114,7 @@ class Lifter {
   llvm::Value* MustLeave(uint64_t fit = 0);
   void EmitDispatch();
   void EmitSwitch(llvm::Value* target);
+  llvm::Value* InRegionPages(llvm::Value* delta);
   using CaseList = std::vector<std::pair<uint32_t, llvm::BasicBlock*>>;
   void EmitCompareTree(llvm::Value* delta, const CaseList& cases, size_t lo, size_t hi,
                        llvm::BasicBlock* unknown);
