@@ -264,7 +264,10 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
       b_.CreateAnd(ProbeHit(entry, target, 4, kOffTagFetch),
                    b_.CreateICmpEQ(Addend(entry), site_field(i64_, offsetof(ChainSite, addend))));
   llvm::Value* mode_ok = b_.CreateICmpEQ(site_field(ptr_, offsetof(ChainSite, table)), stlb_);
-  llvm::Value* where_ok = b_.CreateSelect(InUnmappedSegment(target), mode_ok, mapped_ok);
+  // And/or rather than a select of i1, which the first tier's fast instruction selector does not take.
+  llvm::Value* unmapped = InUnmappedSegment(target);
+  llvm::Value* where_ok =
+      b_.CreateOr(b_.CreateAnd(unmapped, mode_ok), b_.CreateAnd(b_.CreateNot(unmapped), mapped_ok));
   Likely(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), where_ok), hit, miss);
   b_.SetInsertPoint(hit);
   llvm::Value* cached = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
