@@ -10,6 +10,7 @@
 #include <llvm/Object/ELFObjectFile.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/CommandLine.h>
+#include <llvm/Support/StringSaver.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/Timer.h>
 #include <llvm/Support/raw_ostream.h>
@@ -41,6 +42,16 @@ namespace strobe::jit {
 
 namespace {
 std::once_flag g_llvm_init;
+
+// The code generator's register allocation for both tiers. The first tier (CodeGenOptLevel::None) would get
+// LLVM's fast allocator, which spills every value live across a block (the cpu pointer, the soft TLB's
+// base) at every block's end; the second tier would get the greedy one, whose global live-range splitting
+// took most of its allocation time on regions with promoted guest registers. The basic allocator over
+// live intervals serves both, without the pre-allocation machine scheduler (x86 reorders on its own).
+// Measured with bench/linux/ab.py (each VMM on one CPU, two rounds, 2026-12-04, AMD EPYC 2-core VM, load
+// under 1): guest workloads 0.71-0.88 of the time with the fast/greedy pair, boot and fork+exec 1.00 (the
+// first tier compiles at 1.7x the cost); greedy for both tiers was 1.03-1.27x slower than basic.
+constexpr const char* kCodegenDefaults[] = {"-optimize-regalloc", "-regalloc=basic", "-enable-misched=false"};
 
 // The running program's GNU build ID (the linker's hash of it), as hex; without one, a hash of the
 // executable's bytes. Code compiled by another build of Strobe may rely on other decoder tables, offsets
@@ -236,9 +247,19 @@ Compiler::Compiler(CompileOptions options) : options_(options), impl_(std::make_
   std::call_once(g_llvm_init, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    // For developers: LLVM's own options, e.g. STROBE_LLVM_ARGS="-time-passes" (reported by --stats).
-    const char* argv0[] = {"strobe"};
-    llvm::cl::ParseCommandLineOptions(1, argv0, "", nullptr, "STROBE_LLVM_ARGS");
+    // LLVM's options are process-wide: Strobe's defaults first, then the developer's STROBE_LLVM_ARGS
+    // (e.g. "-time-passes", reported by --stats), whose options replace defaults of the same name.
+    llvm::BumpPtrAllocator alloc;
+    llvm::StringSaver saver(alloc);
+    llvm::SmallVector<const char*, 16> user;
+    if (const char* env = std::getenv("STROBE_LLVM_ARGS")) llvm::cl::TokenizeGNUCommandLine(env, saver, user);
+    auto name_of = [](llvm::StringRef arg) { return arg.split('=').first; };
+    llvm::SmallVector<const char*, 16> argv = {"strobe"};
+    for (const char* def : kCodegenDefaults)
+      if (std::none_of(user.begin(), user.end(), [&](const char* u) { return name_of(u) == name_of(def); }))
+        argv.push_back(def);
+    argv.append(user.begin(), user.end());
+    llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data(), "");
   });
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (jtmb) {
@@ -251,7 +272,7 @@ Compiler::Compiler(CompileOptions options) : options_(options), impl_(std::make_
                                                        : llvm::CodeGenOptLevel::None);
     // What compiled code depends on besides the region itself: the persistent cache's key holds it.
     const char* llvm_args = std::getenv("STROBE_LLVM_ARGS");
-    impl_->config = "strobe-code-2|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
+    impl_->config = "strobe-code-3|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
                     jtmb->getFeatures().getString() + "|O" + std::to_string(options_.opt_level) +
                     (options_.count_back_edges ? "|back-edges" : "") + (options_.inline_kseg ? "|kseg" : "") +
                     (options_.exact_budget ? "|exact" : "") + "|" + (llvm_args ? llvm_args : "") + "|";
