@@ -61,5 +61,35 @@ TEST(RegionJit, TieredRegionsLeaveColdBlocksOutAndDoNotOverlap) {
   EXPECT_EQ(m.cpu().gpr[v1], 0u);
 }
 
+// The translated code counts the guest instructions it runs (RegionFrame::insns), on every way out: the
+// second tier's bar is a rate of that work. The loop's region runs 5 instructions a pass (two of them delay
+// slots) in two blocks: 500 passes count 500 entries (each back-edge is one), which times the mean block size
+// (2.5) made the old estimate of its work, 1,250.
+TEST(RegionJit, TheCodeCountsTheInstructionsItRuns) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.LoadCode(kCodePa, LoopWithColdPath().words());
+  ASSERT_EQ(RunUntilTranslated(m, kCode, kCodePa,
+                               [&] {
+                                 m.cpu().gpr[t3] = 3000;
+                                 m.cpu().gpr[t4] = 0x7FFFFFFF;
+                               }),
+            vmm::VmExit::kHalted);
+  auto loop_region = [&]() -> const code::Region* {
+    for (const auto& cr : m.vm().code_cache().Installed())
+      if (cr->region->page == kCodePa && cr->region->blocks.front().offset == 0) return cr->region.get();
+    return nullptr;
+  };
+  const code::Region* r = loop_region();
+  ASSERT_NE(r, nullptr);
+  const uint64_t entries = r->frame.entries, insns = r->frame.insns;
+  m.cpu().gpr[t3] = 500;
+  ASSERT_EQ(m.Run(kCode), vmm::VmExit::kHalted);
+  ASSERT_EQ(loop_region(), r) << "the region was replaced";
+  EXPECT_EQ(r->frame.insns - insns, 5u * 500);
+  EXPECT_EQ(r->frame.entries - entries, 500u);
+}
+
 }  // namespace
 }  // namespace strobe::test::jt

@@ -95,9 +95,10 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
     for (const auto& rb : r.blocks) insns += rb.ops.size();
     std::fprintf(out,
                  "=== region %s: page 0x%08x, %zu blocks, %zu guest instructions, entered %llu times, "
-                 "compiled in %.2f ms, %llu bytes of host code\n",
+                 "ran %llu guest instructions, compiled in %.2f ms, %llu bytes of host code\n",
                  cr->name.c_str(), r.page, r.blocks.size(), insns,
-                 static_cast<unsigned long long>(r.frame.entries), cr->compile_ms,
+                 static_cast<unsigned long long>(r.frame.entries),
+                 static_cast<unsigned long long>(r.frame.insns), cr->compile_ms,
                  static_cast<unsigned long long>(cr->host_size));
     std::fprintf(out, "--- guest code (MIPS32, at guest-physical addresses)\n");
     for (const auto& rb : r.blocks) {

@@ -55,6 +55,7 @@ struct ChainSite {
 // is what lets compiled code be stored on disk and loaded by a later run, or serve several VMs.
 struct RegionFrame {
   uint64_t entries = 0;                 // entries into the code, counted by the code itself
+  uint64_t insns = 0;                   // guest instructions it ran, added by the code on each way out
   ChainSite* sites = nullptr;           // one per exit that may chain (Region::site_count)
   uint64_t* const* counters = nullptr;  // per block, where it counts its executions (RegionBlock::counter)
 };
@@ -85,8 +86,10 @@ struct Region {
   // Entries when it last lost its place in the second tier's queue (it had cooled down): it is sent again
   // only after optimize_after more. In a queued second-tier copy: the source's entries at the last check.
   uint64_t reopt_base = 0;
-  uint64_t scan_base = 0;          // entries at the tier's last scan for busy regions
-  uint32_t ops_per_block = 0;      // mean instructions per block, set when installed (0: not yet known)
+  uint64_t scan_base = 0;  // frame.insns at the tier's last scan for busy regions
+  // In a queued second-tier copy: the source's frame.insns at the last check (what it ran since is how
+  // busy it still is).
+  uint64_t reopt_insns = 0;
   const Region* source = nullptr;  // a queued second-tier copy: the installed first-tier region it replaces
   // Pages other than `page` whose blocks the region holds, with their code generations when it was formed.
   // Only second-tier regions reach into other pages (calls and jumps between kernel pages), and their code

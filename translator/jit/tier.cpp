@@ -297,7 +297,6 @@ void Tier::Install(std::shared_ptr<CompiledRegion> cr) {
                          [&](const RegionBlock& rb) { return offsets.count(rb.offset) != 0; });
     };
   }
-  cr->region->ops_per_block = static_cast<uint32_t>(Work(*cr->region, 1));
   cache_.Install(std::move(cr), replaced, retire);
 }
 
@@ -355,10 +354,10 @@ void Tier::Poll() {
   const uint64_t min_recent = StillBusy(&last_scan_);
   std::vector<Region*> busy;
   cache_.ForEachRegion([&](Region& r) {
-    const uint64_t recent = r.frame.entries - r.scan_base;
-    r.scan_base = r.frame.entries;
+    const uint64_t recent = r.frame.insns - r.scan_base;
+    r.scan_base = r.frame.insns;
     if (r.opt_level < options_.optimize_level && !r.reoptimizing &&
-        r.frame.entries - r.reopt_base >= options_.optimize_after && Work(r, recent) >= min_recent)
+        r.frame.entries - r.reopt_base >= options_.optimize_after && recent >= min_recent)
       busy.push_back(&r);
   });
   next_scan_ = scan_start + kScanSpacing * (std::chrono::steady_clock::now() - scan_start);
@@ -380,6 +379,7 @@ void Tier::Poll() {
       again->opt_level = options_.optimize_level;
       again->frame.entries = r->frame.entries - r->reopt_base;  // its priority in the queue
       again->reopt_base = r->frame.entries;
+      again->reopt_insns = r->frame.insns;
       again->source = r;
       // Without counters (the tiered engine) the region's shape depends only on its blocks and on what it
       // spans, which follows how busy other pages are: a shape an earlier run compiled is taken if it fits.
@@ -396,18 +396,13 @@ void Tier::Poll() {
 // hot once (the boot's decompressor, initcalls) faster than a low-priority thread can compile it; left
 // alone it went on compiling for 90 s after the boot, 65-70% of a core while the guest sat idle. So every
 // prune interval (250 ms) a queued region stays only if the code it replaces ran busy_insns_ guest
-// instructions an interval since the last look (estimated from its entries; the entry count becomes its
-// priority); the others leave the queue, and their source is sent again once it is busy again. The bar is
-// a rate of work, not a count of entries: an idle guest's timer tick enters some kernel regions a few
-// thousand times a second, and an O1 compile of one (0.2-0.8 s of CPU for a large region) would take
-// minutes to pay back; and a look seconds after the last one must not count the boot's entries as recent.
-uint64_t Tier::Work(const Region& r, uint64_t entries) {
-  if (r.ops_per_block) return entries * r.ops_per_block;
-  size_t insns = 0;
-  for (const RegionBlock& rb : r.blocks) insns += rb.ops.size();
-  return entries * std::max<uint64_t>(insns / std::max<size_t>(r.blocks.size(), 1), 1);
-}
-
+// instructions an interval since the last look (counted by that code itself, RegionFrame::insns; its entry
+// count becomes its priority); the others leave the queue, and their source is sent again once it is busy
+// again. The bar is a rate of work, not a count of entries: an idle guest's timer tick enters some kernel
+// regions a few thousand times a second, and an O1 compile of one (0.2-0.8 s of CPU for a large region)
+// would take minutes to pay back; and a look seconds after the last one must not count the boot's entries
+// as recent. (It was once estimated as entries times the region's mean block size, which missed the blocks
+// an entry runs after the first: seq's busiest first-tier regions ran 1.5-6 times that estimate.)
 uint64_t Tier::StillBusy(std::chrono::steady_clock::time_point* since) const {
   const auto now = std::chrono::steady_clock::now();
   const double intervals = prune_interval_.count() > 0 ? std::chrono::duration<double>(now - *since) /
@@ -434,7 +429,7 @@ void Tier::PruneSecondTier(bool now) {
       return !stale;
     }
     const uint64_t recent = source->frame.entries - again.reopt_base;
-    if (Work(*source, recent) < still_busy) {
+    if (source->frame.insns - again.reopt_insns < still_busy) {
       source->reoptimizing = false;
       source->reopt_base = source->frame.entries;
       ++stats_.reoptimize_pruned;
@@ -443,6 +438,7 @@ void Tier::PruneSecondTier(bool now) {
     }
     again.frame.entries = recent;
     again.reopt_base = source->frame.entries;
+    again.reopt_insns = source->frame.insns;
     return true;
   });
 }

@@ -295,10 +295,13 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
   b_.CreateRetVoid();
 }
 
-// On the way out, with the state synced: the cycle count in memory is current.
+// On the way out, with the state synced: the cycle count in memory is current. The region's own count
+// (RegionFrame::insns) is what the tier measures its work by.
 void Lifter::AccountRetired() {
   llvm::Value* ran = b_.CreateSub(b_.CreateLoad(i64_, Field(kOffCycles)), cycles_at_entry_);
   b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
+  llvm::Value* mine = b_.CreateConstInBoundsGEP1_64(i8_, frame_, offsetof(RegionFrame, insns));
+  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, mine), ran), mine);
 }
 
 void Lifter::Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBlock* usual) {
