@@ -24,17 +24,23 @@ Asm LoopWithColdPath() {
              Nop()};
 }
 
+// A tiered machine that ran LoopWithColdPath at kCode until it was translated (null if it did not halt).
+std::unique_ptr<TestMachine> TranslatedLoop() {
+  auto m = NewMachine(Engine::kTiered);
+  InstallHaltHandlers(*m);
+  m->LoadCode(kCodePa, LoopWithColdPath().words());
+  const vmm::VmExit exit = RunUntilTranslated(*m, kCode, kCodePa, [&] {
+    m->cpu().gpr[t3] = 3000;
+    m->cpu().gpr[t4] = 0x7FFFFFFF;
+  });
+  EXPECT_EQ(exit, vmm::VmExit::kHalted);
+  return exit == vmm::VmExit::kHalted ? std::move(m) : nullptr;
+}
+
 TEST(RegionJit, TieredRegionsLeaveColdBlocksOutAndDoNotOverlap) {
-  auto mp = NewMachine(Engine::kTiered);
+  auto mp = TranslatedLoop();
+  ASSERT_NE(mp, nullptr);
   TestMachine& m = *mp;
-  InstallHaltHandlers(m);
-  m.LoadCode(kCodePa, LoopWithColdPath().words());
-  ASSERT_EQ(RunUntilTranslated(m, kCode, kCodePa,
-                               [&] {
-                                 m.cpu().gpr[t3] = 3000;
-                                 m.cpu().gpr[t4] = 0x7FFFFFFF;
-                               }),
-            vmm::VmExit::kHalted);
   ASSERT_NE(NativeOf(m, kCodePa), nullptr);
   // Then code elsewhere in the page that jumps into the loop becomes hot (E at +0x40: addiu s0, s0, 1;
   // b L; nop): its region must not take the loop's blocks again.
@@ -66,16 +72,9 @@ TEST(RegionJit, TieredRegionsLeaveColdBlocksOutAndDoNotOverlap) {
 // slots) in two blocks: 500 passes count 500 entries (each back-edge is one), which times the mean block size
 // (2.5) made the old estimate of its work, 1,250.
 TEST(RegionJit, TheCodeCountsTheInstructionsItRuns) {
-  auto mp = NewMachine(Engine::kTiered);
+  auto mp = TranslatedLoop();
+  ASSERT_NE(mp, nullptr);
   TestMachine& m = *mp;
-  InstallHaltHandlers(m);
-  m.LoadCode(kCodePa, LoopWithColdPath().words());
-  ASSERT_EQ(RunUntilTranslated(m, kCode, kCodePa,
-                               [&] {
-                                 m.cpu().gpr[t3] = 3000;
-                                 m.cpu().gpr[t4] = 0x7FFFFFFF;
-                               }),
-            vmm::VmExit::kHalted);
   auto loop_region = [&]() -> const code::Region* {
     for (const auto& cr : m.vm().code_cache().Installed())
       if (cr->region->page == kCodePa && cr->region->blocks.front().offset == 0) return cr->region.get();
