@@ -135,7 +135,6 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   static constexpr int kScanSpacing = 100;
   // Guest instructions a region must have run since *since to count as still busy, and *since = now.
   uint64_t StillBusy(std::chrono::steady_clock::time_point* since) const;
-  // Guest instructions that many entries into a region ran, about (its instructions per block).
   // Blocks being compiled, with their page's code generation when queued: a block rebuilt after the page
   // was rewritten is not held back by the stale compile of its predecessor.
   std::unordered_map<uint32_t, uint64_t> pending_;

@@ -192,8 +192,8 @@ void Lifter::CountEntry() {
   Increment(b_.CreateConstInBoundsGEP1_64(i8_, frame_, offsetof(RegionFrame, entries)));
 }
 
-void Lifter::Increment(llvm::Value* counter) {
-  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), b_.getInt64(1)), counter);
+void Lifter::AddTo(llvm::Value* counter, llvm::Value* n) {
+  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, counter), n), counter);
 }
 
 // --- control flow ---
@@ -299,9 +299,8 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
 // (RegionFrame::insns) is what the tier measures its work by.
 void Lifter::AccountRetired() {
   llvm::Value* ran = b_.CreateSub(b_.CreateLoad(i64_, Field(kOffCycles)), cycles_at_entry_);
-  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, Field(kOffRetired)), ran), Field(kOffRetired));
-  llvm::Value* mine = b_.CreateConstInBoundsGEP1_64(i8_, frame_, offsetof(RegionFrame, insns));
-  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, mine), ran), mine);
+  AddTo(Field(kOffRetired), ran);
+  AddTo(b_.CreateConstInBoundsGEP1_64(i8_, frame_, offsetof(RegionFrame, insns)), ran);
 }
 
 void Lifter::Unlikely(llvm::Value* cond, llvm::BasicBlock* rare, llvm::BasicBlock* usual) {

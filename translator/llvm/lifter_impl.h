@@ -94,7 +94,8 @@ class Lifter {
                               SyncSet set);
 
   void CountEntry();
-  void Increment(llvm::Value* counter);  // a u64 in memory
+  void Increment(llvm::Value* counter) { AddTo(counter, b_.getInt64(1)); }
+  void AddTo(llvm::Value* counter, llvm::Value* n);  // a u64 in memory
   llvm::Value* FrameTable(uint64_t off, const char* name);
   llvm::Value* InsnRef(const DecodedInsn& d);
 
