@@ -3,13 +3,15 @@
 """Two Strobe builds (or one build under two option sets) side by side on run.py's Linux workloads.
 
 usage: bench/linux/ab.py [--rounds N] [--only W,W...] [--scale F] [--a-args ARGS] [--b-args ARGS]
-                         [--timeout S] BUILD_A BUILD_B
+                         [--timeout S] [--alone] BUILD_A BUILD_B
 A and B run at the same time, each pinned to its own CPU (taskset; its LLVM threads share that CPU with
 its vCPU, a VMM on one core), and swap CPUs every round. Rounds one after another on this shared machine
 moved by up to 30% (bench/README.md, "Chained jumps"); two VMMs running together see the same spell of it,
 so their ratio is steadier than either time. Both boot Debian's kernel and the initramfs, type run.py's
 set-up, then the same workloads in the same order. Prints per workload the medians of A and B (wall / CPU
 seconds) and B's ratios to A; every check line must be the same in A and B, or the run fails. Needs 2 CPUs.
+With --alone, A and B run one after the other, unpinned, as a user runs one VMM (its second-tier thread then
+has the other CPU, which pinned it gets only when the vCPU idles); the order swaps every round.
 """
 import argparse
 import os
@@ -23,10 +25,11 @@ from run import SETUP, SETUP_N, WORKLOADS
 
 
 def one_vmm(cmd, cpu, timeout, commands, out):
-    """Boots cmd pinned to cpu, runs commands; out gets [(name, wall, cpu, check)] or an error string."""
+    """Boots cmd pinned to cpu (None: unpinned), runs commands; out gets [(name, wall, cpu, check)] or an
+    error string."""
     g = None
     try:
-        g = Guest(["taskset", "-c", str(cpu)] + cmd, timeout)
+        g = Guest((["taskset", "-c", str(cpu)] if cpu is not None else []) + cmd, timeout)
         rows = [("boot", g.boot, cpu_seconds(g.p.pid), "")]
         for name, command in commands:
             wall, cpu_s, check = g.run(command)
@@ -47,6 +50,7 @@ def main():
     ap.add_argument("--a-args", default="", help="extra strobe options for A")
     ap.add_argument("--b-args", default="", help="extra strobe options for B")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per boot and its workloads")
+    ap.add_argument("--alone", action="store_true", help="run A and B one after the other, unpinned")
     ap.add_argument("build_a")
     ap.add_argument("build_b")
     args = ap.parse_args()
@@ -66,19 +70,24 @@ def main():
         strobe, common = vmm_args("ab.py", build)
         cmds[label] = [strobe, "run"] + common + ["--code-cache", "off"] + extra.split()
     load = " ".join(open("/proc/loadavg").read().split()[:3])
-    print("host: %d CPUs, load average %s; %s; %d round(s), scale %g" %
-          (os.cpu_count(), load, time.strftime("%Y-%m-%d %H:%M"), args.rounds, args.scale))
+    print("host: %d CPUs, load average %s; %s; %d round(s), scale %g%s" %
+          (os.cpu_count(), load, time.strftime("%Y-%m-%d %H:%M"), args.rounds, args.scale,
+           "; one VMM at a time, unpinned" if args.alone else ""))
     print("A: %s\nB: %s" % (" ".join(cmds["A"]), " ".join(cmds["B"])))
 
     rows = {"A": [], "B": []}  # per label: every round's rows
     for rnd in range(args.rounds):
         out = {"A": [], "B": []}
-        threads = [threading.Thread(target=one_vmm, args=(cmds[l], (rnd + i) % 2, args.timeout, commands, out[l]))
-                   for i, l in enumerate(("A", "B"))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        if args.alone:
+            for label in (("A", "B") if rnd % 2 == 0 else ("B", "A")):
+                one_vmm(cmds[label], None, args.timeout, commands, out[label])
+        else:
+            threads = [threading.Thread(target=one_vmm, args=(cmds[l], (rnd + i) % 2, args.timeout, commands,
+                                                              out[l])) for i, l in enumerate(("A", "B"))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         for label in ("A", "B"):
             if isinstance(out[label][0], str):
                 sys.exit("ab.py: %s, round %d: %s" % (label, rnd + 1, out[label][0]))

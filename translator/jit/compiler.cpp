@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "translator/jit/compiler.h"
 
+#include <llvm/CodeGen/Passes.h>
+#include <llvm/CodeGen/RegAllocRegistry.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ObjectTransformLayer.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -43,15 +45,30 @@ namespace strobe::jit {
 namespace {
 std::once_flag g_llvm_init;
 
-// The code generator's register allocation for both tiers. The first tier (CodeGenOptLevel::None) would get
-// LLVM's fast allocator, which spills every value live across a block (the cpu pointer, the soft TLB's
-// base) at every block's end; the second tier would get the greedy one, whose global live-range splitting
-// took most of its allocation time on regions with promoted guest registers. The basic allocator over
-// live intervals serves both, without the pre-allocation machine scheduler (x86 reorders on its own).
-// Measured with bench/linux/ab.py (each VMM on one CPU, two rounds, 2026-12-04, AMD EPYC 2-core VM, load
-// under 1): guest workloads 0.71-0.88 of the time with the fast/greedy pair, boot and fork+exec 1.00 (the
-// first tier compiles at 1.7x the cost); greedy for both tiers was 1.03-1.27x slower than basic.
-constexpr const char* kCodegenDefaults[] = {"-optimize-regalloc", "-regalloc=basic", "-enable-misched=false"};
+// The code generator's register allocation. The first tier (CodeGenOptLevel::None) would get LLVM's fast
+// allocator, which spills every value live across a block (the cpu pointer, the soft TLB's base) at every
+// block's end: it gets the basic allocator over live intervals instead (-optimize-regalloc), without the
+// pre-allocation machine scheduler (x86 reorders on its own). Measured with bench/linux/ab.py (each VMM on
+// one CPU, two rounds, 2026-12-04, AMD EPYC 2-core VM, load under 1): guest workloads 0.71-0.88 of the time
+// with the fast allocator there, boot and fork+exec 1.00 (the first tier compiles at 1.7x the cost); greedy
+// in both tiers was 1.03-1.27x slower. The second tier gets greedy: a compile costs about 1.5x basic's
+// (950 against 630 us of CPU a guest instruction), and its code runs hot loops 15-20% faster
+// (steady md5sum, sha256sum, gzip; basic spilled md5's state around every round). `ab.py --alone` (each VMM
+// by itself, unpinned, so that the second tier has the other CPU; two runs of two rounds, 2026-12-05):
+// wall 0.71-1.04 of basic's (summed over the suite 0.93), CPU 0.77-1.17 (summed 1.03). LLVM's options are
+// process-wide, so the allocator is one registered here ("-regalloc=strobe-tiered") that asks which tier
+// the compiling thread works for.
+thread_local bool t_optimizing = false;  // the current thread compiles for the second tier
+
+llvm::FunctionPass* CreateTieredRegAlloc() {
+  return t_optimizing ? llvm::createGreedyRegisterAllocator() : llvm::createBasicRegisterAllocator();
+}
+
+llvm::RegisterRegAlloc g_tiered_regalloc("strobe-tiered", "basic in the first tier, greedy in the second",
+                                         CreateTieredRegAlloc);
+
+constexpr const char* kCodegenDefaults[] = {"-optimize-regalloc", "-regalloc=strobe-tiered",
+                                            "-enable-misched=false"};
 
 // The running program's GNU build ID (the linker's hash of it), as hex; without one, a hash of the
 // executable's bytes. Code compiled by another build of Strobe may rely on other decoder tables, offsets
@@ -272,7 +289,7 @@ Compiler::Compiler(CompileOptions options) : options_(options), impl_(std::make_
                                                        : llvm::CodeGenOptLevel::None);
     // What compiled code depends on besides the region itself: the persistent cache's key holds it.
     const char* llvm_args = std::getenv("STROBE_LLVM_ARGS");
-    impl_->config = "strobe-code-3|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
+    impl_->config = "strobe-code-4|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
                     jtmb->getFeatures().getString() + "|O" + std::to_string(options_.opt_level) +
                     (options_.count_back_edges ? "|back-edges" : "") + (options_.inline_kseg ? "|kseg" : "") +
                     (options_.exact_budget ? "|exact" : "") + "|" + (llvm_args ? llvm_args : "") + "|";
@@ -455,6 +472,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Compiler::CompileFor(
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->RemoveDoomed();
   const double t0 = ThreadCpuMs();
+  t_optimizing = options_.opt_level >= 1;  // which allocator CreateTieredRegAlloc gives this thread
 
   auto note_perf_map = [this](const CompiledRegion& cr) {
     if (options_.perf_map.empty()) return;
