@@ -4,6 +4,8 @@
 // lets go of regions that stopped running before their turn came.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/jit/jit_support.h"
 
 namespace strobe::test::jt {
@@ -93,6 +95,49 @@ TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
   tier.HoldSecondTier(false);
   tier.Drain(/*second_tier=*/true);
   EXPECT_EQ(m.vm().tier()->optimizer_stats().regions, 1u) << "only B's region should be recompiled";
+}
+
+bool HasOptimisedRegion(TestMachine& m, uint32_t page) {
+  const auto* list = m.vm().code_cache().RegionsInPage(page);
+  return list &&
+         std::any_of(list->begin(), list->end(), [](const auto& cr) { return cr->region->opt_level > 0; });
+}
+
+// A second-tier region spans the hot function its loop calls on another page. That page is written while
+// the compile waits in the queue, so the compile comes back stale and is dropped; the loop's own page is
+// unchanged and its first-tier region stays installed. That region must be sent again once it is busy
+// again: it was left marked as sent, and ran first-tier code for good.
+TEST(TierPolicy, SecondTierSendsARegionAgainWhenAPageItSpansWasWritten) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  jit::Tier& tier = *m.vm().tier();
+  tier.HoldSecondTier(true);
+  tier.set_prune_interval(std::chrono::hours(1));
+  tier.set_busy_insns(10'000);
+  constexpr uint32_t kLoop = kCodePa, kFn = kCodePa + 0x2000;
+  const uint32_t jal_fn = (3u << 26) | (((kKseg0 | kFn) >> 2) & 0x03FFFFFF);
+  // L: jal F; nop; addiu t3, t3, -1; bne t3, zero, L; nop; wait    F: addiu v0, v0, 1; jr ra; nop
+  m.LoadCode(kLoop, {jal_fn, Nop(), Addiu(t3, t3, -1), Bne(t3, zero, -4), Nop(), kWaitWord});
+  m.LoadCode(kFn, {Addiu(v0, v0, 1), Jr(ra), Nop()});
+
+  RunLoops(m, kLoop, 40);
+  ASSERT_GE(Stats(m).reoptimized, 1u) << "the loop should have been sent to the second tier";
+  const uint64_t sent = Stats(m).reoptimized;
+  m.vm().code_cache().InvalidateCodePage(kFn & runtime::kPageMask);  // as a store to that page would
+  tier.HoldSecondTier(false);
+  tier.Drain(/*second_tier=*/true);
+  ASSERT_GE(Stats(m).stale_results, 1u) << "the compile spanning the written page should come back stale";
+  ASSERT_FALSE(HasOptimisedRegion(m, kLoop));
+
+  int runs = 40;
+  for (int i = 0; i < 4 && !HasOptimisedRegion(m, kLoop); ++i, runs += 40) {
+    RunLoops(m, kLoop, 40);
+    tier.Drain(/*second_tier=*/true);
+  }
+  EXPECT_GT(Stats(m).reoptimized, sent) << "the loop was not sent to the second tier again";
+  EXPECT_TRUE(HasOptimisedRegion(m, kLoop)) << "the loop still runs first-tier code";
+  EXPECT_EQ(m.cpu().gpr[v0], static_cast<uint32_t>(runs) * 20000u) << "every call should have counted";
 }
 
 // Cooling (--jit-cooling): a block that runs once in every few thousand instructions is never compiled,

@@ -245,6 +245,14 @@ std::vector<std::vector<RegionBlock>> Tier::SecondTierRegions(const Region& r) c
   return out;
 }
 
+Region* Tier::SourceOf(const Region& again) {
+  if (const auto* list = cache_.RegionsInPage(again.page))
+    for (auto& cr : *list)
+      if (cr->region.get() == again.source)  // not a new region where it was
+        return cr->region->frame.entries < again.reopt_base ? nullptr : cr->region.get();
+  return nullptr;
+}
+
 void Tier::Unqueue(const Region& r) {
   for (const RegionBlock& rb : r.blocks)
     if (rb.offset < runtime::kPageSize) queued_.erase(r.page | rb.offset);
@@ -268,6 +276,14 @@ void Tier::Install(std::shared_ptr<CompiledRegion> cr) {
   for (const RegionBlock& rb : cr->region->blocks) stale |= cache_.Breakable(page + rb.offset);
   if (stale) {
     ++stats_.stale_results;
+    // A second-tier compile goes stale when its own page or a page it spans was written. In the second
+    // case its source is still installed, marked as sent: it must be able to go again, or it keeps
+    // running first-tier code for good.
+    if (cr->region->opt_level > 0)
+      if (Region* source = SourceOf(*cr->region)) {
+        source->reoptimizing = false;
+        source->reopt_base = source->frame.entries;
+      }
     return;
   }
   if (!cr->fn) {
@@ -416,11 +432,7 @@ void Tier::PruneSecondTier(bool now) {
   if (!optimizer_ || (!now && std::chrono::steady_clock::now() - last_prune_ < prune_interval_)) return;
   const uint64_t still_busy = now ? busy_insns_ : StillBusy(&last_prune_);
   optimizer_->Prune([&](Region& again) {
-    Region* source = nullptr;
-    if (const auto* list = cache_.RegionsInPage(again.page))
-      for (auto& cr : *list)
-        if (cr->region.get() == again.source) source = cr->region.get();
-    if (source && source->frame.entries < again.reopt_base) source = nullptr;  // a new region where it was
+    Region* source = SourceOf(again);
     if (!source) {
       // Gone: its page was written (the result would be stale), or a region formed from it at the same
       // time replaced it (the jit engine's SecondTierRegions), which leaves this one as busy as it was.

@@ -115,6 +115,8 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   void Install(std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
   void Unqueue(const Region& r);       // a second-tier region left the queue: its blocks leave queued_
+  // The installed first-tier region a queued or compiled second-tier region replaces (null: gone).
+  Region* SourceOf(const Region& again);
   void PruneSecondTier(bool now = false);
 
   code::CodeCache& cache_;
