@@ -63,17 +63,25 @@ void RunLoops(TestMachine& m, uint32_t code_pa, int runs) {
   }
 }
 
+// A tiered machine whose second tier is held (nothing it is sent compiles until released), pruned only
+// by hand (the automatic interval is an hour), with a busy bar of 10,000 instructions an interval.
+std::unique_ptr<TestMachine> HeldSecondTierMachine() {
+  auto mp = NewMachine(Engine::kTiered);
+  InstallHaltHandlers(*mp);
+  jit::Tier& tier = *mp->vm().tier();
+  tier.HoldSecondTier(true);
+  tier.set_prune_interval(std::chrono::hours(1));
+  tier.set_busy_insns(10'000);
+  return mp;
+}
+
 // Two loops become busy enough for the second tier while it is held; then only loop B keeps running. At
 // the next prune loop A's queued recompile leaves the queue (it cooled down) and B's stays. The test
 // prunes by hand (the automatic interval is an hour), with a bar of 10,000 instructions an interval.
 TEST(TierPolicy, SecondTierQueueDropsRegionsThatCooledDown) {
-  auto mp = NewMachine(Engine::kTiered);
+  auto mp = HeldSecondTierMachine();
   TestMachine& m = *mp;
-  InstallHaltHandlers(m);
   jit::Tier& tier = *m.vm().tier();
-  tier.HoldSecondTier(true);
-  tier.set_prune_interval(std::chrono::hours(1));
-  tier.set_busy_insns(10'000);
   constexpr uint32_t kLoopA = kCodePa, kLoopB = kCodePa + 0x2000;
   m.LoadCode(kLoopA, CountLoop().words());
   m.LoadCode(kLoopB, CountLoop().words());
@@ -108,13 +116,9 @@ bool HasOptimisedRegion(TestMachine& m, uint32_t page) {
 // unchanged and its first-tier region stays installed. That region must be sent again once it is busy
 // again: it was left marked as sent, and ran first-tier code for good.
 TEST(TierPolicy, SecondTierSendsARegionAgainWhenAPageItSpansWasWritten) {
-  auto mp = NewMachine(Engine::kTiered);
+  auto mp = HeldSecondTierMachine();
   TestMachine& m = *mp;
-  InstallHaltHandlers(m);
   jit::Tier& tier = *m.vm().tier();
-  tier.HoldSecondTier(true);
-  tier.set_prune_interval(std::chrono::hours(1));
-  tier.set_busy_insns(10'000);
   constexpr uint32_t kLoop = kCodePa, kFn = kCodePa + 0x2000;
   const uint32_t jal_fn = (3u << 26) | (((kKseg0 | kFn) >> 2) & 0x03FFFFFF);
   // L: jal F; nop; addiu t3, t3, -1; bne t3, zero, L; nop; wait    F: addiu v0, v0, 1; jr ra; nop
