@@ -51,13 +51,15 @@ std::once_flag g_llvm_init;
 // pre-allocation machine scheduler (x86 reorders on its own). Measured with bench/linux/ab.py (each VMM on
 // one CPU, two rounds, 2026-12-04, AMD EPYC 2-core VM, load under 1): guest workloads 0.71-0.88 of the time
 // with the fast allocator there, boot and fork+exec 1.00 (the first tier compiles at 1.7x the cost); greedy
-// in both tiers was 1.03-1.27x slower. The second tier gets greedy: a compile costs about 1.5x basic's
-// (950 against 630 us of CPU a guest instruction), and its code runs hot loops 15-20% faster
-// (steady md5sum, sha256sum, gzip; basic spilled md5's state around every round). `ab.py --alone` (each VMM
-// by itself, unpinned, so that the second tier has the other CPU; two runs of two rounds, 2026-12-05):
-// wall 0.71-1.04 of basic's (summed over the suite 0.93), CPU 0.77-1.17 (summed 1.03). LLVM's options are
-// process-wide, so the allocator is one registered here ("-regalloc=strobe-tiered") that asks which tier
-// the compiling thread works for.
+// in both tiers was 1.03-1.27x slower. The second tier gets greedy: its code generation costs about twice
+// basic's (offline llc over an md5 run's second-tier regions: 6.4 s against 3.1 s; with LLVM's O1 IR passes,
+// which the second tier ran then, a compile cost 950 against 630 us of CPU a guest instruction), and its
+// code runs hot loops 15-20% faster (steady md5sum, sha256sum, gzip; basic spilled md5's state around
+// every round). `ab.py --alone` (each VMM by itself, unpinned, so that the second tier has the other CPU;
+// two runs of two rounds, 2026-12-05): wall 0.71-1.04 of basic's (summed over the suite 0.93), CPU
+// 0.77-1.17 (summed 1.03); measured again with mem2reg alone, basic took 1.00-1.06 of greedy's wall and
+// 0.89-0.95 of its CPU. LLVM's options are process-wide, so the allocator is one registered here
+// ("-regalloc=strobe-tiered") that asks which tier the compiling thread works for.
 thread_local bool t_optimizing = false;  // the current thread compiles for the second tier
 
 llvm::FunctionPass* CreateTieredRegAlloc() {
