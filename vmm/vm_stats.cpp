@@ -61,11 +61,13 @@ std::vector<std::string> JitStats(Vm& vm) {
   const auto e = vm.tier()->compiler_stats();
   const auto o = vm.tier()->optimizer_stats();
   return {
-      Format("tier 1: %llu regions compiled in %llu modules (%llu more reused code this process had), %s; "
-             "%llu installed, %llu dropped, %llu stale, %llu failed",
-             static_cast<ull>(e.regions), static_cast<ull>(e.modules), static_cast<ull>(e.reused),
-             Split(e).c_str(), static_cast<ull>(t.regions_installed), static_cast<ull>(t.regions_dropped),
-             static_cast<ull>(t.stale_results), static_cast<ull>(t.failed)),
+      Format(
+          "tier 1: %llu regions compiled in %llu modules (%llu more reused code this process had), %s; "
+          "%llu installed, %llu dropped, %llu stale, %llu failed; %llu sent early, as an earlier run shaped "
+          "them",
+          static_cast<ull>(e.regions), static_cast<ull>(e.modules), static_cast<ull>(e.reused),
+          Split(e).c_str(), static_cast<ull>(t.regions_installed), static_cast<ull>(t.regions_dropped),
+          static_cast<ull>(t.stale_results), static_cast<ull>(t.failed), static_cast<ull>(t.early_loads)),
       Format("tier 2: %llu regions sent (%llu shaped as in the code cache), %llu left the queue cold, %llu "
              "compiled in %llu modules (%llu more reused code this process had), %s",
              static_cast<ull>(t.reoptimized), static_cast<ull>(t.cached_shapes),

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `strobe run --code-cache`: a second run of a guest loads the code the first one compiled and prints the
-// same; damaged cache files are refused and recompiled; two runs may fill one folder at once; off (and a
-// bad folder) as the user would try them. The counts come from --stats' "code cache" line.
+// same (tiered, it sends cached regions before they get hot); damaged cache files are refused and
+// recompiled; two runs may fill one folder at once; off (and a bad folder) as the user would try them. The
+// counts come from --stats' "code cache" line.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -89,6 +90,33 @@ TEST(CodeCacheCli, WithTheSecondTierMostOfASecondRunComesFromTheCache) {
   EXPECT_GT(b.loaded, b.compiled);
   EXPECT_LT(b.compiled, a.compiled);
   EXPECT_EQ(b.rejected, 0u);
+}
+
+// The --stats line of the first tier: "... N sent early, as an earlier run shaped them".
+uint64_t SentEarly(const std::string& err) {
+  std::smatch m;
+  EXPECT_TRUE(std::regex_search(err, m, std::regex("([0-9]+) sent early, as an earlier run shaped them")))
+      << err;
+  return m.size() == 2 ? std::stoull(m[1]) : 0;
+}
+
+// Tiered, a block whose region an earlier run compiled gets it from the cache at an eighth of the
+// threshold instead of being interpreted up to it. A first run has nothing to send early.
+TEST(CodeCacheCli, ATieredSecondRunSendsCachedRegionsBeforeTheyGetHot) {
+  const std::string dir = FreshDir("early");
+  ProcessResult first = RunHash(dir, "tiered");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(SentEarly(first.err), 0u);
+  ASSERT_GT(ParseCacheLine(first.err).stored, 0u);
+  ProcessResult second = RunHash(dir, "tiered");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);
+  EXPECT_GT(SentEarly(second.err), 0u);
+  EXPECT_EQ(ParseCacheLine(second.err).rejected, 0u);
+  ProcessResult off = RunHash("off", "tiered");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.out, first.out);
+  EXPECT_EQ(SentEarly(off.err), 0u) << "without a code cache nothing is looked for";
 }
 
 TEST(CodeCacheCli, DamagedFilesAreRefusedAndTheRunIsUnchanged) {

@@ -157,10 +157,11 @@ void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
 
 namespace {
 
-// One more execution of an interpreted block: whether its heat reaches the threshold now. Heat halves every
-// 2^cooling_shift retired instructions (lazily, when the block runs), so only code that runs often in a
-// short span gets compiled: code run once per fork+exec stays interpreted, where it costs less than LLVM.
-inline bool Warm(Block& b, const Translator::Hotness& o, uint64_t retired) {
+// One more execution of an interpreted block: its heat, to compare with the threshold and the early count.
+// Heat halves every 2^cooling_shift retired instructions (lazily, when the block runs), so only code that
+// runs often in a short span gets compiled: code run once per fork+exec stays interpreted, where it costs
+// less than LLVM.
+inline uint32_t Warm(Block& b, const Translator::Hotness& o, uint64_t retired) {
   if (o.cooling_shift) {
     const auto epoch = static_cast<uint32_t>(retired >> o.cooling_shift);
     if (epoch != b.heat_epoch) [[unlikely]] {
@@ -169,7 +170,7 @@ inline bool Warm(Block& b, const Translator::Hotness& o, uint64_t retired) {
       b.heat_epoch = epoch;
     }
   }
-  return ++b.heat == o.threshold;
+  return ++b.heat;
 }
 
 }  // namespace
@@ -209,7 +210,12 @@ void Interpreter::Run(uint64_t cycle_limit) {
                                reinterpret_cast<void*>(b->native), b->native_frame);
         continue;
       }
-      if (Warm(*b, hot, c_.retired)) translator_->NoteHot(*b);
+      const uint32_t heat = Warm(*b, hot, c_.retired);
+      if (heat == hot.threshold) {
+        translator_->NoteHot(*b);
+      } else if (heat == hot.early) [[unlikely]] {
+        translator_->NoteWarm(*b);
+      }
     }
     bool may_chain;
     Execute(b, vpc, &may_chain);

@@ -23,6 +23,7 @@ class Translator {
     bool eager = false;          // compile a block's code before it first runs (the jit engine)
     uint64_t threshold = 1000;   // executions that make a block hot
     unsigned cooling_shift = 0;  // heat halves every 2^cooling_shift retired instructions (0: never)
+    uint64_t early = 0;  // executions after which code an earlier run compiled is looked for (0: never)
   };
   virtual ~Translator() = default;
   virtual Hotness hotness() const = 0;
@@ -33,6 +34,8 @@ class Translator {
   virtual void CompileNow(const Block& b) = 0;
   // Tiered: the block reached the threshold.
   virtual void NoteHot(const Block& b) = 0;
+  // Tiered: the block reached the early count; load the code an earlier run compiled for it, if any.
+  virtual void NoteWarm(const Block& b) = 0;
 };
 
 class Interpreter final {

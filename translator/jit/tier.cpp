@@ -60,6 +60,8 @@ Tier::Tier(code::CodeCache& cache, TierOptions options, std::shared_ptr<CompileS
           std::max<uint64_t>(options.busy_rate * static_cast<uint64_t>(prune_interval_.count()) / 1000, 1)) {
   if (service_->second && HasSecondTier(options_))
     optimizer_ = std::make_unique<CompilerClient>(service_->second);
+  if (!options_.eager && compiler_.compiler().code_cache_stats())
+    early_ = std::max<uint64_t>(options_.threshold / kEarlyFraction, 1);
   cache_.set_listener(this);
 }
 
@@ -87,6 +89,7 @@ std::unique_ptr<Region> Tier::Form(uint32_t page, uint32_t root_offset) {
   auto region = std::make_unique<Region>();
   region->page = page;
   region->generation = cache_.Generation(page);
+  region->core_blocks = 1;  // filed by its root in the persistent cache, where NoteWarm finds its shape
   uint64_t root_count = 1;
   constexpr uint64_t kColdFraction = 32;
   region->blocks = Grow(page, root_offset, options_.eager, [&](const code::Block& b, bool root) {
@@ -175,6 +178,12 @@ void Tier::Span(Region& r, bool take_all) {
   }
 }
 
+bool Tier::IsGuestCodeNow(uint32_t paddr, const RegionBlock& rb) const {
+  const code::Block* b = cache_.Find(paddr);
+  return b && b->end != BlockEnd::kBranchSplit && !cache_.Breakable(paddr) && b->end == rb.end &&
+         SameOps(b->ops, rb.ops);
+}
+
 bool Tier::TakeCachedShape(Region& r) {
   if (!optimizer_ || !r.core_blocks) return false;
   for (std::vector<RegionBlock>& shape : optimizer_->compiler().CachedShapes(r)) {
@@ -183,10 +192,7 @@ bool Tier::TakeCachedShape(Region& r) {
     for (size_t i = r.core_blocks; i < shape.size() && fits; ++i) {
       const RegionBlock& rb = shape[i];
       const uint32_t paddr = r.page + rb.offset;
-      const code::Block* b =
-          rb.offset >= runtime::kPageSize && paddr < runtime::kUnmappedWindow ? cache_.Find(paddr) : nullptr;
-      fits = b && b->end != BlockEnd::kBranchSplit && !cache_.Breakable(paddr) && b->end == rb.end &&
-             SameOps(b->ops, rb.ops);
+      fits = rb.offset >= runtime::kPageSize && paddr < runtime::kUnmappedWindow && IsGuestCodeNow(paddr, rb);
       const uint32_t page = paddr & runtime::kPageMask;
       if (fits && std::none_of(pages.begin(), pages.end(), [&](auto& p) { return p.first == page; }))
         pages.emplace_back(page, cache_.Generation(page));
@@ -325,6 +331,36 @@ void Tier::NoteHot(const code::Block& b) {
   if (!r) return;
   for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
   compiler_.Submit(std::move(r));
+}
+
+void Tier::NoteWarm(const code::Block& b) {
+  const uint32_t page = b.paddr & runtime::kPageMask;
+  if (Covered(b.paddr) || failed_.count(b.paddr) || cache_.Breakable(b.paddr)) return;
+  Region core;
+  core.page = page;
+  core.core_blocks = 1;
+  core.blocks.push_back(RegionBlock{});
+  core.blocks.back().offset = b.paddr & ~runtime::kPageMask;
+  core.blocks.back().end = b.end;
+  core.blocks.back().ops = b.ops;
+  for (std::vector<RegionBlock>& shape : compiler_.compiler().CachedShapes(core)) {
+    bool fits = true;
+    for (size_t i = 1; i < shape.size() && fits; ++i) {
+      const RegionBlock& rb = shape[i];
+      fits = rb.offset < runtime::kPageSize && IsGuestCodeNow(page | rb.offset, rb) &&
+             !Covered(page | rb.offset);
+    }
+    if (!fits) continue;
+    auto r = std::make_unique<Region>();
+    r->page = page;
+    r->generation = cache_.Generation(page);
+    r->core_blocks = 1;
+    r->blocks = std::move(shape);
+    for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
+    ++stats_.early_loads;
+    compiler_.Submit(std::move(r));
+    return;
+  }
 }
 
 bool Tier::WantsEager(uint32_t paddr) const {

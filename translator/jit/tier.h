@@ -54,6 +54,7 @@ struct TierStats {
   uint64_t reoptimized = 0;
   uint64_t reoptimize_pruned = 0;  // left the second tier's queue because they had cooled down
   uint64_t cached_shapes = 0;      // second-tier regions shaped as an earlier run's (TakeCachedShape)
+  uint64_t early_loads = 0;        // first-tier regions an earlier run compiled, sent before they got hot
 };
 
 // The translation tier of one vCPU: it forms regions from the code cache's blocks, has them compiled (or
@@ -68,9 +69,15 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   const TierOptions& options() const { return options_; }
 
   // interp::Translator.
-  Hotness hotness() const override { return {options_.eager, options_.threshold, options_.cooling_shift}; }
+  Hotness hotness() const override {
+    return {options_.eager, options_.threshold, options_.cooling_shift, early_};
+  }
   void StartSlice() override { Poll(); }
   void NoteHot(const code::Block& b) override;
+  // A block at an eighth of the threshold whose region an earlier run compiled (the persistent code cache
+  // holds a shape rooted at it, and every block of that shape is the guest's code now) gets that region
+  // now: loading it costs little, and until then the interpreter ran it. Nothing otherwise.
+  void NoteWarm(const code::Block& b) override;
   // The jit engine: whether a block without translated code is compiled before it runs. Not on a page whose
   // translated code was dropped kVolatileRewrites times (code written again and again, e.g. a guest's own
   // code generator): recompiling it at every rewrite cost 50x the interpreter's time, so such a page
@@ -111,6 +118,9 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   // A second-tier region takes a shape the code cache has code for (Compiler::CachedShapes) if that shape's
   // spanned blocks are the guest's code now; false: none fits, Span it.
   bool TakeCachedShape(Region& r);
+  // A cached shape's block at paddr is the guest's decoded code now (same instructions, same end), not
+  // split across pages and not marked by a debugger.
+  bool IsGuestCodeNow(uint32_t paddr, const RegionBlock& rb) const;
   std::vector<std::vector<RegionBlock>> SecondTierRegions(const Region& r) const;
   void Install(std::shared_ptr<CompiledRegion> cr);
   bool Covered(uint32_t paddr) const;  // translated, or queued for translation
@@ -126,6 +136,8 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   std::unique_ptr<CompilerClient>
       optimizer_;  // the second tier's compiler (its own thread and codegen level)
   uint64_t polls_ = 0;
+  uint64_t early_ = 0;  // Hotness::early: threshold / kEarlyFraction with a persistent code cache, else 0
+  static constexpr uint64_t kEarlyFraction = 8;
   std::chrono::milliseconds prune_interval_{250};
   uint64_t busy_insns_;  // still busy: guest instructions a prune interval (TierOptions::busy_rate)
   std::chrono::steady_clock::time_point last_prune_ = std::chrono::steady_clock::now();
