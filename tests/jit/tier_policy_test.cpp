@@ -3,8 +3,19 @@
 // rewritten again and again (it falls back to the tiered policy for that page), and the second tier's queue
 // lets go of regions that stopped running before their turn came.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
 
 #include "tests/jit/jit_support.h"
 
@@ -142,6 +153,49 @@ TEST(TierPolicy, SecondTierSendsARegionAgainWhenAPageItSpansWasWritten) {
   EXPECT_GT(Stats(m).reoptimized, sent) << "the loop was not sent to the second tier again";
   EXPECT_TRUE(HasOptimisedRegion(m, kLoop)) << "the loop still runs first-tier code";
   EXPECT_EQ(m.cpu().gpr[v0], static_cast<uint32_t>(runs) * 20000u) << "every call should have counted";
+}
+
+// This process's threads called `name` (their comm), by thread id, with their nice values.
+std::map<int, int> NiceOfThreads(const std::string& name) {
+  std::map<int, int> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(e.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));  // from field 3, the state
+    std::string f;
+    for (int i = 3; i <= 19; ++i) fields >> f;  // field 19: nice
+    out[std::stoi(e.path().filename().string())] = std::stoi(f);
+  }
+  return out;
+}
+
+// The nice value of the second-tier thread a compile service for `vms` VMs starts (-100: none seen in 5 s).
+// The thread names itself after it has set its priority, so once its name shows, its nice value is final.
+int SecondTierNice(size_t vms) {
+  const std::map<int, int> before = NiceOfThreads("strobe-llvm-O1");
+  auto service = jit::CompileService::Create(jit::TierOptions{}, vms);
+  for (int i = 0; i < 500; ++i) {
+    for (const auto& [tid, nice] : NiceOfThreads("strobe-llvm-O1"))
+      if (!before.count(tid)) return nice;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -100;
+}
+
+// One VM's second tier runs only when the vCPU and the first tier leave a core free (nice 19); with several
+// VMs sharing its code it runs beside them (at the process's own priority, which a thread inherits).
+TEST(TierPolicy, SecondTierYieldsToOneVmAndRunsBesideSeveral) {
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+  ASSERT_EQ(errno, 0);
+  EXPECT_EQ(SecondTierNice(1), 19);
+  EXPECT_EQ(SecondTierNice(4), own);
 }
 
 // Cooling (--jit-cooling): a block that runs once in every few thousand instructions is never compiled,

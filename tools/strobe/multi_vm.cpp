@@ -449,7 +449,7 @@ int RunSeveralVms(RunOptions& opts) {
     jit::TierOptions tier = vmm::TierOptionsFor(slots[0]->opts.vm);
     // Code that keeps exact budgets is right for every VM; code that does not is wrong under -icount.
     for (auto& s : slots) tier.compile.exact_budget |= s->opts.vm.icount_shift >= 0;
-    compilers = jit::CompileService::Create(tier);
+    compilers = jit::CompileService::Create(tier, slots.size());
   }
 
   // Consoles: each VM's goes whole to DIR/vm<i>.log (DIR: --console-dir, else the current folder). The

@@ -42,8 +42,9 @@ struct TierOptions {
 struct CompileService {
   std::shared_ptr<Compiler> first;   // the first tier's compiler
   std::shared_ptr<Compiler> second;  // the second tier's (null: none)
-  // The compilers for tiers with these options (a tier given a service must have the same options).
-  static std::shared_ptr<CompileService> Create(const TierOptions& options);
+  // The compilers for tiers with these options (a tier given a service must have the same options), for
+  // `vms` VMs that share them.
+  static std::shared_ptr<CompileService> Create(const TierOptions& options, size_t vms = 1);
 };
 
 struct TierStats {
