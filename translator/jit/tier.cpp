@@ -30,6 +30,15 @@ bool HasSecondTier(const TierOptions& o) {
   return o.optimize_after != 0 && o.optimize_level > o.compile.opt_level;
 }
 
+// A decoded block as a region holds it, at offset from the region's page.
+RegionBlock RegionBlockOf(const code::Block& b, uint32_t offset) {
+  RegionBlock rb;
+  rb.offset = offset;
+  rb.end = b.end;
+  rb.ops = b.ops;
+  return rb;
+}
+
 CompileOptions FirstTier(const TierOptions& o) {
   CompileOptions c = o.compile;
   c.count_back_edges = HasSecondTier(o);
@@ -125,10 +134,7 @@ std::vector<RegionBlock> Tier::Grow(uint32_t page, uint32_t root_offset, bool bu
     const code::Block* b = build ? cache_.At(page | off) : cache_.Find(page | off);
     if (!b || b->end == BlockEnd::kBranchSplit || cache_.Breakable(b->paddr) || !accept(*b, out.empty()))
       continue;
-    RegionBlock rb;
-    rb.offset = off;
-    rb.end = b->end;
-    rb.ops = b->ops;
+    RegionBlock rb = RegionBlockOf(*b, off);
     insns += static_cast<unsigned>(rb.ops.size());
     Successors(rb, page, &work);  // those off the page are dropped above
     out.push_back(std::move(rb));
@@ -168,10 +174,7 @@ void Tier::Span(Region& r, bool take_all) {
     code::Block* b = take_all ? cache_.At(paddr) : cache_.Find(paddr);
     if (!b || b->end == BlockEnd::kBranchSplit || cache_.Breakable(paddr)) continue;
     if (!take_all && b->exec_count * kColdFraction < root_count) continue;
-    RegionBlock rb;
-    rb.offset = off;
-    rb.end = b->end;
-    rb.ops = b->ops;
+    RegionBlock rb = RegionBlockOf(*b, off);
     insns += static_cast<unsigned>(rb.ops.size());
     spanned += static_cast<unsigned>(rb.ops.size());
     const uint32_t page = paddr & runtime::kPageMask;
@@ -331,9 +334,11 @@ void Tier::NoteHot(const code::Block& b) {
   // Covered also holds while a compile of the page's current code is pending (heat that cooled and crossed
   // the threshold again meanwhile sends nothing twice).
   if (Covered(b.paddr) || failed_.count(b.paddr)) return;
-  std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask);
-  if (!r) return;
-  for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
+  if (std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask)) Send(std::move(r));
+}
+
+void Tier::Send(std::unique_ptr<Region> r) {
+  for (const RegionBlock& rb : r->blocks) pending_[r->page | rb.offset] = r->generation;
   compiler_.Submit(std::move(r));
 }
 
@@ -343,10 +348,7 @@ void Tier::NoteWarm(const code::Block& b) {
   Region core;
   core.page = page;
   core.core_blocks = 1;
-  core.blocks.push_back(RegionBlock{});
-  core.blocks.back().offset = b.paddr & ~runtime::kPageMask;
-  core.blocks.back().end = b.end;
-  core.blocks.back().ops = b.ops;
+  core.blocks.push_back(RegionBlockOf(b, b.paddr & ~runtime::kPageMask));
   for (std::vector<RegionBlock>& shape : compiler_.compiler().CachedShapes(core)) {
     bool fits = true;
     for (size_t i = 1; i < shape.size() && fits; ++i) {
@@ -360,9 +362,8 @@ void Tier::NoteWarm(const code::Block& b) {
     r->generation = cache_.Generation(page);
     r->core_blocks = 1;
     r->blocks = std::move(shape);
-    for (const RegionBlock& rb : r->blocks) pending_[page | rb.offset] = r->generation;
     ++stats_.early_loads;
-    compiler_.Submit(std::move(r));
+    Send(std::move(r));
     return;
   }
 }

@@ -113,6 +113,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
  private:
   void Poll();  // install finished background compiles, send busy regions to the second tier
   std::unique_ptr<Region> Form(uint32_t page, uint32_t root_offset);
+  void Send(std::unique_ptr<Region> r);  // to the first tier's compiler; its blocks are pending until done
   std::vector<RegionBlock> Grow(uint32_t page, uint32_t root_offset, bool build,
                                 const std::function<bool(const code::Block&, bool)>& accept) const;
   void Span(Region& r, bool take_all);
