@@ -21,7 +21,7 @@ import threading
 import time
 
 from linux_guest import Guest, cpu_seconds, vmm_args
-from run import SETUP, SETUP_N, WORKLOADS
+from run import SETUP, SETUP_N, choose
 
 
 def one_vmm(cmd, cpu, timeout, commands, out):
@@ -54,11 +54,7 @@ def main():
     ap.add_argument("build_a")
     ap.add_argument("build_b")
     args = ap.parse_args()
-    names = [w[0] for w in WORKLOADS]
-    chosen = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
-    unknown = set(args.only.split(",")) - set(names) - {""}
-    if unknown:
-        sys.exit("ab.py: unknown workload(s) %s (run.py --list shows them)" % ", ".join(sorted(unknown)))
+    chosen = choose(args.only, "ab.py")
     if args.rounds < 1 or args.scale <= 0:
         sys.exit("ab.py: --rounds must be at least 1 and --scale positive")
     if (os.cpu_count() or 1) < 2:

@@ -43,6 +43,14 @@ WORKLOADS = [
      "dd if=/dev/zero of=/tmp/big bs=64k count={n} 2>/dev/null && cat /tmp/big /tmp/big | wc -c && rm /tmp/big",
      256),
 ]
+def choose(only, script):
+    """The WORKLOADS named in the comma-separated `only` (all when empty); exits naming unknown ones."""
+    unknown = set(only.split(",")) - {w[0] for w in WORKLOADS} - {""}
+    if unknown:
+        sys.exit("%s: unknown workload(s) %s (run.py --list shows them)" % (script, ", ".join(sorted(unknown))))
+    return [w for w in WORKLOADS if not only or w[0] in only.split(",")]
+
+
 SETUP = "mkdir -p /tmp && mount -t tmpfs tmpfs /tmp && seq 1 {n} > /tmp/nums && wc -c < /tmp/nums"
 SETUP_N = 400000
 
@@ -65,10 +73,7 @@ def main():
         for name, what, cmd, n in WORKLOADS:
             print("%-10s %s: %s" % (name, what, cmd.format(n=n)))
         return 0
-    chosen = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
-    unknown = set(args.only.split(",")) - {w[0] for w in WORKLOADS} - {""}
-    if unknown:
-        sys.exit("run.py: unknown workload(s) %s (--list shows them)" % ", ".join(sorted(unknown)))
+    chosen = choose(args.only, "run.py")
     if args.runs < 1 or args.scale <= 0:
         sys.exit("run.py: --runs must be at least 1 and --scale positive")
     strobe, common = vmm_args("run.py", args.build)
