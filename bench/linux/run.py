@@ -43,6 +43,8 @@ WORKLOADS = [
      "dd if=/dev/zero of=/tmp/big bs=64k count={n} 2>/dev/null && cat /tmp/big /tmp/big | wc -c && rm /tmp/big",
      256),
 ]
+
+
 def choose(only, script):
     """The WORKLOADS named in the comma-separated `only` (all when empty); exits naming unknown ones."""
     unknown = set(only.split(",")) - {w[0] for w in WORKLOADS} - {""}

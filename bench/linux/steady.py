@@ -68,7 +68,7 @@ def main():
                     times[name].append((wall, cpu))
                     checks.add(check)
             if len(checks) != 1:
-                sys.exit("steady.py: %s printed different check lines: %s" % (wname, sorted(checks)))
+                raise RuntimeError("%s printed different check lines: %s" % (wname, sorted(checks)))
             steady = {}
             for name, runs in times.items():
                 last = runs[len(runs) // 2:]
@@ -90,8 +90,9 @@ def main():
     print("\nStrobe / QEMU   first wall, CPU   steady wall, CPU")
     for wname, fw, fc, sw, sc in summary:
         print("%-14s %7.2f, %5.2f     %7.2f, %5.2f" % (wname, fw, fc, sw, sc))
+    # Over the ratios that can be formed: a CPU time under the clock tick (10 ms) reads as 0 at small scales.
+    geo = lambda xs: statistics.geometric_mean([x for x in xs if 0 < x < float("inf")] or [float("nan")])
     if summary:
-        geo = lambda xs: statistics.geometric_mean(xs)
         print("%-14s %7.2f, %5.2f     %7.2f, %5.2f" %
               ("geometric mean", geo([s[1] for s in summary]), geo([s[2] for s in summary]),
                geo([s[3] for s in summary]), geo([s[4] for s in summary])))
