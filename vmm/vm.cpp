@@ -51,6 +51,7 @@ jit::TierOptions TierOptionsFor(const VmConfig& config) {
   t.eager = config.engine == Engine::kJit;
   t.threshold = config.jit_threshold;
   t.cooling_shift = config.jit_cooling_shift;
+  t.baseline = config.jit_baseline;
   t.compile.opt_level = config.jit_opt_level;
   t.compile.keep_listings = config.jit_listings;
   t.compile.perf_map = config.jit_perf_map;

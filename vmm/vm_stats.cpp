@@ -40,8 +40,14 @@ std::string CodeCacheStats(Vm& vm) {
 
 std::string ChainStats(Vm& vm) {
   const auto& s = vm.code_cache().stats();
-  return Format("chained jumps: %llu resolved by the runtime, %llu of them past the jump cache",
-                static_cast<ull>(s.links), static_cast<ull>(s.link_resolves));
+  std::string out = Format("chained jumps: %llu resolved by the runtime, %llu of them past the jump cache",
+                           static_cast<ull>(s.links), static_cast<ull>(s.link_resolves));
+  if (s.baseline_blocks)
+    out += Format("; baseline code for %llu blocks (%llu guest instructions, %.1f ms, %.1f KiB in use)",
+                  static_cast<ull>(s.baseline_blocks), static_cast<ull>(s.baseline_insns),
+                  static_cast<double>(s.baseline_ns) / 1e6,
+                  static_cast<double>(vm.code_cache().exec_arena().bytes_in_use()) / 1024.0);
+  return out;
 }
 
 }  // namespace

@@ -44,6 +44,7 @@ struct Outcome {
   int exc = -1;
   uint32_t exc_pc = 0;  // the faulting instruction itself (a delay slot's own address, not the branch's)
   uint64_t regions_installed = 0;  // translated regions Strobe ran (engines with a tier)
+  uint64_t baseline_blocks = 0;    // blocks given the interpreter's baseline code
   std::string error;
 };
 
@@ -155,10 +156,10 @@ inline Outcome RunUnicorn(const Program& p, const GuestState& init, Model model 
 // interpreter's cached and chained blocks instead of decoding afresh. The last run's outcome is returned.
 inline Outcome RunStrobe(const Program& p, const GuestState& init, unsigned runs = 1,
                          vmm::Engine engine = vmm::Engine::kInterp, unsigned jit_opt_level = 0,
-                         Model model = Model::kDefault) {
+                         Model model = Model::kDefault, bool baseline_only = false) {
   Outcome out;
-  TestMachine m(16u << 20, 16, nullptr, engine, jit_opt_level,
-                model == Model::k24Kf ? runtime::CpuModel::k24Kf : runtime::CpuModel::k24Kc);
+  TestMachine m(16u << 20, 16, nullptr, baseline_only ? vmm::Engine::kTiered : engine, jit_opt_level,
+                model == Model::k24Kf ? runtime::CpuModel::k24Kf : runtime::CpuModel::k24Kc, baseline_only);
   if (!m.booted()) {
     out.error = "TestMachine did not boot";
     return out;
@@ -180,6 +181,7 @@ inline Outcome RunStrobe(const Program& p, const GuestState& init, unsigned runs
     e = m.Run(p.start, 100000);
   }
   if (m.vm().tier()) out.regions_installed = m.vm().tier()->stats().regions_installed;
+  out.baseline_blocks = m.vm().code_cache().stats().baseline_blocks;
   for (int r = 0; r < 32; ++r) out.state.gpr[r] = c.gpr[r];
   out.state.hi = c.hi;
   out.state.lo = c.lo;

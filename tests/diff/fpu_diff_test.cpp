@@ -41,14 +41,16 @@ struct Stats {
   uint64_t regions = 0;
 };
 
+// engine kTiered here means the interpreter's baseline code from the first execution (TestMachine).
 bool CheckOne(uint64_t seed, Stats* stats, vmm::Engine engine = vmm::Engine::kInterp, unsigned opt = 0) {
   FpuSequenceGenerator gen(seed, OptionsFor(seed));
   GuestState init = gen.InitialState();
   Program prog = gen.Generate();
-  Outcome strobe = RunStrobe(prog, init, seed % 3 == 1 ? 2 : 1, engine, opt, Model::k24Kf);
+  Outcome strobe =
+      RunStrobe(prog, init, seed % 3 == 1 ? 2 : 1, engine, opt, Model::k24Kf, engine == vmm::Engine::kTiered);
   Outcome uc = RunUnicorn(prog, init, Model::k24Kf);
   ++stats->sequences;
-  stats->regions += strobe.regions_installed;
+  stats->regions += strobe.regions_installed + strobe.baseline_blocks;
   for (uint32_t w : prog.words) ++stats->generated[mips::Decode(w).op];
   if (uc.exc < 0) {
     ++stats->finished;
@@ -133,6 +135,11 @@ TEST(FpuDiffRandom, SequencesMatchUnicorn) {
 // from translated code, BC1x are lifted as branches.
 TEST(FpuDiffRandom, JitSequencesMatchUnicorn) {
   RunSequences(5555, kSequences / 5, vmm::Engine::kJit, 0, "jit");
+}
+
+// As baseline code (interp/baseline.h): FPU instructions call their handlers from it, BC1x included.
+TEST(FpuDiffRandom, BaselineSequencesMatchUnicorn) {
+  RunSequences(6666, kSequences / 5, vmm::Engine::kTiered, 0, "baseline code");
 }
 
 TEST(FpuDiffRandom, PromotedJitSequencesMatchUnicorn) {

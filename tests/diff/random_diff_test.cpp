@@ -48,6 +48,7 @@ SequenceOptions OptionsFor(uint64_t seed) {
 
 struct RunStats {
   uint64_t regions_installed = 0;
+  uint64_t baseline_blocks = 0;
   std::map<Opcode, unsigned> generated;
   unsigned sequences = 0, finished_normally = 0;
   std::map<int, unsigned> exceptions;
@@ -55,15 +56,16 @@ struct RunStats {
 
 // Builds, runs and compares one sequence; returns false (after reporting) on a difference.
 bool CheckOne(uint64_t seed, RunStats* stats, vmm::Engine engine = vmm::Engine::kInterp,
-              unsigned jit_opt_level = 0) {
+              unsigned jit_opt_level = 0, bool baseline_only = false) {
   SequenceGenerator gen(seed, OptionsFor(seed));
   GuestState init = gen.InitialState();
   Program prog = gen.Generate();
-  Outcome strobe = RunStrobe(prog, init, (seed >> 1) % 2 ? 2 : 1, engine,
-                             jit_opt_level);  // half: the second, cached run counts
+  Outcome strobe = RunStrobe(prog, init, (seed >> 1) % 2 ? 2 : 1, engine, jit_opt_level, Model::kDefault,
+                             baseline_only);  // half: the second, cached run counts
   Outcome uc = RunUnicorn(prog, init);
   if (stats) {
     stats->regions_installed += strobe.regions_installed;
+    stats->baseline_blocks += strobe.baseline_blocks;
     ++stats->sequences;
     for (uint32_t w : prog.words) ++stats->generated[mips::Decode(w).op];
     if (uc.exc < 0) {
@@ -76,7 +78,8 @@ bool CheckOne(uint64_t seed, RunStats* stats, vmm::Engine engine = vmm::Engine::
   if (diff.empty()) return true;
   std::string regs;
   for (int r = 0; r < 32; ++r) regs += " $" + std::to_string(r) + "=" + Hex(init.gpr[r]);
-  ADD_FAILURE() << (engine == vmm::Engine::kJit
+  ADD_FAILURE() << (baseline_only ? "[baseline code] "
+                    : engine == vmm::Engine::kJit
                         ? (jit_opt_level ? "[jit engine, promoted registers] " : "[jit engine] ")
                         : "[interp engine] ")
                 << "sequence seed " << seed << " (STROBE_DIFF_SEED=" << seed << " reproduces it), "
@@ -189,6 +192,24 @@ TEST(DiffRandom, JitSequencesMatchUnicorn) {
 // see every earlier write). O1 compiles cost more, so fewer sequences.
 TEST(DiffRandom, PromotedJitSequencesMatchUnicorn) {
   JitSequences(9999, 10, 1, "jit engine, promoted registers");
+}
+
+// The same sequences as the interpreter's baseline code (interp/baseline.h) from their first execution,
+// with LLVM out of the way: what the handlers compute as x86-64 written in one pass must match Unicorn, the
+// faults in delay slots and the second, cached runs included.
+TEST(DiffRandom, BaselineSequencesMatchUnicorn) {
+  uint64_t base = kDefaultSeed + 4242;
+  const bool from_env = SeedFromEnvironment(&base);
+  SCOPED_TRACE("base seed " + std::to_string(base) + (from_env ? " (STROBE_DIFF_SEED)" : " (default)"));
+  const unsigned count = from_env ? 1 : kSequences / 2;
+  RunStats stats;
+  unsigned failures = 0;
+  for (unsigned i = 0; i < count && failures < 5; ++i)
+    if (!CheckOne(SequenceSeed(base, i), &stats, vmm::Engine::kTiered, 0, true)) ++failures;
+  std::printf("[diff] baseline code: %u sequences, %llu blocks\n", stats.sequences,
+              static_cast<unsigned long long>(stats.baseline_blocks));
+  EXPECT_GE(stats.baseline_blocks, stats.sequences) << "every sequence must run as baseline code";
+  EXPECT_EQ(stats.regions_installed, 0u) << "LLVM must stay out of it";
 }
 
 }  // namespace

@@ -23,6 +23,14 @@ std::string Guest(const std::string& name) {
   return std::string(STROBE_GUEST_DIR) + "/" + name + ".elf";
 }
 
+// The options that select an engine by name; "baseline" is the tiered engine with every block run as the
+// interpreter's baseline code from its first execution and LLVM out of the way.
+std::vector<std::string> EngineOptions(const std::string& engine) {
+  if (engine == "baseline")
+    return {"--engine", "tiered", "--jit-baseline", "1", "--jit-threshold", "1000000000"};
+  return {"--engine", engine};
+}
+
 ProcessResult Strobe(std::vector<std::string> args, const std::string& input = "", double timeout = 120) {
   args.insert(args.begin(), {STROBE_BINARY, "run"});
   return RunProcess(args, input, timeout);
@@ -71,12 +79,13 @@ TEST(GuestPrograms, UserModeTlbAndExceptions) {
 // The same self-checks with every engine: translated code must give the interpreter's results.
 class SelfCheckEngine : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 TEST_P(SelfCheckEngine, Passes) {
-  ExpectSelfCheckPasses(std::get<0>(GetParam()),
-                        {"--engine", std::get<1>(GetParam()), "--jit-threshold", "2"});
+  std::vector<std::string> extra = EngineOptions(std::get<1>(GetParam()));
+  if (std::get<1>(GetParam()) != "baseline") extra.insert(extra.end(), {"--jit-threshold", "2"});
+  ExpectSelfCheckPasses(std::get<0>(GetParam()), extra);
 }
 INSTANTIATE_TEST_SUITE_P(Engines, SelfCheckEngine,
                          ::testing::Combine(::testing::Values("isa_selfcheck", "usermode"),
-                                            ::testing::Values("interp", "jit", "tiered")));
+                                            ::testing::Values("interp", "jit", "tiered", "baseline")));
 TEST(GuestPrograms, UserModeWithALargerTlb) {
   ExpectSelfCheckPasses("usermode", {"--tlb-entries", "64"});
 }
@@ -90,8 +99,9 @@ TEST_P(Workload, MatchesTheNativeBuild) {
   const std::string name = std::get<0>(GetParam());
   ProcessResult native = RunProcess({std::string(STROBE_GUEST_DIR) + "/native/" + name});
   ASSERT_EQ(native.exit_code, 0) << "native twin missing or failing: " << native.err;
-  ProcessResult r =
-      Strobe({"-kernel", Guest(name), "-nographic", "-no-reboot", "--engine", std::get<1>(GetParam())});
+  std::vector<std::string> args = {"-kernel", Guest(name), "-nographic", "-no-reboot"};
+  for (const std::string& a : EngineOptions(std::get<1>(GetParam()))) args.push_back(a);
+  ProcessResult r = Strobe(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string out = WithoutCr(r.out);
   ASSERT_GE(out.size(), 7u);
@@ -140,7 +150,7 @@ INSTANTIATE_TEST_SUITE_P(Guests, Workload,
                          ::testing::Combine(::testing::Values("checksum", "sort", "hash", "alu_loop",
                                                               "memrand", "calls", "compress", "codegen",
                                                               "fpmath"),
-                                            ::testing::Values("interp", "jit", "tiered")));
+                                            ::testing::Values("interp", "jit", "tiered", "baseline")));
 
 // The hard-float guest on the 24Kc, which has no FPU: Status.CU1 does not stick, so the runtime's first FPU
 // instruction (start.S sets FCSR before main) takes a Coprocessor Unusable exception for coprocessor 1, which

@@ -345,6 +345,10 @@ TEST_P(Differential, AllEnginesAgree) {
       EXPECT_TRUE(o.code_translated) << "the program's entry block should be translated";
     }
   }
+  // The interpreter's baseline code for every block.
+  Outcome b = RunProgram(kBaseline, p);
+  ExpectSameState(ref.state, b.state, "baseline");
+  EXPECT_EQ(b.installed, 0u) << "baseline: LLVM should stay out of it";
   // The optimising tiers' code shape (promoted registers), compiled eagerly.
   Outcome o = RunProgram(Engine::kJit, p, 1);
   ExpectSameState(ref.state, o.state, "jit O1");

@@ -21,12 +21,16 @@ using vmm::Engine;
 // Not an engine of its own: the jit engine compiling with the optimising tiers' code shape (--jit-opt 1:
 // guest registers, HI/LO and the cycle count promoted to SSA values). NewMachine understands it.
 inline constexpr Engine kJitO1 = static_cast<Engine>(0x71);
+// Nor this: the tiered engine with every block run as the interpreter's baseline code (interp/baseline.h)
+// from its first execution, and LLVM out of the way.
+inline constexpr Engine kBaseline = static_cast<Engine>(0x72);
 inline bool IsJit(Engine e) {
   return e == Engine::kJit || e == kJitO1;
 }
 
 inline const char* EngineName(Engine e) {
   if (e == kJitO1) return "jit_O1";
+  if (e == kBaseline) return "baseline";
   switch (e) {
     case Engine::kInterp: return "interp";
     case Engine::kJit: return "jit";
@@ -41,7 +45,9 @@ inline std::unique_ptr<TestMachine> NewMachine(Engine e, unsigned jit_opt_level 
     e = Engine::kJit;
     jit_opt_level = 1;
   }
-  auto m = std::make_unique<TestMachine>(16u << 20, 16, nullptr, e, jit_opt_level, model);
+  const bool baseline = e == kBaseline;
+  if (baseline) e = Engine::kTiered;
+  auto m = std::make_unique<TestMachine>(16u << 20, 16, nullptr, e, jit_opt_level, model, baseline);
   EXPECT_TRUE(m->booted());
   return m;
 }

@@ -38,9 +38,12 @@ class TestMachine {
   // Unit tests run the reference interpreter unless they ask for an engine with translation.
   // jit_opt_level >= 1 compiles with the optimising tiers' code shape (guest registers promoted to SSA)
   // and the inline kseg0/kseg1 path.
+  // baseline_only (with the tiered engine): every block runs as the interpreter's baseline code from its
+  // first execution, and LLVM compiles nothing.
   explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16,
                        vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp,
-                       unsigned jit_opt_level = 0, runtime::CpuModel cpu_model = runtime::CpuModel::k24Kc)
+                       unsigned jit_opt_level = 0, runtime::CpuModel cpu_model = runtime::CpuModel::k24Kc,
+                       bool baseline_only = false)
       : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
         monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
@@ -52,6 +55,10 @@ class TestMachine {
     cfg.jit_threshold = 256;  // tests make code hot with short loops
     cfg.jit_opt_level = jit_opt_level;
     cfg.jit_inline_kseg = jit_opt_level >= 1;  // the O1-shaped tests cover the inline kseg0/kseg1 path too
+    if (baseline_only) {
+      cfg.jit_baseline = 1;
+      cfg.jit_threshold = uint64_t{1} << 40;
+    }
     cfg.image = WaitImage();
     vm_ = std::make_unique<vmm::Vm>(monitor_, cfg,
                                     [this](uint8_t b) { console_.push_back(static_cast<char>(b)); });

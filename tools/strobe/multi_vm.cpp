@@ -102,6 +102,7 @@ bool WholeRunOption(const std::string& word) {
   static const char* const kWords[] = {"--engine",
                                        "--jit-threshold",
                                        "--jit-cooling",
+                                       "--jit-baseline",
                                        "--jit-reoptimize",
                                        "--jit-busy",
                                        "--jit-opt",
@@ -227,6 +228,7 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     c.engine = m.engine;
     c.jit_threshold = m.jit_threshold;
     c.jit_cooling_shift = m.jit_cooling_shift;
+    c.jit_baseline = m.jit_baseline;
     c.jit_reoptimize_after = m.jit_reoptimize_after;
     c.jit_busy_rate = m.jit_busy_rate;
     c.jit_opt_level = m.jit_opt_level;

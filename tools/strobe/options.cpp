@@ -142,6 +142,9 @@ const char* RunUsage() {
          "  --jit-threshold N    tiered: block executions before its region is compiled (default 2000)\n"
          "  --jit-cooling N      tiered: the executions counted toward the threshold halve every N guest\n"
          "                       instructions, rounded up to a power of two (default 67108864; 0: never)\n"
+         "  --jit-baseline N     tiered: block executions before the interpreter runs it as host code\n"
+         "                       written in one pass (no LLVM) until its region is compiled (default\n"
+         "                       16; 0: never)\n"
          "  --jit-inline-kseg    translated code looks kseg0/kseg1 up in a physical page table inline\n"
          "                       when the soft TLB misses (off: measured slower on the boot)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
@@ -420,6 +423,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       unsigned shift = 0;
       while (n > 0 && (uint64_t{1} << shift) < static_cast<uint64_t>(n)) ++shift;
       o.vm.jit_cooling_shift = n > 0 ? std::max(shift, 1u) : 0;
+    } else if (a == "--jit-baseline") {
+      if (!count(i, 0, "a count; 0 turns baseline code off", &o.vm.jit_baseline)) return false;
     } else if (a == "--jit-reoptimize") {
       if (!count(i, 0, "a count; 0 turns the second tier off", &o.vm.jit_reoptimize_after)) return false;
     } else if (a == "--jit-busy") {

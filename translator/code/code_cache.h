@@ -7,6 +7,7 @@
 // them and installs the code here. Neither calls the other to keep code consistent.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,31 +16,43 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "translator/code/exec_memory.h"
 #include "translator/code/region.h"
 #include "translator/mips/decoder.h"
 
 namespace strobe::code {
 
 // A decoded block: at most kMaxBlockInsns instructions of one 4 KiB page, ending at a branch and its delay
-// slot, at an instruction that may change translation state, or at the page end.
-struct Block {
+// slot, at an instruction that may change translation state, or at the page end. What the dispatcher reads
+// on every execution comes first, in one cache line: a block run once per process is not in the cache.
+struct alignas(64) Block {
   uint32_t paddr = 0;  // guest-physical address of the first instruction
   uint16_t size = 0;   // instructions, including a terminator and delay slot
   uint16_t body = 0;   // instructions executed by the interpreter's straight-line loop
   BlockEnd end = BlockEnd::kFallThrough;
-  uint64_t exec_count = 0;
+  bool baseline_tried = false;  // CompileBaseline was asked (baseline is null if it declined)
   // Hotness for the tiered policy: executions, halved every cooling period of retired guest instructions
   // (heat_epoch is the period it was last brought up to date in).
   uint32_t heat = 0;
   uint32_t heat_epoch = 0;
   // Successors in the same page, found on earlier runs (page offset + 1; 0 = empty).
-  Block* succ[2] = {nullptr, nullptr};
   uint32_t succ_off[2] = {0, 0};
-  std::vector<mips::DecodedInsn> ops;
+  Block* succ[2] = {nullptr, nullptr};
   // Translated code for this block's start, or null, and the RegionFrame it runs with.
   NativeFn native = nullptr;
+  // Host code for this block alone from the interpreter's baseline emitter (interp/baseline.h), run in place
+  // of interpreting it: the same effects as Interpreter::Execute, and it returns whether the dispatcher may
+  // chain to the next block. Null until the block is warm (or when it cannot be emitted).
+  using BaselineFn = bool (*)(runtime::CpuState* c, uint32_t vpc);
+  BaselineFn baseline = nullptr;
+  // --- second cache line ---
+  uint64_t exec_count = 0;
   void* native_frame = nullptr;
+  std::vector<mips::DecodedInsn> ops;
+  ExecCode baseline_code;
 };
+static_assert(offsetof(Block, baseline) + sizeof(Block::BaselineFn) <= 64,
+              "the dispatcher's fields fit a line");
 
 struct CodeCacheStats {
   uint64_t blocks_built = 0;
@@ -47,8 +60,11 @@ struct CodeCacheStats {
   uint64_t lookups = 0;
   uint64_t regions_installed = 0;
   uint64_t regions_dropped = 0;
-  uint64_t links = 0;          // exits whose own cache missed (strobe_jit_link)
-  uint64_t link_resolves = 0;  // of them, the jump cache missed too: the soft TLB and the blocks were asked
+  uint64_t links = 0;            // exits whose own cache missed (strobe_jit_link)
+  uint64_t link_resolves = 0;    // of them, the jump cache missed too: the soft TLB and the blocks were asked
+  uint64_t baseline_blocks = 0;  // blocks given baseline code (interp/baseline.h)
+  uint64_t baseline_insns = 0;   // their guest instructions
+  uint64_t baseline_ns = 0;      // time spent emitting it
 };
 
 class CodeCache final : public runtime::CodeObserver {
@@ -155,6 +171,9 @@ class CodeCache final : public runtime::CodeObserver {
   };
   JumpEntry& JumpSlot(uint32_t vpc) { return jump_[SlotOf(vpc, kJumpBits)]; }
 
+  // Where blocks' baseline code lives.
+  ExecArena& exec_arena() { return exec_arena_; }
+
   const CodeCacheStats& stats() const { return stats_; }
   CodeCacheStats& mutable_stats() { return stats_; }
 
@@ -167,6 +186,7 @@ class CodeCache final : public runtime::CodeObserver {
 
   runtime::CpuState& c_;
   Listener* listener_ = nullptr;
+  ExecArena exec_arena_;  // before the blocks, whose baseline code it holds: it goes after them
   std::unordered_map<uint32_t, std::unique_ptr<Block>> blocks_;
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
   // A direct-mapped slot for a word address: a multiplicative hash, so that blocks at the same offset of
@@ -174,7 +194,7 @@ class CodeCache final : public runtime::CodeObserver {
   // as they did when the slot was the address's low bits.
   static uint32_t SlotOf(uint32_t addr, unsigned bits) { return ((addr >> 2) * 0x9E3779B1u) >> (32 - bits); }
   // The interpreter's direct-mapped lookup table in front of blocks_.
-  static constexpr unsigned kFastBits = 15;
+  static constexpr unsigned kFastBits = 17;
   Block* fast_[1u << kFastBits] = {};
   Block*& FastSlot(uint32_t paddr) { return fast_[SlotOf(paddr, kFastBits)]; }
   Block* LookupSlow(uint32_t paddr, const uint8_t* host, bool* built, Block** slot);

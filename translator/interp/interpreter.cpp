@@ -3,9 +3,11 @@
 
 #include "runtime/debug.h"
 #include "translator/code/abi.h"
+#include "translator/interp/baseline.h"
 #include "translator/interp/step.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "translator/mips/semantics/alu.h"
@@ -216,9 +218,18 @@ void Interpreter::Run(uint64_t cycle_limit) {
       } else if (heat == hot.early) [[unlikely]] {
         translator_->NoteWarm(*b);
       }
+      if (heat >= hot.baseline && hot.baseline && !b->baseline_tried) [[unlikely]]
+        GiveBaseline(*b);
     }
     bool may_chain;
-    Execute(b, vpc, &may_chain);
+    if (b->baseline) {
+      c_.cycles += b->size;
+      c_.retired += b->size;
+      ++b->exec_count;
+      may_chain = b->baseline(&c_, vpc);
+    } else {
+      Execute(b, vpc, &may_chain);
+    }
     const uint32_t npc = c_.pc;
     // Chain to a successor in the same virtual page: it is in the same physical page, so it is valid
     // exactly as long as this block is (pages are invalidated whole) and needs no soft TLB probe.
@@ -238,6 +249,18 @@ void Interpreter::Run(uint64_t cycle_limit) {
     }
   }
   cache_.EndSlice();
+}
+
+void Interpreter::GiveBaseline(Block& b) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool ok = CompileBaseline(b, cache_.exec_arena());
+  code::CodeCacheStats& st = cache_.mutable_stats();
+  st.baseline_ns += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  if (ok) {
+    ++st.baseline_blocks;
+    st.baseline_insns += b.size;
+  }
 }
 
 void Interpreter::StepInstruction() {

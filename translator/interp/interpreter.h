@@ -23,7 +23,8 @@ class Translator {
     bool eager = false;          // compile a block's code before it first runs (the jit engine)
     uint64_t threshold = 1000;   // executions that make a block hot
     unsigned cooling_shift = 0;  // heat halves every 2^cooling_shift retired instructions (0: never)
-    uint64_t early = 0;  // executions after which code an earlier run compiled is looked for (0: never)
+    uint64_t early = 0;     // executions after which code an earlier run compiled is looked for (0: never)
+    uint64_t baseline = 0;  // executions after which a block gets baseline code (interp/baseline.h; 0: never)
   };
   virtual ~Translator() = default;
   virtual Hotness hotness() const = 0;
@@ -74,6 +75,7 @@ class Interpreter final {
   Block* Lookup(uint32_t vpc);
   void Execute(Block* b, uint32_t vpc, bool* may_chain);
   void RunDelaySlotOnNextPage(uint32_t branch_pc);
+  void GiveBaseline(Block& b);
 
   runtime::CpuState& c_;
   code::CodeCache& cache_;

@@ -25,6 +25,9 @@ struct TierOptions {
   // Tiered: a block's count of executions halves every 2^cooling_shift retired guest instructions (0: never),
   // so a block must run `threshold` times in about that span to be compiled.
   unsigned cooling_shift = 0;
+  // Tiered: executions (counted as the threshold's) after which a block gets the interpreter's baseline
+  // code (interp/baseline.h) until LLVM's code replaces it (0: never).
+  uint64_t baseline = 0;
   unsigned max_blocks = 64;  // region size limits: LLVM's time grows faster than linearly with them
   unsigned max_insns = 512;
   CompileOptions compile;
@@ -71,7 +74,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
 
   // interp::Translator.
   Hotness hotness() const override {
-    return {options_.eager, options_.threshold, options_.cooling_shift, early_};
+    return {options_.eager, options_.threshold, options_.cooling_shift, early_, options_.baseline};
   }
   void StartSlice() override { Poll(); }
   void NoteHot(const code::Block& b) override;

@@ -19,6 +19,7 @@
 #include "translator/mips/semantics/memory.h"
 #include "translator/mips/semantics/muldiv.h"
 #include "translator/mips/semantics/system.h"
+#include "translator/mips/semantics/written_once.h"
 
 namespace strobe::jit {
 
@@ -502,37 +503,8 @@ llvm::Value* Lifter::Clz(llvm::Value* x) {
   return b_.CreateCall(ctlz, {x, b_.getFalse()});
 }
 
-namespace {
-
-// Which instructions have a handler written over an emitter (mips/semantics/common.h), by whether the
-// handler can be called with E: the others take the CpuState, which the lifter's emitter is not.
-template <class E>
-struct WrittenOnce {
-#define INSN(name, pattern, flags)                                     \
-  static constexpr bool name = requires(E & e, const DecodedInsn& d) { \
-    mips::sem::name(e, d, typename E::Pc{});                           \
-  };
-#include "translator/mips/mips32.inc"
-#undef INSN
-};
-
-template <class E>
-bool RunWrittenOnce(E& e, const DecodedInsn& d, bool* shared) {
-  *shared = true;
-  switch (d.op) {
-#define INSN(name, pattern, flags)                                                      \
-  case Opcode::name:                                                                    \
-    if constexpr (WrittenOnce<E>::name) return mips::sem::name(e, d, typename E::Pc{}); \
-    break;
-#include "translator/mips/mips32.inc"
-#undef INSN
-    default: break;
-  }
-  *shared = false;
-  return true;
-}
-
-}  // namespace
+using mips::sem::RunWrittenOnce;
+using mips::sem::WrittenOnce;
 
 bool Lifter::EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* shared) {
   // Rows of each kind that must come from the handlers (a handler that lost its emitter form would fall

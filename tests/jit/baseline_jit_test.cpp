@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+// The interpreter's baseline code (interp/baseline.h): blocks run as x86-64 written in one pass from the
+// handlers. Its memory comes and goes with the blocks; code that rewrites itself runs the new instructions;
+// faults leave the block precisely; and under the default tiered engine warm blocks get it on their own.
+// (The Unicorn differential, DiffRandom.BaselineSequencesMatchUnicorn, covers the instructions.)
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "tests/jit/jit_support.h"
+#include "translator/code/exec_memory.h"
+
+namespace strobe::test::jt {
+namespace {
+
+uint64_t BaselineBlocks(TestMachine& m) {
+  return m.vm().code_cache().stats().baseline_blocks;
+}
+
+bool HasBaseline(TestMachine& m, uint32_t paddr) {
+  const auto& blocks = m.vm().code_cache().blocks();
+  auto it = blocks.find(paddr);
+  return it != blocks.end() && it->second->baseline != nullptr;
+}
+
+TEST(ExecArena, FreedPiecesServeTheNextRequestOfTheirSize) {
+  code::ExecArena arena;
+  void* a = arena.Alloc(100);  // two granules
+  void* b = arena.Alloc(300);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(arena.bytes_in_use(), 128u + 320u);
+  std::memset(a, 0xC3, 100);  // writable
+  arena.Free(a, 100);
+  EXPECT_EQ(arena.bytes_in_use(), 320u);
+  EXPECT_EQ(arena.Alloc(120), a);  // the same size class
+  void* c = arena.Alloc(64);
+  EXPECT_NE(c, a);
+  EXPECT_NE(c, b);
+  EXPECT_EQ(arena.Alloc(size_t{2} << 20), nullptr) << "more than a chunk";
+}
+
+TEST(ExecArena, OwnedCodeGoesBackWhenItsOwnerGoes) {
+  code::ExecArena arena;
+  {
+    code::ExecCode owned(&arena, arena.Alloc(200), 200);
+    EXPECT_EQ(arena.bytes_in_use(), 256u);
+    code::ExecCode moved = std::move(owned);
+    EXPECT_EQ(owned.get(), nullptr);
+    EXPECT_NE(moved.get(), nullptr);
+  }
+  EXPECT_EQ(arena.bytes_in_use(), 0u);
+}
+
+// A loop with arithmetic, a load and a store, run as baseline code: the same results as the interpreter's.
+TEST(Baseline, LoopMatchesTheInterpreter) {
+  const Asm loop{Lw(t4, 0, t1),       Addu(v0, v0, t4),  Addiu(t4, t4, 3), Sw(t4, 0, t1),
+                 Addiu(t3, t3, -1),   Bne(t3, zero, -6), Addiu(v1, v1, 7), kWaitWord};
+  ArchState want;
+  for (Engine e : {Engine::kInterp, kBaseline}) {
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    m.Write32(kDataPa, 5);
+    m.cpu().gpr[t1] = kKseg0 | kDataPa;
+    m.cpu().gpr[t3] = 500;
+    ASSERT_EQ(RunCode(m, loop), vmm::VmExit::kHalted) << EngineName(e);
+    ArchState s = Snapshot(m, kDataPa, 1);
+    if (e == Engine::kInterp) {
+      want = s;
+      continue;
+    }
+    ExpectSameState(want, s, "baseline");
+    EXPECT_TRUE(HasBaseline(m, kCodePa)) << "the loop should have run as baseline code";
+    EXPECT_EQ(Installed(m), 0u);
+  }
+}
+
+// The loop patches its own increment each pass; every pass must see the previous pass's patch, so the
+// block's baseline code is dropped with its page and written again from the new instructions.
+TEST(Baseline, RepeatedSelfPatching) {
+  auto mp = NewMachine(kBaseline);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.cpu().gpr[t0] = kCode + 8;
+  ExpectSelfPatchedSum(m, SelfPatchingLoop(m, Nop(), Sw(t2, 0, t0)));
+  EXPECT_GE(BaselineBlocks(m), 40u) << "each pass runs freshly written baseline code";
+}
+
+// The blocks of a page rewritten from elsewhere lose their code, and its memory goes back to the arena.
+TEST(Baseline, CodeOfARewrittenPageIsFreed) {
+  auto mp = NewMachine(kBaseline);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  const Asm loop{Addiu(v0, v0, 1), Addiu(t3, t3, -1), Bne(t3, zero, -3), Nop(), kWaitWord};
+  m.cpu().gpr[t3] = 10;
+  ASSERT_EQ(RunCode(m, loop), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().gpr[v0], 10u);
+  ASSERT_TRUE(HasBaseline(m, kCodePa));
+  const size_t in_use = m.vm().code_cache().exec_arena().bytes_in_use();
+  EXPECT_GT(in_use, 0u);
+  // A guest store from code on another page rewrites the increment.
+  const uint32_t patch_pa = kCodePa + 0x1000;
+  m.LoadCode(patch_pa, {Sw(t2, 0, t0), kWaitWord});
+  m.cpu().gpr[t0] = kCode;
+  m.cpu().gpr[t2] = Addiu(v0, v0, 5);
+  ASSERT_EQ(m.Run(kKseg0 | patch_pa), vmm::VmExit::kHalted);
+  EXPECT_FALSE(HasBaseline(m, kCodePa));
+  EXPECT_LT(m.vm().code_cache().exec_arena().bytes_in_use(), in_use) << "the loop's code was not freed";
+  m.cpu().gpr[v0] = 0;
+  m.cpu().gpr[t3] = 10;
+  ASSERT_EQ(m.Run(kCode), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().gpr[v0], 50u);
+}
+
+// A load that faults in the middle of a block (an address error), and one in a branch's delay slot: EPC,
+// Cause.BD and BadVAddr as the architecture says, and what the block did before the fault is kept.
+TEST(Baseline, FaultsLeaveTheBlockPrecisely) {
+  for (bool in_slot : {false, true}) {
+    SCOPED_TRACE(in_slot ? "in a delay slot" : "in the body");
+    ArchState want;
+    for (Engine e : {Engine::kInterp, kBaseline}) {
+      auto mp = NewMachine(e);
+      TestMachine& m = *mp;
+      InstallHaltHandlers(m);
+      m.cpu().gpr[t1] = (kKseg0 | kDataPa) + 2;  // not word-aligned
+      const Asm code = in_slot ? Asm{Addiu(v0, v0, 1), Beq(zero, zero, 2), Lw(t4, 0, t1), Nop(), kWaitWord}
+                               : Asm{Addiu(v0, v0, 1), Lw(t4, 0, t1), Addiu(v0, v0, 1), kWaitWord};
+      ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted) << EngineName(e);
+      ArchState s = Snapshot(m);
+      if (e == Engine::kInterp) {
+        want = s;
+        EXPECT_EQ(s.gpr[v0], 1u);
+        EXPECT_EQ(s.badvaddr, (kKseg0 | kDataPa) + 2);
+        continue;
+      }
+      ExpectSameState(want, s, "baseline");
+      EXPECT_GT(BaselineBlocks(m), 0u);
+    }
+  }
+}
+
+// The default tiered engine gives warm blocks baseline code on its own (--jit-baseline, 16 executions).
+TEST(Baseline, TheTieredEngineUsesItForWarmBlocks) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.cpu().gpr[t3] = 100;  // under the test machine's LLVM threshold (256)
+  ASSERT_EQ(RunCode(m, Asm{Addiu(v0, v0, 2), Addiu(t3, t3, -1), Bne(t3, zero, -3), Nop(), kWaitWord}),
+            vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().gpr[v0], 200u);
+  EXPECT_TRUE(HasBaseline(m, kCodePa));
+}
+
+}  // namespace
+}  // namespace strobe::test::jt

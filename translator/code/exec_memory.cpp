@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#include "translator/code/exec_memory.h"
+
+#include <sys/mman.h>
+
+namespace strobe::code {
+
+ExecArena::~ExecArena() {
+  for (void* c : chunks_) munmap(c, kChunk);
+}
+
+void* ExecArena::Alloc(size_t n) {
+  const size_t granules = (n + kGranule - 1) / kGranule;
+  const size_t bytes = granules * kGranule;
+  if (bytes > kChunk) return nullptr;
+  if (granules < free_.size() && !free_[granules].empty()) {
+    void* p = free_[granules].back();
+    free_[granules].pop_back();
+    in_use_ += bytes;
+    return p;
+  }
+  if (static_cast<size_t>(end_ - next_) < bytes) {
+    void* c = mmap(nullptr, kChunk, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED) return nullptr;
+    chunks_.push_back(c);
+    // What is left of the old chunk serves later requests of its size.
+    if (const size_t rest = static_cast<size_t>(end_ - next_) / kGranule; rest > 0) {
+      if (free_.size() <= rest) free_.resize(rest + 1);
+      free_[rest].push_back(next_);
+    }
+    next_ = static_cast<uint8_t*>(c);
+    end_ = next_ + kChunk;
+  }
+  void* p = next_;
+  next_ += bytes;
+  in_use_ += bytes;
+  return p;
+}
+
+void ExecArena::Free(void* p, size_t n) {
+  const size_t granules = (n + kGranule - 1) / kGranule;
+  if (free_.size() <= granules) free_.resize(granules + 1);
+  free_[granules].push_back(p);
+  in_use_ -= granules * kGranule;
+}
+
+}  // namespace strobe::code

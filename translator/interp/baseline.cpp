@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: MIT
+#include "translator/interp/baseline.h"
+
+#define XBYAK_NO_EXCEPTION
+#include <xbyak/xbyak.h>
+
+#include <cstddef>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "runtime/memory.h"
+#include "runtime/soft_tlb.h"
+#include "translator/interp/step.h"
+#include "translator/mips/semantics/written_once.h"
+
+namespace strobe::interp {
+
+namespace {
+
+using code::Block;
+using code::BlockEnd;
+using mips::DecodedInsn;
+using runtime::CpuState;
+using namespace Xbyak::util;
+
+// --- What the code calls (the C ABI; each returns false when it recorded an exception) ---
+template <typename T>
+bool LoadHelper(CpuState* c, uint32_t va, uint32_t* out) {
+  return runtime::Load<T>(*c, va, out);
+}
+template <typename T>
+bool StoreHelper(CpuState* c, uint32_t va, uint32_t v) {
+  return runtime::Store<T>(*c, va, v);
+}
+bool LoadAroundHelper(CpuState* c, uint32_t ea, uint32_t* out) {
+  return mips::sem::Exec{*c, 0}.LoadWordAround(ea, 0, out);
+}
+bool StorePartHelper(CpuState* c, uint32_t ea, uint32_t data, uint32_t mask) {
+  return mips::sem::Exec{*c, 0}.StoreWordPart(ea, data, mask, 0);
+}
+bool StepHelper(CpuState* c, const DecodedInsn* d, uint32_t pc) {
+  return StepOne(*c, *d, pc);
+}
+void DeliverHelper(CpuState* c, uint32_t pc, uint32_t ds) {
+  runtime::DeliverException(*c, pc, ds != 0);
+}
+void RaiseHelper(CpuState* c, uint32_t code, uint32_t pc, uint32_t ds) {
+  runtime::Raise(*c, static_cast<runtime::ExcCode>(code));
+  runtime::DeliverException(*c, pc, ds != 0);
+}
+
+// The frame: r15 = the CpuState, r14d = the block's virtual address; [rsp + 0..15] the branch's outcome
+// across its delay slot, then one 8-byte slot per value an instruction computes (values live for one
+// instruction).
+constexpr int kMaxValues = 48;
+constexpr int kSlots = 16;
+constexpr int kFrame = kSlots + 8 * kMaxValues;  // with the three pushes and the return address: 16-aligned
+static_assert(kFrame % 16 == 0);
+constexpr int kOffTaken = offsetof(CpuState, branch_taken);
+constexpr int kOffTarget = offsetof(CpuState, branch_target);
+constexpr int kOffPc = offsetof(CpuState, pc);
+constexpr int kOffHi = offsetof(CpuState, hi);
+constexpr int kOffLo = offsetof(CpuState, lo);
+constexpr int kOffStlb = offsetof(CpuState, stlb);
+constexpr int kOffAsidKey = offsetof(CpuState, asid_key);
+
+class Emitter;
+
+// The emitter the handlers run with: each operation is written as x86-64 now. A value is an index into
+// the instruction's value table: a constant, a guest register read lazily from the CpuState (made a copy
+// before that register is written), or a computed result in a stack slot, the newest of which may still
+// be in eax only.
+class X86Ops {
+ public:
+  struct Pc {};
+  struct Value {
+    int id = -1;
+  };
+  X86Ops(Emitter& em, uint32_t off, bool ds);
+
+  Value Gpr(unsigned r) { return r == 0 ? Imm(0) : New(kGpr, r, 0, false); }
+  void SetGpr(unsigned r, Value v);
+  Value Hi() { return ReadState(kOffHi); }
+  Value Lo() { return ReadState(kOffLo); }
+  void SetHi(Value v) { WriteState(kOffHi, v); }
+  void SetLo(Value v) { WriteState(kOffLo, v); }
+  Value HiLo();
+  void SetHiLo(Value w);
+
+  Value Imm(uint32_t v) { return New(kImm, 0, v, false); }
+  Value Add(Value a, Value b) { return Bin(a, b, kAdd); }
+  Value Sub(Value a, Value b) { return Bin(a, b, kSub); }
+  Value Mul(Value a, Value b) { return Bin(a, b, kMul); }
+  Value And(Value a, Value b) { return Bin(a, b, kAnd); }
+  Value Or(Value a, Value b) { return Bin(a, b, kOr); }
+  Value Xor(Value a, Value b) { return Bin(a, b, kXor); }
+  Value Shl(Value a, Value n) { return Shift(a, n, kShl); }
+  Value Lshr(Value a, Value n) { return Shift(a, n, kShr); }
+  Value Ashr(Value a, Value n) { return Shift(a, n, kSar); }
+  Value Rotr(Value a, Value n) { return Shift(a, n, kRor); }
+  Value SDiv(Value a, Value b) { return Div(a, b, true, false); }
+  Value SRem(Value a, Value b) { return Div(a, b, true, true); }
+  Value UDiv(Value a, Value b) { return Div(a, b, false, false); }
+  Value URem(Value a, Value b) { return Div(a, b, false, true); }
+  Value Not(Value a);
+  Value Clz(Value a);
+  Value SExt8(Value a);
+  Value SExt16(Value a);
+
+  Value Eq(Value a, Value b) { return Cmp(a, b, kEq); }
+  Value Ne(Value a, Value b) { return Cmp(a, b, kNe); }
+  Value Slt(Value a, Value b) { return Cmp(a, b, kSlt); }
+  Value Sle(Value a, Value b) { return Cmp(a, b, kSle); }
+  Value Sgt(Value a, Value b) { return Cmp(a, b, kSgt); }
+  Value Sge(Value a, Value b) { return Cmp(a, b, kSge); }
+  Value Ult(Value a, Value b) { return Cmp(a, b, kUlt); }
+  Value Uge(Value a, Value b) { return Cmp(a, b, kUge); }
+  Value AnyOf(Value a, Value b) { return Bin(a, b, kOr); }
+  Value AllOf(Value a, Value b) { return Bin(a, b, kAnd); }
+  Value Bool32(Value b) { return b; }  // booleans are 0 or 1 already
+  Value Select(Value c, Value t, Value f);
+
+  Value Wide(Value v, bool is_signed);
+  Value Add64(Value a, Value b) { return Bin64(a, b, kAdd); }
+  Value Sub64(Value a, Value b) { return Bin64(a, b, kSub); }
+  Value Mul64(Value a, Value b) { return Bin64(a, b, kMul); }
+
+  template <typename T>
+  bool Load(Value ea, unsigned /*base*/, Value* v) {
+    *v = LoadSized(ea, sizeof(T), std::is_signed_v<T>);
+    return true;
+  }
+  template <typename T>
+  bool Store(Value ea, Value v, unsigned /*base*/) {
+    StoreSized(ea, v, sizeof(T));
+    return true;
+  }
+  bool LoadWordAround(Value ea, unsigned base, Value* w);
+  bool StoreWordPart(Value ea, Value data, Value mask, unsigned base);
+
+  Value Address(uint32_t delta);
+  void Branch(Value taken, int32_t disp);
+  void JumpWithin(uint32_t low28);
+  void JumpTo(Value target);
+  bool RaiseIf(Value cond, runtime::ExcCode code);
+
+  enum Kind : uint8_t { kImm, kGpr, kSlot };
+  struct Val {
+    Kind kind;
+    bool wide;
+    uint8_t reg;
+    uint32_t imm;
+  };
+
+ private:
+  enum Op { kAdd, kSub, kMul, kAnd, kOr, kXor, kShl, kShr, kSar, kRor };
+  enum Cond { kEq, kNe, kSlt, kSle, kSgt, kSge, kUlt, kUge };
+
+  Value New(Kind k, unsigned reg, uint32_t imm, bool wide);
+  Value Result(bool wide);  // a new value, in eax (rax) now
+  Xbyak::Address Slot(Value v) const;
+  void Spill();  // the value only eax holds goes to its slot
+  void Load(const Xbyak::Reg32& r, Value v);
+  void Load64(const Xbyak::Reg64& r, Value v);
+  Value Bin(Value a, Value b, Op op);
+  Value Bin64(Value a, Value b, Op op);
+  Value Shift(Value a, Value n, Op op);
+  Value Div(Value a, Value b, bool is_signed, bool rem);
+  Value Cmp(Value a, Value b, Cond cond);
+  Value ReadState(int off);
+  void WriteState(int off, Value v);
+  Value LoadSized(Value ea, unsigned size, bool sign);
+  void StoreSized(Value ea, Value v, unsigned size);
+  void ProbeEntry(unsigned size, int tag_off, Xbyak::Label& slow);
+
+  Emitter& em_;
+  Xbyak::CodeGenerator& g_;
+  uint32_t off_;
+  bool ds_;
+  std::vector<Val>& vals_;
+  int in_eax_ = -1;
+};
+
+// One block's code: the body, the terminator, and the out-of-line paths (slow memory accesses, faults)
+// after the function's single exit.
+class Emitter {
+ public:
+  explicit Emitter(Xbyak::CodeGenerator& g) : g(g) {}
+
+  bool Emit(const Block& b);
+
+  Xbyak::CodeGenerator& g;
+  std::vector<X86Ops::Val> table;  // the current instruction's values
+  bool overflow = false;  // an instruction needed more values than the frame has
+  Xbyak::Label exit;      // return with al = may chain
+  // Paths after the body: each is emitted at the end, jumping back or to exit.
+  std::vector<std::function<void()>> cold;
+
+  void CallHelper(const void* fn) {
+    g.mov(rax, reinterpret_cast<uintptr_t>(fn));
+    g.call(rax);
+  }
+  // The exception recorded by a helper that returned false is delivered; the block ends.
+  void FaultIfFalse(uint32_t off, bool ds);
+  void Step(const DecodedInsn& d, uint32_t off, bool ds);  // one instruction through the interpreter
+  // terminator: the block's own branch, which the handlers' emitter takes (in a delay slot a branch
+  // runs through the interpreter's handler, as there).
+  void Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator = false);
+};
+
+X86Ops::X86Ops(Emitter& em, uint32_t off, bool ds)
+    : em_(em), g_(em.g), off_(off), ds_(ds), vals_(em.table) {
+  vals_.clear();
+}
+
+X86Ops::Value X86Ops::New(Kind k, unsigned reg, uint32_t imm, bool wide) {
+  if (vals_.size() >= kMaxValues) em_.overflow = true;  // the block is abandoned (its code never runs)
+  vals_.push_back({k, wide, static_cast<uint8_t>(reg), imm});
+  return {static_cast<int>(vals_.size() - 1)};
+}
+
+X86Ops::Value X86Ops::Result(bool wide) {
+  Value v = New(kSlot, 0, 0, wide);
+  in_eax_ = v.id;
+  return v;
+}
+
+Xbyak::Address X86Ops::Slot(Value v) const {
+  return g_.qword[rsp + kSlots + 8 * v.id];
+}
+
+void X86Ops::Spill() {
+  if (in_eax_ < 0) return;
+  g_.mov(g_.qword[rsp + kSlots + 8 * in_eax_], rax);
+  in_eax_ = -1;
+}
+
+void X86Ops::Load(const Xbyak::Reg32& r, Value v) {
+  const Val& x = vals_[v.id];
+  if (v.id == in_eax_) {
+    if (r.getIdx() != eax.getIdx()) g_.mov(r, eax);
+    return;
+  }
+  switch (x.kind) {
+    case kImm: g_.mov(r, x.imm); break;
+    case kGpr: g_.mov(r, g_.dword[r15 + 4 * x.reg]); break;
+    case kSlot: g_.mov(r, g_.dword[rsp + kSlots + 8 * v.id]); break;
+  }
+}
+
+void X86Ops::Load64(const Xbyak::Reg64& r, Value v) {
+  const Val& x = vals_[v.id];
+  if (!x.wide) {  // a 32-bit value used as 64 bits: zero-extended
+    Load(Xbyak::Reg32(r.getIdx()), v);
+    return;
+  }
+  if (v.id == in_eax_) {
+    if (r.getIdx() != rax.getIdx()) g_.mov(r, rax);
+    return;
+  }
+  g_.mov(r, Slot(v));
+}
+
+void X86Ops::SetGpr(unsigned r, Value v) {
+  if (r == 0) return;
+  // Values that read r before this write keep what they read.
+  for (size_t i = 0; i < vals_.size(); ++i) {
+    Val& x = vals_[i];
+    if (x.kind != kGpr || x.reg != r || static_cast<int>(i) == v.id) continue;
+    g_.mov(ecx, g_.dword[r15 + 4 * r]);
+    g_.mov(g_.dword[rsp + kSlots + 8 * static_cast<int>(i)], ecx);
+    x.kind = kSlot;
+  }
+  const Val& x = vals_[v.id];
+  if (x.kind == kGpr && x.reg == r) return;
+  if (x.kind == kImm) {
+    g_.mov(g_.dword[r15 + 4 * r], x.imm);
+    return;
+  }
+  Load(v.id == in_eax_ ? eax : ecx, v);
+  g_.mov(g_.dword[r15 + 4 * r], v.id == in_eax_ ? eax : ecx);
+}
+
+X86Ops::Value X86Ops::ReadState(int off) {
+  Spill();
+  g_.mov(eax, g_.dword[r15 + off]);
+  return Result(false);
+}
+
+void X86Ops::WriteState(int off, Value v) {
+  const Val& x = vals_[v.id];
+  if (x.kind == kImm) {
+    g_.mov(g_.dword[r15 + off], x.imm);
+    return;
+  }
+  Load(v.id == in_eax_ ? eax : ecx, v);
+  g_.mov(g_.dword[r15 + off], v.id == in_eax_ ? eax : ecx);
+}
+
+X86Ops::Value X86Ops::HiLo() {
+  Spill();
+  g_.mov(eax, g_.dword[r15 + kOffLo]);
+  g_.mov(ecx, g_.dword[r15 + kOffHi]);
+  g_.shl(rcx, 32);
+  g_.or_(rax, rcx);
+  return Result(true);
+}
+
+void X86Ops::SetHiLo(Value w) {
+  Load64(rcx, w);
+  g_.mov(g_.dword[r15 + kOffLo], ecx);
+  g_.shr(rcx, 32);
+  g_.mov(g_.dword[r15 + kOffHi], ecx);
+}
+
+// eax = a op b; b is read where it is (a constant, the CpuState, its slot), after eax's value is saved.
+X86Ops::Value X86Ops::Bin(Value a, Value b, Op op) {
+  const bool a_in_eax = a.id == in_eax_;
+  Spill();
+  if (!a_in_eax) Load(eax, a);
+  const Val& y = vals_[b.id];
+  if (y.kind == kImm) {
+    const uint32_t k = y.imm;
+    switch (op) {
+      case kAdd: g_.add(eax, k); break;
+      case kSub: g_.sub(eax, k); break;
+      case kMul: g_.imul(eax, eax, k); break;
+      case kAnd: g_.and_(eax, k); break;
+      case kOr: g_.or_(eax, k); break;
+      case kXor: g_.xor_(eax, k); break;
+      default: break;
+    }
+  } else {
+    const Xbyak::Address m = y.kind == kGpr ? g_.dword[r15 + 4 * y.reg] : g_.dword[rsp + kSlots + 8 * b.id];
+    switch (op) {
+      case kAdd: g_.add(eax, m); break;
+      case kSub: g_.sub(eax, m); break;
+      case kMul: g_.imul(eax, m); break;
+      case kAnd: g_.and_(eax, m); break;
+      case kOr: g_.or_(eax, m); break;
+      case kXor: g_.xor_(eax, m); break;
+      default: break;
+    }
+  }
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::Bin64(Value a, Value b, Op op) {
+  Load64(rcx, b);
+  Load64(rdx, a);
+  Spill();
+  g_.mov(rax, rdx);
+  switch (op) {
+    case kAdd: g_.add(rax, rcx); break;
+    case kSub: g_.sub(rax, rcx); break;
+    case kMul: g_.imul(rax, rcx); break;
+    default: break;
+  }
+  return Result(true);
+}
+
+X86Ops::Value X86Ops::Shift(Value a, Value n, Op op) {
+  const Val& y = vals_[n.id];
+  const bool by_imm = y.kind == kImm;
+  if (!by_imm) Load(ecx, n);
+  const bool a_in_eax = a.id == in_eax_;
+  Spill();
+  if (!a_in_eax) Load(eax, a);
+  if (by_imm) {
+    const uint8_t k = static_cast<uint8_t>(y.imm & 31);
+    switch (op) {
+      case kShl: g_.shl(eax, k); break;
+      case kShr: g_.shr(eax, k); break;
+      case kSar: g_.sar(eax, k); break;
+      case kRor: g_.ror(eax, k); break;
+      default: break;
+    }
+  } else {
+    switch (op) {
+      case kShl: g_.shl(eax, cl); break;
+      case kShr: g_.shr(eax, cl); break;
+      case kSar: g_.sar(eax, cl); break;
+      case kRor: g_.ror(eax, cl); break;
+      default: break;
+    }
+  }
+  return Result(false);
+}
+
+// The handlers never divide by zero or INT_MIN by -1 (semantics/muldiv.h selects a divisor of one).
+X86Ops::Value X86Ops::Div(Value a, Value b, bool is_signed, bool rem) {
+  Load(ecx, b);
+  const bool a_in_eax = a.id == in_eax_;
+  Spill();
+  if (!a_in_eax) Load(eax, a);
+  if (is_signed) {
+    g_.cdq();
+    g_.idiv(ecx);
+  } else {
+    g_.xor_(edx, edx);
+    g_.div(ecx);
+  }
+  if (rem) g_.mov(eax, edx);
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::Not(Value a) {
+  const bool a_in_eax = a.id == in_eax_;
+  Spill();
+  if (!a_in_eax) Load(eax, a);
+  g_.not_(eax);
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::Clz(Value a) {
+  const bool a_in_eax = a.id == in_eax_;
+  Spill();
+  if (!a_in_eax) Load(eax, a);
+  g_.mov(ecx, 63);  // bsr leaves a zero input's result undefined and sets ZF: 63 ^ 31 = 32
+  g_.bsr(eax, eax);
+  g_.cmovz(eax, ecx);
+  g_.xor_(eax, 31);
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::SExt8(Value a) {
+  Load(ecx, a);
+  Spill();
+  g_.movsx(eax, cl);
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::SExt16(Value a) {
+  Load(ecx, a);
+  Spill();
+  g_.movsx(eax, cx);
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::Cmp(Value a, Value b, Cond cond) {
+  Load(edx, b);
+  const bool a_in_eax = a.id == in_eax_;
+  Spill();
+  if (!a_in_eax) Load(eax, a);
+  g_.cmp(eax, edx);
+  switch (cond) {
+    case kEq: g_.sete(al); break;
+    case kNe: g_.setne(al); break;
+    case kSlt: g_.setl(al); break;
+    case kSle: g_.setle(al); break;
+    case kSgt: g_.setg(al); break;
+    case kSge: g_.setge(al); break;
+    case kUlt: g_.setb(al); break;
+    case kUge: g_.setae(al); break;
+  }
+  g_.movzx(eax, al);
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::Select(Value c, Value t, Value f) {
+  Load(ecx, t);
+  Load(edx, c);
+  const bool f_in_eax = f.id == in_eax_;
+  Spill();
+  if (!f_in_eax) Load(eax, f);
+  g_.test(edx, edx);
+  g_.cmovne(eax, ecx);
+  return Result(false);
+}
+
+X86Ops::Value X86Ops::Wide(Value v, bool is_signed) {
+  const bool v_in_eax = v.id == in_eax_;
+  Spill();
+  if (!v_in_eax) Load(eax, v);
+  if (is_signed) {
+    g_.movsxd(rax, eax);
+  } else {
+    g_.mov(eax, eax);  // zero-extends into rax
+  }
+  return Result(true);
+}
+
+// rcx = the soft TLB entry of esi's page, rdx = the tag a hit has; jumps to slow on a miss.
+void X86Ops::ProbeEntry(unsigned size, int tag_off, Xbyak::Label& slow) {
+  g_.mov(ecx, esi);
+  g_.shr(ecx, runtime::kPageBits);
+  g_.and_(ecx, runtime::SoftTlb::kEntries - 1);
+  g_.shl(ecx, 5);
+  static_assert(sizeof(runtime::SoftTlbEntry) == 32);
+  g_.add(rcx, g_.qword[r15 + kOffStlb]);
+  g_.mov(edx, esi);
+  g_.and_(edx, runtime::kPageMask | (size - 1));
+  g_.or_(rdx, g_.qword[r15 + kOffAsidKey]);
+  g_.cmp(rdx, g_.qword[rcx + tag_off]);
+  g_.jne(slow, Xbyak::CodeGenerator::T_NEAR);
+  g_.mov(rcx, g_.qword[rcx + offsetof(runtime::SoftTlbEntry, addend)]);
+}
+
+X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
+  Load(esi, ea);
+  Spill();
+  Value v = New(kSlot, 0, 0, false);
+  auto slow = std::make_shared<Xbyak::Label>();
+  auto done = std::make_shared<Xbyak::Label>();
+  ProbeEntry(size, offsetof(runtime::SoftTlbEntry, read), *slow);
+  switch (size) {
+    case 1: sign ? g_.movsx(eax, g_.byte[rcx + rsi]) : g_.movzx(eax, g_.byte[rcx + rsi]); break;
+    case 2: sign ? g_.movsx(eax, g_.word[rcx + rsi]) : g_.movzx(eax, g_.word[rcx + rsi]); break;
+    default: g_.mov(eax, g_.dword[rcx + rsi]); break;
+  }
+  g_.L(*done);
+  in_eax_ = v.id;
+  const void* helper = size == 1   ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int8_t>)
+                                           : reinterpret_cast<const void*>(&LoadHelper<uint8_t>))
+                       : size == 2 ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int16_t>)
+                                           : reinterpret_cast<const void*>(&LoadHelper<uint16_t>))
+                                   : reinterpret_cast<const void*>(&LoadHelper<uint32_t>);
+  Emitter& em = em_;
+  const int slot = kSlots + 8 * v.id;
+  const uint32_t off = off_;
+  const bool ds = ds_;
+  em_.cold.push_back([&em, slow, done, helper, slot, off, ds] {
+    em.g.L(*slow);
+    em.g.mov(rdi, r15);
+    em.g.lea(rdx, em.g.ptr[rsp + slot]);
+    em.CallHelper(helper);
+    em.FaultIfFalse(off, ds);
+    em.g.mov(eax, em.g.dword[rsp + slot]);
+    em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+  });
+  return v;
+}
+
+void X86Ops::StoreSized(Value ea, Value v, unsigned size) {
+  Load(esi, ea);
+  Load(r8d, v);
+  Spill();
+  auto slow = std::make_shared<Xbyak::Label>();
+  auto done = std::make_shared<Xbyak::Label>();
+  ProbeEntry(size, offsetof(runtime::SoftTlbEntry, write), *slow);
+  switch (size) {
+    case 1: g_.mov(g_.byte[rcx + rsi], r8b); break;
+    case 2: g_.mov(g_.word[rcx + rsi], r8w); break;
+    default: g_.mov(g_.dword[rcx + rsi], r8d); break;
+  }
+  g_.L(*done);
+  const void* helper = size == 1   ? reinterpret_cast<const void*>(&StoreHelper<uint8_t>)
+                       : size == 2 ? reinterpret_cast<const void*>(&StoreHelper<uint16_t>)
+                                   : reinterpret_cast<const void*>(&StoreHelper<uint32_t>);
+  Emitter& em = em_;
+  const uint32_t off = off_;
+  const bool ds = ds_;
+  em_.cold.push_back([&em, slow, done, helper, off, ds] {
+    em.g.L(*slow);
+    em.g.mov(rdi, r15);
+    em.g.mov(edx, r8d);
+    em.CallHelper(helper);
+    em.FaultIfFalse(off, ds);
+    em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+  });
+}
+
+bool X86Ops::LoadWordAround(Value ea, unsigned, Value* w) {
+  Load(esi, ea);
+  Spill();
+  *w = New(kSlot, 0, 0, false);
+  g_.mov(rdi, r15);
+  g_.lea(rdx, g_.ptr[rsp + kSlots + 8 * w->id]);
+  em_.CallHelper(reinterpret_cast<const void*>(&LoadAroundHelper));
+  em_.FaultIfFalse(off_, ds_);
+  return true;
+}
+
+bool X86Ops::StoreWordPart(Value ea, Value data, Value mask, unsigned) {
+  Load(esi, ea);
+  Load(edx, data);
+  Load(ecx, mask);
+  Spill();
+  g_.mov(rdi, r15);
+  em_.CallHelper(reinterpret_cast<const void*>(&StorePartHelper));
+  em_.FaultIfFalse(off_, ds_);
+  return true;
+}
+
+X86Ops::Value X86Ops::Address(uint32_t delta) {
+  Spill();
+  g_.lea(eax, g_.ptr[r14 + static_cast<int32_t>(off_ + delta)]);
+  return Result(false);
+}
+
+// As the interpreter's emitter: the outcome goes to the CpuState, applied after the delay slot.
+void X86Ops::Branch(Value taken, int32_t disp) {
+  Load(ecx, taken);
+  g_.mov(g_.byte[r15 + kOffTaken], cl);
+  g_.lea(edx, g_.ptr[r14 + static_cast<int32_t>(off_ + 4 + static_cast<uint32_t>(disp))]);
+  g_.mov(g_.dword[r15 + kOffTarget], edx);
+}
+
+void X86Ops::JumpWithin(uint32_t low28) {
+  g_.lea(edx, g_.ptr[r14 + static_cast<int32_t>(off_ + 4)]);
+  g_.and_(edx, 0xF0000000u);
+  g_.or_(edx, low28);
+  g_.mov(g_.dword[r15 + kOffTarget], edx);
+  g_.mov(g_.byte[r15 + kOffTaken], 1);
+}
+
+void X86Ops::JumpTo(Value target) {
+  Load(edx, target);
+  g_.mov(g_.dword[r15 + kOffTarget], edx);
+  g_.mov(g_.byte[r15 + kOffTaken], 1);
+}
+
+bool X86Ops::RaiseIf(Value cond, runtime::ExcCode code) {
+  Load(ecx, cond);
+  g_.test(ecx, ecx);
+  auto raise = std::make_shared<Xbyak::Label>();
+  g_.jnz(*raise, Xbyak::CodeGenerator::T_NEAR);
+  Emitter& em = em_;
+  const uint32_t off = off_;
+  const bool ds = ds_;
+  em_.cold.push_back([&em, raise, code, off, ds] {
+    em.g.L(*raise);
+    em.g.mov(rdi, r15);
+    em.g.mov(esi, static_cast<uint32_t>(code));
+    em.g.lea(edx, em.g.ptr[r14 + static_cast<int32_t>(off)]);
+    em.g.mov(ecx, ds ? 1 : 0);
+    em.CallHelper(reinterpret_cast<const void*>(&RaiseHelper));
+    em.g.xor_(eax, eax);
+    em.g.jmp(em.exit, Xbyak::CodeGenerator::T_NEAR);
+  });
+  return false;  // emission goes on where it was not raised
+}
+
+void Emitter::FaultIfFalse(uint32_t off, bool ds) {
+  auto fault = std::make_shared<Xbyak::Label>();
+  g.test(al, al);
+  g.jz(*fault, Xbyak::CodeGenerator::T_NEAR);
+  cold.push_back([this, fault, off, ds] {
+    g.L(*fault);
+    g.mov(rdi, r15);
+    g.lea(esi, g.ptr[r14 + static_cast<int32_t>(off)]);
+    g.mov(edx, ds ? 1 : 0);
+    CallHelper(reinterpret_cast<const void*>(&DeliverHelper));
+    g.xor_(eax, eax);
+    g.jmp(exit, Xbyak::CodeGenerator::T_NEAR);
+  });
+}
+
+void Emitter::Step(const DecodedInsn& d, uint32_t off, bool ds) {
+  g.mov(rdi, r15);
+  g.mov(rsi, reinterpret_cast<uintptr_t>(&d));  // the block's own decoded instruction: it outlives the code
+  g.lea(edx, g.ptr[r14 + static_cast<int32_t>(off)]);
+  CallHelper(reinterpret_cast<const void*>(&StepHelper));
+  FaultIfFalse(off, ds);
+}
+
+void Emitter::Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator) {
+  if (terminator || !(d.flags & mips::kBranch)) {
+    X86Ops ops(*this, off, ds);
+    bool shared;
+    mips::sem::RunWrittenOnce(ops, d, &shared);
+    if (shared) return;
+  }
+  Step(d, off, ds);
+}
+
+// The same effects as Interpreter::Execute, whose accounting (cycles, retired, executions) the caller does.
+bool Emitter::Emit(const Block& b) {
+  if (b.end == BlockEnd::kBranchSplit) return false;
+  g.push(r15);
+  g.push(r14);
+  g.push(rbx);
+  g.sub(rsp, kFrame);
+  g.mov(r15, rdi);
+  g.mov(r14d, esi);
+  const uint32_t body = b.body;
+  for (uint32_t i = 0; i < body; ++i) Insn(b.ops[i], 4 * i, false);
+  const uint32_t off = 4 * body;
+  switch (b.end) {
+    case BlockEnd::kFallThrough:
+      g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off)]);
+      g.mov(g.dword[r15 + kOffPc], eax);
+      g.mov(eax, 1);
+      break;
+    case BlockEnd::kEndsBlock:
+      g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 4)]);  // ERET and exceptions overwrite it
+      g.mov(g.dword[r15 + kOffPc], eax);
+      Step(b.ops[body], off, false);
+      g.xor_(eax, eax);
+      break;
+    case BlockEnd::kBranch: {
+      const DecodedInsn& br = b.ops[body];
+      const DecodedInsn& slot = b.ops[body + 1];
+      Insn(br, off, false, true);
+      g.movzx(eax, g.byte[r15 + kOffTaken]);
+      g.mov(g.dword[rsp], eax);
+      g.mov(eax, g.dword[r15 + kOffTarget]);
+      g.mov(g.dword[rsp + 8], eax);
+      if (br.flags & mips::kLikely) {  // not taken: the slot is nullified
+        Xbyak::Label taken;
+        g.cmp(g.dword[rsp], 0);
+        g.jne(taken, Xbyak::CodeGenerator::T_NEAR);
+        g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 8)]);
+        g.mov(g.dword[r15 + kOffPc], eax);
+        g.mov(eax, 1);
+        g.jmp(exit, Xbyak::CodeGenerator::T_NEAR);
+        g.L(taken);
+      }
+      Insn(slot, off + 4, true);
+      g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 8)]);
+      g.cmp(g.dword[rsp], 0);
+      g.cmovne(eax, g.dword[rsp + 8]);
+      g.mov(g.dword[r15 + kOffPc], eax);
+      g.mov(eax, (slot.flags & mips::kEndsBlock) ? 0 : 1);
+      break;
+    }
+    case BlockEnd::kBranchSplit: return false;
+  }
+  g.L(exit);
+  g.add(rsp, kFrame);
+  g.pop(rbx);
+  g.pop(r14);
+  g.pop(r15);
+  g.ret();
+  for (size_t i = 0; i < cold.size(); ++i) cold[i]();  // a cold path may add more (none do today)
+  return !overflow;
+}
+
+}  // namespace
+
+bool CompileBaseline(Block& b, code::ExecArena& arena) {
+  b.baseline_tried = true;
+  // Generous: a block is at most 128 instructions, each at most a few hundred bytes with its cold paths.
+  thread_local std::vector<uint8_t> scratch(256 * 1024);
+  Xbyak::ClearError();
+  Xbyak::CodeGenerator g(scratch.size(), scratch.data());
+  Emitter em(g);
+  if (!em.Emit(b)) return false;
+  g.ready();
+  if (Xbyak::GetError()) {
+    Xbyak::ClearError();
+    return false;
+  }
+  const size_t n = g.getSize();
+  void* p = arena.Alloc(n);
+  if (!p) return false;
+  std::memcpy(p, g.getCode(), n);
+  b.baseline_code = code::ExecCode(&arena, p, n);
+  b.baseline = reinterpret_cast<Block::BaselineFn>(p);
+  return true;
+}
+
+}  // namespace strobe::interp

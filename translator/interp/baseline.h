@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// The interpreter's baseline emitter: a warm block becomes x86-64 code for that block alone, written in one
+// pass from the same handlers the interpreter runs (the ones written over an emitter, semantics/common.h;
+// the others are called), with guest registers left in the CpuState. It costs microseconds, where LLVM's
+// first tier costs milliseconds, so code that runs a few hundred times (the kernel's exec, fault and I/O
+// paths, run once per process or per request) stops paying for dispatch and decoding on every run. What is
+// hot enough still goes to LLVM (jit/tier.h).
+#pragma once
+
+#include "translator/code/code_cache.h"
+
+namespace strobe::interp {
+
+// Gives b baseline code (b.baseline) from arena. False when b is of a kind it does not take (a branch whose
+// delay slot is on the next page) or the arena has no room; b then stays interpreted.
+bool CompileBaseline(code::Block& b, code::ExecArena& arena);
+
+}  // namespace strobe::interp
