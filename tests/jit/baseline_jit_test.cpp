@@ -54,8 +54,8 @@ TEST(ExecArena, OwnedCodeGoesBackWhenItsOwnerGoes) {
 
 // A loop with arithmetic, a load and a store, run as baseline code: the same results as the interpreter's.
 TEST(Baseline, LoopMatchesTheInterpreter) {
-  const Asm loop{Lw(t4, 0, t1),       Addu(v0, v0, t4),  Addiu(t4, t4, 3), Sw(t4, 0, t1),
-                 Addiu(t3, t3, -1),   Bne(t3, zero, -6), Addiu(v1, v1, 7), kWaitWord};
+  const Asm loop{Lw(t4, 0, t1),     Addu(v0, v0, t4),  Addiu(t4, t4, 3), Sw(t4, 0, t1),
+                 Addiu(t3, t3, -1), Bne(t3, zero, -6), Addiu(v1, v1, 7), kWaitWord};
   ArchState want;
   for (Engine e : {Engine::kInterp, kBaseline}) {
     auto mp = NewMachine(e);
@@ -138,6 +138,41 @@ TEST(Baseline, FaultsLeaveTheBlockPrecisely) {
       EXPECT_GT(BaselineBlocks(m), 0u);
     }
   }
+}
+
+// Baseline code goes on from block to block by itself, but only as far as the dispatcher would: a loop that
+// never leaves its page still ends at the slice's limit, and a timer interrupt is still taken in it.
+TEST(Baseline, ALoopOfBaselineCodeStopsAtTheLimit) {
+  auto mp = NewMachine(kBaseline);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  const Asm loop{Addiu(v0, v0, 1), Beq(zero, zero, -2), Nop(), kWaitWord};  // forever
+  m.LoadCode(kCodePa, loop.words());
+  const uint64_t before = m.cpu().retired;
+  EXPECT_EQ(m.Run(kCode, 200000), vmm::VmExit::kInstructionLimit);
+  const uint64_t ran = m.cpu().retired - before;
+  EXPECT_GE(ran, 200000u);
+  EXPECT_LT(ran, 200000u + 3) << "it ran past the limit";
+  EXPECT_EQ(m.cpu().gpr[v0], static_cast<uint32_t>(ran / 3));
+  EXPECT_TRUE(HasBaseline(m, kCodePa));
+}
+
+// Going on by itself keeps the counts the tier reads: a loop of baseline code still gets hot and is
+// compiled by LLVM under the tiered engine.
+TEST(Baseline, ChainedBlocksStillGetHotForLlvm) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  const Asm loop{Addiu(v0, v0, 1), Addiu(t3, t3, -1), Bne(t3, zero, -3), Nop(), kWaitWord};
+  m.LoadCode(kCodePa, loop.words());
+  ASSERT_EQ(RunUntilTranslated(m, kCode, kCodePa,
+                               [&] {
+                                 m.cpu().gpr[v0] = 0;
+                                 m.cpu().gpr[t3] = 5000;
+                               }),
+            vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().gpr[v0], 5000u);
+  EXPECT_NE(NativeOf(m, kCodePa), nullptr) << "the loop never reached LLVM";
 }
 
 // The default tiered engine gives warm blocks baseline code on its own (--jit-baseline, 16 executions).

@@ -40,10 +40,12 @@ struct alignas(64) Block {
   Block* succ[2] = {nullptr, nullptr};
   // Translated code for this block's start, or null, and the RegionFrame it runs with.
   NativeFn native = nullptr;
-  // Host code for this block alone from the interpreter's baseline emitter (interp/baseline.h), run in place
-  // of interpreting it: the same effects as Interpreter::Execute, and it returns whether the dispatcher may
-  // chain to the next block. Null until the block is warm (or when it cannot be emitted).
-  using BaselineFn = bool (*)(runtime::CpuState* c, uint32_t vpc);
+  // Host code for this block from the interpreter's baseline emitter (interp/baseline.h), run in place of
+  // interpreting it: the same effects as Interpreter::Execute, then on through successors with baseline code
+  // while the slice (limit) lasts. It returns the block it ran last if the dispatcher may chain from that
+  // one to the next (Execute's may_chain), else null. Null until the block is warm (or when it cannot be
+  // emitted).
+  using BaselineFn = Block* (*)(runtime::CpuState* c, uint32_t vpc, uint64_t limit);
   BaselineFn baseline = nullptr;
   // --- second cache line ---
   uint64_t exec_count = 0;

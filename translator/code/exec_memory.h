@@ -22,6 +22,10 @@ class ExecArena {
   void* Alloc(size_t n);
   void Free(void* p, size_t n);
   size_t bytes_in_use() const { return in_use_; }
+  // Code every piece may jump to (the baseline emitter's shared paths), made once and never freed, and
+  // what it was made for (the emitter's own key).
+  void* shared = nullptr;
+  uint64_t shared_key[3] = {};
 
  private:
   static constexpr size_t kGranule = 64;

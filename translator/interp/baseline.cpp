@@ -51,9 +51,11 @@ void RaiseHelper(CpuState* c, uint32_t code, uint32_t pc, uint32_t ds) {
   runtime::DeliverException(*c, pc, ds != 0);
 }
 
-// The frame: r15 = the CpuState, r14d = the block's virtual address; [rsp + 0..15] the branch's outcome
-// across its delay slot, then one 8-byte slot per value an instruction computes (values live for one
-// instruction).
+// The frame: r15 = the CpuState, r14d = the block's virtual address, rbx = the slice's limit for going on to
+// successors; [rsp + 0] and [rsp + 8] the branch's outcome across its delay slot, then one 8-byte slot per
+// value an instruction computes (values live for one instruction). Every block's code has the same prologue
+// and frame, so a block goes on to another's code just past its prologue, and one shared path (the arena's
+// `shared` code) does the going on for all of them.
 constexpr int kMaxValues = 48;
 constexpr int kSlots = 16;
 constexpr int kFrame = kSlots + 8 * kMaxValues;  // with the three pushes and the return address: 16-aligned
@@ -65,6 +67,9 @@ constexpr int kOffHi = offsetof(CpuState, hi);
 constexpr int kOffLo = offsetof(CpuState, lo);
 constexpr int kOffStlb = offsetof(CpuState, stlb);
 constexpr int kOffAsidKey = offsetof(CpuState, asid_key);
+constexpr int kOffCycles = offsetof(CpuState, cycles);
+constexpr int kOffRetired = offsetof(CpuState, retired);
+constexpr int kOffExitRequest = offsetof(CpuState, exit_request);
 
 class Emitter;
 
@@ -187,14 +192,25 @@ class X86Ops {
 // after the function's single exit.
 class Emitter {
  public:
-  explicit Emitter(Xbyak::CodeGenerator& g) : g(g) {}
+  // go_on: the shared path that enters a successor's code (null: every exit returns to the dispatcher).
+  Emitter(Xbyak::CodeGenerator& g, const void* go_on) : g(g), go_on_(go_on) {}
 
   bool Emit(const Block& b);
+  // The prologue every block's code starts with; its size is where a predecessor enters it.
+  static void Prologue(Xbyak::CodeGenerator& g);
+  static size_t BodyOffset();
+  // The shared path into a successor (see GoOn), for these counts.
+  static void GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining);
+  static void Epilogue(Xbyak::CodeGenerator& g);
+
+  // The terminator's branch, as its handler reported it: PC-relative (static_disp) or not.
+  bool branch_static = false;
+  int32_t branch_disp = 0;
 
   Xbyak::CodeGenerator& g;
   std::vector<X86Ops::Val> table;  // the current instruction's values
-  bool overflow = false;  // an instruction needed more values than the frame has
-  Xbyak::Label exit;      // return with al = may chain
+  bool overflow = false;           // an instruction needed more values than the frame has
+  Xbyak::Label exit;               // return with al = may chain
   // Paths after the body: each is emitted at the end, jumping back or to exit.
   std::vector<std::function<void()>> cold;
 
@@ -208,10 +224,15 @@ class Emitter {
   // terminator: the block's own branch, which the handlers' emitter takes (in a delay slot a branch
   // runs through the interpreter's handler, as there).
   void Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator = false);
+
+ private:
+  // Leaves for the instruction `delta` bytes past the block's start: into its successor's baseline code
+  // when the dispatcher would have run that next and done nothing else, else back to the dispatcher.
+  void GoOn(const Block& b, int64_t delta);
+  const void* go_on_;
 };
 
-X86Ops::X86Ops(Emitter& em, uint32_t off, bool ds)
-    : em_(em), g_(em.g), off_(off), ds_(ds), vals_(em.table) {
+X86Ops::X86Ops(Emitter& em, uint32_t off, bool ds) : em_(em), g_(em.g), off_(off), ds_(ds), vals_(em.table) {
   vals_.clear();
 }
 
@@ -592,6 +613,8 @@ X86Ops::Value X86Ops::Address(uint32_t delta) {
 
 // As the interpreter's emitter: the outcome goes to the CpuState, applied after the delay slot.
 void X86Ops::Branch(Value taken, int32_t disp) {
+  em_.branch_static = true;
+  em_.branch_disp = disp;
   Load(ecx, taken);
   g_.mov(g_.byte[r15 + kOffTaken], cl);
   g_.lea(edx, g_.ptr[r14 + static_cast<int32_t>(off_ + 4 + static_cast<uint32_t>(disp))]);
@@ -599,6 +622,7 @@ void X86Ops::Branch(Value taken, int32_t disp) {
 }
 
 void X86Ops::JumpWithin(uint32_t low28) {
+  em_.branch_static = false;
   g_.lea(edx, g_.ptr[r14 + static_cast<int32_t>(off_ + 4)]);
   g_.and_(edx, 0xF0000000u);
   g_.or_(edx, low28);
@@ -607,6 +631,7 @@ void X86Ops::JumpWithin(uint32_t low28) {
 }
 
 void X86Ops::JumpTo(Value target) {
+  em_.branch_static = false;
   Load(edx, target);
   g_.mov(g_.dword[r15 + kOffTarget], edx);
   g_.mov(g_.byte[r15 + kOffTaken], 1);
@@ -666,34 +691,137 @@ void Emitter::Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator)
   Step(d, off, ds);
 }
 
-// The same effects as Interpreter::Execute, whose accounting (cycles, retired, executions) the caller does.
-bool Emitter::Emit(const Block& b) {
-  if (b.end == BlockEnd::kBranchSplit) return false;
+void Emitter::Prologue(Xbyak::CodeGenerator& g) {
   g.push(r15);
   g.push(r14);
   g.push(rbx);
-  g.sub(rsp, kFrame);
+  g.sub(rsp, static_cast<uint32_t>(kFrame));
   g.mov(r15, rdi);
   g.mov(r14d, esi);
+  g.mov(rbx, rdx);
+}
+
+void Emitter::Epilogue(Xbyak::CodeGenerator& g) {
+  g.add(rsp, static_cast<uint32_t>(kFrame));
+  g.pop(rbx);
+  g.pop(r14);
+  g.pop(r15);
+  g.ret();
+}
+
+size_t Emitter::BodyOffset() {
+  static const size_t offset = [] {
+    std::vector<uint8_t> buf(256);
+    Xbyak::CodeGenerator g(buf.size(), buf.data());
+    Prologue(g);
+    return g.getSize();
+  }();
+  return offset;
+}
+
+// Entered with rcx = the block, edx = the successor's page offset + 1 (as Block::succ_off), r8d = how far
+// it lies past the block's start. The successor the dispatcher found for this block before (Block::succ:
+// same page, valid as long as this block is) is entered if it has baseline code, no translated code, and
+// its count may go up by one without the dispatcher's seeing it: the checks and the accounting of
+// Interpreter::Run. Otherwise back to the dispatcher with the PC set, returning the block (it may chain).
+void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining) {
+  using CG = Xbyak::CodeGenerator;
+  Xbyak::Label second, have, out;
+  g.mov(r9, rcx);
+  g.cmp(g.dword[rcx + offsetof(Block, succ_off)], edx);
+  g.jne(second, CG::T_NEAR);
+  g.mov(rcx, g.qword[rcx + offsetof(Block, succ)]);
+  g.jmp(have, CG::T_NEAR);
+  g.L(second);
+  g.cmp(g.dword[rcx + offsetof(Block, succ_off) + 4], edx);
+  g.jne(out, CG::T_NEAR);
+  g.mov(rcx, g.qword[rcx + offsetof(Block, succ) + 8]);
+  g.L(have);
+  g.mov(rax, g.qword[r15 + kOffCycles]);
+  g.cmp(rax, rbx);
+  g.jae(out, CG::T_NEAR);
+  g.cmp(g.dword[r15 + kOffExitRequest], 0);
+  g.jne(out, CG::T_NEAR);
+  g.cmp(g.qword[rcx + offsetof(Block, native)], 0);
+  g.jne(out, CG::T_NEAR);
+  g.mov(rax, g.qword[rcx + offsetof(Block, baseline)]);
+  g.test(rax, rax);
+  g.jz(out, CG::T_NEAR);
+  if (chaining.cooling_shift) {
+    g.mov(rdx, g.qword[r15 + kOffRetired]);
+    g.shr(rdx, static_cast<uint8_t>(chaining.cooling_shift));
+    g.cmp(g.dword[rcx + offsetof(Block, heat_epoch)], edx);
+    g.jne(out, CG::T_NEAR);
+  }
+  g.mov(edx, g.dword[rcx + offsetof(Block, heat)]);
+  g.add(edx, 1);
+  if (chaining.threshold <= UINT32_MAX) {
+    g.cmp(edx, static_cast<uint32_t>(chaining.threshold));
+    g.jae(out, CG::T_NEAR);
+  }
+  if (chaining.early && chaining.early <= UINT32_MAX) {
+    g.cmp(edx, static_cast<uint32_t>(chaining.early));
+    g.je(out, CG::T_NEAR);
+  }
+  g.mov(g.dword[rcx + offsetof(Block, heat)], edx);
+  g.add(g.qword[rcx + offsetof(Block, exec_count)], 1);
+  g.movzx(edx, g.word[rcx + offsetof(Block, size)]);
+  g.add(g.qword[r15 + kOffCycles], rdx);
+  g.add(g.qword[r15 + kOffRetired], rdx);
+  g.lea(r14d, g.ptr[r14 + r8]);
+  g.add(rax, static_cast<uint32_t>(BodyOffset()));
+  g.jmp(rax);
+  g.L(out);
+  g.lea(eax, g.ptr[r14 + r8]);
+  g.mov(g.dword[r15 + kOffPc], eax);
+  g.mov(rax, r9);
+  Epilogue(g);
+}
+
+void Emitter::GoOn(const Block& b, int64_t delta) {
+  using CG = Xbyak::CodeGenerator;
+  const int64_t in_page = static_cast<int64_t>(b.paddr & ~runtime::kPageMask) + delta;
+  const auto to = static_cast<int32_t>(delta);
+  if (go_on_ && in_page >= 0 && in_page < static_cast<int64_t>(runtime::kPageSize)) {
+    g.mov(rcx, reinterpret_cast<uintptr_t>(&b));
+    g.mov(edx, static_cast<uint32_t>(in_page) + 1);
+    g.mov(r8d, static_cast<uint32_t>(to));
+    g.mov(rax, reinterpret_cast<uintptr_t>(go_on_));
+    g.jmp(rax);
+    return;
+  }
+  g.lea(eax, g.ptr[r14 + to]);
+  g.mov(g.dword[r15 + kOffPc], eax);
+  g.mov(rax, reinterpret_cast<uintptr_t>(&b));
+  g.jmp(exit, CG::T_NEAR);
+}
+
+// The same effects as Interpreter::Execute, whose accounting (cycles, retired, executions) the caller does,
+// then on to a successor's code where Interpreter::Run would have gone straight there.
+bool Emitter::Emit(const Block& b) {
+  using CG = Xbyak::CodeGenerator;
+  if (b.end == BlockEnd::kBranchSplit) return false;
+  Prologue(g);
+  if (g.getSize() != BodyOffset()) return false;
   const uint32_t body = b.body;
   for (uint32_t i = 0; i < body; ++i) Insn(b.ops[i], 4 * i, false);
   const uint32_t off = 4 * body;
   switch (b.end) {
-    case BlockEnd::kFallThrough:
-      g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off)]);
-      g.mov(g.dword[r15 + kOffPc], eax);
-      g.mov(eax, 1);
-      break;
+    case BlockEnd::kFallThrough: GoOn(b, off); break;
     case BlockEnd::kEndsBlock:
       g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 4)]);  // ERET and exceptions overwrite it
       g.mov(g.dword[r15 + kOffPc], eax);
       Step(b.ops[body], off, false);
       g.xor_(eax, eax);
+      g.jmp(exit, CG::T_NEAR);
       break;
     case BlockEnd::kBranch: {
       const DecodedInsn& br = b.ops[body];
       const DecodedInsn& slot = b.ops[body + 1];
+      branch_static = false;
       Insn(br, off, false, true);
+      const bool is_static = branch_static && !(br.flags & mips::kCop1) && (br.flags & mips::kBranch);
+      const int64_t taken_delta = static_cast<int64_t>(off) + 4 + branch_disp;
       g.movzx(eax, g.byte[r15 + kOffTaken]);
       g.mov(g.dword[rsp], eax);
       g.mov(eax, g.dword[r15 + kOffTarget]);
@@ -701,42 +829,69 @@ bool Emitter::Emit(const Block& b) {
       if (br.flags & mips::kLikely) {  // not taken: the slot is nullified
         Xbyak::Label taken;
         g.cmp(g.dword[rsp], 0);
-        g.jne(taken, Xbyak::CodeGenerator::T_NEAR);
-        g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 8)]);
-        g.mov(g.dword[r15 + kOffPc], eax);
-        g.mov(eax, 1);
-        g.jmp(exit, Xbyak::CodeGenerator::T_NEAR);
+        g.jne(taken, CG::T_NEAR);
+        GoOn(b, off + 8);
         g.L(taken);
       }
       Insn(slot, off + 4, true);
-      g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 8)]);
+      if (slot.flags & mips::kEndsBlock) {  // e.g. MTC0 in a delay slot: back to the dispatcher
+        g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 8)]);
+        g.cmp(g.dword[rsp], 0);
+        g.cmovne(eax, g.dword[rsp + 8]);
+        g.mov(g.dword[r15 + kOffPc], eax);
+        g.xor_(eax, eax);
+        g.jmp(exit, CG::T_NEAR);
+        break;
+      }
+      Xbyak::Label not_taken;
       g.cmp(g.dword[rsp], 0);
-      g.cmovne(eax, g.dword[rsp + 8]);
-      g.mov(g.dword[r15 + kOffPc], eax);
-      g.mov(eax, (slot.flags & mips::kEndsBlock) ? 0 : 1);
+      g.je(not_taken, CG::T_NEAR);
+      if (is_static) {
+        GoOn(b, taken_delta);
+      } else {
+        g.mov(eax, g.dword[rsp + 8]);
+        g.mov(g.dword[r15 + kOffPc], eax);
+        g.mov(rax, reinterpret_cast<uintptr_t>(&b));
+        g.jmp(exit, CG::T_NEAR);
+      }
+      g.L(not_taken);
+      GoOn(b, off + 8);
       break;
     }
     case BlockEnd::kBranchSplit: return false;
   }
   g.L(exit);
-  g.add(rsp, kFrame);
-  g.pop(rbx);
-  g.pop(r14);
-  g.pop(r15);
-  g.ret();
+  Epilogue(g);
   for (size_t i = 0; i < cold.size(); ++i) cold[i]();  // a cold path may add more (none do today)
   return !overflow;
 }
 
 }  // namespace
 
-bool CompileBaseline(Block& b, code::ExecArena& arena) {
+bool CompileBaseline(Block& b, code::ExecArena& arena, const BaselineChaining& chaining) {
   b.baseline_tried = true;
   // Generous: a block is at most 128 instructions, each at most a few hundred bytes with its cold paths.
   thread_local std::vector<uint8_t> scratch(256 * 1024);
   Xbyak::ClearError();
   Xbyak::CodeGenerator g(scratch.size(), scratch.data());
-  Emitter em(g);
+  // The shared path into successors, made once per arena for the counts it was made with.
+  const uint64_t key[3] = {chaining.threshold, chaining.early, chaining.cooling_shift};
+  if (!arena.shared && chaining.threshold > 1) {
+    thread_local std::vector<uint8_t> buf(4096);
+    Xbyak::ClearError();
+    Xbyak::CodeGenerator sg(buf.size(), buf.data());
+    Emitter::GoOnPath(sg, chaining);
+    if (!Xbyak::GetError()) {
+      if (void* p = arena.Alloc(sg.getSize())) {
+        std::memcpy(p, sg.getCode(), sg.getSize());
+        arena.shared = p;
+        std::memcpy(arena.shared_key, key, sizeof key);
+      }
+    }
+    Xbyak::ClearError();
+  }
+  const bool same = arena.shared && std::memcmp(arena.shared_key, key, sizeof key) == 0;
+  Emitter em(g, same ? arena.shared : nullptr);
   if (!em.Emit(b)) return false;
   g.ready();
   if (Xbyak::GetError()) {

@@ -11,8 +11,18 @@
 
 namespace strobe::interp {
 
+// What baseline code needs to go on to a successor block by itself, as the dispatcher would
+// (Interpreter::Run): the counts at which the dispatcher must see a block's execution (it tells the tier),
+// and the cooling period. A successor is entered only while its count stays below both and within the same
+// period.
+struct BaselineChaining {
+  uint64_t threshold = 0;
+  uint64_t early = 0;  // 0: none
+  unsigned cooling_shift = 0;
+};
+
 // Gives b baseline code (b.baseline) from arena. False when b is of a kind it does not take (a branch whose
 // delay slot is on the next page) or the arena has no room; b then stays interpreted.
-bool CompileBaseline(code::Block& b, code::ExecArena& arena);
+bool CompileBaseline(code::Block& b, code::ExecArena& arena, const BaselineChaining& chaining);
 
 }  // namespace strobe::interp

@@ -184,6 +184,9 @@ void Interpreter::Run(uint64_t cycle_limit) {
     hot = translator_->hotness();
   }
   Block* next = nullptr;
+  // Baseline code goes on through its successors by itself only where this loop would do nothing else
+  // between blocks (no breakpoints, no exec trace, no exact budget): elsewhere it gets a limit of 0.
+  const uint64_t chain_limit = c_.debug || trace_exec_ || exact_budget_ ? 0 : cycle_limit;
   while (c_.cycles < cycle_limit && !c_.exit_request) {
     const uint32_t vpc = c_.pc;
     Block* b = next;
@@ -219,14 +222,17 @@ void Interpreter::Run(uint64_t cycle_limit) {
         translator_->NoteWarm(*b);
       }
       if (heat >= hot.baseline && hot.baseline && !b->baseline_tried) [[unlikely]]
-        GiveBaseline(*b);
+        GiveBaseline(*b, hot);
     }
     bool may_chain;
     if (b->baseline) {
       c_.cycles += b->size;
       c_.retired += b->size;
       ++b->exec_count;
-      may_chain = b->baseline(&c_, vpc);
+      // The block it ran last (the same virtual page) is the one the dispatcher chains from.
+      Block* last = b->baseline(&c_, vpc, chain_limit);
+      may_chain = last != nullptr;
+      if (last) b = last;
     } else {
       Execute(b, vpc, &may_chain);
     }
@@ -251,9 +257,9 @@ void Interpreter::Run(uint64_t cycle_limit) {
   cache_.EndSlice();
 }
 
-void Interpreter::GiveBaseline(Block& b) {
+void Interpreter::GiveBaseline(Block& b, const Translator::Hotness& hot) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = CompileBaseline(b, cache_.exec_arena());
+  const bool ok = CompileBaseline(b, cache_.exec_arena(), {hot.threshold, hot.early, hot.cooling_shift});
   code::CodeCacheStats& st = cache_.mutable_stats();
   st.baseline_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

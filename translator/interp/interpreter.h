@@ -75,7 +75,7 @@ class Interpreter final {
   Block* Lookup(uint32_t vpc);
   void Execute(Block* b, uint32_t vpc, bool* may_chain);
   void RunDelaySlotOnNextPage(uint32_t branch_pc);
-  void GiveBaseline(Block& b);
+  void GiveBaseline(Block& b, const Translator::Hotness& hot);
 
   runtime::CpuState& c_;
   code::CodeCache& cache_;
