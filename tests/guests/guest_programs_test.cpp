@@ -325,6 +325,21 @@ TEST(Dump, ShowsGuestCodeIrBeforeAndAfterAndHostCode) {
   EXPECT_EQ(o.find("=== region", region + 1), std::string::npos);  // hot:1 shows one region
 }
 
+// Blocks run as the interpreter's baseline code follow the regions, hottest first, with their host code.
+TEST(Dump, ShowsBaselineBlocks) {
+  ProcessResult r = RunProcess({STROBE_BINARY, "dump", "-kernel", Guest("hash"), "-no-reboot", "hot:1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string& o = r.out;
+  const size_t block = o.find("=== baseline block 0x");
+  ASSERT_NE(block, std::string::npos) << o.substr(0, 2000);
+  EXPECT_NE(o.find("guest instructions, ran ", block), std::string::npos);
+  const size_t guest = o.find("--- guest code", block);
+  const size_t host = o.find("--- host code (x86-64", block);
+  ASSERT_TRUE(guest < host && host != std::string::npos);
+  EXPECT_NE(o.substr(host).find("push"), std::string::npos);              // the prologue, disassembled
+  EXPECT_EQ(o.find("=== baseline block", block + 1), std::string::npos);  // hot:1 shows one
+}
+
 TEST(Dump, SelectionFollowsAnyRunOption) {
   // The selection is the last word whatever run option precedes it; "-append all" stays a command line.
   ProcessResult r = RunProcess(

@@ -119,6 +119,31 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
     else
       std::fprintf(out, "  (size unknown)\n");
   }
+  // Then the blocks the interpreter runs as baseline code (translator/interp/baseline.h), by executions.
+  std::vector<const code::Block*> baseline;
+  for (const auto& [paddr, b] : vm.code_cache().blocks())
+    if (b->baseline && (!by_addr || (addr & ~0xFFFu) == (paddr & ~0xFFFu))) baseline.push_back(b.get());
+  std::stable_sort(baseline.begin(), baseline.end(), [](const code::Block* a, const code::Block* b) {
+    return a->exec_count != b->exec_count ? a->exec_count > b->exec_count : a->paddr < b->paddr;
+  });
+  size_t limit_b = baseline.size();
+  if (selection.rfind("hot:", 0) == 0)
+    limit_b = std::min<size_t>(limit_b, std::strtoul(selection.c_str() + 4, nullptr, 10));
+  for (size_t i = 0; i < limit_b; ++i) {
+    const code::Block& b = *baseline[i];
+    ++shown;
+    std::fprintf(out,
+                 "=== baseline block 0x%08x: %u guest instructions, ran %llu times, %zu bytes of host code\n",
+                 b.paddr, b.size, static_cast<unsigned long long>(b.exec_count), b.baseline_code.size());
+    std::fprintf(out, "--- guest code (MIPS32, at guest-physical addresses)\n");
+    std::vector<uint8_t> bytes(b.ops.size() * 4);
+    for (size_t k = 0; k < b.ops.size(); ++k) std::memcpy(&bytes[4 * k], &b.ops[k].raw, 4);
+    Disassemble(CS_ARCH_MIPS, static_cast<cs_mode>(CS_MODE_MIPS32 | CS_MODE_LITTLE_ENDIAN), bytes.data(),
+                bytes.size(), b.paddr, out);
+    std::fprintf(out, "--- host code (x86-64; successors are entered through the arena's shared path)\n");
+    Disassemble(CS_ARCH_X86, CS_MODE_64, static_cast<const uint8_t*>(b.baseline_code.get()),
+                b.baseline_code.size(), reinterpret_cast<uint64_t>(b.baseline_code.get()), out);
+  }
   if (shown == 0) std::fprintf(out, "no translated region matches '%s'\n", selection.c_str());
 }
 
