@@ -108,7 +108,7 @@ struct VmConfig {
   unsigned jit_cooling_shift = 26;
   // tiered: executions (as counted for the threshold) before a block gets the interpreter's baseline code
   // (translator/interp/baseline.h; 0: never)
-  uint64_t jit_baseline = 16;
+  uint64_t jit_baseline = 64;
   uint64_t jit_reoptimize_after =
       2000;  // second tier: region entries before it is recompiled at O1 (0: never)
   // second tier: guest instructions a second a region's code must run to be (and stay) queued for it

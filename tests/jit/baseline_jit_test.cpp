@@ -175,7 +175,7 @@ TEST(Baseline, ChainedBlocksStillGetHotForLlvm) {
   EXPECT_NE(NativeOf(m, kCodePa), nullptr) << "the loop never reached LLVM";
 }
 
-// The default tiered engine gives warm blocks baseline code on its own (--jit-baseline, 16 executions).
+// The default tiered engine gives warm blocks baseline code on its own (--jit-baseline, 64 executions).
 TEST(Baseline, TheTieredEngineUsesItForWarmBlocks) {
   auto mp = NewMachine(Engine::kTiered);
   TestMachine& m = *mp;

@@ -144,7 +144,7 @@ const char* RunUsage() {
          "                       instructions, rounded up to a power of two (default 67108864; 0: never)\n"
          "  --jit-baseline N     tiered: block executions before the interpreter runs it as host code\n"
          "                       written in one pass (no LLVM) until its region is compiled (default\n"
-         "                       16; 0: never)\n"
+         "                       64; 0: never)\n"
          "  --jit-inline-kseg    translated code looks kseg0/kseg1 up in a physical page table inline\n"
          "                       when the soft TLB misses (off: measured slower on the boot)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
