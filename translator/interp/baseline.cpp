@@ -60,6 +60,10 @@ constexpr int kMaxValues = 48;
 constexpr int kSlots = 16;
 constexpr int kFrame = kSlots + 8 * kMaxValues;  // with the three pushes and the return address: 16-aligned
 static_assert(kFrame % 16 == 0);
+// Where value `id` of an instruction lives, as an offset from rsp.
+constexpr int SlotOffset(int id) {
+  return kSlots + 8 * id;
+}
 constexpr int kOffTaken = offsetof(CpuState, branch_taken);
 constexpr int kOffTarget = offsetof(CpuState, branch_target);
 constexpr int kOffPc = offsetof(CpuState, pc);
@@ -203,14 +207,15 @@ class Emitter {
   static void GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining);
   static void Epilogue(Xbyak::CodeGenerator& g);
 
-  // The terminator's branch, as its handler reported it: PC-relative (static_disp) or not.
+  // The terminator's branch, as its handler reported it: PC-relative (branch_disp past the delay slot's
+  // address) or not. BC1x run through their handler and stay not static.
   bool branch_static = false;
   int32_t branch_disp = 0;
 
   Xbyak::CodeGenerator& g;
   std::vector<X86Ops::Val> table;  // the current instruction's values
   bool overflow = false;           // an instruction needed more values than the frame has
-  Xbyak::Label exit;               // return with al = may chain
+  Xbyak::Label exit;               // return with rax = the block the dispatcher may chain from, or null
   // Paths after the body: each is emitted at the end, jumping back or to exit.
   std::vector<std::function<void()>> cold;
 
@@ -249,12 +254,12 @@ X86Ops::Value X86Ops::Result(bool wide) {
 }
 
 Xbyak::Address X86Ops::Slot(Value v) const {
-  return g_.qword[rsp + kSlots + 8 * v.id];
+  return g_.qword[rsp + SlotOffset(v.id)];
 }
 
 void X86Ops::Spill() {
   if (in_eax_ < 0) return;
-  g_.mov(g_.qword[rsp + kSlots + 8 * in_eax_], rax);
+  g_.mov(g_.qword[rsp + SlotOffset(in_eax_)], rax);
   in_eax_ = -1;
 }
 
@@ -267,7 +272,7 @@ void X86Ops::Load(const Xbyak::Reg32& r, Value v) {
   switch (x.kind) {
     case kImm: g_.mov(r, x.imm); break;
     case kGpr: g_.mov(r, g_.dword[r15 + 4 * x.reg]); break;
-    case kSlot: g_.mov(r, g_.dword[rsp + kSlots + 8 * v.id]); break;
+    case kSlot: g_.mov(r, g_.dword[rsp + SlotOffset(v.id)]); break;
   }
 }
 
@@ -291,7 +296,7 @@ void X86Ops::SetGpr(unsigned r, Value v) {
     Val& x = vals_[i];
     if (x.kind != kGpr || x.reg != r || static_cast<int>(i) == v.id) continue;
     g_.mov(ecx, g_.dword[r15 + 4 * r]);
-    g_.mov(g_.dword[rsp + kSlots + 8 * static_cast<int>(i)], ecx);
+    g_.mov(g_.dword[rsp + SlotOffset(static_cast<int>(i))], ecx);
     x.kind = kSlot;
   }
   const Val& x = vals_[v.id];
@@ -354,7 +359,7 @@ X86Ops::Value X86Ops::Bin(Value a, Value b, Op op) {
       default: break;
     }
   } else {
-    const Xbyak::Address m = y.kind == kGpr ? g_.dword[r15 + 4 * y.reg] : g_.dword[rsp + kSlots + 8 * b.id];
+    const Xbyak::Address m = y.kind == kGpr ? g_.dword[r15 + 4 * y.reg] : g_.dword[rsp + SlotOffset(b.id)];
     switch (op) {
       case kAdd: g_.add(eax, m); break;
       case kSub: g_.sub(eax, m); break;
@@ -539,7 +544,7 @@ X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
                                            : reinterpret_cast<const void*>(&LoadHelper<uint16_t>))
                                    : reinterpret_cast<const void*>(&LoadHelper<uint32_t>);
   Emitter& em = em_;
-  const int slot = kSlots + 8 * v.id;
+  const int slot = SlotOffset(v.id);
   const uint32_t off = off_;
   const bool ds = ds_;
   em_.cold.push_back([&em, slow, done, helper, slot, off, ds] {
@@ -588,7 +593,7 @@ bool X86Ops::LoadWordAround(Value ea, unsigned, Value* w) {
   Spill();
   *w = New(kSlot, 0, 0, false);
   g_.mov(rdi, r15);
-  g_.lea(rdx, g_.ptr[rsp + kSlots + 8 * w->id]);
+  g_.lea(rdx, g_.ptr[rsp + SlotOffset(w->id)]);
   em_.CallHelper(reinterpret_cast<const void*>(&LoadAroundHelper));
   em_.FaultIfFalse(off_, ds_);
   return true;
@@ -820,7 +825,6 @@ bool Emitter::Emit(const Block& b) {
       const DecodedInsn& slot = b.ops[body + 1];
       branch_static = false;
       Insn(br, off, false, true);
-      const bool is_static = branch_static && !(br.flags & mips::kCop1) && (br.flags & mips::kBranch);
       const int64_t taken_delta = static_cast<int64_t>(off) + 4 + branch_disp;
       g.movzx(eax, g.byte[r15 + kOffTaken]);
       g.mov(g.dword[rsp], eax);
@@ -846,7 +850,7 @@ bool Emitter::Emit(const Block& b) {
       Xbyak::Label not_taken;
       g.cmp(g.dword[rsp], 0);
       g.je(not_taken, CG::T_NEAR);
-      if (is_static) {
+      if (branch_static) {
         GoOn(b, taken_delta);
       } else {
         g.mov(eax, g.dword[rsp + 8]);

@@ -96,10 +96,14 @@ void Interpreter::RunDelaySlotOnNextPage(uint32_t branch_pc) {
   c_.pc = taken ? target : branch_pc + 8;
 }
 
+void Interpreter::Account(Block& b) {
+  c_.cycles += b.size;
+  c_.retired += b.size;
+  ++b.exec_count;
+}
+
 void Interpreter::Execute(Block* b, uint32_t vpc, bool* may_chain) {
-  c_.cycles += b->size;
-  c_.retired += b->size;
-  ++b->exec_count;
+  Account(*b);
   const DecodedInsn* ops = b->ops.data();
   const uint32_t body = b->body;
   for (uint32_t i = 0; i < body; ++i) {
@@ -226,9 +230,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
     }
     bool may_chain;
     if (b->baseline) {
-      c_.cycles += b->size;
-      c_.retired += b->size;
-      ++b->exec_count;
+      Account(*b);  // the code counts the successors it goes on to itself (Emitter::GoOnPath)
       // The block it ran last (the same virtual page) is the one the dispatcher chains from.
       Block* last = b->baseline(&c_, vpc, chain_limit);
       may_chain = last != nullptr;

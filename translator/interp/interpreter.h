@@ -73,6 +73,8 @@ class Interpreter final {
 
  private:
   Block* Lookup(uint32_t vpc);
+  // A block's run, counted before it runs (cycles, retired instructions, executions).
+  void Account(Block& b);
   void Execute(Block* b, uint32_t vpc, bool* may_chain);
   void RunDelaySlotOnNextPage(uint32_t branch_pc);
   void GiveBaseline(Block& b, const Translator::Hotness& hot);
