@@ -53,6 +53,8 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"--jit-reoptimize", "-1"}).find("--jit-reoptimize"), std::string::npos);
   EXPECT_NE(Error({"--jit-cooling", "-1"}).find("--jit-cooling"), std::string::npos);
   EXPECT_NE(Error({"--jit-cooling", "soon"}).find("--jit-cooling"), std::string::npos);
+  EXPECT_NE(Error({"--jit-baseline", "-1"}).find("--jit-baseline"), std::string::npos);
+  EXPECT_NE(Error({"--jit-baseline", "warm"}).find("--jit-baseline"), std::string::npos);
   EXPECT_NE(Error({"--dump-blocks", "hot:0"}).find("--dump-blocks"), std::string::npos);
   EXPECT_NE(Error({"--dump-blocks", "sideways"}).find("--dump-blocks"), std::string::npos);
   EXPECT_NE(Error({"--engine", "turbo"}).find("unknown engine"), std::string::npos);
@@ -75,6 +77,9 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({"--jit-cooling", "1000000"}).vm.jit_cooling_shift, 20u);  // rounded up: 2^20
   EXPECT_EQ(Parse({"--jit-cooling", "1048576"}).vm.jit_cooling_shift, 20u);
   EXPECT_EQ(Parse({"--jit-cooling", "1"}).vm.jit_cooling_shift, 1u);
+  EXPECT_EQ(Parse({}).vm.jit_baseline, 64u);  // the default (translator/README.md, "Baseline code")
+  EXPECT_EQ(Parse({"--jit-baseline", "0"}).vm.jit_baseline, 0u);
+  EXPECT_EQ(Parse({"--jit-baseline", "1"}).vm.jit_baseline, 1u);
   EXPECT_EQ(Parse({}).vm.jit_reoptimize_after, 2000u);
   EXPECT_EQ(Parse({}).vm.jit_busy_rate, 4'000'000u);
   EXPECT_TRUE(Parse({"--jit-inline-kseg"}).vm.jit_inline_kseg);
