@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/scratch.h"
 
 namespace strobe::test {
 namespace {
@@ -26,7 +27,7 @@ std::string FreshDir(const std::string& name) {
   const fs::path dir =
       fs::path(::testing::TempDir()) / ("strobe_ccli_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(dir);
-  return dir.string();
+  return RemoveAtExit(dir.string());
 }
 
 struct CacheLine {

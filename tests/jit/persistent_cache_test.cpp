@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "tests/jit/jit_support.h"
+#include "tests/support/scratch.h"
 #include "translator/jit/compiler.h"
 #include "translator/jit/persistent_cache.h"
 #include "translator/llvm/lifter.h"
@@ -23,7 +24,7 @@ std::string FreshDir(const std::string& name) {
   const fs::path dir =
       fs::path(::testing::TempDir()) / ("strobe_pcache_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(dir);
-  return dir.string();
+  return RemoveAtExit(dir.string());
 }
 
 std::vector<fs::path> FilesIn(const std::string& dir) {
@@ -46,7 +47,7 @@ TEST(PersistentCache, StoredEntriesAreFoundWithTheirObject) {
   const std::string dir = FreshDir("store");
   jit::PersistentCache c(dir, 1 << 20);
   ASSERT_TRUE(c.ok()) << c.error();
-  c.Store("object bytes", {{"key one", "fn_a", 3}, {"key two", "fn_b", 0}});
+  c.Store("object bytes", {{"key one", "fn_a", 3, ""}, {"key two", "fn_b", 0, ""}});
   auto a = c.Find("key one");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->symbol, "fn_a");
@@ -63,7 +64,7 @@ TEST(PersistentCache, StoredEntriesAreFoundWithTheirObject) {
 TEST(PersistentCache, ADamagedEntryOrObjectIsRejectedAndRemoved) {
   const std::string dir = FreshDir("damage");
   jit::PersistentCache c(dir, 1 << 20);
-  c.Store("some compiled code", {{"key", "fn", 1}});
+  c.Store("some compiled code", {{"key", "fn", 1, ""}});
   auto e = c.Find("key");
   ASSERT_TRUE(e);
   // A flipped bit in the object: refused, never handed to the linker.
@@ -86,7 +87,7 @@ TEST(PersistentCache, ADamagedEntryOrObjectIsRejectedAndRemoved) {
 TEST(PersistentCache, AnEntryForAnotherKeyUnderTheSameNameIsAMiss) {
   const std::string dir = FreshDir("collide");
   jit::PersistentCache c(dir, 1 << 20);
-  c.Store("code", {{"key A", "fn", 0}});
+  c.Store("code", {{"key A", "fn", 0, ""}});
   const fs::path a = FilesIn(dir + "/index").at(0);
   // As if key B hashed to key A's file name: the full key stored in the entry tells them apart.
   const fs::path b = fs::path(dir) / "index" / (jit::Sha256Hex("key B") + ".idx");
@@ -101,9 +102,9 @@ TEST(PersistentCache, TrimRemovesTheLeastRecentlyUsedFiles) {
   const std::string big(4000, 'x');
   {
     jit::PersistentCache c(dir, 1 << 20);
-    c.Store(big + "1", {{"k1", "f", 0}});
-    c.Store(big + "2", {{"k2", "f", 0}});
-    c.Store(big + "3", {{"k3", "f", 0}});
+    c.Store(big + "1", {{"k1", "f", 0, ""}});
+    c.Store(big + "2", {{"k2", "f", 0, ""}});
+    c.Store(big + "3", {{"k3", "f", 0, ""}});
   }
   // k1's files are the oldest, k3's the newest.
   const auto now = fs::file_time_type::clock::now();
@@ -138,8 +139,8 @@ TEST(PersistentCache, TheFoldersSizeIsReadFromItsUsageFile) {
   {
     jit::PersistentCache c(dir, 1 << 20);
     EXPECT_EQ(c.RecordedBytes(), std::optional<uint64_t>(0)) << "a new folder is counted: empty";
-    c.Store(big + "1", {{"k1", "f", 0}});
-    c.Store(big + "2", {{"k2", "f", 0}});
+    c.Store(big + "1", {{"k1", "f", 0, ""}});
+    c.Store(big + "2", {{"k2", "f", 0, ""}});
   }
   const uint64_t stored = BytesIn(dir);
   EXPECT_EQ(ReadAll(fs::path(dir) / "usage"), std::to_string(stored) + "\n");

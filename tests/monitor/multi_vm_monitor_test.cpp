@@ -18,6 +18,7 @@
 #include "tests/support/console_session.h"
 #include "tests/support/free_port.h"
 #include "tests/support/process.h"
+#include "tests/support/scratch.h"
 #include "vmm/monitor/json.h"
 
 namespace strobe::test {
@@ -28,7 +29,7 @@ const std::string kGuest = std::string(STROBE_GUEST_DIR) + "/gdb_target.elf";
 std::string Scratch(const std::string& what) {
   const std::string dir = "/tmp/strobe-mvm-" + std::to_string(getpid()) + "-" + what;
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
-  return dir;
+  return RemoveAtExit(dir);
 }
 
 std::string ReadFile(const std::string& path) {

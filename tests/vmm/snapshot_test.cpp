@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "tests/support/scratch.h"
 #include "tests/support/test_machine.h"
 #include "vmm/net/slirp_backend.h"
 #include "vmm/snapshot/snapshot_store.h"
@@ -21,7 +22,8 @@ namespace {
 
 std::string TempDir() {
   char path[] = "/tmp/strobe-snap-XXXXXX";
-  return mkdtemp(path) ? path : "/tmp";
+  if (!mkdtemp(path)) return "/tmp";  // (never removed)
+  return RemoveAtExit(path);
 }
 
 std::vector<uint8_t> ReadAll(const std::string& path) {
