@@ -733,12 +733,12 @@ void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining
   using CG = Xbyak::CodeGenerator;
   Xbyak::Label second, have, out;
   g.mov(r9, rcx);
-  g.cmp(g.dword[rcx + offsetof(Block, succ_off)], edx);
+  g.cmp(g.word[rcx + offsetof(Block, succ_off)], dx);
   g.jne(second, CG::T_NEAR);
   g.mov(rcx, g.qword[rcx + offsetof(Block, succ)]);
   g.jmp(have, CG::T_NEAR);
   g.L(second);
-  g.cmp(g.dword[rcx + offsetof(Block, succ_off) + 4], edx);
+  g.cmp(g.word[rcx + offsetof(Block, succ_off) + 2], dx);
   g.jne(out, CG::T_NEAR);
   g.mov(rcx, g.qword[rcx + offsetof(Block, succ) + 8]);
   g.L(have);

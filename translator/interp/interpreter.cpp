@@ -252,7 +252,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
       if (next) {
         int slot = b->succ[0] ? 1 : 0;
         b->succ[slot] = next;
-        b->succ_off[slot] = off;
+        b->succ_off[slot] = static_cast<uint16_t>(off);
       }
     }
   }
