@@ -78,7 +78,7 @@ class CodePages {
     uint32_t g = (paddr & ~kPageMask) >> kGranuleBits;
     return (bits_[p].w[g >> 6] >> (g & 63)) & 1;
   }
-  std::vector<Granules> bits_;
+  ZeroedArray<Granules> bits_;  // pages without code are never written: they cost no memory
 };
 
 // Everything one vCPU's runtime state points at. CpuState keeps raw pointers to these.

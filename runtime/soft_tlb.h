@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "runtime/cpu_state.h"
+#include "runtime/zeroed_array.h"
 
 namespace strobe::runtime {
 
@@ -42,10 +43,7 @@ class SoftTlb {
   static constexpr uint32_t kUnmappedBytes = kUnmappedWindow;
   static constexpr uint32_t kUnmappedPages = kUnmappedBytes >> kPageBits;
 
-  SoftTlb()
-      : unmapped_read_(new uintptr_t[kUnmappedPages]()), unmapped_write_(new uintptr_t[kUnmappedPages]()) {
-    FlushAll();
-  }
+  SoftTlb() : unmapped_read_(kUnmappedPages), unmapped_write_(kUnmappedPages) { FlushAll(); }
 
   SoftTlbEntry* Table(bool user) { return user ? user_ : kernel_; }
   // The guest-physical page an entry of either table translates to (valid while one of its tags is).
@@ -53,8 +51,8 @@ class SoftTlb {
     const bool user = &e >= user_ && &e < user_ + kEntries;
     return (user ? user_paddr_ : kernel_paddr_)[&e - (user ? user_ : kernel_)];
   }
-  const uintptr_t* UnmappedRead() const { return unmapped_read_.get(); }
-  const uintptr_t* UnmappedWrite() const { return unmapped_write_.get(); }
+  const uintptr_t* UnmappedRead() const { return unmapped_read_.data(); }
+  const uintptr_t* UnmappedWrite() const { return unmapped_write_.data(); }
 
   // After a load (keeps a write entry for the same page) or a store (`writable`: later stores may bypass
   // the slow path).
@@ -87,8 +85,8 @@ class SoftTlb {
     beside_code = {};
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i) t[i] = SoftTlbEntry{};
-    std::memset(unmapped_read_.get(), 0, kUnmappedPages * sizeof(uintptr_t));
-    std::memset(unmapped_write_.get(), 0, kUnmappedPages * sizeof(uintptr_t));
+    unmapped_read_.Clear();
+    unmapped_write_.Clear();
   }
 
   // Drop every entry that caches a translation for virtual pages [va_begin, va_end), any ASID.
@@ -132,7 +130,9 @@ class SoftTlb {
   SoftTlbEntry user_[kEntries];
   uint32_t kernel_paddr_[kEntries] = {};
   uint32_t user_paddr_[kEntries] = {};
-  std::unique_ptr<uintptr_t[]> unmapped_read_, unmapped_write_;
+  // By guest-physical page of the window (512 MiB, 1 MiB each); a VM touches the part its RAM and devices
+  // are in, and only that part costs memory.
+  ZeroedArray<uintptr_t> unmapped_read_, unmapped_write_;
 };
 
 // The key a probe compares against a tag. Folding the low address bits in makes a misaligned access miss

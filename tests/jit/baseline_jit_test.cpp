@@ -52,6 +52,57 @@ TEST(ExecArena, OwnedCodeGoesBackWhenItsOwnerGoes) {
   EXPECT_EQ(arena.bytes_in_use(), 0u);
 }
 
+// The code cache's data arenas: decoded instructions in 16-byte granules, blocks in their own size.
+TEST(ExecArena, DataPiecesKeepTheirGranuleAndComeBack) {
+  code::PieceArena ops(16, false);
+  void* a = ops.Alloc(12);  // one instruction
+  void* b = ops.Alloc(7 * 12);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % 16, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % 16, 0u);
+  EXPECT_EQ(static_cast<uint8_t*>(b) - static_cast<uint8_t*>(a), 16) << "no header between pieces";
+  EXPECT_EQ(ops.bytes_in_use(), 16u + 96u);
+  ops.Free(b, 7 * 12);
+  EXPECT_EQ(ops.Alloc(8 * 12), b) << "a freed piece serves its size class";
+  EXPECT_EQ(ops.Alloc(0), nullptr);
+  code::PieceArena blocks(sizeof(code::Block), false);
+  void* x = blocks.Alloc(sizeof(code::Block));
+  void* y = blocks.Alloc(sizeof(code::Block));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(x) % 64, 0u) << "a block's first line is a cache line";
+  EXPECT_EQ(static_cast<uint8_t*>(y) - static_cast<uint8_t*>(x), static_cast<ptrdiff_t>(sizeof(code::Block)));
+}
+
+// Decoded blocks live in the code cache's arenas: a rewritten page's blocks give their memory back, and
+// the blocks decoded again from the new code hold the new instructions.
+TEST(Baseline, BlocksOfARewrittenPageGiveTheirMemoryBack) {
+  auto mp = NewMachine(Engine::kInterp);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  const Asm loop{Addiu(v0, v0, 1), Addiu(t3, t3, -1), Bne(t3, zero, -3), Nop(), kWaitWord};
+  m.cpu().gpr[t3] = 10;
+  const size_t empty = m.vm().code_cache().block_bytes();
+  ASSERT_EQ(RunCode(m, loop), vmm::VmExit::kHalted);
+  const size_t with_loop = m.vm().code_cache().block_bytes();
+  EXPECT_GE(with_loop, empty + sizeof(code::Block) + 4 * sizeof(mips::DecodedInsn));
+  ASSERT_TRUE(m.vm().code_cache().Find(kCodePa));
+  const uint32_t patch_pa = kCodePa + 0x1000;
+  m.LoadCode(patch_pa, {Sw(t2, 0, t0), kWaitWord});
+  m.cpu().gpr[t0] = kCode;
+  m.cpu().gpr[t2] = Addiu(v0, v0, 5);
+  ASSERT_EQ(m.Run(kKseg0 | patch_pa), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.vm().code_cache().Find(kCodePa), nullptr);
+  m.vm().code_cache().EndSlice();
+  EXPECT_LT(m.vm().code_cache().block_bytes(), with_loop) << "the loop's blocks were not freed";
+  m.cpu().gpr[v0] = 0;
+  m.cpu().gpr[t3] = 10;
+  ASSERT_EQ(m.Run(kCode), vmm::VmExit::kHalted);
+  EXPECT_EQ(m.cpu().gpr[v0], 50u);
+  const code::Block* b = m.vm().code_cache().Find(kCodePa);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->ops[0].raw, Addiu(v0, v0, 5));
+}
+
 // A loop with arithmetic, a load and a store, run as baseline code: the same results as the interpreter's.
 TEST(Baseline, LoopMatchesTheInterpreter) {
   const Asm loop{Lw(t4, 0, t1),     Addu(v0, v0, t4),  Addiu(t4, t4, 3), Sw(t4, 0, t1),

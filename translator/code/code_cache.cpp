@@ -2,7 +2,11 @@
 #include "translator/code/code_cache.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "runtime/debug.h"
 
@@ -29,34 +33,60 @@ CodeCache::~CodeCache() {
   if (c_.code_cache == this) c_.code_cache = nullptr;
 }
 
+void BlockDeleter::operator()(Block* b) const {
+  cache->FreeBlock(b);
+}
+
+void CodeCache::FreeBlock(Block* b) {
+  void* ops = const_cast<mips::DecodedInsn*>(b->ops.data());
+  const size_t ops_bytes = b->ops.size_bytes();
+  b->~Block();
+  ops_arena_.Free(ops, ops_bytes);
+  block_arena_.Free(b, sizeof(Block));
+}
+
 Block* CodeCache::Build(uint32_t paddr, const uint8_t* host) {
-  auto blk = std::make_unique<Block>();
-  Block* b = blk.get();
-  b->paddr = paddr;
   const uint32_t room = (runtime::kPageSize - (paddr & ~runtime::kPageMask)) / 4;
   const uint32_t limit = std::min(room, kMaxBlockInsns);
-  b->end = BlockEnd::kFallThrough;
+  DecodedInsn ops[kMaxBlockInsns];
+  uint32_t n = 0;
+  BlockEnd end = BlockEnd::kFallThrough;
   const runtime::DebugState* debug = c_.debug;
   for (uint32_t i = 0; i < limit; ++i) {
     // A debugger's breakpoint offsets start blocks, so the dispatcher sees every breakpoint address.
     if (i > 0 && debug && debug->SplitsAt(paddr + 4 * i)) [[unlikely]]
       break;
     DecodedInsn d = mips::Decode(ReadWord(host + 4 * i));
-    b->ops.push_back(d);
+    ops[n++] = d;
     if (d.flags & mips::kBranch) {
       if (i + 1 < room) {
-        b->ops.push_back(mips::Decode(ReadWord(host + 4 * (i + 1))));
-        b->end = BlockEnd::kBranch;
+        ops[n++] = mips::Decode(ReadWord(host + 4 * (i + 1)));
+        end = BlockEnd::kBranch;
       } else {
-        b->end = BlockEnd::kBranchSplit;
+        end = BlockEnd::kBranchSplit;
       }
       break;
     }
     if ((d.flags & mips::kEndsBlock) || d.op == Opcode::kInvalid) {
-      b->end = BlockEnd::kEndsBlock;
+      end = BlockEnd::kEndsBlock;
       break;
     }
   }
+  // A piece for the block and one for its instructions. The host being out of memory ends the run (no
+  // exception may unwind through translated code, which may have asked for this block).
+  void* block_room = block_arena_.Alloc(sizeof(Block));
+  auto* ops_room = static_cast<DecodedInsn*>(ops_arena_.Alloc(n * sizeof(DecodedInsn)));
+  if (!block_room || !ops_room) [[unlikely]] {
+    std::fflush(stdout);
+    std::fprintf(stderr, "strobe: the host has no memory left for decoded code\n");
+    std::_Exit(1);
+  }
+  std::uninitialized_copy_n(ops, n, ops_room);
+  BlockPtr blk(new (block_room) Block, BlockDeleter{this});
+  Block* b = blk.get();
+  b->paddr = paddr;
+  b->end = end;
+  b->ops = {ops_room, n};
   b->size = static_cast<uint16_t>(b->ops.size());
   c_.code_pages->Mark(paddr, 4u * b->size, *c_.soft_tlb);
   switch (b->end) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -52,9 +53,13 @@ struct alignas(64) Block {
   uint64_t exec_count = 0;  // every execution (the tiers' profile)
   // --- second cache line ---
   void* native_frame = nullptr;
-  std::vector<mips::DecodedInsn> ops;
+  // The instructions, decoded: body, then the terminator (and delay slot for kBranch). They live in the
+  // code cache's arena beside the block and stay where they are while it lives (baseline code points at
+  // them).
+  std::span<const mips::DecodedInsn> ops;
   ExecCode baseline_code;
 };
+static_assert(sizeof(Block) == 128, "a block is two cache lines");
 static_assert(offsetof(Block, exec_count) + sizeof(Block::exec_count) <= 64,
               "the fields read and written on every execution fit a line");
 
@@ -70,6 +75,14 @@ struct CodeCacheStats {
   uint64_t baseline_insns = 0;   // their guest instructions
   uint64_t baseline_ns = 0;      // time spent emitting it
 };
+
+class CodeCache;
+// Blocks and their instructions live in the code cache's arenas; this gives them back.
+struct BlockDeleter {
+  CodeCache* cache = nullptr;
+  void operator()(Block* b) const;
+};
+using BlockPtr = std::unique_ptr<Block, BlockDeleter>;
 
 class CodeCache final : public runtime::CodeObserver {
  public:
@@ -113,7 +126,7 @@ class CodeCache final : public runtime::CodeObserver {
     return it == by_page_.end() ? nullptr : &it->second;
   }
   // Blocks by guest-physical address, for the dump tool and tests.
-  const std::unordered_map<uint32_t, std::unique_ptr<Block>>& blocks() const { return blocks_; }
+  const std::unordered_map<uint32_t, BlockPtr>& blocks() const { return blocks_; }
   // Whether a block starting here must stay with the interpreter (a debugger's breakpoint offset).
   bool Breakable(uint32_t paddr) const;
 
@@ -177,6 +190,8 @@ class CodeCache final : public runtime::CodeObserver {
 
   // Where blocks' baseline code lives.
   ExecArena& exec_arena() { return exec_arena_; }
+  // Memory held by the decoded blocks and their instructions (not counting the maps that find them).
+  size_t block_bytes() const { return block_arena_.bytes_in_use() + ops_arena_.bytes_in_use(); }
 
   const CodeCacheStats& stats() const { return stats_; }
   CodeCacheStats& mutable_stats() { return stats_; }
@@ -190,8 +205,16 @@ class CodeCache final : public runtime::CodeObserver {
 
   runtime::CpuState& c_;
   Listener* listener_ = nullptr;
-  ExecArena exec_arena_;  // before the blocks, whose baseline code it holds: it goes after them
-  std::unordered_map<uint32_t, std::unique_ptr<Block>> blocks_;
+  friend struct BlockDeleter;
+  void FreeBlock(Block* b);
+
+  // The arenas go after the blocks they hold (and the baseline code the blocks own): they come first.
+  ExecArena exec_arena_;
+  // Blocks and their decoded instructions, without malloc's per-piece headers and alignment slack: a
+  // Linux boot keeps some 55,000 blocks of six or seven instructions, and each VM has its own.
+  PieceArena block_arena_{sizeof(Block), false};
+  PieceArena ops_arena_{16, false};
+  std::unordered_map<uint32_t, BlockPtr> blocks_;
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
   // A direct-mapped slot for a word address: a multiplicative hash, so that blocks at the same offset of
   // many pages (every process's entry points, the kernel's page-aligned handlers) do not share a slot,
@@ -208,7 +231,7 @@ class CodeCache final : public runtime::CodeObserver {
   std::unordered_map<uint32_t, uint64_t> generation_;  // by page
   // Page -> pages with installed regions holding some of its blocks (entries may be stale).
   std::unordered_map<uint32_t, std::unordered_set<uint32_t>> spanned_by_;
-  std::vector<std::unique_ptr<Block>> zombie_blocks_;
+  std::vector<BlockPtr> zombie_blocks_;
   std::vector<std::shared_ptr<CompiledRegion>> zombie_regions_;
   static constexpr unsigned kJumpBits = 12;
   static constexpr unsigned kJumpEntries = 1u << kJumpBits;

@@ -5,14 +5,17 @@
 
 namespace strobe::code {
 
-ExecArena::~ExecArena() {
+PieceArena::PieceArena(size_t granule, bool executable)
+    : granule_(granule), prot_(PROT_READ | PROT_WRITE | (executable ? PROT_EXEC : 0)) {}
+
+PieceArena::~PieceArena() {
   for (void* c : chunks_) munmap(c, kChunk);
 }
 
-void* ExecArena::Alloc(size_t n) {
-  const size_t granules = (n + kGranule - 1) / kGranule;
-  const size_t bytes = granules * kGranule;
-  if (bytes > kChunk) return nullptr;
+void* PieceArena::Alloc(size_t n) {
+  const size_t granules = (n + granule_ - 1) / granule_;
+  const size_t bytes = granules * granule_;
+  if (bytes > kChunk || bytes == 0) return nullptr;
   if (granules < free_.size() && !free_[granules].empty()) {
     void* p = free_[granules].back();
     free_[granules].pop_back();
@@ -20,11 +23,11 @@ void* ExecArena::Alloc(size_t n) {
     return p;
   }
   if (static_cast<size_t>(end_ - next_) < bytes) {
-    void* c = mmap(nullptr, kChunk, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* c = mmap(nullptr, kChunk, prot_, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (c == MAP_FAILED) return nullptr;
     chunks_.push_back(c);
     // What is left of the old chunk serves later requests of its size.
-    if (const size_t rest = static_cast<size_t>(end_ - next_) / kGranule; rest > 0) {
+    if (const size_t rest = static_cast<size_t>(end_ - next_) / granule_; rest > 0) {
       if (free_.size() <= rest) free_.resize(rest + 1);
       free_[rest].push_back(next_);
     }
@@ -37,11 +40,11 @@ void* ExecArena::Alloc(size_t n) {
   return p;
 }
 
-void ExecArena::Free(void* p, size_t n) {
-  const size_t granules = (n + kGranule - 1) / kGranule;
+void PieceArena::Free(void* p, size_t n) {
+  const size_t granules = (n + granule_ - 1) / granule_;
   if (free_.size() <= granules) free_.resize(granules + 1);
   free_[granules].push_back(p);
-  in_use_ -= granules * kGranule;
+  in_use_ -= granules * granule_;
 }
 
 }  // namespace strobe::code

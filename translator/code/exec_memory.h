@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Executable memory for code the interpreter's baseline emitter writes (interp/baseline.h): one arena per
-// code cache, handing out pieces in 64-byte granules from 1 MiB mappings and taking them back when the
-// block that owns them is freed. LLVM's tiers have their own memory (jit/compiler.cpp); this is for small
-// pieces that come and go with decoded blocks.
+// Memory handed out in pieces that come and go with decoded blocks: the interpreter's baseline code
+// (interp/baseline.h), and the decoded blocks themselves with their instructions (code_cache.h). Pieces
+// are cut in granules from 1 MiB anonymous mappings and taken back into free lists by size when their owner
+// is freed; a mapping's pages cost memory only once written. LLVM's tiers have their own memory
+// (jit/compiler.cpp).
 #pragma once
 
 #include <cstddef>
@@ -11,25 +12,27 @@
 
 namespace strobe::code {
 
-class ExecArena {
+class PieceArena {
  public:
-  ExecArena() = default;
-  ExecArena(const ExecArena&) = delete;
-  ExecArena& operator=(const ExecArena&) = delete;
-  ~ExecArena();
+  // granule: a power of two up to 4096, the size every piece is a multiple of and aligned to; executable:
+  // the pieces hold code (readable, writable and executable), else data.
+  PieceArena(size_t granule, bool executable);
+  PieceArena(const PieceArena&) = delete;
+  PieceArena& operator=(const PieceArena&) = delete;
+  ~PieceArena();
 
-  // Room for n bytes of code (readable, writable and executable), or null when the host has no memory.
+  // Room for n bytes, or null when the host has no memory (or n is over a mapping).
   void* Alloc(size_t n);
+  // Gives back a piece Alloc(n) returned.
   void Free(void* p, size_t n);
   size_t bytes_in_use() const { return in_use_; }
-  // Code every piece may jump to (the baseline emitter's shared paths), made once and never freed, and
-  // what it was made for (the emitter's own key).
-  void* shared = nullptr;
-  uint64_t shared_key[3] = {};
+  // Bytes mapped for pieces, in use or free.
+  size_t bytes_mapped() const { return chunks_.size() * kChunk; }
 
  private:
-  static constexpr size_t kGranule = 64;
   static constexpr size_t kChunk = size_t{1} << 20;
+  size_t granule_;
+  int prot_;
   std::vector<void*> chunks_;
   uint8_t* next_ = nullptr;  // bump pointer in the newest chunk
   uint8_t* end_ = nullptr;
@@ -37,11 +40,21 @@ class ExecArena {
   size_t in_use_ = 0;
 };
 
+// Executable memory for baseline code: 64-byte granules.
+class ExecArena : public PieceArena {
+ public:
+  ExecArena() : PieceArena(64, true) {}
+  // Code every piece may jump to (the baseline emitter's shared paths), made once and never freed, and
+  // what it was made for (the emitter's own key).
+  void* shared = nullptr;
+  uint64_t shared_key[3] = {};
+};
+
 // A piece of an arena, owned: freed when the owner goes.
 class ExecCode {
  public:
   ExecCode() = default;
-  ExecCode(ExecArena* arena, void* p, size_t n) : arena_(arena), p_(p), n_(n) {}
+  ExecCode(PieceArena* arena, void* p, size_t n) : arena_(arena), p_(p), n_(n) {}
   ExecCode(ExecCode&& o) noexcept : arena_(o.arena_), p_(o.p_), n_(o.n_) { o.p_ = nullptr; }
   ExecCode& operator=(ExecCode&& o) noexcept {
     if (this != &o) {
@@ -62,7 +75,7 @@ class ExecCode {
   size_t size() const { return n_; }
 
  private:
-  ExecArena* arena_ = nullptr;
+  PieceArena* arena_ = nullptr;
   void* p_ = nullptr;
   size_t n_ = 0;
 };

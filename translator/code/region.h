@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,7 +101,7 @@ struct Region {
 };
 
 // Whether two decoded instruction sequences are the same code (every field, as LiftKey keys them).
-inline bool SameOps(const std::vector<mips::DecodedInsn>& a, const std::vector<mips::DecodedInsn>& b) {
+inline bool SameOps(std::span<const mips::DecodedInsn> a, std::span<const mips::DecodedInsn> b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(mips::DecodedInsn)) == 0;
 }
 

@@ -35,7 +35,7 @@ RegionBlock RegionBlockOf(const code::Block& b, uint32_t offset) {
   RegionBlock rb;
   rb.offset = offset;
   rb.end = b.end;
-  rb.ops = b.ops;
+  rb.ops.assign(b.ops.begin(), b.ops.end());
   return rb;
 }
 
