@@ -69,8 +69,16 @@ llvm::FunctionPass* CreateTieredRegAlloc() {
 llvm::RegisterRegAlloc g_tiered_regalloc("strobe-tiered", "basic in the first tier, greedy in the second",
                                          CreateTieredRegAlloc);
 
+//
+// Greedy's region splitting (growRegion) is given no budget, so it gives up on a region at once and the
+// allocator splits around blocks or spills instead. Our regions' live ranges (every guest register live
+// from entry to each exit) made it the bulk of the second tier's code generation: an FP awk run spent 41%
+// of all host CPU in the second tier's LLVM thread, 5.3 s for 94 regions. Without it, 3.9 s for 98. Measured
+// with `ab.py --alone` (two rounds, 2026-12-05, AMD EPYC 2-core VM, load 1.4): CPU 0.83-0.97 of the default
+// budget's (fp_awk 0.90, seq 0.83, sort 0.83, forkexec 0.90, boot 0.97), wall 0.89-1.02; pinned (`ab.py`,
+// two rounds, the whole suite) 0.96-1.02 in both.
 constexpr const char* kCodegenDefaults[] = {"-optimize-regalloc", "-regalloc=strobe-tiered",
-                                            "-enable-misched=false"};
+                                            "-enable-misched=false", "-grow-region-complexity-budget=0"};
 
 // The running program's GNU build ID (the linker's hash of it), as hex; without one, a hash of the
 // executable's bytes. Code compiled by another build of Strobe may rely on other decoder tables, offsets
