@@ -22,7 +22,8 @@ class ZeroedArray {
  public:
   explicit ZeroedArray(size_t n) : n_(n), bytes_(RoundUp(n * sizeof(T))) {
     if (bytes_ == 0) return;
-    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* p =
+        mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();  // only ever at VM creation, like any allocation there
     p_ = static_cast<T*>(p);
   }

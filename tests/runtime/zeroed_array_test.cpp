@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
-#include <string>
 #include <memory>
+#include <string>
 
 #include "runtime/soft_tlb.h"
 #include "runtime/zeroed_array.h"
