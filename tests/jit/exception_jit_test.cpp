@@ -112,6 +112,35 @@ TEST(ExceptionJit, TlbRefillOnStoreMidRegion) {
   EXPECT_EQ(s.badvaddr, kUnmapped + 3);
 }
 
+// LL and SC go through the interpreter's handler, around which the second tier writes back and reloads its
+// promoted registers. One that faults after the region wrote its base and target (s0..s5 are the
+// arithmetic's) leaves every register as the interpreter does, the target included. (Writing back only the
+// operands was tried: without the target among them this fails; with it, no faster.)
+TEST(ExceptionJit, LinkedLoadAndConditionalStoreFaultMidRegion) {
+  for (Opcode op : {Opcode::LL, Opcode::SC}) {
+    SCOPED_TRACE(op == Opcode::LL ? "LL" : "SC");
+    uint32_t off = 0;
+    Asm code;
+    code << Addiu(s1, zero, 0x10) << Addu(a1, a0, s1);  // the base is computed in the region
+    Asm rest = Around(Asm{E(op, {.rs = a1, .rt = s2, .imm = 0})}, 50, &off);
+    code << rest;
+    off += 8;
+    ArchState s = RunAll(
+        [&](TestMachine& m) {
+          m.cpu().gpr[a0] = kUnmapped - 0x10;
+          m.cpu().ll_bit = true;  // SC stores (and so faults) only while the LL bit holds
+          m.LoadCode(kCodePa, code.words());
+        },
+        kCodePa);
+    EXPECT_EQ(Exc(s), op == Opcode::LL ? 2u : 3u);
+    EXPECT_EQ(s.epc, kCode + off);
+    EXPECT_EQ(s.badvaddr, kUnmapped);
+    EXPECT_EQ(s.gpr[a1], kUnmapped);
+    EXPECT_NE(s.gpr[s2], 0u) << "the arithmetic before the fault wrote the target";
+    EXPECT_EQ(s.gpr[v0], 0u) << "nothing after the fault runs";
+  }
+}
+
 TEST(ExceptionJit, MisalignedLoadAndStoreMidRegion) {
   struct Case {
     const char* text;
