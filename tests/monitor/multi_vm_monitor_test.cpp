@@ -305,9 +305,16 @@ TEST(MultiVmMonitor, LoadvmStartsEveryVmFromOneSnapshotOnSharedPages) {
   // The snapshot's pages are the same in both VMs: most of each VM's pages (the guest has a handful; the
   // ones it writes, its stack, are its own again) are on machine pages that serve both.
   EXPECT_GT(saved, touched / 3) << ReadFile(dir + "/stats.json");
-  for (const vmm::mon::Json& vm : vms->items())
+  for (const vmm::mon::Json& vm : vms->items()) {
     EXPECT_GT(2 * vm.Find("guest_pages_shared")->number(), vm.Find("guest_pages_touched")->number())
         << ReadFile(dir + "/stats.json");
+    // Each VM decoded the guest's code again (after the load, its blocks are its own): a block is 128
+    // bytes and at least one 16-byte piece of instructions.
+    const double kept = vm.Find("blocks_kept")->number();
+    EXPECT_GT(kept, 0) << ReadFile(dir + "/stats.json");
+    EXPECT_GE(vm.Find("block_bytes")->number(), kept * (128 + 16)) << ReadFile(dir + "/stats.json");
+    ASSERT_NE(vm.Find("baseline_code_bytes"), nullptr);
+  }
 
   // Another machine (less RAM) in a --vm: refused in one line naming the VM.
   ProcessResult r =

@@ -269,6 +269,10 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
     v.Set("instructions", count(s.vm->cpu().retired));
     v.Set("guest_pages_touched", count(memory.vms[i].touched));
     v.Set("guest_pages_shared", count(memory.vms[i].shared));
+    // What the VM's code costs besides its guest pages: decoded blocks and baseline code.
+    v.Set("blocks_kept", count(s.vm->code_cache().blocks().size()));
+    v.Set("block_bytes", count(s.vm->code_cache().block_bytes()));
+    v.Set("baseline_code_bytes", count(s.vm->code_cache().exec_arena().bytes_in_use()));
     if (s.vm->tier()) {
       v.Set("tier1_regions", count(s.vm->tier()->compiler_stats().regions));
       v.Set("tier1_compile_ms", s.vm->tier()->compiler_stats().compile_ms);
