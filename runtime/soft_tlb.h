@@ -6,8 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
-#include <memory>
 
 #include "runtime/cpu_state.h"
 #include "runtime/zeroed_array.h"
