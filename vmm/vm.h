@@ -102,7 +102,7 @@ struct VmConfig {
   runtime::CpuModel cpu_model = runtime::CpuModel::k24Kf;  // -cpu: the 24Kf, as QEMU's Malta
   Engine engine = Engine::kTiered;
   uint64_t jit_threshold =
-      2000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
+      16000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
   // tiered: execution counts halve every 2^N guest instructions (0: never); 2^26 measured in
   // translator/README.md
   unsigned jit_cooling_shift = 26;

@@ -24,7 +24,7 @@ TEST(RunOptions, Defaults) {
   EXPECT_TRUE(o.vm.kernel.empty());
   EXPECT_FALSE(o.vm.no_reboot);
   EXPECT_EQ(o.vm.engine, vmm::Engine::kTiered);
-  EXPECT_EQ(o.vm.jit_threshold, 2000u);
+  EXPECT_EQ(o.vm.jit_threshold, 16000u);
   EXPECT_EQ(o.vm.jit_opt_level, 0u);
   EXPECT_EQ(o.vm.tlb_entries, 64u);
 }

@@ -139,7 +139,7 @@ const char* RunUsage() {
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
-         "  --jit-threshold N    tiered: block executions before its region is compiled (default 2000)\n"
+         "  --jit-threshold N    tiered: block executions before its region is compiled (default 16000)\n"
          "  --jit-cooling N      tiered: the executions counted toward the threshold halve every N guest\n"
          "                       instructions, rounded up to a power of two (default 67108864; 0: never)\n"
          "  --jit-baseline N     tiered: block executions before the interpreter runs it as host code\n"

@@ -74,7 +74,7 @@ Tier::Tier(code::CodeCache& cache, TierOptions options, std::shared_ptr<CompileS
   if (service_->second && HasSecondTier(options_))
     optimizer_ = std::make_unique<CompilerClient>(service_->second);
   if (!options_.eager && compiler_.compiler().code_cache_stats())
-    early_ = std::max<uint64_t>(options_.threshold / kEarlyFraction, 1);
+    early_ = std::max<uint64_t>(std::min(options_.threshold / kEarlyFraction, kEarlyLoad), 1);
   cache_.set_listener(this);
 }
 
