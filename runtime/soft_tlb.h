@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "runtime/cpu_state.h"
 #include "runtime/zeroed_array.h"
@@ -109,21 +110,35 @@ class SoftTlb {
     beside_code = {};
     if (paddr_page < kUnmappedBytes)
       unmapped_read_[paddr_page >> kPageBits] = unmapped_write_[paddr_page >> kPageBits] = 0;
-    for (auto* t : {kernel_, user_})
+    for (auto [t, pa] : {std::pair{kernel_, kernel_paddr_}, std::pair{user_, user_paddr_}}) {
+      if (!AnyEqual(pa, paddr_page)) continue;
       for (uint32_t i = 0; i < kEntries; ++i)
-        if (PaddrOf(t[i]) == paddr_page) t[i] = SoftTlbEntry{};
+        if (pa[i] == paddr_page) t[i] = SoftTlbEntry{};
+    }
   }
 
   // Revoke fast writes to one guest-physical page (it now holds decoded code, or became shared).
   void RevokeWrites(uint32_t paddr_page) {
     beside_code = {};
     if (paddr_page < kUnmappedBytes) unmapped_write_[paddr_page >> kPageBits] = 0;
-    for (auto* t : {kernel_, user_})
+    for (auto [t, pa] : {std::pair{kernel_, kernel_paddr_}, std::pair{user_, user_paddr_}}) {
+      if (!AnyEqual(pa, paddr_page)) continue;
       for (uint32_t i = 0; i < kEntries; ++i)
-        if (t[i].write != kInvalidTag && PaddrOf(t[i]) == paddr_page) t[i].write = kInvalidTag;
+        if (pa[i] == paddr_page && t[i].write != kInvalidTag) t[i].write = kInvalidTag;
+    }
   }
 
  private:
+  // Whether a table's parallel array names the page (for an entry in use or one dropped since: either
+  // way the scan above is then made). Most pages asked about are in no entry (the page sharer merges
+  // thousands of pages a second with several VMs), and this loop, without a branch per entry, is
+  // vectorised: in a four-VM boot the per-entry scan alone had taken 2% of all CPU.
+  static bool AnyEqual(const uint32_t* pa, uint32_t paddr_page) {
+    uint32_t hits = 0;
+    for (uint32_t i = 0; i < kEntries; ++i) hits |= pa[i] == paddr_page ? 1u : 0u;
+    return hits != 0;
+  }
+
   SoftTlbEntry kernel_[kEntries];
   SoftTlbEntry user_[kEntries];
   uint32_t kernel_paddr_[kEntries] = {};

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace strobe::vmm {
@@ -27,6 +28,7 @@ Monitor::~Monitor() {
 
 uint8_t* Monitor::AllocPages(size_t count) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (count == 1 && free_.empty() && !released_.empty()) GiveBackLocked();
   if (count == 1 && !free_.empty()) {
     uint8_t* p = free_.back();
     free_.pop_back();
@@ -51,15 +53,33 @@ void Monitor::Release(uint8_t* page) {
   std::lock_guard<std::mutex> lock(mu_);
   uint32_t& r = refs_[FrameOf(page)];
   if (r == 0 || --r != 0) return;
-  madvise(page, 4096, MADV_DONTNEED);  // gives the memory back; the page reads as zero when reused
-  free_.push_back(page);
+  released_.push_back(page);
   --in_use_;
+  if (released_.size() >= kReleaseBatch) GiveBackLocked();
+}
+
+void Monitor::GiveBack() {
+  std::lock_guard<std::mutex> lock(mu_);
+  GiveBackLocked();
+}
+
+void Monitor::GiveBackLocked() const {
+  std::sort(released_.begin(), released_.end());
+  for (size_t i = 0; i < released_.size();) {
+    size_t n = 1;
+    while (i + n < released_.size() && released_[i + n] == released_[i] + (n << 12)) ++n;
+    madvise(released_[i], n << 12, MADV_DONTNEED);  // the pages read as zero when reused
+    i += n;
+  }
+  free_.insert(free_.end(), released_.begin(), released_.end());
+  released_.clear();
 }
 
 void Monitor::Residency(std::vector<unsigned char>* resident) const {
   size_t used;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    GiveBackLocked();  // what was released shows as given back
     used = bump_;
   }
   resident->assign(used, 0);
@@ -70,6 +90,7 @@ void Monitor::Backing(std::vector<unsigned char>* backed) const {
   size_t used;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    GiveBackLocked();
     used = bump_;
   }
   backed->assign(used, 1);

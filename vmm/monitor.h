@@ -20,8 +20,11 @@ class Monitor {
 
   // Allocates count zeroed, contiguous machine pages, or nullptr when the pool is exhausted.
   uint8_t* AllocPages(size_t count);
-  // Drops one reference to a page; the page returns to the pool when none are left.
+  // Drops one reference to a page; the page returns to the pool when none are left. Its memory goes back
+  // to the host in batches (GiveBack), at the latest before the pool hands it out again.
   void Release(uint8_t* page);
+  // Gives the memory of every page released since the last batch back to the host now.
+  void GiveBack();
   void Retain(uint8_t* page);
   unsigned RefCount(const uint8_t* page) const;
 
@@ -44,7 +47,14 @@ class Monitor {
   size_t bump_ = 0;      // first never-used page
   size_t in_use_ = 0;
   std::vector<uint32_t> refs_;
-  std::vector<uint8_t*> free_;
+  // Both lists change in const queries too (Residency, Backing give back what was released first).
+  mutable std::vector<uint8_t*> free_;
+  // Pages without references whose memory the host still holds. Each madvise of a process with threads on
+  // other CPUs shoots down their TLBs (an interrupt on each), and the page sharer releases pages by the
+  // thousand: they are given back together, one madvise per run of adjacent pages.
+  mutable std::vector<uint8_t*> released_;
+  static constexpr size_t kReleaseBatch = 64;
+  void GiveBackLocked() const;
   mutable std::mutex mu_;
 };
 

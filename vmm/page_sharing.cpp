@@ -263,6 +263,7 @@ void PageSharer::MergeSources(Batch& batch, uint32_t vm) {
     zero += ok && to_zero;
     changed += !ok;
   }
+  monitor_.GiveBack();  // the pages this batch freed, together
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_.merged += merged;
   stats_.zero_merged += zero;

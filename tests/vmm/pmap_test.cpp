@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -48,6 +50,40 @@ TEST(Monitor, BackingIsWhatWasWrittenAndNotGivenBack) {
   m.Release(pages + 4096);  // given back to the host
   m.Backing(&backed);
   EXPECT_FALSE(backed[first + 1]);
+}
+
+// Released pages go back to the host together (one madvise per run of adjacent pages): the pages still
+// in use beside them keep their data. (AllocatesReleasesAndReusesPages hands out a page whose batch was
+// not given back yet.)
+TEST(Monitor, ReleasedPagesGoBackInRunsAndTheirNeighboursKeepTheirData) {
+  vmm::Monitor m(size_t{16} << 20);
+  constexpr size_t kPages = 300;
+  uint8_t* pages = m.AllocPages(kPages);
+  ASSERT_NE(pages, nullptr);
+  for (size_t i = 0; i < kPages; ++i) std::memset(pages + (i << 12), static_cast<int>(i % 251) + 1, 4096);
+  // Released out of order: runs of one, two and three pages, with kept pages between them.
+  std::vector<size_t> released;
+  for (size_t i = 0; i < kPages; ++i)
+    if (i % 7 == 1 || i % 7 == 3 || i % 7 == 4 || (i % 7 >= 5)) released.push_back(i);
+  for (size_t k = 0; k < released.size(); ++k)
+    m.Release(pages + (released[(k * 37) % released.size()] << 12));
+  m.GiveBack();
+  std::vector<unsigned char> backed;
+  m.Backing(&backed);
+  const size_t first = m.FrameIndex(pages);
+  ASSERT_GE(backed.size(), first + kPages);
+  for (size_t i = 0; i < kPages; ++i) {
+    const bool was_released = std::find(released.begin(), released.end(), i) != released.end();
+    EXPECT_EQ(backed[first + i] != 0, !was_released) << "page " << i;
+    if (!was_released) {
+      EXPECT_EQ(pages[(i << 12) + 4095], static_cast<uint8_t>(i % 251 + 1)) << "page " << i;
+      EXPECT_EQ(pages[i << 12], static_cast<uint8_t>(i % 251 + 1)) << "page " << i;
+    }
+  }
+  EXPECT_EQ(m.pages_in_use(), kPages - released.size());
+  uint8_t* again = m.AllocPages(1);  // a page given back, handed out again
+  ASSERT_NE(again, nullptr);
+  for (size_t i = 0; i < 4096; ++i) ASSERT_EQ(again[i], 0) << i;
 }
 
 TEST(Pmap, PagesOfDifferentMonitorsAreNeverShared) {
