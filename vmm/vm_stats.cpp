@@ -76,7 +76,7 @@ std::vector<std::string> JitStats(Vm& vm) {
           static_cast<ull>(e.regions), static_cast<ull>(e.modules), static_cast<ull>(e.reused),
           Split(e).c_str(), static_cast<ull>(t.regions_installed), static_cast<ull>(t.regions_dropped),
           static_cast<ull>(t.stale_results), static_cast<ull>(t.failed), static_cast<ull>(t.early_loads)),
-      Format("tier 2: %llu regions sent (%llu shaped as in the code cache), %llu left the queue cold, %llu "
+      Format("tier 2: %llu regions sent (%llu shaped as compiled before), %llu left the queue cold, %llu "
              "compiled in %llu modules (%llu more reused code this process had), %s",
              static_cast<ull>(t.reoptimized), static_cast<ull>(t.cached_shapes),
              static_cast<ull>(t.reoptimize_pruned), static_cast<ull>(o.regions), static_cast<ull>(o.modules),

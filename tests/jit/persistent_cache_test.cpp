@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/jit/jit_support.h"
 #include "tests/support/scratch.h"
@@ -191,6 +193,19 @@ std::unique_ptr<code::Region> SmallRegion(uint32_t page, int16_t step) {
   return r;
 }
 
+// A second-tier region: SmallRegion's block (its core) and a block spanned in from the next page.
+std::unique_ptr<code::Region> SpannedRegion(uint32_t page, int16_t step) {
+  auto r = SmallRegion(page, step);
+  code::RegionBlock other;
+  other.offset = 0x1010;
+  other.end = code::BlockEnd::kBranch;
+  for (uint32_t w : {Addiu(a0, a0, 4), Jr(ra), Nop()}) other.ops.push_back(mips::Decode(w));
+  r->blocks.push_back(std::move(other));
+  r->core_blocks = 1;
+  r->other_pages = {{page + 0x1000, 0}};
+  return r;
+}
+
 std::shared_ptr<code::CompiledRegion> CompileOne(jit::Compiler& e, std::unique_ptr<code::Region> r) {
   std::vector<std::unique_ptr<code::Region>> batch;
   batch.push_back(std::move(r));
@@ -260,14 +275,7 @@ TEST(PersistentCache, ShapesAreFoundByTheirCore) {
   const std::string dir = FreshDir("shapes");
   jit::CompileOptions o;
   o.code_cache_dir = dir;
-  auto spanned = SmallRegion(0x00200000, 1);
-  code::RegionBlock other;  // on the next page
-  other.offset = 0x1010;
-  other.end = code::BlockEnd::kBranch;
-  for (uint32_t w : {Addiu(a0, a0, 4), Jr(ra), Nop()}) other.ops.push_back(mips::Decode(w));
-  spanned->blocks.push_back(other);
-  spanned->core_blocks = 1;
-  spanned->other_pages = {{0x00201000, 0}};
+  auto spanned = SpannedRegion(0x00200000, 1);
   {
     jit::Compiler e(o);
     ASSERT_NE(CompileOne(e, std::move(spanned))->fn, nullptr);
@@ -287,6 +295,46 @@ TEST(PersistentCache, ShapesAreFoundByTheirCore) {
   auto different = SmallRegion(0x00300000, 2);  // another core: nothing
   different->core_blocks = 1;
   EXPECT_TRUE(e.CachedShapes(*different).empty());
+}
+
+// Without any cache folder, the shapes of spanning regions sent to a compiler (by any client: several VMs
+// share one) are found by their core as soon as they are sent: another VM whose region has the same core
+// takes the shape, so its region has the same key and gets the code instead of a compile of its own.
+TEST(PersistentCache, ShapesSentByOneClientAreFoundByAnotherWithoutACacheFolder) {
+  jit::Compiler e(jit::CompileOptions{});
+  jit::Compiler::Client* vm0 = e.AddClient();
+  e.Hold(true);  // the shape is known while its compile is still queued
+  auto spanned = SpannedRegion(0x00200000, 3);
+  e.Submit(vm0, std::move(spanned));
+  auto core = SmallRegion(0x00200000, 3);  // the other VM's region: the same core, not spanned yet
+  core->core_blocks = 1;
+  auto shapes = e.CachedShapes(*core);
+  ASSERT_EQ(shapes.size(), 1u);
+  ASSERT_EQ(shapes[0].size(), 2u);
+  EXPECT_EQ(shapes[0][1].offset, 0x1010u);
+  EXPECT_EQ(shapes[0][1].ops.at(0).raw, Addiu(a0, a0, 4));
+  auto different = SmallRegion(0x00200000, 4);  // another core: nothing
+  different->core_blocks = 1;
+  EXPECT_TRUE(e.CachedShapes(*different).empty());
+  auto unspanned = SmallRegion(0x00300000, 5);  // a region that spans nothing leaves no shape
+  unspanned->core_blocks = 1;
+  e.Submit(vm0, std::move(unspanned));
+  auto core5 = SmallRegion(0x00300000, 5);
+  core5->core_blocks = 1;
+  EXPECT_TRUE(e.CachedShapes(*core5).empty());
+  e.Hold(false);
+  for (int i = 0; i < 2000 && e.Pending(vm0) > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(e.Pending(vm0), 0u);
+  auto finished = e.TakeFinished(vm0);
+  ASSERT_FALSE(finished.empty());
+  ASSERT_NE(finished[0]->fn, nullptr);
+  core->blocks = shapes[0];  // taking the shape: the same key, so the same code
+  core->other_pages = {{0x00201000, 0}};
+  auto taken = CompileOne(e, std::move(core));
+  EXPECT_TRUE(taken->reused);
+  EXPECT_EQ(taken->fn, finished[0]->fn);
+  e.RemoveClient(vm0);
 }
 
 // Without any cache folder: a region whose code the compiler compiled already (another VM's, or the same code

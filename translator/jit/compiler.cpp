@@ -240,6 +240,13 @@ struct Compiler::Impl {
     uint32_t site_count;
   };
   std::unordered_map<std::string, Known> known;
+  // The shapes of the spanning (second-tier) regions sent here, by core (CoreKey): lift keys, at most
+  // kShapesPerCore each. A VM whose region has the same core takes a shape another VM's region spanned to
+  // (Tier::TakeCachedShape), so that its code is the same and is reused, where spanning by its own page
+  // counts would have made a shape of its own to compile. Asked by the vCPU threads, hence the lock.
+  std::mutex shapes_mu;
+  std::unordered_map<std::string, std::vector<std::string>> shapes;
+  static constexpr size_t kShapesPerCore = 8;
   std::string object;  // the last object the linker was given (ObjTransformLayer), for the cache
   std::shared_ptr<CompiledRegion> FromCache(const std::string& key, const std::string& lift_key,
                                             std::unique_ptr<Region>& region);
@@ -691,6 +698,18 @@ std::vector<std::shared_ptr<CompiledRegion>> Compiler::CompileFor(
 }
 
 void Compiler::Submit(Client* client, std::unique_ptr<Region> region) {
+  // A spanning region's shape is known from now on (not only once compiled): VMs running the same code
+  // reach it at about the same time, and one that takes this shape while the compile is queued or running
+  // gets its code (a copy in the same batch, or the code this one left) instead of compiling its own.
+  if (region->core_blocks && region->core_blocks < region->blocks.size()) {
+    const std::string core = CoreKey(impl_->config, *region);
+    std::string lift_key = LiftKey(*region);
+    std::lock_guard<std::mutex> lock(impl_->shapes_mu);
+    std::vector<std::string>& shapes = impl_->shapes[core];
+    if (shapes.size() < Impl::kShapesPerCore &&
+        std::find(shapes.begin(), shapes.end(), lift_key) == shapes.end())
+      shapes.push_back(std::move(lift_key));
+  }
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     queue_.push_back({client, std::move(region)});
@@ -754,18 +773,25 @@ std::optional<PersistentCacheStats> Compiler::code_cache_stats() {
 
 std::vector<std::vector<RegionBlock>> Compiler::CachedShapes(const Region& core) {
   std::vector<std::vector<RegionBlock>> out;
-  if (!impl_->cache || !core.core_blocks) return out;
+  if (!core.core_blocks) return out;
   const std::string& config = impl_->config;
-  for (auto& [key, entry] : impl_->cache->FindByCore(CoreKey(config, core), 8)) {
+  const std::string core_key = CoreKey(config, core);
+  auto take = [&](std::string_view lift_key) {
     std::vector<RegionBlock> blocks;
-    if (key.compare(0, config.size(), config) != 0 ||
-        !ParseLiftKey(std::string_view(key).substr(config.size()), &blocks) ||
-        blocks.size() <= core.core_blocks)
-      continue;
+    if (!ParseLiftKey(lift_key, &blocks) || blocks.size() <= core.core_blocks) return;
     bool same = true;
     for (size_t i = 0; i < core.core_blocks && same; ++i) same = SameBlock(blocks[i], core.blocks[i]);
     if (same) out.push_back(std::move(blocks));
+  };
+  {  // code this process compiled first: it is in memory, where the code cache's must be read and linked
+    std::lock_guard<std::mutex> lock(impl_->shapes_mu);
+    auto it = impl_->shapes.find(core_key);
+    if (it != impl_->shapes.end())
+      for (const std::string& lift_key : it->second) take(lift_key);
   }
+  if (!impl_->cache) return out;
+  for (auto& [key, entry] : impl_->cache->FindByCore(core_key, 8))
+    if (key.compare(0, config.size(), config) == 0) take(std::string_view(key).substr(config.size()));
   return out;
 }
 

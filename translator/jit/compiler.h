@@ -99,8 +99,9 @@ class Compiler {
   // not be used (then the compiler compiles everything, as without one).
   std::optional<PersistentCacheStats> code_cache_stats();
   // Shapes of second-tier regions with this core (a region whose blocks are its core: Region::core_blocks)
-  // that the code cache holds code for: the core's blocks followed by the blocks spanned in from other
-  // pages when they were compiled. The caller checks those blocks against guest memory before using one.
+  // that this compiler compiled (for any of its clients: another VM's region) or the code cache holds code
+  // for: the core's blocks followed by the blocks spanned in from other pages when they were compiled. The
+  // caller checks those blocks against guest memory before using one.
   std::vector<std::vector<RegionBlock>> CachedShapes(const Region& core);
   std::string code_cache_error() const;
   size_t clients();
