@@ -206,6 +206,21 @@ std::unique_ptr<code::Region> SpannedRegion(uint32_t page, int16_t step) {
   return r;
 }
 
+// SmallRegion's block as a second-tier region's core, before it spans anything.
+std::unique_ptr<code::Region> CoreOnly(uint32_t page, int16_t step) {
+  auto r = SmallRegion(page, step);
+  r->core_blocks = 1;
+  return r;
+}
+
+// What CachedShapes finds for SpannedRegion's core: that region's shape, and only it.
+void ExpectSpannedShape(const std::vector<std::vector<code::RegionBlock>>& shapes) {
+  ASSERT_EQ(shapes.size(), 1u);
+  ASSERT_EQ(shapes[0].size(), 2u);
+  EXPECT_EQ(shapes[0][1].offset, 0x1010u);
+  EXPECT_EQ(shapes[0][1].ops.at(0).raw, Addiu(a0, a0, 4));
+}
+
 std::shared_ptr<code::CompiledRegion> CompileOne(jit::Compiler& e, std::unique_ptr<code::Region> r) {
   std::vector<std::unique_ptr<code::Region>> batch;
   batch.push_back(std::move(r));
@@ -281,19 +296,14 @@ TEST(PersistentCache, ShapesAreFoundByTheirCore) {
     ASSERT_NE(CompileOne(e, std::move(spanned))->fn, nullptr);
   }
   jit::Compiler e(o);
-  auto core = SmallRegion(0x00300000, 1);  // the same core in another page
-  core->core_blocks = 1;
+  auto core = CoreOnly(0x00300000, 1);  // the same core in another page
   auto shapes = e.CachedShapes(*core);
-  ASSERT_EQ(shapes.size(), 1u);
-  ASSERT_EQ(shapes[0].size(), 2u);
-  EXPECT_EQ(shapes[0][1].offset, 0x1010u);
-  EXPECT_EQ(shapes[0][1].ops.at(0).raw, Addiu(a0, a0, 4));
+  ASSERT_NO_FATAL_FAILURE(ExpectSpannedShape(shapes));
   // Taking it: the region's key is the stored one, so its code is loaded.
   core->blocks = shapes[0];
   core->other_pages = {{0x00301000, 0}};
   EXPECT_TRUE(CompileOne(e, std::move(core))->from_cache);
-  auto different = SmallRegion(0x00300000, 2);  // another core: nothing
-  different->core_blocks = 1;
+  auto different = CoreOnly(0x00300000, 2);  // another core: nothing
   EXPECT_TRUE(e.CachedShapes(*different).empty());
 }
 
@@ -306,21 +316,14 @@ TEST(PersistentCache, ShapesSentByOneClientAreFoundByAnotherWithoutACacheFolder)
   e.Hold(true);  // the shape is known while its compile is still queued
   auto spanned = SpannedRegion(0x00200000, 3);
   e.Submit(vm0, std::move(spanned));
-  auto core = SmallRegion(0x00200000, 3);  // the other VM's region: the same core, not spanned yet
-  core->core_blocks = 1;
+  auto core = CoreOnly(0x00200000, 3);  // the other VM's region: the same core, not spanned yet
   auto shapes = e.CachedShapes(*core);
-  ASSERT_EQ(shapes.size(), 1u);
-  ASSERT_EQ(shapes[0].size(), 2u);
-  EXPECT_EQ(shapes[0][1].offset, 0x1010u);
-  EXPECT_EQ(shapes[0][1].ops.at(0).raw, Addiu(a0, a0, 4));
-  auto different = SmallRegion(0x00200000, 4);  // another core: nothing
-  different->core_blocks = 1;
+  ASSERT_NO_FATAL_FAILURE(ExpectSpannedShape(shapes));
+  auto different = CoreOnly(0x00200000, 4);  // another core: nothing
   EXPECT_TRUE(e.CachedShapes(*different).empty());
-  auto unspanned = SmallRegion(0x00300000, 5);  // a region that spans nothing leaves no shape
-  unspanned->core_blocks = 1;
+  auto unspanned = CoreOnly(0x00300000, 5);  // a region that spans nothing leaves no shape
   e.Submit(vm0, std::move(unspanned));
-  auto core5 = SmallRegion(0x00300000, 5);
-  core5->core_blocks = 1;
+  auto core5 = CoreOnly(0x00300000, 5);
   EXPECT_TRUE(e.CachedShapes(*core5).empty());
   e.Hold(false);
   for (int i = 0; i < 2000 && e.Pending(vm0) > 0; ++i)
