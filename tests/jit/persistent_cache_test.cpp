@@ -340,6 +340,22 @@ TEST(PersistentCache, ShapesSentByOneClientAreFoundByAnotherWithoutACacheFolder)
   e.RemoveClient(vm0);
 }
 
+// The shapes kept in memory are bounded: past 4,096 cores the index starts again, so a guest running ever
+// new code does not grow it without end.
+TEST(PersistentCache, TheShapesKeptInMemoryAreBounded) {
+  jit::Compiler e(jit::CompileOptions{});
+  jit::Compiler::Client* vm0 = e.AddClient();
+  e.Hold(true);
+  constexpr int kCores = 4097;
+  for (int step = 1; step <= kCores; ++step)
+    e.Submit(vm0, SpannedRegion(0x00200000, static_cast<int16_t>(step)));
+  EXPECT_TRUE(e.CachedShapes(*CoreOnly(0x00200000, 1)).empty())
+      << "the first core's shape outlived the bound";
+  ASSERT_NO_FATAL_FAILURE(ExpectSpannedShape(e.CachedShapes(*CoreOnly(0x00200000, kCores))));
+  e.RemoveClient(vm0);  // drops the queued regions
+  e.Hold(false);
+}
+
 // Without any cache folder: a region whose code the compiler compiled already (another VM's, or the same code
 // in other pages) is given that code and a frame of its own, and so is a copy in the same batch.
 TEST(PersistentCache, TheSameCodeIsCompiledOncePerProcess) {

@@ -247,6 +247,9 @@ struct Compiler::Impl {
   std::mutex shapes_mu;
   std::unordered_map<std::string, std::vector<std::string>> shapes;
   static constexpr size_t kShapesPerCore = 8;
+  // A guest that runs ever new programs would grow the index without end (each shape is a lift key of a
+  // few KiB): past this many cores it starts again, which costs only shapes not taken.
+  static constexpr size_t kShapeCores = 4096;
   std::string object;  // the last object the linker was given (ObjTransformLayer), for the cache
   std::shared_ptr<CompiledRegion> FromCache(const std::string& key, const std::string& lift_key,
                                             std::unique_ptr<Region>& region);
@@ -705,6 +708,7 @@ void Compiler::Submit(Client* client, std::unique_ptr<Region> region) {
     const std::string core = CoreKey(impl_->config, *region);
     std::string lift_key = LiftKey(*region);
     std::lock_guard<std::mutex> lock(impl_->shapes_mu);
+    if (impl_->shapes.size() >= Impl::kShapeCores && !impl_->shapes.count(core)) impl_->shapes.clear();
     std::vector<std::string>& shapes = impl_->shapes[core];
     if (shapes.size() < Impl::kShapesPerCore &&
         std::find(shapes.begin(), shapes.end(), lift_key) == shapes.end())
