@@ -26,8 +26,6 @@ class PieceArena {
   // Gives back a piece Alloc(n) returned.
   void Free(void* p, size_t n);
   size_t bytes_in_use() const { return in_use_; }
-  // Bytes mapped for pieces, in use or free.
-  size_t bytes_mapped() const { return chunks_.size() * kChunk; }
 
  private:
   static constexpr size_t kChunk = size_t{1} << 20;
