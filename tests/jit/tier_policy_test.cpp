@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "tests/jit/jit_support.h"
+#include "tests/support/scratch.h"
 
 namespace strobe::test::jt {
 namespace {
@@ -186,6 +187,31 @@ int SecondTierNice(size_t vms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return -100;
+}
+
+// With a persistent code cache, a block's region is looked for there after 250 executions (an eighth of
+// the threshold when that is less), not after an eighth of any threshold: loading costs far less than
+// compiling, so a high threshold must not delay it. Without a cache folder nothing is looked for early.
+uint64_t EarlyCount(uint64_t threshold, const std::string& cache_dir) {
+  vmm::Monitor monitor(size_t{64} << 20);
+  vmm::VmConfig cfg;
+  cfg.ram_bytes = 4u << 20;
+  cfg.engine = Engine::kTiered;
+  cfg.jit_threshold = threshold;
+  cfg.jit_code_cache_dir = cache_dir;
+  cfg.image = WaitImage();
+  vmm::Vm vm(monitor, cfg, [](uint8_t) {});
+  return vm.tier() ? vm.tier()->hotness().early : ~uint64_t{0};
+}
+
+TEST(TierPolicy, EarlyLoadsFromTheCodeCacheDoNotFollowAHighThreshold) {
+  const std::string dir = RemoveAtExit(
+      (std::filesystem::path(::testing::TempDir()) / ("strobe_early_" + std::to_string(getpid()))).string());
+  EXPECT_EQ(EarlyCount(16000, dir), 250u);
+  EXPECT_EQ(EarlyCount(1 << 20, dir), 250u);
+  EXPECT_EQ(EarlyCount(1000, dir), 125u);
+  EXPECT_EQ(EarlyCount(4, dir), 1u);
+  EXPECT_EQ(EarlyCount(16000, ""), 0u);
 }
 
 // One VM's second tier runs only when the vCPU and the first tier leave a core free (nice 19); with several
