@@ -56,6 +56,7 @@ jit::TierOptions TierOptionsFor(const VmConfig& config) {
   t.compile.keep_listings = config.jit_listings;
   t.compile.perf_map = config.jit_perf_map;
   t.compile.inline_kseg = config.jit_inline_kseg;
+  t.compile.promote = config.jit_promote;
   t.compile.exact_budget = config.icount_shift >= 0;
   t.compile.code_cache_dir = config.jit_code_cache_dir;
   t.optimize_after = config.jit_reoptimize_after;

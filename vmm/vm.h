@@ -116,7 +116,9 @@ struct VmConfig {
   unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)
   bool jit_listings = false;     // keep IR and host code sizes for strobe dump
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
-  std::string jit_perf_map;      // write a perf map of translated code to this file (empty: off)
+  // Which regions the optimising tier keeps guest registers in host registers in (jit::Promote)
+  jit::Promote jit_promote = jit::Promote::kLoops;
+  std::string jit_perf_map;  // write a perf map of translated code to this file (empty: off)
   // The persistent code cache's folder (translator/jit/persistent_cache.h; empty: off). The CLI's default
   // is jit::DefaultCodeCacheDir(); tests and benchmarks leave it off unless they test it.
   std::string jit_code_cache_dir;

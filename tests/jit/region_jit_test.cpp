@@ -90,5 +90,49 @@ TEST(RegionJit, TheCodeCountsTheInstructionsItRuns) {
   EXPECT_EQ(r->frame.entries - entries, 500u);
 }
 
+// A region of the blocks `code` splits into at its branches (offsets from 0x100, each branch with its delay
+// slot ending a block), as the tiers hand regions to the compiler.
+code::Region RegionOf(const Asm& code) {
+  code::Region r;
+  r.page = kCodePa;
+  code::RegionBlock b;
+  b.offset = 0x100;
+  const std::vector<uint32_t> words = code.words();
+  for (size_t i = 0; i < words.size(); ++i) {
+    b.ops.push_back(mips::Decode(words[i]));
+    const bool slot = b.ops.size() >= 2 && mips::EncodingOf(b.ops[b.ops.size() - 2].op).flags & mips::kBranch;
+    if (slot || i + 1 == words.size()) {
+      b.end = slot ? code::BlockEnd::kBranch : code::BlockEnd::kFallThrough;
+      const uint32_t next = b.offset + 4 * static_cast<uint32_t>(b.ops.size());
+      r.blocks.push_back(std::move(b));
+      b = code::RegionBlock{};
+      b.offset = next;
+    }
+  }
+  return r;
+}
+
+// The optimising tier keeps guest registers in host registers only in regions with a one-block loop
+// (--jit-promote loops, the default): elsewhere its loads at entry and write-backs at exits cost more than
+// they save (translator/README.md, "Promoted registers"). A loop through two blocks, or one through the
+// dispatcher, does not count; the first tier never promotes.
+TEST(RegionJit, OnlyRegionsWithAOneBlockLoopKeepGuestRegistersInHostRegisters) {
+  // +0x100: addiu v0, v0, 1; bne v0, t3, +0x100; nop
+  const code::Region tight = RegionOf(Asm{Addiu(v0, v0, 1), Bne(v0, t3, -2), Nop()});
+  ASSERT_EQ(tight.blocks.size(), 1u);
+  // +0x100: addiu v0, v0, 1; beq v0, t4, +0x114; nop / +0x10c: b +0x100; nop / +0x114: jr ra; nop
+  const code::Region wide =
+      RegionOf(Asm{Addiu(v0, v0, 1), Beq(v0, t4, 3), Nop(), Beq(zero, zero, -4), Nop(), Jr(ra), Nop()});
+  ASSERT_EQ(wide.blocks.size(), 3u);
+  using jit::Promote;
+  EXPECT_TRUE(jit::PromotesRegisters(tight, 1, Promote::kLoops));
+  EXPECT_TRUE(jit::PromotesRegisters(tight, 2, Promote::kLoops));
+  EXPECT_FALSE(jit::PromotesRegisters(tight, 0, Promote::kLoops));
+  EXPECT_FALSE(jit::PromotesRegisters(tight, 1, Promote::kNever));
+  EXPECT_FALSE(jit::PromotesRegisters(wide, 1, Promote::kLoops));
+  EXPECT_TRUE(jit::PromotesRegisters(wide, 1, Promote::kAlways));
+  EXPECT_FALSE(jit::PromotesRegisters(wide, 0, Promote::kAlways));
+}
+
 }  // namespace
 }  // namespace strobe::test::jt

@@ -55,6 +55,7 @@ class TestMachine {
     cfg.jit_threshold = 256;  // tests make code hot with short loops
     cfg.jit_opt_level = jit_opt_level;
     cfg.jit_inline_kseg = jit_opt_level >= 1;  // the O1-shaped tests cover the inline kseg0/kseg1 path too
+    cfg.jit_promote = jit::Promote::kAlways;   // and promoted registers in every region
     if (baseline_only) {
       cfg.jit_baseline = 1;
       cfg.jit_threshold = uint64_t{1} << 40;

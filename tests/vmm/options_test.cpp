@@ -49,6 +49,7 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"-cpu", "R4000"}).find("unsupported CPU"), std::string::npos);
   EXPECT_NE(Error({"-cpu", "R4000"}).find("available: 24Kc, 24Kf"), std::string::npos);
   EXPECT_NE(Error({"--jit-opt", "3"}).find("--jit-opt"), std::string::npos);
+  EXPECT_NE(Error({"--jit-promote", "sometimes"}).find("loops, always or never"), std::string::npos);
   EXPECT_NE(Error({"--jit-threshold", "0"}).find("--jit-threshold"), std::string::npos);
   EXPECT_NE(Error({"--jit-reoptimize", "-1"}).find("--jit-reoptimize"), std::string::npos);
   EXPECT_NE(Error({"--jit-cooling", "-1"}).find("--jit-cooling"), std::string::npos);
@@ -84,6 +85,10 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({}).vm.jit_busy_rate, 4'000'000u);
   EXPECT_TRUE(Parse({"--jit-inline-kseg"}).vm.jit_inline_kseg);
   EXPECT_FALSE(Parse({}).vm.jit_inline_kseg);
+  EXPECT_EQ(Parse({}).vm.jit_promote, jit::Promote::kLoops);  // translator/README.md, "Promoted registers"
+  EXPECT_EQ(Parse({"--jit-promote", "always"}).vm.jit_promote, jit::Promote::kAlways);
+  EXPECT_EQ(Parse({"--jit-promote", "never"}).vm.jit_promote, jit::Promote::kNever);
+  EXPECT_EQ(Parse({"--jit-promote", "loops"}).vm.jit_promote, jit::Promote::kLoops);
   EXPECT_EQ(Parse({"--dump-blocks", "0x80100000"}).dump_blocks, "0x80100000");
   auto o = Parse({"--engine", "interp", "--tlb-entries", "64", "--warp-idle", "--timeout", "2.5", "--stats",
                   "--max-instructions", "1000"});

@@ -148,6 +148,9 @@ const char* RunUsage() {
          "  --jit-inline-kseg    translated code looks kseg0/kseg1 up in a physical page table inline\n"
          "                       when the soft TLB misses (off: measured slower on the boot)\n"
          "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
+         "  --jit-promote loops|always|never   optimised code (the second tier, --jit-opt 1|2): the\n"
+         "                       regions that keep guest registers in host registers (default loops:\n"
+         "                       those with a one-block loop; the others read and write them in memory)\n"
          "  --jit-reoptimize N   tiered: region entries before it is recompiled at O1 (default 2000; 0: "
          "never)\n"
          "  --jit-busy N         the second tier takes a region whose code runs N guest instructions a\n"
@@ -436,6 +439,18 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         return false;
       }
       o.vm.jit_opt_level = static_cast<unsigned>(v[0] - '0');
+    } else if (a == "--jit-promote") {
+      if (!value(i, &v)) return false;
+      if (v == "loops") {
+        o.vm.jit_promote = jit::Promote::kLoops;
+      } else if (v == "always") {
+        o.vm.jit_promote = jit::Promote::kAlways;
+      } else if (v == "never") {
+        o.vm.jit_promote = jit::Promote::kNever;
+      } else {
+        *error = "bad --jit-promote '" + v + "' (loops, always or never)";
+        return false;
+      }
     } else if (a == "--tlb-entries") {
       if (!value(i, &v)) return false;
       double n;

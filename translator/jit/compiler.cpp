@@ -91,6 +91,18 @@ std::string CoreKey(const std::string& config, const Region& r) {
   return config + "core|" + LiftKey(core);
 }
 
+}  // namespace
+
+bool PromotesRegisters(const Region& region, unsigned opt_level, Promote promote) {
+  if (opt_level == 0 || promote == Promote::kNever) return false;
+  if (promote == Promote::kAlways) return true;
+  for (const RegionBlock& rb : region.blocks)
+    if (BranchTarget(rb) == std::optional<uint32_t>(rb.offset)) return true;
+  return false;
+}
+
+namespace {
+
 bool SameBlock(const RegionBlock& a, const RegionBlock& b) {
   return a.offset == b.offset && a.end == b.end && SameOps(a.ops, b.ops);
 }
@@ -317,7 +329,12 @@ Compiler::Compiler(CompileOptions options) : options_(options), impl_(std::make_
     impl_->config = "strobe-code-4|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
                     jtmb->getFeatures().getString() + "|O" + std::to_string(options_.opt_level) +
                     (options_.count_back_edges ? "|back-edges" : "") + (options_.inline_kseg ? "|kseg" : "") +
-                    (options_.exact_budget ? "|exact" : "") + "|" + (llvm_args ? llvm_args : "") + "|";
+                    (options_.exact_budget ? "|exact" : "") +
+                    (options_.opt_level == 0                ? ""
+                     : options_.promote == Promote::kAlways ? "|promote-all"
+                     : options_.promote == Promote::kNever  ? "|promote-none"
+                                                            : "|promote-loops") +
+                    "|" + (llvm_args ? llvm_args : "") + "|";
     auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
     if (jit) {
       impl_->jit = std::move(*jit);
@@ -564,8 +581,9 @@ std::vector<std::shared_ptr<CompiledRegion>> Compiler::CompileFor(
                   static_cast<unsigned long long>(impl_->next_id++));
     llvm::Function* f =
         LiftRegion(*regions[i], *mod, name,
-                   LiftOptions{options_.opt_level >= 1, options_.count_back_edges, options_.inline_kseg,
-                               options_.opt_level >= 1, options_.opt_level == 0, options_.exact_budget});
+                   LiftOptions{PromotesRegisters(*regions[i], options_.opt_level, options_.promote),
+                               options_.count_back_edges, options_.inline_kseg, options_.opt_level >= 1,
+                               options_.opt_level == 0, options_.exact_budget});
     if (llvm::verifyFunction(*f, &llvm::errs())) {  // a lifter bug: leave this region to the interpreter
       f->eraseFromParent();
       continue;

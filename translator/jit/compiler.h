@@ -30,14 +30,29 @@ using code::RegionBlock;
 using code::SameOps;
 using code::SpanJumpTarget;
 
+// Which regions an optimising compile (opt_level >= 1) lifts in promote mode (LiftOptions::promote): guest
+// registers as SSA values loaded at entry and written back at every exit, against memory mode (read and
+// written in the vCPU state in place). Measured (translator/README.md, "Promoted registers"): promotion
+// pays only in tight loops; elsewhere the loads and write-backs of every register a region touches, and
+// the spills of a register allocator facing all of them at once, cost more than they save.
+enum class Promote : uint8_t {
+  kLoops,   // regions with a one-block loop (a block branching to itself)
+  kAlways,  // every region
+  kNever,   // none
+};
+
+// Whether a compile at opt_level with `promote` lifts `region` in promote mode.
+bool PromotesRegisters(const Region& region, unsigned opt_level, Promote promote);
+
 struct CompileOptions {
-  unsigned opt_level = 0;      // 0: mem2reg + fast codegen, 1: O1 + codegen "less", 2: O2 + default codegen
-  bool keep_listings = false;  // keep IR before/after optimisation and host code size, for strobe dump
-  unsigned max_batch = 16;     // regions per module
-  bool count_back_edges = false;  // see LiftOptions (set for a first tier with a second one behind it)
-  bool inline_kseg = false;       // LiftOptions::unmapped_path
-  bool exact_budget = false;      // LiftOptions::exact_budget (-icount)
-  int nice = 0;                   // scheduling priority of the compiler thread (the vCPU thread has 0)
+  unsigned opt_level = 0;  // 0: mem2reg + fast codegen, 1: O1 + codegen "less", 2: O2 + default codegen
+  Promote promote = Promote::kLoops;  // at opt_level >= 1
+  bool keep_listings = false;         // keep IR before/after optimisation and host code size, for strobe dump
+  unsigned max_batch = 16;            // regions per module
+  bool count_back_edges = false;      // see LiftOptions (set for a first tier with a second one behind it)
+  bool inline_kseg = false;           // LiftOptions::unmapped_path
+  bool exact_budget = false;          // LiftOptions::exact_budget (-icount)
+  int nice = 0;                       // scheduling priority of the compiler thread (the vCPU thread has 0)
   // Append "address size name" lines for every compiled region to this file (Linux perf's
   // /tmp/perf-PID.map convention, so `perf report` names translated code). Empty: off.
   std::string perf_map;

@@ -28,8 +28,8 @@ using code::RegionFrame;
 using code::SpanJumpTarget;
 
 struct LiftOptions {
-  // Guest registers, HI/LO and the cycle count as SSA values inside the region (for optimising tiers;
-  // see Lifter) instead of accesses to the vCPU state in memory.
+  // Guest registers, HI/LO and the cycle count as SSA values inside the region (for optimising tiers, in
+  // the regions jit::PromotesRegisters picks; see Lifter) instead of accesses to the vCPU state in memory.
   bool promote = false;
   // Count loop back-edges in Region::entries too, so a loop that never leaves its region still earns a
   // second-tier compile.

@@ -63,12 +63,13 @@ class Lifter {
 
   // Two ways to hold guest state. Memory mode: registers, HI/LO and the cycle count live in the vCPU
   // state (noalias), read and written in place, so exits and runtime calls need no flush; this suits the
-  // first tier, whose fast register allocator would spill promoted values at every block boundary anyway.
-  // Promote mode (optimising tiers): each one the region touches is an alloca, loaded at entry and an SSA
-  // value after mem2reg, so a hot loop keeps its guest registers in host registers. Values are written
-  // back (synced) before every exit and before calls that observe them, and reloaded after calls that may
-  // change them; sync points are recorded while lifting and filled in at the end (PlaceSyncs), once the
-  // set of values the region writes is known.
+  // first tier, whose fast register allocator would spill promoted values at every block boundary anyway,
+  // and most regions of the optimising tiers too (jit::Promote).
+  // Promote mode (optimising tiers, regions with a tight loop): each one the region touches is an alloca,
+  // loaded at entry and an SSA value after mem2reg, so a hot loop keeps its guest registers in host
+  // registers. Values are written back (synced) before every exit and before calls that observe them, and
+  // reloaded after calls that may change them; sync points are recorded while lifting and filled in at the
+  // end (PlaceSyncs), once the set of values the region writes is known.
   enum Var : unsigned { kVarHi = 32, kVarLo = 33, kVarCycles = 34, kVarCount = 35 };
   enum class SyncSet { kAll, kCycles };
   static uint64_t VarOffset(unsigned v);
