@@ -259,6 +259,13 @@ TEST(PersistentCache, AnotherCompilerLoadsWhatOneCompiledWhereverTheCodeIs) {
   o1.opt_level = 1;
   jit::Compiler third(o1);
   EXPECT_FALSE(CompileOne(third, SmallRegion(0x00123000, 1))->from_cache);
+  // So is the same level with guest registers kept in host registers (--jit-promote).
+  o1.promote = jit::Promote::kAlways;
+  jit::Compiler fourth(o1);
+  EXPECT_FALSE(CompileOne(fourth, SmallRegion(0x00123000, 1))->from_cache);
+  o1.promote = jit::Promote::kLoops;  // the default, as the third compiler stored it
+  jit::Compiler fifth(o1);
+  EXPECT_TRUE(CompileOne(fifth, SmallRegion(0x00123000, 1))->from_cache);
 }
 
 TEST(PersistentCache, LiftKeysParseBackToTheirBlocks) {

@@ -134,5 +134,31 @@ TEST(RegionJit, OnlyRegionsWithAOneBlockLoopKeepGuestRegistersInHostRegisters) {
   EXPECT_FALSE(jit::PromotesRegisters(wide, 0, Promote::kAlways));
 }
 
+// The mode reaches the lifter: promoted, the region's IR holds a slot for each guest register it touches;
+// in memory it reads and writes the vCPU state in place. (The code cache keys by the mode:
+// PersistentCache.AnotherCompilerLoadsWhatOneCompiledWhereverTheCodeIs.)
+TEST(RegionJit, ThePromoteModeShapesTheCode) {
+  auto allocas = [&](jit::Promote promote) {
+    jit::CompileOptions o;
+    o.opt_level = 1;
+    o.promote = promote;
+    o.keep_listings = true;
+    jit::Compiler compiler(o);
+    std::vector<std::unique_ptr<code::Region>> batch;
+    batch.push_back(std::make_unique<code::Region>(
+        RegionOf(Asm{Addiu(v0, v0, 1), Beq(v0, t4, 3), Nop(), Beq(zero, zero, -4), Nop(), Jr(ra), Nop()})));
+    auto cr = compiler.Compile(std::move(batch)).at(0);
+    EXPECT_NE(cr->fn, nullptr);
+    size_t n = 0;
+    for (size_t at = cr->ir_before.find("alloca"); at != std::string::npos;
+         at = cr->ir_before.find("alloca", at + 1))
+      ++n;
+    return n;
+  };
+  const size_t always = allocas(jit::Promote::kAlways), never = allocas(jit::Promote::kNever);
+  EXPECT_GE(always, never + 4) << "v0, t4, ra and the cycle count each get a slot";
+  EXPECT_EQ(allocas(jit::Promote::kLoops), never) << "no one-block loop: memory mode";
+}
+
 }  // namespace
 }  // namespace strobe::test::jt
