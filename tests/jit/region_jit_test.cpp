@@ -160,5 +160,45 @@ TEST(RegionJit, ThePromoteModeShapesTheCode) {
   EXPECT_EQ(allocas(jit::Promote::kLoops), never) << "no one-block loop: memory mode";
 }
 
+// Kernel code (kseg0/kseg1) forms regions up to 128 blocks and 1,024 instructions, other code up to 64
+// blocks and 512 (TierOptions): the kernel's LZMA decoder, whose loop is more than 64 blocks, was cut and
+// left its region 13 M times while it unpacked the kernel. A loop through 101 blocks, run from kseg0 and
+// from a kuseg mapping of the same physical page.
+TEST(RegionJit, KernelCodeFormsBiggerRegions) {
+  Asm code;
+  for (int i = 0; i < 100; ++i) {  // each block: addiu v0, v0, 1; bne t5, zero, <next block>; nop
+    code << Addiu(v0, v0, 1);
+    code << Bne(t5, zero, 1);
+    code << Nop();
+  }
+  code << Addiu(t3, t3, -1);
+  code << Bne(t3, zero, -302);  // back to the first block
+  code << Nop();
+  code << kWaitWord;
+  constexpr uint32_t kUserVa = 0x00400000u;
+  for (const bool kseg : {true, false}) {
+    SCOPED_TRACE(kseg ? "kseg0" : "kuseg");
+    auto m = NewMachine(Engine::kTiered);
+    InstallHaltHandlers(*m);
+    m->LoadCode(kCodePa, code.words());
+    if (!kseg) WriteTlb(*m, 0, kUserVa, EntryLo(kCodePa, true, true), EntryLo(kCodePa + 0x1000, true, true));
+    const uint32_t start = kseg ? kCode : kUserVa;
+    const vmm::VmExit exit = RunUntilTranslated(*m, start, kCodePa, [&] {
+      m->cpu().gpr[v0] = 0;
+      m->cpu().gpr[t3] = 300;
+    });
+    ASSERT_EQ(exit, vmm::VmExit::kHalted);
+    EXPECT_EQ(m->cpu().gpr[v0], 30000u);
+    const code::CompiledRegion* cr = m->vm().code_cache().InstalledAt(kCodePa);
+    ASSERT_NE(cr, nullptr);
+    EXPECT_EQ(cr->region->kseg, kseg);
+    if (kseg) {
+      EXPECT_GE(cr->region->blocks.size(), 101u) << "the whole loop in one region";
+    } else {
+      EXPECT_EQ(cr->region->blocks.size(), 64u);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace strobe::test::jt

@@ -66,6 +66,7 @@ struct Region {
   uint64_t generation = 0;  // the page's code generation when the region was formed (stale if it changed)
   std::vector<RegionBlock> blocks;
   unsigned opt_level = 0;  // the tier it was compiled for
+  bool kseg = false;       // formed from code running in kseg0/kseg1 (the tiers' bigger size limits)
   // The translated code's data: frame.entries counts entries (in a queued second-tier copy, its priority).
   RegionFrame frame;
   uint32_t site_count = 0;  // chain sites the code uses, known once lifted (or read from the code cache)

@@ -221,7 +221,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
       }
       const uint32_t heat = Warm(*b, hot, c_.retired);
       if (heat == hot.threshold) {
-        translator_->NoteHot(*b);
+        translator_->NoteHot(*b, vpc);
       } else if (heat == hot.early) [[unlikely]] {
         translator_->NoteWarm(*b);
       }

@@ -33,8 +33,8 @@ class Translator {
   // Eager: whether this block start gets code before it runs, and compile it now.
   virtual bool WantsEager(uint32_t paddr) const = 0;
   virtual void CompileNow(const Block& b) = 0;
-  // Tiered: the block reached the threshold.
-  virtual void NoteHot(const Block& b) = 0;
+  // Tiered: the block reached the threshold, running at vpc.
+  virtual void NoteHot(const Block& b, uint32_t vpc) = 0;
   // Tiered: the block reached the early count; load the code an earlier run compiled for it, if any.
   virtual void NoteWarm(const Block& b) = 0;
 };

@@ -98,14 +98,15 @@ TierStats Tier::stats() const {
 // reachable that no region holds yet (disjoint as well: measured, overlapping eager regions compiled the
 // boot's code about six times over). Blocks whose delay slot lies on the next page stay with the
 // interpreter.
-std::unique_ptr<Region> Tier::Form(uint32_t page, uint32_t root_offset) {
+std::unique_ptr<Region> Tier::Form(uint32_t page, uint32_t root_offset, bool kseg) {
   auto region = std::make_unique<Region>();
   region->page = page;
+  region->kseg = kseg;
   region->generation = cache_.Generation(page);
   region->core_blocks = 1;  // filed by its root in the persistent cache, where NoteWarm finds its shape
   uint64_t root_count = 1;
   constexpr uint64_t kColdFraction = 32;
-  region->blocks = Grow(page, root_offset, options_.eager, [&](const code::Block& b, bool root) {
+  region->blocks = Grow(page, root_offset, options_.eager, kseg, [&](const code::Block& b, bool root) {
     if (root) {
       root_count = std::max<uint64_t>(b.exec_count, 1);
       return true;
@@ -121,13 +122,15 @@ std::unique_ptr<Region> Tier::Form(uint32_t page, uint32_t root_offset) {
 // The blocks of a page reachable from root_offset through fall-throughs and direct branches that accept()
 // takes (it is told which block is the root), up to the size limits; build: decode blocks that have not run
 // yet (the jit engine). Blocks whose delay slot lies on the next page stay with the interpreter.
-std::vector<RegionBlock> Tier::Grow(uint32_t page, uint32_t root_offset, bool build,
+std::vector<RegionBlock> Tier::Grow(uint32_t page, uint32_t root_offset, bool build, bool kseg,
                                     const std::function<bool(const code::Block&, bool)>& accept) const {
   std::vector<RegionBlock> out;
   std::vector<uint32_t> work = {root_offset};
   std::unordered_set<uint32_t> seen;
   unsigned insns = 0;
-  while (!work.empty() && out.size() < options_.max_blocks && insns < options_.max_insns) {
+  const unsigned max_blocks = kseg ? options_.kseg_max_blocks : options_.max_blocks;
+  const unsigned max_insns = kseg ? options_.kseg_max_insns : options_.max_insns;
+  while (!work.empty() && out.size() < max_blocks && insns < max_insns) {
     const uint32_t off = work.front();
     work.erase(work.begin());
     if (off >= runtime::kPageSize || !seen.insert(off).second) continue;
@@ -165,8 +168,9 @@ void Tier::Span(Region& r, bool take_all) {
     insns += static_cast<unsigned>(rb.ops.size());
     Successors(rb, r.page, &work);
   }
-  while (!work.empty() && r.blocks.size() < options_.max_blocks && insns < options_.max_insns &&
-         spanned < kSpanInsns) {
+  const unsigned max_blocks = r.kseg ? options_.kseg_max_blocks : options_.max_blocks;
+  const unsigned max_insns = r.kseg ? options_.kseg_max_insns : options_.max_insns;
+  while (!work.empty() && r.blocks.size() < max_blocks && insns < max_insns && spanned < kSpanInsns) {
     const uint32_t off = work.front();
     work.erase(work.begin());
     const uint32_t paddr = r.page + off;
@@ -248,7 +252,7 @@ std::vector<std::vector<RegionBlock>> Tier::SecondTierRegions(const Region& r) c
     if (formed.count(root->offset)) continue;
     const uint64_t root_count = std::max<uint64_t>(*root->counter, 1);
     std::vector<RegionBlock> blocks =
-        Grow(r.page, root->offset, /*build=*/false, [&](const code::Block& b, bool is_root) {
+        Grow(r.page, root->offset, /*build=*/false, r.kseg, [&](const code::Block& b, bool is_root) {
           return is_root || (b.exec_count * kColdFraction >= root_count && !taken(b.paddr) &&
                              !formed.count(b.paddr & ~runtime::kPageMask));
         });
@@ -329,12 +333,13 @@ void Tier::Install(std::shared_ptr<CompiledRegion> cr) {
   cache_.Install(std::move(cr), replaced, retire);
 }
 
-void Tier::NoteHot(const code::Block& b) {
+void Tier::NoteHot(const code::Block& b, uint32_t vpc) {
   const uint32_t page = b.paddr & runtime::kPageMask;
   // Covered also holds while a compile of the page's current code is pending (heat that cooled and crossed
   // the threshold again meanwhile sends nothing twice).
   if (Covered(b.paddr) || failed_.count(b.paddr)) return;
-  if (std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask)) Send(std::move(r));
+  if (std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask, runtime::InUnmappedSegment(vpc)))
+    Send(std::move(r));
 }
 
 void Tier::Send(std::unique_ptr<Region> r) {
@@ -376,7 +381,7 @@ bool Tier::WantsEager(uint32_t paddr) const {
 
 void Tier::CompileNow(const code::Block& b) {
   const uint32_t page = b.paddr & runtime::kPageMask;
-  std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask);
+  std::unique_ptr<Region> r = Form(page, b.paddr & ~runtime::kPageMask, /*kseg=*/false);
   if (!r) {
     failed_.insert(b.paddr);
     return;
@@ -430,6 +435,7 @@ void Tier::Poll() {
     for (std::vector<RegionBlock>& blocks : regions) {
       auto again = std::make_unique<Region>();
       again->page = r->page;
+      again->kseg = r->kseg;
       again->generation = r->generation;
       again->blocks = std::move(blocks);
       for (const RegionBlock& rb : again->blocks) queued_.insert(r->page | rb.offset);

@@ -30,6 +30,10 @@ struct TierOptions {
   uint64_t baseline = 0;
   unsigned max_blocks = 64;  // region size limits: LLVM's time grows faster than linearly with them
   unsigned max_insns = 512;
+  // The limits for code that runs in kseg0/kseg1 (the kernel): its hot loops are bigger (the LZMA decoder
+  // that unpacks it at boot is cut at 64 blocks otherwise) and there is one copy of it, not one per program.
+  unsigned kseg_max_blocks = 128;
+  unsigned kseg_max_insns = 1024;
   CompileOptions compile;
   // Second tier: regions entered this often are compiled again with optimize_level (0: never).
   uint64_t optimize_after = 2000;
@@ -77,7 +81,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
     return {options_.eager, options_.threshold, options_.cooling_shift, early_, options_.baseline};
   }
   void StartSlice() override { Poll(); }
-  void NoteHot(const code::Block& b) override;
+  void NoteHot(const code::Block& b, uint32_t vpc) override;
   // A block at an eighth of the threshold whose region an earlier run compiled (the persistent code cache
   // holds a shape rooted at it, and every block of that shape is the guest's code now) gets that region
   // now: loading it costs little, and until then the interpreter ran it. Nothing otherwise.
@@ -115,9 +119,9 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
 
  private:
   void Poll();  // install finished background compiles, send busy regions to the second tier
-  std::unique_ptr<Region> Form(uint32_t page, uint32_t root_offset);
+  std::unique_ptr<Region> Form(uint32_t page, uint32_t root_offset, bool kseg);
   void Send(std::unique_ptr<Region> r);  // to the first tier's compiler; its blocks are pending until done
-  std::vector<RegionBlock> Grow(uint32_t page, uint32_t root_offset, bool build,
+  std::vector<RegionBlock> Grow(uint32_t page, uint32_t root_offset, bool build, bool kseg,
                                 const std::function<bool(const code::Block&, bool)>& accept) const;
   void Span(Region& r, bool take_all);
   // A second-tier region takes a shape the code cache has code for (Compiler::CachedShapes) if that shape's
