@@ -128,8 +128,7 @@ std::vector<RegionBlock> Tier::Grow(uint32_t page, uint32_t root_offset, bool bu
   std::vector<uint32_t> work = {root_offset};
   std::unordered_set<uint32_t> seen;
   unsigned insns = 0;
-  const unsigned max_blocks = kseg ? options_.kseg_max_blocks : options_.max_blocks;
-  const unsigned max_insns = kseg ? options_.kseg_max_insns : options_.max_insns;
+  const auto [max_blocks, max_insns] = SizeLimits(kseg);
   while (!work.empty() && out.size() < max_blocks && insns < max_insns) {
     const uint32_t off = work.front();
     work.erase(work.begin());
@@ -168,8 +167,7 @@ void Tier::Span(Region& r, bool take_all) {
     insns += static_cast<unsigned>(rb.ops.size());
     Successors(rb, r.page, &work);
   }
-  const unsigned max_blocks = r.kseg ? options_.kseg_max_blocks : options_.max_blocks;
-  const unsigned max_insns = r.kseg ? options_.kseg_max_insns : options_.max_insns;
+  const auto [max_blocks, max_insns] = SizeLimits(r.kseg);
   while (!work.empty() && r.blocks.size() < max_blocks && insns < max_insns && spanned < kSpanInsns) {
     const uint32_t off = work.front();
     work.erase(work.begin());

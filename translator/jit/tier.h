@@ -11,6 +11,7 @@
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "translator/code/code_cache.h"
@@ -120,6 +121,11 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
  private:
   void Poll();  // install finished background compiles, send busy regions to the second tier
   std::unique_ptr<Region> Form(uint32_t page, uint32_t root_offset, bool kseg);
+  // A region's most blocks and instructions (kseg: code running in kseg0/kseg1).
+  std::pair<unsigned, unsigned> SizeLimits(bool kseg) const {
+    return kseg ? std::pair{options_.kseg_max_blocks, options_.kseg_max_insns}
+                : std::pair{options_.max_blocks, options_.max_insns};
+  }
   void Send(std::unique_ptr<Region> r);  // to the first tier's compiler; its blocks are pending until done
   std::vector<RegionBlock> Grow(uint32_t page, uint32_t root_offset, bool build, bool kseg,
                                 const std::function<bool(const code::Block&, bool)>& accept) const;
