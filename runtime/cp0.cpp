@@ -21,7 +21,6 @@ constexpr uint32_t kContextWritable = 0xFF800000u;          // PTEBase; BadVPN2 
 constexpr uint32_t kPageMaskWritable = 0x1FFFE000u;
 constexpr uint32_t kEBaseWritable = 0x3FFFF000u;  // bits 31:30 read 10; WG and CPUNum are not writable
 constexpr uint32_t kIntCtlReset = 0xE0000000u;    // IPTI = 7: the timer interrupt is Cause.IP7
-constexpr uint32_t kConfig3Ulri = 1u << 13;       // UserLocal register implemented
 
 unsigned IndexBits(const CpuState& c) {
   unsigned bits = 0;
@@ -65,7 +64,7 @@ void ResetCpu(CpuState& c, const CpuConfig& cfg) {
     c.fpu.fir = kFir24Kf;
   }
   c.cp0.config2 = 0x80000000u;
-  c.cp0.config3 = kConfig3Ulri;
+  c.cp0.config3 = config3::ULRI;
   c.cp0.wired = 0;
   c.hw_irq = 0;
   c.exit_request = 0;
@@ -189,15 +188,15 @@ void WriteCp0(CpuState& c, unsigned reg, unsigned sel, uint32_t v) {
 
 bool ReadHwr(CpuState& c, unsigned reg, uint32_t* value) {
   bool user = InUserMode(c);
-  if (reg > 3 && reg != 29) return false;
-  if (reg == 29 && !(c.cp0.config3 & kConfig3Ulri)) return false;
+  if (reg > 3 && reg != kHwrUserLocal) return false;
+  if (reg == kHwrUserLocal && !(c.cp0.config3 & config3::ULRI)) return false;
   if (user && !(c.cp0.status & st::CU0) && !(c.cp0.hwrena & (1u << reg))) return false;
   switch (reg) {
     case 0: *value = c.cp0.ebase & 0x3FF; break;  // CPUNum
     case 1: *value = 16; break;                   // SYNCI_Step: the I-cache line size in Config1
     case 2: *value = ReadCount(c); break;         // CC
     case 3: *value = 2; break;                    // CCRes: Count ticks every second cycle
-    default: *value = c.cp0.userlocal; break;     // 29: UserLocal
+    default: *value = c.cp0.userlocal; break;     // kHwrUserLocal
   }
   return true;
 }

@@ -101,6 +101,11 @@ inline constexpr uint32_t CU0 = 1u << 28;
 inline constexpr uint32_t CU1 = 1u << 29;
 inline constexpr uint32_t FR = 1u << 26;  // 64-bit FPU registers (the 24Kf's FPU is 64-bit: FIR.F64)
 }  // namespace st
+namespace config3 {
+inline constexpr uint32_t ULRI = 1u << 13;  // the UserLocal register is implemented
+}  // namespace config3
+// RDHWR's register numbers with a meaning beyond the four MIPS32r2 ones.
+inline constexpr unsigned kHwrUserLocal = 29;
 namespace cause {
 inline constexpr uint32_t BD = 1u << 31;
 inline constexpr uint32_t TI = 1u << 30;

@@ -385,3 +385,56 @@ TEST(ExceptionJit, FetchRefillAfterTranslatedJump) {
 
 }  // namespace
 }  // namespace strobe::test::jt
+
+namespace strobe::test::jt {
+namespace {
+
+// RDHWR rt, $29 (UserLocal, glibc's thread pointer) is read inline by translated and baseline code where the
+// handler would give UserLocal whatever the mode (llvm/lifter.cpp, interp/baseline.cpp); elsewhere the
+// handler raises Reserved Instruction. In user mode, in a block's body and in a branch's delay slot: enabled
+// in HWREna, not enabled, and enabled but not implemented (Config3.ULRI clear). Every engine must leave
+// what the interpreter leaves.
+TEST(JitRdhwr, UserLocalInlineMatchesTheHandler) {
+  const uint32_t rdhwr = E(Opcode::RDHWR, {.rt = v0, .rd = runtime::kHwrUserLocal});
+  const Asm body{Nop(), rdhwr, Addiu(s0, zero, 1), Syscall()};
+  const Asm slot{Beq(zero, zero, 2), rdhwr, Addiu(s1, zero, 1), Syscall()};
+  struct Case {
+    const char* what;
+    uint32_t hwrena;
+    bool ulri;
+    uint32_t exc;  // the ExcCode the run ends with: SYSCALL (8) when RDHWR was allowed, RI (10) otherwise
+  };
+  const Case cases[] = {{"enabled", 1u << runtime::kHwrUserLocal, true, 8},
+                        {"not enabled", 0x0000000F, true, 10},
+                        {"not implemented", 1u << runtime::kHwrUserLocal, false, 10}};
+  for (const Case& k : cases) {
+    for (bool in_slot : {false, true}) {
+      SCOPED_TRACE(std::string(k.what) + (in_slot ? ", in a delay slot" : ", in the body"));
+      ArchState want;
+      for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1, kBaseline}) {
+        auto mp = NewMachine(e);
+        TestMachine& m = *mp;
+        InstallHaltHandlers(m);
+        m.cpu().cp0.hwrena = k.hwrena;
+        if (!k.ulri) m.cpu().cp0.config3 &= ~runtime::config3::ULRI;
+        m.cpu().cp0.userlocal = 0x7FF4'5470;
+        m.cpu().gpr[v0] = 0xDEAD'BEEF;
+        ASSERT_EQ(RunUserCode(m, in_slot ? slot : body), vmm::VmExit::kHalted) << EngineName(e);
+        ArchState s = Snapshot(m);
+        if (e == Engine::kInterp) {
+          want = s;
+          EXPECT_EQ(ExcCodeOf(m), k.exc);
+          EXPECT_EQ(s.gpr[v0], k.exc == 8 ? 0x7FF4'5470u : 0xDEAD'BEEFu);
+          EXPECT_EQ(BdOf(m), in_slot && k.exc == 10);
+          continue;
+        }
+        ExpectSameState(want, s, EngineName(e));
+        if (IsJit(e)) EXPECT_NE(NativeOf(m, kUserCodePa), nullptr) << EngineName(e) << ": not translated";
+        if (e == kBaseline) EXPECT_GT(m.vm().code_cache().stats().baseline_blocks, 0u);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strobe::test::jt

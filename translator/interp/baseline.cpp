@@ -226,6 +226,7 @@ class Emitter {
   // The exception recorded by a helper that returned false is delivered; the block ends.
   void FaultIfFalse(uint32_t off, bool ds);
   void Step(const DecodedInsn& d, uint32_t off, bool ds);  // one instruction through the interpreter
+  void ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds);
   // terminator: the block's own branch, which the handlers' emitter takes (in a delay slot a branch
   // runs through the interpreter's handler, as there).
   void Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator = false);
@@ -693,7 +694,27 @@ void Emitter::Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator)
     mips::sem::RunWrittenOnce(ops, d, &shared);
     if (shared) return;
   }
+  if (d.op == mips::Opcode::RDHWR && d.rd == runtime::kHwrUserLocal) return ReadUserLocal(d, off, ds);
   Step(d, off, ds);
+}
+
+// RDHWR rt, $29 (glibc's thread pointer): UserLocal inline where runtime::ReadHwr gives it whatever the
+// mode (implemented, and enabled in HWREna as Linux sets it), the handler otherwise (as the lifter does).
+void Emitter::ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds) {
+  using CG = Xbyak::CodeGenerator;
+  Xbyak::Label slow, done;
+  g.test(g.dword[r15 + offsetof(CpuState, cp0.hwrena)], 1u << runtime::kHwrUserLocal);
+  g.jz(slow, CG::T_NEAR);
+  g.test(g.dword[r15 + offsetof(CpuState, cp0.config3)], runtime::config3::ULRI);
+  g.jz(slow, CG::T_NEAR);
+  if (d.rt != 0) {
+    g.mov(eax, g.dword[r15 + offsetof(CpuState, cp0.userlocal)]);
+    g.mov(g.dword[r15 + 4 * d.rt], eax);
+  }
+  g.jmp(done, CG::T_NEAR);
+  g.L(slow);
+  Step(d, off, ds);
+  g.L(done);
 }
 
 void Emitter::Prologue(Xbyak::CodeGenerator& g) {

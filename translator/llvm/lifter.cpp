@@ -528,7 +528,36 @@ bool Lifter::EmitOp(const DecodedInsn& d, uint32_t off, bool ds) {
   EmitShared(d, off, ds, &shared);
   if (shared) return true;
   if (d.flags & mips::kCop1) return EmitFpu(d, off, ds);  // lifter_fpu.cpp
-  return Step(d, off, ds);                                // privileged, rare or complex: the handler
+  if (d.op == Opcode::RDHWR && d.rd == runtime::kHwrUserLocal) return ReadUserLocal(d, off, ds);
+  return Step(d, off, ds);  // privileged, rare or complex: the handler
+}
+
+// RDHWR rt, $29: glibc reads its thread pointer (UserLocal) this way for every access to thread-local data
+// (errno, locale, stdio's locks), millions of times a second in some programs. Where runtime::ReadHwr gives
+// UserLocal whatever the mode (the register is implemented and enabled in HWREna, as Linux sets it), the
+// code reads it inline; otherwise the handler runs (it raises Reserved Instruction for the kernel to
+// emulate).
+bool Lifter::ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds) {
+  auto field = [&](size_t at) { return b_.CreateLoad(i32_, Field(at)); };
+  llvm::Value* enabled = b_.CreateICmpNE(
+      b_.CreateAnd(field(offsetof(runtime::CpuState, cp0.hwrena)), b_.getInt32(1u << runtime::kHwrUserLocal)),
+      b_.getInt32(0));
+  llvm::Value* implemented = b_.CreateICmpNE(
+      b_.CreateAnd(field(offsetof(runtime::CpuState, cp0.config3)), b_.getInt32(runtime::config3::ULRI)),
+      b_.getInt32(0));
+  auto* fast = llvm::BasicBlock::Create(ctx_, "ulr_fast", fn_);
+  auto* slow = llvm::BasicBlock::Create(ctx_, "ulr_handler", fn_);
+  auto* join = llvm::BasicBlock::Create(ctx_, "ulr_join", fn_);
+  Likely(b_.CreateAnd(enabled, implemented), fast, slow);
+  b_.SetInsertPoint(fast);
+  SetGpr(d.rt, field(offsetof(runtime::CpuState, cp0.userlocal)));
+  b_.CreateBr(join);
+  b_.SetInsertPoint(slow);
+  Step(d, off, ds);
+  b_.CreateBr(join);
+  b_.SetInsertPoint(join);
+  reuse_.ForgetAll();  // as after the handler, on either way here
+  return true;
 }
 
 // --- branches ---

@@ -143,6 +143,7 @@ class Lifter {
   class Ops;
   bool EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* shared);
   bool EmitOp(const DecodedInsn& d, uint32_t off, bool ds);
+  bool ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds);  // RDHWR rt, $29
 
   // --- branches ---
   struct BranchOutcome {
