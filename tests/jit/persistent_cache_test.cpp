@@ -347,6 +347,30 @@ TEST(PersistentCache, ShapesSentByOneClientAreFoundByAnotherWithoutACacheFolder)
   e.RemoveClient(vm0);
 }
 
+// A core the folder had no shape for is not looked up there again in this process (a SHA-256 of its key and
+// a directory lookup each time a block warms up): a shape another process stores meanwhile is seen by the
+// next run. Shapes sent to this compiler are still found, from memory.
+TEST(PersistentCache, ACoreTheFolderHadNoShapeForIsNotAskedAgain) {
+  const std::string dir = FreshDir("no_shape");
+  jit::CompileOptions o;
+  o.code_cache_dir = dir;
+  jit::Compiler e(o);
+  EXPECT_TRUE(e.CachedShapes(*CoreOnly(0x00300000, 1)).empty());
+  {
+    jit::Compiler other(o);  // another process, running at the same time, stores a shape for that core
+    ASSERT_NE(CompileOne(other, SpannedRegion(0x00200000, 1))->fn, nullptr);
+  }
+  EXPECT_TRUE(e.CachedShapes(*CoreOnly(0x00300000, 1)).empty()) << "the folder was asked again";
+  jit::Compiler later(o);  // the next run finds it
+  ASSERT_NO_FATAL_FAILURE(ExpectSpannedShape(later.CachedShapes(*CoreOnly(0x00300000, 1))));
+  jit::Compiler::Client* vm0 = e.AddClient();
+  e.Hold(true);
+  e.Submit(vm0, SpannedRegion(0x00200000, 1));
+  ASSERT_NO_FATAL_FAILURE(ExpectSpannedShape(e.CachedShapes(*CoreOnly(0x00300000, 1))));
+  e.RemoveClient(vm0);
+  e.Hold(false);
+}
+
 // The shapes kept in memory are bounded: past 4,096 cores the index starts again, so a guest running ever
 // new code does not grow it without end.
 TEST(PersistentCache, TheShapesKeptInMemoryAreBounded) {

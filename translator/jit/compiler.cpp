@@ -36,6 +36,7 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "translator/jit/helpers.h"
 #include "translator/llvm/lifter.h"
@@ -258,6 +259,13 @@ struct Compiler::Impl {
   // counts would have made a shape of its own to compile. Asked by the vCPU threads, hence the lock.
   std::mutex shapes_mu;
   std::unordered_map<std::string, std::vector<std::string>> shapes;
+  // Cores the code cache on disk had no shape for, by a hash of the core's key (under shapes_mu). Asking the
+  // disk costs a SHA-256 of the key and a directory lookup, and the tier asks for every block that gets warm,
+  // again each time it warms up anew (code run once per process): a fork+exec loop spent 3-4% of its vCPU
+  // thread there. A collision only skips an early load. Shapes stored later by other processes are not seen
+  // until the next run.
+  std::unordered_set<uint64_t> no_disk_shapes;
+  static constexpr size_t kMaxNoDiskShapes = 1u << 18;
   static constexpr size_t kShapesPerCore = 8;
   // A guest that runs ever new programs would grow the index without end (each shape is a lift key of a
   // few KiB): past this many cores it starts again, which costs only shapes not taken.
@@ -812,8 +820,19 @@ std::vector<std::vector<RegionBlock>> Compiler::CachedShapes(const Region& core)
       for (const std::string& lift_key : it->second) take(lift_key);
   }
   if (!impl_->cache) return out;
-  for (auto& [key, entry] : impl_->cache->FindByCore(core_key, 8))
+  const uint64_t core_hash = std::hash<std::string>{}(core_key);
+  {
+    std::lock_guard<std::mutex> lock(impl_->shapes_mu);
+    if (impl_->no_disk_shapes.count(core_hash)) return out;
+  }
+  auto found = impl_->cache->FindByCore(core_key, 8);
+  for (auto& [key, entry] : found)
     if (key.compare(0, config.size(), config) == 0) take(std::string_view(key).substr(config.size()));
+  if (found.empty()) {
+    std::lock_guard<std::mutex> lock(impl_->shapes_mu);
+    if (impl_->no_disk_shapes.size() >= Impl::kMaxNoDiskShapes) impl_->no_disk_shapes.clear();
+    impl_->no_disk_shapes.insert(core_hash);
+  }
   return out;
 }
 
