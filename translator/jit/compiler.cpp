@@ -259,17 +259,17 @@ struct Compiler::Impl {
   // counts would have made a shape of its own to compile. Asked by the vCPU threads, hence the lock.
   std::mutex shapes_mu;
   std::unordered_map<std::string, std::vector<std::string>> shapes;
+  static constexpr size_t kShapesPerCore = 8;
+  // A guest that runs ever new programs would grow the index without end (each shape is a lift key of a
+  // few KiB): past this many cores it starts again, which costs only shapes not taken.
+  static constexpr size_t kShapeCores = 4096;
   // Cores the code cache on disk had no shape for, by a hash of the core's key (under shapes_mu). Asking the
   // disk costs a SHA-256 of the key and a directory lookup, and the tier asks for every block that gets warm,
   // again each time it warms up anew (code run once per process): a fork+exec loop spent 3-4% of its vCPU
   // thread there. A collision only skips an early load. Shapes stored later by other processes are not seen
   // until the next run.
   std::unordered_set<uint64_t> no_disk_shapes;
-  static constexpr size_t kMaxNoDiskShapes = 1u << 18;
-  static constexpr size_t kShapesPerCore = 8;
-  // A guest that runs ever new programs would grow the index without end (each shape is a lift key of a
-  // few KiB): past this many cores it starts again, which costs only shapes not taken.
-  static constexpr size_t kShapeCores = 4096;
+  static constexpr size_t kMaxNoDiskShapes = 1u << 16;  // about 2.5 MiB at most; a boot warms some 15,000
   std::string object;  // the last object the linker was given (ObjTransformLayer), for the cache
   std::shared_ptr<CompiledRegion> FromCache(const std::string& key, const std::string& lift_key,
                                             std::unique_ptr<Region>& region);
