@@ -3,9 +3,14 @@
 // the root at least), and a page's regions are disjoint, so a block is compiled once.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
+#include <string>
+
+#include <unistd.h>
 
 #include "tests/jit/jit_support.h"
+#include "tests/support/scratch.h"
 
 namespace strobe::test::jt {
 namespace {
@@ -197,6 +202,30 @@ TEST(RegionJit, KernelCodeFormsBiggerRegions) {
     } else {
       EXPECT_EQ(cr->region->blocks.size(), 64u);
     }
+  }
+}
+
+// A region loaded early from the persistent code cache (Tier::NoteWarm) is kernel code as one formed at the
+// threshold is, so its second-tier copy keeps the kernel's size limits.
+TEST(RegionJit, KernelCodeLoadedEarlyFromTheCodeCacheKeepsItsLimits) {
+  Asm code;  // two blocks, so that the cache files the region's shape under its root (Region::core_blocks)
+  code << Addiu(v0, v0, 1) << Beq(zero, zero, 1) << Nop() << Addiu(t3, t3, -1) << Bne(t3, zero, -5) << Nop()
+       << kWaitWord;
+  const std::string dir = RemoveAtExit(
+      (std::filesystem::path(::testing::TempDir()) / ("strobe_early_kseg_" + std::to_string(getpid())))
+          .string());
+  for (const bool second_run : {false, true}) {
+    SCOPED_TRACE(second_run ? "loaded early" : "compiled");
+    TestMachine m(16u << 20, 16, nullptr, Engine::kTiered, 0, runtime::CpuModel::k24Kc, false, dir);
+    ASSERT_TRUE(m.booted());
+    InstallHaltHandlers(m);
+    m.LoadCode(kCodePa, code.words());
+    const vmm::VmExit exit = RunUntilTranslated(m, kCode, kCodePa, [&] { m.cpu().gpr[t3] = 100; });
+    ASSERT_EQ(exit, vmm::VmExit::kHalted);
+    if (second_run) EXPECT_GT(Stats(m).early_loads, 0u) << "the region was not loaded early";
+    const code::CompiledRegion* cr = m.vm().code_cache().InstalledAt(kCodePa);
+    ASSERT_NE(cr, nullptr);
+    EXPECT_TRUE(cr->region->kseg);
   }
 }
 

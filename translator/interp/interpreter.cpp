@@ -223,7 +223,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
       if (heat == hot.threshold) {
         translator_->NoteHot(*b, vpc);
       } else if (heat == hot.early) [[unlikely]] {
-        translator_->NoteWarm(*b);
+        translator_->NoteWarm(*b, vpc);
       }
       if (heat >= hot.baseline && hot.baseline && !b->baseline_tried) [[unlikely]]
         GiveBaseline(*b, hot);

@@ -35,8 +35,9 @@ class Translator {
   virtual void CompileNow(const Block& b) = 0;
   // Tiered: the block reached the threshold, running at vpc.
   virtual void NoteHot(const Block& b, uint32_t vpc) = 0;
-  // Tiered: the block reached the early count; load the code an earlier run compiled for it, if any.
-  virtual void NoteWarm(const Block& b) = 0;
+  // Tiered: the block reached the early count, running at vpc; load the code an earlier run compiled for
+  // it, if any.
+  virtual void NoteWarm(const Block& b, uint32_t vpc) = 0;
 };
 
 class Interpreter final {

@@ -345,7 +345,7 @@ void Tier::Send(std::unique_ptr<Region> r) {
   compiler_.Submit(std::move(r));
 }
 
-void Tier::NoteWarm(const code::Block& b) {
+void Tier::NoteWarm(const code::Block& b, uint32_t vpc) {
   const uint32_t page = b.paddr & runtime::kPageMask;
   if (Covered(b.paddr) || failed_.count(b.paddr) || cache_.Breakable(b.paddr)) return;
   Region core;
@@ -362,6 +362,7 @@ void Tier::NoteWarm(const code::Block& b) {
     if (!fits) continue;
     auto r = std::make_unique<Region>();
     r->page = page;
+    r->kseg = runtime::InUnmappedSegment(vpc);  // as NoteHot would form it: its second tier's size limits
     r->generation = cache_.Generation(page);
     r->core_blocks = 1;
     r->blocks = std::move(shape);

@@ -86,7 +86,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   // A block at an eighth of the threshold whose region an earlier run compiled (the persistent code cache
   // holds a shape rooted at it, and every block of that shape is the guest's code now) gets that region
   // now: loading it costs little, and until then the interpreter ran it. Nothing otherwise.
-  void NoteWarm(const code::Block& b) override;
+  void NoteWarm(const code::Block& b, uint32_t vpc) override;
   // The jit engine: whether a block without translated code is compiled before it runs. Not on a page whose
   // translated code was dropped kVolatileRewrites times (code written again and again, e.g. a guest's own
   // code generator): recompiling it at every rewrite cost 50x the interpreter's time, so such a page
