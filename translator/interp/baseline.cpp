@@ -89,8 +89,10 @@ class X86Ops {
   };
   X86Ops(Emitter& em, uint32_t off, bool ds);
 
-  Value Gpr(unsigned r) { return r == 0 ? Imm(0) : New(kGpr, r, 0, false); }
+  Value Gpr(unsigned r);
   void SetGpr(unsigned r, Value v);
+  // Writes the GPRs the instruction set (SetGpr defers them to its end, see there).
+  void Finish();
   Value Hi() { return ReadState(kOffHi); }
   Value Lo() { return ReadState(kOffLo); }
   void SetHi(Value v) { WriteState(kOffHi, v); }
@@ -171,6 +173,7 @@ class X86Ops {
   Value Result(bool wide);  // a new value, in eax (rax) now
   Xbyak::Address Slot(Value v) const;
   void Spill();  // the value only eax holds goes to its slot
+  void Consumed(Value v);
   void Load(const Xbyak::Reg32& r, Value v);
   void Load64(const Xbyak::Reg64& r, Value v);
   Value Bin(Value a, Value b, Op op);
@@ -190,6 +193,11 @@ class X86Ops {
   bool ds_;
   std::vector<Val>& vals_;
   int in_eax_ = -1;
+  struct Write {
+    unsigned reg;
+    Value v;
+  };
+  std::vector<Write> writes_;  // GPR writes not yet made (one per instruction in MIPS32)
 };
 
 // One block's code: the body, the terminator, and the out-of-line paths (slow memory accesses, faults)
@@ -290,24 +298,39 @@ void X86Ops::Load64(const Xbyak::Reg64& r, Value v) {
   g_.mov(r, Slot(v));
 }
 
+X86Ops::Value X86Ops::Gpr(unsigned r) {
+  if (r == 0) return Imm(0);
+  for (const Write& w : writes_)  // read after this instruction's own write: the new value
+    if (w.reg == r) return w.v;
+  return New(kGpr, r, 0, false);
+}
+
+// The write is made when the handler is done (Finish): values that read r lazily from the CpuState before
+// it still find the old value there, so they need no copy, and the usual last step, a result in eax
+// going to its register, is still one store. A value in eax that later operations would overwrite is
+// spilled to its slot first, as every operation spills it, so Finish finds it in eax or in its slot.
 void X86Ops::SetGpr(unsigned r, Value v) {
   if (r == 0) return;
-  // Values that read r before this write keep what they read.
-  for (size_t i = 0; i < vals_.size(); ++i) {
-    Val& x = vals_[i];
-    if (x.kind != kGpr || x.reg != r || static_cast<int>(i) == v.id) continue;
-    g_.mov(ecx, g_.dword[r15 + 4 * r]);
-    g_.mov(g_.dword[rsp + SlotOffset(static_cast<int>(i))], ecx);
-    x.kind = kSlot;
+  for (Write& w : writes_)
+    if (w.reg == r) {
+      w.v = v;
+      return;
+    }
+  writes_.push_back({r, v});
+}
+
+void X86Ops::Finish() {
+  for (const Write& w : writes_) {
+    const Val& x = vals_[w.v.id];
+    if (x.kind == kGpr && x.reg == w.reg) continue;
+    if (x.kind == kImm) {
+      g_.mov(g_.dword[r15 + 4 * w.reg], x.imm);
+      continue;
+    }
+    Load(w.v.id == in_eax_ ? eax : ecx, w.v);
+    g_.mov(g_.dword[r15 + 4 * w.reg], w.v.id == in_eax_ ? eax : ecx);
   }
-  const Val& x = vals_[v.id];
-  if (x.kind == kGpr && x.reg == r) return;
-  if (x.kind == kImm) {
-    g_.mov(g_.dword[r15 + 4 * r], x.imm);
-    return;
-  }
-  Load(v.id == in_eax_ ? eax : ecx, v);
-  g_.mov(g_.dword[r15 + 4 * r], v.id == in_eax_ ? eax : ecx);
+  writes_.clear();
 }
 
 X86Ops::Value X86Ops::ReadState(int off) {
@@ -350,15 +373,16 @@ X86Ops::Value X86Ops::Bin(Value a, Value b, Op op) {
   const Val& y = vals_[b.id];
   if (y.kind == kImm) {
     const uint32_t k = y.imm;
-    switch (op) {
-      case kAdd: g_.add(eax, k); break;
-      case kSub: g_.sub(eax, k); break;
-      case kMul: g_.imul(eax, eax, k); break;
-      case kAnd: g_.and_(eax, k); break;
-      case kOr: g_.or_(eax, k); break;
-      case kXor: g_.xor_(eax, k); break;
-      default: break;
-    }
+    const bool identity = k == 0 && (op == kAdd || op == kSub || op == kOr || op == kXor);  // a move
+    if (!identity) switch (op) {
+        case kAdd: g_.add(eax, k); break;
+        case kSub: g_.sub(eax, k); break;
+        case kMul: g_.imul(eax, eax, k); break;
+        case kAnd: g_.and_(eax, k); break;
+        case kOr: g_.or_(eax, k); break;
+        case kXor: g_.xor_(eax, k); break;
+        default: break;
+      }
   } else {
     const Xbyak::Address m = y.kind == kGpr ? g_.dword[r15 + 4 * y.reg] : g_.dword[rsp + SlotOffset(b.id)];
     switch (op) {
@@ -467,11 +491,18 @@ X86Ops::Value X86Ops::SExt16(Value a) {
 }
 
 X86Ops::Value X86Ops::Cmp(Value a, Value b, Cond cond) {
-  Load(edx, b);
+  const Val& y = vals_[b.id];
+  const bool b_in_place = b.id != in_eax_ && (y.kind == kImm || y.kind == kGpr);  // compared where it is
+  if (!b_in_place) Load(edx, b);
   const bool a_in_eax = a.id == in_eax_;
   Spill();
   if (!a_in_eax) Load(eax, a);
-  g_.cmp(eax, edx);
+  if (!b_in_place)
+    g_.cmp(eax, edx);
+  else if (y.kind == kImm)
+    g_.cmp(eax, y.imm);
+  else
+    g_.cmp(eax, g_.dword[r15 + 4 * y.reg]);
   switch (cond) {
     case kEq: g_.sete(al); break;
     case kNe: g_.setne(al); break;
@@ -525,8 +556,18 @@ void X86Ops::ProbeEntry(unsigned size, int tag_off, Xbyak::Label& slow) {
   g_.mov(rcx, g_.qword[rcx + offsetof(runtime::SoftTlbEntry, addend)]);
 }
 
+// A Load<T>/Store<T> operand, now in its register: handlers use it for nothing after the access (common.h),
+// so if only eax holds it, it needs no slot (unless the instruction's register write is still to make).
+void X86Ops::Consumed(Value v) {
+  if (v.id != in_eax_) return;
+  for (const Write& w : writes_)
+    if (w.v.id == v.id) return;
+  in_eax_ = -1;
+}
+
 X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
   Load(esi, ea);
+  Consumed(ea);
   Spill();
   Value v = New(kSlot, 0, 0, false);
   auto slow = std::make_shared<Xbyak::Label>();
@@ -563,6 +604,8 @@ X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
 void X86Ops::StoreSized(Value ea, Value v, unsigned size) {
   Load(esi, ea);
   Load(r8d, v);
+  Consumed(ea);
+  Consumed(v);
   Spill();
   auto slow = std::make_shared<Xbyak::Label>();
   auto done = std::make_shared<Xbyak::Label>();
@@ -621,10 +664,11 @@ X86Ops::Value X86Ops::Address(uint32_t delta) {
 void X86Ops::Branch(Value taken, int32_t disp) {
   em_.branch_static = true;
   em_.branch_disp = disp;
+  // Straight to the frame's outcome word, not through the CpuState: only the block's own code reads it
+  // (a fault in the delay slot runs the branch again), and the target is a constant there.
   Load(ecx, taken);
-  g_.mov(g_.byte[r15 + kOffTaken], cl);
-  g_.lea(edx, g_.ptr[r14 + static_cast<int32_t>(off_ + 4 + static_cast<uint32_t>(disp))]);
-  g_.mov(g_.dword[r15 + kOffTarget], edx);
+  g_.movzx(ecx, cl);
+  g_.mov(g_.dword[rsp], ecx);
 }
 
 void X86Ops::JumpWithin(uint32_t low28) {
@@ -692,7 +736,7 @@ void Emitter::Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator)
     X86Ops ops(*this, off, ds);
     bool shared;
     mips::sem::RunWrittenOnce(ops, d, &shared);
-    if (shared) return;
+    if (shared) return ops.Finish();
   }
   if (d.op == mips::Opcode::RDHWR && d.rd == runtime::kHwrUserLocal) return ReadUserLocal(d, off, ds);
   Step(d, off, ds);
@@ -847,10 +891,13 @@ bool Emitter::Emit(const Block& b) {
       branch_static = false;
       Insn(br, off, false, true);
       const int64_t taken_delta = static_cast<int64_t>(off) + 4 + branch_disp;
-      g.movzx(eax, g.byte[r15 + kOffTaken]);
-      g.mov(g.dword[rsp], eax);
-      g.mov(eax, g.dword[r15 + kOffTarget]);
-      g.mov(g.dword[rsp + 8], eax);
+      if (!branch_static) {  // Branch put a PC-relative branch's outcome in the frame; its target is a
+                             // constant
+        g.movzx(eax, g.byte[r15 + kOffTaken]);
+        g.mov(g.dword[rsp], eax);
+        g.mov(eax, g.dword[r15 + kOffTarget]);
+        g.mov(g.dword[rsp + 8], eax);
+      }
       if (br.flags & mips::kLikely) {  // not taken: the slot is nullified
         Xbyak::Label taken;
         g.cmp(g.dword[rsp], 0);
@@ -862,7 +909,12 @@ bool Emitter::Emit(const Block& b) {
       if (slot.flags & mips::kEndsBlock) {  // e.g. MTC0 in a delay slot: back to the dispatcher
         g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 8)]);
         g.cmp(g.dword[rsp], 0);
-        g.cmovne(eax, g.dword[rsp + 8]);
+        if (branch_static) {
+          g.lea(ecx, g.ptr[r14 + static_cast<int32_t>(taken_delta)]);
+          g.cmovne(eax, ecx);
+        } else {
+          g.cmovne(eax, g.dword[rsp + 8]);
+        }
         g.mov(g.dword[r15 + kOffPc], eax);
         g.xor_(eax, eax);
         g.jmp(exit, CG::T_NEAR);

@@ -17,7 +17,8 @@
 //   RaiseIf(b, code): raise `code` when b holds; true when it certainly was raised (the interpreter),
 //     false when the emitter went on under the not-raised condition (the lifter)
 //   Load<T>(ea, base, &v), Store<T>(ea, v, base): a T-sized access (T's signedness extends a load); false
-//     when it faulted (the interpreter); base is the register ea was formed from (the lifter's page hints)
+//     when it faulted (the interpreter); base is the register ea was formed from (the lifter's page hints).
+//     Handlers use ea and v for nothing after it (the baseline emitter keeps no copy of them)
 //   LoadWordAround(ea, base, &w): the aligned word holding byte ea (LWL/LWR); a fault reports ea itself
 //   StoreWordPart(ea, data, mask, base): into the aligned word holding byte ea, data's bytes where mask's
 //     are 0xFF (SWL/SWR; data is zero outside mask, and mask covers ea's byte); a fault reports ea and
