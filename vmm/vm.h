@@ -103,6 +103,8 @@ struct VmConfig {
   Engine engine = Engine::kTiered;
   uint64_t jit_threshold =
       16000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
+  // The same for code run in kseg0/kseg1, the kernel (0: jit_threshold; the CLI's tiered default: 24,000)
+  uint64_t jit_kernel_threshold = 0;
   // tiered: execution counts halve every 2^N guest instructions (0: never); 2^26 measured in
   // translator/README.md
   unsigned jit_cooling_shift = 26;
@@ -113,7 +115,10 @@ struct VmConfig {
       2000;  // second tier: region entries before it is recompiled at O1 (0: never)
   // second tier: guest instructions a second a region's code must run to be (and stay) queued for it
   uint64_t jit_busy_rate = 4'000'000;
-  unsigned jit_opt_level = 0;    // measured best for boot and short workloads (translator/README.md)
+  // LLVM's level for compiled regions. The CLI's default for the tiered engine is one tier at O1 (with no
+  // second tier and the kernel at 24,000: DefaultToOneTier in tools/strobe/options.cpp, measured in
+  // vmm/README.md); tests and the jit engine keep the cheap first tier and the second.
+  unsigned jit_opt_level = 0;
   bool jit_listings = false;     // keep IR and host code sizes for strobe dump
   bool jit_inline_kseg = false;  // the inline kseg0/kseg1 pmap path in translated code (measured: off)
   // Which regions the optimising tier keeps guest registers in host registers in (jit::Promote)

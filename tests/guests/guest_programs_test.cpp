@@ -260,10 +260,11 @@ TEST(CommandLine, HelpListsTheOptions) {
 
 // --jit-busy reaches the tier: hash's hot loop runs far over the default bar (regions are sent to the second
 // tier) and under a bar of 10^12 guest instructions a second (none is).
+// (The second tier serves --jit-opt 0, the cheap first tier; the tiered engine's default has none.)
 TEST(CommandLine, JitBusySetsTheSecondTiersBar) {
   auto sent = [](const std::vector<std::string>& extra) {
-    std::vector<std::string> args{"-kernel",      Guest("hash"), "-nographic", "-no-reboot",
-                                  "--code-cache", "off",         "--stats"};
+    std::vector<std::string> args{"-kernel", Guest("hash"), "-nographic", "-no-reboot", "--code-cache",
+                                  "off",     "--stats",     "--jit-opt",  "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     ProcessResult r = Strobe(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;

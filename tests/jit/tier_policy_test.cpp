@@ -248,6 +248,42 @@ bool ColdBlockCompiled(unsigned cooling_shift) {
   return NativeOf(m, kCold) != nullptr;
 }
 
+// Kernel code (a block first fetched through kseg0/kseg1, as these tests' code is) gets hot at the kernel's
+// threshold (--jit-kernel-threshold), not at the user threshold: run between the two it stays uncompiled,
+// whether the dispatcher enters it each time (one block per run) or its baseline code loops by itself.
+bool KernelCodeCompiled(uint64_t kernel_threshold, uint64_t runs, bool as_loop) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  m.vm().tier()->set_cooling_shift(0);
+  m.vm().tier()->set_kernel_threshold(kernel_threshold);
+  if (as_loop) {
+    m.LoadCode(kCodePa, CountLoop().words());
+    m.cpu().gpr[t3] = static_cast<uint32_t>(runs);
+    EXPECT_EQ(m.Run(kKseg0 | kCodePa, 100'000'000), vmm::VmExit::kHalted);
+    m.vm().tier()->Drain();
+    EXPECT_EQ(m.cpu().gpr[v0], runs);
+    return NativeOf(m, kCodePa) != nullptr;
+  }
+  m.LoadCode(kCodePa, {Addiu(v0, v0, 1), kWaitWord});
+  for (uint64_t i = 0; i < runs; ++i) {
+    EXPECT_EQ(m.Run(kKseg0 | kCodePa), vmm::VmExit::kHalted);
+    m.vm().tier()->Drain();
+  }
+  EXPECT_EQ(m.cpu().gpr[v0], runs);
+  return NativeOf(m, kCodePa) != nullptr;
+}
+
+TEST(TierPolicy, KernelCodeGetsHotAtItsOwnThreshold) {
+  const uint64_t user = NewMachine(Engine::kTiered)->vm().tier()->options().threshold;
+  for (bool loop : {false, true}) {
+    SCOPED_TRACE(loop ? "a loop of baseline code" : "entered by the dispatcher");
+    EXPECT_FALSE(KernelCodeCompiled(8 * user, 3 * user, loop)) << "hot at the user threshold";
+    EXPECT_TRUE(KernelCodeCompiled(8 * user, 12 * user, loop)) << "not hot at the kernel threshold";
+    EXPECT_TRUE(KernelCodeCompiled(user, 3 * user, loop)) << "the control: the same run with one threshold";
+  }
+}
+
 TEST(TierPolicy, CoolingKeepsRarelyRunCodeInterpreted) {
   EXPECT_FALSE(ColdBlockCompiled(12)) << "compiled although it never ran more than twice in a period";
   EXPECT_TRUE(ColdBlockCompiled(0)) << "without cooling its lifetime count should make it hot";

@@ -25,7 +25,10 @@ TEST(RunOptions, Defaults) {
   EXPECT_FALSE(o.vm.no_reboot);
   EXPECT_EQ(o.vm.engine, vmm::Engine::kTiered);
   EXPECT_EQ(o.vm.jit_threshold, 16000u);
-  EXPECT_EQ(o.vm.jit_opt_level, 0u);
+  // One LLVM tier at O1 over baseline code, the kernel at its own threshold (vmm/README.md)
+  EXPECT_EQ(o.vm.jit_opt_level, 1u);
+  EXPECT_EQ(o.vm.jit_reoptimize_after, 0u);
+  EXPECT_EQ(o.vm.jit_kernel_threshold, 24000u);
   EXPECT_EQ(o.vm.tlb_entries, 64u);
 }
 
@@ -51,6 +54,7 @@ TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"--jit-opt", "3"}).find("--jit-opt"), std::string::npos);
   EXPECT_NE(Error({"--jit-promote", "sometimes"}).find("loops, always or never"), std::string::npos);
   EXPECT_NE(Error({"--jit-threshold", "0"}).find("--jit-threshold"), std::string::npos);
+  EXPECT_NE(Error({"--jit-kernel-threshold", "0"}).find("--jit-kernel-threshold"), std::string::npos);
   EXPECT_NE(Error({"--jit-reoptimize", "-1"}).find("--jit-reoptimize"), std::string::npos);
   EXPECT_NE(Error({"--jit-cooling", "-1"}).find("--jit-cooling"), std::string::npos);
   EXPECT_NE(Error({"--jit-cooling", "soon"}).find("--jit-cooling"), std::string::npos);
@@ -71,7 +75,8 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({"--engine", "jit"}).vm.engine, vmm::Engine::kJit);
   EXPECT_EQ(Parse({"--engine", "tiered", "--jit-threshold", "10", "--jit-opt", "2"}).vm.jit_threshold, 10u);
   EXPECT_TRUE(Parse({"--dump-blocks", "hot:5"}).vm.jit_listings);
-  EXPECT_EQ(Parse({"--jit-reoptimize", "0"}).vm.jit_reoptimize_after, 0u);
+  EXPECT_EQ(Parse({"--jit-reoptimize", "2000"}).vm.jit_reoptimize_after, 2000u);
+  EXPECT_EQ(Parse({"--jit-kernel-threshold", "8000"}).vm.jit_kernel_threshold, 8000u);
   EXPECT_EQ(Parse({"--jit-busy", "1000000"}).vm.jit_busy_rate, 1'000'000u);
   EXPECT_EQ(Parse({}).vm.jit_cooling_shift, 26u);
   EXPECT_EQ(Parse({"--jit-cooling", "0"}).vm.jit_cooling_shift, 0u);
@@ -81,7 +86,15 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({}).vm.jit_baseline, 64u);  // the default (translator/README.md, "Baseline code")
   EXPECT_EQ(Parse({"--jit-baseline", "0"}).vm.jit_baseline, 0u);
   EXPECT_EQ(Parse({"--jit-baseline", "1"}).vm.jit_baseline, 1u);
-  EXPECT_EQ(Parse({}).vm.jit_reoptimize_after, 2000u);
+  // The jit engine, or a first tier asked for by level, keeps the second tier and one threshold.
+  EXPECT_EQ(Parse({"--engine", "jit"}).vm.jit_opt_level, 0u);
+  EXPECT_EQ(Parse({"--engine", "jit"}).vm.jit_reoptimize_after, 2000u);
+  EXPECT_EQ(Parse({"--jit-opt", "0"}).vm.jit_reoptimize_after, 2000u);
+  EXPECT_EQ(Parse({"--jit-opt", "0"}).vm.jit_kernel_threshold, 0u);
+  EXPECT_EQ(Parse({"--jit-opt", "1"}).vm.jit_reoptimize_after, 2000u);
+  EXPECT_EQ(Parse({"--jit-reoptimize", "500"}).vm.jit_opt_level, 1u);
+  EXPECT_EQ(Parse({"--jit-reoptimize", "500"}).vm.jit_reoptimize_after, 500u);
+  EXPECT_EQ(Parse({"--jit-kernel-threshold", "8000"}).vm.jit_opt_level, 1u);
   EXPECT_EQ(Parse({}).vm.jit_busy_rate, 4'000'000u);
   EXPECT_TRUE(Parse({"--jit-inline-kseg"}).vm.jit_inline_kseg);
   EXPECT_FALSE(Parse({}).vm.jit_inline_kseg);

@@ -101,6 +101,7 @@ bool SplitWords(const std::string& s, std::vector<std::string>* out, std::string
 bool WholeRunOption(const std::string& word) {
   static const char* const kWords[] = {"--engine",
                                        "--jit-threshold",
+                                       "--jit-kernel-threshold",
                                        "--jit-cooling",
                                        "--jit-baseline",
                                        "--jit-reoptimize",
@@ -227,6 +228,7 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     const vmm::VmConfig& m = opts.vm;
     c.engine = m.engine;
     c.jit_threshold = m.jit_threshold;
+    c.jit_kernel_threshold = m.jit_kernel_threshold;
     c.jit_cooling_shift = m.jit_cooling_shift;
     c.jit_baseline = m.jit_baseline;
     c.jit_reoptimize_after = m.jit_reoptimize_after;

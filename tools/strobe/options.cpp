@@ -140,6 +140,8 @@ const char* RunUsage() {
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
          "                       by LLVM in the background; jit: compile all code before it runs)\n"
          "  --jit-threshold N    tiered: block executions before its region is compiled (default 16000)\n"
+         "  --jit-kernel-threshold N   the same for code run in kseg0/kseg1, the kernel (default 24000\n"
+         "                       with the tiered engine's default --jit-opt; else --jit-threshold's)\n"
          "  --jit-cooling N      tiered: the executions counted toward the threshold halve every N guest\n"
          "                       instructions, rounded up to a power of two (default 67108864; 0: never)\n"
          "  --jit-baseline N     tiered: block executions before the interpreter runs it as host code\n"
@@ -147,12 +149,13 @@ const char* RunUsage() {
          "                       64; 0: never)\n"
          "  --jit-inline-kseg    translated code looks kseg0/kseg1 up in a physical page table inline\n"
          "                       when the soft TLB misses (off: measured slower on the boot)\n"
-         "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 0)\n"
-         "  --jit-promote loops|always|never   optimised code (the second tier, --jit-opt 1|2): the\n"
+         "  --jit-opt 0|1|2      LLVM optimisation level for translated code (default 1: one LLVM\n"
+         "                       tier; the jit engine's default is 0, a cheap tier and a second one)\n"
+         "  --jit-promote loops|always|never   optimised code (--jit-opt 1|2, or the second tier): the\n"
          "                       regions that keep guest registers in host registers (default loops:\n"
          "                       those with a one-block loop; the others read and write them in memory)\n"
-         "  --jit-reoptimize N   tiered: region entries before it is recompiled at O1 (default 2000; 0: "
-         "never)\n"
+         "  --jit-reoptimize N   the second tier: region entries before a region is compiled again at O1\n"
+         "                       (default 2000 with --jit-opt 0, the cheap first tier; 0: none)\n"
          "  --jit-busy N         the second tier takes a region whose code runs N guest instructions a\n"
          "                       second (default 4000000)\n"
          "  --tlb-entries N      guest TLB size, 1-64 (default 64)\n"
@@ -215,6 +218,21 @@ bool CheckIcount(const vmm::VmConfig& vm, bool rtc_host, std::string* error) {
 }
 }  // namespace
 
+namespace {
+// The tiered engine's default LLVM arrangement, unless the command line chose its own: one tier at O1 (no
+// second tier), kernel code hot at 24,000 executions. With baseline code below it, the cheap first tier
+// (--jit-opt 0) no longer paid for itself (vmm/README.md, "Defaults chosen by measurement"). The jit engine,
+// which compiles every block before it runs, keeps the cheap first tier and the second.
+constexpr unsigned kTieredOptLevel = 1;
+constexpr uint64_t kTieredKernelThreshold = 24000;
+void DefaultToOneTier(vmm::VmConfig& vm, bool opt_given, bool reoptimize_given, bool kernel_given) {
+  if (vm.engine != vmm::Engine::kTiered || opt_given) return;
+  vm.jit_opt_level = kTieredOptLevel;
+  if (!reoptimize_given) vm.jit_reoptimize_after = 0;
+  if (!kernel_given) vm.jit_kernel_threshold = kTieredKernelThreshold;
+}
+}  // namespace
+
 bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std::string* error) {
   RunOptions o;
   CharDevs chardevs;
@@ -224,6 +242,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   bool serial_given = false, nodefaults = false, trace_help = false;
   bool rtc_host = false;  // for -icount's check
   bool code_cache_given = false;
+  bool opt_given = false, reoptimize_given = false, kernel_threshold_given = false;
   auto value = [&](size_t& i, std::string* v) {
     if (i + 1 >= args.size()) {
       *error = "option " + args[i] + " needs a value";
@@ -416,6 +435,9 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       }
     } else if (a == "--jit-threshold") {
       if (!count(i, 1, "a count >= 1", &o.vm.jit_threshold)) return false;
+    } else if (a == "--jit-kernel-threshold") {
+      if (!count(i, 1, "a count >= 1", &o.vm.jit_kernel_threshold)) return false;
+      kernel_threshold_given = true;
     } else if (a == "--jit-cooling") {
       if (!value(i, &v)) return false;
       double n;
@@ -430,6 +452,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!count(i, 0, "a count; 0 turns baseline code off", &o.vm.jit_baseline)) return false;
     } else if (a == "--jit-reoptimize") {
       if (!count(i, 0, "a count; 0 turns the second tier off", &o.vm.jit_reoptimize_after)) return false;
+      reoptimize_given = true;
     } else if (a == "--jit-busy") {
       if (!count(i, 1, "guest instructions a second, at least 1", &o.vm.jit_busy_rate)) return false;
     } else if (a == "--jit-opt") {
@@ -439,6 +462,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         return false;
       }
       o.vm.jit_opt_level = static_cast<unsigned>(v[0] - '0');
+      opt_given = true;
     } else if (a == "--jit-promote") {
       if (!value(i, &v)) return false;
       if (v == "loops") {
@@ -541,6 +565,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     return false;
   }
   if (o.trace.exec) o.vm.engine = vmm::Engine::kInterp;  // translated code chains past the exec hook
+  DefaultToOneTier(o.vm, opt_given, reoptimize_given, kernel_threshold_given);
   if (!CheckIcount(o.vm, rtc_host, error)) return false;
   if (!code_cache_given) o.vm.jit_code_cache_dir = jit::DefaultCodeCacheDir();  // on unless told otherwise
   *out = std::move(o);

@@ -34,6 +34,8 @@ struct alignas(64) Block {
   uint16_t body = 0;   // instructions executed by the interpreter's straight-line loop
   BlockEnd end = BlockEnd::kFallThrough;
   bool baseline_tried = false;  // CompileBaseline was asked (baseline is null if it declined)
+  // First fetched through kseg0/kseg1 (the kernel): hot at the kernel's threshold (Translator::Hotness).
+  bool kernel = false;
   // Hotness for the tiered policy: executions, halved every cooling period of retired guest instructions
   // (heat_epoch is the period it was last brought up to date in).
   uint32_t heat = 0;

@@ -4,6 +4,7 @@
 #define XBYAK_NO_EXCEPTION
 #include <xbyak/xbyak.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <functional>
@@ -825,8 +826,13 @@ void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining
   }
   g.mov(edx, g.dword[rcx + offsetof(Block, heat)]);
   g.add(edx, 1);
-  if (chaining.threshold <= UINT32_MAX) {
-    g.cmp(edx, static_cast<uint32_t>(chaining.threshold));
+  if (chaining.threshold <= UINT32_MAX || chaining.kernel_threshold <= UINT32_MAX) {
+    const auto limit = [](uint64_t t) { return static_cast<uint32_t>(std::min<uint64_t>(t, UINT32_MAX)); };
+    g.mov(r10d, limit(chaining.threshold));
+    g.mov(r11d, limit(chaining.kernel_threshold));
+    g.cmp(g.byte[rcx + offsetof(Block, kernel)], 0);
+    g.cmovne(r10d, r11d);
+    g.cmp(edx, r10d);
     g.jae(out, CG::T_NEAR);
   }
   if (chaining.early && chaining.early <= UINT32_MAX) {

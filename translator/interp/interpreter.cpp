@@ -72,6 +72,7 @@ Block* Interpreter::Lookup(uint32_t vpc) {
   }
   bool built;
   Block* b = cache_.Lookup(paddr, host, &built);
+  if (built) b->kernel = runtime::InUnmappedSegment(vpc);
   if (built && trace_.block_built) [[unlikely]]
     trace_.block_built(vpc, host, static_cast<uint32_t>(b->ops.size() * 4));
   return b;
@@ -220,7 +221,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
         continue;
       }
       const uint32_t heat = Warm(*b, hot, c_.retired);
-      if (heat == hot.threshold) {
+      if (heat == (b->kernel ? hot.kernel_threshold : hot.threshold)) {
         translator_->NoteHot(*b, vpc);
       } else if (heat == hot.early) [[unlikely]] {
         translator_->NoteWarm(*b, vpc);
@@ -261,7 +262,8 @@ void Interpreter::Run(uint64_t cycle_limit) {
 
 void Interpreter::GiveBaseline(Block& b, const Translator::Hotness& hot) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = CompileBaseline(b, cache_.exec_arena(), {hot.threshold, hot.early, hot.cooling_shift});
+  const bool ok = CompileBaseline(b, cache_.exec_arena(),
+                                  {hot.threshold, hot.kernel_threshold, hot.early, hot.cooling_shift});
   code::CodeCacheStats& st = cache_.mutable_stats();
   st.baseline_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -20,9 +20,10 @@ using code::Block;
 class Translator {
  public:
   struct Hotness {
-    bool eager = false;          // compile a block's code before it first runs (the jit engine)
-    uint64_t threshold = 1000;   // executions that make a block hot
-    unsigned cooling_shift = 0;  // heat halves every 2^cooling_shift retired instructions (0: never)
+    bool eager = false;                // compile a block's code before it first runs (the jit engine)
+    uint64_t threshold = 1000;         // executions that make a block hot
+    uint64_t kernel_threshold = 1000;  // the same for a Block::kernel block (code in kseg0/kseg1)
+    unsigned cooling_shift = 0;        // heat halves every 2^cooling_shift retired instructions (0: never)
     uint64_t early = 0;     // executions after which code an earlier run compiled is looked for (0: never)
     uint64_t baseline = 0;  // executions after which a block gets baseline code (interp/baseline.h; 0: never)
   };

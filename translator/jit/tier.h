@@ -21,8 +21,9 @@
 namespace strobe::jit {
 
 struct TierOptions {
-  bool eager = false;         // compile before first execution (the jit engine)
-  uint64_t threshold = 1000;  // executions that make a block hot (tiered)
+  bool eager = false;             // compile before first execution (the jit engine)
+  uint64_t threshold = 1000;      // executions that make a block hot (tiered)
+  uint64_t kernel_threshold = 0;  // the same for code run in kseg0/kseg1 (the kernel; 0: threshold)
   // Tiered: a block's count of executions halves every 2^cooling_shift retired guest instructions (0: never),
   // so a block must run `threshold` times in about that span to be compiled.
   unsigned cooling_shift = 0;
@@ -79,7 +80,12 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
 
   // interp::Translator.
   Hotness hotness() const override {
-    return {options_.eager, options_.threshold, options_.cooling_shift, early_, options_.baseline};
+    return {options_.eager,
+            options_.threshold,
+            options_.kernel_threshold ? options_.kernel_threshold : options_.threshold,
+            options_.cooling_shift,
+            early_,
+            options_.baseline};
   }
   void StartSlice() override { Poll(); }
   void NoteHot(const code::Block& b, uint32_t vpc) override;
@@ -115,6 +121,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   void set_prune_interval(std::chrono::milliseconds interval) { prune_interval_ = interval; }
   void set_busy_insns(uint64_t per_interval) { busy_insns_ = per_interval; }
   void set_cooling_shift(unsigned shift) { options_.cooling_shift = shift; }
+  void set_kernel_threshold(uint64_t executions) { options_.kernel_threshold = executions; }
   // Prune the second tier's queue now, as if one interval had passed since the last prune.
   void PruneSecondTierNow() { PruneSecondTier(/*now=*/true); }
 
