@@ -45,7 +45,7 @@ class ExecArena : public PieceArena {
   // Code every piece may jump to (the baseline emitter's shared paths), made once and never freed, and
   // what it was made for (the emitter's own key).
   void* shared = nullptr;
-  uint64_t shared_key[3] = {};
+  uint64_t shared_key[4] = {};
 };
 
 // A piece of an arena, owned: freed when the owner goes.

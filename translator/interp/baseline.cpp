@@ -368,6 +368,10 @@ void X86Ops::SetHiLo(Value w) {
 
 // eax = a op b; b is read where it is (a constant, the CpuState, its slot), after eax's value is saved.
 X86Ops::Value X86Ops::Bin(Value a, Value b, Op op) {
+  // With a zero (MIPS's move, and the zero register as an operand) the result is the other value itself.
+  const auto is_zero = [&](Value v) { return vals_[v.id].kind == kImm && vals_[v.id].imm == 0; };
+  if (is_zero(b) && !vals_[a.id].wide && (op == kAdd || op == kSub || op == kOr || op == kXor)) return a;
+  if (is_zero(a) && !vals_[b.id].wide && (op == kAdd || op == kOr || op == kXor)) return b;
   const bool a_in_eax = a.id == in_eax_;
   Spill();
   if (!a_in_eax) Load(eax, a);
@@ -958,7 +962,9 @@ bool CompileBaseline(Block& b, code::ExecArena& arena, const BaselineChaining& c
   Xbyak::ClearError();
   Xbyak::CodeGenerator g(scratch.size(), scratch.data());
   // The shared path into successors, made once per arena for the counts it was made with.
-  const uint64_t key[3] = {chaining.threshold, chaining.early, chaining.cooling_shift};
+  const uint64_t key[4] = {chaining.threshold, chaining.kernel_threshold, chaining.early,
+                           chaining.cooling_shift};
+  static_assert(sizeof key == sizeof code::ExecArena::shared_key);
   if (!arena.shared && chaining.threshold > 1) {
     thread_local std::vector<uint8_t> buf(4096);
     Xbyak::ClearError();
