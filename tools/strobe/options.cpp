@@ -216,9 +216,7 @@ bool CheckIcount(const vmm::VmConfig& vm, bool rtc_host, std::string* error) {
   }
   return true;
 }
-}  // namespace
 
-namespace {
 // The tiered engine's default LLVM arrangement, unless the command line chose its own: one tier at O1 (no
 // second tier), kernel code hot at 24,000 executions. With baseline code below it, the cheap first tier
 // (--jit-opt 0) no longer paid for itself (vmm/README.md, "Defaults chosen by measurement"). The jit engine,

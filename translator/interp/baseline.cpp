@@ -378,16 +378,15 @@ X86Ops::Value X86Ops::Bin(Value a, Value b, Op op) {
   const Val& y = vals_[b.id];
   if (y.kind == kImm) {
     const uint32_t k = y.imm;
-    const bool identity = k == 0 && (op == kAdd || op == kSub || op == kOr || op == kXor);  // a move
-    if (!identity) switch (op) {
-        case kAdd: g_.add(eax, k); break;
-        case kSub: g_.sub(eax, k); break;
-        case kMul: g_.imul(eax, eax, k); break;
-        case kAnd: g_.and_(eax, k); break;
-        case kOr: g_.or_(eax, k); break;
-        case kXor: g_.xor_(eax, k); break;
-        default: break;
-      }
+    switch (op) {
+      case kAdd: g_.add(eax, k); break;
+      case kSub: g_.sub(eax, k); break;
+      case kMul: g_.imul(eax, eax, k); break;
+      case kAnd: g_.and_(eax, k); break;
+      case kOr: g_.or_(eax, k); break;
+      case kXor: g_.xor_(eax, k); break;
+      default: break;
+    }
   } else {
     const Xbyak::Address m = y.kind == kGpr ? g_.dword[r15 + 4 * y.reg] : g_.dword[rsp + SlotOffset(b.id)];
     switch (op) {
