@@ -829,7 +829,12 @@ void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining
   }
   g.mov(edx, g.dword[rcx + offsetof(Block, heat)]);
   g.add(edx, 1);
-  if (chaining.threshold <= UINT32_MAX || chaining.kernel_threshold <= UINT32_MAX) {
+  if (chaining.kernel_threshold == chaining.threshold) {  // one threshold: no choice per block
+    if (chaining.threshold <= UINT32_MAX) {
+      g.cmp(edx, static_cast<uint32_t>(chaining.threshold));
+      g.jae(out, CG::T_NEAR);
+    }
+  } else {
     const auto limit = [](uint64_t t) { return static_cast<uint32_t>(std::min<uint64_t>(t, UINT32_MAX)); };
     g.mov(r10d, limit(chaining.threshold));
     g.mov(r11d, limit(chaining.kernel_threshold));
