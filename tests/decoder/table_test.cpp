@@ -211,7 +211,7 @@ TEST(DecoderRoundTrip, EveryRowDecodesBackWithItsFields) {
       ASSERT_EQ(word & e.mask, e.match);
       DecodedInsn d = Decode(word);
       ASSERT_EQ(d.op, e.op) << "decoded as " << NameOf(d.op);
-      EXPECT_EQ(d.flags, e.flags);
+      EXPECT_EQ(d.flags, InstanceFlags(e, word));
       EXPECT_EQ(d.raw, word);
       if (Has(e, 's')) {
         EXPECT_EQ(d.rs, f.rs);
@@ -246,6 +246,42 @@ TEST(DecoderRoundTrip, EveryRowDecodesBackWithItsFields) {
   }
 }
 
+// Which CP0 writes end a block: those that change what translated code or the dispatcher act on (the mode,
+// the ASID, interrupts, the timer, the exception base); the TLB staging registers and the TLB writes do not.
+TEST(DecoderFlags, OnlyCp0WritesThatChangeTheMachinesStateEndABlock) {
+  const auto mtc0 = [](unsigned rd, unsigned sel) {
+    return Decode(0x40800000u | (8u << 16) | (rd << 11) | sel);
+  };
+  for (auto [rd, sel] :
+       {std::pair{0u, 0u}, {2, 0}, {3, 0}, {4, 0}, {4, 2}, {5, 0}, {6, 0}, {14, 0}, {30, 0}}) {
+    SCOPED_TRACE(testing::Message() << "MTC0 $" << rd << ", " << sel);
+    EXPECT_EQ(mtc0(rd, sel).op, Opcode::MTC0);
+    EXPECT_FALSE(mtc0(rd, sel).flags & kEndsBlock);
+  }
+  // EntryHi (ASID), HWREna, Count, Compare, Status, IntCtl, Cause, EBase, Config, and unknown ones.
+  for (auto [rd, sel] : {std::pair{10u, 0u},
+                         {7, 0},
+                         {9, 0},
+                         {11, 0},
+                         {12, 0},
+                         {12, 1},
+                         {13, 0},
+                         {15, 1},
+                         {16, 0},
+                         {2, 1},
+                         {31, 0}}) {
+    SCOPED_TRACE(testing::Message() << "MTC0 $" << rd << ", " << sel);
+    EXPECT_TRUE(mtc0(rd, sel).flags & kEndsBlock);
+  }
+  EXPECT_FALSE(Decode(0x42000002u).flags & kEndsBlock);  // TLBWI
+  EXPECT_FALSE(Decode(0x42000006u).flags & kEndsBlock);  // TLBWR
+  EXPECT_FALSE(Decode(0x42000008u).flags & kEndsBlock);  // TLBP
+  EXPECT_TRUE(Decode(0x42000001u).flags & kEndsBlock);   // TLBR: writes EntryHi
+  EXPECT_FALSE(Decode(0x41606000u).flags & kEndsBlock);  // DI: masks interrupts
+  EXPECT_TRUE(Decode(0x41606020u).flags & kEndsBlock);   // EI: one may be pending
+  EXPECT_TRUE(Decode(0x42000018u).flags & kEndsBlock);   // ERET
+}
+
 // Checks one word against the brute-force answer: the matching row if exactly one matches, else kInvalid.
 void ExpectDecodeAgrees(uint32_t word) {
   size_t row = 0;
@@ -257,7 +293,7 @@ void ExpectDecodeAgrees(uint32_t word) {
     EXPECT_EQ(d.flags, 0u) << Hex(word);
   } else {
     ASSERT_EQ(d.op, kEncodings[row].op) << Hex(word) << " decoded as " << NameOf(d.op);
-    EXPECT_EQ(d.flags, kEncodings[row].flags) << Hex(word);
+    EXPECT_EQ(d.flags, InstanceFlags(kEncodings[row], word)) << Hex(word);
   }
   EXPECT_EQ(d.raw, word);
   EXPECT_EQ(d.rs, (word >> 21) & 31);

@@ -104,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(Engines, TlbJit, ::testing::Values(Engine::kJit, kJitO1
 // Runs kernel code at kCode under every engine; the others must match the interpreter exactly.
 ArchState RunAllEngines(const std::function<void(TestMachine&)>& setup, const Asm& caller) {
   ArchState ref;
-  for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1, Engine::kTiered}) {
+  for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1, Engine::kTiered, kBaseline}) {
     auto m = NewMachine(e);
     InstallHaltHandlers(*m);
     LoadMappedPages(*m, MappedCall);
@@ -124,7 +124,7 @@ ArchState RunAllEngines(const std::function<void(TestMachine&)>& setup, const As
       continue;
     }
     ExpectSameState(ref, s, EngineName(e));
-    EXPECT_GT(Installed(*m), 0u) << EngineName(e);
+    if (e != kBaseline) EXPECT_GT(Installed(*m), 0u) << EngineName(e);
     if (IsJit(e)) {
       EXPECT_NE(NativeOf(*m, kP1), nullptr);
       EXPECT_NE(NativeOf(*m, kP2), nullptr);
@@ -161,6 +161,56 @@ TEST(TlbJitChain, GuestRemapBetweenChainedCalls) {
       },
       caller);
   EXPECT_EQ(s.gpr[v0], 300u * 11 + 300u * 1010 + 300u * 1020);
+}
+
+// TLBWI does not end a block (instruction fetch sees the new entry only after a hazard barrier), but the
+// loads after it in the same block must use it: the data page is switched from D1 to D2 and back twice per
+// pass, and the results agree with the interpreter under every engine, baseline code included.
+TEST(TlbJitChain, ALoadAfterATlbWriteInTheSameBlockUsesTheNewEntry) {
+  const Asm code{Addiu(t3, zero, 300),
+                 Mtc0(s5, kCp0EntryLo1),  // loop: D1
+                 E(Opcode::TLBWI, {}),
+                 Lw(t5, 0, a1),
+                 Addu(v0, v0, t5),
+                 Mtc0(s6, kCp0EntryLo1),  // D2
+                 E(Opcode::TLBWI, {}),
+                 Lw(t5, 0, a1),
+                 Addu(v1, v1, t5),
+                 Addiu(t3, t3, -1),
+                 Bne(t3, zero, -10),
+                 Nop(),
+                 kWaitWord};
+  ArchState ref;
+  for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1, Engine::kTiered, kBaseline}) {
+    auto m = NewMachine(e);
+    InstallHaltHandlers(*m);
+    LoadMappedPages(*m, MappedCall);
+    m->LoadCode(kCodePa, code.words());
+    for (int run = 0; run < 2; ++run) {  // the tiered engine installs what the first run made hot
+      WriteTlb(*m, 0, kVa, EntryLo(kP1, true, true), EntryLo(kD1, true, true));
+      runtime::WriteCp0(m->cpu(), kCp0Index, 0, 0);
+      runtime::WriteCp0(m->cpu(), kCp0EntryHi, 0, kVa);
+      runtime::WriteCp0(m->cpu(), kCp0EntryLo0, 0, EntryLo(kP1, true, true));
+      m->cpu().gpr[s5] = EntryLo(kD1, true, true);
+      m->cpu().gpr[s6] = EntryLo(kD2, true, true);
+      m->cpu().gpr[a1] = kVaData;
+      m->cpu().gpr[v0] = m->cpu().gpr[v1] = 0;
+      EXPECT_EQ(m->Run(kCode, 10'000'000), vmm::VmExit::kHalted) << EngineName(e);
+      Drain(*m);
+    }
+    const code::Block* b = m->vm().code_cache().Find(kCodePa + 4);
+    ASSERT_NE(b, nullptr) << EngineName(e);
+    EXPECT_EQ(b->size, 11u) << "the loop is one block: " << EngineName(e);
+    ArchState s = Snapshot(*m);
+    EXPECT_EQ(s.gpr[v0], 300u * 10) << EngineName(e);
+    EXPECT_EQ(s.gpr[v1], 300u * 20) << EngineName(e);
+    if (e == Engine::kInterp) {
+      ref = s;
+      continue;
+    }
+    ExpectSameState(ref, s, EngineName(e));
+    if (e != kBaseline) EXPECT_GT(Installed(*m), 0u) << EngineName(e);
+  }
 }
 
 // Two ASIDs map the subroutine's page to P1 and P2; the guest switches EntryHi.ASID between series of

@@ -20,8 +20,8 @@ namespace strobe::code {
 // How a decoded block ends.
 enum class BlockEnd : uint8_t {
   kFallThrough,  // page end or length limit: continue at the next word
-  kEndsBlock,    // last op may change translation state or the PC (ERET, MTC0, SYSCALL, ...)
-  kBranch,       // last two ops are a branch and its delay slot
+  kEndsBlock,  // last op may change the mode, the ASID, interrupts or the PC (ERET, MTC0 Status, SYSCALL...)
+  kBranch,     // last two ops are a branch and its delay slot
   kBranchSplit,  // last op is a branch whose delay slot lies on the next page
 };
 

@@ -265,8 +265,8 @@ void Lifter::WriteFpr(unsigned r, bool wide, llvm::Value* fr, llvm::Value* v) {
   b_.CreateStore(b_.CreateTrunc(v, i32_), lo);
   b_.CreateStore(b_.CreateTrunc(b_.CreateLShr(v, 32), i32_), hi);
 }
-// Status, loaded once per guest block: nothing inside a block changes it (MTC0, ERET and the TLB writes
-// end blocks; an exception leaves the region), so neither CU1 nor FR can change between two FP
+// Status, loaded once per guest block: nothing inside a block changes its CU1 or FR (MTC0 to Status, EI and
+// ERET end blocks, DI clears only IE; an exception leaves the region), so neither can change between two FP
 // instructions of one block, and once CU1 was found set it needs no test again.
 llvm::Value* Lifter::FpuStatus() {
   if (!fpu_.status || fpu_.block != cur_block_) {

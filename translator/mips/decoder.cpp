@@ -24,6 +24,35 @@ struct DecodeIndex {
   }
 };
 
+}  // namespace
+
+// The TLB staging registers, EPC and ErrorEPC, cache tags. Writing one need not end a block (the kernel's TLB
+// updates write three of them in a row).
+bool PlainCp0Register(unsigned reg, unsigned sel) {
+  switch (reg * 8 + sel) {
+    case 0 * 8:       // Index
+    case 2 * 8:       // EntryLo0
+    case 3 * 8:       // EntryLo1
+    case 4 * 8:       // Context
+    case 4 * 8 + 2:   // UserLocal (RDHWR reads it when it runs)
+    case 5 * 8:       // PageMask
+    case 6 * 8:       // Wired
+    case 14 * 8:      // EPC
+    case 28 * 8:      // TagLo
+    case 28 * 8 + 1:  // DataLo
+    case 30 * 8:      // ErrorEPC
+      return true;
+    default: return false;
+  }
+}
+
+uint16_t InstanceFlags(const Encoding& e, uint32_t word) {
+  if (e.op == Opcode::MTC0 && PlainCp0Register((word >> 11) & 31, word & 7)) return e.flags & ~kEndsBlock;
+  return e.flags;
+}
+
+namespace {
+
 const DecodeIndex& Index() {
   static const DecodeIndex index;
   return index;
@@ -43,7 +72,7 @@ DecodedInsn Decode(uint32_t word) {
     const Encoding& e = kEncodings[i];
     if ((word & e.mask) == e.match) {
       d.op = e.op;
-      d.flags = e.flags;
+      d.flags = InstanceFlags(e, word);
       return d;
     }
   }

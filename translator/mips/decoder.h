@@ -86,6 +86,12 @@ struct DecodedInsn {
 
 // Table-driven decode; Opcode::kInvalid for words that no row matches.
 DecodedInsn Decode(uint32_t word);
+// The flags one instance of a row has: the row's, except that MTC0 to a register whose write only stores a
+// value (PlainCp0Register) does not end a block.
+uint16_t InstanceFlags(const Encoding& e, uint32_t word);
+// CP0 registers whose writes only store a value that later instructions read: not the mode, the ASID,
+// interrupts, the timer or the exception base, which translated code and the dispatcher act on.
+bool PlainCp0Register(unsigned reg, unsigned sel);
 const Encoding& EncodingOf(Opcode op);
 std::string_view NameOf(Opcode op);
 
