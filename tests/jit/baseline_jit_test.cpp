@@ -226,6 +226,75 @@ TEST(Baseline, ChainedBlocksStillGetHotForLlvm) {
   EXPECT_NE(NativeOf(m, kCodePa), nullptr) << "the loop never reached LLVM";
 }
 
+// A loop on one page of kernel code calls a function on the next page (JAL there, JR RA back): baseline
+// code goes on across the pages and through the return by itself, finding the successor in the code
+// cache's table as the dispatcher would, and computes what the interpreter does.
+TEST(Baseline, KernelCodeGoesOnAcrossPagesAndThroughReturns) {
+  const uint32_t f = kCode + 0x1000;
+  const Asm loop{E(Opcode::JAL, {.target = (f >> 2) & 0x3FFFFFF}),
+                 Nop(),
+                 Addiu(t3, t3, -1),
+                 Bne(t3, zero, -4),
+                 Addiu(v1, v1, 1),
+                 kWaitWord};
+  ArchState want;
+  for (Engine e : {Engine::kInterp, kBaseline}) {
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    m.LoadCode(kCodePa + 0x1000, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
+    m.cpu().gpr[t3] = 2000;
+    const uint64_t lookups = m.vm().code_cache().stats().lookups;
+    ASSERT_EQ(RunCode(m, loop, 10'000'000), vmm::VmExit::kHalted) << EngineName(e);
+    ArchState s = Snapshot(m);
+    if (e == Engine::kInterp) {
+      want = s;
+      EXPECT_EQ(s.gpr[v0], 8000u);
+      continue;
+    }
+    ExpectSameState(want, s, "baseline");
+    EXPECT_TRUE(HasBaseline(m, kCodePa + 0x1000));
+    // Each pass crosses pages twice: 4,000 trips through the dispatcher if it did not go on by itself.
+    EXPECT_LT(m.vm().code_cache().stats().lookups - lookups, 400u);
+  }
+}
+
+// The called function's page is rewritten halfway by the loop itself: the calls after it run the new
+// instruction, so the table that baseline code finds its successors in holds no block of the old code.
+TEST(Baseline, KernelCodeCallingARewrittenFunctionRunsTheNewCode) {
+  const uint32_t f = kCode + 0x1000;
+  // loop: jal f; nop; bne t3, t4, skip; nop; sw t2, 0(t0); skip: addiu t3, -1; bne t3, zero, loop; nop
+  const Asm loop{E(Opcode::JAL, {.target = (f >> 2) & 0x3FFFFFF}),
+                 Nop(),
+                 Bne(t3, t4, 2),
+                 Nop(),
+                 Sw(t2, 0, t0),
+                 Addiu(t3, t3, -1),
+                 Bne(t3, zero, -7),
+                 Nop(),
+                 kWaitWord};
+  ArchState want;
+  for (Engine e : {Engine::kInterp, kBaseline}) {
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    m.LoadCode(kCodePa + 0x1000, {Addiu(v0, v0, 3), Jr(ra), Nop()});
+    m.cpu().gpr[t3] = 2000;
+    m.cpu().gpr[t4] = 1000;
+    m.cpu().gpr[t0] = f;
+    m.cpu().gpr[t2] = Addiu(v0, v0, 5);
+    ASSERT_EQ(RunCode(m, loop, 10'000'000), vmm::VmExit::kHalted) << EngineName(e);
+    ArchState s = Snapshot(m);
+    if (e == Engine::kInterp) {
+      want = s;
+      EXPECT_EQ(s.gpr[v0], 1001u * 3 + 999u * 5);
+      continue;
+    }
+    ExpectSameState(want, s, "baseline");
+    EXPECT_TRUE(HasBaseline(m, kCodePa + 0x1000)) << "the new code should have become baseline code too";
+  }
+}
+
 // The default tiered engine gives warm blocks baseline code on its own (--jit-baseline, 64 executions).
 TEST(Baseline, TheTieredEngineUsesItForWarmBlocks) {
   auto mp = NewMachine(Engine::kTiered);

@@ -48,8 +48,9 @@ struct alignas(64) Block {
   // Host code for this block from the interpreter's baseline emitter (interp/baseline.h), run in place of
   // interpreting it: the same effects as Interpreter::Execute, then on through successors with baseline code
   // while the slice (limit) lasts. It returns the block it ran last if the dispatcher may chain from that
-  // one to the next (Execute's may_chain), else null. Null until the block is warm (or when it cannot be
-  // emitted).
+  // one to the next (Execute's may_chain), else null; or, tagged with kNextBlockTag, the block at the PC
+  // (found and not entered: it was too warm or had translated code), which the dispatcher runs next without
+  // a lookup. Null until the block is warm (or when it cannot be emitted).
   using BaselineFn = Block* (*)(runtime::CpuState* c, uint32_t vpc, uint64_t limit);
   BaselineFn baseline = nullptr;
   uint64_t exec_count = 0;  // every execution (the tiers' profile)
@@ -62,6 +63,8 @@ struct alignas(64) Block {
   ExecCode baseline_code;
 };
 static_assert(sizeof(Block) == 128, "a block is two cache lines");
+// Added to a Block* that baseline code returns: the block to run next (blocks are 64-byte aligned).
+inline constexpr uintptr_t kNextBlockTag = 1;
 static_assert(offsetof(Block, exec_count) + sizeof(Block::exec_count) <= 64,
               "the fields read and written on every execution fit a line");
 
@@ -183,15 +186,33 @@ class CodeCache final : public runtime::CodeObserver {
     uint64_t code_epoch = 0;
     uint64_t addend = 0;
     const void* table = nullptr;
-    NativeFn fn = nullptr;
+    NativeFn fn = nullptr;  // null: vpc leads to paddr, whose block had no translated code when last asked
     void* frame = nullptr;
     uint32_t vpc = 1;    // never a jump target that translates
     uint32_t paddr = 0;  // where vpc led: while the code is the same, fn is still the code there
   };
   JumpEntry& JumpSlot(uint32_t vpc) { return jump_[SlotOf(vpc, kJumpBits)]; }
+  // A chained jump whose target has no translated code leaves its region at once; the link helper found
+  // the target's block on the way and leaves it here, so that the dispatcher runs it next without looking
+  // it up again. Taken (and forgotten) after every return from translated code.
+  void NoteNextBlock(uint32_t vpc, Block* b) {
+    next_vpc_ = vpc;
+    next_block_ = b;
+  }
+  Block* TakeNextBlock(uint32_t vpc) {
+    Block* b = next_block_;
+    next_block_ = nullptr;
+    return next_vpc_ == vpc ? b : nullptr;
+  }
 
   // Where blocks' baseline code lives.
   ExecArena& exec_arena() { return exec_arena_; }
+  // The interpreter's direct-mapped table of blocks by guest-physical address, for baseline code that
+  // probes it itself (a slot holds a block or null; the block at an address is in that address's slot or
+  // not there at all), and how a slot is chosen.
+  Block* const* fast_table() const { return fast_; }
+  static constexpr unsigned kFastBits = 17;
+  static uint32_t SlotOf(uint32_t addr, unsigned bits) { return ((addr >> 2) * 0x9E3779B1u) >> (32 - bits); }
   // Memory held by the decoded blocks and their instructions (not counting the maps that find them).
   size_t block_bytes() const { return block_arena_.bytes_in_use() + ops_arena_.bytes_in_use(); }
 
@@ -218,12 +239,9 @@ class CodeCache final : public runtime::CodeObserver {
   PieceArena ops_arena_{16, false};
   std::unordered_map<uint32_t, BlockPtr> blocks_;
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
-  // A direct-mapped slot for a word address: a multiplicative hash, so that blocks at the same offset of
-  // many pages (every process's entry points, the kernel's page-aligned handlers) do not share a slot,
-  // as they did when the slot was the address's low bits.
-  static uint32_t SlotOf(uint32_t addr, unsigned bits) { return ((addr >> 2) * 0x9E3779B1u) >> (32 - bits); }
-  // The interpreter's direct-mapped lookup table in front of blocks_.
-  static constexpr unsigned kFastBits = 17;
+  // The interpreter's direct-mapped lookup table in front of blocks_. SlotOf is a multiplicative hash, so
+  // that blocks at the same offset of many pages (every process's entry points, the kernel's page-aligned
+  // handlers) do not share a slot, as they did when the slot was the address's low bits.
   Block* fast_[1u << kFastBits] = {};
   Block*& FastSlot(uint32_t paddr) { return fast_[SlotOf(paddr, kFastBits)]; }
   Block* LookupSlow(uint32_t paddr, const uint8_t* host, bool* built, Block** slot);
@@ -238,6 +256,8 @@ class CodeCache final : public runtime::CodeObserver {
   static constexpr unsigned kJumpBits = 12;
   static constexpr unsigned kJumpEntries = 1u << kJumpBits;
   JumpEntry jump_[kJumpEntries];
+  Block* next_block_ = nullptr;
+  uint32_t next_vpc_ = 0;
   CodeCacheStats stats_;
 };
 

@@ -205,15 +205,18 @@ class X86Ops {
 // after the function's single exit.
 class Emitter {
  public:
-  // go_on: the shared path that enters a successor's code (null: every exit returns to the dispatcher).
-  Emitter(Xbyak::CodeGenerator& g, const void* go_on) : g(g), go_on_(go_on) {}
+  // go_on: the shared path that enters a successor's code (null: every exit returns to the dispatcher);
+  // go_far: its entry for a successor anywhere in kernel code (null: none).
+  Emitter(Xbyak::CodeGenerator& g, const void* go_on, const void* go_far)
+      : g(g), go_on_(go_on), go_far_(go_far) {}
 
   bool Emit(const Block& b);
   // The prologue every block's code starts with; its size is where a predecessor enters it.
   static void Prologue(Xbyak::CodeGenerator& g);
   static size_t BodyOffset();
-  // The shared path into a successor (see GoOn), for these counts.
-  static void GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining);
+  // The shared path into a successor (see GoOn), for these counts; returns the offset of its entry for
+  // successors in other pages of kernel code (GoFar), 0 if it has none.
+  static size_t GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining);
   static void Epilogue(Xbyak::CodeGenerator& g);
 
   // The terminator's branch, as its handler reported it: PC-relative (branch_disp past the delay slot's
@@ -244,7 +247,10 @@ class Emitter {
   // Leaves for the instruction `delta` bytes past the block's start: into its successor's baseline code
   // when the dispatcher would have run that next and done nothing else, else back to the dispatcher.
   void GoOn(const Block& b, int64_t delta);
+  // Into go_far_ (set), with r8d = how far the successor lies past the block's start.
+  void GoFar(const Block& b);
   const void* go_on_;
+  const void* go_far_;
 };
 
 X86Ops::X86Ops(Emitter& em, uint32_t off, bool ds) : em_(em), g_(em.g), off_(off), ds_(ds), vals_(em.table) {
@@ -797,10 +803,19 @@ size_t Emitter::BodyOffset() {
 // it lies past the block's start. The successor the dispatcher found for this block before (Block::succ:
 // same page, valid as long as this block is) is entered if it has baseline code, no translated code, and
 // its count may go up by one without the dispatcher's seeing it: the checks and the accounting of
-// Interpreter::Run. Otherwise back to the dispatcher with the PC set, returning the block (it may chain).
-void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining) {
+// Interpreter::Run. Otherwise back to the dispatcher with the PC set, returning the successor (tagged, see
+// Block::BaselineFn) if it was found, else the block (it may chain).
+//
+// With the code cache's table of blocks (chaining.fast_table), kernel code finds a successor that is not in
+// Block::succ there: the far entry (rcx = the block, r8d = the distance, which may lead out of the page)
+// starts at that probe. Both the block and the successor must be in kseg0/kseg1: the block ran there, so
+// the CPU is in kernel mode (what changes the mode ends a block and returns to the dispatcher), and such an
+// address names its physical address without the TLB, so the dispatcher's lookup would find what the
+// table holds for it (the table's slots are cleared when their blocks go).
+size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining) {
   using CG = Xbyak::CodeGenerator;
-  Xbyak::Label second, have, out;
+  Xbyak::Label second, probe, have, found, out;
+  const bool far = chaining.fast_table != nullptr;
   g.mov(r9, rcx);
   g.cmp(g.word[rcx + offsetof(Block, succ_off)], dx);
   g.jne(second, CG::T_NEAR);
@@ -808,31 +823,59 @@ void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining
   g.jmp(have, CG::T_NEAR);
   g.L(second);
   g.cmp(g.word[rcx + offsetof(Block, succ_off) + 2], dx);
-  g.jne(out, CG::T_NEAR);
+  g.jne(far ? probe : out, CG::T_NEAR);
   g.mov(rcx, g.qword[rcx + offsetof(Block, succ) + 8]);
+  g.jmp(have, CG::T_NEAR);
+  size_t far_offset = 0;
+  if (far) {
+    g.align(16);
+    far_offset = g.getSize();
+    g.mov(r9, rcx);
+    g.L(probe);
+    constexpr uint32_t kWindow = 2 * runtime::kUnmappedWindow;           // kseg0 and kseg1
+    constexpr auto kMinusKseg0 = static_cast<int32_t>(runtime::kKseg0);  // 2^31: adding is subtracting
+    g.lea(eax, g.ptr[r14 + kMinusKseg0]);
+    g.cmp(eax, kWindow);
+    g.jae(out, CG::T_NEAR);
+    g.lea(eax, g.ptr[r14 + r8]);  // the successor's address
+    g.lea(edx, g.ptr[rax + kMinusKseg0]);
+    g.cmp(edx, kWindow);
+    g.jae(out, CG::T_NEAR);
+    g.and_(eax, runtime::kUnmappedWindow - 1);  // its physical address
+    g.mov(edx, eax);
+    g.shr(edx, 2);
+    g.imul(edx, edx, 0x9E3779B1u);
+    g.shr(edx, 32 - code::CodeCache::kFastBits);
+    g.mov(r10, reinterpret_cast<uintptr_t>(chaining.fast_table));
+    g.mov(rcx, g.qword[r10 + rdx * 8]);
+    g.test(rcx, rcx);
+    g.jz(out, CG::T_NEAR);
+    g.cmp(g.dword[rcx + offsetof(Block, paddr)], eax);  // a misaligned address never matches
+    g.jne(out, CG::T_NEAR);
+  }
   g.L(have);
   g.mov(rax, g.qword[r15 + kOffCycles]);
   g.cmp(rax, rbx);
-  g.jae(out, CG::T_NEAR);
+  g.jae(found, CG::T_NEAR);
   g.cmp(g.dword[r15 + kOffExitRequest], 0);
-  g.jne(out, CG::T_NEAR);
+  g.jne(found, CG::T_NEAR);
   g.cmp(g.qword[rcx + offsetof(Block, native)], 0);
-  g.jne(out, CG::T_NEAR);
+  g.jne(found, CG::T_NEAR);
   g.mov(rax, g.qword[rcx + offsetof(Block, baseline)]);
   g.test(rax, rax);
-  g.jz(out, CG::T_NEAR);
+  g.jz(found, CG::T_NEAR);
   if (chaining.cooling_shift) {
     g.mov(rdx, g.qword[r15 + kOffRetired]);
     g.shr(rdx, static_cast<uint8_t>(chaining.cooling_shift));
     g.cmp(g.dword[rcx + offsetof(Block, heat_epoch)], edx);
-    g.jne(out, CG::T_NEAR);
+    g.jne(found, CG::T_NEAR);
   }
   g.mov(edx, g.dword[rcx + offsetof(Block, heat)]);
   g.add(edx, 1);
   if (chaining.kernel_threshold == chaining.threshold) {  // one threshold: no choice per block
     if (chaining.threshold <= UINT32_MAX) {
       g.cmp(edx, static_cast<uint32_t>(chaining.threshold));
-      g.jae(out, CG::T_NEAR);
+      g.jae(found, CG::T_NEAR);
     }
   } else {
     const auto limit = [](uint64_t t) { return static_cast<uint32_t>(std::min<uint64_t>(t, UINT32_MAX)); };
@@ -841,11 +884,11 @@ void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining
     g.cmp(g.byte[rcx + offsetof(Block, kernel)], 0);
     g.cmovne(r10d, r11d);
     g.cmp(edx, r10d);
-    g.jae(out, CG::T_NEAR);
+    g.jae(found, CG::T_NEAR);
   }
   if (chaining.early && chaining.early <= UINT32_MAX) {
     g.cmp(edx, static_cast<uint32_t>(chaining.early));
-    g.je(out, CG::T_NEAR);
+    g.je(found, CG::T_NEAR);
   }
   g.mov(g.dword[rcx + offsetof(Block, heat)], edx);
   g.add(g.qword[rcx + offsetof(Block, exec_count)], 1);
@@ -855,11 +898,17 @@ void Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining
   g.lea(r14d, g.ptr[r14 + r8]);
   g.add(rax, static_cast<uint32_t>(BodyOffset()));
   g.jmp(rax);
+  g.L(found);  // back to the dispatcher with the successor it would look up: it runs that next
+  g.lea(eax, g.ptr[r14 + r8]);
+  g.mov(g.dword[r15 + kOffPc], eax);
+  g.lea(rax, g.ptr[rcx + code::kNextBlockTag]);
+  Epilogue(g);
   g.L(out);
   g.lea(eax, g.ptr[r14 + r8]);
   g.mov(g.dword[r15 + kOffPc], eax);
   g.mov(rax, r9);
   Epilogue(g);
+  return far_offset;
 }
 
 void Emitter::GoOn(const Block& b, int64_t delta) {
@@ -874,10 +923,21 @@ void Emitter::GoOn(const Block& b, int64_t delta) {
     g.jmp(rax);
     return;
   }
+  if (go_far_ && b.kernel) {
+    g.mov(r8d, static_cast<uint32_t>(to));
+    GoFar(b);
+    return;
+  }
   g.lea(eax, g.ptr[r14 + to]);
   g.mov(g.dword[r15 + kOffPc], eax);
   g.mov(rax, reinterpret_cast<uintptr_t>(&b));
   g.jmp(exit, CG::T_NEAR);
+}
+
+void Emitter::GoFar(const Block& b) {
+  g.mov(rcx, reinterpret_cast<uintptr_t>(&b));
+  g.mov(rax, reinterpret_cast<uintptr_t>(go_far_));
+  g.jmp(rax);
 }
 
 // The same effects as Interpreter::Execute, whose accounting (cycles, retired, executions) the caller does,
@@ -939,6 +999,10 @@ bool Emitter::Emit(const Block& b) {
       g.je(not_taken, CG::T_NEAR);
       if (branch_static) {
         GoOn(b, taken_delta);
+      } else if (go_far_ && b.kernel) {  // e.g. a return: the probe finds the successor
+        g.mov(r8d, g.dword[rsp + 8]);
+        g.sub(r8d, r14d);
+        GoFar(b);
       } else {
         g.mov(eax, g.dword[rsp + 8]);
         g.mov(g.dword[r15 + kOffPc], eax);
@@ -973,18 +1037,19 @@ bool CompileBaseline(Block& b, code::ExecArena& arena, const BaselineChaining& c
     thread_local std::vector<uint8_t> buf(4096);
     Xbyak::ClearError();
     Xbyak::CodeGenerator sg(buf.size(), buf.data());
-    Emitter::GoOnPath(sg, chaining);
+    const size_t far = Emitter::GoOnPath(sg, chaining);
     if (!Xbyak::GetError()) {
       if (void* p = arena.Alloc(sg.getSize())) {
         std::memcpy(p, sg.getCode(), sg.getSize());
         arena.shared = p;
+        arena.shared_far = far ? static_cast<uint8_t*>(p) + far : nullptr;
         std::memcpy(arena.shared_key, key, sizeof key);
       }
     }
     Xbyak::ClearError();
   }
   const bool same = arena.shared && std::memcmp(arena.shared_key, key, sizeof key) == 0;
-  Emitter em(g, same ? arena.shared : nullptr);
+  Emitter em(g, same ? arena.shared : nullptr, same ? arena.shared_far : nullptr);
   if (!em.Emit(b)) return false;
   g.ready();
   if (Xbyak::GetError()) {

@@ -218,6 +218,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
         ++b->exec_count;
         code::strobe_jit_enter(&c_, vpc & runtime::kPageMask, vpc & ~runtime::kPageMask, cycle_limit,
                                reinterpret_cast<void*>(b->native), b->native_frame);
+        next = cache_.TakeNextBlock(c_.pc);  // a chained jump's target, if it left for one
         continue;
       }
       const uint32_t heat = Warm(*b, hot, c_.retired);
@@ -232,10 +233,16 @@ void Interpreter::Run(uint64_t cycle_limit) {
     bool may_chain;
     if (b->baseline) {
       Account(*b);  // the code counts the successors it goes on to itself (Emitter::GoOnPath)
-      // The block it ran last (the same virtual page) is the one the dispatcher chains from.
+      // The block it ran last is the one the dispatcher chains from, if it is in b's page (kernel code
+      // may have gone on into other pages; if it came back, the address is in b's page or its other
+      // kseg0/kseg1 alias, either of which names the same blocks).
       Block* last = b->baseline(&c_, vpc, chain_limit);
-      may_chain = last != nullptr;
-      if (last) b = last;
+      if (const auto tagged = reinterpret_cast<uintptr_t>(last); tagged & code::kNextBlockTag) {
+        next = reinterpret_cast<Block*>(tagged - code::kNextBlockTag);  // the block at c_.pc
+        continue;
+      }
+      may_chain = last && !((last->paddr ^ b->paddr) & runtime::kPageMask);
+      if (may_chain) b = last;
     } else {
       Execute(b, vpc, &may_chain);
     }
@@ -262,8 +269,9 @@ void Interpreter::Run(uint64_t cycle_limit) {
 
 void Interpreter::GiveBaseline(Block& b, const Translator::Hotness& hot) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = CompileBaseline(b, cache_.exec_arena(),
-                                  {hot.threshold, hot.kernel_threshold, hot.early, hot.cooling_shift});
+  const bool ok = CompileBaseline(
+      b, cache_.exec_arena(),
+      {hot.threshold, hot.kernel_threshold, hot.early, hot.cooling_shift, cache_.fast_table()});
   code::CodeCacheStats& st = cache_.mutable_stats();
   st.baseline_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -81,19 +81,20 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
       c->exc = saved;
       return nullptr;
     }
-    if (e.vpc != target || e.paddr != paddr || e.code_epoch != c->code_epoch || !e.fn) {
-      void* frame = nullptr;
-      code::NativeFn fn = cache->NativeAt(paddr, &frame);
-      if (!fn) return nullptr;
-      e.fn = fn;
-      e.frame = frame;
-    }
+    if (e.vpc != target || e.paddr != paddr || e.code_epoch != c->code_epoch || !e.fn)
+      e.fn = cache->NativeAt(paddr, &e.frame);
     e.code_epoch = c->code_epoch;
     // TranslateFetch left the fetch entry in the soft TLB (a mapped target): its addend identifies the page.
     e.addend = unmapped ? 0 : tlb.addend;
     e.table = c->stlb;
     e.vpc = target;
     e.paddr = paddr;
+  } else if (!e.fn) {  // the mapping still holds; the block may have gained translated code since
+    e.fn = cache->NativeAt(e.paddr, &e.frame);
+  }
+  if (!e.fn) {  // the region leaves for the dispatcher, which runs this block next
+    cache->NoteNextBlock(target, cache->Find(e.paddr));
+    return nullptr;
   }
   s->code_epoch = e.code_epoch;
   s->addend = e.addend;
