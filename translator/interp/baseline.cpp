@@ -802,9 +802,11 @@ size_t Emitter::BodyOffset() {
 // Entered with rcx = the block, edx = the successor's page offset + 1 (as Block::succ_off), r8d = how far
 // it lies past the block's start. The successor the dispatcher found for this block before (Block::succ:
 // same page, valid as long as this block is) is entered if it has baseline code, no translated code, and
-// its count may go up by one without the dispatcher's seeing it: the checks and the accounting of
-// Interpreter::Run. Otherwise back to the dispatcher with the PC set, returning the successor (tagged, see
-// Block::BaselineFn) if it was found, else the block (it may chain).
+// its count may go up by one without the dispatcher's seeing it (the dispatcher acts when a count reaches
+// the threshold or the early count, not above them: a block left hot but without translated code, queued
+// or declined by the tier, is still entered): the checks and the accounting of Interpreter::Run. Otherwise
+// back to the dispatcher with the PC set, returning the successor (tagged, see Block::BaselineFn) if it was
+// found, else the block (it may chain).
 //
 // With the code cache's table of blocks (chaining.fast_table), kernel code finds a successor that is not in
 // Block::succ there: the far entry (rcx = the block, r8d = the distance, which may lead out of the page)
@@ -875,7 +877,7 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   if (chaining.kernel_threshold == chaining.threshold) {  // one threshold: no choice per block
     if (chaining.threshold <= UINT32_MAX) {
       g.cmp(edx, static_cast<uint32_t>(chaining.threshold));
-      g.jae(found, CG::T_NEAR);
+      g.je(found, CG::T_NEAR);
     }
   } else {
     const auto limit = [](uint64_t t) { return static_cast<uint32_t>(std::min<uint64_t>(t, UINT32_MAX)); };
@@ -884,7 +886,7 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
     g.cmp(g.byte[rcx + offsetof(Block, kernel)], 0);
     g.cmovne(r10d, r11d);
     g.cmp(edx, r10d);
-    g.jae(found, CG::T_NEAR);
+    g.je(found, CG::T_NEAR);
   }
   if (chaining.early && chaining.early <= UINT32_MAX) {
     g.cmp(edx, static_cast<uint32_t>(chaining.early));

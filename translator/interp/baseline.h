@@ -14,8 +14,8 @@ namespace strobe::interp {
 // What baseline code needs to go on to a successor block by itself, as the dispatcher would
 // (Interpreter::Run): the counts at which the dispatcher must see a block's execution (it tells the tier;
 // kernel code has its own threshold),
-// and the cooling period. A successor is entered only while its count stays below both and within the same
-// period.
+// and the cooling period. A successor is not entered when its count would reach one of them or it was last
+// counted in an earlier period.
 struct BaselineChaining {
   uint64_t threshold = 0;
   uint64_t kernel_threshold = 0;  // for a Block::kernel successor
