@@ -176,6 +176,7 @@ class CodeCache final : public runtime::CodeObserver {
   void EndSlice() {
     zombie_blocks_.clear();
     zombie_regions_.clear();
+    next_block_ = nullptr;  // a block handed over never outlives the slice it was found in
   }
 
   // --- The jump cache ---
