@@ -213,7 +213,8 @@ class CodeCache final : public runtime::CodeObserver {
   // not there at all), and how a slot is chosen.
   Block* const* fast_table() const { return fast_; }
   static constexpr unsigned kFastBits = 17;
-  static uint32_t SlotOf(uint32_t addr, unsigned bits) { return ((addr >> 2) * 0x9E3779B1u) >> (32 - bits); }
+  static constexpr uint32_t kSlotHash = 0x9E3779B1u;  // SlotOf's multiplier (baseline code hashes inline)
+  static uint32_t SlotOf(uint32_t addr, unsigned bits) { return ((addr >> 2) * kSlotHash) >> (32 - bits); }
   // Memory held by the decoded blocks and their instructions (not counting the maps that find them).
   size_t block_bytes() const { return block_arena_.bytes_in_use() + ops_arena_.bytes_in_use(); }
 

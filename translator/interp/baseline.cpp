@@ -844,9 +844,9 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
     g.cmp(edx, kWindow);
     g.jae(out, CG::T_NEAR);
     g.and_(eax, runtime::kUnmappedWindow - 1);  // its physical address
-    g.mov(edx, eax);
+    g.mov(edx, eax);                            // its slot: CodeCache::SlotOf(paddr, kFastBits)
     g.shr(edx, 2);
-    g.imul(edx, edx, 0x9E3779B1u);
+    g.imul(edx, edx, code::CodeCache::kSlotHash);
     g.shr(edx, 32 - code::CodeCache::kFastBits);
     g.mov(r10, reinterpret_cast<uintptr_t>(chaining.fast_table));
     g.mov(rcx, g.qword[r10 + rdx * 8]);
@@ -967,8 +967,9 @@ bool Emitter::Emit(const Block& b) {
       branch_static = false;
       Insn(br, off, false, true);
       const int64_t taken_delta = static_cast<int64_t>(off) + 4 + branch_disp;
-      if (!branch_static) {  // Branch put a PC-relative branch's outcome in the frame; its target is a
-                             // constant
+      // A PC-relative branch (X86Ops::Branch) put its outcome in the frame and its target is a constant;
+      // the others left both in the CpuState, whence they go to the frame.
+      if (!branch_static) {
         g.movzx(eax, g.byte[r15 + kOffTaken]);
         g.mov(g.dword[rsp], eax);
         g.mov(eax, g.dword[r15 + kOffTarget]);
