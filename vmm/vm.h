@@ -133,6 +133,8 @@ struct VmConfig {
   // The LLVM compilers, shared with the other VMs of the process (null: the VM's tier brings its own).
   // Made with CompileService::Create(TierOptionsFor(config)) from a config with the same jit settings.
   std::shared_ptr<jit::CompileService> compile_service;
+  // Decoded instructions shared with the other VMs of the process (null: the VM's blocks keep their own).
+  std::shared_ptr<code::OpsPool> ops_pool;
 };
 
 // The translation tier's policy for a VM with this configuration (engine and --jit-* settings).

@@ -18,9 +18,8 @@ uint64_t BaselineBlocks(TestMachine& m) {
 }
 
 bool HasBaseline(TestMachine& m, uint32_t paddr) {
-  const auto& blocks = m.vm().code_cache().blocks();
-  auto it = blocks.find(paddr);
-  return it != blocks.end() && it->second->baseline != nullptr;
+  const code::Block* b = m.vm().code_cache().Find(paddr);
+  return b && b->baseline != nullptr;
 }
 
 TEST(ExecArena, FreedPiecesServeTheNextRequestOfTheirSize) {

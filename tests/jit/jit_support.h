@@ -105,16 +105,14 @@ inline uint64_t Installed(TestMachine& m) {
 
 // The translated entry of the decoded block starting at a guest-physical address (null if none).
 inline strobe::code::NativeFn NativeOf(TestMachine& m, uint32_t paddr) {
-  const auto& blocks = m.vm().code_cache().blocks();
-  auto it = blocks.find(paddr);
-  return it == blocks.end() ? nullptr : it->second->native;
+  const strobe::code::Block* b = m.vm().code_cache().Find(paddr);
+  return b ? b->native : nullptr;
 }
 
 // How often the decoded block at paddr was entered (by the interpreter or, translated, by the dispatcher).
 inline uint64_t ExecCount(TestMachine& m, uint32_t paddr) {
-  const auto& blocks = m.vm().code_cache().blocks();
-  auto it = blocks.find(paddr);
-  return it == blocks.end() ? 0 : it->second->exec_count;
+  const strobe::code::Block* b = m.vm().code_cache().Find(paddr);
+  return b ? b->exec_count : 0;
 }
 
 // Waits for background compiles and installs them (a no-op for the interpreter and the eager engine).

@@ -305,13 +305,12 @@ TEST(TierPolicy, JitSecondTierTakesOverTheHotLoop) {
     ASSERT_EQ(m.Run(kCode, 10'000'000), vmm::VmExit::kHalted);
     m.vm().tier()->Drain(/*second_tier=*/true);
   }
-  const auto& blocks = m.vm().code_cache().blocks();
-  auto loop = blocks.find(kCodePa + 8);
-  ASSERT_NE(loop, blocks.end());
-  ASSERT_NE(loop->second->native, nullptr);
+  const code::Block* loop = m.vm().code_cache().Find(kCodePa + 8);
+  ASSERT_NE(loop, nullptr);
+  ASSERT_NE(loop->native, nullptr);
   const code::CompiledRegion* holder = m.vm().code_cache().InstalledAt(kCodePa + 8);
   ASSERT_NE(holder, nullptr);
-  EXPECT_EQ(loop->second->native_frame, &holder->region->frame) << "the block enters another region's code";
+  EXPECT_EQ(loop->native_frame, &holder->region->frame) << "the block enters another region's code";
   EXPECT_EQ(holder->region->opt_level, 1u) << "the loop should run optimised code";
   for (const auto& cr : m.vm().code_cache().Installed()) {
     if (cr->region->opt_level > 0 || cr->region->page != kCodePa) continue;
@@ -336,11 +335,9 @@ TEST(TierPolicy, JitSecondTierOptimisesEveryHotLoopOfARegionAtOnce) {
                        kWaitWord});
   constexpr uint32_t kLoopA = kCodePa + 4, kLoopB = kCodePa + 0x18;
   auto opt_level = [&](uint32_t paddr) {
-    const auto& blocks = m.vm().code_cache().blocks();
-    auto it = blocks.find(paddr);
+    const code::Block* b = m.vm().code_cache().Find(paddr);
     const code::CompiledRegion* holder = m.vm().code_cache().InstalledAt(paddr);
-    return it == blocks.end() || !it->second->native || !holder ? -1
-                                                                : static_cast<int>(holder->region->opt_level);
+    return !b || !b->native || !holder ? -1 : static_cast<int>(holder->region->opt_level);
   };
   int runs = 0;
   while (runs < 40 && opt_level(kLoopA) < 1 && opt_level(kLoopB) < 1) {
@@ -352,8 +349,8 @@ TEST(TierPolicy, JitSecondTierOptimisesEveryHotLoopOfARegionAtOnce) {
   EXPECT_EQ(m.cpu().gpr[v1], 10000u * runs);
   ASSERT_EQ(opt_level(kLoopA), 1) << "the busiest loop should run optimised code";
   EXPECT_EQ(opt_level(kLoopB), 1) << "the second loop was left in first-tier code";
-  EXPECT_NE(m.vm().code_cache().blocks().at(kLoopA)->native_frame,
-            m.vm().code_cache().blocks().at(kLoopB)->native_frame)
+  ASSERT_TRUE(m.vm().code_cache().Find(kLoopA) && m.vm().code_cache().Find(kLoopB));
+  EXPECT_NE(m.vm().code_cache().Find(kLoopA)->native_frame, m.vm().code_cache().Find(kLoopB)->native_frame)
       << "each hot loop should be a region of its own, as under the tiered engine";
 }
 

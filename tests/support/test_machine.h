@@ -43,7 +43,8 @@ class TestMachine {
   explicit TestMachine(uint32_t ram_bytes = 16u << 20, unsigned tlb_entries = 16,
                        vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp,
                        unsigned jit_opt_level = 0, runtime::CpuModel cpu_model = runtime::CpuModel::k24Kc,
-                       bool baseline_only = false, const std::string& code_cache_dir = "")
+                       bool baseline_only = false, const std::string& code_cache_dir = "",
+                       std::shared_ptr<code::OpsPool> ops_pool = nullptr)
       : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
         monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
@@ -57,6 +58,7 @@ class TestMachine {
     cfg.jit_inline_kseg = jit_opt_level >= 1;  // the O1-shaped tests cover the inline kseg0/kseg1 path too
     cfg.jit_promote = jit::Promote::kAlways;   // and promoted registers in every region
     cfg.jit_code_cache_dir = code_cache_dir;   // off unless asked for
+    cfg.ops_pool = std::move(ops_pool);        // decoded instructions shared with other machines
     if (baseline_only) {
       cfg.jit_baseline = 1;
       cfg.jit_threshold = uint64_t{1} << 40;

@@ -121,8 +121,9 @@ void DumpRegions(vmm::Vm& vm, const std::string& selection, std::FILE* out) {
   }
   // Then the blocks the interpreter runs as baseline code (translator/interp/baseline.h), by executions.
   std::vector<const code::Block*> baseline;
-  for (const auto& [paddr, b] : vm.code_cache().blocks())
-    if (b->baseline && (!by_addr || (addr & ~0xFFFu) == (paddr & ~0xFFFu))) baseline.push_back(b.get());
+  vm.code_cache().blocks().ForEach([&](const code::Block& b) {
+    if (b.baseline && (!by_addr || (addr & ~0xFFFu) == (b.paddr & ~0xFFFu))) baseline.push_back(&b);
+  });
   std::stable_sort(baseline.begin(), baseline.end(), [](const code::Block* a, const code::Block* b) {
     return a->exec_count != b->exec_count ? a->exec_count > b->exec_count : a->paddr < b->paddr;
   });

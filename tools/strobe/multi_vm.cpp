@@ -257,7 +257,8 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
 }
 
 vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryReport& memory,
-                         const vmm::SharingStats& sharing, jit::CompileService* compilers) {
+                         const vmm::SharingStats& sharing, jit::CompileService* compilers,
+                         const code::OpsPool* ops_pool) {
   using vmm::mon::Json;
   auto count = [](uint64_t v) { return Json(static_cast<int64_t>(v)); };
   Json root = Json::Object();
@@ -313,12 +314,20 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
       total.Set("tier2_compile_ms", b.compile_ms);
     }
   }
+  if (ops_pool) {
+    const code::OpsPoolStats o = ops_pool->stats();
+    total.Set("decoded_sequences", count(o.sequences));
+    total.Set("decoded_bytes", count(o.bytes));
+    total.Set("decoded_blocks", count(o.references));
+    total.Set("decoded_bytes_unshared", count(o.referenced_bytes));
+  }
   root.Set("total", std::move(total));
   return root;
 }
 
 void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryReport& memory,
-                const vmm::SharingStats& sharing, jit::CompileService* compilers) {
+                const vmm::SharingStats& sharing, jit::CompileService* compilers,
+                const code::OpsPool* ops_pool) {
   for (size_t i = 0; i < slots.size(); ++i) {
     VmSlot& s = *slots[i];
     std::fprintf(stderr, "strobe: vm%zu: %s after %.3f s: %s\n", i, vmm::ToString(s.exit), s.seconds,
@@ -363,6 +372,13 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
                    b.compile_ms);
     }
     std::fprintf(stderr, "\n");
+  }
+  if (ops_pool) {
+    const code::OpsPoolStats o = ops_pool->stats();
+    std::fprintf(stderr,
+                 "strobe: decoded instructions (shared by all VMs): %zu blocks hold %zu distinct sequences, "
+                 "%.1f KiB (%.1f KiB if each block had its own copy)\n",
+                 o.references, o.sequences, o.bytes / 1024.0, o.referenced_bytes / 1024.0);
   }
 }
 
@@ -459,6 +475,8 @@ int RunSeveralVms(RunOptions& opts) {
     for (auto& s : slots) tier.compile.exact_budget |= s->opts.vm.icount_shift >= 0;
     compilers = jit::CompileService::Create(tier, slots.size());
   }
+  // One copy of the decoded instructions that several VMs' blocks have in common (the kernel's, busybox's).
+  auto ops_pool = n > 1 ? std::make_shared<code::OpsPool>() : nullptr;
 
   // Consoles: each VM's goes whole to DIR/vm<i>.log (DIR: --console-dir, else the current folder). The
   // terminal, when it is the console (-serial stdio, the default), shows one VM at a time: VM 0 first,
@@ -490,6 +508,7 @@ int RunSeveralVms(RunOptions& opts) {
       return kExitUsage;
     }
     s.opts.vm.compile_service = compilers;
+    s.opts.vm.ops_pool = ops_pool;
     CharBackend* console = &s.console;
     s.vm = std::make_unique<vmm::Vm>(monitor, s.opts.vm, [console, i, on_terminal](uint8_t b) {
       console->Write(b);
@@ -604,14 +623,15 @@ int RunSeveralVms(RunOptions& opts) {
   if (opts.stats || !opts.stats_json.empty()) {
     const vmm::MemoryReport memory = vmm::ReportMemory(monitor, vms);
     const vmm::SharingStats shared = sharer.stats();
-    if (opts.stats) PrintStats(slots, memory, shared, compilers.get());
+    if (opts.stats) PrintStats(slots, memory, shared, compilers.get(), ops_pool.get());
     if (!opts.stats_json.empty()) {
       std::FILE* f = std::fopen(opts.stats_json.c_str(), "w");
       if (!f) {
         std::fprintf(stderr, "strobe: --stats-json %s: %s\n", opts.stats_json.c_str(), std::strerror(errno));
         if (!status) status = kExitError;
       } else {
-        std::fprintf(f, "%s\n", StatsJson(slots, memory, shared, compilers.get()).Dump().c_str());
+        std::fprintf(f, "%s\n",
+                     StatsJson(slots, memory, shared, compilers.get(), ops_pool.get()).Dump().c_str());
         std::fclose(f);
       }
     }

@@ -2,6 +2,7 @@
 #include "translator/code/code_cache.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,12 +24,68 @@ uint32_t ReadWord(const uint8_t* p) {
 }
 }  // namespace
 
-CodeCache::CodeCache(runtime::CpuState& cpu) : c_(cpu) {
+CodeCache::CodeCache(runtime::CpuState& cpu, OpsPool* ops_pool) : c_(cpu), ops_pool_(ops_pool) {
   c_.code_pages->observer = this;
   c_.code_cache = this;
 }
 
+void BlockTable::Insert(Block* b) {
+  if (2 * (size_ + 1) > slots_.size()) Grow();
+  size_t i = Home(b->paddr);
+  while (slots_[i]) i = (i + 1) & mask_;
+  slots_[i] = b;
+  ++size_;
+}
+
+Block* BlockTable::Erase(uint32_t paddr) {
+  if (slots_.empty()) return nullptr;
+  size_t gap = Home(paddr);
+  while (slots_[gap] && slots_[gap]->paddr != paddr) gap = (gap + 1) & mask_;
+  Block* found = slots_[gap];
+  if (!found) return nullptr;
+  slots_[gap] = nullptr;
+  --size_;
+  // Close the gap: a later block of the probe run moves into it unless its home lies cyclically in
+  // (gap, j], where a lookup for it stops before reaching the gap.
+  for (size_t j = (gap + 1) & mask_; slots_[j]; j = (j + 1) & mask_) {
+    const size_t home = Home(slots_[j]->paddr);
+    const bool stays = gap <= j ? (gap < home && home <= j) : (gap < home || home <= j);
+    if (stays) continue;
+    slots_[gap] = slots_[j];
+    slots_[j] = nullptr;
+    gap = j;
+  }
+  return found;
+}
+
+void BlockTable::Grow() {
+  std::vector<Block*> old = std::move(slots_);
+  const size_t n = old.empty() ? 1024 : 2 * old.size();
+  slots_.assign(n, nullptr);
+  mask_ = n - 1;
+  shift_ = 32 - static_cast<unsigned>(std::countr_zero(n));
+  for (Block* b : old)
+    if (b) {
+      size_t i = Home(b->paddr);
+      while (slots_[i]) i = (i + 1) & mask_;
+      slots_[i] = b;
+    }
+}
+
+std::vector<Block*> BlockTable::TakeAll() {
+  std::vector<Block*> out;
+  out.reserve(size_);
+  for (Block*& b : slots_)
+    if (b) {
+      out.push_back(b);
+      b = nullptr;
+    }
+  size_ = 0;
+  return out;
+}
+
 CodeCache::~CodeCache() {
+  for (Block* b : blocks_.TakeAll()) FreeBlock(b);
   if (c_.code_pages->observer == this) c_.code_pages->observer = nullptr;
   if (c_.code_cache == this) c_.code_cache = nullptr;
 }
@@ -41,7 +98,12 @@ void CodeCache::FreeBlock(Block* b) {
   void* ops = const_cast<mips::DecodedInsn*>(b->ops.data());
   const size_t ops_bytes = b->ops.size_bytes();
   b->~Block();
-  ops_arena_.Free(ops, ops_bytes);
+  if (ops_pool_) {
+    ops_pool_->Release(static_cast<const DecodedInsn*>(ops));
+    pooled_ops_bytes_ -= OpsPool::OwnCopyBytes(static_cast<uint32_t>(ops_bytes / sizeof(DecodedInsn)));
+  } else {
+    ops_arena_.Free(ops, ops_bytes);
+  }
   block_arena_.Free(b, sizeof(Block));
 }
 
@@ -74,16 +136,21 @@ Block* CodeCache::Build(uint32_t paddr, const uint8_t* host) {
   }
   // A piece for the block and one for its instructions. The host being out of memory ends the run (no
   // exception may unwind through translated code, which may have asked for this block).
+  // With a pool the instructions are the pool's, shared with every block (of any VM) that decoded the same.
   void* block_room = block_arena_.Alloc(sizeof(Block));
-  auto* ops_room = static_cast<DecodedInsn*>(ops_arena_.Alloc(n * sizeof(DecodedInsn)));
+  const DecodedInsn* ops_room = nullptr;
+  if (ops_pool_) {
+    ops_room = ops_pool_->Intern(ops, n);
+    pooled_ops_bytes_ += OpsPool::OwnCopyBytes(n);
+  } else if (auto* own = static_cast<DecodedInsn*>(ops_arena_.Alloc(n * sizeof(DecodedInsn)))) {
+    ops_room = std::uninitialized_copy_n(ops, n, own) - n;
+  }
   if (!block_room || !ops_room) [[unlikely]] {
     std::fflush(stdout);
     std::fprintf(stderr, "strobe: the host has no memory left for decoded code\n");
     std::_Exit(1);
   }
-  std::uninitialized_copy_n(ops, n, ops_room);
-  BlockPtr blk(new (block_room) Block, BlockDeleter{this});
-  Block* b = blk.get();
+  Block* b = new (block_room) Block;
   b->paddr = paddr;
   b->end = end;
   b->ops = {ops_room, n};
@@ -95,7 +162,7 @@ Block* CodeCache::Build(uint32_t paddr, const uint8_t* host) {
     default: b->body = b->size - 1; break;
   }
   by_page_[paddr & runtime::kPageMask].push_back(b);
-  blocks_.emplace(paddr, std::move(blk));
+  blocks_.Insert(b);
   ++stats_.blocks_built;
   b->native = EntryFor(paddr, &b->native_frame);
   return b;
@@ -104,8 +171,7 @@ Block* CodeCache::Build(uint32_t paddr, const uint8_t* host) {
 Block* CodeCache::Find(uint32_t paddr) const {
   // The interpreter's direct-mapped table first: the link helper asks here on every chain miss.
   if (Block* slot = FastSlot(paddr); slot && slot->paddr == paddr) return slot;
-  auto it = blocks_.find(paddr);
-  return it == blocks_.end() ? nullptr : it->second.get();
+  return blocks_.Find(paddr);
 }
 
 Block* CodeCache::At(uint32_t paddr) {
@@ -116,9 +182,9 @@ Block* CodeCache::At(uint32_t paddr) {
 }
 
 Block* CodeCache::LookupSlow(uint32_t paddr, const uint8_t* host, bool* built, Block** slot) {
-  auto it = blocks_.find(paddr);
-  *built = it == blocks_.end();
-  *slot = *built ? Build(paddr, host) : it->second.get();
+  Block* b = blocks_.Find(paddr);
+  *built = b == nullptr;
+  *slot = *built ? Build(paddr, host) : b;
   return *slot;
 }
 
@@ -254,9 +320,9 @@ void CodeCache::InvalidateCodePage(uint32_t page) {
   for (Block* b : it->second) {
     Block*& slot = FastSlot(b->paddr);
     if (slot == b) slot = nullptr;
-    auto bi = blocks_.find(b->paddr);
-    zombie_blocks_.push_back(std::move(bi->second));  // may be running right now: freed after the slice
-    blocks_.erase(bi);
+    blocks_.Erase(b->paddr);
+    zombie_blocks_.push_back(
+        BlockPtr(b, BlockDeleter{this}));  // may be running right now: freed after the slice
     ++stats_.blocks_invalidated;
   }
   by_page_.erase(it);
