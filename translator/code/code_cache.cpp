@@ -29,11 +29,15 @@ CodeCache::CodeCache(runtime::CpuState& cpu, OpsPool* ops_pool) : c_(cpu), ops_p
   c_.code_cache = this;
 }
 
-void BlockTable::Insert(Block* b) {
-  if (2 * (size_ + 1) > slots_.size()) Grow();
+void BlockTable::Place(Block* b) {
   size_t i = Home(b->paddr);
   while (slots_[i]) i = (i + 1) & mask_;
   slots_[i] = b;
+}
+
+void BlockTable::Insert(Block* b) {
+  if (2 * (size_ + 1) > slots_.size()) Grow();
+  Place(b);
   ++size_;
 }
 
@@ -63,13 +67,9 @@ void BlockTable::Grow() {
   const size_t n = old.empty() ? 1024 : 2 * old.size();
   slots_.assign(n, nullptr);
   mask_ = n - 1;
-  shift_ = 32 - static_cast<unsigned>(std::countr_zero(n));
+  bits_ = static_cast<unsigned>(std::countr_zero(n));
   for (Block* b : old)
-    if (b) {
-      size_t i = Home(b->paddr);
-      while (slots_[i]) i = (i + 1) & mask_;
-      slots_[i] = b;
-    }
+    if (b) Place(b);
 }
 
 std::vector<Block*> BlockTable::TakeAll() {
@@ -95,14 +95,13 @@ void BlockDeleter::operator()(Block* b) const {
 }
 
 void CodeCache::FreeBlock(Block* b) {
-  void* ops = const_cast<mips::DecodedInsn*>(b->ops.data());
-  const size_t ops_bytes = b->ops.size_bytes();
+  const std::span<const DecodedInsn> ops = b->ops;
   b->~Block();
   if (ops_pool_) {
-    ops_pool_->Release(static_cast<const DecodedInsn*>(ops));
-    pooled_ops_bytes_ -= OpsPool::OwnCopyBytes(static_cast<uint32_t>(ops_bytes / sizeof(DecodedInsn)));
+    ops_pool_->Release(ops.data());
+    pooled_ops_bytes_ -= OpsPool::OwnCopyBytes(static_cast<uint32_t>(ops.size()));
   } else {
-    ops_arena_.Free(ops, ops_bytes);
+    ops_arena_.Free(const_cast<DecodedInsn*>(ops.data()), ops.size_bytes());
   }
   block_arena_.Free(b, sizeof(Block));
 }
@@ -321,8 +320,8 @@ void CodeCache::InvalidateCodePage(uint32_t page) {
     Block*& slot = FastSlot(b->paddr);
     if (slot == b) slot = nullptr;
     blocks_.Erase(b->paddr);
-    zombie_blocks_.push_back(
-        BlockPtr(b, BlockDeleter{this}));  // may be running right now: freed after the slice
+    // It may be running right now: freed after the slice.
+    zombie_blocks_.push_back(BlockPtr(b, BlockDeleter{this}));
     ++stats_.blocks_invalidated;
   }
   by_page_.erase(it);

@@ -90,6 +90,14 @@ struct BlockDeleter {
 };
 using BlockPtr = std::unique_ptr<Block, BlockDeleter>;
 
+// The slot of a table of 2^bits entries for a guest address: a multiplicative hash, so that blocks at the
+// same offset of many pages (every process's entry points, the kernel's page-aligned handlers) spread out
+// (they shared a slot when it was the address's low bits). Baseline code hashes inline with kSlotHash.
+inline constexpr uint32_t kSlotHash = 0x9E3779B1u;
+inline uint32_t SlotOf(uint32_t addr, unsigned bits) {
+  return ((addr >> 2) * kSlotHash) >> (32 - bits);
+}
+
 // The blocks of a code cache by guest-physical address: open addressing with linear probing over a table
 // of pointers (the blocks know their addresses), at most half full, deletion by shifting the probe run
 // back. A boot keeps some 55,000 blocks: a node-based map took 48 bytes of node and 8 to 16 of bucket per
@@ -115,11 +123,12 @@ class BlockTable {
   std::vector<Block*> TakeAll();
 
  private:
-  size_t Home(uint32_t paddr) const { return ((paddr >> 2) * 0x9E3779B1u) >> shift_; }
+  size_t Home(uint32_t paddr) const { return SlotOf(paddr, bits_); }
+  void Place(Block* b);  // in the first free slot of its probe run
   void Grow();
   std::vector<Block*> slots_;
   size_t mask_ = 0;
-  unsigned shift_ = 32;
+  unsigned bits_ = 0;
   size_t size_ = 0;
 };
 
@@ -248,14 +257,11 @@ class CodeCache final : public runtime::CodeObserver {
   // not there at all), and how a slot is chosen.
   Block* const* fast_table() const { return fast_; }
   static constexpr unsigned kFastBits = 17;
-  static constexpr uint32_t kSlotHash = 0x9E3779B1u;  // SlotOf's multiplier (baseline code hashes inline)
-  static uint32_t SlotOf(uint32_t addr, unsigned bits) { return ((addr >> 2) * kSlotHash) >> (32 - bits); }
   // Memory held by the decoded blocks and their instructions (not counting the maps that find them).
   // Instructions kept in a shared pool count whole here, as if the blocks had their own copy.
   size_t block_bytes() const {
     return block_arena_.bytes_in_use() + (ops_pool_ ? pooled_ops_bytes_ : ops_arena_.bytes_in_use());
   }
-  OpsPool* ops_pool() const { return ops_pool_; }
 
   const CodeCacheStats& stats() const { return stats_; }
   CodeCacheStats& mutable_stats() { return stats_; }
@@ -282,9 +288,7 @@ class CodeCache final : public runtime::CodeObserver {
   size_t pooled_ops_bytes_ = 0;  // what the pooled instructions would take in ops_arena_
   BlockTable blocks_;            // owns the blocks (freed by FreeBlock)
   std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
-  // The interpreter's direct-mapped lookup table in front of blocks_. SlotOf is a multiplicative hash, so
-  // that blocks at the same offset of many pages (every process's entry points, the kernel's page-aligned
-  // handlers) do not share a slot, as they did when the slot was the address's low bits.
+  // The interpreter's direct-mapped lookup table in front of blocks_ (slots by SlotOf).
   Block* fast_[1u << kFastBits] = {};
   Block*& FastSlot(uint32_t paddr) { return fast_[SlotOf(paddr, kFastBits)]; }
   Block* LookupSlow(uint32_t paddr, const uint8_t* host, bool* built, Block** slot);

@@ -844,9 +844,9 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
     g.cmp(edx, kWindow);
     g.jae(out, CG::T_NEAR);
     g.and_(eax, runtime::kUnmappedWindow - 1);  // its physical address
-    g.mov(edx, eax);                            // its slot: CodeCache::SlotOf(paddr, kFastBits)
+    g.mov(edx, eax);                            // its slot: code::SlotOf(paddr, kFastBits)
     g.shr(edx, 2);
-    g.imul(edx, edx, code::CodeCache::kSlotHash);
+    g.imul(edx, edx, code::kSlotHash);
     g.shr(edx, 32 - code::CodeCache::kFastBits);
     g.mov(r10, reinterpret_cast<uintptr_t>(chaining.fast_table));
     g.mov(rcx, g.qword[r10 + rdx * 8]);
