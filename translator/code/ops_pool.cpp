@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "translator/code/ops_pool.h"
 
-#include <cstring>
 #include <memory>
+
+#include "translator/code/region.h"  // SameOps
 
 namespace strobe::code {
 
@@ -20,28 +21,23 @@ uint64_t OpsPool::Hash(const DecodedInsn* ops, uint32_t n) {
 
 const DecodedInsn* OpsPool::Intern(const DecodedInsn* ops, uint32_t n) {
   const uint64_t hash = Hash(ops, n);
-  const size_t bytes = size_t{n} * sizeof(DecodedInsn);
   std::lock_guard<std::mutex> lock(mu_);
+  Entry* e = Bucket(hash);
+  while (e && !(e->hash == hash && SameOps({e->ops(), e->n}, {ops, n}))) e = e->next;
+  if (e) {
+    ++e->refs;
+    ++stats_.reused;
+  } else {
+    void* room = arena_.Alloc(EntryBytes(n));
+    if (!room) return nullptr;
+    e = new (room) Entry{hash, Bucket(hash), 1, n};
+    std::uninitialized_copy_n(ops, n, e->ops());
+    Bucket(hash) = e;
+    ++stats_.sequences;
+    if (stats_.sequences > buckets_.size()) Grow();
+  }
   ++stats_.references;
   stats_.referenced_bytes += OwnCopyBytes(n);
-  for (Entry* e = Bucket(hash); e; e = e->next)
-    if (e->hash == hash && e->n == n && std::memcmp(e->ops(), ops, bytes) == 0) {
-      ++e->refs;
-      ++stats_.reused;
-      return e->ops();
-    }
-  void* room = arena_.Alloc(EntryBytes(n));
-  if (!room) {
-    --stats_.references;
-    stats_.referenced_bytes -= OwnCopyBytes(n);
-    return nullptr;
-  }
-  auto* e = new (room) Entry{hash, nullptr, 1, n};
-  std::uninitialized_copy_n(ops, n, e->ops());
-  e->next = Bucket(hash);
-  Bucket(hash) = e;
-  ++stats_.sequences;
-  if (stats_.sequences > buckets_.size()) Grow();
   return e->ops();
 }
 
