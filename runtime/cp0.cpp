@@ -87,6 +87,7 @@ void UpdateMode(CpuState& c) {
   // (every exception and ERET) needs no new epoch.
   const bool user = InUserMode(c);
   c.stlb = c.soft_tlb->Table(user);
+  c.stlb_paddr = c.soft_tlb->PaddrTable(user);
   static const uintptr_t kNoPages[SoftTlb::kUnmappedPages] = {};
   c.unmapped_read = user ? kNoPages : c.soft_tlb->UnmappedRead();
   c.unmapped_write = user ? kNoPages : c.soft_tlb->UnmappedWrite();

@@ -187,6 +187,10 @@ struct CpuState {
 
   // The debugger's breakpoints and watchpoints (runtime/debug.h), or null when none is attached.
   DebugState* debug = nullptr;
+
+  // The guest-physical pages of stlb's entries (SoftTlb::PaddrTable), kept with it: baseline code finds a
+  // successor in a mapped page through them (interp/baseline.cpp).
+  const uint32_t* stlb_paddr = nullptr;
 };
 
 // Translated code addresses these fields at fixed offsets (translator/llvm/lifter_impl.h takes them with

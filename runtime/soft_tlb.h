@@ -45,6 +45,8 @@ class SoftTlb {
   SoftTlb() : unmapped_read_(kUnmappedPages), unmapped_write_(kUnmappedPages) { FlushAll(); }
 
   SoftTlbEntry* Table(bool user) { return user ? user_ : kernel_; }
+  // The parallel array of a table's guest-physical pages (PaddrOf), indexed as the table is.
+  const uint32_t* PaddrTable(bool user) const { return user ? user_paddr_ : kernel_paddr_; }
   // The guest-physical page an entry of either table translates to (valid while one of its tags is).
   uint32_t& PaddrOf(const SoftTlbEntry& e) {
     const bool user = &e >= user_ && &e < user_ + kEntries;

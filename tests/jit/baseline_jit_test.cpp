@@ -294,6 +294,113 @@ TEST(Baseline, KernelCodeCallingARewrittenFunctionRunsTheNewCode) {
   }
 }
 
+// Mapped code (user programs, kernel modules) goes on across pages too: the successor's page is translated
+// through the soft TLB's fetch entry, as the dispatcher's lookup does. Here user-mode code at kUserCode calls
+// (JAL) a function on another mapped page, 2,000 times; the results are the interpreter's and the
+// dispatcher sees few of the 4,000 page crossings.
+constexpr uint32_t kFnVa = 0x00402000u, kFnPa = 0x00032000u;  // the function's page (an even page)
+constexpr uint32_t kFn2Pa = 0x00034000u;                      // another function, mapped there later
+constexpr uint32_t kFnPairLo1 = 0x00033000u;                  // the odd page of the function's pair
+
+Asm CallingLoop(uint32_t end) {
+  return Asm{E(Opcode::JAL, {.target = (kFnVa >> 2) & 0x3FFFFFF}),
+             Nop(),
+             Addiu(t3, t3, -1),
+             Bne(t3, zero, -4),
+             Addiu(v1, v1, 1),
+             end};
+}
+
+TEST(Baseline, UserCodeGoesOnAcrossMappedPagesAndThroughReturns) {
+  ArchState want;
+  for (Engine e : {Engine::kInterp, kBaseline}) {
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    WriteTlb(m, 1, kFnVa, EntryLo(kFnPa, true, true), EntryLo(kFnPairLo1, true, true));
+    m.LoadCode(kFnPa, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
+    m.cpu().gpr[t3] = 2000;
+    const uint64_t lookups = m.vm().code_cache().stats().lookups;
+    ASSERT_EQ(RunUserCode(m, CallingLoop(Syscall())), vmm::VmExit::kHalted) << EngineName(e);
+    ArchState s = Snapshot(m);
+    EXPECT_EQ(ExcCodeOf(m), 8u) << EngineName(e) << ": ended by its SYSCALL";
+    if (e == Engine::kInterp) {
+      want = s;
+      EXPECT_EQ(s.gpr[v0], 8000u);
+      continue;
+    }
+    ExpectSameState(want, s, "baseline");
+    EXPECT_TRUE(HasBaseline(m, kFnPa));
+    EXPECT_LT(m.vm().code_cache().stats().lookups - lookups, 400u);
+  }
+}
+
+// Kernel-mode code running at mapped addresses rewrites the TLB entry of the function's page halfway
+// (TLBWI, mapping another function there): the calls after it run the new function. Going on checks the
+// mapping at every crossing, as the dispatcher would.
+TEST(Baseline, MappedCodeGoingOnFollowsATlbRewrite) {
+  // 1,000 calls, then EntryHi/EntryLo0/EntryLo1 from s4/s5/s6 and TLBWI (Index 1), then 1,000 more.
+  Asm code;
+  code << Addiu(t3, zero, 1000) << CallingLoop(Nop());
+  code << Mtc0(s4, kCp0EntryHi) << Mtc0(s5, kCp0EntryLo0) << Mtc0(s6, kCp0EntryLo1) << Mtc0(s7, kCp0Index)
+       << E(Opcode::TLBWI, {}) << Addiu(t3, zero, 1000) << CallingLoop(kWaitWord);
+  ArchState want;
+  for (Engine e : {Engine::kInterp, kBaseline}) {
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    WriteTlb(m, 0, kUserCode, EntryLo(kUserCodePa, true, true), EntryLo(kUserDataPa, true, true));
+    WriteTlb(m, 1, kFnVa, EntryLo(kFnPa, true, true), EntryLo(kFnPairLo1, true, true));
+    m.LoadCode(kFnPa, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
+    m.LoadCode(kFn2Pa, {Addiu(v0, v0, 5), Jr(ra), Addiu(v0, v0, 1)});
+    m.LoadCode(kUserCodePa, code.words());
+    m.cpu().gpr[s4] = kFnVa;
+    m.cpu().gpr[s5] = EntryLo(kFn2Pa, true, true);
+    m.cpu().gpr[s6] = EntryLo(kFnPairLo1, true, true);
+    m.cpu().gpr[s7] = 1;
+    ASSERT_EQ(m.Run(kUserCode, 1'000'000), vmm::VmExit::kHalted) << EngineName(e);
+    ArchState s = Snapshot(m);
+    if (e == Engine::kInterp) {
+      want = s;
+      EXPECT_EQ(s.gpr[v0], 1000u * 4 + 1000u * 6);
+      continue;
+    }
+    ExpectSameState(want, s, "baseline");
+    EXPECT_TRUE(HasBaseline(m, kFn2Pa));
+  }
+}
+
+// User code may not go on into kernel code, and not to an unaligned address: a jump there raises an address
+// error (AdEL, BadVAddr the target) though the kernel block has baseline code.
+TEST(Baseline, UserCodeJumpingIntoKseg0OrUnalignedRaisesAnAddressError) {
+  for (const uint32_t target : {kCode, kUserCode + 0x1002}) {
+    SCOPED_TRACE(testing::Message() << "target 0x" << std::hex << target);
+    ArchState want;
+    for (Engine e : {Engine::kInterp, kBaseline}) {
+      auto mp = NewMachine(e);
+      TestMachine& m = *mp;
+      InstallHaltHandlers(m);
+      ASSERT_EQ(RunCode(m, {Addiu(v0, v0, 100), kWaitWord}), vmm::VmExit::kHalted);  // the kernel block
+      m.cpu().gpr[v0] = 0;
+      m.cpu().gpr[t0] = target;
+      m.cpu().gpr[t3] = 50;
+      // loop: addiu t3, -1; bne t3, zero, loop; nop; jr t0; addiu v1, 1
+      ASSERT_EQ(RunUserCode(m, {Addiu(t3, t3, -1), Bne(t3, zero, -2), Nop(), Jr(t0), Addiu(v1, v1, 1)}),
+                vmm::VmExit::kHalted)
+          << EngineName(e);
+      ArchState s = Snapshot(m);
+      EXPECT_EQ(ExcCodeOf(m), 4u) << EngineName(e) << ": AdEL";
+      EXPECT_EQ(s.badvaddr, target) << EngineName(e);
+      EXPECT_EQ(s.gpr[v0], 0u) << EngineName(e) << ": the kernel block must not run";
+      if (e == Engine::kInterp) {
+        want = s;
+        continue;
+      }
+      ExpectSameState(want, s, "baseline");
+    }
+  }
+}
+
 // The default tiered engine gives warm blocks baseline code on its own (--jit-baseline, 64 executions).
 TEST(Baseline, TheTieredEngineUsesItForWarmBlocks) {
   auto mp = NewMachine(Engine::kTiered);

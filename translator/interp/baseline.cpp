@@ -75,6 +75,7 @@ constexpr int kOffAsidKey = offsetof(CpuState, asid_key);
 constexpr int kOffCycles = offsetof(CpuState, cycles);
 constexpr int kOffRetired = offsetof(CpuState, retired);
 constexpr int kOffExitRequest = offsetof(CpuState, exit_request);
+constexpr int kOffStlbPaddr = offsetof(CpuState, stlb_paddr);
 
 class Emitter;
 
@@ -206,7 +207,7 @@ class X86Ops {
 class Emitter {
  public:
   // go_on: the shared path that enters a successor's code (null: every exit returns to the dispatcher);
-  // go_far: its entry for a successor anywhere in kernel code (null: none).
+  // go_far: its entry for a successor in another page or through an indirect jump (null: none).
   Emitter(Xbyak::CodeGenerator& g, const void* go_on, const void* go_far)
       : g(g), go_on_(go_on), go_far_(go_far) {}
 
@@ -215,7 +216,7 @@ class Emitter {
   static void Prologue(Xbyak::CodeGenerator& g);
   static size_t BodyOffset();
   // The shared path into a successor (see GoOn), for these counts; returns the offset of its entry for
-  // successors in other pages of kernel code (GoFar), 0 if it has none.
+  // successors in other pages (GoFar), 0 if it has none.
   static size_t GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining);
   static void Epilogue(Xbyak::CodeGenerator& g);
 
@@ -808,12 +809,15 @@ size_t Emitter::BodyOffset() {
 // back to the dispatcher with the PC set, returning the successor (tagged, see Block::BaselineFn) if it was
 // found, else the block (it may chain).
 //
-// With the code cache's table of blocks (chaining.fast_table), kernel code finds a successor that is not in
-// Block::succ there: the far entry (rcx = the block, r8d = the distance, which may lead out of the page)
-// starts at that probe. Both the block and the successor must be in kseg0/kseg1: the block ran there, so
-// the CPU is in kernel mode (what changes the mode ends a block and returns to the dispatcher), and such an
-// address names its physical address without the TLB, so the dispatcher's lookup would find what the
-// table holds for it (the table's slots are cleared when their blocks go).
+// With the code cache's table of blocks (chaining.fast_table), a successor that is not in Block::succ is
+// found there by its physical address: the far entry (rcx = the block, r8d = the distance, which may lead
+// out of the page) starts at that probe. A kseg0/kseg1 successor only from a block in kseg0/kseg1: the block
+// ran there, so the CPU is in kernel mode (what changes the mode ends a block and returns to the
+// dispatcher), and such an address names its physical address without the TLB. Any other successor's page
+// is translated through the soft TLB's fetch entry, exactly as the dispatcher's TranslateFetch hits (the
+// current mode's table and ASID, an aligned address), and a miss goes back to the dispatcher. Either way the
+// dispatcher's lookup would find what the table holds for that address (the table's slots are cleared when
+// their blocks go).
 size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining) {
   using CG = Xbyak::CodeGenerator;
   Xbyak::Label second, probe, have, found, out;
@@ -834,17 +838,40 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
     far_offset = g.getSize();
     g.mov(r9, rcx);
     g.L(probe);
+    Xbyak::Label mapped, physical;
     constexpr uint32_t kWindow = 2 * runtime::kUnmappedWindow;           // kseg0 and kseg1
     constexpr auto kMinusKseg0 = static_cast<int32_t>(runtime::kKseg0);  // 2^31: adding is subtracting
-    g.lea(eax, g.ptr[r14 + kMinusKseg0]);
-    g.cmp(eax, kWindow);
-    g.jae(out, CG::T_NEAR);
-    g.lea(eax, g.ptr[r14 + r8]);  // the successor's address
+    g.lea(eax, g.ptr[r14 + r8]);                                         // the successor's address
     g.lea(edx, g.ptr[rax + kMinusKseg0]);
+    g.cmp(edx, kWindow);
+    g.jae(mapped, CG::T_NEAR);
+    g.lea(edx, g.ptr[r14 + kMinusKseg0]);  // into kseg0/kseg1 only from there (kernel mode, see above)
     g.cmp(edx, kWindow);
     g.jae(out, CG::T_NEAR);
     g.and_(eax, runtime::kUnmappedWindow - 1);  // its physical address
-    g.mov(edx, eax);                            // its slot: code::SlotOf(paddr, kFastBits)
+    g.jmp(physical, CG::T_NEAR);
+    // A mapped successor: the soft TLB's fetch entry for it, as the dispatcher's TranslateFetch takes it
+    // (this mode's table, this ASID, an aligned address); a miss goes back to the dispatcher, which refills.
+    g.L(mapped);
+    g.test(al, 3);
+    g.jnz(out, CG::T_NEAR);
+    g.mov(edx, eax);
+    g.shr(edx, runtime::kPageBits);
+    g.and_(edx, runtime::SoftTlb::kEntries - 1);
+    g.mov(r10d, eax);
+    g.and_(r10d, runtime::kPageMask);
+    g.or_(r10, g.qword[r15 + kOffAsidKey]);
+    g.mov(r11, g.qword[r15 + kOffStlb]);
+    g.mov(rsi, rdx);
+    g.shl(rsi, 5);
+    static_assert(sizeof(runtime::SoftTlbEntry) == 32);
+    g.cmp(g.qword[r11 + rsi + offsetof(runtime::SoftTlbEntry, fetch)], r10);
+    g.jne(out, CG::T_NEAR);
+    g.mov(r11, g.qword[r15 + kOffStlbPaddr]);
+    g.and_(eax, ~runtime::kPageMask);
+    g.or_(eax, g.dword[r11 + rdx * 4]);
+    g.L(physical);
+    g.mov(edx, eax);  // its slot: code::SlotOf(paddr, kFastBits)
     g.shr(edx, 2);
     g.imul(edx, edx, code::kSlotHash);
     g.shr(edx, 32 - code::CodeCache::kFastBits);
@@ -925,7 +952,7 @@ void Emitter::GoOn(const Block& b, int64_t delta) {
     g.jmp(rax);
     return;
   }
-  if (go_far_ && b.kernel) {
+  if (go_far_) {
     g.mov(r8d, static_cast<uint32_t>(to));
     GoFar(b);
     return;
@@ -1002,7 +1029,7 @@ bool Emitter::Emit(const Block& b) {
       g.je(not_taken, CG::T_NEAR);
       if (branch_static) {
         GoOn(b, taken_delta);
-      } else if (go_far_ && b.kernel) {  // e.g. a return: the probe finds the successor
+      } else if (go_far_) {  // e.g. a return: the probe finds the successor
         g.mov(r8d, g.dword[rsp + 8]);
         g.sub(r8d, r14d);
         GoFar(b);

@@ -21,9 +21,10 @@ struct BaselineChaining {
   uint64_t kernel_threshold = 0;  // for a Block::kernel successor
   uint64_t early = 0;             // 0: none
   unsigned cooling_shift = 0;
-  // The code cache's blocks by guest-physical address (CodeCache::fast_table), or null. With it, kernel
-  // code (kseg0/kseg1, whose addresses translate the same way always) also goes on to successors in other
-  // pages and through indirect jumps (returns), finding them there as the dispatcher's lookup would.
+  // The code cache's blocks by guest-physical address (CodeCache::fast_table), or null. With it, code also
+  // goes on to successors in other pages and through indirect jumps (returns), finding them there as the
+  // dispatcher's lookup would: kseg0/kseg1 addresses from kernel code by their fixed translation, mapped
+  // ones through the soft TLB.
   code::Block* const* fast_table = nullptr;
 };
 
