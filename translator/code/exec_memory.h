@@ -46,7 +46,7 @@ class ExecArena : public PieceArena {
   // what it was made for (the emitter's own key).
   void* shared = nullptr;
   uint64_t shared_key[4] = {};
-  // Within `shared`: the entry that goes on to a successor in another page of kernel code (null: none).
+  // Within `shared`: the entry that goes on to a successor in another page (null: none).
   void* shared_far = nullptr;
 };
 

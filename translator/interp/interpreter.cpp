@@ -233,9 +233,9 @@ void Interpreter::Run(uint64_t cycle_limit) {
     bool may_chain;
     if (b->baseline) {
       Account(*b);  // the code counts the successors it goes on to itself (Emitter::GoOnPath)
-      // The block it ran last is the one the dispatcher chains from, if it is in b's page (kernel code
-      // may have gone on into other pages; if it came back, the address is in b's page or its other
-      // kseg0/kseg1 alias, either of which names the same blocks).
+      // The block it ran last is the one the dispatcher chains from, if it is in b's page (the code may
+      // have gone on into other pages; if it came back, the address is in b's page or another alias of
+      // that physical page, either of which names the same blocks).
       Block* last = b->baseline(&c_, vpc, chain_limit);
       if (const auto tagged = reinterpret_cast<uintptr_t>(last); tagged & code::kNextBlockTag) {
         next = reinterpret_cast<Block*>(tagged - code::kNextBlockTag);  // the block at c_.pc
