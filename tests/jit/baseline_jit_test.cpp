@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 
 #include "tests/jit/jit_support.h"
 #include "translator/code/exec_memory.h"
@@ -20,6 +21,38 @@ uint64_t BaselineBlocks(TestMachine& m) {
 bool HasBaseline(TestMachine& m, uint32_t paddr) {
   const code::Block* b = m.vm().code_cache().Find(paddr);
   return b && b->baseline != nullptr;
+}
+
+// Runs a test under the interpreter, then as baseline code, each on a fresh machine with the halt handlers:
+// `run` sets it up and runs it to a halt, `check` looks at each machine afterwards, and the baseline run
+// must end in the interpreter's state.
+void AsTheInterpreterDoes(const std::function<void(TestMachine&)>& run,
+                          const std::function<void(TestMachine&, Engine)>& check) {
+  ArchState want;
+  for (Engine e : {Engine::kInterp, kBaseline}) {
+    SCOPED_TRACE(EngineName(e));
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    run(m);
+    if (::testing::Test::HasFatalFailure()) return;
+    check(m, e);
+    if (e == Engine::kInterp) {
+      want = Snapshot(m);
+    } else {
+      ExpectSameState(want, Snapshot(m), "baseline");
+    }
+  }
+}
+
+// loop: jal fn; nop; addiu t3, -1; bne t3, zero, loop; addiu v1, 1; then `end`.
+Asm CallingLoop(uint32_t fn, uint32_t end) {
+  return Asm{E(Opcode::JAL, {.target = (fn >> 2) & 0x3FFFFFF}),
+             Nop(),
+             Addiu(t3, t3, -1),
+             Bne(t3, zero, -4),
+             Addiu(v1, v1, 1),
+             end};
 }
 
 TEST(ExecArena, FreedPiecesServeTheNextRequestOfTheirSize) {
@@ -229,33 +262,23 @@ TEST(Baseline, ChainedBlocksStillGetHotForLlvm) {
 // code goes on across the pages and through the return by itself, finding the successor in the code
 // cache's table as the dispatcher would, and computes what the interpreter does.
 TEST(Baseline, KernelCodeGoesOnAcrossPagesAndThroughReturns) {
-  const uint32_t f = kCode + 0x1000;
-  const Asm loop{E(Opcode::JAL, {.target = (f >> 2) & 0x3FFFFFF}),
-                 Nop(),
-                 Addiu(t3, t3, -1),
-                 Bne(t3, zero, -4),
-                 Addiu(v1, v1, 1),
-                 kWaitWord};
-  ArchState want;
-  for (Engine e : {Engine::kInterp, kBaseline}) {
-    auto mp = NewMachine(e);
-    TestMachine& m = *mp;
-    InstallHaltHandlers(m);
-    m.LoadCode(kCodePa + 0x1000, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
-    m.cpu().gpr[t3] = 2000;
-    const uint64_t lookups = m.vm().code_cache().stats().lookups;
-    ASSERT_EQ(RunCode(m, loop, 10'000'000), vmm::VmExit::kHalted) << EngineName(e);
-    ArchState s = Snapshot(m);
-    if (e == Engine::kInterp) {
-      want = s;
-      EXPECT_EQ(s.gpr[v0], 8000u);
-      continue;
-    }
-    ExpectSameState(want, s, "baseline");
-    EXPECT_TRUE(HasBaseline(m, kCodePa + 0x1000));
-    // Each pass crosses pages twice: 4,000 trips through the dispatcher if it did not go on by itself.
-    EXPECT_LT(m.vm().code_cache().stats().lookups - lookups, 400u);
-  }
+  uint64_t lookups = 0;
+  AsTheInterpreterDoes(
+      [&](TestMachine& m) {
+        m.LoadCode(kCodePa + 0x1000, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
+        m.cpu().gpr[t3] = 2000;
+        lookups = m.vm().code_cache().stats().lookups;
+        ASSERT_EQ(RunCode(m, CallingLoop(kCode + 0x1000, kWaitWord), 10'000'000), vmm::VmExit::kHalted);
+      },
+      [&](TestMachine& m, Engine e) {
+        if (e == Engine::kInterp) {
+          EXPECT_EQ(m.cpu().gpr[v0], 8000u);
+          return;
+        }
+        EXPECT_TRUE(HasBaseline(m, kCodePa + 0x1000));
+        // Each pass crosses pages twice: 4,000 trips through the dispatcher if it did not go on by itself.
+        EXPECT_LT(m.vm().code_cache().stats().lookups - lookups, 400u);
+      });
 }
 
 // The called function's page is rewritten halfway by the loop itself: the calls after it run the new
@@ -272,26 +295,22 @@ TEST(Baseline, KernelCodeCallingARewrittenFunctionRunsTheNewCode) {
                  Bne(t3, zero, -7),
                  Nop(),
                  kWaitWord};
-  ArchState want;
-  for (Engine e : {Engine::kInterp, kBaseline}) {
-    auto mp = NewMachine(e);
-    TestMachine& m = *mp;
-    InstallHaltHandlers(m);
-    m.LoadCode(kCodePa + 0x1000, {Addiu(v0, v0, 3), Jr(ra), Nop()});
-    m.cpu().gpr[t3] = 2000;
-    m.cpu().gpr[t4] = 1000;
-    m.cpu().gpr[t0] = f;
-    m.cpu().gpr[t2] = Addiu(v0, v0, 5);
-    ASSERT_EQ(RunCode(m, loop, 10'000'000), vmm::VmExit::kHalted) << EngineName(e);
-    ArchState s = Snapshot(m);
-    if (e == Engine::kInterp) {
-      want = s;
-      EXPECT_EQ(s.gpr[v0], 1001u * 3 + 999u * 5);
-      continue;
-    }
-    ExpectSameState(want, s, "baseline");
-    EXPECT_TRUE(HasBaseline(m, kCodePa + 0x1000)) << "the new code should have become baseline code too";
-  }
+  AsTheInterpreterDoes(
+      [&](TestMachine& m) {
+        m.LoadCode(kCodePa + 0x1000, {Addiu(v0, v0, 3), Jr(ra), Nop()});
+        m.cpu().gpr[t3] = 2000;
+        m.cpu().gpr[t4] = 1000;
+        m.cpu().gpr[t0] = f;
+        m.cpu().gpr[t2] = Addiu(v0, v0, 5);
+        ASSERT_EQ(RunCode(m, loop, 10'000'000), vmm::VmExit::kHalted);
+      },
+      [&](TestMachine& m, Engine e) {
+        if (e == Engine::kInterp) {
+          EXPECT_EQ(m.cpu().gpr[v0], 1001u * 3 + 999u * 5);
+          return;
+        }
+        EXPECT_TRUE(HasBaseline(m, kCodePa + 0x1000)) << "the new code should have become baseline code too";
+      });
 }
 
 // Mapped code (user programs, kernel modules) goes on across pages too: the successor's page is translated
@@ -302,37 +321,25 @@ constexpr uint32_t kFnVa = 0x00402000u, kFnPa = 0x00032000u;  // the function's 
 constexpr uint32_t kFn2Pa = 0x00034000u;                      // another function, mapped there later
 constexpr uint32_t kFnPairLo1 = 0x00033000u;                  // the odd page of the function's pair
 
-Asm CallingLoop(uint32_t end) {
-  return Asm{E(Opcode::JAL, {.target = (kFnVa >> 2) & 0x3FFFFFF}),
-             Nop(),
-             Addiu(t3, t3, -1),
-             Bne(t3, zero, -4),
-             Addiu(v1, v1, 1),
-             end};
-}
-
 TEST(Baseline, UserCodeGoesOnAcrossMappedPagesAndThroughReturns) {
-  ArchState want;
-  for (Engine e : {Engine::kInterp, kBaseline}) {
-    auto mp = NewMachine(e);
-    TestMachine& m = *mp;
-    InstallHaltHandlers(m);
-    WriteTlb(m, 1, kFnVa, EntryLo(kFnPa, true, true), EntryLo(kFnPairLo1, true, true));
-    m.LoadCode(kFnPa, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
-    m.cpu().gpr[t3] = 2000;
-    const uint64_t lookups = m.vm().code_cache().stats().lookups;
-    ASSERT_EQ(RunUserCode(m, CallingLoop(Syscall())), vmm::VmExit::kHalted) << EngineName(e);
-    ArchState s = Snapshot(m);
-    EXPECT_EQ(ExcCodeOf(m), 8u) << EngineName(e) << ": ended by its SYSCALL";
-    if (e == Engine::kInterp) {
-      want = s;
-      EXPECT_EQ(s.gpr[v0], 8000u);
-      continue;
-    }
-    ExpectSameState(want, s, "baseline");
-    EXPECT_TRUE(HasBaseline(m, kFnPa));
-    EXPECT_LT(m.vm().code_cache().stats().lookups - lookups, 400u);
-  }
+  uint64_t lookups = 0;
+  AsTheInterpreterDoes(
+      [&](TestMachine& m) {
+        WriteTlb(m, 1, kFnVa, EntryLo(kFnPa, true, true), EntryLo(kFnPairLo1, true, true));
+        m.LoadCode(kFnPa, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
+        m.cpu().gpr[t3] = 2000;
+        lookups = m.vm().code_cache().stats().lookups;
+        ASSERT_EQ(RunUserCode(m, CallingLoop(kFnVa, Syscall())), vmm::VmExit::kHalted);
+      },
+      [&](TestMachine& m, Engine e) {
+        EXPECT_EQ(ExcCodeOf(m), 8u) << "ended by its SYSCALL";
+        if (e == Engine::kInterp) {
+          EXPECT_EQ(m.cpu().gpr[v0], 8000u);
+          return;
+        }
+        EXPECT_TRUE(HasBaseline(m, kFnPa));
+        EXPECT_LT(m.vm().code_cache().stats().lookups - lookups, 400u);
+      });
 }
 
 // Kernel-mode code running at mapped addresses rewrites the TLB entry of the function's page halfway
@@ -341,33 +348,29 @@ TEST(Baseline, UserCodeGoesOnAcrossMappedPagesAndThroughReturns) {
 TEST(Baseline, MappedCodeGoingOnFollowsATlbRewrite) {
   // 1,000 calls, then EntryHi/EntryLo0/EntryLo1 from s4/s5/s6 and TLBWI (Index 1), then 1,000 more.
   Asm code;
-  code << Addiu(t3, zero, 1000) << CallingLoop(Nop());
+  code << Addiu(t3, zero, 1000) << CallingLoop(kFnVa, Nop());
   code << Mtc0(s4, kCp0EntryHi) << Mtc0(s5, kCp0EntryLo0) << Mtc0(s6, kCp0EntryLo1) << Mtc0(s7, kCp0Index)
-       << E(Opcode::TLBWI, {}) << Addiu(t3, zero, 1000) << CallingLoop(kWaitWord);
-  ArchState want;
-  for (Engine e : {Engine::kInterp, kBaseline}) {
-    auto mp = NewMachine(e);
-    TestMachine& m = *mp;
-    InstallHaltHandlers(m);
-    WriteTlb(m, 0, kUserCode, EntryLo(kUserCodePa, true, true), EntryLo(kUserDataPa, true, true));
-    WriteTlb(m, 1, kFnVa, EntryLo(kFnPa, true, true), EntryLo(kFnPairLo1, true, true));
-    m.LoadCode(kFnPa, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
-    m.LoadCode(kFn2Pa, {Addiu(v0, v0, 5), Jr(ra), Addiu(v0, v0, 1)});
-    m.LoadCode(kUserCodePa, code.words());
-    m.cpu().gpr[s4] = kFnVa;
-    m.cpu().gpr[s5] = EntryLo(kFn2Pa, true, true);
-    m.cpu().gpr[s6] = EntryLo(kFnPairLo1, true, true);
-    m.cpu().gpr[s7] = 1;
-    ASSERT_EQ(m.Run(kUserCode, 1'000'000), vmm::VmExit::kHalted) << EngineName(e);
-    ArchState s = Snapshot(m);
-    if (e == Engine::kInterp) {
-      want = s;
-      EXPECT_EQ(s.gpr[v0], 1000u * 4 + 1000u * 6);
-      continue;
-    }
-    ExpectSameState(want, s, "baseline");
-    EXPECT_TRUE(HasBaseline(m, kFn2Pa));
-  }
+       << E(Opcode::TLBWI, {}) << Addiu(t3, zero, 1000) << CallingLoop(kFnVa, kWaitWord);
+  AsTheInterpreterDoes(
+      [&](TestMachine& m) {
+        WriteTlb(m, 0, kUserCode, EntryLo(kUserCodePa, true, true), EntryLo(kUserDataPa, true, true));
+        WriteTlb(m, 1, kFnVa, EntryLo(kFnPa, true, true), EntryLo(kFnPairLo1, true, true));
+        m.LoadCode(kFnPa, {Addiu(v0, v0, 3), Jr(ra), Addiu(v0, v0, 1)});
+        m.LoadCode(kFn2Pa, {Addiu(v0, v0, 5), Jr(ra), Addiu(v0, v0, 1)});
+        m.LoadCode(kUserCodePa, code.words());
+        m.cpu().gpr[s4] = kFnVa;
+        m.cpu().gpr[s5] = EntryLo(kFn2Pa, true, true);
+        m.cpu().gpr[s6] = EntryLo(kFnPairLo1, true, true);
+        m.cpu().gpr[s7] = 1;
+        ASSERT_EQ(m.Run(kUserCode, 1'000'000), vmm::VmExit::kHalted);
+      },
+      [&](TestMachine& m, Engine e) {
+        if (e == Engine::kInterp) {
+          EXPECT_EQ(m.cpu().gpr[v0], 1000u * 4 + 1000u * 6);
+          return;
+        }
+        EXPECT_TRUE(HasBaseline(m, kFn2Pa));
+      });
 }
 
 // User code may not go on into kernel code, and not to an unaligned address: a jump there raises an address
@@ -375,29 +378,21 @@ TEST(Baseline, MappedCodeGoingOnFollowsATlbRewrite) {
 TEST(Baseline, UserCodeJumpingIntoKseg0OrUnalignedRaisesAnAddressError) {
   for (const uint32_t target : {kCode, kUserCode + 0x1002}) {
     SCOPED_TRACE(testing::Message() << "target 0x" << std::hex << target);
-    ArchState want;
-    for (Engine e : {Engine::kInterp, kBaseline}) {
-      auto mp = NewMachine(e);
-      TestMachine& m = *mp;
-      InstallHaltHandlers(m);
-      ASSERT_EQ(RunCode(m, {Addiu(v0, v0, 100), kWaitWord}), vmm::VmExit::kHalted);  // the kernel block
-      m.cpu().gpr[v0] = 0;
-      m.cpu().gpr[t0] = target;
-      m.cpu().gpr[t3] = 50;
-      // loop: addiu t3, -1; bne t3, zero, loop; nop; jr t0; addiu v1, 1
-      ASSERT_EQ(RunUserCode(m, {Addiu(t3, t3, -1), Bne(t3, zero, -2), Nop(), Jr(t0), Addiu(v1, v1, 1)}),
-                vmm::VmExit::kHalted)
-          << EngineName(e);
-      ArchState s = Snapshot(m);
-      EXPECT_EQ(ExcCodeOf(m), 4u) << EngineName(e) << ": AdEL";
-      EXPECT_EQ(s.badvaddr, target) << EngineName(e);
-      EXPECT_EQ(s.gpr[v0], 0u) << EngineName(e) << ": the kernel block must not run";
-      if (e == Engine::kInterp) {
-        want = s;
-        continue;
-      }
-      ExpectSameState(want, s, "baseline");
-    }
+    AsTheInterpreterDoes(
+        [&](TestMachine& m) {
+          ASSERT_EQ(RunCode(m, {Addiu(v0, v0, 100), kWaitWord}), vmm::VmExit::kHalted);  // the kernel block
+          m.cpu().gpr[v0] = 0;
+          m.cpu().gpr[t0] = target;
+          m.cpu().gpr[t3] = 50;
+          // loop: addiu t3, -1; bne t3, zero, loop; nop; jr t0; addiu v1, 1
+          ASSERT_EQ(RunUserCode(m, {Addiu(t3, t3, -1), Bne(t3, zero, -2), Nop(), Jr(t0), Addiu(v1, v1, 1)}),
+                    vmm::VmExit::kHalted);
+        },
+        [&](TestMachine& m, Engine) {
+          EXPECT_EQ(ExcCodeOf(m), 4u) << "AdEL";
+          EXPECT_EQ(m.cpu().cp0.badvaddr, target);
+          EXPECT_EQ(m.cpu().gpr[v0], 0u) << "the kernel block must not run";
+        });
   }
 }
 
