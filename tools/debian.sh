@@ -49,9 +49,9 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v sfdisk >/dev/null || need+=(fdisk)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >&2 || {
-    $SUDO apt-get update -q >&2
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Acquire::Retries=5 --no-install-recommends "${need[@]}" >&2 || {
+    $SUDO apt-get update -q -o Acquire::Retries=5 >&2
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Acquire::Retries=5 --no-install-recommends "${need[@]}" >&2
   }
 fi
 if [ ! -x "$top/build/strobe" ]; then

@@ -3,8 +3,10 @@
 # Runs every command example of README.md (the lines of its indented code blocks) in the order written, from
 # the top of this tree, and fails if one fails. tools/test.sh (CI) runs it before building the rest.
 #
-# usage: tools/readme-examples.sh [--list] [--skip COMMAND]... [README]
+# usage: tools/readme-examples.sh [--list] [--skip COMMAND]... [--failures FILE] [README]
 #   --list          print the examples and exit
+#   --failures FILE also write each failed example and the last lines of its output to FILE (tools/test.sh
+#                   prints it again after the test suite, at the end of a CI log, where its tail shows it)
 #   --skip COMMAND  do not run this example (exact line; tools/test.sh skips the test-suite commands it runs
 #                   itself)
 # Bounded time and input:
@@ -18,11 +20,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 readme=
 list=0
 skips=()
+failures=
 while [ $# -gt 0 ]; do
   case $1 in
     --list) list=1; shift ;;
     --skip) [ $# -ge 2 ] || { echo "readme-examples: --skip needs a command" >&2; exit 2; }; skips+=("$2"); shift 2 ;;
-    -h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --failures) [ $# -ge 2 ] || { echo "readme-examples: --failures needs a file" >&2; exit 2; }; failures=$2; shift 2 ;;
+    -h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "readme-examples: unknown option $1" >&2; exit 2 ;;
     *) readme=$1; shift ;;
   esac
@@ -77,9 +81,12 @@ run_example() {
   wait "$pid" || rc=$?
   exec {in}>&-
   if [ $rc -ne 0 ]; then
-    echo "--- last lines of its output:"
-    tail -n 25 "$log" | tr -d '\r' | cut -c1-200
-    [ $rc -eq 124 ] && echo "--- timed out after $limit s"
+    {
+      echo "--- last lines of its output (exit status $rc):"
+      tail -n 40 "$log" | tr -d '\r' | cut -c1-200
+      [ $rc -eq 124 ] && echo "--- timed out after $limit s"
+    } >"$logs/$n.tail"
+    cat "$logs/$n.tail"
   fi
   return $rc
 }
@@ -99,6 +106,7 @@ for ex in "${examples[@]}"; do
     echo "readme-examples: [$n] ok ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s): $ex"
   else
     echo "readme-examples: [$n] FAILED: $ex"
+    [ -n "$failures" ] && { echo "readme-examples: [$n] FAILED: $ex"; cat "$logs/$n.tail"; } >>"$failures"
     failed=$((failed + 1))
   fi
 done

@@ -32,6 +32,6 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "setup-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+$SUDO apt-get update -q -o Acquire::Retries=5
+$SUDO apt-get install -y -q -o Acquire::Retries=5 --no-install-recommends "${missing[@]}"
 echo "setup-deps: done"

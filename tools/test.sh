@@ -9,20 +9,27 @@ cd "$(dirname "$0")/.."
 bash tools/setup-deps.sh
 BUILD=${BUILD:-build}
 examples=0
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
 if [ -n "${STROBE_IN_README_EXAMPLES:-}" ]; then
   echo "test.sh: run as a README example: not running the examples again"
 elif [ "$BUILD" != build ]; then
   echo "test.sh: BUILD=$BUILD: the README examples use build/, not run"
 else
-  bash tools/readme-examples.sh --skip "bash tools/test.sh" --skip "(cd build && ctest -j2 --output-on-failure)" ||
+  bash tools/readme-examples.sh --skip "bash tools/test.sh" --skip "(cd build && ctest -j2 --output-on-failure)" \
+    --failures "$failures" ||
     examples=1
 fi
 cmake -S . -B "$BUILD" -G Ninja ${STROBE_CMAKE_ARGS:-}
 cmake --build "$BUILD" -j"${JOBS:-2}"
 # Debian's kernel and busybox for the Linux boot tests (cached in .cache/linux).
 bash guests/linux/fetch.sh
-(cd "$BUILD" && ctest --output-on-failure -j"${JOBS:-2}" --timeout 600)
+tests=0
+(cd "$BUILD" && ctest --output-on-failure -j"${JOBS:-2}" --timeout 600) || tests=1
+# The failed examples again, at the end of the log (CI shows its tail).
 if [ $examples -ne 0 ]; then
-  echo "test.sh: the test suite passed, but some README examples failed (above)" >&2
-  exit 1
+  cat "$failures" >&2
+  echo "test.sh: README examples failed (above, and with their whole output before the test suite's)" >&2
 fi
+[ $tests -eq 0 ] || echo "test.sh: the test suite failed (ctest's summary above)" >&2
+[ $examples -eq 0 ] && [ $tests -eq 0 ]

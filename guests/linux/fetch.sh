@@ -26,16 +26,16 @@ if ! ls debs/linux-image-*-4kc-malta_*_mipsel.deb >/dev/null 2>&1 || ! ls debs/b
   if ! dpkg --print-foreign-architectures | grep -qx mipsel; then
     say "adding the mipsel foreign architecture (package lists only; nothing mipsel is installed)"
     $SUDO dpkg --add-architecture mipsel
-    $SUDO apt-get update -q >&2
+    $SUDO apt-get update -q -o Acquire::Retries=5 >&2
   fi
   kpkg=$(apt-cache depends linux-image-4kc-malta:mipsel 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[^:]*\).*/\1/p' | head -n 1)
   if [ -z "$kpkg" ]; then
-    $SUDO apt-get update -q >&2
+    $SUDO apt-get update -q -o Acquire::Retries=5 >&2
     kpkg=$(apt-cache depends linux-image-4kc-malta:mipsel | sed -n 's/.*Depends: \(linux-image-[^:]*\).*/\1/p' | head -n 1)
   fi
   [ -n "$kpkg" ] || { say "cannot find Debian's linux-image-4kc-malta for mipsel"; exit 1; }
   say "downloading $kpkg and busybox-static (mipsel)"
-  (cd debs && apt-get download -q "$kpkg:mipsel" busybox-static:mipsel 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2)
+  (cd debs && apt-get download -q -o Acquire::Retries=5 "$kpkg:mipsel" busybox-static:mipsel 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2)
 fi
 
 kdeb=$(ls debs/linux-image-*-4kc-malta_*_mipsel.deb | head -n 1)
