@@ -135,6 +135,8 @@ struct VmConfig {
   std::shared_ptr<jit::CompileService> compile_service;
   // Decoded instructions shared with the other VMs of the process (null: the VM's blocks keep their own).
   std::shared_ptr<code::OpsPool> ops_pool;
+  // Baseline code shared with the other VMs of the process (null: the VM's code cache keeps its own).
+  std::shared_ptr<code::BaselinePool> baseline_pool;
 };
 
 // The translation tier's policy for a VM with this configuration (engine and --jit-* settings).

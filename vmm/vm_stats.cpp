@@ -46,7 +46,7 @@ std::string ChainStats(Vm& vm) {
     out += Format("; baseline code for %llu blocks (%llu guest instructions, %.1f ms, %.1f KiB in use)",
                   static_cast<ull>(s.baseline_blocks), static_cast<ull>(s.baseline_insns),
                   static_cast<double>(s.baseline_ns) / 1e6,
-                  static_cast<double>(vm.code_cache().exec_arena().bytes_in_use()) / 1024.0);
+                  static_cast<double>(vm.code_cache().baseline_bytes()) / 1024.0);
   return out;
 }
 

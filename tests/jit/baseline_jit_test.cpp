@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "tests/jit/jit_support.h"
+#include "translator/code/baseline_pool.h"
 #include "translator/code/exec_memory.h"
 
 namespace strobe::test::jt {
@@ -72,16 +73,46 @@ TEST(ExecArena, FreedPiecesServeTheNextRequestOfTheirSize) {
   EXPECT_EQ(arena.Alloc(size_t{2} << 20), nullptr) << "more than a chunk";
 }
 
-TEST(ExecArena, OwnedCodeGoesBackWhenItsOwnerGoes) {
-  code::ExecArena arena;
+// Baseline code is kept by key (instructions, page offset, shared paths): equal keys share one piece, whose
+// memory goes back with the last reference; a Keep that finds the key held (another thread's block got there
+// first) returns that piece.
+TEST(BaselinePool, EqualKeysShareOnePieceUntilTheLastReferenceGoes) {
+  code::BaselinePool pool;
+  const mips::DecodedInsn ops[2] = {};
+  const code::BaselineKey key{ops, 2, 0x40, 1};
+  const uint8_t bytes[100] = {0xC3};
+  const size_t empty = pool.stats().bytes;  // the table
+  EXPECT_EQ(pool.Acquire(key).get(), nullptr) << "nothing held yet";
   {
-    code::ExecCode owned(&arena, arena.Alloc(200), 200);
-    EXPECT_EQ(arena.bytes_in_use(), 256u);
-    code::ExecCode moved = std::move(owned);
-    EXPECT_EQ(owned.get(), nullptr);
-    EXPECT_NE(moved.get(), nullptr);
+    code::BaselinePool::Ref first = pool.Keep(key, bytes, sizeof bytes);
+    ASSERT_NE(first.get(), nullptr);
+    EXPECT_EQ(first.size(), sizeof bytes);
+    EXPECT_EQ(std::memcmp(first.get(), bytes, sizeof bytes), 0);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(first.get()) % 16, 0u);
+    code::BaselinePool::Ref second = pool.Acquire(key);
+    EXPECT_EQ(second.get(), first.get());
+    code::BaselinePool::Ref raced = pool.Keep(key, bytes, sizeof bytes);
+    EXPECT_EQ(raced.get(), first.get()) << "a second Keep of a held key takes the held piece";
+    code::BaselineKey other = key;
+    other.page_offset = 0x44;
+    code::BaselinePool::Ref elsewhere = pool.Keep(other, bytes, sizeof bytes);
+    EXPECT_NE(elsewhere.get(), first.get()) << "another page offset is other code";
+    code::BaselinePoolStats s = pool.stats();
+    EXPECT_EQ(s.pieces, 2u);
+    EXPECT_EQ(s.references, 4u);
+    EXPECT_EQ(s.referenced_bytes, 4 * code::BaselinePool::OwnCopyBytes(sizeof bytes));
+    EXPECT_EQ(s.bytes - empty, 2 * 192u) << "a header and the code, in 64-byte granules";
+    code::BaselinePool::Ref moved = std::move(first);
+    EXPECT_EQ(first.get(), nullptr);
+    EXPECT_EQ(moved.get(), second.get());
+    second.Reset();
+    raced.Reset();
+    EXPECT_EQ(pool.stats().pieces, 2u) << "moved still holds it";
   }
-  EXPECT_EQ(arena.bytes_in_use(), 0u);
+  EXPECT_EQ(pool.stats().pieces, 0u);
+  EXPECT_EQ(pool.stats().references, 0u);
+  EXPECT_EQ(pool.stats().bytes, empty);
+  EXPECT_EQ(pool.Acquire(key).get(), nullptr) << "the last reference took the piece";
 }
 
 // The code cache's data arenas: decoded instructions in 16-byte granules, blocks in their own size.
@@ -180,7 +211,7 @@ TEST(Baseline, CodeOfARewrittenPageIsFreed) {
   ASSERT_EQ(RunCode(m, loop), vmm::VmExit::kHalted);
   EXPECT_EQ(m.cpu().gpr[v0], 10u);
   ASSERT_TRUE(HasBaseline(m, kCodePa));
-  const size_t in_use = m.vm().code_cache().exec_arena().bytes_in_use();
+  const size_t in_use = m.vm().code_cache().baseline_bytes();
   EXPECT_GT(in_use, 0u);
   // A guest store from code on another page rewrites the increment.
   const uint32_t patch_pa = kCodePa + 0x1000;
@@ -189,7 +220,7 @@ TEST(Baseline, CodeOfARewrittenPageIsFreed) {
   m.cpu().gpr[t2] = Addiu(v0, v0, 5);
   ASSERT_EQ(m.Run(kKseg0 | patch_pa), vmm::VmExit::kHalted);
   EXPECT_FALSE(HasBaseline(m, kCodePa));
-  EXPECT_LT(m.vm().code_cache().exec_arena().bytes_in_use(), in_use) << "the loop's code was not freed";
+  EXPECT_LT(m.vm().code_cache().baseline_bytes(), in_use) << "the loop's code was not freed";
   m.cpu().gpr[v0] = 0;
   m.cpu().gpr[t3] = 10;
   ASSERT_EQ(m.Run(kCode), vmm::VmExit::kHalted);

@@ -44,7 +44,8 @@ class TestMachine {
                        vmm::Monitor* monitor = nullptr, vmm::Engine engine = vmm::Engine::kInterp,
                        unsigned jit_opt_level = 0, runtime::CpuModel cpu_model = runtime::CpuModel::k24Kc,
                        bool baseline_only = false, const std::string& code_cache_dir = "",
-                       std::shared_ptr<code::OpsPool> ops_pool = nullptr)
+                       std::shared_ptr<code::OpsPool> ops_pool = nullptr,
+                       std::shared_ptr<code::BaselinePool> baseline_pool = nullptr)
       : own_monitor_(monitor ? nullptr : std::make_unique<vmm::Monitor>(size_t{1} << 30)),
         monitor_(monitor ? *monitor : *own_monitor_) {
     vmm::VmConfig cfg;
@@ -59,6 +60,7 @@ class TestMachine {
     cfg.jit_promote = jit::Promote::kAlways;   // and promoted registers in every region
     cfg.jit_code_cache_dir = code_cache_dir;   // off unless asked for
     cfg.ops_pool = std::move(ops_pool);        // decoded instructions shared with other machines
+    cfg.baseline_pool = std::move(baseline_pool);  // and baseline code
     if (baseline_only) {
       cfg.jit_baseline = 1;
       cfg.jit_threshold = uint64_t{1} << 40;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Decoded instructions shared by several VMs (translator/code/ops_pool.h): blocks that decoded the same
-// instructions, in any VM, hold one copy; a VM rewriting its code gets its own again while the others keep
+// Decoded instructions shared by several VMs (translator/code/ops_pool.h), and the baseline code made from
+// them (translator/code/baseline_pool.h): blocks that decoded the same instructions, in any VM, hold one
+// copy, and one piece of baseline code; a VM rewriting its code gets its own again while the others keep
 // theirs; the last block to go frees the copy. Under every engine, with the VMs running at once.
 #include "translator/code/ops_pool.h"
 
@@ -121,7 +122,7 @@ void RunBoth(TestMachine& a, TestMachine& b) {
   ASSERT_EQ(eb, vmm::VmExit::kHalted);
 }
 
-TEST(OpsPool, VmsShareDecodedCodeAndARewriteStaysWithTheVmThatMadeIt) {
+TEST(OpsPool, VmsShareDecodedAndBaselineCodeAndARewriteStaysWithTheVmThatMadeIt) {
   struct Config {
     vmm::Engine engine;
     unsigned opt;
@@ -135,10 +136,11 @@ TEST(OpsPool, VmsShareDecodedCodeAndARewriteStaysWithTheVmThatMadeIt) {
     SCOPED_TRACE(::testing::Message() << "engine " << static_cast<int>(k.engine) << " opt " << k.opt
                                       << (k.baseline_only ? " baseline" : ""));
     auto pool = std::make_shared<code::OpsPool>();
+    auto code_pool = std::make_shared<code::BaselinePool>();
     vmm::Monitor monitor(size_t{256} << 20);
     auto make = [&] {
       return std::make_unique<TestMachine>(16u << 20, 16, &monitor, k.engine, k.opt, runtime::CpuModel::k24Kc,
-                                           k.baseline_only, "", pool);
+                                           k.baseline_only, "", pool, code_pool);
     };
     auto a = make(), b = make();
     ASSERT_TRUE(a->booted() && b->booted());
@@ -158,6 +160,13 @@ TEST(OpsPool, VmsShareDecodedCodeAndARewriteStaysWithTheVmThatMadeIt) {
     code::OpsPoolStats s = pool->stats();
     EXPECT_GE(s.references, 2u * 66);
     EXPECT_LE(s.sequences * 2, s.references + 2) << "each VM's blocks were decoded into copies of their own";
+    if (k.baseline_only) {  // both VMs ran the loop as baseline code: one piece of it
+      ASSERT_TRUE(ba->baseline && bb->baseline);
+      EXPECT_EQ(ba->baseline_code.get(), bb->baseline_code.get());
+      const code::BaselinePoolStats c = code_pool->stats();
+      EXPECT_GE(c.references, 2u * 60);
+      EXPECT_LE(c.pieces * 2, c.references + 2) << "each VM's blocks were given baseline code of their own";
+    }
 
     // VM b rewrites the loop by a guest store: its blocks there are decoded again, VM a keeps the old ones.
     ASSERT_EQ(b->Run(0x80000000 | kPatch), vmm::VmExit::kHalted);
@@ -170,6 +179,10 @@ TEST(OpsPool, VmsShareDecodedCodeAndARewriteStaysWithTheVmThatMadeIt) {
     EXPECT_NE(ba->ops.data(), bb->ops.data());
     EXPECT_EQ(ba->ops[0].simm(), 1);
     EXPECT_EQ(bb->ops[0].simm(), 101);
+    if (k.baseline_only) {
+      ASSERT_TRUE(ba->baseline && bb->baseline);
+      EXPECT_NE(ba->baseline_code.get(), bb->baseline_code.get());
+    }
 
     // Each VM's blocks give their references back when it goes.
     b.reset();
@@ -180,6 +193,8 @@ TEST(OpsPool, VmsShareDecodedCodeAndARewriteStaysWithTheVmThatMadeIt) {
     s = pool->stats();
     EXPECT_EQ(s.references, 0u);
     EXPECT_EQ(s.sequences, 0u);
+    EXPECT_EQ(code_pool->stats().references, 0u);
+    EXPECT_EQ(code_pool->stats().pieces, 0u);
   }
 }
 

@@ -258,7 +258,7 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
 
 vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryReport& memory,
                          const vmm::SharingStats& sharing, jit::CompileService* compilers,
-                         const code::OpsPool* ops_pool) {
+                         const code::OpsPool* ops_pool, const code::BaselinePool* baseline_pool) {
   using vmm::mon::Json;
   auto count = [](uint64_t v) { return Json(static_cast<int64_t>(v)); };
   Json root = Json::Object();
@@ -275,7 +275,7 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
     // What the VM's code costs besides its guest pages: decoded blocks and baseline code.
     v.Set("blocks_kept", count(s.vm->code_cache().blocks().size()));
     v.Set("block_bytes", count(s.vm->code_cache().block_bytes()));
-    v.Set("baseline_code_bytes", count(s.vm->code_cache().exec_arena().bytes_in_use()));
+    v.Set("baseline_code_bytes", count(s.vm->code_cache().baseline_bytes()));
     if (s.vm->tier()) {
       v.Set("tier1_regions", count(s.vm->tier()->compiler_stats().regions));
       v.Set("tier1_compile_ms", s.vm->tier()->compiler_stats().compile_ms);
@@ -321,13 +321,20 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
     total.Set("decoded_blocks", count(o.references));
     total.Set("decoded_bytes_unshared", count(o.referenced_bytes));
   }
+  if (baseline_pool) {
+    const code::BaselinePoolStats b = baseline_pool->stats();
+    total.Set("baseline_pieces", count(b.pieces));
+    total.Set("baseline_bytes", count(b.bytes));
+    total.Set("baseline_blocks", count(b.references));
+    total.Set("baseline_bytes_unshared", count(b.referenced_bytes));
+  }
   root.Set("total", std::move(total));
   return root;
 }
 
 void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryReport& memory,
                 const vmm::SharingStats& sharing, jit::CompileService* compilers,
-                const code::OpsPool* ops_pool) {
+                const code::OpsPool* ops_pool, const code::BaselinePool* baseline_pool) {
   for (size_t i = 0; i < slots.size(); ++i) {
     VmSlot& s = *slots[i];
     std::fprintf(stderr, "strobe: vm%zu: %s after %.3f s: %s\n", i, vmm::ToString(s.exit), s.seconds,
@@ -379,6 +386,14 @@ void PrintStats(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm::MemoryRe
                  "strobe: decoded instructions (shared by all VMs): %zu blocks hold %zu distinct sequences, "
                  "%.1f KiB (%.1f KiB if each block had its own copy)\n",
                  o.references, o.sequences, o.bytes / 1024.0, o.referenced_bytes / 1024.0);
+  }
+  if (baseline_pool) {
+    const code::BaselinePoolStats b = baseline_pool->stats();
+    std::fprintf(
+        stderr,
+        "strobe: baseline code (shared by all VMs): %zu blocks hold %zu distinct pieces, %.1f KiB (%.1f "
+        "KiB if each block had its own copy)\n",
+        b.references, b.pieces, b.bytes / 1024.0, b.referenced_bytes / 1024.0);
   }
 }
 
@@ -477,6 +492,8 @@ int RunSeveralVms(RunOptions& opts) {
   }
   // One copy of the decoded instructions that several VMs' blocks have in common (the kernel's, busybox's).
   auto ops_pool = n > 1 ? std::make_shared<code::OpsPool>() : nullptr;
+  // And of the baseline code made from them (it is shared where the instructions are).
+  auto baseline_pool = n > 1 ? std::make_shared<code::BaselinePool>() : nullptr;
 
   // Consoles: each VM's goes whole to DIR/vm<i>.log (DIR: --console-dir, else the current folder). The
   // terminal, when it is the console (-serial stdio, the default), shows one VM at a time: VM 0 first,
@@ -509,6 +526,7 @@ int RunSeveralVms(RunOptions& opts) {
     }
     s.opts.vm.compile_service = compilers;
     s.opts.vm.ops_pool = ops_pool;
+    s.opts.vm.baseline_pool = baseline_pool;
     CharBackend* console = &s.console;
     s.vm = std::make_unique<vmm::Vm>(monitor, s.opts.vm, [console, i, on_terminal](uint8_t b) {
       console->Write(b);
@@ -623,7 +641,7 @@ int RunSeveralVms(RunOptions& opts) {
   if (opts.stats || !opts.stats_json.empty()) {
     const vmm::MemoryReport memory = vmm::ReportMemory(monitor, vms);
     const vmm::SharingStats shared = sharer.stats();
-    if (opts.stats) PrintStats(slots, memory, shared, compilers.get(), ops_pool.get());
+    if (opts.stats) PrintStats(slots, memory, shared, compilers.get(), ops_pool.get(), baseline_pool.get());
     if (!opts.stats_json.empty()) {
       std::FILE* f = std::fopen(opts.stats_json.c_str(), "w");
       if (!f) {
@@ -631,7 +649,9 @@ int RunSeveralVms(RunOptions& opts) {
         if (!status) status = kExitError;
       } else {
         std::fprintf(f, "%s\n",
-                     StatsJson(slots, memory, shared, compilers.get(), ops_pool.get()).Dump().c_str());
+                     StatsJson(slots, memory, shared, compilers.get(), ops_pool.get(), baseline_pool.get())
+                         .Dump()
+                         .c_str());
         std::fclose(f);
       }
     }

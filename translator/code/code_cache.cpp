@@ -24,7 +24,12 @@ uint32_t ReadWord(const uint8_t* p) {
 }
 }  // namespace
 
-CodeCache::CodeCache(runtime::CpuState& cpu, OpsPool* ops_pool) : c_(cpu), ops_pool_(ops_pool) {
+CodeCache::CodeCache(runtime::CpuState& cpu, OpsPool* ops_pool, BaselinePool* baseline_pool)
+    : c_(cpu),
+      own_baseline_pool_(baseline_pool ? nullptr : std::make_unique<BaselinePool>()),
+      baseline_pool_(baseline_pool ? baseline_pool : own_baseline_pool_.get()),
+      ops_pool_(ops_pool) {
+  c_.code_blocks = fast_;
   c_.code_pages->observer = this;
   c_.code_cache = this;
 }
@@ -88,6 +93,7 @@ CodeCache::~CodeCache() {
   for (Block* b : blocks_.TakeAll()) FreeBlock(b);
   if (c_.code_pages->observer == this) c_.code_pages->observer = nullptr;
   if (c_.code_cache == this) c_.code_cache = nullptr;
+  if (c_.code_blocks == fast_) c_.code_blocks = nullptr;
 }
 
 void BlockDeleter::operator()(Block* b) const {
@@ -96,7 +102,8 @@ void BlockDeleter::operator()(Block* b) const {
 
 void CodeCache::FreeBlock(Block* b) {
   const std::span<const DecodedInsn> ops = b->ops;
-  b->~Block();
+  baseline_bytes_ -= BaselinePool::OwnCopyBytes(b->baseline_code.size());
+  b->~Block();  // its baseline code first: the pool's key names its instructions
   if (ops_pool_) {
     ops_pool_->Release(ops.data());
     pooled_ops_bytes_ -= OpsPool::OwnCopyBytes(static_cast<uint32_t>(ops.size()));

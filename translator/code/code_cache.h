@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "translator/code/baseline_pool.h"
 #include "translator/code/exec_memory.h"
 #include "translator/code/ops_pool.h"
 #include "translator/code/region.h"
@@ -51,8 +52,10 @@ struct alignas(64) Block {
   // while the slice (limit) lasts. It returns the block it ran last if the dispatcher may chain from that
   // one to the next (Execute's may_chain), else null; or, tagged with kNextBlockTag, the block at the PC
   // (found and not entered: it was too warm or had translated code), which the dispatcher runs next without
-  // a lookup. Null until the block is warm (or when it cannot be emitted).
-  using BaselineFn = Block* (*)(runtime::CpuState* c, uint32_t vpc, uint64_t limit);
+  // a lookup. Null until the block is warm (or when it cannot be emitted). `self` is this block: the code,
+  // shared by every block (of any VM) with the same instructions at the same page offset, has no address
+  // of its own block in it.
+  using BaselineFn = Block* (*)(runtime::CpuState* c, uint32_t vpc, uint64_t limit, Block* self);
   BaselineFn baseline = nullptr;
   uint64_t exec_count = 0;  // every execution (the tiers' profile)
   // --- second cache line ---
@@ -61,7 +64,7 @@ struct alignas(64) Block {
   // code cache's arena beside the block and stay where they are while it lives (baseline code points at
   // them).
   std::span<const mips::DecodedInsn> ops;
-  ExecCode baseline_code;
+  BaselinePool::Ref baseline_code;  // what `baseline` points into
 };
 static_assert(sizeof(Block) == 128, "a block is two cache lines");
 // Added to a Block* that baseline code returns: the block to run next (blocks are 64-byte aligned).
@@ -148,9 +151,11 @@ class CodeCache final : public runtime::CodeObserver {
   };
 
   // Becomes the CPU's code observer (stores to code come here) and its code_cache (translated code's
-  // chain lookups). With a pool, blocks keep their decoded instructions there, shared with the other code
-  // caches (VMs) using it; the pool must outlive the cache.
-  explicit CodeCache(runtime::CpuState& cpu, OpsPool* ops_pool = nullptr);
+  // chain lookups). With an OpsPool, blocks keep their decoded instructions there, shared with the other
+  // code caches (VMs) using it, and with a BaselinePool their baseline code (else the cache has a pool of
+  // its own); the pools must outlive the cache.
+  explicit CodeCache(runtime::CpuState& cpu, OpsPool* ops_pool = nullptr,
+                     BaselinePool* baseline_pool = nullptr);
   ~CodeCache() override;
   void set_listener(Listener* listener) { listener_ = listener; }
 
@@ -250,8 +255,16 @@ class CodeCache final : public runtime::CodeObserver {
     return next_vpc_ == vpc ? b : nullptr;
   }
 
-  // Where blocks' baseline code lives.
-  ExecArena& exec_arena() { return exec_arena_; }
+  // Where blocks' baseline code is kept.
+  BaselinePool& baseline_pool() { return *baseline_pool_; }
+  // Gives b its baseline code (interp/baseline.h makes or finds it in baseline_pool()).
+  void SetBaseline(Block& b, BaselinePool::Ref code) {
+    baseline_bytes_ += BaselinePool::OwnCopyBytes(code.size());
+    b.baseline = reinterpret_cast<Block::BaselineFn>(const_cast<void*>(code.get()));
+    b.baseline_code = std::move(code);
+  }
+  // What this cache's blocks' baseline code takes, each block's counted as its own copy (shared or not).
+  size_t baseline_bytes() const { return baseline_bytes_; }
   // The interpreter's direct-mapped table of blocks by guest-physical address, for baseline code that
   // probes it itself (a slot holds a block or null; the block at an address is in that address's slot or
   // not there at all), and how a slot is chosen.
@@ -278,8 +291,11 @@ class CodeCache final : public runtime::CodeObserver {
   friend struct BlockDeleter;
   void FreeBlock(Block* b);
 
-  // The arenas go after the blocks they hold (and the baseline code the blocks own): they come first.
-  ExecArena exec_arena_;
+  // The arenas and pools go after the blocks they hold (and the baseline code the blocks hold): they come
+  // first.
+  std::unique_ptr<BaselinePool> own_baseline_pool_;  // without a shared pool
+  BaselinePool* baseline_pool_ = nullptr;
+  size_t baseline_bytes_ = 0;
   // Blocks and their decoded instructions, without malloc's per-piece headers and alignment slack: a
   // Linux boot keeps some 55,000 blocks of six or seven instructions, and each VM has its own.
   PieceArena block_arena_{sizeof(Block), false};

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Memory handed out in pieces that come and go with decoded blocks: the interpreter's baseline code
-// (interp/baseline.h), and the decoded blocks themselves with their instructions (code_cache.h). Pieces
-// are cut in granules from 1 MiB anonymous mappings and taken back into free lists by size when their owner
-// is freed; a mapping's pages cost memory only once written. LLVM's tiers have their own memory
-// (jit/compiler.cpp).
+// (interp/baseline.h, kept in code/baseline_pool.h), and the decoded blocks themselves with their
+// instructions (code_cache.h, code/ops_pool.h). Pieces are cut in granules from 1 MiB anonymous mappings
+// and taken back into free lists by size when their owner is freed; a mapping's pages cost memory only once
+// written. LLVM's tiers have their own memory (jit/compiler.cpp).
 #pragma once
 
 #include <cstddef>
@@ -38,46 +38,10 @@ class PieceArena {
   size_t in_use_ = 0;
 };
 
-// Executable memory for baseline code: 64-byte granules.
+// Executable memory for baseline code (code/baseline_pool.h): 64-byte granules.
 class ExecArena : public PieceArena {
  public:
   ExecArena() : PieceArena(64, true) {}
-  // Code every piece may jump to (the baseline emitter's shared paths), made once and never freed, and
-  // what it was made for (the emitter's own key).
-  void* shared = nullptr;
-  uint64_t shared_key[4] = {};
-  // Within `shared`: the entry that goes on to a successor in another page (null: none).
-  void* shared_far = nullptr;
-};
-
-// A piece of an arena, owned: freed when the owner goes.
-class ExecCode {
- public:
-  ExecCode() = default;
-  ExecCode(PieceArena* arena, void* p, size_t n) : arena_(arena), p_(p), n_(n) {}
-  ExecCode(ExecCode&& o) noexcept : arena_(o.arena_), p_(o.p_), n_(o.n_) { o.p_ = nullptr; }
-  ExecCode& operator=(ExecCode&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      arena_ = o.arena_;
-      p_ = o.p_;
-      n_ = o.n_;
-      o.p_ = nullptr;
-    }
-    return *this;
-  }
-  ~ExecCode() { Reset(); }
-  void Reset() {
-    if (p_) arena_->Free(p_, n_);
-    p_ = nullptr;
-  }
-  void* get() const { return p_; }
-  size_t size() const { return n_; }
-
- private:
-  PieceArena* arena_ = nullptr;
-  void* p_ = nullptr;
-  size_t n_ = 0;
 };
 
 }  // namespace strobe::code

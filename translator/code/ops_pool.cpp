@@ -22,19 +22,17 @@ uint64_t OpsPool::Hash(const DecodedInsn* ops, uint32_t n) {
 const DecodedInsn* OpsPool::Intern(const DecodedInsn* ops, uint32_t n) {
   const uint64_t hash = Hash(ops, n);
   std::lock_guard<std::mutex> lock(mu_);
-  Entry* e = Bucket(hash);
-  while (e && !(e->hash == hash && SameOps({e->ops(), e->n}, {ops, n}))) e = e->next;
+  Entry* e = table_.Find(hash, [&](Entry& held) { return SameOps({held.ops(), held.n}, {ops, n}); });
   if (e) {
     ++e->refs;
     ++stats_.reused;
   } else {
     void* room = arena_.Alloc(EntryBytes(n));
     if (!room) return nullptr;
-    e = new (room) Entry{hash, Bucket(hash), 1, n};
+    e = new (room) Entry{hash, nullptr, 1, n};
     std::uninitialized_copy_n(ops, n, e->ops());
-    Bucket(hash) = e;
+    table_.Insert(e);
     ++stats_.sequences;
-    if (stats_.sequences > buckets_.size()) Grow();
   }
   ++stats_.references;
   stats_.referenced_bytes += OwnCopyBytes(n);
@@ -47,29 +45,15 @@ void OpsPool::Release(const DecodedInsn* ops) {
   --stats_.references;
   stats_.referenced_bytes -= OwnCopyBytes(e->n);
   if (--e->refs != 0) return;
-  Entry** link = &Bucket(e->hash);
-  while (*link != e) link = &(*link)->next;
-  *link = e->next;
+  table_.Remove(e);
   --stats_.sequences;
   arena_.Free(e, EntryBytes(e->n));
-}
-
-void OpsPool::Grow() {
-  std::vector<Entry*> old(buckets_.size() * 2, nullptr);
-  old.swap(buckets_);
-  for (Entry* e : old)
-    while (e) {
-      Entry* next = e->next;
-      e->next = Bucket(e->hash);
-      Bucket(e->hash) = e;
-      e = next;
-    }
 }
 
 OpsPoolStats OpsPool::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   OpsPoolStats s = stats_;
-  s.bytes = arena_.bytes_in_use() + buckets_.size() * sizeof(Entry*);
+  s.bytes = arena_.bytes_in_use() + table_.bucket_bytes();
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "translator/code/chained_table.h"
 #include "translator/code/exec_memory.h"
 #include "translator/mips/decoder.h"
 
@@ -55,12 +56,10 @@ class OpsPool {
   static_assert(sizeof(Entry) % alignof(mips::DecodedInsn) == 0);
   static size_t EntryBytes(uint32_t n) { return sizeof(Entry) + size_t{n} * sizeof(mips::DecodedInsn); }
   static uint64_t Hash(const mips::DecodedInsn* ops, uint32_t n);
-  Entry*& Bucket(uint64_t hash) { return buckets_[hash & (buckets_.size() - 1)]; }
-  void Grow();
 
   mutable std::mutex mu_;
   PieceArena arena_{16, false};
-  std::vector<Entry*> buckets_ = std::vector<Entry*>(1024, nullptr);  // a power of two
+  ChainedTable<Entry> table_;
   OpsPoolStats stats_;
 };
 

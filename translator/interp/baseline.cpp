@@ -52,15 +52,18 @@ void RaiseHelper(CpuState* c, uint32_t code, uint32_t pc, uint32_t ds) {
   runtime::DeliverException(*c, pc, ds != 0);
 }
 
-// The frame: r15 = the CpuState, r14d = the block's virtual address, rbx = the slice's limit for going on to
-// successors; [rsp + 0] and [rsp + 8] the branch's outcome across its delay slot, then one 8-byte slot per
-// value an instruction computes (values live for one instruction). Every block's code has the same prologue
-// and frame, so a block goes on to another's code just past its prologue, and one shared path (the arena's
-// `shared` code) does the going on for all of them.
+// The frame: r15 = the CpuState, r14d = the block's virtual address, r13 = its Block, rbx = the slice's
+// limit for going on to successors; [rsp + 0] and [rsp + 8] the branch's outcome across its delay slot, then
+// one 8-byte slot per value an instruction computes (values live for one instruction). Every block's code
+// has the same prologue and frame, so a block goes on to another's code just past its prologue, and one
+// shared path (the pool's, BaselinePool::SharedPaths) does the going on for all of them. The code names
+// neither its Block nor anything else of one VM's (the table of blocks is the CpuState's code_blocks), so
+// blocks with the same instructions at the same page offset share it, in every VM.
 constexpr int kMaxValues = 48;
 constexpr int kSlots = 16;
-constexpr int kFrame = kSlots + 8 * kMaxValues;  // with the three pushes and the return address: 16-aligned
-static_assert(kFrame % 16 == 0);
+// With the four pushes and the return address: 16-aligned.
+constexpr int kFrame = kSlots + 8 * kMaxValues + 8;
+static_assert(kFrame % 16 == 8);
 // Where value `id` of an instruction lives, as an offset from rsp.
 constexpr int SlotOffset(int id) {
   return kSlots + 8 * id;
@@ -76,6 +79,7 @@ constexpr int kOffCycles = offsetof(CpuState, cycles);
 constexpr int kOffRetired = offsetof(CpuState, retired);
 constexpr int kOffExitRequest = offsetof(CpuState, exit_request);
 constexpr int kOffStlbPaddr = offsetof(CpuState, stlb_paddr);
+constexpr int kOffCodeBlocks = offsetof(CpuState, code_blocks);
 
 class Emitter;
 
@@ -249,7 +253,7 @@ class Emitter {
   // when the dispatcher would have run that next and done nothing else, else back to the dispatcher.
   void GoOn(const Block& b, int64_t delta);
   // Into go_far_ (set), with r8d = how far the successor lies past the block's start.
-  void GoFar(const Block& b);
+  void GoFar();
   const void* go_on_;
   const void* go_far_;
 };
@@ -775,16 +779,19 @@ void Emitter::ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds) {
 void Emitter::Prologue(Xbyak::CodeGenerator& g) {
   g.push(r15);
   g.push(r14);
+  g.push(r13);
   g.push(rbx);
   g.sub(rsp, static_cast<uint32_t>(kFrame));
   g.mov(r15, rdi);
   g.mov(r14d, esi);
   g.mov(rbx, rdx);
+  g.mov(r13, rcx);
 }
 
 void Emitter::Epilogue(Xbyak::CodeGenerator& g) {
   g.add(rsp, static_cast<uint32_t>(kFrame));
   g.pop(rbx);
+  g.pop(r13);
   g.pop(r14);
   g.pop(r15);
   g.ret();
@@ -800,7 +807,7 @@ size_t Emitter::BodyOffset() {
   return offset;
 }
 
-// Entered with rcx = the block, edx = the successor's page offset + 1 (as Block::succ_off), r8d = how far
+// Entered with r13 = the block, edx = the successor's page offset + 1 (as Block::succ_off), r8d = how far
 // it lies past the block's start. The successor the dispatcher found for this block before (Block::succ:
 // same page, valid as long as this block is) is entered if it has baseline code, no translated code, and
 // its count may go up by one without the dispatcher's seeing it (the dispatcher acts when a count reaches
@@ -809,34 +816,32 @@ size_t Emitter::BodyOffset() {
 // back to the dispatcher with the PC set, returning the successor (tagged, see Block::BaselineFn) if it was
 // found, else the block (it may chain).
 //
-// With the code cache's table of blocks (chaining.fast_table), a successor that is not in Block::succ is
-// found there by its physical address: the far entry (rcx = the block, r8d = the distance, which may lead
-// out of the page) starts at that probe. A kseg0/kseg1 successor only from a block in kseg0/kseg1: the block
-// ran there, so the CPU is in kernel mode (what changes the mode ends a block and returns to the
-// dispatcher), and such an address names its physical address without the TLB. Any other successor's page
-// is translated through the soft TLB's fetch entry, exactly as the dispatcher's TranslateFetch hits (the
-// current mode's table and ASID, an aligned address), and a miss goes back to the dispatcher. Either way the
-// dispatcher's lookup would find what the table holds for that address (the table's slots are cleared when
-// their blocks go).
+// With chaining.far, a successor that is not in Block::succ is found in the code cache's table of blocks
+// (the CpuState's code_blocks) by its physical address: the far entry (r13 = the block, r8d = the
+// distance, which may lead out of the page) starts at that probe. A kseg0/kseg1 successor only from a block
+// in kseg0/kseg1: the block ran there, so the CPU is in kernel mode (what changes the mode ends a block and
+// returns to the dispatcher), and such an address names its physical address without the TLB. Any other
+// successor's page is translated through the soft TLB's fetch entry, exactly as the dispatcher's
+// TranslateFetch hits (the current mode's table and ASID, an aligned address), and a miss goes back to the
+// dispatcher. Either way the dispatcher's lookup would find what the table holds for that address (the
+// table's slots are cleared when their blocks go).
 size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining) {
   using CG = Xbyak::CodeGenerator;
   Xbyak::Label second, probe, have, found, out;
-  const bool far = chaining.fast_table != nullptr;
-  g.mov(r9, rcx);
-  g.cmp(g.word[rcx + offsetof(Block, succ_off)], dx);
+  const bool far = chaining.far;
+  g.cmp(g.word[r13 + offsetof(Block, succ_off)], dx);
   g.jne(second, CG::T_NEAR);
-  g.mov(rcx, g.qword[rcx + offsetof(Block, succ)]);
+  g.mov(rcx, g.qword[r13 + offsetof(Block, succ)]);
   g.jmp(have, CG::T_NEAR);
   g.L(second);
-  g.cmp(g.word[rcx + offsetof(Block, succ_off) + 2], dx);
+  g.cmp(g.word[r13 + offsetof(Block, succ_off) + 2], dx);
   g.jne(far ? probe : out, CG::T_NEAR);
-  g.mov(rcx, g.qword[rcx + offsetof(Block, succ) + 8]);
+  g.mov(rcx, g.qword[r13 + offsetof(Block, succ) + 8]);
   g.jmp(have, CG::T_NEAR);
   size_t far_offset = 0;
   if (far) {
     g.align(16);
     far_offset = g.getSize();
-    g.mov(r9, rcx);
     g.L(probe);
     Xbyak::Label mapped, physical;
     constexpr uint32_t kWindow = 2 * runtime::kUnmappedWindow;           // kseg0 and kseg1
@@ -875,7 +880,7 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
     g.shr(edx, 2);
     g.imul(edx, edx, code::kSlotHash);
     g.shr(edx, 32 - code::CodeCache::kFastBits);
-    g.mov(r10, reinterpret_cast<uintptr_t>(chaining.fast_table));
+    g.mov(r10, g.qword[r15 + kOffCodeBlocks]);
     g.mov(rcx, g.qword[r10 + rdx * 8]);
     g.test(rcx, rcx);
     g.jz(out, CG::T_NEAR);
@@ -925,6 +930,7 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   g.add(g.qword[r15 + kOffCycles], rdx);
   g.add(g.qword[r15 + kOffRetired], rdx);
   g.lea(r14d, g.ptr[r14 + r8]);
+  g.mov(r13, rcx);
   g.add(rax, static_cast<uint32_t>(BodyOffset()));
   g.jmp(rax);
   g.L(found);  // back to the dispatcher with the successor it would look up: it runs that next
@@ -935,7 +941,7 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   g.L(out);
   g.lea(eax, g.ptr[r14 + r8]);
   g.mov(g.dword[r15 + kOffPc], eax);
-  g.mov(rax, r9);
+  g.mov(rax, r13);
   Epilogue(g);
   return far_offset;
 }
@@ -945,7 +951,6 @@ void Emitter::GoOn(const Block& b, int64_t delta) {
   const int64_t in_page = static_cast<int64_t>(b.paddr & ~runtime::kPageMask) + delta;
   const auto to = static_cast<int32_t>(delta);
   if (go_on_ && in_page >= 0 && in_page < static_cast<int64_t>(runtime::kPageSize)) {
-    g.mov(rcx, reinterpret_cast<uintptr_t>(&b));
     g.mov(edx, static_cast<uint32_t>(in_page) + 1);
     g.mov(r8d, static_cast<uint32_t>(to));
     g.mov(rax, reinterpret_cast<uintptr_t>(go_on_));
@@ -954,17 +959,16 @@ void Emitter::GoOn(const Block& b, int64_t delta) {
   }
   if (go_far_) {
     g.mov(r8d, static_cast<uint32_t>(to));
-    GoFar(b);
+    GoFar();
     return;
   }
   g.lea(eax, g.ptr[r14 + to]);
   g.mov(g.dword[r15 + kOffPc], eax);
-  g.mov(rax, reinterpret_cast<uintptr_t>(&b));
+  g.mov(rax, r13);
   g.jmp(exit, CG::T_NEAR);
 }
 
-void Emitter::GoFar(const Block& b) {
-  g.mov(rcx, reinterpret_cast<uintptr_t>(&b));
+void Emitter::GoFar() {
   g.mov(rax, reinterpret_cast<uintptr_t>(go_far_));
   g.jmp(rax);
 }
@@ -1032,11 +1036,11 @@ bool Emitter::Emit(const Block& b) {
       } else if (go_far_) {  // e.g. a return: the probe finds the successor
         g.mov(r8d, g.dword[rsp + 8]);
         g.sub(r8d, r14d);
-        GoFar(b);
+        GoFar();
       } else {
         g.mov(eax, g.dword[rsp + 8]);
         g.mov(g.dword[r15 + kOffPc], eax);
-        g.mov(rax, reinterpret_cast<uintptr_t>(&b));
+        g.mov(rax, r13);
         g.jmp(exit, CG::T_NEAR);
       }
       g.L(not_taken);
@@ -1053,45 +1057,47 @@ bool Emitter::Emit(const Block& b) {
 
 }  // namespace
 
-bool CompileBaseline(Block& b, code::ExecArena& arena, const BaselineChaining& chaining) {
+bool CompileBaseline(Block& b, code::CodeCache& cache, const BaselineChaining& chaining) {
   b.baseline_tried = true;
+  if (b.end == BlockEnd::kBranchSplit) return false;
+  code::BaselinePool& pool = cache.baseline_pool();
+  // The shared paths into successors, made once per pool for the counts they were made with.
+  code::BaselinePool::Paths paths;
+  const bool go_on =
+      chaining.threshold > 1 && pool.SharedPaths(
+                                    {chaining.threshold, chaining.kernel_threshold, chaining.early,
+                                     chaining.cooling_shift, chaining.far ? 1u : 0u},
+                                    [&](std::vector<uint8_t>& out) -> size_t {
+                                      thread_local std::vector<uint8_t> buf(4096);
+                                      Xbyak::ClearError();
+                                      Xbyak::CodeGenerator sg(buf.size(), buf.data());
+                                      const size_t far = Emitter::GoOnPath(sg, chaining);
+                                      if (!Xbyak::GetError())
+                                        out.assign(sg.getCode(), sg.getCode() + sg.getSize());
+                                      Xbyak::ClearError();
+                                      return far;
+                                    },
+                                    &paths);
+  const code::BaselineKey key{b.ops.data(), static_cast<uint32_t>(b.ops.size()),
+                              b.paddr & ~runtime::kPageMask, go_on ? paths.index : 0};
+  if (code::BaselinePool::Ref held = pool.Acquire(key); held.get()) {  // another block's, maybe another VM's
+    cache.SetBaseline(b, std::move(held));
+    return true;
+  }
   // Generous: a block is at most 128 instructions, each at most a few hundred bytes with its cold paths.
   thread_local std::vector<uint8_t> scratch(256 * 1024);
   Xbyak::ClearError();
   Xbyak::CodeGenerator g(scratch.size(), scratch.data());
-  // The shared path into successors, made once per arena for the counts it was made with.
-  const uint64_t key[4] = {chaining.threshold, chaining.kernel_threshold, chaining.early,
-                           chaining.cooling_shift};
-  static_assert(sizeof key == sizeof code::ExecArena::shared_key);
-  if (!arena.shared && chaining.threshold > 1) {
-    thread_local std::vector<uint8_t> buf(4096);
-    Xbyak::ClearError();
-    Xbyak::CodeGenerator sg(buf.size(), buf.data());
-    const size_t far = Emitter::GoOnPath(sg, chaining);
-    if (!Xbyak::GetError()) {
-      if (void* p = arena.Alloc(sg.getSize())) {
-        std::memcpy(p, sg.getCode(), sg.getSize());
-        arena.shared = p;
-        arena.shared_far = far ? static_cast<uint8_t*>(p) + far : nullptr;
-        std::memcpy(arena.shared_key, key, sizeof key);
-      }
-    }
-    Xbyak::ClearError();
-  }
-  const bool same = arena.shared && std::memcmp(arena.shared_key, key, sizeof key) == 0;
-  Emitter em(g, same ? arena.shared : nullptr, same ? arena.shared_far : nullptr);
+  Emitter em(g, go_on ? paths.entry : nullptr, go_on ? paths.second : nullptr);
   if (!em.Emit(b)) return false;
   g.ready();
   if (Xbyak::GetError()) {
     Xbyak::ClearError();
     return false;
   }
-  const size_t n = g.getSize();
-  void* p = arena.Alloc(n);
-  if (!p) return false;
-  std::memcpy(p, g.getCode(), n);
-  b.baseline_code = code::ExecCode(&arena, p, n);
-  b.baseline = reinterpret_cast<Block::BaselineFn>(p);
+  code::BaselinePool::Ref made = pool.Keep(key, g.getCode(), g.getSize());
+  if (!made.get()) return false;
+  cache.SetBaseline(b, std::move(made));
   return true;
 }
 

@@ -21,15 +21,17 @@ struct BaselineChaining {
   uint64_t kernel_threshold = 0;  // for a Block::kernel successor
   uint64_t early = 0;             // 0: none
   unsigned cooling_shift = 0;
-  // The code cache's blocks by guest-physical address (CodeCache::fast_table), or null. With it, code also
-  // goes on to successors in other pages and through indirect jumps (returns), finding them there as the
-  // dispatcher's lookup would: kseg0/kseg1 addresses from kernel code by their fixed translation, mapped
-  // ones through the soft TLB.
-  code::Block* const* fast_table = nullptr;
+  // Whether code also goes on to successors in other pages and through indirect jumps (returns), finding
+  // them in the code cache's blocks by guest-physical address (CodeCache::fast_table, which the CpuState's
+  // code_blocks names) as the dispatcher's lookup would: kseg0/kseg1 addresses from kernel code by their
+  // fixed translation, mapped ones through the soft TLB.
+  bool far = false;
 };
 
-// Gives b baseline code (b.baseline) from arena. False when b is of a kind it does not take (a branch whose
-// delay slot is on the next page) or the arena has no room; b then stays interpreted.
-bool CompileBaseline(code::Block& b, code::ExecArena& arena, const BaselineChaining& chaining);
+// Gives b baseline code (b.baseline), found in the cache's pool if a block with the same instructions at
+// the same page offset has it (in any VM sharing the pool), else emitted and kept there. False when b is of
+// a kind it does not take (a branch whose delay slot is on the next page) or there is no memory for it; b
+// then stays interpreted.
+bool CompileBaseline(code::Block& b, code::CodeCache& cache, const BaselineChaining& chaining);
 
 }  // namespace strobe::interp

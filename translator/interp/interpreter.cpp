@@ -236,7 +236,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
       // The block it ran last is the one the dispatcher chains from, if it is in b's page (the code may
       // have gone on into other pages; if it came back, the address is in b's page or another alias of
       // that physical page, either of which names the same blocks).
-      Block* last = b->baseline(&c_, vpc, chain_limit);
+      Block* last = b->baseline(&c_, vpc, chain_limit, b);
       if (const auto tagged = reinterpret_cast<uintptr_t>(last); tagged & code::kNextBlockTag) {
         next = reinterpret_cast<Block*>(tagged - code::kNextBlockTag);  // the block at c_.pc
         continue;
@@ -269,9 +269,8 @@ void Interpreter::Run(uint64_t cycle_limit) {
 
 void Interpreter::GiveBaseline(Block& b, const Translator::Hotness& hot) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = CompileBaseline(
-      b, cache_.exec_arena(),
-      {hot.threshold, hot.kernel_threshold, hot.early, hot.cooling_shift, cache_.fast_table()});
+  const bool ok =
+      CompileBaseline(b, cache_, {hot.threshold, hot.kernel_threshold, hot.early, hot.cooling_shift, true});
   code::CodeCacheStats& st = cache_.mutable_stats();
   st.baseline_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#include "translator/code/baseline_pool.h"
+
+#include <cstring>
+#include <new>
+
+namespace strobe::code {
+
+BaselinePool::~BaselinePool() = default;  // the arena's mappings go with it
+
+void BaselinePool::Ref::Reset() {
+  if (piece_) pool_->Release(piece_);
+  piece_ = nullptr;
+}
+
+const void* BaselinePool::Ref::get() const {
+  return piece_ ? reinterpret_cast<const uint8_t*>(piece_) + kCodeOffset : nullptr;
+}
+
+size_t BaselinePool::Ref::size() const {
+  return piece_ ? piece_->n : 0;
+}
+
+uint64_t BaselinePool::Hash(const BaselineKey& key) {
+  uint64_t h = reinterpret_cast<uintptr_t>(key.ops) * 0x9E3779B97F4A7C15ull;
+  h ^= (uint64_t{key.n} << 32 | key.page_offset) * 0xC2B2AE3D27D4EB4Full;
+  h ^= key.paths * 0x165667B19E3779F9ull;
+  return h ^ (h >> 29);
+}
+
+BaselinePool::Ref BaselinePool::Acquire(const BaselineKey& key) {
+  const uint64_t hash = Hash(key);
+  std::lock_guard<std::mutex> lock(mu_);
+  Piece* p = FindLocked(key, hash);
+  if (!p) return {};
+  ++p->refs;
+  ++stats_.reused;
+  ++stats_.references;
+  stats_.referenced_bytes += OwnCopyBytes(p->n);
+  return {this, p};
+}
+
+BaselinePool::Ref BaselinePool::Keep(const BaselineKey& key, const void* code, size_t n) {
+  const uint64_t hash = Hash(key);
+  std::lock_guard<std::mutex> lock(mu_);
+  Piece* p = FindLocked(key, hash);
+  if (p) {
+    ++p->refs;
+    ++stats_.reused;
+  } else {
+    void* room = arena_.Alloc(kCodeOffset + n);
+    if (!room) return {};
+    p = new (room) Piece{key, hash, nullptr, 1, static_cast<uint32_t>(n)};
+    std::memcpy(static_cast<uint8_t*>(room) + kCodeOffset, code, n);
+    table_.Insert(p);
+    ++stats_.pieces;
+  }
+  ++stats_.references;
+  stats_.referenced_bytes += OwnCopyBytes(p->n);
+  return {this, p};
+}
+
+void BaselinePool::Release(Piece* p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  --stats_.references;
+  stats_.referenced_bytes -= OwnCopyBytes(p->n);
+  if (--p->refs != 0) return;
+  table_.Remove(p);
+  --stats_.pieces;
+  const size_t bytes = kCodeOffset + p->n;
+  p->~Piece();
+  arena_.Free(p, bytes);
+}
+
+bool BaselinePool::SharedPaths(const PathParams& params,
+                               const std::function<size_t(std::vector<uint8_t>&)>& make, Paths* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t i = 0;
+  while (i < paths_.size() && paths_[i].params != params) ++i;
+  if (i == paths_.size()) {
+    std::vector<uint8_t> code;
+    const size_t second = make(code);
+    if (code.empty()) return false;
+    void* room = arena_.Alloc(code.size());
+    if (!room) return false;
+    std::memcpy(room, code.data(), code.size());
+    const auto* entry = static_cast<const uint8_t*>(room);
+    paths_.push_back({params, entry, second ? entry + second : nullptr});
+  }
+  *out = {i + 1, paths_[i].entry, paths_[i].second};
+  return true;
+}
+
+BaselinePoolStats BaselinePool::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  BaselinePoolStats s = stats_;
+  s.bytes = arena_.bytes_in_use() + table_.bucket_bytes();
+  return s;
+}
+
+}  // namespace strobe::code

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// Baseline code (interp/baseline.h) kept once for every code cache of a process, as OpsPool keeps decoded
+// instructions: several VMs booting the same kernel give the same 13,000 blocks baseline code (6 MiB a VM),
+// and a block's baseline code depends on nothing but its decoded instructions, its offset in its page and
+// the counts it goes on to successors with (it finds its own Block, the CPU and the table of blocks in
+// registers and the CpuState, not in constants). Blocks whose instructions are the same interned sequence
+// (the same pointer: the OpsPool's) therefore share one piece of code; it stays until the last of them goes.
+// The shared paths every piece jumps to (the go-on paths) live here too. Thread-safe: each VM's vCPU thread
+// emits and frees its own blocks' code.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "translator/code/chained_table.h"
+#include "translator/code/exec_memory.h"
+#include "translator/mips/decoder.h"
+
+namespace strobe::code {
+
+// What a piece of baseline code was emitted from. Two blocks with equal keys get byte-identical code.
+struct BaselineKey {
+  const mips::DecodedInsn* ops = nullptr;  // the block's instructions (interned: equal pointers, equal code)
+  uint32_t n = 0;                          // how many
+  uint32_t page_offset = 0;                // of the block's first instruction
+  uint64_t paths = 0;                      // which shared paths it jumps to (BaselinePool::Paths' index + 1)
+  bool operator==(const BaselineKey&) const = default;
+};
+
+struct BaselinePoolStats {
+  size_t pieces = 0;            // distinct pieces of code held
+  size_t bytes = 0;             // memory they take (with the shared paths and the table that finds them)
+  size_t references = 0;        // blocks holding one
+  size_t referenced_bytes = 0;  // what those blocks' code would take, each its own copy
+  uint64_t reused = 0;          // acquisitions that found the piece held already
+};
+
+class BaselinePool {
+  struct Piece;
+
+ public:
+  BaselinePool() = default;
+  BaselinePool(const BaselinePool&) = delete;
+  BaselinePool& operator=(const BaselinePool&) = delete;
+  ~BaselinePool();
+
+  // A piece of code held for a block, with the reference it holds: released when the block goes.
+  class Ref {
+   public:
+    Ref() = default;
+    Ref(Ref&& o) noexcept : pool_(o.pool_), piece_(o.piece_) { o.piece_ = nullptr; }
+    Ref& operator=(Ref&& o) noexcept {
+      if (this != &o) {
+        Reset();
+        pool_ = o.pool_;
+        piece_ = o.piece_;
+        o.piece_ = nullptr;
+      }
+      return *this;
+    }
+    ~Ref() { Reset(); }
+    void Reset();
+    const void* get() const;
+    size_t size() const;  // the code's bytes (the piece may be rounded up)
+
+   private:
+    friend class BaselinePool;
+    Ref(BaselinePool* pool, Piece* piece) : pool_(pool), piece_(piece) {}
+    BaselinePool* pool_ = nullptr;
+    Piece* piece_ = nullptr;
+  };
+
+  // The piece held for key, with one more reference, or an empty Ref if none is held.
+  Ref Acquire(const BaselineKey& key);
+  // Keeps the n bytes of code emitted for key and returns it with one reference; if another thread kept a
+  // piece for key meanwhile, that one instead. Empty when the host has no memory.
+  Ref Keep(const BaselineKey& key, const void* code, size_t n);
+
+  // The shared paths made for `params` (the emitter's key: its counts), made now by `make` if there are
+  // none yet: make(out) writes their code into out and returns the offset of a second entry in it (0: none).
+  // Returns the index to put in BaselineKey::paths, and the two entries (the second may be null); false if
+  // they could not be made (the code is then emitted without them).
+  struct Paths {
+    uint64_t index = 0;
+    const void* entry = nullptr;
+    const void* second = nullptr;
+  };
+  using PathParams = std::array<uint64_t, 5>;
+  bool SharedPaths(const PathParams& params, const std::function<size_t(std::vector<uint8_t>&)>& make,
+                   Paths* out);
+
+  BaselinePoolStats stats() const;
+  // A block's code alone, as an arena without a pool would keep it (64-byte granules).
+  static size_t OwnCopyBytes(size_t n) { return (n + 63) & ~size_t{63}; }
+
+ private:
+  struct Piece {
+    BaselineKey key;
+    uint64_t hash;
+    Piece* next;  // in its bucket
+    uint32_t refs;
+    uint32_t n;  // bytes of code, which follows the header at kCodeOffset
+  };
+  static constexpr size_t kCodeOffset = 48;  // the code follows its header, 16-aligned
+  static_assert(sizeof(Piece) <= kCodeOffset && kCodeOffset % 16 == 0);
+  static uint64_t Hash(const BaselineKey& key);
+  Piece* FindLocked(const BaselineKey& key, uint64_t hash) {
+    return table_.Find(hash, [&](const Piece& p) { return p.key == key; });
+  }
+  void Release(Piece* p);
+
+  mutable std::mutex mu_;
+  ExecArena arena_;
+  ChainedTable<Piece> table_;
+  struct Made {
+    PathParams params;
+    const void* entry;
+    const void* second;
+  };
+  std::vector<Made> paths_;  // never freed: pieces jump into them
+  BaselinePoolStats stats_;
+};
+
+}  // namespace strobe::code
