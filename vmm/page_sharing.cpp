@@ -117,8 +117,8 @@ SharingStats PageSharer::stats() {
   return s;
 }
 
-uint64_t PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>* merges) {
-  uint64_t hashed = 0;
+PageSharer::Pass PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>* merges) {
+  uint64_t hashed = 0, fresh = 0;
   while (hashed < budget) {
     if (cursor_vm_ >= vms_.size()) {  // a sweep ended: the next one starts afresh
       cursor_vm_ = cursor_page_ = 0;
@@ -158,6 +158,7 @@ uint64_t PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>
       ++hashed;
     }
     const bool stable = p.shared || !stable_only || last.hash == h;
+    if (last.hash != h) ++fresh;
     last = {h, p.host};
     if (!stable) continue;
     const Page here{cursor_vm_, pa, p.host};
@@ -179,7 +180,7 @@ uint64_t PageSharer::Sweep(uint64_t budget, bool stable_only, std::vector<Merge>
   }
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_.pages_hashed += hashed;
-  return hashed;
+  return {hashed, fresh, merges->size()};
 }
 
 size_t PageSharer::MergeStopped() {
@@ -317,15 +318,16 @@ bool PageSharer::Idle() {
   return !batch_in_flight_.load();
 }
 
-void PageSharer::ScanOnce(uint64_t budget) {
-  if (!ok()) return;
+PageSharer::Pass PageSharer::ScanOnce(uint64_t budget) {
+  if (!ok()) return {};
   std::lock_guard<std::mutex> lock(mu_);
   RunStepsOfEndedVms();
-  if (batch_in_flight_.load()) return;  // one batch at a time: the VMs have not run the last one yet
+  if (batch_in_flight_.load()) return {};  // one batch at a time: the VMs have not run the last one yet
   if (resident_.empty()) monitor_.Residency(&resident_);
   std::vector<Merge> merges;
-  Sweep(budget, /*stable_only=*/true, &merges);
+  const Pass pass = Sweep(budget, /*stable_only=*/true, &merges);
   if (!merges.empty()) Send(std::move(merges));
+  return pass;
 }
 
 void PageSharer::Start(uint64_t pages_per_second, std::chrono::milliseconds interval) {
@@ -335,9 +337,10 @@ void PageSharer::Start(uint64_t pages_per_second, std::chrono::milliseconds inte
   thread_ = std::thread([this, budget, interval] {
     pthread_setname_np(pthread_self(), "strobe-share");
     std::unique_lock<std::mutex> lock(stop_mu_);
+    uint64_t boost = 1;
     while (!stop_cv_.wait_for(lock, interval, [this] { return stop_; })) {
       lock.unlock();
-      ScanOnce(budget);
+      boost = NextBoost(ScanOnce(budget * boost), boost);
       lock.lock();
     }
   });

@@ -18,6 +18,7 @@
 // (Pmap::PageForWrite).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -73,13 +74,30 @@ class PageSharer {
   // start). Returns the pages merged.
   size_t MergeStopped();
   // The background scanner: hashes at most pages_per_second pages a second (in passes every interval);
-  // a sweep covers every VM once. Stop() ends it (also done by the destructor).
+  // a sweep covers every VM once. While memory is arriving (of the pages a pass hashed, at least one in
+  // kFresh was new or changed since the last sweep, or merged: VMs booting, loading programs) the rate
+  // doubles after each pass, up to kMaxBoost times, so that the new pages are merged two sweeps later
+  // rather than seconds later; a pass over settled memory takes it back to pages_per_second. Stop() ends it
+  // (also done by the destructor).
+  static constexpr uint64_t kFresh = 8;
+  static constexpr uint64_t kMaxBoost = 8;
   void Start(uint64_t pages_per_second, std::chrono::milliseconds interval = std::chrono::milliseconds(200));
   void Stop();
   // One pass of the scanner on the calling thread (tests): hashes up to `budget` pages and sends the VMs
   // the merges of what the sweep found stable and equal (unless the last batch is still in progress). The
-  // VMs may be running; their threads carry the merges out between slices.
-  void ScanOnce(uint64_t budget);
+  // VMs may be running; their threads carry the merges out between slices. Returns the pages hashed, how
+  // many of them were new or changed since the last sweep, and the merges sent.
+  struct Pass {
+    uint64_t hashed = 0;
+    uint64_t fresh = 0;
+    uint64_t merges = 0;
+  };
+  Pass ScanOnce(uint64_t budget);
+  // The scanner's rate for its next pass, as a multiple of its base rate, after a pass at `boost` times it.
+  static uint64_t NextBoost(const Pass& pass, uint64_t boost) {
+    const bool arriving = pass.hashed && (pass.fresh + pass.merges) * kFresh >= pass.hashed;
+    return arriving ? std::min(2 * boost, kMaxBoost) : 1;
+  }
   // No merge batch is in progress (tests: the VMs have run the steps of the last one).
   bool Idle();
 
@@ -102,7 +120,7 @@ class PageSharer {
   static constexpr uint32_t kZero = UINT32_MAX;
 
   // Hashes up to budget pages from the sweep's cursor; candidates go to `merges`.
-  uint64_t Sweep(uint64_t budget, bool stable_only, std::vector<Merge>* merges);
+  Pass Sweep(uint64_t budget, bool stable_only, std::vector<Merge>* merges);
   // A batch of merges: which VMs hold targets (step 1) and which have sources (step 2).
   struct Batch;
   std::shared_ptr<Batch> MakeBatch(std::vector<Merge> merges);

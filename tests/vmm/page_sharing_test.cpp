@@ -126,7 +126,8 @@ TEST(PageSharing, ScannerMergesPagesOfRunningVmsAndTheirStoresCopyThem) {
 }
 
 // Pages the guest keeps changing are left alone: a page is merged only once its contents stayed the same
-// for a whole sweep. And a VM that has ended gets its merges done by the sharer itself.
+// for a whole sweep. And a VM that has ended gets its merges done by the sharer itself. The scanner speeds up
+// while pages arrive or change and drops back to its base rate over settled memory.
 TEST(PageSharing, OnlyStablePagesAreMergedAndEndedVmsAreServed) {
   vmm::Monitor monitor(size_t{256} << 20);
   TestMachine a(16u << 20, 16, &monitor), b(16u << 20, 16, &monitor);
@@ -136,17 +137,27 @@ TEST(PageSharing, OnlyStablePagesAreMergedAndEndedVmsAreServed) {
   Fill(a, 0x20000, 4);
   Fill(b, 0x20000, 5);
   vmm::PageSharer sharer(monitor, {&a.vm(), &b.vm()});
-  sharer.ScanOnce(1u << 20);  // a sweep: hashes recorded, nothing is stable yet
+  const vmm::PageSharer::Pass first = sharer.ScanOnce(1u << 20);  // hashes recorded, nothing is stable yet
   EXPECT_EQ(sharer.stats().merged, 0u);
+  EXPECT_GT(first.hashed, 0u);
+  EXPECT_EQ(first.fresh, first.hashed) << "every page is new to the first sweep";
+  EXPECT_EQ(vmm::PageSharer::NextBoost(first, 1), 2u);
+  EXPECT_EQ(vmm::PageSharer::NextBoost(first, vmm::PageSharer::kMaxBoost), vmm::PageSharer::kMaxBoost);
   Fill(b, 0x20000, 4);  // now equal to a's, but it just changed
   sharer.ScanOnce(1u << 20);
   ASSERT_TRUE(sharer.Idle());
   EXPECT_NE(a.vm().pmap().Lookup(0x20000).host, b.vm().pmap().Lookup(0x20000).host);
-  sharer.ScanOnce(1u << 20);  // unchanged for a sweep: merged, by the sharer (the VMs have ended)
-  ASSERT_TRUE(sharer.Idle());
+  const vmm::PageSharer::Pass third = sharer.ScanOnce(1u << 20);  // unchanged for a sweep: merged
+  ASSERT_TRUE(sharer.Idle());                                     // by the sharer (the VMs have ended)
+  EXPECT_EQ(third.fresh, 0u);
+  EXPECT_GE(third.merges, 1u);
   EXPECT_EQ(a.vm().pmap().Lookup(0x20000).host, b.vm().pmap().Lookup(0x20000).host)
       << "merged " << sharer.stats().merged << " changed " << sharer.stats().changed << " sweeps "
       << sharer.stats().sweeps << " hashed " << sharer.stats().pages_hashed;
+  const vmm::PageSharer::Pass settled = sharer.ScanOnce(1u << 20);
+  EXPECT_EQ(settled.fresh, 0u);
+  EXPECT_EQ(settled.merges, 0u);
+  EXPECT_EQ(vmm::PageSharer::NextBoost(settled, vmm::PageSharer::kMaxBoost), 1u) << "settled memory";
 }
 
 }  // namespace
