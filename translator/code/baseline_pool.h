@@ -105,7 +105,7 @@ class BaselinePool {
     uint32_t refs;
     uint32_t n;  // bytes of code, which follows the header at kCodeOffset
   };
-  static constexpr size_t kCodeOffset = 48;  // the code follows its header, 16-aligned
+  static constexpr size_t kCodeOffset = 64;  // the code follows its header, on its own cache line
   static_assert(sizeof(Piece) <= kCodeOffset && kCodeOffset % 16 == 0);
   static uint64_t Hash(const BaselineKey& key);
   Piece* FindLocked(const BaselineKey& key, uint64_t hash) {
