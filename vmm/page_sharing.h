@@ -94,9 +94,10 @@ class PageSharer {
   };
   Pass ScanOnce(uint64_t budget);
   // The scanner's rate for its next pass, as a multiple of its base rate, after a pass at `boost` times it.
+  // A pass that hashed nothing (skipped while the VMs still carry out the last batch) leaves it as it was.
   static uint64_t NextBoost(const Pass& pass, uint64_t boost) {
-    const bool arriving = pass.hashed && (pass.fresh + pass.merges) * kFresh >= pass.hashed;
-    return arriving ? std::min(2 * boost, kMaxBoost) : 1;
+    if (!pass.hashed) return boost;
+    return (pass.fresh + pass.merges) * kFresh >= pass.hashed ? std::min(2 * boost, kMaxBoost) : 1;
   }
   // No merge batch is in progress (tests: the VMs have run the steps of the last one).
   bool Idle();

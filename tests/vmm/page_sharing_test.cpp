@@ -143,6 +143,7 @@ TEST(PageSharing, OnlyStablePagesAreMergedAndEndedVmsAreServed) {
   EXPECT_EQ(first.fresh, first.hashed) << "every page is new to the first sweep";
   EXPECT_EQ(vmm::PageSharer::NextBoost(first, 1), 2u);
   EXPECT_EQ(vmm::PageSharer::NextBoost(first, vmm::PageSharer::kMaxBoost), vmm::PageSharer::kMaxBoost);
+  EXPECT_EQ(vmm::PageSharer::NextBoost({}, 4), 4u) << "a skipped pass (a batch in flight) keeps the rate";
   Fill(b, 0x20000, 4);  // now equal to a's, but it just changed
   sharer.ScanOnce(1u << 20);
   ASSERT_TRUE(sharer.Idle());
