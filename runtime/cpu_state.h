@@ -191,7 +191,7 @@ struct CpuState {
   // The guest-physical pages of stlb's entries (SoftTlb::PaddrTable), kept with it: baseline code finds a
   // successor in a mapped page through them (interp/baseline.cpp).
   const uint32_t* stlb_paddr = nullptr;
-  // The translator's table of decoded blocks by guest-physical address (code::CodeCache::fast_table), which
+  // The translator's table of decoded blocks by guest-physical address (code::CodeCache's fast_), which
   // baseline code probes for a successor: each VM's own, where the code is shared between VMs.
   const void* code_blocks = nullptr;
 };

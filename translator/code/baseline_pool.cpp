@@ -33,8 +33,12 @@ BaselinePool::Ref BaselinePool::Acquire(const BaselineKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   Piece* p = FindLocked(key, hash);
   if (!p) return {};
-  ++p->refs;
   ++stats_.reused;
+  return HoldLocked(p);
+}
+
+BaselinePool::Ref BaselinePool::HoldLocked(Piece* p) {
+  ++p->refs;
   ++stats_.references;
   stats_.referenced_bytes += OwnCopyBytes(p->n);
   return {this, p};
@@ -43,21 +47,17 @@ BaselinePool::Ref BaselinePool::Acquire(const BaselineKey& key) {
 BaselinePool::Ref BaselinePool::Keep(const BaselineKey& key, const void* code, size_t n) {
   const uint64_t hash = Hash(key);
   std::lock_guard<std::mutex> lock(mu_);
-  Piece* p = FindLocked(key, hash);
-  if (p) {
-    ++p->refs;
+  if (Piece* held = FindLocked(key, hash)) {
     ++stats_.reused;
-  } else {
-    void* room = arena_.Alloc(kCodeOffset + n);
-    if (!room) return {};
-    p = new (room) Piece{key, hash, nullptr, 1, static_cast<uint32_t>(n)};
-    std::memcpy(static_cast<uint8_t*>(room) + kCodeOffset, code, n);
-    table_.Insert(p);
-    ++stats_.pieces;
+    return HoldLocked(held);
   }
-  ++stats_.references;
-  stats_.referenced_bytes += OwnCopyBytes(p->n);
-  return {this, p};
+  void* room = arena_.Alloc(kCodeOffset + n);
+  if (!room) return {};
+  auto* p = new (room) Piece{key, hash, nullptr, 0, static_cast<uint32_t>(n)};
+  std::memcpy(static_cast<uint8_t*>(room) + kCodeOffset, code, n);
+  table_.Insert(p);
+  ++stats_.pieces;
+  return HoldLocked(p);
 }
 
 void BaselinePool::Release(Piece* p) {

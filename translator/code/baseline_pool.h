@@ -111,6 +111,8 @@ class BaselinePool {
   Piece* FindLocked(const BaselineKey& key, uint64_t hash) {
     return table_.Find(hash, [&](const Piece& p) { return p.key == key; });
   }
+  // One more reference to p, for a block (mu_ held).
+  Ref HoldLocked(Piece* p);
   void Release(Piece* p);
 
   mutable std::mutex mu_;

@@ -265,10 +265,9 @@ class CodeCache final : public runtime::CodeObserver {
   }
   // What this cache's blocks' baseline code takes, each block's counted as its own copy (shared or not).
   size_t baseline_bytes() const { return baseline_bytes_; }
-  // The interpreter's direct-mapped table of blocks by guest-physical address, for baseline code that
-  // probes it itself (a slot holds a block or null; the block at an address is in that address's slot or
-  // not there at all), and how a slot is chosen.
-  Block* const* fast_table() const { return fast_; }
+  // How a slot of the interpreter's direct-mapped table of blocks by guest-physical address is chosen
+  // (fast_: a slot holds a block or null; the block at an address is in that address's slot or not there at
+  // all). Baseline code probes the table itself, through the CpuState's code_blocks.
   static constexpr unsigned kFastBits = 17;
   // Memory held by the decoded blocks and their instructions (not counting the maps that find them).
   // Instructions kept in a shared pool count whole here, as if the blocks had their own copy.

@@ -22,7 +22,7 @@ struct BaselineChaining {
   uint64_t early = 0;             // 0: none
   unsigned cooling_shift = 0;
   // Whether code also goes on to successors in other pages and through indirect jumps (returns), finding
-  // them in the code cache's blocks by guest-physical address (CodeCache::fast_table, which the CpuState's
+  // them in the code cache's blocks by guest-physical address (CodeCache's fast_ table, which the CpuState's
   // code_blocks names) as the dispatcher's lookup would: kseg0/kseg1 addresses from kernel code by their
   // fixed translation, mapped ones through the soft TLB.
   bool far = false;
