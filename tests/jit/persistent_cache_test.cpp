@@ -63,6 +63,47 @@ TEST(PersistentCache, StoredEntriesAreFoundWithTheirObject) {
   EXPECT_EQ(c.stats().rejected, 0u);
 }
 
+// FindByCore hashes a core's shared prefix (the configuration) once and keeps the state: the folder it
+// looks in must be the one Store filed the core under, whatever the prefix, and a new prefix must not be
+// answered from the old one's state. It lists the folder's cores once.
+TEST(PersistentCache, CoresAreFoundWhateverPrefixTheirHashKeeps) {
+  const std::string dir = FreshDir("cores");
+  jit::PersistentCache c(dir, 1 << 20);
+  ASSERT_TRUE(c.ok()) << c.error();
+  const std::string config_a(1700, 'a'), config_b(1700, 'b');  // as long as a real configuration
+  const std::string core_a = config_a + "core|one", core_a2 = config_a + "core|two";
+  const std::string core_b = config_b + "core|one";
+  c.Store("code A", {{"key A", "fn", 0, core_a}});
+  c.Store("code A2", {{"key A2", "fn", 0, core_a2}});
+  c.Store("code B", {{"key B", "fn", 0, core_b}});
+  auto keys = [&](const std::string& core, size_t prefix) {
+    std::vector<std::string> out;
+    for (auto& [key, entry] : c.FindByCore(core, 8, prefix)) out.push_back(key);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  for (int round = 0; round < 2; ++round) {  // the second round with every prefix state already kept
+    EXPECT_EQ(keys(core_a, config_a.size()), V{"key A"});
+    EXPECT_EQ(keys(core_a2, config_a.size()), V{"key A2"});
+    EXPECT_EQ(keys(core_b, config_b.size()), V{"key B"}) << "another prefix: hashed afresh";
+    EXPECT_EQ(keys(core_a, config_a.size()), V{"key A"});
+    EXPECT_EQ(keys(core_a, 0), V{"key A"}) << "no prefix";
+    EXPECT_EQ(keys(core_a, 5), V{"key A"}) << "a shorter prefix";
+    EXPECT_EQ(keys(core_a, core_a.size()), V{"key A"}) << "the whole core as the prefix";
+    EXPECT_EQ(keys(core_a, core_a.size() + 1), V{"key A"}) << "a prefix longer than the core";
+    EXPECT_TRUE(keys(config_a + "core|three", config_a.size()).empty());
+  }
+  // Another cache on the folder (a later run) lists the cores at its first question; a core stored after
+  // that listing is found by the cache that stored it, and by the other in a later run.
+  jit::PersistentCache later(dir, 1 << 20);
+  EXPECT_EQ(later.FindByCore(core_b, 8, config_b.size()).size(), 1u);
+  const std::string core_c = config_a + "core|four";
+  c.Store("code C", {{"key C", "fn", 0, core_c}});
+  EXPECT_EQ(keys(core_c, config_a.size()), V{"key C"});
+  EXPECT_TRUE(later.FindByCore(core_c, 8, config_a.size()).empty()) << "listed before it was stored";
+  EXPECT_EQ(jit::PersistentCache(dir, 1 << 20).FindByCore(core_c, 8, config_a.size()).size(), 1u);
+}
+
 TEST(PersistentCache, ADamagedEntryOrObjectIsRejectedAndRemoved) {
   const std::string dir = FreshDir("damage");
   jit::PersistentCache c(dir, 1 << 20);

@@ -825,7 +825,7 @@ std::vector<std::vector<RegionBlock>> Compiler::CachedShapes(const Region& core)
     std::lock_guard<std::mutex> lock(impl_->shapes_mu);
     if (impl_->no_disk_shapes.count(core_hash)) return out;
   }
-  auto found = impl_->cache->FindByCore(core_key, 8);
+  auto found = impl_->cache->FindByCore(core_key, 8, config.size());
   for (auto& [key, entry] : found)
     if (key.compare(0, config.size(), config) == 0) take(std::string_view(key).substr(config.size()));
   if (found.empty()) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -101,14 +102,41 @@ std::optional<std::string> Unseal(const char (&magic)[8], const std::string& fil
 }
 }  // namespace
 
-std::string Sha256Hex(const std::string& bytes) {
+namespace {
+std::string Hex(const std::string& bytes) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char c : Sum(bytes)) {
+  for (unsigned char c : bytes) {
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 15]);
   }
   return out;
+}
+
+llvm::ArrayRef<uint8_t> Bytes(const char* p, size_t n) {
+  return llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(p), n);
+}
+}  // namespace
+
+std::string Sha256Hex(const std::string& bytes) {
+  return Hex(Sum(bytes));
+}
+
+std::string PersistentCache::PrefixedDigest(const std::string& bytes, size_t prefix) {
+  if (prefix == 0 || prefix > bytes.size()) return Sha256Hex(bytes);
+  llvm::SHA256 h;
+  {
+    std::lock_guard<std::mutex> lock(digest_mu_);
+    if (!digest_state_ || digest_prefix_.size() != prefix || bytes.compare(0, prefix, digest_prefix_) != 0) {
+      digest_prefix_.assign(bytes, 0, prefix);
+      digest_state_ = std::make_unique<llvm::SHA256>();
+      digest_state_->update(Bytes(bytes.data(), prefix));
+    }
+    h = *digest_state_;
+  }
+  h.update(Bytes(bytes.data() + prefix, bytes.size() - prefix));
+  const std::array<uint8_t, 32> sum = h.final();
+  return Hex(std::string(reinterpret_cast<const char*>(sum.data()), sum.size()));
 }
 
 std::string DefaultCodeCacheDir() {
@@ -117,6 +145,8 @@ std::string DefaultCodeCacheDir() {
   const char* home = std::getenv("HOME");
   return std::string(home && *home ? home : ".") + "/.cache/strobe";
 }
+
+PersistentCache::~PersistentCache() = default;
 
 PersistentCache::PersistentCache(std::string dir, uint64_t max_bytes)
     : dir_(std::move(dir)), max_bytes_(max_bytes) {
@@ -215,10 +245,22 @@ std::optional<PersistentCache::Entry> PersistentCache::Find(const std::string& k
 }
 
 std::vector<std::pair<std::string, PersistentCache::Entry>> PersistentCache::FindByCore(
-    const std::string& core, size_t max) {
+    const std::string& core, size_t max, size_t prefix) {
   std::vector<std::pair<std::string, Entry>> out;
   std::error_code ec;
-  const fs::path dir = fs::path(dir_) / "cores" / Sha256Hex(core);
+  const std::string name = PrefixedDigest(core, prefix);
+  {
+    std::lock_guard<std::mutex> lock(digest_mu_);
+    if (!cores_listed_) {
+      cores_listed_ = true;
+      for (auto it = fs::directory_iterator(fs::path(dir_) / "cores", ec);
+           !ec && it != fs::directory_iterator(); it.increment(ec))
+        cores_.insert(it->path().filename().string());
+      ec.clear();
+    }
+    if (!cores_.count(name)) return out;
+  }
+  const fs::path dir = fs::path(dir_) / "cores" / name;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator() && out.size() < max;
        it.increment(ec)) {
     const std::string index = (fs::path(dir_) / "index" / (it->path().filename().string() + ".idx")).string();
@@ -291,8 +333,13 @@ void PersistentCache::Store(const std::string& object_bytes, const std::vector<S
       ++stored;
       if (!r.core.empty()) {  // an empty file: the entry's name under its core
         std::error_code ec;
-        const fs::path core = fs::path(dir_) / "cores" / Sha256Hex(r.core);
+        const std::string name = Sha256Hex(r.core);
+        const fs::path core = fs::path(dir_) / "cores" / name;
         fs::create_directories(core, ec);
+        {
+          std::lock_guard<std::mutex> lock(digest_mu_);
+          cores_.insert(name);
+        }
         const int fd = open((core / Sha256Hex(r.key)).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd >= 0) close(fd);
       }
