@@ -249,17 +249,9 @@ std::vector<std::pair<std::string, PersistentCache::Entry>> PersistentCache::Fin
   std::vector<std::pair<std::string, Entry>> out;
   std::error_code ec;
   const std::string name = PrefixedDigest(core, prefix);
-  {
-    std::lock_guard<std::mutex> lock(digest_mu_);
-    if (!cores_listed_) {
-      cores_listed_ = true;
-      for (auto it = fs::directory_iterator(fs::path(dir_) / "cores", ec);
-           !ec && it != fs::directory_iterator(); it.increment(ec))
-        cores_.insert(it->path().filename().string());
-      ec.clear();
-    }
-    if (!cores_.count(name)) return out;
-  }
+  // Nearly every core asked for has no folder: one access() says so, without building paths or opening
+  // a directory.
+  if (access((dir_ + "/cores/" + name).c_str(), F_OK) != 0) return out;
   const fs::path dir = fs::path(dir_) / "cores" / name;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator() && out.size() < max;
        it.increment(ec)) {
@@ -333,13 +325,8 @@ void PersistentCache::Store(const std::string& object_bytes, const std::vector<S
       ++stored;
       if (!r.core.empty()) {  // an empty file: the entry's name under its core
         std::error_code ec;
-        const std::string name = Sha256Hex(r.core);
-        const fs::path core = fs::path(dir_) / "cores" / name;
+        const fs::path core = fs::path(dir_) / "cores" / Sha256Hex(r.core);
         fs::create_directories(core, ec);
-        {
-          std::lock_guard<std::mutex> lock(digest_mu_);
-          cores_.insert(name);
-        }
         const int fd = open((core / Sha256Hex(r.key)).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd >= 0) close(fd);
       }

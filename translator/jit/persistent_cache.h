@@ -24,7 +24,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace llvm {
@@ -80,10 +79,7 @@ class PersistentCache {
   };
   // The keys (and entries) of regions stored with this core, at most `max`. The first `prefix` bytes of
   // core are what every call of the run starts with (the compile configuration): see PrefixedDigest. The
-  // folders under cores/ are listed once, at the first call, and a core without a folder then (or stored
-  // by this process since) is answered without asking the file system: the question comes for every
-  // block that gets warm, nearly always for a core with no folder. Shapes another process files meanwhile
-  // are found by the next run.
+  // question comes for every block that gets warm, nearly always for a core with no folder.
   std::vector<std::pair<std::string, Entry>> FindByCore(const std::string& core, size_t max,
                                                         size_t prefix = 0);
   void Store(const std::string& object_bytes, const std::vector<Stored>& regions);
@@ -118,9 +114,7 @@ class PersistentCache {
   // the rest took its time (2% of a warm boot's vCPU thread) to a fraction.
   std::string PrefixedDigest(const std::string& bytes, size_t prefix);
   std::mutex mu_;
-  std::mutex digest_mu_;       // guards the four below
-  bool cores_listed_ = false;  // cores_ holds the folders under cores/
-  std::unordered_set<std::string> cores_;
+  std::mutex digest_mu_;                        // guards the two below
   std::string digest_prefix_;                   // what digest_state_ has hashed
   std::unique_ptr<llvm::SHA256> digest_state_;  // the hash after digest_prefix_ (null: none yet)
   PersistentCacheStats stats_;
