@@ -190,6 +190,35 @@ TEST(Baseline, LoopMatchesTheInterpreter) {
   }
 }
 
+// A block holds at most CodeCache::kMaxBlockInsns instructions with its branch's delay slot: 127 straight
+// instructions and then a branch make a block of 127 and one of the branch and its slot (the decoder once
+// wrote the slot past its buffer, on the host's stack, and the boot of one initramfs crashed). Every
+// engine runs the loop to the interpreter's result.
+TEST(Blocks, ABranchThatWouldBeThe129thInstructionStartsTheNextBlock) {
+  constexpr uint32_t kStraight = code::CodeCache::kMaxBlockInsns - 1;
+  Asm loop;
+  for (uint32_t i = 0; i < kStraight; ++i) loop << Addiu(v0, v0, 1);
+  loop << Bne(t3, zero, -static_cast<int32_t>(kStraight) - 1) << Addiu(t3, t3, -1) << kWaitWord;
+  for (Engine e : {Engine::kInterp, kBaseline, Engine::kTiered, Engine::kJit, kJitO1}) {
+    SCOPED_TRACE(EngineName(e));
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    m.cpu().gpr[t3] = 600;
+    ASSERT_EQ(RunCode(m, loop, 1'000'000), vmm::VmExit::kHalted);
+    EXPECT_EQ(m.cpu().gpr[v0], kStraight * 601);  // the slot counts down after the compare
+    EXPECT_EQ(m.cpu().pc, kCode + loop.size_bytes());
+    const code::Block* first = m.vm().code_cache().Find(kCodePa);
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->size, kStraight);
+    EXPECT_EQ(first->end, code::BlockEnd::kFallThrough);
+    const code::Block* branch = m.vm().code_cache().Find(kCodePa + 4 * kStraight);
+    ASSERT_NE(branch, nullptr);
+    EXPECT_EQ(branch->size, 2u);
+    EXPECT_EQ(branch->end, code::BlockEnd::kBranch);
+  }
+}
+
 // The loop patches its own increment each pass; every pass must see the previous pass's patch, so the
 // block's baseline code is dropped with its page and written again from the new instructions.
 TEST(Baseline, RepeatedSelfPatching) {

@@ -125,6 +125,9 @@ Block* CodeCache::Build(uint32_t paddr, const uint8_t* host) {
     if (i > 0 && debug && debug->SplitsAt(paddr + 4 * i)) [[unlikely]]
       break;
     DecodedInsn d = mips::Decode(ReadWord(host + 4 * i));
+    // A branch with its delay slot must fit in the block: one that would be its 129th instruction starts
+    // the next block instead (it once wrote past `ops`, on the stack).
+    if ((d.flags & mips::kBranch) && i + 1 < room && n + 2 > kMaxBlockInsns) break;
     ops[n++] = d;
     if (d.flags & mips::kBranch) {
       if (i + 1 < room) {
