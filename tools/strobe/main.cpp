@@ -157,7 +157,12 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "strobe: %s after %.3f s at pc %08x: %s\n", vmm::ToString(exit), secs, c.pc,
                  vmm::ExecutionStats(vm, secs).c_str());
   }
-  if (!opts.dump_blocks.empty()) DumpRegions(vm, opts.dump_blocks, stdout);
+  if (!opts.dump_blocks.empty()) {
+    // Regions still compiling when the guest ended (a short run, a busy host) are finished and installed
+    // first, so that the dump shows the code the run had asked for whatever the host's speed.
+    if (vm.tier()) vm.tier()->Drain();
+    DumpRegions(vm, opts.dump_blocks, stdout);
+  }
   if (opts.stats && vm.tier()) {
     for (const std::string& line : vmm::JitStats(vm)) std::fprintf(stderr, "strobe: %s\n", line.c_str());
     if (std::getenv("STROBE_LLVM_ARGS")) jit::PrintLlvmTimers();
