@@ -78,7 +78,7 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_EQ(Parse({"--jit-reoptimize", "2000"}).vm.jit_reoptimize_after, 2000u);
   EXPECT_EQ(Parse({"--jit-kernel-threshold", "8000"}).vm.jit_kernel_threshold, 8000u);
   EXPECT_EQ(Parse({"--jit-busy", "1000000"}).vm.jit_busy_rate, 1'000'000u);
-  EXPECT_EQ(Parse({}).vm.jit_cooling_shift, 26u);
+  EXPECT_EQ(Parse({}).vm.jit_cooling_shift, 27u);
   EXPECT_EQ(Parse({"--jit-cooling", "0"}).vm.jit_cooling_shift, 0u);
   EXPECT_EQ(Parse({"--jit-cooling", "1000000"}).vm.jit_cooling_shift, 20u);  // rounded up: 2^20
   EXPECT_EQ(Parse({"--jit-cooling", "1048576"}).vm.jit_cooling_shift, 20u);

@@ -143,7 +143,7 @@ const char* RunUsage() {
          "  --jit-kernel-threshold N   the same for code run in kseg0/kseg1, the kernel (default 24000\n"
          "                       with the tiered engine's default --jit-opt; else --jit-threshold's)\n"
          "  --jit-cooling N      tiered: the executions counted toward the threshold halve every N guest\n"
-         "                       instructions, rounded up to a power of two (default 67108864; 0: never)\n"
+         "                       instructions, rounded up to a power of two (default 134217728; 0: never)\n"
          "  --jit-baseline N     tiered: block executions before the interpreter runs it as host code\n"
          "                       written in one pass (no LLVM) until its region is compiled (default\n"
          "                       64; 0: never)\n"
