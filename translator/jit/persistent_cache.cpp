@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 
 namespace strobe::jit {
@@ -103,7 +104,7 @@ std::optional<std::string> Unseal(const char (&magic)[8], const std::string& fil
 }  // namespace
 
 namespace {
-std::string Hex(const std::string& bytes) {
+std::string Hex(std::string_view bytes) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   for (unsigned char c : bytes) {
@@ -136,7 +137,7 @@ std::string PersistentCache::PrefixedDigest(const std::string& bytes, size_t pre
   }
   h.update(Bytes(bytes.data() + prefix, bytes.size() - prefix));
   const std::array<uint8_t, 32> sum = h.final();
-  return Hex(std::string(reinterpret_cast<const char*>(sum.data()), sum.size()));
+  return Hex(std::string_view(reinterpret_cast<const char*>(sum.data()), sum.size()));
 }
 
 std::string DefaultCodeCacheDir() {
@@ -251,8 +252,8 @@ std::vector<std::pair<std::string, PersistentCache::Entry>> PersistentCache::Fin
   const std::string name = PrefixedDigest(core, prefix);
   // Nearly every core asked for has no folder: one access() says so, without building paths or opening
   // a directory.
-  if (access((dir_ + "/cores/" + name).c_str(), F_OK) != 0) return out;
-  const fs::path dir = fs::path(dir_) / "cores" / name;
+  const std::string dir = dir_ + "/cores/" + name;
+  if (access(dir.c_str(), F_OK) != 0) return out;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator() && out.size() < max;
        it.increment(ec)) {
     const std::string index = (fs::path(dir_) / "index" / (it->path().filename().string() + ".idx")).string();
