@@ -15,12 +15,21 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "tests/support/test_machine.h"
 
 namespace strobe::test::diff {
+
+// With STROBE_DIFF_SEED set, a random test runs STROBE_DIFF_COUNT sequences from that seed (default 1: the
+// one a failure printed), so that a long campaign over new seeds needs no rebuild.
+inline unsigned SequenceCountFromEnvironment() {
+  const char* s = std::getenv("STROBE_DIFF_COUNT");
+  const unsigned long n = s && *s ? std::strtoul(s, nullptr, 0) : 1;
+  return n ? static_cast<unsigned>(n) : 1;
+}
 
 inline constexpr uint32_t kCodeVaddr = 0x80010000u;
 inline constexpr uint32_t kCodeBytes = 0x4000u;

@@ -4,7 +4,8 @@
 // and which exception ended the run and where. Both FR modes; one sequence in four enables FP exceptions
 // and allows misaligned accesses, odd register pairs and FR=1-only instructions with FR=0.
 //
-// Reproduce a failure with STROBE_DIFF_SEED=<seed printed in the failure>.
+// Reproduce a failure with STROBE_DIFF_SEED=<seed printed in the failure> (STROBE_DIFF_COUNT=N: N sequences
+// from there).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -84,7 +85,7 @@ bool CheckOne(uint64_t seed, Stats* stats, vmm::Engine engine = vmm::Engine::kIn
 void RunSequences(uint64_t offset, unsigned count, vmm::Engine engine, unsigned opt, const char* label) {
   uint64_t base = kDefaultSeed + offset;
   const bool from_env = SeedFromEnvironment(&base);
-  if (from_env) count = 1;
+  if (from_env) count = SequenceCountFromEnvironment();
   SCOPED_TRACE("base seed " + std::to_string(base));
   Stats stats;
   unsigned failures = 0;

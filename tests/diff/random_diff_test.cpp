@@ -3,7 +3,7 @@
 // HI, LO, the data buffer, and (in exception sequences) which exception ended the run and where.
 //
 // Reproduce a failure with STROBE_DIFF_SEED=<seed printed in the failure> (decimal or 0x hex): the test then
-// runs that one sequence, in the mode recorded in the seed.
+// runs that one sequence, in the mode recorded in the seed (STROBE_DIFF_COUNT=N: N sequences from there).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -135,7 +135,7 @@ TEST(DiffRandom, SequencesMatchUnicorn) {
   uint64_t base = kDefaultSeed;
   const bool from_env = SeedFromEnvironment(&base);
   SCOPED_TRACE("base seed " + std::to_string(base) + (from_env ? " (STROBE_DIFF_SEED)" : " (default)"));
-  const unsigned count = from_env ? 1 : kSequences;
+  const unsigned count = from_env ? SequenceCountFromEnvironment() : kSequences;
 
   RunStats stats;
   unsigned failures = 0;
@@ -170,7 +170,7 @@ void JitSequences(uint64_t seed_offset, unsigned divisor, unsigned jit_opt_level
   uint64_t base = kDefaultSeed + seed_offset;
   const bool from_env = SeedFromEnvironment(&base);
   SCOPED_TRACE("base seed " + std::to_string(base) + (from_env ? " (STROBE_DIFF_SEED)" : " (default)"));
-  const unsigned count = from_env ? 1 : kSequences / divisor;
+  const unsigned count = from_env ? SequenceCountFromEnvironment() : kSequences / divisor;
   RunStats stats;
   unsigned failures = 0;
   for (unsigned i = 0; i < count && failures < 5; ++i)
@@ -201,7 +201,7 @@ TEST(DiffRandom, BaselineSequencesMatchUnicorn) {
   uint64_t base = kDefaultSeed + 4242;
   const bool from_env = SeedFromEnvironment(&base);
   SCOPED_TRACE("base seed " + std::to_string(base) + (from_env ? " (STROBE_DIFF_SEED)" : " (default)"));
-  const unsigned count = from_env ? 1 : kSequences / 2;
+  const unsigned count = from_env ? SequenceCountFromEnvironment() : kSequences / 2;
   RunStats stats;
   unsigned failures = 0;
   for (unsigned i = 0; i < count && failures < 5; ++i)
