@@ -162,7 +162,8 @@ TEST(DiskCli, BadOptionsAreUsageErrors) {
   ExpectOneLineFailure(Strobe({"-drive", f + ",index=4"}), "Malta has no if=ide,bus=2,unit=0", 2);
   ExpectOneLineFailure(Strobe({"-hda", disk.path, "-drive", f + ",index=0"}),
                        "drive with bus=0, unit=0 (index=0) exists", 2);
-  ExpectOneLineFailure(Strobe({"-device", "virtio-blk-pci,drive=nope"}), "no -drive has id=nope", 2);
+  ExpectOneLineFailure(Strobe({"-device", "virtio-blk-pci,drive=nope"}),
+                       "no -drive (id=) or -blockdev (node-name=) is named 'nope'", 2);
   ExpectOneLineFailure(Strobe({"-drive", "if=virtio"}), "-drive if=virtio: a disk needs an image (file=)", 2);
   ExpectOneLineFailure(Strobe({"-drive", f + ",if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
                                "-device", "virtio-blk-pci,drive=d0"}),
@@ -173,7 +174,17 @@ TEST(DiskCli, BadOptionsAreUsageErrors) {
   for (int i = 0; i < 15; ++i) fifteen.insert(fifteen.end(), {"-drive", f + ",if=virtio,readonly=on"});
   ExpectOneLineFailure(Strobe(fifteen), "no free PCI slot", 2);
   ExpectOneLineFailure(Strobe({"-device", "e1000"}), "NIC model 'e1000' is not emulated", 2);
-  ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=x"}), "issue 11", 2);
+  ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=x"}),
+                       "'node-name' must be specified for the root node", 2);
+  ExpectOneLineFailure(Strobe({"-blockdev", "{\"driver\": \"file\","}),
+                       "-blockdev {\"driver\": \"file\",:", 2);
+  ExpectOneLineFailure(Strobe({"-blockdev", "driver=raw,node-name=d0,file.driver=file,file.filename=" +
+                                                disk.path + ",file.x=1"}),
+                       "unknown key 'x' of driver=file", 2);
+  ExpectOneLineFailure(
+      Strobe({"-blockdev", "driver=file,node-name=d0,filename=" + disk.path + ",read-only=on", "-device",
+              "ide-hd,drive=d0"}),
+      "-device ide-hd,drive=d0: Block node is read-only", 2);
 }
 
 // --- What works ---
@@ -187,6 +198,16 @@ TEST(DiskCli, IdeAndVirtioDisksAndCdromDrivesRun) {
   ExpectRuns(Strobe({"-drive", "if=ide,media=cdrom,index=3"}));  // a drive with no disc
   // A CD image shares its lock with readers, as QEMU's: two drives (or VMs) may read one image.
   ExpectRuns(Strobe({"-cdrom", cd.path, "-drive", "file=" + cd.path + ",media=cdrom,index=3"}));
+  // -blockdev nodes and -device ide-hd/ide-cd/virtio-blk-pci, and an if=none drive on ide-hd.
+  ExpectRuns(Strobe({"-blockdev", "driver=raw,node-name=d0,file.driver=file,file.filename=" + a.path,
+                     "-device", "ide-hd,drive=d0,bus=ide.1", "-blockdev",
+                     R"({"driver":"file","node-name":"c0","filename":")" + cd.path + R"(","read-only":true})",
+                     "-device", "ide-cd,drive=c0", "-device", "ide-cd"}));
+  ExpectRuns(Strobe({"-drive", "file=" + a.path + ",if=none,id=d0", "-device", "ide-hd,drive=d0", "-blockdev",
+                     "driver=file,node-name=v0,filename=" + b.path, "-device", "virtio-blk,drive=v0"}));
+  // A node no device uses is opened all the same (as QEMU does): a missing image is an error.
+  ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,node-name=f0,filename=/nonexistent/x.img"}),
+                       "strobe: /nonexistent/x.img: No such file or directory");
   EXPECT_EQ(ReadAll(a.path), std::string(65536, '\x5a'));
 }
 

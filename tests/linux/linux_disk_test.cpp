@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Debian's kernel on IDE disks (PIIX4, ata_piix loaded from the initramfs): the guest reads raw images the
 // host made and writes them with dd and ext4, and the host checks the files after the run (sha256sum,
-// e2fsck, debugfs); -snapshot and SIGTERM with virtio disks too. Each test is one boot that combines several
-// checks. The virtio disks' own test is linux_virtio_test.cpp.
+// e2fsck, debugfs); -snapshot and SIGTERM with virtio disks too; -blockdev nodes on -device ide-hd, ide-cd
+// and virtio-blk-pci as libvirt spells them. Each test is one boot that combines several checks. The virtio
+// disks' own test is linux_virtio_test.cpp.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -120,6 +121,42 @@ TEST_F(LinuxDisk, SnapshotOptionKeepsTheImageAndSigtermFlushesTheOthers) {
   ASSERT_EQ(v.size(), 1u << 20);
   EXPECT_EQ(v.substr(9 * 4096, 8192), Yes("VWORK", 8192));
   EXPECT_EQ(v.substr(0, 9 * 4096), std::string(9 * 4096, '\0'));
+}
+
+// -blockdev and -device as libvirt writes them (a JSON file node under a raw node), and as people type
+// them (a raw node with its file inline): the guest finds the disks where the devices put them, with the
+// write cache they ask for, and writes reach the images even under -snapshot, which QEMU applies to -drive
+// only.
+TEST_F(LinuxDisk, BlockdevNodesOnIdeAndVirtioDevices) {
+  const std::string disk = dir_ + "/disk.img", vdisk = dir_ + "/vdisk.img", cd = dir_ + "/cd.iso";
+  const std::string disk_data = RandomBytes(2u << 20, 5), vdisk_data = RandomBytes(1u << 20, 6);
+  WriteFile(disk, disk_data);
+  WriteFile(vdisk, vdisk_data);
+  WriteFile(cd, RandomBytes(1u << 20, 7));
+  auto s =
+      Boot({"-snapshot", "-blockdev",
+            R"({"driver":"file","filename":")" + disk + R"(","node-name":"storage1","auto-read-only":true})",
+            "-blockdev", R"({"node-name":"format1","read-only":false,"driver":"raw","file":"storage1"})",
+            "-device", "ide-hd,bus=ide.1,unit=1,drive=format1,id=disk1,serial=BLOCKDEV1", "-blockdev",
+            "driver=raw,node-name=v0,file.driver=file,file.filename=" + vdisk, "-device",
+            "virtio-blk-pci,drive=v0,write-cache=off", "-blockdev",
+            "driver=file,node-name=cd0,filename=" + cd + ",read-only=on", "-device", "ide-cd,drive=cd0"});
+  // The disk is the secondary channel's slave (ata2.01), the CD-ROM the primary master (ata1.00).
+  EXPECT_NE(boot_log_.find("ata2.01: ATA-7: STROBE HARDDISK, 1.0, max UDMA/100"), std::string::npos)
+      << boot_log_;
+  EXPECT_NE(boot_log_.find("ata1.00: ATAPI: STROBE DVD-ROM, 1.0, max UDMA/100"), std::string::npos)
+      << boot_log_;
+  EXPECT_EQ(Shell(*s, "cat /sys/block/sda/device/scsi_disk/*/cache_type"), "write back\n");
+  EXPECT_EQ(Shell(*s, "cat /sys/block/vda/queue/write_cache"), "write through\n");
+  EXPECT_EQ(Shell(*s, "sha256sum /dev/sr0").substr(0, 64), Sha256(cd));
+  std::string expected = disk_data, vexpected = vdisk_data;
+  WriteAndReread(*s, "sda", "BLOCKDEV", &expected);
+  WriteAndReread(*s, "vda", "VIRTIOBLK", &vexpected);
+  s->Send("poweroff\n");
+  EXPECT_TRUE(s->Expect("reboot: Power down", 60)) << s->output();
+  EXPECT_EQ(s->Wait(60), 0) << s->output();
+  EXPECT_TRUE(ReadFile(disk) == expected) << "the IDE node's image does not hold the guest's write";
+  EXPECT_TRUE(ReadFile(vdisk) == vexpected) << "the virtio node's image does not hold the guest's write";
 }
 
 }  // namespace

@@ -210,7 +210,8 @@ TEST(QemuOptions, InfoRequestsPrintAndExitZero) {
   EXPECT_NE(d.out.find("in_asm"), std::string::npos);
   EXPECT_NE(c.out.find("24Kf"), std::string::npos) << c.out;
   ExpectOneLineFailure(Strobe({"-cpu", "24Kx"}), "available: 24Kc, 24Kf", 2);
-  ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=disk.img"}), "issue 11", 2);
+  ExpectOneLineFailure(Strobe({"-blockdev", "driver=file,filename=disk.img"}),
+                       "'node-name' must be specified for the root node", 2);
   ExpectOneLineFailure(Strobe({"-netdev", "tap,id=n0"}), "network backend 'tap' is not supported", 2);
   ExpectOneLineFailure(Strobe({"-gdb", "unix:/tmp/gdb.sock"}), "only tcp", 2);
   ExpectOneLineFailure(Strobe({"-S"}), "needs -s, -gdb, -monitor or -qmp", 2);

@@ -172,7 +172,7 @@ TEST(DriveOptions, VirtioBlkDevicesTakeIfNoneDrives) {
 
 TEST(DriveOptions, DeviceMistakes) {
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=nope"}),
-            "-device virtio-blk-pci,drive=nope: no -drive has id=nope");
+            "-device virtio-blk-pci,drive=nope: no -drive (id=) or -blockdev (node-name=) is named 'nope'");
   EXPECT_EQ(Error({"-drive", "file=a,id=d0", "-device", "virtio-blk-pci,drive=d0"}),
             "-device virtio-blk-pci,drive=d0: Drive 'd0' is already in use because it has been automatically "
             "connected to another device (did you need 'if=none' in the drive options?)");
@@ -187,19 +187,195 @@ TEST(DriveOptions, DeviceMistakes) {
       "-drive file=v14,if=virtio: no free PCI slot (the Malta's bus takes 14 virtio disks, slots 0x12-0x1f)");
   fifteen.resize(28);
   EXPECT_EQ(Drives(fifteen).size(), 14u);
-  EXPECT_EQ(Error({"-device", "virtio-blk-pci"}),
-            "-device virtio-blk-pci: drive property not set (drive=ID of an -drive if=none,id=ID)");
+  EXPECT_EQ(
+      Error({"-device", "virtio-blk-pci"}),
+      "-device virtio-blk-pci: drive property not set (drive=ID of an -drive if=none,id=ID or a -blockdev "
+      "node-name=ID)");
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=d0,num-queues=4"}),
             "-device virtio-blk-pci,drive=d0,num-queues=4: unknown property 'num-queues' of virtio-blk-pci "
-            "(drive, id, serial)");
+            "(drive, id, serial, write-cache)");
   EXPECT_EQ(Error({"-device", "e1000,netdev=n0"}),
             "-device e1000,netdev=n0: NIC model 'e1000' is not emulated (pcnet or virtio-net-pci)");
-  EXPECT_NE(Error({"-device", "ide-hd,drive=d0"}).find("attach disks with -drive if=ide"), std::string::npos);
+  EXPECT_NE(Error({"-device", "scsi-hd,drive=d0"}).find("attach disks with -device ide-hd, ide-cd or virtio"),
+            std::string::npos);
   EXPECT_NE(Error({"-device", "sb16"}).find("'sb16' is not a valid device model name"), std::string::npos);
   tools::RunOptions o;
   std::string err;
   ASSERT_TRUE(tools::ParseRunOptions({"-device", "help"}, &o, &err)) << err;
   EXPECT_NE(o.info.find("virtio-blk-pci"), std::string::npos);
+  EXPECT_NE(o.info.find("ide-hd"), std::string::npos);
+}
+
+TEST(DriveOptions, IdeDevicesTakeThePlacesIfIdeDrivesLeft) {
+  auto d = Drives({"-drive", "file=a,if=none,id=d0", "-device", "ide-hd,drive=d0,serial=S0,id=disk0", "-hda",
+                   "h", "-device", "ide-cd", "-drive", "file=c,if=none,id=c0,media=cdrom", "-device",
+                   "ide-cd,drive=c0,bus=ide.1,unit=1"});
+  ASSERT_EQ(d.size(), 4u);
+  // -hda keeps index 0 (the board makes its drives first); the devices take the next free places.
+  EXPECT_EQ(d[1].ide_index(), 0);
+  EXPECT_EQ(d[0].interface, Interface::kIde);
+  EXPECT_EQ(d[0].ide_index(), 1);
+  EXPECT_EQ(d[0].id, "d0");
+  EXPECT_EQ(d[0].device_id, "disk0");
+  EXPECT_EQ(d[0].serial, "S0");
+  EXPECT_EQ(d[0].media, Media::kDisk);
+  EXPECT_EQ(d[3].ide_index(), 2);  // the empty ide-cd: a CD-ROM drive with no disc
+  EXPECT_EQ(d[3].media, Media::kCdrom);
+  EXPECT_TRUE(d[3].file.empty());
+  EXPECT_EQ(d[3].id, "ide1-cd0");
+  EXPECT_EQ(d[2].ide_index(), 3);
+  EXPECT_TRUE(d[2].read_only);
+  auto ro = Drives({"-drive", "file=r,if=none,id=r0,readonly=on", "-device", "ide-cd,drive=r0,unit=1"});
+  EXPECT_EQ(ro[0].ide_index(), 1);  // unit=1 alone: the first bus with that unit free
+  EXPECT_EQ(ro[0].media, Media::kCdrom);
+  EXPECT_EQ(Error({"-drive", "file=r,if=none,id=r0,readonly=on", "-device", "ide-hd,drive=r0"}),
+            "-device ide-hd,drive=r0: Block node is read-only");
+  EXPECT_EQ(
+      Error({"-hda", "a", "-drive", "file=b,if=none,id=b0", "-device", "ide-hd,drive=b0,bus=ide.0,unit=0"}),
+      "-device ide-hd,drive=b0,bus=ide.0,unit=0: unit 0 of bus ide.0 is in use");
+  EXPECT_EQ(
+      Error({"-hda", "a", "-hdb", "b", "-drive", "file=c,if=none,id=c0", "-device",
+             "ide-hd,drive=c0,bus=ide.0"}),
+      "-device ide-hd,drive=c0,bus=ide.0: no free IDE place on bus ide.0 (the PIIX4 has two channels, ide.0 "
+      "and ide.1, of two drives each)");
+  EXPECT_EQ(Error({"-device", "ide-hd,drive=x,bus=ide.2"}),
+            "-device ide-hd,drive=x,bus=ide.2: Bus 'ide.2' not found (ide.0 or ide.1)");
+  EXPECT_EQ(Error({"-device", "ide-hd,drive=x,unit=2"}),
+            "-device ide-hd,drive=x,unit=2: unit '2' is not 0 or 1 (master or slave)");
+  EXPECT_EQ(Error({"-device", "ide-hd"}),
+            "-device ide-hd: drive property not set (drive=ID of an -drive if=none,id=ID or a -blockdev "
+            "node-name=ID)");
+  EXPECT_EQ(Error({"-drive", "file=c,if=none,id=c0,media=cdrom", "-device", "ide-hd,drive=c0"}),
+            "-device ide-hd,drive=c0: Drive 'c0' is a CD-ROM (media=cdrom): use -device ide-cd");
+  EXPECT_EQ(
+      Error({"-drive", "file=a,id=a0", "-device", "ide-hd,drive=a0"}),
+      "-device ide-hd,drive=a0: Drive 'a0' is already in use because it has been automatically connected "
+      "to another device (did you need 'if=none' in the drive options?)");
+  EXPECT_EQ(Error({"-device", "ide-hd,drive=x,lba=on"}),
+            "-device ide-hd,drive=x,lba=on: unknown property 'lba' of ide-hd (drive, bus, unit, id, serial, "
+            "write-cache)");
+}
+
+TEST(DriveOptions, WriteCacheOfADeviceSetsTheDrivesCacheMode) {
+  auto d =
+      Drives({"-drive", "file=a,if=none,id=a", "-device", "virtio-blk-pci,drive=a,write-cache=off", "-drive",
+              "file=b,if=none,id=b,cache=none", "-device", "virtio-blk-pci,drive=b,write-cache=off", "-drive",
+              "file=c,if=none,id=c,cache=writethrough", "-device", "ide-hd,drive=c,write-cache=on", "-drive",
+              "file=e,if=none,id=e,cache=unsafe", "-device", "ide-hd,drive=e,write-cache=auto"});
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[0].cache, CacheMode::kWritethrough);
+  EXPECT_EQ(d[1].cache, CacheMode::kDirectSync);
+  EXPECT_EQ(d[2].cache, CacheMode::kWriteback);
+  EXPECT_EQ(d[3].cache, CacheMode::kUnsafe);
+  EXPECT_EQ(Error({"-device", "ide-hd,drive=x,write-cache=maybe"}),
+            "-device ide-hd,drive=x,write-cache=maybe: write-cache expects on, off or auto, not 'maybe'");
+}
+
+TEST(DriveOptions, BlockdevNodesAreDrivesNamedByTheirNodeName) {
+  // libvirt's spelling: a JSON file node, a raw node over it, the device on the raw node.
+  auto d =
+      Drives({"-snapshot", "-blockdev",
+              R"({"driver":"file","filename":"/img/a.img","node-name":"storage1","auto-read-only":true,)"
+              R"("discard":"unmap","cache":{"direct":true,"no-flush":false}})",
+              "-blockdev", R"({"node-name":"format1","read-only":false,"driver":"raw","file":"storage1"})",
+              "-device", "virtio-blk-pci,drive=format1,id=virtio-disk0"});
+  ASSERT_EQ(d.size(), 1u);  // the file node belongs to the raw one: not a drive of its own
+  EXPECT_EQ(d[0].id, "format1");
+  EXPECT_EQ(d[0].file, "/img/a.img");
+  EXPECT_EQ(d[0].option.rfind("-blockdev {\"node-name\":\"format1\"", 0), 0u);
+  EXPECT_EQ(d[0].interface, Interface::kVirtio);
+  EXPECT_EQ(d[0].device_id, "virtio-disk0");
+  EXPECT_TRUE(d[0].format_raw);             // a node says its format: nothing is probed
+  EXPECT_EQ(d[0].cache, CacheMode::kNone);  // cache.direct=on
+  EXPECT_FALSE(d[0].snapshot);              // -snapshot is for -drive only, as in QEMU
+  EXPECT_FALSE(d[0].read_only);
+  // The KEY=VALUE spelling with the file inline; a node no device uses is an if=none drive.
+  auto k = Drives({"-blockdev",
+                   "driver=raw,node-name=d0,file.driver=file,file.filename=x,,y.img,read-only=on,"
+                   "cache.no-flush=on",
+                   "-blockdev", "driver=file,node-name=spare,filename=s.img,locking=on,aio=native"});
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0].file, "x,y.img");
+  EXPECT_TRUE(k[0].read_only);
+  EXPECT_EQ(k[0].cache, CacheMode::kUnsafe);
+  EXPECT_EQ(k[0].interface, Interface::kNone);
+  EXPECT_EQ(k[1].id, "spare");
+  EXPECT_EQ(k[1].interface, Interface::kNone);
+  // A file node straight on a device (QEMU takes a protocol node as raw data); read-only at either level.
+  auto f = Drives({"-blockdev", "driver=file,node-name=f,filename=f.img,read-only=on", "-blockdev",
+                   "driver=raw,node-name=r,file=f", "-device", "ide-cd,drive=r"});
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_TRUE(f[0].read_only);
+  EXPECT_EQ(f[0].media, Media::kCdrom);
+}
+
+TEST(DriveOptions, BlockdevMistakesAreNamed) {
+  EXPECT_EQ(Error({"-blockdev", "node-name=n,filename=a"}),
+            "-blockdev node-name=n,filename=a: Parameter 'driver' is missing");
+  EXPECT_EQ(Error({"-blockdev", "driver=file,filename=a"}),
+            "-blockdev driver=file,filename=a: 'node-name' must be specified for the root node");
+  EXPECT_EQ(Error({"-blockdev", "driver=file,node-name=n"}),
+            "-blockdev driver=file,node-name=n: Parameter 'filename' is missing");
+  EXPECT_NE(Error({"-blockdev", "driver=file,node-name=1n,filename=a"}).find("Invalid node-name: '1n'"),
+            std::string::npos);
+  EXPECT_EQ(
+      Error({"-blockdev", "driver=raw,node-name=n,file.driver=file,file.filename=a.qcow2,file.x=1"}),
+      "-blockdev driver=raw,node-name=n,file.driver=file,file.filename=a.qcow2,file.x=1: unknown key 'x' of "
+      "driver=file (driver, node-name, filename, read-only, auto-read-only, cache.direct, cache.no-flush, "
+      "discard, detect-zeroes, locking, aio)");
+  EXPECT_EQ(
+      Error({"-blockdev", "driver=qcow2,node-name=q,file.driver=file,file.filename=a.qcow2"}),
+      "-blockdev driver=qcow2,node-name=q,file.driver=file,file.filename=a.qcow2: driver=qcow2 is not "
+      "supported: Strobe reads raw images only: convert it with qemu-img convert -f qcow2 -O raw a.qcow2 "
+      "disk.img");
+  EXPECT_NE(Error({"-blockdev", "driver=nbd,node-name=n"}).find("driver 'nbd' is not supported"),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=host_device,node-name=n,filename=/dev/sda"}).find("are image files"),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=raw,node-name=n"}).find("Parameter 'file' is missing"),
+            std::string::npos);
+  EXPECT_NE(
+      Error({"-blockdev", "driver=raw,node-name=n,file.driver=file"}).find("Parameter 'filename' is missing"),
+      std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename=a,filename=b"})
+                .find("key 'filename' is given twice"),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename=a,read-only=sure"})
+                .find("'read-only' expects on or off, not 'sure'"),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename=a,locking=off"}).find("always locks"),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename=a,detect-zeroes=unmap"})
+                .find("detect-zeroes=unmap is not supported"),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename"}).find("key 'filename' needs a value"),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "{\"driver\": \"file\""}).find("-blockdev {\"driver\": \"file\": "),
+            std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "[1]"}).find("key '[1]' needs a value"), std::string::npos);  // JSON is '{'
+  EXPECT_NE(
+      Error({"-blockdev", R"({"driver":"file","node-name":"n","filename":null})"}).find("cannot be null"),
+      std::string::npos);
+  EXPECT_NE(Error({"-blockdev", "driver=raw,node-name=n,file=f,file.driver=file"}).find("one or the other"),
+            std::string::npos);
+  // The graph: names once, children defined before and used once, devices on roots only.
+  EXPECT_EQ(Error({"-blockdev", "driver=file,node-name=n,filename=a", "-blockdev",
+                   "driver=file,node-name=n,filename=b"}),
+            "-blockdev driver=file,node-name=n,filename=b: Duplicate nodes with node-name='n'");
+  EXPECT_EQ(Error({"-drive", "file=a,if=none,id=n", "-blockdev", "driver=file,node-name=n,filename=b"}),
+            "-blockdev driver=file,node-name=n,filename=b: node-name=n is conflicting with a device id");
+  EXPECT_EQ(Error({"-blockdev", "driver=raw,node-name=r,file=f", "-blockdev",
+                   "driver=file,node-name=f,filename=a"}),
+            "-blockdev driver=raw,node-name=r,file=f: Cannot find device='' nor node-name='f'");
+  EXPECT_EQ(Error({"-blockdev", "driver=file,node-name=f,filename=a", "-blockdev",
+                   "driver=raw,node-name=r,file=f", "-blockdev", "driver=raw,node-name=s,file=f"}),
+            "-blockdev driver=raw,node-name=s,file=f: node 'f' is already the file of node 'r'");
+  EXPECT_EQ(Error({"-blockdev", "driver=file,node-name=f,filename=a", "-blockdev",
+                   "driver=raw,node-name=r,file=f", "-device", "virtio-blk-pci,drive=f"}),
+            "-device virtio-blk-pci,drive=f: node 'f' is already in use as the file of node 'r'");
+  EXPECT_EQ(Error({"-blockdev", "driver=file,node-name=f,filename=a", "-device", "virtio-blk-pci,drive=f",
+                   "-device", "ide-hd,drive=f"}),
+            "-device ide-hd,drive=f: Drive 'f' is already in use by another device");
 }
 
 }  // namespace

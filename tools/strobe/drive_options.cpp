@@ -211,50 +211,75 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
     driver = parts[0];
     first = 1;
   }
+  for (size_t i = first; i < parts.size(); ++i)
+    if (parts[i].rfind("driver=", 0) == 0) driver = parts[i].substr(7);
+  if (driver == "help" || driver == "?") {
+    *info =
+        "Devices Strobe adds with -device (the board's own are always there):\n"
+        "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\", desc \"Virtio block device\" "
+        "(drive=ID of an -drive if=none,id=ID or a -blockdev node; id=, serial=, write-cache=)\n"
+        "name \"ide-hd\", bus IDE, desc \"virtual IDE disk\" (drive=ID; bus=ide.0|ide.1, unit=0|1, id=, "
+        "serial=, write-cache=)\n"
+        "name \"ide-cd\", bus IDE, desc \"virtual IDE CD-ROM\" (drive=ID, or none for an empty drive; bus=, "
+        "unit=, id=, serial=)\n"
+        "name \"pcnet\", bus PCI, desc \"AMD PCnet-PCI II Ethernet\" (netdev=ID of an -netdev user,id=ID; "
+        "mac=, id=)\n"
+        "name \"virtio-net-pci\", bus PCI, alias \"virtio-net\", desc \"Virtio network device\" (netdev=ID "
+        "of an -netdev user,id=ID; mac=, id=)\n";
+    return true;
+  }
+  const bool virtio = driver == "virtio-blk-pci" || driver == "virtio-blk";
+  const bool ide = driver == "ide-hd" || driver == "ide-cd";
+  if (!virtio && !ide) {
+    if (IsNetworkDevice(driver))
+      return Fail(error, o + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
+    if (driver.rfind("scsi-", 0) == 0 || driver == "ide-drive")
+      return Fail(error, o + ": not supported: attach disks with -device ide-hd, ide-cd or virtio-blk-pci");
+    return Fail(error,
+                o + ": '" + driver + "' is not a valid device model name (-device help lists Strobe's)");
+  }
   DriveRequests::Device dev;
   dev.option = o;
+  dev.model = virtio ? "virtio-blk-pci" : driver;
   dev.order = pci_order::kDevice + place;
+  const char* known = virtio ? "drive, id, serial, write-cache" : "drive, bus, unit, id, serial, write-cache";
   for (size_t i = first; i < parts.size(); ++i) {
     const size_t eq = parts[i].find('=');
     const std::string key = parts[i].substr(0, eq);
     const std::string v = eq == std::string::npos ? "" : parts[i].substr(eq + 1);
     if (key == "driver") {
-      driver = v;
+      continue;
     } else if (key == "drive") {
       dev.drive = v;
     } else if (key == "id") {
       dev.id = v;
     } else if (key == "serial") {
       dev.serial = v;
-    } else if (driver == "virtio-blk-pci" || driver == "virtio-blk") {
-      return Fail(error, o + ": unknown property '" + key + "' of virtio-blk-pci (drive, id, serial)");
+    } else if (key == "write-cache") {
+      bool on;
+      if (v == "auto") {
+        dev.write_cache = -1;
+      } else if (ParseBool(v, &on)) {
+        dev.write_cache = on ? 1 : 0;
+      } else {
+        return Fail(error, o + ": write-cache expects on, off or auto, not '" + v + "'");
+      }
+    } else if (ide && key == "bus") {
+      if (v != "ide.0" && v != "ide.1")
+        return Fail(error, o + ": Bus '" + v + "' not found (ide.0 or ide.1)");
+      dev.bus = v.back() - '0';
+    } else if (ide && key == "unit") {
+      if (v != "0" && v != "1") return Fail(error, o + ": unit '" + v + "' is not 0 or 1 (master or slave)");
+      dev.unit = v[0] - '0';
+    } else {
+      return Fail(error, o + ": unknown property '" + key + "' of " + dev.model + " (" + known + ")");
     }
-  }
-  if (driver == "help" || driver == "?") {
-    *info =
-        "Devices Strobe adds with -device (the board's own are always there):\n"
-        "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\", desc \"Virtio block device\" "
-        "(drive=ID of an -drive if=none,id=ID; id=, serial=)\n"
-        "name \"pcnet\", bus PCI, desc \"AMD PCnet-PCI II Ethernet\" (netdev=ID of an -netdev user,id=ID; "
-        "mac=, id=)\n"
-        "name \"virtio-net-pci\", bus PCI, alias \"virtio-net\", desc \"Virtio network device\" (netdev=ID "
-        "of "
-        "an -netdev user,id=ID; mac=, id=)\n";
-    return true;
-  }
-  if (driver != "virtio-blk-pci" && driver != "virtio-blk") {
-    if (IsNetworkDevice(driver))
-      return Fail(error, o + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
-    if (driver.rfind("ide-", 0) == 0 || driver.rfind("scsi-", 0) == 0)
-      return Fail(error, o + ": not supported: attach disks with -drive if=ide (or -hda, -cdrom) or "
-                             "if=virtio");
-    return Fail(error,
-                o + ": '" + driver + "' is not a valid device model name (-device help lists Strobe's)");
   }
   if (!dev.id.empty() && !IsIdentifier(dev.id))
     return Fail(error, o + ": id '" + dev.id + "' is not an identifier");
-  if (dev.drive.empty())
-    return Fail(error, o + ": drive property not set (drive=ID of an -drive if=none,id=ID)");
+  if (dev.drive.empty() && driver != "ide-cd")
+    return Fail(error, o + ": drive property not set (drive=ID of an -drive if=none,id=ID or a -blockdev "
+                           "node-name=ID)");
   requests->devices.push_back(std::move(dev));
   return true;
 }
@@ -315,25 +340,141 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
       if (e.id == c.id) return bad("Duplicate ID '" + c.id + "' for drive");
     drives.push_back(std::move(c));
   }
-  // -device virtio-blk-pci,drive=ID takes an if=none drive; QEMU creates these devices before the ones
-  // if=virtio adds, which decides their PCI slots.
+  // -blockdev nodes: each name once among the nodes and the drives' ids; a node a raw node stands on
+  // belongs to it, and every other node becomes an if=none drive for the devices below. -snapshot does
+  // not reach them (as in QEMU: it sets snapshot=on for -drive only).
+  std::vector<std::string> held_by(requests.nodes.size());  // the raw node a node is the file of
+  for (size_t i = 0; i < requests.nodes.size(); ++i) {
+    const DriveRequests::Node& n = requests.nodes[i];
+    for (size_t k = 0; k < i; ++k)
+      if (requests.nodes[k].name == n.name)
+        return Fail(error, n.option + ": Duplicate nodes with node-name='" + n.name + "'");
+    for (const DriveConfig& c : drives)
+      if (c.id == n.name)
+        return Fail(error, n.option + ": node-name=" + n.name + " is conflicting with a device id");
+    if (!n.raw) continue;
+    size_t k = 0;
+    while (k < i && requests.nodes[k].name != n.child) ++k;
+    if (k == i) return Fail(error, n.option + ": Cannot find device='' nor node-name='" + n.child + "'");
+    if (!held_by[k].empty())
+      return Fail(error,
+                  n.option + ": node '" + n.child + "' is already the file of node '" + held_by[k] + "'");
+    held_by[k] = n.name;
+  }
+  for (size_t i = 0; i < requests.nodes.size(); ++i) {
+    if (!held_by[i].empty()) continue;
+    DriveConfig c;
+    c.option = requests.nodes[i].option;
+    c.id = requests.nodes[i].name;
+    c.interface = Interface::kNone;
+    c.format_raw = true;  // a node says its format: nothing is probed
+    bool direct = false, no_flush = false;
+    for (size_t k = i;;) {  // down to the file node, collecting what each node asks
+      const DriveRequests::Node& n = requests.nodes[k];
+      c.read_only |= n.read_only;
+      direct |= n.direct;
+      no_flush |= n.no_flush;
+      if (!n.raw) {
+        c.file = n.filename;
+        break;
+      }
+      k = 0;
+      while (requests.nodes[k].name != n.child) ++k;
+    }
+    c.cache = no_flush ? CacheMode::kUnsafe : direct ? CacheMode::kNone : CacheMode::kWriteback;
+    drives.push_back(std::move(c));
+  }
+  auto free_place = [&](int b, int u) {
+    for (const DriveConfig& e : drives)
+      if (e.interface == Interface::kIde && e.bus == b && e.unit == u) return false;
+    return true;
+  };
+  // -device virtio-blk-pci, ide-hd and ide-cd take if=none drives and nodes. QEMU creates the virtio ones
+  // before those if=virtio adds, which decides their PCI slots; the IDE ones take the places the board's
+  // if=ide drives left free.
   int virtio_disks = 0;
+  std::vector<bool> taken_by_device(drives.size());
   for (const DriveRequests::Device& dev : requests.devices) {
-    DriveConfig* found = nullptr;
-    for (DriveConfig& c : drives)
-      if (c.id == dev.drive) found = &c;
-    if (!found) return Fail(error, dev.option + ": no -drive has id=" + dev.drive);
-    if (found->virtio_order >= 0)
-      return Fail(error, dev.option + ": Drive '" + dev.drive + "' is already in use by another device");
-    if (found->interface != Interface::kNone)
-      return Fail(error, dev.option + ": Drive '" + dev.drive +
-                             "' is already in use because it has been automatically connected to another "
-                             "device (did you need 'if=none' in the drive options?)");
-    found->interface = Interface::kVirtio;
-    found->virtio_order = dev.order;
-    ++virtio_disks;
-    found->device_id = dev.id;
-    found->serial = dev.serial;
+    size_t at = drives.size();
+    if (!dev.drive.empty()) {
+      for (size_t k = 0; k < drives.size(); ++k)
+        if (drives[k].id == dev.drive) at = k;
+      if (at == drives.size()) {
+        for (size_t k = 0; k < requests.nodes.size(); ++k)
+          if (requests.nodes[k].name == dev.drive && !held_by[k].empty())
+            return Fail(error, dev.option + ": node '" + dev.drive +
+                                   "' is already in use as the file of node '" + held_by[k] + "'");
+        return Fail(error,
+                    dev.option + ": no -drive (id=) or -blockdev (node-name=) is named '" + dev.drive + "'");
+      }
+      if (taken_by_device[at])
+        return Fail(error, dev.option + ": Drive '" + dev.drive + "' is already in use by another device");
+      if (drives[at].interface != Interface::kNone)
+        return Fail(error, dev.option + ": Drive '" + dev.drive +
+                               "' is already in use because it has been automatically connected to another "
+                               "device (did you need 'if=none' in the drive options?)");
+      taken_by_device[at] = true;
+    } else {  // ide-cd with no drive: a CD-ROM drive with no disc
+      DriveConfig c;
+      c.option = dev.option;
+      c.media = Media::kCdrom;
+      drives.push_back(std::move(c));
+      taken_by_device.push_back(true);
+    }
+    DriveConfig& c = drives[at];
+    c.device_id = dev.id;
+    c.serial = dev.serial;
+    if (dev.write_cache == 0) {
+      c.cache = c.cache == CacheMode::kNone        ? CacheMode::kDirectSync
+                : c.cache == CacheMode::kWriteback ? CacheMode::kWritethrough
+                                                   : c.cache;
+    } else if (dev.write_cache == 1) {
+      c.cache = c.cache == CacheMode::kDirectSync     ? CacheMode::kNone
+                : c.cache == CacheMode::kWritethrough ? CacheMode::kWriteback
+                                                      : c.cache;
+    }
+    if (dev.model == "virtio-blk-pci") {
+      if (c.media == Media::kCdrom)
+        return Fail(error,
+                    dev.option + ": Drive '" + dev.drive + "' is a CD-ROM (media=cdrom): use -device ide-cd");
+      c.interface = Interface::kVirtio;
+      c.virtio_order = dev.order;
+      ++virtio_disks;
+      continue;
+    }
+    if (dev.model == "ide-hd") {
+      if (c.media == Media::kCdrom)
+        return Fail(error,
+                    dev.option + ": Drive '" + dev.drive + "' is a CD-ROM (media=cdrom): use -device ide-cd");
+      if (c.read_only) return Fail(error, dev.option + ": Block node is read-only");
+    } else {
+      c.media = Media::kCdrom;
+      c.read_only = true;
+      c.snapshot = false;
+    }
+    int bus = dev.bus, unit = dev.unit;
+    if (bus >= 0 && unit >= 0) {
+      if (!free_place(bus, unit))
+        return Fail(error, dev.option + ": unit " + std::to_string(unit) + " of bus ide." +
+                               std::to_string(bus) + " is in use");
+    } else {
+      bool found = false;
+      for (int b = 0; b < kIdeBuses && !found; ++b)
+        for (int u = 0; u < kIdeUnits && !found; ++u)
+          if ((bus < 0 || b == bus) && (unit < 0 || u == unit) && free_place(b, u)) {
+            bus = b;
+            unit = u;
+            found = true;
+          }
+      if (!found)
+        return Fail(error, dev.option + ": no free IDE place" +
+                               (dev.bus >= 0 ? " on bus ide." + std::to_string(dev.bus) : std::string()) +
+                               " (the PIIX4 has two channels, ide.0 and ide.1, of two drives each)");
+    }
+    c.interface = Interface::kIde;
+    c.bus = bus;
+    c.unit = unit;
+    if (c.id.empty()) c.id = "ide" + std::to_string(bus) + "-cd" + std::to_string(unit);
   }
   for (DriveConfig& c : drives)
     if (c.interface == Interface::kVirtio && c.virtio_order < 0)

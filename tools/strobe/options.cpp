@@ -115,10 +115,15 @@ const char* RunUsage() {
          "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE   raw disk images on IDE index 0-3 (-cdrom: 2, read-only)\n"
          "  -drive file=F[,format=raw][,if=ide|virtio|none][,index=N][,media=disk|cdrom][,readonly=on]\n"
          "         [,cache=writeback|writethrough|none|directsync|unsafe][,snapshot=on][,id=ID]   a disk\n"
-         "  -device virtio-blk-pci,drive=ID[,serial=S]   a virtio disk for an -drive if=none,id=ID\n"
-         "  -snapshot            writes to disks go to a temporary overlay; the images are not changed\n"
-         "  (IDE disks are on the PIIX4's controller, virtio-blk disks on PCI slots 00:12.0 and up;\n"
-         "  the ATAPI CD-ROM comes with issue 11)\n"
+         "  -blockdev driver=file,node-name=N,filename=F[,read-only=on][,cache.direct=on]\n"
+         "  -blockdev driver=raw,node-name=N,file=NODE | file.driver=file,file.filename=F\n"
+         "                       a disk image as a block node (KEY=VALUE or a JSON object, as libvirt)\n"
+         "  -device virtio-blk-pci|ide-hd|ide-cd,drive=ID[,bus=ide.0|ide.1][,unit=0|1][,serial=S]\n"
+         "         [,write-cache=on|off]   a disk for an -drive if=none,id=ID or a -blockdev node\n"
+         "  -snapshot            writes to -drive/-hdX disks go to a temporary overlay; the images are\n"
+         "                       not changed (as in QEMU, -blockdev nodes are written)\n"
+         "  (IDE disks and the ATAPI CD-ROM are on the PIIX4's controller, virtio-blk disks on PCI\n"
+         "  slots 00:12.0 and up)\n"
          "  -nic user[,model=pcnet|virtio-net-pci][,mac=M][,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]\n"
          "       [,restrict=on]  a NIC on user-mode networking (10.0.2.0/24, DHCP 10.0.2.15, gateway and\n"
          "                       host 10.0.2.2, DNS 10.0.2.3); the default is one pcnet NIC so; -nic none\n"
@@ -134,7 +139,6 @@ const char* RunUsage() {
          "                       guest starts once a client connects); none: no monitor. Ctrl-A c on the\n"
          "                       console switches to a monitor too\n"
          "  -loadvm NAME         start from the snapshot NAME (the monitor's savevm makes them)\n"
-         "  Not yet: -blockdev (issue 11).\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -350,6 +354,9 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     } else if (a == "-drive") {
       if (!value(i, &v)) return false;
       if (!ParseDrive(v, &disks, error)) return false;
+    } else if (a == "-blockdev") {
+      if (!value(i, &v)) return false;
+      if (!ParseBlockdev(v, &disks, error)) return false;
     } else if (a == "-device") {
       if (!value(i, &v)) return false;
       if (IsNicDevice(v)) {

@@ -15,11 +15,9 @@ struct Refusal {
   bool takes_value;
   const char* what;  // the missing feature and its issue
 };
-// Issue numbers are the project's: 11 disks, 15 debugging and the monitor. The disk options
-// themselves are parsed in drive_options.cpp.
+// The disk options are parsed in drive_options.cpp and blockdev_options.cpp.
 constexpr Refusal kRefusals[] = {
     {"-mon", true, "use -monitor or -qmp (stdio, unix:PATH,server,nowait, tcp:[HOST]:PORT,server,nowait)"},
-    {"-blockdev", true, "-blockdev comes with issue 11 (-drive is there)"},
     {"-enable-kvm", false, "Strobe is its own accelerator (binary translation); only -accel tcg is accepted"},
 };
 
