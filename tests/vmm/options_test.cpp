@@ -45,6 +45,25 @@ TEST(RunOptions, RamSizeSyntax) {
   EXPECT_NE(Error({"-m", "99999999999999999999"}).find("bad RAM size"), std::string::npos);
 }
 
+// -machine's properties as QEMU's Malta has them: kernel=/initrd=/append= are -kernel/-initrd/-append (the
+// later one counts), the ones without effect are still checked, and a wrong one is refused, not ignored.
+TEST(RunOptions, MachinePropertiesAreQemusMaltas) {
+  auto o = Parse({"-kernel", "k1", "-machine",
+                  "type=malta,accel=kvm:tcg,kernel=k2,initrd=i,append=a b,usb=off,"
+                  "dump-guest-core=off,mem-merge=on,graphics=off,suppress-vmdesc=on"});
+  EXPECT_EQ(o.vm.kernel, "k2");
+  EXPECT_EQ(o.vm.initrd, "i");
+  EXPECT_EQ(o.vm.append, "a b");
+  EXPECT_EQ(Parse({"-M", "malta,kernel=k2", "-kernel", "k3"}).vm.kernel, "k3");
+  EXPECT_EQ(Parse({"-machine", "accel=tcg"}).vm.kernel, "");  // the default machine
+  EXPECT_EQ(Error({"-M", "malta,foo=bar"}), "-machine malta,foo=bar: Property 'malta-machine.foo' not found");
+  EXPECT_NE(Error({"-M", "malta,accel=kvm"}).find("invalid accelerator kvm"), std::string::npos);
+  EXPECT_NE(Error({"-M", "malta,usb=maybe"}).find("'usb' expects on or off, not 'maybe'"), std::string::npos);
+  EXPECT_NE(Error({"-M", "malta,dtb=m.dtb"}).find("'dtb' is not supported"), std::string::npos);
+  EXPECT_NE(Error({"-M", "type=virt"}).find("unsupported machine 'virt'"), std::string::npos);
+  EXPECT_EQ(Error({"-cpu", "24Kf,x=1"}), "-cpu 24Kf,x=1: Property '24Kf-mips-cpu.x' not found");
+}
+
 TEST(RunOptions, BadInputIsRefusedWithOneLine) {
   EXPECT_NE(Error({"-kernel"}).find("needs a value"), std::string::npos);
   EXPECT_NE(Error({"--frobnicate"}).find("unknown option"), std::string::npos);

@@ -82,7 +82,8 @@ const char* RunUsage() {
          "guest runs.\n"
          "\n"
          "QEMU-compatible options (a qemu-system-mipsel -M malta command line works unchanged):\n"
-         "  -M, -machine malta   board (only malta; -M help lists it)\n"
+         "  -M, -machine malta[,accel=tcg][,kernel=F][,initrd=F][,append=S]   board (only malta; -M help\n"
+         "                       lists it; dump-guest-core=, mem-merge=, graphics=, usb= have no effect)\n"
          "  -m SIZE              RAM in MiB, or with a K/M/G suffix (default 256, range 2M-2G). As in QEMU,\n"
          "                       the first 256 MiB are at physical 0 (memsize), all of it is ememsize;\n"
          "                       host memory is used only for the guest pages that are touched\n"
@@ -289,7 +290,11 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       o.info = VersionText();
     } else if (a == "-M" || a == "-machine") {
       if (!value(i, &v)) return false;
-      if (!qemu::ParseMachine(v, &o.info, error)) return false;
+      qemu::MachineOptions m;
+      if (!qemu::ParseMachine(v, &m, &o.info, error)) return false;
+      if (!m.kernel.empty()) o.vm.kernel = m.kernel;  // as QEMU: the later of this and -kernel counts
+      if (!m.initrd.empty()) o.vm.initrd = m.initrd;
+      if (!m.append.empty()) o.vm.append = m.append;
     } else if (a == "-m") {
       if (!value(i, &v)) return false;
       uint64_t bytes;

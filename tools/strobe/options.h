@@ -69,7 +69,12 @@ bool ParseIcount(const std::string& value, vmm::VmConfig* vm, std::string* error
 bool ParseGdb(const std::string& value, std::string* host, int* port, std::string* error);
 bool ParseAccel(const std::string& value, std::string* error);
 bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* info, std::string* error);
-bool ParseMachine(const std::string& value, std::string* info, std::string* error);
+// -machine/-M: malta (or type=malta) and the machine properties QEMU's Malta has; kernel=, initrd= and
+// append= are -kernel, -initrd and -append (set in *out when given), the rest are checked and have no effect.
+struct MachineOptions {
+  std::string kernel, initrd, append;
+};
+bool ParseMachine(const std::string& value, MachineOptions* out, std::string* info, std::string* error);
 bool ParseName(const std::string& value, std::string* process_name, std::string* error);
 bool ParseEchr(const std::string& value, uint8_t* out, std::string* error);
 bool ParseSmp(const std::string& value, std::string* error);

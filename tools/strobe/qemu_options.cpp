@@ -174,7 +174,12 @@ bool ParseAccel(const std::string& value, std::string* error) {
 }
 
 bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* info, std::string* error) {
-  const std::string name = value.substr(0, value.find(','));
+  const size_t comma = value.find(',');
+  const std::string name = value.substr(0, comma);
+  if (comma != std::string::npos && (name == "24Kc" || name == "24Kf")) {  // as QEMU: no properties to set
+    const std::string prop = value.substr(comma + 1, value.find_first_of(",=", comma + 1) - comma - 1);
+    return Fail(error, "-cpu " + value + ": Property '" + name + "-mips-cpu." + prop + "' not found");
+  }
   if (name == "help" || name == "?") {
     *info =
         "Available CPUs:\n  24Kf       MIPS32r2 with a 64-bit FPU (single, double, word and long formats; "
@@ -193,14 +198,62 @@ bool ParseCpu(const std::string& value, runtime::CpuModel* model, std::string* i
   return Fail(error, "unsupported CPU model '" + value + "' (available: 24Kc, 24Kf; -cpu help lists them)");
 }
 
-bool ParseMachine(const std::string& value, std::string* info, std::string* error) {
-  const std::string name = value.substr(0, value.find(','));
+bool ParseMachine(const std::string& value, MachineOptions* out, std::string* info, std::string* error) {
+  const std::string o = "-machine " + value;
+  std::string name;
+  size_t start = 0;
+  for (bool first = true;; first = false) {
+    const size_t at = value.find(',', start);
+    const std::string part = value.substr(start, at == std::string::npos ? std::string::npos : at - start);
+    const size_t eq = part.find('=');
+    const std::string key = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
+    auto flag = [&] {
+      if (v == "on" || v == "off" || v == "true" || v == "false" || v == "yes" || v == "no") return true;
+      return Fail(error, o + ": '" + key + "' expects on or off, not '" + v + "'");
+    };
+    if (first && eq == std::string::npos) {
+      name = part;
+    } else if (key == "type") {
+      name = v;
+    } else if (key == "accel") {  // a list to try in order ("kvm:tcg"): Strobe is the tcg of it
+      bool tcg = false;
+      for (size_t p = 0; p <= v.size();) {
+        const size_t colon = std::min(v.find(':', p), v.size());
+        tcg |= v.substr(p, colon - p) == "tcg";
+        p = colon + 1;
+      }
+      if (!tcg)
+        return Fail(error, o + ": invalid accelerator " + v +
+                               "; Strobe is its own accelerator (binary translation), only tcg is accepted");
+    } else if (key == "kernel") {
+      out->kernel = v;
+    } else if (key == "initrd") {
+      out->initrd = v;
+    } else if (key == "append") {
+      out->append = v;
+    } else if (key == "dump-guest-core" || key == "mem-merge" || key == "graphics" ||
+               key == "suppress-vmdesc" || key == "usb") {
+      // No effect: Strobe dumps no core of guest memory, merges pages itself (several VMs), has no display,
+      // migrates nothing, and the PIIX4's USB function is the board's either way.
+      if (!flag()) return false;
+    } else if (key == "dtb" || key == "dumpdtb" || key == "firmware" || key == "memory-backend" ||
+               key == "memory" || key == "smp" || key == "boot" || key == "dt-compatible" ||
+               key == "phandle-start" || key == "memory-encryption" || key == "confidential-guest-support") {
+      return Fail(error, o + ": '" + key +
+                             "' is not supported (type, accel, kernel, initrd, append, dump-guest-core, "
+                             "mem-merge, graphics, suppress-vmdesc, usb; -m and -smp for memory and CPUs)");
+    } else {
+      return Fail(error, o + ": Property 'malta-machine." + key + "' not found");
+    }
+    if (at == std::string::npos) break;
+    start = at + 1;
+  }
   if (name == "help" || name == "?") {
     *info = "Supported machines are:\nmalta                MIPS Malta Core LV (default)\n";
     return true;
   }
-  if (name == "malta") return true;
-  return Fail(error, "unsupported machine '" + value + "' (only malta; -M help lists them)");
+  if (name == "malta" || name.empty()) return true;  // -machine accel=tcg: the default machine
+  return Fail(error, "unsupported machine '" + name + "' (only malta; -M help lists them)");
 }
 
 bool ParseName(const std::string& value, std::string* process_name, std::string* error) {
