@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -42,6 +43,42 @@ struct Stats {
   uint64_t regions = 0;
 };
 
+// Whether two runs that part (one raises an exception the other does not, or another one) first part on a
+// NaN's payload: the program is cut after each instruction past the prologue in turn, the epilogue (FPRs,
+// then FCSR to $v0) appended, and both run, until the first cut whose FPRs or GPRs differ; that difference
+// must be NaNs on both sides and nothing else. QEMU 5 propagates a quiet NaN operand where 7.2 gives the
+// default NaN, and in exception mode the bits that follow (a double NaN's low word read as a single with
+// FR=0, say) can decide whether a later operation traps: a divergence Unicorn causes, not Strobe.
+bool FirstDifferenceIsANaNPayload(const Program& prog, const GuestState& init, bool fr) {
+  const size_t epilogue = (fr ? 32 : 16) + 2;      // SDC1s, CFC1, WAIT
+  const size_t prologue = 3 + (fr ? 32 : 16) + 3;  // Status (CU1, FR), LDC1s, FCSR
+  for (size_t cut = prologue; cut + epilogue <= prog.words.size(); ++cut) {
+    Program p = prog;
+    p.words.assign(prog.words.begin(), prog.words.begin() + static_cast<std::ptrdiff_t>(cut));
+    p.words.insert(p.words.end(), prog.words.end() - static_cast<std::ptrdiff_t>(epilogue), prog.words.end());
+    const Outcome a = RunStrobe(p, init, 1, vmm::Engine::kInterp, 0, Model::k24Kf);
+    const Outcome b = RunUnicorn(p, init, Model::k24Kf);
+    if (!a.finished || !b.finished || a.exc != b.exc) return false;  // parted otherwise, or not at all yet
+    if (a.exc >= 0) continue;  // both fault in the same place: the cut ends in a delay slot or the like
+    if (a.state.gpr != b.state.gpr || a.state.hi != b.state.hi || a.state.lo != b.state.lo) return false;
+    bool differ = false;
+    for (unsigned r = 0; r < 32; r += fr ? 1 : 2) {
+      uint64_t x, y;
+      std::memcpy(&x, &a.state.data[kDataBytes / 2 + kFprDump + 8 * r], 8);
+      std::memcpy(&y, &b.state.data[kDataBytes / 2 + kFprDump + 8 * r], 8);
+      if (x == y) continue;
+      differ = true;
+      auto same_or_nans = [](uint32_t u, uint32_t v) { return u == v || (SingleNaN(u) && SingleNaN(v)); };
+      const bool nans = (DoubleNaN(x) && DoubleNaN(y)) ||
+                        (same_or_nans(static_cast<uint32_t>(x), static_cast<uint32_t>(y)) &&
+                         same_or_nans(static_cast<uint32_t>(x >> 32), static_cast<uint32_t>(y >> 32)));
+      if (!nans) return false;
+    }
+    if (differ) return true;
+  }
+  return false;
+}
+
 // engine kTiered here means the interpreter's baseline code from the first execution (TestMachine).
 bool CheckOne(uint64_t seed, Stats* stats, vmm::Engine engine = vmm::Engine::kInterp, unsigned opt = 0) {
   FpuSequenceGenerator gen(seed, OptionsFor(seed));
@@ -70,7 +107,7 @@ bool CheckOne(uint64_t seed, Stats* stats, vmm::Engine engine = vmm::Engine::kIn
   if (!saw_nan) ++stats->nan_free_checked;
   std::string diff = Differences(strobe, uc);
   if (diff.empty()) return true;
-  if (saw_nan && strobe.exc == uc.exc) {
+  if (saw_nan && (strobe.exc == uc.exc || FirstDifferenceIsANaNPayload(prog, init, OptionsFor(seed).fr))) {
     ++stats->nan_dependent;
     return true;
   }
@@ -112,7 +149,7 @@ void RunSequences(uint64_t offset, unsigned count, vmm::Engine engine, unsigned 
       missing.empty() ? "" : "; never:", missing.c_str(), stats.nan_payloads, stats.nan_free_checked,
       stats.nan_dependent);
   // The tolerance must stay the exception: most sequences with NaNs still agree bit for bit.
-  EXPECT_LT(stats.nan_dependent * 20, stats.sequences);
+  if (stats.sequences >= 100) EXPECT_LT(stats.nan_dependent * 20, stats.sequences);
   if (!from_env && engine == vmm::Engine::kInterp) EXPECT_EQ(covered, FpuAllowed().size()) << missing;
   if (!from_env && engine != vmm::Engine::kInterp) EXPECT_GE(stats.regions, stats.sequences);
 }
