@@ -102,7 +102,7 @@ TEST(DriveOptions, IndexConflictsAsInQemu) {
 TEST(DriveOptions, UnknownKeysAndValuesAreNamed) {
   EXPECT_EQ(Error({"-drive", "file=a,colour=red"}),
             "-drive file=a,colour=red: unknown key 'colour' (file, format, if, index, bus, unit, media, "
-            "readonly, cache, snapshot, id, aio)");
+            "readonly, cache, snapshot, id, aio, discard)");
   EXPECT_EQ(Error({"-drive", "disk.img"}),
             "-drive disk.img: unknown key 'disk.img' (did you mean file=disk.img?)");
   EXPECT_EQ(Error({"-drive", "file=a,if=usb"}),
@@ -193,7 +193,7 @@ TEST(DriveOptions, DeviceMistakes) {
       "node-name=ID)");
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=d0,num-queues=4"}),
             "-device virtio-blk-pci,drive=d0,num-queues=4: unknown property 'num-queues' of virtio-blk-pci "
-            "(drive, id, serial, write-cache)");
+            "(drive, id, serial, write-cache, bootindex)");
   EXPECT_EQ(Error({"-device", "e1000,netdev=n0"}),
             "-device e1000,netdev=n0: NIC model 'e1000' is not emulated (pcnet or virtio-net-pci)");
   EXPECT_NE(Error({"-device", "scsi-hd,drive=d0"}).find("attach disks with -device ide-hd, ide-cd or virtio"),
@@ -253,7 +253,20 @@ TEST(DriveOptions, IdeDevicesTakeThePlacesIfIdeDrivesLeft) {
       "to another device (did you need 'if=none' in the drive options?)");
   EXPECT_EQ(Error({"-device", "ide-hd,drive=x,lba=on"}),
             "-device ide-hd,drive=x,lba=on: unknown property 'lba' of ide-hd (drive, bus, unit, id, serial, "
-            "write-cache)");
+            "write-cache, bootindex)");
+}
+
+TEST(DriveOptions, BootindexAndDiscardAreAcceptedWithoutEffect) {
+  // Malta boots -kernel, not through firmware that reads boot orders; the disks offer no discard.
+  auto d = Drives(
+      {"-drive", "file=a,if=none,id=a,discard=unmap", "-device", "virtio-blk-pci,drive=a,bootindex=1"});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].interface, Interface::kVirtio);
+  EXPECT_NE(Error({"-device", "ide-hd,drive=a,bootindex=first"}).find("bootindex expects a number"),
+            std::string::npos);
+  EXPECT_NE(Error({"-drive", "file=a,discard=sometimes"}).find("invalid discard option 'sometimes'"),
+            std::string::npos);
+  Parse({"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,bootindex=2"});
 }
 
 TEST(DriveOptions, WriteCacheOfADeviceSetsTheDrivesCacheMode) {

@@ -188,13 +188,17 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
                    "' is not an identifier (letters, digits, '-', '.', '_', starting with a letter)");
       c.id = v;
       d.id_given = true;
+    } else if (key == "discard") {  // the disks offer the guest no discard, so it never sends one
+      if (v != "ignore" && v != "off" && v != "unmap" && v != "on")
+        return bad("invalid discard option '" + v + "' (ignore, off, unmap or on)");
     } else if (key == "aio") {
       // Strobe always uses its own I/O thread per drive.
       if (v != "threads" && v != "native" && v != "io_uring")
         return bad("invalid aio option '" + v + "' (threads, native or io_uring)");
     } else {
-      return bad("unknown key '" + key +
-                 "' (file, format, if, index, bus, unit, media, readonly, cache, snapshot, id, aio)");
+      return bad(
+          "unknown key '" + key +
+          "' (file, format, if, index, bus, unit, media, readonly, cache, snapshot, id, aio, discard)");
     }
   }
   requests->drives.push_back(std::move(d));
@@ -242,7 +246,8 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
   dev.option = o;
   dev.model = virtio ? "virtio-blk-pci" : driver;
   dev.order = pci_order::kDevice + place;
-  const char* known = virtio ? "drive, id, serial, write-cache" : "drive, bus, unit, id, serial, write-cache";
+  const char* known = virtio ? "drive, id, serial, write-cache, bootindex"
+                             : "drive, bus, unit, id, serial, write-cache, bootindex";
   for (size_t i = first; i < parts.size(); ++i) {
     const size_t eq = parts[i].find('=');
     const std::string key = parts[i].substr(0, eq);
@@ -264,6 +269,9 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
       } else {
         return Fail(error, o + ": write-cache expects on, off or auto, not '" + v + "'");
       }
+    } else if (key == "bootindex") {  // firmware's boot order: Malta boots -kernel, as under QEMU
+      int n;
+      if (!ParseCount(v, &n)) return Fail(error, o + ": bootindex expects a number, not '" + v + "'");
     } else if (ide && key == "bus") {
       if (v != "ide.0" && v != "ide.1")
         return Fail(error, o + ": Bus '" + v + "' not found (ide.0 or ide.1)");

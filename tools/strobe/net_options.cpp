@@ -337,7 +337,8 @@ bool NetOptions::AddDevice(const std::string& value, int place, std::string* err
     } else if (key == "mac") {
       if (!ParseMac(v, &nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
       nic.mac_given = true;
-    } else if (key != "id" && key != "bus" && key != "addr" && key != "romfile") {
+    } else if (key != "id" && key != "bus" && key != "addr" && key != "romfile" && key != "bootindex") {
+      // bootindex: the order firmware tries boot devices in; Malta boots -kernel, as under QEMU
       return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id)");
     }
   }
