@@ -206,6 +206,13 @@ TEST(NetOptions, BadInputIsOneLine) {
   EXPECT_EQ(Error({"-netdev", "user,id=a", "-device", "pcnet,netdev=a", "-device", "pcnet,netdev=a"}),
             "-device pcnet,netdev=a: netdev 'a' is already in use by another NIC");
   EXPECT_NE(Error({"-device", "pcnet,speed=10"}).find("unknown property 'speed'"), std::string::npos);
+  // An explicit PCI address would put the NIC elsewhere than QEMU would: refused rather than ignored.
+  EXPECT_NE(
+      Error({"-netdev", "user,id=a", "-device", "pcnet,netdev=a,addr=0x5"}).find("addr= is not supported"),
+      std::string::npos);
+  EXPECT_EQ(Error({"-netdev", "user,id=a", "-device", "pcnet,netdev=a,bus=pci.1"}),
+            "-device pcnet,netdev=a,bus=pci.1: Bus 'pci.1' not found (pci.0)");
+  Parse({"-netdev", "user,id=a", "-device", "virtio-net-pci,netdev=a,bus=pci.0,romfile=,bootindex=1"});
   EXPECT_NE(Error({"-net", "bridge"}).find("'bridge' is not supported"), std::string::npos);
   EXPECT_NE(Error({"-object", "memory-backend-ram,id=m"}).find("only filter-dump"), std::string::npos);
   EXPECT_NE(Error({"-object", "filter-dump,id=f,netdev=n9,file=x"}).find("netdev 'n9' not found"),

@@ -337,7 +337,13 @@ bool NetOptions::AddDevice(const std::string& value, int place, std::string* err
     } else if (key == "mac") {
       if (!ParseMac(v, &nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
       nic.mac_given = true;
-    } else if (key != "id" && key != "bus" && key != "addr" && key != "romfile" && key != "bootindex") {
+    } else if (key == "addr") {
+      return Fail(error, option +
+                             ": addr= is not supported: add-on PCI devices take the slots QEMU gives devices "
+                             "without one (0x12 up, in creation order)");
+    } else if (key == "bus" && v != "pci.0") {
+      return Fail(error, option + ": Bus '" + v + "' not found (pci.0)");
+    } else if (key != "id" && key != "bus" && key != "romfile" && key != "bootindex") {
       // bootindex: the order firmware tries boot devices in; Malta boots -kernel, as under QEMU
       return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id)");
     }
