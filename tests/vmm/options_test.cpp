@@ -43,6 +43,13 @@ TEST(RunOptions, RamSizeSyntax) {
   EXPECT_NE(Error({"-m", "lots"}).find("bad RAM size"), std::string::npos);
   EXPECT_NE(Error({"-m", "-5"}).find("bad RAM size"), std::string::npos);
   EXPECT_NE(Error({"-m", "99999999999999999999"}).find("bad RAM size"), std::string::npos);
+  // QEMU's keys: slots and maxmem (memory hotplug, which the Malta has no device for) are checked only.
+  EXPECT_EQ(Parse({"-m", "size=512M,slots=2,maxmem=1G"}).vm.ram_bytes, 512u << 20);
+  EXPECT_EQ(Parse({"-m", "128,maxmem=128M"}).vm.ram_bytes, 128u << 20);
+  EXPECT_EQ(Error({"-m", "256M,foo=1"}), "-m 256M,foo=1: Invalid parameter 'foo' (size, slots, maxmem)");
+  EXPECT_NE(Error({"-m", "256M,maxmem=128M"}).find("maxmem must be at least"), std::string::npos);
+  EXPECT_NE(Error({"-m", "256M,slots=x"}).find("bad slots 'x'"), std::string::npos);
+  EXPECT_NE(Error({"-m", "slots=2"}).find("bad RAM size"), std::string::npos);
 }
 
 // -machine's properties as QEMU's Malta has them: kernel=/initrd=/append= are -kernel/-initrd/-append (the

@@ -297,10 +297,41 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!m.append.empty()) o.vm.append = m.append;
     } else if (a == "-m") {
       if (!value(i, &v)) return false;
-      uint64_t bytes;
-      std::string size = v.rfind("size=", 0) == 0 ? v.substr(5) : v;
-      if (!ParseRamSize(size.substr(0, size.find(',')), &bytes)) {
+      // QEMU's -m [size=]SIZE[,slots=N][,maxmem=SIZE]: slots and maxmem describe memory hotplug, which
+      // the Malta has no device for (QEMU accepts them there with no effect too).
+      uint64_t bytes = 0, maxmem = 0;
+      bool size_given = false;
+      for (const std::string& part : SplitOptions(v)) {
+        const size_t eq = part.find('=');
+        const std::string key = eq == std::string::npos ? "size" : part.substr(0, eq);
+        const std::string val = eq == std::string::npos ? part : part.substr(eq + 1);
+        if (key == "size") {
+          if (!ParseRamSize(val, &bytes)) {
+            *error = "bad RAM size '" + v + "'";
+            return false;
+          }
+          size_given = true;
+        } else if (key == "maxmem") {
+          if (!ParseRamSize(val, &maxmem)) {
+            *error = "-m " + v + ": bad maxmem '" + val + "'";
+            return false;
+          }
+        } else if (key == "slots") {
+          if (val.empty() || val.find_first_not_of("0123456789") != std::string::npos || val.size() > 3) {
+            *error = "-m " + v + ": bad slots '" + val + "'";
+            return false;
+          }
+        } else {
+          *error = "-m " + v + ": Invalid parameter '" + key + "' (size, slots, maxmem)";
+          return false;
+        }
+      }
+      if (!size_given) {
         *error = "bad RAM size '" + v + "'";
+        return false;
+      }
+      if (maxmem && maxmem < bytes) {
+        *error = "-m " + v + ": maxmem must be at least the RAM size";
         return false;
       }
       if (bytes < vmm::kMinRamBytes || bytes > vmm::kMaxRamBytes) {
