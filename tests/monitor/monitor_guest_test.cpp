@@ -148,6 +148,26 @@ TEST(MonitorGuest, CtrlACSwitchesTheConsoleToTheMonitor) {
   EXPECT_EQ(console.Wait(20), 0);
 }
 
+// -pidfile, as QEMU's: the running process's id in the file, locked, so a second run given the same file
+// refuses to start; the file goes when the run ends (here by the monitor's quit).
+TEST(MonitorGuest, PidFileHoldsTheRunningProcessAndGoesWithIt) {
+  const std::string pidfile = "/tmp/strobe-mon-" + std::to_string(getpid()) + ".pid";
+  ConsoleSession s(StrobeArgs({"-serial", "null", "-monitor", "stdio", "-pidfile", pidfile}));
+  ASSERT_TRUE(s.Expect("(qemu) ", 20)) << s.output();
+  std::ifstream f(pidfile);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, std::to_string(s.pid()) + "\n");
+  ProcessResult second = RunProcess(StrobeArgs({"-pidfile", pidfile}), "", 30);
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_EQ(second.err, "strobe: Cannot lock pid file " + pidfile + ": another process holds it\n");
+  s.Send("quit\n");
+  EXPECT_EQ(s.Wait(20), 0);
+  EXPECT_NE(access(pidfile.c_str(), F_OK), 0) << "the pid file outlived the run";
+  ProcessResult dir = RunProcess(StrobeArgs({"-pidfile", "/tmp"}), "", 30);
+  EXPECT_EQ(dir.exit_code, 1);
+  EXPECT_EQ(dir.err, "strobe: Cannot open pid file /tmp: Is a directory\n");
+}
+
 TEST(MonitorGuest, HmpOnStdioWithTheConsoleInAFile) {
   const std::string ticks = "/tmp/strobe-mon-" + std::to_string(getpid()) + "-ticks.txt";
   ConsoleSession s(StrobeArgs({"-serial", "file:" + ticks, "-monitor", "stdio"}));

@@ -19,6 +19,7 @@
 #include "tools/strobe/dump.h"
 #include "tools/strobe/multi_vm.h"
 #include "tools/strobe/options.h"
+#include "tools/strobe/pidfile.h"
 #include "tools/strobe/trace.h"
 #include "tools/strobe/vm_setup.h"
 #include "vmm/debug/gdb_server.h"
@@ -60,6 +61,10 @@ int Run(const std::vector<std::string>& args) {
   if (!opts.info.empty()) {  // -version, -M help, -cpu help, -d help
     std::fputs(opts.info.c_str(), stdout);
     return 0;
+  }
+  if (!opts.pidfile.empty() && !tools::CreatePidFile(opts.pidfile, &error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitError;
   }
   // Several VMs in one process (--vms, --vm): tools/strobe/multi_vm.cpp.
   if (opts.vm_copies > 1 || !opts.extra_vms.empty()) return tools::RunSeveralVms(opts);
@@ -170,6 +175,7 @@ int Run(const std::vector<std::string>& args) {
   // The process ends here without tearing the VM down: a background compile may still be running, and
   // the OS reclaims everything at once (the terminal was restored above).
   auto finish = [](int code) {
+    tools::RemovePidFile();
     std::fflush(nullptr);
     std::_Exit(code);
     return code;
@@ -187,7 +193,11 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitUsage : 0;
   }
-  if (args[0] == "run") return Run(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (args[0] == "run") {
+    const int status = Run(std::vector<std::string>(args.begin() + 1, args.end()));
+    tools::RemovePidFile();  // the ways out that return (an error after the file was made)
+    return status;
+  }
   if (args[0] == "dump") {
     // strobe dump [run options] [SELECTION]: a run with --dump-blocks.
     std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -205,7 +215,9 @@ int main(int argc, char** argv) {
     }
     rest.push_back("--dump-blocks");
     rest.push_back(selection);
-    return Run(rest);
+    const int status = Run(rest);
+    tools::RemovePidFile();
+    return status;
   }
   std::fprintf(stderr, "strobe: unknown command '%s'\n%s", args[0].c_str(), kUsage);
   return kExitUsage;

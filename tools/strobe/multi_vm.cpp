@@ -20,6 +20,7 @@
 #include "tools/strobe/chardev.h"
 #include "tools/strobe/console.h"
 #include "tools/strobe/multi_vm_monitors.h"
+#include "tools/strobe/pidfile.h"
 #include "tools/strobe/vm_setup.h"
 #include "vmm/debug/gdb_server.h"
 #include "vmm/monitor.h"
@@ -658,6 +659,7 @@ int RunSeveralVms(RunOptions& opts) {
   }
   // As with one VM: no teardown (a compile may still run); the OS reclaims everything at once.
   std::fflush(nullptr);
+  RemovePidFile();
   std::_Exit(status);
 }
 

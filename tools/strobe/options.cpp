@@ -140,6 +140,8 @@ const char* RunUsage() {
          "                       guest starts once a client connects); none: no monitor. Ctrl-A c on the\n"
          "                       console switches to a monitor too\n"
          "  -loadvm NAME         start from the snapshot NAME (the monitor's savevm makes them)\n"
+         "  -pidfile FILE        the process id in FILE, locked while the run lasts, removed at its end\n"
+         "  -no-user-config      accepted (Strobe reads no configuration files)\n"
          "\n"
          "Strobe options:\n"
          "  --engine interp|jit|tiered   execution engine (default tiered: interpreter, hot code compiled\n"
@@ -416,6 +418,9 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     } else if (a == "--pcap") {
       if (!value(i, &v)) return false;
       net.SetPcap(v);
+    } else if (a == "-pidfile") {
+      if (!value(i, &o.pidfile)) return false;
+    } else if (a == "-no-user-config") {  // Strobe reads no configuration files
     } else if (a == "-loadvm") {
       if (!value(i, &o.loadvm)) return false;
     } else if (a == "--snapshot-dir") {

@@ -26,6 +26,7 @@ struct RunOptions {
   uint8_t escape_char = 0x01;  // -echr: the console escape key (Ctrl-A, as QEMU)
   bool no_shutdown = false;    // -no-shutdown: a guest power-off stops the VM; the escape key + x quits
   std::string process_name;    // -name ...,process=NAME
+  std::string pidfile;         // -pidfile FILE
   TraceOptions trace;          // -d, -D
   // -hda..-hdd, -cdrom, -drive, -device virtio-blk-pci, -snapshot: resolved as QEMU does
   // (drive_options.h), in command-line order. Their images are opened by OpenDrives, not by the parser.
