@@ -2,6 +2,10 @@
 // The human monitor against a fake machine: QEMU 7.2's messages and formats (checked against
 // qemu-system-mipsel -M malta -monitor stdio), the x/xp format letters, info registers' layout, bad input.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "tests/monitor/fake_machine.h"
 #include "vmm/monitor/hmp.h"
@@ -194,6 +198,34 @@ TEST(Hmp, MemoryDumpsInQemusFormats) {
   EXPECT_EQ(hmp.Execute("x /2xw 0x00400000"), "00400000: Cannot access memory\n");
   EXPECT_EQ(hmp.Execute("xp /2xw 0x40000000"), "0000000040000000: Cannot access memory\n");
   EXPECT_EQ(hmp.Execute("x /8xw 0x80001038"), "80001038: Cannot access memory\n");  // runs off the end
+}
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// memsave/pmemsave: the bytes x/xp show, in a host file; QEMU's messages for what cannot be done.
+TEST(Hmp, MemsaveAndPmemsaveWriteGuestMemoryToAFile) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  const std::string file = ::testing::TempDir() + "strobe_memsave_" + std::to_string(getpid()) + ".bin";
+  EXPECT_EQ(hmp.Execute("memsave 0x80001004 8 " + file), "");
+  EXPECT_EQ(FileBytes(file), std::string("\x1d\x24\x2b\x32\x39\x40\x47\x4e", 8));
+  m.cpu.gpr[29] = 0x1000;
+  EXPECT_EQ(hmp.Execute("pmemsave $sp 0x4 \"" + file + "\""), "");
+  EXPECT_EQ(FileBytes(file), std::string("\x01\x08\x0f\x16", 4));
+  EXPECT_EQ(hmp.Execute("memsave 0x80001038 16 " + file),
+            "Error: Invalid addr 0x0000000080001038/size 16 specified\n");  // runs off the readable end
+  EXPECT_EQ(hmp.Execute("pmemsave 0 4 /nonexistent/dir/f"),
+            "Error: Could not open '/nonexistent/dir/f': No such file or directory\n");
+  EXPECT_EQ(hmp.Execute("memsave"), "memsave: address expected\nTry \"help memsave\" for more information\n");
+  EXPECT_EQ(hmp.Execute("memsave 0x80001000 8"),
+            "memsave: string expected\nTry \"help memsave\" for more information\n");
+  EXPECT_EQ(hmp.Execute("memsave 0x80001000 8 a b"), "Error: too many arguments to memsave\n");
+  EXPECT_NE(hmp.Execute("help").find("pmemsave addr size file -- save to disk physical memory dump"),
+            std::string::npos);
+  unlink(file.c_str());
 }
 
 TEST(Hmp, BadDumpArgumentsGetQemusMessages) {

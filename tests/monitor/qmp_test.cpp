@@ -3,6 +3,10 @@
 // error classes and messages (checked against qemu-system-mipsel -qmp), the stream splitter, and
 // malformed, huge and hostile input.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include <random>
 #include <vector>
@@ -143,6 +147,35 @@ TEST(Qmp, HumanMonitorCommand) {
   EXPECT_EQ(qmp.Handle(R"({"execute":"human-monitor-command","arguments":{"command-line":"quit"}})"),
             R"({"return": ""})");
   EXPECT_TRUE(qmp.quit_pending());
+}
+
+// memsave and pmemsave: QEMU's arguments (val, size, filename), their types, and the bytes in the file.
+TEST(Qmp, MemsaveAndPmemsave) {
+  FakeMachine m;
+  QmpSession qmp(m);
+  qmp.Handle(R"({"execute":"qmp_capabilities"})");
+  const std::string file = ::testing::TempDir() + "strobe_qmp_memsave_" + std::to_string(getpid()) + ".bin";
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"pmemsave","arguments":{"val":4096,"size":4,"filename":")" + file + R"("}})"),
+      R"({"return": {}})");
+  std::ifstream f(file, std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()),
+            std::string("\x01\x08\x0f\x16", 4));
+  EXPECT_EQ(qmp.Handle(R"({"execute":"memsave","arguments":{"val":2147487744,"size":4,"filename":")" + file +
+                       R"(","cpu-index":0}})"),
+            R"({"return": {}})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"memsave","arguments":{"val":0,"size":4,"filename":")" + file + R"("}})"),
+      R"({"error": {"class": "GenericError", "desc": "Invalid addr 0x0000000000000000/size 4 specified"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"pmemsave","arguments":{"val":0,"size":4}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'filename' is missing"}})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"pmemsave","arguments":{"val":"0","size":4,"filename":"x"}})"),
+      R"({"error": {"class": "GenericError", "desc": "Invalid parameter type for 'val', expected: integer"}})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"pmemsave","arguments":{"val":0,"size":4,"filename":"x","cpu-index":0}})"),
+      R"({"error": {"class": "GenericError", "desc": "Parameter 'cpu-index' is unexpected"}})");
+  unlink(file.c_str());
 }
 
 // The media commands' schema (types, required and unexpected members, device or id) before the machine;

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "vmm/monitor/memsave.h"
+
 namespace strobe::vmm::mon {
 
 namespace {
@@ -22,6 +24,8 @@ constexpr Command kCommands[] = {
     {"help|?", "[cmd]", "show the help"},
     {"info", "[subcommand]", "show various information about the system state"},
     {"loadvm", "tag", "restore a VM snapshot from its tag"},
+    {"memsave", "addr size file", "save to disk virtual memory dump starting at 'addr' of size 'size'"},
+    {"pmemsave", "addr size file", "save to disk physical memory dump starting at 'addr' of size 'size'"},
     {"quit|q", "", "quit the emulator"},
     {"savevm", "tag", "save a VM snapshot under its tag (Strobe needs the tag)"},
     {"stop|s", "", "stop emulation"},
@@ -166,6 +170,7 @@ std::string HmpSession::Execute(const std::string& raw) {
     return error.empty() ? "" : "Error: " + error + "\n";
   }
   if (name == "x" || name == "xp") return Dump(rest, name == "xp", name);
+  if (name == "memsave" || name == "pmemsave") return Save(rest, name == "pmemsave", name);
   if (name == "eject" || name == "change") return Media(name, rest);
   return "unknown command: '" + cmd + "'\n";
 }
@@ -244,6 +249,31 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
   std::string trimmed = line.substr(line.find_first_not_of(" \t"));
   while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.pop_back();
   return "unknown command: '" + trimmed + "'\n";
+}
+
+// memsave/pmemsave addr size file: addr and size as x's address ($NAME registers, + and -), one word each.
+std::string HmpSession::Save(const std::string& args, bool physical, const std::string& command) {
+  const std::vector<std::string> words = Words(args);
+  if (words.empty()) return Expected(command, "address");
+  if (words.size() < 2) return Expected(command, "integer");
+  if (words.size() < 3) return Expected(command, "string");
+  if (words.size() > 3) return "Error: too many arguments to " + command + "\n";
+  CpuSnapshot cpu;
+  bool have_cpu = false;
+  auto lookup = [&](const std::string& name, uint64_t* value) {
+    if (!have_cpu) have_cpu = machine_.Registers(&cpu);
+    return have_cpu && LookupRegister(cpu, name, value);
+  };
+  uint64_t addr = 0, size = 0;
+  DumpFormat unused;
+  std::string error;
+  if (!ParseDumpArgs(words[0], lookup, &unused, &addr, &error) ||
+      !ParseDumpArgs(words[1], lookup, &unused, &size, &error))
+    return error + "\nTry \"help " + command + "\" for more information\n";
+  std::string file = words[2];
+  if (file.size() >= 2 && file.front() == '"' && file.back() == '"') file = file.substr(1, file.size() - 2);
+  error = SaveMemory(machine_, physical, addr, size, file);
+  return error.empty() ? "" : "Error: " + error + "\n";
 }
 
 std::string HmpSession::Dump(const std::string& args, bool physical, const std::string& command) {

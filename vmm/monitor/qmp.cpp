@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "vmm/monitor/memsave.h"
+
 namespace strobe::vmm::mon {
 
 void JsonStream::Feed(const char* data, size_t size, std::vector<std::string>* texts) {
@@ -83,7 +85,9 @@ constexpr const char* kCommands[] = {"qmp_capabilities",
                                      "eject",
                                      "blockdev-open-tray",
                                      "blockdev-close-tray",
-                                     "blockdev-change-medium"};
+                                     "blockdev-change-medium",
+                                     "memsave",
+                                     "pmemsave"};
 
 Json Version() {
   int major = 0, minor = 0, micro = 0;
@@ -114,6 +118,23 @@ const Json* StringArg(const Json& args, const std::string& name, std::string* er
     v = nullptr;
   }
   return v;
+}
+
+// A required non-negative integer argument (QMP's int/size): false with QEMU's message otherwise.
+bool UintArg(const Json& args, const std::string& name, uint64_t* out, std::string* error) {
+  const Json* v = args.Find(name);
+  if (!v) {
+    *error = "Parameter '" + name + "' is missing";
+    return false;
+  }
+  const double d = v->number();
+  if (v->type() != Json::Type::kNumber || d < 0 || d > 18446744073709549568.0 ||
+      d != static_cast<double>(static_cast<uint64_t>(d))) {
+    *error = "Invalid parameter type for '" + name + "', expected: integer";
+    return false;
+  }
+  *out = static_cast<uint64_t>(d);
+  return true;
 }
 
 // An optional argument of type string or boolean: false (with QEMU's message) when it has another type.
@@ -271,6 +292,20 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     const MediaError e = RunMedia(command, args);
     *error_class = e.error_class;
     *error = e.desc;
+    return;
+  }
+  if (command == "memsave" || command == "pmemsave") {  // QEMU's schema: val, size, filename (cpu-index)
+    const bool virt = command == "memsave";
+    uint64_t addr = 0, size = 0;
+    const Json* file = StringArg(args, "filename", error);
+    if (!file || !UintArg(args, "val", &addr, error) || !UintArg(args, "size", &size, error) ||
+        !(virt ? CheckArgs(args, {"val", "size", "filename", "cpu-index"}, error)
+               : CheckArgs(args, {"val", "size", "filename"}, error))) {
+      *error_class = "GenericError";
+      return;
+    }
+    *error = SaveMemory(machine_, !virt, addr, size, file->str());
+    if (!error->empty()) *error_class = "GenericError";
     return;
   }
   if (command == "job-dismiss") {
