@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/vm.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -539,6 +541,7 @@ bool Vm::ServeDebugger() {
 }
 
 VmExit Vm::Run() {
+  vcpu_tid_.store(static_cast<int>(gettid()));
   const VmExit exit = RunLoop();
   for (auto& port : net_ports_) port->Stop();  // nothing more from the network once the guest is gone
   if (DebugAgent* agent = debug_.load()) agent->Ended(exit);

@@ -189,6 +189,8 @@ class Vm {
   // is finished and the disks are flushed (fdatasync), whatever the reason for the end.
   VmExit Run();
   const std::string& error() const { return error_; }
+  // The host thread that runs (or ran) Run(), Linux's thread id; 0 before Run() starts (info cpus).
+  int vcpu_thread_id() const { return vcpu_tid_.load(); }
 
   // Console input from the host (thread-safe): queued in the UART, and wakes an idle vCPU.
   void ConsoleInput(uint8_t byte);
@@ -334,6 +336,7 @@ class Vm {
   std::atomic<bool> paused_{false};
   std::atomic<bool> in_debugger_{false};
   std::atomic<bool> finished_{false};
+  std::atomic<int> vcpu_tid_{0};
 
   // Debugging (vmm/debug): the agent, a stop it asked for from another thread, and a single step to run.
   std::atomic<DebugAgent*> debug_{nullptr};  // set before Run; RequestQuit reads it from any thread

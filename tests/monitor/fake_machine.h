@@ -58,6 +58,7 @@ class FakeMachine : public vmm::mon::MachineControl {
     *text = "insn\tone";
     return true;
   }
+  int CpuThreadId() override { return 4321; }
   std::string JitInfo() override { return "jit info\n"; }
   std::string MemoryInfo() override { return "memory info\n"; }
   void Event(const std::string& name, const vmm::mon::Json* data) override {

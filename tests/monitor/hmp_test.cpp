@@ -228,6 +228,31 @@ TEST(Hmp, MemsaveAndPmemsaveWriteGuestMemoryToAFile) {
   unlink(file.c_str());
 }
 
+// print/p in QEMU 7.2's formats (checked against qemu-system-mipsel -monitor stdio), info cpus.
+TEST(Hmp, PrintAndInfoCpus) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  const std::pair<const char*, const char*> cases[] = {
+      {"p /x 16", "0x10\n"},
+      {"p 10+5", "0xf\n"},
+      {"print /d 0x20", "32\n"},
+      {"p /u -1", "18446744073709551615\n"},
+      {"p /d -1", "-1\n"},
+      {"p /o 8", "010\n"},
+      {"p /c 65", "'A'\n"},
+      {"p /c 10", "'\\n'\n"},
+      {"p /c 1", "'\\x01'\n"},
+      {"p /i 0", "0\n"},
+      {"p 0", "0\n"},
+  };
+  for (const auto& [command, output] : cases) EXPECT_EQ(hmp.Execute(command), output) << command;
+  m.cpu.pc = 0x80100000;
+  EXPECT_EQ(hmp.Execute("p $pc+4"), "0x80100004\n");
+  EXPECT_EQ(hmp.Execute("p"), "unexpected end of expression\nTry \"help p\" for more information\n");
+  EXPECT_EQ(hmp.Execute("print $nope"), "unknown register\nTry \"help print\" for more information\n");
+  EXPECT_EQ(hmp.Execute("info cpus"), "* CPU #0: thread_id=4321\n");
+}
+
 TEST(Hmp, BadDumpArgumentsGetQemusMessages) {
   FakeMachine m;
   HmpSession hmp(m);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/monitor/hmp.h"
 
+#include <cinttypes>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -26,6 +28,7 @@ constexpr Command kCommands[] = {
     {"loadvm", "tag", "restore a VM snapshot from its tag"},
     {"memsave", "addr size file", "save to disk virtual memory dump starting at 'addr' of size 'size'"},
     {"pmemsave", "addr size file", "save to disk physical memory dump starting at 'addr' of size 'size'"},
+    {"print|p", "/fmt expr", "print expression value (use $reg for CPU register access)"},
     {"quit|q", "", "quit the emulator"},
     {"savevm", "tag", "save a VM snapshot under its tag (Strobe needs the tag)"},
     {"stop|s", "", "stop emulation"},
@@ -36,6 +39,7 @@ constexpr Command kCommands[] = {
 };
 constexpr Command kInfo[] = {
     {"block", "[device]", "show info of one block device or all block devices"},
+    {"cpus", "", "show infos for each CPU"},
     {"jit", "", "show dynamic compiler info"},
     {"memory", "", "show machine memory: pages in use and shared (Strobe)"},
     {"registers", "", "show the cpu registers"},
@@ -171,6 +175,7 @@ std::string HmpSession::Execute(const std::string& raw) {
   }
   if (name == "x" || name == "xp") return Dump(rest, name == "xp", name);
   if (name == "memsave" || name == "pmemsave") return Save(rest, name == "pmemsave", name);
+  if (name == "print") return Print(rest, cmd);
   if (name == "eject" || name == "change") return Media(name, rest);
   return "unknown command: '" + cmd + "'\n";
 }
@@ -242,6 +247,7 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
     if (!name.empty()) std::erase_if(blocks, [&](const BlockDevice& b) { return b.device != name; });
     return FormatBlocks(blocks);
   }
+  if (what == "cpus") return "* CPU #0: thread_id=" + std::to_string(machine_.CpuThreadId()) + "\n";
   if (what == "jit") return machine_.JitInfo();
   if (what == "memory") return machine_.MemoryInfo();
   if (what == "snapshots") return machine_.SnapshotTable();
@@ -249,6 +255,43 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
   std::string trimmed = line.substr(line.find_first_not_of(" \t"));
   while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.pop_back();
   return "unknown command: '" + trimmed + "'\n";
+}
+
+// print|p [/fmt] expr: QEMU's formats (x, the default, as %#x; d; u; o as %#o; c as a quoted character) of
+// the 64-bit value.
+std::string HmpSession::Print(const std::string& args, const std::string& command) {
+  CpuSnapshot cpu;
+  bool have_cpu = false;
+  auto lookup = [&](const std::string& name, uint64_t* value) {
+    if (!have_cpu) have_cpu = machine_.Registers(&cpu);
+    return have_cpu && LookupRegister(cpu, name, value);
+  };
+  DumpFormat fmt;
+  uint64_t v = 0;
+  std::string error;
+  if (!ParseDumpArgs(args, lookup, &fmt, &v, &error))
+    return error + "\nTry \"help " + command + "\" for more information\n";
+  char out[40];
+  switch (fmt.format) {
+    case 'x': std::snprintf(out, sizeof out, "%#" PRIx64 "\n", v); break;
+    case 'o': std::snprintf(out, sizeof out, "%#" PRIo64 "\n", v); break;
+    case 'u': std::snprintf(out, sizeof out, "%" PRIu64 "\n", v); break;
+    case 'c': {
+      const auto c = static_cast<uint8_t>(v);
+      if (c == '\'' || c == '\\') {
+        std::snprintf(out, sizeof out, "'\\%c'\n", c);
+      } else if (c == '\n' || c == '\r') {
+        std::snprintf(out, sizeof out, "'\\%c'\n", c == '\n' ? 'n' : 'r');
+      } else if (c >= 32 && c <= 126) {
+        std::snprintf(out, sizeof out, "'%c'\n", c);
+      } else {
+        std::snprintf(out, sizeof out, "'\\x%02x'\n", c);
+      }
+      break;
+    }
+    default: std::snprintf(out, sizeof out, "%" PRId64 "\n", static_cast<int64_t>(v)); break;
+  }
+  return out;
 }
 
 // memsave/pmemsave addr size file: addr and size as x's address ($NAME registers, + and -), one word each.

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The human monitor (HMP): one command line in, its output out, with QEMU 7.2's command names, messages
 // and formats for what Strobe has (help, info status/registers/tlb/jit/memory/snapshots/block, stop, cont,
-// savevm, loadvm, delvm, system_powerdown, system_reset, quit, x, xp, memsave, pmemsave, eject, change).
-// Independent of the transport (server.h) and of the VM (through MachineControl), so that tests drive it with
-// a fake machine.
+// savevm, loadvm, delvm, system_powerdown, system_reset, quit, x, xp, print, info cpus, memsave, pmemsave,
+// eject, change). Independent of the transport (server.h) and of the VM (through MachineControl), so that
+// tests drive it with a fake machine.
 #pragma once
 
 #include <string>
@@ -33,6 +33,7 @@ class HmpSession {
   std::string Dump(const std::string& args, bool physical, const std::string& command);
   std::string Media(const std::string& name, const std::string& args);
   std::string Save(const std::string& args, bool physical, const std::string& command);
+  std::string Print(const std::string& args, const std::string& command);
 
   MachineControl& machine_;
   bool quit_requested_ = false;

@@ -123,6 +123,12 @@ bool ParseTerm(const char*& p, const RegisterLookup& reg, uint64_t* v, std::stri
     *error = "unexpected end of expression";
     return false;
   }
+  if (*p == '-') {  // a negative term, as QEMU's expressions have it: the value wraps (p /u -1)
+    ++p;
+    if (!ParseTerm(p, reg, v, error)) return false;
+    *v = 0 - *v;
+    return true;
+  }
   if (*p == '$') {
     const char* start = ++p;
     while (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_') ++p;

@@ -92,6 +92,8 @@ class MachineControl {
   virtual size_t ReadPhysical(uint64_t addr, uint8_t* out, size_t size) = 0;
   // One instruction word as QEMU's monitor prints it ("move\ts0,a0"); false without a disassembler.
   virtual bool Disassemble(uint32_t addr, uint32_t word, std::string* text) = 0;
+  // The host thread the vCPU runs on (info cpus' thread_id); 0 before it has started.
+  virtual int CpuThreadId() { return 0; }
   // Strobe's own `info jit` and `info memory` text (lines ending in '\n').
   virtual std::string JitInfo() = 0;
   virtual std::string MemoryInfo() = 0;

@@ -183,6 +183,10 @@ size_t VmControl::ReadPhysical(uint64_t addr, uint8_t* out, size_t size) {
   return done;
 }
 
+int VmControl::CpuThreadId() {
+  return vm_.vcpu_thread_id();
+}
+
 std::string VmControl::JitInfo() {
   std::string out;
   Call([&] {

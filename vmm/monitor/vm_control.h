@@ -45,6 +45,7 @@ class VmControl final : public MachineControl {
   bool Disassemble(uint32_t addr, uint32_t word, std::string* text) override {
     return disassembler_ && disassembler_(addr, word, text);
   }
+  int CpuThreadId() override;
   std::string JitInfo() override;
   std::string MemoryInfo() override;
   std::string SaveSnapshot(const std::string& name) override;
