@@ -72,6 +72,7 @@ struct NicConfig {
   std::array<uint8_t, 6> mac{};
   net::NetBackend* backend = nullptr;  // null: not connected (the NIC's frames go nowhere)
   net::PcapWriter* pcap = nullptr;     // -object filter-dump / --pcap (null: none)
+  std::string netdev_id;               // the backend's -netdev id (empty for -nic and -net user)
   bool onboard = false;                // the Malta's own PCnet at 00:0b.0 (a pcnet; the first one only)
   int pci_order = 0;
 };
@@ -189,6 +190,10 @@ class Vm {
   // is finished and the disks are flushed (fdatasync), whatever the reason for the end.
   VmExit Run();
   const std::string& error() const { return error_; }
+  // The monitor's hostfwd_add/hostfwd_remove on the user-mode network `netdev` (its -netdev id; empty: the
+  // first user-mode network), and info usernet: what the monitor prints. From any thread.
+  std::string HostForward(bool add, const std::string& netdev, const std::string& rule);
+  std::string UserNetInfo();
   // The host thread that runs (or ran) Run(), Linux's thread id; 0 before Run() starts (info cpus).
   int vcpu_thread_id() const { return vcpu_tid_.load(); }
 

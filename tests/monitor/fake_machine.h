@@ -59,6 +59,12 @@ class FakeMachine : public vmm::mon::MachineControl {
     return true;
   }
   int CpuThreadId() override { return 4321; }
+  std::string HostForward(bool add, const std::string& netdev, const std::string& rule) override {
+    forwards.push_back(std::string(add ? "add " : "remove ") + netdev + " " + rule);
+    return "done\n";
+  }
+  std::string UserNetInfo() override { return "usernet table\n"; }
+  std::vector<std::string> forwards;  // HostForward's calls: "add NETDEV RULE"
   std::string JitInfo() override { return "jit info\n"; }
   std::string MemoryInfo() override { return "memory info\n"; }
   void Event(const std::string& name, const vmm::mon::Json* data) override {

@@ -9,6 +9,7 @@
 
 #include "tests/monitor/fake_machine.h"
 #include "vmm/monitor/hmp.h"
+#include "vmm/monitor/selected_machine.h"
 #include "vmm/monitor/terminal.h"
 
 namespace strobe::test {
@@ -251,6 +252,32 @@ TEST(Hmp, PrintAndInfoCpus) {
   EXPECT_EQ(hmp.Execute("p"), "unexpected end of expression\nTry \"help p\" for more information\n");
   EXPECT_EQ(hmp.Execute("print $nope"), "unknown register\nTry \"help print\" for more information\n");
   EXPECT_EQ(hmp.Execute("info cpus"), "* CPU #0: thread_id=4321\n");
+}
+
+TEST(Hmp, HostForwardCommandsAndInfoUsernetReachTheMachine) {
+  FakeMachine m;
+  HmpSession hmp(m);
+  EXPECT_EQ(hmp.Execute("hostfwd_add tcp::2222-:22"), "done\n");
+  EXPECT_EQ(hmp.Execute("hostfwd_add n0 udp::5353-:53"), "done\n");
+  EXPECT_EQ(hmp.Execute("hostfwd_remove n0 udp::5353"), "done\n");
+  EXPECT_EQ(m.forwards,
+            (std::vector<std::string>{"add  tcp::2222-:22", "add n0 udp::5353-:53", "remove n0 udp::5353"}));
+  EXPECT_EQ(hmp.Execute("hostfwd_add"),
+            "hostfwd_add: string expected\nTry \"help hostfwd_add\" for more information\n");
+  EXPECT_EQ(hmp.Execute("hostfwd_remove a b c"), "Error: too many arguments to hostfwd_remove\n");
+  EXPECT_EQ(hmp.Execute("info usernet"), "usernet table\n");
+}
+
+// The terminal's monitor with several VMs goes through SelectedMachine: every command reaches the VM.
+TEST(Hmp, ThroughASelectedMachineEveryCommandReachesTheVm) {
+  FakeMachine m;
+  vmm::mon::SelectedMachine selected([&m]() -> vmm::mon::MachineControl& { return m; });
+  HmpSession hmp(selected);
+  EXPECT_EQ(hmp.Execute("info cpus"), "* CPU #0: thread_id=4321\n");
+  EXPECT_EQ(hmp.Execute("hostfwd_add tcp::2222-:22"), "done\n");
+  EXPECT_EQ(hmp.Execute("info usernet"), "usernet table\n");
+  EXPECT_EQ(hmp.Execute("info jit"), "jit info\n");
+  EXPECT_EQ(hmp.Execute("x /1xw 0x80001000"), "80001000: 0x160f0801\n");
 }
 
 TEST(Hmp, BadDumpArgumentsGetQemusMessages) {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/support/free_port.h"
 #include "vmm/net/net_port.h"
 #include "vmm/net/pcap.h"
 #include "vmm/net/slirp_backend.h"
@@ -257,6 +258,52 @@ TEST(SlirpBackend, HostForwardOnAPortInUseIsOneLine) {
   // Free again: the same rule works.
   auto b = SlirpBackend::Create(o, &error);
   EXPECT_TRUE(b) << error;
+}
+
+// Whether something listens on this loopback port now.
+bool Listening(uint16_t port) {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  const bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(s);
+  return ok;
+}
+
+// The monitor's hostfwd_add/hostfwd_remove and info usernet on a running stack (its network thread owns
+// slirp): the host port listens after the add and not after the remove; QEMU's messages for the rest.
+TEST(SlirpBackend, HostForwardsAddedAndRemovedWhileRunning) {
+  std::string error;
+  auto b = SlirpBackend::Create(SlirpOptions(), &error);
+  ASSERT_TRUE(b) << error;
+  b->Start([](Frame) {});
+  const uint16_t port = strobe::test::FreePort();
+  const std::string rule = "tcp::" + std::to_string(port) + "-:22";
+  std::string out;
+  ASSERT_TRUE(b->HostForward(true, rule, &out));
+  EXPECT_EQ(out, "");
+  EXPECT_TRUE(Listening(port));
+  ASSERT_TRUE(b->ConnectionInfo(&out));
+  EXPECT_NE(out.find("TCP[HOST_FORWARD]"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::to_string(port)), std::string::npos) << out;
+  b->HostForward(true, rule, &out);  // the port is taken now, by the rule itself
+  EXPECT_EQ(out, "Could not set up host forwarding rule '" + rule + "'\n");
+  b->HostForward(false, "tcp::" + std::to_string(port), &out);
+  EXPECT_EQ(out, "host forwarding rule for tcp::" + std::to_string(port) + " removed\n");
+  EXPECT_FALSE(Listening(port));
+  b->HostForward(false, "tcp::" + std::to_string(port), &out);
+  EXPECT_EQ(out, "host forwarding rule for tcp::" + std::to_string(port) + " not found\n");
+  b->HostForward(false, "bogus", &out);
+  EXPECT_EQ(out, "invalid format\n");
+  b->HostForward(true, "tcp:22", &out);
+  EXPECT_EQ(out, "Invalid host forwarding rule 'tcp:22' (missing ':' between the host address and port)\n");
+  b->Stop();
+  // After Stop the calling thread does the work itself (a monitor outliving the guest, -no-shutdown).
+  b->HostForward(true, rule, &out);
+  EXPECT_EQ(out, "");
+  EXPECT_TRUE(Listening(port));
 }
 
 TEST(PcapWriter, TcpdumpReadsTheFile) {

@@ -224,13 +224,13 @@ TEST(NetOptions, BadInputIsOneLine) {
 TEST(NetOptions, HostForwardRules) {
   vmm::net::HostForward f;
   std::string why;
-  ASSERT_TRUE(tools::ParseHostForward("::2222-:22", &f, &why)) << why;  // an empty protocol is tcp
+  ASSERT_TRUE(vmm::net::ParseHostForward("::2222-:22", &f, &why)) << why;  // an empty protocol is tcp
   EXPECT_FALSE(f.udp);
-  ASSERT_TRUE(tools::ParseHostForward("udp:127.0.0.1:0-10.0.2.15:7", &f, &why)) << why;  // any free port
+  ASSERT_TRUE(vmm::net::ParseHostForward("udp:127.0.0.1:0-10.0.2.15:7", &f, &why)) << why;  // any free port
   EXPECT_TRUE(f.udp);
   EXPECT_EQ(f.host_port, 0);
-  EXPECT_FALSE(tools::ParseHostForward("tcp", &f, &why));
-  EXPECT_FALSE(tools::ParseHostForward("tcp::2222-22", &f, &why));
+  EXPECT_FALSE(vmm::net::ParseHostForward("tcp", &f, &why));
+  EXPECT_FALSE(vmm::net::ParseHostForward("tcp::2222-22", &f, &why));
   EXPECT_NE(why.find("missing ':'"), std::string::npos);
 }
 

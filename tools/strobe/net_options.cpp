@@ -26,15 +26,11 @@ bool OnOff(const std::string& v, bool* out) {
 }
 
 bool ParseAddr(const std::string& s, in_addr* out) {
-  return inet_pton(AF_INET, s.c_str(), out) == 1;
+  return vmm::net::ParseIpv4(s, out);
 }
 
 bool ParsePort(const std::string& s, uint16_t* out, bool allow_zero) {
-  if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return false;
-  const long n = std::strtol(s.c_str(), nullptr, 10);
-  if (n > 65535 || (n == 0 && !allow_zero)) return false;
-  *out = static_cast<uint16_t>(n);
-  return true;
+  return vmm::net::ParsePort(s, out, allow_zero);
 }
 
 // QEMU's model names for the NICs Strobe has, and the other ones it knows of.
@@ -74,43 +70,6 @@ bool ParseMac(const std::string& text, std::array<uint8_t, 6>* out) {
     (*out)[i] = static_cast<uint8_t>(std::strtoul(byte.c_str(), nullptr, 16));
   }
   return ((*out)[0] & 1) == 0;  // a NIC's own address cannot be multicast
-}
-
-bool ParseHostForward(const std::string& rule, vmm::net::HostForward* out, std::string* why) {
-  vmm::net::HostForward f;
-  f.text = rule;
-  // protocol ':' hostaddr ':' hostport '-' guestaddr ':' guestport
-  const size_t c1 = rule.find(':');
-  if (c1 == std::string::npos) return Fail(why, "missing ':' after the protocol");
-  const std::string proto = rule.substr(0, c1);
-  if (proto == "tcp" || proto.empty()) {
-    f.udp = false;
-  } else if (proto == "udp") {
-    f.udp = true;
-  } else {
-    return Fail(why, "bad protocol name '" + proto + "' (tcp or udp)");
-  }
-  const size_t c2 = rule.find(':', c1 + 1);
-  if (c2 == std::string::npos) return Fail(why, "missing ':' between the host address and port");
-  const std::string haddr = rule.substr(c1 + 1, c2 - c1 - 1);
-  const size_t dash = rule.find('-', c2 + 1);
-  if (dash == std::string::npos) return Fail(why, "missing '-' between the host and guest sides");
-  const std::string hport = rule.substr(c2 + 1, dash - c2 - 1);
-  const size_t c3 = rule.find(':', dash + 1);
-  if (c3 == std::string::npos) return Fail(why, "missing ':' between the guest address and port");
-  const std::string gaddr = rule.substr(dash + 1, c3 - dash - 1);
-  const std::string gport = rule.substr(c3 + 1);
-  if (haddr.empty()) {
-    inet_pton(AF_INET, "127.0.0.1", &f.host_addr);  // loopback unless an address is given
-  } else if (!ParseAddr(haddr, &f.host_addr)) {
-    return Fail(why, "bad host address '" + haddr + "'");
-  }
-  if (!ParsePort(hport, &f.host_port, true)) return Fail(why, "bad host port '" + hport + "'");
-  if (!gaddr.empty() && !ParseAddr(gaddr, &f.guest_addr))
-    return Fail(why, "bad guest address '" + gaddr + "'");
-  if (!ParsePort(gport, &f.guest_port, false)) return Fail(why, "bad guest port '" + gport + "'");
-  *out = f;
-  return true;
 }
 
 namespace {
@@ -154,7 +113,7 @@ bool NetOptions::ParseUser(const std::string& option, const std::vector<std::str
     } else if (key == "hostfwd") {
       vmm::net::HostForward f;
       std::string why;
-      if (!ParseHostForward(v, &f, &why))
+      if (!vmm::net::ParseHostForward(v, &f, &why))
         return bad("invalid host forwarding rule '" + v + "' (" + why + ")");
       n.slirp.forwards.push_back(f);
     } else if (key == "restrict" || key == "restricted") {
@@ -486,6 +445,7 @@ bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::n
     if (n.netdev >= 0) {
       nic.backend = by_netdev[n.netdev];
       nic.pcap = pcap_by_netdev[n.netdev];
+      nic.netdev_id = config.netdevs[n.netdev].id;
     }
     vm->nics.push_back(nic);
   }

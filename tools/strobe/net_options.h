@@ -82,8 +82,6 @@ class NetOptions {
 // Whether a -device driver name is a NIC model (so -device goes to NetOptions::AddDevice).
 bool IsNicDevice(const std::string& device_value);
 
-// Parses hostfwd's [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport. false with *why.
-bool ParseHostForward(const std::string& rule, vmm::net::HostForward* out, std::string* why);
 // 52:54:00:12:34:56. false when malformed or a multicast address.
 bool ParseMac(const std::string& text, std::array<uint8_t, 6>* out);
 

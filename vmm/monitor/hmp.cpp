@@ -24,6 +24,10 @@ constexpr Command kCommands[] = {
     {"delvm", "tag", "delete a VM snapshot from its tag"},
     {"eject", "[-f] device", "eject a removable medium (use -f to force it)"},
     {"help|?", "[cmd]", "show the help"},
+    {"hostfwd_add", "[netdev_id] [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport",
+     "redirect TCP or UDP connections from host to guest (requires -net user)"},
+    {"hostfwd_remove", "[netdev_id] [tcp|udp]:[hostaddr]:hostport",
+     "remove host-to-guest TCP or UDP redirection"},
     {"info", "[subcommand]", "show various information about the system state"},
     {"loadvm", "tag", "restore a VM snapshot from its tag"},
     {"memsave", "addr size file", "save to disk virtual memory dump starting at 'addr' of size 'size'"},
@@ -46,6 +50,7 @@ constexpr Command kInfo[] = {
     {"snapshots", "", "show the currently saved VM snapshots"},
     {"status", "", "show the current VM status (running|paused)"},
     {"tlb", "", "show the guest TLB entries (Strobe)"},
+    {"usernet", "", "show user network stack connection states"},
     {"version", "", "show the version of Strobe"},
 };
 
@@ -176,6 +181,12 @@ std::string HmpSession::Execute(const std::string& raw) {
   if (name == "x" || name == "xp") return Dump(rest, name == "xp", name);
   if (name == "memsave" || name == "pmemsave") return Save(rest, name == "pmemsave", name);
   if (name == "print") return Print(rest, cmd);
+  if (name == "hostfwd_add" || name == "hostfwd_remove") {
+    const std::vector<std::string> words = Words(rest);
+    if (words.empty()) return Expected(name, "string");
+    if (words.size() > 2) return "Error: too many arguments to " + name + "\n";
+    return machine_.HostForward(name == "hostfwd_add", words.size() == 2 ? words[0] : "", words.back());
+  }
   if (name == "eject" || name == "change") return Media(name, rest);
   return "unknown command: '" + cmd + "'\n";
 }
@@ -247,6 +258,7 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
     if (!name.empty()) std::erase_if(blocks, [&](const BlockDevice& b) { return b.device != name; });
     return FormatBlocks(blocks);
   }
+  if (what == "usernet") return machine_.UserNetInfo();
   if (what == "cpus") return "* CPU #0: thread_id=" + std::to_string(machine_.CpuThreadId()) + "\n";
   if (what == "jit") return machine_.JitInfo();
   if (what == "memory") return machine_.MemoryInfo();

@@ -92,6 +92,12 @@ class MachineControl {
   virtual size_t ReadPhysical(uint64_t addr, uint8_t* out, size_t size) = 0;
   // One instruction word as QEMU's monitor prints it ("move\ts0,a0"); false without a disassembler.
   virtual bool Disassemble(uint32_t addr, uint32_t word, std::string* text) = 0;
+  // User-mode networking (hostfwd_add, hostfwd_remove on `netdev`, "" for the first; info usernet): what
+  // the monitor prints.
+  virtual std::string HostForward(bool add, const std::string& netdev, const std::string& rule) {
+    return "user mode network stack not in use\n";
+  }
+  virtual std::string UserNetInfo() { return ""; }
   // The host thread the vCPU runs on (info cpus' thread_id); 0 before it has started.
   virtual int CpuThreadId() { return 0; }
   // Strobe's own `info jit` and `info memory` text (lines ending in '\n').

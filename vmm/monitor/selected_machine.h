@@ -34,6 +34,11 @@ class SelectedMachine final : public MachineControl {
   bool Disassemble(uint32_t addr, uint32_t word, std::string* text) override {
     return pick_().Disassemble(addr, word, text);
   }
+  int CpuThreadId() override { return pick_().CpuThreadId(); }
+  std::string HostForward(bool add, const std::string& netdev, const std::string& rule) override {
+    return pick_().HostForward(add, netdev, rule);
+  }
+  std::string UserNetInfo() override { return pick_().UserNetInfo(); }
   std::string JitInfo() override { return pick_().JitInfo(); }
   std::string MemoryInfo() override { return pick_().MemoryInfo(); }
   std::string SaveSnapshot(const std::string& name) override { return pick_().SaveSnapshot(name); }

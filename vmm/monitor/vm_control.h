@@ -46,6 +46,10 @@ class VmControl final : public MachineControl {
     return disassembler_ && disassembler_(addr, word, text);
   }
   int CpuThreadId() override;
+  std::string HostForward(bool add, const std::string& netdev, const std::string& rule) override {
+    return vm_.HostForward(add, netdev, rule);
+  }
+  std::string UserNetInfo() override { return vm_.UserNetInfo(); }
   std::string JitInfo() override;
   std::string MemoryInfo() override;
   std::string SaveSnapshot(const std::string& name) override;

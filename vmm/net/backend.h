@@ -49,6 +49,11 @@ class NetBackend {
   }
   // Puts a state that CheckState accepted in place of the backend's own.
   virtual void LoadState(uint32_t, const std::vector<uint8_t>&) {}
+  // User-mode networking's monitor commands, from a monitor thread: hostfwd_add (add) or hostfwd_remove
+  // of `rule`, and info usernet's table. *out is what the monitor prints; false from a backend that is not
+  // a user-mode network.
+  virtual bool HostForward(bool add, const std::string& rule, std::string* out) { return false; }
+  virtual bool ConnectionInfo(std::string* out) { return false; }
 };
 
 }  // namespace strobe::vmm::net

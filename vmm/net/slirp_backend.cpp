@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace strobe::vmm::net {
@@ -146,7 +147,7 @@ std::unique_ptr<SlirpBackend> SlirpBackend::Create(const SlirpOptions& options, 
     *error = "network: could not initialise user-mode networking (libslirp)";
     return nullptr;
   }
-  for (const HostForward& f : options.forwards) {
+  for (const net::HostForward& f : options.forwards) {
     in_addr guest = f.guest_addr.s_addr ? f.guest_addr : options.dhcp_start;
     errno = 0;
     if (slirp_add_hostfwd(b->slirp_, f.udp, f.host_addr, f.host_port, guest, f.guest_port) < 0) {
@@ -169,6 +170,10 @@ SlirpBackend::~SlirpBackend() {
 
 void SlirpBackend::Start(Receiver receiver) {
   receiver_ = std::move(receiver);
+  {
+    std::lock_guard<std::mutex> lock(task_mu_);
+    running_ = true;
+  }
   thread_ = std::thread([this] { Loop(); });
   pthread_setname_np(thread_.native_handle(), "strobe-net");
 }
@@ -178,6 +183,14 @@ void SlirpBackend::Stop() {
   stop_.store(true);
   Wake();
   thread_.join();
+  // A task handed over while the loop was ending (a monitor command) runs here: its caller is waiting.
+  std::lock_guard<std::mutex> lock(task_mu_);
+  running_ = false;
+  if (task_) {
+    (*task_)();
+    task_ = nullptr;
+  }
+  task_cv_.notify_all();
 }
 
 void SlirpBackend::Wake() {
@@ -211,14 +224,53 @@ void SlirpBackend::Send(const uint8_t* frame, size_t length) {
 }
 
 void SlirpBackend::OnNetworkThread(const std::function<void()>& fn) {
-  // Before Start and after Stop nothing else touches slirp. (Stop and this are both the VM owner's calls,
-  // never at the same time.)
-  if (!thread_.joinable()) return fn();
+  // Before Start and after Stop nothing else touches slirp: fn runs here, under the task lock, so that a
+  // Stop on another thread (the VM ending while a monitor command comes in) waits for it.
   std::unique_lock<std::mutex> lock(task_mu_);
-  task_cv_.wait(lock, [this] { return task_ == nullptr; });
+  task_cv_.wait(lock, [this] { return task_ == nullptr || !running_; });
+  if (!running_) return fn();
   task_ = &fn;
   Wake();
   task_cv_.wait(lock, [this, &fn] { return task_ != &fn; });
+}
+
+bool SlirpBackend::HostForward(bool add, const std::string& rule, std::string* out) {
+  net::HostForward f;
+  if (add) {
+    std::string why;
+    if (!ParseHostForward(rule, &f, &why)) {
+      *out = "Invalid host forwarding rule '" + rule + "' (" + why + ")\n";
+      return true;
+    }
+  } else if (!ParseHostForwardSource(rule, &f)) {
+    *out = "invalid format\n";
+    return true;
+  }
+  int result = 0;
+  OnNetworkThread([&] {
+    if (add) {
+      const in_addr guest = f.guest_addr.s_addr ? f.guest_addr : options_.dhcp_start;
+      result = slirp_add_hostfwd(slirp_, f.udp, f.host_addr, f.host_port, guest, f.guest_port);
+    } else {
+      result = slirp_remove_hostfwd(slirp_, f.udp, f.host_addr, f.host_port);
+    }
+    if (result == 0) listeners_ += add ? 1 : -1;
+  });
+  if (add) {
+    *out = result < 0 ? "Could not set up host forwarding rule '" + rule + "'\n" : "";
+  } else {
+    *out = "host forwarding rule for " + rule + (result < 0 ? " not found\n" : " removed\n");
+  }
+  return true;
+}
+
+bool SlirpBackend::ConnectionInfo(std::string* out) {
+  OnNetworkThread([&] {
+    char* text = slirp_connection_info(slirp_);
+    *out = text ? text : "";
+    std::free(text);
+  });
+  return true;
 }
 
 void SlirpBackend::RunTask() {

@@ -32,19 +32,11 @@
 #include <vector>
 
 #include "vmm/net/backend.h"
+#include "vmm/net/hostfwd.h"
 
 struct Slirp;
 
 namespace strobe::vmm::net {
-
-struct HostForward {
-  bool udp = false;
-  in_addr host_addr{};  // where the host listens (127.0.0.1 unless the rule names one; 0.0.0.0: any)
-  uint16_t host_port = 0;
-  in_addr guest_addr{};  // 0.0.0.0: the first DHCP address (10.0.2.15), as QEMU
-  uint16_t guest_port = 0;
-  std::string text;  // the rule as written, for messages
-};
 
 struct SlirpOptions {
   in_addr network{};        // 10.0.2.0
@@ -76,6 +68,10 @@ class SlirpBackend final : public NetBackend {
   // garbled stream without noticing, so a state is taken only when it reads back whole.
   std::string CheckState(uint32_t version, const std::vector<uint8_t>& state) override;
   void LoadState(uint32_t version, const std::vector<uint8_t>& state) override;
+
+  // The monitor's hostfwd_add/hostfwd_remove and info usernet, with QEMU's messages (network thread).
+  bool HostForward(bool add, const std::string& rule, std::string* out) override;
+  bool ConnectionInfo(std::string* out) override;
 
   // Frames dropped because the queue to the network thread was full (the guest outran the host).
   uint64_t dropped() const { return dropped_.load(); }
@@ -120,6 +116,7 @@ class SlirpBackend final : public NetBackend {
   std::mutex task_mu_;  // OnNetworkThread: one task at a time, handed to the loop
   std::condition_variable task_cv_;
   const std::function<void()>* task_ = nullptr;
+  bool running_ = false;  // the network thread runs the tasks (between Start and Stop; task_mu_)
 
   std::vector<std::unique_ptr<Timer>> timers_;  // network thread
   std::vector<::pollfd>* polls_ = nullptr;      // during one poll round
