@@ -352,6 +352,24 @@ TEST_F(LinuxNet, VirtioNetDhcpHttpHostfwdBesideAPcnetModernAndLegacy) {
   EXPECT_NE(lease.find("lease of 10.0.3.15 obtained from 10.0.3.2"), std::string::npos) << lease;
   const std::string page = HttpGet(fwd_pcnet);
   EXPECT_NE(page.find("guest-page-42"), std::string::npos) << page;
+  // A port forwarded while the guest runs, from the console's monitor (Ctrl-A c), then taken away.
+  const std::string live = std::to_string(FreePort());
+  s.Send(
+      "\x01"
+      "c");  // Ctrl-A c (two literals: \x01c would be one hex escape)
+  ASSERT_TRUE(s.Expect("(qemu) ", 20)) << s.output();
+  s.Send("hostfwd_add p0 tcp::" + live + "-:8080\r");
+  ASSERT_TRUE(s.Expect("(qemu) ", 20)) << s.output();
+  EXPECT_NE(HttpGet(static_cast<uint16_t>(std::stoi(live))).find("guest-page-42"), std::string::npos);
+  s.Send("info usernet\r");
+  ASSERT_TRUE(s.Expect("TCP[HOST_FORWARD]", 20)) << s.output();
+  s.Send("hostfwd_remove p0 tcp::" + live + "\r");
+  ASSERT_TRUE(s.Expect("host forwarding rule for tcp::" + live + " removed", 20)) << s.output();
+  EXPECT_EQ(HttpGet(static_cast<uint16_t>(std::stoi(live))), "connect failed");  // nothing listens there now
+  s.Send(
+      "\x01"
+      "c");  // Ctrl-A c (two literals: \x01c would be one hex escape)
+  Shell(s, "true");
   const std::string got = Shell(
       s, "wget -q -O /tmp/g http://10.0.3.2:" + std::to_string(http.port()) + "/file && sha256sum /tmp/g",
       120);
