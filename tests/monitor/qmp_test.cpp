@@ -149,6 +149,23 @@ TEST(Qmp, HumanMonitorCommand) {
   EXPECT_TRUE(qmp.quit_pending());
 }
 
+// The queries management tools ask first, with QEMU 7.2's members (checked against qemu-system-mipsel).
+TEST(Qmp, TargetKvmCpusMachinesAndUuid) {
+  FakeMachine m;
+  QmpSession qmp(m);
+  qmp.Handle(R"({"execute":"qmp_capabilities"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-target"})"), R"({"return": {"arch": "mipsel"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-kvm"})"), R"({"return": {"enabled": false, "present": false}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-cpus-fast"})"),
+            R"({"return": [{"thread-id": 4321, "qom-path": "/machine/unattached/device[1]", "cpu-index": 0, )"
+            R"("target": "mipsel"}]})");
+  EXPECT_NE(qmp.Handle(R"({"execute":"query-machines"})").find(R"("name": "malta")"), std::string::npos);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-uuid"})"),
+            R"({"return": {"UUID": "00000000-0000-0000-0000-000000000000"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-kvm","arguments":{"x":1}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}})");
+}
+
 // memsave and pmemsave: QEMU's arguments (val, size, filename), their types, and the bytes in the file.
 TEST(Qmp, MemsaveAndPmemsave) {
   FakeMachine m;

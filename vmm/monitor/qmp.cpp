@@ -87,7 +87,12 @@ constexpr const char* kCommands[] = {"qmp_capabilities",
                                      "blockdev-close-tray",
                                      "blockdev-change-medium",
                                      "memsave",
-                                     "pmemsave"};
+                                     "pmemsave",
+                                     "query-target",
+                                     "query-kvm",
+                                     "query-cpus-fast",
+                                     "query-machines",
+                                     "query-uuid"};
 
 Json Version() {
   int major = 0, minor = 0, micro = 0;
@@ -329,6 +334,32 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     result->Set("status", name).Set("singlestep", false).Set("running", s == RunState::kRunning);
   } else if (command == "query-version") {
     *result = Version();
+  } else if (command == "query-target") {
+    result->Set("arch", "mipsel");
+  } else if (command == "query-kvm") {
+    result->Set("enabled", false).Set("present", false);
+  } else if (command == "query-uuid") {
+    result->Set("UUID", "00000000-0000-0000-0000-000000000000");  // Strobe has no -uuid
+  } else if (command == "query-cpus-fast") {
+    Json cpu = Json::Object();
+    cpu.Set("thread-id", machine_.CpuThreadId())
+        .Set("qom-path", "/machine/unattached/device[1]")
+        .Set("cpu-index", 0)
+        .Set("target", "mipsel");
+    *result = Json::Array();
+    result->Push(std::move(cpu));
+  } else if (command == "query-machines") {  // QEMU's entry for its Malta, Strobe's only board
+    Json malta = Json::Object();
+    malta.Set("hotpluggable-cpus", false)
+        .Set("name", "malta")
+        .Set("numa-mem-supported", false)
+        .Set("default-cpu-type", "24Kf-mips-cpu")
+        .Set("is-default", true)
+        .Set("cpu-max", 1)
+        .Set("deprecated", false)
+        .Set("default-ram-id", "mips_malta.ram");
+    *result = Json::Array();
+    result->Push(std::move(malta));
   } else if (command == "query-commands") {
     *result = Json::Array();
     for (const char* c : kCommands) {
