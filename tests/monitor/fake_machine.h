@@ -59,6 +59,8 @@ class FakeMachine : public vmm::mon::MachineControl {
     return true;
   }
   int CpuThreadId() override { return 4321; }
+  std::string Name() override { return name; }
+  std::string name;
   std::string HostForward(bool add, const std::string& netdev, const std::string& rule) override {
     forwards.push_back(std::string(add ? "add " : "remove ") + netdev + " " + rule);
     return "done\n";

@@ -252,6 +252,9 @@ TEST(Hmp, PrintAndInfoCpus) {
   EXPECT_EQ(hmp.Execute("p"), "unexpected end of expression\nTry \"help p\" for more information\n");
   EXPECT_EQ(hmp.Execute("print $nope"), "unknown register\nTry \"help print\" for more information\n");
   EXPECT_EQ(hmp.Execute("info cpus"), "* CPU #0: thread_id=4321\n");
+  EXPECT_EQ(hmp.Execute("info name"), "");
+  m.name = "myvm";
+  EXPECT_EQ(hmp.Execute("info name"), "myvm\n");
 }
 
 TEST(Hmp, HostForwardCommandsAndInfoUsernetReachTheMachine) {

@@ -162,6 +162,9 @@ TEST(Qmp, TargetKvmCpusMachinesAndUuid) {
   EXPECT_NE(qmp.Handle(R"({"execute":"query-machines"})").find(R"("name": "malta")"), std::string::npos);
   EXPECT_EQ(qmp.Handle(R"({"execute":"query-uuid"})"),
             R"({"return": {"UUID": "00000000-0000-0000-0000-000000000000"}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-name"})"), R"({"return": {}})");
+  m.name = "myvm";
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-name"})"), R"({"return": {"name": "myvm"}})");
   EXPECT_EQ(qmp.Handle(R"({"execute":"query-kvm","arguments":{"x":1}})"),
             R"({"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}})");
 }

@@ -103,6 +103,7 @@ int Run(const std::vector<std::string>& args) {
   vmm::mon::VmControl control(vm, monitor);
   vmm::mon::MonitorServer monitors(control);
   control.set_disassembler(tools::DisassembleForMonitor);
+  control.set_name(opts.guest_name);
   vmm::SnapshotStore snapshots(opts.snapshot_dir.empty() ? vmm::SnapshotStore::DefaultDir()
                                                          : opts.snapshot_dir);
   control.set_snapshots(&snapshots);

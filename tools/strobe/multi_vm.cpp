@@ -541,6 +541,7 @@ int RunSeveralVms(RunOptions& opts) {
   std::vector<std::unique_ptr<VmMonitors>> monitors(n);
   for (size_t i = 0; i < n; ++i) {
     monitors[i] = std::make_unique<VmMonitors>(*slots[i]->vm, monitor, snapshots, i);
+    monitors[i]->control().set_name(slots[i]->opts.guest_name);
     if (!monitors[i]->Listen(slots[i]->opts.monitors, &error)) {
       std::fprintf(stderr, "strobe: %s\n", error.c_str());
       return kExitError;

@@ -383,7 +383,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!qemu::ParseAccel(v, error)) return false;
     } else if (a == "-name") {
       if (!value(i, &v)) return false;
-      if (!qemu::ParseName(v, &o.process_name, error)) return false;
+      if (!qemu::ParseName(v, &o.guest_name, &o.process_name, error)) return false;
     } else if (a == "-boot" || a == "-L") {
       if (!value(i, &v)) return false;  // Malta boots -kernel directly and needs no firmware files
     } else if (a == "-hda" || a == "-hdb" || a == "-hdc" || a == "-hdd" || a == "-cdrom") {

@@ -25,6 +25,7 @@ struct RunOptions {
   CharDevSpec serial;          // COM1's host end (stdio unless -serial, or null with -nodefaults)
   uint8_t escape_char = 0x01;  // -echr: the console escape key (Ctrl-A, as QEMU)
   bool no_shutdown = false;    // -no-shutdown: a guest power-off stops the VM; the escape key + x quits
+  std::string guest_name;      // -name NAME or guest=NAME (the monitor's info name, QMP's query-name)
   std::string process_name;    // -name ...,process=NAME
   std::string pidfile;         // -pidfile FILE
   TraceOptions trace;          // -d, -D
@@ -76,7 +77,8 @@ struct MachineOptions {
   std::string kernel, initrd, append;
 };
 bool ParseMachine(const std::string& value, MachineOptions* out, std::string* info, std::string* error);
-bool ParseName(const std::string& value, std::string* process_name, std::string* error);
+bool ParseName(const std::string& value, std::string* guest_name, std::string* process_name,
+               std::string* error);
 bool ParseEchr(const std::string& value, uint8_t* out, std::string* error);
 bool ParseSmp(const std::string& value, std::string* error);
 }  // namespace qemu

@@ -256,7 +256,8 @@ bool ParseMachine(const std::string& value, MachineOptions* out, std::string* in
   return Fail(error, "unsupported machine '" + name + "' (only malta; -M help lists them)");
 }
 
-bool ParseName(const std::string& value, std::string* process_name, std::string* error) {
+bool ParseName(const std::string& value, std::string* guest_name, std::string* process_name,
+               std::string* error) {
   size_t start = 0;
   bool first = true;
   for (;;) {
@@ -264,9 +265,13 @@ bool ParseName(const std::string& value, std::string* process_name, std::string*
     const std::string part = value.substr(start, at - start);
     if (part.rfind("process=", 0) == 0) {
       *process_name = part.substr(8);
-    } else if (part.rfind("guest=", 0) == 0 || part.rfind("debug-threads=", 0) == 0) {
-      // the guest's name (QEMU shows it in window titles and the monitor); thread names: nothing to do
-    } else if (!first || part.find('=') != std::string::npos) {
+    } else if (part.rfind("guest=", 0) == 0) {
+      *guest_name = part.substr(6);  // what the monitor's info name and QMP's query-name give
+    } else if (part.rfind("debug-threads=", 0) == 0) {
+      // thread names: nothing to do
+    } else if (first && part.find('=') == std::string::npos) {
+      *guest_name = part;
+    } else {
       return Fail(error, "-name: unknown option '" + part + "' (NAME, guest=, process=, debug-threads=)");
     }
     first = false;

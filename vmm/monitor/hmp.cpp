@@ -46,6 +46,7 @@ constexpr Command kInfo[] = {
     {"cpus", "", "show infos for each CPU"},
     {"jit", "", "show dynamic compiler info"},
     {"memory", "", "show machine memory: pages in use and shared (Strobe)"},
+    {"name", "", "show the current VM name"},
     {"registers", "", "show the cpu registers"},
     {"snapshots", "", "show the currently saved VM snapshots"},
     {"status", "", "show the current VM status (running|paused)"},
@@ -259,6 +260,10 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
     return FormatBlocks(blocks);
   }
   if (what == "usernet") return machine_.UserNetInfo();
+  if (what == "name") {
+    const std::string name = machine_.Name();
+    return name.empty() ? "" : name + "\n";
+  }
   if (what == "cpus") return "* CPU #0: thread_id=" + std::to_string(machine_.CpuThreadId()) + "\n";
   if (what == "jit") return machine_.JitInfo();
   if (what == "memory") return machine_.MemoryInfo();

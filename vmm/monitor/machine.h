@@ -98,6 +98,8 @@ class MachineControl {
     return "user mode network stack not in use\n";
   }
   virtual std::string UserNetInfo() { return ""; }
+  // The guest's name (-name; "" without one): info name, query-name.
+  virtual std::string Name() { return ""; }
   // The host thread the vCPU runs on (info cpus' thread_id); 0 before it has started.
   virtual int CpuThreadId() { return 0; }
   // Strobe's own `info jit` and `info memory` text (lines ending in '\n').

@@ -92,7 +92,8 @@ constexpr const char* kCommands[] = {"qmp_capabilities",
                                      "query-kvm",
                                      "query-cpus-fast",
                                      "query-machines",
-                                     "query-uuid"};
+                                     "query-uuid",
+                                     "query-name"};
 
 Json Version() {
   int major = 0, minor = 0, micro = 0;
@@ -334,6 +335,8 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     result->Set("status", name).Set("singlestep", false).Set("running", s == RunState::kRunning);
   } else if (command == "query-version") {
     *result = Version();
+  } else if (command == "query-name") {
+    if (const std::string name = machine_.Name(); !name.empty()) result->Set("name", name);
   } else if (command == "query-target") {
     result->Set("arch", "mipsel");
   } else if (command == "query-kvm") {

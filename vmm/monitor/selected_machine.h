@@ -35,6 +35,7 @@ class SelectedMachine final : public MachineControl {
     return pick_().Disassemble(addr, word, text);
   }
   int CpuThreadId() override { return pick_().CpuThreadId(); }
+  std::string Name() override { return pick_().Name(); }
   std::string HostForward(bool add, const std::string& netdev, const std::string& rule) override {
     return pick_().HostForward(add, netdev, rule);
   }

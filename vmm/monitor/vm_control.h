@@ -29,6 +29,8 @@ class VmControl final : public MachineControl {
   // x/i and xp/i: the front end's disassembler (vmm has none of its own).
   using Disassembler = std::function<bool(uint32_t addr, uint32_t word, std::string* text)>;
   void set_disassembler(Disassembler d) { disassembler_ = std::move(d); }
+  void set_name(std::string name) { name_ = std::move(name); }  // -name (set before the monitors start)
+  std::string Name() override { return name_; }
   // How long a command waits for the vCPU before it gives up (the gdb stub may hold the VM).
   static constexpr double kAnswerSeconds = 5;
 
@@ -83,6 +85,7 @@ class VmControl final : public MachineControl {
   void WatchTrays();
 
   Vm& vm_;
+  std::string name_;
   const Monitor& monitor_;
   gdb::VmTarget target_;  // used on the vCPU thread only (inside Call)
   EventSink events_;
