@@ -193,7 +193,7 @@ TEST(DriveOptions, DeviceMistakes) {
       "node-name=ID)");
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=d0,num-queues=4"}),
             "-device virtio-blk-pci,drive=d0,num-queues=4: unknown property 'num-queues' of virtio-blk-pci "
-            "(drive, id, serial, write-cache, bootindex)");
+            "(drive, bus, id, serial, write-cache, bootindex)");
   EXPECT_EQ(Error({"-device", "e1000,netdev=n0"}),
             "-device e1000,netdev=n0: NIC model 'e1000' is not emulated (pcnet or virtio-net-pci)");
   EXPECT_NE(Error({"-device", "scsi-hd,drive=d0"}).find("attach disks with -device ide-hd, ide-cd or virtio"),
@@ -258,10 +258,12 @@ TEST(DriveOptions, IdeDevicesTakeThePlacesIfIdeDrivesLeft) {
 
 TEST(DriveOptions, BootindexAndDiscardAreAcceptedWithoutEffect) {
   // Malta boots -kernel, not through firmware that reads boot orders; the disks offer no discard.
-  auto d = Drives(
-      {"-drive", "file=a,if=none,id=a,discard=unmap", "-device", "virtio-blk-pci,drive=a,bootindex=1"});
+  auto d = Drives({"-drive", "file=a,if=none,id=a,discard=unmap", "-device",
+                   "virtio-blk-pci,drive=a,bootindex=1,bus=pci"});
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].interface, Interface::kVirtio);
+  EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=a,bus=pci.0"}),
+            "-device virtio-blk-pci,drive=a,bus=pci.0: Bus 'pci.0' not found (pci)");
   EXPECT_NE(Error({"-device", "ide-hd,drive=a,bootindex=first"}).find("bootindex expects a number"),
             std::string::npos);
   EXPECT_NE(Error({"-drive", "file=a,discard=sometimes"}).find("invalid discard option 'sometimes'"),

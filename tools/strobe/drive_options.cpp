@@ -246,7 +246,7 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
   dev.option = o;
   dev.model = virtio ? "virtio-blk-pci" : driver;
   dev.order = pci_order::kDevice + place;
-  const char* known = virtio ? "drive, id, serial, write-cache, bootindex"
+  const char* known = virtio ? "drive, bus, id, serial, write-cache, bootindex"
                              : "drive, bus, unit, id, serial, write-cache, bootindex";
   for (size_t i = first; i < parts.size(); ++i) {
     const size_t eq = parts[i].find('=');
@@ -272,6 +272,8 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
     } else if (key == "bootindex") {  // firmware's boot order: Malta boots -kernel, as under QEMU
       int n;
       if (!ParseCount(v, &n)) return Fail(error, o + ": bootindex expects a number, not '" + v + "'");
+    } else if (virtio && key == "bus") {  // QEMU's name for the Malta's one PCI bus
+      if (v != "pci") return Fail(error, o + ": Bus '" + v + "' not found (pci)");
     } else if (ide && key == "bus") {
       if (v != "ide.0" && v != "ide.1")
         return Fail(error, o + ": Bus '" + v + "' not found (ide.0 or ide.1)");

@@ -300,8 +300,8 @@ bool NetOptions::AddDevice(const std::string& value, int place, std::string* err
       return Fail(error, option +
                              ": addr= is not supported: add-on PCI devices take the slots QEMU gives devices "
                              "without one (0x12 up, in creation order)");
-    } else if (key == "bus" && v != "pci.0") {
-      return Fail(error, option + ": Bus '" + v + "' not found (pci.0)");
+    } else if (key == "bus" && v != "pci") {  // QEMU's name for the Malta's one PCI bus
+      return Fail(error, option + ": Bus '" + v + "' not found (pci)");
     } else if (key != "id" && key != "bus" && key != "romfile" && key != "bootindex") {
       // bootindex: the order firmware tries boot devices in; Malta boots -kernel, as under QEMU
       return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id)");
