@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tools/strobe/drive_options.h"
+#include "tools/strobe/options.h"
 #include "vmm/block/image_format.h"
 #include "vmm/monitor/json.h"
 
@@ -41,17 +42,6 @@ bool Flatten(const vmm::mon::Json& j, const std::string& prefix, Pairs* out, std
       }
       default: return Fail(error, "'" + name + "' cannot be null or an array");
     }
-  }
-  return true;
-}
-
-bool ParseOnOff(const std::string& v, bool* out) {
-  if (v == "on" || v == "true" || v == "yes") {
-    *out = true;
-  } else if (v == "off" || v == "false" || v == "no") {
-    *out = false;
-  } else {
-    return false;
   }
   return true;
 }
@@ -95,7 +85,7 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
               "cache.no-flush, discard, detect-zeroes, locking, aio";
   for (const auto& [key, v] : pairs) {
     auto flag = [&](bool* out) {
-      return ParseOnOff(v, out) ? true : bad("'" + key + "' expects on or off, not '" + v + "'");
+      return qemu::ParseOnOff(v, out) ? true : bad("'" + key + "' expects on or off, not '" + v + "'");
     };
     bool ignored;
     if (key == "driver") {

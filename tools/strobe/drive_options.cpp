@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "tools/strobe/options.h"
 #include "vmm/block/image_format.h"
 
 namespace strobe::tools {
@@ -48,18 +49,6 @@ std::vector<std::string> SplitOptions(const std::string& value) {
 }
 
 namespace {
-
-// on/off and QEMU's other spellings.
-bool ParseBool(const std::string& v, bool* out) {
-  if (v == "on" || v == "yes" || v == "true" || v == "y") {
-    *out = true;
-  } else if (v == "off" || v == "no" || v == "false" || v == "n") {
-    *out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
 
 bool ParseCount(const std::string& v, int* out) {
   if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return false;
@@ -161,7 +150,7 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
       }
     } else if (key == "readonly" || key == "snapshot") {
       bool on;
-      if (!ParseBool(v, &on)) return bad("'" + key + "' expects on or off, not '" + v + "'");
+      if (!qemu::ParseOnOff(v, &on)) return bad("'" + key + "' expects on or off, not '" + v + "'");
       if (key == "readonly") {
         c.read_only = on;
       } else {
@@ -264,7 +253,7 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
       bool on;
       if (v == "auto") {
         dev.write_cache = -1;
-      } else if (ParseBool(v, &on)) {
+      } else if (qemu::ParseOnOff(v, &on)) {
         dev.write_cache = on ? 1 : 0;
       } else {
         return Fail(error, o + ": write-cache expects on, off or auto, not '" + v + "'");
@@ -354,6 +343,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
   // belongs to it, and every other node becomes an if=none drive for the devices below. -snapshot does
   // not reach them (as in QEMU: it sets snapshot=on for -drive only).
   std::vector<std::string> held_by(requests.nodes.size());  // the raw node a node is the file of
+  std::vector<size_t> file_of(requests.nodes.size());       // a raw node's file node
   for (size_t i = 0; i < requests.nodes.size(); ++i) {
     const DriveRequests::Node& n = requests.nodes[i];
     for (size_t k = 0; k < i; ++k)
@@ -370,6 +360,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
       return Fail(error,
                   n.option + ": node '" + n.child + "' is already the file of node '" + held_by[k] + "'");
     held_by[k] = n.name;
+    file_of[i] = k;
   }
   for (size_t i = 0; i < requests.nodes.size(); ++i) {
     if (!held_by[i].empty()) continue;
@@ -388,8 +379,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
         c.file = n.filename;
         break;
       }
-      k = 0;
-      while (requests.nodes[k].name != n.child) ++k;
+      k = file_of[k];
     }
     c.cache = no_flush ? CacheMode::kUnsafe : direct ? CacheMode::kNone : CacheMode::kWriteback;
     drives.push_back(std::move(c));

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "tools/strobe/drive_options.h"
+#include "tools/strobe/options.h"
 #include "vmm/net/hub.h"
 
 namespace strobe::tools {
@@ -16,12 +17,6 @@ namespace {
 
 bool Fail(std::string* error, std::string msg) {
   *error = std::move(msg);
-  return false;
-}
-
-bool OnOff(const std::string& v, bool* out) {
-  if (v == "on" || v == "yes" || v == "true" || v == "y") return *out = true, true;
-  if (v == "off" || v == "no" || v == "false" || v == "n") return *out = false, true;
   return false;
 }
 
@@ -117,7 +112,8 @@ bool NetOptions::ParseUser(const std::string& option, const std::vector<std::str
         return bad("invalid host forwarding rule '" + v + "' (" + why + ")");
       n.slirp.forwards.push_back(f);
     } else if (key == "restrict" || key == "restricted") {
-      if (!OnOff(v.empty() ? "on" : v, &n.slirp.restricted)) return bad("restrict=" + v + ": on or off");
+      if (!qemu::ParseOnOff(v.empty() ? "on" : v, &n.slirp.restricted))
+        return bad("restrict=" + v + ": on or off");
     } else if (key == "hostname") {
       n.slirp.hostname = v;
     } else if (key == "net") {
@@ -150,10 +146,11 @@ bool NetOptions::ParseUser(const std::string& option, const std::vector<std::str
       (key == "host" ? n.slirp.host : key == "dns" ? n.slirp.dns : n.slirp.dhcp_start) = a;
     } else if (key == "ipv4") {
       bool on;
-      if (!OnOff(v, &on) || !on) return bad("ipv4=" + v + ": only ipv4=on (slirp's IPv4 is always there)");
+      if (!qemu::ParseOnOff(v, &on) || !on)
+        return bad("ipv4=" + v + ": only ipv4=on (slirp's IPv4 is always there)");
     } else if (key == "ipv6") {
       bool on;
-      if (!OnOff(v, &on)) return bad("ipv6=" + v + ": on or off");
+      if (!qemu::ParseOnOff(v, &on)) return bad("ipv6=" + v + ": on or off");
     } else if (key == "model" || key == "mac" || key == "macaddr") {
       continue;  // the NIC's part of -nic/-net (read by the caller)
     } else {

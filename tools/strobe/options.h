@@ -80,6 +80,8 @@ bool ParseMachine(const std::string& value, MachineOptions* out, std::string* in
 bool ParseName(const std::string& value, std::string* guest_name, std::string* process_name,
                std::string* error);
 bool ParseEchr(const std::string& value, uint8_t* out, std::string* error);
+// QEMU's boolean option values: on, yes, true, y and off, no, false, n. false for anything else.
+bool ParseOnOff(const std::string& value, bool* out);
 bool ParseSmp(const std::string& value, std::string* error);
 }  // namespace qemu
 

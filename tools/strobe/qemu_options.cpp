@@ -208,8 +208,9 @@ bool ParseMachine(const std::string& value, MachineOptions* out, std::string* in
     const size_t eq = part.find('=');
     const std::string key = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
     auto flag = [&] {
-      if (v == "on" || v == "off" || v == "true" || v == "false" || v == "yes" || v == "no") return true;
-      return Fail(error, o + ": '" + key + "' expects on or off, not '" + v + "'");
+      bool ignored;
+      return ParseOnOff(v, &ignored) ? true
+                                     : Fail(error, o + ": '" + key + "' expects on or off, not '" + v + "'");
     };
     if (first && eq == std::string::npos) {
       name = part;
@@ -278,6 +279,17 @@ bool ParseName(const std::string& value, std::string* guest_name, std::string* p
     if (at == std::string::npos) return true;
     start = at + 1;
   }
+}
+
+bool ParseOnOff(const std::string& value, bool* out) {
+  if (value == "on" || value == "yes" || value == "true" || value == "y") {
+    *out = true;
+  } else if (value == "off" || value == "no" || value == "false" || value == "n") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 bool ParseEchr(const std::string& value, uint8_t* out, std::string* error) {
