@@ -3,6 +3,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -105,6 +106,22 @@ std::string FirstWord(const std::string& line, std::string* rest) {
   const size_t r = e == std::string::npos ? std::string::npos : line.find_first_not_of(" \t", e);
   *rest = r == std::string::npos ? "" : line.substr(r);
   return word;
+}
+
+// $NAME registers for an expression: read from the machine on the first lookup, and only once.
+RegisterLookup LazyRegisters(MachineControl& machine) {
+  struct State {
+    bool asked = false, have = false;
+    CpuSnapshot cpu;
+  };
+  auto state = std::make_shared<State>();
+  return [&machine, state](const std::string& name, uint64_t* value) {
+    if (!state->asked) {
+      state->asked = true;
+      state->have = machine.Registers(&state->cpu);
+    }
+    return state->have && LookupRegister(state->cpu, name, value);
+  };
 }
 
 }  // namespace
@@ -277,12 +294,7 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
 // print|p [/fmt] expr: QEMU's formats (x, the default, as %#x; d; u; o as %#o; c as a quoted character) of
 // the 64-bit value.
 std::string HmpSession::Print(const std::string& args, const std::string& command) {
-  CpuSnapshot cpu;
-  bool have_cpu = false;
-  auto lookup = [&](const std::string& name, uint64_t* value) {
-    if (!have_cpu) have_cpu = machine_.Registers(&cpu);
-    return have_cpu && LookupRegister(cpu, name, value);
-  };
+  const RegisterLookup lookup = LazyRegisters(machine_);
   DumpFormat fmt;
   uint64_t v = 0;
   std::string error;
@@ -318,12 +330,7 @@ std::string HmpSession::Save(const std::string& args, bool physical, const std::
   if (words.size() < 2) return Expected(command, "integer");
   if (words.size() < 3) return Expected(command, "string");
   if (words.size() > 3) return "Error: too many arguments to " + command + "\n";
-  CpuSnapshot cpu;
-  bool have_cpu = false;
-  auto lookup = [&](const std::string& name, uint64_t* value) {
-    if (!have_cpu) have_cpu = machine_.Registers(&cpu);
-    return have_cpu && LookupRegister(cpu, name, value);
-  };
+  const RegisterLookup lookup = LazyRegisters(machine_);
   uint64_t addr = 0, size = 0;
   DumpFormat unused;
   std::string error;
@@ -340,12 +347,7 @@ std::string HmpSession::Dump(const std::string& args, bool physical, const std::
   DumpFormat fmt;
   uint64_t addr = 0;
   std::string error;
-  CpuSnapshot cpu;
-  bool have_cpu = false;
-  auto lookup = [&](const std::string& name, uint64_t* value) {
-    if (!have_cpu) have_cpu = machine_.Registers(&cpu);
-    return have_cpu && LookupRegister(cpu, name, value);
-  };
+  const RegisterLookup lookup = LazyRegisters(machine_);
   if (!ParseDumpArgs(args, lookup, &fmt, &addr, &error))
     return error + "\nTry \"help " + command + "\" for more information\n";
   const MemoryReader read = [&](uint64_t a, uint8_t* out, size_t n) -> size_t {
