@@ -157,6 +157,9 @@ TEST(MonitorGuest, PidFileHoldsTheRunningProcessAndGoesWithIt) {
   std::ifstream f(pidfile);
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, std::to_string(s.pid()) + "\n");
+  // One VM: the vCPU runs on the process's main thread, whose thread id is the process id.
+  s.Send("info cpus\n");
+  EXPECT_TRUE(s.Expect("* CPU #0: thread_id=" + std::to_string(s.pid()) + "\r\n", 20)) << s.output();
   ProcessResult second = RunProcess(StrobeArgs({"-pidfile", pidfile}), "", 30);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_EQ(second.err, "strobe: Cannot lock pid file " + pidfile + ": another process holds it\n");

@@ -154,6 +154,7 @@ TEST(RunOptions, QemuCommonOptionsAreAccepted) {
   EXPECT_TRUE(o.no_shutdown);
   EXPECT_EQ(o.process_name, "strobe-g1");
   EXPECT_EQ(Parse({"-name", "vm7,process=p"}).guest_name, "vm7");
+  EXPECT_EQ(Parse({"-pidfile", "/tmp/x.pid", "-no-user-config"}).pidfile, "/tmp/x.pid");
   EXPECT_EQ(Parse({"-name", "guest=vm8,debug-threads=on"}).guest_name, "vm8");
   EXPECT_EQ(o.escape_char, 0x14);
   EXPECT_EQ(Parse({"-echr", "20"}).escape_char, 20);
