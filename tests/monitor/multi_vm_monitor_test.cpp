@@ -343,6 +343,7 @@ TEST(MultiVmMonitor, WhatCannotWorkIsRefusedInOneLine) {
       {{"--vms", "2", "-monitor", "tcp::65535,server,nowait"}, "vm1 would need port 65536"},
       {{"--vms", "2", "-qmp", "unix:" + long_path + ",server,nowait"}, "vm1's socket " + long_path + ".vm1"},
       {{"--vm", "-kernel " + kGuest + " --snapshot-dir /tmp"}, "--snapshot-dir applies to the whole run"},
+      {{"--vm", "-kernel " + kGuest + " -pidfile /tmp/x.pid"}, "-pidfile applies to the whole run"},
       {{"--vms", "2", "-loadvm", "nosuch", "--snapshot-dir", dir}, "vm0: Snapshot 'nosuch' does not exist"},
   };
   for (const Case& c : cases) {

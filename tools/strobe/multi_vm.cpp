@@ -125,6 +125,8 @@ bool WholeRunOption(const std::string& word) {
                                        "-echr",
                                        "-no-shutdown",
                                        "-name",
+                                       "-pidfile",
+                                       "-no-user-config",
                                        "-d",
                                        "-D",
                                        "-nographic",
