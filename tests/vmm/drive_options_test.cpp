@@ -223,6 +223,8 @@ TEST(DriveOptions, IdeDevicesTakeThePlacesIfIdeDrivesLeft) {
   EXPECT_EQ(d[3].media, Media::kCdrom);
   EXPECT_TRUE(d[3].file.empty());
   EXPECT_EQ(d[3].id, "ide1-cd0");
+  EXPECT_EQ(Error({"-drive", "file=x,if=none,id=ide0-cd0", "-device", "ide-cd"}),
+            "-device ide-cd: Duplicate ID 'ide0-cd0' for drive (an -drive has it)");
   EXPECT_EQ(d[2].ide_index(), 3);
   EXPECT_TRUE(d[2].read_only);
   auto ro = Drives({"-drive", "file=r,if=none,id=r0,readonly=on", "-device", "ide-cd,drive=r0,unit=1"});

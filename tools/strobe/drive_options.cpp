@@ -418,6 +418,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
       DriveConfig c;
       c.option = dev.option;
       c.media = Media::kCdrom;
+      c.interface = Interface::kNone;  // placed below: until then it takes no IDE place
       drives.push_back(std::move(c));
       taken_by_device.push_back(true);
     }
@@ -474,7 +475,12 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
     c.interface = Interface::kIde;
     c.bus = bus;
     c.unit = unit;
-    if (c.id.empty()) c.id = "ide" + std::to_string(bus) + "-cd" + std::to_string(unit);
+    if (c.id.empty()) {  // an ide-cd with no drive: the name -drive would give its place
+      c.id = "ide" + std::to_string(bus) + "-cd" + std::to_string(unit);
+      for (size_t k = 0; k < drives.size(); ++k)
+        if (k != at && drives[k].id == c.id)
+          return Fail(error, dev.option + ": Duplicate ID '" + c.id + "' for drive (an -drive has it)");
+    }
   }
   for (DriveConfig& c : drives)
     if (c.interface == Interface::kVirtio && c.virtio_order < 0)
