@@ -209,32 +209,39 @@ TEST(DriveOptions, DeviceMistakes) {
 TEST(DriveOptions, IdeDevicesTakeThePlacesIfIdeDrivesLeft) {
   auto d = Drives({"-drive", "file=a,if=none,id=d0", "-device", "ide-hd,drive=d0,serial=S0,id=disk0", "-hda",
                    "h", "-device", "ide-cd", "-drive", "file=c,if=none,id=c0,media=cdrom", "-device",
-                   "ide-cd,drive=c0,bus=ide.1,unit=1"});
+                   "ide-cd,drive=c0,bus=ide.0,unit=1"});
   ASSERT_EQ(d.size(), 4u);
-  // -hda keeps index 0 (the board makes its drives first); the devices take the next free places.
+  // -hda keeps index 0 (the board makes its drives first); the devices take free places as QEMU 7.2 does
+  // (info qtree): the secondary channel first, then the primary, each from unit 0.
   EXPECT_EQ(d[1].ide_index(), 0);
   EXPECT_EQ(d[0].interface, Interface::kIde);
-  EXPECT_EQ(d[0].ide_index(), 1);
+  EXPECT_EQ(d[0].ide_index(), 2);
   EXPECT_EQ(d[0].id, "d0");
   EXPECT_EQ(d[0].device_id, "disk0");
   EXPECT_EQ(d[0].serial, "S0");
   EXPECT_EQ(d[0].media, Media::kDisk);
-  EXPECT_EQ(d[3].ide_index(), 2);  // the empty ide-cd: a CD-ROM drive with no disc
+  EXPECT_EQ(d[3].ide_index(), 3);  // the empty ide-cd: a CD-ROM drive with no disc
   EXPECT_EQ(d[3].media, Media::kCdrom);
   EXPECT_TRUE(d[3].file.empty());
-  EXPECT_EQ(d[3].id, "ide1-cd0");
-  EXPECT_EQ(Error({"-drive", "file=x,if=none,id=ide0-cd0", "-device", "ide-cd"}),
-            "-device ide-cd: Duplicate ID 'ide0-cd0' for drive (an -drive has it)");
-  EXPECT_EQ(d[2].ide_index(), 3);
+  EXPECT_EQ(d[3].id, "ide1-cd1");
+  EXPECT_EQ(Error({"-drive", "file=x,if=none,id=ide1-cd0", "-device", "ide-cd"}),
+            "-device ide-cd: Duplicate ID 'ide1-cd0' for drive (an -drive has it)");
+  EXPECT_EQ(d[2].ide_index(), 1);  // explicit: bus=ide.0,unit=1
   EXPECT_TRUE(d[2].read_only);
-  auto ro = Drives({"-drive", "file=r,if=none,id=r0,readonly=on", "-device", "ide-cd,drive=r0,unit=1"});
-  EXPECT_EQ(ro[0].ide_index(), 1);  // unit=1 alone: the first bus with that unit free
-  EXPECT_EQ(ro[0].media, Media::kCdrom);
+  auto two = Drives({"-device", "ide-cd", "-device", "ide-cd", "-device", "ide-cd"});
+  ASSERT_EQ(two.size(), 3u);
+  EXPECT_EQ(two[0].ide_index(), 2);
+  EXPECT_EQ(two[1].ide_index(), 3);
+  EXPECT_EQ(two[2].ide_index(), 0);
+  auto ro = Drives(
+      {"-hdd", "x", "-drive", "file=r,if=none,id=r0,readonly=on", "-device", "ide-cd,drive=r0,unit=1"});
+  EXPECT_EQ(ro[1].ide_index(), 1);  // unit=1 alone: the first bus, in QEMU's order, with that unit free
+  EXPECT_EQ(ro[1].media, Media::kCdrom);
   EXPECT_EQ(Error({"-drive", "file=r,if=none,id=r0,readonly=on", "-device", "ide-hd,drive=r0"}),
             "-device ide-hd,drive=r0: Block node is read-only");
   EXPECT_EQ(
       Error({"-hda", "a", "-drive", "file=b,if=none,id=b0", "-device", "ide-hd,drive=b0,bus=ide.0,unit=0"}),
-      "-device ide-hd,drive=b0,bus=ide.0,unit=0: unit 0 of bus ide.0 is in use");
+      "-device ide-hd,drive=b0,bus=ide.0,unit=0: IDE unit 0 is in use");
   EXPECT_EQ(
       Error({"-hda", "a", "-hdb", "b", "-drive", "file=c,if=none,id=c0", "-device",
              "ide-hd,drive=c0,bus=ide.0"}),
