@@ -113,6 +113,16 @@ TEST(DiskCli, AReadOnlyFileNeedsReadonlyOnOrSnapshot) {
   ExpectRuns(StrobeAsNobody({"-hda", ro.path, "-snapshot"}));
   ExpectRuns(StrobeAsNobody({"-drive", "file=" + ro.path + ",if=virtio,readonly=on"}));
   ExpectRuns(StrobeAsNobody({"-cdrom", ro.path}));  // a CD-ROM drive only reads
+  // -blockdev's auto-read-only=on (libvirt sets it): the file opens read-only instead, which a virtio disk
+  // takes and an IDE hard disk refuses, as QEMU's; without it the file is refused as with -drive.
+  const std::string node = "driver=file,node-name=f0,filename=" + ro.path;
+  ExpectRuns(
+      StrobeAsNobody({"-blockdev", node + ",auto-read-only=on", "-device", "virtio-blk-pci,drive=f0"}));
+  ExpectOneLineFailure(
+      StrobeAsNobody({"-blockdev", node + ",auto-read-only=on", "-device", "ide-hd,drive=f0"}),
+      "-blockdev " + node + ",auto-read-only=on: Block node is read-only");
+  ExpectOneLineFailure(StrobeAsNobody({"-blockdev", node, "-device", "virtio-blk-pci,drive=f0"}),
+                       ro.path + ": the file is read-only (Permission denied)");
 }
 
 TEST(DiskCli, AnUnreadableFileIsRefused) {

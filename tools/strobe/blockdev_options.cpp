@@ -87,7 +87,6 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
     auto flag = [&](bool* out) {
       return qemu::ParseOnOff(v, out) ? true : bad("'" + key + "' expects on or off, not '" + v + "'");
     };
-    bool ignored;
     if (key == "driver") {
       continue;
     } else if (key == "node-name") {
@@ -97,8 +96,8 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
       n.name = v;
     } else if (key == "read-only") {
       if (!flag(&n.read_only)) return false;
-    } else if (key == "auto-read-only") {  // a writable image that cannot be opened so would fail anyway
-      if (!flag(&ignored)) return false;
+    } else if (key == "auto-read-only") {  // an image this process may not write opens read-only
+      if (!flag(&n.auto_read_only)) return false;
     } else if (key == "cache.direct") {
       if (!flag(&n.direct)) return false;
     } else if (key == "cache.no-flush") {

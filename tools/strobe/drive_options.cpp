@@ -373,6 +373,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
     for (size_t k = i;;) {  // down to the file node, collecting what each node asks
       const DriveRequests::Node& n = requests.nodes[k];
       c.read_only |= n.read_only;
+      c.auto_read_only |= n.auto_read_only;
       direct |= n.direct;
       no_flush |= n.no_flush;
       if (!n.raw) {

@@ -42,6 +42,7 @@ struct DriveRequests {
     std::string filename;  // driver=file
     std::string child;     // driver=raw: its file node, defined earlier on the command line
     bool read_only = false, direct = false, no_flush = false;  // read-only, cache.direct, cache.no-flush
+    bool auto_read_only = false;                               // auto-read-only
   };
   struct Device {
     std::string option;  // "-device virtio-blk-pci,drive=d0"

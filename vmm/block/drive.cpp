@@ -68,8 +68,14 @@ bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std
   options.write_through = !drive.write_cache();
   options.ignore_flush = drive.cache == CacheMode::kUnsafe;
   options.cdrom = drive.media == Media::kCdrom && drive.interface == Interface::kIde;
+  options.auto_read_only = drive.auto_read_only;
   std::unique_ptr<BlockBackend> backend = RawImage::Open(drive.file, options, error);
   if (!backend) return false;
+  if (backend->read_only() && !options.read_only && drive.interface == Interface::kIde &&
+      drive.media == Media::kDisk) {  // auto-read-only fell back: an IDE hard disk cannot be read-only
+    *error = drive.option + ": Block node is read-only";
+    return false;
+  }
   if (drive.snapshot && !drive.read_only) {
     backend = SnapshotOverlay::Create(std::move(backend), error);
     if (!backend) return false;

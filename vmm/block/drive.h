@@ -33,6 +33,8 @@ struct DriveConfig {
   std::string serial;     // serial= (IDENTIFY's serial number, virtio-blk's GET_ID); empty: the default
   int virtio_order = -1;  // virtio-blk: its place in QEMU's creation order (tools/strobe pci_order; -1 none)
   std::string device_id;  // -device virtio-blk-pci,id=ID
+  bool auto_read_only =
+      false;  // -blockdev auto-read-only=on: an image that cannot be written opens read-only
 
   int ide_index() const { return bus * 2 + unit; }  // -hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3
   // Whether the guest sees a volatile write cache (IDE WCE, VIRTIO_BLK_F_FLUSH/CONFIG_WCE).

@@ -165,8 +165,9 @@ int WriteFullV(int fd, uint64_t offset, const iovec* segments, int count) {
   return TransferFullV(pwritev, fd, offset, segments, count);
 }
 
-std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenOptions& options,
+std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenOptions& asked,
                                          std::string* error) {
+  RawOpenOptions options = asked;
   if (path.empty()) return Fail(error, "(empty file name)", "no such file");
   // Read-only first, without blocking (a FIFO must not wait for a writer), to say what the path is.
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
@@ -175,15 +176,17 @@ std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenO
   if (fstat(fd.get(), &st) != 0) return Fail(error, path, std::strerror(errno));
   if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
     return Fail(error, path, std::string(FileKindOf(st.st_mode)) + ", not a disk image");
+  const int rw = options.read_only ? -1 : open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
+  const int rw_error = rw < 0 ? errno : 0;
+  const bool denied = rw_error == EACCES || rw_error == EROFS || rw_error == EPERM;
+  if (!options.read_only && denied && options.auto_read_only) options.read_only = true;  // QEMU's fallback
   if (!options.read_only) {
-    const int rw = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (rw < 0) {
-      const int err = errno;
-      if (err == EACCES || err == EROFS || err == EPERM)
+      if (denied)
         return Fail(error, path,
-                    std::string("the file is read-only (") + std::strerror(err) +
+                    std::string("the file is read-only (") + std::strerror(rw_error) +
                         "): use -snapshot, or readonly=on (with if=virtio or media=cdrom)");
-      return Fail(error, path, std::strerror(err));
+      return Fail(error, path, std::strerror(rw_error));
     }
     fd.reset(rw);
   } else {

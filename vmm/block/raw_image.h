@@ -29,6 +29,9 @@ struct RawOpenOptions {
   // A CD/DVD image (media=cdrom): its whole 2048-byte blocks are the disc, so the size need not be whole
   // sectors; a partial block at the end is left out, and an image without one whole block is refused.
   bool cdrom = false;
+  // -blockdev auto-read-only=on: a file this process may not write is opened read-only instead of refused
+  // (QEMU's fallback; the backend then says read_only()).
+  bool auto_read_only = false;
 };
 
 class RawImage final : public BlockBackend {
