@@ -2,6 +2,7 @@
 // The guest programs under `strobe run`, checked against their own self-checks and, for the compute
 // workloads, against the same C code compiled for the host (the native run is the oracle).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "tests/support/cli_expect.h"
 #include "tests/support/elf_builder.h"
 #include "tests/support/process.h"
+#include "tests/support/scratch.h"
 #include "translator/mips/encoder.h"
 
 namespace strobe::test {
@@ -41,8 +43,10 @@ std::string WithoutCr(std::string s) {
   return s;
 }
 
+// A file of this test process's own: ctest runs the tests of this binary as separate processes side by
+// side, and two of them writing one path made the other's strobe read half a file ("not an ELF file").
 std::string TempFile(const std::string& name, const std::string& contents) {
-  std::string path = ::testing::TempDir() + "strobe_" + name;
+  std::string path = RemoveAtExit(::testing::TempDir() + "strobe_" + std::to_string(getpid()) + "_" + name);
   std::ofstream(path, std::ios::binary) << contents;
   return path;
 }

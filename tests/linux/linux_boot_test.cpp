@@ -3,6 +3,7 @@
 // person would: the oracle is the real kernel and userland (and the host's sha256sum).
 // The images come from guests/linux/fetch.sh (tools/test.sh runs it); STROBE_LINUX_DIR overrides where.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -171,7 +172,7 @@ TEST_F(LinuxBoot, FloatingPointUnder24KfFpu) {
 TEST_F(LinuxBoot, TruncatedKernelIsRefusedClearly) {
   std::ifstream in(LinuxDir() + "/vmlinuz", std::ios::binary);
   std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string path = ::testing::TempDir() + "strobe_truncated_vmlinuz";
+  const std::string path = ::testing::TempDir() + "strobe_truncated_vmlinuz_" + std::to_string(getpid());
   std::ofstream(path, std::ios::binary) << image.substr(0, image.size() / 2);
   ProcessResult r = RunProcess({STROBE_BINARY, "run", "-kernel", path, "--timeout", "60"});
   EXPECT_EQ(r.exit_code, 1) << r.err;

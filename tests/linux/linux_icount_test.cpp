@@ -6,6 +6,7 @@
 // partition tables the kernel reads during the boot (completions at fixed virtual times), and no -rtc: the
 // RTC starts at 2000-01-01.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -21,7 +22,7 @@ namespace {
 class LinuxIcount : public LinuxTest {};
 
 TEST_F(LinuxIcount, InterpretedAndTieredBootsArePrintAndCountIdentical) {
-  const std::string image = ::testing::TempDir() + "strobe_icount_disk.img";
+  const std::string image = ::testing::TempDir() + "strobe_icount_disk_" + std::to_string(getpid()) + ".img";
   {
     std::ofstream f(image, std::ios::binary | std::ios::trunc);
     std::string bytes(1 << 20, '\0');

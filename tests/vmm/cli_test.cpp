@@ -37,7 +37,7 @@ std::string WithoutCr(std::string s) {
 }
 
 std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "strobe_cli_" + name;
+  return ::testing::TempDir() + "strobe_cli_" + std::to_string(getpid()) + "_" + name;  // one per process
 }
 
 std::string ReadAll(const std::string& path) {

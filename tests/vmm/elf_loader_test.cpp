@@ -2,6 +2,7 @@
 #include "vmm/elf_loader.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -123,7 +124,7 @@ TEST(HostFile, RefusesWhatIsNotARegularFileOfSaneSize) {
   std::string err;
   EXPECT_FALSE(vmm::ReadHostFile("/dev/zero", 1 << 20, &bytes, &err));
   EXPECT_EQ(err, "/dev/zero: a character device, not a file");
-  const std::string path = ::testing::TempDir() + "strobe_host_file";
+  const std::string path = ::testing::TempDir() + "strobe_host_file_" + std::to_string(getpid());
   {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     ASSERT_TRUE(f);
