@@ -53,6 +53,16 @@ bool IsNodeName(const std::string& s) {
   return true;
 }
 
+// The pairs of a node (*own) and those of its inline file child (file.KEY, as KEY in *child).
+void SplitFileChild(const Pairs& pairs, Pairs* own, Pairs* child) {
+  for (const auto& [key, v] : pairs) {
+    if (key.rfind("file.", 0) == 0)
+      child->emplace_back(key.substr(5), v);
+    else
+      own->emplace_back(key, v);
+  }
+}
+
 // One node from its own pairs (the file.* pairs of an inline child already taken out); `root`: the node
 // given by the option itself, which must be named.
 bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, bool root,
@@ -102,9 +112,8 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
       if (!flag(&n.direct)) return false;
     } else if (key == "cache.no-flush") {
       if (!flag(&n.no_flush)) return false;
-    } else if (key == "discard") {  // the disks offer the guest no discard, so it never sends one
-      if (v != "ignore" && v != "off" && v != "unmap" && v != "on")
-        return bad("invalid discard option '" + v + "' (ignore, off, unmap or on)");
+    } else if (key == "discard") {
+      if (const std::string why = CheckDiscard(v); !why.empty()) return bad(why);
     } else if (key == "detect-zeroes") {
       if (v != "off") return bad("detect-zeroes=" + v + " is not supported (off)");
     } else if (!n.raw && key == "filename") {
@@ -112,9 +121,8 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
     } else if (!n.raw && key == "locking") {
       if (v != "auto" && v != "on")
         return bad("locking=" + v + " is not supported: Strobe always locks a writable image (auto or on)");
-    } else if (!n.raw && key == "aio") {  // Strobe has its own I/O thread per drive
-      if (v != "threads" && v != "native" && v != "io_uring")
-        return bad("invalid aio option '" + v + "' (threads, native or io_uring)");
+    } else if (!n.raw && key == "aio") {
+      if (const std::string why = CheckAio(v); !why.empty()) return bad(why);
     } else if (n.raw && key == "file") {
       n.child = v;
       child_named = true;
@@ -133,12 +141,7 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
       return bad("Parameter 'file' is missing (file=NODE, or file.driver=file,file.filename=F)");
     // The inline child is a node of its own, unnamed unless it says otherwise (QEMU's #block names).
     Pairs grandchild, own;
-    for (const auto& [key, v] : child) {
-      if (key.rfind("file.", 0) == 0)
-        grandchild.emplace_back(key.substr(5), v);
-      else
-        own.emplace_back(key, v);
-    }
+    SplitFileChild(child, &own, &grandchild);
     std::string child_error;
     if (!AddNode(option, own, grandchild, false, requests, &child_error)) return Fail(error, child_error);
     DriveRequests::Node& made = requests->nodes.back();
@@ -173,12 +176,7 @@ bool ParseBlockdev(const std::string& value, DriveRequests* requests, std::strin
     for (size_t k = 0; k < i; ++k)
       if (pairs[k].first == pairs[i].first)
         return Fail(error, option + ": key '" + pairs[i].first + "' is given twice");
-  for (auto& [key, v] : pairs) {
-    if (key.rfind("file.", 0) == 0)
-      child.emplace_back(key.substr(5), v);
-    else
-      own.emplace_back(key, v);
-  }
+  SplitFileChild(pairs, &own, &child);
   return AddNode(option, own, child, true, requests, error);
 }
 

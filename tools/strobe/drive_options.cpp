@@ -86,6 +86,16 @@ bool IsNetworkDevice(const std::string& name) {
 
 }  // namespace
 
+std::string CheckDiscard(const std::string& v) {
+  if (v == "ignore" || v == "off" || v == "unmap" || v == "on") return "";
+  return "invalid discard option '" + v + "' (ignore, off, unmap or on)";
+}
+
+std::string CheckAio(const std::string& v) {
+  if (v == "threads" || v == "native" || v == "io_uring") return "";
+  return "invalid aio option '" + v + "' (threads, native or io_uring)";
+}
+
 void AddLegacyDrive(const std::string& option, const std::string& file, DriveRequests* requests) {
   DriveRequests::Drive d;
   d.config.option = option + " " + file;
@@ -177,13 +187,9 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
                    "' is not an identifier (letters, digits, '-', '.', '_', starting with a letter)");
       c.id = v;
       d.id_given = true;
-    } else if (key == "discard") {  // the disks offer the guest no discard, so it never sends one
-      if (v != "ignore" && v != "off" && v != "unmap" && v != "on")
-        return bad("invalid discard option '" + v + "' (ignore, off, unmap or on)");
-    } else if (key == "aio") {
-      // Strobe always uses its own I/O thread per drive.
-      if (v != "threads" && v != "native" && v != "io_uring")
-        return bad("invalid aio option '" + v + "' (threads, native or io_uring)");
+    } else if (key == "discard" || key == "aio") {
+      if (const std::string why = key == "discard" ? CheckDiscard(v) : CheckAio(v); !why.empty())
+        return bad(why);
     } else {
       return bad(
           "unknown key '" + key +

@@ -58,6 +58,12 @@ struct DriveRequests {
   bool snapshot = false;  // -snapshot
 };
 
+// The values of the keys -drive and -blockdev share and Strobe accepts without effect: discard= (the disks
+// offer the guest no discard) and aio= (Strobe has its own I/O thread per drive). "" when v is one of
+// QEMU's, else the one-line complaint.
+std::string CheckDiscard(const std::string& v);
+std::string CheckAio(const std::string& v);
+
 // QEMU's KEY=VALUE,... syntax: a doubled comma is a comma inside the value; empty parts are skipped.
 std::vector<std::string> SplitOptions(const std::string& value);
 

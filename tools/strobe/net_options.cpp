@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "tools/strobe/net_options.h"
 
-#include <arpa/inet.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,14 +16,6 @@ namespace {
 bool Fail(std::string* error, std::string msg) {
   *error = std::move(msg);
   return false;
-}
-
-bool ParseAddr(const std::string& s, in_addr* out) {
-  return vmm::net::ParseIpv4(s, out);
-}
-
-bool ParsePort(const std::string& s, uint16_t* out, bool allow_zero) {
-  return vmm::net::ParsePort(s, out, allow_zero);
 }
 
 // QEMU's model names for the NICs Strobe has, and the other ones it knows of.
@@ -119,12 +109,12 @@ bool NetOptions::ParseUser(const std::string& option, const std::vector<std::str
     } else if (key == "net") {
       const size_t slash = v.find('/');
       in_addr addr;
-      if (!ParseAddr(v.substr(0, slash), &addr)) return bad("bad net '" + v + "'");
+      if (!vmm::net::ParseIpv4(v.substr(0, slash), &addr)) return bad("bad net '" + v + "'");
       unsigned prefix = 24;
       if (slash != std::string::npos) {
         const std::string p = v.substr(slash + 1);
         in_addr mask;
-        if (ParseAddr(p, &mask)) {
+        if (vmm::net::ParseIpv4(p, &mask)) {
           prefix = static_cast<unsigned>(__builtin_popcount(ntohl(mask.s_addr)));
         } else if (p.empty() || p.size() > 2 || p.find_first_not_of("0123456789") != std::string::npos ||
                    std::atoi(p.c_str()) < 8 || std::atoi(p.c_str()) > 30) {
@@ -142,7 +132,7 @@ bool NetOptions::ParseUser(const std::string& option, const std::vector<std::str
       n.slirp.dhcp_start.s_addr = htonl(base | 15);
     } else if (key == "host" || key == "dhcpstart" || key == "dns") {
       in_addr a;
-      if (!ParseAddr(v, &a)) return bad("bad " + key + " address '" + v + "'");
+      if (!vmm::net::ParseIpv4(v, &a)) return bad("bad " + key + " address '" + v + "'");
       (key == "host" ? n.slirp.host : key == "dns" ? n.slirp.dns : n.slirp.dhcp_start) = a;
     } else if (key == "ipv4") {
       bool on;
@@ -253,7 +243,7 @@ bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
       uint16_t hub;
       if (key == "id") {
         n.id = v;
-      } else if (key == "hubid" && ParsePort(v, &hub, /*allow_zero=*/true)) {
+      } else if (key == "hubid" && vmm::net::ParsePort(v, &hub, /*allow_zero=*/true)) {
         n.hub = hub;
       } else if (key == "hubid") {
         return Fail(error, option + ": bad hubid '" + v + "' (0-65535)");
