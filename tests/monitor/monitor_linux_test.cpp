@@ -39,10 +39,29 @@ TEST_F(MonitorLinux, QmpWhileTheShellRuns) {
   ASSERT_TRUE(std::regex_search(v, mv, std::regex(R"(80100000: (0x[0-9a-f]{8}))"))) << v;
   ASSERT_TRUE(std::regex_search(p, mp, std::regex(R"(0000000000100000: (0x[0-9a-f]{8}))"))) << p;
   EXPECT_EQ(mv[1], mp[1]);
+  // info pci: the on-board PCnet where Linux placed it (checked against the kernel's own view below).
+  const std::string pci = Hmp(qmp, "info pci");
+  std::smatch mn;
+  // (the reply is QMP's JSON string: its line ends are escaped)
+  ASSERT_TRUE(std::regex_search(
+      pci, mn,
+      std::regex(R"(Bus  0, device  11, function 0:\\r\\n    Ethernet controller: PCI device 1022:2000\\r\\n)"
+                 R"(      PCI subsystem 0000:0000\\r\\n      IRQ ([0-9]+), pin A\\r\\n)"
+                 R"(      BAR0: I/O at 0x([0-9a-f]{4}) \[0x([0-9a-f]{4})\]\.)")))
+      << pci;
   qmp.Send("{\"execute\": \"cont\"}\n");
   EXPECT_NE(qmp.Line().find("RESUME"), std::string::npos);
   EXPECT_EQ(qmp.Line(), "{\"return\": {}}");
   EXPECT_NE(Shell(s, "echo after-$((40+2))").find("after-42"), std::string::npos);
+  // The kernel's view of the same function: its IRQ and BAR 0's first and last port.
+  const std::string sys =
+      Shell(s, "d=/sys/bus/pci/devices/0000:00:0b.0; echo irq=$(cat $d/irq) $(head -n 1 $d/resource)");
+  std::smatch mk;
+  ASSERT_TRUE(std::regex_search(sys, mk, std::regex(R"(irq=([0-9]+) 0x0*([0-9a-f]+) 0x0*([0-9a-f]+))")))
+      << sys;
+  EXPECT_EQ(mk[1], mn[1]);
+  EXPECT_EQ(std::stoul(mk[2], nullptr, 16), std::stoul(mn[2], nullptr, 16));
+  EXPECT_EQ(std::stoul(mk[3], nullptr, 16), std::stoul(mn[3], nullptr, 16));
 
   qmp.Send("{\"execute\": \"system_powerdown\"}\n");
   EXPECT_NE(qmp.Line().find("POWERDOWN"), std::string::npos);

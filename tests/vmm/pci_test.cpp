@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/vmm/test_board.h"
 #include "vmm/malta.h"
@@ -141,6 +142,52 @@ TEST(Pci, PowerManagementBlockFollowsPmba) {
   EXPECT_EQ(b.In(0x2000) & 0xFFFF, 0x0001u);
   pm.WriteConfig(0x80, 0);  // PMIOSE off
   EXPECT_EQ(b.In(0x2000), 0xFFFFFFFFu);
+}
+
+// What `info pci` reads: the board's functions with QEMU's subsystem IDs, a BAR that decodes only once the
+// command register enables it and it has a base.
+TEST(Pci, InfoListsFunctionsAndWhereTheirBarsDecode) {
+  Board b;
+  TestFunction f;
+  b.board.AttachPci(18, &f);
+  std::vector<vmm::PciFunctionInfo> info = b.board.pci().Info();
+  ASSERT_EQ(info.size(), 5u);  // host bridge, the PIIX4's ISA, IDE and PM functions, the test function
+  EXPECT_EQ(info[0].device, 0u);
+  EXPECT_EQ(info[0].vendor, 0x11ABu);
+  EXPECT_EQ(info[0].class_code, 0x0600u);
+  EXPECT_EQ(info[2].device, 10u);
+  EXPECT_EQ(info[2].function, 1u);
+  EXPECT_EQ(info[2].class_code, 0x0101u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(info[i].has_subsystem);
+    EXPECT_EQ(info[i].subsystem_vendor, 0x1AF4u) << i;
+    EXPECT_EQ(info[i].subsystem, 0x1100u) << i;
+  }
+  const vmm::PciFunctionInfo& t = info[4];
+  EXPECT_EQ(t.device, 18u);
+  EXPECT_EQ(t.irq_pin, 1u);
+  ASSERT_EQ(t.bars.size(), 2u);
+  EXPECT_TRUE(t.bars[0].io);
+  EXPECT_EQ(t.bars[0].size, 32u);
+  EXPECT_FALSE(t.bars[0].mapped);
+  EXPECT_FALSE(t.bars[1].io);
+  EXPECT_FALSE(t.bars[1].wide);
+
+  f.WriteConfig(0x10, 0x1081);
+  f.WriteConfig(0x14, 0x10084000u);
+  f.WriteConfig(0x3C, 11);
+  info = b.board.pci().Info();
+  EXPECT_FALSE(info[4].bars[0].mapped);  // assigned, not enabled
+  f.WriteConfig(0x04, 0x0001);
+  info = b.board.pci().Info();
+  EXPECT_TRUE(info[4].bars[0].mapped);
+  EXPECT_EQ(info[4].bars[0].address, 0x1080u);
+  EXPECT_FALSE(info[4].bars[1].mapped);  // memory still off
+  EXPECT_EQ(info[4].irq_line, 11u);
+  f.WriteConfig(0x04, 0x0003);
+  info = b.board.pci().Info();
+  EXPECT_TRUE(info[4].bars[1].mapped);
+  EXPECT_EQ(info[4].bars[1].address, 0x10084000u);
 }
 
 TEST(Pci, MaltaSlotWiring) {

@@ -21,6 +21,13 @@ PciFunction::PciFunction(uint16_t vendor, uint16_t device, uint8_t revision, uin
   Set8(0x0A, (class_code >> 8) & 0xFF);
   Set8(0x0B, (class_code >> 16) & 0xFF);
   Set8(0x0E, header_type);
+  // Subsystem vendor and device (type 0 headers): QEMU's own (1AF4:1100), which QEMU gives every function
+  // that brings none, so that the guest finds the board's functions as under QEMU. A function with IDs
+  // of its own sets them over these.
+  if ((header_type & 0x7F) == 0) {
+    Set16(0x2C, 0x1AF4);
+    Set16(0x2E, 0x1100);
+  }
   Writable(0x04, 0x47);  // command: I/O, memory, bus master, parity, SERR (status stays read-only)
   Writable(0x05, 0x05);  // SERR enable, interrupt disable
   Writable(0x0C, 0xFF);  // cache line size
@@ -162,6 +169,45 @@ std::string PciBus::Unsnapshottable() const {
 std::vector<std::string> PciBus::Names() const {
   std::vector<std::string> out;
   for (const auto& [devfn, f] : functions_) out.push_back(PciName(devfn, *f));
+  return out;
+}
+
+std::vector<PciFunctionInfo> PciBus::Info() const {
+  std::vector<PciFunctionInfo> out;
+  for (const auto& [devfn, f] : functions_) {
+    PciFunctionInfo info;
+    info.device = devfn >> 3;
+    info.function = devfn & 7;
+    info.vendor = f->vendor_id();
+    info.device_id = f->device_id();
+    info.class_code = f->Get16(0x0A);
+    info.has_subsystem = (f->Get8(0x0E) & 0x7F) == 0;
+    if (info.has_subsystem) {
+      info.subsystem_vendor = f->Get16(0x2C);
+      info.subsystem = f->Get16(0x2E);
+    }
+    info.irq_line = f->Get8(0x3C);
+    info.irq_pin = f->Get8(0x3D);
+    const uint16_t command = f->Get16(kCommand);
+    for (unsigned i = 0; i < 6; ++i) {
+      const PciFunction::Bar& b = f->bars_[i];
+      if (!b.size) continue;
+      PciFunctionInfo::Bar bar;
+      bar.index = i;
+      bar.io = b.space == PciSpace::kIo;
+      bar.wide = b.wide;
+      bar.prefetchable = !bar.io && (f->ReadConfig(static_cast<uint8_t>(kBar0 + 4 * i)) & 0x8);
+      bar.size = b.size;
+      const uint32_t low = f->ReadConfig(static_cast<uint8_t>(kBar0 + 4 * i));
+      uint64_t address = bar.io ? (low & 0xFFFCu) : (low & 0xFFFFFFF0u);
+      if (b.wide)
+        address |= static_cast<uint64_t>(f->ReadConfig(static_cast<uint8_t>(kBar0 + 4 * i + 4))) << 32;
+      bar.mapped = (command & (bar.io ? kIoEnable : kMemoryEnable)) && address != 0;
+      bar.address = address;
+      info.bars.push_back(bar);
+    }
+    out.push_back(std::move(info));
+  }
   return out;
 }
 

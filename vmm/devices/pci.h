@@ -41,6 +41,27 @@ struct PciWindow {
 
 class PciBus;
 
+// A function as the monitor's `info pci` shows it (QEMU's query-pci): its identity from the configuration
+// space, and each BAR with where it decodes now.
+struct PciFunctionInfo {
+  unsigned device = 0, function = 0;
+  uint16_t vendor = 0, device_id = 0;
+  uint16_t class_code = 0;     // base class and subclass (configuration bytes 0x0B, 0x0A)
+  bool has_subsystem = false;  // a type 0 header (bridges have none)
+  uint16_t subsystem_vendor = 0, subsystem = 0;
+  uint8_t irq_line = 0, irq_pin = 0;  // 0x3C and 0x3D; pin 0: no INTx
+  struct Bar {
+    unsigned index = 0;
+    bool io = false;
+    bool wide = false;  // 64-bit memory
+    bool prefetchable = false;
+    uint32_t size = 0;
+    bool mapped = false;  // decoding now (enabled in the command register, assigned)
+    uint64_t address = 0;
+  };
+  std::vector<Bar> bars;
+};
+
 class PciFunction {
  public:
   PciFunction(uint16_t vendor, uint16_t device, uint8_t revision, uint32_t class_code, uint8_t header_type);
@@ -148,7 +169,8 @@ class PciBus {
   // load); the name of the first function without snapshot support, or "".
   void State(StateIo& io);
   std::string Unsnapshottable() const;
-  std::vector<std::string> Names() const;  // PciName of every function, in order
+  std::vector<std::string> Names() const;     // PciName of every function, in order
+  std::vector<PciFunctionInfo> Info() const;  // every function, in device/function order
   static std::string PciName(unsigned devfn, const PciFunction& f);
   // The wired-OR level of a PIRQ line: whether any function routed to it asserts INTx.
   bool PirqLevel(unsigned pirq) const;

@@ -7,9 +7,11 @@ namespace strobe::vmm {
 PcnetPci::PcnetPci(const std::array<uint8_t, 6>& mac, GuestMemory& memory, net::NetPort* port)
     : PciFunction(0x1022, 0x2000, 0x10, 0x020000, 0x00), chip_(mac), dma_(memory, *this) {
   Set16(0x06, 0x0280);  // status: fast back-to-back capable, medium DEVSEL timing
-  Set8(0x3E, 0x06);     // MIN_GNT
-  Set8(0x3F, 0xFF);     // MAX_LAT
-  SetInterruptPin(1);   // INTA
+  Set16(0x2C, 0x0000);  // subsystem vendor and device: none, as QEMU's PCnet has them
+  Set16(0x2E, 0x0000);
+  Set8(0x3E, 0x06);    // MIN_GNT
+  Set8(0x3F, 0xFF);    // MAX_LAT
+  SetInterruptPin(1);  // INTA
   DeclareBar(0, PciSpace::kIo, Pcnet::kWindowBytes, &chip_);
   DeclareBar(1, PciSpace::kMemory, Pcnet::kWindowBytes, &chip_);
   chip_.set_memory(&dma_);

@@ -26,8 +26,6 @@ Piix4Ide::Piix4Ide(SetIrq set_irq)
       set_irq_(std::move(set_irq)),
       channels_{{this, 0}, {this, 1}} {
   Set16(0x06, 0x0280);  // status: fast back-to-back capable, medium DEVSEL timing
-  Set16(0x2C, 0x1AF4);  // subsystem vendor and device: QEMU's, as the guest finds them under QEMU
-  Set16(0x2E, 0x1100);
   DeclareBar(4, PciSpace::kIo, 16, this, kBusMasterOffset);  // unassigned until the OS places it
   WritableRange(0x40, 0xFF);  // IDETIM, SIDETIM, UDMACTL, UDMATIM and the rest: storage, as on QEMU
 }

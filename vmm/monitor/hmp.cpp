@@ -48,6 +48,7 @@ constexpr Command kInfo[] = {
     {"jit", "", "show dynamic compiler info"},
     {"memory", "", "show machine memory: pages in use and shared (Strobe)"},
     {"name", "", "show the current VM name"},
+    {"pci", "", "show PCI info"},
     {"registers", "", "show the cpu registers"},
     {"snapshots", "", "show the currently saved VM snapshots"},
     {"status", "", "show the current VM status (running|paused)"},
@@ -277,6 +278,7 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
     return FormatBlocks(blocks);
   }
   if (what == "usernet") return machine_.UserNetInfo();
+  if (what == "pci") return FormatPci(machine_.Pci());
   if (what == "name") {
     const std::string name = machine_.Name();
     return name.empty() ? "" : name + "\n";

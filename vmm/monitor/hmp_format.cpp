@@ -304,4 +304,115 @@ std::string FormatBlocks(const std::vector<BlockDevice>& blocks) {
   return out;
 }
 
+namespace {
+// The PCI class names QEMU's monitor uses, by base class and subclass (0x0001 is the pre-2.0 VGA class);
+// a class not here shows as "Class NNNN", in decimal as QEMU prints it.
+const char* PciClassName(uint16_t cls) {
+  struct Name {
+    uint16_t cls;
+    const char* name;
+  };
+  static constexpr Name kNames[] = {
+      {0x0001, "VGA controller"},
+      {0x0100, "SCSI controller"},
+      {0x0101, "IDE controller"},
+      {0x0102, "Floppy controller"},
+      {0x0103, "IPI controller"},
+      {0x0104, "RAID controller"},
+      {0x0106, "SATA controller"},
+      {0x0107, "SAS controller"},
+      {0x0180, "Storage controller"},
+      {0x0200, "Ethernet controller"},
+      {0x0201, "Token Ring controller"},
+      {0x0202, "FDDI controller"},
+      {0x0203, "ATM controller"},
+      {0x0280, "Network controller"},
+      {0x0300, "VGA controller"},
+      {0x0301, "XGA controller"},
+      {0x0302, "3D controller"},
+      {0x0380, "Display controller"},
+      {0x0400, "Video controller"},
+      {0x0401, "Audio controller"},
+      {0x0402, "Phone"},
+      {0x0403, "Audio controller"},
+      {0x0480, "Multimedia controller"},
+      {0x0500, "RAM controller"},
+      {0x0501, "Flash controller"},
+      {0x0580, "Memory controller"},
+      {0x0600, "Host bridge"},
+      {0x0601, "ISA bridge"},
+      {0x0602, "EISA bridge"},
+      {0x0603, "MC bridge"},
+      {0x0604, "PCI bridge"},
+      {0x0605, "PCMCIA bridge"},
+      {0x0606, "NUBUS bridge"},
+      {0x0607, "CARDBUS bridge"},
+      {0x0608, "RACEWAY bridge"},
+      {0x0680, "Bridge"},
+      {0x0700, "Serial port"},
+      {0x0701, "Parallel port"},
+      {0x0800, "Interrupt controller"},
+      {0x0801, "DMA controller"},
+      {0x0802, "Timer"},
+      {0x0803, "RTC"},
+      {0x0900, "Keyboard"},
+      {0x0901, "Pen"},
+      {0x0902, "Mouse"},
+      {0x0c00, "Firewire controller"},
+      {0x0c01, "Access bus controller"},
+      {0x0c02, "SSA controller"},
+      {0x0a00, "Dock station"},
+      {0x0b00, "i386 cpu"},
+      {0x0c03, "USB controller"},
+      {0x0c04, "Fibre channel controller"},
+      {0x0c05, "SMBus"},
+  };
+  for (const Name& n : kNames)
+    if (n.cls == cls) return n.name;
+  return nullptr;
+}
+}  // namespace
+
+std::string FormatPci(const std::vector<PciFunctionInfo>& functions) {
+  std::string out;
+  char line[128];
+  for (const PciFunctionInfo& f : functions) {
+    std::snprintf(line, sizeof line, "  Bus %2d, device %3u, function %u:\n", 0, f.device, f.function);
+    out += line;
+    const char* name = PciClassName(f.class_code);
+    if (name) {
+      std::snprintf(line, sizeof line, "    %s", name);
+    } else {
+      std::snprintf(line, sizeof line, "    Class %04u", f.class_code);
+    }
+    out += line;
+    std::snprintf(line, sizeof line, ": PCI device %04x:%04x\n", f.vendor, f.device_id);
+    out += line;
+    if (f.has_subsystem) {
+      std::snprintf(line, sizeof line, "      PCI subsystem %04x:%04x\n", f.subsystem_vendor, f.subsystem);
+      out += line;
+    }
+    if (f.irq_pin) {
+      std::snprintf(line, sizeof line, "      IRQ %u, pin %c\n", f.irq_line,
+                    static_cast<char>('A' + f.irq_pin - 1));
+      out += line;
+    }
+    for (const PciFunctionInfo::Bar& b : f.bars) {
+      const uint64_t address = b.mapped ? b.address : UINT64_MAX;
+      const uint64_t last = address + b.size - 1;
+      if (b.io) {
+        std::snprintf(line, sizeof line, "      BAR%u: I/O at 0x%04" PRIx64 " [0x%04" PRIx64 "].\n", b.index,
+                      address, last);
+      } else {
+        std::snprintf(line, sizeof line,
+                      "      BAR%u: %d bit%s memory at 0x%08" PRIx64 " [0x%08" PRIx64 "].\n", b.index,
+                      b.wide ? 64 : 32, b.prefetchable ? " prefetchable" : "", address, last);
+      }
+      out += line;
+    }
+    out += "      id \"\"\n";
+  }
+  return out;
+}
+
 }  // namespace strobe::vmm::mon

@@ -19,6 +19,9 @@ std::string FormatRegisters(const CpuSnapshot& cpu);
 // `info block`: each device as QEMU prints it (without QEMU's automatic node names), an empty line between.
 std::string FormatBlocks(const std::vector<BlockDevice>& blocks);
 std::string FormatTlb(const std::vector<runtime::TlbEntry>& tlb);
+// `info pci`: each function as QEMU's monitor lists it (class name, IDs, INTx, BARs with where they decode,
+// unmapped ones at all ones); Strobe keeps no -device id=, so every id is "".
+std::string FormatPci(const std::vector<PciFunctionInfo>& functions);
 
 // A parsed /FMT: QEMU's defaults are count 1, format 'x', size 4 (and 1 for 'c').
 struct DumpFormat {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/tlb.h"
+#include "vmm/devices/pci.h"
 #include "vmm/monitor/jobs.h"
 #include "vmm/monitor/json.h"
 
@@ -115,6 +116,8 @@ class MachineControl {
   // Block devices and removable media (info block, query-block; eject, change and the tray commands).
   // A media command's tray movements come as DEVICE_TRAY_MOVED events, before it returns.
   virtual std::vector<BlockDevice> Blocks() { return {}; }
+  // The PCI functions on the bus, in device/function order (info pci).
+  virtual std::vector<PciFunctionInfo> Pci() { return {}; }
   virtual MediaError Media(const MediaCommand& command) {
     const std::string& name = command.device.empty() ? command.qdev : command.device;
     return {"DeviceNotFound", "Device '" + name + "' not found"};

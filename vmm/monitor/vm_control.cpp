@@ -168,6 +168,12 @@ bool VmControl::Tlb(std::vector<runtime::TlbEntry>* out) {
   });
 }
 
+std::vector<PciFunctionInfo> VmControl::Pci() {
+  std::vector<PciFunctionInfo> out;
+  Call([&] { out = vm_.board().pci().Info(); });
+  return out;
+}
+
 size_t VmControl::ReadVirtual(uint32_t addr, uint8_t* out, size_t size) {
   size_t done = 0;
   if (!Call([&] { done = target_.ReadMemory(addr, out, size); })) return 0;
