@@ -190,7 +190,11 @@ size_t VmControl::ReadPhysical(uint64_t addr, uint8_t* out, size_t size) {
 }
 
 int VmControl::CpuThreadId() {
-  return vm_.vcpu_thread_id();
+  // A monitor that answers before the run loop started (a loaded host) asks the vCPU thread itself, which
+  // serves posted work once it runs; it read 0 before.
+  int tid = vm_.vcpu_thread_id();
+  if (tid == 0) Call([&] { tid = vm_.vcpu_thread_id(); });
+  return tid;
 }
 
 std::string VmControl::JitInfo() {
