@@ -131,6 +131,8 @@ struct VmConfig {
   std::vector<IdeDisk> ide_disks;
   std::vector<VirtioDisk> virtio_disks;
   std::vector<NicConfig> nics;
+  // The network as the monitor's `info network` shows it (settled with the options; it does not change).
+  std::string network_info;
   // The LLVM compilers, shared with the other VMs of the process (null: the VM's tier brings its own).
   // Made with CompileService::Create(TierOptionsFor(config)) from a config with the same jit settings.
   std::shared_ptr<jit::CompileService> compile_service;

@@ -66,6 +66,15 @@ class FakeMachine : public vmm::mon::MachineControl {
     return "done\n";
   }
   std::string UserNetInfo() override { return "usernet table\n"; }
+  std::string NetworkInfo() override { return "network table\n"; }
+  std::vector<vmm::PciFunctionInfo> Pci() override {
+    vmm::PciFunctionInfo f;
+    f.device = 11;
+    f.vendor = 0x1022;
+    f.device_id = 0x2000;
+    f.class_code = 0x0200;
+    return {f};
+  }
   std::vector<std::string> forwards;  // HostForward's calls: "add NETDEV RULE"
   std::string JitInfo() override { return "jit info\n"; }
   std::string MemoryInfo() override { return "memory info\n"; }

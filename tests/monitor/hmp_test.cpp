@@ -359,6 +359,10 @@ TEST(Hmp, ThroughASelectedMachineEveryCommandReachesTheVm) {
   EXPECT_EQ(hmp.Execute("info cpus"), "* CPU #0: thread_id=4321\n");
   EXPECT_EQ(hmp.Execute("hostfwd_add tcp::2222-:22"), "done\n");
   EXPECT_EQ(hmp.Execute("info usernet"), "usernet table\n");
+  EXPECT_EQ(hmp.Execute("info network"), "network table\n");
+  EXPECT_EQ(
+      hmp.Execute("info pci"),
+      "  Bus  0, device  11, function 0:\n    Ethernet controller: PCI device 1022:2000\n      id \"\"\n");
   EXPECT_EQ(hmp.Execute("info jit"), "jit info\n");
   EXPECT_EQ(hmp.Execute("x /1xw 0x80001000"), "80001000: 0x160f0801\n");
 }

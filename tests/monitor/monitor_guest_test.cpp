@@ -94,6 +94,14 @@ TEST(MonitorGuest, HmpOverUnixSocket) {
   EXPECT_NE(mon.Command("info tlb").find("entries valid"), std::string::npos);
   EXPECT_NE(mon.Command("info jit").find("instructions"), std::string::npos);
   EXPECT_NE(mon.Command("info memory").find("machine memory: "), std::string::npos);
+  // The default network and the default NIC on the bus, as QEMU 7.2 lists them.
+  EXPECT_EQ(mon.Command("info network"),
+            "hub 0\r\n \\ hub0port1: #net000: index=0,type=user,net=10.0.2.0,restrict=off\r\n"
+            " \\ hub0port0: pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\r\n");
+  EXPECT_NE(mon.Command("info pci")
+                .find("  Bus  0, device  11, function 0:\r\n"
+                      "    Ethernet controller: PCI device 1022:2000\r\n"),
+            std::string::npos);
   EXPECT_EQ(mon.Command("nosuch"), "unknown command: 'nosuch'\r\n");
 
   EXPECT_EQ(mon.Command("cont"), "");

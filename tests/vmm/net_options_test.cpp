@@ -173,6 +173,69 @@ TEST(NetOptions, VirtioDisksAndNicsShareOneCreationOrder) {
   EXPECT_LT(device_pcnet, disk_if_virtio);
 }
 
+// A -device NIC is no network option: QEMU 7.2 keeps its default NIC (on hub 0) beside it, and with
+// -nodefaults the device is the only NIC.
+TEST(NetOptions, ADeviceNicKeepsTheDefaultNic) {
+  NetworkConfig n = Net({"-device", "pcnet"});
+  ASSERT_EQ(n.nics.size(), 2u);
+  EXPECT_TRUE(n.nics[0].onboard);
+  EXPECT_EQ(n.nics[0].netdev, 0);
+  EXPECT_EQ(n.nics[1].netdev, -1);  // not connected
+  EXPECT_EQ(n.nics[1].mac, Mac(0x57));
+  NetworkConfig alone = Net({"-nodefaults", "-device", "virtio-net-pci"});
+  ASSERT_EQ(alone.nics.size(), 1u);
+  EXPECT_EQ(alone.nics[0].model, NicModel::kVirtio);
+  EXPECT_TRUE(alone.netdevs.empty());
+}
+
+// info network, each compared with qemu-system-mipsel 7.2 -M malta -S given the same options (QEMU's
+// generated netdev names end in two random digits, 00 here).
+TEST(NetOptions, InfoNetworkAsQemuPrintsIt) {
+  auto info = [](std::vector<std::string> args) { return tools::NetworkInfo(Net(std::move(args))); };
+  EXPECT_EQ(info({}),
+            "hub 0\n"
+            " \\ hub0port1: #net000: index=0,type=user,net=10.0.2.0,restrict=off\n"
+            " \\ hub0port0: pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\n");
+  EXPECT_EQ(
+      info({"-net", "user,net=192.168.76.0/24,restrict=on", "-net", "nic,model=virtio"}),
+      "hub 0\n"
+      " \\ hub0port1: virtio-net-pci.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:12:34:56\n"
+      " \\ hub0port0: #net000: index=0,type=user,net=192.168.76.0,restrict=on\n");
+  EXPECT_EQ(info({"-nic", "user", "-nic", "user,model=virtio,id=x", "-device", "pcnet,id=p9"}),
+            "pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\n"
+            " \\ #net000: index=0,type=user,net=10.0.2.0,restrict=off\n"
+            "virtio-net-pci.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:12:34:57\n"
+            " \\ x: index=0,type=user,net=10.0.2.0,restrict=off\n"
+            "p9: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:58\n");
+  EXPECT_EQ(info({"-netdev", "user,id=u1", "-netdev", "user,id=u2", "-device", "pcnet,netdev=u2"}),
+            "u1: index=0,type=user,net=10.0.2.0,restrict=off\n"
+            "pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\n"
+            " \\ u2: index=0,type=user,net=10.0.2.0,restrict=off\n");
+  EXPECT_EQ(info({"-device", "pcnet"}),
+            "hub 0\n"
+            " \\ hub0port1: #net000: index=0,type=user,net=10.0.2.0,restrict=off\n"
+            " \\ hub0port0: pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\n"
+            "pcnet.1: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:57\n");
+  EXPECT_EQ(info({"-netdev", "hubport,id=h0,hubid=3", "-netdev", "hubport,id=h1,hubid=3", "-device",
+                  "pcnet,netdev=h1"}),
+            "hub 3\n"
+            " \\ h1: pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\n"
+            " \\ h0\n");
+  EXPECT_EQ(info({"-nic", "none"}), "");
+
+  // QEMU's warnings for what is left without a peer (none for its own default network).
+  using W = std::vector<std::string>;
+  auto warnings = [](std::vector<std::string> args) {
+    return tools::UnconnectedWarnings(Net(std::move(args)));
+  };
+  EXPECT_EQ(warnings({"-nodefaults", "-device", "pcnet"}), W{"nic pcnet.0 has no peer"});
+  EXPECT_EQ(warnings({"-netdev", "user,id=u1", "-nic", "user"}), W{"netdev u1 has no peer"});
+  EXPECT_EQ(warnings({"-netdev", "hubport,id=h0,hubid=3"}),
+            (W{"hub port h0 has no peer", "netdev h0 has no peer"}));
+  EXPECT_EQ(warnings({"-net", "user"}), W{"hub 0 with no nics"});
+  EXPECT_EQ(warnings({"-net", "nic"}), W{});  // hub 0 is not connected to host network: said by Resolve
+}
+
 TEST(NetOptions, ModelHelp) {
   tools::RunOptions o;
   std::string err;

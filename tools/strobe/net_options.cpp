@@ -219,6 +219,7 @@ bool NetOptions::AddNet(const std::string& value, std::string* info, std::string
     NetdevConfig n;
     if (!ParseUser(option, parts, 1, &n, error)) return false;
     netdevs_.push_back(n);
+    if (net_nics_.empty()) net_user_first_ = true;
     net_users_.push_back(static_cast<int>(netdevs_.size() - 1));
     return true;
   }
@@ -289,15 +290,16 @@ bool NetOptions::AddDevice(const std::string& value, int place, std::string* err
                              "without one (0x12 up, in creation order)");
     } else if (key == "bus" && v != "pci") {  // QEMU's name for the Malta's one PCI bus
       return Fail(error, option + ": Bus '" + v + "' not found (pci)");
-    } else if (key != "id" && key != "bus" && key != "romfile" && key != "bootindex") {
+    } else if (key == "id") {
+      nic.id = v;
+    } else if (key != "bus" && key != "romfile" && key != "bootindex") {
       // bootindex: the order firmware tries boot devices in; Malta boots -kernel, as under QEMU
       return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id)");
     }
   }
   if (!ModelFromName(driver, &nic.model))
     return Fail(error, option + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
-  any_ = true;
-  devices_.push_back(nic);
+  devices_.push_back(nic);  // not a network option: QEMU's default NIC stays (see Resolve)
   return true;
 }
 
@@ -330,9 +332,10 @@ bool NetOptions::AddObject(const std::string& value, std::string* error) {
 
 bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error) {
   NetworkConfig c;
-  // -nic none / -net none only keep the default NIC away: NICs and netdevs given beside them stay.
-  const bool nothing_given = netdevs_.empty() && nics_.empty() && devices_.empty();
-  if (any_ ? nothing_given : nodefaults) {
+  // -nic none / -net none only keep the default NIC away: NICs and netdevs given beside them stay. A -device
+  // NIC is no network option: without -nodefaults QEMU still makes its default NIC on hub 0 beside it.
+  const bool default_nic = !any_ && !nodefaults;
+  if (!default_nic && netdevs_.empty() && nics_.empty() && devices_.empty()) {
     if (!dumps_.empty()) return Fail(error, dumps_[0].option + ": no network to capture (no NIC)");
     if (!pcap_all_.empty()) return Fail(error, "--pcap " + pcap_all_ + ": no network to capture (no NIC)");
     *out = c;
@@ -340,12 +343,13 @@ bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error
   }
   c.netdevs = netdevs_;
   c.nics = nics_;
-  if (!any_) {  // QEMU's default: one pcnet on user-mode networking
+  if (default_nic) {  // QEMU's default: one pcnet on user-mode networking (-net nic -net user)
     c.netdevs.push_back(NetdevConfig{"default NIC", "", {}});
     NicRequest nic;
     nic.option = "default NIC";
     nic.netdev = 0;
     c.nics.push_back(nic);
+    c.hub0 = {{true, 0}, {false, 0}};
   }
   // -net nic and -net user share QEMU's hub 0: one NIC and one user network are joined.
   if (net_nics_.size() > 1 || net_users_.size() > 1)
@@ -353,6 +357,9 @@ bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error
                 c.nics[net_nics_.size() > 1 ? net_nics_[1] : 0].option +
                     ": only one -net nic and one -net user (hub 0) are supported; use -nic or -netdev");
   if (!net_nics_.empty() && !net_users_.empty()) c.nics[net_nics_[0]].netdev = net_users_[0];
+  if (!net_nics_.empty()) c.hub0.push_back({true, static_cast<int>(net_nics_[0])});
+  if (!net_users_.empty())
+    c.hub0.insert(net_user_first_ ? c.hub0.begin() : c.hub0.end(), {false, net_users_[0]});
   if (!net_nics_.empty() && net_users_.empty())
     std::fprintf(stderr, "strobe: warning: hub 0 is not connected to host network\n");
   // The board's NICs come first in QEMU's creation order; the first, if a pcnet, is the on-board one.
@@ -393,6 +400,9 @@ bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error
       return Fail(error, "--pcap " + pcap_all_ + ": the first NIC has no network to capture");
     c.pcap[c.nics[0].netdev] = pcap_all_;
   }
+  if (!default_nic)  // QEMU is quiet about its own default network only
+    for (const std::string& w : UnconnectedWarnings(c))
+      std::fprintf(stderr, "strobe: warning: %s\n", w.c_str());
   *out = c;
   return true;
 }
@@ -400,6 +410,7 @@ bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error
 bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::net::NetBackend>>* backends,
                  std::vector<std::unique_ptr<vmm::net::PcapWriter>>* captures, vmm::VmConfig* vm,
                  std::string* error) {
+  vm->network_info = NetworkInfo(config);
   std::vector<vmm::net::NetBackend*> by_netdev(config.netdevs.size(), nullptr);
   std::vector<vmm::net::PcapWriter*> pcap_by_netdev(config.netdevs.size(), nullptr);
   for (size_t i = 0; i < config.netdevs.size(); ++i) {

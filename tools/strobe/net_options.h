@@ -40,13 +40,29 @@ struct NicRequest {
   // Malta's on-board one at 00:0b.0.
   int pci_order = 0;
   bool onboard = false;
+  std::string id;  // -device ...,id=: the NIC's name in info network (else its model and a number)
 };
 
 struct NetworkConfig {
   std::vector<NetdevConfig> netdevs;
   std::vector<NicRequest> nics;   // MACs settled
   std::vector<std::string> pcap;  // per netdev: the capture file ("" none)
+  // QEMU's hub 0 (-net nic and -net user, or the default NIC), in the order its ports were made: a NIC
+  // (index into nics) or a user network (index into netdevs).
+  struct Hub0Port {
+    bool nic = false;
+    int index = 0;
+  };
+  std::vector<Hub0Port> hub0;
 };
+
+// The monitor's `info network` for this configuration, as QEMU 7.2 prints it (hubs first, newest port
+// first; then netdevs no NIC uses; then each NIC with its backend). A netdev without id= gets QEMU's
+// generated kind of name, "#net" and a counter, with "00" where QEMU adds two random digits.
+std::string NetworkInfo(const NetworkConfig& config);
+// QEMU's warnings for a network given on the command line: each netdev, hub port and NIC left without a
+// peer ("nic pcnet.1 has no peer").
+std::vector<std::string> UnconnectedWarnings(const NetworkConfig& config);
 
 class NetOptions {
  public:
@@ -75,6 +91,7 @@ class NetOptions {
   std::vector<Dump> dumps_;
   std::vector<int> net_users_;    // indexes of -net user netdevs
   std::vector<size_t> net_nics_;  // indexes in nics_ of -net nic
+  bool net_user_first_ = false;   // a -net user came before any -net nic (it took hub 0's first port)
   std::string pcap_all_;
   bool any_ = false;  // some network option was given
 };

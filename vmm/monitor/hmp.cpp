@@ -48,6 +48,7 @@ constexpr Command kInfo[] = {
     {"jit", "", "show dynamic compiler info"},
     {"memory", "", "show machine memory: pages in use and shared (Strobe)"},
     {"name", "", "show the current VM name"},
+    {"network", "", "show the network state"},
     {"pci", "", "show PCI info"},
     {"registers", "", "show the cpu registers"},
     {"snapshots", "", "show the currently saved VM snapshots"},
@@ -279,6 +280,7 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
   }
   if (what == "usernet") return machine_.UserNetInfo();
   if (what == "pci") return FormatPci(machine_.Pci());
+  if (what == "network") return machine_.NetworkInfo();
   if (what == "name") {
     const std::string name = machine_.Name();
     return name.empty() ? "" : name + "\n";

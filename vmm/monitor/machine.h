@@ -99,6 +99,7 @@ class MachineControl {
     return "user mode network stack not in use\n";
   }
   virtual std::string UserNetInfo() { return ""; }
+  virtual std::string NetworkInfo() { return ""; }  // info network
   // The guest's name (-name; "" without one): info name, query-name.
   virtual std::string Name() { return ""; }
   // The host thread the vCPU runs on (info cpus' thread_id); 0 before it has started.

@@ -40,6 +40,8 @@ class SelectedMachine final : public MachineControl {
     return pick_().HostForward(add, netdev, rule);
   }
   std::string UserNetInfo() override { return pick_().UserNetInfo(); }
+  std::string NetworkInfo() override { return pick_().NetworkInfo(); }
+  std::vector<PciFunctionInfo> Pci() override { return pick_().Pci(); }
   std::string JitInfo() override { return pick_().JitInfo(); }
   std::string MemoryInfo() override { return pick_().MemoryInfo(); }
   std::string SaveSnapshot(const std::string& name) override { return pick_().SaveSnapshot(name); }
