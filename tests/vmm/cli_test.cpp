@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The strobe binary on the command line: file options that name something other than a readable file of
 // sane size, the plain lld-linked guest QEMU runs, and the QEMU options (serial backends, -echr,
-// -no-shutdown, -d, -m, -version, -M help, -cpu help). Each run is checked for its exit status and output.
+// -no-shutdown, -d, -m, -version, -M help, -cpu help, -daemonize). Each run is checked for its exit status
+// and output.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -298,6 +300,46 @@ TEST(VmDebugAgent, QuitBeforeAttachReachesTheAgent) {
   vm.AttachDebugger(&agent, /*start_stopped=*/true);
   EXPECT_TRUE(agent.quit);
   EXPECT_EQ(vm.Run(), vmm::VmExit::kQuit);
+}
+
+// -daemonize: the command returns 0 once the VM is set up, while the guest runs on in a daemon (no
+// terminal: its standard streams on /dev/null, its folder /); the pid file names the daemon, which
+// SIGTERM ends (and the file with it). What cannot work as a daemon is refused as QEMU refuses it.
+TEST(Cli, DaemonizeDetachesOnceTheVmIsSetUp) {
+  const std::string log = TempPath("daemon.log"), pidfile = TempPath("daemon.pid");
+  std::remove(log.c_str());
+  const ProcessResult r = Strobe({"-kernel", Guest("gdb_target"), "-append", "tick", "-daemonize", "-serial",
+                                  "file:" + log, "-pidfile", pidfile, "--timeout", "120"},
+                                 "", 30);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  const pid_t daemon = static_cast<pid_t>(std::atoi(ReadAll(pidfile).c_str()));
+  ASSERT_GT(daemon, 0);
+  EXPECT_EQ(kill(daemon, 0), 0);
+  char link[256] = {};
+  const std::string proc = "/proc/" + std::to_string(daemon);
+  ASSERT_GT(readlink((proc + "/fd/0").c_str(), link, sizeof link - 1), 0);
+  EXPECT_STREQ(link, "/dev/null");
+  std::memset(link, 0, sizeof link);
+  ASSERT_GT(readlink((proc + "/cwd").c_str(), link, sizeof link - 1), 0);
+  EXPECT_STREQ(link, "/");
+  for (int i = 0; i < 400 && ReadAll(log).find("tick 3\r\n") == std::string::npos; ++i) usleep(50000);
+  EXPECT_NE(ReadAll(log).find("tick 3\r\n"), std::string::npos) << ReadAll(log);
+  ASSERT_EQ(kill(daemon, SIGTERM), 0);
+  for (int i = 0; i < 400 && kill(daemon, 0) == 0; ++i) usleep(50000);
+  EXPECT_NE(kill(daemon, 0), 0) << "the daemon outlived SIGTERM";
+  EXPECT_NE(access(pidfile.c_str(), F_OK), 0) << "the pid file outlived the daemon";
+
+  ExpectOneLineFailure(Strobe({"-kernel", Guest("hello"), "-daemonize", "-nographic"}),
+                       "-nographic cannot be used with -daemonize", 2);
+  ExpectOneLineFailure(Strobe({"-kernel", Guest("hello"), "-daemonize", "-serial", "stdio"}),
+                       "cannot use stdio with -daemonize", 2);
+  ExpectOneLineFailure(Strobe({"-kernel", Guest("hello"), "-daemonize", "-monitor", "stdio"}),
+                       "cannot use stdio with -daemonize", 2);
+  ExpectOneLineFailure(Strobe({"-kernel", Guest("hello"), "-daemonize", "--vms", "2"}), "one VM only", 2);
+  // A failure after the fork: the daemon's message reaches the terminal, the command exits 1.
+  ExpectOneLineFailure(Strobe({"-kernel", TempPath("no-such-kernel"), "-daemonize"}),
+                       "No such file or directory", 1);
 }
 
 }  // namespace

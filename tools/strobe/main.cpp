@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tools/strobe/console.h"
+#include "tools/strobe/daemonize.h"
 #include "tools/strobe/demo_guest.h"
 #include "tools/strobe/dump.h"
 #include "tools/strobe/multi_vm.h"
@@ -61,6 +62,11 @@ int Run(const std::vector<std::string>& args) {
   if (!opts.info.empty()) {  // -version, -M help, -cpu help, -d help
     std::fputs(opts.info.c_str(), stdout);
     return 0;
+  }
+  // Before anything else: the fork must come before the first thread, and the pid file names the daemon.
+  if (opts.daemonize && !tools::Daemonize(&error)) {
+    std::fprintf(stderr, "strobe: %s\n", error.c_str());
+    return kExitError;
   }
   if (!opts.pidfile.empty() && !tools::CreatePidFile(opts.pidfile, &error)) {
     std::fprintf(stderr, "strobe: %s\n", error.c_str());
@@ -141,8 +147,11 @@ int Run(const std::vector<std::string>& args) {
   if (opts.gdb_port >= 0) gdb_server.Start(vm, opts.start_stopped);
   if (opts.start_stopped && opts.gdb_port < 0) control.StartPaused();  // -S: until the monitor's cont
   monitors.Start();
-  // With -monitor stdio, stdin is the monitor's (the console is elsewhere): no escape keys on it.
-  if (!stdio_monitor) tools::HostConsole::Start(vm, opts.escape_char, g_serial.is_stdio(), &control);
+  // With -monitor stdio, stdin is the monitor's (the console is elsewhere): no escape keys on it. A
+  // daemon has no terminal.
+  if (!stdio_monitor && !opts.daemonize)
+    tools::HostConsole::Start(vm, opts.escape_char, g_serial.is_stdio(), &control);
+  if (opts.daemonize) tools::DaemonReady(!opts.trace.logfile.empty());
 
   const auto t0 = std::chrono::steady_clock::now();
   vmm::VmExit exit = vm.Run();

@@ -141,6 +141,8 @@ const char* RunUsage() {
          "                       console switches to a monitor too\n"
          "  -loadvm NAME         start from the snapshot NAME (the monitor's savevm makes them)\n"
          "  -pidfile FILE        the process id in FILE, locked while the run lasts, removed at its end\n"
+         "  -daemonize           detach from the terminal once the VM is set up (the console goes nowhere\n"
+         "                       without -serial; not with -nographic or stdio)\n"
          "  -no-user-config      accepted (Strobe reads no configuration files)\n"
          "\n"
          "Strobe options:\n"
@@ -224,6 +226,29 @@ bool CheckIcount(const vmm::VmConfig& vm, bool rtc_host, std::string* error) {
   return true;
 }
 
+// -daemonize as QEMU takes it: not with -nographic or a stdio character device (a daemon has no terminal);
+// the guest console, without -serial, goes nowhere (QEMU's default serial is its display's console). One
+// VM only: several VMs share the terminal.
+bool CheckDaemonize(RunOptions& o, bool nographic_given, bool serial_given, std::string* error) {
+  if (nographic_given) {
+    *error = "-nographic cannot be used with -daemonize";
+    return false;
+  }
+  if (!serial_given) o.serial.kind = CharDevSpec::Kind::kNull;
+  bool stdio = o.serial.kind == CharDevSpec::Kind::kStdio;
+  for (const vmm::mon::MonitorSpec& m : o.monitors)
+    stdio = stdio || m.transport == vmm::mon::MonitorSpec::Transport::kStdio;
+  if (stdio) {
+    *error = "cannot use stdio with -daemonize";
+    return false;
+  }
+  if (o.vm_copies > 1 || !o.extra_vms.empty()) {
+    *error = "-daemonize: one VM only (several VMs share the terminal; run one strobe per VM)";
+    return false;
+  }
+  return true;
+}
+
 // The tiered engine's default LLVM arrangement, unless the command line chose its own: one tier at O1 (no
 // second tier), kernel code hot at 24,000 executions. With baseline code below it, the cheap first tier
 // (--jit-opt 0) no longer paid for itself (vmm/README.md, "Defaults chosen by measurement"). The jit engine,
@@ -244,7 +269,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   DriveRequests disks;
   NetOptions net;
   int devices = 0;  // -device options so far
-  bool serial_given = false, nodefaults = false, trace_help = false;
+  bool serial_given = false, nodefaults = false, trace_help = false, nographic_given = false;
   bool rtc_host = false;  // for -icount's check
   bool code_cache_given = false;
   bool opt_given = false, reoptimize_given = false, kernel_threshold_given = false;
@@ -348,6 +373,9 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     } else if (a == "-append") {
       if (!value(i, &o.vm.append)) return false;
     } else if (a == "-nographic") {
+      nographic_given = true;
+    } else if (a == "-daemonize") {
+      o.daemonize = true;
     } else if (a == "-no-reboot") {
       o.vm.no_reboot = true;
     } else if (a == "-no-shutdown") {
@@ -605,6 +633,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   }
   if (!net.Resolve(nodefaults, &o.network, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
+  if (o.daemonize && !CheckDaemonize(o, nographic_given, serial_given, error)) return false;
   if (!CheckMonitorsStdio(o, error)) return false;
   if (o.vm_copies + o.extra_vms.size() > kMaxVms) {
     *error = "too many VMs: at most " + std::to_string(kMaxVms) + " in one process";

@@ -28,6 +28,7 @@ struct RunOptions {
   std::string guest_name;      // -name NAME or guest=NAME (the monitor's info name, QMP's query-name)
   std::string process_name;    // -name ...,process=NAME
   std::string pidfile;         // -pidfile FILE
+  bool daemonize = false;      // -daemonize: detach from the terminal once the VM is set up (daemonize.h)
   TraceOptions trace;          // -d, -D
   // -hda..-hdd, -cdrom, -drive, -device virtio-blk-pci, -snapshot: resolved as QEMU does
   // (drive_options.h), in command-line order. Their images are opened by OpenDrives, not by the parser.
