@@ -12,7 +12,9 @@
 
 #include "tests/linux/linux_session.h"
 #include "tests/support/console_session.h"
+#include "tests/support/free_port.h"
 #include "tests/support/process.h"
+#include "tests/support/tcp_client.h"
 
 namespace strobe::test {
 namespace {
@@ -107,6 +109,31 @@ TEST_F(LinuxBoot, ShellExitGetsANewShellAndRebootEndsANoRebootRun) {
   EXPECT_TRUE(s.Expect("Requesting system reboot", 60)) << s.output();
   EXPECT_TRUE(s.Expect("reboot: Restarting system", 60)) << s.output();
   EXPECT_EQ(s.Wait(60), 0) << s.output();
+}
+
+// The console on a telnet serial port (-serial telnet:...,server, as QEMU's): the guest waits for the
+// client, the shell answers what the client types (its telnet negotiation taken out of the input), and
+// the guest powers off.
+TEST_F(LinuxBoot, ShellOverATelnetSerialPort) {
+  const uint16_t port = FreePort();
+  ConsoleSession s(BootArgs({"-serial", "telnet:127.0.0.1:" + std::to_string(port) + ",server"}));
+  ASSERT_TRUE(s.Expect("waiting for connection on: telnet:127.0.0.1:", 30)) << s.output();
+  const int fd = ConnectTcp(port);
+  ASSERT_GE(fd, 0);
+  ASSERT_NE(ReadUntil(fd, kPrompt, kBootTimeout).find(kPrompt), std::string::npos);
+  // A client's answers (DO ECHO, DO SUPPRESS-GO-AHEAD, WILL TERMINAL-TYPE, a subnegotiation), then a line.
+  const char answers[] =
+      "\xff\xfd\x01\xff\xfd\x03\xff\xfb\x18\xff\xfa\x18\x00"
+      "xterm\xff\xf0";
+  const std::string typed = std::string(answers, sizeof answers - 1) + "echo tel-$((6*7))\n";
+  ASSERT_EQ(write(fd, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+  const std::string got = ReadUntil(fd, "tel-42\r\n", 60);
+  EXPECT_NE(got.find("tel-42\r\n"), std::string::npos) << got;
+  EXPECT_EQ(got.find("xterm"), std::string::npos) << got;  // the subnegotiation never reached the shell
+  const std::string off = "poweroff -f\n";
+  ASSERT_EQ(write(fd, off.data(), off.size()), static_cast<ssize_t>(off.size()));
+  EXPECT_EQ(s.Wait(60), 0) << s.output();
+  close(fd);
 }
 
 TEST_F(LinuxBoot, CtrlAltDelRebootsThroughInit) {

@@ -3,8 +3,11 @@
 // sane size, the plain lld-linked guest QEMU runs, and the QEMU options (serial backends, -echr,
 // -no-shutdown, -d, -m, -version, -M help, -cpu help, -daemonize). Each run is checked for its exit status
 // and output.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -15,10 +18,13 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "tests/support/cli_expect.h"
 #include "tests/support/elf_builder.h"
+#include "tests/support/free_port.h"
 #include "tests/support/process.h"
+#include "tests/support/tcp_client.h"
 #include "vmm/vm.h"
 
 namespace strobe::test {
@@ -300,6 +306,59 @@ TEST(VmDebugAgent, QuitBeforeAttachReachesTheAgent) {
   vm.AttachDebugger(&agent, /*start_stopped=*/true);
   EXPECT_TRUE(agent.quit);
   EXPECT_EQ(vm.Run(), vmm::VmExit::kQuit);
+}
+
+// The serial port on TCP, as QEMU's tcp: and telnet: backends: a server that waits for its client (the
+// guest starts once it connected), telnet's greeting as QEMU 7.2 sends it, a client that connects to a
+// listening socket, and a server for which connecting fails.
+TEST(Cli, SerialOverTcpAndTelnet) {
+  for (const bool telnet : {false, true}) {
+    const uint16_t port = FreePort();
+    const std::string spec =
+        std::string(telnet ? "telnet" : "tcp") + ":127.0.0.1:" + std::to_string(port) + ",server";
+    std::vector<std::string> argv = {STROBE_BINARY, "run",     "-kernel", Guest("gdb_target"), "-append",
+                                     "tick",        "-serial", spec,      "--timeout",         "3"};
+    ProcessResult r;
+    std::thread run([&] { r = RunProcess(argv, "", 60); });
+    const int fd = ConnectTcp(port);
+    ASSERT_GE(fd, 0);
+    const std::string got = ReadUntil(fd, "tick 3\r\n");
+    // QEMU's telnet greeting: WILL ECHO, WILL SUPPRESS-GO-AHEAD, WILL BINARY, DO BINARY.
+    const std::string hello =
+        telnet ? std::string("\xff\xfb\x01\xff\xfb\x03\xff\xfb\x00\xff\xfd\x00", 12) : "";
+    EXPECT_EQ(got.substr(0, hello.size() + 8), hello + "tick 0\r\n") << got;
+    close(fd);
+    run.join();  // the guest goes on without a client until its --timeout; the run ends with it
+    EXPECT_NE(r.err.find("waiting for connection on: " + spec.substr(0, spec.size() - 7) + ",server=on"),
+              std::string::npos)
+        << r.err;
+  }
+
+  // A client: Strobe connects to a listening socket (-chardev socket,host=,port=).
+  const uint16_t port = FreePort();
+  const int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lfd, 1), 0);
+  std::vector<std::string> argv = {STROBE_BINARY, "run",
+                                   "-kernel",     Guest("hello"),
+                                   "-chardev",    "socket,id=c0,host=127.0.0.1,port=" + std::to_string(port),
+                                   "-serial",     "chardev:c0"};
+  ProcessResult r;
+  std::thread run([&] { r = RunProcess(argv, "", 60); });
+  const int cfd = accept(lfd, nullptr, nullptr);
+  ASSERT_GE(cfd, 0);
+  EXPECT_NE(ReadUntil(cfd, "exit 0").find("Hello"), std::string::npos);
+  run.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  close(cfd);
+  close(lfd);  // nobody listens there now
+  ExpectOneLineFailure(
+      Strobe({"-kernel", Guest("hello"), "-serial", "tcp:127.0.0.1:" + std::to_string(port)}),
+      "Failed to connect to 'tcp:127.0.0.1:" + std::to_string(port) + "': Connection refused", 1);
 }
 
 // -daemonize: the command returns 0 once the VM is set up, while the guest runs on in a daemon (no

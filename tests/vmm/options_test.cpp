@@ -185,7 +185,37 @@ TEST(RunOptions, SerialAndChardevBackends) {
   EXPECT_EQ(cf.kind, tools::CharDevSpec::Kind::kFile);
   EXPECT_EQ(cf.path, "/tmp/f");
   EXPECT_NE(Error({"-serial", "chardev:nope"}).find("no -chardev with id 'nope'"), std::string::npos);
-  EXPECT_NE(Error({"-serial", "tcp:localhost:4444"}).find("unsupported -serial"), std::string::npos);
+  auto t = Parse({"-serial", "tcp::4444,server,nowait,nodelay"}).serial;
+  EXPECT_EQ(t.kind, tools::CharDevSpec::Kind::kTcp);
+  EXPECT_EQ(t.host, "");
+  EXPECT_EQ(t.port, 4444);
+  EXPECT_TRUE(t.server);
+  EXPECT_FALSE(t.wait);
+  EXPECT_FALSE(t.telnet);
+  auto tn = Parse({"-serial", "telnet:localhost:4445,server"}).serial;
+  EXPECT_EQ(tn.kind, tools::CharDevSpec::Kind::kTcp);
+  EXPECT_EQ(tn.host, "localhost");
+  EXPECT_TRUE(tn.telnet);
+  EXPECT_TRUE(tn.wait);
+  auto tc = Parse({"-serial", "tcp:10.0.0.1:23"}).serial;  // a client
+  EXPECT_FALSE(tc.server);
+  EXPECT_EQ(tc.host, "10.0.0.1");
+  auto ct = Parse({"-chardev", "socket,id=c,host=127.0.0.1,port=5000,server=on,wait=off,telnet=on", "-serial",
+                   "chardev:c"})
+                .serial;
+  EXPECT_EQ(ct.kind, tools::CharDevSpec::Kind::kTcp);
+  EXPECT_EQ(ct.port, 5000);
+  EXPECT_TRUE(ct.telnet);
+  EXPECT_FALSE(ct.wait);
+  EXPECT_NE(Error({"-serial", "tcp:localhost"}).find("expected tcp:[HOST]:PORT"), std::string::npos);
+  EXPECT_NE(Error({"-serial", "tcp::70000,server"}).find("expected tcp:[HOST]:PORT"), std::string::npos);
+  EXPECT_NE(Error({"-serial", "telnet::23,server,bogus"}).find("unknown socket option 'bogus'"),
+            std::string::npos);
+  EXPECT_NE(Error({"-chardev", "socket,id=c,port=99999"}).find("bad port"), std::string::npos);
+  EXPECT_NE(Error({"-chardev", "socket,id=c,host=localhost"}).find("needs port=PORT"), std::string::npos);
+  EXPECT_NE(Error({"-chardev", "socket,id=c,path=/tmp/x,port=1"}).find("two different sockets"),
+            std::string::npos);
+  EXPECT_NE(Error({"-serial", "udp::4444"}).find("unsupported -serial"), std::string::npos);
   EXPECT_NE(Error({"-chardev", "file,path=/tmp/f"}).find("needs id=ID"), std::string::npos);
   EXPECT_NE(Error({"-chardev", "vc,id=x"}).find("unsupported -chardev type"), std::string::npos);
   EXPECT_NE(Error({"-serial", "null", "-serial", "stdio"}).find("only one serial port"), std::string::npos);

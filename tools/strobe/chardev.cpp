@@ -2,6 +2,9 @@
 #include "tools/strobe/chardev.h"
 
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -42,7 +45,21 @@ bool ParseBool(const std::string& v, bool* out) {
 }
 
 constexpr const char* kBackends =
-    "null, stdio, mon:stdio, pty, file:PATH, unix:PATH[,server][,nowait], chardev:ID";
+    "null, stdio, mon:stdio, pty, file:PATH, unix:PATH[,server][,nowait], tcp:[HOST]:PORT[,server][,nowait], "
+    "telnet:[HOST]:PORT[,server][,nowait], chardev:ID";
+
+// Telnet's bytes (RFC 854, 856, 857, 858).
+constexpr uint8_t kIac = 255, kDont = 254, kDo = 253, kWill = 251, kSb = 250, kSe = 240;
+constexpr uint8_t kOptBinary = 0, kOptEcho = 1, kOptSuppressGoAhead = 3;
+
+// A port number 0-65535.
+bool ParsePortNumber(const std::string& s, uint16_t* out) {
+  if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  const unsigned long v = std::stoul(s);
+  if (v > 65535) return false;
+  *out = static_cast<uint16_t>(v);
+  return true;
+}
 
 bool WriteAll(int fd, const void* data, size_t n) {
   const char* p = static_cast<const char*>(data);
@@ -71,10 +88,23 @@ bool ParseSerial(const std::string& v, const CharDevs& chardevs, CharDevSpec* ou
   } else if (v.rfind("file:", 0) == 0 && v.size() > 5) {
     s.kind = CharDevSpec::Kind::kFile;
     s.path = v.substr(5);
-  } else if (v.rfind("unix:", 0) == 0 && v.size() > 5) {
-    std::vector<std::string> parts = Split(v.substr(5), ',');
-    s.kind = CharDevSpec::Kind::kUnix;
-    s.path = parts[0];
+  } else if ((v.rfind("unix:", 0) == 0 && v.size() > 5) || v.rfind("tcp:", 0) == 0 ||
+             v.rfind("telnet:", 0) == 0) {
+    const size_t colon = v.find(':');
+    std::vector<std::string> parts = Split(v.substr(colon + 1), ',');
+    if (v.rfind("unix:", 0) == 0) {
+      s.kind = CharDevSpec::Kind::kUnix;
+      s.path = parts[0];
+    } else {
+      s.kind = CharDevSpec::Kind::kTcp;
+      s.telnet = v.rfind("telnet:", 0) == 0;
+      const size_t port_at = parts[0].rfind(':');
+      if (port_at == std::string::npos || !ParsePortNumber(parts[0].substr(port_at + 1), &s.port)) {
+        *error = "-serial " + v + ": expected " + v.substr(0, colon) + ":[HOST]:PORT";
+        return false;
+      }
+      s.host = parts[0].substr(0, port_at);
+    }
     for (size_t i = 1; i < parts.size(); ++i) {
       const std::string& p = parts[i];
       const size_t eq = p.find('=');
@@ -86,12 +116,15 @@ bool ParseSerial(const std::string& v, const CharDevs& chardevs, CharDevSpec* ou
         s.wait = false;
       } else if (key == "wait" && ParseBool(val, &flag)) {
         s.wait = flag;
+      } else if (key == "nodelay" && s.kind == CharDevSpec::Kind::kTcp) {
+        // Strobe's TCP connections never delay small writes
       } else {
-        *error = "-serial " + v + ": unknown socket option '" + p + "' (server, nowait, wait=on|off)";
+        *error = "-serial " + v + ": unknown socket option '" + p + "' (server, nowait, wait=on|off" +
+                 (s.kind == CharDevSpec::Kind::kTcp ? ", nodelay)" : ")");
         return false;
       }
     }
-    if (s.path.empty()) {
+    if (s.kind == CharDevSpec::Kind::kUnix && s.path.empty()) {
       *error = "-serial " + v + ": the socket needs a path";
       return false;
     }
@@ -127,7 +160,7 @@ bool ParseChardev(const std::string& v, CharDevs* chardevs, std::string* error) 
   } else if (type == "socket") {
     s.kind = CharDevSpec::Kind::kUnix;
   } else {
-    *error = "unsupported -chardev type '" + type + "' (null, stdio, pty, file, socket with path=)";
+    *error = "unsupported -chardev type '" + type + "' (null, stdio, pty, file, socket)";
     return false;
   }
   for (size_t i = 1; i < parts.size(); ++i) {
@@ -137,19 +170,29 @@ bool ParseChardev(const std::string& v, CharDevs* chardevs, std::string* error) 
     bool flag;
     if (key == "id") {
       id = val;
-    } else if (key == "path" && (s.kind == CharDevSpec::Kind::kFile || s.kind == CharDevSpec::Kind::kUnix)) {
+    } else if (key == "path" && (s.kind == CharDevSpec::Kind::kFile || type == "socket")) {
       s.path = val;
-    } else if (key == "server" && s.kind == CharDevSpec::Kind::kUnix && ParseBool(val, &flag)) {
+    } else if (key == "server" && type == "socket" && ParseBool(val, &flag)) {
       s.server = flag;
-    } else if (key == "wait" && s.kind == CharDevSpec::Kind::kUnix && ParseBool(val, &flag)) {
+    } else if (key == "wait" && type == "socket" && ParseBool(val, &flag)) {
       s.wait = flag;
-    } else if (key == "nowait" && s.kind == CharDevSpec::Kind::kUnix) {
+    } else if (key == "nowait" && type == "socket") {
       s.wait = false;
     } else if ((key == "mux" || key == "signal") && ParseBool(val, &flag)) {
       // mux: the escape keys are always on stdin; signal: Ctrl-C always reaches the guest in raw mode.
-    } else if (key == "host" || key == "port") {
-      *error = "-chardev socket: TCP sockets are not supported (use path= for a Unix socket)";
-      return false;
+    } else if (key == "host" && type == "socket") {
+      s.host = val;
+      s.kind = CharDevSpec::Kind::kTcp;
+    } else if (key == "port" && type == "socket") {
+      if (!ParsePortNumber(val, &s.port)) {
+        *error = "-chardev socket: bad port '" + val + "'";
+        return false;
+      }
+      s.kind = CharDevSpec::Kind::kTcp;
+    } else if (key == "telnet" && type == "socket" && ParseBool(val, &flag)) {
+      s.telnet = flag;
+    } else if (key == "nodelay" && type == "socket" && ParseBool(val, &flag)) {
+      // Strobe's TCP connections never delay small writes
     } else {
       *error = "-chardev " + type + ": unknown option '" + p + "'";
       return false;
@@ -159,8 +202,16 @@ bool ParseChardev(const std::string& v, CharDevs* chardevs, std::string* error) 
     *error = "-chardev " + v + ": needs id=ID";
     return false;
   }
+  if (s.kind == CharDevSpec::Kind::kTcp && !s.path.empty()) {
+    *error = "-chardev " + v + ": path= and host=/port= name two different sockets";
+    return false;
+  }
+  if (s.kind == CharDevSpec::Kind::kTcp && v.find("port=") == std::string::npos) {
+    *error = "-chardev " + v + ": a TCP socket needs port=PORT";
+    return false;
+  }
   if ((s.kind == CharDevSpec::Kind::kFile || s.kind == CharDevSpec::Kind::kUnix) && s.path.empty()) {
-    *error = "-chardev " + v + ": needs path=PATH";
+    *error = "-chardev " + v + ": needs path=PATH (or host= and port= for TCP)";
     return false;
   }
   if (chardevs->count(id)) {
@@ -202,41 +253,73 @@ bool CharBackend::Open(const CharDevSpec& spec, std::string* error) {
       std::fprintf(stderr, "char device redirected to %s (label %s)\n", ptsname(fd), spec.label.c_str());
       return true;
     }
-    case CharDevSpec::Kind::kUnix: {
-      sockaddr_un addr{};
-      addr.sun_family = AF_UNIX;
-      if (spec.path.size() >= sizeof addr.sun_path) {
-        *error = "unix:" + spec.path + ": socket path too long";
-        return false;
-      }
-      std::memcpy(addr.sun_path, spec.path.c_str(), spec.path.size() + 1);
-      int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) {
-        *error = "unix:" + spec.path + ": " + std::strerror(errno);
-        return false;
-      }
-      if (!spec.server) {
-        if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-          *error = "Failed to connect to 'unix:" + spec.path + "': " + std::strerror(errno);
-          close(fd);
-          return false;
-        }
-        conn_fd_ = fd;
-        return true;
-      }
-      unlink(spec.path.c_str());  // as QEMU: a stale socket file from an earlier run is replaced
-      if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 1) != 0) {
-        *error = "unix:" + spec.path + ": " + std::strerror(errno);
-        close(fd);
-        return false;
-      }
-      listen_fd_ = fd;
-      if (spec.wait) {
-        std::fprintf(stderr, "strobe: waiting for connection on: unix:%s,server=on\n", spec.path.c_str());
-        Accept();
-      }
-      return true;
+    case CharDevSpec::Kind::kUnix:
+    case CharDevSpec::Kind::kTcp: return OpenSocket(spec, error);
+  }
+  return true;
+}
+
+// A Unix or TCP socket: connected to its server, or listening (and, unless nowait, with its first client).
+bool CharBackend::OpenSocket(const CharDevSpec& spec, std::string* error) {
+  const bool tcp = spec.kind == CharDevSpec::Kind::kTcp;
+  const std::string host = spec.host.empty() ? "127.0.0.1" : spec.host;
+  const std::string name =
+      tcp ? (spec.telnet ? "telnet:" : "tcp:") + host + ":" + std::to_string(spec.port) : "unix:" + spec.path;
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+  if (tcp) {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) {
+      *error = name + ": cannot resolve '" + host + "': " + gai_strerror(rc);
+      return false;
     }
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    *in = *reinterpret_cast<sockaddr_in*>(res->ai_addr);
+    in->sin_port = htons(spec.port);
+    len = sizeof(sockaddr_in);
+    freeaddrinfo(res);
+  } else {
+    auto* un = reinterpret_cast<sockaddr_un*>(&storage);
+    un->sun_family = AF_UNIX;
+    if (spec.path.size() >= sizeof un->sun_path) {
+      *error = name + ": socket path too long";
+      return false;
+    }
+    std::memcpy(un->sun_path, spec.path.c_str(), spec.path.size() + 1);
+    len = sizeof(sockaddr_un);
+  }
+  const auto* addr = reinterpret_cast<const sockaddr*>(&storage);
+  int fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = name + ": " + std::strerror(errno);
+    return false;
+  }
+  if (!spec.server) {
+    if (connect(fd, addr, len) != 0) {
+      *error = "Failed to connect to '" + name + "': " + std::strerror(errno);
+      close(fd);
+      return false;
+    }
+    Connected(fd);
+    return true;
+  }
+  const int one = 1;
+  if (tcp) {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  } else {
+    unlink(spec.path.c_str());  // as QEMU: a stale socket file from an earlier run is replaced
+  }
+  if (bind(fd, addr, len) != 0 || listen(fd, 1) != 0) {
+    *error = name + ": " + std::strerror(errno);
+    close(fd);
+    return false;
+  }
+  listen_fd_ = fd;
+  if (spec.wait) {
+    std::fprintf(stderr, "strobe: waiting for connection on: %s,server=on\n", name.c_str());
+    Accept();
   }
   return true;
 }
@@ -246,7 +329,44 @@ void CharBackend::Accept() {
   do {
     c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   } while (c < 0 && errno == EINTR);
-  if (c >= 0) conn_fd_ = c;
+  if (c >= 0) Connected(c);
+}
+
+void CharBackend::Connected(int fd) {
+  if (spec_.kind == CharDevSpec::Kind::kTcp) {
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  if (spec_.telnet) {  // character at a time, no local echo, 8-bit data both ways (QEMU's greeting)
+    const uint8_t hello[] = {kIac, kWill, kOptEcho,   kIac, kWill, kOptSuppressGoAhead,
+                             kIac, kWill, kOptBinary, kIac, kDo,   kOptBinary};
+    telnet_state_ = 0;
+    WriteAll(fd, hello, sizeof hello);
+  }
+  conn_fd_ = fd;
+}
+
+// Input through the telnet protocol: IAC IAC is a data byte 0xFF; the client's option answers (WILL, WONT,
+// DO, DONT and their option), subnegotiations (SB ... IAC SE) and other commands are dropped.
+bool CharBackend::Telnet(uint8_t byte) {
+  switch (telnet_state_) {
+    case 0:
+      if (byte != kIac) return true;
+      telnet_state_ = 1;
+      return false;
+    case 1:
+      if (byte == kIac) {
+        telnet_state_ = 0;
+        return true;
+      }
+      telnet_state_ = byte >= kWill && byte <= kDont ? 2 : byte == kSb ? 3 : 0;
+      return false;
+    case 2: telnet_state_ = 0; return false;
+    default:  // in a subnegotiation until IAC SE
+      if (byte == kIac) telnet_state_ = 4;
+      return false;
+    case 4: telnet_state_ = byte == kSe ? 0 : 3; return false;
+  }
 }
 
 void CharBackend::Write(uint8_t byte) {
@@ -262,10 +382,12 @@ void CharBackend::Write(uint8_t byte) {
       while (write(out_fd_, &byte, 1) < 0 && errno == EINTR) {
       }
       return;
-    case CharDevSpec::Kind::kUnix: {
+    case CharDevSpec::Kind::kUnix:
+    case CharDevSpec::Kind::kTcp: {
       int fd = conn_fd_.load();
-      if (fd < 0) return;  // no client (yet): output is dropped, as in QEMU
-      if (!WriteAll(fd, &byte, 1)) {
+      if (fd < 0) return;                     // no client (yet): output is dropped, as in QEMU
+      const uint8_t twice[2] = {byte, byte};  // telnet: a data byte 0xFF goes as IAC IAC
+      if (!WriteAll(fd, twice, spec_.telnet && byte == kIac ? 2 : 1)) {
         conn_fd_ = -1;  // the client went away; a server accepts the next one (InputLoop)
         shutdown(fd, SHUT_RDWR);
       }
@@ -276,7 +398,8 @@ void CharBackend::Write(uint8_t byte) {
 
 void CharBackend::StartInput(std::function<void(uint8_t)> input) {
   input_ = std::move(input);
-  if (spec_.kind == CharDevSpec::Kind::kPty || spec_.kind == CharDevSpec::Kind::kUnix)
+  if (spec_.kind == CharDevSpec::Kind::kPty || spec_.kind == CharDevSpec::Kind::kUnix ||
+      spec_.kind == CharDevSpec::Kind::kTcp)
     std::thread([this] { InputLoop(); }).detach();  // blocks in read(); ends with the process
 }
 
@@ -306,7 +429,8 @@ void CharBackend::InputLoop() {
       close(fd);
       continue;
     }
-    for (ssize_t i = 0; i < n; ++i) input_(buf[i]);
+    for (ssize_t i = 0; i < n; ++i)
+      if (!spec_.telnet || Telnet(buf[i])) input_(buf[i]);
   }
 }
 

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The host end of the guest's serial port (COM1), with QEMU's spelling: -serial null|stdio|mon:stdio|pty|
-// file:PATH|unix:PATH[,server][,nowait]|chardev:ID and -chardev TYPE,id=ID,... for the same backends.
+// file:PATH|unix:PATH[,server][,nowait]|tcp:[HOST]:PORT[,server][,nowait]|telnet:...|chardev:ID and
+// -chardev TYPE,id=ID,... for the same backends. A TCP server without HOST listens on 127.0.0.1 (QEMU: every
+// address), as Strobe's monitor and forwarded ports do; telnet: speaks the telnet protocol as QEMU's does
+// (it asks the client for character mode without local echo, and takes the client's commands out of the
+// input), and doubles a 0xFF byte of the guest's output as the protocol wants.
 #pragma once
 
 #include <atomic>
@@ -12,11 +16,14 @@
 namespace strobe::tools {
 
 struct CharDevSpec {
-  enum class Kind { kNull, kStdio, kPty, kFile, kUnix };
+  enum class Kind { kNull, kStdio, kPty, kFile, kUnix, kTcp };
   Kind kind = Kind::kStdio;
   std::string path;     // kFile, kUnix
-  bool server = false;  // kUnix: listen on path (else connect to it)
-  bool wait = true;     // kUnix server: wait for a client before the guest starts
+  std::string host;     // kTcp ("" : 127.0.0.1 for a server)
+  uint16_t port = 0;    // kTcp
+  bool telnet = false;  // kTcp: the telnet protocol
+  bool server = false;  // kUnix, kTcp: listen (else connect)
+  bool wait = true;     // kUnix, kTcp server: wait for a client before the guest starts
   std::string label = "serial0";
 };
 
@@ -41,12 +48,17 @@ class CharBackend {
  private:
   void InputLoop();
   void Accept();
+  bool OpenSocket(const CharDevSpec& spec, std::string* error);
+  void Connected(int fd);     // a client socket: its telnet greeting first
+  bool Telnet(uint8_t byte);  // the telnet state machine over input: false for a byte of the protocol's
 
   CharDevSpec spec_;
   int out_fd_ = -1;
   int listen_fd_ = -1;
   std::atomic<int> conn_fd_{-1};
   std::function<void(uint8_t)> input_;
+  int telnet_state_ =
+      0;  // 0 data, 1 after IAC, 2 the option byte of WILL/WONT/DO/DONT, 3 in a subnegotiation
 };
 
 }  // namespace strobe::tools
