@@ -46,9 +46,14 @@ MaltaBoard::MaltaBoard(Pmap& pmap, PowerControl& power, VirtualClock& clock, Uar
   pci_.set_on_decode_change([this] { RemapPci(); });
   pci_.set_irq_routing(PciSlotToPirq,
                        [this](unsigned pirq, bool level) { isa_function_.SetPirq(pirq, level); });
+  gt_function_.set_qdev("gt64120_pci");  // QEMU's type names, which its messages use
+  isa_function_.set_qdev("piix4-isa");
+  ide_.set_qdev("piix4-ide");
+  pm_function_.set_qdev("PIIX4_PM");
   pci_.Attach(0, 0, &gt_function_);
   pci_.Attach(kPiix4Slot, 0, &isa_function_);
   pci_.Attach(kPiix4Slot, 1, &ide_);
+  pci_.Reserve(kPiix4Slot, 2, "piix4-usb-uhci");  // the PIIX4's USB function: not emulated
   pci_.Attach(kPiix4Slot, 3, &pm_function_);
 }
 

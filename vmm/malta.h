@@ -83,7 +83,7 @@ class MaltaBoard final : public runtime::Bus {
   // slot from 18 (0x12) up, in the order they are created; slot 11 is the on-board NIC's. Before the guest
   // runs; the function must outlive the board.
   static constexpr unsigned kFirstFreeSlot = 18, kLastSlot = 31;
-  void AttachPci(unsigned slot, PciFunction* f) { pci_.Attach(slot, 0, f); }
+  void AttachPci(unsigned slot, PciFunction* f, unsigned function = 0) { pci_.Attach(slot, function, f); }
   // The slot the next device without an address gets, or -1 when the bus is full.
   int FreePciSlot() const;
   // Malta's wiring of a slot's INTx pin (1-4) to PIRQA-D (0-3).

@@ -128,33 +128,60 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   // The on-board NIC first (QEMU creates it with the board), then the add-on devices in creation order.
   virtio_.resize(config_.virtio_disks.size());
   nics_.resize(config_.nics.size());
+  enum class Kind { kDisk, kNic, kVga };
   struct AddOn {
     int order;
-    bool nic;
+    Kind kind;
     size_t index;
   };
   std::vector<AddOn> add_ons;
   for (size_t i = 0; i < config_.virtio_disks.size(); ++i)
-    add_ons.push_back({config_.virtio_disks[i].pci_order, false, i});
+    add_ons.push_back({config_.virtio_disks[i].pci_order, Kind::kDisk, i});
+  if (config_.vga_pci_order >= 0) add_ons.push_back({config_.vga_pci_order, Kind::kVga, 0});
   bool onboard_taken = false;
   for (size_t i = 0; i < config_.nics.size(); ++i) {
     if (config_.nics[i].onboard && config_.nics[i].model == NicModel::kPcnet && !onboard_taken) {
       onboard_taken = true;
-      AddNic(i, kOnboardNicSlot);
+      AddNic(i, kOnboardNicSlot << 3);
     } else {
-      add_ons.push_back({config_.nics[i].pci_order, true, i});
+      add_ons.push_back({config_.nics[i].pci_order, Kind::kNic, i});
     }
   }
   std::stable_sort(add_ons.begin(), add_ons.end(), [](const AddOn& a, const AddOn& b) {
-    return a.order != b.order ? a.order < b.order : (!a.nic && b.nic);
+    return a.order != b.order ? a.order < b.order : a.kind < b.kind;
   });
+  // Each in turn, as QEMU creates them: at its addr= if it has one (where QEMU's rules allow it), else in
+  // the first free slot. A refusal is Boot's error.
   for (const AddOn& a : add_ons) {
-    const int slot = board_->FreePciSlot();
-    pci_full_ |= slot < 0;
-    if (a.nic) {
-      AddNic(a.index, slot);
+    int devfn = -1;
+    std::string type = "cirrus-vga", option;
+    if (a.kind == Kind::kNic) {
+      const NicConfig& n = config_.nics[a.index];
+      devfn = n.devfn;
+      type = n.model == NicModel::kVirtio ? "virtio-net-pci" : "pcnet";
+      option = n.option;
+    } else if (a.kind == Kind::kDisk) {
+      devfn = config_.virtio_disks[a.index].devfn;
+      type = "virtio-blk-pci";
+      option = config_.virtio_disks[a.index].option;
+    }
+    if (devfn >= 0) {
+      const std::string why = board_->pci().PlaceError(devfn >> 3, devfn & 7, type);
+      if (!why.empty()) {  // the device is made but stays off the bus; Boot refuses the configuration
+        if (pci_error_.empty()) pci_error_ = (option.empty() ? "" : option + ": ") + why;
+        devfn = -1;
+      }
     } else {
-      AddVirtioDisk(a.index, slot);
+      const int slot = board_->FreePciSlot();
+      pci_full_ |= slot < 0;
+      devfn = slot < 0 ? -1 : slot << 3;
+    }
+    if (a.kind == Kind::kNic) {
+      AddNic(a.index, devfn);
+    } else if (a.kind == Kind::kDisk) {
+      AddVirtioDisk(a.index, devfn);
+    } else if (devfn >= 0) {
+      board_->pci().Reserve(devfn >> 3, 0, type);
     }
   }
 }
@@ -168,10 +195,11 @@ void Vm::MakeDeterministic(block::BlockQueue& queue) {
   });
 }
 
-void Vm::AddVirtioDisk(size_t i, int slot) {
+void Vm::AddVirtioDisk(size_t i, int devfn) {
   const VirtioDisk& disk = config_.virtio_disks[i];
+  const int slot = devfn < 0 ? -1 : devfn >> 3;
   char location[32];
-  std::snprintf(location, sizeof location, "virtio-blk 00:%02x.0", slot);
+  std::snprintf(location, sizeof location, "virtio-blk 00:%02x.%d", slot, devfn < 0 ? 0 : devfn & 7);
   disk_queues_.push_back(
       std::make_unique<block::BlockQueue>(*disk.backend, completions_, "strobe-vblk" + std::to_string(i)));
   MakeDeterministic(*disk_queues_.back());
@@ -180,12 +208,15 @@ void Vm::AddVirtioDisk(size_t i, int slot) {
       VirtioBlkConfig{disk.backend, disk_queues_.back().get(), disk.serial, disk.write_cache});
   v.pci = std::make_unique<VirtioPci>(v.blk.get(), dma_.get(), location);
   v.slot = slot;
-  if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), v.pci.get());
+  v.pci->set_qdev("virtio-blk-pci", disk.device_id);
+  if (slot >= 0)
+    board_->AttachPci(static_cast<unsigned>(slot), v.pci.get(), static_cast<unsigned>(devfn & 7));
 }
 
 // Each NIC has its own port to its backend; the port hands it frames on the vCPU thread.
-void Vm::AddNic(size_t i, int slot) {
+void Vm::AddNic(size_t i, int devfn) {
   const NicConfig& n = config_.nics[i];
+  const int slot = devfn < 0 ? -1 : devfn >> 3;
   net::NetPort* port = nullptr;
   if (n.backend) {
     net_ports_.push_back(std::make_unique<net::NetPort>(*n.backend, completions_, n.pcap));
@@ -197,7 +228,7 @@ void Vm::AddNic(size_t i, int slot) {
   net::NicFrontend* frontend;
   if (n.model == NicModel::kVirtio) {
     char location[32];
-    std::snprintf(location, sizeof location, "virtio-net 00:%02x.0", slot);
+    std::snprintf(location, sizeof location, "virtio-net 00:%02x.%d", slot, devfn < 0 ? 0 : devfn & 7);
     nic.virtio = std::make_unique<VirtioNet>(n.mac);
     nic.virtio_pci = std::make_unique<VirtioPci>(nic.virtio.get(), dma_.get(), location);
     if (port) {
@@ -215,7 +246,8 @@ void Vm::AddNic(size_t i, int slot) {
     function = nic.pcnet.get();
     frontend = &nic.pcnet->chip();
   }
-  if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), function);
+  function->set_qdev(n.model == NicModel::kVirtio ? "virtio-net-pci" : "pcnet", n.device_id);
+  if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), function, static_cast<unsigned>(devfn & 7));
   if (port) port->Start(frontend);
 }
 
@@ -346,6 +378,7 @@ bool Vm::Boot(std::string* error) {
   if (image->segments.empty()) return FailWith(*error = "no kernel image to boot");
   runtime::ResetCpu(ctx_->cpu, ctx_->config);
   code_->FlushAll();
+  if (!pci_error_.empty()) return FailWith(*error = pci_error_);
   if (pci_full_)
     return FailWith(*error = "too many PCI devices: the Malta's bus has room for " +
                              std::to_string(MaltaBoard::kLastSlot - MaltaBoard::kFirstFreeSlot + 1) +

@@ -62,7 +62,10 @@ struct VirtioDisk {
   std::string serial;  // GET_ID (empty: none, as QEMU's default)
   bool write_cache = true;
   int pci_order = 0;
-  std::string id;  // the drive's name for the monitor (QEMU's: virtio0, or -drive id=)
+  std::string id;         // the drive's name for the monitor (QEMU's: virtio0, or -drive id=)
+  int devfn = -1;         // -device ...,addr=SLOT[.FN]: (slot << 3) | function; -1: the next free slot
+  std::string device_id;  // -device ...,id=
+  std::string option;     // as given, for messages
 };
 
 // A network card. The backend (and the capture) belong to the caller and must outlive the VM.
@@ -75,6 +78,9 @@ struct NicConfig {
   std::string netdev_id;               // the backend's -netdev id (empty for -nic and -net user)
   bool onboard = false;                // the Malta's own PCnet at 00:0b.0 (a pcnet; the first one only)
   int pci_order = 0;
+  int devfn = -1;         // -device ...,addr=SLOT[.FN]: (slot << 3) | function; -1: the next free slot
+  std::string device_id;  // -device ...,id=
+  std::string option;     // as given, for messages
 };
 
 struct VmConfig {
@@ -131,6 +137,10 @@ struct VmConfig {
   std::vector<IdeDisk> ide_disks;
   std::vector<VirtioDisk> virtio_disks;
   std::vector<NicConfig> nics;
+  // QEMU's default display, a Cirrus VGA, takes the first free slot after the board's NICs (machine init,
+  // before any -device): Strobe has no display but leaves that slot empty, so that add-on devices get
+  // QEMU's slots. Its place in the creation order (tools/strobe pci_order), or -1 (-vga none, -nodefaults).
+  int vga_pci_order = -1;
   // The network as the monitor's `info network` shows it (settled with the options; it does not change).
   std::string network_info;
   // The LLVM compilers, shared with the other VMs of the process (null: the VM's tier brings its own).
@@ -328,12 +338,14 @@ class Vm {
   };
   // Build config_.virtio_disks[i] / config_.nics[i] into virtio_[i] / nics_[i], in the given slot (-1:
   // the bus is full).
-  void AddVirtioDisk(size_t i, int slot);
-  void AddNic(size_t i, int slot);
+  // Make device i and attach it at devfn ((slot << 3) | function; -1: nowhere, the bus refused it).
+  void AddVirtioDisk(size_t i, int devfn);
+  void AddNic(size_t i, int devfn);
   void MakeDeterministic(block::BlockQueue& queue);
   std::vector<Nic> nics_;
   std::vector<std::unique_ptr<net::NetPort>> net_ports_;
   bool pci_full_ = false;  // a device found no free slot: Boot refuses the configuration
+  std::string pci_error_;  // a device's addr= could not be taken (QEMU's message): Boot refuses too
   std::string error_;
 
   std::mutex wake_mu_;

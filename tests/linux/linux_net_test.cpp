@@ -308,7 +308,8 @@ TEST_F(LinuxNet, PcnetDhcpHttpHostfwdUdpAndManyConnections) {
 
 // virtio-net (virtio_net, loaded from the initramfs) as -nic user,model=virtio-net-pci, beside a -device
 // pcnet on a second user network (10.0.3.0/24, so that each interface has its own route): QEMU's slots
-// (the virtio board NIC at 00:12.0, the pcnet add-on at 00:13.0: only a pcnet -nic is the on-board one),
+// (the virtio board NIC at 00:12.0, the pcnet add-on at 00:13.0 with -vga none: only a pcnet -nic is the
+// on-board one),
 // DHCP, a 300 KiB download with its sha256 and a forwarded port into the guest on each; then the same
 // virtio NIC through the legacy interface (virtio_pci reloaded with force_legacy=1). One boot.
 TEST_F(LinuxNet, VirtioNetDhcpHttpHostfwdBesideAPcnetModernAndLegacy) {
@@ -321,7 +322,7 @@ TEST_F(LinuxNet, VirtioNetDhcpHttpHostfwdBesideAPcnetModernAndLegacy) {
   ConsoleSession s(
       BootArgs({"-nic", "user,model=virtio-net-pci,hostfwd=tcp::" + std::to_string(fwd_virtio) + "-:8080",
                 "-netdev", "user,id=p0,net=10.0.3.0/24,hostfwd=tcp::" + std::to_string(fwd_pcnet) + "-:8080",
-                "-device", "pcnet,netdev=p0", "--warp-idle"}));
+                "-device", "pcnet,netdev=p0", "--warp-idle", "-vga", "none"}));
   ASSERT_TRUE(s.Expect(kPrompt, kBootTimeout)) << s.output();
   Shell(s, "dmesg -n 1; P=/sys/bus/pci/devices/0000:00; N=/sys/class/net");
   EXPECT_EQ(Shell(s, "cat $P:12.0/device $P:12.0/irq $P:13.0/device $P:13.0/irq"),

@@ -32,8 +32,9 @@ TEST_F(LinuxVirtio, DisksOnPciSlotsReadWriteExt4SnapshotAndIdeAtOnce) {
   if (HasFatalFailure()) return;
 
   // QEMU creates the -device disk first (slot 0x12, vda), then the if=virtio ones in order (0x13 vdb,
-  // 0x14 vdc); the IDE disk is sda.
-  auto s = Boot({"-drive", "file=" + raw + ",format=raw,if=virtio", "-drive",
+  // 0x14 vdc); the IDE disk is sda. With -vga none, as QEMU's reference run (shared malta-reference):
+  // otherwise QEMU's default VGA, and Strobe's empty slot for it, take 0x12.
+  auto s = Boot({"-vga", "none", "-drive", "file=" + raw + ",format=raw,if=virtio", "-drive",
                  "file=" + ext4 + ",format=raw,if=none,id=fs", "-device",
                  "virtio-blk-pci,drive=fs,serial=STROBE-VD0", "-drive",
                  "file=" + snap + ",format=raw,if=virtio,snapshot=on", "-hda", ide});

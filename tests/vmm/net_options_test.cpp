@@ -236,6 +236,44 @@ TEST(NetOptions, InfoNetworkAsQemuPrintsIt) {
   EXPECT_EQ(warnings({"-net", "nic"}), W{});  // hub 0 is not connected to host network: said by Resolve
 }
 
+// addr=SLOT[.FUNCTION] as QEMU reads it (hexadecimal), on NICs and virtio disks; the default VGA's slot.
+TEST(NetOptions, PciAddressesAsQemuReadsThem) {
+  auto devfn = [](const std::string& addr) {
+    int d = -2;
+    return tools::qemu::ParsePciAddr(addr, &d) ? d : -1;
+  };
+  EXPECT_EQ(devfn("5"), 5 << 3);
+  EXPECT_EQ(devfn("0x05"), 5 << 3);
+  EXPECT_EQ(devfn("10"), 0x10 << 3);  // hexadecimal: slot 16
+  EXPECT_EQ(devfn("0x1f.7"), 0x1f << 3 | 7);
+  EXPECT_EQ(devfn("0x20"), -1);
+  EXPECT_EQ(devfn("5.8"), -1);
+  EXPECT_EQ(devfn("zz"), -1);
+  EXPECT_EQ(devfn(""), -1);
+  EXPECT_EQ(devfn("5."), -1);
+  NetworkConfig n = Net({"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,addr=0x5,id=vn"});
+  ASSERT_EQ(n.nics.size(), 1u);
+  EXPECT_EQ(n.nics[0].devfn, 5 << 3);
+  EXPECT_EQ(n.nics[0].id, "vn");
+  EXPECT_EQ(Net({"-device", "pcnet"}).nics[1].devfn, -1);
+  EXPECT_NE(Error({"-device", "pcnet,addr=0x20"}).find("Property 'pcnet.addr' doesn't take value '0x20'"),
+            std::string::npos);
+  tools::RunOptions o =
+      Parse({"-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,addr=3.0"});
+  ASSERT_EQ(o.drives.size(), 1u);
+  EXPECT_EQ(o.drives[0].devfn, 3 << 3);
+  EXPECT_NE(
+      Error({"-drive", "file=d.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,addr=q"})
+          .find("Property 'virtio-blk-pci.addr' doesn't take value 'q'"),
+      std::string::npos);
+  // QEMU's default VGA comes after the board's NICs, before the -device ones; -vga none and -nodefaults
+  // have none.
+  EXPECT_GT(Parse({}).vm.vga_pci_order, Parse({"-nic", "user", "-nic", "user"}).network.nics[1].pci_order);
+  EXPECT_LT(Parse({}).vm.vga_pci_order, Net({"-device", "pcnet"}).nics[1].pci_order);
+  EXPECT_EQ(Parse({"-vga", "none"}).vm.vga_pci_order, -1);
+  EXPECT_EQ(Parse({"-nodefaults"}).vm.vga_pci_order, -1);
+}
+
 TEST(NetOptions, ModelHelp) {
   tools::RunOptions o;
   std::string err;
@@ -269,10 +307,6 @@ TEST(NetOptions, BadInputIsOneLine) {
   EXPECT_EQ(Error({"-netdev", "user,id=a", "-device", "pcnet,netdev=a", "-device", "pcnet,netdev=a"}),
             "-device pcnet,netdev=a: netdev 'a' is already in use by another NIC");
   EXPECT_NE(Error({"-device", "pcnet,speed=10"}).find("unknown property 'speed'"), std::string::npos);
-  // An explicit PCI address would put the NIC elsewhere than QEMU would: refused rather than ignored.
-  EXPECT_NE(
-      Error({"-netdev", "user,id=a", "-device", "pcnet,netdev=a,addr=0x5"}).find("addr= is not supported"),
-      std::string::npos);
   // The Malta's PCI bus is "pci" in QEMU (info qtree), which refuses pci.0 there too.
   EXPECT_EQ(Error({"-netdev", "user,id=a", "-device", "pcnet,netdev=a,bus=pci.0"}),
             "-device pcnet,netdev=a,bus=pci.0: Bus 'pci.0' not found (pci)");

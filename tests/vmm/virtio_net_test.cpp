@@ -411,6 +411,63 @@ class EmptyDisk final : public vmm::block::BlockBackend {
   std::string path_ = "empty";
 };
 
+// QEMU's default VGA takes the first free slot after the board's NICs, before the -device ones: Strobe
+// leaves it empty. A device's addr= puts it there, and what QEMU refuses is Boot's error, in QEMU's words
+// (each compared with qemu-system-mipsel 7.2 -M malta).
+TEST(VirtioNetBoard, TheVgaSlotAndAddrAsQemu) {
+  vmm::Monitor monitor{size_t{64} << 20};
+  vmm::VmConfig cfg;
+  cfg.ram_bytes = 16u << 20;
+  cfg.image = WaitImage();
+  vmm::NicConfig onboard, board_vnet, device_pcnet;
+  onboard.onboard = true;
+  board_vnet.model = vmm::NicModel::kVirtio;
+  board_vnet.pci_order = 1;
+  device_pcnet.pci_order = 1 << 16;
+  cfg.vga_pci_order = (1 << 16) - 1;
+  cfg.nics = {onboard, board_vnet, device_pcnet};
+  {
+    vmm::Vm vm(monitor, cfg, [](uint8_t) {});
+    EXPECT_EQ(vm.nic_slot(1), 0x12);
+    EXPECT_EQ(vm.nic_slot(2), 0x14);  // 0x13 is the VGA's
+    EXPECT_TRUE(vm.board().pci().SlotUsed(0x13));
+    EXPECT_EQ(vm.board().pci().Find(0, 0x13, 0), nullptr);
+  }
+  cfg.nics[2].devfn = 5 << 3 | 1;  // addr=5.1
+  {
+    vmm::Vm vm(monitor, cfg, [](uint8_t) {});
+    EXPECT_EQ(vm.nic_slot(2), 5);
+    ASSERT_NE(vm.board().pci().Find(0, 5, 1), nullptr);
+    EXPECT_EQ(vm.board().pci().Find(0, 5, 1)->vendor_id(), 0x1022);
+    std::string error;
+    EXPECT_TRUE(vm.Boot(&error)) << error;
+  }
+  auto refused = [&](int devfn) {
+    cfg.nics[2].devfn = devfn;
+    cfg.nics[2].option = "-device pcnet,addr=X";
+    vmm::Monitor own{size_t{64} << 20};  // a machine of its own for each VM
+    vmm::Vm vm(own, cfg, [](uint8_t) {});
+    std::string error;
+    EXPECT_FALSE(vm.Boot(&error));
+    return error;
+  };
+  EXPECT_EQ(
+      refused(0x0B << 3),
+      "-device pcnet,addr=X: PCI: slot 11 function 0 not available for pcnet, in use by pcnet,id=(null)");
+  EXPECT_EQ(refused(0x13 << 3),
+            "-device pcnet,addr=X: PCI: slot 19 function 0 not available for pcnet, in use "
+            "by cirrus-vga,id=(null)");
+  EXPECT_EQ(refused(0x0A << 3 | 2),
+            "-device pcnet,addr=X: PCI: slot 10 function 2 not available for pcnet, in "
+            "use by piix4-usb-uhci,id=(null)");
+  EXPECT_EQ(refused(0 << 3 | 1),
+            "-device pcnet,addr=X: PCI: single function device can't be populated in function 0.1");
+  cfg.nics[1].devfn = 7 << 3 | 2;  // the board's virtio NIC at 7.2, then the pcnet at 7.0
+  EXPECT_EQ(refused(7 << 3),
+            "-device pcnet,addr=X: PCI: 7.0 indicates single function, but 7.2 is already "
+            "populated.");
+}
+
 TEST(VirtioNetBoard, SlotsFollowOneCreationOrderForDisksAndNics) {
   EmptyDisk disk;
   vmm::Monitor monitor{size_t{64} << 20};

@@ -241,7 +241,7 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
   dev.option = o;
   dev.model = virtio ? "virtio-blk-pci" : driver;
   dev.order = pci_order::kDevice + place;
-  const char* known = virtio ? "drive, bus, id, serial, write-cache, bootindex"
+  const char* known = virtio ? "drive, bus, addr, id, serial, write-cache, bootindex"
                              : "drive, bus, unit, id, serial, write-cache, bootindex";
   for (size_t i = first; i < parts.size(); ++i) {
     const size_t eq = parts[i].find('=');
@@ -267,6 +267,9 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
     } else if (key == "bootindex") {  // firmware's boot order: Malta boots -kernel, as under QEMU
       int n;
       if (!ParseCount(v, &n)) return Fail(error, o + ": bootindex expects a number, not '" + v + "'");
+    } else if (virtio && key == "addr") {
+      if (!qemu::ParsePciAddr(v, &dev.devfn))
+        return Fail(error, o + ": Property 'virtio-blk-pci.addr' doesn't take value '" + v + "'");
     } else if (virtio && key == "bus") {  // QEMU's name for the Malta's one PCI bus
       if (v != "pci") return Fail(error, o + ": Bus '" + v + "' not found (pci)");
     } else if (ide && key == "bus") {
@@ -447,6 +450,8 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
                     dev.option + ": Drive '" + dev.drive + "' is a CD-ROM (media=cdrom): use -device ide-cd");
       c.interface = Interface::kVirtio;
       c.virtio_order = dev.order;
+      c.devfn = dev.devfn;
+      c.device_option = dev.option;
       ++virtio_disks;
       continue;
     }

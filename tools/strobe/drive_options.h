@@ -51,6 +51,7 @@ struct DriveRequests {
     int bus = -1, unit = -1;         // ide-hd/ide-cd: bus=ide.N, unit=U (-1: the next free place)
     int write_cache = -1;            // write-cache=on (1) or off (0); -1: auto, the drive's cache mode
     int order = pci_order::kDevice;  // pci_order::kDevice + its place among the -device options
+    int devfn = -1;                  // virtio-blk-pci's addr= ((slot << 3) | function); -1 the next free
   };
   std::vector<Drive> drives;
   std::vector<Node> nodes;

@@ -269,7 +269,7 @@ bool NetOptions::AddDevice(const std::string& value, int place, std::string* err
   NicRequest nic;
   nic.option = option;
   nic.pci_order = pci_order::kDevice + place;
-  std::string driver;
+  std::string driver, addr;
   size_t first = 0;
   if (!parts.empty() && parts[0].find('=') == std::string::npos) {
     driver = parts[0];
@@ -285,20 +285,22 @@ bool NetOptions::AddDevice(const std::string& value, int place, std::string* err
       if (!ParseMac(v, &nic.mac)) return Fail(error, option + ": bad MAC address '" + v + "'");
       nic.mac_given = true;
     } else if (key == "addr") {
-      return Fail(error, option +
-                             ": addr= is not supported: add-on PCI devices take the slots QEMU gives devices "
-                             "without one (0x12 up, in creation order)");
+      addr = v;
     } else if (key == "bus" && v != "pci") {  // QEMU's name for the Malta's one PCI bus
       return Fail(error, option + ": Bus '" + v + "' not found (pci)");
     } else if (key == "id") {
       nic.id = v;
     } else if (key != "bus" && key != "romfile" && key != "bootindex") {
       // bootindex: the order firmware tries boot devices in; Malta boots -kernel, as under QEMU
-      return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id)");
+      return Fail(error, option + ": unknown property '" + key + "' (netdev, mac, id, addr)");
     }
   }
   if (!ModelFromName(driver, &nic.model))
     return Fail(error, option + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
+  if (!addr.empty() && !qemu::ParsePciAddr(addr, &nic.devfn))
+    return Fail(error, option + ": Property '" +
+                           (nic.model == vmm::NicModel::kVirtio ? "virtio-net-pci" : "pcnet") +
+                           ".addr' doesn't take value '" + addr + "'");
   devices_.push_back(nic);  // not a network option: QEMU's default NIC stays (see Resolve)
   return true;
 }
@@ -440,6 +442,9 @@ bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::n
     nic.mac = n.mac;
     nic.onboard = n.onboard;
     nic.pci_order = n.pci_order;
+    nic.devfn = n.devfn;
+    nic.device_id = n.id;
+    nic.option = n.option;
     if (n.netdev >= 0) {
       nic.backend = by_netdev[n.netdev];
       nic.pcap = pcap_by_netdev[n.netdev];

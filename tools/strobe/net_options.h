@@ -41,6 +41,7 @@ struct NicRequest {
   int pci_order = 0;
   bool onboard = false;
   std::string id;  // -device ...,id=: the NIC's name in info network (else its model and a number)
+  int devfn = -1;  // -device ...,addr=: its PCI slot and function ((slot << 3) | function); -1 the next free
 };
 
 struct NetworkConfig {

@@ -111,7 +111,7 @@ const char* RunUsage() {
          "  -accel tcg[,...]     accepted (Strobe translates; kvm and others are refused)\n"
          "  -name NAME[,process=P]   process=P sets the process name\n"
          "  -boot ..., -L DIR    accepted, no effect (Malta boots -kernel directly; no firmware files)\n"
-         "  -display none, -vga none, -smp 1   accepted\n"
+         "  -display none, -smp 1 accepted; -vga none frees the PCI slot QEMU's default VGA takes\n"
          "  -version             print the version\n"
          "  -hda/-hdb/-hdc/-hdd FILE, -cdrom FILE   raw disk images on IDE index 0-3 (-cdrom: 2, read-only)\n"
          "  -drive file=F[,format=raw][,if=ide|virtio|none][,index=N][,media=disk|cdrom][,readonly=on]\n"
@@ -269,7 +269,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   DriveRequests disks;
   NetOptions net;
   int devices = 0;  // -device options so far
-  bool serial_given = false, nodefaults = false, trace_help = false, nographic_given = false;
+  bool serial_given = false, nodefaults = false, trace_help = false, nographic_given = false,
+       vga_none = false;
   bool rtc_host = false;  // for -icount's check
   bool code_cache_given = false;
   bool opt_given = false, reoptimize_given = false, kernel_threshold_given = false;
@@ -476,6 +477,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         *error = "unsupported " + a + " '" + v + "' (only none: Strobe has no display)";
         return false;
       }
+      vga_none = vga_none || a == "-vga";
     } else if (a == "-s") {
       o.gdb_host.clear();
       o.gdb_port = 1234;
@@ -633,6 +635,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   }
   if (!net.Resolve(nodefaults, &o.network, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
+  // QEMU's default VGA comes after the board's NICs and before every -device (vmm::VmConfig::vga_pci_order).
+  o.vm.vga_pci_order = vga_none || nodefaults ? -1 : pci_order::kDevice - 1;
   if (o.daemonize && !CheckDaemonize(o, nographic_given, serial_given, error)) return false;
   if (!CheckMonitorsStdio(o, error)) return false;
   if (o.vm_copies + o.extra_vms.size() > kMaxVms) {

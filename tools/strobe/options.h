@@ -83,6 +83,10 @@ bool ParseName(const std::string& value, std::string* guest_name, std::string* p
 bool ParseEchr(const std::string& value, uint8_t* out, std::string* error);
 // QEMU's boolean option values: on, yes, true, y and off, no, false, n. false for anything else.
 bool ParseOnOff(const std::string& value, bool* out);
+// A PCI device's addr=SLOT[.FUNCTION] (hexadecimal, as QEMU reads it: addr=10 is slot 0x10): *devfn is
+// (slot << 3) | function. false for anything else, which QEMU reports as "Property 'TYPE.addr' doesn't take
+// value 'V'".
+bool ParsePciAddr(const std::string& value, int* devfn);
 bool ParseSmp(const std::string& value, std::string* error);
 }  // namespace qemu
 

@@ -292,6 +292,23 @@ bool ParseOnOff(const std::string& value, bool* out) {
   return true;
 }
 
+bool ParsePciAddr(const std::string& value, int* devfn) {
+  auto hex = [](const std::string& s, unsigned long* out) {
+    const size_t digits = s.rfind("0x", 0) == 0 || s.rfind("0X", 0) == 0 ? 2 : 0;
+    if (s.size() == digits || s.size() > digits + 8 ||
+        s.find_first_not_of("0123456789abcdefABCDEF", digits) != std::string::npos)
+      return false;
+    *out = std::stoul(s.substr(digits), nullptr, 16);
+    return true;
+  };
+  const size_t dot = value.find('.');
+  unsigned long slot = 0, function = 0;
+  if (!hex(value.substr(0, dot), &slot) || slot > 31) return false;
+  if (dot != std::string::npos && (!hex(value.substr(dot + 1), &function) || function > 7)) return false;
+  *devfn = static_cast<int>((slot << 3) | function);
+  return true;
+}
+
 bool ParseEchr(const std::string& value, uint8_t* out, std::string* error) {
   char* end = nullptr;
   errno = 0;

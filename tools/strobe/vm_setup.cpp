@@ -20,7 +20,11 @@ int PrepareVmHost(RunOptions* opts, VmHostResources* resources, std::string* err
     const vmm::block::DriveConfig& d = opts->drives[i];
     vmm::block::BlockBackend* backend = resources->disks[i].get();
     if (d.interface == vmm::block::Interface::kVirtio) {
-      virtio.push_back({d.virtio_order, {backend, d.serial, d.write_cache(), d.virtio_order, d.id}});
+      vmm::VirtioDisk disk{backend, d.serial, d.write_cache(), d.virtio_order, d.id};
+      disk.devfn = d.devfn;
+      disk.device_id = d.device_id;
+      disk.option = d.device_option.empty() ? d.option : d.device_option;
+      virtio.push_back({d.virtio_order, disk});
       continue;
     }
     if (d.interface != vmm::block::Interface::kIde) continue;

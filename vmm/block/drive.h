@@ -32,7 +32,9 @@ struct DriveConfig {
   std::string id;         // id=, or QEMU's default name: ide0-hd0, ide1-cd0, virtio0, none0
   std::string serial;     // serial= (IDENTIFY's serial number, virtio-blk's GET_ID); empty: the default
   int virtio_order = -1;  // virtio-blk: its place in QEMU's creation order (tools/strobe pci_order; -1 none)
-  std::string device_id;  // -device virtio-blk-pci,id=ID
+  int devfn = -1;         // -device virtio-blk-pci,addr=: (slot << 3) | function; -1 the next free slot
+  std::string device_option;  // the -device option that attached it (messages about its place)
+  std::string device_id;      // -device virtio-blk-pci,id=ID
   bool auto_read_only =
       false;  // -blockdev auto-read-only=on: an image that cannot be written opens read-only
 

@@ -121,7 +121,47 @@ void PciBus::Attach(unsigned device, unsigned function, PciFunction* f) {
 
 bool PciBus::SlotUsed(unsigned device) const {
   auto it = functions_.lower_bound(device << 3);
-  return it != functions_.end() && (it->first >> 3) == device;
+  auto r = reserved_.lower_bound(device << 3);
+  return (it != functions_.end() && (it->first >> 3) == device) ||
+         (r != reserved_.end() && (r->first >> 3) == device);
+}
+
+void PciBus::Reserve(unsigned device, unsigned function, std::string qdev_type) {
+  reserved_[(device << 3) | function] = std::move(qdev_type);
+}
+
+std::string PciBus::PlaceError(unsigned device, unsigned function, const std::string& type) const {
+  const unsigned devfn = (device << 3) | function;
+  char text[160];
+  std::string occupant;
+  if (auto f = functions_.find(devfn); f != functions_.end()) {
+    occupant =
+        f->second->qdev_type() + ",id=" + (f->second->qdev_id().empty() ? "(null)" : f->second->qdev_id());
+  } else if (auto r = reserved_.find(devfn); r != reserved_.end()) {
+    occupant = r->second + ",id=(null)";
+  }
+  if (!occupant.empty()) {
+    std::snprintf(text, sizeof text, "PCI: slot %u function %u not available for %s, in use by %s", device,
+                  function, type.c_str(), occupant.c_str());
+    return text;
+  }
+  if (function != 0) {  // function 0 of the slot must be a multi-function device, or empty
+    auto f0 = functions_.find(device << 3);
+    if ((f0 != functions_.end() && !(f0->second->Get8(0x0E) & 0x80)) || reserved_.count(device << 3)) {
+      std::snprintf(text, sizeof text, "PCI: single function device can't be populated in function %x.%x",
+                    device, function);
+      return text;
+    }
+    return "";
+  }
+  for (unsigned fn = 1; fn < 8; ++fn) {  // a single-function device at function 0 leaves the others empty
+    if (functions_.count(devfn | fn) || reserved_.count(devfn | fn)) {
+      std::snprintf(text, sizeof text, "PCI: %x.0 indicates single function, but %x.%x is already populated.",
+                    device, device, fn);
+      return text;
+    }
+  }
+  return "";
 }
 
 std::vector<PciWindow> PciBus::Windows() {

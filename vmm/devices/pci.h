@@ -86,6 +86,13 @@ class PciFunction {
   virtual void State(StateIo& io);
   uint16_t vendor_id() const { return Get16(0x00); }
   uint16_t device_id() const { return Get16(0x02); }
+  // The device's QEMU type name and -device id (QEMU's messages name a slot's occupant by them).
+  void set_qdev(std::string type, std::string id = "") {
+    qdev_type_ = std::move(type);
+    qdev_id_ = std::move(id);
+  }
+  const std::string& qdev_type() const { return qdev_type_; }
+  const std::string& qdev_id() const { return qdev_id_; }
 
  protected:
   static constexpr uint16_t kInterruptDisable = 1u << 10;
@@ -137,6 +144,7 @@ class PciFunction {
   uint8_t space_[256] = {};
   uint8_t wmask_[256] = {};
   Bar bars_[6];
+  std::string qdev_type_, qdev_id_;
   bool intx_ = false;
   PciBus* bus_ = nullptr;
   unsigned devfn_ = 0;
@@ -156,6 +164,12 @@ class PciBus {
     return it == functions_.end() ? nullptr : it->second;
   }
   bool SlotUsed(unsigned device) const;
+  // A function QEMU has and Strobe leaves empty (QEMU's Cirrus VGA, which Strobe, with no display, lacks):
+  // the slot is taken, so the devices after it get QEMU's slots.
+  void Reserve(unsigned device, unsigned function, std::string qdev_type);
+  // Why a single-function device of QEMU type `type` cannot go at device.function, in QEMU's words, or ""
+  // when it can.
+  std::string PlaceError(unsigned device, unsigned function, const std::string& type) const;
 
   // Every attached function's windows, in device/function order.
   std::vector<PciWindow> Windows();
@@ -183,6 +197,7 @@ class PciBus {
   void IntxChanged(const PciFunction& f);
 
   std::map<unsigned, PciFunction*> functions_;
+  std::map<unsigned, std::string> reserved_;  // devfn -> the QEMU type that is there
   std::function<void()> on_decode_change_;
   MapIrq map_irq_;
   SetPirq set_pirq_;
