@@ -193,7 +193,7 @@ TEST(DriveOptions, DeviceMistakes) {
       "node-name=ID)");
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=d0,num-queues=4"}),
             "-device virtio-blk-pci,drive=d0,num-queues=4: unknown property 'num-queues' of virtio-blk-pci "
-            "(drive, bus, id, serial, write-cache, bootindex)");
+            "(drive, bus, addr, id, serial, write-cache, bootindex)");
   EXPECT_EQ(Error({"-device", "e1000,netdev=n0"}),
             "-device e1000,netdev=n0: NIC model 'e1000' is not emulated (pcnet or virtio-net-pci)");
   EXPECT_NE(Error({"-device", "scsi-hd,drive=d0"}).find("attach disks with -device ide-hd, ide-cd or virtio"),
