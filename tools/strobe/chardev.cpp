@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "vmm/net/hostfwd.h"
+
 namespace strobe::tools {
 
 namespace {
@@ -51,15 +53,6 @@ constexpr const char* kBackends =
 // Telnet's bytes (RFC 854, 856, 857, 858).
 constexpr uint8_t kIac = 255, kDont = 254, kDo = 253, kWill = 251, kSb = 250, kSe = 240;
 constexpr uint8_t kOptBinary = 0, kOptEcho = 1, kOptSuppressGoAhead = 3;
-
-// A port number 0-65535.
-bool ParsePortNumber(const std::string& s, uint16_t* out) {
-  if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) return false;
-  const unsigned long v = std::stoul(s);
-  if (v > 65535) return false;
-  *out = static_cast<uint16_t>(v);
-  return true;
-}
 
 bool WriteAll(int fd, const void* data, size_t n) {
   const char* p = static_cast<const char*>(data);
@@ -99,7 +92,8 @@ bool ParseSerial(const std::string& v, const CharDevs& chardevs, CharDevSpec* ou
       s.kind = CharDevSpec::Kind::kTcp;
       s.telnet = v.rfind("telnet:", 0) == 0;
       const size_t port_at = parts[0].rfind(':');
-      if (port_at == std::string::npos || !ParsePortNumber(parts[0].substr(port_at + 1), &s.port)) {
+      if (port_at == std::string::npos ||
+          !vmm::net::ParsePort(parts[0].substr(port_at + 1), &s.port, /*allow_zero=*/true)) {
         *error = "-serial " + v + ": expected " + v.substr(0, colon) + ":[HOST]:PORT";
         return false;
       }
@@ -149,6 +143,7 @@ bool ParseChardev(const std::string& v, CharDevs* chardevs, std::string* error) 
   const std::string& type = parts[0];
   CharDevSpec s;
   std::string id;
+  bool port_given = false;
   if (type == "null") {
     s.kind = CharDevSpec::Kind::kNull;
   } else if (type == "stdio") {
@@ -184,11 +179,12 @@ bool ParseChardev(const std::string& v, CharDevs* chardevs, std::string* error) 
       s.host = val;
       s.kind = CharDevSpec::Kind::kTcp;
     } else if (key == "port" && type == "socket") {
-      if (!ParsePortNumber(val, &s.port)) {
+      if (!vmm::net::ParsePort(val, &s.port, /*allow_zero=*/true)) {
         *error = "-chardev socket: bad port '" + val + "'";
         return false;
       }
       s.kind = CharDevSpec::Kind::kTcp;
+      port_given = true;
     } else if (key == "telnet" && type == "socket" && ParseBool(val, &flag)) {
       s.telnet = flag;
     } else if (key == "nodelay" && type == "socket" && ParseBool(val, &flag)) {
@@ -206,7 +202,7 @@ bool ParseChardev(const std::string& v, CharDevs* chardevs, std::string* error) 
     *error = "-chardev " + v + ": path= and host=/port= name two different sockets";
     return false;
   }
-  if (s.kind == CharDevSpec::Kind::kTcp && v.find("port=") == std::string::npos) {
+  if (s.kind == CharDevSpec::Kind::kTcp && !port_given) {
     *error = "-chardev " + v + ": a TCP socket needs port=PORT";
     return false;
   }

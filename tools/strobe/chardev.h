@@ -57,8 +57,8 @@ class CharBackend {
   int listen_fd_ = -1;
   std::atomic<int> conn_fd_{-1};
   std::function<void(uint8_t)> input_;
-  int telnet_state_ =
-      0;  // 0 data, 1 after IAC, 2 the option byte of WILL/WONT/DO/DONT, 3 in a subnegotiation
+  // Telnet input: 0 data, 1 after IAC, 2 an option byte, 3 in a subnegotiation, 4 IAC there.
+  int telnet_state_ = 0;
 };
 
 }  // namespace strobe::tools

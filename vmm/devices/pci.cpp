@@ -236,9 +236,9 @@ std::vector<PciFunctionInfo> PciBus::Info() const {
       bar.index = i;
       bar.io = b.space == PciSpace::kIo;
       bar.wide = b.wide;
-      bar.prefetchable = !bar.io && (f->ReadConfig(static_cast<uint8_t>(kBar0 + 4 * i)) & 0x8);
-      bar.size = b.size;
       const uint32_t low = f->ReadConfig(static_cast<uint8_t>(kBar0 + 4 * i));
+      bar.prefetchable = !bar.io && (low & 0x8);
+      bar.size = b.size;
       uint64_t address = bar.io ? (low & 0xFFFCu) : (low & 0xFFFFFFF0u);
       if (b.wide)
         address |= static_cast<uint64_t>(f->ReadConfig(static_cast<uint8_t>(kBar0 + 4 * i + 4))) << 32;
