@@ -158,7 +158,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
     if (a.kind == Kind::kNic) {
       const NicConfig& n = config_.nics[a.index];
       devfn = n.devfn;
-      type = n.model == NicModel::kVirtio ? "virtio-net-pci" : "pcnet";
+      type = QdevType(n.model);
       option = n.option;
     } else if (a.kind == Kind::kDisk) {
       devfn = config_.virtio_disks[a.index].devfn;
@@ -246,7 +246,7 @@ void Vm::AddNic(size_t i, int devfn) {
     function = nic.pcnet.get();
     frontend = &nic.pcnet->chip();
   }
-  function->set_qdev(n.model == NicModel::kVirtio ? "virtio-net-pci" : "pcnet", n.device_id);
+  function->set_qdev(QdevType(n.model), n.device_id);
   if (slot >= 0) board_->AttachPci(static_cast<unsigned>(slot), function, static_cast<unsigned>(devfn & 7));
   if (port) port->Start(frontend);
 }

@@ -70,6 +70,10 @@ struct VirtioDisk {
 
 // A network card. The backend (and the capture) belong to the caller and must outlive the VM.
 enum class NicModel { kPcnet, kVirtio };
+// QEMU's device type name for the model (its -device name, and what its messages and info network say).
+inline const char* QdevType(NicModel m) {
+  return m == NicModel::kVirtio ? "virtio-net-pci" : "pcnet";
+}
 struct NicConfig {
   NicModel model = NicModel::kPcnet;
   std::array<uint8_t, 6> mac{};

@@ -15,10 +15,6 @@
 namespace strobe::tools {
 namespace {
 
-const char* ModelName(vmm::NicModel m) {
-  return m == vmm::NicModel::kVirtio ? "virtio-net-pci" : "pcnet";
-}
-
 // A netdev's id, else QEMU's generated "#net<counter><two random digits>" (00 here).
 std::vector<std::string> NetdevNames(const NetworkConfig& c) {
   std::vector<std::string> names;
@@ -33,8 +29,9 @@ std::vector<std::string> NicNames(const NetworkConfig& c) {
   std::vector<std::string> names;
   std::map<vmm::NicModel, unsigned> per_model;
   for (const NicRequest& n : c.nics)
-    names.push_back(
-        n.id.empty() ? std::string(ModelName(n.model)) + "." + std::to_string(per_model[n.model]++) : n.id);
+    names.push_back(n.id.empty()
+                        ? std::string(vmm::QdevType(n.model)) + "." + std::to_string(per_model[n.model]++)
+                        : n.id);
   return names;
 }
 
@@ -71,7 +68,8 @@ std::string NetworkInfo(const NetworkConfig& c) {
     const auto& m = c.nics[i].mac;
     char mac[24];
     std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-    return nic_names[i] + ": index=0,type=nic,model=" + ModelName(c.nics[i].model) + ",macaddr=" + mac + "\n";
+    return nic_names[i] + ": index=0,type=nic,model=" + vmm::QdevType(c.nics[i].model) + ",macaddr=" + mac +
+           "\n";
   };
   auto user_line = [&](size_t i) {
     const vmm::net::SlirpOptions& s = c.netdevs[i].slirp;

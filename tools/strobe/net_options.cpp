@@ -298,9 +298,8 @@ bool NetOptions::AddDevice(const std::string& value, int place, std::string* err
   if (!ModelFromName(driver, &nic.model))
     return Fail(error, option + ": NIC model '" + driver + "' is not emulated (pcnet or virtio-net-pci)");
   if (!addr.empty() && !qemu::ParsePciAddr(addr, &nic.devfn))
-    return Fail(error, option + ": Property '" +
-                           (nic.model == vmm::NicModel::kVirtio ? "virtio-net-pci" : "pcnet") +
-                           ".addr' doesn't take value '" + addr + "'");
+    return Fail(error, option + ": Property '" + vmm::QdevType(nic.model) + ".addr' doesn't take value '" +
+                           addr + "'");
   devices_.push_back(nic);  // not a network option: QEMU's default NIC stays (see Resolve)
   return true;
 }
