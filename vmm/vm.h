@@ -145,8 +145,8 @@ struct VmConfig {
   // before any -device): Strobe has no display but leaves that slot empty, so that add-on devices get
   // QEMU's slots. Its place in the creation order (tools/strobe pci_order), or -1 (-vga none, -nodefaults).
   int vga_pci_order = -1;
-  // The network as the monitor's `info network` shows it (settled with the options; it does not change).
-  std::string network_info;
+  // The network as the monitor's `info network` shows it now (from the monitor's thread; null: none).
+  std::function<std::string()> network_info;
   // The LLVM compilers, shared with the other VMs of the process (null: the VM's tier brings its own).
   // Made with CompileService::Create(TierOptionsFor(config)) from a config with the same jit settings.
   std::shared_ptr<jit::CompileService> compile_service;

@@ -236,6 +236,62 @@ TEST(NetOptions, InfoNetworkAsQemuPrintsIt) {
   EXPECT_EQ(warnings({"-net", "nic"}), W{});  // hub 0 is not connected to host network: said by Resolve
 }
 
+// -netdev socket (and -nic/-net socket): the options as QEMU 7.2 takes and refuses them, and info network's
+// lines for each kind, compared with qemu-system-mipsel -M malta -S given the same options (before any
+// peer connects: a listener's info is empty then).
+TEST(NetOptions, SocketNetdevsAsQemu) {
+  auto info = [](std::vector<std::string> args) { return tools::NetworkInfo(Net(std::move(args))); };
+  EXPECT_EQ(info({"-nic", "socket,listen=127.0.0.1:5571,model=virtio-net-pci", "-net",
+                  "socket,udp=127.0.0.1:5580,localaddr=127.0.0.1:5581", "-net", "nic"}),
+            "hub 0\n"
+            " \\ hub0port1: pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:57\n"
+            " \\ hub0port0: #net100: index=0,type=socket,socket: udp=127.0.0.1:5580\n"
+            "virtio-net-pci.0: index=0,type=nic,model=virtio-net-pci,macaddr=52:54:00:12:34:56\n"
+            " \\ #net000: index=0,type=socket,\n");
+  EXPECT_EQ(info({"-netdev", "socket,id=n0,connect=127.0.0.1:5556", "-device", "pcnet,netdev=n0", "-netdev",
+                  "socket,id=n2,mcast=230.0.0.1:1234,localaddr=127.0.0.1", "-device", "pcnet,netdev=n2"}),
+            "pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\n"
+            " \\ n0: index=0,type=socket,socket: connect to 127.0.0.1:5556\n"
+            "pcnet.1: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:57\n"
+            " \\ n2: index=0,type=socket,socket: mcast=230.0.0.1:1234\n");
+  // What a live backend reports replaces the listener's empty info.
+  NetworkConfig listening = Net({"-netdev", "socket,id=n0,listen=:5556", "-device", "pcnet,netdev=n0"});
+  EXPECT_EQ(tools::NetworkInfo(listening, {"socket: connection from 127.0.0.1:46470"}),
+            "pcnet.0: index=0,type=nic,model=pcnet,macaddr=52:54:00:12:34:56\n"
+            " \\ n0: index=0,type=socket,socket: connection from 127.0.0.1:46470\n");
+  ASSERT_TRUE(listening.netdevs[0].socket);
+  EXPECT_EQ(listening.netdevs[0].socket->mode, vmm::net::SocketOptions::Mode::kListen);
+  EXPECT_EQ(ntohs(listening.netdevs[0].socket->addr.sin_port), 5556);
+  EXPECT_EQ(tools::UnconnectedWarnings(Net({"-netdev", "socket,id=s,listen=:5556", "-nic", "user"})),
+            std::vector<std::string>{"netdev s has no peer"});
+
+  const std::string n = "-netdev socket,id=n0,";
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0"}),
+            "-netdev socket,id=n0: exactly one of listen=, connect=, mcast= or udp= is required");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,listen=:5555,connect=127.0.0.1:5555"}),
+            n + "listen=:5555,connect=127.0.0.1:5555: exactly one of listen=, connect=, mcast= or udp= is "
+                "required");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,listen=127.0.0.1"}),
+            n + "listen=127.0.0.1: host address '127.0.0.1' doesn't contain ':' separating host from port");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,listen=127.0.0.1:abc"}),
+            n + "listen=127.0.0.1:abc: port number 'abc' is invalid");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,udp=127.0.0.1:5557"}),
+            n + "udp=127.0.0.1:5557: localaddr= is mandatory with udp=");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,udp=127.0.0.1:5557,localaddr=127.0.0.1"}),
+            n + "udp=127.0.0.1:5557,localaddr=127.0.0.1: host address '127.0.0.1' doesn't contain ':' "
+                "separating host from port");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,listen=127.0.0.1:5555,localaddr=127.0.0.1:5"}),
+            n + "listen=127.0.0.1:5555,localaddr=127.0.0.1:5: localaddr= is only valid with mcast= or udp=");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,listen=127.0.0.1:5555,foo=1"}),
+            n + "listen=127.0.0.1:5555,foo=1: Invalid parameter 'foo'");
+  EXPECT_EQ(Error({"-netdev", "socket,id=n0,fd=3"}),
+            n + "fd=3: fd= is not supported (listen=, connect=, mcast= or udp=)");
+  EXPECT_EQ(Error({"-netdev", "socket,listen=:5555"}),
+            "-netdev socket,listen=:5555: parameter 'id' is missing");
+  EXPECT_EQ(Error({"-netdev", "tap,id=t"}),
+            "-netdev tap,id=t: network backend 'tap' is not supported (user, socket or hubport)");
+}
+
 // addr=SLOT[.FUNCTION] as QEMU reads it (hexadecimal), on NICs and virtio disks; the default VGA's slot.
 TEST(NetOptions, PciAddressesAsQemuReadsThem) {
   auto devfn = [](const std::string& addr) {
@@ -285,8 +341,9 @@ TEST(NetOptions, ModelHelp) {
 TEST(NetOptions, BadInputIsOneLine) {
   EXPECT_EQ(Error({"-nic", "user,model=e1000"}),
             "-nic user,model=e1000: unsupported NIC model 'e1000' (pcnet or virtio-net-pci)");
-  EXPECT_EQ(Error({"-nic", "tap"}), "-nic tap: network backend 'tap' is not supported (user or none)");
-  EXPECT_EQ(Error({"-nic", "wire"}), "-nic wire: unknown network backend 'wire' (user or none)");
+  EXPECT_EQ(Error({"-nic", "tap"}),
+            "-nic tap: network backend 'tap' is not supported (user, socket or none)");
+  EXPECT_EQ(Error({"-nic", "wire"}), "-nic wire: unknown network backend 'wire' (user, socket or none)");
   EXPECT_EQ(
       Error({"-nic", "user,hostfwd=tcp::22x-:22"}),
       "-nic user,hostfwd=tcp::22x-:22: invalid host forwarding rule 'tcp::22x-:22' (bad host port '22x')");

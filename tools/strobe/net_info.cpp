@@ -62,7 +62,7 @@ std::vector<std::string> UnconnectedWarnings(const NetworkConfig& c) {
   return out;
 }
 
-std::string NetworkInfo(const NetworkConfig& c) {
+std::string NetworkInfo(const NetworkConfig& c, const std::vector<std::string>& live) {
   const std::vector<std::string> netdev_names = NetdevNames(c), nic_names = NicNames(c);
   auto nic_line = [&](size_t i) {
     const auto& m = c.nics[i].mac;
@@ -71,7 +71,10 @@ std::string NetworkInfo(const NetworkConfig& c) {
     return nic_names[i] + ": index=0,type=nic,model=" + vmm::QdevType(c.nics[i].model) + ",macaddr=" + mac +
            "\n";
   };
-  auto user_line = [&](size_t i) {
+  auto netdev_line = [&](size_t i) {
+    if (c.netdevs[i].socket)
+      return netdev_names[i] + ": index=0,type=socket," +
+             (i < live.size() ? live[i] : vmm::net::SocketInfo(*c.netdevs[i].socket)) + "\n";
     const vmm::net::SlirpOptions& s = c.netdevs[i].slirp;
     char net[INET_ADDRSTRLEN] = "";
     inet_ntop(AF_INET, &s.network, net, sizeof net);
@@ -99,7 +102,7 @@ std::string NetworkInfo(const NetworkConfig& c) {
           ports.push_back(" \\ " + name + ": " + nic_line(p.index));
         } else {
           netdev_on_hub[p.index] = true;
-          ports.push_back(" \\ " + name + ": " + user_line(p.index));
+          ports.push_back(" \\ " + name + ": " + netdev_line(p.index));
         }
       }
     }
@@ -113,11 +116,11 @@ std::string NetworkInfo(const NetworkConfig& c) {
     for (auto p = ports.rbegin(); p != ports.rend(); ++p) out += *p;
   }
   for (size_t i = 0; i < c.netdevs.size(); ++i)
-    if (!netdev_on_hub[i] && nic_of_netdev[i] < 0) out += user_line(i);
+    if (!netdev_on_hub[i] && nic_of_netdev[i] < 0) out += netdev_line(i);
   for (size_t i = 0; i < c.nics.size(); ++i) {
     if (nic_on_hub[i]) continue;
     out += nic_line(i);
-    if (c.nics[i].netdev >= 0) out += " \\ " + user_line(c.nics[i].netdev);
+    if (c.nics[i].netdev >= 0) out += " \\ " + netdev_line(c.nics[i].netdev);
   }
   return out;
 }

@@ -153,11 +153,62 @@ bool NetOptions::ParseUser(const std::string& option, const std::vector<std::str
   return true;
 }
 
+// QEMU's -netdev socket keys (vmm/net/socket_backend.h): exactly one of listen=, connect=, mcast=, udp=;
+// localaddr= with udp= (HOST:PORT, mandatory) and mcast= (an address). QEMU's messages.
+bool NetOptions::ParseSocket(const std::string& option, const std::vector<std::string>& parts, size_t first,
+                             NetdevConfig* out, std::string* error) {
+  using Mode = vmm::net::SocketOptions::Mode;
+  NetdevConfig n;
+  n.option = option;
+  vmm::net::SocketOptions so;
+  auto bad = [&](const std::string& what) { return Fail(error, option + ": " + what); };
+  int modes = 0;
+  std::string address, local;
+  bool local_given = false;
+  for (size_t i = first; i < parts.size(); ++i) {
+    const auto [key, v] = KeyValue(parts[i]);
+    if (key == "id") {
+      n.id = v;
+    } else if (key == "listen" || key == "connect" || key == "mcast" || key == "udp") {
+      ++modes;
+      so.mode = key == "listen"    ? Mode::kListen
+                : key == "connect" ? Mode::kConnect
+                : key == "mcast"   ? Mode::kMcast
+                                   : Mode::kUdp;
+      address = v;
+    } else if (key == "localaddr") {
+      local = v;
+      local_given = true;
+    } else if (key == "fd") {
+      return bad("fd= is not supported (listen=, connect=, mcast= or udp=)");
+    } else if (key != "model" && key != "mac" && key != "macaddr") {  // -nic/-net: the NIC's (the caller's)
+      return bad("Invalid parameter '" + key + "'");
+    }
+  }
+  if (modes != 1) return bad("exactly one of listen=, connect=, mcast= or udp= is required");
+  if (local_given && so.mode != Mode::kUdp && so.mode != Mode::kMcast)
+    return bad("localaddr= is only valid with mcast= or udp=");
+  if (so.mode == Mode::kUdp && !local_given) return bad("localaddr= is mandatory with udp=");
+  std::string why;
+  if (!vmm::net::ParseSocketAddress(address, &so.addr, &why)) return bad(why);
+  if (so.mode == Mode::kUdp && !vmm::net::ParseSocketAddress(local, &so.local, &why)) return bad(why);
+  if (so.mode == Mode::kMcast && local_given) {
+    so.local.sin_family = AF_INET;
+    if (!vmm::net::ParseIpv4(local, &so.local.sin_addr))
+      return bad("localaddr= '" + local + "': an IPv4 address");
+  }
+  so.local_given = local_given;
+  so.option = option;
+  n.socket = so;
+  *out = n;
+  return true;
+}
+
 bool NetOptions::AddNic(const std::string& value, std::string* info, std::string* error) {
   const std::string option = "-nic " + value;
   const std::vector<std::string> parts = SplitOptions(value);
   any_ = true;
-  if (parts.empty()) return Fail(error, option + ": a backend type is needed (user or none)");
+  if (parts.empty()) return Fail(error, option + ": a backend type is needed (user, socket or none)");
   const std::string type = parts[0];
   if (type == "none") return true;  // as in QEMU: no default NIC, and no NIC of its own
   NicRequest nic;
@@ -168,15 +219,15 @@ bool NetOptions::AddNic(const std::string& value, std::string* info, std::string
     if (NicKey(option, "mac", key, v, &nic, &help, error) < 0) return false;
     if (help) return *info = kModelHelp, true;
   }
-  if (type != "user") {
-    if (type == "tap" || type == "bridge" || type == "socket" || type == "stream" || type == "dgram" ||
-        type == "vde" || type == "l2tpv3" || type == "vhost-user" || type == "vhost-vdpa" ||
-        type == "hubport")
-      return Fail(error, option + ": network backend '" + type + "' is not supported (user or none)");
-    return Fail(error, option + ": unknown network backend '" + type + "' (user or none)");
+  if (type != "user" && type != "socket") {
+    if (type == "tap" || type == "bridge" || type == "stream" || type == "dgram" || type == "vde" ||
+        type == "l2tpv3" || type == "vhost-user" || type == "vhost-vdpa" || type == "hubport")
+      return Fail(error, option + ": network backend '" + type + "' is not supported (user, socket or none)");
+    return Fail(error, option + ": unknown network backend '" + type + "' (user, socket or none)");
   }
   NetdevConfig n;
-  if (!ParseUser(option, parts, 1, &n, error)) return false;
+  if (!(type == "user" ? ParseUser(option, parts, 1, &n, error) : ParseSocket(option, parts, 1, &n, error)))
+    return false;
   netdevs_.push_back(n);
   nic.netdev = static_cast<int>(netdevs_.size() - 1);
   nics_.push_back(nic);
@@ -215,16 +266,18 @@ bool NetOptions::AddNet(const std::string& value, std::string* info, std::string
     nics_.push_back(nic);
     return true;
   }
-  if (type == "user") {
+  if (type == "user" || type == "socket") {
     NetdevConfig n;
-    if (!ParseUser(option, parts, 1, &n, error)) return false;
+    if (!(type == "user" ? ParseUser(option, parts, 1, &n, error) : ParseSocket(option, parts, 1, &n, error)))
+      return false;
     netdevs_.push_back(n);
     if (net_nics_.empty()) net_user_first_ = true;
     net_users_.push_back(static_cast<int>(netdevs_.size() - 1));
     return true;
   }
-  if (type.empty()) return Fail(error, option + ": a type is needed (nic, user or none)");
-  return Fail(error, option + ": network backend '" + type + "' is not supported (nic, user or none)");
+  if (type.empty()) return Fail(error, option + ": a type is needed (nic, user, socket or none)");
+  return Fail(error,
+              option + ": network backend '" + type + "' is not supported (nic, user, socket or none)");
 }
 
 bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
@@ -232,9 +285,10 @@ bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
   const std::vector<std::string> parts = SplitOptions(value);
   any_ = true;
   const std::string type = parts.empty() ? "" : parts[0];
-  if (type != "user" && type != "hubport") {
-    if (type.empty()) return Fail(error, option + ": a backend type is needed (user or hubport)");
-    return Fail(error, option + ": network backend '" + type + "' is not supported (user or hubport)");
+  if (type != "user" && type != "hubport" && type != "socket") {
+    if (type.empty()) return Fail(error, option + ": a backend type is needed (user, socket or hubport)");
+    return Fail(error,
+                option + ": network backend '" + type + "' is not supported (user, socket or hubport)");
   }
   NetdevConfig n;
   if (type == "hubport") {
@@ -253,6 +307,8 @@ bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
       }
     }
     if (n.hub < 0) return Fail(error, option + ": parameter 'hubid' is missing");
+  } else if (type == "socket") {
+    if (!ParseSocket(option, parts, 1, &n, error)) return false;
   } else if (!ParseUser(option, parts, 1, &n, error)) {
     return false;
   }
@@ -411,8 +467,8 @@ bool NetOptions::Resolve(bool nodefaults, NetworkConfig* out, std::string* error
 bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::net::NetBackend>>* backends,
                  std::vector<std::unique_ptr<vmm::net::PcapWriter>>* captures, vmm::VmConfig* vm,
                  std::string* error) {
-  vm->network_info = NetworkInfo(config);
   std::vector<vmm::net::NetBackend*> by_netdev(config.netdevs.size(), nullptr);
+  std::vector<const vmm::net::SocketBackend*> sockets(config.netdevs.size(), nullptr);
   std::vector<vmm::net::PcapWriter*> pcap_by_netdev(config.netdevs.size(), nullptr);
   for (size_t i = 0; i < config.netdevs.size(); ++i) {
     bool connected = false;
@@ -422,6 +478,10 @@ bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::n
     std::unique_ptr<vmm::net::NetBackend> b;
     if (config.netdevs[i].hub >= 0) {
       b = vmm::net::Hub::Get(config.netdevs[i].hub).AddPort();
+    } else if (config.netdevs[i].socket) {
+      auto sb = vmm::net::SocketBackend::Create(*config.netdevs[i].socket, &why);
+      sockets[i] = sb.get();
+      b = std::move(sb);
     } else {
       b = vmm::net::SlirpBackend::Create(config.netdevs[i].slirp, &why);
     }
@@ -451,6 +511,14 @@ bool OpenNetwork(const NetworkConfig& config, std::vector<std::unique_ptr<vmm::n
     }
     vm->nics.push_back(nic);
   }
+  vm->network_info = [config, sockets] {
+    std::vector<std::string> live(config.netdevs.size());
+    for (size_t i = 0; i < live.size(); ++i)
+      live[i] = sockets[i]                 ? sockets[i]->Info()
+                : config.netdevs[i].socket ? vmm::net::SocketInfo(*config.netdevs[i].socket)
+                                           : "";
+    return NetworkInfo(config, live);
+  };
   return true;
 }
 

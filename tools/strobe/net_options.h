@@ -9,23 +9,27 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "vmm/net/backend.h"
 #include "vmm/net/pcap.h"
 #include "vmm/net/slirp_backend.h"
+#include "vmm/net/socket_backend.h"
 #include "vmm/vm.h"
 
 namespace strobe::tools {
 
-// One user-mode network (a -netdev user, a -nic user or a -net user), or a port of an in-process switch
-// (-netdev hubport,id=ID,hubid=N: vmm/net/hub.h; NICs of every VM in the process on hub N are joined).
+// One user-mode network (a -netdev user, a -nic user or a -net user), a port of an in-process switch
+// (-netdev hubport,id=ID,hubid=N: vmm/net/hub.h; NICs of every VM in the process on hub N are joined), or
+// a link over a host socket (-netdev/-nic/-net socket: vmm/net/socket_backend.h).
 struct NetdevConfig {
   std::string option;  // as given, for messages
   std::string id;
   vmm::net::SlirpOptions slirp;
-  int hub = -1;  // hubport: the hub's id (-1: user-mode networking)
+  int hub = -1;                                   // hubport: the hub's id
+  std::optional<vmm::net::SocketOptions> socket;  // socket (with hub -1)
 };
 
 struct NicRequest {
@@ -59,8 +63,9 @@ struct NetworkConfig {
 
 // The monitor's `info network` for this configuration, as QEMU 7.2 prints it (hubs first, newest port
 // first; then netdevs no NIC uses; then each NIC with its backend). A netdev without id= gets QEMU's
-// generated kind of name, "#net" and a counter, with "00" where QEMU adds two random digits.
-std::string NetworkInfo(const NetworkConfig& config);
+// generated kind of name, "#net" and a counter, with "00" where QEMU adds two random digits. live[i], where
+// given, is socket netdev i's info now (SocketBackend::Info); else its info before any connection.
+std::string NetworkInfo(const NetworkConfig& config, const std::vector<std::string>& live = {});
 // QEMU's warnings for a network given on the command line: each netdev, hub port and NIC left without a
 // peer ("nic pcnet.1 has no peer").
 std::vector<std::string> UnconnectedWarnings(const NetworkConfig& config);
@@ -86,11 +91,13 @@ class NetOptions {
   };
   bool ParseUser(const std::string& option, const std::vector<std::string>& parts, size_t first,
                  NetdevConfig* out, std::string* error);
+  bool ParseSocket(const std::string& option, const std::vector<std::string>& parts, size_t first,
+                   NetdevConfig* out, std::string* error);
   std::vector<NetdevConfig> netdevs_;
   std::vector<NicRequest> nics_;     // -nic and -net nic, in order
   std::vector<NicRequest> devices_;  // -device NICs, in order
   std::vector<Dump> dumps_;
-  std::vector<int> net_users_;    // indexes of -net user netdevs
+  std::vector<int> net_users_;    // indexes of -net user and -net socket netdevs
   std::vector<size_t> net_nics_;  // indexes in nics_ of -net nic
   bool net_user_first_ = false;   // a -net user came before any -net nic (it took hub 0's first port)
   std::string pcap_all_;

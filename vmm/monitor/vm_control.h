@@ -61,7 +61,9 @@ class VmControl final : public MachineControl {
   // vm_control_media.cpp: the block devices and the CD-ROM drives' media.
   std::vector<BlockDevice> Blocks() override;
   std::vector<PciFunctionInfo> Pci() override;
-  std::string NetworkInfo() override { return vm_.config().network_info; }
+  std::string NetworkInfo() override {
+    return vm_.config().network_info ? vm_.config().network_info() : std::string();
+  }
   MediaError Media(const MediaCommand& command) override;
   void Event(const std::string& name, const Json* data) override { Emit(name, data); }
   // Where savevm and loadvm keep their files (before the monitors start; null: no snapshots). saver: the

@@ -4,6 +4,8 @@
 // directly but through a NetPort (net_port.h), which keeps everything the device sees on the vCPU thread.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -17,6 +19,22 @@ using Frame = std::vector<uint8_t>;
 // Frames of at most this many bytes cross a link (an Ethernet frame without its FCS, with a VLAN tag, and
 // room for a guest that sends more than the MTU allows: slirp's MRU is 1500 + headers).
 inline constexpr size_t kMaxFrameBytes = 16384;
+
+// When a link last moved a frame (host monotonic time): what NetBackend::Active asks of a backend whose
+// only sign of use is its traffic.
+class LinkActivity {
+ public:
+  void Touch() { last_ms_.store(NowMs(), std::memory_order_relaxed); }
+  bool Within(int window_ms) const { return NowMs() - last_ms_.load(std::memory_order_relaxed) < window_ms; }
+
+ private:
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  std::atomic<int64_t> last_ms_{-1000000};
+};
 
 class NetBackend {
  public:

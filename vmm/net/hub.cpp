@@ -2,18 +2,9 @@
 #include "vmm/net/hub.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 namespace strobe::vmm::net {
-
-namespace {
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 Hub& Hub::Get(int id) {
   static std::mutex mu;
@@ -72,22 +63,18 @@ void HubPort::Stop() {
 }
 
 void HubPort::Send(const uint8_t* frame, size_t length) {
-  Touch();
+  activity_.Touch();
   hub_.Forward(this, frame, std::min(length, kMaxFrameBytes));
 }
 
 void HubPort::Deliver(const uint8_t* frame, size_t length) {
   if (!receiver_) return;  // not started, or stopped: the frame is lost, as on an unplugged cable
-  Touch();
+  activity_.Touch();
   receiver_(Frame(frame, frame + length));
 }
 
-void HubPort::Touch() {
-  last_ms_.store(NowMs(), std::memory_order_relaxed);
-}
-
 bool HubPort::Active(int window_ms) const {
-  return NowMs() - last_ms_.load(std::memory_order_relaxed) < window_ms;
+  return activity_.Within(window_ms);
 }
 
 }  // namespace strobe::vmm::net

@@ -55,11 +55,10 @@ class HubPort : public NetBackend {
  private:
   friend class Hub;
   void Deliver(const uint8_t* frame, size_t length);  // with the hub's lock held
-  void Touch();
 
   Hub& hub_;
   Receiver receiver_;  // set by Start, cleared by Stop (under the hub's lock)
-  std::atomic<int64_t> last_ms_{-1000000};
+  LinkActivity activity_;
 };
 
 }  // namespace strobe::vmm::net
