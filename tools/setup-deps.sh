@@ -6,6 +6,7 @@
 # QEMU's Malta has by default; without them a plain `qemu-system-mipsel -M malta ...` stops with "failed to
 # find romfile" (qemu-system-mips only recommends them, and this script installs no recommends).
 # e2fsprogs (mke2fs, e2fsck, debugfs) makes and checks the ext4 disk images of the IDE tests.
+# qemu-utils (qemu-img, qemu-io) makes and checks the qcow2 images of the disk tests (QEMU as the oracle).
 # gdb-multiarch drives the gdb stub's tests (tests/debug) and the README's gdb example.
 # xorriso makes the ISO 9660 images of the CD-ROM tests (xorriso -as mkisofs).
 # libxbyak-dev (Xbyak, header only) is the x86-64 assembler of the interpreter's baseline code.
@@ -15,7 +16,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   llvm-19-dev clang-19 lld-19 libzstd-dev zlib1g-dev libedit-dev libxml2-dev libffi-dev
   libcapstone-dev libgtest-dev libgmock-dev libbenchmark-dev libunicorn-dev
-  qemu-system-mips ipxe-qemu seabios python3 python3-matplotlib clang-format cpio gzip xz-utils
+  qemu-system-mips qemu-utils ipxe-qemu seabios python3 python3-matplotlib clang-format cpio gzip xz-utils
   e2fsprogs gdb-multiarch libslirp-dev tcpdump xorriso libxbyak-dev
 )
 

@@ -92,14 +92,21 @@ TEST(DiskCli, EmptyAndOddSizedFilesAreRefused) {
   ExpectRuns(Strobe({"-cdrom", odd_cd.path}));
 }
 
-TEST(DiskCli, Qcow2ImagesNameQemuImgConvertUnlessFormatRawIsGiven) {
+// A file that starts like a qcow2 image is opened as one (a magic number followed by filler is refused as a
+// damaged header); other formats name qemu-img convert; format=raw uses the bytes as they are.
+TEST(DiskCli, ImagesInOtherFormatsAreReadAsQcow2OrNameQemuImgConvert) {
   Image qcow2("disk.qcow2", 65536, std::string("QFI\xfb\0\0\0\3", 8));
-  ExpectOneLineFailure(Strobe({"-hda", qcow2.path}),
-                       "a qcow2 image, not a raw one; Strobe reads raw images only: "
-                       "convert it with qemu-img convert -f qcow2 -O raw");
+  const std::string damaged = qcow2.path + ": cluster size 2^1515870810 is outside 512 bytes to 2 MiB";
+  ExpectOneLineFailure(Strobe({"-hda", qcow2.path}), damaged);
+  ExpectOneLineFailure(Strobe({"-drive", "file=" + qcow2.path + ",format=qcow2"}), damaged);
   ExpectRuns(Strobe({"-drive", "file=" + qcow2.path + ",format=raw"}));
-  ExpectOneLineFailure(Strobe({"-drive", "file=" + qcow2.path + ",format=qcow2"}),
-                       "format=qcow2 is not supported: Strobe reads raw images only", 2);
+  Image vmdk("disk.vmdk", 65536, "KDMV");
+  ExpectOneLineFailure(Strobe({"-hda", vmdk.path}),
+                       "a vmdk image, not a raw one; Strobe reads raw and qcow2 images only: "
+                       "convert it with qemu-img convert -f vmdk -O raw");
+  ExpectRuns(Strobe({"-drive", "file=" + vmdk.path + ",format=raw"}));
+  ExpectOneLineFailure(Strobe({"-drive", "file=" + vmdk.path + ",format=vmdk"}),
+                       "format=vmdk is not supported: Strobe reads raw and qcow2 images only", 2);
 }
 
 TEST(DiskCli, AReadOnlyFileNeedsReadonlyOnOrSnapshot) {

@@ -134,7 +134,10 @@ struct MediaMachine : FakeMachine {
     disk.device = "virtio0";
     disk.qdev = "/machine/pci/00:12.0/virtio-blk";
     disk.inserted = true;
-    disk.file = "/disks/root.img";
+    disk.file = "/disks/root.qcow2";  // a qcow2 overlay over a raw image
+    disk.format = "qcow2";
+    disk.backing_file = "/disks/base.img";
+    disk.backing_depth = 1;
     disk.write_cache = false;
     disk.size = 1 << 20;
     vmm::mon::BlockDevice empty;

@@ -251,6 +251,15 @@ TEST(Qmp, MediaCommandsAndQueryBlock) {
                   R"("/machine/piix4-ide/ide.1/unit.1", "tray_open": true, "type": "unknown"})"),
       std::string::npos);
   EXPECT_NE(blocks.find(R"("removable": false, "inserted")"), std::string::npos);  // the disk: no tray
+  EXPECT_NE(
+      blocks.find(R"({"image": {"virtual-size": 1048576, "filename": "/disks/root.qcow2", "format": )"
+                  R"("qcow2", "backing-filename": "/disks/base.img"}, "ro": false, "backing_file_depth": 1, )"
+                  R"("drv": "qcow2")"),
+      std::string::npos)
+      << blocks;
+  EXPECT_NE(blocks.find(R"("file": "/disks/root.qcow2", "backing_file": "/disks/base.img"})"),
+            std::string::npos)
+      << blocks;
 }
 
 TEST(Qmp, MalformedInputGetsQemusErrors) {

@@ -211,13 +211,13 @@ TEST(RawImage, BadFilesAreRefusedWithOneLine) {
 }
 
 TEST(RawImage, ImagesInOtherFormatsAreRefusedUnlessFormatRawIsGiven) {
-  std::string qcow2 = Pattern(65536);
-  std::memcpy(qcow2.data(), "QFI\xfb\0\0\0\3", 8);
-  TempImage file("disk.qcow2", qcow2);
+  std::string vmdk = Pattern(65536);
+  std::memcpy(vmdk.data(), "KDMV", 4);
+  TempImage file("disk.vmdk", vmdk);
   EXPECT_EQ(OpenError(file.path),
             file.path +
-                ": a qcow2 image, not a raw one; Strobe reads raw images only: convert it "
-                "with qemu-img convert -f qcow2 -O raw " +
+                ": a vmdk image, not a raw one; Strobe reads raw and qcow2 images only: convert it "
+                "with qemu-img convert -f vmdk -O raw " +
                 file.path + " disk.img (or give format=raw to use its bytes as they are)");
   RawOpenOptions raw;
   raw.probe = false;  // format=raw: the header is data like any other

@@ -44,6 +44,22 @@ TEST(DriveOptions, FileNamesKeepTheirCommas) {
   EXPECT_EQ(Drives({"-drive", "file=a.img,"})[0].file, "a.img");  // a trailing comma is nothing
 }
 
+// format=qcow2 and -blockdev driver=qcow2 (over a file node) name the format; nothing is probed then.
+TEST(DriveOptions, Qcow2IsAFormat) {
+  auto d = Drives({"-drive", "file=a.qcow2,format=qcow2,if=virtio", "-hda", "b.qcow2", "-blockdev",
+                   "driver=qcow2,node-name=q,file.driver=file,file.filename=c.qcow2,read-only=on"});
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_TRUE(d[0].format_qcow2);
+  EXPECT_FALSE(d[0].format_raw);
+  EXPECT_FALSE(d[1].format_qcow2);  // -hda: probed
+  EXPECT_FALSE(d[1].format_raw);
+  EXPECT_EQ(d[2].id, "q");
+  EXPECT_EQ(d[2].file, "c.qcow2");
+  EXPECT_TRUE(d[2].format_qcow2);
+  EXPECT_FALSE(d[2].format_raw);
+  EXPECT_TRUE(d[2].read_only);
+}
+
 TEST(DriveOptions, DriveKeys) {
   auto d = Drives({"-drive", "file=v.img,format=raw,if=virtio,cache=writethrough,id=root,aio=threads",
                    "-drive", "file=c.iso,media=cdrom,index=3", "-drive", "file=n.img,if=none,readonly=on"});
@@ -121,10 +137,11 @@ TEST(DriveOptions, UnknownKeysAndValuesAreNamed) {
   EXPECT_NE(Error({"-drive", "file=a,aio=fast"}).find("invalid aio option 'fast'"), std::string::npos);
   EXPECT_NE(Error({"-drive", "file=a,serial=S1"}).find("unknown key 'serial'"),
             std::string::npos);  // as QEMU 7
-  EXPECT_EQ(Error({"-drive", "file=a,format=foo"}), "-drive file=a,format=foo: unknown format 'foo' (raw)");
-  EXPECT_EQ(Error({"-drive", "file=a.qcow2,format=qcow2"}),
-            "-drive file=a.qcow2,format=qcow2: format=qcow2 is not supported: Strobe reads raw images only: "
-            "convert it with qemu-img convert -f qcow2 -O raw a.qcow2 disk.img");
+  EXPECT_EQ(Error({"-drive", "file=a,format=foo"}),
+            "-drive file=a,format=foo: unknown format 'foo' (raw or qcow2)");
+  EXPECT_EQ(Error({"-drive", "file=a.vmdk,format=vmdk"}),
+            "-drive file=a.vmdk,format=vmdk: format=vmdk is not supported: Strobe reads raw and qcow2 images "
+            "only: convert it with qemu-img convert -f vmdk -O raw a.vmdk disk.img");
   EXPECT_EQ(Error({"-hda"}), "option -hda needs a value");
 }
 
@@ -309,7 +326,8 @@ TEST(DriveOptions, BlockdevNodesAreDrivesNamedByTheirNodeName) {
   EXPECT_EQ(d[0].option.rfind("-blockdev {\"node-name\":\"format1\"", 0), 0u);
   EXPECT_EQ(d[0].interface, Interface::kVirtio);
   EXPECT_EQ(d[0].device_id, "virtio-disk0");
-  EXPECT_TRUE(d[0].format_raw);             // a node says its format: nothing is probed
+  EXPECT_TRUE(d[0].format_raw);  // a node says its format: nothing is probed
+  EXPECT_FALSE(d[0].format_qcow2);
   EXPECT_EQ(d[0].cache, CacheMode::kNone);  // cache.direct=on
   EXPECT_FALSE(d[0].snapshot);              // -snapshot is for -drive only, as in QEMU
   EXPECT_FALSE(d[0].read_only);
@@ -348,10 +366,10 @@ TEST(DriveOptions, BlockdevMistakesAreNamed) {
       "driver=file (driver, node-name, filename, read-only, auto-read-only, cache.direct, cache.no-flush, "
       "discard, detect-zeroes, locking, aio)");
   EXPECT_EQ(
-      Error({"-blockdev", "driver=qcow2,node-name=q,file.driver=file,file.filename=a.qcow2"}),
-      "-blockdev driver=qcow2,node-name=q,file.driver=file,file.filename=a.qcow2: driver=qcow2 is not "
-      "supported: Strobe reads raw images only: convert it with qemu-img convert -f qcow2 -O raw a.qcow2 "
-      "disk.img");
+      Error({"-blockdev", "driver=vmdk,node-name=q,file.driver=file,file.filename=a.vmdk"}),
+      "-blockdev driver=vmdk,node-name=q,file.driver=file,file.filename=a.vmdk: driver=vmdk is not "
+      "supported: Strobe reads raw and qcow2 images only: convert it with qemu-img convert -f vmdk -O raw "
+      "a.vmdk disk.img");
   EXPECT_NE(Error({"-blockdev", "driver=nbd,node-name=n"}).find("driver 'nbd' is not supported"),
             std::string::npos);
   EXPECT_NE(Error({"-blockdev", "driver=host_device,node-name=n,filename=/dev/sda"}).find("are image files"),

@@ -76,7 +76,7 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
     if (key == "driver") driver = v;
   if (driver.empty())
     return bad(root ? "Parameter 'driver' is missing" : "Parameter 'file.driver' is missing");
-  if (driver != "file" && driver != "raw") {
+  if (driver != "file" && driver != "raw" && driver != "qcow2") {
     if (vmm::block::IsKnownOtherFormat(driver)) {
       std::string image = "IMAGE";
       for (const auto& [key, v] : child)
@@ -85,9 +85,10 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
     }
     if (driver == "host_device" || driver == "host_cdrom")
       return bad("driver=" + driver + " is not supported: Strobe's disks are image files (driver=file)");
-    return bad("driver '" + driver + "' is not supported (file, or raw over a file node)");
+    return bad("driver '" + driver + "' is not supported (file, or raw or qcow2 over a file node)");
   }
-  n.raw = driver == "raw";
+  n.raw = driver == "raw" || driver == "qcow2";
+  n.qcow2 = driver == "qcow2";
   const char* keys =
       n.raw ? "driver, node-name, file, read-only, auto-read-only, cache.direct, cache.no-flush, "
               "discard, detect-zeroes"

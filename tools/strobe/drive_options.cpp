@@ -127,11 +127,13 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
     } else if (key == "format") {
       if (v == "raw") {
         c.format_raw = true;
+      } else if (v == "qcow2") {
+        c.format_qcow2 = true;
       } else if (vmm::block::IsKnownOtherFormat(v)) {
         return bad("format=" + v +
                    " is not supported: " + vmm::block::ConvertAdvice(v, c.file.empty() ? "IMAGE" : c.file));
       } else {
-        return bad("unknown format '" + v + "' (raw)");
+        return bad("unknown format '" + v + "' (raw or qcow2)");
       }
     } else if (key == "if") {
       d.interface_given = true;
@@ -381,6 +383,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
     bool direct = false, no_flush = false;
     for (size_t k = i;;) {  // down to the file node, collecting what each node asks
       const DriveRequests::Node& n = requests.nodes[k];
+      if (n.qcow2) c.format_raw = false, c.format_qcow2 = true;
       c.read_only |= n.read_only;
       c.auto_read_only |= n.auto_read_only;
       direct |= n.direct;

@@ -38,7 +38,8 @@ struct DriveRequests {
   struct Node {
     std::string option;    // "-blockdev ..." (an inline file.* child's is its parent's)
     std::string name;      // node-name (an unnamed inline child: "#blockN", as QEMU names them)
-    bool raw = false;      // driver=raw over `child`; otherwise driver=file
+    bool raw = false;      // a format node, driver=raw or qcow2, over `child`; otherwise driver=file
+    bool qcow2 = false;    // driver=qcow2
     std::string filename;  // driver=file
     std::string child;     // driver=raw: its file node, defined earlier on the command line
     bool read_only = false, direct = false, no_flush = false;  // read-only, cache.direct, cache.no-flush

@@ -39,6 +39,10 @@ class BlockBackend {
   virtual bool read_only() const = 0;
   // The host file, for messages.
   virtual const std::string& path() const = 0;
+  // The image's format as QEMU names it ("raw", "qcow2"), and the image its unwritten parts come from (null:
+  // none), for the monitor's info block and query-block.
+  virtual const char* format() const { return "raw"; }
+  virtual const BlockBackend* backing() const { return nullptr; }
 
   // [offset, offset + length) must lie within size() (EINVAL otherwise); any alignment. Thread-safe.
   virtual int Read(uint64_t offset, void* buffer, size_t length) = 0;

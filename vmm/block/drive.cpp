@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "vmm/block/image_format.h"
+#include "vmm/block/qcow2_image.h"
 #include "vmm/block/raw_image.h"
 #include "vmm/block/snapshot_overlay.h"
 
@@ -19,6 +20,8 @@ class ProbedWriteGuard final : public BlockBackend {
   uint64_t size() const override { return inner_->size(); }
   bool read_only() const override { return inner_->read_only(); }
   const std::string& path() const override { return inner_->path(); }
+  const char* format() const override { return inner_->format(); }
+  const BlockBackend* backing() const override { return inner_->backing(); }
   int Read(uint64_t offset, void* buffer, size_t length) override {
     return inner_->Read(offset, buffer, length);
   }
@@ -69,7 +72,14 @@ bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std
   options.ignore_flush = drive.cache == CacheMode::kUnsafe;
   options.cdrom = drive.media == Media::kCdrom && drive.interface == Interface::kIde;
   options.auto_read_only = drive.auto_read_only;
-  std::unique_ptr<BlockBackend> backend = RawImage::Open(drive.file, options, error);
+  const char* probed = options.probe && !drive.format_qcow2 ? ProbeFile(drive.file) : nullptr;
+  const bool qcow2 = drive.format_qcow2 || (probed && std::strcmp(probed, "qcow2") == 0);
+  std::unique_ptr<BlockBackend> backend;
+  if (qcow2) {
+    backend = Qcow2Image::Open(drive.file, options, error);
+  } else {
+    backend = RawImage::Open(drive.file, options, error);
+  }
   if (!backend) return false;
   if (backend->read_only() && !options.read_only && drive.interface == Interface::kIde &&
       drive.media == Media::kDisk) {  // auto-read-only fell back: an IDE hard disk cannot be read-only
@@ -80,7 +90,7 @@ bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std
     backend = SnapshotOverlay::Create(std::move(backend), error);
     if (!backend) return false;
   }
-  if (options.probe && !backend->read_only())
+  if (options.probe && !qcow2 && !backend->read_only())
     backend = std::make_unique<ProbedWriteGuard>(std::move(backend));
   *out = std::move(backend);
   return true;

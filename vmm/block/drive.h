@@ -19,7 +19,8 @@ enum class CacheMode { kWriteback, kWritethrough, kNone, kDirectSync, kUnsafe };
 struct DriveConfig {
   std::string option;  // the option as given ("-hda disk.img", "-drive file=d.img,if=virtio"), for messages
   std::string file;    // the image; empty only for a CD-ROM drive with no disc
-  bool format_raw = false;  // format=raw given: no probing, so a qcow2 file is raw data like any other
+  bool format_raw = false;    // format=raw given: no probing, so a qcow2 file is raw data like any other
+  bool format_qcow2 = false;  // format=qcow2 (or -blockdev driver=qcow2): the image must be a qcow2 one
   // The controller the guest finds the drive on: IDE (PIIX4), virtio-blk (if=virtio, or if=none with
   // -device virtio-blk-pci,drive=ID), or none (an if=none drive no device uses).
   Interface interface = Interface::kIde;
@@ -43,7 +44,8 @@ struct DriveConfig {
   bool write_cache() const { return cache != CacheMode::kWritethrough && cache != CacheMode::kDirectSync; }
 };
 
-// Opens the drive's image as the guest will use it: a raw image (read-only for readonly=on and CD-ROMs),
+// Opens the drive's image as the guest will use it: a raw or qcow2 image (qcow2 when format=qcow2 says so or,
+// without format=, when the file starts like one; read-only for readonly=on and CD-ROMs),
 // under a snapshot overlay for snapshot=on, with the cache mode applied; when the format was probed, a
 // guest write that would make sector 0 look like another format's header fails with EPERM (QEMU's rule,
 // so that a guest cannot turn its raw disk into, say, a qcow2 image pointing at host files). *out is null

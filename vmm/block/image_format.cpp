@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/block/image_format.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 
 namespace strobe::vmm::block {
@@ -36,8 +40,8 @@ constexpr Magic kMagics[] = {
     {"bochs", "Bochs Virtual HD Image", 22},
     {"cloop", "#!/bin/sh\n#V2.0 Format\n", 23},
 };
-constexpr const char* kOtherFormats[] = {"qcow2", "qcow",      "qed",   "vmdk",  "vhdx", "vpc",  "vdi",
-                                         "luks",  "parallels", "bochs", "cloop", "dmg",  "vvfat"};
+constexpr const char* kOtherFormats[] = {"qcow", "qed",       "vmdk",  "vhdx",  "vpc", "vdi",
+                                         "luks", "parallels", "bochs", "cloop", "dmg", "vvfat"};
 }  // namespace
 
 const char* ProbeFormat(const uint8_t* head, size_t length) {
@@ -52,6 +56,17 @@ const char* ProbeFormat(const uint8_t* head, size_t length) {
   return nullptr;
 }
 
+const char* ProbeFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return nullptr;
+  struct stat st;
+  uint8_t head[kProbeBytes];
+  ssize_t n = -1;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = pread(fd, head, sizeof head, 0);
+  close(fd);
+  return n > 0 ? ProbeFormat(head, static_cast<size_t>(n)) : nullptr;
+}
+
 bool IsKnownOtherFormat(const std::string& name) {
   for (const char* f : kOtherFormats)
     if (name == f) return true;
@@ -59,8 +74,8 @@ bool IsKnownOtherFormat(const std::string& name) {
 }
 
 std::string ConvertAdvice(const std::string& format, const std::string& path) {
-  return "Strobe reads raw images only: convert it with qemu-img convert -f " + format + " -O raw " + path +
-         " disk.img";
+  return "Strobe reads raw and qcow2 images only: convert it with qemu-img convert -f " + format +
+         " -O raw " + path + " disk.img";
 }
 
 }  // namespace strobe::vmm::block

@@ -165,17 +165,20 @@ int WriteFullV(int fd, uint64_t offset, const iovec* segments, int count) {
   return TransferFullV(pwritev, fd, offset, segments, count);
 }
 
-std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenOptions& asked,
-                                         std::string* error) {
-  RawOpenOptions options = asked;
-  if (path.empty()) return Fail(error, "(empty file name)", "no such file");
+int OpenImageFile(const std::string& path, RawOpenOptions* opts, struct stat* stat_out, std::string* error) {
+  RawOpenOptions& options = *opts;
+  const auto fail = [&](const std::string& where, const std::string& what) {
+    Fail(error, where, what);
+    return -1;
+  };
+  if (path.empty()) return fail("(empty file name)", "no such file");
   // Read-only first, without blocking (a FIFO must not wait for a writer), to say what the path is.
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (fd.get() < 0) return Fail(error, path, std::strerror(errno));
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return Fail(error, path, std::strerror(errno));
+  if (fd.get() < 0) return fail(path, std::strerror(errno));
+  struct stat& st = *stat_out;
+  if (fstat(fd.get(), &st) != 0) return fail(path, std::strerror(errno));
   if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-    return Fail(error, path, std::string(FileKindOf(st.st_mode)) + ", not a disk image");
+    return fail(path, std::string(FileKindOf(st.st_mode)) + ", not a disk image");
   const int rw = options.read_only ? -1 : open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY);
   const int rw_error = rw < 0 ? errno : 0;
   const bool denied = rw_error == EACCES || rw_error == EROFS || rw_error == EPERM;
@@ -183,15 +186,28 @@ std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenO
   if (!options.read_only) {
     if (rw < 0) {
       if (denied)
-        return Fail(error, path,
-                    std::string("the file is read-only (") + std::strerror(rw_error) +
-                        "): use -snapshot, or readonly=on (with if=virtio or media=cdrom)");
-      return Fail(error, path, std::strerror(rw_error));
+        return fail(path, std::string("the file is read-only (") + std::strerror(rw_error) +
+                              "): use -snapshot, or readonly=on (with if=virtio or media=cdrom)");
+      return fail(path, std::strerror(rw_error));
     }
     fd.reset(rw);
   } else {
+    if (rw >= 0) close(rw);
     fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
   }
+  return fd.release();
+}
+
+bool LockImageFile(int fd, bool writable, const std::string& path, std::string* error) {
+  return LockImage(fd, writable, path, error);
+}
+
+std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenOptions& asked,
+                                         std::string* error) {
+  RawOpenOptions options = asked;
+  struct stat st;
+  UniqueFd fd(OpenImageFile(path, &options, &st, error));
+  if (fd.get() < 0) return nullptr;
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (S_ISBLK(st.st_mode) && ioctl(fd.get(), BLKGETSIZE64, &size) != 0)
     return Fail(error, path, std::string("cannot read the block device's size: ") + std::strerror(errno));

@@ -14,6 +14,8 @@
 // process conflict as two processes do.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <memory>
 #include <string>
 
@@ -67,6 +69,13 @@ class RawImage final : public BlockBackend {
   RawOpenOptions options_;
   uint64_t device_, inode_;  // the file's st_dev and st_ino
 };
+
+// Opens an image file as RawImage::Open does before it looks at the bytes (any format): the file's kind and
+// permissions checked, with auto_read_only's fallback applied to options->read_only; *st is its fstat. The
+// descriptor (the caller's to close), or -1 with *error set.
+int OpenImageFile(const std::string& path, RawOpenOptions* options, struct stat* st, std::string* error);
+// QEMU's locks on an open image (above): false with *error set when another user's conflict.
+bool LockImageFile(int fd, bool writable, const std::string& path, std::string* error);
 
 // pread/pwrite of every byte: short transfers continue, EINTR retries, an early end of file is EIO.
 // 0 or an errno value. Shared with the snapshot overlay's store.

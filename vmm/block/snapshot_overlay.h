@@ -32,6 +32,8 @@ class SnapshotOverlay final : public BlockBackend {
   uint64_t size() const override { return base_->size(); }
   bool read_only() const override { return false; }
   const std::string& path() const override { return base_->path(); }
+  const char* format() const override { return base_->format(); }
+  const BlockBackend* backing() const override { return base_->backing(); }
   int Read(uint64_t offset, void* buffer, size_t length) override;
   int Write(uint64_t offset, const void* buffer, size_t length) override;
   int Flush() override { return 0; }

@@ -290,7 +290,7 @@ std::string FormatBlocks(const std::vector<BlockDevice>& blocks) {
     const BlockDevice& b = blocks[i];
     if (i > 0) out += "\n";
     if (b.inserted) {
-      out += b.device + ": " + b.file + (b.read_only ? " (raw, read-only)\n" : " (raw)\n");
+      out += b.device + ": " + b.file + " (" + b.format + (b.read_only ? ", read-only)\n" : ")\n");
     } else {
       out += b.device + ": [not inserted]\n";
     }
@@ -300,6 +300,9 @@ std::string FormatBlocks(const std::vector<BlockDevice>& blocks) {
              (b.tray_open ? ", tray open\n" : ", tray closed\n");
     if (b.inserted)
       out += std::string("    Cache mode:       ") + (b.write_cache ? "writeback\n" : "writethrough\n");
+    if (!b.backing_file.empty())
+      out += "    Backing file:     " + b.backing_file + " (chain depth: " + std::to_string(b.backing_depth) +
+             ")\n";
   }
   return out;
 }

@@ -171,17 +171,19 @@ Json BlockJson(const BlockDevice& b) {
   j.Set("io-status", "ok").Set("device", b.device).Set("locked", b.locked).Set("removable", b.removable);
   if (b.inserted) {
     Json image = Json::Object();
-    image.Set("virtual-size", static_cast<int64_t>(b.size)).Set("filename", b.file).Set("format", "raw");
+    image.Set("virtual-size", static_cast<int64_t>(b.size)).Set("filename", b.file).Set("format", b.format);
+    if (!b.backing_file.empty()) image.Set("backing-filename", b.backing_file);
     Json cache = Json::Object();
     cache.Set("no-flush", false).Set("direct", false).Set("writeback", b.write_cache);
     Json in = Json::Object();
     in.Set("image", std::move(image))
         .Set("ro", b.read_only)
-        .Set("backing_file_depth", 0)
-        .Set("drv", "raw")
+        .Set("backing_file_depth", b.backing_depth)
+        .Set("drv", b.format)
         .Set("encrypted", false)
         .Set("cache", std::move(cache))
         .Set("file", b.file);
+    if (!b.backing_file.empty()) in.Set("backing_file", b.backing_file);
     j.Set("inserted", std::move(in));
   }
   j.Set("qdev", b.qdev);

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "vmm/block/drive.h"
+#include "vmm/block/image_format.h"
 #include "vmm/monitor/vm_control.h"
 
 namespace strobe::vmm::mon {
@@ -31,11 +32,15 @@ std::string VirtioQdev(int slot) {
 }
 
 // QEMU's image formats that Strobe does not read: a clear refusal rather than "Unknown driver".
-bool KnownOtherFormat(const std::string& format) {
-  for (const char* f :
-       {"qcow2", "qcow", "qed", "vmdk", "vdi", "vhdx", "vpc", "luks", "parallels", "dmg", "bochs", "cloop"})
-    if (format == f) return true;
-  return false;
+// What info block shows of an inserted image: its file, format, size and backing chain.
+void DescribeImage(const block::BlockBackend& image, BlockDevice* b) {
+  b->inserted = true;
+  b->file = image.path();
+  b->read_only = image.read_only();
+  b->size = image.size();
+  b->format = image.format();
+  if (const block::BlockBackend* first = image.backing()) b->backing_file = first->path();
+  for (const block::BlockBackend* k = image.backing(); k; k = k->backing()) ++b->backing_depth;
 }
 
 constexpr const char* kGeneric = "GenericError";
@@ -70,9 +75,7 @@ std::vector<BlockDevice> VmControl::Blocks() {
       b.write_cache = d.write_cache;
       if (d.backend) {
         b.inserted = true;
-        b.file = d.backend->path();
-        b.read_only = d.backend->read_only();
-        b.size = d.backend->size();
+        DescribeImage(*d.backend, &b);
       }
       out.push_back(std::move(b));
     }
@@ -83,9 +86,7 @@ std::vector<BlockDevice> VmControl::Blocks() {
       b.qdev = VirtioQdev(vm_.virtio_disk_slot(i));
       b.write_cache = virtio[i].write_cache;
       b.inserted = true;
-      b.file = virtio[i].backend->path();
-      b.read_only = virtio[i].backend->read_only();
-      b.size = virtio[i].backend->size();
+      DescribeImage(*virtio[i].backend, &b);
       out.push_back(std::move(b));
     }
   });
@@ -107,8 +108,8 @@ MediaError VmControl::Media(const MediaCommand& c) {
 
   std::unique_ptr<block::BlockBackend> disc;
   if (c.op == MediaCommand::Op::kChange) {
-    if (!c.format.empty() && c.format != "raw") {
-      if (KnownOtherFormat(c.format))
+    if (!c.format.empty() && c.format != "raw" && c.format != "qcow2") {
+      if (block::IsKnownOtherFormat(c.format))
         return {kGeneric, "image format '" + c.format +
                               "' is not supported: convert the image with qemu-img convert -O raw"};
       return {kGeneric, "Unknown driver '" + c.format + "'"};
@@ -117,6 +118,7 @@ MediaError VmControl::Media(const MediaCommand& c) {
     config.option = "change " + name;
     config.file = c.file;
     config.format_raw = c.format == "raw";
+    config.format_qcow2 = c.format == "qcow2";
     config.media = block::Media::kCdrom;
     config.read_only = true;
     std::string error;

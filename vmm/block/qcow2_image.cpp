@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/block/qcow2_image.h"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "vmm/block/image_format.h"
+#include "vmm/host_file.h"
+
+namespace strobe::vmm::block {
+
+namespace {
+constexpr uint32_t kMagic = 0x514649FB;                  // "QFI\xfb"
+constexpr uint64_t kCopied = uint64_t{1} << 63;          // L1/L2: the cluster's refcount is exactly one
+constexpr uint64_t kCompressed = uint64_t{1} << 62;      // L2: a compressed cluster
+constexpr uint64_t kZeroFlag = 1;                        // L2 (version 3): the cluster reads as zeros
+constexpr uint64_t kOffsetMask = 0x00FFFFFFFFFFFE00ull;  // bits 9-55: a host offset
+// Incompatible feature bits (version 3).
+constexpr uint64_t kDirty = 1, kCorrupt = 2, kExternalData = 4, kCompressionType = 8, kExtendedL2 = 16;
+constexpr uint32_t kExtensionEnd = 0, kExtensionBackingFormat = 0xE2792ACA;
+constexpr uint64_t kMaxL1Bytes = 32 << 20;  // QEMU's limits on the tables it loads
+constexpr uint64_t kMaxRefcountTableBytes = 8 << 20;
+constexpr uint64_t kMaxCachedBytes = 64 << 20;  // L2 tables and refcount blocks kept in memory
+
+uint64_t Be64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | p[i];
+  return v;
+}
+uint32_t Be32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+void PutBe64(uint8_t* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
+
+std::string Dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+}  // namespace
+
+std::unique_ptr<Qcow2Image> Qcow2Image::Open(const std::string& path, const RawOpenOptions& asked,
+                                             std::string* error, int depth) {
+  RawOpenOptions options = asked;
+  struct stat st;
+  UniqueFd fd(OpenImageFile(path, &options, &st, error));
+  if (fd.get() < 0) return nullptr;
+  if (!LockImageFile(fd.get(), !options.read_only, path, error)) return nullptr;
+  const off_t end = lseek(fd.get(), 0, SEEK_END);
+  std::unique_ptr<Qcow2Image> image(new Qcow2Image());
+  image->path_ = path;
+  image->options_ = options;
+  image->fd_ = fd.release();
+  image->file_end_ = end > 0 ? static_cast<uint64_t>(end) : 0;
+  if (!image->Load(depth, error)) return nullptr;
+  return image;
+}
+
+Qcow2Image::~Qcow2Image() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Qcow2Image::Load(int depth, std::string* error) {
+  auto fail = [&](const std::string& what) {
+    *error = path_ + ": " + what;
+    return false;
+  };
+  uint8_t h[512] = {};
+  if (file_end_ < 72) return fail("not a qcow2 image (shorter than a qcow2 header)");
+  if (int err = ReadFull(fd_, 0, h, static_cast<size_t>(std::min<uint64_t>(file_end_, sizeof h))))
+    return fail(std::string("read error: ") + std::strerror(err));
+  if (Be32(h) != kMagic) return fail("not a qcow2 image");
+  version_ = Be32(h + 4);
+  if (version_ != 2 && version_ != 3)
+    return fail("qcow2 version " + std::to_string(version_) + " is not supported (2 or 3)");
+  const uint64_t backing_offset = Be64(h + 8);
+  const uint32_t backing_length = Be32(h + 16);
+  cluster_bits_ = Be32(h + 20);
+  if (cluster_bits_ < 9 || cluster_bits_ > 21)
+    return fail("cluster size 2^" + std::to_string(cluster_bits_) + " is outside 512 bytes to 2 MiB");
+  cluster_size_ = uint64_t{1} << cluster_bits_;
+  l2_entries_ = cluster_size_ / 8;
+  size_ = Be64(h + 24);
+  if (Be32(h + 32) != 0)
+    return fail("an encrypted qcow2 image (not supported; qemu-img convert with the key writes a raw one)");
+  const uint32_t l1_size = Be32(h + 36);
+  l1_offset_ = Be64(h + 40);
+  refcount_table_offset_ = Be64(h + 48);
+  const uint32_t refcount_clusters = Be32(h + 56);
+  const uint32_t snapshots = Be32(h + 60);
+  uint64_t incompatible = 0, autoclear = 0;
+  uint32_t header_length = 72;
+  if (version_ == 3) {
+    incompatible = Be64(h + 72);
+    autoclear = Be64(h + 88);
+    refcount_order_ = Be32(h + 96);
+    header_length = Be32(h + 100);
+    if (header_length < 104 || header_length > sizeof h || header_length > cluster_size_)
+      return fail("qcow2 header length " + std::to_string(header_length) + " is invalid");
+    if (refcount_order_ > 6) return fail("refcount order " + std::to_string(refcount_order_) + " is invalid");
+  }
+  if (incompatible & kExternalData)
+    return fail("the image keeps its data in an external file (not supported)");
+  if (incompatible & kExtendedL2) return fail("extended L2 entries (subclusters) are not supported");
+  if ((incompatible & kCompressionType) && header_length > 104 && h[104] != 0)
+    return fail(
+        "zstd-compressed clusters are not supported (qemu-img convert -O qcow2 rewrites them with zlib)");
+  if (const uint64_t unknown = incompatible & ~(kDirty | kCorrupt | kCompressionType)) {
+    char hex[24];
+    std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(unknown));
+    return fail(std::string("unknown incompatible qcow2 features ") + hex);
+  }
+  if (!options_.read_only) {
+    const std::string instead = " (use readonly=on or -snapshot)";
+    if (snapshots) return fail("the image has internal snapshots, which Strobe does not write" + instead);
+    if (incompatible & kCorrupt)
+      return fail("the image is marked corrupt: qemu-img check -r all " + path_ + " repairs it" + instead);
+    if (incompatible & kDirty)
+      return fail("the image was not closed cleanly: qemu-img check -r all " + path_ + " repairs it" +
+                  instead);
+    if (refcount_order_ != 4)
+      return fail("refcounts of " + std::to_string(1u << refcount_order_) +
+                  " bits: Strobe writes images with 16-bit refcounts only" + instead);
+  }
+  if (size_ == 0 || size_ % kSectorSize != 0)
+    return fail("virtual size of " + std::to_string(size_) +
+                " bytes is not a whole number of 512-byte sectors");
+  if (options_.cdrom) {
+    if (size_ < 2048) return fail("virtual size is less than one 2048-byte CD-ROM block");
+    size_ -= size_ % 2048;
+  }
+  // The L1 table must cover the disk, and lie in the file.
+  const uint64_t per_l1 = l2_entries_ * cluster_size_;
+  if (uint64_t{l1_size} * 8 > kMaxL1Bytes || uint64_t{l1_size} < (size_ + per_l1 - 1) / per_l1)
+    return fail("L1 table of " + std::to_string(l1_size) + " entries does not fit the disk");
+  if (l1_size && (l1_offset_ % cluster_size_ || !InFile(l1_offset_, uint64_t{l1_size} * 8)))
+    return fail("L1 table outside the file");
+  std::vector<uint8_t> raw(uint64_t{l1_size} * 8);
+  if (int err = ReadFull(fd_, l1_offset_, raw.data(), raw.size()))
+    return fail(std::string("read error: ") + std::strerror(err));
+  l1_.resize(l1_size);
+  for (uint32_t i = 0; i < l1_size; ++i) l1_[i] = Be64(&raw[8 * i]);
+  if (!options_.read_only) {
+    const uint64_t bytes = uint64_t{refcount_clusters} * cluster_size_;
+    if (!refcount_clusters || bytes > kMaxRefcountTableBytes || refcount_table_offset_ % cluster_size_ ||
+        !InFile(refcount_table_offset_, bytes))
+      return fail("refcount table outside the file");
+    raw.resize(bytes);
+    if (int err = ReadFull(fd_, refcount_table_offset_, raw.data(), raw.size()))
+      return fail(std::string("read error: ") + std::strerror(err));
+    refcount_table_.resize(bytes / 8);
+    for (size_t i = 0; i < refcount_table_.size(); ++i) refcount_table_[i] = Be64(&raw[8 * i]);
+  }
+  // Header extensions: the backing file's format is the one that matters here.
+  std::string backing_format;
+  for (uint64_t at = header_length; at + 8 <= cluster_size_ && at + 8 <= file_end_;) {
+    uint8_t ext[8];
+    if (ReadFull(fd_, at, ext, 8)) break;
+    const uint32_t type = Be32(ext), length = Be32(ext + 4);
+    if (type == kExtensionEnd) break;
+    if (type == kExtensionBackingFormat && length < 64 && InFile(at + 8, length)) {
+      backing_format.resize(length);
+      if (ReadFull(fd_, at + 8, backing_format.data(), length)) backing_format.clear();
+    }
+    at += 8 + ((uint64_t{length} + 7) & ~uint64_t{7});
+  }
+  if (backing_offset) {
+    if (backing_length == 0 || backing_length > 1023 || !InFile(backing_offset, backing_length))
+      return fail("backing file name outside the file");
+    std::string name(backing_length, '\0');
+    if (int err = ReadFull(fd_, backing_offset, name.data(), backing_length))
+      return fail(std::string("read error: ") + std::strerror(err));
+    if (depth >= kMaxBackingDepth)
+      return fail("backing chain longer than " + std::to_string(kMaxBackingDepth) + " images (a loop?)");
+    const std::string file = name[0] == '/' ? name : Dir(path_) + name;
+    RawOpenOptions base;
+    base.read_only = true;
+    base.probe = false;
+    std::string why;
+    if (backing_format.empty()) {  // probe, as QEMU does without a format
+      const char* probed = ProbeFile(file);
+      backing_format = probed ? probed : "raw";
+    }
+    if (backing_format == "qcow2") {
+      backing_ = Qcow2Image::Open(file, base, &why, depth + 1);
+    } else if (backing_format == "raw") {
+      backing_ = RawImage::Open(file, base, &why);
+    } else {
+      return fail("backing file " + file + " is a " + backing_format + " image (raw or qcow2 only)");
+    }
+    if (!backing_) return fail("backing file: " + why);
+  }
+  next_free_ = (file_end_ + cluster_size_ - 1) & ~(cluster_size_ - 1);
+  scratch_.resize(cluster_size_);
+  // A writer that does not know an autoclear feature clears it (the bitmaps it marks would go stale).
+  if (!options_.read_only && autoclear) {
+    uint8_t zero[8] = {};
+    if (int err = WriteFull(fd_, 88, zero, 8)) return fail(std::string("write error: ") + std::strerror(err));
+  }
+  return true;
+}
+
+int Qcow2Image::LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table) {
+  auto it = l2_cache_.find(l2_offset);
+  if (it == l2_cache_.end()) {
+    if (l2_offset % cluster_size_ || !InFile(l2_offset, cluster_size_)) return EIO;
+    if ((l2_cache_.size() + refcount_cache_.size() + 1) * cluster_size_ > kMaxCachedBytes) l2_cache_.clear();
+    if (int err = ReadFull(fd_, l2_offset, scratch_.data(), cluster_size_)) return err;
+    std::vector<uint64_t> t(l2_entries_);
+    for (uint64_t i = 0; i < l2_entries_; ++i) t[i] = Be64(&scratch_[8 * i]);
+    it = l2_cache_.emplace(l2_offset, std::move(t)).first;
+  }
+  *table = &it->second;
+  return 0;
+}
+
+int Qcow2Image::Lookup(uint64_t index, uint64_t* entry, uint64_t* l2) {
+  const uint64_t l1i = index / l2_entries_;
+  *entry = 0;
+  *l2 = 0;
+  if (l1i >= l1_.size()) return EIO;
+  const uint64_t l2_offset = l1_[l1i] & kOffsetMask;
+  if (!l2_offset) return 0;
+  std::vector<uint64_t>* table;
+  if (int err = LoadL2(l2_offset, &table)) return err;
+  *entry = (*table)[index % l2_entries_];
+  *l2 = l2_offset;
+  return 0;
+}
+
+int Qcow2Image::ReadCluster(uint64_t index, uint64_t entry, uint8_t* out) {
+  if (entry & kCompressed) {
+    const unsigned x = 62 - (cluster_bits_ - 8);
+    const uint64_t host = entry & ((uint64_t{1} << x) - 1);
+    const uint64_t sectors = ((entry & ~(kCopied | kCompressed)) >> x) + 1;
+    if (host >= file_end_) return EIO;
+    const uint64_t length = std::min(sectors * 512 - (host & 511), file_end_ - host);
+    std::vector<uint8_t> packed(length);
+    if (int err = ReadFull(fd_, host, packed.data(), length)) return err;
+    z_stream z{};
+    if (inflateInit2(&z, -12) != Z_OK) return EIO;  // raw deflate with a 4 KiB window, as QEMU writes it
+    z.next_in = packed.data();
+    z.avail_in = static_cast<uInt>(length);
+    z.next_out = out;
+    z.avail_out = static_cast<uInt>(cluster_size_);
+    const int rc = inflate(&z, Z_FINISH);
+    const bool full = (rc == Z_STREAM_END || rc == Z_BUF_ERROR) && z.avail_out == 0;
+    inflateEnd(&z);
+    return full ? 0 : EIO;
+  }
+  const uint64_t host = entry & kOffsetMask;
+  if ((version_ == 3 && (entry & kZeroFlag)) || (!host && !backing_)) {
+    std::memset(out, 0, cluster_size_);
+    return 0;
+  }
+  if (!host) {  // never written here: the backing image's bytes, zeros past its end
+    const uint64_t start = index * cluster_size_;
+    const uint64_t have = start < backing_->size() ? std::min(cluster_size_, backing_->size() - start) : 0;
+    std::memset(out + have, 0, cluster_size_ - have);
+    return have ? backing_->Read(start, out, have) : 0;
+  }
+  if (host % cluster_size_ || host >= file_end_) return EIO;
+  const uint64_t have = std::min(cluster_size_, file_end_ - host);  // a file may end inside its last cluster
+  std::memset(out + have, 0, cluster_size_ - have);
+  return ReadFull(fd_, host, out, have);
+}
+
+int Qcow2Image::Read(uint64_t offset, void* buffer, size_t length) {
+  if (int err = CheckRange(offset, length)) return err;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto* out = static_cast<uint8_t*>(buffer);
+  while (length > 0) {
+    const uint64_t index = offset >> cluster_bits_, in = offset & (cluster_size_ - 1);
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(length, cluster_size_ - in));
+    uint64_t entry, l2;
+    if (int err = Lookup(index, &entry, &l2)) return err;
+    const uint64_t host = entry & kOffsetMask;
+    if (!(entry & kCompressed) && host && !(version_ == 3 && (entry & kZeroFlag)) &&
+        host % cluster_size_ == 0 && InFile(host + in, n)) {
+      if (int err = ReadFull(fd_, host + in, out, n)) return err;  // the common case: straight from the file
+    } else {
+      if (int err = ReadCluster(index, entry, scratch_.data())) return err;
+      std::memcpy(out, scratch_.data() + in, n);
+    }
+    out += n;
+    offset += n;
+    length -= n;
+  }
+  return 0;
+}
+
+int Qcow2Image::Put(uint64_t offset, const void* data, size_t length) {
+  if (int err = WriteFull(fd_, offset, data, length)) return err;
+  file_end_ = std::max(file_end_, offset + length);
+  return 0;
+}
+
+int Qcow2Image::LoadRefcountBlock(uint64_t offset, std::vector<uint16_t>** block) {
+  auto it = refcount_cache_.find(offset);
+  if (it == refcount_cache_.end()) {
+    if (offset % cluster_size_ || !InFile(offset, cluster_size_)) return EIO;
+    if ((l2_cache_.size() + refcount_cache_.size() + 1) * cluster_size_ > kMaxCachedBytes)
+      refcount_cache_.clear();
+    std::vector<uint8_t> raw(cluster_size_);
+    if (int err = ReadFull(fd_, offset, raw.data(), raw.size())) return err;
+    std::vector<uint16_t> b(cluster_size_ / 2);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint16_t>(raw[2 * i] << 8 | raw[2 * i + 1]);
+    it = refcount_cache_.emplace(offset, std::move(b)).first;
+  }
+  *block = &it->second;
+  return 0;
+}
+
+int Qcow2Image::AddRefcount(uint64_t host, int delta) {
+  const uint64_t per_block = cluster_size_ / 2;
+  const uint64_t cluster = host >> cluster_bits_;
+  const uint64_t ti = cluster / per_block, bi = cluster % per_block;
+  if (ti >= refcount_table_.size()) return ENOSPC;  // the refcount table is full (qemu-img can grow it)
+  uint64_t block_offset = refcount_table_[ti] & ~uint64_t{511};
+  if (!block_offset) {
+    // A new refcount block at the end of the file. It counts itself when it covers its own cluster; else
+    // the block that does counts it. Its contents reach the file before the table points at it.
+    block_offset = next_free_;
+    next_free_ += cluster_size_;
+    const uint64_t own = block_offset >> cluster_bits_;
+    std::vector<uint8_t> raw(cluster_size_, 0);
+    if (own / per_block == ti) raw[2 * (own % per_block) + 1] = 1;
+    if (int err = Put(block_offset, raw.data(), raw.size())) return err;
+    if (own / per_block != ti)
+      if (int err = AddRefcount(block_offset, 1)) return err;
+    uint8_t be[8];
+    PutBe64(be, block_offset);
+    if (int err = Put(refcount_table_offset_ + 8 * ti, be, 8)) return err;
+    refcount_table_[ti] = block_offset;
+  }
+  std::vector<uint16_t>* block;
+  if (int err = LoadRefcountBlock(block_offset, &block)) return err;
+  const int value = (*block)[bi] + delta;
+  if (value < 0 || value > 0xFFFF) return EIO;  // damaged counts: stop rather than make them worse
+  (*block)[bi] = static_cast<uint16_t>(value);
+  const uint8_t be[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+  return Put(block_offset + 2 * bi, be, 2);
+}
+
+int Qcow2Image::Allocate(uint64_t* host) {
+  const uint64_t at = next_free_;
+  next_free_ += cluster_size_;  // first, so that a refcount block made for it goes after it
+  if (int err = AddRefcount(at, 1)) return err;
+  *host = at;
+  return 0;
+}
+
+int Qcow2Image::SetL2Entry(uint64_t index, uint64_t entry) {
+  const uint64_t l1i = index / l2_entries_, l2i = index % l2_entries_;
+  uint64_t l2_offset = l1_[l1i] & kOffsetMask;
+  uint8_t be[8];
+  if (!l2_offset) {  // a new L2 table holding just this entry, then the L1 entry pointing at it
+    if (int err = Allocate(&l2_offset)) return err;
+    std::vector<uint64_t> table(l2_entries_, 0);
+    table[l2i] = entry;
+    std::vector<uint8_t> raw(cluster_size_, 0);
+    PutBe64(&raw[8 * l2i], entry);
+    if (int err = Put(l2_offset, raw.data(), raw.size())) return err;
+    l2_cache_[l2_offset] = std::move(table);
+    l1_[l1i] = l2_offset | kCopied;
+    PutBe64(be, l1_[l1i]);
+    return Put(l1_offset_ + 8 * l1i, be, 8);
+  }
+  if (!(l1_[l1i] & kCopied)) return EIO;  // a shared table: only images with snapshots have them
+  std::vector<uint64_t>* table;
+  if (int err = LoadL2(l2_offset, &table)) return err;
+  (*table)[l2i] = entry;
+  PutBe64(be, entry);
+  return Put(l2_offset + 8 * l2i, be, 8);
+}
+
+int Qcow2Image::WriteCluster(uint64_t index, uint64_t in, const uint8_t* data, size_t length) {
+  uint64_t entry, l2;
+  if (int err = Lookup(index, &entry, &l2)) return err;
+  const uint64_t host = entry & kOffsetMask;
+  const bool zero = version_ == 3 && (entry & kZeroFlag);
+  if (!(entry & kCompressed) && host && (entry & kCopied)) {
+    if (host % cluster_size_) return EIO;
+    if (!zero) return Put(host + in, data, length);  // the image's own cluster: in place
+    // A preallocated cluster that reads as zeros: zeros around the new bytes, then it reads as itself.
+    std::memset(scratch_.data(), 0, cluster_size_);
+    std::memcpy(scratch_.data() + in, data, length);
+    if (int err = Put(host, scratch_.data(), cluster_size_)) return err;
+    return SetL2Entry(index, host | kCopied);
+  }
+  // A cluster of its own: what the disk holds there now, with the new bytes over it.
+  if (int err = ReadCluster(index, entry, scratch_.data())) return err;
+  std::memcpy(scratch_.data() + in, data, length);
+  uint64_t fresh;
+  if (int err = Allocate(&fresh)) return err;
+  if (int err = Put(fresh, scratch_.data(), cluster_size_)) return err;
+  if (int err = SetL2Entry(index, fresh | kCopied)) return err;
+  // What the entry pointed at loses this reference.
+  if (entry & kCompressed) {
+    const unsigned x = 62 - (cluster_bits_ - 8);
+    const uint64_t start = entry & ((uint64_t{1} << x) - 1);
+    const uint64_t sectors = ((entry & ~(kCopied | kCompressed)) >> x) + 1;
+    const uint64_t last = start + sectors * 512 - (start & 511) - 1;
+    for (uint64_t c = start & ~(cluster_size_ - 1); c <= last; c += cluster_size_)
+      if (int err = AddRefcount(c, -1)) return err;
+  } else if (host) {
+    if (int err = AddRefcount(host, -1)) return err;
+  }
+  return 0;
+}
+
+int Qcow2Image::Write(uint64_t offset, const void* buffer, size_t length) {
+  if (options_.read_only) return EROFS;
+  if (int err = CheckRange(offset, length)) return err;
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto* in = static_cast<const uint8_t*>(buffer);
+  while (length > 0) {
+    const uint64_t index = offset >> cluster_bits_, at = offset & (cluster_size_ - 1);
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(length, cluster_size_ - at));
+    if (int err = WriteCluster(index, at, in, n)) return err;
+    in += n;
+    offset += n;
+    length -= n;
+  }
+  return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+int Qcow2Image::Flush() {
+  if (options_.ignore_flush || options_.read_only) return 0;
+  return fdatasync(fd_) != 0 ? errno : 0;
+}
+
+}  // namespace strobe::vmm::block

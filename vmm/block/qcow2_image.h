@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// QEMU's qcow2 image format (versions 2 and 3, facts from QEMU's docs/interop/qcow2.txt), read and written:
+// the disk's clusters are found through a two-level table (L1 -> L2 -> host cluster); clusters never written
+// read as zeros or from the backing file (a raw or qcow2 image, opened read-only), zero clusters (v3) read
+// as zeros, compressed clusters (deflate) are inflated. A write to a cluster the image does not hold yet, or
+// holds compressed or as zeros, allocates a new cluster at the end of the file and fills it with what the
+// disk held there plus the new bytes; a cluster the image holds (COPIED, refcount 1) is written in place.
+// Every allocation is counted in the refcount blocks (16-bit refcounts, QEMU's default) before the tables
+// point at it, and metadata is written through at once in that order (refcount, data, L2, L1), so a process
+// that stops at any point leaves at worst a leaked cluster (`qemu-img check` reports leaks, never
+// corruption); Flush makes everything durable (fdatasync).
+//
+// Refused, with one line saying what to do: encryption, an external data file, extended L2 entries, zstd
+// compression and unknown incompatible features; for writing (use readonly=on or -snapshot): internal
+// snapshots, refcount widths other than 16 bits, and images marked dirty or corrupt. Damaged tables (an
+// offset outside the file or not aligned, sizes that do not fit) make the access fail with EIO, never a
+// crash. Locks as raw images (raw_image.h), so QEMU and Strobe exclude each other on qcow2 files too.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "vmm/block/backend.h"
+#include "vmm/block/raw_image.h"
+
+namespace strobe::vmm::block {
+
+class Qcow2Image final : public BlockBackend {
+ public:
+  static constexpr int kMaxBackingDepth = 16;
+  // The image at path; options as for RawImage (read_only, write_through, ignore_flush, auto_read_only,
+  // cdrom). nullptr with *error set (one line, "PATH: what is wrong").
+  static std::unique_ptr<Qcow2Image> Open(const std::string& path, const RawOpenOptions& options,
+                                          std::string* error, int depth = 0);
+  ~Qcow2Image() override;
+  Qcow2Image(const Qcow2Image&) = delete;
+  Qcow2Image& operator=(const Qcow2Image&) = delete;
+
+  uint64_t size() const override { return size_; }
+  bool read_only() const override { return options_.read_only; }
+  const std::string& path() const override { return path_; }
+  int Read(uint64_t offset, void* buffer, size_t length) override;
+  int Write(uint64_t offset, const void* buffer, size_t length) override;
+  int Flush() override;
+  const char* format() const override { return "qcow2"; }
+  const BlockBackend* backing() const override { return backing_.get(); }
+  uint32_t version() const { return version_; }
+  uint64_t cluster_size() const { return cluster_size_; }
+
+ private:
+  Qcow2Image() = default;
+  bool Load(int depth, std::string* error);
+  // The L2 entry of guest cluster `index` (0: unallocated), with the L2 table loaded; *l2 the table's host
+  // offset (0: no table). 0 or an errno.
+  int Lookup(uint64_t index, uint64_t* entry, uint64_t* l2);
+  int LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table);
+  // The guest cluster's bytes as the disk has them now (cluster_size_ of them).
+  int ReadCluster(uint64_t index, uint64_t entry, uint8_t* out);
+  int WriteCluster(uint64_t index, uint64_t in_cluster, const uint8_t* data, size_t length);
+  int Allocate(uint64_t* host);  // a new zero-refcount cluster at the end of the file, counted
+  int AddRefcount(uint64_t host, int delta);
+  int LoadRefcountBlock(uint64_t offset, std::vector<uint16_t>** block);
+  int SetL2Entry(uint64_t index, uint64_t entry);
+  // Whether [offset, offset + length) lies within the file as it is now.
+  bool InFile(uint64_t offset, uint64_t length) const {
+    return offset + length >= offset && offset + length <= file_end_;
+  }
+  int Put(uint64_t offset, const void* data, size_t length);  // a write to the file, which may grow it
+
+  std::string path_;
+  int fd_ = -1;
+  RawOpenOptions options_;
+  uint32_t version_ = 0;
+  uint32_t cluster_bits_ = 16;
+  uint64_t cluster_size_ = 65536;
+  uint64_t size_ = 0;
+  uint64_t l2_entries_ = 0;  // per table
+  std::vector<uint64_t> l1_;
+  uint64_t l1_offset_ = 0;
+  uint32_t refcount_order_ = 4;
+  std::vector<uint64_t> refcount_table_;
+  uint64_t refcount_table_offset_ = 0;
+  uint64_t file_end_ = 0;   // the file's length (grows as clusters are allocated)
+  uint64_t next_free_ = 0;  // where the next cluster goes: the end of the file, rounded up to a cluster
+  std::unique_ptr<BlockBackend> backing_;
+  std::mutex mu_;                                                 // everything below and the file's metadata
+  std::unordered_map<uint64_t, std::vector<uint64_t>> l2_cache_;  // by host offset, host byte order
+  std::unordered_map<uint64_t, std::vector<uint16_t>> refcount_cache_;  // by host offset
+  std::vector<uint8_t> scratch_;                                        // a cluster
+};
+
+}  // namespace strobe::vmm::block
