@@ -157,6 +157,31 @@ TEST_F(Qcow2, WritesThatQemuImgChecksAndReads) {
   EXPECT_TRUE(ReadInPieces(*again, 11) == model);
 }
 
+// 512-byte clusters: the refcount table qemu-img made (one cluster, 64 blocks of 256 counts) covers 8 MiB of
+// file, so writing 12 MiB makes Strobe move to a larger table; QEMU finds the image consistent afterwards.
+TEST_F(Qcow2, TheRefcountTableGrows) {
+  Tool({kQemuImg, "create", "-f", "qcow2", "-o", "cluster_size=512", Path("disk.qcow2"), "16M"});
+  auto table_clusters = [&] {
+    const std::string h = ReadFile(Path("disk.qcow2"));
+    return uint32_t{static_cast<uint8_t>(h[58])} << 8 | static_cast<uint8_t>(h[59]);
+  };
+  ASSERT_EQ(table_clusters(), 1u);
+  const std::string data = DiskBytes(12 << 20, 21);
+  {
+    auto image = OpenQcow2(Path("disk.qcow2"), false);
+    ASSERT_TRUE(image);
+    for (uint64_t at = 0; at < data.size(); at += 65536) ASSERT_EQ(image->Write(at, &data[at], 65536), 0);
+    std::string back(data.size(), '\0');
+    ASSERT_EQ(image->Read(0, back.data(), back.size()), 0);
+    EXPECT_TRUE(back == data);
+  }
+  EXPECT_GT(table_clusters(), 1u);
+  const std::string check = Tool({kQemuImg, "check", Path("disk.qcow2")});
+  EXPECT_NE(check.find("No errors were found on the image."), std::string::npos) << check;
+  EXPECT_EQ(check.find("leaked"), std::string::npos) << check;
+  EXPECT_TRUE(AsQemuReadsIt(Path("disk.qcow2")).substr(0, data.size()) == data);
+}
+
 // Writes over a raw base and over a qcow2 one (whose own base is raw): unwritten parts read from the chain,
 // the bases never change, and QEMU reads the overlay as Strobe does.
 TEST_F(Qcow2, BackingChains) {

@@ -321,7 +321,8 @@ int Qcow2Image::AddRefcount(uint64_t host, int delta) {
   const uint64_t per_block = cluster_size_ / 2;
   const uint64_t cluster = host >> cluster_bits_;
   const uint64_t ti = cluster / per_block, bi = cluster % per_block;
-  if (ti >= refcount_table_.size()) return ENOSPC;  // the refcount table is full (qemu-img can grow it)
+  if (ti >= refcount_table_.size())
+    if (int err = GrowRefcountTable(ti)) return err;
   uint64_t block_offset = refcount_table_[ti] & ~uint64_t{511};
   if (!block_offset) {
     // A new refcount block at the end of the file. It counts itself when it covers its own cluster; else
@@ -346,6 +347,41 @@ int Qcow2Image::AddRefcount(uint64_t host, int delta) {
   (*block)[bi] = static_cast<uint16_t>(value);
   const uint8_t be[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
   return Put(block_offset + 2 * bi, be, 2);
+}
+
+// The refcount table is full: a larger copy at the end of the file takes its place. The copy, its refcount
+// blocks and their counts are written first and the header is switched in one write (offset and size are
+// neighbours), then the old table's clusters are released; stopping before the switch leaks the copy.
+int Qcow2Image::GrowRefcountTable(uint64_t needed) {
+  const uint64_t per_cluster = cluster_size_ / 8;
+  const uint64_t clusters =
+      std::max<uint64_t>(2 * refcount_table_.size(), needed + 1 + per_cluster) / per_cluster;
+  if (clusters * cluster_size_ > kMaxRefcountTableBytes) return ENOSPC;
+  const uint64_t old_offset = refcount_table_offset_, old_clusters = refcount_table_.size() / per_cluster;
+  const uint64_t at = next_free_;
+  next_free_ += clusters * cluster_size_;
+  // From here on the table lives in memory as the copy, and the entries AddRefcount writes go to the copy.
+  std::vector<uint64_t> old = refcount_table_;
+  refcount_table_.resize(clusters * per_cluster, 0);
+  refcount_table_offset_ = at;
+  auto undo = [&](int err) {
+    refcount_table_ = old;
+    refcount_table_offset_ = old_offset;
+    return err;
+  };
+  for (uint64_t c = 0; c < clusters; ++c)
+    if (int err = AddRefcount(at + c * cluster_size_, 1)) return undo(err);
+  std::vector<uint8_t> raw(clusters * cluster_size_, 0);
+  for (size_t i = 0; i < refcount_table_.size(); ++i) PutBe64(&raw[8 * i], refcount_table_[i]);
+  if (int err = Put(at, raw.data(), raw.size())) return undo(err);
+  uint8_t header[12];
+  PutBe64(header, at);
+  header[8] = static_cast<uint8_t>(clusters >> 24), header[9] = static_cast<uint8_t>(clusters >> 16);
+  header[10] = static_cast<uint8_t>(clusters >> 8), header[11] = static_cast<uint8_t>(clusters);
+  if (int err = Put(48, header, sizeof header)) return undo(err);
+  for (uint64_t c = 0; c < old_clusters; ++c)
+    if (int err = AddRefcount(old_offset + c * cluster_size_, -1)) return err;
+  return 0;
 }
 
 int Qcow2Image::Allocate(uint64_t* host) {

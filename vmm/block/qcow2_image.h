@@ -5,10 +5,11 @@
 // as zeros, compressed clusters (deflate) are inflated. A write to a cluster the image does not hold yet, or
 // holds compressed or as zeros, allocates a new cluster at the end of the file and fills it with what the
 // disk held there plus the new bytes; a cluster the image holds (COPIED, refcount 1) is written in place.
-// Every allocation is counted in the refcount blocks (16-bit refcounts, QEMU's default) before the tables
-// point at it, and metadata is written through at once in that order (refcount, data, L2, L1), so a process
-// that stops at any point leaves at worst a leaked cluster (`qemu-img check` reports leaks, never
-// corruption); Flush makes everything durable (fdatasync).
+// Every allocation is counted in the refcount blocks (16-bit refcounts, QEMU's default; new blocks, and a
+// larger refcount table when the old one is full, are made as needed) before the tables point at it, and
+// metadata is written through at once in that order (refcount, data, L2, L1), so a process that stops at any
+// point leaves at worst a leaked cluster (`qemu-img check` reports leaks, never corruption); Flush makes
+// everything durable (fdatasync).
 //
 // Refused, with one line saying what to do: encryption, an external data file, extended L2 entries, zstd
 // compression and unknown incompatible features; for writing (use readonly=on or -snapshot): internal
@@ -63,6 +64,7 @@ class Qcow2Image final : public BlockBackend {
   int WriteCluster(uint64_t index, uint64_t in_cluster, const uint8_t* data, size_t length);
   int Allocate(uint64_t* host);  // a new zero-refcount cluster at the end of the file, counted
   int AddRefcount(uint64_t host, int delta);
+  int GrowRefcountTable(uint64_t needed);  // to at least needed + 1 entries
   int LoadRefcountBlock(uint64_t offset, std::vector<uint16_t>** block);
   int SetL2Entry(uint64_t index, uint64_t entry);
   // Whether [offset, offset + length) lies within the file as it is now.
