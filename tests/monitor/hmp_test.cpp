@@ -97,6 +97,7 @@ TEST(Hmp, InfoPciListsTheBoardAsQemu) {
   pcnet.irq_line = 10;
   pcnet.irq_pin = 1;
   pcnet.bars = {{0, true, false, false, 32, true, 0x1400}, {1, false, false, false, 32, true, 0x12099000}};
+  pcnet.id = "mynic";        // -device pcnet,id=mynic
   vmm::PciFunctionInfo odd;  // a class QEMU has no name for: its number in decimal
   odd.device = 20;
   odd.vendor = 0x1234;
@@ -117,7 +118,7 @@ TEST(Hmp, InfoPciListsTheBoardAsQemu) {
             "      IRQ 10, pin A\n"
             "      BAR0: I/O at 0x1400 [0x141f].\n"
             "      BAR1: 32 bit memory at 0x12099000 [0x1209901f].\n"
-            "      id \"\"\n"
+            "      id \"mynic\"\n"
             "  Bus  0, device  20, function 0:\n"
             "    Class 65280: PCI device 1234:5678\n"
             "      id \"\"\n");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/monitor/fake_machine.h"
+#include "tests/vmm/test_board.h"
 #include "vmm/monitor/json.h"
 #include "vmm/monitor/qmp.h"
 #include "vmm/monitor/terminal.h"
@@ -260,6 +261,46 @@ TEST(Qmp, MediaCommandsAndQueryBlock) {
   EXPECT_NE(blocks.find(R"("file": "/disks/root.qcow2", "backing_file": "/disks/base.img"})"),
             std::string::npos)
       << blocks;
+}
+
+// query-pci of the Malta board as qemu-system-mipsel 7.2 -M malta -S answers it, member order included (its
+// USB function, which Strobe's board lacks, left out); an id= given to a function is its qdev_id; a BAR
+// placed by the OS shows its address.
+TEST(Qmp, QueryPciAsQemu) {
+  TestBoard board;
+  struct PciMachine : FakeMachine {
+    std::vector<vmm::PciFunctionInfo> functions;
+    std::vector<vmm::PciFunctionInfo> Pci() override { return functions; }
+  } m;
+  m.functions = board.board.pci().Info();
+  QmpSession qmp(m);
+  qmp.Handle(R"({"execute":"qmp_capabilities"})");
+  EXPECT_EQ(
+      qmp.Handle(R"({"execute":"query-pci"})"),
+      R"({"return": [{"bus": 0, "devices": [)"
+      R"({"irq_pin": 1, "bus": 0, "qdev_id": "", "irq": 0, "slot": 0, "class_info": {"class": 1536, "desc": )"
+      R"("Host bridge"}, "id": {"device": 17952, "subsystem-vendor": 6900, "vendor": 4523, "subsystem": 4352}, )"
+      R"("function": 0, "regions": []}, )"
+      R"({"irq_pin": 0, "bus": 0, "qdev_id": "", "slot": 10, "class_info": {"class": 1537, "desc": "ISA )"
+      R"(bridge"}, "id": {"device": 28944, "subsystem-vendor": 6900, "vendor": 32902, "subsystem": 4352}, )"
+      R"("function": 0, "regions": []}, )"
+      R"({"irq_pin": 0, "bus": 0, "qdev_id": "", "slot": 10, "class_info": {"class": 257, "desc": "IDE )"
+      R"(controller"}, "id": {"device": 28945, "subsystem-vendor": 6900, "vendor": 32902, "subsystem": 4352}, )"
+      R"("function": 1, "regions": [{"bar": 4, "size": 16, "address": -1, "type": "io"}]}, )"
+      R"({"irq_pin": 1, "bus": 0, "qdev_id": "", "irq": 0, "slot": 10, "class_info": {"class": 1664, "desc": )"
+      R"("Bridge"}, "id": {"device": 28947, "subsystem-vendor": 6900, "vendor": 32902, "subsystem": 4352}, )"
+      R"("function": 3, "regions": []}]}]})");
+  m.functions[2].id = "ide";
+  m.functions[2].bars[0].mapped = true;
+  m.functions[2].bars[0].address = 0x1040;
+  m.functions[2].bars.push_back({.index = 1, .io = false, .wide = false, .prefetchable = true, .size = 4096});
+  const std::string moved = qmp.Handle(R"({"execute":"query-pci"})");
+  EXPECT_NE(moved.find(R"("qdev_id": "ide", "slot": 10)"), std::string::npos) << moved;
+  EXPECT_NE(
+      moved.find(R"("regions": [{"bar": 4, "size": 16, "address": 4160, "type": "io"}, {"prefetch": true, )"
+                 R"("mem_type_64": false, "bar": 1, "size": 4096, "address": -1, "type": "memory"}])"),
+      std::string::npos)
+      << moved;
 }
 
 TEST(Qmp, MalformedInputGetsQemusErrors) {

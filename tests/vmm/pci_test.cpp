@@ -149,9 +149,12 @@ TEST(Pci, PowerManagementBlockFollowsPmba) {
 TEST(Pci, InfoListsFunctionsAndWhereTheirBarsDecode) {
   Board b;
   TestFunction f;
+  f.set_qdev("pcnet", "nic7");  // -device pcnet,id=nic7: QEMU's qdev id in info pci and query-pci
   b.board.AttachPci(18, &f);
   std::vector<vmm::PciFunctionInfo> info = b.board.pci().Info();
   ASSERT_EQ(info.size(), 5u);  // host bridge, the PIIX4's ISA, IDE and PM functions, the test function
+  EXPECT_EQ(info[0].id, "");
+  EXPECT_EQ(info[4].id, "nic7");
   EXPECT_EQ(info[0].device, 0u);
   EXPECT_EQ(info[0].vendor, 0x11ABu);
   EXPECT_EQ(info[0].class_code, 0x0600u);

@@ -226,6 +226,7 @@ std::vector<PciFunctionInfo> PciBus::Info() const {
       info.subsystem_vendor = f->Get16(0x2C);
       info.subsystem = f->Get16(0x2E);
     }
+    info.id = f->qdev_id();
     info.irq_line = f->Get8(0x3C);
     info.irq_pin = f->Get8(0x3D);
     const uint16_t command = f->Get16(kCommand);

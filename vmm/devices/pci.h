@@ -60,6 +60,7 @@ struct PciFunctionInfo {
     uint64_t address = 0;
   };
   std::vector<Bar> bars;
+  std::string id;  // -device ...,id= ("" none): QEMU's qdev id
 };
 
 class PciFunction {

@@ -307,7 +307,6 @@ std::string FormatBlocks(const std::vector<BlockDevice>& blocks) {
   return out;
 }
 
-namespace {
 // The PCI class names QEMU's monitor uses, by base class and subclass (0x0001 is the pre-2.0 VGA class);
 // a class not here shows as "Class NNNN", in decimal as QEMU prints it.
 const char* PciClassName(uint16_t cls) {
@@ -374,7 +373,6 @@ const char* PciClassName(uint16_t cls) {
     if (n.cls == cls) return n.name;
   return nullptr;
 }
-}  // namespace
 
 std::string FormatPci(const std::vector<PciFunctionInfo>& functions) {
   std::string out;
@@ -413,7 +411,7 @@ std::string FormatPci(const std::vector<PciFunctionInfo>& functions) {
       }
       out += line;
     }
-    out += "      id \"\"\n";
+    out += "      id \"" + f.id + "\"\n";
   }
   return out;
 }

@@ -22,6 +22,8 @@ std::string FormatTlb(const std::vector<runtime::TlbEntry>& tlb);
 // `info pci`: each function as QEMU's monitor lists it (class name, IDs, INTx, BARs with where they decode,
 // unmapped ones at all ones); Strobe keeps no -device id=, so every id is "".
 std::string FormatPci(const std::vector<PciFunctionInfo>& functions);
+// QEMU's name for a PCI base class and subclass ("Ethernet controller"), or nullptr for one it has none for.
+const char* PciClassName(uint16_t cls);
 
 // A parsed /FMT: QEMU's defaults are count 1, format 'x', size 4 (and 1 for 'c').
 struct DumpFormat {

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "vmm/monitor/hmp_format.h"
 #include "vmm/monitor/memsave.h"
 
 namespace strobe::vmm::mon {
@@ -82,6 +83,7 @@ constexpr const char* kCommands[] = {"qmp_capabilities",
                                      "query-jobs",
                                      "job-dismiss",
                                      "query-block",
+                                     "query-pci",
                                      "eject",
                                      "blockdev-open-tray",
                                      "blockdev-close-tray",
@@ -163,6 +165,46 @@ bool OptionalBool(const Json& args, const std::string& name, bool* out, std::str
   }
   *out = v->boolean();
   return true;
+}
+
+// query-pci: bus 0 and its functions, with QEMU's members in the order QEMU 7.2 prints them; a BAR not
+// decoding now is at address -1, as under QEMU.
+Json PciJson(const std::vector<PciFunctionInfo>& functions) {
+  Json devices = Json::Array();
+  for (const PciFunctionInfo& f : functions) {
+    Json d = Json::Object();
+    d.Set("irq_pin", static_cast<int64_t>(f.irq_pin)).Set("bus", 0).Set("qdev_id", f.id);
+    if (f.irq_pin) d.Set("irq", static_cast<int64_t>(f.irq_line));
+    Json cls = Json::Object();
+    cls.Set("class", static_cast<int64_t>(f.class_code));
+    if (const char* name = PciClassName(f.class_code)) cls.Set("desc", name);
+    Json id = Json::Object();
+    id.Set("device", static_cast<int64_t>(f.device_id));
+    if (f.has_subsystem) id.Set("subsystem-vendor", static_cast<int64_t>(f.subsystem_vendor));
+    id.Set("vendor", static_cast<int64_t>(f.vendor));
+    if (f.has_subsystem) id.Set("subsystem", static_cast<int64_t>(f.subsystem));
+    Json regions = Json::Array();
+    for (const PciFunctionInfo::Bar& b : f.bars) {
+      Json r = Json::Object();
+      if (!b.io) r.Set("prefetch", b.prefetchable).Set("mem_type_64", b.wide);
+      r.Set("bar", static_cast<int64_t>(b.index))
+          .Set("size", static_cast<int64_t>(b.size))
+          .Set("address", b.mapped ? static_cast<int64_t>(b.address) : int64_t{-1})
+          .Set("type", b.io ? "io" : "memory");
+      regions.Push(std::move(r));
+    }
+    d.Set("slot", static_cast<int64_t>(f.device))
+        .Set("class_info", std::move(cls))
+        .Set("id", std::move(id))
+        .Set("function", static_cast<int64_t>(f.function))
+        .Set("regions", std::move(regions));
+    devices.Push(std::move(d));
+  }
+  Json bus = Json::Object();
+  bus.Set("bus", 0).Set("devices", std::move(devices));
+  Json out = Json::Array();
+  out.Push(std::move(bus));
+  return out;
 }
 
 // query-block's entry for one device: QEMU's members that mean something here, in QEMU's order.
@@ -329,6 +371,8 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
   if (command == "query-block") {
     *result = Json::Array();
     for (const BlockDevice& b : machine_.Blocks()) result->Push(BlockJson(b));
+  } else if (command == "query-pci") {
+    *result = PciJson(machine_.Pci());
   } else if (command == "query-jobs") {
     *result = machine_.jobs().Query();
   } else if (command == "query-status") {
