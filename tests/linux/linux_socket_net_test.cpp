@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// -netdev socket between processes: a Debian guest under Strobe and one under qemu-system-mipsel (the
-// oracle nobody here wrote) on one Ethernet segment carried over TCP with QEMU's framing, each pinging the
-// other and one fetching a page from the other's busybox httpd.
+// -netdev socket and stream between processes: a Debian guest under Strobe and one under qemu-system-mipsel
+// (the oracle nobody here wrote) on one Ethernet segment carried with QEMU's framing over TCP and over a
+// Unix-domain socket, each pinging the other and one fetching a page from the other's busybox httpd.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -29,27 +29,44 @@ std::vector<std::string> Machine(const std::string& vmm, const std::string& appe
   return a;
 }
 
-TEST_F(LinuxSocketNet, StrobeAndQemuShareASegment) {
-  const std::string qemu = "/usr/bin/qemu-system-mipsel";
-  ASSERT_EQ(access(qemu.c_str(), X_OK), 0) << qemu << " is missing: tools/setup-deps.sh installs it";
+// Machine A (strobe.httpd at 10.0.9.1) starts first with `a_netdev`, B (10.0.9.2) once A's kernel is up
+// with `b_netdev`; B pings A and fetches its page, A pings B.
+void ShareASegment(const std::string& a_vmm, const std::string& a_netdev, const std::string& b_vmm,
+                   const std::string& b_netdev) {
+  ConsoleSession a(Machine(a_vmm, "strobe.ip=10.0.9.1 strobe.httpd", a_netdev, "52:54:00:12:34:56"));
+  ASSERT_TRUE(a.Expect("Linux version", 60)) << a.output();
+  ConsoleSession b(Machine(b_vmm, "strobe.ip=10.0.9.2", b_netdev, "52:54:00:12:34:57"));
+  ASSERT_TRUE(a.Expect(kPrompt, kBootTimeout)) << a.output();
+  ASSERT_TRUE(b.Expect(kPrompt, kBootTimeout)) << b.output();
+  const std::string from_b = Shell(b, "ping -c 3 10.0.9.1 | tail -2; wget -qO- http://10.0.9.1/");
+  EXPECT_NE(from_b.find("3 packets transmitted, 3 packets received"), std::string::npos) << from_b;
+  EXPECT_NE(from_b.find("hello from vm 10.0.9.1"), std::string::npos) << from_b;
+  const std::string from_a = Shell(a, "ping -c 2 10.0.9.2 | tail -2");
+  EXPECT_NE(from_a.find("2 packets transmitted, 2 packets received"), std::string::npos) << from_a;
+  b.Send("poweroff\n");
+  a.Send("poweroff\n");
+  EXPECT_EQ((a_vmm == STROBE_BINARY ? a : b).Wait(60), 0) << "Strobe's run ends with status 0";
+  (a_vmm == STROBE_BINARY ? b : a).Wait(60);
+}
+
+constexpr const char* kQemu = "/usr/bin/qemu-system-mipsel";
+
+// -netdev socket: Strobe listens on TCP (from before the guest starts), QEMU connects.
+TEST_F(LinuxSocketNet, StrobeListensQemuConnectsOverTcp) {
+  ASSERT_EQ(access(kQemu, X_OK), 0) << kQemu << " is missing: tools/setup-deps.sh installs it";
   const std::string port = std::to_string(FreePort());
-  // Strobe listens (from before the guest starts), QEMU connects once Strobe's kernel is up.
-  ConsoleSession strobe(Machine(STROBE_BINARY, "strobe.ip=10.0.9.1 strobe.httpd",
-                                "socket,id=n0,listen=127.0.0.1:" + port, "52:54:00:12:34:56"));
-  ASSERT_TRUE(strobe.Expect("Linux version", 60)) << strobe.output();
-  ConsoleSession q(
-      Machine(qemu, "strobe.ip=10.0.9.2", "socket,id=n0,connect=127.0.0.1:" + port, "52:54:00:12:34:57"));
-  ASSERT_TRUE(strobe.Expect(kPrompt, kBootTimeout)) << strobe.output();
-  ASSERT_TRUE(q.Expect(kPrompt, kBootTimeout)) << q.output();
-  const std::string from_qemu = Shell(q, "ping -c 3 10.0.9.1 | tail -2; wget -qO- http://10.0.9.1/");
-  EXPECT_NE(from_qemu.find("3 packets transmitted, 3 packets received"), std::string::npos) << from_qemu;
-  EXPECT_NE(from_qemu.find("hello from vm 10.0.9.1"), std::string::npos) << from_qemu;
-  const std::string from_strobe = Shell(strobe, "ping -c 2 10.0.9.2 | tail -2");
-  EXPECT_NE(from_strobe.find("2 packets transmitted, 2 packets received"), std::string::npos) << from_strobe;
-  q.Send("poweroff\n");
-  strobe.Send("poweroff\n");
-  EXPECT_EQ(strobe.Wait(60), 0) << strobe.output();
-  q.Wait(60);
+  ShareASegment(STROBE_BINARY, "socket,id=n0,listen=127.0.0.1:" + port, kQemu,
+                "socket,id=n0,connect=127.0.0.1:" + port);
+}
+
+// QEMU 7.2's -netdev stream over a Unix-domain socket, QEMU the server (as libvirt sets up passt), Strobe
+// the client.
+TEST_F(LinuxSocketNet, QemuServesStrobeConnectsOverAUnixStream) {
+  ASSERT_EQ(access(kQemu, X_OK), 0) << kQemu << " is missing: tools/setup-deps.sh installs it";
+  const std::string path = ::testing::TempDir() + "strobe_stream_" + std::to_string(getpid()) + ".sock";
+  ShareASegment(kQemu, "stream,id=n0,server=on,addr.type=unix,addr.path=" + path, STROBE_BINARY,
+                "stream,id=n0,addr.type=unix,addr.path=" + path);
+  unlink(path.c_str());
 }
 
 }  // namespace

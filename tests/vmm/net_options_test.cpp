@@ -288,8 +288,74 @@ TEST(NetOptions, SocketNetdevsAsQemu) {
             n + "fd=3: fd= is not supported (listen=, connect=, mcast= or udp=)");
   EXPECT_EQ(Error({"-netdev", "socket,listen=:5555"}),
             "-netdev socket,listen=:5555: parameter 'id' is missing");
-  EXPECT_EQ(Error({"-netdev", "tap,id=t"}),
-            "-netdev tap,id=t: network backend 'tap' is not supported (user, socket or hubport)");
+  EXPECT_EQ(
+      Error({"-netdev", "tap,id=t"}),
+      "-netdev tap,id=t: network backend 'tap' is not supported (user, socket, stream, dgram or hubport)");
+}
+
+// QEMU 7.2's -netdev stream and dgram: info network's lines (a stream server's once a peer came, from the
+// live backend) and the refusals, each compared with qemu-system-mipsel 7.2.
+TEST(NetOptions, StreamAndDgramNetdevsAsQemu) {
+  NetworkConfig c = Net(
+      {"-netdev",
+       "stream,id=s0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=5700",
+       "-device",
+       "pcnet,netdev=s0",
+       "-netdev",
+       "stream,id=s1,addr.type=unix,addr.path=/tmp/st.sock",
+       "-device",
+       "pcnet,netdev=s1",
+       "-netdev",
+       "dgram,id=d0,local.type=inet,local.host=127.0.0.1,local.port=5710,remote.type=inet,remote.host=127.0."
+       "0.1,remote.port=5711",
+       "-device",
+       "pcnet,netdev=d0",
+       "-netdev",
+       "dgram,id=d1,remote.type=inet,remote.host=230.0.0.1,remote.port=5720",
+       "-device",
+       "pcnet,netdev=d1",
+       "-netdev",
+       "stream,id=c0,addr.type=inet,addr.host=127.0.0.1,addr.port=5730",
+       "-device",
+       "pcnet,netdev=c0"});
+  using Mode = vmm::net::SocketOptions::Mode;
+  ASSERT_EQ(c.netdevs.size(), 5u);
+  EXPECT_EQ(c.netdevs[0].socket->mode, Mode::kListen);
+  EXPECT_EQ(c.netdevs[1].socket->mode, Mode::kConnect);
+  EXPECT_EQ(c.netdevs[1].socket->unix_path, "/tmp/st.sock");
+  EXPECT_EQ(c.netdevs[2].socket->mode, Mode::kUdp);
+  EXPECT_EQ(c.netdevs[3].socket->mode, Mode::kMcast);
+  const std::string info = tools::NetworkInfo(c);
+  EXPECT_NE(info.find(" \\ s0: index=0,type=stream,\n"), std::string::npos) << info;
+  EXPECT_NE(info.find(" \\ s1: index=0,type=stream,unix:/tmp/st.sock\n"), std::string::npos) << info;
+  EXPECT_NE(info.find(" \\ d0: index=0,type=dgram,udp=127.0.0.1:5710/127.0.0.1:5711\n"), std::string::npos)
+      << info;
+  EXPECT_NE(info.find(" \\ d1: index=0,type=dgram,mcast=230.0.0.1:5720\n"), std::string::npos) << info;
+  EXPECT_NE(info.find(" \\ c0: index=0,type=stream,tcp:127.0.0.1:5730\n"), std::string::npos) << info;
+  EXPECT_NE(tools::NetworkInfo(c, {"tcp:127.0.0.1:49926"})
+                .find(" \\ s0: index=0,type=stream,tcp:127.0.0.1:49926\n"),
+            std::string::npos);
+
+  const std::string x = "-netdev stream,id=x";
+  EXPECT_EQ(Error({"-netdev", "stream,id=x"}), x + ": Parameter 'addr' is missing");
+  EXPECT_EQ(Error({"-netdev", "stream,id=x,addr.type=inet"}),
+            x + ",addr.type=inet: Parameter 'addr.host' is missing");
+  EXPECT_EQ(Error({"-netdev", "stream,id=x,addr.type=inet,addr.host=127.0.0.1"}),
+            x + ",addr.type=inet,addr.host=127.0.0.1: Parameter 'addr.port' is missing");
+  EXPECT_EQ(
+      Error({"-netdev", "stream,id=x,server=maybe,addr.type=inet,addr.host=h,addr.port=5"}),
+      x + ",server=maybe,addr.type=inet,addr.host=h,addr.port=5: Parameter 'server' expects 'on' or 'off'");
+  EXPECT_EQ(Error({"-netdev", "stream,id=x,addr.type=inet,addr.host=127.0.0.1,addr.port=5,foo=1"}),
+            x + ",addr.type=inet,addr.host=127.0.0.1,addr.port=5,foo=1: Parameter 'foo' is unexpected");
+  EXPECT_EQ(Error({"-netdev", "stream,id=x,addr.type=fd,addr.str=3"}),
+            x + ",addr.type=fd,addr.str=3: addr.type=fd is not supported (inet or unix)");
+  EXPECT_EQ(Error({"-netdev", "stream,id=x,addr.type=unix,addr.path=" + std::string(120, 'p')}),
+            x + ",addr.type=unix,addr.path=" + std::string(120, 'p') + ": UNIX socket path '" +
+                std::string(120, 'p') + "' is too long");
+  EXPECT_EQ(Error({"-netdev", "dgram,id=x"}), "-netdev dgram,id=x: dgram requires local= parameter");
+  EXPECT_EQ(Error({"-netdev", "dgram,id=x,local.type=inet,local.host=127.0.0.1,local.port=5740"}),
+            "-netdev dgram,id=x,local.type=inet,local.host=127.0.0.1,local.port=5740: type=inet or type=unix "
+            "requires remote parameter");
 }
 
 // addr=SLOT[.FUNCTION] as QEMU reads it (hexadecimal), on NICs and virtio disks; the default VGA's slot.

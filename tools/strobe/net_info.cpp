@@ -73,7 +73,7 @@ std::string NetworkInfo(const NetworkConfig& c, const std::vector<std::string>& 
   };
   auto netdev_line = [&](size_t i) {
     if (c.netdevs[i].socket)
-      return netdev_names[i] + ": index=0,type=socket," +
+      return netdev_names[i] + ": index=0,type=" + vmm::net::SocketTypeName(*c.netdevs[i].socket) + "," +
              (i < live.size() ? live[i] : vmm::net::SocketInfo(*c.netdevs[i].socket)) + "\n";
     const vmm::net::SlirpOptions& s = c.netdevs[i].slirp;
     char net[INET_ADDRSTRLEN] = "";

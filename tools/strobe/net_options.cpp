@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "tools/strobe/net_options.h"
 
+#include <sys/un.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <utility>
 
 #include "tools/strobe/drive_options.h"
@@ -204,6 +207,86 @@ bool NetOptions::ParseSocket(const std::string& option, const std::vector<std::s
   return true;
 }
 
+// QEMU 7.2's -netdev stream (addr.type=inet with addr.host and addr.port, or unix with addr.path;
+// server=on listens) and -netdev dgram (local.* and remote.* inet addresses: udp, or a multicast remote),
+// with QEMU's messages; the links are -netdev socket's (vmm/net/socket_backend.h).
+bool NetOptions::ParseStreamOrDgram(const std::string& option, bool stream,
+                                    const std::vector<std::string>& parts, size_t first, NetdevConfig* out,
+                                    std::string* error) {
+  using Mode = vmm::net::SocketOptions::Mode;
+  NetdevConfig n;
+  n.option = option;
+  vmm::net::SocketOptions so;
+  so.kind = stream ? vmm::net::SocketOptions::Kind::kStream : vmm::net::SocketOptions::Kind::kDgram;
+  so.option = option;
+  auto bad = [&](const std::string& what) { return Fail(error, option + ": " + what); };
+  std::map<std::string, std::string> keys;  // addr.*, local.*, remote.*
+  bool server = false;
+  for (size_t i = first; i < parts.size(); ++i) {
+    const auto [key, v] = KeyValue(parts[i]);
+    const std::string group = key.substr(0, key.find('.'));
+    if (key == "id") {
+      n.id = v;
+    } else if (stream && key == "server") {
+      if (!qemu::ParseOnOff(v, &server)) return bad("Parameter 'server' expects 'on' or 'off'");
+    } else if (key.find('.') != std::string::npos &&
+               (stream ? group == "addr" : group == "local" || group == "remote")) {
+      keys[key] = v;
+    } else if (key != "model" && key != "mac" && key != "macaddr") {
+      return bad("Parameter '" + key + "' is unexpected");
+    }
+  }
+  // One address group as QEMU reads it: inet needs host and port; unix a path (streams only).
+  auto address = [&](const std::string& g, std::string* path, sockaddr_in* inet, bool* given) -> bool {
+    *given = keys.count(g + ".type") != 0;
+    if (!*given) return true;
+    const std::string type = keys[g + ".type"];
+    if (type == "fd" || (type == "unix" && !stream))
+      return bad(g + ".type=" + type + " is not supported (" + (stream ? "inet or unix" : "inet") + ")");
+    if (type != "inet" && type != "unix")
+      return bad("Parameter '" + g + ".type' does not accept value '" + type + "'");
+    for (const auto& [k, v] : keys) {
+      if (k.rfind(g + ".", 0) != 0) continue;
+      const std::string sub = k.substr(g.size() + 1);
+      const bool known = sub == "type" || (type == "inet" && (sub == "host" || sub == "port")) ||
+                         (type == "unix" && sub == "path");
+      if (!known) return bad("Parameter '" + k + "' is unexpected");
+    }
+    if (type == "inet") {
+      if (!keys.count(g + ".host")) return bad("Parameter '" + g + ".host' is missing");
+      if (!keys.count(g + ".port")) return bad("Parameter '" + g + ".port' is missing");
+      std::string why;
+      if (!vmm::net::ParseSocketAddress(keys[g + ".host"] + ":" + keys[g + ".port"], inet, &why))
+        return bad(why);
+      return true;
+    }
+    if (!keys.count(g + ".path")) return bad("Parameter '" + g + ".path' is missing");
+    *path = keys[g + ".path"];
+    if (path->empty() || path->size() >= sizeof(sockaddr_un{}.sun_path))
+      return bad("UNIX socket path '" + *path + "' is too long");
+    return true;
+  };
+  bool given = false;
+  if (stream) {
+    if (!address("addr", &so.unix_path, &so.addr, &given)) return false;
+    if (!given) return bad("Parameter 'addr' is missing");
+    so.mode = server ? Mode::kListen : Mode::kConnect;
+  } else {
+    bool remote = false;
+    std::string unused;
+    if (!address("local", &unused, &so.local, &given)) return false;
+    if (!address("remote", &unused, &so.addr, &remote)) return false;
+    const bool multicast = remote && IN_MULTICAST(ntohl(so.addr.sin_addr.s_addr));
+    if (!given && !multicast) return bad("dgram requires local= parameter");
+    if (given && !remote) return bad("type=inet or type=unix requires remote parameter");
+    so.mode = multicast ? Mode::kMcast : Mode::kUdp;
+    so.local_given = given;
+  }
+  n.socket = so;
+  *out = n;
+  return true;
+}
+
 bool NetOptions::AddNic(const std::string& value, std::string* info, std::string* error) {
   const std::string option = "-nic " + value;
   const std::vector<std::string> parts = SplitOptions(value);
@@ -285,10 +368,11 @@ bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
   const std::vector<std::string> parts = SplitOptions(value);
   any_ = true;
   const std::string type = parts.empty() ? "" : parts[0];
-  if (type != "user" && type != "hubport" && type != "socket") {
-    if (type.empty()) return Fail(error, option + ": a backend type is needed (user, socket or hubport)");
-    return Fail(error,
-                option + ": network backend '" + type + "' is not supported (user, socket or hubport)");
+  if (type != "user" && type != "hubport" && type != "socket" && type != "stream" && type != "dgram") {
+    if (type.empty())
+      return Fail(error, option + ": a backend type is needed (user, socket, stream, dgram or hubport)");
+    return Fail(error, option + ": network backend '" + type +
+                           "' is not supported (user, socket, stream, dgram or hubport)");
   }
   NetdevConfig n;
   if (type == "hubport") {
@@ -309,6 +393,8 @@ bool NetOptions::AddNetdev(const std::string& value, std::string* error) {
     if (n.hub < 0) return Fail(error, option + ": parameter 'hubid' is missing");
   } else if (type == "socket") {
     if (!ParseSocket(option, parts, 1, &n, error)) return false;
+  } else if (type == "stream" || type == "dgram") {
+    if (!ParseStreamOrDgram(option, type == "stream", parts, 1, &n, error)) return false;
   } else if (!ParseUser(option, parts, 1, &n, error)) {
     return false;
   }

@@ -93,6 +93,8 @@ class NetOptions {
                  NetdevConfig* out, std::string* error);
   bool ParseSocket(const std::string& option, const std::vector<std::string>& parts, size_t first,
                    NetdevConfig* out, std::string* error);
+  bool ParseStreamOrDgram(const std::string& option, bool stream, const std::vector<std::string>& parts,
+                          size_t first, NetdevConfig* out, std::string* error);
   std::vector<NetdevConfig> netdevs_;
   std::vector<NicRequest> nics_;     // -nic and -net nic, in order
   std::vector<NicRequest> devices_;  // -device NICs, in order

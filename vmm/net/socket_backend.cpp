@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,6 +29,13 @@ std::string Dotted(const sockaddr_in& a) {
 
 std::string HostPort(const sockaddr_in& a) {
   return Dotted(a) + ":" + std::to_string(ntohs(a.sin_port));
+}
+
+sockaddr_un UnixAddress(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  return a;
 }
 
 bool Fail(std::string* error, std::string text) {
@@ -64,7 +73,24 @@ bool ParseSocketAddress(const std::string& text, sockaddr_in* out, std::string* 
   return true;
 }
 
+const char* SocketTypeName(const SocketOptions& options) {
+  switch (options.kind) {
+    case SocketOptions::Kind::kSocket: return "socket";
+    case SocketOptions::Kind::kStream: return "stream";
+    case SocketOptions::Kind::kDgram: return "dgram";
+  }
+  return "socket";
+}
+
 std::string SocketInfo(const SocketOptions& options) {
+  using Mode = SocketOptions::Mode;
+  if (options.kind == SocketOptions::Kind::kStream) {
+    if (options.mode == Mode::kListen) return "";
+    return options.unix_path.empty() ? "tcp:" + HostPort(options.addr) : "unix:" + options.unix_path;
+  }
+  if (options.kind == SocketOptions::Kind::kDgram)
+    return options.mode == Mode::kUdp ? "udp=" + HostPort(options.local) + "/" + HostPort(options.addr)
+                                      : "mcast=" + HostPort(options.addr);
   switch (options.mode) {
     case SocketOptions::Mode::kListen: return "";
     case SocketOptions::Mode::kConnect: return "socket: connect to " + HostPort(options.addr);
@@ -88,13 +114,34 @@ std::unique_ptr<SocketBackend> SocketBackend::Create(const SocketOptions& option
   using Mode = SocketOptions::Mode;
   switch (options.mode) {
     case Mode::kListen:
-      b->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-      if (b->listen_fd_ < 0) return sys_fail("socket");
-      if (!bind_to(b->listen_fd_, options.addr))
-        return sys_fail("can't bind ip=" + Dotted(options.addr) + " to socket");
+      if (!options.unix_path.empty()) {
+        b->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (b->listen_fd_ < 0) return sys_fail("socket");
+        // A socket left by an earlier run is replaced, as QEMU does; anything else at the path is kept.
+        struct stat st;
+        if (lstat(options.unix_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+          unlink(options.unix_path.c_str());
+        const sockaddr_un a = UnixAddress(options.unix_path);
+        if (bind(b->listen_fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
+          return sys_fail("Failed to bind socket to " + options.unix_path);
+      } else {
+        b->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (b->listen_fd_ < 0) return sys_fail("socket");
+        if (!bind_to(b->listen_fd_, options.addr))
+          return sys_fail("can't bind ip=" + Dotted(options.addr) + " to socket");
+      }
       if (listen(b->listen_fd_, 1) != 0) return sys_fail("listen");
       break;
     case Mode::kConnect: {
+      if (!options.unix_path.empty()) {
+        b->stream_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (b->stream_fd_ < 0) return sys_fail("socket");
+        const sockaddr_un a = UnixAddress(options.unix_path);
+        if (connect(b->stream_fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
+          return sys_fail("can't connect to " + options.unix_path);
+        fcntl(b->stream_fd_, F_SETFL, fcntl(b->stream_fd_, F_GETFL) | O_NONBLOCK);
+        break;
+      }
       b->stream_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (b->stream_fd_ < 0) return sys_fail("socket");
       if (connect(b->stream_fd_, reinterpret_cast<const sockaddr*>(&options.addr), sizeof options.addr) != 0)
@@ -201,13 +248,18 @@ uint16_t SocketBackend::local_port() const {
 void SocketBackend::Accept() {
   sockaddr_in from{};
   socklen_t len = sizeof from;
-  const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  const bool unix_socket = !options_.unix_path.empty();
+  const int fd = accept4(listen_fd_, unix_socket ? nullptr : reinterpret_cast<sockaddr*>(&from),
+                         unix_socket ? nullptr : &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) return;
   const int on = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  if (!unix_socket) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   stream_fd_ = fd;
   std::lock_guard<std::mutex> lock(mu_);
-  info_ = "socket: connection from " + HostPort(from);
+  if (options_.kind == SocketOptions::Kind::kStream)
+    info_ = unix_socket ? "unix:" + options_.unix_path : "tcp:" + HostPort(from);
+  else
+    info_ = "socket: connection from " + HostPort(from);
 }
 
 void SocketBackend::Disconnect() {

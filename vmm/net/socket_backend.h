@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// QEMU's -netdev socket: a NIC's link carried over a host socket, so that VMs in separate processes (Strobe
+// QEMU's -netdev socket (and 7.2's -netdev stream and dgram, the same links spelt anew, streams also over
+// Unix-domain sockets): a NIC's link carried over a host socket, so that VMs in separate processes (Strobe
 // or QEMU) share one Ethernet segment.
 //  - listen=[HOST]:PORT / connect=HOST:PORT: a TCP stream, each frame preceded by its length as a 32-bit
 //    big-endian number (QEMU's framing, so either end may be QEMU). The listening side serves one peer at a
@@ -32,9 +33,14 @@ namespace strobe::vmm::net {
 
 struct SocketOptions {
   enum class Mode { kListen, kConnect, kUdp, kMcast };
+  // The option that made it: -netdev socket, or QEMU 7.2's -netdev stream (listen: server=on, connect:
+  // server=off) and -netdev dgram (udp, mcast), whose info network lines differ.
+  enum class Kind { kSocket, kStream, kDgram };
   Mode mode = Mode::kListen;
-  sockaddr_in addr{};   // listen: where to listen; connect, udp: the peer; mcast: the group and port
-  sockaddr_in local{};  // udp: the local address and port; mcast: the interface address (port unused)
+  Kind kind = Kind::kSocket;
+  std::string unix_path;  // a stream over a Unix-domain socket at this path (listen or connect), not TCP
+  sockaddr_in addr{};     // listen: where to listen; connect, udp: the peer; mcast: the group and port
+  sockaddr_in local{};    // udp: the local address and port; mcast: the interface address (port unused)
   bool local_given = false;
   std::string option;  // as given, for messages
 };
@@ -44,8 +50,11 @@ struct SocketOptions {
 bool ParseSocketAddress(const std::string& text, sockaddr_in* out, std::string* why);
 
 // QEMU's info string for a socket netdev before any connection: "socket: connect to 127.0.0.1:5556",
-// "socket: udp=127.0.0.1:5557", "socket: mcast=230.0.0.1:1234", or "" for a listener.
+// "socket: udp=127.0.0.1:5557", "socket: mcast=230.0.0.1:1234", or "" for a listener; for stream and dgram
+// netdevs "tcp:127.0.0.1:5730", "unix:/path", "udp=LOCAL/REMOTE", "mcast=230.0.0.1:5720".
 std::string SocketInfo(const SocketOptions& options);
+// The netdev's type as info network names it: socket, stream or dgram.
+const char* SocketTypeName(const SocketOptions& options);
 
 class SocketBackend final : public NetBackend {
  public:
