@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/devices/pcnet.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstring>
 #include "vmm/state_io.h"
@@ -30,22 +32,11 @@ constexpr size_t kMaxFrame = net::kMaxFrameBytes;
 constexpr uint16_t kCsr4Flags = 0x026A;  // JAB, TXSTRT, RCVCCO, UINT, MFCO: write 1 to clear
 constexpr uint16_t kCsr5Flags = 0x0A90;  // SINT, SLPINT, EXDINT, MPINT: write 1 to clear
 
-uint32_t Crc32Table(uint8_t index) {
-  uint32_t c = index;
-  for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-  return c;
-}
-
-// The Ethernet CRC (IEEE 802.3, reflected) of `length` bytes.
+// The Ethernet CRC (IEEE 802.3, reflected): zlib's CRC-32 is the same polynomial, initial value and final
+// inversion, and computes it several bytes a step (a byte-wise table was 4.5% of the host CPU while two
+// VMs moved 48 MiB over the in-process switch).
 uint32_t EthernetCrc(const uint8_t* data, size_t length) {
-  static const auto table = [] {
-    std::array<uint32_t, 256> t{};
-    for (unsigned i = 0; i < 256; ++i) t[i] = Crc32Table(static_cast<uint8_t>(i));
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (size_t i = 0; i < length; ++i) crc = (crc >> 8) ^ table[(crc ^ data[i]) & 0xFF];
-  return ~crc;
+  return static_cast<uint32_t>(crc32(0L, data, static_cast<uInt>(length)));
 }
 
 uint32_t Le32(const uint8_t* p) {
