@@ -142,7 +142,14 @@ TEST_F(Qcow2, WritesThatQemuImgChecksAndReads) {
       const uint64_t n = 1 + rng() % 70000;
       const uint64_t at = rng() % (model.size() - n);
       const std::string bytes = DiskBytes(n, rng());
-      ASSERT_EQ(image->Write(at, bytes.data(), n), 0) << "write " << i;
+      if (i % 3 == 0) {  // as a device's request: a scatter list of the pieces
+        const size_t a = n / 3, b = n / 2;
+        std::string copy = bytes;
+        iovec segments[3] = {{copy.data(), a}, {copy.data() + a, b - a}, {copy.data() + b, n - b}};
+        ASSERT_EQ(image->WriteV(at, segments, 3), 0) << "write " << i;
+      } else {
+        ASSERT_EQ(image->Write(at, bytes.data(), n), 0) << "write " << i;
+      }
       model.replace(at, n, bytes);
     }
     EXPECT_TRUE(ReadInPieces(*image, 9) == model);

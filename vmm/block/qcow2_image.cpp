@@ -430,12 +430,18 @@ int Qcow2Image::WriteCluster(uint64_t index, uint64_t in, const uint8_t* data, s
     if (int err = Put(host, scratch_.data(), cluster_size_)) return err;
     return SetL2Entry(index, host | kCopied);
   }
-  // A cluster of its own: what the disk holds there now, with the new bytes over it.
-  if (int err = ReadCluster(index, entry, scratch_.data())) return err;
-  std::memcpy(scratch_.data() + in, data, length);
+  // A cluster of its own: what the disk holds there now, with the new bytes over it (all of it new: the
+  // bytes alone).
   uint64_t fresh;
-  if (int err = Allocate(&fresh)) return err;
-  if (int err = Put(fresh, scratch_.data(), cluster_size_)) return err;
+  if (length == cluster_size_) {
+    if (int err = Allocate(&fresh)) return err;
+    if (int err = Put(fresh, data, cluster_size_)) return err;
+  } else {
+    if (int err = ReadCluster(index, entry, scratch_.data())) return err;
+    std::memcpy(scratch_.data() + in, data, length);
+    if (int err = Allocate(&fresh)) return err;
+    if (int err = Put(fresh, scratch_.data(), cluster_size_)) return err;
+  }
   if (int err = SetL2Entry(index, fresh | kCopied)) return err;
   // What the entry pointed at loses this reference.
   if (entry & kCompressed) {
@@ -465,6 +471,17 @@ int Qcow2Image::Write(uint64_t offset, const void* buffer, size_t length) {
     length -= n;
   }
   return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+int Qcow2Image::WriteV(uint64_t offset, const iovec* segments, int count) {
+  if (count == 1) return Write(offset, segments[0].iov_base, segments[0].iov_len);
+  std::vector<uint8_t> gathered(SegmentsLength(segments, count));
+  size_t at = 0;
+  for (int i = 0; i < count; ++i) {
+    std::memcpy(gathered.data() + at, segments[i].iov_base, segments[i].iov_len);
+    at += segments[i].iov_len;
+  }
+  return Write(offset, gathered.data(), gathered.size());
 }
 
 int Qcow2Image::Flush() {

@@ -46,6 +46,9 @@ class Qcow2Image final : public BlockBackend {
   const std::string& path() const override { return path_; }
   int Read(uint64_t offset, void* buffer, size_t length) override;
   int Write(uint64_t offset, const void* buffer, size_t length) override;
+  // A request's pages gathered first, so that a new cluster is allocated once with all its new bytes
+  // (the default, a Write per 4 KiB page, filled each cluster with zeros and then wrote it over in pieces).
+  int WriteV(uint64_t offset, const iovec* segments, int count) override;
   int Flush() override;
   const char* format() const override { return "qcow2"; }
   const BlockBackend* backing() const override { return backing_.get(); }
