@@ -246,6 +246,35 @@ TEST_F(Qcow2, ZeroAndCompressedClustersTakeWrites) {
   EXPECT_TRUE(AsQemuReadsIt(Path("disk.qcow2")) == model);
 }
 
+// Disk sharing's hint: a writable overlay's unwritten 4 KiB come from its read-only base (the base's own
+// origin), what it wrote does not; a read-only qcow2 names its own bytes in its file.
+TEST_F(Qcow2, OriginsForDiskSharing) {
+  WriteFile(Path("base.raw"), DiskBytes(1 << 20, 30));
+  Tool({kQemuImg, "create", "-q", "-f", "qcow2", "-b", Path("base.raw"), "-F", "raw", Path("top.qcow2")});
+  Tool({kQemuIo, "-c", "write -P 0x33 64k 64k", Path("top.qcow2")});
+  BlockOrigin o, base;
+  {
+    auto top = OpenQcow2(Path("top.qcow2"), false);
+    ASSERT_TRUE(top);
+    ASSERT_TRUE(top->backing()->Origin(8192, &base));
+    ASSERT_TRUE(top->Origin(8192, &o));
+    EXPECT_TRUE(o == base);
+    EXPECT_EQ(o.offset, 8192u);
+    EXPECT_FALSE(top->Origin(65536, &o));  // written in the overlay, which this process writes
+    EXPECT_FALSE(top->Origin(100, &o));    // not a 4 KiB block
+  }
+  auto ro = OpenQcow2(Path("top.qcow2"), true);
+  ASSERT_TRUE(ro);
+  ASSERT_TRUE(ro->Origin(65536 + 4096, &o));
+  EXPECT_NE(o.inode, base.inode);
+  char want[4096], have[4096];
+  ASSERT_EQ(ro->Read(65536 + 4096, want, sizeof want), 0);
+  const std::string file = ReadFile(Path("top.qcow2"));
+  ASSERT_LE(o.offset + sizeof have, file.size());
+  std::memcpy(have, file.data() + o.offset, sizeof have);
+  EXPECT_EQ(std::memcmp(want, have, sizeof want), 0) << "the origin names the file's bytes";
+}
+
 TEST_F(Qcow2, QemuAndStrobeExcludeEachOtherAsWriters) {
   Tool({kQemuImg, "create", "-f", "qcow2", Path("disk.qcow2"), "1M"});
   auto image = OpenQcow2(Path("disk.qcow2"), false);

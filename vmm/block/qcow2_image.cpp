@@ -58,6 +58,8 @@ std::unique_ptr<Qcow2Image> Qcow2Image::Open(const std::string& path, const RawO
   image->options_ = options;
   image->fd_ = fd.release();
   image->file_end_ = end > 0 ? static_cast<uint64_t>(end) : 0;
+  image->device_ = static_cast<uint64_t>(st.st_dev);
+  image->inode_ = static_cast<uint64_t>(st.st_ino);
   if (!image->Load(depth, error)) return nullptr;
   return image;
 }
@@ -206,7 +208,7 @@ bool Qcow2Image::Load(int depth, std::string* error) {
   return true;
 }
 
-int Qcow2Image::LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table) {
+int Qcow2Image::LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table) const {
   auto it = l2_cache_.find(l2_offset);
   if (it == l2_cache_.end()) {
     if (l2_offset % cluster_size_ || !InFile(l2_offset, cluster_size_)) return EIO;
@@ -220,7 +222,7 @@ int Qcow2Image::LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table) {
   return 0;
 }
 
-int Qcow2Image::Lookup(uint64_t index, uint64_t* entry, uint64_t* l2) {
+int Qcow2Image::Lookup(uint64_t index, uint64_t* entry, uint64_t* l2) const {
   const uint64_t l1i = index / l2_entries_;
   *entry = 0;
   *l2 = 0;
@@ -482,6 +484,24 @@ int Qcow2Image::WriteV(uint64_t offset, const iovec* segments, int count) {
     at += segments[i].iov_len;
   }
   return Write(offset, gathered.data(), gathered.size());
+}
+
+bool Qcow2Image::Origin(uint64_t offset, BlockOrigin* origin) const {
+  constexpr uint64_t kBlock = 4096;
+  if (offset % kBlock != 0 || offset + kBlock > size_ || cluster_size_ < kBlock) return false;
+  uint64_t entry, l2;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Lookup(offset >> cluster_bits_, &entry, &l2) != 0) return false;
+  }
+  const uint64_t host = entry & kOffsetMask;
+  if ((entry & kCompressed) || (version_ == 3 && (entry & kZeroFlag))) return false;
+  if (host) {  // the image's own bytes: a file nobody writes only when this image is read-only
+    if (!options_.read_only || host % cluster_size_ != 0) return false;
+    *origin = {device_, inode_, host + (offset & (cluster_size_ - 1))};
+    return true;
+  }
+  return backing_ && offset + kBlock <= backing_->size() && backing_->Origin(offset, origin);
 }
 
 int Qcow2Image::Flush() {

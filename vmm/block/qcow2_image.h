@@ -50,6 +50,10 @@ class Qcow2Image final : public BlockBackend {
   // (the default, a Write per 4 KiB page, filled each cluster with zeros and then wrote it over in pieces).
   int WriteV(uint64_t offset, const iovec* segments, int count) override;
   int Flush() override;
+  // Disk sharing (vmm/disk_pages.h): 4 KiB never written in this image come from its backing image's origin;
+  // in a read-only image, its own cluster's bytes in this file. Not for compressed or zero clusters, or
+  // clusters smaller than 4 KiB.
+  bool Origin(uint64_t offset, BlockOrigin* origin) const override;
   const char* format() const override { return "qcow2"; }
   const BlockBackend* backing() const override { return backing_.get(); }
   uint32_t version() const { return version_; }
@@ -60,8 +64,8 @@ class Qcow2Image final : public BlockBackend {
   bool Load(int depth, std::string* error);
   // The L2 entry of guest cluster `index` (0: unallocated), with the L2 table loaded; *l2 the table's host
   // offset (0: no table). 0 or an errno.
-  int Lookup(uint64_t index, uint64_t* entry, uint64_t* l2);
-  int LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table);
+  int Lookup(uint64_t index, uint64_t* entry, uint64_t* l2) const;
+  int LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table) const;
   // The guest cluster's bytes as the disk has them now (cluster_size_ of them).
   int ReadCluster(uint64_t index, uint64_t entry, uint8_t* out);
   int WriteCluster(uint64_t index, uint64_t in_cluster, const uint8_t* data, size_t length);
@@ -92,10 +96,11 @@ class Qcow2Image final : public BlockBackend {
   uint64_t file_end_ = 0;   // the file's length (grows as clusters are allocated)
   uint64_t next_free_ = 0;  // where the next cluster goes: the end of the file, rounded up to a cluster
   std::unique_ptr<BlockBackend> backing_;
-  std::mutex mu_;                                                 // everything below and the file's metadata
-  std::unordered_map<uint64_t, std::vector<uint64_t>> l2_cache_;  // by host offset, host byte order
-  std::unordered_map<uint64_t, std::vector<uint16_t>> refcount_cache_;  // by host offset
-  std::vector<uint8_t> scratch_;                                        // a cluster
+  uint64_t device_ = 0, inode_ = 0;  // the file's st_dev and st_ino (Origin)
+  mutable std::mutex mu_;            // everything below and the file's metadata
+  mutable std::unordered_map<uint64_t, std::vector<uint64_t>> l2_cache_;  // by host offset, host byte order
+  std::unordered_map<uint64_t, std::vector<uint16_t>> refcount_cache_;    // by host offset
+  mutable std::vector<uint8_t> scratch_;                                  // a cluster
 };
 
 }  // namespace strobe::vmm::block
