@@ -28,6 +28,13 @@ class LinuxMultiVm : public LinuxTest {
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::system(("rm -rf '" + dir_ + "' && mkdir -p '" + dir_ + "'").c_str());
   }
+  // The run's --stats-json file (an unparsable one is a failure, and an empty object).
+  vmm::mon::Json Stats() {
+    vmm::mon::Json stats;
+    std::string error;
+    if (!vmm::mon::ParseJson(Read("stats.json"), &stats, &error)) ADD_FAILURE() << "stats.json: " << error;
+    return stats;
+  }
   std::string Read(const std::string& name) {
     std::ifstream in(dir_ + "/" + name);
     std::stringstream s;
@@ -62,9 +69,7 @@ TEST_F(LinuxMultiVm, TwoVmsBootTheSameImagesSharingMemoryAndPowerOff) {
     EXPECT_NE(log.find("Strobe: busybox"), std::string::npos) << "vm" << i << ": " << log.substr(0, 300);
     EXPECT_NE(log.find("reboot: Power down"), std::string::npos) << "vm" << i;
   }
-  vmm::mon::Json stats;
-  std::string error;
-  ASSERT_TRUE(vmm::mon::ParseJson(Read("stats.json"), &stats, &error)) << error;
+  const vmm::mon::Json stats = Stats();
   const vmm::mon::Json* total = stats.Find("total");
   const vmm::mon::Json* vms = stats.Find("vms");
   ASSERT_TRUE(total && vms);
@@ -186,9 +191,7 @@ TEST_F(LinuxMultiVm, DiskBlocksReadByDmaShareOneMachinePageAndAWriteCopies) {
   EXPECT_EQ(Count(log, changed + "  /dev/vda"), 1u) << log;
   s.Send("poweroff -f\n");
   EXPECT_EQ(s.Wait(60), 0) << s.output();
-  vmm::mon::Json stats;
-  std::string error;
-  ASSERT_TRUE(vmm::mon::ParseJson(Read("stats.json"), &stats, &error)) << error;
+  const vmm::mon::Json stats = Stats();
   const vmm::mon::Json* total = stats.Find("total");
   ASSERT_TRUE(total);
   // 2,048 blocks: each read after VM 1's virtio one finds its pages (its CD; VM 0's vda and vdb, then both
@@ -244,9 +247,7 @@ TEST_F(LinuxMultiVm, Qcow2OverlaysOverOneBaseShareItsBlocks) {
     EXPECT_NE(Read("vm" + std::to_string(i) + ".log").find("strobe.sha256: " + sha + "  /dev/vda"),
               std::string::npos)
         << Read("vm" + std::to_string(i) + ".log");
-  vmm::mon::Json stats;
-  std::string error;
-  ASSERT_TRUE(vmm::mon::ParseJson(Read("stats.json"), &stats, &error)) << error;
+  const vmm::mon::Json stats = Stats();
   const vmm::mon::Json* total = stats.Find("total");
   ASSERT_TRUE(total);
   EXPECT_EQ(Number(*total, "disk_blocks_cached"), 2048) << Read("stats.json");

@@ -157,4 +157,10 @@ struct MediaMachine : FakeMachine {
   }
 };
 
+// A machine whose PCI functions are what the test puts in `functions` (info pci, query-pci).
+struct PciMachine : FakeMachine {
+  std::vector<vmm::PciFunctionInfo> functions;
+  std::vector<vmm::PciFunctionInfo> Pci() override { return functions; }
+};
+
 }  // namespace strobe::test

@@ -49,10 +49,7 @@ TEST(Hmp, StatusStopContAndActions) {
 // it (its USB function, which Strobe's board lacks, left out), then BARs where an OS put them.
 TEST(Hmp, InfoPciListsTheBoardAsQemu) {
   TestBoard board;
-  struct PciMachine : FakeMachine {
-    std::vector<vmm::PciFunctionInfo> functions;
-    std::vector<vmm::PciFunctionInfo> Pci() override { return functions; }
-  } m;
+  PciMachine m;
   m.functions = board.board.pci().Info();
   HmpSession hmp(m);
   EXPECT_EQ(hmp.Execute("info pci"),

@@ -268,10 +268,7 @@ TEST(Qmp, MediaCommandsAndQueryBlock) {
 // placed by the OS shows its address.
 TEST(Qmp, QueryPciAsQemu) {
   TestBoard board;
-  struct PciMachine : FakeMachine {
-    std::vector<vmm::PciFunctionInfo> functions;
-    std::vector<vmm::PciFunctionInfo> Pci() override { return functions; }
-  } m;
+  PciMachine m;
   m.functions = board.board.pci().Info();
   QmpSession qmp(m);
   qmp.Handle(R"({"execute":"qmp_capabilities"})");

@@ -58,6 +58,11 @@ TEST(DriveOptions, Qcow2IsAFormat) {
   EXPECT_TRUE(d[2].format_qcow2);
   EXPECT_FALSE(d[2].format_raw);
   EXPECT_TRUE(d[2].read_only);
+  // The last format= counts, as QEMU takes it ("Image is not in qcow2 format" for a raw file so named).
+  auto last =
+      Drives({"-drive", "file=a,format=raw,format=qcow2", "-drive", "file=b,format=qcow2,format=raw"});
+  EXPECT_TRUE(last[0].format_qcow2 && !last[0].format_raw);
+  EXPECT_TRUE(last[1].format_raw && !last[1].format_qcow2);
 }
 
 TEST(DriveOptions, DriveKeys) {

@@ -125,10 +125,12 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
     if (key == "file") {
       c.file = v;
     } else if (key == "format") {
-      if (v == "raw") {
+      if (v == "raw") {  // the last format= counts, as in QEMU
         c.format_raw = true;
+        c.format_qcow2 = false;
       } else if (v == "qcow2") {
         c.format_qcow2 = true;
+        c.format_raw = false;
       } else if (vmm::block::IsKnownOtherFormat(v)) {
         return bad("format=" + v +
                    " is not supported: " + vmm::block::ConvertAdvice(v, c.file.empty() ? "IMAGE" : c.file));

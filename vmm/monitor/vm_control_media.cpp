@@ -31,7 +31,6 @@ std::string VirtioQdev(int slot) {
   return path;
 }
 
-// QEMU's image formats that Strobe does not read: a clear refusal rather than "Unknown driver".
 // What info block shows of an inserted image: its file, format, size and backing chain.
 void DescribeImage(const block::BlockBackend& image, BlockDevice* b) {
   b->inserted = true;
@@ -73,10 +72,7 @@ std::vector<BlockDevice> VmControl::Blocks() {
         b.tray_open = channel.tray_open(d.index % 2);
       }
       b.write_cache = d.write_cache;
-      if (d.backend) {
-        b.inserted = true;
-        DescribeImage(*d.backend, &b);
-      }
+      if (d.backend) DescribeImage(*d.backend, &b);
       out.push_back(std::move(b));
     }
     const std::vector<VirtioDisk>& virtio = vm_.config().virtio_disks;
@@ -85,7 +81,6 @@ std::vector<BlockDevice> VmControl::Blocks() {
       b.device = virtio[i].id;
       b.qdev = VirtioQdev(vm_.virtio_disk_slot(i));
       b.write_cache = virtio[i].write_cache;
-      b.inserted = true;
       DescribeImage(*virtio[i].backend, &b);
       out.push_back(std::move(b));
     }
