@@ -264,18 +264,14 @@ bool CharBackend::OpenSocket(const CharDevSpec& spec, std::string* error) {
   sockaddr_storage storage{};
   socklen_t len = 0;
   if (tcp) {
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    if (const int rc = vmm::net::ResolveIpv4(host, &in->sin_addr); rc != 0) {
       *error = name + ": cannot resolve '" + host + "': " + gai_strerror(rc);
       return false;
     }
-    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
-    *in = *reinterpret_cast<sockaddr_in*>(res->ai_addr);
     in->sin_port = htons(spec.port);
     len = sizeof(sockaddr_in);
-    freeaddrinfo(res);
   } else {
     auto* un = reinterpret_cast<sockaddr_un*>(&storage);
     un->sun_family = AF_UNIX;

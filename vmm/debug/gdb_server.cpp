@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "vmm/debug/gdb_protocol.h"
+#include "vmm/net/hostfwd.h"
 
 namespace strobe::vmm::gdb {
 
@@ -22,15 +23,12 @@ GdbServer::~GdbServer() {
 
 bool GdbServer::Listen(const std::string& host, uint16_t port, std::string* error) {
   const std::string where = (host.empty() ? "127.0.0.1" : host) + ":" + std::to_string(port);
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  if (const int rc = getaddrinfo(host.empty() ? "127.0.0.1" : host.c_str(), nullptr, &hints, &res); rc != 0) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (const int rc = net::ResolveIpv4(host.empty() ? "127.0.0.1" : host, &addr.sin_addr); rc != 0) {
     *error = "gdb stub: cannot resolve '" + host + "': " + gai_strerror(rc);
     return false;
   }
-  sockaddr_in addr = *reinterpret_cast<sockaddr_in*>(res->ai_addr);
-  freeaddrinfo(res);
   addr.sin_port = htons(port);
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;

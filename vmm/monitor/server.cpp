@@ -17,6 +17,8 @@
 #include <cstring>
 #include <thread>
 
+#include "vmm/net/hostfwd.h"
+
 namespace strobe::vmm::mon {
 
 namespace {
@@ -136,13 +138,10 @@ bool MonitorServer::Listen(const MonitorSpec& spec, std::string* error) {
     e->listen_fd = fd;
   } else if (spec.transport == MonitorSpec::Transport::kTcp) {
     const std::string host = spec.host.empty() ? "127.0.0.1" : spec.host;
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0)
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    if (const int rc = net::ResolveIpv4(host, &addr.sin_addr); rc != 0)
       return Fail(error, spec.text + ": cannot resolve '" + host + "': " + gai_strerror(rc));
-    sockaddr_in addr = *reinterpret_cast<sockaddr_in*>(res->ai_addr);
-    freeaddrinfo(res);
     addr.sin_port = htons(spec.port);
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const int one = 1;

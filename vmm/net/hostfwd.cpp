@@ -2,6 +2,7 @@
 #include "vmm/net/hostfwd.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <cstdlib>
 
@@ -32,6 +33,16 @@ bool ParseProtocol(const std::string& rule, bool* udp, size_t* rest, std::string
 
 bool ParseIpv4(const std::string& text, in_addr* out) {
   return inet_pton(AF_INET, text.c_str(), out) == 1;
+}
+
+int ResolveIpv4(const std::string& host, in_addr* out) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) return rc;
+  *out = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr;
+  freeaddrinfo(res);
+  return 0;
 }
 
 bool ParsePort(const std::string& text, uint16_t* out, bool allow_zero) {

@@ -22,6 +22,9 @@ struct HostForward {
 
 // A dotted IPv4 address.
 bool ParseIpv4(const std::string& text, in_addr* out);
+// A host name or dotted address as an IPv4 address (getaddrinfo): 0, or getaddrinfo's error code for
+// gai_strerror. The one resolver of the TCP endpoints (gdb stub, monitor, serial port, -netdev socket).
+int ResolveIpv4(const std::string& host, in_addr* out);
 // A port number 0-65535 (0 only with allow_zero).
 bool ParsePort(const std::string& text, uint16_t* out, bool allow_zero);
 // A whole rule; false with *why (what is wrong, for "Invalid host forwarding rule '...' (WHY)").

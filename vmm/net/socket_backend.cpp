@@ -61,13 +61,8 @@ bool ParseSocketAddress(const std::string& text, sockaddr_in* out, std::string* 
   a.sin_port = htons(p);
   if (host.empty()) {
     a.sin_addr.s_addr = htonl(INADDR_ANY);
-  } else if (!ParseIpv4(host, &a.sin_addr)) {
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_family = AF_INET;
-    if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res)
-      return Fail(why, "can't resolve host address '" + host + "'");
-    a.sin_addr = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr;
-    freeaddrinfo(res);
+  } else if (ResolveIpv4(host, &a.sin_addr) != 0) {
+    return Fail(why, "can't resolve host address '" + host + "'");
   }
   *out = a;
   return true;
