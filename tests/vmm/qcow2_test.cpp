@@ -91,6 +91,16 @@ std::string ReadInPieces(BlockBackend& disk, uint32_t seed) {
   return out;
 }
 
+// Big-endian fields of an image held as a string (the header's and the tables' byte order).
+uint64_t Be64At(const std::string& s, size_t at) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(s[at + i]);
+  return v;
+}
+void PutBe64At(std::string* s, size_t at, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) (*s)[at + i] = static_cast<char>(v);
+}
+
 std::unique_ptr<Qcow2Image> OpenQcow2(const std::string& path, bool read_only) {
   RawOpenOptions o;
   o.read_only = read_only;
@@ -369,6 +379,131 @@ TEST_F(Qcow2, DamagedAndUnsupportedImages) {
   ASSERT_TRUE(snap) << error;
   ASSERT_EQ(snap->Read(0, buf, sizeof buf), 0);
   EXPECT_EQ(buf[0], 7);
+}
+
+// A virtual size near 2^64 once wrapped the L1 size check around, so that a one-entry table passed for a
+// disk of exabytes.
+TEST_F(Qcow2, AnAbsurdVirtualSizeIsRefused) {
+  Tool({kQemuImg, "create", "-f", "qcow2", Path("disk.qcow2"), "1M"});
+  std::string s = ReadFile(Path("disk.qcow2"));
+  PutBe64At(&s, 24, 0xFFFFFFFFFFFFFE00ull);
+  WriteFile(Path("disk.qcow2"), s);
+  RawOpenOptions o;
+  o.read_only = true;
+  std::string error;
+  EXPECT_FALSE(Qcow2Image::Open(Path("disk.qcow2"), o, &error));
+  EXPECT_EQ(error, Path("disk.qcow2") +
+                       ": virtual size of 18446744073709551104 bytes is too large for 65536-byte clusters "
+                       "(at most 2251799813685248)");
+}
+
+// An image that names itself, or a chain that comes back to an image above, as its backing file: one line
+// that says so (it was followed 16 times, or refused as locked by another process when writable).
+TEST_F(Qcow2, BackingChainLoopsAreRefused) {
+  // qemu-img refuses to make them: a name of the same length is patched.
+  Tool({kQemuImg, "create", "-q", "-f", "qcow2", "-u", "-b", "xelf.qcow2", "-F", "qcow2", Path("self.qcow2"),
+        "1M"});
+  std::string s = ReadFile(Path("self.qcow2"));
+  const size_t name = s.find("xelf.qcow2");
+  ASSERT_NE(name, std::string::npos);
+  s[name] = 's';
+  WriteFile(Path("self.qcow2"), s);
+  for (bool read_only : {true, false}) {
+    RawOpenOptions o;
+    o.read_only = read_only;
+    std::string error;
+    EXPECT_FALSE(Qcow2Image::Open(Path("self.qcow2"), o, &error));
+    EXPECT_EQ(error, Path("self.qcow2") + ": backing file " + Path("self.qcow2") +
+                         " is this image or one above it in its chain (a loop)");
+  }
+  Tool(
+      {kQemuImg, "create", "-q", "-f", "qcow2", "-u", "-b", "b.qcow2", "-F", "qcow2", Path("a.qcow2"), "1M"});
+  Tool(
+      {kQemuImg, "create", "-q", "-f", "qcow2", "-u", "-b", "a.qcow2", "-F", "qcow2", Path("b.qcow2"), "1M"});
+  RawOpenOptions o;
+  o.read_only = true;
+  std::string error;
+  EXPECT_FALSE(Qcow2Image::Open(Path("a.qcow2"), o, &error));
+  EXPECT_EQ(error, Path("a.qcow2") + ": backing file: " + Path("b.qcow2") + ": backing file " +
+                       Path("a.qcow2") + " is this image or one above it in its chain (a loop)");
+}
+
+// A file cut short (a copy that stopped): its L2 entries point past the end, where the clusters this
+// process allocates go. Writing through them once grew the file at the guest's say and landed on the new
+// clusters, so that one guest write silently replaced another's data; now those accesses fail with EIO.
+TEST_F(Qcow2, ATruncatedImageIsNotWrittenPastItsEnd) {
+  // 4 KiB clusters: header, refcount table, refcount block, L1 and L2 take 0-0x4fff, then 32 data clusters.
+  Tool({kQemuImg, "create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", Path("disk.qcow2"), "1M"});
+  Tool({kQemuIo, "-c", "write -P 0xaa 0 128k", Path("disk.qcow2")});
+  std::string s = ReadFile(Path("disk.qcow2"));
+  ASSERT_EQ(Be64At(s, 0x4000 + 8 * 17), 0x8000000000016000ull);  // guest cluster 17 at 0x16000
+  const uint64_t cut = 0x15000 + 100;  // the file now ends inside guest cluster 16's host cluster
+  WriteFile(Path("disk.qcow2"), s.substr(0, cut));
+  auto image = OpenQcow2(Path("disk.qcow2"), false);
+  ASSERT_TRUE(image);
+  const std::string x(8192, 'x'), n(4096, 'n');
+  EXPECT_EQ(image->Write(20 * 4096, x.data(), x.size()), EIO);  // clusters wholly past the end
+  EXPECT_EQ(ReadFile(Path("disk.qcow2")).size(), cut) << "the file grew";
+  // The first new cluster goes at 0x16000, where guest cluster 17's entry points.
+  ASSERT_EQ(image->Write(512 << 10, n.data(), n.size()), 0);
+  ASSERT_EQ(Be64At(ReadFile(Path("disk.qcow2")), 0x4000 + 8 * 128), 0x8000000000016000ull);
+  EXPECT_EQ(image->Write(17 * 4096, x.data(), 4096), EIO);
+  char buf[4096];
+  EXPECT_EQ(image->Read(17 * 4096, buf, sizeof buf), EIO);
+  ASSERT_EQ(image->Read(512 << 10, buf, sizeof buf), 0);
+  EXPECT_EQ(std::string(buf, sizeof buf), n);
+  ASSERT_EQ(image->Read(0, buf, sizeof buf), 0);  // what the file still holds reads as before
+  EXPECT_EQ(std::string(buf, sizeof buf), std::string(4096, '\xaa'));
+}
+
+// Entries and tables that point at the image's own metadata: the guest's writes never land on a table, and a
+// writable image whose tables share a cluster is refused (writes to one would change the other).
+TEST_F(Qcow2, GuestWritesNeverLandOnTables) {
+  Tool({kQemuImg, "create", "-q", "-f", "qcow2", Path("good.qcow2"), "1M"});
+  Tool({kQemuIo, "-c", "write -P 7 0 4k", Path("good.qcow2")});
+  const std::string good = ReadFile(Path("good.qcow2"));
+  const uint64_t l1 = Be64At(good, 40), l2 = Be64At(good, l1) & 0x00FFFFFFFFFFFE00ull;
+  // The first data cluster's entry names the L1 table's cluster.
+  std::string s = good;
+  PutBe64At(&s, l2, 0x8000000000000000ull | l1);
+  WriteFile(Path("bad.qcow2"), s);
+  {
+    auto image = OpenQcow2(Path("bad.qcow2"), false);
+    ASSERT_TRUE(image);
+    const std::string x(512, 'x');
+    EXPECT_EQ(image->Write(0, x.data(), x.size()), EIO);
+  }
+  EXPECT_EQ(ReadFile(Path("bad.qcow2")).substr(l1, 8), good.substr(l1, 8)) << "the L1 table was written";
+  // The refcount table in the header's cluster, where a new refcount block's offset would go over a field.
+  s = good;
+  PutBe64At(&s, 48, 0);
+  WriteFile(Path("bad.qcow2"), s);
+  RawOpenOptions o;
+  std::string error;
+  EXPECT_FALSE(Qcow2Image::Open(Path("bad.qcow2"), o, &error));
+  EXPECT_EQ(error, Path("bad.qcow2") +
+                       ": the image is damaged: two of its tables share a cluster (see qemu-img check) (use "
+                       "readonly=on or -snapshot)");
+  o.read_only = true;
+  EXPECT_TRUE(Qcow2Image::Open(Path("bad.qcow2"), o, &error)) << error;
+}
+
+// Version 2 has no zero clusters: QEMU takes the flag there for corruption and fails the read, and so does
+// Strobe, rather than return the cluster's bytes as if nothing were wrong.
+TEST_F(Qcow2, AZeroFlagInAVersion2ImageFailsTheRead) {
+  Tool({kQemuImg, "create", "-q", "-f", "qcow2", "-o", "compat=0.10", Path("disk.qcow2"), "1M"});
+  Tool({kQemuIo, "-c", "write -P 7 0 64k", Path("disk.qcow2")});
+  std::string s = ReadFile(Path("disk.qcow2"));
+  const uint64_t l2 = Be64At(s, Be64At(s, 40)) & 0x00FFFFFFFFFFFE00ull;
+  s[l2 + 7] |= 1;
+  WriteFile(Path("disk.qcow2"), s);
+  int status = 0;
+  Tool({kQemuImg, "convert", "-O", "raw", Path("disk.qcow2"), Path("out.raw")}, &status);
+  EXPECT_NE(status, 0) << "QEMU read it";
+  auto image = OpenQcow2(Path("disk.qcow2"), true);
+  ASSERT_TRUE(image);
+  char buf[512];
+  EXPECT_EQ(image->Read(0, buf, sizeof buf), EIO);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/block/qcow2_image.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -26,6 +27,10 @@ constexpr uint32_t kExtensionEnd = 0, kExtensionBackingFormat = 0xE2792ACA;
 constexpr uint64_t kMaxL1Bytes = 32 << 20;  // QEMU's limits on the tables it loads
 constexpr uint64_t kMaxRefcountTableBytes = 8 << 20;
 constexpr uint64_t kMaxCachedBytes = 64 << 20;  // L2 tables and refcount blocks kept in memory
+// What a cluster this process allocated serves (owner_): the kind in the top bits, below it the guest
+// cluster (data), the L1 index (L2 tables) or the refcount table index (refcount blocks).
+constexpr uint64_t kOwnData = uint64_t{1} << 60, kOwnL2 = uint64_t{2} << 60, kOwnRefcount = uint64_t{3} << 60;
+constexpr uint64_t kOwnRefcountTable = uint64_t{4} << 60;
 
 uint64_t Be64(const uint8_t* p) {
   uint64_t v = 0;
@@ -45,8 +50,13 @@ std::string Dir(const std::string& path) {
 }
 }  // namespace
 
-std::unique_ptr<Qcow2Image> Qcow2Image::Open(const std::string& path, const RawOpenOptions& asked,
-                                             std::string* error, int depth) {
+std::unique_ptr<Qcow2Image> Qcow2Image::Open(const std::string& path, const RawOpenOptions& options,
+                                             std::string* error) {
+  return OpenInChain(path, options, error, {});
+}
+
+std::unique_ptr<Qcow2Image> Qcow2Image::OpenInChain(const std::string& path, const RawOpenOptions& asked,
+                                                    std::string* error, const Chain& above) {
   RawOpenOptions options = asked;
   struct stat st;
   UniqueFd fd(OpenImageFile(path, &options, &st, error));
@@ -60,7 +70,7 @@ std::unique_ptr<Qcow2Image> Qcow2Image::Open(const std::string& path, const RawO
   image->file_end_ = end > 0 ? static_cast<uint64_t>(end) : 0;
   image->device_ = static_cast<uint64_t>(st.st_dev);
   image->inode_ = static_cast<uint64_t>(st.st_ino);
-  if (!image->Load(depth, error)) return nullptr;
+  if (!image->Load(above, error)) return nullptr;
   return image;
 }
 
@@ -68,7 +78,7 @@ Qcow2Image::~Qcow2Image() {
   if (fd_ >= 0) close(fd_);
 }
 
-bool Qcow2Image::Load(int depth, std::string* error) {
+bool Qcow2Image::Load(const Chain& above, std::string* error) {
   auto fail = [&](const std::string& what) {
     *error = path_ + ": " + what;
     return false;
@@ -137,9 +147,15 @@ bool Qcow2Image::Load(int depth, std::string* error) {
     if (size_ < 2048) return fail("virtual size is less than one 2048-byte CD-ROM block");
     size_ -= size_ % 2048;
   }
-  // The L1 table must cover the disk, and lie in the file.
+  // The L1 table must cover the disk, and lie in the file. (size_ + per_l1 - 1 would wrap for a size near
+  // 2^64, and let a one-entry table pass for a disk of exabytes.)
   const uint64_t per_l1 = l2_entries_ * cluster_size_;
-  if (uint64_t{l1_size} * 8 > kMaxL1Bytes || uint64_t{l1_size} < (size_ + per_l1 - 1) / per_l1)
+  const uint64_t l1_needed = size_ / per_l1 + (size_ % per_l1 != 0);
+  if (l1_needed > kMaxL1Bytes / 8)
+    return fail("virtual size of " + std::to_string(size_) + " bytes is too large for " +
+                std::to_string(cluster_size_) + "-byte clusters (at most " +
+                std::to_string(kMaxL1Bytes / 8 * per_l1) + ")");
+  if (uint64_t{l1_size} * 8 > kMaxL1Bytes || l1_size < l1_needed)
     return fail("L1 table of " + std::to_string(l1_size) + " entries does not fit the disk");
   if (l1_size && (l1_offset_ % cluster_size_ || !InFile(l1_offset_, uint64_t{l1_size} * 8)))
     return fail("L1 table outside the file");
@@ -178,9 +194,16 @@ bool Qcow2Image::Load(int depth, std::string* error) {
     std::string name(backing_length, '\0');
     if (int err = ReadFull(fd_, backing_offset, name.data(), backing_length))
       return fail(std::string("read error: ") + std::strerror(err));
-    if (depth >= kMaxBackingDepth)
-      return fail("backing chain longer than " + std::to_string(kMaxBackingDepth) + " images (a loop?)");
     const std::string file = name[0] == '/' ? name : Dir(path_) + name;
+    Chain chain = above;
+    chain.emplace_back(device_, inode_);
+    struct stat st;
+    if (stat(file.c_str(), &st) == 0)
+      for (const auto& [device, inode] : chain)
+        if (device == static_cast<uint64_t>(st.st_dev) && inode == static_cast<uint64_t>(st.st_ino))
+          return fail("backing file " + file + " is this image or one above it in its chain (a loop)");
+    if (chain.size() > kMaxBackingDepth)
+      return fail("backing chain longer than " + std::to_string(kMaxBackingDepth) + " images");
     RawOpenOptions base;
     base.read_only = true;
     base.probe = false;
@@ -190,7 +213,7 @@ bool Qcow2Image::Load(int depth, std::string* error) {
       backing_format = probed ? probed : "raw";
     }
     if (backing_format == "qcow2") {
-      backing_ = Qcow2Image::Open(file, base, &why, depth + 1);
+      backing_ = OpenInChain(file, base, &why, chain);
     } else if (backing_format == "raw") {
       backing_ = RawImage::Open(file, base, &why);
     } else {
@@ -199,6 +222,11 @@ bool Qcow2Image::Load(int depth, std::string* error) {
     if (!backing_) return fail("backing file: " + why);
   }
   next_free_ = (file_end_ + cluster_size_ - 1) & ~(cluster_size_ - 1);
+  open_end_ = next_free_;
+  if (!options_.read_only) {
+    std::string what;
+    if (!MapMetadata(&what)) return fail(what + " (use readonly=on or -snapshot)");
+  }
   scratch_.resize(cluster_size_);
   // A writer that does not know an autoclear feature clears it (the bitmaps it marks would go stale).
   if (!options_.read_only && autoclear) {
@@ -206,6 +234,61 @@ bool Qcow2Image::Load(int depth, std::string* error) {
     if (int err = WriteFull(fd_, 88, zero, 8)) return fail(std::string("write error: ") + std::strerror(err));
   }
   return true;
+}
+
+bool Qcow2Image::MapMetadata(std::string* what) {
+  // Tables that point outside the file or are not aligned are left out: using them fails with EIO anyway.
+  auto in_file = [&](uint64_t offset) {
+    return offset % cluster_size_ == 0 && InFile(offset, cluster_size_);
+  };
+  metadata_.clear();
+  metadata_.push_back(0);  // the header
+  const uint64_t l1_clusters = (l1_.size() * 8 + cluster_size_ - 1) / cluster_size_;
+  for (uint64_t c = 0; c < l1_clusters; ++c) metadata_.push_back(l1_offset_ + c * cluster_size_);
+  for (uint64_t c = 0; c < refcount_table_.size() * 8 / cluster_size_; ++c)
+    metadata_.push_back(refcount_table_offset_ + c * cluster_size_);
+  for (uint64_t e : l1_)
+    if (const uint64_t l2 = e & kOffsetMask; l2 && in_file(l2)) metadata_.push_back(l2);
+  for (uint64_t e : refcount_table_)
+    if (const uint64_t block = e & ~uint64_t{511}; block && in_file(block)) metadata_.push_back(block);
+  std::sort(metadata_.begin(), metadata_.end());
+  // A cluster listed twice is two tables in one place (or one L2 table for two L1 entries, which only
+  // snapshots share): the writes to one would change the other.
+  if (std::adjacent_find(metadata_.begin(), metadata_.end()) != metadata_.end()) {
+    *what = "the image is damaged: two of its tables share a cluster (see qemu-img check)";
+    return false;
+  }
+  return true;
+}
+
+bool Qcow2Image::IsMetadata(uint64_t host) const {
+  return std::binary_search(metadata_.begin(), metadata_.end(), host & ~(cluster_size_ - 1));
+}
+
+bool Qcow2Image::Owned(uint64_t host, uint64_t owner) const {
+  if (host < open_end_ || host % cluster_size_) return false;
+  const uint64_t i = (host - open_end_) >> cluster_bits_;
+  return i < owner_.size() && owner_[i] == owner;
+}
+
+uint64_t Qcow2Image::Claim(uint64_t owner) {
+  const uint64_t at = next_free_;
+  next_free_ += cluster_size_;
+  owner_.push_back(owner);  // next_free_ only moves on a cluster at a time from open_end_
+  return at;
+}
+
+int Qcow2Image::CheckEntry(uint64_t index, uint64_t entry) const {
+  if (entry & kCompressed) {
+    // Strobe never writes compressed clusters: one that starts past the image's end at open is damage.
+    const unsigned x = 62 - (cluster_bits_ - 8);
+    return (entry & ((uint64_t{1} << x) - 1)) >= open_end_ ? EIO : 0;
+  }
+  if (version_ == 2 && (entry & kZeroFlag)) return EIO;
+  const uint64_t host = entry & kOffsetMask;
+  if (!host) return 0;
+  if (host % cluster_size_) return EIO;
+  return host < open_end_ || Owned(host, kOwnData | index) ? 0 : EIO;
 }
 
 int Qcow2Image::LoadL2(uint64_t l2_offset, std::vector<uint64_t>** table) const {
@@ -229,6 +312,7 @@ int Qcow2Image::Lookup(uint64_t index, uint64_t* entry, uint64_t* l2) const {
   if (l1i >= l1_.size()) return EIO;
   const uint64_t l2_offset = l1_[l1i] & kOffsetMask;
   if (!l2_offset) return 0;
+  if (l2_offset >= open_end_ && !Owned(l2_offset, kOwnL2 | l1i)) return EIO;
   std::vector<uint64_t>* table;
   if (int err = LoadL2(l2_offset, &table)) return err;
   *entry = (*table)[index % l2_entries_];
@@ -282,6 +366,7 @@ int Qcow2Image::Read(uint64_t offset, void* buffer, size_t length) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(length, cluster_size_ - in));
     uint64_t entry, l2;
     if (int err = Lookup(index, &entry, &l2)) return err;
+    if (int err = CheckEntry(index, entry)) return err;
     const uint64_t host = entry & kOffsetMask;
     if (!(entry & kCompressed) && host && !(version_ == 3 && (entry & kZeroFlag)) &&
         host % cluster_size_ == 0 && InFile(host + in, n)) {
@@ -326,11 +411,11 @@ int Qcow2Image::AddRefcount(uint64_t host, int delta) {
   if (ti >= refcount_table_.size())
     if (int err = GrowRefcountTable(ti)) return err;
   uint64_t block_offset = refcount_table_[ti] & ~uint64_t{511};
+  if (block_offset >= open_end_ && !Owned(block_offset, kOwnRefcount | ti)) return EIO;
   if (!block_offset) {
     // A new refcount block at the end of the file. It counts itself when it covers its own cluster; else
     // the block that does counts it. Its contents reach the file before the table points at it.
-    block_offset = next_free_;
-    next_free_ += cluster_size_;
+    block_offset = Claim(kOwnRefcount | ti);
     const uint64_t own = block_offset >> cluster_bits_;
     std::vector<uint8_t> raw(cluster_size_, 0);
     if (own / per_block == ti) raw[2 * (own % per_block) + 1] = 1;
@@ -361,7 +446,7 @@ int Qcow2Image::GrowRefcountTable(uint64_t needed) {
   if (clusters * cluster_size_ > kMaxRefcountTableBytes) return ENOSPC;
   const uint64_t old_offset = refcount_table_offset_, old_clusters = refcount_table_.size() / per_cluster;
   const uint64_t at = next_free_;
-  next_free_ += clusters * cluster_size_;
+  for (uint64_t c = 0; c < clusters; ++c) Claim(kOwnRefcountTable);
   // From here on the table lives in memory as the copy, and the entries AddRefcount writes go to the copy.
   std::vector<uint64_t> old = refcount_table_;
   refcount_table_.resize(clusters * per_cluster, 0);
@@ -386,9 +471,8 @@ int Qcow2Image::GrowRefcountTable(uint64_t needed) {
   return 0;
 }
 
-int Qcow2Image::Allocate(uint64_t* host) {
-  const uint64_t at = next_free_;
-  next_free_ += cluster_size_;  // first, so that a refcount block made for it goes after it
+int Qcow2Image::Allocate(uint64_t owner, uint64_t* host) {
+  const uint64_t at = Claim(owner);  // first, so that a refcount block made for it goes after it
   if (int err = AddRefcount(at, 1)) return err;
   *host = at;
   return 0;
@@ -399,7 +483,7 @@ int Qcow2Image::SetL2Entry(uint64_t index, uint64_t entry) {
   uint64_t l2_offset = l1_[l1i] & kOffsetMask;
   uint8_t be[8];
   if (!l2_offset) {  // a new L2 table holding just this entry, then the L1 entry pointing at it
-    if (int err = Allocate(&l2_offset)) return err;
+    if (int err = Allocate(kOwnL2 | l1i, &l2_offset)) return err;
     std::vector<uint64_t> table(l2_entries_, 0);
     table[l2i] = entry;
     std::vector<uint8_t> raw(cluster_size_, 0);
@@ -421,10 +505,15 @@ int Qcow2Image::SetL2Entry(uint64_t index, uint64_t entry) {
 int Qcow2Image::WriteCluster(uint64_t index, uint64_t in, const uint8_t* data, size_t length) {
   uint64_t entry, l2;
   if (int err = Lookup(index, &entry, &l2)) return err;
+  if (int err = CheckEntry(index, entry)) return err;
   const uint64_t host = entry & kOffsetMask;
   const bool zero = version_ == 3 && (entry & kZeroFlag);
+  // A cluster of the file at open that holds a table (or lies past the file's end, where this process puts
+  // new clusters) is not guest data, whatever the entry says: written over, or given up, it would corrupt
+  // the image.
+  const bool foreign = host && host < open_end_ && (IsMetadata(host) || host >= file_end_);
   if (!(entry & kCompressed) && host && (entry & kCopied)) {
-    if (host % cluster_size_) return EIO;
+    if (foreign) return EIO;
     if (!zero) return Put(host + in, data, length);  // the image's own cluster: in place
     // A preallocated cluster that reads as zeros: zeros around the new bytes, then it reads as itself.
     std::memset(scratch_.data(), 0, cluster_size_);
@@ -432,26 +521,36 @@ int Qcow2Image::WriteCluster(uint64_t index, uint64_t in, const uint8_t* data, s
     if (int err = Put(host, scratch_.data(), cluster_size_)) return err;
     return SetL2Entry(index, host | kCopied);
   }
+  // The clusters the entry holds now, which lose this reference below: checked first, so that a damaged
+  // entry fails the write before anything changes.
+  uint64_t first = host, last = host;
+  if (entry & kCompressed) {
+    const unsigned x = 62 - (cluster_bits_ - 8);
+    const uint64_t start = entry & ((uint64_t{1} << x) - 1);
+    const uint64_t sectors = ((entry & ~(kCopied | kCompressed)) >> x) + 1;
+    first = start & ~(cluster_size_ - 1);
+    last = std::min(start + sectors * 512 - (start & 511), open_end_) - 1;  // CheckEntry: start < open_end_
+    for (uint64_t c = first; c <= last; c += cluster_size_)
+      if (IsMetadata(c)) return EIO;
+  } else if (foreign) {
+    return EIO;
+  }
   // A cluster of its own: what the disk holds there now, with the new bytes over it (all of it new: the
   // bytes alone).
   uint64_t fresh;
   if (length == cluster_size_) {
-    if (int err = Allocate(&fresh)) return err;
+    if (int err = Allocate(kOwnData | index, &fresh)) return err;
     if (int err = Put(fresh, data, cluster_size_)) return err;
   } else {
     if (int err = ReadCluster(index, entry, scratch_.data())) return err;
     std::memcpy(scratch_.data() + in, data, length);
-    if (int err = Allocate(&fresh)) return err;
+    if (int err = Allocate(kOwnData | index, &fresh)) return err;
     if (int err = Put(fresh, scratch_.data(), cluster_size_)) return err;
   }
   if (int err = SetL2Entry(index, fresh | kCopied)) return err;
   // What the entry pointed at loses this reference.
   if (entry & kCompressed) {
-    const unsigned x = 62 - (cluster_bits_ - 8);
-    const uint64_t start = entry & ((uint64_t{1} << x) - 1);
-    const uint64_t sectors = ((entry & ~(kCopied | kCompressed)) >> x) + 1;
-    const uint64_t last = start + sectors * 512 - (start & 511) - 1;
-    for (uint64_t c = start & ~(cluster_size_ - 1); c <= last; c += cluster_size_)
+    for (uint64_t c = first; c <= last; c += cluster_size_)
       if (int err = AddRefcount(c, -1)) return err;
   } else if (host) {
     if (int err = AddRefcount(host, -1)) return err;
@@ -492,7 +591,8 @@ bool Qcow2Image::Origin(uint64_t offset, BlockOrigin* origin) const {
   uint64_t entry, l2;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (Lookup(offset >> cluster_bits_, &entry, &l2) != 0) return false;
+    if (Lookup(offset >> cluster_bits_, &entry, &l2) != 0 || CheckEntry(offset >> cluster_bits_, entry) != 0)
+      return false;
   }
   const uint64_t host = entry & kOffsetMask;
   if ((entry & kCompressed) || (version_ == 3 && (entry & kZeroFlag))) return false;

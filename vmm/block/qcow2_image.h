@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "vmm/block/backend.h"
@@ -36,7 +37,7 @@ class Qcow2Image final : public BlockBackend {
   // The image at path; options as for RawImage (read_only, write_through, ignore_flush, auto_read_only,
   // cdrom). nullptr with *error set (one line, "PATH: what is wrong").
   static std::unique_ptr<Qcow2Image> Open(const std::string& path, const RawOpenOptions& options,
-                                          std::string* error, int depth = 0);
+                                          std::string* error);
   ~Qcow2Image() override;
   Qcow2Image(const Qcow2Image&) = delete;
   Qcow2Image& operator=(const Qcow2Image&) = delete;
@@ -61,7 +62,23 @@ class Qcow2Image final : public BlockBackend {
 
  private:
   Qcow2Image() = default;
-  bool Load(int depth, std::string* error);
+  // The files (st_dev, st_ino) of the images above this one in a backing chain, so that a chain that comes
+  // back to one of them (an image naming itself as its backing file) is refused rather than followed.
+  using Chain = std::vector<std::pair<uint64_t, uint64_t>>;
+  static std::unique_ptr<Qcow2Image> OpenInChain(const std::string& path, const RawOpenOptions& options,
+                                                 std::string* error, const Chain& above);
+  bool Load(const Chain& above, std::string* error);
+  // The image's metadata clusters as the file has them at open (metadata_); false with *what set when two
+  // tables share a cluster, which a write to one would corrupt the other through.
+  bool MapMetadata(std::string* what);
+  // 0 when the L2 entry of guest cluster `index` can be used, EIO for an entry of a damaged image (see
+  // owner_; a zero flag in a version 2 image, which QEMU also refuses).
+  int CheckEntry(uint64_t index, uint64_t entry) const;
+  // Whether the cluster at host (below open_end_) held one of the image's tables at open.
+  bool IsMetadata(uint64_t host) const;
+  // Whether the cluster at host (at or past open_end_) is one this process allocated for `owner`.
+  bool Owned(uint64_t host, uint64_t owner) const;
+  uint64_t Claim(uint64_t owner);  // the next cluster at the end of the file, taken for owner
   // The L2 entry of guest cluster `index` (0: unallocated), with the L2 table loaded; *l2 the table's host
   // offset (0: no table). 0 or an errno.
   int Lookup(uint64_t index, uint64_t* entry, uint64_t* l2) const;
@@ -69,7 +86,7 @@ class Qcow2Image final : public BlockBackend {
   // The guest cluster's bytes as the disk has them now (cluster_size_ of them).
   int ReadCluster(uint64_t index, uint64_t entry, uint8_t* out);
   int WriteCluster(uint64_t index, uint64_t in_cluster, const uint8_t* data, size_t length);
-  int Allocate(uint64_t* host);  // a new zero-refcount cluster at the end of the file, counted
+  int Allocate(uint64_t owner, uint64_t* host);  // a new cluster at the end of the file, counted
   int AddRefcount(uint64_t host, int delta);
   int GrowRefcountTable(uint64_t needed);  // to at least needed + 1 entries
   int LoadRefcountBlock(uint64_t offset, std::vector<uint16_t>** block);
@@ -95,6 +112,15 @@ class Qcow2Image final : public BlockBackend {
   uint64_t refcount_table_offset_ = 0;
   uint64_t file_end_ = 0;   // the file's length (grows as clusters are allocated)
   uint64_t next_free_ = 0;  // where the next cluster goes: the end of the file, rounded up to a cluster
+  uint64_t open_end_ = 0;   // next_free_ at open: the clusters at or past it are this process's allocations
+  // What each cluster this process allocated serves (index (host - open_end_) >> cluster_bits_): a kind in
+  // the top bits and the guest cluster or table index. An entry in the file that points at or past
+  // open_end_ (a truncated or damaged image) must name exactly such a cluster, else it would read, write or
+  // count another cluster's bytes as its own.
+  std::vector<uint64_t> owner_;
+  // Writable images: the clusters of the header and of every table at open, sorted. Guest data is never
+  // written over them, and no refcount is dropped for them.
+  std::vector<uint64_t> metadata_;
   std::unique_ptr<BlockBackend> backing_;
   uint64_t device_ = 0, inode_ = 0;  // the file's st_dev and st_ino (Origin)
   mutable std::mutex mu_;            // everything below and the file's metadata
