@@ -128,7 +128,8 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   // The on-board NIC first (QEMU creates it with the board), then the add-on devices in creation order.
   virtio_.resize(config_.virtio_disks.size());
   nics_.resize(config_.nics.size());
-  enum class Kind { kDisk, kNic, kVga };
+  rngs_.resize(config_.rngs.size());
+  enum class Kind { kDisk, kNic, kVga, kRng };
   struct AddOn {
     int order;
     Kind kind;
@@ -147,6 +148,8 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
       add_ons.push_back({config_.nics[i].pci_order, Kind::kNic, i});
     }
   }
+  for (size_t i = 0; i < config_.rngs.size(); ++i)
+    add_ons.push_back({config_.rngs[i].pci_order, Kind::kRng, i});
   std::stable_sort(add_ons.begin(), add_ons.end(), [](const AddOn& a, const AddOn& b) {
     return a.order != b.order ? a.order < b.order : a.kind < b.kind;
   });
@@ -164,6 +167,10 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
       devfn = config_.virtio_disks[a.index].devfn;
       type = "virtio-blk-pci";
       option = config_.virtio_disks[a.index].option;
+    } else if (a.kind == Kind::kRng) {
+      devfn = config_.rngs[a.index].devfn;
+      type = "virtio-rng-pci";
+      option = config_.rngs[a.index].option;
     }
     if (devfn >= 0) {
       const std::string why = board_->pci().PlaceError(devfn >> 3, devfn & 7, type);
@@ -180,6 +187,8 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
       AddNic(a.index, devfn);
     } else if (a.kind == Kind::kDisk) {
       AddVirtioDisk(a.index, devfn);
+    } else if (a.kind == Kind::kRng) {
+      AddRng(a.index, devfn);
     } else if (devfn >= 0) {
       board_->pci().Reserve(devfn >> 3, 0, type);
     }
@@ -211,6 +220,28 @@ void Vm::AddVirtioDisk(size_t i, int devfn) {
   v.pci->set_qdev("virtio-blk-pci", disk.device_id);
   if (slot >= 0)
     board_->AttachPci(static_cast<unsigned>(slot), v.pci.get(), static_cast<unsigned>(devfn & 7));
+}
+
+void Vm::AddRng(size_t i, int devfn) {
+  const RngConfig& r = config_.rngs[i];
+  const int slot = devfn < 0 ? -1 : devfn >> 3;
+  char location[32];
+  std::snprintf(location, sizeof location, "virtio-rng 00:%02x.%d", slot, devfn < 0 ? 0 : devfn & 7);
+  VirtioRngConfig c;
+  // The deterministic mode keeps runs identical: its default source is a fixed stream (a file is read as
+  // it is).
+  c.source = r.source ? r.source : config_.deterministic() ? SeededEntropy(kFixedEpoch) : HostEntropy();
+  c.max_bytes = r.max_bytes;
+  c.period_ms = r.period_ms;
+  c.after = [this](uint32_t ms, std::function<void()> fn) {
+    timed_.Post(ctx_->cpu.cycles + clock_->FromSeconds(ms / 1000.0), std::move(fn));
+  };
+  Rng& rng = rngs_[i];
+  rng.device = std::make_unique<VirtioRng>(std::move(c));
+  rng.pci = std::make_unique<VirtioPci>(rng.device.get(), dma_.get(), location);
+  rng.pci->set_qdev("virtio-rng-pci", r.device_id);
+  if (slot >= 0)
+    board_->AttachPci(static_cast<unsigned>(slot), rng.pci.get(), static_cast<unsigned>(devfn & 7));
 }
 
 // Each NIC has its own port to its backend; the port hands it frames on the vCPU thread.

@@ -27,6 +27,7 @@
 #include "vmm/devices/virtio_blk.h"
 #include "vmm/devices/virtio_net.h"
 #include "vmm/devices/virtio_pci.h"
+#include "vmm/devices/virtio_rng.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_memory.h"
 #include "vmm/malta.h"
@@ -87,6 +88,19 @@ struct NicConfig {
   std::string option;     // as given, for messages
 };
 
+// A virtio entropy device (QEMU's virtio-rng-pci).
+struct RngConfig {
+  // Where its bytes come from (null: rng-builtin, the host's getrandom, or in the deterministic mode a
+  // fixed stream). Several devices may share one source, as QEMU's devices share a backend object.
+  std::shared_ptr<EntropySource> source;
+  uint64_t max_bytes = INT64_MAX;  // per period of period_ms of virtual time
+  uint32_t period_ms = 1u << 16;
+  int pci_order = 0;
+  int devfn = -1;         // -device ...,addr=SLOT[.FN]; -1: the next free slot
+  std::string device_id;  // -device ...,id=
+  std::string option;     // as given, for messages
+};
+
 struct VmConfig {
   uint32_t ram_bytes = 256u << 20;
   std::string kernel;  // path of an ELF, or empty when `image` is given
@@ -141,6 +155,7 @@ struct VmConfig {
   std::vector<IdeDisk> ide_disks;
   std::vector<VirtioDisk> virtio_disks;
   std::vector<NicConfig> nics;
+  std::vector<RngConfig> rngs;
   // QEMU's default display, a Cirrus VGA, takes the first free slot after the board's NICs (machine init,
   // before any -device): Strobe has no display but leaves that slot empty, so that add-on devices get
   // QEMU's slots. Its place in the creation order (tools/strobe pci_order), or -1 (-vga none, -nodefaults).
@@ -249,6 +264,8 @@ class Vm {
   // The virtio-blk disks, in config order (transport and device).
   VirtioPci& virtio_pci(size_t i) { return *virtio_[i].pci; }
   VirtioBlk& virtio_blk(size_t i) { return *virtio_[i].blk; }
+  // The virtio-rng devices, in config order.
+  VirtioRng& virtio_rng(size_t i) { return *rngs_[i].device; }
   // A debugger (before Run). start_stopped: -S, the VM waits for it before the first instruction.
   void AttachDebugger(DebugAgent* agent, bool start_stopped);
   // Stops the running VM for the debugger at the next slice boundary (thread-safe: gdb's Ctrl-C, or a new
@@ -316,7 +333,8 @@ class Vm {
   std::unique_ptr<GuestMemory> dma_;
   // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).
   block::CompletionList completions_;
-  TimedEvents timed_;  // the deterministic mode's disk completions, at their virtual times
+  TimedEvents
+      timed_;  // work due at a virtual time: the deterministic mode's disk completions, virtio-rng's periods
   // Discs the monitor put in CD-ROM drives (before the queues that read them: destroyed after them), and
   // the queues of discs taken out that still had reads in flight (they leave disk_queues_ when those are
   // done).
@@ -345,8 +363,14 @@ class Vm {
   // Make device i and attach it at devfn ((slot << 3) | function; -1: nowhere, the bus refused it).
   void AddVirtioDisk(size_t i, int devfn);
   void AddNic(size_t i, int devfn);
+  void AddRng(size_t i, int devfn);
   void MakeDeterministic(block::BlockQueue& queue);
   std::vector<Nic> nics_;
+  struct Rng {
+    std::unique_ptr<VirtioRng> device;
+    std::unique_ptr<VirtioPci> pci;
+  };
+  std::vector<Rng> rngs_;
   std::vector<std::unique_ptr<net::NetPort>> net_ports_;
   bool pci_full_ = false;  // a device found no free slot: Boot refuses the configuration
   std::string pci_error_;  // a device's addr= could not be taken (QEMU's message): Boot refuses too

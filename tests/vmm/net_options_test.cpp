@@ -435,7 +435,9 @@ TEST(NetOptions, BadInputIsOneLine) {
             "-device pcnet,netdev=a,bus=pci.0: Bus 'pci.0' not found (pci)");
   Parse({"-netdev", "user,id=a", "-device", "virtio-net-pci,netdev=a,bus=pci,romfile=,bootindex=1"});
   EXPECT_NE(Error({"-net", "bridge"}).find("'bridge' is not supported"), std::string::npos);
-  EXPECT_NE(Error({"-object", "memory-backend-ram,id=m"}).find("only filter-dump"), std::string::npos);
+  EXPECT_NE(Error({"-object", "memory-backend-ram,id=m"})
+                .find("is not supported (filter-dump, rng-random, rng-builtin)"),
+            std::string::npos);
   EXPECT_NE(Error({"-object", "filter-dump,id=f,netdev=n9,file=x"}).find("netdev 'n9' not found"),
             std::string::npos);
   EXPECT_NE(Error({"-object", "filter-dump,id=f,netdev=n0"}).find("'file' is missing"), std::string::npos);

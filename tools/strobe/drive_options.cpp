@@ -228,7 +228,10 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
         "name \"pcnet\", bus PCI, desc \"AMD PCnet-PCI II Ethernet\" (netdev=ID of an -netdev user,id=ID; "
         "mac=, id=)\n"
         "name \"virtio-net-pci\", bus PCI, alias \"virtio-net\", desc \"Virtio network device\" (netdev=ID "
-        "of an -netdev user,id=ID; mac=, id=)\n";
+        "of an -netdev user,id=ID; mac=, id=)\n"
+        "name \"virtio-rng-pci\", bus PCI, alias \"virtio-rng\", desc \"Virtio entropy device\" (rng=ID of "
+        "an "
+        "-object rng-random|rng-builtin,id=ID; max-bytes=, period=, id=)\n";
     return true;
   }
   const bool virtio = driver == "virtio-blk-pci" || driver == "virtio-blk";

@@ -466,7 +466,8 @@ bool NetOptions::AddObject(const std::string& value, std::string* error) {
     }
   }
   if (type != "filter-dump")
-    return Fail(error, option + ": object type '" + type + "' is not supported (only filter-dump)");
+    return Fail(error, option + ": object type '" + type +
+                           "' is not supported (filter-dump, rng-random, rng-builtin)");
   if (dump.netdev.empty()) return Fail(error, option + ": parameter 'netdev' is missing");
   if (dump.file.empty()) return Fail(error, option + ": parameter 'file' is missing");
   dumps_.push_back(dump);

@@ -3,6 +3,7 @@
 
 #include "tools/strobe/drive_options.h"
 #include "tools/strobe/dump.h"
+#include "tools/strobe/rng_options.h"
 #include "tools/strobe/trace.h"
 #include "translator/jit/persistent_cache.h"
 
@@ -140,6 +141,9 @@ const char* RunUsage() {
          "         remote.type=inet,remote.host=H,remote.port=P   QEMU 7.2's spellings of the same links\n"
          "  -netdev hubport,id=ID,hubid=N   a port of switch N inside the process (several VMs)\n"
          "  -object filter-dump,id=F,netdev=ID,file=PATH   capture a netdev's frames (pcap)\n"
+         "  -device virtio-rng-pci[,rng=ID][,max-bytes=N,period=MS]   an entropy device (/dev/hwrng in\n"
+         "                       the guest) fed by the host's getrandom(), or by -object rng-builtin,id=ID\n"
+         "                       or -object rng-random,id=ID[,filename=PATH] (default /dev/urandom)\n"
          "  -gdb tcp:[HOST]:PORT   gdb stub on PORT (HOST default 127.0.0.1); -s is -gdb tcp::1234\n"
          "  -S                   start stopped before the first instruction until gdb or the monitor\n"
          "                       continues (needs -s, -gdb, -monitor or -qmp)\n"
@@ -277,6 +281,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   CharDevs chardevs;
   DriveRequests disks;
   NetOptions net;
+  RngOptions rng;
   int devices = 0;  // -device options so far
   bool serial_given = false, nodefaults = false, trace_help = false, nographic_given = false,
        vga_none = false;
@@ -437,6 +442,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!value(i, &v)) return false;
       if (IsNicDevice(v)) {
         if (!net.AddDevice(v, devices, error)) return false;
+      } else if (RngOptions::IsRngDevice(v)) {
+        if (!rng.AddDevice(v, devices, error)) return false;
       } else if (!ParseDevice(v, devices, &disks, &o.info, error)) {
         return false;
       }
@@ -452,7 +459,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!net.AddNetdev(v, error)) return false;
     } else if (a == "-object") {
       if (!value(i, &v)) return false;
-      if (!net.AddObject(v, error)) return false;
+      if (RngOptions::IsRngObject(v) ? !rng.AddObject(v, error) : !net.AddObject(v, error)) return false;
     } else if (a == "--pcap") {
       if (!value(i, &v)) return false;
       net.SetPcap(v);
@@ -643,6 +650,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
     return false;
   }
   if (!net.Resolve(nodefaults, &o.network, error)) return false;
+  if (!rng.Resolve(&o.vm.rngs, error)) return false;
   if (nodefaults && !serial_given) o.serial.kind = CharDevSpec::Kind::kNull;  // QEMU: no default serial
   // QEMU's default VGA comes after the board's NICs and before every -device (vmm::VmConfig::vga_pci_order).
   o.vm.vga_pci_order = vga_none || nodefaults ? -1 : pci_order::kDevice - 1;

@@ -162,27 +162,19 @@ void VirtioNet::QueueNotify(unsigned q) {
     return;
   }
   if (q != kTxQueue) return;
-  Virtqueue& vq = transport_->queue(kTxQueue);
   bool pushed = false;
   for (;;) {
     VirtqChain chain;
-    std::string error;
-    const Virtqueue::Pop pop = vq.Next(&chain, &error);
+    const Virtqueue::Pop pop = transport_->Take(kTxQueue, &chain);
     if (pop == Virtqueue::Pop::kEmpty) break;
-    if (pop == Virtqueue::Pop::kBroken) {
-      transport_->DeviceError(error);
-      return;
-    }
+    if (pop == Virtqueue::Pop::kBroken) return;
     if (chain.readable < header_) {
       transport_->DeviceError("a transmit chain of " + std::to_string(chain.readable) +
                               " bytes, shorter than its " + std::to_string(header_) + "-byte header");
       return;
     }
     TransmitChain(chain);
-    if (!vq.Push(chain.head, 0)) {
-      transport_->DeviceError("the used ring is outside RAM");
-      return;
-    }
+    if (!transport_->Give(kTxQueue, chain.head, 0)) return;
     pushed = true;
   }
   if (pushed) transport_->QueueUsed(kTxQueue);

@@ -32,8 +32,7 @@ uint32_t BarSize(uint32_t bytes) {
 }  // namespace
 
 VirtioPci::VirtioPci(VirtioDevice* device, GuestMemory* memory, std::string location)
-    : PciFunction(kVendor, static_cast<uint16_t>(0x1000 + device->type() - 1), 0x00, device->pci_class(),
-                  0x00),
+    : PciFunction(kVendor, device->pci_device_id(), 0x00, device->pci_class(), 0x00),
       device_(device),
       memory_(memory),
       location_(std::move(location)) {
@@ -301,6 +300,19 @@ void VirtioPci::DeviceError(const std::string& what) {
   }
   broken_ = true;
   status_ |= virtio::kStatusNeedsReset;
+}
+
+Virtqueue::Pop VirtioPci::Take(unsigned q, VirtqChain* chain) {
+  std::string error;
+  const Virtqueue::Pop pop = queues_[q].Next(chain, &error);
+  if (pop == Virtqueue::Pop::kBroken) DeviceError(error);
+  return pop;
+}
+
+bool VirtioPci::Give(unsigned q, uint16_t head, uint32_t written) {
+  if (queues_[q].Push(head, written)) return true;
+  DeviceError("the used ring is outside RAM");
+  return false;
 }
 
 void VirtioPci::DeviceReset() {

@@ -53,7 +53,10 @@ inline constexpr uint8_t kStatusAcknowledge = 1, kStatusDriver = 2, kStatusDrive
 class VirtioDevice {
  public:
   virtual ~VirtioDevice() = default;
-  virtual uint16_t type() const = 0;       // 5 "Device Types": 1 network, 2 block
+  virtual uint16_t type() const = 0;  // 5 "Device Types": 1 network, 2 block, 4 entropy
+  // The transitional PCI device ID (4.1.2.1): 0x1000 + type - 1 for network and block, but the legacy
+  // numbering is its own table past those (entropy is 0x1005).
+  virtual uint16_t pci_device_id() const { return static_cast<uint16_t>(0x1000 + type() - 1); }
   virtual uint32_t pci_class() const = 0;  // the PCI class code QEMU gives it
   virtual uint32_t features() const = 0;   // the device's own feature bits (0-23)
   // What the driver negotiated, transport bits included (VERSION_1 is bit 32).
@@ -105,6 +108,11 @@ class VirtioPci final : public PciFunction, public Device {
   void ConfigChanged();
   // The driver broke the protocol (a malformed ring or request): the device stops until reset.
   void DeviceError(const std::string& what);
+  // The next chain the driver made available on queue q; a malformed ring stops the device (kBroken).
+  Virtqueue::Pop Take(unsigned q, VirtqChain* chain);
+  // A chain is done (`written` bytes into its writable buffers); false, with the device stopped, when the
+  // used ring is outside RAM.
+  bool Give(unsigned q, uint16_t head, uint32_t written);
   bool broken() const { return broken_; }
   uint8_t status() const { return status_; }
   uint8_t isr() const { return isr_; }
