@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Work due at a virtual time (the deterministic mode's disk completions, virtio-rng's rate-limit periods
-// and retries): callbacks that run on the
+// Work due at a virtual time (the deterministic mode's disk completions; devices' timers): callbacks that
+// run on the
 // vCPU thread between slices once the virtual clock has reached their cycle, in cycle order and, on a tie,
 // in the order they were posted. The run loop ends each slice at the next due cycle, so when a callback
 // runs depends only on the guest, never on the host. vCPU thread only.

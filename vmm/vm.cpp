@@ -234,7 +234,7 @@ void Vm::AddRng(size_t i, int devfn) {
   c.max_bytes = r.max_bytes;
   c.period_ms = r.period_ms;
   c.after = [this](uint32_t ms, std::function<void()> fn) {
-    timed_.Post(ctx_->cpu.cycles + clock_->FromSeconds(ms / 1000.0), std::move(fn));
+    device_timers_.Post(ctx_->cpu.cycles + clock_->FromSeconds(ms / 1000.0), std::move(fn));
   };
   Rng& rng = rngs_[i];
   rng.device = std::make_unique<VirtioRng>(std::move(c));
@@ -505,7 +505,7 @@ bool Vm::Idle() {
   const bool devices_wake = (s & MaltaBoard::kDeviceInterruptMask) != 0;  // the i8259 (PIT, UART, ...)
   uint64_t event = timer_wakes ? c.timer_deadline : UINT64_MAX;
   if (devices_wake) event = std::min(event, board_->NextEventCycles());
-  event = std::min(event, timed_.next_due());  // a disk completion (the deterministic mode)
+  event = std::min({event, timed_.next_due(), device_timers_.next_due()});  // disk completions, device timers
   const uint64_t target = std::min(event, c.cycles + kSliceCycles);
   if (config_.deterministic()) {
     // No host time: to the next event, unless the network is in use (frames from outside are input,
@@ -629,6 +629,7 @@ VmExit Vm::RunLoop() {
     if (debug_ && !ServeDebugger()) return VmExit::kQuit;              // gdb's kill: as Ctrl-A x
     if (completions_.HasCompletions()) completions_.RunCompletions();  // disk requests done: status, IRQs
     if (!timed_.empty()) timed_.RunDue(c.cycles);                      // the same, at their virtual time
+    if (!device_timers_.empty()) device_timers_.RunDue(c.cycles);
     for (auto& port : net_ports_)  // frames held for want of a receive buffer: the driver may have given one
       if (port->HasPending()) port->Deliver();
     runtime::UpdateTimer(c);
@@ -692,8 +693,8 @@ VmExit Vm::RunLoop() {
       continue;
     }
 
-    uint64_t limit =
-        std::min({c.timer_deadline, board_->NextEventCycles(), timed_.next_due(), c.cycles + kSliceCycles});
+    uint64_t limit = std::min({c.timer_deadline, board_->NextEventCycles(), timed_.next_due(),
+                               device_timers_.next_due(), c.cycles + kSliceCycles});
     if (config_.max_instructions) limit = std::min(limit, c.cycles + (config_.max_instructions - c.retired));
     interp_->Run(std::max(limit, c.cycles + 1));
   }

@@ -333,8 +333,10 @@ class Vm {
   std::unique_ptr<GuestMemory> dma_;
   // Disk I/O: the workers post completions here; the queues go before the list (their drain posts to it).
   block::CompletionList completions_;
-  TimedEvents
-      timed_;  // work due at a virtual time: the deterministic mode's disk completions, virtio-rng's periods
+  TimedEvents timed_;  // the deterministic mode's disk completions, at their virtual times
+  // Devices' own timers (virtio-rng's rate-limit periods and retries), due at virtual times like timed_ but
+  // host policy, not guest state: a snapshot neither waits for nor keeps them.
+  TimedEvents device_timers_;
   // Discs the monitor put in CD-ROM drives (before the queues that read them: destroyed after them), and
   // the queues of discs taken out that still had reads in flight (they leave disk_queues_ when those are
   // done).

@@ -20,6 +20,7 @@
 #include "tests/vmm/virtio_driver.h"
 #include "vmm/devices/virtio_pci.h"
 #include "vmm/devices/virtio_rng.h"
+#include "vmm/state_io.h"
 
 namespace strobe::test {
 namespace {
@@ -164,6 +165,32 @@ TEST(VirtioRng, MaxBytesPerPeriodAsQemu) {
   ASSERT_EQ(r.timers.size(), 1u);
   r.Tick();  // a period with no request opens no next one
   EXPECT_TRUE(r.timers.empty());
+}
+
+// A snapshot keeps the transport's rings and nothing of the rate limit: loaded, the device starts a whole
+// quota at once, and the timers of the period before the load find nothing (a timer list a snapshot drops
+// must not leave the quota empty for good).
+TEST(VirtioRng, ALoadStartsAFreshPeriod) {
+  auto src = std::make_shared<Scripted>();
+  src->bytes = Counting(200);
+  Rig r(src, /*max_bytes=*/16, /*period_ms=*/1000);
+  r.Start();
+  r.Ask(16);
+  r.Ask(16);  // over this period's quota: waits
+  ASSERT_EQ(r.ring.used_idx(), 1);
+  vmm::StateIo out;
+  r.pci.State(out);
+  ASSERT_TRUE(out.ok()) << out.error();
+  std::vector<Timer> old;
+  old.swap(r.timers);  // the snapshot's VM drops its device timers
+  vmm::StateIo in(out.buffer().data(), out.buffer().size());
+  r.pci.State(in);
+  ASSERT_TRUE(in.ok()) << in.error();
+  for (Timer& t : old) t.fn();  // a timer of before the load: ignored
+  EXPECT_EQ(r.ring.used_idx(), 1);
+  r.pci.Write(kNotify, 2, 0);  // the waiting buffer, served from the new quota
+  ASSERT_EQ(r.ring.used_idx(), 2);
+  EXPECT_EQ(r.Got(1, 16), Counting(16, 16));
 }
 
 TEST(VirtioRng, AFileSourceGivesItsBytesThenEnds) {

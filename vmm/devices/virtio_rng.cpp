@@ -13,6 +13,8 @@
 #include <mutex>
 #include <vector>
 
+#include "vmm/state_io.h"
+
 namespace strobe::vmm {
 namespace {
 
@@ -107,6 +109,13 @@ std::shared_ptr<EntropySource> FileEntropy(const std::string& path, std::string*
 VirtioRng::VirtioRng(VirtioRngConfig config)
     : config_(std::move(config)),
       quota_(static_cast<int64_t>(std::min<uint64_t>(config_.max_bytes, INT64_MAX))) {}
+
+void VirtioRng::State(StateIo& io) {
+  if (!io.loading()) return;
+  quota_ = static_cast<int64_t>(std::min<uint64_t>(config_.max_bytes, INT64_MAX));
+  period_running_ = retry_posted_ = false;
+  self_ = std::make_shared<VirtioRng*>(this);  // timers of before the load find nothing
+}
 
 void VirtioRng::QueueNotify(unsigned q) {
   if (q == 0) Serve();

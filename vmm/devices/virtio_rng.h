@@ -69,6 +69,9 @@ class VirtioRng final : public VirtioDevice {
   void QueueNotify(unsigned q) override;
   void Reset() override {}
   bool Snapshottable() const override { return true; }
+  // Nothing of the device's own is saved; a load starts a fresh period with a whole quota (the timers of
+  // the old one are not in the snapshot), as QEMU's destination does.
+  void State(StateIo& io) override;
 
   uint64_t bytes_given() const { return bytes_given_; }
 
