@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/vm.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -129,7 +130,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   virtio_.resize(config_.virtio_disks.size());
   nics_.resize(config_.nics.size());
   rngs_.resize(config_.rngs.size());
-  enum class Kind { kDisk, kNic, kVga, kRng };
+  enum class Kind { kDisk, kNic, kVga, kRng, kBalloon };
   struct AddOn {
     int order;
     Kind kind;
@@ -150,6 +151,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   }
   for (size_t i = 0; i < config_.rngs.size(); ++i)
     add_ons.push_back({config_.rngs[i].pci_order, Kind::kRng, i});
+  if (!config_.balloons.empty()) add_ons.push_back({config_.balloons[0].pci_order, Kind::kBalloon, 0});
   std::stable_sort(add_ons.begin(), add_ons.end(), [](const AddOn& a, const AddOn& b) {
     return a.order != b.order ? a.order < b.order : a.kind < b.kind;
   });
@@ -171,6 +173,10 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
       devfn = config_.rngs[a.index].devfn;
       type = "virtio-rng-pci";
       option = config_.rngs[a.index].option;
+    } else if (a.kind == Kind::kBalloon) {
+      devfn = config_.balloons[0].devfn;
+      type = "virtio-balloon-pci";
+      option = config_.balloons[0].option;
     }
     if (devfn >= 0) {
       const std::string why = board_->pci().PlaceError(devfn >> 3, devfn & 7, type);
@@ -189,6 +195,8 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
       AddVirtioDisk(a.index, devfn);
     } else if (a.kind == Kind::kRng) {
       AddRng(a.index, devfn);
+    } else if (a.kind == Kind::kBalloon) {
+      AddBalloon(devfn);
     } else if (devfn >= 0) {
       board_->pci().Reserve(devfn >> 3, 0, type);
     }
@@ -242,6 +250,33 @@ void Vm::AddRng(size_t i, int devfn) {
   rng.pci->set_qdev("virtio-rng-pci", r.device_id);
   if (slot >= 0)
     board_->AttachPci(static_cast<unsigned>(slot), rng.pci.get(), static_cast<unsigned>(devfn & 7));
+}
+
+// Inflated pages lose their memory: zeroed through the DMA path (which drops translated code on them),
+// then given back to the host. A page shared with another VM or with a disk stays as it is: it is no
+// memory of this VM's alone.
+void Vm::AddBalloon(int devfn) {
+  const BalloonConfig& b = config_.balloons[0];
+  const int slot = devfn < 0 ? -1 : devfn >> 3;
+  char location[32];
+  std::snprintf(location, sizeof location, "virtio-balloon 00:%02x.%d", slot, devfn < 0 ? 0 : devfn & 7);
+  VirtioBalloonConfig c;
+  c.ram_bytes = config_.ram_bytes;
+  c.discard = [this](uint32_t paddr) {
+    static const uint8_t kZeros[runtime::kPageSize] = {};
+    const runtime::RamPage page = pmap_->Lookup(paddr);
+    if (!page.host || page.shared || !dma_->Write(paddr, kZeros, sizeof kZeros)) return;
+    madvise(pmap_->Lookup(paddr).host, runtime::kPageSize, MADV_DONTNEED);  // reads as zeros, as written
+  };
+  c.actual_changed = [this](uint32_t pages) {
+    if (on_balloon_change_)
+      on_balloon_change_(uint64_t{config_.ram_bytes} - (uint64_t{pages} << runtime::kPageBits));
+  };
+  balloon_ = std::make_unique<VirtioBalloon>(std::move(c));
+  balloon_pci_ = std::make_unique<VirtioPci>(balloon_.get(), dma_.get(), location);
+  balloon_pci_->set_qdev("virtio-balloon-pci", b.device_id);
+  if (slot >= 0)
+    board_->AttachPci(static_cast<unsigned>(slot), balloon_pci_.get(), static_cast<unsigned>(devfn & 7));
 }
 
 // Each NIC has its own port to its backend; the port hands it frames on the vCPU thread.

@@ -24,6 +24,7 @@
 #include "vmm/clock.h"
 #include "vmm/devices/pcnet_pci.h"
 #include "vmm/devices/power.h"
+#include "vmm/devices/virtio_balloon.h"
 #include "vmm/devices/virtio_blk.h"
 #include "vmm/devices/virtio_net.h"
 #include "vmm/devices/virtio_pci.h"
@@ -101,6 +102,14 @@ struct RngConfig {
   std::string option;     // as given, for messages
 };
 
+// QEMU's virtio-balloon-pci (at most one, as in QEMU).
+struct BalloonConfig {
+  int pci_order = 0;
+  int devfn = -1;         // -device ...,addr=SLOT[.FN]; -1: the next free slot
+  std::string device_id;  // -device ...,id=
+  std::string option;     // as given, for messages
+};
+
 struct VmConfig {
   uint32_t ram_bytes = 256u << 20;
   std::string kernel;  // path of an ELF, or empty when `image` is given
@@ -156,6 +165,7 @@ struct VmConfig {
   std::vector<VirtioDisk> virtio_disks;
   std::vector<NicConfig> nics;
   std::vector<RngConfig> rngs;
+  std::vector<BalloonConfig> balloons;  // none or one
   // QEMU's default display, a Cirrus VGA, takes the first free slot after the board's NICs (machine init,
   // before any -device): Strobe has no display but leaves that slot empty, so that add-on devices get
   // QEMU's slots. Its place in the creation order (tools/strobe pci_order), or -1 (-vga none, -nodefaults).
@@ -266,6 +276,10 @@ class Vm {
   VirtioBlk& virtio_blk(size_t i) { return *virtio_[i].blk; }
   // The virtio-rng devices, in config order.
   VirtioRng& virtio_rng(size_t i) { return *rngs_[i].device; }
+  // The balloon (null: none). vCPU thread, as every device.
+  VirtioBalloon* balloon() { return balloon_.get(); }
+  // The guest changed the balloon's size: its memory in bytes now (QMP's BALLOON_CHANGE). Before Run.
+  void set_on_balloon_change(std::function<void(uint64_t)> fn) { on_balloon_change_ = std::move(fn); }
   // A debugger (before Run). start_stopped: -S, the VM waits for it before the first instruction.
   void AttachDebugger(DebugAgent* agent, bool start_stopped);
   // Stops the running VM for the debugger at the next slice boundary (thread-safe: gdb's Ctrl-C, or a new
@@ -366,6 +380,7 @@ class Vm {
   void AddVirtioDisk(size_t i, int devfn);
   void AddNic(size_t i, int devfn);
   void AddRng(size_t i, int devfn);
+  void AddBalloon(int devfn);
   void MakeDeterministic(block::BlockQueue& queue);
   std::vector<Nic> nics_;
   struct Rng {
@@ -373,6 +388,9 @@ class Vm {
     std::unique_ptr<VirtioPci> pci;
   };
   std::vector<Rng> rngs_;
+  std::unique_ptr<VirtioBalloon> balloon_;
+  std::unique_ptr<VirtioPci> balloon_pci_;
+  std::function<void(uint64_t actual_bytes)> on_balloon_change_;
   std::vector<std::unique_ptr<net::NetPort>> net_ports_;
   bool pci_full_ = false;  // a device found no free slot: Boot refuses the configuration
   std::string pci_error_;  // a device's addr= could not be taken (QEMU's message): Boot refuses too

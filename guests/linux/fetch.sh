@@ -8,7 +8,7 @@
 #                    virtio_blk, ext4 and what they need; libata, scsi_mod and sd_mod are built in), with a
 #                    modules.dep and modules.alias for busybox modprobe; sr_mod (with cdrom) and isofs for
 #                    the ATAPI CD-ROM drive and its ISO 9660 disc; pcnet32 and virtio_net for the
-#                    network cards, virtio_rng for the entropy device, and udhcpc's default.script
+#                    network cards, virtio_rng and virtio_balloon, and udhcpc's default.script
 # Cached: the packages are downloaded once, the initramfs is rebuilt only when its inputs change.
 # Usage: guests/linux/fetch.sh [OUTPUT_DIR]
 set -euo pipefail
@@ -125,10 +125,11 @@ if [ ! -s initramfs.cpio.gz ] || [ "$(cat initramfs.stamp 2>/dev/null)" != "$sta
   # The ATAPI CD-ROM drive (/dev/sr0: sr_mod and the cdrom layer it needs) and ISO 9660 (isofs, loaded by
   # its fs-iso9660 alias when a disc is mounted).
   cdrom_modules="sr_mod isofs"
-  # The virtio entropy device (/dev/hwrng; rng-core follows from its depends=), loaded by its modalias.
-  rng_modules="virtio_rng"
+  # The virtio entropy device (/dev/hwrng; rng-core follows from its depends=) and memory balloon, loaded
+  # by their modaliases.
+  other_virtio_modules="virtio_rng virtio_balloon"
   add_modules "$PWD/root" ata_piix ext4 crc32c_generic $virtio_blk_modules $net_modules $cdrom_modules \
-    $rng_modules
+    $other_virtio_modules
   cp -R "$here/rootfs/." root/
   chmod 755 root/bin/busybox root/etc/init.d/*
   chmod 755 root/etc/udhcpc/default.script  # where Debian's busybox udhcpc looks for it

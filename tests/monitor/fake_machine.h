@@ -3,6 +3,7 @@
 // a little memory (virtual at 0x80001000, physical at 0x1000: the same 64 bytes).
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -161,6 +162,19 @@ struct MediaMachine : FakeMachine {
 struct PciMachine : FakeMachine {
   std::vector<vmm::PciFunctionInfo> functions;
   std::vector<vmm::PciFunctionInfo> Pci() override { return functions; }
+};
+
+// A machine with a balloon: the target it was given and the memory the guest leaves it.
+struct BalloonMachine : FakeMachine {
+  uint64_t ram = 256ull << 20, actual = 256ull << 20, target = 0;
+  bool BalloonActual(uint64_t* bytes) override {
+    *bytes = actual;
+    return true;
+  }
+  bool SetBalloonTarget(uint64_t bytes) override {
+    target = std::min(bytes, ram);
+    return true;
+  }
 };
 
 }  // namespace strobe::test

@@ -47,6 +47,32 @@ TEST(Hmp, StatusStopContAndActions) {
 // -f of change after the device), with QEMU's messages for what is missing; info block's layout.
 // info pci of the Malta board before the OS has placed anything, as qemu-system-mipsel 7.2 -M malta -S lists
 // it (its USB function, which Strobe's board lacks, left out), then BARs where an OS put them.
+// balloon and info balloon, in QEMU 7.2's words (checked against qemu-system-mipsel's monitor).
+TEST(Hmp, BalloonAsQemu) {
+  FakeMachine none;
+  HmpSession plain(none);
+  EXPECT_EQ(plain.Execute("info balloon"), "Error: No balloon device has been activated\n");
+  EXPECT_EQ(plain.Execute("balloon 100"), "Error: No balloon device has been activated\n");
+  EXPECT_EQ(plain.Execute("balloon 0"), "Error: No balloon device has been activated\n");
+  BalloonMachine m;
+  HmpSession hmp(m);
+  EXPECT_EQ(hmp.Execute("info balloon"), "balloon: actual=256\n");
+  EXPECT_EQ(hmp.Execute("balloon 100"), "");
+  EXPECT_EQ(m.target, 100ull << 20);
+  EXPECT_EQ(hmp.Execute("balloon 0"), "Error: Parameter 'target' expects a size\n");
+  EXPECT_EQ(hmp.Execute("balloon abc"), "Try \"help balloon\" for more information\n");
+  EXPECT_EQ(hmp.Execute("balloon"),
+            "unexpected end of expression\nTry \"help balloon\" for more information\n");
+  EXPECT_EQ(hmp.Execute("balloon -5"), "enter a positive value\nTry \"help balloon\" for more information\n");
+  EXPECT_EQ(hmp.Execute("balloon 1G"),
+            "balloon: extraneous characters at the end of line\nTry \"help balloon\" for more information\n");
+  EXPECT_EQ(m.target, 100ull << 20);
+  m.actual = 100ull << 20;
+  EXPECT_EQ(hmp.Execute("info balloon"), "balloon: actual=100\n");
+  EXPECT_NE(hmp.Execute("help balloon").find("request VM to change its memory allocation (in MB)"),
+            std::string::npos);
+}
+
 TEST(Hmp, InfoPciListsTheBoardAsQemu) {
   TestBoard board;
   PciMachine m;

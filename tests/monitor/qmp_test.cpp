@@ -266,6 +266,25 @@ TEST(Qmp, MediaCommandsAndQueryBlock) {
 // query-pci of the Malta board as qemu-system-mipsel 7.2 -M malta -S answers it, member order included (its
 // USB function, which Strobe's board lacks, left out); an id= given to a function is its qdev_id; a BAR
 // placed by the OS shows its address.
+TEST(Qmp, BalloonAsQemu) {
+  FakeMachine none;
+  QmpSession plain(none);
+  plain.Handle(R"({"execute":"qmp_capabilities"})");
+  EXPECT_EQ(plain.Handle(R"({"execute":"query-balloon"})"),
+            R"({"error": {"class": "DeviceNotActive", "desc": "No balloon device has been activated"}})");
+  EXPECT_EQ(plain.Handle(R"({"execute":"balloon","arguments":{"value":0}})"),
+            R"({"error": {"class": "DeviceNotActive", "desc": "No balloon device has been activated"}})");
+  BalloonMachine m;
+  QmpSession qmp(m);
+  qmp.Handle(R"({"execute":"qmp_capabilities"})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"query-balloon"})"), R"({"return": {"actual": 268435456}})");
+  EXPECT_EQ(qmp.Handle(R"({"execute":"balloon","arguments":{"value":134217728}})"), R"({"return": {}})");
+  EXPECT_EQ(m.target, 128ull << 20);
+  EXPECT_EQ(qmp.Handle(R"({"execute":"balloon","arguments":{"value":0}})"),
+            R"({"error": {"class": "GenericError", "desc": "Parameter 'target' expects a size"}})");
+  EXPECT_NE(qmp.Handle(R"({"execute":"balloon"})").find("GenericError"), std::string::npos);
+}
+
 TEST(Qmp, QueryPciAsQemu) {
   TestBoard board;
   PciMachine m;

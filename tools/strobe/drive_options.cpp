@@ -231,7 +231,10 @@ bool ParseDevice(const std::string& value, int place, DriveRequests* requests, s
         "of an -netdev user,id=ID; mac=, id=)\n"
         "name \"virtio-rng-pci\", bus PCI, alias \"virtio-rng\", desc \"Virtio entropy device\" (rng=ID of "
         "an "
-        "-object rng-random|rng-builtin,id=ID; max-bytes=, period=, id=)\n";
+        "-object rng-random|rng-builtin,id=ID; max-bytes=, period=, id=)\n"
+        "name \"virtio-balloon-pci\", bus PCI, alias \"virtio-balloon\", desc \"Virtio memory balloon\" "
+        "(id=, "
+        "addr=)\n";
     return true;
   }
   const bool virtio = driver == "virtio-blk-pci" || driver == "virtio-blk";

@@ -144,6 +144,8 @@ const char* RunUsage() {
          "  -device virtio-rng-pci[,rng=ID][,max-bytes=N,period=MS]   an entropy device (/dev/hwrng in\n"
          "                       the guest) fed by the host's getrandom(), or by -object rng-builtin,id=ID\n"
          "                       or -object rng-random,id=ID[,filename=PATH] (default /dev/urandom)\n"
+         "  -device virtio-balloon-pci   a memory balloon: the monitor's balloon MB asks the guest to give\n"
+         "                       memory back to the host\n"
          "  -gdb tcp:[HOST]:PORT   gdb stub on PORT (HOST default 127.0.0.1); -s is -gdb tcp::1234\n"
          "  -S                   start stopped before the first instruction until gdb or the monitor\n"
          "                       continues (needs -s, -gdb, -monitor or -qmp)\n"
@@ -444,6 +446,8 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
         if (!net.AddDevice(v, devices, error)) return false;
       } else if (RngOptions::IsRngDevice(v)) {
         if (!rng.AddDevice(v, devices, error)) return false;
+      } else if (RngOptions::IsBalloonDevice(v)) {
+        if (!rng.AddBalloon(v, devices, &o.vm.balloons, error)) return false;
       } else if (!ParseDevice(v, devices, &disks, &o.info, error)) {
         return false;
       }

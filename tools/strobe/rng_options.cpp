@@ -59,6 +59,42 @@ bool RngOptions::IsRngDevice(const std::string& value) {
   return driver == "virtio-rng-pci" || driver == "virtio-rng";
 }
 
+bool RngOptions::IsBalloonDevice(const std::string& value) {
+  const std::string driver = Parse(value, "driver").type;
+  return driver == "virtio-balloon-pci" || driver == "virtio-balloon";
+}
+
+bool RngOptions::AddBalloon(const std::string& value, int place, std::vector<vmm::BalloonConfig>* out,
+                            std::string* error) {
+  const std::string o = "-device " + value;
+  auto fail = [&](const std::string& why) {
+    *error = o + ": " + why;
+    return false;
+  };
+  if (!out->empty()) return fail("Only one balloon device is supported");
+  vmm::BalloonConfig b;
+  b.option = o;
+  b.pci_order = pci_order::kDevice + place;
+  for (const auto& [key, v] : Parse(value, "driver").keys) {
+    bool on = false;
+    if (key == "id") {
+      b.device_id = v;
+    } else if (key == "addr") {
+      if (!qemu::ParsePciAddr(v, &b.devfn))
+        return fail("Property 'virtio-balloon-pci.addr' doesn't take value '" + v + "'");
+    } else if (key == "bus") {
+      if (v != "pci" && v != "pci.0") return fail("Bus '" + v + "' not found (pci)");
+    } else if (key == "deflate-on-oom" || key == "free-page-hint" || key == "free-page-reporting") {
+      if (!qemu::ParseOnOff(v, &on)) return fail("Parameter '" + key + "' expects 'on' or 'off'");
+      if (on) return fail(key + "=on is not supported (the balloon offers QEMU's default features)");
+    } else {
+      return fail("Property 'virtio-balloon-pci." + key + "' not found (id, addr, bus)");
+    }
+  }
+  out->push_back(std::move(b));
+  return true;
+}
+
 bool RngOptions::AddObject(const std::string& value, std::string* error) {
   const std::string o = "-object " + value;
   const Parsed p = Parse(value, "qom-type");

@@ -3,8 +3,9 @@
 // rng-random,id=ID[,filename=PATH] (QEMU's random-number backends; filename defaults to /dev/urandom), and
 // -device virtio-rng-pci (alias virtio-rng)[,rng=ID][,max-bytes=N][,period=MS][,id=ID][,addr=SLOT[.FN]]
 // (without rng= the device has a builtin source of its own, as QEMU's). rng-egd (the EGD protocol over a
-// chardev) is refused in one line. Refusals start with the option as given, in QEMU's words where QEMU
-// has some.
+// chardev) is refused in one line. Also the memory balloon, -device virtio-balloon-pci (alias
+// virtio-balloon)[,id=ID][,addr=SLOT[.FN]] (one at most, as in QEMU). Refusals start with the option as
+// given, in QEMU's words where QEMU has some.
 #pragma once
 
 #include <string>
@@ -19,6 +20,9 @@ class RngOptions {
   // Whether an -object / -device value is one of these (its type or driver).
   static bool IsRngObject(const std::string& value);
   static bool IsRngDevice(const std::string& value);
+  static bool IsBalloonDevice(const std::string& value);
+  bool AddBalloon(const std::string& value, int place, std::vector<vmm::BalloonConfig>* out,
+                  std::string* error);
   bool AddObject(const std::string& value, std::string* error);
   // place: the -device's rank among all -device options (QEMU's creation order, drive_options.h pci_order).
   bool AddDevice(const std::string& value, int place, std::string* error);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/monitor/hmp.h"
 
+#include <cctype>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -19,6 +22,7 @@ struct Command {
 };
 // In QEMU's help order (alphabetical), QEMU's own words.
 constexpr Command kCommands[] = {
+    {"balloon", "target", "request VM to change its memory allocation (in MB)"},
     {"change", "device [-f] filename [format [read-only-mode]]",
      "change a removable medium, optional format, use -f to force the operation"},
     {"cont|c", "", "resume emulation"},
@@ -43,6 +47,7 @@ constexpr Command kCommands[] = {
     {"xp", "/fmt addr", "physical memory dump starting at 'addr'"},
 };
 constexpr Command kInfo[] = {
+    {"balloon", "", "show balloon information"},
     {"block", "[device]", "show info of one block device or all block devices"},
     {"cpus", "", "show infos for each CPU"},
     {"jit", "", "show dynamic compiler info"},
@@ -208,7 +213,28 @@ std::string HmpSession::Execute(const std::string& raw) {
     return machine_.HostForward(name == "hostfwd_add", words.size() == 2 ? words[0] : "", words.back());
   }
   if (name == "eject" || name == "change") return Media(name, rest);
+  if (name == "balloon") return Balloon(rest);
   return "unknown command: '" + cmd + "'\n";
+}
+
+// balloon MB: the memory the guest is asked to keep (a size in MB, as QEMU's; 0 is no size).
+std::string HmpSession::Balloon(const std::string& args) {
+  const std::string help = "Try \"help balloon\" for more information\n";
+  std::string more;
+  const std::string word = FirstWord(args, &more);
+  if (word.empty()) return "unexpected end of expression\n" + help;
+  if (word[0] == '-') return "enter a positive value\n" + help;
+  if (!std::isdigit(static_cast<unsigned char>(word[0]))) return help;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long mb = std::strtoull(word.c_str(), &end, 10);
+  if (errno || mb > (1ull << 40)) return help;
+  if (*end || !more.empty()) return "balloon: extraneous characters at the end of line\n" + help;
+  uint64_t actual;  // as QEMU: no device is said before a bad size
+  if (!machine_.BalloonActual(&actual)) return "Error: No balloon device has been activated\n";
+  if (mb == 0) return "Error: Parameter 'target' expects a size\n";
+  machine_.SetBalloonTarget(mb << 20);
+  return "";
 }
 
 // eject [-f] device; change device [-f] filename [format [read-only-mode]] (QEMU's argument order).
@@ -280,6 +306,11 @@ std::string HmpSession::Info(const std::string& args, const std::string& line) {
   }
   if (what == "usernet") return machine_.UserNetInfo();
   if (what == "pci") return FormatPci(machine_.Pci());
+  if (what == "balloon") {
+    uint64_t actual;
+    if (!machine_.BalloonActual(&actual)) return "Error: No balloon device has been activated\n";
+    return "balloon: actual=" + std::to_string(actual >> 20) + "\n";
+  }
   if (what == "network") return machine_.NetworkInfo();
   if (what == "name") {
     const std::string name = machine_.Name();

@@ -32,6 +32,7 @@ class HmpSession {
   std::string Info(const std::string& what, const std::string& line);
   std::string Dump(const std::string& args, bool physical, const std::string& command);
   std::string Media(const std::string& name, const std::string& args);
+  std::string Balloon(const std::string& args);
   std::string Save(const std::string& args, bool physical, const std::string& command);
   std::string Print(const std::string& args, const std::string& command);
 

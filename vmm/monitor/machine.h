@@ -122,6 +122,11 @@ class MachineControl {
   virtual std::vector<BlockDevice> Blocks() { return {}; }
   // The PCI functions on the bus, in device/function order (info pci).
   virtual std::vector<PciFunctionInfo> Pci() { return {}; }
+  // The memory balloon (virtio-balloon-pci): the guest's memory in bytes as the balloon leaves it; false
+  // without a balloon device.
+  virtual bool BalloonActual(uint64_t* bytes) { return false; }
+  // Asks the guest to leave itself `bytes` of memory (at most its RAM); false without a balloon device.
+  virtual bool SetBalloonTarget(uint64_t bytes) { return false; }
   virtual MediaError Media(const MediaCommand& command) {
     const std::string& name = command.device.empty() ? command.qdev : command.device;
     return {"DeviceNotFound", "Device '" + name + "' not found"};

@@ -84,6 +84,8 @@ constexpr const char* kCommands[] = {"qmp_capabilities",
                                      "job-dismiss",
                                      "query-block",
                                      "query-pci",
+                                     "balloon",
+                                     "query-balloon",
                                      "eject",
                                      "blockdev-open-tray",
                                      "blockdev-close-tray",
@@ -358,6 +360,24 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     if (!error->empty()) *error_class = "GenericError";
     return;
   }
+  if (command == "balloon") {  // QEMU's schema: value, the memory in bytes the guest is asked to keep
+    uint64_t value = 0;
+    if (!UintArg(args, "value", &value, error) || !CheckArgs(args, {"value"}, error)) {
+      *error_class = "GenericError";
+      return;
+    }
+    uint64_t actual;  // as QEMU: no device is said before a bad size
+    if (!machine_.BalloonActual(&actual)) {
+      *error_class = "DeviceNotActive";
+      *error = "No balloon device has been activated";
+    } else if (value == 0) {
+      *error_class = "GenericError";
+      *error = "Parameter 'target' expects a size";
+    } else {
+      machine_.SetBalloonTarget(value);
+    }
+    return;
+  }
   if (command == "job-dismiss") {
     const Json* id = StringArg(args, "id", error);
     if (!id || !CheckArgs(args, {"id"}, error) || !machine_.jobs().Dismiss(id->str(), Events(), error))
@@ -373,6 +393,14 @@ void QmpSession::Execute(const std::string& command, const Json& args, std::stri
     for (const BlockDevice& b : machine_.Blocks()) result->Push(BlockJson(b));
   } else if (command == "query-pci") {
     *result = PciJson(machine_.Pci());
+  } else if (command == "query-balloon") {
+    uint64_t actual = 0;
+    if (!machine_.BalloonActual(&actual)) {
+      *error_class = "DeviceNotActive";
+      *error = "No balloon device has been activated";
+      return;
+    }
+    result->Set("actual", static_cast<int64_t>(actual));
   } else if (command == "query-jobs") {
     *result = machine_.jobs().Query();
   } else if (command == "query-status") {

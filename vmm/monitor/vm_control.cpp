@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/monitor/vm_control.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -172,6 +173,29 @@ std::vector<PciFunctionInfo> VmControl::Pci() {
   std::vector<PciFunctionInfo> out;
   Call([&] { out = vm_.board().pci().Info(); });
   return out;
+}
+
+bool VmControl::BalloonActual(uint64_t* bytes) {
+  bool have = false;
+  Call([&] {
+    if (const VirtioBalloon* b = vm_.balloon()) {
+      have = true;
+      *bytes = uint64_t{vm_.config().ram_bytes} - (uint64_t{b->actual_pages()} << 12);
+    }
+  });
+  return have;
+}
+
+bool VmControl::SetBalloonTarget(uint64_t bytes) {
+  bool have = false;
+  Call([&] {
+    if (VirtioBalloon* b = vm_.balloon()) {
+      have = true;
+      const uint64_t ram = vm_.config().ram_bytes;  // a target above the RAM is the RAM, as in QEMU
+      b->SetTarget(static_cast<uint32_t>((ram - std::min(bytes, ram)) >> 12));
+    }
+  });
+  return have;
 }
 
 size_t VmControl::ReadVirtual(uint32_t addr, uint8_t* out, size_t size) {

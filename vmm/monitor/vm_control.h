@@ -24,7 +24,7 @@ namespace strobe::vmm::mon {
 class VmControl final : public MachineControl {
  public:
   using EventSink = std::function<void(const std::string& name, const Json* data)>;
-  VmControl(Vm& vm, const Monitor& monitor) : vm_(vm), monitor_(monitor), target_(vm) { WatchTrays(); }
+  VmControl(Vm& vm, const Monitor& monitor) : vm_(vm), monitor_(monitor), target_(vm) { WatchDeviceEvents(); }
   void set_event_sink(EventSink sink) { events_ = std::move(sink); }
   // x/i and xp/i: the front end's disassembler (vmm has none of its own).
   using Disassembler = std::function<bool(uint32_t addr, uint32_t word, std::string* text)>;
@@ -61,6 +61,8 @@ class VmControl final : public MachineControl {
   // vm_control_media.cpp: the block devices and the CD-ROM drives' media.
   std::vector<BlockDevice> Blocks() override;
   std::vector<PciFunctionInfo> Pci() override;
+  bool BalloonActual(uint64_t* bytes) override;
+  bool SetBalloonTarget(uint64_t bytes) override;
   std::string NetworkInfo() override {
     return vm_.config().network_info ? vm_.config().network_info() : std::string();
   }
@@ -85,8 +87,8 @@ class VmControl final : public MachineControl {
   // Runs fn on the vCPU thread once the disks are quiet, with the VM held still meanwhile.
   std::string CallQuiet(const std::function<std::string()>& fn);
   void Emit(const std::string& name, const Json* data = nullptr);
-  // DEVICE_TRAY_MOVED for every tray movement of the VM's CD-ROM drives.
-  void WatchTrays();
+  // DEVICE_TRAY_MOVED for every tray movement of the VM's CD-ROM drives, BALLOON_CHANGE for the balloon.
+  void WatchDeviceEvents();
 
   Vm& vm_;
   std::string name_;

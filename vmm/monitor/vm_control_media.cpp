@@ -46,7 +46,12 @@ constexpr const char* kGeneric = "GenericError";
 
 }  // namespace
 
-void VmControl::WatchTrays() {
+void VmControl::WatchDeviceEvents() {
+  vm_.set_on_balloon_change([this](uint64_t actual) {  // QMP's BALLOON_CHANGE, from the vCPU thread
+    Json data = Json::Object();
+    data.Set("actual", static_cast<int64_t>(actual));
+    Emit("BALLOON_CHANGE", &data);
+  });
   vm_.set_on_tray_moved([this](unsigned index, bool open) {
     for (const IdeDisk& d : vm_.config().ide_disks) {
       if (d.index != index) continue;
