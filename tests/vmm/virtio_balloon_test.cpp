@@ -132,14 +132,7 @@ TEST(VirtioBalloon, RandomRingsNeverCrashTheHost) {
     r.Start(~0u);
     const unsigned q = gen() % 3;
     const uint32_t ring = kPfns[q] << 12;
-    for (uint32_t i = 0; i < 0x2000; i += 4) r.g.Put<uint32_t>(ring + i, gen());
-    for (uint32_t i = 0; i < 32; ++i) {
-      const uint32_t at = ring + 16 * (gen() % VirtioBalloon::kQueueSize);
-      r.g.Put<uint64_t>(at, gen() % 2 ? gen() % kRamBytes : gen());
-      r.g.Put<uint32_t>(at + 8, gen() % 3 ? gen() % 8192 : gen());
-      r.g.Put<uint16_t>(at + 12, static_cast<uint16_t>(gen() % 8));
-      r.g.Put<uint16_t>(at + 14, static_cast<uint16_t>(gen() % 140));
-    }
+    RandomRing(r.g, ring, VirtioBalloon::kQueueSize, 32, gen);
     r.pci.Write(kNotify, 2, q);
     broken += r.pci.broken();
     std::memset(&r.g.ram.bytes[ring], 0, 0x2000);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "runtime/runtime.h"
@@ -111,5 +112,20 @@ class Driver {
   uint16_t size_;
   uint16_t next_free_ = 0, avail_idx_ = 0;
 };
+
+// A ring at `ring` (legacy layout, `size` entries) filled with random bytes, then `count` descriptors made
+// to point somewhere plausible (in RAM, short) or anywhere, with any flags and next index (past the ring
+// now and then): what the device-robustness tests feed a device.
+inline void RandomRing(FakeGuest& g, uint32_t ring, uint16_t size, unsigned count, std::mt19937& gen) {
+  const uint32_t bytes = ((16u * size + 6 + 2u * size + 4095) & ~4095u) + 6 + 8u * size;
+  for (uint32_t i = 0; i < bytes; i += 4) g.Put<uint32_t>(ring + i, gen());
+  for (unsigned i = 0; i < count; ++i) {
+    const uint32_t at = ring + 16 * (gen() % size);
+    g.Put<uint64_t>(at, gen() % 2 ? gen() % kRamBytes : gen());
+    g.Put<uint32_t>(at + 8, gen() % 3 ? gen() % 8192 : gen());
+    g.Put<uint16_t>(at + 12, static_cast<uint16_t>(gen() % 8));
+    g.Put<uint16_t>(at + 14, static_cast<uint16_t>(gen() % (size + size / 8 + 4)));
+  }
+}
 
 }  // namespace strobe::test

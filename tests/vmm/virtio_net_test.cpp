@@ -370,17 +370,8 @@ TEST(VirtioNet, RandomRingsNeverCrashTheHost) {
   ::testing::internal::CaptureStderr();
   for (int round = 0; round < 200; ++round) {
     r->Start(rng() % 2 ? ~0u : (1u << 5));
-    for (uint32_t i = 0; i < 0x3000; i += 4) {
-      r->g.Put<uint32_t>((kRxPfn << 12) + i, rng());
-      r->g.Put<uint32_t>((kTxPfn << 12) + i, rng());
-    }
-    for (int i = 0; i < 64; ++i) {  // descriptors that point somewhere plausible, or anywhere
-      const uint32_t at = ((rng() % 2 ? kRxPfn : kTxPfn) << 12) + 16 * (rng() % 256);
-      r->g.Put<uint64_t>(at, rng() % 2 ? rng() % kRamBytes : rng());
-      r->g.Put<uint32_t>(at + 8, rng() % 3 ? rng() % 4096 : rng());
-      r->g.Put<uint16_t>(at + 12, static_cast<uint16_t>(rng() % 8));
-      r->g.Put<uint16_t>(at + 14, static_cast<uint16_t>(rng() % 300));
-    }
+    RandomRing(r->g, kRxPfn << 12, VirtioNet::kQueueSize, 32, rng);
+    RandomRing(r->g, kTxPfn << 12, VirtioNet::kQueueSize, 32, rng);
     for (int i = 0; i < 8; ++i) {
       if (rng() % 2) {
         r->pci.Write(kNotify, 2, rng() % 3);

@@ -255,15 +255,7 @@ TEST(VirtioRng, RandomRingsNeverCrashTheHost) {
   testing::internal::CaptureStderr();
   for (int round = 0; round < 300; ++round) {
     r.Start();
-    const uint32_t ring = kPfn << 12;
-    for (uint32_t i = 0; i < 0x2000; i += 4) r.g.Put<uint32_t>(ring + i, gen());
-    for (uint32_t i = 0; i < VirtioRng::kQueueSize; ++i) {
-      const uint32_t at = ring + 16 * i;
-      r.g.Put<uint64_t>(at, gen() % 2 ? gen() % kRamBytes : gen());
-      r.g.Put<uint32_t>(at + 8, gen() % 3 ? gen() % 8192 : gen());
-      r.g.Put<uint16_t>(at + 12, static_cast<uint16_t>(gen() % 8));
-      r.g.Put<uint16_t>(at + 14, static_cast<uint16_t>(gen() % 12));
-    }
+    RandomRing(r.g, kPfn << 12, VirtioRng::kQueueSize, VirtioRng::kQueueSize, gen);
     r.pci.Write(kNotify, 2, 0);
     r.Tick();
     broken += r.pci.broken();

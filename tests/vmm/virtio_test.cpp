@@ -494,14 +494,7 @@ TEST_F(VirtioBlkTest, RandomRingsNeverCrashTheHost) {
   for (int round = 0; round < 300; ++round) {
     Start(~0u);
     const uint32_t ring = kRingPfn << 12;
-    for (uint32_t i = 0; i < 0x3000; i += 4) g.Put<uint32_t>(ring + i, rng());
-    for (uint32_t i = 0; i < 64; ++i) {  // descriptors that point somewhere plausible, or anywhere
-      const uint32_t at = ring + 16 * (rng() % vmm::VirtioBlk::kQueueSize);
-      g.Put<uint64_t>(at, rng() % 2 ? rng() % kRamBytes : rng());
-      g.Put<uint32_t>(at + 8, rng() % 3 ? rng() % 8192 : rng());
-      g.Put<uint16_t>(at + 12, static_cast<uint16_t>(rng() % 8));
-      g.Put<uint16_t>(at + 14, static_cast<uint16_t>(rng() % 300));
-    }
+    RandomRing(g, ring, vmm::VirtioBlk::kQueueSize, 64, rng);
     g.Put<uint16_t>(ring + 0x1000 + 2, static_cast<uint16_t>(rng() % 300));  // avail idx
     Notify();
     Complete();

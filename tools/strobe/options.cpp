@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "tools/strobe/options.h"
 
+#include "tools/strobe/device_options.h"
 #include "tools/strobe/drive_options.h"
 #include "tools/strobe/dump.h"
-#include "tools/strobe/rng_options.h"
 #include "tools/strobe/trace.h"
 #include "translator/jit/persistent_cache.h"
 
@@ -283,7 +283,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
   CharDevs chardevs;
   DriveRequests disks;
   NetOptions net;
-  RngOptions rng;
+  DeviceOptions rng;
   int devices = 0;  // -device options so far
   bool serial_given = false, nodefaults = false, trace_help = false, nographic_given = false,
        vga_none = false;
@@ -444,9 +444,9 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!value(i, &v)) return false;
       if (IsNicDevice(v)) {
         if (!net.AddDevice(v, devices, error)) return false;
-      } else if (RngOptions::IsRngDevice(v)) {
+      } else if (DeviceOptions::IsRngDevice(v)) {
         if (!rng.AddDevice(v, devices, error)) return false;
-      } else if (RngOptions::IsBalloonDevice(v)) {
+      } else if (DeviceOptions::IsBalloonDevice(v)) {
         if (!rng.AddBalloon(v, devices, &o.vm.balloons, error)) return false;
       } else if (!ParseDevice(v, devices, &disks, &o.info, error)) {
         return false;
@@ -463,7 +463,7 @@ bool ParseRunOptions(const std::vector<std::string>& args, RunOptions* out, std:
       if (!net.AddNetdev(v, error)) return false;
     } else if (a == "-object") {
       if (!value(i, &v)) return false;
-      if (RngOptions::IsRngObject(v) ? !rng.AddObject(v, error) : !net.AddObject(v, error)) return false;
+      if (DeviceOptions::IsRngObject(v) ? !rng.AddObject(v, error) : !net.AddObject(v, error)) return false;
     } else if (a == "--pcap") {
       if (!value(i, &v)) return false;
       net.SetPcap(v);

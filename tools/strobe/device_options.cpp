@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "tools/strobe/rng_options.h"
+#include "tools/strobe/device_options.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -50,22 +50,22 @@ bool ParseUnsigned(const std::string& v, uint64_t* out) {
 
 }  // namespace
 
-bool RngOptions::IsRngObject(const std::string& value) {
+bool DeviceOptions::IsRngObject(const std::string& value) {
   return Parse(value, "qom-type").type.rfind("rng-", 0) == 0;
 }
 
-bool RngOptions::IsRngDevice(const std::string& value) {
+bool DeviceOptions::IsRngDevice(const std::string& value) {
   const std::string driver = Parse(value, "driver").type;
   return driver == "virtio-rng-pci" || driver == "virtio-rng";
 }
 
-bool RngOptions::IsBalloonDevice(const std::string& value) {
+bool DeviceOptions::IsBalloonDevice(const std::string& value) {
   const std::string driver = Parse(value, "driver").type;
   return driver == "virtio-balloon-pci" || driver == "virtio-balloon";
 }
 
-bool RngOptions::AddBalloon(const std::string& value, int place, std::vector<vmm::BalloonConfig>* out,
-                            std::string* error) {
+bool DeviceOptions::AddBalloon(const std::string& value, int place, std::vector<vmm::BalloonConfig>* out,
+                               std::string* error) {
   const std::string o = "-device " + value;
   auto fail = [&](const std::string& why) {
     *error = o + ": " + why;
@@ -95,7 +95,7 @@ bool RngOptions::AddBalloon(const std::string& value, int place, std::vector<vmm
   return true;
 }
 
-bool RngOptions::AddObject(const std::string& value, std::string* error) {
+bool DeviceOptions::AddObject(const std::string& value, std::string* error) {
   const std::string o = "-object " + value;
   const Parsed p = Parse(value, "qom-type");
   Object obj;
@@ -135,7 +135,7 @@ bool RngOptions::AddObject(const std::string& value, std::string* error) {
   return true;
 }
 
-bool RngOptions::AddDevice(const std::string& value, int place, std::string* error) {
+bool DeviceOptions::AddDevice(const std::string& value, int place, std::string* error) {
   const std::string o = "-device " + value;
   const Parsed p = Parse(value, "driver");
   Device dev;
@@ -173,7 +173,7 @@ bool RngOptions::AddDevice(const std::string& value, int place, std::string* err
   return true;
 }
 
-bool RngOptions::Resolve(std::vector<vmm::RngConfig>* out, std::string* error) const {
+bool DeviceOptions::Resolve(std::vector<vmm::RngConfig>* out, std::string* error) const {
   // Each backend object is opened once, whether no device or several use it (as QEMU opens it).
   std::map<std::string, std::shared_ptr<vmm::EntropySource>> sources;
   for (const Object& obj : objects_) {

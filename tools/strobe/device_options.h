@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The entropy device's options in QEMU's spelling: -object rng-builtin,id=ID and -object
+// The options of the PCI devices that are neither disks nor NICs, in QEMU's spelling. The entropy device:
+// -object rng-builtin,id=ID and -object
 // rng-random,id=ID[,filename=PATH] (QEMU's random-number backends; filename defaults to /dev/urandom), and
 // -device virtio-rng-pci (alias virtio-rng)[,rng=ID][,max-bytes=N][,period=MS][,id=ID][,addr=SLOT[.FN]]
 // (without rng= the device has a builtin source of its own, as QEMU's). rng-egd (the EGD protocol over a
@@ -15,7 +16,7 @@
 
 namespace strobe::tools {
 
-class RngOptions {
+class DeviceOptions {
  public:
   // Whether an -object / -device value is one of these (its type or driver).
   static bool IsRngObject(const std::string& value);
