@@ -266,11 +266,11 @@ void Vm::AddBalloon(int devfn) {
     static const uint8_t kZeros[runtime::kPageSize] = {};
     const runtime::RamPage page = pmap_->Lookup(paddr);
     if (!page.host || page.shared || !dma_->Write(paddr, kZeros, sizeof kZeros)) return;
-    madvise(pmap_->Lookup(paddr).host, runtime::kPageSize, MADV_DONTNEED);  // reads as zeros, as written
+    madvise(page.host, runtime::kPageSize,
+            MADV_DONTNEED);  // the write kept it: the page was not shared  // reads as zeros, as written
   };
-  c.actual_changed = [this](uint32_t pages) {
-    if (on_balloon_change_)
-      on_balloon_change_(uint64_t{config_.ram_bytes} - (uint64_t{pages} << runtime::kPageBits));
+  c.actual_changed = [this](uint64_t left) {
+    if (on_balloon_change_) on_balloon_change_(left);
   };
   balloon_ = std::make_unique<VirtioBalloon>(std::move(c));
   balloon_pci_ = std::make_unique<VirtioPci>(balloon_.get(), dma_.get(), location);

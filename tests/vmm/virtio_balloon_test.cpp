@@ -32,7 +32,7 @@ constexpr uint32_t kRam = 64u << 20;  // what the device is told the guest has
 struct Rig {
   Rig()
       : balloon(vmm::VirtioBalloonConfig{kRam, [this](uint32_t pa) { taken.push_back(pa); },
-                                         [this](uint32_t pages) { changes.push_back(pages); }}),
+                                         [this](uint64_t left) { changes.push_back(left); }}),
         pci(&balloon, &g.memory, "virtio-balloon 00:13.0"),
         inflate(g, kPfns[0], VirtioBalloon::kQueueSize),
         deflate(g, kPfns[1], VirtioBalloon::kQueueSize),
@@ -57,7 +57,8 @@ struct Rig {
   }
 
   FakeGuest g;
-  std::vector<uint32_t> taken, changes;
+  std::vector<uint32_t> taken;
+  std::vector<uint64_t> changes;  // the memory left, as each change reported it
   VirtioBalloon balloon;
   VirtioPci pci;
   Driver inflate, deflate, stats;
@@ -90,11 +91,12 @@ TEST(VirtioBalloon, TargetInflateDeflateAndTheGuestsCount) {
   r.Send(1, {0x100});  // deflated: the guest takes it back, nothing to do
   EXPECT_EQ(r.deflate.used_idx(), 1);
   EXPECT_EQ(r.taken.size(), 3u);
-  r.pci.Write(kCfg + 4, 4, 3);  // actual, one 32-bit write: one change
-  EXPECT_EQ(r.changes, std::vector<uint32_t>{3});
-  r.pci.Write(kCfg + 4, 4, 3);  // the same again: none
+  r.pci.Write(kCfg + 4, 4, 3);                                   // actual, one 32-bit write: one change
+  EXPECT_EQ(r.changes, std::vector<uint64_t>{kRam - 3 * 4096});  // 3 pages in the balloon
+  r.pci.Write(kCfg + 4, 4, 3);                                   // the same again: none
   EXPECT_EQ(r.changes.size(), 1u);
   EXPECT_EQ(r.balloon.actual_pages(), 3u);
+  EXPECT_EQ(r.balloon.memory_left(), kRam - 3 * 4096);
   EXPECT_EQ(r.pci.Read(kCfg + 4, 4), 3u);
   // The statistics buffer is taken and held: nothing comes back on that queue.
   r.stats.Chain({{0x90000, 64, false}});

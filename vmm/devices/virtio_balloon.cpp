@@ -33,7 +33,7 @@ void VirtioBalloon::WriteConfigByte(uint32_t offset, uint8_t value) {
   std::memcpy(&actual, pending_, 4);
   if (actual == actual_) return;
   actual_ = actual;
-  if (config_.actual_changed) config_.actual_changed(actual_);
+  if (config_.actual_changed) config_.actual_changed(memory_left());
 }
 
 void VirtioBalloon::SetTarget(uint32_t pages) {

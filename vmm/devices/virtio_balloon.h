@@ -26,8 +26,8 @@ struct VirtioBalloonConfig {
   uint32_t ram_bytes = 0;  // the guest's RAM: frame numbers at or past it are ignored
   // Takes the memory behind the guest-physical page at paddr (its contents become zeros).
   std::function<void(uint32_t paddr)> discard;
-  // The guest changed `actual` (pages in the balloon): QMP's BALLOON_CHANGE.
-  std::function<void(uint32_t actual_pages)> actual_changed;
+  // The guest changed `actual` (pages in the balloon): QMP's BALLOON_CHANGE, with memory_left().
+  std::function<void(uint64_t memory_left)> actual_changed;
 };
 
 class VirtioBalloon final : public VirtioDevice {
@@ -57,6 +57,8 @@ class VirtioBalloon final : public VirtioDevice {
   void SetTarget(uint32_t pages);
   uint32_t target_pages() const { return num_pages_; }
   uint32_t actual_pages() const { return actual_; }
+  // The guest's memory as the balloon leaves it, in bytes (what info balloon and BALLOON_CHANGE report).
+  uint64_t memory_left() const { return uint64_t{config_.ram_bytes} - (uint64_t{actual_} << 12); }
   uint64_t pages_discarded() const { return discarded_; }
 
  private:

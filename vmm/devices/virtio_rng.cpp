@@ -106,13 +106,11 @@ std::shared_ptr<EntropySource> FileEntropy(const std::string& path, std::string*
   return std::make_shared<File>(fd, path, S_ISREG(st.st_mode));
 }
 
-VirtioRng::VirtioRng(VirtioRngConfig config)
-    : config_(std::move(config)),
-      quota_(static_cast<int64_t>(std::min<uint64_t>(config_.max_bytes, INT64_MAX))) {}
+VirtioRng::VirtioRng(VirtioRngConfig config) : config_(std::move(config)), quota_(WholeQuota()) {}
 
 void VirtioRng::State(StateIo& io) {
   if (!io.loading()) return;
-  quota_ = static_cast<int64_t>(std::min<uint64_t>(config_.max_bytes, INT64_MAX));
+  quota_ = WholeQuota();
   period_running_ = retry_posted_ = false;
   self_ = std::make_shared<VirtioRng*>(this);  // timers of before the load find nothing
 }
@@ -131,7 +129,7 @@ void VirtioRng::Serve() {
     config_.after(config_.period_ms, [weak] {
       if (const auto self = weak.lock()) {
         VirtioRng& d = **self;
-        d.quota_ = static_cast<int64_t>(std::min<uint64_t>(d.config_.max_bytes, INT64_MAX));
+        d.quota_ = d.WholeQuota();
         d.period_running_ = false;
         d.Serve();
       }

@@ -16,6 +16,7 @@
 // gives nothing more, and says so once.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,6 +78,10 @@ class VirtioRng final : public VirtioDevice {
 
  private:
   void Serve();
+  // A period's quota: max-bytes, which the options keep below 2^63.
+  int64_t WholeQuota() const {
+    return static_cast<int64_t>(std::min<uint64_t>(config_.max_bytes, INT64_MAX));
+  }
 
   VirtioRngConfig config_;
   int64_t quota_;

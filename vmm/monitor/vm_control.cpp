@@ -180,7 +180,7 @@ bool VmControl::BalloonActual(uint64_t* bytes) {
   Call([&] {
     if (const VirtioBalloon* b = vm_.balloon()) {
       have = true;
-      *bytes = uint64_t{vm_.config().ram_bytes} - (uint64_t{b->actual_pages()} << 12);
+      *bytes = b->memory_left();
     }
   });
   return have;
