@@ -193,6 +193,67 @@ TEST(RawImage, ReadOnlyImageRefusesWritesAndLeavesTheFileAlone) {
 
 // --- RawImage: bad input, one line each ---
 
+// Bytes the file takes on the host's disk.
+uint64_t Allocated(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+// Whether the file system under `path` punches holes (the test's temporary directory may not).
+bool PunchesHoles(const std::string& path) {
+  const std::string probe = path + ".probe";
+  WriteAll(probe, Pattern(1 << 20));
+  const int fd = open(probe.c_str(), O_RDWR);
+  const bool ok = fd >= 0 && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1 << 20) == 0;
+  if (fd >= 0) close(fd);
+  std::remove(probe.c_str());
+  return ok;
+}
+
+// discard=unmap punches the discarded range out of the file; without it (QEMU's default, ignore) a
+// discard leaves everything. Zero writes read as zeros either way.
+TEST(RawImage, DiscardsPunchHolesOnlyWithUnmapAndZeroWritesReadAsZeros) {
+  const size_t size = 4 << 20;
+  std::string model = Pattern(size, 9);
+  TempImage file("disk.img", model);
+  const bool holes = PunchesHoles(file.path);
+  std::string error;
+  {
+    auto image = Open(file.path, {}, &error);  // discard=ignore
+    ASSERT_NE(image, nullptr) << error;
+    const uint64_t before = Allocated(file.path);
+    EXPECT_EQ(image->Discard(1 << 20, 2 << 20), 0);
+    EXPECT_EQ(Allocated(file.path), before);
+    EXPECT_EQ(image->Discard(size - 512, 1024), EINVAL);
+    ASSERT_EQ(image->WriteZeroes(1000, 5000, /*may_unmap=*/true), 0);
+    model.replace(1000, 5000, std::string(5000, '\0'));
+  }
+  EXPECT_EQ(ReadAll(file.path), model);
+  {
+    RawOpenOptions unmap;
+    unmap.unmap = true;
+    auto image = Open(file.path, unmap, &error);
+    ASSERT_NE(image, nullptr) << error;
+    const uint64_t before = Allocated(file.path);
+    ASSERT_EQ(image->Discard(1 << 20, 2 << 20), 0);
+    model.replace(1 << 20, 2 << 20, std::string(2 << 20, '\0'));  // a punched hole reads as zeros
+    ASSERT_EQ(image->WriteZeroes(3 << 20, 4096, /*may_unmap=*/false), 0);
+    model.replace(3 << 20, 4096, std::string(4096, '\0'));
+    if (holes) EXPECT_LE(Allocated(file.path), before - (2 << 20)) << "no hole punched";
+    std::string got(size, '\0');
+    ASSERT_EQ(image->Read(0, got.data(), size), 0);
+    EXPECT_TRUE(got == model);
+  }
+  EXPECT_TRUE(ReadAll(file.path) == model);
+  RawOpenOptions ro;
+  ro.read_only = true;
+  auto image = Open(file.path, ro, &error);
+  ASSERT_NE(image, nullptr) << error;
+  EXPECT_EQ(image->Discard(0, 4096), EROFS);
+  EXPECT_EQ(image->WriteZeroes(0, 4096, false), EROFS);
+}
+
 TEST(RawImage, BadFilesAreRefusedWithOneLine) {
   EXPECT_EQ(OpenError("/nonexistent/disk.img"), "/nonexistent/disk.img: No such file or directory");
   EXPECT_EQ(OpenError("/tmp"), "/tmp: a directory, not a disk image");

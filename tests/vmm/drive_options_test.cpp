@@ -287,12 +287,17 @@ TEST(DriveOptions, IdeDevicesTakeThePlacesIfIdeDrivesLeft) {
             "write-cache, bootindex)");
 }
 
-TEST(DriveOptions, BootindexAndDiscardAreAcceptedWithoutEffect) {
-  // Malta boots -kernel, not through firmware that reads boot orders; the disks offer no discard.
+TEST(DriveOptions, BootindexIsAcceptedWithoutEffectAndDiscardSaysUnmap) {
+  // Malta boots -kernel, not through firmware that reads boot orders.
   auto d = Drives({"-drive", "file=a,if=none,id=a,discard=unmap", "-device",
-                   "virtio-blk-pci,drive=a,bootindex=1,bus=pci"});
-  ASSERT_EQ(d.size(), 1u);
+                   "virtio-blk-pci,drive=a,bootindex=1,bus=pci", "-drive", "file=b,if=virtio,discard=on",
+                   "-drive", "file=c,if=virtio,discard=ignore", "-drive", "file=e,if=virtio"});
+  ASSERT_EQ(d.size(), 4u);
   EXPECT_EQ(d[0].interface, Interface::kVirtio);
+  EXPECT_TRUE(d[0].discard_unmap);
+  EXPECT_TRUE(d[1].discard_unmap);
+  EXPECT_FALSE(d[2].discard_unmap);
+  EXPECT_FALSE(d[3].discard_unmap);  // QEMU's default: ignore
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=a,bus=pci.0"}),
             "-device virtio-blk-pci,drive=a,bus=pci.0: Bus 'pci.0' not found (pci)");
   EXPECT_NE(Error({"-device", "ide-hd,drive=a,bootindex=first"}).find("bootindex expects a number"),
@@ -333,6 +338,7 @@ TEST(DriveOptions, BlockdevNodesAreDrivesNamedByTheirNodeName) {
   EXPECT_EQ(d[0].device_id, "virtio-disk0");
   EXPECT_TRUE(d[0].format_raw);  // a node says its format: nothing is probed
   EXPECT_FALSE(d[0].format_qcow2);
+  EXPECT_TRUE(d[0].discard_unmap);          // the file node's discard=unmap
   EXPECT_EQ(d[0].cache, CacheMode::kNone);  // cache.direct=on
   EXPECT_FALSE(d[0].snapshot);              // -snapshot is for -drive only, as in QEMU
   EXPECT_FALSE(d[0].read_only);

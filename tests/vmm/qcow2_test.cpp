@@ -6,6 +6,7 @@
 // locks exclude qemu-io while Strobe writes; damaged and unsupported images are refused in one line or
 // fail the access with EIO.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -101,9 +102,10 @@ void PutBe64At(std::string* s, size_t at, uint64_t v) {
   for (int i = 7; i >= 0; --i, v >>= 8) (*s)[at + i] = static_cast<char>(v);
 }
 
-std::unique_ptr<Qcow2Image> OpenQcow2(const std::string& path, bool read_only) {
+std::unique_ptr<Qcow2Image> OpenQcow2(const std::string& path, bool read_only, bool unmap = false) {
   RawOpenOptions o;
   o.read_only = read_only;
+  o.unmap = unmap;
   o.probe = false;
   std::string error;
   auto image = Qcow2Image::Open(path, o, &error);
@@ -504,6 +506,145 @@ TEST_F(Qcow2, AZeroFlagInAVersion2ImageFailsTheRead) {
   ASSERT_TRUE(image);
   char buf[512];
   EXPECT_EQ(image->Read(0, buf, sizeof buf), EIO);
+}
+
+// The file's size and the bytes it takes on the host's disk.
+std::pair<uint64_t, uint64_t> FileSpace(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return {static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_blocks) * 512};
+}
+
+// discard=unmap: discarded whole clusters become unallocated (partial ones at the ends stay), their
+// clusters are punched out of the file, and the next allocations take them again instead of growing the
+// file. qemu-img finds no errors and no leaks, and reads what Strobe reads.
+TEST_F(Qcow2, DiscardedClustersAreFreedAndTakenAgain) {
+  constexpr uint64_t kCluster = 65536;
+  Tool({kQemuImg, "create", "-q", "-f", "qcow2", Path("disk.qcow2"), "4M"});
+  std::string model(4 << 20, '\0');
+  const std::string data = DiskBytes(1 << 20, 40) + std::string(1, 'x');
+  {
+    auto image = OpenQcow2(Path("disk.qcow2"), false, /*unmap=*/true);
+    ASSERT_TRUE(image);
+    ASSERT_EQ(image->Write(0, data.data(), 1 << 20), 0);
+    model.replace(0, 1 << 20, data.substr(0, 1 << 20));
+    ASSERT_EQ(image->Flush(), 0);
+    const auto [size_before, used_before] = FileSpace(Path("disk.qcow2"));
+    // From 100 bytes into cluster 2 to 100 bytes into cluster 8: clusters 3-7 go, 2 and 8 stay whole.
+    ASSERT_EQ(image->Discard(2 * kCluster + 100, 6 * kCluster), 0);
+    model.replace(3 * kCluster, 5 * kCluster, std::string(5 * kCluster, '\0'));
+    EXPECT_TRUE(ReadInPieces(*image, 41) == model);
+    const auto [size_after, used_after] = FileSpace(Path("disk.qcow2"));
+    EXPECT_EQ(size_after, size_before);
+    EXPECT_LE(used_after, used_before - 5 * kCluster + kCluster) << "the clusters stayed in the file";
+    // Five new clusters elsewhere on the disk land in the freed ones: the file does not grow.
+    const std::string more = DiskBytes(5 * kCluster, 42);
+    ASSERT_EQ(image->Write(2 << 20, more.data(), more.size()), 0);
+    model.replace(2 << 20, more.size(), more);
+    EXPECT_EQ(FileSpace(Path("disk.qcow2")).first, size_before);
+    EXPECT_TRUE(ReadInPieces(*image, 43) == model);
+    // The disk's end: a discard up to it takes its last cluster too.
+    ASSERT_EQ(image->Write((4 << 20) - kCluster, data.data(), kCluster), 0);
+    ASSERT_EQ(image->Discard((4 << 20) - kCluster, kCluster), 0);
+  }
+  const std::string check = Tool({kQemuImg, "check", Path("disk.qcow2")});
+  EXPECT_NE(check.find("No errors were found"), std::string::npos) << check;
+  EXPECT_EQ(check.find("leaked"), std::string::npos) << check;
+  EXPECT_TRUE(AsQemuReadsIt(Path("disk.qcow2")) == model);
+  const std::string map = Tool({kQemuImg, "map", "--output=json", Path("disk.qcow2")});
+  EXPECT_NE(map.find("\"start\": 196608, \"length\": 327680, \"depth\": 0, \"present\": false"),
+            std::string::npos)
+      << map;
+}
+
+// QEMU's default, discard=ignore: a discard changes nothing.
+TEST_F(Qcow2, WithoutUnmapADiscardKeepsEverything) {
+  Tool({kQemuImg, "create", "-q", "-f", "qcow2", Path("disk.qcow2"), "1M"});
+  const std::string data = DiskBytes(1 << 20, 44);
+  auto image = OpenQcow2(Path("disk.qcow2"), false);
+  ASSERT_TRUE(image);
+  ASSERT_EQ(image->Write(0, data.data(), data.size()), 0);
+  const auto space = FileSpace(Path("disk.qcow2"));
+  ASSERT_EQ(image->Discard(0, 1 << 20), 0);
+  EXPECT_EQ(FileSpace(Path("disk.qcow2")), space);
+  EXPECT_TRUE(ReadInPieces(*image, 45) == data);
+  image.reset();
+  auto read_only = OpenQcow2(Path("disk.qcow2"), true);
+  ASSERT_TRUE(read_only);
+  EXPECT_EQ(read_only->Discard(0, 4096), EROFS);
+  EXPECT_EQ(read_only->WriteZeroes(0, 4096, false), EROFS);
+}
+
+// Over a backing file a version 3 image marks discarded clusters as zeros (the backing file's bytes
+// must not show through); a version 2 image, which has no zero flag, keeps them.
+TEST_F(Qcow2, DiscardsOverABackingFileNeverShowTheBackingBytes) {
+  constexpr uint64_t kCluster = 65536;
+  const std::string base = DiskBytes(1 << 20, 46);
+  WriteFile(Path("base.raw"), base);
+  for (const char* compat : {"1.1", "0.10"}) {
+    SCOPED_TRACE(compat);
+    const std::string overlay = Path(std::string("o") + compat + ".qcow2");
+    Tool({kQemuImg, "create", "-q", "-f", "qcow2", "-o", std::string("compat=") + compat, "-b",
+          Path("base.raw"), "-F", "raw", overlay});
+    std::string model = base;
+    const std::string mine = DiskBytes(4 * kCluster, 47) + "x";
+    {
+      auto image = OpenQcow2(overlay, false, /*unmap=*/true);
+      ASSERT_TRUE(image);
+      ASSERT_EQ(image->Write(kCluster, mine.data(), 4 * kCluster), 0);
+      model.replace(kCluster, 4 * kCluster, mine.substr(0, 4 * kCluster));
+      ASSERT_EQ(image->Discard(2 * kCluster, 2 * kCluster), 0);  // two clusters it wrote
+      ASSERT_EQ(image->Discard(8 * kCluster, kCluster), 0);      // one it never wrote: the base's
+      if (std::string(compat) == "1.1")
+        model.replace(2 * kCluster, 2 * kCluster, std::string(2 * kCluster, '\0'));
+      EXPECT_TRUE(ReadInPieces(*image, 48) == model);
+    }
+    const std::string check = Tool({kQemuImg, "check", overlay});
+    EXPECT_NE(check.find("No errors were found"), std::string::npos) << check;
+    EXPECT_EQ(check.find("leaked"), std::string::npos) << check;
+    EXPECT_TRUE(AsQemuReadsIt(overlay) == model);
+  }
+}
+
+// Zero writes: whole clusters by the zero flag (kept allocated without may_unmap, so that later writes go
+// in place; given back with it), partial ones as zero bytes, compressed clusters replaced; version 2
+// images without a zero flag get zero bytes or, with no backing file, unallocated clusters.
+TEST_F(Qcow2, ZeroWritesReadAsZerosInEveryKindOfCluster) {
+  constexpr uint64_t kCluster = 65536;
+  const std::string raw = DiskBytes(2 << 20, 50);
+  WriteFile(Path("disk.raw"), raw);
+  Tool({kQemuImg, "convert", "-f", "raw", "-O", "qcow2", Path("disk.raw"), Path("plain.qcow2")});
+  Tool({kQemuImg, "convert", "-c", "-f", "raw", "-O", "qcow2", Path("disk.raw"), Path("packed.qcow2")});
+  Tool({kQemuImg, "convert", "-f", "raw", "-O", "qcow2", "-o", "compat=0.10", Path("disk.raw"),
+        Path("v2.qcow2")});
+  for (const char* name : {"plain.qcow2", "packed.qcow2", "v2.qcow2"}) {
+    for (const bool unmap : {false, true}) {
+      SCOPED_TRACE(std::string(name) + (unmap ? " unmap" : ""));
+      const std::string copy = Path(std::string(unmap ? "u-" : "k-") + name);
+      WriteFile(copy, ReadFile(Path(name)));
+      std::string model = raw;
+      {
+        auto image = OpenQcow2(copy, false, unmap);
+        ASSERT_TRUE(image);
+        const auto zero = [&](uint64_t at, uint64_t n, bool may_unmap) {
+          ASSERT_EQ(image->WriteZeroes(at, n, may_unmap), 0);
+          model.replace(at, n, std::string(n, '\0'));
+        };
+        zero(kCluster - 300, 3 * kCluster + 600, false);  // partial, clusters 1-3, partial
+        zero(6 * kCluster, 2 * kCluster, true);
+        zero((2 << 20) - kCluster, kCluster, true);  // the last cluster
+        // Into a cluster kept as preallocated zeros: the zeros around the new bytes stay.
+        const std::string x(1000, 'x');
+        ASSERT_EQ(image->Write(2 * kCluster + 5000, x.data(), x.size()), 0);
+        model.replace(2 * kCluster + 5000, x.size(), x);
+        EXPECT_TRUE(ReadInPieces(*image, 51) == model);
+      }
+      const std::string check = Tool({kQemuImg, "check", copy});
+      EXPECT_NE(check.find("No errors were found"), std::string::npos) << check;
+      EXPECT_EQ(check.find("leaked"), std::string::npos) << check;
+      EXPECT_TRUE(AsQemuReadsIt(copy) == model);
+    }
+  }
 }
 
 }  // namespace

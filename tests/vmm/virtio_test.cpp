@@ -193,6 +193,21 @@ class CountingDisk final : public vmm::block::BlockBackend {
     Note('w', count);
     return BlockBackend::WriteV(offset, segments, count);
   }
+  // d<first sector>+<sectors>, z<first sector>+<sectors>[u] (may unmap); a discard forgets by zeroing.
+  int Discard(uint64_t offset, uint64_t length) override {
+    if (int err = BlockBackend::Discard(offset, length)) return err;
+    NoteRange('d', offset, length, false);
+    std::memset(data.data() + offset, 0, length);
+    return 0;
+  }
+  int WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) override {
+    NoteRange('z', offset, length, may_unmap);
+    return BlockBackend::WriteZeroes(offset, length, may_unmap);
+  }
+  void NoteRange(char op, uint64_t offset, uint64_t length, bool unmap) {
+    std::lock_guard<std::mutex> lock(mu);
+    log += op + std::to_string(offset / 512) + "+" + std::to_string(length / 512) + (unmap ? "u" : "");
+  }
   void Note(char op, int segments) {
     std::lock_guard<std::mutex> lock(mu);
     log += op + std::to_string(segments);
@@ -275,6 +290,58 @@ TEST_F(VirtioBlkTest, PciIdentityAndConfiguration) {
   EXPECT_EQ(Config32(0x14), 512u);             // blk_size
   EXPECT_EQ(pci.Read(kCfg + 0x20, 1), 1u);     // writeback
   EXPECT_EQ(pci.Read(kCfg + 0x01, 1), 0x08u);  // byte reads, as the legacy driver does them: 2048 = 0x800
+  // DISCARD and WRITE_ZEROES with QEMU 7.2's limits (what Linux shows in /sys/block/vda/queue under both).
+  EXPECT_EQ(f & ((1u << 13) | (1u << 14)), (1u << 13) | (1u << 14));
+  EXPECT_EQ(Config32(0x24), 0x3FFFFFu);     // max_discard_sectors
+  EXPECT_EQ(Config32(0x28), 1u);            // max_discard_seg
+  EXPECT_EQ(Config32(0x2C), 1u);            // discard_sector_alignment
+  EXPECT_EQ(Config32(0x30), 0x3FFFFFu);     // max_write_zeroes_sectors
+  EXPECT_EQ(Config32(0x34), 1u);            // max_write_zeroes_seg
+  EXPECT_EQ(pci.Read(kCfg + 0x38, 1), 1u);  // write_zeroes_may_unmap
+}
+
+// DISCARD (11) and WRITE_ZEROES (13): one 16-byte range after the header; the statuses QEMU gives.
+TEST_F(VirtioBlkTest, DiscardsAndZeroWritesReachTheDiskWithQemusStatuses) {
+  Start(~0u);
+  const auto range = [&](uint32_t at, uint64_t sector, uint32_t count, uint32_t flags) {
+    g.Put<uint64_t>(at, sector);
+    g.Put<uint32_t>(at + 8, count);
+    g.Put<uint32_t>(at + 12, flags);
+    return Driver::Buf{at, 16, false};
+  };
+  Request(0, 11, 0, {range(0x30000, 8, 16, 0)});        // discard sectors 8-23
+  Request(1, 13, 0, {range(0x30010, 100, 4, 0)});       // zeros in 100-103
+  Request(2, 13, 0, {range(0x30020, 200, 1, 1)});       // zeros, may unmap
+  Request(3, 11, 0, {range(0x30030, 0, 1, 1)});         // UNMAP on a discard: UNSUPP
+  Request(4, 13, 0, {range(0x30040, 0, 1, 2)});         // an unknown flag: UNSUPP
+  Request(5, 11, 0, {range(0x30050, 2047, 2, 0)});      // past the end: IOERR
+  Request(6, 13, 0, {range(0x30060, 0, 0x400000, 0)});  // over max_write_zeroes_sectors: IOERR
+  Request(7, 11, 0, {range(0x30070, 0, 1, 0), range(0x30080, 4, 1, 0)});  // two ranges: UNSUPP
+  Request(8, 11, 0, {range(0x30090, 2047, 1, 0)});                        // the last sector: fine
+  Notify();
+  Complete();
+  const uint8_t want[] = {0, 0, 0, 2, 2, 1, 1, 2, 0};
+  for (unsigned i = 0; i < 9; ++i) EXPECT_EQ(Status(i), want[i]) << i;
+  EXPECT_EQ(disk.log, "d8+16z100+4z200+1ud2047+1");
+  EXPECT_EQ(d.used_idx(), 9);
+  EXPECT_EQ(d.used_len(1), 1u);  // only the status byte
+  const std::vector<uint8_t> zeros(16 * 512, 0);
+  EXPECT_EQ(std::memcmp(&disk.data[8 * 512], zeros.data(), 16 * 512), 0);
+  EXPECT_EQ(std::memcmp(&disk.data[100 * 512], zeros.data(), 4 * 512), 0);
+  EXPECT_NE(disk.data[104 * 512] | disk.data[104 * 512 + 1] | disk.data[104 * 512 + 2], 0);  // untouched
+  EXPECT_FALSE(pci.broken());
+  // With the write cache off a zero write is on stable storage before it completes, as a write.
+  disk.log.clear();
+  pci.Write(kCfg + 0x20, 1, 0);
+  Request(9, 13, 0, {range(0x300A0, 300, 2, 0)});
+  Notify();
+  Complete();
+  EXPECT_EQ(Status(9), 0);
+  EXPECT_EQ(disk.log, "z300+2f");
+  // A range cut short is a malformed request, as QEMU's virtio_error: the device stops.
+  Request(10, 11, 0, {{0x300B0, 8, false}});
+  Notify();
+  EXPECT_TRUE(pci.broken());
 }
 
 TEST_F(VirtioBlkTest, ReadsWritesFlushAndGetIdComplete) {
@@ -521,9 +588,15 @@ TEST_F(VirtioBlkReadOnlyTest, ReadOnlyDrivesSayRoAndFailWrites) {
   EXPECT_NE(pci.Read(kHostFeatures, 4) & (1u << 5), 0u);
   Start(~0u);
   Request(0, 1, 0, {{0x30000, 512, false}});
+  g.Put<uint64_t>(0x31000, 0);
+  g.Put<uint64_t>(0x31008, 1);  // sector 0, one sector, no flags
+  Request(1, 11, 0, {{0x31000, 16, false}});
+  Request(2, 13, 0, {{0x31000, 16, false}});
   Notify();
   Complete();
   EXPECT_EQ(Status(0), 1);
+  EXPECT_EQ(Status(1), 1);  // EROFS from the disk: IOERR, as QEMU's EPERM
+  EXPECT_EQ(Status(2), 1);
 }
 
 }  // namespace

@@ -115,6 +115,7 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
       if (!flag(&n.no_flush)) return false;
     } else if (key == "discard") {
       if (const std::string why = CheckDiscard(v); !why.empty()) return bad(why);
+      n.discard_unmap = v == "unmap" || v == "on";
     } else if (key == "detect-zeroes") {
       if (v != "off") return bad("detect-zeroes=" + v + " is not supported (off)");
     } else if (!n.raw && key == "filename") {

@@ -194,6 +194,7 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
     } else if (key == "discard" || key == "aio") {
       if (const std::string why = key == "discard" ? CheckDiscard(v) : CheckAio(v); !why.empty())
         return bad(why);
+      if (key == "discard") c.discard_unmap = v == "unmap" || v == "on";
     } else {
       return bad(
           "unknown key '" + key +
@@ -394,6 +395,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
       if (n.qcow2) c.format_raw = false, c.format_qcow2 = true;
       c.read_only |= n.read_only;
       c.auto_read_only |= n.auto_read_only;
+      c.discard_unmap |= n.discard_unmap;
       direct |= n.direct;
       no_flush |= n.no_flush;
       if (!n.raw) {

@@ -44,6 +44,7 @@ struct DriveRequests {
     std::string child;     // driver=raw: its file node, defined earlier on the command line
     bool read_only = false, direct = false, no_flush = false;  // read-only, cache.direct, cache.no-flush
     bool auto_read_only = false;                               // auto-read-only
+    bool discard_unmap = false;                                // discard=unmap|on
   };
   struct Device {
     std::string option;  // "-device virtio-blk-pci,drive=d0"
@@ -60,9 +61,9 @@ struct DriveRequests {
   bool snapshot = false;  // -snapshot
 };
 
-// The values of the keys -drive and -blockdev share and Strobe accepts without effect: discard= (the disks
-// offer the guest no discard) and aio= (Strobe has its own I/O thread per drive). "" when v is one of
-// QEMU's, else the one-line complaint.
+// The values of the keys -drive and -blockdev share: discard= (unmap|on: the guest's discards give space
+// back to the host; ignore|off, the default: they succeed without effect) and aio= (accepted without
+// effect: Strobe has its own I/O thread per drive). "" when v is one of QEMU's, else the one-line complaint.
 std::string CheckDiscard(const std::string& v);
 std::string CheckAio(const std::string& v);
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/block/backend.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 
 namespace strobe::vmm::block {
 
@@ -31,6 +33,24 @@ int BlockBackend::WriteV(uint64_t offset, const iovec* segments, int count) {
   for (int i = 0; i < count; ++i) {
     if (int err = Write(offset, segments[i].iov_base, segments[i].iov_len)) return err;
     offset += segments[i].iov_len;
+  }
+  return 0;
+}
+
+int BlockBackend::Discard(uint64_t offset, uint64_t length) {
+  if (read_only()) return EROFS;
+  return CheckRange(offset, length);
+}
+
+int BlockBackend::WriteZeroes(uint64_t offset, uint64_t length, bool) {
+  if (read_only()) return EROFS;
+  if (int err = CheckRange(offset, length)) return err;
+  const std::vector<uint8_t> zeros(static_cast<size_t>(std::min<uint64_t>(length, 1u << 20)), 0);
+  while (length > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(length, zeros.size()));
+    if (int err = Write(offset, zeros.data(), n)) return err;
+    offset += n;
+    length -= n;
   }
   return 0;
 }

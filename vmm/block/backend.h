@@ -65,6 +65,16 @@ class BlockBackend {
   // hint for sharing: whoever shares still compares the bytes.
   virtual bool Origin(uint64_t offset, BlockOrigin* origin) const { return false; }
 
+  // The guest's discard (virtio-blk DISCARD, fstrim): the disk may forget [offset, offset + length), which
+  // reads as anything until written again (a guest wanting zeros asks WriteZeroes). Only a backend opened
+  // with RawOpenOptions::unmap (discard=unmap) gives the space back to the host; the default, QEMU's
+  // discard=ignore, does nothing. Either way 0 for a range within size() (EROFS when read-only).
+  virtual int Discard(uint64_t offset, uint64_t length);
+  // [offset, offset + length) reads as zeros afterwards (virtio-blk WRITE_ZEROES). may_unmap: the guest
+  // allows the space to be given back as well, which a backend opened with unmap may do. The default
+  // writes zeros.
+  virtual int WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap);
+
   // Scatter lists: the segments are consecutive bytes of the disk starting at offset. The defaults call
   // Read/Write once per segment; the raw image uses preadv/pwritev.
   virtual int ReadV(uint64_t offset, const iovec* segments, int count);

@@ -83,6 +83,8 @@ int BlockQueue::Execute(BlockRequest& r) {
     case BlockRequest::Op::kRead: return backend_.ReadV(r.offset, r.segments.data(), count);
     case BlockRequest::Op::kWrite: return backend_.WriteV(r.offset, r.segments.data(), count);
     case BlockRequest::Op::kFlush: return backend_.Flush();
+    case BlockRequest::Op::kDiscard: return backend_.Discard(r.offset, r.length);
+    case BlockRequest::Op::kWriteZeroes: return backend_.WriteZeroes(r.offset, r.length, r.may_unmap);
   }
   return 0;
 }

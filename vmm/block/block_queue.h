@@ -67,11 +67,13 @@ class CompletionList {
 };
 
 struct BlockRequest {
-  enum class Op { kRead, kWrite, kFlush };
+  enum class Op { kRead, kWrite, kFlush, kDiscard, kWriteZeroes };
   Op op = Op::kRead;
-  uint64_t offset = 0;            // bytes into the disk (reads and writes)
+  uint64_t offset = 0;            // bytes into the disk (all but flushes)
   std::vector<iovec> segments;    // host buffers, consecutive on the disk; empty for a flush
   std::function<void(int)> done;  // runs through the CompletionList with 0 or an errno (may be empty)
+  uint64_t length = 0;            // discards and zero writes: bytes from offset
+  bool may_unmap = false;         // zero writes: the space may be given back (BlockBackend::WriteZeroes)
 };
 
 class BlockQueue {

@@ -29,6 +29,12 @@ class ProbedWriteGuard final : public BlockBackend {
     return inner_->ReadV(offset, segments, count);
   }
   int Flush() override { return inner_->Flush(); }
+  // Zeros never make sector 0 look like another format's header, and discarded sectors read as zeros or
+  // as they were.
+  int Discard(uint64_t offset, uint64_t length) override { return inner_->Discard(offset, length); }
+  int WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) override {
+    return inner_->WriteZeroes(offset, length, may_unmap);
+  }
   SnapshotKind snapshot_kind() const override { return inner_->snapshot_kind(); }
   void State(StateIo& io) override { inner_->State(io); }
   int Write(uint64_t offset, const void* buffer, size_t length) override {
@@ -72,6 +78,7 @@ bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std
   options.ignore_flush = drive.cache == CacheMode::kUnsafe;
   options.cdrom = drive.media == Media::kCdrom && drive.interface == Interface::kIde;
   options.auto_read_only = drive.auto_read_only;
+  options.unmap = drive.discard_unmap;
   const char* probed = options.probe && !drive.format_qcow2 ? ProbeFile(drive.file) : nullptr;
   const bool qcow2 = drive.format_qcow2 || (probed && std::strcmp(probed, "qcow2") == 0);
   std::unique_ptr<BlockBackend> backend;

@@ -29,6 +29,7 @@ struct DriveConfig {
   Media media = Media::kDisk;
   bool read_only = false;  // readonly=on, or media=cdrom
   CacheMode cache = CacheMode::kWriteback;
+  bool discard_unmap = false;  // discard=unmap|on: the guest's discards give space back (ignore|off: not)
   bool snapshot = false;  // writes go to a temporary overlay (snapshot=on, -snapshot; never when read-only)
   std::string id;         // id=, or QEMU's default name: ide0-hd0, ide1-cd0, virtio0, none0
   std::string serial;     // serial= (IDENTIFY's serial number, virtio-blk's GET_ID); empty: the default

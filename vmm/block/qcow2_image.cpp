@@ -404,7 +404,7 @@ int Qcow2Image::LoadRefcountBlock(uint64_t offset, std::vector<uint16_t>** block
   return 0;
 }
 
-int Qcow2Image::AddRefcount(uint64_t host, int delta) {
+int Qcow2Image::AddRefcount(uint64_t host, int delta, int* now) {
   const uint64_t per_block = cluster_size_ / 2;
   const uint64_t cluster = host >> cluster_bits_;
   const uint64_t ti = cluster / per_block, bi = cluster % per_block;
@@ -432,6 +432,7 @@ int Qcow2Image::AddRefcount(uint64_t host, int delta) {
   const int value = (*block)[bi] + delta;
   if (value < 0 || value > 0xFFFF) return EIO;  // damaged counts: stop rather than make them worse
   (*block)[bi] = static_cast<uint16_t>(value);
+  if (now) *now = value;
   const uint8_t be[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
   return Put(block_offset + 2 * bi, be, 2);
 }
@@ -472,6 +473,14 @@ int Qcow2Image::GrowRefcountTable(uint64_t needed) {
 }
 
 int Qcow2Image::Allocate(uint64_t owner, uint64_t* host) {
+  if ((owner & ~(kOwnData - 1)) == kOwnData && !free_.empty()) {
+    const uint64_t at = free_.back();  // counted in a refcount block that exists: no new one is made
+    if (int err = AddRefcount(at, 1)) return err;
+    free_.pop_back();
+    if (at >= open_end_) owner_[(at - open_end_) >> cluster_bits_] = owner;
+    *host = at;
+    return 0;
+  }
   const uint64_t at = Claim(owner);  // first, so that a refcount block made for it goes after it
   if (int err = AddRefcount(at, 1)) return err;
   *host = at;
@@ -525,11 +534,7 @@ int Qcow2Image::WriteCluster(uint64_t index, uint64_t in, const uint8_t* data, s
   // entry fails the write before anything changes.
   uint64_t first = host, last = host;
   if (entry & kCompressed) {
-    const unsigned x = 62 - (cluster_bits_ - 8);
-    const uint64_t start = entry & ((uint64_t{1} << x) - 1);
-    const uint64_t sectors = ((entry & ~(kCopied | kCompressed)) >> x) + 1;
-    first = start & ~(cluster_size_ - 1);
-    last = std::min(start + sectors * 512 - (start & 511), open_end_) - 1;  // CheckEntry: start < open_end_
+    CompressedSpan(entry, &first, &last);
     for (uint64_t c = first; c <= last; c += cluster_size_)
       if (IsMetadata(c)) return EIO;
   } else if (foreign) {
@@ -548,14 +553,105 @@ int Qcow2Image::WriteCluster(uint64_t index, uint64_t in, const uint8_t* data, s
     if (int err = Put(fresh, scratch_.data(), cluster_size_)) return err;
   }
   if (int err = SetL2Entry(index, fresh | kCopied)) return err;
-  // What the entry pointed at loses this reference.
-  if (entry & kCompressed) {
-    for (uint64_t c = first; c <= last; c += cluster_size_)
-      if (int err = AddRefcount(c, -1)) return err;
-  } else if (host) {
-    if (int err = AddRefcount(host, -1)) return err;
+  return Release(entry, first, last);  // what the entry pointed at loses this reference
+}
+
+void Qcow2Image::CompressedSpan(uint64_t entry, uint64_t* first, uint64_t* last) const {
+  const unsigned x = 62 - (cluster_bits_ - 8);
+  const uint64_t start = entry & ((uint64_t{1} << x) - 1);
+  const uint64_t sectors = ((entry & ~(kCopied | kCompressed)) >> x) + 1;
+  *first = start & ~(cluster_size_ - 1);
+  *last = std::min(start + sectors * 512 - (start & 511), open_end_) - 1;  // CheckEntry: start < open_end_
+}
+
+int Qcow2Image::Release(uint64_t entry, uint64_t first, uint64_t last) {
+  if (!(entry & kCompressed) && !(entry & kOffsetMask)) return 0;
+  for (uint64_t c = first; c <= last; c += cluster_size_) {
+    int now = 0;
+    if (int err = AddRefcount(c, -1, &now)) return err;
+    // Only clusters of guest data are taken again, whole (compressed ones may share theirs).
+    if (now == 0 && options_.unmap && !(entry & kCompressed)) {
+      (void)PunchHole(fd_, c,
+                      cluster_size_);  // a hint to the host: a file system without holes keeps the bytes
+      if (c >= open_end_) owner_[(c - open_end_) >> cluster_bits_] = 0;
+      free_.push_back(c);
+    }
   }
   return 0;
+}
+
+int Qcow2Image::ZeroCluster(uint64_t index, Zeroing how) {
+  uint64_t entry, l2;
+  if (int err = Lookup(index, &entry, &l2)) return err;
+  if (int err = CheckEntry(index, entry)) return err;
+  const uint64_t host = entry & kOffsetMask;
+  const bool compressed = entry & kCompressed;
+  const bool own = host && !compressed && (entry & kCopied);       // a cluster of this image's, in place
+  if (how == Zeroing::kDiscard && !host && !compressed) return 0;  // nothing held: nothing to give back
+  if (own && host < open_end_ && (IsMetadata(host) || host >= file_end_)) return EIO;  // see WriteCluster
+  uint64_t target;
+  if (how == Zeroing::kZeroKeep && own) {
+    if (version_ == 2) {
+      std::memset(scratch_.data(), 0, cluster_size_);
+      return Put(host, scratch_.data(), cluster_size_);
+    }
+    target = host | kCopied | kZeroFlag;  // preallocated zeros: written in place later (WriteCluster)
+  } else if (!backing_) {
+    target = 0;  // unallocated reads as zeros
+  } else if (version_ == 3) {
+    target = kZeroFlag;
+  } else if (how == Zeroing::kDiscard) {
+    return 0;  // a version 2 image over a backing file has no way to forget its data but zeros
+  } else {
+    std::vector<uint8_t> zeros(cluster_size_, 0);
+    return WriteCluster(index, 0, zeros.data(), zeros.size());
+  }
+  if (target == entry || (target == kZeroFlag && version_ == 3 && (entry & kZeroFlag) && !host)) return 0;
+  uint64_t first = host, last = host;
+  if (compressed) {
+    CompressedSpan(entry, &first, &last);
+    for (uint64_t c = first; c <= last; c += cluster_size_)
+      if (IsMetadata(c)) return EIO;
+  }
+  if (int err = SetL2Entry(index, target)) return err;  // the table first: a stop here leaks, never shares
+  return target & kOffsetMask ? 0 : Release(entry, first, last);
+}
+
+int Qcow2Image::Discard(uint64_t offset, uint64_t length) {
+  if (options_.read_only) return EROFS;
+  if (int err = CheckRange(offset, length)) return err;
+  if (!options_.unmap) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t first = (offset + cluster_size_ - 1) >> cluster_bits_;
+  // A partial cluster at either end is left as it is, but for the disk's last one, which ends with the disk.
+  const uint64_t end = offset + length == size_ ? (size_ + cluster_size_ - 1) >> cluster_bits_
+                                                : (offset + length) >> cluster_bits_;
+  for (uint64_t index = first; index < end; ++index)
+    if (int err = ZeroCluster(index, Zeroing::kDiscard)) return err;
+  return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+int Qcow2Image::WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) {
+  if (options_.read_only) return EROFS;
+  if (int err = CheckRange(offset, length)) return err;
+  std::lock_guard<std::mutex> lock(mu_);
+  const Zeroing how = may_unmap && options_.unmap ? Zeroing::kZeroUnmap : Zeroing::kZeroKeep;
+  std::vector<uint8_t> zeros;
+  while (length > 0) {
+    const uint64_t index = offset >> cluster_bits_, at = offset & (cluster_size_ - 1);
+    const uint64_t n = std::min<uint64_t>(length, cluster_size_ - at);
+    // The image's last cluster may end with the disk: whole when it holds the rest of the disk.
+    const bool whole = at == 0 && (n == cluster_size_ || offset + n == size_);
+    if (whole) {
+      if (int err = ZeroCluster(index, how)) return err;
+    } else {
+      zeros.resize(cluster_size_, 0);
+      if (int err = WriteCluster(index, at, zeros.data(), static_cast<size_t>(n))) return err;
+    }
+    offset += n;
+    length -= n;
+  }
+  return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
 }
 
 int Qcow2Image::Write(uint64_t offset, const void* buffer, size_t length) {

@@ -51,6 +51,14 @@ class Qcow2Image final : public BlockBackend {
   // (the default, a Write per 4 KiB page, filled each cluster with zeros and then wrote it over in pieces).
   int WriteV(uint64_t offset, const iovec* segments, int count) override;
   int Flush() override;
+  // Whole clusters only (a discard is a hint; zeros in a part of a cluster are written as data). With
+  // unmap (discard=unmap) a discarded cluster is unmapped: its L2 entry says unallocated (no backing
+  // image) or zeros (version 3; a version 2 image over a backing file keeps its data, which the backing
+  // file's would otherwise show through), its refcount drops, and a cluster nobody counts any more is
+  // punched out of the file and taken again by the next allocation. Zeros: a zero flag (version 3) or an
+  // unallocated entry (no backing image) where that reads as zeros, else zero bytes written.
+  int Discard(uint64_t offset, uint64_t length) override;
+  int WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) override;
   // Disk sharing (vmm/disk_pages.h): 4 KiB never written in this image come from its backing image's origin;
   // in a read-only image, its own cluster's bytes in this file. Not for compressed or zero clusters, or
   // clusters smaller than 4 KiB.
@@ -86,8 +94,17 @@ class Qcow2Image final : public BlockBackend {
   // The guest cluster's bytes as the disk has them now (cluster_size_ of them).
   int ReadCluster(uint64_t index, uint64_t entry, uint8_t* out);
   int WriteCluster(uint64_t index, uint64_t in_cluster, const uint8_t* data, size_t length);
-  int Allocate(uint64_t owner, uint64_t* host);  // a new cluster at the end of the file, counted
-  int AddRefcount(uint64_t host, int delta);
+  // A new cluster, counted: for data one freed by a discard when there is one, else at the end of the file.
+  int Allocate(uint64_t owner, uint64_t* host);
+  int AddRefcount(uint64_t host, int delta, int* now = nullptr);  // *now: the count after
+  // What guest cluster `index` becomes: discarded (freed only where reads keep what they may show), zeros
+  // that give its cluster back, or zeros in the cluster it keeps.
+  enum class Zeroing { kDiscard, kZeroUnmap, kZeroKeep };
+  int ZeroCluster(uint64_t index, Zeroing how);
+  // The host clusters [*first, *last] a compressed entry's bytes lie in.
+  void CompressedSpan(uint64_t entry, uint64_t* first, uint64_t* last) const;
+  // Drops the reference an L2 entry held to its clusters; one nobody counts any more is freed (free_).
+  int Release(uint64_t entry, uint64_t first, uint64_t last);
   int GrowRefcountTable(uint64_t needed);  // to at least needed + 1 entries
   int LoadRefcountBlock(uint64_t offset, std::vector<uint16_t>** block);
   int SetL2Entry(uint64_t index, uint64_t entry);
@@ -121,6 +138,8 @@ class Qcow2Image final : public BlockBackend {
   // Writable images: the clusters of the header and of every table at open, sorted. Guest data is never
   // written over them, and no refcount is dropped for them.
   std::vector<uint64_t> metadata_;
+  // Data clusters whose refcount a discard took to zero (punched out of the file), taken by Allocate first.
+  std::vector<uint64_t> free_;
   std::unique_ptr<BlockBackend> backing_;
   uint64_t device_ = 0, inode_ = 0;  // the file's st_dev and st_ino (Origin)
   mutable std::mutex mu_;            // everything below and the file's metadata

@@ -233,8 +233,9 @@ std::unique_ptr<RawImage> RawImage::Open(const std::string& path, const RawOpenO
                       " (or give format=raw to use its bytes as they are)");
   }
   if (!LockImage(fd.get(), !options.read_only, path, error)) return nullptr;
-  return std::unique_ptr<RawImage>(new RawImage(
-      path, fd.release(), size, options, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)));
+  return std::unique_ptr<RawImage>(new RawImage(path, fd.release(), size, options,
+                                                static_cast<uint64_t>(st.st_dev),
+                                                static_cast<uint64_t>(st.st_ino), S_ISREG(st.st_mode)));
 }
 
 RawImage::~RawImage() {
@@ -262,6 +263,41 @@ int RawImage::WriteV(uint64_t offset, const iovec* segments, int count) {
   if (options_.read_only) return EROFS;
   if (int err = CheckRange(offset, SegmentsLength(segments, count))) return err;
   if (int err = WriteFullV(fd_, offset, segments, count)) return err;
+  return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+namespace {
+int Fallocate(int fd, int mode, uint64_t offset, uint64_t length) {
+  while (fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0) {
+    if (errno != EINTR) return errno;
+  }
+  return 0;
+}
+}  // namespace
+
+int PunchHole(int fd, uint64_t offset, uint64_t length) {
+  return Fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+}
+
+int RawImage::Discard(uint64_t offset, uint64_t length) {
+  if (options_.read_only) return EROFS;
+  if (int err = CheckRange(offset, length)) return err;
+  if (!options_.unmap || !regular_ || length == 0) return 0;
+  // A discard is a hint: a file system without holes keeps the bytes, which is no error for the guest.
+  const int err = PunchHole(fd_, offset, length);
+  if (err && err != EOPNOTSUPP) return err;
+  return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
+}
+
+int RawImage::WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) {
+  if (options_.read_only) return EROFS;
+  if (int err = CheckRange(offset, length)) return err;
+  if (!regular_ || length == 0) return BlockBackend::WriteZeroes(offset, length, may_unmap);
+  // A punched hole reads as zeros; FALLOC_FL_ZERO_RANGE zeros and keeps the space allocated.
+  int err = may_unmap && options_.unmap ? PunchHole(fd_, offset, length) : EOPNOTSUPP;
+  if (err == EOPNOTSUPP) err = Fallocate(fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length);
+  if (err == EOPNOTSUPP) return BlockBackend::WriteZeroes(offset, length, may_unmap);
+  if (err) return err;
   return options_.write_through && fdatasync(fd_) != 0 ? errno : 0;
 }
 

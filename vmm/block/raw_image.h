@@ -34,6 +34,9 @@ struct RawOpenOptions {
   // -blockdev auto-read-only=on: a file this process may not write is opened read-only instead of refused
   // (QEMU's fallback; the backend then says read_only()).
   bool auto_read_only = false;
+  // discard=unmap: the guest's discards (and zero writes that allow it) give the space back to the host:
+  // holes punched in a raw file, clusters freed in a qcow2 image. Without it they only zero what they must.
+  bool unmap = false;
 };
 
 class RawImage final : public BlockBackend {
@@ -53,6 +56,10 @@ class RawImage final : public BlockBackend {
   int Flush() override;
   int ReadV(uint64_t offset, const iovec* segments, int count) override;
   int WriteV(uint64_t offset, const iovec* segments, int count) override;
+  // A regular file: holes punched (unmap) or ranges zeroed by fallocate where the file system can; a block
+  // device, or a file system without it: discards do nothing and zeros are written.
+  int Discard(uint64_t offset, uint64_t length) override;
+  int WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) override;
   // A read-only image: its own device, inode and the offset (its lock keeps writers out, Strobe's or QEMU's).
   bool Origin(uint64_t offset, BlockOrigin* origin) const override;
 
@@ -61,13 +68,20 @@ class RawImage final : public BlockBackend {
 
  private:
   RawImage(std::string path, int fd, uint64_t size, const RawOpenOptions& options, uint64_t device,
-           uint64_t inode)
-      : path_(std::move(path)), fd_(fd), size_(size), options_(options), device_(device), inode_(inode) {}
+           uint64_t inode, bool regular)
+      : path_(std::move(path)),
+        fd_(fd),
+        size_(size),
+        options_(options),
+        device_(device),
+        inode_(inode),
+        regular_(regular) {}
   std::string path_;
   int fd_;
   uint64_t size_;
   RawOpenOptions options_;
   uint64_t device_, inode_;  // the file's st_dev and st_ino
+  bool regular_;             // a regular file (not a block device): fallocate may punch and zero
 };
 
 // Opens an image file as RawImage::Open does before it looks at the bytes (any format): the file's kind and
@@ -84,5 +98,8 @@ int WriteFull(int fd, uint64_t offset, const void* buffer, size_t length);
 // The same for scatter lists (preadv/pwritev, at most IOV_MAX segments per call).
 int ReadFullV(int fd, uint64_t offset, const iovec* segments, int count);
 int WriteFullV(int fd, uint64_t offset, const iovec* segments, int count);
+// fallocate(PUNCH_HOLE | KEEP_SIZE) of a file's range: it reads as zeros and takes no space. 0, or an errno
+// (EOPNOTSUPP where the file system has no holes). Shared with the qcow2 image's freed clusters.
+int PunchHole(int fd, uint64_t offset, uint64_t length);
 
 }  // namespace strobe::vmm::block

@@ -11,22 +11,28 @@ namespace strobe::vmm {
 namespace {
 // Feature bits (5.2.3).
 constexpr uint32_t kFSizeMax = 1u << 1, kFSegMax = 1u << 2, kFRo = 1u << 5, kFBlkSize = 1u << 6,
-                   kFFlush = 1u << 9, kFConfigWce = 1u << 11;
+                   kFFlush = 1u << 9, kFConfigWce = 1u << 11, kFDiscard = 1u << 13, kFWriteZeroes = 1u << 14;
 // Request types and status values (5.2.6).
-constexpr uint32_t kTIn = 0, kTOut = 1, kTFlush = 4, kTGetId = 8;
+constexpr uint32_t kTIn = 0, kTOut = 1, kTFlush = 4, kTGetId = 8, kTDiscard = 11, kTWriteZeroes = 13;
+constexpr uint32_t kFlagUnmap = 1;           // WRITE_ZEROES: the space may be given back
+constexpr uint32_t kRangeBytes = 16;         // DISCARD/WRITE_ZEROES: le64 sector, le32 sectors, le32 flags
 constexpr uint32_t kTBarrier = 0x80000000u;  // legacy: a barrier flag some drivers set; ignored as QEMU does
 constexpr uint8_t kSOk = 0, kSIoErr = 1, kSUnsupp = 2;
 constexpr uint32_t kHeaderBytes = 16, kIdBytes = 20;
 constexpr unsigned kMaxMergeSegments = 512;  // below IOV_MAX
 // Configuration offsets.
 constexpr uint32_t kCfgCapacity = 0x00, kCfgSizeMax = 0x08, kCfgSegMax = 0x0C, kCfgBlkSize = 0x14,
-                   kCfgWriteback = 0x20;
+                   kCfgWriteback = 0x20, kCfgMaxDiscardSectors = 0x24, kCfgMaxDiscardSeg = 0x28,
+                   kCfgDiscardAlignment = 0x2C, kCfgMaxZeroesSectors = 0x30, kCfgMaxZeroesSeg = 0x34,
+                   kCfgZeroesMayUnmap = 0x38;
 }  // namespace
 
 VirtioBlk::VirtioBlk(const VirtioBlkConfig& config) : config_(config), wce_(config.write_cache) {}
 
 uint32_t VirtioBlk::features() const {
-  uint32_t f = kFSizeMax | kFSegMax | kFBlkSize | kFFlush | kFConfigWce;
+  // Discards and zero writes as QEMU offers them, whatever discard= says (ignore makes discards succeed
+  // without effect).
+  uint32_t f = kFSizeMax | kFSegMax | kFBlkSize | kFFlush | kFConfigWce | kFDiscard | kFWriteZeroes;
   if (config_.backend->read_only()) f |= kFRo;
   return f;
 }
@@ -44,7 +50,17 @@ uint8_t VirtioBlk::ReadConfigByte(uint32_t offset) {
   if (offset < kCfgSegMax + 4) return byte(kSegMax, kCfgSegMax);
   if (offset >= kCfgBlkSize && offset < kCfgBlkSize + 4) return byte(block::kSectorSize, kCfgBlkSize);
   if (offset == kCfgWriteback) return wce_ ? 1 : 0;
-  return 0;  // geometry, topology, num_queues, discard and write-zeroes limits: not offered
+  const auto word = [&](uint32_t base, uint32_t value) -> int {
+    return offset >= base && offset < base + 4 ? byte(value, base) : -1;
+  };
+  for (const auto& [base, value] : {std::pair{kCfgMaxDiscardSectors, kMaxZeroSectors},
+                                    {kCfgMaxDiscardSeg, 1u},
+                                    {kCfgDiscardAlignment, 1u},
+                                    {kCfgMaxZeroesSectors, kMaxZeroSectors},
+                                    {kCfgMaxZeroesSeg, 1u}})
+    if (const int b = word(base, value); b >= 0) return static_cast<uint8_t>(b);
+  if (offset == kCfgZeroesMayUnmap) return 1;
+  return 0;  // geometry, topology, num_queues: not offered
 }
 
 void VirtioBlk::WriteConfigByte(uint32_t offset, uint8_t value) {
@@ -89,7 +105,12 @@ bool VirtioBlk::Parse(const VirtqChain& chain, Request* req, std::string* error)
   std::memcpy(&req->type, header, 4);
   std::memcpy(&req->sector, header + 8, 8);
   req->type &= ~kTBarrier;
-  if (req->type == kTOut) {
+  const bool zeroing = req->type == kTDiscard || req->type == kTWriteZeroes;
+  if (zeroing && chain.readable < kHeaderBytes + kRangeBytes) {
+    *error = "a virtio-blk discard or write-zeroes request without its 16-byte range";
+    return false;
+  }
+  if (req->type == kTOut || zeroing) {
     req->data = std::move(out_data);
     req->data_len = chain.readable - kHeaderBytes;
   } else {
@@ -150,6 +171,11 @@ void VirtioBlk::QueueNotify(unsigned q) {
       case kTFlush:
         flush_group();
         SubmitFlush(std::move(req));
+        break;
+      case kTDiscard:
+      case kTWriteZeroes:
+        flush_group();
+        SubmitZeroing(std::move(req));
         break;
       case kTGetId: {
         flush_group();
@@ -216,8 +242,12 @@ void VirtioBlk::SubmitGroup(std::vector<Request> group) {
     }
     transport_->QueueUsed(0);
   };
-  if (is_write && WriteThrough()) {
-    // The data reaches stable storage before the guest sees the write complete.
+  Submit(std::move(request), std::move(finish), is_write);
+}
+
+void VirtioBlk::Submit(block::BlockRequest request, std::function<void(int)> finish, bool changes) {
+  if (changes && WriteThrough()) {
+    // What the request changes reaches stable storage before the guest sees it complete.
     auto first_error = std::make_shared<int>(0);
     request.done = [first_error](int err) { *first_error = err; };
     config_.queue->Submit(std::move(request));
@@ -243,6 +273,55 @@ void VirtioBlk::SubmitFlush(Request req) {
   };
   ++host_requests_;
   config_.queue->Submit(std::move(flush));
+}
+
+void VirtioBlk::SubmitZeroing(Request req) {
+  if (req.data_len > kRangeBytes) {  // several ranges: QEMU takes one (the configuration says so)
+    Finish(req, kSUnsupp, 0);
+    transport_->QueueUsed(0);
+    return;
+  }
+  uint8_t range[kRangeBytes];
+  uint32_t got = 0;
+  for (const Segment& s : req.data) {
+    const uint32_t n = std::min(s.len, kRangeBytes - got);
+    transport_->memory().Read(s.addr, range + got, n);
+    got += n;
+    if (got == kRangeBytes) break;
+  }
+  uint64_t sector;
+  uint32_t count, flags;
+  std::memcpy(&sector, range, 8);
+  std::memcpy(&count, range + 8, 4);
+  std::memcpy(&flags, range + 12, 4);
+  const bool zeroes = req.type == kTWriteZeroes;
+  const uint64_t sectors = config_.backend->size() / block::kSectorSize;
+  // QEMU's order: the length, the range, unknown flags, and UNMAP on a discard.
+  uint8_t status = kSOk;
+  if (count > kMaxZeroSectors || sector > sectors || count > sectors - sector) {
+    status = kSIoErr;
+  } else if ((flags & ~kFlagUnmap) || (!zeroes && (flags & kFlagUnmap))) {
+    status = kSUnsupp;
+  }
+  if (status != kSOk) {
+    Finish(req, status, 0);
+    transport_->QueueUsed(0);
+    return;
+  }
+  block::BlockRequest request;
+  request.op = zeroes ? block::BlockRequest::Op::kWriteZeroes : block::BlockRequest::Op::kDiscard;
+  request.offset = sector * block::kSectorSize;
+  request.length = uint64_t{count} * block::kSectorSize;
+  request.may_unmap = flags & kFlagUnmap;
+  ++host_requests_;
+  auto shared = std::make_shared<Request>(std::move(req));
+  const uint64_t generation = generation_;
+  auto finish = [this, shared, generation](int err) {
+    if (generation_ != generation) return;
+    Finish(*shared, err ? kSIoErr : kSOk, 0);
+    transport_->QueueUsed(0);
+  };
+  Submit(std::move(request), std::move(finish), /*changes=*/true);
 }
 
 void VirtioBlk::State(StateIo& io) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ class VirtioBlk final : public VirtioDevice {
   static constexpr uint32_t kSizeMax = 1u << 20;           // bytes in one buffer
   static constexpr uint32_t kMaxRequestBytes = 64u << 20;  // larger requests fail with IOERR
   static constexpr uint32_t kMaxMergeBytes = 4u << 20;     // a merged host request stays below this
+  // DISCARD and WRITE_ZEROES: QEMU's limits (its largest block-layer request), one range per request.
+  static constexpr uint32_t kMaxZeroSectors = 0x3FFFFF;
 
   explicit VirtioBlk(const VirtioBlkConfig& config);
 
@@ -82,6 +85,11 @@ class VirtioBlk final : public VirtioDevice {
   void Finish(Request& req, uint8_t status, uint32_t written);
   void SubmitGroup(std::vector<Request> group);  // reads or writes, consecutive on the disk
   void SubmitFlush(Request req);
+  // To the drive's queue; `changes` (writes, discards, zeros) with a flush after it while the guest sees
+  // no volatile cache, finish taking the first error of the two.
+  void Submit(block::BlockRequest request, std::function<void(int)> finish, bool changes);
+  // DISCARD and WRITE_ZEROES: the range checked (status as QEMU gives it), then the backend's work.
+  void SubmitZeroing(Request req);
   bool WriteThrough() const { return config_.write_cache && (!wce_ || !(accepted_ & (1u << 9))); }
 
   VirtioBlkConfig config_;
