@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ class Ide : public IdeMachine {
   }
   void TearDown() override {
     vm_.reset();
+    wrapper_.reset();
     disk_.reset();
     if (!path_.empty()) unlink(path_.c_str());
   }
@@ -80,6 +82,7 @@ class Ide : public IdeMachine {
   std::string path_;
   std::vector<uint8_t> image_;
   std::unique_ptr<block::BlockBackend> disk_;
+  std::unique_ptr<block::BlockBackend> wrapper_;  // a test's backend over disk_
 };
 
 TEST_F(Ide, PciFunctionIsQemusPiix4Ide) {
@@ -125,6 +128,8 @@ TEST_F(Ide, IdentifyDeviceDescribesTheDisk) {
   EXPECT_EQ(word(88) & 0x3F, 0x3F);      // UDMA 0-5
   EXPECT_EQ(word(100) | word(101) << 16, kSectors);
   EXPECT_EQ(word(102) | word(103), 0);
+  EXPECT_EQ(word(169), 1);      // DATA SET MANAGEMENT with TRIM, as QEMU's ide-hd
+  EXPECT_EQ(word(69), 0x4000);  // deterministic data after TRIM
   uint8_t sum = 0;
   for (uint8_t b : id) sum = static_cast<uint8_t>(sum + b);
   EXPECT_EQ(id[510], 0xA5);
@@ -222,6 +227,76 @@ TEST_F(Ide, DmaReadWalksThePrdTableIntoGuestMemory) {
   std::vector<uint8_t> got(1024);
   ASSERT_EQ(disk_->Read(20 * 512, got.data(), got.size()), 0);
   EXPECT_EQ(got, pattern);
+}
+
+// A disk that notes the discards it is asked for ("first+count " in sectors) and forwards everything.
+class NotingDisk final : public block::BlockBackend {
+ public:
+  explicit NotingDisk(block::BlockBackend& inner) : inner_(inner) {}
+  uint64_t size() const override { return inner_.size(); }
+  bool read_only() const override { return inner_.read_only(); }
+  const std::string& path() const override { return inner_.path(); }
+  int Read(uint64_t offset, void* buffer, size_t length) override {
+    return inner_.Read(offset, buffer, length);
+  }
+  int Write(uint64_t offset, const void* buffer, size_t length) override {
+    return inner_.Write(offset, buffer, length);
+  }
+  int Flush() override { return inner_.Flush(); }
+  int Discard(uint64_t offset, uint64_t length) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    noted_ += std::to_string(offset / 512) + "+" + std::to_string(length / 512) + " ";
+    return inner_.Discard(offset, length);
+  }
+  std::string noted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return noted_;
+  }
+
+ private:
+  block::BlockBackend& inner_;
+  std::mutex mu_;
+  std::string noted_;
+};
+
+// DATA SET MANAGEMENT (0x06) with TRIM, as libata sends it: LBA48 registers, one 512-byte block of 8-byte
+// range entries (48-bit LBA, 16-bit count) by DMA from memory. Entries of count 0 are skipped; a range past
+// the disk fails the whole command with ABRT (QEMU's rule); without the TRIM feature bit it is aborted.
+TEST_F(Ide, DataSetManagementTrimDiscardsEachRange) {
+  vm_.reset();
+  wrapper_ = std::make_unique<NotingDisk>(*disk_);
+  auto& noting = static_cast<NotingDisk&>(*wrapper_);
+  vm_ = MakeVm({{&noting, 0, "SB00001", true, false, "ide0-hd0"}});
+  ASSERT_TRUE(vm_);
+  const auto trim = [&](std::vector<uint64_t> entries, uint8_t feature = 1) {
+    std::vector<uint8_t> block(512, 0);
+    for (size_t i = 0; i < entries.size(); ++i)
+      for (int k = 0; k < 8; ++k) block[8 * i + k] = static_cast<uint8_t>(entries[i] >> (8 * k));
+    EXPECT_TRUE(vm_->guest_memory().Write(0x40000, block.data(), block.size()));
+    PutPrd(0x10000, {{0x40000, 512}});
+    Out(kBusMaster + 4, 0x10000, 4);
+    Out(kBusMaster, 0x00);  // direction: from memory
+    Out(kPrimary + 6, 0x40);
+    Out(kPrimary + 1, 0), Out(kPrimary + 1, feature);
+    Out(kPrimary + 2, 0), Out(kPrimary + 2, 1);  // one block of entries
+    for (uint32_t r = 3; r <= 5; ++r) Out(kPrimary + r, 0), Out(kPrimary + r, 0);
+    Out(kPrimary + 7, 0x06);
+    Out(kBusMaster, 0x01);
+    Settle();
+    Out(kBusMaster, 0x00);
+    Out(kBusMaster + 2, 0x04);
+    return In(kPrimary + 7);
+  };
+  const uint64_t count = uint64_t{1} << 48;
+  EXPECT_EQ(trim({8 | 4 * count, 0 | 0 * count, 40 | 2 * count}), 0x50u);
+  EXPECT_EQ(noting.noted(), "8+4 40+2 ");
+  EXPECT_EQ(trim({1 | 1 * count, (kSectors - 1) | 2 * count}), 0x51u);  // the second runs past the end
+  EXPECT_EQ(In(kPrimary + 1), 0x04u);
+  EXPECT_EQ(trim({0}), 0x50u);  // nothing to trim
+  Out(kPrimary + 1, 0);
+  Command(0x06, 0, 1);  // no TRIM bit: aborted at once
+  EXPECT_EQ(In(kPrimary + 7), 0x51u);
+  EXPECT_EQ(noting.noted(), "8+4 40+2 ");
 }
 
 TEST_F(Ide, DmaToAnAddressWithoutRamIsAMasterAbort) {

@@ -34,6 +34,7 @@ namespace {
 
 enum Command : uint8_t {
   kNop = 0x00,
+  kDataSetManagement = 0x06,
   kReadSectors = 0x20,
   kReadSectorsNoRetry = 0x21,
   kReadSectorsExt = 0x24,
@@ -104,6 +105,7 @@ std::vector<uint8_t> BuildIdentify(const AtaIdentity& id) {
   Put16(b, 66, 120);
   Put16(b, 67, 120);
   Put16(b, 68, 120);
+  Put16(b, 69, 0x4000);  // deterministic data after TRIM (as QEMU's ide-hd)
   Put16(b, 80, 0x00F0);  // ATA/ATAPI-4 to -7
   Put16(b, 82, 0x0060);  // supported: look-ahead, write cache
   Put16(b, 83, 0x7400);  // FLUSH CACHE EXT, FLUSH CACHE, 48-bit addresses
@@ -115,6 +117,7 @@ std::vector<uint8_t> BuildIdentify(const AtaIdentity& id) {
   // Hardware reset result: passed diagnostics, set by jumper, 80-conductor cable detected.
   Put16(b, 93, id.master ? 0x600B : 0x6300);
   for (unsigned i = 0; i < 4; ++i) Put16(b, 100 + i, static_cast<uint16_t>(id.sectors >> (16 * i)));
+  Put16(b, 169, 0x0001);  // DATA SET MANAGEMENT with TRIM
   PutIntegrity(b);
   return b;
 }
@@ -391,6 +394,13 @@ void AtaChannel::Execute(Drive& d, uint8_t command) {
     case kWriteDmaExt:
       if (Range(d, command == kWriteDmaExt, &lba, &count)) StartDma(d, lba, count, false);
       return;
+    case kDataSetManagement: {  // TRIM (Features bit 0): 512-byte blocks of range entries by DMA
+      if (!(d.tf.feature & 0x01)) return Abort(d);
+      const uint32_t blocks = (static_cast<uint32_t>(d.tf.hob_nsect) << 8 | d.tf.nsect);
+      StartDma(d, 0, blocks ? blocks : 65536, false);
+      d.dma_trim = true;
+      return;
+    }
     case kReadVerify:
     case kReadVerifyNoRetry:
     case kReadVerifyExt:
@@ -555,6 +565,7 @@ void AtaChannel::StartDma(Drive& d, uint64_t lba, uint32_t count, bool to_memory
   d.dma_sectors = count;
   d.dma_bytes = count * static_cast<uint32_t>(kSectorSize);
   d.dma_to_memory = to_memory;
+  d.dma_trim = false;
   d.phase = Phase::kDmaWait;
   d.status = kBsy | kDrdy | kDsc;
   dma_request_();
@@ -594,6 +605,7 @@ void AtaChannel::TransferDma(std::shared_ptr<std::vector<uint8_t>> buffer,
   d.phase = Phase::kDmaRun;
   const uint64_t offset = d.lba * kSectorSize;
   const size_t bytes = static_cast<size_t>(d.dma_sectors) * kSectorSize;
+  if (d.dma_trim) return Trim(d, std::move(buffer), std::move(finished));
   if (!d.dma_to_memory) {
     SubmitWrite(d, offset, buffer, Guarded(d, [this, finished = std::move(finished)](Drive& d, int err) {
                   finished(err);
@@ -611,6 +623,44 @@ void AtaChannel::TransferDma(std::shared_ptr<std::vector<uint8_t>> buffer,
     err ? Abort(d, kUnc) : Complete(d);
   });
   d.config.queue->Submit(std::move(r));
+}
+
+void AtaChannel::Trim(Drive& d, std::shared_ptr<std::vector<uint8_t>> entries,
+                      std::function<void(int)> finished) {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // first sector, sectors
+  for (size_t at = 0; at + 8 <= entries->size(); at += 8) {
+    uint64_t e = 0;
+    for (int i = 7; i >= 0; --i) e = e << 8 | (*entries)[at + i];
+    const uint64_t lba = e & 0xFFFFFFFFFFFFull, count = e >> 48;
+    if (count == 0) continue;                           // an unused entry
+    if (lba >= d.sectors || count > d.sectors - lba) {  // as QEMU: the whole command fails
+      finished(0);
+      return Abort(d, kAbrt);
+    }
+    ranges.emplace_back(lba, count);
+  }
+  if (ranges.empty()) {
+    finished(0);
+    return Complete(d);
+  }
+  // The queue runs them in order: the last one's completion ends the command with the first error.
+  auto first_error = std::make_shared<int>(0);
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    BlockRequest r;
+    r.op = BlockRequest::Op::kDiscard;
+    r.offset = ranges[i].first * kSectorSize;
+    r.length = ranges[i].second * kSectorSize;
+    if (i + 1 < ranges.size()) {
+      r.done = [first_error](int err) { *first_error = *first_error ? *first_error : err; };
+    } else {
+      r.done = Guarded(d, [this, first_error, finished = std::move(finished)](Drive& d, int err) {
+        err = *first_error ? *first_error : err;
+        finished(err);
+        err ? Abort(d, kAbrt) : Complete(d);
+      });
+    }
+    d.config.queue->Submit(std::move(r));
+  }
 }
 
 void AtaChannel::AbortDma() {
@@ -665,6 +715,7 @@ void AtaChannel::State(StateIo& io) {
     io.Field(d.block);
     io.Field(d.block_now);
     io.Field(d.dma_to_memory);
+    io.Field(d.dma_trim);
     io.Field(d.dma_sectors);
     io.Field(d.dma_bytes);
     if (d.cdrom) PacketState(d, io);

@@ -144,6 +144,7 @@ class AtaChannel {
     uint32_t block = 1;      // sectors per DRQ block
     uint32_t block_now = 0;  // sectors in the current block
     bool dma_to_memory = false;
+    bool dma_trim = false;  // the DMA brings DATA SET MANAGEMENT's range entries, not sectors to write
     uint32_t dma_sectors = 0;
     uint32_t dma_bytes = 0;   // the DMA transfer's size
     uint64_t generation = 0;  // bumped by a reset: completions of older requests are dropped
@@ -185,6 +186,8 @@ class AtaChannel {
   void WritePioBlock(Drive& d);
   void StartDma(Drive& d, uint64_t lba, uint32_t count, bool to_memory);
   void Flush(Drive& d);
+  // DATA SET MANAGEMENT with TRIM: each 8-byte entry of `entries` (a 48-bit LBA, a 16-bit count) discarded.
+  void Trim(Drive& d, std::shared_ptr<std::vector<uint8_t>> entries, std::function<void(int)> finished);
   // A write to the disk, followed by a flush when the guest turned the write cache off (the data is
   // on stable storage before the command completes). done(0 or errno) runs on the vCPU thread.
   void SubmitWrite(Drive& d, uint64_t offset, std::shared_ptr<std::vector<uint8_t>> data,

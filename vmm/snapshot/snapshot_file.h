@@ -18,8 +18,9 @@ namespace strobe::vmm {
 // 3: each IDE device says whether it is a CD-ROM drive; a CD-ROM drive's state (its sense data, tray and
 // the packet command in transfer) follows.
 // 4: a CD-ROM drive's state holds the host's media change (the NOT READY, UNIT ATTENTION sequence, the
-// media events) and whether the disc changed under a packet command.
-inline constexpr uint32_t kSnapshotFormat = 4;
+// media events) and whether the disc changed under a packet command. 5: an IDE disk's DMA may bring
+// DATA SET MANAGEMENT's TRIM ranges.
+inline constexpr uint32_t kSnapshotFormat = 5;
 inline constexpr size_t kSnapshotHeaderBytes = 32;
 
 struct SnapshotInfo {
