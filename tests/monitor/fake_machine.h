@@ -140,6 +140,7 @@ struct MediaMachine : FakeMachine {
     disk.backing_file = "/disks/base.img";
     disk.backing_depth = 1;
     disk.write_cache = false;
+    disk.detect_zeroes = "unmap";
     disk.size = 1 << 20;
     vmm::mon::BlockDevice empty;
     empty.device = "ide1-cd1";

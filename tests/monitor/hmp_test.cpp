@@ -182,6 +182,7 @@ TEST(Hmp, MediaCommandsAndInfoBlock) {
             "    Attached to:      /machine/pci/00:12.0/virtio-blk\n"
             "    Cache mode:       writethrough\n"
             "    Backing file:     /disks/base.img (chain depth: 1)\n"
+            "    Detect zeroes:    unmap\n"  // only when not off, as QEMU 7.2
             "\n"
             "ide1-cd1: [not inserted]\n"
             "    Attached to:      /machine/piix4-ide/ide.1/unit.1\n"

@@ -242,7 +242,8 @@ TEST(Qmp, MediaCommandsAndQueryBlock) {
   const std::string blocks = qmp.Handle(R"({"execute":"query-block"})");
   const std::string head =
       R"({"return": [{"io-status": "ok", "device": "ide1-cd0", "locked": false, "removable": true, "inserted": )"
-      R"({"image": {"virtual-size": 614400, "filename": "/discs/a.iso", "format": "raw"}, "ro": true, "backing_f)";
+      R"({"detect_zeroes": "off", "image": {"virtual-size": 614400, "filename": "/discs/a.iso", "format": )"
+      R"("raw"}, "ro": true, "backing_f)";
   EXPECT_EQ(blocks.substr(0, head.size()), head);
   EXPECT_NE(
       blocks.find(R"("qdev": "/machine/piix4-ide/ide.1/unit.0", "tray_open": false, "type": "unknown"})"),
@@ -253,7 +254,8 @@ TEST(Qmp, MediaCommandsAndQueryBlock) {
       std::string::npos);
   EXPECT_NE(blocks.find(R"("removable": false, "inserted")"), std::string::npos);  // the disk: no tray
   EXPECT_NE(
-      blocks.find(R"({"image": {"virtual-size": 1048576, "filename": "/disks/root.qcow2", "format": )"
+      blocks.find(R"({"detect_zeroes": "unmap", "image": {"virtual-size": 1048576, "filename": )"
+                  R"("/disks/root.qcow2", "format": )"
                   R"("qcow2", "backing-filename": "/disks/base.img"}, "ro": false, "backing_file_depth": 1, )"
                   R"("drv": "qcow2")"),
       std::string::npos)

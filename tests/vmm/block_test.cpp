@@ -489,6 +489,53 @@ TEST(SnapshotOverlay, TheImageIsOpenedReadOnlyAndSharedWithReaders) {
   ro.read_only = true;
   EXPECT_NE(Open(file.path, ro, &error), nullptr) << error;  // another reader: fine
   EXPECT_EQ(OpenError(file.path), file.path + kLocked);      // a writer: no (QEMU's rule too)
+  // Disk sharing: blocks the guest has not written come from the file, through every layer OpenDrive
+  // put over the overlay (a probed image's write guard among them).
+  BlockOrigin origin;
+  EXPECT_TRUE(disk->Origin(4096, &origin));
+  EXPECT_EQ(origin.offset, 4096u);
+  const std::string data = Pattern(4096, 3);
+  ASSERT_EQ(disk->Write(4096, data.data(), data.size()), 0);
+  EXPECT_FALSE(disk->Origin(4096, &origin));
+}
+
+// detect-zeroes=on: a write of zeros becomes a zero write, so a qcow2 image allocates nothing for zeros
+// written where it reads zeros already, and a cluster it held gets the zero flag; other writes are data.
+TEST(OpenDrive, DetectZeroesTurnsWritesOfZerosIntoZeroWrites) {
+  const std::string path = TempPath("dz.qcow2");
+  ASSERT_EQ(RunProcess({"/usr/bin/qemu-img", "create", "-q", "-f", "qcow2", path, "4M"}).exit_code, 0);
+  for (const DetectZeroes mode : {DetectZeroes::kOff, DetectZeroes::kOn}) {
+    SCOPED_TRACE(mode == DetectZeroes::kOn ? "on" : "off");
+    DriveConfig drive;
+    drive.file = path;
+    drive.detect_zeroes = mode;
+    std::unique_ptr<BlockBackend> disk;
+    std::string error;
+    ASSERT_TRUE(OpenDrive(drive, &disk, &error)) << error;
+    struct stat before {
+    }, after{};
+    ASSERT_EQ(stat(path.c_str(), &before), 0);
+    const std::string zeros(65536, '\0');
+    const uint64_t at = mode == DetectZeroes::kOn ? 0 : 1 << 20;
+    ASSERT_EQ(disk->Write(at, zeros.data(), zeros.size()), 0);
+    ASSERT_EQ(stat(path.c_str(), &after), 0);
+    if (mode == DetectZeroes::kOn) {
+      // Zeros in part of a cluster that reads as zeros: nothing to write either.
+      ASSERT_EQ(disk->Write((2 << 20) + 512, zeros.data(), 4096), 0);
+      ASSERT_EQ(stat(path.c_str(), &after), 0);
+      EXPECT_EQ(after.st_size, before.st_size);  // nothing allocated
+    } else {
+      EXPECT_GE(after.st_size, before.st_size + 65536);  // a data cluster of zeros
+    }
+    const std::string data = Pattern(512, 5);
+    ASSERT_EQ(disk->Write(at + 65536, data.data(), data.size()), 0);
+    std::string got(512, '\0');
+    ASSERT_EQ(disk->Read(at + 65536, got.data(), got.size()), 0);
+    EXPECT_EQ(got, data);
+  }
+  ProcessResult check = RunProcess({"/usr/bin/qemu-img", "check", path});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  std::remove(path.c_str());
 }
 
 TEST(SnapshotOverlay, AnUnusableTmpdirIsOneLine) {

@@ -123,7 +123,7 @@ TEST(DriveOptions, IndexConflictsAsInQemu) {
 TEST(DriveOptions, UnknownKeysAndValuesAreNamed) {
   EXPECT_EQ(Error({"-drive", "file=a,colour=red"}),
             "-drive file=a,colour=red: unknown key 'colour' (file, format, if, index, bus, unit, media, "
-            "readonly, cache, snapshot, id, aio, discard)");
+            "readonly, cache, snapshot, id, aio, discard, detect-zeroes)");
   EXPECT_EQ(Error({"-drive", "disk.img"}),
             "-drive disk.img: unknown key 'disk.img' (did you mean file=disk.img?)");
   EXPECT_EQ(Error({"-drive", "file=a,if=usb"}),
@@ -298,6 +298,26 @@ TEST(DriveOptions, BootindexIsAcceptedWithoutEffectAndDiscardSaysUnmap) {
   EXPECT_TRUE(d[1].discard_unmap);
   EXPECT_FALSE(d[2].discard_unmap);
   EXPECT_FALSE(d[3].discard_unmap);  // QEMU's default: ignore
+  // detect-zeroes, with QEMU 7.2's refusals (-blockdev refuses unmap without discard=unmap, -drive not).
+  auto z = Drives({"-drive", "file=a,if=virtio,detect-zeroes=on", "-drive",
+                   "file=b,if=virtio,detect-zeroes=unmap", "-drive", "file=c,if=virtio,detect-zeroes=off"});
+  ASSERT_EQ(z.size(), 3u);
+  EXPECT_EQ(z[0].detect_zeroes, vmm::block::DetectZeroes::kOn);
+  EXPECT_EQ(z[1].detect_zeroes, vmm::block::DetectZeroes::kUnmap);
+  EXPECT_EQ(z[2].detect_zeroes, vmm::block::DetectZeroes::kOff);
+  EXPECT_EQ(Error({"-drive", "file=a,detect-zeroes=foo"}),
+            "-drive file=a,detect-zeroes=foo: invalid parameter value: foo");
+  EXPECT_EQ(
+      Error({"-blockdev", "driver=file,filename=a,node-name=f,detect-zeroes=unmap"}),
+      "-blockdev driver=file,filename=a,node-name=f,detect-zeroes=unmap: setting detect-zeroes to unmap is "
+      "not allowed without setting discard operation to unmap");
+  EXPECT_EQ(
+      Error({"-blockdev", "driver=file,filename=a,node-name=f,detect-zeroes=bar"}),
+      "-blockdev driver=file,filename=a,node-name=f,detect-zeroes=bar: Parameter 'detect-zeroes' does not "
+      "accept value 'bar'");
+  auto n = Drives({"-blockdev", "driver=file,filename=a,node-name=f,discard=unmap,detect-zeroes=unmap"});
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].detect_zeroes, vmm::block::DetectZeroes::kUnmap);
   EXPECT_EQ(Error({"-device", "virtio-blk-pci,drive=a,bus=pci.0"}),
             "-device virtio-blk-pci,drive=a,bus=pci.0: Bus 'pci.0' not found (pci)");
   EXPECT_NE(Error({"-device", "ide-hd,drive=a,bootindex=first"}).find("bootindex expects a number"),
@@ -398,9 +418,10 @@ TEST(DriveOptions, BlockdevMistakesAreNamed) {
             std::string::npos);
   EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename=a,locking=off"}).find("always locks"),
             std::string::npos);
-  EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename=a,detect-zeroes=unmap"})
-                .find("detect-zeroes=unmap is not supported"),
-            std::string::npos);
+  EXPECT_NE(
+      Error({"-blockdev", "driver=file,node-name=n,filename=a,detect-zeroes=unmap"})
+          .find("setting detect-zeroes to unmap is not allowed without setting discard operation to unmap"),
+      std::string::npos);
   EXPECT_NE(Error({"-blockdev", "driver=file,node-name=n,filename"}).find("key 'filename' needs a value"),
             std::string::npos);
   EXPECT_NE(Error({"-blockdev", "{\"driver\": \"file\""}).find("-blockdev {\"driver\": \"file\": "),

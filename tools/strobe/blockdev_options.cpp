@@ -16,6 +16,7 @@ namespace strobe::tools {
 namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
+using vmm::block::DetectZeroes;
 
 bool Fail(std::string* error, std::string msg) {
   *error = std::move(msg);
@@ -117,7 +118,8 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
       if (const std::string why = CheckDiscard(v); !why.empty()) return bad(why);
       n.discard_unmap = v == "unmap" || v == "on";
     } else if (key == "detect-zeroes") {
-      if (v != "off") return bad("detect-zeroes=" + v + " is not supported (off)");
+      if (!ParseDetectZeroes(v, &n.detect_zeroes))
+        return bad("Parameter 'detect-zeroes' does not accept value '" + v + "'");
     } else if (!n.raw && key == "filename") {
       n.filename = v;
     } else if (!n.raw && key == "locking") {
@@ -133,6 +135,8 @@ bool AddNode(const std::string& option, const Pairs& pairs, const Pairs& child, 
     }
   }
   if (root && n.name.empty()) return bad("'node-name' must be specified for the root node");
+  if (n.detect_zeroes == DetectZeroes::kUnmap && !n.discard_unmap)
+    return bad("setting detect-zeroes to unmap is not allowed without setting discard operation to unmap");
   if (!n.raw) {
     if (!child.empty()) return bad("unknown key 'file." + child[0].first + "' of driver=file (" + keys + ")");
     if (n.filename.empty()) return bad("Parameter 'filename' is missing");

@@ -15,6 +15,7 @@ namespace strobe::tools {
 namespace {
 
 using vmm::block::CacheMode;
+using vmm::block::DetectZeroes;
 using vmm::block::DriveConfig;
 using vmm::block::Interface;
 using vmm::block::Media;
@@ -89,6 +90,13 @@ bool IsNetworkDevice(const std::string& name) {
 std::string CheckDiscard(const std::string& v) {
   if (v == "ignore" || v == "off" || v == "unmap" || v == "on") return "";
   return "invalid discard option '" + v + "' (ignore, off, unmap or on)";
+}
+
+bool ParseDetectZeroes(const std::string& v, DetectZeroes* out) {
+  if (v == "off") return *out = DetectZeroes::kOff, true;
+  if (v == "on") return *out = DetectZeroes::kOn, true;
+  if (v == "unmap") return *out = DetectZeroes::kUnmap, true;
+  return false;
 }
 
 std::string CheckAio(const std::string& v) {
@@ -195,10 +203,12 @@ bool ParseDrive(const std::string& value, DriveRequests* requests, std::string* 
       if (const std::string why = key == "discard" ? CheckDiscard(v) : CheckAio(v); !why.empty())
         return bad(why);
       if (key == "discard") c.discard_unmap = v == "unmap" || v == "on";
+    } else if (key == "detect-zeroes") {
+      if (!ParseDetectZeroes(v, &c.detect_zeroes)) return bad("invalid parameter value: " + v);
     } else {
-      return bad(
-          "unknown key '" + key +
-          "' (file, format, if, index, bus, unit, media, readonly, cache, snapshot, id, aio, discard)");
+      return bad("unknown key '" + key +
+                 "' (file, format, if, index, bus, unit, media, readonly, cache, snapshot, id, aio, discard, "
+                 "detect-zeroes)");
     }
   }
   requests->drives.push_back(std::move(d));
@@ -396,6 +406,7 @@ bool ResolveDrives(const DriveRequests& requests, std::vector<DriveConfig>* out,
       c.read_only |= n.read_only;
       c.auto_read_only |= n.auto_read_only;
       c.discard_unmap |= n.discard_unmap;
+      if (n.detect_zeroes != DetectZeroes::kOff) c.detect_zeroes = n.detect_zeroes;
       direct |= n.direct;
       no_flush |= n.no_flush;
       if (!n.raw) {

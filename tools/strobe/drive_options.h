@@ -45,6 +45,7 @@ struct DriveRequests {
     bool read_only = false, direct = false, no_flush = false;  // read-only, cache.direct, cache.no-flush
     bool auto_read_only = false;                               // auto-read-only
     bool discard_unmap = false;                                // discard=unmap|on
+    vmm::block::DetectZeroes detect_zeroes = vmm::block::DetectZeroes::kOff;
   };
   struct Device {
     std::string option;  // "-device virtio-blk-pci,drive=d0"
@@ -66,6 +67,8 @@ struct DriveRequests {
 // effect: Strobe has its own I/O thread per drive). "" when v is one of QEMU's, else the one-line complaint.
 std::string CheckDiscard(const std::string& v);
 std::string CheckAio(const std::string& v);
+// detect-zeroes=off|on|unmap: false for another value.
+bool ParseDetectZeroes(const std::string& v, vmm::block::DetectZeroes* out);
 
 // QEMU's KEY=VALUE,... syntax: a doubled comma is a comma inside the value; empty parts are skipped.
 std::vector<std::string> SplitOptions(const std::string& value);

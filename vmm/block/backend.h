@@ -43,6 +43,8 @@ class BlockBackend {
   // none), for the monitor's info block and query-block.
   virtual const char* format() const { return "raw"; }
   virtual const BlockBackend* backing() const { return nullptr; }
+  // QEMU's name of the drive's detect-zeroes setting ("off", "on", "unmap"), for info block and query-block.
+  virtual const char* detect_zeroes() const { return "off"; }
 
   // [offset, offset + length) must lie within size() (EINVAL otherwise); any alignment. Thread-safe.
   virtual int Read(uint64_t offset, void* buffer, size_t length) = 0;

@@ -13,20 +13,28 @@
 namespace strobe::vmm::block {
 
 namespace {
-// Refuses writes that would give a probed raw image another format's header.
-class ProbedWriteGuard final : public BlockBackend {
+// A backend over another that passes everything on; the two below change what writes do.
+class Forwarding : public BlockBackend {
  public:
-  explicit ProbedWriteGuard(std::unique_ptr<BlockBackend> inner) : inner_(std::move(inner)) {}
+  explicit Forwarding(std::unique_ptr<BlockBackend> inner) : inner_(std::move(inner)) {}
   uint64_t size() const override { return inner_->size(); }
   bool read_only() const override { return inner_->read_only(); }
   const std::string& path() const override { return inner_->path(); }
   const char* format() const override { return inner_->format(); }
   const BlockBackend* backing() const override { return inner_->backing(); }
+  const char* detect_zeroes() const override { return inner_->detect_zeroes(); }
   int Read(uint64_t offset, void* buffer, size_t length) override {
     return inner_->Read(offset, buffer, length);
   }
   int ReadV(uint64_t offset, const iovec* segments, int count) override {
     return inner_->ReadV(offset, segments, count);
+  }
+  int Write(uint64_t offset, const void* buffer, size_t length) override {
+    const iovec one{const_cast<void*>(buffer), length};
+    return WriteV(offset, &one, 1);
+  }
+  int WriteV(uint64_t offset, const iovec* segments, int count) override {
+    return inner_->WriteV(offset, segments, count);
   }
   int Flush() override { return inner_->Flush(); }
   // Zeros never make sector 0 look like another format's header, and discarded sectors read as zeros or
@@ -37,10 +45,16 @@ class ProbedWriteGuard final : public BlockBackend {
   }
   SnapshotKind snapshot_kind() const override { return inner_->snapshot_kind(); }
   void State(StateIo& io) override { inner_->State(io); }
-  int Write(uint64_t offset, const void* buffer, size_t length) override {
-    const iovec one{const_cast<void*>(buffer), length};
-    return WriteV(offset, &one, 1);
-  }
+  bool Origin(uint64_t offset, BlockOrigin* origin) const override { return inner_->Origin(offset, origin); }
+
+ protected:
+  std::unique_ptr<BlockBackend> inner_;
+};
+
+// Refuses writes that would give a probed raw image another format's header.
+class ProbedWriteGuard final : public Forwarding {
+ public:
+  using Forwarding::Forwarding;
   int WriteV(uint64_t offset, const iovec* segments, int count) override {
     if (offset < kProbeBytes) {
       if (int err = CheckRange(offset, SegmentsLength(segments, count))) return err;
@@ -58,9 +72,36 @@ class ProbedWriteGuard final : public BlockBackend {
     }
     return inner_->WriteV(offset, segments, count);
   }
+};
+
+// detect-zeroes=on|unmap: a write of nothing but zeros becomes a zero write, which leaves the image
+// sparse (qcow2 zero flags, holes in a raw file); with unmap it may give the space back too.
+class ZeroDetector final : public Forwarding {
+ public:
+  ZeroDetector(std::unique_ptr<BlockBackend> inner, bool unmap)
+      : Forwarding(std::move(inner)), unmap_(unmap) {}
+  int WriteV(uint64_t offset, const iovec* segments, int count) override {
+    for (int i = 0; i < count; ++i)
+      if (!AllZero(static_cast<const uint8_t*>(segments[i].iov_base), segments[i].iov_len))
+        return inner_->WriteV(offset, segments, count);
+    return inner_->WriteZeroes(offset, SegmentsLength(segments, count), unmap_);
+  }
+  const char* detect_zeroes() const override { return unmap_ ? "unmap" : "on"; }
 
  private:
-  std::unique_ptr<BlockBackend> inner_;
+  static bool AllZero(const uint8_t* p, size_t n) {
+    uint64_t any = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      any |= w;
+      if ((i & 4095) == 4088 && any) return false;  // a page at a time: data is rarely zero for long
+    }
+    for (; i < n; ++i) any |= p[i];
+    return any == 0;
+  }
+  bool unmap_;
 };
 }  // namespace
 
@@ -97,6 +138,8 @@ bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std
     backend = SnapshotOverlay::Create(std::move(backend), error);
     if (!backend) return false;
   }
+  if (drive.detect_zeroes != DetectZeroes::kOff && !backend->read_only())
+    backend = std::make_unique<ZeroDetector>(std::move(backend), drive.detect_zeroes == DetectZeroes::kUnmap);
   if (options.probe && !qcow2 && !backend->read_only())
     backend = std::make_unique<ProbedWriteGuard>(std::move(backend));
   *out = std::move(backend);

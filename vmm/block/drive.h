@@ -15,6 +15,8 @@ enum class Media { kDisk, kCdrom };
 // QEMU's cache modes. Strobe never bypasses the host's page cache (none behaves as writeback, directsync as
 // writethrough); what matters is whether the guest sees a volatile write cache and whether flushes happen.
 enum class CacheMode { kWriteback, kWritethrough, kNone, kDirectSync, kUnsafe };
+// detect-zeroes=: writes of nothing but zeros turned into zero writes (unmap: that may give space back).
+enum class DetectZeroes { kOff, kOn, kUnmap };
 
 struct DriveConfig {
   std::string option;  // the option as given ("-hda disk.img", "-drive file=d.img,if=virtio"), for messages
@@ -30,6 +32,7 @@ struct DriveConfig {
   bool read_only = false;  // readonly=on, or media=cdrom
   CacheMode cache = CacheMode::kWriteback;
   bool discard_unmap = false;  // discard=unmap|on: the guest's discards give space back (ignore|off: not)
+  DetectZeroes detect_zeroes = DetectZeroes::kOff;
   bool snapshot = false;  // writes go to a temporary overlay (snapshot=on, -snapshot; never when read-only)
   std::string id;         // id=, or QEMU's default name: ide0-hd0, ide1-cd0, virtio0, none0
   std::string serial;     // serial= (IDENTIFY's serial number, virtio-blk's GET_ID); empty: the default
@@ -47,11 +50,11 @@ struct DriveConfig {
 
 // Opens the drive's image as the guest will use it: a raw or qcow2 image (qcow2 when format=qcow2 says so or,
 // without format=, when the file starts like one; read-only for readonly=on and CD-ROMs),
-// under a snapshot overlay for snapshot=on, with the cache mode applied; when the format was probed, a
-// guest write that would make sector 0 look like another format's header fails with EPERM (QEMU's rule,
-// so that a guest cannot turn its raw disk into, say, a qcow2 image pointing at host files). *out is null
-// for a drive with no image (a CD-ROM with no disc, an if=none drive no device uses). false with *error set
-// (one line, "PATH: what is wrong") otherwise.
+// under a snapshot overlay for snapshot=on, with the cache mode and detect-zeroes applied; when the format
+// was probed, a guest write that would make sector 0 look like another format's header fails with EPERM
+// (QEMU's rule, so that a guest cannot turn its raw disk into, say, a qcow2 image pointing at host files).
+// *out is null for a drive with no image (a CD-ROM with no disc, an if=none drive no device uses). false with
+// *error set (one line, "PATH: what is wrong") otherwise.
 bool OpenDrive(const DriveConfig& drive, std::unique_ptr<BlockBackend>* out, std::string* error);
 
 }  // namespace strobe::vmm::block

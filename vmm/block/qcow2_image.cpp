@@ -569,13 +569,12 @@ int Qcow2Image::Release(uint64_t entry, uint64_t first, uint64_t last) {
   for (uint64_t c = first; c <= last; c += cluster_size_) {
     int now = 0;
     if (int err = AddRefcount(c, -1, &now)) return err;
-    // Only clusters of guest data are taken again, whole (compressed ones may share theirs).
-    if (now == 0 && options_.unmap && !(entry & kCompressed)) {
-      (void)PunchHole(fd_, c,
-                      cluster_size_);  // a hint to the host: a file system without holes keeps the bytes
-      if (c >= open_end_) owner_[(c - open_end_) >> cluster_bits_] = 0;
-      free_.push_back(c);
-    }
+    if (now != 0 || !options_.unmap) continue;
+    // Nobody counts it any more (a compressed cluster's bytes may have shared it until now). Punching is a
+    // hint to the host: a file system without holes keeps the bytes.
+    (void)PunchHole(fd_, c, cluster_size_);
+    if (c >= open_end_) owner_[(c - open_end_) >> cluster_bits_] = 0;
+    free_.push_back(c);
   }
   return 0;
 }
@@ -617,6 +616,13 @@ int Qcow2Image::ZeroCluster(uint64_t index, Zeroing how) {
   return target & kOffsetMask ? 0 : Release(entry, first, last);
 }
 
+bool Qcow2Image::ReadsAsZeros(uint64_t index, int* err) const {
+  uint64_t entry, l2;
+  if ((*err = Lookup(index, &entry, &l2)) || (*err = CheckEntry(index, entry))) return false;
+  if (entry & kCompressed) return false;
+  return (version_ == 3 && (entry & kZeroFlag)) || (!(entry & kOffsetMask) && !backing_);
+}
+
 int Qcow2Image::Discard(uint64_t offset, uint64_t length) {
   if (options_.read_only) return EROFS;
   if (int err = CheckRange(offset, length)) return err;
@@ -637,16 +643,18 @@ int Qcow2Image::WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) {
   std::lock_guard<std::mutex> lock(mu_);
   const Zeroing how = may_unmap && options_.unmap ? Zeroing::kZeroUnmap : Zeroing::kZeroKeep;
   std::vector<uint8_t> zeros;
+  int err = 0;
   while (length > 0) {
     const uint64_t index = offset >> cluster_bits_, at = offset & (cluster_size_ - 1);
     const uint64_t n = std::min<uint64_t>(length, cluster_size_ - at);
     // The image's last cluster may end with the disk: whole when it holds the rest of the disk.
     const bool whole = at == 0 && (n == cluster_size_ || offset + n == size_);
     if (whole) {
-      if (int err = ZeroCluster(index, how)) return err;
-    } else {
+      if (int e = ZeroCluster(index, how)) return e;
+    } else if (!ReadsAsZeros(index, &err)) {  // part of a cluster that holds data: zero bytes over it
+      if (err) return err;
       zeros.resize(cluster_size_, 0);
-      if (int err = WriteCluster(index, at, zeros.data(), static_cast<size_t>(n))) return err;
+      if (int e = WriteCluster(index, at, zeros.data(), static_cast<size_t>(n))) return e;
     }
     offset += n;
     length -= n;

@@ -101,6 +101,9 @@ class Qcow2Image final : public BlockBackend {
   // that give its cluster back, or zeros in the cluster it keeps.
   enum class Zeroing { kDiscard, kZeroUnmap, kZeroKeep };
   int ZeroCluster(uint64_t index, Zeroing how);
+  // Whether guest cluster `index` reads as zeros now (unallocated without a backing image, or a zero
+  // cluster); false with *err set when its entry cannot be used.
+  bool ReadsAsZeros(uint64_t index, int* err) const;
   // The host clusters [*first, *last] a compressed entry's bytes lie in.
   void CompressedSpan(uint64_t entry, uint64_t* first, uint64_t* last) const;
   // Drops the reference an L2 entry held to its clusters; one nobody counts any more is freed (free_).
@@ -138,7 +141,8 @@ class Qcow2Image final : public BlockBackend {
   // Writable images: the clusters of the header and of every table at open, sorted. Guest data is never
   // written over them, and no refcount is dropped for them.
   std::vector<uint64_t> metadata_;
-  // Data clusters whose refcount a discard took to zero (punched out of the file), taken by Allocate first.
+  // Clusters of guest data whose refcount went to zero with unmap on (punched out of the file), which
+  // Allocate takes for data before the file grows.
   std::vector<uint64_t> free_;
   std::unique_ptr<BlockBackend> backing_;
   uint64_t device_ = 0, inode_ = 0;  // the file's st_dev and st_ino (Origin)

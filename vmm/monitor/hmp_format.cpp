@@ -303,6 +303,7 @@ std::string FormatBlocks(const std::vector<BlockDevice>& blocks) {
     if (!b.backing_file.empty())
       out += "    Backing file:     " + b.backing_file + " (chain depth: " + std::to_string(b.backing_depth) +
              ")\n";
+    if (b.inserted && b.detect_zeroes != "off") out += "    Detect zeroes:    " + b.detect_zeroes + "\n";
   }
   return out;
 }

@@ -54,11 +54,12 @@ struct BlockDevice {
   bool inserted = false;                   // a medium is in (always, for a disk)
   std::string file;                        // the image, when inserted
   bool read_only = false;
-  std::string format = "raw";  // the image's format (raw, qcow2)
-  std::string backing_file;    // the first image of its backing chain ("" none)
-  int backing_depth = 0;       // how many images that chain has
-  bool write_cache = true;     // the cache mode's write-back (QEMU's "Cache mode: writeback")
-  uint64_t size = 0;           // bytes
+  std::string format = "raw";         // the image's format (raw, qcow2)
+  std::string backing_file;           // the first image of its backing chain ("" none)
+  int backing_depth = 0;              // how many images that chain has
+  bool write_cache = true;            // the cache mode's write-back (QEMU's "Cache mode: writeback")
+  std::string detect_zeroes = "off";  // off, on or unmap
+  uint64_t size = 0;                  // bytes
 };
 
 // QEMU's media commands: eject, blockdev-open-tray, blockdev-close-tray, blockdev-change-medium (and HMP's

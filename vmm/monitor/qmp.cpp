@@ -220,7 +220,8 @@ Json BlockJson(const BlockDevice& b) {
     Json cache = Json::Object();
     cache.Set("no-flush", false).Set("direct", false).Set("writeback", b.write_cache);
     Json in = Json::Object();
-    in.Set("image", std::move(image))
+    in.Set("detect_zeroes", b.detect_zeroes)
+        .Set("image", std::move(image))
         .Set("ro", b.read_only)
         .Set("backing_file_depth", b.backing_depth)
         .Set("drv", b.format)

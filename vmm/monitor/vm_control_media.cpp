@@ -38,6 +38,7 @@ void DescribeImage(const block::BlockBackend& image, BlockDevice* b) {
   b->read_only = image.read_only();
   b->size = image.size();
   b->format = image.format();
+  b->detect_zeroes = image.detect_zeroes();
   if (const block::BlockBackend* first = image.backing()) b->backing_file = first->path();
   for (const block::BlockBackend* k = image.backing(); k; k = k->backing()) ++b->backing_depth;
 }
