@@ -754,6 +754,26 @@ TEST(BlockQueue, ErrorsReachTheCompletion) {
   EXPECT_EQ(result, EINVAL);
 }
 
+// SubmitAndFlush: the request, then the flush, one completion after both with the first error.
+TEST(BlockQueue, SubmitAndFlushCompletesOnceAfterBothWithTheFirstError) {
+  FakeDisk disk(4096);
+  CompletionList completions;
+  BlockQueue queue(disk, completions);
+  char buf[512] = {1};
+  std::vector<int> results;
+  for (const uint64_t offset : {uint64_t{0}, uint64_t{4096}}) {  // the second runs past the end
+    BlockRequest r;
+    r.op = BlockRequest::Op::kWrite;
+    r.offset = offset;
+    r.segments = {{buf, sizeof buf}};
+    r.done = [&](int err) { results.push_back(err); };
+    queue.SubmitAndFlush(std::move(r));
+  }
+  ASSERT_TRUE(Pump(completions, [&] { return results.size() == 2; }));
+  EXPECT_EQ(results, (std::vector<int>{0, EINVAL}));
+  EXPECT_EQ(disk.log(), "wff");  // the failed write wrote nothing; each request had its flush
+}
+
 TEST(BlockQueue, TheWorkerNeverRunsCompletionsItself) {
   FakeDisk disk(4096);
   CompletionList completions;

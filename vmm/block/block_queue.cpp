@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/block/block_queue.h"
 
+#include <memory>
+
 #include <pthread.h>
 
 #include <cerrno>
@@ -67,6 +69,18 @@ void BlockQueue::Submit(BlockRequest request) {
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
   }
   work_cv_.notify_one();
+}
+
+void BlockQueue::SubmitAndFlush(BlockRequest request) {
+  auto first_error = std::make_shared<int>(0);
+  BlockRequest flush;
+  flush.op = BlockRequest::Op::kFlush;
+  flush.done = [first_error, done = std::move(request.done)](int err) {
+    if (done) done(*first_error ? *first_error : err);
+  };
+  request.done = [first_error](int err) { *first_error = err; };
+  Submit(std::move(request));
+  Submit(std::move(flush));
 }
 
 int BlockQueue::Drain() {

@@ -88,6 +88,10 @@ class BlockQueue {
 
   // Queues a request for the worker; never blocks on the disk. Any thread (the vCPU's).
   void Submit(BlockRequest request);
+  // The request, then a flush of the backend: its `done` runs after both with the first error of the two,
+  // so that what the request changed is on stable storage when the guest sees it complete (a drive
+  // whose guest sees no volatile write cache).
+  void SubmitAndFlush(BlockRequest request);
   // The deterministic mode (-icount ...,sleep=off): from now on Submit executes each request on the
   // calling thread (the vCPU waits for the host's disk, which the guest cannot see) and hands its
   // completion to `post` instead of the CompletionList; the VM runs it at a virtual time fixed by the

@@ -536,19 +536,13 @@ void AtaChannel::SubmitWrite(Drive& d, uint64_t offset, std::shared_ptr<std::vec
   w.op = BlockRequest::Op::kWrite;
   w.offset = offset;
   w.segments.push_back({data->data(), data->size()});
-  if (d.identity.write_cache) {
-    w.done = [data, done = std::move(done)](int err) { done(err); };
-    d.config.queue->Submit(std::move(w));
-    return;
-  }
+  w.done = [data, done = std::move(done)](int err) { done(err); };  // the buffer lives until then
   // Write cache off: the data reaches stable storage before the command completes.
-  auto write_err = std::make_shared<int>(0);
-  w.done = [data, write_err](int err) { *write_err = err; };
-  d.config.queue->Submit(std::move(w));
-  BlockRequest f;
-  f.op = BlockRequest::Op::kFlush;
-  f.done = [write_err, done = std::move(done)](int err) { done(*write_err ? *write_err : err); };
-  d.config.queue->Submit(std::move(f));
+  if (d.identity.write_cache) {
+    d.config.queue->Submit(std::move(w));
+  } else {
+    d.config.queue->SubmitAndFlush(std::move(w));
+  }
 }
 
 void AtaChannel::Flush(Drive& d) {

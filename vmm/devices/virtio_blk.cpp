@@ -246,19 +246,13 @@ void VirtioBlk::SubmitGroup(std::vector<Request> group) {
 }
 
 void VirtioBlk::Submit(block::BlockRequest request, std::function<void(int)> finish, bool changes) {
-  if (changes && WriteThrough()) {
-    // What the request changes reaches stable storage before the guest sees it complete.
-    auto first_error = std::make_shared<int>(0);
-    request.done = [first_error](int err) { *first_error = err; };
-    config_.queue->Submit(std::move(request));
-    block::BlockRequest flush;
-    flush.op = block::BlockRequest::Op::kFlush;
-    flush.done = [first_error, finish](int err) { finish(*first_error ? *first_error : err); };
-    config_.queue->Submit(std::move(flush));
-    return;
-  }
   request.done = std::move(finish);
-  config_.queue->Submit(std::move(request));
+  // What the request changes reaches stable storage before the guest sees it complete.
+  if (changes && WriteThrough()) {
+    config_.queue->SubmitAndFlush(std::move(request));
+  } else {
+    config_.queue->Submit(std::move(request));
+  }
 }
 
 void VirtioBlk::SubmitFlush(Request req) {

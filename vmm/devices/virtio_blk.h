@@ -86,7 +86,7 @@ class VirtioBlk final : public VirtioDevice {
   void SubmitGroup(std::vector<Request> group);  // reads or writes, consecutive on the disk
   void SubmitFlush(Request req);
   // To the drive's queue; `changes` (writes, discards, zeros) with a flush after it while the guest sees
-  // no volatile cache, finish taking the first error of the two.
+  // no volatile cache (BlockQueue::SubmitAndFlush).
   void Submit(block::BlockRequest request, std::function<void(int)> finish, bool changes);
   // DISCARD and WRITE_ZEROES: the range checked (status as QEMU gives it), then the backend's work.
   void SubmitZeroing(Request req);
