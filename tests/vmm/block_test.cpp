@@ -774,6 +774,26 @@ TEST(BlockQueue, SubmitAndFlushCompletesOnceAfterBothWithTheFirstError) {
   EXPECT_EQ(disk.log(), "wff");  // the failed write wrote nothing; each request had its flush
 }
 
+// SubmitChain: the requests in order, one completion after the last with the first error of any.
+TEST(BlockQueue, SubmitChainCompletesOnceWithTheFirstError) {
+  FakeDisk disk(4096);
+  CompletionList completions;
+  BlockQueue queue(disk, completions);
+  char buf[512] = {2};
+  std::vector<BlockRequest> chain(3);
+  for (size_t i = 0; i < chain.size(); ++i) {
+    chain[i].op = BlockRequest::Op::kWrite;
+    chain[i].offset = i == 1 ? 4096 : 512 * i;  // the middle one runs past the end
+    chain[i].segments = {{buf, sizeof buf}};
+    chain[i].done = [](int) { ADD_FAILURE() << "a chained request's own completion ran"; };
+  }
+  std::vector<int> results;
+  queue.SubmitChain(std::move(chain), [&](int err) { results.push_back(err); });
+  ASSERT_TRUE(Pump(completions, [&] { return !results.empty(); }));
+  EXPECT_EQ(results, (std::vector<int>{EINVAL}));
+  EXPECT_EQ(disk.log(), "ww");  // the others ran, in order
+}
+
 TEST(BlockQueue, TheWorkerNeverRunsCompletionsItself) {
   FakeDisk disk(4096);
   CompletionList completions;

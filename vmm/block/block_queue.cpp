@@ -72,15 +72,29 @@ void BlockQueue::Submit(BlockRequest request) {
 }
 
 void BlockQueue::SubmitAndFlush(BlockRequest request) {
-  auto first_error = std::make_shared<int>(0);
+  std::function<void(int)> done = std::move(request.done);
   BlockRequest flush;
   flush.op = BlockRequest::Op::kFlush;
-  flush.done = [first_error, done = std::move(request.done)](int err) {
-    if (done) done(*first_error ? *first_error : err);
-  };
-  request.done = [first_error](int err) { *first_error = err; };
-  Submit(std::move(request));
-  Submit(std::move(flush));
+  std::vector<BlockRequest> both;
+  both.push_back(std::move(request));
+  both.push_back(std::move(flush));
+  SubmitChain(std::move(both), [done = std::move(done)](int err) {
+    if (done) done(err);
+  });
+}
+
+void BlockQueue::SubmitChain(std::vector<BlockRequest> requests, std::function<void(int)> done) {
+  auto first_error = std::make_shared<int>(0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (i + 1 < requests.size()) {
+      requests[i].done = [first_error](int err) { *first_error = *first_error ? *first_error : err; };
+    } else {
+      requests[i].done = [first_error, done = std::move(done)](int err) {
+        done(*first_error ? *first_error : err);
+      };
+    }
+    Submit(std::move(requests[i]));
+  }
 }
 
 int BlockQueue::Drain() {

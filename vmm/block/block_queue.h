@@ -92,6 +92,9 @@ class BlockQueue {
   // so that what the request changed is on stable storage when the guest sees it complete (a drive
   // whose guest sees no volatile write cache).
   void SubmitAndFlush(BlockRequest request);
+  // Requests run in order as one: `done` runs once, after the last, with the first error of any of them
+  // (each request's own done is not called). Empty: nothing is submitted and done is not called.
+  void SubmitChain(std::vector<BlockRequest> requests, std::function<void(int)> done);
   // The deterministic mode (-icount ...,sleep=off): from now on Submit executes each request on the
   // calling thread (the vCPU waits for the host's disk, which the guest cannot see) and hands its
   // completion to `post` instead of the CompletionList; the VM runs it at a virtual time fixed by the

@@ -37,8 +37,6 @@ class Forwarding : public BlockBackend {
     return inner_->WriteV(offset, segments, count);
   }
   int Flush() override { return inner_->Flush(); }
-  // Zeros never make sector 0 look like another format's header, and discarded sectors read as zeros or
-  // as they were.
   int Discard(uint64_t offset, uint64_t length) override { return inner_->Discard(offset, length); }
   int WriteZeroes(uint64_t offset, uint64_t length, bool may_unmap) override {
     return inner_->WriteZeroes(offset, length, may_unmap);
@@ -51,7 +49,8 @@ class Forwarding : public BlockBackend {
   std::unique_ptr<BlockBackend> inner_;
 };
 
-// Refuses writes that would give a probed raw image another format's header.
+// Refuses writes that would give a probed raw image another format's header. Discards and zero writes
+// pass: zeros never look like a header, and discarded sectors read as zeros or as they were.
 class ProbedWriteGuard final : public Forwarding {
  public:
   using Forwarding::Forwarding;

@@ -621,7 +621,7 @@ void AtaChannel::TransferDma(std::shared_ptr<std::vector<uint8_t>> buffer,
 
 void AtaChannel::Trim(Drive& d, std::shared_ptr<std::vector<uint8_t>> entries,
                       std::function<void(int)> finished) {
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // first sector, sectors
+  std::vector<BlockRequest> discards;
   for (size_t at = 0; at + 8 <= entries->size(); at += 8) {
     uint64_t e = 0;
     for (int i = 7; i >= 0; --i) e = e << 8 | (*entries)[at + i];
@@ -631,30 +631,21 @@ void AtaChannel::Trim(Drive& d, std::shared_ptr<std::vector<uint8_t>> entries,
       finished(0);
       return Abort(d, kAbrt);
     }
-    ranges.emplace_back(lba, count);
+    BlockRequest r;
+    r.op = BlockRequest::Op::kDiscard;
+    r.offset = lba * kSectorSize;
+    r.length = count * kSectorSize;
+    discards.push_back(std::move(r));
   }
-  if (ranges.empty()) {
+  if (discards.empty()) {
     finished(0);
     return Complete(d);
   }
-  // The queue runs them in order: the last one's completion ends the command with the first error.
-  auto first_error = std::make_shared<int>(0);
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    BlockRequest r;
-    r.op = BlockRequest::Op::kDiscard;
-    r.offset = ranges[i].first * kSectorSize;
-    r.length = ranges[i].second * kSectorSize;
-    if (i + 1 < ranges.size()) {
-      r.done = [first_error](int err) { *first_error = *first_error ? *first_error : err; };
-    } else {
-      r.done = Guarded(d, [this, first_error, finished = std::move(finished)](Drive& d, int err) {
-        err = *first_error ? *first_error : err;
-        finished(err);
-        err ? Abort(d, kAbrt) : Complete(d);
-      });
-    }
-    d.config.queue->Submit(std::move(r));
-  }
+  d.config.queue->SubmitChain(std::move(discards),
+                              Guarded(d, [this, finished = std::move(finished)](Drive& d, int err) {
+                                finished(err);
+                                err ? Abort(d, kAbrt) : Complete(d);
+                              }));
 }
 
 void AtaChannel::AbortDma() {
