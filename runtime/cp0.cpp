@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CP0 register file of the 24Kc-like core: reset values, readable/writable bit masks, RDHWR.
 // Values follow MIPS32 Vol. III chapter 9 and the 24K datasheet; runtime/README.md lists them with reasons.
+#include "runtime/cp0_plain.h"
 #include "runtime/runtime.h"
 
 namespace strobe::runtime {
@@ -15,10 +16,7 @@ constexpr uint32_t kConfig1Fp = 1u << 0;
 // revision in bits 7:0 and no 3D or PS (as here); software tests only the format bits and F64.
 constexpr uint32_t kFir24Kf = (1u << 22) | (1u << 21) | (1u << 20) | (1u << 17) | (1u << 16) | (0x93u << 8);
 constexpr uint32_t kCauseWritable = cause::IV | (3u << 8);  // IV and the two software interrupt bits
-constexpr uint32_t kEntryLoWritable = 0x03FFFFFFu;          // PFN (32-bit physical addresses), C, D, V, G
 constexpr uint32_t kEntryHiWritable = 0xFFFFE0FFu;          // VPN2 and an 8-bit ASID
-constexpr uint32_t kContextWritable = 0xFF800000u;          // PTEBase; BadVPN2 is loaded by hardware
-constexpr uint32_t kPageMaskWritable = 0x1FFFE000u;
 constexpr uint32_t kEBaseWritable = 0x3FFFF000u;  // bits 31:30 read 10; WG and CPUNum are not writable
 constexpr uint32_t kIntCtlReset = 0xE0000000u;    // IPTI = 7: the timer interrupt is Cause.IP7
 
@@ -99,59 +97,29 @@ void UpdateMode(CpuState& c) {
 }
 
 uint32_t ReadCp0(CpuState& c, unsigned reg, unsigned sel) {
+  if (const PlainCp0Field f = PlainCp0(reg, sel); f.readable()) return PlainCp0Ref(c, f);
   const Cp0& r = c.cp0;
   switch (reg * 8 + sel) {
-    case 0 * 8: return r.index;
     case 1 * 8: {  // Random: counts down through [Wired, size-1]; derived from the virtual clock
       unsigned size = c.tlb->size();
       if (r.wired >= size) return size - 1;
       return size - 1 - static_cast<uint32_t>(c.cycles % (size - r.wired));
     }
-    case 2 * 8: return r.entrylo0;
-    case 3 * 8: return r.entrylo1;
-    case 4 * 8: return r.context;
-    case 4 * 8 + 2: return r.userlocal;
-    case 5 * 8: return r.pagemask;
-    case 6 * 8: return r.wired;
-    case 7 * 8: return r.hwrena;
-    case 8 * 8: return r.badvaddr;
     case 9 * 8: return ReadCount(c);
-    case 10 * 8: return r.entryhi;
-    case 11 * 8: return r.compare;
-    case 12 * 8: return r.status;
-    case 12 * 8 + 1: return r.intctl;
-    case 12 * 8 + 2: return r.srsctl;
-    case 13 * 8: return r.cause;
-    case 14 * 8: return r.epc;
-    case 15 * 8: return r.prid;
-    case 15 * 8 + 1: return r.ebase;
-    case 16 * 8: return r.config0;
-    case 16 * 8 + 1: return r.config1;
-    case 16 * 8 + 2: return r.config2;
-    case 16 * 8 + 3: return r.config3;
-    case 16 * 8 + 7: return r.config7;
-    case 17 * 8: return r.lladdr;
-    case 18 * 8: return r.watchlo;
-    case 19 * 8: return r.watchhi;
-    case 26 * 8: return r.errctl;
-    case 28 * 8: return r.taglo;
-    case 28 * 8 + 1: return r.datalo;
-    case 30 * 8: return r.errorepc;
     default: return 0;  // unimplemented registers read as zero
   }
 }
 
 void WriteCp0(CpuState& c, unsigned reg, unsigned sel, uint32_t v) {
+  if (const PlainCp0Field f = PlainCp0(reg, sel); f.writable()) {
+    uint32_t& field = PlainCp0Ref(c, f);
+    field = (field & f.keep) | (v & f.write_mask);
+    return;
+  }
   Cp0& r = c.cp0;
   switch (reg * 8 + sel) {
     case 0 * 8: r.index = (r.index & 0x80000000u) | (v & ((1u << IndexBits(c)) - 1)); break;
-    case 2 * 8: r.entrylo0 = v & kEntryLoWritable; break;
-    case 3 * 8: r.entrylo1 = v & kEntryLoWritable; break;
-    case 4 * 8: r.context = (r.context & ~kContextWritable) | (v & kContextWritable); break;
-    case 4 * 8 + 2: r.userlocal = v; break;
-    case 5 * 8: r.pagemask = v & kPageMaskWritable; break;
     case 6 * 8: r.wired = v & ((1u << IndexBits(c)) - 1); break;
-    case 7 * 8: r.hwrena = v & (0xFu | (1u << 29)); break;
     case 9 * 8:
       r.count_bias = v - static_cast<uint32_t>(c.cycles >> 1);
       RecomputeTimer(c);
@@ -175,14 +143,8 @@ void WriteCp0(CpuState& c, unsigned reg, unsigned sel, uint32_t v) {
       r.cause = (r.cause & ~kCauseWritable) | (v & kCauseWritable);
       c.exit_request |= exitreq::kIrqCheck;
       break;
-    case 14 * 8: r.epc = v; break;
     case 15 * 8 + 1: r.ebase = 0x80000000u | (v & kEBaseWritable); break;
     case 16 * 8: r.config0 = (r.config0 & ~7u) | (v & 7u); break;  // K0
-    case 18 * 8: r.watchlo = v & ~4u; break;  // no watch hardware behind it (Config1.WR=0)
-    case 19 * 8: r.watchhi = v & 0x40FF0FF8u; break;
-    case 28 * 8: r.taglo = v; break;
-    case 28 * 8 + 1: r.datalo = v; break;
-    case 30 * 8: r.errorepc = v; break;
     default: break;  // read-only or unimplemented: writes are ignored
   }
 }

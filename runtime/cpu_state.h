@@ -194,6 +194,13 @@ struct CpuState {
   // The translator's table of decoded blocks by guest-physical address (code::CodeCache's fast_), which
   // baseline code probes for a successor: each VM's own, where the code is shared between VMs.
   const void* code_blocks = nullptr;
+  // The translator's jump cache (code::CodeCache::JumpEntry by target), which translated code probes when
+  // an exit's own cache misses.
+  const void* jump_cache = nullptr;
+  // The tier's thresholds, user code's and kernel code's (Block::kernel), as the dispatcher has them for this
+  // slice: baseline code's go-on path stops at a successor whose count reaches one (the interpreter sets
+  // them at the start of every slice; the tier may change them, e.g. once user programs run).
+  uint32_t hot_threshold[2] = {UINT32_MAX, UINT32_MAX};
 };
 
 // Translated code addresses these fields at fixed offsets (translator/llvm/lifter_impl.h takes them with

@@ -68,6 +68,12 @@ void WriteRam(uint8_t* p, unsigned size, uint32_t v) {
 }
 }  // namespace
 
+void LinkSlow(CpuState& c, uint32_t va) {
+  Translation t;
+  if (Translate(c, va, Access::kRead, &t)) c.cp0.lladdr = t.paddr >> 4;
+  c.ll_bit = true;
+}
+
 bool LoadSlow(CpuState& c, uint32_t va, unsigned size, uint32_t* value) {
   if (va & (size - 1)) return RaiseAddress(c, ExcCode::AdEL, va);
   Translation t;

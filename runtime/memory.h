@@ -34,4 +34,17 @@ inline bool Store(CpuState& c, uint32_t va, uint32_t value) {
   return StoreSlow(c, va, sizeof(T), value);
 }
 
+// After LL's load from va: the LL bit, and LLAddr = va's physical address >> 4. The load left va's page in
+// the soft TLB unless it was not RAM, so the entry usually names the physical page; else the TLB is walked.
+void LinkSlow(CpuState& c, uint32_t va);
+inline void Link(CpuState& c, uint32_t va) {
+  const uint32_t i = SoftTlb::IndexOf(va);
+  if (c.stlb[i].read == ProbeKey<4>(c, va)) [[likely]] {
+    c.cp0.lladdr = (c.stlb_paddr[i] | (va & ~kPageMask)) >> 4;
+    c.ll_bit = true;
+    return;
+  }
+  LinkSlow(c, va);
+}
+
 }  // namespace strobe::runtime

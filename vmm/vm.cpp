@@ -54,6 +54,7 @@ jit::TierOptions TierOptionsFor(const VmConfig& config) {
   t.eager = config.engine == Engine::kJit;
   t.threshold = config.jit_threshold;
   t.kernel_threshold = config.jit_kernel_threshold;
+  t.serving_kernel_threshold = config.jit_serving_kernel_threshold;
   t.cooling_shift = config.jit_cooling_shift;
   t.baseline = config.jit_baseline;
   t.compile.opt_level = config.jit_opt_level;

@@ -139,6 +139,9 @@ struct VmConfig {
       16000;  // tiered: executions before a block's region is compiled (measured: vmm/README.md)
   // The same for code run in kseg0/kseg1, the kernel (0: jit_threshold; the CLI's tiered default: 24,000)
   uint64_t jit_kernel_threshold = 0;
+  // Kernel code's threshold once user programs run (jit::TierOptions::serving_kernel_threshold; 0: none; the
+  // CLI's tiered default: jit_threshold's)
+  uint64_t jit_serving_kernel_threshold = 0;
   // tiered: execution counts halve every 2^N guest instructions (0: never); 2^27 measured in
   // translator/README.md
   unsigned jit_cooling_shift = 27;

@@ -134,6 +134,29 @@ Asm MemoryBody() {
              Addiu(s0, s0, 0x1C)};
 }
 
+// CP0 moves that the engines emitting code do inline (the registers that are plain fields, runtime/
+// cp0_plain.h: written with bits outside their masks, read back), reads of registers only the runtime
+// writes, CACHE (kernel mode: nothing), and LL/SC with LLAddr read back.
+Asm Cp0Body() {
+  Asm a;
+  a << Addiu(s0, s0, 0x1C) << Imm(Opcode::ANDI, t0, s0, 0xFC) << R3(Opcode::ADDU, t0, t0, a0)
+    << Mem(Opcode::LW, s1, 0, t0);  // a value with every bit pattern over the iterations
+  const std::pair<uint32_t, uint32_t> plain[] = {{2, 0},  {3, 0},  {4, 0},  {4, 2},  {5, 0},  {7, 0},
+                                                 {14, 0}, {18, 0}, {19, 0}, {28, 0}, {28, 1}, {30, 0}};
+  for (auto [reg, sel] : plain)
+    a << Mtc0(s1, reg, sel) << Mfc0(t1, reg, sel) << R3(Opcode::XOR, s2, s2, t1)
+      << Shift(Opcode::ROTR, s2, s2, 3);
+  // (not Cause: its timer bit is set when the clock passes Compare, which engines see at different points)
+  const std::pair<uint32_t, uint32_t> read_only[] = {{0, 0},  {6, 0},  {8, 0},  {10, 0}, {12, 0}, {12, 1},
+                                                     {15, 0}, {15, 1}, {16, 0}, {16, 1}, {16, 3}};
+  for (auto [reg, sel] : read_only) a << Mfc0(t1, reg, sel) << R3(Opcode::ADDU, s3, s3, t1);
+  a << E(Opcode::CACHE, {.rs = t0, .op = 0x14}) << E(Opcode::CACHE, {.rs = t0, .op = 0x01})
+    << Mem(Opcode::LL, t7, 8, t0) << Addiu(t7, t7, 5) << Mem(Opcode::SC, t7, 8, t0)
+    << R3(Opcode::ADDU, s4, s4, t7) << Mem(Opcode::SC, t7, 12, t0)  // the LL bit holds: stores again
+    << Mfc0(t8, 17) << R3(Opcode::XOR, s5, s5, t8);
+  return a;
+}
+
 // Every conditional branch kind (likely and linking forms too) and a call to a function on another page.
 // Each branch skips one `addiu v0, v0, k` when taken; s1 alternates sign, s2 counts.
 Asm BranchBody(uint32_t fn) {
@@ -324,6 +347,7 @@ std::vector<Program> Programs() {
       {"memory", Looped(MemoryBody())},
       {"branches", Looped(BranchBody(kKseg0 | fn_pa)), fn_pa},
       {"fnv", Looped(FnvBody())},
+      {"cp0", Looped(Cp0Body())},
       {"mixed", Looped(Asm() << AluBody() << MemoryBody() << MulDivBody() << BranchBody(kKseg0 | fn_pa)),
        fn_pa},
       {"fpu", Asm() << FpuPrologue(0) << Looped(FpuBody()), 0, true},

@@ -57,6 +57,8 @@ struct ArchState {
   uint32_t gpr[32] = {};
   uint32_t hi = 0, lo = 0, pc = 0;
   uint32_t epc = 0, cause = 0, badvaddr = 0, status = 0, entryhi = 0, context = 0;
+  uint32_t entrylo0 = 0, entrylo1 = 0, pagemask = 0, lladdr = 0;
+  bool ll_bit = false;
   std::vector<uint32_t> data;  // words of a data buffer
 };
 
@@ -73,6 +75,11 @@ inline ArchState Snapshot(TestMachine& m, uint32_t data_pa = kDataPa, unsigned d
   s.status = c.cp0.status;
   s.entryhi = c.cp0.entryhi;
   s.context = c.cp0.context;
+  s.entrylo0 = c.cp0.entrylo0;
+  s.entrylo1 = c.cp0.entrylo1;
+  s.pagemask = c.cp0.pagemask;
+  s.lladdr = c.cp0.lladdr;
+  s.ll_bit = c.ll_bit;
   for (unsigned i = 0; i < data_words; ++i) s.data.push_back(m.Read32(data_pa + 4 * i));
   return s;
 }
@@ -90,6 +97,11 @@ inline void ExpectSameState(const ArchState& want, const ArchState& got, const s
   EXPECT_EQ(want.status, got.status) << "Status";
   EXPECT_EQ(want.entryhi, got.entryhi) << "EntryHi";
   EXPECT_EQ(want.context, got.context) << "Context";
+  EXPECT_EQ(want.entrylo0, got.entrylo0) << "EntryLo0";
+  EXPECT_EQ(want.entrylo1, got.entrylo1) << "EntryLo1";
+  EXPECT_EQ(want.pagemask, got.pagemask) << "PageMask";
+  EXPECT_EQ(want.lladdr, got.lladdr) << "LLAddr";
+  EXPECT_EQ(want.ll_bit, got.ll_bit) << "LL bit";
   ASSERT_EQ(want.data.size(), got.data.size());
   for (size_t i = 0; i < want.data.size(); ++i) EXPECT_EQ(want.data[i], got.data[i]) << "data word " << i;
 }

@@ -284,6 +284,41 @@ TEST(TierPolicy, KernelCodeGetsHotAtItsOwnThreshold) {
   }
 }
 
+// The persistent code cache's policy (TierOptions::serving_kernel_threshold): kernel code is hot at the
+// kernel's threshold until a program ran (a block at a kuseg address got hot), at the serving threshold
+// after, whether the dispatcher sees each execution or baseline code loops by itself (it reads the
+// thresholds the dispatcher sets for each slice).
+TEST(TierPolicy, KernelCodeServingProgramsGetsHotAtTheServingThreshold) {
+  auto mp = NewMachine(Engine::kTiered);
+  TestMachine& m = *mp;
+  InstallHaltHandlers(m);
+  jit::Tier& tier = *m.vm().tier();
+  tier.set_cooling_shift(0);
+  const uint64_t user = tier.options().threshold;
+  tier.set_kernel_threshold(8 * user);
+  tier.set_serving_kernel_threshold(user);
+  constexpr uint32_t kBoot = kCodePa, kProgram = kCodePa + 0x2000, kServe = kCodePa + 0x4000;
+  for (uint32_t pa : {kBoot, kProgram, kServe}) m.LoadCode(pa, CountLoop().words());
+  const auto run_loop = [&](uint32_t va) {
+    m.cpu().gpr[t3] = static_cast<uint32_t>(3 * user);
+    EXPECT_EQ(m.Run(va, 100'000'000), vmm::VmExit::kHalted);
+    tier.Drain();
+  };
+  run_loop(kKseg0 | kBoot);
+  EXPECT_EQ(NativeOf(m, kBoot), nullptr) << "kernel code before any program: the kernel's threshold";
+  EXPECT_EQ(tier.hotness().kernel_threshold, 8 * user);
+  // A program: code at a kuseg address (unmapped while Status.ERL is set: no TLB needed).
+  runtime::WriteCp0(m.cpu(), 12, 0, m.cpu().cp0.status | runtime::st::ERL);
+  run_loop(kProgram);
+  runtime::WriteCp0(m.cpu(), 12, 0, m.cpu().cp0.status & ~runtime::st::ERL);
+  EXPECT_NE(NativeOf(m, kProgram), nullptr);
+  EXPECT_EQ(tier.hotness().kernel_threshold, user);
+  run_loop(kKseg0 | kServe);
+  EXPECT_NE(NativeOf(m, kServe), nullptr) << "kernel code once programs ran: the serving threshold";
+  run_loop(kKseg0 | kBoot);
+  EXPECT_EQ(m.cpu().gpr[v0], 12 * user);
+}
+
 TEST(TierPolicy, CoolingKeepsRarelyRunCodeInterpreted) {
   EXPECT_FALSE(ColdBlockCompiled(12)) << "compiled although it never ran more than twice in a period";
   EXPECT_TRUE(ColdBlockCompiled(0)) << "without cooling its lifetime count should make it hot";

@@ -103,6 +103,13 @@ TEST(RunOptions, StrobeOptions) {
   EXPECT_TRUE(Parse({"--dump-blocks", "hot:5"}).vm.jit_listings);
   EXPECT_EQ(Parse({"--jit-reoptimize", "2000"}).vm.jit_reoptimize_after, 2000u);
   EXPECT_EQ(Parse({"--jit-kernel-threshold", "8000"}).vm.jit_kernel_threshold, 8000u);
+  // Kernel code serving programs is hot at the user threshold where the code cache keeps what is compiled;
+  // a kernel threshold given, or no code cache, keeps the kernel's own all along.
+  EXPECT_EQ(Parse({}).vm.jit_serving_kernel_threshold, 16000u);
+  EXPECT_EQ(Parse({"--jit-threshold", "4000"}).vm.jit_serving_kernel_threshold, 4000u);
+  EXPECT_EQ(Parse({"--code-cache", "off"}).vm.jit_serving_kernel_threshold, 0u);
+  EXPECT_EQ(Parse({"--jit-kernel-threshold", "8000"}).vm.jit_serving_kernel_threshold, 0u);
+  EXPECT_EQ(Parse({"--jit-opt", "0"}).vm.jit_serving_kernel_threshold, 0u);
   EXPECT_EQ(Parse({"--jit-busy", "1000000"}).vm.jit_busy_rate, 1'000'000u);
   EXPECT_EQ(Parse({}).vm.jit_cooling_shift, 27u);
   EXPECT_EQ(Parse({"--jit-cooling", "0"}).vm.jit_cooling_shift, 0u);

@@ -232,6 +232,7 @@ bool BuildSlots(const RunOptions& opts, std::vector<std::unique_ptr<VmSlot>>* sl
     c.engine = m.engine;
     c.jit_threshold = m.jit_threshold;
     c.jit_kernel_threshold = m.jit_kernel_threshold;
+    c.jit_serving_kernel_threshold = m.jit_serving_kernel_threshold;
     c.jit_cooling_shift = m.jit_cooling_shift;
     c.jit_baseline = m.jit_baseline;
     c.jit_reoptimize_after = m.jit_reoptimize_after;

@@ -20,6 +20,7 @@ inline constexpr const char kRaiseSymbol[] = "strobe_jit_raise";           // de
 // The load entry's second argument: the access size in bytes, with these flags.
 inline constexpr uint32_t kLoadSigned = 8;       // sign-extend the value
 inline constexpr uint32_t kLoadWordAround = 16;  // LWL/LWR: the aligned word holding byte va (size 4)
+inline constexpr uint32_t kLoadLinked = 32;      // LL: a word that sets the LL bit and LLAddr
 
 extern "C" {
 // Calls translated code (a NativeFn) from C++. Region functions use LLVM's GHC calling convention

@@ -80,16 +80,16 @@ class BaselinePool {
   // piece for key meanwhile, that one instead. Empty when the host has no memory.
   Ref Keep(const BaselineKey& key, const void* code, size_t n);
 
-  // The shared paths made for `params` (the emitter's key: its counts), made now by `make` if there are
-  // none yet: make(out) writes their code into out and returns the offset of a second entry in it (0: none).
-  // Returns the index to put in BaselineKey::paths, and the two entries (the second may be null); false if
-  // they could not be made (the code is then emitted without them).
+  // The shared paths made for `params` (the emitter's key: its counts and whether it goes far), made now by
+  // `make` if there are none yet: make(out) writes their code into out and returns the offset of a second
+  // entry in it (0: none). Returns the index to put in BaselineKey::paths, and the two entries (the second
+  // may be null); false if they could not be made (the code is then emitted without them).
   struct Paths {
     uint64_t index = 0;
     const void* entry = nullptr;
     const void* second = nullptr;
   };
-  using PathParams = std::array<uint64_t, 5>;
+  using PathParams = std::array<uint64_t, 3>;
   bool SharedPaths(const PathParams& params, const std::function<size_t(std::vector<uint8_t>&)>& make,
                    Paths* out);
 

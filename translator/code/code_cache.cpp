@@ -30,6 +30,7 @@ CodeCache::CodeCache(runtime::CpuState& cpu, OpsPool* ops_pool, BaselinePool* ba
       baseline_pool_(baseline_pool ? baseline_pool : own_baseline_pool_.get()),
       ops_pool_(ops_pool) {
   c_.code_blocks = fast_;
+  c_.jump_cache = jump_;
   c_.code_pages->observer = this;
   c_.code_cache = this;
 }
@@ -94,6 +95,7 @@ CodeCache::~CodeCache() {
   if (c_.code_pages->observer == this) c_.code_pages->observer = nullptr;
   if (c_.code_cache == this) c_.code_cache = nullptr;
   if (c_.code_blocks == fast_) c_.code_blocks = nullptr;
+  if (c_.jump_cache == jump_) c_.jump_cache = nullptr;
 }
 
 void BlockDeleter::operator()(Block* b) const {

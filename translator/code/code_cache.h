@@ -93,14 +93,6 @@ struct BlockDeleter {
 };
 using BlockPtr = std::unique_ptr<Block, BlockDeleter>;
 
-// The slot of a table of 2^bits entries for a guest address: a multiplicative hash, so that blocks at the
-// same offset of many pages (every process's entry points, the kernel's page-aligned handlers) spread out
-// (they shared a slot when it was the address's low bits). Baseline code hashes inline with kSlotHash.
-inline constexpr uint32_t kSlotHash = 0x9E3779B1u;
-inline uint32_t SlotOf(uint32_t addr, unsigned bits) {
-  return ((addr >> 2) * kSlotHash) >> (32 - bits);
-}
-
 // The blocks of a code cache by guest-physical address: open addressing with linear probing over a table
 // of pointers (the blocks know their addresses), at most half full, deletion by shifting the probe run
 // back. A boot keeps some 55,000 blocks: a node-based map took 48 bytes of node and 8 to 16 of bucket per
@@ -232,15 +224,7 @@ class CodeCache final : public runtime::CodeObserver {
   // Translated code's indirect jumps (strobe_jit_link): virtual target -> translated entry, valid under the
   // same rules as a chain site (ChainSite). It serves the exits whose own one-entry cache misses, e.g.
   // returns to many call sites.
-  struct JumpEntry {
-    uint64_t code_epoch = 0;
-    uint64_t addend = 0;
-    const void* table = nullptr;
-    NativeFn fn = nullptr;  // null: vpc leads to paddr, whose block had no translated code when last asked
-    void* frame = nullptr;
-    uint32_t vpc = 1;    // never a jump target that translates
-    uint32_t paddr = 0;  // where vpc led: while the code is the same, fn is still the code there
-  };
+  using JumpEntry = code::JumpEntry;
   JumpEntry& JumpSlot(uint32_t vpc) { return jump_[SlotOf(vpc, kJumpBits)]; }
   // A chained jump whose target has no translated code leaves its region at once; the link helper found
   // the target's block on the way and leaves it here, so that the dispatcher runs it next without looking
@@ -315,7 +299,6 @@ class CodeCache final : public runtime::CodeObserver {
   std::unordered_map<uint32_t, std::unordered_set<uint32_t>> spanned_by_;
   std::vector<BlockPtr> zombie_blocks_;
   std::vector<std::shared_ptr<CompiledRegion>> zombie_regions_;
-  static constexpr unsigned kJumpBits = 12;
   static constexpr unsigned kJumpEntries = 1u << kJumpBits;
   JumpEntry jump_[kJumpEntries];
   Block* next_block_ = nullptr;

@@ -136,6 +136,29 @@ inline uint32_t SpanJumpTarget(uint32_t page, uint32_t off, const mips::DecodedI
 using NativeFn = void (*)(void* cpu, uint32_t vbase, uint32_t entry_offset, uint64_t cycle_limit,
                           void* frame);
 
+// The slot of a table of 2^bits entries for a guest address: a multiplicative hash, so that blocks at the
+// same offset of many pages (every process's entry points, the kernel's page-aligned handlers) spread out
+// (they shared a slot when it was the address's low bits). Baseline code and translated code hash inline
+// with kSlotHash.
+inline constexpr uint32_t kSlotHash = 0x9E3779B1u;
+inline uint32_t SlotOf(uint32_t addr, unsigned bits) {
+  return ((addr >> 2) * kSlotHash) >> (32 - bits);
+}
+
+// An entry of a code cache's jump cache (CodeCache::JumpSlot, 2^kJumpBits of them by SlotOf of the target,
+// which translated code also probes inline through CpuState::jump_cache): virtual target -> translated
+// entry, valid under a ChainSite's rules.
+struct JumpEntry {
+  uint64_t code_epoch = 0;
+  uint64_t addend = 0;
+  const void* table = nullptr;
+  NativeFn fn = nullptr;  // null: vpc leads to paddr, whose block had no translated code when last asked
+  void* frame = nullptr;
+  uint32_t vpc = 1;    // never a jump target that translates
+  uint32_t paddr = 0;  // where vpc led: while the code is the same, fn is still the code there
+};
+inline constexpr unsigned kJumpBits = 12;
+
 // A region with its translated code, as a compiler hands it over and the code cache keeps it installed.
 struct CompiledRegion {
   std::unique_ptr<Region> region;

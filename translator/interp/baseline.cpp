@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/cp0_plain.h"
 #include "runtime/memory.h"
 #include "runtime/soft_tlb.h"
 #include "translator/interp/step.h"
@@ -34,6 +35,9 @@ bool LoadHelper(CpuState* c, uint32_t va, uint32_t* out) {
 template <typename T>
 bool StoreHelper(CpuState* c, uint32_t va, uint32_t v) {
   return runtime::Store<T>(*c, va, v);
+}
+bool LoadLinkedHelper(CpuState* c, uint32_t ea, uint32_t* out) {
+  return mips::sem::Exec{*c, 0}.LoadLinked(ea, 0, out);
 }
 bool LoadAroundHelper(CpuState* c, uint32_t ea, uint32_t* out) {
   return mips::sem::Exec{*c, 0}.LoadWordAround(ea, 0, out);
@@ -156,6 +160,12 @@ class X86Ops {
   }
   bool LoadWordAround(Value ea, unsigned base, Value* w);
   bool StoreWordPart(Value ea, Value data, Value mask, unsigned base);
+  bool LoadLinked(Value ea, unsigned base, Value* v);
+  bool StoreConditional(Value ea, Value v, unsigned base, Value* ok);
+  Value Status() { return ReadState(offsetof(CpuState, cp0.status)); }
+  // Plain registers only (the others run the handler: Emitter::Insn).
+  Value ReadCp0(unsigned reg, unsigned sel) { return ReadState(runtime::PlainCp0(reg, sel).offset); }
+  void WriteCp0(unsigned reg, unsigned sel, Value v);
 
   Value Address(uint32_t delta);
   void Branch(Value taken, int32_t disp);
@@ -190,7 +200,9 @@ class X86Ops {
   Value ReadState(int off);
   void WriteState(int off, Value v);
   Value LoadSized(Value ea, unsigned size, bool sign);
+  Value LoadThrough(Value ea, unsigned size, bool sign, const void* helper, bool link);
   void StoreSized(Value ea, Value v, unsigned size);
+  Value StoreThrough(Value ea, Value v, unsigned size, bool conditional);
   void ProbeEntry(unsigned size, int tag_off, Xbyak::Label& slow);
 
   Emitter& em_;
@@ -349,6 +361,19 @@ X86Ops::Value X86Ops::ReadState(int off) {
   Spill();
   g_.mov(eax, g_.dword[r15 + off]);
   return Result(false);
+}
+
+void X86Ops::WriteCp0(unsigned reg, unsigned sel, Value v) {
+  const runtime::PlainCp0Field f = runtime::PlainCp0(reg, sel);
+  if (f.keep == 0 && f.write_mask == ~0u) return WriteState(f.offset, v);
+  Load(ecx, v);
+  g_.and_(ecx, f.write_mask);
+  if (f.keep) {
+    g_.mov(edx, g_.dword[r15 + f.offset]);
+    g_.and_(edx, f.keep);
+    g_.or_(ecx, edx);
+  }
+  g_.mov(g_.dword[r15 + f.offset], ecx);
 }
 
 void X86Ops::WriteState(int off, Value v) {
@@ -581,6 +606,18 @@ void X86Ops::Consumed(Value v) {
 }
 
 X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
+  const void* helper = size == 1   ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int8_t>)
+                                           : reinterpret_cast<const void*>(&LoadHelper<uint8_t>))
+                       : size == 2 ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int16_t>)
+                                           : reinterpret_cast<const void*>(&LoadHelper<uint16_t>))
+                                   : reinterpret_cast<const void*>(&LoadHelper<uint32_t>);
+  return LoadThrough(ea, size, sign, helper, false);
+}
+
+// A load through the soft TLB (ea in esi meanwhile), helper(c, ea, &value) on a miss. `link`: LL's
+// bookkeeping on a hit, LLAddr from the entry's physical page (CpuState::stlb_paddr) as runtime::Link takes
+// it (the helper does it on a miss).
+X86Ops::Value X86Ops::LoadThrough(Value ea, unsigned size, bool sign, const void* helper, bool link) {
   Load(esi, ea);
   Consumed(ea);
   Spill();
@@ -593,13 +630,20 @@ X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
     case 2: sign ? g_.movsx(eax, g_.word[rcx + rsi]) : g_.movzx(eax, g_.word[rcx + rsi]); break;
     default: g_.mov(eax, g_.dword[rcx + rsi]); break;
   }
+  if (link) {
+    g_.mov(edx, esi);
+    g_.shr(edx, runtime::kPageBits);
+    g_.and_(edx, runtime::SoftTlb::kEntries - 1);
+    g_.mov(rcx, g_.qword[r15 + kOffStlbPaddr]);
+    g_.mov(ecx, g_.dword[rcx + rdx * 4]);
+    g_.and_(esi, ~runtime::kPageMask);
+    g_.or_(ecx, esi);
+    g_.shr(ecx, 4);
+    g_.mov(g_.dword[r15 + offsetof(CpuState, cp0.lladdr)], ecx);
+    g_.mov(g_.byte[r15 + offsetof(CpuState, ll_bit)], 1);
+  }
   g_.L(*done);
   in_eax_ = v.id;
-  const void* helper = size == 1   ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int8_t>)
-                                           : reinterpret_cast<const void*>(&LoadHelper<uint8_t>))
-                       : size == 2 ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int16_t>)
-                                           : reinterpret_cast<const void*>(&LoadHelper<uint16_t>))
-                                   : reinterpret_cast<const void*>(&LoadHelper<uint32_t>);
   Emitter& em = em_;
   const int slot = SlotOffset(v.id);
   const uint32_t off = off_;
@@ -617,34 +661,71 @@ X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
 }
 
 void X86Ops::StoreSized(Value ea, Value v, unsigned size) {
+  StoreThrough(ea, v, size, false);
+}
+
+// A store through the soft TLB (ea in esi, v in r8d meanwhile), the runtime's store path on a miss (which
+// raises AdES for a misaligned address). `conditional`: SC's, whose result it returns in eax: after an
+// aligned address with the LL bit clear 0 without an access, else 1 once stored (the alignment is tested
+// first, as the handler does).
+X86Ops::Value X86Ops::StoreThrough(Value ea, Value v, unsigned size, bool conditional) {
   Load(esi, ea);
   Load(r8d, v);
   Consumed(ea);
   Consumed(v);
   Spill();
+  Value ok = conditional ? New(kSlot, 0, 0, false) : Value{};
   auto slow = std::make_shared<Xbyak::Label>();
+  auto failed = std::make_shared<Xbyak::Label>();
   auto done = std::make_shared<Xbyak::Label>();
+  if (conditional) {
+    g_.test(esi, 3);
+    g_.jnz(*slow, Xbyak::CodeGenerator::T_NEAR);
+    g_.cmp(g_.byte[r15 + offsetof(CpuState, ll_bit)], 0);
+    g_.je(*failed, Xbyak::CodeGenerator::T_NEAR);
+  }
   ProbeEntry(size, offsetof(runtime::SoftTlbEntry, write), *slow);
   switch (size) {
     case 1: g_.mov(g_.byte[rcx + rsi], r8b); break;
     case 2: g_.mov(g_.word[rcx + rsi], r8w); break;
     default: g_.mov(g_.dword[rcx + rsi], r8d); break;
   }
+  if (conditional) g_.mov(eax, 1);
   g_.L(*done);
+  if (conditional) in_eax_ = ok.id;
   const void* helper = size == 1   ? reinterpret_cast<const void*>(&StoreHelper<uint8_t>)
                        : size == 2 ? reinterpret_cast<const void*>(&StoreHelper<uint16_t>)
                                    : reinterpret_cast<const void*>(&StoreHelper<uint32_t>);
   Emitter& em = em_;
   const uint32_t off = off_;
   const bool ds = ds_;
-  em_.cold.push_back([&em, slow, done, helper, off, ds] {
+  em_.cold.push_back([&em, slow, failed, done, helper, off, ds, conditional] {
+    if (conditional) {
+      em.g.L(*failed);
+      em.g.xor_(eax, eax);
+      em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+    }
     em.g.L(*slow);
     em.g.mov(rdi, r15);
     em.g.mov(edx, r8d);
     em.CallHelper(helper);
     em.FaultIfFalse(off, ds);
+    if (conditional) em.g.mov(eax, 1);
     em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
   });
+  return ok;
+}
+
+// LL: the word and LLAddr through the soft TLB, the handler's LoadLinked on a miss.
+bool X86Ops::LoadLinked(Value ea, unsigned, Value* out) {
+  *out = LoadThrough(ea, 4, false, reinterpret_cast<const void*>(&LoadLinkedHelper), true);
+  return true;
+}
+
+// SC: through the soft TLB, the runtime's store path on a miss (StoreThrough).
+bool X86Ops::StoreConditional(Value ea, Value v, unsigned, Value* out) {
+  *out = StoreThrough(ea, v, 4, true);
+  return true;
 }
 
 bool X86Ops::LoadWordAround(Value ea, unsigned, Value* w) {
@@ -747,7 +828,7 @@ void Emitter::Step(const DecodedInsn& d, uint32_t off, bool ds) {
 }
 
 void Emitter::Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator) {
-  if (terminator || !(d.flags & mips::kBranch)) {
+  if ((terminator || !(d.flags & mips::kBranch)) && !mips::sem::Cp0AccessNeedsHandler(d)) {
     X86Ops ops(*this, off, ds);
     bool shared;
     mips::sem::RunWrittenOnce(ops, d, &shared);
@@ -811,10 +892,10 @@ size_t Emitter::BodyOffset() {
 // it lies past the block's start. The successor the dispatcher found for this block before (Block::succ:
 // same page, valid as long as this block is) is entered if it has baseline code, no translated code, and
 // its count may go up by one without the dispatcher's seeing it (the dispatcher acts when a count reaches
-// the threshold or the early count, not above them: a block left hot but without translated code, queued
-// or declined by the tier, is still entered): the checks and the accounting of Interpreter::Run. Otherwise
-// back to the dispatcher with the PC set, returning the successor (tagged, see Block::BaselineFn) if it was
-// found, else the block (it may chain).
+// a threshold (CpuState::hot_threshold) or the early count, not above them: a block left hot but without
+// translated code, queued or declined by the tier, is still entered): the checks and the accounting of
+// Interpreter::Run. Otherwise back to the dispatcher with the PC set, returning the successor (tagged, see
+// Block::BaselineFn) if it was found, else the block (it may chain).
 //
 // With chaining.far, a successor that is not in Block::succ is found in the code cache's table of blocks
 // (the CpuState's code_blocks) by its physical address: the far entry (r13 = the block, r8d = the
@@ -906,20 +987,12 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   }
   g.mov(edx, g.dword[rcx + offsetof(Block, heat)]);
   g.add(edx, 1);
-  if (chaining.kernel_threshold == chaining.threshold) {  // one threshold: no choice per block
-    if (chaining.threshold <= UINT32_MAX) {
-      g.cmp(edx, static_cast<uint32_t>(chaining.threshold));
-      g.je(found, CG::T_NEAR);
-    }
-  } else {
-    const auto limit = [](uint64_t t) { return static_cast<uint32_t>(std::min<uint64_t>(t, UINT32_MAX)); };
-    g.mov(r10d, limit(chaining.threshold));
-    g.mov(r11d, limit(chaining.kernel_threshold));
-    g.cmp(g.byte[rcx + offsetof(Block, kernel)], 0);
-    g.cmovne(r10d, r11d);
-    g.cmp(edx, r10d);
-    g.je(found, CG::T_NEAR);
-  }
+  // The dispatcher's thresholds for this slice (CpuState::hot_threshold, user and kernel code's), so that
+  // the tier may change them while the code stays.
+  static_assert(sizeof(Block::kernel) == 1 && sizeof(CpuState::hot_threshold[0]) == 4);
+  g.movzx(r10d, g.byte[rcx + offsetof(Block, kernel)]);
+  g.cmp(edx, g.dword[r15 + r10 * 4 + offsetof(CpuState, hot_threshold)]);
+  g.je(found, CG::T_NEAR);
   if (chaining.early && chaining.early <= UINT32_MAX) {
     g.cmp(edx, static_cast<uint32_t>(chaining.early));
     g.je(found, CG::T_NEAR);
@@ -1065,8 +1138,7 @@ bool CompileBaseline(Block& b, code::CodeCache& cache, const BaselineChaining& c
   code::BaselinePool::Paths paths;
   const bool go_on =
       chaining.threshold > 1 && pool.SharedPaths(
-                                    {chaining.threshold, chaining.kernel_threshold, chaining.early,
-                                     chaining.cooling_shift, chaining.far ? 1u : 0u},
+                                    {chaining.early, chaining.cooling_shift, chaining.far ? 1u : 0u},
                                     [&](std::vector<uint8_t>& out) -> size_t {
                                       thread_local std::vector<uint8_t> buf(4096);
                                       Xbyak::ClearError();

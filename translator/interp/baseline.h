@@ -12,14 +12,13 @@
 namespace strobe::interp {
 
 // What baseline code needs to go on to a successor block by itself, as the dispatcher would
-// (Interpreter::Run): the counts at which the dispatcher must see a block's execution (it tells the tier;
-// kernel code has its own threshold),
+// (Interpreter::Run): the counts at which the dispatcher must see a block's execution (it tells the tier),
 // and the cooling period. A successor is not entered when its count would reach one of them or it was last
-// counted in an earlier period.
+// counted in an earlier period. The thresholds (user and kernel code's) are read from the CpuState
+// (hot_threshold), which the dispatcher sets for each slice; the code holds the others.
 struct BaselineChaining {
-  uint64_t threshold = 0;
-  uint64_t kernel_threshold = 0;  // for a Block::kernel successor
-  uint64_t early = 0;             // 0: none
+  uint64_t threshold = 0;  // > 1: the code goes on by itself (a block hot at its first run never does)
+  uint64_t early = 0;      // 0: none
   unsigned cooling_shift = 0;
   // Whether code also goes on to successors in other pages and through indirect jumps (returns), finding
   // them in the code cache's blocks by guest-physical address (CodeCache's fast_ table, which the CpuState's

@@ -187,6 +187,9 @@ void Interpreter::Run(uint64_t cycle_limit) {
   if (translator_) {
     translator_->StartSlice();
     hot = translator_->hotness();
+    const auto count32 = [](uint64_t n) { return static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX)); };
+    c_.hot_threshold[0] = count32(hot.threshold);
+    c_.hot_threshold[1] = count32(hot.kernel_threshold);
   }
   Block* next = nullptr;
   // Baseline code goes on through its successors by itself only where this loop would do nothing else
@@ -269,8 +272,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
 
 void Interpreter::GiveBaseline(Block& b, const Translator::Hotness& hot) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool ok =
-      CompileBaseline(b, cache_, {hot.threshold, hot.kernel_threshold, hot.early, hot.cooling_shift, true});
+  const bool ok = CompileBaseline(b, cache_, {hot.threshold, hot.early, hot.cooling_shift, true});
   code::CodeCacheStats& st = cache_.mutable_stats();
   st.baseline_ns += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

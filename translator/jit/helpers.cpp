@@ -13,7 +13,9 @@ extern "C" bool strobe_jit_load(runtime::CpuState* c, uint32_t va, uint32_t size
                                 uint32_t pc, uint32_t in_delay_slot) {
   const uint32_t size = size_and_flags & 7;
   uint32_t v;
-  const bool ok = (size_and_flags & code::kLoadWordAround) ? mips::sem::Exec{*c, pc}.LoadWordAround(va, 0, &v)
+  mips::sem::Exec e{*c, pc};
+  const bool ok = (size_and_flags & code::kLoadWordAround) ? e.LoadWordAround(va, 0, &v)
+                  : (size_and_flags & code::kLoadLinked)   ? e.LoadLinked(va, 0, &v)
                                                            : runtime::LoadSlow(*c, va, size, &v);
   if (!ok) {
     runtime::DeliverException(*c, pc, in_delay_slot != 0);

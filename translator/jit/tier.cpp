@@ -332,6 +332,7 @@ void Tier::Install(std::shared_ptr<CompiledRegion> cr) {
 }
 
 void Tier::NoteHot(const code::Block& b, uint32_t vpc) {
+  if (vpc < runtime::kKseg0) programs_ran_ = true;
   const uint32_t page = b.paddr & runtime::kPageMask;
   // Covered also holds while a compile of the page's current code is pending (heat that cooled and crossed
   // the threshold again meanwhile sends nothing twice).
@@ -346,6 +347,7 @@ void Tier::Send(std::unique_ptr<Region> r) {
 }
 
 void Tier::NoteWarm(const code::Block& b, uint32_t vpc) {
+  if (vpc < runtime::kKseg0) programs_ran_ = true;
   const uint32_t page = b.paddr & runtime::kPageMask;
   if (Covered(b.paddr) || failed_.count(b.paddr) || cache_.Breakable(b.paddr)) return;
   Region core;

@@ -24,6 +24,10 @@ struct TierOptions {
   bool eager = false;             // compile before first execution (the jit engine)
   uint64_t threshold = 1000;      // executions that make a block hot (tiered)
   uint64_t kernel_threshold = 0;  // the same for code run in kseg0/kseg1 (the kernel; 0: threshold)
+  // The kernel's threshold once user programs run (a block in kuseg got warm or hot), when it differs (0:
+  // kernel_threshold all along). Before that the kernel runs its boot code, most of it once per boot; then it
+  // serves programs (system calls, page faults, switches), the same paths again and again.
+  uint64_t serving_kernel_threshold = 0;
   // Tiered: a block's count of executions halves every 2^cooling_shift retired guest instructions (0: never),
   // so a block must run `threshold` times in about that span to be compiled.
   unsigned cooling_shift = 0;
@@ -80,12 +84,11 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
 
   // interp::Translator.
   Hotness hotness() const override {
-    return {options_.eager,
-            options_.threshold,
-            options_.kernel_threshold ? options_.kernel_threshold : options_.threshold,
-            options_.cooling_shift,
-            early_,
-            options_.baseline};
+    const uint64_t kernel = programs_ran_ && options_.serving_kernel_threshold
+                                ? options_.serving_kernel_threshold
+                            : options_.kernel_threshold ? options_.kernel_threshold
+                                                        : options_.threshold;
+    return {options_.eager, options_.threshold, kernel, options_.cooling_shift, early_, options_.baseline};
   }
   void StartSlice() override { Poll(); }
   void NoteHot(const code::Block& b, uint32_t vpc) override;
@@ -121,7 +124,11 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   void set_prune_interval(std::chrono::milliseconds interval) { prune_interval_ = interval; }
   void set_busy_insns(uint64_t per_interval) { busy_insns_ = per_interval; }
   void set_cooling_shift(unsigned shift) { options_.cooling_shift = shift; }
-  void set_kernel_threshold(uint64_t executions) { options_.kernel_threshold = executions; }
+  void set_kernel_threshold(uint64_t executions) {
+    options_.kernel_threshold = executions;
+    options_.serving_kernel_threshold = 0;
+  }
+  void set_serving_kernel_threshold(uint64_t executions) { options_.serving_kernel_threshold = executions; }
   // Prune the second tier's queue now, as if one interval had passed since the last prune.
   void PruneSecondTierNow() { PruneSecondTier(/*now=*/true); }
 
@@ -162,6 +169,7 @@ class Tier final : public interp::Translator, public code::CodeCache::Listener {
   // threshold), else 0. Loading a cached region costs about 0.2 ms, far less than compiling it, so the count
   // is not the threshold's: 250 was measured as an eighth of the threshold of 2,000 (translator/README.md).
   uint64_t early_ = 0;
+  bool programs_ran_ = false;  // a block in kuseg got warm or hot (serving_kernel_threshold)
   static constexpr uint64_t kEarlyFraction = 8;
   static constexpr uint64_t kEarlyLoad = 250;
   std::chrono::milliseconds prune_interval_{250};

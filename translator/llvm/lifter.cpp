@@ -250,43 +250,79 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
   b_.SetInsertPoint(chain);
   // The rules of ChainSite: the same installed code, and for a mapped target the soft TLB (this mode's
   // table, this ASID) still mapping it to the page it was resolved to; for kseg0/kseg1, the same mode.
-  auto site_field = [&](llvm::Type* ty, size_t off) {
-    return b_.CreateLoad(ty, b_.CreateConstInBoundsGEP1_64(i8_, sp, off));
-  };
-  llvm::Value* epoch_ok = b_.CreateICmpEQ(site_field(i64_, offsetof(ChainSite, code_epoch)),
-                                          b_.CreateLoad(i64_, Field(kOffCodeEpoch)));
-  llvm::Value* vpc_ok = b_.CreateICmpEQ(site_field(i32_, offsetof(ChainSite, vpc)), target);
   auto* hit = llvm::BasicBlock::Create(ctx_, "chain_hit", fn_);
   auto* miss = llvm::BasicBlock::Create(ctx_, "chain_miss", fn_);
   auto* go = llvm::BasicBlock::Create(ctx_, "chain_go", fn_);
   auto* none = llvm::BasicBlock::Create(ctx_, "chain_none", fn_);
   llvm::Value* entry = TlbEntry(target);
-  llvm::Value* mapped_ok =
-      b_.CreateAnd(ProbeHit(entry, target, 4, kOffTagFetch),
-                   b_.CreateICmpEQ(Addend(entry), site_field(i64_, offsetof(ChainSite, addend))));
-  llvm::Value* mode_ok = b_.CreateICmpEQ(site_field(ptr_, offsetof(ChainSite, table)), stlb_);
-  // And/or rather than a select of i1, which the first tier's fast instruction selector does not take.
+  llvm::Value* probe_hit = ProbeHit(entry, target, 4, kOffTagFetch);
+  llvm::Value* addend = Addend(entry);
   llvm::Value* unmapped = InUnmappedSegment(target);
-  llvm::Value* where_ok =
-      b_.CreateOr(b_.CreateAnd(unmapped, mode_ok), b_.CreateAnd(b_.CreateNot(unmapped), mapped_ok));
-  Likely(b_.CreateAnd(b_.CreateAnd(epoch_ok, vpc_ok), where_ok), hit, miss);
+  llvm::Value* epoch = b_.CreateLoad(i64_, Field(kOffCodeEpoch));
+  // Whether a cache entry at p (a ChainSite or a jump cache entry: the same rules) holds for target. And/or
+  // rather than a select of i1, which the first tier's fast instruction selector does not take.
+  const auto holds = [&](llvm::Value* p, size_t epoch_at, size_t vpc_at, size_t addend_at, size_t table_at) {
+    auto field = [&](llvm::Type* ty, size_t off) {
+      return b_.CreateLoad(ty, b_.CreateConstInBoundsGEP1_64(i8_, p, off));
+    };
+    llvm::Value* same = b_.CreateAnd(b_.CreateICmpEQ(field(i64_, epoch_at), epoch),
+                                     b_.CreateICmpEQ(field(i32_, vpc_at), target));
+    llvm::Value* mapped_ok = b_.CreateAnd(probe_hit, b_.CreateICmpEQ(addend, field(i64_, addend_at)));
+    llvm::Value* mode_ok = b_.CreateICmpEQ(field(ptr_, table_at), stlb_);
+    return b_.CreateAnd(
+        same, b_.CreateOr(b_.CreateAnd(unmapped, mode_ok), b_.CreateAnd(b_.CreateNot(unmapped), mapped_ok)));
+  };
+  Likely(holds(sp, offsetof(ChainSite, code_epoch), offsetof(ChainSite, vpc), offsetof(ChainSite, addend),
+               offsetof(ChainSite, table)),
+         hit, miss);
+  const auto site_frame = [&] {
+    return b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, frame)));
+  };
   b_.SetInsertPoint(hit);
   llvm::Value* cached = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, fn)));
+  llvm::Value* cached_frame = site_frame();
   b_.CreateBr(go);
+
+  // The exit's own cache missed (a return to another caller than last time, say): the code cache's jump
+  // cache by target, under the same rules, before the runtime. An entry without code sends the exit to
+  // the runtime, which hands the target's block to the dispatcher.
   b_.SetInsertPoint(miss);
+  using code::JumpEntry;
+  llvm::Value* slot = b_.CreateLShr(b_.CreateMul(b_.CreateLShr(target, 2), b_.getInt32(code::kSlotHash)),
+                                    32 - code::kJumpBits);
+  llvm::Value* je =
+      b_.CreateInBoundsGEP(i8_, b_.CreateLoad(ptr_, Field(kOffJumpCache)),
+                           b_.CreateMul(b_.CreateZExt(slot, i64_), b_.getInt64(sizeof(JumpEntry))));
+  llvm::Value* je_fn = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, je, offsetof(JumpEntry, fn)));
+  auto* je_hit = llvm::BasicBlock::Create(ctx_, "chain_jump_cache", fn_);
+  auto* link = llvm::BasicBlock::Create(ctx_, "chain_link", fn_);
+  Likely(b_.CreateAnd(holds(je, offsetof(JumpEntry, code_epoch), offsetof(JumpEntry, vpc),
+                            offsetof(JumpEntry, addend), offsetof(JumpEntry, table)),
+                      b_.CreateIsNotNull(je_fn)),
+         je_hit, link);
+  b_.SetInsertPoint(je_hit);
+  llvm::Value* je_frame =
+      b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, je, offsetof(JumpEntry, frame)));
+  b_.CreateBr(go);
+
+  b_.SetInsertPoint(link);
   auto* link_ty = llvm::FunctionType::get(ptr_, {ptr_, ptr_, i32_}, false);
   llvm::Value* linked = b_.CreateCall(link_ty, Callee(link_ty, code::kLinkSymbol), {cpu_, sp, target});
+  llvm::Value* linked_frame = site_frame();  // the runtime filled the site
   Likely(b_.CreateICmpNE(linked, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_))), go,
          none);
   b_.SetInsertPoint(none);
   ExitWith(target);
 
   b_.SetInsertPoint(go);
-  llvm::PHINode* fn = b_.CreatePHI(ptr_, 2);
+  llvm::PHINode* fn = b_.CreatePHI(ptr_, 3);
   fn->addIncoming(cached, hit);
-  fn->addIncoming(linked, miss);
-  llvm::Value* frame =
-      b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, frame)));
+  fn->addIncoming(je_fn, je_hit);
+  fn->addIncoming(linked, link);
+  llvm::PHINode* frame = b_.CreatePHI(ptr_, 3);
+  frame->addIncoming(cached_frame, hit);
+  frame->addIncoming(je_frame, je_hit);
+  frame->addIncoming(linked_frame, link);
   AccountRetired();
   auto* call = b_.CreateCall(fn_->getFunctionType(), fn,
                              {cpu_, b_.CreateAnd(target, b_.getInt32(runtime::kPageMask)),
@@ -513,7 +549,9 @@ bool Lifter::EmitShared(const DecodedInsn& d, uint32_t off, bool ds, bool* share
                 WrittenOnce<Ops>::LW && WrittenOnce<Ops>::SW && WrittenOnce<Ops>::BEQ &&
                 WrittenOnce<Ops>::JALR && WrittenOnce<Ops>::LWL && WrittenOnce<Ops>::SWR);
   static_assert(!WrittenOnce<Ops>::SYSCALL);
-  if (d.flags & mips::kBranch) {  // a branch where no branch is lifted (a delay slot's): the handler runs it
+  // A branch where no branch is lifted (a delay slot's), or a CP0 register that is not a plain field: the
+  // handler runs it.
+  if ((d.flags & mips::kBranch) || mips::sem::Cp0AccessNeedsHandler(d)) {
     *shared = false;
     return true;
   }

@@ -42,6 +42,10 @@ constexpr uint64_t kOffHi = offsetof(CpuState, hi);
 constexpr uint64_t kOffLo = offsetof(CpuState, lo);
 constexpr uint64_t kOffBranchTaken = offsetof(CpuState, branch_taken);
 constexpr uint64_t kOffStatus = offsetof(CpuState, cp0.status);
+constexpr uint64_t kOffLlBit = offsetof(CpuState, ll_bit);
+constexpr uint64_t kOffLlAddr = offsetof(CpuState, cp0.lladdr);
+constexpr uint64_t kOffStlbPaddr = offsetof(CpuState, stlb_paddr);
+constexpr uint64_t kOffJumpCache = offsetof(CpuState, jump_cache);
 constexpr uint64_t kOffFpr = offsetof(CpuState, fpu.fpr);
 constexpr uint64_t kOffFcsr = offsetof(CpuState, fpu.fcsr);
 constexpr uint64_t kEntrySize = sizeof(runtime::SoftTlbEntry);
@@ -176,6 +180,11 @@ class Lifter {
   // mask: an SWL/SWR; va is its ea, and value's bytes where mask's are set go into ea's aligned word.
   void Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t off, bool ds, int base = -1,
              llvm::Value* mask = nullptr);
+  // LL and SC (semantics/common.h's LoadLinked and StoreConditional): the soft TLB inline, the runtime's
+  // load and store paths otherwise.
+  llvm::Value* LoadLinked(llvm::Value* va, uint32_t off, bool ds);
+  llvm::Value* RuntimeLoad(llvm::Value* va, uint32_t size_and_flags, uint32_t off, bool ds);
+  llvm::Value* StoreConditional(llvm::Value* va, llvm::Value* value, uint32_t off, bool ds);
   void ExitIfRequested(uint32_t off, bool ds);
   llvm::Value* Ea(const DecodedInsn& d);
 

@@ -65,6 +65,22 @@ llvm::BasicBlock* Lifter::UnmappedPath(llvm::Value* va, unsigned size, llvm::Val
   return hit;
 }
 
+// The runtime's load path (strobe_jit_load) for va with the access's size and flags (code/abi.h); a fault
+// leaves the region. Returns the value; the builder is left where the load succeeded.
+llvm::Value* Lifter::RuntimeLoad(llvm::Value* va, uint32_t size_and_flags, uint32_t off, bool ds) {
+  auto* ok_bb = llvm::BasicBlock::Create(ctx_, "ld_miss_ok", fn_);
+  auto* fault = llvm::BasicBlock::Create(ctx_, "ld_fault", fn_);
+  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
+  llvm::Value* ok =
+      CallRuntime(ty, code::kLoadSymbol,
+                  {cpu_, va, b_.getInt32(size_and_flags), out_, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
+  Likely(ok, ok_bb, fault);
+  b_.SetInsertPoint(fault);
+  ExitAfterException();
+  b_.SetInsertPoint(ok_bb);
+  return b_.CreateLoad(i32_, out_);
+}
+
 llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base,
                           llvm::Value* word_around) {
   reuse_.StartAccess(off);
@@ -76,8 +92,6 @@ llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t of
   llvm::Value* entry = TlbEntry(va);
   auto* fast = llvm::BasicBlock::Create(ctx_, "ld_hit", fn_);
   auto* slow = llvm::BasicBlock::Create(ctx_, "ld_miss", fn_);
-  auto* slow_ok = llvm::BasicBlock::Create(ctx_, "ld_miss_ok", fn_);
-  auto* fault = llvm::BasicBlock::Create(ctx_, "ld_fault", fn_);
   Likely(ProbeHit(entry, va, size, kOffTagRead), fast, slow);
 
   b_.SetInsertPoint(fast);
@@ -90,17 +104,9 @@ llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t of
   llvm::Value* v_kseg = nullptr;
   llvm::BasicBlock* kseg =
       UnmappedPath(va, size, unmapped_read_, join, [&](llvm::Value* p) { v_kseg = LoadHost(p, size, sign); });
-  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, ptr_, i32_, i32_}, false);
   const uint32_t flags = (sign ? code::kLoadSigned : 0) | (word_around ? code::kLoadWordAround : 0);
-  llvm::Value* ok = CallRuntime(
-      ty, code::kLoadSymbol,
-      {cpu_, word_around ? word_around : va, b_.getInt32(size | flags), out_, Pc(off), b_.getInt32(ds)},
-      SyncSet::kCycles);
-  Likely(ok, slow_ok, fault);
-  b_.SetInsertPoint(fault);
-  ExitAfterException();
-  b_.SetInsertPoint(slow_ok);
-  llvm::Value* v_slow = b_.CreateLoad(i32_, out_);
+  llvm::Value* v_slow = RuntimeLoad(word_around ? word_around : va, size | flags, off, ds);
+  llvm::BasicBlock* slow_ok = b_.GetInsertBlock();
   b_.CreateBr(join);
 
   b_.SetInsertPoint(join);
@@ -157,6 +163,83 @@ void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t 
   b_.CreateBr(join);
   b_.SetInsertPoint(join);
   reuse_.Join(base, true, hit, fast, same, old);
+}
+
+// LL: its own probe (no page hints or kseg0 table: LL is rare next to loads). On a hit LLAddr comes from the
+// entry's physical page (CpuState::stlb_paddr), as runtime::Link takes it; on a miss the runtime's load
+// path runs the handler's LoadLinked.
+llvm::Value* Lifter::LoadLinked(llvm::Value* va, uint32_t off, bool ds) {
+  auto* fast = llvm::BasicBlock::Create(ctx_, "ll_hit", fn_);
+  auto* slow = llvm::BasicBlock::Create(ctx_, "ll_miss", fn_);
+  auto* join = llvm::BasicBlock::Create(ctx_, "ll_join", fn_);
+  llvm::Value* entry = TlbEntry(va);
+  Likely(ProbeHit(entry, va, 4, kOffTagRead), fast, slow);
+
+  b_.SetInsertPoint(fast);
+  llvm::Value* v_fast = LoadHost(HostPtr(Addend(entry), va), 4, false);
+  llvm::Value* idx = b_.CreateZExt(
+      b_.CreateAnd(b_.CreateLShr(va, runtime::kPageBits), Imm(runtime::SoftTlb::kEntries - 1)), i64_);
+  llvm::Value* pages = b_.CreateLoad(ptr_, Field(kOffStlbPaddr));
+  llvm::Value* page = b_.CreateLoad(i32_, b_.CreateInBoundsGEP(i32_, pages, idx));
+  llvm::Value* paddr = b_.CreateOr(page, b_.CreateAnd(va, Imm(~runtime::kPageMask)));
+  b_.CreateStore(b_.CreateLShr(paddr, 4), Field(kOffLlAddr));
+  b_.CreateStore(b_.getInt8(1), Field(kOffLlBit));
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(slow);
+  llvm::Value* v_slow = RuntimeLoad(va, 4 | code::kLoadLinked, off, ds);
+  llvm::BasicBlock* slow_ok = b_.GetInsertBlock();
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(join);
+  llvm::PHINode* v = b_.CreatePHI(i32_, 2);
+  v->addIncoming(v_fast, fast);
+  v->addIncoming(v_slow, slow_ok);
+  return v;
+}
+
+// SC: an aligned address with the LL bit clear gives 0 without an access; with it set, the store through the
+// soft TLB inline or the runtime's store path (which raises AdES for a misaligned address, before the LL
+// bit is looked at, as the handler does) and 1.
+llvm::Value* Lifter::StoreConditional(llvm::Value* va, llvm::Value* value, uint32_t off, bool ds) {
+  auto* aligned = llvm::BasicBlock::Create(ctx_, "sc_aligned", fn_);
+  auto* linked = llvm::BasicBlock::Create(ctx_, "sc_linked", fn_);
+  auto* fast = llvm::BasicBlock::Create(ctx_, "sc_hit", fn_);
+  auto* slow = llvm::BasicBlock::Create(ctx_, "sc_miss", fn_);
+  auto* slow_ok = llvm::BasicBlock::Create(ctx_, "sc_miss_ok", fn_);
+  auto* fault = llvm::BasicBlock::Create(ctx_, "sc_fault", fn_);
+  auto* join = llvm::BasicBlock::Create(ctx_, "sc_join", fn_);
+  Likely(b_.CreateICmpEQ(b_.CreateAnd(va, Imm(3)), Imm(0)), aligned, slow);
+  b_.SetInsertPoint(aligned);
+  llvm::BasicBlock* failed = b_.GetInsertBlock();
+  Likely(b_.CreateICmpNE(b_.CreateLoad(i8_, Field(kOffLlBit)), b_.getInt8(0)), linked, join);
+
+  b_.SetInsertPoint(linked);
+  llvm::Value* entry = TlbEntry(va);
+  Likely(ProbeHit(entry, va, 4, kOffTagWrite), fast, slow);
+  b_.SetInsertPoint(fast);
+  StoreHost(HostPtr(Addend(entry), va), value, 4);
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(slow);
+  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
+  llvm::Value* ok = CallRuntime(
+      ty, code::kStoreSymbol, {cpu_, va, b_.getInt32(4), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
+  Likely(ok, slow_ok, fault);
+  b_.SetInsertPoint(fault);
+  ExitAfterException();
+  b_.SetInsertPoint(slow_ok);
+  reuse_.ForgetSites();
+  ExitIfRequested(off, ds);
+  llvm::BasicBlock* stored = b_.GetInsertBlock();
+  b_.CreateBr(join);
+
+  b_.SetInsertPoint(join);
+  llvm::PHINode* result = b_.CreatePHI(i32_, 3);
+  result->addIncoming(Imm(0), failed);
+  result->addIncoming(Imm(1), fast);
+  result->addIncoming(Imm(1), stored);
+  return result;
 }
 
 // After a store that took the slow path: it may have rewritten translated code or raised an interrupt

@@ -6,6 +6,7 @@
 
 #include <type_traits>
 
+#include "runtime/cp0_plain.h"
 #include "translator/llvm/lifter_impl.h"
 
 namespace strobe::jit::detail {
@@ -107,6 +108,27 @@ class Lifter::Ops {
   bool StoreWordPart(llvm::Value* ea, llvm::Value* data, llvm::Value* mask, unsigned base) {
     l_.Store(ea, data, 4, off_, ds_, static_cast<int>(base), mask);
     return true;
+  }
+
+  bool LoadLinked(llvm::Value* ea, unsigned /*base*/, llvm::Value** v) {
+    *v = l_.LoadLinked(ea, off_, ds_);
+    return true;
+  }
+  bool StoreConditional(llvm::Value* ea, llvm::Value* v, unsigned /*base*/, llvm::Value** ok) {
+    *ok = l_.StoreConditional(ea, v, off_, ds_);
+    return true;
+  }
+  llvm::Value* Status() { return b_.CreateLoad(l_.i32_, l_.Field(kOffStatus)); }
+  // Plain registers only (the others run the handler: Lifter::EmitShared).
+  llvm::Value* ReadCp0(unsigned reg, unsigned sel) {
+    return b_.CreateLoad(l_.i32_, l_.Field(runtime::PlainCp0(reg, sel).offset));
+  }
+  void WriteCp0(unsigned reg, unsigned sel, llvm::Value* v) {
+    const runtime::PlainCp0Field f = runtime::PlainCp0(reg, sel);
+    llvm::Value* field = l_.Field(f.offset);
+    llvm::Value* nv = b_.CreateAnd(v, Imm(f.write_mask));
+    if (f.keep) nv = b_.CreateOr(nv, b_.CreateAnd(b_.CreateLoad(l_.i32_, field), Imm(f.keep)));
+    b_.CreateStore(nv, field);
   }
 
   llvm::Value* Address(uint32_t delta) { return l_.Pc(off_ + delta); }

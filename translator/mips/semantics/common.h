@@ -23,6 +23,12 @@
 //   StoreWordPart(ea, data, mask, base): into the aligned word holding byte ea, data's bytes where mask's
 //     are 0xFF (SWL/SWR; data is zero outside mask, and mask covers ea's byte); a fault reports ea and
 //     then nothing was written
+//   LoadLinked(ea, base, &v): a word load that then sets the LL bit and LLAddr (runtime::Link)
+//   StoreConditional(ea, v, base, &ok): a misaligned ea raises AdES; else with the LL bit set a word store
+//     and ok = 1, without it no access and ok = 0
+//   Status() -> v: CP0 Status (what decides the mode and whether CP0 is usable)
+//   ReadCp0(reg, sel) -> v, WriteCp0(reg, sel, v): MFC0's read and MTC0's write (runtime::ReadCp0 and
+//     WriteCp0); emitters of code take only the plain registers (Cp0AccessNeedsHandler, system.h)
 //   Address(delta) -> v: the guest address of this instruction plus delta (a link address)
 //   Branch(b, disp): taken when b holds, to the delay slot's address + disp;  JumpWithin(low28): to low28 in
 //     the delay slot's 256 MiB region;  JumpTo(v): to v. The outcome is applied after the delay slot.
@@ -146,6 +152,20 @@ struct Exec {
     return true;
   }
 
+  bool LoadLinked(uint32_t ea, unsigned /*base*/, uint32_t* v) {
+    if (!runtime::Load<uint32_t>(c, ea, v)) return false;
+    runtime::Link(c, ea);
+    return true;
+  }
+  bool StoreConditional(uint32_t ea, uint32_t v, unsigned /*base*/, uint32_t* ok) {
+    if (ea & 3) return runtime::RaiseAddress(c, ExcCode::AdES, ea);
+    *ok = c.ll_bit ? 1 : 0;
+    return !c.ll_bit || runtime::Store<uint32_t>(c, ea, v);
+  }
+  uint32_t Status() const { return c.cp0.status; }
+  uint32_t ReadCp0(unsigned reg, unsigned sel) const { return runtime::ReadCp0(c, reg, sel); }
+  void WriteCp0(unsigned reg, unsigned sel, uint32_t v) { runtime::WriteCp0(c, reg, sel, v); }
+
   uint32_t Address(uint32_t delta) const { return pc + delta; }
   void Branch(bool taken, int32_t disp) {
     c.branch_taken = taken;
@@ -170,5 +190,16 @@ struct Exec {
 inline bool Cp0Usable(const CpuState& c) {
   return !runtime::InUserMode(c) || (c.cp0.status & runtime::st::CU0) != 0;
 }
+
+namespace detail {
+// !Cp0Usable over an emitter: user mode (not EXL, ERL or kernel/supervisor KSU) without Status.CU0.
+template <class E>
+auto Cp0Unusable(E& e) {
+  auto s = e.Status();
+  auto user = e.Eq(e.And(s, e.Imm(runtime::st::EXL | runtime::st::ERL | runtime::st::KSU_MASK)),
+                   e.Imm(2u << runtime::st::KSU_SHIFT));
+  return e.AllOf(user, e.Eq(e.And(s, e.Imm(runtime::st::CU0)), e.Imm(0)));
+}
+}  // namespace detail
 
 }  // namespace strobe::mips::sem

@@ -104,26 +104,19 @@ STROBE_SEM_E SWR(E& e, const DecodedInsn& d, typename E::Pc) {
   return e.StoreWordPart(ea, e.Shl(e.Gpr(d.rt), sh), e.Shl(e.Imm(~0u), sh), d.rs);
 }
 
-// LL rt, offset(base): sets the LL bit and LLAddr (the physical address >> 4)
-STROBE_SEM LL(CpuState& c, const DecodedInsn& d, uint32_t) {
-  uint32_t ea = detail::Ea(c, d), v;
-  if (!runtime::Load<uint32_t>(c, ea, &v)) return false;
-  runtime::Translation t;
-  if (runtime::Translate(c, ea, runtime::Access::kRead, &t)) c.cp0.lladdr = t.paddr >> 4;
-  c.ll_bit = true;
-  SetGpr(c, d.rt, v);
+// LL rt, offset(base): a word load that sets the LL bit and LLAddr (the physical address >> 4)
+STROBE_SEM_E LL(E& e, const DecodedInsn& d, typename E::Pc) {
+  typename E::Value v;
+  if (!e.LoadLinked(detail::EaOf(e, d), d.rs, &v)) return false;
+  e.SetGpr(d.rt, v);
   return true;
 }
 // SC rt, offset(base): stores only while the LL bit holds; rt = 1 on success, 0 on failure
-STROBE_SEM SC(CpuState& c, const DecodedInsn& d, uint32_t) {
-  uint32_t ea = detail::Ea(c, d);
-  if (ea & 3) return runtime::RaiseAddress(c, ExcCode::AdES, ea);
-  if (!c.ll_bit) {
-    SetGpr(c, d.rt, 0);
-    return true;
-  }
-  if (!runtime::Store<uint32_t>(c, ea, c.gpr[d.rt])) return false;
-  SetGpr(c, d.rt, 1);
+STROBE_SEM_E SC(E& e, const DecodedInsn& d, typename E::Pc) {
+  typename E::Value ok;
+  auto ea = detail::EaOf(e, d);
+  if (!e.StoreConditional(ea, e.Gpr(d.rt), d.rs, &ok)) return false;
+  e.SetGpr(d.rt, ok);
   return true;
 }
 
@@ -139,10 +132,10 @@ STROBE_SEM_E SYNC(E&, const DecodedInsn&, typename E::Pc) {
 STROBE_SEM_E SYNCI(E&, const DecodedInsn&, typename E::Pc) {
   return true;
 }
-// CACHE op, offset(base): privileged; no cache is modelled
-STROBE_SEM CACHE(CpuState& c, const DecodedInsn&, uint32_t) {
-  if (!Cp0Usable(c)) return runtime::RaiseCpU(c, 0);
-  return true;
+// CACHE op, offset(base): privileged (Coprocessor Unusable, CE = 0, in user mode without CU0); no cache is
+// modelled, so that is all it does
+STROBE_SEM_E CACHE(E& e, const DecodedInsn&, typename E::Pc) {
+  return !e.RaiseIf(detail::Cp0Unusable(e), ExcCode::CpU);
 }
 
 }  // namespace strobe::mips::sem

@@ -3,6 +3,7 @@
 // coprocessor 2. The privileged semantics live in runtime/; these handlers check access and call it.
 #pragma once
 
+#include "runtime/cp0_plain.h"
 #include "translator/mips/semantics/common.h"
 
 namespace strobe::mips::sem {
@@ -11,16 +12,23 @@ namespace strobe::mips::sem {
   if (!Cp0Usable(c)) return runtime::RaiseCpU(c, 0)
 
 // MFC0 rt, rd, sel
-STROBE_SEM MFC0(CpuState& c, const DecodedInsn& d, uint32_t) {
-  STROBE_REQUIRE_CP0(c);
-  SetGpr(c, d.rt, runtime::ReadCp0(c, d.rd, d.sel()));
+STROBE_SEM_E MFC0(E& e, const DecodedInsn& d, typename E::Pc) {
+  if (e.RaiseIf(detail::Cp0Unusable(e), ExcCode::CpU)) return false;
+  e.SetGpr(d.rt, e.ReadCp0(d.rd, d.sel()));
   return true;
 }
 // MTC0 rt, rd, sel
-STROBE_SEM MTC0(CpuState& c, const DecodedInsn& d, uint32_t) {
-  STROBE_REQUIRE_CP0(c);
-  runtime::WriteCp0(c, d.rd, d.sel(), Gpr(c, d.rt));
+STROBE_SEM_E MTC0(E& e, const DecodedInsn& d, typename E::Pc) {
+  if (e.RaiseIf(detail::Cp0Unusable(e), ExcCode::CpU)) return false;
+  e.WriteCp0(d.rd, d.sel(), e.Gpr(d.rt));
   return true;
+}
+// Emitters of code run MFC0 and MTC0 inline only for the registers that are plain fields
+// (runtime/cp0_plain.h); for the others they call the handler, which reads or writes through the runtime.
+inline bool Cp0AccessNeedsHandler(const DecodedInsn& d) {
+  if (d.op == Opcode::MFC0) return !runtime::PlainCp0(d.rd, d.sel()).readable();
+  if (d.op == Opcode::MTC0) return !runtime::PlainCp0(d.rd, d.sel()).writable();
+  return false;
 }
 // DI rt: rt = Status; Status.IE = 0
 STROBE_SEM DI(CpuState& c, const DecodedInsn& d, uint32_t) {
