@@ -7,6 +7,7 @@
 // on the TLB's size.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,7 +30,8 @@ struct PlainCp0Field {
   constexpr bool writable() const { return write_mask != 0; }
 };
 
-constexpr PlainCp0Field PlainCp0(unsigned reg, unsigned sel) {
+namespace detail {
+constexpr PlainCp0Field PlainCp0Of(unsigned reg, unsigned sel) {
 #define STROBE_CP0_FIELD(field, keep, mask)   \
   PlainCp0Field {                             \
     offsetof(CpuState, cp0.field), keep, mask \
@@ -69,7 +71,18 @@ constexpr PlainCp0Field PlainCp0(unsigned reg, unsigned sel) {
   }
 #undef STROBE_CP0_FIELD
 }
+// By reg * 8 + sel: the dispatcher's handlers look registers up on every MFC0/MTC0 they run.
+inline constexpr auto kPlainCp0 = [] {
+  std::array<PlainCp0Field, 32 * 8> t{};
+  for (unsigned i = 0; i < t.size(); ++i) t[i] = PlainCp0Of(i / 8, i % 8);
+  return t;
+}();
+}  // namespace detail
 static_assert(offsetof(CpuState, cp0) != 0, "offset 0 means: not a plain register");
+
+constexpr PlainCp0Field PlainCp0(unsigned reg, unsigned sel) {
+  return detail::kPlainCp0[(reg & 31) * 8 + (sel & 7)];
+}
 
 // The field of a plain register.
 inline uint32_t& PlainCp0Ref(CpuState& c, PlainCp0Field f) {
