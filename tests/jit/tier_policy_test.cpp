@@ -319,6 +319,56 @@ TEST(TierPolicy, KernelCodeServingProgramsGetsHotAtTheServingThreshold) {
   EXPECT_EQ(m.cpu().gpr[v0], 12 * user);
 }
 
+// A block ended by an MTC0 or EI that left the mode, the ASID and the exit request as they were goes on to
+// the next block within its region (mips::GoesOnAfter): a loop through such blocks runs without the
+// dispatcher's looking a block up, where it left for the dispatcher at every MTC0 and EI before, with the
+// interpreter's results. An MTC0 that makes the
+// CPU a user-mode one leaves: the next fetch, from kseg0, is an address error in every engine.
+TEST(TierPolicy, RegionsGoOnPastAnMtc0OrEiThatChangedNothing) {
+  // L: mfc0 t0, Status; mtc0 t0, Status; ei t1; addiu v0, v0, 1; di t2; addiu t3, t3, -1; bne t3, zero, L;
+  // nop; wait
+  const Asm loop{Mfc0(t0, 12),
+                 Mtc0(t0, 12),
+                 E(Opcode::EI, {.rt = t1}),
+                 Addiu(v0, v0, 1),
+                 E(Opcode::DI, {.rt = t2}),
+                 Addiu(t3, t3, -1),
+                 Bne(t3, zero, -7),
+                 Nop(),
+                 kWaitWord};
+  constexpr uint32_t kRuns = 1000;
+  for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1}) {
+    SCOPED_TRACE(EngineName(e));
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    m.LoadCode(kCodePa, loop.words());
+    m.cpu().gpr[t3] = kRuns;
+    const uint64_t lookups = m.vm().code_cache().stats().lookups;
+    EXPECT_EQ(m.Run(kKseg0 | kCodePa), vmm::VmExit::kHalted);
+    EXPECT_EQ(m.cpu().gpr[v0], kRuns);
+    EXPECT_EQ(m.cpu().gpr[t1], 0u) << "Status before the EI";
+    EXPECT_EQ(m.cpu().gpr[t2], 1u) << "Status before the DI: IE";
+    if (e == Engine::kInterp) continue;
+    EXPECT_LT(m.vm().code_cache().stats().lookups - lookups, 20u)
+        << "left the region at an MTC0 or EI that changed nothing";
+  }
+  // mtc0 t0, Status with KSU = user: the next instruction's fetch from kseg0 raises AdEL at its address.
+  const Asm to_user{Mtc0(t0, 12), Addiu(v0, v0, 1), kWaitWord};
+  for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1, kBaseline}) {
+    SCOPED_TRACE(EngineName(e));
+    auto mp = NewMachine(e);
+    TestMachine& m = *mp;
+    InstallHaltHandlers(m);
+    m.LoadCode(kCodePa, to_user.words());
+    m.cpu().gpr[t0] = 2u << runtime::st::KSU_SHIFT;
+    EXPECT_EQ(m.Run(kKseg0 | kCodePa), vmm::VmExit::kHalted);
+    EXPECT_EQ(m.cpu().gpr[v0], 0u) << "ran an instruction in user mode from kseg0";
+    EXPECT_EQ((m.cpu().cp0.cause >> 2) & 31, static_cast<uint32_t>(runtime::ExcCode::AdEL));
+    EXPECT_EQ(m.cpu().cp0.epc, kKseg0 | (kCodePa + 4));
+  }
+}
+
 TEST(TierPolicy, CoolingKeepsRarelyRunCodeInterpreted) {
   EXPECT_FALSE(ColdBlockCompiled(12)) << "compiled although it never ran more than twice in a period";
   EXPECT_TRUE(ColdBlockCompiled(0)) << "without cooling its lifetime count should make it hot";

@@ -272,13 +272,33 @@ bool Emitter::Emit(const Block& b) {
   const uint32_t off = 4 * body;
   switch (b.end) {
     case BlockEnd::kFallThrough: GoOn(b, off); break;
-    case BlockEnd::kEndsBlock:
+    case BlockEnd::kEndsBlock: {
       g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 4)]);  // ERET and exceptions overwrite it
       g.mov(g.dword[r15 + kOffPc], eax);
+      const bool goes_on = go_on_ && mips::GoesOnAfter(b.ops[body]);
+      if (goes_on) {  // the mode and the ASID before it (the branch outcome's slots are free here)
+        g.mov(rax, g.qword[r15 + kOffStlb]);
+        g.mov(g.qword[rsp], rax);
+        g.mov(rax, g.qword[r15 + kOffAsidKey]);
+        g.mov(g.qword[rsp + 8], rax);
+      }
       Step(b.ops[body], off, false);
+      if (goes_on) {  // an MTC0 or EI that left them as they were: on to the next block (the go-on path
+                      // looks at the exit request)
+        Xbyak::Label ended;
+        g.mov(rax, g.qword[r15 + kOffStlb]);
+        g.cmp(rax, g.qword[rsp]);
+        g.jne(ended, CG::T_NEAR);
+        g.mov(rax, g.qword[r15 + kOffAsidKey]);
+        g.cmp(rax, g.qword[rsp + 8]);
+        g.jne(ended, CG::T_NEAR);
+        GoOn(b, off + 4);
+        g.L(ended);
+      }
       g.xor_(eax, eax);
       g.jmp(exit, CG::T_NEAR);
       break;
+    }
     case BlockEnd::kBranch: {
       const DecodedInsn& br = b.ops[body];
       const DecodedInsn& slot = b.ops[body + 1];

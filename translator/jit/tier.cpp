@@ -15,7 +15,9 @@ namespace {
 // or the return point after a call, and the target of a branch or a J/JAL.
 void Successors(const RegionBlock& rb, uint32_t page, std::vector<uint32_t>* out) {
   const uint32_t next = rb.offset + 4 * static_cast<uint32_t>(rb.ops.size());
-  if (rb.end == BlockEnd::kFallThrough) out->push_back(next);
+  if (rb.end == BlockEnd::kFallThrough ||
+      (rb.end == BlockEnd::kEndsBlock && mips::GoesOnAfter(rb.ops.back())))
+    out->push_back(next);
   if (rb.end != BlockEnd::kBranch) return;
   const mips::DecodedInsn& br = rb.ops[rb.ops.size() - 2];
   out->push_back(next);  // not taken, or where a call returns to

@@ -677,8 +677,26 @@ void Lifter::EmitBlock(const RegionBlock& blk) {
       b_.CreateStore(Pc(off + 4), Field(kOffPc));  // ERET and exceptions overwrite it
       auto* ty = llvm::FunctionType::get(i1_, {ptr_, ptr_, i32_, i32_}, false);
       llvm::Value* insn = InsnRef(blk.ops[body]);
-      CallRuntime(ty, code::kStepSymbol, {cpu_, insn, Pc(off), b_.getInt32(0)}, SyncSet::kAll);
-      ExitAfterException();  // whatever happened, the PC to continue at is in the state
+      llvm::Value* ok =
+          CallRuntime(ty, code::kStepSymbol, {cpu_, insn, Pc(off), b_.getInt32(0)}, SyncSet::kAll);
+      if (!mips::GoesOnAfter(blk.ops[body]) || options_.exact_budget) {
+        ExitAfterException();  // whatever happened, the PC to continue at is in the state
+        return;
+      }
+      // An MTC0 or EI that left the mode, the ASID and the exit request as they were: on to the next
+      // block, as after a fall-through (the region's soft TLB table and ASID key hold still).
+      reuse_.ForgetAll();
+      auto* on = llvm::BasicBlock::Create(ctx_, "goes_on", fn_);
+      auto* out = llvm::BasicBlock::Create(ctx_, "ended", fn_);
+      llvm::Value* same = b_.CreateAnd(
+          b_.CreateAnd(ok, b_.CreateICmpEQ(b_.CreateLoad(i32_, Field(kOffExitRequest)), b_.getInt32(0))),
+          b_.CreateAnd(b_.CreateICmpEQ(b_.CreateLoad(ptr_, Field(kOffStlb)), stlb_),
+                       b_.CreateICmpEQ(b_.CreateLoad(i64_, Field(kOffAsidKey)), asid_key_)));
+      Likely(same, on, out);
+      b_.SetInsertPoint(out);
+      ExitAfterException();
+      b_.SetInsertPoint(on);
+      JumpStatic(Signed(off + 4));
       return;
     }
     case BlockEnd::kBranch: {

@@ -92,6 +92,13 @@ uint16_t InstanceFlags(const Encoding& e, uint32_t word);
 // CP0 registers whose writes only store a value that later instructions read: not the mode, the ASID,
 // interrupts, the timer or the exception base, which translated code and the dispatcher act on.
 bool PlainCp0Register(unsigned reg, unsigned sel);
+// Block-ending instructions after which the CPU goes on at the next instruction unless what the block
+// ended for happened: MTC0 (the mode, the ASID, an interrupt made deliverable) and EI (an interrupt). Code
+// emitters run the next block without leaving when the soft TLB table (the mode), the ASID and the exit
+// request are as before; ERET, SYSCALL, WAIT and the rest always leave.
+inline bool GoesOnAfter(const DecodedInsn& d) {
+  return d.op == Opcode::MTC0 || d.op == Opcode::EI;
+}
 const Encoding& EncodingOf(Opcode op);
 std::string_view NameOf(Opcode op);
 
