@@ -184,6 +184,7 @@ class Lifter {
   // load and store paths otherwise.
   llvm::Value* LoadLinked(llvm::Value* va, uint32_t off, bool ds);
   llvm::Value* RuntimeLoad(llvm::Value* va, uint32_t size_and_flags, uint32_t off, bool ds);
+  void RuntimeStore(const char* symbol, llvm::ArrayRef<llvm::Value*> args, uint32_t off, bool ds);
   llvm::Value* StoreConditional(llvm::Value* va, llvm::Value* value, uint32_t off, bool ds);
   void ExitIfRequested(uint32_t off, bool ds);
   llvm::Value* Ea(const DecodedInsn& d);

@@ -81,6 +81,21 @@ llvm::Value* Lifter::RuntimeLoad(llvm::Value* va, uint32_t size_and_flags, uint3
   return b_.CreateLoad(i32_, out_);
 }
 
+// A store's runtime path (strobe_jit_store or _store_part with args); a fault leaves the region. After it
+// the page hints are forgotten (the store may have broken copy-on-write) and a requested exit is taken; the
+// builder is left where the store succeeded and no exit was requested.
+void Lifter::RuntimeStore(const char* symbol, llvm::ArrayRef<llvm::Value*> args, uint32_t off, bool ds) {
+  auto* ok_bb = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
+  auto* fault = llvm::BasicBlock::Create(ctx_, "st_fault", fn_);
+  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
+  Likely(CallRuntime(ty, symbol, args, SyncSet::kCycles), ok_bb, fault);
+  b_.SetInsertPoint(fault);
+  ExitAfterException();
+  b_.SetInsertPoint(ok_bb);
+  reuse_.ForgetSites();
+  ExitIfRequested(off, ds);
+}
+
 llvm::Value* Lifter::Load(llvm::Value* va, unsigned size, bool sign, uint32_t off, bool ds, int base,
                           llvm::Value* word_around) {
   reuse_.StartAccess(off);
@@ -136,7 +151,6 @@ void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t 
   llvm::Value* entry = TlbEntry(va);
   auto* fast = llvm::BasicBlock::Create(ctx_, "st_hit", fn_);
   auto* slow = llvm::BasicBlock::Create(ctx_, "st_miss", fn_);
-  auto* fault = llvm::BasicBlock::Create(ctx_, "st_fault", fn_);
   Likely(ProbeHit(entry, va, size, kOffTagWrite), fast, slow);
 
   b_.SetInsertPoint(fast);
@@ -147,19 +161,11 @@ void Lifter::Store(llvm::Value* va, llvm::Value* value, unsigned size, uint32_t 
 
   b_.SetInsertPoint(slow);
   UnmappedPath(va, size, unmapped_write_, join, access);
-  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
-  llvm::Value* ok =
-      mask ? CallRuntime(ty, code::kStorePartSymbol, {cpu_, ea, value, mask, Pc(off), b_.getInt32(ds)},
-                         SyncSet::kCycles)
-           : CallRuntime(ty, code::kStoreSymbol,
-                         {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
-  auto* done = llvm::BasicBlock::Create(ctx_, "st_miss_ok", fn_);
-  Likely(ok, done, fault);
-  b_.SetInsertPoint(fault);
-  ExitAfterException();
-  b_.SetInsertPoint(done);
-  reuse_.ForgetSites();
-  ExitIfRequested(off, ds);
+  if (mask) {
+    RuntimeStore(code::kStorePartSymbol, {cpu_, ea, value, mask, Pc(off), b_.getInt32(ds)}, off, ds);
+  } else {
+    RuntimeStore(code::kStoreSymbol, {cpu_, va, b_.getInt32(size), value, Pc(off), b_.getInt32(ds)}, off, ds);
+  }
   b_.CreateBr(join);
   b_.SetInsertPoint(join);
   reuse_.Join(base, true, hit, fast, same, old);
@@ -206,8 +212,6 @@ llvm::Value* Lifter::StoreConditional(llvm::Value* va, llvm::Value* value, uint3
   auto* linked = llvm::BasicBlock::Create(ctx_, "sc_linked", fn_);
   auto* fast = llvm::BasicBlock::Create(ctx_, "sc_hit", fn_);
   auto* slow = llvm::BasicBlock::Create(ctx_, "sc_miss", fn_);
-  auto* slow_ok = llvm::BasicBlock::Create(ctx_, "sc_miss_ok", fn_);
-  auto* fault = llvm::BasicBlock::Create(ctx_, "sc_fault", fn_);
   auto* join = llvm::BasicBlock::Create(ctx_, "sc_join", fn_);
   Likely(b_.CreateICmpEQ(b_.CreateAnd(va, Imm(3)), Imm(0)), aligned, slow);
   b_.SetInsertPoint(aligned);
@@ -222,15 +226,7 @@ llvm::Value* Lifter::StoreConditional(llvm::Value* va, llvm::Value* value, uint3
   b_.CreateBr(join);
 
   b_.SetInsertPoint(slow);
-  auto* ty = llvm::FunctionType::get(i1_, {ptr_, i32_, i32_, i32_, i32_, i32_}, false);
-  llvm::Value* ok = CallRuntime(
-      ty, code::kStoreSymbol, {cpu_, va, b_.getInt32(4), value, Pc(off), b_.getInt32(ds)}, SyncSet::kCycles);
-  Likely(ok, slow_ok, fault);
-  b_.SetInsertPoint(fault);
-  ExitAfterException();
-  b_.SetInsertPoint(slow_ok);
-  reuse_.ForgetSites();
-  ExitIfRequested(off, ds);
+  RuntimeStore(code::kStoreSymbol, {cpu_, va, b_.getInt32(4), value, Pc(off), b_.getInt32(ds)}, off, ds);
   llvm::BasicBlock* stored = b_.GetInsertBlock();
   b_.CreateBr(join);
 

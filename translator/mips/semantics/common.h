@@ -187,12 +187,9 @@ struct Exec {
   }
 };
 
-inline bool Cp0Usable(const CpuState& c) {
-  return !runtime::InUserMode(c) || (c.cp0.status & runtime::st::CU0) != 0;
-}
-
 namespace detail {
-// !Cp0Usable over an emitter: user mode (not EXL, ERL or kernel/supervisor KSU) without Status.CU0.
+// Coprocessor 0 is unusable: user mode (not EXL, ERL or kernel/supervisor KSU, runtime::InUserMode) without
+// Status.CU0. Over an emitter, for the handlers written once; Cp0Usable is the same rule on the state.
 template <class E>
 auto Cp0Unusable(E& e) {
   auto s = e.Status();
@@ -201,5 +198,10 @@ auto Cp0Unusable(E& e) {
   return e.AllOf(user, e.Eq(e.And(s, e.Imm(runtime::st::CU0)), e.Imm(0)));
 }
 }  // namespace detail
+
+inline bool Cp0Usable(CpuState& c) {
+  Exec e{c, 0};
+  return !detail::Cp0Unusable(e);
+}
 
 }  // namespace strobe::mips::sem
