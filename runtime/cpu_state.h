@@ -131,6 +131,10 @@ inline constexpr uint32_t kIrqCheck = 1u << 1;     // an interrupt may have beco
 inline constexpr uint32_t kStop = 1u << 2;         // power-off, reset or a fatal error
 inline constexpr uint32_t kWait = 1u << 3;         // WAIT executed: idle until an interrupt
 inline constexpr uint32_t kDebug = 1u << 4;        // a breakpoint or watchpoint stopped the VM (debug.h)
+// With Status.BEV set, any Status write asks for an interrupt check (UpdateMode): (status >> kBevToIrqCheck)
+// & kIrqCheck is that request, as code computes it without a branch.
+inline constexpr unsigned kBevToIrqCheck = 21;
+static_assert(st::BEV >> kBevToIrqCheck == kIrqCheck);
 }  // namespace exitreq
 
 struct CpuState {

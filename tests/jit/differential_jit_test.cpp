@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "tests/jit/jit_support.h"
 
@@ -154,6 +155,8 @@ Asm Cp0Body() {
     << Mem(Opcode::LL, t7, 8, t0) << Addiu(t7, t7, 5) << Mem(Opcode::SC, t7, 8, t0)
     << R3(Opcode::ADDU, s4, s4, t7) << Mem(Opcode::SC, t7, 12, t0)  // the LL bit holds: stores again
     << Mfc0(t8, 17) << R3(Opcode::XOR, s5, s5, t8);
+  // DI returns Status and clears IE (not EI: an interrupt would come when the engines' clocks differ).
+  a << E(Opcode::DI, {.rt = t6}) << R3(Opcode::XOR, s6, s6, t6) << Shift(Opcode::ROTR, s6, s6, 5);
   return a;
 }
 
@@ -377,6 +380,56 @@ TEST_P(Differential, AllEnginesAgree) {
   Outcome o = RunProgram(Engine::kJit, p, 1);
   ExpectSameState(ref.state, o.state, "jit O1");
   EXPECT_TRUE(o.code_translated) << "jit O1: the program's entry block should be translated";
+}
+
+// CP0's instructions in user mode without Status.CU0 raise Coprocessor Unusable (CE 0) at themselves,
+// after a loop that gave the block translated or baseline code, in every engine; with CU0 they run (DI
+// returns Status and clears IE), and the SYSCALL after them ends the run.
+TEST(DifferentialUser, Cp0InstructionsNeedCu0) {
+  const std::pair<const char*, uint32_t> insns[] = {{"mfc0 t1, Status", Mfc0(t1, kCp0Status)},
+                                                    {"mtc0 t2, Context", Mtc0(t2, 4)},
+                                                    {"di t1", E(Opcode::DI, {.rt = t1})}};
+  constexpr uint32_t kUserStatus = 2u << runtime::st::KSU_SHIFT;
+  for (const auto& [text, insn] : insns) {
+    for (const bool cu0 : {false, true}) {
+      SCOPED_TRACE(testing::Message() << text << (cu0 ? ", CU0 set" : ", CU0 clear"));
+      ArchState want;
+      for (Engine e : {Engine::kInterp, Engine::kJit, kJitO1, kBaseline}) {
+        SCOPED_TRACE(EngineName(e));
+        auto mp = NewMachine(e);
+        TestMachine& m = *mp;
+        InstallHaltHandlers(m);
+        m.cpu().gpr[t1] = 0xDEADBEEF;
+        m.cpu().gpr[t2] = 0x00123450;
+        m.cpu().gpr[t3] = 200;
+        // loop: addiu t3, -1; bne t3, zero, loop; addiu v0, 1; INSN; addiu v1, 1; syscall
+        const Asm code{Addiu(t3, t3, -1), Bne(t3, zero, -2), Addiu(v0, v0, 1), insn,
+                       Addiu(v1, v1, 1),  Syscall()};
+        const uint32_t extra = cu0 ? runtime::st::CU0 | runtime::st::IE : 0;
+        ASSERT_EQ(RunUserCode(m, code, extra), vmm::VmExit::kHalted);
+        EXPECT_EQ(m.cpu().gpr[v0], 200u);
+        if (!cu0) {
+          EXPECT_EQ(ExcCodeOf(m), 11u) << "CpU";
+          EXPECT_EQ(CeOf(m), 0u);
+          EXPECT_EQ(m.cpu().cp0.epc, kUserCode + 12);
+          EXPECT_EQ(m.cpu().gpr[t1], 0xDEADBEEFu) << "nothing written";
+          EXPECT_EQ(m.cpu().gpr[v1], 0u);
+        } else {
+          EXPECT_EQ(ExcCodeOf(m), 8u) << "ended by its SYSCALL";
+          EXPECT_EQ(m.cpu().gpr[v1], 1u);
+          if (insn == E(Opcode::DI, {.rt = t1})) {
+            EXPECT_EQ(m.cpu().gpr[t1], kUserStatus | extra) << "Status before";
+            EXPECT_EQ(m.cpu().cp0.status & runtime::st::IE, 0u) << "IE cleared";
+          }
+        }
+        if (e == Engine::kInterp) {
+          want = Snapshot(m);
+        } else {
+          ExpectSameState(want, Snapshot(m), EngineName(e));
+        }
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, Differential, ::testing::Range(0, static_cast<int>(Programs().size())),

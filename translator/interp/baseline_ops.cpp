@@ -151,6 +151,17 @@ void X86Ops::WriteCp0(unsigned reg, unsigned sel, Value v) {
   g_.mov(g_.dword[r15 + f.offset], ecx);
 }
 
+void X86Ops::MaskInterrupts() {  // scratch registers only: a value may be in eax
+  constexpr int kStatus = offsetof(CpuState, cp0.status);
+  g_.mov(ecx, g_.dword[r15 + kStatus]);
+  g_.mov(edx, ecx);
+  g_.and_(ecx, ~runtime::st::IE);
+  g_.mov(g_.dword[r15 + kStatus], ecx);
+  g_.shr(edx, runtime::exitreq::kBevToIrqCheck);
+  g_.and_(edx, runtime::exitreq::kIrqCheck);
+  g_.or_(g_.dword[r15 + kOffExitRequest], edx);
+}
+
 void X86Ops::WriteState(int off, Value v) {
   const Val& x = vals_[v.id];
   if (x.kind == kImm) {

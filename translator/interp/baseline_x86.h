@@ -139,6 +139,7 @@ class X86Ops {
   bool LoadLinked(Value ea, unsigned base, Value* v);
   bool StoreConditional(Value ea, Value v, unsigned base, Value* ok);
   Value Status() { return ReadState(offsetof(CpuState, cp0.status)); }
+  void MaskInterrupts();
   // Plain registers only (the others run the handler: Emitter::Insn).
   Value ReadCp0(unsigned reg, unsigned sel) { return ReadState(runtime::PlainCp0(reg, sel).offset); }
   void WriteCp0(unsigned reg, unsigned sel, Value v);

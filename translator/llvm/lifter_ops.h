@@ -119,6 +119,15 @@ class Lifter::Ops {
     return true;
   }
   llvm::Value* Status() { return b_.CreateLoad(l_.i32_, l_.Field(kOffStatus)); }
+  void MaskInterrupts() {
+    llvm::Value* status = l_.Field(kOffStatus);
+    llvm::Value* s = b_.CreateLoad(l_.i32_, status);
+    b_.CreateStore(b_.CreateAnd(s, Imm(~runtime::st::IE)), status);
+    llvm::Value* request = l_.Field(kOffExitRequest);
+    llvm::Value* irq_check =
+        b_.CreateAnd(b_.CreateLShr(s, runtime::exitreq::kBevToIrqCheck), Imm(runtime::exitreq::kIrqCheck));
+    b_.CreateStore(b_.CreateOr(b_.CreateLoad(l_.i32_, request), irq_check), request);
+  }
   // Plain registers only (the others run the handler: Lifter::EmitShared).
   llvm::Value* ReadCp0(unsigned reg, unsigned sel) {
     return b_.CreateLoad(l_.i32_, l_.Field(runtime::PlainCp0(reg, sel).offset));

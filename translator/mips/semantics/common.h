@@ -27,6 +27,9 @@
 //   StoreConditional(ea, v, base, &ok): a misaligned ea raises AdES; else with the LL bit set a word store
 //     and ok = 1, without it no access and ok = 0
 //   Status() -> v: CP0 Status (what decides the mode and whether CP0 is usable)
+//   MaskInterrupts(): Status.IE = 0 (DI). It changes neither the mode nor what is deliverable (nothing is,
+//     with IE clear), so of a Status write's effects (runtime::UpdateMode) only one is left: with BEV set,
+//     the dispatcher is asked to look at interrupts (exitreq::kIrqCheck)
 //   ReadCp0(reg, sel) -> v, WriteCp0(reg, sel, v): MFC0's read and MTC0's write (runtime::ReadCp0 and
 //     WriteCp0); emitters of code take only the plain registers (Cp0AccessNeedsHandler, system.h)
 //   Address(delta) -> v: the guest address of this instruction plus delta (a link address)
@@ -163,6 +166,7 @@ struct Exec {
     return !c.ll_bit || runtime::Store<uint32_t>(c, ea, v);
   }
   uint32_t Status() const { return c.cp0.status; }
+  void MaskInterrupts() { runtime::WriteCp0(c, 12, 0, c.cp0.status & ~runtime::st::IE); }
   uint32_t ReadCp0(unsigned reg, unsigned sel) const { return runtime::ReadCp0(c, reg, sel); }
   void WriteCp0(unsigned reg, unsigned sel, uint32_t v) { runtime::WriteCp0(c, reg, sel, v); }
 

@@ -31,11 +31,11 @@ inline bool Cp0AccessNeedsHandler(const DecodedInsn& d) {
   return false;
 }
 // DI rt: rt = Status; Status.IE = 0
-STROBE_SEM DI(CpuState& c, const DecodedInsn& d, uint32_t) {
-  STROBE_REQUIRE_CP0(c);
-  uint32_t s = c.cp0.status;
-  runtime::WriteCp0(c, 12, 0, s & ~runtime::st::IE);
-  SetGpr(c, d.rt, s);
+STROBE_SEM_E DI(E& e, const DecodedInsn& d, typename E::Pc) {
+  if (e.RaiseIf(detail::Cp0Unusable(e), ExcCode::CpU)) return false;
+  auto s = e.Status();
+  e.MaskInterrupts();
+  e.SetGpr(d.rt, s);
   return true;
 }
 // EI rt: rt = Status; Status.IE = 1
