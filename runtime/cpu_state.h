@@ -151,13 +151,14 @@ struct CpuState {
   uint64_t cycles = 0;         // virtual clock: one per retired instruction (plus idle skips)
   uint64_t retired = 0;        // instructions retired (statistics)
   void* code_cache = nullptr;  // the translator's CodeCache, for translated code's chain lookups
-  // Translated code chains to other translated code through per-exit caches (code::ChainSite). A cache
-  // holds code that was installed when it was filled, so it is valid while this epoch, which moves when
-  // installed code is retired, is unchanged. For a target in a mapped segment it also needs the soft TLB
-  // of the current mode and ASID to map the target to the same host page as then (one probe, as a load
-  // does): so cached jumps survive ASID switches and TLB writes that leave their pages mapped, and a new
-  // process running the same library code at the same address uses the jumps the last one cached. For
-  // kseg0/kseg1 targets the cache records the privilege mode it was resolved in.
+  // Translated code chains to other translated code through per-exit caches (code::ChainSite) and a jump
+  // cache (code::JumpEntry). An entry holds code that was installed when it was filled, so it is valid while
+  // this epoch, which moves when installed code is retired, is unchanged; for a target in a mapped segment it
+  // also needs the soft TLB of the current mode and ASID to map the target to the same host page as then
+  // (one probe, as a load does). So cached jumps survive ASID switches and TLB writes that leave their pages
+  // mapped, and a new process running the same library code at the same address uses the jumps the last one
+  // cached. The soft TLB's chain keys (SoftTlb::ChainKey) say without the probe that nothing of that moved
+  // since the entry was last checked, which is the usual case.
   uint64_t code_epoch = 1;
   // The soft TLB's kseg0/kseg1 tables (host page by guest-physical page; see SoftTlb), or an all-empty
   // table in user mode, where those segments raise address errors.

@@ -13,7 +13,7 @@ namespace {
 SoftTlbEntry& EntryFor(CpuState& c, uint32_t va, uint8_t* host_page, uint32_t paddr) {
   SoftTlbEntry& e = c.stlb[SoftTlb::IndexOf(va)];
   uint64_t key = c.asid_key | (va & kPageMask);
-  if (e.read != key && e.write != key && e.fetch != key) e = SoftTlbEntry{};
+  if (e.read != key && e.write != key && e.fetch != key) c.soft_tlb->Drop(e);
   e.addend = reinterpret_cast<uintptr_t>(host_page) - (va & kPageMask);
   c.soft_tlb->PaddrOf(e) = paddr & kPageMask;
   return e;

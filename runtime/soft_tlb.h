@@ -5,10 +5,12 @@
 // simply stop matching until the guest switches back.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
 #include "runtime/cpu_state.h"
+#include "runtime/segments.h"
 #include "runtime/zeroed_array.h"
 
 namespace strobe::runtime {
@@ -34,6 +36,39 @@ class SoftTlb {
  public:
   static constexpr uint32_t kBits = 12;
   static constexpr uint32_t kEntries = 1u << kBits;
+
+  // Cached jumps between translated regions (code::ChainSite, code::JumpEntry) are checked by invalidation
+  // first, as QEMU's jump cache is, and by a probe only when that fails: each table carries two chain keys
+  // just before its entries, and a cached jump records the key under which it was last found valid
+  // (ChainKey). The mapped key moves whenever an entry of the table drops a fetch tag for a mapped address (a
+  // TLB write, a conflict, another ASID's fill, a changed pmap), so while it stands every target checked
+  // under it is still mapped to the same page; with the ASID or'ed in, it also names the address space. The
+  // unmapped key (kseg0/kseg1 targets, which need only the mode) moves with neither. Both move when installed
+  // code is retired (RetireChains) and on FlushAll. Keys come from one counter, so no two tables or versions
+  // share one, and none is 0 (an unused cache's key).
+  static constexpr int kChainMappedAt = -32;    // byte offsets of the keys from a table's first entry
+  static constexpr int kChainUnmappedAt = -24;  // (translated code reads them through CpuState::stlb)
+  static uint64_t ChainKey(const SoftTlbEntry* table, uint64_t asid_key, uint32_t target) {
+    const auto* keys =
+        reinterpret_cast<const uint64_t*>(reinterpret_cast<const uint8_t*>(table) + kChainMappedAt);
+    return InUnmappedSegment(target) ? keys[1] : keys[0] | asid_key;
+  }
+  // Retires every cached jump (installed code changed).
+  void RetireChains() {
+    for (TableStore* t : {&kstore_, &ustore_}) {
+      t->chain_mapped = NextChainKey();
+      t->chain_unmapped = NextChainKey();
+    }
+  }
+  // Empties an entry of either table (the runtime's fills replace an entry of another page this way).
+  void Drop(SoftTlbEntry& e) {
+    DroppingFetch(e);
+    e = SoftTlbEntry{};
+  }
+  uint64_t chain_retirements() const { return chain_moves_; }
+
+  SoftTlb(const SoftTlb&) = delete;
+  SoftTlb& operator=(const SoftTlb&) = delete;
 
   // kseg0/kseg1 are fixed windows onto guest-physical 0-512 MiB: for them a table indexed by physical
   // page (the inline pmap path) holds the host page, so kernel accesses there need no tag compare and
@@ -84,6 +119,7 @@ class SoftTlb {
 
   void FlushAll() {
     beside_code = {};
+    RetireChains();
     for (auto* t : {kernel_, user_})
       for (uint32_t i = 0; i < kEntries; ++i) t[i] = SoftTlbEntry{};
     unmapped_read_.Clear();
@@ -102,7 +138,7 @@ class SoftTlb {
         SoftTlbEntry& e = t[IndexOf(va)];
         if (static_cast<uint32_t>(e.read) == va || static_cast<uint32_t>(e.write) == va ||
             static_cast<uint32_t>(e.fetch) == va)
-          e = SoftTlbEntry{};
+          Drop(e);
       }
     }
   }
@@ -115,7 +151,7 @@ class SoftTlb {
     for (auto [t, pa] : {std::pair{kernel_, kernel_paddr_}, std::pair{user_, user_paddr_}}) {
       if (!AnyEqual(pa, paddr_page)) continue;
       for (uint32_t i = 0; i < kEntries; ++i)
-        if (pa[i] == paddr_page) t[i] = SoftTlbEntry{};
+        if (pa[i] == paddr_page) Drop(t[i]);
     }
   }
 
@@ -131,6 +167,28 @@ class SoftTlb {
   }
 
  private:
+  struct TableStore {
+    uint64_t chain_mapped = 0;
+    uint64_t chain_unmapped = 0;
+    uint64_t pad[2] = {};
+    SoftTlbEntry e[kEntries];
+  };
+  static_assert(offsetof(TableStore, e) + kChainMappedAt == offsetof(TableStore, chain_mapped) &&
+                offsetof(TableStore, e) + kChainUnmappedAt == offsetof(TableStore, chain_unmapped));
+  // A fresh key: the counter's bits around the ASID's (bits 32-39 of a key), so that keys stay unique for
+  // 2^56 moves.
+  uint64_t NextChainKey() {
+    ++chain_moves_;
+    return (chain_moves_ & 0xFFFFFFFFu) | (chain_moves_ >> 32 << 40);
+  }
+  // An entry is about to lose its tags: if it had a fetch tag for a mapped address, the jumps resolved
+  // under its table's mapped key may lead through it.
+  void DroppingFetch(const SoftTlbEntry& e) {
+    if (e.fetch == kInvalidTag || InUnmappedSegment(static_cast<uint32_t>(e.fetch))) return;
+    TableStore& t = &e >= ustore_.e && &e < ustore_.e + kEntries ? ustore_ : kstore_;
+    t.chain_mapped = NextChainKey();
+  }
+
   // Whether a table's parallel array names the page (for an entry in use or one dropped since: either
   // way the scan above is then made). Most pages asked about are in no entry (the page sharer merges
   // thousands of pages a second with several VMs), and this loop, without a branch per entry, is
@@ -141,8 +199,10 @@ class SoftTlb {
     return hits != 0;
   }
 
-  SoftTlbEntry kernel_[kEntries];
-  SoftTlbEntry user_[kEntries];
+  TableStore kstore_, ustore_;
+  SoftTlbEntry* const kernel_ = kstore_.e;
+  SoftTlbEntry* const user_ = ustore_.e;
+  uint64_t chain_moves_ = 0;
   uint32_t kernel_paddr_[kEntries] = {};
   uint32_t user_paddr_[kEntries] = {};
   // By guest-physical page of the window (512 MiB, 1 MiB each); a VM touches the part its RAM and devices

@@ -205,6 +205,7 @@ bool CodeCache::Breakable(uint32_t paddr) const {
 
 void CodeCache::RetireChains() {
   ++c_.code_epoch;
+  if (c_.soft_tlb) c_.soft_tlb->RetireChains();
 }
 
 void CodeCache::RefreshNative(uint32_t page, bool rewarm, bool retire) {

@@ -39,16 +39,18 @@ struct RegionBlock {
 // One exit's chaining cache: where it last went and the translated code there (its entry and the frame it
 // runs with). Valid while the installed code is the same (CpuState::code_epoch) and, for a mapped target,
 // while the soft TLB maps the target to the same host page (addend) for the current mode and ASID; for a
-// kseg0/kseg1 target, in the same privilege mode (table).
+// kseg0/kseg1 target, in the same privilege mode. `key` is the chain key (runtime::SoftTlb::ChainKey) under
+// which that was last found true: while it stands, nothing needs checking.
 struct ChainSite {
-  uint64_t code_epoch = 0;  // never 0 in the CPU: an unused site does not match
+  uint64_t key = 0;         // never a chain key: an unused site does not match
+  uint64_t code_epoch = 0;  // never 0 in the CPU
   uint64_t addend = 0;      // the soft TLB entry's addend for a mapped target when it was resolved
   uint32_t vpc = 0;
   uint32_t pad = 0;
   void* fn = nullptr;
   void* frame = nullptr;
-  const void* table = nullptr;  // the soft TLB table (privilege mode) the target was resolved in
 };
+static_assert(sizeof(ChainSite) == 48);
 
 // What translated code reaches through its frame argument. Compiled code holds no address of this process
 // (the runtime's entry points are linker symbols, decoded instructions are constants in the object), so one
@@ -149,14 +151,15 @@ inline uint32_t SlotOf(uint32_t addr, unsigned bits) {
 // which translated code also probes inline through CpuState::jump_cache): virtual target -> translated
 // entry, valid under a ChainSite's rules.
 struct JumpEntry {
+  uint64_t key = 0;
   uint64_t code_epoch = 0;
   uint64_t addend = 0;
-  const void* table = nullptr;
   NativeFn fn = nullptr;  // null: vpc leads to paddr, whose block had no translated code when last asked
   void* frame = nullptr;
   uint32_t vpc = 1;    // never a jump target that translates
   uint32_t paddr = 0;  // where vpc led: while the code is the same, fn is still the code there
 };
+static_assert(sizeof(JumpEntry) == 48);
 inline constexpr unsigned kJumpBits = 12;
 
 // A region with its translated code, as a compiler hands it over and the code cache keeps it installed.

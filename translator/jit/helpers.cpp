@@ -72,9 +72,13 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
   ++stats.links;
   const bool unmapped = runtime::InUnmappedSegment(target);
   const runtime::SoftTlbEntry& tlb = c->stlb[runtime::SoftTlb::IndexOf(target)];
-  const bool mapped_same =
-      tlb.fetch == (c->asid_key | (target & runtime::kPageMask)) && tlb.addend == e.addend;
-  if (e.vpc != target || e.code_epoch != c->code_epoch || (unmapped ? e.table != c->stlb : !mapped_same)) {
+  const uint64_t key = runtime::SoftTlb::ChainKey(c->stlb, c->asid_key, target);
+  // For a kseg0/kseg1 target only the key says the mode is the same (it is the table's own).
+  const bool holds =
+      e.vpc == target && e.code_epoch == c->code_epoch &&
+      (e.key == key ||
+       (!unmapped && tlb.fetch == (c->asid_key | (target & runtime::kPageMask)) && tlb.addend == e.addend));
+  if (!holds) {
     ++stats.link_resolves;
     uint32_t paddr;
     const uint8_t* host;
@@ -88,22 +92,23 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
     e.code_epoch = c->code_epoch;
     // TranslateFetch left the fetch entry in the soft TLB (a mapped target): its addend identifies the page.
     e.addend = unmapped ? 0 : tlb.addend;
-    e.table = c->stlb;
     e.vpc = target;
     e.paddr = paddr;
   } else if (!e.fn) {  // the mapping still holds; the block may have gained translated code since
     e.fn = cache->NativeAt(e.paddr, &e.frame);
   }
+  // The key after the fetch (a fill that replaced another page's fetch entry moved it).
+  e.key = runtime::SoftTlb::ChainKey(c->stlb, c->asid_key, target);
   if (!e.fn) {  // the region leaves for the dispatcher, which runs this block next
     cache->NoteNextBlock(target, cache->Find(e.paddr));
     return nullptr;
   }
+  s->key = e.key;
   s->code_epoch = e.code_epoch;
   s->addend = e.addend;
   s->vpc = target;
   s->fn = reinterpret_cast<void*>(e.fn);
   s->frame = e.frame;
-  s->table = e.table;
   return s->fn;
 }
 

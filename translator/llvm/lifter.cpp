@@ -249,32 +249,41 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
 
   b_.SetInsertPoint(chain);
   // The rules of ChainSite: the same installed code, and for a mapped target the soft TLB (this mode's
-  // table, this ASID) still mapping it to the page it was resolved to; for kseg0/kseg1, the same mode.
+  // table, this ASID) still mapping it to the page it was resolved to; for kseg0/kseg1, the same mode. The
+  // site's chain key standing (runtime::SoftTlb::ChainKey: the table and the ASID hold still in a region)
+  // says so at once; else, for a mapped target, the probe does, and the site takes the key.
   auto* hit = llvm::BasicBlock::Create(ctx_, "chain_hit", fn_);
+  auto* probe = llvm::BasicBlock::Create(ctx_, "chain_probe", fn_);
+  auto* rekey = llvm::BasicBlock::Create(ctx_, "chain_rekey", fn_);
   auto* miss = llvm::BasicBlock::Create(ctx_, "chain_miss", fn_);
   auto* go = llvm::BasicBlock::Create(ctx_, "chain_go", fn_);
   auto* none = llvm::BasicBlock::Create(ctx_, "chain_none", fn_);
-  llvm::Value* entry = TlbEntry(target);
-  llvm::Value* probe_hit = ProbeHit(entry, target, 4, kOffTagFetch);
-  llvm::Value* addend = Addend(entry);
   llvm::Value* unmapped = InUnmappedSegment(target);
-  llvm::Value* epoch = b_.CreateLoad(i64_, Field(kOffCodeEpoch));
-  // Whether a cache entry at p (a ChainSite or a jump cache entry: the same rules) holds for target. And/or
-  // rather than a select of i1, which the first tier's fast instruction selector does not take.
-  const auto holds = [&](llvm::Value* p, size_t epoch_at, size_t vpc_at, size_t addend_at, size_t table_at) {
-    auto field = [&](llvm::Type* ty, size_t off) {
-      return b_.CreateLoad(ty, b_.CreateConstInBoundsGEP1_64(i8_, p, off));
-    };
-    llvm::Value* same = b_.CreateAnd(b_.CreateICmpEQ(field(i64_, epoch_at), epoch),
-                                     b_.CreateICmpEQ(field(i32_, vpc_at), target));
-    llvm::Value* mapped_ok = b_.CreateAnd(probe_hit, b_.CreateICmpEQ(addend, field(i64_, addend_at)));
-    llvm::Value* mode_ok = b_.CreateICmpEQ(field(ptr_, table_at), stlb_);
-    return b_.CreateAnd(
-        same, b_.CreateOr(b_.CreateAnd(unmapped, mode_ok), b_.CreateAnd(b_.CreateNot(unmapped), mapped_ok)));
+  auto table_key = [&](int at) { return b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i8_, stlb_, at)); };
+  llvm::Value* key = b_.CreateSelect(unmapped, table_key(runtime::SoftTlb::kChainUnmappedAt),
+                                     b_.CreateOr(table_key(runtime::SoftTlb::kChainMappedAt), asid_key_));
+  auto field = [&](llvm::Value* p, llvm::Type* ty, size_t off) {
+    return b_.CreateLoad(ty, b_.CreateConstInBoundsGEP1_64(i8_, p, off));
   };
-  Likely(holds(sp, offsetof(ChainSite, code_epoch), offsetof(ChainSite, vpc), offsetof(ChainSite, addend),
-               offsetof(ChainSite, table)),
-         hit, miss);
+  // Whether the key of a cache entry at p (a ChainSite or a jump cache entry) stands for target. And rather
+  // than a select of i1, which the first tier's fast instruction selector does not take.
+  const auto stands = [&](llvm::Value* p, size_t key_at, size_t vpc_at) {
+    return b_.CreateAnd(b_.CreateICmpEQ(field(p, i64_, key_at), key),
+                        b_.CreateICmpEQ(field(p, i32_, vpc_at), target));
+  };
+  Likely(stands(sp, offsetof(ChainSite, key), offsetof(ChainSite, vpc)), hit, probe);
+  b_.SetInsertPoint(probe);
+  llvm::Value* entry = TlbEntry(target);
+  llvm::Value* mapped_ok = b_.CreateAnd(
+      b_.CreateAnd(b_.CreateNot(unmapped), ProbeHit(entry, target, 4, kOffTagFetch)),
+      b_.CreateAnd(b_.CreateICmpEQ(Addend(entry), field(sp, i64_, offsetof(ChainSite, addend))),
+                   b_.CreateAnd(b_.CreateICmpEQ(field(sp, i64_, offsetof(ChainSite, code_epoch)),
+                                                b_.CreateLoad(i64_, Field(kOffCodeEpoch))),
+                                b_.CreateICmpEQ(field(sp, i32_, offsetof(ChainSite, vpc)), target))));
+  Likely(mapped_ok, rekey, miss);
+  b_.SetInsertPoint(rekey);
+  b_.CreateStore(key, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, key)));
+  b_.CreateBr(hit);
   const auto site_frame = [&] {
     return b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, sp, offsetof(ChainSite, frame)));
   };
@@ -296,10 +305,9 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
   llvm::Value* je_fn = b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, je, offsetof(JumpEntry, fn)));
   auto* je_hit = llvm::BasicBlock::Create(ctx_, "chain_jump_cache", fn_);
   auto* link = llvm::BasicBlock::Create(ctx_, "chain_link", fn_);
-  Likely(b_.CreateAnd(holds(je, offsetof(JumpEntry, code_epoch), offsetof(JumpEntry, vpc),
-                            offsetof(JumpEntry, addend), offsetof(JumpEntry, table)),
-                      b_.CreateIsNotNull(je_fn)),
-         je_hit, link);
+  Likely(
+      b_.CreateAnd(stands(je, offsetof(JumpEntry, key), offsetof(JumpEntry, vpc)), b_.CreateIsNotNull(je_fn)),
+      je_hit, link);
   b_.SetInsertPoint(je_hit);
   llvm::Value* je_frame =
       b_.CreateLoad(ptr_, b_.CreateConstInBoundsGEP1_64(i8_, je, offsetof(JumpEntry, frame)));
