@@ -65,7 +65,7 @@ class SoftTlb {
     DroppingFetch(e);
     e = SoftTlbEntry{};
   }
-  uint64_t chain_retirements() const { return chain_moves_; }
+  uint64_t chain_key_moves() const { return chain_moves_; }  // --stats
 
   SoftTlb(const SoftTlb&) = delete;
   SoftTlb& operator=(const SoftTlb&) = delete;

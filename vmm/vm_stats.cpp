@@ -43,7 +43,7 @@ std::string ChainStats(Vm& vm) {
   std::string out = Format(
       "chained jumps: %llu resolved by the runtime, %llu of them past the jump cache, keys moved %llu times",
       static_cast<ull>(s.links), static_cast<ull>(s.link_resolves),
-      static_cast<ull>(vm.cpu().soft_tlb ? vm.cpu().soft_tlb->chain_retirements() : 0));
+      static_cast<ull>(vm.cpu().soft_tlb ? vm.cpu().soft_tlb->chain_key_moves() : 0));
   if (s.baseline_blocks)
     out += Format("; baseline code for %llu blocks (%llu guest instructions, %.1f ms, %.1f KiB in use)",
                   static_cast<ull>(s.baseline_blocks), static_cast<ull>(s.baseline_insns),
