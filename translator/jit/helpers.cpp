@@ -94,11 +94,12 @@ extern "C" void* strobe_jit_link(runtime::CpuState* c, void* site, uint32_t targ
     e.addend = unmapped ? 0 : tlb.addend;
     e.vpc = target;
     e.paddr = paddr;
-  } else if (!e.fn) {  // the mapping still holds; the block may have gained translated code since
-    e.fn = cache->NativeAt(e.paddr, &e.frame);
+    // The key after the fetch (a fill that replaced another page's fetch entry moved it).
+    e.key = runtime::SoftTlb::ChainKey(c->stlb, c->asid_key, target);
+  } else {  // the mapping still holds under the current key
+    e.key = key;
+    if (!e.fn) e.fn = cache->NativeAt(e.paddr, &e.frame);  // the block may have gained translated code since
   }
-  // The key after the fetch (a fill that replaced another page's fetch entry moved it).
-  e.key = runtime::SoftTlb::ChainKey(c->stlb, c->asid_key, target);
   if (!e.fn) {  // the region leaves for the dispatcher, which runs this block next
     cache->NoteNextBlock(target, cache->Find(e.paddr));
     return nullptr;
