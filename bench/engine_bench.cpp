@@ -90,7 +90,7 @@ void BM_Guest(benchmark::State& state, const char* name, vmm::Engine engine) {
       state.ResumeTiming();
       break;
     }
-    retired += vm->cpu().retired;
+    retired += vm->cpu().Retired();
     blocks += vm->code_cache().stats().blocks_built;
     if (vm->tier()) {
       const auto e = vm->tier()->compiler_stats();

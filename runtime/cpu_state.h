@@ -148,8 +148,18 @@ struct CpuState {
   SoftTlbEntry* stlb = nullptr;  // table for the current privilege mode
   uint64_t asid_key = 0;         // current ASID << 32, or'ed into every soft TLB key
 
-  uint64_t cycles = 0;         // virtual clock: one per retired instruction (plus idle skips)
-  uint64_t retired = 0;        // instructions retired (statistics)
+  uint64_t cycles = 0;  // virtual clock: one per retired instruction (plus idle skips)
+  // The cycles that retired no instruction (idle skips, faulting fetches), so that the instructions
+  // retired are the clock less these: no engine counts them beside the clock (a crossing between
+  // translated regions would pay for it).
+  uint64_t unretired = 0;
+  uint64_t Retired() const { return cycles - unretired; }
+  void IdleUntil(uint64_t to) {  // the clock jumps ahead to `to` (if later) without running anything
+    if (to > cycles) {
+      unretired += to - cycles;
+      cycles = to;
+    }
+  }
   void* code_cache = nullptr;  // the translator's CodeCache, for translated code's chain lookups
   // Translated code chains to other translated code through per-exit caches (code::ChainSite) and a jump
   // cache (code::JumpEntry). An entry holds code that was installed when it was filled, so it is valid while
@@ -218,7 +228,7 @@ static_assert(offsetof(CpuState, exit_request) == 140);
 static_assert(offsetof(CpuState, stlb) == 144);
 static_assert(offsetof(CpuState, asid_key) == 152);
 static_assert(offsetof(CpuState, cycles) == 160);
-static_assert(offsetof(CpuState, retired) == 168);
+static_assert(offsetof(CpuState, unretired) == 168);
 static_assert(offsetof(CpuState, code_cache) == 176);
 static_assert(offsetof(CpuState, code_epoch) == 184);
 static_assert(offsetof(CpuState, unmapped_read) == 192);

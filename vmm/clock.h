@@ -28,7 +28,7 @@ class VirtualClock {
     cpu_.exit_request |= runtime::exitreq::kIrqCheck;  // end the slice at the next block boundary
   }
   void ApplySkip() {
-    if (pending_skip_ > cpu_.cycles) cpu_.cycles = pending_skip_;
+    cpu_.IdleUntil(pending_skip_);
     pending_skip_ = 0;
   }
   // Cycles in a second of virtual time.

@@ -548,7 +548,7 @@ bool Vm::Idle() {
     // like the console's, so virtual time follows host time while they move). With no event at all only
     // host input can end the wait: the clock stands still meanwhile.
     if (event != UINT64_MAX && !NetworkBusy()) {
-      c.cycles = std::max(c.cycles, event);
+      c.IdleUntil(event);
       return true;
     }
     if (event == UINT64_MAX) {
@@ -560,11 +560,11 @@ bool Vm::Idle() {
   // a request the host has not finished yet. The same while frames wait for the NIC or the network moved
   // a frame in the last 100 ms: a reply on its way must not find the guest's TCP timers already expired.
   if (config_.warp_idle && event != UINT64_MAX && !DisksBusy() && !NetworkBusy()) {
-    c.cycles = std::max(c.cycles, event);
+    c.IdleUntil(event);
     return true;
   }
   const double slept = WaitForWake(std::min(0.05, clock_->Seconds(target - c.cycles)));
-  c.cycles = std::min(target, c.cycles + clock_->FromSeconds(slept) + 1);
+  c.IdleUntil(std::min(target, c.cycles + clock_->FromSeconds(slept) + 1));
   return true;
 }
 
@@ -689,7 +689,7 @@ VmExit Vm::RunLoop() {
           "guest did not finish within " + std::to_string(static_cast<int>(config_.timeout_seconds)) + " s";
       return VmExit::kTimeout;
     }
-    if (config_.max_instructions && c.retired >= config_.max_instructions) return VmExit::kInstructionLimit;
+    if (config_.max_instructions && c.Retired() >= config_.max_instructions) return VmExit::kInstructionLimit;
     if (quit_.load()) return VmExit::kQuit;
     if (paused_.load()) {  // the monitor's stop: wait for cont, posted work, a power request or quit
       const auto paused_from = std::chrono::steady_clock::now();
@@ -731,7 +731,8 @@ VmExit Vm::RunLoop() {
 
     uint64_t limit = std::min({c.timer_deadline, board_->NextEventCycles(), timed_.next_due(),
                                device_timers_.next_due(), c.cycles + kSliceCycles});
-    if (config_.max_instructions) limit = std::min(limit, c.cycles + (config_.max_instructions - c.retired));
+    if (config_.max_instructions)
+      limit = std::min(limit, c.cycles + (config_.max_instructions - c.Retired()));
     interp_->Run(std::max(limit, c.cycles + 1));
   }
 }

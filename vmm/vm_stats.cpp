@@ -58,9 +58,9 @@ std::string ExecutionStats(Vm& vm, double seconds) {
   const auto& c = vm.cpu();
   const auto& s = vm.code_cache().stats();
   const std::string rate =
-      seconds > 0 ? Format(" (%.1f MIPS)", static_cast<double>(c.retired) / seconds / 1e6) : "";
+      seconds > 0 ? Format(" (%.1f MIPS)", static_cast<double>(c.Retired()) / seconds / 1e6) : "";
   return Format("%llu instructions%s, %llu blocks built, %llu invalidated (%zu kept, %.1f KiB)",
-                static_cast<ull>(c.retired), rate.c_str(), static_cast<ull>(s.blocks_built),
+                static_cast<ull>(c.Retired()), rate.c_str(), static_cast<ull>(s.blocks_built),
                 static_cast<ull>(s.blocks_invalidated), vm.code_cache().blocks().size(),
                 static_cast<double>(vm.code_cache().block_bytes()) / 1024.0);
 }

@@ -291,9 +291,9 @@ TEST(Baseline, ALoopOfBaselineCodeStopsAtTheLimit) {
   InstallHaltHandlers(m);
   const Asm loop{Addiu(v0, v0, 1), Beq(zero, zero, -2), Nop(), kWaitWord};  // forever
   m.LoadCode(kCodePa, loop.words());
-  const uint64_t before = m.cpu().retired;
+  const uint64_t before = m.cpu().Retired();
   EXPECT_EQ(m.Run(kCode, 200000), vmm::VmExit::kInstructionLimit);
-  const uint64_t ran = m.cpu().retired - before;
+  const uint64_t ran = m.cpu().Retired() - before;
   EXPECT_GE(ran, 200000u);
   EXPECT_LT(ran, 200000u + 3) << "it ran past the limit";
   EXPECT_EQ(m.cpu().gpr[v0], static_cast<uint32_t>(ran / 3));

@@ -103,7 +103,7 @@ class TestMachine {
   vmm::VmExit Run(uint32_t pc, uint64_t max_instructions = 1000000) {
     cpu().pc = pc;
     cpu().exit_request = 0;
-    uint64_t limit = cpu().retired + max_instructions;
+    uint64_t limit = cpu().Retired() + max_instructions;
     vm_->SetInstructionLimit(limit);
     return vm_->Run();
   }

@@ -68,7 +68,7 @@ void ExpectSame(const State& a, const State& b, const std::string& what, bool ex
     EXPECT_EQ(a.cpu.hi, b.cpu.hi) << what;
     EXPECT_EQ(a.cpu.lo, b.cpu.lo) << what;
     EXPECT_EQ(a.cpu.cycles, b.cpu.cycles) << what;
-    EXPECT_EQ(a.cpu.retired, b.cpu.retired) << what;
+    EXPECT_EQ(a.cpu.Retired(), b.cpu.Retired()) << what;
     EXPECT_EQ(a.cpu.branch_taken, b.cpu.branch_taken) << what;
     EXPECT_EQ(a.cpu.timer_deadline, b.cpu.timer_deadline) << what;
   }
@@ -107,7 +107,7 @@ void CheckExact(const std::string& guest, vmm::Engine engine, vmm::Engine other,
   if (interp && more > 0) {
     m.vm->SetInstructionLimit(n + more);
     ASSERT_EQ(m.vm->Run(), vmm::VmExit::kInstructionLimit);
-    ASSERT_GE(m.vm->cpu().retired, n + more);  // the interpreter stops at the next block boundary
+    ASSERT_GE(m.vm->cpu().Retired(), n + more);  // the interpreter stops at the next block boundary
     const State after_m = Capture(*m.vm);
     const std::string output_m = m.console.substr(mark);
     ASSERT_TRUE(store.Load(*m.vm, "mid", &error)) << error;

@@ -273,7 +273,7 @@ vmm::mon::Json StatsJson(std::vector<std::unique_ptr<VmSlot>>& slots, const vmm:
     v.Set("vm", static_cast<int>(i));
     v.Set("end", vmm::ToString(s.exit));
     v.Set("seconds", s.seconds);
-    v.Set("instructions", count(s.vm->cpu().retired));
+    v.Set("instructions", count(s.vm->cpu().Retired()));
     v.Set("guest_pages_touched", count(memory.vms[i].touched));
     v.Set("guest_pages_shared", count(memory.vms[i].shared));
     // What the VM's code costs besides its guest pages: decoded blocks and baseline code.

@@ -194,7 +194,8 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   g.test(rax, rax);
   g.jz(found, CG::T_NEAR);
   if (chaining.cooling_shift) {
-    g.mov(rdx, g.qword[r15 + kOffRetired]);
+    g.mov(rdx, g.qword[r15 + kOffCycles]);  // CpuState::Retired()
+    g.sub(rdx, g.qword[r15 + kOffUnretired]);
     g.shr(rdx, static_cast<uint8_t>(chaining.cooling_shift));
     g.cmp(g.dword[rcx + offsetof(Block, heat_epoch)], edx);
     g.jne(found, CG::T_NEAR);
@@ -215,7 +216,6 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   g.add(g.qword[rcx + offsetof(Block, exec_count)], 1);
   g.movzx(edx, g.word[rcx + offsetof(Block, size)]);
   g.add(g.qword[r15 + kOffCycles], rdx);
-  g.add(g.qword[r15 + kOffRetired], rdx);
   g.lea(r14d, g.ptr[r14 + r8]);
   g.mov(r13, rcx);
   g.add(rax, static_cast<uint32_t>(BodyOffset()));

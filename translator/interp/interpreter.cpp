@@ -66,7 +66,8 @@ Block* Interpreter::Lookup(uint32_t vpc) {
   const uint8_t* host;
   if (!runtime::TranslateFetch(c_, vpc, &paddr, &host)) {
     runtime::DeliverException(c_, vpc, false);
-    c_.cycles += 1;  // a faulting fetch still takes time, so an exception loop cannot stall the clock
+    c_.IdleUntil(c_.cycles +
+                 1);  // a faulting fetch still takes time, so an exception loop cannot stall the clock
     c_.exit_request |= runtime::exitreq::kIrqCheck;
     return nullptr;
   }
@@ -99,7 +100,6 @@ void Interpreter::RunDelaySlotOnNextPage(uint32_t branch_pc) {
 
 void Interpreter::Account(Block& b) {
   c_.cycles += b.size;
-  c_.retired += b.size;
   ++b.exec_count;
 }
 
@@ -224,7 +224,7 @@ void Interpreter::Run(uint64_t cycle_limit) {
         next = cache_.TakeNextBlock(c_.pc);  // a chained jump's target, if it left for one
         continue;
       }
-      const uint32_t heat = Warm(*b, hot, c_.retired);
+      const uint32_t heat = Warm(*b, hot, c_.Retired());
       if (heat == (b->kernel ? hot.kernel_threshold : hot.threshold)) {
         translator_->NoteHot(*b, vpc);
       } else if (heat == hot.early) [[unlikely]] {
@@ -287,7 +287,6 @@ void Interpreter::StepInstruction() {
   uint32_t paddr;
   const uint8_t* host;
   c_.cycles += 1;
-  c_.retired += 1;
   if (!runtime::TranslateFetch(c_, vpc, &paddr, &host)) {
     runtime::DeliverException(c_, vpc, false);
     return;
@@ -308,7 +307,6 @@ void Interpreter::StepInstruction() {
     return;
   }
   c_.cycles += 1;
-  c_.retired += 1;
   RunDelaySlotOnNextPage(vpc);  // fetches and runs the slot on its own, wherever it lies
 }
 

@@ -337,7 +337,7 @@ Compiler::Compiler(CompileOptions options) : options_(options), impl_(std::make_
     impl_->config = "strobe-code-4|" + BuildId() + "|llvm " LLVM_VERSION_STRING "|" + jtmb->getCPU() + "|" +
                     jtmb->getFeatures().getString() + "|O" + std::to_string(options_.opt_level) +
                     (options_.count_back_edges ? "|back-edges" : "") + (options_.inline_kseg ? "|kseg" : "") +
-                    (options_.exact_budget ? "|exact" : "") +
+                    (options_.exact_budget ? "|exact" : "") + (options_.count_work ? "" : "|uncounted") +
                     (options_.opt_level == 0                ? ""
                      : options_.promote == Promote::kAlways ? "|promote-all"
                      : options_.promote == Promote::kNever  ? "|promote-none"
@@ -591,7 +591,7 @@ std::vector<std::shared_ptr<CompiledRegion>> Compiler::CompileFor(
         LiftRegion(*regions[i], *mod, name,
                    LiftOptions{PromotesRegisters(*regions[i], options_.opt_level, options_.promote),
                                options_.count_back_edges, options_.inline_kseg, options_.opt_level >= 1,
-                               options_.opt_level == 0, options_.exact_budget});
+                               options_.opt_level == 0, options_.exact_budget, options_.count_work});
     if (llvm::verifyFunction(*f, &llvm::errs())) {  // a lifter bug: leave this region to the interpreter
       f->eraseFromParent();
       continue;

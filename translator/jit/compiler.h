@@ -52,6 +52,7 @@ struct CompileOptions {
   bool count_back_edges = false;      // see LiftOptions (set for a first tier with a second one behind it)
   bool inline_kseg = false;           // LiftOptions::unmapped_path
   bool exact_budget = false;          // LiftOptions::exact_budget (-icount)
+  bool count_work = true;             // LiftOptions::count_work (off for a first tier on its own)
   int nice = 0;                       // scheduling priority of the compiler thread (the vCPU thread has 0)
   // Append "address size name" lines for every compiled region to this file (Linux perf's
   // /tmp/perf-PID.map convention, so `perf report` names translated code). Empty: off.

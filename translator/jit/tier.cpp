@@ -44,6 +44,7 @@ RegionBlock RegionBlockOf(const code::Block& b, uint32_t offset) {
 CompileOptions FirstTier(const TierOptions& o) {
   CompileOptions c = o.compile;
   c.count_back_edges = HasSecondTier(o);
+  c.count_work = HasSecondTier(o) || o.eager || o.compile.keep_listings;
   return c;
 }
 }  // namespace

@@ -82,7 +82,7 @@ llvm::Function* Lifter::Lift() {
   dyn_ = b_.CreateAlloca(i32_, nullptr, "dyn_target");
   out_ = b_.CreateAlloca(i32_, nullptr, "slow_out");
   reuse_.Begin(fn_, entry);
-  cycles_at_entry_ = b_.CreateLoad(i64_, Field(kOffCycles));
+  cycles_at_entry_ = options_.count_work ? b_.CreateLoad(i64_, Field(kOffCycles)) : nullptr;
   stlb_ = b_.CreateLoad(ptr_, Field(kOffStlb), "stlb");
   asid_key_ = b_.CreateLoad(i64_, Field(kOffAsidKey), "asid_key");
   unmapped_read_ = b_.CreateLoad(ptr_, Field(kOffUnmappedRead), "unmapped_read");
@@ -190,6 +190,7 @@ llvm::CallInst* Lifter::CallRuntime(llvm::FunctionType* ty, const char* fn, llvm
 }
 
 void Lifter::CountEntry() {
+  if (!options_.count_work) return;
   Increment(b_.CreateConstInBoundsGEP1_64(i8_, frame_, offsetof(RegionFrame, entries)));
 }
 
@@ -341,10 +342,11 @@ void Lifter::EmitChain(llvm::Value* target, llvm::Value* sp) {
 }
 
 // On the way out, with the state synced: the cycle count in memory is current. The region's own count
-// (RegionFrame::insns) is what the tier measures its work by.
+// (RegionFrame::insns) is what the tier measures its work by. (The instructions retired are the clock's
+// count: CpuState::Retired.)
 void Lifter::AccountRetired() {
+  if (!options_.count_work) return;
   llvm::Value* ran = b_.CreateSub(b_.CreateLoad(i64_, Field(kOffCycles)), cycles_at_entry_);
-  AddTo(Field(kOffRetired), ran);
   AddTo(b_.CreateConstInBoundsGEP1_64(i8_, frame_, offsetof(RegionFrame, insns)), ran);
 }
 

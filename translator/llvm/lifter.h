@@ -50,6 +50,11 @@ struct LiftOptions {
   // instruction at a time. So slices end, and interrupts are taken, at the instruction counts at which the
   // interpreter alone would take them, whichever blocks are translated when.
   bool exact_budget = false;
+  // Count the region's entries and the guest instructions it ran in its frame (RegionFrame::entries and
+  // insns), which the second tier, the jit engine's re-forming and `strobe dump` go by. The first tier
+  // alone (the default) does without: a crossing between regions then costs three counter updates and a
+  // load less.
+  bool count_work = true;
 };
 
 // Everything of the region that its lifted code depends on, as bytes (the persistent code cache's key,

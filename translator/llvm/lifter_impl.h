@@ -34,7 +34,6 @@ constexpr uint64_t kOffExitRequest = offsetof(CpuState, exit_request);
 constexpr uint64_t kOffStlb = offsetof(CpuState, stlb);
 constexpr uint64_t kOffAsidKey = offsetof(CpuState, asid_key);
 constexpr uint64_t kOffCycles = offsetof(CpuState, cycles);
-constexpr uint64_t kOffRetired = offsetof(CpuState, retired);
 constexpr uint64_t kOffCodeEpoch = offsetof(CpuState, code_epoch);
 constexpr uint64_t kOffUnmappedRead = offsetof(CpuState, unmapped_read);
 constexpr uint64_t kOffUnmappedWrite = offsetof(CpuState, unmapped_write);

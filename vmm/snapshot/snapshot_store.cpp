@@ -138,7 +138,7 @@ bool SnapshotStore::SaveFile(Vm& vm, const std::string& name, std::string* error
   info.build = STROBE_VERSION;
   info.date = static_cast<int64_t>(std::time(nullptr));
   info.cycles = vm.cpu().cycles;
-  info.instructions = vm.cpu().retired;
+  info.instructions = vm.cpu().Retired();
   const std::vector<uint8_t> file = EncodeSnapshot(info, VmState::Configuration(vm), state.buffer());
   const std::string path = PathOf(name);
   const std::string temp = dir_ + "/." + name + ".tmp" + std::to_string(getpid());

@@ -21,8 +21,10 @@ void CpuFields(runtime::CpuState& c, StateIo& io) {
   io.Field(c.hi);
   io.Field(c.lo);
   io.Field(c.pc);
-  io.Field(c.cycles);  // the virtual clock: Count, the timers and the RTC follow it
-  io.Field(c.retired);
+  io.Field(c.cycles);              // the virtual clock: Count, the timers and the RTC follow it
+  uint64_t retired = c.Retired();  // the instructions retired, as snapshots have always held them
+  io.Field(retired);
+  c.unretired = c.cycles - retired;
   io.Field(c.fpu.fpr);
   io.Field(c.fpu.fcsr);
   io.Field(c.fpu.fir);
