@@ -19,9 +19,8 @@ class VirtualClock {
   explicit VirtualClock(runtime::CpuState& cpu, double hz = kCyclesPerSecond) : cpu_(cpu), hz_(hz) {}
   uint64_t cycles() const { return cpu_.cycles; }
   // A device that sees the guest poll idly asks for virtual time to jump ahead. The jump is made between
-  // slices (ApplySkip), not during the device access: translated code counts the instructions it retires
-  // by how far the clock moved while it ran, so a jump inside it would count as instructions; between
-  // slices every engine makes it at the same instruction.
+  // slices (ApplySkip), not during the device access: between slices every engine makes it at the same
+  // instruction, and CpuState::IdleUntil keeps it out of the instructions retired.
   void SkipTo(uint64_t cycles) {
     if (cycles <= cpu_.cycles || cycles <= pending_skip_) return;
     pending_skip_ = cycles;

@@ -165,6 +165,34 @@ TEST(RegionJit, ThePromoteModeShapesTheCode) {
   EXPECT_EQ(allocas(jit::Promote::kLoops), never) << "no one-block loop: memory mode";
 }
 
+// Whether the code counts its entries and instructions in its frame (RegionFrame::entries at offset 0,
+// insns at 8; the frame is the function's fifth argument, %4) follows LiftOptions::count_work: the first
+// tier on its own (the CLI's default) does without, so that a crossing between regions updates no counter
+// (the instructions retired are the clock's: CpuState::Retired). The counting itself:
+// TheCodeCountsTheInstructionsItRuns; the same instruction count either way: LinuxIcount.
+TEST(RegionJit, OnlyCodeWhoseCountsAreReadCountsItsWork) {
+  auto ir = [&](bool count_work) {
+    jit::CompileOptions o;
+    o.opt_level = 1;
+    o.promote = jit::Promote::kNever;
+    o.keep_listings = true;
+    o.count_work = count_work;
+    jit::Compiler compiler(o);
+    std::vector<std::unique_ptr<code::Region>> batch;
+    batch.push_back(std::make_unique<code::Region>(
+        RegionOf(Asm{Addiu(v0, v0, 1), Beq(v0, t4, 3), Nop(), Beq(zero, zero, -4), Nop(), Jr(ra), Nop()})));
+    auto cr = compiler.Compile(std::move(batch)).at(0);
+    EXPECT_NE(cr->fn, nullptr);
+    return cr->ir_before;
+  };
+  const std::string counted = ir(true), uncounted = ir(false);
+  EXPECT_NE(counted.find("ptr %4, i64 0\n"), std::string::npos) << "entries";
+  EXPECT_NE(counted.find("ptr %4, i64 8\n"), std::string::npos) << "insns";
+  EXPECT_EQ(uncounted.find("ptr %4, i64 0\n"), std::string::npos);
+  EXPECT_EQ(uncounted.find("ptr %4, i64 8\n"), std::string::npos);
+  EXPECT_NE(uncounted.find("ptr %4, i64 16"), std::string::npos) << "the chain sites are still the frame's";
+}
+
 // Kernel code (kseg0/kseg1) forms regions up to 128 blocks and 1,024 instructions, other code up to 64
 // blocks and 512 (TierOptions): the kernel's LZMA decoder, whose loop is more than 64 blocks, was cut and
 // left its region 13 M times while it unpacked the kernel. A loop through 101 blocks, run from kseg0 and
