@@ -66,8 +66,8 @@ Block* Interpreter::Lookup(uint32_t vpc) {
   const uint8_t* host;
   if (!runtime::TranslateFetch(c_, vpc, &paddr, &host)) {
     runtime::DeliverException(c_, vpc, false);
-    c_.IdleUntil(c_.cycles +
-                 1);  // a faulting fetch still takes time, so an exception loop cannot stall the clock
+    // A faulting fetch still takes time (so an exception loop cannot stall the clock), and retires nothing.
+    c_.IdleUntil(c_.cycles + 1);
     c_.exit_request |= runtime::exitreq::kIrqCheck;
     return nullptr;
   }
