@@ -139,25 +139,30 @@ TEST(RegionJit, OnlyRegionsWithAOneBlockLoopKeepGuestRegistersInHostRegisters) {
   EXPECT_FALSE(jit::PromotesRegisters(wide, 0, Promote::kAlways));
 }
 
+// The IR (before optimisation) of a region that loops through two blocks and returns, compiled at O1 under
+// the other options of `o`.
+std::string TwoBlockLoopIr(jit::CompileOptions o) {
+  o.opt_level = 1;
+  o.keep_listings = true;
+  jit::Compiler compiler(o);
+  std::vector<std::unique_ptr<code::Region>> batch;
+  batch.push_back(std::make_unique<code::Region>(
+      RegionOf(Asm{Addiu(v0, v0, 1), Beq(v0, t4, 3), Nop(), Beq(zero, zero, -4), Nop(), Jr(ra), Nop()})));
+  auto cr = compiler.Compile(std::move(batch)).at(0);
+  EXPECT_NE(cr->fn, nullptr);
+  return cr->ir_before;
+}
+
 // The mode reaches the lifter: promoted, the region's IR holds a slot for each guest register it touches;
 // in memory it reads and writes the vCPU state in place. (The code cache keys by the mode:
 // PersistentCache.AnotherCompilerLoadsWhatOneCompiledWhereverTheCodeIs.)
 TEST(RegionJit, ThePromoteModeShapesTheCode) {
   auto allocas = [&](jit::Promote promote) {
     jit::CompileOptions o;
-    o.opt_level = 1;
     o.promote = promote;
-    o.keep_listings = true;
-    jit::Compiler compiler(o);
-    std::vector<std::unique_ptr<code::Region>> batch;
-    batch.push_back(std::make_unique<code::Region>(
-        RegionOf(Asm{Addiu(v0, v0, 1), Beq(v0, t4, 3), Nop(), Beq(zero, zero, -4), Nop(), Jr(ra), Nop()})));
-    auto cr = compiler.Compile(std::move(batch)).at(0);
-    EXPECT_NE(cr->fn, nullptr);
+    const std::string ir = TwoBlockLoopIr(o);
     size_t n = 0;
-    for (size_t at = cr->ir_before.find("alloca"); at != std::string::npos;
-         at = cr->ir_before.find("alloca", at + 1))
-      ++n;
+    for (size_t at = ir.find("alloca"); at != std::string::npos; at = ir.find("alloca", at + 1)) ++n;
     return n;
   };
   const size_t always = allocas(jit::Promote::kAlways), never = allocas(jit::Promote::kNever);
@@ -173,17 +178,9 @@ TEST(RegionJit, ThePromoteModeShapesTheCode) {
 TEST(RegionJit, OnlyCodeWhoseCountsAreReadCountsItsWork) {
   auto ir = [&](bool count_work) {
     jit::CompileOptions o;
-    o.opt_level = 1;
     o.promote = jit::Promote::kNever;
-    o.keep_listings = true;
     o.count_work = count_work;
-    jit::Compiler compiler(o);
-    std::vector<std::unique_ptr<code::Region>> batch;
-    batch.push_back(std::make_unique<code::Region>(
-        RegionOf(Asm{Addiu(v0, v0, 1), Beq(v0, t4, 3), Nop(), Beq(zero, zero, -4), Nop(), Jr(ra), Nop()})));
-    auto cr = compiler.Compile(std::move(batch)).at(0);
-    EXPECT_NE(cr->fn, nullptr);
-    return cr->ir_before;
+    return TwoBlockLoopIr(o);
   };
   const std::string counted = ir(true), uncounted = ir(false);
   EXPECT_NE(counted.find("ptr %4, i64 0\n"), std::string::npos) << "entries";
