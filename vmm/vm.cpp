@@ -104,6 +104,7 @@ Vm::Vm(Monitor& monitor, VmConfig config, ConsoleSink console)
   pmap_->set_soft_tlb(&ctx_->soft_tlb);
   power_.on_request = [this] { ctx_->cpu.exit_request |= runtime::exitreq::kStop; };
   code_ = std::make_unique<code::CodeCache>(ctx_->cpu, config_.ops_pool.get(), config_.baseline_pool.get());
+  if (!config_.jit_perf_map.empty()) code_->baseline_pool().set_perf_map(config_.jit_perf_map);
   interp_ = std::make_unique<interp::Interpreter>(ctx_->cpu, *code_);
   interp_->SetExactBudget(config_.icount_shift >= 0);
   if (config_.engine != Engine::kInterp) {

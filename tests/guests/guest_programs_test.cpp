@@ -4,9 +4,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests/support/cli_expect.h"
 #include "tests/support/elf_builder.h"
@@ -359,27 +366,80 @@ TEST(Dump, SelectionFollowsAnyRunOption) {
   EXPECT_NE(a.out.find("=== region region_"), std::string::npos);
 }
 
-TEST(Dump, PerfMapNamesTranslatedRegions) {
-  // strobe writes /tmp/perf-<its pid>.map: find the one this run created by its region names.
-  ProcessResult r =
-      Strobe({"-kernel", Guest("calls"), "-no-reboot", "--engine", "jit", "--perf-map", "--stats"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  // The child's pid is not known here; the newest map mentioning a region is ours.
-  ProcessResult ls = RunProcess({"/bin/sh", "-c", "ls -t /tmp/perf-*.map | head -n 1"});
-  std::string path = ls.out.substr(0, ls.out.find('\n'));
-  std::ifstream f(path);
-  std::string line;
-  size_t lines = 0;
-  while (std::getline(f, line)) {
-    ++lines;
+// The lines of the newest /tmp/perf-*.map written since `since` that holds `needle` (strobe writes
+// /tmp/perf-<its pid>.map; the child's pid is not known here, and tests may run side by side), and that
+// map's path.
+std::vector<std::string> NewestPerfMapWith(const std::string& needle, std::filesystem::file_time_type since,
+                                           std::string* path) {
+  ProcessResult ls = RunProcess({"/bin/sh", "-c", "ls -t /tmp/perf-*.map 2>/dev/null | head -n 20"});
+  std::istringstream names(ls.out);
+  for (std::string name; std::getline(names, name);) {
+    std::error_code ec;
+    const auto written = std::filesystem::last_write_time(name, ec);
+    if (ec || written < since) continue;
+    std::ifstream f(name);
+    std::vector<std::string> lines;
+    bool has = false;
+    for (std::string line; std::getline(f, line);) {
+      has |= line.find(needle) != std::string::npos;
+      lines.push_back(line);
+    }
+    if (has) {
+      *path = name;
+      return lines;
+    }
+  }
+  return {};
+}
+
+// Every line of a perf map is "address size name", the name one of Strobe's.
+void ExpectPerfMapLines(const std::vector<std::string>& lines) {
+  for (const std::string& line : lines) {
     unsigned long long addr = 0, size = 0;
     char name[128] = {};
     ASSERT_EQ(std::sscanf(line.c_str(), "%llx %llx %127s", &addr, &size, name), 3) << line;
     EXPECT_NE(addr, 0u);
     EXPECT_GT(size, 0u);
-    EXPECT_EQ(std::string(name).rfind("strobe:region_", 0), 0u) << line;
+    EXPECT_TRUE(
+        std::regex_match(name, std::regex("strobe:(region_[0-9a-f]{8}_O[0-2]_[0-9]+|baseline_[0-9a-f]{8}|"
+                                          "baseline_go_on)")))
+        << line;
   }
-  EXPECT_GT(lines, 0u) << path;
+}
+
+// Now on the clock the file system stamps files with, a second back (its stamps may be coarser).
+std::filesystem::file_time_type Before() {
+  return std::filesystem::file_time_type::clock::now() - std::chrono::seconds(1);
+}
+
+TEST(Dump, PerfMapNamesTranslatedRegions) {
+  const auto start = Before();
+  ProcessResult r =
+      Strobe({"-kernel", Guest("calls"), "-no-reboot", "--engine", "jit", "--perf-map", "--stats"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string path;
+  std::vector<std::string> lines = NewestPerfMapWith("strobe:region_", start, &path);
+  ASSERT_FALSE(lines.empty()) << "no perf map names a region";
+  ExpectPerfMapLines(lines);
+  std::remove(path.c_str());
+}
+
+// Under the tiered engine warm blocks run baseline code, written without LLVM: the map names it too (each
+// piece after the block it was made for, and the shared go-on paths), so that perf does not leave those
+// samples as bare addresses.
+TEST(Dump, PerfMapNamesBaselineCode) {
+  const auto start = Before();
+  ProcessResult r = Strobe({"-kernel", Guest("calls"), "-no-reboot", "--engine", "tiered", "--jit-threshold",
+                            "1000000000", "--perf-map"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string path;
+  std::vector<std::string> lines = NewestPerfMapWith("strobe:baseline_go_on", start, &path);
+  ASSERT_FALSE(lines.empty()) << "no perf map names baseline code";
+  ExpectPerfMapLines(lines);
+  const auto pieces = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return std::regex_search(l, std::regex("strobe:baseline_[0-9a-f]{8}$"));
+  });
+  EXPECT_GT(pieces, 0) << "no piece of baseline code is named";
   std::remove(path.c_str());
 }
 

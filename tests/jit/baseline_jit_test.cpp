@@ -4,9 +4,14 @@
 // faults leave the block precisely; and under the default tiered engine warm blocks get it on their own.
 // (The Unicorn differential, DiffRandom.BaselineSequencesMatchUnicorn, covers the instructions.)
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "tests/jit/jit_support.h"
 #include "translator/code/baseline_pool.h"
@@ -113,6 +118,40 @@ TEST(BaselinePool, EqualKeysShareOnePieceUntilTheLastReferenceGoes) {
   EXPECT_EQ(pool.stats().references, 0u);
   EXPECT_EQ(pool.stats().bytes, empty);
   EXPECT_EQ(pool.Acquire(key).get(), nullptr) << "the last reference took the piece";
+}
+
+// With a perf map, each piece of baseline code is named there as it is made, after the block it was made
+// for, and the shared go-on paths once (Linux perf then names the samples in them); a piece found held
+// already is not named again.
+TEST(BaselinePool, PerfMapNamesEachPieceAndTheSharedPaths) {
+  const std::string map = ::testing::TempDir() + "strobe_baseline_perf_" + std::to_string(getpid()) + ".map";
+  std::remove(map.c_str());
+  code::BaselinePool pool;
+  pool.set_perf_map(map);
+  const mips::DecodedInsn ops[2] = {};
+  const code::BaselineKey key{ops, 2, 0x40, 1};
+  const uint8_t bytes[100] = {0xC3};
+  code::BaselinePool::Ref first = pool.Keep(key, bytes, sizeof bytes, 0x00123040);
+  ASSERT_NE(first.get(), nullptr);
+  code::BaselinePool::Ref again = pool.Keep(key, bytes, sizeof bytes, 0x00456040);
+  code::BaselinePool::Paths paths;
+  ASSERT_TRUE(pool.SharedPaths(
+      {1, 2, 3},
+      [&](std::vector<uint8_t>& out) -> size_t {
+        out.assign(48, 0xC3);
+        return 0;
+      },
+      &paths));
+  std::ifstream in(map);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::remove(map.c_str());
+  char expect[2][96];
+  std::snprintf(expect[0], sizeof expect[0], "%llx %zx strobe:baseline_00123040",
+                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(first.get())), sizeof bytes);
+  std::snprintf(expect[1], sizeof expect[1], "%llx 30 strobe:baseline_go_on",
+                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(paths.entry)));
+  EXPECT_EQ(lines, (std::vector<std::string>{expect[0], expect[1]}));
 }
 
 // The code cache's data arenas: decoded instructions in 16-byte granules, blocks in their own size.

@@ -190,6 +190,7 @@ const char* RunUsage() {
          "  --max-instructions N stop after about N guest instructions (exit status 5)\n"
          "  --stats              print execution statistics on stderr at exit\n"
          "  --perf-map           write /tmp/perf-PID.map so that Linux perf names translated regions\n"
+         "                       and baseline code\n"
          "  --code-cache DIR|off keep compiled code in DIR and reuse it in later runs (default\n"
          "                       $XDG_CACHE_HOME/strobe, else ~/.cache/strobe)\n"
          "  --snapshot-dir DIR   where savevm/loadvm keep snapshot files (default\n"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "translator/code/baseline_pool.h"
 
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -44,7 +45,16 @@ BaselinePool::Ref BaselinePool::HoldLocked(Piece* p) {
   return {this, p};
 }
 
-BaselinePool::Ref BaselinePool::Keep(const BaselineKey& key, const void* code, size_t n) {
+void BaselinePool::NoteLocked(const void* code, size_t n, const char* name) const {
+  if (perf_map_.empty()) return;
+  if (std::FILE* f = std::fopen(perf_map_.c_str(), "a")) {
+    std::fprintf(f, "%llx %zx strobe:%s\n",
+                 static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(code)), n, name);
+    std::fclose(f);
+  }
+}
+
+BaselinePool::Ref BaselinePool::Keep(const BaselineKey& key, const void* code, size_t n, uint32_t paddr) {
   const uint64_t hash = Hash(key);
   std::lock_guard<std::mutex> lock(mu_);
   if (Piece* held = FindLocked(key, hash)) {
@@ -55,6 +65,11 @@ BaselinePool::Ref BaselinePool::Keep(const BaselineKey& key, const void* code, s
   if (!room) return {};
   auto* p = new (room) Piece{key, hash, nullptr, 0, static_cast<uint32_t>(n)};
   std::memcpy(static_cast<uint8_t*>(room) + kCodeOffset, code, n);
+  if (!perf_map_.empty()) {
+    char name[32];
+    std::snprintf(name, sizeof name, "baseline_%08x", paddr);
+    NoteLocked(static_cast<uint8_t*>(room) + kCodeOffset, n, name);
+  }
   table_.Insert(p);
   ++stats_.pieces;
   return HoldLocked(p);
@@ -84,6 +99,7 @@ bool BaselinePool::SharedPaths(const PathParams& params,
     void* room = arena_.Alloc(code.size());
     if (!room) return false;
     std::memcpy(room, code.data(), code.size());
+    NoteLocked(room, code.size(), "baseline_go_on");
     const auto* entry = static_cast<const uint8_t*>(room);
     paths_.push_back({params, entry, second ? entry + second : nullptr});
   }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "translator/code/chained_table.h"
@@ -76,9 +77,10 @@ class BaselinePool {
 
   // The piece held for key, with one more reference, or an empty Ref if none is held.
   Ref Acquire(const BaselineKey& key);
-  // Keeps the n bytes of code emitted for key and returns it with one reference; if another thread kept a
-  // piece for key meanwhile, that one instead. Empty when the host has no memory.
-  Ref Keep(const BaselineKey& key, const void* code, size_t n);
+  // Keeps the n bytes of code emitted for key (for the block at guest-physical paddr) and returns it with one
+  // reference; if another thread kept a piece for key meanwhile, that one instead. Empty when the host has
+  // no memory.
+  Ref Keep(const BaselineKey& key, const void* code, size_t n, uint32_t paddr = 0);
 
   // The shared paths made for `params` (the emitter's key: its counts and whether it goes far), made now by
   // `make` if there are none yet: make(out) writes their code into out and returns the offset of a second
@@ -94,6 +96,12 @@ class BaselinePool {
                    Paths* out);
 
   BaselinePoolStats stats() const;
+  // Linux perf's map of JIT code (/tmp/perf-PID.map; empty: none): each piece made from now on is named
+  // there after the block it was made for (strobe:baseline_<paddr>), the shared paths strobe:baseline_go_on.
+  void set_perf_map(std::string path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    perf_map_ = std::move(path);
+  }
   // A block's code alone, as an arena without a pool would keep it (64-byte granules).
   static size_t OwnCopyBytes(size_t n) { return (n + 63) & ~size_t{63}; }
 
@@ -124,6 +132,8 @@ class BaselinePool {
     const void* second;
   };
   std::vector<Made> paths_;  // never freed: pieces jump into them
+  std::string perf_map_;
+  void NoteLocked(const void* code, size_t n, const char* name) const;
   BaselinePoolStats stats_;
 };
 

@@ -405,7 +405,7 @@ bool CompileBaseline(Block& b, code::CodeCache& cache, const BaselineChaining& c
     Xbyak::ClearError();
     return false;
   }
-  code::BaselinePool::Ref made = pool.Keep(key, g.getCode(), g.getSize());
+  code::BaselinePool::Ref made = pool.Keep(key, g.getCode(), g.getSize(), b.paddr);
   if (!made.get()) return false;
   cache.SetBaseline(b, std::move(made));
   return true;
