@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "tests/jit/jit_support.h"
@@ -61,6 +63,34 @@ TEST(PersistentCache, StoredEntriesAreFoundWithTheirObject) {
   EXPECT_FALSE(c.Find("key three"));
   EXPECT_EQ(c.stats().stored, 2u);
   EXPECT_EQ(c.stats().rejected, 0u);
+}
+
+// Keys lists what the index holds, for tools that look at what runs compiled (bench/compile_bench.cpp): every
+// intact entry once, and not a damaged one (which it removes, as Find would).
+TEST(PersistentCache, KeysListEveryIntactEntry) {
+  const std::string dir = FreshDir("keys");
+  jit::PersistentCache c(dir, 1 << 20);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c.Keys().empty());
+  c.Store("object one", {{"key one", "fn_a", 0, ""}, {"key two", "fn_b", 0, ""}});
+  c.Store("object two", {{std::string("key\0three", 9), "fn_c", 1, ""}});
+  std::vector<std::string> keys = c.Keys();
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{std::string("key\0three", 9), "key one", "key two"}));
+  const fs::path two = fs::path(dir) / "index" / (jit::Sha256Hex("key two") + ".idx");
+  ASSERT_TRUE(fs::exists(two));
+  std::string bytes;
+  {
+    std::ifstream in(two, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x55;
+  WriteAll(two, bytes);
+  keys = c.Keys();
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{std::string("key\0three", 9), "key one"}));
+  EXPECT_FALSE(fs::exists(two)) << "a damaged entry is removed";
+  EXPECT_EQ(c.stats().rejected, 1u);
 }
 
 // FindByCore hashes a core's shared prefix (the configuration) once and keeps the state: the folder it

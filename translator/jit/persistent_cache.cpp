@@ -245,6 +245,19 @@ std::optional<PersistentCache::Entry> PersistentCache::Find(const std::string& k
   return e;
 }
 
+std::vector<std::string> PersistentCache::Keys() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(fs::path(dir_) / "index", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::string key;
+    Entry e;
+    if (it->path().extension() == ".idx" && ReadEntry(it->path().string(), &key, &e))
+      out.push_back(std::move(key));
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, PersistentCache::Entry>> PersistentCache::FindByCore(
     const std::string& core, size_t max, size_t prefix) {
   std::vector<std::pair<std::string, Entry>> out;

@@ -68,6 +68,9 @@ class PersistentCache {
   };
   // The entry stored under this key, if it is intact and its object exists.
   std::optional<Entry> Find(const std::string& key);
+  // Every key the index holds (intact entries only), in no particular order: for tools and benchmarks that
+  // look at what runs compiled (bench/compile_bench.cpp).
+  std::vector<std::string> Keys();
   // The object file's contents (the ELF object), if it is intact; a damaged one is removed.
   std::optional<std::string> ReadObject(const std::string& object);
   // Stores one compiled object and the entries of the regions it holds: (key, symbol, site count).
