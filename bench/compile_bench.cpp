@@ -3,12 +3,12 @@
 // regions, so that two settings of the compiler compare on the same work. The regions come from a
 // persistent code cache folder (STROBE_COMPILE_REGIONS=DIR, written by any run with --code-cache DIR, e.g.
 // a boot): every index entry's key holds its region's blocks (jit::ParseLiftKey). Each iteration compiles
-// all of them again with a fresh Compiler, 16 to a module as the tier batches them (the argument), with the
-// tiered engine's options (one O1 tier, registers promoted in one-block loops, work not counted); LLVM's own
-// options come from STROBE_LLVM_ARGS as in strobe itself (-time-passes: LLVM's pass timings at the end).
-// Counters: regions, guest_insns, host_bytes, and the compiler's CPU time per guest instruction (us_per_insn;
-// codegen_us_per_insn for instruction selection to linked code alone). The compile runs on the benchmark's
-// thread, so its CPU time is the benchmark's.
+// all of them again with a fresh Compiler, 1, 16 (as the tier batches them) or 64 to a module (the argument),
+// with the tiered engine's options (one O1 tier, registers promoted in one-block loops, work not counted);
+// LLVM's own options come from STROBE_LLVM_ARGS as in strobe itself (-time-passes: LLVM's pass timings at the
+// end). Counters: regions, guest_insns, host_bytes, and the compiler's CPU time per guest instruction
+// (us_per_insn; codegen_us_per_insn for instruction selection to linked code alone). The compile runs on the
+// benchmark's thread, so its CPU time is the benchmark's.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>

@@ -394,16 +394,15 @@ std::vector<std::string> NewestPerfMapWith(const std::string& needle, std::files
 
 // Every line of a perf map is "address size name", the name one of Strobe's.
 void ExpectPerfMapLines(const std::vector<std::string>& lines) {
+  static const std::regex kName(
+      "strobe:(region_[0-9a-f]{8}_O[0-2]_[0-9]+|baseline_[0-9a-f]{8}|baseline_go_on)");
   for (const std::string& line : lines) {
     unsigned long long addr = 0, size = 0;
     char name[128] = {};
     ASSERT_EQ(std::sscanf(line.c_str(), "%llx %llx %127s", &addr, &size, name), 3) << line;
     EXPECT_NE(addr, 0u);
     EXPECT_GT(size, 0u);
-    EXPECT_TRUE(
-        std::regex_match(name, std::regex("strobe:(region_[0-9a-f]{8}_O[0-2]_[0-9]+|baseline_[0-9a-f]{8}|"
-                                          "baseline_go_on)")))
-        << line;
+    EXPECT_TRUE(std::regex_match(name, kName)) << line;
   }
 }
 
@@ -436,9 +435,9 @@ TEST(Dump, PerfMapNamesBaselineCode) {
   std::vector<std::string> lines = NewestPerfMapWith("strobe:baseline_go_on", start, &path);
   ASSERT_FALSE(lines.empty()) << "no perf map names baseline code";
   ExpectPerfMapLines(lines);
-  const auto pieces = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
-    return std::regex_search(l, std::regex("strobe:baseline_[0-9a-f]{8}$"));
-  });
+  const std::regex piece("strobe:baseline_[0-9a-f]{8}$");
+  const auto pieces = std::count_if(lines.begin(), lines.end(),
+                                    [&](const std::string& l) { return std::regex_search(l, piece); });
   EXPECT_GT(pieces, 0) << "no piece of baseline code is named";
   std::remove(path.c_str());
 }
