@@ -10,7 +10,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <thread>
 
 #include "tests/jit/jit_support.h"
@@ -79,11 +78,7 @@ TEST(PersistentCache, KeysListEveryIntactEntry) {
   EXPECT_EQ(keys, (std::vector<std::string>{std::string("key\0three", 9), "key one", "key two"}));
   const fs::path two = fs::path(dir) / "index" / (jit::Sha256Hex("key two") + ".idx");
   ASSERT_TRUE(fs::exists(two));
-  std::string bytes;
-  {
-    std::ifstream in(two, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes = ReadAll(two);
   bytes[bytes.size() / 2] ^= 0x55;
   WriteAll(two, bytes);
   keys = c.Keys();
