@@ -109,7 +109,8 @@ size_t Emitter::BodyOffset() {
 // a threshold (CpuState::hot_threshold) or the early count, not above them: a block left hot but without
 // translated code, queued or declined by the tier, is still entered): the checks and the accounting of
 // Interpreter::Run. Otherwise back to the dispatcher with the PC set, returning the successor (tagged, see
-// Block::BaselineFn) if it was found, else the block (it may chain).
+// Block::BaselineFn) if it was found, else the block (it may chain). Blocks call the path (CallGoOn): it
+// returns the successor's code with the carry clear, the block's return value with the carry set.
 //
 // With chaining.far, a successor that is not in Block::succ is found in the code cache's table of blocks
 // (the CpuState's code_blocks) by its physical address: the far entry (r13 = the block, r8d = the
@@ -219,17 +220,20 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   g.lea(r14d, g.ptr[r14 + r8]);
   g.mov(r13, rcx);
   g.add(rax, static_cast<uint32_t>(BodyOffset()));
-  g.jmp(rax);
+  g.clc();
+  g.ret();
   g.L(found);  // back to the dispatcher with the successor it would look up: it runs that next
   g.lea(eax, g.ptr[r14 + r8]);
   g.mov(g.dword[r15 + kOffPc], eax);
   g.lea(rax, g.ptr[rcx + code::kNextBlockTag]);
-  Epilogue(g);
+  g.stc();
+  g.ret();
   g.L(out);
   g.lea(eax, g.ptr[r14 + r8]);
   g.mov(g.dword[r15 + kOffPc], eax);
   g.mov(rax, r13);
-  Epilogue(g);
+  g.stc();
+  g.ret();
   return far_offset;
 }
 
@@ -241,7 +245,7 @@ void Emitter::GoOn(const Block& b, int64_t delta) {
     g.mov(edx, static_cast<uint32_t>(in_page) + 1);
     g.mov(r8d, static_cast<uint32_t>(to));
     g.mov(rax, reinterpret_cast<uintptr_t>(go_on_));
-    g.jmp(rax);
+    CallGoOn();
     return;
   }
   if (go_far_) {
@@ -257,6 +261,12 @@ void Emitter::GoOn(const Block& b, int64_t delta) {
 
 void Emitter::GoFar() {
   g.mov(rax, reinterpret_cast<uintptr_t>(go_far_));
+  CallGoOn();
+}
+
+void Emitter::CallGoOn() {
+  g.call(rax);
+  g.jc(exit, Xbyak::CodeGenerator::T_NEAR);
   g.jmp(rax);
 }
 

@@ -243,6 +243,10 @@ class Emitter {
   void GoOn(const Block& b, int64_t delta);
   // Into go_far_ (set), with r8d = how far the successor lies past the block's start.
   void GoFar();
+  // Calls the shared path at rax, which returns with the carry clear and rax = the successor's code to
+  // jump to (from here, so that each exit's indirect jump is predicted on its own), or with the carry set
+  // and rax = what the block returns to the dispatcher.
+  void CallGoOn();
   const void* go_on_;
   const void* go_far_;
 };
