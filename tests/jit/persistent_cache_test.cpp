@@ -436,6 +436,26 @@ TEST(PersistentCache, ACoreTheFolderHadNoShapeForIsNotAskedAgain) {
   e.Hold(false);
 }
 
+// A core the folder had shapes for is read there once (a directory and an entry file a shape, each time its
+// root warms up while the shape does not fit yet): later asks take the shapes from memory.
+TEST(PersistentCache, ACoreTheFolderHadShapesForIsReadOnce) {
+  const std::string dir = FreshDir("shape_once");
+  jit::CompileOptions o;
+  o.code_cache_dir = dir;
+  {
+    jit::Compiler earlier(o);  // an earlier run stores the shape
+    ASSERT_NE(CompileOne(earlier, SpannedRegion(0x00200000, 1))->fn, nullptr);
+  }
+  jit::Compiler e(o);
+  ASSERT_NO_FATAL_FAILURE(ExpectSpannedShape(e.CachedShapes(*CoreOnly(0x00300000, 1))));
+  fs::remove_all(dir + "/cores");
+  ASSERT_NO_FATAL_FAILURE(ExpectSpannedShape(e.CachedShapes(*CoreOnly(0x00300000, 1))))
+      << "the folder was asked again";
+  EXPECT_TRUE(e.CachedShapes(*CoreOnly(0x00400000, 2)).empty()) << "another core";
+  jit::Compiler later(o);
+  EXPECT_TRUE(later.CachedShapes(*CoreOnly(0x00300000, 1)).empty());
+}
+
 // The shapes kept in memory are bounded: past 4,096 cores the index starts again, so a guest running ever
 // new code does not grow it without end.
 TEST(PersistentCache, TheShapesKeptInMemoryAreBounded) {
