@@ -827,27 +827,28 @@ std::vector<std::vector<RegionBlock>> Compiler::CachedShapes(const Region& core)
   if (!impl_->cache) return out;
   const uint64_t core_hash = std::hash<std::string>{}(core_key);
   std::vector<std::string> keys;
+  bool read = false;
   {
     std::lock_guard<std::mutex> lock(impl_->shapes_mu);
     if (impl_->no_disk_shapes.count(core_hash)) return out;
-    if (auto it = impl_->disk_shapes.find(core_hash); it != impl_->disk_shapes.end()) keys = it->second;
+    if (auto it = impl_->disk_shapes.find(core_hash); it != impl_->disk_shapes.end()) {
+      keys = it->second;
+      read = true;
+    }
   }
-  if (!keys.empty()) {
-    for (const std::string& lift_key : keys) take(lift_key);
-    return out;
+  if (!read) {
+    for (auto& [key, entry] : impl_->cache->FindByCore(core_key, 8, config.size()))
+      if (key.compare(0, config.size(), config) == 0) keys.push_back(key.substr(config.size()));
+    std::lock_guard<std::mutex> lock(impl_->shapes_mu);
+    if (keys.empty()) {
+      if (impl_->no_disk_shapes.size() >= Impl::kMaxNoDiskShapes) impl_->no_disk_shapes.clear();
+      impl_->no_disk_shapes.insert(core_hash);
+    } else {
+      if (impl_->disk_shapes.size() >= Impl::kMaxDiskShapes) impl_->disk_shapes.clear();
+      impl_->disk_shapes.emplace(core_hash, keys);
+    }
   }
-  auto found = impl_->cache->FindByCore(core_key, 8, config.size());
-  for (auto& [key, entry] : found)
-    if (key.compare(0, config.size(), config) == 0) keys.push_back(key.substr(config.size()));
   for (const std::string& lift_key : keys) take(lift_key);
-  std::lock_guard<std::mutex> lock(impl_->shapes_mu);
-  if (keys.empty()) {
-    if (impl_->no_disk_shapes.size() >= Impl::kMaxNoDiskShapes) impl_->no_disk_shapes.clear();
-    impl_->no_disk_shapes.insert(core_hash);
-  } else {
-    if (impl_->disk_shapes.size() >= Impl::kMaxDiskShapes) impl_->disk_shapes.clear();
-    impl_->disk_shapes.emplace(core_hash, std::move(keys));
-  }
   return out;
 }
 
