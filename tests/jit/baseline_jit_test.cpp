@@ -63,15 +63,15 @@ Asm CallingLoop(uint32_t fn, uint32_t end) {
 
 TEST(ExecArena, FreedPiecesServeTheNextRequestOfTheirSize) {
   code::ExecArena arena;
-  void* a = arena.Alloc(100);  // two granules
+  void* a = arena.Alloc(100);  // seven granules
   void* b = arena.Alloc(300);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  EXPECT_EQ(arena.bytes_in_use(), 128u + 320u);
+  EXPECT_EQ(arena.bytes_in_use(), 112u + 304u);
   std::memset(a, 0xC3, 100);  // writable
   arena.Free(a, 100);
-  EXPECT_EQ(arena.bytes_in_use(), 320u);
-  EXPECT_EQ(arena.Alloc(120), a);  // the same size class
+  EXPECT_EQ(arena.bytes_in_use(), 304u);
+  EXPECT_EQ(arena.Alloc(110), a);  // the same size class
   void* c = arena.Alloc(64);
   EXPECT_NE(c, a);
   EXPECT_NE(c, b);
@@ -106,7 +106,8 @@ TEST(BaselinePool, EqualKeysShareOnePieceUntilTheLastReferenceGoes) {
     EXPECT_EQ(s.pieces, 2u);
     EXPECT_EQ(s.references, 4u);
     EXPECT_EQ(s.referenced_bytes, 4 * code::BaselinePool::OwnCopyBytes(sizeof bytes));
-    EXPECT_EQ(s.bytes - empty, 2 * 192u) << "a header and the code, in 64-byte granules";
+    EXPECT_EQ(s.bytes - empty, 2 * (112u + code::BaselinePool::HeaderBytes()))
+        << "the code in 16-byte granules, and a header apart";
     code::BaselinePool::Ref moved = std::move(first);
     EXPECT_EQ(first.get(), nullptr);
     EXPECT_EQ(moved.get(), second.get());
@@ -152,6 +153,33 @@ TEST(BaselinePool, PerfMapNamesEachPieceAndTheSharedPaths) {
   std::snprintf(expect[1], sizeof expect[1], "%llx 30 strobe:baseline_go_on",
                 static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(paths.entry)));
   EXPECT_EQ(lines, (std::vector<std::string>{expect[0], expect[1]}));
+}
+
+// Baseline code reaches the pool's shared paths by 32-bit calls: every piece of the executable arena lies in
+// the one range it reserved, and a piece's calls are written for where it is kept.
+TEST(ExecArena, PiecesLieInTheReservedRangeAndCallsReachTheirTargets) {
+  code::ExecArena arena;
+  ASSERT_NE(arena.base(), nullptr);
+  for (int i = 0; i < 3000; ++i) {  // past a 1 MiB mapping
+    auto* p = static_cast<uint8_t*>(arena.Alloc(1000));
+    ASSERT_NE(p, nullptr);
+    ASSERT_GE(p, arena.base());
+    ASSERT_LE(p + 1000, arena.base() + code::ExecArena::kReserve);
+  }
+  code::BaselinePool pool;
+  ASSERT_NE(pool.base(), nullptr);
+  const mips::DecodedInsn ops[1] = {};
+  uint8_t bytes[16] = {0x90, 0xE8, 0, 0, 0, 0, 0x90, 0xE8, 0, 0, 0, 0, 0xC3};
+  const uint8_t* target = pool.base() + 4096;  // wherever the shared code would be
+  code::BaselinePool::Ref r =
+      pool.Keep({ops, 1, 0, 1}, bytes, sizeof bytes, 0, {{2, target}, {8, target + 64}});
+  ASSERT_NE(r.get(), nullptr);
+  const auto* at = static_cast<const uint8_t*>(r.get());
+  int32_t disp[2];
+  std::memcpy(&disp[0], at + 2, 4);
+  std::memcpy(&disp[1], at + 8, 4);
+  EXPECT_EQ(at + 6 + disp[0], target);
+  EXPECT_EQ(at + 12 + disp[1], target + 64);
 }
 
 // The code cache's data arenas: decoded instructions in 16-byte granules, blocks in their own size.
@@ -295,31 +323,35 @@ TEST(Baseline, CodeOfARewrittenPageIsFreed) {
   EXPECT_EQ(m.cpu().gpr[v0], 50u);
 }
 
-// A load that faults in the middle of a block (an address error), and one in a branch's delay slot: EPC,
-// Cause.BD and BadVAddr as the architecture says, and what the block did before the fault is kept.
+// A load or store that faults in the middle of a block (an address error, raised through the shared memory
+// paths' miss), and one in a branch's delay slot: EPC, Cause.BD and BadVAddr as the architecture says, and
+// what the block did before the fault is kept.
 TEST(Baseline, FaultsLeaveTheBlockPrecisely) {
-  for (bool in_slot : {false, true}) {
-    SCOPED_TRACE(in_slot ? "in a delay slot" : "in the body");
-    ArchState want;
-    for (Engine e : {Engine::kInterp, kBaseline}) {
-      auto mp = NewMachine(e);
-      TestMachine& m = *mp;
-      InstallHaltHandlers(m);
-      m.cpu().gpr[t1] = (kKseg0 | kDataPa) + 2;  // not word-aligned
-      const Asm code = in_slot ? Asm{Addiu(v0, v0, 1), Beq(zero, zero, 2), Lw(t4, 0, t1), Nop(), kWaitWord}
-                               : Asm{Addiu(v0, v0, 1), Lw(t4, 0, t1), Addiu(v0, v0, 1), kWaitWord};
-      ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted) << EngineName(e);
-      ArchState s = Snapshot(m);
-      if (e == Engine::kInterp) {
-        want = s;
-        EXPECT_EQ(s.gpr[v0], 1u);
-        EXPECT_EQ(s.badvaddr, (kKseg0 | kDataPa) + 2);
-        continue;
+  for (const bool store : {false, true})
+    for (const bool in_slot : {false, true}) {
+      SCOPED_TRACE(std::string(store ? "a store" : "a load") +
+                   (in_slot ? " in a delay slot" : " in the body"));
+      ArchState want;
+      for (Engine e : {Engine::kInterp, kBaseline}) {
+        auto mp = NewMachine(e);
+        TestMachine& m = *mp;
+        InstallHaltHandlers(m);
+        m.cpu().gpr[t1] = (kKseg0 | kDataPa) + 2;  // not word-aligned
+        const uint32_t access = store ? Sw(t4, 0, t1) : Lw(t4, 0, t1);
+        const Asm code = in_slot ? Asm{Addiu(v0, v0, 1), Beq(zero, zero, 2), access, Nop(), kWaitWord}
+                                 : Asm{Addiu(v0, v0, 1), access, Addiu(v0, v0, 1), kWaitWord};
+        ASSERT_EQ(RunCode(m, code), vmm::VmExit::kHalted) << EngineName(e);
+        ArchState s = Snapshot(m);
+        if (e == Engine::kInterp) {
+          want = s;
+          EXPECT_EQ(s.gpr[v0], 1u);
+          EXPECT_EQ(s.badvaddr, (kKseg0 | kDataPa) + 2);
+          continue;
+        }
+        ExpectSameState(want, s, "baseline");
+        EXPECT_GT(BaselineBlocks(m), 0u);
       }
-      ExpectSameState(want, s, "baseline");
-      EXPECT_GT(BaselineBlocks(m), 0u);
     }
-  }
 }
 
 // Baseline code goes on from block to block by itself, but only as far as the dispatcher would: a loop that

@@ -15,7 +15,7 @@ void BaselinePool::Ref::Reset() {
 }
 
 const void* BaselinePool::Ref::get() const {
-  return piece_ ? reinterpret_cast<const uint8_t*>(piece_) + kCodeOffset : nullptr;
+  return piece_ ? piece_->code : nullptr;
 }
 
 size_t BaselinePool::Ref::size() const {
@@ -54,21 +54,30 @@ void BaselinePool::NoteLocked(const void* code, size_t n, const char* name) cons
   }
 }
 
-BaselinePool::Ref BaselinePool::Keep(const BaselineKey& key, const void* code, size_t n, uint32_t paddr) {
+BaselinePool::Ref BaselinePool::Keep(const BaselineKey& key, const void* code, size_t n, uint32_t paddr,
+                                     const std::vector<Call>& calls) {
   const uint64_t hash = Hash(key);
   std::lock_guard<std::mutex> lock(mu_);
   if (Piece* held = FindLocked(key, hash)) {
     ++stats_.reused;
     return HoldLocked(held);
   }
-  void* room = arena_.Alloc(kCodeOffset + n);
-  if (!room) return {};
-  auto* p = new (room) Piece{key, hash, nullptr, 0, static_cast<uint32_t>(n)};
-  std::memcpy(static_cast<uint8_t*>(room) + kCodeOffset, code, n);
+  auto* at = static_cast<uint8_t*>(arena_.Alloc(n));
+  if (!at) return {};
+  auto* p = new (std::nothrow) Piece{key, hash, nullptr, 0, static_cast<uint32_t>(n), at};
+  if (!p) {
+    arena_.Free(at, n);
+    return {};
+  }
+  std::memcpy(at, code, n);
+  for (const Call& c : calls) {  // the arena is one range of at most 2 GiB: every displacement fits
+    const auto disp = static_cast<int32_t>(static_cast<const uint8_t*>(c.target) - (at + c.at + 4));
+    std::memcpy(at + c.at, &disp, sizeof disp);
+  }
   if (!perf_map_.empty()) {
     char name[32];
     std::snprintf(name, sizeof name, "baseline_%08x", paddr);
-    NoteLocked(static_cast<uint8_t*>(room) + kCodeOffset, n, name);
+    NoteLocked(at, n, name);
   }
   table_.Insert(p);
   ++stats_.pieces;
@@ -82,9 +91,8 @@ void BaselinePool::Release(Piece* p) {
   if (--p->refs != 0) return;
   table_.Remove(p);
   --stats_.pieces;
-  const size_t bytes = kCodeOffset + p->n;
-  p->~Piece();
-  arena_.Free(p, bytes);
+  arena_.Free(p->code, p->n);
+  delete p;
 }
 
 bool BaselinePool::SharedPaths(const PathParams& params,
@@ -107,10 +115,28 @@ bool BaselinePool::SharedPaths(const PathParams& params,
   return true;
 }
 
+const uint8_t* BaselinePool::SharedStubs(const std::function<void(std::vector<uint8_t>&)>& make) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (const uint8_t* made = stubs_.load(std::memory_order_relaxed); made || !arena_.base()) return made;
+  std::vector<uint8_t> code;
+  make(code);
+  if (code.empty()) return nullptr;
+  void* room = arena_.Alloc(code.size());
+  if (!room) return nullptr;
+  std::memcpy(room, code.data(), code.size());
+  NoteLocked(room, code.size(), "baseline_memory");
+  stubs_.store(static_cast<const uint8_t*>(room), std::memory_order_release);
+  return static_cast<const uint8_t*>(room);
+}
+
+size_t BaselinePool::HeaderBytes() {
+  return sizeof(Piece);
+}
+
 BaselinePoolStats BaselinePool::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   BaselinePoolStats s = stats_;
-  s.bytes = arena_.bytes_in_use() + table_.bucket_bytes();
+  s.bytes = arena_.bytes_in_use() + table_.bucket_bytes() + s.pieces * sizeof(Piece);
   return s;
 }
 

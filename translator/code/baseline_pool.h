@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -77,10 +78,17 @@ class BaselinePool {
 
   // The piece held for key, with one more reference, or an empty Ref if none is held.
   Ref Acquire(const BaselineKey& key);
-  // Keeps the n bytes of code emitted for key (for the block at guest-physical paddr) and returns it with one
-  // reference; if another thread kept a piece for key meanwhile, that one instead. Empty when the host has
-  // no memory.
-  Ref Keep(const BaselineKey& key, const void* code, size_t n, uint32_t paddr = 0);
+  // A call from a piece into the pool's shared code: the offset of the call's 32-bit displacement in the
+  // code as emitted, and where it calls. The displacement is written once the piece has its place.
+  struct Call {
+    uint32_t at = 0;
+    const void* target = nullptr;
+  };
+  // Keeps the n bytes of code emitted for key (for the block at guest-physical paddr), its calls made to
+  // reach their targets from where it is kept, and returns it with one reference; if another thread kept a
+  // piece for key meanwhile, that one instead. Empty when the host has no memory.
+  Ref Keep(const BaselineKey& key, const void* code, size_t n, uint32_t paddr = 0,
+           const std::vector<Call>& calls = {});
 
   // The shared paths made for `params` (the emitter's key: its counts and whether it goes far), made now by
   // `make` if there are none yet: make(out) writes their code into out and returns the offset of a second
@@ -95,6 +103,15 @@ class BaselinePool {
   bool SharedPaths(const PathParams& params, const std::function<size_t(std::vector<uint8_t>&)>& make,
                    Paths* out);
 
+  // Code every piece calls (the memory accesses' soft TLB paths), made once per pool by make(out), which
+  // writes code that runs anywhere; null if it could not be made.
+  const uint8_t* SharedStubs(const std::function<void(std::vector<uint8_t>&)>& make);
+  // Those stubs, once made (null before).
+  const uint8_t* stubs() const { return stubs_.load(std::memory_order_acquire); }
+  // Every piece and shared path lies within 2^31 bytes past this address (ExecArena), so that pieces reach
+  // them by 32-bit calls. Null if the host refused the range: nothing can then be kept.
+  const uint8_t* base() const { return arena_.base(); }
+
   BaselinePoolStats stats() const;
   // Linux perf's map of JIT code (/tmp/perf-PID.map; empty: none): each piece made from now on is named
   // there after the block it was made for (strobe:baseline_<paddr>), the shared paths strobe:baseline_go_on.
@@ -102,19 +119,23 @@ class BaselinePool {
     std::lock_guard<std::mutex> lock(mu_);
     perf_map_ = std::move(path);
   }
-  // A block's code alone, as an arena without a pool would keep it (64-byte granules).
-  static size_t OwnCopyBytes(size_t n) { return (n + 63) & ~size_t{63}; }
+  // A block's code alone, as an arena without a pool would keep it (ExecArena's 16-byte granules).
+  static size_t OwnCopyBytes(size_t n) { return (n + 15) & ~size_t{15}; }
+  // What the pool keeps beside each piece's code (its key and place in the table), in ordinary memory.
+  static size_t HeaderBytes();
 
  private:
+  // The header lives apart from the code, so that the executable arena holds nothing but code: the code
+  // of the blocks a fork+exec runs through is megabytes, more than the host's L2 cache, and every byte of
+  // it counts (bench/README.md, "Session 45").
   struct Piece {
     BaselineKey key;
     uint64_t hash;
     Piece* next;  // in its bucket
     uint32_t refs;
-    uint32_t n;  // bytes of code, which follows the header at kCodeOffset
+    uint32_t n;     // bytes of code
+    uint8_t* code;  // in the arena
   };
-  static constexpr size_t kCodeOffset = 64;  // the code follows its header, on its own cache line
-  static_assert(sizeof(Piece) <= kCodeOffset && kCodeOffset % 16 == 0);
   static uint64_t Hash(const BaselineKey& key);
   Piece* FindLocked(const BaselineKey& key, uint64_t hash) {
     return table_.Find(hash, [&](const Piece& p) { return p.key == key; });
@@ -131,7 +152,8 @@ class BaselinePool {
     const void* entry;
     const void* second;
   };
-  std::vector<Made> paths_;  // never freed: pieces jump into them
+  std::vector<Made> paths_;                     // never freed: pieces jump into them
+  std::atomic<const uint8_t*> stubs_{nullptr};  // likewise
   std::string perf_map_;
   void NoteLocked(const void* code, size_t n, const char* name) const;
   BaselinePoolStats stats_;

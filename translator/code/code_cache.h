@@ -48,15 +48,16 @@ struct alignas(64) Block {
   // Translated code for this block's start, or null, and the RegionFrame it runs with.
   NativeFn native = nullptr;
   // Host code for this block from the interpreter's baseline emitter (interp/baseline.h), run in place of
-  // interpreting it: the same effects as Interpreter::Execute, then on through successors with baseline code
-  // while the slice (limit) lasts. It returns the block it ran last if the dispatcher may chain from that
-  // one to the next (Execute's may_chain), else null; or, tagged with kNextBlockTag, the block at the PC
-  // (found and not entered: it was too warm or had translated code), which the dispatcher runs next without
-  // a lookup. Null until the block is warm (or when it cannot be emitted). `self` is this block: the code,
-  // shared by every block (of any VM) with the same instructions at the same page offset, has no address
-  // of its own block in it.
-  using BaselineFn = Block* (*)(runtime::CpuState* c, uint32_t vpc, uint64_t limit, Block* self);
-  BaselineFn baseline = nullptr;
+  // interpreting it through the pool's entry (BaselineEnter, interp::BaselineEntry): the same effects as
+  // Interpreter::Execute, then on through successors with baseline code while the slice (limit) lasts. It
+  // returns the block it ran last if the dispatcher may chain from that one to the next (Execute's
+  // may_chain), else null; or, tagged with kNextBlockTag, the block at the PC (found and not entered: it
+  // was too warm or had translated code), which the dispatcher runs next without a lookup. Null until the
+  // block is warm (or when it cannot be emitted). `self` is this block: the code, shared by every block (of
+  // any VM) with the same instructions at the same page offset, has no address of its own block in it.
+  using BaselineEnter = Block* (*)(runtime::CpuState* c, uint32_t vpc, uint64_t limit, Block* self,
+                                   const void* code);
+  const void* baseline = nullptr;
   uint64_t exec_count = 0;  // every execution (the tiers' profile)
   // --- second cache line ---
   void* native_frame = nullptr;
@@ -244,7 +245,7 @@ class CodeCache final : public runtime::CodeObserver {
   // Gives b its baseline code (interp/baseline.h makes or finds it in baseline_pool()).
   void SetBaseline(Block& b, BaselinePool::Ref code) {
     baseline_bytes_ += BaselinePool::OwnCopyBytes(code.size());
-    b.baseline = reinterpret_cast<Block::BaselineFn>(const_cast<void*>(code.get()));
+    b.baseline = code.get();
     b.baseline_code = std::move(code);
   }
   // What this cache's blocks' baseline code takes, each block's counted as its own copy (shared or not).

@@ -5,11 +5,32 @@
 
 namespace strobe::code {
 
-PieceArena::PieceArena(size_t granule, bool executable)
-    : granule_(granule), prot_(PROT_READ | PROT_WRITE | (executable ? PROT_EXEC : 0)) {}
+PieceArena::PieceArena(size_t granule, bool executable, size_t reserve)
+    : granule_(granule), prot_(PROT_READ | PROT_WRITE | (executable ? PROT_EXEC : 0)), reserve_(reserve) {
+  if (reserve_ == 0) return;
+  // Address space only: no access, no memory, no swap until a chunk of it is made accessible.
+  void* r = mmap(nullptr, reserve_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r != MAP_FAILED) base_ = static_cast<uint8_t*>(r);
+}
 
 PieceArena::~PieceArena() {
+  if (reserve_) {
+    if (base_) munmap(base_, reserve_);
+    return;
+  }
   for (void* c : chunks_) munmap(c, kChunk);
+}
+
+void* PieceArena::NewChunk() {
+  if (!reserve_) {
+    void* c = mmap(nullptr, kChunk, prot_, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return c == MAP_FAILED ? nullptr : c;
+  }
+  if (!base_ || reserve_ - reserved_used_ < kChunk) return nullptr;
+  uint8_t* c = base_ + reserved_used_;
+  if (mprotect(c, kChunk, prot_) != 0) return nullptr;
+  reserved_used_ += kChunk;
+  return c;
 }
 
 void* PieceArena::Alloc(size_t n) {
@@ -23,8 +44,8 @@ void* PieceArena::Alloc(size_t n) {
     return p;
   }
   if (static_cast<size_t>(end_ - next_) < bytes) {
-    void* c = mmap(nullptr, kChunk, prot_, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (c == MAP_FAILED) return nullptr;
+    void* c = NewChunk();
+    if (!c) return nullptr;
     chunks_.push_back(c);
     // What is left of the old chunk serves later requests of its size.
     if (const size_t rest = static_cast<size_t>(end_ - next_) / granule_; rest > 0) {

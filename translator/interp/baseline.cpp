@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The baseline emitter's blocks: a block's code around its instructions (the prologue, the terminator and
-// the ways on to a successor), the shared go-on path, and CompileBaseline. X86Ops (baseline_ops.cpp) writes
-// the instructions.
+// The baseline emitter's blocks: a block's code around its instructions (the terminator and the ways on to a
+// successor or back to the dispatcher), the shared go-on path, and CompileBaseline. X86Ops (baseline_ops.cpp)
+// writes the instructions and the shared paths of the memory accesses, the entry and the exit.
 #include "translator/interp/baseline.h"
 
 #include <algorithm>
@@ -24,12 +24,26 @@ void Emitter::FaultIfFalse(uint32_t off, bool ds) {
   g.jz(*fault, Xbyak::CodeGenerator::T_NEAR);
   cold.push_back([this, fault, off, ds] {
     g.L(*fault);
-    g.mov(rdi, r15);
-    g.lea(esi, g.ptr[r14 + static_cast<int32_t>(off)]);
-    g.mov(edx, ds ? 1 : 0);
-    CallHelper(reinterpret_cast<const void*>(&DeliverHelper));
-    g.xor_(eax, eax);
-    g.jmp(exit, Xbyak::CodeGenerator::T_NEAR);
+    Deliver(off, ds);
+  });
+}
+
+void Emitter::Deliver(uint32_t off, bool ds) {
+  g.lea(esi, g.ptr[r14 + static_cast<int32_t>(off)]);
+  if (ds) {
+    g.mov(edx, 1);
+  } else {
+    g.xor_(edx, edx);
+  }
+  JumpShared(stubs + kStubSpan * kDeliverStub);
+}
+
+void Emitter::FaultIfCarry(uint32_t off, bool ds) {
+  auto fault = std::make_shared<Xbyak::Label>();
+  g.jc(*fault, Xbyak::CodeGenerator::T_NEAR);
+  cold.push_back([this, fault, off, ds] {
+    g.L(*fault);
+    Deliver(off, ds);
   });
 }
 
@@ -71,37 +85,6 @@ void Emitter::ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds) {
   g.L(done);
 }
 
-void Emitter::Prologue(Xbyak::CodeGenerator& g) {
-  g.push(r15);
-  g.push(r14);
-  g.push(r13);
-  g.push(rbx);
-  g.sub(rsp, static_cast<uint32_t>(kFrame));
-  g.mov(r15, rdi);
-  g.mov(r14d, esi);
-  g.mov(rbx, rdx);
-  g.mov(r13, rcx);
-}
-
-void Emitter::Epilogue(Xbyak::CodeGenerator& g) {
-  g.add(rsp, static_cast<uint32_t>(kFrame));
-  g.pop(rbx);
-  g.pop(r13);
-  g.pop(r14);
-  g.pop(r15);
-  g.ret();
-}
-
-size_t Emitter::BodyOffset() {
-  static const size_t offset = [] {
-    std::vector<uint8_t> buf(256);
-    Xbyak::CodeGenerator g(buf.size(), buf.data());
-    Prologue(g);
-    return g.getSize();
-  }();
-  return offset;
-}
-
 // Entered with r13 = the block, edx = the successor's page offset + 1 (as Block::succ_off), r8d = how far
 // it lies past the block's start. The successor the dispatcher found for this block before (Block::succ:
 // same page, valid as long as this block is) is entered if it has baseline code, no translated code, and
@@ -125,6 +108,9 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   using CG = Xbyak::CodeGenerator;
   Xbyak::Label second, probe, have, found, out;
   const bool far = chaining.far;
+  g.lea(edx, g.ptr[r14 + r8]);  // its page offset + 1, as Block::succ_off has it
+  g.and_(edx, ~runtime::kPageMask);
+  g.add(edx, 1);
   g.cmp(g.word[r13 + offsetof(Block, succ_off)], dx);
   g.jne(second, CG::T_NEAR);
   g.mov(rcx, g.qword[r13 + offsetof(Block, succ)]);
@@ -219,7 +205,6 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   g.add(g.qword[r15 + kOffCycles], rdx);
   g.lea(r14d, g.ptr[r14 + r8]);
   g.mov(r13, rcx);
-  g.add(rax, static_cast<uint32_t>(BodyOffset()));
   g.clc();
   g.ret();
   g.L(found);  // back to the dispatcher with the successor it would look up: it runs that next
@@ -237,36 +222,40 @@ size_t Emitter::GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaini
   return far_offset;
 }
 
-void Emitter::GoOn(const Block& b, int64_t delta) {
+void Emitter::GoOn(const Block& b, int64_t delta, bool near_exit) {
   using CG = Xbyak::CodeGenerator;
   const int64_t in_page = static_cast<int64_t>(b.paddr & ~runtime::kPageMask) + delta;
   const auto to = static_cast<int32_t>(delta);
+  const auto distance = [&] {
+    if (to == 0) {
+      g.xor_(r8d, r8d);
+    } else {
+      g.mov(r8d, static_cast<uint32_t>(to));
+    }
+  };
   if (go_on_ && in_page >= 0 && in_page < static_cast<int64_t>(runtime::kPageSize)) {
-    g.mov(edx, static_cast<uint32_t>(in_page) + 1);
-    g.mov(r8d, static_cast<uint32_t>(to));
-    g.mov(rax, reinterpret_cast<uintptr_t>(go_on_));
-    CallGoOn();
+    distance();
+    CallGoOn(go_on_, near_exit);
     return;
   }
   if (go_far_) {
-    g.mov(r8d, static_cast<uint32_t>(to));
-    GoFar();
+    distance();
+    GoFar(near_exit);
     return;
   }
   g.lea(eax, g.ptr[r14 + to]);
   g.mov(g.dword[r15 + kOffPc], eax);
   g.mov(rax, r13);
-  g.jmp(exit, CG::T_NEAR);
+  g.jmp(exit, near_exit ? CG::T_SHORT : CG::T_NEAR);
 }
 
-void Emitter::GoFar() {
-  g.mov(rax, reinterpret_cast<uintptr_t>(go_far_));
-  CallGoOn();
+void Emitter::GoFar(bool near_exit) {
+  CallGoOn(go_far_, near_exit);
 }
 
-void Emitter::CallGoOn() {
-  g.call(rax);
-  g.jc(exit, Xbyak::CodeGenerator::T_NEAR);
+void Emitter::CallGoOn(const void* path, bool near_exit) {
+  CallShared(path);
+  g.jc(exit, near_exit ? Xbyak::CodeGenerator::T_SHORT : Xbyak::CodeGenerator::T_NEAR);
   g.jmp(rax);
 }
 
@@ -275,13 +264,11 @@ void Emitter::CallGoOn() {
 bool Emitter::Emit(const Block& b) {
   using CG = Xbyak::CodeGenerator;
   if (b.end == BlockEnd::kBranchSplit) return false;
-  Prologue(g);
-  if (g.getSize() != BodyOffset()) return false;
   const uint32_t body = b.body;
   for (uint32_t i = 0; i < body; ++i) Insn(b.ops[i], 4 * i, false);
   const uint32_t off = 4 * body;
   switch (b.end) {
-    case BlockEnd::kFallThrough: GoOn(b, off); break;
+    case BlockEnd::kFallThrough: GoOn(b, off, true); break;
     case BlockEnd::kEndsBlock: {
       g.lea(eax, g.ptr[r14 + static_cast<int32_t>(off + 4)]);  // ERET and exceptions overwrite it
       g.mov(g.dword[r15 + kOffPc], eax);
@@ -345,29 +332,30 @@ bool Emitter::Emit(const Block& b) {
         g.jmp(exit, CG::T_NEAR);
         break;
       }
+      // The two ways out, each a few bytes long, then the exit: short jumps reach.
       Xbyak::Label not_taken;
       g.cmp(g.dword[rsp], 0);
-      g.je(not_taken, CG::T_NEAR);
+      g.je(not_taken, CG::T_SHORT);
       if (branch_static) {
-        GoOn(b, taken_delta);
+        GoOn(b, taken_delta, true);
       } else if (go_far_) {  // e.g. a return: the probe finds the successor
         g.mov(r8d, g.dword[rsp + 8]);
         g.sub(r8d, r14d);
-        GoFar();
+        GoFar(true);
       } else {
         g.mov(eax, g.dword[rsp + 8]);
         g.mov(g.dword[r15 + kOffPc], eax);
         g.mov(rax, r13);
-        g.jmp(exit, CG::T_NEAR);
+        g.jmp(exit, CG::T_SHORT);
       }
       g.L(not_taken);
-      GoOn(b, off + 8);
+      GoOn(b, off + 8, true);
       break;
     }
     case BlockEnd::kBranchSplit: return false;
   }
-  g.L(exit);
-  Epilogue(g);
+  g.L(exit);  // the frame the entry made goes in the shared leave path
+  JumpShared(stubs + kStubSpan * kLeaveStub);
   for (size_t i = 0; i < cold.size(); ++i) cold[i]();  // a cold path may add more (none do today)
   return !overflow;
 }
@@ -377,6 +365,13 @@ bool Emitter::Emit(const Block& b) {
 using code::Block;
 using code::BlockEnd;
 using x86::Emitter;
+
+code::Block::BaselineEnter BaselineEntry(code::CodeCache& cache) {
+  const uint8_t* stubs = cache.baseline_pool().stubs();
+  return stubs ? reinterpret_cast<code::Block::BaselineEnter>(
+                     const_cast<uint8_t*>(stubs + x86::kStubSpan * x86::kEnterStub))
+               : nullptr;
+}
 
 bool CompileBaseline(Block& b, code::CodeCache& cache, const BaselineChaining& chaining) {
   b.baseline_tried = true;
@@ -398,6 +393,15 @@ bool CompileBaseline(Block& b, code::CodeCache& cache, const BaselineChaining& c
                                       return far;
                                     },
                                     &paths);
+  // The memory accesses' shared paths, made once per pool.
+  const uint8_t* stubs = pool.SharedStubs([](std::vector<uint8_t>& out) {
+    thread_local std::vector<uint8_t> buf(x86::kStubs * x86::kStubSpan + 64);
+    Xbyak::ClearError();
+    Xbyak::CodeGenerator sg(buf.size(), buf.data());
+    if (x86::MemoryStubs(sg) && !Xbyak::GetError()) out.assign(sg.getCode(), sg.getCode() + sg.getSize());
+    Xbyak::ClearError();
+  });
+  if (!stubs) return false;
   const code::BaselineKey key{b.ops.data(), static_cast<uint32_t>(b.ops.size()),
                               b.paddr & ~runtime::kPageMask, go_on ? paths.index : 0};
   if (code::BaselinePool::Ref held = pool.Acquire(key); held.get()) {  // another block's, maybe another VM's
@@ -408,14 +412,14 @@ bool CompileBaseline(Block& b, code::CodeCache& cache, const BaselineChaining& c
   thread_local std::vector<uint8_t> scratch(256 * 1024);
   Xbyak::ClearError();
   Xbyak::CodeGenerator g(scratch.size(), scratch.data());
-  Emitter em(g, go_on ? paths.entry : nullptr, go_on ? paths.second : nullptr);
+  Emitter em(g, go_on ? paths.entry : nullptr, go_on ? paths.second : nullptr, stubs);
   if (!em.Emit(b)) return false;
   g.ready();
   if (Xbyak::GetError()) {
     Xbyak::ClearError();
     return false;
   }
-  code::BaselinePool::Ref made = pool.Keep(key, g.getCode(), g.getSize(), b.paddr);
+  code::BaselinePool::Ref made = pool.Keep(key, g.getCode(), g.getSize(), b.paddr, em.calls);
   if (!made.get()) return false;
   cache.SetBaseline(b, std::move(made));
   return true;

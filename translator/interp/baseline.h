@@ -33,4 +33,8 @@ struct BaselineChaining {
 // then stays interpreted.
 bool CompileBaseline(code::Block& b, code::CodeCache& cache, const BaselineChaining& chaining);
 
+// The entry through which the dispatcher runs a block's baseline code: enter(cpu, vpc, limit, block,
+// block->baseline). Null until a block of the cache's pool has baseline code.
+code::Block::BaselineEnter BaselineEntry(code::CodeCache& cache);
+
 }  // namespace strobe::interp

@@ -45,6 +45,124 @@ void RaiseHelper(CpuState* c, uint32_t code, uint32_t pc, uint32_t ds) {
   runtime::DeliverException(*c, pc, ds != 0);
 }
 
+// rcx = the soft TLB entry of esi's page, rdx = the tag a hit has; jumps to slow on a miss (a misaligned
+// address never hits: its low bits are in the tag).
+static void ProbeEntryIn(Xbyak::CodeGenerator& g, unsigned size, int tag_off, Xbyak::Label& slow) {
+  g.mov(ecx, esi);
+  g.shr(ecx, runtime::kPageBits);
+  g.and_(ecx, runtime::SoftTlb::kEntries - 1);
+  g.shl(ecx, 5);
+  static_assert(sizeof(runtime::SoftTlbEntry) == 32);
+  g.add(rcx, g.qword[r15 + kOffStlb]);
+  g.mov(edx, esi);
+  g.and_(edx, runtime::kPageMask | (size - 1));
+  g.or_(rdx, g.qword[r15 + kOffAsidKey]);
+  g.cmp(rdx, g.qword[rcx + tag_off]);
+  g.jne(slow, Xbyak::CodeGenerator::T_NEAR);
+  g.mov(rcx, g.qword[rcx + offsetof(runtime::SoftTlbEntry, addend)]);
+}
+
+bool MemoryStubs(Xbyak::CodeGenerator& g) {
+  using CG = Xbyak::CodeGenerator;
+  bool fits = true;
+  const auto begin = [&](unsigned index) {
+    if (g.getSize() > index * kStubSpan) fits = false;
+    while (g.getSize() < index * kStubSpan) g.int3();
+  };
+  // Called with rsp 8 past a multiple of 16 (the code's frame is 16-aligned): 24 bytes down, the runtime is
+  // called 16-aligned with an out slot at rsp + 8.
+  for (const unsigned size : {1u, 2u, 4u}) {
+    for (const bool sign : {false, true}) {
+      if (size == 4 && sign) continue;
+      begin(StubIndex(false, size, sign));
+      Xbyak::Label miss, fail;
+      ProbeEntryIn(g, size, offsetof(runtime::SoftTlbEntry, read), miss);
+      switch (size) {  // a hit: the compare left the carry clear
+        case 1: sign ? g.movsx(eax, g.byte[rcx + rsi]) : g.movzx(eax, g.byte[rcx + rsi]); break;
+        case 2: sign ? g.movsx(eax, g.word[rcx + rsi]) : g.movzx(eax, g.word[rcx + rsi]); break;
+        default: g.mov(eax, g.dword[rcx + rsi]); break;
+      }
+      g.ret();
+      g.L(miss);
+      g.sub(rsp, 24);
+      g.mov(rdi, r15);
+      g.lea(rdx, g.ptr[rsp + 8]);
+      const void* helper = size == 1   ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int8_t>)
+                                               : reinterpret_cast<const void*>(&LoadHelper<uint8_t>))
+                           : size == 2 ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int16_t>)
+                                               : reinterpret_cast<const void*>(&LoadHelper<uint16_t>))
+                                       : reinterpret_cast<const void*>(&LoadHelper<uint32_t>);
+      g.mov(rax, reinterpret_cast<uintptr_t>(helper));
+      g.call(rax);
+      g.test(al, al);
+      g.jz(fail, CG::T_NEAR);
+      g.mov(eax, g.dword[rsp + 8]);
+      g.add(rsp, 24);
+      g.clc();
+      g.ret();
+      g.L(fail);
+      g.add(rsp, 24);
+      g.stc();
+      g.ret();
+    }
+  }
+  for (const unsigned size : {1u, 2u, 4u}) {
+    begin(StubIndex(true, size, false));
+    Xbyak::Label miss, fail;
+    ProbeEntryIn(g, size, offsetof(runtime::SoftTlbEntry, write), miss);
+    switch (size) {
+      case 1: g.mov(g.byte[rcx + rsi], r8b); break;
+      case 2: g.mov(g.word[rcx + rsi], r8w); break;
+      default: g.mov(g.dword[rcx + rsi], r8d); break;
+    }
+    g.ret();
+    g.L(miss);
+    g.sub(rsp, 8);
+    g.mov(rdi, r15);
+    g.mov(edx, r8d);
+    const void* helper = size == 1   ? reinterpret_cast<const void*>(&StoreHelper<uint8_t>)
+                         : size == 2 ? reinterpret_cast<const void*>(&StoreHelper<uint16_t>)
+                                     : reinterpret_cast<const void*>(&StoreHelper<uint32_t>);
+    g.mov(rax, reinterpret_cast<uintptr_t>(helper));
+    g.call(rax);
+    g.add(rsp, 8);
+    g.test(al, al);  // clears the carry
+    g.jz(fail, CG::T_NEAR);
+    g.ret();
+    g.L(fail);
+    g.stc();
+    g.ret();
+  }
+  begin(kEnterStub);  // the C ABI: (CpuState*, vpc, limit, Block*, code)
+  g.push(r15);
+  g.push(r14);
+  g.push(r13);
+  g.push(rbx);
+  g.sub(rsp, static_cast<uint32_t>(kFrame));
+  g.mov(r15, rdi);
+  g.mov(r14d, esi);
+  g.mov(rbx, rdx);
+  g.mov(r13, rcx);
+  g.jmp(r8);
+  begin(kLeaveStub);
+  Xbyak::Label leave;
+  g.L(leave);
+  g.add(rsp, static_cast<uint32_t>(kFrame));
+  g.pop(rbx);
+  g.pop(r13);
+  g.pop(r14);
+  g.pop(r15);
+  g.ret();
+  begin(kDeliverStub);  // jumped to in the frame (16-aligned): a call is aligned
+  g.mov(rdi, r15);
+  g.mov(rax, reinterpret_cast<uintptr_t>(&DeliverHelper));
+  g.call(rax);
+  g.xor_(eax, eax);
+  g.jmp(leave, CG::T_NEAR);
+  begin(kStubs);
+  return fits;
+}
+
 X86Ops::X86Ops(Emitter& em, uint32_t off, bool ds) : em_(em), g_(em.g), off_(off), ds_(ds), vals_(em.table) {
   vals_.clear();
 }
@@ -340,7 +458,9 @@ X86Ops::Value X86Ops::Cmp(Value a, Value b, Cond cond) {
     case kUge: g_.setae(al); break;
   }
   g_.movzx(eax, al);
-  return Result(false);
+  const Value v = Result(false);
+  bool_in_eax_ = v.id;
+  return v;
 }
 
 X86Ops::Value X86Ops::Select(Value c, Value t, Value f) {
@@ -366,20 +486,8 @@ X86Ops::Value X86Ops::Wide(Value v, bool is_signed) {
   return Result(true);
 }
 
-// rcx = the soft TLB entry of esi's page, rdx = the tag a hit has; jumps to slow on a miss.
 void X86Ops::ProbeEntry(unsigned size, int tag_off, Xbyak::Label& slow) {
-  g_.mov(ecx, esi);
-  g_.shr(ecx, runtime::kPageBits);
-  g_.and_(ecx, runtime::SoftTlb::kEntries - 1);
-  g_.shl(ecx, 5);
-  static_assert(sizeof(runtime::SoftTlbEntry) == 32);
-  g_.add(rcx, g_.qword[r15 + kOffStlb]);
-  g_.mov(edx, esi);
-  g_.and_(edx, runtime::kPageMask | (size - 1));
-  g_.or_(rdx, g_.qword[r15 + kOffAsidKey]);
-  g_.cmp(rdx, g_.qword[rcx + tag_off]);
-  g_.jne(slow, Xbyak::CodeGenerator::T_NEAR);
-  g_.mov(rcx, g_.qword[rcx + offsetof(runtime::SoftTlbEntry, addend)]);
+  ProbeEntryIn(g_, size, tag_off, slow);
 }
 
 // A Load<T>/Store<T> operand, now in its register: handlers use it for nothing after the access (common.h),
@@ -408,6 +516,12 @@ X86Ops::Value X86Ops::LoadThrough(Value ea, unsigned size, bool sign, const void
   Consumed(ea);
   Spill();
   Value v = New(kSlot, 0, 0, false);
+  if (!link) {  // the shared path: five bytes of call here where the probe took some fifty
+    em_.CallShared(em_.stubs + kStubSpan * StubIndex(false, size, sign));
+    em_.FaultIfCarry(off_, ds_);
+    in_eax_ = v.id;
+    return v;
+  }
   auto slow = std::make_shared<Xbyak::Label>();
   auto done = std::make_shared<Xbyak::Label>();
   ProbeEntry(size, offsetof(runtime::SoftTlbEntry, read), *slow);
@@ -461,6 +575,11 @@ X86Ops::Value X86Ops::StoreThrough(Value ea, Value v, unsigned size, bool condit
   Consumed(v);
   Spill();
   Value ok = conditional ? New(kSlot, 0, 0, false) : Value{};
+  if (!conditional) {
+    em_.CallShared(em_.stubs + kStubSpan * StubIndex(true, size, false));
+    em_.FaultIfCarry(off_, ds_);
+    return ok;
+  }
   auto slow = std::make_shared<Xbyak::Label>();
   auto failed = std::make_shared<Xbyak::Label>();
   auto done = std::make_shared<Xbyak::Label>();
@@ -548,6 +667,10 @@ void X86Ops::Branch(Value taken, int32_t disp) {
   em_.branch_disp = disp;
   // Straight to the frame's outcome word, not through the CpuState: only the block's own code reads it
   // (a fault in the delay slot runs the branch again), and the target is a constant there.
+  if (taken.id == in_eax_ && taken.id == bool_in_eax_) {  // a compare's 0 or 1
+    g_.mov(g_.dword[rsp], eax);
+    return;
+  }
   Load(ecx, taken);
   g_.movzx(ecx, cl);
   g_.mov(g_.dword[rsp], ecx);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -35,8 +36,9 @@ void RaiseHelper(CpuState* c, uint32_t code, uint32_t pc, uint32_t ds);
 // The frame: r15 = the CpuState, r14d = the block's virtual address, r13 = its Block, rbx = the slice's
 // limit for going on to successors; [rsp + 0] and [rsp + 8] the branch's outcome across its delay slot, then
 // one 8-byte slot per value an instruction computes (values live for one instruction). Every block's code
-// has the same prologue and frame, so a block goes on to another's code just past its prologue, and one
-// shared path (the pool's, BaselinePool::SharedPaths) does the going on for all of them. The code names
+// runs in the same frame, which the pool's shared entry makes and its leave path takes down (kEnterStub,
+// kLeaveStub), so a block goes on to another's code at its first byte, and one shared path (the pool's,
+// BaselinePool::SharedPaths) does the going on for all of them. The code names
 // neither its Block nor anything else of one VM's (the table of blocks is the CpuState's code_blocks), so
 // blocks with the same instructions at the same page offset share it, in every VM.
 constexpr int kMaxValues = 48;
@@ -62,6 +64,29 @@ constexpr int kOffStlbPaddr = offsetof(CpuState, stlb_paddr);
 constexpr int kOffCodeBlocks = offsetof(CpuState, code_blocks);
 
 class Emitter;
+
+// The memory accesses' shared soft TLB paths (BaselinePool::SharedStubs), one per kind, each in its own
+// kStubSpan bytes: a load's takes the address in esi and returns the value in eax, a store's the address in
+// esi and the value in r8d; each returns with the carry clear, or set when the access raised an exception
+// (recorded, to deliver). A miss calls the runtime. They clobber what a C call may.
+// After them, in the same spans: the entry the dispatcher calls (kEnterStub: Block::BaselineEnter; it makes
+// the frame and jumps to the code), the way back to it (kLeaveStub: jumped to with rax = the return value,
+// it takes the frame down and returns), and the delivery of a recorded exception (kDeliverStub: jumped to
+// with esi = the instruction's address and edx = 1 in a delay slot; the block then returns null).
+constexpr size_t kStubSpan = 128;
+constexpr unsigned kEnterStub = 8, kLeaveStub = 9, kDeliverStub = 10;
+constexpr unsigned kStubs = 11;
+constexpr unsigned StubIndex(bool store, unsigned size, bool sign) {
+  return store ? 5 + (size == 1   ? 0
+                      : size == 2 ? 1
+                                  : 2)
+               : (size == 1   ? 0
+                  : size == 2 ? 2
+                              : 4) +
+                     (sign ? 1 : 0);
+}
+// Writes them (runs anywhere: no relative reference leaves the code); false if one outgrew its span.
+bool MemoryStubs(Xbyak::CodeGenerator& g);
 
 // The emitter the handlers run with: each operation is written as x86-64 now. A value is an index into
 // the instruction's value table: a constant, a guest register read lazily from the CpuState (made a copy
@@ -188,6 +213,7 @@ class X86Ops {
   bool ds_;
   std::vector<Val>& vals_;
   int in_eax_ = -1;
+  int bool_in_eax_ = -1;  // the compare result (0 or 1) made last, which eax held when it was made
   struct Write {
     unsigned reg;
     Value v;
@@ -201,17 +227,14 @@ class Emitter {
  public:
   // go_on: the shared path that enters a successor's code (null: every exit returns to the dispatcher);
   // go_far: its entry for a successor in another page or through an indirect jump (null: none).
-  Emitter(Xbyak::CodeGenerator& g, const void* go_on, const void* go_far)
-      : g(g), go_on_(go_on), go_far_(go_far) {}
+  // stubs: the pool's MemoryStubs.
+  Emitter(Xbyak::CodeGenerator& g, const void* go_on, const void* go_far, const uint8_t* stubs)
+      : g(g), stubs(stubs), go_on_(go_on), go_far_(go_far) {}
 
   bool Emit(const Block& b);
-  // The prologue every block's code starts with; its size is where a predecessor enters it.
-  static void Prologue(Xbyak::CodeGenerator& g);
-  static size_t BodyOffset();
   // The shared path into a successor (see GoOn), for these counts; returns the offset of its entry for
   // successors in other pages (GoFar), 0 if it has none.
   static size_t GoOnPath(Xbyak::CodeGenerator& g, const BaselineChaining& chaining);
-  static void Epilogue(Xbyak::CodeGenerator& g);
 
   // The terminator's branch, as its handler reported it: PC-relative (branch_disp past the delay slot's
   // address) or not. BC1x run through their handler and stay not static.
@@ -229,8 +252,23 @@ class Emitter {
     g.mov(rax, reinterpret_cast<uintptr_t>(fn));
     g.call(rax);
   }
+  // A 32-bit call into the pool's shared code (stubs, go-on paths), its displacement written where the
+  // code is kept (BaselinePool::Keep).
+  void CallShared(const void* target) { Shared({0xE8}, target); }
+  void JumpShared(const void* target) { Shared({0xE9}, target); }
+  void Shared(std::initializer_list<uint8_t> opcode, const void* target) {
+    for (uint8_t byte : opcode) g.db(byte);
+    calls.push_back({static_cast<uint32_t>(g.getSize()), target});
+    g.dd(0);
+  }
+  // Delivers the exception an instruction at `off` recorded (through kDeliverStub); the block ends.
+  void Deliver(uint32_t off, bool ds);
+  const uint8_t* stubs;
+  std::vector<code::BaselinePool::Call> calls;
   // The exception recorded by a helper that returned false is delivered; the block ends.
   void FaultIfFalse(uint32_t off, bool ds);
+  // The same for a stub that returned with the carry set.
+  void FaultIfCarry(uint32_t off, bool ds);
   void Step(const DecodedInsn& d, uint32_t off, bool ds);  // one instruction through the interpreter
   void ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds);
   // terminator: the block's own branch, which the handlers' emitter takes (in a delay slot a branch
@@ -240,13 +278,14 @@ class Emitter {
  private:
   // Leaves for the instruction `delta` bytes past the block's start: into its successor's baseline code
   // when the dispatcher would have run that next and done nothing else, else back to the dispatcher.
-  void GoOn(const Block& b, int64_t delta);
+  // near_exit: the block's exit label is less than 128 bytes past the end of this.
+  void GoOn(const Block& b, int64_t delta, bool near_exit = false);
   // Into go_far_ (set), with r8d = how far the successor lies past the block's start.
-  void GoFar();
-  // Calls the shared path at rax, which returns with the carry clear and rax = the successor's code to
+  void GoFar(bool near_exit = false);
+  // Calls the shared path `path`, which returns with the carry clear and rax = the successor's code to
   // jump to (from here, so that each exit's indirect jump is predicted on its own), or with the carry set
   // and rax = what the block returns to the dispatcher.
-  void CallGoOn();
+  void CallGoOn(const void* path, bool near_exit);
   const void* go_on_;
   const void* go_far_;
 };

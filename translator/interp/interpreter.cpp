@@ -239,7 +239,8 @@ void Interpreter::Run(uint64_t cycle_limit) {
       // The block it ran last is the one the dispatcher chains from, if it is in b's page (the code may
       // have gone on into other pages; if it came back, the address is in b's page or another alias of
       // that physical page, either of which names the same blocks).
-      Block* last = b->baseline(&c_, vpc, chain_limit, b);
+      if (!enter_baseline_) enter_baseline_ = BaselineEntry(cache_);
+      Block* last = enter_baseline_(&c_, vpc, chain_limit, b, b->baseline);
       if (const auto tagged = reinterpret_cast<uintptr_t>(last); tagged & code::kNextBlockTag) {
         next = reinterpret_cast<Block*>(tagged - code::kNextBlockTag);  // the block at c_.pc
         continue;

@@ -84,6 +84,7 @@ class Interpreter final {
   runtime::CpuState& c_;
   code::CodeCache& cache_;
   Translator* translator_ = nullptr;
+  code::Block::BaselineEnter enter_baseline_ = nullptr;  // the pool's entry, once a block has baseline code
   TraceHooks trace_;
   bool trace_exec_ = false;
   bool exact_budget_ = false;
