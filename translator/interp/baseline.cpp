@@ -56,6 +56,7 @@ void Emitter::Step(const DecodedInsn& d, uint32_t off, bool ds) {
 }
 
 void Emitter::Insn(const DecodedInsn& d, uint32_t off, bool ds, bool terminator) {
+  if (d.raw == 0) return;  // NOP (SLL $0, $0, 0), common in delay slots: nothing to write
   if ((terminator || !(d.flags & mips::kBranch)) && !mips::sem::Cp0AccessNeedsHandler(d)) {
     X86Ops ops(*this, off, ds);
     bool shared;

@@ -196,7 +196,13 @@ void X86Ops::Load(const Xbyak::Reg32& r, Value v) {
     return;
   }
   switch (x.kind) {
-    case kImm: g_.mov(r, x.imm); break;
+    case kImm:  // no operand is loaded between a flag's setting and its use
+      if (x.imm == 0) {
+        g_.xor_(r, r);
+      } else {
+        g_.mov(r, x.imm);
+      }
+      break;
     case kGpr: g_.mov(r, g_.dword[r15 + 4 * x.reg]); break;
     case kSlot: g_.mov(r, g_.dword[rsp + SlotOffset(v.id)]); break;
   }
@@ -365,6 +371,7 @@ X86Ops::Value X86Ops::Shift(Value a, Value n, Op op) {
   if (!a_in_eax) Load(eax, a);
   if (by_imm) {
     const uint8_t k = static_cast<uint8_t>(y.imm & 31);
+    if (k == 0) return Result(false);  // the value as it is (SLL rd, rt, 0 is a move)
     switch (op) {
       case kShl: g_.shl(eax, k); break;
       case kShr: g_.shr(eax, k); break;
