@@ -86,15 +86,16 @@ void Emitter::ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds) {
   g.L(done);
 }
 
-// Entered with r13 = the block, edx = the successor's page offset + 1 (as Block::succ_off), r8d = how far
-// it lies past the block's start. The successor the dispatcher found for this block before (Block::succ:
-// same page, valid as long as this block is) is entered if it has baseline code, no translated code, and
-// its count may go up by one without the dispatcher's seeing it (the dispatcher acts when a count reaches
-// a threshold (CpuState::hot_threshold) or the early count, not above them: a block left hot but without
-// translated code, queued or declined by the tier, is still entered): the checks and the accounting of
-// Interpreter::Run. Otherwise back to the dispatcher with the PC set, returning the successor (tagged, see
-// Block::BaselineFn) if it was found, else the block (it may chain). Blocks call the path (CallGoOn): it
-// returns the successor's code with the carry clear, the block's return value with the carry set.
+// Entered with r13 = the block, r8d = how far the successor lies past the block's start (its page offset +
+// 1, as Block::succ_off has it, is worked out here: one register less to set at every exit). The successor
+// the dispatcher found for this block before (Block::succ: same page, valid as long as this block is) is
+// entered if it has baseline code, no translated code, and its count may go up by one without the
+// dispatcher's seeing it (the dispatcher acts when a count reaches a threshold (CpuState::hot_threshold) or
+// the early count, not above them: a block left hot but without translated code, queued or declined by the
+// tier, is still entered): the checks and the accounting of Interpreter::Run. Otherwise back to the
+// dispatcher with the PC set, returning the successor (tagged, see Block::BaselineFn) if it was found, else
+// the block (it may chain). Blocks call the path (CallGoOn): it returns the successor's code with the carry
+// clear, the block's return value with the carry set.
 //
 // With chaining.far, a successor that is not in Block::succ is found in the code cache's table of blocks
 // (the CpuState's code_blocks) by its physical address: the far entry (r13 = the block, r8d = the

@@ -507,17 +507,12 @@ void X86Ops::Consumed(Value v) {
 }
 
 X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
-  const void* helper = size == 1   ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int8_t>)
-                                           : reinterpret_cast<const void*>(&LoadHelper<uint8_t>))
-                       : size == 2 ? (sign ? reinterpret_cast<const void*>(&LoadHelper<int16_t>)
-                                           : reinterpret_cast<const void*>(&LoadHelper<uint16_t>))
-                                   : reinterpret_cast<const void*>(&LoadHelper<uint32_t>);
-  return LoadThrough(ea, size, sign, helper, false);
+  return LoadThrough(ea, size, sign, nullptr, false);  // the shared path calls the runtime's Load
 }
 
-// A load through the soft TLB (ea in esi meanwhile), helper(c, ea, &value) on a miss. `link`: LL's
-// bookkeeping on a hit, LLAddr from the entry's physical page (CpuState::stlb_paddr) as runtime::Link takes
-// it (the helper does it on a miss).
+// A load through the soft TLB (ea in esi meanwhile): the shared path for its kind (MemoryStubs), or with
+// `link` (LL) inline, with helper(c, ea, &value) on a miss and LL's bookkeeping on a hit, LLAddr from the
+// entry's physical page (CpuState::stlb_paddr) as runtime::Link takes it (the helper does it on a miss).
 X86Ops::Value X86Ops::LoadThrough(Value ea, unsigned size, bool sign, const void* helper, bool link) {
   Load(esi, ea);
   Consumed(ea);
@@ -572,9 +567,9 @@ void X86Ops::StoreSized(Value ea, Value v, unsigned size) {
 }
 
 // A store through the soft TLB (ea in esi, v in r8d meanwhile), the runtime's store path on a miss (which
-// raises AdES for a misaligned address). `conditional`: SC's, whose result it returns in eax: after an
-// aligned address with the LL bit clear 0 without an access, else 1 once stored (the alignment is tested
-// first, as the handler does).
+// raises AdES for a misaligned address): the shared path for its kind, or with `conditional` (SC) inline,
+// whose result it returns in eax: after an aligned address with the LL bit clear 0 without an access, else
+// 1 once stored (the alignment is tested first, as the handler does).
 X86Ops::Value X86Ops::StoreThrough(Value ea, Value v, unsigned size, bool conditional) {
   Load(esi, ea);
   Load(r8d, v);
@@ -605,9 +600,7 @@ X86Ops::Value X86Ops::StoreThrough(Value ea, Value v, unsigned size, bool condit
   if (conditional) g_.mov(eax, 1);
   g_.L(*done);
   if (conditional) in_eax_ = ok.id;
-  const void* helper = size == 1   ? reinterpret_cast<const void*>(&StoreHelper<uint8_t>)
-                       : size == 2 ? reinterpret_cast<const void*>(&StoreHelper<uint16_t>)
-                                   : reinterpret_cast<const void*>(&StoreHelper<uint32_t>);
+  const void* helper = reinterpret_cast<const void*>(&StoreHelper<uint32_t>);  // SC's word
   Emitter& em = em_;
   const uint32_t off = off_;
   const bool ds = ds_;
