@@ -38,13 +38,14 @@ void Emitter::Deliver(uint32_t off, bool ds) {
   JumpShared(stubs + kStubSpan * kDeliverStub);
 }
 
-void Emitter::FaultIfCarry(uint32_t off, bool ds) {
-  auto fault = std::make_shared<Xbyak::Label>();
-  g.jc(*fault, Xbyak::CodeGenerator::T_NEAR);
-  cold.push_back([this, fault, off, ds] {
-    g.L(*fault);
-    Deliver(off, ds);
-  });
+void Emitter::CallMemory(unsigned stub, uint32_t off, bool ds) {
+  CallShared(stubs + kStubSpan * stub);
+  // nop dword [rax + tag]: the instruction's index (a block has at most 128) and the delay slot bit
+  static_assert(code::CodeCache::kMaxBlockInsns <= 128);
+  const uint32_t index = off / 4;
+  if (index >= 128) overflow = true;  // never: the block is abandoned
+  const uint8_t tag[4] = {0x0F, 0x1F, 0x40, static_cast<uint8_t>((index & 0x7F) | (ds ? 0x80 : 0))};
+  for (uint8_t byte : tag) g.db(byte);
 }
 
 void Emitter::Step(const DecodedInsn& d, uint32_t off, bool ds) {

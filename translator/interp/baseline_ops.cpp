@@ -65,6 +65,7 @@ static void ProbeEntryIn(Xbyak::CodeGenerator& g, unsigned size, int tag_off, Xb
 bool MemoryStubs(Xbyak::CodeGenerator& g) {
   using CG = Xbyak::CodeGenerator;
   bool fits = true;
+  Xbyak::Label fault;
   const auto begin = [&](unsigned index) {
     if (g.getSize() > index * kStubSpan) fits = false;
     while (g.getSize() < index * kStubSpan) g.int3();
@@ -77,7 +78,7 @@ bool MemoryStubs(Xbyak::CodeGenerator& g) {
       begin(StubIndex(false, size, sign));
       Xbyak::Label miss, fail;
       ProbeEntryIn(g, size, offsetof(runtime::SoftTlbEntry, read), miss);
-      switch (size) {  // a hit: the compare left the carry clear
+      switch (size) {  // a hit
         case 1: sign ? g.movsx(eax, g.byte[rcx + rsi]) : g.movzx(eax, g.byte[rcx + rsi]); break;
         case 2: sign ? g.movsx(eax, g.word[rcx + rsi]) : g.movzx(eax, g.word[rcx + rsi]); break;
         default: g.mov(eax, g.dword[rcx + rsi]); break;
@@ -98,12 +99,10 @@ bool MemoryStubs(Xbyak::CodeGenerator& g) {
       g.jz(fail, CG::T_NEAR);
       g.mov(eax, g.dword[rsp + 8]);
       g.add(rsp, 24);
-      g.clc();
       g.ret();
       g.L(fail);
       g.add(rsp, 24);
-      g.stc();
-      g.ret();
+      g.jmp(fault, CG::T_NEAR);
     }
   }
   for (const unsigned size : {1u, 2u, 4u}) {
@@ -126,12 +125,11 @@ bool MemoryStubs(Xbyak::CodeGenerator& g) {
     g.mov(rax, reinterpret_cast<uintptr_t>(helper));
     g.call(rax);
     g.add(rsp, 8);
-    g.test(al, al);  // clears the carry
+    g.test(al, al);
     g.jz(fail, CG::T_NEAR);
     g.ret();
     g.L(fail);
-    g.stc();
-    g.ret();
+    g.jmp(fault, CG::T_NEAR);
   }
   begin(kEnterStub);  // the C ABI: (CpuState*, vpc, limit, Block*, code)
   g.push(r15);
@@ -154,11 +152,24 @@ bool MemoryStubs(Xbyak::CodeGenerator& g) {
   g.pop(r15);
   g.ret();
   begin(kDeliverStub);  // jumped to in the frame (16-aligned): a call is aligned
+  Xbyak::Label deliver;
+  g.L(deliver);
   g.mov(rdi, r15);
   g.mov(rax, reinterpret_cast<uintptr_t>(&DeliverHelper));
   g.call(rax);
   g.xor_(eax, eax);
   g.jmp(leave, CG::T_NEAR);
+  // An access that raised an exception: the tag after the call (Emitter::CallMemory) names the instruction.
+  begin(kFaultStub);
+  g.L(fault);
+  g.mov(rcx, g.qword[rsp]);
+  g.movzx(edx, g.byte[rcx + 3]);
+  g.add(rsp, 8);  // back in the block's frame; its call's return is never taken
+  g.mov(esi, edx);
+  g.and_(esi, 0x7F);
+  g.lea(esi, g.ptr[r14 + rsi * 4]);
+  g.shr(edx, 7);
+  g.jmp(deliver, CG::T_NEAR);
   begin(kStubs);
   return fits;
 }
@@ -519,8 +530,7 @@ X86Ops::Value X86Ops::LoadThrough(Value ea, unsigned size, bool sign, const void
   Spill();
   Value v = New(kSlot, 0, 0, false);
   if (!link) {  // the shared path: five bytes of call here where the probe took some fifty
-    em_.CallShared(em_.stubs + kStubSpan * StubIndex(false, size, sign));
-    em_.FaultIfCarry(off_, ds_);
+    em_.CallMemory(StubIndex(false, size, sign), off_, ds_);
     in_eax_ = v.id;
     return v;
   }
@@ -578,8 +588,7 @@ X86Ops::Value X86Ops::StoreThrough(Value ea, Value v, unsigned size, bool condit
   Spill();
   Value ok = conditional ? New(kSlot, 0, 0, false) : Value{};
   if (!conditional) {
-    em_.CallShared(em_.stubs + kStubSpan * StubIndex(true, size, false));
-    em_.FaultIfCarry(off_, ds_);
+    em_.CallMemory(StubIndex(true, size, false), off_, ds_);
     return ok;
   }
   auto slow = std::make_shared<Xbyak::Label>();

@@ -67,15 +67,17 @@ class Emitter;
 
 // The memory accesses' shared soft TLB paths (BaselinePool::SharedStubs), one per kind, each in its own
 // kStubSpan bytes: a load's takes the address in esi and returns the value in eax, a store's the address in
-// esi and the value in r8d; each returns with the carry clear, or set when the access raised an exception
-// (recorded, to deliver). A miss calls the runtime. They clobber what a C call may.
-// After them, in the same spans: the entry the dispatcher calls (kEnterStub: Block::BaselineEnter; it makes
-// the frame and jumps to the code), the way back to it (kLeaveStub: jumped to with rax = the return value,
-// it takes the frame down and returns), and the delivery of a recorded exception (kDeliverStub: jumped to
-// with esi = the instruction's address and edx = 1 in a delay slot; the block then returns null).
+// esi and the value in r8d. A miss calls the runtime. They clobber what a C call may. An access that raised
+// an exception does not return: the 4-byte NOP after its call (Emitter::CallMemory) carries the
+// instruction's index in the block and whether it is in a delay slot, which the path reads to deliver the
+// exception itself (kFaultStub), and the block ends. After them, in the same spans: the entry the
+// dispatcher calls (kEnterStub: Block::BaselineEnter; it makes the frame and jumps to the code), the way back
+// to it (kLeaveStub: jumped to with rax = the return value, it takes the frame down and returns), and the
+// delivery of a recorded exception (kDeliverStub: jumped to with esi = the instruction's address and edx = 1
+// in a delay slot; the block then returns null).
 constexpr size_t kStubSpan = 128;
-constexpr unsigned kEnterStub = 8, kLeaveStub = 9, kDeliverStub = 10;
-constexpr unsigned kStubs = 11;
+constexpr unsigned kEnterStub = 8, kLeaveStub = 9, kDeliverStub = 10, kFaultStub = 11;
+constexpr unsigned kStubs = 12;
 constexpr unsigned StubIndex(bool store, unsigned size, bool sign) {
   return store ? 5 + (size == 1   ? 0
                       : size == 2 ? 1
@@ -267,8 +269,9 @@ class Emitter {
   std::vector<code::BaselinePool::Call> calls;
   // The exception recorded by a helper that returned false is delivered; the block ends.
   void FaultIfFalse(uint32_t off, bool ds);
-  // The same for a stub that returned with the carry set.
-  void FaultIfCarry(uint32_t off, bool ds);
+  // Calls the shared path of memory access kind `stub` (StubIndex) for the instruction at `off`, tagged so
+  // that the path delivers the exception the access may raise.
+  void CallMemory(unsigned stub, uint32_t off, bool ds);
   void Step(const DecodedInsn& d, uint32_t off, bool ds);  // one instruction through the interpreter
   void ReadUserLocal(const DecodedInsn& d, uint32_t off, bool ds);
   // terminator: the block's own branch, which the handlers' emitter takes (in a delay slot a branch
