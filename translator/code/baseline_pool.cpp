@@ -103,12 +103,8 @@ bool BaselinePool::SharedPaths(const PathParams& params,
   if (i == paths_.size()) {
     std::vector<uint8_t> code;
     const size_t second = make(code);
-    if (code.empty()) return false;
-    void* room = arena_.Alloc(code.size());
-    if (!room) return false;
-    std::memcpy(room, code.data(), code.size());
-    NoteLocked(room, code.size(), "baseline_go_on");
-    const auto* entry = static_cast<const uint8_t*>(room);
+    const uint8_t* entry = PlaceLocked(code, "baseline_go_on");
+    if (!entry) return false;
     paths_.push_back({params, entry, second ? entry + second : nullptr});
   }
   *out = {i + 1, paths_[i].entry, paths_[i].second};
@@ -120,12 +116,17 @@ const uint8_t* BaselinePool::SharedStubs(const std::function<void(std::vector<ui
   if (const uint8_t* made = stubs_.load(std::memory_order_relaxed); made || !arena_.base()) return made;
   std::vector<uint8_t> code;
   make(code);
+  const uint8_t* made = PlaceLocked(code, "baseline_memory");
+  if (made) stubs_.store(made, std::memory_order_release);
+  return made;
+}
+
+const uint8_t* BaselinePool::PlaceLocked(const std::vector<uint8_t>& code, const char* name) {
   if (code.empty()) return nullptr;
   void* room = arena_.Alloc(code.size());
   if (!room) return nullptr;
   std::memcpy(room, code.data(), code.size());
-  NoteLocked(room, code.size(), "baseline_memory");
-  stubs_.store(static_cast<const uint8_t*>(room), std::memory_order_release);
+  NoteLocked(room, code.size(), name);
   return static_cast<const uint8_t*>(room);
 }
 

@@ -5,8 +5,8 @@
 // the counts it goes on to successors with (it finds its own Block, the CPU and the table of blocks in
 // registers and the CpuState, not in constants). Blocks whose instructions are the same interned sequence
 // (the same pointer: the OpsPool's) therefore share one piece of code; it stays until the last of them goes.
-// The shared paths every piece jumps to (the go-on paths) live here too. Thread-safe: each VM's vCPU thread
-// emits and frees its own blocks' code.
+// The shared paths every piece jumps to or calls (the go-on paths; the memory accesses', the entry's and the
+// exit's) live here too. Thread-safe: each VM's vCPU thread emits and frees its own blocks' code.
 #pragma once
 
 #include <array>
@@ -156,6 +156,8 @@ class BaselinePool {
   std::atomic<const uint8_t*> stubs_{nullptr};  // likewise
   std::string perf_map_;
   void NoteLocked(const void* code, size_t n, const char* name) const;
+  // Shared code kept for good in the arena (and named in the perf map); null when empty or out of memory.
+  const uint8_t* PlaceLocked(const std::vector<uint8_t>& code, const char* name);
   BaselinePoolStats stats_;
 };
 

@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -38,9 +37,9 @@ void RaiseHelper(CpuState* c, uint32_t code, uint32_t pc, uint32_t ds);
 // one 8-byte slot per value an instruction computes (values live for one instruction). Every block's code
 // runs in the same frame, which the pool's shared entry makes and its leave path takes down (kEnterStub,
 // kLeaveStub), so a block goes on to another's code at its first byte, and one shared path (the pool's,
-// BaselinePool::SharedPaths) does the going on for all of them. The code names
-// neither its Block nor anything else of one VM's (the table of blocks is the CpuState's code_blocks), so
-// blocks with the same instructions at the same page offset share it, in every VM.
+// BaselinePool::SharedPaths) does the going on for all of them. The code names neither its Block nor
+// anything else of one VM's (the table of blocks is the CpuState's code_blocks), so blocks with the same
+// instructions at the same page offset share it, in every VM.
 constexpr int kMaxValues = 48;
 constexpr int kSlots = 16;
 // With the four pushes and the return address: 16-aligned.
@@ -229,7 +228,7 @@ class Emitter {
  public:
   // go_on: the shared path that enters a successor's code (null: every exit returns to the dispatcher);
   // go_far: its entry for a successor in another page or through an indirect jump (null: none).
-  // stubs: the pool's MemoryStubs.
+  // stubs: the pool's shared code (MemoryStubs: the memory paths, the entry, the exit, the delivery).
   Emitter(Xbyak::CodeGenerator& g, const void* go_on, const void* go_far, const uint8_t* stubs)
       : g(g), stubs(stubs), go_on_(go_on), go_far_(go_far) {}
 
@@ -256,10 +255,10 @@ class Emitter {
   }
   // A 32-bit call into the pool's shared code (stubs, go-on paths), its displacement written where the
   // code is kept (BaselinePool::Keep).
-  void CallShared(const void* target) { Shared({0xE8}, target); }
-  void JumpShared(const void* target) { Shared({0xE9}, target); }
-  void Shared(std::initializer_list<uint8_t> opcode, const void* target) {
-    for (uint8_t byte : opcode) g.db(byte);
+  void CallShared(const void* target) { Shared(0xE8, target); }
+  void JumpShared(const void* target) { Shared(0xE9, target); }
+  void Shared(uint8_t opcode, const void* target) {
+    g.db(opcode);
     calls.push_back({static_cast<uint32_t>(g.getSize()), target});
     g.dd(0);
   }
