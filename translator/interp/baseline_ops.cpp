@@ -504,10 +504,6 @@ X86Ops::Value X86Ops::Wide(Value v, bool is_signed) {
   return Result(true);
 }
 
-void X86Ops::ProbeEntry(unsigned size, int tag_off, Xbyak::Label& slow) {
-  ProbeEntryIn(g_, size, tag_off, slow);
-}
-
 // A Load<T>/Store<T> operand, now in its register: handlers use it for nothing after the access (common.h),
 // so if only eax holds it, it needs no slot (unless the instruction's register write is still to make).
 void X86Ops::Consumed(Value v) {
@@ -517,128 +513,106 @@ void X86Ops::Consumed(Value v) {
   in_eax_ = -1;
 }
 
+// A load through the shared path for its kind (MemoryStubs: the soft TLB, the runtime's Load on a miss).
 X86Ops::Value X86Ops::LoadSized(Value ea, unsigned size, bool sign) {
-  return LoadThrough(ea, size, sign, nullptr, false);  // the shared path calls the runtime's Load
-}
-
-// A load through the soft TLB (ea in esi meanwhile): the shared path for its kind (MemoryStubs), or with
-// `link` (LL) inline, with helper(c, ea, &value) on a miss and LL's bookkeeping on a hit, LLAddr from the
-// entry's physical page (CpuState::stlb_paddr) as runtime::Link takes it (the helper does it on a miss).
-X86Ops::Value X86Ops::LoadThrough(Value ea, unsigned size, bool sign, const void* helper, bool link) {
   Load(esi, ea);
   Consumed(ea);
   Spill();
   Value v = New(kSlot, 0, 0, false);
-  if (!link) {  // the shared path: five bytes of call here where the probe took some fifty
-    em_.CallMemory(StubIndex(false, size, sign), off_, ds_);
-    in_eax_ = v.id;
-    return v;
-  }
+  em_.CallMemory(StubIndex(false, size, sign), off_, ds_);  // five bytes here where the probe took fifty
+  in_eax_ = v.id;
+  return v;
+}
+
+// A store through the shared path for its kind (ea in esi, v in r8d; the runtime's store path on a miss,
+// which raises AdES for a misaligned address).
+void X86Ops::StoreSized(Value ea, Value v, unsigned size) {
+  Load(esi, ea);
+  Load(r8d, v);
+  Consumed(ea);
+  Consumed(v);
+  Spill();
+  em_.CallMemory(StubIndex(true, size, false), off_, ds_);
+}
+
+// LL: the word through the soft TLB inline (ea in esi meanwhile) and LLAddr from the entry's physical page
+// (CpuState::stlb_paddr) as runtime::Link takes it; the handler's LoadLinked on a miss (which does both).
+bool X86Ops::LoadLinked(Value ea, unsigned, Value* out) {
+  Load(esi, ea);
+  Consumed(ea);
+  Spill();
+  Value v = New(kSlot, 0, 0, false);
   auto slow = std::make_shared<Xbyak::Label>();
   auto done = std::make_shared<Xbyak::Label>();
-  ProbeEntry(size, offsetof(runtime::SoftTlbEntry, read), *slow);
-  switch (size) {
-    case 1: sign ? g_.movsx(eax, g_.byte[rcx + rsi]) : g_.movzx(eax, g_.byte[rcx + rsi]); break;
-    case 2: sign ? g_.movsx(eax, g_.word[rcx + rsi]) : g_.movzx(eax, g_.word[rcx + rsi]); break;
-    default: g_.mov(eax, g_.dword[rcx + rsi]); break;
-  }
-  if (link) {
-    g_.mov(edx, esi);
-    g_.shr(edx, runtime::kPageBits);
-    g_.and_(edx, runtime::SoftTlb::kEntries - 1);
-    g_.mov(rcx, g_.qword[r15 + kOffStlbPaddr]);
-    g_.mov(ecx, g_.dword[rcx + rdx * 4]);
-    g_.and_(esi, ~runtime::kPageMask);
-    g_.or_(ecx, esi);
-    g_.shr(ecx, 4);
-    g_.mov(g_.dword[r15 + offsetof(CpuState, cp0.lladdr)], ecx);
-    g_.mov(g_.byte[r15 + offsetof(CpuState, ll_bit)], 1);
-  }
+  ProbeEntryIn(g_, 4, offsetof(runtime::SoftTlbEntry, read), *slow);
+  g_.mov(eax, g_.dword[rcx + rsi]);
+  g_.mov(edx, esi);
+  g_.shr(edx, runtime::kPageBits);
+  g_.and_(edx, runtime::SoftTlb::kEntries - 1);
+  g_.mov(rcx, g_.qword[r15 + kOffStlbPaddr]);
+  g_.mov(ecx, g_.dword[rcx + rdx * 4]);
+  g_.and_(esi, ~runtime::kPageMask);
+  g_.or_(ecx, esi);
+  g_.shr(ecx, 4);
+  g_.mov(g_.dword[r15 + offsetof(CpuState, cp0.lladdr)], ecx);
+  g_.mov(g_.byte[r15 + offsetof(CpuState, ll_bit)], 1);
   g_.L(*done);
   in_eax_ = v.id;
   Emitter& em = em_;
   const int slot = SlotOffset(v.id);
   const uint32_t off = off_;
   const bool ds = ds_;
-  em_.cold.push_back([&em, slow, done, helper, slot, off, ds] {
+  em_.cold.push_back([&em, slow, done, slot, off, ds] {
     em.g.L(*slow);
     em.g.mov(rdi, r15);
     em.g.lea(rdx, em.g.ptr[rsp + slot]);
-    em.CallHelper(helper);
+    em.CallHelper(reinterpret_cast<const void*>(&LoadLinkedHelper));
     em.FaultIfFalse(off, ds);
     em.g.mov(eax, em.g.dword[rsp + slot]);
     em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
   });
-  return v;
+  *out = v;
+  return true;
 }
 
-void X86Ops::StoreSized(Value ea, Value v, unsigned size) {
-  StoreThrough(ea, v, size, false);
-}
-
-// A store through the soft TLB (ea in esi, v in r8d meanwhile), the runtime's store path on a miss (which
-// raises AdES for a misaligned address): the shared path for its kind, or with `conditional` (SC) inline,
-// whose result it returns in eax: after an aligned address with the LL bit clear 0 without an access, else
-// 1 once stored (the alignment is tested first, as the handler does).
-X86Ops::Value X86Ops::StoreThrough(Value ea, Value v, unsigned size, bool conditional) {
+// SC: through the soft TLB inline (ea in esi, v in r8d meanwhile), the runtime's store path on a miss;
+// its result in eax: after an aligned address with the LL bit clear 0 without an access, else 1 once stored
+// (the alignment is tested first, as the handler does).
+bool X86Ops::StoreConditional(Value ea, Value v, unsigned, Value* out) {
   Load(esi, ea);
   Load(r8d, v);
   Consumed(ea);
   Consumed(v);
   Spill();
-  Value ok = conditional ? New(kSlot, 0, 0, false) : Value{};
-  if (!conditional) {
-    em_.CallMemory(StubIndex(true, size, false), off_, ds_);
-    return ok;
-  }
+  Value ok = New(kSlot, 0, 0, false);
   auto slow = std::make_shared<Xbyak::Label>();
   auto failed = std::make_shared<Xbyak::Label>();
   auto done = std::make_shared<Xbyak::Label>();
-  if (conditional) {
-    g_.test(esi, 3);
-    g_.jnz(*slow, Xbyak::CodeGenerator::T_NEAR);
-    g_.cmp(g_.byte[r15 + offsetof(CpuState, ll_bit)], 0);
-    g_.je(*failed, Xbyak::CodeGenerator::T_NEAR);
-  }
-  ProbeEntry(size, offsetof(runtime::SoftTlbEntry, write), *slow);
-  switch (size) {
-    case 1: g_.mov(g_.byte[rcx + rsi], r8b); break;
-    case 2: g_.mov(g_.word[rcx + rsi], r8w); break;
-    default: g_.mov(g_.dword[rcx + rsi], r8d); break;
-  }
-  if (conditional) g_.mov(eax, 1);
+  g_.test(esi, 3);
+  g_.jnz(*slow, Xbyak::CodeGenerator::T_NEAR);
+  g_.cmp(g_.byte[r15 + offsetof(CpuState, ll_bit)], 0);
+  g_.je(*failed, Xbyak::CodeGenerator::T_NEAR);
+  ProbeEntryIn(g_, 4, offsetof(runtime::SoftTlbEntry, write), *slow);
+  g_.mov(g_.dword[rcx + rsi], r8d);
+  g_.mov(eax, 1);
   g_.L(*done);
-  if (conditional) in_eax_ = ok.id;
-  const void* helper = reinterpret_cast<const void*>(&StoreHelper<uint32_t>);  // SC's word
+  in_eax_ = ok.id;
   Emitter& em = em_;
   const uint32_t off = off_;
   const bool ds = ds_;
-  em_.cold.push_back([&em, slow, failed, done, helper, off, ds, conditional] {
-    if (conditional) {
-      em.g.L(*failed);
-      em.g.xor_(eax, eax);
-      em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-    }
+  em_.cold.push_back([&em, slow, failed, done, off, ds] {
+    em.g.L(*failed);
+    em.g.xor_(eax, eax);
+    em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
     em.g.L(*slow);
     em.g.mov(rdi, r15);
     em.g.mov(edx, r8d);
-    em.CallHelper(helper);
+    em.CallHelper(reinterpret_cast<const void*>(&StoreHelper<uint32_t>));
     em.FaultIfFalse(off, ds);
-    if (conditional) em.g.mov(eax, 1);
+    em.g.mov(eax, 1);
     em.g.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
   });
-  return ok;
-}
-
-// LL: the word and LLAddr through the soft TLB, the handler's LoadLinked on a miss.
-bool X86Ops::LoadLinked(Value ea, unsigned, Value* out) {
-  *out = LoadThrough(ea, 4, false, reinterpret_cast<const void*>(&LoadLinkedHelper), true);
-  return true;
-}
-
-// SC: through the soft TLB, the runtime's store path on a miss (StoreThrough).
-bool X86Ops::StoreConditional(Value ea, Value v, unsigned, Value* out) {
-  *out = StoreThrough(ea, v, 4, true);
+  *out = ok;
   return true;
 }
 

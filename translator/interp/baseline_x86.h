@@ -203,10 +203,7 @@ class X86Ops {
   Value ReadState(int off);
   void WriteState(int off, Value v);
   Value LoadSized(Value ea, unsigned size, bool sign);
-  Value LoadThrough(Value ea, unsigned size, bool sign, const void* helper, bool link);
   void StoreSized(Value ea, Value v, unsigned size);
-  Value StoreThrough(Value ea, Value v, unsigned size, bool conditional);
-  void ProbeEntry(unsigned size, int tag_off, Xbyak::Label& slow);
 
   Emitter& em_;
   Xbyak::CodeGenerator& g_;
